@@ -1,0 +1,43 @@
+#!/bin/sh
+# Install the Debian packages a step needs, when they are missing.
+#
+#	scripts/deps.sh build|test|bench
+#
+# Runs apt-get as root, or through sudo otherwise; installs nothing when
+# everything is already there, so it is cheap to call before every build.
+set -eu
+
+build="gcc make pkg-config libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev"
+test="$build libcmocka-dev"
+bench="$build wrk"
+
+case "${1:-build}" in
+build) want=$build ;;
+test) want=$test ;;
+bench) want=$bench ;;
+*) echo "usage: scripts/deps.sh build|test|bench" >&2; exit 2 ;;
+esac
+
+# Node.js runs the black-box tests; take Debian's only when none is installed.
+if [ "${1:-build}" = test ] && ! command -v node >/dev/null 2>&1; then
+	want="$want nodejs npm"
+fi
+
+missing=""
+for p in $want; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+echo "installing:$missing" >&2
+if [ "$(id -u)" = 0 ]; then
+	sudo=""
+else
+	sudo="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+# shellcheck disable=SC2086
+$sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,70 @@
+/*
+ * The dialect adapters.  Each decodes its wire format into an engine call
+ * and encodes the result in its own success and error shapes; no business
+ * rule lives here beyond mapping names, statuses and envelopes.
+ */
+#ifndef RESETD_API_H
+#define RESETD_API_H
+
+#include <jansson.h>
+
+#include "../core/engine.h"
+#include "../http/http.h"
+
+/* json.c: shared JSON plumbing */
+/* Set a JSON body (compact) and status; takes the reference to v. */
+void	api_json_take(struct http_response *, int status, json_t *v);
+/* ISO-8601 UTC text of ms as a JSON string, or null for 0. */
+json_t	*api_time(int64_t ms);
+/* A JSON string, or null for NULL. */
+json_t	*api_string_or_null(const char *);
+
+enum api_body {
+	API_BODY_OK,
+	API_BODY_TOO_LARGE,
+	API_BODY_WRONG_TYPE,	/* the Content-Type is not JSON */
+	API_BODY_MALFORMED,	/* not JSON, or not an object */
+};
+
+/*
+ * Parse the request body as a JSON object.  json_type is the accepted media
+ * type ("application/json").  On API_BODY_OK, *out holds a new reference;
+ * on a failure, err says what is wrong.
+ */
+enum api_body api_parse_object(const struct http_request *,
+	    const char *json_type, json_t **out, char *err, size_t errlen);
+/*
+ * Read a string field of obj.  Return 1 and *out when it is a string of at
+ * most max bytes, 0 when it is absent or null, -1 when it has another type
+ * or is too long.
+ */
+int	api_string_field(json_t *obj, const char *name, size_t max,
+	    const char **out);
+
+/* What the CLI and admin answers print for records. */
+json_t	*api_project_json(const struct project *);
+json_t	*api_user_json(const struct user *);
+
+/* jwt.c: compact HS256 tokens */
+/* Sign claims (a JSON object, not taken) into a new token string. */
+char	*jwt_sign(const uint8_t key[32], json_t *claims);
+/*
+ * Verify a token's signature and expiry against now (seconds).  Return the
+ * claims (new reference), or NULL when the token is not valid.
+ */
+json_t	*jwt_verify(const uint8_t key[32], const char *token, int64_t now_s);
+
+/* health.c */
+void	health_live(const struct http_request *, struct http_response *);
+void	health_ready(const struct http_request *, struct http_response *);
+
+/* xsolla.c */
+void	xsolla_preflight(const struct http_request *, struct http_response *);
+void	xsolla_reset_request(const struct http_request *,
+	    struct http_response *);
+void	xsolla_reset_confirm(const struct http_request *,
+	    struct http_response *);
+void	xsolla_login(const struct http_request *, struct http_response *);
+void	xsolla_users_me(const struct http_request *, struct http_response *);
+
+#endif

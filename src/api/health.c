@@ -1,0 +1,23 @@
+/*
+ * Liveness and readiness.  /healthz says the process answers; /readyz says
+ * it can also reach its database, which is what a load balancer should ask.
+ */
+#include "api.h"
+
+void
+health_live(const struct http_request *r, struct http_response *resp)
+{
+	(void)r;
+	api_json_take(resp, 200, json_pack("{s:s}", "status", "ok"));
+	resp->outcome = "ok";
+}
+
+void
+health_ready(const struct http_request *r, struct http_response *resp)
+{
+	int ok = engine_ping(r->engine) == ENGINE_OK;
+
+	api_json_take(resp, ok ? 200 : 503, json_pack("{s:s}", "status",
+	    ok ? "ready" : "database unavailable"));
+	resp->outcome = ok ? "ok" : "unavailable";
+}

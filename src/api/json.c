@@ -1,0 +1,137 @@
+/*
+ * JSON plumbing shared by the dialects: body parsing with its checks, field
+ * access with caps, and the JSON form of records.
+ */
+#include <string.h>
+
+#include "../log.h"
+#include "api.h"
+
+void
+api_json_take(struct http_response *resp, int status, json_t *v)
+{
+	char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+
+	if (text == NULL)
+		log_fatal("api: cannot encode a response");
+	http_set_body(resp, status, "application/json", text, strlen(text));
+	free(text);
+	json_decref(v);
+}
+
+json_t *
+api_time(int64_t ms)
+{
+	char iso[ISO8601_LEN + 1];
+
+	if (ms == 0)
+		return json_null();
+	time_iso8601(ms, iso);
+	return json_string(iso);
+}
+
+json_t *
+api_string_or_null(const char *s)
+{
+	return s != NULL ? json_string(s) : json_null();
+}
+
+enum api_body
+api_parse_object(const struct http_request *r, const char *json_type,
+    json_t **out, char *err, size_t errlen)
+{
+	char ct[64];
+	json_error_t je;
+	json_t *v;
+
+	if (r->body_too_large) {
+		snprintf(err, errlen, "request body too large");
+		return API_BODY_TOO_LARGE;
+	}
+	http_content_type(r, ct, sizeof(ct));
+	if (strcmp(ct, json_type) != 0) {
+		snprintf(err, errlen, "expected Content-Type %s", json_type);
+		return API_BODY_WRONG_TYPE;
+	}
+	if (r->body == NULL || r->body_len == 0) {
+		snprintf(err, errlen, "expected a JSON object");
+		return API_BODY_MALFORMED;
+	}
+	/*
+	 * jansson checks UTF-8, refuses NUL in strings unless asked, and caps
+	 * nesting depth; duplicate keys are refused so that a field cannot
+	 * mean two things.
+	 */
+	v = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &je);
+	if (v == NULL || !json_is_object(v)) {
+		snprintf(err, errlen, "malformed JSON%s%s", v ? "" : ": ",
+		    v ? " (expected an object)" : je.text);
+		json_decref(v);
+		return API_BODY_MALFORMED;
+	}
+	*out = v;
+	return API_BODY_OK;
+}
+
+int
+api_string_field(json_t *obj, const char *name, size_t max, const char **out)
+{
+	json_t *v = json_object_get(obj, name);
+
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_string(v) || json_string_length(v) > max ||
+	    strlen(json_string_value(v)) != json_string_length(v))
+		return -1;
+	*out = json_string_value(v);
+	return 1;
+}
+
+/* A newline-separated list as a JSON array. */
+static json_t *
+lines_json(const char *lines)
+{
+	json_t *a = json_array();
+	const char *p = lines, *eol;
+
+	while (p != NULL && *p != '\0') {
+		eol = strchr(p, '\n');
+		json_array_append_new(a, eol ? json_stringn(p, (size_t)(eol - p)) :
+		    json_string(p));
+		p = eol ? eol + 1 : NULL;
+	}
+	return a;
+}
+
+json_t *
+api_project_json(const struct project *p)
+{
+	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:I, s:s, s:o}",
+	    "id", p->id,
+	    "name", p->name,
+	    "callback_urls", lines_json(p->callback_urls),
+	    "allowed_origins", lines_json(p->allowed_origins),
+	    "reset_url", api_string_or_null(p->reset_url),
+	    "token_ttl", (json_int_t)p->token_ttl,
+	    "delivery", p->delivery,
+	    "created_at", api_time(p->created_at));
+}
+
+json_t *
+api_user_json(const struct user *u)
+{
+	return json_pack("{s:s, s:s, s:s, s:o, s:b, s:b, s:o, s:o, s:o, s:o, "
+	    "s:o, s:o}",
+	    "id", u->id,
+	    "project_id", u->project_id,
+	    "email", u->email,
+	    "username", api_string_or_null(u->username),
+	    "email_verified", u->email_verified,
+	    "disabled", u->disabled,
+	    "first_name", api_string_or_null(u->first_name),
+	    "last_name", api_string_or_null(u->last_name),
+	    "locale", api_string_or_null(u->locale),
+	    "created_at", api_time(u->created_at),
+	    "updated_at", api_time(u->updated_at),
+	    "last_sign_in_at", api_time(u->last_sign_in_at));
+}

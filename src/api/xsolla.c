@@ -1,0 +1,440 @@
+/*
+ * The Xsolla Login dialect: reset request and confirm, login and the
+ * current user, served at the root and under /api.
+ *
+ * Wire rules (docs/dialects/xsolla.md): the project is the projectId query
+ * argument; both reset calls answer 204 with no body; errors are
+ * {"error": {"code", "description", "details"}} with Xsolla's codes, and
+ * codes of resetd's own in the same pattern (900-xxx) where Xsolla has
+ * none.  The JS SDK runs in browsers with credentials, so every answer,
+ * errors included, carries CORS headers for the project's allowed origins.
+ */
+#include <string.h>
+#include <strings.h>
+
+#include "../log.h"
+#include "api.h"
+
+#define FIELD_MAX 1024
+#define PASSWORD_FIELD_MAX 4096
+
+enum xsolla_error {
+	XE_INVALID_PARAMS,	/* 0 */
+	XE_WRONG_CREDENTIALS,	/* 1 */
+	XE_INVALID_TOKEN,	/* 2 */
+	XE_USER_BANNED,		/* 3 */
+	XE_PROJECT_NOT_FOUND,	/* 4 */
+	XE_OBJECT_NOT_FOUND,	/* 5 */
+	XE_PASSWORD_TOO_SHORT,	/* 6 */
+	XE_PASSWORD_TOO_LONG,	/* 7 */
+	XE_PASSWORD_TEXT,	/* 8 */
+	XE_BODY_TOO_LARGE,	/* 9 */
+	XE_UNAVAILABLE,		/* 10 */
+	XE__MAX
+};
+
+static const struct {
+	int		 status;
+	const char	*code;		/* NULL: the number 0 */
+	const char	*description;
+} xsolla_errors[XE__MAX] = {
+	/* XE_INVALID_PARAMS */
+	{ 400, NULL, "Request has invalid parameters." },
+	/* XE_WRONG_CREDENTIALS */
+	{ 401, "003-001", "Wrong username or password." },
+	/* XE_INVALID_TOKEN */
+	{ 401, "002-016", "Invalid token." },
+	/* XE_USER_BANNED */
+	{ 401, "002-040", "User is banned." },
+	/* XE_PROJECT_NOT_FOUND */
+	{ 404, "003-019", "Project not found." },
+	/* XE_OBJECT_NOT_FOUND */
+	{ 404, "003-061", "Object not found." },
+	/* XE_PASSWORD_TOO_SHORT */
+	{ 422, "900-001", "The new password is too short." },
+	/* XE_PASSWORD_TOO_LONG */
+	{ 422, "900-002", "The new password is too long." },
+	/* XE_PASSWORD_TEXT */
+	{ 422, "900-003", "The new password contains characters that are "
+	    "not allowed." },
+	/* XE_BODY_TOO_LARGE */
+	{ 413, "900-413", "Request body too large." },
+	/* XE_UNAVAILABLE */
+	{ 503, "900-503", "Service temporarily unavailable, try again." },
+};
+
+/*
+ * CORS: an origin the project allows may read the answer, with
+ * credentials.  When the project is unknown, the origin is allowed too:
+ * that answer is the "project not found" error, which tells nothing, and
+ * without CORS the SDK would crash instead of reporting it.
+ */
+static void
+cors(const struct http_request *r, struct http_response *resp,
+    const struct project *p)
+{
+	const char *origin = http_header(r, "Origin");
+
+	if (origin == NULL || strlen(origin) > 512)
+		return;
+	if (p != NULL && !engine_origin_allowed(p, origin))
+		return;
+	http_set_header(resp, "Access-Control-Allow-Origin", origin);
+	http_set_header(resp, "Access-Control-Allow-Credentials", "true");
+	http_set_header(resp, "Access-Control-Expose-Headers", "X-Request-ID");
+	http_set_header(resp, "Vary", "Origin");
+}
+
+static void
+fail(struct http_response *resp, enum xsolla_error e, json_t *details)
+{
+	json_t *code;
+
+	if (e < 0 || e >= XE__MAX)
+		abort();
+	code = xsolla_errors[e].code ? json_string(xsolla_errors[e].code) :
+	    json_integer(0);
+	api_json_take(resp, xsolla_errors[e].status, json_pack("{s:{s:o, s:s, s:o}}",
+	    "error", "code", code, "description", xsolla_errors[e].description,
+	    "details", details ? details : json_object()));
+	resp->outcome = xsolla_errors[e].code ? xsolla_errors[e].code : "0";
+}
+
+static void
+fail_field(struct http_response *resp, const char *field, const char *why)
+{
+	fail(resp, XE_INVALID_PARAMS, json_pack("{s:s}", field, why));
+}
+
+static enum xsolla_error
+engine_error(enum engine_result res)
+{
+	switch (res) {
+	case ENGINE_PROJECT_UNKNOWN:
+		return XE_PROJECT_NOT_FOUND;
+	case ENGINE_SECRET_INVALID:
+	case ENGINE_SECRET_EXPIRED:
+	case ENGINE_USER_UNKNOWN:
+		return XE_OBJECT_NOT_FOUND;
+	case ENGINE_PASSWORD_TOO_SHORT:
+		return XE_PASSWORD_TOO_SHORT;
+	case ENGINE_PASSWORD_TOO_LONG:
+		return XE_PASSWORD_TOO_LONG;
+	case ENGINE_PASSWORD_INVALID_TEXT:
+		return XE_PASSWORD_TEXT;
+	case ENGINE_CREDENTIALS_INVALID:
+		return XE_WRONG_CREDENTIALS;
+	case ENGINE_USER_DISABLED:
+		return XE_USER_BANNED;
+	case ENGINE_SESSION_INVALID:
+		return XE_INVALID_TOKEN;
+	case ENGINE_BAD_INPUT:
+	case ENGINE_LOGIN_URL_REFUSED:
+	case ENGINE_CONFLICT:
+		return XE_INVALID_PARAMS;
+	case ENGINE_UNAVAILABLE:
+		return XE_UNAVAILABLE;
+	case ENGINE_OK:
+	default:
+		abort();
+	}
+}
+
+static void
+fail_engine(struct http_response *resp, enum engine_result res)
+{
+	json_t *details = NULL;
+
+	if (res == ENGINE_LOGIN_URL_REFUSED)
+		details = json_pack("{s:s}", "login_url",
+		    "not one of the project's callback URLs");
+	else if (res == ENGINE_PASSWORD_TOO_SHORT)
+		details = json_pack("{s:s, s:i}", "rule", "min_length",
+		    "min_length", 8);
+	else if (res == ENGINE_PASSWORD_TOO_LONG)
+		details = json_pack("{s:s, s:i}", "rule", "max_length",
+		    "max_length", 256);
+	else if (res == ENGINE_PASSWORD_INVALID_TEXT)
+		details = json_pack("{s:s}", "rule", "valid_text");
+	fail(resp, engine_error(res), details);
+}
+
+/*
+ * The common start of every call: the project from projectId, then CORS.
+ * Return the project (caller frees), or NULL with resp already answered.
+ */
+static struct project *
+project_of(const struct http_request *r, struct http_response *resp)
+{
+	const char *id = http_query(r, "projectId");
+	struct project *p = NULL;
+	enum engine_result res;
+
+	if (id == NULL || *id == '\0') {
+		cors(r, resp, NULL);
+		fail_field(resp, "projectId", "required");
+		return NULL;
+	}
+	res = engine_project(r->engine, id, &p);
+	if (res != ENGINE_OK) {
+		cors(r, resp, NULL);
+		fail_engine(resp, res);
+		return NULL;
+	}
+	cors(r, resp, p);
+	return p;
+}
+
+/* Parse the JSON body; NULL with resp answered when it is unusable. */
+static json_t *
+body_of(const struct http_request *r, struct http_response *resp)
+{
+	char err[256];
+	json_t *body = NULL;
+
+	switch (api_parse_object(r, "application/json", &body, err,
+	    sizeof(err))) {
+	case API_BODY_OK:
+		return body;
+	case API_BODY_TOO_LARGE:
+		fail(resp, XE_BODY_TOO_LARGE, NULL);
+		return NULL;
+	case API_BODY_WRONG_TYPE:
+	case API_BODY_MALFORMED:
+		fail(resp, XE_INVALID_PARAMS, json_pack("{s:s}", "body", err));
+		return NULL;
+	default:
+		abort();
+	}
+}
+
+void
+xsolla_preflight(const struct http_request *r, struct http_response *resp)
+{
+	const char *id = http_query(r, "projectId");
+	struct project *p = NULL;
+
+	if (id != NULL && engine_project(r->engine, id, &p) == ENGINE_OK &&
+	    engine_origin_allowed(p, http_header(r, "Origin"))) {
+		cors(r, resp, p);
+		http_set_header(resp, "Access-Control-Allow-Methods",
+		    "GET, POST, OPTIONS");
+		http_set_header(resp, "Access-Control-Allow-Headers",
+		    "Authorization, Content-Type, X-Request-ID, X-LOT-Number, "
+		    "X-Captcha-Output, X-Pass-Token, X-Gen-Time");
+		http_set_header(resp, "Access-Control-Max-Age", "600");
+	}
+	project_free(p);
+	http_set_body(resp, 204, NULL, "", 0);
+}
+
+void
+xsolla_reset_request(const struct http_request *r, struct http_response *resp)
+{
+	struct project *p;
+	struct reset_request in;
+	struct reset_ticket t;
+	enum engine_result res;
+	json_t *body = NULL;
+	const char *username = NULL;
+
+	p = project_of(r, resp);
+	if (p == NULL)
+		return;
+	body = body_of(r, resp);
+	if (body == NULL)
+		goto out;
+	if (api_string_field(body, "username", FIELD_MAX, &username) != 1 ||
+	    *username == '\0') {
+		fail_field(resp, "username", "required");
+		goto out;
+	}
+	in = (struct reset_request){
+		.project = p,
+		.login = username,
+		.login_url = http_query(r, "login_url"),
+		.locale = http_query(r, "locale"),
+		.link_style = LINK_RESET_CODE,
+	};
+	/*
+	 * The answer is 204 whether or not the account exists; the ticket
+	 * is not shown to anyone.
+	 */
+	res = reset_request(r->engine, &in, &t);
+	if (res != ENGINE_OK) {
+		fail_engine(resp, res);
+		goto out;
+	}
+	reset_ticket_clear(&t);
+	http_set_body(resp, 204, NULL, "", 0);
+	resp->outcome = "ok";
+out:
+	json_decref(body);
+	project_free(p);
+}
+
+void
+xsolla_reset_confirm(const struct http_request *r, struct http_response *resp)
+{
+	struct project *p;
+	struct reset_confirm in;
+	enum engine_result res;
+	json_t *body = NULL;
+	const char *code = NULL, *password = NULL, *user_id = NULL;
+
+	p = project_of(r, resp);
+	if (p == NULL)
+		return;
+	body = body_of(r, resp);
+	if (body == NULL)
+		goto out;
+	if (api_string_field(body, "new_password", PASSWORD_FIELD_MAX,
+	    &password) != 1) {
+		fail_field(resp, "new_password", "required");
+		goto out;
+	}
+	if (api_string_field(body, "reset_code", FIELD_MAX, &code) != 1) {
+		fail_field(resp, "reset_code", "required");
+		goto out;
+	}
+	if (api_string_field(body, "user_id", FIELD_MAX, &user_id) == -1) {
+		fail_field(resp, "user_id", "expected a string");
+		goto out;
+	}
+	in = (struct reset_confirm){
+		.project = p,
+		.token = code,
+		.user_id = user_id,
+		.new_password = password,
+	};
+	res = reset_confirm(r->engine, &in, NULL);
+	if (res != ENGINE_OK) {
+		fail_engine(resp, res);
+		goto out;
+	}
+	http_set_body(resp, 204, NULL, "", 0);
+	resp->outcome = "ok";
+out:
+	json_decref(body);
+	project_free(p);
+}
+
+/* The first line of a newline-separated list, copied; NULL when empty. */
+static char *
+first_line(const char *lines)
+{
+	if (lines == NULL || *lines == '\0')
+		return NULL;
+	return xstrndup(lines, strcspn(lines, "\n"));
+}
+
+void
+xsolla_login(const struct http_request *r, struct http_response *resp)
+{
+	const struct config *cfg = engine_config(r->engine);
+	struct project *p;
+	struct login_request in;
+	struct login_result lr = { NULL, NULL };
+	enum engine_result res;
+	json_t *body = NULL, *claims;
+	const char *username = NULL, *password = NULL;
+	const char *login_url = http_query(r, "login_url");
+	char *callback = NULL, *jwt = NULL, *url;
+
+	p = project_of(r, resp);
+	if (p == NULL)
+		return;
+	body = body_of(r, resp);
+	if (body == NULL)
+		goto out;
+	if (api_string_field(body, "username", FIELD_MAX, &username) != 1 ||
+	    api_string_field(body, "password", PASSWORD_FIELD_MAX,
+	    &password) != 1) {
+		fail_field(resp, "username", "username and password required");
+		goto out;
+	}
+	if (login_url != NULL && !engine_login_url_allowed(p, login_url)) {
+		fail_engine(resp, ENGINE_LOGIN_URL_REFUSED);
+		goto out;
+	}
+	in = (struct login_request){ p, username, password };
+	res = session_login(r->engine, &in, &lr);
+	if (res != ENGINE_OK) {
+		fail_engine(resp, res);
+		goto out;
+	}
+	claims = json_pack("{s:s, s:s, s:s, s:s, s:o, s:I, s:I, s:s, s:s}",
+	    "iss", cfg->public_url,
+	    "sub", lr.user->id,
+	    "jti", lr.session->id,
+	    "email", lr.user->email,
+	    "username", api_string_or_null(lr.user->username),
+	    "iat", (json_int_t)(lr.session->created_at / 1000),
+	    "exp", (json_int_t)(lr.session->expires_at / 1000),
+	    "xsolla_login_project_id", p->id,
+	    "type", "xsolla_login");
+	jwt = jwt_sign(engine_session_key(r->engine), claims);
+	json_decref(claims);
+	callback = login_url ? xstrdup(login_url) : first_line(p->callback_urls);
+	if (callback != NULL) {
+		url = xasprintf("%s%ctoken=%s", callback,
+		    strchr(callback, '?') ? '&' : '?', jwt);
+		api_json_take(resp, 200, json_pack("{s:s}", "login_url", url));
+		free(url);
+	} else
+		api_json_take(resp, 200, json_pack("{s:s}", "token", jwt));
+	resp->outcome = "ok";
+out:
+	xfree_secret(jwt);
+	free(callback);
+	login_result_clear(&lr);
+	json_decref(body);
+	project_free(p);
+}
+
+void
+xsolla_users_me(const struct http_request *r, struct http_response *resp)
+{
+	const char *auth = http_header(r, "Authorization");
+	struct project *p = NULL;
+	struct user *u = NULL;
+	enum engine_result res;
+	json_t *claims = NULL;
+	const char *sid, *pid;
+
+	if (auth != NULL && strncasecmp(auth, "Bearer ", 7) == 0)
+		claims = jwt_verify(engine_session_key(r->engine), auth + 7,
+		    time_now_ms() / 1000);
+	sid = json_string_value(json_object_get(claims, "jti"));
+	pid = json_string_value(json_object_get(claims, "xsolla_login_project_id"));
+	if (sid == NULL || pid == NULL) {
+		cors(r, resp, NULL);
+		fail(resp, XE_INVALID_TOKEN, NULL);
+		goto out;
+	}
+	res = engine_project(r->engine, pid, &p);
+	cors(r, resp, p);
+	if (res == ENGINE_OK)
+		res = session_user(r->engine, sid, &u);
+	if (res != ENGINE_OK) {
+		fail_engine(resp, res == ENGINE_PROJECT_UNKNOWN ?
+		    ENGINE_SESSION_INVALID : res);
+		goto out;
+	}
+	api_json_take(resp, 200, json_pack("{s:s, s:o, s:s, s:o, s:o, s:o, "
+	    "s:o, s:o, s:b}",
+	    "id", u->id,
+	    "username", api_string_or_null(u->username),
+	    "email", u->email,
+	    "name", json_null(),
+	    "first_name", api_string_or_null(u->first_name),
+	    "last_name", api_string_or_null(u->last_name),
+	    "registered", api_time(u->created_at),
+	    "last_login", api_time(u->last_sign_in_at),
+	    "email_confirmed", u->email_verified));
+	resp->outcome = "ok";
+out:
+	user_free(u);
+	project_free(p);
+	json_decref(claims);
+}

@@ -1,0 +1,382 @@
+/*
+ * Configuration keys are one const table: name, type, default, bounds and
+ * meaning.  The file parser, the environment reader, check-config and
+ * --help all walk the same table, so a key cannot be documented in one place
+ * and missing in another.
+ *
+ * The file format is "key = value" lines; '#' starts a comment.  The
+ * environment variable of a key is RESETD_ and its name in upper case.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+
+#define CONFIG_FILE_MAX (64 * 1024)
+#define CONFIG_VALUE_MAX 4096
+
+enum key_type {
+	KEY_STRING,
+	KEY_INT,
+};
+
+struct key {
+	const char	*name;
+	enum key_type	 type;
+	size_t		 offset;
+	const char	*def;		/* default, as text; NULL: unset */
+	int64_t		 min, max;	/* for KEY_INT */
+	const char	*help;
+};
+
+#define S(f) KEY_STRING, offsetof(struct config, f)
+#define I(f) KEY_INT, offsetof(struct config, f)
+
+static const struct key keys[] = {
+	{ "listen", S(listen), "127.0.0.1:8080", 0, 0,
+	    "address and port to serve HTTP on (host:port)" },
+	{ "database", S(database), "sqlite:./var/resetd.db", 0, 0,
+	    "database: sqlite:PATH" },
+	{ "mail", S(mail), "maildir:./var/mail", 0, 0,
+	    "mail transport: maildir:DIR" },
+	{ "public_url", S(public_url), NULL, 0, 0,
+	    "base URL of every link resetd writes (default http://LISTEN); "
+	    "never taken from the Host header" },
+	{ "server_secret", S(server_secret), NULL, 0, 0,
+	    "64 hex characters keying token hashes and signing JWTs; "
+	    "generated and kept in the database when unset" },
+	{ "log_level", S(log_level), "info", 0, 0,
+	    "debug, info, warn or error" },
+	{ "mail_from", S(mail_from), "noreply@localhost", 0, 0,
+	    "sender address of projects that set none" },
+	{ "mail_from_name", S(mail_from_name), "resetd", 0, 0,
+	    "sender display name of projects that set none" },
+	{ "http_threads", I(http_threads), "2", 1, 64,
+	    "threads polling HTTP connections" },
+	{ "workers", I(workers), "32", 1, 1024,
+	    "threads running request work (database, password hashing)" },
+	{ "max_body_bytes", I(max_body_bytes), "65536", 1024, 16777216,
+	    "largest request body accepted" },
+	{ "max_connections", I(max_connections), "1024", 1, 65536,
+	    "most open HTTP connections" },
+	{ "connection_timeout", I(connection_timeout), "30", 1, 3600,
+	    "seconds an idle connection is kept" },
+	{ "argon2_opslimit", I(argon2_opslimit), "2", 1, 64,
+	    "Argon2id passes (t)" },
+	{ "argon2_memory_kib", I(argon2_memory_kib), "19456", 8, 4194304,
+	    "Argon2id memory in KiB (m); 19456 is OWASP's minimum" },
+	{ "hash_concurrency", I(hash_concurrency), "0", 0, 1024,
+	    "most password hashes computed at once (0: one per CPU)" },
+	{ "mail_workers", I(mail_workers), "1", 0, 64,
+	    "mail delivery threads (0: this instance only queues mail)" },
+	{ "mail_max_tries", I(mail_max_tries), "10", 1, 1000,
+	    "delivery attempts before a message is given up as dead" },
+	{ "mail_lease_seconds", I(mail_lease_seconds), "60", 1, 86400,
+	    "how long a claimed message is reserved for one sender" },
+	{ "mail_poll_ms", I(mail_poll_ms), "1000", 10, 600000,
+	    "how often the mail worker looks for due messages unwoken" },
+	{ "db_pool_size", I(db_pool_size), "0", 0, 1024,
+	    "database connections kept open (0: one per worker)" },
+};
+
+#undef S
+#undef I
+
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+static char **
+str_field(struct config *c, const struct key *k)
+{
+	return (char **)((char *)c + k->offset);
+}
+
+static int64_t *
+int_field(struct config *c, const struct key *k)
+{
+	return (int64_t *)((char *)c + k->offset);
+}
+
+static const struct key *
+key_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++)
+		if (strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+static int
+key_set(struct config *c, const struct key *k, const char *value,
+    const char *where, char *err, size_t errlen)
+{
+	char *end;
+	long long v;
+
+	if (strlen(value) > CONFIG_VALUE_MAX) {
+		snprintf(err, errlen, "%s: %s: value too long", where, k->name);
+		return -1;
+	}
+	if (k->type == KEY_STRING) {
+		free(*str_field(c, k));
+		*str_field(c, k) = xstrdup(value);
+		return 0;
+	}
+	errno = 0;
+	v = strtoll(value, &end, 10);
+	if (errno != 0 || end == value || *end != '\0' || v < k->min ||
+	    v > k->max) {
+		snprintf(err, errlen,
+		    "%s: %s: expected a whole number from %lld to %lld", where,
+		    k->name, (long long)k->min, (long long)k->max);
+		return -1;
+	}
+	*int_field(c, k) = v;
+	return 0;
+}
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+/* Parse the text of a config file into c. */
+static int
+parse_file_text(struct config *c, char *text, const char *path, char *err,
+    size_t errlen)
+{
+	char where[512];
+	char *line, *next, *eq, *name, *value;
+	const struct key *k;
+	int lineno = 0;
+
+	for (line = text; line != NULL; line = next) {
+		next = strchr(line, '\n');
+		if (next != NULL)
+			*next++ = '\0';
+		lineno++;
+		snprintf(where, sizeof(where), "%s:%d", path, lineno);
+		eq = strchr(line, '#');
+		if (eq != NULL)
+			*eq = '\0';
+		line = trim(line);
+		if (*line == '\0')
+			continue;
+		eq = strchr(line, '=');
+		if (eq == NULL) {
+			snprintf(err, errlen, "%s: expected key = value", where);
+			return -1;
+		}
+		*eq = '\0';
+		name = trim(line);
+		value = trim(eq + 1);
+		k = key_find(name);
+		if (k == NULL) {
+			snprintf(err, errlen, "%s: unknown key '%.64s'", where,
+			    name);
+			return -1;
+		}
+		if (key_set(c, k, value, where, err, errlen) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+parse_file(struct config *c, const char *path, char *err, size_t errlen)
+{
+	FILE *f;
+	char *text;
+	size_t n;
+	int rc;
+
+	f = fopen(path, "r");
+	if (f == NULL) {
+		snprintf(err, errlen, "cannot open %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	text = xmalloc(CONFIG_FILE_MAX + 1);
+	n = fread(text, 1, CONFIG_FILE_MAX + 1, f);
+	fclose(f);
+	if (n > CONFIG_FILE_MAX) {
+		snprintf(err, errlen, "%s: larger than %d bytes", path,
+		    CONFIG_FILE_MAX);
+		free(text);
+		return -1;
+	}
+	text[n] = '\0';
+	if (memchr(text, '\0', n) != NULL) {
+		snprintf(err, errlen, "%s: contains a NUL byte", path);
+		free(text);
+		return -1;
+	}
+	rc = parse_file_text(c, text, path, err, errlen);
+	free(text);
+	return rc;
+}
+
+static int
+parse_env(struct config *c, char *err, size_t errlen)
+{
+	char env[64];
+	const char *v;
+	size_t i, j;
+
+	for (i = 0; i < NKEYS; i++) {
+		snprintf(env, sizeof(env), "RESETD_%s", keys[i].name);
+		for (j = 7; env[j] != '\0'; j++)
+			env[j] = (char)toupper((unsigned char)env[j]);
+		v = getenv(env);
+		if (v == NULL)
+			continue;
+		if (key_set(c, &keys[i], v, env, err, errlen) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* Checks across keys, once everything is read. */
+static int
+validate(struct config *c, char *err, size_t errlen)
+{
+	size_t n;
+	uint8_t key[32];
+
+	if (strchr(c->listen, ':') == NULL) {
+		snprintf(err, errlen, "listen: expected host:port");
+		return -1;
+	}
+	if (c->public_url == NULL)
+		c->public_url = xasprintf("http://%s", c->listen);
+	n = strlen(c->public_url);
+	while (n > 0 && c->public_url[n - 1] == '/')
+		c->public_url[--n] = '\0';
+	if (!str_has_prefix(c->public_url, "http://") &&
+	    !str_has_prefix(c->public_url, "https://")) {
+		snprintf(err, errlen, "public_url: expected an http(s) URL");
+		return -1;
+	}
+	if (c->server_secret != NULL &&
+	    (strlen(c->server_secret) != 64 ||
+	    hex_decode(c->server_secret, 64, key) != 32)) {
+		snprintf(err, errlen, "server_secret: expected 64 hex characters");
+		return -1;
+	}
+	if (log_level_valid(c->log_level) == 0) {
+		snprintf(err, errlen, "log_level: expected debug, info, warn or error");
+		return -1;
+	}
+	if (strpbrk(c->mail_from, "\r\n<>\" ") != NULL ||
+	    strchr(c->mail_from, '@') == NULL ||
+	    strpbrk(c->mail_from_name, "\r\n") != NULL) {
+		snprintf(err, errlen, "mail_from: expected a plain address");
+		return -1;
+	}
+	return 0;
+}
+
+int
+config_load(const char *path, struct config **out, char *err, size_t errlen)
+{
+	struct config *c = xcalloc(1, sizeof(*c));
+	size_t i;
+	int rc = -1;
+
+	for (i = 0; i < NKEYS; i++) {
+		if (keys[i].def == NULL)
+			continue;
+		if (key_set(c, &keys[i], keys[i].def, "default", err, errlen) == -1)
+			goto out;
+	}
+	if (path == NULL)
+		path = getenv("RESETD_CONFIG");
+	if (path != NULL && *path != '\0' &&
+	    parse_file(c, path, err, errlen) == -1)
+		goto out;
+	if (parse_env(c, err, errlen) == -1)
+		goto out;
+	if (validate(c, err, errlen) == -1)
+		goto out;
+	*out = c;
+	c = NULL;
+	rc = 0;
+out:
+	config_free(c);
+	return rc;
+}
+
+void
+config_free(struct config *c)
+{
+	size_t i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < NKEYS; i++)
+		if (keys[i].type == KEY_STRING)
+			xfree_secret(*str_field(c, &keys[i]));
+	free(c);
+}
+
+void
+config_usage(FILE *f)
+{
+	char env[64];
+	size_t i, j;
+
+	for (i = 0; i < NKEYS; i++) {
+		snprintf(env, sizeof(env), "RESETD_%s", keys[i].name);
+		for (j = 7; env[j] != '\0'; j++)
+			env[j] = (char)toupper((unsigned char)env[j]);
+		fprintf(f, "  %-20s %-27s %s", keys[i].name, env, keys[i].help);
+		if (keys[i].def != NULL)
+			fprintf(f, " [%s]", keys[i].def);
+		fputc('\n', f);
+	}
+}
+
+void
+config_print(const struct config *c, FILE *f)
+{
+	struct buf b;
+	size_t i;
+	const char *v;
+	int rc = 0;
+
+	buf_init(&b, 1 << 20);
+	for (i = 0; i < NKEYS && rc == 0; i++) {
+		rc = buf_printf(&b, "%s\n  \"%s\": ", i ? "," : "{",
+		    keys[i].name);
+		if (keys[i].type == KEY_INT) {
+			rc |= buf_printf(&b, "%lld", (long long)
+			    *int_field((struct config *)c, &keys[i]));
+			continue;
+		}
+		v = *str_field((struct config *)c, &keys[i]);
+		if (v == NULL)
+			rc |= buf_puts(&b, "null");
+		else if (strcmp(keys[i].name, "server_secret") == 0)
+			rc |= buf_puts(&b, "\"(set)\"");
+		else
+			rc |= buf_puts(&b, "\"") | log_escape(&b, v) |
+			    buf_puts(&b, "\"");
+	}
+	if (rc == 0 && buf_puts(&b, "\n}\n") == 0)
+		fputs(buf_cstr(&b), f);
+	buf_free(&b);
+}

@@ -1,0 +1,54 @@
+/*
+ * Instance configuration: built-in defaults, then a config file, then
+ * RESETD_* environment variables, each overriding the one before.  It is
+ * parsed once into an immutable struct; nothing changes it afterwards.
+ * Per-project settings (URLs, lifetimes, senders) live in the database, not
+ * here.
+ */
+#ifndef RESETD_CONFIG_H
+#define RESETD_CONFIG_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "util/util.h"
+
+struct config {
+	char	*listen;		/* host:port */
+	char	*database;		/* sqlite:PATH */
+	char	*mail;			/* maildir:DIR */
+	char	*public_url;		/* base of every link, no trailing / */
+	char	*server_secret;		/* 64 hex chars, or NULL: kept in db */
+	char	*log_level;
+	char	*mail_from;		/* default sender address */
+	char	*mail_from_name;	/* default sender display name */
+	int64_t	 http_threads;
+	int64_t	 workers;		/* threads running request work */
+	int64_t	 max_body_bytes;
+	int64_t	 max_connections;
+	int64_t	 connection_timeout;	/* seconds */
+	int64_t	 argon2_opslimit;
+	int64_t	 argon2_memory_kib;
+	int64_t	 hash_concurrency;	/* 0: one per CPU */
+	int64_t	 mail_workers;		/* 0: this instance sends no mail */
+	int64_t	 mail_max_tries;
+	int64_t	 mail_lease_seconds;
+	int64_t	 mail_poll_ms;
+	int64_t	 db_pool_size;
+};
+
+/*
+ * Load the configuration.  path is the config file, or NULL to use
+ * RESETD_CONFIG when set, or none.  On success, return 0 and a struct the
+ * caller frees with config_free; on failure, write a message that says which
+ * key or line is wrong into err (errlen bytes) and return -1.
+ */
+int	config_load(const char *path, struct config **out, char *err,
+	    size_t errlen) WUR;
+void	config_free(struct config *);
+/* Print every key with its environment name, default and meaning. */
+void	config_usage(FILE *);
+/* Print the effective configuration as JSON, the server secret masked. */
+void	config_print(const struct config *, FILE *);
+
+#endif

@@ -1,0 +1,234 @@
+/*
+ * Administration: creating projects and users, for the CLI (and later the
+ * admin API).  Every field is validated here, once, whichever face calls.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../log.h"
+#include "engine_internal.h"
+
+#define NAME_MAX_BYTES 200
+#define URL_MAX_BYTES 2048
+#define LIST_MAX_ITEMS 64
+#define TOKEN_TTL_DEFAULT 3600
+#define TOKEN_TTL_MAX (7 * 24 * 3600)
+
+static int
+text_valid(const char *s, size_t max)
+{
+	size_t n = strnlen(s, max + 1);
+
+	return n > 0 && n <= max && str_is_clean_utf8(s, n);
+}
+
+/* An absolute http(s) URL with a host and no spaces or controls. */
+static int
+url_valid(const char *s)
+{
+	const char *host;
+	size_t i, n = strnlen(s, URL_MAX_BYTES + 1);
+
+	if (n == 0 || n > URL_MAX_BYTES)
+		return 0;
+	if (str_has_prefix(s, "https://"))
+		host = s + 8;
+	else if (str_has_prefix(s, "http://"))
+		host = s + 7;
+	else
+		return 0;
+	if (*host == '\0' || *host == '/' || *host == '?' || *host == '#')
+		return 0;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
+			return 0;
+	return 1;
+}
+
+/* An origin: scheme://host[:port], no path. */
+static int
+origin_valid(const char *s)
+{
+	return url_valid(s) && strchr(strstr(s, "://") + 3, '/') == NULL &&
+	    strpbrk(s, "?#") == NULL;
+}
+
+int
+admin_email_valid(const char *s)
+{
+	const char *at = strchr(s, '@');
+	size_t i, n = strnlen(s, 255);
+
+	if (n == 0 || n > 254 || at == NULL || at == s || at[1] == '\0' ||
+	    strchr(at + 1, '@') != NULL || strchr(at + 1, '.') == NULL)
+		return 0;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c <= 0x20 || c == 0x7f || c == '<' || c == '>' ||
+		    c == '"' || c == ',' || c == ';' || c == '\\')
+			return 0;
+	}
+	return str_is_clean_utf8(s, n);
+}
+
+/* Join a NULL-terminated list into lines, checking each item with fn. */
+static int
+join_list(const char **items, int (*fn)(const char *), char **out)
+{
+	struct buf b;
+	size_t i;
+
+	buf_init(&b, LIST_MAX_ITEMS * (URL_MAX_BYTES + 1));
+	for (i = 0; items != NULL && items[i] != NULL; i++) {
+		if (i >= LIST_MAX_ITEMS || !fn(items[i]) ||
+		    buf_printf(&b, "%s%s", i ? "\n" : "", items[i]) == -1) {
+			buf_free(&b);
+			return -1;
+		}
+	}
+	*out = buf_take(&b);
+	return 0;
+}
+
+static int
+insert_project_tx(struct db_conn *c, void *arg)
+{
+	return store_project_insert(c, arg);
+}
+
+enum engine_result
+admin_project_create(struct engine *e, const struct project_spec *spec,
+    struct project **out, char *err, size_t errlen)
+{
+	struct project *p = xcalloc(1, sizeof(*p));
+	enum engine_result result = ENGINE_BAD_INPUT;
+	int rc;
+
+	if (spec->name == NULL || !text_valid(spec->name, NAME_MAX_BYTES)) {
+		snprintf(err, errlen, "name: expected 1 to %d bytes of text",
+		    NAME_MAX_BYTES);
+		goto out;
+	}
+	if (join_list(spec->callback_urls, url_valid, &p->callback_urls) == -1) {
+		snprintf(err, errlen, "callback-url: expected at most %d "
+		    "absolute http(s) URLs", LIST_MAX_ITEMS);
+		goto out;
+	}
+	if (join_list(spec->allowed_origins, origin_valid,
+	    &p->allowed_origins) == -1) {
+		snprintf(err, errlen, "allowed-origin: expected at most %d "
+		    "origins like https://app.example.com", LIST_MAX_ITEMS);
+		goto out;
+	}
+	if (spec->reset_url != NULL && !url_valid(spec->reset_url)) {
+		snprintf(err, errlen, "reset-url: expected an absolute http(s) URL");
+		goto out;
+	}
+	if (spec->token_ttl < 0 || spec->token_ttl > TOKEN_TTL_MAX) {
+		snprintf(err, errlen, "token-ttl: expected 1 to %d seconds",
+		    TOKEN_TTL_MAX);
+		goto out;
+	}
+	p->id = xmalloc(UUID_STRLEN + 1);
+	id_new(p->id);
+	p->name = xstrdup(spec->name);
+	p->reset_url = spec->reset_url ? xstrdup(spec->reset_url) : NULL;
+	p->token_ttl = spec->token_ttl ? spec->token_ttl : TOKEN_TTL_DEFAULT;
+	p->delivery = xstrdup("link");
+	p->created_at = db_now(e->db);
+	rc = db_write(e->db, insert_project_tx, p);
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot store the project");
+		result = ENGINE_UNAVAILABLE;
+		goto out;
+	}
+	*out = p;
+	p = NULL;
+	result = ENGINE_OK;
+out:
+	project_free(p);
+	return result;
+}
+
+static int
+insert_user_tx(struct db_conn *c, void *arg)
+{
+	return store_user_insert(c, arg);
+}
+
+enum engine_result
+admin_user_create(struct engine *e, const struct user_spec *spec,
+    struct user **out, char *err, size_t errlen)
+{
+	struct user *u = xcalloc(1, sizeof(*u));
+	struct project *p = NULL;
+	enum engine_result result;
+	int rc;
+
+	result = engine_project(e, spec->project_id ? spec->project_id : "", &p);
+	if (result != ENGINE_OK) {
+		snprintf(err, errlen, "project: %s", result ==
+		    ENGINE_PROJECT_UNKNOWN ? "no such project" : "unavailable");
+		goto out;
+	}
+	result = ENGINE_BAD_INPUT;
+	if (spec->email == NULL || !admin_email_valid(spec->email)) {
+		snprintf(err, errlen, "email: expected an email address");
+		goto out;
+	}
+	if (spec->username != NULL && (!text_valid(spec->username, 64) ||
+	    strchr(spec->username, '@') != NULL)) {
+		snprintf(err, errlen, "username: expected 1 to 64 bytes of "
+		    "text without '@'");
+		goto out;
+	}
+	if ((spec->first_name && !text_valid(spec->first_name, NAME_MAX_BYTES)) ||
+	    (spec->last_name && !text_valid(spec->last_name, NAME_MAX_BYTES))) {
+		snprintf(err, errlen, "name: expected 1 to %d bytes of text",
+		    NAME_MAX_BYTES);
+		goto out;
+	}
+	if (spec->password != NULL) {
+		if (password_check_bounds(spec->password) != PASSWORD_OK) {
+			snprintf(err, errlen, "password: expected %d to %d "
+			    "characters of text", PASSWORD_MIN_CHARS,
+			    PASSWORD_MAX_CHARS);
+			goto out;
+		}
+		u->password_hash = hasher_hash(e->hasher, spec->password);
+		if (u->password_hash == NULL) {
+			result = ENGINE_UNAVAILABLE;
+			goto out;
+		}
+	}
+	u->id = xmalloc(UUID_STRLEN + 1);
+	id_new(u->id);
+	u->project_id = xstrdup(p->id);
+	u->email = xstrdup(spec->email);
+	u->username = spec->username ? xstrdup(spec->username) : NULL;
+	u->first_name = spec->first_name ? xstrdup(spec->first_name) : NULL;
+	u->last_name = spec->last_name ? xstrdup(spec->last_name) : NULL;
+	u->email_verified = spec->email_verified;
+	u->created_at = u->updated_at = db_now(e->db);
+	rc = db_write(e->db, insert_user_tx, u);
+	if (rc == DB_CONSTRAINT) {
+		snprintf(err, errlen, "a user with this email or username "
+		    "exists in the project");
+		result = ENGINE_CONFLICT;
+		goto out;
+	}
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot store the user");
+		result = ENGINE_UNAVAILABLE;
+		goto out;
+	}
+	*out = u;
+	u = NULL;
+	result = ENGINE_OK;
+out:
+	project_free(p);
+	user_free(u);
+	return result;
+}

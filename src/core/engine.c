@@ -1,0 +1,236 @@
+/*
+ * The engine's state: configuration, database, derived keys and the
+ * password hasher.  Keys are derived from one server secret with
+ * libsodium's KDF, one subkey per use, so a token-hash key never signs a
+ * session and the other way round.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "../log.h"
+#include "engine_internal.h"
+
+#define KDF_CONTEXT "resetd01"
+#define SUBKEY_TOKEN_HASH 1
+#define SUBKEY_SESSION 2
+
+static const char *const result_names[ENGINE__MAX] = {
+	"ok",				/* ENGINE_OK */
+	"project_unknown",		/* ENGINE_PROJECT_UNKNOWN */
+	"bad_input",			/* ENGINE_BAD_INPUT */
+	"login_url_refused",		/* ENGINE_LOGIN_URL_REFUSED */
+	"secret_invalid",		/* ENGINE_SECRET_INVALID */
+	"secret_expired",		/* ENGINE_SECRET_EXPIRED */
+	"password_too_short",		/* ENGINE_PASSWORD_TOO_SHORT */
+	"password_too_long",		/* ENGINE_PASSWORD_TOO_LONG */
+	"password_invalid_text",	/* ENGINE_PASSWORD_INVALID_TEXT */
+	"credentials_invalid",		/* ENGINE_CREDENTIALS_INVALID */
+	"user_disabled",		/* ENGINE_USER_DISABLED */
+	"session_invalid",		/* ENGINE_SESSION_INVALID */
+	"user_unknown",			/* ENGINE_USER_UNKNOWN */
+	"conflict",			/* ENGINE_CONFLICT */
+	"unavailable",			/* ENGINE_UNAVAILABLE */
+};
+
+const char *
+engine_result_name(enum engine_result r)
+{
+	if (r < 0 || r >= ENGINE__MAX)
+		abort();
+	return result_names[r];
+}
+
+/* Load the server secret: configured, or kept in the database. */
+static int
+server_secret(const struct config *cfg, struct db *db, uint8_t out[32])
+{
+	uint8_t fresh[32];
+	char hex[65];
+	char *stored = NULL;
+	int rc = -1;
+
+	if (cfg->server_secret != NULL)
+		return hex_decode(cfg->server_secret, 64, out) == 32 ? 0 : -1;
+	randombytes_buf(fresh, sizeof(fresh));
+	hex_encode(fresh, sizeof(fresh), hex);
+	if (store_setting_get_or_put(db, "server_secret", hex, &stored) != 0)
+		goto out;
+	if (strlen(stored) != 64 || hex_decode(stored, 64, out) != 32) {
+		log_error("engine: the stored server secret is malformed");
+		goto out;
+	}
+	rc = 0;
+out:
+	sodium_memzero(fresh, sizeof(fresh));
+	sodium_memzero(hex, sizeof(hex));
+	xfree_secret(stored);
+	return rc;
+}
+
+struct engine *
+engine_new(const struct config *cfg, struct db *db)
+{
+	struct engine *e = xcalloc(1, sizeof(*e));
+	uint8_t master[32];
+
+	e->cfg = cfg;
+	e->db = db;
+	if (server_secret(cfg, db, master) == -1)
+		goto fail;
+	crypto_kdf_derive_from_key(e->token_key, sizeof(e->token_key),
+	    SUBKEY_TOKEN_HASH, KDF_CONTEXT, master);
+	crypto_kdf_derive_from_key(e->session_key, sizeof(e->session_key),
+	    SUBKEY_SESSION, KDF_CONTEXT, master);
+	sodium_memzero(master, sizeof(master));
+	e->hasher = hasher_new((uint64_t)cfg->argon2_opslimit,
+	    (size_t)cfg->argon2_memory_kib, (int)cfg->hash_concurrency);
+	if (e->hasher == NULL)
+		goto fail;
+	return e;
+fail:
+	sodium_memzero(master, sizeof(master));
+	engine_free(e);
+	return NULL;
+}
+
+void
+engine_free(struct engine *e)
+{
+	if (e == NULL)
+		return;
+	hasher_free(e->hasher);
+	sodium_memzero(e, sizeof(*e));
+	free(e);
+}
+
+void
+engine_set_mail_waker(struct engine *e, void (*fn)(void *), void *arg)
+{
+	e->wake_mail = fn;
+	e->wake_mail_arg = arg;
+}
+
+void
+engine_mail_queued(struct engine *e)
+{
+	if (e->wake_mail != NULL)
+		e->wake_mail(e->wake_mail_arg);
+}
+
+const uint8_t *
+engine_session_key(const struct engine *e)
+{
+	return e->session_key;
+}
+
+const struct config *
+engine_config(const struct engine *e)
+{
+	return e->cfg;
+}
+
+struct db *
+engine_db(const struct engine *e)
+{
+	return e->db;
+}
+
+enum engine_result
+engine_ping(struct engine *e)
+{
+	struct db_conn *c = db_acquire(e->db);
+	int rc;
+
+	if (c == NULL)
+		return ENGINE_UNAVAILABLE;
+	rc = store_ping(c);
+	db_release(e->db, c);
+	return rc == STORE_OK ? ENGINE_OK : ENGINE_UNAVAILABLE;
+}
+
+enum engine_result
+engine_project(struct engine *e, const char *id, struct project **out)
+{
+	struct db_conn *c;
+	int rc;
+
+	if (!id_is_uuid(id))
+		return ENGINE_PROJECT_UNKNOWN;
+	c = db_acquire(e->db);
+	if (c == NULL)
+		return ENGINE_UNAVAILABLE;
+	rc = store_project_get(c, id, out);
+	db_release(e->db, c);
+	if (rc == STORE_NOT_FOUND)
+		return ENGINE_PROJECT_UNKNOWN;
+	return rc == STORE_OK ? ENGINE_OK : ENGINE_UNAVAILABLE;
+}
+
+/* 1 when line-separated list holds item exactly. */
+int
+engine_list_has(const char *list, const char *item)
+{
+	size_t n = strlen(item);
+	const char *p = list;
+	const char *eol;
+
+	while (p != NULL && *p != '\0') {
+		eol = strchr(p, '\n');
+		if ((size_t)((eol ? eol : p + strlen(p)) - p) == n &&
+		    strncmp(p, item, n) == 0)
+			return 1;
+		p = eol ? eol + 1 : NULL;
+	}
+	return 0;
+}
+
+int
+engine_login_url_allowed(const struct project *p, const char *url)
+{
+	return engine_list_has(p->callback_urls, url);
+}
+
+/* Write the origin (scheme://host[:port]) of url into out. */
+static int
+url_origin(const char *url, char *out, size_t outlen)
+{
+	const char *host = strstr(url, "://");
+	size_t n;
+
+	if (host == NULL)
+		return -1;
+	n = strcspn(host + 3, "/?#");
+	n += (size_t)(host + 3 - url);
+	if (n + 1 > outlen)
+		return -1;
+	memmove(out, url, n);
+	out[n] = '\0';
+	return 0;
+}
+
+int
+engine_origin_allowed(const struct project *p, const char *origin)
+{
+	char o[512];
+	const char *line, *eol;
+	size_t n;
+
+	if (origin == NULL || *origin == '\0')
+		return 0;
+	if (engine_list_has(p->allowed_origins, origin))
+		return 1;
+	for (line = p->callback_urls; line != NULL && *line != '\0';
+	    line = eol ? eol + 1 : NULL) {
+		eol = strchr(line, '\n');
+		n = eol ? (size_t)(eol - line) : strlen(line);
+		if (n >= sizeof(o))
+			continue;
+		memcpy(o, line, n);
+		o[n] = '\0';
+		if (url_origin(o, o, sizeof(o)) == 0 && strcmp(o, origin) == 0)
+			return 1;
+	}
+	return 0;
+}

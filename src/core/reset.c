@@ -1,0 +1,384 @@
+/*
+ * The two halves of a reset: the request, which stores a secret and queues
+ * the email, and the confirm, which spends the secret on a new password.
+ *
+ * A request does the same work whether or not the account exists: the
+ * lookup, one write transaction with the same statements, and a queued
+ * row.  For an account that cannot be reset, the secret row is a dead
+ * decoy and the outbox row is recorded as dropped, so neither the answer
+ * nor its timing says which case it was.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "../log.h"
+#include "../mail/outbox.h"
+#include "engine_internal.h"
+
+#define LOGIN_MAX 320
+#define LINK_MAX 16384	/* reset_url and login_url are at most 2048 each */
+
+void
+reset_ticket_clear(struct reset_ticket *t)
+{
+	free(t->secret_id);
+	xfree_secret(t->token);
+	xfree_secret(t->link);
+	user_free(t->user);
+	memset(t, 0, sizeof(*t));
+}
+
+/*
+ * Normalise a locale to "xx" or "xx_YY"; NULL when it has neither shape, so
+ * that nothing odd reaches templates or links.
+ */
+static char *
+locale_normalise(const char *s)
+{
+	char out[6];
+
+	if (s == NULL)
+		return NULL;
+	if (strlen(s) != 2 && strlen(s) != 5)
+		return NULL;
+	if (!(s[0] >= 'a' && s[0] <= 'z' && s[1] >= 'a' && s[1] <= 'z'))
+		return NULL;
+	memcpy(out, s, 2);
+	out[2] = '\0';
+	if (s[2] != '\0') {
+		if (s[2] != '_' && s[2] != '-')
+			return NULL;
+		if (!(s[3] >= 'A' && s[3] <= 'Z' && s[4] >= 'A' && s[4] <= 'Z'))
+			return NULL;
+		out[2] = '_';
+		out[3] = s[3];
+		out[4] = s[4];
+		out[5] = '\0';
+	}
+	return xstrdup(out);
+}
+
+/* Build the link the email carries. */
+static char *
+reset_link(struct engine *e, const struct reset_request *in,
+    const struct user *u, const char *token, const char *locale)
+{
+	struct buf b;
+	const char *base = in->project->reset_url;
+	int rc;
+
+	buf_init(&b, LINK_MAX);
+	if (base != NULL)
+		rc = buf_puts(&b, base);
+	else
+		rc = buf_printf(&b, "%s/reset", e->cfg->public_url);
+	rc |= buf_puts(&b, strchr(buf_cstr(&b), '?') ? "&" : "?");
+	if (in->link_style == LINK_TOKEN) {
+		rc |= buf_printf(&b, "token=%s", token);
+	} else {
+		rc |= buf_printf(&b, "reset_code=%s&user_id=%s", token, u->id);
+		if (in->login_url != NULL) {
+			rc |= buf_puts(&b, "&login_url=");
+			rc |= str_url_encode(&b, in->login_url);
+		}
+		if (locale != NULL)
+			rc |= buf_printf(&b, "&locale=%s", locale);
+	}
+	if (rc != 0) {
+		/* Every part was checked for size; a cut link is a bug. */
+		log_error("reset: link longer than %d bytes", LINK_MAX);
+		abort();
+	}
+	return buf_take(&b);
+}
+
+struct request_tx {
+	const struct reset_request	*in;
+	const struct user		*user;		/* NULL: decoy */
+	struct secret			 secret;
+	const char			*link;
+	const char			*locale;
+	int64_t				 now;
+	char				 ttl_minutes[24];
+};
+
+static int
+request_tx(struct db_conn *c, void *arg)
+{
+	struct request_tx *t = arg;
+	const struct user *u = t->user;
+	char nobody[UUID_STRLEN + 1];
+	struct mail_var vars[] = {
+		{ "link", t->link },
+		{ "ttl_minutes", t->ttl_minutes },
+		{ "project_name", t->in->project->name },
+		{ "email", u ? u->email : "" },
+		{ NULL, NULL },
+	};
+	struct outbox_item mail = {
+		.project_id = t->in->project->id,
+		.kind = u ? "reset_link" : "unknown_account",
+		.to = u ? u->email : "",
+		.locale = t->locale,
+		.vars = vars,
+		.dropped = u == NULL,
+	};
+	int rc;
+
+	/* An unknown account revokes the secrets of an id nobody has. */
+	if (u == NULL)
+		id_new(nobody);
+	rc = store_secret_revoke_user(c, u ? u->id : nobody, t->now);
+	if (rc < 0)
+		return rc;
+	rc = store_secret_insert(c, &t->secret);
+	if (rc != STORE_OK)
+		return rc;
+	return outbox_queue(c, &mail, t->now);
+}
+
+enum engine_result
+reset_request(struct engine *e, const struct reset_request *in,
+    struct reset_ticket *out)
+{
+	struct request_tx t;
+	struct db_conn *c;
+	struct user *u = NULL;
+	char token[SECRET_TOKEN_LEN + 1];
+	char hash[SECRET_HASH_LEN + 1];
+	char id[UUID_STRLEN + 1];
+	char *link = NULL, *locale = NULL;
+	enum engine_result result = ENGINE_UNAVAILABLE;
+	int rc;
+
+	if (in->login == NULL || *in->login == '\0' ||
+	    strlen(in->login) > LOGIN_MAX)
+		return ENGINE_BAD_INPUT;
+	if (in->login_url != NULL &&
+	    !engine_login_url_allowed(in->project, in->login_url))
+		return ENGINE_LOGIN_URL_REFUSED;
+
+	c = db_acquire(e->db);
+	if (c == NULL)
+		return ENGINE_UNAVAILABLE;
+	rc = store_user_find(c, in->project->id, in->login, &u);
+	db_release(e->db, c);
+	if (rc < 0)
+		return ENGINE_UNAVAILABLE;
+	if (u != NULL && u->disabled) {
+		user_free(u);
+		u = NULL;
+	}
+
+	memset(&t, 0, sizeof(t));
+	t.now = db_now(e->db);
+	id_new(id);
+	secret_token_new(token);
+	locale = locale_normalise(in->locale);
+	if (u != NULL)
+		link = reset_link(e, in, u, token, locale);
+	secret_hash(e->token_key, u ? "reset_link" : "decoy", token, hash);
+	t.in = in;
+	t.user = u;
+	t.link = link;
+	t.locale = locale;
+	snprintf(t.ttl_minutes, sizeof(t.ttl_minutes), "%lld",
+	    (long long)((in->project->token_ttl + 59) / 60));
+	t.secret = (struct secret){
+		.id = id,
+		.project_id = in->project->id,
+		.user_id = u ? u->id : NULL,
+		.purpose = u ? "reset_link" : "decoy",
+		.token_hash = hash,
+		.email = u ? u->email : "",
+		.created_at = t.now,
+		/* A decoy is dead from the start. */
+		.expires_at = u ? t.now + in->project->token_ttl * 1000 : t.now,
+		.login_url = (char *)in->login_url,
+		.locale = locale,
+	};
+	if (db_write(e->db, request_tx, &t) != 0)
+		goto out;
+	engine_mail_queued(e);
+
+	memset(out, 0, sizeof(*out));
+	out->user_found = u != NULL;
+	out->secret_id = xstrdup(id);
+	out->token = xstrdup(token);
+	out->link = link;
+	out->created_at = t.now;
+	out->expires_at = t.secret.expires_at;
+	out->user = u;
+	link = NULL;
+	u = NULL;
+	result = ENGINE_OK;
+out:
+	sodium_memzero(token, sizeof(token));
+	xfree_secret(link);
+	free(locale);
+	user_free(u);
+	return result;
+}
+
+/* confirm */
+
+struct confirm_tx {
+	const struct project	*project;
+	struct secret		*secret;
+	struct user		*user;
+	const char		*hash;
+	int64_t			 now;
+};
+
+static int
+confirm_tx(struct db_conn *c, void *arg)
+{
+	struct confirm_tx *t = arg;
+	struct mail_var vars[] = {
+		{ "project_name", t->project->name },
+		{ "email", t->user->email },
+		{ NULL, NULL },
+	};
+	struct outbox_item mail = {
+		.project_id = t->project->id,
+		.kind = "password_changed",
+		.to = t->user->email,
+		.locale = t->secret->locale,
+		.vars = vars,
+	};
+	int rc;
+
+	rc = store_secret_consume(c, t->secret->id, t->now);
+	if (rc < 0)
+		return rc;
+	if (rc == 0)	/* someone else won, or it just expired */
+		return t->now >= t->secret->expires_at ?
+		    ENGINE_SECRET_EXPIRED : ENGINE_SECRET_INVALID;
+	if ((rc = store_user_set_password(c, t->user->id, t->hash, t->now)) < 0 ||
+	    (rc = store_session_revoke_user(c, t->user->id, t->now)) < 0 ||
+	    (rc = store_secret_revoke_user(c, t->user->id, t->now)) < 0)
+		return rc;
+	return outbox_queue(c, &mail, t->now);
+}
+
+/* Load the secret behind token and its user, and say whether it may be spent. */
+static enum engine_result
+confirm_check(struct engine *e, const struct reset_confirm *in, int64_t now,
+    struct secret **sout, struct user **uout)
+{
+	struct db_conn *c;
+	struct secret *s = NULL;
+	struct user *u = NULL;
+	char hash[SECRET_HASH_LEN + 1];
+	enum engine_result result = ENGINE_SECRET_INVALID;
+	int rc;
+
+	if (in->token == NULL || !secret_token_valid(in->token))
+		return ENGINE_SECRET_INVALID;
+	secret_hash(e->token_key, "reset_link", in->token, hash);
+	c = db_acquire(e->db);
+	if (c == NULL)
+		return ENGINE_UNAVAILABLE;
+	rc = store_secret_by_hash(c, hash, &s);
+	if (rc == STORE_OK && s->user_id != NULL)
+		rc = store_user_get(c, in->project->id, s->user_id, &u);
+	db_release(e->db, c);
+	if (rc < 0) {
+		result = ENGINE_UNAVAILABLE;
+		goto out;
+	}
+	if (s == NULL || u == NULL || strcmp(s->purpose, "reset_link") != 0 ||
+	    strcmp(s->project_id, in->project->id) != 0 ||
+	    !secret_hash_equal(s->token_hash, hash) ||
+	    (in->user_id != NULL && strcmp(in->user_id, u->id) != 0) ||
+	    s->used_at != 0 || s->revoked_at != 0 || u->disabled ||
+	    !str_case_equal(s->email, u->email))
+		goto out;
+	if (now >= s->expires_at) {
+		result = ENGINE_SECRET_EXPIRED;
+		goto out;
+	}
+	*sout = s;
+	*uout = u;
+	s = NULL;
+	u = NULL;
+	result = ENGINE_OK;
+out:
+	secret_free(s);
+	user_free(u);
+	return result;
+}
+
+static enum engine_result
+bounds_result(enum password_check pc)
+{
+	switch (pc) {
+	case PASSWORD_OK:
+		return ENGINE_OK;
+	case PASSWORD_TOO_SHORT:
+		return ENGINE_PASSWORD_TOO_SHORT;
+	case PASSWORD_TOO_LONG:
+		return ENGINE_PASSWORD_TOO_LONG;
+	case PASSWORD_INVALID_TEXT:
+		return ENGINE_PASSWORD_INVALID_TEXT;
+	default:
+		abort();
+	}
+}
+
+enum engine_result
+reset_confirm(struct engine *e, const struct reset_confirm *in,
+    struct user **user_out)
+{
+	struct confirm_tx t;
+	struct secret *s = NULL;
+	struct user *u = NULL;
+	char *hash = NULL;
+	enum engine_result result;
+	int rc;
+
+	memset(&t, 0, sizeof(t));
+	t.now = db_now(e->db);
+	result = confirm_check(e, in, t.now, &s, &u);
+	if (result != ENGINE_OK)
+		return result;
+	result = bounds_result(password_check_bounds(in->new_password));
+	if (result != ENGINE_OK)
+		goto out;
+	hash = hasher_hash(e->hasher, in->new_password);
+	if (hash == NULL) {
+		result = ENGINE_UNAVAILABLE;
+		goto out;
+	}
+	t.project = in->project;
+	t.secret = s;
+	t.user = u;
+	t.hash = hash;
+	t.now = db_now(e->db);
+	rc = db_write(e->db, confirm_tx, &t);
+	if (rc > 0) {
+		result = (enum engine_result)rc;
+		goto out;
+	}
+	if (rc < 0) {
+		result = ENGINE_UNAVAILABLE;
+		goto out;
+	}
+	engine_mail_queued(e);
+	if (user_out != NULL) {
+		u->email_verified = 1;
+		u->updated_at = t.now;
+		xfree_secret(u->password_hash);
+		u->password_hash = NULL;
+		*user_out = u;
+		u = NULL;
+	}
+	result = ENGINE_OK;
+out:
+	xfree_secret(hash);
+	secret_free(s);
+	user_free(u);
+	return result;
+}

@@ -1,0 +1,58 @@
+/*
+ * Token generation and hashing, all through libsodium.
+ */
+#include <string.h>
+
+#include <sodium.h>
+
+#include "secret.h"
+
+void
+secret_token_new(char out[SECRET_TOKEN_LEN + 1])
+{
+	uint8_t raw[SECRET_TOKEN_BYTES];
+
+	randombytes_buf(raw, sizeof(raw));
+	base64url_encode(raw, sizeof(raw), out);
+	sodium_memzero(raw, sizeof(raw));
+}
+
+int
+secret_token_valid(const char *s)
+{
+	uint8_t raw[SECRET_TOKEN_BYTES + 2];
+	size_t len = strnlen(s, SECRET_TOKEN_LEN + 1);
+	int n;
+
+	if (len != SECRET_TOKEN_LEN)
+		return 0;
+	n = base64url_decode(s, len, raw);
+	sodium_memzero(raw, sizeof(raw));
+	return n == SECRET_TOKEN_BYTES;
+}
+
+void
+secret_hash(const uint8_t key[SECRET_KEY_BYTES], const char *purpose,
+    const char *secret, char out[SECRET_HASH_LEN + 1])
+{
+	crypto_generichash_state st;
+	uint8_t h[32];
+	static const uint8_t sep = 0;
+
+	crypto_generichash_init(&st, key, SECRET_KEY_BYTES, sizeof(h));
+	crypto_generichash_update(&st, (const uint8_t *)purpose, strlen(purpose));
+	crypto_generichash_update(&st, &sep, 1);
+	crypto_generichash_update(&st, (const uint8_t *)secret, strlen(secret));
+	crypto_generichash_final(&st, h, sizeof(h));
+	hex_encode(h, sizeof(h), out);
+}
+
+int
+secret_hash_equal(const char *a, const char *b)
+{
+	size_t n = strlen(a);
+
+	if (n != strlen(b))
+		return 0;
+	return sodium_memcmp(a, b, n) == 0;
+}

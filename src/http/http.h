@@ -1,0 +1,113 @@
+/*
+ * The HTTP layer: libmicrohttpd connections, body caps, the route table,
+ * request ids, security headers and the request log.
+ *
+ * A route's handler is a plain blocking function: it reads a struct
+ * http_request and fills a struct http_response.  Handlers that touch the
+ * database or hash passwords run on a pool of worker threads while their
+ * connection is suspended, so the polling threads never block; trivial
+ * handlers run inline.  A response is queued only once the whole body has
+ * been read (queuing earlier makes libmicrohttpd close the connection).
+ */
+#ifndef RESETD_HTTP_H
+#define RESETD_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../util/util.h"
+
+struct config;
+struct engine;
+struct MHD_Connection;
+
+#define HTTP_MAX_HEADERS 24
+#define REQUEST_ID_LEN 26
+
+struct http_request {
+	struct engine		*engine;
+	struct MHD_Connection	*conn;
+	const char		*method;
+	const char		*path;		/* without the query string */
+	const char		*path_param;	/* what a {} in the route matched */
+	const char		*body;		/* NUL-terminated; NULL: none */
+	size_t			 body_len;
+	int			 body_too_large;
+	char			 request_id[REQUEST_ID_LEN + 1];
+	char			 remote[64];	/* client address, text */
+};
+
+struct http_header {
+	char	*name;
+	char	*value;
+};
+
+struct http_response {
+	int			 status;
+	struct buf		 body;
+	const char		*content_type;	/* static string */
+	struct http_header	 headers[HTTP_MAX_HEADERS];
+	int			 nheaders;
+	const char		*outcome;	/* for the log, static string */
+};
+
+/* A query argument, decoded; NULL when absent. */
+const char *http_query(const struct http_request *, const char *name);
+/* A request header, case-insensitive; NULL when absent. */
+const char *http_header(const struct http_request *, const char *name);
+/*
+ * The media type of the request body, lower-cased and without parameters,
+ * in out (outlen bytes); "" when there is none.
+ */
+void	http_content_type(const struct http_request *, char *out, size_t outlen);
+
+/* Add a response header; name and value are copied. */
+void	http_set_header(struct http_response *, const char *name,
+	    const char *value);
+/* Set the status and a body (copied). */
+void	http_set_body(struct http_response *, int status,
+	    const char *content_type, const char *body, size_t len);
+
+typedef void (*http_handler)(const struct http_request *,
+    struct http_response *);
+
+enum route_run {
+	RUN_INLINE,	/* cheap: runs on the polling thread */
+	RUN_WORKER,	/* may block: runs on the worker pool */
+};
+
+struct route {
+	const char	*method;	/* "GET", "POST", "OPTIONS", or "*" */
+	const char	*path;		/* exact, or with one "{}" segment */
+	http_handler	 handler;
+	enum route_run	 run;
+	const char	*dialect;	/* for the log */
+};
+
+/* routes.c */
+/* The route table; ends with a row whose method is NULL. */
+extern const struct route http_routes[];
+/*
+ * Find the route for method and path; *param receives what "{}" matched
+ * (a pointer into path, with its length in *param_len).  NULL when no
+ * route has the path; *method_mismatch is set when the path exists for
+ * another method.
+ */
+const struct route *http_route_find(const char *method, const char *path,
+	    const char **param, size_t *param_len, int *method_mismatch);
+
+/* server.c */
+struct http_server;
+
+/*
+ * Start serving on cfg->listen with the engine.  Return NULL on failure
+ * (logged), for example when the address is taken.
+ */
+struct http_server *http_server_start(const struct config *, struct engine *);
+/*
+ * Stop accepting connections, let requests in flight finish (waiting at
+ * most drain_ms), then stop.  Accepts NULL.
+ */
+void	http_server_stop(struct http_server *, int64_t drain_ms);
+
+#endif

@@ -1,0 +1,76 @@
+/*
+ * The route table: every path resetd answers, its method, its handler and
+ * whether the handler may block.  Xsolla's paths are served at the root and
+ * under /api, as its SDK lets the base URL include /api.
+ */
+#include <string.h>
+
+#include "../api/api.h"
+#include "http.h"
+
+#define XSOLLA(method, path, fn) \
+	{ method, path, fn, RUN_WORKER, "xsolla" }, \
+	{ method, "/api" path, fn, RUN_WORKER, "xsolla" }
+
+const struct route http_routes[] = {
+	{ "GET", "/healthz", health_live, RUN_INLINE, NULL },
+	{ "GET", "/readyz", health_ready, RUN_WORKER, NULL },
+
+	XSOLLA("POST", "/password/reset/request", xsolla_reset_request),
+	XSOLLA("OPTIONS", "/password/reset/request", xsolla_preflight),
+	XSOLLA("POST", "/password/reset/confirm", xsolla_reset_confirm),
+	XSOLLA("OPTIONS", "/password/reset/confirm", xsolla_preflight),
+	XSOLLA("POST", "/login", xsolla_login),
+	XSOLLA("OPTIONS", "/login", xsolla_preflight),
+	XSOLLA("GET", "/users/me", xsolla_users_me),
+	XSOLLA("OPTIONS", "/users/me", xsolla_preflight),
+
+	{ NULL, NULL, NULL, RUN_INLINE, NULL },
+};
+
+/*
+ * Match path against pattern; a "{}" segment in the pattern matches one
+ * non-empty path segment, returned through param.
+ */
+static int
+path_match(const char *pattern, const char *path, const char **param,
+    size_t *param_len)
+{
+	const char *hole = strstr(pattern, "{}");
+	size_t pre, seg;
+
+	if (hole == NULL)
+		return strcmp(pattern, path) == 0;
+	pre = (size_t)(hole - pattern);
+	if (strncmp(pattern, path, pre) != 0)
+		return 0;
+	seg = strcspn(path + pre, "/");
+	if (seg == 0 || strcmp(hole + 2, path + pre + seg) != 0)
+		return 0;
+	*param = path + pre;
+	*param_len = seg;
+	return 1;
+}
+
+const struct route *
+http_route_find(const char *method, const char *path, const char **param,
+    size_t *param_len, int *method_mismatch)
+{
+	const struct route *r;
+	const char *p = NULL;
+	size_t n = 0;
+
+	*method_mismatch = 0;
+	for (r = http_routes; r->method != NULL; r++) {
+		if (!path_match(r->path, path, &p, &n))
+			continue;
+		if (strcmp(r->method, method) != 0 && strcmp(r->method, "*") != 0) {
+			*method_mismatch = 1;
+			continue;
+		}
+		*param = p;
+		*param_len = n;
+		return r;
+	}
+	return NULL;
+}

@@ -1,0 +1,524 @@
+/*
+ * The server: libmicrohttpd with an internal thread pool on epoll, plus a
+ * pool of worker threads for handlers that block.
+ *
+ * Life of a request, as libmicrohttpd calls the access handler:
+ *  1. first call: a struct exchange is made and the route is chosen;
+ *  2. calls with upload data: the body is kept up to max_body_bytes; past
+ *     that it is read and thrown away so the client still gets an answer;
+ *  3. the final call: inline routes answer at once; worker routes suspend
+ *     the connection and queue the exchange for a worker, which runs the
+ *     handler and resumes the connection;
+ *  4. the call after resuming queues the response;
+ *  5. the completion callback writes the log line and frees the exchange.
+ */
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+#include <sodium.h>
+
+#include "../config.h"
+#include "../log.h"
+#include "http.h"
+
+/* Past this many body bytes the connection is answered and closed. */
+#define DISCARD_MAX (64 * 1024 * 1024)
+
+enum exchange_state {
+	EX_READING,
+	EX_RUNNING,	/* on the worker pool, connection suspended */
+	EX_ANSWERED,	/* response ready to queue */
+};
+
+struct exchange {
+	struct http_server	*server;
+	struct http_request	 req;
+	struct http_response	 resp;
+	const struct route	*route;
+	int			 method_mismatch;
+	char			*path_param;
+	struct buf		 body;
+	uint64_t		 body_seen;
+	enum exchange_state	 state;
+	int64_t			 started_us;
+	struct exchange		*next_job;
+};
+
+struct http_server {
+	const struct config	*cfg;
+	struct engine		*engine;
+	struct MHD_Daemon	*mhd;
+	pthread_t		*workers;
+	int			 nworkers;
+	pthread_mutex_t		 lock;
+	pthread_cond_t		 jobs_ready;
+	pthread_cond_t		 idle;
+	struct exchange		*jobs_head, *jobs_tail;
+	int			 stopping;
+	int			 in_flight;	/* exchanges not yet completed */
+};
+
+/* request and response helpers */
+
+const char *
+http_query(const struct http_request *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *
+http_header(const struct http_request *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+void
+http_content_type(const struct http_request *r, char *out, size_t outlen)
+{
+	const char *ct = http_header(r, "Content-Type");
+	size_t i = 0;
+
+	if (ct != NULL) {
+		while (*ct == ' ')
+			ct++;
+		for (; ct[i] != '\0' && ct[i] != ';' && ct[i] != ' ' &&
+		    i + 1 < outlen; i++)
+			out[i] = (char)(ct[i] >= 'A' && ct[i] <= 'Z' ?
+			    ct[i] - 'A' + 'a' : ct[i]);
+	}
+	out[i] = '\0';
+}
+
+void
+http_set_header(struct http_response *resp, const char *name,
+    const char *value)
+{
+	if (resp->nheaders >= HTTP_MAX_HEADERS)
+		abort();	/* handlers set a known, small number */
+	resp->headers[resp->nheaders].name = xstrdup(name);
+	resp->headers[resp->nheaders].value = xstrdup(value);
+	resp->nheaders++;
+}
+
+void
+http_set_body(struct http_response *resp, int status, const char *content_type,
+    const char *body, size_t len)
+{
+	resp->status = status;
+	resp->content_type = content_type;
+	buf_reset(&resp->body);
+	if (buf_append(&resp->body, body, len) == -1)
+		abort();	/* response buffers are uncapped */
+}
+
+static void
+response_init(struct http_response *resp)
+{
+	memset(resp, 0, sizeof(*resp));
+	buf_init(&resp->body, SIZE_MAX / 2);
+}
+
+static void
+response_clear(struct http_response *resp)
+{
+	int i;
+
+	for (i = 0; i < resp->nheaders; i++) {
+		free(resp->headers[i].name);
+		free(resp->headers[i].value);
+	}
+	resp->nheaders = 0;
+	buf_free(&resp->body);
+}
+
+/* Answers of the HTTP layer itself, before any dialect is involved. */
+static void
+answer_plain(struct http_response *resp, int status, const char *code,
+    const char *message)
+{
+	char body[256];
+	int n;
+
+	n = snprintf(body, sizeof(body), "{\"error\":{\"code\":\"%s\","
+	    "\"description\":\"%s\"}}", code, message);
+	http_set_body(resp, status, "application/json", body, (size_t)n);
+	resp->outcome = code;
+}
+
+/* the worker pool */
+
+static void
+run_handler(struct exchange *ex)
+{
+	if (ex->route == NULL) {
+		if (ex->method_mismatch)
+			answer_plain(&ex->resp, 405, "method_not_allowed",
+			    "This endpoint does not take that method.");
+		else
+			answer_plain(&ex->resp, 404, "not_found",
+			    "No such endpoint.");
+		return;
+	}
+	ex->req.body = ex->body.data;
+	ex->req.body_len = ex->body.len;
+	ex->route->handler(&ex->req, &ex->resp);
+	if (ex->resp.status == 0)
+		abort();	/* every handler answers */
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct http_server *s = arg;
+	struct exchange *ex;
+
+	for (;;) {
+		pthread_mutex_lock(&s->lock);
+		while (s->jobs_head == NULL && !s->stopping)
+			pthread_cond_wait(&s->jobs_ready, &s->lock);
+		if (s->jobs_head == NULL) {
+			pthread_mutex_unlock(&s->lock);
+			return NULL;
+		}
+		ex = s->jobs_head;
+		s->jobs_head = ex->next_job;
+		if (s->jobs_head == NULL)
+			s->jobs_tail = NULL;
+		pthread_mutex_unlock(&s->lock);
+
+		run_handler(ex);
+		ex->state = EX_ANSWERED;
+		MHD_resume_connection(ex->req.conn);
+	}
+}
+
+static void
+job_push(struct http_server *s, struct exchange *ex)
+{
+	pthread_mutex_lock(&s->lock);
+	ex->next_job = NULL;
+	if (s->jobs_tail != NULL)
+		s->jobs_tail->next_job = ex;
+	else
+		s->jobs_head = ex;
+	s->jobs_tail = ex;
+	pthread_cond_signal(&s->jobs_ready);
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* libmicrohttpd callbacks */
+
+static void
+request_id_new(char *out)
+{
+	uint8_t b[16];
+	char uuid[UUID_STRLEN + 1];
+
+	/* A ULID: sortable by time, unique without coordination. */
+	id_new(uuid);
+	if (id_uuid_to_ulid(uuid, out) == -1) {
+		randombytes_buf(b, sizeof(b));
+		hex_encode(b, 13, out);
+	}
+}
+
+static void
+remote_address(struct MHD_Connection *conn, char *out, size_t outlen)
+{
+	const union MHD_ConnectionInfo *ci;
+	const struct sockaddr *sa;
+
+	snprintf(out, outlen, "-");
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci == NULL || ci->client_addr == NULL)
+		return;
+	sa = ci->client_addr;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
+		    out, (socklen_t)outlen);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr,
+		    out, (socklen_t)outlen);
+}
+
+static struct exchange *
+exchange_new(struct http_server *s, struct MHD_Connection *conn,
+    const char *url, const char *method)
+{
+	struct exchange *ex = xcalloc(1, sizeof(*ex));
+	const char *param = NULL;
+	size_t param_len = 0;
+	const char *cl;
+
+	ex->server = s;
+	ex->started_us = time_mono_us();
+	ex->req.engine = s->engine;
+	ex->req.conn = conn;
+	ex->req.method = method;
+	ex->req.path = url;
+	request_id_new(ex->req.request_id);
+	remote_address(conn, ex->req.remote, sizeof(ex->req.remote));
+	response_init(&ex->resp);
+	buf_init(&ex->body, (size_t)s->cfg->max_body_bytes);
+	/* HEAD is answered like GET; libmicrohttpd drops the body. */
+	ex->route = http_route_find(strcmp(method, "HEAD") == 0 ? "GET" : method,
+	    url, &param, &param_len, &ex->method_mismatch);
+	if (param != NULL) {
+		ex->path_param = xstrndup(param, param_len);
+		ex->req.path_param = ex->path_param;
+	}
+	cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	    "Content-Length");
+	if (cl != NULL && strtoull(cl, NULL, 10) > (uint64_t)s->cfg->max_body_bytes)
+		ex->req.body_too_large = 1;
+	pthread_mutex_lock(&s->lock);
+	s->in_flight++;
+	pthread_mutex_unlock(&s->lock);
+	return ex;
+}
+
+static enum MHD_Result
+queue_answer(struct exchange *ex)
+{
+	struct MHD_Response *r;
+	struct http_response *resp = &ex->resp;
+	enum MHD_Result ret;
+	size_t len = resp->body.len;
+	int i;
+
+	r = MHD_create_response_from_buffer(len, len ? resp->body.data : "",
+	    MHD_RESPMEM_MUST_COPY);
+	if (r == NULL)
+		return MHD_NO;
+	MHD_add_response_header(r, "X-Request-ID", ex->req.request_id);
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	if (resp->content_type != NULL)
+		MHD_add_response_header(r, "Content-Type", resp->content_type);
+	for (i = 0; i < resp->nheaders; i++)
+		MHD_add_response_header(r, resp->headers[i].name,
+		    resp->headers[i].value);
+	if (ex->req.body_too_large)
+		MHD_add_response_header(r, "Connection", "close");
+	ret = MHD_queue_response(ex->req.conn, (unsigned)resp->status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result
+access_handler(void *cls, struct MHD_Connection *conn, const char *url,
+    const char *method, const char *version, const char *upload_data,
+    size_t *upload_data_size, void **con_cls)
+{
+	struct http_server *s = cls;
+	struct exchange *ex = *con_cls;
+
+	(void)version;
+	if (ex == NULL) {
+		*con_cls = exchange_new(s, conn, url, method);
+		return MHD_YES;
+	}
+	if (ex->state == EX_ANSWERED)
+		return queue_answer(ex);
+	if (*upload_data_size > 0) {
+		ex->body_seen += *upload_data_size;
+		if (!ex->req.body_too_large &&
+		    buf_append(&ex->body, upload_data, *upload_data_size) == -1)
+			ex->req.body_too_large = 1;
+		*upload_data_size = 0;
+		if (ex->body_seen <= DISCARD_MAX)
+			return MHD_YES;
+		/* Far too much: answer now and let the connection close. */
+	}
+	if (ex->req.body_too_large) {
+		buf_free(&ex->body);
+		/* The dialect shapes this error, so the route still runs. */
+	}
+	if (ex->route == NULL || ex->route->run == RUN_INLINE) {
+		run_handler(ex);
+		ex->state = EX_ANSWERED;
+		return queue_answer(ex);
+	}
+	ex->state = EX_RUNNING;
+	MHD_suspend_connection(conn);
+	job_push(s, ex);
+	return MHD_YES;
+}
+
+static void
+completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct http_server *s = cls;
+	struct exchange *ex = *con_cls;
+	struct log_request lr;
+
+	(void)conn;
+	if (ex == NULL)
+		return;
+	lr = (struct log_request){
+		.request_id = ex->req.request_id,
+		.method = ex->req.method,
+		.path = ex->req.path,
+		.remote = ex->req.remote,
+		.dialect = ex->route ? ex->route->dialect : NULL,
+		.outcome = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ?
+		    ex->resp.outcome : "connection_lost",
+		.status = ex->resp.status,
+		.duration_us = time_mono_us() - ex->started_us,
+	};
+	log_request(&lr);
+	response_clear(&ex->resp);
+	buf_free(&ex->body);
+	free(ex->path_param);
+	free(ex);
+	*con_cls = NULL;
+	pthread_mutex_lock(&s->lock);
+	if (--s->in_flight == 0)
+		pthread_cond_broadcast(&s->idle);
+	pthread_mutex_unlock(&s->lock);
+}
+
+static void
+mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[512];
+	size_t n;
+
+	(void)cls;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = strlen(msg);
+	while (n > 0 && msg[n - 1] == '\n')
+		msg[--n] = '\0';
+	log_warn("http: %s", msg);
+}
+
+/* Resolve "host:port" or "[v6]:port" into a socket address. */
+static int
+listen_address(const char *listen, struct sockaddr_storage *ss)
+{
+	struct addrinfo hints, *res = NULL;
+	char host[256];
+	const char *colon = strrchr(listen, ':');
+	size_t n;
+	int rc;
+
+	if (colon == NULL)
+		return -1;
+	n = (size_t)(colon - listen);
+	if (n >= 2 && listen[0] == '[' && listen[n - 1] == ']') {
+		listen++;
+		n -= 2;
+	}
+	if (n >= sizeof(host))
+		return -1;
+	memcpy(host, listen, n);
+	host[n] = '\0';
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE;
+	rc = getaddrinfo(n ? host : NULL, colon + 1, &hints, &res);
+	if (rc != 0 || res == NULL)
+		return -1;
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	freeaddrinfo(res);
+	return 0;
+}
+
+struct http_server *
+http_server_start(const struct config *cfg, struct engine *engine)
+{
+	struct http_server *s = xcalloc(1, sizeof(*s));
+	struct sockaddr_storage ss;
+	unsigned int flags;
+	uint16_t port;
+	int i;
+
+	if (listen_address(cfg->listen, &ss) == -1) {
+		log_error("http: cannot resolve listen address %s", cfg->listen);
+		free(s);
+		return NULL;
+	}
+	port = ss.ss_family == AF_INET6 ?
+	    ntohs(((struct sockaddr_in6 *)&ss)->sin6_port) :
+	    ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	s->cfg = cfg;
+	s->engine = engine;
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->jobs_ready, NULL);
+	pthread_cond_init(&s->idle, NULL);
+	s->workers = xcalloc((size_t)cfg->workers, sizeof(pthread_t));
+	for (i = 0; i < cfg->workers; i++) {
+		if (pthread_create(&s->workers[i], NULL, worker_main, s) != 0)
+			log_fatal("http: cannot start worker threads");
+		s->nworkers++;
+	}
+	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+	    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+	if (ss.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	s->mhd = MHD_start_daemon(flags, port, NULL, NULL, access_handler, s,
+	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->http_threads,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
+	    MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
+	    MHD_OPTION_NOTIFY_COMPLETED, completed, s,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+	    MHD_OPTION_END);
+	if (s->mhd == NULL) {
+		log_error("http: cannot listen on %s", cfg->listen);
+		http_server_stop(s, 0);
+		return NULL;
+	}
+	log_info("http: listening on %s", cfg->listen);
+	return s;
+}
+
+void
+http_server_stop(struct http_server *s, int64_t drain_ms)
+{
+	struct timespec ts;
+	MHD_socket fd;
+	int i;
+
+	if (s == NULL)
+		return;
+	if (s->mhd != NULL) {
+		fd = MHD_quiesce_daemon(s->mhd);
+		if (fd != MHD_INVALID_SOCKET)
+			close(fd);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += drain_ms / 1000;
+		ts.tv_nsec += (drain_ms % 1000) * 1000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_mutex_lock(&s->lock);
+		while (s->in_flight > 0)
+			if (pthread_cond_timedwait(&s->idle, &s->lock, &ts) != 0)
+				break;
+		pthread_mutex_unlock(&s->lock);
+		MHD_stop_daemon(s->mhd);
+	}
+	pthread_mutex_lock(&s->lock);
+	s->stopping = 1;
+	pthread_cond_broadcast(&s->jobs_ready);
+	pthread_mutex_unlock(&s->lock);
+	for (i = 0; i < s->nworkers; i++)
+		pthread_join(s->workers[i], NULL);
+	free(s->workers);
+	pthread_mutex_destroy(&s->lock);
+	pthread_cond_destroy(&s->jobs_ready);
+	pthread_cond_destroy(&s->idle);
+	free(s);
+}

@@ -1,0 +1,572 @@
+/*
+ * resetd: the command line.  One binary, a table of subcommands; each acts
+ * on the configured database and prints JSON on standard output.  Errors go
+ * to standard error as one line, and the exit status is 0 on success, 1 on
+ * a failure and 2 on a usage error.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "api/api.h"
+#include "config.h"
+#include "core/engine.h"
+#include "http/http.h"
+#include "log.h"
+#include "mail/outbox.h"
+#include "store/store.h"
+
+#define RESETD_VERSION "0.1.0"
+#define MAX_REPEATED 64
+#define PASSWORD_STDIN_MAX 4096
+#define DRAIN_MS 10000
+
+/* Everything a command needs, opened on demand. */
+struct cli {
+	const char	*config_path;
+	struct config	*cfg;
+	struct db	*db;
+	struct engine	*engine;
+	int		 argc;
+	char		**argv;
+};
+
+/* command-line options of subcommands */
+
+struct opts {
+	const char	*name;
+	const char	*callback_urls[MAX_REPEATED + 1];
+	int		 ncallback_urls;
+	const char	*allowed_origins[MAX_REPEATED + 1];
+	int		 nallowed_origins;
+	const char	*reset_url;
+	const char	*token_ttl;
+	const char	*project;
+	const char	*email;
+	const char	*username;
+	int		 password_stdin;
+	int		 demo;
+	const char	*positional;
+};
+
+static int
+usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "resetd: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\n(resetd --help lists the commands)\n");
+	return 2;
+}
+
+/* Parse "--key value" options and at most one positional argument. */
+static int
+parse_opts(int argc, char **argv, struct opts *o)
+{
+	int i;
+	const char *key, *val;
+
+	memset(o, 0, sizeof(*o));
+	for (i = 0; i < argc; i++) {
+		key = argv[i];
+		if (strncmp(key, "--", 2) != 0) {
+			if (o->positional != NULL)
+				return usage_error("unexpected argument '%s'", key);
+			o->positional = key;
+			continue;
+		}
+		if (strcmp(key, "--password-stdin") == 0) {
+			o->password_stdin = 1;
+			continue;
+		}
+		if (strcmp(key, "--demo") == 0) {
+			o->demo = 1;
+			continue;
+		}
+		if (i + 1 >= argc)
+			return usage_error("%s needs a value", key);
+		val = argv[++i];
+		if (strcmp(key, "--name") == 0)
+			o->name = val;
+		else if (strcmp(key, "--callback-url") == 0 &&
+		    o->ncallback_urls < MAX_REPEATED)
+			o->callback_urls[o->ncallback_urls++] = val;
+		else if (strcmp(key, "--allowed-origin") == 0 &&
+		    o->nallowed_origins < MAX_REPEATED)
+			o->allowed_origins[o->nallowed_origins++] = val;
+		else if (strcmp(key, "--reset-url") == 0)
+			o->reset_url = val;
+		else if (strcmp(key, "--token-ttl") == 0)
+			o->token_ttl = val;
+		else if (strcmp(key, "--project") == 0)
+			o->project = val;
+		else if (strcmp(key, "--email") == 0)
+			o->email = val;
+		else if (strcmp(key, "--username") == 0)
+			o->username = val;
+		else
+			return usage_error("unknown option '%s'", key);
+	}
+	return 0;
+}
+
+/* opening what commands need */
+
+static int
+cli_config(struct cli *c)
+{
+	char err[512];
+
+	if (c->cfg != NULL)
+		return 0;
+	if (config_load(c->config_path, &c->cfg, err, sizeof(err)) == -1) {
+		fprintf(stderr, "resetd: configuration: %s\n", err);
+		return -1;
+	}
+	if (log_set_level(c->cfg->log_level) == -1)
+		return -1;
+	return 0;
+}
+
+static int
+cli_db(struct cli *c)
+{
+	int64_t pool;
+
+	if (c->db != NULL)
+		return 0;
+	if (cli_config(c) == -1)
+		return -1;
+	pool = c->cfg->db_pool_size ? c->cfg->db_pool_size :
+	    c->cfg->workers + c->cfg->mail_workers + 1;
+	if (db_open(c->cfg->database, (int)pool, &c->db) == -1)
+		return -1;
+	if (store_migrate(c->db) != 0) {
+		fprintf(stderr, "resetd: cannot bring the schema up to date\n");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+cli_engine(struct cli *c)
+{
+	if (c->engine != NULL)
+		return 0;
+	if (cli_db(c) == -1)
+		return -1;
+	c->engine = engine_new(c->cfg, c->db);
+	return c->engine != NULL ? 0 : -1;
+}
+
+static void
+print_json(json_t *v)
+{
+	json_dumpf(v, stdout, JSON_INDENT(2));
+	fputc('\n', stdout);
+	json_decref(v);
+}
+
+/* project commands */
+
+static int
+project_create(struct cli *c, const struct opts *o, struct project **out)
+{
+	struct project_spec spec;
+	char err[256], *end;
+	long long ttl = 0;
+
+	if (o->token_ttl != NULL) {
+		errno = 0;
+		ttl = strtoll(o->token_ttl, &end, 10);
+		if (errno != 0 || *end != '\0' || ttl <= 0)
+			return usage_error("--token-ttl: expected seconds, got '%s'",
+			    o->token_ttl);
+	}
+	spec = (struct project_spec){
+		.name = o->name,
+		.callback_urls = (const char **)o->callback_urls,
+		.allowed_origins = (const char **)o->allowed_origins,
+		.reset_url = o->reset_url,
+		.token_ttl = ttl,
+	};
+	if (o->name == NULL)
+		return usage_error("project create: %s is required", "--name");
+	if (cli_engine(c) == -1)
+		return 1;
+	if (admin_project_create(c->engine, &spec, out, err, sizeof(err)) !=
+	    ENGINE_OK) {
+		fprintf(stderr, "resetd: project create: %s\n", err);
+		return 1;
+	}
+	return 0;
+}
+
+static int
+cmd_project(struct cli *c)
+{
+	struct opts o;
+	struct project *p = NULL;
+	struct store_list l = { NULL, 0 };
+	struct db_conn *conn;
+	const char *verb = c->argc > 0 ? c->argv[0] : "";
+	json_t *a;
+	size_t i;
+	int rc;
+
+	if (parse_opts(c->argc - 1, c->argv + 1, &o) != 0)
+		return 2;
+	if (strcmp(verb, "create") == 0) {
+		rc = project_create(c, &o, &p);
+		if (rc == 0)
+			print_json(api_project_json(p));
+		project_free(p);
+		return rc;
+	}
+	if (strcmp(verb, "list") != 0 && strcmp(verb, "show") != 0)
+		return usage_error("project: expected create, list or show%s", "");
+	if (strcmp(verb, "show") == 0 && o.positional == NULL)
+		return usage_error("project show: %s is required", "ID");
+	if (cli_db(c) == -1 || (conn = db_acquire(c->db)) == NULL)
+		return 1;
+	if (strcmp(verb, "list") == 0) {
+		rc = store_project_list(conn, &l);
+		a = json_array();
+		for (i = 0; i < l.n; i++)
+			json_array_append_new(a, api_project_json(l.items[i]));
+		store_list_free(&l, (void (*)(void *))project_free);
+		if (rc == STORE_OK)
+			print_json(a);
+		else
+			json_decref(a);
+	} else {
+		rc = store_project_get(conn, o.positional, &p);
+		if (rc == STORE_OK)
+			print_json(api_project_json(p));
+		else if (rc == STORE_NOT_FOUND)
+			fprintf(stderr, "resetd: project show: no project %s\n",
+			    o.positional);
+		project_free(p);
+	}
+	db_release(c->db, conn);
+	return rc == STORE_OK ? 0 : 1;
+}
+
+/* user commands */
+
+/* Read a password from standard input; a final newline is not part of it. */
+static char *
+read_password_stdin(void)
+{
+	char *pw = xmalloc(PASSWORD_STDIN_MAX + 2);
+	size_t n;
+
+	n = fread(pw, 1, PASSWORD_STDIN_MAX + 1, stdin);
+	if (n > PASSWORD_STDIN_MAX) {
+		xfree_secret(pw);
+		fprintf(stderr, "resetd: password longer than %d bytes\n",
+		    PASSWORD_STDIN_MAX);
+		return NULL;
+	}
+	pw[n] = '\0';
+	if (n > 0 && pw[n - 1] == '\n')
+		pw[--n] = '\0';
+	if (n > 0 && pw[n - 1] == '\r')
+		pw[--n] = '\0';
+	return pw;
+}
+
+static int
+user_create(struct cli *c, const struct opts *o, const char *password,
+    struct user **out)
+{
+	struct user_spec spec = {
+		.project_id = o->project,
+		.email = o->email,
+		.username = o->username,
+		.password = password,
+	};
+	char err[256];
+
+	if (o->project == NULL || o->email == NULL)
+		return usage_error("user create: %s are required",
+		    "--project and --email");
+	if (cli_engine(c) == -1)
+		return 1;
+	if (admin_user_create(c->engine, &spec, out, err, sizeof(err)) !=
+	    ENGINE_OK) {
+		fprintf(stderr, "resetd: user create: %s\n", err);
+		return 1;
+	}
+	return 0;
+}
+
+static int
+cmd_user(struct cli *c)
+{
+	struct opts o;
+	struct user *u = NULL;
+	struct store_list l = { NULL, 0 };
+	struct db_conn *conn;
+	const char *verb = c->argc > 0 ? c->argv[0] : "";
+	char *pw = NULL;
+	json_t *a;
+	size_t i;
+	int rc;
+
+	if (parse_opts(c->argc - 1, c->argv + 1, &o) != 0)
+		return 2;
+	if (strcmp(verb, "create") == 0) {
+		if (o.password_stdin && (pw = read_password_stdin()) == NULL)
+			return 1;
+		rc = user_create(c, &o, pw, &u);
+		xfree_secret(pw);
+		if (rc == 0)
+			print_json(api_user_json(u));
+		user_free(u);
+		return rc;
+	}
+	if (strcmp(verb, "list") != 0)
+		return usage_error("user: expected create or list%s", "");
+	if (o.project == NULL)
+		return usage_error("user list: %s is required", "--project");
+	if (cli_db(c) == -1 || (conn = db_acquire(c->db)) == NULL)
+		return 1;
+	rc = store_user_list(conn, o.project, &l);
+	db_release(c->db, conn);
+	a = json_array();
+	for (i = 0; i < l.n; i++)
+		json_array_append_new(a, api_user_json(l.items[i]));
+	store_list_free(&l, (void (*)(void *))user_free);
+	if (rc == STORE_OK)
+		print_json(a);
+	else
+		json_decref(a);
+	return rc == STORE_OK ? 0 : 1;
+}
+
+/* serve */
+
+/*
+ * On a first start with no project, make a demo project and user, and say
+ * how to walk through the flow.
+ */
+static int
+demo_setup(struct cli *c)
+{
+	struct opts o;
+	struct project *p = NULL;
+	struct user *u = NULL;
+	struct db_conn *conn;
+	int64_t count = 0;
+	char *cb;
+	int rc;
+
+	conn = db_acquire(c->db);
+	if (conn == NULL)
+		return -1;
+	rc = store_project_count(conn, &count);
+	db_release(c->db, conn);
+	if (rc != STORE_OK)
+		return -1;
+	if (count > 0)
+		return 0;
+	memset(&o, 0, sizeof(o));
+	cb = xasprintf("%s/demo/signed-in", c->cfg->public_url);
+	o.name = "Demo";
+	o.callback_urls[0] = cb;
+	if (project_create(c, &o, &p) != 0) {
+		free(cb);
+		return -1;
+	}
+	free(cb);
+	o.project = p->id;
+	o.email = "demo@example.com";
+	o.username = "demo";
+	rc = user_create(c, &o, "demo-password-1", &u) == 0 ? 0 : -1;
+	if (rc == 0)
+		printf("\nresetd: created a demo project and user.\n\n"
+		    "  project id: %s\n"
+		    "  user:       demo@example.com, password demo-password-1\n\n"
+		    "Walk through the flow:\n\n"
+		    "  curl -i -X POST '%s/password/reset/request?projectId=%s' \\\n"
+		    "       -H 'Content-Type: application/json' \\\n"
+		    "       -d '{\"username\": \"demo@example.com\"}'\n\n"
+		    "  The email lands in %s/new/; copy reset_code and user_id "
+		    "from its link, then:\n\n"
+		    "  curl -i -X POST '%s/password/reset/confirm?projectId=%s' \\\n"
+		    "       -H 'Content-Type: application/json' \\\n"
+		    "       -d '{\"reset_code\": \"CODE\", \"user_id\": \"%s\", "
+		    "\"new_password\": \"a new long passphrase\"}'\n\n"
+		    "  curl -s -X POST '%s/login?projectId=%s' \\\n"
+		    "       -H 'Content-Type: application/json' \\\n"
+		    "       -d '{\"username\": \"demo@example.com\", "
+		    "\"password\": \"a new long passphrase\"}'\n\n"
+		    "The README walks through every step.\n\n",
+		    p->id, c->cfg->public_url, p->id,
+		    str_has_prefix(c->cfg->mail, "maildir:") ?
+		    c->cfg->mail + 8 : c->cfg->mail,
+		    c->cfg->public_url, p->id, u->id, c->cfg->public_url, p->id);
+	fflush(stdout);
+	project_free(p);
+	user_free(u);
+	return rc;
+}
+
+static int
+cmd_serve(struct cli *c)
+{
+	struct opts o;
+	struct mailer *ml = NULL;
+	struct http_server *srv = NULL;
+	sigset_t sigs;
+	int sig = 0, rc = 1;
+
+	if (parse_opts(c->argc, c->argv, &o) != 0)
+		return 2;
+	/* Block the stop signals before any thread starts; main waits for them. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (cli_engine(c) == -1)
+		return 1;
+	if (o.demo && demo_setup(c) == -1)
+		return 1;
+	ml = mailer_start(c->cfg, c->db);
+	if (ml == NULL)
+		goto out;
+	engine_set_mail_waker(c->engine, mailer_wake, ml);
+	srv = http_server_start(c->cfg, c->engine);
+	if (srv == NULL)
+		goto out;
+	log_info("resetd %s serving on %s (database %s)", RESETD_VERSION,
+	    c->cfg->listen, db_dialect(c->db));
+	while (sigwait(&sigs, &sig) != 0)
+		continue;
+	log_info("received %s, finishing requests in flight",
+	    sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	rc = 0;
+out:
+	http_server_stop(srv, DRAIN_MS);
+	engine_set_mail_waker(c->engine, NULL, NULL);
+	mailer_stop(ml);
+	if (rc == 0)
+		log_info("stopped");
+	return rc;
+}
+
+/* the other commands */
+
+static int
+cmd_migrate(struct cli *c)
+{
+	if (cli_db(c) == -1)
+		return 1;
+	print_json(json_pack("{s:s}", "status", "migrated"));
+	return 0;
+}
+
+static int
+cmd_check_config(struct cli *c)
+{
+	if (cli_config(c) == -1)
+		return 1;
+	config_print(c->cfg, stdout);
+	fprintf(stderr, "configuration OK\n");
+	return 0;
+}
+
+static int cmd_help(struct cli *);
+
+static int
+cmd_version(struct cli *c)
+{
+	(void)c;
+	printf("resetd %s\n", RESETD_VERSION);
+	return 0;
+}
+
+static const struct command {
+	const char	*name;
+	int		(*fn)(struct cli *);
+	const char	*usage;
+} commands[] = {
+	{ "serve", cmd_serve, "serve [--demo]" },
+	{ "migrate", cmd_migrate, "migrate" },
+	{ "check-config", cmd_check_config, "check-config" },
+	{ "project", cmd_project,
+	    "project create --name NAME [--callback-url URL]... "
+	    "[--allowed-origin ORIGIN]...\n"
+	    "                        [--reset-url URL] [--token-ttl SECONDS]\n"
+	    "  resetd project list\n"
+	    "  resetd project show ID" },
+	{ "user", cmd_user,
+	    "user create --project ID --email EMAIL [--username NAME] "
+	    "[--password-stdin]\n"
+	    "  resetd user list --project ID" },
+	{ "version", cmd_version, "version" },
+	{ "help", cmd_help, "help" },
+	{ NULL, NULL, NULL },
+};
+
+static int
+cmd_help(struct cli *c)
+{
+	const struct command *cmd;
+
+	(void)c;
+	printf("resetd %s: a self-hosted password-reset service\n\n"
+	    "usage: resetd [--config FILE] COMMAND [ARGS]\n\n", RESETD_VERSION);
+	for (cmd = commands; cmd->name != NULL; cmd++)
+		printf("  resetd %s\n", cmd->usage);
+	printf("\nConfiguration, lowest to highest precedence: built-in defaults,\n"
+	    "the config file (--config FILE or RESETD_CONFIG), environment:\n\n");
+	config_usage(stdout);
+	printf("\nEvery command prints JSON; see resetd(8) and resetd.conf(5).\n");
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct cli c;
+	const struct command *cmd;
+	int i = 1, rc;
+
+	memset(&c, 0, sizeof(c));
+	if (sodium_init() < 0) {
+		fprintf(stderr, "resetd: cannot initialise libsodium\n");
+		return 1;
+	}
+	if (i < argc && strcmp(argv[i], "--config") == 0) {
+		if (i + 1 >= argc)
+			return usage_error("%s needs a value", "--config");
+		c.config_path = argv[i + 1];
+		i += 2;
+	}
+	if (i >= argc)
+		return usage_error("%s", "a command is required");
+	if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+		return cmd_help(&c);
+	if (strcmp(argv[i], "--version") == 0)
+		return cmd_version(&c);
+	for (cmd = commands; cmd->name != NULL; cmd++)
+		if (strcmp(cmd->name, argv[i]) == 0)
+			break;
+	if (cmd->name == NULL)
+		return usage_error("unknown command '%s'", argv[i]);
+	c.argc = argc - i - 1;
+	c.argv = argv + i + 1;
+	rc = cmd->fn(&c);
+	engine_free(c.engine);
+	db_close(c.db);
+	config_free(c.cfg);
+	return rc;
+}

@@ -1,0 +1,430 @@
+/*
+ * The SQLite driver: the embedded default.
+ *
+ * The database runs in WAL mode with synchronous=FULL, so a committed
+ * transaction is on disk before db_write returns.  Readers take connections
+ * from a pool and never block the writer; all writes go through one writer
+ * connection, serialised by a mutex, which is cheaper than letting several
+ * connections fight over SQLite's write lock with sleeps and retries.
+ *
+ * Each connection keeps its prepared statements, keyed by the address of
+ * the SQL text: the store's SQL is static, so the address names it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <sqlite3.h>
+
+#include "../log.h"
+#include "db.h"
+
+#define STMT_CACHE_SIZE 64
+#define BUSY_TIMEOUT_MS 10000
+
+struct sqlite_rows {
+	struct db_rows	 base;
+	struct sqlite_conn *conn;
+	sqlite3_stmt	*stmt;
+	int		 cached;	/* stmt belongs to the cache */
+	int		 busy;		/* handed out and not done yet */
+	int64_t		 changes;
+};
+
+struct stmt_slot {
+	const char		*sql;
+	struct sqlite_rows	 rows;
+};
+
+struct sqlite_conn {
+	struct db_conn		 base;
+	sqlite3			*db;
+	struct stmt_slot	 cache[STMT_CACHE_SIZE];
+	int			 ncache;
+	struct sqlite_conn	*next_free;
+};
+
+struct sqlite_db {
+	char			*path;
+	pthread_mutex_t		 lock;		/* guards the pool */
+	pthread_cond_t		 freed;
+	struct sqlite_conn	*free_list;
+	int			 open, max;
+	pthread_mutex_t		 write_lock;	/* one writer at a time */
+	struct sqlite_conn	*writer;
+};
+
+extern const struct db_driver db_driver_sqlite;
+
+static int
+exec_simple(sqlite3 *db, const char *sql)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		log_error("sqlite: %s: %s", sql, msg != NULL ? msg : "error");
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+conn_free(struct sqlite_conn *c)
+{
+	int i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < c->ncache; i++)
+		sqlite3_finalize(c->cache[i].rows.stmt);
+	sqlite3_close(c->db);
+	free(c);
+}
+
+static struct sqlite_conn *
+conn_open(const char *path)
+{
+	struct sqlite_conn *c = xcalloc(1, sizeof(*c));
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+	    SQLITE_OPEN_NOMUTEX;
+
+	c->base.driver = &db_driver_sqlite;
+	if (sqlite3_open_v2(path, &c->db, flags, NULL) != SQLITE_OK) {
+		log_error("sqlite: cannot open %s: %s", path,
+		    c->db != NULL ? sqlite3_errmsg(c->db) : "out of memory");
+		conn_free(c);
+		return NULL;
+	}
+	sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
+	if (exec_simple(c->db, "PRAGMA journal_mode=WAL") == -1 ||
+	    exec_simple(c->db, "PRAGMA synchronous=FULL") == -1 ||
+	    exec_simple(c->db, "PRAGMA foreign_keys=ON") == -1) {
+		conn_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* Create the folders above path, as mkdir -p would. */
+static int
+make_parents(const char *path)
+{
+	char *p = xstrdup(path);
+	char *s;
+	int rc = 0;
+
+	for (s = p + 1; *s != '\0'; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0700) == -1 && errno != EEXIST) {
+			rc = log_fail("sqlite: cannot create %s: %s", p,
+			    strerror(errno));
+			break;
+		}
+		*s = '/';
+	}
+	free(p);
+	return rc;
+}
+
+static int
+sq_open(const char *url, int pool_size, void **handle)
+{
+	struct sqlite_db *s;
+	const char *path = url + strlen("sqlite:");
+
+	if (*path == '\0')
+		return log_fail("database: sqlite: needs a path");
+	if (sqlite3_threadsafe() == 0)
+		return log_fail("sqlite: library built without thread safety");
+	if (make_parents(path) == -1)
+		return -1;
+	s = xcalloc(1, sizeof(*s));
+	s->path = xstrdup(path);
+	s->max = pool_size > 0 ? pool_size : 8;
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->freed, NULL);
+	pthread_mutex_init(&s->write_lock, NULL);
+	s->writer = conn_open(s->path);
+	if (s->writer == NULL) {
+		free(s->path);
+		free(s);
+		return -1;
+	}
+	*handle = s;
+	return 0;
+}
+
+static void
+sq_close(void *handle)
+{
+	struct sqlite_db *s = handle;
+	struct sqlite_conn *c, *next;
+
+	for (c = s->free_list; c != NULL; c = next) {
+		next = c->next_free;
+		conn_free(c);
+	}
+	conn_free(s->writer);
+	pthread_mutex_destroy(&s->lock);
+	pthread_cond_destroy(&s->freed);
+	pthread_mutex_destroy(&s->write_lock);
+	free(s->path);
+	free(s);
+}
+
+static struct db_conn *
+sq_acquire(void *handle)
+{
+	struct sqlite_db *s = handle;
+	struct sqlite_conn *c = NULL;
+	int make = 0;
+
+	pthread_mutex_lock(&s->lock);
+	while (s->free_list == NULL && s->open >= s->max)
+		pthread_cond_wait(&s->freed, &s->lock);
+	if (s->free_list != NULL) {
+		c = s->free_list;
+		s->free_list = c->next_free;
+	} else {
+		s->open++;
+		make = 1;
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (make) {
+		c = conn_open(s->path);
+		if (c == NULL) {
+			pthread_mutex_lock(&s->lock);
+			s->open--;
+			pthread_cond_signal(&s->freed);
+			pthread_mutex_unlock(&s->lock);
+			return NULL;
+		}
+	}
+	return &c->base;
+}
+
+static void
+sq_release(void *handle, struct db_conn *base)
+{
+	struct sqlite_db *s = handle;
+	struct sqlite_conn *c = (struct sqlite_conn *)base;
+
+	pthread_mutex_lock(&s->lock);
+	c->next_free = s->free_list;
+	s->free_list = c;
+	pthread_cond_signal(&s->freed);
+	pthread_mutex_unlock(&s->lock);
+}
+
+static int
+sq_write(void *handle, int (*fn)(struct db_conn *, void *), void *arg)
+{
+	struct sqlite_db *s = handle;
+	int rc;
+
+	pthread_mutex_lock(&s->write_lock);
+	if (exec_simple(s->writer->db, "BEGIN IMMEDIATE") == -1) {
+		rc = DB_ERROR;
+		goto out;
+	}
+	rc = fn(&s->writer->base, arg);
+	if (rc != 0) {
+		(void)exec_simple(s->writer->db, "ROLLBACK");
+		goto out;
+	}
+	if (exec_simple(s->writer->db, "COMMIT") == -1) {
+		(void)exec_simple(s->writer->db, "ROLLBACK");
+		rc = DB_ERROR;
+	}
+out:
+	pthread_mutex_unlock(&s->write_lock);
+	return rc;
+}
+
+static int
+sq_script(struct db_conn *base, const char *sql)
+{
+	struct sqlite_conn *c = (struct sqlite_conn *)base;
+
+	return exec_simple(c->db, sql) == 0 ? 0 : DB_ERROR;
+}
+
+/*
+ * Bind values by name: SQLite numbers "$1"-style parameters in the order
+ * they first appear, so "$3 ... $2" would bind the wrong way round by
+ * position.  Looking each name up keeps the shared SQL's meaning.
+ */
+static int
+bind_all(sqlite3_stmt *st, const struct db_value *v, int n)
+{
+	char name[16];
+	int i, idx, rc = SQLITE_OK;
+
+	if (sqlite3_bind_parameter_count(st) != n)
+		return -1;
+	for (i = 0; i < n && rc == SQLITE_OK; i++) {
+		snprintf(name, sizeof(name), "$%d", i + 1);
+		idx = sqlite3_bind_parameter_index(st, name);
+		if (idx == 0)
+			return -1;
+		switch (v[i].type) {
+		case DB_NULL:
+			rc = sqlite3_bind_null(st, idx);
+			break;
+		case DB_INT:
+			rc = sqlite3_bind_int64(st, idx, v[i].i);
+			break;
+		case DB_TEXT:
+			rc = sqlite3_bind_text(st, idx, v[i].s, -1,
+			    SQLITE_STATIC);
+			break;
+		default:
+			abort();
+		}
+	}
+	return rc == SQLITE_OK ? 0 : -1;
+}
+
+static int
+sq_query(struct db_conn *base, const char *sql, const struct db_value *v,
+    int n, struct db_rows **out)
+{
+	struct sqlite_conn *c = (struct sqlite_conn *)base;
+	struct sqlite_rows *r = NULL;
+	sqlite3_stmt *st;
+	int i;
+
+	for (i = 0; i < c->ncache; i++) {
+		if (c->cache[i].sql == sql && !c->cache[i].rows.busy) {
+			r = &c->cache[i].rows;
+			break;
+		}
+	}
+	if (r == NULL) {
+		if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK)
+			return log_fail("sqlite: prepare: %s",
+			    sqlite3_errmsg(c->db));
+		if (c->ncache < STMT_CACHE_SIZE) {
+			c->cache[c->ncache].sql = sql;
+			r = &c->cache[c->ncache++].rows;
+			r->cached = 1;
+		} else {
+			r = xcalloc(1, sizeof(*r));
+			r->cached = 0;
+		}
+		r->base.driver = &db_driver_sqlite;
+		r->conn = c;
+		r->stmt = st;
+	}
+	if (bind_all(r->stmt, v, n) == -1) {
+		log_error("sqlite: cannot bind %d parameters", n);
+		sqlite3_reset(r->stmt);
+		sqlite3_clear_bindings(r->stmt);
+		if (!r->cached) {
+			sqlite3_finalize(r->stmt);
+			free(r);
+		}
+		return DB_ERROR;
+	}
+	r->busy = 1;
+	r->changes = 0;
+	*out = &r->base;
+	return 0;
+}
+
+static int
+sq_next(struct db_rows *base)
+{
+	struct sqlite_rows *r = (struct sqlite_rows *)base;
+	int rc;
+
+	rc = sqlite3_step(r->stmt);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE) {
+		r->changes = sqlite3_changes(r->conn->db);
+		return 0;
+	}
+	if ((rc & 0xff) == SQLITE_CONSTRAINT)
+		return DB_CONSTRAINT;
+	log_error("sqlite: step: %s", sqlite3_errmsg(r->conn->db));
+	return DB_ERROR;
+}
+
+static int
+sq_is_null(struct db_rows *base, int col)
+{
+	struct sqlite_rows *r = (struct sqlite_rows *)base;
+
+	return sqlite3_column_type(r->stmt, col) == SQLITE_NULL;
+}
+
+static int64_t
+sq_col_int(struct db_rows *base, int col)
+{
+	struct sqlite_rows *r = (struct sqlite_rows *)base;
+
+	return sqlite3_column_int64(r->stmt, col);
+}
+
+static const char *
+sq_col_text(struct db_rows *base, int col)
+{
+	struct sqlite_rows *r = (struct sqlite_rows *)base;
+
+	return (const char *)sqlite3_column_text(r->stmt, col);
+}
+
+static int64_t
+sq_changes(struct db_rows *base)
+{
+	return ((struct sqlite_rows *)base)->changes;
+}
+
+static void
+sq_done(struct db_rows *base)
+{
+	struct sqlite_rows *r = (struct sqlite_rows *)base;
+
+	sqlite3_reset(r->stmt);
+	sqlite3_clear_bindings(r->stmt);
+	r->busy = 0;
+	if (!r->cached) {
+		sqlite3_finalize(r->stmt);
+		free(r);
+	}
+}
+
+static int64_t
+sq_now(void *handle)
+{
+	(void)handle;
+	return time_now_ms();
+}
+
+static const char *const sqlite_prefixes[] = { "sqlite:", NULL };
+
+const struct db_driver db_driver_sqlite = {
+	.name = "sqlite",
+	.prefixes = sqlite_prefixes,
+	.open = sq_open,
+	.close = sq_close,
+	.acquire = sq_acquire,
+	.release = sq_release,
+	.write = sq_write,
+	.script = sq_script,
+	.query = sq_query,
+	.next = sq_next,
+	.is_null = sq_is_null,
+	.col_int = sq_col_int,
+	.col_text = sq_col_text,
+	.changes = sq_changes,
+	.done = sq_done,
+	.now = sq_now,
+};

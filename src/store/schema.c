@@ -1,0 +1,101 @@
+/*
+ * The schema, as an ordered list of migrations.  Each migration's SQL is
+ * written once for both SQLite and PostgreSQL; a migration that cannot be
+ * shared gives a text per dialect.  Applied versions are recorded in
+ * schema_migrations, and store_migrate applies the rest in one transaction.
+ *
+ * Conventions: ids are text (UUID v7), times are integer milliseconds since
+ * the epoch (BIGINT), flags are integers 0/1.
+ */
+#include <stddef.h>
+
+#include "store_internal.h"
+
+static const char m1_base[] =
+    "CREATE TABLE settings ("
+    "  key TEXT PRIMARY KEY,"
+    "  value TEXT NOT NULL);"
+
+    "CREATE TABLE projects ("
+    "  id TEXT PRIMARY KEY,"
+    "  name TEXT NOT NULL,"
+    "  callback_urls TEXT NOT NULL DEFAULT '',"	/* one URL per line */
+    "  allowed_origins TEXT NOT NULL DEFAULT '',"	/* one origin per line */
+    "  reset_url TEXT,"
+    "  token_ttl BIGINT NOT NULL,"
+    "  delivery TEXT NOT NULL DEFAULT 'link',"
+    "  created_at BIGINT NOT NULL);"
+
+    "CREATE TABLE users ("
+    "  id TEXT PRIMARY KEY,"
+    "  project_id TEXT NOT NULL REFERENCES projects(id),"
+    "  email TEXT NOT NULL,"
+    "  email_key TEXT NOT NULL,"		/* lower-cased, for lookups */
+    "  username TEXT,"
+    "  username_key TEXT,"
+    "  password_hash TEXT,"
+    "  email_verified INTEGER NOT NULL DEFAULT 0,"
+    "  disabled INTEGER NOT NULL DEFAULT 0,"
+    "  locale TEXT,"
+    "  first_name TEXT,"
+    "  last_name TEXT,"
+    "  created_at BIGINT NOT NULL,"
+    "  updated_at BIGINT NOT NULL,"
+    "  last_sign_in_at BIGINT);"
+    "CREATE UNIQUE INDEX users_email ON users(project_id, email_key);"
+    "CREATE UNIQUE INDEX users_username ON users(project_id, username_key);"
+
+    /*
+     * Reset secrets, stored only as keyed hashes.  A request for an unknown
+     * account writes a dead "decoy" row with no user, so both answers cost
+     * the same work.
+     */
+    "CREATE TABLE secrets ("
+    "  id TEXT PRIMARY KEY,"
+    "  project_id TEXT NOT NULL REFERENCES projects(id),"
+    "  user_id TEXT REFERENCES users(id),"
+    "  purpose TEXT NOT NULL,"
+    "  token_hash TEXT NOT NULL UNIQUE,"
+    "  email TEXT NOT NULL,"			/* the address it was sent to */
+    "  created_at BIGINT NOT NULL,"
+    "  expires_at BIGINT NOT NULL,"
+    "  used_at BIGINT,"
+    "  revoked_at BIGINT,"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  login_url TEXT,"
+    "  locale TEXT);"
+    "CREATE INDEX secrets_user ON secrets(user_id);"
+    "CREATE INDEX secrets_expiry ON secrets(expires_at);"
+
+    "CREATE TABLE sessions ("
+    "  id TEXT PRIMARY KEY,"
+    "  project_id TEXT NOT NULL REFERENCES projects(id),"
+    "  user_id TEXT NOT NULL REFERENCES users(id),"
+    "  created_at BIGINT NOT NULL,"
+    "  expires_at BIGINT NOT NULL,"
+    "  revoked_at BIGINT);"
+    "CREATE INDEX sessions_user ON sessions(user_id);"
+
+    /*
+     * Queued mail.  payload holds what the template needs, the secret
+     * included, and is cleared once the message is sent.
+     */
+    "CREATE TABLE outbox ("
+    "  id TEXT PRIMARY KEY,"
+    "  project_id TEXT NOT NULL REFERENCES projects(id),"
+    "  kind TEXT NOT NULL,"
+    "  to_addr TEXT NOT NULL,"
+    "  locale TEXT,"
+    "  payload TEXT,"
+    "  state TEXT NOT NULL,"			/* pending, sent, dead, dropped */
+    "  tries INTEGER NOT NULL DEFAULT 0,"
+    "  next_try_at BIGINT NOT NULL,"		/* due time; a claim moves it to the lease end */
+    "  last_error TEXT,"
+    "  created_at BIGINT NOT NULL,"
+    "  sent_at BIGINT);"
+    "CREATE INDEX outbox_due ON outbox(state, next_try_at);";
+
+const struct migration store_migrations[] = {
+	{ 1, "base schema", m1_base, NULL, NULL },
+	{ 0, NULL, NULL, NULL, NULL },
+};

@@ -1,0 +1,682 @@
+/*
+ * Typed operations over the db interface.  Each record kind has its column
+ * list and a function that reads one row into a struct; every statement is
+ * a static string, so drivers can cache its prepared form by address.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../log.h"
+#include "store.h"
+#include "store_internal.h"
+
+static void
+list_push(struct store_list *l, void *item)
+{
+	l->items = xrealloc(l->items, (l->n + 1) * sizeof(*l->items));
+	l->items[l->n++] = item;
+}
+
+void
+store_list_free(struct store_list *l, void (*fn)(void *))
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		fn(l->items[i]);
+	free(l->items);
+	l->items = NULL;
+	l->n = 0;
+}
+
+static int64_t
+int_or_zero(struct db_rows *r, int col)
+{
+	return db_is_null(r, col) ? 0 : db_int(r, col);
+}
+
+/*
+ * Run a query expected to yield at most one row, read by fn into *out.
+ */
+static int
+query_one(struct db_conn *c, const char *sql, const struct db_value *v, int n,
+    void *(*fn)(struct db_rows *), void **out)
+{
+	struct db_rows *r;
+	int rc;
+
+	rc = db_query(c, sql, v, n, &r);
+	if (rc < 0)
+		return rc;
+	rc = db_next(r);
+	if (rc == 1) {
+		*out = fn(r);
+		rc = STORE_OK;
+	} else if (rc == 0)
+		rc = STORE_NOT_FOUND;
+	db_done(r);
+	return rc;
+}
+
+static int
+query_list(struct db_conn *c, const char *sql, const struct db_value *v, int n,
+    void *(*fn)(struct db_rows *), struct store_list *out)
+{
+	struct db_rows *r;
+	struct store_list l = { NULL, 0 };
+	int rc;
+
+	rc = db_query(c, sql, v, n, &r);
+	if (rc < 0)
+		return rc;
+	while ((rc = db_next(r)) == 1)
+		list_push(&l, fn(r));
+	db_done(r);
+	if (rc < 0) {
+		free(l.items);
+		return rc;
+	}
+	*out = l;
+	return STORE_OK;
+}
+
+/* Write changes count as STORE_OK, a failure as itself. */
+static int
+exec_ok(int rc)
+{
+	return rc < 0 ? rc : STORE_OK;
+}
+
+int
+store_ping(struct db_conn *c)
+{
+	return exec_ok(db_exec(c, "SELECT 1", DB_NOARGS));
+}
+
+/* settings */
+
+int
+store_setting_get_or_put(struct db *db, const char *key, const char *value,
+    char **out)
+{
+	struct db_conn *c;
+	struct db_rows *r;
+	int rc;
+
+	c = db_acquire(db);
+	if (c == NULL)
+		return DB_ERROR;
+	rc = db_exec(c, "INSERT INTO settings (key, value) VALUES ($1, $2) "
+	    "ON CONFLICT (key) DO NOTHING", DB_ARGS(DB_TEXT(key), DB_TEXT(value)));
+	if (rc < 0)
+		goto out;
+	rc = db_query(c, "SELECT value FROM settings WHERE key = $1",
+	    DB_ARGS(DB_TEXT(key)), &r);
+	if (rc < 0)
+		goto out;
+	rc = db_next(r);
+	if (rc == 1) {
+		*out = db_strdup(r, 0);
+		rc = STORE_OK;
+	} else if (rc == 0)
+		rc = log_fail("store: setting %s vanished", key);
+	db_done(r);
+out:
+	db_release(db, c);
+	return rc;
+}
+
+/* migrations */
+
+static int
+migrate_tx(struct db_conn *c, void *arg)
+{
+	struct db *db = arg;
+	const struct migration *m;
+	const char *sql;
+	struct db_rows *r;
+	int64_t have = 0;
+	int rc;
+
+	rc = db_script(c, "CREATE TABLE IF NOT EXISTS schema_migrations ("
+	    "version BIGINT PRIMARY KEY, name TEXT NOT NULL, "
+	    "applied_at BIGINT NOT NULL)");
+	if (rc < 0)
+		return rc;
+	rc = db_query(c, "SELECT COALESCE(MAX(version), 0) FROM "
+	    "schema_migrations", DB_NOARGS, &r);
+	if (rc < 0)
+		return rc;
+	if (db_next(r) == 1)
+		have = db_int(r, 0);
+	db_done(r);
+	for (m = store_migrations; m->version != 0; m++) {
+		if (m->version <= have)
+			continue;
+		sql = m->sql;
+		if (strcmp(db_dialect(db), "sqlite") == 0 && m->sql_sqlite)
+			sql = m->sql_sqlite;
+		if (strcmp(db_dialect(db), "postgres") == 0 && m->sql_postgres)
+			sql = m->sql_postgres;
+		rc = db_script(c, sql);
+		if (rc < 0)
+			return rc;
+		rc = db_exec(c, "INSERT INTO schema_migrations (version, name, "
+		    "applied_at) VALUES ($1, $2, $3)", DB_ARGS(DB_INT(m->version),
+		    DB_TEXT(m->name), DB_INT(time_now_ms())));
+		if (rc < 0)
+			return rc;
+		log_info("store: applied migration %d (%s)", m->version, m->name);
+	}
+	return 0;
+}
+
+int
+store_migrate(struct db *db)
+{
+	return db_write(db, migrate_tx, db);
+}
+
+/* projects */
+
+#define PROJECT_COLS "id, name, callback_urls, allowed_origins, reset_url, " \
+	"token_ttl, delivery, created_at"
+
+static void *
+project_read(struct db_rows *r)
+{
+	struct project *p = xcalloc(1, sizeof(*p));
+
+	p->id = db_strdup(r, 0);
+	p->name = db_strdup(r, 1);
+	p->callback_urls = db_strdup(r, 2);
+	p->allowed_origins = db_strdup(r, 3);
+	p->reset_url = db_strdup(r, 4);
+	p->token_ttl = db_int(r, 5);
+	p->delivery = db_strdup(r, 6);
+	p->created_at = db_int(r, 7);
+	return p;
+}
+
+void
+project_free(struct project *p)
+{
+	if (p == NULL)
+		return;
+	free(p->id);
+	free(p->name);
+	free(p->callback_urls);
+	free(p->allowed_origins);
+	free(p->reset_url);
+	free(p->delivery);
+	free(p);
+}
+
+int
+store_project_insert(struct db_conn *c, const struct project *p)
+{
+	return exec_ok(db_exec(c, "INSERT INTO projects (" PROJECT_COLS ") "
+	    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)", DB_ARGS(DB_TEXT(p->id),
+	    DB_TEXT(p->name), DB_TEXT(p->callback_urls),
+	    DB_TEXT(p->allowed_origins), DB_TEXT(p->reset_url),
+	    DB_INT(p->token_ttl), DB_TEXT(p->delivery), DB_INT(p->created_at))));
+}
+
+int
+store_project_get(struct db_conn *c, const char *id, struct project **out)
+{
+	return query_one(c, "SELECT " PROJECT_COLS " FROM projects WHERE id = $1",
+	    DB_ARGS(DB_TEXT(id)), project_read, (void **)out);
+}
+
+int
+store_project_list(struct db_conn *c, struct store_list *out)
+{
+	return query_list(c, "SELECT " PROJECT_COLS " FROM projects ORDER BY "
+	    "created_at, id", DB_NOARGS, project_read, out);
+}
+
+int
+store_project_count(struct db_conn *c, int64_t *out)
+{
+	struct db_rows *r;
+	int rc;
+
+	rc = db_query(c, "SELECT COUNT(*) FROM projects", DB_NOARGS, &r);
+	if (rc < 0)
+		return rc;
+	rc = db_next(r);
+	if (rc == 1) {
+		*out = db_int(r, 0);
+		rc = STORE_OK;
+	} else if (rc == 0)
+		rc = DB_ERROR;
+	db_done(r);
+	return rc;
+}
+
+/* users */
+
+#define USER_COLS "id, project_id, email, username, password_hash, " \
+	"email_verified, disabled, locale, first_name, last_name, created_at, " \
+	"updated_at, last_sign_in_at"
+
+static void *
+user_read(struct db_rows *r)
+{
+	struct user *u = xcalloc(1, sizeof(*u));
+
+	u->id = db_strdup(r, 0);
+	u->project_id = db_strdup(r, 1);
+	u->email = db_strdup(r, 2);
+	u->username = db_strdup(r, 3);
+	u->password_hash = db_strdup(r, 4);
+	u->email_verified = db_int(r, 5) != 0;
+	u->disabled = db_int(r, 6) != 0;
+	u->locale = db_strdup(r, 7);
+	u->first_name = db_strdup(r, 8);
+	u->last_name = db_strdup(r, 9);
+	u->created_at = db_int(r, 10);
+	u->updated_at = db_int(r, 11);
+	u->last_sign_in_at = int_or_zero(r, 12);
+	return u;
+}
+
+void
+user_free(struct user *u)
+{
+	if (u == NULL)
+		return;
+	free(u->id);
+	free(u->project_id);
+	free(u->email);
+	free(u->username);
+	xfree_secret(u->password_hash);
+	free(u->locale);
+	free(u->first_name);
+	free(u->last_name);
+	free(u);
+}
+
+/* The lookup key of an email or username: ASCII lower case. */
+static char *
+login_key(const char *s)
+{
+	char *k = xstrdup(s);
+	char *p;
+
+	for (p = k; *p != '\0'; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	return k;
+}
+
+int
+store_user_insert(struct db_conn *c, const struct user *u)
+{
+	char *email_key = login_key(u->email);
+	char *username_key = u->username ? login_key(u->username) : NULL;
+	int rc;
+
+	rc = db_exec(c, "INSERT INTO users (id, project_id, email, email_key, "
+	    "username, username_key, password_hash, email_verified, disabled, "
+	    "locale, first_name, last_name, created_at, updated_at) VALUES ($1, "
+	    "$2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+	    DB_ARGS(DB_TEXT(u->id), DB_TEXT(u->project_id), DB_TEXT(u->email),
+	    DB_TEXT(email_key), DB_TEXT(u->username), DB_TEXT(username_key),
+	    DB_TEXT(u->password_hash), DB_INT(u->email_verified),
+	    DB_INT(u->disabled), DB_TEXT(u->locale), DB_TEXT(u->first_name),
+	    DB_TEXT(u->last_name), DB_INT(u->created_at),
+	    DB_INT(u->updated_at)));
+	free(email_key);
+	free(username_key);
+	return exec_ok(rc);
+}
+
+int
+store_user_get(struct db_conn *c, const char *project_id, const char *id,
+    struct user **out)
+{
+	return query_one(c, "SELECT " USER_COLS " FROM users WHERE id = $1 AND "
+	    "project_id = $2", DB_ARGS(DB_TEXT(id), DB_TEXT(project_id)),
+	    user_read, (void **)out);
+}
+
+int
+store_user_find(struct db_conn *c, const char *project_id, const char *login,
+    struct user **out)
+{
+	char *key = login_key(login);
+	int rc;
+
+	/* An email match wins over a username that looks like an email. */
+	rc = query_one(c, "SELECT " USER_COLS " FROM users WHERE project_id = $1 "
+	    "AND (email_key = $2 OR username_key = $2) ORDER BY "
+	    "CASE WHEN email_key = $2 THEN 0 ELSE 1 END LIMIT 1",
+	    DB_ARGS(DB_TEXT(project_id), DB_TEXT(key)), user_read, (void **)out);
+	free(key);
+	return rc;
+}
+
+int
+store_user_list(struct db_conn *c, const char *project_id,
+    struct store_list *out)
+{
+	return query_list(c, "SELECT " USER_COLS " FROM users WHERE project_id = "
+	    "$1 ORDER BY created_at, id", DB_ARGS(DB_TEXT(project_id)), user_read,
+	    out);
+}
+
+int
+store_user_set_password(struct db_conn *c, const char *id, const char *hash,
+    int64_t now)
+{
+	return exec_ok(db_exec(c, "UPDATE users SET password_hash = $1, "
+	    "email_verified = 1, updated_at = $2 WHERE id = $3",
+	    DB_ARGS(DB_TEXT(hash), DB_INT(now), DB_TEXT(id))));
+}
+
+int
+store_user_rehash(struct db_conn *c, const char *id, const char *hash)
+{
+	return exec_ok(db_exec(c, "UPDATE users SET password_hash = $1 WHERE "
+	    "id = $2", DB_ARGS(DB_TEXT(hash), DB_TEXT(id))));
+}
+
+int
+store_user_touch_sign_in(struct db_conn *c, const char *id, int64_t now)
+{
+	return exec_ok(db_exec(c, "UPDATE users SET last_sign_in_at = $1 WHERE "
+	    "id = $2", DB_ARGS(DB_INT(now), DB_TEXT(id))));
+}
+
+/* secrets */
+
+#define SECRET_COLS "id, project_id, user_id, purpose, token_hash, email, " \
+	"created_at, expires_at, used_at, revoked_at, attempts, login_url, locale"
+
+static void *
+secret_read(struct db_rows *r)
+{
+	struct secret *s = xcalloc(1, sizeof(*s));
+
+	s->id = db_strdup(r, 0);
+	s->project_id = db_strdup(r, 1);
+	s->user_id = db_strdup(r, 2);
+	s->purpose = db_strdup(r, 3);
+	s->token_hash = db_strdup(r, 4);
+	s->email = db_strdup(r, 5);
+	s->created_at = db_int(r, 6);
+	s->expires_at = db_int(r, 7);
+	s->used_at = int_or_zero(r, 8);
+	s->revoked_at = int_or_zero(r, 9);
+	s->attempts = db_int(r, 10);
+	s->login_url = db_strdup(r, 11);
+	s->locale = db_strdup(r, 12);
+	return s;
+}
+
+void
+secret_free(struct secret *s)
+{
+	if (s == NULL)
+		return;
+	free(s->id);
+	free(s->project_id);
+	free(s->user_id);
+	free(s->purpose);
+	free(s->token_hash);
+	free(s->email);
+	free(s->login_url);
+	free(s->locale);
+	free(s);
+}
+
+int
+store_secret_insert(struct db_conn *c, const struct secret *s)
+{
+	return exec_ok(db_exec(c, "INSERT INTO secrets (id, project_id, "
+	    "user_id, purpose, token_hash, email, created_at, expires_at, "
+	    "login_url, locale) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+	    DB_ARGS(DB_TEXT(s->id), DB_TEXT(s->project_id), DB_TEXT(s->user_id),
+	    DB_TEXT(s->purpose), DB_TEXT(s->token_hash), DB_TEXT(s->email),
+	    DB_INT(s->created_at), DB_INT(s->expires_at), DB_TEXT(s->login_url),
+	    DB_TEXT(s->locale))));
+}
+
+int
+store_secret_by_hash(struct db_conn *c, const char *hash, struct secret **out)
+{
+	return query_one(c, "SELECT " SECRET_COLS " FROM secrets WHERE "
+	    "token_hash = $1", DB_ARGS(DB_TEXT(hash)), secret_read, (void **)out);
+}
+
+int
+store_secret_get(struct db_conn *c, const char *project_id, const char *id,
+    struct secret **out)
+{
+	return query_one(c, "SELECT " SECRET_COLS " FROM secrets WHERE id = $1 "
+	    "AND project_id = $2", DB_ARGS(DB_TEXT(id), DB_TEXT(project_id)),
+	    secret_read, (void **)out);
+}
+
+int
+store_secret_consume(struct db_conn *c, const char *id, int64_t now)
+{
+	return db_exec(c, "UPDATE secrets SET used_at = $1 WHERE id = $2 AND "
+	    "used_at IS NULL AND revoked_at IS NULL AND expires_at > $1",
+	    DB_ARGS(DB_INT(now), DB_TEXT(id)));
+}
+
+int
+store_secret_revoke_user(struct db_conn *c, const char *user_id, int64_t now)
+{
+	return db_exec(c, "UPDATE secrets SET revoked_at = $1 WHERE user_id = $2 "
+	    "AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $1",
+	    DB_ARGS(DB_INT(now), DB_TEXT(user_id)));
+}
+
+/* sessions */
+
+#define SESSION_COLS "id, project_id, user_id, created_at, expires_at, " \
+	"revoked_at"
+
+static void *
+session_read(struct db_rows *r)
+{
+	struct session *s = xcalloc(1, sizeof(*s));
+
+	s->id = db_strdup(r, 0);
+	s->project_id = db_strdup(r, 1);
+	s->user_id = db_strdup(r, 2);
+	s->created_at = db_int(r, 3);
+	s->expires_at = db_int(r, 4);
+	s->revoked_at = int_or_zero(r, 5);
+	return s;
+}
+
+void
+session_free(struct session *s)
+{
+	if (s == NULL)
+		return;
+	free(s->id);
+	free(s->project_id);
+	free(s->user_id);
+	free(s);
+}
+
+int
+store_session_insert(struct db_conn *c, const struct session *s)
+{
+	return exec_ok(db_exec(c, "INSERT INTO sessions (id, project_id, "
+	    "user_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+	    DB_ARGS(DB_TEXT(s->id), DB_TEXT(s->project_id), DB_TEXT(s->user_id),
+	    DB_INT(s->created_at), DB_INT(s->expires_at))));
+}
+
+int
+store_session_get(struct db_conn *c, const char *id, struct session **out)
+{
+	return query_one(c, "SELECT " SESSION_COLS " FROM sessions WHERE id = $1",
+	    DB_ARGS(DB_TEXT(id)), session_read, (void **)out);
+}
+
+int
+store_session_revoke_user(struct db_conn *c, const char *user_id, int64_t now)
+{
+	return db_exec(c, "UPDATE sessions SET revoked_at = $1 WHERE user_id = "
+	    "$2 AND revoked_at IS NULL", DB_ARGS(DB_INT(now), DB_TEXT(user_id)));
+}
+
+/* outbox */
+
+#define OUTBOX_COLS "id, project_id, kind, to_addr, locale, payload, state, " \
+	"tries, next_try_at, last_error, created_at, sent_at"
+
+static void *
+outbox_read(struct db_rows *r)
+{
+	struct outbox_msg *m = xcalloc(1, sizeof(*m));
+
+	m->id = db_strdup(r, 0);
+	m->project_id = db_strdup(r, 1);
+	m->kind = db_strdup(r, 2);
+	m->to_addr = db_strdup(r, 3);
+	m->locale = db_strdup(r, 4);
+	m->payload = db_strdup(r, 5);
+	m->state = db_strdup(r, 6);
+	m->tries = db_int(r, 7);
+	m->next_try_at = db_int(r, 8);
+	m->last_error = db_strdup(r, 9);
+	m->created_at = db_int(r, 10);
+	m->sent_at = int_or_zero(r, 11);
+	return m;
+}
+
+void
+outbox_msg_free(struct outbox_msg *m)
+{
+	if (m == NULL)
+		return;
+	free(m->id);
+	free(m->project_id);
+	free(m->kind);
+	free(m->to_addr);
+	free(m->locale);
+	xfree_secret(m->payload);
+	free(m->state);
+	free(m->last_error);
+	free(m);
+}
+
+int
+store_outbox_insert(struct db_conn *c, const struct outbox_msg *m)
+{
+	return exec_ok(db_exec(c, "INSERT INTO outbox (id, project_id, kind, "
+	    "to_addr, locale, payload, state, next_try_at, created_at) VALUES "
+	    "($1, $2, $3, $4, $5, $6, $7, $8, $9)", DB_ARGS(DB_TEXT(m->id),
+	    DB_TEXT(m->project_id), DB_TEXT(m->kind), DB_TEXT(m->to_addr),
+	    DB_TEXT(m->locale), DB_TEXT(m->payload), DB_TEXT(m->state),
+	    DB_INT(m->next_try_at), DB_INT(m->created_at))));
+}
+
+struct claim {
+	int64_t			 now, lease_until;
+	int			 limit;
+	const char		*sql;
+	struct store_list	 got;
+};
+
+static int
+claim_tx(struct db_conn *c, void *arg)
+{
+	struct claim *cl = arg;
+
+	return query_list(c, cl->sql, DB_ARGS(DB_INT(cl->lease_until),
+	    DB_INT(cl->now), DB_INT(cl->limit)), outbox_read, &cl->got);
+}
+
+/*
+ * A claim moves next_try_at to the end of the lease: the message is not due
+ * for anyone else until then, and if its sender dies it becomes due again
+ * by itself.  PostgreSQL skips rows another instance is claiming.
+ */
+static const char claim_sqlite[] =
+    "UPDATE outbox SET next_try_at = $1, tries = tries + 1 WHERE id IN ("
+    "SELECT id FROM outbox WHERE state = 'pending' AND next_try_at <= $2 "
+    "ORDER BY next_try_at LIMIT $3) RETURNING " OUTBOX_COLS;
+static const char claim_postgres[] =
+    "UPDATE outbox SET next_try_at = $1, tries = tries + 1 WHERE id IN ("
+    "SELECT id FROM outbox WHERE state = 'pending' AND next_try_at <= $2 "
+    "ORDER BY next_try_at LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING "
+    OUTBOX_COLS;
+
+int
+store_outbox_claim(struct db *db, int64_t now, int64_t lease_until, int limit,
+    struct store_list *out)
+{
+	struct claim cl = { now, lease_until, limit, claim_sqlite, { NULL, 0 } };
+	int rc;
+
+	if (strcmp(db_dialect(db), "postgres") == 0)
+		cl.sql = claim_postgres;
+	rc = db_write(db, claim_tx, &cl);
+	if (rc != 0) {
+		store_list_free(&cl.got, (void (*)(void *))outbox_msg_free);
+		return rc;
+	}
+	*out = cl.got;
+	return STORE_OK;
+}
+
+struct outbox_update {
+	const char	*sql;
+	struct db_value	 v[3];
+	int		 n;
+};
+
+static int
+outbox_update_tx(struct db_conn *c, void *arg)
+{
+	struct outbox_update *u = arg;
+
+	return exec_ok(db_exec(c, u->sql, u->v, u->n));
+}
+
+int
+store_outbox_sent(struct db *db, const char *id, int64_t now)
+{
+	struct outbox_update u = { "UPDATE outbox SET state = 'sent', "
+	    "payload = NULL, sent_at = $1, last_error = NULL WHERE id = $2 AND "
+	    "state = 'pending'", { DB_INT(now), DB_TEXT(id) }, 2 };
+
+	return db_write(db, outbox_update_tx, &u);
+}
+
+int
+store_outbox_failed(struct db *db, const char *id, const char *error,
+    int64_t next_try_at)
+{
+	struct outbox_update u = { "UPDATE outbox SET last_error = $1, "
+	    "next_try_at = $2 WHERE id = $3 AND state = 'pending'",
+	    { DB_TEXT(error), DB_INT(next_try_at), DB_TEXT(id) }, 3 };
+	struct outbox_update dead = { "UPDATE outbox SET last_error = $1, "
+	    "state = 'dead', payload = NULL WHERE id = $2 AND state = 'pending'",
+	    { DB_TEXT(error), DB_TEXT(id) }, 2 };
+
+	return db_write(db, outbox_update_tx, next_try_at < 0 ? &dead : &u);
+}
+
+int
+store_outbox_list(struct db_conn *c, const char *state, int limit,
+    struct store_list *out)
+{
+	if (state == NULL)
+		return query_list(c, "SELECT " OUTBOX_COLS " FROM outbox WHERE "
+		    "state <> 'dropped' ORDER BY created_at DESC, id DESC LIMIT "
+		    "$1", DB_ARGS(DB_INT(limit)), outbox_read, out);
+	return query_list(c, "SELECT " OUTBOX_COLS " FROM outbox WHERE state = "
+	    "$1 ORDER BY created_at DESC, id DESC LIMIT $2",
+	    DB_ARGS(DB_TEXT(state), DB_INT(limit)), outbox_read, out);
+}

@@ -1,0 +1,174 @@
+/*
+ * The store: typed operations on resetd's records, written once over the db
+ * interface and so shared by every driver.  The engine never writes SQL; it
+ * calls these.
+ *
+ * Return values: lookups return STORE_OK with the record written to *out,
+ * STORE_NOT_FOUND, or DB_ERROR; writes return STORE_OK, DB_CONSTRAINT or
+ * DB_ERROR.  Failures are logged by the db layer.  Records returned are
+ * owned by the caller and freed with their _free function (which accepts
+ * NULL).  Operations that take a struct db_conn run on the connection they
+ * are given, inside or outside a db_write transaction.
+ */
+#ifndef RESETD_STORE_H
+#define RESETD_STORE_H
+
+#include <stdint.h>
+
+#include "db.h"
+
+#define STORE_OK 0
+#define STORE_NOT_FOUND 1
+
+struct project {
+	char	*id;
+	char	*name;
+	char	*callback_urls;		/* one per line, "" when none */
+	char	*allowed_origins;	/* one per line, "" when none */
+	char	*reset_url;		/* NULL: resetd's hosted page */
+	int64_t	 token_ttl;		/* seconds */
+	char	*delivery;		/* "link" or "code" */
+	int64_t	 created_at;
+};
+
+struct user {
+	char	*id;
+	char	*project_id;
+	char	*email;
+	char	*username;		/* may be NULL */
+	char	*password_hash;		/* may be NULL */
+	int	 email_verified;
+	int	 disabled;
+	char	*locale;
+	char	*first_name;
+	char	*last_name;
+	int64_t	 created_at;
+	int64_t	 updated_at;
+	int64_t	 last_sign_in_at;	/* 0: never */
+};
+
+struct secret {
+	char	*id;
+	char	*project_id;
+	char	*user_id;		/* NULL for a decoy */
+	char	*purpose;		/* "reset_link", "reset_code", "decoy" */
+	char	*token_hash;
+	char	*email;
+	int64_t	 created_at;
+	int64_t	 expires_at;
+	int64_t	 used_at;		/* 0: not used */
+	int64_t	 revoked_at;		/* 0: not revoked */
+	int64_t	 attempts;
+	char	*login_url;
+	char	*locale;
+};
+
+struct session {
+	char	*id;
+	char	*project_id;
+	char	*user_id;
+	int64_t	 created_at;
+	int64_t	 expires_at;
+	int64_t	 revoked_at;
+};
+
+struct outbox_msg {
+	char	*id;
+	char	*project_id;
+	char	*kind;
+	char	*to_addr;
+	char	*locale;
+	char	*payload;		/* JSON; NULL once sent */
+	char	*state;			/* pending, sent, dead, dropped */
+	int64_t	 tries;
+	int64_t	 next_try_at;
+	char	*last_error;
+	int64_t	 created_at;
+	int64_t	 sent_at;
+};
+
+/* A list of records of one kind, as list functions return them. */
+struct store_list {
+	void	**items;
+	size_t	  n;
+};
+
+/* store.c */
+/* A trivial query: STORE_OK when the database answers. */
+int	store_ping(struct db_conn *);
+/* Bring the schema up to date; 0 or DB_ERROR. */
+int	store_migrate(struct db *) WUR;
+/*
+ * Return the value of a setting in *out (caller frees), inserting value
+ * first when the setting is absent, so that concurrent first starts agree
+ * on one value.
+ */
+int	store_setting_get_or_put(struct db *, const char *key,
+	    const char *value, char **out) WUR;
+
+int	store_project_insert(struct db_conn *, const struct project *);
+int	store_project_get(struct db_conn *, const char *id, struct project **);
+int	store_project_list(struct db_conn *, struct store_list *);
+int	store_project_count(struct db_conn *, int64_t *);
+void	project_free(struct project *);
+
+int	store_user_insert(struct db_conn *, const struct user *);
+int	store_user_get(struct db_conn *, const char *project_id,
+	    const char *id, struct user **);
+/* Find a user by email or username (case-insensitive). */
+int	store_user_find(struct db_conn *, const char *project_id,
+	    const char *login, struct user **);
+int	store_user_list(struct db_conn *, const char *project_id,
+	    struct store_list *);
+/* Store a new password hash, marking the email verified. */
+int	store_user_set_password(struct db_conn *, const char *id,
+	    const char *hash, int64_t now);
+/* Replace a password hash made with older parameters. */
+int	store_user_rehash(struct db_conn *, const char *id, const char *hash);
+int	store_user_touch_sign_in(struct db_conn *, const char *id, int64_t now);
+void	user_free(struct user *);
+
+int	store_secret_insert(struct db_conn *, const struct secret *);
+int	store_secret_by_hash(struct db_conn *, const char *hash,
+	    struct secret **);
+int	store_secret_get(struct db_conn *, const char *project_id,
+	    const char *id, struct secret **);
+/*
+ * Consume a secret: succeeds (returns 1) only if it is still unused,
+ * unrevoked and unexpired at now, and only for one caller ever; 0 when it
+ * was not; DB_ERROR.
+ */
+int	store_secret_consume(struct db_conn *, const char *id, int64_t now);
+/* Revoke every live secret of a user; the number revoked or DB_ERROR. */
+int	store_secret_revoke_user(struct db_conn *, const char *user_id,
+	    int64_t now);
+void	secret_free(struct secret *);
+
+int	store_session_insert(struct db_conn *, const struct session *);
+int	store_session_get(struct db_conn *, const char *id, struct session **);
+int	store_session_revoke_user(struct db_conn *, const char *user_id,
+	    int64_t now);
+void	session_free(struct session *);
+
+int	store_outbox_insert(struct db_conn *, const struct outbox_msg *);
+/*
+ * Claim up to limit due messages for this sender until lease_until: each
+ * claimed message has its tries counted and is invisible to other senders
+ * until the lease runs out.  Runs its own transaction.
+ */
+int	store_outbox_claim(struct db *, int64_t now, int64_t lease_until,
+	    int limit, struct store_list *);
+/* Mark a claimed message sent and forget its payload. */
+int	store_outbox_sent(struct db *, const char *id, int64_t now);
+/* Record a failed try: retry at next_try_at, or dead when next_try_at < 0. */
+int	store_outbox_failed(struct db *, const char *id, const char *error,
+	    int64_t next_try_at);
+/* List messages, newest first; state NULL for all. */
+int	store_outbox_list(struct db_conn *, const char *state, int limit,
+	    struct store_list *);
+void	outbox_msg_free(struct outbox_msg *);
+
+/* Free a list and its records with the given free function. */
+void	store_list_free(struct store_list *, void (*)(void *));
+
+#endif

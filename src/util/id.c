@@ -1,0 +1,123 @@
+/*
+ * Identifiers.  Every row resetd creates is named by a UUID version 7: 48
+ * bits of millisecond time, then random bits, so ids sort by creation and
+ * index well.  The WorkOS dialect shows ids as "prefix_" plus a ULID; a ULID
+ * is the same 128 bits in Crockford base32, so both forms name one row and
+ * convert without a lookup.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "util.h"
+
+static void
+uuid_format(const uint8_t b[16], char *out)
+{
+	char hex[33];
+
+	hex_encode(b, 16, hex);
+	snprintf(out, UUID_STRLEN + 1, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8,
+	    hex + 12, hex + 16, hex + 20);
+}
+
+static int
+uuid_parse(const char *s, uint8_t b[16])
+{
+	char hex[33];
+	size_t i, j;
+
+	if (strlen(s) != UUID_STRLEN)
+		return -1;
+	for (i = 0, j = 0; i < UUID_STRLEN; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return -1;
+			continue;
+		}
+		hex[j++] = s[i];
+	}
+	hex[32] = '\0';
+	return hex_decode(hex, 32, b) == 16 ? 0 : -1;
+}
+
+void
+id_new(char *out)
+{
+	uint8_t b[16];
+	uint64_t ms = (uint64_t)time_now_ms();
+	int i;
+
+	randombytes_buf(b, sizeof(b));
+	for (i = 0; i < 6; i++)
+		b[i] = (uint8_t)(ms >> (40 - 8 * i));
+	b[6] = (uint8_t)(0x70 | (b[6] & 0x0f));	/* version 7 */
+	b[8] = (uint8_t)(0x80 | (b[8] & 0x3f));	/* RFC 4122 variant */
+	uuid_format(b, out);
+}
+
+int
+id_is_uuid(const char *s)
+{
+	uint8_t b[16];
+
+	return uuid_parse(s, b) == 0;
+}
+
+static const char crockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+int
+id_uuid_to_ulid(const char *uuid, char *out)
+{
+	uint8_t b[16];
+	int i, bit;
+
+	if (uuid_parse(uuid, b) == -1)
+		return -1;
+	/* 130 bits of output; the two leading bits are zero. */
+	for (i = 0; i < ULID_STRLEN; i++) {
+		int v = 0, k;
+
+		for (k = 0; k < 5; k++) {
+			bit = i * 5 + k - 2;
+			v <<= 1;
+			if (bit >= 0)
+				v |= (b[bit / 8] >> (7 - bit % 8)) & 1;
+		}
+		out[i] = crockford[v];
+	}
+	out[ULID_STRLEN] = '\0';
+	return 0;
+}
+
+int
+id_ulid_to_uuid(const char *ulid, char *out)
+{
+	uint8_t b[16];
+	const char *p;
+	int i, k, bit;
+
+	if (strlen(ulid) != ULID_STRLEN)
+		return -1;
+	memset(b, 0, sizeof(b));
+	for (i = 0; i < ULID_STRLEN; i++) {
+		p = strchr(crockford, toupper((unsigned char)ulid[i]));
+		if (p == NULL || ulid[i] == '\0')
+			return -1;
+		for (k = 0; k < 5; k++) {
+			int v = (int)(p - crockford) >> (4 - k) & 1;
+
+			bit = i * 5 + k - 2;
+			if (bit < 0) {
+				if (v)
+					return -1;	/* overflows 128 bits */
+				continue;
+			}
+			b[bit / 8] |= (uint8_t)(v << (7 - bit % 8));
+		}
+	}
+	uuid_format(b, out);
+	return 0;
+}

@@ -1,0 +1,503 @@
+'use strict';
+// Black-box harness for resetd: starts the real binary on a free loopback port
+// with its own temporary SQLite database and Maildir, drives its CLI, reads
+// the mail it writes, and makes HTTP requests. Every wait has a timeout.
+//
+// Environment:
+//   RESETD_BIN        path of the binary (default <repo>/build/resetd)
+//   RESETD_E2E_KEEP=1 keep the temporary directories (printed at exit)
+
+const fs = require('node:fs');
+const fsp = require('node:fs/promises');
+const os = require('node:os');
+const path = require('node:path');
+const net = require('node:net');
+const http = require('node:http');
+const readline = require('node:readline');
+const { spawn } = require('node:child_process');
+const { setTimeout: sleep } = require('node:timers/promises');
+const { simpleParser } = require('mailparser');
+
+const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
+
+const READY_TIMEOUT_MS = 10000;
+const CLI_TIMEOUT_MS = 15000;
+const STOP_TIMEOUT_MS = 10000;
+const REQUEST_TIMEOUT_MS = 15000;
+const MAIL_TIMEOUT_MS = 10000;
+
+// ---------------------------------------------------------------------------
+// temporary directories and leftover processes
+
+const tempDirs = new Set();
+const liveProcs = new Set();
+
+function cleanup() {
+  for (const proc of liveProcs) {
+    try {
+      proc.kill('SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  for (const dir of tempDirs) {
+    if (process.env.RESETD_E2E_KEEP === '1') {
+      process.stderr.write(`resetd e2e: kept ${dir}\n`);
+      continue;
+    }
+    try {
+      fs.rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // best effort
+    }
+  }
+  tempDirs.clear();
+}
+
+process.on('exit', cleanup);
+// A runner that stops this file with a signal must not leave daemons behind.
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.once(sig, () => {
+    cleanup();
+    process.kill(process.pid, sig);
+  });
+}
+
+function makeTempDir(prefix = 'resetd-e2e-') {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  tempDirs.add(dir);
+  return dir;
+}
+
+// ---------------------------------------------------------------------------
+// binary and ports
+
+function binPath() {
+  return process.env.RESETD_BIN || path.join(REPO_ROOT, 'build', 'resetd');
+}
+
+// Throws at once, with a clear message, when the binary is missing.
+function assertBinary(bin = binPath()) {
+  try {
+    fs.accessSync(bin, fs.constants.X_OK);
+  } catch {
+    throw new Error(`resetd binary not found or not executable at ${bin}: build it first (make) or set RESETD_BIN`);
+  }
+  return bin;
+}
+
+// A port that was free a moment ago on 127.0.0.1 (listen on 0, read, close).
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close((err) => (err ? reject(err) : resolve(port)));
+    });
+  });
+}
+
+// The parent's environment without any RESETD_* variable (so a developer's
+// shell cannot change what the tests see), plus the given overrides. An
+// override whose value is undefined or null removes that variable.
+function buildEnv(overrides) {
+  const env = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (!k.startsWith('RESETD_')) env[k] = v;
+  }
+  for (const [k, v] of Object.entries(overrides)) {
+    if (v === undefined || v === null) delete env[k];
+    else env[k] = String(v);
+  }
+  return env;
+}
+
+// ---------------------------------------------------------------------------
+// running the CLI
+
+// Runs `resetd ...args` and resolves with its parsed JSON stdout. Rejects on a
+// non-zero exit (message includes stderr), on unparsable stdout, or on timeout.
+function runCli(bin, env, args, { input, timeoutMs = CLI_TIMEOUT_MS } = {}) {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(bin, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    proc.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
+    proc.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
+    proc.stdin.on('error', () => {}); // the CLI may exit without reading stdin
+    proc.stdin.end(input === undefined ? '' : input);
+    const timer = setTimeout(() => {
+      timedOut = true;
+      proc.kill('SIGKILL');
+    }, timeoutMs);
+    proc.on('error', (err) => {
+      clearTimeout(timer);
+      reject(new Error(`resetd ${args.join(' ')}: cannot run ${bin}: ${err.message}`));
+    });
+    proc.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const what = `resetd ${args.join(' ')}`;
+      if (timedOut) return reject(new Error(`${what}: timed out after ${timeoutMs} ms\nstderr:\n${stderr}`));
+      if (code !== 0) {
+        const err = new Error(`${what}: exit ${code === null ? `signal ${signal}` : code}\nstderr:\n${stderr}`);
+        err.exitCode = code;
+        err.stderr = stderr;
+        err.stdout = stdout;
+        return reject(err);
+      }
+      try {
+        resolve(JSON.parse(stdout));
+      } catch (e) {
+        reject(new Error(`${what}: stdout is not one JSON document (${e.message}):\n${stdout}\nstderr:\n${stderr}`));
+      }
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------
+// the daemon
+
+// startDaemon({env, db, maildir, port}) -> daemon (see the fields below).
+//   env      extra RESETD_* (or other) variables; undefined/null removes one
+//   db       path of the SQLite file (default <tmp>/resetd.db)
+//   maildir  Maildir directory (default <tmp>/mail; the harness does not create it)
+//   port     TCP port on 127.0.0.1 (default: a free one)
+// Runs `resetd migrate`, then `resetd serve`, then waits for GET /readyz = 200.
+async function startDaemon({ env = {}, db, maildir, port } = {}) {
+  const bin = assertBinary();
+  const dir = makeTempDir();
+  const dbPath = db || path.join(dir, 'resetd.db');
+  const mailDir = maildir || path.join(dir, 'mail');
+  const listenPort = port || (await freePort());
+  const url = `http://127.0.0.1:${listenPort}`;
+
+  const daemon = {
+    bin,
+    port: listenPort,
+    url,
+    dir,
+    dbPath,
+    maildir: mailDir,
+    env: null,
+    proc: null,
+    stderrLines: [], // every stderr line of every `serve` run of this daemon (restarts included)
+    stdoutLines: [],
+    exitCode: undefined, // set when the current `serve` process has exited
+    exitSignal: undefined,
+    userEnv: { ...env },
+  };
+
+  daemon.env = buildEnv({
+    RESETD_LISTEN: `127.0.0.1:${listenPort}`,
+    RESETD_DATABASE: `sqlite:${dbPath}`,
+    RESETD_MAIL: `maildir:${mailDir}`,
+    RESETD_PUBLIC_URL: url,
+    RESETD_ARGON2_MEMORY_KIB: '8192', // fast hashing for tests
+    RESETD_ARGON2_OPSLIMIT: '1',
+    ...daemon.userEnv,
+  });
+
+  daemon.cli = (args, opts) => runCli(bin, daemon.env, args, opts);
+
+  daemon.running = () => daemon.proc !== null && daemon.exitCode === undefined;
+
+  // SIGTERM, wait for exit, resolve with the exit code (null if killed by a
+  // signal; see daemon.exitSignal). Rejects if it does not exit in time (and
+  // then SIGKILLs it).
+  daemon.stop = async ({ timeoutMs = STOP_TIMEOUT_MS } = {}) => {
+    if (!daemon.running()) return daemon.exitCode;
+    daemon.proc.kill('SIGTERM');
+    const exited = await waitForExit(daemon, timeoutMs);
+    if (!exited) {
+      daemon.proc.kill('SIGKILL');
+      await waitForExit(daemon, 5000);
+      throw new Error(`resetd did not exit within ${timeoutMs} ms of SIGTERM\n${tail(daemon.stderrLines)}`);
+    }
+    return daemon.exitCode;
+  };
+
+  // Sends a signal (default SIGKILL) and waits for the process to go.
+  daemon.kill = async (signal = 'SIGKILL', { timeoutMs = STOP_TIMEOUT_MS } = {}) => {
+    if (!daemon.running()) return { code: daemon.exitCode, signal: daemon.exitSignal };
+    daemon.proc.kill(signal);
+    const exited = await waitForExit(daemon, timeoutMs);
+    if (!exited) throw new Error(`resetd did not exit within ${timeoutMs} ms of ${signal}`);
+    return { code: daemon.exitCode, signal: daemon.exitSignal };
+  };
+
+  // Starts `serve` again on the same database, Maildir and port (stopping the
+  // current process first if it still runs). `env` overrides are merged into
+  // the ones given at start. Runs `resetd migrate` again first, as a restart
+  // after an upgrade would.
+  daemon.restart = async ({ env: moreEnv = {}, migrate = true } = {}) => {
+    if (daemon.running()) await daemon.stop();
+    daemon.userEnv = { ...daemon.userEnv, ...moreEnv };
+    daemon.env = buildEnv({ ...pick(daemon.env, /^RESETD_/), ...moreEnv });
+    if (migrate) await daemon.cli(['migrate']);
+    await spawnServe(daemon);
+    return daemon;
+  };
+
+  await daemon.cli(['migrate']);
+  await spawnServe(daemon);
+  return daemon;
+}
+
+function pick(obj, re) {
+  const out = {};
+  for (const [k, v] of Object.entries(obj)) if (re.test(k)) out[k] = v;
+  return out;
+}
+
+function tail(lines, n = 40) {
+  const t = lines.slice(-n);
+  return t.length ? `last stderr lines:\n${t.join('\n')}` : '(no stderr output)';
+}
+
+function waitForExit(daemon, timeoutMs) {
+  if (daemon.exitCode !== undefined) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), timeoutMs);
+    daemon.proc.once('exit', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
+
+async function spawnServe(daemon) {
+  const proc = spawn(daemon.bin, ['serve'], { env: daemon.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  daemon.proc = proc;
+  daemon.exitCode = undefined;
+  daemon.exitSignal = undefined;
+  liveProcs.add(proc);
+
+  let spawnError = null;
+  proc.on('error', (err) => {
+    spawnError = err;
+  });
+  readline.createInterface({ input: proc.stderr }).on('line', (l) => daemon.stderrLines.push(l));
+  readline.createInterface({ input: proc.stdout }).on('line', (l) => daemon.stdoutLines.push(l));
+  proc.on('exit', (code, signal) => {
+    liveProcs.delete(proc);
+    if (daemon.proc === proc) {
+      daemon.exitCode = code;
+      daemon.exitSignal = signal;
+    }
+  });
+
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  let lastProblem = 'no answer yet';
+  while (Date.now() < deadline) {
+    if (spawnError) throw new Error(`resetd serve: cannot run ${daemon.bin}: ${spawnError.message}`);
+    if (daemon.exitCode !== undefined) {
+      await sleep(50); // let the last stderr lines arrive
+      throw new Error(
+        `resetd serve exited before it was ready (code ${daemon.exitCode}, signal ${daemon.exitSignal})\n${tail(daemon.stderrLines)}`
+      );
+    }
+    try {
+      const res = await fetch(`${daemon.url}/readyz`, { signal: AbortSignal.timeout(1000) });
+      await res.arrayBuffer();
+      if (res.status === 200) return daemon;
+      lastProblem = `GET /readyz answered ${res.status}`;
+    } catch (err) {
+      lastProblem = `GET /readyz failed: ${err.cause ? err.cause.code || err.cause.message : err.message}`;
+    }
+    await sleep(50);
+  }
+  proc.kill('SIGKILL');
+  throw new Error(`resetd serve was not ready within ${READY_TIMEOUT_MS} ms (${lastProblem})\n${tail(daemon.stderrLines)}`);
+}
+
+// ---------------------------------------------------------------------------
+// mail
+
+// Parses every finished message in DIR/new (and DIR/cur), oldest first.
+// Each: {file, to, toAddresses, from, subject, text, html, headers, date, raw}
+//   to           the To header as text
+//   toAddresses  lower-cased addresses from To
+//   headers      mailparser's Map of lower-cased header names
+async function readMaildir(dir) {
+  const files = [];
+  for (const sub of ['new', 'cur']) {
+    let names;
+    try {
+      names = await fsp.readdir(path.join(dir, sub));
+    } catch (err) {
+      if (err.code === 'ENOENT') continue;
+      throw err;
+    }
+    for (const name of names) {
+      if (name.startsWith('.')) continue;
+      const file = path.join(dir, sub, name);
+      try {
+        const st = await fsp.stat(file);
+        if (st.isFile()) files.push({ file, mtime: st.mtimeMs });
+      } catch {
+        // moved away meanwhile
+      }
+    }
+  }
+  files.sort((a, b) => a.mtime - b.mtime || a.file.localeCompare(b.file));
+
+  const messages = [];
+  for (const { file } of files) {
+    let raw;
+    try {
+      raw = await fsp.readFile(file);
+    } catch {
+      continue;
+    }
+    const parsed = await simpleParser(raw);
+    const toList = [].concat(parsed.to || []);
+    messages.push({
+      file,
+      to: toList.map((t) => t.text).join(', '),
+      toAddresses: toList.flatMap((t) => t.value.map((a) => String(a.address || '').toLowerCase())),
+      from: parsed.from ? parsed.from.text : '',
+      subject: parsed.subject || '',
+      text: parsed.text || '',
+      html: typeof parsed.html === 'string' ? parsed.html : '',
+      headers: parsed.headers,
+      date: parsed.date,
+      raw: raw.toString('utf8'),
+    });
+  }
+  return messages;
+}
+
+// Polls the Maildir until a message satisfies predicate; resolves with it.
+async function waitForMail(dir, predicate, timeoutMs = MAIL_TIMEOUT_MS) {
+  const deadline = Date.now() + timeoutMs;
+  let seen = [];
+  for (;;) {
+    seen = await readMaildir(dir);
+    const hit = seen.find(predicate);
+    if (hit) return hit;
+    if (Date.now() >= deadline) break;
+    await sleep(100);
+  }
+  const summary = seen.map((m) => `  to=${m.to} subject=${JSON.stringify(m.subject)}`).join('\n') || '  (none)';
+  throw new Error(`no matching mail in ${dir} within ${timeoutMs} ms; messages there:\n${summary}`);
+}
+
+// Predicate helper: a message addressed to this address.
+function mailTo(address) {
+  const want = address.toLowerCase();
+  return (m) => m.toAddresses.includes(want);
+}
+
+// Finds the reset link in a mail's text part:
+//   <reset_url or PUBLIC_URL/reset>?reset_code=<43 base64url>&user_id=<uuid>[&login_url=..&locale=..]
+// Returns {url, reset_code, user_id, params} or null when there is none.
+function extractResetLink(text) {
+  if (!text) return null;
+  const m = /https?:\/\/[^\s<>"']+[?&]reset_code=[^\s<>"']+/.exec(text);
+  if (!m) return null;
+  const url = m[0].replace(/[.,;:!)\]]+$/, '');
+  let parsed;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return null;
+  }
+  return {
+    url,
+    reset_code: parsed.searchParams.get('reset_code'),
+    user_id: parsed.searchParams.get('user_id'),
+    params: Object.fromEntries(parsed.searchParams),
+  };
+}
+
+// ---------------------------------------------------------------------------
+// HTTP
+
+// request(url, {method, headers, body, timeoutMs}) over fetch.
+//   body: a plain object/array is sent as JSON; a string or Buffer is sent
+//   as-is. Either way Content-Type defaults to application/json.
+// Resolves with {status, headers (plain object, lower-case names), text, json}
+// (json is undefined when the body is not JSON). Never follows redirects.
+async function request(url, { method = 'GET', headers = {}, body, timeoutMs = REQUEST_TIMEOUT_MS } = {}) {
+  const h = { ...headers };
+  let payload;
+  if (body !== undefined) {
+    const isRaw = typeof body === 'string' || Buffer.isBuffer(body) || body instanceof Uint8Array;
+    payload = isRaw ? body : JSON.stringify(body);
+    if (!Object.keys(h).some((k) => k.toLowerCase() === 'content-type')) h['Content-Type'] = 'application/json';
+  }
+  const res = await fetch(url, {
+    method,
+    headers: h,
+    body: payload,
+    redirect: 'manual',
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  const text = await res.text();
+  let json;
+  try {
+    json = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, headers: Object.fromEntries(res.headers), text, json };
+}
+
+// The same over node:http with one connection per request (Connection: close),
+// for cases where fetch is awkward: large bodies the server may refuse early,
+// exact control of headers. Same result shape as request(); a failure to write
+// the body after the server has answered is ignored.
+function rawRequest(url, { method = 'GET', headers = {}, body, timeoutMs = REQUEST_TIMEOUT_MS } = {}) {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
+    const h = { Connection: 'close', ...headers };
+    if (payload !== undefined) h['Content-Length'] = String(payload.length);
+    if (payload !== undefined && !Object.keys(h).some((k) => k.toLowerCase() === 'content-type')) h['Content-Type'] = 'application/json';
+    let answered = false;
+    const req = http.request(url, { method, headers: h, agent: false }, (res) => {
+      answered = true;
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () => {
+        clearTimeout(timer);
+        const text = Buffer.concat(chunks).toString('utf8');
+        let json;
+        try {
+          json = text === '' ? undefined : JSON.parse(text);
+        } catch {
+          json = undefined;
+        }
+        resolve({ status: res.statusCode, headers: { ...res.headers }, text, json });
+      });
+    });
+    const timer = setTimeout(() => req.destroy(new Error(`${method} ${url}: no answer within ${timeoutMs} ms`)), timeoutMs);
+    req.on('error', (err) => {
+      if (answered) return; // e.g. EPIPE while still sending a body the server refused
+      clearTimeout(timer);
+      reject(err);
+    });
+    if (payload !== undefined) req.write(payload);
+    req.end();
+  });
+}
+
+module.exports = {
+  REPO_ROOT,
+  binPath,
+  assertBinary,
+  freePort,
+  makeTempDir,
+  startDaemon,
+  runCli,
+  readMaildir,
+  waitForMail,
+  mailTo,
+  extractResetLink,
+  request,
+  rawRequest,
+  sleep,
+};
