@@ -51,6 +51,7 @@ struct opts {
 	const char	*email;
 	const char	*username;
 	int		 password_stdin;
+	int		 secret;
 	int		 demo;
 	const char	*positional;
 };
@@ -86,6 +87,10 @@ parse_opts(int argc, char **argv, struct opts *o)
 		}
 		if (strcmp(key, "--demo") == 0) {
 			o->demo = 1;
+			continue;
+		}
+		if (strcmp(key, "--secret") == 0) {
+			o->secret = 1;
 			continue;
 		}
 		if (i + 1 >= argc)
@@ -350,6 +355,71 @@ cmd_user(struct cli *c)
 	return rc == STORE_OK ? 0 : 1;
 }
 
+/* credentials */
+
+static const char *
+result_text(enum engine_result r)
+{
+	if (r == ENGINE_PROJECT_UNKNOWN)
+		return "no such project";
+	return engine_result_name(r);
+}
+
+static int
+cmd_apikey(struct cli *c)
+{
+	struct opts o;
+	enum engine_result r;
+	char *key = NULL;
+
+	if (parse_opts(c->argc - 1, c->argv + 1, &o) != 0)
+		return 2;
+	if (c->argc < 1 || strcmp(c->argv[0], "create") != 0)
+		return usage_error("apikey: expected create%s", "");
+	if (o.project == NULL)
+		return usage_error("apikey create: %s is required", "--project");
+	if (cli_engine(c) == -1)
+		return 1;
+	r = admin_api_key_create(c->engine, o.project, &key);
+	if (r != ENGINE_OK) {
+		fprintf(stderr, "resetd: apikey create: %s\n", result_text(r));
+		return 1;
+	}
+	print_json(json_pack("{s:s, s:s}", "project_id", o.project, "key", key));
+	xfree_secret(key);
+	return 0;
+}
+
+static int
+cmd_client(struct cli *c)
+{
+	struct opts o;
+	struct app_client cl;
+	enum engine_result r;
+	json_t *v;
+
+	if (parse_opts(c->argc - 1, c->argv + 1, &o) != 0)
+		return 2;
+	if (c->argc < 1 || strcmp(c->argv[0], "create") != 0)
+		return usage_error("client: expected create%s", "");
+	if (o.project == NULL)
+		return usage_error("client create: %s is required", "--project");
+	if (cli_engine(c) == -1)
+		return 1;
+	r = admin_client_create(c->engine, o.project, o.secret, &cl);
+	if (r != ENGINE_OK) {
+		fprintf(stderr, "resetd: client create: %s\n", result_text(r));
+		return 1;
+	}
+	v = json_pack("{s:s, s:s}", "project_id", cl.project_id, "client_id",
+	    cl.id);
+	if (cl.secret != NULL)
+		json_object_set_new(v, "client_secret", json_string(cl.secret));
+	print_json(v);
+	app_client_clear(&cl);
+	return 0;
+}
+
 /* serve */
 
 /*
@@ -511,6 +581,8 @@ static const struct command {
 	    "user create --project ID --email EMAIL [--username NAME] "
 	    "[--password-stdin]\n"
 	    "  resetd user list --project ID" },
+	{ "apikey", cmd_apikey, "apikey create --project ID" },
+	{ "client", cmd_client, "client create --project ID [--secret]" },
 	{ "version", cmd_version, "version" },
 	{ "help", cmd_help, "help" },
 	{ NULL, NULL, NULL },

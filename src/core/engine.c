@@ -15,6 +15,7 @@
 #define KDF_CONTEXT "resetd01"
 #define SUBKEY_TOKEN_HASH 1
 #define SUBKEY_SESSION 2
+#define SUBKEY_SEAL 3
 
 static const char *const result_names[ENGINE__MAX] = {
 	"ok",				/* ENGINE_OK */
@@ -83,6 +84,8 @@ engine_new(const struct config *cfg, struct db *db)
 	    SUBKEY_TOKEN_HASH, KDF_CONTEXT, master);
 	crypto_kdf_derive_from_key(e->session_key, sizeof(e->session_key),
 	    SUBKEY_SESSION, KDF_CONTEXT, master);
+	crypto_kdf_derive_from_key(e->seal_key, sizeof(e->seal_key),
+	    SUBKEY_SEAL, KDF_CONTEXT, master);
 	sodium_memzero(master, sizeof(master));
 	e->hasher = hasher_new((uint64_t)cfg->argon2_opslimit,
 	    (size_t)cfg->argon2_memory_kib, (int)cfg->hash_concurrency);

@@ -178,4 +178,34 @@ enum engine_result admin_user_create(struct engine *, const struct user_spec *,
 /* 1 when s is an acceptable email address. */
 int	admin_email_valid(const char *);
 
+/* credentials.c */
+/* An app client, its secret unsealed. */
+struct app_client {
+	char	*id;
+	char	*project_id;
+	char	*secret;	/* NULL: a public client; zeroed on clear */
+	int	 prevent_user_existence_errors;
+};
+
+void	app_client_clear(struct app_client *);
+/*
+ * Make an API key for a project.  The key ("sk_" and 43 characters) is
+ * returned once in *key_out (caller frees with xfree_secret); only its
+ * keyed hash is stored.
+ */
+enum engine_result admin_api_key_create(struct engine *, const char *project_id,
+	    char **key_out);
+/*
+ * Make an app client ("client_" and a ULID) for a project, with a secret
+ * when with_secret is set; the secret is returned once, in out.
+ */
+enum engine_result admin_client_create(struct engine *, const char *project_id,
+	    int with_secret, struct app_client *out);
+/* The project an API key belongs to; ENGINE_CREDENTIALS_INVALID if none. */
+enum engine_result engine_project_by_api_key(struct engine *, const char *key,
+	    struct project **out);
+/* An app client by id, secret unsealed; ENGINE_CREDENTIALS_INVALID if none. */
+enum engine_result engine_client(struct engine *, const char *client_id,
+	    struct app_client *out);
+
 #endif

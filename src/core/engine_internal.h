@@ -13,6 +13,7 @@ struct engine {
 	struct db		*db;
 	uint8_t			 token_key[SECRET_KEY_BYTES];
 	uint8_t			 session_key[32];
+	uint8_t			 seal_key[32];	/* client secrets at rest */
 	struct hasher		*hasher;
 	void			(*wake_mail)(void *);
 	void			*wake_mail_arg;

@@ -95,7 +95,31 @@ static const char m1_base[] =
     "  sent_at BIGINT);"
     "CREATE INDEX outbox_due ON outbox(state, next_try_at);";
 
+/*
+ * Credentials dialects name a project with.  API keys are secrets and kept
+ * only as keyed hashes.  A client secret must be read back to check
+ * Cognito's SecretHash, so it is kept encrypted under a key derived from
+ * the server secret instead.
+ */
+static const char m2_credentials[] =
+    "CREATE TABLE api_keys ("
+    "  id TEXT PRIMARY KEY,"
+    "  project_id TEXT NOT NULL REFERENCES projects(id),"
+    "  key_hash TEXT NOT NULL UNIQUE,"
+    "  created_at BIGINT NOT NULL,"
+    "  revoked_at BIGINT);"
+    "CREATE INDEX api_keys_project ON api_keys(project_id);"
+
+    "CREATE TABLE clients ("
+    "  id TEXT PRIMARY KEY,"
+    "  project_id TEXT NOT NULL REFERENCES projects(id),"
+    "  secret_sealed TEXT,"			/* NULL: a public client */
+    "  prevent_user_existence_errors INTEGER NOT NULL DEFAULT 1,"
+    "  created_at BIGINT NOT NULL);"
+    "CREATE INDEX clients_project ON clients(project_id);";
+
 const struct migration store_migrations[] = {
 	{ 1, "base schema", m1_base, NULL, NULL },
+	{ 2, "api keys and app clients", m2_credentials, NULL, NULL },
 	{ 0, NULL, NULL, NULL, NULL },
 };

@@ -529,6 +529,94 @@ store_session_revoke_user(struct db_conn *c, const char *user_id, int64_t now)
 	    "$2 AND revoked_at IS NULL", DB_ARGS(DB_INT(now), DB_TEXT(user_id)));
 }
 
+/* api keys */
+
+static void *
+api_key_read(struct db_rows *r)
+{
+	struct api_key *k = xcalloc(1, sizeof(*k));
+
+	k->id = db_strdup(r, 0);
+	k->project_id = db_strdup(r, 1);
+	k->key_hash = db_strdup(r, 2);
+	k->created_at = db_int(r, 3);
+	k->revoked_at = int_or_zero(r, 4);
+	return k;
+}
+
+void
+api_key_free(struct api_key *k)
+{
+	if (k == NULL)
+		return;
+	free(k->id);
+	free(k->project_id);
+	free(k->key_hash);
+	free(k);
+}
+
+int
+store_api_key_insert(struct db_conn *c, const struct api_key *k)
+{
+	return exec_ok(db_exec(c, "INSERT INTO api_keys (id, project_id, "
+	    "key_hash, created_at) VALUES ($1, $2, $3, $4)", DB_ARGS(
+	    DB_TEXT(k->id), DB_TEXT(k->project_id), DB_TEXT(k->key_hash),
+	    DB_INT(k->created_at))));
+}
+
+int
+store_api_key_by_hash(struct db_conn *c, const char *hash,
+    struct api_key **out)
+{
+	return query_one(c, "SELECT id, project_id, key_hash, created_at, "
+	    "revoked_at FROM api_keys WHERE key_hash = $1",
+	    DB_ARGS(DB_TEXT(hash)), api_key_read, (void **)out);
+}
+
+/* app clients */
+
+static void *
+client_read(struct db_rows *r)
+{
+	struct client *cl = xcalloc(1, sizeof(*cl));
+
+	cl->id = db_strdup(r, 0);
+	cl->project_id = db_strdup(r, 1);
+	cl->secret_sealed = db_strdup(r, 2);
+	cl->prevent_user_existence_errors = db_int(r, 3) != 0;
+	cl->created_at = db_int(r, 4);
+	return cl;
+}
+
+void
+client_free(struct client *cl)
+{
+	if (cl == NULL)
+		return;
+	free(cl->id);
+	free(cl->project_id);
+	free(cl->secret_sealed);
+	free(cl);
+}
+
+int
+store_client_insert(struct db_conn *c, const struct client *cl)
+{
+	return exec_ok(db_exec(c, "INSERT INTO clients (id, project_id, "
+	    "secret_sealed, prevent_user_existence_errors, created_at) VALUES "
+	    "($1, $2, $3, $4, $5)", DB_ARGS(DB_TEXT(cl->id),
+	    DB_TEXT(cl->project_id), DB_TEXT(cl->secret_sealed),
+	    DB_INT(cl->prevent_user_existence_errors), DB_INT(cl->created_at))));
+}
+
+int
+store_client_get(struct db_conn *c, const char *id, struct client **out)
+{
+	return query_one(c, "SELECT id, project_id, secret_sealed, "
+	    "prevent_user_existence_errors, created_at FROM clients WHERE "
+	    "id = $1", DB_ARGS(DB_TEXT(id)), client_read, (void **)out);
+}
+
 /* outbox */
 
 #define OUTBOX_COLS "id, project_id, kind, to_addr, locale, payload, state, " \

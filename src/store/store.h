@@ -87,6 +87,22 @@ struct outbox_msg {
 	int64_t	 sent_at;
 };
 
+struct api_key {
+	char	*id;
+	char	*project_id;
+	char	*key_hash;
+	int64_t	 created_at;
+	int64_t	 revoked_at;		/* 0: live */
+};
+
+struct client {
+	char	*id;
+	char	*project_id;
+	char	*secret_sealed;		/* NULL: no secret */
+	int	 prevent_user_existence_errors;
+	int64_t	 created_at;
+};
+
 /* A list of records of one kind, as list functions return them. */
 struct store_list {
 	void	**items;
@@ -167,6 +183,15 @@ int	store_outbox_failed(struct db *, const char *id, const char *error,
 int	store_outbox_list(struct db_conn *, const char *state, int limit,
 	    struct store_list *);
 void	outbox_msg_free(struct outbox_msg *);
+
+int	store_api_key_insert(struct db_conn *, const struct api_key *);
+int	store_api_key_by_hash(struct db_conn *, const char *hash,
+	    struct api_key **);
+void	api_key_free(struct api_key *);
+
+int	store_client_insert(struct db_conn *, const struct client *);
+int	store_client_get(struct db_conn *, const char *id, struct client **);
+void	client_free(struct client *);
 
 /* Free a list and its records with the given free function. */
 void	store_list_free(struct store_list *, void (*)(void *));

@@ -1,0 +1,230 @@
+/*
+ * Credentials that name a project: API keys (WorkOS-style "sk_..." keys,
+ * kept only as keyed hashes) and app clients (Cognito's ClientId and
+ * Velocity's appclientid, with an optional secret).  A client secret has
+ * to be read back to check a SecretHash, so it is sealed with
+ * crypto_secretbox under a key derived from the server secret: a copy of
+ * the database alone does not reveal it.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "../log.h"
+#include "engine_internal.h"
+
+#define API_KEY_PREFIX "sk_"
+#define CLIENT_PREFIX "client_"
+#define SEALED_MAX 256
+
+void
+app_client_clear(struct app_client *c)
+{
+	free(c->id);
+	free(c->project_id);
+	xfree_secret(c->secret);
+	memset(c, 0, sizeof(*c));
+}
+
+static int
+insert_api_key_tx(struct db_conn *c, void *arg)
+{
+	return store_api_key_insert(c, arg);
+}
+
+enum engine_result
+admin_api_key_create(struct engine *e, const char *project_id, char **key_out)
+{
+	struct project *p = NULL;
+	struct api_key k;
+	char token[SECRET_TOKEN_LEN + 1];
+	char hash[SECRET_HASH_LEN + 1];
+	char id[UUID_STRLEN + 1];
+	char *key;
+	enum engine_result result;
+
+	result = engine_project(e, project_id, &p);
+	if (result != ENGINE_OK)
+		return result;
+	secret_token_new(token);
+	key = xasprintf(API_KEY_PREFIX "%s", token);
+	sodium_memzero(token, sizeof(token));
+	secret_hash(e->token_key, "api_key", key, hash);
+	id_new(id);
+	k = (struct api_key){
+		.id = id,
+		.project_id = p->id,
+		.key_hash = hash,
+		.created_at = db_now(e->db),
+	};
+	if (db_write(e->db, insert_api_key_tx, &k) != 0) {
+		xfree_secret(key);
+		result = ENGINE_UNAVAILABLE;
+	} else
+		*key_out = key;
+	project_free(p);
+	return result;
+}
+
+enum engine_result
+engine_project_by_api_key(struct engine *e, const char *key,
+    struct project **out)
+{
+	struct db_conn *c;
+	struct api_key *k = NULL;
+	char hash[SECRET_HASH_LEN + 1];
+	enum engine_result result = ENGINE_CREDENTIALS_INVALID;
+	int rc;
+
+	if (key == NULL || !str_has_prefix(key, API_KEY_PREFIX) ||
+	    !secret_token_valid(key + strlen(API_KEY_PREFIX)))
+		return ENGINE_CREDENTIALS_INVALID;
+	secret_hash(e->token_key, "api_key", key, hash);
+	c = db_acquire(e->db);
+	if (c == NULL)
+		return ENGINE_UNAVAILABLE;
+	rc = store_api_key_by_hash(c, hash, &k);
+	if (rc == STORE_OK && k->revoked_at == 0 &&
+	    secret_hash_equal(k->key_hash, hash))
+		rc = store_project_get(c, k->project_id, out);
+	else if (rc == STORE_OK)
+		rc = STORE_NOT_FOUND;
+	db_release(e->db, c);
+	if (rc < 0)
+		result = ENGINE_UNAVAILABLE;
+	else if (rc == STORE_OK)
+		result = ENGINE_OK;
+	api_key_free(k);
+	return result;
+}
+
+/* Seal a secret as base64url(nonce || box). */
+static char *
+seal(struct engine *e, const char *secret)
+{
+	size_t mlen = strlen(secret);
+	size_t blen = crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES +
+	    mlen;
+	uint8_t *box = xmalloc(blen);
+	char *out = xmalloc(B64URL_LEN(blen) + 1);
+
+	randombytes_buf(box, crypto_secretbox_NONCEBYTES);
+	crypto_secretbox_easy(box + crypto_secretbox_NONCEBYTES,
+	    (const uint8_t *)secret, mlen, box, e->seal_key);
+	base64url_encode(box, blen, out);
+	free(box);
+	return out;
+}
+
+/* Open a sealed secret; NULL when it does not open (logged). */
+static char *
+unseal(struct engine *e, const char *sealed)
+{
+	uint8_t box[SEALED_MAX];
+	char *out;
+	size_t len = strnlen(sealed, B64URL_LEN(SEALED_MAX) + 1);
+	int n;
+
+	if (len > B64URL_LEN(SEALED_MAX))
+		return NULL;
+	n = base64url_decode(sealed, len, box);
+	if (n < (int)(crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES))
+		return NULL;
+	out = xmalloc((size_t)n);
+	if (crypto_secretbox_open_easy((uint8_t *)out,
+	    box + crypto_secretbox_NONCEBYTES,
+	    (size_t)n - crypto_secretbox_NONCEBYTES, box, e->seal_key) != 0) {
+		log_error("credentials: a client secret does not open; was the "
+		    "server secret changed?");
+		free(out);
+		return NULL;
+	}
+	out[n - crypto_secretbox_NONCEBYTES - crypto_secretbox_MACBYTES] = '\0';
+	return out;
+}
+
+static int
+insert_client_tx(struct db_conn *c, void *arg)
+{
+	return store_client_insert(c, arg);
+}
+
+enum engine_result
+admin_client_create(struct engine *e, const char *project_id, int with_secret,
+    struct app_client *out)
+{
+	struct project *p = NULL;
+	struct client cl;
+	char uuid[UUID_STRLEN + 1], ulid[ULID_STRLEN + 1];
+	char token[SECRET_TOKEN_LEN + 1];
+	char *sealed = NULL;
+	enum engine_result result;
+
+	result = engine_project(e, project_id, &p);
+	if (result != ENGINE_OK)
+		return result;
+	id_new(uuid);
+	if (id_uuid_to_ulid(uuid, ulid) == -1)
+		abort();
+	memset(out, 0, sizeof(*out));
+	out->id = xasprintf(CLIENT_PREFIX "%s", ulid);
+	out->project_id = xstrdup(p->id);
+	out->prevent_user_existence_errors = 1;
+	if (with_secret) {
+		secret_token_new(token);
+		out->secret = xstrdup(token);
+		sodium_memzero(token, sizeof(token));
+		sealed = seal(e, out->secret);
+	}
+	cl = (struct client){
+		.id = out->id,
+		.project_id = p->id,
+		.secret_sealed = sealed,
+		.prevent_user_existence_errors = 1,
+		.created_at = db_now(e->db),
+	};
+	if (db_write(e->db, insert_client_tx, &cl) != 0) {
+		app_client_clear(out);
+		result = ENGINE_UNAVAILABLE;
+	}
+	free(sealed);
+	project_free(p);
+	return result;
+}
+
+enum engine_result
+engine_client(struct engine *e, const char *client_id, struct app_client *out)
+{
+	struct db_conn *c;
+	struct client *cl = NULL;
+	enum engine_result result = ENGINE_CREDENTIALS_INVALID;
+	int rc;
+
+	if (client_id == NULL || strlen(client_id) > 128)
+		return ENGINE_CREDENTIALS_INVALID;
+	c = db_acquire(e->db);
+	if (c == NULL)
+		return ENGINE_UNAVAILABLE;
+	rc = store_client_get(c, client_id, &cl);
+	db_release(e->db, c);
+	if (rc < 0)
+		return ENGINE_UNAVAILABLE;
+	if (rc == STORE_NOT_FOUND)
+		return ENGINE_CREDENTIALS_INVALID;
+	memset(out, 0, sizeof(*out));
+	if (cl->secret_sealed != NULL) {
+		out->secret = unseal(e, cl->secret_sealed);
+		if (out->secret == NULL) {
+			result = ENGINE_UNAVAILABLE;
+			goto out;
+		}
+	}
+	out->id = xstrdup(cl->id);
+	out->project_id = xstrdup(cl->project_id);
+	out->prevent_user_existence_errors = cl->prevent_user_existence_errors;
+	result = ENGINE_OK;
+out:
+	client_free(cl);
+	return result;
+}
