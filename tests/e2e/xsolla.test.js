@@ -167,6 +167,13 @@ describe('xsolla dialect', () => {
     const project = await newProject(d);
     const user = await newUser(d, project);
 
+    // A session opened before the reset must not survive it.
+    const before = await login(d, project, user.email, user.password);
+    assert.equal(before.status, 200, `login before the reset: ${show(before)}`);
+    const oldToken = new URL(before.json.login_url).searchParams.get('token');
+    const meBefore = await call(d, 'GET', '/users/me', { headers: { Authorization: `Bearer ${oldToken}` } });
+    assert.equal(meBefore.status, 200, `users/me before the reset: ${show(meBefore)}`);
+
     const req = await requestReset(d, project, user.email);
     assertNoContent(req, 'reset request');
 
@@ -181,6 +188,10 @@ describe('xsolla dialect', () => {
 
     const newPass = newPassword();
     assertNoContent(await confirmReset(d, project, { new_password: newPass, reset_code: link.reset_code, user_id: link.user_id }), 'confirm');
+    assertXsollaError(
+      await call(d, 'GET', '/users/me', { headers: { Authorization: `Bearer ${oldToken}` } }),
+      401, '002-016', 'users/me with a session opened before the reset'
+    );
 
     const ok = await login(d, project, user.email, newPass);
     assert.equal(ok.status, 200, `login with the new password: ${show(ok)}`);
