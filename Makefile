@@ -28,6 +28,11 @@ SAN_OBJS = $(SRCS:src/%.c=build/san/obj/%.o) build/san/obj/gen/templates.o
 SAN_LIB_OBJS = $(filter-out build/san/obj/main.o,$(SAN_OBJS))
 UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=build/san/tests/%)
 
+# Quiet by default; make V=1 shows the commands.
+ifneq ($(V),1)
+say = @printf '  %-6s %s\n' $(1) $(2);
+endif
+
 .PHONY: all deps run test unit e2e clean format check-format
 all: build/resetd
 
@@ -36,38 +41,38 @@ deps:
 
 build/tools/embed: tools/embed.c
 	@mkdir -p $(@D)
-	$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
+	$(call say,CC,$@)$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
 
 $(GEN): build/tools/embed $(TEMPLATES)
 	@mkdir -p $(@D)
-	build/tools/embed templates $(TEMPLATES) > $@.tmp && mv $@.tmp $@
+	$(call say,EMBED,$@)build/tools/embed templates $(TEMPLATES) > $@.tmp && mv $@.tmp $@
 
 build/obj/%.o: src/%.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+	$(call say,CC,$@)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 build/obj/gen/templates.o: $(GEN)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(call say,CC,$@)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 build/resetd: $(OBJS)
-	$(CC) $(CFLAGS) -o $@ $(OBJS) $(LIBS)
+	$(call say,LD,$@)$(CC) $(CFLAGS) -o $@ $(OBJS) $(LIBS)
 
 # The sanitizer build that the tests run.
 build/san/obj/%.o: src/%.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -O1 $(SAN) -MMD -MP -c -o $@ $<
+	$(call say,CC,$@)$(CC) $(ALL_CFLAGS) -O1 $(SAN) -MMD -MP -c -o $@ $<
 
 build/san/obj/gen/templates.o: $(GEN)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -O1 $(SAN) -c -o $@ $<
+	$(call say,CC,$@)$(CC) $(ALL_CFLAGS) -O1 $(SAN) -c -o $@ $<
 
 build/san/resetd: $(SAN_OBJS)
-	$(CC) $(SAN) -o $@ $(SAN_OBJS) $(LIBS)
+	$(call say,LD,$@)$(CC) $(SAN) -o $@ $(SAN_OBJS) $(LIBS)
 
 build/san/tests/%: tests/unit/%.c $(SAN_LIB_OBJS) tests/unit/unit.h
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -O1 $(SAN) -Itests/unit -o $@ $< $(SAN_LIB_OBJS) \
+	$(call say,CC,$@)$(CC) $(ALL_CFLAGS) -O1 $(SAN) -Itests/unit -o $@ $< $(SAN_LIB_OBJS) \
 	    $(LIBS) -lcmocka
 
 run: deps build/resetd
@@ -95,3 +100,9 @@ clean:
 	rm -rf build
 
 -include $(OBJS:.o=.d) $(SAN_OBJS:.o=.d)
+
+.PHONY: bench
+bench:
+	@scripts/deps.sh bench
+	@$(MAKE) --no-print-directory build/resetd
+	@bench/run $(BENCH_ARGS)

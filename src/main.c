@@ -26,6 +26,8 @@
 #define MAX_REPEATED 64
 #define PASSWORD_STDIN_MAX 4096
 #define DRAIN_MS 10000
+#define IMPORT_LINE_MAX (64 * 1024)
+#define IMPORT_USERS_MAX 1000000
 
 /* Everything a command needs, opened on demand. */
 struct cli {
@@ -311,6 +313,85 @@ user_create(struct cli *c, const struct opts *o, const char *password,
 	return 0;
 }
 
+/*
+ * Import users from JSON lines on standard input, one object per line:
+ * {"email", "username"?, "password"?, "first_name"?, "last_name"?,
+ * "email_verified"?}.  All are stored in one transaction, or none.
+ */
+static int
+user_import(struct cli *c, const struct opts *o)
+{
+	struct user_spec *specs = NULL;
+	json_t **lines = NULL;
+	char *line = xmalloc(IMPORT_LINE_MAX + 2);
+	char err[512];
+	json_error_t je;
+	size_t n = 0, i, lineno = 0;
+	int rc = 1;
+
+	if (o->project == NULL)
+		return usage_error("user import: %s is required", "--project");
+	while (fgets(line, IMPORT_LINE_MAX + 2, stdin) != NULL) {
+		json_t *v;
+
+		lineno++;
+		if (strlen(line) > IMPORT_LINE_MAX) {
+			fprintf(stderr, "resetd: user import: line %zu: longer "
+			    "than %d bytes\n", lineno, IMPORT_LINE_MAX);
+			goto out;
+		}
+		if (line[strspn(line, " \t\r\n")] == '\0')
+			continue;
+		if (n >= IMPORT_USERS_MAX) {
+			fprintf(stderr, "resetd: user import: more than %d "
+			    "users\n", IMPORT_USERS_MAX);
+			goto out;
+		}
+		v = json_loads(line, JSON_REJECT_DUPLICATES, &je);
+		if (!json_is_object(v)) {
+			fprintf(stderr, "resetd: user import: line %zu: expected "
+			    "a JSON object\n", lineno);
+			json_decref(v);
+			goto out;
+		}
+		lines = xrealloc(lines, (n + 1) * sizeof(*lines));
+		specs = xrealloc(specs, (n + 1) * sizeof(*specs));
+		lines[n] = v;
+		specs[n] = (struct user_spec){
+			.project_id = o->project,
+			.email = json_string_value(json_object_get(v, "email")),
+			.username = json_string_value(json_object_get(v,
+			    "username")),
+			.password = json_string_value(json_object_get(v,
+			    "password")),
+			.first_name = json_string_value(json_object_get(v,
+			    "first_name")),
+			.last_name = json_string_value(json_object_get(v,
+			    "last_name")),
+			.email_verified = json_is_true(json_object_get(v,
+			    "email_verified")),
+		};
+		n++;
+	}
+	if (cli_engine(c) == -1)
+		goto out;
+	if (admin_user_import(c->engine, specs, n, err, sizeof(err)) !=
+	    ENGINE_OK) {
+		fprintf(stderr, "resetd: user import: %s\n", err);
+		goto out;
+	}
+	print_json(json_pack("{s:s, s:I}", "project_id", o->project, "imported",
+	    (json_int_t)n));
+	rc = 0;
+out:
+	for (i = 0; i < n; i++)
+		json_decref(lines[i]);
+	free(lines);
+	free(specs);
+	xfree_secret(line);
+	return rc;
+}
+
 static int
 cmd_user(struct cli *c)
 {
@@ -336,8 +417,10 @@ cmd_user(struct cli *c)
 		user_free(u);
 		return rc;
 	}
+	if (strcmp(verb, "import") == 0)
+		return user_import(c, &o);
 	if (strcmp(verb, "list") != 0)
-		return usage_error("user: expected create or list%s", "");
+		return usage_error("user: expected create, import or list%s", "");
 	if (o.project == NULL)
 		return usage_error("user list: %s is required", "--project");
 	if (cli_db(c) == -1 || (conn = db_acquire(c->db)) == NULL)
@@ -580,6 +663,7 @@ static const struct command {
 	{ "user", cmd_user,
 	    "user create --project ID --email EMAIL [--username NAME] "
 	    "[--password-stdin]\n"
+	    "  resetd user import --project ID < users.jsonl\n"
 	    "  resetd user list --project ID" },
 	{ "apikey", cmd_apikey, "apikey create --project ID" },
 	{ "client", cmd_client, "client create --project ID [--secret]" },

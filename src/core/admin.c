@@ -152,28 +152,17 @@ out:
 	return result;
 }
 
-static int
-insert_user_tx(struct db_conn *c, void *arg)
-{
-	return store_user_insert(c, arg);
-}
-
-enum engine_result
-admin_user_create(struct engine *e, const struct user_spec *spec,
-    struct user **out, char *err, size_t errlen)
+/*
+ * Validate a user spec against project p and build the record, hashing the
+ * password when one is given.  On ENGINE_OK, *out is the new record.
+ */
+static enum engine_result
+user_build(struct engine *e, const struct project *p,
+    const struct user_spec *spec, struct user **out, char *err, size_t errlen)
 {
 	struct user *u = xcalloc(1, sizeof(*u));
-	struct project *p = NULL;
-	enum engine_result result;
-	int rc;
+	enum engine_result result = ENGINE_BAD_INPUT;
 
-	result = engine_project(e, spec->project_id ? spec->project_id : "", &p);
-	if (result != ENGINE_OK) {
-		snprintf(err, errlen, "project: %s", result ==
-		    ENGINE_PROJECT_UNKNOWN ? "no such project" : "unavailable");
-		goto out;
-	}
-	result = ENGINE_BAD_INPUT;
 	if (spec->email == NULL || !admin_email_valid(spec->email)) {
 		snprintf(err, errlen, "email: expected an email address");
 		goto out;
@@ -199,6 +188,7 @@ admin_user_create(struct engine *e, const struct user_spec *spec,
 		}
 		u->password_hash = hasher_hash(e->hasher, spec->password);
 		if (u->password_hash == NULL) {
+			snprintf(err, errlen, "password: cannot hash");
 			result = ENGINE_UNAVAILABLE;
 			goto out;
 		}
@@ -212,23 +202,116 @@ admin_user_create(struct engine *e, const struct user_spec *spec,
 	u->last_name = spec->last_name ? xstrdup(spec->last_name) : NULL;
 	u->email_verified = spec->email_verified;
 	u->created_at = u->updated_at = db_now(e->db);
-	rc = db_write(e->db, insert_user_tx, u);
-	if (rc == DB_CONSTRAINT) {
-		snprintf(err, errlen, "a user with this email or username "
-		    "exists in the project");
-		result = ENGINE_CONFLICT;
-		goto out;
-	}
-	if (rc != 0) {
-		snprintf(err, errlen, "cannot store the user");
-		result = ENGINE_UNAVAILABLE;
-		goto out;
-	}
 	*out = u;
 	u = NULL;
 	result = ENGINE_OK;
 out:
+	user_free(u);
+	return result;
+}
+
+struct insert_users {
+	struct user	**users;
+	size_t		  n;
+	size_t		  failed_at;	/* the user a constraint refused */
+};
+
+static int
+insert_users_tx(struct db_conn *c, void *arg)
+{
+	struct insert_users *iu = arg;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < iu->n; i++) {
+		rc = store_user_insert(c, iu->users[i]);
+		if (rc != STORE_OK) {
+			iu->failed_at = i;
+			return rc;
+		}
+	}
+	return 0;
+}
+
+/* Insert users in one transaction: all of them, or none. */
+static enum engine_result
+users_insert(struct engine *e, struct user **users, size_t n, char *err,
+    size_t errlen)
+{
+	struct insert_users iu = { users, n, 0 };
+	int rc;
+
+	rc = db_write(e->db, insert_users_tx, &iu);
+	if (rc == DB_CONSTRAINT) {
+		snprintf(err, errlen, "%s: a user with this email or username "
+		    "exists in the project", users[iu.failed_at]->email);
+		return ENGINE_CONFLICT;
+	}
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot store users");
+		return ENGINE_UNAVAILABLE;
+	}
+	return ENGINE_OK;
+}
+
+enum engine_result
+admin_user_create(struct engine *e, const struct user_spec *spec,
+    struct user **out, char *err, size_t errlen)
+{
+	struct user *u = NULL;
+	struct project *p = NULL;
+	enum engine_result result;
+
+	result = engine_project(e, spec->project_id ? spec->project_id : "", &p);
+	if (result != ENGINE_OK) {
+		snprintf(err, errlen, "project: %s", result ==
+		    ENGINE_PROJECT_UNKNOWN ? "no such project" : "unavailable");
+		return result;
+	}
+	result = user_build(e, p, spec, &u, err, errlen);
+	if (result == ENGINE_OK)
+		result = users_insert(e, &u, 1, err, errlen);
+	if (result == ENGINE_OK) {
+		*out = u;
+		u = NULL;
+	}
 	project_free(p);
 	user_free(u);
+	return result;
+}
+
+enum engine_result
+admin_user_import(struct engine *e, const struct user_spec *specs, size_t n,
+    char *err, size_t errlen)
+{
+	struct project *p = NULL;
+	struct user **users = xcalloc(n ? n : 1, sizeof(*users));
+	enum engine_result result = ENGINE_OK;
+	char why[256];
+	size_t i, built = 0;
+
+	if (n == 0)
+		goto out;
+	result = engine_project(e, specs[0].project_id ? specs[0].project_id :
+	    "", &p);
+	if (result != ENGINE_OK) {
+		snprintf(err, errlen, "project: %s", result ==
+		    ENGINE_PROJECT_UNKNOWN ? "no such project" : "unavailable");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		result = user_build(e, p, &specs[i], &users[i], why, sizeof(why));
+		if (result != ENGINE_OK) {
+			snprintf(err, errlen, "user %zu: %s", i + 1, why);
+			goto out;
+		}
+		built++;
+	}
+	result = users_insert(e, users, n, err, errlen);
+out:
+	for (i = 0; i < built; i++)
+		user_free(users[i]);
+	free(users);
+	project_free(p);
 	return result;
 }

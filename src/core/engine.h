@@ -175,6 +175,12 @@ struct user_spec {
 
 enum engine_result admin_user_create(struct engine *, const struct user_spec *,
 	    struct user **out, char *err, size_t errlen);
+/*
+ * Create n users of one project (specs[0].project_id) in one transaction:
+ * all of them or, when one is refused, none; err names the first refused.
+ */
+enum engine_result admin_user_import(struct engine *, const struct user_spec *,
+	    size_t n, char *err, size_t errlen);
 /* 1 when s is an acceptable email address. */
 int	admin_email_valid(const char *);
 

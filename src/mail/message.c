@@ -12,6 +12,14 @@
 
 #define MESSAGE_MAX (1024 * 1024)
 #define QP_LINE 76
+/*
+ * Text bytes per RFC 2047 encoded word: 36 bytes make 48 of base64 and a
+ * 60-character word, so "Subject: " and a word stay within 76 columns.
+ */
+#define WORD_BYTES 36
+/* Plain ASCII header text longer than this is sent as encoded words too,
+ * which fold, so no header line passes 78 columns. */
+#define PLAIN_HEADER_MAX 60
 
 /* 1 when s is safe in a header: no CR, LF or other control characters. */
 static int
@@ -50,14 +58,14 @@ message_header_encode(struct buf *b, const char *s)
 	char chunk[64];
 	size_t len = strlen(s), i = 0, n;
 
-	if (is_ascii(s))
+	if (is_ascii(s) && len <= PLAIN_HEADER_MAX)
 		return buf_puts(b, s);
 	/*
-	 * Encoded words of at most 45 bytes of text (60 of base64), cut
-	 * between UTF-8 characters, folded onto continuation lines.
+	 * Encoded words of at most WORD_BYTES of text, cut between UTF-8
+	 * characters, folded onto continuation lines.
 	 */
 	while (i < len) {
-		n = len - i > 45 ? 45 : len - i;
+		n = len - i > WORD_BYTES ? WORD_BYTES : len - i;
 		while (n > 0 && i + n < len &&
 		    ((unsigned char)s[i + n] & 0xc0) == 0x80)
 			n--;
@@ -160,19 +168,23 @@ message_build(const struct message_spec *m, char **out, char *err,
 	rc |= buf_printf(&b, "Message-ID: <%s@%s>\r\n", msgid, domain);
 	rc |= buf_puts(&b, "From: ");
 	if (m->from_name != NULL && *m->from_name != '\0') {
-		if (is_ascii(m->from_name))
+		if (is_ascii(m->from_name) &&
+		    strlen(m->from_name) <= PLAIN_HEADER_MAX) {
 			rc |= append_quoted(&b, m->from_name);
-		else
+			rc |= buf_printf(&b, " <%s>\r\n", m->from_addr);
+		} else {
+			/* The address goes on a line of its own. */
 			rc |= message_header_encode(&b, m->from_name);
-		rc |= buf_printf(&b, " <%s>\r\n", m->from_addr);
+			rc |= buf_printf(&b, "\r\n <%s>\r\n", m->from_addr);
+		}
 	} else
 		rc |= buf_printf(&b, "%s\r\n", m->from_addr);
 	rc |= buf_printf(&b, "To: %s\r\n", m->to_addr);
 	rc |= buf_puts(&b, "Subject: ");
 	rc |= message_header_encode(&b, m->subject);
 	rc |= buf_puts(&b, "\r\nMIME-Version: 1.0\r\n");
-	rc |= buf_printf(&b, "Content-Type: multipart/alternative; "
-	    "boundary=\"%s\"\r\n\r\n", boundary);
+	rc |= buf_printf(&b, "Content-Type: multipart/alternative;\r\n"
+	    " boundary=\"%s\"\r\n\r\n", boundary);
 	rc |= buf_printf(&b, "--%s\r\nContent-Type: text/plain; charset=UTF-8\r\n"
 	    "Content-Transfer-Encoding: quoted-printable\r\n\r\n", boundary);
 	rc |= message_qp_encode(&b, m->text);

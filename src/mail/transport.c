@@ -22,8 +22,11 @@ transport_open(const char *url, const struct config *cfg,
 	for (t = transports; *t != NULL; t++) {
 		if (!str_has_prefix(url, (*t)->prefix))
 			continue;
+		/* The driver is set only once its handle exists. */
+		if ((*t)->open(url, cfg, &out->handle) == -1)
+			return -1;
 		out->driver = *t;
-		return (*t)->open(url, cfg, &out->handle);
+		return 0;
 	}
 	return log_fail("mail: unsupported transport (expected maildir:DIR)");
 }

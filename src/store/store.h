@@ -179,7 +179,10 @@ int	store_outbox_sent(struct db *, const char *id, int64_t now);
 /* Record a failed try: retry at next_try_at, or dead when next_try_at < 0. */
 int	store_outbox_failed(struct db *, const char *id, const char *error,
 	    int64_t next_try_at);
-/* List messages, newest first; state NULL for all. */
+/*
+ * List messages, newest first; state NULL for every state but "dropped"
+ * (the equal-work rows of requests for unknown accounts, never sent).
+ */
 int	store_outbox_list(struct db_conn *, const char *state, int limit,
 	    struct store_list *);
 void	outbox_msg_free(struct outbox_msg *);

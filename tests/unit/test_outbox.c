@@ -1,0 +1,599 @@
+/*
+ * Unit tests of the outbox (mail/outbox.c): queueing inside the caller's
+ * transaction, the JSON payload, dropped decoy rows, and the sender
+ * threads delivering to a Maildir, retrying temporary failures with
+ * backoff and giving up on permanent ones.
+ */
+#include "unit.h"
+
+#include <dirent.h>
+#include <sys/wait.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "config.h"
+#include "mail/outbox.h"
+
+#define T0 1700000000000LL
+
+struct fixture {
+	char		 dir[UNIT_DIR_MAX];
+	char		 maildir[UNIT_DIR_MAX * 2];
+	char		 mail_url[UNIT_PATH_MAX];
+	struct db	*db;
+	struct db_conn	*c;
+	struct config	 cfg;
+};
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	char url[UNIT_PATH_MAX];
+	struct project p = {
+		.id = "p-a", .name = "Acme", .callback_urls = "",
+		.allowed_origins = "", .token_ttl = 3600, .delivery = "link",
+		.created_at = T0,
+	};
+
+	if (f == NULL)
+		return -1;
+	unit_tmpdir(f->dir);
+	snprintf(url, sizeof(url), "sqlite:%s/x.db", f->dir);
+	assert_int_equal(db_open(url, 4, &f->db), 0);
+	assert_int_equal(store_migrate(f->db), 0);
+	f->c = db_acquire(f->db);
+	assert_non_null(f->c);
+	assert_int_equal(store_project_insert(f->c, &p), STORE_OK);
+
+	snprintf(f->maildir, sizeof(f->maildir), "%s/mail", f->dir);
+	snprintf(f->mail_url, sizeof(f->mail_url), "maildir:%s", f->maildir);
+	f->cfg.mail = f->mail_url;
+	f->cfg.mail_from = "noreply@acme.test";
+	f->cfg.mail_from_name = "Acme";
+	f->cfg.mail_workers = 1;
+	f->cfg.mail_max_tries = 5;
+	f->cfg.mail_lease_seconds = 60;
+	f->cfg.mail_poll_ms = 20;
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	db_release(f->db, f->c);
+	db_close(f->db);
+	unit_rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+struct queue_arg {
+	const struct outbox_item	*item;
+	int64_t				 now;
+	int				 ret;	/* returned after queueing */
+	int				 rc;	/* what outbox_queue said */
+};
+
+static int
+queue_tx(struct db_conn *c, void *arg)
+{
+	struct queue_arg *q = arg;
+
+	q->rc = outbox_queue(c, q->item, q->now);
+	if (q->rc != STORE_OK)
+		return q->rc;
+	return q->ret;
+}
+
+/* Queue one item in its own transaction. */
+static void
+queue(struct fixture *f, const struct outbox_item *it, int64_t now)
+{
+	struct queue_arg q = { it, now, 0, -99 };
+
+	assert_int_equal(db_write(f->db, queue_tx, &q), 0);
+	assert_int_equal(q.rc, STORE_OK);
+}
+
+/* The only message in state, or NULL when there is none. */
+static struct outbox_msg *
+only_msg(struct fixture *f, const char *state)
+{
+	struct store_list l;
+	struct outbox_msg *m = NULL;
+
+	assert_int_equal(store_outbox_list(f->c, state, 10, &l), STORE_OK);
+	assert_true(l.n <= 1);
+	if (l.n == 1) {
+		m = l.items[0];
+		l.items[0] = NULL;
+		free(l.items);
+	} else
+		store_list_free(&l, (void (*)(void *))outbox_msg_free);
+	return m;
+}
+
+/* Wait up to 10 s for the only message to reach state. */
+static struct outbox_msg *
+wait_for(struct fixture *f, const char *state)
+{
+	struct outbox_msg *m;
+	int i;
+
+	for (i = 0; i < 1000; i++) {
+		if ((m = only_msg(f, state)) != NULL)
+			return m;
+		unit_sleep_ms(10);
+	}
+	fail_msg("no message reached state %s", state);
+	return NULL;
+}
+
+/* Files in the maildir's new/; the first one's text into *text. */
+static int
+maildir_count(struct fixture *f, char **text)
+{
+	char path[UNIT_PATH_MAX * 2];
+	struct dirent *e;
+	DIR *d;
+	FILE *fp;
+	long len;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "%s/new", f->maildir);
+	d = opendir(path);
+	if (d == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		if (n++ == 0 && text != NULL) {
+			snprintf(path, sizeof(path), "%s/new/%s", f->maildir,
+			    e->d_name);
+			fp = fopen(path, "rb");
+			assert_non_null(fp);
+			assert_int_equal(fseek(fp, 0, SEEK_END), 0);
+			len = ftell(fp);
+			rewind(fp);
+			*text = calloc(1, (size_t)len + 1);
+			assert_non_null(*text);
+			assert_int_equal(fread(*text, 1, (size_t)len, fp),
+			    (size_t)len);
+			fclose(fp);
+		}
+	}
+	closedir(d);
+	return n;
+}
+
+static void
+test_queue_pending(void **state)
+{
+	struct fixture *f = *state;
+	const struct mail_var vars[] = {
+		{ "link", "https://reset.test/r?t=a&b=\"c\"" },
+		{ "project_name", "Acme \xc3\x89tudes\n<b>" },
+		{ "empty", NULL },
+		{ NULL, NULL },
+	};
+	const struct outbox_item it = {
+		.project_id = "p-a",
+		.kind = "reset_link",
+		.to = "alice@example.com",
+		.locale = "de",
+		.vars = vars,
+		.dropped = 0,
+	};
+	struct outbox_msg *m;
+	json_t *root;
+	json_error_t jerr;
+
+	queue(f, &it, T0 + 7);
+	m = only_msg(f, "pending");
+	assert_non_null(m);
+	assert_int_equal(id_is_uuid(m->id), 1);
+	assert_string_equal(m->project_id, "p-a");
+	assert_string_equal(m->kind, "reset_link");
+	assert_string_equal(m->to_addr, "alice@example.com");
+	assert_string_equal(m->locale, "de");
+	assert_string_equal(m->state, "pending");
+	assert_int_equal(m->tries, 0);
+	assert_int_equal(m->next_try_at, T0 + 7);
+	assert_int_equal(m->created_at, T0 + 7);
+	assert_null(m->last_error);
+	assert_int_equal(m->sent_at, 0);
+
+	/* The payload is a JSON object of exactly the vars. */
+	assert_non_null(m->payload);
+	root = json_loads(m->payload, 0, &jerr);
+	assert_non_null(root);
+	assert_true(json_is_object(root));
+	assert_int_equal(json_object_size(root), 3);
+	assert_string_equal(json_string_value(json_object_get(root, "link")),
+	    "https://reset.test/r?t=a&b=\"c\"");
+	assert_string_equal(json_string_value(json_object_get(root,
+	    "project_name")), "Acme \xc3\x89tudes\n<b>");
+	assert_string_equal(json_string_value(json_object_get(root, "empty")),
+	    "");
+	json_decref(root);
+	outbox_msg_free(m);
+	assert_null(only_msg(f, "dropped"));
+}
+
+static void
+test_queue_no_vars(void **state)
+{
+	struct fixture *f = *state;
+	const struct outbox_item it = {
+		.project_id = "p-a",
+		.kind = "password_changed",
+		.to = "bob@example.com",
+		.locale = NULL,
+		.vars = NULL,
+	};
+	struct outbox_msg *m;
+
+	queue(f, &it, T0);
+	m = only_msg(f, "pending");
+	assert_non_null(m);
+	assert_null(m->locale);
+	assert_string_equal(m->payload, "{}");
+	assert_string_equal(m->kind, "password_changed");
+	outbox_msg_free(m);
+}
+
+static void
+test_queue_dropped(void **state)
+{
+	struct fixture *f = *state;
+	const struct mail_var vars[] = {
+		{ "link", "https://reset.test/r?t=decoy" },
+		{ NULL, NULL },
+	};
+	const struct outbox_item it = {
+		.project_id = "p-a",
+		.kind = "reset_link",
+		.to = "",
+		.locale = NULL,
+		.vars = vars,
+		.dropped = 1,
+	};
+	struct outbox_msg *m;
+	struct store_list l;
+
+	queue(f, &it, T0);
+	assert_null(only_msg(f, "pending"));
+	assert_null(only_msg(f, NULL));
+	m = only_msg(f, "dropped");
+	assert_non_null(m);
+	assert_string_equal(m->state, "dropped");
+	assert_string_equal(m->to_addr, "");
+	assert_string_equal(m->payload,
+	    "{\"link\":\"https://reset.test/r?t=decoy\"}");
+	assert_int_equal(m->next_try_at, T0);
+	outbox_msg_free(m);
+	/* Never claimed for sending. */
+	assert_int_equal(store_outbox_claim(f->db, T0 + 3600000, T0 + 3660000,
+	    10, &l), STORE_OK);
+	assert_int_equal(l.n, 0);
+	store_list_free(&l, (void (*)(void *))outbox_msg_free);
+}
+
+static void
+test_queue_rollback(void **state)
+{
+	struct fixture *f = *state;
+	const struct outbox_item it = {
+		.project_id = "p-a",
+		.kind = "reset_link",
+		.to = "alice@example.com",
+	};
+	struct queue_arg q = { &it, T0, 1, -99 };
+	const struct outbox_item bad = {
+		.project_id = "p-none",
+		.kind = "reset_link",
+		.to = "alice@example.com",
+	};
+
+	/* The mail goes when the change that caused it goes. */
+	assert_int_equal(db_write(f->db, queue_tx, &q), 1);
+	assert_int_equal(q.rc, STORE_OK);
+	assert_null(only_msg(f, "pending"));
+	/* A row for a project that does not exist is refused. */
+	q.item = &bad;
+	q.ret = 0;
+	assert_int_equal(db_write(f->db, queue_tx, &q), DB_CONSTRAINT);
+	assert_null(only_msg(f, "pending"));
+}
+
+static void
+test_mailer_delivers(void **state)
+{
+	struct fixture *f = *state;
+	const struct mail_var vars[] = {
+		{ "link", "https://reset.test/r?t=abc" },
+		{ "project_name", "Acme" },
+		{ "email", "alice@example.com" },
+		{ "ttl_minutes", "60" },
+		{ NULL, NULL },
+	};
+	const struct outbox_item it = {
+		.project_id = "p-a",
+		.kind = "reset_link",
+		.to = "alice@example.com",
+		.locale = "pt_BR",
+		.vars = vars,
+	};
+	const struct outbox_item decoy = {
+		.project_id = "p-a",
+		.kind = "reset_link",
+		.to = "",
+		.vars = vars,
+		.dropped = 1,
+	};
+	struct mailer *ml;
+	struct outbox_msg *m;
+	char *text = NULL;
+
+	ml = mailer_start(&f->cfg, f->db);
+	assert_non_null(ml);
+	queue(f, &decoy, db_now(f->db));
+	queue(f, &it, db_now(f->db));
+	mailer_wake(ml);
+	m = wait_for(f, "sent");
+	mailer_stop(ml);
+
+	assert_string_equal(m->to_addr, "alice@example.com");
+	assert_null(m->payload);
+	assert_null(m->last_error);
+	assert_int_equal(m->tries, 1);
+	assert_true(m->sent_at > T0);
+	outbox_msg_free(m);
+	assert_null(only_msg(f, "pending"));
+
+	/* One message, the decoy never written. */
+	assert_int_equal(maildir_count(f, &text), 1);
+	assert_non_null(text);
+	assert_non_null(strstr(text, "\r\nTo: alice@example.com\r\n"));
+	assert_non_null(strstr(text, "\r\nFrom: \"Acme\" <noreply@acme.test>\r\n"));
+	assert_non_null(strstr(text, "\r\nSubject: Reset your Acme password\r\n"));
+	assert_non_null(strstr(text, "@acme.test>\r\n"));
+	/* The link, quoted-printable: '=' is written =3D. */
+	assert_non_null(strstr(text, "https://reset.test/r?t=3Dabc"));
+	assert_null(strstr(text, "{{"));
+	free(text);
+	m = only_msg(f, "dropped");
+	assert_non_null(m);
+	outbox_msg_free(m);
+}
+
+static void
+test_mailer_permanent_failures(void **state)
+{
+	struct fixture *f = *state;
+	const struct outbox_item bad_to = {
+		.project_id = "p-a",
+		.kind = "reset_link",
+		.to = "not an address",
+	};
+	const struct outbox_item bad_kind = {
+		.project_id = "p-a",
+		.kind = "no_such_kind",
+		.to = "alice@example.com",
+	};
+	struct mailer *ml;
+	struct outbox_msg *m;
+
+	ml = mailer_start(&f->cfg, f->db);
+	assert_non_null(ml);
+
+	queue(f, &bad_to, db_now(f->db));
+	mailer_wake(ml);
+	m = wait_for(f, "dead");
+	assert_string_equal(m->last_error,
+	    "malformed sender or recipient address");
+	assert_null(m->payload);
+	assert_int_equal(m->tries, 1);
+	outbox_msg_free(m);
+	/* Move it out of the way: only_msg wants one per state. */
+	assert_int_equal(db_exec(f->c, "DELETE FROM outbox", DB_NOARGS), 1);
+
+	queue(f, &bad_kind, db_now(f->db));
+	mailer_wake(ml);
+	m = wait_for(f, "dead");
+	assert_string_equal(m->last_error, "no template for no_such_kind");
+	assert_int_equal(m->tries, 1);
+	outbox_msg_free(m);
+	mailer_stop(ml);
+	assert_int_equal(maildir_count(f, NULL), 0);
+}
+
+/* Replace the maildir's tmp/ with a file so every send fails for now. */
+static void
+break_maildir(struct fixture *f)
+{
+	char path[UNIT_PATH_MAX * 2], ignored[UNIT_PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/tmp", f->maildir);
+	assert_int_equal(rmdir(path), 0);
+	unit_write_file(f->maildir, "tmp", "not a folder\n", ignored);
+}
+
+static void
+test_mailer_temporary_failure(void **state)
+{
+	struct fixture *f = *state;
+	const struct outbox_item it = {
+		.project_id = "p-a",
+		.kind = "reset_link",
+		.to = "alice@example.com",
+	};
+	struct mailer *ml;
+	struct outbox_msg *m;
+	int64_t before, after;
+	int i;
+
+	ml = mailer_start(&f->cfg, f->db);
+	assert_non_null(ml);
+	break_maildir(f);
+	before = db_now(f->db);
+	queue(f, &it, before);
+	mailer_wake(ml);
+	/* Wait for the failure to be recorded. */
+	m = NULL;
+	for (i = 0; i < 1000; i++) {
+		m = only_msg(f, "pending");
+		if (m != NULL && m->last_error != NULL)
+			break;
+		outbox_msg_free(m);
+		m = NULL;
+		unit_sleep_ms(10);
+	}
+	after = db_now(f->db);
+	mailer_stop(ml);
+	assert_non_null(m);
+	assert_string_equal(m->state, "pending");
+	assert_string_equal(m->last_error, "maildir: Not a directory");
+	assert_int_equal(m->tries, 1);
+	assert_non_null(m->payload);
+	/* Retried after 5 s, give or take a quarter. */
+	assert_true(m->next_try_at >= before + 3750);
+	assert_true(m->next_try_at <= after + 6250);
+	outbox_msg_free(m);
+	assert_int_equal(maildir_count(f, NULL), 0);
+}
+
+static void
+test_mailer_max_tries(void **state)
+{
+	struct fixture *f = *state;
+	const struct outbox_item it = {
+		.project_id = "p-a",
+		.kind = "reset_link",
+		.to = "alice@example.com",
+	};
+	struct mailer *ml;
+	struct outbox_msg *m;
+
+	f->cfg.mail_max_tries = 1;
+	ml = mailer_start(&f->cfg, f->db);
+	assert_non_null(ml);
+	break_maildir(f);
+	queue(f, &it, db_now(f->db));
+	mailer_wake(ml);
+	m = wait_for(f, "dead");
+	mailer_stop(ml);
+	assert_string_equal(m->last_error, "maildir: Not a directory");
+	assert_int_equal(m->tries, 1);
+	assert_null(m->payload);
+	outbox_msg_free(m);
+}
+
+static void
+test_mailer_no_workers(void **state)
+{
+	struct fixture *f = *state;
+	const struct outbox_item it = {
+		.project_id = "p-a",
+		.kind = "reset_link",
+		.to = "alice@example.com",
+	};
+	struct mailer *ml;
+	struct outbox_msg *m;
+
+	f->cfg.mail_workers = 0;
+	ml = mailer_start(&f->cfg, f->db);
+	assert_non_null(ml);
+	queue(f, &it, db_now(f->db));
+	mailer_wake(ml);
+	unit_sleep_ms(200);
+	m = only_msg(f, "pending");
+	assert_non_null(m);
+	assert_int_equal(m->tries, 0);
+	outbox_msg_free(m);
+	mailer_stop(ml);
+	mailer_stop(NULL);
+	assert_int_equal(maildir_count(f, NULL), 0);
+}
+
+/*
+ * Run mailer_start in a child process, so that a crash is one failed test
+ * rather than the end of the run; 1 when the child saw NULL come back.
+ */
+static int
+start_fails_cleanly(struct fixture *f)
+{
+	pid_t pid;
+	int status;
+
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid != -1);
+	if (pid == 0)
+		_exit(mailer_start(&f->cfg, f->db) == NULL ? 0 : 3);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+static void
+test_mailer_bad_transport(void **state)
+{
+	struct fixture *f = *state;
+
+	f->cfg.mail = "smtp://localhost:25";
+	assert_null(mailer_start(&f->cfg, f->db));
+}
+
+/* A maildir transport that cannot be opened: NULL, not a crash. */
+static void
+test_mailer_maildir_open_fails(void **state)
+{
+	struct fixture *f = *state;
+	char file[UNIT_PATH_MAX], url[UNIT_PATH_MAX * 2];
+
+	f->cfg.mail = "maildir:";
+	assert_int_equal(start_fails_cleanly(f), 1);
+	/* A folder below a plain file cannot be made. */
+	unit_write_file(f->dir, "plain", "x\n", file);
+	snprintf(url, sizeof(url), "maildir:%s/mail", file);
+	f->cfg.mail = url;
+	assert_int_equal(start_fails_cleanly(f), 1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_queue_pending, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_queue_no_vars, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_queue_dropped, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_queue_rollback, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_mailer_delivers, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_mailer_permanent_failures,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mailer_temporary_failure,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mailer_max_tries, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_mailer_no_workers, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_mailer_bad_transport,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mailer_maildir_open_fails,
+		    setup, teardown),
+	};
+
+	if (sodium_init() < 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,1202 @@
+/*
+ * Unit tests of the store (store/store.c over store/db_sqlite.c) on a
+ * temporary SQLite file: migrations, settings, projects, users, secrets,
+ * sessions, the outbox with its claim leases, and db_write's commit and
+ * rollback.
+ */
+#include "unit.h"
+
+#include <pthread.h>
+
+#include <sodium.h>
+
+#include "store/store.h"
+#include "store/store_internal.h"
+
+#define T0 1700000000000LL	/* a fixed "now" in milliseconds */
+#define MINUTE 60000LL
+
+struct fixture {
+	char		 dir[UNIT_DIR_MAX];
+	struct db	*db;
+	struct db_conn	*c;	/* a reader connection, autocommit */
+};
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	char url[UNIT_PATH_MAX];
+
+	if (f == NULL)
+		return -1;
+	unit_tmpdir(f->dir);
+	snprintf(url, sizeof(url), "sqlite:%s/x.db", f->dir);
+	assert_int_equal(db_open(url, 4, &f->db), 0);
+	assert_non_null(f->db);
+	assert_string_equal(db_dialect(f->db), "sqlite");
+	/* Twice: the second run finds nothing to do. */
+	assert_int_equal(store_migrate(f->db), 0);
+	assert_int_equal(store_migrate(f->db), 0);
+	f->c = db_acquire(f->db);
+	assert_non_null(f->c);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	db_release(f->db, f->c);
+	db_close(f->db);
+	unit_rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+/* The single integer a query yields. */
+static int64_t
+query_int(struct db_conn *c, const char *sql)
+{
+	struct db_rows *r;
+	int64_t v;
+
+	assert_int_equal(db_query(c, sql, DB_NOARGS, &r), 0);
+	assert_int_equal(db_next(r), 1);
+	v = db_int(r, 0);
+	assert_int_equal(db_next(r), 0);
+	db_done(r);
+	return v;
+}
+
+static void
+add_project(struct db_conn *c, const char *id, const char *name,
+    int64_t created_at)
+{
+	struct project p = {
+		.id = (char *)id,
+		.name = (char *)name,
+		.callback_urls = "https://app.example.com/cb\nhttps://x.test/cb",
+		.allowed_origins = "",
+		.reset_url = NULL,
+		.token_ttl = 3600,
+		.delivery = "link",
+		.created_at = created_at,
+	};
+
+	assert_int_equal(store_project_insert(c, &p), STORE_OK);
+}
+
+static int
+add_user(struct db_conn *c, const char *id, const char *project_id,
+    const char *email, const char *username, int64_t created_at)
+{
+	struct user u = {
+		.id = (char *)id,
+		.project_id = (char *)project_id,
+		.email = (char *)email,
+		.username = (char *)username,
+		.password_hash = NULL,
+		.email_verified = 0,
+		.disabled = 0,
+		.locale = "en",
+		.first_name = "First",
+		.last_name = NULL,
+		.created_at = created_at,
+		.updated_at = created_at,
+	};
+
+	return store_user_insert(c, &u);
+}
+
+static int
+add_secret(struct db_conn *c, const char *id, const char *project_id,
+    const char *user_id, const char *hash, int64_t expires_at)
+{
+	struct secret s = {
+		.id = (char *)id,
+		.project_id = (char *)project_id,
+		.user_id = (char *)user_id,
+		.purpose = user_id != NULL ? "reset_link" : "decoy",
+		.token_hash = (char *)hash,
+		.email = "alice@example.com",
+		.created_at = T0,
+		.expires_at = expires_at,
+		.login_url = "https://app.example.com/login",
+		.locale = "de",
+	};
+
+	return store_secret_insert(c, &s);
+}
+
+static void
+add_outbox(struct db_conn *c, const char *id, const char *state,
+    int64_t next_try_at, int64_t created_at)
+{
+	struct outbox_msg m = {
+		.id = (char *)id,
+		.project_id = "p-a",
+		.kind = "reset_link",
+		.to_addr = "alice@example.com",
+		.locale = "fr",
+		.payload = "{\"link\":\"https://x.test/r?t=abc\"}",
+		.state = (char *)state,
+		.next_try_at = next_try_at,
+		.created_at = created_at,
+	};
+
+	assert_int_equal(store_outbox_insert(c, &m), STORE_OK);
+}
+
+/* The outbox row id, read back through a list of its state. */
+static struct outbox_msg *
+outbox_find(struct fixture *f, const char *id)
+{
+	struct store_list l;
+	struct outbox_msg *m, *found = NULL;
+	size_t i;
+
+	assert_int_equal(store_outbox_list(f->c, NULL, 1000, &l), STORE_OK);
+	for (i = 0; i < l.n; i++) {
+		m = l.items[i];
+		if (found == NULL && strcmp(m->id, id) == 0) {
+			found = m;
+			l.items[i] = NULL;
+		}
+	}
+	for (i = 0; i < l.n; i++)
+		outbox_msg_free(l.items[i]);
+	free(l.items);
+	return found;
+}
+
+static void
+free_outbox_list(struct store_list *l)
+{
+	store_list_free(l, (void (*)(void *))outbox_msg_free);
+}
+
+static void
+test_migrate(void **state)
+{
+	struct fixture *f = *state;
+
+	const struct migration *m;
+	int64_t n = 0, last = 0;
+
+	for (m = store_migrations; m->version != 0; m++) {
+		n++;
+		last = m->version;
+	}
+	assert_true(n >= 1);
+	/* Each migration recorded once, whatever the number of runs. */
+	assert_int_equal(query_int(f->c,
+	    "SELECT COUNT(*) FROM schema_migrations"), n);
+	assert_int_equal(query_int(f->c,
+	    "SELECT COUNT(DISTINCT version) FROM schema_migrations"), n);
+	assert_int_equal(query_int(f->c,
+	    "SELECT MAX(version) FROM schema_migrations"), last);
+	assert_int_equal(store_migrate(f->db), 0);
+	assert_int_equal(query_int(f->c,
+	    "SELECT COUNT(*) FROM schema_migrations"), n);
+	assert_int_equal(store_ping(f->c), STORE_OK);
+
+	/* The schema survives a reopen, and migrating again is still a no-op. */
+	{
+		char url[UNIT_PATH_MAX];
+		struct db *db2;
+		struct db_conn *c2;
+		int64_t count;
+
+		snprintf(url, sizeof(url), "sqlite:%s/x.db", f->dir);
+		assert_int_equal(db_open(url, 2, &db2), 0);
+		assert_int_equal(store_migrate(db2), 0);
+		c2 = db_acquire(db2);
+		assert_non_null(c2);
+		assert_int_equal(store_project_count(c2, &count), STORE_OK);
+		assert_int_equal(count, 0);
+		assert_int_equal(query_int(c2,
+		    "SELECT COUNT(*) FROM schema_migrations"), n);
+		db_release(db2, c2);
+		db_close(db2);
+	}
+}
+
+static void
+test_open_errors(void **state)
+{
+	struct db *db = NULL;
+
+	(void)state;
+	assert_int_equal(db_open("postgres://localhost/x", 1, &db), -1);
+	assert_null(db);
+	assert_int_equal(db_open("sqlite:", 1, &db), -1);
+	assert_null(db);
+}
+
+static void
+test_settings(void **state)
+{
+	struct fixture *f = *state;
+	char *v = NULL;
+
+	assert_int_equal(store_setting_get_or_put(f->db, "server_secret",
+	    "first", &v), STORE_OK);
+	assert_string_equal(v, "first");
+	free(v);
+	v = NULL;
+	/* The first value stays. */
+	assert_int_equal(store_setting_get_or_put(f->db, "server_secret",
+	    "second", &v), STORE_OK);
+	assert_string_equal(v, "first");
+	free(v);
+	v = NULL;
+	/* Other keys are separate. */
+	assert_int_equal(store_setting_get_or_put(f->db, "other", "x", &v),
+	    STORE_OK);
+	assert_string_equal(v, "x");
+	free(v);
+	assert_int_equal(query_int(f->c, "SELECT COUNT(*) FROM settings"), 2);
+}
+
+static void
+test_projects(void **state)
+{
+	struct fixture *f = *state;
+	struct project *p = NULL, *q;
+	struct project full = {
+		.id = "p-full",
+		.name = "Full \"Project\" \xc3\xa9",
+		.callback_urls = "",
+		.allowed_origins = "https://a.test\nhttps://b.test",
+		.reset_url = "https://app.test/reset",
+		.token_ttl = 900,
+		.delivery = "code",
+		.created_at = T0 + 5,
+	};
+	struct store_list l;
+	int64_t n = -1;
+
+	assert_int_equal(store_project_count(f->c, &n), STORE_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_project_list(f->c, &l), STORE_OK);
+	assert_int_equal(l.n, 0);
+	store_list_free(&l, (void (*)(void *))project_free);
+
+	add_project(f->c, "p-b", "Beta", T0 + 2);
+	add_project(f->c, "p-a", "Alpha", T0 + 1);
+	assert_int_equal(store_project_insert(f->c, &full), STORE_OK);
+
+	assert_int_equal(store_project_get(f->c, "p-full", &p), STORE_OK);
+	assert_non_null(p);
+	assert_string_equal(p->id, "p-full");
+	assert_string_equal(p->name, "Full \"Project\" \xc3\xa9");
+	assert_string_equal(p->callback_urls, "");
+	assert_string_equal(p->allowed_origins,
+	    "https://a.test\nhttps://b.test");
+	assert_string_equal(p->reset_url, "https://app.test/reset");
+	assert_int_equal(p->token_ttl, 900);
+	assert_string_equal(p->delivery, "code");
+	assert_int_equal(p->created_at, T0 + 5);
+	project_free(p);
+
+	p = NULL;
+	assert_int_equal(store_project_get(f->c, "p-a", &p), STORE_OK);
+	assert_string_equal(p->name, "Alpha");
+	assert_null(p->reset_url);
+	assert_string_equal(p->callback_urls,
+	    "https://app.example.com/cb\nhttps://x.test/cb");
+	project_free(p);
+
+	/* Not found leaves *out alone. */
+	q = &full;
+	assert_int_equal(store_project_get(f->c, "p-none", &q), STORE_NOT_FOUND);
+	assert_ptr_equal(q, &full);
+
+	/* Duplicate id. */
+	full.name = "Again";
+	assert_int_equal(store_project_insert(f->c, &full), DB_CONSTRAINT);
+
+	assert_int_equal(store_project_count(f->c, &n), STORE_OK);
+	assert_int_equal(n, 3);
+	assert_int_equal(store_project_list(f->c, &l), STORE_OK);
+	assert_int_equal(l.n, 3);
+	/* Oldest first. */
+	assert_string_equal(((struct project *)l.items[0])->id, "p-a");
+	assert_string_equal(((struct project *)l.items[1])->id, "p-b");
+	assert_string_equal(((struct project *)l.items[2])->id, "p-full");
+	assert_string_equal(((struct project *)l.items[2])->name,
+	    "Full \"Project\" \xc3\xa9");
+	store_list_free(&l, (void (*)(void *))project_free);
+	assert_null(l.items);
+	assert_int_equal(l.n, 0);
+	project_free(NULL);
+}
+
+static void
+test_users(void **state)
+{
+	struct fixture *f = *state;
+	static struct user dummy;
+	struct user *u = NULL, *sentinel = &dummy;
+
+	add_project(f->c, "p-a", "A", T0);
+	add_project(f->c, "p-b", "B", T0);
+	assert_int_equal(add_user(f->c, "u-1", "p-a", "Alice@Example.COM",
+	    "AliceW", T0 + 1), STORE_OK);
+	assert_int_equal(add_user(f->c, "u-2", "p-a", "bob@example.com", NULL,
+	    T0 + 2), STORE_OK);
+	/* Two users without a username are fine. */
+	assert_int_equal(add_user(f->c, "u-3", "p-a", "carol@example.com", NULL,
+	    T0 + 3), STORE_OK);
+
+	/* Duplicate email, any case, in the same project. */
+	assert_int_equal(add_user(f->c, "u-4", "p-a", "alice@example.com", NULL,
+	    T0), DB_CONSTRAINT);
+	assert_int_equal(add_user(f->c, "u-4", "p-a", "ALICE@EXAMPLE.COM", NULL,
+	    T0), DB_CONSTRAINT);
+	/* Duplicate username, any case. */
+	assert_int_equal(add_user(f->c, "u-4", "p-a", "dave@example.com",
+	    "alicew", T0), DB_CONSTRAINT);
+	/* Duplicate id. */
+	assert_int_equal(add_user(f->c, "u-1", "p-a", "eve@example.com", NULL,
+	    T0), DB_CONSTRAINT);
+	/* A project that does not exist. */
+	assert_int_equal(add_user(f->c, "u-4", "p-none", "x@example.com", NULL,
+	    T0), DB_CONSTRAINT);
+	/* The same email in another project is another user. */
+	assert_int_equal(add_user(f->c, "u-b1", "p-b", "alice@example.com",
+	    "alicew", T0 + 4), STORE_OK);
+
+	/* Every field comes back. */
+	assert_int_equal(store_user_get(f->c, "p-a", "u-1", &u), STORE_OK);
+	assert_string_equal(u->id, "u-1");
+	assert_string_equal(u->project_id, "p-a");
+	assert_string_equal(u->email, "Alice@Example.COM");
+	assert_string_equal(u->username, "AliceW");
+	assert_null(u->password_hash);
+	assert_int_equal(u->email_verified, 0);
+	assert_int_equal(u->disabled, 0);
+	assert_string_equal(u->locale, "en");
+	assert_string_equal(u->first_name, "First");
+	assert_null(u->last_name);
+	assert_int_equal(u->created_at, T0 + 1);
+	assert_int_equal(u->updated_at, T0 + 1);
+	assert_int_equal(u->last_sign_in_at, 0);
+	user_free(u);
+
+	/* user_get is scoped to the project. */
+	u = sentinel;
+	assert_int_equal(store_user_get(f->c, "p-b", "u-1", &u), STORE_NOT_FOUND);
+	assert_ptr_equal(u, sentinel);
+	assert_int_equal(store_user_get(f->c, "p-a", "u-b1", &u),
+	    STORE_NOT_FOUND);
+	assert_int_equal(store_user_get(f->c, "p-a", "u-none", &u),
+	    STORE_NOT_FOUND);
+
+	/* Find by email or username, ignoring ASCII case. */
+	u = NULL;
+	assert_int_equal(store_user_find(f->c, "p-a", "ALICE@example.com", &u),
+	    STORE_OK);
+	assert_string_equal(u->id, "u-1");
+	user_free(u);
+	u = NULL;
+	assert_int_equal(store_user_find(f->c, "p-a", "alicew", &u), STORE_OK);
+	assert_string_equal(u->id, "u-1");
+	user_free(u);
+	u = NULL;
+	assert_int_equal(store_user_find(f->c, "p-a", "ALICEW", &u), STORE_OK);
+	assert_string_equal(u->id, "u-1");
+	user_free(u);
+	u = NULL;
+	assert_int_equal(store_user_find(f->c, "p-a", "Bob@Example.com", &u),
+	    STORE_OK);
+	assert_string_equal(u->id, "u-2");
+	user_free(u);
+	/* Scoped to the project too. */
+	u = NULL;
+	assert_int_equal(store_user_find(f->c, "p-b", "Alice@Example.COM", &u),
+	    STORE_OK);
+	assert_string_equal(u->id, "u-b1");
+	user_free(u);
+	u = sentinel;
+	assert_int_equal(store_user_find(f->c, "p-b", "bob@example.com", &u),
+	    STORE_NOT_FOUND);
+	assert_int_equal(store_user_find(f->c, "p-a", "nobody@example.com", &u),
+	    STORE_NOT_FOUND);
+	assert_int_equal(store_user_find(f->c, "p-a", "alice", &u),
+	    STORE_NOT_FOUND);
+	assert_ptr_equal(u, sentinel);
+	user_free(NULL);
+}
+
+static void
+test_user_email_wins(void **state)
+{
+	struct fixture *f = *state;
+	struct user *u = NULL;
+
+	add_project(f->c, "p-a", "A", T0);
+	/* u-x's username is u-y's email. */
+	assert_int_equal(add_user(f->c, "u-x", "p-a", "x@example.com",
+	    "Y@Example.com", T0), STORE_OK);
+	assert_int_equal(add_user(f->c, "u-y", "p-a", "y@example.com", NULL,
+	    T0), STORE_OK);
+	assert_int_equal(store_user_find(f->c, "p-a", "y@example.com", &u),
+	    STORE_OK);
+	assert_string_equal(u->id, "u-y");
+	user_free(u);
+}
+
+static void
+test_user_updates(void **state)
+{
+	struct fixture *f = *state;
+	struct user *u = NULL;
+	struct store_list l;
+
+	add_project(f->c, "p-a", "A", T0);
+	assert_int_equal(add_user(f->c, "u-2", "p-a", "b@example.com", NULL,
+	    T0 + 2), STORE_OK);
+	assert_int_equal(add_user(f->c, "u-1", "p-a", "a@example.com", "a",
+	    T0 + 1), STORE_OK);
+
+	assert_int_equal(store_user_set_password(f->c, "u-1", "$argon2id$h1",
+	    T0 + 10), STORE_OK);
+	assert_int_equal(store_user_get(f->c, "p-a", "u-1", &u), STORE_OK);
+	assert_string_equal(u->password_hash, "$argon2id$h1");
+	assert_int_equal(u->email_verified, 1);
+	assert_int_equal(u->updated_at, T0 + 10);
+	user_free(u);
+
+	assert_int_equal(store_user_rehash(f->c, "u-1", "$argon2id$h2"),
+	    STORE_OK);
+	assert_int_equal(store_user_touch_sign_in(f->c, "u-1", T0 + 20),
+	    STORE_OK);
+	u = NULL;
+	assert_int_equal(store_user_get(f->c, "p-a", "u-1", &u), STORE_OK);
+	assert_string_equal(u->password_hash, "$argon2id$h2");
+	assert_int_equal(u->updated_at, T0 + 10);
+	assert_int_equal(u->last_sign_in_at, T0 + 20);
+	user_free(u);
+
+	/* The other user is untouched. */
+	u = NULL;
+	assert_int_equal(store_user_get(f->c, "p-a", "u-2", &u), STORE_OK);
+	assert_null(u->password_hash);
+	assert_int_equal(u->email_verified, 0);
+	assert_int_equal(u->last_sign_in_at, 0);
+	user_free(u);
+
+	assert_int_equal(store_user_list(f->c, "p-a", &l), STORE_OK);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(((struct user *)l.items[0])->id, "u-1");
+	assert_string_equal(((struct user *)l.items[1])->id, "u-2");
+	store_list_free(&l, (void (*)(void *))user_free);
+	assert_int_equal(store_user_list(f->c, "p-none", &l), STORE_OK);
+	assert_int_equal(l.n, 0);
+	store_list_free(&l, (void (*)(void *))user_free);
+}
+
+static void
+test_secrets(void **state)
+{
+	struct fixture *f = *state;
+	static struct secret dummy;
+	struct secret *s = NULL, *sentinel = &dummy;
+	int64_t exp = T0 + 15 * MINUTE;
+
+	add_project(f->c, "p-a", "A", T0);
+	add_project(f->c, "p-b", "B", T0);
+	assert_int_equal(add_user(f->c, "u-1", "p-a", "a@example.com", NULL, T0),
+	    STORE_OK);
+	assert_int_equal(add_user(f->c, "u-2", "p-a", "b@example.com", NULL, T0),
+	    STORE_OK);
+
+	assert_int_equal(add_secret(f->c, "s-1", "p-a", "u-1", "hash-1", exp),
+	    STORE_OK);
+	/* Hashes are unique. */
+	assert_int_equal(add_secret(f->c, "s-x", "p-a", "u-1", "hash-1", exp),
+	    DB_CONSTRAINT);
+	/* A decoy has no user. */
+	assert_int_equal(add_secret(f->c, "s-decoy", "p-a", NULL, "hash-d",
+	    exp), STORE_OK);
+
+	assert_int_equal(store_secret_by_hash(f->c, "hash-1", &s), STORE_OK);
+	assert_string_equal(s->id, "s-1");
+	assert_string_equal(s->project_id, "p-a");
+	assert_string_equal(s->user_id, "u-1");
+	assert_string_equal(s->purpose, "reset_link");
+	assert_string_equal(s->token_hash, "hash-1");
+	assert_string_equal(s->email, "alice@example.com");
+	assert_int_equal(s->created_at, T0);
+	assert_int_equal(s->expires_at, exp);
+	assert_int_equal(s->used_at, 0);
+	assert_int_equal(s->revoked_at, 0);
+	assert_int_equal(s->attempts, 0);
+	assert_string_equal(s->login_url, "https://app.example.com/login");
+	assert_string_equal(s->locale, "de");
+	secret_free(s);
+
+	s = NULL;
+	assert_int_equal(store_secret_by_hash(f->c, "hash-d", &s), STORE_OK);
+	assert_null(s->user_id);
+	assert_string_equal(s->purpose, "decoy");
+	secret_free(s);
+
+	s = sentinel;
+	assert_int_equal(store_secret_by_hash(f->c, "hash-none", &s),
+	    STORE_NOT_FOUND);
+	assert_ptr_equal(s, sentinel);
+	/* secret_get is scoped to the project. */
+	assert_int_equal(store_secret_get(f->c, "p-b", "s-1", &s),
+	    STORE_NOT_FOUND);
+	s = NULL;
+	assert_int_equal(store_secret_get(f->c, "p-a", "s-1", &s), STORE_OK);
+	assert_string_equal(s->token_hash, "hash-1");
+	secret_free(s);
+
+	/* Consumed once only. */
+	assert_int_equal(store_secret_consume(f->c, "s-1", T0 + MINUTE), 1);
+	assert_int_equal(store_secret_consume(f->c, "s-1", T0 + MINUTE), 0);
+	assert_int_equal(store_secret_consume(f->c, "s-1", T0 + 2 * MINUTE), 0);
+	s = NULL;
+	assert_int_equal(store_secret_get(f->c, "p-a", "s-1", &s), STORE_OK);
+	assert_int_equal(s->used_at, T0 + MINUTE);
+	assert_int_equal(s->revoked_at, 0);
+	secret_free(s);
+	assert_int_equal(store_secret_consume(f->c, "s-none", T0), 0);
+
+	/* Not after expiry, nor at the very millisecond it expires. */
+	assert_int_equal(add_secret(f->c, "s-2", "p-a", "u-1", "hash-2", exp),
+	    STORE_OK);
+	assert_int_equal(store_secret_consume(f->c, "s-2", exp), 0);
+	assert_int_equal(store_secret_consume(f->c, "s-2", exp + 1), 0);
+	assert_int_equal(store_secret_consume(f->c, "s-2", exp - 1), 1);
+
+	/* Revoking counts only live secrets of that user. */
+	assert_int_equal(add_secret(f->c, "s-3", "p-a", "u-1", "hash-3", exp),
+	    STORE_OK);
+	assert_int_equal(add_secret(f->c, "s-4", "p-a", "u-1", "hash-4", exp),
+	    STORE_OK);
+	assert_int_equal(add_secret(f->c, "s-old", "p-a", "u-1", "hash-old",
+	    T0 + 1), STORE_OK);	/* expired at T0 + 2 min */
+	assert_int_equal(add_secret(f->c, "s-5", "p-a", "u-2", "hash-5", exp),
+	    STORE_OK);
+	assert_int_equal(store_secret_revoke_user(f->c, "u-1", T0 + 2 * MINUTE),
+	    2);
+	assert_int_equal(store_secret_revoke_user(f->c, "u-1", T0 + 3 * MINUTE),
+	    0);
+	s = NULL;
+	assert_int_equal(store_secret_get(f->c, "p-a", "s-3", &s), STORE_OK);
+	assert_int_equal(s->revoked_at, T0 + 2 * MINUTE);
+	assert_int_equal(s->used_at, 0);
+	secret_free(s);
+	/* A used secret keeps no revocation time. */
+	s = NULL;
+	assert_int_equal(store_secret_get(f->c, "p-a", "s-1", &s), STORE_OK);
+	assert_int_equal(s->revoked_at, 0);
+	secret_free(s);
+	/* A revoked secret cannot be consumed. */
+	assert_int_equal(store_secret_consume(f->c, "s-3", T0 + 3 * MINUTE), 0);
+	assert_int_equal(store_secret_consume(f->c, "s-4", T0 + 3 * MINUTE), 0);
+	/* The other user's secret is still live. */
+	assert_int_equal(store_secret_consume(f->c, "s-5", T0 + 3 * MINUTE), 1);
+	assert_int_equal(store_secret_revoke_user(f->c, "u-none", T0), 0);
+	secret_free(NULL);
+}
+
+static void
+test_sessions(void **state)
+{
+	struct fixture *f = *state;
+	static struct session dummy;
+	struct session *s = NULL, *sentinel = &dummy;
+	struct session in = {
+		.id = "ses-1",
+		.project_id = "p-a",
+		.user_id = "u-1",
+		.created_at = T0,
+		.expires_at = T0 + 60 * MINUTE,
+	};
+
+	add_project(f->c, "p-a", "A", T0);
+	assert_int_equal(add_user(f->c, "u-1", "p-a", "a@example.com", NULL, T0),
+	    STORE_OK);
+	assert_int_equal(add_user(f->c, "u-2", "p-a", "b@example.com", NULL, T0),
+	    STORE_OK);
+	assert_int_equal(store_session_insert(f->c, &in), STORE_OK);
+	assert_int_equal(store_session_insert(f->c, &in), DB_CONSTRAINT);
+	in.id = "ses-2";
+	in.created_at = T0 + 1;
+	assert_int_equal(store_session_insert(f->c, &in), STORE_OK);
+	in.id = "ses-3";
+	in.user_id = "u-2";
+	assert_int_equal(store_session_insert(f->c, &in), STORE_OK);
+	/* A user that does not exist. */
+	in.id = "ses-4";
+	in.user_id = "u-none";
+	assert_int_equal(store_session_insert(f->c, &in), DB_CONSTRAINT);
+
+	assert_int_equal(store_session_get(f->c, "ses-1", &s), STORE_OK);
+	assert_string_equal(s->id, "ses-1");
+	assert_string_equal(s->project_id, "p-a");
+	assert_string_equal(s->user_id, "u-1");
+	assert_int_equal(s->created_at, T0);
+	assert_int_equal(s->expires_at, T0 + 60 * MINUTE);
+	assert_int_equal(s->revoked_at, 0);
+	session_free(s);
+	s = sentinel;
+	assert_int_equal(store_session_get(f->c, "ses-none", &s),
+	    STORE_NOT_FOUND);
+	assert_ptr_equal(s, sentinel);
+
+	assert_int_equal(store_session_revoke_user(f->c, "u-1", T0 + MINUTE), 2);
+	assert_int_equal(store_session_revoke_user(f->c, "u-1", T0 + 2 * MINUTE),
+	    0);
+	s = NULL;
+	assert_int_equal(store_session_get(f->c, "ses-2", &s), STORE_OK);
+	assert_int_equal(s->revoked_at, T0 + MINUTE);
+	session_free(s);
+	s = NULL;
+	assert_int_equal(store_session_get(f->c, "ses-3", &s), STORE_OK);
+	assert_int_equal(s->revoked_at, 0);
+	session_free(s);
+	session_free(NULL);
+}
+
+static void
+test_outbox_claim(void **state)
+{
+	struct fixture *f = *state;
+	struct store_list l;
+	struct outbox_msg *m;
+
+	add_project(f->c, "p-a", "A", T0);
+	add_outbox(f->c, "m-due", "pending", T0 - 10, T0 - 10);
+	add_outbox(f->c, "m-later", "pending", T0 + MINUTE, T0 - 5);
+	add_outbox(f->c, "m-dropped", "dropped", T0 - 20, T0 - 20);
+	add_outbox(f->c, "m-sent", "sent", T0 - 30, T0 - 30);
+	add_outbox(f->c, "m-dead", "dead", T0 - 40, T0 - 40);
+
+	/* Only the due pending row. */
+	assert_int_equal(store_outbox_claim(f->db, T0, T0 + 2 * MINUTE, 10, &l),
+	    STORE_OK);
+	assert_int_equal(l.n, 1);
+	m = l.items[0];
+	assert_string_equal(m->id, "m-due");
+	assert_string_equal(m->state, "pending");
+	assert_string_equal(m->kind, "reset_link");
+	assert_string_equal(m->to_addr, "alice@example.com");
+	assert_string_equal(m->locale, "fr");
+	assert_string_equal(m->payload, "{\"link\":\"https://x.test/r?t=abc\"}");
+	assert_int_equal(m->tries, 1);
+	assert_int_equal(m->next_try_at, T0 + 2 * MINUTE);
+	assert_int_equal(m->created_at, T0 - 10);
+	assert_int_equal(m->sent_at, 0);
+	assert_null(m->last_error);
+	free_outbox_list(&l);
+
+	/* It is leased: an immediate second claim gets nothing. */
+	assert_int_equal(store_outbox_claim(f->db, T0, T0 + 2 * MINUTE, 10, &l),
+	    STORE_OK);
+	assert_int_equal(l.n, 0);
+	free_outbox_list(&l);
+	assert_int_equal(store_outbox_claim(f->db, T0 + MINUTE - 1,
+	    T0 + 3 * MINUTE, 10, &l), STORE_OK);
+	assert_int_equal(l.n, 0);
+	free_outbox_list(&l);
+
+	/* The later row falls due first; the lease ends after it. */
+	assert_int_equal(store_outbox_claim(f->db, T0 + MINUTE,
+	    T0 + 3 * MINUTE, 10, &l), STORE_OK);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(((struct outbox_msg *)l.items[0])->id, "m-later");
+	assert_int_equal(((struct outbox_msg *)l.items[0])->tries, 1);
+	free_outbox_list(&l);
+
+	/* After the lease ends the first row is due again, tries counted. */
+	assert_int_equal(store_outbox_claim(f->db, T0 + 2 * MINUTE,
+	    T0 + 4 * MINUTE, 10, &l), STORE_OK);
+	assert_int_equal(l.n, 1);
+	m = l.items[0];
+	assert_string_equal(m->id, "m-due");
+	assert_int_equal(m->tries, 2);
+	assert_int_equal(m->next_try_at, T0 + 4 * MINUTE);
+	free_outbox_list(&l);
+
+	/* Both due at once, limited to one: the one due earliest. */
+	assert_int_equal(store_outbox_claim(f->db, T0 + 10 * MINUTE,
+	    T0 + 11 * MINUTE, 1, &l), STORE_OK);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(((struct outbox_msg *)l.items[0])->id, "m-later");
+	free_outbox_list(&l);
+	assert_int_equal(store_outbox_claim(f->db, T0 + 10 * MINUTE,
+	    T0 + 11 * MINUTE, 10, &l), STORE_OK);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(((struct outbox_msg *)l.items[0])->id, "m-due");
+	assert_int_equal(((struct outbox_msg *)l.items[0])->tries, 3);
+	free_outbox_list(&l);
+
+	/* The dropped, sent and dead rows were never claimed. */
+	m = outbox_find(f, "m-sent");
+	assert_non_null(m);
+	assert_int_equal(m->tries, 0);
+	assert_int_equal(m->next_try_at, T0 - 30);
+	outbox_msg_free(m);
+	assert_int_equal(query_int(f->c, "SELECT tries FROM outbox WHERE "
+	    "id = 'm-dropped'"), 0);
+	assert_int_equal(query_int(f->c, "SELECT next_try_at FROM outbox WHERE "
+	    "id = 'm-dropped'"), T0 - 20);
+	assert_int_equal(query_int(f->c, "SELECT tries FROM outbox WHERE "
+	    "id = 'm-dead'"), 0);
+}
+
+static void
+test_outbox_sent_failed(void **state)
+{
+	struct fixture *f = *state;
+	struct store_list l;
+	struct outbox_msg *m;
+
+	add_project(f->c, "p-a", "A", T0);
+	add_outbox(f->c, "m-1", "pending", T0, T0);
+	add_outbox(f->c, "m-2", "pending", T0, T0 + 1);
+	add_outbox(f->c, "m-3", "pending", T0, T0 + 2);
+	assert_int_equal(store_outbox_claim(f->db, T0, T0 + MINUTE, 10, &l),
+	    STORE_OK);
+	assert_int_equal(l.n, 3);
+	free_outbox_list(&l);
+
+	/* Sent: the payload is forgotten. */
+	assert_int_equal(store_outbox_sent(f->db, "m-1", T0 + 5), 0);
+	m = outbox_find(f, "m-1");
+	assert_non_null(m);
+	assert_string_equal(m->state, "sent");
+	assert_null(m->payload);
+	assert_int_equal(m->sent_at, T0 + 5);
+	assert_null(m->last_error);
+	assert_int_equal(m->tries, 1);
+	outbox_msg_free(m);
+
+	/* Failed for good: dead, error kept, never claimed again. */
+	assert_int_equal(store_outbox_failed(f->db, "m-3", "550 no such user",
+	    -1), 0);
+	m = outbox_find(f, "m-3");
+	assert_non_null(m);
+	assert_string_equal(m->state, "dead");
+	assert_string_equal(m->last_error, "550 no such user");
+	assert_null(m->payload);
+	assert_int_equal(m->sent_at, 0);
+	outbox_msg_free(m);
+
+	/* Failed with a retry time: still pending, due then, error kept. */
+	assert_int_equal(store_outbox_failed(f->db, "m-2", "451 try later",
+	    T0 + 30 * MINUTE), 0);
+	m = outbox_find(f, "m-2");
+	assert_non_null(m);
+	assert_string_equal(m->state, "pending");
+	assert_string_equal(m->last_error, "451 try later");
+	assert_int_equal(m->next_try_at, T0 + 30 * MINUTE);
+	assert_non_null(m->payload);
+	assert_int_equal(m->sent_at, 0);
+	outbox_msg_free(m);
+	assert_int_equal(store_outbox_claim(f->db, T0 + 30 * MINUTE - 1,
+	    T0 + 40 * MINUTE, 10, &l), STORE_OK);
+	assert_int_equal(l.n, 0);
+	free_outbox_list(&l);
+	assert_int_equal(store_outbox_claim(f->db, T0 + 30 * MINUTE,
+	    T0 + 40 * MINUTE, 10, &l), STORE_OK);
+	assert_int_equal(l.n, 1);
+	m = l.items[0];
+	assert_string_equal(m->id, "m-2");
+	assert_int_equal(m->tries, 2);
+	assert_string_equal(m->last_error, "451 try later");
+	free_outbox_list(&l);
+	/* Then sent: the old error goes. */
+	assert_int_equal(store_outbox_sent(f->db, "m-2", T0 + 31 * MINUTE), 0);
+	m = outbox_find(f, "m-2");
+	assert_string_equal(m->state, "sent");
+	assert_null(m->last_error);
+	outbox_msg_free(m);
+
+
+	/* Nothing is left to claim, ever. */
+	assert_int_equal(store_outbox_claim(f->db, T0 + 1000 * MINUTE,
+	    T0 + 1001 * MINUTE, 10, &l), STORE_OK);
+	assert_int_equal(l.n, 0);
+	free_outbox_list(&l);
+
+	/* Marking a dead or sent message changes nothing. */
+	assert_int_equal(store_outbox_sent(f->db, "m-3", T0 + 99), 0);
+	assert_int_equal(store_outbox_failed(f->db, "m-1", "late error",
+	    T0 + 99), 0);
+	m = outbox_find(f, "m-3");
+	assert_string_equal(m->state, "dead");
+	assert_int_equal(m->sent_at, 0);
+	outbox_msg_free(m);
+	m = outbox_find(f, "m-1");
+	assert_string_equal(m->state, "sent");
+	assert_null(m->last_error);
+	assert_int_equal(m->sent_at, T0 + 5);
+	outbox_msg_free(m);
+}
+
+static void
+test_outbox_list(void **state)
+{
+	struct fixture *f = *state;
+	struct store_list l;
+
+	add_project(f->c, "p-a", "A", T0);
+	add_outbox(f->c, "m-1", "pending", T0, T0 + 1);
+	add_outbox(f->c, "m-2", "sent", T0, T0 + 2);
+	add_outbox(f->c, "m-3", "pending", T0, T0 + 3);
+	add_outbox(f->c, "m-4", "dead", T0, T0 + 4);
+	add_outbox(f->c, "m-5", "dropped", T0, T0 + 5);
+
+	assert_int_equal(store_outbox_list(f->c, "pending", 10, &l), STORE_OK);
+	assert_int_equal(l.n, 2);
+	/* Newest first. */
+	assert_string_equal(((struct outbox_msg *)l.items[0])->id, "m-3");
+	assert_string_equal(((struct outbox_msg *)l.items[1])->id, "m-1");
+	free_outbox_list(&l);
+	assert_int_equal(store_outbox_list(f->c, "pending", 1, &l), STORE_OK);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(((struct outbox_msg *)l.items[0])->id, "m-3");
+	free_outbox_list(&l);
+	assert_int_equal(store_outbox_list(f->c, "dead", 10, &l), STORE_OK);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(((struct outbox_msg *)l.items[0])->id, "m-4");
+	free_outbox_list(&l);
+	assert_int_equal(store_outbox_list(f->c, "dropped", 10, &l), STORE_OK);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(((struct outbox_msg *)l.items[0])->id, "m-5");
+	free_outbox_list(&l);
+	assert_int_equal(store_outbox_list(f->c, "nonsense", 10, &l), STORE_OK);
+	assert_int_equal(l.n, 0);
+	free_outbox_list(&l);
+
+	/* Without a state: every real message, the dropped decoys left out. */
+	assert_int_equal(store_outbox_list(f->c, NULL, 10, &l), STORE_OK);
+	assert_int_equal(l.n, 4);
+	assert_string_equal(((struct outbox_msg *)l.items[0])->id, "m-4");
+	assert_string_equal(((struct outbox_msg *)l.items[1])->id, "m-3");
+	assert_string_equal(((struct outbox_msg *)l.items[2])->id, "m-2");
+	assert_string_equal(((struct outbox_msg *)l.items[3])->id, "m-1");
+	free_outbox_list(&l);
+	assert_int_equal(store_outbox_list(f->c, NULL, 2, &l), STORE_OK);
+	assert_int_equal(l.n, 2);
+	free_outbox_list(&l);
+}
+
+struct tx {
+	int	 ret;		/* what the function returns after inserting */
+	int	 rc;		/* what the inserts returned */
+};
+
+static int
+insert_then(struct db_conn *c, void *arg)
+{
+	struct tx *t = arg;
+	struct project p = {
+		.id = "p-tx", .name = "Tx", .callback_urls = "",
+		.allowed_origins = "", .token_ttl = 60, .delivery = "link",
+		.created_at = T0,
+	};
+
+	t->rc = store_project_insert(c, &p);
+	if (t->rc != STORE_OK)
+		return t->rc;
+	t->rc = add_user(c, "u-tx", "p-tx", "tx@example.com", NULL, T0);
+	if (t->rc != STORE_OK)
+		return t->rc;
+	return t->ret;
+}
+
+/* Inserts a user, then a duplicate of it: the constraint aborts all. */
+static int
+insert_dup(struct db_conn *c, void *arg)
+{
+	struct tx *t = arg;
+
+	t->rc = add_user(c, "u-new", "p-a", "new@example.com", NULL, T0);
+	if (t->rc != STORE_OK)
+		return t->rc;
+	t->rc = add_user(c, "u-dup", "p-a", "NEW@example.com", NULL, T0);
+	return t->rc;
+}
+
+static void
+test_write_rollback(void **state)
+{
+	struct fixture *f = *state;
+	struct project *p = NULL;
+	struct user *u = NULL;
+	struct tx t = { 1, -99 };
+	int64_t n;
+
+	/* A function that inserts and then returns 1 leaves nothing. */
+	assert_int_equal(db_write(f->db, insert_then, &t), 1);
+	assert_int_equal(t.rc, STORE_OK);
+	assert_int_equal(store_project_get(f->c, "p-tx", &p), STORE_NOT_FOUND);
+	assert_int_equal(store_project_count(f->c, &n), STORE_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(query_int(f->c, "SELECT COUNT(*) FROM users"), 0);
+
+	/* Any other nonzero value is passed back as is. */
+	t.ret = 42;
+	assert_int_equal(db_write(f->db, insert_then, &t), 42);
+	assert_int_equal(query_int(f->c, "SELECT COUNT(*) FROM users"), 0);
+
+	/* Returning 0 commits both rows. */
+	t.ret = 0;
+	assert_int_equal(db_write(f->db, insert_then, &t), 0);
+	assert_int_equal(store_project_get(f->c, "p-tx", &p), STORE_OK);
+	project_free(p);
+	assert_int_equal(store_user_get(f->c, "p-tx", "u-tx", &u), STORE_OK);
+	user_free(u);
+
+	/* A constraint failure part way rolls back the first insert too. */
+	add_project(f->c, "p-a", "A", T0);
+	assert_int_equal(db_write(f->db, insert_dup, &t), DB_CONSTRAINT);
+	assert_int_equal(t.rc, DB_CONSTRAINT);
+	u = NULL;
+	assert_int_equal(store_user_get(f->c, "p-a", "u-new", &u),
+	    STORE_NOT_FOUND);
+	assert_null(u);
+	/* And the writer is usable afterwards. */
+	t.ret = 0;
+	assert_int_equal(db_write(f->db, insert_then, &t), DB_CONSTRAINT);
+	assert_int_equal(query_int(f->c, "SELECT COUNT(*) FROM users"), 1);
+}
+
+#define NTHREADS 6
+#define NMSGS 120
+
+struct claimer {
+	struct db	*db;
+	char		*seen[NMSGS];
+	int		 n;
+	int		 rc;
+};
+
+static void *
+claimer_main(void *arg)
+{
+	struct claimer *cl = arg;
+	struct store_list l;
+	struct outbox_msg *m;
+	size_t i;
+
+	for (;;) {
+		cl->rc = store_outbox_claim(cl->db, T0, T0 + MINUTE, 7, &l);
+		if (cl->rc != STORE_OK || l.n == 0) {
+			if (cl->rc == STORE_OK)
+				free_outbox_list(&l);
+			return NULL;
+		}
+		for (i = 0; i < l.n; i++) {
+			m = l.items[i];
+			if (cl->n < NMSGS)
+				cl->seen[cl->n] = strdup(m->id);
+			cl->n++;
+		}
+		free_outbox_list(&l);
+	}
+}
+
+/* Senders claiming at once never get the same message. */
+static void
+test_outbox_claim_concurrent(void **state)
+{
+	struct fixture *f = *state;
+	struct claimer cl[NTHREADS];
+	pthread_t t[NTHREADS];
+	char *all[NMSGS], id[32];
+	int i, j, total = 0;
+
+	add_project(f->c, "p-a", "A", T0);
+	for (i = 0; i < NMSGS; i++) {
+		snprintf(id, sizeof(id), "m-%03d", i);
+		add_outbox(f->c, id, "pending", T0 - i, T0);
+	}
+	memset(cl, 0, sizeof(cl));
+	for (i = 0; i < NTHREADS; i++) {
+		cl[i].db = f->db;
+		assert_int_equal(pthread_create(&t[i], NULL, claimer_main,
+		    &cl[i]), 0);
+	}
+	for (i = 0; i < NTHREADS; i++) {
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+		assert_int_equal(cl[i].rc, STORE_OK);
+		assert_true(total + cl[i].n <= NMSGS);
+		for (j = 0; j < cl[i].n; j++)
+			all[total++] = cl[i].seen[j];
+	}
+	assert_int_equal(total, NMSGS);
+	qsort(all, NMSGS, sizeof(*all), unit_strcmp_p);
+	for (i = 0; i < NMSGS; i++) {
+		snprintf(id, sizeof(id), "m-%03d", i);
+		assert_string_equal(all[i], id);
+	}
+	for (i = 0; i < NMSGS; i++)
+		free(all[i]);
+	assert_int_equal(query_int(f->c,
+	    "SELECT COUNT(*) FROM outbox WHERE tries = 1"), NMSGS);
+}
+
+struct consumer {
+	struct db	*db;
+	int		 rc;
+};
+
+static int
+consume_tx(struct db_conn *c, void *arg)
+{
+	struct consumer *co = arg;
+	int rc = store_secret_consume(c, "s-1", T0 + 1);
+
+	if (rc < 0)
+		return rc;
+	co->rc = rc;
+	return 0;
+}
+
+static void *
+consumer_main(void *arg)
+{
+	struct consumer *co = arg;
+	struct db_conn *c;
+
+	/* Half in a write transaction, half on a pooled connection. */
+	if (co->rc == 0) {
+		co->rc = -100;
+		if (db_write(co->db, consume_tx, co) != 0)
+			co->rc = -101;
+		return NULL;
+	}
+	c = db_acquire(co->db);
+	co->rc = c != NULL ? store_secret_consume(c, "s-1", T0 + 1) : -102;
+	db_release(co->db, c);
+	return NULL;
+}
+
+/* However many callers race for one secret, exactly one consumes it. */
+static void
+test_secret_consume_concurrent(void **state)
+{
+	struct fixture *f = *state;
+	struct consumer co[NTHREADS];
+	pthread_t t[NTHREADS];
+	int i, won = 0;
+
+	add_project(f->c, "p-a", "A", T0);
+	assert_int_equal(add_user(f->c, "u-1", "p-a", "a@example.com", NULL, T0),
+	    STORE_OK);
+	assert_int_equal(add_secret(f->c, "s-1", "p-a", "u-1", "hash-1",
+	    T0 + MINUTE), STORE_OK);
+	for (i = 0; i < NTHREADS; i++) {
+		co[i].db = f->db;
+		co[i].rc = i % 2;
+		assert_int_equal(pthread_create(&t[i], NULL, consumer_main,
+		    &co[i]), 0);
+	}
+	for (i = 0; i < NTHREADS; i++) {
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+		assert_true(co[i].rc == 0 || co[i].rc == 1);
+		won += co[i].rc;
+	}
+	assert_int_equal(won, 1);
+}
+
+struct starter {
+	const char	*url;
+	char		 value[32];
+	char		*got;
+	int		 rc;
+};
+
+static void *
+starter_main(void *arg)
+{
+	struct starter *st = arg;
+	struct db *db;
+
+	st->rc = db_open(st->url, 2, &db);
+	if (st->rc != 0)
+		return NULL;
+	st->rc = store_migrate(db);
+	if (st->rc == 0)
+		st->rc = store_setting_get_or_put(db, "server_secret",
+		    st->value, &st->got);
+	db_close(db);
+	return NULL;
+}
+
+/* Instances starting at once on one database agree on one setting. */
+static void
+test_setting_concurrent_starts(void **state)
+{
+	struct fixture *f = *state;
+	struct starter st[NTHREADS];
+	pthread_t t[NTHREADS];
+	char url[UNIT_PATH_MAX];
+	int i;
+
+	snprintf(url, sizeof(url), "sqlite:%s/fresh.db", f->dir);
+	for (i = 0; i < NTHREADS; i++) {
+		st[i].url = url;
+		snprintf(st[i].value, sizeof(st[i].value), "value-%d", i);
+		st[i].got = NULL;
+		assert_int_equal(pthread_create(&t[i], NULL, starter_main,
+		    &st[i]), 0);
+	}
+	for (i = 0; i < NTHREADS; i++)
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+	for (i = 0; i < NTHREADS; i++) {
+		assert_int_equal(st[i].rc, STORE_OK);
+		assert_non_null(st[i].got);
+		assert_string_equal(st[i].got, st[0].got);
+	}
+	for (i = 0; i < NTHREADS; i++)
+		free(st[i].got);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_migrate, setup, teardown),
+		cmocka_unit_test(test_open_errors),
+		cmocka_unit_test_setup_teardown(test_settings, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_projects, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_users, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_user_email_wins, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_user_updates, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_secrets, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sessions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_outbox_claim, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_outbox_sent_failed, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_outbox_list, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_write_rollback, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_outbox_claim_concurrent,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_secret_consume_concurrent,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_setting_concurrent_starts,
+		    setup, teardown),
+	};
+
+	if (sodium_init() < 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
