@@ -1,6 +1,7 @@
 /*
- * Administration: creating projects and users, for the CLI (and later the
- * admin API).  Every field is validated here, once, whichever face calls.
+ * Administration: creating projects and users, for the CLI, the admin API
+ * and dialects that create users (WorkOS).  Every field is validated here,
+ * once, whichever face calls.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,8 +25,8 @@ text_valid(const char *s, size_t max)
 }
 
 /* An absolute http(s) URL with a host and no spaces or controls. */
-static int
-url_valid(const char *s)
+int
+admin_url_valid(const char *s)
 {
 	const char *host;
 	size_t i, n = strnlen(s, URL_MAX_BYTES + 1);
@@ -50,7 +51,7 @@ url_valid(const char *s)
 static int
 origin_valid(const char *s)
 {
-	return url_valid(s) && strchr(strstr(s, "://") + 3, '/') == NULL &&
+	return admin_url_valid(s) && strchr(strstr(s, "://") + 3, '/') == NULL &&
 	    strpbrk(s, "?#") == NULL;
 }
 
@@ -111,7 +112,8 @@ admin_project_create(struct engine *e, const struct project_spec *spec,
 		    NAME_MAX_BYTES);
 		goto out;
 	}
-	if (join_list(spec->callback_urls, url_valid, &p->callback_urls) == -1) {
+	if (join_list(spec->callback_urls, admin_url_valid,
+	    &p->callback_urls) == -1) {
 		snprintf(err, errlen, "callback-url: expected at most %d "
 		    "absolute http(s) URLs", LIST_MAX_ITEMS);
 		goto out;
@@ -122,7 +124,7 @@ admin_project_create(struct engine *e, const struct project_spec *spec,
 		    "origins like https://app.example.com", LIST_MAX_ITEMS);
 		goto out;
 	}
-	if (spec->reset_url != NULL && !url_valid(spec->reset_url)) {
+	if (spec->reset_url != NULL && !admin_url_valid(spec->reset_url)) {
 		snprintf(err, errlen, "reset-url: expected an absolute http(s) URL");
 		goto out;
 	}
@@ -137,6 +139,7 @@ admin_project_create(struct engine *e, const struct project_spec *spec,
 	p->reset_url = spec->reset_url ? xstrdup(spec->reset_url) : NULL;
 	p->token_ttl = spec->token_ttl ? spec->token_ttl : TOKEN_TTL_DEFAULT;
 	p->delivery = xstrdup("link");
+	p->send_reset_emails = !spec->reset_emails_off;
 	p->created_at = db_now(e->db);
 	rc = db_write(e->db, insert_project_tx, p);
 	if (rc != 0) {
@@ -152,10 +155,42 @@ out:
 	return result;
 }
 
+struct user_tx {
+	struct engine		*e;
+	struct idem_claim	*idem;
+	const struct user	*user;
+};
+
 static int
 insert_user_tx(struct db_conn *c, void *arg)
 {
-	return store_user_insert(c, arg);
+	struct user_tx *t = arg;
+	int rc;
+
+	if (t->idem != NULL) {
+		rc = idem_record(t->e, c, t->user->project_id, t->idem,
+		    t->user->created_at);
+		if (rc != STORE_OK)
+			return rc;
+	}
+	return store_user_insert(c, t->user);
+}
+
+static enum engine_result
+password_result(enum password_check pc)
+{
+	switch (pc) {
+	case PASSWORD_OK:
+		return ENGINE_OK;
+	case PASSWORD_TOO_SHORT:
+		return ENGINE_PASSWORD_TOO_SHORT;
+	case PASSWORD_TOO_LONG:
+		return ENGINE_PASSWORD_TOO_LONG;
+	case PASSWORD_INVALID_TEXT:
+		return ENGINE_PASSWORD_INVALID_TEXT;
+	default:
+		abort();
+	}
 }
 
 enum engine_result
@@ -164,8 +199,10 @@ admin_user_create(struct engine *e, const struct user_spec *spec,
 {
 	struct user *u = xcalloc(1, sizeof(*u));
 	struct project *p = NULL;
+	struct user_tx t;
+	struct idem_outcome o;
 	enum engine_result result;
-	int rc;
+	int rc, begun = 0;
 
 	result = engine_project(e, spec->project_id ? spec->project_id : "", &p);
 	if (result != ENGINE_OK) {
@@ -191,14 +228,25 @@ admin_user_create(struct engine *e, const struct user_spec *spec,
 		goto out;
 	}
 	if (spec->password != NULL) {
-		if (password_check_bounds(spec->password) != PASSWORD_OK) {
+		result = password_result(password_check_bounds(spec->password));
+		if (result != ENGINE_OK) {
 			snprintf(err, errlen, "password: expected %d to %d "
 			    "characters of text", PASSWORD_MIN_CHARS,
 			    PASSWORD_MAX_CHARS);
 			goto out;
 		}
+	}
+	/* A retry is answered before the costly hash. */
+	if (spec->idem != NULL) {
+		result = idem_begin(e, p->id, spec->idem);
+		if (result != ENGINE_OK)
+			goto out;
+		begun = 1;
+	}
+	if (spec->password != NULL) {
 		u->password_hash = hasher_hash(e->hasher, spec->password);
 		if (u->password_hash == NULL) {
+			snprintf(err, errlen, "cannot hash the password");
 			result = ENGINE_UNAVAILABLE;
 			goto out;
 		}
@@ -212,11 +260,21 @@ admin_user_create(struct engine *e, const struct user_spec *spec,
 	u->last_name = spec->last_name ? xstrdup(spec->last_name) : NULL;
 	u->email_verified = spec->email_verified;
 	u->created_at = u->updated_at = db_now(e->db);
-	rc = db_write(e->db, insert_user_tx, u);
+	if (spec->idem != NULL) {
+		o = (struct idem_outcome){ .user = u };
+		idem_encode(spec->idem, &o);
+	}
+	t = (struct user_tx){ e, spec->idem, u };
+	rc = db_write(e->db, insert_user_tx, &t);
 	if (rc == DB_CONSTRAINT) {
 		snprintf(err, errlen, "a user with this email or username "
 		    "exists in the project");
 		result = ENGINE_CONFLICT;
+		goto out;
+	}
+	if (rc > 0) {
+		snprintf(err, errlen, "the idempotency key was taken meanwhile");
+		result = (enum engine_result)rc;
 		goto out;
 	}
 	if (rc != 0) {
@@ -228,7 +286,34 @@ admin_user_create(struct engine *e, const struct user_spec *spec,
 	u = NULL;
 	result = ENGINE_OK;
 out:
+	if (begun && result != ENGINE_OK)
+		result = idem_settle(e, p->id, spec->idem, result);
 	project_free(p);
 	user_free(u);
 	return result;
+}
+
+enum engine_result
+admin_user_get(struct engine *e, const struct project *p, const char *id,
+    struct user **out)
+{
+	struct db_conn *c;
+	struct user *u = NULL;
+	int rc;
+
+	if (id == NULL || !id_is_uuid(id))
+		return ENGINE_USER_UNKNOWN;
+	c = db_acquire(e->db);
+	if (c == NULL)
+		return ENGINE_UNAVAILABLE;
+	rc = store_user_get(c, p->id, id, &u);
+	db_release(e->db, c);
+	if (rc < 0)
+		return ENGINE_UNAVAILABLE;
+	if (rc == STORE_NOT_FOUND)
+		return ENGINE_USER_UNKNOWN;
+	xfree_secret(u->password_hash);
+	u->password_hash = NULL;
+	*out = u;
+	return ENGINE_OK;
 }
