@@ -22,6 +22,7 @@
 #include "api.h"
 
 #define FIELD_MAX 1024
+#define URL_FIELD_MAX 2048		/* the engine's limit for URLs */
 #define PASSWORD_FIELD_MAX 4096
 #define ECHO_ID_MAX 128
 #define ACCESS_TOKEN_TTL_S 300		/* WorkOS's access tokens live 5 min */
@@ -521,12 +522,19 @@ required(struct http_response *resp, json_t *body, const char *name,
     size_t max, const char **out)
 {
 	char code[64], message[128];
+	int rc;
 
-	if (api_string_field(body, name, max, out) == 1 && **out != '\0')
+	rc = api_string_field(body, name, max, out);
+	if (rc == 1 && **out != '\0')
 		return 1;
-	snprintf(code, sizeof(code), "%s_required", name);
-	snprintf(message, sizeof(message), "%s is required and must be a "
-	    "non-empty string.", name);
+	if (rc == -1) {
+		snprintf(code, sizeof(code), "%s_invalid", name);
+		snprintf(message, sizeof(message), "%s must be a string of at "
+		    "most %zu bytes.", name, max);
+	} else {
+		snprintf(code, sizeof(code), "%s_required", name);
+		snprintf(message, sizeof(message), "%s is required.", name);
+	}
 	fail_field(resp, name, code, message);
 	return 0;
 }
@@ -541,7 +549,8 @@ optional(struct http_response *resp, json_t *body, const char *name,
 	if (api_string_field(body, name, max, out) != -1)
 		return 1;
 	snprintf(code, sizeof(code), "%s_invalid", name);
-	snprintf(message, sizeof(message), "%s must be a string.", name);
+	snprintf(message, sizeof(message), "%s must be a string of at most "
+	    "%zu bytes.", name, max);
 	fail_field(resp, name, code, message);
 	return 0;
 }
@@ -573,7 +582,7 @@ reset_request_call(const struct http_request *r, struct http_response *resp,
 		goto out;
 	if (!required(resp, body, "email", FIELD_MAX, &email))
 		goto out;
-	if (send && !required(resp, body, "password_reset_url", FIELD_MAX,
+	if (send && !required(resp, body, "password_reset_url", URL_FIELD_MAX,
 	    &url))
 		goto out;
 	if (url != NULL && !admin_url_valid(url)) {

@@ -602,6 +602,11 @@ describe('workos dialect', () => {
       res = await call(d, 'POST', '/user_management/password_reset/confirm', { key: t.key, body: { token: 'x' } });
       assert.equal(res.status, 422, show(res));
       assert.equal(res.json.errors[0].code, 'new_password_required');
+      res = await call(d, 'POST', '/user_management/password_reset/confirm', { key: t.key, body: { token: 'x'.repeat(2000), new_password: 'y' } });
+      assert.equal(res.status, 422, show(res));
+      assert.equal(res.json.errors[0].code, 'token_invalid');
+      res = await call(d, 'POST', '/user_management/password_reset/confirm', { key: t.key, body: { token: 42, new_password: 'y' } });
+      assert.equal(res.json.errors[0].code, 'token_invalid');
       res = await call(d, 'POST', '/user_management/users', { key: t.key, body: { email: newEmail(), password_hash: 'x' } });
       assert.equal(res.status, 422, show(res));
       assert.equal(res.json.errors[0].code, 'password_hash_unsupported');
