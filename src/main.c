@@ -49,6 +49,7 @@ struct opts {
 	int		 nallowed_origins;
 	const char	*reset_url;
 	const char	*token_ttl;
+	const char	*send_reset_emails;
 	const char	*project;
 	const char	*email;
 	const char	*username;
@@ -110,6 +111,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 			o->reset_url = val;
 		else if (strcmp(key, "--token-ttl") == 0)
 			o->token_ttl = val;
+		else if (strcmp(key, "--send-reset-emails") == 0)
+			o->send_reset_emails = val;
 		else if (strcmp(key, "--project") == 0)
 			o->project = val;
 		else if (strcmp(key, "--email") == 0)
@@ -195,12 +198,19 @@ project_create(struct cli *c, const struct opts *o, struct project **out)
 			return usage_error("--token-ttl: expected seconds, got '%s'",
 			    o->token_ttl);
 	}
+	if (o->send_reset_emails != NULL &&
+	    strcmp(o->send_reset_emails, "on") != 0 &&
+	    strcmp(o->send_reset_emails, "off") != 0)
+		return usage_error("--send-reset-emails: expected on or off, "
+		    "got '%s'", o->send_reset_emails);
 	spec = (struct project_spec){
 		.name = o->name,
 		.callback_urls = (const char **)o->callback_urls,
 		.allowed_origins = (const char **)o->allowed_origins,
 		.reset_url = o->reset_url,
 		.token_ttl = ttl,
+		.reset_emails_off = o->send_reset_emails != NULL &&
+		    strcmp(o->send_reset_emails, "off") == 0,
 	};
 	if (o->name == NULL)
 		return usage_error("project create: %s is required", "--name");
@@ -658,6 +668,7 @@ static const struct command {
 	    "project create --name NAME [--callback-url URL]... "
 	    "[--allowed-origin ORIGIN]...\n"
 	    "                        [--reset-url URL] [--token-ttl SECONDS]\n"
+	    "                        [--send-reset-emails on|off]\n"
 	    "  resetd project list\n"
 	    "  resetd project show ID" },
 	{ "user", cmd_user,

@@ -67,4 +67,26 @@ void	xsolla_reset_confirm(const struct http_request *,
 void	xsolla_login(const struct http_request *, struct http_response *);
 void	xsolla_users_me(const struct http_request *, struct http_response *);
 
+/* workos.c */
+void	workos_reset_create(const struct http_request *,
+	    struct http_response *);
+void	workos_reset_send(const struct http_request *, struct http_response *);
+void	workos_reset_get(const struct http_request *, struct http_response *);
+void	workos_reset_confirm(const struct http_request *,
+	    struct http_response *);
+void	workos_user_create(const struct http_request *,
+	    struct http_response *);
+void	workos_user_get(const struct http_request *, struct http_response *);
+void	workos_authenticate(const struct http_request *,
+	    struct http_response *);
+/* The dialect's 404 and 405, for paths under /user_management. */
+void	workos_not_found(const struct http_request *, struct http_response *);
+void	workos_method_not_allowed(const struct http_request *,
+	    struct http_response *);
+/*
+ * Answer 429 in the dialect's shape with Retry-After: retry_after_s, for
+ * the rate limiter to call when it refuses a WorkOS call.
+ */
+void	workos_rate_limited(struct http_response *, int64_t retry_after_s);
+
 #endif

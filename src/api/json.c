@@ -106,7 +106,7 @@ lines_json(const char *lines)
 json_t *
 api_project_json(const struct project *p)
 {
-	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:I, s:s, s:o}",
+	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:I, s:s, s:b, s:o}",
 	    "id", p->id,
 	    "name", p->name,
 	    "callback_urls", lines_json(p->callback_urls),
@@ -114,6 +114,7 @@ api_project_json(const struct project *p)
 	    "reset_url", api_string_or_null(p->reset_url),
 	    "token_ttl", (json_int_t)p->token_ttl,
 	    "delivery", p->delivery,
+	    "send_reset_emails", p->send_reset_emails,
 	    "created_at", api_time(p->created_at));
 }
 

@@ -1,6 +1,7 @@
 /*
- * Administration: creating projects and users, for the CLI (and later the
- * admin API).  Every field is validated here, once, whichever face calls.
+ * Administration: creating projects and users, for the CLI, the admin API
+ * and dialects that create users (WorkOS).  Every field is validated here,
+ * once, whichever face calls.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,8 +25,8 @@ text_valid(const char *s, size_t max)
 }
 
 /* An absolute http(s) URL with a host and no spaces or controls. */
-static int
-url_valid(const char *s)
+int
+admin_url_valid(const char *s)
 {
 	const char *host;
 	size_t i, n = strnlen(s, URL_MAX_BYTES + 1);
@@ -50,7 +51,7 @@ url_valid(const char *s)
 static int
 origin_valid(const char *s)
 {
-	return url_valid(s) && strchr(strstr(s, "://") + 3, '/') == NULL &&
+	return admin_url_valid(s) && strchr(strstr(s, "://") + 3, '/') == NULL &&
 	    strpbrk(s, "?#") == NULL;
 }
 
@@ -111,7 +112,8 @@ admin_project_create(struct engine *e, const struct project_spec *spec,
 		    NAME_MAX_BYTES);
 		goto out;
 	}
-	if (join_list(spec->callback_urls, url_valid, &p->callback_urls) == -1) {
+	if (join_list(spec->callback_urls, admin_url_valid,
+	    &p->callback_urls) == -1) {
 		snprintf(err, errlen, "callback-url: expected at most %d "
 		    "absolute http(s) URLs", LIST_MAX_ITEMS);
 		goto out;
@@ -122,7 +124,7 @@ admin_project_create(struct engine *e, const struct project_spec *spec,
 		    "origins like https://app.example.com", LIST_MAX_ITEMS);
 		goto out;
 	}
-	if (spec->reset_url != NULL && !url_valid(spec->reset_url)) {
+	if (spec->reset_url != NULL && !admin_url_valid(spec->reset_url)) {
 		snprintf(err, errlen, "reset-url: expected an absolute http(s) URL");
 		goto out;
 	}
@@ -137,6 +139,7 @@ admin_project_create(struct engine *e, const struct project_spec *spec,
 	p->reset_url = spec->reset_url ? xstrdup(spec->reset_url) : NULL;
 	p->token_ttl = spec->token_ttl ? spec->token_ttl : TOKEN_TTL_DEFAULT;
 	p->delivery = xstrdup("link");
+	p->send_reset_emails = !spec->reset_emails_off;
 	p->created_at = db_now(e->db);
 	rc = db_write(e->db, insert_project_tx, p);
 	if (rc != 0) {
@@ -152,45 +155,94 @@ out:
 	return result;
 }
 
+struct user_tx {
+	struct engine		*e;
+	struct idem_claim	*idem;
+	const struct user	*user;
+};
+
+static int
+insert_user_tx(struct db_conn *c, void *arg)
+{
+	struct user_tx *t = arg;
+	int rc;
+
+	if (t->idem != NULL) {
+		rc = idem_record(t->e, c, t->user->project_id, t->idem,
+		    t->user->created_at);
+		if (rc != STORE_OK)
+			return rc;
+	}
+	return store_user_insert(c, t->user);
+}
+
+static enum engine_result
+password_result(enum password_check pc)
+{
+	switch (pc) {
+	case PASSWORD_OK:
+		return ENGINE_OK;
+	case PASSWORD_TOO_SHORT:
+		return ENGINE_PASSWORD_TOO_SHORT;
+	case PASSWORD_TOO_LONG:
+		return ENGINE_PASSWORD_TOO_LONG;
+	case PASSWORD_INVALID_TEXT:
+		return ENGINE_PASSWORD_INVALID_TEXT;
+	default:
+		abort();
+	}
+}
+
+/* Check a user spec's fields; ENGINE_OK, or a result with err filled. */
+static enum engine_result
+user_check(const struct user_spec *spec, char *err, size_t errlen)
+{
+	enum engine_result result;
+
+	if (spec->email == NULL || !admin_email_valid(spec->email)) {
+		snprintf(err, errlen, "email: expected an email address");
+		return ENGINE_BAD_INPUT;
+	}
+	if (spec->username != NULL && (!text_valid(spec->username, 64) ||
+	    strchr(spec->username, '@') != NULL)) {
+		snprintf(err, errlen, "username: expected 1 to 64 bytes of "
+		    "text without '@'");
+		return ENGINE_BAD_INPUT;
+	}
+	if ((spec->first_name && !text_valid(spec->first_name, NAME_MAX_BYTES)) ||
+	    (spec->last_name && !text_valid(spec->last_name, NAME_MAX_BYTES))) {
+		snprintf(err, errlen, "name: expected 1 to %d bytes of text",
+		    NAME_MAX_BYTES);
+		return ENGINE_BAD_INPUT;
+	}
+	if (spec->password != NULL) {
+		result = password_result(password_check_bounds(spec->password));
+		if (result != ENGINE_OK) {
+			snprintf(err, errlen, "password: expected %d to %d "
+			    "characters of text", PASSWORD_MIN_CHARS,
+			    PASSWORD_MAX_CHARS);
+			return result;
+		}
+	}
+	return ENGINE_OK;
+}
+
 /*
- * Validate a user spec against project p and build the record, hashing the
- * password when one is given.  On ENGINE_OK, *out is the new record.
+ * Build the record of a checked spec for project p, hashing the password
+ * when one is given.  On ENGINE_OK, *out is the new record.
  */
 static enum engine_result
 user_build(struct engine *e, const struct project *p,
     const struct user_spec *spec, struct user **out, char *err, size_t errlen)
 {
 	struct user *u = xcalloc(1, sizeof(*u));
-	enum engine_result result = ENGINE_BAD_INPUT;
 
-	if (spec->email == NULL || !admin_email_valid(spec->email)) {
-		snprintf(err, errlen, "email: expected an email address");
-		goto out;
-	}
-	if (spec->username != NULL && (!text_valid(spec->username, 64) ||
-	    strchr(spec->username, '@') != NULL)) {
-		snprintf(err, errlen, "username: expected 1 to 64 bytes of "
-		    "text without '@'");
-		goto out;
-	}
-	if ((spec->first_name && !text_valid(spec->first_name, NAME_MAX_BYTES)) ||
-	    (spec->last_name && !text_valid(spec->last_name, NAME_MAX_BYTES))) {
-		snprintf(err, errlen, "name: expected 1 to %d bytes of text",
-		    NAME_MAX_BYTES);
-		goto out;
-	}
 	if (spec->password != NULL) {
-		if (password_check_bounds(spec->password) != PASSWORD_OK) {
-			snprintf(err, errlen, "password: expected %d to %d "
-			    "characters of text", PASSWORD_MIN_CHARS,
-			    PASSWORD_MAX_CHARS);
-			goto out;
-		}
 		u->password_hash = hasher_hash(e->hasher, spec->password);
 		if (u->password_hash == NULL) {
-			snprintf(err, errlen, "password: cannot hash");
-			result = ENGINE_UNAVAILABLE;
-			goto out;
+			snprintf(err, errlen, "cannot hash the password");
+			user_free(u);
+			return ENGINE_UNAVAILABLE;
 		}
 	}
 	u->id = xmalloc(UUID_STRLEN + 1);
@@ -203,54 +255,6 @@ user_build(struct engine *e, const struct project *p,
 	u->email_verified = spec->email_verified;
 	u->created_at = u->updated_at = db_now(e->db);
 	*out = u;
-	u = NULL;
-	result = ENGINE_OK;
-out:
-	user_free(u);
-	return result;
-}
-
-struct insert_users {
-	struct user	**users;
-	size_t		  n;
-	size_t		  failed_at;	/* the user a constraint refused */
-};
-
-static int
-insert_users_tx(struct db_conn *c, void *arg)
-{
-	struct insert_users *iu = arg;
-	size_t i;
-	int rc;
-
-	for (i = 0; i < iu->n; i++) {
-		rc = store_user_insert(c, iu->users[i]);
-		if (rc != STORE_OK) {
-			iu->failed_at = i;
-			return rc;
-		}
-	}
-	return 0;
-}
-
-/* Insert users in one transaction: all of them, or none. */
-static enum engine_result
-users_insert(struct engine *e, struct user **users, size_t n, char *err,
-    size_t errlen)
-{
-	struct insert_users iu = { users, n, 0 };
-	int rc;
-
-	rc = db_write(e->db, insert_users_tx, &iu);
-	if (rc == DB_CONSTRAINT) {
-		snprintf(err, errlen, "%s: a user with this email or username "
-		    "exists in the project", users[iu.failed_at]->email);
-		return ENGINE_CONFLICT;
-	}
-	if (rc != 0) {
-		snprintf(err, errlen, "cannot store users");
-		return ENGINE_UNAVAILABLE;
-	}
 	return ENGINE_OK;
 }
 
@@ -260,24 +264,84 @@ admin_user_create(struct engine *e, const struct user_spec *spec,
 {
 	struct user *u = NULL;
 	struct project *p = NULL;
+	struct user_tx t;
+	struct idem_outcome o;
 	enum engine_result result;
+	int rc, begun = 0;
 
 	result = engine_project(e, spec->project_id ? spec->project_id : "", &p);
 	if (result != ENGINE_OK) {
 		snprintf(err, errlen, "project: %s", result ==
 		    ENGINE_PROJECT_UNKNOWN ? "no such project" : "unavailable");
-		return result;
+		goto out;
+	}
+	result = user_check(spec, err, errlen);
+	if (result != ENGINE_OK)
+		goto out;
+	/* A retry is answered before the costly hash. */
+	if (spec->idem != NULL) {
+		result = idem_begin(e, p->id, spec->idem);
+		if (result != ENGINE_OK)
+			goto out;
+		begun = 1;
 	}
 	result = user_build(e, p, spec, &u, err, errlen);
-	if (result == ENGINE_OK)
-		result = users_insert(e, &u, 1, err, errlen);
-	if (result == ENGINE_OK) {
-		*out = u;
-		u = NULL;
+	if (result != ENGINE_OK)
+		goto out;
+	if (spec->idem != NULL) {
+		o = (struct idem_outcome){ .user = u };
+		idem_encode(spec->idem, &o);
 	}
+	t = (struct user_tx){ e, spec->idem, u };
+	rc = db_write(e->db, insert_user_tx, &t);
+	if (rc == DB_CONSTRAINT) {
+		snprintf(err, errlen, "a user with this email or username "
+		    "exists in the project");
+		result = ENGINE_CONFLICT;
+		goto out;
+	}
+	if (rc > 0) {
+		snprintf(err, errlen, "the idempotency key was taken meanwhile");
+		result = (enum engine_result)rc;
+		goto out;
+	}
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot store the user");
+		result = ENGINE_UNAVAILABLE;
+		goto out;
+	}
+	*out = u;
+	u = NULL;
+	result = ENGINE_OK;
+out:
+	if (begun && result != ENGINE_OK)
+		result = idem_settle(e, p->id, spec->idem, result);
 	project_free(p);
 	user_free(u);
 	return result;
+}
+
+struct import_tx {
+	struct user	**users;
+	size_t		  n;
+	size_t		  failed_at;	/* the user a constraint refused */
+};
+
+static int
+import_tx(struct db_conn *c, void *arg)
+{
+	struct import_tx *t = arg;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < t->n; i++) {
+		rc = store_user_insert(c, t->users[i]);
+		if (rc != STORE_OK) {
+			t->failed_at = i;
+			return rc;
+		}
+	}
+	return 0;
 }
 
 enum engine_result
@@ -285,10 +349,11 @@ admin_user_import(struct engine *e, const struct user_spec *specs, size_t n,
     char *err, size_t errlen)
 {
 	struct project *p = NULL;
-	struct user **users = xcalloc(n ? n : 1, sizeof(*users));
+	struct import_tx t = { xcalloc(n ? n : 1, sizeof(struct user *)), n, 0 };
 	enum engine_result result = ENGINE_OK;
 	char why[256];
 	size_t i, built = 0;
+	int rc;
 
 	if (n == 0)
 		goto out;
@@ -300,18 +365,54 @@ admin_user_import(struct engine *e, const struct user_spec *specs, size_t n,
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
-		result = user_build(e, p, &specs[i], &users[i], why, sizeof(why));
+		result = user_check(&specs[i], why, sizeof(why));
+		if (result == ENGINE_OK)
+			result = user_build(e, p, &specs[i], &t.users[i], why,
+			    sizeof(why));
 		if (result != ENGINE_OK) {
 			snprintf(err, errlen, "user %zu: %s", i + 1, why);
 			goto out;
 		}
 		built++;
 	}
-	result = users_insert(e, users, n, err, errlen);
+	rc = db_write(e->db, import_tx, &t);
+	if (rc == DB_CONSTRAINT) {
+		snprintf(err, errlen, "%s: a user with this email or username "
+		    "exists in the project", t.users[t.failed_at]->email);
+		result = ENGINE_CONFLICT;
+	} else if (rc != 0) {
+		snprintf(err, errlen, "cannot store users");
+		result = ENGINE_UNAVAILABLE;
+	}
 out:
 	for (i = 0; i < built; i++)
-		user_free(users[i]);
-	free(users);
+		user_free(t.users[i]);
+	free(t.users);
 	project_free(p);
 	return result;
+}
+
+enum engine_result
+admin_user_get(struct engine *e, const struct project *p, const char *id,
+    struct user **out)
+{
+	struct db_conn *c;
+	struct user *u = NULL;
+	int rc;
+
+	if (id == NULL || !id_is_uuid(id))
+		return ENGINE_USER_UNKNOWN;
+	c = db_acquire(e->db);
+	if (c == NULL)
+		return ENGINE_UNAVAILABLE;
+	rc = store_user_get(c, p->id, id, &u);
+	db_release(e->db, c);
+	if (rc < 0)
+		return ENGINE_UNAVAILABLE;
+	if (rc == STORE_NOT_FOUND)
+		return ENGINE_USER_UNKNOWN;
+	xfree_secret(u->password_hash);
+	u->password_hash = NULL;
+	*out = u;
+	return ENGINE_OK;
 }

@@ -228,3 +228,26 @@ out:
 	client_free(cl);
 	return result;
 }
+
+enum engine_result
+engine_client_check_key(struct engine *e, const struct project *p,
+    const char *api_key, const char *client_id, const char *client_secret)
+{
+	struct app_client cl;
+	enum engine_result result;
+	size_t n;
+	int same_project;
+
+	if (api_key == NULL || client_secret == NULL)
+		return ENGINE_CREDENTIALS_INVALID;
+	result = engine_client(e, client_id, &cl);
+	if (result != ENGINE_OK)
+		return result;
+	same_project = strcmp(cl.project_id, p->id) == 0;
+	app_client_clear(&cl);
+	n = strlen(api_key);
+	if (!same_project || strlen(client_secret) != n ||
+	    sodium_memcmp(client_secret, api_key, n) != 0)
+		return ENGINE_CREDENTIALS_INVALID;
+	return ENGINE_OK;
+}

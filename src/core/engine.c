@@ -33,6 +33,8 @@ static const char *const result_names[ENGINE__MAX] = {
 	"user_unknown",			/* ENGINE_USER_UNKNOWN */
 	"conflict",			/* ENGINE_CONFLICT */
 	"unavailable",			/* ENGINE_UNAVAILABLE */
+	"replayed",			/* ENGINE_REPLAYED */
+	"idempotency_mismatch",		/* ENGINE_IDEMPOTENCY_MISMATCH */
 };
 
 const char *

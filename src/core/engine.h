@@ -32,6 +32,8 @@ enum engine_result {
 	ENGINE_USER_UNKNOWN,		/* 12 */
 	ENGINE_CONFLICT,		/* 13: the record exists already */
 	ENGINE_UNAVAILABLE,		/* 14 */
+	ENGINE_REPLAYED,		/* 15: an idempotent call's earlier answer */
+	ENGINE_IDEMPOTENCY_MISMATCH,	/* 16: the key answered another request */
 	ENGINE__MAX
 };
 
@@ -70,6 +72,61 @@ int	engine_origin_allowed(const struct project *, const char *origin);
 /* 1 when url is one of the project's callback URLs, exactly. */
 int	engine_login_url_allowed(const struct project *, const char *url);
 
+/* idem.c */
+/*
+ * Idempotent calls.  A dialect whose clients retry a POST with the same
+ * Idempotency-Key (WorkOS's SDK) passes an idem_claim to the use case.  The
+ * use case looks the key up first: an earlier answer to the same request is
+ * ENGINE_REPLAYED with that answer in claim->answer; an earlier answer to
+ * another request is ENGINE_IDEMPOTENCY_MISMATCH.  Otherwise it does the
+ * work, calls encode with what it is about to commit so the dialect writes
+ * its wire answer, and records that answer (sealed) in the transaction that
+ * does the work.  Of several racing retries exactly one commits; the others
+ * roll back and replay its answer.  Only successes are recorded: a failed
+ * call is evaluated again when it is retried.  Records live IDEM_TTL_MS.
+ */
+#define IDEM_KEY_MAX 255
+#define IDEM_FINGERPRINT_LEN 64		/* hex of 32 bytes */
+#define IDEM_ANSWER_MAX (64 * 1024)
+#define IDEM_TTL_MS (24LL * 3600 * 1000)
+
+struct reset_ticket;
+
+/* What a use case is about to commit; the fields that apply are set. */
+struct idem_outcome {
+	const struct reset_ticket	*ticket;	/* reset_request */
+	const struct user		*user;		/* confirm, user create */
+};
+
+/* An answer as the dialect wrote it. */
+struct idem_answer {
+	int	 status;
+	char	*body;		/* NUL-terminated JSON or other text */
+};
+
+struct idem_claim {
+	const char	*key;
+	char		 fingerprint[IDEM_FINGERPRINT_LEN + 1];
+	/* Write the answer for outcome into *out; body allocated. */
+	void		(*encode)(void *arg, const struct idem_outcome *,
+			    struct idem_answer *out);
+	void		*encode_arg;
+	/* On ENGINE_OK: what encode wrote; on ENGINE_REPLAYED: the replay. */
+	struct idem_answer answer;
+};
+
+/* 1 when key may name an idempotent call: 1 to 255 printable ASCII bytes. */
+int	idem_key_valid(const char *key);
+/*
+ * Fingerprint a request: the hex BLAKE2b-256 of its method, path and body
+ * bytes, each length-prefixed so no two requests share one.  body may be
+ * NULL when len is 0.
+ */
+void	idem_fingerprint(const char *method, const char *path,
+	    const char *body, size_t len, char out[IDEM_FINGERPRINT_LEN + 1]);
+/* Free the answer a claim holds; the claim may be used again. */
+void	idem_claim_clear(struct idem_claim *);
+
 /* reset.c */
 struct reset_request {
 	const struct project	*project;
@@ -77,6 +134,22 @@ struct reset_request {
 	const char		*login_url;	/* NULL: none given */
 	const char		*locale;	/* NULL: none given */
 	enum link_style		 link_style;
+	/*
+	 * A trusted caller (a server holding a secret API key) receives the
+	 * ticket: an unknown or disabled account is ENGINE_USER_UNKNOWN and
+	 * costs no decoy work, and it may set link_base.
+	 */
+	int			 trusted;
+	/* The link's base instead of the project's reset URL; trusted only. */
+	const char		*link_base;
+	/*
+	 * The caller hands the token on itself, so the project's
+	 * send_reset_emails setting decides whether the email goes out too.
+	 * Without it the email always goes: it is the only way the secret
+	 * travels.
+	 */
+	int			 mail_optional;
+	struct idem_claim	*idem;		/* NULL: not idempotent */
 };
 
 /*
@@ -98,8 +171,9 @@ struct reset_ticket {
  * Request a reset: for an existing, enabled account, kill its older secrets,
  * store a new one and queue the email, in one transaction that is durable
  * before this returns.  An unknown or disabled account costs the same work
- * and leaves no usable secret.  On ENGINE_OK, *out is filled (free with
- * reset_ticket_clear).
+ * and leaves no usable secret (unless the caller is trusted, see above).
+ * On ENGINE_OK, *out is filled (free with reset_ticket_clear).  With a
+ * claim, also ENGINE_REPLAYED and ENGINE_IDEMPOTENCY_MISMATCH, *out unset.
  */
 enum engine_result reset_request(struct engine *, const struct reset_request *,
 	    struct reset_ticket *out);
@@ -110,6 +184,7 @@ struct reset_confirm {
 	const char		*token;
 	const char		*user_id;	/* NULL: not given */
 	const char		*new_password;
+	struct idem_claim	*idem;		/* NULL: not idempotent */
 };
 
 /*
@@ -122,6 +197,15 @@ struct reset_confirm {
  */
 enum engine_result reset_confirm(struct engine *, const struct reset_confirm *,
 	    struct user **user_out);
+/*
+ * A reset of the project by its id, for trusted callers that made it: the
+ * secret row in *out (free with secret_free), whether live, used, revoked
+ * or expired.  Its token_hash is NULL: only the hash was ever stored, so
+ * the token cannot be shown again.  ENGINE_SECRET_INVALID when the project
+ * has no reset with that id.
+ */
+enum engine_result reset_get(struct engine *, const struct project *,
+	    const char *id, struct secret **out);
 
 /* session.c */
 struct login_request {
@@ -156,6 +240,7 @@ struct project_spec {
 	const char	**allowed_origins;
 	const char	*reset_url;
 	int64_t		 token_ttl;		/* 0: default */
+	int		 reset_emails_off;	/* send_reset_emails = 0 */
 };
 
 /* Create a project; on ENGINE_OK, *out. ENGINE_BAD_INPUT names the field in err. */
@@ -171,8 +256,15 @@ struct user_spec {
 	const char	*first_name;
 	const char	*last_name;
 	int		 email_verified;
+	struct idem_claim *idem;	/* NULL: not idempotent */
 };
 
+/*
+ * Create a user; on ENGINE_OK, *out.  A bad field is ENGINE_BAD_INPUT, or
+ * for the password ENGINE_PASSWORD_TOO_SHORT, _TOO_LONG or _INVALID_TEXT;
+ * an email or username in use is ENGINE_CONFLICT; err says which.  With a
+ * claim, also ENGINE_REPLAYED and ENGINE_IDEMPOTENCY_MISMATCH.
+ */
 enum engine_result admin_user_create(struct engine *, const struct user_spec *,
 	    struct user **out, char *err, size_t errlen);
 /*
@@ -181,8 +273,16 @@ enum engine_result admin_user_create(struct engine *, const struct user_spec *,
  */
 enum engine_result admin_user_import(struct engine *, const struct user_spec *,
 	    size_t n, char *err, size_t errlen);
+/*
+ * A user of the project by id, in *out without its password hash;
+ * ENGINE_USER_UNKNOWN when the project has no such user.
+ */
+enum engine_result admin_user_get(struct engine *, const struct project *,
+	    const char *id, struct user **out);
 /* 1 when s is an acceptable email address. */
 int	admin_email_valid(const char *);
+/* 1 when s is an absolute http(s) URL resetd may put in a link. */
+int	admin_url_valid(const char *);
 
 /* credentials.c */
 /* An app client, its secret unsealed. */
@@ -213,5 +313,14 @@ enum engine_result engine_project_by_api_key(struct engine *, const char *key,
 /* An app client by id, secret unsealed; ENGINE_CREDENTIALS_INVALID if none. */
 enum engine_result engine_client(struct engine *, const char *client_id,
 	    struct app_client *out);
+/*
+ * Check the client of an OAuth-style token call made with an API key, as
+ * WorkOS's SDK makes it: client_id must name an app client of the key's
+ * project, and client_secret must be that API key itself.  ENGINE_OK,
+ * ENGINE_CREDENTIALS_INVALID or ENGINE_UNAVAILABLE.
+ */
+enum engine_result engine_client_check_key(struct engine *,
+	    const struct project *, const char *api_key, const char *client_id,
+	    const char *client_secret);
 
 #endif

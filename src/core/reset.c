@@ -7,6 +7,14 @@
  * row.  For an account that cannot be reset, the secret row is a dead
  * decoy and the outbox row is recorded as dropped, so neither the answer
  * nor its timing says which case it was.
+ *
+ * A trusted caller (a server holding a secret API key, which is given the
+ * token) is the exception: it is told that an account is unknown, and
+ * nothing is written for it.  Its resets may skip the email when the
+ * project says so, since the caller delivers the token itself.
+ *
+ * Both halves take an optional idempotency claim (idem.c): its record is
+ * written first in the same transaction as the work.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -66,7 +74,8 @@ reset_link(struct engine *e, const struct reset_request *in,
     const struct user *u, const char *token, const char *locale)
 {
 	struct buf b;
-	const char *base = in->project->reset_url;
+	const char *base = in->link_base ? in->link_base :
+	    in->project->reset_url;
 	int rc;
 
 	buf_init(&b, LINK_MAX);
@@ -95,11 +104,13 @@ reset_link(struct engine *e, const struct reset_request *in,
 }
 
 struct request_tx {
+	struct engine			*e;
 	const struct reset_request	*in;
 	const struct user		*user;		/* NULL: decoy */
 	struct secret			 secret;
 	const char			*link;
 	const char			*locale;
+	int				 send_mail;
 	int64_t				 now;
 	char				 ttl_minutes[24];
 };
@@ -127,6 +138,12 @@ request_tx(struct db_conn *c, void *arg)
 	};
 	int rc;
 
+	if (t->in->idem != NULL) {
+		rc = idem_record(t->e, c, t->in->project->id, t->in->idem,
+		    t->now);
+		if (rc != STORE_OK)
+			return rc;
+	}
 	/* An unknown account revokes the secrets of an id nobody has. */
 	if (u == NULL)
 		id_new(nobody);
@@ -136,7 +153,17 @@ request_tx(struct db_conn *c, void *arg)
 	rc = store_secret_insert(c, &t->secret);
 	if (rc != STORE_OK)
 		return rc;
+	if (!t->send_mail)
+		return STORE_OK;
 	return outbox_queue(c, &mail, t->now);
+}
+
+/* 1 when the email goes out: see mail_optional in engine.h. */
+static int
+request_sends_mail(const struct reset_request *in)
+{
+	return !(in->trusted && in->mail_optional &&
+	    !in->project->send_reset_emails);
 }
 
 enum engine_result
@@ -144,13 +171,15 @@ reset_request(struct engine *e, const struct reset_request *in,
     struct reset_ticket *out)
 {
 	struct request_tx t;
+	struct reset_ticket tk;
+	struct idem_outcome o;
 	struct db_conn *c;
 	struct user *u = NULL;
 	char token[SECRET_TOKEN_LEN + 1];
 	char hash[SECRET_HASH_LEN + 1];
 	char id[UUID_STRLEN + 1];
-	char *link = NULL, *locale = NULL;
-	enum engine_result result = ENGINE_UNAVAILABLE;
+	char *locale = NULL;
+	enum engine_result result;
 	int rc;
 
 	if (in->login == NULL || *in->login == '\0' ||
@@ -159,17 +188,32 @@ reset_request(struct engine *e, const struct reset_request *in,
 	if (in->login_url != NULL &&
 	    !engine_login_url_allowed(in->project, in->login_url))
 		return ENGINE_LOGIN_URL_REFUSED;
+	if (in->link_base != NULL &&
+	    (!in->trusted || !admin_url_valid(in->link_base)))
+		return ENGINE_BAD_INPUT;
+	if (in->idem != NULL) {
+		result = idem_begin(e, in->project->id, in->idem);
+		if (result != ENGINE_OK)
+			return result;
+	}
 
+	memset(&tk, 0, sizeof(tk));
+	memset(token, 0, sizeof(token));
+	result = ENGINE_UNAVAILABLE;
 	c = db_acquire(e->db);
 	if (c == NULL)
-		return ENGINE_UNAVAILABLE;
+		goto out;
 	rc = store_user_find(c, in->project->id, in->login, &u);
 	db_release(e->db, c);
 	if (rc < 0)
-		return ENGINE_UNAVAILABLE;
+		goto out;
 	if (u != NULL && u->disabled) {
 		user_free(u);
 		u = NULL;
+	}
+	if (u == NULL && in->trusted) {
+		result = ENGINE_USER_UNKNOWN;
+		goto out;
 	}
 
 	memset(&t, 0, sizeof(t));
@@ -177,55 +221,95 @@ reset_request(struct engine *e, const struct reset_request *in,
 	id_new(id);
 	secret_token_new(token);
 	locale = locale_normalise(in->locale);
-	if (u != NULL)
-		link = reset_link(e, in, u, token, locale);
 	secret_hash(e->token_key, u ? "reset_link" : "decoy", token, hash);
+	tk.user_found = u != NULL;
+	tk.secret_id = xstrdup(id);
+	tk.token = xstrdup(token);
+	tk.link = u ? reset_link(e, in, u, token, locale) : NULL;
+	tk.created_at = t.now;
+	/* A decoy is dead from the start. */
+	tk.expires_at = u ? t.now + in->project->token_ttl * 1000 : t.now;
+	tk.user = u;
+	u = NULL;
+	t.e = e;
 	t.in = in;
-	t.user = u;
-	t.link = link;
+	t.user = tk.user;
+	t.link = tk.link;
 	t.locale = locale;
+	t.send_mail = request_sends_mail(in);
 	snprintf(t.ttl_minutes, sizeof(t.ttl_minutes), "%lld",
 	    (long long)((in->project->token_ttl + 59) / 60));
 	t.secret = (struct secret){
 		.id = id,
 		.project_id = in->project->id,
-		.user_id = u ? u->id : NULL,
-		.purpose = u ? "reset_link" : "decoy",
+		.user_id = tk.user ? tk.user->id : NULL,
+		.purpose = tk.user ? "reset_link" : "decoy",
 		.token_hash = hash,
-		.email = u ? u->email : "",
+		.email = tk.user ? tk.user->email : "",
 		.created_at = t.now,
-		/* A decoy is dead from the start. */
-		.expires_at = u ? t.now + in->project->token_ttl * 1000 : t.now,
+		.expires_at = tk.expires_at,
 		.login_url = (char *)in->login_url,
 		.locale = locale,
 	};
-	if (db_write(e->db, request_tx, &t) != 0)
+	if (in->idem != NULL) {
+		o = (struct idem_outcome){ .ticket = &tk };
+		idem_encode(in->idem, &o);
+	}
+	rc = db_write(e->db, request_tx, &t);
+	if (rc != 0) {
+		result = rc > 0 ? (enum engine_result)rc : ENGINE_UNAVAILABLE;
 		goto out;
+	}
 	engine_mail_queued(e);
-
-	memset(out, 0, sizeof(*out));
-	out->user_found = u != NULL;
-	out->secret_id = xstrdup(id);
-	out->token = xstrdup(token);
-	out->link = link;
-	out->created_at = t.now;
-	out->expires_at = t.secret.expires_at;
-	out->user = u;
-	link = NULL;
-	u = NULL;
+	*out = tk;
+	memset(&tk, 0, sizeof(tk));
 	result = ENGINE_OK;
 out:
+	if (result != ENGINE_OK && in->idem != NULL)
+		result = idem_settle(e, in->project->id, in->idem, result);
 	sodium_memzero(token, sizeof(token));
-	xfree_secret(link);
+	reset_ticket_clear(&tk);
 	free(locale);
 	user_free(u);
 	return result;
 }
 
+enum engine_result
+reset_get(struct engine *e, const struct project *p, const char *id,
+    struct secret **out)
+{
+	struct db_conn *c;
+	struct secret *s = NULL;
+	int rc;
+
+	if (id == NULL || !id_is_uuid(id))
+		return ENGINE_SECRET_INVALID;
+	c = db_acquire(e->db);
+	if (c == NULL)
+		return ENGINE_UNAVAILABLE;
+	rc = store_secret_get(c, p->id, id, &s);
+	db_release(e->db, c);
+	if (rc < 0)
+		return ENGINE_UNAVAILABLE;
+	/* Decoys and secrets of other purposes are no resets. */
+	if (rc == STORE_NOT_FOUND || s->user_id == NULL ||
+	    (strcmp(s->purpose, "reset_link") != 0 &&
+	    strcmp(s->purpose, "reset_code") != 0)) {
+		secret_free(s);
+		return ENGINE_SECRET_INVALID;
+	}
+	free(s->token_hash);
+	s->token_hash = NULL;
+	*out = s;
+	return ENGINE_OK;
+}
+
 /* confirm */
 
 struct confirm_tx {
+	struct engine		*e;
 	const struct project	*project;
+	struct idem_claim	*idem;
 	struct secret		*secret;
 	struct user		*user;
 	const char		*hash;
@@ -250,6 +334,11 @@ confirm_tx(struct db_conn *c, void *arg)
 	};
 	int rc;
 
+	if (t->idem != NULL) {
+		rc = idem_record(t->e, c, t->project->id, t->idem, t->now);
+		if (rc != STORE_OK)
+			return rc;
+	}
 	rc = store_secret_consume(c, t->secret->id, t->now);
 	if (rc < 0)
 		return rc;
@@ -333,17 +422,23 @@ reset_confirm(struct engine *e, const struct reset_confirm *in,
     struct user **user_out)
 {
 	struct confirm_tx t;
+	struct idem_outcome o;
 	struct secret *s = NULL;
 	struct user *u = NULL;
 	char *hash = NULL;
 	enum engine_result result;
 	int rc;
 
+	if (in->idem != NULL) {
+		result = idem_begin(e, in->project->id, in->idem);
+		if (result != ENGINE_OK)
+			return result;
+	}
 	memset(&t, 0, sizeof(t));
 	t.now = db_now(e->db);
 	result = confirm_check(e, in, t.now, &s, &u);
 	if (result != ENGINE_OK)
-		return result;
+		goto out;
 	result = bounds_result(password_check_bounds(in->new_password));
 	if (result != ENGINE_OK)
 		goto out;
@@ -352,11 +447,22 @@ reset_confirm(struct engine *e, const struct reset_confirm *in,
 		result = ENGINE_UNAVAILABLE;
 		goto out;
 	}
+	t.e = e;
 	t.project = in->project;
+	t.idem = in->idem;
 	t.secret = s;
 	t.user = u;
 	t.hash = hash;
 	t.now = db_now(e->db);
+	/* The user as the transaction leaves it, for the answer. */
+	u->email_verified = 1;
+	u->updated_at = t.now;
+	xfree_secret(u->password_hash);
+	u->password_hash = NULL;
+	if (in->idem != NULL) {
+		o = (struct idem_outcome){ .user = u };
+		idem_encode(in->idem, &o);
+	}
 	rc = db_write(e->db, confirm_tx, &t);
 	if (rc > 0) {
 		result = (enum engine_result)rc;
@@ -368,15 +474,13 @@ reset_confirm(struct engine *e, const struct reset_confirm *in,
 	}
 	engine_mail_queued(e);
 	if (user_out != NULL) {
-		u->email_verified = 1;
-		u->updated_at = t.now;
-		xfree_secret(u->password_hash);
-		u->password_hash = NULL;
 		*user_out = u;
 		u = NULL;
 	}
 	result = ENGINE_OK;
 out:
+	if (result != ENGINE_OK && in->idem != NULL)
+		result = idem_settle(e, in->project->id, in->idem, result);
 	xfree_secret(hash);
 	secret_free(s);
 	user_free(u);

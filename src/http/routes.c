@@ -2,6 +2,11 @@
  * The route table: every path resetd answers, its method, its handler and
  * whether the handler may block.  Xsolla's paths are served at the root and
  * under /api, as its SDK lets the base URL include /api.
+ *
+ * The first matching row wins.  A dialect whose clients need its own error
+ * shape for unknown paths and methods (WorkOS: the SDK wants JSON) ends its
+ * rows with method "*" rows for its paths (405) and a prefix row (404): a
+ * pattern ending in a slash and an asterisk.
  */
 #include <string.h>
 
@@ -11,6 +16,10 @@
 #define XSOLLA(method, path, fn) \
 	{ method, path, fn, RUN_WORKER, "xsolla" }, \
 	{ method, "/api" path, fn, RUN_WORKER, "xsolla" }
+
+#define WORKOS(method, path, fn) { method, path, fn, RUN_WORKER, "workos" }
+/* Any other method on a path: answered without blocking. */
+#define WORKOS_OTHER(path, fn) { "*", path, fn, RUN_INLINE, "workos" }
 
 const struct route http_routes[] = {
 	{ "GET", "/healthz", health_live, RUN_INLINE, NULL },
@@ -25,20 +34,48 @@ const struct route http_routes[] = {
 	XSOLLA("GET", "/users/me", xsolla_users_me),
 	XSOLLA("OPTIONS", "/users/me", xsolla_preflight),
 
+	WORKOS("POST", "/user_management/password_reset", workos_reset_create),
+	WORKOS("POST", "/user_management/password_reset/confirm",
+	    workos_reset_confirm),
+	WORKOS("POST", "/user_management/password_reset/send",
+	    workos_reset_send),
+	WORKOS("GET", "/user_management/password_reset/{}", workos_reset_get),
+	WORKOS("POST", "/user_management/users", workos_user_create),
+	WORKOS("GET", "/user_management/users/{}", workos_user_get),
+	WORKOS("POST", "/user_management/authenticate", workos_authenticate),
+	WORKOS_OTHER("/user_management/password_reset",
+	    workos_method_not_allowed),
+	WORKOS_OTHER("/user_management/password_reset/confirm",
+	    workos_method_not_allowed),
+	WORKOS_OTHER("/user_management/password_reset/send",
+	    workos_method_not_allowed),
+	WORKOS_OTHER("/user_management/password_reset/{}",
+	    workos_method_not_allowed),
+	WORKOS_OTHER("/user_management/users", workos_method_not_allowed),
+	WORKOS_OTHER("/user_management/users/{}", workos_method_not_allowed),
+	WORKOS_OTHER("/user_management/authenticate",
+	    workos_method_not_allowed),
+	WORKOS_OTHER("/user_management/*", workos_not_found),
+
 	{ NULL, NULL, NULL, RUN_INLINE, NULL },
 };
 
 /*
  * Match path against pattern; a "{}" segment in the pattern matches one
- * non-empty path segment, returned through param.
+ * non-empty path segment, returned through param.  A pattern ending in
+ * a slash and an asterisk matches the path before the slash and every
+ * path under it.
  */
 static int
 path_match(const char *pattern, const char *path, const char **param,
     size_t *param_len)
 {
 	const char *hole = strstr(pattern, "{}");
-	size_t pre, seg;
+	size_t pre, seg, len = strlen(pattern);
 
+	if (len >= 2 && strcmp(pattern + len - 2, "/*") == 0)
+		return strncmp(pattern, path, len - 2) == 0 &&
+		    (path[len - 2] == '\0' || path[len - 2] == '/');
 	if (hole == NULL)
 		return strcmp(pattern, path) == 0;
 	pre = (size_t)(hole - pattern);

@@ -118,8 +118,37 @@ static const char m2_credentials[] =
     "  created_at BIGINT NOT NULL);"
     "CREATE INDEX clients_project ON clients(project_id);";
 
+/*
+ * The WorkOS dialect's needs, written so any dialect can use them.
+ *
+ * Idempotency records: the answer to a POST that carried an Idempotency-Key,
+ * keyed by (project, key), with the fingerprint of the request it answered.
+ * The record is inserted in the same transaction as the work it answers, so
+ * the primary key lets exactly one of several racing retries commit.  The
+ * answer may hold a reset token, so it is sealed like a client secret.
+ *
+ * send_reset_emails: whether a reset asked for by a caller that receives the
+ * token itself (WorkOS's create call) also emails the link.
+ */
+static const char m3_workos[] =
+    "CREATE TABLE idempotency_keys ("
+    "  project_id TEXT NOT NULL REFERENCES projects(id),"
+    "  idem_key TEXT NOT NULL,"
+    "  fingerprint TEXT NOT NULL,"		/* hex hash of method, path, body */
+    "  status INTEGER NOT NULL,"
+    "  answer_sealed TEXT NOT NULL,"
+    "  created_at BIGINT NOT NULL,"
+    "  expires_at BIGINT NOT NULL,"
+    "  PRIMARY KEY (project_id, idem_key));"
+    "CREATE INDEX idempotency_keys_expiry ON idempotency_keys(expires_at);"
+
+    "ALTER TABLE projects ADD COLUMN send_reset_emails INTEGER NOT NULL "
+    "  DEFAULT 1;";
+
 const struct migration store_migrations[] = {
 	{ 1, "base schema", m1_base, NULL, NULL },
 	{ 2, "api keys and app clients", m2_credentials, NULL, NULL },
+	{ 3, "workos idempotency keys and the reset-email switch", m3_workos,
+	    NULL, NULL },
 	{ 0, NULL, NULL, NULL, NULL },
 };

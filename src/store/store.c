@@ -180,7 +180,7 @@ store_migrate(struct db *db)
 /* projects */
 
 #define PROJECT_COLS "id, name, callback_urls, allowed_origins, reset_url, " \
-	"token_ttl, delivery, created_at"
+	"token_ttl, delivery, created_at, send_reset_emails"
 
 static void *
 project_read(struct db_rows *r)
@@ -195,6 +195,7 @@ project_read(struct db_rows *r)
 	p->token_ttl = db_int(r, 5);
 	p->delivery = db_strdup(r, 6);
 	p->created_at = db_int(r, 7);
+	p->send_reset_emails = db_int(r, 8) != 0;
 	return p;
 }
 
@@ -216,10 +217,11 @@ int
 store_project_insert(struct db_conn *c, const struct project *p)
 {
 	return exec_ok(db_exec(c, "INSERT INTO projects (" PROJECT_COLS ") "
-	    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)", DB_ARGS(DB_TEXT(p->id),
-	    DB_TEXT(p->name), DB_TEXT(p->callback_urls),
+	    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+	    DB_ARGS(DB_TEXT(p->id), DB_TEXT(p->name), DB_TEXT(p->callback_urls),
 	    DB_TEXT(p->allowed_origins), DB_TEXT(p->reset_url),
-	    DB_INT(p->token_ttl), DB_TEXT(p->delivery), DB_INT(p->created_at))));
+	    DB_INT(p->token_ttl), DB_TEXT(p->delivery), DB_INT(p->created_at),
+	    DB_INT(p->send_reset_emails))));
 }
 
 int
@@ -615,6 +617,66 @@ store_client_get(struct db_conn *c, const char *id, struct client **out)
 	return query_one(c, "SELECT id, project_id, secret_sealed, "
 	    "prevent_user_existence_errors, created_at FROM clients WHERE "
 	    "id = $1", DB_ARGS(DB_TEXT(id)), client_read, (void **)out);
+}
+
+/* idempotency records */
+
+#define IDEM_COLS "project_id, idem_key, fingerprint, status, answer_sealed, " \
+	"created_at, expires_at"
+
+static void *
+idem_read(struct db_rows *r)
+{
+	struct idem_record *k = xcalloc(1, sizeof(*k));
+
+	k->project_id = db_strdup(r, 0);
+	k->idem_key = db_strdup(r, 1);
+	k->fingerprint = db_strdup(r, 2);
+	k->status = (int)db_int(r, 3);
+	k->answer_sealed = db_strdup(r, 4);
+	k->created_at = db_int(r, 5);
+	k->expires_at = db_int(r, 6);
+	return k;
+}
+
+void
+idem_record_free(struct idem_record *k)
+{
+	if (k == NULL)
+		return;
+	free(k->project_id);
+	free(k->idem_key);
+	free(k->fingerprint);
+	xfree_secret(k->answer_sealed);
+	free(k);
+}
+
+int
+store_idem_get(struct db_conn *c, const char *project_id, const char *key,
+    int64_t now, struct idem_record **out)
+{
+	return query_one(c, "SELECT " IDEM_COLS " FROM idempotency_keys WHERE "
+	    "project_id = $1 AND idem_key = $2 AND expires_at > $3",
+	    DB_ARGS(DB_TEXT(project_id), DB_TEXT(key), DB_INT(now)), idem_read,
+	    (void **)out);
+}
+
+int
+store_idem_insert(struct db_conn *c, const struct idem_record *k)
+{
+	return exec_ok(db_exec(c, "INSERT INTO idempotency_keys (" IDEM_COLS
+	    ") VALUES ($1, $2, $3, $4, $5, $6, $7)", DB_ARGS(
+	    DB_TEXT(k->project_id), DB_TEXT(k->idem_key),
+	    DB_TEXT(k->fingerprint), DB_INT(k->status),
+	    DB_TEXT(k->answer_sealed), DB_INT(k->created_at),
+	    DB_INT(k->expires_at))));
+}
+
+int
+store_idem_purge(struct db_conn *c, int64_t now)
+{
+	return db_exec(c, "DELETE FROM idempotency_keys WHERE expires_at <= $1",
+	    DB_ARGS(DB_INT(now)));
 }
 
 /* outbox */

@@ -28,6 +28,7 @@ struct project {
 	char	*reset_url;		/* NULL: resetd's hosted page */
 	int64_t	 token_ttl;		/* seconds */
 	char	*delivery;		/* "link" or "code" */
+	int	 send_reset_emails;	/* see reset_request's mail_optional */
 	int64_t	 created_at;
 };
 
@@ -101,6 +102,17 @@ struct client {
 	char	*secret_sealed;		/* NULL: no secret */
 	int	 prevent_user_existence_errors;
 	int64_t	 created_at;
+};
+
+/* The recorded answer to an idempotent call. */
+struct idem_record {
+	char	*project_id;
+	char	*idem_key;
+	char	*fingerprint;
+	int	 status;
+	char	*answer_sealed;
+	int64_t	 created_at;
+	int64_t	 expires_at;
 };
 
 /* A list of records of one kind, as list functions return them. */
@@ -195,6 +207,19 @@ void	api_key_free(struct api_key *);
 int	store_client_insert(struct db_conn *, const struct client *);
 int	store_client_get(struct db_conn *, const char *id, struct client **);
 void	client_free(struct client *);
+
+/* The record for (project, key) unless it has expired at now. */
+int	store_idem_get(struct db_conn *, const char *project_id,
+	    const char *key, int64_t now, struct idem_record **);
+/*
+ * Insert a record; DB_CONSTRAINT when a record holds (project, key), which
+ * on PostgreSQL also waits for a racing transaction that inserted it.
+ * Expired records do not count: purge them first in the same transaction.
+ */
+int	store_idem_insert(struct db_conn *, const struct idem_record *);
+/* Delete every record expired at now; the number deleted or DB_ERROR. */
+int	store_idem_purge(struct db_conn *, int64_t now);
+void	idem_record_free(struct idem_record *);
 
 /* Free a list and its records with the given free function. */
 void	store_list_free(struct store_list *, void (*)(void *));

@@ -7,6 +7,7 @@
  */
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -119,5 +120,27 @@ id_ulid_to_uuid(const char *ulid, char *out)
 		}
 	}
 	uuid_format(b, out);
+	return 0;
+}
+
+char *
+id_prefixed(const char *prefix, const char *uuid)
+{
+	char ulid[ULID_STRLEN + 1];
+
+	if (strlen(prefix) > ID_PREFIX_MAX || id_uuid_to_ulid(uuid, ulid) == -1)
+		return NULL;
+	return xasprintf("%s%s", prefix, ulid);
+}
+
+int
+id_unprefix(const char *prefix, const char *s, char *out)
+{
+	char uuid[UUID_STRLEN + 1];
+	size_t n = strlen(prefix);
+
+	if (strncmp(s, prefix, n) != 0 || id_ulid_to_uuid(s + n, uuid) == -1)
+		return -1;
+	memcpy(out, uuid, sizeof(uuid));
 	return 0;
 }

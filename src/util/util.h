@@ -74,6 +74,19 @@ int	id_is_uuid(const char *);
 int	id_uuid_to_ulid(const char *uuid, char *out) WUR;
 /* The reverse; -1 if s is not a valid ULID. */
 int	id_ulid_to_uuid(const char *ulid, char *out) WUR;
+/* Longest prefix id_prefixed takes ("password_reset_" is 15 bytes). */
+#define ID_PREFIX_MAX 32
+/*
+ * The public form of an id: prefix (such as "user_") and the ULID of a
+ * UUID, newly allocated; NULL when uuid is not a UUID or the prefix is
+ * longer than ID_PREFIX_MAX.
+ */
+char	*id_prefixed(const char *prefix, const char *uuid);
+/*
+ * The reverse: write the UUID named by s into out (UUID_STRLEN + 1 bytes)
+ * when s is prefix and a valid ULID; -1 otherwise, out untouched.
+ */
+int	id_unprefix(const char *prefix, const char *s, char *out) WUR;
 
 /* timeutil.c */
 /* Milliseconds since the epoch, wall clock. */

@@ -1,0 +1,972 @@
+/*
+ * The WorkOS dialect: AuthKit's password-reset calls, user create and get,
+ * and password authentication, under /user_management, for servers that
+ * hold a secret API key.  WorkOS's official Node SDK works against it with
+ * only its host changed.
+ *
+ * Wire rules (docs/dialects/workos.md): the project is named by the API key
+ * in "Authorization: Bearer sk_..."; ids are a prefix and a ULID; times are
+ * ISO-8601 UTC with milliseconds; every answer, errors included, is JSON.
+ * Errors are {"code", "message"}, with "errors": [{"code", "message"}] for
+ * grouped failures, or OAuth's {"error", "error_description"} on the
+ * authenticate call's client checks.
+ *
+ * A POST with an Idempotency-Key header (SDK 11.x sends one and retries
+ * with it) is idempotent: the engine records the answer this file encodes
+ * with the work, and a retry gets that answer again, byte for byte.
+ */
+#include <string.h>
+#include <strings.h>
+
+#include "../log.h"
+#include "api.h"
+
+#define FIELD_MAX 1024
+#define URL_FIELD_MAX 2048		/* the engine's limit for URLs */
+#define PASSWORD_FIELD_MAX 4096
+#define ECHO_ID_MAX 128
+#define ACCESS_TOKEN_TTL_S 300		/* WorkOS's access tokens live 5 min */
+
+#define PREFIX_USER "user_"
+#define PREFIX_RESET "password_reset_"
+#define PREFIX_SESSION "session_"
+
+enum workos_error {
+	WE_UNAUTHORIZED,		/* 0 */
+	WE_ROUTE_NOT_FOUND,		/* 1 */
+	WE_METHOD_NOT_ALLOWED,		/* 2 */
+	WE_RESET_NOT_FOUND,		/* 3 */
+	WE_USER_NOT_FOUND,		/* 4 */
+	WE_EMAIL_NOT_FOUND,		/* 5 */
+	WE_TOKEN_NOT_FOUND,		/* 6 */
+	WE_TOKEN_EXPIRED,		/* 7 */
+	WE_RESET_PASSWORD_WEAK,		/* 8 */
+	WE_USER_PASSWORD_WEAK,		/* 9 */
+	WE_EMAIL_NOT_AVAILABLE,		/* 10 */
+	WE_INVALID_PARAMETERS,		/* 11 */
+	WE_INVALID_JSON,		/* 12 */
+	WE_INVALID_CREDENTIALS,		/* 13 */
+	WE_INVALID_CLIENT,		/* 14 */
+	WE_UNSUPPORTED_GRANT,		/* 15 */
+	WE_IDEM_KEY_INVALID,		/* 16 */
+	WE_IDEM_KEY_REUSED,		/* 17 */
+	WE_TOO_LARGE,			/* 18 */
+	WE_RATE_LIMITED,		/* 19 */
+	WE_UNAVAILABLE,			/* 20 */
+	WE__MAX
+};
+
+enum error_shape {
+	SHAPE_CODE,	/* {"code", "message"} */
+	SHAPE_GROUPED,	/* {"code", "message", "errors": [{"code", ...}]} */
+	SHAPE_OAUTH,	/* {"error", "error_description"} */
+};
+
+static const struct {
+	int			 status;
+	enum error_shape	 shape;
+	const char		*code;
+	const char		*message;
+	const char		*inner_code;	/* SHAPE_GROUPED */
+	const char		*inner_message;
+} workos_errors[WE__MAX] = {
+	/* WE_UNAUTHORIZED */
+	{ 401, SHAPE_CODE, "unauthorized",
+	    "Could not authorize the request: the API key is missing, "
+	    "malformed or not known.", NULL, NULL },
+	/* WE_ROUTE_NOT_FOUND */
+	{ 404, SHAPE_CODE, "not_found",
+	    "No endpoint has this path.", NULL, NULL },
+	/* WE_METHOD_NOT_ALLOWED */
+	{ 405, SHAPE_CODE, "method_not_allowed",
+	    "This endpoint does not take that method.", NULL, NULL },
+	/* WE_RESET_NOT_FOUND */
+	{ 404, SHAPE_CODE, "entity_not_found",
+	    "Could not find a password reset with that id.", NULL, NULL },
+	/* WE_USER_NOT_FOUND */
+	{ 404, SHAPE_CODE, "entity_not_found",
+	    "Could not find a user with that id.", NULL, NULL },
+	/* WE_EMAIL_NOT_FOUND */
+	{ 404, SHAPE_CODE, "entity_not_found",
+	    "Could not find a user with that email.", NULL, NULL },
+	/* WE_TOKEN_NOT_FOUND */
+	{ 400, SHAPE_CODE, "password_reset_token_not_found",
+	    "Password reset token not found.", NULL, NULL },
+	/* WE_TOKEN_EXPIRED */
+	{ 400, SHAPE_GROUPED, "password_reset_error",
+	    "The password reset token has expired.",
+	    "password_reset_token_expired",
+	    "The password reset token has expired." },
+	/* WE_RESET_PASSWORD_WEAK: errors[] from weak_password_errors */
+	{ 400, SHAPE_GROUPED, "password_reset_error",
+	    "Password does not meet requirements.", NULL, NULL },
+	/* WE_USER_PASSWORD_WEAK: errors[] from weak_password_errors */
+	{ 422, SHAPE_GROUPED, "user_creation_error",
+	    "Could not create user.", NULL, NULL },
+	/* WE_EMAIL_NOT_AVAILABLE */
+	{ 422, SHAPE_GROUPED, "user_creation_error",
+	    "Could not create user.", "email_not_available",
+	    "A user with this email already exists." },
+	/* WE_INVALID_PARAMETERS: errors[] names the fields */
+	{ 422, SHAPE_GROUPED, "invalid_request_parameters",
+	    "Validation failed.", NULL, NULL },
+	/* WE_INVALID_JSON */
+	{ 400, SHAPE_CODE, "invalid_json",
+	    "The request body must be a JSON object sent as application/json.",
+	    NULL, NULL },
+	/* WE_INVALID_CREDENTIALS */
+	{ 400, SHAPE_CODE, "invalid_credentials",
+	    "Invalid credentials.", NULL, NULL },
+	/* WE_INVALID_CLIENT */
+	{ 400, SHAPE_OAUTH, "invalid_client",
+	    "Invalid client ID or client secret.", NULL, NULL },
+	/* WE_UNSUPPORTED_GRANT */
+	{ 400, SHAPE_OAUTH, "unsupported_grant_type",
+	    "Only the password grant is supported.", NULL, NULL },
+	/* WE_IDEM_KEY_INVALID */
+	{ 400, SHAPE_CODE, "idempotency_key_invalid",
+	    "The Idempotency-Key header must be 1 to 255 printable ASCII "
+	    "characters.", NULL, NULL },
+	/* WE_IDEM_KEY_REUSED */
+	{ 422, SHAPE_CODE, "idempotency_key_reused",
+	    "This Idempotency-Key was used for a different request in the "
+	    "last 24 hours.", NULL, NULL },
+	/* WE_TOO_LARGE */
+	{ 413, SHAPE_CODE, "request_too_large",
+	    "The request body is too large.", NULL, NULL },
+	/* WE_RATE_LIMITED */
+	{ 429, SHAPE_CODE, "rate_limit_exceeded",
+	    "Too many requests; retry after the time in Retry-After.", NULL,
+	    NULL },
+	/* WE_UNAVAILABLE */
+	{ 503, SHAPE_CODE, "service_unavailable",
+	    "Service temporarily unavailable, try again.", NULL, NULL },
+};
+
+/*
+ * What a too-weak password gets, per engine result.  The bounds are the
+ * engine's (8 to 256 characters); a strength check comes later.
+ */
+static const struct {
+	enum engine_result	 result;
+	const char		*message;
+	const char		*warning;
+	const char		*suggestion;
+} weak_passwords[] = {
+	{ ENGINE_PASSWORD_TOO_SHORT, "Password must be at least 8 characters.",
+	    "This password is too short.", "Use at least 8 characters." },
+	{ ENGINE_PASSWORD_TOO_LONG, "Password must be at most 256 characters.",
+	    "This password is too long.", "Use at most 256 characters." },
+	{ ENGINE_PASSWORD_INVALID_TEXT, "Password contains characters that "
+	    "are not allowed.", "This password contains control characters "
+	    "or invalid text.", "Use printable characters only." },
+};
+
+/* The errors[] of a too-weak password. */
+static json_t *
+weak_password_errors(enum engine_result res)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(weak_passwords) / sizeof(weak_passwords[0]); i++)
+		if (weak_passwords[i].result == res)
+			return json_pack("[{s:s, s:s, s:[s], s:s}]",
+			    "code", "password_too_weak",
+			    "message", weak_passwords[i].message,
+			    "suggestions", weak_passwords[i].suggestion,
+			    "warning", weak_passwords[i].warning);
+	abort();
+}
+
+/* 1 when res is one of the password results weak_password_errors takes. */
+static int
+is_weak_password(enum engine_result res)
+{
+	return res == ENGINE_PASSWORD_TOO_SHORT ||
+	    res == ENGINE_PASSWORD_TOO_LONG ||
+	    res == ENGINE_PASSWORD_INVALID_TEXT;
+}
+
+/*
+ * Answer error e.  errors (taken) replaces the row's errors[]; extra
+ * (taken) adds top-level fields.
+ */
+static void
+fail_with(struct http_response *resp, enum workos_error e, json_t *errors,
+    json_t *extra)
+{
+	json_t *body;
+
+	if (e < 0 || e >= WE__MAX)
+		abort();
+	if (workos_errors[e].shape == SHAPE_OAUTH)
+		body = json_pack("{s:s, s:s}", "error", workos_errors[e].code,
+		    "error_description", workos_errors[e].message);
+	else
+		body = json_pack("{s:s, s:s}", "code", workos_errors[e].code,
+		    "message", workos_errors[e].message);
+	if (errors == NULL && workos_errors[e].inner_code != NULL)
+		errors = json_pack("[{s:s, s:s}]",
+		    "code", workos_errors[e].inner_code,
+		    "message", workos_errors[e].inner_message);
+	if (errors != NULL)
+		json_object_set_new(body, "errors", errors);
+	if (extra != NULL) {
+		json_object_update(body, extra);
+		json_decref(extra);
+	}
+	if (e == WE_UNAUTHORIZED)
+		http_set_header(resp, "WWW-Authenticate", "Bearer");
+	api_json_take(resp, workos_errors[e].status, body);
+	resp->outcome = workos_errors[e].code;
+}
+
+static void
+fail(struct http_response *resp, enum workos_error e)
+{
+	fail_with(resp, e, NULL, NULL);
+}
+
+/* A validation failure naming one field. */
+static void
+fail_field(struct http_response *resp, const char *field, const char *code,
+    const char *message)
+{
+	fail_with(resp, WE_INVALID_PARAMETERS, json_pack("[{s:s, s:s, s:s}]",
+	    "field", field, "code", code, "message", message), NULL);
+}
+
+/* A 404 for an entity, echoing its id when it is printable and short. */
+static void
+fail_entity(struct http_response *resp, enum workos_error e, const char *id)
+{
+	size_t n = strnlen(id, ECHO_ID_MAX + 1);
+
+	if (n > ECHO_ID_MAX || !str_is_clean_utf8(id, n))
+		id = "";
+	fail_with(resp, e, NULL, json_pack("{s:s}", "entity_id", id));
+}
+
+void
+workos_rate_limited(struct http_response *resp, int64_t retry_after_s)
+{
+	char secs[24];
+
+	if (retry_after_s < 0)
+		retry_after_s = 0;
+	snprintf(secs, sizeof(secs), "%lld", (long long)retry_after_s);
+	http_set_header(resp, "Retry-After", secs);
+	fail(resp, WE_RATE_LIMITED);
+}
+
+/*
+ * The errors every call maps the same way.  Results a call gives a meaning
+ * of its own are handled by the call before it comes here.
+ */
+static void
+fail_engine(struct http_response *resp, enum engine_result res)
+{
+	switch (res) {
+	case ENGINE_IDEMPOTENCY_MISMATCH:
+		fail(resp, WE_IDEM_KEY_REUSED);
+		break;
+	case ENGINE_CREDENTIALS_INVALID:
+	case ENGINE_USER_DISABLED:
+		fail(resp, WE_INVALID_CREDENTIALS);
+		break;
+	case ENGINE_SECRET_INVALID:
+		fail(resp, WE_TOKEN_NOT_FOUND);
+		break;
+	case ENGINE_SECRET_EXPIRED:
+		fail(resp, WE_TOKEN_EXPIRED);
+		break;
+	case ENGINE_PASSWORD_TOO_SHORT:
+	case ENGINE_PASSWORD_TOO_LONG:
+	case ENGINE_PASSWORD_INVALID_TEXT:
+		fail_with(resp, WE_RESET_PASSWORD_WEAK,
+		    weak_password_errors(res), NULL);
+		break;
+	case ENGINE_PROJECT_UNKNOWN:
+	case ENGINE_SESSION_INVALID:
+		fail(resp, WE_UNAUTHORIZED);
+		break;
+	case ENGINE_BAD_INPUT:
+	case ENGINE_LOGIN_URL_REFUSED:
+		fail_with(resp, WE_INVALID_PARAMETERS, json_pack("[{s:s, s:s}]",
+		    "code", "invalid_parameter",
+		    "message", "A parameter has an invalid value."), NULL);
+		break;
+	case ENGINE_USER_UNKNOWN:
+		fail(resp, WE_EMAIL_NOT_FOUND);
+		break;
+	case ENGINE_CONFLICT:
+		fail(resp, WE_EMAIL_NOT_AVAILABLE);
+		break;
+	case ENGINE_UNAVAILABLE:
+		fail(resp, WE_UNAVAILABLE);
+		break;
+	case ENGINE_OK:
+	case ENGINE_REPLAYED:
+	default:
+		abort();
+	}
+}
+
+/* objects */
+
+/* The public id of a stored one; every stored id is a UUID. */
+static char *
+public_id(const char *prefix, const char *uuid)
+{
+	char *id = id_prefixed(prefix, uuid);
+
+	if (id == NULL) {
+		log_error("workos: stored id %s is not a UUID", uuid);
+		abort();
+	}
+	return id;
+}
+
+static json_t *
+user_json(const struct user *u)
+{
+	char *id = public_id(PREFIX_USER, u->id);
+	json_t *v;
+
+	v = json_pack("{s:s, s:s, s:s, s:b, s:o, s:o, s:o, s:o, s:o, s:o, "
+	    "s:o, s:o, s:o, s:o}",
+	    "object", "user",
+	    "id", id,
+	    "email", u->email,
+	    "email_verified", u->email_verified,
+	    "first_name", api_string_or_null(u->first_name),
+	    "last_name", api_string_or_null(u->last_name),
+	    "name", json_null(),
+	    "profile_picture_url", json_null(),
+	    "last_sign_in_at", api_time(u->last_sign_in_at),
+	    "locale", api_string_or_null(u->locale),
+	    "external_id", json_null(),
+	    "metadata", json_object(),
+	    "created_at", api_time(u->created_at),
+	    "updated_at", api_time(u->updated_at));
+	free(id);
+	return v;
+}
+
+/* A PasswordReset; token and url are "" when they cannot be shown. */
+static json_t *
+reset_json(const char *secret_id, const char *user_id, const char *email,
+    const char *token, const char *url, int64_t expires_at, int64_t created_at)
+{
+	char *id = public_id(PREFIX_RESET, secret_id);
+	char *uid = public_id(PREFIX_USER, user_id);
+	json_t *v;
+
+	v = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o}",
+	    "object", "password_reset",
+	    "id", id,
+	    "user_id", uid,
+	    "email", email,
+	    "password_reset_token", token,
+	    "password_reset_url", url,
+	    "expires_at", api_time(expires_at),
+	    "created_at", api_time(created_at));
+	free(id);
+	free(uid);
+	return v;
+}
+
+/* Write v (taken) as an answer. */
+static void
+answer_set(struct idem_answer *out, int status, json_t *v)
+{
+	out->status = status;
+	out->body = json_dumps(v, JSON_COMPACT);
+	json_decref(v);
+	if (out->body == NULL)
+		log_fatal("workos: cannot encode an answer");
+}
+
+/* Encoders: the answer of each call for what the engine did. */
+
+static void
+encode_reset_create(void *arg, const struct idem_outcome *o,
+    struct idem_answer *out)
+{
+	const struct reset_ticket *t = o->ticket;
+
+	(void)arg;
+	answer_set(out, 201, reset_json(t->secret_id, t->user->id,
+	    t->user->email, t->token, t->link, t->expires_at, t->created_at));
+}
+
+static void
+encode_reset_send(void *arg, const struct idem_outcome *o,
+    struct idem_answer *out)
+{
+	(void)arg;
+	(void)o;
+	answer_set(out, 200, json_object());
+}
+
+static void
+encode_confirm(void *arg, const struct idem_outcome *o,
+    struct idem_answer *out)
+{
+	(void)arg;
+	answer_set(out, 200, json_pack("{s:o}", "user", user_json(o->user)));
+}
+
+static void
+encode_user_create(void *arg, const struct idem_outcome *o,
+    struct idem_answer *out)
+{
+	(void)arg;
+	answer_set(out, 201, user_json(o->user));
+}
+
+/* Send an answer, recorded or fresh. */
+static void
+answer_send(struct http_response *resp, const struct idem_answer *a,
+    int replayed)
+{
+	http_set_body(resp, a->status, "application/json", a->body,
+	    strlen(a->body));
+	if (replayed)
+		http_set_header(resp, "Idempotent-Replayed", "true");
+	resp->outcome = replayed ? "replayed" : "ok";
+}
+
+/* the common start of every call */
+
+/*
+ * The project the API key names.  Return it (caller frees), or NULL with
+ * resp answered.  *key receives the key, which lives as long as r.
+ */
+static struct project *
+project_of(const struct http_request *r, struct http_response *resp,
+    const char **key)
+{
+	const char *auth = http_header(r, "Authorization");
+	struct project *p = NULL;
+	enum engine_result res;
+
+	if (auth == NULL || strncasecmp(auth, "Bearer ", 7) != 0) {
+		fail(resp, WE_UNAUTHORIZED);
+		return NULL;
+	}
+	auth += 7;
+	while (*auth == ' ')
+		auth++;
+	res = engine_project_by_api_key(r->engine, auth, &p);
+	if (res != ENGINE_OK) {
+		fail(resp, res == ENGINE_UNAVAILABLE ? WE_UNAVAILABLE :
+		    WE_UNAUTHORIZED);
+		return NULL;
+	}
+	*key = auth;
+	return p;
+}
+
+/* Parse the JSON body; NULL with resp answered when it is unusable. */
+static json_t *
+body_of(const struct http_request *r, struct http_response *resp)
+{
+	char err[256];
+	json_t *body = NULL;
+
+	switch (api_parse_object(r, "application/json", &body, err,
+	    sizeof(err))) {
+	case API_BODY_OK:
+		return body;
+	case API_BODY_TOO_LARGE:
+		fail(resp, WE_TOO_LARGE);
+		return NULL;
+	case API_BODY_WRONG_TYPE:
+	case API_BODY_MALFORMED:
+		fail(resp, WE_INVALID_JSON);
+		return NULL;
+	default:
+		abort();
+	}
+}
+
+/*
+ * Set up claim from the Idempotency-Key header.  Return claim when the
+ * call is idempotent, NULL when it carries no key, or NULL with *answered
+ * set when the key is malformed.
+ */
+static struct idem_claim *
+claim_of(const struct http_request *r, struct http_response *resp,
+    struct idem_claim *claim, int *answered)
+{
+	const char *key = http_header(r, "Idempotency-Key");
+
+	*answered = 0;
+	if (key == NULL)
+		return NULL;
+	if (!idem_key_valid(key)) {
+		fail(resp, WE_IDEM_KEY_INVALID);
+		*answered = 1;
+		return NULL;
+	}
+	claim->key = key;
+	idem_fingerprint(r->method, r->path, r->body, r->body_len,
+	    claim->fingerprint);
+	return claim;
+}
+
+/* A required string field; 0 with resp answered when absent or bad. */
+static int
+required(struct http_response *resp, json_t *body, const char *name,
+    size_t max, const char **out)
+{
+	char code[64], message[128];
+	int rc;
+
+	rc = api_string_field(body, name, max, out);
+	if (rc == 1 && **out != '\0')
+		return 1;
+	if (rc == -1) {
+		snprintf(code, sizeof(code), "%s_invalid", name);
+		snprintf(message, sizeof(message), "%s must be a string of at "
+		    "most %zu bytes.", name, max);
+	} else {
+		snprintf(code, sizeof(code), "%s_required", name);
+		snprintf(message, sizeof(message), "%s is required.", name);
+	}
+	fail_field(resp, name, code, message);
+	return 0;
+}
+
+/* An optional string field; 0 with resp answered when it has another type. */
+static int
+optional(struct http_response *resp, json_t *body, const char *name,
+    size_t max, const char **out)
+{
+	char code[64], message[128];
+
+	if (api_string_field(body, name, max, out) != -1)
+		return 1;
+	snprintf(code, sizeof(code), "%s_invalid", name);
+	snprintf(message, sizeof(message), "%s must be a string of at most "
+	    "%zu bytes.", name, max);
+	fail_field(resp, name, code, message);
+	return 0;
+}
+
+/* calls */
+
+/* Create and send: a trusted reset request, told apart by link_base. */
+static void
+reset_request_call(const struct http_request *r, struct http_response *resp,
+    int send)
+{
+	struct project *p;
+	struct reset_request in;
+	struct reset_ticket t;
+	struct idem_claim claim, *cp;
+	struct idem_outcome o;
+	enum engine_result res;
+	json_t *body = NULL;
+	const char *key, *email = NULL, *url = NULL;
+	int answered;
+
+	memset(&claim, 0, sizeof(claim));
+	memset(&t, 0, sizeof(t));
+	p = project_of(r, resp, &key);
+	if (p == NULL)
+		return;
+	body = body_of(r, resp);
+	if (body == NULL)
+		goto out;
+	if (!required(resp, body, "email", FIELD_MAX, &email))
+		goto out;
+	if (send && !required(resp, body, "password_reset_url", URL_FIELD_MAX,
+	    &url))
+		goto out;
+	if (url != NULL && !admin_url_valid(url)) {
+		fail_field(resp, "password_reset_url",
+		    "password_reset_url_invalid",
+		    "password_reset_url must be an absolute http(s) URL.");
+		goto out;
+	}
+	claim.encode = send ? encode_reset_send : encode_reset_create;
+	cp = claim_of(r, resp, &claim, &answered);
+	if (answered)
+		goto out;
+	in = (struct reset_request){
+		.project = p,
+		.login = email,
+		.link_style = LINK_TOKEN,
+		.trusted = 1,
+		.link_base = url,
+		.mail_optional = !send,
+		.idem = cp,
+	};
+	res = reset_request(r->engine, &in, &t);
+	if (res == ENGINE_USER_UNKNOWN || res == ENGINE_BAD_INPUT) {
+		/* A login too long to be anyone's is unknown too. */
+		fail_entity(resp, WE_EMAIL_NOT_FOUND, email);
+		goto out;
+	}
+	if (res != ENGINE_OK && res != ENGINE_REPLAYED) {
+		fail_engine(resp, res);
+		goto out;
+	}
+	if (cp == NULL) {
+		o = (struct idem_outcome){ .ticket = &t };
+		claim.encode(NULL, &o, &claim.answer);
+	}
+	answer_send(resp, &claim.answer, res == ENGINE_REPLAYED);
+out:
+	reset_ticket_clear(&t);
+	idem_claim_clear(&claim);
+	json_decref(body);
+	project_free(p);
+}
+
+void
+workos_reset_create(const struct http_request *r, struct http_response *resp)
+{
+	reset_request_call(r, resp, 0);
+}
+
+void
+workos_reset_send(const struct http_request *r, struct http_response *resp)
+{
+	reset_request_call(r, resp, 1);
+}
+
+void
+workos_reset_get(const struct http_request *r, struct http_response *resp)
+{
+	struct project *p;
+	struct secret *s = NULL;
+	char uuid[UUID_STRLEN + 1];
+	const char *key;
+	enum engine_result res;
+
+	p = project_of(r, resp, &key);
+	if (p == NULL)
+		return;
+	res = ENGINE_SECRET_INVALID;
+	if (id_unprefix(PREFIX_RESET, r->path_param, uuid) == 0)
+		res = reset_get(r->engine, p, uuid, &s);
+	if (res == ENGINE_SECRET_INVALID) {
+		fail_entity(resp, WE_RESET_NOT_FOUND, r->path_param);
+		goto out;
+	}
+	if (res != ENGINE_OK) {
+		fail_engine(resp, res);
+		goto out;
+	}
+	/* Only the token's hash was stored: it cannot be shown again. */
+	api_json_take(resp, 200, reset_json(s->id, s->user_id, s->email, "",
+	    "", s->expires_at, s->created_at));
+	resp->outcome = "ok";
+out:
+	secret_free(s);
+	project_free(p);
+}
+
+void
+workos_reset_confirm(const struct http_request *r, struct http_response *resp)
+{
+	struct project *p;
+	struct reset_confirm in;
+	struct idem_claim claim, *cp;
+	struct idem_outcome o;
+	struct user *u = NULL;
+	enum engine_result res;
+	json_t *body = NULL;
+	const char *key, *token = NULL, *password = NULL;
+	int answered;
+
+	memset(&claim, 0, sizeof(claim));
+	p = project_of(r, resp, &key);
+	if (p == NULL)
+		return;
+	body = body_of(r, resp);
+	if (body == NULL)
+		goto out;
+	if (!required(resp, body, "token", FIELD_MAX, &token) ||
+	    !required(resp, body, "new_password", PASSWORD_FIELD_MAX,
+	    &password))
+		goto out;
+	claim.encode = encode_confirm;
+	cp = claim_of(r, resp, &claim, &answered);
+	if (answered)
+		goto out;
+	in = (struct reset_confirm){
+		.project = p,
+		.token = token,
+		.new_password = password,
+		.idem = cp,
+	};
+	res = reset_confirm(r->engine, &in, &u);
+	if (res != ENGINE_OK && res != ENGINE_REPLAYED) {
+		fail_engine(resp, res);
+		goto out;
+	}
+	if (cp == NULL) {
+		o = (struct idem_outcome){ .user = u };
+		claim.encode(NULL, &o, &claim.answer);
+	}
+	answer_send(resp, &claim.answer, res == ENGINE_REPLAYED);
+out:
+	user_free(u);
+	idem_claim_clear(&claim);
+	json_decref(body);
+	project_free(p);
+}
+
+/*
+ * Fields of WorkOS's create-user call that resetd cannot keep.  They are
+ * refused rather than dropped, so nothing the caller set is lost quietly.
+ */
+static const char *const unsupported_user_fields[] = {
+	"password_hash", "password_hash_type", "external_id", "name", NULL,
+};
+
+void
+workos_user_create(const struct http_request *r, struct http_response *resp)
+{
+	struct project *p;
+	struct user_spec spec;
+	struct idem_claim claim, *cp;
+	struct idem_outcome o;
+	struct user *u = NULL;
+	enum engine_result res;
+	json_t *body = NULL, *v;
+	const char *key, *email = NULL, *password = NULL;
+	const char *first = NULL, *last = NULL;
+	const char *const *f;
+	char err[256], code[64];
+	int answered, verified = 0;
+
+	memset(&claim, 0, sizeof(claim));
+	p = project_of(r, resp, &key);
+	if (p == NULL)
+		return;
+	body = body_of(r, resp);
+	if (body == NULL)
+		goto out;
+	if (!required(resp, body, "email", FIELD_MAX, &email) ||
+	    !optional(resp, body, "password", PASSWORD_FIELD_MAX, &password) ||
+	    !optional(resp, body, "first_name", FIELD_MAX, &first) ||
+	    !optional(resp, body, "last_name", FIELD_MAX, &last))
+		goto out;
+	if (!admin_email_valid(email)) {
+		fail_field(resp, "email", "email_invalid",
+		    "email must be an email address.");
+		goto out;
+	}
+	v = json_object_get(body, "email_verified");
+	if (v != NULL && !json_is_null(v) && !json_is_boolean(v)) {
+		fail_field(resp, "email_verified", "email_verified_invalid",
+		    "email_verified must be a boolean.");
+		goto out;
+	}
+	verified = json_is_true(v);
+	for (f = unsupported_user_fields; *f != NULL; f++) {
+		v = json_object_get(body, *f);
+		if (v == NULL || json_is_null(v))
+			continue;
+		snprintf(code, sizeof(code), "%s_unsupported", *f);
+		fail_field(resp, *f, code, "resetd does not store this field.");
+		goto out;
+	}
+	v = json_object_get(body, "metadata");
+	if (v != NULL && !json_is_null(v) &&
+	    !(json_is_object(v) && json_object_size(v) == 0)) {
+		fail_field(resp, "metadata", "metadata_unsupported",
+		    "resetd does not store metadata.");
+		goto out;
+	}
+	claim.encode = encode_user_create;
+	cp = claim_of(r, resp, &claim, &answered);
+	if (answered)
+		goto out;
+	spec = (struct user_spec){
+		.project_id = p->id,
+		.email = email,
+		.password = password,
+		.first_name = first,
+		.last_name = last,
+		.email_verified = verified,
+		.idem = cp,
+	};
+	res = admin_user_create(r->engine, &spec, &u, err, sizeof(err));
+	if (is_weak_password(res)) {
+		fail_with(resp, WE_USER_PASSWORD_WEAK, weak_password_errors(res),
+		    NULL);
+		goto out;
+	}
+	if (res == ENGINE_BAD_INPUT) {
+		fail_with(resp, WE_INVALID_PARAMETERS, json_pack("[{s:s, s:s}]",
+		    "code", "invalid_parameter", "message", err), NULL);
+		goto out;
+	}
+	if (res != ENGINE_OK && res != ENGINE_REPLAYED) {
+		fail_engine(resp, res);
+		goto out;
+	}
+	if (cp == NULL) {
+		o = (struct idem_outcome){ .user = u };
+		claim.encode(NULL, &o, &claim.answer);
+	}
+	answer_send(resp, &claim.answer, res == ENGINE_REPLAYED);
+out:
+	user_free(u);
+	idem_claim_clear(&claim);
+	json_decref(body);
+	project_free(p);
+}
+
+void
+workos_user_get(const struct http_request *r, struct http_response *resp)
+{
+	struct project *p;
+	struct user *u = NULL;
+	char uuid[UUID_STRLEN + 1];
+	const char *key;
+	enum engine_result res;
+
+	p = project_of(r, resp, &key);
+	if (p == NULL)
+		return;
+	res = ENGINE_USER_UNKNOWN;
+	if (id_unprefix(PREFIX_USER, r->path_param, uuid) == 0)
+		res = admin_user_get(r->engine, p, uuid, &u);
+	if (res == ENGINE_USER_UNKNOWN) {
+		fail_entity(resp, WE_USER_NOT_FOUND, r->path_param);
+		goto out;
+	}
+	if (res != ENGINE_OK) {
+		fail_engine(resp, res);
+		goto out;
+	}
+	api_json_take(resp, 200, user_json(u));
+	resp->outcome = "ok";
+out:
+	user_free(u);
+	project_free(p);
+}
+
+/* Sign one of the tokens authenticate hands out. */
+static char *
+session_token(const struct http_request *r, const struct project *p,
+    const struct login_result *lr, const char *type, int64_t exp_s)
+{
+	const struct config *cfg = engine_config(r->engine);
+	char *sub = public_id(PREFIX_USER, lr->user->id);
+	char *sid = public_id(PREFIX_SESSION, lr->session->id);
+	char jti[UUID_STRLEN + 1];
+	json_t *claims;
+	char *tok;
+
+	id_new(jti);
+	claims = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s}",
+	    "iss", cfg->public_url,
+	    "sub", sub,
+	    "sid", sid,
+	    "jti", jti,
+	    "iat", (json_int_t)(lr->session->created_at / 1000),
+	    "exp", (json_int_t)exp_s,
+	    "resetd_project_id", p->id,
+	    "type", type);
+	tok = jwt_sign(engine_session_key(r->engine), claims);
+	json_decref(claims);
+	free(sub);
+	free(sid);
+	return tok;
+}
+
+/*
+ * Password authentication.  Not idempotent: a retried login opens another
+ * session, which is harmless, and replaying would mean storing tokens.
+ */
+void
+workos_authenticate(const struct http_request *r, struct http_response *resp)
+{
+	struct project *p;
+	struct login_request in;
+	struct login_result lr = { NULL, NULL };
+	enum engine_result res;
+	json_t *body = NULL;
+	const char *key, *grant = NULL, *client_id = NULL, *secret = NULL;
+	const char *email = NULL, *password = NULL, *unused = NULL;
+	char *access = NULL, *refresh = NULL;
+	int64_t session_exp_s, access_exp_s;
+
+	p = project_of(r, resp, &key);
+	if (p == NULL)
+		return;
+	body = body_of(r, resp);
+	if (body == NULL)
+		goto out;
+	if (!required(resp, body, "grant_type", FIELD_MAX, &grant))
+		goto out;
+	if (strcmp(grant, "password") != 0) {
+		fail(resp, WE_UNSUPPORTED_GRANT);
+		goto out;
+	}
+	if (!required(resp, body, "client_id", FIELD_MAX, &client_id) ||
+	    !required(resp, body, "email", FIELD_MAX, &email) ||
+	    !required(resp, body, "password", PASSWORD_FIELD_MAX, &password) ||
+	    !optional(resp, body, "ip_address", FIELD_MAX, &unused) ||
+	    !optional(resp, body, "user_agent", FIELD_MAX, &unused))
+		goto out;
+	if (api_string_field(body, "client_secret", FIELD_MAX, &secret) != 1)
+		secret = NULL;
+	res = engine_client_check_key(r->engine, p, key, client_id, secret);
+	if (res == ENGINE_CREDENTIALS_INVALID) {
+		fail(resp, WE_INVALID_CLIENT);
+		goto out;
+	}
+	if (res != ENGINE_OK) {
+		fail_engine(resp, res);
+		goto out;
+	}
+	in = (struct login_request){ p, email, password };
+	res = session_login(r->engine, &in, &lr);
+	if (res != ENGINE_OK) {
+		fail_engine(resp, res);
+		goto out;
+	}
+	session_exp_s = lr.session->expires_at / 1000;
+	access_exp_s = lr.session->created_at / 1000 + ACCESS_TOKEN_TTL_S;
+	if (access_exp_s > session_exp_s)
+		access_exp_s = session_exp_s;
+	access = session_token(r, p, &lr, "workos_access", access_exp_s);
+	refresh = session_token(r, p, &lr, "workos_refresh", session_exp_s);
+	api_json_take(resp, 200, json_pack("{s:o, s:n, s:s, s:s, s:s}",
+	    "user", user_json(lr.user),
+	    "organization_id",
+	    "access_token", access,
+	    "refresh_token", refresh,
+	    "authentication_method", "Password"));
+	resp->outcome = "ok";
+out:
+	xfree_secret(access);
+	xfree_secret(refresh);
+	login_result_clear(&lr);
+	json_decref(body);
+	project_free(p);
+}
+
+void
+workos_not_found(const struct http_request *r, struct http_response *resp)
+{
+	(void)r;
+	fail(resp, WE_ROUTE_NOT_FOUND);
+}
+
+void
+workos_method_not_allowed(const struct http_request *r,
+    struct http_response *resp)
+{
+	(void)r;
+	fail(resp, WE_METHOD_NOT_ALLOWED);
+}
