@@ -33,6 +33,9 @@ static const char *const result_names[ENGINE__MAX] = {
 	"user_unknown",			/* ENGINE_USER_UNKNOWN */
 	"conflict",			/* ENGINE_CONFLICT */
 	"unavailable",			/* ENGINE_UNAVAILABLE */
+	"code_mismatch",		/* ENGINE_CODE_MISMATCH */
+	"code_locked",			/* ENGINE_CODE_LOCKED */
+	"rate_limited",			/* ENGINE_RATE_LIMITED */
 };
 
 const char *

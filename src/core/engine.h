@@ -32,6 +32,9 @@ enum engine_result {
 	ENGINE_USER_UNKNOWN,		/* 12 */
 	ENGINE_CONFLICT,		/* 13: the record exists already */
 	ENGINE_UNAVAILABLE,		/* 14 */
+	ENGINE_CODE_MISMATCH,		/* 15: a wrong reset code */
+	ENGINE_CODE_LOCKED,		/* 16: the code took its wrong tries */
+	ENGINE_RATE_LIMITED,		/* 17: the account took its wrong tries */
 	ENGINE__MAX
 };
 
@@ -42,6 +45,12 @@ const char *engine_result_name(enum engine_result);
 enum link_style {
 	LINK_RESET_CODE,	/* ?reset_code=TOKEN&user_id=ID (Xsolla) */
 	LINK_TOKEN,		/* ?token=TOKEN (WorkOS) */
+};
+
+/* What the reset email carries. */
+enum reset_delivery {
+	DELIVER_LINK,		/* a link; link_style says how it holds the secret */
+	DELIVER_CODE,		/* a short numeric code to type (Velocity, Cognito) */
 };
 
 struct engine;
@@ -76,7 +85,14 @@ struct reset_request {
 	const char		*login;		/* email or username */
 	const char		*login_url;	/* NULL: none given */
 	const char		*locale;	/* NULL: none given */
-	enum link_style		 link_style;
+	enum link_style		 link_style;	/* DELIVER_LINK only */
+	enum reset_delivery	 delivery;
+	/*
+	 * Set by clients configured to reveal whether an account exists
+	 * (Cognito's PreventUserExistenceErrors off): the request then
+	 * answers ENGINE_USER_UNKNOWN, after the same work.
+	 */
+	int			 reveal_user_existence;
 };
 
 /*
@@ -92,14 +108,21 @@ struct reset_ticket {
 	int64_t	 created_at;
 	int64_t	 expires_at;
 	struct user *user;	/* NULL when not found */
+	/*
+	 * DELIVER_CODE: where the code went, masked ("j***@e***"); for an
+	 * account that does not exist, a simulated one of the same shape.
+	 */
+	char	*destination;
 };
 
 /*
  * Request a reset: for an existing, enabled account, kill its older secrets,
  * store a new one and queue the email, in one transaction that is durable
  * before this returns.  An unknown or disabled account costs the same work
- * and leaves no usable secret.  On ENGINE_OK, *out is filled (free with
- * reset_ticket_clear).
+ * and leaves no usable secret (with DELIVER_CODE, a decoy code that counts
+ * wrong tries like a real one).  On ENGINE_OK, *out is filled (free with
+ * reset_ticket_clear).  ENGINE_USER_UNKNOWN only when the request asks to
+ * reveal existence.
  */
 enum engine_result reset_request(struct engine *, const struct reset_request *,
 	    struct reset_ticket *out);
@@ -122,6 +145,36 @@ struct reset_confirm {
  */
 enum engine_result reset_confirm(struct engine *, const struct reset_confirm *,
 	    struct user **user_out);
+
+/* code.c */
+struct reset_code_confirm {
+	const struct project	*project;
+	const char		*login;		/* as typed: email or username */
+	const char		*code;		/* as typed */
+	const char		*new_password;
+	int			 reveal_user_existence;
+};
+
+/*
+ * Confirm a reset with a typed code.  The password policy is checked
+ * first; then the code is compared in constant time with the newest code
+ * of the account.  A wrong code counts one try, atomically, in the
+ * database; a code dies after 5 wrong tries (ENGINE_CODE_LOCKED) and an
+ * account takes at most 10 wrong tries on the codes of one hour
+ * (ENGINE_RATE_LIMITED); past either cap the right code is refused too.
+ * The right code is spent exactly once, with the same effects as
+ * reset_confirm.
+ *
+ * Results: ENGINE_OK (*user_out, if not NULL, receives the user),
+ * ENGINE_CODE_MISMATCH, ENGINE_CODE_LOCKED, ENGINE_RATE_LIMITED,
+ * ENGINE_SECRET_EXPIRED (the right code, too late), ENGINE_PASSWORD_*,
+ * ENGINE_BAD_INPUT, ENGINE_UNAVAILABLE.  Unless reveal_user_existence is
+ * set, an unknown or disabled account, or one with no live code, answers
+ * ENGINE_CODE_MISMATCH exactly as a wrong code would, caps included; when
+ * it is set, those answer ENGINE_USER_UNKNOWN and ENGINE_SECRET_INVALID.
+ */
+enum engine_result reset_confirm_code(struct engine *,
+	    const struct reset_code_confirm *, struct user **user_out);
 
 /* session.c */
 struct login_request {
