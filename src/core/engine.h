@@ -209,6 +209,7 @@ struct project_spec {
 	const char	**allowed_origins;
 	const char	*reset_url;
 	int64_t		 token_ttl;		/* 0: default */
+	const char	*delivery;		/* "link" or "code"; NULL: link */
 };
 
 /* Create a project; on ENGINE_OK, *out. ENGINE_BAD_INPUT names the field in err. */
@@ -232,6 +233,8 @@ enum engine_result admin_user_create(struct engine *, const struct user_spec *,
 int	admin_email_valid(const char *);
 
 /* credentials.c */
+#define APP_CLIENT_SECRET_HASH_LEN 44	/* base64 of an HMAC-SHA256 */
+
 /* An app client, its secret unsealed. */
 struct app_client {
 	char	*id;
@@ -250,15 +253,44 @@ enum engine_result admin_api_key_create(struct engine *, const char *project_id,
 	    char **key_out);
 /*
  * Make an app client ("client_" and a ULID) for a project, with a secret
- * when with_secret is set; the secret is returned once, in out.
+ * when with_secret is set; the secret is returned once, in out.  Clients
+ * hide whether accounts exist unless reveal_user_existence is set (the
+ * legacy mode of Cognito's PreventUserExistenceErrors).
  */
 enum engine_result admin_client_create(struct engine *, const char *project_id,
-	    int with_secret, struct app_client *out);
+	    int with_secret, int reveal_user_existence, struct app_client *out);
 /* The project an API key belongs to; ENGINE_CREDENTIALS_INVALID if none. */
 enum engine_result engine_project_by_api_key(struct engine *, const char *key,
 	    struct project **out);
 /* An app client by id, secret unsealed; ENGINE_CREDENTIALS_INVALID if none. */
 enum engine_result engine_client(struct engine *, const char *client_id,
 	    struct app_client *out);
+
+/* What a call through an app client names and proves. */
+struct client_auth {
+	const char	*client_id;
+	const char	*project_id;	/* must own the client; NULL: any */
+	const char	*username;	/* as typed, for the SecretHash */
+	const char	*secret_hash;	/* NULL: none sent */
+};
+
+/*
+ * Authenticate a call through an app client: the client must exist (and
+ * belong to project_id when one is given), and when it has a secret, the
+ * call must carry its SecretHash, compared in constant time.  On
+ * ENGINE_OK, fill *client_out (clear with app_client_clear) and *project_out
+ * (free with project_free).  ENGINE_PROJECT_UNKNOWN: no such client in
+ * that project; ENGINE_CREDENTIALS_INVALID: a missing or wrong SecretHash;
+ * ENGINE_UNAVAILABLE.
+ */
+enum engine_result engine_client_auth(struct engine *,
+	    const struct client_auth *, struct app_client *client_out,
+	    struct project **project_out);
+/*
+ * Compute Cognito's SecretHash, Base64(HMAC-SHA256(key = secret,
+ * message = username || client_id)), into out.
+ */
+void	app_client_secret_hash(const char *secret, const char *username,
+	    const char *client_id, char out[APP_CLIENT_SECRET_HASH_LEN + 1]);
 
 #endif
