@@ -1,7 +1,8 @@
 /*
  * The route table: every path resetd answers, its method, its handler and
  * whether the handler may block.  Xsolla's paths are served at the root and
- * under /api, as its SDK lets the base URL include /api.
+ * under /api, as its SDK lets the base URL include /api.  Cognito has one
+ * endpoint, POST /, whose handler dispatches on X-Amz-Target.
  */
 #include <string.h>
 
@@ -24,6 +25,9 @@ const struct route http_routes[] = {
 	XSOLLA("OPTIONS", "/login", xsolla_preflight),
 	XSOLLA("GET", "/users/me", xsolla_users_me),
 	XSOLLA("OPTIONS", "/users/me", xsolla_preflight),
+
+	{ "POST", "/", cognito_dispatch, RUN_WORKER, "cognito" },
+	{ "OPTIONS", "/", cognito_preflight, RUN_INLINE, "cognito" },
 
 	{ NULL, NULL, NULL, RUN_INLINE, NULL },
 };
