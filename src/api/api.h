@@ -98,6 +98,11 @@ void	cognito_dispatch(const struct http_request *, struct http_response *);
 /* OPTIONS /: CORS preflight for browser clients. */
 void	cognito_preflight(const struct http_request *, struct http_response *);
 
+/* velocity.c */
+void	velocity_forgot(const struct http_request *, struct http_response *);
+void	velocity_forgot_confirm(const struct http_request *,
+	    struct http_response *);
+
 /* xsolla.c */
 void	xsolla_preflight(const struct http_request *, struct http_response *);
 void	xsolla_reset_request(const struct http_request *,

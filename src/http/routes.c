@@ -1,8 +1,9 @@
 /*
  * The route table: every path resetd answers, its method, its handler and
  * whether the handler may block.  Xsolla's paths are served at the root and
- * under /api, as its SDK lets the base URL include /api.  Cognito has one
- * endpoint, POST /, whose handler dispatches on X-Amz-Target.
+ * under /api, as its SDK lets the base URL include /api; Velocity's at the
+ * root and under its vendor base path /authapi.  Cognito has one endpoint,
+ * POST /, whose handler dispatches on X-Amz-Target.
  */
 #include <string.h>
 
@@ -12,6 +13,10 @@
 #define XSOLLA(method, path, fn) \
 	{ method, path, fn, RUN_WORKER, "xsolla" }, \
 	{ method, "/api" path, fn, RUN_WORKER, "xsolla" }
+
+#define VELOCITY(method, path, fn) \
+	{ method, path, fn, RUN_WORKER, "velocity" }, \
+	{ method, "/authapi" path, fn, RUN_WORKER, "velocity" }
 
 const struct route http_routes[] = {
 	{ "GET", "/healthz", health_live, RUN_INLINE, NULL },
@@ -25,6 +30,9 @@ const struct route http_routes[] = {
 	XSOLLA("OPTIONS", "/login", xsolla_preflight),
 	XSOLLA("GET", "/users/me", xsolla_users_me),
 	XSOLLA("OPTIONS", "/users/me", xsolla_preflight),
+
+	VELOCITY("POST", "/password/forgot", velocity_forgot),
+	VELOCITY("POST", "/password/forgot/confirm", velocity_forgot_confirm),
 
 	{ "POST", "/", cognito_dispatch, RUN_WORKER, "cognito" },
 	{ "OPTIONS", "/", cognito_preflight, RUN_INLINE, "cognito" },
