@@ -326,7 +326,8 @@ reset_confirm_code(struct engine *e, const struct reset_code_confirm *in,
 	}
 	if (rc >= 0 && u == NULL && in->reveal_user_existence) {
 		db_release(e->db, c);
-		return ENGINE_USER_UNKNOWN;
+		result = ENGINE_USER_UNKNOWN;
+		goto out;
 	}
 	subject = u != NULL ? u->id : decoy;
 	t.caps = caps_at(db_now(e->db));

@@ -169,9 +169,11 @@ struct reset_code_confirm {
  * ENGINE_CODE_MISMATCH, ENGINE_CODE_LOCKED, ENGINE_RATE_LIMITED,
  * ENGINE_SECRET_EXPIRED (the right code, too late), ENGINE_PASSWORD_*,
  * ENGINE_BAD_INPUT, ENGINE_UNAVAILABLE.  Unless reveal_user_existence is
- * set, an unknown or disabled account, or one with no live code, answers
- * ENGINE_CODE_MISMATCH exactly as a wrong code would, caps included; when
- * it is set, those answer ENGINE_USER_UNKNOWN and ENGINE_SECRET_INVALID.
+ * set, an unknown or disabled account answers as an account would (its
+ * decoy code, if one was requested, is counted and capped like a real
+ * one), and an account with no live code answers ENGINE_CODE_MISMATCH like
+ * a wrong code; when it is set, those answer ENGINE_USER_UNKNOWN and
+ * ENGINE_SECRET_INVALID.
  */
 enum engine_result reset_confirm_code(struct engine *,
 	    const struct reset_code_confirm *, struct user **user_out);
