@@ -50,11 +50,13 @@ struct opts {
 	const char	*reset_url;
 	const char	*token_ttl;
 	const char	*send_reset_emails;
+	const char	*delivery;
 	const char	*project;
 	const char	*email;
 	const char	*username;
 	int		 password_stdin;
 	int		 secret;
+	int		 reveal_user_existence;
 	int		 demo;
 	const char	*positional;
 };
@@ -96,6 +98,10 @@ parse_opts(int argc, char **argv, struct opts *o)
 			o->secret = 1;
 			continue;
 		}
+		if (strcmp(key, "--reveal-user-existence") == 0) {
+			o->reveal_user_existence = 1;
+			continue;
+		}
 		if (i + 1 >= argc)
 			return usage_error("%s needs a value", key);
 		val = argv[++i];
@@ -113,6 +119,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 			o->token_ttl = val;
 		else if (strcmp(key, "--send-reset-emails") == 0)
 			o->send_reset_emails = val;
+		else if (strcmp(key, "--delivery") == 0)
+			o->delivery = val;
 		else if (strcmp(key, "--project") == 0)
 			o->project = val;
 		else if (strcmp(key, "--email") == 0)
@@ -211,6 +219,7 @@ project_create(struct cli *c, const struct opts *o, struct project **out)
 		.token_ttl = ttl,
 		.reset_emails_off = o->send_reset_emails != NULL &&
 		    strcmp(o->send_reset_emails, "off") == 0,
+		.delivery = o->delivery,
 	};
 	if (o->name == NULL)
 		return usage_error("project create: %s is required", "--name");
@@ -499,13 +508,15 @@ cmd_client(struct cli *c)
 		return usage_error("client create: %s is required", "--project");
 	if (cli_engine(c) == -1)
 		return 1;
-	r = admin_client_create(c->engine, o.project, o.secret, &cl);
+	r = admin_client_create(c->engine, o.project, o.secret,
+	    o.reveal_user_existence, &cl);
 	if (r != ENGINE_OK) {
 		fprintf(stderr, "resetd: client create: %s\n", result_text(r));
 		return 1;
 	}
-	v = json_pack("{s:s, s:s}", "project_id", cl.project_id, "client_id",
-	    cl.id);
+	v = json_pack("{s:s, s:s, s:b}", "project_id", cl.project_id,
+	    "client_id", cl.id, "prevent_user_existence_errors",
+	    cl.prevent_user_existence_errors);
 	if (cl.secret != NULL)
 		json_object_set_new(v, "client_secret", json_string(cl.secret));
 	print_json(v);
@@ -668,7 +679,7 @@ static const struct command {
 	    "project create --name NAME [--callback-url URL]... "
 	    "[--allowed-origin ORIGIN]...\n"
 	    "                        [--reset-url URL] [--token-ttl SECONDS]\n"
-	    "                        [--send-reset-emails on|off]\n"
+	    "                        [--send-reset-emails on|off] [--delivery link|code]\n"
 	    "  resetd project list\n"
 	    "  resetd project show ID" },
 	{ "user", cmd_user,
@@ -677,7 +688,8 @@ static const struct command {
 	    "  resetd user import --project ID < users.jsonl\n"
 	    "  resetd user list --project ID" },
 	{ "apikey", cmd_apikey, "apikey create --project ID" },
-	{ "client", cmd_client, "client create --project ID [--secret]" },
+	{ "client", cmd_client, "client create --project ID [--secret] "
+	    "[--reveal-user-existence]" },
 	{ "version", cmd_version, "version" },
 	{ "help", cmd_help, "help" },
 	{ NULL, NULL, NULL },

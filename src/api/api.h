@@ -58,6 +58,51 @@ json_t	*jwt_verify(const uint8_t key[32], const char *token, int64_t now_s);
 void	health_live(const struct http_request *, struct http_response *);
 void	health_ready(const struct http_request *, struct http_response *);
 
+/* cognito.c */
+/*
+ * Cognito's exceptions, as both faces of the service (Cognito's wire
+ * protocol and Velocity's REST calls) name them.
+ */
+enum cognito_error {
+	CE_CODE_MISMATCH,	/* 0 */
+	CE_EXPIRED_CODE,	/* 1 */
+	CE_INVALID_PASSWORD,	/* 2 */
+	CE_LIMIT_EXCEEDED,	/* 3 */
+	CE_TOO_MANY_FAILED,	/* 4 */
+	CE_USER_NOT_FOUND,	/* 5 */
+	CE_NOT_AUTHORIZED,	/* 6 */
+	CE_INVALID_PARAMETER,	/* 7 */
+	CE_RESOURCE_NOT_FOUND,	/* 8 */
+	CE_UNKNOWN_OPERATION,	/* 9 */
+	CE_SERIALIZATION,	/* 10 */
+	CE_INTERNAL,		/* 11 */
+	CE__MAX
+};
+
+struct cognito_exception {
+	int		 status;
+	const char	*type;		/* "CodeMismatchException" */
+	const char	*message;	/* the default message */
+};
+
+/* The row of an exception (static). */
+const struct cognito_exception *cognito_exception(enum cognito_error);
+/*
+ * The exception for an engine result other than ENGINE_OK, with its
+ * message in *message (static): the default, or a more precise one.
+ */
+enum cognito_error cognito_engine_error(enum engine_result,
+	    const char **message);
+/* POST /: dispatch on X-Amz-Target. */
+void	cognito_dispatch(const struct http_request *, struct http_response *);
+/* OPTIONS /: CORS preflight for browser clients. */
+void	cognito_preflight(const struct http_request *, struct http_response *);
+
+/* velocity.c */
+void	velocity_forgot(const struct http_request *, struct http_response *);
+void	velocity_forgot_confirm(const struct http_request *,
+	    struct http_response *);
+
 /* xsolla.c */
 void	xsolla_preflight(const struct http_request *, struct http_response *);
 void	xsolla_reset_request(const struct http_request *,

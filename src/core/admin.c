@@ -128,6 +128,11 @@ admin_project_create(struct engine *e, const struct project_spec *spec,
 		snprintf(err, errlen, "reset-url: expected an absolute http(s) URL");
 		goto out;
 	}
+	if (spec->delivery != NULL && strcmp(spec->delivery, "link") != 0 &&
+	    strcmp(spec->delivery, "code") != 0) {
+		snprintf(err, errlen, "delivery: expected link or code");
+		goto out;
+	}
 	if (spec->token_ttl < 0 || spec->token_ttl > TOKEN_TTL_MAX) {
 		snprintf(err, errlen, "token-ttl: expected 1 to %d seconds",
 		    TOKEN_TTL_MAX);
@@ -138,7 +143,7 @@ admin_project_create(struct engine *e, const struct project_spec *spec,
 	p->name = xstrdup(spec->name);
 	p->reset_url = spec->reset_url ? xstrdup(spec->reset_url) : NULL;
 	p->token_ttl = spec->token_ttl ? spec->token_ttl : TOKEN_TTL_DEFAULT;
-	p->delivery = xstrdup("link");
+	p->delivery = xstrdup(spec->delivery ? spec->delivery : "link");
 	p->send_reset_emails = !spec->reset_emails_off;
 	p->created_at = db_now(e->db);
 	rc = db_write(e->db, insert_project_tx, p);

@@ -5,6 +5,11 @@
  * to be read back to check a SecretHash, so it is sealed with
  * crypto_secretbox under a key derived from the server secret: a copy of
  * the database alone does not reveal it.
+ *
+ * A client with a secret makes every call through it prove the secret
+ * with Cognito's SecretHash, Base64(HMAC-SHA256(secret, username ||
+ * client id)), whichever dialect carries the call: one rule, checked
+ * here, in constant time.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -152,7 +157,7 @@ insert_client_tx(struct db_conn *c, void *arg)
 
 enum engine_result
 admin_client_create(struct engine *e, const char *project_id, int with_secret,
-    struct app_client *out)
+    int reveal_user_existence, struct app_client *out)
 {
 	struct project *p = NULL;
 	struct client cl;
@@ -170,7 +175,7 @@ admin_client_create(struct engine *e, const char *project_id, int with_secret,
 	memset(out, 0, sizeof(*out));
 	out->id = xasprintf(CLIENT_PREFIX "%s", ulid);
 	out->project_id = xstrdup(p->id);
-	out->prevent_user_existence_errors = 1;
+	out->prevent_user_existence_errors = !reveal_user_existence;
 	if (with_secret) {
 		secret_token_new(token);
 		out->secret = xstrdup(token);
@@ -181,7 +186,7 @@ admin_client_create(struct engine *e, const char *project_id, int with_secret,
 		.id = out->id,
 		.project_id = p->id,
 		.secret_sealed = sealed,
-		.prevent_user_existence_errors = 1,
+		.prevent_user_existence_errors = !reveal_user_existence,
 		.created_at = db_now(e->db),
 	};
 	if (db_write(e->db, insert_client_tx, &cl) != 0) {
@@ -250,4 +255,77 @@ engine_client_check_key(struct engine *e, const struct project *p,
 	    sodium_memcmp(client_secret, api_key, n) != 0)
 		return ENGINE_CREDENTIALS_INVALID;
 	return ENGINE_OK;
+}
+
+void
+app_client_secret_hash(const char *secret, const char *username,
+    const char *client_id, char out[APP_CLIENT_SECRET_HASH_LEN + 1])
+{
+	crypto_auth_hmacsha256_state st;
+	uint8_t mac[crypto_auth_hmacsha256_BYTES];
+
+	crypto_auth_hmacsha256_init(&st, (const uint8_t *)secret,
+	    strlen(secret));
+	crypto_auth_hmacsha256_update(&st, (const uint8_t *)username,
+	    strlen(username));
+	crypto_auth_hmacsha256_update(&st, (const uint8_t *)client_id,
+	    strlen(client_id));
+	crypto_auth_hmacsha256_final(&st, mac);
+	sodium_bin2base64(out, APP_CLIENT_SECRET_HASH_LEN + 1, mac, sizeof(mac),
+	    sodium_base64_VARIANT_ORIGINAL);
+	sodium_memzero(&st, sizeof(st));
+	sodium_memzero(mac, sizeof(mac));
+}
+
+/* 1 when given is the SecretHash of username for client c. */
+static int
+secret_hash_ok(const struct app_client *c, const char *username,
+    const char *given)
+{
+	char want[APP_CLIENT_SECRET_HASH_LEN + 1];
+	int ok;
+
+	/* The length of a SecretHash is public; only its bytes are not. */
+	if (given == NULL || strlen(given) != APP_CLIENT_SECRET_HASH_LEN)
+		return 0;
+	app_client_secret_hash(c->secret, username, c->id, want);
+	ok = sodium_memcmp(want, given, APP_CLIENT_SECRET_HASH_LEN) == 0;
+	sodium_memzero(want, sizeof(want));
+	return ok;
+}
+
+enum engine_result
+engine_client_auth(struct engine *e, const struct client_auth *in,
+    struct app_client *client_out, struct project **project_out)
+{
+	struct app_client cl;
+	struct project *p = NULL;
+	enum engine_result result;
+
+	memset(&cl, 0, sizeof(cl));
+	result = engine_client(e, in->client_id, &cl);
+	if (result == ENGINE_CREDENTIALS_INVALID)
+		return ENGINE_PROJECT_UNKNOWN;
+	if (result != ENGINE_OK)
+		return result;
+	if (in->project_id != NULL && strcmp(in->project_id, cl.project_id) != 0) {
+		result = ENGINE_PROJECT_UNKNOWN;
+		goto out;
+	}
+	/* A SecretHash sent for a client without a secret is ignored. */
+	if (cl.secret != NULL && (in->username == NULL ||
+	    !secret_hash_ok(&cl, in->username, in->secret_hash))) {
+		result = ENGINE_CREDENTIALS_INVALID;
+		goto out;
+	}
+	result = engine_project(e, cl.project_id, &p);
+	if (result != ENGINE_OK)
+		goto out;
+	*client_out = cl;
+	*project_out = p;
+	memset(&cl, 0, sizeof(cl));
+	result = ENGINE_OK;
+out:
+	app_client_clear(&cl);
+	return result;
 }

@@ -35,6 +35,9 @@ static const char *const result_names[ENGINE__MAX] = {
 	"unavailable",			/* ENGINE_UNAVAILABLE */
 	"replayed",			/* ENGINE_REPLAYED */
 	"idempotency_mismatch",		/* ENGINE_IDEMPOTENCY_MISMATCH */
+	"code_mismatch",		/* ENGINE_CODE_MISMATCH */
+	"code_locked",			/* ENGINE_CODE_LOCKED */
+	"rate_limited",			/* ENGINE_RATE_LIMITED */
 };
 
 const char *

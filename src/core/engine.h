@@ -34,6 +34,9 @@ enum engine_result {
 	ENGINE_UNAVAILABLE,		/* 14 */
 	ENGINE_REPLAYED,		/* 15: an idempotent call's earlier answer */
 	ENGINE_IDEMPOTENCY_MISMATCH,	/* 16: the key answered another request */
+	ENGINE_CODE_MISMATCH,		/* 17: a wrong reset code */
+	ENGINE_CODE_LOCKED,		/* 18: the code took its wrong tries */
+	ENGINE_RATE_LIMITED,		/* 19: the account took its wrong tries */
 	ENGINE__MAX
 };
 
@@ -44,6 +47,12 @@ const char *engine_result_name(enum engine_result);
 enum link_style {
 	LINK_RESET_CODE,	/* ?reset_code=TOKEN&user_id=ID (Xsolla) */
 	LINK_TOKEN,		/* ?token=TOKEN (WorkOS) */
+};
+
+/* What the reset email carries. */
+enum reset_delivery {
+	DELIVER_LINK,		/* a link; link_style says how it holds the secret */
+	DELIVER_CODE,		/* a short numeric code to type (Velocity, Cognito) */
 };
 
 struct engine;
@@ -133,7 +142,7 @@ struct reset_request {
 	const char		*login;		/* email or username */
 	const char		*login_url;	/* NULL: none given */
 	const char		*locale;	/* NULL: none given */
-	enum link_style		 link_style;
+	enum link_style		 link_style;	/* DELIVER_LINK only */
 	/*
 	 * A trusted caller (a server holding a secret API key) receives the
 	 * ticket: an unknown or disabled account is ENGINE_USER_UNKNOWN and
@@ -150,6 +159,13 @@ struct reset_request {
 	 */
 	int			 mail_optional;
 	struct idem_claim	*idem;		/* NULL: not idempotent */
+	enum reset_delivery	 delivery;
+	/*
+	 * Set by clients configured to reveal whether an account exists
+	 * (Cognito's PreventUserExistenceErrors off): the request then
+	 * answers ENGINE_USER_UNKNOWN, after the same work.
+	 */
+	int			 reveal_user_existence;
 };
 
 /*
@@ -165,15 +181,23 @@ struct reset_ticket {
 	int64_t	 created_at;
 	int64_t	 expires_at;
 	struct user *user;	/* NULL when not found */
+	/*
+	 * DELIVER_CODE: where the code went, masked ("j***@e***"); for an
+	 * account that does not exist, a simulated one of the same shape.
+	 */
+	char	*destination;
 };
 
 /*
  * Request a reset: for an existing, enabled account, kill its older secrets,
  * store a new one and queue the email, in one transaction that is durable
  * before this returns.  An unknown or disabled account costs the same work
- * and leaves no usable secret (unless the caller is trusted, see above).
- * On ENGINE_OK, *out is filled (free with reset_ticket_clear).  With a
- * claim, also ENGINE_REPLAYED and ENGINE_IDEMPOTENCY_MISMATCH, *out unset.
+ * and leaves no usable secret (with DELIVER_CODE, a decoy code that counts
+ * wrong tries like a real one; a trusted caller gets ENGINE_USER_UNKNOWN
+ * and no decoy work, see above).  On ENGINE_OK, *out is filled (free with
+ * reset_ticket_clear).  ENGINE_USER_UNKNOWN also when the request asks to
+ * reveal existence.  With a claim, also ENGINE_REPLAYED and
+ * ENGINE_IDEMPOTENCY_MISMATCH, *out unset.
  */
 enum engine_result reset_request(struct engine *, const struct reset_request *,
 	    struct reset_ticket *out);
@@ -206,6 +230,38 @@ enum engine_result reset_confirm(struct engine *, const struct reset_confirm *,
  */
 enum engine_result reset_get(struct engine *, const struct project *,
 	    const char *id, struct secret **out);
+
+/* code.c */
+struct reset_code_confirm {
+	const struct project	*project;
+	const char		*login;		/* as typed: email or username */
+	const char		*code;		/* as typed */
+	const char		*new_password;
+	int			 reveal_user_existence;
+};
+
+/*
+ * Confirm a reset with a typed code.  The password policy is checked
+ * first; then the code is compared in constant time with the newest code
+ * of the account.  A wrong code counts one try, atomically, in the
+ * database; a code dies after 5 wrong tries (ENGINE_CODE_LOCKED) and an
+ * account takes at most 10 wrong tries on the codes of one hour
+ * (ENGINE_RATE_LIMITED); past either cap the right code is refused too.
+ * The right code is spent exactly once, with the same effects as
+ * reset_confirm.
+ *
+ * Results: ENGINE_OK (*user_out, if not NULL, receives the user),
+ * ENGINE_CODE_MISMATCH, ENGINE_CODE_LOCKED, ENGINE_RATE_LIMITED,
+ * ENGINE_SECRET_EXPIRED (the right code, too late), ENGINE_PASSWORD_*,
+ * ENGINE_BAD_INPUT, ENGINE_UNAVAILABLE.  Unless reveal_user_existence is
+ * set, an unknown or disabled account answers as an account would (its
+ * decoy code, if one was requested, is counted and capped like a real
+ * one), and an account with no live code answers ENGINE_CODE_MISMATCH like
+ * a wrong code; when it is set, those answer ENGINE_USER_UNKNOWN and
+ * ENGINE_SECRET_INVALID.
+ */
+enum engine_result reset_confirm_code(struct engine *,
+	    const struct reset_code_confirm *, struct user **user_out);
 
 /* session.c */
 struct login_request {
@@ -241,6 +297,7 @@ struct project_spec {
 	const char	*reset_url;
 	int64_t		 token_ttl;		/* 0: default */
 	int		 reset_emails_off;	/* send_reset_emails = 0 */
+	const char	*delivery;		/* "link" or "code"; NULL: link */
 };
 
 /* Create a project; on ENGINE_OK, *out. ENGINE_BAD_INPUT names the field in err. */
@@ -285,6 +342,8 @@ int	admin_email_valid(const char *);
 int	admin_url_valid(const char *);
 
 /* credentials.c */
+#define APP_CLIENT_SECRET_HASH_LEN 44	/* base64 of an HMAC-SHA256 */
+
 /* An app client, its secret unsealed. */
 struct app_client {
 	char	*id;
@@ -303,10 +362,12 @@ enum engine_result admin_api_key_create(struct engine *, const char *project_id,
 	    char **key_out);
 /*
  * Make an app client ("client_" and a ULID) for a project, with a secret
- * when with_secret is set; the secret is returned once, in out.
+ * when with_secret is set; the secret is returned once, in out.  Clients
+ * hide whether accounts exist unless reveal_user_existence is set (the
+ * legacy mode of Cognito's PreventUserExistenceErrors).
  */
 enum engine_result admin_client_create(struct engine *, const char *project_id,
-	    int with_secret, struct app_client *out);
+	    int with_secret, int reveal_user_existence, struct app_client *out);
 /* The project an API key belongs to; ENGINE_CREDENTIALS_INVALID if none. */
 enum engine_result engine_project_by_api_key(struct engine *, const char *key,
 	    struct project **out);
@@ -322,5 +383,32 @@ enum engine_result engine_client(struct engine *, const char *client_id,
 enum engine_result engine_client_check_key(struct engine *,
 	    const struct project *, const char *api_key, const char *client_id,
 	    const char *client_secret);
+
+/* What a call through an app client names and proves. */
+struct client_auth {
+	const char	*client_id;
+	const char	*project_id;	/* must own the client; NULL: any */
+	const char	*username;	/* as typed, for the SecretHash */
+	const char	*secret_hash;	/* NULL: none sent */
+};
+
+/*
+ * Authenticate a call through an app client: the client must exist (and
+ * belong to project_id when one is given), and when it has a secret, the
+ * call must carry its SecretHash, compared in constant time.  On
+ * ENGINE_OK, fill *client_out (clear with app_client_clear) and *project_out
+ * (free with project_free).  ENGINE_PROJECT_UNKNOWN: no such client in
+ * that project; ENGINE_CREDENTIALS_INVALID: a missing or wrong SecretHash;
+ * ENGINE_UNAVAILABLE.
+ */
+enum engine_result engine_client_auth(struct engine *,
+	    const struct client_auth *, struct app_client *client_out,
+	    struct project **project_out);
+/*
+ * Compute Cognito's SecretHash, Base64(HMAC-SHA256(key = secret,
+ * message = username || client_id)), into out.
+ */
+void	app_client_secret_hash(const char *secret, const char *username,
+	    const char *client_id, char out[APP_CLIENT_SECRET_HASH_LEN + 1]);
 
 #endif

@@ -48,5 +48,51 @@ int	idem_record(struct engine *, struct db_conn *, const char *project_id,
  */
 enum engine_result idem_settle(struct engine *, const char *project_id,
 	    struct idem_claim *, enum engine_result result);
+/* reset.c */
+/* The engine result for a new password's bounds (ENGINE_OK when it fits). */
+enum engine_result reset_password_bounds(const char *password);
+/*
+ * Inside a write transaction, after a secret was spent: store the new
+ * password hash (marking the email verified), revoke the user's sessions
+ * and live secrets, and queue the "password changed" email.  0 or a
+ * store failure.
+ */
+int	reset_apply_password(struct db_conn *, const struct project *,
+	    const struct user *, const char *hash, const char *locale,
+	    int64_t now);
+
+/* code.c */
+#define CODE_DESTINATION_MAX 32	/* a masked address, NUL included */
+
+/*
+ * Mask an email address as Cognito shows it: the first character of the
+ * local part and of the domain, each followed by "***", in lower case
+ * ("John.Doe@Example.com" gives "j***@e***").  out has outlen bytes.
+ */
+void	code_mask_email(const char *email, char *out, size_t outlen);
+/* 1 when s has the shape code_mask_email needs: "x@y", x and y non-empty. */
+int	code_email_shaped(const char *s);
+/*
+ * A destination for a login that names no account: an address of the same
+ * shape, stable for one login in one project (derived with a keyed hash of
+ * the lower-cased login) and unrelated to any real address.
+ */
+void	code_destination_simulated(const uint8_t key[SECRET_KEY_BYTES],
+	    const char *project_id, const char *login, char *out, size_t outlen);
+/*
+ * The destination a code request shows: the user's masked address; for no
+ * user, the typed login masked when it is an address (it is what a real
+ * account would show), else a simulated one.
+ */
+void	code_destination(const uint8_t key[SECRET_KEY_BYTES],
+	    const char *project_id, const char *login, const struct user *u,
+	    char out[CODE_DESTINATION_MAX]);
+/*
+ * The subject of decoy codes for a login that names no account: a keyed
+ * hash of the project and the lower-cased login, as hex.
+ */
+void	code_decoy_subject(const uint8_t key[SECRET_KEY_BYTES],
+	    const char *project_id, const char *login,
+	    char out[SECRET_HASH_LEN + 1]);
 
 #endif

@@ -1,12 +1,16 @@
 /*
  * The two halves of a reset: the request, which stores a secret and queues
- * the email, and the confirm, which spends the secret on a new password.
+ * the email, and the confirm, which spends a link's secret on a new
+ * password (code.c confirms typed codes).
  *
  * A request does the same work whether or not the account exists: the
  * lookup, one write transaction with the same statements, and a queued
- * row.  For an account that cannot be reset, the secret row is a dead
- * decoy and the outbox row is recorded as dropped, so neither the answer
- * nor its timing says which case it was.
+ * row.  For an account that cannot be reset, the secret row is a decoy and
+ * the outbox row is recorded as dropped, so neither the answer nor its
+ * timing says which case it was.  A decoy link is dead from the start; a
+ * decoy code lives like a real one, under a subject derived from the
+ * typed login, so that its confirm counts and caps wrong tries like a real
+ * code (code.c).
  *
  * A trusted caller (a server holding a secret API key, which is given the
  * token) is the exception: it is told that an account is unknown, and
@@ -35,6 +39,7 @@ reset_ticket_clear(struct reset_ticket *t)
 	xfree_secret(t->token);
 	xfree_secret(t->link);
 	user_free(t->user);
+	free(t->destination);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -108,7 +113,8 @@ struct request_tx {
 	const struct reset_request	*in;
 	const struct user		*user;		/* NULL: decoy */
 	struct secret			 secret;
-	const char			*link;
+	const char			*link;		/* DELIVER_LINK */
+	const char			*code;		/* DELIVER_CODE */
 	const char			*locale;
 	int				 send_mail;
 	int64_t				 now;
@@ -121,8 +127,10 @@ request_tx(struct db_conn *c, void *arg)
 	struct request_tx *t = arg;
 	const struct user *u = t->user;
 	char nobody[UUID_STRLEN + 1];
+	int code = t->in->delivery == DELIVER_CODE;
 	struct mail_var vars[] = {
-		{ "link", t->link },
+		/* A decoy's code goes nowhere, and is not kept either. */
+		{ code ? "code" : "link", code ? (u ? t->code : "") : t->link },
 		{ "ttl_minutes", t->ttl_minutes },
 		{ "project_name", t->in->project->name },
 		{ "email", u ? u->email : "" },
@@ -130,7 +138,8 @@ request_tx(struct db_conn *c, void *arg)
 	};
 	struct outbox_item mail = {
 		.project_id = t->in->project->id,
-		.kind = u ? "reset_link" : "unknown_account",
+		.kind = u ? (code ? "reset_code" : "reset_link") :
+		    "unknown_account",
 		.to = u ? u->email : "",
 		.locale = t->locale,
 		.vars = vars,
@@ -166,6 +175,50 @@ request_sends_mail(const struct reset_request *in)
 	    !in->project->send_reset_emails);
 }
 
+/*
+ * Make the secret of a request: a link token, or a code bound to its
+ * subject, with the row that stores it.  Every value t->secret points to
+ * lives in the caller's buffers.
+ */
+static void
+request_secret(struct engine *e, const struct reset_request *in,
+    const struct user *u, struct request_tx *t, char *token, char *hash,
+    char *subject, const char *id)
+{
+	int code = in->delivery == DELIVER_CODE;
+	const char *purpose;
+
+	if (code) {
+		secret_code_new(token);
+		/* Computed for every request, so that both cases cost alike. */
+		code_decoy_subject(e->token_key, in->project->id, in->login,
+		    subject);
+		if (u != NULL)
+			snprintf(subject, SECRET_HASH_LEN + 1, "%s", u->id);
+		secret_code_hash(e->token_key, subject, id, token, hash);
+		purpose = "reset_code";
+	} else {
+		secret_token_new(token);
+		purpose = u ? "reset_link" : "decoy";
+		secret_hash(e->token_key, purpose, token, hash);
+	}
+	t->secret = (struct secret){
+		.id = (char *)id,
+		.project_id = in->project->id,
+		.user_id = u ? u->id : NULL,
+		.purpose = (char *)purpose,
+		.token_hash = hash,
+		.email = u ? u->email : "",
+		.created_at = t->now,
+		/* A decoy link is dead from the start; a decoy code is not. */
+		.expires_at = u || code ? t->now + in->project->token_ttl * 1000 :
+		    t->now,
+		.login_url = (char *)in->login_url,
+		.locale = (char *)t->locale,
+		.subject = code ? subject : NULL,
+	};
+}
+
 enum engine_result
 reset_request(struct engine *e, const struct reset_request *in,
     struct reset_ticket *out)
@@ -177,6 +230,8 @@ reset_request(struct engine *e, const struct reset_request *in,
 	struct user *u = NULL;
 	char token[SECRET_TOKEN_LEN + 1];
 	char hash[SECRET_HASH_LEN + 1];
+	char subject[SECRET_HASH_LEN + 1];
+	char destination[CODE_DESTINATION_MAX];
 	char id[UUID_STRLEN + 1];
 	char *locale = NULL;
 	enum engine_result result;
@@ -219,38 +274,30 @@ reset_request(struct engine *e, const struct reset_request *in,
 	memset(&t, 0, sizeof(t));
 	t.now = db_now(e->db);
 	id_new(id);
-	secret_token_new(token);
 	locale = locale_normalise(in->locale);
-	secret_hash(e->token_key, u ? "reset_link" : "decoy", token, hash);
+	t.e = e;
+	t.in = in;
+	t.user = u;
+	t.locale = locale;
+	t.send_mail = request_sends_mail(in);
+	request_secret(e, in, u, &t, token, hash, subject, id);
 	tk.user_found = u != NULL;
 	tk.secret_id = xstrdup(id);
 	tk.token = xstrdup(token);
-	tk.link = u ? reset_link(e, in, u, token, locale) : NULL;
 	tk.created_at = t.now;
-	/* A decoy is dead from the start. */
-	tk.expires_at = u ? t.now + in->project->token_ttl * 1000 : t.now;
-	tk.user = u;
-	u = NULL;
-	t.e = e;
-	t.in = in;
-	t.user = tk.user;
+	tk.expires_at = t.secret.expires_at;
+	if (in->delivery == DELIVER_CODE) {
+		t.code = token;
+		code_destination(e->token_key, in->project->id, in->login, u,
+		    destination);
+		tk.destination = xstrdup(destination);
+	} else if (u != NULL)
+		tk.link = reset_link(e, in, u, token, locale);
 	t.link = tk.link;
-	t.locale = locale;
-	t.send_mail = request_sends_mail(in);
 	snprintf(t.ttl_minutes, sizeof(t.ttl_minutes), "%lld",
 	    (long long)((in->project->token_ttl + 59) / 60));
-	t.secret = (struct secret){
-		.id = id,
-		.project_id = in->project->id,
-		.user_id = tk.user ? tk.user->id : NULL,
-		.purpose = tk.user ? "reset_link" : "decoy",
-		.token_hash = hash,
-		.email = tk.user ? tk.user->email : "",
-		.created_at = t.now,
-		.expires_at = tk.expires_at,
-		.login_url = (char *)in->login_url,
-		.locale = locale,
-	};
+	tk.user = u;
+	u = NULL;
 	if (in->idem != NULL) {
 		o = (struct idem_outcome){ .ticket = &tk };
 		idem_encode(in->idem, &o);
@@ -261,6 +308,10 @@ reset_request(struct engine *e, const struct reset_request *in,
 		goto out;
 	}
 	engine_mail_queued(e);
+	if (tk.user == NULL && in->reveal_user_existence) {
+		result = ENGINE_USER_UNKNOWN;
+		goto out;
+	}
 	*out = tk;
 	memset(&tk, 0, sizeof(tk));
 	result = ENGINE_OK;
@@ -306,6 +357,34 @@ reset_get(struct engine *e, const struct project *p, const char *id,
 
 /* confirm */
 
+int
+reset_apply_password(struct db_conn *c, const struct project *p,
+    const struct user *u, const char *hash, const char *locale, int64_t now)
+{
+	struct mail_var vars[] = {
+		{ "project_name", p->name },
+		{ "email", u->email },
+		{ NULL, NULL },
+	};
+	struct outbox_item mail = {
+		.project_id = p->id,
+		.kind = "password_changed",
+		.to = u->email,
+		.locale = locale,
+		.vars = vars,
+	};
+	int rc;
+
+	rc = store_user_set_password(c, u->id, hash, now);
+	if (rc >= 0)
+		rc = store_session_revoke_user(c, u->id, now);
+	if (rc >= 0)
+		rc = store_secret_revoke_user(c, u->id, now);
+	if (rc < 0)
+		return rc;
+	return outbox_queue(c, &mail, now);
+}
+
 struct confirm_tx {
 	struct engine		*e;
 	const struct project	*project;
@@ -320,18 +399,6 @@ static int
 confirm_tx(struct db_conn *c, void *arg)
 {
 	struct confirm_tx *t = arg;
-	struct mail_var vars[] = {
-		{ "project_name", t->project->name },
-		{ "email", t->user->email },
-		{ NULL, NULL },
-	};
-	struct outbox_item mail = {
-		.project_id = t->project->id,
-		.kind = "password_changed",
-		.to = t->user->email,
-		.locale = t->secret->locale,
-		.vars = vars,
-	};
 	int rc;
 
 	if (t->idem != NULL) {
@@ -345,11 +412,8 @@ confirm_tx(struct db_conn *c, void *arg)
 	if (rc == 0)	/* someone else won, or it just expired */
 		return t->now >= t->secret->expires_at ?
 		    ENGINE_SECRET_EXPIRED : ENGINE_SECRET_INVALID;
-	if ((rc = store_user_set_password(c, t->user->id, t->hash, t->now)) < 0 ||
-	    (rc = store_session_revoke_user(c, t->user->id, t->now)) < 0 ||
-	    (rc = store_secret_revoke_user(c, t->user->id, t->now)) < 0)
-		return rc;
-	return outbox_queue(c, &mail, t->now);
+	return reset_apply_password(c, t->project, t->user, t->hash,
+	    t->secret->locale, t->now);
 }
 
 /* Load the secret behind token and its user, and say whether it may be spent. */
@@ -400,10 +464,10 @@ out:
 	return result;
 }
 
-static enum engine_result
-bounds_result(enum password_check pc)
+enum engine_result
+reset_password_bounds(const char *password)
 {
-	switch (pc) {
+	switch (password_check_bounds(password)) {
 	case PASSWORD_OK:
 		return ENGINE_OK;
 	case PASSWORD_TOO_SHORT:
@@ -439,7 +503,7 @@ reset_confirm(struct engine *e, const struct reset_confirm *in,
 	result = confirm_check(e, in, t.now, &s, &u);
 	if (result != ENGINE_OK)
 		goto out;
-	result = bounds_result(password_check_bounds(in->new_password));
+	result = reset_password_bounds(in->new_password);
 	if (result != ENGINE_OK)
 		goto out;
 	hash = hasher_hash(e->hasher, in->new_password);

@@ -1,8 +1,14 @@
 /*
  * Reset secrets: link tokens are 32 bytes from the OS random source, written
- * as 43 base64url characters.  Only a keyed hash of a secret is ever stored;
- * the key is derived from the server secret, so a copy of the database alone
- * cannot be turned into working links.
+ * as 43 base64url characters; reset codes are 6 decimal digits, drawn
+ * uniformly, for people to type.  Only a keyed hash of a secret is ever
+ * stored; the key is derived from the server secret, so a copy of the
+ * database alone cannot be turned into working links.
+ *
+ * A code has only 20 bits: it is safe only because the engine caps wrong
+ * tries per code and per account, and because its hash binds the subject
+ * it was sent to and the row it lives in, so it can only be checked
+ * against that one row and never looked up by value.
  */
 #ifndef RESETD_SECRET_H
 #define RESETD_SECRET_H
@@ -16,6 +22,8 @@
 #define SECRET_TOKEN_LEN B64URL_LEN(SECRET_TOKEN_BYTES)	/* 43 */
 #define SECRET_HASH_LEN 64				/* hex of 32 bytes */
 #define SECRET_KEY_BYTES 32
+#define SECRET_CODE_DIGITS 6
+#define SECRET_CODE_SPACE 1000000U	/* 10^SECRET_CODE_DIGITS */
 
 /* Write a new random link token, NUL-terminated, into out. */
 void	secret_token_new(char out[SECRET_TOKEN_LEN + 1]);
@@ -28,6 +36,20 @@ int	secret_token_valid(const char *s);
  */
 void	secret_hash(const uint8_t key[SECRET_KEY_BYTES], const char *purpose,
 	    const char *secret, char out[SECRET_HASH_LEN + 1]);
+/*
+ * Write a new reset code into out: SECRET_CODE_DIGITS decimal digits,
+ * uniform over the whole space, leading zeros kept.
+ */
+void	secret_code_new(char out[SECRET_CODE_DIGITS + 1]);
+/*
+ * Write the keyed hash of a typed code as hex: BLAKE2b-256 under key of
+ * the purpose "reset_code", the subject (a user id or decoy key), the
+ * secret's row id and the code, each part delimited.  Equal codes of two
+ * users, or of two requests, never hash alike.
+ */
+void	secret_code_hash(const uint8_t key[SECRET_KEY_BYTES],
+	    const char *subject, const char *secret_id, const char *code,
+	    char out[SECRET_HASH_LEN + 1]);
 /* Compare two hashes in constant time; 1 when equal. */
 int	secret_hash_equal(const char *, const char *);
 

@@ -1,7 +1,9 @@
 /*
  * The route table: every path resetd answers, its method, its handler and
  * whether the handler may block.  Xsolla's paths are served at the root and
- * under /api, as its SDK lets the base URL include /api.
+ * under /api, as its SDK lets the base URL include /api; Velocity's at the
+ * root and under its vendor base path /authapi.  Cognito has one endpoint,
+ * POST /, whose handler dispatches on X-Amz-Target.
  *
  * The first matching row wins.  A dialect whose clients need its own error
  * shape for unknown paths and methods (WorkOS: the SDK wants JSON) ends its
@@ -20,6 +22,9 @@
 #define WORKOS(method, path, fn) { method, path, fn, RUN_WORKER, "workos" }
 /* Any other method on a path: answered without blocking. */
 #define WORKOS_OTHER(path, fn) { "*", path, fn, RUN_INLINE, "workos" }
+#define VELOCITY(method, path, fn) \
+	{ method, path, fn, RUN_WORKER, "velocity" }, \
+	{ method, "/authapi" path, fn, RUN_WORKER, "velocity" }
 
 const struct route http_routes[] = {
 	{ "GET", "/healthz", health_live, RUN_INLINE, NULL },
@@ -56,6 +61,12 @@ const struct route http_routes[] = {
 	WORKOS_OTHER("/user_management/authenticate",
 	    workos_method_not_allowed),
 	WORKOS_OTHER("/user_management/*", workos_not_found),
+
+	VELOCITY("POST", "/password/forgot", velocity_forgot),
+	VELOCITY("POST", "/password/forgot/confirm", velocity_forgot_confirm),
+
+	{ "POST", "/", cognito_dispatch, RUN_WORKER, "cognito" },
+	{ "OPTIONS", "/", cognito_preflight, RUN_INLINE, "cognito" },
 
 	{ NULL, NULL, NULL, RUN_INLINE, NULL },
 };

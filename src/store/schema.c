@@ -145,10 +145,22 @@ static const char m3_workos[] =
     "ALTER TABLE projects ADD COLUMN send_reset_emails INTEGER NOT NULL "
     "  DEFAULT 1;";
 
+/*
+ * Typed reset codes.  A code is checked by looking up the latest code of
+ * its subject, then comparing hashes: the subject is the user's id, or,
+ * for a request naming no account, a keyed hash of the typed login, so
+ * that decoy codes keep attempt counts exactly like real ones.  The index
+ * serves that lookup and the per-account sum of wrong attempts.
+ */
+static const char m4_reset_codes[] =
+    "ALTER TABLE secrets ADD COLUMN subject TEXT;"
+    "CREATE INDEX secrets_subject ON secrets(subject, created_at);";
+
 const struct migration store_migrations[] = {
 	{ 1, "base schema", m1_base, NULL, NULL },
 	{ 2, "api keys and app clients", m2_credentials, NULL, NULL },
 	{ 3, "workos idempotency keys and the reset-email switch", m3_workos,
 	    NULL, NULL },
+	{ 4, "reset codes", m4_reset_codes, NULL, NULL },
 	{ 0, NULL, NULL, NULL, NULL },
 };

@@ -395,7 +395,8 @@ store_user_touch_sign_in(struct db_conn *c, const char *id, int64_t now)
 /* secrets */
 
 #define SECRET_COLS "id, project_id, user_id, purpose, token_hash, email, " \
-	"created_at, expires_at, used_at, revoked_at, attempts, login_url, locale"
+	"created_at, expires_at, used_at, revoked_at, attempts, login_url, " \
+	"locale, subject"
 
 static void *
 secret_read(struct db_rows *r)
@@ -415,6 +416,7 @@ secret_read(struct db_rows *r)
 	s->attempts = db_int(r, 10);
 	s->login_url = db_strdup(r, 11);
 	s->locale = db_strdup(r, 12);
+	s->subject = db_strdup(r, 13);
 	return s;
 }
 
@@ -431,6 +433,7 @@ secret_free(struct secret *s)
 	free(s->email);
 	free(s->login_url);
 	free(s->locale);
+	free(s->subject);
 	free(s);
 }
 
@@ -439,11 +442,12 @@ store_secret_insert(struct db_conn *c, const struct secret *s)
 {
 	return exec_ok(db_exec(c, "INSERT INTO secrets (id, project_id, "
 	    "user_id, purpose, token_hash, email, created_at, expires_at, "
-	    "login_url, locale) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+	    "login_url, locale, subject) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
+	    "$9, $10, $11)",
 	    DB_ARGS(DB_TEXT(s->id), DB_TEXT(s->project_id), DB_TEXT(s->user_id),
 	    DB_TEXT(s->purpose), DB_TEXT(s->token_hash), DB_TEXT(s->email),
 	    DB_INT(s->created_at), DB_INT(s->expires_at), DB_TEXT(s->login_url),
-	    DB_TEXT(s->locale))));
+	    DB_TEXT(s->locale), DB_TEXT(s->subject))));
 }
 
 int
@@ -476,6 +480,73 @@ store_secret_revoke_user(struct db_conn *c, const char *user_id, int64_t now)
 	return db_exec(c, "UPDATE secrets SET revoked_at = $1 WHERE user_id = $2 "
 	    "AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $1",
 	    DB_ARGS(DB_INT(now), DB_TEXT(user_id)));
+}
+
+/* reset codes */
+
+int
+store_code_latest(struct db_conn *c, const char *project_id,
+    const char *subject, struct secret **out)
+{
+	return query_one(c, "SELECT " SECRET_COLS " FROM secrets WHERE "
+	    "subject = $1 AND project_id = $2 AND purpose = 'reset_code' "
+	    "ORDER BY created_at DESC, id DESC LIMIT 1",
+	    DB_ARGS(DB_TEXT(subject), DB_TEXT(project_id)), secret_read,
+	    (void **)out);
+}
+
+int
+store_code_attempts(struct db_conn *c, const char *subject, int64_t since,
+    int64_t *out)
+{
+	struct db_rows *r;
+	int rc;
+
+	rc = db_query(c, "SELECT COALESCE(SUM(attempts), 0) FROM secrets "
+	    "WHERE subject = $1 AND purpose = 'reset_code' AND created_at > $2",
+	    DB_ARGS(DB_TEXT(subject), DB_INT(since)), &r);
+	if (rc < 0)
+		return rc;
+	rc = db_next(r);
+	if (rc == 1) {
+		*out = db_int(r, 0);
+		rc = STORE_OK;
+	} else if (rc == 0)
+		rc = DB_ERROR;
+	db_done(r);
+	return rc;
+}
+
+/*
+ * A code may take a try or be spent while it is live, under its own cap,
+ * and its subject is under the cap for the window.  The two statements
+ * below say so in one WHERE clause each (parameters numbered in order of
+ * first use, as the db interface requires).
+ */
+int
+store_code_count_wrong(struct db_conn *c, const char *id, const char *subject,
+    const struct store_code_caps *k)
+{
+	return db_exec(c, "UPDATE secrets SET attempts = attempts + 1 WHERE "
+	    "id = $1 AND used_at IS NULL AND revoked_at IS NULL AND "
+	    "expires_at > $2 AND attempts < $3 AND (SELECT COALESCE(SUM("
+	    "w.attempts), 0) FROM secrets w WHERE w.subject = $4 AND "
+	    "w.purpose = 'reset_code' AND w.created_at > $5) < $6",
+	    DB_ARGS(DB_TEXT(id), DB_INT(k->now), DB_INT(k->per_code),
+	    DB_TEXT(subject), DB_INT(k->since), DB_INT(k->per_subject)));
+}
+
+int
+store_code_consume(struct db_conn *c, const char *id, const char *subject,
+    const struct store_code_caps *k)
+{
+	return db_exec(c, "UPDATE secrets SET used_at = $1 WHERE id = $2 AND "
+	    "used_at IS NULL AND revoked_at IS NULL AND expires_at > $1 AND "
+	    "attempts < $3 AND (SELECT COALESCE(SUM(w.attempts), 0) FROM "
+	    "secrets w WHERE w.subject = $4 AND w.purpose = 'reset_code' AND "
+	    "w.created_at > $5) < $6",
+	    DB_ARGS(DB_INT(k->now), DB_TEXT(id), DB_INT(k->per_code),
+	    DB_TEXT(subject), DB_INT(k->since), DB_INT(k->per_subject)));
 }
 
 /* sessions */

@@ -59,9 +59,10 @@ struct secret {
 	int64_t	 expires_at;
 	int64_t	 used_at;		/* 0: not used */
 	int64_t	 revoked_at;		/* 0: not revoked */
-	int64_t	 attempts;
+	int64_t	 attempts;		/* wrong tries (reset codes) */
 	char	*login_url;
 	char	*locale;
+	char	*subject;		/* codes: user id or decoy key; else NULL */
 };
 
 struct session {
@@ -171,6 +172,38 @@ int	store_secret_consume(struct db_conn *, const char *id, int64_t now);
 int	store_secret_revoke_user(struct db_conn *, const char *user_id,
 	    int64_t now);
 void	secret_free(struct secret *);
+
+/*
+ * Reset codes.  A code row has purpose "reset_code" and a subject (the
+ * user's id, or a decoy key for a login that names no account); wrong
+ * tries are counted on the row.  The limits a try must stay under:
+ */
+struct store_code_caps {
+	int64_t	 now;
+	int64_t	 since;		/* the per-subject window starts after this */
+	int64_t	 per_code;	/* most wrong tries on one code */
+	int64_t	 per_subject;	/* most wrong tries on codes made since */
+};
+
+/* The newest code of a subject in a project, whatever its state. */
+int	store_code_latest(struct db_conn *, const char *project_id,
+	    const char *subject, struct secret **);
+/* The sum of wrong tries on the subject's codes created after since. */
+int	store_code_attempts(struct db_conn *, const char *subject,
+	    int64_t since, int64_t *out);
+/*
+ * Count one wrong try on code id, in one statement, only while the code
+ * is live and both caps are still unreached; so concurrent tries can never
+ * pass a cap.  Return 1 when counted, 0 when refused, or DB_ERROR.
+ */
+int	store_code_count_wrong(struct db_conn *, const char *id,
+	    const char *subject, const struct store_code_caps *);
+/*
+ * Consume code id under the same conditions as store_code_count_wrong:
+ * return 1 for exactly one caller ever, 0 for every other, or DB_ERROR.
+ */
+int	store_code_consume(struct db_conn *, const char *id,
+	    const char *subject, const struct store_code_caps *);
 
 int	store_session_insert(struct db_conn *, const struct session *);
 int	store_session_get(struct db_conn *, const char *id, struct session **);

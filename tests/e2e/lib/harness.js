@@ -413,6 +413,15 @@ function extractResetLink(text) {
   };
 }
 
+// Finds the typed reset code in a mail's text part: six digits alone on their
+// line, as templates/mail/en/reset_code.txt writes it. Returns the code (a
+// string, leading zeros kept) or null when there is none.
+function extractResetCode(text) {
+  if (!text) return null;
+  const m = /^[ \t]*(\d{6})[ \t]*$/m.exec(text);
+  return m ? m[1] : null;
+}
+
 // ---------------------------------------------------------------------------
 // HTTP
 
@@ -497,6 +506,7 @@ module.exports = {
   waitForMail,
   mailTo,
   extractResetLink,
+  extractResetCode,
   request,
   rawRequest,
   sleep,
