@@ -17,6 +17,7 @@
 #include "api/api.h"
 #include "config.h"
 #include "core/engine.h"
+#include "core/password.h"
 #include "http/http.h"
 #include "log.h"
 #include "mail/outbox.h"
@@ -638,6 +639,50 @@ out:
 
 /* the other commands */
 
+/*
+ * Measure Argon2id hashes per second at the configured parameters, with
+ * hash_concurrency threads (or --threads N), for --seconds S (default 5).
+ */
+static int
+cmd_bench_hash(struct cli *c)
+{
+	struct hasher *h;
+	long threads = 0, seconds = 5;
+	int64_t n;
+	int i;
+
+	for (i = 0; i < c->argc; i++) {
+		if (i + 1 < c->argc && strcmp(c->argv[i], "--threads") == 0)
+			threads = strtol(c->argv[++i], NULL, 10);
+		else if (i + 1 < c->argc && strcmp(c->argv[i], "--seconds") == 0)
+			seconds = strtol(c->argv[++i], NULL, 10);
+		else
+			return usage_error("bench-hash: unexpected '%s'",
+			    c->argv[i]);
+	}
+	if (cli_config(c) == -1)
+		return 1;
+	if (threads <= 0)
+		threads = c->cfg->hash_concurrency > 0 ?
+		    c->cfg->hash_concurrency : sysconf(_SC_NPROCESSORS_ONLN);
+	if (threads < 1 || threads > 1024 || seconds < 1 || seconds > 600)
+		return usage_error("bench-hash: %s", "threads 1-1024, seconds 1-600");
+	h = hasher_new((uint64_t)c->cfg->argon2_opslimit,
+	    (size_t)c->cfg->argon2_memory_kib, (int)threads);
+	if (h == NULL)
+		return 1;
+	n = hasher_bench(h, (int)threads, seconds * 1000);
+	hasher_free(h);
+	if (n < 0)
+		return 1;
+	print_json(json_pack("{s:I, s:I, s:i, s:i, s:I, s:f}",
+	    "argon2_memory_kib", (json_int_t)c->cfg->argon2_memory_kib,
+	    "argon2_opslimit", (json_int_t)c->cfg->argon2_opslimit,
+	    "threads", (int)threads, "seconds", (int)seconds,
+	    "hashes", (json_int_t)n, "per_second", (double)n / (double)seconds));
+	return 0;
+}
+
 static int
 cmd_migrate(struct cli *c)
 {
@@ -690,6 +735,7 @@ static const struct command {
 	{ "apikey", cmd_apikey, "apikey create --project ID" },
 	{ "client", cmd_client, "client create --project ID [--secret] "
 	    "[--reveal-user-existence]" },
+	{ "bench-hash", cmd_bench_hash, "bench-hash [--threads N] [--seconds S]" },
 	{ "version", cmd_version, "version" },
 	{ "help", cmd_help, "help" },
 	{ NULL, NULL, NULL },

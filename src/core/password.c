@@ -2,6 +2,7 @@
  * Password bounds and hashing.  The semaphore is the bound on concurrent
  * Argon2id computations; waiting for it is the queue.
  */
+#include <pthread.h>
 #include <semaphore.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,4 +114,53 @@ hasher_needs_rehash(struct hasher *h, const char *hash)
 {
 	return crypto_pwhash_str_needs_rehash(hash, h->opslimit,
 	    h->memlimit) != 0;
+}
+
+struct bench_thread {
+	struct hasher	*h;
+	int64_t		 until_ms;
+	int64_t		 count;
+	int		 failed;
+};
+
+static void *
+bench_main(void *arg)
+{
+	struct bench_thread *b = arg;
+	char *hash;
+
+	while (time_mono_ms() < b->until_ms) {
+		hash = hasher_hash(b->h, "correct horse battery staple");
+		if (hash == NULL) {
+			b->failed = 1;
+			break;
+		}
+		free(hash);
+		b->count++;
+	}
+	return NULL;
+}
+
+int64_t
+hasher_bench(struct hasher *h, int threads, int64_t ms)
+{
+	struct bench_thread *b = xcalloc((size_t)threads, sizeof(*b));
+	pthread_t *t = xcalloc((size_t)threads, sizeof(*t));
+	int64_t total = 0, until = time_mono_ms() + ms;
+	int i, started = 0, failed = 0;
+
+	for (i = 0; i < threads; i++) {
+		b[i] = (struct bench_thread){ h, until, 0, 0 };
+		if (pthread_create(&t[i], NULL, bench_main, &b[i]) != 0)
+			break;
+		started++;
+	}
+	for (i = 0; i < started; i++) {
+		pthread_join(t[i], NULL);
+		total += b[i].count;
+		failed |= b[i].failed;
+	}
+	free(b);
+	free(t);
+	return failed || started < threads ? -1 : total;
 }

@@ -44,6 +44,12 @@ char	*hasher_hash(struct hasher *, const char *password);
  * verify, for users who do not exist.
  */
 int	hasher_verify(struct hasher *, const char *hash, const char *password);
+/*
+ * Hash for ms milliseconds on threads threads (each hash still takes one of
+ * the hasher's slots) and return the number of hashes completed; -1 when a
+ * hash failed (logged).  This is the ceiling of confirm and login rates.
+ */
+int64_t	hasher_bench(struct hasher *, int threads, int64_t ms);
 /* 1 when hash was made with other parameters than the current ones. */
 int	hasher_needs_rehash(struct hasher *, const char *hash);
 

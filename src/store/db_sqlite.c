@@ -4,8 +4,17 @@
  * The database runs in WAL mode with synchronous=FULL, so a committed
  * transaction is on disk before db_write returns.  Readers take connections
  * from a pool and never block the writer; all writes go through one writer
- * connection, serialised by a mutex, which is cheaper than letting several
- * connections fight over SQLite's write lock with sleeps and retries.
+ * connection, which is cheaper than letting several connections fight over
+ * SQLite's write lock with sleeps and retries.
+ *
+ * Writes are group-committed.  A durable commit costs an fsync, and the
+ * fsync, not the SQL, is what limits a disk to a few thousand commits a
+ * second.  So db_write queues its function, and whichever caller finds no
+ * batch in progress becomes the leader: it takes every queued function,
+ * runs each inside its own SAVEPOINT in one transaction, and commits once.
+ * A function that fails is rolled back to its savepoint alone, so one
+ * request's failure neither fails nor commits the others'.  Each caller is
+ * answered only after the COMMIT of its batch has returned.
  *
  * Each connection keeps its prepared statements, keyed by the address of
  * the SQL text: the store's SQL is static, so the address names it.
@@ -24,6 +33,7 @@
 
 #define STMT_CACHE_SIZE 64
 #define BUSY_TIMEOUT_MS 10000
+#define GROUP_MAX 256		/* most write functions in one commit */
 
 struct sqlite_rows {
 	struct db_rows	 base;
@@ -47,14 +57,26 @@ struct sqlite_conn {
 	struct sqlite_conn	*next_free;
 };
 
+/* A db_write call waiting for its batch, on its caller's stack. */
+struct write_job {
+	int			(*fn)(struct db_conn *, void *);
+	void			*arg;
+	int			 rc;
+	int			 done;		/* under queue_lock */
+	struct write_job	*next;
+};
+
 struct sqlite_db {
 	char			*path;
 	pthread_mutex_t		 lock;		/* guards the pool */
 	pthread_cond_t		 freed;
 	struct sqlite_conn	*free_list;
 	int			 open, max;
-	pthread_mutex_t		 write_lock;	/* one writer at a time */
-	struct sqlite_conn	*writer;
+	pthread_mutex_t		 queue_lock;	/* guards what follows */
+	pthread_cond_t		 batch_done;
+	struct write_job	*queue_head, *queue_tail;
+	int			 committing;	/* a leader runs a batch */
+	struct sqlite_conn	*writer;	/* the leader's alone */
 };
 
 extern const struct db_driver db_driver_sqlite;
@@ -149,7 +171,8 @@ sq_open(const char *url, int pool_size, void **handle)
 	s->max = pool_size > 0 ? pool_size : 8;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->freed, NULL);
-	pthread_mutex_init(&s->write_lock, NULL);
+	pthread_mutex_init(&s->queue_lock, NULL);
+	pthread_cond_init(&s->batch_done, NULL);
 	s->writer = conn_open(s->path);
 	if (s->writer == NULL) {
 		free(s->path);
@@ -173,7 +196,8 @@ sq_close(void *handle)
 	conn_free(s->writer);
 	pthread_mutex_destroy(&s->lock);
 	pthread_cond_destroy(&s->freed);
-	pthread_mutex_destroy(&s->write_lock);
+	pthread_mutex_destroy(&s->queue_lock);
+	pthread_cond_destroy(&s->batch_done);
 	free(s->path);
 	free(s);
 }
@@ -222,29 +246,104 @@ sq_release(void *handle, struct db_conn *base)
 	pthread_mutex_unlock(&s->lock);
 }
 
+/* Run one of the writer's fixed statements; 0 or -1 (logged). */
+static int
+writer_exec(struct sqlite_db *s, const char *sql)
+{
+	return exec_simple(s->writer->db, sql);
+}
+
+/*
+ * Run a batch of write functions in one transaction, each inside its own
+ * savepoint, and commit once.  Sets every job's rc.
+ */
+static void
+run_batch(struct sqlite_db *s, struct write_job *batch)
+{
+	sqlite3 *db = s->writer->db;
+	struct write_job *j, *k;
+	int rc;
+
+	if (writer_exec(s, "BEGIN IMMEDIATE") == -1) {
+		for (j = batch; j != NULL; j = j->next)
+			j->rc = DB_ERROR;
+		return;
+	}
+	for (j = batch; j != NULL; j = j->next) {
+		if (writer_exec(s, "SAVEPOINT job") == -1) {
+			rc = DB_ERROR;
+		} else {
+			rc = j->fn(&s->writer->base, j->arg);
+			if (rc != 0 && !sqlite3_get_autocommit(db) &&
+			    (writer_exec(s, "ROLLBACK TO job") == -1 ||
+			    writer_exec(s, "RELEASE job") == -1))
+				rc = DB_ERROR;
+			if (rc == 0 && writer_exec(s, "RELEASE job") == -1)
+				rc = DB_ERROR;
+		}
+		j->rc = rc;
+		/*
+		 * An I/O error or a full disk can make SQLite roll the whole
+		 * transaction back: then nothing of this batch will commit.
+		 */
+		if (sqlite3_get_autocommit(db)) {
+			for (k = batch; k != NULL; k = k->next)
+				k->rc = DB_ERROR;
+			log_error("sqlite: a write batch was rolled back");
+			return;
+		}
+	}
+	if (writer_exec(s, "COMMIT") == -1) {
+		(void)writer_exec(s, "ROLLBACK");
+		for (j = batch; j != NULL; j = j->next)
+			if (j->rc == 0)
+				j->rc = DB_ERROR;
+	}
+}
+
 static int
 sq_write(void *handle, int (*fn)(struct db_conn *, void *), void *arg)
 {
 	struct sqlite_db *s = handle;
-	int rc;
+	struct write_job job = { fn, arg, 0, 0, NULL };
+	struct write_job *batch, *last, *j, *next;
+	int n;
 
-	pthread_mutex_lock(&s->write_lock);
-	if (exec_simple(s->writer->db, "BEGIN IMMEDIATE") == -1) {
-		rc = DB_ERROR;
-		goto out;
+	pthread_mutex_lock(&s->queue_lock);
+	if (s->queue_tail != NULL)
+		s->queue_tail->next = &job;
+	else
+		s->queue_head = &job;
+	s->queue_tail = &job;
+	while (!job.done) {
+		if (s->committing) {
+			pthread_cond_wait(&s->batch_done, &s->queue_lock);
+			continue;
+		}
+		/* Lead: take up to GROUP_MAX queued jobs, ours among them. */
+		batch = last = s->queue_head;
+		for (n = 1; n < GROUP_MAX && last->next != NULL; n++)
+			last = last->next;
+		s->queue_head = last->next;
+		if (s->queue_head == NULL)
+			s->queue_tail = NULL;
+		last->next = NULL;
+		s->committing = 1;
+		pthread_mutex_unlock(&s->queue_lock);
+
+		run_batch(s, batch);
+
+		pthread_mutex_lock(&s->queue_lock);
+		/* A job's memory is its caller's once done is set. */
+		for (j = batch; j != NULL; j = next) {
+			next = j->next;
+			j->done = 1;
+		}
+		s->committing = 0;
+		pthread_cond_broadcast(&s->batch_done);
 	}
-	rc = fn(&s->writer->base, arg);
-	if (rc != 0) {
-		(void)exec_simple(s->writer->db, "ROLLBACK");
-		goto out;
-	}
-	if (exec_simple(s->writer->db, "COMMIT") == -1) {
-		(void)exec_simple(s->writer->db, "ROLLBACK");
-		rc = DB_ERROR;
-	}
-out:
-	pthread_mutex_unlock(&s->write_lock);
-	return rc;
+	pthread_mutex_unlock(&s->queue_lock);
+	return job.rc;
 }
 
 static int
