@@ -7,9 +7,10 @@
 # everything is already there, so it is cheap to call before every build.
 set -eu
 
-build="gcc make pkg-config libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev"
-test="$build libcmocka-dev"
-bench="$build wrk"
+build="gcc make pkg-config libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev libpq-dev"
+# postgresql: the server binaries for the throwaway test cluster
+test="$build libcmocka-dev postgresql"
+bench="$build wrk postgresql"
 
 case "${1:-build}" in
 build) want=$build ;;
