@@ -57,6 +57,11 @@ start() {
 		chown "${RESETD_PG_USER:-nobody}" "$dir"
 	fi
 	chmod 700 "$dir"
+	if ! as_owner test -x "$dir"; then
+		echo "pg-cluster: $dir: its owner cannot reach it (make its" \
+		    "parent folders searchable, or use a folder of its own in /tmp)" >&2
+		exit 1
+	fi
 	if [ ! -f "$dir/data/PG_VERSION" ]; then
 		as_owner "$bindir/initdb" -D "$dir/data" -U postgres \
 		    --auth=trust --encoding=UTF8 --locale=C.UTF-8 \

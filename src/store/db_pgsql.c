@@ -5,7 +5,10 @@
  * Connections come from a pool of at most pool_size, opened lazily.  A
  * write is BEGIN, the caller's function, COMMIT on one pooled connection;
  * the server orders concurrent writers, so no lock is needed here, and
- * concurrent commits share their WAL flushes.  db_write reports success
+ * concurrent commits share their WAL flushes.  BEGIN is sent with the
+ * transaction's first statement, in one round trip (pipeline mode); if
+ * that first exchange finds the connection dead, nothing was committed,
+ * and it is run again once on a fresh session.  db_write reports success
  * only when the server answered COMMIT with "COMMIT": a transaction that
  * failed earlier answers COMMIT with "ROLLBACK", and a connection lost
  * during the commit leaves its outcome unknown; both are DB_ERROR.
@@ -73,7 +76,9 @@ struct pg_stmt {
 
 struct pg_conn {
 	struct db_conn		 base;
+	struct pg_db		*db;
 	PGconn			*pg;
+	int			 begin_pending;	/* BEGIN goes with the next statement */
 	struct pg_stmt		 cache[STMT_CACHE_SIZE];
 	int			 ncache;
 	struct pg_conn		*next_free;
@@ -235,8 +240,24 @@ conn_open(struct pg_db *d)
 		return NULL;
 	c = xcalloc(1, sizeof(*c));
 	c->base.driver = &db_driver_pgsql;
+	c->db = d;
 	c->pg = pg;
 	return c;
+}
+
+/* Replace a broken connection's session by a fresh one; 0 or -1. */
+static int
+conn_reopen(struct pg_conn *c)
+{
+	PGconn *pg;
+
+	pg = pg_connect(c->db);
+	if (pg == NULL)
+		return -1;
+	PQfinish(c->pg);
+	c->pg = pg;
+	c->ncache = 0;	/* prepared statements died with the session */
+	return 0;
 }
 
 static void
@@ -430,6 +451,11 @@ pg_script(struct db_conn *base, const char *sql)
 {
 	struct pg_conn *c = (struct pg_conn *)base;
 
+	if (c->begin_pending) {
+		c->begin_pending = 0;
+		if (exec_simple(c->pg, "BEGIN") != 0)
+			return DB_ERROR;
+	}
 	return exec_simple(c->pg, sql) == 0 ? 0 : DB_ERROR;
 }
 
@@ -465,6 +491,75 @@ stmt_name(struct pg_conn *c, const char *sql, const char **name)
 	return 0;
 }
 
+/*
+ * BEGIN and a transaction's first statement in one round trip, through
+ * libpq's pipeline mode.  Return the statement's result (BEGIN's when
+ * BEGIN failed), or NULL when the exchange broke off.
+ */
+static PGresult *
+exec_with_begin(PGconn *pg, const char *name, const char *sql, int n,
+    const char *const *values)
+{
+	PGresult *got[2] = { NULL, NULL };
+	PGresult *res;
+	int i, sent;
+
+	if (PQenterPipelineMode(pg) == 0)
+		return NULL;
+	sent = PQsendQueryParams(pg, "BEGIN", 0, NULL, NULL, NULL, NULL, 0);
+	if (sent && name != NULL)
+		sent = PQsendQueryPrepared(pg, name, n, values, NULL, NULL, 0);
+	else if (sent)
+		sent = PQsendQueryParams(pg, sql, n, NULL, values, NULL, NULL, 0);
+	if (sent)
+		sent = PQpipelineSync(pg);
+	/* Each statement yields its result and a NULL; then the sync. */
+	for (i = 0; sent && i < 2; i++) {
+		got[i] = PQgetResult(pg);
+		if (got[i] == NULL)
+			break;
+		for (res = PQgetResult(pg); res != NULL; res = PQgetResult(pg))
+			PQclear(res);
+	}
+	if (sent && i == 2) {
+		res = PQgetResult(pg);
+		if (PQresultStatus(res) != PGRES_PIPELINE_SYNC)
+			sent = 0;
+		PQclear(res);
+	}
+	if (PQexitPipelineMode(pg) == 0 || !sent || i < 2) {
+		PQclear(got[0]);
+		PQclear(got[1]);
+		return NULL;
+	}
+	if (PQresultStatus(got[0]) != PGRES_COMMAND_OK) {
+		PQclear(got[1]);
+		return got[0];
+	}
+	PQclear(got[0]);
+	return got[1];
+}
+
+/*
+ * Run sql with text parameters on c, with the BEGIN it owes if any; NULL
+ * (*rc set when logged) when it could not even be sent.
+ */
+static PGresult *
+run(struct pg_conn *c, const char *sql, int n, const char *const *values,
+    int *rc)
+{
+	const char *name;
+
+	*rc = stmt_name(c, sql, &name);
+	if (*rc < 0)
+		return NULL;
+	if (c->begin_pending)
+		return exec_with_begin(c->pg, name, sql, n, values);
+	if (name != NULL)
+		return PQexecPrepared(c->pg, name, n, values, NULL, NULL, 0);
+	return PQexecParams(c->pg, sql, n, NULL, values, NULL, NULL, 0);
+}
+
 static int
 pg_query(struct db_conn *base, const char *sql, const struct db_value *v,
     int n, struct db_rows **out)
@@ -472,10 +567,9 @@ pg_query(struct db_conn *base, const char *sql, const struct db_value *v,
 	struct pg_conn *c = (struct pg_conn *)base;
 	const char *values[MAX_PARAMS];
 	char ints[MAX_PARAMS][24];
-	const char *name;
 	struct pg_rows *r;
 	PGresult *res;
-	int i, rc;
+	int i, rc = 0, first;
 
 	if (n < 0 || n > MAX_PARAMS)
 		abort();	/* the store's statements are known */
@@ -496,13 +590,20 @@ pg_query(struct db_conn *base, const char *sql, const struct db_value *v,
 			abort();
 		}
 	}
-	rc = stmt_name(c, sql, &name);
-	if (rc < 0)
-		return rc;
-	if (name != NULL)
-		res = PQexecPrepared(c->pg, name, n, values, NULL, NULL, 0);
-	else
-		res = PQexecParams(c->pg, sql, n, NULL, values, NULL, NULL, 0);
+	first = c->begin_pending;
+	res = run(c, sql, n, values, &rc);
+	if (first && PQstatus(c->pg) != CONNECTION_OK && conn_reopen(c) == 0) {
+		/*
+		 * The transaction died with its first statement, so nothing
+		 * of it was committed: a fresh session may run it again.
+		 */
+		PQclear(res);
+		c->begin_pending = 1;
+		res = run(c, sql, n, values, &rc);
+	}
+	c->begin_pending = 0;
+	if (res == NULL)
+		return rc < 0 ? rc : result_error(c->pg, NULL, "statement");
 	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
 	    PQresultStatus(res) != PGRES_TUPLES_OK) {
 		rc = result_error(c->pg, res, "statement");
@@ -580,29 +681,6 @@ pg_done(struct db_rows *base)
 
 /* transactions */
 
-/* BEGIN on a healthy connection: one more try on a fresh one if it broke. */
-static int
-begin(struct pg_db *d, struct pg_conn **cp)
-{
-	struct pg_conn *c = *cp;
-	PGresult *res;
-	int ok;
-
-	res = PQexec(c->pg, "BEGIN");
-	ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-	PQclear(res);
-	if (ok)
-		return 0;
-	if (PQstatus(c->pg) == CONNECTION_OK)
-		return result_error(c->pg, NULL, "BEGIN");
-	/* Nothing was sent but BEGIN: trying again is safe. */
-	conn_free(c);
-	*cp = conn_open(d);
-	if (*cp == NULL)
-		return DB_ERROR;
-	return exec_simple((*cp)->pg, "BEGIN") == 0 ? 0 : DB_ERROR;
-}
-
 static int
 pg_write(void *handle, int (*fn)(struct db_conn *, void *), void *arg)
 {
@@ -616,17 +694,13 @@ pg_write(void *handle, int (*fn)(struct db_conn *, void *), void *arg)
 	if (base == NULL)
 		return DB_ERROR;
 	c = (struct pg_conn *)base;
-	rc = begin(d, &c);
-	if (rc != 0) {
-		if (c == NULL) {
-			slot_drop(d);
-			return DB_ERROR;
-		}
-		goto out;
-	}
+	/* BEGIN travels with the first statement: one round trip less. */
+	c->begin_pending = 1;
 	rc = fn(&c->base, arg);
-	if (rc != 0)
-		goto out;	/* release rolls back */
+	if (rc != 0 || c->begin_pending) {
+		c->begin_pending = 0;	/* nothing ran: nothing to commit */
+		goto out;		/* release rolls back */
+	}
 	res = PQexec(c->pg, "COMMIT");
 	/* A failed transaction answers COMMIT with ROLLBACK. */
 	if (PQresultStatus(res) != PGRES_COMMAND_OK ||
