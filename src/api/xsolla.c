@@ -404,7 +404,7 @@ xsolla_users_me(const struct http_request *r, struct http_response *resp)
 
 	if (auth != NULL && strncasecmp(auth, "Bearer ", 7) == 0)
 		claims = jwt_verify(engine_session_key(r->engine), auth + 7,
-		    time_now_ms() / 1000);
+		    engine_now(r->engine) / 1000);
 	sid = json_string_value(json_object_get(claims, "jti"));
 	pid = json_string_value(json_object_get(claims, "xsolla_login_project_id"));
 	if (sid == NULL || pid == NULL) {
