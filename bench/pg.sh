@@ -9,6 +9,8 @@
 # the optimised build (build/resetd) and runs wrk; mail is only queued
 # (RESETD_MAIL_WORKERS=0), so the figure is the request path alone.  With
 # two instances, each gets half the connections from its own wrk, at once.
+# Last, pgbench runs the same statements without resetd, for PostgreSQL's
+# own ceiling on this machine.
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -85,6 +87,15 @@ w2=$!
 wait "$w1" "$w2"
 echo "-- instance 1"; cat "$dir/wrk1"
 echo "-- instance 2"; cat "$dir/wrk2"
+echo
+echo "== PostgreSQL alone, the same statements: pgbench -M prepared -c32 -j2 -T$secs"
+pgbench=$(ls /usr/lib/postgresql/*/bin/pgbench | tail -1)
+host=$(echo "$base" | sed -n 's/.*host=\([^&]*\).*/\1/p')
+as_owner=""
+[ "$(id -u)" = 0 ] && as_owner="setpriv --reuid=nobody --regid=nogroup --clear-groups --"
+$as_owner "$pgbench" -h "$host" -U postgres -n -M prepared -c32 -j2 -T"$secs" \
+    -D project="$project" -f bench/pgbench_request.sql bench 2>/dev/null |
+    grep -E '^(tps|latency average)'
 echo
 echo "errors logged:"
 cat "$dir"/serve*.log | grep -c '"level":"error"' || true
