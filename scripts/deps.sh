@@ -8,8 +8,9 @@
 set -eu
 
 build="gcc make pkg-config libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev libpq-dev"
-# postgresql: the server binaries for the throwaway test cluster
-test="$build libcmocka-dev postgresql"
+# postgresql: the server binaries for the throwaway test cluster;
+# libfaketime: one instance's clock skewed, in the PostgreSQL tests
+test="$build libcmocka-dev postgresql libfaketime"
 bench="$build wrk postgresql"
 
 case "${1:-build}" in

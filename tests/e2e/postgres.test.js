@@ -7,12 +7,15 @@
 const { describe, it, after } = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
+const fs = require('node:fs');
 const h = require('./lib/harness');
 
 const TEST_TIMEOUT = 90000;
 const ON_POSTGRES = h.testDb() === 'postgres';
 const SKIP = ON_POSTGRES ? false : 'PostgreSQL only (RESETD_TEST_DB=postgres)';
 const CALLBACK_URL = 'http://localhost:3999/cb';
+// Debian's libfaketime (package libfaketime) shifts one process's clocks.
+const FAKETIME_LIB = '/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1';
 
 const daemons = [];
 
@@ -223,6 +226,39 @@ describe('PostgreSQL: several instances, one database', { skip: SKIP }, () => {
       assert.ok(Number(sentAt) >= leaseEnds.get(id), `message ${id} sent at ${sentAt}, before A's lease ended at ${leaseEnds.get(id)}`);
     }
     assert.equal((await h.readMaildir(b.maildir)).length, 5, 'each message once');
+  });
+
+  it('an instance whose clock is two hours ahead still follows the database clock for expiry', { timeout: TEST_TIMEOUT, skip: !fs.existsSync(FAKETIME_LIB) && `no ${FAKETIME_LIB} (apt-get install libfaketime)` }, async () => {
+    const a = await startDaemon();
+    // B's own clock runs two hours ahead. ASan wants to come first among
+    // preloaded libraries; here libfaketime must, so ASan is told not to check.
+    const b = await startDaemon({
+      database: a.database,
+      env: {
+        LD_PRELOAD: FAKETIME_LIB,
+        FAKETIME: '+2h',
+        ASAN_OPTIONS: [process.env.ASAN_OPTIONS, 'verify_asan_link_order=0'].filter(Boolean).join(':'),
+      },
+    });
+    const project = await newProject(a); // secrets live one hour
+    assert.equal(project.token_ttl, 3600);
+    const user = await newUser(a, project);
+    const signedIn = await login(a, project, user.email, user.password);
+    assert.equal(signedIn.status, 200);
+    const auth = { Authorization: `Bearer ${tokenOf(signedIn)}` };
+
+    // By B's own clock this one-hour secret expired an hour ago; by the database's it is fresh.
+    assert.equal((await requestReset(a, project, user.email)).status, 204);
+    const link = await resetLink([a, b], user.email);
+    assert.equal((await call(b, 'GET', '/users/me', { headers: auth })).status, 200, 'B accepts a fresh session token');
+    const pass = newPassword();
+    const res = await confirmReset(b, project, { new_password: pass, reset_code: link.reset_code, user_id: link.user_id });
+    assert.equal(res.status, 204, `confirm through B, whose clock is ahead: ${show(res)}`);
+
+    // And what B writes is stamped with the database's time, not its own.
+    const [stamp, dbNow] = (await h.pgQuery(a.database,
+      `SELECT updated_at, (extract(epoch FROM clock_timestamp()) * 1000)::bigint FROM users WHERE id = '${user.id}'`)).trim().split('|').map(Number);
+    assert.ok(Math.abs(dbNow - stamp) < 60000, `B stamped the new password at ${stamp}, the database clock says ${dbNow}`);
   });
 
   it('50 concurrent confirms of one secret, split across two instances: exactly one succeeds', { timeout: TEST_TIMEOUT }, async () => {
