@@ -28,8 +28,9 @@
  * Unique and other integrity violations (SQLSTATE class 23) are
  * DB_CONSTRAINT, as they are with SQLite.
  *
- * Time: db_now follows the server's clock.  When a connection opens, and
- * then at most every CLOCK_REFRESH_US, the driver reads the server's
+ * Time: db_now follows the server's clock.  When the first connection
+ * opens, and then at most every CLOCK_REFRESH_US (on whichever connection
+ * is taken from the pool next), the driver reads the server's
  * clock_timestamp() and pairs it with this host's monotonic clock at the
  * middle of the round trip; db_now extrapolates from that pair with the
  * monotonic clock.  Every instance thus reads the same clock to within
@@ -60,6 +61,7 @@
 #define CLOCK_REFRESH_US (60LL * 1000000)
 #define CLOCK_MAX_RTT_US (1000LL * 1000)
 #define LISTEN_RETRY_MS 1000
+#define STALE_LOG_US (60LL * 1000000)
 
 struct pg_rows {
 	struct db_rows	 base;
@@ -91,6 +93,7 @@ struct pg_db {
 	struct pg_conn		*free_list;
 	int			 open, max;
 	int			 down;		/* the outage was logged */
+	int64_t			 stale_logged_us;	/* the last such line */
 	int			 have_clock;
 	int64_t			 clock_server_ms;	/* the server's clock ... */
 	int64_t			 clock_mono_us;		/* ... at this moment */
@@ -134,6 +137,27 @@ note_up(struct pg_db *d)
 	pthread_mutex_unlock(&d->lock);
 	if (was)
 		log_info("postgres: database reachable again");
+}
+
+/*
+ * Note pooled connections the server closed: after a restart that is all
+ * of them, so say it at most once a minute.
+ */
+static void
+note_stale(struct pg_db *d)
+{
+	int64_t now = time_mono_us();
+	int say;
+
+	pthread_mutex_lock(&d->lock);
+	say = d->stale_logged_us == 0 ||
+	    now - d->stale_logged_us > STALE_LOG_US;
+	if (say)
+		d->stale_logged_us = now;
+	pthread_mutex_unlock(&d->lock);
+	if (say)
+		log_warn("postgres: the server closed pooled connections; "
+		    "reconnecting");
 }
 
 /* The first line of libpq's message, for one-line logs. */
@@ -318,8 +342,7 @@ pg_acquire(void *handle)
 		d->open++;
 	pthread_mutex_unlock(&d->lock);
 	if (c != NULL && !conn_alive(c)) {
-		log_warn("postgres: a pooled connection was closed by the "
-		    "server; reconnecting");
+		note_stale(d);
 		conn_free(c);
 		c = NULL;
 	}
