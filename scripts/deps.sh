@@ -7,9 +7,11 @@
 # everything is already there, so it is cheap to call before every build.
 set -eu
 
-build="gcc make pkg-config libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev"
-test="$build libcmocka-dev"
-bench="$build wrk"
+build="gcc make pkg-config libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev libpq-dev"
+# postgresql: the server binaries for the throwaway test cluster;
+# libfaketime: one instance's clock skewed, in the PostgreSQL tests
+test="$build libcmocka-dev postgresql libfaketime"
+bench="$build wrk postgresql"
 
 case "${1:-build}" in
 build) want=$build ;;

@@ -41,7 +41,8 @@ static const struct key keys[] = {
 	{ "listen", S(listen), "127.0.0.1:8080", 0, 0,
 	    "address and port to serve HTTP on (host:port)" },
 	{ "database", S(database), "sqlite:./var/resetd.db", 0, 0,
-	    "database: sqlite:PATH" },
+	    "database: sqlite:PATH, or postgres://USER@HOST/NAME, "
+	    "postgresql:///NAME?host=/SOCKET/DIR (any libpq URL)" },
 	{ "mail", S(mail), "maildir:./var/mail", 0, 0,
 	    "mail transport: maildir:DIR" },
 	{ "public_url", S(public_url), NULL, 0, 0,
@@ -80,8 +81,13 @@ static const struct key keys[] = {
 	    "how long a claimed message is reserved for one sender" },
 	{ "mail_poll_ms", I(mail_poll_ms), "1000", 10, 600000,
 	    "how often the mail worker looks for due messages unwoken" },
+	{ "mail_test_hold_ms", I(mail_test_hold_ms), "0", 0, 3600000,
+	    "testing only: a sender waits this long after each claim before "
+	    "delivering, so a test can stop an instance holding claimed "
+	    "messages; keep 0" },
 	{ "db_pool_size", I(db_pool_size), "0", 0, 1024,
-	    "database connections kept open (0: one per worker)" },
+	    "database connections kept open (0: one per worker and mail "
+	    "worker, plus one)" },
 };
 
 #undef S

@@ -15,7 +15,7 @@
 
 struct config {
 	char	*listen;		/* host:port */
-	char	*database;		/* sqlite:PATH */
+	char	*database;		/* sqlite:PATH or postgres://... */
 	char	*mail;			/* maildir:DIR */
 	char	*public_url;		/* base of every link, no trailing / */
 	char	*server_secret;		/* 64 hex chars, or NULL: kept in db */
@@ -34,6 +34,7 @@ struct config {
 	int64_t	 mail_max_tries;
 	int64_t	 mail_lease_seconds;
 	int64_t	 mail_poll_ms;
+	int64_t	 mail_test_hold_ms;	/* testing: hold claims before sending */
 	int64_t	 db_pool_size;
 };
 

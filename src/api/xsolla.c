@@ -400,14 +400,17 @@ xsolla_users_me(const struct http_request *r, struct http_response *resp)
 	struct user *u = NULL;
 	enum engine_result res;
 	json_t *claims = NULL;
-	const char *sid, *pid;
+	const char *sid, *pid, *type;
 
 	if (auth != NULL && strncasecmp(auth, "Bearer ", 7) == 0)
 		claims = jwt_verify(engine_session_key(r->engine), auth + 7,
-		    time_now_ms() / 1000);
+		    engine_now(r->engine) / 1000);
 	sid = json_string_value(json_object_get(claims, "jti"));
 	pid = json_string_value(json_object_get(claims, "xsolla_login_project_id"));
-	if (sid == NULL || pid == NULL) {
+	type = json_string_value(json_object_get(claims, "type"));
+	/* Other dialects' tokens share the key: only this dialect's count. */
+	if (sid == NULL || pid == NULL || type == NULL ||
+	    strcmp(type, "xsolla_login") != 0) {
 		cors(r, resp, NULL);
 		fail(resp, XE_INVALID_TOKEN, NULL);
 		goto out;

@@ -264,6 +264,9 @@ code_tx(struct db_conn *c, void *arg)
 	int64_t wrong = 0;
 	int rc;
 
+	rc = store_code_lock(c, t->subject);
+	if (rc < 0)
+		return rc;
 	if (t->hash == NULL)
 		rc = store_code_count_wrong(c, t->secret->id, t->subject,
 		    &t->caps);

@@ -145,6 +145,12 @@ engine_db(const struct engine *e)
 	return e->db;
 }
 
+int64_t
+engine_now(struct engine *e)
+{
+	return db_now(e->db);
+}
+
 enum engine_result
 engine_ping(struct engine *e)
 {

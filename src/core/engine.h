@@ -74,6 +74,13 @@ struct db *engine_db(const struct engine *);
 /* Look up a project by id; ENGINE_OK with *out, PROJECT_UNKNOWN, UNAVAILABLE. */
 enum engine_result engine_project(struct engine *, const char *id,
 	    struct project **out);
+/*
+ * Now, in milliseconds, by the one clock every expiry check uses (the
+ * database's: see db_now).  Adapters that check an expiry themselves, such
+ * as a token's exp claim, ask this rather than the host's clock, so that
+ * instances with skewed clocks agree.
+ */
+int64_t	engine_now(struct engine *);
 /* ENGINE_OK when the database answers, else ENGINE_UNAVAILABLE. */
 enum engine_result engine_ping(struct engine *);
 /* 1 when origin may call the project from a browser. */

@@ -7,12 +7,29 @@
  * the message dead with its last error, for an operator to see and retry.
  * Senders sleep until woken by a queued message or until the poll interval
  * passes, which also picks up retries and the leases of dead senders.
+ *
+ * Several instances on one database wake each other too.  When the
+ * database has notifications (PostgreSQL), one listener thread per
+ * instance holds a connection that LISTENs on OUTBOX_CHANNEL: a
+ * notification from another instance wakes this instance's senders, and a
+ * message queued here is announced to the others with a NOTIFY.  That
+ * NOTIFY is sent after the queuing transaction has committed, from the
+ * listener's own connection, at most one per NOTIFY_SPACING_MS: inside the
+ * queuing transaction it would be simpler, but PostgreSQL makes every
+ * transaction that notifies commit one after the other (it holds a global
+ * lock through the commit's flush), which measured a third of the
+ * throughput of the same transactions without it.  The notification is a
+ * hint, never the only way a message is found: a lost one costs at most
+ * the poll interval.  The listener runs even with no senders, so an
+ * instance that only queues still wakes the others.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <sodium.h>
@@ -27,6 +44,8 @@
 #define MAX_VARS 32
 #define BACKOFF_BASE_MS 5000
 #define BACKOFF_MAX_MS (3600 * 1000)
+#define OUTBOX_CHANNEL "resetd_outbox"
+#define NOTIFY_SPACING_MS 10
 
 struct mailer {
 	const struct config	*cfg;
@@ -38,6 +57,12 @@ struct mailer {
 	pthread_cond_t		 wake;
 	int			 woken;
 	int			 stopping;
+	/* Between instances; listener NULL when the database has none. */
+	struct db_listener	*listener;
+	pthread_t		 listen_thread;
+	int			 listening;	/* listen_thread runs */
+	int			 pipe[2];	/* wakes the listener */
+	int			 notify_pending;	/* guarded by lock */
 };
 
 int
@@ -179,7 +204,7 @@ deliver(struct mailer *ml, const struct outbox_msg *m)
 		log_warn("mail: message %s failed (try %lld), will retry: %s",
 		    m->id, (long long)m->tries, err);
 	}
-	(void)store_outbox_failed(ml->db, m->id, err, next);
+	(void)store_outbox_failed(ml->db, m->id, err, next, m->tries);
 }
 
 /* Sleep until woken, stopped, or the poll interval has passed. */
@@ -214,6 +239,27 @@ stopping(struct mailer *ml)
 	return s;
 }
 
+/*
+ * Sleep ms unless stopped; for mail_test_hold_ms, which lets a test kill
+ * an instance while it holds claimed messages.
+ */
+static void
+sender_hold(struct mailer *ml, int64_t ms)
+{
+	struct timespec ts;
+	int64_t ns;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ns = (int64_t)ts.tv_nsec + (ms % 1000) * 1000000;
+	ts.tv_sec += (time_t)(ms / 1000 + ns / 1000000000);
+	ts.tv_nsec = (long)(ns % 1000000000);
+	pthread_mutex_lock(&ml->lock);
+	while (!ml->stopping)
+		if (pthread_cond_timedwait(&ml->wake, &ml->lock, &ts) == ETIMEDOUT)
+			break;
+	pthread_mutex_unlock(&ml->lock);
+}
+
 static void *
 sender_main(void *arg)
 {
@@ -229,13 +275,89 @@ sender_main(void *arg)
 			sender_wait(ml);
 			continue;
 		}
-		for (i = 0; i < got.n; i++)
+		if (got.n > 0 && ml->cfg->mail_test_hold_ms > 0)
+			sender_hold(ml, ml->cfg->mail_test_hold_ms);
+		for (i = 0; i < got.n && !stopping(ml); i++)
 			deliver(ml, got.items[i]);
 		if (got.n == 0)
 			sender_wait(ml);
 		store_list_free(&got, (void (*)(void *))outbox_msg_free);
 	}
 	return NULL;
+}
+
+/* Wake every sender of this instance. */
+static void
+senders_wake(struct mailer *ml)
+{
+	pthread_mutex_lock(&ml->lock);
+	ml->woken = 1;
+	pthread_cond_broadcast(&ml->wake);
+	pthread_mutex_unlock(&ml->lock);
+}
+
+/*
+ * The listener thread: turns notifications from other instances into
+ * wake-ups of this instance's senders, and announces what was queued here
+ * to them, no more often than NOTIFY_SPACING_MS.
+ */
+static void *
+listen_main(void *arg)
+{
+	struct mailer *ml = arg;
+	char drain[64];
+	int64_t last_notify = 0, now, wait_ms;
+	int got, pending, stop;
+
+	for (;;) {
+		pthread_mutex_lock(&ml->lock);
+		stop = ml->stopping;
+		pending = ml->notify_pending;
+		pthread_mutex_unlock(&ml->lock);
+		if (stop)
+			break;
+		now = time_mono_ms();
+		if (pending && now - last_notify >= NOTIFY_SPACING_MS) {
+			pthread_mutex_lock(&ml->lock);
+			ml->notify_pending = 0;
+			pthread_mutex_unlock(&ml->lock);
+			last_notify = now;
+			pending = 0;
+			if (db_listener_notify(ml->listener) != 0) {
+				/* Try again once the listener is back. */
+				pthread_mutex_lock(&ml->lock);
+				ml->notify_pending = 1;
+				pthread_mutex_unlock(&ml->lock);
+				pending = 1;
+			}
+		}
+		wait_ms = pending ? NOTIFY_SPACING_MS - (now - last_notify) :
+		    ml->cfg->mail_poll_ms;
+		got = db_listener_wait(ml->listener, ml->pipe[0], (int)wait_ms);
+		if (got & DB_WAKE_FD)
+			while (read(ml->pipe[0], drain, sizeof(drain)) > 0)
+				continue;
+		if ((got & DB_WAKE_NOTIFIED) && ml->nthreads > 0)
+			senders_wake(ml);
+	}
+	return NULL;
+}
+
+static int
+listener_start(struct mailer *ml)
+{
+	ml->listener = db_listener_open(ml->db, OUTBOX_CHANNEL);
+	if (ml->listener == NULL)
+		return 0;	/* one instance per database: nothing to do */
+	if (pipe2(ml->pipe, O_NONBLOCK | O_CLOEXEC) == -1) {
+		db_listener_close(ml->listener);
+		ml->listener = NULL;
+		return log_fail("mail: cannot make a pipe: %s", strerror(errno));
+	}
+	if (pthread_create(&ml->listen_thread, NULL, listen_main, ml) != 0)
+		log_fatal("mail: cannot start the listener thread");
+	ml->listening = 1;
+	return 0;
 }
 
 struct mailer *
@@ -246,19 +368,24 @@ mailer_start(const struct config *cfg, struct db *db)
 
 	ml->cfg = cfg;
 	ml->db = db;
+	ml->pipe[0] = ml->pipe[1] = -1;
 	pthread_mutex_init(&ml->lock, NULL);
 	pthread_cond_init(&ml->wake, NULL);
-	if (cfg->mail_workers == 0)
-		return ml;
-	if (transport_open(cfg->mail, cfg, &ml->transport) == -1) {
+	if (cfg->mail_workers > 0 &&
+	    transport_open(cfg->mail, cfg, &ml->transport) == -1) {
 		mailer_stop(ml);
 		return NULL;
 	}
-	ml->threads = xcalloc((size_t)cfg->mail_workers, sizeof(pthread_t));
+	/* The senders first, so the listener sees nthreads settled. */
+	ml->threads = xcalloc((size_t)cfg->mail_workers + 1, sizeof(pthread_t));
 	for (i = 0; i < cfg->mail_workers; i++) {
 		if (pthread_create(&ml->threads[i], NULL, sender_main, ml) != 0)
 			log_fatal("mail: cannot start a sender thread");
 		ml->nthreads++;
+	}
+	if (listener_start(ml) == -1) {
+		mailer_stop(ml);
+		return NULL;
 	}
 	return ml;
 }
@@ -271,6 +398,12 @@ mailer_wake(void *arg)
 	pthread_mutex_lock(&ml->lock);
 	ml->woken = 1;
 	pthread_cond_signal(&ml->wake);
+	if (ml->listening && !ml->notify_pending) {
+		ml->notify_pending = 1;
+		if (write(ml->pipe[1], "", 1) == -1 && errno != EAGAIN)
+			log_warn("mail: cannot wake the listener: %s",
+			    strerror(errno));
+	}
 	pthread_mutex_unlock(&ml->lock);
 }
 
@@ -284,9 +417,19 @@ mailer_stop(struct mailer *ml)
 	pthread_mutex_lock(&ml->lock);
 	ml->stopping = 1;
 	pthread_cond_broadcast(&ml->wake);
+	if (ml->listening && write(ml->pipe[1], "", 1) == -1 &&
+	    errno != EAGAIN)
+		log_warn("mail: cannot wake the listener: %s", strerror(errno));
 	pthread_mutex_unlock(&ml->lock);
 	for (i = 0; i < ml->nthreads; i++)
 		pthread_join(ml->threads[i], NULL);
+	if (ml->listening)
+		pthread_join(ml->listen_thread, NULL);
+	db_listener_close(ml->listener);
+	if (ml->pipe[0] != -1) {
+		close(ml->pipe[0]);
+		close(ml->pipe[1]);
+	}
 	free(ml->threads);
 	transport_close(&ml->transport);
 	pthread_mutex_destroy(&ml->lock);

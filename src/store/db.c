@@ -9,13 +9,20 @@
 #include "db.h"
 
 extern const struct db_driver db_driver_sqlite;
+extern const struct db_driver db_driver_pgsql;
 
 static const struct db_driver *const drivers[] = {
 	&db_driver_sqlite,
+	&db_driver_pgsql,
 	NULL,
 };
 
 struct db {
+	const struct db_driver	*driver;
+	void			*handle;
+};
+
+struct db_listener {
 	const struct db_driver	*driver;
 	void			*handle;
 };
@@ -41,7 +48,8 @@ db_open(const char *url, int pool_size, struct db **out)
 			return 0;
 		}
 	}
-	return log_fail("database: unsupported URL scheme (expected sqlite:PATH)");
+	return log_fail("database: unsupported URL scheme (expected sqlite:PATH "
+	    "or postgres://...)");
 }
 
 void
@@ -57,6 +65,12 @@ const char *
 db_dialect(const struct db *db)
 {
 	return db->driver->name;
+}
+
+const char *
+db_conn_dialect(const struct db_conn *c)
+{
+	return c->driver->name;
 }
 
 int64_t
@@ -82,6 +96,40 @@ int
 db_write(struct db *db, int (*fn)(struct db_conn *, void *), void *arg)
 {
 	return db->driver->write(db->handle, fn, arg);
+}
+
+struct db_listener *
+db_listener_open(struct db *db, const char *channel)
+{
+	struct db_listener *l;
+
+	if (db->driver->listen_open == NULL)
+		return NULL;
+	l = xcalloc(1, sizeof(*l));
+	l->driver = db->driver;
+	l->handle = db->driver->listen_open(db->handle, channel);
+	return l;
+}
+
+int
+db_listener_wait(struct db_listener *l, int fd, int timeout_ms)
+{
+	return l->driver->listen_wait(l->handle, fd, timeout_ms);
+}
+
+int
+db_listener_notify(struct db_listener *l)
+{
+	return l->driver->listen_notify(l->handle);
+}
+
+void
+db_listener_close(struct db_listener *l)
+{
+	if (l == NULL)
+		return;
+	l->driver->listen_close(l->handle);
+	free(l);
 }
 
 int

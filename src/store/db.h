@@ -11,7 +11,14 @@
  *
  * Writes happen inside db_write(), which runs a caller's function in one
  * transaction and returns only once that transaction is durable.  Reads use
- * a pooled connection from db_acquire() in autocommit mode.
+ * a pooled connection from db_acquire() in autocommit mode.  A thread never
+ * holds a connection from db_acquire() while it calls db_write(): on a
+ * driver whose writes also take pooled connections, a full pool would wait
+ * for itself.
+ *
+ * Instances that share a database can wake each other through a listener
+ * (db_listener_open); a driver for a database that only one instance uses
+ * has none.
  */
 #ifndef RESETD_DB_H
 #define RESETD_DB_H
@@ -43,9 +50,14 @@ struct db_value {
 #define DB_ERROR (-1)		/* the database failed or is unreachable */
 #define DB_CONSTRAINT (-2)	/* a uniqueness or other constraint refused a write */
 
+/* What db_listener_wait saw, as bits. */
+#define DB_WAKE_NOTIFIED 1	/* another instance sent a notification */
+#define DB_WAKE_FD 2		/* the caller's descriptor is readable */
+
 struct db;
 struct db_conn;
 struct db_rows;
+struct db_listener;
 
 struct db_driver {
 	const char	 *name;
@@ -67,16 +79,26 @@ struct db_driver {
 	int64_t	(*changes)(struct db_rows *);
 	void	(*done)(struct db_rows *);
 	int64_t	(*now)(void *handle);
+	/* Notifications between instances; NULL when there are none. */
+	void	*(*listen_open)(void *handle, const char *channel);
+	int	(*listen_wait)(void *listener, int fd, int timeout_ms);
+	int	(*listen_notify)(void *listener);
+	void	(*listen_close)(void *listener);
 };
 
 /*
- * Open the database named by url ("sqlite:PATH").  pool_size bounds the
- * reader connections.  Return 0 and a handle, or -1 (logged).
+ * Open the database named by url: "sqlite:PATH", or a libpq URL
+ * ("postgres://...", "postgresql://...", "postgresql:///NAME?host=/DIR").
+ * pool_size bounds the pooled connections (SQLite: the readers; PostgreSQL:
+ * every connection but a listener's).  Return 0 and a handle, or -1
+ * (logged).
  */
 int	db_open(const char *url, int pool_size, struct db **out) WUR;
 void	db_close(struct db *);
 /* "sqlite" or "postgres": for the few statements that differ. */
 const char *db_dialect(const struct db *);
+/* The same, for the database a connection belongs to. */
+const char *db_conn_dialect(const struct db_conn *);
 /*
  * The one clock for expiry checks, in milliseconds.  For a database shared
  * by several instances, this follows the database server's clock, so clock
@@ -105,6 +127,28 @@ int	db_exec(struct db_conn *, const char *sql, const struct db_value *,
 	    int n);
 int	db_query(struct db_conn *, const char *sql, const struct db_value *,
 	    int n, struct db_rows **out) WUR;
+/*
+ * Notifications on a channel (a lower-case identifier from resetd's code).
+ * db_listener_open returns a listener with its own connection, or NULL
+ * when the database has no notifications (SQLite), which is not an error.
+ * The listener reconnects by itself after the database comes back.
+ *
+ * db_listener_wait waits up to timeout_ms for a notification from another
+ * process or for fd (-1: none) to become readable, and returns the
+ * DB_WAKE_* bits of what happened, 0 on a timeout.  While the database is
+ * unreachable it waits on fd alone, and at most a second; once it has
+ * (re)connected it reports DB_WAKE_NOTIFIED, as notifications sent in the
+ * meantime were lost.
+ *
+ * db_listener_notify sends one notification on the channel in a
+ * transaction of its own, not made durable (a notification is a hint):
+ * 0, or DB_ERROR (logged).  Listeners are for one thread at a time.
+ */
+struct db_listener *db_listener_open(struct db *, const char *channel);
+int	db_listener_wait(struct db_listener *, int fd, int timeout_ms);
+int	db_listener_notify(struct db_listener *);
+void	db_listener_close(struct db_listener *);
+
 /* Run several parameterless statements (a migration); 0 or DB_ERROR. */
 int	db_script(struct db_conn *, const char *sql) WUR;
 int	db_next(struct db_rows *) WUR;

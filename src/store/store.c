@@ -128,6 +128,16 @@ out:
 
 /* migrations */
 
+/*
+ * Instances that start at once on one PostgreSQL database each run their
+ * migrations; a transaction-scoped advisory lock, taken first, makes them
+ * take turns, so the second finds the work done.  (Without it, two
+ * CREATE TABLE IF NOT EXISTS can both try and one fail.)  SQLite's write
+ * transaction is exclusive already.  The key is "resetd" in ASCII.
+ */
+static const char migrate_lock_postgres[] =
+    "SELECT pg_advisory_xact_lock(125780053292132)";
+
 static int
 migrate_tx(struct db_conn *c, void *arg)
 {
@@ -138,6 +148,11 @@ migrate_tx(struct db_conn *c, void *arg)
 	int64_t have = 0;
 	int rc;
 
+	if (strcmp(db_dialect(db), "postgres") == 0) {
+		rc = db_exec(c, migrate_lock_postgres, DB_NOARGS);
+		if (rc < 0)
+			return rc;
+	}
 	rc = db_script(c, "CREATE TABLE IF NOT EXISTS schema_migrations ("
 	    "version BIGINT PRIMARY KEY, name TEXT NOT NULL, "
 	    "applied_at BIGINT NOT NULL)");
@@ -517,6 +532,15 @@ store_code_attempts(struct db_conn *c, const char *subject, int64_t since,
 	return rc;
 }
 
+int
+store_code_lock(struct db_conn *c, const char *subject)
+{
+	if (strcmp(db_conn_dialect(c), "postgres") != 0)
+		return STORE_OK;
+	return exec_ok(db_exec(c, "SELECT pg_advisory_xact_lock("
+	    "hashtextextended($1, 7))", DB_ARGS(DB_TEXT(subject))));
+}
+
 /*
  * A code may take a try or be spent while it is live, under its own cap,
  * and its subject is under the cap for the window.  The two statements
@@ -754,6 +778,8 @@ store_idem_purge(struct db_conn *c, int64_t now)
 
 #define OUTBOX_COLS "id, project_id, kind, to_addr, locale, payload, state, " \
 	"tries, next_try_at, last_error, created_at, sent_at"
+#define OUTBOX_COLS_QUALIFIED "outbox.id, project_id, kind, to_addr, locale, " \
+	"payload, state, tries, next_try_at, last_error, created_at, sent_at"
 
 static void *
 outbox_read(struct db_rows *r)
@@ -821,17 +847,22 @@ claim_tx(struct db_conn *c, void *arg)
 /*
  * A claim moves next_try_at to the end of the lease: the message is not due
  * for anyone else until then, and if its sender dies it becomes due again
- * by itself.  PostgreSQL skips rows another instance is claiming.
+ * by itself.  PostgreSQL skips rows another instance is claiming.  There
+ * the due rows are picked in a MATERIALIZED CTE, so the locking LIMIT
+ * query runs exactly once: as a subquery under IN, the planner is free to
+ * run it again (say, as the inner side of a nested loop), locking and
+ * returning other rows than the ones it counted.
  */
 static const char claim_sqlite[] =
     "UPDATE outbox SET next_try_at = $1, tries = tries + 1 WHERE id IN ("
     "SELECT id FROM outbox WHERE state = 'pending' AND next_try_at <= $2 "
     "ORDER BY next_try_at LIMIT $3) RETURNING " OUTBOX_COLS;
 static const char claim_postgres[] =
-    "UPDATE outbox SET next_try_at = $1, tries = tries + 1 WHERE id IN ("
-    "SELECT id FROM outbox WHERE state = 'pending' AND next_try_at <= $2 "
-    "ORDER BY next_try_at LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING "
-    OUTBOX_COLS;
+    "WITH due AS MATERIALIZED (SELECT id FROM outbox WHERE state = "
+    "'pending' AND next_try_at <= $2 ORDER BY next_try_at LIMIT $3 "
+    "FOR UPDATE SKIP LOCKED) "
+    "UPDATE outbox SET next_try_at = $1, tries = tries + 1 FROM due "
+    "WHERE outbox.id = due.id RETURNING " OUTBOX_COLS_QUALIFIED;
 
 int
 store_outbox_claim(struct db *db, int64_t now, int64_t lease_until, int limit,
@@ -853,7 +884,7 @@ store_outbox_claim(struct db *db, int64_t now, int64_t lease_until, int limit,
 
 struct outbox_update {
 	const char	*sql;
-	struct db_value	 v[3];
+	struct db_value	 v[4];
 	int		 n;
 };
 
@@ -877,14 +908,15 @@ store_outbox_sent(struct db *db, const char *id, int64_t now)
 
 int
 store_outbox_failed(struct db *db, const char *id, const char *error,
-    int64_t next_try_at)
+    int64_t next_try_at, int64_t tries)
 {
 	struct outbox_update u = { "UPDATE outbox SET last_error = $1, "
-	    "next_try_at = $2 WHERE id = $3 AND state = 'pending'",
-	    { DB_TEXT(error), DB_INT(next_try_at), DB_TEXT(id) }, 3 };
+	    "next_try_at = $2 WHERE id = $3 AND state = 'pending' AND "
+	    "tries = $4", { DB_TEXT(error), DB_INT(next_try_at), DB_TEXT(id),
+	    DB_INT(tries) }, 4 };
 	struct outbox_update dead = { "UPDATE outbox SET last_error = $1, "
-	    "state = 'dead', payload = NULL WHERE id = $2 AND state = 'pending'",
-	    { DB_TEXT(error), DB_TEXT(id) }, 2 };
+	    "state = 'dead', payload = NULL WHERE id = $2 AND state = 'pending' "
+	    "AND tries = $3", { DB_TEXT(error), DB_TEXT(id), DB_INT(tries) }, 3 };
 
 	return db_write(db, outbox_update_tx, next_try_at < 0 ? &dead : &u);
 }

@@ -196,6 +196,13 @@ int	store_code_attempts(struct db_conn *, const char *subject,
  * is live and both caps are still unreached; so concurrent tries can never
  * pass a cap.  Return 1 when counted, 0 when refused, or DB_ERROR.
  */
+/*
+ * Inside a write transaction, before counting or spending a code: make the
+ * tries of one subject take turns until the transaction ends, so the
+ * per-subject cap holds under concurrency.  SQLite's writes take turns
+ * already; on PostgreSQL this is a transaction-scoped advisory lock.
+ */
+int	store_code_lock(struct db_conn *, const char *subject);
 int	store_code_count_wrong(struct db_conn *, const char *id,
 	    const char *subject, const struct store_code_caps *);
 /*
@@ -221,9 +228,13 @@ int	store_outbox_claim(struct db *, int64_t now, int64_t lease_until,
 	    int limit, struct store_list *);
 /* Mark a claimed message sent and forget its payload. */
 int	store_outbox_sent(struct db *, const char *id, int64_t now);
-/* Record a failed try: retry at next_try_at, or dead when next_try_at < 0. */
+/*
+ * Record a failed try: retry at next_try_at, or dead when next_try_at < 0.
+ * tries is the count the claim returned; when another sender has claimed
+ * the message since (its lease ran out), the record is left alone.
+ */
 int	store_outbox_failed(struct db *, const char *id, const char *error,
-	    int64_t next_try_at);
+	    int64_t next_try_at, int64_t tries);
 /*
  * List messages, newest first; state NULL for every state but "dropped"
  * (the equal-work rows of requests for unknown accounts, never sent).

@@ -783,7 +783,7 @@ test_outbox_sent_failed(void **state)
 
 	/* Failed for good: dead, error kept, never claimed again. */
 	assert_int_equal(store_outbox_failed(f->db, "m-3", "550 no such user",
-	    -1), 0);
+	    -1, 1), 0);
 	m = outbox_find(f, "m-3");
 	assert_non_null(m);
 	assert_string_equal(m->state, "dead");
@@ -793,8 +793,15 @@ test_outbox_sent_failed(void **state)
 	outbox_msg_free(m);
 
 	/* Failed with a retry time: still pending, due then, error kept. */
+	/* A sender whose claim is stale (tries moved on) changes nothing. */
+	assert_int_equal(store_outbox_failed(f->db, "m-2", "stale sender",
+	    -1, 0), 0);
+	m = outbox_find(f, "m-2");
+	assert_string_equal(m->state, "pending");
+	assert_null(m->last_error);
+	outbox_msg_free(m);
 	assert_int_equal(store_outbox_failed(f->db, "m-2", "451 try later",
-	    T0 + 30 * MINUTE), 0);
+	    T0 + 30 * MINUTE, 1), 0);
 	m = outbox_find(f, "m-2");
 	assert_non_null(m);
 	assert_string_equal(m->state, "pending");
@@ -832,7 +839,7 @@ test_outbox_sent_failed(void **state)
 	/* Marking a dead or sent message changes nothing. */
 	assert_int_equal(store_outbox_sent(f->db, "m-3", T0 + 99), 0);
 	assert_int_equal(store_outbox_failed(f->db, "m-1", "late error",
-	    T0 + 99), 0);
+	    T0 + 99, 1), 0);
 	m = outbox_find(f, "m-3");
 	assert_string_equal(m->state, "dead");
 	assert_int_equal(m->sent_at, 0);

@@ -1,24 +1,31 @@
 'use strict';
 // Black-box harness for resetd: starts the real binary on a free loopback port
-// with its own temporary SQLite database and Maildir, drives its CLI, reads
-// the mail it writes, and makes HTTP requests. Every wait has a timeout.
+// with its own temporary database and Maildir, drives its CLI, reads the mail
+// it writes, and makes HTTP requests. Every wait has a timeout.
 //
 // Environment:
 //   RESETD_BIN        path of the binary (default <repo>/build/resetd)
 //   RESETD_E2E_KEEP=1 keep the temporary directories (printed at exit)
+//   RESETD_TEST_DB    sqlite (default) or postgres: the database each daemon gets
+//   RESETD_TEST_POSTGRES  with postgres, the base URL of a running cluster
+//                     (no database name), e.g. postgresql:///?host=/tmp/x&user=postgres;
+//                     each daemon gets a fresh database in it (tests/run starts
+//                     one with scripts/pg-cluster.sh)
 
 const fs = require('node:fs');
 const fsp = require('node:fs/promises');
 const os = require('node:os');
 const path = require('node:path');
 const net = require('node:net');
+const crypto = require('node:crypto');
 const http = require('node:http');
 const readline = require('node:readline');
-const { spawn } = require('node:child_process');
+const { spawn, execFileSync } = require('node:child_process');
 const { setTimeout: sleep } = require('node:timers/promises');
 const { simpleParser } = require('mailparser');
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
+const PG_CLUSTER = path.join(REPO_ROOT, 'scripts', 'pg-cluster.sh');
 
 const READY_TIMEOUT_MS = 10000;
 const CLI_TIMEOUT_MS = 15000;
@@ -31,6 +38,7 @@ const MAIL_TIMEOUT_MS = 10000;
 
 const tempDirs = new Set();
 const liveProcs = new Set();
+const liveClusters = new Set(); // directories of PostgreSQL clusters this process started
 
 function cleanup() {
   for (const proc of liveProcs) {
@@ -40,6 +48,14 @@ function cleanup() {
       // already gone
     }
   }
+  for (const dir of liveClusters) {
+    try {
+      execFileSync(PG_CLUSTER, ['stop', dir], { stdio: 'ignore', timeout: 30000 });
+    } catch {
+      // best effort
+    }
+  }
+  liveClusters.clear();
   for (const dir of tempDirs) {
     if (process.env.RESETD_E2E_KEEP === '1') {
       process.stderr.write(`resetd e2e: kept ${dir}\n`);
@@ -115,6 +131,76 @@ function buildEnv(overrides) {
 }
 
 // ---------------------------------------------------------------------------
+// PostgreSQL
+
+// 'postgres' when the daemons of this run use PostgreSQL, else 'sqlite'.
+function testDb() {
+  return process.env.RESETD_TEST_DB === 'postgres' ? 'postgres' : 'sqlite';
+}
+
+// The URL of database `name` in the cluster whose base URL is `base`
+// (a libpq URL without a database name).
+function pgDatabaseUrl(base, name) {
+  const q = base.indexOf('?');
+  const head = q === -1 ? base : base.slice(0, q);
+  const query = q === -1 ? '' : base.slice(q);
+  return `${head.replace(/\/$/, '')}/${name}${query}`;
+}
+
+// Runs SQL with psql on a database URL; resolves with psql's unaligned output
+// (rows on lines, columns split by |).
+function pgQuery(url, sql) {
+  return new Promise((resolve, reject) => {
+    const proc = spawn('psql', [url, '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-c', sql], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    proc.stdout.setEncoding('utf8').on('data', (d) => (out += d));
+    proc.stderr.setEncoding('utf8').on('data', (d) => (err += d));
+    proc.on('error', (e) => reject(new Error(`psql: ${e.message}`)));
+    proc.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`psql ${sql}: exit ${code}: ${err}`))));
+  });
+}
+
+// Makes a fresh database in the cluster at `base`; resolves with its URL.
+async function createPgDatabase(base = process.env.RESETD_TEST_POSTGRES) {
+  if (!base) throw new Error('RESETD_TEST_DB=postgres needs RESETD_TEST_POSTGRES (a cluster base URL); tests/run sets both');
+  const name = `resetd_${crypto.randomBytes(6).toString('hex')}`;
+  await pgQuery(pgDatabaseUrl(base, 'postgres'), `CREATE DATABASE ${name}`);
+  return pgDatabaseUrl(base, name);
+}
+
+// Starts a private throwaway cluster (scripts/pg-cluster.sh in a temporary
+// directory), for tests that stop and start the server. Resolves with
+// {dir, url (base), stop(), start()}; it is stopped at exit.
+async function startPgCluster() {
+  const dir = makeTempDir('resetd-pg-');
+  const run = (cmd) =>
+    new Promise((resolve, reject) => {
+      const proc = spawn(PG_CLUSTER, [cmd, dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      proc.stdout.setEncoding('utf8').on('data', (d) => (out += d));
+      proc.stderr.setEncoding('utf8').on('data', (d) => (err += d));
+      proc.on('error', reject);
+      proc.on('close', (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`pg-cluster.sh ${cmd}: exit ${code}: ${err}`))));
+    });
+  const url = await run('start');
+  liveClusters.add(dir);
+  return {
+    dir,
+    url,
+    stop: async () => {
+      await run('stop');
+    },
+    start: async () => {
+      await run('start');
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------
 // running the CLI
 
 // Runs `resetd ...args` and resolves with its parsed JSON stdout. Rejects on a
@@ -160,19 +246,24 @@ function runCli(bin, env, args, { input, timeoutMs = CLI_TIMEOUT_MS } = {}) {
 // ---------------------------------------------------------------------------
 // the daemon
 
-// startDaemon({env, db, maildir, port}) -> daemon (see the fields below).
+// startDaemon({env, db, database, maildir, port}) -> daemon (see the fields below).
 //   env      extra RESETD_* (or other) variables; undefined/null removes one
 //   db       path of the SQLite file (default <tmp>/resetd.db)
+//   database the whole RESETD_DATABASE value, e.g. another daemon's
+//            `daemon.database` to share its database (default: the SQLite
+//            file, or a fresh PostgreSQL database when RESETD_TEST_DB=postgres)
 //   maildir  Maildir directory (default <tmp>/mail; the harness does not create it)
 //   port     TCP port on 127.0.0.1 (default: a free one)
 // Runs `resetd migrate`, then `resetd serve`, then waits for GET /readyz = 200.
-async function startDaemon({ env = {}, db, maildir, port } = {}) {
+async function startDaemon({ env = {}, db, database, maildir, port } = {}) {
   const bin = assertBinary();
   const dir = makeTempDir();
   const dbPath = db || path.join(dir, 'resetd.db');
   const mailDir = maildir || path.join(dir, 'mail');
   const listenPort = port || (await freePort());
   const url = `http://127.0.0.1:${listenPort}`;
+  let dbUrl = database;
+  if (!dbUrl) dbUrl = testDb() === 'postgres' && !db ? await createPgDatabase() : `sqlite:${dbPath}`;
 
   const daemon = {
     bin,
@@ -180,6 +271,7 @@ async function startDaemon({ env = {}, db, maildir, port } = {}) {
     url,
     dir,
     dbPath,
+    database: dbUrl, // RESETD_DATABASE: pass as `database` to share it
     maildir: mailDir,
     env: null,
     proc: null,
@@ -192,7 +284,7 @@ async function startDaemon({ env = {}, db, maildir, port } = {}) {
 
   daemon.env = buildEnv({
     RESETD_LISTEN: `127.0.0.1:${listenPort}`,
-    RESETD_DATABASE: `sqlite:${dbPath}`,
+    RESETD_DATABASE: dbUrl,
     RESETD_MAIL: `maildir:${mailDir}`,
     RESETD_PUBLIC_URL: url,
     RESETD_ARGON2_MEMORY_KIB: '8192', // fast hashing for tests
@@ -496,6 +588,10 @@ function rawRequest(url, { method = 'GET', headers = {}, body, timeoutMs = REQUE
 
 module.exports = {
   REPO_ROOT,
+  testDb,
+  pgQuery,
+  createPgDatabase,
+  startPgCluster,
   binPath,
   assertBinary,
   freePort,
