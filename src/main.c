@@ -5,6 +5,7 @@
  * a failure and 2 on a usage error.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -766,6 +767,16 @@ main(int argc, char *argv[])
 	int i = 1, rc;
 
 	memset(&c, 0, sizeof(c));
+	/*
+	 * Each Argon2id hash allocates its whole memory cost at once.  glibc
+	 * would raise its mmap threshold after the first free and keep later
+	 * regions in per-thread arenas, so memory would grow with the number
+	 * of threads that ever hashed.  A fixed threshold maps every large
+	 * region and gives it back on free: memory stays bounded by
+	 * hash_concurrency times the memory cost.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+	mallopt(M_ARENA_MAX, 4);
 	if (sodium_init() < 0) {
 		fprintf(stderr, "resetd: cannot initialise libsodium\n");
 		return 1;
