@@ -5,6 +5,7 @@
 local addrs = {}
 local project
 local n = 0
+local sent = 0
 local limit
 
 function init(args)
@@ -19,12 +20,17 @@ function init(args)
 end
 
 function response()
-	if limit and n >= limit then
+	if limit and sent >= limit then
 		wrk.thread:stop()
 	end
 end
 
 function request()
+	sent = sent + 1
+	if limit and sent > limit then
+		-- Stopping takes effect at the next response; ask for nothing new.
+		return wrk.format("GET", "/healthz")
+	end
 	n = n % #addrs + 1
 	return wrk.format("POST", "/password/reset/request?projectId=" .. project,
 	    { ["Content-Type"] = "application/json" },
