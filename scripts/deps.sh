@@ -7,8 +7,9 @@
 # everything is already there, so it is cheap to call before every build.
 set -eu
 
-build="gcc make pkg-config libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev"
-test="$build libcmocka-dev"
+build="gcc make pkg-config libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev libcurl4-openssl-dev"
+# openssl makes the self-signed certificate of the test SMTP server.
+test="$build libcmocka-dev openssl"
 bench="$build wrk"
 
 case "${1:-build}" in

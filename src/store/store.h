@@ -30,6 +30,10 @@ struct project {
 	char	*delivery;		/* "link" or "code" */
 	int	 send_reset_emails;	/* see reset_request's mail_optional */
 	int64_t	 created_at;
+	char	*mail_from;		/* NULL: the configured mail_from */
+	char	*mail_from_name;	/* NULL: the configured name */
+	char	*locale;		/* default mail locale; NULL: English */
+	int	 unknown_account_notice; /* mail addresses with no account */
 };
 
 struct user {
@@ -221,9 +225,20 @@ int	store_outbox_claim(struct db *, int64_t now, int64_t lease_until,
 	    int limit, struct store_list *);
 /* Mark a claimed message sent and forget its payload. */
 int	store_outbox_sent(struct db *, const char *id, int64_t now);
-/* Record a failed try: retry at next_try_at, or dead when next_try_at < 0. */
+/*
+ * Record a failed try: retry at next_try_at, or dead when next_try_at < 0.
+ * A dead message keeps its payload, so that it can be retried.
+ */
 int	store_outbox_failed(struct db *, const char *id, const char *error,
 	    int64_t next_try_at);
+/*
+ * Make dead messages pending again, due at now with no tries counted: the
+ * one named id (NULL: every dead message).  Return how many, or DB_ERROR.
+ */
+int	store_outbox_retry(struct db_conn *, const char *id, int64_t now);
+/* The message named id, in *out. */
+int	store_outbox_get(struct db_conn *, const char *id,
+	    struct outbox_msg **);
 /*
  * List messages, newest first; state NULL for every state but "dropped"
  * (the equal-work rows of requests for unknown accounts, never sent).

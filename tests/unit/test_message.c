@@ -802,7 +802,7 @@ test_template_render(void **state)
 	struct rendered_mail en, pt, other;
 
 	(void)state;
-	assert_int_equal(template_render("reset_link", "en", vars, &en), 0);
+	assert_int_equal(template_render(NULL, NULL, "reset_link", "en", vars, &en), 0);
 	/* The subject has no line end; values go in as is outside HTML. */
 	assert_string_equal(en.subject, "Reset your A&B <Co> password");
 	assert_non_null(strstr(en.text, "https://acme.test/r?t=abc&x=1"));
@@ -816,7 +816,7 @@ test_template_render(void **state)
 	assert_null(strstr(en.html, "{{"));
 
 	/* pt_BR falls back to pt, then to English. */
-	assert_int_equal(template_render("reset_link", "pt_BR", vars, &pt), 0);
+	assert_int_equal(template_render(NULL, NULL, "reset_link", "pt_BR", vars, &pt), 0);
 	assert_string_equal(pt.subject, en.subject);
 	assert_string_equal(pt.text, en.text);
 	assert_string_equal(pt.html, en.html);
@@ -824,28 +824,28 @@ test_template_render(void **state)
 	assert_null(pt.subject);
 	assert_null(pt.text);
 	assert_null(pt.html);
-	assert_int_equal(template_render("reset_link", NULL, vars, &other), 0);
+	assert_int_equal(template_render(NULL, NULL, "reset_link", NULL, vars, &other), 0);
 	assert_string_equal(other.text, en.text);
 	rendered_mail_clear(&other);
-	assert_int_equal(template_render("reset_link", "xx_YY_long", vars,
+	assert_int_equal(template_render(NULL, NULL, "reset_link", "xx_YY_long", vars,
 	    &other), 0);
 	assert_string_equal(other.text, en.text);
 	rendered_mail_clear(&other);
-	assert_int_equal(template_render("reset_link", "../en", vars, &other),
+	assert_int_equal(template_render(NULL, NULL, "reset_link", "../en", vars, &other),
 	    0);
 	assert_string_equal(other.text, en.text);
 	rendered_mail_clear(&other);
 	rendered_mail_clear(&en);
 
-	assert_int_equal(template_render("password_changed", "pt_BR", vars,
+	assert_int_equal(template_render(NULL, NULL, "password_changed", "pt_BR", vars,
 	    &other), 0);
 	assert_string_equal(other.subject, "Your A&B <Co> password was changed");
 	rendered_mail_clear(&other);
 
 	memset(&other, 0, sizeof(other));
-	assert_int_equal(template_render("no_such_kind", "en", vars, &other),
+	assert_int_equal(template_render(NULL, NULL, "no_such_kind", "en", vars, &other),
 	    -1);
-	assert_int_equal(template_render("", "en", vars, &other), -1);
+	assert_int_equal(template_render(NULL, NULL, "", "en", vars, &other), -1);
 	assert_null(other.subject);
 }
 

@@ -56,6 +56,11 @@ setup(void **state)
 	f->cfg.mail_max_tries = 5;
 	f->cfg.mail_lease_seconds = 60;
 	f->cfg.mail_poll_ms = 20;
+	f->cfg.mail_backoff_ms = 5000;
+	f->cfg.mail_max_age = 86400;
+	f->cfg.mail_connect_timeout_ms = 1000;
+	f->cfg.mail_send_timeout_ms = 5000;
+	f->cfg.mail_starttls = "auto";
 	*state = f;
 	return 0;
 }
@@ -340,7 +345,7 @@ test_mailer_delivers(void **state)
 	struct outbox_msg *m;
 	char *text = NULL;
 
-	ml = mailer_start(&f->cfg, f->db);
+	ml = mailer_start(&f->cfg, f->db, NULL);
 	assert_non_null(ml);
 	queue(f, &decoy, db_now(f->db));
 	queue(f, &it, db_now(f->db));
@@ -389,7 +394,7 @@ test_mailer_permanent_failures(void **state)
 	struct mailer *ml;
 	struct outbox_msg *m;
 
-	ml = mailer_start(&f->cfg, f->db);
+	ml = mailer_start(&f->cfg, f->db, NULL);
 	assert_non_null(ml);
 
 	queue(f, &bad_to, db_now(f->db));
@@ -397,7 +402,8 @@ test_mailer_permanent_failures(void **state)
 	m = wait_for(f, "dead");
 	assert_string_equal(m->last_error,
 	    "malformed sender or recipient address");
-	assert_null(m->payload);
+	/* A dead message keeps its payload, for outbox retry. */
+	assert_non_null(m->payload);
 	assert_int_equal(m->tries, 1);
 	outbox_msg_free(m);
 	/* Move it out of the way: only_msg wants one per state. */
@@ -438,7 +444,7 @@ test_mailer_temporary_failure(void **state)
 	int64_t before, after;
 	int i;
 
-	ml = mailer_start(&f->cfg, f->db);
+	ml = mailer_start(&f->cfg, f->db, NULL);
 	assert_non_null(ml);
 	break_maildir(f);
 	before = db_now(f->db);
@@ -481,7 +487,7 @@ test_mailer_max_tries(void **state)
 	struct outbox_msg *m;
 
 	f->cfg.mail_max_tries = 1;
-	ml = mailer_start(&f->cfg, f->db);
+	ml = mailer_start(&f->cfg, f->db, NULL);
 	assert_non_null(ml);
 	break_maildir(f);
 	queue(f, &it, db_now(f->db));
@@ -490,7 +496,8 @@ test_mailer_max_tries(void **state)
 	mailer_stop(ml);
 	assert_string_equal(m->last_error, "maildir: Not a directory");
 	assert_int_equal(m->tries, 1);
-	assert_null(m->payload);
+	/* A dead message keeps its payload, for outbox retry. */
+	assert_non_null(m->payload);
 	outbox_msg_free(m);
 }
 
@@ -507,7 +514,7 @@ test_mailer_no_workers(void **state)
 	struct outbox_msg *m;
 
 	f->cfg.mail_workers = 0;
-	ml = mailer_start(&f->cfg, f->db);
+	ml = mailer_start(&f->cfg, f->db, NULL);
 	assert_non_null(ml);
 	queue(f, &it, db_now(f->db));
 	mailer_wake(ml);
@@ -535,7 +542,7 @@ start_fails_cleanly(struct fixture *f)
 	pid = fork();
 	assert_true(pid != -1);
 	if (pid == 0)
-		_exit(mailer_start(&f->cfg, f->db) == NULL ? 0 : 3);
+		_exit(mailer_start(&f->cfg, f->db, NULL) == NULL ? 0 : 3);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
@@ -545,8 +552,8 @@ test_mailer_bad_transport(void **state)
 {
 	struct fixture *f = *state;
 
-	f->cfg.mail = "smtp://localhost:25";
-	assert_null(mailer_start(&f->cfg, f->db));
+	f->cfg.mail = "ftp://localhost:25";
+	assert_null(mailer_start(&f->cfg, f->db, NULL));
 }
 
 /* A maildir transport that cannot be opened: NULL, not a crash. */
