@@ -815,8 +815,18 @@ test_template_render(void **state)
 	assert_null(strstr(en.html, "A&B"));
 	assert_null(strstr(en.html, "{{"));
 
-	/* pt_BR falls back to pt, then to English. */
-	assert_int_equal(template_render(NULL, NULL, "reset_link", "pt_BR", vars, &pt), 0);
+	/* pt_BR has its own templates. */
+	assert_int_equal(template_render(NULL, NULL, "reset_link", "pt_BR",
+	    vars, &pt), 0);
+	assert_string_equal(pt.subject,
+	    "Redefini\xc3\xa7\xc3\xa3o da sua senha de A&B <Co>");
+	assert_non_null(strstr(pt.text, "https://acme.test/r?t=abc&x=1"));
+	assert_non_null(strstr(pt.html, "lang=\"pt-BR\""));
+	rendered_mail_clear(&pt);
+	/* pt_PT falls back to pt, then to English: rendering never guesses
+	 * a region (engine_locale_choose does, before queueing). */
+	assert_int_equal(template_render(NULL, NULL, "reset_link", "pt_PT",
+	    vars, &pt), 0);
 	assert_string_equal(pt.subject, en.subject);
 	assert_string_equal(pt.text, en.text);
 	assert_string_equal(pt.html, en.html);
@@ -837,9 +847,10 @@ test_template_render(void **state)
 	rendered_mail_clear(&other);
 	rendered_mail_clear(&en);
 
-	assert_int_equal(template_render(NULL, NULL, "password_changed", "pt_BR", vars,
-	    &other), 0);
-	assert_string_equal(other.subject, "Your A&B <Co> password was changed");
+	assert_int_equal(template_render(NULL, NULL, "password_changed", "de_AT",
+	    vars, &other), 0);
+	assert_string_equal(other.subject,
+	    "Ihr Passwort f\xc3\xbcr A&B <Co> wurde ge\xc3\xa4ndert");
 	rendered_mail_clear(&other);
 
 	memset(&other, 0, sizeof(other));
