@@ -14,9 +14,10 @@
  *
  * The outcome of a send is read from the server's replies, which libcurl
  * hands to a debug callback line by line: the last complete reply is kept
- * as the answer or the error, and the commands sent tell whether the
- * exchange had reached the message itself (MAIL FROM onwards).  Only a 5xx
- * reply to the message is permanent; see transport_smtp_classify.
+ * as the answer or the error (but for the reply to a QUIT), and the
+ * commands sent tell whether the exchange had reached the message itself
+ * (MAIL FROM onwards).  Only a 5xx reply to the message is permanent; see
+ * transport_smtp_classify.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -54,6 +55,7 @@ struct smtp {
 	char		 reply[TRANSPORT_REPLY_MAX];	/* last complete reply */
 	char		 partial[TRANSPORT_REPLY_MAX];	/* a multi-line one */
 	int		 in_envelope;			/* MAIL FROM was sent */
+	int		 quitting;			/* QUIT was sent */
 	char		 errbuf[CURL_ERROR_SIZE];
 };
 
@@ -123,7 +125,12 @@ reply_line(struct smtp *s, const char *line, size_t n)
 		/* A continuation's dash is not part of the answer. */
 		if (s->partial[3] == '-')
 			s->partial[3] = ' ';
-		memcpy(s->reply, s->partial, sizeof(s->reply));
+		/*
+		 * libcurl may say QUIT after a refusal; "221 bye" would hide
+		 * the reason.
+		 */
+		if (!s->quitting)
+			memcpy(s->reply, s->partial, sizeof(s->reply));
 		s->partial[0] = '\0';
 	}
 }
@@ -143,6 +150,8 @@ smtp_trace(CURL *curl, curl_infotype type, char *data, size_t size,
 	case CURLINFO_HEADER_OUT:
 		if (size >= 10 && strncasecmp(data, "MAIL FROM:", 10) == 0)
 			s->in_envelope = 1;
+		if (size >= 4 && strncasecmp(data, "QUIT", 4) == 0)
+			s->quitting = 1;
 		break;
 	case CURLINFO_HEADER_IN:
 		reply_line(s, data, size);
@@ -288,6 +297,7 @@ smtp_send(void *handle, const struct transport_msg *m, char *reply,
 	s->off = 0;
 	s->reply[0] = '\0';
 	s->partial[0] = '\0';
+	s->quitting = 0;
 	s->errbuf[0] = '\0';
 	s->in_envelope = 0;
 	from = xasprintf("<%s>", m->from);

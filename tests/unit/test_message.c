@@ -7,6 +7,7 @@
 
 #include <sodium.h>
 
+#include "core/engine.h"
 #include "mail/message.h"
 #include "mail/template.h"
 
@@ -571,6 +572,44 @@ test_build_refuses_line_breaks(void **state)
 	refused(&m, ADDR_ERR);
 }
 
+/*
+ * The same values are refused early, when a project is created, so that
+ * a bad sender never sits in the database waiting to fail.
+ */
+static void
+test_sender_settings(void **state)
+{
+	static const char *const bad_names[] = {
+		"", "Acme\r\nBcc: evil@x.test", "Acme\nBcc: evil@x.test",
+		"Acme\r", "Acme\tSupport", "Bell\x07", "Del\x7f", "caf\xe9",
+		NULL,
+	};
+	static const char *const bad_addrs[] = {
+		"", "acme", "noreply@acme.test\r\nBcc: evil@x.test",
+		"noreply@acme.test\n", "Acme <noreply@acme.test>",
+		"\"q\"@acme.test", "a:b@acme.test", "no(reply)@acme.test",
+		"no,reply@acme.test", "n\xc3\xb6reply@acme.test", "noreply@acme",
+		NULL,
+	};
+	const char *const *p;
+	struct message_spec m;
+
+	(void)state;
+	assert_true(admin_sender_name_valid("Acme Support"));
+	assert_true(admin_sender_name_valid("\xc3\x89quipe Acme \"Q\" \\ Co"));
+	assert_true(admin_sender_valid("noreply@acme.test"));
+	assert_true(admin_sender_valid("o'brien+reset@mail.acme.test"));
+	for (p = bad_names; *p != NULL; p++)
+		assert_false(admin_sender_name_valid(*p));
+	for (p = bad_addrs; *p != NULL; p++)
+		assert_false(admin_sender_valid(*p));
+	/* Whatever project create lets through, message_build takes. */
+	m = base_spec;
+	m.from_name = "\xc3\x89quipe Acme \"Q\" \\ Co";
+	m.from_addr = "o'brien+reset@mail.acme.test";
+	free(build(&m));
+}
+
 static void
 test_build_refuses_bad_addresses(void **state)
 {
@@ -873,6 +912,7 @@ main(void)
 		cmocka_unit_test(test_build_long_body),
 		cmocka_unit_test(test_build_refuses_line_breaks),
 		cmocka_unit_test(test_build_refuses_bad_addresses),
+		cmocka_unit_test(test_sender_settings),
 		cmocka_unit_test(test_qp),
 		cmocka_unit_test(test_qp_cap),
 		cmocka_unit_test(test_header_encode),

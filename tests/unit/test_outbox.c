@@ -528,6 +528,114 @@ test_mailer_no_workers(void **state)
 	assert_int_equal(maildir_count(f, NULL), 0);
 }
 
+static void
+test_mailer_max_age(void **state)
+{
+	struct fixture *f = *state;
+	const struct outbox_item it = {
+		.project_id = "p-a",
+		.kind = "reset_link",
+		.to = "alice@example.com",
+	};
+	struct mailer *ml;
+	struct outbox_msg *m;
+
+	/* Tries are left, but the message is older than mail_max_age. */
+	f->cfg.mail_max_age = 60;
+	ml = mailer_start(&f->cfg, f->db, NULL);
+	assert_non_null(ml);
+	break_maildir(f);
+	queue(f, &it, db_now(f->db) - 61 * 1000);
+	mailer_wake(ml);
+	m = wait_for(f, "dead");
+	mailer_stop(ml);
+	assert_string_equal(m->last_error, "maildir: Not a directory");
+	assert_int_equal(m->tries, 1);
+	outbox_msg_free(m);
+}
+
+static void
+test_mailer_backoff_setting(void **state)
+{
+	struct fixture *f = *state;
+	const struct outbox_item it = {
+		.project_id = "p-a",
+		.kind = "reset_link",
+		.to = "alice@example.com",
+	};
+	struct mailer *ml;
+	struct outbox_msg *m = NULL;
+	int64_t before;
+	int i;
+
+	/* 100 ms, doubling: the second try comes soon and is counted. */
+	f->cfg.mail_backoff_ms = 100;
+	ml = mailer_start(&f->cfg, f->db, NULL);
+	assert_non_null(ml);
+	break_maildir(f);
+	before = db_now(f->db);
+	queue(f, &it, before);
+	mailer_wake(ml);
+	for (i = 0; i < 1000; i++) {
+		m = only_msg(f, "pending");
+		if (m != NULL && m->tries >= 3 && m->last_error != NULL)
+			break;
+		outbox_msg_free(m);
+		m = NULL;
+		unit_sleep_ms(10);
+	}
+	mailer_stop(ml);
+	assert_non_null(m);
+	/* 100 + 200 ms of backoff at least 75% each: 225 ms or more. */
+	assert_true(db_now(f->db) - before >= 225);
+	assert_true(m->next_try_at - before < 5000);
+	outbox_msg_free(m);
+}
+
+static void
+test_mailer_project_sender(void **state)
+{
+	struct fixture *f = *state;
+	struct project p = {
+		.id = "p-b", .name = "Beta", .callback_urls = "",
+		.allowed_origins = "", .token_ttl = 3600, .delivery = "link",
+		.created_at = T0, .mail_from = "hello@beta.test",
+		.mail_from_name = "B\xc3\xa9ta Support", .locale = "de",
+	};
+	const struct mail_var vars[] = {
+		{ "link", "https://beta.test/r" },
+		{ "project_name", "Beta" },
+		{ NULL, NULL },
+	};
+	const struct outbox_item it = {
+		.project_id = "p-b",
+		.kind = "reset_link",
+		.to = "bob@example.com",
+		.locale = "de",
+		.vars = vars,
+	};
+	struct mailer *ml;
+	struct outbox_msg *m;
+	char *text = NULL;
+
+	assert_int_equal(store_project_insert(f->c, &p), STORE_OK);
+	ml = mailer_start(&f->cfg, f->db, NULL);
+	assert_non_null(ml);
+	queue(f, &it, db_now(f->db));
+	mailer_wake(ml);
+	m = wait_for(f, "sent");
+	mailer_stop(ml);
+	outbox_msg_free(m);
+	assert_int_equal(maildir_count(f, &text), 1);
+	/* The project's sender, its name encoded; the Message-ID its domain. */
+	assert_non_null(strstr(text, "\r\nFrom: =?UTF-8?B?QsOpdGEgU3VwcG9ydA==?="
+	    "\r\n <hello@beta.test>\r\n"));
+	assert_non_null(strstr(text, "@beta.test>\r\nFrom"));
+	assert_non_null(strstr(text, "Subject: =?UTF-8?B?"));
+	assert_null(strstr(text, "noreply@acme.test"));
+	free(text);
+}
+
 /*
  * Run mailer_start in a child process, so that a crash is one failed test
  * rather than the end of the run; 1 when the child saw NULL come back.
@@ -594,6 +702,12 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_mailer_no_workers, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_mailer_max_age, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_mailer_backoff_setting,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mailer_project_sender,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mailer_bad_transport,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mailer_maildir_open_fails,
