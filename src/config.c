@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "log.h"
@@ -100,8 +101,9 @@ static const struct key keys[] = {
 	    "seconds after which a failed message is given up as dead" },
 	{ "mail_connect_timeout_ms", I(mail_connect_timeout_ms), "10000", 100,
 	    600000, "SMTP connect timeout, TLS handshake included" },
-	{ "mail_send_timeout_ms", I(mail_send_timeout_ms), "60000", 1000,
-	    3600000, "most time one SMTP delivery may take" },
+	{ "mail_send_timeout_ms", I(mail_send_timeout_ms), "30000", 1000,
+	    3600000, "most time one SMTP delivery may take (keep it below "
+	    "mail_lease_seconds)" },
 	{ "db_pool_size", I(db_pool_size), "0", 0, 1024,
 	    "database connections kept open (0: one per worker)" },
 };
@@ -335,6 +337,11 @@ validate_mail(struct config *c, char *err, size_t errlen)
 	if (!one_of(c->mail_starttls, starttls_modes, 0)) {
 		snprintf(err, errlen, "mail_starttls: expected auto, required, "
 		    "opportunistic or off");
+		return -1;
+	}
+	if (c->mail_ca_file != NULL && access(c->mail_ca_file, R_OK) == -1) {
+		snprintf(err, errlen, "mail_ca_file: cannot read %s: %s",
+		    c->mail_ca_file, strerror(errno));
 		return -1;
 	}
 	if ((c->mail_username == NULL) != (c->mail_password == NULL)) {

@@ -321,6 +321,11 @@ mailer_start(const struct config *cfg, struct db *db,
 		}
 		ml->nsenders++;
 	}
+	if (cfg->mail_lease_seconds * 1000 <= cfg->mail_send_timeout_ms)
+		log_warn("mail: mail_lease_seconds (%lld s) is not longer than "
+		    "mail_send_timeout_ms (%lld ms): a slow delivery may be "
+		    "claimed and sent twice", (long long)cfg->mail_lease_seconds,
+		    (long long)cfg->mail_send_timeout_ms);
 	if (str_has_prefix(cfg->mail, "log:"))
 		log_warn("mail: the log transport writes reset links and codes "
 		    "to %s; it is for development only", cfg->mail[4] ?

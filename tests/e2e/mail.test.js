@@ -251,6 +251,31 @@ describe('mail over SMTP with STARTTLS and AUTH', () => {
     assert.equal(JSON.parse(bad.stdout).error, 'malformed sender or recipient address');
   });
 
+  it('smtps:// works, and a certificate is never trusted without its CA', { timeout: TEST_TIMEOUT }, async () => {
+    const implicit = await smtpServer({ implicitTls: true });
+    const env = { ...d.env, RESETD_MAIL: `smtps://127.0.0.1:${implicit.port}` };
+    const to = `${uniq('tls')}@example.com`;
+    const ok = await h.runCli(d.bin, env, ['mail', 'test', '--to', to]);
+    assert.equal(ok.sent, true);
+    assert.equal(ok.transport, 'smtps');
+    assert.equal((await implicit.waitForMail(to)).secure, true);
+
+    // The same servers, without mail_ca_file: the self-signed certificate
+    // is refused, nothing is sent, and the failure is temporary.
+    for (const url of [`smtps://127.0.0.1:${implicit.port}`, `smtp://127.0.0.1:${smtp.port}`]) {
+      const noCa = { ...env, RESETD_MAIL: url };
+      delete noCa.RESETD_MAIL_CA_FILE;
+      const bad = `${uniq('untrusted')}@example.com`;
+      const err = await h.runCli(d.bin, noCa, ['mail', 'test', '--to', bad]).catch((e) => e);
+      assert.equal(err.exitCode, 1, `${url}: sent without a trusted certificate`);
+      const out = JSON.parse(err.stdout);
+      assert.equal(out.sent, false);
+      assert.equal(out.failure, 'temporary');
+      assert.match(out.error, /^smtp: .*(SSL|certificate)/i);
+      assert.equal(smtp.to(bad).length + implicit.to(bad).length, 0);
+    }
+  });
+
   it('check-config masks the SMTP password', { timeout: TEST_TIMEOUT }, async () => {
     const cfg = await d.cli(['check-config']);
     assert.equal(cfg.mail_password, '(set)');

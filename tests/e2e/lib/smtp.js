@@ -41,12 +41,14 @@ let sharedCert = null;
 // startSmtp(options) -> server handle.
 //   port          listen here (default: a free one)
 //   tls           offer STARTTLS (default true)
+//   implicitTls   TLS from the first byte instead (smtps://)
 //   auth          {user, pass}: require AUTH (after TLS when tls is on)
 //   refuse        (address) => null | {code, message}: answer RCPT TO so
 //   dataDelayMs   wait this long before answering the end of DATA
 //   onDataStart   called when a message's DATA begins
 async function startSmtp(options = {}) {
   const opts = { tls: true, ...options };
+  if (opts.implicitTls) opts.tls = true;
   if (opts.tls && !sharedCert) sharedCert = makeCert();
   const s = {
     port: opts.port || (await h.freePort()),
@@ -62,10 +64,10 @@ async function startSmtp(options = {}) {
 
   function make() {
     const server = new SMTPServer({
-      secure: false,
+      secure: !!opts.implicitTls,
       key: opts.tls ? sharedCert.key : undefined,
       cert: opts.tls ? sharedCert.cert : undefined,
-      hideSTARTTLS: !opts.tls,
+      hideSTARTTLS: !opts.tls || !!opts.implicitTls,
       authMethods: ['PLAIN', 'LOGIN'],
       authOptional: !opts.auth,
       allowInsecureAuth: !opts.tls,
