@@ -135,6 +135,7 @@ describe('mail over SMTP with STARTTLS and AUTH', () => {
 
     const mail = m.mail;
     assert.equal(mail.headers.get('mime-version'), '1.0');
+    assert.equal(mail.headers.get('auto-submitted'), 'auto-generated');
     assert.equal(mail.headers.get('content-type').value, 'multipart/alternative');
     assert.equal(mail.from.value[0].address, 'hello@acme.test');
     assert.equal(mail.from.value[0].name, 'Acme Support');

@@ -307,6 +307,7 @@ test_build_headers(void **state)
 	    "To: alice@example.com\r\n"
 	    "Subject: Reset your password\r\n"
 	    "MIME-Version: 1.0\r\n"
+	    "Auto-Submitted: auto-generated\r\n"
 	    "Content-Type: multipart/alternative;\r\n boundary=\"";
 	assert_int_equal(strncmp(p, want, strlen(want)), 0);
 
