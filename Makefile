@@ -7,7 +7,7 @@
 #   make format   reformat the sources; make check-format checks them
 
 CC      ?= cc
-PKGS     = libmicrohttpd jansson libsodium sqlite3 libpq
+PKGS     = libmicrohttpd jansson libsodium sqlite3 libpq libcurl
 WARN     = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wpointer-arith -Wsign-compare -Werror
 CFLAGS  ?= -O2 -g

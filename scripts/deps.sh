@@ -7,10 +7,11 @@
 # everything is already there, so it is cheap to call before every build.
 set -eu
 
-build="gcc make pkg-config libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev libpq-dev"
+build="gcc make pkg-config libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev libpq-dev libcurl4-openssl-dev"
 # postgresql: the server binaries for the throwaway test cluster;
-# libfaketime: one instance's clock skewed, in the PostgreSQL tests
-test="$build libcmocka-dev postgresql libfaketime"
+# libfaketime: one instance's clock skewed, in the PostgreSQL tests;
+# openssl makes the self-signed certificate of the test SMTP server.
+test="$build libcmocka-dev postgresql libfaketime openssl"
 bench="$build wrk postgresql"
 
 case "${1:-build}" in

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "log.h"
@@ -44,7 +45,8 @@ static const struct key keys[] = {
 	    "database: sqlite:PATH, or postgres://USER@HOST/NAME, "
 	    "postgresql:///NAME?host=/SOCKET/DIR (any libpq URL)" },
 	{ "mail", S(mail), "maildir:./var/mail", 0, 0,
-	    "mail transport: maildir:DIR" },
+	    "mail transport: maildir:DIR, smtp://HOST[:PORT], "
+	    "smtps://HOST[:PORT] or log:[FILE]" },
 	{ "public_url", S(public_url), NULL, 0, 0,
 	    "base URL of every link resetd writes (default http://LISTEN); "
 	    "never taken from the Host header" },
@@ -57,6 +59,19 @@ static const struct key keys[] = {
 	    "sender address of projects that set none" },
 	{ "mail_from_name", S(mail_from_name), "resetd", 0, 0,
 	    "sender display name of projects that set none" },
+	{ "mail_starttls", S(mail_starttls), "auto", 0, 0,
+	    "smtp://: required, opportunistic, off, or auto (required "
+	    "unless the host is loopback)" },
+	{ "mail_username", S(mail_username), NULL, 0, 0,
+	    "SMTP AUTH user name (unset: no AUTH)" },
+	{ "mail_password", S(mail_password), NULL, 0, 0,
+	    "SMTP AUTH password; never printed or logged" },
+	{ "mail_ca_file", S(mail_ca_file), NULL, 0, 0,
+	    "PEM file of CAs that verify the SMTP server (default: the "
+	    "system's)" },
+	{ "templates_dir", S(templates_dir), NULL, 0, 0,
+	    "folder of mail template overrides, LOCALE/KIND.{subject,txt,html} "
+	    "and PROJECT_ID/LOCALE/..." },
 	{ "http_threads", I(http_threads), "2", 1, 64,
 	    "threads polling HTTP connections" },
 	{ "workers", I(workers), "32", 1, 1024,
@@ -85,6 +100,15 @@ static const struct key keys[] = {
 	    "testing only: a sender waits this long after each claim before "
 	    "delivering, so a test can stop an instance holding claimed "
 	    "messages; keep 0" },
+	{ "mail_backoff_ms", I(mail_backoff_ms), "5000", 10, 3600000,
+	    "delay before the first retry; doubles per try up to an hour" },
+	{ "mail_max_age", I(mail_max_age), "86400", 60, 2592000,
+	    "seconds after which a failed message is given up as dead" },
+	{ "mail_connect_timeout_ms", I(mail_connect_timeout_ms), "10000", 100,
+	    600000, "SMTP connect timeout, TLS handshake included" },
+	{ "mail_send_timeout_ms", I(mail_send_timeout_ms), "30000", 1000,
+	    3600000, "most time one SMTP delivery may take (keep it below "
+	    "mail_lease_seconds)" },
 	{ "db_pool_size", I(db_pool_size), "0", 0, 1024,
 	    "database connections kept open (0: one per worker and mail "
 	    "worker, plus one)" },
@@ -92,6 +116,11 @@ static const struct key keys[] = {
 
 #undef S
 #undef I
+
+/* Keys whose values check-config shows only as "(set)". */
+static const char *const secret_keys[] = {
+	"server_secret", "mail_password", NULL,
+};
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -256,6 +285,85 @@ parse_env(struct config *c, char *err, size_t errlen)
 	return 0;
 }
 
+static const char *const mail_schemes[] = {
+	"maildir:", "smtp://", "smtps://", "log:", NULL,
+};
+
+static const char *const starttls_modes[] = {
+	"auto", "required", "opportunistic", "off", NULL,
+};
+
+static int
+one_of(const char *s, const char *const *list, int prefix)
+{
+	for (; *list != NULL; list++)
+		if (prefix ? str_has_prefix(s, *list) : strcmp(s, *list) == 0)
+			return 1;
+	return 0;
+}
+
+/* 1 when s holds a C0 control character or DEL. */
+static int
+has_control(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f)
+			return 1;
+	return 0;
+}
+
+/*
+ * The mail settings.  Credentials are never taken from the URL, so that
+ * they cannot end up where URLs are shown (check-config, logs).
+ */
+static int
+validate_mail(struct config *c, char *err, size_t errlen)
+{
+	const char *host;
+
+	if (!one_of(c->mail, mail_schemes, 1)) {
+		snprintf(err, errlen, "mail: expected maildir:DIR, "
+		    "smtp://HOST[:PORT], smtps://HOST[:PORT] or log:[FILE]");
+		return -1;
+	}
+	if (has_control(c->mail)) {
+		snprintf(err, errlen, "mail: control characters in the URL");
+		return -1;
+	}
+	if (str_has_prefix(c->mail, "smtp")) {
+		host = strstr(c->mail, "://") + 3;
+		if (*host == '\0' || *host == '/' ||
+		    memchr(host, '@', strcspn(host, "/?#")) != NULL) {
+			snprintf(err, errlen, "mail: expected smtp(s)://HOST"
+			    "[:PORT][/EHLO-NAME]; set mail_username and "
+			    "mail_password instead of credentials in the URL");
+			return -1;
+		}
+	}
+	if (!one_of(c->mail_starttls, starttls_modes, 0)) {
+		snprintf(err, errlen, "mail_starttls: expected auto, required, "
+		    "opportunistic or off");
+		return -1;
+	}
+	if (c->mail_ca_file != NULL && access(c->mail_ca_file, R_OK) == -1) {
+		snprintf(err, errlen, "mail_ca_file: cannot read %s: %s",
+		    c->mail_ca_file, strerror(errno));
+		return -1;
+	}
+	if ((c->mail_username == NULL) != (c->mail_password == NULL)) {
+		snprintf(err, errlen, "mail_username and mail_password: set "
+		    "both or neither");
+		return -1;
+	}
+	if (c->mail_username != NULL && (has_control(c->mail_username) ||
+	    has_control(c->mail_password))) {
+		snprintf(err, errlen, "mail_username, mail_password: control "
+		    "characters");
+		return -1;
+	}
+	return 0;
+}
+
 /* Checks across keys, once everything is read. */
 static int
 validate(struct config *c, char *err, size_t errlen)
@@ -288,12 +396,16 @@ validate(struct config *c, char *err, size_t errlen)
 		return -1;
 	}
 	if (strpbrk(c->mail_from, "\r\n<>\" ") != NULL ||
-	    strchr(c->mail_from, '@') == NULL ||
-	    strpbrk(c->mail_from_name, "\r\n") != NULL) {
+	    strchr(c->mail_from, '@') == NULL) {
 		snprintf(err, errlen, "mail_from: expected a plain address");
 		return -1;
 	}
-	return 0;
+	if (has_control(c->mail_from_name)) {
+		snprintf(err, errlen, "mail_from_name: control characters and "
+		    "line breaks cannot go into a header");
+		return -1;
+	}
+	return validate_mail(c, err, errlen);
 }
 
 int
@@ -376,7 +488,7 @@ config_print(const struct config *c, FILE *f)
 		v = *str_field((struct config *)c, &keys[i]);
 		if (v == NULL)
 			rc |= buf_puts(&b, "null");
-		else if (strcmp(keys[i].name, "server_secret") == 0)
+		else if (one_of(keys[i].name, secret_keys, 0))
 			rc |= buf_puts(&b, "\"(set)\"");
 		else
 			rc |= buf_puts(&b, "\"") | log_escape(&b, v) |

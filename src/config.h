@@ -16,12 +16,17 @@
 struct config {
 	char	*listen;		/* host:port */
 	char	*database;		/* sqlite:PATH or postgres://... */
-	char	*mail;			/* maildir:DIR */
+	char	*mail;			/* maildir:DIR, smtp(s)://HOST, log: */
 	char	*public_url;		/* base of every link, no trailing / */
 	char	*server_secret;		/* 64 hex chars, or NULL: kept in db */
 	char	*log_level;
 	char	*mail_from;		/* default sender address */
 	char	*mail_from_name;	/* default sender display name */
+	char	*mail_starttls;		/* auto, required, opportunistic, off */
+	char	*mail_username;		/* SMTP AUTH; NULL: none */
+	char	*mail_password;		/* never printed or logged */
+	char	*mail_ca_file;		/* PEM; NULL: the system's CAs */
+	char	*templates_dir;		/* mail template overrides; NULL: none */
 	int64_t	 http_threads;
 	int64_t	 workers;		/* threads running request work */
 	int64_t	 max_body_bytes;
@@ -35,6 +40,10 @@ struct config {
 	int64_t	 mail_lease_seconds;
 	int64_t	 mail_poll_ms;
 	int64_t	 mail_test_hold_ms;	/* testing: hold claims before sending */
+	int64_t	 mail_backoff_ms;	/* first retry delay; doubles */
+	int64_t	 mail_max_age;		/* seconds; then a failure is final */
+	int64_t	 mail_connect_timeout_ms;
+	int64_t	 mail_send_timeout_ms;	/* one whole SMTP exchange */
 	int64_t	 db_pool_size;
 };
 

@@ -22,6 +22,8 @@
 #include "http/http.h"
 #include "log.h"
 #include "mail/outbox.h"
+#include "mail/template.h"
+#include "mail/transport.h"
 #include "store/store.h"
 
 #define RESETD_VERSION "0.1.0"
@@ -30,6 +32,8 @@
 #define DRAIN_MS 10000
 #define IMPORT_LINE_MAX (64 * 1024)
 #define IMPORT_USERS_MAX 1000000
+#define OUTBOX_LIST_DEFAULT 100
+#define OUTBOX_LIST_MAX 10000
 
 /* Everything a command needs, opened on demand. */
 struct cli {
@@ -56,6 +60,14 @@ struct opts {
 	const char	*project;
 	const char	*email;
 	const char	*username;
+	const char	*mail_from;
+	const char	*mail_from_name;
+	const char	*locale;
+	const char	*unknown_account_notice;
+	const char	*state;
+	const char	*limit;
+	const char	*to;
+	int		 all_dead;
 	int		 password_stdin;
 	int		 secret;
 	int		 reveal_user_existence;
@@ -104,6 +116,10 @@ parse_opts(int argc, char **argv, struct opts *o)
 			o->reveal_user_existence = 1;
 			continue;
 		}
+		if (strcmp(key, "--all-dead") == 0) {
+			o->all_dead = 1;
+			continue;
+		}
 		if (i + 1 >= argc)
 			return usage_error("%s needs a value", key);
 		val = argv[++i];
@@ -129,6 +145,20 @@ parse_opts(int argc, char **argv, struct opts *o)
 			o->email = val;
 		else if (strcmp(key, "--username") == 0)
 			o->username = val;
+		else if (strcmp(key, "--mail-from") == 0)
+			o->mail_from = val;
+		else if (strcmp(key, "--mail-from-name") == 0)
+			o->mail_from_name = val;
+		else if (strcmp(key, "--locale") == 0)
+			o->locale = val;
+		else if (strcmp(key, "--unknown-account-notice") == 0)
+			o->unknown_account_notice = val;
+		else if (strcmp(key, "--state") == 0)
+			o->state = val;
+		else if (strcmp(key, "--limit") == 0)
+			o->limit = val;
+		else if (strcmp(key, "--to") == 0)
+			o->to = val;
 		else
 			return usage_error("unknown option '%s'", key);
 	}
@@ -213,6 +243,11 @@ project_create(struct cli *c, const struct opts *o, struct project **out)
 	    strcmp(o->send_reset_emails, "off") != 0)
 		return usage_error("--send-reset-emails: expected on or off, "
 		    "got '%s'", o->send_reset_emails);
+	if (o->unknown_account_notice != NULL &&
+	    strcmp(o->unknown_account_notice, "on") != 0 &&
+	    strcmp(o->unknown_account_notice, "off") != 0)
+		return usage_error("--unknown-account-notice: expected on or "
+		    "off, got '%s'", o->unknown_account_notice);
 	spec = (struct project_spec){
 		.name = o->name,
 		.callback_urls = (const char **)o->callback_urls,
@@ -222,6 +257,11 @@ project_create(struct cli *c, const struct opts *o, struct project **out)
 		.reset_emails_off = o->send_reset_emails != NULL &&
 		    strcmp(o->send_reset_emails, "off") == 0,
 		.delivery = o->delivery,
+		.mail_from = o->mail_from,
+		.mail_from_name = o->mail_from_name,
+		.locale = o->locale,
+		.unknown_account_notice = o->unknown_account_notice != NULL &&
+		    strcmp(o->unknown_account_notice, "on") == 0,
 	};
 	if (o->name == NULL)
 		return usage_error("project create: %s is required", "--name");
@@ -318,6 +358,7 @@ user_create(struct cli *c, const struct opts *o, const char *password,
 		.email = o->email,
 		.username = o->username,
 		.password = password,
+		.locale = o->locale,
 	};
 	char err[256];
 
@@ -526,6 +567,157 @@ cmd_client(struct cli *c)
 	return 0;
 }
 
+/* outbox and mail */
+
+static const char *const outbox_states[] = {
+	"pending", "sent", "dead", "dropped", NULL,
+};
+
+static int
+outbox_list(struct cli *c, const struct opts *o)
+{
+	struct store_list l = { NULL, 0 };
+	struct db_conn *conn;
+	const char *const *st;
+	long long limit = OUTBOX_LIST_DEFAULT;
+	char *end;
+	json_t *a;
+	size_t i;
+	int rc;
+
+	if (o->state != NULL) {
+		for (st = outbox_states; *st != NULL; st++)
+			if (strcmp(*st, o->state) == 0)
+				break;
+		if (*st == NULL)
+			return usage_error("outbox list --state: expected "
+			    "pending, sent, dead or dropped, got '%s'", o->state);
+	}
+	if (o->limit != NULL) {
+		errno = 0;
+		limit = strtoll(o->limit, &end, 10);
+		if (errno != 0 || *end != '\0' || limit < 1 ||
+		    limit > OUTBOX_LIST_MAX)
+			return usage_error("outbox list --limit: expected 1 to "
+			    "10000, got '%s'", o->limit);
+	}
+	if (cli_db(c) == -1 || (conn = db_acquire(c->db)) == NULL)
+		return 1;
+	rc = store_outbox_list(conn, o->state, (int)limit, &l);
+	db_release(c->db, conn);
+	a = json_array();
+	for (i = 0; i < l.n; i++)
+		json_array_append_new(a, api_outbox_json(l.items[i]));
+	store_list_free(&l, (void (*)(void *))outbox_msg_free);
+	if (rc == STORE_OK)
+		print_json(a);
+	else
+		json_decref(a);
+	return rc == STORE_OK ? 0 : 1;
+}
+
+/*
+ * Make dead messages pending again.  The running senders pick them up at
+ * their next poll (mail_poll_ms).
+ */
+static int
+outbox_retry(struct cli *c, const struct opts *o)
+{
+	struct db_conn *conn;
+	struct outbox_msg *m = NULL;
+	int n;
+
+	if ((o->positional == NULL) == !o->all_dead)
+		return usage_error("outbox retry: %s", "expected ID or "
+		    "--all-dead");
+	if (o->positional != NULL && !id_is_uuid(o->positional))
+		return usage_error("outbox retry: '%s' is not a message id",
+		    o->positional);
+	if (cli_db(c) == -1 || (conn = db_acquire(c->db)) == NULL)
+		return 1;
+	n = store_outbox_retry(conn, o->positional, db_now(c->db));
+	if (n >= 0 && o->positional != NULL && n == 0 &&
+	    store_outbox_get(conn, o->positional, &m) == STORE_NOT_FOUND)
+		fprintf(stderr, "resetd: outbox retry: no message %s\n",
+		    o->positional);
+	else if (n == 0 && o->positional != NULL && m != NULL)
+		fprintf(stderr, "resetd: outbox retry: message %s is %s, not "
+		    "dead\n", o->positional, m->state);
+	db_release(c->db, conn);
+	outbox_msg_free(m);
+	if (n < 0 || (n == 0 && o->positional != NULL))
+		return 1;
+	if (o->positional != NULL)
+		print_json(json_pack("{s:s, s:s}", "id", o->positional, "state",
+		    "pending"));
+	else
+		print_json(json_pack("{s:I}", "retried", (json_int_t)n));
+	return 0;
+}
+
+static int
+cmd_outbox(struct cli *c)
+{
+	struct opts o;
+	const char *verb = c->argc > 0 ? c->argv[0] : "";
+
+	if (parse_opts(c->argc - 1, c->argv + 1, &o) != 0)
+		return 2;
+	if (strcmp(verb, "list") == 0)
+		return outbox_list(c, &o);
+	if (strcmp(verb, "retry") == 0)
+		return outbox_retry(c, &o);
+	return usage_error("outbox: expected list or retry%s", "");
+}
+
+/*
+ * Send a test message through the configured transport now, from the
+ * project's sender when --project is given, and print what the server said.
+ */
+static int
+cmd_mail(struct cli *c)
+{
+	struct opts o;
+	struct project *p = NULL;
+	struct db_conn *conn;
+	const char *from, *name;
+	char reply[TRANSPORT_REPLY_MAX];
+	int rc;
+
+	if (parse_opts(c->argc - 1, c->argv + 1, &o) != 0)
+		return 2;
+	if (c->argc < 1 || strcmp(c->argv[0], "test") != 0)
+		return usage_error("mail: expected test%s", "");
+	if (o.to == NULL)
+		return usage_error("mail test: %s is required", "--to");
+	if (cli_config(c) == -1)
+		return 1;
+	from = c->cfg->mail_from;
+	name = c->cfg->mail_from_name;
+	if (o.project != NULL) {
+		if (cli_db(c) == -1 || (conn = db_acquire(c->db)) == NULL)
+			return 1;
+		rc = store_project_get(conn, o.project, &p);
+		db_release(c->db, conn);
+		if (rc != STORE_OK) {
+			fprintf(stderr, "resetd: mail test: no project %s\n",
+			    o.project);
+			return 1;
+		}
+		if (p->mail_from != NULL)
+			from = p->mail_from;
+		if (p->mail_from_name != NULL)
+			name = p->mail_from_name;
+	}
+	rc = mailer_send_test(c->cfg, o.to, from, name, reply, sizeof(reply));
+	print_json(json_pack("{s:b, s:s, s:s, s:s, s:s, s:s}", "sent", rc == 0,
+	    "transport", transport_name(c->cfg->mail), "from", from, "to", o.to,
+	    rc == 0 ? "reply" : "error", reply, "failure", rc == 0 ? "none" :
+	    rc == TRANSPORT_PERMANENT ? "permanent" : "temporary"));
+	project_free(p);
+	return rc == 0 ? 0 : 1;
+}
+
 /* serve */
 
 /*
@@ -600,6 +792,8 @@ cmd_serve(struct cli *c)
 	struct opts o;
 	struct mailer *ml = NULL;
 	struct http_server *srv = NULL;
+	struct template_set *ts = NULL;
+	char err[512];
 	sigset_t sigs;
 	int sig = 0, rc = 1;
 
@@ -613,9 +807,18 @@ cmd_serve(struct cli *c)
 	signal(SIGPIPE, SIG_IGN);
 	if (cli_engine(c) == -1)
 		return 1;
-	if (o.demo && demo_setup(c) == -1)
+	if (template_set_open(c->cfg->templates_dir, &ts, err, sizeof(err)) ==
+	    -1) {
+		log_error("%s", err);
 		return 1;
-	ml = mailer_start(c->cfg, c->db);
+	}
+	if (ts != NULL)
+		log_info("mail: %zu template overrides from %s",
+		    template_set_count(ts), c->cfg->templates_dir);
+	engine_set_templates(c->engine, ts);
+	if (o.demo && demo_setup(c) == -1)
+		goto out;
+	ml = mailer_start(c->cfg, c->db, ts);
 	if (ml == NULL)
 		goto out;
 	engine_set_mail_waker(c->engine, mailer_wake, ml);
@@ -633,6 +836,8 @@ out:
 	http_server_stop(srv, DRAIN_MS);
 	engine_set_mail_waker(c->engine, NULL, NULL);
 	mailer_stop(ml);
+	engine_set_templates(c->engine, NULL);
+	template_set_free(ts);
 	if (rc == 0)
 		log_info("stopped");
 	return rc;
@@ -696,8 +901,17 @@ cmd_migrate(struct cli *c)
 static int
 cmd_check_config(struct cli *c)
 {
+	struct template_set *ts = NULL;
+	char err[512];
+
 	if (cli_config(c) == -1)
 		return 1;
+	if (template_set_open(c->cfg->templates_dir, &ts, err, sizeof(err)) ==
+	    -1) {
+		fprintf(stderr, "resetd: configuration: %s\n", err);
+		return 1;
+	}
+	template_set_free(ts);
 	config_print(c->cfg, stdout);
 	fprintf(stderr, "configuration OK\n");
 	return 0;
@@ -726,17 +940,24 @@ static const struct command {
 	    "[--allowed-origin ORIGIN]...\n"
 	    "                        [--reset-url URL] [--token-ttl SECONDS]\n"
 	    "                        [--send-reset-emails on|off] [--delivery link|code]\n"
+	    "                        [--mail-from ADDRESS] [--mail-from-name NAME]\n"
+	    "                        [--locale xx[_YY]] [--unknown-account-notice on|off]\n"
 	    "  resetd project list\n"
 	    "  resetd project show ID" },
 	{ "user", cmd_user,
 	    "user create --project ID --email EMAIL [--username NAME] "
-	    "[--password-stdin]\n"
+	    "[--locale xx[_YY]]\n"
+	    "                     [--password-stdin]\n"
 	    "  resetd user import --project ID < users.jsonl\n"
 	    "  resetd user list --project ID" },
 	{ "apikey", cmd_apikey, "apikey create --project ID" },
 	{ "client", cmd_client, "client create --project ID [--secret] "
 	    "[--reveal-user-existence]" },
 	{ "bench-hash", cmd_bench_hash, "bench-hash [--threads N] [--seconds S]" },
+	{ "outbox", cmd_outbox,
+	    "outbox list [--state pending|sent|dead|dropped] [--limit N]\n"
+	    "  resetd outbox retry ID|--all-dead" },
+	{ "mail", cmd_mail, "mail test --to ADDRESS [--project ID]" },
 	{ "version", cmd_version, "version" },
 	{ "help", cmd_help, "help" },
 	{ NULL, NULL, NULL },

@@ -106,7 +106,8 @@ lines_json(const char *lines)
 json_t *
 api_project_json(const struct project *p)
 {
-	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:I, s:s, s:b, s:o}",
+	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:I, s:s, s:b, s:o, s:o, "
+	    "s:o, s:o, s:b}",
 	    "id", p->id,
 	    "name", p->name,
 	    "callback_urls", lines_json(p->callback_urls),
@@ -115,7 +116,31 @@ api_project_json(const struct project *p)
 	    "token_ttl", (json_int_t)p->token_ttl,
 	    "delivery", p->delivery,
 	    "send_reset_emails", p->send_reset_emails,
-	    "created_at", api_time(p->created_at));
+	    "created_at", api_time(p->created_at),
+	    "mail_from", api_string_or_null(p->mail_from),
+	    "mail_from_name", api_string_or_null(p->mail_from_name),
+	    "locale", api_string_or_null(p->locale),
+	    "unknown_account_notice", p->unknown_account_notice);
+}
+
+json_t *
+api_outbox_json(const struct outbox_msg *m)
+{
+	/* Never the payload: it holds the link or code. */
+	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:I, s:o, s:o, s:o, "
+	    "s:o}",
+	    "id", m->id,
+	    "project_id", m->project_id,
+	    "kind", m->kind,
+	    "to", m->to_addr,
+	    "locale", api_string_or_null(m->locale),
+	    "state", m->state,
+	    "tries", (json_int_t)m->tries,
+	    "next_try_at", strcmp(m->state, "pending") == 0 ?
+	    api_time(m->next_try_at) : json_null(),
+	    "last_error", api_string_or_null(m->last_error),
+	    "created_at", api_time(m->created_at),
+	    "sent_at", api_time(m->sent_at));
 }
 
 json_t *

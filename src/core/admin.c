@@ -74,6 +74,35 @@ admin_email_valid(const char *s)
 	return str_is_clean_utf8(s, n);
 }
 
+int
+admin_sender_valid(const char *s)
+{
+	size_t i;
+
+	if (!admin_email_valid(s))
+		return 0;
+	/* What message_build puts in a header: ASCII, no specials. */
+	for (i = 0; s[i] != '\0'; i++)
+		if ((unsigned char)s[i] >= 0x7f ||
+		    strchr("()[]:\"<>,;\\", s[i]) != NULL)
+			return 0;
+	return 1;
+}
+
+int
+admin_sender_name_valid(const char *s)
+{
+	size_t i, n = strnlen(s, NAME_MAX_BYTES + 1);
+
+	if (n == 0 || n > NAME_MAX_BYTES || !str_is_clean_utf8(s, n))
+		return 0;
+	/* str_is_clean_utf8 lets a tab through; a header takes none. */
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
 /* Join a NULL-terminated list into lines, checking each item with fn. */
 static int
 join_list(const char **items, int (*fn)(const char *), char **out)
@@ -104,6 +133,7 @@ admin_project_create(struct engine *e, const struct project_spec *spec,
     struct project **out, char *err, size_t errlen)
 {
 	struct project *p = xcalloc(1, sizeof(*p));
+	char locale[ENGINE_LOCALE_MAX + 1];
 	enum engine_result result = ENGINE_BAD_INPUT;
 	int rc;
 
@@ -138,6 +168,24 @@ admin_project_create(struct engine *e, const struct project_spec *spec,
 		    TOKEN_TTL_MAX);
 		goto out;
 	}
+	/* Sender settings reach mail headers: refused here, early, too. */
+	if (spec->mail_from != NULL && !admin_sender_valid(spec->mail_from)) {
+		snprintf(err, errlen, "mail-from: expected a plain email address "
+		    "without line breaks or special characters");
+		goto out;
+	}
+	if (spec->mail_from_name != NULL &&
+	    !admin_sender_name_valid(spec->mail_from_name)) {
+		snprintf(err, errlen, "mail-from-name: expected 1 to %d bytes "
+		    "of text without line breaks or control characters",
+		    NAME_MAX_BYTES);
+		goto out;
+	}
+	if (spec->locale != NULL &&
+	    engine_locale_normalise(spec->locale, locale) == -1) {
+		snprintf(err, errlen, "locale: expected xx or xx_YY");
+		goto out;
+	}
 	p->id = xmalloc(UUID_STRLEN + 1);
 	id_new(p->id);
 	p->name = xstrdup(spec->name);
@@ -145,6 +193,11 @@ admin_project_create(struct engine *e, const struct project_spec *spec,
 	p->token_ttl = spec->token_ttl ? spec->token_ttl : TOKEN_TTL_DEFAULT;
 	p->delivery = xstrdup(spec->delivery ? spec->delivery : "link");
 	p->send_reset_emails = !spec->reset_emails_off;
+	p->mail_from = spec->mail_from ? xstrdup(spec->mail_from) : NULL;
+	p->mail_from_name = spec->mail_from_name ?
+	    xstrdup(spec->mail_from_name) : NULL;
+	p->locale = spec->locale ? xstrdup(locale) : NULL;
+	p->unknown_account_notice = spec->unknown_account_notice != 0;
 	p->created_at = db_now(e->db);
 	rc = db_write(e->db, insert_project_tx, p);
 	if (rc != 0) {
@@ -202,6 +255,7 @@ password_result(enum password_check pc)
 static enum engine_result
 user_check(const struct user_spec *spec, char *err, size_t errlen)
 {
+	char locale[ENGINE_LOCALE_MAX + 1];
 	enum engine_result result;
 
 	if (spec->email == NULL || !admin_email_valid(spec->email)) {
@@ -218,6 +272,11 @@ user_check(const struct user_spec *spec, char *err, size_t errlen)
 	    (spec->last_name && !text_valid(spec->last_name, NAME_MAX_BYTES))) {
 		snprintf(err, errlen, "name: expected 1 to %d bytes of text",
 		    NAME_MAX_BYTES);
+		return ENGINE_BAD_INPUT;
+	}
+	if (spec->locale != NULL &&
+	    engine_locale_normalise(spec->locale, locale) == -1) {
+		snprintf(err, errlen, "locale: expected xx or xx_YY");
 		return ENGINE_BAD_INPUT;
 	}
 	if (spec->password != NULL) {
@@ -258,6 +317,11 @@ user_build(struct engine *e, const struct project *p,
 	u->first_name = spec->first_name ? xstrdup(spec->first_name) : NULL;
 	u->last_name = spec->last_name ? xstrdup(spec->last_name) : NULL;
 	u->email_verified = spec->email_verified;
+	if (spec->locale != NULL) {
+		u->locale = xmalloc(ENGINE_LOCALE_MAX + 1);
+		if (engine_locale_normalise(spec->locale, u->locale) == -1)
+			abort();	/* user_check let it through */
+	}
 	u->created_at = u->updated_at = db_now(e->db);
 	*out = u;
 	return ENGINE_OK;

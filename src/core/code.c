@@ -241,6 +241,7 @@ code_refusal(enum code_state st, int match, int reveal)
 }
 
 struct code_tx {
+	struct engine		*e;
 	const struct project	*project;
 	const struct secret	*secret;
 	const struct user	*user;		/* NULL: a decoy */
@@ -278,8 +279,8 @@ code_tx(struct db_conn *c, void *arg)
 		t->done = 1;
 		if (t->hash == NULL)
 			return 0;
-		return reset_apply_password(c, t->project, t->user, t->hash,
-		    t->secret->locale, t->caps.now);
+		return reset_apply_password(t->e, c, t->project, t->user,
+		    t->hash, t->secret->locale, t->caps.now);
 	}
 	rc = store_secret_get(c, t->project->id, t->secret->id, &s);
 	if (rc == STORE_OK)
@@ -365,6 +366,7 @@ reset_confirm_code(struct engine *e, const struct reset_code_confirm *in,
 		/* Hashing takes a while; the code must still live after it. */
 		t.caps = caps_at(db_now(e->db));
 	}
+	t.e = e;
 	t.project = in->project;
 	t.secret = s;
 	t.user = u;

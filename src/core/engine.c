@@ -121,6 +121,12 @@ engine_set_mail_waker(struct engine *e, void (*fn)(void *), void *arg)
 }
 
 void
+engine_set_templates(struct engine *e, const struct template_set *ts)
+{
+	e->templates = ts;
+}
+
+void
 engine_mail_queued(struct engine *e)
 {
 	if (e->wake_mail != NULL)

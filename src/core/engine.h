@@ -56,6 +56,7 @@ enum reset_delivery {
 };
 
 struct engine;
+struct template_set;
 
 /* engine.c */
 /*
@@ -67,6 +68,11 @@ struct engine *engine_new(const struct config *, struct db *);
 void	engine_free(struct engine *);
 /* Set the function called when mail is queued, to wake a sender. */
 void	engine_set_mail_waker(struct engine *, void (*)(void *), void *);
+/*
+ * Set the mail templates the engine chooses locales among (NULL, the
+ * default: the built-in ones).  The set must outlive the engine.
+ */
+void	engine_set_templates(struct engine *, const struct template_set *);
 /* The key that signs session tokens (JWTs), 32 bytes. */
 const uint8_t *engine_session_key(const struct engine *);
 const struct config *engine_config(const struct engine *);
@@ -87,6 +93,28 @@ enum engine_result engine_ping(struct engine *);
 int	engine_origin_allowed(const struct project *, const char *origin);
 /* 1 when url is one of the project's callback URLs, exactly. */
 int	engine_login_url_allowed(const struct project *, const char *url);
+
+/* locale.c */
+#define ENGINE_LOCALE_MAX 5	/* "xx_YY" */
+
+/*
+ * Normalise a locale as dialects send it ("de", "de_DE", "de-de", "pt_br")
+ * to "xx" or "xx_YY" in out.  Return 0, or -1 when s has neither shape
+ * (out untouched), so that nothing odd reaches templates or links.
+ */
+int	engine_locale_normalise(const char *s,
+	    char out[ENGINE_LOCALE_MAX + 1]) WUR;
+/*
+ * The locale a message is written in: the first of the request's locale,
+ * the user's stored locale and the project's default locale (each may be
+ * NULL, and is normalised first) for which templates exists, as
+ * template_locale_resolve finds them ("pt_BR", else "pt", else a regional
+ * "pt_XX"); English when none has any.  The template folder chosen is
+ * written into out.  Every path that queues mail calls this.
+ */
+void	engine_locale_choose(const struct template_set *,
+	    const char *project_id, const char *request, const char *user,
+	    const char *project, char out[ENGINE_LOCALE_MAX + 1]);
 
 /* idem.c */
 /*
@@ -305,6 +333,10 @@ struct project_spec {
 	int64_t		 token_ttl;		/* 0: default */
 	int		 reset_emails_off;	/* send_reset_emails = 0 */
 	const char	*delivery;		/* "link" or "code"; NULL: link */
+	const char	*mail_from;		/* NULL: the instance's */
+	const char	*mail_from_name;	/* NULL: the instance's */
+	const char	*locale;		/* default mail locale; NULL: en */
+	int		 unknown_account_notice;
 };
 
 /* Create a project; on ENGINE_OK, *out. ENGINE_BAD_INPUT names the field in err. */
@@ -320,6 +352,7 @@ struct user_spec {
 	const char	*first_name;
 	const char	*last_name;
 	int		 email_verified;
+	const char	*locale;	/* mail locale; NULL: none */
 	struct idem_claim *idem;	/* NULL: not idempotent */
 };
 
@@ -345,6 +378,16 @@ enum engine_result admin_user_get(struct engine *, const struct project *,
 	    const char *id, struct user **out);
 /* 1 when s is an acceptable email address. */
 int	admin_email_valid(const char *);
+/*
+ * 1 when s may be a sender address: an acceptable email address in plain
+ * ASCII, without characters that are special in a header.
+ */
+int	admin_sender_valid(const char *);
+/*
+ * 1 when s may be a sender's display name: 1 to 200 bytes of UTF-8 with no
+ * control character at all (a CR or LF would end the header).
+ */
+int	admin_sender_name_valid(const char *);
 /* 1 when s is an absolute http(s) URL resetd may put in a link. */
 int	admin_url_valid(const char *);
 

@@ -17,6 +17,7 @@ struct engine {
 	struct hasher		*hasher;
 	void			(*wake_mail)(void *);
 	void			*wake_mail_arg;
+	const struct template_set *templates;	/* NULL: the built-in ones */
 };
 
 /* Tell the mail senders something was queued. */
@@ -54,12 +55,13 @@ enum engine_result reset_password_bounds(const char *password);
 /*
  * Inside a write transaction, after a secret was spent: store the new
  * password hash (marking the email verified), revoke the user's sessions
- * and live secrets, and queue the "password changed" email.  0 or a
- * store failure.
+ * and live secrets, and queue the "password changed" email in the locale
+ * engine_locale_choose picks, locale (the secret's) first.  0 or a store
+ * failure.
  */
-int	reset_apply_password(struct db_conn *, const struct project *,
-	    const struct user *, const char *hash, const char *locale,
-	    int64_t now);
+int	reset_apply_password(struct engine *, struct db_conn *,
+	    const struct project *, const struct user *, const char *hash,
+	    const char *locale, int64_t now);
 
 /* code.c */
 #define CODE_DESTINATION_MAX 32	/* a masked address, NUL included */

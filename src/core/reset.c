@@ -12,6 +12,13 @@
  * typed login, so that its confirm counts and caps wrong tries like a real
  * code (code.c).
  *
+ * A project may ask for an "unknown account" notice instead: then a
+ * request that names no account, typed as an email address, queues a
+ * message to that address saying that it has no account (off by default,
+ * since it mails any address typed; see docs/mail.md).  The work is the
+ * same, only the outbox row's state and recipient differ.  A disabled
+ * account gets no notice: it is an account, and its mail stays dropped.
+ *
  * A trusted caller (a server holding a secret API key, which is given the
  * token) is the exception: it is told that an account is unknown, and
  * nothing is written for it.  Its resets may skip the email when the
@@ -41,36 +48,6 @@ reset_ticket_clear(struct reset_ticket *t)
 	user_free(t->user);
 	free(t->destination);
 	memset(t, 0, sizeof(*t));
-}
-
-/*
- * Normalise a locale to "xx" or "xx_YY"; NULL when it has neither shape, so
- * that nothing odd reaches templates or links.
- */
-static char *
-locale_normalise(const char *s)
-{
-	char out[6];
-
-	if (s == NULL)
-		return NULL;
-	if (strlen(s) != 2 && strlen(s) != 5)
-		return NULL;
-	if (!(s[0] >= 'a' && s[0] <= 'z' && s[1] >= 'a' && s[1] <= 'z'))
-		return NULL;
-	memcpy(out, s, 2);
-	out[2] = '\0';
-	if (s[2] != '\0') {
-		if (s[2] != '_' && s[2] != '-')
-			return NULL;
-		if (!(s[3] >= 'A' && s[3] <= 'Z' && s[4] >= 'A' && s[4] <= 'Z'))
-			return NULL;
-		out[2] = '_';
-		out[3] = s[3];
-		out[4] = s[4];
-		out[5] = '\0';
-	}
-	return xstrdup(out);
 }
 
 /* Build the link the email carries. */
@@ -115,7 +92,9 @@ struct request_tx {
 	struct secret			 secret;
 	const char			*link;		/* DELIVER_LINK */
 	const char			*code;		/* DELIVER_CODE */
-	const char			*locale;
+	const char			*locale;	/* the request's */
+	char				 mail_locale[ENGINE_LOCALE_MAX + 1];
+	int				 notice;	/* unknown_account */
 	int				 send_mail;
 	int64_t				 now;
 	char				 ttl_minutes[24];
@@ -133,17 +112,17 @@ request_tx(struct db_conn *c, void *arg)
 		{ code ? "code" : "link", code ? (u ? t->code : "") : t->link },
 		{ "ttl_minutes", t->ttl_minutes },
 		{ "project_name", t->in->project->name },
-		{ "email", u ? u->email : "" },
+		{ "email", u ? u->email : t->notice ? t->in->login : "" },
 		{ NULL, NULL },
 	};
 	struct outbox_item mail = {
 		.project_id = t->in->project->id,
 		.kind = u ? (code ? "reset_code" : "reset_link") :
 		    "unknown_account",
-		.to = u ? u->email : "",
-		.locale = t->locale,
+		.to = u ? u->email : t->notice ? t->in->login : "",
+		.locale = t->mail_locale,
 		.vars = vars,
-		.dropped = u == NULL,
+		.dropped = u == NULL && !t->notice,
 	};
 	int rc;
 
@@ -233,9 +212,10 @@ reset_request(struct engine *e, const struct reset_request *in,
 	char subject[SECRET_HASH_LEN + 1];
 	char destination[CODE_DESTINATION_MAX];
 	char id[UUID_STRLEN + 1];
-	char *locale = NULL;
+	char locale_buf[ENGINE_LOCALE_MAX + 1];
+	const char *locale = NULL;
 	enum engine_result result;
-	int rc;
+	int rc, disabled = 0;
 
 	if (in->login == NULL || *in->login == '\0' ||
 	    strlen(in->login) > LOGIN_MAX)
@@ -265,6 +245,7 @@ reset_request(struct engine *e, const struct reset_request *in,
 	if (u != NULL && u->disabled) {
 		user_free(u);
 		u = NULL;
+		disabled = 1;
 	}
 	if (u == NULL && in->trusted) {
 		result = ENGINE_USER_UNKNOWN;
@@ -274,11 +255,17 @@ reset_request(struct engine *e, const struct reset_request *in,
 	memset(&t, 0, sizeof(t));
 	t.now = db_now(e->db);
 	id_new(id);
-	locale = locale_normalise(in->locale);
+	if (engine_locale_normalise(in->locale, locale_buf) == 0)
+		locale = locale_buf;
 	t.e = e;
 	t.in = in;
 	t.user = u;
 	t.locale = locale;
+	t.notice = u == NULL && !disabled &&
+	    in->project->unknown_account_notice &&
+	    admin_sender_valid(in->login);
+	engine_locale_choose(e->templates, in->project->id, locale,
+	    u ? u->locale : NULL, in->project->locale, t.mail_locale);
 	t.send_mail = request_sends_mail(in);
 	request_secret(e, in, u, &t, token, hash, subject, id);
 	tk.user_found = u != NULL;
@@ -320,7 +307,6 @@ out:
 		result = idem_settle(e, in->project->id, in->idem, result);
 	sodium_memzero(token, sizeof(token));
 	reset_ticket_clear(&tk);
-	free(locale);
 	user_free(u);
 	return result;
 }
@@ -358,9 +344,11 @@ reset_get(struct engine *e, const struct project *p, const char *id,
 /* confirm */
 
 int
-reset_apply_password(struct db_conn *c, const struct project *p,
-    const struct user *u, const char *hash, const char *locale, int64_t now)
+reset_apply_password(struct engine *e, struct db_conn *c,
+    const struct project *p, const struct user *u, const char *hash,
+    const char *locale, int64_t now)
 {
+	char mail_locale[ENGINE_LOCALE_MAX + 1];
 	struct mail_var vars[] = {
 		{ "project_name", p->name },
 		{ "email", u->email },
@@ -370,11 +358,13 @@ reset_apply_password(struct db_conn *c, const struct project *p,
 		.project_id = p->id,
 		.kind = "password_changed",
 		.to = u->email,
-		.locale = locale,
+		.locale = mail_locale,
 		.vars = vars,
 	};
 	int rc;
 
+	engine_locale_choose(e->templates, p->id, locale, u->locale, p->locale,
+	    mail_locale);
 	rc = store_user_set_password(c, u->id, hash, now);
 	if (rc >= 0)
 		rc = store_session_revoke_user(c, u->id, now);
@@ -412,7 +402,7 @@ confirm_tx(struct db_conn *c, void *arg)
 	if (rc == 0)	/* someone else won, or it just expired */
 		return t->now >= t->secret->expires_at ?
 		    ENGINE_SECRET_EXPIRED : ENGINE_SECRET_INVALID;
-	return reset_apply_password(c, t->project, t->user, t->hash,
+	return reset_apply_password(t->e, c, t->project, t->user, t->hash,
 	    t->secret->locale, t->now);
 }
 

@@ -183,6 +183,8 @@ message_build(const struct message_spec *m, char **out, char *err,
 	rc |= buf_puts(&b, "Subject: ");
 	rc |= message_header_encode(&b, m->subject);
 	rc |= buf_puts(&b, "\r\nMIME-Version: 1.0\r\n");
+	/* RFC 3834: vacation responders leave automatic mail alone. */
+	rc |= buf_puts(&b, "Auto-Submitted: auto-generated\r\n");
 	rc |= buf_printf(&b, "Content-Type: multipart/alternative;\r\n"
 	    " boundary=\"%s\"\r\n\r\n", boundary);
 	rc |= buf_printf(&b, "--%s\r\nContent-Type: text/plain; charset=UTF-8\r\n"

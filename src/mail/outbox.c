@@ -2,11 +2,17 @@
  * Queueing and delivering mail.
  *
  * Senders claim due messages with a lease (store_outbox_claim), render and
- * send them, and record the outcome.  A temporary failure is retried with
- * exponential backoff and jitter; a permanent one, or too many tries, makes
- * the message dead with its last error, for an operator to see and retry.
- * Senders sleep until woken by a queued message or until the poll interval
- * passes, which also picks up retries and the leases of dead senders.
+ * send them, and record the outcome.  Each sender thread has its own
+ * transport handle, so an SMTP sender keeps one connection open between
+ * messages.  A temporary failure is retried with exponential backoff and
+ * jitter; a permanent one, mail_max_tries tries, or a failure of a message
+ * older than mail_max_age makes the message dead with its last error, for
+ * an operator to see and retry (resetd outbox retry).  Senders sleep until
+ * woken by a queued message or until the poll interval passes, which also
+ * picks up retries and the leases of dead senders.
+ *
+ * A message whose lease ran out while its sender was busy with the others
+ * of its batch is left alone: another sender may have claimed it since.
  *
  * Several instances on one database wake each other too.  When the
  * database has notifications (PostgreSQL), one listener thread per
@@ -40,29 +46,35 @@
 #include "template.h"
 #include "transport.h"
 
-#define CLAIM_BATCH 16
+#define CLAIM_BATCH 4
 #define MAX_VARS 32
-#define BACKOFF_BASE_MS 5000
 #define BACKOFF_MAX_MS (3600 * 1000)
 #define OUTBOX_CHANNEL "resetd_outbox"
 #define NOTIFY_SPACING_MS 10
 
-struct mailer {
-	const struct config	*cfg;
-	struct db		*db;
+struct sender {
+	struct mailer		*ml;
 	struct transport	 transport;
-	pthread_t		*threads;
-	int			 nthreads;
-	pthread_mutex_t		 lock;
-	pthread_cond_t		 wake;
-	int			 woken;
-	int			 stopping;
+	pthread_t		 thread;
+};
+
+struct mailer {
+	const struct config		*cfg;
+	struct db			*db;
+	const struct template_set	*templates;
+	struct sender			*senders;
+	int				 nsenders;	/* with a transport */
+	int				 nthreads;	/* started */
+	pthread_mutex_t			 lock;
+	pthread_cond_t			 wake;
+	int				 woken;
+	int				 stopping;
 	/* Between instances; listener NULL when the database has none. */
-	struct db_listener	*listener;
-	pthread_t		 listen_thread;
-	int			 listening;	/* listen_thread runs */
-	int			 pipe[2];	/* wakes the listener */
-	int			 notify_pending;	/* guarded by lock */
+	struct db_listener		*listener;
+	pthread_t			 listen_thread;
+	int				 listening;	/* listen_thread runs */
+	int				 pipe[2];	/* wakes the listener */
+	int				 notify_pending; /* guarded by lock */
 };
 
 int
@@ -100,9 +112,9 @@ outbox_queue(struct db_conn *c, const struct outbox_item *it, int64_t now)
 
 /* Backoff before try number tries + 1: doubling, capped, +-25% jitter. */
 static int64_t
-backoff_ms(int64_t tries)
+backoff_ms(int64_t base, int64_t tries)
 {
-	int64_t d = BACKOFF_BASE_MS;
+	int64_t d = base;
 	int64_t jitter;
 
 	while (tries-- > 1 && d < BACKOFF_MAX_MS)
@@ -135,17 +147,41 @@ payload_vars(json_t *root, struct mail_var vars[MAX_VARS + 1])
 	return 0;
 }
 
+/* The project's sender, or the configured one; *p is freed by the caller. */
+static void
+sender_of(struct mailer *ml, const char *project_id, struct project **p,
+    const char **addr, const char **name)
+{
+	struct db_conn *c = db_acquire(ml->db);
+
+	*p = NULL;
+	if (c != NULL) {
+		if (store_project_get(c, project_id, p) != STORE_OK)
+			*p = NULL;
+		db_release(ml->db, c);
+	}
+	*addr = ml->cfg->mail_from;
+	*name = ml->cfg->mail_from_name;
+	if (*p != NULL && (*p)->mail_from != NULL)
+		*addr = (*p)->mail_from;
+	if (*p != NULL && (*p)->mail_from_name != NULL)
+		*name = (*p)->mail_from_name;
+}
+
 /*
  * Render and send one claimed message.  Return 0 when sent, or a transport
  * failure code with the reason in err.
  */
 static int
-deliver_one(struct mailer *ml, const struct outbox_msg *m, char *err,
+deliver_one(struct sender *s, const struct outbox_msg *m, char *err,
     size_t errlen)
 {
+	struct mailer *ml = s->ml;
 	struct mail_var vars[MAX_VARS + 1];
 	struct rendered_mail r = { NULL, NULL, NULL };
 	struct message_spec spec;
+	struct transport_msg tm;
+	struct project *p = NULL;
 	json_t *root;
 	char *msg = NULL;
 	int rc = TRANSPORT_PERMANENT;
@@ -155,24 +191,31 @@ deliver_one(struct mailer *ml, const struct outbox_msg *m, char *err,
 		snprintf(err, errlen, "malformed payload");
 		goto out;
 	}
-	if (template_render(m->kind, m->locale, vars, &r) == -1) {
+	if (template_render(ml->templates, m->project_id, m->kind, m->locale,
+	    vars, &r) == -1) {
 		snprintf(err, errlen, "no template for %s", m->kind);
 		goto out;
 	}
 	spec = (struct message_spec){
-		.from_name = ml->cfg->mail_from_name,
-		.from_addr = ml->cfg->mail_from,
 		.to_addr = m->to_addr,
 		.subject = r.subject,
 		.text = r.text,
 		.html = r.html,
 		.date_ms = time_now_ms(),
 	};
+	sender_of(ml, m->project_id, &p, &spec.from_addr, &spec.from_name);
 	if (message_build(&spec, &msg, err, errlen) == -1)
 		goto out;
-	rc = transport_send(&ml->transport, ml->cfg->mail_from, m->to_addr, msg,
-	    strlen(msg), err, errlen);
+	tm = (struct transport_msg){
+		.from = spec.from_addr,
+		.to = m->to_addr,
+		.data = msg,
+		.len = strlen(msg),
+		.text = r.text,
+	};
+	rc = transport_send(&s->transport, &tm, err, errlen);
 out:
+	project_free(p);
 	xfree_secret(msg);
 	rendered_mail_clear(&r);
 	json_decref(root);
@@ -180,13 +223,15 @@ out:
 }
 
 static void
-deliver(struct mailer *ml, const struct outbox_msg *m)
+deliver(struct sender *s, const struct outbox_msg *m)
 {
-	char err[512] = "";
-	int64_t next;
+	struct mailer *ml = s->ml;
+	char err[TRANSPORT_REPLY_MAX] = "";
+	const char *why = NULL;
+	int64_t next = -1, now;
 	int rc;
 
-	rc = deliver_one(ml, m, err, sizeof(err));
+	rc = deliver_one(s, m, err, sizeof(err));
 	if (rc == 0) {
 		if (store_outbox_sent(ml->db, m->id, db_now(ml->db)) != 0)
 			log_error("mail: message %s sent but not marked; it may "
@@ -195,14 +240,21 @@ deliver(struct mailer *ml, const struct outbox_msg *m)
 			log_info("mail: sent %s message %s", m->kind, m->id);
 		return;
 	}
-	if (rc == TRANSPORT_PERMANENT || m->tries >= ml->cfg->mail_max_tries) {
-		log_warn("mail: giving up on message %s after %lld tries: %s",
-		    m->id, (long long)m->tries, err);
-		next = -1;
-	} else {
-		next = db_now(ml->db) + backoff_ms(m->tries);
-		log_warn("mail: message %s failed (try %lld), will retry: %s",
-		    m->id, (long long)m->tries, err);
+	now = db_now(ml->db);
+	if (rc == TRANSPORT_PERMANENT)
+		why = "a permanent failure";
+	else if (m->tries >= ml->cfg->mail_max_tries)
+		why = "its last try (mail_max_tries)";
+	else if (now - m->created_at >= ml->cfg->mail_max_age * 1000)
+		why = "a failure past mail_max_age";
+	if (why != NULL)
+		log_warn("mail: message %s is dead after %s, try %lld: %s",
+		    m->id, why, (long long)m->tries, err);
+	else {
+		next = now + backoff_ms(ml->cfg->mail_backoff_ms, m->tries);
+		log_warn("mail: message %s failed (try %lld), will retry in "
+		    "%lld ms: %s", m->id, (long long)m->tries,
+		    (long long)(next - now), err);
 	}
 	(void)store_outbox_failed(ml->db, m->id, err, next, m->tries);
 }
@@ -263,7 +315,8 @@ sender_hold(struct mailer *ml, int64_t ms)
 static void *
 sender_main(void *arg)
 {
-	struct mailer *ml = arg;
+	struct sender *s = arg;
+	struct mailer *ml = s->ml;
 	struct store_list got;
 	int64_t now;
 	size_t i;
@@ -277,8 +330,14 @@ sender_main(void *arg)
 		}
 		if (got.n > 0 && ml->cfg->mail_test_hold_ms > 0)
 			sender_hold(ml, ml->cfg->mail_test_hold_ms);
-		for (i = 0; i < got.n && !stopping(ml); i++)
-			deliver(ml, got.items[i]);
+		for (i = 0; i < got.n && !stopping(ml); i++) {
+			const struct outbox_msg *m = got.items[i];
+
+			/* The claim set next_try_at to the end of the lease. */
+			if (db_now(ml->db) >= m->next_try_at)
+				continue;
+			deliver(s, m);
+		}
 		if (got.n == 0)
 			sender_wait(ml);
 		store_list_free(&got, (void (*)(void *))outbox_msg_free);
@@ -361,25 +420,41 @@ listener_start(struct mailer *ml)
 }
 
 struct mailer *
-mailer_start(const struct config *cfg, struct db *db)
+mailer_start(const struct config *cfg, struct db *db,
+    const struct template_set *templates)
 {
 	struct mailer *ml = xcalloc(1, sizeof(*ml));
 	int i;
 
 	ml->cfg = cfg;
 	ml->db = db;
+	ml->templates = templates;
 	ml->pipe[0] = ml->pipe[1] = -1;
 	pthread_mutex_init(&ml->lock, NULL);
 	pthread_cond_init(&ml->wake, NULL);
-	if (cfg->mail_workers > 0 &&
-	    transport_open(cfg->mail, cfg, &ml->transport) == -1) {
-		mailer_stop(ml);
-		return NULL;
-	}
-	/* The senders first, so the listener sees nthreads settled. */
-	ml->threads = xcalloc((size_t)cfg->mail_workers + 1, sizeof(pthread_t));
+	ml->senders = xcalloc((size_t)cfg->mail_workers + 1,
+	    sizeof(*ml->senders));
 	for (i = 0; i < cfg->mail_workers; i++) {
-		if (pthread_create(&ml->threads[i], NULL, sender_main, ml) != 0)
+		ml->senders[i].ml = ml;
+		if (transport_open(cfg->mail, cfg, &ml->senders[i].transport) ==
+		    -1) {
+			mailer_stop(ml);
+			return NULL;
+		}
+		ml->nsenders++;
+	}
+	if (cfg->mail_lease_seconds * 1000 <= cfg->mail_send_timeout_ms)
+		log_warn("mail: mail_lease_seconds (%lld s) is not longer than "
+		    "mail_send_timeout_ms (%lld ms): a slow delivery may be "
+		    "claimed and sent twice", (long long)cfg->mail_lease_seconds,
+		    (long long)cfg->mail_send_timeout_ms);
+	if (str_has_prefix(cfg->mail, "log:"))
+		log_warn("mail: the log transport writes reset links and codes "
+		    "to %s; it is for development only", cfg->mail[4] ?
+		    cfg->mail + 4 : "standard output");
+	for (i = 0; i < cfg->mail_workers; i++) {
+		if (pthread_create(&ml->senders[i].thread, NULL, sender_main,
+		    &ml->senders[i]) != 0)
 			log_fatal("mail: cannot start a sender thread");
 		ml->nthreads++;
 	}
@@ -422,7 +497,7 @@ mailer_stop(struct mailer *ml)
 		log_warn("mail: cannot wake the listener: %s", strerror(errno));
 	pthread_mutex_unlock(&ml->lock);
 	for (i = 0; i < ml->nthreads; i++)
-		pthread_join(ml->threads[i], NULL);
+		pthread_join(ml->senders[i].thread, NULL);
 	if (ml->listening)
 		pthread_join(ml->listen_thread, NULL);
 	db_listener_close(ml->listener);
@@ -430,9 +505,59 @@ mailer_stop(struct mailer *ml)
 		close(ml->pipe[0]);
 		close(ml->pipe[1]);
 	}
-	free(ml->threads);
-	transport_close(&ml->transport);
+	for (i = 0; i < ml->nsenders; i++)
+		transport_close(&ml->senders[i].transport);
+	free(ml->senders);
 	pthread_mutex_destroy(&ml->lock);
 	pthread_cond_destroy(&ml->wake);
 	free(ml);
+}
+
+int
+mailer_send_test(const struct config *cfg, const char *to,
+    const char *from_addr, const char *from_name, char *reply,
+    size_t replylen)
+{
+	static const char text[] =
+	    "This is a test message from resetd, sent with \"resetd mail "
+	    "test\".\nIt shows that the mail transport delivers; no answer is "
+	    "needed.\n";
+	static const char html[] =
+	    "<!DOCTYPE html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\">"
+	    "<title>resetd test message</title></head>\n<body>\n<p>This is a "
+	    "test message from resetd, sent with &quot;resetd mail "
+	    "test&quot;.</p>\n<p>It shows that the mail transport delivers; no "
+	    "answer is needed.</p>\n</body>\n</html>\n";
+	struct message_spec spec = {
+		.from_name = from_name,
+		.from_addr = from_addr,
+		.to_addr = to,
+		.subject = "resetd test message",
+		.text = text,
+		.html = html,
+		.date_ms = time_now_ms(),
+	};
+	struct transport t;
+	struct transport_msg tm;
+	char *msg = NULL;
+	int rc;
+
+	if (message_build(&spec, &msg, reply, replylen) == -1)
+		return TRANSPORT_PERMANENT;
+	if (transport_open(cfg->mail, cfg, &t) == -1) {
+		snprintf(reply, replylen, "cannot open the mail transport");
+		free(msg);
+		return TRANSPORT_TEMPORARY;
+	}
+	tm = (struct transport_msg){
+		.from = from_addr,
+		.to = to,
+		.data = msg,
+		.len = strlen(msg),
+		.text = text,
+	};
+	rc = transport_send(&t, &tm, reply, replylen);
+	transport_close(&t);
+	free(msg);
+	return rc;
 }

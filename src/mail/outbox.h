@@ -4,8 +4,10 @@
  * marked sent only after its transport accepted it, so a crash between the
  * two sends it twice, never zero times.
  *
- * Kinds name a template: "reset_link", "password_changed".  Variables are
- * name/value pairs the template refers to as {{name}}.
+ * Kinds name a template: "reset_link", "reset_code", "password_changed",
+ * "unknown_account".  Variables are name/value pairs the template refers to
+ * as {{name}}.  The locale is the template folder to write from, chosen by
+ * the engine (engine_locale_choose).
  */
 #ifndef RESETD_OUTBOX_H
 #define RESETD_OUTBOX_H
@@ -24,7 +26,7 @@ struct outbox_item {
 	const char		*project_id;
 	const char		*kind;
 	const char		*to;		/* "" for a dropped row */
-	const char		*locale;	/* NULL: English */
+	const char		*locale;	/* a template folder; NULL: en */
 	const struct mail_var	*vars;		/* ends with a NULL name */
 	int			 dropped;	/* recorded for equal work, never sent */
 };
@@ -37,16 +39,30 @@ int	outbox_queue(struct db_conn *, const struct outbox_item *, int64_t now);
 
 struct transport;
 struct mailer;
+struct template_set;
 
 /*
- * Start cfg->mail_workers sender threads delivering through the configured
- * transport.  With zero workers, return a mailer that sends nothing.  NULL
- * when the transport cannot be set up (logged).
+ * Start cfg->mail_workers sender threads, each with its own connection
+ * through the configured transport, rendering with templates (NULL: the
+ * built-in ones, which must outlive the mailer).  With zero workers,
+ * return a mailer that sends nothing.  NULL when the transport cannot be
+ * set up (logged).
  */
-struct mailer *mailer_start(const struct config *, struct db *);
+struct mailer *mailer_start(const struct config *, struct db *,
+	    const struct template_set *);
 /* Wake the senders now rather than at their next poll; an engine waker. */
 void	mailer_wake(void *mailer);
 /* Stop the senders, letting a message in flight finish; accepts NULL. */
 void	mailer_stop(struct mailer *);
+
+/*
+ * Send a fixed test message to to now, from from_addr and from_name, through
+ * the transport cfg names, outside the outbox.  Return 0 with the
+ * destination's answer in reply, or TRANSPORT_TEMPORARY / _PERMANENT with
+ * the reason.
+ */
+int	mailer_send_test(const struct config *, const char *to,
+	    const char *from_addr, const char *from_name, char *reply,
+	    size_t replylen);
 
 #endif

@@ -1,6 +1,15 @@
 /*
  * Mail transports: a const table of functions plus a private handle, chosen
  * by the scheme of the "mail" setting from a NULL-terminated list.
+ *
+ *	maildir:DIR			a file per message in DIR/new
+ *	smtp://HOST[:PORT][/EHLO]	SMTP with STARTTLS (mail_starttls)
+ *	smtps://HOST[:PORT][/EHLO]	SMTP over TLS from the first byte
+ *	log:[FILE]			headers and text on standard output or
+ *					in FILE, for development only
+ *
+ * A handle is used by one thread at a time: each mail sender opens its
+ * own, so an SMTP sender keeps its connection open between messages.
  */
 #ifndef RESETD_TRANSPORT_H
 #define RESETD_TRANSPORT_H
@@ -13,18 +22,30 @@
 #define TRANSPORT_TEMPORARY (-1)	/* try again later */
 #define TRANSPORT_PERMANENT (-2)	/* give up now */
 
+/* Room for a reply or an error, NUL included. */
+#define TRANSPORT_REPLY_MAX 512
+
+/* One message to deliver. */
+struct transport_msg {
+	const char	*from;		/* envelope sender, a plain address */
+	const char	*to;		/* envelope recipient */
+	const char	*data;		/* the whole message, CRLF lines */
+	size_t		 len;
+	const char	*text;		/* its text part, for log: */
+};
+
 struct transport_driver {
 	const char	*name;
 	const char	*prefix;
 	int	(*open)(const char *url, const struct config *, void **handle);
 	void	(*close)(void *handle);
 	/*
-	 * Deliver one message (CRLF lines).  Return 0 once the destination
-	 * accepted it, or TRANSPORT_TEMPORARY / TRANSPORT_PERMANENT with a
-	 * reason in err.
+	 * Deliver one message.  Return 0 once the destination accepted it,
+	 * with the destination's answer in reply ("" when it gives none), or
+	 * TRANSPORT_TEMPORARY / TRANSPORT_PERMANENT with the reason in reply.
 	 */
-	int	(*send)(void *handle, const char *from, const char *to,
-		    const char *msg, size_t len, char *err, size_t errlen);
+	int	(*send)(void *handle, const struct transport_msg *, char *reply,
+		    size_t replylen);
 };
 
 struct transport {
@@ -32,11 +53,32 @@ struct transport {
 	void				*handle;
 };
 
-/* Open the transport named by url; -1 on failure (logged). */
+/* transport.c */
+/*
+ * Open the transport named by url into *out; -1 when the scheme is unknown
+ * or the driver cannot start (logged).  Close it with transport_close.
+ */
 int	transport_open(const char *url, const struct config *,
 	    struct transport *out) WUR;
+/* Close a transport; accepts one that was never opened (zeroed). */
 void	transport_close(struct transport *);
-int	transport_send(struct transport *, const char *from, const char *to,
-	    const char *msg, size_t len, char *err, size_t errlen);
+/* Deliver through the transport's driver; see struct transport_driver. */
+int	transport_send(struct transport *, const struct transport_msg *,
+	    char *reply, size_t replylen);
+/* The driver name for url ("smtp", "maildir", ...), or NULL. */
+const char *transport_name(const char *url);
+
+/* transport_smtp.c */
+/*
+ * What an SMTP exchange that ended with libcurl's result curl_code and the
+ * server's last reply code means: 0 (accepted), TRANSPORT_PERMANENT for a
+ * 5xx reply to the message itself (MAIL FROM, RCPT TO, DATA; in_envelope
+ * says the exchange got that far), TRANSPORT_TEMPORARY for everything
+ * else: 4xx, connection and TLS failures, timeouts, and 5xx replies about
+ * the session rather than the message (greeting, EHLO, STARTTLS, and the
+ * AUTH family 530, 534, 535, 538 wherever they come), which an operator
+ * fixes once for every message.
+ */
+int	transport_smtp_classify(int curl_code, long reply, int in_envelope);
 
 #endif

@@ -97,8 +97,8 @@ sync_dir(const char *path)
 }
 
 static int
-md_send(void *handle, const char *from, const char *to, const char *msg,
-    size_t len, char *err, size_t errlen)
+md_send(void *handle, const struct transport_msg *msg, char *err,
+    size_t errlen)
 {
 	struct maildir *m = handle;
 	char name[96], rnd_hex[17];
@@ -108,8 +108,6 @@ md_send(void *handle, const char *from, const char *to, const char *msg,
 	ssize_t n;
 	int fd = -1, rc = TRANSPORT_TEMPORARY;
 
-	(void)from;
-	(void)to;
 	randombytes_buf(rnd, sizeof(rnd));
 	hex_encode(rnd, sizeof(rnd), rnd_hex);
 	snprintf(name, sizeof(name), "%lld.%ld_%s.resetd",
@@ -120,8 +118,8 @@ md_send(void *handle, const char *from, const char *to, const char *msg,
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0600);
 	if (fd == -1)
 		goto fail;
-	while (off < len) {
-		n = write(fd, msg + off, len - off);
+	while (off < msg->len) {
+		n = write(fd, msg->data + off, msg->len - off);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n <= 0)

@@ -156,11 +156,25 @@ static const char m4_reset_codes[] =
     "ALTER TABLE secrets ADD COLUMN subject TEXT;"
     "CREATE INDEX secrets_subject ON secrets(subject, created_at);";
 
+/*
+ * Mail settings of a project: its sender (NULL: the instance's mail_from
+ * and mail_from_name), its default locale (NULL: English), and whether a
+ * reset asked for an address with no account mails that address a notice
+ * saying so (unknown_account_notice) instead of recording a dropped row.
+ */
+static const char m5_mail_settings[] =
+    "ALTER TABLE projects ADD COLUMN mail_from TEXT;"
+    "ALTER TABLE projects ADD COLUMN mail_from_name TEXT;"
+    "ALTER TABLE projects ADD COLUMN locale TEXT;"
+    "ALTER TABLE projects ADD COLUMN unknown_account_notice INTEGER NOT NULL "
+    "  DEFAULT 0;";
+
 const struct migration store_migrations[] = {
 	{ 1, "base schema", m1_base, NULL, NULL },
 	{ 2, "api keys and app clients", m2_credentials, NULL, NULL },
 	{ 3, "workos idempotency keys and the reset-email switch", m3_workos,
 	    NULL, NULL },
 	{ 4, "reset codes", m4_reset_codes, NULL, NULL },
+	{ 5, "mail settings", m5_mail_settings, NULL, NULL },
 	{ 0, NULL, NULL, NULL, NULL },
 };

@@ -195,7 +195,8 @@ store_migrate(struct db *db)
 /* projects */
 
 #define PROJECT_COLS "id, name, callback_urls, allowed_origins, reset_url, " \
-	"token_ttl, delivery, created_at, send_reset_emails"
+	"token_ttl, delivery, created_at, send_reset_emails, mail_from, " \
+	"mail_from_name, locale, unknown_account_notice"
 
 static void *
 project_read(struct db_rows *r)
@@ -211,6 +212,10 @@ project_read(struct db_rows *r)
 	p->delivery = db_strdup(r, 6);
 	p->created_at = db_int(r, 7);
 	p->send_reset_emails = db_int(r, 8) != 0;
+	p->mail_from = db_strdup(r, 9);
+	p->mail_from_name = db_strdup(r, 10);
+	p->locale = db_strdup(r, 11);
+	p->unknown_account_notice = db_int(r, 12) != 0;
 	return p;
 }
 
@@ -225,6 +230,9 @@ project_free(struct project *p)
 	free(p->allowed_origins);
 	free(p->reset_url);
 	free(p->delivery);
+	free(p->mail_from);
+	free(p->mail_from_name);
+	free(p->locale);
 	free(p);
 }
 
@@ -232,11 +240,13 @@ int
 store_project_insert(struct db_conn *c, const struct project *p)
 {
 	return exec_ok(db_exec(c, "INSERT INTO projects (" PROJECT_COLS ") "
-	    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+	    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
 	    DB_ARGS(DB_TEXT(p->id), DB_TEXT(p->name), DB_TEXT(p->callback_urls),
 	    DB_TEXT(p->allowed_origins), DB_TEXT(p->reset_url),
 	    DB_INT(p->token_ttl), DB_TEXT(p->delivery), DB_INT(p->created_at),
-	    DB_INT(p->send_reset_emails))));
+	    DB_INT(p->send_reset_emails), DB_TEXT(p->mail_from),
+	    DB_TEXT(p->mail_from_name), DB_TEXT(p->locale),
+	    DB_INT(p->unknown_account_notice))));
 }
 
 int
@@ -915,8 +925,8 @@ store_outbox_failed(struct db *db, const char *id, const char *error,
 	    "tries = $4", { DB_TEXT(error), DB_INT(next_try_at), DB_TEXT(id),
 	    DB_INT(tries) }, 4 };
 	struct outbox_update dead = { "UPDATE outbox SET last_error = $1, "
-	    "state = 'dead', payload = NULL WHERE id = $2 AND state = 'pending' "
-	    "AND tries = $3", { DB_TEXT(error), DB_TEXT(id), DB_INT(tries) }, 3 };
+	    "state = 'dead' WHERE id = $2 AND state = 'pending' AND tries = $3",
+	    { DB_TEXT(error), DB_TEXT(id), DB_INT(tries) }, 3 };
 
 	return db_write(db, outbox_update_tx, next_try_at < 0 ? &dead : &u);
 }
@@ -932,4 +942,23 @@ store_outbox_list(struct db_conn *c, const char *state, int limit,
 	return query_list(c, "SELECT " OUTBOX_COLS " FROM outbox WHERE state = "
 	    "$1 ORDER BY created_at DESC, id DESC LIMIT $2",
 	    DB_ARGS(DB_TEXT(state), DB_INT(limit)), outbox_read, out);
+}
+
+int
+store_outbox_retry(struct db_conn *c, const char *id, int64_t now)
+{
+	if (id == NULL)
+		return db_exec(c, "UPDATE outbox SET state = 'pending', "
+		    "tries = 0, next_try_at = $1 WHERE state = 'dead'",
+		    DB_ARGS(DB_INT(now)));
+	return db_exec(c, "UPDATE outbox SET state = 'pending', tries = 0, "
+	    "next_try_at = $1 WHERE id = $2 AND state = 'dead'",
+	    DB_ARGS(DB_INT(now), DB_TEXT(id)));
+}
+
+int
+store_outbox_get(struct db_conn *c, const char *id, struct outbox_msg **out)
+{
+	return query_one(c, "SELECT " OUTBOX_COLS " FROM outbox WHERE id = $1",
+	    DB_ARGS(DB_TEXT(id)), outbox_read, (void **)out);
 }

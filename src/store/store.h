@@ -30,6 +30,10 @@ struct project {
 	char	*delivery;		/* "link" or "code" */
 	int	 send_reset_emails;	/* see reset_request's mail_optional */
 	int64_t	 created_at;
+	char	*mail_from;		/* NULL: the configured mail_from */
+	char	*mail_from_name;	/* NULL: the configured name */
+	char	*locale;		/* default mail locale; NULL: English */
+	int	 unknown_account_notice; /* mail addresses with no account */
 };
 
 struct user {
@@ -232,9 +236,18 @@ int	store_outbox_sent(struct db *, const char *id, int64_t now);
  * Record a failed try: retry at next_try_at, or dead when next_try_at < 0.
  * tries is the count the claim returned; when another sender has claimed
  * the message since (its lease ran out), the record is left alone.
+ * A dead message keeps its payload, so that it can be retried.
  */
 int	store_outbox_failed(struct db *, const char *id, const char *error,
 	    int64_t next_try_at, int64_t tries);
+/*
+ * Make dead messages pending again, due at now with no tries counted: the
+ * one named id (NULL: every dead message).  Return how many, or DB_ERROR.
+ */
+int	store_outbox_retry(struct db_conn *, const char *id, int64_t now);
+/* The message named id, in *out. */
+int	store_outbox_get(struct db_conn *, const char *id,
+	    struct outbox_msg **);
 /*
  * List messages, newest first; state NULL for every state but "dropped"
  * (the equal-work rows of requests for unknown accounts, never sent).

@@ -439,7 +439,11 @@ test_other_checks(void **state)
 	load_fails(f, NULL, "mail_from: expected a plain address");
 	unsetenv("RESETD_MAIL_FROM");
 	setenv("RESETD_MAIL_FROM_NAME", "Acme\r\nBcc: x@y.z", 1);
-	load_fails(f, NULL, "mail_from: expected a plain address");
+	load_fails(f, NULL, "mail_from_name: control characters and line "
+	    "breaks cannot go into a header");
+	setenv("RESETD_MAIL_FROM_NAME", "Acme\tSupport", 1);
+	load_fails(f, NULL, "mail_from_name: control characters and line "
+	    "breaks cannot go into a header");
 	unsetenv("RESETD_MAIL_FROM_NAME");
 
 	/* A NUL byte in the file. */

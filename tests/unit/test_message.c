@@ -7,6 +7,7 @@
 
 #include <sodium.h>
 
+#include "core/engine.h"
 #include "mail/message.h"
 #include "mail/template.h"
 
@@ -306,6 +307,7 @@ test_build_headers(void **state)
 	    "To: alice@example.com\r\n"
 	    "Subject: Reset your password\r\n"
 	    "MIME-Version: 1.0\r\n"
+	    "Auto-Submitted: auto-generated\r\n"
 	    "Content-Type: multipart/alternative;\r\n boundary=\"";
 	assert_int_equal(strncmp(p, want, strlen(want)), 0);
 
@@ -571,6 +573,44 @@ test_build_refuses_line_breaks(void **state)
 	refused(&m, ADDR_ERR);
 }
 
+/*
+ * The same values are refused early, when a project is created, so that
+ * a bad sender never sits in the database waiting to fail.
+ */
+static void
+test_sender_settings(void **state)
+{
+	static const char *const bad_names[] = {
+		"", "Acme\r\nBcc: evil@x.test", "Acme\nBcc: evil@x.test",
+		"Acme\r", "Acme\tSupport", "Bell\x07", "Del\x7f", "caf\xe9",
+		NULL,
+	};
+	static const char *const bad_addrs[] = {
+		"", "acme", "noreply@acme.test\r\nBcc: evil@x.test",
+		"noreply@acme.test\n", "Acme <noreply@acme.test>",
+		"\"q\"@acme.test", "a:b@acme.test", "no(reply)@acme.test",
+		"no,reply@acme.test", "n\xc3\xb6reply@acme.test", "noreply@acme",
+		NULL,
+	};
+	const char *const *p;
+	struct message_spec m;
+
+	(void)state;
+	assert_true(admin_sender_name_valid("Acme Support"));
+	assert_true(admin_sender_name_valid("\xc3\x89quipe Acme \"Q\" \\ Co"));
+	assert_true(admin_sender_valid("noreply@acme.test"));
+	assert_true(admin_sender_valid("o'brien+reset@mail.acme.test"));
+	for (p = bad_names; *p != NULL; p++)
+		assert_false(admin_sender_name_valid(*p));
+	for (p = bad_addrs; *p != NULL; p++)
+		assert_false(admin_sender_valid(*p));
+	/* Whatever project create lets through, message_build takes. */
+	m = base_spec;
+	m.from_name = "\xc3\x89quipe Acme \"Q\" \\ Co";
+	m.from_addr = "o'brien+reset@mail.acme.test";
+	free(build(&m));
+}
+
 static void
 test_build_refuses_bad_addresses(void **state)
 {
@@ -802,7 +842,7 @@ test_template_render(void **state)
 	struct rendered_mail en, pt, other;
 
 	(void)state;
-	assert_int_equal(template_render("reset_link", "en", vars, &en), 0);
+	assert_int_equal(template_render(NULL, NULL, "reset_link", "en", vars, &en), 0);
 	/* The subject has no line end; values go in as is outside HTML. */
 	assert_string_equal(en.subject, "Reset your A&B <Co> password");
 	assert_non_null(strstr(en.text, "https://acme.test/r?t=abc&x=1"));
@@ -815,8 +855,18 @@ test_template_render(void **state)
 	assert_null(strstr(en.html, "A&B"));
 	assert_null(strstr(en.html, "{{"));
 
-	/* pt_BR falls back to pt, then to English. */
-	assert_int_equal(template_render("reset_link", "pt_BR", vars, &pt), 0);
+	/* pt_BR has its own templates. */
+	assert_int_equal(template_render(NULL, NULL, "reset_link", "pt_BR",
+	    vars, &pt), 0);
+	assert_string_equal(pt.subject,
+	    "Redefini\xc3\xa7\xc3\xa3o da sua senha de A&B <Co>");
+	assert_non_null(strstr(pt.text, "https://acme.test/r?t=abc&x=1"));
+	assert_non_null(strstr(pt.html, "lang=\"pt-BR\""));
+	rendered_mail_clear(&pt);
+	/* pt_PT falls back to pt, then to English: rendering never guesses
+	 * a region (engine_locale_choose does, before queueing). */
+	assert_int_equal(template_render(NULL, NULL, "reset_link", "pt_PT",
+	    vars, &pt), 0);
 	assert_string_equal(pt.subject, en.subject);
 	assert_string_equal(pt.text, en.text);
 	assert_string_equal(pt.html, en.html);
@@ -824,28 +874,29 @@ test_template_render(void **state)
 	assert_null(pt.subject);
 	assert_null(pt.text);
 	assert_null(pt.html);
-	assert_int_equal(template_render("reset_link", NULL, vars, &other), 0);
+	assert_int_equal(template_render(NULL, NULL, "reset_link", NULL, vars, &other), 0);
 	assert_string_equal(other.text, en.text);
 	rendered_mail_clear(&other);
-	assert_int_equal(template_render("reset_link", "xx_YY_long", vars,
+	assert_int_equal(template_render(NULL, NULL, "reset_link", "xx_YY_long", vars,
 	    &other), 0);
 	assert_string_equal(other.text, en.text);
 	rendered_mail_clear(&other);
-	assert_int_equal(template_render("reset_link", "../en", vars, &other),
+	assert_int_equal(template_render(NULL, NULL, "reset_link", "../en", vars, &other),
 	    0);
 	assert_string_equal(other.text, en.text);
 	rendered_mail_clear(&other);
 	rendered_mail_clear(&en);
 
-	assert_int_equal(template_render("password_changed", "pt_BR", vars,
-	    &other), 0);
-	assert_string_equal(other.subject, "Your A&B <Co> password was changed");
+	assert_int_equal(template_render(NULL, NULL, "password_changed", "de_AT",
+	    vars, &other), 0);
+	assert_string_equal(other.subject,
+	    "Ihr Passwort f\xc3\xbcr A&B <Co> wurde ge\xc3\xa4ndert");
 	rendered_mail_clear(&other);
 
 	memset(&other, 0, sizeof(other));
-	assert_int_equal(template_render("no_such_kind", "en", vars, &other),
+	assert_int_equal(template_render(NULL, NULL, "no_such_kind", "en", vars, &other),
 	    -1);
-	assert_int_equal(template_render("", "en", vars, &other), -1);
+	assert_int_equal(template_render(NULL, NULL, "", "en", vars, &other), -1);
 	assert_null(other.subject);
 }
 
@@ -862,6 +913,7 @@ main(void)
 		cmocka_unit_test(test_build_long_body),
 		cmocka_unit_test(test_build_refuses_line_breaks),
 		cmocka_unit_test(test_build_refuses_bad_addresses),
+		cmocka_unit_test(test_sender_settings),
 		cmocka_unit_test(test_qp),
 		cmocka_unit_test(test_qp_cap),
 		cmocka_unit_test(test_header_encode),

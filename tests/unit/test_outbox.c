@@ -56,6 +56,11 @@ setup(void **state)
 	f->cfg.mail_max_tries = 5;
 	f->cfg.mail_lease_seconds = 60;
 	f->cfg.mail_poll_ms = 20;
+	f->cfg.mail_backoff_ms = 5000;
+	f->cfg.mail_max_age = 86400;
+	f->cfg.mail_connect_timeout_ms = 1000;
+	f->cfg.mail_send_timeout_ms = 5000;
+	f->cfg.mail_starttls = "auto";
 	*state = f;
 	return 0;
 }
@@ -326,7 +331,7 @@ test_mailer_delivers(void **state)
 		.project_id = "p-a",
 		.kind = "reset_link",
 		.to = "alice@example.com",
-		.locale = "pt_BR",
+		.locale = "pt_PT",	/* no folder: English */
 		.vars = vars,
 	};
 	const struct outbox_item decoy = {
@@ -340,7 +345,7 @@ test_mailer_delivers(void **state)
 	struct outbox_msg *m;
 	char *text = NULL;
 
-	ml = mailer_start(&f->cfg, f->db);
+	ml = mailer_start(&f->cfg, f->db, NULL);
 	assert_non_null(ml);
 	queue(f, &decoy, db_now(f->db));
 	queue(f, &it, db_now(f->db));
@@ -389,7 +394,7 @@ test_mailer_permanent_failures(void **state)
 	struct mailer *ml;
 	struct outbox_msg *m;
 
-	ml = mailer_start(&f->cfg, f->db);
+	ml = mailer_start(&f->cfg, f->db, NULL);
 	assert_non_null(ml);
 
 	queue(f, &bad_to, db_now(f->db));
@@ -397,7 +402,8 @@ test_mailer_permanent_failures(void **state)
 	m = wait_for(f, "dead");
 	assert_string_equal(m->last_error,
 	    "malformed sender or recipient address");
-	assert_null(m->payload);
+	/* A dead message keeps its payload, for outbox retry. */
+	assert_non_null(m->payload);
 	assert_int_equal(m->tries, 1);
 	outbox_msg_free(m);
 	/* Move it out of the way: only_msg wants one per state. */
@@ -438,7 +444,7 @@ test_mailer_temporary_failure(void **state)
 	int64_t before, after;
 	int i;
 
-	ml = mailer_start(&f->cfg, f->db);
+	ml = mailer_start(&f->cfg, f->db, NULL);
 	assert_non_null(ml);
 	break_maildir(f);
 	before = db_now(f->db);
@@ -481,7 +487,7 @@ test_mailer_max_tries(void **state)
 	struct outbox_msg *m;
 
 	f->cfg.mail_max_tries = 1;
-	ml = mailer_start(&f->cfg, f->db);
+	ml = mailer_start(&f->cfg, f->db, NULL);
 	assert_non_null(ml);
 	break_maildir(f);
 	queue(f, &it, db_now(f->db));
@@ -490,7 +496,8 @@ test_mailer_max_tries(void **state)
 	mailer_stop(ml);
 	assert_string_equal(m->last_error, "maildir: Not a directory");
 	assert_int_equal(m->tries, 1);
-	assert_null(m->payload);
+	/* A dead message keeps its payload, for outbox retry. */
+	assert_non_null(m->payload);
 	outbox_msg_free(m);
 }
 
@@ -507,7 +514,7 @@ test_mailer_no_workers(void **state)
 	struct outbox_msg *m;
 
 	f->cfg.mail_workers = 0;
-	ml = mailer_start(&f->cfg, f->db);
+	ml = mailer_start(&f->cfg, f->db, NULL);
 	assert_non_null(ml);
 	queue(f, &it, db_now(f->db));
 	mailer_wake(ml);
@@ -519,6 +526,114 @@ test_mailer_no_workers(void **state)
 	mailer_stop(ml);
 	mailer_stop(NULL);
 	assert_int_equal(maildir_count(f, NULL), 0);
+}
+
+static void
+test_mailer_max_age(void **state)
+{
+	struct fixture *f = *state;
+	const struct outbox_item it = {
+		.project_id = "p-a",
+		.kind = "reset_link",
+		.to = "alice@example.com",
+	};
+	struct mailer *ml;
+	struct outbox_msg *m;
+
+	/* Tries are left, but the message is older than mail_max_age. */
+	f->cfg.mail_max_age = 60;
+	ml = mailer_start(&f->cfg, f->db, NULL);
+	assert_non_null(ml);
+	break_maildir(f);
+	queue(f, &it, db_now(f->db) - 61 * 1000);
+	mailer_wake(ml);
+	m = wait_for(f, "dead");
+	mailer_stop(ml);
+	assert_string_equal(m->last_error, "maildir: Not a directory");
+	assert_int_equal(m->tries, 1);
+	outbox_msg_free(m);
+}
+
+static void
+test_mailer_backoff_setting(void **state)
+{
+	struct fixture *f = *state;
+	const struct outbox_item it = {
+		.project_id = "p-a",
+		.kind = "reset_link",
+		.to = "alice@example.com",
+	};
+	struct mailer *ml;
+	struct outbox_msg *m = NULL;
+	int64_t before;
+	int i;
+
+	/* 100 ms, doubling: the second try comes soon and is counted. */
+	f->cfg.mail_backoff_ms = 100;
+	ml = mailer_start(&f->cfg, f->db, NULL);
+	assert_non_null(ml);
+	break_maildir(f);
+	before = db_now(f->db);
+	queue(f, &it, before);
+	mailer_wake(ml);
+	for (i = 0; i < 1000; i++) {
+		m = only_msg(f, "pending");
+		if (m != NULL && m->tries >= 3 && m->last_error != NULL)
+			break;
+		outbox_msg_free(m);
+		m = NULL;
+		unit_sleep_ms(10);
+	}
+	mailer_stop(ml);
+	assert_non_null(m);
+	/* 100 + 200 ms of backoff at least 75% each: 225 ms or more. */
+	assert_true(db_now(f->db) - before >= 225);
+	assert_true(m->next_try_at - before < 5000);
+	outbox_msg_free(m);
+}
+
+static void
+test_mailer_project_sender(void **state)
+{
+	struct fixture *f = *state;
+	struct project p = {
+		.id = "p-b", .name = "Beta", .callback_urls = "",
+		.allowed_origins = "", .token_ttl = 3600, .delivery = "link",
+		.created_at = T0, .mail_from = "hello@beta.test",
+		.mail_from_name = "B\xc3\xa9ta Support", .locale = "de",
+	};
+	const struct mail_var vars[] = {
+		{ "link", "https://beta.test/r" },
+		{ "project_name", "Beta" },
+		{ NULL, NULL },
+	};
+	const struct outbox_item it = {
+		.project_id = "p-b",
+		.kind = "reset_link",
+		.to = "bob@example.com",
+		.locale = "de",
+		.vars = vars,
+	};
+	struct mailer *ml;
+	struct outbox_msg *m;
+	char *text = NULL;
+
+	assert_int_equal(store_project_insert(f->c, &p), STORE_OK);
+	ml = mailer_start(&f->cfg, f->db, NULL);
+	assert_non_null(ml);
+	queue(f, &it, db_now(f->db));
+	mailer_wake(ml);
+	m = wait_for(f, "sent");
+	mailer_stop(ml);
+	outbox_msg_free(m);
+	assert_int_equal(maildir_count(f, &text), 1);
+	/* The project's sender, its name encoded; the Message-ID its domain. */
+	assert_non_null(strstr(text, "\r\nFrom: =?UTF-8?B?QsOpdGEgU3VwcG9ydA==?="
+	    "\r\n <hello@beta.test>\r\n"));
+	assert_non_null(strstr(text, "@beta.test>\r\nFrom"));
+	assert_non_null(strstr(text, "Subject: =?UTF-8?B?"));
+	assert_null(strstr(text, "noreply@acme.test"));
+	free(text);
 }
 
 /*
@@ -535,7 +650,7 @@ start_fails_cleanly(struct fixture *f)
 	pid = fork();
 	assert_true(pid != -1);
 	if (pid == 0)
-		_exit(mailer_start(&f->cfg, f->db) == NULL ? 0 : 3);
+		_exit(mailer_start(&f->cfg, f->db, NULL) == NULL ? 0 : 3);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
@@ -545,8 +660,8 @@ test_mailer_bad_transport(void **state)
 {
 	struct fixture *f = *state;
 
-	f->cfg.mail = "smtp://localhost:25";
-	assert_null(mailer_start(&f->cfg, f->db));
+	f->cfg.mail = "ftp://localhost:25";
+	assert_null(mailer_start(&f->cfg, f->db, NULL));
 }
 
 /* A maildir transport that cannot be opened: NULL, not a crash. */
@@ -587,6 +702,12 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_mailer_no_workers, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_mailer_max_age, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_mailer_backoff_setting,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mailer_project_sender,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mailer_bad_transport,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mailer_maildir_open_fails,
