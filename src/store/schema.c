@@ -156,11 +156,23 @@ static const char m4_reset_codes[] =
     "ALTER TABLE secrets ADD COLUMN subject TEXT;"
     "CREATE INDEX secrets_subject ON secrets(subject, created_at);";
 
+/*
+ * Branding of the hosted pages: a logo (an https URL, or http on
+ * loopback) and an accent colour (#RRGGBB), both optional and validated
+ * by the engine before they are stored.  Numbered 6: 5 is taken by a
+ * parallel branch, and the runner applies every version it has not
+ * recorded, so the gap is harmless.
+ */
+static const char m6_page_branding[] =
+    "ALTER TABLE projects ADD COLUMN logo_url TEXT;"
+    "ALTER TABLE projects ADD COLUMN accent_color TEXT;";
+
 const struct migration store_migrations[] = {
 	{ 1, "base schema", m1_base, NULL, NULL },
 	{ 2, "api keys and app clients", m2_credentials, NULL, NULL },
 	{ 3, "workos idempotency keys and the reset-email switch", m3_workos,
 	    NULL, NULL },
 	{ 4, "reset codes", m4_reset_codes, NULL, NULL },
+	{ 6, "page branding", m6_page_branding, NULL, NULL },
 	{ 0, NULL, NULL, NULL, NULL },
 };

@@ -128,14 +128,35 @@ out:
 
 /* migrations */
 
+/* 1 when version is recorded as applied, 0 when not, or DB_ERROR. */
+static int
+migration_applied(struct db_conn *c, int version)
+{
+	struct db_rows *r;
+	int rc;
+
+	rc = db_query(c, "SELECT 1 FROM schema_migrations WHERE version = $1",
+	    DB_ARGS(DB_INT(version)), &r);
+	if (rc < 0)
+		return rc;
+	rc = db_next(r);
+	db_done(r);
+	return rc;
+}
+
+/*
+ * Apply every listed migration that is not recorded, in list order.  Each
+ * version is looked up by itself rather than compared with the highest
+ * one applied: branches developed in parallel number their migrations
+ * apart (a database made by one branch may have 6 without 5), and the
+ * merged binary must still apply the one it lacks.
+ */
 static int
 migrate_tx(struct db_conn *c, void *arg)
 {
 	struct db *db = arg;
 	const struct migration *m;
 	const char *sql;
-	struct db_rows *r;
-	int64_t have = 0;
 	int rc;
 
 	rc = db_script(c, "CREATE TABLE IF NOT EXISTS schema_migrations ("
@@ -143,15 +164,11 @@ migrate_tx(struct db_conn *c, void *arg)
 	    "applied_at BIGINT NOT NULL)");
 	if (rc < 0)
 		return rc;
-	rc = db_query(c, "SELECT COALESCE(MAX(version), 0) FROM "
-	    "schema_migrations", DB_NOARGS, &r);
-	if (rc < 0)
-		return rc;
-	if (db_next(r) == 1)
-		have = db_int(r, 0);
-	db_done(r);
 	for (m = store_migrations; m->version != 0; m++) {
-		if (m->version <= have)
+		rc = migration_applied(c, m->version);
+		if (rc < 0)
+			return rc;
+		if (rc == 1)
 			continue;
 		sql = m->sql;
 		if (strcmp(db_dialect(db), "sqlite") == 0 && m->sql_sqlite)
@@ -180,7 +197,8 @@ store_migrate(struct db *db)
 /* projects */
 
 #define PROJECT_COLS "id, name, callback_urls, allowed_origins, reset_url, " \
-	"token_ttl, delivery, created_at, send_reset_emails"
+	"token_ttl, delivery, created_at, send_reset_emails, logo_url, " \
+	"accent_color"
 
 static void *
 project_read(struct db_rows *r)
@@ -196,6 +214,8 @@ project_read(struct db_rows *r)
 	p->delivery = db_strdup(r, 6);
 	p->created_at = db_int(r, 7);
 	p->send_reset_emails = db_int(r, 8) != 0;
+	p->logo_url = db_strdup(r, 9);
+	p->accent_color = db_strdup(r, 10);
 	return p;
 }
 
@@ -210,6 +230,8 @@ project_free(struct project *p)
 	free(p->allowed_origins);
 	free(p->reset_url);
 	free(p->delivery);
+	free(p->logo_url);
+	free(p->accent_color);
 	free(p);
 }
 
@@ -217,11 +239,12 @@ int
 store_project_insert(struct db_conn *c, const struct project *p)
 {
 	return exec_ok(db_exec(c, "INSERT INTO projects (" PROJECT_COLS ") "
-	    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+	    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
 	    DB_ARGS(DB_TEXT(p->id), DB_TEXT(p->name), DB_TEXT(p->callback_urls),
 	    DB_TEXT(p->allowed_origins), DB_TEXT(p->reset_url),
 	    DB_INT(p->token_ttl), DB_TEXT(p->delivery), DB_INT(p->created_at),
-	    DB_INT(p->send_reset_emails))));
+	    DB_INT(p->send_reset_emails), DB_TEXT(p->logo_url),
+	    DB_TEXT(p->accent_color))));
 }
 
 int
@@ -458,6 +481,13 @@ store_secret_by_hash(struct db_conn *c, const char *hash, struct secret **out)
 }
 
 int
+store_secret_by_id(struct db_conn *c, const char *id, struct secret **out)
+{
+	return query_one(c, "SELECT " SECRET_COLS " FROM secrets WHERE id = $1",
+	    DB_ARGS(DB_TEXT(id)), secret_read, (void **)out);
+}
+
+int
 store_secret_get(struct db_conn *c, const char *project_id, const char *id,
     struct secret **out)
 {
@@ -470,6 +500,14 @@ int
 store_secret_consume(struct db_conn *c, const char *id, int64_t now)
 {
 	return db_exec(c, "UPDATE secrets SET used_at = $1 WHERE id = $2 AND "
+	    "used_at IS NULL AND revoked_at IS NULL AND expires_at > $1",
+	    DB_ARGS(DB_INT(now), DB_TEXT(id)));
+}
+
+int
+store_secret_revoke(struct db_conn *c, const char *id, int64_t now)
+{
+	return db_exec(c, "UPDATE secrets SET revoked_at = $1 WHERE id = $2 AND "
 	    "used_at IS NULL AND revoked_at IS NULL AND expires_at > $1",
 	    DB_ARGS(DB_INT(now), DB_TEXT(id)));
 }

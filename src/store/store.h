@@ -30,6 +30,8 @@ struct project {
 	char	*delivery;		/* "link" or "code" */
 	int	 send_reset_emails;	/* see reset_request's mail_optional */
 	int64_t	 created_at;
+	char	*logo_url;		/* hosted pages' logo; NULL: none */
+	char	*accent_color;		/* "#RRGGBB"; NULL: resetd's own */
 };
 
 struct user {
@@ -162,12 +164,19 @@ int	store_secret_by_hash(struct db_conn *, const char *hash,
 	    struct secret **);
 int	store_secret_get(struct db_conn *, const char *project_id,
 	    const char *id, struct secret **);
+/* A secret by its row id, whatever its project and state. */
+int	store_secret_by_id(struct db_conn *, const char *id, struct secret **);
 /*
  * Consume a secret: succeeds (returns 1) only if it is still unused,
  * unrevoked and unexpired at now, and only for one caller ever; 0 when it
  * was not; DB_ERROR.
  */
 int	store_secret_consume(struct db_conn *, const char *id, int64_t now);
+/*
+ * Revoke one secret while it is live (unused, unrevoked, unexpired at
+ * now): 1 when this call revoked it, 0 when it was not live, or DB_ERROR.
+ */
+int	store_secret_revoke(struct db_conn *, const char *id, int64_t now);
 /* Revoke every live secret of a user; the number revoked or DB_ERROR. */
 int	store_secret_revoke_user(struct db_conn *, const char *user_id,
 	    int64_t now);
