@@ -106,7 +106,8 @@ lines_json(const char *lines)
 json_t *
 api_project_json(const struct project *p)
 {
-	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:I, s:s, s:b, s:o}",
+	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:I, s:s, s:b, s:o, s:o, "
+	    "s:o}",
 	    "id", p->id,
 	    "name", p->name,
 	    "callback_urls", lines_json(p->callback_urls),
@@ -115,6 +116,8 @@ api_project_json(const struct project *p)
 	    "token_ttl", (json_int_t)p->token_ttl,
 	    "delivery", p->delivery,
 	    "send_reset_emails", p->send_reset_emails,
+	    "logo_url", api_string_or_null(p->logo_url),
+	    "accent_color", api_string_or_null(p->accent_color),
 	    "created_at", api_time(p->created_at));
 }
 

@@ -298,6 +298,8 @@ struct project_spec {
 	int64_t		 token_ttl;		/* 0: default */
 	int		 reset_emails_off;	/* send_reset_emails = 0 */
 	const char	*delivery;		/* "link" or "code"; NULL: link */
+	const char	*logo_url;		/* hosted pages' logo; NULL: none */
+	const char	*accent_color;		/* "#RRGGBB"; NULL: none */
 };
 
 /* Create a project; on ENGINE_OK, *out. ENGINE_BAD_INPUT names the field in err. */
@@ -340,6 +342,16 @@ enum engine_result admin_user_get(struct engine *, const struct project *,
 int	admin_email_valid(const char *);
 /* 1 when s is an absolute http(s) URL resetd may put in a link. */
 int	admin_url_valid(const char *);
+/*
+ * 1 when s may be a project's logo: an https URL, or an http URL whose host
+ * is loopback (127.0.0.1, localhost, [::1]) for development; its host is
+ * letters, digits, dots and hyphens (or a bracketed IPv6 address), with an
+ * optional port and no user part, so its origin is safe to name in a
+ * Content-Security-Policy.
+ */
+int	admin_logo_url_valid(const char *);
+/* 1 when s is a colour as "#RRGGBB" (hex digits, either case). */
+int	admin_color_valid(const char *);
 
 /* credentials.c */
 #define APP_CLIENT_SECRET_HASH_LEN 44	/* base64 of an HMAC-SHA256 */
