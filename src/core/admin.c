@@ -102,7 +102,8 @@ admin_logo_url_valid(const char *s)
 {
 	size_t n;
 
-	if (!admin_url_valid(s))
+	/* Characters RFC 3986 never leaves unencoded have no business here. */
+	if (!admin_url_valid(s) || strpbrk(s, "\"'<>\\^`{|}") != NULL)
 		return 0;
 	if (str_has_prefix(s, "https://"))
 		return authority_len(s + 8) > 0;
