@@ -8,7 +8,8 @@
 set -eu
 
 build="gcc make pkg-config libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev"
-test="$build libcmocka-dev"
+# chromium: the hosted pages' tests drive Debian's headless Chromium.
+test="$build libcmocka-dev chromium"
 bench="$build wrk"
 
 case "${1:-build}" in
