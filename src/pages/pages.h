@@ -216,8 +216,17 @@ char	*page_url(const char *path, const char *n1, const char *v1,
 /* Answer the page for an engine failure (ENGINE_UNAVAILABLE, ...). */
 void	page_fail(struct page_out *, enum engine_result);
 
+/*
+ * The handlers below are route handlers (http.h): each answers every
+ * request with a page, a redirect or a stylesheet, never an error of the
+ * HTTP layer, and logs nothing but its outcome (engine failures are logged
+ * by the engine).
+ */
+
 /* assets.c */
+/* GET /assets/resetd.css: the stylesheet; 304 for a matching ETag. */
 void	page_asset_css(const struct http_request *, struct http_response *);
+/* GET /assets/project/ID.css: a project's accent colour; 404 without one. */
 void	page_asset_project_css(const struct http_request *,
 	    struct http_response *);
 /*
@@ -227,11 +236,18 @@ void	page_asset_project_css(const struct http_request *,
 const char *page_css_href(void);
 
 /* forgot.c */
+/* GET /forgot?project=ID: the form. */
 void	page_forgot(const struct http_request *, struct http_response *);
+/* POST /forgot: request a reset; the same page whatever the address. */
 void	page_forgot_post(const struct http_request *, struct http_response *);
 
 /* reset.c */
+/*
+ * GET /reset?reset_code=|token=: park the secret in its cookie and 303 to
+ * /reset, spending nothing; GET /reset: the form, or why the link is done.
+ */
 void	page_reset(const struct http_request *, struct http_response *);
+/* POST /reset: spend the secret of the cookie on the new password. */
 void	page_reset_post(const struct http_request *, struct http_response *);
 
 /* code.c */
@@ -243,11 +259,15 @@ void	page_reset_post(const struct http_request *, struct http_response *);
 void	page_code_form(struct page_out *, const struct project *p,
 	    const char *locale, const char *login_url, const char *email,
 	    const char *code, int sent, int status);
+/* GET /reset/code?project=ID: the form. */
 void	page_code(const struct http_request *, struct http_response *);
+/* POST /reset/code: spend a typed code on the new password. */
 void	page_code_post(const struct http_request *, struct http_response *);
 
 /* cancel.c */
+/* GET /reset/cancel?id=&sig=: what would be cancelled, and a button. */
 void	page_cancel(const struct http_request *, struct http_response *);
+/* POST /reset/cancel: revoke the pending secret the link names. */
 void	page_cancel_post(const struct http_request *, struct http_response *);
 
 #endif
