@@ -10,8 +10,9 @@ set -eu
 build="gcc make pkg-config libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev libpq-dev libcurl4-openssl-dev"
 # postgresql: the server binaries for the throwaway test cluster;
 # libfaketime: one instance's clock skewed, in the PostgreSQL tests;
-# openssl makes the self-signed certificate of the test SMTP server.
-test="$build libcmocka-dev postgresql libfaketime openssl"
+# openssl makes the self-signed certificate of the test SMTP server;
+# chromium: the hosted pages' tests drive Debian's headless Chromium.
+test="$build libcmocka-dev postgresql libfaketime openssl chromium"
 bench="$build wrk postgresql"
 
 case "${1:-build}" in

@@ -57,6 +57,8 @@ struct opts {
 	const char	*token_ttl;
 	const char	*send_reset_emails;
 	const char	*delivery;
+	const char	*logo_url;
+	const char	*accent_color;
 	const char	*project;
 	const char	*email;
 	const char	*username;
@@ -139,6 +141,10 @@ parse_opts(int argc, char **argv, struct opts *o)
 			o->send_reset_emails = val;
 		else if (strcmp(key, "--delivery") == 0)
 			o->delivery = val;
+		else if (strcmp(key, "--logo-url") == 0)
+			o->logo_url = val;
+		else if (strcmp(key, "--accent-color") == 0)
+			o->accent_color = val;
 		else if (strcmp(key, "--project") == 0)
 			o->project = val;
 		else if (strcmp(key, "--email") == 0)
@@ -262,6 +268,8 @@ project_create(struct cli *c, const struct opts *o, struct project **out)
 		.locale = o->locale,
 		.unknown_account_notice = o->unknown_account_notice != NULL &&
 		    strcmp(o->unknown_account_notice, "on") == 0,
+		.logo_url = o->logo_url,
+		.accent_color = o->accent_color,
 	};
 	if (o->name == NULL)
 		return usage_error("project create: %s is required", "--name");
@@ -942,6 +950,7 @@ static const struct command {
 	    "                        [--send-reset-emails on|off] [--delivery link|code]\n"
 	    "                        [--mail-from ADDRESS] [--mail-from-name NAME]\n"
 	    "                        [--locale xx[_YY]] [--unknown-account-notice on|off]\n"
+	    "                        [--logo-url URL] [--accent-color #RRGGBB]\n"
 	    "  resetd project list\n"
 	    "  resetd project show ID" },
 	{ "user", cmd_user,

@@ -107,7 +107,7 @@ json_t *
 api_project_json(const struct project *p)
 {
 	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:I, s:s, s:b, s:o, s:o, "
-	    "s:o, s:o, s:b}",
+	    "s:o, s:o, s:b, s:o, s:o}",
 	    "id", p->id,
 	    "name", p->name,
 	    "callback_urls", lines_json(p->callback_urls),
@@ -120,7 +120,9 @@ api_project_json(const struct project *p)
 	    "mail_from", api_string_or_null(p->mail_from),
 	    "mail_from_name", api_string_or_null(p->mail_from_name),
 	    "locale", api_string_or_null(p->locale),
-	    "unknown_account_notice", p->unknown_account_notice);
+	    "unknown_account_notice", p->unknown_account_notice,
+	    "logo_url", api_string_or_null(p->logo_url),
+	    "accent_color", api_string_or_null(p->accent_color));
 }
 
 json_t *

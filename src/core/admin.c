@@ -47,6 +47,77 @@ admin_url_valid(const char *s)
 	return 1;
 }
 
+/*
+ * The length of the authority (host and optional port) at s when it is
+ * strict: a DNS name or IPv4 address of letters, digits, dots and hyphens,
+ * or a bracketed IPv6 address, then optionally a colon and 1 to 5 digits;
+ * no user part.  0 when it is not.
+ */
+static size_t
+authority_len(const char *s)
+{
+	size_t n = 0, port = 0;
+
+	if (s[0] == '[') {
+		n = 1 + strspn(s + 1, "0123456789abcdefABCDEF:.");
+		if (n == 1 || s[n] != ']')
+			return 0;
+		n++;
+	} else
+		n = strspn(s, "abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-");
+	if (n == 0)
+		return 0;
+	if (s[n] == ':') {
+		port = strspn(s + n + 1, "0123456789");
+		if (port == 0 || port > 5)
+			return 0;
+		n += 1 + port;
+	}
+	if (s[n] != '\0' && s[n] != '/' && s[n] != '?' && s[n] != '#')
+		return 0;
+	return n;
+}
+
+/* 1 when the authority of length n at s names this machine. */
+static int
+authority_loopback(const char *s, size_t n)
+{
+	static const char *const hosts[] = { "127.0.0.1", "localhost", "[::1]",
+	    NULL };
+	size_t i, h = n;
+
+	if (memchr(s, ':', n) != NULL && s[0] != '[')
+		h = (size_t)((const char *)memchr(s, ':', n) - s);
+	else if (s[0] == '[')
+		h = (size_t)((const char *)memchr(s, ']', n) - s) + 1;
+	for (i = 0; hosts[i] != NULL; i++)
+		if (strlen(hosts[i]) == h && strncmp(s, hosts[i], h) == 0)
+			return 1;
+	return 0;
+}
+
+int
+admin_logo_url_valid(const char *s)
+{
+	size_t n;
+
+	/* Characters RFC 3986 never leaves unencoded have no business here. */
+	if (!admin_url_valid(s) || strpbrk(s, "\"'<>\\^`{|}") != NULL)
+		return 0;
+	if (str_has_prefix(s, "https://"))
+		return authority_len(s + 8) > 0;
+	n = authority_len(s + 7);
+	return n > 0 && authority_loopback(s + 7, n);
+}
+
+int
+admin_color_valid(const char *s)
+{
+	return strlen(s) == 7 && s[0] == '#' &&
+	    strspn(s + 1, "0123456789abcdefABCDEF") == 6;
+}
+
 /* An origin: scheme://host[:port], no path. */
 static int
 origin_valid(const char *s)
@@ -163,6 +234,16 @@ admin_project_create(struct engine *e, const struct project_spec *spec,
 		snprintf(err, errlen, "delivery: expected link or code");
 		goto out;
 	}
+	if (spec->logo_url != NULL && !admin_logo_url_valid(spec->logo_url)) {
+		snprintf(err, errlen, "logo-url: expected an https URL (or http "
+		    "on 127.0.0.1, localhost or [::1]) with a plain host name");
+		goto out;
+	}
+	if (spec->accent_color != NULL &&
+	    !admin_color_valid(spec->accent_color)) {
+		snprintf(err, errlen, "accent-color: expected #RRGGBB");
+		goto out;
+	}
 	if (spec->token_ttl < 0 || spec->token_ttl > TOKEN_TTL_MAX) {
 		snprintf(err, errlen, "token-ttl: expected 1 to %d seconds",
 		    TOKEN_TTL_MAX);
@@ -198,6 +279,9 @@ admin_project_create(struct engine *e, const struct project_spec *spec,
 	    xstrdup(spec->mail_from_name) : NULL;
 	p->locale = spec->locale ? xstrdup(locale) : NULL;
 	p->unknown_account_notice = spec->unknown_account_notice != 0;
+	p->logo_url = spec->logo_url ? xstrdup(spec->logo_url) : NULL;
+	p->accent_color = spec->accent_color ? xstrdup(spec->accent_color) :
+	    NULL;
 	p->created_at = db_now(e->db);
 	rc = db_write(e->db, insert_project_tx, p);
 	if (rc != 0) {

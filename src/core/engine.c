@@ -16,6 +16,13 @@
 #define SUBKEY_TOKEN_HASH 1
 #define SUBKEY_SESSION 2
 #define SUBKEY_SEAL 3
+/*
+ * The hosted pages' keys are numbered apart, from 16, so that subkeys
+ * added by work done in parallel (numbered on from 4) cannot take the same
+ * number for another use.
+ */
+#define SUBKEY_PAGE 16
+#define SUBKEY_CANCEL 17
 
 static const char *const result_names[ENGINE__MAX] = {
 	"ok",				/* ENGINE_OK */
@@ -91,6 +98,10 @@ engine_new(const struct config *cfg, struct db *db)
 	    SUBKEY_SESSION, KDF_CONTEXT, master);
 	crypto_kdf_derive_from_key(e->seal_key, sizeof(e->seal_key),
 	    SUBKEY_SEAL, KDF_CONTEXT, master);
+	crypto_kdf_derive_from_key(e->page_key, sizeof(e->page_key),
+	    SUBKEY_PAGE, KDF_CONTEXT, master);
+	crypto_kdf_derive_from_key(e->cancel_key, sizeof(e->cancel_key),
+	    SUBKEY_CANCEL, KDF_CONTEXT, master);
 	sodium_memzero(master, sizeof(master));
 	e->hasher = hasher_new((uint64_t)cfg->argon2_opslimit,
 	    (size_t)cfg->argon2_memory_kib, (int)cfg->hash_concurrency);
@@ -137,6 +148,19 @@ const uint8_t *
 engine_session_key(const struct engine *e)
 {
 	return e->session_key;
+}
+
+void
+engine_page_mac(const struct engine *e, const char *purpose,
+    const char *value, char out[ENGINE_MAC_LEN + 1])
+{
+	secret_mac(e->page_key, purpose, value, out);
+}
+
+int
+engine_mac_equal(const char *a, const char *b)
+{
+	return secret_hash_equal(a, b);
 }
 
 const struct config *

@@ -75,6 +75,16 @@ void	engine_set_mail_waker(struct engine *, void (*)(void *), void *);
 void	engine_set_templates(struct engine *, const struct template_set *);
 /* The key that signs session tokens (JWTs), 32 bytes. */
 const uint8_t *engine_session_key(const struct engine *);
+#define ENGINE_MAC_LEN 43	/* base64url of 32 bytes */
+/*
+ * A MAC of value for the hosted pages (their CSRF tokens), under a key of
+ * their own derived from the server secret, as 43 base64url characters
+ * NUL-terminated in out.  purpose keeps MACs of different uses apart.
+ */
+void	engine_page_mac(const struct engine *, const char *purpose,
+	    const char *value, char out[ENGINE_MAC_LEN + 1]);
+/* Compare two MACs (or hashes) in constant time; 1 when equal. */
+int	engine_mac_equal(const char *, const char *);
 const struct config *engine_config(const struct engine *);
 struct db *engine_db(const struct engine *);
 /* Look up a project by id; ENGINE_OK with *out, PROJECT_UNKNOWN, UNAVAILABLE. */
@@ -266,6 +276,66 @@ enum engine_result reset_confirm(struct engine *, const struct reset_confirm *,
 enum engine_result reset_get(struct engine *, const struct project *,
 	    const char *id, struct secret **out);
 
+/*
+ * Where a link secret stands, for its holder (the hosted pages tell the
+ * user why a link does not work).  Only the holder of the secret, or of
+ * its cancel link, learns it.
+ */
+enum reset_link_state {
+	RESET_LINK_LIVE,	/* 0: may be spent */
+	RESET_LINK_USED,	/* 1: spent on a new password */
+	RESET_LINK_EXPIRED,	/* 2 */
+	RESET_LINK_DEAD,	/* 3: revoked (a newer request, a reset, a
+				   cancel) or its account changed */
+	RESET_LINK_CANCELLED,	/* 4: reset_cancel only: this call revoked it */
+};
+
+struct reset_link_info {
+	struct project		*project;
+	enum reset_link_state	 state;
+	char			*email;		/* LIVE: the account's address */
+	/*
+	 * The login_url the request carried, only while it is still one of
+	 * the project's callback URLs (checked at every lookup, so a URL
+	 * removed since the request is not used); NULL otherwise.
+	 */
+	char			*login_url;
+	char			*locale;	/* the request's; NULL: none */
+	int64_t			 expires_at;
+};
+
+/*
+ * Look a link secret up without spending or changing anything: its
+ * project, its state and, while it is live, the account's address.  When
+ * user_id is given (Xsolla's links carry it) it must be the secret's user.
+ * ENGINE_OK with *out filled (clear with reset_link_info_clear);
+ * ENGINE_SECRET_INVALID when no reset link has that secret (malformed,
+ * unknown, a decoy, another user); ENGINE_UNAVAILABLE.
+ */
+enum engine_result reset_link_lookup(struct engine *, const char *token,
+	    const char *user_id, struct reset_link_info *out);
+void	reset_link_info_clear(struct reset_link_info *);
+
+/* cancel.c */
+/*
+ * "This wasn't me": every reset email carries a link to cancel the
+ * request, PUBLIC_URL/reset/cancel?id=ID&sig=MAC, where ID is the
+ * secret's row id and MAC a keyed MAC of it under a key of its own.  The
+ * link holds no reset secret and cannot be used to reset; it can only
+ * revoke the one secret it names, while that is pending.
+ *
+ * reset_cancel_lookup says where the named secret stands (project, state;
+ * no address, no login_url) and changes nothing.  reset_cancel revokes it
+ * when it is live and reports RESET_LINK_CANCELLED, or the state that kept
+ * it from being cancelled.  Both: ENGINE_OK with *out filled (clear with
+ * reset_link_info_clear), ENGINE_SECRET_INVALID for a link resetd did not
+ * make, ENGINE_UNAVAILABLE.
+ */
+enum engine_result reset_cancel_lookup(struct engine *, const char *id,
+	    const char *sig, struct reset_link_info *out);
+enum engine_result reset_cancel(struct engine *, const char *id,
+	    const char *sig, struct reset_link_info *out);
+
 /* code.c */
 struct reset_code_confirm {
 	const struct project	*project;
@@ -337,6 +407,8 @@ struct project_spec {
 	const char	*mail_from_name;	/* NULL: the instance's */
 	const char	*locale;		/* default mail locale; NULL: en */
 	int		 unknown_account_notice;
+	const char	*logo_url;		/* hosted pages' logo; NULL: none */
+	const char	*accent_color;		/* "#RRGGBB"; NULL: none */
 };
 
 /* Create a project; on ENGINE_OK, *out. ENGINE_BAD_INPUT names the field in err. */
@@ -390,6 +462,17 @@ int	admin_sender_valid(const char *);
 int	admin_sender_name_valid(const char *);
 /* 1 when s is an absolute http(s) URL resetd may put in a link. */
 int	admin_url_valid(const char *);
+/*
+ * 1 when s may be a project's logo: an https URL, or an http URL whose host
+ * is loopback (127.0.0.1, localhost, [::1]) for development; its host is
+ * letters, digits, dots and hyphens (or a bracketed IPv6 address), with an
+ * optional port and no user part, so its origin is safe to name in a
+ * Content-Security-Policy; and it holds none of the characters a URL
+ * must percent-encode (quotes, angle brackets, backslash, ...).
+ */
+int	admin_logo_url_valid(const char *);
+/* 1 when s is a colour as "#RRGGBB" (hex digits, either case). */
+int	admin_color_valid(const char *);
 
 /* credentials.c */
 #define APP_CLIENT_SECRET_HASH_LEN 44	/* base64 of an HMAC-SHA256 */

@@ -14,6 +14,8 @@ struct engine {
 	uint8_t			 token_key[SECRET_KEY_BYTES];
 	uint8_t			 session_key[32];
 	uint8_t			 seal_key[32];	/* client secrets at rest */
+	uint8_t			 page_key[SECRET_KEY_BYTES];	/* page MACs */
+	uint8_t			 cancel_key[SECRET_KEY_BYTES];	/* cancel links */
 	struct hasher		*hasher;
 	void			(*wake_mail)(void *);
 	void			*wake_mail_arg;
@@ -62,6 +64,13 @@ enum engine_result reset_password_bounds(const char *password);
 int	reset_apply_password(struct engine *, struct db_conn *,
 	    const struct project *, const struct user *, const char *hash,
 	    const char *locale, int64_t now);
+
+/* cancel.c */
+/*
+ * The "this wasn't me" link of secret id, newly allocated:
+ * PUBLIC_URL/reset/cancel?id=ID&sig=MAC (see cancel.c).
+ */
+char	*cancel_link(const struct engine *, const char *secret_id);
 
 /* code.c */
 #define CODE_DESTINATION_MAX 32	/* a masked address, NUL included */

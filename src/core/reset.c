@@ -95,6 +95,7 @@ struct request_tx {
 	const char			*locale;	/* the request's */
 	char				 mail_locale[ENGINE_LOCALE_MAX + 1];
 	int				 notice;	/* unknown_account */
+	const char			*cancel_link;	/* "this wasn't me" */
 	int				 send_mail;
 	int64_t				 now;
 	char				 ttl_minutes[24];
@@ -113,6 +114,7 @@ request_tx(struct db_conn *c, void *arg)
 		{ "ttl_minutes", t->ttl_minutes },
 		{ "project_name", t->in->project->name },
 		{ "email", u ? u->email : t->notice ? t->in->login : "" },
+		{ "cancel_link", u ? t->cancel_link : "" },
 		{ NULL, NULL },
 	};
 	struct outbox_item mail = {
@@ -214,6 +216,7 @@ reset_request(struct engine *e, const struct reset_request *in,
 	char id[UUID_STRLEN + 1];
 	char locale_buf[ENGINE_LOCALE_MAX + 1];
 	const char *locale = NULL;
+	char *cancel = NULL;
 	enum engine_result result;
 	int rc, disabled = 0;
 
@@ -281,6 +284,9 @@ reset_request(struct engine *e, const struct reset_request *in,
 	} else if (u != NULL)
 		tk.link = reset_link(e, in, u, token, locale);
 	t.link = tk.link;
+	/* Made for every request, so that both cases cost alike. */
+	cancel = cancel_link(e, id);
+	t.cancel_link = cancel;
 	snprintf(t.ttl_minutes, sizeof(t.ttl_minutes), "%lld",
 	    (long long)((in->project->token_ttl + 59) / 60));
 	tk.user = u;
@@ -307,6 +313,7 @@ out:
 		result = idem_settle(e, in->project->id, in->idem, result);
 	sodium_memzero(token, sizeof(token));
 	reset_ticket_clear(&tk);
+	free(cancel);
 	user_free(u);
 	return result;
 }
@@ -339,6 +346,88 @@ reset_get(struct engine *e, const struct project *p, const char *id,
 	s->token_hash = NULL;
 	*out = s;
 	return ENGINE_OK;
+}
+
+/* lookup */
+
+void
+reset_link_info_clear(struct reset_link_info *info)
+{
+	project_free(info->project);
+	free(info->email);
+	free(info->login_url);
+	free(info->locale);
+	memset(info, 0, sizeof(*info));
+}
+
+/*
+ * The state of link secret s of user u (NULL: gone) at now.  A used link
+ * says so even once it has expired: that is what its holder needs to hear.
+ */
+static enum reset_link_state
+link_state(const struct secret *s, const struct user *u, int64_t now)
+{
+	if (s->used_at != 0)
+		return RESET_LINK_USED;
+	if (s->revoked_at != 0 || u == NULL || u->disabled ||
+	    !str_case_equal(s->email, u->email))
+		return RESET_LINK_DEAD;
+	if (now >= s->expires_at)
+		return RESET_LINK_EXPIRED;
+	return RESET_LINK_LIVE;
+}
+
+enum engine_result
+reset_link_lookup(struct engine *e, const char *token, const char *user_id,
+    struct reset_link_info *out)
+{
+	struct db_conn *c;
+	struct secret *s = NULL;
+	struct user *u = NULL;
+	struct project *p = NULL;
+	struct reset_link_info info;
+	char hash[SECRET_HASH_LEN + 1];
+	enum engine_result result = ENGINE_SECRET_INVALID;
+	int rc;
+
+	if (token == NULL || !secret_token_valid(token))
+		return ENGINE_SECRET_INVALID;
+	secret_hash(e->token_key, "reset_link", token, hash);
+	c = db_acquire(e->db);
+	if (c == NULL)
+		return ENGINE_UNAVAILABLE;
+	rc = store_secret_by_hash(c, hash, &s);
+	if (rc == STORE_OK && s->user_id != NULL)
+		rc = store_user_get(c, s->project_id, s->user_id, &u);
+	if (rc >= 0 && s != NULL)
+		rc = store_project_get(c, s->project_id, &p);
+	db_release(e->db, c);
+	if (rc < 0) {
+		result = ENGINE_UNAVAILABLE;
+		goto out;
+	}
+	if (s == NULL || p == NULL || s->user_id == NULL ||
+	    strcmp(s->purpose, "reset_link") != 0 ||
+	    !secret_hash_equal(s->token_hash, hash) ||
+	    (user_id != NULL && strcmp(user_id, s->user_id) != 0))
+		goto out;
+	memset(&info, 0, sizeof(info));
+	info.state = link_state(s, u, db_now(e->db));
+	if (info.state == RESET_LINK_LIVE)
+		info.email = xstrdup(u->email);
+	if (s->login_url != NULL && engine_login_url_allowed(p, s->login_url))
+		info.login_url = xstrdup(s->login_url);
+	info.locale = s->locale ? xstrdup(s->locale) : NULL;
+	info.expires_at = s->expires_at;
+	info.project = p;
+	p = NULL;
+	*out = info;
+	result = ENGINE_OK;
+out:
+	project_free(p);
+	secret_free(s);
+	user_free(u);
+	return result;
 }
 
 /* confirm */

@@ -85,6 +85,23 @@ secret_code_hash(const uint8_t key[SECRET_KEY_BYTES], const char *subject,
 	sodium_memzero(&st, sizeof(st));
 }
 
+void
+secret_mac(const uint8_t key[SECRET_KEY_BYTES], const char *purpose,
+    const char *value, char out[SECRET_MAC_LEN + 1])
+{
+	crypto_generichash_state st;
+	uint8_t h[32];
+	static const uint8_t sep = 0;
+
+	crypto_generichash_init(&st, key, SECRET_KEY_BYTES, sizeof(h));
+	crypto_generichash_update(&st, (const uint8_t *)purpose, strlen(purpose));
+	crypto_generichash_update(&st, &sep, 1);
+	crypto_generichash_update(&st, (const uint8_t *)value, strlen(value));
+	crypto_generichash_final(&st, h, sizeof(h));
+	base64url_encode(h, sizeof(h), out);
+	sodium_memzero(h, sizeof(h));
+}
+
 int
 secret_hash_equal(const char *a, const char *b)
 {

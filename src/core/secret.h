@@ -50,6 +50,16 @@ void	secret_code_new(char out[SECRET_CODE_DIGITS + 1]);
 void	secret_code_hash(const uint8_t key[SECRET_KEY_BYTES],
 	    const char *subject, const char *secret_id, const char *code,
 	    char out[SECRET_HASH_LEN + 1]);
+#define SECRET_MAC_LEN B64URL_LEN(32)	/* 43 */
+
+/*
+ * Write a keyed MAC of value as base64url: BLAKE2b-256 under key of the
+ * purpose and the value, delimited, so a MAC made for one use never
+ * passes for another.  For values that are not secret themselves (a
+ * secret's row id, a cookie bound to a form).
+ */
+void	secret_mac(const uint8_t key[SECRET_KEY_BYTES], const char *purpose,
+	    const char *value, char out[SECRET_MAC_LEN + 1]);
 /* Compare two hashes in constant time; 1 when equal. */
 int	secret_hash_equal(const char *, const char *);
 

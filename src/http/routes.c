@@ -5,6 +5,9 @@
  * root and under its vendor base path /authapi.  Cognito has one endpoint,
  * POST /, whose handler dispatches on X-Amz-Target.
  *
+ * The hosted pages (pages/) are served at /forgot, /reset, /reset/code and
+ * /reset/cancel, with their stylesheets under /assets.
+ *
  * The first matching row wins.  A dialect whose clients need its own error
  * shape for unknown paths and methods (WorkOS: the SDK wants JSON) ends its
  * rows with method "*" rows for its paths (405) and a prefix row (404): a
@@ -13,6 +16,7 @@
 #include <string.h>
 
 #include "../api/api.h"
+#include "../pages/pages.h"
 #include "http.h"
 
 #define XSOLLA(method, path, fn) \
@@ -22,6 +26,7 @@
 #define WORKOS(method, path, fn) { method, path, fn, RUN_WORKER, "workos" }
 /* Any other method on a path: answered without blocking. */
 #define WORKOS_OTHER(path, fn) { "*", path, fn, RUN_INLINE, "workos" }
+#define PAGES(method, path, fn) { method, path, fn, RUN_WORKER, "pages" }
 #define VELOCITY(method, path, fn) \
 	{ method, path, fn, RUN_WORKER, "velocity" }, \
 	{ method, "/authapi" path, fn, RUN_WORKER, "velocity" }
@@ -67,6 +72,17 @@ const struct route http_routes[] = {
 
 	{ "POST", "/", cognito_dispatch, RUN_WORKER, "cognito" },
 	{ "OPTIONS", "/", cognito_preflight, RUN_INLINE, "cognito" },
+
+	PAGES("GET", "/forgot", page_forgot),
+	PAGES("POST", "/forgot", page_forgot_post),
+	PAGES("GET", "/reset", page_reset),
+	PAGES("POST", "/reset", page_reset_post),
+	PAGES("GET", "/reset/code", page_code),
+	PAGES("POST", "/reset/code", page_code_post),
+	PAGES("GET", "/reset/cancel", page_cancel),
+	PAGES("POST", "/reset/cancel", page_cancel_post),
+	{ "GET", "/assets/resetd.css", page_asset_css, RUN_INLINE, "pages" },
+	PAGES("GET", "/assets/project/{}", page_asset_project_css),
 
 	{ NULL, NULL, NULL, RUN_INLINE, NULL },
 };

@@ -169,6 +169,15 @@ static const char m5_mail_settings[] =
     "ALTER TABLE projects ADD COLUMN unknown_account_notice INTEGER NOT NULL "
     "  DEFAULT 0;";
 
+/*
+ * Branding of the hosted pages: a logo (an https URL, or http on
+ * loopback) and an accent colour (#RRGGBB), both optional and validated
+ * by the engine before they are stored.
+ */
+static const char m6_page_branding[] =
+    "ALTER TABLE projects ADD COLUMN logo_url TEXT;"
+    "ALTER TABLE projects ADD COLUMN accent_color TEXT;";
+
 const struct migration store_migrations[] = {
 	{ 1, "base schema", m1_base, NULL, NULL },
 	{ 2, "api keys and app clients", m2_credentials, NULL, NULL },
@@ -176,5 +185,6 @@ const struct migration store_migrations[] = {
 	    NULL, NULL },
 	{ 4, "reset codes", m4_reset_codes, NULL, NULL },
 	{ 5, "mail settings", m5_mail_settings, NULL, NULL },
+	{ 6, "page branding", m6_page_branding, NULL, NULL },
 	{ 0, NULL, NULL, NULL, NULL },
 };

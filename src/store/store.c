@@ -138,14 +138,35 @@ out:
 static const char migrate_lock_postgres[] =
     "SELECT pg_advisory_xact_lock(125780053292132)";
 
+/* 1 when version is recorded as applied, 0 when not, or DB_ERROR. */
+static int
+migration_applied(struct db_conn *c, int version)
+{
+	struct db_rows *r;
+	int rc;
+
+	rc = db_query(c, "SELECT 1 FROM schema_migrations WHERE version = $1",
+	    DB_ARGS(DB_INT(version)), &r);
+	if (rc < 0)
+		return rc;
+	rc = db_next(r);
+	db_done(r);
+	return rc;
+}
+
+/*
+ * Apply every listed migration that is not recorded, in list order.  Each
+ * version is looked up by itself rather than compared with the highest
+ * one applied: branches developed in parallel number their migrations
+ * apart (a database made by one branch may have 6 without 5), and the
+ * merged binary must still apply the one it lacks.
+ */
 static int
 migrate_tx(struct db_conn *c, void *arg)
 {
 	struct db *db = arg;
 	const struct migration *m;
 	const char *sql;
-	struct db_rows *r;
-	int64_t have = 0;
 	int rc;
 
 	if (strcmp(db_dialect(db), "postgres") == 0) {
@@ -158,15 +179,11 @@ migrate_tx(struct db_conn *c, void *arg)
 	    "applied_at BIGINT NOT NULL)");
 	if (rc < 0)
 		return rc;
-	rc = db_query(c, "SELECT COALESCE(MAX(version), 0) FROM "
-	    "schema_migrations", DB_NOARGS, &r);
-	if (rc < 0)
-		return rc;
-	if (db_next(r) == 1)
-		have = db_int(r, 0);
-	db_done(r);
 	for (m = store_migrations; m->version != 0; m++) {
-		if (m->version <= have)
+		rc = migration_applied(c, m->version);
+		if (rc < 0)
+			return rc;
+		if (rc == 1)
 			continue;
 		sql = m->sql;
 		if (strcmp(db_dialect(db), "sqlite") == 0 && m->sql_sqlite)
@@ -196,7 +213,7 @@ store_migrate(struct db *db)
 
 #define PROJECT_COLS "id, name, callback_urls, allowed_origins, reset_url, " \
 	"token_ttl, delivery, created_at, send_reset_emails, mail_from, " \
-	"mail_from_name, locale, unknown_account_notice"
+	"mail_from_name, locale, unknown_account_notice, logo_url, accent_color"
 
 static void *
 project_read(struct db_rows *r)
@@ -216,6 +233,8 @@ project_read(struct db_rows *r)
 	p->mail_from_name = db_strdup(r, 10);
 	p->locale = db_strdup(r, 11);
 	p->unknown_account_notice = db_int(r, 12) != 0;
+	p->logo_url = db_strdup(r, 13);
+	p->accent_color = db_strdup(r, 14);
 	return p;
 }
 
@@ -233,6 +252,8 @@ project_free(struct project *p)
 	free(p->mail_from);
 	free(p->mail_from_name);
 	free(p->locale);
+	free(p->logo_url);
+	free(p->accent_color);
 	free(p);
 }
 
@@ -240,13 +261,15 @@ int
 store_project_insert(struct db_conn *c, const struct project *p)
 {
 	return exec_ok(db_exec(c, "INSERT INTO projects (" PROJECT_COLS ") "
-	    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+	    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
+	    "$15)",
 	    DB_ARGS(DB_TEXT(p->id), DB_TEXT(p->name), DB_TEXT(p->callback_urls),
 	    DB_TEXT(p->allowed_origins), DB_TEXT(p->reset_url),
 	    DB_INT(p->token_ttl), DB_TEXT(p->delivery), DB_INT(p->created_at),
 	    DB_INT(p->send_reset_emails), DB_TEXT(p->mail_from),
 	    DB_TEXT(p->mail_from_name), DB_TEXT(p->locale),
-	    DB_INT(p->unknown_account_notice))));
+	    DB_INT(p->unknown_account_notice), DB_TEXT(p->logo_url),
+	    DB_TEXT(p->accent_color))));
 }
 
 int
@@ -483,6 +506,13 @@ store_secret_by_hash(struct db_conn *c, const char *hash, struct secret **out)
 }
 
 int
+store_secret_by_id(struct db_conn *c, const char *id, struct secret **out)
+{
+	return query_one(c, "SELECT " SECRET_COLS " FROM secrets WHERE id = $1",
+	    DB_ARGS(DB_TEXT(id)), secret_read, (void **)out);
+}
+
+int
 store_secret_get(struct db_conn *c, const char *project_id, const char *id,
     struct secret **out)
 {
@@ -495,6 +525,14 @@ int
 store_secret_consume(struct db_conn *c, const char *id, int64_t now)
 {
 	return db_exec(c, "UPDATE secrets SET used_at = $1 WHERE id = $2 AND "
+	    "used_at IS NULL AND revoked_at IS NULL AND expires_at > $1",
+	    DB_ARGS(DB_INT(now), DB_TEXT(id)));
+}
+
+int
+store_secret_revoke(struct db_conn *c, const char *id, int64_t now)
+{
+	return db_exec(c, "UPDATE secrets SET revoked_at = $1 WHERE id = $2 AND "
 	    "used_at IS NULL AND revoked_at IS NULL AND expires_at > $1",
 	    DB_ARGS(DB_INT(now), DB_TEXT(id)));
 }

@@ -34,6 +34,8 @@ struct project {
 	char	*mail_from_name;	/* NULL: the configured name */
 	char	*locale;		/* default mail locale; NULL: English */
 	int	 unknown_account_notice; /* mail addresses with no account */
+	char	*logo_url;		/* hosted pages' logo; NULL: none */
+	char	*accent_color;		/* "#RRGGBB"; NULL: resetd's own */
 };
 
 struct user {
@@ -166,12 +168,19 @@ int	store_secret_by_hash(struct db_conn *, const char *hash,
 	    struct secret **);
 int	store_secret_get(struct db_conn *, const char *project_id,
 	    const char *id, struct secret **);
+/* A secret by its row id, whatever its project and state. */
+int	store_secret_by_id(struct db_conn *, const char *id, struct secret **);
 /*
  * Consume a secret: succeeds (returns 1) only if it is still unused,
  * unrevoked and unexpired at now, and only for one caller ever; 0 when it
  * was not; DB_ERROR.
  */
 int	store_secret_consume(struct db_conn *, const char *id, int64_t now);
+/*
+ * Revoke one secret while it is live (unused, unrevoked, unexpired at
+ * now): 1 when this call revoked it, 0 when it was not live, or DB_ERROR.
+ */
+int	store_secret_revoke(struct db_conn *, const char *id, int64_t now);
 /* Revoke every live secret of a user; the number revoked or DB_ERROR. */
 int	store_secret_revoke_user(struct db_conn *, const char *user_id,
 	    int64_t now);

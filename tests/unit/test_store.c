@@ -224,6 +224,35 @@ test_migrate(void **state)
 	}
 }
 
+/*
+ * A database migrated by a branch that skipped a number (here: 6 without
+ * 5) still gets the one it lacks from a later binary: versions are looked
+ * up one by one, not compared with the highest applied.
+ */
+static void
+test_migrate_gap(void **state)
+{
+	struct fixture *f = *state;
+	const struct migration *m;
+	int64_t n = 0;
+
+	for (m = store_migrations; m->version != 0; m++)
+		n++;
+	/* Forget migration 4 as if this database never had it. */
+	assert_int_equal(db_exec(f->c, "DELETE FROM schema_migrations WHERE "
+	    "version = 4", DB_NOARGS), 1);
+	assert_true(db_exec(f->c, "DROP INDEX secrets_subject", DB_NOARGS) >= 0);
+	assert_true(db_exec(f->c, "ALTER TABLE secrets DROP COLUMN subject",
+	    DB_NOARGS) >= 0);
+	assert_int_equal(query_int(f->c,
+	    "SELECT COUNT(*) FROM schema_migrations"), n - 1);
+	assert_int_equal(store_migrate(f->db), 0);
+	assert_int_equal(query_int(f->c,
+	    "SELECT COUNT(*) FROM schema_migrations"), n);
+	assert_int_equal(query_int(f->c, "SELECT COUNT(*) FROM "
+	    "pragma_table_info('secrets') WHERE name = 'subject'"), 1);
+}
+
 static void
 test_open_errors(void **state)
 {
@@ -275,6 +304,8 @@ test_projects(void **state)
 		.token_ttl = 900,
 		.delivery = "code",
 		.created_at = T0 + 5,
+		.logo_url = "https://cdn.app.test/logo.svg",
+		.accent_color = "#0a7c4E",
 	};
 	struct store_list l;
 	int64_t n = -1;
@@ -300,12 +331,16 @@ test_projects(void **state)
 	assert_int_equal(p->token_ttl, 900);
 	assert_string_equal(p->delivery, "code");
 	assert_int_equal(p->created_at, T0 + 5);
+	assert_string_equal(p->logo_url, "https://cdn.app.test/logo.svg");
+	assert_string_equal(p->accent_color, "#0a7c4E");
 	project_free(p);
 
 	p = NULL;
 	assert_int_equal(store_project_get(f->c, "p-a", &p), STORE_OK);
 	assert_string_equal(p->name, "Alpha");
 	assert_null(p->reset_url);
+	assert_null(p->logo_url);
+	assert_null(p->accent_color);
 	assert_string_equal(p->callback_urls,
 	    "https://app.example.com/cb\nhttps://x.test/cb");
 	project_free(p);
@@ -605,6 +640,24 @@ test_secrets(void **state)
 	/* The other user's secret is still live. */
 	assert_int_equal(store_secret_consume(f->c, "s-5", T0 + 3 * MINUTE), 1);
 	assert_int_equal(store_secret_revoke_user(f->c, "u-none", T0), 0);
+
+	/* One secret by id, whatever its project; revoked once, if live. */
+	assert_int_equal(add_secret(f->c, "s-6", "p-a", "u-2", "hash-6", exp),
+	    STORE_OK);
+	s = NULL;
+	assert_int_equal(store_secret_by_id(f->c, "s-6", &s), STORE_OK);
+	assert_string_equal(s->project_id, "p-a");
+	secret_free(s);
+	s = sentinel;
+	assert_int_equal(store_secret_by_id(f->c, "s-none", &s),
+	    STORE_NOT_FOUND);
+	assert_ptr_equal(s, sentinel);
+	assert_int_equal(store_secret_revoke(f->c, "s-6", exp), 0);
+	assert_int_equal(store_secret_revoke(f->c, "s-6", T0 + MINUTE), 1);
+	assert_int_equal(store_secret_revoke(f->c, "s-6", T0 + MINUTE), 0);
+	assert_int_equal(store_secret_consume(f->c, "s-6", T0 + MINUTE), 0);
+	assert_int_equal(store_secret_revoke(f->c, "s-5", T0 + 4 * MINUTE), 0);
+	assert_int_equal(store_secret_revoke(f->c, "s-none", T0), 0);
 	secret_free(NULL);
 }
 
@@ -1178,6 +1231,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_migrate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_gap, setup,
+		    teardown),
 		cmocka_unit_test(test_open_errors),
 		cmocka_unit_test_setup_teardown(test_settings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_projects, setup, teardown),
