@@ -7,13 +7,14 @@
 #   make format   reformat the sources; make check-format checks them
 
 CC      ?= cc
-PKGS     = libmicrohttpd jansson libsodium sqlite3
+PKGS     = libmicrohttpd jansson libsodium sqlite3 libutf8proc
 WARN     = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wpointer-arith -Wsign-compare -Werror
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Isrc -Ibuild/gen \
            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+# libzxcvbn ships no pkg-config file.
+LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lzxcvbn -lm -lpthread
 SAN      = -fsanitize=address,undefined -fno-omit-frame-pointer \
            -fno-sanitize-recover=undefined
 

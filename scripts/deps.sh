@@ -1,21 +1,25 @@
 #!/bin/sh
 # Install the Debian packages a step needs, when they are missing.
 #
-#	scripts/deps.sh build|test|bench
+#	scripts/deps.sh build|test|bench|fuzz
 #
 # Runs apt-get as root, or through sudo otherwise; installs nothing when
 # everything is already there, so it is cheap to call before every build.
 set -eu
 
-build="gcc make pkg-config libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev"
+build="gcc make pkg-config libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev
+    libutf8proc-dev libzxcvbn-dev"
 test="$build libcmocka-dev"
 bench="$build wrk"
+# libFuzzer comes with clang's runtime libraries.
+fuzz="$test clang libclang-rt-dev"
 
 case "${1:-build}" in
 build) want=$build ;;
 test) want=$test ;;
 bench) want=$bench ;;
-*) echo "usage: scripts/deps.sh build|test|bench" >&2; exit 2 ;;
+fuzz) want=$fuzz ;;
+*) echo "usage: scripts/deps.sh build|test|bench|fuzz" >&2; exit 2 ;;
 esac
 
 # Node.js runs the black-box tests; take Debian's only when none is installed.
