@@ -87,6 +87,16 @@ api_string_field(json_t *obj, const char *name, size_t max, const char **out)
 	return 1;
 }
 
+void
+api_context(const struct http_request *r, struct request_context *out)
+{
+	*out = (struct request_context){
+		.client_ip = r->client_ip[0] != '\0' ? r->client_ip : NULL,
+		.user_agent = r->conn != NULL ? http_header(r, "User-Agent") :
+		    NULL,
+	};
+}
+
 /* A newline-separated list as a JSON array. */
 static json_t *
 lines_json(const char *lines)
@@ -106,7 +116,8 @@ lines_json(const char *lines)
 json_t *
 api_project_json(const struct project *p)
 {
-	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:I, s:s, s:b, s:o}",
+	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:I, s:s, s:b, s:o, s:I, "
+	    "s:I, s:I, s:I}",
 	    "id", p->id,
 	    "name", p->name,
 	    "callback_urls", lines_json(p->callback_urls),
@@ -115,7 +126,11 @@ api_project_json(const struct project *p)
 	    "token_ttl", (json_int_t)p->token_ttl,
 	    "delivery", p->delivery,
 	    "send_reset_emails", p->send_reset_emails,
-	    "created_at", api_time(p->created_at));
+	    "created_at", api_time(p->created_at),
+	    "reset_limit_per_hour", (json_int_t)p->reset_limit_per_hour,
+	    "mail_budget_per_hour", (json_int_t)p->mail_budget_per_hour,
+	    "password_min_length", (json_int_t)p->password_min_length,
+	    "password_min_score", (json_int_t)p->password_min_score);
 }
 
 json_t *

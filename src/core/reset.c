@@ -108,44 +108,81 @@ reset_link(struct engine *e, const struct reset_request *in,
 	return buf_take(&b);
 }
 
+#define LIMIT_WINDOW_MS (3600LL * 1000)	/* per-account and budget windows */
+
 struct request_tx {
 	struct engine			*e;
 	const struct reset_request	*in;
-	const struct user		*user;		/* NULL: decoy */
-	struct secret			 secret;
+	const struct user		*user;		/* NULL: unknown */
+	struct secret			 real;		/* for user */
+	struct secret			 decoy;		/* when it cannot be real */
 	const char			*link;		/* DELIVER_LINK */
 	const char			*code;		/* DELIVER_CODE */
 	const char			*locale;
+	const char			*subject;	/* audit subject */
 	int				 send_mail;
 	int64_t				 now;
 	char				 ttl_minutes[24];
+	/* what the transaction decided */
+	int				 used_real;
+	const char			*limited;	/* why not, or NULL */
+	int64_t				 retry_after_s;	/* trusted, limited */
 };
+
+/*
+ * Which limit, if any, keeps this request from being real: the account's
+ * hourly count, then the project's mail budget.  Both counts run for
+ * every request, known account or not, so that the work is the same.
+ */
+static int
+request_limits(struct db_conn *c, struct request_tx *t, const char *uid)
+{
+	const struct project *p = t->in->project;
+	int64_t count = 0, oldest = 0, queued = 0;
+	int rc;
+
+	rc = store_secret_count_recent(c, uid, t->now - LIMIT_WINDOW_MS, &count,
+	    &oldest);
+	if (rc == STORE_OK)
+		rc = store_outbox_count_recent(c, p->id, t->now - LIMIT_WINDOW_MS,
+		    &queued);
+	if (rc != STORE_OK)
+		return rc;
+	t->limited = NULL;
+	if (t->user != NULL && count >= p->reset_limit_per_hour) {
+		t->limited = "account";
+		t->retry_after_s = (oldest + LIMIT_WINDOW_MS - t->now + 999) /
+		    1000;
+		if (t->retry_after_s < 1)
+			t->retry_after_s = 1;
+	} else if (t->user != NULL && t->send_mail &&
+	    p->mail_budget_per_hour > 0 && queued >= p->mail_budget_per_hour)
+		t->limited = "mail_budget";
+	return STORE_OK;
+}
 
 static int
 request_tx(struct db_conn *c, void *arg)
 {
 	struct request_tx *t = arg;
 	const struct user *u = t->user;
+	const struct secret *s;
 	char nobody[UUID_STRLEN + 1];
 	int code = t->in->delivery == DELIVER_CODE;
+	int real, budget, rc;
 	struct mail_var vars[] = {
 		/* A decoy's code goes nowhere, and is not kept either. */
-		{ code ? "code" : "link", code ? (u ? t->code : "") : t->link },
+		{ code ? "code" : "link", "" },
 		{ "ttl_minutes", t->ttl_minutes },
 		{ "project_name", t->in->project->name },
-		{ "email", u ? u->email : "" },
+		{ "email", "" },
 		{ NULL, NULL },
 	};
 	struct outbox_item mail = {
 		.project_id = t->in->project->id,
-		.kind = u ? (code ? "reset_code" : "reset_link") :
-		    "unknown_account",
-		.to = u ? u->email : "",
 		.locale = t->locale,
 		.vars = vars,
-		.dropped = u == NULL,
 	};
-	int rc;
 
 	if (t->in->idem != NULL) {
 		rc = idem_record(t->e, c, t->in->project->id, t->in->idem,
@@ -153,17 +190,42 @@ request_tx(struct db_conn *c, void *arg)
 		if (rc != STORE_OK)
 			return rc;
 	}
-	/* An unknown account revokes the secrets of an id nobody has. */
-	if (u == NULL)
-		id_new(nobody);
-	rc = store_secret_revoke_user(c, u ? u->id : nobody, t->now);
+	/* What cannot be real names an id nobody has. */
+	id_new(nobody);
+	rc = request_limits(c, t, u ? u->id : nobody);
+	if (rc != STORE_OK)
+		return rc;
+	budget = t->limited != NULL && strcmp(t->limited, "mail_budget") == 0;
+	if (t->limited != NULL && !budget && t->in->trusted)
+		return ENGINE_THROTTLED;
+	/* A trusted caller holds the token: over budget, only mail is held. */
+	real = u != NULL && (t->limited == NULL || (budget && t->in->trusted));
+	t->used_real = real;
+	rc = store_secret_revoke_user(c, real ? u->id : nobody, t->now);
 	if (rc < 0)
 		return rc;
-	rc = store_secret_insert(c, &t->secret);
+	s = real ? &t->real : &t->decoy;
+	rc = store_secret_insert(c, s);
+	if (rc != STORE_OK)
+		return rc;
+	rc = audit_write(c, t->in->ctx, t->in->project->id, t->limited ?
+	    AUDIT_RATE_LIMITED : AUDIT_RESET_REQUESTED, t->subject,
+	    t->limited ? t->limited : u ? "account" : "no_account", t->now);
 	if (rc != STORE_OK)
 		return rc;
 	if (!t->send_mail)
 		return STORE_OK;
+	if (real && !budget) {
+		vars[0].value = code ? t->code : t->link;
+		vars[3].value = u->email;
+		mail.kind = code ? "reset_code" : "reset_link";
+		mail.to = u->email;
+		mail.subject = t->subject;
+	} else {
+		mail.kind = u != NULL ? "over_limit" : "unknown_account";
+		mail.to = "";
+		mail.dropped = 1;
+	}
 	return outbox_queue(c, &mail, t->now);
 }
 
@@ -175,47 +237,57 @@ request_sends_mail(const struct reset_request *in)
 	    !in->project->send_reset_emails);
 }
 
+/* Buffers of one secret a request may store. */
+struct request_secret {
+	char	token[SECRET_TOKEN_LEN + 1];
+	char	hash[SECRET_HASH_LEN + 1];
+	char	subject[SECRET_HASH_LEN + 1];
+	char	id[UUID_STRLEN + 1];
+};
+
 /*
- * Make the secret of a request: a link token, or a code bound to its
- * subject, with the row that stores it.  Every value t->secret points to
- * lives in the caller's buffers.
+ * Make a secret of a request: a link token, or a code bound to its
+ * subject, with the row that stores it in *row; for u NULL, a decoy.
+ * Every value the row points to lives in rs.
  */
 static void
 request_secret(struct engine *e, const struct reset_request *in,
-    const struct user *u, struct request_tx *t, char *token, char *hash,
-    char *subject, const char *id)
+    const struct user *u, int64_t now, struct request_secret *rs,
+    struct secret *row)
 {
 	int code = in->delivery == DELIVER_CODE;
 	const char *purpose;
 
+	id_new(rs->id);
 	if (code) {
-		secret_code_new(token);
+		secret_code_new(rs->token);
 		/* Computed for every request, so that both cases cost alike. */
 		code_decoy_subject(e->token_key, in->project->id, in->login,
-		    subject);
+		    rs->subject);
 		if (u != NULL)
-			snprintf(subject, SECRET_HASH_LEN + 1, "%s", u->id);
-		secret_code_hash(e->token_key, subject, id, token, hash);
+			snprintf(rs->subject, SECRET_HASH_LEN + 1, "%s", u->id);
+		secret_code_hash(e->token_key, rs->subject, rs->id, rs->token,
+		    rs->hash);
 		purpose = "reset_code";
 	} else {
-		secret_token_new(token);
+		secret_token_new(rs->token);
 		purpose = u ? "reset_link" : "decoy";
-		secret_hash(e->token_key, purpose, token, hash);
+		secret_hash(e->token_key, purpose, rs->token, rs->hash);
 	}
-	t->secret = (struct secret){
-		.id = (char *)id,
+	*row = (struct secret){
+		.id = rs->id,
 		.project_id = in->project->id,
 		.user_id = u ? u->id : NULL,
 		.purpose = (char *)purpose,
-		.token_hash = hash,
+		.token_hash = rs->hash,
 		.email = u ? u->email : "",
-		.created_at = t->now,
+		.created_at = now,
 		/* A decoy link is dead from the start; a decoy code is not. */
-		.expires_at = u || code ? t->now + in->project->token_ttl * 1000 :
-		    t->now,
+		.expires_at = u || code ? now + in->project->token_ttl * 1000 :
+		    now,
 		.login_url = (char *)in->login_url,
-		.locale = (char *)t->locale,
-		.subject = code ? subject : NULL,
+		.locale = NULL,
+		.subject = code ? rs->subject : NULL,
 	};
 }
 
@@ -228,11 +300,9 @@ reset_request(struct engine *e, const struct reset_request *in,
 	struct idem_outcome o;
 	struct db_conn *c;
 	struct user *u = NULL;
-	char token[SECRET_TOKEN_LEN + 1];
-	char hash[SECRET_HASH_LEN + 1];
-	char subject[SECRET_HASH_LEN + 1];
+	struct request_secret real, decoy;
 	char destination[CODE_DESTINATION_MAX];
-	char id[UUID_STRLEN + 1];
+	char subject[AUDIT_SUBJECT_LEN + 1];
 	char *locale = NULL;
 	enum engine_result result;
 	int rc;
@@ -253,7 +323,8 @@ reset_request(struct engine *e, const struct reset_request *in,
 	}
 
 	memset(&tk, 0, sizeof(tk));
-	memset(token, 0, sizeof(token));
+	memset(&real, 0, sizeof(real));
+	memset(&decoy, 0, sizeof(decoy));
 	result = ENGINE_UNAVAILABLE;
 	c = db_acquire(e->db);
 	if (c == NULL)
@@ -266,33 +337,40 @@ reset_request(struct engine *e, const struct reset_request *in,
 		user_free(u);
 		u = NULL;
 	}
+	/* The account's address when there is one: one subject per account. */
+	audit_subject(e, in->project->id, u ? u->email : in->login, subject);
 	if (u == NULL && in->trusted) {
+		audit_record(e, in->ctx, in->project->id, AUDIT_RESET_REQUESTED,
+		    subject, "no_account");
 		result = ENGINE_USER_UNKNOWN;
 		goto out;
 	}
 
 	memset(&t, 0, sizeof(t));
 	t.now = db_now(e->db);
-	id_new(id);
 	locale = locale_normalise(in->locale);
 	t.e = e;
 	t.in = in;
 	t.user = u;
 	t.locale = locale;
+	t.subject = subject;
 	t.send_mail = request_sends_mail(in);
-	request_secret(e, in, u, &t, token, hash, subject, id);
+	/* Both are made for every request, so that both cases cost alike. */
+	request_secret(e, in, u, t.now, &real, &t.real);
+	request_secret(e, in, NULL, t.now, &decoy, &t.decoy);
+	t.real.locale = t.decoy.locale = locale;
 	tk.user_found = u != NULL;
-	tk.secret_id = xstrdup(id);
-	tk.token = xstrdup(token);
+	tk.secret_id = xstrdup(real.id);
+	tk.token = xstrdup(real.token);
 	tk.created_at = t.now;
-	tk.expires_at = t.secret.expires_at;
+	tk.expires_at = t.real.expires_at;
 	if (in->delivery == DELIVER_CODE) {
-		t.code = token;
+		t.code = real.token;
 		code_destination(e->token_key, in->project->id, in->login, u,
 		    destination);
 		tk.destination = xstrdup(destination);
 	} else if (u != NULL)
-		tk.link = reset_link(e, in, u, token, locale);
+		tk.link = reset_link(e, in, u, real.token, locale);
 	t.link = tk.link;
 	snprintf(t.ttl_minutes, sizeof(t.ttl_minutes), "%lld",
 	    (long long)((in->project->token_ttl + 59) / 60));
@@ -303,10 +381,15 @@ reset_request(struct engine *e, const struct reset_request *in,
 		idem_encode(in->idem, &o);
 	}
 	rc = db_write(e->db, request_tx, &t);
+	if (rc == ENGINE_THROTTLED && in->retry_after_s != NULL)
+		*in->retry_after_s = t.retry_after_s;
 	if (rc != 0) {
 		result = rc > 0 ? (enum engine_result)rc : ENGINE_UNAVAILABLE;
 		goto out;
 	}
+	if (t.limited != NULL && strcmp(t.limited, "mail_budget") == 0)
+		log_warn("reset: project %s: %s limit reached, %s", in->project->id,
+		    t.limited, t.used_real ? "mail held" : "nothing sent");
 	engine_mail_queued(e);
 	if (tk.user == NULL && in->reveal_user_existence) {
 		result = ENGINE_USER_UNKNOWN;
@@ -318,7 +401,8 @@ reset_request(struct engine *e, const struct reset_request *in,
 out:
 	if (result != ENGINE_OK && in->idem != NULL)
 		result = idem_settle(e, in->project->id, in->idem, result);
-	sodium_memzero(token, sizeof(token));
+	sodium_memzero(&real, sizeof(real));
+	sodium_memzero(&decoy, sizeof(decoy));
 	reset_ticket_clear(&tk);
 	free(locale);
 	user_free(u);
@@ -358,9 +442,11 @@ reset_get(struct engine *e, const struct project *p, const char *id,
 /* confirm */
 
 int
-reset_apply_password(struct db_conn *c, const struct project *p,
+reset_apply_password(struct db_conn *c, const struct engine *e,
+    const struct request_context *ctx, const struct project *p,
     const struct user *u, const char *hash, const char *locale, int64_t now)
 {
+	char subject[AUDIT_SUBJECT_LEN + 1];
 	struct mail_var vars[] = {
 		{ "project_name", p->name },
 		{ "email", u->email },
@@ -375,11 +461,18 @@ reset_apply_password(struct db_conn *c, const struct project *p,
 	};
 	int rc;
 
+	audit_subject(e, p->id, u->email, subject);
 	rc = store_user_set_password(c, u->id, hash, now);
 	if (rc >= 0)
 		rc = store_session_revoke_user(c, u->id, now);
 	if (rc >= 0)
 		rc = store_secret_revoke_user(c, u->id, now);
+	if (rc >= 0)
+		rc = audit_write(c, ctx, p->id, AUDIT_SECRET_USED, subject,
+		    NULL, now);
+	if (rc >= 0)
+		rc = audit_write(c, ctx, p->id, AUDIT_PASSWORD_CHANGED, subject,
+		    NULL, now);
 	if (rc < 0)
 		return rc;
 	return outbox_queue(c, &mail, now);
@@ -387,6 +480,7 @@ reset_apply_password(struct db_conn *c, const struct project *p,
 
 struct confirm_tx {
 	struct engine		*e;
+	const struct request_context *ctx;
 	const struct project	*project;
 	struct idem_claim	*idem;
 	struct secret		*secret;
@@ -412,8 +506,8 @@ confirm_tx(struct db_conn *c, void *arg)
 	if (rc == 0)	/* someone else won, or it just expired */
 		return t->now >= t->secret->expires_at ?
 		    ENGINE_SECRET_EXPIRED : ENGINE_SECRET_INVALID;
-	return reset_apply_password(c, t->project, t->user, t->hash,
-	    t->secret->locale, t->now);
+	return reset_apply_password(c, t->e, t->ctx, t->project, t->user,
+	    t->hash, t->secret->locale, t->now);
 }
 
 /* Load the secret behind token and its user, and say whether it may be spent. */
@@ -425,6 +519,7 @@ confirm_check(struct engine *e, const struct reset_confirm *in, int64_t now,
 	struct secret *s = NULL;
 	struct user *u = NULL;
 	char hash[SECRET_HASH_LEN + 1];
+	char subject[AUDIT_SUBJECT_LEN + 1];
 	enum engine_result result = ENGINE_SECRET_INVALID;
 	int rc;
 
@@ -445,11 +540,20 @@ confirm_check(struct engine *e, const struct reset_confirm *in, int64_t now,
 	if (s == NULL || u == NULL || strcmp(s->purpose, "reset_link") != 0 ||
 	    strcmp(s->project_id, in->project->id) != 0 ||
 	    !secret_hash_equal(s->token_hash, hash) ||
-	    (in->user_id != NULL && strcmp(in->user_id, u->id) != 0) ||
-	    s->used_at != 0 || s->revoked_at != 0 || u->disabled ||
-	    !str_case_equal(s->email, u->email))
+	    (in->user_id != NULL && strcmp(in->user_id, u->id) != 0))
 		goto out;
+	/* A real secret, tried too late or again: worth a line in the trail. */
+	if (s->used_at != 0 || s->revoked_at != 0 || u->disabled ||
+	    !str_case_equal(s->email, u->email)) {
+		audit_subject(e, in->project->id, u->email, subject);
+		audit_record(e, in->ctx, in->project->id, AUDIT_SECRET_REFUSED,
+		    subject, s->used_at != 0 ? "used" : "revoked");
+		goto out;
+	}
 	if (now >= s->expires_at) {
+		audit_subject(e, in->project->id, u->email, subject);
+		audit_record(e, in->ctx, in->project->id, AUDIT_SECRET_REFUSED,
+		    subject, "expired");
 		result = ENGINE_SECRET_EXPIRED;
 		goto out;
 	}
@@ -464,21 +568,41 @@ out:
 	return result;
 }
 
-enum engine_result
-reset_password_bounds(const char *password)
+/* The engine result of a policy rule. */
+static enum engine_result
+policy_result(enum password_rule r)
 {
-	switch (password_check_bounds(password)) {
-	case PASSWORD_OK:
+	switch (r) {
+	case PW_OK:
 		return ENGINE_OK;
-	case PASSWORD_TOO_SHORT:
+	case PW_MIN_LENGTH:
 		return ENGINE_PASSWORD_TOO_SHORT;
-	case PASSWORD_TOO_LONG:
+	case PW_MAX_LENGTH:
 		return ENGINE_PASSWORD_TOO_LONG;
-	case PASSWORD_INVALID_TEXT:
+	case PW_VALID_TEXT:
 		return ENGINE_PASSWORD_INVALID_TEXT;
+	case PW_COMMON:
+	case PW_BREACHED:
+	case PW_CONTEXT:
+	case PW_STRENGTH:
+		return ENGINE_PASSWORD_WEAK;
 	default:
 		abort();
 	}
+}
+
+enum engine_result
+reset_password_policy(const struct engine *e, const struct project *p,
+    const char *password, const char *email, const char *username,
+    struct password_verdict *verdict)
+{
+	struct password_policy policy;
+	const char *context[] = { email ? email : "", username ? username : "",
+	    p->name, NULL };
+
+	engine_password_policy(e, p, &policy);
+	return policy_result(password_check(&policy, password, context,
+	    verdict));
 }
 
 enum engine_result
@@ -503,7 +627,8 @@ reset_confirm(struct engine *e, const struct reset_confirm *in,
 	result = confirm_check(e, in, t.now, &s, &u);
 	if (result != ENGINE_OK)
 		goto out;
-	result = reset_password_bounds(in->new_password);
+	result = reset_password_policy(e, in->project, in->new_password,
+	    u->email, u->username, in->verdict);
 	if (result != ENGINE_OK)
 		goto out;
 	hash = hasher_hash(e->hasher, in->new_password);
@@ -512,6 +637,7 @@ reset_confirm(struct engine *e, const struct reset_confirm *in,
 		goto out;
 	}
 	t.e = e;
+	t.ctx = in->ctx;
 	t.project = in->project;
 	t.idem = in->idem;
 	t.secret = s;

@@ -66,6 +66,7 @@ outbox_queue(struct db_conn *c, const struct outbox_item *it, int64_t now)
 	m.locale = (char *)it->locale;
 	m.payload = payload;
 	m.state = it->dropped ? "dropped" : "pending";
+	m.subject = (char *)it->subject;
 	m.next_try_at = now;
 	m.created_at = now;
 	rc = store_outbox_insert(c, &m);
@@ -154,6 +155,37 @@ out:
 	return rc;
 }
 
+static int
+audit_tx(struct db_conn *c, void *arg)
+{
+	return store_audit_insert(c, arg);
+}
+
+/*
+ * Record the fate of a reset email in the audit trail, under the subject
+ * the engine gave it; other mail is not audited.
+ */
+static void
+audit_mail(struct mailer *ml, const struct outbox_msg *m, enum audit_kind k)
+{
+	struct audit_event a;
+	char id[UUID_STRLEN + 1];
+
+	if (m->subject == NULL)
+		return;
+	id_new(id);
+	memset(&a, 0, sizeof(a));
+	a.id = id;
+	a.project_id = m->project_id;
+	a.created_at = db_now(ml->db);
+	a.event = (char *)store_audit_name(k);
+	a.subject = m->subject;
+	a.detail = m->kind;
+	if (db_write(ml->db, audit_tx, &a) != 0)
+		log_warn("mail: cannot record %s of message %s",
+		    store_audit_name(k), m->id);
+}
+
 static void
 deliver(struct mailer *ml, const struct outbox_msg *m)
 {
@@ -168,12 +200,14 @@ deliver(struct mailer *ml, const struct outbox_msg *m)
 			    "be sent again", m->id);
 		else
 			log_info("mail: sent %s message %s", m->kind, m->id);
+		audit_mail(ml, m, AUDIT_RESET_MAIL_SENT);
 		return;
 	}
 	if (rc == TRANSPORT_PERMANENT || m->tries >= ml->cfg->mail_max_tries) {
 		log_warn("mail: giving up on message %s after %lld tries: %s",
 		    m->id, (long long)m->tries, err);
 		next = -1;
+		audit_mail(ml, m, AUDIT_RESET_MAIL_FAILED);
 	} else {
 		next = db_now(ml->db) + backoff_ms(m->tries);
 		log_warn("mail: message %s failed (try %lld), will retry: %s",

@@ -197,6 +197,12 @@ async function startDaemon({ env = {}, db, maildir, port } = {}) {
     RESETD_PUBLIC_URL: url,
     RESETD_ARGON2_MEMORY_KIB: '8192', // fast hashing for tests
     RESETD_ARGON2_OPSLIMIT: '1',
+    // Every test talks from 127.0.0.1: per-address limits out of the way,
+    // unless a test sets its own (tests/e2e/abuse.test.js does).
+    RESETD_RATE_IP_REQUEST: '100000',
+    RESETD_RATE_IP_CONFIRM: '100000',
+    RESETD_RATE_IP_LOGIN: '100000',
+    RESETD_RATE_IP_API: '100000',
     ...daemon.userEnv,
   });
 
