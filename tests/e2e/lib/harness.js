@@ -32,6 +32,39 @@ const MAIL_TIMEOUT_MS = 10000;
 const tempDirs = new Set();
 const liveProcs = new Set();
 
+// ---------------------------------------------------------------------------
+// log hygiene, for every test file at once
+//
+// Tests add every password, reset code, token and key they use to
+// `secrets`. When a test file ends, the log lines of every daemon it
+// started must hold none of them: a root-level after() hook, registered
+// when the harness is loaded, fails the file otherwise.
+
+const secrets = new Set();
+const allDaemons = [];
+
+function registerSecret(s) {
+  if (typeof s === 'string' && s.length >= 6) secrets.add(s);
+  return s;
+}
+
+function leakedSecrets() {
+  const leaks = [];
+  for (const d of allDaemons) {
+    for (const line of [...d.stderrLines, ...d.stdoutLines]) {
+      for (const s of secrets) {
+        if (line.includes(s)) leaks.push(`${s.slice(0, 6)}... in: ${line.slice(0, 200)}`);
+      }
+    }
+  }
+  return leaks;
+}
+
+require('node:test').after(() => {
+  const leaks = leakedSecrets();
+  if (leaks.length > 0) throw new Error(`secrets in the daemon logs:\n${leaks.join('\n')}`);
+});
+
 function cleanup() {
   for (const proc of liveProcs) {
     try {
@@ -207,6 +240,7 @@ async function startDaemon({ env = {}, db, maildir, port } = {}) {
   });
 
   daemon.cli = (args, opts) => runCli(bin, daemon.env, args, opts);
+  allDaemons.push(daemon);
 
   daemon.running = () => daemon.proc !== null && daemon.exitCode === undefined;
 
@@ -502,6 +536,9 @@ function rawRequest(url, { method = 'GET', headers = {}, body, timeoutMs = REQUE
 
 module.exports = {
   REPO_ROOT,
+  secrets,
+  registerSecret,
+  leakedSecrets,
   binPath,
   assertBinary,
   freePort,
