@@ -110,6 +110,9 @@ build/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(FUZZ_LIB_OBJS)
 	$(call say,LD,$@)$(FUZZ_CC) $(ALL_CFLAGS) -O1 -g $(FUZZ_SAN) \
 	    -fsanitize=fuzzer -Itests/fuzz -o $@ $< $(FUZZ_LIB_OBJS) $(LIBS)
 
+# Keep the instrumented objects between runs.
+.SECONDARY: $(FUZZ_OBJS)
+
 fuzz:
 	@scripts/deps.sh fuzz
 	@$(MAKE) --no-print-directory $(FUZZ_BINS)

@@ -113,6 +113,11 @@ static const struct key keys[] = {
 	    "server-to-server (WorkOS) calls per address per window (0: none)" },
 	{ "rate_ip_api_window", I(rate_ip_api_window), "60", 1, 86400,
 	    "seconds of that window" },
+	{ "reset_floor_ms", I(reset_floor_ms), "10", 0, 10000,
+	    "least time a public reset request takes, in ms, raised to the "
+	    "moving average of recent ones (0: no floor)" },
+	{ "reset_jitter_ms", I(reset_jitter_ms), "2", 0, 10000,
+	    "random time added on top of that floor, in ms" },
 };
 
 #undef S

@@ -48,6 +48,8 @@ struct config {
 	int64_t	 rate_ip_confirm, rate_ip_confirm_window;
 	int64_t	 rate_ip_login, rate_ip_login_window;
 	int64_t	 rate_ip_api, rate_ip_api_window;
+	int64_t	 reset_floor_ms;	/* 0: no time floor */
+	int64_t	 reset_jitter_ms;
 	/* trusted_proxies, parsed */
 	struct cidr	 proxies[CONFIG_PROXIES_MAX];
 	size_t		 nproxies;

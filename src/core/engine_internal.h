@@ -4,6 +4,8 @@
 #ifndef RESETD_ENGINE_INTERNAL_H
 #define RESETD_ENGINE_INTERNAL_H
 
+#include <pthread.h>
+
 #include "engine.h"
 #include "password.h"
 #include "secret.h"
@@ -17,6 +19,8 @@ struct engine {
 	uint8_t			 audit_key[32];	/* audit subjects */
 	struct hasher		*hasher;
 	struct ratelimit	*ratelimit;	/* per-client limits */
+	pthread_mutex_t		 floor_lock;
+	int64_t			 floor_avg_us;	/* moving average of requests */
 	void			(*wake_mail)(void *);
 	void			*wake_mail_arg;
 };

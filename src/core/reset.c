@@ -22,6 +22,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -291,8 +292,60 @@ request_secret(struct engine *e, const struct reset_request *in,
 	};
 }
 
+/*
+ * The time floor of a public request, as Authelia does it: equal work
+ * makes both cases cost alike, and the floor hides what is left (a row a
+ * revoke touches, a background send competing for the disk).  A request
+ * that took d us lasts at least max(floor, moving average of recent
+ * requests) plus a random jitter; the average follows load, so the floor
+ * still covers requests when the machine is busy.
+ */
+static void
+request_floor(struct engine *e, int64_t started_us)
+{
+	int64_t d = time_mono_us() - started_us, target, avg;
+	struct timespec ts;
+
+	if (e->cfg->reset_floor_ms == 0)
+		return;
+	pthread_mutex_lock(&e->floor_lock);
+	avg = e->floor_avg_us == 0 ? d : e->floor_avg_us + (d -
+	    e->floor_avg_us) / 16;
+	e->floor_avg_us = avg;
+	pthread_mutex_unlock(&e->floor_lock);
+	target = e->cfg->reset_floor_ms * 1000;
+	if (avg > target)
+		target = avg;
+	if (e->cfg->reset_jitter_ms > 0)
+		target += randombytes_uniform((uint32_t)(e->cfg->reset_jitter_ms *
+		    1000));
+	if (d >= target)
+		return;
+	ts.tv_sec = (time_t)((target - d) / 1000000);
+	ts.tv_nsec = (long)((target - d) % 1000000) * 1000;
+	while (nanosleep(&ts, &ts) == -1)
+		continue;	/* EINTR: sleep the rest */
+}
+
+static enum engine_result request_work(struct engine *,
+    const struct reset_request *, struct reset_ticket *);
+
 enum engine_result
 reset_request(struct engine *e, const struct reset_request *in,
+    struct reset_ticket *out)
+{
+	int64_t started = time_mono_us();
+	enum engine_result result;
+
+	result = request_work(e, in, out);
+	/* Trusted callers are told the truth anyway; they wait for nothing. */
+	if (!in->trusted)
+		request_floor(e, started);
+	return result;
+}
+
+static enum engine_result
+request_work(struct engine *e, const struct reset_request *in,
     struct reset_ticket *out)
 {
 	struct request_tx t;

@@ -60,10 +60,14 @@ function leakedSecrets() {
   return leaks;
 }
 
-require('node:test').after(() => {
-  const leaks = leakedSecrets();
-  if (leaks.length > 0) throw new Error(`secrets in the daemon logs:\n${leaks.join('\n')}`);
-});
+// Scripts that borrow the harness outside the test runner (bench/enum-probe)
+// set RESETD_HARNESS_NO_TEST_HOOK=1, so node:test is not started for them.
+if (process.env.RESETD_HARNESS_NO_TEST_HOOK !== '1') {
+  require('node:test').after(() => {
+    const leaks = leakedSecrets();
+    if (leaks.length > 0) throw new Error(`secrets in the daemon logs:\n${leaks.join('\n')}`);
+  });
+}
 
 function cleanup() {
   for (const proc of liveProcs) {
