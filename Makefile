@@ -5,7 +5,8 @@
 #   make test     install what the tests need, build with sanitizers, run
 #                 the unit and black-box tests
 #   make fuzz     run every fuzz driver with libFuzzer (clang) for
-#                 FUZZ_SECONDS each, adding what it finds to the corpora
+#                 FUZZ_SECONDS each; new inputs and crashes land in
+#                 build/fuzz/found/NAME (copy the useful ones to the corpus)
 #   make format   reformat the sources; make check-format checks them
 
 CC      ?= cc
