@@ -4,16 +4,20 @@
 #   make run      install what is missing, build, serve on the defaults
 #   make test     install what the tests need, build with sanitizers, run
 #                 the unit and black-box tests
+#   make fuzz     run every fuzz driver with libFuzzer (clang) for
+#                 FUZZ_SECONDS each; new inputs and crashes land in
+#                 build/fuzz/found/NAME (copy the useful ones to the corpus)
 #   make format   reformat the sources; make check-format checks them
 
 CC      ?= cc
-PKGS     = libmicrohttpd jansson libsodium sqlite3 libpq libcurl
+PKGS     = libmicrohttpd jansson libsodium sqlite3 libpq libcurl libutf8proc
 WARN     = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wpointer-arith -Wsign-compare -Werror
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Isrc -Ibuild/gen \
            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+# libzxcvbn ships no pkg-config file.
+LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lzxcvbn -lm -lpthread
 SAN      = -fsanitize=address,undefined -fno-omit-frame-pointer \
            -fno-sanitize-recover=undefined
 
@@ -27,13 +31,24 @@ OBJS     = $(SRCS:src/%.c=build/obj/%.o) build/obj/gen/templates.o
 SAN_OBJS = $(SRCS:src/%.c=build/san/obj/%.o) build/san/obj/gen/templates.o
 SAN_LIB_OBJS = $(filter-out build/san/obj/main.o,$(SAN_OBJS))
 UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=build/san/tests/%)
+# Fuzz drivers: replayed on their corpora by make test (any compiler, with
+# the sanitizers), run with libFuzzer by make fuzz (clang).
+FUZZ_SRCS = $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_REPLAY = $(FUZZ_SRCS:tests/fuzz/%.c=build/san/fuzz/%)
+FUZZ_BINS = $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
+FUZZ_SECONDS ?= 60
+FUZZ_CC ?= clang
+FUZZ_SAN = -fsanitize=address,undefined -fno-omit-frame-pointer \
+           -fno-sanitize-recover=undefined
+FUZZ_OBJS = $(SRCS:src/%.c=build/fuzz/obj/%.o) build/fuzz/obj/gen/templates.o
+FUZZ_LIB_OBJS = $(filter-out build/fuzz/obj/main.o,$(FUZZ_OBJS))
 
 # Quiet by default; make V=1 shows the commands.
 ifneq ($(V),1)
 say = @printf '  %-6s %s\n' $(1) $(2);
 endif
 
-.PHONY: all deps run test unit e2e clean format check-format
+.PHONY: all deps run test unit e2e fuzz fuzz-replay clean format check-format
 all: build/resetd
 
 deps:
@@ -75,14 +90,56 @@ build/san/tests/%: tests/unit/%.c $(SAN_LIB_OBJS) tests/unit/unit.h
 	$(call say,CC,$@)$(CC) $(ALL_CFLAGS) -O1 $(SAN) -Itests/unit -o $@ $< $(SAN_LIB_OBJS) \
 	    $(LIBS) -lcmocka
 
+build/san/fuzz/%: tests/fuzz/%.c tests/fuzz/replay.c tests/fuzz/fuzz.h $(SAN_LIB_OBJS)
+	@mkdir -p $(@D)
+	$(call say,CC,$@)$(CC) $(ALL_CFLAGS) -O1 $(SAN) -Itests/fuzz -o $@ $< \
+	    tests/fuzz/replay.c $(SAN_LIB_OBJS) $(LIBS)
+
+# libFuzzer builds: the library instrumented for coverage, the driver linked
+# with libFuzzer's main.
+build/fuzz/obj/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(call say,CC,$@)$(FUZZ_CC) $(ALL_CFLAGS) -O1 -g $(FUZZ_SAN) \
+	    -fsanitize=fuzzer-no-link -c -o $@ $<
+
+build/fuzz/obj/gen/templates.o: $(GEN)
+	@mkdir -p $(@D)
+	$(call say,CC,$@)$(FUZZ_CC) $(ALL_CFLAGS) -O1 -c -o $@ $<
+
+build/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(FUZZ_LIB_OBJS)
+	@mkdir -p $(@D)
+	$(call say,LD,$@)$(FUZZ_CC) $(ALL_CFLAGS) -O1 -g $(FUZZ_SAN) \
+	    -fsanitize=fuzzer -Itests/fuzz -o $@ $< $(FUZZ_LIB_OBJS) $(LIBS)
+
+# Keep the instrumented objects between runs.
+.SECONDARY: $(FUZZ_OBJS)
+
+fuzz:
+	@scripts/deps.sh fuzz
+	@$(MAKE) --no-print-directory $(FUZZ_BINS)
+	@for f in $(FUZZ_BINS); do \
+		n=$${f#build/fuzz/fuzz_}; \
+		mkdir -p tests/fuzz/corpus/$$n build/fuzz/found/$$n; \
+		echo "fuzz $$n for $(FUZZ_SECONDS) s"; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
+		    -artifact_prefix=build/fuzz/found/$$n/ \
+		    build/fuzz/found/$$n tests/fuzz/corpus/$$n \
+		    >build/fuzz/$$n.log 2>&1 || { tail -40 build/fuzz/$$n.log; exit 1; }; \
+		tail -1 build/fuzz/$$n.log; \
+	done
+
+fuzz-replay: $(FUZZ_REPLAY)
+	@tests/run --fuzz-only $(FUZZ_REPLAY)
+
 run: deps build/resetd
 	@mkdir -p var
 	build/resetd serve --demo
 
 test:
 	@scripts/deps.sh test
-	@$(MAKE) --no-print-directory build/resetd build/san/resetd $(UNIT_BINS)
-	@tests/run $(UNIT_BINS)
+	@$(MAKE) --no-print-directory build/resetd build/san/resetd $(UNIT_BINS) \
+	    $(FUZZ_REPLAY)
+	@tests/run $(UNIT_BINS) $(FUZZ_REPLAY)
 
 unit: build/san/resetd $(UNIT_BINS)
 	@tests/run --unit-only $(UNIT_BINS)

@@ -1,25 +1,29 @@
 #!/bin/sh
 # Install the Debian packages a step needs, when they are missing.
 #
-#	scripts/deps.sh build|test|bench
+#	scripts/deps.sh build|test|bench|fuzz
 #
 # Runs apt-get as root, or through sudo otherwise; installs nothing when
 # everything is already there, so it is cheap to call before every build.
 set -eu
 
-build="gcc make pkg-config libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev libpq-dev libcurl4-openssl-dev"
+build="gcc make pkg-config libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev
+    libpq-dev libcurl4-openssl-dev libutf8proc-dev libzxcvbn-dev"
 # postgresql: the server binaries for the throwaway test cluster;
 # libfaketime: one instance's clock skewed, in the PostgreSQL tests;
 # openssl makes the self-signed certificate of the test SMTP server;
 # chromium: the hosted pages' tests drive Debian's headless Chromium.
 test="$build libcmocka-dev postgresql libfaketime openssl chromium"
 bench="$build wrk postgresql"
+# libFuzzer comes with clang's runtime libraries.
+fuzz="$test clang libclang-rt-dev"
 
 case "${1:-build}" in
 build) want=$build ;;
 test) want=$test ;;
 bench) want=$bench ;;
-*) echo "usage: scripts/deps.sh build|test|bench" >&2; exit 2 ;;
+fuzz) want=$fuzz ;;
+*) echo "usage: scripts/deps.sh build|test|bench|fuzz" >&2; exit 2 ;;
 esac
 
 # Node.js runs the black-box tests; take Debian's only when none is installed.

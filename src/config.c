@@ -112,6 +112,41 @@ static const struct key keys[] = {
 	{ "db_pool_size", I(db_pool_size), "0", 0, 1024,
 	    "database connections kept open (0: one per worker and mail "
 	    "worker, plus one)" },
+	{ "trusted_proxies", S(trusted_proxies), "", 0, 0,
+	    "proxies whose X-Forwarded-For is believed: addresses or "
+	    "CIDR ranges, comma-separated (none by default)" },
+	{ "breached_passwords_file", S(breached_passwords_file), NULL, 0, 0,
+	    "sorted HEX40:COUNT SHA-1 lines of breached passwords to refuse "
+	    "(none by default)" },
+	{ "max_headers", I(max_headers), "64", 8, 1024,
+	    "most request header fields; more is answered 431" },
+	{ "max_url_bytes", I(max_url_bytes), "8192", 256, 65536,
+	    "longest request target, path and query; longer is answered 414" },
+	{ "max_connections_per_ip", I(max_connections_per_ip), "64", 0, 65536,
+	    "most open connections from one address (0: no cap)" },
+	{ "rate_ip_table_size", I(rate_ip_table_size), "65536", 1024, 16777216,
+	    "client addresses the in-memory rate limiter keeps" },
+	{ "rate_ip_request", I(rate_ip_request), "10", 0, 1000000,
+	    "reset requests per client address per window (0: no limit)" },
+	{ "rate_ip_request_window", I(rate_ip_request_window), "600", 1, 86400,
+	    "seconds of that window" },
+	{ "rate_ip_confirm", I(rate_ip_confirm), "20", 0, 1000000,
+	    "reset confirms per client address per window (0: no limit)" },
+	{ "rate_ip_confirm_window", I(rate_ip_confirm_window), "600", 1, 86400,
+	    "seconds of that window" },
+	{ "rate_ip_login", I(rate_ip_login), "30", 0, 1000000,
+	    "logins per client address per window (0: no limit)" },
+	{ "rate_ip_login_window", I(rate_ip_login_window), "300", 1, 86400,
+	    "seconds of that window" },
+	{ "rate_ip_api", I(rate_ip_api), "6000", 0, 1000000,
+	    "server-to-server (WorkOS) calls per address per window (0: none)" },
+	{ "rate_ip_api_window", I(rate_ip_api_window), "60", 1, 86400,
+	    "seconds of that window" },
+	{ "reset_floor_ms", I(reset_floor_ms), "10", 0, 10000,
+	    "least time a public reset request takes, in ms, raised to the "
+	    "moving average of recent ones (0: no floor)" },
+	{ "reset_jitter_ms", I(reset_jitter_ms), "2", 0, 10000,
+	    "random time added on top of that floor, in ms" },
 };
 
 #undef S
@@ -393,6 +428,19 @@ validate(struct config *c, char *err, size_t errlen)
 	}
 	if (log_level_valid(c->log_level) == 0) {
 		snprintf(err, errlen, "log_level: expected debug, info, warn or error");
+		return -1;
+	}
+	if (cidr_parse_list(c->trusted_proxies, c->proxies, CONFIG_PROXIES_MAX,
+	    &c->nproxies) == -1) {
+		snprintf(err, errlen, "trusted_proxies: expected at most %d "
+		    "addresses or CIDR ranges, comma-separated",
+		    CONFIG_PROXIES_MAX);
+		return -1;
+	}
+	if (c->breached_passwords_file != NULL &&
+	    access(c->breached_passwords_file, R_OK) != 0) {
+		snprintf(err, errlen, "breached_passwords_file: cannot read %s",
+		    c->breached_passwords_file);
 		return -1;
 	}
 	if (strpbrk(c->mail_from, "\r\n<>\" ") != NULL ||

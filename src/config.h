@@ -13,6 +13,8 @@
 
 #include "util/util.h"
 
+#define CONFIG_PROXIES_MAX 64
+
 struct config {
 	char	*listen;		/* host:port */
 	char	*database;		/* sqlite:PATH or postgres://... */
@@ -45,6 +47,22 @@ struct config {
 	int64_t	 mail_connect_timeout_ms;
 	int64_t	 mail_send_timeout_ms;	/* one whole SMTP exchange */
 	int64_t	 db_pool_size;
+	/* Abuse resistance (docs/abuse.md). */
+	char	*trusted_proxies;	/* addresses/ranges, or "" */
+	char	*breached_passwords_file;	/* NULL: none */
+	int64_t	 max_headers;
+	int64_t	 max_url_bytes;
+	int64_t	 max_connections_per_ip;	/* 0: no cap */
+	int64_t	 rate_ip_table_size;
+	int64_t	 rate_ip_request, rate_ip_request_window;
+	int64_t	 rate_ip_confirm, rate_ip_confirm_window;
+	int64_t	 rate_ip_login, rate_ip_login_window;
+	int64_t	 rate_ip_api, rate_ip_api_window;
+	int64_t	 reset_floor_ms;	/* 0: no time floor */
+	int64_t	 reset_jitter_ms;
+	/* trusted_proxies, parsed */
+	struct cidr	 proxies[CONFIG_PROXIES_MAX];
+	size_t		 nproxies;
 };
 
 /*

@@ -181,6 +181,8 @@ log_request(const struct log_request *r)
 	line_field(&b, "method", r->method);
 	line_field(&b, "path", r->path);
 	line_field(&b, "remote", r->remote);
+	if (r->client != NULL && strcmp(r->client, r->remote) != 0)
+		line_field(&b, "client", r->client);
 	line_field(&b, "dialect", r->dialect);
 	line_field(&b, "outcome", r->outcome);
 	if (buf_printf(&b, ",\"status\":%d,\"duration_ms\":%.3f", r->status,

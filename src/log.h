@@ -40,6 +40,7 @@ struct log_request {
 	const char	*method;
 	const char	*path;
 	const char	*remote;
+	const char	*client;	/* the trusted client address */
 	const char	*dialect;
 	const char	*outcome;	/* engine outcome name, or NULL */
 	int		 status;

@@ -59,6 +59,10 @@ struct opts {
 	const char	*delivery;
 	const char	*logo_url;
 	const char	*accent_color;
+	const char	*reset_limit;
+	const char	*mail_budget;
+	const char	*password_min_length;
+	const char	*password_min_score;
 	const char	*project;
 	const char	*email;
 	const char	*username;
@@ -145,6 +149,14 @@ parse_opts(int argc, char **argv, struct opts *o)
 			o->logo_url = val;
 		else if (strcmp(key, "--accent-color") == 0)
 			o->accent_color = val;
+		else if (strcmp(key, "--reset-limit") == 0)
+			o->reset_limit = val;
+		else if (strcmp(key, "--mail-budget") == 0)
+			o->mail_budget = val;
+		else if (strcmp(key, "--password-min-length") == 0)
+			o->password_min_length = val;
+		else if (strcmp(key, "--password-min-score") == 0)
+			o->password_min_score = val;
 		else if (strcmp(key, "--project") == 0)
 			o->project = val;
 		else if (strcmp(key, "--email") == 0)
@@ -230,12 +242,38 @@ print_json(json_t *v)
 
 /* project commands */
 
+/*
+ * A whole number option into *out; -1 (the default) when absent.  Return
+ * 0, or a usage error's status.
+ */
+static int
+number_opt(const char *name, const char *val, int64_t *out)
+{
+	char *end;
+	long long v;
+
+	*out = -1;
+	if (val == NULL)
+		return 0;
+	errno = 0;
+	v = strtoll(val, &end, 10);
+	if (errno != 0 || end == val || *end != '\0' || v < 0) {
+		fprintf(stderr, "resetd: %s: expected a whole number, got '%s'\n",
+		    name, val);
+		return 2;
+	}
+	*out = v;
+	return 0;
+}
+
 static int
 project_create(struct cli *c, const struct opts *o, struct project **out)
 {
 	struct project_spec spec;
 	char err[256], *end;
 	long long ttl = 0;
+	int64_t reset_limit, budget, min_length, min_score;
+	int rc;
 
 	if (o->token_ttl != NULL) {
 		errno = 0;
@@ -254,8 +292,23 @@ project_create(struct cli *c, const struct opts *o, struct project **out)
 	    strcmp(o->unknown_account_notice, "off") != 0)
 		return usage_error("--unknown-account-notice: expected on or "
 		    "off, got '%s'", o->unknown_account_notice);
+	rc = number_opt("--reset-limit", o->reset_limit, &reset_limit);
+	if (rc == 0)
+		rc = number_opt("--mail-budget", o->mail_budget, &budget);
+	if (rc == 0)
+		rc = number_opt("--password-min-length", o->password_min_length,
+		    &min_length);
+	if (rc == 0)
+		rc = number_opt("--password-min-score", o->password_min_score,
+		    &min_score);
+	if (rc != 0)
+		return rc;
 	spec = (struct project_spec){
 		.name = o->name,
+		.reset_limit_per_hour = reset_limit,
+		.mail_budget_per_hour = budget,
+		.password_min_length = min_length,
+		.password_min_score = min_score,
 		.callback_urls = (const char **)o->callback_urls,
 		.allowed_origins = (const char **)o->allowed_origins,
 		.reset_url = o->reset_url,
@@ -440,6 +493,8 @@ user_import(struct cli *c, const struct opts *o)
 			    "last_name")),
 			.email_verified = json_is_true(json_object_get(v,
 			    "email_verified")),
+			/* Operators bring their users' passwords as they are. */
+			.bounds_only = 1,
 		};
 		n++;
 	}
@@ -726,6 +781,58 @@ cmd_mail(struct cli *c)
 	return rc == 0 ? 0 : 1;
 }
 
+/* audit */
+
+static json_t *
+audit_json(const struct audit_event *a)
+{
+	return json_pack("{s:s, s:o, s:o, s:s, s:o, s:o, s:o, s:o}",
+	    "id", a->id,
+	    "project_id", api_string_or_null(a->project_id),
+	    "created_at", api_time(a->created_at),
+	    "event", a->event,
+	    "client_ip", api_string_or_null(a->client_ip),
+	    "user_agent", api_string_or_null(a->user_agent),
+	    "subject", api_string_or_null(a->subject),
+	    "detail", api_string_or_null(a->detail));
+}
+
+static int
+cmd_audit(struct cli *c)
+{
+	struct opts o;
+	struct store_list l = { NULL, 0 };
+	struct db_conn *conn;
+	int64_t limit;
+	json_t *a;
+	size_t i;
+	int rc;
+
+	if (parse_opts(c->argc - 1, c->argv + 1, &o) != 0)
+		return 2;
+	if (c->argc < 1 || strcmp(c->argv[0], "list") != 0)
+		return usage_error("audit: expected list%s", "");
+	if (number_opt("--limit", o.limit, &limit) != 0)
+		return 2;
+	if (limit < 0)
+		limit = 100;
+	if (limit > 100000)
+		limit = 100000;
+	if (cli_db(c) == -1 || (conn = db_acquire(c->db)) == NULL)
+		return 1;
+	rc = store_audit_list(conn, o.project, (int)limit, &l);
+	db_release(c->db, conn);
+	a = json_array();
+	for (i = 0; i < l.n; i++)
+		json_array_append_new(a, audit_json(l.items[i]));
+	store_list_free(&l, (void (*)(void *))audit_event_free);
+	if (rc == STORE_OK)
+		print_json(a);
+	else
+		json_decref(a);
+	return rc == STORE_OK ? 0 : 1;
+}
+
 /* serve */
 
 /*
@@ -951,6 +1058,8 @@ static const struct command {
 	    "                        [--mail-from ADDRESS] [--mail-from-name NAME]\n"
 	    "                        [--locale xx[_YY]] [--unknown-account-notice on|off]\n"
 	    "                        [--logo-url URL] [--accent-color #RRGGBB]\n"
+	    "                        [--reset-limit N] [--mail-budget N]\n"
+	    "                        [--password-min-length N] [--password-min-score 0-4]\n"
 	    "  resetd project list\n"
 	    "  resetd project show ID" },
 	{ "user", cmd_user,
@@ -967,6 +1076,7 @@ static const struct command {
 	    "outbox list [--state pending|sent|dead|dropped] [--limit N]\n"
 	    "  resetd outbox retry ID|--all-dead" },
 	{ "mail", cmd_mail, "mail test --to ADDRESS [--project ID]" },
+	{ "audit", cmd_audit, "audit list [--project ID] [--limit N]" },
 	{ "version", cmd_version, "version" },
 	{ "help", cmd_help, "help" },
 	{ NULL, NULL, NULL },

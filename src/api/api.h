@@ -41,6 +41,12 @@ enum api_body api_parse_object(const struct http_request *,
 int	api_string_field(json_t *obj, const char *name, size_t max,
 	    const char **out);
 
+/*
+ * The context the engine gets of a request: the client address the HTTP
+ * layer trusts, and the user agent.  Its strings live as long as r.
+ */
+void	api_context(const struct http_request *, struct request_context *out);
+
 /* What the CLI and admin answers print for records. */
 json_t	*api_project_json(const struct project *);
 json_t	*api_user_json(const struct user *);
@@ -78,6 +84,7 @@ enum cognito_error {
 	CE_UNKNOWN_OPERATION,	/* 9 */
 	CE_SERIALIZATION,	/* 10 */
 	CE_INTERNAL,		/* 11 */
+	CE_TOO_MANY_REQUESTS,	/* 12 */
 	CE__MAX
 };
 
@@ -95,6 +102,12 @@ const struct cognito_exception *cognito_exception(enum cognito_error);
  */
 enum cognito_error cognito_engine_error(enum engine_result,
 	    const char **message);
+/*
+ * The message of InvalidPasswordException for a refused password: the
+ * policy's reason, static or in buf (len bytes).
+ */
+const char *cognito_password_message(enum engine_result,
+	    const struct password_verdict *, char *buf, size_t len);
 /* POST /: dispatch on X-Amz-Target. */
 void	cognito_dispatch(const struct http_request *, struct http_response *);
 /* OPTIONS /: CORS preflight for browser clients. */

@@ -67,6 +67,9 @@ static const struct cognito_exception cognito_exceptions[CE__MAX] = {
 	    "The request body is not a JSON object." },
 	/* CE_INTERNAL */
 	{ 500, "InternalErrorException", "Internal error, please try again." },
+	/* CE_TOO_MANY_REQUESTS */
+	{ 429, "TooManyRequestsException", "Too many requests, please try "
+	    "again later." },
 };
 
 const struct cognito_exception *
@@ -106,6 +109,14 @@ cognito_engine_error(enum engine_result res, const char **message)
 		*message = "Password does not conform to policy: Password "
 		    "contains characters that are not allowed";
 		break;
+	case ENGINE_PASSWORD_WEAK:
+		e = CE_INVALID_PASSWORD;
+		*message = "Password does not conform to policy: Password is "
+		    "too easy to guess";
+		break;
+	case ENGINE_THROTTLED:
+		e = CE_TOO_MANY_REQUESTS;
+		break;
 	case ENGINE_CODE_LOCKED:
 		e = CE_TOO_MANY_FAILED;
 		break;
@@ -140,6 +151,25 @@ cognito_engine_error(enum engine_result res, const char **message)
 	return e;
 }
 
+const char *
+cognito_password_message(enum engine_result res,
+    const struct password_verdict *v, char *buf, size_t len)
+{
+	const char *message;
+
+	(void)cognito_engine_error(res, &message);
+	if (v == NULL || v->rule == PW_OK)
+		return message;
+	if (v->rule == PW_MIN_LENGTH)
+		snprintf(buf, len, "Password does not conform to policy: "
+		    "Password not long enough (at least %lld characters)",
+		    (long long)v->min_length);
+	else
+		snprintf(buf, len, "Password does not conform to policy: %s",
+		    v->message);
+	return buf;
+}
+
 /* answers */
 
 static void
@@ -167,12 +197,37 @@ fail(struct http_response *resp, enum cognito_error e, const char *message)
 }
 
 static void
-fail_engine(struct http_response *resp, enum engine_result res)
+fail_engine(struct http_response *resp, enum engine_result res,
+    const struct password_verdict *v)
 {
 	const char *message;
+	char buf[MESSAGE_MAX];
 	enum cognito_error e = cognito_engine_error(res, &message);
 
+	if (e == CE_INVALID_PASSWORD)
+		message = cognito_password_message(res, v, buf, sizeof(buf));
 	fail(resp, e, message);
+}
+
+/*
+ * The per-client limit, first thing in an operation.  Return 1 with resp
+ * answered (TooManyRequestsException, 429, Retry-After) when refused.
+ */
+static int
+throttled(const struct http_request *r, struct http_response *resp,
+    enum ratelimit_class cls)
+{
+	struct request_context ctx;
+	int64_t wait = 0;
+	char secs[24];
+
+	api_context(r, &ctx);
+	if (engine_throttle(r->engine, &ctx, cls, &wait) == ENGINE_OK)
+		return 0;
+	snprintf(secs, sizeof(secs), "%lld", (long long)wait);
+	http_set_header(resp, "Retry-After", secs);
+	fail(resp, CE_TOO_MANY_REQUESTS, NULL);
+	return 1;
 }
 
 /* Cognito's wording for a member that fails its constraints. */
@@ -256,7 +311,7 @@ client_of(const struct http_request *r, struct http_response *resp,
 			    "for client %s", client_id);
 		fail(resp, CE_NOT_AUTHORIZED, msg);
 	} else
-		fail_engine(resp, res);
+		fail_engine(resp, res, NULL);
 	return -1;
 }
 
@@ -270,10 +325,12 @@ forgot_password(const struct http_request *r, struct http_response *resp,
 	struct project *p = NULL;
 	struct reset_request in;
 	struct reset_ticket t;
+	struct request_context ctx;
 	enum engine_result res;
 	const char *client_id, *username, *secret_hash = NULL;
 
 	memset(&cl, 0, sizeof(cl));
+	api_context(r, &ctx);
 	if (member(resp, body, "ClientId", "clientId", CLIENT_ID_MAX, 1,
 	    &client_id) != 1 ||
 	    member(resp, body, "Username", "username", USERNAME_MAX, 1,
@@ -288,11 +345,12 @@ forgot_password(const struct http_request *r, struct http_response *resp,
 		.login = username,
 		.delivery = DELIVER_CODE,
 		.reveal_user_existence = !cl.prevent_user_existence_errors,
+		.ctx = &ctx,
 	};
 	/* Unless the client reveals existence, every account answers alike. */
 	res = reset_request(r->engine, &in, &t);
 	if (res != ENGINE_OK) {
-		fail_engine(resp, res);
+		fail_engine(resp, res, NULL);
 		goto out;
 	}
 	reply(resp, 200, json_pack("{s:{s:s, s:s, s:s}}", "CodeDeliveryDetails",
@@ -313,11 +371,15 @@ confirm_forgot_password(const struct http_request *r,
 	struct app_client cl;
 	struct project *p = NULL;
 	struct reset_code_confirm in;
+	struct request_context ctx;
+	struct password_verdict verdict;
 	enum engine_result res;
 	const char *client_id, *username, *code, *password;
 	const char *secret_hash = NULL;
 
 	memset(&cl, 0, sizeof(cl));
+	memset(&verdict, 0, sizeof(verdict));
+	api_context(r, &ctx);
 	if (member(resp, body, "ClientId", "clientId", CLIENT_ID_MAX, 1,
 	    &client_id) != 1 ||
 	    member(resp, body, "Username", "username", USERNAME_MAX, 1,
@@ -337,10 +399,12 @@ confirm_forgot_password(const struct http_request *r,
 		.code = code,
 		.new_password = password,
 		.reveal_user_existence = !cl.prevent_user_existence_errors,
+		.ctx = &ctx,
+		.verdict = &verdict,
 	};
 	res = reset_confirm_code(r->engine, &in, NULL);
 	if (res != ENGINE_OK) {
-		fail_engine(resp, res);
+		fail_engine(resp, res, &verdict);
 		goto out;
 	}
 	reply(resp, 200, json_object());
@@ -359,14 +423,15 @@ enum cognito_op {
 };
 
 static const struct {
-	const char	*name;
-	void		(*fn)(const struct http_request *,
-			    struct http_response *, json_t *);
+	const char		*name;
+	void			(*fn)(const struct http_request *,
+				    struct http_response *, json_t *);
+	enum ratelimit_class	 limit;
 } cognito_ops[COP__MAX] = {
 	/* COP_FORGOT_PASSWORD */
-	{ "ForgotPassword", forgot_password },
+	{ "ForgotPassword", forgot_password, RL_REQUEST },
 	/* COP_CONFIRM_FORGOT_PASSWORD */
-	{ "ConfirmForgotPassword", confirm_forgot_password },
+	{ "ConfirmForgotPassword", confirm_forgot_password, RL_CONFIRM },
 };
 
 /* The operation an X-Amz-Target names; COP__MAX when none. */
@@ -444,6 +509,8 @@ cognito_dispatch(const struct http_request *r, struct http_response *resp)
 		fail(resp, CE_UNKNOWN_OPERATION, NULL);
 		return;
 	}
+	if (throttled(r, resp, cognito_ops[op].limit))
+		return;
 	body = body_of(r, resp);
 	if (body == NULL)
 		return;

@@ -87,6 +87,16 @@ api_string_field(json_t *obj, const char *name, size_t max, const char **out)
 	return 1;
 }
 
+void
+api_context(const struct http_request *r, struct request_context *out)
+{
+	*out = (struct request_context){
+		.client_ip = r->client_ip[0] != '\0' ? r->client_ip : NULL,
+		.user_agent = r->conn != NULL ? http_header(r, "User-Agent") :
+		    NULL,
+	};
+}
+
 /* A newline-separated list as a JSON array. */
 static json_t *
 lines_json(const char *lines)
@@ -107,7 +117,7 @@ json_t *
 api_project_json(const struct project *p)
 {
 	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:I, s:s, s:b, s:o, s:o, "
-	    "s:o, s:o, s:b, s:o, s:o}",
+	    "s:o, s:o, s:b, s:o, s:o, s:I, s:I, s:I, s:I}",
 	    "id", p->id,
 	    "name", p->name,
 	    "callback_urls", lines_json(p->callback_urls),
@@ -122,7 +132,11 @@ api_project_json(const struct project *p)
 	    "locale", api_string_or_null(p->locale),
 	    "unknown_account_notice", p->unknown_account_notice,
 	    "logo_url", api_string_or_null(p->logo_url),
-	    "accent_color", api_string_or_null(p->accent_color));
+	    "accent_color", api_string_or_null(p->accent_color),
+	    "reset_limit_per_hour", (json_int_t)p->reset_limit_per_hour,
+	    "mail_budget_per_hour", (json_int_t)p->mail_budget_per_hour,
+	    "password_min_length", (json_int_t)p->password_min_length,
+	    "password_min_score", (json_int_t)p->password_min_score);
 }
 
 json_t *

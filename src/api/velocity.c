@@ -36,12 +36,37 @@ fail(struct http_response *resp, enum cognito_error e, const char *message)
 }
 
 static void
-fail_engine(struct http_response *resp, enum engine_result res)
+fail_engine(struct http_response *resp, enum engine_result res,
+    const struct password_verdict *v)
 {
 	const char *message;
+	char buf[MESSAGE_MAX];
 	enum cognito_error e = cognito_engine_error(res, &message);
 
+	if (e == CE_INVALID_PASSWORD)
+		message = cognito_password_message(res, v, buf, sizeof(buf));
 	fail(resp, e, message);
+}
+
+/*
+ * The per-client limit, first thing in a call.  Return 1 with resp
+ * answered (TooManyRequestsException, 429, Retry-After) when refused.
+ */
+static int
+throttled(const struct http_request *r, struct http_response *resp,
+    enum ratelimit_class cls)
+{
+	struct request_context ctx;
+	int64_t wait = 0;
+	char secs[24];
+
+	api_context(r, &ctx);
+	if (engine_throttle(r->engine, &ctx, cls, &wait) == ENGINE_OK)
+		return 0;
+	snprintf(secs, sizeof(secs), "%lld", (long long)wait);
+	http_set_header(resp, "Retry-After", secs);
+	fail(resp, CE_TOO_MANY_REQUESTS, NULL);
+	return 1;
 }
 
 /*
@@ -123,7 +148,7 @@ call_of(const struct http_request *r, struct http_response *resp,
 		    "Unable to verify secret hash for client %s", client);
 		fail(resp, CE_NOT_AUTHORIZED, msg);
 	} else
-		fail_engine(resp, res);
+		fail_engine(resp, res, NULL);
 out:
 	json_decref(body);
 	return NULL;
@@ -136,11 +161,15 @@ velocity_forgot(const struct http_request *r, struct http_response *resp)
 	struct project *p = NULL;
 	struct reset_request in;
 	struct reset_ticket t;
+	struct request_context ctx;
 	enum engine_result res;
 	json_t *body;
 	const char *username = NULL;
 
 	memset(&cl, 0, sizeof(cl));
+	if (throttled(r, resp, RL_REQUEST))
+		return;
+	api_context(r, &ctx);
 	body = call_of(r, resp, &cl, &p);
 	if (body == NULL)
 		return;
@@ -150,11 +179,12 @@ velocity_forgot(const struct http_request *r, struct http_response *resp)
 		.login = username,
 		.delivery = DELIVER_CODE,
 		.reveal_user_existence = !cl.prevent_user_existence_errors,
+		.ctx = &ctx,
 	};
 	/* Unless the client reveals existence, every account answers alike. */
 	res = reset_request(r->engine, &in, &t);
 	if (res != ENGINE_OK) {
-		fail_engine(resp, res);
+		fail_engine(resp, res, NULL);
 		goto out;
 	}
 	api_json_take(resp, 200, json_pack("{s:{s:s, s:{s:s, s:s, s:s}}}",
@@ -179,11 +209,17 @@ velocity_forgot_confirm(const struct http_request *r,
 	struct app_client cl;
 	struct project *p = NULL;
 	struct reset_code_confirm in;
+	struct request_context ctx;
+	struct password_verdict verdict;
 	enum engine_result res;
 	json_t *body;
 	const char *username = NULL, *code = NULL, *password = NULL;
 
 	memset(&cl, 0, sizeof(cl));
+	memset(&verdict, 0, sizeof(verdict));
+	if (throttled(r, resp, RL_CONFIRM))
+		return;
+	api_context(r, &ctx);
 	body = call_of(r, resp, &cl, &p);
 	if (body == NULL)
 		return;
@@ -198,10 +234,12 @@ velocity_forgot_confirm(const struct http_request *r,
 		.code = code,
 		.new_password = password,
 		.reveal_user_existence = !cl.prevent_user_existence_errors,
+		.ctx = &ctx,
+		.verdict = &verdict,
 	};
 	res = reset_confirm_code(r->engine, &in, NULL);
 	if (res != ENGINE_OK) {
-		fail_engine(resp, res);
+		fail_engine(resp, res, &verdict);
 		goto out;
 	}
 	api_json_take(resp, 200, json_pack("{s:{s:s, s:b}}", "data",

@@ -144,38 +144,43 @@ static const struct {
 };
 
 /*
- * What a too-weak password gets, per engine result.  The bounds are the
- * engine's (8 to 256 characters); a strength check comes later.
+ * The errors[] of a refused password: the policy's verdict says which rule
+ * and why, in the shape WorkOS gives password_too_weak (a warning and
+ * suggestions, as zxcvbn words them).
  */
-static const struct {
-	enum engine_result	 result;
-	const char		*message;
-	const char		*warning;
-	const char		*suggestion;
-} weak_passwords[] = {
-	{ ENGINE_PASSWORD_TOO_SHORT, "Password must be at least 8 characters.",
-	    "This password is too short.", "Use at least 8 characters." },
-	{ ENGINE_PASSWORD_TOO_LONG, "Password must be at most 256 characters.",
-	    "This password is too long.", "Use at most 256 characters." },
-	{ ENGINE_PASSWORD_INVALID_TEXT, "Password contains characters that "
-	    "are not allowed.", "This password contains control characters "
-	    "or invalid text.", "Use printable characters only." },
-};
-
-/* The errors[] of a too-weak password. */
 static json_t *
-weak_password_errors(enum engine_result res)
+weak_password_errors(enum engine_result res, const struct password_verdict *v)
 {
-	size_t i;
+	struct password_verdict none;
+	char message[160];
 
-	for (i = 0; i < sizeof(weak_passwords) / sizeof(weak_passwords[0]); i++)
-		if (weak_passwords[i].result == res)
-			return json_pack("[{s:s, s:s, s:[s], s:s}]",
-			    "code", "password_too_weak",
-			    "message", weak_passwords[i].message,
-			    "suggestions", weak_passwords[i].suggestion,
-			    "warning", weak_passwords[i].warning);
-	abort();
+	if (v == NULL || v->rule == PW_OK) {
+		/* A result without a verdict: say what the result says. */
+		memset(&none, 0, sizeof(none));
+		none.rule = res == ENGINE_PASSWORD_TOO_SHORT ? PW_MIN_LENGTH :
+		    res == ENGINE_PASSWORD_TOO_LONG ? PW_MAX_LENGTH :
+		    res == ENGINE_PASSWORD_INVALID_TEXT ? PW_VALID_TEXT :
+		    PW_STRENGTH;
+		none.min_length = PASSWORD_MIN_CHARS;
+		none.message = "This password does not meet the policy.";
+		none.suggestion = "Choose a longer, less common password.";
+		v = &none;
+	}
+	if (v->rule == PW_MIN_LENGTH)
+		snprintf(message, sizeof(message), "Password must be at least "
+		    "%lld characters.", (long long)v->min_length);
+	else if (v->rule == PW_MAX_LENGTH)
+		snprintf(message, sizeof(message), "Password must be at most "
+		    "%d characters.", PASSWORD_MAX_CHARS);
+	else
+		snprintf(message, sizeof(message), "Password does not meet "
+		    "requirements (%s).", password_rule_name(v->rule));
+	return json_pack("[{s:s, s:s, s:s, s:[s], s:s}]",
+	    "code", "password_too_weak",
+	    "message", message,
+	    "rule", password_rule_name(v->rule),
+	    "suggestions", v->suggestion,
+	    "warning", v->message);
 }
 
 /* 1 when res is one of the password results weak_password_errors takes. */
@@ -184,7 +189,8 @@ is_weak_password(enum engine_result res)
 {
 	return res == ENGINE_PASSWORD_TOO_SHORT ||
 	    res == ENGINE_PASSWORD_TOO_LONG ||
-	    res == ENGINE_PASSWORD_INVALID_TEXT;
+	    res == ENGINE_PASSWORD_INVALID_TEXT ||
+	    res == ENGINE_PASSWORD_WEAK;
 }
 
 /*
@@ -264,7 +270,8 @@ workos_rate_limited(struct http_response *resp, int64_t retry_after_s)
  * of its own are handled by the call before it comes here.
  */
 static void
-fail_engine(struct http_response *resp, enum engine_result res)
+fail_engine(struct http_response *resp, enum engine_result res,
+    const struct password_verdict *v)
 {
 	switch (res) {
 	case ENGINE_IDEMPOTENCY_MISMATCH:
@@ -283,8 +290,9 @@ fail_engine(struct http_response *resp, enum engine_result res)
 	case ENGINE_PASSWORD_TOO_SHORT:
 	case ENGINE_PASSWORD_TOO_LONG:
 	case ENGINE_PASSWORD_INVALID_TEXT:
+	case ENGINE_PASSWORD_WEAK:
 		fail_with(resp, WE_RESET_PASSWORD_WEAK,
-		    weak_password_errors(res), NULL);
+		    weak_password_errors(res, v), NULL);
 		break;
 	case ENGINE_PROJECT_UNKNOWN:
 	case ENGINE_SESSION_INVALID:
@@ -304,6 +312,10 @@ fail_engine(struct http_response *resp, enum engine_result res)
 		break;
 	case ENGINE_UNAVAILABLE:
 		fail(resp, WE_UNAVAILABLE);
+		break;
+	case ENGINE_THROTTLED:
+	case ENGINE_RATE_LIMITED:
+		workos_rate_limited(resp, 60);
 		break;
 	case ENGINE_OK:
 	case ENGINE_REPLAYED:
@@ -440,8 +452,8 @@ answer_send(struct http_response *resp, const struct idem_answer *a,
 /* the common start of every call */
 
 /*
- * The project the API key names.  Return it (caller frees), or NULL with
- * resp answered.  *key receives the key, which lives as long as r.
+ * The project the API key names, after the per-client limit.  Return it
+ * (caller frees), or NULL with resp answered (429 when limited).  *key receives the key, which lives as long as r.
  */
 static struct project *
 project_of(const struct http_request *r, struct http_response *resp,
@@ -449,8 +461,16 @@ project_of(const struct http_request *r, struct http_response *resp,
 {
 	const char *auth = http_header(r, "Authorization");
 	struct project *p = NULL;
+	struct request_context ctx;
 	enum engine_result res;
+	int64_t wait = 0;
 
+	/* The per-client limit comes first, before any work. */
+	api_context(r, &ctx);
+	if (engine_throttle(r->engine, &ctx, RL_API, &wait) != ENGINE_OK) {
+		workos_rate_limited(resp, wait);
+		return NULL;
+	}
 	if (auth == NULL || strncasecmp(auth, "Bearer ", 7) != 0) {
 		fail(resp, WE_UNAUTHORIZED);
 		return NULL;
@@ -570,10 +590,13 @@ reset_request_call(const struct http_request *r, struct http_response *resp,
 	enum engine_result res;
 	json_t *body = NULL;
 	const char *key, *email = NULL, *url = NULL;
+	struct request_context ctx;
+	int64_t retry = 0;
 	int answered;
 
 	memset(&claim, 0, sizeof(claim));
 	memset(&t, 0, sizeof(t));
+	api_context(r, &ctx);
 	p = project_of(r, resp, &key);
 	if (p == NULL)
 		return;
@@ -603,15 +626,22 @@ reset_request_call(const struct http_request *r, struct http_response *resp,
 		.link_base = url,
 		.mail_optional = !send,
 		.idem = cp,
+		.ctx = &ctx,
+		.retry_after_s = &retry,
 	};
 	res = reset_request(r->engine, &in, &t);
+	if (res == ENGINE_THROTTLED) {
+		/* WorkOS limits resets per email too; its server hears it. */
+		workos_rate_limited(resp, retry);
+		goto out;
+	}
 	if (res == ENGINE_USER_UNKNOWN || res == ENGINE_BAD_INPUT) {
 		/* A login too long to be anyone's is unknown too. */
 		fail_entity(resp, WE_EMAIL_NOT_FOUND, email);
 		goto out;
 	}
 	if (res != ENGINE_OK && res != ENGINE_REPLAYED) {
-		fail_engine(resp, res);
+		fail_engine(resp, res, NULL);
 		goto out;
 	}
 	if (cp == NULL) {
@@ -658,7 +688,7 @@ workos_reset_get(const struct http_request *r, struct http_response *resp)
 		goto out;
 	}
 	if (res != ENGINE_OK) {
-		fail_engine(resp, res);
+		fail_engine(resp, res, NULL);
 		goto out;
 	}
 	/* Only the token's hash was stored: it cannot be shown again. */
@@ -681,9 +711,13 @@ workos_reset_confirm(const struct http_request *r, struct http_response *resp)
 	enum engine_result res;
 	json_t *body = NULL;
 	const char *key, *token = NULL, *password = NULL;
+	struct request_context ctx;
+	struct password_verdict verdict;
 	int answered;
 
 	memset(&claim, 0, sizeof(claim));
+	memset(&verdict, 0, sizeof(verdict));
+	api_context(r, &ctx);
 	p = project_of(r, resp, &key);
 	if (p == NULL)
 		return;
@@ -703,10 +737,12 @@ workos_reset_confirm(const struct http_request *r, struct http_response *resp)
 		.token = token,
 		.new_password = password,
 		.idem = cp,
+		.ctx = &ctx,
+		.verdict = &verdict,
 	};
 	res = reset_confirm(r->engine, &in, &u);
 	if (res != ENGINE_OK && res != ENGINE_REPLAYED) {
-		fail_engine(resp, res);
+		fail_engine(resp, res, &verdict);
 		goto out;
 	}
 	if (cp == NULL) {
@@ -743,9 +779,11 @@ workos_user_create(const struct http_request *r, struct http_response *resp)
 	const char *first = NULL, *last = NULL;
 	const char *const *f;
 	char err[256], code[64];
+	struct password_verdict verdict;
 	int answered, verified = 0;
 
 	memset(&claim, 0, sizeof(claim));
+	memset(&verdict, 0, sizeof(verdict));
 	p = project_of(r, resp, &key);
 	if (p == NULL)
 		return;
@@ -796,11 +834,12 @@ workos_user_create(const struct http_request *r, struct http_response *resp)
 		.last_name = last,
 		.email_verified = verified,
 		.idem = cp,
+		.verdict = &verdict,
 	};
 	res = admin_user_create(r->engine, &spec, &u, err, sizeof(err));
 	if (is_weak_password(res)) {
-		fail_with(resp, WE_USER_PASSWORD_WEAK, weak_password_errors(res),
-		    NULL);
+		fail_with(resp, WE_USER_PASSWORD_WEAK,
+		    weak_password_errors(res, &verdict), NULL);
 		goto out;
 	}
 	if (res == ENGINE_BAD_INPUT) {
@@ -809,7 +848,7 @@ workos_user_create(const struct http_request *r, struct http_response *resp)
 		goto out;
 	}
 	if (res != ENGINE_OK && res != ENGINE_REPLAYED) {
-		fail_engine(resp, res);
+		fail_engine(resp, res, NULL);
 		goto out;
 	}
 	if (cp == NULL) {
@@ -844,7 +883,7 @@ workos_user_get(const struct http_request *r, struct http_response *resp)
 		goto out;
 	}
 	if (res != ENGINE_OK) {
-		fail_engine(resp, res);
+		fail_engine(resp, res, NULL);
 		goto out;
 	}
 	api_json_take(resp, 200, user_json(u));
@@ -898,6 +937,7 @@ workos_authenticate(const struct http_request *r, struct http_response *resp)
 	const char *key, *grant = NULL, *client_id = NULL, *secret = NULL;
 	const char *email = NULL, *password = NULL, *unused = NULL;
 	char *access = NULL, *refresh = NULL;
+	struct request_context ctx;
 	int64_t session_exp_s, access_exp_s;
 
 	p = project_of(r, resp, &key);
@@ -926,13 +966,14 @@ workos_authenticate(const struct http_request *r, struct http_response *resp)
 		goto out;
 	}
 	if (res != ENGINE_OK) {
-		fail_engine(resp, res);
+		fail_engine(resp, res, NULL);
 		goto out;
 	}
-	in = (struct login_request){ p, email, password };
+	api_context(r, &ctx);
+	in = (struct login_request){ p, email, password, &ctx };
 	res = session_login(r->engine, &in, &lr);
 	if (res != ENGINE_OK) {
-		fail_engine(resp, res);
+		fail_engine(resp, res, NULL);
 		goto out;
 	}
 	session_exp_s = lr.session->expires_at / 1000;

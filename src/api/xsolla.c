@@ -30,6 +30,11 @@ enum xsolla_error {
 	XE_PASSWORD_TEXT,	/* 8 */
 	XE_BODY_TOO_LARGE,	/* 9 */
 	XE_UNAVAILABLE,		/* 10 */
+	XE_TOO_MANY,		/* 11 */
+	XE_PASSWORD_COMMON,	/* 12 */
+	XE_PASSWORD_BREACHED,	/* 13 */
+	XE_PASSWORD_CONTEXT,	/* 14 */
+	XE_PASSWORD_WEAK,	/* 15 */
 	XE__MAX
 };
 
@@ -61,6 +66,17 @@ static const struct {
 	{ 413, "900-413", "Request body too large." },
 	/* XE_UNAVAILABLE */
 	{ 503, "900-503", "Service temporarily unavailable, try again." },
+	/* XE_TOO_MANY */
+	{ 429, "002-057", "Too many requests. Try again later." },
+	/* XE_PASSWORD_COMMON */
+	{ 422, "900-004", "The new password is too common." },
+	/* XE_PASSWORD_BREACHED */
+	{ 422, "900-005", "The new password has appeared in a data breach." },
+	/* XE_PASSWORD_CONTEXT */
+	{ 422, "900-006", "The new password is the account's email, "
+	    "username or the project's name." },
+	/* XE_PASSWORD_WEAK */
+	{ 422, "900-007", "The new password is too easy to guess." },
 };
 
 /*
@@ -107,9 +123,20 @@ fail_field(struct http_response *resp, const char *field, const char *why)
 }
 
 static enum xsolla_error
-engine_error(enum engine_result res)
+engine_error(enum engine_result res, const struct password_verdict *v)
 {
 	switch (res) {
+	case ENGINE_PASSWORD_WEAK:
+		if (v != NULL && v->rule == PW_COMMON)
+			return XE_PASSWORD_COMMON;
+		if (v != NULL && v->rule == PW_BREACHED)
+			return XE_PASSWORD_BREACHED;
+		if (v != NULL && v->rule == PW_CONTEXT)
+			return XE_PASSWORD_CONTEXT;
+		return XE_PASSWORD_WEAK;
+	case ENGINE_THROTTLED:
+	case ENGINE_RATE_LIMITED:
+		return XE_TOO_MANY;
 	case ENGINE_PROJECT_UNKNOWN:
 		return XE_PROJECT_NOT_FOUND;
 	case ENGINE_SECRET_INVALID:
@@ -140,23 +167,65 @@ engine_error(enum engine_result res)
 	}
 }
 
+/*
+ * Answer an engine result; v (may be NULL) says why a password was
+ * refused, and details.rule names the rule.
+ */
 static void
-fail_engine(struct http_response *resp, enum engine_result res)
+fail_engine(struct http_response *resp, enum engine_result res,
+    const struct password_verdict *v)
 {
 	json_t *details = NULL;
 
 	if (res == ENGINE_LOGIN_URL_REFUSED)
 		details = json_pack("{s:s}", "login_url",
 		    "not one of the project's callback URLs");
-	else if (res == ENGINE_PASSWORD_TOO_SHORT)
-		details = json_pack("{s:s, s:i}", "rule", "min_length",
-		    "min_length", 8);
-	else if (res == ENGINE_PASSWORD_TOO_LONG)
+	else if (v != NULL && v->rule != PW_OK) {
+		details = json_pack("{s:s, s:s, s:s}",
+		    "rule", password_rule_name(v->rule),
+		    "message", v->message,
+		    "suggestion", v->suggestion);
+		if (v->rule == PW_MIN_LENGTH)
+			json_object_set_new(details, "min_length",
+			    json_integer(v->min_length));
+		else if (v->rule == PW_MAX_LENGTH)
+			json_object_set_new(details, "max_length",
+			    json_integer(PASSWORD_MAX_CHARS));
+		else if (v->rule == PW_STRENGTH) {
+			json_object_set_new(details, "score",
+			    json_integer(v->score));
+			json_object_set_new(details, "min_score",
+			    json_integer(v->min_score));
+		}
+	} else if (res == ENGINE_PASSWORD_TOO_LONG)
 		details = json_pack("{s:s, s:i}", "rule", "max_length",
-		    "max_length", 256);
+		    "max_length", PASSWORD_MAX_CHARS);
 	else if (res == ENGINE_PASSWORD_INVALID_TEXT)
 		details = json_pack("{s:s}", "rule", "valid_text");
-	fail(resp, engine_error(res), details);
+	fail(resp, engine_error(res, v), details);
+}
+
+/*
+ * The per-client limit, first thing in every call that does work.  Return
+ * 1 with resp answered (429, code 002-057, Retry-After) when refused.
+ */
+static int
+throttled(const struct http_request *r, struct http_response *resp,
+    enum ratelimit_class cls)
+{
+	struct request_context ctx;
+	int64_t wait = 0;
+	char secs[24];
+
+	api_context(r, &ctx);
+	if (engine_throttle(r->engine, &ctx, cls, &wait) == ENGINE_OK)
+		return 0;
+	snprintf(secs, sizeof(secs), "%lld", (long long)wait);
+	cors(r, resp, NULL);
+	http_set_header(resp, "Retry-After", secs);
+	fail(resp, XE_TOO_MANY, json_pack("{s:I}", "retry_after",
+	    (json_int_t)wait));
+	return 1;
 }
 
 /*
@@ -170,6 +239,11 @@ project_of(const struct http_request *r, struct http_response *resp)
 	struct project *p = NULL;
 	enum engine_result res;
 
+	if (r->query_invalid) {
+		cors(r, resp, NULL);
+		fail_field(resp, "query", "a query argument is not valid text");
+		return NULL;
+	}
 	if (id == NULL || *id == '\0') {
 		cors(r, resp, NULL);
 		fail_field(resp, "projectId", "required");
@@ -178,7 +252,7 @@ project_of(const struct http_request *r, struct http_response *resp)
 	res = engine_project(r->engine, id, &p);
 	if (res != ENGINE_OK) {
 		cors(r, resp, NULL);
-		fail_engine(resp, res);
+		fail_engine(resp, res, NULL);
 		return NULL;
 	}
 	cors(r, resp, p);
@@ -234,10 +308,14 @@ xsolla_reset_request(const struct http_request *r, struct http_response *resp)
 	struct project *p;
 	struct reset_request in;
 	struct reset_ticket t;
+	struct request_context ctx;
 	enum engine_result res;
 	json_t *body = NULL;
 	const char *username = NULL;
 
+	if (throttled(r, resp, RL_REQUEST))
+		return;
+	api_context(r, &ctx);
 	p = project_of(r, resp);
 	if (p == NULL)
 		return;
@@ -255,6 +333,7 @@ xsolla_reset_request(const struct http_request *r, struct http_response *resp)
 		.login_url = http_query(r, "login_url"),
 		.locale = http_query(r, "locale"),
 		.link_style = LINK_RESET_CODE,
+		.ctx = &ctx,
 	};
 	/*
 	 * The answer is 204 whether or not the account exists; the ticket
@@ -262,7 +341,7 @@ xsolla_reset_request(const struct http_request *r, struct http_response *resp)
 	 */
 	res = reset_request(r->engine, &in, &t);
 	if (res != ENGINE_OK) {
-		fail_engine(resp, res);
+		fail_engine(resp, res, NULL);
 		goto out;
 	}
 	reset_ticket_clear(&t);
@@ -278,10 +357,16 @@ xsolla_reset_confirm(const struct http_request *r, struct http_response *resp)
 {
 	struct project *p;
 	struct reset_confirm in;
+	struct request_context ctx;
+	struct password_verdict verdict;
 	enum engine_result res;
 	json_t *body = NULL;
 	const char *code = NULL, *password = NULL, *user_id = NULL;
 
+	if (throttled(r, resp, RL_CONFIRM))
+		return;
+	api_context(r, &ctx);
+	memset(&verdict, 0, sizeof(verdict));
 	p = project_of(r, resp);
 	if (p == NULL)
 		return;
@@ -306,10 +391,12 @@ xsolla_reset_confirm(const struct http_request *r, struct http_response *resp)
 		.token = code,
 		.user_id = user_id,
 		.new_password = password,
+		.ctx = &ctx,
+		.verdict = &verdict,
 	};
 	res = reset_confirm(r->engine, &in, NULL);
 	if (res != ENGINE_OK) {
-		fail_engine(resp, res);
+		fail_engine(resp, res, &verdict);
 		goto out;
 	}
 	http_set_body(resp, 204, NULL, "", 0);
@@ -340,7 +427,11 @@ xsolla_login(const struct http_request *r, struct http_response *resp)
 	const char *username = NULL, *password = NULL;
 	const char *login_url = http_query(r, "login_url");
 	char *callback = NULL, *jwt = NULL, *url;
+	struct request_context ctx;
 
+	if (throttled(r, resp, RL_LOGIN))
+		return;
+	api_context(r, &ctx);
 	p = project_of(r, resp);
 	if (p == NULL)
 		return;
@@ -354,13 +445,13 @@ xsolla_login(const struct http_request *r, struct http_response *resp)
 		goto out;
 	}
 	if (login_url != NULL && !engine_login_url_allowed(p, login_url)) {
-		fail_engine(resp, ENGINE_LOGIN_URL_REFUSED);
+		fail_engine(resp, ENGINE_LOGIN_URL_REFUSED, NULL);
 		goto out;
 	}
-	in = (struct login_request){ p, username, password };
+	in = (struct login_request){ p, username, password, &ctx };
 	res = session_login(r->engine, &in, &lr);
 	if (res != ENGINE_OK) {
-		fail_engine(resp, res);
+		fail_engine(resp, res, NULL);
 		goto out;
 	}
 	claims = json_pack("{s:s, s:s, s:s, s:s, s:o, s:I, s:I, s:s, s:s}",
@@ -421,7 +512,7 @@ xsolla_users_me(const struct http_request *r, struct http_response *resp)
 		res = session_user(r->engine, sid, &u);
 	if (res != ENGINE_OK) {
 		fail_engine(resp, res == ENGINE_PROJECT_UNKNOWN ?
-		    ENGINE_SESSION_INVALID : res);
+		    ENGINE_SESSION_INVALID : res, NULL);
 		goto out;
 	}
 	api_json_take(resp, 200, json_pack("{s:s, s:o, s:s, s:o, s:o, s:o, "

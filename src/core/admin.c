@@ -244,6 +244,28 @@ admin_project_create(struct engine *e, const struct project_spec *spec,
 		snprintf(err, errlen, "accent-color: expected #RRGGBB");
 		goto out;
 	}
+	if (spec->reset_limit_per_hour == 0 ||
+	    spec->reset_limit_per_hour > PROJECT_RESET_LIMIT_MAX) {
+		snprintf(err, errlen, "reset-limit: expected 1 to %d resets per "
+		    "account per hour", PROJECT_RESET_LIMIT_MAX);
+		goto out;
+	}
+	if (spec->mail_budget_per_hour > PROJECT_MAIL_BUDGET_MAX) {
+		snprintf(err, errlen, "mail-budget: expected 0 (none) to %d "
+		    "messages per hour", PROJECT_MAIL_BUDGET_MAX);
+		goto out;
+	}
+	if ((spec->password_min_length >= 0 &&
+	    spec->password_min_length < PASSWORD_MIN_CHARS) ||
+	    spec->password_min_length > PASSWORD_MIN_CHARS_MAX) {
+		snprintf(err, errlen, "password-min-length: expected %d to %d "
+		    "characters", PASSWORD_MIN_CHARS, PASSWORD_MIN_CHARS_MAX);
+		goto out;
+	}
+	if (spec->password_min_score > 4) {
+		snprintf(err, errlen, "password-min-score: expected 0 to 4");
+		goto out;
+	}
 	if (spec->token_ttl < 0 || spec->token_ttl > TOKEN_TTL_MAX) {
 		snprintf(err, errlen, "token-ttl: expected 1 to %d seconds",
 		    TOKEN_TTL_MAX);
@@ -282,6 +304,14 @@ admin_project_create(struct engine *e, const struct project_spec *spec,
 	p->logo_url = spec->logo_url ? xstrdup(spec->logo_url) : NULL;
 	p->accent_color = spec->accent_color ? xstrdup(spec->accent_color) :
 	    NULL;
+	p->reset_limit_per_hour = spec->reset_limit_per_hour < 0 ?
+	    PROJECT_RESET_LIMIT_DEFAULT : spec->reset_limit_per_hour;
+	p->mail_budget_per_hour = spec->mail_budget_per_hour < 0 ?
+	    PROJECT_MAIL_BUDGET_DEFAULT : spec->mail_budget_per_hour;
+	p->password_min_length = spec->password_min_length < 0 ?
+	    PASSWORD_MIN_CHARS : spec->password_min_length;
+	p->password_min_score = spec->password_min_score < 0 ?
+	    PASSWORD_SCORE_DEFAULT : spec->password_min_score;
 	p->created_at = db_now(e->db);
 	rc = db_write(e->db, insert_project_tx, p);
 	if (rc != 0) {
@@ -318,28 +348,14 @@ insert_user_tx(struct db_conn *c, void *arg)
 	return store_user_insert(c, t->user);
 }
 
-static enum engine_result
-password_result(enum password_check pc)
-{
-	switch (pc) {
-	case PASSWORD_OK:
-		return ENGINE_OK;
-	case PASSWORD_TOO_SHORT:
-		return ENGINE_PASSWORD_TOO_SHORT;
-	case PASSWORD_TOO_LONG:
-		return ENGINE_PASSWORD_TOO_LONG;
-	case PASSWORD_INVALID_TEXT:
-		return ENGINE_PASSWORD_INVALID_TEXT;
-	default:
-		abort();
-	}
-}
-
 /* Check a user spec's fields; ENGINE_OK, or a result with err filled. */
 static enum engine_result
-user_check(const struct user_spec *spec, char *err, size_t errlen)
+user_check(struct engine *e, const struct project *p,
+    const struct user_spec *spec, char *err, size_t errlen)
 {
 	char locale[ENGINE_LOCALE_MAX + 1];
+	struct password_verdict v;
+	struct project bounds;
 	enum engine_result result;
 
 	if (spec->email == NULL || !admin_email_valid(spec->email)) {
@@ -364,11 +380,16 @@ user_check(const struct user_spec *spec, char *err, size_t errlen)
 		return ENGINE_BAD_INPUT;
 	}
 	if (spec->password != NULL) {
-		result = password_result(password_check_bounds(spec->password));
+		bounds = *p;
+		if (spec->bounds_only)
+			bounds.password_min_score = PASSWORD_BOUNDS_ONLY;
+		result = reset_password_policy(e, &bounds, spec->password,
+		    spec->email, spec->username, &v);
 		if (result != ENGINE_OK) {
-			snprintf(err, errlen, "password: expected %d to %d "
-			    "characters of text", PASSWORD_MIN_CHARS,
-			    PASSWORD_MAX_CHARS);
+			snprintf(err, errlen, "password: %s (%s)", v.message,
+			    password_rule_name(v.rule));
+			if (spec->verdict != NULL)
+				*spec->verdict = v;
 			return result;
 		}
 	}
@@ -428,7 +449,7 @@ admin_user_create(struct engine *e, const struct user_spec *spec,
 		    ENGINE_PROJECT_UNKNOWN ? "no such project" : "unavailable");
 		goto out;
 	}
-	result = user_check(spec, err, errlen);
+	result = user_check(e, p, spec, err, errlen);
 	if (result != ENGINE_OK)
 		goto out;
 	/* A retry is answered before the costly hash. */
@@ -518,7 +539,7 @@ admin_user_import(struct engine *e, const struct user_spec *specs, size_t n,
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
-		result = user_check(&specs[i], why, sizeof(why));
+		result = user_check(e, p, &specs[i], why, sizeof(why));
 		if (result == ENGINE_OK)
 			result = user_build(e, p, &specs[i], &t.users[i], why,
 			    sizeof(why));

@@ -215,6 +215,15 @@ code_state(const struct secret *s, const struct user *u, int64_t window_wrong,
 	return CODE_LIVE;
 }
 
+/* The detail an audit row gives a refused state. */
+static const char *const refusal_names[] = {
+	"none",		/* CODE_NONE */
+	"expired",	/* CODE_EXPIRED */
+	"locked",	/* CODE_LOCKED */
+	"limited",	/* CODE_LIMITED */
+	"live",		/* CODE_LIVE */
+};
+
 /*
  * The answer to a try that did not spend the code.  Hiding existence, "no
  * code" must look like a wrong code; an expired code says so only to the
@@ -242,6 +251,8 @@ code_refusal(enum code_state st, int match, int reveal)
 
 struct code_tx {
 	struct engine		*e;
+	const struct request_context *ctx;
+	const char		*audit;		/* audit subject */
 	const struct project	*project;
 	const struct secret	*secret;
 	const struct user	*user;		/* NULL: a decoy */
@@ -278,8 +289,10 @@ code_tx(struct db_conn *c, void *arg)
 	if (rc == 1) {
 		t->done = 1;
 		if (t->hash == NULL)
-			return 0;
-		return reset_apply_password(t->e, c, t->project, t->user,
+			return audit_write(c, t->ctx, t->project->id,
+			    AUDIT_SECRET_REFUSED, t->audit, "wrong_code",
+			    t->caps.now);
+		return reset_apply_password(t->e, c, t->ctx, t->project, t->user,
 		    t->hash, t->secret->locale, t->caps.now);
 	}
 	rc = store_secret_get(c, t->project->id, t->secret->id, &s);
@@ -301,6 +314,7 @@ reset_confirm_code(struct engine *e, const struct reset_code_confirm *in,
 	struct secret *s = NULL;
 	char decoy[SECRET_HASH_LEN + 1], hash[SECRET_HASH_LEN + 1];
 	char nothing[UUID_STRLEN + 1];
+	char audit[AUDIT_SUBJECT_LEN + 1];
 	const char *subject;
 	char *pwhash = NULL;
 	int64_t wrong = 0;
@@ -313,8 +327,13 @@ reset_confirm_code(struct engine *e, const struct reset_code_confirm *in,
 	    *in->code == '\0' || strlen(in->code) > CODE_INPUT_MAX ||
 	    in->new_password == NULL)
 		return ENGINE_BAD_INPUT;
-	/* The policy first: it needs no account, so it tells nothing. */
-	result = reset_password_bounds(in->new_password);
+	/*
+	 * The policy first, with what was typed as context: it needs no
+	 * account, so it tells nothing.  The account's own details are
+	 * checked once the code is known to be right.
+	 */
+	result = reset_password_policy(e, in->project, in->new_password,
+	    in->login, NULL, in->verdict);
 	if (result != ENGINE_OK)
 		return result;
 
@@ -353,11 +372,19 @@ reset_confirm_code(struct engine *e, const struct reset_code_confirm *in,
 	    u != NULL && s->user_id != NULL && strcmp(s->user_id, u->id) == 0;
 	sodium_memzero(hash, sizeof(hash));
 	st = code_state(s, u, wrong, &t.caps);
+	audit_subject(e, in->project->id, u ? u->email : in->login, audit);
 	if (st != CODE_LIVE) {
+		if (st != CODE_NONE)
+			audit_record(e, in->ctx, in->project->id,
+			    AUDIT_SECRET_REFUSED, audit, refusal_names[st]);
 		result = code_refusal(st, match, in->reveal_user_existence);
 		goto out;
 	}
 	if (match) {
+		result = reset_password_policy(e, in->project, in->new_password,
+		    u->email, u->username, in->verdict);
+		if (result != ENGINE_OK)
+			goto out;
 		pwhash = hasher_hash(e->hasher, in->new_password);
 		if (pwhash == NULL) {
 			result = ENGINE_UNAVAILABLE;
@@ -367,6 +394,8 @@ reset_confirm_code(struct engine *e, const struct reset_code_confirm *in,
 		t.caps = caps_at(db_now(e->db));
 	}
 	t.e = e;
+	t.ctx = in->ctx;
+	t.audit = audit;
 	t.project = in->project;
 	t.secret = s;
 	t.user = u;

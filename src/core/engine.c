@@ -23,6 +23,7 @@
  */
 #define SUBKEY_PAGE 16
 #define SUBKEY_CANCEL 17
+#define SUBKEY_AUDIT 4
 
 static const char *const result_names[ENGINE__MAX] = {
 	"ok",				/* ENGINE_OK */
@@ -45,6 +46,8 @@ static const char *const result_names[ENGINE__MAX] = {
 	"code_mismatch",		/* ENGINE_CODE_MISMATCH */
 	"code_locked",			/* ENGINE_CODE_LOCKED */
 	"rate_limited",			/* ENGINE_RATE_LIMITED */
+	"throttled",			/* ENGINE_THROTTLED */
+	"password_weak",		/* ENGINE_PASSWORD_WEAK */
 };
 
 const char *
@@ -90,6 +93,7 @@ engine_new(const struct config *cfg, struct db *db)
 
 	e->cfg = cfg;
 	e->db = db;
+	pthread_mutex_init(&e->floor_lock, NULL);
 	if (server_secret(cfg, db, master) == -1)
 		goto fail;
 	crypto_kdf_derive_from_key(e->token_key, sizeof(e->token_key),
@@ -102,7 +106,20 @@ engine_new(const struct config *cfg, struct db *db)
 	    SUBKEY_PAGE, KDF_CONTEXT, master);
 	crypto_kdf_derive_from_key(e->cancel_key, sizeof(e->cancel_key),
 	    SUBKEY_CANCEL, KDF_CONTEXT, master);
+	crypto_kdf_derive_from_key(e->audit_key, sizeof(e->audit_key),
+	    SUBKEY_AUDIT, KDF_CONTEXT, master);
 	sodium_memzero(master, sizeof(master));
+	e->ratelimit = ratelimit_new((size_t)cfg->rate_ip_table_size,
+	    (const struct ratelimit_rule[RL__MAX]){
+		/* RL_REQUEST */
+		{ cfg->rate_ip_request, cfg->rate_ip_request_window },
+		/* RL_CONFIRM */
+		{ cfg->rate_ip_confirm, cfg->rate_ip_confirm_window },
+		/* RL_LOGIN */
+		{ cfg->rate_ip_login, cfg->rate_ip_login_window },
+		/* RL_API */
+		{ cfg->rate_ip_api, cfg->rate_ip_api_window },
+	    });
 	e->hasher = hasher_new((uint64_t)cfg->argon2_opslimit,
 	    (size_t)cfg->argon2_memory_kib, (int)cfg->hash_concurrency);
 	if (e->hasher == NULL)
@@ -120,6 +137,8 @@ engine_free(struct engine *e)
 	if (e == NULL)
 		return;
 	hasher_free(e->hasher);
+	ratelimit_free(e->ratelimit);
+	pthread_mutex_destroy(&e->floor_lock);
 	sodium_memzero(e, sizeof(*e));
 	free(e);
 }
@@ -277,4 +296,37 @@ engine_origin_allowed(const struct project *p, const char *origin)
 			return 1;
 	}
 	return 0;
+}
+
+enum engine_result
+engine_throttle(struct engine *e, const struct request_context *ctx,
+    enum ratelimit_class cls, int64_t *retry_after_s)
+{
+	struct addr a;
+	int64_t wait;
+	int first;
+
+	if (ctx == NULL || ctx->client_ip == NULL ||
+	    addr_parse(ctx->client_ip, strlen(ctx->client_ip), &a) == -1)
+		return ENGINE_OK;
+	wait = ratelimit_take(e->ratelimit, &a, cls, time_mono_ms(), &first);
+	if (wait == 0)
+		return ENGINE_OK;
+	/* Once per run of refusals: a flood must not become a write flood. */
+	if (first)
+		audit_record(e, ctx, NULL, AUDIT_RATE_LIMITED, NULL,
+		    ratelimit_class_name(cls));
+	*retry_after_s = wait;
+	return ENGINE_THROTTLED;
+}
+
+void
+engine_password_policy(const struct engine *e, const struct project *p,
+    struct password_policy *out)
+{
+	*out = (struct password_policy){
+		.min_length = p->password_min_length,
+		.min_score = p->password_min_score,
+		.breached_file = e->cfg->breached_passwords_file,
+	};
 }

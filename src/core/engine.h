@@ -15,6 +15,8 @@
 
 #include "../config.h"
 #include "../store/store.h"
+#include "password.h"
+#include "ratelimit.h"
 
 enum engine_result {
 	ENGINE_OK,			/* 0 */
@@ -37,6 +39,8 @@ enum engine_result {
 	ENGINE_CODE_MISMATCH,		/* 17: a wrong reset code */
 	ENGINE_CODE_LOCKED,		/* 18: the code took its wrong tries */
 	ENGINE_RATE_LIMITED,		/* 19: the account took its wrong tries */
+	ENGINE_THROTTLED,		/* 20: too many calls; retry after a while */
+	ENGINE_PASSWORD_WEAK,		/* 21: common, breached, guessable */
 	ENGINE__MAX
 };
 
@@ -57,6 +61,17 @@ enum reset_delivery {
 
 struct engine;
 struct template_set;
+
+/*
+ * Where a request came from, as the HTTP layer decided (the client address
+ * it trusts, after any trusted proxies).  Adapters pass it on; the engine
+ * counts limits by it and records it in the audit trail, and never parses
+ * a header itself.  Any field may be NULL (the CLI, tests).
+ */
+struct request_context {
+	const char	*client_ip;	/* text form of an address */
+	const char	*user_agent;	/* as sent; capped when recorded */
+};
 
 /* engine.c */
 /*
@@ -103,6 +118,20 @@ enum engine_result engine_ping(struct engine *);
 int	engine_origin_allowed(const struct project *, const char *origin);
 /* 1 when url is one of the project's callback URLs, exactly. */
 int	engine_login_url_allowed(const struct project *, const char *url);
+/*
+ * The per-client limit: take a token of class cls for the client of ctx.
+ * ENGINE_OK, or ENGINE_THROTTLED with the seconds to wait in
+ * *retry_after_s; the first refusal of a run is recorded in the audit
+ * trail.  This is the one hook every face calls before its work (dialects
+ * and hosted pages alike), so a limit holds whatever the wire format.
+ * A context without a client address is never limited.
+ */
+enum engine_result engine_throttle(struct engine *,
+	    const struct request_context *, enum ratelimit_class cls,
+	    int64_t *retry_after_s);
+/* The password policy of a project, as password_check takes it. */
+void	engine_password_policy(const struct engine *, const struct project *,
+	    struct password_policy *out);
 
 /* locale.c */
 #define ENGINE_LOCALE_MAX 5	/* "xx_YY" */
@@ -211,6 +240,9 @@ struct reset_request {
 	 * answers ENGINE_USER_UNKNOWN, after the same work.
 	 */
 	int			 reveal_user_existence;
+	const struct request_context *ctx;	/* NULL: none */
+	/* Trusted callers over the account's limit: when to retry. */
+	int64_t			*retry_after_s;
 };
 
 /*
@@ -243,6 +275,13 @@ struct reset_ticket {
  * reset_ticket_clear).  ENGINE_USER_UNKNOWN also when the request asks to
  * reveal existence.  With a claim, also ENGINE_REPLAYED and
  * ENGINE_IDEMPOTENCY_MISMATCH, *out unset.
+ *
+ * Limits: an account that had the project's reset_limit_per_hour secrets
+ * in the last hour, or a project past its mail_budget_per_hour, gets the
+ * work of an unknown account (a decoy, no mail, its live secrets kept)
+ * and the normal answer; the event is audited, and the budget logged.  A
+ * trusted caller is told instead: ENGINE_THROTTLED, with the seconds until
+ * the account may have another in *in->retry_after_s.
  */
 enum engine_result reset_request(struct engine *, const struct reset_request *,
 	    struct reset_ticket *out);
@@ -254,6 +293,8 @@ struct reset_confirm {
 	const char		*user_id;	/* NULL: not given */
 	const char		*new_password;
 	struct idem_claim	*idem;		/* NULL: not idempotent */
+	const struct request_context *ctx;	/* NULL: none */
+	struct password_verdict	*verdict;	/* NULL: not wanted */
 };
 
 /*
@@ -262,7 +303,8 @@ struct reset_confirm {
  * of many concurrent confirms wins), store the hash, mark the email
  * verified, revoke the user's sessions and other secrets and queue a
  * "password changed" email.  On ENGINE_OK, *user_out (if not NULL) receives
- * the updated user.
+ * the updated user.  A password the policy refuses is ENGINE_PASSWORD_*,
+ * with the reason in *in->verdict when it is set.
  */
 enum engine_result reset_confirm(struct engine *, const struct reset_confirm *,
 	    struct user **user_out);
@@ -343,6 +385,8 @@ struct reset_code_confirm {
 	const char		*code;		/* as typed */
 	const char		*new_password;
 	int			 reveal_user_existence;
+	const struct request_context *ctx;	/* NULL: none */
+	struct password_verdict	*verdict;	/* NULL: not wanted */
 };
 
 /*
@@ -373,6 +417,7 @@ struct login_request {
 	const struct project	*project;
 	const char		*login;
 	const char		*password;
+	const struct request_context *ctx;	/* NULL: none */
 };
 
 struct login_result {
@@ -409,7 +454,22 @@ struct project_spec {
 	int		 unknown_account_notice;
 	const char	*logo_url;		/* hosted pages' logo; NULL: none */
 	const char	*accent_color;		/* "#RRGGBB"; NULL: none */
+	/* Limits and policy; a value below zero takes the default. */
+	int64_t		 reset_limit_per_hour;
+	int64_t		 mail_budget_per_hour;	/* 0: no budget */
+	int64_t		 password_min_length;
+	int64_t		 password_min_score;
 };
+
+/* Defaults and bounds of the per-project limits. */
+#define PROJECT_RESET_LIMIT_DEFAULT 3
+#define PROJECT_RESET_LIMIT_MAX 1000
+#define PROJECT_MAIL_BUDGET_DEFAULT 1000
+#define PROJECT_MAIL_BUDGET_MAX 10000000
+/* A project_spec with every limit at its default. */
+#define PROJECT_SPEC_DEFAULTS .reset_limit_per_hour = -1, \
+	.mail_budget_per_hour = -1, .password_min_length = -1, \
+	.password_min_score = -1
 
 /* Create a project; on ENGINE_OK, *out. ENGINE_BAD_INPUT names the field in err. */
 enum engine_result admin_project_create(struct engine *,
@@ -426,11 +486,15 @@ struct user_spec {
 	int		 email_verified;
 	const char	*locale;	/* mail locale; NULL: none */
 	struct idem_claim *idem;	/* NULL: not idempotent */
+	struct password_verdict *verdict;	/* NULL: not wanted */
+	/* Imports keep what operators bring: bounds only, no strength rules. */
+	int		 bounds_only;
 };
 
 /*
  * Create a user; on ENGINE_OK, *out.  A bad field is ENGINE_BAD_INPUT, or
- * for the password ENGINE_PASSWORD_TOO_SHORT, _TOO_LONG or _INVALID_TEXT;
+ * for the password ENGINE_PASSWORD_TOO_SHORT, _TOO_LONG, _INVALID_TEXT or
+ * _WEAK (the project's policy, reason in *spec->verdict when set);
  * an email or username in use is ENGINE_CONFLICT; err says which.  With a
  * claim, also ENGINE_REPLAYED and ENGINE_IDEMPOTENCY_MISMATCH.
  */

@@ -4,6 +4,8 @@
 #ifndef RESETD_ENGINE_INTERNAL_H
 #define RESETD_ENGINE_INTERNAL_H
 
+#include <pthread.h>
+
 #include "engine.h"
 #include "password.h"
 #include "secret.h"
@@ -16,7 +18,11 @@ struct engine {
 	uint8_t			 seal_key[32];	/* client secrets at rest */
 	uint8_t			 page_key[SECRET_KEY_BYTES];	/* page MACs */
 	uint8_t			 cancel_key[SECRET_KEY_BYTES];	/* cancel links */
+	uint8_t			 audit_key[32];	/* audit subjects */
 	struct hasher		*hasher;
+	struct ratelimit	*ratelimit;	/* per-client limits */
+	pthread_mutex_t		 floor_lock;
+	int64_t			 floor_avg_us;	/* moving average of requests */
 	void			(*wake_mail)(void *);
 	void			*wake_mail_arg;
 	const struct template_set *templates;	/* NULL: the built-in ones */
@@ -51,19 +57,46 @@ int	idem_record(struct engine *, struct db_conn *, const char *project_id,
  */
 enum engine_result idem_settle(struct engine *, const char *project_id,
 	    struct idem_claim *, enum engine_result result);
+/* audit.c */
+#define AUDIT_SUBJECT_LEN 32	/* hex of a 16-byte keyed hash */
+
+/* The audit subject of a login in a project (case-insensitive). */
+void	audit_subject(const struct engine *, const char *project_id,
+	    const char *login, char out[AUDIT_SUBJECT_LEN + 1]);
+/*
+ * Insert an audit row on c, inside the caller's transaction.  ctx, project,
+ * subject and detail may be NULL.  STORE_OK or a db failure.
+ */
+int	audit_write(struct db_conn *, const struct request_context *,
+	    const char *project_id, enum audit_kind, const char *subject,
+	    const char *detail, int64_t now);
+/* The same in a transaction of its own; a failure is logged, not returned. */
+void	audit_record(struct engine *, const struct request_context *,
+	    const char *project_id, enum audit_kind, const char *subject,
+	    const char *detail);
+
 /* reset.c */
-/* The engine result for a new password's bounds (ENGINE_OK when it fits). */
-enum engine_result reset_password_bounds(const char *password);
+/*
+ * Check a new password against the project's policy, with the account's
+ * details (any may be NULL) as context: ENGINE_OK, or the
+ * ENGINE_PASSWORD_* result of the rule broken, with *verdict filled when
+ * it is not NULL.
+ */
+enum engine_result reset_password_policy(const struct engine *,
+	    const struct project *, const char *password, const char *email,
+	    const char *username, struct password_verdict *verdict);
 /*
  * Inside a write transaction, after a secret was spent: store the new
  * password hash (marking the email verified), revoke the user's sessions
- * and live secrets, and queue the "password changed" email in the locale
+ * and live secrets, record the secret's use and the change in the audit
+ * trail, and queue the "password changed" email in the locale
  * engine_locale_choose picks, locale (the secret's) first.  0 or a store
  * failure.
  */
 int	reset_apply_password(struct engine *, struct db_conn *,
-	    const struct project *, const struct user *, const char *hash,
-	    const char *locale, int64_t now);
+	    const struct request_context *, const struct project *,
+	    const struct user *, const char *hash, const char *locale,
+	    int64_t now);
 
 /* cancel.c */
 /*

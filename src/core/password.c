@@ -1,17 +1,35 @@
 /*
- * Password bounds and hashing.  The semaphore is the bound on concurrent
- * Argon2id computations; waiting for it is the queue.
+ * The password policy and hashing (see password.h).
+ *
+ * The checks run from cheapest to dearest and stop at the first rule
+ * broken: bounds, the built-in common list (a scan of a few hundred short
+ * lines), the account's own details, the strength estimate (zxcvbn,
+ * well under a millisecond), and last the breached list, a binary search
+ * over a file of any size with a dozen or so preads.
+ *
+ * The semaphore is the bound on concurrent Argon2id computations; waiting
+ * for it is the queue.
  */
 #include <pthread.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <semaphore.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <sodium.h>
+#include <utf8proc.h>
+#include <zxcvbn.h>
 
 #include "../log.h"
+#include "../util/embedded.h"
 #include "password.h"
+
+#define COMMON_LIST "policy/common-passwords.txt"
+#define BREACHED_LINE_MAX 128	/* "HEX40:COUNT" and room to spare */
+#define BREACHED_CHUNK 256
 
 struct hasher {
 	unsigned long long	 opslimit;
@@ -20,23 +38,376 @@ struct hasher {
 	char			 dummy[crypto_pwhash_STRBYTES];
 };
 
-enum password_check
-password_check_bounds(const char *pw)
+static const char *const rule_names[PW__MAX] = {
+	"ok",		/* PW_OK */
+	"min_length",	/* PW_MIN_LENGTH */
+	"max_length",	/* PW_MAX_LENGTH */
+	"valid_text",	/* PW_VALID_TEXT */
+	"common",	/* PW_COMMON */
+	"breached",	/* PW_BREACHED */
+	"context",	/* PW_CONTEXT */
+	"strength",	/* PW_STRENGTH */
+};
+
+/* What each rule tells the user; the dialects add their own framing. */
+static const struct {
+	const char	*message;
+	const char	*suggestion;
+} rule_texts[PW__MAX] = {
+	/* PW_OK */
+	{ "The password is acceptable.", "" },
+	/* PW_MIN_LENGTH */
+	{ "This password is too short.",
+	    "Use a longer password; a few words make a good one." },
+	/* PW_MAX_LENGTH */
+	{ "This password is too long.", "Use at most 256 characters." },
+	/* PW_VALID_TEXT */
+	{ "This password contains characters that are not allowed.",
+	    "Use letters, digits, spaces and symbols, no control characters." },
+	/* PW_COMMON */
+	{ "This is one of the most common passwords.",
+	    "Avoid common passwords; a few unrelated words are better." },
+	/* PW_BREACHED */
+	{ "This password has appeared in a data breach.",
+	    "Choose a password you have never used anywhere." },
+	/* PW_CONTEXT */
+	{ "This password is your email address, username or the name of "
+	    "the service.", "Choose a password nobody could guess from "
+	    "your account." },
+	/* PW_STRENGTH */
+	{ "This password is too easy to guess.",
+	    "Add another word or two; uncommon words are better." },
+};
+
+const char *
+password_rule_name(enum password_rule r)
+{
+	if (r < 0 || r >= PW__MAX)
+		abort();
+	return rule_names[r];
+}
+
+char *
+password_normalise(const char *pw)
 {
 	size_t len = strnlen(pw, PASSWORD_MAX_BYTES + 1);
-	size_t chars;
+	utf8proc_uint8_t *n;
+	char *out;
 
 	if (len > PASSWORD_MAX_BYTES)
-		return PASSWORD_TOO_LONG;
-	if (!str_is_clean_utf8(pw, len))
-		return PASSWORD_INVALID_TEXT;
-	chars = str_utf8_count(pw);
-	if (chars < PASSWORD_MIN_CHARS)
-		return PASSWORD_TOO_SHORT;
-	if (chars > PASSWORD_MAX_CHARS)
-		return PASSWORD_TOO_LONG;
-	return PASSWORD_OK;
+		return NULL;
+	n = utf8proc_NFKC((const utf8proc_uint8_t *)pw);
+	if (n == NULL)
+		return NULL;
+	/* utf8proc allocates with malloc; hand back our own copy. */
+	out = xstrdup((const char *)n);
+	sodium_memzero(n, strlen((char *)n));
+	free(n);
+	return out;
 }
+
+int
+password_score(double bits)
+{
+	/*
+	 * zxcvbn's scale is on guesses: under 10^3, 10^6, 10^8, 10^10, more.
+	 * In bits of entropy: log2 of each.
+	 */
+	if (bits < 9.966)
+		return 0;
+	if (bits < 19.932)
+		return 1;
+	if (bits < 26.575)
+		return 2;
+	if (bits < 33.219)
+		return 3;
+	return 4;
+}
+
+/* Lower-case ASCII letters of s in place. */
+static void
+ascii_lower(char *s)
+{
+	for (; *s != '\0'; s++)
+		if (*s >= 'A' && *s <= 'Z')
+			*s = (char)(*s - 'A' + 'a');
+}
+
+int
+password_common(const char *pw)
+{
+	const struct embedded_file *f = embedded_find(COMMON_LIST);
+	const char *p, *end, *eol;
+	size_t n = strlen(pw);
+	char *low;
+	int found = 0;
+
+	if (f == NULL)
+		abort();	/* built into the binary */
+	low = xstrdup(pw);
+	ascii_lower(low);
+	end = f->data + f->len;
+	for (p = f->data; p < end && !found; p = eol + 1) {
+		eol = memchr(p, '\n', (size_t)(end - p));
+		if (eol == NULL)
+			eol = end;
+		if (*p != '#' && (size_t)(eol - p) == n &&
+		    memcmp(p, low, n) == 0)
+			found = 1;
+	}
+	xfree_secret(low);
+	return found;
+}
+
+/* 1 when pw equals one of the context items, ignoring ASCII case. */
+static int
+matches_context(const char *pw, const char *const *context)
+{
+	const char *item, *at;
+	size_t n = strlen(pw);
+
+	for (; context != NULL && *context != NULL; context++) {
+		item = *context;
+		if (*item == '\0')
+			continue;
+		if (strcasecmp(pw, item) == 0)
+			return 1;
+		/* An email's local part alone is as guessable. */
+		at = strrchr(item, '@');
+		if (at != NULL && (size_t)(at - item) == n &&
+		    strncasecmp(pw, item, n) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* The strength score of pw, with context as zxcvbn's user dictionary. */
+static int
+strength(const char *pw, const char *const *context)
+{
+	const char *dict[2 * PASSWORD_CONTEXT_MAX + 1];
+	char locals[PASSWORD_CONTEXT_MAX][256];
+	const char *at;
+	size_t i, n = 0, len;
+
+	for (i = 0; context != NULL && context[i] != NULL &&
+	    i < PASSWORD_CONTEXT_MAX; i++) {
+		if (*context[i] == '\0')
+			continue;
+		dict[n++] = context[i];
+		at = strrchr(context[i], '@');
+		len = at ? (size_t)(at - context[i]) : 0;
+		if (len > 0 && len < sizeof(locals[0])) {
+			memcpy(locals[i], context[i], len);
+			locals[i][len] = '\0';
+			dict[n++] = locals[i];
+		}
+	}
+	dict[n] = NULL;
+	return password_score(ZxcvbnMatch(pw, dict, NULL));
+}
+
+/*
+ * The start of the first line beginning at or after pos (pos itself when
+ * it follows a newline or is 0), or size when there is none; -1 on a read
+ * failure.
+ */
+static int64_t
+line_start(int fd, int64_t pos, int64_t size)
+{
+	char chunk[BREACHED_CHUNK];
+	ssize_t got, i;
+
+	if (pos == 0)
+		return 0;
+	pos--;	/* look at the byte before: is pos a line start? */
+	while (pos < size) {
+		got = pread(fd, chunk, sizeof(chunk), (off_t)pos);
+		if (got < 0)
+			return -1;
+		if (got == 0)
+			return size;
+		for (i = 0; i < got; i++)
+			if (chunk[i] == '\n')
+				return pos + i + 1;
+		pos += got;
+	}
+	return size;
+}
+
+/*
+ * Compare the line at start with the 40 hex characters of want; *next
+ * receives where the following line starts.  -1, 0, 1 as the line sorts
+ * before, equal to or after want; -2 on a read failure.
+ */
+static int
+line_compare(int fd, int64_t start, int64_t size, const char *want,
+    int64_t *next)
+{
+	char line[BREACHED_LINE_MAX + 1];
+	ssize_t got;
+	char *nl;
+	int i, a, b;
+
+	got = pread(fd, line, BREACHED_LINE_MAX, (off_t)start);
+	if (got < 0)
+		return -2;
+	line[got] = '\0';
+	nl = memchr(line, '\n', (size_t)got);
+	if (nl != NULL)
+		*next = start + (nl - line) + 1;
+	else if (got < BREACHED_LINE_MAX)
+		*next = size;
+	else {
+		*next = line_start(fd, start + BREACHED_LINE_MAX, size);
+		if (*next < 0)
+			return -2;
+	}
+	for (i = 0; i < 40; i++) {
+		a = i < got && (nl == NULL || line + i < nl) ?
+		    (unsigned char)line[i] : 0;
+		if (a >= 'a' && a <= 'z')
+			a -= 'a' - 'A';
+		b = (unsigned char)want[i];
+		if (a != b)
+			return a < b ? -1 : 1;
+	}
+	/* Equal hex: a match only when the hash ends there. */
+	if (got > 40 && line[40] != ':' && line[40] != '\n' &&
+	    line[40] != '\r')
+		return 1;
+	return 0;
+}
+
+int
+password_breached(const char *path, const char *pw)
+{
+	uint8_t digest[SHA1_BYTES];
+	char want[2 * SHA1_BYTES + 1];
+	int64_t lo, hi, mid, start = 0, next, size;
+	int fd, cmp, i, rc = -1;
+
+	sha1(pw, strlen(pw), digest);
+	hex_encode(digest, sizeof(digest), want);
+	for (i = 0; want[i] != '\0'; i++)
+		if (want[i] >= 'a' && want[i] <= 'f')
+			want[i] = (char)(want[i] - 'a' + 'A');
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd == -1) {
+		log_error("password: cannot open %s: %s", path, strerror(errno));
+		goto out;
+	}
+	size = lseek(fd, 0, SEEK_END);
+	if (size < 0) {
+		log_error("password: cannot read %s: %s", path, strerror(errno));
+		goto out;
+	}
+	/* Invariant: a matching line, if any, starts in [lo, hi). */
+	lo = 0;
+	hi = size;
+	rc = 0;
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		start = mid == lo ? lo : line_start(fd, mid, size);
+		if (start < 0)
+			break;
+		if (start >= hi) {
+			hi = mid;
+			continue;
+		}
+		cmp = line_compare(fd, start, size, want, &next);
+		if (cmp == -2) {
+			start = -1;
+			break;
+		}
+		if (cmp == 0) {
+			rc = 1;
+			break;
+		}
+		if (cmp < 0)
+			lo = next;
+		else
+			hi = start;
+	}
+	if (start < 0) {
+		log_error("password: cannot read %s: %s", path, strerror(errno));
+		rc = -1;
+	}
+out:
+	if (fd != -1)
+		close(fd);
+	sodium_memzero(digest, sizeof(digest));
+	sodium_memzero(want, sizeof(want));
+	return rc;
+}
+
+enum password_rule
+password_check(const struct password_policy *p, const char *pw,
+    const char *const *context, struct password_verdict *out)
+{
+	enum password_rule rule = PW_OK;
+	char *norm = NULL;
+	size_t len, chars;
+	int score = -1;
+
+	len = strnlen(pw, PASSWORD_MAX_BYTES + 1);
+	if (len > PASSWORD_MAX_BYTES) {
+		rule = PW_MAX_LENGTH;
+		goto out;
+	}
+	if (!str_is_clean_utf8(pw, len)) {
+		rule = PW_VALID_TEXT;
+		goto out;
+	}
+	norm = password_normalise(pw);
+	if (norm == NULL || !str_is_clean_utf8(norm, strlen(norm))) {
+		rule = PW_VALID_TEXT;
+		goto out;
+	}
+	chars = str_utf8_count(norm);
+	if (chars < (size_t)p->min_length) {
+		rule = PW_MIN_LENGTH;
+		goto out;
+	}
+	if (chars > PASSWORD_MAX_CHARS) {
+		rule = PW_MAX_LENGTH;
+		goto out;
+	}
+	if (p->min_score == PASSWORD_BOUNDS_ONLY)
+		goto out;
+	if (password_common(norm)) {
+		rule = PW_COMMON;
+		goto out;
+	}
+	if (matches_context(norm, context)) {
+		rule = PW_CONTEXT;
+		goto out;
+	}
+	score = strength(norm, context);
+	if (score < p->min_score) {
+		rule = PW_STRENGTH;
+		goto out;
+	}
+	/* A list that cannot be read fails open: logged, not refused. */
+	if (p->breached_file != NULL &&
+	    password_breached(p->breached_file, norm) == 1)
+		rule = PW_BREACHED;
+out:
+	if (out != NULL) {
+		*out = (struct password_verdict){
+			.rule = rule,
+			.score = score < 0 ? 0 : score,
+			.min_length = p->min_length,
+			.min_score = p->min_score,
+			.message = rule_texts[rule].message,
+			.suggestion = rule_texts[rule].suggestion,
+		};
+	}
+	xfree_secret(norm);
+	return rule;
+}
+
+/* hashing */
 
 struct hasher *
 hasher_new(uint64_t opslimit, size_t memory_kib, int concurrency)
@@ -85,11 +456,16 @@ char *
 hasher_hash(struct hasher *h, const char *pw)
 {
 	char out[crypto_pwhash_STRBYTES];
+	char *norm = password_normalise(pw);
 	int rc;
 
+	if (norm == NULL)
+		return NULL;
 	slot_take(h);
-	rc = crypto_pwhash_str(out, pw, strlen(pw), h->opslimit, h->memlimit);
+	rc = crypto_pwhash_str(out, norm, strlen(norm), h->opslimit,
+	    h->memlimit);
 	sem_post(&h->slots);
+	xfree_secret(norm);
 	if (rc != 0) {
 		log_error("password: hashing failed (out of memory?)");
 		return NULL;
@@ -97,16 +473,34 @@ hasher_hash(struct hasher *h, const char *pw)
 	return xstrdup(out);
 }
 
-int
-hasher_verify(struct hasher *h, const char *hash, const char *pw)
+static int
+verify_one(struct hasher *h, const char *hash, const char *pw)
 {
 	int rc;
 
 	slot_take(h);
-	rc = crypto_pwhash_str_verify(hash != NULL ? hash : h->dummy, pw,
-	    strlen(pw));
+	rc = crypto_pwhash_str_verify(hash, pw, strlen(pw));
 	sem_post(&h->slots);
-	return hash != NULL && rc == 0;
+	return rc == 0;
+}
+
+int
+hasher_verify(struct hasher *h, const char *hash, const char *pw)
+{
+	char *norm = password_normalise(pw);
+	int ok = 0;
+
+	/*
+	 * The second verify depends only on the text typed, never on the
+	 * account, so it tells nothing about who exists.
+	 */
+	if (norm != NULL && verify_one(h, hash != NULL ? hash : h->dummy, norm))
+		ok = 1;
+	else if ((norm == NULL || strcmp(norm, pw) != 0) &&
+	    verify_one(h, hash != NULL ? hash : h->dummy, pw))
+		ok = 2;
+	xfree_secret(norm);
+	return hash != NULL ? ok : 0;
 }
 
 int

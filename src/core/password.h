@@ -1,8 +1,25 @@
 /*
- * Passwords: the bounds every new password must meet, and Argon2id hashing
- * through libsodium with bounded concurrency.  Each hash takes the
- * configured memory, so at most hash_concurrency of them run at once: memory
- * stays bounded and a burst of confirms or logins cannot take every worker.
+ * Passwords: the policy every new password must meet, and Argon2id hashing
+ * through libsodium with bounded concurrency.
+ *
+ * The policy is the one place every dialect and page checks a new password
+ * (NIST SP 800-63B, OWASP ASVS 6.2): a length in Unicode code points,
+ * between the project's minimum (8 by default) and 256, never truncated;
+ * any Unicode text but control characters; no composition rules; not one
+ * of the most common passwords; not in the operator's list of breached
+ * passwords; not the account's own email, username or the project's name;
+ * and at least the project's strength score (zxcvbn's 0 to 4 scale, with
+ * the account's details and the project's name as a dictionary).
+ *
+ * Every password is NFKC-normalised before it is checked and before it is
+ * hashed, so that the same text typed on two keyboards is the same
+ * password.  Hashes made before normalisation existed verify too: when the
+ * normalised form fails and differs from the text as typed, the text as
+ * typed is tried, and a match is rehashed in the normalised form.
+ *
+ * Each hash takes the configured memory, so at most hash_concurrency of them
+ * run at once: memory stays bounded and a burst of confirms or logins cannot
+ * take every worker.
  */
 #ifndef RESETD_PASSWORD_H
 #define RESETD_PASSWORD_H
@@ -12,19 +29,73 @@
 
 #include "../util/util.h"
 
-#define PASSWORD_MIN_CHARS 8
+#define PASSWORD_MIN_CHARS 8	/* the default minimum, and the lowest allowed */
+#define PASSWORD_MIN_CHARS_MAX 128
 #define PASSWORD_MAX_CHARS 256	/* code points; longer is refused, never cut */
 #define PASSWORD_MAX_BYTES (PASSWORD_MAX_CHARS * 4)
+#define PASSWORD_SCORE_DEFAULT 2
+#define PASSWORD_CONTEXT_MAX 8	/* account details given to the checks */
 
-enum password_check {
-	PASSWORD_OK,
-	PASSWORD_TOO_SHORT,
-	PASSWORD_TOO_LONG,
-	PASSWORD_INVALID_TEXT,	/* not UTF-8, or control characters */
+/* The rule a password broke; each has a name the dialects show. */
+enum password_rule {
+	PW_OK,			/* 0 */
+	PW_MIN_LENGTH,		/* 1 */
+	PW_MAX_LENGTH,		/* 2 */
+	PW_VALID_TEXT,		/* 3: not UTF-8, or control characters */
+	PW_COMMON,		/* 4: one of the most common passwords */
+	PW_BREACHED,		/* 5: in the breached-password list */
+	PW_CONTEXT,		/* 6: the email, username or project name */
+	PW_STRENGTH,		/* 7: below the minimum score */
+	PW__MAX
 };
 
-/* Check a candidate password against the bounds. */
-enum password_check password_check_bounds(const char *);
+/* A min_score that asks for the bounds only: length and text. */
+#define PASSWORD_BOUNDS_ONLY (-1)
+
+/* What a project asks of new passwords. */
+struct password_policy {
+	int64_t		 min_length;	/* code points */
+	int64_t		 min_score;	/* 0 to 4, or PASSWORD_BOUNDS_ONLY */
+	const char	*breached_file;	/* NULL: none */
+};
+
+/* Why a password was refused, for the dialects to say. */
+struct password_verdict {
+	enum password_rule	 rule;
+	int			 score;		/* 0 to 4 when computed */
+	int64_t			 min_length;
+	int64_t			 min_score;
+	const char		*message;	/* static English text */
+	const char		*suggestion;	/* static English text */
+};
+
+/* The name of a rule: "min_length", "common", ... */
+const char *password_rule_name(enum password_rule);
+/*
+ * The NFKC form of pw, newly allocated (free with xfree_secret), or NULL
+ * when pw is not valid UTF-8 or longer than PASSWORD_MAX_BYTES.
+ */
+char	*password_normalise(const char *pw);
+/*
+ * Check a candidate password (as typed) against policy p.  context is a
+ * NULL-terminated list of the account's details and the project's name
+ * (any may be missing).  Return the rule broken, PW_OK when none, and fill
+ * *out when it is not NULL.
+ */
+enum password_rule password_check(const struct password_policy *,
+	    const char *pw, const char *const *context,
+	    struct password_verdict *out);
+/* The zxcvbn-style score, 0 to 4, of entropy in bits. */
+int	password_score(double bits);
+/*
+ * Look the SHA-1 of pw up in a breached-password file of sorted
+ * "HEX40:COUNT" lines, by binary search with pread: the file is never
+ * loaded.  1 when found, 0 when not, -1 when the file cannot be read
+ * (logged).
+ */
+int	password_breached(const char *path, const char *pw);
+/* 1 when pw (lower-cased ASCII) is on the built-in common list. */
+int	password_common(const char *pw);
 
 struct hasher;
 
@@ -36,11 +107,16 @@ struct hasher;
 struct hasher *hasher_new(uint64_t opslimit, size_t memory_kib,
 	    int concurrency);
 void	hasher_free(struct hasher *);
-/* Hash a password into a newly allocated string; NULL on failure (logged). */
+/*
+ * Hash a password, normalised first, into a newly allocated string; NULL on
+ * failure (logged) or when the text cannot be normalised.
+ */
 char	*hasher_hash(struct hasher *, const char *password);
 /*
- * Verify a password against a stored hash; 1 when it matches.  With hash
- * NULL, verify against the dummy hash and return 0: the same cost as a real
+ * Verify a password against a stored hash: 1 when its normalised form
+ * matches, 2 when only the text as typed matches (a hash made before
+ * normalisation: the caller should rehash), 0 otherwise.  With hash NULL,
+ * verify against the dummy hash and return 0: the same cost as a real
  * verify, for users who do not exist.
  */
 int	hasher_verify(struct hasher *, const char *hash, const char *password);

@@ -29,6 +29,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -85,48 +86,85 @@ reset_link(struct engine *e, const struct reset_request *in,
 	return buf_take(&b);
 }
 
+#define LIMIT_WINDOW_MS (3600LL * 1000)	/* per-account and budget windows */
+
 struct request_tx {
 	struct engine			*e;
 	const struct reset_request	*in;
-	const struct user		*user;		/* NULL: decoy */
-	struct secret			 secret;
+	const struct user		*user;		/* NULL: unknown */
+	struct secret			 real;		/* for user */
+	struct secret			 decoy;		/* when it cannot be real */
 	const char			*link;		/* DELIVER_LINK */
 	const char			*code;		/* DELIVER_CODE */
 	const char			*locale;	/* the request's */
 	char				 mail_locale[ENGINE_LOCALE_MAX + 1];
 	int				 notice;	/* unknown_account */
 	const char			*cancel_link;	/* "this wasn't me" */
+	const char			*subject;	/* audit subject */
 	int				 send_mail;
 	int64_t				 now;
 	char				 ttl_minutes[24];
+	/* what the transaction decided */
+	int				 used_real;
+	const char			*limited;	/* why not, or NULL */
+	int64_t				 retry_after_s;	/* trusted, limited */
 };
+
+/*
+ * Which limit, if any, keeps this request from being real: the account's
+ * hourly count, then the project's mail budget.  Both counts run for
+ * every request, known account or not, so that the work is the same.
+ */
+static int
+request_limits(struct db_conn *c, struct request_tx *t, const char *uid)
+{
+	const struct project *p = t->in->project;
+	int64_t count = 0, oldest = 0, queued = 0;
+	int rc;
+
+	rc = store_secret_count_recent(c, uid, t->now - LIMIT_WINDOW_MS, &count,
+	    &oldest);
+	if (rc == STORE_OK)
+		rc = store_outbox_count_recent(c, p->id, t->now - LIMIT_WINDOW_MS,
+		    &queued);
+	if (rc != STORE_OK)
+		return rc;
+	t->limited = NULL;
+	if (t->user != NULL && count >= p->reset_limit_per_hour) {
+		t->limited = "account";
+		t->retry_after_s = (oldest + LIMIT_WINDOW_MS - t->now + 999) /
+		    1000;
+		if (t->retry_after_s < 1)
+			t->retry_after_s = 1;
+	} else if (t->user != NULL && t->send_mail &&
+	    p->mail_budget_per_hour > 0 && queued >= p->mail_budget_per_hour)
+		t->limited = "mail_budget";
+	return STORE_OK;
+}
 
 static int
 request_tx(struct db_conn *c, void *arg)
 {
 	struct request_tx *t = arg;
 	const struct user *u = t->user;
+	const struct secret *s;
 	char nobody[UUID_STRLEN + 1];
 	int code = t->in->delivery == DELIVER_CODE;
+	int real, budget, rc;
 	struct mail_var vars[] = {
 		/* A decoy's code goes nowhere, and is not kept either. */
-		{ code ? "code" : "link", code ? (u ? t->code : "") : t->link },
+		{ code ? "code" : "link", "" },
 		{ "ttl_minutes", t->ttl_minutes },
 		{ "project_name", t->in->project->name },
-		{ "email", u ? u->email : t->notice ? t->in->login : "" },
-		{ "cancel_link", u ? t->cancel_link : "" },
+		{ "email", "" },
+		{ "cancel_link", "" },
 		{ NULL, NULL },
 	};
 	struct outbox_item mail = {
 		.project_id = t->in->project->id,
-		.kind = u ? (code ? "reset_code" : "reset_link") :
-		    "unknown_account",
-		.to = u ? u->email : t->notice ? t->in->login : "",
 		.locale = t->mail_locale,
 		.vars = vars,
-		.dropped = u == NULL && !t->notice,
 	};
-	int rc;
 
 	if (t->in->idem != NULL) {
 		rc = idem_record(t->e, c, t->in->project->id, t->in->idem,
@@ -134,17 +172,48 @@ request_tx(struct db_conn *c, void *arg)
 		if (rc != STORE_OK)
 			return rc;
 	}
-	/* An unknown account revokes the secrets of an id nobody has. */
-	if (u == NULL)
-		id_new(nobody);
-	rc = store_secret_revoke_user(c, u ? u->id : nobody, t->now);
+	/* What cannot be real names an id nobody has. */
+	id_new(nobody);
+	rc = request_limits(c, t, u ? u->id : nobody);
+	if (rc != STORE_OK)
+		return rc;
+	budget = t->limited != NULL && strcmp(t->limited, "mail_budget") == 0;
+	if (t->limited != NULL && !budget && t->in->trusted)
+		return ENGINE_THROTTLED;
+	/* A trusted caller holds the token: over budget, only mail is held. */
+	real = u != NULL && (t->limited == NULL || (budget && t->in->trusted));
+	t->used_real = real;
+	rc = store_secret_revoke_user(c, real ? u->id : nobody, t->now);
 	if (rc < 0)
 		return rc;
-	rc = store_secret_insert(c, &t->secret);
+	s = real ? &t->real : &t->decoy;
+	rc = store_secret_insert(c, s);
+	if (rc != STORE_OK)
+		return rc;
+	rc = audit_write(c, t->in->ctx, t->in->project->id, t->limited ?
+	    AUDIT_RATE_LIMITED : AUDIT_RESET_REQUESTED, t->subject,
+	    t->limited ? t->limited : u ? "account" : "no_account", t->now);
 	if (rc != STORE_OK)
 		return rc;
 	if (!t->send_mail)
 		return STORE_OK;
+	if (real && !budget) {
+		vars[0].value = code ? t->code : t->link;
+		vars[3].value = u->email;
+		vars[4].value = t->cancel_link;
+		mail.kind = code ? "reset_code" : "reset_link";
+		mail.to = u->email;
+		mail.subject = t->subject;
+	} else if (u == NULL && t->notice && t->limited == NULL) {
+		/* The project asked to tell addresses that have no account. */
+		vars[3].value = t->in->login;
+		mail.kind = "unknown_account";
+		mail.to = t->in->login;
+	} else {
+		mail.kind = u != NULL ? "over_limit" : "unknown_account";
+		mail.to = "";
+		mail.dropped = 1;
+	}
 	return outbox_queue(c, &mail, t->now);
 }
 
@@ -156,52 +225,114 @@ request_sends_mail(const struct reset_request *in)
 	    !in->project->send_reset_emails);
 }
 
+/* Buffers of one secret a request may store. */
+struct request_secret {
+	char	token[SECRET_TOKEN_LEN + 1];
+	char	hash[SECRET_HASH_LEN + 1];
+	char	subject[SECRET_HASH_LEN + 1];
+	char	id[UUID_STRLEN + 1];
+};
+
 /*
- * Make the secret of a request: a link token, or a code bound to its
- * subject, with the row that stores it.  Every value t->secret points to
- * lives in the caller's buffers.
+ * Make a secret of a request: a link token, or a code bound to its
+ * subject, with the row that stores it in *row; for u NULL, a decoy.
+ * Every value the row points to lives in rs.
  */
 static void
 request_secret(struct engine *e, const struct reset_request *in,
-    const struct user *u, struct request_tx *t, char *token, char *hash,
-    char *subject, const char *id)
+    const struct user *u, int64_t now, struct request_secret *rs,
+    struct secret *row)
 {
 	int code = in->delivery == DELIVER_CODE;
 	const char *purpose;
 
+	id_new(rs->id);
 	if (code) {
-		secret_code_new(token);
+		secret_code_new(rs->token);
 		/* Computed for every request, so that both cases cost alike. */
 		code_decoy_subject(e->token_key, in->project->id, in->login,
-		    subject);
+		    rs->subject);
 		if (u != NULL)
-			snprintf(subject, SECRET_HASH_LEN + 1, "%s", u->id);
-		secret_code_hash(e->token_key, subject, id, token, hash);
+			snprintf(rs->subject, SECRET_HASH_LEN + 1, "%s", u->id);
+		secret_code_hash(e->token_key, rs->subject, rs->id, rs->token,
+		    rs->hash);
 		purpose = "reset_code";
 	} else {
-		secret_token_new(token);
+		secret_token_new(rs->token);
 		purpose = u ? "reset_link" : "decoy";
-		secret_hash(e->token_key, purpose, token, hash);
+		secret_hash(e->token_key, purpose, rs->token, rs->hash);
 	}
-	t->secret = (struct secret){
-		.id = (char *)id,
+	*row = (struct secret){
+		.id = rs->id,
 		.project_id = in->project->id,
 		.user_id = u ? u->id : NULL,
 		.purpose = (char *)purpose,
-		.token_hash = hash,
+		.token_hash = rs->hash,
 		.email = u ? u->email : "",
-		.created_at = t->now,
+		.created_at = now,
 		/* A decoy link is dead from the start; a decoy code is not. */
-		.expires_at = u || code ? t->now + in->project->token_ttl * 1000 :
-		    t->now,
+		.expires_at = u || code ? now + in->project->token_ttl * 1000 :
+		    now,
 		.login_url = (char *)in->login_url,
-		.locale = (char *)t->locale,
-		.subject = code ? subject : NULL,
+		.locale = NULL,
+		.subject = code ? rs->subject : NULL,
 	};
 }
 
+/*
+ * The time floor of a public request, as Authelia does it: equal work
+ * makes both cases cost alike, and the floor hides what is left (a row a
+ * revoke touches, a background send competing for the disk).  A request
+ * that took d us lasts at least max(floor, moving average of recent
+ * requests) plus a random jitter; the average follows load, so the floor
+ * still covers requests when the machine is busy.
+ */
+static void
+request_floor(struct engine *e, int64_t started_us)
+{
+	int64_t d = time_mono_us() - started_us, target, avg;
+	struct timespec ts;
+
+	if (e->cfg->reset_floor_ms == 0)
+		return;
+	pthread_mutex_lock(&e->floor_lock);
+	avg = e->floor_avg_us == 0 ? d : e->floor_avg_us + (d -
+	    e->floor_avg_us) / 16;
+	e->floor_avg_us = avg;
+	pthread_mutex_unlock(&e->floor_lock);
+	target = e->cfg->reset_floor_ms * 1000;
+	if (avg > target)
+		target = avg;
+	if (e->cfg->reset_jitter_ms > 0)
+		target += randombytes_uniform((uint32_t)(e->cfg->reset_jitter_ms *
+		    1000));
+	if (d >= target)
+		return;
+	ts.tv_sec = (time_t)((target - d) / 1000000);
+	ts.tv_nsec = (long)((target - d) % 1000000) * 1000;
+	while (nanosleep(&ts, &ts) == -1)
+		continue;	/* EINTR: sleep the rest */
+}
+
+static enum engine_result request_work(struct engine *,
+    const struct reset_request *, struct reset_ticket *);
+
 enum engine_result
 reset_request(struct engine *e, const struct reset_request *in,
+    struct reset_ticket *out)
+{
+	int64_t started = time_mono_us();
+	enum engine_result result;
+
+	result = request_work(e, in, out);
+	/* Trusted callers are told the truth anyway; they wait for nothing. */
+	if (!in->trusted)
+		request_floor(e, started);
+	return result;
+}
+
+static enum engine_result
+request_work(struct engine *e, const struct reset_request *in,
     struct reset_ticket *out)
 {
 	struct request_tx t;
@@ -209,11 +340,9 @@ reset_request(struct engine *e, const struct reset_request *in,
 	struct idem_outcome o;
 	struct db_conn *c;
 	struct user *u = NULL;
-	char token[SECRET_TOKEN_LEN + 1];
-	char hash[SECRET_HASH_LEN + 1];
-	char subject[SECRET_HASH_LEN + 1];
+	struct request_secret real, decoy;
 	char destination[CODE_DESTINATION_MAX];
-	char id[UUID_STRLEN + 1];
+	char subject[AUDIT_SUBJECT_LEN + 1];
 	char locale_buf[ENGINE_LOCALE_MAX + 1];
 	const char *locale = NULL;
 	char *cancel = NULL;
@@ -236,7 +365,8 @@ reset_request(struct engine *e, const struct reset_request *in,
 	}
 
 	memset(&tk, 0, sizeof(tk));
-	memset(token, 0, sizeof(token));
+	memset(&real, 0, sizeof(real));
+	memset(&decoy, 0, sizeof(decoy));
 	result = ENGINE_UNAVAILABLE;
 	c = db_acquire(e->db);
 	if (c == NULL)
@@ -250,14 +380,17 @@ reset_request(struct engine *e, const struct reset_request *in,
 		u = NULL;
 		disabled = 1;
 	}
+	/* The account's address when there is one: one subject per account. */
+	audit_subject(e, in->project->id, u ? u->email : in->login, subject);
 	if (u == NULL && in->trusted) {
+		audit_record(e, in->ctx, in->project->id, AUDIT_RESET_REQUESTED,
+		    subject, "no_account");
 		result = ENGINE_USER_UNKNOWN;
 		goto out;
 	}
 
 	memset(&t, 0, sizeof(t));
 	t.now = db_now(e->db);
-	id_new(id);
 	if (engine_locale_normalise(in->locale, locale_buf) == 0)
 		locale = locale_buf;
 	t.e = e;
@@ -269,23 +402,27 @@ reset_request(struct engine *e, const struct reset_request *in,
 	    admin_sender_valid(in->login);
 	engine_locale_choose(e->templates, in->project->id, locale,
 	    u ? u->locale : NULL, in->project->locale, t.mail_locale);
+	t.subject = subject;
 	t.send_mail = request_sends_mail(in);
-	request_secret(e, in, u, &t, token, hash, subject, id);
+	/* Both are made for every request, so that both cases cost alike. */
+	request_secret(e, in, u, t.now, &real, &t.real);
+	request_secret(e, in, NULL, t.now, &decoy, &t.decoy);
+	t.real.locale = t.decoy.locale = (char *)locale;
 	tk.user_found = u != NULL;
-	tk.secret_id = xstrdup(id);
-	tk.token = xstrdup(token);
+	tk.secret_id = xstrdup(real.id);
+	tk.token = xstrdup(real.token);
 	tk.created_at = t.now;
-	tk.expires_at = t.secret.expires_at;
+	tk.expires_at = t.real.expires_at;
 	if (in->delivery == DELIVER_CODE) {
-		t.code = token;
+		t.code = real.token;
 		code_destination(e->token_key, in->project->id, in->login, u,
 		    destination);
 		tk.destination = xstrdup(destination);
 	} else if (u != NULL)
-		tk.link = reset_link(e, in, u, token, locale);
+		tk.link = reset_link(e, in, u, real.token, locale);
 	t.link = tk.link;
 	/* Made for every request, so that both cases cost alike. */
-	cancel = cancel_link(e, id);
+	cancel = cancel_link(e, real.id);
 	t.cancel_link = cancel;
 	snprintf(t.ttl_minutes, sizeof(t.ttl_minutes), "%lld",
 	    (long long)((in->project->token_ttl + 59) / 60));
@@ -296,10 +433,15 @@ reset_request(struct engine *e, const struct reset_request *in,
 		idem_encode(in->idem, &o);
 	}
 	rc = db_write(e->db, request_tx, &t);
+	if (rc == ENGINE_THROTTLED && in->retry_after_s != NULL)
+		*in->retry_after_s = t.retry_after_s;
 	if (rc != 0) {
 		result = rc > 0 ? (enum engine_result)rc : ENGINE_UNAVAILABLE;
 		goto out;
 	}
+	if (t.limited != NULL && strcmp(t.limited, "mail_budget") == 0)
+		log_warn("reset: project %s: %s limit reached, %s", in->project->id,
+		    t.limited, t.used_real ? "mail held" : "nothing sent");
 	engine_mail_queued(e);
 	if (tk.user == NULL && in->reveal_user_existence) {
 		result = ENGINE_USER_UNKNOWN;
@@ -311,7 +453,8 @@ reset_request(struct engine *e, const struct reset_request *in,
 out:
 	if (result != ENGINE_OK && in->idem != NULL)
 		result = idem_settle(e, in->project->id, in->idem, result);
-	sodium_memzero(token, sizeof(token));
+	sodium_memzero(&real, sizeof(real));
+	sodium_memzero(&decoy, sizeof(decoy));
 	reset_ticket_clear(&tk);
 	free(cancel);
 	user_free(u);
@@ -434,10 +577,11 @@ out:
 
 int
 reset_apply_password(struct engine *e, struct db_conn *c,
-    const struct project *p, const struct user *u, const char *hash,
-    const char *locale, int64_t now)
+    const struct request_context *ctx, const struct project *p,
+    const struct user *u, const char *hash, const char *locale, int64_t now)
 {
 	char mail_locale[ENGINE_LOCALE_MAX + 1];
+	char subject[AUDIT_SUBJECT_LEN + 1];
 	struct mail_var vars[] = {
 		{ "project_name", p->name },
 		{ "email", u->email },
@@ -454,11 +598,18 @@ reset_apply_password(struct engine *e, struct db_conn *c,
 
 	engine_locale_choose(e->templates, p->id, locale, u->locale, p->locale,
 	    mail_locale);
+	audit_subject(e, p->id, u->email, subject);
 	rc = store_user_set_password(c, u->id, hash, now);
 	if (rc >= 0)
 		rc = store_session_revoke_user(c, u->id, now);
 	if (rc >= 0)
 		rc = store_secret_revoke_user(c, u->id, now);
+	if (rc >= 0)
+		rc = audit_write(c, ctx, p->id, AUDIT_SECRET_USED, subject,
+		    NULL, now);
+	if (rc >= 0)
+		rc = audit_write(c, ctx, p->id, AUDIT_PASSWORD_CHANGED, subject,
+		    NULL, now);
 	if (rc < 0)
 		return rc;
 	return outbox_queue(c, &mail, now);
@@ -466,6 +617,7 @@ reset_apply_password(struct engine *e, struct db_conn *c,
 
 struct confirm_tx {
 	struct engine		*e;
+	const struct request_context *ctx;
 	const struct project	*project;
 	struct idem_claim	*idem;
 	struct secret		*secret;
@@ -491,8 +643,8 @@ confirm_tx(struct db_conn *c, void *arg)
 	if (rc == 0)	/* someone else won, or it just expired */
 		return t->now >= t->secret->expires_at ?
 		    ENGINE_SECRET_EXPIRED : ENGINE_SECRET_INVALID;
-	return reset_apply_password(t->e, c, t->project, t->user, t->hash,
-	    t->secret->locale, t->now);
+	return reset_apply_password(t->e, c, t->ctx, t->project, t->user,
+	    t->hash, t->secret->locale, t->now);
 }
 
 /* Load the secret behind token and its user, and say whether it may be spent. */
@@ -504,6 +656,7 @@ confirm_check(struct engine *e, const struct reset_confirm *in, int64_t now,
 	struct secret *s = NULL;
 	struct user *u = NULL;
 	char hash[SECRET_HASH_LEN + 1];
+	char subject[AUDIT_SUBJECT_LEN + 1];
 	enum engine_result result = ENGINE_SECRET_INVALID;
 	int rc;
 
@@ -524,11 +677,20 @@ confirm_check(struct engine *e, const struct reset_confirm *in, int64_t now,
 	if (s == NULL || u == NULL || strcmp(s->purpose, "reset_link") != 0 ||
 	    strcmp(s->project_id, in->project->id) != 0 ||
 	    !secret_hash_equal(s->token_hash, hash) ||
-	    (in->user_id != NULL && strcmp(in->user_id, u->id) != 0) ||
-	    s->used_at != 0 || s->revoked_at != 0 || u->disabled ||
-	    !str_case_equal(s->email, u->email))
+	    (in->user_id != NULL && strcmp(in->user_id, u->id) != 0))
 		goto out;
+	/* A real secret, tried too late or again: worth a line in the trail. */
+	if (s->used_at != 0 || s->revoked_at != 0 || u->disabled ||
+	    !str_case_equal(s->email, u->email)) {
+		audit_subject(e, in->project->id, u->email, subject);
+		audit_record(e, in->ctx, in->project->id, AUDIT_SECRET_REFUSED,
+		    subject, s->used_at != 0 ? "used" : "revoked");
+		goto out;
+	}
 	if (now >= s->expires_at) {
+		audit_subject(e, in->project->id, u->email, subject);
+		audit_record(e, in->ctx, in->project->id, AUDIT_SECRET_REFUSED,
+		    subject, "expired");
 		result = ENGINE_SECRET_EXPIRED;
 		goto out;
 	}
@@ -543,21 +705,41 @@ out:
 	return result;
 }
 
-enum engine_result
-reset_password_bounds(const char *password)
+/* The engine result of a policy rule. */
+static enum engine_result
+policy_result(enum password_rule r)
 {
-	switch (password_check_bounds(password)) {
-	case PASSWORD_OK:
+	switch (r) {
+	case PW_OK:
 		return ENGINE_OK;
-	case PASSWORD_TOO_SHORT:
+	case PW_MIN_LENGTH:
 		return ENGINE_PASSWORD_TOO_SHORT;
-	case PASSWORD_TOO_LONG:
+	case PW_MAX_LENGTH:
 		return ENGINE_PASSWORD_TOO_LONG;
-	case PASSWORD_INVALID_TEXT:
+	case PW_VALID_TEXT:
 		return ENGINE_PASSWORD_INVALID_TEXT;
+	case PW_COMMON:
+	case PW_BREACHED:
+	case PW_CONTEXT:
+	case PW_STRENGTH:
+		return ENGINE_PASSWORD_WEAK;
 	default:
 		abort();
 	}
+}
+
+enum engine_result
+reset_password_policy(const struct engine *e, const struct project *p,
+    const char *password, const char *email, const char *username,
+    struct password_verdict *verdict)
+{
+	struct password_policy policy;
+	const char *context[] = { email ? email : "", username ? username : "",
+	    p->name, NULL };
+
+	engine_password_policy(e, p, &policy);
+	return policy_result(password_check(&policy, password, context,
+	    verdict));
 }
 
 enum engine_result
@@ -582,7 +764,8 @@ reset_confirm(struct engine *e, const struct reset_confirm *in,
 	result = confirm_check(e, in, t.now, &s, &u);
 	if (result != ENGINE_OK)
 		goto out;
-	result = reset_password_bounds(in->new_password);
+	result = reset_password_policy(e, in->project, in->new_password,
+	    u->email, u->username, in->verdict);
 	if (result != ENGINE_OK)
 		goto out;
 	hash = hasher_hash(e->hasher, in->new_password);
@@ -591,6 +774,7 @@ reset_confirm(struct engine *e, const struct reset_confirm *in,
 		goto out;
 	}
 	t.e = e;
+	t.ctx = in->ctx;
 	t.project = in->project;
 	t.idem = in->idem;
 	t.secret = s;

@@ -22,6 +22,8 @@ login_result_clear(struct login_result *r)
 struct login_tx {
 	struct session	*session;
 	const char	*new_hash;	/* NULL: no rehash */
+	const struct request_context *ctx;
+	const char	*subject;	/* audit subject */
 	int64_t		 now;
 };
 
@@ -36,6 +38,9 @@ login_tx(struct db_conn *c, void *arg)
 		rc = store_user_touch_sign_in(c, t->session->user_id, t->now);
 	if (rc == STORE_OK && t->new_hash != NULL)
 		rc = store_user_rehash(c, t->session->user_id, t->new_hash);
+	if (rc == STORE_OK)
+		rc = audit_write(c, t->ctx, t->session->project_id,
+		    AUDIT_LOGIN_SUCCEEDED, t->subject, NULL, t->now);
 	return rc;
 }
 
@@ -48,6 +53,7 @@ session_login(struct engine *e, const struct login_request *in,
 	struct session *s = NULL;
 	struct login_tx t;
 	char *rehash = NULL;
+	char subject[AUDIT_SUBJECT_LEN + 1];
 	enum engine_result result = ENGINE_CREDENTIALS_INVALID;
 	int rc, ok;
 
@@ -61,15 +67,22 @@ session_login(struct engine *e, const struct login_request *in,
 	db_release(e->db, c);
 	if (rc < 0)
 		return ENGINE_UNAVAILABLE;
+	audit_subject(e, in->project->id, u ? u->email : in->login, subject);
 	/* Unknown users and users without a password cost a dummy verify. */
 	ok = hasher_verify(e->hasher, u ? u->password_hash : NULL, in->password);
-	if (!ok)
+	if (!ok) {
+		audit_record(e, in->ctx, in->project->id, AUDIT_LOGIN_FAILED,
+		    subject, "credentials");
 		goto out;
+	}
 	if (u->disabled) {
+		audit_record(e, in->ctx, in->project->id, AUDIT_LOGIN_FAILED,
+		    subject, "disabled");
 		result = ENGINE_USER_DISABLED;
 		goto out;
 	}
-	if (hasher_needs_rehash(e->hasher, u->password_hash)) {
+	/* A hash made before passwords were normalised is made again. */
+	if (ok == 2 || hasher_needs_rehash(e->hasher, u->password_hash)) {
 		rehash = hasher_hash(e->hasher, in->password);
 		if (rehash == NULL) {
 			result = ENGINE_UNAVAILABLE;
@@ -86,6 +99,8 @@ session_login(struct engine *e, const struct login_request *in,
 	s->expires_at = t.now + SESSION_TTL_MS;
 	t.session = s;
 	t.new_hash = rehash;
+	t.ctx = in->ctx;
+	t.subject = subject;
 	if (db_write(e->db, login_tx, &t) != 0) {
 		result = ENGINE_UNAVAILABLE;
 		goto out;

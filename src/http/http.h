@@ -34,7 +34,14 @@ struct http_request {
 	size_t			 body_len;
 	int			 body_too_large;
 	char			 request_id[REQUEST_ID_LEN + 1];
-	char			 remote[64];	/* client address, text */
+	char			 remote[64];	/* socket peer address, text */
+	/*
+	 * The client's address: the peer, or what a trusted proxy said in
+	 * X-Forwarded-For.  Limits and the audit trail use this one.
+	 */
+	char			 client_ip[64];
+	/* A query argument holds a NUL or text that is not UTF-8. */
+	int			 query_invalid;
 };
 
 struct http_header {
@@ -95,6 +102,17 @@ extern const struct route http_routes[];
  */
 const struct route *http_route_find(const char *method, const char *path,
 	    const char **param, size_t *param_len, int *method_mismatch);
+
+/* clientip.c */
+/*
+ * The client address of a request from peer (text) with X-Forwarded-For
+ * value xff (NULL: none; several header lines joined with commas): peer
+ * itself unless it lies in one of the n trusted ranges; then the right-most
+ * address of xff that is not trusted (or the left-most, when all are).
+ * Written in text into out.
+ */
+void	http_client_ip(const char *peer, const char *xff,
+	    const struct cidr *trusted, size_t n, char *out, size_t outlen);
 
 /* server.c */
 struct http_server;

@@ -3,7 +3,9 @@
  * pool of worker threads for handlers that block.
  *
  * Life of a request, as libmicrohttpd calls the access handler:
- *  1. first call: a struct exchange is made and the route is chosen;
+ *  1. first call: a struct exchange is made, the request's shape is
+ *     checked (header count, target length: 431 and 414 before any route
+ *     runs), its client address found, and the route is chosen;
  *  2. calls with upload data: the body is kept up to max_body_bytes; past
  *     that it is read and thrown away so the client still gets an answer;
  *  3. the final call: inline routes answer at once; worker routes suspend
@@ -30,6 +32,15 @@
 
 /* Past this many body bytes the connection is answered and closed. */
 #define DISCARD_MAX (64 * 1024 * 1024)
+/* The most X-Forwarded-For text read, all header lines together. */
+#define XFF_MAX 4096
+
+/* What the HTTP layer refuses before any route sees the request. */
+enum refusal {
+	REFUSE_NONE,
+	REFUSE_HEADERS,		/* 431: too many header fields */
+	REFUSE_URL,		/* 414: request target too long */
+};
 
 enum exchange_state {
 	EX_READING,
@@ -43,6 +54,7 @@ struct exchange {
 	struct http_response	 resp;
 	const struct route	*route;
 	int			 method_mismatch;
+	enum refusal		 refusal;
 	char			*path_param;
 	struct buf		 body;
 	uint64_t		 body_seen;
@@ -157,6 +169,16 @@ answer_plain(struct http_response *resp, int status, const char *code,
 static void
 run_handler(struct exchange *ex)
 {
+	if (ex->refusal == REFUSE_HEADERS) {
+		answer_plain(&ex->resp, 431, "header_fields_too_large",
+		    "The request has too many header fields.");
+		return;
+	}
+	if (ex->refusal == REFUSE_URL) {
+		answer_plain(&ex->resp, 414, "uri_too_long",
+		    "The request target is too long.");
+		return;
+	}
 	if (ex->route == NULL) {
 		if (ex->method_mismatch)
 			answer_plain(&ex->resp, 405, "method_not_allowed",
@@ -248,6 +270,73 @@ remote_address(struct MHD_Connection *conn, char *out, size_t outlen)
 		    out, (socklen_t)outlen);
 }
 
+/* What the query arguments add up to, and whether each is clean text. */
+struct query_scan {
+	size_t	 bytes;
+	int	 invalid;
+};
+
+static enum MHD_Result
+query_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+    size_t key_size, const char *value, size_t value_size)
+{
+	struct query_scan *q = cls;
+
+	(void)kind;
+	q->bytes += key_size + value_size + 2;	/* "&k=v" */
+	if (memchr(key, '\0', key_size) != NULL ||
+	    !str_is_clean_utf8(key, key_size) ||
+	    (value != NULL && (memchr(value, '\0', value_size) != NULL ||
+	    !str_is_clean_utf8(value, value_size))))
+		q->invalid = 1;
+	return MHD_YES;
+}
+
+/* Join the X-Forwarded-For lines with commas, up to XFF_MAX bytes. */
+static enum MHD_Result
+xff_line(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct buf *b = cls;
+
+	(void)kind;
+	if (value == NULL || strcasecmp(key, "X-Forwarded-For") != 0)
+		return MHD_YES;
+	if ((b->len > 0 && buf_puts(b, ",") == -1) || buf_puts(b, value) == -1)
+		return MHD_NO;	/* past the cap: what was read so far */
+	return MHD_YES;
+}
+
+/*
+ * Check the request's shape before routing, and find its client: header
+ * count, target length and query text, then the trusted client address.
+ */
+static void
+exchange_inspect(struct http_server *s, struct exchange *ex,
+    struct MHD_Connection *conn, const char *url)
+{
+	struct query_scan q = { 0, 0 };
+	struct buf xff;
+	int n;
+
+	n = MHD_get_connection_values(conn, MHD_HEADER_KIND, NULL, NULL);
+	if (n > s->cfg->max_headers)
+		ex->refusal = REFUSE_HEADERS;
+	(void)MHD_get_connection_values_n(conn, MHD_GET_ARGUMENT_KIND,
+	    query_arg, &q);
+	if (strlen(url) + q.bytes > (size_t)s->cfg->max_url_bytes)
+		ex->refusal = REFUSE_URL;
+	ex->req.query_invalid = q.invalid;
+	buf_init(&xff, XFF_MAX);
+	if (s->cfg->nproxies > 0)
+		(void)MHD_get_connection_values(conn, MHD_HEADER_KIND, xff_line,
+		    &xff);
+	http_client_ip(ex->req.remote, xff.len > 0 ? buf_cstr(&xff) : NULL,
+	    s->cfg->proxies, s->cfg->nproxies, ex->req.client_ip,
+	    sizeof(ex->req.client_ip));
+	buf_free(&xff);
+}
+
 static struct exchange *
 exchange_new(struct http_server *s, struct MHD_Connection *conn,
     const char *url, const char *method)
@@ -265,6 +354,7 @@ exchange_new(struct http_server *s, struct MHD_Connection *conn,
 	ex->req.path = url;
 	request_id_new(ex->req.request_id);
 	remote_address(conn, ex->req.remote, sizeof(ex->req.remote));
+	exchange_inspect(s, ex, conn, url);
 	response_init(&ex->resp);
 	buf_init(&ex->body, (size_t)s->cfg->max_body_bytes);
 	/* HEAD is answered like GET; libmicrohttpd drops the body. */
@@ -340,7 +430,8 @@ access_handler(void *cls, struct MHD_Connection *conn, const char *url,
 		buf_free(&ex->body);
 		/* The dialect shapes this error, so the route still runs. */
 	}
-	if (ex->route == NULL || ex->route->run == RUN_INLINE) {
+	if (ex->route == NULL || ex->route->run == RUN_INLINE ||
+	    ex->refusal != REFUSE_NONE) {
 		run_handler(ex);
 		ex->state = EX_ANSWERED;
 		return queue_answer(ex);
@@ -367,6 +458,7 @@ completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		.method = ex->req.method,
 		.path = ex->req.path,
 		.remote = ex->req.remote,
+		.client = ex->req.client_ip,
 		.dialect = ex->route ? ex->route->dialect : NULL,
 		.outcome = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ?
 		    ex->resp.outcome : "connection_lost",
@@ -469,6 +561,8 @@ http_server_start(const struct config *cfg, struct engine *engine)
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->http_threads,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+	    (unsigned)cfg->max_connections_per_ip,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
 	    MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,

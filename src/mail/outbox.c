@@ -103,6 +103,7 @@ outbox_queue(struct db_conn *c, const struct outbox_item *it, int64_t now)
 	m.locale = (char *)it->locale;
 	m.payload = payload;
 	m.state = it->dropped ? "dropped" : "pending";
+	m.subject = (char *)it->subject;
 	m.next_try_at = now;
 	m.created_at = now;
 	rc = store_outbox_insert(c, &m);
@@ -222,6 +223,37 @@ out:
 	return rc;
 }
 
+static int
+audit_tx(struct db_conn *c, void *arg)
+{
+	return store_audit_insert(c, arg);
+}
+
+/*
+ * Record the fate of a reset email in the audit trail, under the subject
+ * the engine gave it; other mail is not audited.
+ */
+static void
+audit_mail(struct mailer *ml, const struct outbox_msg *m, enum audit_kind k)
+{
+	struct audit_event a;
+	char id[UUID_STRLEN + 1];
+
+	if (m->subject == NULL)
+		return;
+	id_new(id);
+	memset(&a, 0, sizeof(a));
+	a.id = id;
+	a.project_id = m->project_id;
+	a.created_at = db_now(ml->db);
+	a.event = (char *)store_audit_name(k);
+	a.subject = m->subject;
+	a.detail = m->kind;
+	if (db_write(ml->db, audit_tx, &a) != 0)
+		log_warn("mail: cannot record %s of message %s",
+		    store_audit_name(k), m->id);
+}
+
 static void
 deliver(struct sender *s, const struct outbox_msg *m)
 {
@@ -238,6 +270,7 @@ deliver(struct sender *s, const struct outbox_msg *m)
 			    "be sent again", m->id);
 		else
 			log_info("mail: sent %s message %s", m->kind, m->id);
+		audit_mail(ml, m, AUDIT_RESET_MAIL_SENT);
 		return;
 	}
 	now = db_now(ml->db);
@@ -247,10 +280,11 @@ deliver(struct sender *s, const struct outbox_msg *m)
 		why = "its last try (mail_max_tries)";
 	else if (now - m->created_at >= ml->cfg->mail_max_age * 1000)
 		why = "a failure past mail_max_age";
-	if (why != NULL)
+	if (why != NULL) {
 		log_warn("mail: message %s is dead after %s, try %lld: %s",
 		    m->id, why, (long long)m->tries, err);
-	else {
+		audit_mail(ml, m, AUDIT_RESET_MAIL_FAILED);
+	} else {
 		next = now + backoff_ms(ml->cfg->mail_backoff_ms, m->tries);
 		log_warn("mail: message %s failed (try %lld), will retry in "
 		    "%lld ms: %s", m->id, (long long)m->tries,

@@ -29,6 +29,7 @@ struct outbox_item {
 	const char		*locale;	/* a template folder; NULL: en */
 	const struct mail_var	*vars;		/* ends with a NULL name */
 	int			 dropped;	/* recorded for equal work, never sent */
+	const char		*subject;	/* audit subject of a reset, or NULL */
 };
 
 /*

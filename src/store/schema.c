@@ -2,7 +2,11 @@
  * The schema, as an ordered list of migrations.  Each migration's SQL is
  * written once for both SQLite and PostgreSQL; a migration that cannot be
  * shared gives a text per dialect.  Applied versions are recorded in
- * schema_migrations, and store_migrate applies the rest in one transaction.
+ * schema_migrations, and store_migrate applies the rest in one transaction,
+ * in order of version.  "The rest" is every version not recorded, not only
+ * those above the highest: numbers are handed out to branches in advance,
+ * so a database may have met 7 before 5 and 6 exist.  A migration must
+ * therefore not depend on a higher-numbered one.
  *
  * Conventions: ids are text (UUID v7), times are integer milliseconds since
  * the epoch (BIGINT), flags are integers 0/1.
@@ -178,6 +182,47 @@ static const char m6_page_branding[] =
     "ALTER TABLE projects ADD COLUMN logo_url TEXT;"
     "ALTER TABLE projects ADD COLUMN accent_color TEXT;";
 
+/*
+ * Abuse limits and the audit trail.
+ *
+ * Per project: how many reset emails one account may get in an hour, how
+ * much mail the project may queue in an hour (0: no budget), and the
+ * password policy's minimum length and strength score.  The limits are
+ * counted from the rows themselves (secrets, outbox), so they hold across
+ * instances sharing a database.
+ *
+ * audit_events records what happened, never a secret: the login appears
+ * only as a keyed hash (subject), the user agent is capped, and the
+ * client address is what the HTTP layer decided to trust.  An outbox row
+ * keeps the subject of the reset it carries, so that "sent" and "failed"
+ * can be recorded against it after the payload is gone.
+ */
+static const char m7_abuse[] =
+    "ALTER TABLE projects ADD COLUMN reset_limit_per_hour INTEGER NOT NULL "
+    "  DEFAULT 3;"
+    "ALTER TABLE projects ADD COLUMN mail_budget_per_hour INTEGER NOT NULL "
+    "  DEFAULT 1000;"
+    "ALTER TABLE projects ADD COLUMN password_min_length INTEGER NOT NULL "
+    "  DEFAULT 8;"
+    "ALTER TABLE projects ADD COLUMN password_min_score INTEGER NOT NULL "
+    "  DEFAULT 2;"
+    "ALTER TABLE outbox ADD COLUMN subject TEXT;"
+    "CREATE INDEX outbox_project ON outbox(project_id, created_at);"
+    "CREATE INDEX secrets_user_created ON secrets(user_id, created_at);"
+
+    "CREATE TABLE audit_events ("
+    "  id TEXT PRIMARY KEY,"
+    "  project_id TEXT,"			/* NULL: before a project was known */
+    "  created_at BIGINT NOT NULL,"
+    "  event TEXT NOT NULL,"
+    "  client_ip TEXT,"
+    "  user_agent TEXT,"
+    "  subject TEXT,"				/* keyed hash of the login */
+    "  detail TEXT);"
+    "CREATE INDEX audit_events_project ON audit_events(project_id, "
+    "  created_at);"
+    "CREATE INDEX audit_events_created ON audit_events(created_at);";
+
 const struct migration store_migrations[] = {
 	{ 1, "base schema", m1_base, NULL, NULL },
 	{ 2, "api keys and app clients", m2_credentials, NULL, NULL },
@@ -186,5 +231,6 @@ const struct migration store_migrations[] = {
 	{ 4, "reset codes", m4_reset_codes, NULL, NULL },
 	{ 5, "mail settings", m5_mail_settings, NULL, NULL },
 	{ 6, "page branding", m6_page_branding, NULL, NULL },
+	{ 7, "abuse limits", m7_abuse, NULL, NULL },
 	{ 0, NULL, NULL, NULL, NULL },
 };

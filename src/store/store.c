@@ -87,6 +87,27 @@ exec_ok(int rc)
 	return rc < 0 ? rc : STORE_OK;
 }
 
+/* Run a query whose one row holds one integer, into *out. */
+static int
+query_count(struct db_conn *c, const char *sql, const struct db_value *v,
+    int n, int64_t *out)
+{
+	struct db_rows *r;
+	int rc;
+
+	rc = db_query(c, sql, v, n, &r);
+	if (rc < 0)
+		return rc;
+	rc = db_next(r);
+	if (rc == 1) {
+		*out = db_int(r, 0);
+		rc = STORE_OK;
+	} else if (rc == 0)
+		rc = DB_ERROR;
+	db_done(r);
+	return rc;
+}
+
 int
 store_ping(struct db_conn *c)
 {
@@ -213,7 +234,9 @@ store_migrate(struct db *db)
 
 #define PROJECT_COLS "id, name, callback_urls, allowed_origins, reset_url, " \
 	"token_ttl, delivery, created_at, send_reset_emails, mail_from, " \
-	"mail_from_name, locale, unknown_account_notice, logo_url, accent_color"
+	"mail_from_name, locale, unknown_account_notice, logo_url, accent_color, " \
+	"reset_limit_per_hour, mail_budget_per_hour, password_min_length, " \
+	"password_min_score"
 
 static void *
 project_read(struct db_rows *r)
@@ -235,6 +258,10 @@ project_read(struct db_rows *r)
 	p->unknown_account_notice = db_int(r, 12) != 0;
 	p->logo_url = db_strdup(r, 13);
 	p->accent_color = db_strdup(r, 14);
+	p->reset_limit_per_hour = db_int(r, 15);
+	p->mail_budget_per_hour = db_int(r, 16);
+	p->password_min_length = db_int(r, 17);
+	p->password_min_score = db_int(r, 18);
 	return p;
 }
 
@@ -262,14 +289,16 @@ store_project_insert(struct db_conn *c, const struct project *p)
 {
 	return exec_ok(db_exec(c, "INSERT INTO projects (" PROJECT_COLS ") "
 	    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
-	    "$15)",
+	    "$15, $16, $17, $18, $19)",
 	    DB_ARGS(DB_TEXT(p->id), DB_TEXT(p->name), DB_TEXT(p->callback_urls),
 	    DB_TEXT(p->allowed_origins), DB_TEXT(p->reset_url),
 	    DB_INT(p->token_ttl), DB_TEXT(p->delivery), DB_INT(p->created_at),
 	    DB_INT(p->send_reset_emails), DB_TEXT(p->mail_from),
 	    DB_TEXT(p->mail_from_name), DB_TEXT(p->locale),
 	    DB_INT(p->unknown_account_notice), DB_TEXT(p->logo_url),
-	    DB_TEXT(p->accent_color))));
+	    DB_TEXT(p->accent_color), DB_INT(p->reset_limit_per_hour),
+	    DB_INT(p->mail_budget_per_hour), DB_INT(p->password_min_length),
+	    DB_INT(p->password_min_score))));
 }
 
 int
@@ -535,6 +564,30 @@ store_secret_revoke(struct db_conn *c, const char *id, int64_t now)
 	return db_exec(c, "UPDATE secrets SET revoked_at = $1 WHERE id = $2 AND "
 	    "used_at IS NULL AND revoked_at IS NULL AND expires_at > $1",
 	    DB_ARGS(DB_INT(now), DB_TEXT(id)));
+}
+
+int
+store_secret_count_recent(struct db_conn *c, const char *user_id,
+    int64_t since, int64_t *out, int64_t *oldest)
+{
+	struct db_rows *r;
+	int rc;
+
+	rc = db_query(c, "SELECT COUNT(*), COALESCE(MIN(created_at), 0) FROM "
+	    "secrets WHERE user_id = $1 AND created_at > $2 AND purpose IN "
+	    "('reset_link', 'reset_code')",
+	    DB_ARGS(DB_TEXT(user_id), DB_INT(since)), &r);
+	if (rc < 0)
+		return rc;
+	rc = db_next(r);
+	if (rc == 1) {
+		*out = db_int(r, 0);
+		*oldest = db_int(r, 1);
+		rc = STORE_OK;
+	} else if (rc == 0)
+		rc = DB_ERROR;
+	db_done(r);
+	return rc;
 }
 
 int
@@ -825,9 +878,10 @@ store_idem_purge(struct db_conn *c, int64_t now)
 /* outbox */
 
 #define OUTBOX_COLS "id, project_id, kind, to_addr, locale, payload, state, " \
-	"tries, next_try_at, last_error, created_at, sent_at"
+	"tries, next_try_at, last_error, created_at, sent_at, subject"
 #define OUTBOX_COLS_QUALIFIED "outbox.id, project_id, kind, to_addr, locale, " \
-	"payload, state, tries, next_try_at, last_error, created_at, sent_at"
+	"payload, state, tries, next_try_at, last_error, created_at, sent_at, " \
+	"outbox.subject"
 
 static void *
 outbox_read(struct db_rows *r)
@@ -846,6 +900,7 @@ outbox_read(struct db_rows *r)
 	m->last_error = db_strdup(r, 9);
 	m->created_at = db_int(r, 10);
 	m->sent_at = int_or_zero(r, 11);
+	m->subject = db_strdup(r, 12);
 	return m;
 }
 
@@ -862,6 +917,7 @@ outbox_msg_free(struct outbox_msg *m)
 	xfree_secret(m->payload);
 	free(m->state);
 	free(m->last_error);
+	free(m->subject);
 	free(m);
 }
 
@@ -869,11 +925,12 @@ int
 store_outbox_insert(struct db_conn *c, const struct outbox_msg *m)
 {
 	return exec_ok(db_exec(c, "INSERT INTO outbox (id, project_id, kind, "
-	    "to_addr, locale, payload, state, next_try_at, created_at) VALUES "
-	    "($1, $2, $3, $4, $5, $6, $7, $8, $9)", DB_ARGS(DB_TEXT(m->id),
-	    DB_TEXT(m->project_id), DB_TEXT(m->kind), DB_TEXT(m->to_addr),
-	    DB_TEXT(m->locale), DB_TEXT(m->payload), DB_TEXT(m->state),
-	    DB_INT(m->next_try_at), DB_INT(m->created_at))));
+	    "to_addr, locale, payload, state, next_try_at, created_at, subject) "
+	    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)", DB_ARGS(
+	    DB_TEXT(m->id), DB_TEXT(m->project_id), DB_TEXT(m->kind),
+	    DB_TEXT(m->to_addr), DB_TEXT(m->locale), DB_TEXT(m->payload),
+	    DB_TEXT(m->state), DB_INT(m->next_try_at), DB_INT(m->created_at),
+	    DB_TEXT(m->subject))));
 }
 
 struct claim {
@@ -999,4 +1056,92 @@ store_outbox_get(struct db_conn *c, const char *id, struct outbox_msg **out)
 {
 	return query_one(c, "SELECT " OUTBOX_COLS " FROM outbox WHERE id = $1",
 	    DB_ARGS(DB_TEXT(id)), outbox_read, (void **)out);
+}
+
+int
+store_outbox_count_recent(struct db_conn *c, const char *project_id,
+    int64_t since, int64_t *out)
+{
+	return query_count(c, "SELECT COUNT(*) FROM outbox WHERE project_id = "
+	    "$1 AND created_at > $2 AND state <> 'dropped'",
+	    DB_ARGS(DB_TEXT(project_id), DB_INT(since)), out);
+}
+
+/* audit trail */
+
+static const char *const audit_names[AUDIT__MAX] = {
+	"reset_requested",	/* AUDIT_RESET_REQUESTED */
+	"reset_mail_sent",	/* AUDIT_RESET_MAIL_SENT */
+	"reset_mail_failed",	/* AUDIT_RESET_MAIL_FAILED */
+	"secret_used",		/* AUDIT_SECRET_USED */
+	"secret_refused",	/* AUDIT_SECRET_REFUSED */
+	"password_changed",	/* AUDIT_PASSWORD_CHANGED */
+	"login_succeeded",	/* AUDIT_LOGIN_SUCCEEDED */
+	"login_failed",		/* AUDIT_LOGIN_FAILED */
+	"rate_limited",		/* AUDIT_RATE_LIMITED */
+};
+
+const char *
+store_audit_name(enum audit_kind k)
+{
+	if (k < 0 || k >= AUDIT__MAX)
+		abort();
+	return audit_names[k];
+}
+
+#define AUDIT_COLS "id, project_id, created_at, event, client_ip, " \
+	"user_agent, subject, detail"
+
+static void *
+audit_read(struct db_rows *r)
+{
+	struct audit_event *a = xcalloc(1, sizeof(*a));
+
+	a->id = db_strdup(r, 0);
+	a->project_id = db_strdup(r, 1);
+	a->created_at = db_int(r, 2);
+	a->event = db_strdup(r, 3);
+	a->client_ip = db_strdup(r, 4);
+	a->user_agent = db_strdup(r, 5);
+	a->subject = db_strdup(r, 6);
+	a->detail = db_strdup(r, 7);
+	return a;
+}
+
+void
+audit_event_free(struct audit_event *a)
+{
+	if (a == NULL)
+		return;
+	free(a->id);
+	free(a->project_id);
+	free(a->event);
+	free(a->client_ip);
+	free(a->user_agent);
+	free(a->subject);
+	free(a->detail);
+	free(a);
+}
+
+int
+store_audit_insert(struct db_conn *c, const struct audit_event *a)
+{
+	return exec_ok(db_exec(c, "INSERT INTO audit_events (" AUDIT_COLS ") "
+	    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)", DB_ARGS(DB_TEXT(a->id),
+	    DB_TEXT(a->project_id), DB_INT(a->created_at), DB_TEXT(a->event),
+	    DB_TEXT(a->client_ip), DB_TEXT(a->user_agent), DB_TEXT(a->subject),
+	    DB_TEXT(a->detail))));
+}
+
+int
+store_audit_list(struct db_conn *c, const char *project_id, int limit,
+    struct store_list *out)
+{
+	if (project_id == NULL)
+		return query_list(c, "SELECT " AUDIT_COLS " FROM audit_events "
+		    "ORDER BY created_at DESC, id DESC LIMIT $1",
+		    DB_ARGS(DB_INT(limit)), audit_read, out);
+	return query_list(c, "SELECT " AUDIT_COLS " FROM audit_events WHERE "
+	    "project_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2",
+	    DB_ARGS(DB_TEXT(project_id), DB_INT(limit)), audit_read, out);
 }

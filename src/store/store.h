@@ -36,6 +36,11 @@ struct project {
 	int	 unknown_account_notice; /* mail addresses with no account */
 	char	*logo_url;		/* hosted pages' logo; NULL: none */
 	char	*accent_color;		/* "#RRGGBB"; NULL: resetd's own */
+	/* Abuse limits and password policy (migration 7). */
+	int64_t	 reset_limit_per_hour;	/* reset emails per account */
+	int64_t	 mail_budget_per_hour;	/* mail queued; 0: no budget */
+	int64_t	 password_min_length;	/* code points */
+	int64_t	 password_min_score;	/* 0 to 4, zxcvbn's scale */
 };
 
 struct user {
@@ -93,6 +98,33 @@ struct outbox_msg {
 	char	*last_error;
 	int64_t	 created_at;
 	int64_t	 sent_at;
+	char	*subject;		/* audit subject of a reset mail, or NULL */
+};
+
+/* What an audit row records; the column holds the name. */
+enum audit_kind {
+	AUDIT_RESET_REQUESTED,		/* 0 */
+	AUDIT_RESET_MAIL_SENT,		/* 1 */
+	AUDIT_RESET_MAIL_FAILED,	/* 2 */
+	AUDIT_SECRET_USED,		/* 3 */
+	AUDIT_SECRET_REFUSED,		/* 4: expired, used, wrong code, ... */
+	AUDIT_PASSWORD_CHANGED,		/* 5 */
+	AUDIT_LOGIN_SUCCEEDED,		/* 6 */
+	AUDIT_LOGIN_FAILED,		/* 7 */
+	AUDIT_RATE_LIMITED,		/* 8 */
+	AUDIT__MAX
+};
+
+/* One row of the audit trail; no field ever holds a secret. */
+struct audit_event {
+	char	*id;
+	char	*project_id;		/* NULL: no project was known */
+	int64_t	 created_at;
+	char	*event;			/* "reset_requested", ... */
+	char	*client_ip;
+	char	*user_agent;		/* capped */
+	char	*subject;		/* keyed hash of the login, or NULL */
+	char	*detail;		/* a short word or two, or NULL */
 };
 
 struct api_key {
@@ -181,6 +213,13 @@ int	store_secret_consume(struct db_conn *, const char *id, int64_t now);
  * now): 1 when this call revoked it, 0 when it was not live, or DB_ERROR.
  */
 int	store_secret_revoke(struct db_conn *, const char *id, int64_t now);
+/*
+ * The number of reset secrets (links and codes) made for a user after
+ * since, in *out, and when the oldest of them was made (0: none) in
+ * *oldest: the per-account limit counts these.
+ */
+int	store_secret_count_recent(struct db_conn *, const char *user_id,
+	    int64_t since, int64_t *out, int64_t *oldest);
 /* Revoke every live secret of a user; the number revoked or DB_ERROR. */
 int	store_secret_revoke_user(struct db_conn *, const char *user_id,
 	    int64_t now);
@@ -264,6 +303,20 @@ int	store_outbox_get(struct db_conn *, const char *id,
 int	store_outbox_list(struct db_conn *, const char *state, int limit,
 	    struct store_list *);
 void	outbox_msg_free(struct outbox_msg *);
+/*
+ * The number of messages a project queued after since, dropped rows not
+ * counted, in *out: the project's mail budget counts these.
+ */
+int	store_outbox_count_recent(struct db_conn *, const char *project_id,
+	    int64_t since, int64_t *out);
+
+/* The name of a kind, as stored: "reset_requested", ... */
+const char *store_audit_name(enum audit_kind);
+int	store_audit_insert(struct db_conn *, const struct audit_event *);
+/* The newest events, of one project or (project_id NULL) of all. */
+int	store_audit_list(struct db_conn *, const char *project_id, int limit,
+	    struct store_list *);
+void	audit_event_free(struct audit_event *);
 
 int	store_api_key_insert(struct db_conn *, const struct api_key *);
 int	store_api_key_by_hash(struct db_conn *, const char *hash,

@@ -113,4 +113,41 @@ int	str_url_encode(struct buf *, const char *s) WUR;
 /* 1 when a and b are equal but for ASCII case. */
 int	str_case_equal(const char *a, const char *b);
 
+/* cidr.c: addresses and ranges */
+struct addr {
+	int	 family;	/* 4 or 6 */
+	uint8_t	 bytes[16];	/* IPv4 in the first 4 */
+};
+
+struct cidr {
+	struct addr	 addr;
+	int		 bits;	/* prefix length */
+};
+
+/*
+ * Parse len bytes of s as an IPv4 or IPv6 address (an IPv4-mapped one
+ * becomes IPv4).  0, or -1 when it is not an address.
+ */
+int	addr_parse(const char *s, size_t len, struct addr *) WUR;
+/* The text form of an address into out (INET6_ADDRSTRLEN bytes do). */
+void	addr_format(const struct addr *, char *out, size_t outlen);
+/* The rate limiter's key of a client: IPv4 as is, IPv6 by its /64. */
+void	addr_group(const struct addr *, struct addr *out);
+/* Parse len bytes of s as "ADDR" or "ADDR/BITS"; 0, or -1. */
+int	cidr_parse(const char *s, size_t len, struct cidr *) WUR;
+/* 1 when a lies in c. */
+int	cidr_match(const struct cidr *, const struct addr *);
+/*
+ * Parse a list of ranges separated by commas or blanks into out (room for
+ * max); 0 with the count in *n, or -1 on a malformed item or too many.
+ */
+int	cidr_parse_list(const char *s, struct cidr *out, size_t max,
+	    size_t *n) WUR;
+/* 1 when a lies in one of the n ranges. */
+int	cidr_list_match(const struct cidr *, size_t n, const struct addr *);
+
+/* sha1.c: only for breached-password lists, which are keyed by it */
+#define SHA1_BYTES 20
+void	sha1(const void *, size_t, uint8_t out[SHA1_BYTES]);
+
 #endif

@@ -1,7 +1,9 @@
 /*
  * Unit tests of passwords (core/password.c): the bounds every new password
- * must meet, counted in code points, and Argon2id hashing with small
- * parameters: hash, verify, the dummy verify and the rehash check.
+ * must meet, counted in code points; the policy's other rules (common,
+ * context, strength, breached list, NFKC); and Argon2id hashing with small
+ * parameters: hash, verify, the dummy verify, the rehash check, and hashes
+ * made before normalisation.
  */
 #include "unit.h"
 
@@ -18,12 +20,27 @@
 #define CJK_MI "\xe5\xaf\x86"		/* U+5BC6, 3 bytes */
 #define GCLEF "\xf0\x9d\x84\x9e"	/* U+1D11E, 4 bytes */
 
+/* The bounds alone, as imports check them. */
+#define PASSWORD_OK PW_OK
+#define PASSWORD_TOO_SHORT PW_MIN_LENGTH
+#define PASSWORD_TOO_LONG PW_MAX_LENGTH
+#define PASSWORD_INVALID_TEXT PW_VALID_TEXT
+
+static enum password_rule
+password_check_bounds(const char *pw)
+{
+	struct password_policy p = { PASSWORD_MIN_CHARS, PASSWORD_BOUNDS_ONLY,
+	    NULL };
+
+	return password_check(&p, pw, NULL, NULL);
+}
+
 /* password_check_bounds of n copies of c. */
-static enum password_check
+static enum password_rule
 check_repeat(const char *c, size_t n)
 {
 	char *s = unit_repeat(c, n);
-	enum password_check rc = password_check_bounds(s);
+	enum password_rule rc = password_check_bounds(s);
 
 	free(s);
 	return rc;
@@ -195,6 +212,154 @@ test_needs_rehash(void **state)
 	hasher_free(more_mem);
 }
 
+/* The full policy with the defaults, for an account alice@example.com. */
+static enum password_rule
+policy(const char *pw, const char *breached, struct password_verdict *v)
+{
+	struct password_policy p = { PASSWORD_MIN_CHARS, PASSWORD_SCORE_DEFAULT,
+	    breached };
+	const char *context[] = { "Alice.Liddell@example.com", "alice",
+	    "Wonderland Books", NULL };
+
+	return password_check(&p, pw, context, v);
+}
+
+static void
+test_policy_rules(void **state)
+{
+	struct password_verdict v;
+
+	(void)state;
+	assert_int_equal(policy("password", NULL, &v), PW_COMMON);
+	assert_string_equal(password_rule_name(v.rule), "common");
+	assert_int_equal(policy("PassWord", NULL, NULL), PW_COMMON);
+	assert_int_equal(policy("12345678", NULL, NULL), PW_COMMON);
+	assert_int_equal(policy("qwertyuiop", NULL, NULL), PW_COMMON);
+	/* The account's own details, in any case, and the local part. */
+	assert_int_equal(policy("alice.liddell@EXAMPLE.com", NULL, &v),
+	    PW_CONTEXT);
+	assert_int_equal(policy("alice.liddell", NULL, NULL), PW_CONTEXT);
+	assert_int_equal(policy("wonderland books", NULL, NULL), PW_CONTEXT);
+	/* Guessable with the account's words: the strength rule. */
+	assert_int_equal(policy("alice1234", NULL, &v), PW_STRENGTH);
+	assert_true(v.score < 2);
+	assert_int_equal(v.min_score, 2);
+	assert_int_equal(policy("aaaaaaaaaaaa", NULL, NULL), PW_STRENGTH);
+	/* Long passphrases with spaces and other scripts pass. */
+	assert_int_equal(policy("correct horse battery staple", NULL, &v),
+	    PW_OK);
+	assert_int_equal(v.score, 4);
+	assert_int_equal(policy("\xd0\xba\xd0\xbb\xd1\x8e\xd1\x87 \xd0\xbe\xd1\x82 "
+	    "\xe5\xaf\x86\xe7\xa0\x81 tea kettle", NULL, NULL), PW_OK);
+	/* Too short, with the project's minimum in the verdict. */
+	assert_int_equal(policy("Xq7#", NULL, &v), PW_MIN_LENGTH);
+	assert_int_equal(v.min_length, 8);
+}
+
+static void
+test_policy_nfkc(void **state)
+{
+	char *n;
+
+	(void)state;
+	/* Full-width letters and the "fi" ligature fold to ASCII. */
+	n = password_normalise("\xef\xbd\x90\xef\xbd\x81\xef\xbd\x93\xef\xbd\x93"
+	    "word");
+	assert_non_null(n);
+	assert_string_equal(n, "password");
+	free(n);
+	n = password_normalise("\xef\xac\x81ne");
+	assert_string_equal(n, "fine");
+	free(n);
+	/* So the common list catches the full-width spelling. */
+	assert_int_equal(policy("\xef\xbd\x90\xef\xbd\x81\xef\xbd\x93\xef\xbd\x93"
+	    "word", NULL, NULL), PW_COMMON);
+	assert_null(password_normalise("abc\xff"));
+	/* Length counts the normalised text: U+FDFA is 18 characters. */
+	assert_int_equal(password_check_bounds("\xef\xb7\xba"), PW_OK);
+}
+
+/* Write a breached-password file of the SHA-1s of pws, sorted. */
+static void
+breached_file(const char *dir, const char *const *pws, char path[UNIT_PATH_MAX])
+{
+	char lines[16][64], hex[41], *text;
+	uint8_t d[SHA1_BYTES];
+	size_t i, j, n = 0;
+	struct buf b;
+
+	for (; pws[n] != NULL; n++) {
+		sha1(pws[n], strlen(pws[n]), d);
+		hex_encode(d, sizeof(d), hex);
+		for (j = 0; j < 40; j++)
+			if (hex[j] >= 'a')
+				hex[j] = (char)(hex[j] - 'a' + 'A');
+		snprintf(lines[n], sizeof(lines[n]), "%s:%zu", hex, n * 7 + 1);
+	}
+	qsort(lines, n, sizeof(lines[0]), (int (*)(const void *,
+	    const void *))strcmp);
+	buf_init(&b, 4096);
+	for (i = 0; i < n; i++)
+		assert_int_equal(buf_printf(&b, "%s\r\n", lines[i]), 0);
+	text = buf_take(&b);
+	unit_write_file(dir, "breached.txt", text, path);
+	free(text);
+}
+
+static void
+test_breached(void **state)
+{
+	static const char *const pws[] = { "first breached pass",
+	    "tulip harbour 1987", "zebra crossing lights", "another one here",
+	    "xylophone quartet", NULL };
+	char dir[UNIT_DIR_MAX], path[UNIT_PATH_MAX];
+	uint8_t d[SHA1_BYTES];
+	char hex[41];
+	size_t i;
+
+	(void)state;
+	/* The SHA-1 of "abc", from FIPS 180-1. */
+	sha1("abc", 3, d);
+	hex_encode(d, sizeof(d), hex);
+	assert_string_equal(hex, "a9993e364706816aba3e25717850c26c9cd0d89d");
+	sha1("", 0, d);
+	hex_encode(d, sizeof(d), hex);
+	assert_string_equal(hex, "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+
+	unit_tmpdir(dir);
+	breached_file(dir, pws, path);
+	for (i = 0; pws[i] != NULL; i++)
+		assert_int_equal(password_breached(path, pws[i]), 1);
+	assert_int_equal(password_breached(path, "not in the list at all"), 0);
+	assert_int_equal(password_breached(path, ""), 0);
+	assert_int_equal(policy("tulip harbour 1987", path, NULL), PW_BREACHED);
+	assert_int_equal(policy("tulip harbour 1988", path, NULL), PW_OK);
+	/* An empty file and a missing one. */
+	unit_write_file(dir, "empty.txt", "", path);
+	assert_int_equal(password_breached(path, pws[0]), 0);
+	assert_int_equal(password_breached("/nonexistent/breached", pws[0]),
+	    -1);
+	unit_rmdir(dir);
+}
+
+/* A hash made of the text as typed, before normalisation, still logs in. */
+static void
+test_legacy_hash(void **state)
+{
+	struct hasher *h;
+	char hash[crypto_pwhash_STRBYTES];
+	const char *typed = "\xef\xac\x81ne tuned violin strings";
+
+	(void)state;
+	h = hasher_new(OPS, MEM_KIB, 1);
+	assert_non_null(h);
+	assert_int_equal(crypto_pwhash_str(hash, typed, strlen(typed), OPS,
+	    (size_t)MEM_KIB * 1024), 0);
+	assert_int_equal(hasher_verify(h, hash, typed), 2);
+	assert_int_equal(hasher_verify(h, hash, "fine tuned violin strings"), 0);
+	hasher_free(h);
+}
+
 struct worker {
 	struct hasher	*h;
 	char		 pw[32];
@@ -246,6 +411,10 @@ main(void)
 		cmocka_unit_test(test_bounds_ascii),
 		cmocka_unit_test(test_bounds_code_points),
 		cmocka_unit_test(test_bounds_text),
+		cmocka_unit_test(test_policy_rules),
+		cmocka_unit_test(test_policy_nfkc),
+		cmocka_unit_test(test_breached),
+		cmocka_unit_test(test_legacy_hash),
 		cmocka_unit_test(test_hash_verify),
 		cmocka_unit_test(test_needs_rehash),
 		cmocka_unit_test(test_concurrent),

@@ -40,6 +40,43 @@ const tempDirs = new Set();
 const liveProcs = new Set();
 const liveClusters = new Set(); // directories of PostgreSQL clusters this process started
 
+// ---------------------------------------------------------------------------
+// log hygiene, for every test file at once
+//
+// Tests add every password, reset code, token and key they use to
+// `secrets`. When a test file ends, the log lines of every daemon it
+// started must hold none of them: a root-level after() hook, registered
+// when the harness is loaded, fails the file otherwise.
+
+const secrets = new Set();
+const allDaemons = [];
+
+function registerSecret(s) {
+  if (typeof s === 'string' && s.length >= 6) secrets.add(s);
+  return s;
+}
+
+function leakedSecrets() {
+  const leaks = [];
+  for (const d of allDaemons) {
+    for (const line of [...d.stderrLines, ...d.stdoutLines]) {
+      for (const s of secrets) {
+        if (line.includes(s)) leaks.push(`${s.slice(0, 6)}... in: ${line.slice(0, 200)}`);
+      }
+    }
+  }
+  return leaks;
+}
+
+// Scripts that borrow the harness outside the test runner (bench/enum-probe)
+// set RESETD_HARNESS_NO_TEST_HOOK=1, so node:test is not started for them.
+if (process.env.RESETD_HARNESS_NO_TEST_HOOK !== '1') {
+  require('node:test').after(() => {
+    const leaks = leakedSecrets();
+    if (leaks.length > 0) throw new Error(`secrets in the daemon logs:\n${leaks.join('\n')}`);
+  });
+}
+
 function cleanup() {
   for (const proc of liveProcs) {
     try {
@@ -289,10 +326,17 @@ async function startDaemon({ env = {}, db, database, maildir, port } = {}) {
     RESETD_PUBLIC_URL: url,
     RESETD_ARGON2_MEMORY_KIB: '8192', // fast hashing for tests
     RESETD_ARGON2_OPSLIMIT: '1',
+    // Every test talks from 127.0.0.1: per-address limits out of the way,
+    // unless a test sets its own (tests/e2e/abuse.test.js does).
+    RESETD_RATE_IP_REQUEST: '100000',
+    RESETD_RATE_IP_CONFIRM: '100000',
+    RESETD_RATE_IP_LOGIN: '100000',
+    RESETD_RATE_IP_API: '100000',
     ...daemon.userEnv,
   });
 
   daemon.cli = (args, opts) => runCli(bin, daemon.env, args, opts);
+  allDaemons.push(daemon);
 
   daemon.running = () => daemon.proc !== null && daemon.exitCode === undefined;
 
@@ -592,6 +636,9 @@ module.exports = {
   pgQuery,
   createPgDatabase,
   startPgCluster,
+  secrets,
+  registerSecret,
+  leakedSecrets,
   binPath,
   assertBinary,
   freePort,

@@ -1,0 +1,60 @@
+/*
+ * Per-client rate limits, in memory: one token bucket per client address
+ * and class of call, in a table of fixed size.
+ *
+ * A bucket holds up to limit tokens and refills at limit per window; a
+ * call takes one token, and a call that finds none is refused with the
+ * time until the next token.  Clients are keyed by address, IPv6 by its
+ * /64 (one host usually holds a whole /64), through a keyed hash with a
+ * random key, so nobody can aim collisions at a victim's slot.
+ *
+ * The table never grows.  A new client takes a free slot among the few its
+ * hash points at, or else the one seen least recently there, whose counts
+ * are forgotten.  Under a flood of fresh addresses the memory stays the
+ * same and the oldest clients lose their history: the limiter fails open
+ * for them, never closed for an innocent client.  The state is per
+ * instance; instances behind one load balancer each count on their own.
+ */
+#ifndef RESETD_RATELIMIT_H
+#define RESETD_RATELIMIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../util/util.h"
+
+/* What a call spends; each class has its own bucket per client. */
+enum ratelimit_class {
+	RL_REQUEST,	/* 0: reset requests (they send mail) */
+	RL_CONFIRM,	/* 1: reset confirms (they guess secrets) */
+	RL_LOGIN,	/* 2: logins (they guess passwords) */
+	RL_API,		/* 3: server-to-server calls with an API key */
+	RL__MAX
+};
+
+struct ratelimit_rule {
+	int64_t	 limit;		/* tokens; 0: no limit for the class */
+	int64_t	 window_s;	/* seconds to refill limit tokens */
+};
+
+struct ratelimit;
+
+/*
+ * Make a limiter of at least slots entries (rounded up to a power of two)
+ * with a rule per class.  It allocates everything once, here.
+ */
+struct ratelimit *ratelimit_new(size_t slots,
+	    const struct ratelimit_rule rules[RL__MAX]);
+void	ratelimit_free(struct ratelimit *);
+/*
+ * Take a token of class cls for client a at now_ms.  Return 0 when the
+ * call may go on, or the seconds (at least 1) until it may, for a
+ * Retry-After.  *first is set to 1 on the first refusal after an allowed
+ * call, so that a run of refusals is recorded once.
+ */
+int64_t	ratelimit_take(struct ratelimit *, const struct addr *a,
+	    enum ratelimit_class cls, int64_t now_ms, int *first);
+/* The name of a class, for logs and the audit trail: "request", ... */
+const char *ratelimit_class_name(enum ratelimit_class);
+
+#endif

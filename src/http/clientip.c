@@ -1,0 +1,54 @@
+/*
+ * The client's address: the socket peer, unless the peer is a proxy the
+ * configuration trusts, in which case X-Forwarded-For says who the client
+ * was.  The header is read from the right: each trusted proxy appends the
+ * address it got the request from, so the right-most address that is not
+ * a trusted proxy is the first one nobody vouches for beyond, the client.
+ * Everything to its left was written by the client itself and is ignored;
+ * a forged header from an untrusted peer is ignored whole.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "http.h"
+
+/* Trim blanks around [*s, *e). */
+static void
+trim(const char **s, const char **e)
+{
+	while (*s < *e && (**s == ' ' || **s == '\t'))
+		(*s)++;
+	while (*e > *s && ((*e)[-1] == ' ' || (*e)[-1] == '\t'))
+		(*e)--;
+}
+
+void
+http_client_ip(const char *peer, const char *xff, const struct cidr *trusted,
+    size_t ntrusted, char *out, size_t outlen)
+{
+	struct addr a, client;
+	const char *end, *s, *e;
+
+	snprintf(out, outlen, "%s", peer);
+	if (xff == NULL || ntrusted == 0 ||
+	    addr_parse(peer, strlen(peer), &client) == -1 ||
+	    !cidr_list_match(trusted, ntrusted, &client))
+		return;
+	end = xff + strlen(xff);
+	while (end > xff) {
+		e = end;
+		s = e;
+		while (s > xff && s[-1] != ',')
+			s--;
+		end = s > xff ? s - 1 : xff;
+		trim(&s, &e);
+		if (s == e)
+			continue;	/* an empty item, as in "a,,b" */
+		if (addr_parse(s, (size_t)(e - s), &a) == -1)
+			break;		/* garbage: the last trusted hop is all we know */
+		client = a;
+		if (!cidr_list_match(trusted, ntrusted, &a))
+			break;
+	}
+	addr_format(&client, out, outlen);
+}
