@@ -201,6 +201,7 @@ page_code_post(const struct http_request *r, struct http_response *resp)
 		.login = email,
 		.code = code,
 		.new_password = password,
+		.ctx = &o.ctx,
 	};
 	res = reset_confirm_code(r->engine, &in, NULL);
 	if (code_error(res, &field, &key)) {

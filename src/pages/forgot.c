@@ -134,6 +134,7 @@ page_forgot_post(const struct http_request *r, struct http_response *resp)
 		.link_style = LINK_RESET_CODE,
 		.delivery = strcmp(p->delivery, "code") == 0 ? DELIVER_CODE :
 		    DELIVER_LINK,
+		.ctx = &o.ctx,
 	};
 	res = reset_request(r->engine, &in, &t);
 	if (res != ENGINE_OK) {

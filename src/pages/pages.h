@@ -87,6 +87,8 @@ struct page_var {
 struct page_out {
 	const struct http_request	*req;
 	struct http_response		*resp;
+	/* Who asked (http_context), for every engine call that takes it. */
+	struct request_context		 ctx;
 	enum page_locale		 locale;
 	const struct project		*project;	/* NULL: none known */
 	char				*form_origin;	/* more for form-action */
@@ -152,8 +154,9 @@ int	page_text_complete(void);
 /*
  * Start an answer: choose the locale from an explicit choice (a locale
  * parameter, or the one the reset was requested in), then Accept-Language,
- * then the project's default (none yet: English).  explicit may be NULL
- * or anything; what names no written locale is ignored.
+ * then the project's default, then English.  explicit may be NULL or
+ * anything; what names no written locale is ignored.  o->ctx receives the
+ * request's context for the engine's limits and audit trail.
  */
 void	page_begin(struct page_out *, const struct http_request *,
 	    struct http_response *, const struct project *,

@@ -318,6 +318,7 @@ page_begin(struct page_out *o, const struct http_request *r,
 	o->req = r;
 	o->resp = resp;
 	o->project = p;
+	http_context(r, &o->ctx);
 	if (explicit != NULL)
 		l = page_locale_match(explicit, strnlen(explicit,
 		    PAGE_LANGUAGE_TAG_MAX + 1));

@@ -273,6 +273,7 @@ page_reset_post(const struct http_request *r, struct http_response *resp)
 		.project = info.project,
 		.token = cookie,
 		.new_password = password,
+		.ctx = &o.ctx,
 	};
 	res = reset_confirm(r->engine, &in, NULL);
 	err = password_error(res);
