@@ -13,6 +13,9 @@
  *
  * The form is bound to the form cookie with a CSRF token; a post without
  * a valid one is refused before the engine is asked, so it counts no try.
+ * Before anything else a post spends a token of the client's "confirm"
+ * limit, as the dialects' code confirms do; past it, the "too many
+ * attempts" page (429).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -149,6 +152,8 @@ page_code_post(const struct http_request *r, struct http_response *resp)
 	const char *lp, *field, *key;
 	enum engine_result res;
 
+	if (page_throttled(&o, r, resp, locale, RL_CONFIRM))
+		goto out;
 	res = id != NULL ? engine_project(r->engine, id, &p) :
 	    ENGINE_PROJECT_UNKNOWN;
 	page_begin(&o, r, resp, p, locale);

@@ -55,6 +55,7 @@ enum page {
 	PAGE_CANCEL_NONE,	/* 12: nothing pending to cancel */
 	PAGE_NOT_FOUND,		/* 13: no such project or page */
 	PAGE_ERROR,		/* 14: the service failed */
+	PAGE_THROTTLED,		/* 15: too many attempts from this client */
 	PAGE__MAX
 };
 
@@ -218,6 +219,18 @@ char	*page_url(const char *path, const char *n1, const char *v1,
 	    const char *n2, const char *v2, const char *n3, const char *v3);
 /* Answer the page for an engine failure (ENGINE_UNAVAILABLE, ...). */
 void	page_fail(struct page_out *, enum engine_result);
+/*
+ * The per-client limit, first thing in every post that does work, before
+ * any lookup: take a token of class cls for the request's client
+ * (engine_throttle).  Return 0 when the post may go on, leaving o alone.
+ * When refused, begin o (with no project: none was looked up), answer
+ * the "too many attempts" page with status 429, Retry-After and every
+ * page header, in the language explicit or Accept-Language names, and
+ * return 1; the caller then only ends o.
+ */
+int	page_throttled(struct page_out *o, const struct http_request *,
+	    struct http_response *, const char *explicit,
+	    enum ratelimit_class cls);
 
 /*
  * The handlers below are route handlers (http.h): each answers every

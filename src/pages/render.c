@@ -23,6 +23,7 @@
  * no-referrer, Cache-Control no-store, X-Frame-Options DENY; the HTTP
  * layer adds X-Content-Type-Options nosniff.
  */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,6 +77,8 @@ static const struct page_def {
 	{ "message.html", "notfound_title", "notfound_body" },
 	/* PAGE_ERROR */
 	{ "message.html", "error_title", "error_body" },
+	/* PAGE_THROTTLED */
+	{ "throttled.html", "throttled_title", NULL },
 };
 
 /* variables */
@@ -438,6 +441,36 @@ page_fail(struct page_out *o, enum engine_result res)
 {
 	o->resp->outcome = engine_result_name(res);
 	page_render(o, PAGE_ERROR, res == ENGINE_UNAVAILABLE ? 503 : 500);
+}
+
+int
+page_throttled(struct page_out *o, const struct http_request *r,
+    struct http_response *resp, const char *explicit,
+    enum ratelimit_class cls)
+{
+	struct request_context ctx;
+	int64_t wait = 0, minutes;
+	char num[24];
+
+	http_context(r, &ctx);
+	if (engine_throttle(r->engine, &ctx, cls, &wait) == ENGINE_OK)
+		return 0;
+	assert(wait >= 1);
+	page_begin(o, r, resp, NULL, explicit);
+	snprintf(num, sizeof(num), "%lld", (long long)wait);
+	http_set_header(resp, "Retry-After", num);
+	/*
+	 * Whole minutes, rounded up.  A wait of a minute or less has a text
+	 * of its own, so that no language needs the singular of "minutes".
+	 */
+	minutes = (wait + 59) / 60;
+	if (minutes > 1) {
+		snprintf(num, sizeof(num), "%lld", (long long)minutes);
+		page_set(o, "minutes", num);
+	}
+	resp->outcome = "throttled";
+	page_render(o, PAGE_THROTTLED, 429);
+	return 1;
 }
 
 /* cookies and CSRF */

@@ -20,6 +20,8 @@
  *		checks the password first and spends nothing when it refuses.
  *		Success answers 303 to the request's login_url (checked again
  *		now against the project's callback URLs), or the done page.
+ *		Each post first spends a token of the client's "confirm"
+ *		limit; past it, the "too many attempts" page (429).
  *
  * The cookie is SameSite=Strict.  A link opened from a webmail is a
  * navigation that started on another site, and browsers do not send a
@@ -223,6 +225,8 @@ page_reset_post(const struct http_request *r, struct http_response *resp)
 
 	memset(&info, 0, sizeof(info));
 	memset(&again, 0, sizeof(again));
+	if (page_throttled(&o, r, resp, locale, RL_CONFIRM))
+		goto out;
 	if (!page_cookie_get(http_header(r, "Cookie"), PAGE_COOKIE_RESET,
 	    cookie, sizeof(cookie))) {
 		page_begin(&o, r, resp, NULL, locale);
