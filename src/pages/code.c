@@ -8,8 +8,8 @@
  *
  * What the page tells apart is only what the engine does: a wrong code,
  * a code past its tries, an account past its tries, an expired code (said
- * only to whoever typed the right one), a refused password.  An unknown
- * address answers like a wrong code.
+ * only to whoever typed the right one), a refused password with the rule
+ * it broke.  An unknown address answers like a wrong code.
  *
  * The form is bound to the form cookie with a CSRF token; a post without
  * a valid one is refused before the engine is asked, so it counts no try.
@@ -102,7 +102,10 @@ code_normalise(char *s)
 	*w = '\0';
 }
 
-/* The field and text of a refusal by the engine, or 0 for none. */
+/*
+ * The field and text of a refusal of the code by the engine, or 0 for
+ * none (a refused password is page_password_error's).
+ */
 static int
 code_error(enum engine_result res, const char **field, const char **key)
 {
@@ -118,9 +121,6 @@ code_error(enum engine_result res, const char **field, const char **key)
 		{ ENGINE_CODE_LOCKED, "code", "err_code_locked" },
 		{ ENGINE_RATE_LIMITED, "code", "err_code_rate" },
 		{ ENGINE_SECRET_EXPIRED, "code", "err_code_expired" },
-		{ ENGINE_PASSWORD_TOO_SHORT, "password", "err_password_short" },
-		{ ENGINE_PASSWORD_TOO_LONG, "password", "err_password_long" },
-		{ ENGINE_PASSWORD_INVALID_TEXT, "password", "err_password_text" },
 	};
 	size_t i;
 
@@ -140,6 +140,7 @@ page_code_post(const struct http_request *r, struct http_response *resp)
 	struct page_out o;
 	struct project *p = NULL;
 	struct reset_code_confirm in;
+	struct password_verdict verdict;
 	char *id = page_field(r, "project", UUID_STRLEN);
 	char *locale = page_field(r, "locale", PAGE_LANGUAGE_TAG_MAX);
 	char *login_url = page_field(r, "login_url", PAGE_URL_MAX);
@@ -152,6 +153,7 @@ page_code_post(const struct http_request *r, struct http_response *resp)
 	const char *lp, *field, *key;
 	enum engine_result res;
 
+	memset(&verdict, 0, sizeof(verdict));
 	if (page_throttled(&o, r, resp, locale, RL_CONFIRM))
 		goto out;
 	res = id != NULL ? engine_project(r->engine, id, &p) :
@@ -207,14 +209,18 @@ page_code_post(const struct http_request *r, struct http_response *resp)
 		.code = code,
 		.new_password = password,
 		.ctx = &o.ctx,
+		.verdict = &verdict,
 	};
 	res = reset_confirm_code(r->engine, &in, NULL);
+	/* A refused password spends no try: the code stays in the form. */
+	if (page_password_error(&o, res, &verdict)) {
+		page_code_form(&o, p, lp, login_url, email, code, 0, 422);
+		goto out;
+	}
 	if (code_error(res, &field, &key)) {
 		resp->outcome = engine_result_name(res);
 		page_error(&o, field, key);
-		/* Keep the code for a password error, not for a code error. */
-		page_code_form(&o, p, lp, login_url, email,
-		    strcmp(field, "code") != 0 ? code : NULL, 0, 422);
+		page_code_form(&o, p, lp, login_url, email, NULL, 0, 422);
 		goto out;
 	}
 	if (res != ENGINE_OK) {

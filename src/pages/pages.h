@@ -171,7 +171,11 @@ const char *page_locale_param(const char *explicit);
 void	page_end(struct page_out *);
 /* Set a variable (value copied; NULL: unset). */
 void	page_set(struct page_out *, const char *name, const char *value);
-/* Set a variable to the text of key in the answer's locale. */
+/*
+ * Set a variable to the text of key in the answer's locale, its {{name}}s
+ * filled with the variables set so far (page_begin sets the project's:
+ * project_name, min_length, ...).
+ */
 void	page_set_text(struct page_out *, const char *name, const char *key);
 /*
  * Mark field ("email", "code", "password", "confirm", or "form" for the
@@ -217,6 +221,15 @@ const char *page_query(const struct http_request *, const char *name,
  */
 char	*page_url(const char *path, const char *n1, const char *v1,
 	    const char *n2, const char *v2, const char *n3, const char *v3);
+/*
+ * When res is the engine refusing a new password (ENGINE_PASSWORD_*), put
+ * the reason next to the password field and return 1: the rule the
+ * verdict v names (may be NULL; then the result says what it can) in the
+ * answer's language, with the resp's outcome set.  Otherwise return 0.
+ * Which passwords are refused is the engine's business; this only words it.
+ */
+int	page_password_error(struct page_out *, enum engine_result,
+	    const struct password_verdict *v);
 /* Answer the page for an engine failure (ENGINE_UNAVAILABLE, ...). */
 void	page_fail(struct page_out *, enum engine_result);
 /*
