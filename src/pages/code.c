@@ -146,8 +146,8 @@ page_code_post(const struct http_request *r, struct http_response *resp)
 	char *login_url = page_field(r, "login_url", PAGE_URL_MAX);
 	char *email = page_field(r, "email", PAGE_PASSWORD_READ_MAX);
 	char *code = page_field(r, "code", PAGE_CODE_READ_MAX);
-	char *password = page_field(r, "password", PAGE_PASSWORD_READ_MAX);
-	char *confirm = page_field(r, "confirm", PAGE_PASSWORD_READ_MAX);
+	char *password = page_password_field(r, "password");
+	char *confirm = page_password_field(r, "confirm");
 	char *csrf = page_field(r, "csrf", PAGE_SECRET_MAX);
 	char cookie[PAGE_COOKIE_VALUE_MAX + 1], origin[ORIGIN_MAX];
 	const char *lp, *field, *key;

@@ -208,11 +208,24 @@ void	page_csrf_token(const struct page_out *, const char *purpose,
 int	page_csrf_ok(const struct page_out *, const char *purpose,
 	    const char *cookie, const char *token);
 /*
- * A field of the request's form (x-www-form-urlencoded), newly allocated;
- * NULL when the body is of another type, or see page_form_get.
+ * A field of the request's form (x-www-form-urlencoded) that is clean
+ * text (str_is_clean_utf8: UTF-8, no control character but tab), newly
+ * allocated; NULL when it is not, when the body is of another type, or
+ * see page_form_get.  Nothing else reaches the engine or the database.
  */
 char	*page_field(const struct http_request *, const char *name, size_t max);
-/* A query argument of at most max bytes, or NULL. */
+/*
+ * A new password from the form, newly allocated (free with xfree_secret):
+ * as page_field but any text, since whether a password is acceptable text
+ * is the engine's policy to say (and to word, rule valid_text); it is
+ * only ever hashed.  NULL when absent or longer than
+ * PAGE_PASSWORD_READ_MAX bytes.
+ */
+char	*page_password_field(const struct http_request *, const char *name);
+/*
+ * A query argument of at most max bytes, or NULL; NULL for all of them
+ * when the HTTP layer found one that is not clean text (query_invalid).
+ */
 const char *page_query(const struct http_request *, const char *name,
 	    size_t max);
 /*

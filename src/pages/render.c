@@ -605,8 +605,9 @@ page_csrf_ok(const struct page_out *o, const char *purpose,
 
 /* request input */
 
-char *
-page_field(const struct http_request *r, const char *name, size_t max)
+/* A field of the request's form, as it was sent. */
+static char *
+form_field(const struct http_request *r, const char *name, size_t max)
 {
 	char type[64];
 
@@ -617,12 +618,35 @@ page_field(const struct http_request *r, const char *name, size_t max)
 	return page_form_get(r->body, r->body_len, name, max);
 }
 
+char *
+page_field(const struct http_request *r, const char *name, size_t max)
+{
+	char *v = form_field(r, name, max);
+
+	/*
+	 * Browsers send UTF-8 from these pages; anything else was made by
+	 * hand, and PostgreSQL would refuse it with an error.
+	 */
+	if (v != NULL && !str_is_clean_utf8(v, strlen(v))) {
+		xfree_secret(v);
+		return NULL;
+	}
+	return v;
+}
+
+char *
+page_password_field(const struct http_request *r, const char *name)
+{
+	return form_field(r, name, PAGE_PASSWORD_READ_MAX);
+}
+
 const char *
 page_query(const struct http_request *r, const char *name, size_t max)
 {
 	const char *v = http_query(r, name);
 
-	if (v == NULL || *v == '\0' || strnlen(v, max + 1) > max)
+	if (r->query_invalid || v == NULL || *v == '\0' ||
+	    strnlen(v, max + 1) > max)
 		return NULL;
 	return v;
 }

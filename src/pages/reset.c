@@ -206,8 +206,8 @@ page_reset_post(const struct http_request *r, struct http_response *resp)
 	char cookie[PAGE_COOKIE_VALUE_MAX + 1], origin[ORIGIN_MAX];
 	char *locale = page_field(r, "locale", PAGE_LANGUAGE_TAG_MAX);
 	char *csrf = page_field(r, "csrf", PAGE_SECRET_MAX);
-	char *password = page_field(r, "password", PAGE_PASSWORD_READ_MAX);
-	char *confirm = page_field(r, "confirm", PAGE_PASSWORD_READ_MAX);
+	char *password = page_password_field(r, "password");
+	char *confirm = page_password_field(r, "confirm");
 	const char *lp = page_locale_param(locale);
 
 	memset(&info, 0, sizeof(info));
