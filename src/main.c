@@ -901,9 +901,33 @@ demo_setup(struct cli *c)
 	return rc;
 }
 
+#define SWEEP_BATCH 5000
+#define SWEEP_MAX_MS 2000
+
+/*
+ * Delete rows nothing needs any more (store_purge), in batches, for at
+ * most SWEEP_MAX_MS at a time so the writer is never held long.
+ */
+static void
+janitor_sweep(struct db *db)
+{
+	int64_t until = time_mono_ms() + SWEEP_MAX_MS, total = 0, n;
+
+	do {
+		n = 0;
+		if (store_purge(db, db_now(db) - 60000, SWEEP_BATCH, &n) != 0)
+			break;
+		total += n;
+	} while (n > 0 && time_mono_ms() < until);
+	if (total > 0)
+		log_debug("janitor: deleted %lld rows nothing needed",
+		    (long long)total);
+}
+
 static int
 cmd_serve(struct cli *c)
 {
+	const struct timespec sweep_every = { 10, 0 };
 	struct opts o;
 	struct mailer *ml = NULL;
 	struct http_server *srv = NULL;
@@ -942,8 +966,13 @@ cmd_serve(struct cli *c)
 		goto out;
 	log_info("resetd %s serving on %s (database %s)", RESETD_VERSION,
 	    c->cfg->listen, db_dialect(c->db));
-	while (sigwait(&sigs, &sig) != 0)
-		continue;
+	/* Between signals, the main thread sweeps what nothing needs. */
+	for (;;) {
+		sig = sigtimedwait(&sigs, NULL, &sweep_every);
+		if (sig == SIGTERM || sig == SIGINT)
+			break;
+		janitor_sweep(c->db);
+	}
 	log_info("received %s, finishing requests in flight",
 	    sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	rc = 0;

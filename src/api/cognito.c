@@ -346,6 +346,8 @@ forgot_password(const struct http_request *r, struct http_response *resp,
 		.delivery = DELIVER_CODE,
 		.reveal_user_existence = !cl.prevent_user_existence_errors,
 		.ctx = &ctx,
+		/* The time floor holds the answer, not this thread. */
+		.answer_at_us = &resp->answer_at_us,
 	};
 	/* Unless the client reveals existence, every account answers alike. */
 	res = reset_request(r->engine, &in, &t);

@@ -334,6 +334,8 @@ xsolla_reset_request(const struct http_request *r, struct http_response *resp)
 		.locale = http_query(r, "locale"),
 		.link_style = LINK_RESET_CODE,
 		.ctx = &ctx,
+		/* The time floor holds the answer, not this thread. */
+		.answer_at_us = &resp->answer_at_us,
 	};
 	/*
 	 * The answer is 204 whether or not the account exists; the ticket

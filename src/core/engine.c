@@ -94,6 +94,7 @@ engine_new(const struct config *cfg, struct db *db)
 	e->cfg = cfg;
 	e->db = db;
 	pthread_mutex_init(&e->floor_lock, NULL);
+	pthread_mutex_init(&e->budget_lock, NULL);
 	if (server_secret(cfg, db, master) == -1)
 		goto fail;
 	crypto_kdf_derive_from_key(e->token_key, sizeof(e->token_key),
@@ -139,6 +140,7 @@ engine_free(struct engine *e)
 	hasher_free(e->hasher);
 	ratelimit_free(e->ratelimit);
 	pthread_mutex_destroy(&e->floor_lock);
+	pthread_mutex_destroy(&e->budget_lock);
 	sodium_memzero(e, sizeof(*e));
 	free(e);
 }

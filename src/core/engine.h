@@ -243,6 +243,13 @@ struct reset_request {
 	const struct request_context *ctx;	/* NULL: none */
 	/* Trusted callers over the account's limit: when to retry. */
 	int64_t			*retry_after_s;
+	/*
+	 * The time floor of a public request (see reset.c).  When set, the
+	 * answer's earliest time is written here, in microseconds of the
+	 * monotonic clock, for the caller to hold the answer until then
+	 * without holding a thread; when NULL, reset_request sleeps.
+	 */
+	int64_t			*answer_at_us;
 };
 
 /*

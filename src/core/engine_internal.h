@@ -22,6 +22,13 @@ struct engine {
 	struct hasher		*hasher;
 	struct ratelimit	*ratelimit;	/* per-client limits */
 	pthread_mutex_t		 floor_lock;
+	/* Recent mail counts per project, for the mail budget (reset.c). */
+	pthread_mutex_t		 budget_lock;
+	struct budget_slot {
+		char	 project_id[UUID_STRLEN + 1];
+		int64_t	 queued;
+		int64_t	 fetched_ms;
+	}			 budget[64];
 	int64_t			 floor_avg_us;	/* moving average of requests */
 	void			(*wake_mail)(void *);
 	void			*wake_mail_arg;

@@ -110,6 +110,67 @@ struct request_tx {
 	int64_t				 retry_after_s;	/* trusted, limited */
 };
 
+#define BUDGET_REFRESH_MS 1000
+
+static struct budget_slot *
+budget_slot(struct engine *e, const char *project_id)
+{
+	uint32_t h = 2166136261u;
+	const char *p;
+
+	for (p = project_id; *p != '\0'; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	return &e->budget[h % (sizeof(e->budget) / sizeof(e->budget[0]))];
+}
+
+/*
+ * The project's mail queued in the last hour, as far as its budget needs
+ * to know.  The database is asked at most once a second per project (a
+ * count bounded by the budget, on an index of queued mail alone), and what
+ * this instance queues meanwhile is added; other instances' mail shows
+ * within a second.  Every request asks, known account or not.
+ */
+static int
+budget_queued(struct engine *e, struct db_conn *c, const struct project *p,
+    int64_t now, int64_t *out)
+{
+	struct budget_slot *b = budget_slot(e, p->id);
+	int64_t queued = 0;
+	int fresh, rc;
+
+	pthread_mutex_lock(&e->budget_lock);
+	fresh = strcmp(b->project_id, p->id) == 0 &&
+	    now - b->fetched_ms < BUDGET_REFRESH_MS && now >= b->fetched_ms;
+	if (fresh)
+		queued = b->queued;
+	pthread_mutex_unlock(&e->budget_lock);
+	if (!fresh) {
+		rc = store_outbox_count_recent(c, p->id, now - LIMIT_WINDOW_MS,
+		    p->mail_budget_per_hour, &queued);
+		if (rc != STORE_OK)
+			return rc;
+		pthread_mutex_lock(&e->budget_lock);
+		snprintf(b->project_id, sizeof(b->project_id), "%s", p->id);
+		b->queued = queued;
+		b->fetched_ms = now;
+		pthread_mutex_unlock(&e->budget_lock);
+	}
+	*out = queued;
+	return STORE_OK;
+}
+
+/* Count one more message of project p against the cached budget. */
+static void
+budget_spend(struct engine *e, const struct project *p)
+{
+	struct budget_slot *b = budget_slot(e, p->id);
+
+	pthread_mutex_lock(&e->budget_lock);
+	if (strcmp(b->project_id, p->id) == 0)
+		b->queued++;
+	pthread_mutex_unlock(&e->budget_lock);
+}
+
 /*
  * Which limit, if any, keeps this request from being real: the account's
  * hourly count, then the project's mail budget.  Both counts run for
@@ -124,9 +185,8 @@ request_limits(struct db_conn *c, struct request_tx *t, const char *uid)
 
 	rc = store_secret_count_recent(c, uid, t->now - LIMIT_WINDOW_MS, &count,
 	    &oldest);
-	if (rc == STORE_OK)
-		rc = store_outbox_count_recent(c, p->id, t->now - LIMIT_WINDOW_MS,
-		    &queued);
+	if (rc == STORE_OK && p->mail_budget_per_hour > 0)
+		rc = budget_queued(t->e, c, p, t->now, &queued);
 	if (rc != STORE_OK)
 		return rc;
 	t->limited = NULL;
@@ -204,6 +264,7 @@ request_tx(struct db_conn *c, void *arg)
 		mail.kind = code ? "reset_code" : "reset_link";
 		mail.to = u->email;
 		mail.subject = t->subject;
+		budget_spend(t->e, t->in->project);
 	} else if (u == NULL && t->notice && t->limited == NULL) {
 		/* The project asked to tell addresses that have no account. */
 		vars[3].value = t->in->login;
@@ -285,16 +346,16 @@ request_secret(struct engine *e, const struct reset_request *in,
  * revoke touches, a background send competing for the disk).  A request
  * that took d us lasts at least max(floor, moving average of recent
  * requests) plus a random jitter; the average follows load, so the floor
- * still covers requests when the machine is busy.
+ * still covers requests when the machine is busy.  Return the monotonic
+ * time, in us, before which the answer must not go out (0: none).
  */
-static void
+static int64_t
 request_floor(struct engine *e, int64_t started_us)
 {
 	int64_t d = time_mono_us() - started_us, target, avg;
-	struct timespec ts;
 
 	if (e->cfg->reset_floor_ms == 0)
-		return;
+		return 0;
 	pthread_mutex_lock(&e->floor_lock);
 	avg = e->floor_avg_us == 0 ? d : e->floor_avg_us + (d -
 	    e->floor_avg_us) / 16;
@@ -306,10 +367,20 @@ request_floor(struct engine *e, int64_t started_us)
 	if (e->cfg->reset_jitter_ms > 0)
 		target += randombytes_uniform((uint32_t)(e->cfg->reset_jitter_ms *
 		    1000));
-	if (d >= target)
+	return started_us + target;
+}
+
+/* Sleep until the monotonic time deadline_us. */
+static void
+sleep_until(int64_t deadline_us)
+{
+	int64_t left = deadline_us - time_mono_us();
+	struct timespec ts;
+
+	if (left <= 0)
 		return;
-	ts.tv_sec = (time_t)((target - d) / 1000000);
-	ts.tv_nsec = (long)((target - d) % 1000000) * 1000;
+	ts.tv_sec = (time_t)(left / 1000000);
+	ts.tv_nsec = (long)(left % 1000000) * 1000;
 	while (nanosleep(&ts, &ts) == -1)
 		continue;	/* EINTR: sleep the rest */
 }
@@ -321,13 +392,19 @@ enum engine_result
 reset_request(struct engine *e, const struct reset_request *in,
     struct reset_ticket *out)
 {
-	int64_t started = time_mono_us();
+	int64_t started = time_mono_us(), answer_at;
 	enum engine_result result;
 
 	result = request_work(e, in, out);
 	/* Trusted callers are told the truth anyway; they wait for nothing. */
-	if (!in->trusted)
-		request_floor(e, started);
+	if (in->trusted)
+		return result;
+	answer_at = request_floor(e, started);
+	/* An HTTP answer is held by the server; nothing else may sleep here. */
+	if (in->answer_at_us != NULL)
+		*in->answer_at_us = answer_at;
+	else
+		sleep_until(answer_at);
 	return result;
 }
 

@@ -57,6 +57,11 @@ struct http_response {
 	struct http_header	 headers[HTTP_MAX_HEADERS];
 	int			 nheaders;
 	const char		*outcome;	/* for the log, static string */
+	/*
+	 * Monotonic microseconds before which the answer must not go out (a
+	 * time floor); 0: at once.  The connection waits, not a thread.
+	 */
+	int64_t			 answer_at_us;
 };
 
 /* A query argument, decoded; NULL when absent. */

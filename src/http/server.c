@@ -11,6 +11,8 @@
  *  3. the final call: inline routes answer at once; worker routes suspend
  *     the connection and queue the exchange for a worker, which runs the
  *     handler and resumes the connection;
+ *     (an answer with a time floor is parked on the timer until its
+ *     time, so the floor costs a suspended connection, never a thread);
  *  4. the call after resuming queues the response;
  *  5. the completion callback writes the log line and frees the exchange.
  */
@@ -75,6 +77,12 @@ struct http_server {
 	struct exchange		*jobs_head, *jobs_tail;
 	int			 stopping;
 	int			 in_flight;	/* exchanges not yet completed */
+	/* Answers held until their time: a min-heap on answer_at_us. */
+	pthread_t		 timer;
+	int			 timer_running;
+	pthread_cond_t		 timer_wake;	/* CLOCK_MONOTONIC */
+	struct exchange		**held;
+	size_t			 nheld, held_size;
 };
 
 /* request and response helpers */
@@ -195,6 +203,105 @@ run_handler(struct exchange *ex)
 		abort();	/* every handler answers */
 }
 
+/* Let libmicrohttpd queue the answer of ex now. */
+static void
+answer_now(struct exchange *ex)
+{
+	ex->state = EX_ANSWERED;
+	MHD_resume_connection(ex->req.conn);
+}
+
+/* The held-answer heap, under s->lock. */
+static int
+held_before(const struct exchange *a, const struct exchange *b)
+{
+	return a->resp.answer_at_us < b->resp.answer_at_us;
+}
+
+static void
+held_push(struct http_server *s, struct exchange *ex)
+{
+	struct exchange *tmp;
+	size_t i, up;
+
+	if (s->nheld == s->held_size) {
+		s->held_size = s->held_size ? s->held_size * 2 : 64;
+		s->held = xrealloc(s->held, s->held_size * sizeof(*s->held));
+	}
+	i = s->nheld++;
+	s->held[i] = ex;
+	while (i > 0) {
+		up = (i - 1) / 2;
+		if (!held_before(s->held[i], s->held[up]))
+			break;
+		tmp = s->held[i];
+		s->held[i] = s->held[up];
+		s->held[up] = tmp;
+		i = up;
+	}
+}
+
+static struct exchange *
+held_pop(struct http_server *s)
+{
+	struct exchange *top = s->held[0], *tmp;
+	size_t i = 0, l, r, m;
+
+	s->held[0] = s->held[--s->nheld];
+	for (;;) {
+		l = 2 * i + 1;
+		r = l + 1;
+		m = i;
+		if (l < s->nheld && held_before(s->held[l], s->held[m]))
+			m = l;
+		if (r < s->nheld && held_before(s->held[r], s->held[m]))
+			m = r;
+		if (m == i)
+			break;
+		tmp = s->held[i];
+		s->held[i] = s->held[m];
+		s->held[m] = tmp;
+		i = m;
+	}
+	return top;
+}
+
+/*
+ * The timer thread: answers held exchanges when their time comes, and
+ * every one still held when the server stops.
+ */
+static void *
+timer_main(void *arg)
+{
+	struct http_server *s = arg;
+	struct exchange *ex;
+	struct timespec ts;
+	int64_t at;
+
+	pthread_mutex_lock(&s->lock);
+	for (;;) {
+		if (s->nheld == 0) {
+			if (s->stopping)
+				break;
+			pthread_cond_wait(&s->timer_wake, &s->lock);
+			continue;
+		}
+		at = s->held[0]->resp.answer_at_us;
+		if (at > time_mono_us() && !s->stopping) {
+			ts.tv_sec = (time_t)(at / 1000000);
+			ts.tv_nsec = (long)(at % 1000000) * 1000;
+			pthread_cond_timedwait(&s->timer_wake, &s->lock, &ts);
+			continue;
+		}
+		ex = held_pop(s);
+		pthread_mutex_unlock(&s->lock);
+		answer_now(ex);
+		pthread_mutex_lock(&s->lock);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return NULL;
+}
+
 static void *
 worker_main(void *arg)
 {
@@ -216,8 +323,15 @@ worker_main(void *arg)
 		pthread_mutex_unlock(&s->lock);
 
 		run_handler(ex);
-		ex->state = EX_ANSWERED;
-		MHD_resume_connection(ex->req.conn);
+		if (ex->resp.answer_at_us > time_mono_us()) {
+			pthread_mutex_lock(&s->lock);
+			held_push(s, ex);
+			if (s->held[0] == ex)
+				pthread_cond_signal(&s->timer_wake);
+			pthread_mutex_unlock(&s->lock);
+			continue;
+		}
+		answer_now(ex);
 	}
 }
 
@@ -529,6 +643,7 @@ http_server_start(const struct config *cfg, struct engine *engine)
 {
 	struct http_server *s = xcalloc(1, sizeof(*s));
 	struct sockaddr_storage ss;
+	pthread_condattr_t ca;
 	unsigned int flags;
 	uint16_t port;
 	int i;
@@ -546,6 +661,13 @@ http_server_start(const struct config *cfg, struct engine *engine)
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->jobs_ready, NULL);
 	pthread_cond_init(&s->idle, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->timer_wake, &ca);
+	pthread_condattr_destroy(&ca);
+	if (pthread_create(&s->timer, NULL, timer_main, s) != 0)
+		log_fatal("http: cannot start the timer thread");
+	s->timer_running = 1;
 	s->workers = xcalloc((size_t)cfg->workers, sizeof(pthread_t));
 	for (i = 0; i < cfg->workers; i++) {
 		if (pthread_create(&s->workers[i], NULL, worker_main, s) != 0)
@@ -607,9 +729,14 @@ http_server_stop(struct http_server *s, int64_t drain_ms)
 	pthread_mutex_lock(&s->lock);
 	s->stopping = 1;
 	pthread_cond_broadcast(&s->jobs_ready);
+	pthread_cond_signal(&s->timer_wake);
 	pthread_mutex_unlock(&s->lock);
 	for (i = 0; i < s->nworkers; i++)
 		pthread_join(s->workers[i], NULL);
+	if (s->timer_running)
+		pthread_join(s->timer, NULL);
+	free(s->held);
+	pthread_cond_destroy(&s->timer_wake);
 	free(s->workers);
 	pthread_mutex_destroy(&s->lock);
 	pthread_cond_destroy(&s->jobs_ready);

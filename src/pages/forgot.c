@@ -142,6 +142,8 @@ page_forgot_post(const struct http_request *r, struct http_response *resp)
 		.delivery = strcmp(p->delivery, "code") == 0 ? DELIVER_CODE :
 		    DELIVER_LINK,
 		.ctx = &o.ctx,
+		/* The time floor holds the answer, not this thread. */
+		.answer_at_us = &resp->answer_at_us,
 	};
 	res = reset_request(r->engine, &in, &t);
 	if (res != ENGINE_OK) {

@@ -1060,11 +1060,73 @@ store_outbox_get(struct db_conn *c, const char *id, struct outbox_msg **out)
 
 int
 store_outbox_count_recent(struct db_conn *c, const char *project_id,
-    int64_t since, int64_t *out)
+    int64_t since, int64_t at_most, int64_t *out)
 {
-	return query_count(c, "SELECT COUNT(*) FROM outbox WHERE project_id = "
-	    "$1 AND created_at > $2 AND state <> 'dropped'",
-	    DB_ARGS(DB_TEXT(project_id), DB_INT(since)), out);
+	/* The partial index outbox_project_mail holds exactly these rows. */
+	return query_count(c, "SELECT COUNT(*) FROM (SELECT 1 FROM outbox "
+	    "WHERE project_id = $1 AND created_at > $2 AND state <> 'dropped' "
+	    "LIMIT $3) AS recent", DB_ARGS(DB_TEXT(project_id), DB_INT(since),
+	    DB_INT(at_most)), out);
+}
+
+/*
+ * Deleting what nothing needs any more, a bounded batch per statement so
+ * that no transaction grows large: each statement removes at most limit
+ * rows and returns how many it did.
+ */
+static const struct {
+	const char	*sql;	/* $1: delete rows older than this; $2: limit */
+	int64_t		 age_ms;
+} purges[] = {
+	/* Equal-work rows of requests that sent nothing. */
+	{ "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE state = "
+	    "'dropped' AND created_at < $1 LIMIT $2)", 0 },
+	/* Sent mail, kept a week for "outbox list". */
+	{ "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE state = "
+	    "'sent' AND sent_at < $1 LIMIT $2)", 7 * 86400000LL },
+	/* Secrets a day past expiry: the hourly limits look back one hour. */
+	{ "DELETE FROM secrets WHERE id IN (SELECT id FROM secrets WHERE "
+	    "expires_at < $1 LIMIT $2)", 86400000LL },
+	{ "DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE "
+	    "expires_at < $1 LIMIT $2)", 86400000LL },
+	{ "DELETE FROM idempotency_keys WHERE (project_id, idem_key) IN (SELECT "
+	    "project_id, idem_key FROM idempotency_keys WHERE expires_at < $1 "
+	    "LIMIT $2)", 0 },
+};
+
+struct purge {
+	int64_t	now;
+	int64_t	limit;
+	int64_t	deleted;
+};
+
+static int
+purge_tx(struct db_conn *c, void *arg)
+{
+	struct purge *pu = arg;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(purges) / sizeof(purges[0]); i++) {
+		rc = db_exec(c, purges[i].sql, DB_ARGS(DB_INT(pu->now -
+		    purges[i].age_ms), DB_INT(pu->limit)));
+		if (rc < 0)
+			return rc;
+		pu->deleted += rc;
+	}
+	return 0;
+}
+
+int
+store_purge(struct db *db, int64_t now, int64_t limit, int64_t *deleted)
+{
+	struct purge pu = { now, limit, 0 };
+	int rc;
+
+	rc = db_write(db, purge_tx, &pu);
+	if (rc == 0)
+		*deleted = pu.deleted;
+	return rc;
 }
 
 /* audit trail */

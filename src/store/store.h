@@ -304,11 +304,18 @@ int	store_outbox_list(struct db_conn *, const char *state, int limit,
 	    struct store_list *);
 void	outbox_msg_free(struct outbox_msg *);
 /*
- * The number of messages a project queued after since, dropped rows not
- * counted, in *out: the project's mail budget counts these.
+ * Mail queued (not dropped) for a project after since, counted up to
+ * at_most, in *out: enough to tell whether a budget of at_most is spent.
  */
 int	store_outbox_count_recent(struct db_conn *, const char *project_id,
-	    int64_t since, int64_t *out);
+	    int64_t since, int64_t at_most, int64_t *out);
+/*
+ * Delete, in one transaction, at most limit rows of each kind nothing needs
+ * any more: dropped outbox rows created before now, sent mail a week old,
+ * secrets and sessions a day past expiry, expired idempotency records.
+ * The number deleted goes to *deleted.
+ */
+int	store_purge(struct db *, int64_t now, int64_t limit, int64_t *deleted);
 
 /* The name of a kind, as stored: "reset_requested", ... */
 const char *store_audit_name(enum audit_kind);

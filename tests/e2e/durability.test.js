@@ -13,7 +13,8 @@ describe('durability under concurrent load', () => {
   after(async () => { if (d && d.running()) await d.kill('SIGKILL'); });
 
   it('every answered reset request survives SIGKILL and is mailed after restart', { timeout: 120000 }, async () => {
-    d = await h.startDaemon({ env: { RESETD_MAIL_WORKERS: '0' } });
+    // 300 clients at once, all from 127.0.0.1: no per-address connection cap.
+    d = await h.startDaemon({ env: { RESETD_MAIL_WORKERS: '0', RESETD_MAX_CONNECTIONS_PER_IP: '0' } });
     const project = await d.cli(['project', 'create', '--name', 'durability']);
     const emails = Array.from({ length: USERS }, (_, i) => `load${i}@durability.example`);
     const imported = await d.cli(['user', 'import', '--project', project.id],
