@@ -41,12 +41,6 @@ enum api_body api_parse_object(const struct http_request *,
 int	api_string_field(json_t *obj, const char *name, size_t max,
 	    const char **out);
 
-/*
- * The context the engine gets of a request: the client address the HTTP
- * layer trusts, and the user agent.  Its strings live as long as r.
- */
-void	api_context(const struct http_request *, struct request_context *out);
-
 /* What the CLI and admin answers print for records. */
 json_t	*api_project_json(const struct project *);
 json_t	*api_user_json(const struct user *);

@@ -221,7 +221,7 @@ throttled(const struct http_request *r, struct http_response *resp,
 	int64_t wait = 0;
 	char secs[24];
 
-	api_context(r, &ctx);
+	http_context(r, &ctx);
 	if (engine_throttle(r->engine, &ctx, cls, &wait) == ENGINE_OK)
 		return 0;
 	snprintf(secs, sizeof(secs), "%lld", (long long)wait);
@@ -330,7 +330,7 @@ forgot_password(const struct http_request *r, struct http_response *resp,
 	const char *client_id, *username, *secret_hash = NULL;
 
 	memset(&cl, 0, sizeof(cl));
-	api_context(r, &ctx);
+	http_context(r, &ctx);
 	if (member(resp, body, "ClientId", "clientId", CLIENT_ID_MAX, 1,
 	    &client_id) != 1 ||
 	    member(resp, body, "Username", "username", USERNAME_MAX, 1,
@@ -381,7 +381,7 @@ confirm_forgot_password(const struct http_request *r,
 
 	memset(&cl, 0, sizeof(cl));
 	memset(&verdict, 0, sizeof(verdict));
-	api_context(r, &ctx);
+	http_context(r, &ctx);
 	if (member(resp, body, "ClientId", "clientId", CLIENT_ID_MAX, 1,
 	    &client_id) != 1 ||
 	    member(resp, body, "Username", "username", USERNAME_MAX, 1,

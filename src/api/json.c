@@ -87,16 +87,6 @@ api_string_field(json_t *obj, const char *name, size_t max, const char **out)
 	return 1;
 }
 
-void
-api_context(const struct http_request *r, struct request_context *out)
-{
-	*out = (struct request_context){
-		.client_ip = r->client_ip[0] != '\0' ? r->client_ip : NULL,
-		.user_agent = r->conn != NULL ? http_header(r, "User-Agent") :
-		    NULL,
-	};
-}
-
 /* A newline-separated list as a JSON array. */
 static json_t *
 lines_json(const char *lines)

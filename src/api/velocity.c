@@ -60,7 +60,7 @@ throttled(const struct http_request *r, struct http_response *resp,
 	int64_t wait = 0;
 	char secs[24];
 
-	api_context(r, &ctx);
+	http_context(r, &ctx);
 	if (engine_throttle(r->engine, &ctx, cls, &wait) == ENGINE_OK)
 		return 0;
 	snprintf(secs, sizeof(secs), "%lld", (long long)wait);
@@ -169,7 +169,7 @@ velocity_forgot(const struct http_request *r, struct http_response *resp)
 	memset(&cl, 0, sizeof(cl));
 	if (throttled(r, resp, RL_REQUEST))
 		return;
-	api_context(r, &ctx);
+	http_context(r, &ctx);
 	body = call_of(r, resp, &cl, &p);
 	if (body == NULL)
 		return;
@@ -221,7 +221,7 @@ velocity_forgot_confirm(const struct http_request *r,
 	memset(&verdict, 0, sizeof(verdict));
 	if (throttled(r, resp, RL_CONFIRM))
 		return;
-	api_context(r, &ctx);
+	http_context(r, &ctx);
 	body = call_of(r, resp, &cl, &p);
 	if (body == NULL)
 		return;

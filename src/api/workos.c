@@ -466,7 +466,7 @@ project_of(const struct http_request *r, struct http_response *resp,
 	int64_t wait = 0;
 
 	/* The per-client limit comes first, before any work. */
-	api_context(r, &ctx);
+	http_context(r, &ctx);
 	if (engine_throttle(r->engine, &ctx, RL_API, &wait) != ENGINE_OK) {
 		workos_rate_limited(resp, wait);
 		return NULL;
@@ -596,7 +596,7 @@ reset_request_call(const struct http_request *r, struct http_response *resp,
 
 	memset(&claim, 0, sizeof(claim));
 	memset(&t, 0, sizeof(t));
-	api_context(r, &ctx);
+	http_context(r, &ctx);
 	p = project_of(r, resp, &key);
 	if (p == NULL)
 		return;
@@ -717,7 +717,7 @@ workos_reset_confirm(const struct http_request *r, struct http_response *resp)
 
 	memset(&claim, 0, sizeof(claim));
 	memset(&verdict, 0, sizeof(verdict));
-	api_context(r, &ctx);
+	http_context(r, &ctx);
 	p = project_of(r, resp, &key);
 	if (p == NULL)
 		return;
@@ -969,7 +969,7 @@ workos_authenticate(const struct http_request *r, struct http_response *resp)
 		fail_engine(resp, res, NULL);
 		goto out;
 	}
-	api_context(r, &ctx);
+	http_context(r, &ctx);
 	in = (struct login_request){ p, email, password, &ctx };
 	res = session_login(r->engine, &in, &lr);
 	if (res != ENGINE_OK) {

@@ -217,7 +217,7 @@ throttled(const struct http_request *r, struct http_response *resp,
 	int64_t wait = 0;
 	char secs[24];
 
-	api_context(r, &ctx);
+	http_context(r, &ctx);
 	if (engine_throttle(r->engine, &ctx, cls, &wait) == ENGINE_OK)
 		return 0;
 	snprintf(secs, sizeof(secs), "%lld", (long long)wait);
@@ -315,7 +315,7 @@ xsolla_reset_request(const struct http_request *r, struct http_response *resp)
 
 	if (throttled(r, resp, RL_REQUEST))
 		return;
-	api_context(r, &ctx);
+	http_context(r, &ctx);
 	p = project_of(r, resp);
 	if (p == NULL)
 		return;
@@ -367,7 +367,7 @@ xsolla_reset_confirm(const struct http_request *r, struct http_response *resp)
 
 	if (throttled(r, resp, RL_CONFIRM))
 		return;
-	api_context(r, &ctx);
+	http_context(r, &ctx);
 	memset(&verdict, 0, sizeof(verdict));
 	p = project_of(r, resp);
 	if (p == NULL)
@@ -433,7 +433,7 @@ xsolla_login(const struct http_request *r, struct http_response *resp)
 
 	if (throttled(r, resp, RL_LOGIN))
 		return;
-	api_context(r, &ctx);
+	http_context(r, &ctx);
 	p = project_of(r, resp);
 	if (p == NULL)
 		return;

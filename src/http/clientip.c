@@ -6,10 +6,15 @@
  * a trusted proxy is the first one nobody vouches for beyond, the client.
  * Everything to its left was written by the client itself and is ignored;
  * a forged header from an untrusted peer is ignored whole.
+ *
+ * The engine gets that address, with the user agent, as a request_context
+ * (http_context): it counts per-client limits by it and writes it to the
+ * audit trail.
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "../core/engine.h"
 #include "http.h"
 
 /* Trim blanks around [*s, *e). */
@@ -51,4 +56,14 @@ http_client_ip(const char *peer, const char *xff, const struct cidr *trusted,
 			break;
 	}
 	addr_format(&client, out, outlen);
+}
+
+void
+http_context(const struct http_request *r, struct request_context *out)
+{
+	*out = (struct request_context){
+		.client_ip = r->client_ip[0] != '\0' ? r->client_ip : NULL,
+		.user_agent = r->conn != NULL ? http_header(r, "User-Agent") :
+		    NULL,
+	};
 }

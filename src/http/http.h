@@ -19,6 +19,7 @@
 
 struct config;
 struct engine;
+struct request_context;
 struct MHD_Connection;
 
 #define HTTP_MAX_HEADERS 24
@@ -118,6 +119,14 @@ const struct route *http_route_find(const char *method, const char *path,
  */
 void	http_client_ip(const char *peer, const char *xff,
 	    const struct cidr *trusted, size_t n, char *out, size_t outlen);
+/*
+ * The context the engine gets of a request, for its limits and its audit
+ * trail: the client address decided above (NULL when there is none) and
+ * the User-Agent (NULL without a connection).  Every adapter, dialects and
+ * hosted pages alike, builds it here, so each engine call is recorded the
+ * same way.  Its strings live as long as r.
+ */
+void	http_context(const struct http_request *, struct request_context *out);
 
 /* server.c */
 struct http_server;

@@ -13,6 +13,10 @@
  *
  * A link resetd did not make gets the "not valid" page; a reset that was
  * used, cancelled or has expired gets "nothing to cancel".
+ *
+ * The post spends a token of the client's "confirm" limit first: like a
+ * confirm, it acts on a secret named by what the client sends (here a
+ * MAC), so guessing at it is limited the same way.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -96,6 +100,8 @@ page_cancel_post(const struct http_request *r, struct http_response *resp)
 
 	memset(&info, 0, sizeof(info));
 	memset(&done, 0, sizeof(done));
+	if (page_throttled(&o, r, resp, locale, RL_CONFIRM))
+		goto out;
 	/* The link first: it names the project, and so the page. */
 	res = reset_cancel_lookup(r->engine, id, sig, &info);
 	page_begin(&o, r, resp, info.project, locale != NULL ? locale :

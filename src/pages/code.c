@@ -8,11 +8,14 @@
  *
  * What the page tells apart is only what the engine does: a wrong code,
  * a code past its tries, an account past its tries, an expired code (said
- * only to whoever typed the right one), a refused password.  An unknown
- * address answers like a wrong code.
+ * only to whoever typed the right one), a refused password with the rule
+ * it broke.  An unknown address answers like a wrong code.
  *
  * The form is bound to the form cookie with a CSRF token; a post without
  * a valid one is refused before the engine is asked, so it counts no try.
+ * Before anything else a post spends a token of the client's "confirm"
+ * limit, as the dialects' code confirms do; past it, the "too many
+ * attempts" page (429).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,7 +102,10 @@ code_normalise(char *s)
 	*w = '\0';
 }
 
-/* The field and text of a refusal by the engine, or 0 for none. */
+/*
+ * The field and text of a refusal of the code by the engine, or 0 for
+ * none (a refused password is page_password_error's).
+ */
 static int
 code_error(enum engine_result res, const char **field, const char **key)
 {
@@ -115,9 +121,6 @@ code_error(enum engine_result res, const char **field, const char **key)
 		{ ENGINE_CODE_LOCKED, "code", "err_code_locked" },
 		{ ENGINE_RATE_LIMITED, "code", "err_code_rate" },
 		{ ENGINE_SECRET_EXPIRED, "code", "err_code_expired" },
-		{ ENGINE_PASSWORD_TOO_SHORT, "password", "err_password_short" },
-		{ ENGINE_PASSWORD_TOO_LONG, "password", "err_password_long" },
-		{ ENGINE_PASSWORD_INVALID_TEXT, "password", "err_password_text" },
 	};
 	size_t i;
 
@@ -137,18 +140,22 @@ page_code_post(const struct http_request *r, struct http_response *resp)
 	struct page_out o;
 	struct project *p = NULL;
 	struct reset_code_confirm in;
+	struct password_verdict verdict;
 	char *id = page_field(r, "project", UUID_STRLEN);
 	char *locale = page_field(r, "locale", PAGE_LANGUAGE_TAG_MAX);
 	char *login_url = page_field(r, "login_url", PAGE_URL_MAX);
 	char *email = page_field(r, "email", PAGE_PASSWORD_READ_MAX);
 	char *code = page_field(r, "code", PAGE_CODE_READ_MAX);
-	char *password = page_field(r, "password", PAGE_PASSWORD_READ_MAX);
-	char *confirm = page_field(r, "confirm", PAGE_PASSWORD_READ_MAX);
+	char *password = page_password_field(r, "password");
+	char *confirm = page_password_field(r, "confirm");
 	char *csrf = page_field(r, "csrf", PAGE_SECRET_MAX);
 	char cookie[PAGE_COOKIE_VALUE_MAX + 1], origin[ORIGIN_MAX];
 	const char *lp, *field, *key;
 	enum engine_result res;
 
+	memset(&verdict, 0, sizeof(verdict));
+	if (page_throttled(&o, r, resp, locale, RL_CONFIRM))
+		goto out;
 	res = id != NULL ? engine_project(r->engine, id, &p) :
 	    ENGINE_PROJECT_UNKNOWN;
 	page_begin(&o, r, resp, p, locale);
@@ -201,14 +208,19 @@ page_code_post(const struct http_request *r, struct http_response *resp)
 		.login = email,
 		.code = code,
 		.new_password = password,
+		.ctx = &o.ctx,
+		.verdict = &verdict,
 	};
 	res = reset_confirm_code(r->engine, &in, NULL);
+	/* A refused password spends no try: the code stays in the form. */
+	if (page_password_error(&o, res, &verdict)) {
+		page_code_form(&o, p, lp, login_url, email, code, 0, 422);
+		goto out;
+	}
 	if (code_error(res, &field, &key)) {
 		resp->outcome = engine_result_name(res);
 		page_error(&o, field, key);
-		/* Keep the code for a password error, not for a code error. */
-		page_code_form(&o, p, lp, login_url, email,
-		    strcmp(field, "code") != 0 ? code : NULL, 0, 422);
+		page_code_form(&o, p, lp, login_url, email, NULL, 0, 422);
 		goto out;
 	}
 	if (res != ENGINE_OK) {

@@ -13,6 +13,11 @@
  * The form is bound to the form cookie with a CSRF token.  A post without
  * a valid one (an expired cookie, a forged post) gets the form again with
  * a fresh token, and no reset is requested.
+ *
+ * A post spends a token of the client's "request" limit first of all,
+ * before the project is looked up; past the limit it gets the "too many
+ * attempts" page (429), whatever the address, so that page says nothing
+ * about accounts either.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,6 +95,8 @@ page_forgot_post(const struct http_request *r, struct http_response *resp)
 	const char *lp;
 	enum engine_result res;
 
+	if (page_throttled(&o, r, resp, locale, RL_REQUEST))
+		goto out;
 	res = id != NULL ? engine_project(r->engine, id, &p) :
 	    ENGINE_PROJECT_UNKNOWN;
 	page_begin(&o, r, resp, p, locale);
@@ -134,6 +141,7 @@ page_forgot_post(const struct http_request *r, struct http_response *resp)
 		.link_style = LINK_RESET_CODE,
 		.delivery = strcmp(p->delivery, "code") == 0 ? DELIVER_CODE :
 		    DELIVER_LINK,
+		.ctx = &o.ctx,
 		/* The time floor holds the answer, not this thread. */
 		.answer_at_us = &resp->answer_at_us,
 	};

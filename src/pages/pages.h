@@ -55,6 +55,7 @@ enum page {
 	PAGE_CANCEL_NONE,	/* 12: nothing pending to cancel */
 	PAGE_NOT_FOUND,		/* 13: no such project or page */
 	PAGE_ERROR,		/* 14: the service failed */
+	PAGE_THROTTLED,		/* 15: too many attempts from this client */
 	PAGE__MAX
 };
 
@@ -87,6 +88,8 @@ struct page_var {
 struct page_out {
 	const struct http_request	*req;
 	struct http_response		*resp;
+	/* Who asked (http_context), for every engine call that takes it. */
+	struct request_context		 ctx;
 	enum page_locale		 locale;
 	const struct project		*project;	/* NULL: none known */
 	char				*form_origin;	/* more for form-action */
@@ -152,8 +155,9 @@ int	page_text_complete(void);
 /*
  * Start an answer: choose the locale from an explicit choice (a locale
  * parameter, or the one the reset was requested in), then Accept-Language,
- * then the project's default (none yet: English).  explicit may be NULL
- * or anything; what names no written locale is ignored.
+ * then the project's default, then English.  explicit may be NULL or
+ * anything; what names no written locale is ignored.  o->ctx receives the
+ * request's context for the engine's limits and audit trail.
  */
 void	page_begin(struct page_out *, const struct http_request *,
 	    struct http_response *, const struct project *,
@@ -167,7 +171,11 @@ const char *page_locale_param(const char *explicit);
 void	page_end(struct page_out *);
 /* Set a variable (value copied; NULL: unset). */
 void	page_set(struct page_out *, const char *name, const char *value);
-/* Set a variable to the text of key in the answer's locale. */
+/*
+ * Set a variable to the text of key in the answer's locale, its {{name}}s
+ * filled with the variables set so far (page_begin sets the project's:
+ * project_name, min_length, ...).
+ */
 void	page_set_text(struct page_out *, const char *name, const char *key);
 /*
  * Mark field ("email", "code", "password", "confirm", or "form" for the
@@ -200,11 +208,24 @@ void	page_csrf_token(const struct page_out *, const char *purpose,
 int	page_csrf_ok(const struct page_out *, const char *purpose,
 	    const char *cookie, const char *token);
 /*
- * A field of the request's form (x-www-form-urlencoded), newly allocated;
- * NULL when the body is of another type, or see page_form_get.
+ * A field of the request's form (x-www-form-urlencoded) that is clean
+ * text (str_is_clean_utf8: UTF-8, no control character but tab), newly
+ * allocated; NULL when it is not, when the body is of another type, or
+ * see page_form_get.  Nothing else reaches the engine or the database.
  */
 char	*page_field(const struct http_request *, const char *name, size_t max);
-/* A query argument of at most max bytes, or NULL. */
+/*
+ * A new password from the form, newly allocated (free with xfree_secret):
+ * as page_field but any text, since whether a password is acceptable text
+ * is the engine's policy to say (and to word, rule valid_text); it is
+ * only ever hashed.  NULL when absent or longer than
+ * PAGE_PASSWORD_READ_MAX bytes.
+ */
+char	*page_password_field(const struct http_request *, const char *name);
+/*
+ * A query argument of at most max bytes, or NULL; NULL for all of them
+ * when the HTTP layer found one that is not clean text (query_invalid).
+ */
 const char *page_query(const struct http_request *, const char *name,
 	    size_t max);
 /*
@@ -213,8 +234,29 @@ const char *page_query(const struct http_request *, const char *name,
  */
 char	*page_url(const char *path, const char *n1, const char *v1,
 	    const char *n2, const char *v2, const char *n3, const char *v3);
+/*
+ * When res is the engine refusing a new password (ENGINE_PASSWORD_*), put
+ * the reason next to the password field and return 1: the rule the
+ * verdict v names (may be NULL; then the result says what it can) in the
+ * answer's language, with the resp's outcome set.  Otherwise return 0.
+ * Which passwords are refused is the engine's business; this only words it.
+ */
+int	page_password_error(struct page_out *, enum engine_result,
+	    const struct password_verdict *v);
 /* Answer the page for an engine failure (ENGINE_UNAVAILABLE, ...). */
 void	page_fail(struct page_out *, enum engine_result);
+/*
+ * The per-client limit, first thing in every post that does work, before
+ * any lookup: take a token of class cls for the request's client
+ * (engine_throttle).  Return 0 when the post may go on, leaving o alone.
+ * When refused, begin o (with no project: none was looked up), answer
+ * the "too many attempts" page with status 429, Retry-After and every
+ * page header, in the language explicit or Accept-Language names, and
+ * return 1; the caller then only ends o.
+ */
+int	page_throttled(struct page_out *o, const struct http_request *,
+	    struct http_response *, const char *explicit,
+	    enum ratelimit_class cls);
 
 /*
  * The handlers below are route handlers (http.h): each answers every

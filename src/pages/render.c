@@ -23,6 +23,7 @@
  * no-referrer, Cache-Control no-store, X-Frame-Options DENY; the HTTP
  * layer adds X-Content-Type-Options nosniff.
  */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,7 +77,11 @@ static const struct page_def {
 	{ "message.html", "notfound_title", "notfound_body" },
 	/* PAGE_ERROR */
 	{ "message.html", "error_title", "error_body" },
+	/* PAGE_THROTTLED */
+	{ "throttled.html", "throttled_title", NULL },
 };
+
+static int fill_text(struct buf *, const struct page_out *, const char *);
 
 /* variables */
 
@@ -119,7 +124,13 @@ page_set(struct page_out *o, const char *name, const char *value)
 void
 page_set_text(struct page_out *o, const char *name, const char *key)
 {
-	page_set(o, name, page_text(o->locale, key));
+	struct buf b;
+
+	buf_init(&b, PAGE_RENDERED_MAX);
+	if (fill_text(&b, o, page_text(o->locale, key)) == -1)
+		abort();	/* the texts are ours, and short */
+	page_set(o, name, buf_cstr(&b));
+	buf_free(&b);
 }
 
 void
@@ -308,6 +319,31 @@ expand(struct buf *b, const struct page_out *o, enum page page,
 
 /* answers */
 
+/*
+ * The variables of the answer's project, set when it begins so that texts
+ * set before rendering (errors) may name them too.
+ */
+static void
+project_vars(struct page_out *o)
+{
+	const struct project *p = o->project;
+	char n[24], *css = NULL;
+
+	snprintf(n, sizeof(n), "%lld", (long long)(p != NULL &&
+	    p->password_min_length > 0 ? p->password_min_length :
+	    PASSWORD_MIN_CHARS));
+	page_set(o, "min_length", n);
+	if (p == NULL)
+		return;
+	page_set(o, "project_name", p->name);
+	page_set(o, "project_id", p->id);
+	page_set(o, "logo_url", p->logo_url);
+	if (p->accent_color != NULL)
+		css = xasprintf("/assets/project/%s.css", p->id);
+	page_set(o, "project_css", css);
+	free(css);
+}
+
 void
 page_begin(struct page_out *o, const struct http_request *r,
     struct http_response *resp, const struct project *p, const char *explicit)
@@ -318,6 +354,7 @@ page_begin(struct page_out *o, const struct http_request *r,
 	o->req = r;
 	o->resp = resp;
 	o->project = p;
+	http_context(r, &o->ctx);
 	if (explicit != NULL)
 		l = page_locale_match(explicit, strnlen(explicit,
 		    PAGE_LANGUAGE_TAG_MAX + 1));
@@ -329,6 +366,7 @@ page_begin(struct page_out *o, const struct http_request *r,
 	if (l == LOC__MAX)
 		l = LOC_EN;
 	o->locale = l;
+	project_vars(o);
 }
 
 const char *
@@ -388,7 +426,6 @@ page_render(struct page_out *o, enum page page, int status)
 {
 	const struct page_def *d;
 	struct buf b;
-	char *css = NULL;
 
 	if (page < 0 || page >= PAGE__MAX)
 		abort();
@@ -398,16 +435,6 @@ page_render(struct page_out *o, enum page page, int status)
 	if (d->body != NULL)
 		page_set_text(o, "body", d->body);
 	page_set(o, "css_href", page_css_href());
-	if (o->project != NULL) {
-		page_set(o, "project_name", o->project->name);
-		page_set(o, "project_id", o->project->id);
-		page_set(o, "logo_url", o->project->logo_url);
-		if (o->project->accent_color != NULL)
-			css = xasprintf("/assets/project/%s.css",
-			    o->project->id);
-		page_set(o, "project_css", css);
-		free(css);
-	}
 	buf_init(&b, PAGE_RENDERED_MAX);
 	if (include(&b, o, page, "layout.html", 0) == -1) {
 		log_error("pages: a page is longer than %d bytes",
@@ -437,6 +464,86 @@ page_fail(struct page_out *o, enum engine_result res)
 {
 	o->resp->outcome = engine_result_name(res);
 	page_render(o, PAGE_ERROR, res == ENGINE_UNAVAILABLE ? 503 : 500);
+}
+
+/*
+ * What a refused password is told, by the rule of the engine's verdict:
+ * the words are the pages', the rule is the engine's.
+ */
+static const char *const password_errors[PW__MAX] = {
+	NULL,				/* PW_OK */
+	"err_password_short",		/* PW_MIN_LENGTH */
+	"err_password_long",		/* PW_MAX_LENGTH */
+	"err_password_text",		/* PW_VALID_TEXT */
+	"err_password_common",		/* PW_COMMON */
+	"err_password_breached",	/* PW_BREACHED */
+	"err_password_context",		/* PW_CONTEXT */
+	"err_password_strength",	/* PW_STRENGTH */
+};
+
+int
+page_password_error(struct page_out *o, enum engine_result res,
+    const struct password_verdict *v)
+{
+	enum password_rule rule;
+	char n[24];
+
+	switch (res) {
+	case ENGINE_PASSWORD_TOO_SHORT:
+		rule = PW_MIN_LENGTH;
+		break;
+	case ENGINE_PASSWORD_TOO_LONG:
+		rule = PW_MAX_LENGTH;
+		break;
+	case ENGINE_PASSWORD_INVALID_TEXT:
+		rule = PW_VALID_TEXT;
+		break;
+	case ENGINE_PASSWORD_WEAK:
+		rule = PW_STRENGTH;
+		break;
+	default:
+		return 0;
+	}
+	/* The verdict is more precise, when the engine gave one. */
+	if (v != NULL && v->rule > PW_OK && v->rule < PW__MAX)
+		rule = v->rule;
+	if (rule == PW_MIN_LENGTH && v != NULL && v->min_length > 0) {
+		snprintf(n, sizeof(n), "%lld", (long long)v->min_length);
+		page_set(o, "min_length", n);
+	}
+	o->resp->outcome = engine_result_name(res);
+	page_error(o, "password", password_errors[rule]);
+	return 1;
+}
+
+int
+page_throttled(struct page_out *o, const struct http_request *r,
+    struct http_response *resp, const char *explicit,
+    enum ratelimit_class cls)
+{
+	struct request_context ctx;
+	int64_t wait = 0, minutes;
+	char num[24];
+
+	http_context(r, &ctx);
+	if (engine_throttle(r->engine, &ctx, cls, &wait) == ENGINE_OK)
+		return 0;
+	assert(wait >= 1);
+	page_begin(o, r, resp, NULL, explicit);
+	snprintf(num, sizeof(num), "%lld", (long long)wait);
+	http_set_header(resp, "Retry-After", num);
+	/*
+	 * Whole minutes, rounded up.  A wait of a minute or less has a text
+	 * of its own, so that no language needs the singular of "minutes".
+	 */
+	minutes = (wait + 59) / 60;
+	if (minutes > 1) {
+		snprintf(num, sizeof(num), "%lld", (long long)minutes);
+		page_set(o, "minutes", num);
+	}
+	resp->outcome = "throttled";
+	page_render(o, PAGE_THROTTLED, 429);
+	return 1;
 }
 
 /* cookies and CSRF */
@@ -498,8 +605,9 @@ page_csrf_ok(const struct page_out *o, const char *purpose,
 
 /* request input */
 
-char *
-page_field(const struct http_request *r, const char *name, size_t max)
+/* A field of the request's form, as it was sent. */
+static char *
+form_field(const struct http_request *r, const char *name, size_t max)
 {
 	char type[64];
 
@@ -510,12 +618,35 @@ page_field(const struct http_request *r, const char *name, size_t max)
 	return page_form_get(r->body, r->body_len, name, max);
 }
 
+char *
+page_field(const struct http_request *r, const char *name, size_t max)
+{
+	char *v = form_field(r, name, max);
+
+	/*
+	 * Browsers send UTF-8 from these pages; anything else was made by
+	 * hand, and PostgreSQL would refuse it with an error.
+	 */
+	if (v != NULL && !str_is_clean_utf8(v, strlen(v))) {
+		xfree_secret(v);
+		return NULL;
+	}
+	return v;
+}
+
+char *
+page_password_field(const struct http_request *r, const char *name)
+{
+	return form_field(r, name, PAGE_PASSWORD_READ_MAX);
+}
+
 const char *
 page_query(const struct http_request *r, const char *name, size_t max)
 {
 	const char *v = http_query(r, name);
 
-	if (v == NULL || *v == '\0' || strnlen(v, max + 1) > max)
+	if (r->query_invalid || v == NULL || *v == '\0' ||
+	    strnlen(v, max + 1) > max)
 		return NULL;
 	return v;
 }

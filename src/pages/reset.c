@@ -17,9 +17,13 @@
  *	POST /reset
  *		The form: the CSRF token bound to the cookie, the new password
  *		twice.  Only then is the secret spent, by the engine, which
- *		checks the password first and spends nothing when it refuses.
+ *		checks the password first and spends nothing when it refuses;
+ *		the form then says which rule the password broke (too short,
+ *		common, breached, the account's own details, too guessable).
  *		Success answers 303 to the request's login_url (checked again
  *		now against the project's callback URLs), or the done page.
+ *		Each post first spends a token of the client's "confirm"
+ *		limit; past it, the "too many attempts" page (429).
  *
  * The cookie is SameSite=Strict.  A link opened from a webmail is a
  * navigation that started on another site, and browsers do not send a
@@ -191,38 +195,26 @@ out:
 	reset_link_info_clear(&info);
 }
 
-/* The error a refused password gets next to its field, or NULL. */
-static const char *
-password_error(enum engine_result res)
-{
-	switch (res) {
-	case ENGINE_PASSWORD_TOO_SHORT:
-		return "err_password_short";
-	case ENGINE_PASSWORD_TOO_LONG:
-		return "err_password_long";
-	case ENGINE_PASSWORD_INVALID_TEXT:
-		return "err_password_text";
-	default:
-		return NULL;
-	}
-}
-
 void
 page_reset_post(const struct http_request *r, struct http_response *resp)
 {
 	struct page_out o;
 	struct reset_link_info info, again;
 	struct reset_confirm in;
+	struct password_verdict verdict;
 	enum engine_result res;
 	char cookie[PAGE_COOKIE_VALUE_MAX + 1], origin[ORIGIN_MAX];
 	char *locale = page_field(r, "locale", PAGE_LANGUAGE_TAG_MAX);
 	char *csrf = page_field(r, "csrf", PAGE_SECRET_MAX);
-	char *password = page_field(r, "password", PAGE_PASSWORD_READ_MAX);
-	char *confirm = page_field(r, "confirm", PAGE_PASSWORD_READ_MAX);
-	const char *lp = page_locale_param(locale), *err;
+	char *password = page_password_field(r, "password");
+	char *confirm = page_password_field(r, "confirm");
+	const char *lp = page_locale_param(locale);
 
 	memset(&info, 0, sizeof(info));
+	memset(&verdict, 0, sizeof(verdict));
 	memset(&again, 0, sizeof(again));
+	if (page_throttled(&o, r, resp, locale, RL_CONFIRM))
+		goto out;
 	if (!page_cookie_get(http_header(r, "Cookie"), PAGE_COOKIE_RESET,
 	    cookie, sizeof(cookie))) {
 		page_begin(&o, r, resp, NULL, locale);
@@ -273,12 +265,12 @@ page_reset_post(const struct http_request *r, struct http_response *resp)
 		.project = info.project,
 		.token = cookie,
 		.new_password = password,
+		.ctx = &o.ctx,
+		.verdict = &verdict,
 	};
 	res = reset_confirm(r->engine, &in, NULL);
-	err = password_error(res);
-	if (err != NULL) {
-		resp->outcome = engine_result_name(res);
-		page_error(&o, "password", err);
+	/* Refused by the policy: nothing was spent, the form again. */
+	if (page_password_error(&o, res, &verdict)) {
 		reset_form(&o, &info, cookie, lp, 422);
 		goto out;
 	}

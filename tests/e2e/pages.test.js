@@ -8,6 +8,10 @@
 // http://localhost:APP, another site, from which links are clicked the way
 // people click them.
 //
+// One test starts a second daemon with small per-address limits, as
+// tests/e2e/abuse.test.js does, for the pages' 429; it talks over plain
+// HTTP, so its cookies do not mix with the browser's.
+//
 // Screenshots go to tests/artifacts/ (ignored by git).
 // Run: RESETD_BIN=$PWD/build/san/resetd node --test tests/e2e/pages.test.js
 
@@ -331,14 +335,20 @@ describe('hosted pages in Chromium', () => {
     await context.clearCookies();
     const page = await newPage();
     const refs = [];
+    // Each GET /reset: whether it carried the reset cookie, and its status.
+    // (Not the page's body: the continue page refreshes at once, and
+    // Chromium may drop its body before a handler can read it.)
     const resetPages = [];
-    page.on('request', async (r) => refs.push({ url: r.url(), referer: (await r.allHeaders()).referer }));
+    page.on('request', async (r) => {
+      const isReset = r.url() === `${d.url}/reset`;
+      const i = isReset ? resetPages.push({ cookie: null, status: null }) - 1 : -1;
+      const hd = await r.allHeaders();
+      refs.push({ url: r.url(), referer: hd.referer });
+      if (isReset) resetPages[i].cookie = (hd.cookie || '').includes('__Host-resetd-reset=');
+    });
     page.on('response', (r) => {
-      if (r.url() !== `${d.url}/reset`) return;
-      // Keep the order of responses; a body may be gone once the page moved on.
-      const i = resetPages.push(null) - 1;
-      r.text().then((t) => { resetPages[i] = t.includes('http-equiv="refresh"'); },
-        () => { resetPages[i] = 'body gone'; });
+      const hit = resetPages.find((x) => x.status === null);
+      if (r.url() === `${d.url}/reset` && hit) hit.status = r.status();
     });
 
     await page.goto(`http://localhost:${app.port}/mail?to=${encodeURIComponent(link.url)}`);
@@ -346,11 +356,9 @@ describe('hosted pages in Chromium', () => {
     await page.waitForSelector('#password', { timeout: 10000 });
     assert.equal(page.url(), `${d.url}/reset`);
     // Chromium held the Strict cookie back after the cross-site start; the
-    // page reloaded itself once, from this site, and then had it.
-    await h.sleep(100);
-    assert.equal(resetPages.length, 2, `expected one reload of /reset: ${JSON.stringify(resetPages)}`);
-    assert.ok(resetPages[0] !== false, 'the first /reset, without its cookie, is the reload page');
-    assert.equal(resetPages[1], false, 'the reloaded /reset is the form');
+    // page (200, the continue page, not the 400 of a missing cookie)
+    // reloaded itself once, from this site, and then had it.
+    assert.deepEqual(resetPages, [{ cookie: false, status: 200 }, { cookie: true, status: 200 }]);
     assert.equal(await heading(page), 'Choose a new password');
     const newPass = newPassword();
     await page.fill('#password', newPass);
@@ -514,6 +522,123 @@ describe('hosted pages in Chromium', () => {
     assert.equal(await page.getAttribute('#password', 'aria-invalid'), null);
     assert.equal((await login(project, user.email, user.password)).status, 200, 'nothing was spent');
     await page.close();
+  });
+
+  it('a refused password: the rule next to the field, nothing spent, the link still works', { timeout: TEST_TIMEOUT }, async () => {
+    const project = await newProject();
+    const user = await newUser(project);
+    const { link } = await requestLink(project, user);
+    const page = await newPage();
+    await page.goto(link.url);
+
+    // One of the most common passwords, long enough to pass the length check.
+    secrets.add('password1234');
+    await page.fill('#password', 'password1234');
+    await page.fill('#confirm', 'password1234');
+    let [resp] = await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+    assert.equal(resp.status(), 422);
+    assert.equal(await heading(page), 'Choose a new password');
+    assert.match(await page.textContent('#password-error'), /one of the most common passwords/);
+    assert.equal(await page.getAttribute('#password', 'aria-invalid'), 'true');
+    assert.equal(await page.getAttribute('#password', 'aria-describedby'), 'password-hint password-error');
+    assert.match(await page.textContent('[role=alert]'), /most common passwords/);
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'password');
+
+    // The account's own address.
+    await page.fill('#password', user.email);
+    await page.fill('#confirm', user.email);
+    [resp] = await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+    assert.equal(resp.status(), 422);
+    assert.match(await page.textContent('#password-error'), /cannot be your email address/);
+    assert.equal((await login(project, user.email, user.password)).status, 200, 'nothing was spent');
+
+    // The same link, the same form: a good password now goes through.
+    const newPass = newPassword();
+    await page.fill('#password', newPass);
+    await page.fill('#confirm', newPass);
+    [resp] = await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+    assert.equal(resp.status(), 200);
+    assert.equal(await heading(page), 'Your password has been changed');
+    assert.equal((await login(project, user.email, newPass)).status, 200);
+    await page.close();
+  });
+
+  it('a refused password on the code page: said next to the field, the code kept and not spent', { timeout: TEST_TIMEOUT }, async () => {
+    const project = await newProject(['--delivery', 'code', '--password-min-length', '12']);
+    const user = await newUser(project);
+    const page = await newPage();
+    const seen = new Set((await h.readMaildir(d.maildir)).map((m) => m.file));
+    await page.setExtraHTTPHeaders({ 'Accept-Language': 'de' });
+    await page.goto(`${d.url}/forgot?project=${project.id}`);
+    await page.fill('#email', user.email);
+    await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+    assert.match(await page.textContent('#password-hint'), /^Mindestens 12 Zeichen/, "the project's minimum");
+    assert.equal(await page.getAttribute('#password', 'minlength'), '12');
+    const mail = await h.waitForMail(d.maildir, (m) => !seen.has(m.file) && h.mailTo(user.email)(m) && h.extractResetCode(m.text) !== null);
+    const code = h.extractResetCode(mail.text);
+    secrets.add(code);
+
+    secrets.add('password1234');
+    await page.fill('#code', code);
+    await page.fill('#password', 'password1234');
+    await page.fill('#confirm', 'password1234');
+    let [resp] = await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+    assert.equal(resp.status(), 422);
+    assert.match(await page.textContent('#password-error'), /am häufigsten verwendeten/);
+    assert.equal(await page.getAttribute('#code', 'aria-invalid'), null, 'the code is not in error');
+    assert.equal(await page.inputValue('#code'), code, 'the code stays in the form');
+
+    const newPass = newPassword();
+    await page.fill('#password', newPass);
+    await page.fill('#confirm', newPass);
+    [resp] = await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+    assert.equal(resp.status(), 200, 'the refusal spent neither the code nor a try');
+    assert.equal(await heading(page), 'Ihr Passwort wurde geändert');
+    assert.equal((await login(project, user.email, newPass)).status, 200);
+    await page.setExtraHTTPHeaders({ 'Accept-Language': 'en' });
+    await page.close();
+  });
+
+  it('the audit trail records the pages\' requests with the client address', { timeout: TEST_TIMEOUT }, async () => {
+    const project = await newProject();
+    const user = await newUser(project);
+    const page = await newPage();
+    const seen = new Set((await h.readMaildir(d.maildir)).map((m) => m.file));
+    await page.goto(`${d.url}/forgot?project=${project.id}`);
+    await page.fill('#email', user.email);
+    await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+    const { link } = await linkFromMail(user, seen);
+    await page.goto(link.url);
+    const newPass = newPassword();
+    await page.fill('#password', newPass);
+    await page.fill('#confirm', newPass);
+    await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+    assert.equal(await heading(page), 'Your password has been changed');
+
+    const events = await d.cli(['audit', 'list', '--project', project.id]);
+    for (const name of ['reset_requested', 'secret_used', 'password_changed']) {
+      const e = events.find((x) => x.event === name);
+      assert.ok(e, `no ${name} row: ${JSON.stringify(events)}`);
+      assert.equal(e.client_ip, '127.0.0.1', `${name}: the client address`);
+      assert.match(e.user_agent || '', /Chrome/, `${name}: the browser's user agent`);
+    }
+    await page.close();
+  });
+
+  it('form fields that are not UTF-8 are refused at the edge, on every database', { timeout: TEST_TIMEOUT }, async () => {
+    const project = await newProject();
+    const form = await h.request(`${d.url}/forgot?project=${project.id}`);
+    const cookie = cookieFrom(form, '__Host-resetd-form').value;
+    const csrf = inputValue(form.text, 'csrf');
+    const errorsBefore = d.stderrLines.filter((l) => l.includes('"level":"error"')).length;
+    const res = await h.request(`${d.url}/forgot`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Cookie: `__Host-resetd-form=${cookie}` },
+      body: `project=${project.id}&csrf=${csrf}&email=a%FF%FEb%40example.com`,
+    });
+    assert.equal(res.status, 422, 'refused like an empty field, not a database failure');
+    assert.match(res.text, /Enter your email address/);
+    assert.equal(d.stderrLines.filter((l) => l.includes('"level":"error"')).length, errorsBefore, 'nothing logged as an error');
   });
 
   it('language: Accept-Language ja gives Japanese pages; an explicit locale wins', { timeout: TEST_TIMEOUT }, async () => {
@@ -721,6 +846,101 @@ describe('hosted pages in Chromium', () => {
     assert.equal(await heading(page), 'This link is not valid');
     assert.equal((await context.cookies(d.url)).filter((c) => c.name === '__Host-resetd-reset').length, 0, 'no cookie for an unknown link');
     await page.close();
+  });
+
+  it('per-address limits: the 429 page with Retry-After, alike for every address, and audited', { timeout: TEST_TIMEOUT }, async () => {
+    // A daemon of its own, with small limits, as tests/e2e/abuse.test.js does.
+    const ld = await h.startDaemon({ env: { RESETD_RATE_IP_REQUEST: '2', RESETD_RATE_IP_CONFIRM: '2' } });
+    try {
+      const project = await ld.cli(['project', 'create', '--name', uniq('Shop'), '--callback-url', callback]);
+      const email = `${uniq('user')}@example.com`;
+      const password = newPassword();
+      await ld.cli(['user', 'create', '--project', project.id, '--email', email, '--password-stdin'], { input: password });
+      const form = await h.request(`${ld.url}/forgot?project=${project.id}`);
+      const formCookie = cookieFrom(form, '__Host-resetd-form').value;
+      const csrf = inputValue(form.text, 'csrf');
+      const forgot = (address) => h.request(`${ld.url}/forgot`, {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/x-www-form-urlencoded',
+          Cookie: `__Host-resetd-form=${formCookie}`,
+          'User-Agent': 'pages-e2e',
+          // Not a trusted proxy: the header changes nothing.
+          'X-Forwarded-For': `198.51.100.${crypto.randomInt(1, 250)}`,
+        },
+        body: formBody({ project: project.id, csrf, email: address }),
+      });
+      const nobody = `${uniq('nobody')}@example.com`;
+      assert.equal((await forgot(email)).status, 200);
+      assert.equal((await forgot(nobody)).status, 200);
+
+      // The third and fourth: refused before any lookup, alike.
+      const answers = [];
+      for (const address of [email, nobody]) {
+        const res = await forgot(address);
+        assert.equal(res.status, 429, `forgot past the limit: ${res.status}`);
+        assert.match(res.headers['retry-after'] || '', /^[1-9][0-9]*$/);
+        assert.match(res.headers['content-type'], /^text\/html/);
+        assert.equal(res.headers['cache-control'], 'no-store');
+        assert.equal(res.headers['referrer-policy'], 'no-referrer');
+        assert.equal(res.headers['x-frame-options'], 'DENY');
+        assert.match(res.headers['content-security-policy'], /default-src 'none'/);
+        assert.match(res.text, /<h1>Too many attempts<\/h1>/);
+        const minutes = Math.ceil(Number(res.headers['retry-after']) / 60);
+        assert.match(res.text, minutes > 1 ? new RegExp(`wait ${minutes} minutes`) : /wait a minute/);
+        const hd = { ...res.headers };
+        delete hd['x-request-id'];
+        delete hd.date;
+        delete hd['retry-after'];
+        answers.push({ hd, text: res.text.replace(/wait (\d+ minutes|a minute)/, 'wait N') });
+      }
+      assert.deepEqual(answers[0], answers[1], 'the 429 page tells nothing about the address');
+
+      // In the browser's language.
+      const ru = await h.request(`${ld.url}/forgot`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'Accept-Language': 'ru' },
+        body: formBody({ project: project.id, email }),
+      });
+      assert.equal(ru.status, 429);
+      assert.equal(ru.headers['content-language'], 'ru');
+      assert.match(ru.text, /Слишком много попыток/);
+
+      // The confirm class: the reset form's posts.
+      const mail = await h.waitForMail(ld.maildir, (m) => h.mailTo(email)(m) && h.extractResetLink(m.text) !== null);
+      const link = h.extractResetLink(mail.text);
+      secrets.add(link.reset_code);
+      const parked = cookieFrom(await h.request(link.url), '__Host-resetd-reset').value;
+      const shown = await h.request(`${ld.url}/reset`, { headers: { Cookie: `__Host-resetd-reset=${parked}` } });
+      const token = inputValue(shown.text, 'csrf');
+      const post = (pw) => h.request(`${ld.url}/reset`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded', Cookie: `__Host-resetd-reset=${parked}` },
+        body: formBody({ csrf: token, password: pw, confirm: pw }),
+      });
+      secrets.add('password1234');
+      assert.equal((await post('password1234')).status, 422);
+      assert.equal((await post('password1234')).status, 422);
+      const third = await post(newPassword());
+      assert.equal(third.status, 429, 'the third confirm is refused');
+      assert.match(third.headers['retry-after'] || '', /^[1-9][0-9]*$/);
+      const still = await h.request(`${ld.url}/login?projectId=${project.id}`, { method: 'POST', body: { username: email, password } });
+      assert.equal(still.status, 200, 'nothing was spent');
+
+      // The audit trail: the page's request with its client, and the refusals.
+      const events = await ld.cli(['audit', 'list']);
+      const requested = events.filter((e) => e.event === 'reset_requested' && e.project_id === project.id);
+      assert.equal(requested.length, 2, 'two requests went through');
+      for (const e of requested) {
+        assert.equal(e.client_ip, '127.0.0.1');
+        assert.equal(e.user_agent, 'pages-e2e');
+      }
+      const limited = events.filter((e) => e.event === 'rate_limited');
+      assert.deepEqual(limited.map((e) => e.detail).sort(), ['confirm', 'request'], 'each run of refusals is recorded once');
+      assert.ok(limited.every((e) => e.client_ip === '127.0.0.1'));
+    } finally {
+      await ld.stop().catch(() => ld.kill('SIGKILL'));
+    }
   });
 
   it('no CSP violations or script errors in any page, and no secret in the logs', async () => {

@@ -2,7 +2,8 @@
  * Unit tests of the hosted pages' parsers (pages/parse.c: Accept-Language,
  * language tags, the Cookie header, form bodies, origins), their words
  * (every language has every key) and their rendering (every page in every
- * language, values escaped, no template tag left).
+ * language, values escaped, no template tag left; a refused password
+ * worded by its rule; the 429 page).
  *
  * The parsers take outside bytes, so besides the cases, each is fed
  * random and mutated input under the sanitizers, with its contract
@@ -559,6 +560,128 @@ test_render_focus_and_url(void **state)
 	assert_null(page_locale_param(NULL));
 }
 
+/* A refused password is worded by the rule the engine's verdict names. */
+static void
+test_password_errors(void **state)
+{
+	static const struct {
+		enum engine_result	 res;
+		enum password_rule	 rule;
+		const char		*key;
+	} cases[] = {
+		{ ENGINE_PASSWORD_TOO_SHORT, PW_MIN_LENGTH, "err_password_short" },
+		{ ENGINE_PASSWORD_TOO_LONG, PW_MAX_LENGTH, "err_password_long" },
+		{ ENGINE_PASSWORD_INVALID_TEXT, PW_VALID_TEXT,
+		    "err_password_text" },
+		{ ENGINE_PASSWORD_WEAK, PW_COMMON, "err_password_common" },
+		{ ENGINE_PASSWORD_WEAK, PW_BREACHED, "err_password_breached" },
+		{ ENGINE_PASSWORD_WEAK, PW_CONTEXT, "err_password_context" },
+		{ ENGINE_PASSWORD_WEAK, PW_STRENGTH, "err_password_strength" },
+		/* Without a verdict, the result says what it can. */
+		{ ENGINE_PASSWORD_WEAK, PW_OK, "err_password_strength" },
+		{ ENGINE_PASSWORD_TOO_SHORT, PW_OK, "err_password_short" },
+	};
+	struct project p = {
+		.id = "01a2069c-baae-7025-a41b-4739fc84ee3b",
+		.name = "Acme",
+		.delivery = "link",
+		.token_ttl = 3600,
+		.password_min_length = 12,
+	};
+	struct password_verdict v;
+	struct http_request req;
+	struct http_response resp;
+	struct page_out o;
+	const char *html, *want;
+	char *filled;
+	size_t i;
+	int l;
+
+	(void)state;
+	memset(&req, 0, sizeof(req));
+	for (l = 0; l < LOC__MAX; l++)
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&resp, 0, sizeof(resp));
+		buf_init(&resp.body, SIZE_MAX / 2);
+		page_begin(&o, &req, &resp, &p, page_locale(l)->tag);
+		memset(&v, 0, sizeof(v));
+		v.rule = cases[i].rule;
+		v.min_length = 12;
+		assert_true(page_password_error(&o, cases[i].res, &v));
+		assert_string_equal(resp.outcome,
+		    engine_result_name(cases[i].res));
+		page_set(&o, "email", "jane@example.com");
+		page_render(&o, PAGE_RESET, 422);
+		html = buf_cstr(&resp.body);
+		/* The rule's own words, next to the field, its names filled. */
+		want = page_text(l, cases[i].key);
+		assert_true(strlen(want) > 0);
+		assert_non_null(strstr(html, "id=\"password-error\""));
+		assert_null(strstr(html, "{{"));
+		if (strstr(want, "{{min_length}}") != NULL)
+			assert_non_null(strstr(html, "12"));
+		if (strstr(want, "{{project_name}}") != NULL) {
+			filled = strstr(html, "id=\"password-error\">");
+			assert_non_null(filled);
+			assert_non_null(strstr(filled, "Acme"));
+		}
+		/* The project's minimum, in the hint and for the browser. */
+		assert_non_null(strstr(html, "minlength=\"12\""));
+		page_end(&o);
+		response_free(&resp);
+	}
+	/* Not a refusal of the password: nothing is said. */
+	memset(&resp, 0, sizeof(resp));
+	buf_init(&resp.body, SIZE_MAX / 2);
+	page_begin(&o, &req, &resp, &p, "en");
+	assert_false(page_password_error(&o, ENGINE_OK, NULL));
+	assert_false(page_password_error(&o, ENGINE_CODE_MISMATCH, NULL));
+	assert_false(page_password_error(&o, ENGINE_UNAVAILABLE, NULL));
+	assert_int_equal(o.errors, 0);
+	/* No verdict at all: still worded. */
+	assert_true(page_password_error(&o, ENGINE_PASSWORD_WEAK, NULL));
+	page_render(&o, PAGE_RESET, 422);
+	assert_non_null(strstr(buf_cstr(&resp.body), "too easy to guess"));
+	assert_non_null(strstr(buf_cstr(&resp.body), "At least 12 characters"));
+	page_end(&o);
+	response_free(&resp);
+}
+
+/* The 429 page: minutes when the wait is longer, else its own words. */
+static void
+test_render_throttled(void **state)
+{
+	struct http_request req;
+	struct http_response resp;
+	struct page_out o;
+	const char *html;
+	int l, with_minutes;
+
+	(void)state;
+	memset(&req, 0, sizeof(req));
+	for (l = 0; l < LOC__MAX; l++)
+	for (with_minutes = 0; with_minutes < 2; with_minutes++) {
+		memset(&resp, 0, sizeof(resp));
+		buf_init(&resp.body, SIZE_MAX / 2);
+		page_begin(&o, &req, &resp, NULL, page_locale(l)->tag);
+		if (with_minutes)
+			page_set(&o, "minutes", "17");
+		page_render(&o, PAGE_THROTTLED, 429);
+		html = buf_cstr(&resp.body);
+		assert_int_equal(resp.status, 429);
+		assert_non_null(strstr(html, page_text(l, "throttled_title")));
+		if (with_minutes)
+			assert_non_null(strstr(html, "17"));
+		else
+			assert_non_null(strstr(html,
+			    page_text(l, "throttled_body_soon")));
+		assert_null(strstr(html, "{{"));
+		assert_non_null(header_of(&resp, "Content-Security-Policy"));
+		page_end(&o);
+		response_free(&resp);
+	}
+}
+
 int
 main(void)
 {
@@ -573,6 +696,8 @@ main(void)
 		cmocka_unit_test(test_text_complete),
 		cmocka_unit_test(test_render_all),
 		cmocka_unit_test(test_render_focus_and_url),
+		cmocka_unit_test(test_password_errors),
+		cmocka_unit_test(test_render_throttled),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
