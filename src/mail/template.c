@@ -62,35 +62,6 @@ var_value(const struct mail_var *vars, const char *name, size_t n)
 	return "";
 }
 
-static int
-append_html_escaped(struct buf *b, const char *s)
-{
-	int rc = 0;
-
-	for (; *s != '\0' && rc == 0; s++) {
-		switch (*s) {
-		case '&':
-			rc = buf_puts(b, "&amp;");
-			break;
-		case '<':
-			rc = buf_puts(b, "&lt;");
-			break;
-		case '>':
-			rc = buf_puts(b, "&gt;");
-			break;
-		case '"':
-			rc = buf_puts(b, "&quot;");
-			break;
-		case '\'':
-			rc = buf_puts(b, "&#39;");
-			break;
-		default:
-			rc = buf_append(b, s, 1);
-		}
-	}
-	return rc;
-}
-
 int
 template_expand(struct buf *b, const char *text, size_t len,
     const struct mail_var *vars, int html)
@@ -122,7 +93,8 @@ template_expand(struct buf *b, const char *text, size_t len,
 			continue;
 		}
 		value = var_value(vars, name, n);
-		if ((html ? append_html_escaped(b, value) : buf_puts(b, value)) == -1)
+		if ((html ? str_html_escape(b, value, strlen(value)) :
+		    buf_puts(b, value)) == -1)
 			return -1;
 		p = close + 2;
 	}

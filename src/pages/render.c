@@ -162,36 +162,6 @@ page_error(struct page_out *o, const char *field, const char *key)
 
 /* escaping and expansion */
 
-static int
-append_escaped(struct buf *b, const char *s, size_t n)
-{
-	const char *end = s + n;
-	int rc = 0;
-
-	for (; s < end && rc == 0; s++) {
-		switch (*s) {
-		case '&':
-			rc = buf_puts(b, "&amp;");
-			break;
-		case '<':
-			rc = buf_puts(b, "&lt;");
-			break;
-		case '>':
-			rc = buf_puts(b, "&gt;");
-			break;
-		case '"':
-			rc = buf_puts(b, "&quot;");
-			break;
-		case '\'':
-			rc = buf_puts(b, "&#39;");
-			break;
-		default:
-			rc = buf_append(b, s, 1);
-		}
-	}
-	return rc;
-}
-
 /* Fill a text's {{name}}s with variables, unescaped, into b. */
 static int
 fill_text(struct buf *b, const struct page_out *o, const char *text)
@@ -302,13 +272,13 @@ expand(struct buf *b, const struct page_out *o, enum page page,
 				rc = fill_text(&tb, o, page_text(o->locale,
 				    tag));
 				if (rc == 0)
-					rc = append_escaped(b, buf_cstr(&tb),
+					rc = str_html_escape(b, buf_cstr(&tb),
 					    tb.len);
 				buf_free(&tb);
 			} else {
 				const char *v = var_value(o, name, n);
 
-				rc = append_escaped(b, v, strlen(v));
+				rc = str_html_escape(b, v, strlen(v));
 			}
 			if (rc == -1)
 				return -1;

@@ -105,3 +105,33 @@ str_case_equal(const char *a, const char *b)
 	}
 	return *a == *b;
 }
+
+int
+str_html_escape(struct buf *b, const char *s, size_t n)
+{
+	const char *end = s + n;
+	int rc = 0;
+
+	for (; s < end && rc == 0; s++) {
+		switch (*s) {
+		case '&':
+			rc = buf_puts(b, "&amp;");
+			break;
+		case '<':
+			rc = buf_puts(b, "&lt;");
+			break;
+		case '>':
+			rc = buf_puts(b, "&gt;");
+			break;
+		case '"':
+			rc = buf_puts(b, "&quot;");
+			break;
+		case '\'':
+			rc = buf_puts(b, "&#39;");
+			break;
+		default:
+			rc = buf_append(b, s, 1);
+		}
+	}
+	return rc;
+}

@@ -110,6 +110,11 @@ int	str_is_clean_utf8(const char *s, size_t len);
 size_t	str_utf8_count(const char *);
 /* Append s percent-encoded for a URL query value; -1 past the cap. */
 int	str_url_encode(struct buf *, const char *s) WUR;
+/*
+ * Append n bytes of s to b escaped for HTML text and attribute values
+ * (& < > " ' become entities); -1 past the buffer's cap.
+ */
+int	str_html_escape(struct buf *, const char *s, size_t n) WUR;
 /* 1 when a and b are equal but for ASCII case. */
 int	str_case_equal(const char *a, const char *b);
 
