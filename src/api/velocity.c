@@ -56,15 +56,10 @@ static int
 throttled(const struct http_request *r, struct http_response *resp,
     enum ratelimit_class cls)
 {
-	struct request_context ctx;
 	int64_t wait = 0;
-	char secs[24];
 
-	http_context(r, &ctx);
-	if (engine_throttle(r->engine, &ctx, cls, &wait) == ENGINE_OK)
+	if (!http_throttled(r, resp, cls, &wait))
 		return 0;
-	snprintf(secs, sizeof(secs), "%lld", (long long)wait);
-	http_set_header(resp, "Retry-After", secs);
 	fail(resp, CE_TOO_MANY_REQUESTS, NULL);
 	return 1;
 }

@@ -256,12 +256,7 @@ fail_entity(struct http_response *resp, enum workos_error e, const char *id)
 void
 workos_rate_limited(struct http_response *resp, int64_t retry_after_s)
 {
-	char secs[24];
-
-	if (retry_after_s < 0)
-		retry_after_s = 0;
-	snprintf(secs, sizeof(secs), "%lld", (long long)retry_after_s);
-	http_set_header(resp, "Retry-After", secs);
+	http_set_retry_after(resp, retry_after_s);
 	fail(resp, WE_RATE_LIMITED);
 }
 
@@ -461,14 +456,12 @@ project_of(const struct http_request *r, struct http_response *resp,
 {
 	const char *auth = http_header(r, "Authorization");
 	struct project *p = NULL;
-	struct request_context ctx;
 	enum engine_result res;
 	int64_t wait = 0;
 
 	/* The per-client limit comes first, before any work. */
-	http_context(r, &ctx);
-	if (engine_throttle(r->engine, &ctx, RL_API, &wait) != ENGINE_OK) {
-		workos_rate_limited(resp, wait);
+	if (http_throttled(r, resp, RL_API, &wait)) {
+		fail(resp, WE_RATE_LIMITED);
 		return NULL;
 	}
 	if (auth == NULL || strncasecmp(auth, "Bearer ", 7) != 0) {

@@ -67,3 +67,29 @@ http_context(const struct http_request *r, struct request_context *out)
 		    NULL,
 	};
 }
+
+int
+http_throttled(const struct http_request *r, struct http_response *resp,
+    int cls, int64_t *retry_after_s)
+{
+	struct request_context ctx;
+	int64_t wait = 0;
+
+	http_context(r, &ctx);
+	if (engine_throttle(r->engine, &ctx, (enum ratelimit_class)cls,
+	    &wait) == ENGINE_OK)
+		return 0;
+	http_set_retry_after(resp, wait);
+	*retry_after_s = wait;
+	return 1;
+}
+
+void
+http_set_retry_after(struct http_response *resp, int64_t seconds)
+{
+	char secs[24];
+
+	snprintf(secs, sizeof(secs), "%lld", (long long)(seconds < 0 ? 0 :
+	    seconds));
+	http_set_header(resp, "Retry-After", secs);
+}

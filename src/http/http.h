@@ -127,6 +127,16 @@ void	http_client_ip(const char *peer, const char *xff,
  * same way.  Its strings live as long as r.
  */
 void	http_context(const struct http_request *, struct request_context *out);
+/*
+ * The per-client limit, asked first by every adapter before any work: take
+ * a token of class cls (enum ratelimit_class) for r's client.  Return 0
+ * when allowed; or 1, with the seconds to wait in *retry_after_s and the
+ * Retry-After header set on resp, for the adapter to answer in its shape.
+ */
+int	http_throttled(const struct http_request *, struct http_response *,
+	    int cls, int64_t *retry_after_s);
+/* Set the Retry-After header to seconds (a negative wait counts as 0). */
+void	http_set_retry_after(struct http_response *, int64_t seconds);
 
 /* server.c */
 struct http_server;

@@ -491,17 +491,13 @@ page_throttled(struct page_out *o, const struct http_request *r,
     struct http_response *resp, const char *explicit,
     enum ratelimit_class cls)
 {
-	struct request_context ctx;
 	int64_t wait = 0, minutes;
 	char num[24];
 
-	http_context(r, &ctx);
-	if (engine_throttle(r->engine, &ctx, cls, &wait) == ENGINE_OK)
+	if (!http_throttled(r, resp, cls, &wait))
 		return 0;
 	assert(wait >= 1);
 	page_begin(o, r, resp, NULL, explicit);
-	snprintf(num, sizeof(num), "%lld", (long long)wait);
-	http_set_header(resp, "Retry-After", num);
 	/*
 	 * Whole minutes, rounded up.  A wait of a minute or less has a text
 	 * of its own, so that no language needs the singular of "minutes".
