@@ -9,12 +9,23 @@
  *
  * Writes are group-committed.  A durable commit costs an fsync, and the
  * fsync, not the SQL, is what limits a disk to a few thousand commits a
- * second.  So db_write queues its function, and whichever caller finds no
- * batch in progress becomes the leader: it takes every queued function,
+ * second.  So db_write queues its function, and a caller that finds no
+ * batch in progress becomes the leader: it takes the queued functions,
  * runs each inside its own SAVEPOINT in one transaction, and commits once.
  * A function that fails is rolled back to its savepoint alone, so one
  * request's failure neither fails nor commits the others'.  Each caller is
  * answered only after the COMMIT of its batch has returned.
+ *
+ * Every waiting caller sleeps on a semaphore of its own.  After a commit
+ * the leader wakes each caller of its batch, then hands the lead to the
+ * first caller still queued: one wake-up per caller, and none of them has
+ * to fight the others for a lock on the way out.
+ *
+ * Once a commit leaves the WAL CHECKPOINT_FRAMES pages long, the leader
+ * copies it back into the database file (a checkpoint) between waking its
+ * batch and handing the lead on, so no answer waits for that copy.  The
+ * statement journal, what a SAVEPOINT rolls back to, is kept in memory:
+ * on disk it cost a write for every page a request changed.
  *
  * Each connection keeps its prepared statements, keyed by the address of
  * the SQL text: the store's SQL is static, so the address names it.
@@ -22,6 +33,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -31,9 +43,10 @@
 #include "../log.h"
 #include "db.h"
 
-#define STMT_CACHE_SIZE 64
+#define STMT_CACHE_SIZE 128
 #define BUSY_TIMEOUT_MS 10000
 #define GROUP_MAX 256		/* most write functions in one commit */
+#define CHECKPOINT_FRAMES 1000	/* WAL pages that call for a checkpoint */
 
 struct sqlite_rows {
 	struct db_rows	 base;
@@ -57,12 +70,19 @@ struct sqlite_conn {
 	struct sqlite_conn	*next_free;
 };
 
+/* What a queued db_write call is woken for. */
+enum job_wake {
+	JOB_DONE,	/* its batch committed (or failed): rc is set */
+	JOB_LEAD,	/* it leads the next batch */
+};
+
 /* A db_write call waiting for its batch, on its caller's stack. */
 struct write_job {
 	int			(*fn)(struct db_conn *, void *);
 	void			*arg;
 	int			 rc;
-	int			 done;		/* under queue_lock */
+	enum job_wake		 wake;		/* set before posting woken */
+	sem_t			 woken;
 	struct write_job	*next;
 };
 
@@ -73,10 +93,10 @@ struct sqlite_db {
 	struct sqlite_conn	*free_list;
 	int			 open, max;
 	pthread_mutex_t		 queue_lock;	/* guards what follows */
-	pthread_cond_t		 batch_done;
 	struct write_job	*queue_head, *queue_tail;
-	int			 committing;	/* a leader runs a batch */
+	int			 leading;	/* a leader is at work */
 	struct sqlite_conn	*writer;	/* the leader's alone */
+	int			 checkpoint_due;	/* the leader's alone */
 };
 
 extern const struct db_driver db_driver_sqlite;
@@ -124,7 +144,8 @@ conn_open(const char *path)
 	sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
 	if (exec_simple(c->db, "PRAGMA journal_mode=WAL") == -1 ||
 	    exec_simple(c->db, "PRAGMA synchronous=FULL") == -1 ||
-	    exec_simple(c->db, "PRAGMA foreign_keys=ON") == -1) {
+	    exec_simple(c->db, "PRAGMA foreign_keys=ON") == -1 ||
+	    exec_simple(c->db, "PRAGMA temp_store=MEMORY") == -1) {
 		conn_free(c);
 		return NULL;
 	}
@@ -154,6 +175,23 @@ make_parents(const char *path)
 	return rc;
 }
 
+/*
+ * After each commit of the writer: note when the WAL has grown long enough
+ * to be copied back into the database file.  Waiting for CHECKPOINT_FRAMES
+ * pages lets a page written by many commits be copied once.
+ */
+static int
+wal_committed(void *arg, sqlite3 *db, const char *name, int frames)
+{
+	struct sqlite_db *s = arg;
+
+	(void)db;
+	(void)name;
+	if (frames >= CHECKPOINT_FRAMES)
+		s->checkpoint_due = 1;
+	return SQLITE_OK;
+}
+
 static int
 sq_open(const char *url, int pool_size, void **handle)
 {
@@ -172,13 +210,14 @@ sq_open(const char *url, int pool_size, void **handle)
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->freed, NULL);
 	pthread_mutex_init(&s->queue_lock, NULL);
-	pthread_cond_init(&s->batch_done, NULL);
 	s->writer = conn_open(s->path);
 	if (s->writer == NULL) {
 		free(s->path);
 		free(s);
 		return -1;
 	}
+	/* In place of SQLite's checkpoint inside COMMIT: see batch_finish. */
+	sqlite3_wal_hook(s->writer->db, wal_committed, s);
 	*handle = s;
 	return 0;
 }
@@ -193,11 +232,11 @@ sq_close(void *handle)
 		next = c->next_free;
 		conn_free(c);
 	}
+	/* The last connection to close checkpoints what is left. */
 	conn_free(s->writer);
 	pthread_mutex_destroy(&s->lock);
 	pthread_cond_destroy(&s->freed);
 	pthread_mutex_destroy(&s->queue_lock);
-	pthread_cond_destroy(&s->batch_done);
 	free(s->path);
 	free(s);
 }
@@ -246,11 +285,30 @@ sq_release(void *handle, struct db_conn *base)
 	pthread_mutex_unlock(&s->lock);
 }
 
-/* Run one of the writer's fixed statements; 0 or -1 (logged). */
+static int sq_query(struct db_conn *, const char *, const struct db_value *,
+    int, struct db_rows **);
+static int sq_next(struct db_rows *);
+static void sq_done(struct db_rows *);
+
+/*
+ * Run one of the writer's fixed statements (BEGIN, SAVEPOINT and the like);
+ * 0 or -1, logged.  They are prepared once and kept, like the store's.
+ */
 static int
 writer_exec(struct sqlite_db *s, const char *sql)
 {
-	return exec_simple(s->writer->db, sql);
+	struct db_rows *r;
+	int rc;
+
+	if (sq_query(&s->writer->base, sql, NULL, 0, &r) != 0)
+		return -1;
+	rc = sq_next(r);
+	sq_done(r);
+	if (rc != 0) {
+		log_error("sqlite: %s: %s", sql, sqlite3_errmsg(s->writer->db));
+		return -1;
+	}
+	return 0;
 }
 
 /*
@@ -301,48 +359,94 @@ run_batch(struct sqlite_db *s, struct write_job *batch)
 	}
 }
 
+/*
+ * Take the next batch off the queue: up to GROUP_MAX jobs, the leader's
+ * own first among them.  Under queue_lock.
+ */
+static struct write_job *
+batch_take(struct sqlite_db *s)
+{
+	struct write_job *batch = s->queue_head, *last = batch;
+	int n;
+
+	for (n = 1; n < GROUP_MAX && last->next != NULL; n++)
+		last = last->next;
+	s->queue_head = last->next;
+	if (s->queue_head == NULL)
+		s->queue_tail = NULL;
+	last->next = NULL;
+	return batch;
+}
+
+/*
+ * After a batch: wake every job of it but the leader's own, checkpoint if
+ * that is due, then hand the lead to the first job still queued or give it
+ * up.  A job's memory is its caller's again once it is posted.
+ */
+static void
+batch_finish(struct sqlite_db *s, struct write_job *batch,
+    struct write_job *self)
+{
+	struct write_job *heir, *j, *next;
+	sqlite3 *db = s->writer->db;
+
+	for (j = batch; j != NULL; j = next) {
+		next = j->next;
+		if (j == self)
+			continue;
+		j->wake = JOB_DONE;
+		sem_post(&j->woken);
+	}
+	if (s->checkpoint_due) {
+		s->checkpoint_due = 0;
+		if (sqlite3_wal_checkpoint_v2(db, NULL,
+		    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL) != SQLITE_OK)
+			log_warn("sqlite: checkpoint: %s", sqlite3_errmsg(db));
+	}
+	pthread_mutex_lock(&s->queue_lock);
+	heir = s->queue_head;
+	if (heir == NULL)
+		s->leading = 0;
+	pthread_mutex_unlock(&s->queue_lock);
+	if (heir != NULL) {
+		heir->wake = JOB_LEAD;
+		sem_post(&heir->woken);
+	}
+}
+
 static int
 sq_write(void *handle, int (*fn)(struct db_conn *, void *), void *arg)
 {
 	struct sqlite_db *s = handle;
-	struct write_job job = { fn, arg, 0, 0, NULL };
-	struct write_job *batch, *last, *j, *next;
-	int n;
+	struct write_job job = { fn, arg, 0, JOB_DONE, { { 0 } }, NULL };
+	struct write_job *batch;
+	int lead;
 
+	sem_init(&job.woken, 0, 0);
 	pthread_mutex_lock(&s->queue_lock);
 	if (s->queue_tail != NULL)
 		s->queue_tail->next = &job;
 	else
 		s->queue_head = &job;
 	s->queue_tail = &job;
-	while (!job.done) {
-		if (s->committing) {
-			pthread_cond_wait(&s->batch_done, &s->queue_lock);
-			continue;
-		}
-		/* Lead: take up to GROUP_MAX queued jobs, ours among them. */
-		batch = last = s->queue_head;
-		for (n = 1; n < GROUP_MAX && last->next != NULL; n++)
-			last = last->next;
-		s->queue_head = last->next;
-		if (s->queue_head == NULL)
-			s->queue_tail = NULL;
-		last->next = NULL;
-		s->committing = 1;
-		pthread_mutex_unlock(&s->queue_lock);
-
-		run_batch(s, batch);
-
-		pthread_mutex_lock(&s->queue_lock);
-		/* A job's memory is its caller's once done is set. */
-		for (j = batch; j != NULL; j = next) {
-			next = j->next;
-			j->done = 1;
-		}
-		s->committing = 0;
-		pthread_cond_broadcast(&s->batch_done);
-	}
+	/* No leader means an empty queue: this job is its head. */
+	lead = !s->leading;
+	s->leading = 1;
 	pthread_mutex_unlock(&s->queue_lock);
+	if (!lead) {
+		while (sem_wait(&job.woken) == -1)
+			continue;	/* EINTR */
+		lead = job.wake == JOB_LEAD;
+	}
+	if (lead) {
+		/* The lead passes down the queue, so this job heads it. */
+		pthread_mutex_lock(&s->queue_lock);
+		batch = batch_take(s);
+		pthread_mutex_unlock(&s->queue_lock);
+		run_batch(s, batch);
+		batch_finish(s, batch, &job);
+	}
+	sem_destroy(&job.woken);
 	return job.rc;
 }
 

@@ -6,9 +6,12 @@
  *  - db_write returns only once the caller's rows are committed (another
  *    connection sees them at that moment);
  *  - everything answered is there after the database is reopened.
+ * And the WAL is copied back into the database file as writes go on, so it
+ * stays short.
  */
 #include <pthread.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 
 #include "unit.h"
 
@@ -153,11 +156,62 @@ test_concurrent_batches(void **state)
 	unit_rmdir(dir);
 }
 
+#define BIG_VALUE (64 * 1024)
+#define BIG_WRITES 200
+
+static int
+put_big_tx(struct db_conn *c, void *arg)
+{
+	const char *value = arg;
+	char key[64];
+	static int n;
+	int rc;
+
+	snprintf(key, sizeof(key), "big-%d", n++);
+	rc = db_exec(c, "INSERT INTO settings (key, value) VALUES ($1, $2)",
+	    DB_ARGS(DB_TEXT(key), DB_TEXT(value)));
+	return rc < 0 ? rc : 0;
+}
+
+/*
+ * 200 commits of 64 KiB each would leave about 13 MiB of WAL if nothing
+ * were checkpointed; the writer checkpoints every few MiB, so the WAL
+ * starts over and never holds more than a few MiB.
+ */
+static void
+test_wal_checkpointed(void **state)
+{
+	char dir[UNIT_DIR_MAX], path[UNIT_PATH_MAX], url[UNIT_PATH_MAX + 8];
+	char wal[UNIT_PATH_MAX + 8];
+	char *value = xmalloc(BIG_VALUE + 1);
+	struct db *db;
+	struct stat st;
+	int i;
+
+	(void)state;
+	memset(value, 'x', BIG_VALUE);
+	value[BIG_VALUE] = '\0';
+	unit_tmpdir(dir);
+	snprintf(path, sizeof(path), "%s/wal.db", dir);
+	snprintf(url, sizeof(url), "sqlite:%s", path);
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	assert_int_equal(db_open(url, 2, &db), 0);
+	assert_int_equal(store_migrate(db), 0);
+	for (i = 0; i < BIG_WRITES; i++)
+		assert_int_equal(db_write(db, put_big_tx, value), 0);
+	assert_int_equal(stat(wal, &st), 0);
+	assert_true(st.st_size < 8 * 1024 * 1024);
+	db_close(db);
+	free(value);
+	unit_rmdir(dir);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_concurrent_batches),
+		cmocka_unit_test(test_wal_checkpointed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
