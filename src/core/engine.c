@@ -95,6 +95,7 @@ engine_new(const struct config *cfg, struct db *db)
 	e->db = db;
 	pthread_mutex_init(&e->floor_lock, NULL);
 	pthread_mutex_init(&e->budget_lock, NULL);
+	pthread_mutex_init(&e->projects_lock, NULL);
 	if (server_secret(cfg, db, master) == -1)
 		goto fail;
 	crypto_kdf_derive_from_key(e->token_key, sizeof(e->token_key),
@@ -135,8 +136,13 @@ fail:
 void
 engine_free(struct engine *e)
 {
+	size_t i;
+
 	if (e == NULL)
 		return;
+	for (i = 0; i < sizeof(e->projects) / sizeof(e->projects[0]); i++)
+		project_free(e->projects[i].project);
+	pthread_mutex_destroy(&e->projects_lock);
 	hasher_free(e->hasher);
 	ratelimit_free(e->ratelimit);
 	pthread_mutex_destroy(&e->floor_lock);
@@ -215,22 +221,53 @@ engine_ping(struct engine *e)
 	return rc == STORE_OK ? ENGINE_OK : ENGINE_UNAVAILABLE;
 }
 
+/*
+ * Projects are read on every public request and never change once
+ * created, so each one read is kept for PROJECT_CACHE_MS and shared: the
+ * caller's project_free lets go of its hold.  The time limit bounds how
+ * long a project edited by hand in the database goes unseen.
+ */
+#define PROJECT_CACHE_MS 10000
+
 enum engine_result
 engine_project(struct engine *e, const char *id, struct project **out)
 {
+	struct project_slot *slot;
+	struct project *p = NULL, *old;
 	struct db_conn *c;
+	int64_t now = time_mono_ms();
 	int rc;
 
 	if (!id_is_uuid(id))
 		return ENGINE_PROJECT_UNKNOWN;
+	slot = &e->projects[str_hash(id) %
+	    (sizeof(e->projects) / sizeof(e->projects[0]))];
+	pthread_mutex_lock(&e->projects_lock);
+	if (slot->project != NULL && strcmp(slot->project->id, id) == 0 &&
+	    now - slot->fetched_ms < PROJECT_CACHE_MS)
+		p = project_hold(slot->project);
+	pthread_mutex_unlock(&e->projects_lock);
+	if (p != NULL) {
+		*out = p;
+		return ENGINE_OK;
+	}
 	c = db_acquire(e->db);
 	if (c == NULL)
 		return ENGINE_UNAVAILABLE;
-	rc = store_project_get(c, id, out);
+	rc = store_project_get(c, id, &p);
 	db_release(e->db, c);
 	if (rc == STORE_NOT_FOUND)
 		return ENGINE_PROJECT_UNKNOWN;
-	return rc == STORE_OK ? ENGINE_OK : ENGINE_UNAVAILABLE;
+	if (rc != STORE_OK)
+		return ENGINE_UNAVAILABLE;
+	pthread_mutex_lock(&e->projects_lock);
+	old = slot->project;
+	slot->project = project_hold(p);
+	slot->fetched_ms = now;
+	pthread_mutex_unlock(&e->projects_lock);
+	project_free(old);
+	*out = p;
+	return ENGINE_OK;
 }
 
 /* 1 when line-separated list holds item exactly. */

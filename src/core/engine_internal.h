@@ -30,6 +30,12 @@ struct engine {
 		int64_t	 fetched_ms;
 	}			 budget[64];
 	int64_t			 floor_avg_us;	/* moving average of requests */
+	/* Projects recently read, shared with callers (engine_project). */
+	pthread_mutex_t		 projects_lock;
+	struct project_slot {
+		struct project	*project;
+		int64_t		 fetched_ms;
+	}			 projects[64];
 	void			(*wake_mail)(void *);
 	void			*wake_mail_arg;
 	const struct template_set *templates;	/* NULL: the built-in ones */

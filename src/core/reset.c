@@ -115,12 +115,8 @@ struct request_tx {
 static struct budget_slot *
 budget_slot(struct engine *e, const char *project_id)
 {
-	uint32_t h = 2166136261u;
-	const char *p;
-
-	for (p = project_id; *p != '\0'; p++)
-		h = (h ^ (uint8_t)*p) * 16777619u;
-	return &e->budget[h % (sizeof(e->budget) / sizeof(e->budget[0]))];
+	return &e->budget[str_hash(project_id) %
+	    (sizeof(e->budget) / sizeof(e->budget[0]))];
 }
 
 /*

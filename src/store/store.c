@@ -265,10 +265,18 @@ project_read(struct db_rows *r)
 	return p;
 }
 
+struct project *
+project_hold(struct project *p)
+{
+	__atomic_add_fetch(&p->holds, 1, __ATOMIC_RELAXED);
+	return p;
+}
+
 void
 project_free(struct project *p)
 {
-	if (p == NULL)
+	if (p == NULL ||
+	    __atomic_fetch_sub(&p->holds, 1, __ATOMIC_ACQ_REL) > 0)
 		return;
 	free(p->id);
 	free(p->name);

@@ -41,6 +41,7 @@ struct project {
 	int64_t	 mail_budget_per_hour;	/* mail queued; 0: no budget */
 	int64_t	 password_min_length;	/* code points */
 	int64_t	 password_min_score;	/* 0 to 4, zxcvbn's scale */
+	int	 holds;			/* project_hold calls not yet freed */
 };
 
 struct user {
@@ -177,6 +178,12 @@ int	store_project_insert(struct db_conn *, const struct project *);
 int	store_project_get(struct db_conn *, const char *id, struct project **);
 int	store_project_list(struct db_conn *, struct store_list *);
 int	store_project_count(struct db_conn *, int64_t *);
+/*
+ * A project may be shared: project_hold adds a holder and returns p, and
+ * project_free frees it when no hold is left.  A shared project is never
+ * changed.
+ */
+struct project *project_hold(struct project *);
 void	project_free(struct project *);
 
 int	store_user_insert(struct db_conn *, const struct user *);

@@ -90,6 +90,16 @@ str_url_encode(struct buf *b, const char *s)
 	return 0;
 }
 
+uint32_t
+str_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (uint8_t)*s) * 16777619u;
+	return h;
+}
+
 int
 str_case_equal(const char *a, const char *b)
 {

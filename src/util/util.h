@@ -117,6 +117,8 @@ int	str_url_encode(struct buf *, const char *s) WUR;
 int	str_html_escape(struct buf *, const char *s, size_t n) WUR;
 /* 1 when a and b are equal but for ASCII case. */
 int	str_case_equal(const char *a, const char *b);
+/* A 32-bit FNV-1a hash of s, to spread keys over a fixed table. */
+uint32_t str_hash(const char *s);
 
 /* cidr.c: addresses and ranges */
 struct addr {

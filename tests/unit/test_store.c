@@ -343,6 +343,12 @@ test_projects(void **state)
 	assert_null(p->accent_color);
 	assert_string_equal(p->callback_urls,
 	    "https://app.example.com/cb\nhttps://x.test/cb");
+	/* Shared: each hold is let go by one project_free, the last frees. */
+	assert_ptr_equal(project_hold(p), p);
+	assert_ptr_equal(project_hold(p), p);
+	project_free(p);
+	project_free(p);
+	assert_string_equal(p->name, "Alpha");
 	project_free(p);
 
 	/* Not found leaves *out alone. */
