@@ -84,6 +84,12 @@ void	engine_free(struct engine *);
 /* Set the function called when mail is queued, to wake a sender. */
 void	engine_set_mail_waker(struct engine *, void (*)(void *), void *);
 /*
+ * Wake the mail senders: mail was queued.  A public reset request held by
+ * its time floor leaves this to the server, which calls it when the answer
+ * goes out (see reset_request's answer_at_us).
+ */
+void	engine_mail_queued(struct engine *);
+/*
  * Set the mail templates the engine chooses locales among (NULL, the
  * default: the built-in ones).  The set must outlive the engine.
  */
@@ -247,7 +253,9 @@ struct reset_request {
 	 * The time floor of a public request (see reset.c).  When set, the
 	 * answer's earliest time is written here, in microseconds of the
 	 * monotonic clock, for the caller to hold the answer until then
-	 * without holding a thread; when NULL, reset_request sleeps.
+	 * without holding a thread; when NULL, reset_request sleeps.  When a
+	 * time is written (not 0), the caller wakes the mail senders with
+	 * engine_mail_queued once the answer has gone out.
 	 */
 	int64_t			*answer_at_us;
 };

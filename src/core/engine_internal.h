@@ -42,7 +42,6 @@ struct engine {
 };
 
 /* Tell the mail senders something was queued. */
-void	engine_mail_queued(struct engine *);
 /* 1 when the newline-separated list holds item exactly. */
 int	engine_list_has(const char *list, const char *item);
 

@@ -393,14 +393,20 @@ reset_request(struct engine *e, const struct reset_request *in,
 
 	result = request_work(e, in, out);
 	/* Trusted callers are told the truth anyway; they wait for nothing. */
-	if (in->trusted)
-		return result;
-	answer_at = request_floor(e, started);
-	/* An HTTP answer is held by the server; nothing else may sleep here. */
-	if (in->answer_at_us != NULL)
+	answer_at = in->trusted ? 0 : request_floor(e, started);
+	/*
+	 * The mail of a floored request is sent after its answer: a send
+	 * running meanwhile keeps the machine busy for real accounts alone,
+	 * and a busy machine wakes a held answer sooner.  An HTTP answer is
+	 * held by the server, which wakes the senders when it goes out;
+	 * nothing else may sleep here.
+	 */
+	if (answer_at != 0 && in->answer_at_us != NULL) {
 		*in->answer_at_us = answer_at;
-	else
-		sleep_until(answer_at);
+		return result;
+	}
+	sleep_until(answer_at);
+	engine_mail_queued(e);
 	return result;
 }
 
@@ -515,7 +521,6 @@ request_work(struct engine *e, const struct reset_request *in,
 	if (t.limited != NULL && strcmp(t.limited, "mail_budget") == 0)
 		log_warn("reset: project %s: %s limit reached, %s", in->project->id,
 		    t.limited, t.used_real ? "mail held" : "nothing sent");
-	engine_mail_queued(e);
 	if (tk.user == NULL && in->reveal_user_existence) {
 		result = ENGINE_USER_UNKNOWN;
 		goto out;

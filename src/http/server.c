@@ -29,6 +29,7 @@
 #include <sodium.h>
 
 #include "../config.h"
+#include "../core/engine.h"
 #include "../log.h"
 #include "http.h"
 
@@ -203,12 +204,21 @@ run_handler(struct exchange *ex)
 		abort();	/* every handler answers */
 }
 
-/* Let libmicrohttpd queue the answer of ex now. */
+/*
+ * Let libmicrohttpd queue the answer of ex now.  An answer that had a time
+ * floor wakes the mail senders as it goes: its request left them mail (see
+ * reset_request).  Once resumed, ex may be freed at any moment.
+ */
 static void
 answer_now(struct exchange *ex)
 {
+	struct engine *engine = ex->req.engine;
+	int floored = ex->resp.answer_at_us != 0;
+
 	ex->state = EX_ANSWERED;
 	MHD_resume_connection(ex->req.conn);
+	if (floored)
+		engine_mail_queued(engine);
 }
 
 /* The held-answer heap, under s->lock. */

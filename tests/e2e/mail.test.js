@@ -323,6 +323,30 @@ describe('mail over SMTP with STARTTLS and AUTH', () => {
   });
 });
 
+describe('the mail of a request held by the time floor', () => {
+  it('is handed to the senders when the answer goes out, not before', { timeout: TEST_TIMEOUT }, async () => {
+    const smtp = await smtpServer();
+    // A long floor, and no polling: only the request's own wake-up sends.
+    const d = await startDaemon({
+      env: smtpEnv(smtp, {
+        RESETD_RESET_FLOOR_MS: '400',
+        RESETD_RESET_JITTER_MS: '0',
+        RESETD_MAIL_POLL_MS: '600000',
+      }),
+    });
+    const project = await newProject(d);
+    const user = await newUser(d, project);
+    const { res, ms } = await requestReset(d, project, user.email);
+    const answeredAt = Date.now();
+    assert.equal(res.status, 204);
+    assert.ok(ms >= 400, `the answer came after ${ms} ms, before the floor`);
+    const m = await smtp.waitForMail(user.email);
+    // Sent at commit, it would have been accepted some 390 ms earlier.
+    assert.ok(m.at >= answeredAt - 50, `the mail was accepted ${answeredAt - m.at} ms before the answer`);
+    assert.equal(await d.stop(), 0, `resetd exited badly:\n${d.stderrLines.slice(-20).join('\n')}`);
+  });
+});
+
 describe('SMTP down, then back', () => {
   it('requests are answered at once, and every message arrives once', { timeout: TEST_TIMEOUT }, async () => {
     const smtp = await smtpServer();
