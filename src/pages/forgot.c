@@ -58,19 +58,9 @@ page_forgot(const struct http_request *r, struct http_response *resp)
 	const char *id = page_query(r, "project", UUID_STRLEN);
 	const char *locale = page_query(r, "locale", PAGE_LANGUAGE_TAG_MAX);
 	const char *login_url = page_query(r, "login_url", PAGE_URL_MAX);
-	enum engine_result res;
 
-	res = id != NULL ? engine_project(r->engine, id, &p) :
-	    ENGINE_PROJECT_UNKNOWN;
-	page_begin(&o, r, resp, p, locale);
-	if (res == ENGINE_PROJECT_UNKNOWN) {
-		page_render(&o, PAGE_NOT_FOUND, 404);
+	if (page_begin_project(&o, r, resp, id, locale, &p) == -1)
 		goto out;
-	}
-	if (res != ENGINE_OK) {
-		page_fail(&o, res);
-		goto out;
-	}
 	if (login_url != NULL && !engine_login_url_allowed(p, login_url))
 		login_url = NULL;
 	forgot_form(&o, p, page_locale_param(locale), login_url, NULL, 200);
@@ -97,21 +87,8 @@ page_forgot_post(const struct http_request *r, struct http_response *resp)
 
 	if (page_throttled(&o, r, resp, locale, RL_REQUEST))
 		goto out;
-	res = id != NULL ? engine_project(r->engine, id, &p) :
-	    ENGINE_PROJECT_UNKNOWN;
-	page_begin(&o, r, resp, p, locale);
-	if (r->body_too_large) {
-		page_render(&o, PAGE_ERROR, 413);
+	if (page_begin_project(&o, r, resp, id, locale, &p) == -1)
 		goto out;
-	}
-	if (res == ENGINE_PROJECT_UNKNOWN) {
-		page_render(&o, PAGE_NOT_FOUND, 404);
-		goto out;
-	}
-	if (res != ENGINE_OK) {
-		page_fail(&o, res);
-		goto out;
-	}
 	lp = page_locale_param(locale);
 	if (login_url != NULL && !engine_login_url_allowed(p, login_url)) {
 		free(login_url);

@@ -163,6 +163,16 @@ void	page_begin(struct page_out *, const struct http_request *,
 	    struct http_response *, const struct project *,
 	    const char *explicit);
 /*
+ * Start the answer of a page of the project named by id (NULL: none), as
+ * page_begin does, with the project read into *p (the caller frees it).
+ * Return -1, the answer made, when the project cannot serve the page: a
+ * body over the limit (413), an unknown project (404) or a failure to read
+ * it.  0 otherwise.
+ */
+int	page_begin_project(struct page_out *, const struct http_request *,
+	    struct http_response *, const char *id, const char *explicit,
+	    struct project **p);
+/*
  * The written locale an explicit choice names, as a locale parameter
  * carries it ("pt_BR"), for forms and links to pass on; NULL for none.
  */

@@ -436,6 +436,27 @@ page_fail(struct page_out *o, enum engine_result res)
 	page_render(o, PAGE_ERROR, res == ENGINE_UNAVAILABLE ? 503 : 500);
 }
 
+int
+page_begin_project(struct page_out *o, const struct http_request *r,
+    struct http_response *resp, const char *id, const char *explicit,
+    struct project **p)
+{
+	enum engine_result res;
+
+	res = id != NULL ? engine_project(r->engine, id, p) :
+	    ENGINE_PROJECT_UNKNOWN;
+	page_begin(o, r, resp, *p, explicit);
+	if (r->body_too_large)
+		page_render(o, PAGE_ERROR, 413);
+	else if (res == ENGINE_PROJECT_UNKNOWN)
+		page_render(o, PAGE_NOT_FOUND, 404);
+	else if (res != ENGINE_OK)
+		page_fail(o, res);
+	else
+		return 0;
+	return -1;
+}
+
 /*
  * What a refused password is told, by the rule of the engine's verdict:
  * the words are the pages', the rule is the engine's.
