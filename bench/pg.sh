@@ -39,9 +39,12 @@ export RESETD_DATABASE="$db"
 export RESETD_MAIL_WORKERS=0
 export RESETD_WORKERS="$workers"
 export RESETD_LOG_LEVEL=warn
+# wrk is one client on 127.0.0.1: per-address limits would answer 429.
+export RESETD_RATE_IP_REQUEST=0 RESETD_MAX_CONNECTIONS_PER_IP=0
 "$bin" migrate >/dev/null
-project=$("$bin" project create --name bench |
-    sed -n 's/^  "id": "\(.*\)",$/\1/p')
+# Every request does the real work: no per-account limit or mail budget.
+project=$("$bin" project create --name bench --reset-limit 1000 \
+    --mail-budget 0 | sed -n 's/^  "id": "\(.*\)",$/\1/p')
 scripts/pg-cluster.sh psql "$pgdir" -d bench -c "
     INSERT INTO users (id, project_id, email, email_key, created_at,
         updated_at)
