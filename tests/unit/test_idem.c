@@ -41,7 +41,7 @@ static int
 setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	struct project_spec spec = { .name = "unit" };
+	struct project_spec spec = { .name = "unit", PROJECT_SPEC_DEFAULTS };
 	char url[128], err[256];
 
 	assert_non_null(f);
