@@ -42,6 +42,7 @@ setup(void **state)
 	struct project_spec spec = {
 		.name = "unit",
 		.callback_urls = callbacks,
+		PROJECT_SPEC_DEFAULTS,
 	};
 	char url[UNIT_PATH_MAX], err[256];
 
@@ -172,6 +173,33 @@ confirm(struct fixture *f, const char *token, const char *password)
 	};
 
 	return reset_confirm(f->e, &in, NULL);
+}
+
+/*
+ * engine_project keeps what it reads: two reads of one project share one
+ * copy, each let go once; the copy outlives them in the engine (ASan, at
+ * teardown, sees it freed exactly once).  An unknown id is not found.
+ */
+static void
+test_project_shared(void **state)
+{
+	struct fixture *f = *state;
+	struct project *a = NULL, *b = NULL, *c = NULL;
+	char unknown[UUID_STRLEN + 1];
+
+	assert_int_equal(engine_project(f->e, f->p->id, &a), ENGINE_OK);
+	assert_int_equal(engine_project(f->e, f->p->id, &b), ENGINE_OK);
+	assert_ptr_equal(a, b);
+	assert_string_equal(a->name, "unit");
+	project_free(a);
+	assert_string_equal(b->name, "unit");
+	project_free(b);
+	assert_int_equal(engine_project(f->e, f->p->id, &c), ENGINE_OK);
+	assert_ptr_equal(c, a);
+	project_free(c);
+	id_new(unknown);
+	assert_int_equal(engine_project(f->e, unknown, &c),
+	    ENGINE_PROJECT_UNKNOWN);
 }
 
 static void
@@ -431,6 +459,7 @@ test_branding_stored(void **state)
 		.name = "branded",
 		.logo_url = "https://cdn.example.com/logo.svg",
 		.accent_color = "#0A7C4E",
+		PROJECT_SPEC_DEFAULTS,
 	};
 	struct project *p = NULL, *q = NULL;
 	char err[256];
@@ -459,6 +488,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_project_shared, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_lookup_states, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(
