@@ -41,7 +41,6 @@ struct engine {
 	const struct template_set *templates;	/* NULL: the built-in ones */
 };
 
-/* Tell the mail senders something was queued. */
 /* 1 when the newline-separated list holds item exactly. */
 int	engine_list_has(const char *list, const char *item);
 

@@ -103,6 +103,7 @@ struct request_tx {
 	const char			*subject;	/* audit subject */
 	int				 send_mail;
 	int64_t				 now;
+	int64_t				 mail_after;	/* not sent before */
 	char				 ttl_minutes[24];
 	/* what the transaction decided */
 	int				 used_real;
@@ -220,6 +221,7 @@ request_tx(struct db_conn *c, void *arg)
 		.project_id = t->in->project->id,
 		.locale = t->mail_locale,
 		.vars = vars,
+		.not_before = t->mail_after,
 	};
 
 	if (t->in->idem != NULL) {
@@ -340,22 +342,22 @@ request_secret(struct engine *e, const struct reset_request *in,
  * The time floor of a public request, as Authelia does it: equal work
  * makes both cases cost alike, and the floor hides what is left (a row a
  * revoke touches, a background send competing for the disk).  A request
- * that took d us lasts at least max(floor, moving average of recent
- * requests) plus a random jitter; the average follows load, so the floor
- * still covers requests when the machine is busy.  Return the monotonic
- * time, in us, before which the answer must not go out (0: none).
+ * lasts at least max(floor, moving average of recent requests) plus a
+ * random jitter; the average follows load, so the floor still covers
+ * requests when the machine is busy.  Return the monotonic time, in us,
+ * before which the answer of a request started at started_us must not go
+ * out (0: none).  Known before the work, so that the request's mail can
+ * wait for it too.
  */
 static int64_t
-request_floor(struct engine *e, int64_t started_us)
+request_deadline(struct engine *e, int64_t started_us)
 {
-	int64_t d = time_mono_us() - started_us, target, avg;
+	int64_t target, avg;
 
 	if (e->cfg->reset_floor_ms == 0)
 		return 0;
 	pthread_mutex_lock(&e->floor_lock);
-	avg = e->floor_avg_us == 0 ? d : e->floor_avg_us + (d -
-	    e->floor_avg_us) / 16;
-	e->floor_avg_us = avg;
+	avg = e->floor_avg_us;
 	pthread_mutex_unlock(&e->floor_lock);
 	target = e->cfg->reset_floor_ms * 1000;
 	if (avg > target)
@@ -364,6 +366,16 @@ request_floor(struct engine *e, int64_t started_us)
 		target += randombytes_uniform((uint32_t)(e->cfg->reset_jitter_ms *
 		    1000));
 	return started_us + target;
+}
+
+/* Count a public request that took d us into the floor's average. */
+static void
+request_took(struct engine *e, int64_t d)
+{
+	pthread_mutex_lock(&e->floor_lock);
+	e->floor_avg_us = e->floor_avg_us == 0 ? d : e->floor_avg_us +
+	    (d - e->floor_avg_us) / 16;
+	pthread_mutex_unlock(&e->floor_lock);
 }
 
 /* Sleep until the monotonic time deadline_us. */
@@ -382,7 +394,7 @@ sleep_until(int64_t deadline_us)
 }
 
 static enum engine_result request_work(struct engine *,
-    const struct reset_request *, struct reset_ticket *);
+    const struct reset_request *, int64_t, struct reset_ticket *);
 
 enum engine_result
 reset_request(struct engine *e, const struct reset_request *in,
@@ -391,15 +403,18 @@ reset_request(struct engine *e, const struct reset_request *in,
 	int64_t started = time_mono_us(), answer_at;
 	enum engine_result result;
 
-	result = request_work(e, in, out);
 	/* Trusted callers are told the truth anyway; they wait for nothing. */
-	answer_at = in->trusted ? 0 : request_floor(e, started);
+	answer_at = in->trusted ? 0 : request_deadline(e, started);
+	result = request_work(e, in, answer_at, out);
+	if (answer_at != 0)
+		request_took(e, time_mono_us() - started);
 	/*
-	 * The mail of a floored request is sent after its answer: a send
-	 * running meanwhile keeps the machine busy for real accounts alone,
-	 * and a busy machine wakes a held answer sooner.  An HTTP answer is
-	 * held by the server, which wakes the senders when it goes out;
-	 * nothing else may sleep here.
+	 * The mail of a floored request is not sent before its answer: a
+	 * send during the hold would keep the machine busy for real accounts
+	 * alone, and a busy machine wakes a held answer sooner.  Its outbox
+	 * row is not due until then (request_work), and the senders are woken
+	 * when the answer goes out: an HTTP answer is held by the server,
+	 * which does that; nothing else may sleep here.
 	 */
 	if (answer_at != 0 && in->answer_at_us != NULL) {
 		*in->answer_at_us = answer_at;
@@ -410,9 +425,13 @@ reset_request(struct engine *e, const struct reset_request *in,
 	return result;
 }
 
+/*
+ * The work of a reset request; answer_at is when its answer may go out
+ * (monotonic us; 0: at once), the earliest its mail may be sent.
+ */
 static enum engine_result
 request_work(struct engine *e, const struct reset_request *in,
-    struct reset_ticket *out)
+    int64_t answer_at, struct reset_ticket *out)
 {
 	struct request_tx t;
 	struct reset_ticket tk;
@@ -470,6 +489,10 @@ request_work(struct engine *e, const struct reset_request *in,
 
 	memset(&t, 0, sizeof(t));
 	t.now = db_now(e->db);
+	/* On the database's clock, rounded down: due once the answer is out. */
+	t.mail_after = t.now;
+	if (answer_at > time_mono_us())
+		t.mail_after += (answer_at - time_mono_us()) / 1000;
 	if (engine_locale_normalise(in->locale, locale_buf) == 0)
 		locale = locale_buf;
 	t.e = e;

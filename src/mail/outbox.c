@@ -104,7 +104,7 @@ outbox_queue(struct db_conn *c, const struct outbox_item *it, int64_t now)
 	m.payload = payload;
 	m.state = it->dropped ? "dropped" : "pending";
 	m.subject = (char *)it->subject;
-	m.next_try_at = now;
+	m.next_try_at = it->not_before > now ? it->not_before : now;
 	m.created_at = now;
 	rc = store_outbox_insert(c, &m);
 	xfree_secret(payload);

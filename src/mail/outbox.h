@@ -30,6 +30,7 @@ struct outbox_item {
 	const struct mail_var	*vars;		/* ends with a NULL name */
 	int			 dropped;	/* recorded for equal work, never sent */
 	const char		*subject;	/* audit subject of a reset, or NULL */
+	int64_t			 not_before;	/* not sent before, ms; 0: now */
 };
 
 /*
