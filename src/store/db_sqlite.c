@@ -23,9 +23,10 @@
  *
  * Once a commit leaves the WAL CHECKPOINT_FRAMES pages long, the leader
  * copies it back into the database file (a checkpoint) between waking its
- * batch and handing the lead on, so no answer waits for that copy.  The
- * statement journal, what a SAVEPOINT rolls back to, is kept in memory:
- * on disk it cost a write for every page a request changed.
+ * batch and handing the lead on: the batch's answers do not wait for that
+ * copy; the leader's own and the next batch do.  The statement journal,
+ * what a SAVEPOINT rolls back to, is kept in memory: on disk it cost a
+ * write for every page a request changed.
  *
  * Each connection keeps its prepared statements, keyed by the address of
  * the SQL text: the store's SQL is static, so the address names it.
@@ -287,7 +288,6 @@ sq_release(void *handle, struct db_conn *base)
 
 static int sq_query(struct db_conn *, const char *, const struct db_value *,
     int, struct db_rows **);
-static int sq_next(struct db_rows *);
 static void sq_done(struct db_rows *);
 
 /*
@@ -302,13 +302,11 @@ writer_exec(struct sqlite_db *s, const char *sql)
 
 	if (sq_query(&s->writer->base, sql, NULL, 0, &r) != 0)
 		return -1;
-	rc = sq_next(r);
-	sq_done(r);
-	if (rc != 0) {
+	rc = sqlite3_step(((struct sqlite_rows *)r)->stmt);
+	if (rc != SQLITE_DONE)
 		log_error("sqlite: %s: %s", sql, sqlite3_errmsg(s->writer->db));
-		return -1;
-	}
-	return 0;
+	sq_done(r);
+	return rc == SQLITE_DONE ? 0 : -1;
 }
 
 /*
