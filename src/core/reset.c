@@ -445,6 +445,7 @@ request_work(struct engine *e, const struct reset_request *in,
 	const char *locale = NULL;
 	char *cancel = NULL;
 	enum engine_result result;
+	int64_t hold_us;
 	int rc, disabled = 0;
 
 	if (in->login == NULL || *in->login == '\0' ||
@@ -490,9 +491,9 @@ request_work(struct engine *e, const struct reset_request *in,
 	memset(&t, 0, sizeof(t));
 	t.now = db_now(e->db);
 	/* On the database's clock, rounded down: due once the answer is out. */
-	t.mail_after = t.now;
-	if (answer_at > time_mono_us())
-		t.mail_after += (answer_at - time_mono_us()) / 1000;
+	hold_us = answer_at - time_mono_us();
+	t.mail_after = t.now + (answer_at != 0 && hold_us > 0 ? hold_us / 1000 :
+	    0);
 	if (engine_locale_normalise(in->locale, locale_buf) == 0)
 		locale = locale_buf;
 	t.e = e;
