@@ -10,7 +10,8 @@
 #   make format   reformat the sources; make check-format checks them
 
 CC      ?= cc
-PKGS     = libmicrohttpd jansson libsodium sqlite3 libpq libcurl libutf8proc
+PKGS     = libmicrohttpd jansson libsodium sqlite3 libpq libcurl libutf8proc \
+           libcrypto
 WARN     = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wpointer-arith -Wsign-compare -Werror
 CFLAGS  ?= -O2 -g
