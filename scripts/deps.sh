@@ -13,7 +13,8 @@ build="gcc make pkg-config libmicrohttpd-dev libjansson-dev libsodium-dev libsql
 # libfaketime: one instance's clock skewed, in the PostgreSQL tests;
 # openssl makes the self-signed certificate of the test SMTP server;
 # chromium: the hosted pages' tests drive Debian's headless Chromium.
-test="$build libcmocka-dev postgresql libfaketime openssl chromium"
+# locales: the sources a unit test compiles a German locale from.
+test="$build libcmocka-dev postgresql libfaketime openssl chromium locales"
 bench="$build wrk postgresql"
 # libFuzzer comes with clang's runtime libraries.
 fuzz="$test clang libclang-rt-dev"
