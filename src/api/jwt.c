@@ -51,6 +51,7 @@ json_t *
 jwt_verify(const uint8_t key[32], const char *token, int64_t now_s)
 {
 	char expect[B64URL_LEN(32) + 1];
+	char header[B64URL_LEN(sizeof(jwt_header)) + 1];
 	const char *dot1, *dot2;
 	uint8_t *payload = NULL;
 	json_t *claims = NULL, *exp;
@@ -62,6 +63,16 @@ jwt_verify(const uint8_t key[32], const char *token, int64_t now_s)
 	dot1 = strchr(token, '.');
 	dot2 = dot1 ? strchr(dot1 + 1, '.') : NULL;
 	if (dot2 == NULL || strchr(dot2 + 1, '.') != NULL)
+		return NULL;
+	/*
+	 * The header must be the one this server writes, byte for byte: a
+	 * token that names another "alg" (none, RS256) is refused before its
+	 * signature is looked at.
+	 */
+	base64url_encode((const uint8_t *)jwt_header, sizeof(jwt_header) - 1,
+	    header);
+	if ((size_t)(dot1 - token) != strlen(header) ||
+	    memcmp(token, header, strlen(header)) != 0)
 		return NULL;
 	sign(key, token, (size_t)(dot2 - token), expect);
 	if (strlen(dot2 + 1) != strlen(expect) ||
