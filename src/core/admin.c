@@ -1,6 +1,6 @@
 /*
- * Administration: creating projects and users, for the CLI, the admin API
- * and dialects that create users (WorkOS).  Every field is validated here,
+ * Administration: creating projects and users, for the CLI and the
+ * dialects that create users (WorkOS).  Every field is validated here,
  * once, whichever face calls.
  */
 #include <stdio.h>

@@ -196,12 +196,6 @@ engine_config(const struct engine *e)
 	return e->cfg;
 }
 
-struct db *
-engine_db(const struct engine *e)
-{
-	return e->db;
-}
-
 int64_t
 engine_now(struct engine *e)
 {

@@ -107,7 +107,6 @@ void	engine_page_mac(const struct engine *, const char *purpose,
 /* Compare two MACs (or hashes) in constant time; 1 when equal. */
 int	engine_mac_equal(const char *, const char *);
 const struct config *engine_config(const struct engine *);
-struct db *engine_db(const struct engine *);
 /* Look up a project by id; ENGINE_OK with *out, PROJECT_UNKNOWN, UNAVAILABLE. */
 enum engine_result engine_project(struct engine *, const char *id,
 	    struct project **out);

@@ -183,12 +183,6 @@ db_int(struct db_rows *r, int col)
 	return r->driver->col_int(r, col);
 }
 
-const char *
-db_text(struct db_rows *r, int col)
-{
-	return r->driver->col_text(r, col);
-}
-
 char *
 db_strdup(struct db_rows *r, int col)
 {

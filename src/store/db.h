@@ -154,8 +154,6 @@ int	db_script(struct db_conn *, const char *sql) WUR;
 int	db_next(struct db_rows *) WUR;
 int	db_is_null(struct db_rows *, int col);
 int64_t	db_int(struct db_rows *, int col);
-/* Text of a column, NULL for NULL; valid until the next db_next/db_done. */
-const char *db_text(struct db_rows *, int col);
 /* A copy of a text column the caller frees, or NULL. */
 char	*db_strdup(struct db_rows *, int col);
 void	db_done(struct db_rows *);

@@ -6,9 +6,8 @@
 // same bodies for both versions.
 // Run: node --test tests/e2e/   (the binary: build/resetd, or RESETD_BIN)
 //
-// Not tested here: the 429 answer through the SDK. resetd has no rate limiter
-// yet, so nothing can honestly trigger one; the encoder is unit-tested
-// (tests/unit/test_workos.c) and the SDK test belongs to the rate-limit issue.
+// The 429 answer through the SDK (RateLimitExceededException) is tested with
+// the other per-address limits, in abuse.test.js.
 
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');

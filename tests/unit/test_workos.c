@@ -1,7 +1,7 @@
 /*
- * Unit tests of the WorkOS dialect's pure pieces: the 429 encoder that the
- * rate limiter will call (nothing can trigger a 429 end to end yet), and
- * the route table's WorkOS rows, prefix rows included.
+ * Unit tests of the WorkOS dialect's pure pieces: the 429 encoder (driven
+ * end to end through the SDK in tests/e2e/abuse.test.js), and the route
+ * table's WorkOS rows, prefix rows included.
  */
 #include <stdarg.h>
 #include <stddef.h>
