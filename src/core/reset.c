@@ -518,8 +518,7 @@ request_work(struct engine *e, const struct reset_request *in,
 	tk.expires_at = t.real.expires_at;
 	if (in->delivery == DELIVER_CODE) {
 		t.code = real.token;
-		code_destination(e->token_key, in->project->id, in->login, u,
-		    destination);
+		code_destination(in->login, destination);
 		tk.destination = xstrdup(destination);
 	} else if (u != NULL)
 		tk.link = reset_link(e, in, u, real.token, locale);
