@@ -291,10 +291,12 @@ struct reset_ticket {
  * reveal existence.  With a claim, also ENGINE_REPLAYED and
  * ENGINE_IDEMPOTENCY_MISMATCH, *out unset.
  *
- * Limits: an account that had the project's reset_limit_per_hour secrets
- * in the last hour, or a project past its mail_budget_per_hour, gets the
- * work of an unknown account (a decoy, no mail, its live secrets kept)
- * and the normal answer; the event is audited, and the budget logged.  A
+ * Limits: a login that had the project's reset_limit_per_hour secrets in
+ * the last hour (counted by the account's id, or for no account by a keyed
+ * hash of the login), or a project past its mail_budget_per_hour, gets a
+ * decoy that is no current code, no mail, its live secrets kept, and the
+ * normal answer, whether an account exists or not; the event is audited,
+ * and the budget logged.  A
  * trusted caller is told instead: ENGINE_THROTTLED, with the seconds until
  * the account may have another in *in->retry_after_s.
  */

@@ -10,7 +10,9 @@
  * timing says which case it was.  A decoy link is dead from the start; a
  * decoy code lives like a real one, under a subject derived from the
  * typed login, so that its confirm counts and caps wrong tries like a real
- * code (code.c).
+ * code (code.c).  The per-login limit and the mail budget apply to that
+ * subject exactly as to an account's id: over either, neither a real
+ * login nor an unknown one gets a new current code.
  *
  * A project may ask for an "unknown account" notice instead: then a
  * request that names no account, typed as an email address, queues a
@@ -101,6 +103,7 @@ struct request_tx {
 	int				 notice;	/* unknown_account */
 	const char			*cancel_link;	/* "this wasn't me" */
 	const char			*subject;	/* audit subject */
+	const char			*login_subject;	/* what limits count */
 	int				 send_mail;
 	int64_t				 now;
 	int64_t				 mail_after;	/* not sent before */
@@ -169,32 +172,36 @@ budget_spend(struct engine *e, const struct project *p)
 }
 
 /*
- * Which limit, if any, keeps this request from being real: the account's
- * hourly count, then the project's mail budget.  Both counts run for
- * every request, known account or not, so that the work is the same.
+ * Which limit, if any, keeps this request from being real: the login's
+ * hourly count, then the project's mail budget.  Both apply to every
+ * login alike: the count is of the secrets stored under the login's
+ * subject (the account's id, or for no account the keyed hash of the
+ * typed login its decoys carry), and the budget is the project's.  A
+ * login over a limit gets no new current code, real or not, so that no
+ * later confirm tells the two apart.
  */
 static int
-request_limits(struct db_conn *c, struct request_tx *t, const char *uid)
+request_limits(struct db_conn *c, struct request_tx *t)
 {
 	const struct project *p = t->in->project;
 	int64_t count = 0, oldest = 0, queued = 0;
 	int rc;
 
-	rc = store_secret_count_recent(c, uid, t->now - LIMIT_WINDOW_MS, &count,
-	    &oldest);
+	rc = store_secret_count_recent(c, t->login_subject,
+	    t->now - LIMIT_WINDOW_MS, &count, &oldest);
 	if (rc == STORE_OK && p->mail_budget_per_hour > 0)
 		rc = budget_queued(t->e, c, p, t->now, &queued);
 	if (rc != STORE_OK)
 		return rc;
 	t->limited = NULL;
-	if (t->user != NULL && count >= p->reset_limit_per_hour) {
+	if (count >= p->reset_limit_per_hour) {
 		t->limited = "account";
 		t->retry_after_s = (oldest + LIMIT_WINDOW_MS - t->now + 999) /
 		    1000;
 		if (t->retry_after_s < 1)
 			t->retry_after_s = 1;
-	} else if (t->user != NULL && t->send_mail &&
-	    p->mail_budget_per_hour > 0 && queued >= p->mail_budget_per_hour)
+	} else if (t->send_mail && p->mail_budget_per_hour > 0 &&
+	    queued >= p->mail_budget_per_hour)
 		t->limited = "mail_budget";
 	return STORE_OK;
 }
@@ -232,7 +239,7 @@ request_tx(struct db_conn *c, void *arg)
 	}
 	/* What cannot be real names an id nobody has. */
 	id_new(nobody);
-	rc = request_limits(c, t, u ? u->id : nobody);
+	rc = request_limits(c, t);
 	if (rc != STORE_OK)
 		return rc;
 	budget = t->limited != NULL && strcmp(t->limited, "mail_budget") == 0;
@@ -244,6 +251,13 @@ request_tx(struct db_conn *c, void *arg)
 	rc = store_secret_revoke_user(c, real ? u->id : nobody, t->now);
 	if (rc < 0)
 		return rc;
+	/*
+	 * Over a limit, the decoy belongs to no subject: it is neither the
+	 * login's current code nor counted, so the login keeps the code it
+	 * had, wrong tries and all, whether it names an account or not.
+	 */
+	if (t->limited != NULL)
+		t->decoy.subject = NULL;
 	s = real ? &t->real : &t->decoy;
 	rc = store_secret_insert(c, s);
 	if (rc != STORE_OK)
@@ -295,7 +309,8 @@ struct request_secret {
 /*
  * Make a secret of a request: a link token, or a code bound to its
  * subject, with the row that stores it in *row; for u NULL, a decoy.
- * Every value the row points to lives in rs.
+ * The subject is the account's id, or for a decoy a keyed hash of the
+ * typed login.  Every value the row points to lives in rs.
  */
 static void
 request_secret(struct engine *e, const struct reset_request *in,
@@ -306,13 +321,13 @@ request_secret(struct engine *e, const struct reset_request *in,
 	const char *purpose;
 
 	id_new(rs->id);
+	/* Computed for every request, so that both cases cost alike. */
+	code_decoy_subject(e->token_key, in->project->id, in->login,
+	    rs->subject);
+	if (u != NULL)
+		snprintf(rs->subject, SECRET_HASH_LEN + 1, "%s", u->id);
 	if (code) {
 		secret_code_new(rs->token);
-		/* Computed for every request, so that both cases cost alike. */
-		code_decoy_subject(e->token_key, in->project->id, in->login,
-		    rs->subject);
-		if (u != NULL)
-			snprintf(rs->subject, SECRET_HASH_LEN + 1, "%s", u->id);
 		secret_code_hash(e->token_key, rs->subject, rs->id, rs->token,
 		    rs->hash);
 		purpose = "reset_code";
@@ -334,7 +349,8 @@ request_secret(struct engine *e, const struct reset_request *in,
 		    now,
 		.login_url = (char *)in->login_url,
 		.locale = NULL,
-		.subject = code ? rs->subject : NULL,
+		/* The limits count by it; codes are found by it. */
+		.subject = rs->subject,
 	};
 }
 
@@ -511,6 +527,7 @@ request_work(struct engine *e, const struct reset_request *in,
 	request_secret(e, in, u, t.now, &real, &t.real);
 	request_secret(e, in, NULL, t.now, &decoy, &t.decoy);
 	t.real.locale = t.decoy.locale = (char *)locale;
+	t.login_subject = t.real.subject;
 	tk.user_found = u != NULL;
 	tk.secret_id = xstrdup(real.id);
 	tk.token = xstrdup(real.token);

@@ -575,16 +575,17 @@ store_secret_revoke(struct db_conn *c, const char *id, int64_t now)
 }
 
 int
-store_secret_count_recent(struct db_conn *c, const char *user_id,
+store_secret_count_recent(struct db_conn *c, const char *subject,
     int64_t since, int64_t *out, int64_t *oldest)
 {
 	struct db_rows *r;
 	int rc;
 
+	/* On the index secrets_subject (subject, created_at). */
 	rc = db_query(c, "SELECT COUNT(*), COALESCE(MIN(created_at), 0) FROM "
-	    "secrets WHERE user_id = $1 AND created_at > $2 AND purpose IN "
-	    "('reset_link', 'reset_code')",
-	    DB_ARGS(DB_TEXT(user_id), DB_INT(since)), &r);
+	    "secrets WHERE subject = $1 AND created_at > $2 AND purpose IN "
+	    "('reset_link', 'reset_code', 'decoy')",
+	    DB_ARGS(DB_TEXT(subject), DB_INT(since)), &r);
 	if (rc < 0)
 		return rc;
 	rc = db_next(r);

@@ -74,7 +74,7 @@ struct secret {
 	int64_t	 attempts;		/* wrong tries (reset codes) */
 	char	*login_url;
 	char	*locale;
-	char	*subject;		/* codes: user id or decoy key; else NULL */
+	char	*subject;		/* user id or decoy key; NULL: uncounted */
 };
 
 struct session {
@@ -221,11 +221,12 @@ int	store_secret_consume(struct db_conn *, const char *id, int64_t now);
  */
 int	store_secret_revoke(struct db_conn *, const char *id, int64_t now);
 /*
- * The number of reset secrets (links and codes) made for a user after
- * since, in *out, and when the oldest of them was made (0: none) in
- * *oldest: the per-account limit counts these.
+ * The number of reset secrets (links, codes and their decoys) stored
+ * under subject after since, in *out, and when the oldest of them was
+ * made (0: none) in *oldest: the per-login limit counts these.  A subject
+ * is a user's id, or the keyed hash of a login that names no account.
  */
-int	store_secret_count_recent(struct db_conn *, const char *user_id,
+int	store_secret_count_recent(struct db_conn *, const char *subject,
 	    int64_t since, int64_t *out, int64_t *oldest);
 /* Revoke every live secret of a user; the number revoked or DB_ERROR. */
 int	store_secret_revoke_user(struct db_conn *, const char *user_id,
