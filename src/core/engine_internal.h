@@ -27,6 +27,7 @@ struct engine {
 	struct budget_slot {
 		char	 project_id[UUID_STRLEN + 1];
 		int64_t	 queued;
+		int64_t	 notices;	/* of queued, unknown_account */
 		int64_t	 fetched_ms;
 	}			 budget[64];
 	int64_t			 floor_avg_us;	/* moving average of requests */

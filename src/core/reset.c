@@ -101,6 +101,7 @@ struct request_tx {
 	const char			*locale;	/* the request's */
 	char				 mail_locale[ENGINE_LOCALE_MAX + 1];
 	int				 notice;	/* unknown_account */
+	int				 notice_ok;	/* within its limits */
 	const char			*cancel_link;	/* "this wasn't me" */
 	const char			*subject;	/* audit subject */
 	const char			*login_subject;	/* what limits count */
@@ -124,50 +125,73 @@ budget_slot(struct engine *e, const char *project_id)
 }
 
 /*
+ * The most unknown-account notices project p may queue in an hour: its
+ * share of the mail budget, the rest being kept for mail to accounts;
+ * -1 when the project has no budget.
+ */
+static int64_t
+notice_budget(const struct project *p)
+{
+	if (p->mail_budget_per_hour == 0)
+		return -1;
+	return p->mail_budget_per_hour * p->notice_share_percent / 100;
+}
+
+/*
  * The project's mail queued in the last hour, as far as its budget needs
- * to know.  The database is asked at most once a second per project (a
- * count bounded by the budget, on an index of queued mail alone), and what
- * this instance queues meanwhile is added; other instances' mail shows
- * within a second.  Every request asks, known account or not.
+ * to know, in *out, and how much of it were unknown-account notices in
+ * *notices.  The database is asked at most once a second per project
+ * (counts bounded by the budget, on an index of queued mail alone), and
+ * what this instance queues meanwhile is added; other instances' mail
+ * shows within a second.  Every request asks, known account or not.
  */
 static int
 budget_queued(struct engine *e, struct db_conn *c, const struct project *p,
-    int64_t now, int64_t *out)
+    int64_t now, int64_t *out, int64_t *notices)
 {
 	struct budget_slot *b = budget_slot(e, p->id);
-	int64_t queued = 0;
+	int64_t queued = 0, sent = 0, nb = notice_budget(p);
 	int fresh, rc;
 
 	pthread_mutex_lock(&e->budget_lock);
 	fresh = strcmp(b->project_id, p->id) == 0 &&
 	    now - b->fetched_ms < BUDGET_REFRESH_MS && now >= b->fetched_ms;
-	if (fresh)
+	if (fresh) {
 		queued = b->queued;
+		sent = b->notices;
+	}
 	pthread_mutex_unlock(&e->budget_lock);
 	if (!fresh) {
 		rc = store_outbox_count_recent(c, p->id, now - LIMIT_WINDOW_MS,
 		    p->mail_budget_per_hour, &queued);
+		if (rc == STORE_OK && p->unknown_account_notice && nb > 0)
+			rc = store_outbox_count_kind(c, p->id,
+			    "unknown_account", now - LIMIT_WINDOW_MS, nb, &sent);
 		if (rc != STORE_OK)
 			return rc;
 		pthread_mutex_lock(&e->budget_lock);
 		snprintf(b->project_id, sizeof(b->project_id), "%s", p->id);
 		b->queued = queued;
+		b->notices = sent;
 		b->fetched_ms = now;
 		pthread_mutex_unlock(&e->budget_lock);
 	}
 	*out = queued;
+	*notices = sent;
 	return STORE_OK;
 }
 
-/* Count one more message of project p against the cached budget. */
+/* Count one more message of project p (a notice or not) against its budget. */
 static void
-budget_spend(struct engine *e, const struct project *p)
+budget_spend(struct engine *e, const struct project *p, int notice)
 {
 	struct budget_slot *b = budget_slot(e, p->id);
 
 	pthread_mutex_lock(&e->budget_lock);
-	if (strcmp(b->project_id, p->id) == 0)
+	if (strcmp(b->project_id, p->id) == 0) {
 		b->queued++;
+		b->notices += notice != 0;
+	}
 	pthread_mutex_unlock(&e->budget_lock);
 }
 
@@ -184,15 +208,26 @@ static int
 request_limits(struct db_conn *c, struct request_tx *t)
 {
 	const struct project *p = t->in->project;
-	int64_t count = 0, oldest = 0, queued = 0;
+	int64_t count = 0, oldest = 0, queued = 0, notices = 0;
+	int64_t nb = notice_budget(p);
 	int rc;
 
 	rc = store_secret_count_recent(c, t->login_subject,
 	    t->now - LIMIT_WINDOW_MS, &count, &oldest);
 	if (rc == STORE_OK && p->mail_budget_per_hour > 0)
-		rc = budget_queued(t->e, c, p, t->now, &queued);
+		rc = budget_queued(t->e, c, p, t->now, &queued, &notices);
 	if (rc != STORE_OK)
 		return rc;
+	/*
+	 * A notice, for a login that may have one, goes under the budget
+	 * like any mail, to one address at most notice_limit_per_hour times
+	 * (its login's count: every request of the hour that was not over a
+	 * limit), and within the notices' share of the budget, so that mail
+	 * to accounts always has the rest.  Neither holds the request back:
+	 * a held notice is a dropped row, as for no notice at all.
+	 */
+	t->notice_ok = count < p->notice_limit_per_hour &&
+	    (nb < 0 || notices < nb);
 	t->limited = NULL;
 	if (count >= p->reset_limit_per_hour) {
 		t->limited = "account";
@@ -276,12 +311,14 @@ request_tx(struct db_conn *c, void *arg)
 		mail.kind = code ? "reset_code" : "reset_link";
 		mail.to = u->email;
 		mail.subject = t->subject;
-		budget_spend(t->e, t->in->project);
-	} else if (u == NULL && t->notice && t->limited == NULL) {
+		budget_spend(t->e, t->in->project, 0);
+	} else if (u == NULL && t->notice && t->limited == NULL &&
+	    t->notice_ok) {
 		/* The project asked to tell addresses that have no account. */
 		vars[3].value = t->in->login;
 		mail.kind = "unknown_account";
 		mail.to = t->in->login;
+		budget_spend(t->e, t->in->project, 1);
 	} else {
 		mail.kind = u != NULL ? "over_limit" : "unknown_account";
 		mail.to = "";

@@ -41,6 +41,9 @@ struct project {
 	int64_t	 mail_budget_per_hour;	/* mail queued; 0: no budget */
 	int64_t	 password_min_length;	/* code points */
 	int64_t	 password_min_score;	/* 0 to 4, zxcvbn's scale */
+	/* Unknown-account notices (migration 11). */
+	int64_t	 notice_limit_per_hour;	/* per recipient */
+	int64_t	 notice_share_percent;	/* of the mail budget */
 	int	 holds;			/* project_hold calls not yet freed */
 };
 
@@ -317,6 +320,12 @@ void	outbox_msg_free(struct outbox_msg *);
  */
 int	store_outbox_count_recent(struct db_conn *, const char *project_id,
 	    int64_t since, int64_t at_most, int64_t *out);
+/*
+ * The same count for the messages of one kind (say "unknown_account"),
+ * up to at_most, in *out.
+ */
+int	store_outbox_count_kind(struct db_conn *, const char *project_id,
+	    const char *kind, int64_t since, int64_t at_most, int64_t *out);
 /*
  * Delete, in one transaction, at most limit rows of each kind nothing needs
  * any more: dropped outbox rows created before now, sent mail a week old,

@@ -294,3 +294,106 @@ describe('typed-code confirms tell no account apart', () => {
     tc.diagnostic(`answers seen: ${[...seen].sort().join(', ')}`);
   });
 });
+
+// --- unknown-account notices ------------------------------------------------
+
+describe('unknown-account notices stay within their limits', () => {
+  let d;
+  before(async () => {
+    d = await startDaemon();
+  });
+
+  async function noticeProject(args) {
+    const project = await d.cli(['project', 'create', '--name', `notice-${hex(4)}`, '--unknown-account-notice', 'on', ...args]);
+    const client = await d.cli(['client', 'create', '--project', project.id]);
+    return { d, project, client };
+  }
+
+  function xsollaRequest(t, login) {
+    return h.request(`${d.url}/api/password/reset/request?projectId=${t.project.id}`, { method: 'POST', body: { username: login } });
+  }
+
+  // The mail delivered to each of addresses, once nothing is left to send.
+  async function delivered(addresses) {
+    const deadline = Date.now() + 10000;
+    for (;;) {
+      const pending = await d.cli(['outbox', 'list', '--state', 'pending', '--limit', '1000']);
+      if (pending.length === 0) break;
+      if (Date.now() > deadline) throw new Error(`mail still pending: ${pending.length}`);
+      await h.sleep(100);
+    }
+    const mails = await h.readMaildir(d.maildir);
+    return addresses.map((a) => mails.filter(h.mailTo(a)).length);
+  }
+
+  // Requests for every login, each answer compared with the first one.
+  async function requestAll(t, logins) {
+    let first;
+    for (const login of logins) {
+      const res = await xsollaRequest(t, login);
+      const n = normal(res, login);
+      assert.equal(res.status, 204, `${login}: ${res.status} ${res.text}`);
+      if (first) assert.deepEqual(n, first, `the answer for ${login} differs`);
+      else first = n;
+    }
+  }
+
+  async function realUser(t) {
+    const email = `r${hex(5)}@example.com`;
+    await d.cli(['user', 'create', '--project', t.project.id, '--email', email, '--password-stdin'], { input: strongPassword() });
+    return email;
+  }
+
+  it('past the mail budget, notices stop', { timeout: TEST_TIMEOUT }, async () => {
+    const t = await noticeProject(['--mail-budget', '5', '--notice-share', '100']);
+    const ghosts = Array.from({ length: 8 }, () => `g${hex(5)}@example.com`);
+    await requestAll(t, ghosts);
+    const counts = await delivered(ghosts);
+    assert.equal(counts.reduce((a, b) => a + b, 0), 5, `notices: ${counts}`);
+    assert.deepEqual(counts, [1, 1, 1, 1, 1, 0, 0, 0], 'the first five, then none');
+  });
+
+  it('notices use only their share: an account still gets its mail', { timeout: TEST_TIMEOUT }, async () => {
+    // A budget of 5 and a notice share of 40%: two notices at most, three
+    // messages kept for accounts.
+    const t = await noticeProject(['--mail-budget', '5', '--notice-share', '40']);
+    const ghosts = Array.from({ length: 8 }, () => `g${hex(5)}@example.com`);
+    await requestAll(t, ghosts);
+    const reals = [await realUser(t), await realUser(t), await realUser(t), await realUser(t)];
+    await requestAll(t, reals);
+    const counts = await delivered([...ghosts, ...reals]);
+    assert.deepEqual(counts.slice(0, 8), [1, 1, 0, 0, 0, 0, 0, 0], 'two notices, then none');
+    assert.deepEqual(counts.slice(8), [1, 1, 1, 0], 'the accounts get the three kept for them, then the budget is spent');
+  });
+
+  it('the default share keeps most of the budget for accounts', { timeout: TEST_TIMEOUT }, async () => {
+    const t = await noticeProject(['--mail-budget', '10']);
+    assert.equal(t.project.notice_share_percent, 20);
+    assert.equal(t.project.notice_limit_per_hour, 1);
+    const ghosts = Array.from({ length: 6 }, () => `g${hex(5)}@example.com`);
+    await requestAll(t, ghosts);
+    const real = await realUser(t);
+    await requestAll(t, [real]);
+    const counts = await delivered([...ghosts, real]);
+    assert.equal(counts.slice(0, 6).reduce((a, b) => a + b, 0), 2, `20% of 10: ${counts}`);
+    assert.equal(counts[6], 1, 'the account gets its mail');
+  });
+
+  it('one address gets at most notice-limit notices an hour, whatever the case typed', { timeout: TEST_TIMEOUT }, async () => {
+    for (const [limit, args] of [[1, []], [2, ['--notice-limit', '2']]]) {
+      const t = await noticeProject(['--reset-limit', '5', ...args]);
+      const ghost = `g${hex(5)}@example.com`;
+      const other = `o${hex(5)}@example.com`;
+      await requestAll(t, [ghost, ghost.toUpperCase(), ghost, `G${ghost.slice(1)}`, ghost]);
+      await requestAll(t, [other]);
+      const counts = await delivered([ghost, other]);
+      assert.deepEqual(counts, [limit, 1], `notice-limit ${limit}`);
+    }
+  });
+
+  it('refuses limits out of range', { timeout: TEST_TIMEOUT }, async () => {
+    for (const args of [['--notice-limit', '0'], ['--notice-share', '101'], ['--notice-limit', 'x']]) {
+      await assert.rejects(d.cli(['project', 'create', '--name', `bad-${hex(3)}`, ...args]), /notice-(limit|share)/, args.join(' '));
+    }
+  });
+});
