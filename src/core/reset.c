@@ -246,7 +246,7 @@ request_tx(struct db_conn *c, void *arg)
 {
 	struct request_tx *t = arg;
 	const struct user *u = t->user;
-	const struct secret *s;
+	struct secret row;
 	char nobody[UUID_STRLEN + 1];
 	int code = t->in->delivery == DELIVER_CODE;
 	int real, budget, rc;
@@ -291,10 +291,10 @@ request_tx(struct db_conn *c, void *arg)
 	 * login's current code nor counted, so the login keeps the code it
 	 * had, wrong tries and all, whether it names an account or not.
 	 */
-	if (t->limited != NULL)
-		t->decoy.subject = NULL;
-	s = real ? &t->real : &t->decoy;
-	rc = store_secret_insert(c, s);
+	row = real ? t->real : t->decoy;
+	if (!real && t->limited != NULL)
+		row.subject = NULL;
+	rc = store_secret_insert(c, &row);
 	if (rc != STORE_OK)
 		return rc;
 	rc = audit_write(c, t->in->ctx, t->in->project->id, t->limited ?
