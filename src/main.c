@@ -61,6 +61,8 @@ struct opts {
 	const char	*accent_color;
 	const char	*reset_limit;
 	const char	*mail_budget;
+	const char	*notice_limit;
+	const char	*notice_share;
 	const char	*password_min_length;
 	const char	*password_min_score;
 	const char	*project;
@@ -153,6 +155,10 @@ parse_opts(int argc, char **argv, struct opts *o)
 			o->reset_limit = val;
 		else if (strcmp(key, "--mail-budget") == 0)
 			o->mail_budget = val;
+		else if (strcmp(key, "--notice-limit") == 0)
+			o->notice_limit = val;
+		else if (strcmp(key, "--notice-share") == 0)
+			o->notice_share = val;
 		else if (strcmp(key, "--password-min-length") == 0)
 			o->password_min_length = val;
 		else if (strcmp(key, "--password-min-score") == 0)
@@ -273,6 +279,7 @@ project_create(struct cli *c, const struct opts *o, struct project **out)
 	char err[256], *end;
 	long long ttl = 0;
 	int64_t reset_limit, budget, min_length, min_score;
+	int64_t notice_limit, notice_share;
 	int rc;
 
 	if (o->token_ttl != NULL) {
@@ -296,6 +303,12 @@ project_create(struct cli *c, const struct opts *o, struct project **out)
 	if (rc == 0)
 		rc = number_opt("--mail-budget", o->mail_budget, &budget);
 	if (rc == 0)
+		rc = number_opt("--notice-limit", o->notice_limit,
+		    &notice_limit);
+	if (rc == 0)
+		rc = number_opt("--notice-share", o->notice_share,
+		    &notice_share);
+	if (rc == 0)
 		rc = number_opt("--password-min-length", o->password_min_length,
 		    &min_length);
 	if (rc == 0)
@@ -307,6 +320,8 @@ project_create(struct cli *c, const struct opts *o, struct project **out)
 		.name = o->name,
 		.reset_limit_per_hour = reset_limit,
 		.mail_budget_per_hour = budget,
+		.notice_limit_per_hour = notice_limit,
+		.notice_share_percent = notice_share,
 		.password_min_length = min_length,
 		.password_min_score = min_score,
 		.callback_urls = (const char **)o->callback_urls,
@@ -1088,6 +1103,7 @@ static const struct command {
 	    "                        [--locale xx[_YY]] [--unknown-account-notice on|off]\n"
 	    "                        [--logo-url URL] [--accent-color #RRGGBB]\n"
 	    "                        [--reset-limit N] [--mail-budget N]\n"
+	    "                        [--notice-limit N] [--notice-share PERCENT]\n"
 	    "                        [--password-min-length N] [--password-min-score 0-4]\n"
 	    "  resetd project list\n"
 	    "  resetd project show ID" },

@@ -107,7 +107,7 @@ json_t *
 api_project_json(const struct project *p)
 {
 	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:I, s:s, s:b, s:o, s:o, "
-	    "s:o, s:o, s:b, s:o, s:o, s:I, s:I, s:I, s:I}",
+	    "s:o, s:o, s:b, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:I}",
 	    "id", p->id,
 	    "name", p->name,
 	    "callback_urls", lines_json(p->callback_urls),
@@ -126,7 +126,9 @@ api_project_json(const struct project *p)
 	    "reset_limit_per_hour", (json_int_t)p->reset_limit_per_hour,
 	    "mail_budget_per_hour", (json_int_t)p->mail_budget_per_hour,
 	    "password_min_length", (json_int_t)p->password_min_length,
-	    "password_min_score", (json_int_t)p->password_min_score);
+	    "password_min_score", (json_int_t)p->password_min_score,
+	    "notice_limit_per_hour", (json_int_t)p->notice_limit_per_hour,
+	    "notice_share_percent", (json_int_t)p->notice_share_percent);
 }
 
 json_t *

@@ -255,6 +255,17 @@ admin_project_create(struct engine *e, const struct project_spec *spec,
 		    "messages per hour", PROJECT_MAIL_BUDGET_MAX);
 		goto out;
 	}
+	if (spec->notice_limit_per_hour == 0 ||
+	    spec->notice_limit_per_hour > PROJECT_RESET_LIMIT_MAX) {
+		snprintf(err, errlen, "notice-limit: expected 1 to %d notices "
+		    "per address per hour", PROJECT_RESET_LIMIT_MAX);
+		goto out;
+	}
+	if (spec->notice_share_percent > 100) {
+		snprintf(err, errlen, "notice-share: expected 0 to 100 percent "
+		    "of the mail budget");
+		goto out;
+	}
 	if ((spec->password_min_length >= 0 &&
 	    spec->password_min_length < PASSWORD_MIN_CHARS) ||
 	    spec->password_min_length > PASSWORD_MIN_CHARS_MAX) {
@@ -308,6 +319,10 @@ admin_project_create(struct engine *e, const struct project_spec *spec,
 	    PROJECT_RESET_LIMIT_DEFAULT : spec->reset_limit_per_hour;
 	p->mail_budget_per_hour = spec->mail_budget_per_hour < 0 ?
 	    PROJECT_MAIL_BUDGET_DEFAULT : spec->mail_budget_per_hour;
+	p->notice_limit_per_hour = spec->notice_limit_per_hour < 0 ?
+	    PROJECT_NOTICE_LIMIT_DEFAULT : spec->notice_limit_per_hour;
+	p->notice_share_percent = spec->notice_share_percent < 0 ?
+	    PROJECT_NOTICE_SHARE_DEFAULT : spec->notice_share_percent;
 	p->password_min_length = spec->password_min_length < 0 ?
 	    PASSWORD_MIN_CHARS : spec->password_min_length;
 	p->password_min_score = spec->password_min_score < 0 ?

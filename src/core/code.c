@@ -1,6 +1,6 @@
 /*
  * Typed reset codes: what a code request shows (the masked destination,
- * simulated for logins that name no account), and the confirm, which
+ * which depends only on the typed login), and the confirm, which
  * spends a typed code under caps on wrong tries.  reset.c makes and stores
  * the codes.
  *
@@ -130,34 +130,16 @@ login_hash(const uint8_t key[SECRET_KEY_BYTES], const char *purpose,
 }
 
 void
-code_destination_simulated(const uint8_t key[SECRET_KEY_BYTES],
-    const char *project_id, const char *login, char *out, size_t outlen)
+code_destination(const char *login, char out[CODE_DESTINATION_MAX])
 {
-	uint8_t h[16];
-	unsigned a, d;
-
-	login_hash(key, "destination", project_id, login, h, sizeof(h));
-	/* Two letters; 16-bit draws keep the modulo bias below 0.04%. */
-	a = ((unsigned)h[0] << 8 | h[1]) % 26;
-	d = ((unsigned)h[2] << 8 | h[3]) % 26;
-	snprintf(out, outlen, "%c***@%c***", 'a' + a, 'a' + d);
-}
-
-void
-code_destination(const uint8_t key[SECRET_KEY_BYTES], const char *project_id,
-    const char *login, const struct user *u, char out[CODE_DESTINATION_MAX])
-{
-	char simulated[CODE_DESTINATION_MAX];
-
-	/* Computed for every request, so that both cases cost alike. */
-	code_destination_simulated(key, project_id, login, simulated,
-	    sizeof(simulated));
-	if (u != NULL)
-		code_mask_email(u->email, out, CODE_DESTINATION_MAX);
-	else if (code_email_shaped(login))
+	/*
+	 * Only what was typed decides: an account found by its username
+	 * must not show its address, or the answer would say it exists.
+	 */
+	if (code_email_shaped(login))
 		code_mask_email(login, out, CODE_DESTINATION_MAX);
 	else
-		snprintf(out, CODE_DESTINATION_MAX, "%s", simulated);
+		snprintf(out, CODE_DESTINATION_MAX, "%s", CODE_DESTINATION_HIDDEN);
 }
 
 void

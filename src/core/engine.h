@@ -290,10 +290,12 @@ struct reset_ticket {
  * reveal existence.  With a claim, also ENGINE_REPLAYED and
  * ENGINE_IDEMPOTENCY_MISMATCH, *out unset.
  *
- * Limits: an account that had the project's reset_limit_per_hour secrets
- * in the last hour, or a project past its mail_budget_per_hour, gets the
- * work of an unknown account (a decoy, no mail, its live secrets kept)
- * and the normal answer; the event is audited, and the budget logged.  A
+ * Limits: a login that had the project's reset_limit_per_hour secrets in
+ * the last hour (counted by the account's id, or for no account by a keyed
+ * hash of the login), or a project past its mail_budget_per_hour, gets a
+ * decoy that is no current code, no mail, its live secrets kept, and the
+ * normal answer, whether an account exists or not; the event is audited,
+ * and the budget logged.  A
  * trusted caller is told instead: ENGINE_THROTTLED, with the seconds until
  * the account may have another in *in->retry_after_s.
  */
@@ -471,6 +473,8 @@ struct project_spec {
 	/* Limits and policy; a value below zero takes the default. */
 	int64_t		 reset_limit_per_hour;
 	int64_t		 mail_budget_per_hour;	/* 0: no budget */
+	int64_t		 notice_limit_per_hour;	/* per recipient */
+	int64_t		 notice_share_percent;	/* of the mail budget */
 	int64_t		 password_min_length;
 	int64_t		 password_min_score;
 };
@@ -480,9 +484,16 @@ struct project_spec {
 #define PROJECT_RESET_LIMIT_MAX 1000
 #define PROJECT_MAIL_BUDGET_DEFAULT 1000
 #define PROJECT_MAIL_BUDGET_MAX 10000000
+/*
+ * Unknown-account notices: how many one address may get an hour, and the
+ * share of the mail budget they may use; the rest is kept for accounts.
+ */
+#define PROJECT_NOTICE_LIMIT_DEFAULT 1
+#define PROJECT_NOTICE_SHARE_DEFAULT 20
 /* A project_spec with every limit at its default. */
 #define PROJECT_SPEC_DEFAULTS .reset_limit_per_hour = -1, \
-	.mail_budget_per_hour = -1, .password_min_length = -1, \
+	.mail_budget_per_hour = -1, .notice_limit_per_hour = -1, \
+	.notice_share_percent = -1, .password_min_length = -1, \
 	.password_min_score = -1
 
 /* Create a project; on ENGINE_OK, *out. ENGINE_BAD_INPUT names the field in err. */

@@ -27,6 +27,7 @@ struct engine {
 	struct budget_slot {
 		char	 project_id[UUID_STRLEN + 1];
 		int64_t	 queued;
+		int64_t	 notices;	/* of queued, unknown_account */
 		int64_t	 fetched_ms;
 	}			 budget[64];
 	int64_t			 floor_avg_us;	/* moving average of requests */
@@ -127,21 +128,15 @@ char	*cancel_link(const struct engine *, const char *secret_id);
 void	code_mask_email(const char *email, char *out, size_t outlen);
 /* 1 when s has the shape code_mask_email needs: "x@y", x and y non-empty. */
 int	code_email_shaped(const char *s);
+/* What a code request shows for a login that is not an address. */
+#define CODE_DESTINATION_HIDDEN "****@****"
 /*
- * A destination for a login that names no account: an address of the same
- * shape, stable for one login in one project (derived with a keyed hash of
- * the lower-cased login) and unrelated to any real address.
+ * The destination a code request shows, from the typed login alone, so
+ * that it is the same whether an account exists: the login masked when
+ * it is an address (what an account with that address shows), else
+ * CODE_DESTINATION_HIDDEN, for real and unknown usernames alike.
  */
-void	code_destination_simulated(const uint8_t key[SECRET_KEY_BYTES],
-	    const char *project_id, const char *login, char *out, size_t outlen);
-/*
- * The destination a code request shows: the user's masked address; for no
- * user, the typed login masked when it is an address (it is what a real
- * account would show), else a simulated one.
- */
-void	code_destination(const uint8_t key[SECRET_KEY_BYTES],
-	    const char *project_id, const char *login, const struct user *u,
-	    char out[CODE_DESTINATION_MAX]);
+void	code_destination(const char *login, char out[CODE_DESTINATION_MAX]);
 /*
  * The subject of decoy codes for a login that names no account: a keyed
  * hash of the project and the lower-cased login, as hex.

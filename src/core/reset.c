@@ -10,7 +10,9 @@
  * timing says which case it was.  A decoy link is dead from the start; a
  * decoy code lives like a real one, under a subject derived from the
  * typed login, so that its confirm counts and caps wrong tries like a real
- * code (code.c).
+ * code (code.c).  The per-login limit and the mail budget apply to that
+ * subject exactly as to an account's id: over either, neither a real
+ * login nor an unknown one gets a new current code.
  *
  * A project may ask for an "unknown account" notice instead: then a
  * request that names no account, typed as an email address, queues a
@@ -99,8 +101,10 @@ struct request_tx {
 	const char			*locale;	/* the request's */
 	char				 mail_locale[ENGINE_LOCALE_MAX + 1];
 	int				 notice;	/* unknown_account */
+	int				 notice_ok;	/* within its limits */
 	const char			*cancel_link;	/* "this wasn't me" */
 	const char			*subject;	/* audit subject */
+	const char			*login_subject;	/* what limits count */
 	int				 send_mail;
 	int64_t				 now;
 	int64_t				 mail_after;	/* not sent before */
@@ -121,80 +125,118 @@ budget_slot(struct engine *e, const char *project_id)
 }
 
 /*
+ * The most unknown-account notices project p may queue in an hour: its
+ * share of the mail budget, the rest being kept for mail to accounts;
+ * -1 when the project has no budget.
+ */
+static int64_t
+notice_budget(const struct project *p)
+{
+	if (p->mail_budget_per_hour == 0)
+		return -1;
+	return p->mail_budget_per_hour * p->notice_share_percent / 100;
+}
+
+/*
  * The project's mail queued in the last hour, as far as its budget needs
- * to know.  The database is asked at most once a second per project (a
- * count bounded by the budget, on an index of queued mail alone), and what
- * this instance queues meanwhile is added; other instances' mail shows
- * within a second.  Every request asks, known account or not.
+ * to know, in *out, and how much of it were unknown-account notices in
+ * *notices.  The database is asked at most once a second per project
+ * (counts bounded by the budget, on an index of queued mail alone), and
+ * what this instance queues meanwhile is added; other instances' mail
+ * shows within a second.  Every request asks, known account or not.
  */
 static int
 budget_queued(struct engine *e, struct db_conn *c, const struct project *p,
-    int64_t now, int64_t *out)
+    int64_t now, int64_t *out, int64_t *notices)
 {
 	struct budget_slot *b = budget_slot(e, p->id);
-	int64_t queued = 0;
+	int64_t queued = 0, sent = 0, nb = notice_budget(p);
 	int fresh, rc;
 
 	pthread_mutex_lock(&e->budget_lock);
 	fresh = strcmp(b->project_id, p->id) == 0 &&
 	    now - b->fetched_ms < BUDGET_REFRESH_MS && now >= b->fetched_ms;
-	if (fresh)
+	if (fresh) {
 		queued = b->queued;
+		sent = b->notices;
+	}
 	pthread_mutex_unlock(&e->budget_lock);
 	if (!fresh) {
 		rc = store_outbox_count_recent(c, p->id, now - LIMIT_WINDOW_MS,
 		    p->mail_budget_per_hour, &queued);
+		if (rc == STORE_OK && p->unknown_account_notice && nb > 0)
+			rc = store_outbox_count_kind(c, p->id,
+			    "unknown_account", now - LIMIT_WINDOW_MS, nb, &sent);
 		if (rc != STORE_OK)
 			return rc;
 		pthread_mutex_lock(&e->budget_lock);
 		snprintf(b->project_id, sizeof(b->project_id), "%s", p->id);
 		b->queued = queued;
+		b->notices = sent;
 		b->fetched_ms = now;
 		pthread_mutex_unlock(&e->budget_lock);
 	}
 	*out = queued;
+	*notices = sent;
 	return STORE_OK;
 }
 
-/* Count one more message of project p against the cached budget. */
+/* Count one more message of project p (a notice or not) against its budget. */
 static void
-budget_spend(struct engine *e, const struct project *p)
+budget_spend(struct engine *e, const struct project *p, int notice)
 {
 	struct budget_slot *b = budget_slot(e, p->id);
 
 	pthread_mutex_lock(&e->budget_lock);
-	if (strcmp(b->project_id, p->id) == 0)
+	if (strcmp(b->project_id, p->id) == 0) {
 		b->queued++;
+		b->notices += notice != 0;
+	}
 	pthread_mutex_unlock(&e->budget_lock);
 }
 
 /*
- * Which limit, if any, keeps this request from being real: the account's
- * hourly count, then the project's mail budget.  Both counts run for
- * every request, known account or not, so that the work is the same.
+ * Which limit, if any, keeps this request from being real: the login's
+ * hourly count, then the project's mail budget.  Both apply to every
+ * login alike: the count is of the secrets stored under the login's
+ * subject (the account's id, or for no account the keyed hash of the
+ * typed login its decoys carry), and the budget is the project's.  A
+ * login over a limit gets no new current code, real or not, so that no
+ * later confirm tells the two apart.
  */
 static int
-request_limits(struct db_conn *c, struct request_tx *t, const char *uid)
+request_limits(struct db_conn *c, struct request_tx *t)
 {
 	const struct project *p = t->in->project;
-	int64_t count = 0, oldest = 0, queued = 0;
+	int64_t count = 0, oldest = 0, queued = 0, notices = 0;
+	int64_t nb = notice_budget(p);
 	int rc;
 
-	rc = store_secret_count_recent(c, uid, t->now - LIMIT_WINDOW_MS, &count,
-	    &oldest);
+	rc = store_secret_count_recent(c, t->login_subject,
+	    t->now - LIMIT_WINDOW_MS, &count, &oldest);
 	if (rc == STORE_OK && p->mail_budget_per_hour > 0)
-		rc = budget_queued(t->e, c, p, t->now, &queued);
+		rc = budget_queued(t->e, c, p, t->now, &queued, &notices);
 	if (rc != STORE_OK)
 		return rc;
+	/*
+	 * A notice, for a login that may have one, goes under the budget
+	 * like any mail, to one address at most notice_limit_per_hour times
+	 * (its login's count: every request of the hour that was not over a
+	 * limit), and within the notices' share of the budget, so that mail
+	 * to accounts always has the rest.  Neither holds the request back:
+	 * a held notice is a dropped row, as for no notice at all.
+	 */
+	t->notice_ok = count < p->notice_limit_per_hour &&
+	    (nb < 0 || notices < nb);
 	t->limited = NULL;
-	if (t->user != NULL && count >= p->reset_limit_per_hour) {
+	if (count >= p->reset_limit_per_hour) {
 		t->limited = "account";
 		t->retry_after_s = (oldest + LIMIT_WINDOW_MS - t->now + 999) /
 		    1000;
 		if (t->retry_after_s < 1)
 			t->retry_after_s = 1;
-	} else if (t->user != NULL && t->send_mail &&
-	    p->mail_budget_per_hour > 0 && queued >= p->mail_budget_per_hour)
+	} else if (t->send_mail && p->mail_budget_per_hour > 0 &&
+	    queued >= p->mail_budget_per_hour)
 		t->limited = "mail_budget";
 	return STORE_OK;
 }
@@ -204,7 +246,7 @@ request_tx(struct db_conn *c, void *arg)
 {
 	struct request_tx *t = arg;
 	const struct user *u = t->user;
-	const struct secret *s;
+	struct secret row;
 	char nobody[UUID_STRLEN + 1];
 	int code = t->in->delivery == DELIVER_CODE;
 	int real, budget, rc;
@@ -232,7 +274,7 @@ request_tx(struct db_conn *c, void *arg)
 	}
 	/* What cannot be real names an id nobody has. */
 	id_new(nobody);
-	rc = request_limits(c, t, u ? u->id : nobody);
+	rc = request_limits(c, t);
 	if (rc != STORE_OK)
 		return rc;
 	budget = t->limited != NULL && strcmp(t->limited, "mail_budget") == 0;
@@ -244,8 +286,15 @@ request_tx(struct db_conn *c, void *arg)
 	rc = store_secret_revoke_user(c, real ? u->id : nobody, t->now);
 	if (rc < 0)
 		return rc;
-	s = real ? &t->real : &t->decoy;
-	rc = store_secret_insert(c, s);
+	/*
+	 * Over a limit, the decoy belongs to no subject: it is neither the
+	 * login's current code nor counted, so the login keeps the code it
+	 * had, wrong tries and all, whether it names an account or not.
+	 */
+	row = real ? t->real : t->decoy;
+	if (!real && t->limited != NULL)
+		row.subject = NULL;
+	rc = store_secret_insert(c, &row);
 	if (rc != STORE_OK)
 		return rc;
 	rc = audit_write(c, t->in->ctx, t->in->project->id, t->limited ?
@@ -262,12 +311,14 @@ request_tx(struct db_conn *c, void *arg)
 		mail.kind = code ? "reset_code" : "reset_link";
 		mail.to = u->email;
 		mail.subject = t->subject;
-		budget_spend(t->e, t->in->project);
-	} else if (u == NULL && t->notice && t->limited == NULL) {
+		budget_spend(t->e, t->in->project, 0);
+	} else if (u == NULL && t->notice && t->limited == NULL &&
+	    t->notice_ok) {
 		/* The project asked to tell addresses that have no account. */
 		vars[3].value = t->in->login;
 		mail.kind = "unknown_account";
 		mail.to = t->in->login;
+		budget_spend(t->e, t->in->project, 1);
 	} else {
 		mail.kind = u != NULL ? "over_limit" : "unknown_account";
 		mail.to = "";
@@ -295,7 +346,8 @@ struct request_secret {
 /*
  * Make a secret of a request: a link token, or a code bound to its
  * subject, with the row that stores it in *row; for u NULL, a decoy.
- * Every value the row points to lives in rs.
+ * The subject is the account's id, or for a decoy a keyed hash of the
+ * typed login.  Every value the row points to lives in rs.
  */
 static void
 request_secret(struct engine *e, const struct reset_request *in,
@@ -306,13 +358,13 @@ request_secret(struct engine *e, const struct reset_request *in,
 	const char *purpose;
 
 	id_new(rs->id);
+	/* Computed for every request, so that both cases cost alike. */
+	code_decoy_subject(e->token_key, in->project->id, in->login,
+	    rs->subject);
+	if (u != NULL)
+		snprintf(rs->subject, SECRET_HASH_LEN + 1, "%s", u->id);
 	if (code) {
 		secret_code_new(rs->token);
-		/* Computed for every request, so that both cases cost alike. */
-		code_decoy_subject(e->token_key, in->project->id, in->login,
-		    rs->subject);
-		if (u != NULL)
-			snprintf(rs->subject, SECRET_HASH_LEN + 1, "%s", u->id);
 		secret_code_hash(e->token_key, rs->subject, rs->id, rs->token,
 		    rs->hash);
 		purpose = "reset_code";
@@ -334,7 +386,8 @@ request_secret(struct engine *e, const struct reset_request *in,
 		    now,
 		.login_url = (char *)in->login_url,
 		.locale = NULL,
-		.subject = code ? rs->subject : NULL,
+		/* The limits count by it; codes are found by it. */
+		.subject = rs->subject,
 	};
 }
 
@@ -511,6 +564,7 @@ request_work(struct engine *e, const struct reset_request *in,
 	request_secret(e, in, u, t.now, &real, &t.real);
 	request_secret(e, in, NULL, t.now, &decoy, &t.decoy);
 	t.real.locale = t.decoy.locale = (char *)locale;
+	t.login_subject = t.real.subject;
 	tk.user_found = u != NULL;
 	tk.secret_id = xstrdup(real.id);
 	tk.token = xstrdup(real.token);
@@ -518,8 +572,7 @@ request_work(struct engine *e, const struct reset_request *in,
 	tk.expires_at = t.real.expires_at;
 	if (in->delivery == DELIVER_CODE) {
 		t.code = real.token;
-		code_destination(e->token_key, in->project->id, in->login, u,
-		    destination);
+		code_destination(in->login, destination);
 		tk.destination = xstrdup(destination);
 	} else if (u != NULL)
 		tk.link = reset_link(e, in, u, real.token, locale);

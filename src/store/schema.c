@@ -241,6 +241,29 @@ static const char m9_drop_covered_indexes[] =
     "DROP INDEX secrets_user;"
     "DROP INDEX outbox_project;";
 
+/*
+ * The per-login reset limit counts every reset secret by its subject
+ * (secrets_subject), for links as for codes and for the decoys of logins
+ * that name no account.  Links made before carried no subject; giving
+ * them their user's id keeps the last hour counted across the upgrade.
+ * Self-contained: it reads and writes secrets alone.
+ */
+static const char m10_login_subjects[] =
+    "UPDATE secrets SET subject = user_id WHERE subject IS NULL AND "
+    "  user_id IS NOT NULL AND purpose = 'reset_link';";
+
+/*
+ * Unknown-account notices mail any address typed, so they have limits of
+ * their own: how many one address may get in an hour, and the share of
+ * the project's mail budget they may use (the rest is kept for mail to
+ * accounts).  Self-contained: it adds two columns to projects.
+ */
+static const char m11_notice_limits[] =
+    "ALTER TABLE projects ADD COLUMN notice_limit_per_hour INTEGER NOT NULL "
+    "  DEFAULT 1;"
+    "ALTER TABLE projects ADD COLUMN notice_share_percent INTEGER NOT NULL "
+    "  DEFAULT 20;";
+
 const struct migration store_migrations[] = {
 	{ 1, "base schema", m1_base, NULL, NULL },
 	{ 2, "api keys and app clients", m2_credentials, NULL, NULL },
@@ -252,5 +275,7 @@ const struct migration store_migrations[] = {
 	{ 7, "abuse limits", m7_abuse, NULL, NULL },
 	{ 8, "mail budget index", m8_budget_index, NULL, NULL },
 	{ 9, "drop covered indexes", m9_drop_covered_indexes, NULL, NULL },
+	{ 10, "per-login limits by subject", m10_login_subjects, NULL, NULL },
+	{ 11, "notice limits", m11_notice_limits, NULL, NULL },
 	{ 0, NULL, NULL, NULL, NULL },
 };

@@ -236,7 +236,7 @@ store_migrate(struct db *db)
 	"token_ttl, delivery, created_at, send_reset_emails, mail_from, " \
 	"mail_from_name, locale, unknown_account_notice, logo_url, accent_color, " \
 	"reset_limit_per_hour, mail_budget_per_hour, password_min_length, " \
-	"password_min_score"
+	"password_min_score, notice_limit_per_hour, notice_share_percent"
 
 static void *
 project_read(struct db_rows *r)
@@ -262,6 +262,8 @@ project_read(struct db_rows *r)
 	p->mail_budget_per_hour = db_int(r, 16);
 	p->password_min_length = db_int(r, 17);
 	p->password_min_score = db_int(r, 18);
+	p->notice_limit_per_hour = db_int(r, 19);
+	p->notice_share_percent = db_int(r, 20);
 	return p;
 }
 
@@ -297,7 +299,7 @@ store_project_insert(struct db_conn *c, const struct project *p)
 {
 	return exec_ok(db_exec(c, "INSERT INTO projects (" PROJECT_COLS ") "
 	    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
-	    "$15, $16, $17, $18, $19)",
+	    "$15, $16, $17, $18, $19, $20, $21)",
 	    DB_ARGS(DB_TEXT(p->id), DB_TEXT(p->name), DB_TEXT(p->callback_urls),
 	    DB_TEXT(p->allowed_origins), DB_TEXT(p->reset_url),
 	    DB_INT(p->token_ttl), DB_TEXT(p->delivery), DB_INT(p->created_at),
@@ -306,7 +308,8 @@ store_project_insert(struct db_conn *c, const struct project *p)
 	    DB_INT(p->unknown_account_notice), DB_TEXT(p->logo_url),
 	    DB_TEXT(p->accent_color), DB_INT(p->reset_limit_per_hour),
 	    DB_INT(p->mail_budget_per_hour), DB_INT(p->password_min_length),
-	    DB_INT(p->password_min_score))));
+	    DB_INT(p->password_min_score), DB_INT(p->notice_limit_per_hour),
+	    DB_INT(p->notice_share_percent))));
 }
 
 int
@@ -575,16 +578,17 @@ store_secret_revoke(struct db_conn *c, const char *id, int64_t now)
 }
 
 int
-store_secret_count_recent(struct db_conn *c, const char *user_id,
+store_secret_count_recent(struct db_conn *c, const char *subject,
     int64_t since, int64_t *out, int64_t *oldest)
 {
 	struct db_rows *r;
 	int rc;
 
+	/* On the index secrets_subject (subject, created_at). */
 	rc = db_query(c, "SELECT COUNT(*), COALESCE(MIN(created_at), 0) FROM "
-	    "secrets WHERE user_id = $1 AND created_at > $2 AND purpose IN "
-	    "('reset_link', 'reset_code')",
-	    DB_ARGS(DB_TEXT(user_id), DB_INT(since)), &r);
+	    "secrets WHERE subject = $1 AND created_at > $2 AND purpose IN "
+	    "('reset_link', 'reset_code', 'decoy')",
+	    DB_ARGS(DB_TEXT(subject), DB_INT(since)), &r);
 	if (rc < 0)
 		return rc;
 	rc = db_next(r);
@@ -1075,6 +1079,17 @@ store_outbox_count_recent(struct db_conn *c, const char *project_id,
 	    "WHERE project_id = $1 AND created_at > $2 AND state <> 'dropped' "
 	    "LIMIT $3) AS recent", DB_ARGS(DB_TEXT(project_id), DB_INT(since),
 	    DB_INT(at_most)), out);
+}
+
+int
+store_outbox_count_kind(struct db_conn *c, const char *project_id,
+    const char *kind, int64_t since, int64_t at_most, int64_t *out)
+{
+	/* On outbox_project_mail too, the kind checked on its rows. */
+	return query_count(c, "SELECT COUNT(*) FROM (SELECT 1 FROM outbox "
+	    "WHERE project_id = $1 AND created_at > $2 AND state <> 'dropped' "
+	    "AND kind = $3 LIMIT $4) AS recent", DB_ARGS(DB_TEXT(project_id),
+	    DB_INT(since), DB_TEXT(kind), DB_INT(at_most)), out);
 }
 
 /*

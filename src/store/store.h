@@ -41,6 +41,9 @@ struct project {
 	int64_t	 mail_budget_per_hour;	/* mail queued; 0: no budget */
 	int64_t	 password_min_length;	/* code points */
 	int64_t	 password_min_score;	/* 0 to 4, zxcvbn's scale */
+	/* Unknown-account notices (migration 11). */
+	int64_t	 notice_limit_per_hour;	/* per recipient */
+	int64_t	 notice_share_percent;	/* of the mail budget */
 	int	 holds;			/* project_hold calls not yet freed */
 };
 
@@ -74,7 +77,7 @@ struct secret {
 	int64_t	 attempts;		/* wrong tries (reset codes) */
 	char	*login_url;
 	char	*locale;
-	char	*subject;		/* codes: user id or decoy key; else NULL */
+	char	*subject;		/* user id or decoy key; NULL: uncounted */
 };
 
 struct session {
@@ -221,11 +224,12 @@ int	store_secret_consume(struct db_conn *, const char *id, int64_t now);
  */
 int	store_secret_revoke(struct db_conn *, const char *id, int64_t now);
 /*
- * The number of reset secrets (links and codes) made for a user after
- * since, in *out, and when the oldest of them was made (0: none) in
- * *oldest: the per-account limit counts these.
+ * The number of reset secrets (links, codes and their decoys) stored
+ * under subject after since, in *out, and when the oldest of them was
+ * made (0: none) in *oldest: the per-login limit counts these.  A subject
+ * is a user's id, or the keyed hash of a login that names no account.
  */
-int	store_secret_count_recent(struct db_conn *, const char *user_id,
+int	store_secret_count_recent(struct db_conn *, const char *subject,
 	    int64_t since, int64_t *out, int64_t *oldest);
 /* Revoke every live secret of a user; the number revoked or DB_ERROR. */
 int	store_secret_revoke_user(struct db_conn *, const char *user_id,
@@ -316,6 +320,12 @@ void	outbox_msg_free(struct outbox_msg *);
  */
 int	store_outbox_count_recent(struct db_conn *, const char *project_id,
 	    int64_t since, int64_t at_most, int64_t *out);
+/*
+ * The same count for the messages of one kind (say "unknown_account"),
+ * up to at_most, in *out.
+ */
+int	store_outbox_count_kind(struct db_conn *, const char *project_id,
+	    const char *kind, int64_t since, int64_t at_most, int64_t *out);
 /*
  * Delete, in one transaction, at most limit rows of each kind nothing needs
  * any more: dropped outbox rows created before now, sent mail a week old,

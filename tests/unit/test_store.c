@@ -667,6 +667,123 @@ test_secrets(void **state)
 	secret_free(NULL);
 }
 
+/* One reset secret of the limits' kinds, under subject (NULL: none). */
+static void
+add_counted(struct db_conn *c, const char *id, const char *user_id,
+    const char *purpose, const char *subject, int64_t created_at)
+{
+	struct secret s = {
+		.id = (char *)id,
+		.project_id = "p-a",
+		.user_id = (char *)user_id,
+		.purpose = (char *)purpose,
+		.token_hash = (char *)id,	/* unique, as hashes are */
+		.email = "",
+		.created_at = created_at,
+		.expires_at = created_at + 60 * MINUTE,
+		.subject = (char *)subject,
+	};
+
+	assert_int_equal(store_secret_insert(c, &s), STORE_OK);
+}
+
+/*
+ * The per-login limit counts by subject: an account's links and codes
+ * under its id, and the decoys of a login that names no account under
+ * that login's key, alike; rows filed under no subject (made over a
+ * limit), older rows and other purposes are not counted.
+ */
+static void
+test_limit_counts(void **state)
+{
+	struct fixture *f = *state;
+	const struct migration *m;
+	struct secret *s = NULL;
+	int64_t n = -1, oldest = -1;
+	struct outbox_msg mail = {
+		.project_id = "p-a",
+		.to_addr = "x@example.com",
+		.payload = "{}",
+		.next_try_at = T0,
+	};
+	static const struct {
+		const char	*id;
+		const char	*kind;
+		const char	*state;
+		int64_t		 at;
+	} mails[] = {
+		{ "m-1", "unknown_account", "pending", T0 - 10 * MINUTE },
+		{ "m-2", "unknown_account", "sent", T0 - 20 * MINUTE },
+		{ "m-3", "unknown_account", "dropped", T0 - 5 * MINUTE },
+		{ "m-4", "unknown_account", "sent", T0 - 90 * MINUTE },
+		{ "m-5", "reset_code", "pending", T0 - 1 * MINUTE },
+	};
+	size_t i;
+
+	add_project(f->c, "p-a", "A", T0);
+	assert_int_equal(add_user(f->c, "u-1", "p-a", "a@example.com", NULL, T0),
+	    STORE_OK);
+	add_counted(f->c, "s-1", "u-1", "reset_link", "u-1", T0 - 30 * MINUTE);
+	add_counted(f->c, "s-2", "u-1", "reset_code", "u-1", T0 - 20 * MINUTE);
+	add_counted(f->c, "s-3", NULL, "reset_code", NULL, T0 - 10 * MINUTE);
+	add_counted(f->c, "s-4", "u-1", "reset_link", "u-1", T0 - 90 * MINUTE);
+	add_counted(f->c, "s-5", NULL, "decoy", "key-g", T0 - 40 * MINUTE);
+	add_counted(f->c, "s-6", NULL, "reset_code", "key-g", T0 - 5 * MINUTE);
+	add_counted(f->c, "s-7", NULL, "decoy", NULL, T0 - 4 * MINUTE);
+	add_counted(f->c, "s-8", "u-1", "session_other", "u-1", T0 - 3 * MINUTE);
+
+	assert_int_equal(store_secret_count_recent(f->c, "u-1", T0 - 60 * MINUTE,
+	    &n, &oldest), STORE_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(oldest, T0 - 30 * MINUTE);
+	assert_int_equal(store_secret_count_recent(f->c, "key-g",
+	    T0 - 60 * MINUTE, &n, &oldest), STORE_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(oldest, T0 - 40 * MINUTE);
+	assert_int_equal(store_secret_count_recent(f->c, "key-none",
+	    T0 - 60 * MINUTE, &n, &oldest), STORE_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(oldest, 0);
+
+	/* Links made before migration 10 get their user's id as subject. */
+	add_counted(f->c, "s-9", "u-1", "reset_link", NULL, T0 - 2 * MINUTE);
+	for (m = store_migrations; m->version != 10; m++)
+		assert_int_not_equal(m->version, 0);
+	assert_int_equal(db_script(f->c, m->sql), 0);
+	assert_int_equal(store_secret_by_id(f->c, "s-9", &s), STORE_OK);
+	assert_string_equal(s->subject, "u-1");
+	secret_free(s);
+	s = NULL;
+	/* A decoy made over a limit stays filed under nobody. */
+	assert_int_equal(store_secret_by_id(f->c, "s-7", &s), STORE_OK);
+	assert_null(s->subject);
+	secret_free(s);
+	assert_int_equal(store_secret_count_recent(f->c, "u-1", T0 - 60 * MINUTE,
+	    &n, &oldest), STORE_OK);
+	assert_int_equal(n, 3);
+
+	/* Notices of the hour, dropped rows left out, up to at_most. */
+	for (i = 0; i < sizeof(mails) / sizeof(mails[0]); i++) {
+		mail.id = (char *)mails[i].id;
+		mail.kind = (char *)mails[i].kind;
+		mail.state = (char *)mails[i].state;
+		mail.created_at = mails[i].at;
+		assert_int_equal(store_outbox_insert(f->c, &mail), STORE_OK);
+	}
+	assert_int_equal(store_outbox_count_kind(f->c, "p-a", "unknown_account",
+	    T0 - 60 * MINUTE, 100, &n), STORE_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(store_outbox_count_kind(f->c, "p-a", "unknown_account",
+	    T0 - 60 * MINUTE, 1, &n), STORE_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_outbox_count_kind(f->c, "p-a", "reset_code",
+	    T0 - 60 * MINUTE, 100, &n), STORE_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_outbox_count_recent(f->c, "p-a", T0 - 60 * MINUTE,
+	    100, &n), STORE_OK);
+	assert_int_equal(n, 3);
+}
+
 static void
 test_sessions(void **state)
 {
@@ -1248,6 +1365,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_user_updates, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_secrets, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_limit_counts, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_sessions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outbox_claim, setup,
 		    teardown),
