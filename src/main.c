@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -19,6 +20,7 @@
 #include "config.h"
 #include "core/engine.h"
 #include "core/password.h"
+#include "core/serverkey.h"
 #include "http/http.h"
 #include "log.h"
 #include "mail/outbox.h"
@@ -1056,7 +1058,12 @@ cmd_check_config(struct cli *c)
 		return 1;
 	}
 	template_set_free(ts);
+	if (serverkey_describe(c->cfg, err, sizeof(err)) == -1) {
+		fprintf(stderr, "resetd: configuration: %s\n", err);
+		return 1;
+	}
 	config_print(c->cfg, stdout);
+	fprintf(stderr, "%s\n", err);
 	fprintf(stderr, "configuration OK\n");
 	return 0;
 }
@@ -1146,6 +1153,11 @@ main(int argc, char *argv[])
 	 */
 	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 	mallopt(M_ARENA_MAX, 4);
+	/*
+	 * Everything resetd creates (the database and its WAL, the key file,
+	 * mail in a Maildir, folders above them) is for its own user alone.
+	 */
+	umask(077);
 	if (sodium_init() < 0) {
 		fprintf(stderr, "resetd: cannot initialise libsodium\n");
 		return 1;
