@@ -959,7 +959,7 @@ cmd_serve(struct cli *c)
 	engine_set_templates(c->engine, ts);
 	if (o.demo && demo_setup(c) == -1)
 		goto out;
-	ml = mailer_start(c->cfg, c->db, ts);
+	ml = mailer_start(c->cfg, c->db, ts, engine_outbox_key(c->engine));
 	if (ml == NULL)
 		goto out;
 	engine_set_mail_waker(c->engine, mailer_wake, ml);

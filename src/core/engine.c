@@ -25,6 +25,9 @@
 #define SUBKEY_PAGE 16
 #define SUBKEY_CANCEL 17
 #define SUBKEY_AUDIT 4
+/* The outbox's key has a context of its own, so no subkey number clashes. */
+#define OUTBOX_KDF_CONTEXT "rdoutbox"
+#define OUTBOX_SUBKEY 1
 
 static const char *const result_names[ENGINE__MAX] = {
 	"ok",				/* ENGINE_OK */
@@ -84,6 +87,8 @@ engine_new(const struct config *cfg, struct db *db)
 	    SUBKEY_CANCEL, KDF_CONTEXT, master);
 	crypto_kdf_derive_from_key(e->audit_key, sizeof(e->audit_key),
 	    SUBKEY_AUDIT, KDF_CONTEXT, master);
+	crypto_kdf_derive_from_key(e->outbox_key, sizeof(e->outbox_key),
+	    OUTBOX_SUBKEY, OUTBOX_KDF_CONTEXT, master);
 	sodium_memzero(master, sizeof(master));
 	e->ratelimit = ratelimit_new((size_t)cfg->rate_ip_table_size,
 	    (const struct ratelimit_rule[RL__MAX]){
@@ -143,6 +148,12 @@ engine_mail_queued(struct engine *e)
 {
 	if (e->wake_mail != NULL)
 		e->wake_mail(e->wake_mail_arg);
+}
+
+const uint8_t *
+engine_outbox_key(const struct engine *e)
+{
+	return e->outbox_key;
 }
 
 const uint8_t *
