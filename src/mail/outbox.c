@@ -29,6 +29,7 @@
  * the poll interval.  The listener runs even with no senders, so an
  * instance that only queues still wakes the others.
  */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -97,6 +98,7 @@ outbox_queue(struct db_conn *c, const struct outbox_item *it, int64_t now)
 	if (payload == NULL)
 		log_fatal("mail: cannot encode a payload");
 	id_new(id);
+	assert(it->key != NULL);
 	sealed = payload_seal(it->key, &(struct payload_ad){ id,
 	    it->project_id, it->kind, it->to }, payload);
 	memset(&m, 0, sizeof(m));
