@@ -133,7 +133,7 @@ fuzz-replay: $(FUZZ_REPLAY)
 	@tests/run --fuzz-only $(FUZZ_REPLAY)
 
 run: deps build/resetd
-	@mkdir -p var
+	@mkdir -p -m 700 var
 	build/resetd serve --demo
 
 test:

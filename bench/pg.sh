@@ -36,6 +36,9 @@ scripts/pg-cluster.sh psql "$pgdir" -d postgres -c "CREATE DATABASE bench"
 db=$(echo "$base" | sed 's|:///|:///bench|')
 
 export RESETD_DATABASE="$db"
+# Instances on one PostgreSQL database must share a secret; none is made up.
+RESETD_SERVER_SECRET=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
+export RESETD_SERVER_SECRET
 export RESETD_MAIL_WORKERS=0
 export RESETD_WORKERS="$workers"
 export RESETD_LOG_LEVEL=warn

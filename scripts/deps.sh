@@ -12,9 +12,11 @@ build="gcc make pkg-config libmicrohttpd-dev libjansson-dev libsodium-dev libsql
 # postgresql: the server binaries for the throwaway test cluster;
 # libfaketime: one instance's clock skewed, in the PostgreSQL tests;
 # openssl makes the self-signed certificate of the test SMTP server;
-# chromium: the hosted pages' tests drive Debian's headless Chromium.
+# chromium: the hosted pages' tests drive Debian's headless Chromium;
+# sqlite3 writes a database as an older version left it, in an upgrade test;
 # locales: the sources a unit test compiles a German locale from.
-test="$build libcmocka-dev postgresql libfaketime openssl chromium locales"
+test="$build libcmocka-dev postgresql libfaketime openssl chromium sqlite3
+    locales"
 bench="$build wrk postgresql"
 # libFuzzer comes with clang's runtime libraries.
 fuzz="$test clang libclang-rt-dev"

@@ -51,8 +51,13 @@ static const struct key keys[] = {
 	    "base URL of every link resetd writes (default http://LISTEN); "
 	    "never taken from the Host header" },
 	{ "server_secret", S(server_secret), NULL, 0, 0,
-	    "64 hex characters keying token hashes and signing JWTs; "
-	    "generated and kept in the database when unset" },
+	    "64 hex characters keying token hashes and signing JWTs; never "
+	    "kept in the database: when unset, read from server_secret_file" },
+	{ "server_secret_file", S(server_secret_file), NULL, 0, 0,
+	    "file holding the server secret (64 hex characters), mode 0600; "
+	    "default beside a SQLite database (var/resetd.db: var/resetd.key), "
+	    "generated there when absent; on PostgreSQL set this or "
+	    "server_secret, the same on every instance" },
 	{ "log_level", S(log_level), "info", 0, 0,
 	    "debug, info, warn or error" },
 	{ "mail_from", S(mail_from), "noreply@localhost", 0, 0,

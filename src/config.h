@@ -20,7 +20,8 @@ struct config {
 	char	*database;		/* sqlite:PATH or postgres://... */
 	char	*mail;			/* maildir:DIR, smtp(s)://HOST, log: */
 	char	*public_url;		/* base of every link, no trailing / */
-	char	*server_secret;		/* 64 hex chars, or NULL: kept in db */
+	char	*server_secret;		/* 64 hex chars, or NULL: a key file */
+	char	*server_secret_file;	/* NULL: beside a SQLite database */
 	char	*log_level;
 	char	*mail_from;		/* default sender address */
 	char	*mail_from_name;	/* default sender display name */

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -19,6 +20,7 @@
 #include "config.h"
 #include "core/engine.h"
 #include "core/password.h"
+#include "core/serverkey.h"
 #include "http/http.h"
 #include "log.h"
 #include "mail/outbox.h"
@@ -972,7 +974,7 @@ cmd_serve(struct cli *c)
 	engine_set_templates(c->engine, ts);
 	if (o.demo && demo_setup(c) == -1)
 		goto out;
-	ml = mailer_start(c->cfg, c->db, ts);
+	ml = mailer_start(c->cfg, c->db, ts, engine_outbox_key(c->engine));
 	if (ml == NULL)
 		goto out;
 	engine_set_mail_waker(c->engine, mailer_wake, ml);
@@ -1071,7 +1073,12 @@ cmd_check_config(struct cli *c)
 		return 1;
 	}
 	template_set_free(ts);
+	if (serverkey_describe(c->cfg, err, sizeof(err)) == -1) {
+		fprintf(stderr, "resetd: configuration: %s\n", err);
+		return 1;
+	}
 	config_print(c->cfg, stdout);
+	fprintf(stderr, "%s\n", err);
 	fprintf(stderr, "configuration OK\n");
 	return 0;
 }
@@ -1162,6 +1169,11 @@ main(int argc, char *argv[])
 	 */
 	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 	mallopt(M_ARENA_MAX, 4);
+	/*
+	 * Everything resetd creates (the database and its WAL, the key file,
+	 * mail in a Maildir, folders above them) is for its own user alone.
+	 */
+	umask(077);
 	if (sodium_init() < 0) {
 		fprintf(stderr, "resetd: cannot initialise libsodium\n");
 		return 1;

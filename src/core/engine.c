@@ -11,6 +11,7 @@
 
 #include "../log.h"
 #include "engine_internal.h"
+#include "serverkey.h"
 
 #define KDF_CONTEXT "resetd01"
 #define SUBKEY_TOKEN_HASH 1
@@ -24,6 +25,9 @@
 #define SUBKEY_PAGE 16
 #define SUBKEY_CANCEL 17
 #define SUBKEY_AUDIT 4
+/* The outbox's key has a context of its own, so no subkey number clashes. */
+#define OUTBOX_KDF_CONTEXT "rdoutbox"
+#define OUTBOX_SUBKEY 1
 
 static const char *const result_names[ENGINE__MAX] = {
 	"ok",				/* ENGINE_OK */
@@ -58,33 +62,6 @@ engine_result_name(enum engine_result r)
 	return result_names[r];
 }
 
-/* Load the server secret: configured, or kept in the database. */
-static int
-server_secret(const struct config *cfg, struct db *db, uint8_t out[32])
-{
-	uint8_t fresh[32];
-	char hex[65];
-	char *stored = NULL;
-	int rc = -1;
-
-	if (cfg->server_secret != NULL)
-		return hex_decode(cfg->server_secret, 64, out) == 32 ? 0 : -1;
-	randombytes_buf(fresh, sizeof(fresh));
-	hex_encode(fresh, sizeof(fresh), hex);
-	if (store_setting_get_or_put(db, "server_secret", hex, &stored) != 0)
-		goto out;
-	if (strlen(stored) != 64 || hex_decode(stored, 64, out) != 32) {
-		log_error("engine: the stored server secret is malformed");
-		goto out;
-	}
-	rc = 0;
-out:
-	sodium_memzero(fresh, sizeof(fresh));
-	sodium_memzero(hex, sizeof(hex));
-	xfree_secret(stored);
-	return rc;
-}
-
 struct engine *
 engine_new(const struct config *cfg, struct db *db)
 {
@@ -96,7 +73,7 @@ engine_new(const struct config *cfg, struct db *db)
 	pthread_mutex_init(&e->floor_lock, NULL);
 	pthread_mutex_init(&e->budget_lock, NULL);
 	pthread_mutex_init(&e->projects_lock, NULL);
-	if (server_secret(cfg, db, master) == -1)
+	if (serverkey_load(cfg, db, master) == -1)
 		goto fail;
 	crypto_kdf_derive_from_key(e->token_key, sizeof(e->token_key),
 	    SUBKEY_TOKEN_HASH, KDF_CONTEXT, master);
@@ -110,6 +87,8 @@ engine_new(const struct config *cfg, struct db *db)
 	    SUBKEY_CANCEL, KDF_CONTEXT, master);
 	crypto_kdf_derive_from_key(e->audit_key, sizeof(e->audit_key),
 	    SUBKEY_AUDIT, KDF_CONTEXT, master);
+	crypto_kdf_derive_from_key(e->outbox_key, sizeof(e->outbox_key),
+	    OUTBOX_SUBKEY, OUTBOX_KDF_CONTEXT, master);
 	sodium_memzero(master, sizeof(master));
 	e->ratelimit = ratelimit_new((size_t)cfg->rate_ip_table_size,
 	    (const struct ratelimit_rule[RL__MAX]){
@@ -169,6 +148,12 @@ engine_mail_queued(struct engine *e)
 {
 	if (e->wake_mail != NULL)
 		e->wake_mail(e->wake_mail_arg);
+}
+
+const uint8_t *
+engine_outbox_key(const struct engine *e)
+{
+	return e->outbox_key;
 }
 
 const uint8_t *

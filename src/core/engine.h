@@ -96,6 +96,8 @@ void	engine_mail_queued(struct engine *);
 void	engine_set_templates(struct engine *, const struct template_set *);
 /* The key that signs session tokens (JWTs), 32 bytes. */
 const uint8_t *engine_session_key(const struct engine *);
+/* The key that seals queued mail payloads (mailer_start), 32 bytes. */
+const uint8_t *engine_outbox_key(const struct engine *);
 #define ENGINE_MAC_LEN 43	/* base64url of 32 bytes */
 /*
  * A MAC of value for the hosted pages (their CSRF tokens), under a key of

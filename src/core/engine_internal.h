@@ -19,6 +19,7 @@ struct engine {
 	uint8_t			 page_key[SECRET_KEY_BYTES];	/* page MACs */
 	uint8_t			 cancel_key[SECRET_KEY_BYTES];	/* cancel links */
 	uint8_t			 audit_key[32];	/* audit subjects */
+	uint8_t			 outbox_key[32];	/* queued mail payloads */
 	struct hasher		*hasher;
 	struct ratelimit	*ratelimit;	/* per-client limits */
 	pthread_mutex_t		 floor_lock;

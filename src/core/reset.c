@@ -264,6 +264,7 @@ request_tx(struct db_conn *c, void *arg)
 		.locale = t->mail_locale,
 		.vars = vars,
 		.not_before = t->mail_after,
+		.key = t->e->outbox_key,
 	};
 
 	if (t->in->idem != NULL) {
@@ -748,6 +749,7 @@ reset_apply_password(struct engine *e, struct db_conn *c,
 		.to = u->email,
 		.locale = mail_locale,
 		.vars = vars,
+		.key = e->outbox_key,
 	};
 	int rc;
 

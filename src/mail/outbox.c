@@ -29,6 +29,7 @@
  * the poll interval.  The listener runs even with no senders, so an
  * instance that only queues still wakes the others.
  */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -43,6 +44,7 @@
 #include "../log.h"
 #include "message.h"
 #include "outbox.h"
+#include "payload.h"
 #include "template.h"
 #include "transport.h"
 
@@ -75,6 +77,7 @@ struct mailer {
 	int				 listening;	/* listen_thread runs */
 	int				 pipe[2];	/* wakes the listener */
 	int				 notify_pending; /* guarded by lock */
+	uint8_t				 key[PAYLOAD_KEY_BYTES];
 };
 
 int
@@ -84,7 +87,7 @@ outbox_queue(struct db_conn *c, const struct outbox_item *it, int64_t now)
 	const struct mail_var *v;
 	char id[UUID_STRLEN + 1];
 	json_t *vars = json_object();
-	char *payload;
+	char *payload, *sealed;
 	int rc;
 
 	for (v = it->vars; v != NULL && v->name != NULL; v++)
@@ -95,19 +98,23 @@ outbox_queue(struct db_conn *c, const struct outbox_item *it, int64_t now)
 	if (payload == NULL)
 		log_fatal("mail: cannot encode a payload");
 	id_new(id);
+	assert(it->key != NULL);
+	sealed = payload_seal(it->key, &(struct payload_ad){ id,
+	    it->project_id, it->kind, it->to }, payload);
 	memset(&m, 0, sizeof(m));
 	m.id = id;
 	m.project_id = (char *)it->project_id;
 	m.kind = (char *)it->kind;
 	m.to_addr = (char *)it->to;
 	m.locale = (char *)it->locale;
-	m.payload = payload;
+	m.payload = sealed;
 	m.state = it->dropped ? "dropped" : "pending";
 	m.subject = (char *)it->subject;
 	m.next_try_at = it->not_before > now ? it->not_before : now;
 	m.created_at = now;
 	rc = store_outbox_insert(c, &m);
 	xfree_secret(payload);
+	free(sealed);
 	return rc;
 }
 
@@ -183,11 +190,15 @@ deliver_one(struct sender *s, const struct outbox_msg *m, char *err,
 	struct message_spec spec;
 	struct transport_msg tm;
 	struct project *p = NULL;
-	json_t *root;
-	char *msg = NULL;
+	json_t *root = NULL;
+	char *msg = NULL, *payload = NULL;
 	int rc = TRANSPORT_PERMANENT;
 
-	root = m->payload ? json_loads(m->payload, 0, NULL) : NULL;
+	if (m->payload != NULL && payload_open(ml->key, &(struct payload_ad){
+	    m->id, m->project_id, m->kind, m->to_addr }, m->payload,
+	    &payload) == 0)
+		root = json_loads(payload, 0, NULL);
+	xfree_secret(payload);
 	if (root == NULL || payload_vars(root, vars) == -1) {
 		snprintf(err, errlen, "malformed payload");
 		goto out;
@@ -455,7 +466,7 @@ listener_start(struct mailer *ml)
 
 struct mailer *
 mailer_start(const struct config *cfg, struct db *db,
-    const struct template_set *templates)
+    const struct template_set *templates, const uint8_t *key)
 {
 	struct mailer *ml = xcalloc(1, sizeof(*ml));
 	int i;
@@ -463,6 +474,7 @@ mailer_start(const struct config *cfg, struct db *db,
 	ml->cfg = cfg;
 	ml->db = db;
 	ml->templates = templates;
+	memcpy(ml->key, key, sizeof(ml->key));
 	ml->pipe[0] = ml->pipe[1] = -1;
 	pthread_mutex_init(&ml->lock, NULL);
 	pthread_cond_init(&ml->wake, NULL);
@@ -544,6 +556,7 @@ mailer_stop(struct mailer *ml)
 	free(ml->senders);
 	pthread_mutex_destroy(&ml->lock);
 	pthread_cond_destroy(&ml->wake);
+	sodium_memzero(ml->key, sizeof(ml->key));
 	free(ml);
 }
 

@@ -31,11 +31,13 @@ struct outbox_item {
 	int			 dropped;	/* recorded for equal work, never sent */
 	const char		*subject;	/* audit subject of a reset, or NULL */
 	int64_t			 not_before;	/* not sent before, ms; 0: now */
+	const uint8_t		*key;		/* seals the payload (32 bytes) */
 };
 
 /*
- * Queue a message on c, inside the caller's transaction.  Return STORE_OK,
- * or a db failure.
+ * Queue a message on c, inside the caller's transaction, its payload
+ * sealed under it->key (mail/payload.h).  Return STORE_OK, or a db
+ * failure.
  */
 int	outbox_queue(struct db_conn *, const struct outbox_item *, int64_t now);
 
@@ -46,12 +48,13 @@ struct template_set;
 /*
  * Start cfg->mail_workers sender threads, each with its own connection
  * through the configured transport, rendering with templates (NULL: the
- * built-in ones, which must outlive the mailer).  With zero workers,
- * return a mailer that sends nothing.  NULL when the transport cannot be
- * set up (logged).
+ * built-in ones, which must outlive the mailer) and opening payloads with
+ * key (32 bytes, copied: the key outbox_queue sealed them with).  With
+ * zero workers, return a mailer that sends nothing.  NULL when the
+ * transport cannot be set up (logged).
  */
 struct mailer *mailer_start(const struct config *, struct db *,
-	    const struct template_set *);
+	    const struct template_set *, const uint8_t *key);
 /* Wake the senders now rather than at their next poll; an engine waker. */
 void	mailer_wake(void *mailer);
 /* Stop the senders, letting a message in flight finish; accepts NULL. */

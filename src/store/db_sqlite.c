@@ -146,7 +146,8 @@ conn_open(const char *path)
 	if (exec_simple(c->db, "PRAGMA journal_mode=WAL") == -1 ||
 	    exec_simple(c->db, "PRAGMA synchronous=FULL") == -1 ||
 	    exec_simple(c->db, "PRAGMA foreign_keys=ON") == -1 ||
-	    exec_simple(c->db, "PRAGMA temp_store=MEMORY") == -1) {
+	    exec_simple(c->db, "PRAGMA temp_store=MEMORY") == -1 ||
+	    exec_simple(c->db, "PRAGMA secure_delete=ON") == -1) {
 		conn_free(c);
 		return NULL;
 	}

@@ -147,6 +147,60 @@ out:
 	return rc;
 }
 
+int
+store_setting_get(struct db *db, const char *key, char **out)
+{
+	struct db_conn *c;
+	struct db_rows *r;
+	int rc;
+
+	c = db_acquire(db);
+	if (c == NULL)
+		return DB_ERROR;
+	rc = db_query(c, "SELECT value FROM settings WHERE key = $1",
+	    DB_ARGS(DB_TEXT(key)), &r);
+	if (rc < 0)
+		goto out;
+	rc = db_next(r);
+	if (rc == 1) {
+		*out = db_strdup(r, 0);
+		rc = STORE_OK;
+	} else if (rc == 0)
+		rc = STORE_NOT_FOUND;
+	db_done(r);
+out:
+	db_release(db, c);
+	return rc;
+}
+
+static int
+setting_delete_tx(struct db_conn *c, void *arg)
+{
+	return exec_ok(db_exec(c, "DELETE FROM settings WHERE key = $1",
+	    DB_ARGS(DB_TEXT(arg))));
+}
+
+int
+store_setting_delete(struct db *db, const char *key)
+{
+	struct db_conn *c;
+	int rc;
+
+	rc = db_write(db, setting_delete_tx, (void *)key);
+	if (rc != STORE_OK || strcmp(db_dialect(db), "sqlite") != 0)
+		return rc;
+	/*
+	 * The WAL still holds the page as it was before the delete, and
+	 * frames past its end are not erased by a plain checkpoint.
+	 */
+	c = db_acquire(db);
+	if (c == NULL)
+		return DB_ERROR;
+	rc = db_script(c, "PRAGMA wal_checkpoint(TRUNCATE)");
+	db_release(db, c);
+	return rc;
+}
+
 /* migrations */
 
 /*

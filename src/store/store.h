@@ -176,6 +176,14 @@ int	store_migrate(struct db *) WUR;
  */
 int	store_setting_get_or_put(struct db *, const char *key,
 	    const char *value, char **out) WUR;
+/* The value of a setting in *out (caller frees): STORE_OK, STORE_NOT_FOUND. */
+int	store_setting_get(struct db *, const char *key, char **out) WUR;
+/*
+ * Delete a setting and leave no copy of its value behind where SQLite
+ * keeps them (the freed bytes are overwritten with secure_delete, and the
+ * WAL is checkpointed and truncated).  STORE_OK or DB_ERROR.
+ */
+int	store_setting_delete(struct db *, const char *key) WUR;
 
 int	store_project_insert(struct db_conn *, const struct project *);
 int	store_project_get(struct db_conn *, const char *id, struct project **);

@@ -14,8 +14,12 @@
 
 #include "config.h"
 #include "mail/outbox.h"
+#include "mail/payload.h"
 
 #define T0 1700000000000LL
+
+/* The key the fixture's payloads are sealed with. */
+static const uint8_t test_key[PAYLOAD_KEY_BYTES] = { 7, 1, 2, 3 };
 
 struct fixture {
 	char		 dir[UNIT_DIR_MAX];
@@ -88,8 +92,11 @@ static int
 queue_tx(struct db_conn *c, void *arg)
 {
 	struct queue_arg *q = arg;
+	struct outbox_item it = *q->item;
 
-	q->rc = outbox_queue(c, q->item, q->now);
+	if (it.key == NULL)
+		it.key = test_key;
+	q->rc = outbox_queue(c, &it, q->now);
 	if (q->rc != STORE_OK)
 		return q->rc;
 	return q->ret;
@@ -103,6 +110,24 @@ queue(struct fixture *f, const struct outbox_item *it, int64_t now)
 
 	assert_int_equal(db_write(f->db, queue_tx, &q), 0);
 	assert_int_equal(q.rc, STORE_OK);
+}
+
+/*
+ * The payload of m opened: it is sealed, and the sealed text holds none of
+ * needle (NULL: nothing to look for).  The caller frees the result.
+ */
+static char *
+opened(const struct outbox_msg *m, const char *needle)
+{
+	char *text = NULL;
+
+	assert_non_null(m->payload);
+	assert_true(strncmp(m->payload, "v1:", 3) == 0);
+	if (needle != NULL)
+		assert_null(strstr(m->payload, needle));
+	assert_int_equal(payload_open(test_key, &(struct payload_ad){ m->id,
+	    m->project_id, m->kind, m->to_addr }, m->payload, &text), 0);
+	return text;
 }
 
 /* The only message in state, or NULL when there is none. */
@@ -197,6 +222,7 @@ test_queue_pending(void **state)
 	struct outbox_msg *m;
 	json_t *root;
 	json_error_t jerr;
+	char *text;
 
 	queue(f, &it, T0 + 7);
 	m = only_msg(f, "pending");
@@ -213,9 +239,10 @@ test_queue_pending(void **state)
 	assert_null(m->last_error);
 	assert_int_equal(m->sent_at, 0);
 
-	/* The payload is a JSON object of exactly the vars. */
-	assert_non_null(m->payload);
-	root = json_loads(m->payload, 0, &jerr);
+	/* The payload is a sealed JSON object of exactly the vars. */
+	text = opened(m, "reset.test");
+	root = json_loads(text, 0, &jerr);
+	free(text);
 	assert_non_null(root);
 	assert_true(json_is_object(root));
 	assert_int_equal(json_object_size(root), 3);
@@ -242,12 +269,15 @@ test_queue_no_vars(void **state)
 		.vars = NULL,
 	};
 	struct outbox_msg *m;
+	char *text;
 
 	queue(f, &it, T0);
 	m = only_msg(f, "pending");
 	assert_non_null(m);
 	assert_null(m->locale);
-	assert_string_equal(m->payload, "{}");
+	text = opened(m, NULL);
+	assert_string_equal(text, "{}");
+	free(text);
 	assert_string_equal(m->kind, "password_changed");
 	outbox_msg_free(m);
 }
@@ -270,6 +300,7 @@ test_queue_dropped(void **state)
 	};
 	struct outbox_msg *m;
 	struct store_list l;
+	char *text;
 
 	queue(f, &it, T0);
 	assert_null(only_msg(f, "pending"));
@@ -278,8 +309,10 @@ test_queue_dropped(void **state)
 	assert_non_null(m);
 	assert_string_equal(m->state, "dropped");
 	assert_string_equal(m->to_addr, "");
-	assert_string_equal(m->payload,
-	    "{\"link\":\"https://reset.test/r?t=decoy\"}");
+	/* A decoy is sealed like the rest: the same work. */
+	text = opened(m, "decoy");
+	assert_string_equal(text, "{\"link\":\"https://reset.test/r?t=decoy\"}");
+	free(text);
 	assert_int_equal(m->next_try_at, T0);
 	outbox_msg_free(m);
 	/* Never claimed for sending. */
@@ -345,7 +378,7 @@ test_mailer_delivers(void **state)
 	struct outbox_msg *m;
 	char *text = NULL;
 
-	ml = mailer_start(&f->cfg, f->db, NULL);
+	ml = mailer_start(&f->cfg, f->db, NULL, test_key);
 	assert_non_null(ml);
 	queue(f, &decoy, db_now(f->db));
 	queue(f, &it, db_now(f->db));
@@ -394,7 +427,7 @@ test_mailer_permanent_failures(void **state)
 	struct mailer *ml;
 	struct outbox_msg *m;
 
-	ml = mailer_start(&f->cfg, f->db, NULL);
+	ml = mailer_start(&f->cfg, f->db, NULL, test_key);
 	assert_non_null(ml);
 
 	queue(f, &bad_to, db_now(f->db));
@@ -417,6 +450,89 @@ test_mailer_permanent_failures(void **state)
 	outbox_msg_free(m);
 	mailer_stop(ml);
 	assert_int_equal(maildir_count(f, NULL), 0);
+}
+
+/* Insert a row as it is, payload included, the way an older version did. */
+static void
+insert_raw(struct fixture *f, const char *id, const char *to,
+    const char *payload)
+{
+	struct outbox_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.id = (char *)id;
+	m.project_id = "p-a";
+	m.kind = "reset_link";
+	m.to_addr = (char *)to;
+	m.payload = (char *)payload;
+	m.state = "pending";
+	m.next_try_at = db_now(f->db);
+	m.created_at = db_now(f->db);
+	assert_int_equal(store_outbox_insert(f->c, &m), STORE_OK);
+}
+
+/*
+ * Mail queued in clear before an upgrade still goes out; a sealed payload
+ * moved to another row, sealed under another key or tampered with does
+ * not, and never reaches the transport.
+ */
+static void
+test_mailer_payload_formats(void **state)
+{
+	struct fixture *f = *state;
+	static const uint8_t other_key[PAYLOAD_KEY_BYTES] = { 9 };
+	const char *id = "018f0000-0000-7000-8000-000000000001";
+	const char *legacy = "{\"link\":\"https://reset.test/r?t=legacy\","
+	    "\"project_name\":\"Acme\",\"ttl_minutes\":\"60\"}";
+	struct payload_ad ad = { id, "p-a", "reset_link", "alice@example.com" };
+	struct outbox_msg *m;
+	struct mailer *ml;
+	char *sealed, *text = NULL;
+	size_t n;
+	int i;
+
+	insert_raw(f, id, "alice@example.com", legacy);
+	ml = mailer_start(&f->cfg, f->db, NULL, test_key);
+	assert_non_null(ml);
+	mailer_wake(ml);
+	m = wait_for(f, "sent");
+	outbox_msg_free(m);
+	assert_int_equal(maildir_count(f, &text), 1);
+	assert_non_null(strstr(text, "https://reset.test/r?t=3Dlegacy"));
+	free(text);
+	assert_int_equal(db_exec(f->c, "DELETE FROM outbox", DB_NOARGS), 1);
+
+	for (i = 0; i < 4; i++) {
+		switch (i) {
+		case 0:	/* sealed for alice, moved to mallory's row */
+			sealed = payload_seal(test_key, &ad, legacy);
+			insert_raw(f, id, "mallory@example.com", sealed);
+			break;
+		case 1:	/* sealed under another server secret */
+			sealed = payload_seal(other_key, &ad, legacy);
+			insert_raw(f, id, "alice@example.com", sealed);
+			break;
+		case 2:	/* one character of the ciphertext changed */
+			sealed = payload_seal(test_key, &ad, legacy);
+			n = strlen(sealed);
+			sealed[n / 2] = sealed[n / 2] == 'A' ? 'B' : 'A';
+			insert_raw(f, id, "alice@example.com", sealed);
+			break;
+		default:	/* neither sealed nor JSON */
+			sealed = xstrdup("v2:AAAA");
+			insert_raw(f, id, "alice@example.com", sealed);
+			break;
+		}
+		free(sealed);
+		mailer_wake(ml);
+		m = wait_for(f, "dead");
+		assert_string_equal(m->last_error, "malformed payload");
+		outbox_msg_free(m);
+		assert_int_equal(db_exec(f->c, "DELETE FROM outbox", DB_NOARGS),
+		    1);
+	}
+	mailer_stop(ml);
+	assert_int_equal(maildir_count(f, NULL), 1);
 }
 
 /* Replace the maildir's tmp/ with a file so every send fails for now. */
@@ -444,7 +560,7 @@ test_mailer_temporary_failure(void **state)
 	int64_t before, after;
 	int i;
 
-	ml = mailer_start(&f->cfg, f->db, NULL);
+	ml = mailer_start(&f->cfg, f->db, NULL, test_key);
 	assert_non_null(ml);
 	break_maildir(f);
 	before = db_now(f->db);
@@ -487,7 +603,7 @@ test_mailer_max_tries(void **state)
 	struct outbox_msg *m;
 
 	f->cfg.mail_max_tries = 1;
-	ml = mailer_start(&f->cfg, f->db, NULL);
+	ml = mailer_start(&f->cfg, f->db, NULL, test_key);
 	assert_non_null(ml);
 	break_maildir(f);
 	queue(f, &it, db_now(f->db));
@@ -514,7 +630,7 @@ test_mailer_no_workers(void **state)
 	struct outbox_msg *m;
 
 	f->cfg.mail_workers = 0;
-	ml = mailer_start(&f->cfg, f->db, NULL);
+	ml = mailer_start(&f->cfg, f->db, NULL, test_key);
 	assert_non_null(ml);
 	queue(f, &it, db_now(f->db));
 	mailer_wake(ml);
@@ -542,7 +658,7 @@ test_mailer_max_age(void **state)
 
 	/* Tries are left, but the message is older than mail_max_age. */
 	f->cfg.mail_max_age = 60;
-	ml = mailer_start(&f->cfg, f->db, NULL);
+	ml = mailer_start(&f->cfg, f->db, NULL, test_key);
 	assert_non_null(ml);
 	break_maildir(f);
 	queue(f, &it, db_now(f->db) - 61 * 1000);
@@ -570,7 +686,7 @@ test_mailer_backoff_setting(void **state)
 
 	/* 100 ms, doubling: the second try comes soon and is counted. */
 	f->cfg.mail_backoff_ms = 100;
-	ml = mailer_start(&f->cfg, f->db, NULL);
+	ml = mailer_start(&f->cfg, f->db, NULL, test_key);
 	assert_non_null(ml);
 	break_maildir(f);
 	before = db_now(f->db);
@@ -625,7 +741,7 @@ test_mailer_project_sender(void **state)
 	char *text = NULL;
 
 	assert_int_equal(store_project_insert(f->c, &p), STORE_OK);
-	ml = mailer_start(&f->cfg, f->db, NULL);
+	ml = mailer_start(&f->cfg, f->db, NULL, test_key);
 	assert_non_null(ml);
 	queue(f, &it, db_now(f->db));
 	mailer_wake(ml);
@@ -656,7 +772,7 @@ start_fails_cleanly(struct fixture *f)
 	pid = fork();
 	assert_true(pid != -1);
 	if (pid == 0)
-		_exit(mailer_start(&f->cfg, f->db, NULL) == NULL ? 0 : 3);
+		_exit(mailer_start(&f->cfg, f->db, NULL, test_key) == NULL ? 0 : 3);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
@@ -667,7 +783,7 @@ test_mailer_bad_transport(void **state)
 	struct fixture *f = *state;
 
 	f->cfg.mail = "ftp://localhost:25";
-	assert_null(mailer_start(&f->cfg, f->db, NULL));
+	assert_null(mailer_start(&f->cfg, f->db, NULL, test_key));
 }
 
 /* A maildir transport that cannot be opened: NULL, not a crash. */
@@ -700,6 +816,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_mailer_delivers, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_mailer_payload_formats,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mailer_permanent_failures,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mailer_temporary_failure,

@@ -56,6 +56,11 @@ function registerSecret(s) {
   return s;
 }
 
+// Every instance on one PostgreSQL database must be given the same server
+// secret (resetd refuses to start there without one): the daemons of this
+// process share this one, unless a test configures its own.
+const PG_SERVER_SECRET = registerSecret(crypto.randomBytes(32).toString('hex'));
+
 function leakedSecrets() {
   const leaks = [];
   for (const d of allDaemons) {
@@ -319,7 +324,10 @@ async function startDaemon({ env = {}, db, database, maildir, port } = {}) {
     userEnv: { ...env },
   };
 
+  const ownSecret = 'RESETD_SERVER_SECRET' in env || 'RESETD_SERVER_SECRET_FILE' in env;
+  const pgSecret = /^postgres(ql)?:/.test(dbUrl) && !ownSecret ? { RESETD_SERVER_SECRET: PG_SERVER_SECRET } : {};
   daemon.env = buildEnv({
+    ...pgSecret,
     RESETD_LISTEN: `127.0.0.1:${listenPort}`,
     RESETD_DATABASE: dbUrl,
     RESETD_MAIL: `maildir:${mailDir}`,
