@@ -449,10 +449,13 @@ enum engine_result session_login(struct engine *, const struct login_request *,
 	    struct login_result *out);
 void	login_result_clear(struct login_result *);
 /*
- * Return the user of a live session (not revoked, not expired) in *out.
+ * Return the user of a live session (not revoked, not expired) of project
+ * p in *out (free with user_free).  A session of another project is
+ * ENGINE_SESSION_INVALID, as an unknown one is; a disabled user's is
+ * ENGINE_USER_DISABLED.
  */
-enum engine_result session_user(struct engine *, const char *session_id,
-	    struct user **out);
+enum engine_result session_user(struct engine *, const struct project *p,
+	    const char *session_id, struct user **out);
 
 /* admin.c */
 struct project_spec {

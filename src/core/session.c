@@ -119,7 +119,8 @@ out:
 }
 
 enum engine_result
-session_user(struct engine *e, const char *session_id, struct user **out)
+session_user(struct engine *e, const struct project *p,
+    const char *session_id, struct user **out)
 {
 	struct db_conn *c;
 	struct session *s = NULL;
@@ -133,6 +134,9 @@ session_user(struct engine *e, const char *session_id, struct user **out)
 	if (c == NULL)
 		return ENGINE_UNAVAILABLE;
 	rc = store_session_get(c, session_id, &s);
+	/* A session answers only for its own project. */
+	if (rc == STORE_OK && strcmp(s->project_id, p->id) != 0)
+		rc = STORE_NOT_FOUND;
 	if (rc == STORE_OK)
 		rc = store_user_get(c, s->project_id, s->user_id, &u);
 	db_release(e->db, c);
