@@ -9,6 +9,11 @@
 #include "../log.h"
 #include "engine_internal.h"
 
+/*
+ * A session lives 24 hours in every project, as Xsolla's tokens do by
+ * default.  The project's token_ttl is its reset secrets' lifetime and
+ * does not apply: short-lived links must not mean short sessions.
+ */
 #define SESSION_TTL_MS (24LL * 3600 * 1000)
 
 void

@@ -2,7 +2,8 @@
 // Black-box tests of how the Xsolla dialect binds a call to its project:
 // /users/me answers only for the token's own project and says which one it
 // is; CORS allows only the named project's origins, on every answer, errors
-// included, and no origin when the project is unknown or not named.
+// included, and no origin when the project is unknown or not named; a
+// session lives 24 hours, whatever the project's token_ttl.
 // Run: node --test tests/e2e/xsolla-project.test.js
 
 const { describe, it, before, after } = require('node:test');
@@ -95,7 +96,7 @@ describe('xsolla: a call is bound to its project', () => {
   before(async () => {
     d = await h.startDaemon();
     daemons.push(d);
-    a = await newProject(d, ORIGIN_A);
+    a = await newProject(d, ORIGIN_A, ['--token-ttl', '600']);
     b = await newProject(d, ORIGIN_B);
     ua = await newUser(d, a);
     ub = await newUser(d, b);
@@ -203,6 +204,14 @@ describe('xsolla: a call is bound to its project', () => {
         assertNoCors(await call(d, 'POST', path, { projectId: a.id, body: { nothing: 1 }, headers: { Origin: origin } }),
           `${path}: an error of project A, Origin ${origin}`);
       }
+    }
+  });
+
+  it('session lifetime: 24 hours, whatever the project\'s token_ttl', { timeout: TEST_TIMEOUT }, async () => {
+    assert.equal(a.token_ttl, 600);
+    for (const token of [ta, tb]) {
+      const c = claimsOf(token);
+      assert.equal(c.exp - c.iat, 24 * 3600, `exp - iat: ${c.exp - c.iat}`);
     }
   });
 });
