@@ -391,8 +391,7 @@ cmd_project(struct cli *c)
 	return rc == STORE_OK ? 0 : 1;
 }
 
-/* user commands */
-
+/* What an engine result says to an operator. */
 static const char *
 result_text(enum engine_result r)
 {
@@ -400,6 +399,8 @@ result_text(enum engine_result r)
 		return "no such project";
 	return engine_result_name(r);
 }
+
+/* user commands */
 
 /* Read a password from standard input; a final newline is not part of it. */
 static char *

@@ -500,8 +500,9 @@ out:
 /*
  * The current user.  The token names its project (the signed claim
  * xsolla_login_project_id), and so does projectId when the client sends
- * it, as Xsolla's SDK does: a token of another project is an invalid
- * token, and the answer says which project the user is in.
+ * it, as Xsolla's SDK does on its /users/me calls: a token of another
+ * project is an invalid token, and the answer says which project the user
+ * is in.
  */
 void
 xsolla_users_me(const struct http_request *r, struct http_response *resp)
