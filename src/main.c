@@ -78,6 +78,7 @@ struct opts {
 	const char	*limit;
 	const char	*to;
 	int		 all_dead;
+	int		 key_stdin;
 	int		 password_stdin;
 	int		 secret;
 	int		 reveal_user_existence;
@@ -128,6 +129,10 @@ parse_opts(int argc, char **argv, struct opts *o)
 		}
 		if (strcmp(key, "--all-dead") == 0) {
 			o->all_dead = 1;
+			continue;
+		}
+		if (strcmp(key, "--key-stdin") == 0) {
+			o->key_stdin = 1;
 			continue;
 		}
 		if (i + 1 >= argc)
@@ -403,6 +408,15 @@ cmd_project(struct cli *c)
 	return rc == STORE_OK ? 0 : 1;
 }
 
+/* What an engine result says to an operator. */
+static const char *
+result_text(enum engine_result r)
+{
+	if (r == ENGINE_PROJECT_UNKNOWN)
+		return "no such project";
+	return engine_result_name(r);
+}
+
 /* user commands */
 
 /* Read a password from standard input; a final newline is not part of it. */
@@ -534,6 +548,36 @@ out:
 	return rc;
 }
 
+/*
+ * Disable or enable a user, named by id, email or username.  Disabling
+ * revokes its sessions and live reset links or codes; see
+ * admin_user_set_disabled.
+ */
+static int
+user_set_disabled(struct cli *c, const struct opts *o, int disabled)
+{
+	const char *verb = disabled ? "disable" : "enable";
+	struct user *u = NULL;
+	enum engine_result r;
+
+	if (o->project == NULL || o->positional == NULL)
+		return usage_error("user %s: --project and USER (an id, email "
+		    "or username) are required", verb);
+	if (cli_engine(c) == -1)
+		return 1;
+	r = admin_user_set_disabled(c->engine, NULL, o->project, o->positional,
+	    disabled, &u);
+	if (r != ENGINE_OK) {
+		fprintf(stderr, "resetd: user %s: %s\n", verb,
+		    r == ENGINE_USER_UNKNOWN ? "no such user in the project" :
+		    result_text(r));
+		return 1;
+	}
+	print_json(api_user_json(u));
+	user_free(u);
+	return 0;
+}
+
 static int
 cmd_user(struct cli *c)
 {
@@ -561,8 +605,11 @@ cmd_user(struct cli *c)
 	}
 	if (strcmp(verb, "import") == 0)
 		return user_import(c, &o);
+	if (strcmp(verb, "disable") == 0 || strcmp(verb, "enable") == 0)
+		return user_set_disabled(c, &o, strcmp(verb, "disable") == 0);
 	if (strcmp(verb, "list") != 0)
-		return usage_error("user: expected create, import or list%s", "");
+		return usage_error("user: expected create, import, list, disable "
+		    "or enable%s", "");
 	if (o.project == NULL)
 		return usage_error("user list: %s is required", "--project");
 	if (cli_db(c) == -1 || (conn = db_acquire(c->db)) == NULL)
@@ -582,12 +629,75 @@ cmd_user(struct cli *c)
 
 /* credentials */
 
-static const char *
-result_text(enum engine_result r)
+/* An API key as the CLI shows it: never its hash. */
+static json_t *
+api_key_json(const struct api_key *k)
 {
-	if (r == ENGINE_PROJECT_UNKNOWN)
-		return "no such project";
-	return engine_result_name(r);
+	return json_pack("{s:s, s:s, s:o, s:o}",
+	    "id", k->id,
+	    "project_id", k->project_id,
+	    "created_at", api_time(k->created_at),
+	    "revoked_at", k->revoked_at ? api_time(k->revoked_at) : json_null());
+}
+
+static int
+apikey_list(struct cli *c, const struct opts *o)
+{
+	struct store_list l = { NULL, 0 };
+	struct db_conn *conn;
+	json_t *a;
+	size_t i;
+	int rc;
+
+	if (o->project == NULL)
+		return usage_error("apikey list: %s is required", "--project");
+	if (cli_db(c) == -1 || (conn = db_acquire(c->db)) == NULL)
+		return 1;
+	rc = store_api_key_list(conn, o->project, &l);
+	db_release(c->db, conn);
+	a = json_array();
+	for (i = 0; i < l.n; i++)
+		json_array_append_new(a, api_key_json(l.items[i]));
+	store_list_free(&l, (void (*)(void *))api_key_free);
+	if (rc == STORE_OK)
+		print_json(a);
+	else
+		json_decref(a);
+	return rc == STORE_OK ? 0 : 1;
+}
+
+/*
+ * Revoke a key named by its id, or by the key itself read from standard
+ * input (--key-stdin), so that it never shows in a process list.
+ */
+static int
+apikey_revoke(struct cli *c, const struct opts *o)
+{
+	struct api_key *k = NULL;
+	enum engine_result r;
+	char *key = NULL;
+
+	if ((o->positional == NULL) == !o->key_stdin)
+		return usage_error("apikey revoke: %s", "expected ID or "
+		    "--key-stdin");
+	if (o->key_stdin && (key = read_password_stdin()) == NULL)
+		return 1;
+	if (cli_engine(c) == -1) {
+		xfree_secret(key);
+		return 1;
+	}
+	r = admin_api_key_revoke(c->engine, NULL, key ? key : o->positional,
+	    &k);
+	xfree_secret(key);
+	if (r != ENGINE_OK) {
+		fprintf(stderr, "resetd: apikey revoke: %s\n",
+		    r == ENGINE_CREDENTIALS_INVALID ? "no such API key" :
+		    result_text(r));
+		return 1;
+	}
+	print_json(api_key_json(k));
+	api_key_free(k);
+	return 0;
 }
 
 static int
@@ -595,23 +705,57 @@ cmd_apikey(struct cli *c)
 {
 	struct opts o;
 	enum engine_result r;
+	const char *verb = c->argc > 0 ? c->argv[0] : "";
+	char id[UUID_STRLEN + 1];
 	char *key = NULL;
 
 	if (parse_opts(c->argc - 1, c->argv + 1, &o) != 0)
 		return 2;
-	if (c->argc < 1 || strcmp(c->argv[0], "create") != 0)
-		return usage_error("apikey: expected create%s", "");
+	if (strcmp(verb, "list") == 0)
+		return apikey_list(c, &o);
+	if (strcmp(verb, "revoke") == 0)
+		return apikey_revoke(c, &o);
+	if (strcmp(verb, "create") != 0)
+		return usage_error("apikey: expected create, list or revoke%s",
+		    "");
 	if (o.project == NULL)
 		return usage_error("apikey create: %s is required", "--project");
 	if (cli_engine(c) == -1)
 		return 1;
-	r = admin_api_key_create(c->engine, o.project, &key);
+	r = admin_api_key_create(c->engine, o.project, &key, id);
 	if (r != ENGINE_OK) {
 		fprintf(stderr, "resetd: apikey create: %s\n", result_text(r));
 		return 1;
 	}
-	print_json(json_pack("{s:s, s:s}", "project_id", o.project, "key", key));
+	print_json(json_pack("{s:s, s:s, s:s}", "id", id, "project_id",
+	    o.project, "key", key));
 	xfree_secret(key);
+	return 0;
+}
+
+/* Give a client a new secret, printed once; the old one stops working. */
+static int
+client_rotate_secret(struct cli *c, const struct opts *o)
+{
+	struct app_client cl;
+	enum engine_result r;
+
+	if (o->positional == NULL)
+		return usage_error("client rotate-secret: %s is required",
+		    "CLIENT_ID");
+	if (cli_engine(c) == -1)
+		return 1;
+	r = admin_client_rotate_secret(c->engine, NULL, o->positional, &cl);
+	if (r != ENGINE_OK) {
+		fprintf(stderr, "resetd: client rotate-secret: %s\n",
+		    r == ENGINE_CREDENTIALS_INVALID ? "no such client" :
+		    r == ENGINE_CONFLICT ? "the client has no secret (make a "
+		    "client with --secret instead)" : result_text(r));
+		return 1;
+	}
+	print_json(json_pack("{s:s, s:s, s:s}", "project_id", cl.project_id,
+	    "client_id", cl.id, "client_secret", cl.secret));
+	app_client_clear(&cl);
 	return 0;
 }
 
@@ -625,8 +769,11 @@ cmd_client(struct cli *c)
 
 	if (parse_opts(c->argc - 1, c->argv + 1, &o) != 0)
 		return 2;
+	if (c->argc > 0 && strcmp(c->argv[0], "rotate-secret") == 0)
+		return client_rotate_secret(c, &o);
 	if (c->argc < 1 || strcmp(c->argv[0], "create") != 0)
-		return usage_error("client: expected create%s", "");
+		return usage_error("client: expected create or rotate-secret%s",
+		    "");
 	if (o.project == NULL)
 		return usage_error("client create: %s is required", "--project");
 	if (cli_engine(c) == -1)
@@ -1119,10 +1266,14 @@ static const struct command {
 	    "[--locale xx[_YY]]\n"
 	    "                     [--password-stdin]\n"
 	    "  resetd user import --project ID < users.jsonl\n"
-	    "  resetd user list --project ID" },
-	{ "apikey", cmd_apikey, "apikey create --project ID" },
+	    "  resetd user list --project ID\n"
+	    "  resetd user disable|enable --project ID USER" },
+	{ "apikey", cmd_apikey, "apikey create --project ID\n"
+	    "  resetd apikey list --project ID\n"
+	    "  resetd apikey revoke ID|--key-stdin" },
 	{ "client", cmd_client, "client create --project ID [--secret] "
-	    "[--reveal-user-existence]" },
+	    "[--reveal-user-existence]\n"
+	    "  resetd client rotate-secret CLIENT_ID" },
 	{ "bench-hash", cmd_bench_hash, "bench-hash [--threads N] [--seconds S]" },
 	{ "outbox", cmd_outbox,
 	    "outbox list [--state pending|sent|dead|dropped] [--limit N]\n"

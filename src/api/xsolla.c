@@ -80,10 +80,11 @@ static const struct {
 };
 
 /*
- * CORS: an origin the project allows may read the answer, with
- * credentials.  When the project is unknown, the origin is allowed too:
- * that answer is the "project not found" error, which tells nothing, and
- * without CORS the SDK would crash instead of reporting it.
+ * CORS: an origin project p allows may read the answer, with credentials.
+ * Every answer, errors included, goes through here once the project is
+ * known; with no project (unknown, unreadable, or not named) no origin is
+ * allowed, so a page of any other site cannot read, with the user's
+ * cookies, even an error.
  */
 static void
 cors(const struct http_request *r, struct http_response *resp,
@@ -91,9 +92,8 @@ cors(const struct http_request *r, struct http_response *resp,
 {
 	const char *origin = http_header(r, "Origin");
 
-	if (origin == NULL || strlen(origin) > 512)
-		return;
-	if (p != NULL && !engine_origin_allowed(p, origin))
+	if (p == NULL || origin == NULL || strlen(origin) > 512 ||
+	    !engine_origin_allowed(p, origin))
 		return;
 	http_set_header(resp, "Access-Control-Allow-Origin", origin);
 	http_set_header(resp, "Access-Control-Allow-Credentials", "true");
@@ -206,6 +206,25 @@ fail_engine(struct http_response *resp, enum engine_result res,
 }
 
 /*
+ * CORS for an answer given before the project was read (a throttled
+ * call): the origins of the project projectId names, when it names one;
+ * none otherwise.  The read is the one the preflight makes, a primary key
+ * through the engine's project cache.
+ */
+static void
+cors_of_query(const struct http_request *r, struct http_response *resp)
+{
+	const char *id = http_query(r, "projectId");
+	struct project *p = NULL;
+
+	if (r->query_invalid || id == NULL ||
+	    engine_project(r->engine, id, &p) != ENGINE_OK)
+		return;
+	cors(r, resp, p);
+	project_free(p);
+}
+
+/*
  * The per-client limit, first thing in every call that does work.  Return
  * 1 with resp answered (429, code 002-057, Retry-After) when refused.
  */
@@ -217,7 +236,7 @@ throttled(const struct http_request *r, struct http_response *resp,
 
 	if (!http_throttled(r, resp, cls, &wait))
 		return 0;
-	cors(r, resp, NULL);
+	cors_of_query(r, resp);
 	fail(resp, XE_TOO_MANY, json_pack("{s:I}", "retry_after",
 	    (json_int_t)wait));
 	return 1;
@@ -234,19 +253,17 @@ project_of(const struct http_request *r, struct http_response *resp)
 	struct project *p = NULL;
 	enum engine_result res;
 
+	/* Without a project no origin is allowed: these errors get no CORS. */
 	if (r->query_invalid) {
-		cors(r, resp, NULL);
 		fail_field(resp, "query", "a query argument is not valid text");
 		return NULL;
 	}
 	if (id == NULL || *id == '\0') {
-		cors(r, resp, NULL);
 		fail_field(resp, "projectId", "required");
 		return NULL;
 	}
 	res = engine_project(r->engine, id, &p);
 	if (res != ENGINE_OK) {
-		cors(r, resp, NULL);
 		fail_engine(resp, res, NULL);
 		return NULL;
 	}
@@ -480,16 +497,37 @@ out:
 	project_free(p);
 }
 
+/*
+ * The current user.  The token names its project (the signed claim
+ * xsolla_login_project_id), and so does projectId when the client sends
+ * it, as Xsolla's SDK does on its /users/me calls: a token of another
+ * project is an invalid token, and the answer says which project the user
+ * is in.
+ */
 void
 xsolla_users_me(const struct http_request *r, struct http_response *resp)
 {
 	const char *auth = http_header(r, "Authorization");
+	const char *qid = http_query(r, "projectId");
 	struct project *p = NULL;
 	struct user *u = NULL;
 	enum engine_result res;
 	json_t *claims = NULL;
 	const char *sid, *pid, *type;
 
+	if (r->query_invalid) {
+		fail_field(resp, "query", "a query argument is not valid text");
+		goto out;
+	}
+	/* The project the client names decides CORS, errors included. */
+	if (qid != NULL) {
+		res = engine_project(r->engine, qid, &p);
+		if (res != ENGINE_OK) {
+			fail_engine(resp, res, NULL);
+			goto out;
+		}
+		cors(r, resp, p);
+	}
 	if (auth != NULL && strncasecmp(auth, "Bearer ", 7) == 0)
 		claims = jwt_verify(engine_session_key(r->engine), auth + 7,
 		    engine_now(r->engine) / 1000);
@@ -498,22 +536,27 @@ xsolla_users_me(const struct http_request *r, struct http_response *resp)
 	type = json_string_value(json_object_get(claims, "type"));
 	/* Other dialects' tokens share the key: only this dialect's count. */
 	if (sid == NULL || pid == NULL || type == NULL ||
-	    strcmp(type, "xsolla_login") != 0) {
-		cors(r, resp, NULL);
+	    strcmp(type, "xsolla_login") != 0 ||
+	    (p != NULL && strcmp(pid, p->id) != 0)) {
 		fail(resp, XE_INVALID_TOKEN, NULL);
 		goto out;
 	}
-	res = engine_project(r->engine, pid, &p);
-	cors(r, resp, p);
-	if (res == ENGINE_OK)
-		res = session_user(r->engine, sid, &u);
+	if (p == NULL) {
+		res = engine_project(r->engine, pid, &p);
+		if (res != ENGINE_OK) {
+			fail_engine(resp, res == ENGINE_PROJECT_UNKNOWN ?
+			    ENGINE_SESSION_INVALID : res, NULL);
+			goto out;
+		}
+		cors(r, resp, p);
+	}
+	res = session_user(r->engine, p, sid, &u);
 	if (res != ENGINE_OK) {
-		fail_engine(resp, res == ENGINE_PROJECT_UNKNOWN ?
-		    ENGINE_SESSION_INVALID : res, NULL);
+		fail_engine(resp, res, NULL);
 		goto out;
 	}
 	api_json_take(resp, 200, json_pack("{s:s, s:o, s:s, s:o, s:o, s:o, "
-	    "s:o, s:o, s:b}",
+	    "s:o, s:o, s:b, s:s}",
 	    "id", u->id,
 	    "username", api_string_or_null(u->username),
 	    "email", u->email,
@@ -522,7 +565,8 @@ xsolla_users_me(const struct http_request *r, struct http_response *resp)
 	    "last_name", api_string_or_null(u->last_name),
 	    "registered", api_time(u->created_at),
 	    "last_login", api_time(u->last_sign_in_at),
-	    "email_confirmed", u->email_verified));
+	    "email_confirmed", u->email_verified,
+	    "xsolla_login_project_id", p->id));
 	resp->outcome = "ok";
 out:
 	user_free(u);

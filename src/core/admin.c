@@ -605,3 +605,90 @@ admin_user_get(struct engine *e, const struct project *p, const char *id,
 	*out = u;
 	return ENGINE_OK;
 }
+
+struct disable_tx {
+	const struct request_context	*ctx;
+	const struct user		*user;
+	const char			*subject;
+	int				 disabled;
+	int64_t				 now;
+};
+
+static int
+disable_tx(struct db_conn *c, void *arg)
+{
+	struct disable_tx *t = arg;
+	int rc;
+
+	rc = store_user_set_disabled(c, t->user->project_id, t->user->id,
+	    t->disabled, t->now);
+	if (rc <= 0)
+		return rc;	/* already so: nothing changes, nothing recorded */
+	/* What the user held before dies with the account's access. */
+	if (t->disabled) {
+		rc = store_session_revoke_user(c, t->user->id, t->now);
+		if (rc >= 0)
+			rc = store_secret_revoke_user(c, t->user->id, t->now);
+		if (rc < 0)
+			return rc;
+	}
+	return audit_write(c, t->ctx, t->user->project_id, t->disabled ?
+	    AUDIT_USER_DISABLED : AUDIT_USER_ENABLED, t->subject, NULL, t->now);
+}
+
+enum engine_result
+admin_user_set_disabled(struct engine *e, const struct request_context *ctx,
+    const char *project_id, const char *user, int disabled, struct user **out)
+{
+	struct project *p = NULL;
+	struct user *u = NULL;
+	struct db_conn *c;
+	struct disable_tx t;
+	char subject[AUDIT_SUBJECT_LEN + 1];
+	enum engine_result result;
+	int rc;
+
+	result = engine_project(e, project_id ? project_id : "", &p);
+	if (result != ENGINE_OK)
+		return result;
+	result = ENGINE_USER_UNKNOWN;
+	if (user == NULL || *user == '\0' || strlen(user) > 320)
+		goto out;
+	c = db_acquire(e->db);
+	if (c == NULL) {
+		result = ENGINE_UNAVAILABLE;
+		goto out;
+	}
+	if (id_is_uuid(user))
+		rc = store_user_get(c, p->id, user, &u);
+	else
+		rc = store_user_find(c, p->id, user, &u);
+	db_release(e->db, c);
+	if (rc < 0) {
+		result = ENGINE_UNAVAILABLE;
+		goto out;
+	}
+	if (rc != STORE_OK)
+		goto out;
+	audit_subject(e, p->id, u->email, subject);
+	t = (struct disable_tx){ ctx, u, subject, disabled != 0,
+	    db_now(e->db) };
+	if (db_write(e->db, disable_tx, &t) != 0) {
+		result = ENGINE_UNAVAILABLE;
+		goto out;
+	}
+	if (u->disabled != (disabled != 0))
+		u->updated_at = t.now;
+	u->disabled = disabled != 0;
+	xfree_secret(u->password_hash);
+	u->password_hash = NULL;
+	if (out != NULL) {
+		*out = u;
+		u = NULL;
+	}
+	result = ENGINE_OK;
+out:
+	user_free(u);
+	project_free(p);
+	return result;
+}

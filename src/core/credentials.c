@@ -6,6 +6,10 @@
  * crypto_secretbox under a key derived from the server secret: a copy of
  * the database alone does not reveal it.
  *
+ * Revoking a key and rotating a client's secret are plain row updates:
+ * neither keys nor clients are cached anywhere (the engine's project
+ * cache holds projects only), so the next call sees the change.
+ *
  * A client with a secret makes every call through it prove the secret
  * with Cognito's SecretHash, Base64(HMAC-SHA256(secret, username ||
  * client id)), whichever dialect carries the call: one rule, checked
@@ -39,7 +43,8 @@ insert_api_key_tx(struct db_conn *c, void *arg)
 }
 
 enum engine_result
-admin_api_key_create(struct engine *e, const char *project_id, char **key_out)
+admin_api_key_create(struct engine *e, const char *project_id, char **key_out,
+    char id_out[UUID_STRLEN + 1])
 {
 	struct project *p = NULL;
 	struct api_key k;
@@ -66,9 +71,76 @@ admin_api_key_create(struct engine *e, const char *project_id, char **key_out)
 	if (db_write(e->db, insert_api_key_tx, &k) != 0) {
 		xfree_secret(key);
 		result = ENGINE_UNAVAILABLE;
-	} else
+	} else {
 		*key_out = key;
+		memcpy(id_out, id, sizeof(id));
+	}
 	project_free(p);
+	return result;
+}
+
+struct revoke_tx {
+	const struct request_context	*ctx;
+	struct api_key			*key;
+	int64_t				 now;
+};
+
+static int
+revoke_api_key_tx(struct db_conn *c, void *arg)
+{
+	struct revoke_tx *t = arg;
+	int rc;
+
+	rc = store_api_key_revoke(c, t->key->id, t->now);
+	if (rc <= 0)
+		return rc;	/* revoked already: nothing to record */
+	t->key->revoked_at = t->now;
+	return audit_write(c, t->ctx, t->key->project_id, AUDIT_API_KEY_REVOKED,
+	    NULL, t->key->id, t->now);
+}
+
+enum engine_result
+admin_api_key_revoke(struct engine *e, const struct request_context *ctx,
+    const char *id_or_key, struct api_key **out)
+{
+	struct db_conn *c;
+	struct api_key *k = NULL;
+	struct revoke_tx t;
+	char hash[SECRET_HASH_LEN + 1];
+	enum engine_result result = ENGINE_CREDENTIALS_INVALID;
+	int rc = STORE_NOT_FOUND;
+
+	c = db_acquire(e->db);
+	if (c == NULL)
+		return ENGINE_UNAVAILABLE;
+	if (str_has_prefix(id_or_key, API_KEY_PREFIX) &&
+	    secret_token_valid(id_or_key + strlen(API_KEY_PREFIX))) {
+		secret_hash(e->token_key, "api_key", id_or_key, hash);
+		rc = store_api_key_by_hash(c, hash, &k);
+		if (rc == STORE_OK && !secret_hash_equal(k->key_hash, hash))
+			rc = STORE_NOT_FOUND;
+		sodium_memzero(hash, sizeof(hash));
+	} else if (id_is_uuid(id_or_key))
+		rc = store_api_key_get(c, id_or_key, &k);
+	db_release(e->db, c);
+	if (rc < 0) {
+		result = ENGINE_UNAVAILABLE;
+		goto out;
+	}
+	if (rc != STORE_OK)
+		goto out;
+	if (k->revoked_at == 0) {
+		t = (struct revoke_tx){ ctx, k, db_now(e->db) };
+		if (db_write(e->db, revoke_api_key_tx, &t) != 0) {
+			result = ENGINE_UNAVAILABLE;
+			goto out;
+		}
+	}
+	*out = k;
+	k = NULL;
+	result = ENGINE_OK;
+out:
+	api_key_free(k);
 	return result;
 }
 
@@ -195,6 +267,74 @@ admin_client_create(struct engine *e, const char *project_id, int with_secret,
 	}
 	free(sealed);
 	project_free(p);
+	return result;
+}
+
+struct rotate_tx {
+	const struct request_context	*ctx;
+	const struct client		*client;
+	const char			*sealed;
+	int64_t				 now;
+};
+
+static int
+rotate_secret_tx(struct db_conn *c, void *arg)
+{
+	struct rotate_tx *t = arg;
+	int rc;
+
+	rc = store_client_set_secret(c, t->client->id, t->sealed);
+	if (rc < 0)
+		return rc;
+	return audit_write(c, t->ctx, t->client->project_id,
+	    AUDIT_CLIENT_SECRET_ROTATED, NULL, t->client->id, t->now);
+}
+
+enum engine_result
+admin_client_rotate_secret(struct engine *e, const struct request_context *ctx,
+    const char *client_id, struct app_client *out)
+{
+	struct db_conn *c;
+	struct client *cl = NULL;
+	struct rotate_tx t;
+	char token[SECRET_TOKEN_LEN + 1];
+	char *sealed = NULL;
+	enum engine_result result = ENGINE_CREDENTIALS_INVALID;
+	int rc;
+
+	if (client_id == NULL || strlen(client_id) > 128)
+		return ENGINE_CREDENTIALS_INVALID;
+	c = db_acquire(e->db);
+	if (c == NULL)
+		return ENGINE_UNAVAILABLE;
+	rc = store_client_get(c, client_id, &cl);
+	db_release(e->db, c);
+	if (rc < 0)
+		return ENGINE_UNAVAILABLE;
+	if (rc == STORE_NOT_FOUND)
+		return ENGINE_CREDENTIALS_INVALID;
+	if (cl->secret_sealed == NULL) {
+		result = ENGINE_CONFLICT;
+		goto out;
+	}
+	memset(out, 0, sizeof(*out));
+	secret_token_new(token);
+	out->secret = xstrdup(token);
+	sodium_memzero(token, sizeof(token));
+	sealed = seal(e, out->secret);
+	t = (struct rotate_tx){ ctx, cl, sealed, db_now(e->db) };
+	if (db_write(e->db, rotate_secret_tx, &t) != 0) {
+		app_client_clear(out);
+		result = ENGINE_UNAVAILABLE;
+		goto out;
+	}
+	out->id = xstrdup(cl->id);
+	out->project_id = xstrdup(cl->project_id);
+	out->prevent_user_existence_errors = cl->prevent_user_existence_errors;
+	result = ENGINE_OK;
+out:
+	free(sealed);
+	client_free(cl);
 	return result;
 }
 

@@ -452,10 +452,13 @@ enum engine_result session_login(struct engine *, const struct login_request *,
 	    struct login_result *out);
 void	login_result_clear(struct login_result *);
 /*
- * Return the user of a live session (not revoked, not expired) in *out.
+ * Return the user of a live session (not revoked, not expired) of project
+ * p in *out (free with user_free).  A session of another project is
+ * ENGINE_SESSION_INVALID, as an unknown one is; a disabled user's is
+ * ENGINE_USER_DISABLED.
  */
-enum engine_result session_user(struct engine *, const char *session_id,
-	    struct user **out);
+enum engine_result session_user(struct engine *, const struct project *p,
+	    const char *session_id, struct user **out);
 
 /* admin.c */
 struct project_spec {
@@ -539,6 +542,19 @@ enum engine_result admin_user_import(struct engine *, const struct user_spec *,
  */
 enum engine_result admin_user_get(struct engine *, const struct project *,
 	    const char *id, struct user **out);
+/*
+ * Disable (disabled 1) or enable (0) a user of a project, named by its id,
+ * email or username.  Disabling also revokes the user's sessions and live
+ * reset secrets in the same transaction, so a token or link issued before
+ * stops working at once and enabling does not bring it back.  A change is
+ * audited (user_disabled, user_enabled) with ctx (NULL from the CLI); a
+ * user already in that state is left alone.  On ENGINE_OK, *out (may be
+ * NULL) is the user as it is now, without its password hash; else
+ * ENGINE_PROJECT_UNKNOWN, ENGINE_USER_UNKNOWN or ENGINE_UNAVAILABLE.
+ */
+enum engine_result admin_user_set_disabled(struct engine *,
+	    const struct request_context *ctx, const char *project_id,
+	    const char *user, int disabled, struct user **out);
 /* 1 when s is an acceptable email address. */
 int	admin_email_valid(const char *);
 /*
@@ -579,11 +595,35 @@ struct app_client {
 void	app_client_clear(struct app_client *);
 /*
  * Make an API key for a project.  The key ("sk_" and 43 characters) is
- * returned once in *key_out (caller frees with xfree_secret); only its
- * keyed hash is stored.
+ * returned once in *key_out (caller frees with xfree_secret), and its row
+ * id, which names it from then on, in id_out; only its keyed hash is
+ * stored.
  */
 enum engine_result admin_api_key_create(struct engine *, const char *project_id,
-	    char **key_out);
+	    char **key_out, char id_out[UUID_STRLEN + 1]);
+/*
+ * Revoke an API key, named by its id or by the key itself ("sk_...").
+ * The key is refused from the next call on: keys are looked up in the
+ * database on every call, never cached.  Revoking is audited
+ * (api_key_revoked) with ctx (NULL from the CLI); a key revoked already
+ * stays as it was.  On ENGINE_OK, *out is the key's row (its revoked_at
+ * set; free with api_key_free); ENGINE_CREDENTIALS_INVALID when there is
+ * no such key, or ENGINE_UNAVAILABLE.
+ */
+enum engine_result admin_api_key_revoke(struct engine *,
+	    const struct request_context *ctx, const char *id_or_key,
+	    struct api_key **out);
+/*
+ * Give an app client with a secret a new one, sealed like the first; the
+ * old one stops working at once (clients are read on every call).  The
+ * new secret is returned once in out.  Audited (client_secret_rotated)
+ * with ctx.  ENGINE_CREDENTIALS_INVALID when there is no such client,
+ * ENGINE_CONFLICT when it has no secret (a public client gets none by
+ * rotation: make a client with one), or ENGINE_UNAVAILABLE.
+ */
+enum engine_result admin_client_rotate_secret(struct engine *,
+	    const struct request_context *ctx, const char *client_id,
+	    struct app_client *out);
 /*
  * Make an app client ("client_" and a ULID) for a project, with a secret
  * when with_secret is set; the secret is returned once, in out.  Clients

@@ -63,7 +63,8 @@ static const struct {
 	{ "This password is too long.", "Use at most 256 characters." },
 	/* PW_VALID_TEXT */
 	{ "This password contains characters that are not allowed.",
-	    "Use letters, digits, spaces and symbols, no control characters." },
+	    "Use letters, digits, spaces and symbols, without control, "
+	    "invisible or line-breaking characters." },
 	/* PW_COMMON */
 	{ "This is one of the most common passwords.",
 	    "Avoid common passwords; a few unrelated words are better." },
@@ -104,6 +105,60 @@ password_normalise(const char *pw)
 	sodium_memzero(n, strlen((char *)n));
 	free(n);
 	return out;
+}
+
+/*
+ * 1 when no character of valid UTF-8 text s is in a category a password
+ * may not hold: controls (Cc: C0, DEL and C1, tab included), format
+ * characters (Cf: zero-width spaces and joiners, bidi overrides, the soft
+ * hyphen, ...), and the line and paragraph separators (Zl, Zp).  They are
+ * invisible or move the text around, so a password holding one cannot be
+ * typed again as it is seen.
+ */
+static int
+text_allowed(const char *s)
+{
+	const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
+	utf8proc_int32_t cp;
+	utf8proc_ssize_t n;
+
+	while (*p != '\0') {
+		n = utf8proc_iterate(p, -1, &cp);
+		if (n <= 0)
+			return 0;
+		switch (utf8proc_category(cp)) {
+		case UTF8PROC_CATEGORY_CC:
+		case UTF8PROC_CATEGORY_CF:
+		case UTF8PROC_CATEGORY_ZL:
+		case UTF8PROC_CATEGORY_ZP:
+			return 0;
+		default:
+			break;
+		}
+		p += n;
+	}
+	return 1;
+}
+
+size_t
+password_chars(const char *s)
+{
+	const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
+	utf8proc_int32_t cp, prev = -1, state = 0;
+	utf8proc_ssize_t n;
+	size_t chars = 0;
+
+	while (*p != '\0') {
+		n = utf8proc_iterate(p, -1, &cp);
+		if (n <= 0)
+			break;
+		if (prev == -1 ||
+		    utf8proc_grapheme_break_stateful(prev, cp, &state))
+			chars++;
+		prev = cp;
+		p += n;
+	}
+	return chars;
 }
 
 int
@@ -355,16 +410,18 @@ password_check(const struct password_policy *p, const char *pw,
 		rule = PW_MAX_LENGTH;
 		goto out;
 	}
-	if (!str_is_clean_utf8(pw, len)) {
+	/* Both what was typed and what is kept must be allowed text. */
+	if (!str_is_clean_utf8(pw, len) || !text_allowed(pw)) {
 		rule = PW_VALID_TEXT;
 		goto out;
 	}
 	norm = password_normalise(pw);
-	if (norm == NULL || !str_is_clean_utf8(norm, strlen(norm))) {
+	if (norm == NULL || !str_is_clean_utf8(norm, strlen(norm)) ||
+	    !text_allowed(norm)) {
 		rule = PW_VALID_TEXT;
 		goto out;
 	}
-	chars = str_utf8_count(norm);
+	chars = password_chars(norm);
 	if (chars < (size_t)p->min_length) {
 		rule = PW_MIN_LENGTH;
 		goto out;

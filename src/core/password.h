@@ -3,9 +3,12 @@
  * through libsodium with bounded concurrency.
  *
  * The policy is the one place every dialect and page checks a new password
- * (NIST SP 800-63B, OWASP ASVS 6.2): a length in Unicode code points,
- * between the project's minimum (8 by default) and 256, never truncated;
- * any Unicode text but control characters; no composition rules; not one
+ * (NIST SP 800-63B, OWASP ASVS 6.2): a length in characters as a reader
+ * sees them (extended grapheme clusters, so a letter with its accents is
+ * one), between the project's minimum (8 by default) and 256, never
+ * truncated; any Unicode text but controls, format characters (invisible
+ * ones, bidi overrides) and line or paragraph separators, which cannot be
+ * typed again as seen; no composition rules; not one
  * of the most common passwords; not in the operator's list of breached
  * passwords; not the account's own email, username or the project's name;
  * and at least the project's strength score (zxcvbn's 0 to 4 scale, with
@@ -31,7 +34,7 @@
 
 #define PASSWORD_MIN_CHARS 8	/* the default minimum, and the lowest allowed */
 #define PASSWORD_MIN_CHARS_MAX 128
-#define PASSWORD_MAX_CHARS 256	/* code points; longer is refused, never cut */
+#define PASSWORD_MAX_CHARS 256	/* characters; longer is refused, never cut */
 #define PASSWORD_MAX_BYTES (PASSWORD_MAX_CHARS * 4)
 #define PASSWORD_SCORE_DEFAULT 2
 #define PASSWORD_CONTEXT_MAX 8	/* account details given to the checks */
@@ -41,7 +44,7 @@ enum password_rule {
 	PW_OK,			/* 0 */
 	PW_MIN_LENGTH,		/* 1 */
 	PW_MAX_LENGTH,		/* 2 */
-	PW_VALID_TEXT,		/* 3: not UTF-8, or control characters */
+	PW_VALID_TEXT,		/* 3: not UTF-8, or Cc, Cf, Zl, Zp characters */
 	PW_COMMON,		/* 4: one of the most common passwords */
 	PW_BREACHED,		/* 5: in the breached-password list */
 	PW_CONTEXT,		/* 6: the email, username or project name */
@@ -54,7 +57,7 @@ enum password_rule {
 
 /* What a project asks of new passwords. */
 struct password_policy {
-	int64_t		 min_length;	/* code points */
+	int64_t		 min_length;	/* characters */
 	int64_t		 min_score;	/* 0 to 4, or PASSWORD_BOUNDS_ONLY */
 	const char	*breached_file;	/* NULL: none */
 };
@@ -85,6 +88,12 @@ char	*password_normalise(const char *pw);
 enum password_rule password_check(const struct password_policy *,
 	    const char *pw, const char *const *context,
 	    struct password_verdict *out);
+/*
+ * The length of valid UTF-8 text s in characters, as the policy counts
+ * them: extended grapheme clusters (Unicode UAX #29), so that a letter
+ * followed by combining marks is one character, as a reader sees it.
+ */
+size_t	password_chars(const char *s);
 /* The zxcvbn-style score, 0 to 4, of entropy in bits. */
 int	password_score(double bits);
 /*

@@ -9,6 +9,11 @@
 #include "../log.h"
 #include "engine_internal.h"
 
+/*
+ * A session lives 24 hours in every project, as Xsolla's tokens do by
+ * default.  The project's token_ttl is its reset secrets' lifetime and
+ * does not apply: short-lived links must not mean short sessions.
+ */
 #define SESSION_TTL_MS (24LL * 3600 * 1000)
 
 void
@@ -119,7 +124,8 @@ out:
 }
 
 enum engine_result
-session_user(struct engine *e, const char *session_id, struct user **out)
+session_user(struct engine *e, const struct project *p,
+    const char *session_id, struct user **out)
 {
 	struct db_conn *c;
 	struct session *s = NULL;
@@ -133,6 +139,9 @@ session_user(struct engine *e, const char *session_id, struct user **out)
 	if (c == NULL)
 		return ENGINE_UNAVAILABLE;
 	rc = store_session_get(c, session_id, &s);
+	/* A session answers only for its own project. */
+	if (rc == STORE_OK && strcmp(s->project_id, p->id) != 0)
+		rc = STORE_NOT_FOUND;
 	if (rc == STORE_OK)
 		rc = store_user_get(c, s->project_id, s->user_id, &u);
 	db_release(e->db, c);

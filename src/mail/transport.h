@@ -70,6 +70,15 @@ const char *transport_name(const char *url);
 
 /* transport_smtp.c */
 /*
+ * 1 when the host of the smtp:// or smtps:// url resolves, and every
+ * address it resolves to is loopback (127.0.0.0/8, ::1, or 127.0.0.0/8
+ * mapped into IPv6); 0 otherwise, and when it does not resolve (logged)
+ * or is under the special-use domain "invalid".  A name is never taken
+ * for loopback by its spelling: "127.mail.example.net" counts only if
+ * it resolves to loopback alone.
+ */
+int	transport_smtp_loopback(const char *url);
+/*
  * What an SMTP exchange that ended with libcurl's result curl_code and the
  * server's last reply code means: 0 (accepted), TRANSPORT_PERMANENT for a
  * 5xx reply to the message itself (MAIL FROM, RCPT TO, DATA; in_envelope

@@ -9,8 +9,11 @@
  * keeps its connection open between messages.  TLS peers are always
  * verified (mail_ca_file names other CAs than the system's).  STARTTLS is
  * required by default for any host but a loopback one; "opportunistic"
- * uses it when the server offers it, "off" never does.  AUTH uses
- * mail_username and mail_password; they never reach a log.
+ * uses it when the server offers it, "off" never does.  A host is loopback
+ * by what it resolves to, not by its name: every address must be in
+ * 127.0.0.0/8 or ::1, and a connection made without TLS on that ground is
+ * refused if the name later resolves elsewhere.  AUTH uses mail_username
+ * and mail_password; they never reach a log.
  *
  * The outcome of a send is read from the server's replies, which libcurl
  * hands to a debug callback line by line: the last complete reply is kept
@@ -19,6 +22,12 @@
  * (MAIL FROM onwards).  Only a 5xx reply to the message is permanent; see
  * transport_smtp_classify.
  */
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +65,7 @@ struct smtp {
 	char		 partial[TRANSPORT_REPLY_MAX];	/* a multi-line one */
 	int		 in_envelope;			/* MAIL FROM was sent */
 	int		 quitting;			/* QUIT was sent */
+	int		 loopback_only;	/* TLS was relaxed for a loopback host */
 	char		 errbuf[CURL_ERROR_SIZE];
 };
 
@@ -175,21 +185,113 @@ smtp_read(char *buf, size_t size, size_t nitems, void *arg)
 	return n;
 }
 
-/* 1 when the URL's host is this machine: localhost, 127.0.0.0/8, ::1. */
+/* 1 when sa is a loopback address: 127.0.0.0/8, ::1, or 127/8 mapped. */
 static int
-host_is_loopback(const char *url)
+addr_is_loopback(const struct sockaddr *sa)
 {
-	const char *h = strstr(url, "://");
+	const struct sockaddr_in *in4;
+	const struct sockaddr_in6 *in6;
+
+	switch (sa->sa_family) {
+	case AF_INET:
+		in4 = (const struct sockaddr_in *)(const void *)sa;
+		return (ntohl(in4->sin_addr.s_addr) >> 24) == 127;
+	case AF_INET6:
+		in6 = (const struct sockaddr_in6 *)(const void *)sa;
+		if (IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr))
+			return 1;
+		return IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr) &&
+		    in6->sin6_addr.s6_addr[12] == 127;
+	default:
+		return 0;
+	}
+}
+
+/* The host of url, without IPv6 brackets, newly allocated; NULL if none. */
+static char *
+url_host(const char *url)
+{
+	CURLU *u = curl_url();
+	char *host = NULL, *out = NULL;
 	size_t n;
 
-	if (h == NULL)
-		return 0;
-	h += 3;
-	if (str_has_prefix(h, "[::1]"))
-		return 1;
-	n = strcspn(h, ":/?#");
-	return (n == 9 && strncasecmp(h, "localhost", 9) == 0) ||
-	    str_has_prefix(h, "127.");
+	if (u == NULL)
+		return NULL;
+	if (curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) ==
+	    CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+		n = strlen(host);
+		if (n >= 2 && host[0] == '[' && host[n - 1] == ']')
+			out = xstrndup(host + 1, n - 2);
+		else if (n > 0)
+			out = xstrdup(host);
+	}
+	curl_free(host);
+	curl_url_cleanup(u);
+	return out;
+}
+
+/*
+ * 1 when name is under the special-use domain "invalid" (RFC 6761 6.4),
+ * which never resolves: it is answered without asking DNS.
+ */
+static int
+name_is_invalid(const char *name)
+{
+	size_t n = strlen(name);
+
+	while (n > 0 && name[n - 1] == '.')
+		n--;
+	return (n == 7 && strncasecmp(name, "invalid", 7) == 0) ||
+	    (n > 7 && strncasecmp(name + n - 8, ".invalid", 8) == 0);
+}
+
+int
+transport_smtp_loopback(const char *url)
+{
+	struct addrinfo hints, *res = NULL, *ai;
+	char *host = url_host(url);
+	int rc, loopback = 0;
+
+	if (host == NULL || name_is_invalid(host))
+		goto out;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	rc = getaddrinfo(host, NULL, &hints, &res);
+	if (rc != 0) {
+		log_warn("mail: cannot resolve %s (%s); STARTTLS is required",
+		    host, gai_strerror(rc));
+		goto out;
+	}
+	loopback = res != NULL;
+	for (ai = res; ai != NULL; ai = ai->ai_next)
+		if (ai->ai_addr == NULL || !addr_is_loopback(ai->ai_addr))
+			loopback = 0;
+out:
+	if (res != NULL)
+		freeaddrinfo(res);
+	free(host);
+	return loopback;
+}
+
+/*
+ * libcurl's socket opener.  When TLS was relaxed because the host resolved
+ * to loopback alone, an address elsewhere (the name changed since) is
+ * refused: the send fails as a connection failure and is retried.
+ */
+static curl_socket_t
+smtp_opensocket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	struct smtp *s = arg;
+
+	(void)purpose;
+	if (s->loopback_only && !addr_is_loopback(&a->addr)) {
+		log_warn("mail: the SMTP host no longer resolves to loopback "
+		    "alone; not connecting without STARTTLS");
+		return CURL_SOCKET_BAD;
+	}
+	return socket(a->family, a->socktype, a->protocol);
 }
 
 static enum starttls_mode
@@ -210,15 +312,18 @@ smtp_open(const char *url, const struct config *cfg, void **handle)
 	enum starttls_mode mode = starttls_mode(cfg->mail_starttls);
 	long use_ssl;
 	int implicit = str_has_prefix(url, "smtps://");
+	int loopback_only = 0;
 	CURLcode rc = CURLE_OK;
 
 	pthread_once(&curl_once, curl_init);
 	if (curl_init_rc != CURLE_OK)
 		return log_fail("mail: cannot initialise libcurl: %s",
 		    curl_easy_strerror(curl_init_rc));
-	if (mode == STARTTLS_AUTO)
-		mode = host_is_loopback(url) ? STARTTLS_OPPORTUNISTIC :
+	if (mode == STARTTLS_AUTO && !implicit) {
+		loopback_only = transport_smtp_loopback(url);
+		mode = loopback_only ? STARTTLS_OPPORTUNISTIC :
 		    STARTTLS_REQUIRED;
+	}
 	if (implicit || mode == STARTTLS_REQUIRED)
 		use_ssl = CURLUSESSL_ALL;
 	else if (mode == STARTTLS_OPPORTUNISTIC)
@@ -230,6 +335,7 @@ smtp_open(const char *url, const struct config *cfg, void **handle)
 		    "travel without TLS", starttls_names[mode]);
 
 	s = xcalloc(1, sizeof(*s));
+	s->loopback_only = loopback_only;
 	s->curl = curl_easy_init();
 	if (s->curl == NULL) {
 		free(s);
@@ -243,6 +349,9 @@ smtp_open(const char *url, const struct config *cfg, void **handle)
 	rc |= curl_easy_setopt(s->curl, CURLOPT_TIMEOUT_MS,
 	    (long)cfg->mail_send_timeout_ms);
 	rc |= curl_easy_setopt(s->curl, CURLOPT_USE_SSL, use_ssl);
+	rc |= curl_easy_setopt(s->curl, CURLOPT_OPENSOCKETFUNCTION,
+	    smtp_opensocket);
+	rc |= curl_easy_setopt(s->curl, CURLOPT_OPENSOCKETDATA, s);
 	rc |= curl_easy_setopt(s->curl, CURLOPT_SSL_VERIFYPEER, 1L);
 	rc |= curl_easy_setopt(s->curl, CURLOPT_SSL_VERIFYHOST, 2L);
 	if (cfg->mail_ca_file != NULL)

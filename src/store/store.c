@@ -521,6 +521,16 @@ store_user_set_password(struct db_conn *c, const char *id, const char *hash,
 }
 
 int
+store_user_set_disabled(struct db_conn *c, const char *project_id,
+    const char *id, int disabled, int64_t now)
+{
+	return db_exec(c, "UPDATE users SET disabled = $1, updated_at = $2 "
+	    "WHERE project_id = $3 AND id = $4 AND disabled <> $1",
+	    DB_ARGS(DB_INT(disabled != 0), DB_INT(now), DB_TEXT(project_id),
+	    DB_TEXT(id)));
+}
+
+int
 store_user_rehash(struct db_conn *c, const char *id, const char *hash)
 {
 	return exec_ok(db_exec(c, "UPDATE users SET password_hash = $1 WHERE "
@@ -828,13 +838,37 @@ store_api_key_insert(struct db_conn *c, const struct api_key *k)
 	    DB_INT(k->created_at))));
 }
 
+#define API_KEY_COLS "id, project_id, key_hash, created_at, revoked_at"
+
 int
 store_api_key_by_hash(struct db_conn *c, const char *hash,
     struct api_key **out)
 {
-	return query_one(c, "SELECT id, project_id, key_hash, created_at, "
-	    "revoked_at FROM api_keys WHERE key_hash = $1",
-	    DB_ARGS(DB_TEXT(hash)), api_key_read, (void **)out);
+	return query_one(c, "SELECT " API_KEY_COLS " FROM api_keys WHERE "
+	    "key_hash = $1", DB_ARGS(DB_TEXT(hash)), api_key_read, (void **)out);
+}
+
+int
+store_api_key_get(struct db_conn *c, const char *id, struct api_key **out)
+{
+	return query_one(c, "SELECT " API_KEY_COLS " FROM api_keys WHERE "
+	    "id = $1", DB_ARGS(DB_TEXT(id)), api_key_read, (void **)out);
+}
+
+int
+store_api_key_list(struct db_conn *c, const char *project_id,
+    struct store_list *out)
+{
+	return query_list(c, "SELECT " API_KEY_COLS " FROM api_keys WHERE "
+	    "project_id = $1 ORDER BY created_at, id",
+	    DB_ARGS(DB_TEXT(project_id)), api_key_read, out);
+}
+
+int
+store_api_key_revoke(struct db_conn *c, const char *id, int64_t now)
+{
+	return db_exec(c, "UPDATE api_keys SET revoked_at = $1 WHERE id = $2 "
+	    "AND revoked_at IS NULL", DB_ARGS(DB_INT(now), DB_TEXT(id)));
 }
 
 /* app clients */
@@ -871,6 +905,14 @@ store_client_insert(struct db_conn *c, const struct client *cl)
 	    "($1, $2, $3, $4, $5)", DB_ARGS(DB_TEXT(cl->id),
 	    DB_TEXT(cl->project_id), DB_TEXT(cl->secret_sealed),
 	    DB_INT(cl->prevent_user_existence_errors), DB_INT(cl->created_at))));
+}
+
+int
+store_client_set_secret(struct db_conn *c, const char *id,
+    const char *secret_sealed)
+{
+	return db_exec(c, "UPDATE clients SET secret_sealed = $1 WHERE id = $2",
+	    DB_ARGS(DB_TEXT(secret_sealed), DB_TEXT(id)));
 }
 
 int
@@ -1218,6 +1260,10 @@ static const char *const audit_names[AUDIT__MAX] = {
 	"login_succeeded",	/* AUDIT_LOGIN_SUCCEEDED */
 	"login_failed",		/* AUDIT_LOGIN_FAILED */
 	"rate_limited",		/* AUDIT_RATE_LIMITED */
+	"api_key_revoked",	/* AUDIT_API_KEY_REVOKED */
+	"client_secret_rotated",	/* AUDIT_CLIENT_SECRET_ROTATED */
+	"user_disabled",	/* AUDIT_USER_DISABLED */
+	"user_enabled",		/* AUDIT_USER_ENABLED */
 };
 
 const char *

@@ -116,6 +116,10 @@ enum audit_kind {
 	AUDIT_LOGIN_SUCCEEDED,		/* 6 */
 	AUDIT_LOGIN_FAILED,		/* 7 */
 	AUDIT_RATE_LIMITED,		/* 8 */
+	AUDIT_API_KEY_REVOKED,		/* 9: by an operator */
+	AUDIT_CLIENT_SECRET_ROTATED,	/* 10: by an operator */
+	AUDIT_USER_DISABLED,		/* 11: by an operator */
+	AUDIT_USER_ENABLED,		/* 12: by an operator */
 	AUDIT__MAX
 };
 
@@ -208,6 +212,13 @@ int	store_user_list(struct db_conn *, const char *project_id,
 /* Store a new password hash, marking the email verified. */
 int	store_user_set_password(struct db_conn *, const char *id,
 	    const char *hash, int64_t now);
+/*
+ * Disable (disabled 1) or enable (0) user id of a project: 1 when its
+ * state changed, 0 when it was already so (or there is no such user), or
+ * DB_ERROR.
+ */
+int	store_user_set_disabled(struct db_conn *, const char *project_id,
+	    const char *id, int disabled, int64_t now);
 /* Replace a password hash made with older parameters. */
 int	store_user_rehash(struct db_conn *, const char *id, const char *hash);
 int	store_user_touch_sign_in(struct db_conn *, const char *id, int64_t now);
@@ -353,10 +364,22 @@ void	audit_event_free(struct audit_event *);
 int	store_api_key_insert(struct db_conn *, const struct api_key *);
 int	store_api_key_by_hash(struct db_conn *, const char *hash,
 	    struct api_key **);
+int	store_api_key_get(struct db_conn *, const char *id, struct api_key **);
+/* A project's API keys, revoked ones included, oldest first. */
+int	store_api_key_list(struct db_conn *, const char *project_id,
+	    struct store_list *);
+/*
+ * Revoke API key id: 1 when this call revoked it, 0 when it was revoked
+ * already (or does not exist), or DB_ERROR.
+ */
+int	store_api_key_revoke(struct db_conn *, const char *id, int64_t now);
 void	api_key_free(struct api_key *);
 
 int	store_client_insert(struct db_conn *, const struct client *);
 int	store_client_get(struct db_conn *, const char *id, struct client **);
+/* Replace client id's sealed secret: 1 when the client exists, 0, DB_ERROR. */
+int	store_client_set_secret(struct db_conn *, const char *id,
+	    const char *secret_sealed);
 void	client_free(struct client *);
 
 /* The record for (project, key) unless it has expired at now. */

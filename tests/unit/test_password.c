@@ -1,6 +1,7 @@
 /*
  * Unit tests of passwords (core/password.c): the bounds every new password
- * must meet, counted in code points; the policy's other rules (common,
+ * must meet, counted in characters (grapheme clusters), and the Unicode
+ * categories it may not hold; the policy's other rules (common,
  * context, strength, breached list, NFKC); and Argon2id hashing with small
  * parameters: hash, verify, the dummy verify, the rehash check, and hashes
  * made before normalisation.
@@ -130,6 +131,163 @@ test_bounds_text(void **state)
 	    PASSWORD_INVALID_TEXT);
 	/* Invalid text is refused even when it is short. */
 	assert_int_equal(password_check_bounds("\xff"), PASSWORD_INVALID_TEXT);
+}
+
+/* The categories a password may not hold, several members of each. */
+static const struct {
+	const char	*utf8;
+	const char	*what;
+} forbidden[] = {
+	/* Cc */
+	{ "\t", "U+0009 tab" },
+	{ "\x1f", "U+001F unit separator" },
+	{ "\x7f", "U+007F delete" },
+	{ "\xc2\x80", "U+0080 padding character" },
+	{ "\xc2\x85", "U+0085 next line" },
+	{ "\xc2\x9b", "U+009B control sequence introducer" },
+	{ "\xc2\x9f", "U+009F application program command" },
+	/* Cf */
+	{ "\xc2\xad", "U+00AD soft hyphen" },
+	{ "\xd8\x9c", "U+061C Arabic letter mark" },
+	{ "\xe1\xa0\x8e", "U+180E Mongolian vowel separator" },
+	{ "\xe2\x80\x8b", "U+200B zero width space" },
+	{ "\xe2\x80\x8c", "U+200C zero width non-joiner" },
+	{ "\xe2\x80\x8d", "U+200D zero width joiner" },
+	{ "\xe2\x80\x8e", "U+200E left-to-right mark" },
+	{ "\xe2\x80\x8f", "U+200F right-to-left mark" },
+	{ "\xe2\x80\xaa", "U+202A left-to-right embedding" },
+	{ "\xe2\x80\xae", "U+202E right-to-left override" },
+	{ "\xe2\x81\xa0", "U+2060 word joiner" },
+	{ "\xe2\x81\xa6", "U+2066 left-to-right isolate" },
+	{ "\xe2\x81\xa9", "U+2069 pop directional isolate" },
+	{ "\xef\xbb\xbf", "U+FEFF zero width no-break space" },
+	{ "\xef\xbf\xb9", "U+FFF9 interlinear annotation anchor" },
+	{ "\xf3\xa0\x80\x81", "U+E0001 language tag" },
+	{ "\xf3\xa0\x81\x81", "U+E0041 tag latin capital A" },
+	/* Zl, Zp */
+	{ "\xe2\x80\xa8", "U+2028 line separator" },
+	{ "\xe2\x80\xa9", "U+2029 paragraph separator" },
+};
+
+static void
+test_text_categories(void **state)
+{
+	static const char *const bases[] = { "password", "Password1",
+	    "correct horse battery staple", "\xd0\xbf\xd0\xb0\xd1\x80"
+	    "\xd0\xbe\xd0\xbb\xd1\x8c\xd0\xbf\xd0\xb0", NULL };
+	char pw[256];
+	size_t i, j;
+
+	(void)state;
+	for (i = 0; i < sizeof(forbidden) / sizeof(forbidden[0]); i++) {
+		for (j = 0; bases[j] != NULL; j++) {
+			/* At the end, at the start and in the middle. */
+			snprintf(pw, sizeof(pw), "%s%s", bases[j],
+			    forbidden[i].utf8);
+			if (password_check_bounds(pw) != PASSWORD_INVALID_TEXT)
+				fail_msg("%s after \"%s\" was not refused",
+				    forbidden[i].what, bases[j]);
+			snprintf(pw, sizeof(pw), "%s%s", forbidden[i].utf8,
+			    bases[j]);
+			if (password_check_bounds(pw) != PASSWORD_INVALID_TEXT)
+				fail_msg("%s before \"%s\" was not refused",
+				    forbidden[i].what, bases[j]);
+			snprintf(pw, sizeof(pw), "%.4s%s%s", bases[j],
+			    forbidden[i].utf8, bases[j] + 4);
+			if (password_check_bounds(pw) != PASSWORD_INVALID_TEXT)
+				fail_msg("%s inside \"%s\" was not refused",
+				    forbidden[i].what, bases[j]);
+		}
+	}
+	/* Spaces of every kind, marks, symbols and private use are text. */
+	assert_int_equal(password_check_bounds("pass\xc2\xa0word"),
+	    PASSWORD_OK);			/* U+00A0, NFKC: a space */
+	assert_int_equal(password_check_bounds("pass\xe3\x80\x80word"),
+	    PASSWORD_OK);			/* U+3000 ideographic space */
+	assert_int_equal(password_check_bounds("pass\xe2\x80\x83word"),
+	    PASSWORD_OK);			/* U+2003 em space */
+	assert_int_equal(password_check_bounds("caf\xc3\xa9 au lait"),
+	    PASSWORD_OK);
+	assert_int_equal(password_check_bounds("cafe\xcc\x81 au lait"),
+	    PASSWORD_OK);			/* combining acute */
+	assert_int_equal(password_check_bounds("\xe2\x9d\xa4\xef\xb8\x8f "
+	    "my password"), PASSWORD_OK);	/* U+2764 U+FE0F */
+	assert_int_equal(password_check_bounds("\xf0\x9f\x98\x80 smiles "
+	    "here"), PASSWORD_OK);
+	assert_int_equal(password_check_bounds("\xee\x80\x80private use"),
+	    PASSWORD_OK);			/* U+E000 */
+	/* The verdict names the rule, whichever face words it. */
+	{
+		struct password_policy p = { PASSWORD_MIN_CHARS,
+		    PASSWORD_SCORE_DEFAULT, NULL };
+		struct password_verdict v;
+
+		assert_int_equal(password_check(&p,
+		    "password\xe2\x80\x8b", NULL, &v), PW_VALID_TEXT);
+		assert_int_equal(v.rule, PW_VALID_TEXT);
+		assert_string_equal(password_rule_name(v.rule), "valid_text");
+		assert_non_null(strstr(v.suggestion, "invisible"));
+	}
+}
+
+#define ACUTE "\xcc\x81"	/* U+0301 combining acute accent */
+#define DIAERESIS "\xcc\x88"	/* U+0308 */
+#define DOT_BELOW "\xcc\xa3"	/* U+0323 */
+
+static void
+test_chars_graphemes(void **state)
+{
+	(void)state;
+	assert_int_equal(password_chars(""), 0);
+	assert_int_equal(password_chars("abc"), 3);
+	assert_int_equal(password_chars("a" ACUTE), 1);
+	assert_int_equal(password_chars("a" ACUTE ACUTE ACUTE ACUTE ACUTE
+	    ACUTE ACUTE ACUTE), 1);
+	assert_int_equal(password_chars(ACUTE ACUTE ACUTE), 1);
+	assert_int_equal(password_chars("x" DOT_BELOW "y" DIAERESIS DOT_BELOW),
+	    2);
+	assert_int_equal(password_chars("\r\n"), 1);
+	/* A flag is two regional indicators; a thumb with a skin tone. */
+	assert_int_equal(password_chars("\xf0\x9f\x87\xa9\xf0\x9f\x87\xaa"),
+	    1);
+	assert_int_equal(password_chars("\xf0\x9f\x91\x8d\xf0\x9f\x8f\xbd"),
+	    1);
+	assert_int_equal(password_chars(CJK_MI CJK_MI GCLEF), 3);
+}
+
+static void
+test_bounds_graphemes(void **state)
+{
+	(void)state;
+	/* One letter and 8 combining marks: 9 code points, 1 character. */
+	assert_int_equal(password_check_bounds("a" ACUTE ACUTE ACUTE ACUTE
+	    ACUTE ACUTE ACUTE ACUTE), PASSWORD_TOO_SHORT);
+	assert_int_equal(password_check_bounds("e" DOT_BELOW DOT_BELOW
+	    DOT_BELOW DOT_BELOW DOT_BELOW DOT_BELOW DOT_BELOW DOT_BELOW),
+	    PASSWORD_TOO_SHORT);
+	assert_int_equal(password_check_bounds(ACUTE ACUTE ACUTE ACUTE ACUTE
+	    ACUTE ACUTE ACUTE ACUTE), PASSWORD_TOO_SHORT);
+	assert_int_equal(password_check_bounds("ab" ACUTE ACUTE ACUTE ACUTE
+	    "c" DOT_BELOW DOT_BELOW DOT_BELOW), PASSWORD_TOO_SHORT);
+	/* 7 letters with two marks each: 21 code points, 7 characters. */
+	assert_int_equal(check_repeat("x" DIAERESIS DOT_BELOW, 7),
+	    PASSWORD_TOO_SHORT);
+	assert_int_equal(check_repeat("x" DIAERESIS DOT_BELOW, 8), PASSWORD_OK);
+	/* 4 flags and 4 toned thumbs: 8 code points, 4 characters. */
+	assert_int_equal(check_repeat("\xf0\x9f\x87\xa9\xf0\x9f\x87\xaa", 4),
+	    PASSWORD_TOO_SHORT);
+	assert_int_equal(check_repeat("\xf0\x9f\x91\x8d\xf0\x9f\x8f\xbd", 4),
+	    PASSWORD_TOO_SHORT);
+	assert_int_equal(check_repeat("\xf0\x9f\x87\xa9\xf0\x9f\x87\xaa", 8),
+	    PASSWORD_OK);
+	/* Conjoining jamo become 8 syllables under NFKC. */
+	assert_int_equal(check_repeat("\xe1\x84\x80\xe1\x85\xa1", 7),
+	    PASSWORD_TOO_SHORT);
+	assert_int_equal(check_repeat("\xe1\x84\x80\xe1\x85\xa1", 8),
+	    PASSWORD_OK);
+	/* The upper bound counts characters too: 512 code points, 256. */
+	assert_int_equal(check_repeat("x" DOT_BELOW, 256), PASSWORD_OK);
+	assert_int_equal(check_repeat("x" DOT_BELOW, 257), PASSWORD_TOO_LONG);
 }
 
 static void
@@ -411,6 +569,9 @@ main(void)
 		cmocka_unit_test(test_bounds_ascii),
 		cmocka_unit_test(test_bounds_code_points),
 		cmocka_unit_test(test_bounds_text),
+		cmocka_unit_test(test_text_categories),
+		cmocka_unit_test(test_chars_graphemes),
+		cmocka_unit_test(test_bounds_graphemes),
 		cmocka_unit_test(test_policy_rules),
 		cmocka_unit_test(test_policy_nfkc),
 		cmocka_unit_test(test_breached),

@@ -359,6 +359,82 @@ test_required_starttls(void **state)
 	assert_string_equal(s.got_data, "");
 }
 
+/*
+ * Loopback is decided by what the host resolves to.  Only literal
+ * addresses, names from the hosts file and names under "invalid" are
+ * tried, so the test asks no DNS server.
+ */
+static void
+test_loopback(void **state)
+{
+	static const char *const yes[] = {
+		"smtp://127.0.0.1", "smtp://127.0.0.1:2525",
+		"smtp://127.8.9.10:25/ehlo.example", "smtp://127.255.255.254",
+		"smtp://127.1", "smtp://[::1]", "smtp://[::1]:587",
+		"smtp://[::ffff:127.0.0.1]:25", "smtp://localhost",
+		"smtp://LocalHost:25", "smtps://localhost:465",
+		NULL,
+	};
+	static const char *const no[] = {
+		/* Spelled like loopback, resolving to nothing. */
+		"smtp://127.example.invalid", "smtp://127.0.0.1.invalid",
+		"smtp://127.mail.example.invalid:25", "smtp://127.0.0.1.INVALID.",
+		"smtp://localhost.invalid", "smtp://invalid",
+		/* Addresses elsewhere. */
+		"smtp://10.0.0.1", "smtp://128.0.0.1", "smtp://126.255.255.255",
+		"smtp://0.0.0.0", "smtp://192.168.1.127", "smtp://1.2.7.127",
+		"smtp://[::2]", "smtp://[::]", "smtp://[::ffff:10.0.0.1]",
+		"smtp://[fe80::1]", "smtp://[2001:db8::127]",
+		/* No host at all. */
+		"smtp://", "smtp://:25", "not a url", "",
+		NULL,
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; yes[i] != NULL; i++) {
+		if (transport_smtp_loopback(yes[i]) != 1)
+			fail_msg("%s: expected loopback", yes[i]);
+	}
+	for (i = 0; no[i] != NULL; i++) {
+		if (transport_smtp_loopback(no[i]) != 0)
+			fail_msg("%s: expected not loopback", no[i]);
+	}
+}
+
+/*
+ * With mail_starttls=auto, a name that resolves to loopback alone sends
+ * in clear to a server that offers no STARTTLS (the socket opener lets
+ * its addresses through).  Names that only look like loopback are
+ * test_loopback's; sending to one would ask DNS.
+ */
+static void
+test_auto_starttls_by_address(void **state)
+{
+	struct script s = {
+		.greeting = "220 fake.test ESMTP\r\n",
+		.mail_reply = "250 ok\r\n",
+		.rcpt_reply = "250 ok\r\n",
+		.data_reply = "250 ok\r\n",
+	};
+	struct transport t;
+	struct config cfg;
+	pthread_t th;
+	char url[96], reply[TRANSPORT_REPLY_MAX];
+
+	(void)state;
+	script_listen(&s);
+	snprintf(url, sizeof(url), "smtp://localhost:%d", s.port);
+	base_config(&cfg, url);
+	assert_int_equal(pthread_create(&th, NULL, serve, &s), 0);
+	assert_int_equal(transport_open(url, &cfg, &t), 0);
+	assert_int_equal(transport_send(&t, &msg, reply, sizeof(reply)), 0);
+	transport_close(&t);
+	close(s.listen_fd);
+	pthread_join(th, NULL);
+	assert_non_null(strstr(s.got_from, "<noreply@acme.test>"));
+}
+
 static void
 test_log_transport(void **state)
 {
@@ -413,6 +489,8 @@ main(void)
 		cmocka_unit_test(test_exchange_temporary),
 		cmocka_unit_test(test_connection_refused),
 		cmocka_unit_test(test_required_starttls),
+		cmocka_unit_test(test_loopback),
+		cmocka_unit_test(test_auto_starttls_by_address),
 		cmocka_unit_test(test_log_transport),
 	};
 
