@@ -18,6 +18,15 @@
 #define FIELD_MAX 1024
 #define PASSWORD_FIELD_MAX 4096
 
+/* The answer when another cannot be encoded: fixed, valid, in shape. */
+#define XSOLLA_FALLBACK "{\"error\":{\"code\":\"900-500\"," \
+	"\"description\":\"Internal error, try again.\",\"details\":{}}}"
+
+/* Every header this face reads: one that is not clean text is a 400. */
+static const char *const xsolla_headers[] = {
+	"Origin", "Authorization", "Content-Type", "User-Agent", NULL,
+};
+
 enum xsolla_error {
 	XE_INVALID_PARAMS,	/* 0 */
 	XE_WRONG_CREDENTIALS,	/* 1 */
@@ -110,10 +119,12 @@ fail(struct http_response *resp, enum xsolla_error e, json_t *details)
 		abort();
 	code = xsolla_errors[e].code ? json_string(xsolla_errors[e].code) :
 	    json_integer(0);
-	api_json_take(resp, xsolla_errors[e].status, json_pack("{s:{s:o, s:s, s:o}}",
-	    "error", "code", code, "description", xsolla_errors[e].description,
-	    "details", details ? details : json_object()));
-	resp->outcome = xsolla_errors[e].code ? xsolla_errors[e].code : "0";
+	if (api_json_take(resp, xsolla_errors[e].status,
+	    json_pack("{s:{s:o, s:s, s:o}}", "error", "code", code,
+	    "description", xsolla_errors[e].description, "details",
+	    details ? details : json_object()), XSOLLA_FALLBACK) == 0)
+		resp->outcome = xsolla_errors[e].code ? xsolla_errors[e].code :
+		    "0";
 }
 
 static void
@@ -224,6 +235,21 @@ throttled(const struct http_request *r, struct http_response *resp,
 }
 
 /*
+ * A header this face reads that is not clean text: return 1 with resp
+ * answered (400, invalid parameters, naming the header), or 0.
+ */
+static int
+header_malformed(const struct http_request *r, struct http_response *resp)
+{
+	const char *bad = http_header_malformed(r, xsolla_headers);
+
+	if (bad == NULL)
+		return 0;
+	fail_field(resp, bad, "not valid UTF-8 text");
+	return 1;
+}
+
+/*
  * The common start of every call: the project from projectId, then CORS.
  * Return the project (caller frees), or NULL with resp already answered.
  */
@@ -234,6 +260,8 @@ project_of(const struct http_request *r, struct http_response *resp)
 	struct project *p = NULL;
 	enum engine_result res;
 
+	if (header_malformed(r, resp))
+		return NULL;
 	if (r->query_invalid) {
 		cors(r, resp, NULL);
 		fail_field(resp, "query", "a query argument is not valid text");
@@ -269,6 +297,7 @@ body_of(const struct http_request *r, struct http_response *resp)
 		fail(resp, XE_BODY_TOO_LARGE, NULL);
 		return NULL;
 	case API_BODY_WRONG_TYPE:
+	case API_BODY_WRONG_CHARSET:
 	case API_BODY_MALFORMED:
 		fail(resp, XE_INVALID_PARAMS, json_pack("{s:s}", "body", err));
 		return NULL;
@@ -283,6 +312,10 @@ xsolla_preflight(const struct http_request *r, struct http_response *resp)
 	const char *id = http_query(r, "projectId");
 	struct project *p = NULL;
 
+	if (header_malformed(r, resp))
+		return;
+	if (r->query_invalid)
+		id = NULL;
 	if (id != NULL && engine_project(r->engine, id, &p) == ENGINE_OK &&
 	    engine_origin_allowed(p, http_header(r, "Origin"))) {
 		cors(r, resp, p);
@@ -425,6 +458,7 @@ xsolla_login(const struct http_request *r, struct http_response *resp)
 	const char *login_url = http_query(r, "login_url");
 	char *callback = NULL, *jwt = NULL, *url;
 	struct request_context ctx;
+	int rc;
 
 	if (throttled(r, resp, RL_LOGIN))
 		return;
@@ -467,11 +501,14 @@ xsolla_login(const struct http_request *r, struct http_response *resp)
 	if (callback != NULL) {
 		url = xasprintf("%s%ctoken=%s", callback,
 		    strchr(callback, '?') ? '&' : '?', jwt);
-		api_json_take(resp, 200, json_pack("{s:s}", "login_url", url));
+		rc = api_json_take(resp, 200, json_pack("{s:s}", "login_url",
+		    url), XSOLLA_FALLBACK);
 		free(url);
 	} else
-		api_json_take(resp, 200, json_pack("{s:s}", "token", jwt));
-	resp->outcome = "ok";
+		rc = api_json_take(resp, 200, json_pack("{s:s}", "token", jwt),
+		    XSOLLA_FALLBACK);
+	if (rc == 0)
+		resp->outcome = "ok";
 out:
 	xfree_secret(jwt);
 	free(callback);
@@ -490,6 +527,8 @@ xsolla_users_me(const struct http_request *r, struct http_response *resp)
 	json_t *claims = NULL;
 	const char *sid, *pid, *type;
 
+	if (header_malformed(r, resp))
+		return;
 	if (auth != NULL && strncasecmp(auth, "Bearer ", 7) == 0)
 		claims = jwt_verify(engine_session_key(r->engine), auth + 7,
 		    engine_now(r->engine) / 1000);
@@ -512,8 +551,8 @@ xsolla_users_me(const struct http_request *r, struct http_response *resp)
 		    ENGINE_SESSION_INVALID : res, NULL);
 		goto out;
 	}
-	api_json_take(resp, 200, json_pack("{s:s, s:o, s:s, s:o, s:o, s:o, "
-	    "s:o, s:o, s:b}",
+	if (api_json_take(resp, 200, json_pack("{s:s, s:o, s:s, s:o, s:o, "
+	    "s:o, s:o, s:o, s:b}",
 	    "id", u->id,
 	    "username", api_string_or_null(u->username),
 	    "email", u->email,
@@ -522,8 +561,8 @@ xsolla_users_me(const struct http_request *r, struct http_response *resp)
 	    "last_name", api_string_or_null(u->last_name),
 	    "registered", api_time(u->created_at),
 	    "last_login", api_time(u->last_sign_in_at),
-	    "email_confirmed", u->email_verified));
-	resp->outcome = "ok";
+	    "email_confirmed", u->email_verified), XSOLLA_FALLBACK) == 0)
+		resp->outcome = "ok";
 out:
 	user_free(u);
 	project_free(p);
