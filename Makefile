@@ -90,7 +90,7 @@ build/san/tests/%: tests/unit/%.c $(SAN_LIB_OBJS) tests/unit/unit.h
 	$(call say,CC,$@)$(CC) $(ALL_CFLAGS) -O1 $(SAN) -Itests/unit -o $@ $< $(SAN_LIB_OBJS) \
 	    $(LIBS) -lcmocka
 
-build/san/fuzz/%: tests/fuzz/%.c tests/fuzz/replay.c tests/fuzz/fuzz.h $(SAN_LIB_OBJS)
+build/san/fuzz/%: tests/fuzz/%.c tests/fuzz/replay.c $(wildcard tests/fuzz/*.h) $(SAN_LIB_OBJS)
 	@mkdir -p $(@D)
 	$(call say,CC,$@)$(CC) $(ALL_CFLAGS) -O1 $(SAN) -Itests/fuzz -o $@ $< \
 	    tests/fuzz/replay.c $(SAN_LIB_OBJS) $(LIBS)
@@ -106,7 +106,7 @@ build/fuzz/obj/gen/templates.o: $(GEN)
 	@mkdir -p $(@D)
 	$(call say,CC,$@)$(FUZZ_CC) $(ALL_CFLAGS) -O1 -c -o $@ $<
 
-build/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(FUZZ_LIB_OBJS)
+build/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(FUZZ_LIB_OBJS)
 	@mkdir -p $(@D)
 	$(call say,LD,$@)$(FUZZ_CC) $(ALL_CFLAGS) -O1 -g $(FUZZ_SAN) \
 	    -fsanitize=fuzzer -Itests/fuzz -o $@ $< $(FUZZ_LIB_OBJS) $(LIBS)
