@@ -5,7 +5,8 @@
 #   make test     install what the tests need, build with sanitizers, run
 #                 the unit and black-box tests
 #   make fuzz     run every fuzz driver with libFuzzer (clang) for
-#                 FUZZ_SECONDS each; new inputs and crashes land in
+#                 FUZZ_SECONDS each (with tests/fuzz/NAME.dict when there
+#                 is one); new inputs and crashes land in
 #                 build/fuzz/found/NAME (copy the useful ones to the corpus)
 #   make format   reformat the sources; make check-format checks them
 
@@ -121,8 +122,9 @@ fuzz:
 		n=$${f#build/fuzz/fuzz_}; \
 		mkdir -p tests/fuzz/corpus/$$n build/fuzz/found/$$n; \
 		echo "fuzz $$n for $(FUZZ_SECONDS) s"; \
+		dict=; [ -f tests/fuzz/$$n.dict ] && dict=-dict=tests/fuzz/$$n.dict; \
 		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
-		    -artifact_prefix=build/fuzz/found/$$n/ \
+		    -artifact_prefix=build/fuzz/found/$$n/ $$dict \
 		    build/fuzz/found/$$n tests/fuzz/corpus/$$n \
 		    >build/fuzz/$$n.log 2>&1 || { tail -40 build/fuzz/$$n.log; exit 1; }; \
 		tail -1 build/fuzz/$$n.log; \
