@@ -5,7 +5,8 @@
 #   make test     install what the tests need, build with sanitizers, run
 #                 the unit and black-box tests
 #   make fuzz     run every fuzz driver with libFuzzer (clang) for
-#                 FUZZ_SECONDS each; new inputs and crashes land in
+#                 FUZZ_SECONDS each (with tests/fuzz/NAME.dict when there
+#                 is one); new inputs and crashes land in
 #                 build/fuzz/found/NAME (copy the useful ones to the corpus)
 #   make format   reformat the sources; make check-format checks them
 
@@ -91,7 +92,7 @@ build/san/tests/%: tests/unit/%.c $(SAN_LIB_OBJS) tests/unit/unit.h
 	$(call say,CC,$@)$(CC) $(ALL_CFLAGS) -O1 $(SAN) -Itests/unit -o $@ $< $(SAN_LIB_OBJS) \
 	    $(LIBS) -lcmocka
 
-build/san/fuzz/%: tests/fuzz/%.c tests/fuzz/replay.c tests/fuzz/fuzz.h $(SAN_LIB_OBJS)
+build/san/fuzz/%: tests/fuzz/%.c tests/fuzz/replay.c $(wildcard tests/fuzz/*.h) $(SAN_LIB_OBJS)
 	@mkdir -p $(@D)
 	$(call say,CC,$@)$(CC) $(ALL_CFLAGS) -O1 $(SAN) -Itests/fuzz -o $@ $< \
 	    tests/fuzz/replay.c $(SAN_LIB_OBJS) $(LIBS)
@@ -107,7 +108,7 @@ build/fuzz/obj/gen/templates.o: $(GEN)
 	@mkdir -p $(@D)
 	$(call say,CC,$@)$(FUZZ_CC) $(ALL_CFLAGS) -O1 -c -o $@ $<
 
-build/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(FUZZ_LIB_OBJS)
+build/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(FUZZ_LIB_OBJS)
 	@mkdir -p $(@D)
 	$(call say,LD,$@)$(FUZZ_CC) $(ALL_CFLAGS) -O1 -g $(FUZZ_SAN) \
 	    -fsanitize=fuzzer -Itests/fuzz -o $@ $< $(FUZZ_LIB_OBJS) $(LIBS)
@@ -122,8 +123,9 @@ fuzz:
 		n=$${f#build/fuzz/fuzz_}; \
 		mkdir -p tests/fuzz/corpus/$$n build/fuzz/found/$$n; \
 		echo "fuzz $$n for $(FUZZ_SECONDS) s"; \
+		dict=; [ -f tests/fuzz/$$n.dict ] && dict=-dict=tests/fuzz/$$n.dict; \
 		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
-		    -artifact_prefix=build/fuzz/found/$$n/ \
+		    -artifact_prefix=build/fuzz/found/$$n/ $$dict \
 		    build/fuzz/found/$$n tests/fuzz/corpus/$$n \
 		    >build/fuzz/$$n.log 2>&1 || { tail -40 build/fuzz/$$n.log; exit 1; }; \
 		tail -1 build/fuzz/$$n.log; \

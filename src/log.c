@@ -47,18 +47,28 @@ log_set_level(const char *name)
 	return -1;
 }
 
-/* Escape at most n bytes of s. */
+/*
+ * Escape at most n bytes of s, up to a NUL, as the inside of a JSON
+ * string: quotes, backslashes and controls escaped, and each byte that
+ * does not start a valid UTF-8 sequence written as U+FFFD, so that a line
+ * holding a client's bytes still parses.
+ */
 static int
 escape_n(struct buf *b, const char *s, size_t n)
 {
 	char u[8];
 	const char *end = s + n;
+	size_t seq;
+	int rc;
 
-	for (; s < end && *s != '\0'; s++) {
+	while (s < end && *s != '\0') {
 		unsigned char c = (unsigned char)*s;
-		int rc;
 
-		if (c == '"' || c == '\\') {
+		seq = str_utf8_seq(s, (size_t)(end - s));
+		if (seq == 0) {
+			rc = buf_puts(b, "\\ufffd");
+			seq = 1;
+		} else if (c == '"' || c == '\\') {
 			u[0] = '\\';
 			u[1] = (char)c;
 			rc = buf_append(b, u, 2);
@@ -66,9 +76,10 @@ escape_n(struct buf *b, const char *s, size_t n)
 			snprintf(u, sizeof(u), "\\u%04x", c);
 			rc = buf_append(b, u, 6);
 		} else
-			rc = buf_append(b, s, 1);
+			rc = buf_append(b, s, seq);
 		if (rc == -1)
 			return -1;
+		s += seq;
 	}
 	return 0;
 }

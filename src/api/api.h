@@ -12,8 +12,19 @@
 #include "../http/http.h"
 
 /* json.c: shared JSON plumbing */
-/* Set a JSON body (compact) and status; takes the reference to v. */
-void	api_json_take(struct http_response *, int status, json_t *v);
+/*
+ * Set a JSON body (compact), its media type and status; takes the
+ * reference to v, which may be NULL (a json_pack that failed).  When v is
+ * NULL or cannot be encoded (text that is not UTF-8), the answer is the
+ * face's fixed body fallback with status 500 instead, outcome
+ * "encode_failed", and a log line: no answer ends the process.  Return 0,
+ * or -1 when the fallback went out.
+ */
+int	api_json_reply(struct http_response *, int status, json_t *v,
+	    const char *content_type, const char *fallback);
+/* api_json_reply as application/json. */
+int	api_json_take(struct http_response *, int status, json_t *v,
+	    const char *fallback);
 /* ISO-8601 UTC text of ms as a JSON string, or null for 0. */
 json_t	*api_time(int64_t ms);
 /* A JSON string, or null for NULL. */
@@ -23,13 +34,15 @@ enum api_body {
 	API_BODY_OK,
 	API_BODY_TOO_LARGE,
 	API_BODY_WRONG_TYPE,	/* the Content-Type is not JSON */
+	API_BODY_WRONG_CHARSET,	/* a charset other than UTF-8 */
 	API_BODY_MALFORMED,	/* not JSON, or not an object */
 };
 
 /*
  * Parse the request body as a JSON object.  json_type is the accepted media
- * type ("application/json").  On API_BODY_OK, *out holds a new reference;
- * on a failure, err says what is wrong.
+ * type ("application/json"); a charset parameter must say UTF-8.  On
+ * API_BODY_OK, *out holds a new reference; on a failure, err says what is
+ * wrong, as valid UTF-8 fit to echo.
  */
 enum api_body api_parse_object(const struct http_request *,
 	    const char *json_type, json_t **out, char *err, size_t errlen);

@@ -34,6 +34,15 @@
 				   refuses past 256 characters by policy */
 #define MESSAGE_MAX 512
 
+/* The answer when another cannot be encoded: fixed, valid, in shape. */
+#define COGNITO_FALLBACK "{\"__type\":\"InternalErrorException\"," \
+	"\"message\":\"Internal error, please try again.\"}"
+
+/* Every header this face reads: one that is not clean text is a 400. */
+static const char *const cognito_headers[] = {
+	"X-Amz-Target", "Content-Type", "Origin", "User-Agent", NULL,
+};
+
 static const struct cognito_exception cognito_exceptions[CE__MAX] = {
 	/* CE_CODE_MISMATCH */
 	{ 400, "CodeMismatchException",
@@ -172,16 +181,18 @@ cognito_password_message(enum engine_result res,
 
 /* answers */
 
-static void
+/*
+ * Answer v (taken; NULL when it could not be built); when it cannot be
+ * encoded, InternalErrorException goes out instead.  Return 0, or -1 then.
+ */
+static int
 reply(struct http_response *resp, int status, json_t *v)
 {
-	char *text = json_dumps(v, JSON_COMPACT);
-
-	if (text == NULL)
-		log_fatal("cognito: cannot encode a response");
-	http_set_body(resp, status, COGNITO_JSON, text, strlen(text));
-	free(text);
-	json_decref(v);
+	if (api_json_reply(resp, status, v, COGNITO_JSON,
+	    COGNITO_FALLBACK) == 0)
+		return 0;
+	http_set_header(resp, "x-amzn-ErrorType", "InternalErrorException");
+	return -1;
 }
 
 /* Answer exception e; message NULL: its default. */
@@ -190,9 +201,10 @@ fail(struct http_response *resp, enum cognito_error e, const char *message)
 {
 	const struct cognito_exception *x = cognito_exception(e);
 
+	if (reply(resp, x->status, json_pack("{s:s, s:s}", "__type", x->type,
+	    "message", message != NULL ? message : x->message)) == -1)
+		return;
 	http_set_header(resp, "x-amzn-ErrorType", x->type);
-	reply(resp, x->status, json_pack("{s:s, s:s}", "__type", x->type,
-	    "message", message != NULL ? message : x->message));
 	resp->outcome = x->type;
 }
 
@@ -350,11 +362,12 @@ forgot_password(const struct http_request *r, struct http_response *resp,
 		fail_engine(resp, res, NULL);
 		goto out;
 	}
-	reply(resp, 200, json_pack("{s:{s:s, s:s, s:s}}", "CodeDeliveryDetails",
+	if (reply(resp, 200, json_pack("{s:{s:s, s:s, s:s}}",
+	    "CodeDeliveryDetails",
 	    "Destination", t.destination,
 	    "DeliveryMedium", "EMAIL",
-	    "AttributeName", "email"));
-	resp->outcome = "ok";
+	    "AttributeName", "email")) == 0)
+		resp->outcome = "ok";
 	reset_ticket_clear(&t);
 out:
 	project_free(p);
@@ -404,8 +417,8 @@ confirm_forgot_password(const struct http_request *r,
 		fail_engine(resp, res, &verdict);
 		goto out;
 	}
-	reply(resp, 200, json_object());
-	resp->outcome = "ok";
+	if (reply(resp, 200, json_object()) == 0)
+		resp->outcome = "ok";
 out:
 	project_free(p);
 	app_client_clear(&cl);
@@ -470,6 +483,7 @@ body_of(const struct http_request *r, struct http_response *resp)
 		    "the request body is too large");
 		return NULL;
 	case API_BODY_WRONG_TYPE:
+	case API_BODY_WRONG_CHARSET:
 	case API_BODY_MALFORMED:
 		fail(resp, CE_SERIALIZATION, err);
 		return NULL;
@@ -498,9 +512,18 @@ cognito_dispatch(const struct http_request *r, struct http_response *resp)
 {
 	enum cognito_op op;
 	json_t *body;
+	const char *bad;
+	char msg[MESSAGE_MAX];
 
 	http_set_header(resp, "x-amzn-RequestId", r->request_id);
 	cors(r, resp);
+	bad = http_header_malformed(r, cognito_headers);
+	if (bad != NULL) {
+		snprintf(msg, sizeof(msg), "the %s header is not valid UTF-8 "
+		    "text", bad);
+		fail(resp, CE_SERIALIZATION, msg);
+		return;
+	}
 	op = op_of(http_header(r, "X-Amz-Target"));
 	if (op == COP__MAX) {
 		fail(resp, CE_UNKNOWN_OPERATION, NULL);

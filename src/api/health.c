@@ -4,11 +4,15 @@
  */
 #include "api.h"
 
+/* The answer when another cannot be encoded. */
+#define HEALTH_FALLBACK "{\"status\":\"error\"}"
+
 void
 health_live(const struct http_request *r, struct http_response *resp)
 {
 	(void)r;
-	api_json_take(resp, 200, json_pack("{s:s}", "status", "ok"));
+	api_json_take(resp, 200, json_pack("{s:s}", "status", "ok"),
+	    HEALTH_FALLBACK);
 	resp->outcome = "ok";
 }
 
@@ -18,6 +22,6 @@ health_ready(const struct http_request *r, struct http_response *resp)
 	int ok = engine_ping(r->engine) == ENGINE_OK;
 
 	api_json_take(resp, ok ? 200 : 503, json_pack("{s:s}", "status",
-	    ok ? "ready" : "database unavailable"));
+	    ok ? "ready" : "database unavailable"), HEALTH_FALLBACK);
 	resp->outcome = ok ? "ok" : "unavailable";
 }

@@ -7,16 +7,41 @@
 #include "../log.h"
 #include "api.h"
 
-void
-api_json_take(struct http_response *resp, int status, json_t *v)
+int
+api_json_reply(struct http_response *resp, int status, json_t *v,
+    const char *content_type, const char *fallback)
 {
-	char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	char *text = NULL;
+	int rc = 0;
 
-	if (text == NULL)
-		log_fatal("api: cannot encode a response");
-	http_set_body(resp, status, "application/json", text, strlen(text));
+	/*
+	 * json_pack answers NULL for text that is not UTF-8, and json_dumps
+	 * fails likewise: a runtime failure of this answer, never of the
+	 * process.
+	 */
+	if (v != NULL)
+		text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	if (text == NULL) {
+		log_error("api: cannot encode an answer (status %d); "
+		    "answering 500", status);
+		http_set_body(resp, 500, content_type, fallback,
+		    strlen(fallback));
+		resp->outcome = "encode_failed";
+		rc = -1;
+		goto out;
+	}
+	http_set_body(resp, status, content_type, text, strlen(text));
+out:
 	free(text);
 	json_decref(v);
+	return rc;
+}
+
+int
+api_json_take(struct http_response *resp, int status, json_t *v,
+    const char *fallback)
+{
+	return api_json_reply(resp, status, v, "application/json", fallback);
 }
 
 json_t *
@@ -40,7 +65,7 @@ enum api_body
 api_parse_object(const struct http_request *r, const char *json_type,
     json_t **out, char *err, size_t errlen)
 {
-	char ct[64];
+	char ct[64], charset[32], text[256];
 	json_error_t je;
 	json_t *v;
 
@@ -53,6 +78,14 @@ api_parse_object(const struct http_request *r, const char *json_type,
 		snprintf(err, errlen, "expected Content-Type %s", json_type);
 		return API_BODY_WRONG_TYPE;
 	}
+	/* JSON is UTF-8 (RFC 8259); a body declared otherwise is refused. */
+	if (http_content_charset(r, charset, sizeof(charset)) == -1 ||
+	    (charset[0] != '\0' && strcmp(charset, "utf-8") != 0 &&
+	    strcmp(charset, "utf8") != 0)) {
+		snprintf(err, errlen, "unsupported charset: JSON must be "
+		    "UTF-8");
+		return API_BODY_WRONG_CHARSET;
+	}
 	if (r->body == NULL || r->body_len == 0) {
 		snprintf(err, errlen, "expected a JSON object");
 		return API_BODY_MALFORMED;
@@ -64,8 +97,13 @@ api_parse_object(const struct http_request *r, const char *json_type,
 	 */
 	v = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &je);
 	if (v == NULL || !json_is_object(v)) {
-		snprintf(err, errlen, "malformed JSON%s%s", v ? "" : ": ",
-		    v ? " (expected an object)" : je.text);
+		/*
+		 * jansson's text may quote the body, cut in the middle of a
+		 * character: cleaned, it is safe to echo.
+		 */
+		snprintf(text, sizeof(text), "malformed JSON%s%s",
+		    v ? "" : ": ", v ? " (expected an object)" : je.text);
+		(void)str_utf8_clean(err, errlen, text, strlen(text));
 		json_decref(v);
 		return API_BODY_MALFORMED;
 	}

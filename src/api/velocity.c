@@ -25,14 +25,25 @@
 #define PASSWORD_FIELD_MAX 4096
 #define MESSAGE_MAX 512
 
+/* The answer when another cannot be encoded: fixed, valid, in shape. */
+#define VELOCITY_FALLBACK "{\"error\":{\"code\":" \
+	"\"InternalErrorException\",\"message\":" \
+	"\"Internal error, please try again.\"}}"
+
+/* Every header this face reads: one that is not clean text is a 400. */
+static const char *const velocity_headers[] = {
+	"userpoolid", "appclientid", "Content-Type", "User-Agent", NULL,
+};
+
 static void
 fail(struct http_response *resp, enum cognito_error e, const char *message)
 {
 	const struct cognito_exception *x = cognito_exception(e);
 
-	api_json_take(resp, x->status, json_pack("{s:{s:s, s:s}}", "error",
-	    "code", x->type, "message", message != NULL ? message : x->message));
-	resp->outcome = x->type;
+	if (api_json_take(resp, x->status, json_pack("{s:{s:s, s:s}}",
+	    "error", "code", x->type, "message", message != NULL ? message :
+	    x->message), VELOCITY_FALLBACK) == 0)
+		resp->outcome = x->type;
 }
 
 static void
@@ -100,12 +111,20 @@ call_of(const struct http_request *r, struct http_response *resp,
 {
 	const char *pool = http_header(r, "userpoolid");
 	const char *client = http_header(r, "appclientid");
-	const char *username = NULL, *secret_hash = NULL;
+	const char *username = NULL, *secret_hash = NULL, *bad;
 	struct client_auth in;
 	enum engine_result res;
 	char err[256], msg[MESSAGE_MAX];
+	char pool_text[HEADER_MAX + 1], client_text[HEADER_MAX + 1];
 	json_t *body = NULL;
 
+	bad = http_header_malformed(r, velocity_headers);
+	if (bad != NULL) {
+		snprintf(msg, sizeof(msg), "the %s header is not valid UTF-8 "
+		    "text", bad);
+		fail(resp, CE_INVALID_PARAMETER, msg);
+		return NULL;
+	}
 	if (pool == NULL || *pool == '\0' || strlen(pool) > HEADER_MAX ||
 	    client == NULL || *client == '\0' || strlen(client) > HEADER_MAX) {
 		fail(resp, CE_INVALID_PARAMETER, "the userpoolid and appclientid "
@@ -118,6 +137,7 @@ call_of(const struct http_request *r, struct http_response *resp,
 		break;
 	case API_BODY_TOO_LARGE:
 	case API_BODY_WRONG_TYPE:
+	case API_BODY_WRONG_CHARSET:
 	case API_BODY_MALFORMED:
 		fail(resp, CE_INVALID_PARAMETER, err);
 		return NULL;
@@ -132,15 +152,22 @@ call_of(const struct http_request *r, struct http_response *resp,
 	res = engine_client_auth(r->engine, &in, cl, p);
 	if (res == ENGINE_OK)
 		return body;
-	/* Both headers are at most HEADER_MAX bytes: the messages fit. */
+	/*
+	 * The headers are echoed cleaned (http_header let only clean text
+	 * through; this keeps it so whatever changes there).  Both are at
+	 * most HEADER_MAX bytes: the messages fit.
+	 */
+	(void)str_utf8_clean(pool_text, sizeof(pool_text), pool, strlen(pool));
+	(void)str_utf8_clean(client_text, sizeof(client_text), client,
+	    strlen(client));
 	if (res == ENGINE_PROJECT_UNKNOWN) {
 		snprintf(msg, sizeof(msg), "User pool client %s does not exist "
-		    "in user pool %s.", client, pool);
+		    "in user pool %s.", client_text, pool_text);
 		fail(resp, CE_RESOURCE_NOT_FOUND, msg);
 	} else if (res == ENGINE_CREDENTIALS_INVALID) {
 		snprintf(msg, sizeof(msg), secret_hash == NULL ? "Client %s is "
 		    "configured for secret but secret was not received" :
-		    "Unable to verify secret hash for client %s", client);
+		    "Unable to verify secret hash for client %s", client_text);
 		fail(resp, CE_NOT_AUTHORIZED, msg);
 	} else
 		fail_engine(resp, res, NULL);
@@ -184,14 +211,14 @@ velocity_forgot(const struct http_request *r, struct http_response *resp)
 		fail_engine(resp, res, NULL);
 		goto out;
 	}
-	api_json_take(resp, 200, json_pack("{s:{s:s, s:{s:s, s:s, s:s}}}",
+	if (api_json_take(resp, 200, json_pack("{s:{s:s, s:{s:s, s:s, s:s}}}",
 	    "data",
 	    "userName", username,
 	    "codeDeliveryDetails",
 	    "destination", t.destination,
 	    "deliveryMedium", "EMAIL",
-	    "attributeName", "email"));
-	resp->outcome = "ok";
+	    "attributeName", "email"), VELOCITY_FALLBACK) == 0)
+		resp->outcome = "ok";
 	reset_ticket_clear(&t);
 out:
 	json_decref(body);
@@ -239,9 +266,10 @@ velocity_forgot_confirm(const struct http_request *r,
 		fail_engine(resp, res, &verdict);
 		goto out;
 	}
-	api_json_take(resp, 200, json_pack("{s:{s:s, s:b}}", "data",
-	    "userName", username, "passwordChanged", 1));
-	resp->outcome = "ok";
+	if (api_json_take(resp, 200, json_pack("{s:{s:s, s:b}}", "data",
+	    "userName", username, "passwordChanged", 1),
+	    VELOCITY_FALLBACK) == 0)
+		resp->outcome = "ok";
 out:
 	json_decref(body);
 	project_free(p);

@@ -28,6 +28,15 @@
 #define ACCESS_TOKEN_TTL_S 300		/* WorkOS's access tokens live 5 min */
 
 #define PREFIX_USER "user_"
+
+/* The answer when another cannot be encoded: fixed, valid, in shape. */
+#define WORKOS_FALLBACK "{\"code\":\"server_error\",\"message\":" \
+	"\"An internal error occurred; try again.\"}"
+
+/* Every header this face reads: one that is not clean text is a 400. */
+static const char *const workos_headers[] = {
+	"Authorization", "Idempotency-Key", "Content-Type", "User-Agent", NULL,
+};
 #define PREFIX_RESET "password_reset_"
 #define PREFIX_SESSION "session_"
 
@@ -53,6 +62,8 @@ enum workos_error {
 	WE_TOO_LARGE,			/* 18 */
 	WE_RATE_LIMITED,		/* 19 */
 	WE_UNAVAILABLE,			/* 20 */
+	WE_INVALID_HEADER,		/* 21 */
+	WE_UNSUPPORTED_CHARSET,		/* 22 */
 	WE__MAX
 };
 
@@ -141,6 +152,13 @@ static const struct {
 	/* WE_UNAVAILABLE */
 	{ 503, SHAPE_CODE, "service_unavailable",
 	    "Service temporarily unavailable, try again.", NULL, NULL },
+	/* WE_INVALID_HEADER */
+	{ 400, SHAPE_CODE, "invalid_header",
+	    "A request header is not valid UTF-8 text.", NULL, NULL },
+	/* WE_UNSUPPORTED_CHARSET */
+	{ 415, SHAPE_CODE, "unsupported_media_type",
+	    "The request body must be UTF-8 JSON (application/json; "
+	    "charset=utf-8).", NULL, NULL },
 };
 
 /*
@@ -223,8 +241,9 @@ fail_with(struct http_response *resp, enum workos_error e, json_t *errors,
 	}
 	if (e == WE_UNAUTHORIZED)
 		http_set_header(resp, "WWW-Authenticate", "Bearer");
-	api_json_take(resp, workos_errors[e].status, body);
-	resp->outcome = workos_errors[e].code;
+	if (api_json_take(resp, workos_errors[e].status, body,
+	    WORKOS_FALLBACK) == 0)
+		resp->outcome = workos_errors[e].code;
 }
 
 static void
@@ -388,10 +407,15 @@ static void
 answer_set(struct idem_answer *out, int status, json_t *v)
 {
 	out->status = status;
-	out->body = json_dumps(v, JSON_COMPACT);
+	out->body = v != NULL ? json_dumps(v, JSON_COMPACT) : NULL;
 	json_decref(v);
-	if (out->body == NULL)
-		log_fatal("workos: cannot encode an answer");
+	if (out->body == NULL) {
+		/* Text that is not UTF-8: this answer fails, not the process. */
+		log_error("workos: cannot encode an answer (status %d); "
+		    "answering 500", status);
+		out->status = 500;
+		out->body = xstrdup(WORKOS_FALLBACK);
+	}
 }
 
 /* Encoders: the answer of each call for what the engine did. */
@@ -458,10 +482,20 @@ project_of(const struct http_request *r, struct http_response *resp,
 	struct project *p = NULL;
 	enum engine_result res;
 	int64_t wait = 0;
+	const char *bad;
+	char message[128];
 
 	/* The per-client limit comes first, before any work. */
 	if (http_throttled(r, resp, RL_API, &wait)) {
 		fail(resp, WE_RATE_LIMITED);
+		return NULL;
+	}
+	bad = http_header_malformed(r, workos_headers);
+	if (bad != NULL) {
+		snprintf(message, sizeof(message), "The %s header is not valid "
+		    "UTF-8 text.", bad);
+		fail_with(resp, WE_INVALID_HEADER, NULL, json_pack("{s:s}",
+		    "message", message));
 		return NULL;
 	}
 	if (auth == NULL || strncasecmp(auth, "Bearer ", 7) != 0) {
@@ -498,6 +532,9 @@ body_of(const struct http_request *r, struct http_response *resp)
 	case API_BODY_WRONG_TYPE:
 	case API_BODY_MALFORMED:
 		fail(resp, WE_INVALID_JSON);
+		return NULL;
+	case API_BODY_WRONG_CHARSET:
+		fail(resp, WE_UNSUPPORTED_CHARSET);
 		return NULL;
 	default:
 		abort();
@@ -685,9 +722,9 @@ workos_reset_get(const struct http_request *r, struct http_response *resp)
 		goto out;
 	}
 	/* Only the token's hash was stored: it cannot be shown again. */
-	api_json_take(resp, 200, reset_json(s->id, s->user_id, s->email, "",
-	    "", s->expires_at, s->created_at));
-	resp->outcome = "ok";
+	if (api_json_take(resp, 200, reset_json(s->id, s->user_id, s->email,
+	    "", "", s->expires_at, s->created_at), WORKOS_FALLBACK) == 0)
+		resp->outcome = "ok";
 out:
 	secret_free(s);
 	project_free(p);
@@ -879,8 +916,8 @@ workos_user_get(const struct http_request *r, struct http_response *resp)
 		fail_engine(resp, res, NULL);
 		goto out;
 	}
-	api_json_take(resp, 200, user_json(u));
-	resp->outcome = "ok";
+	if (api_json_take(resp, 200, user_json(u), WORKOS_FALLBACK) == 0)
+		resp->outcome = "ok";
 out:
 	user_free(u);
 	project_free(p);
@@ -975,13 +1012,13 @@ workos_authenticate(const struct http_request *r, struct http_response *resp)
 		access_exp_s = session_exp_s;
 	access = session_token(r, p, &lr, "workos_access", access_exp_s);
 	refresh = session_token(r, p, &lr, "workos_refresh", session_exp_s);
-	api_json_take(resp, 200, json_pack("{s:o, s:n, s:s, s:s, s:s}",
+	if (api_json_take(resp, 200, json_pack("{s:o, s:n, s:s, s:s, s:s}",
 	    "user", user_json(lr.user),
 	    "organization_id",
 	    "access_token", access,
 	    "refresh_token", refresh,
-	    "authentication_method", "Password"));
-	resp->outcome = "ok";
+	    "authentication_method", "Password"), WORKOS_FALLBACK) == 0)
+		resp->outcome = "ok";
 out:
 	xfree_secret(access);
 	xfree_secret(refresh);

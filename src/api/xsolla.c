@@ -18,6 +18,15 @@
 #define FIELD_MAX 1024
 #define PASSWORD_FIELD_MAX 4096
 
+/* The answer when another cannot be encoded: fixed, valid, in shape. */
+#define XSOLLA_FALLBACK "{\"error\":{\"code\":\"900-500\"," \
+	"\"description\":\"Internal error, try again.\",\"details\":{}}}"
+
+/* Every header this face reads: one that is not clean text is a 400. */
+static const char *const xsolla_headers[] = {
+	"Origin", "Authorization", "Content-Type", "User-Agent", NULL,
+};
+
 enum xsolla_error {
 	XE_INVALID_PARAMS,	/* 0 */
 	XE_WRONG_CREDENTIALS,	/* 1 */
@@ -110,10 +119,12 @@ fail(struct http_response *resp, enum xsolla_error e, json_t *details)
 		abort();
 	code = xsolla_errors[e].code ? json_string(xsolla_errors[e].code) :
 	    json_integer(0);
-	api_json_take(resp, xsolla_errors[e].status, json_pack("{s:{s:o, s:s, s:o}}",
-	    "error", "code", code, "description", xsolla_errors[e].description,
-	    "details", details ? details : json_object()));
-	resp->outcome = xsolla_errors[e].code ? xsolla_errors[e].code : "0";
+	if (api_json_take(resp, xsolla_errors[e].status,
+	    json_pack("{s:{s:o, s:s, s:o}}", "error", "code", code,
+	    "description", xsolla_errors[e].description, "details",
+	    details ? details : json_object()), XSOLLA_FALLBACK) == 0)
+		resp->outcome = xsolla_errors[e].code ? xsolla_errors[e].code :
+		    "0";
 }
 
 static void
@@ -243,6 +254,21 @@ throttled(const struct http_request *r, struct http_response *resp,
 }
 
 /*
+ * A header this face reads that is not clean text: return 1 with resp
+ * answered (400, invalid parameters, naming the header), or 0.
+ */
+static int
+header_malformed(const struct http_request *r, struct http_response *resp)
+{
+	const char *bad = http_header_malformed(r, xsolla_headers);
+
+	if (bad == NULL)
+		return 0;
+	fail_field(resp, bad, "not valid UTF-8 text");
+	return 1;
+}
+
+/*
  * The common start of every call: the project from projectId, then CORS.
  * Return the project (caller frees), or NULL with resp already answered.
  */
@@ -254,6 +280,8 @@ project_of(const struct http_request *r, struct http_response *resp)
 	enum engine_result res;
 
 	/* Without a project no origin is allowed: these errors get no CORS. */
+	if (header_malformed(r, resp))
+		return NULL;
 	if (r->query_invalid) {
 		fail_field(resp, "query", "a query argument is not valid text");
 		return NULL;
@@ -286,6 +314,7 @@ body_of(const struct http_request *r, struct http_response *resp)
 		fail(resp, XE_BODY_TOO_LARGE, NULL);
 		return NULL;
 	case API_BODY_WRONG_TYPE:
+	case API_BODY_WRONG_CHARSET:
 	case API_BODY_MALFORMED:
 		fail(resp, XE_INVALID_PARAMS, json_pack("{s:s}", "body", err));
 		return NULL;
@@ -300,6 +329,10 @@ xsolla_preflight(const struct http_request *r, struct http_response *resp)
 	const char *id = http_query(r, "projectId");
 	struct project *p = NULL;
 
+	if (header_malformed(r, resp))
+		return;
+	if (r->query_invalid)
+		id = NULL;
 	if (id != NULL && engine_project(r->engine, id, &p) == ENGINE_OK &&
 	    engine_origin_allowed(p, http_header(r, "Origin"))) {
 		cors(r, resp, p);
@@ -442,6 +475,7 @@ xsolla_login(const struct http_request *r, struct http_response *resp)
 	const char *login_url = http_query(r, "login_url");
 	char *callback = NULL, *jwt = NULL, *url;
 	struct request_context ctx;
+	int rc;
 
 	if (throttled(r, resp, RL_LOGIN))
 		return;
@@ -484,11 +518,14 @@ xsolla_login(const struct http_request *r, struct http_response *resp)
 	if (callback != NULL) {
 		url = xasprintf("%s%ctoken=%s", callback,
 		    strchr(callback, '?') ? '&' : '?', jwt);
-		api_json_take(resp, 200, json_pack("{s:s}", "login_url", url));
+		rc = api_json_take(resp, 200, json_pack("{s:s}", "login_url",
+		    url), XSOLLA_FALLBACK);
 		free(url);
 	} else
-		api_json_take(resp, 200, json_pack("{s:s}", "token", jwt));
-	resp->outcome = "ok";
+		rc = api_json_take(resp, 200, json_pack("{s:s}", "token", jwt),
+		    XSOLLA_FALLBACK);
+	if (rc == 0)
+		resp->outcome = "ok";
 out:
 	xfree_secret(jwt);
 	free(callback);
@@ -515,6 +552,8 @@ xsolla_users_me(const struct http_request *r, struct http_response *resp)
 	json_t *claims = NULL;
 	const char *sid, *pid, *type;
 
+	if (header_malformed(r, resp))
+		return;
 	if (r->query_invalid) {
 		fail_field(resp, "query", "a query argument is not valid text");
 		goto out;
@@ -555,8 +594,8 @@ xsolla_users_me(const struct http_request *r, struct http_response *resp)
 		fail_engine(resp, res, NULL);
 		goto out;
 	}
-	api_json_take(resp, 200, json_pack("{s:s, s:o, s:s, s:o, s:o, s:o, "
-	    "s:o, s:o, s:b, s:s}",
+	if (api_json_take(resp, 200, json_pack("{s:s, s:o, s:s, s:o, s:o, "
+	    "s:o, s:o, s:o, s:b, s:s}",
 	    "id", u->id,
 	    "username", api_string_or_null(u->username),
 	    "email", u->email,
@@ -566,8 +605,8 @@ xsolla_users_me(const struct http_request *r, struct http_response *resp)
 	    "registered", api_time(u->created_at),
 	    "last_login", api_time(u->last_sign_in_at),
 	    "email_confirmed", u->email_verified,
-	    "xsolla_login_project_id", p->id));
-	resp->outcome = "ok";
+	    "xsolla_login_project_id", p->id), XSOLLA_FALLBACK) == 0)
+		resp->outcome = "ok";
 out:
 	user_free(u);
 	project_free(p);

@@ -63,8 +63,7 @@ http_context(const struct http_request *r, struct request_context *out)
 {
 	*out = (struct request_context){
 		.client_ip = r->client_ip[0] != '\0' ? r->client_ip : NULL,
-		.user_agent = r->conn != NULL ? http_header(r, "User-Agent") :
-		    NULL,
+		.user_agent = http_header(r, "User-Agent"),
 	};
 }
 

@@ -25,6 +25,19 @@ struct MHD_Connection;
 #define HTTP_MAX_HEADERS 24
 #define REQUEST_ID_LEN 26
 
+/* Where a plain field of a request comes from. */
+enum http_field_kind {
+	HTTP_FIELD_HEADER,
+	HTTP_FIELD_QUERY,	/* a decoded query argument */
+};
+
+/* A header or query argument of a request made without a connection. */
+struct http_field {
+	enum http_field_kind	 kind;
+	const char		*name;
+	const char		*value;
+};
+
 struct http_request {
 	struct engine		*engine;
 	struct MHD_Connection	*conn;
@@ -43,6 +56,12 @@ struct http_request {
 	char			 client_ip[64];
 	/* A query argument holds a NUL or text that is not UTF-8. */
 	int			 query_invalid;
+	/*
+	 * Without a connection (conn NULL: tests and fuzz drivers run
+	 * handlers so), the headers and query arguments are these.
+	 */
+	const struct http_field	*fields;
+	size_t			 nfields;
 };
 
 struct http_header {
@@ -66,8 +85,27 @@ struct http_response {
 
 /* A query argument, decoded; NULL when absent. */
 const char *http_query(const struct http_request *, const char *name);
-/* A request header, case-insensitive; NULL when absent. */
+/*
+ * A request header, case-insensitive; NULL when absent, and NULL too
+ * when its value is not clean text (str_is_clean_utf8), so that no face
+ * ever sees, stores or echoes bytes that are not UTF-8.  A face answers
+ * such a request 400 in its shape first: see http_header_malformed.
+ */
 const char *http_header(const struct http_request *, const char *name);
+/*
+ * The first of the headers in names (a NULL-terminated list: the ones a
+ * face reads) that is present but not clean text, or NULL when every one
+ * is absent or clean.  Returns a pointer into names.
+ */
+const char *http_header_malformed(const struct http_request *,
+	    const char *const *names);
+/*
+ * The charset parameter of the request's Content-Type, lower-cased and
+ * unquoted, in out (outlen bytes); "" when there is none.  Return -1 when
+ * the parameter does not fit or is not plain ASCII, 0 otherwise.
+ */
+int	http_content_charset(const struct http_request *, char *out,
+	    size_t outlen);
 /*
  * The media type of the request body, lower-cased and without parameters,
  * in out (outlen bytes); "" when there is none.
@@ -96,6 +134,20 @@ struct route {
 	enum route_run	 run;
 	const char	*dialect;	/* for the log */
 };
+
+/* request.c */
+/*
+ * A header as it was sent, unchecked: for http_header and the HTTP layer
+ * only (server.c).
+ */
+const char *http_header_raw(const struct http_request *, const char *name);
+/*
+ * The value of field name of kind in r->fields (headers: names compared
+ * without case); NULL when absent.  What http_query and http_header read
+ * for a request made without a connection.
+ */
+const char *http_field(const struct http_request *, enum http_field_kind,
+	    const char *name);
 
 /* routes.c */
 /* The route table; ends with a row whose method is NULL. */

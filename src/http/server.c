@@ -91,12 +91,16 @@ struct http_server {
 const char *
 http_query(const struct http_request *r, const char *name)
 {
+	if (r->conn == NULL)
+		return http_field(r, HTTP_FIELD_QUERY, name);
 	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
 const char *
-http_header(const struct http_request *r, const char *name)
+http_header_raw(const struct http_request *r, const char *name)
 {
+	if (r->conn == NULL)
+		return http_field(r, HTTP_FIELD_HEADER, name);
 	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
 }
 

@@ -95,8 +95,11 @@ outbox_queue(struct db_conn *c, const struct outbox_item *it, int64_t now)
 		    v->value : ""));
 	payload = json_dumps(vars, JSON_COMPACT);
 	json_decref(vars);
-	if (payload == NULL)
-		log_fatal("mail: cannot encode a payload");
+	if (payload == NULL) {
+		/* A request's failure, never the process's. */
+		log_error("mail: cannot encode a payload");
+		return DB_ERROR;
+	}
 	id_new(id);
 	assert(it->key != NULL);
 	sealed = payload_seal(it->key, &(struct payload_ad){ id,

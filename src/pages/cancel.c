@@ -53,8 +53,8 @@ cancel_result(struct page_out *o, const struct reset_link_info *info)
 	page_render(o, PAGE_CANCEL_NONE, 410);
 }
 
-void
-page_cancel(const struct http_request *r, struct http_response *resp)
+static void
+cancel_run(const struct http_request *r, struct http_response *resp)
 {
 	struct page_out o;
 	struct reset_link_info info;
@@ -86,8 +86,8 @@ out:
 	reset_link_info_clear(&info);
 }
 
-void
-page_cancel_post(const struct http_request *r, struct http_response *resp)
+static void
+cancel_post_run(const struct http_request *r, struct http_response *resp)
 {
 	struct page_out o;
 	struct reset_link_info info, done;
@@ -140,4 +140,20 @@ out:
 	free(sig);
 	free(locale);
 	free(csrf);
+}
+
+void
+page_cancel(const struct http_request *r, struct http_response *resp)
+{
+	if (page_refuse_malformed(r, resp))
+		return;
+	cancel_run(r, resp);
+}
+
+void
+page_cancel_post(const struct http_request *r, struct http_response *resp)
+{
+	if (page_refuse_malformed(r, resp))
+		return;
+	cancel_post_run(r, resp);
 }

@@ -57,8 +57,8 @@ page_code_form(struct page_out *o, const struct project *p,
 	page_render(o, PAGE_CODE, status);
 }
 
-void
-page_code(const struct http_request *r, struct http_response *resp)
+static void
+code_run(const struct http_request *r, struct http_response *resp)
 {
 	struct page_out o;
 	struct project *p = NULL;
@@ -124,8 +124,8 @@ code_error(enum engine_result res, const char **field, const char **key)
 	return 0;
 }
 
-void
-page_code_post(const struct http_request *r, struct http_response *resp)
+static void
+code_post_run(const struct http_request *r, struct http_response *resp)
 {
 	struct page_out o;
 	struct project *p = NULL;
@@ -222,4 +222,20 @@ out:
 	xfree_secret(password);
 	xfree_secret(confirm);
 	free(csrf);
+}
+
+void
+page_code(const struct http_request *r, struct http_response *resp)
+{
+	if (page_refuse_malformed(r, resp))
+		return;
+	code_run(r, resp);
+}
+
+void
+page_code_post(const struct http_request *r, struct http_response *resp)
+{
+	if (page_refuse_malformed(r, resp))
+		return;
+	code_post_run(r, resp);
 }

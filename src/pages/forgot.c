@@ -50,8 +50,8 @@ forgot_form(struct page_out *o, const struct project *p, const char *locale,
 	page_render(o, PAGE_FORGOT, status);
 }
 
-void
-page_forgot(const struct http_request *r, struct http_response *resp)
+static void
+forgot_run(const struct http_request *r, struct http_response *resp)
 {
 	struct page_out o;
 	struct project *p = NULL;
@@ -69,8 +69,8 @@ out:
 	project_free(p);
 }
 
-void
-page_forgot_post(const struct http_request *r, struct http_response *resp)
+static void
+forgot_post_run(const struct http_request *r, struct http_response *resp)
 {
 	struct page_out o;
 	struct project *p = NULL;
@@ -151,4 +151,20 @@ out:
 	free(login_url);
 	free(email);
 	free(csrf);
+}
+
+void
+page_forgot(const struct http_request *r, struct http_response *resp)
+{
+	if (page_refuse_malformed(r, resp))
+		return;
+	forgot_run(r, resp);
+}
+
+void
+page_forgot_post(const struct http_request *r, struct http_response *resp)
+{
+	if (page_refuse_malformed(r, resp))
+		return;
+	forgot_post_run(r, resp);
 }

@@ -256,6 +256,13 @@ int	page_password_error(struct page_out *, enum engine_result,
 /* Answer the page for an engine failure (ENGINE_UNAVAILABLE, ...). */
 void	page_fail(struct page_out *, enum engine_result);
 /*
+ * The first check of every page: when a header the pages read is not
+ * clean text (http_header_malformed), answer the error page with 400 and
+ * return 1, before any work; 0 otherwise.
+ */
+int	page_refuse_malformed(const struct http_request *,
+	    struct http_response *);
+/*
  * The per-client limit, first thing in every post that does work, before
  * any lookup: take a token of class cls for the request's client
  * (engine_throttle).  Return 0 when the post may go on, leaving o alone.

@@ -436,6 +436,27 @@ page_fail(struct page_out *o, enum engine_result res)
 	page_render(o, PAGE_ERROR, res == ENGINE_UNAVAILABLE ? 503 : 500);
 }
 
+/* Every header the pages read: one that is not clean text is a 400. */
+static const char *const page_headers[] = {
+	"Cookie", "Accept-Language", "Sec-Fetch-Site", "Content-Type",
+	"User-Agent", NULL,
+};
+
+int
+page_refuse_malformed(const struct http_request *r,
+    struct http_response *resp)
+{
+	struct page_out o;
+
+	if (http_header_malformed(r, page_headers) == NULL)
+		return 0;
+	page_begin(&o, r, resp, NULL, NULL);
+	resp->outcome = "header_malformed";
+	page_render(&o, PAGE_ERROR, 400);
+	page_end(&o);
+	return 1;
+}
+
 int
 page_begin_project(struct page_out *o, const struct http_request *r,
     struct http_response *resp, const char *id, const char *explicit,

@@ -141,8 +141,8 @@ out:
 	reset_link_info_clear(&info);
 }
 
-void
-page_reset(const struct http_request *r, struct http_response *resp)
+static void
+reset_run(const struct http_request *r, struct http_response *resp)
 {
 	struct page_out o;
 	struct reset_link_info info;
@@ -195,8 +195,8 @@ out:
 	reset_link_info_clear(&info);
 }
 
-void
-page_reset_post(const struct http_request *r, struct http_response *resp)
+static void
+reset_post_run(const struct http_request *r, struct http_response *resp)
 {
 	struct page_out o;
 	struct reset_link_info info, again;
@@ -305,4 +305,20 @@ out:
 	free(csrf);
 	xfree_secret(password);
 	xfree_secret(confirm);
+}
+
+void
+page_reset(const struct http_request *r, struct http_response *resp)
+{
+	if (page_refuse_malformed(r, resp))
+		return;
+	reset_run(r, resp);
+}
+
+void
+page_reset_post(const struct http_request *r, struct http_response *resp)
+{
+	if (page_refuse_malformed(r, resp))
+		return;
+	reset_post_run(r, resp);
 }

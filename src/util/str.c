@@ -11,47 +11,97 @@ str_has_prefix(const char *s, const char *prefix)
 	return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+size_t
+str_utf8_seq(const char *s, size_t avail)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	uint32_t cp;
+	size_t n, i;
+
+	if (avail == 0)
+		return 0;
+	if (*p < 0x80)
+		return 1;
+	if ((*p & 0xe0) == 0xc0) {
+		n = 1;
+		cp = *p & 0x1f;
+	} else if ((*p & 0xf0) == 0xe0) {
+		n = 2;
+		cp = *p & 0x0f;
+	} else if ((*p & 0xf8) == 0xf0) {
+		n = 3;
+		cp = *p & 0x07;
+	} else
+		return 0;
+	if (avail <= n)
+		return 0;
+	for (i = 1; i <= n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	/* Overlong forms, surrogates, beyond Unicode. */
+	if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) ||
+	    (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n + 1;
+}
+
+int
+str_is_utf8(const char *s, size_t len)
+{
+	size_t i = 0, n;
+
+	while (i < len) {
+		n = str_utf8_seq(s + i, len - i);
+		if (n == 0)
+			return 0;
+		i += n;
+	}
+	return 1;
+}
+
 int
 str_is_clean_utf8(const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	const unsigned char *end = p + len;
-	uint32_t cp;
-	int n, i;
+	size_t i;
 
-	while (p < end) {
-		if (*p < 0x80) {
-			if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
-				return 0;
-			p++;
-			continue;
-		}
-		if ((*p & 0xe0) == 0xc0) {
-			n = 1;
-			cp = *p & 0x1f;
-		} else if ((*p & 0xf0) == 0xe0) {
-			n = 2;
-			cp = *p & 0x0f;
-		} else if ((*p & 0xf8) == 0xf0) {
-			n = 3;
-			cp = *p & 0x07;
-		} else
+	if (!str_is_utf8(s, len))
+		return 0;
+	for (i = 0; i < len; i++)
+		if ((p[i] < 0x20 && p[i] != '\t') || p[i] == 0x7f)
 			return 0;
-		if (end - p <= n)
-			return 0;
-		for (i = 1; i <= n; i++) {
-			if ((p[i] & 0xc0) != 0x80)
-				return 0;
-			cp = cp << 6 | (p[i] & 0x3f);
-		}
-		/* Overlong forms, surrogates, beyond Unicode. */
-		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) ||
-		    (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-		p += n + 1;
-	}
 	return 1;
+}
+
+size_t
+str_utf8_clean(char *out, size_t outlen, const char *s, size_t len)
+{
+	static const char fffd[] = "\xef\xbf\xbd";
+	const char *from;
+	size_t i = 0, o = 0, n, take;
+
+	while (i < len) {
+		n = str_utf8_seq(s + i, len - i);
+		if (n == 0 || s[i] == '\0') {
+			from = fffd;
+			take = 3;
+			n = 1;
+		} else {
+			from = s + i;
+			take = n;
+		}
+		if (o + take >= outlen)
+			break;
+		memcpy(out + o, from, take);
+		o += take;
+		i += n;
+	}
+	if (outlen > 0)
+		out[o] = '\0';
+	return o;
 }
 
 size_t

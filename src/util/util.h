@@ -106,6 +106,24 @@ void	time_rfc5322(int64_t ms, char *out);
 int	str_has_prefix(const char *s, const char *prefix);
 /* Return 1 when s is valid UTF-8 with no NUL and no C0 controls but tab. */
 int	str_is_clean_utf8(const char *s, size_t len);
+/*
+ * The length of the valid UTF-8 sequence at s (1 to 4 bytes, n bytes
+ * available), or 0 when s does not start one: a stray continuation byte,
+ * a lead byte cut short, an overlong form, a surrogate, beyond U+10FFFF.
+ * NUL and controls count as valid here.
+ */
+size_t	str_utf8_seq(const char *s, size_t n);
+/* Return 1 when the n bytes of s are valid UTF-8 (controls allowed). */
+int	str_is_utf8(const char *s, size_t n);
+/*
+ * Copy n bytes of outside text s into out (outlen bytes, at least 4) as
+ * valid UTF-8 with no NUL: each byte that does not start a valid sequence
+ * becomes U+FFFD, and a NUL becomes U+FFFD too.  The copy is cut on a
+ * character boundary when it does not fit, and always NUL-terminated.
+ * This is what every answer and log line uses to echo bytes a client
+ * sent.  Return the length written.
+ */
+size_t	str_utf8_clean(char *out, size_t outlen, const char *s, size_t n);
 /* Number of Unicode code points in valid UTF-8 text. */
 size_t	str_utf8_count(const char *);
 /* Append s percent-encoded for a URL query value; -1 past the cap. */

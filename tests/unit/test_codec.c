@@ -361,6 +361,60 @@ test_utf8_clean(void **state)
 	assert_int_equal(str_is_clean_utf8("\xe2\x82\xac", 2), 0);
 }
 
+/*
+ * Echoing outside bytes: every member of the class (lone lead bytes, cut
+ * sequences, overlong forms, surrogates, beyond U+10FFFF, stray
+ * continuation bytes, NUL) becomes U+FFFD, valid text is kept, and a copy
+ * that does not fit is cut on a character boundary.
+ */
+static void
+test_utf8_echo(void **state)
+{
+	static const struct {
+		const char	*in;
+		size_t		 len;
+		const char	*want;
+	} cases[] = {
+		{ "abc", 3, "abc" },
+		{ "h\xc3\xa9", 3, "h\xc3\xa9" },
+		{ "\xc3", 1, "\xef\xbf\xbd" },
+		{ "x\xe2\x82", 3, "x\xef\xbf\xbd\xef\xbf\xbd" },
+		{ "\xc0\xaf", 2, "\xef\xbf\xbd\xef\xbf\xbd" },
+		{ "\xed\xa0\x80", 3,
+		    "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" },
+		{ "\xf4\x90\x80\x80", 4, "\xef\xbf\xbd\xef\xbf\xbd"
+		    "\xef\xbf\xbd\xef\xbf\xbd" },
+		{ "\x80z", 2, "\xef\xbf\xbdz" },
+		{ "a\0b", 3, "a\xef\xbf\xbd" "b" },
+		{ "\xf0\x9d\x84\x9e", 4, "\xf0\x9d\x84\x9e" },
+		/* jansson's parse error for {"\é"}: its text ends so. */
+		{ "invalid escape near '\"\\\xc3'", 25,
+		    "invalid escape near '\"\\\xef\xbf\xbd'" },
+	};
+	char out[64];
+	size_t i, n;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		n = str_utf8_clean(out, sizeof(out), cases[i].in, cases[i].len);
+		assert_string_equal(out, cases[i].want);
+		assert_int_equal(n, strlen(cases[i].want));
+		assert_int_equal(str_is_utf8(out, n), 1);
+	}
+	/* Cut on a boundary: room for "a" and not for all of U+00E9. */
+	assert_int_equal(str_utf8_clean(out, 3, "a\xc3\xa9", 3), 1);
+	assert_string_equal(out, "a");
+	assert_int_equal(str_utf8_clean(out, 3, "\xff\xff", 2), 0);
+	assert_string_equal(out, "");
+	/* The sequence checks alone. */
+	assert_int_equal(str_utf8_seq("\xc3\xa9", 2), 2);
+	assert_int_equal(str_utf8_seq("\xc3\xa9", 1), 0);
+	assert_int_equal(str_utf8_seq("\xe0\x80\xaf", 3), 0);
+	assert_int_equal(str_utf8_seq("\xef\xbf\xbd", 3), 3);
+	assert_int_equal(str_is_utf8("a\x01\tb", 4), 1);
+	assert_int_equal(str_is_utf8("a\xed\xbf\xbf", 4), 0);
+}
+
 static void
 test_utf8_count(void **state)
 {
@@ -448,6 +502,7 @@ main(void)
 		cmocka_unit_test(test_buf_printf_long),
 		cmocka_unit_test(test_buf_growth),
 		cmocka_unit_test(test_utf8_clean),
+		cmocka_unit_test(test_utf8_echo),
 		cmocka_unit_test(test_utf8_count),
 		cmocka_unit_test(test_url_encode),
 		cmocka_unit_test(test_case_equal),

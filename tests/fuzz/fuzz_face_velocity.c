@@ -1,0 +1,7 @@
+/*
+ * Fuzz the velocity face whole: random requests through the route table into
+ * its handlers, on a real engine and store (face.h says what is checked).
+ */
+#define FACE "velocity"
+
+#include "face.h"

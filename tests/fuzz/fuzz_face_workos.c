@@ -1,0 +1,7 @@
+/*
+ * Fuzz the workos face whole: random requests through the route table into
+ * its handlers, on a real engine and store (face.h says what is checked).
+ */
+#define FACE "workos"
+
+#include "face.h"

@@ -1,0 +1,7 @@
+/*
+ * Fuzz the xsolla face whole: random requests through the route table into
+ * its handlers, on a real engine and store (face.h says what is checked).
+ */
+#define FACE "xsolla"
+
+#include "face.h"
