@@ -147,9 +147,26 @@ struct http_server;
  */
 struct http_server *http_server_start(const struct config *, struct engine *);
 /*
- * Stop accepting connections, let requests in flight finish (waiting at
- * most drain_ms), then stop.  Accepts NULL.
+ * Begin a graceful stop, and return at once: stop accepting connections,
+ * answer every request from now on with "Connection: close", and close the
+ * connections that have no request under way.  Requests in flight go on.
+ * Accepts NULL; a second call does nothing.
  */
-void	http_server_stop(struct http_server *, int64_t drain_ms);
+void	http_server_quiesce(struct http_server *);
+/*
+ * During a graceful stop, close the connections whose request has been
+ * answered since (their clients kept them open), and return how many
+ * connections are still open: 0 when the server is drained.  Accepts NULL.
+ */
+int	http_server_drain(struct http_server *);
+/*
+ * Stop now: requests that no worker has started are answered 503 with
+ * Retry-After; running handlers finish and their answers are sent, until
+ * deadline_ms (time_mono_ms); then every connection is closed and the
+ * server freed.  Return 0; or -1 (logged) when handlers still run at the
+ * deadline: the server is then left as it is, and the caller must end the
+ * process without freeing what those handlers use.  Accepts NULL.
+ */
+int	http_server_stop(struct http_server *, int64_t deadline_ms);
 
 #endif

@@ -15,6 +15,15 @@
  *     time, so the floor costs a suspended connection, never a thread);
  *  4. the call after resuming queues the response;
  *  5. the completion callback writes the log line and frees the exchange.
+ *
+ * Every connection also has a small record (struct conn), made and freed by
+ * libmicrohttpd's connection notices, that says whether a request is under
+ * way on it.  Stopping uses it: a graceful stop (http_server_quiesce, then
+ * http_server_drain until nothing is open) stops accepting, answers with
+ * "Connection: close", and shuts the sockets of connections with no request
+ * under way; a forced stop (http_server_stop) answers the requests no worker
+ * has started with 503, waits for the running ones, and only then stops
+ * libmicrohttpd, which aborts if a connection is still suspended.
  */
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -22,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <errno.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -64,6 +74,15 @@ struct exchange {
 	enum exchange_state	 state;
 	int64_t			 started_us;
 	struct exchange		*next_job;
+	struct conn		*conn;		/* its connection's record */
+};
+
+/* One open connection, under the server's lock. */
+struct conn {
+	struct conn		*prev, *next;
+	MHD_socket		 fd;
+	struct exchange		*ex;		/* the request under way, or NULL */
+	int			 cut;		/* its socket was shut down */
 };
 
 struct http_server {
@@ -76,8 +95,12 @@ struct http_server {
 	pthread_cond_t		 jobs_ready;
 	pthread_cond_t		 idle;
 	struct exchange		*jobs_head, *jobs_tail;
-	int			 stopping;
+	int			 draining;	/* answers close their connection */
+	int			 stopping;	/* no handler starts any more */
 	int			 in_flight;	/* exchanges not yet completed */
+	int			 suspended;	/* connections not yet resumed */
+	struct conn		*conns;		/* every open connection */
+	int			 nconns;
 	/* Answers held until their time: a min-heap on answer_at_us. */
 	pthread_t		 timer;
 	int			 timer_running;
@@ -212,13 +235,27 @@ run_handler(struct exchange *ex)
 static void
 answer_now(struct exchange *ex)
 {
+	struct http_server *s = ex->server;
 	struct engine *engine = ex->req.engine;
 	int floored = ex->resp.answer_at_us != 0;
 
 	ex->state = EX_ANSWERED;
 	MHD_resume_connection(ex->req.conn);
+	pthread_mutex_lock(&s->lock);
+	if (--s->suspended == 0)
+		pthread_cond_broadcast(&s->idle);
+	pthread_mutex_unlock(&s->lock);
 	if (floored)
 		engine_mail_queued(engine);
+}
+
+/* The answer of a request that no worker will run: the server is stopping. */
+static void
+answer_stopping(struct exchange *ex)
+{
+	answer_plain(&ex->resp, 503, "shutting_down",
+	    "The server is stopping; try again.");
+	http_set_header(&ex->resp, "Retry-After", "1");
 }
 
 /* The held-answer heap, under s->lock. */
@@ -333,22 +370,35 @@ worker_main(void *arg)
 		pthread_mutex_unlock(&s->lock);
 
 		run_handler(ex);
-		if (ex->resp.answer_at_us > time_mono_us()) {
-			pthread_mutex_lock(&s->lock);
+		/*
+		 * Once the server stops, the timer thread may be gone: the
+		 * answer goes out now, floor or not.
+		 */
+		pthread_mutex_lock(&s->lock);
+		if (ex->resp.answer_at_us > time_mono_us() && !s->stopping) {
 			held_push(s, ex);
 			if (s->held[0] == ex)
 				pthread_cond_signal(&s->timer_wake);
 			pthread_mutex_unlock(&s->lock);
 			continue;
 		}
+		pthread_mutex_unlock(&s->lock);
 		answer_now(ex);
 	}
 }
 
-static void
+/*
+ * Queue ex, whose connection is suspended, for a worker.  Return -1 when
+ * the server is stopping and no worker will take it.
+ */
+static int
 job_push(struct http_server *s, struct exchange *ex)
 {
 	pthread_mutex_lock(&s->lock);
+	if (s->stopping) {
+		pthread_mutex_unlock(&s->lock);
+		return -1;
+	}
 	ex->next_job = NULL;
 	if (s->jobs_tail != NULL)
 		s->jobs_tail->next_job = ex;
@@ -357,6 +407,7 @@ job_push(struct http_server *s, struct exchange *ex)
 	s->jobs_tail = ex;
 	pthread_cond_signal(&s->jobs_ready);
 	pthread_mutex_unlock(&s->lock);
+	return 0;
 }
 
 /* libmicrohttpd callbacks */
@@ -466,6 +517,7 @@ exchange_new(struct http_server *s, struct MHD_Connection *conn,
     const char *url, const char *method)
 {
 	struct exchange *ex = xcalloc(1, sizeof(*ex));
+	const union MHD_ConnectionInfo *ci;
 	const char *param = NULL;
 	size_t param_len = 0;
 	const char *cl;
@@ -492,8 +544,13 @@ exchange_new(struct http_server *s, struct MHD_Connection *conn,
 	    "Content-Length");
 	if (cl != NULL && strtoull(cl, NULL, 10) > (uint64_t)s->cfg->max_body_bytes)
 		ex->req.body_too_large = 1;
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	pthread_mutex_lock(&s->lock);
 	s->in_flight++;
+	if (ci != NULL && ci->socket_context != NULL) {
+		ex->conn = ci->socket_context;
+		ex->conn->ex = ex;
+	}
 	pthread_mutex_unlock(&s->lock);
 	return ex;
 }
@@ -505,7 +562,7 @@ queue_answer(struct exchange *ex)
 	struct http_response *resp = &ex->resp;
 	enum MHD_Result ret;
 	size_t len = resp->body.len;
-	int i;
+	int i, close;
 
 	r = MHD_create_response_from_buffer(len, len ? resp->body.data : "",
 	    MHD_RESPMEM_MUST_COPY);
@@ -518,7 +575,10 @@ queue_answer(struct exchange *ex)
 	for (i = 0; i < resp->nheaders; i++)
 		MHD_add_response_header(r, resp->headers[i].name,
 		    resp->headers[i].value);
-	if (ex->req.body_too_large)
+	pthread_mutex_lock(&ex->server->lock);
+	close = ex->req.body_too_large || ex->server->draining;
+	pthread_mutex_unlock(&ex->server->lock);
+	if (close)
 		MHD_add_response_header(r, "Connection", "close");
 	ret = MHD_queue_response(ex->req.conn, (unsigned)resp->status, r);
 	MHD_destroy_response(r);
@@ -561,8 +621,14 @@ access_handler(void *cls, struct MHD_Connection *conn, const char *url,
 		return queue_answer(ex);
 	}
 	ex->state = EX_RUNNING;
+	pthread_mutex_lock(&s->lock);
+	s->suspended++;
+	pthread_mutex_unlock(&s->lock);
 	MHD_suspend_connection(conn);
-	job_push(s, ex);
+	if (job_push(s, ex) == -1) {
+		answer_stopping(ex);
+		answer_now(ex);
+	}
 	return MHD_YES;
 }
 
@@ -590,15 +656,90 @@ completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		.duration_us = time_mono_us() - ex->started_us,
 	};
 	log_request(&lr);
+	pthread_mutex_lock(&s->lock);
+	if (ex->conn != NULL)
+		ex->conn->ex = NULL;
+	if (--s->in_flight == 0)
+		pthread_cond_broadcast(&s->idle);
+	pthread_mutex_unlock(&s->lock);
 	response_clear(&ex->resp);
 	buf_free(&ex->body);
 	free(ex->path_param);
 	free(ex);
 	*con_cls = NULL;
+}
+
+/* libmicrohttpd's notice of a connection opened or closed. */
+static void
+conn_notify(void *cls, struct MHD_Connection *mc, void **socket_context,
+    enum MHD_ConnectionNotificationCode toe)
+{
+	struct http_server *s = cls;
+	const union MHD_ConnectionInfo *ci;
+	struct conn *c;
+
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		c = xcalloc(1, sizeof(*c));
+		ci = MHD_get_connection_info(mc,
+		    MHD_CONNECTION_INFO_CONNECTION_FD);
+		c->fd = ci != NULL ? ci->connect_fd : MHD_INVALID_SOCKET;
+		pthread_mutex_lock(&s->lock);
+		c->next = s->conns;
+		if (s->conns != NULL)
+			s->conns->prev = c;
+		s->conns = c;
+		s->nconns++;
+		pthread_mutex_unlock(&s->lock);
+		*socket_context = c;
+		return;
+	}
+	c = *socket_context;
+	if (c == NULL)
+		return;
+	/* Called before libmicrohttpd closes the socket. */
 	pthread_mutex_lock(&s->lock);
-	if (--s->in_flight == 0)
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		s->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	if (c->ex != NULL)
+		c->ex->conn = NULL;
+	if (--s->nconns == 0)
 		pthread_cond_broadcast(&s->idle);
 	pthread_mutex_unlock(&s->lock);
+	free(c);
+	*socket_context = NULL;
+}
+
+/*
+ * Shut the socket of c down, under s->lock: libmicrohttpd sees the end of
+ * the stream and closes the connection from its own thread.  The socket is
+ * still open: it is closed only after the connection's notice, which takes
+ * the lock.
+ */
+static void
+conn_cut(struct conn *c)
+{
+	if (c->cut || c->fd == MHD_INVALID_SOCKET)
+		return;
+	(void)shutdown(c->fd, SHUT_RDWR);
+	c->cut = 1;
+}
+
+/*
+ * Whether a request is arriving on c, whose last exchange is over: bytes
+ * wait in its socket.
+ */
+static int
+conn_has_input(const struct conn *c)
+{
+	char b;
+	ssize_t n;
+
+	n = recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+	return n > 0;
 }
 
 static void
@@ -670,9 +811,9 @@ http_server_start(const struct config *cfg, struct engine *engine)
 	s->engine = engine;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->jobs_ready, NULL);
-	pthread_cond_init(&s->idle, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->idle, &ca);
 	pthread_cond_init(&s->timer_wake, &ca);
 	pthread_condattr_destroy(&ca);
 	if (pthread_create(&s->timer, NULL, timer_main, s) != 0)
@@ -699,41 +840,112 @@ http_server_start(const struct config *cfg, struct engine *engine)
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
 	    MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
 	    MHD_OPTION_NOTIFY_COMPLETED, completed, s,
+	    MHD_OPTION_NOTIFY_CONNECTION, conn_notify, s,
 	    MHD_OPTION_END);
 	if (s->mhd == NULL) {
 		log_error("http: cannot listen on %s", cfg->listen);
-		http_server_stop(s, 0);
+		(void)http_server_stop(s, 0);	/* nothing runs yet */
 		return NULL;
 	}
 	log_info("http: listening on %s", cfg->listen);
 	return s;
 }
 
-void
-http_server_stop(struct http_server *s, int64_t drain_ms)
+/* Wait on s->idle, under s->lock, until deadline_ms; 0, or -1 past it. */
+static int
+idle_wait(struct http_server *s, int64_t deadline_ms)
 {
 	struct timespec ts;
+
+	if (time_mono_ms() >= deadline_ms)
+		return -1;
+	ts.tv_sec = (time_t)(deadline_ms / 1000);
+	ts.tv_nsec = (long)(deadline_ms % 1000) * 1000000;
+	(void)pthread_cond_timedwait(&s->idle, &s->lock, &ts);
+	return 0;
+}
+
+void
+http_server_quiesce(struct http_server *s)
+{
 	MHD_socket fd;
-	int i;
+
+	if (s == NULL || s->mhd == NULL)
+		return;
+	pthread_mutex_lock(&s->lock);
+	if (s->draining) {
+		pthread_mutex_unlock(&s->lock);
+		return;
+	}
+	s->draining = 1;
+	pthread_mutex_unlock(&s->lock);
+	fd = MHD_quiesce_daemon(s->mhd);
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
+	(void)http_server_drain(s);
+}
+
+int
+http_server_drain(struct http_server *s)
+{
+	struct conn *c;
+	int n;
+
+	if (s == NULL || s->mhd == NULL)
+		return 0;
+	pthread_mutex_lock(&s->lock);
+	for (c = s->conns; c != NULL; c = c->next)
+		if (c->ex == NULL && !c->cut && !conn_has_input(c))
+			conn_cut(c);
+	n = s->nconns;
+	pthread_mutex_unlock(&s->lock);
+	return n;
+}
+
+int
+http_server_stop(struct http_server *s, int64_t deadline_ms)
+{
+	struct exchange *jobs, *ex;
+	int i, n;
 
 	if (s == NULL)
-		return;
+		return 0;
 	if (s->mhd != NULL) {
-		fd = MHD_quiesce_daemon(s->mhd);
-		if (fd != MHD_INVALID_SOCKET)
-			close(fd);
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += drain_ms / 1000;
-		ts.tv_nsec += (drain_ms % 1000) * 1000000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
+		http_server_quiesce(s);
+		/* No handler starts from now on: the queued ones get 503. */
 		pthread_mutex_lock(&s->lock);
-		while (s->in_flight > 0)
-			if (pthread_cond_timedwait(&s->idle, &s->lock, &ts) != 0)
+		s->stopping = 1;
+		jobs = s->jobs_head;
+		s->jobs_head = s->jobs_tail = NULL;
+		pthread_cond_broadcast(&s->jobs_ready);
+		pthread_cond_signal(&s->timer_wake);
+		pthread_mutex_unlock(&s->lock);
+		while (jobs != NULL) {
+			ex = jobs;
+			jobs = ex->next_job;
+			answer_stopping(ex);
+			answer_now(ex);
+		}
+		/*
+		 * Handlers running now finish (what they commit is answered),
+		 * and held answers go out; libmicrohttpd must not be stopped
+		 * before every connection is resumed.
+		 */
+		pthread_mutex_lock(&s->lock);
+		while (s->suspended > 0)
+			if (idle_wait(s, deadline_ms) == -1)
+				break;
+		n = s->suspended;
+		/* Let the answers just resumed reach their clients. */
+		while (n == 0 && s->in_flight > 0)
+			if (idle_wait(s, deadline_ms) == -1)
 				break;
 		pthread_mutex_unlock(&s->lock);
+		if (n > 0) {
+			log_error("http: %d requests still running at the "
+			    "deadline", n);
+			return -1;
+		}
 		MHD_stop_daemon(s->mhd);
 	}
 	pthread_mutex_lock(&s->lock);
@@ -752,4 +964,5 @@ http_server_stop(struct http_server *s, int64_t drain_ms)
 	pthread_cond_destroy(&s->jobs_ready);
 	pthread_cond_destroy(&s->idle);
 	free(s);
+	return 0;
 }
