@@ -122,6 +122,9 @@ static const struct key keys[] = {
 	    "most request header fields; more is answered 431" },
 	{ "max_url_bytes", I(max_url_bytes), "8192", 256, 65536,
 	    "longest request target, path and query; longer is answered 414" },
+	{ "listen_reuse_port", I(listen_reuse_port), "0", 0, 1,
+	    "1: share the listening port with other processes (SO_REUSEPORT); "
+	    "0: a port in use is an error" },
 	{ "max_connections_per_ip", I(max_connections_per_ip), "64", 0, 65536,
 	    "most open connections from one address (0: no cap)" },
 	{ "rate_ip_table_size", I(rate_ip_table_size), "65536", 1024, 16777216,

@@ -53,6 +53,7 @@ struct config {
 	int64_t	 max_headers;
 	int64_t	 max_url_bytes;
 	int64_t	 max_connections_per_ip;	/* 0: no cap */
+	int64_t	 listen_reuse_port;	/* 1: SO_REUSEPORT */
 	int64_t	 rate_ip_table_size;
 	int64_t	 rate_ip_request, rate_ip_request_window;
 	int64_t	 rate_ip_confirm, rate_ip_confirm_window;

@@ -45,6 +45,8 @@
 
 /* Past this many body bytes the connection is answered and closed. */
 #define DISCARD_MAX (64 * 1024 * 1024)
+/* Connections the kernel queues before they are accepted. */
+#define LISTEN_BACKLOG 512
 /* The most X-Forwarded-For text read, all header lines together. */
 #define XFF_MAX 4096
 
@@ -789,6 +791,52 @@ listen_address(const char *listen, struct sockaddr_storage *ss)
 	return 0;
 }
 
+/*
+ * Open the listening socket on ss.  A port another process listens on is
+ * refused (no SO_REUSEPORT), unless reuse_port asks to share it.  Return
+ * the socket, or -1 with a message logged.
+ */
+static int
+listen_open(const char *listen_text, const struct sockaddr_storage *ss,
+    int reuse_port)
+{
+	socklen_t len = ss->ss_family == AF_INET6 ?
+	    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	int fd, on = 1;
+
+	fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0);
+	if (fd == -1) {
+		log_error("http: cannot listen on %s: %s", listen_text,
+		    strerror(errno));
+		return -1;
+	}
+	/* A restart may bind while the last run's connections linger. */
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	if (reuse_port &&
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) == -1)
+		log_warn("http: cannot share %s with other processes: %s",
+		    listen_text, strerror(errno));
+	if (bind(fd, (const struct sockaddr *)ss, len) == -1) {
+		if (errno == EADDRINUSE)
+			log_error("http: cannot listen on %s: address already "
+			    "in use (is another resetd running on it?)",
+			    listen_text);
+		else
+			log_error("http: cannot listen on %s: %s", listen_text,
+			    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (listen(fd, LISTEN_BACKLOG) == -1) {
+		log_error("http: cannot listen on %s: %s", listen_text,
+		    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 struct http_server *
 http_server_start(const struct config *cfg, struct engine *engine)
 {
@@ -796,17 +844,18 @@ http_server_start(const struct config *cfg, struct engine *engine)
 	struct sockaddr_storage ss;
 	pthread_condattr_t ca;
 	unsigned int flags;
-	uint16_t port;
-	int i;
+	int i, lfd;
 
 	if (listen_address(cfg->listen, &ss) == -1) {
 		log_error("http: cannot resolve listen address %s", cfg->listen);
 		free(s);
 		return NULL;
 	}
-	port = ss.ss_family == AF_INET6 ?
-	    ntohs(((struct sockaddr_in6 *)&ss)->sin6_port) :
-	    ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	lfd = listen_open(cfg->listen, &ss, cfg->listen_reuse_port != 0);
+	if (lfd == -1) {
+		free(s);
+		return NULL;
+	}
 	s->cfg = cfg;
 	s->engine = engine;
 	pthread_mutex_init(&s->lock, NULL);
@@ -829,21 +878,20 @@ http_server_start(const struct config *cfg, struct engine *engine)
 	    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
-	s->mhd = MHD_start_daemon(flags, port, NULL, NULL, access_handler, s,
+	s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, access_handler, s,
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)lfd,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->http_threads,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
 	    (unsigned)cfg->max_connections_per_ip,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
-	    MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
 	    MHD_OPTION_NOTIFY_COMPLETED, completed, s,
 	    MHD_OPTION_NOTIFY_CONNECTION, conn_notify, s,
 	    MHD_OPTION_END);
 	if (s->mhd == NULL) {
-		log_error("http: cannot listen on %s", cfg->listen);
+		log_error("http: cannot serve on %s", cfg->listen);
 		(void)http_server_stop(s, 0);	/* nothing runs yet */
 		return NULL;
 	}

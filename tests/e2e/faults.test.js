@@ -5,6 +5,7 @@
 const { describe, it, after } = require('node:test');
 const assert = require('node:assert/strict');
 const http = require('node:http');
+const { spawn } = require('node:child_process');
 const h = require('./lib/harness');
 
 // The daemon's whole stop budget (src/main.c DRAIN_MS), plus slack for a
@@ -154,5 +155,38 @@ describe('a stop under load', () => {
     assert.ok(by['200'] > 0, JSON.stringify(by));
     assert.ok(by['503'] > 0, `no queued request was answered 503: ${JSON.stringify(by)}`);
     assert.deepEqual(Object.keys(by).filter((k) => !['200', '503', 'error'].includes(k)), [], JSON.stringify(by));
+  });
+});
+
+describe('one daemon per port', () => {
+  it('a second instance on a port in use exits non-zero, and the first keeps all the traffic', { timeout: 60000 }, async () => {
+    const first = await start();
+    const project = await first.cli(['project', 'create', '--name', 'first']);
+    await first.cli(['user', 'create', '--project', project.id, '--email', 'port@faults.example']);
+
+    // Its own database: a project of the first is unknown to it. (Not
+    // through startDaemon: its readiness probe would reach the first.)
+    const env = { ...first.env, RESETD_DATABASE: `sqlite:${h.makeTempDir()}/second.db` };
+    await h.runCli(first.bin, env, ['migrate']);
+    const second = spawn(first.bin, ['serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    second.stderr.setEncoding('utf8').on('data', (t) => (stderr += t));
+    const exit = await new Promise((resolve) => {
+      const timer = setTimeout(() => { second.kill('SIGKILL'); resolve({ code: 'still running' }); }, 10000);
+      second.once('exit', (code, signal) => { clearTimeout(timer); resolve({ code, signal }); });
+    });
+    assert.notEqual(exit.code, 'still running', 'the second instance serves on a port in use');
+    assert.ok(exit.code > 0, `second instance: ${JSON.stringify(exit)}`);
+    assert.match(stderr, /cannot listen on 127\.0\.0\.1:\d+: address already in use/);
+
+    // Fresh connections each time, so that any listener could take one.
+    const statuses = {};
+    for (let i = 0; i < 60; i++) {
+      const r = await h.rawRequest(`${first.url}/password/reset/request?projectId=${project.id}`,
+        { method: 'POST', body: { username: 'port@faults.example' } });
+      statuses[r.status] = (statuses[r.status] || 0) + 1;
+    }
+    assert.deepEqual(statuses, { 204: 60 });
+    assert.equal(await first.stop(), 0);
   });
 });
