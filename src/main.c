@@ -32,10 +32,12 @@
 /*
  * A stop signal gives the server DRAIN_MS to exit: requests in flight
  * finish and idle connections close, then the last STOP_MS are kept for
- * the forced part (see http_server_stop) and the mail senders.
+ * the forced part (see http_server_stop), of which EXIT_MS for the mail
+ * senders to stop and the process to exit.
  */
 #define DRAIN_MS 10000
-#define STOP_MS 2000
+#define STOP_MS 3000
+#define EXIT_MS 500
 #define DRAIN_TICK_MS 50
 #define IMPORT_LINE_MAX (64 * 1024)
 #define IMPORT_USERS_MAX 1000000
@@ -944,8 +946,8 @@ serve_drain(struct http_server *srv, const sigset_t *sigs, int64_t *deadline)
 	int64_t start = time_mono_ms(), graceful;
 	int sig, open;
 
-	*deadline = start + DRAIN_MS;
-	graceful = *deadline - STOP_MS;
+	*deadline = start + DRAIN_MS - EXIT_MS;
+	graceful = start + DRAIN_MS - STOP_MS;
 	http_server_quiesce(srv);
 	for (;;) {
 		open = http_server_drain(srv);

@@ -129,7 +129,9 @@ describe('a stop under load', () => {
   it('SIGTERM with 1,000 slow requests queued exits 0 in time; queued ones get 503', { timeout: 120000 }, async () => {
     const N = 1000;
     // Heavy hashing: the queue takes far longer than the drain time.
-    const d = await start({ RESETD_ARGON2_MEMORY_KIB: '65536', RESETD_ARGON2_OPSLIMIT: '2', RESETD_HASH_CONCURRENCY: '1' });
+    const d = await start({
+      RESETD_ARGON2_MEMORY_KIB: '65536', RESETD_ARGON2_OPSLIMIT: '2', RESETD_HASH_CONCURRENCY: '1', RESETD_WORKERS: '8',
+    });
     const project = await d.cli(['project', 'create', '--name', 'confirms']);
     const password = h.registerSecret('a long enough passphrase 7');
     await d.cli(['user', 'create', '--project', project.id, '--email', 'many@faults.example', '--password-stdin'], { input: password });
