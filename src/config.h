@@ -34,6 +34,8 @@ struct config {
 	int64_t	 max_body_bytes;
 	int64_t	 max_connections;
 	int64_t	 connection_timeout;	/* seconds */
+	int64_t	 request_head_timeout;	/* seconds, whole head */
+	int64_t	 request_body_timeout;	/* seconds, whole body */
 	int64_t	 argon2_opslimit;
 	int64_t	 argon2_memory_kib;
 	int64_t	 hash_concurrency;	/* 0: one per CPU */

@@ -32,6 +32,7 @@
 #include <string.h>
 #include <strings.h>
 #include <errno.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -45,6 +46,11 @@
 
 /* Past this many body bytes the connection is answered and closed. */
 #define DISCARD_MAX (64 * 1024 * 1024)
+/* How often deadlines are checked, and their closings reported. */
+#define REAP_US 250000
+#define REPORT_US (10 * 1000000)
+/* File handles kept for what is not a connection (see fd_budget). */
+#define FD_MARGIN 32
 /* Connections the kernel queues before they are accepted. */
 #define LISTEN_BACKLOG 512
 /* The most X-Forwarded-For text read, all header lines together. */
@@ -75,6 +81,7 @@ struct exchange {
 	uint64_t		 body_seen;
 	enum exchange_state	 state;
 	int64_t			 started_us;
+	const char		*cut_reason;	/* set when the server cut it */
 	struct exchange		*next_job;
 	struct conn		*conn;		/* its connection's record */
 };
@@ -84,7 +91,25 @@ struct conn {
 	struct conn		*prev, *next;
 	MHD_socket		 fd;
 	struct exchange		*ex;		/* the request under way, or NULL */
+	int			 reading;	/* ex's body is still arriving */
 	int			 cut;		/* its socket was shut down */
+	/* Since when it waits for a request head: opened, or last answer. */
+	int64_t			 ready_us;
+	struct addr_count	*peer;		/* its address's count */
+};
+
+/*
+ * Open connections per client address: IPv4 addresses as they are, IPv6
+ * by their /64 (one host usually holds a whole /64), IPv4-mapped IPv6 as
+ * IPv4.  A chained hash table keyed with SipHash under a random key.
+ */
+#define PEER_BUCKETS 1024
+#define PEER_KEY_LEN 9
+
+struct addr_count {
+	struct addr_count	*next;
+	uint8_t			 key[PEER_KEY_LEN];
+	int			 count;
 };
 
 struct http_server {
@@ -103,6 +128,14 @@ struct http_server {
 	int			 suspended;	/* connections not yet resumed */
 	struct conn		*conns;		/* every open connection */
 	int			 nconns;
+	int			 ncut;		/* of them, shut and closing */
+	int			 max_conns;	/* the cap, after the fd budget */
+	struct addr_count	*peers[PEER_BUCKETS];
+	uint8_t			 peer_key[crypto_shorthash_KEYBYTES];
+	int64_t			 next_reap_us, next_report_us;
+	/* What reap and accept_policy did since the last report. */
+	int64_t			 cut_head, cut_body, evicted;
+	int64_t			 refused_peer, refused_full;
 	/* Answers held until their time: a min-heap on answer_at_us. */
 	pthread_t		 timer;
 	int			 timer_running;
@@ -110,6 +143,8 @@ struct http_server {
 	struct exchange		**held;
 	size_t			 nheld, held_size;
 };
+
+static void	reap(struct http_server *, int64_t);
 
 /* request and response helpers */
 
@@ -317,7 +352,8 @@ held_pop(struct http_server *s)
 
 /*
  * The timer thread: answers held exchanges when their time comes, and
- * every one still held when the server stops.
+ * every one still held when the server stops; and every REAP_US closes
+ * the connections past their deadlines (reap).
  */
 static void *
 timer_main(void *arg)
@@ -325,27 +361,33 @@ timer_main(void *arg)
 	struct http_server *s = arg;
 	struct exchange *ex;
 	struct timespec ts;
-	int64_t at;
+	int64_t at, now;
 
 	pthread_mutex_lock(&s->lock);
 	for (;;) {
-		if (s->nheld == 0) {
-			if (s->stopping)
-				break;
-			pthread_cond_wait(&s->timer_wake, &s->lock);
-			continue;
+		now = time_mono_us();
+		if (now >= s->next_reap_us) {
+			reap(s, now);
+			s->next_reap_us = now + REAP_US;
 		}
-		at = s->held[0]->resp.answer_at_us;
-		if (at > time_mono_us() && !s->stopping) {
-			ts.tv_sec = (time_t)(at / 1000000);
-			ts.tv_nsec = (long)(at % 1000000) * 1000;
-			pthread_cond_timedwait(&s->timer_wake, &s->lock, &ts);
-			continue;
+		if (s->nheld == 0 && s->stopping)
+			break;
+		at = s->next_reap_us;
+		if (s->nheld > 0) {
+			if (s->held[0]->resp.answer_at_us <= now ||
+			    s->stopping) {
+				ex = held_pop(s);
+				pthread_mutex_unlock(&s->lock);
+				answer_now(ex);
+				pthread_mutex_lock(&s->lock);
+				continue;
+			}
+			if (s->held[0]->resp.answer_at_us < at)
+				at = s->held[0]->resp.answer_at_us;
 		}
-		ex = held_pop(s);
-		pthread_mutex_unlock(&s->lock);
-		answer_now(ex);
-		pthread_mutex_lock(&s->lock);
+		ts.tv_sec = (time_t)(at / 1000000);
+		ts.tv_nsec = (long)(at % 1000000) * 1000;
+		pthread_cond_timedwait(&s->timer_wake, &s->lock, &ts);
 	}
 	pthread_mutex_unlock(&s->lock);
 	return NULL;
@@ -552,6 +594,7 @@ exchange_new(struct http_server *s, struct MHD_Connection *conn,
 	if (ci != NULL && ci->socket_context != NULL) {
 		ex->conn = ci->socket_context;
 		ex->conn->ex = ex;
+		ex->conn->reading = 1;
 	}
 	pthread_mutex_unlock(&s->lock);
 	return ex;
@@ -612,6 +655,11 @@ access_handler(void *cls, struct MHD_Connection *conn, const char *url,
 			return MHD_YES;
 		/* Far too much: answer now and let the connection close. */
 	}
+	/* The whole body is in: its deadline no longer applies. */
+	pthread_mutex_lock(&s->lock);
+	if (ex->conn != NULL)
+		ex->conn->reading = 0;
+	pthread_mutex_unlock(&s->lock);
 	if (ex->req.body_too_large) {
 		buf_free(&ex->body);
 		/* The dialect shapes this error, so the route still runs. */
@@ -653,14 +701,18 @@ completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		.client = ex->req.client_ip,
 		.dialect = ex->route ? ex->route->dialect : NULL,
 		.outcome = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ?
-		    ex->resp.outcome : "connection_lost",
+		    ex->resp.outcome : ex->cut_reason != NULL ?
+		    ex->cut_reason : "connection_lost",
 		.status = ex->resp.status,
 		.duration_us = time_mono_us() - ex->started_us,
 	};
 	log_request(&lr);
 	pthread_mutex_lock(&s->lock);
-	if (ex->conn != NULL)
+	if (ex->conn != NULL) {
 		ex->conn->ex = NULL;
+		ex->conn->reading = 0;
+		ex->conn->ready_us = time_mono_us();
+	}
 	if (--s->in_flight == 0)
 		pthread_cond_broadcast(&s->idle);
 	pthread_mutex_unlock(&s->lock);
@@ -671,6 +723,140 @@ completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	*con_cls = NULL;
 }
 
+/* The key of a client address: IPv4 whole, IPv6 by its /64. */
+static void
+peer_key(const struct sockaddr *sa, uint8_t key[PEER_KEY_LEN])
+{
+	static const uint8_t v4_mapped[12] = {
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff,
+	};
+	const uint8_t *b;
+
+	memset(key, 0, PEER_KEY_LEN);
+	if (sa == NULL)
+		return;
+	if (sa->sa_family == AF_INET) {
+		key[0] = 4;
+		memcpy(key + 1,
+		    &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
+	} else if (sa->sa_family == AF_INET6) {
+		b = ((const struct sockaddr_in6 *)(const void *)sa)->
+		    sin6_addr.s6_addr;
+		if (memcmp(b, v4_mapped, sizeof(v4_mapped)) == 0) {
+			key[0] = 4;
+			memcpy(key + 1, b + 12, 4);
+		} else {
+			key[0] = 6;
+			memcpy(key + 1, b, 8);
+		}
+	}
+}
+
+static size_t
+peer_bucket(const struct http_server *s, const uint8_t key[PEER_KEY_LEN])
+{
+	uint8_t h[crypto_shorthash_BYTES];
+
+	crypto_shorthash(h, key, PEER_KEY_LEN, s->peer_key);
+	return (h[0] | (size_t)h[1] << 8) % PEER_BUCKETS;
+}
+
+/* The count of key, under s->lock; made (at 0) when create is set. */
+static struct addr_count *
+peer_find(struct http_server *s, const uint8_t key[PEER_KEY_LEN], int create)
+{
+	struct addr_count *p;
+	size_t b = peer_bucket(s, key);
+
+	for (p = s->peers[b]; p != NULL; p = p->next)
+		if (memcmp(p->key, key, PEER_KEY_LEN) == 0)
+			return p;
+	if (!create)
+		return NULL;
+	p = xcalloc(1, sizeof(*p));
+	memcpy(p->key, key, PEER_KEY_LEN);
+	p->next = s->peers[b];
+	s->peers[b] = p;
+	return p;
+}
+
+/* Drop one connection of p, under s->lock; p is freed at zero. */
+static void
+peer_release(struct http_server *s, struct addr_count *p)
+{
+	struct addr_count **pp;
+
+	if (--p->count > 0)
+		return;
+	for (pp = &s->peers[peer_bucket(s, p->key)]; *pp != NULL;
+	    pp = &(*pp)->next)
+		if (*pp == p) {
+			*pp = p->next;
+			break;
+		}
+	free(p);
+}
+
+/*
+ * Shut the socket of c down, under s->lock: libmicrohttpd sees the end of
+ * the stream and closes the connection from its own thread.  The socket is
+ * still open: it is closed only after the connection's notice, which takes
+ * the lock.
+ */
+static void
+conn_cut(struct http_server *s, struct conn *c)
+{
+	if (c->cut || c->fd == MHD_INVALID_SOCKET)
+		return;
+	(void)shutdown(c->fd, SHUT_RDWR);
+	c->cut = 1;
+	s->ncut++;
+}
+
+/*
+ * libmicrohttpd's accept policy: refuse at once, rather than let a client
+ * wait, a connection from an address (IPv6: a /64) that has its cap
+ * open.  At the global cap, the connection that has waited longest for a
+ * request head is closed to make room (slow or idle clients give way to
+ * a new one); with none, the new one is refused.
+ */
+static enum MHD_Result
+accept_policy(void *cls, const struct sockaddr *sa, socklen_t salen)
+{
+	struct http_server *s = cls;
+	struct addr_count *p;
+	struct conn *c, *victim = NULL;
+	uint8_t key[PEER_KEY_LEN];
+	enum MHD_Result ok = MHD_YES;
+
+	(void)salen;
+	peer_key(sa, key);
+	pthread_mutex_lock(&s->lock);
+	p = peer_find(s, key, 0);
+	if (s->cfg->max_connections_per_ip > 0 && p != NULL &&
+	    p->count >= s->cfg->max_connections_per_ip) {
+		s->refused_peer++;
+		ok = MHD_NO;
+		goto out;
+	}
+	if (s->nconns - s->ncut < s->max_conns)
+		goto out;
+	for (c = s->conns; c != NULL; c = c->next)
+		if (c->ex == NULL && !c->cut &&
+		    (victim == NULL || c->ready_us < victim->ready_us))
+			victim = c;
+	if (victim == NULL) {
+		s->refused_full++;
+		ok = MHD_NO;
+		goto out;
+	}
+	conn_cut(s, victim);
+	s->evicted++;
+out:
+	pthread_mutex_unlock(&s->lock);
+	return ok;
+}
+
 /* libmicrohttpd's notice of a connection opened or closed. */
 static void
 conn_notify(void *cls, struct MHD_Connection *mc, void **socket_context,
@@ -678,6 +864,7 @@ conn_notify(void *cls, struct MHD_Connection *mc, void **socket_context,
 {
 	struct http_server *s = cls;
 	const union MHD_ConnectionInfo *ci;
+	uint8_t key[PEER_KEY_LEN];
 	struct conn *c;
 
 	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
@@ -685,7 +872,13 @@ conn_notify(void *cls, struct MHD_Connection *mc, void **socket_context,
 		ci = MHD_get_connection_info(mc,
 		    MHD_CONNECTION_INFO_CONNECTION_FD);
 		c->fd = ci != NULL ? ci->connect_fd : MHD_INVALID_SOCKET;
+		ci = MHD_get_connection_info(mc,
+		    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		peer_key(ci != NULL ? ci->client_addr : NULL, key);
+		c->ready_us = time_mono_us();
 		pthread_mutex_lock(&s->lock);
+		c->peer = peer_find(s, key, 1);
+		c->peer->count++;
 		c->next = s->conns;
 		if (s->conns != NULL)
 			s->conns->prev = c;
@@ -708,6 +901,9 @@ conn_notify(void *cls, struct MHD_Connection *mc, void **socket_context,
 		c->next->prev = c->prev;
 	if (c->ex != NULL)
 		c->ex->conn = NULL;
+	if (c->cut)
+		s->ncut--;
+	peer_release(s, c->peer);
 	if (--s->nconns == 0)
 		pthread_cond_broadcast(&s->idle);
 	pthread_mutex_unlock(&s->lock);
@@ -716,18 +912,47 @@ conn_notify(void *cls, struct MHD_Connection *mc, void **socket_context,
 }
 
 /*
- * Shut the socket of c down, under s->lock: libmicrohttpd sees the end of
- * the stream and closes the connection from its own thread.  The socket is
- * still open: it is closed only after the connection's notice, which takes
- * the lock.
+ * Close, under s->lock, the connections past a deadline: no whole request
+ * head within request_head_timeout of being opened or of the last answer
+ * (an idle kept-alive connection too), or no whole body within
+ * request_body_timeout of its head.  libmicrohttpd's own timeout only
+ * measures silence, which a client sending a byte at a time never keeps.
+ * What was closed or refused is reported once per REPORT_US.
  */
 static void
-conn_cut(struct conn *c)
+reap(struct http_server *s, int64_t now)
 {
-	if (c->cut || c->fd == MHD_INVALID_SOCKET)
+	int64_t head = s->cfg->request_head_timeout * 1000000;
+	int64_t body = s->cfg->request_body_timeout * 1000000;
+	struct conn *c;
+
+	for (c = s->conns; c != NULL; c = c->next) {
+		if (c->cut)
+			continue;
+		if (c->ex == NULL && now - c->ready_us > head) {
+			conn_cut(s, c);
+			s->cut_head++;
+		} else if (c->ex != NULL && c->reading &&
+		    now - c->ex->started_us > body) {
+			c->ex->cut_reason = "body_timeout";
+			conn_cut(s, c);
+			s->cut_body++;
+		}
+	}
+	if (now < s->next_report_us)
 		return;
-	(void)shutdown(c->fd, SHUT_RDWR);
-	c->cut = 1;
+	s->next_report_us = now + REPORT_US;
+	if (s->cut_head + s->cut_body + s->evicted + s->refused_peer +
+	    s->refused_full == 0)
+		return;
+	log_warn("http: connections closed at the head deadline %lld, at the "
+	    "body deadline %lld, waiting ones closed for new clients %lld; "
+	    "refused: address at its cap %lld, all busy %lld",
+	    (long long)s->cut_head, (long long)s->cut_body,
+	    (long long)s->evicted, (long long)s->refused_peer,
+	    (long long)s->refused_full);
+	s->cut_head = s->cut_body = s->evicted = 0;
+	s->refused_peer = s->refused_full = 0;
 }
 
 /*
@@ -789,6 +1014,70 @@ listen_address(const char *listen, struct sockaddr_storage *ss)
 	memcpy(ss, res->ai_addr, res->ai_addrlen);
 	freeaddrinfo(res);
 	return 0;
+}
+
+/*
+ * How far past max_conns libmicrohttpd's own limit is set.  Its limit is
+ * split among the polling threads, and a thread at its share stops
+ * accepting: clients would then wait.  accept_policy holds the real cap
+ * and refuses at once; the slack covers accepts racing on several threads
+ * and connections closed for a new client that are not gone yet.
+ */
+static int64_t
+conn_slack(const struct config *cfg)
+{
+	return 2 * cfg->http_threads + 8;
+}
+
+/*
+ * The connection cap the file-handle limit allows.  Besides connections,
+ * handles go to the database pool (SQLite: the database and its WAL per
+ * connection; PostgreSQL: a socket), the mail senders (a socket or a
+ * Maildir file each), the polling threads (an epoll and an eventfd each)
+ * and FD_MARGIN more (standard streams, the listening socket, the WAL
+ * index, Maildir folders, the breached-password file).  The soft limit is
+ * raised as far as the hard one allows; past that, the cap is lowered and
+ * one line says so.  Connections over the cap are refused at accept, so
+ * the database and the mail never run out of handles.
+ */
+static int64_t
+fd_budget(const struct config *cfg)
+{
+	struct rlimit rl, want_rl;
+	int64_t pool, reserve, want, cap, was;
+
+	pool = cfg->db_pool_size > 0 ? cfg->db_pool_size :
+	    cfg->workers + cfg->mail_workers + 1;
+	reserve = 2 * pool + 2 * cfg->mail_workers +
+	    2 * (cfg->http_threads + 1) + FD_MARGIN;
+	want = cfg->max_connections + conn_slack(cfg) + reserve;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return cfg->max_connections;
+	if (rl.rlim_cur == RLIM_INFINITY || (int64_t)rl.rlim_cur >= want)
+		return cfg->max_connections;
+	was = (int64_t)rl.rlim_cur;
+	want_rl = rl;
+	want_rl.rlim_cur = rl.rlim_max != RLIM_INFINITY &&
+	    (int64_t)rl.rlim_max < want ? rl.rlim_max : (rlim_t)want;
+	if (want_rl.rlim_cur > rl.rlim_cur &&
+	    setrlimit(RLIMIT_NOFILE, &want_rl) == 0)
+		rl = want_rl;
+	if ((int64_t)rl.rlim_cur >= want) {
+		log_info("http: raised the file-handle limit from %lld to %lld "
+		    "for %lld connections", (long long)was,
+		    (long long)rl.rlim_cur, (long long)cfg->max_connections);
+		return cfg->max_connections;
+	}
+	cap = (int64_t)rl.rlim_cur - reserve - conn_slack(cfg);
+	if (cap < 1)
+		cap = 1;
+	log_warn("http: max_connections lowered from %lld to %lld: the "
+	    "file-handle limit is %lld (hard limit %lld), and %lld are kept "
+	    "for the database, the mail senders and files",
+	    (long long)cfg->max_connections, (long long)cap,
+	    (long long)rl.rlim_cur, rl.rlim_max == RLIM_INFINITY ? -1LL :
+	    (long long)rl.rlim_max, (long long)(reserve + conn_slack(cfg)));
+	return cap;
 }
 
 /*
@@ -858,6 +1147,8 @@ http_server_start(const struct config *cfg, struct engine *engine)
 	}
 	s->cfg = cfg;
 	s->engine = engine;
+	s->max_conns = (int)fd_budget(cfg);
+	crypto_shorthash_keygen(s->peer_key);
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->jobs_ready, NULL);
 	pthread_condattr_init(&ca);
@@ -878,13 +1169,12 @@ http_server_start(const struct config *cfg, struct engine *engine)
 	    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
-	s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, access_handler, s,
+	s->mhd = MHD_start_daemon(flags, 0, accept_policy, s, access_handler, s,
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)lfd,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->http_threads,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-	    (unsigned)cfg->max_connections_per_ip,
+	    MHD_OPTION_CONNECTION_LIMIT,
+	    (unsigned)(s->max_conns + conn_slack(cfg)),
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
 	    MHD_OPTION_NOTIFY_COMPLETED, completed, s,
@@ -944,7 +1234,7 @@ http_server_drain(struct http_server *s)
 	pthread_mutex_lock(&s->lock);
 	for (c = s->conns; c != NULL; c = c->next)
 		if (c->ex == NULL && !c->cut && !conn_has_input(c))
-			conn_cut(c);
+			conn_cut(s, c);
 	n = s->nconns;
 	pthread_mutex_unlock(&s->lock);
 	return n;

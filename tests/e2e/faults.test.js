@@ -5,6 +5,7 @@
 const { describe, it, after } = require('node:test');
 const assert = require('node:assert/strict');
 const http = require('node:http');
+const net = require('node:net');
 const { spawn } = require('node:child_process');
 const h = require('./lib/harness');
 
@@ -190,5 +191,174 @@ describe('one daemon per port', () => {
     }
     assert.deepEqual(statuses, { 204: 60 });
     assert.equal(await first.stop(), 0);
+  });
+});
+
+// Opens a TCP connection from localAddress; resolves with the socket once
+// connected. The socket records when it was closed and what it received.
+function openSocket(port, localAddress = '127.0.0.1') {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect({ port, host: '127.0.0.1', localAddress });
+    sock.received = '';
+    sock.closedAt = null;
+    sock.setEncoding('utf8');
+    sock.on('data', (t) => (sock.received += t));
+    sock.on('error', () => {});
+    sock.on('close', () => (sock.closedAt = Date.now()));
+    sock.once('connect', () => resolve(sock));
+    sock.once('error', reject);
+  });
+}
+
+// Resolves once sock is closed (true), or after ms (false).
+function closedWithin(sock, ms) {
+  if (sock.closedAt !== null) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    sock.once('close', () => { clearTimeout(timer); resolve(true); });
+  });
+}
+
+// GET path on a fresh connection; resolves with {status, ms} or {error, ms}.
+function timedGet(url, timeoutMs = 5000) {
+  const t0 = Date.now();
+  return h.rawRequest(url, { timeoutMs }).then(
+    (r) => ({ status: r.status, ms: Date.now() - t0 }),
+    (error) => ({ error: error.message, ms: Date.now() - t0 }));
+}
+
+describe('slow and many connections', () => {
+  it('under 1,088 half-sent requests from 17 addresses, a fresh client is served within a second', { timeout: 120000 }, async () => {
+    const d = await start({ RESETD_MAX_CONNECTIONS_PER_IP: '64' });
+    const held = [];
+    const head = 'POST /password/reset/request HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n';
+    for (let a = 2; a <= 18; a++) {
+      const opened = await Promise.allSettled(Array.from({ length: 64 }, () => openSocket(d.port, `127.0.0.${a}`)));
+      for (const o of opened) {
+        if (o.status !== 'fulfilled') continue;
+        o.value.write(head);
+        held.push(o.value);
+      }
+    }
+    await h.sleep(300);
+    const r = await timedGet(`${d.url}/healthz`);
+    assert.equal(r.status, 200, JSON.stringify(r));
+    assert.ok(r.ms < 1000, `the fresh client waited ${r.ms} ms`);
+
+    // The 65th connection of one address is refused at once, not kept waiting.
+    const extra = await openSocket(d.port, '127.0.0.18');
+    extra.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+    assert.ok(await closedWithin(extra, 1000), 'a connection over the address cap was kept open');
+    assert.equal(extra.received, '');
+    for (const s of held) s.destroy();
+  });
+
+  it('a client sending its head a line at a time is cut at the head deadline', { timeout: 60000 }, async () => {
+    const d = await start({ RESETD_REQUEST_HEAD_TIMEOUT: '2' });
+    const sock = await openSocket(d.port);
+    const t0 = Date.now();
+    const lines = ['GET /healthz HTTP/1.1\r\n', 'Host: x\r\n', 'X-A: 1\r\n', 'X-B: 1\r\n', 'X-C: 1\r\n', 'X-D: 1\r\n', 'X-E: 1\r\n', 'X-F: 1\r\n', '\r\n'];
+    for (const line of lines) {
+      if (sock.closedAt !== null) break;
+      sock.write(line);
+      await h.sleep(500);
+    }
+    assert.ok(await closedWithin(sock, 2000), 'the slow client was never cut');
+    assert.equal(sock.received, '', 'the slow client got an answer');
+    const took = sock.closedAt - t0;
+    assert.ok(took >= 1900 && took < 4000, `cut after ${took} ms, not at the 2 s deadline`);
+
+    // A body sent a byte at a time is cut at its own deadline.
+    const d2 = await start({ RESETD_REQUEST_BODY_TIMEOUT: '2' });
+    const project = await d2.cli(['project', 'create', '--name', 'slow']);
+    const slow = await openSocket(d2.port);
+    const t1 = Date.now();
+    slow.write(`POST /password/reset/request?projectId=${project.id} HTTP/1.1\r\nHost: x\r\n` +
+      'Content-Type: application/json\r\nContent-Length: 200\r\n\r\n');
+    for (let i = 0; i < 20 && slow.closedAt === null; i++) {
+      slow.write(' ');
+      await h.sleep(300);
+    }
+    assert.ok(await closedWithin(slow, 2000), 'the slow body was never cut');
+    const took2 = slow.closedAt - t1;
+    assert.ok(took2 >= 1900 && took2 < 4000, `body cut after ${took2} ms, not at the 2 s deadline`);
+    await h.sleep(200);
+    assert.ok(d2.stderrLines.some((l) => /"outcome":"body_timeout"/.test(l)), 'no log line says body_timeout');
+
+    // Kept-alive clients between requests are not cut while they keep asking.
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    for (let i = 0; i < 6; i++) {
+      const r = await new Promise((resolve) => {
+        http.get(`${d.url}/healthz`, { agent }, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode)); })
+          .on('error', (e) => resolve(e.message));
+      });
+      assert.equal(r, 200);
+      await h.sleep(500);
+    }
+    agent.destroy();
+  });
+
+  it('at the global cap with every connection busy, a new one is refused at once', { timeout: 60000 }, async () => {
+    const d = await start({ RESETD_MAX_CONNECTIONS: '20', RESETD_REQUEST_BODY_TIMEOUT: '30' });
+    const project = await d.cli(['project', 'create', '--name', 'cap']);
+    // Twenty requests whose bodies are under way: none may be closed.
+    const BODY = '{"username":"a@cap.example"}';
+    const busy = [];
+    for (let i = 0; i < 20; i++) {
+      const s = await openSocket(d.port, `127.0.1.${i + 1}`);
+      s.write(`POST /password/reset/request?projectId=${project.id} HTTP/1.1\r\nHost: x\r\n` +
+        `Content-Type: application/json\r\nContent-Length: ${BODY.length}\r\n\r\n${BODY.slice(0, 12)}`);
+      busy.push(s);
+    }
+    await h.sleep(300);
+    const r = await timedGet(`${d.url}/healthz`, 5000);
+    assert.ok(r.error, `a connection over the cap was served: ${JSON.stringify(r)}`);
+    assert.ok(r.ms < 1000, `refusing took ${r.ms} ms`);
+    // The busy ones finish and are answered.
+    for (const s of busy) s.write(BODY.slice(12));
+    await h.sleep(500);
+    assert.equal(busy.filter((s) => s.received.startsWith('HTTP/1.1 204')).length, 20);
+    for (const s of busy) s.destroy();
+  });
+});
+
+describe('the file-handle budget', () => {
+  it('under ulimit -n 128 the cap is lowered and said, /healthz answers under 500 idle connections, and mail is written', { timeout: 120000 }, async () => {
+    const fs = require('node:fs');
+    const path = require('node:path');
+    const bin = h.assertBinary();
+    const wrapper = path.join(h.makeTempDir(), 'resetd-ulimit');
+    fs.writeFileSync(wrapper, `#!/bin/sh\nulimit -n 128 || exit 99\nexec '${bin}' "$@"\n`, { mode: 0o755 });
+    const saved = process.env.RESETD_BIN;
+    let d;
+    process.env.RESETD_BIN = wrapper;
+    try {
+      // The default configuration, but for the per-address cap: every
+      // client here is 127.0.0.1.
+      d = await start();
+    } finally {
+      if (saved === undefined) delete process.env.RESETD_BIN;
+      else process.env.RESETD_BIN = saved;
+    }
+    const lowered = d.stderrLines.find((l) => /max_connections lowered from 1024 to \d+/.test(l));
+    assert.ok(lowered, `no log line says the cap was lowered:\n${d.stderrLines.slice(0, 20).join('\n')}`);
+
+    const project = await d.cli(['project', 'create', '--name', 'fds']);
+    await d.cli(['user', 'create', '--project', project.id, '--email', 'fds@faults.example']);
+    const idle = (await Promise.allSettled(Array.from({ length: 500 }, () => openSocket(d.port))))
+      .filter((o) => o.status === 'fulfilled').map((o) => o.value);
+    await h.sleep(500);
+    const r = await timedGet(`${d.url}/healthz`);
+    assert.equal(r.status, 200, JSON.stringify(r));
+
+    // A reset request's mail is written to the Maildir.
+    const res = await h.rawRequest(`${d.url}/password/reset/request?projectId=${project.id}`,
+      { method: 'POST', body: { username: 'fds@faults.example' } });
+    assert.equal(res.status, 204);
+    await h.waitForMail(d.maildir, h.mailTo('fds@faults.example'));
+    for (const s of idle) s.destroy();
+    assert.equal(d.stderrLines.filter((l) => /Too many open files|cannot open|EMFILE/i.test(l)).length, 0,
+      d.stderrLines.filter((l) => /Too many open files|cannot open|EMFILE/i.test(l)).join('\n'));
+    assert.equal(await d.stop(), 0);
   });
 });
