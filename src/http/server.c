@@ -7,7 +7,8 @@
  *     checked (header count, target length: 431 and 414 before any route
  *     runs), its client address found, and the route is chosen;
  *  2. calls with upload data: the body is kept up to max_body_bytes; past
- *     that it is read and thrown away so the client still gets an answer;
+ *     that it is read and thrown away, to its end or the body deadline, so
+ *     the client still gets an answer;
  *  3. the final call: inline routes answer at once; worker routes suspend
  *     the connection and queue the exchange for a worker, which runs the
  *     handler and resumes the connection;
@@ -44,8 +45,6 @@
 #include "../log.h"
 #include "http.h"
 
-/* Past this many body bytes the connection is answered and closed. */
-#define DISCARD_MAX (64 * 1024 * 1024)
 /* How often deadlines are checked, and their closings reported. */
 #define REAP_US 250000
 #define REPORT_US (10 * 1000000)
@@ -78,7 +77,6 @@ struct exchange {
 	enum refusal		 refusal;
 	char			*path_param;
 	struct buf		 body;
-	uint64_t		 body_seen;
 	enum exchange_state	 state;
 	int64_t			 started_us;
 	const char		*cut_reason;	/* set when the server cut it */
@@ -646,14 +644,18 @@ access_handler(void *cls, struct MHD_Connection *conn, const char *url,
 	if (ex->state == EX_ANSWERED)
 		return queue_answer(ex);
 	if (*upload_data_size > 0) {
-		ex->body_seen += *upload_data_size;
+		/*
+		 * Past max_body_bytes the rest is read and thrown away, however
+		 * much there is: an answer queued before the whole body is read
+		 * makes libmicrohttpd close the connection with the client
+		 * still sending, and the client sees a reset instead of the
+		 * 413.  request_body_timeout bounds how long this may take.
+		 */
 		if (!ex->req.body_too_large &&
 		    buf_append(&ex->body, upload_data, *upload_data_size) == -1)
 			ex->req.body_too_large = 1;
 		*upload_data_size = 0;
-		if (ex->body_seen <= DISCARD_MAX)
-			return MHD_YES;
-		/* Far too much: answer now and let the connection close. */
+		return MHD_YES;
 	}
 	/* The whole body is in: its deadline no longer applies. */
 	pthread_mutex_lock(&s->lock);
