@@ -691,10 +691,20 @@ completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	struct http_server *s = cls;
 	struct exchange *ex = *con_cls;
 	struct log_request lr;
+	const char *cut_reason;
 
 	(void)conn;
 	if (ex == NULL)
 		return;
+	/* The connection's record lets go of ex; reap may have cut it. */
+	pthread_mutex_lock(&s->lock);
+	cut_reason = ex->cut_reason;
+	if (ex->conn != NULL) {
+		ex->conn->ex = NULL;
+		ex->conn->reading = 0;
+		ex->conn->ready_us = time_mono_us();
+	}
+	pthread_mutex_unlock(&s->lock);
 	lr = (struct log_request){
 		.request_id = ex->req.request_id,
 		.method = ex->req.method,
@@ -703,18 +713,13 @@ completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		.client = ex->req.client_ip,
 		.dialect = ex->route ? ex->route->dialect : NULL,
 		.outcome = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ?
-		    ex->resp.outcome : ex->cut_reason != NULL ?
-		    ex->cut_reason : "connection_lost",
+		    ex->resp.outcome : cut_reason != NULL ?
+		    cut_reason : "connection_lost",
 		.status = ex->resp.status,
 		.duration_us = time_mono_us() - ex->started_us,
 	};
 	log_request(&lr);
 	pthread_mutex_lock(&s->lock);
-	if (ex->conn != NULL) {
-		ex->conn->ex = NULL;
-		ex->conn->reading = 0;
-		ex->conn->ready_us = time_mono_us();
-	}
 	if (--s->in_flight == 0)
 		pthread_cond_broadcast(&s->idle);
 	pthread_mutex_unlock(&s->lock);
