@@ -21,6 +21,7 @@ struct config;
 struct engine;
 struct request_context;
 struct MHD_Connection;
+struct sockaddr;
 
 #define HTTP_MAX_HEADERS 24
 #define REQUEST_ID_LEN 26
@@ -137,6 +138,14 @@ int	http_throttled(const struct http_request *, struct http_response *,
 	    int cls, int64_t *retry_after_s);
 /* Set the Retry-After header to seconds (a negative wait counts as 0). */
 void	http_set_retry_after(struct http_response *, int64_t seconds);
+#define HTTP_PEER_KEY_LEN 9
+/*
+ * The key open connections are counted by, for a socket peer sa (NULL:
+ * all zero): the family (4 or 6) and the IPv4 address, or the first 64
+ * bits of an IPv6 one, since one host usually holds a whole /64.  An
+ * IPv4-mapped IPv6 address gives its IPv4 key.  Written to key.
+ */
+void	http_peer_key(const struct sockaddr *, uint8_t key[HTTP_PEER_KEY_LEN]);
 
 /* server.c */
 struct http_server;

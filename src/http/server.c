@@ -102,11 +102,10 @@ struct conn {
  * IPv4.  A chained hash table keyed with SipHash under a random key.
  */
 #define PEER_BUCKETS 1024
-#define PEER_KEY_LEN 9
 
 struct addr_count {
 	struct addr_count	*next;
-	uint8_t			 key[PEER_KEY_LEN];
+	uint8_t			 key[HTTP_PEER_KEY_LEN];
 	int			 count;
 };
 
@@ -730,58 +729,29 @@ completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	*con_cls = NULL;
 }
 
-/* The key of a client address: IPv4 whole, IPv6 by its /64. */
-static void
-peer_key(const struct sockaddr *sa, uint8_t key[PEER_KEY_LEN])
-{
-	static const uint8_t v4_mapped[12] = {
-		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff,
-	};
-	const uint8_t *b;
-
-	memset(key, 0, PEER_KEY_LEN);
-	if (sa == NULL)
-		return;
-	if (sa->sa_family == AF_INET) {
-		key[0] = 4;
-		memcpy(key + 1,
-		    &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
-	} else if (sa->sa_family == AF_INET6) {
-		b = ((const struct sockaddr_in6 *)(const void *)sa)->
-		    sin6_addr.s6_addr;
-		if (memcmp(b, v4_mapped, sizeof(v4_mapped)) == 0) {
-			key[0] = 4;
-			memcpy(key + 1, b + 12, 4);
-		} else {
-			key[0] = 6;
-			memcpy(key + 1, b, 8);
-		}
-	}
-}
-
 static size_t
-peer_bucket(const struct http_server *s, const uint8_t key[PEER_KEY_LEN])
+peer_bucket(const struct http_server *s, const uint8_t key[HTTP_PEER_KEY_LEN])
 {
 	uint8_t h[crypto_shorthash_BYTES];
 
-	crypto_shorthash(h, key, PEER_KEY_LEN, s->peer_key);
+	crypto_shorthash(h, key, HTTP_PEER_KEY_LEN, s->peer_key);
 	return (h[0] | (size_t)h[1] << 8) % PEER_BUCKETS;
 }
 
 /* The count of key, under s->lock; made (at 0) when create is set. */
 static struct addr_count *
-peer_find(struct http_server *s, const uint8_t key[PEER_KEY_LEN], int create)
+peer_find(struct http_server *s, const uint8_t key[HTTP_PEER_KEY_LEN], int create)
 {
 	struct addr_count *p;
 	size_t b = peer_bucket(s, key);
 
 	for (p = s->peers[b]; p != NULL; p = p->next)
-		if (memcmp(p->key, key, PEER_KEY_LEN) == 0)
+		if (memcmp(p->key, key, HTTP_PEER_KEY_LEN) == 0)
 			return p;
 	if (!create)
 		return NULL;
 	p = xcalloc(1, sizeof(*p));
-	memcpy(p->key, key, PEER_KEY_LEN);
+	memcpy(p->key, key, HTTP_PEER_KEY_LEN);
 	p->next = s->peers[b];
 	s->peers[b] = p;
 	return p;
@@ -833,11 +803,11 @@ accept_policy(void *cls, const struct sockaddr *sa, socklen_t salen)
 	struct http_server *s = cls;
 	struct addr_count *p;
 	struct conn *c, *victim = NULL;
-	uint8_t key[PEER_KEY_LEN];
+	uint8_t key[HTTP_PEER_KEY_LEN];
 	enum MHD_Result ok = MHD_YES;
 
 	(void)salen;
-	peer_key(sa, key);
+	http_peer_key(sa, key);
 	pthread_mutex_lock(&s->lock);
 	p = peer_find(s, key, 0);
 	if (s->cfg->max_connections_per_ip > 0 && p != NULL &&
@@ -871,7 +841,7 @@ conn_notify(void *cls, struct MHD_Connection *mc, void **socket_context,
 {
 	struct http_server *s = cls;
 	const union MHD_ConnectionInfo *ci;
-	uint8_t key[PEER_KEY_LEN];
+	uint8_t key[HTTP_PEER_KEY_LEN];
 	struct conn *c;
 
 	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
@@ -881,7 +851,7 @@ conn_notify(void *cls, struct MHD_Connection *mc, void **socket_context,
 		c->fd = ci != NULL ? ci->connect_fd : MHD_INVALID_SOCKET;
 		ci = MHD_get_connection_info(mc,
 		    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-		peer_key(ci != NULL ? ci->client_addr : NULL, key);
+		http_peer_key(ci != NULL ? ci->client_addr : NULL, key);
 		c->ready_us = time_mono_us();
 		pthread_mutex_lock(&s->lock);
 		c->peer = peer_find(s, key, 1);
