@@ -1024,11 +1024,12 @@ cmd_serve(struct cli *c)
 out:
 	if (http_server_stop(srv, deadline) == -1) {
 		/*
-		 * A handler still runs and may hold the database: nothing it
-		 * uses is freed.  Every answer sent had committed first.
+		 * A handler still runs and may hold the database or wake the
+		 * mailer: nothing it uses is freed, and the mail senders are
+		 * left too (a message sent but not marked goes out again, never
+		 * zero times).  Every answer sent had committed first.
 		 */
 		log_error("stopping without the requests still running");
-		mailer_stop(ml);
 		_exit(rc);
 	}
 	engine_set_mail_waker(c->engine, NULL, NULL);
