@@ -161,6 +161,33 @@ describe('a stop under load', () => {
   });
 });
 
+describe('a stop with a handler stuck', () => {
+  it('a handler stuck on a locked database does not hold the exit past the drain time', { timeout: 60000, skip: h.testDb() !== 'sqlite' && 'SQLite only: the lock is taken with the sqlite3 shell' }, async () => {
+    const d = await start();
+    const project = await d.cli(['project', 'create', '--name', 'stuck']);
+    await d.cli(['user', 'create', '--project', project.id, '--email', 'stuck@faults.example']);
+    // Another process holds the write lock: every write waits for it.
+    const locker = spawn('sqlite3', [d.dbPath], { stdio: ['pipe', 'ignore', 'ignore'] });
+    locker.stdin.write('BEGIN EXCLUSIVE;\nSELECT 1;\n');
+    await h.sleep(300);
+    try {
+      const pending = h.rawRequest(`${d.url}/password/reset/request?projectId=${project.id}`,
+        { method: 'POST', body: { username: 'stuck@faults.example' }, timeoutMs: 30000 }).catch((e) => ({ error: e.message }));
+      await h.sleep(500);
+      const stop = await termAndTime(d);
+      assert.equal(stop.signal, null, `killed by ${stop.signal}`);
+      assert.equal(stop.code, 0, d.stderrLines.slice(-10).join('\n'));
+      assert.ok(stop.ms < DRAIN_MS, `exit took ${stop.ms} ms`);
+      assert.ok(d.stderrLines.some((l) => /stopping without the requests still running/.test(l)),
+        d.stderrLines.slice(-10).join('\n'));
+      const r = await pending;
+      assert.ok(r.error || r.status !== 204, `the stuck request was answered ${r.status}`);
+    } finally {
+      locker.kill('SIGKILL');
+    }
+  });
+});
+
 describe('one daemon per port', () => {
   it('a second instance on a port in use exits non-zero, and the first keeps all the traffic', { timeout: 60000 }, async () => {
     const first = await start();
