@@ -740,7 +740,8 @@ peer_bucket(const struct http_server *s, const uint8_t key[HTTP_PEER_KEY_LEN])
 
 /* The count of key, under s->lock; made (at 0) when create is set. */
 static struct addr_count *
-peer_find(struct http_server *s, const uint8_t key[HTTP_PEER_KEY_LEN], int create)
+peer_find(struct http_server *s, const uint8_t key[HTTP_PEER_KEY_LEN],
+    int create)
 {
 	struct addr_count *p;
 	size_t b = peer_bucket(s, key);
