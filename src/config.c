@@ -87,6 +87,11 @@ static const struct key keys[] = {
 	    "most open HTTP connections" },
 	{ "connection_timeout", I(connection_timeout), "30", 1, 3600,
 	    "seconds an idle connection is kept" },
+	{ "request_head_timeout", I(request_head_timeout), "10", 1, 3600,
+	    "seconds a connection has to send a whole request head, from its "
+	    "opening or its last answer" },
+	{ "request_body_timeout", I(request_body_timeout), "30", 1, 3600,
+	    "seconds a request has to send its whole body, from its head" },
 	{ "argon2_opslimit", I(argon2_opslimit), "2", 1, 64,
 	    "Argon2id passes (t)" },
 	{ "argon2_memory_kib", I(argon2_memory_kib), "19456", 8, 4194304,
@@ -127,8 +132,12 @@ static const struct key keys[] = {
 	    "most request header fields; more is answered 431" },
 	{ "max_url_bytes", I(max_url_bytes), "8192", 256, 65536,
 	    "longest request target, path and query; longer is answered 414" },
+	{ "listen_reuse_port", I(listen_reuse_port), "0", 0, 1,
+	    "1: share the listening port with other processes (SO_REUSEPORT); "
+	    "0: a port in use is an error" },
 	{ "max_connections_per_ip", I(max_connections_per_ip), "64", 0, 65536,
-	    "most open connections from one address (0: no cap)" },
+	    "most open connections from one address, IPv6 by its /64 "
+	    "(0: no cap)" },
 	{ "rate_ip_table_size", I(rate_ip_table_size), "65536", 1024, 16777216,
 	    "client addresses the in-memory rate limiter keeps" },
 	{ "rate_ip_request", I(rate_ip_request), "10", 0, 1000000,

@@ -35,6 +35,8 @@ struct config {
 	int64_t	 max_body_bytes;
 	int64_t	 max_connections;
 	int64_t	 connection_timeout;	/* seconds */
+	int64_t	 request_head_timeout;	/* seconds, whole head */
+	int64_t	 request_body_timeout;	/* seconds, whole body */
 	int64_t	 argon2_opslimit;
 	int64_t	 argon2_memory_kib;
 	int64_t	 hash_concurrency;	/* 0: one per CPU */
@@ -54,6 +56,7 @@ struct config {
 	int64_t	 max_headers;
 	int64_t	 max_url_bytes;
 	int64_t	 max_connections_per_ip;	/* 0: no cap */
+	int64_t	 listen_reuse_port;	/* 1: SO_REUSEPORT */
 	int64_t	 rate_ip_table_size;
 	int64_t	 rate_ip_request, rate_ip_request_window;
 	int64_t	 rate_ip_confirm, rate_ip_confirm_window;

@@ -31,7 +31,16 @@
 #define RESETD_VERSION "0.1.0"
 #define MAX_REPEATED 64
 #define PASSWORD_STDIN_MAX 4096
+/*
+ * A stop signal gives the server DRAIN_MS to exit: requests in flight
+ * finish and idle connections close, then the last STOP_MS are kept for
+ * the forced part (see http_server_stop), of which EXIT_MS for the mail
+ * senders to stop and the process to exit.
+ */
 #define DRAIN_MS 10000
+#define STOP_MS 3000
+#define EXIT_MS 500
+#define DRAIN_TICK_MS 50
 #define IMPORT_LINE_MAX (64 * 1024)
 #define IMPORT_USERS_MAX 1000000
 #define OUTBOX_LIST_DEFAULT 100
@@ -1088,6 +1097,40 @@ janitor_sweep(struct db *db)
 		    (long long)total);
 }
 
+/*
+ * The graceful part of a stop: stop accepting, close idle connections, and
+ * wait for the open ones to finish, until DRAIN_MS - STOP_MS after now or a
+ * second stop signal.  *deadline receives the time (time_mono_ms) by which
+ * the forced part must be over.
+ */
+static void
+serve_drain(struct http_server *srv, const sigset_t *sigs, int64_t *deadline)
+{
+	const struct timespec tick = { 0, DRAIN_TICK_MS * 1000000L };
+	int64_t start = time_mono_ms(), graceful;
+	int sig, open;
+
+	*deadline = start + DRAIN_MS - EXIT_MS;
+	graceful = start + DRAIN_MS - STOP_MS;
+	http_server_quiesce(srv);
+	for (;;) {
+		open = http_server_drain(srv);
+		if (open == 0)
+			break;
+		if (time_mono_ms() >= graceful) {
+			log_warn("%d connections still open after %lld ms, "
+			    "stopping them", open, (long long)(graceful - start));
+			break;
+		}
+		sig = sigtimedwait(sigs, NULL, &tick);
+		if (sig == SIGTERM || sig == SIGINT) {
+			log_info("received %s again, stopping now",
+			    sig == SIGTERM ? "SIGTERM" : "SIGINT");
+			break;
+		}
+	}
+}
+
 static int
 cmd_serve(struct cli *c)
 {
@@ -1098,6 +1141,7 @@ cmd_serve(struct cli *c)
 	struct template_set *ts = NULL;
 	char err[512];
 	sigset_t sigs;
+	int64_t deadline = 0;
 	int sig = 0, rc = 1;
 
 	if (parse_opts(c->argc, c->argv, &o) != 0)
@@ -1139,9 +1183,19 @@ cmd_serve(struct cli *c)
 	}
 	log_info("received %s, finishing requests in flight",
 	    sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	serve_drain(srv, &sigs, &deadline);
 	rc = 0;
 out:
-	http_server_stop(srv, DRAIN_MS);
+	if (http_server_stop(srv, deadline) == -1) {
+		/*
+		 * A handler still runs and may hold the database or wake the
+		 * mailer: nothing it uses is freed, and the mail senders are
+		 * left too (a message sent but not marked goes out again, never
+		 * zero times).  Every answer sent had committed first.
+		 */
+		log_error("stopping without the requests still running");
+		_exit(rc);
+	}
 	engine_set_mail_waker(c->engine, NULL, NULL);
 	mailer_stop(ml);
 	engine_set_templates(c->engine, NULL);

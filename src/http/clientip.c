@@ -10,9 +10,14 @@
  * The engine gets that address, with the user agent, as a request_context
  * (http_context): it counts per-client limits by it and writes it to the
  * audit trail.
+ *
+ * The socket peer also has a key (http_peer_key) that the server counts
+ * open connections by: one IPv4 address, or one IPv6 /64.
  */
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "../core/engine.h"
 #include "http.h"
@@ -91,4 +96,32 @@ http_set_retry_after(struct http_response *resp, int64_t seconds)
 	snprintf(secs, sizeof(secs), "%lld", (long long)(seconds < 0 ? 0 :
 	    seconds));
 	http_set_header(resp, "Retry-After", secs);
+}
+
+void
+http_peer_key(const struct sockaddr *sa, uint8_t key[HTTP_PEER_KEY_LEN])
+{
+	static const uint8_t v4_mapped[12] = {
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff,
+	};
+	const uint8_t *b;
+
+	memset(key, 0, HTTP_PEER_KEY_LEN);
+	if (sa == NULL)
+		return;
+	if (sa->sa_family == AF_INET) {
+		key[0] = 4;
+		memcpy(key + 1,
+		    &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
+	} else if (sa->sa_family == AF_INET6) {
+		b = ((const struct sockaddr_in6 *)(const void *)sa)->
+		    sin6_addr.s6_addr;
+		if (memcmp(b, v4_mapped, sizeof(v4_mapped)) == 0) {
+			key[0] = 4;
+			memcpy(key + 1, b + 12, 4);
+		} else {
+			key[0] = 6;
+			memcpy(key + 1, b, 8);
+		}
+	}
 }

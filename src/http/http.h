@@ -21,6 +21,7 @@ struct config;
 struct engine;
 struct request_context;
 struct MHD_Connection;
+struct sockaddr;
 
 #define HTTP_MAX_HEADERS 24
 #define REQUEST_ID_LEN 26
@@ -189,6 +190,14 @@ int	http_throttled(const struct http_request *, struct http_response *,
 	    int cls, int64_t *retry_after_s);
 /* Set the Retry-After header to seconds (a negative wait counts as 0). */
 void	http_set_retry_after(struct http_response *, int64_t seconds);
+#define HTTP_PEER_KEY_LEN 9
+/*
+ * The key open connections are counted by, for a socket peer sa (NULL:
+ * all zero): the family (4 or 6) and the IPv4 address, or the first 64
+ * bits of an IPv6 one, since one host usually holds a whole /64.  An
+ * IPv4-mapped IPv6 address gives its IPv4 key.  Written to key.
+ */
+void	http_peer_key(const struct sockaddr *, uint8_t key[HTTP_PEER_KEY_LEN]);
 
 /* server.c */
 struct http_server;
@@ -199,9 +208,26 @@ struct http_server;
  */
 struct http_server *http_server_start(const struct config *, struct engine *);
 /*
- * Stop accepting connections, let requests in flight finish (waiting at
- * most drain_ms), then stop.  Accepts NULL.
+ * Begin a graceful stop, and return at once: stop accepting connections,
+ * answer every request from now on with "Connection: close", and close the
+ * connections that have no request under way.  Requests in flight go on.
+ * Accepts NULL; a second call does nothing.
  */
-void	http_server_stop(struct http_server *, int64_t drain_ms);
+void	http_server_quiesce(struct http_server *);
+/*
+ * During a graceful stop, close the connections whose request has been
+ * answered since (their clients kept them open), and return how many
+ * connections are still open: 0 when the server is drained.  Accepts NULL.
+ */
+int	http_server_drain(struct http_server *);
+/*
+ * Stop now: requests that no worker has started are answered 503 with
+ * Retry-After; running handlers finish and their answers are sent, until
+ * deadline_ms (time_mono_ms); then every connection is closed and the
+ * server freed.  Return 0; or -1 (logged) when handlers still run at the
+ * deadline: the server is then left as it is, and the caller must end the
+ * process without freeing what those handlers use.  Accepts NULL.
+ */
+int	http_server_stop(struct http_server *, int64_t deadline_ms);
 
 #endif

@@ -7,7 +7,8 @@
  *     checked (header count, target length: 431 and 414 before any route
  *     runs), its client address found, and the route is chosen;
  *  2. calls with upload data: the body is kept up to max_body_bytes; past
- *     that it is read and thrown away so the client still gets an answer;
+ *     that it is read and thrown away, to its end or the body deadline, so
+ *     the client still gets an answer;
  *  3. the final call: inline routes answer at once; worker routes suspend
  *     the connection and queue the exchange for a worker, which runs the
  *     handler and resumes the connection;
@@ -15,6 +16,15 @@
  *     time, so the floor costs a suspended connection, never a thread);
  *  4. the call after resuming queues the response;
  *  5. the completion callback writes the log line and frees the exchange.
+ *
+ * Every connection also has a small record (struct conn), made and freed by
+ * libmicrohttpd's connection notices, that says whether a request is under
+ * way on it.  Stopping uses it: a graceful stop (http_server_quiesce, then
+ * http_server_drain until nothing is open) stops accepting, answers with
+ * "Connection: close", and shuts the sockets of connections with no request
+ * under way; a forced stop (http_server_stop) answers the requests no worker
+ * has started with 503, waits for the running ones, and only then stops
+ * libmicrohttpd, which aborts if a connection is still suspended.
  */
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -22,6 +32,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <errno.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -33,8 +45,13 @@
 #include "../log.h"
 #include "http.h"
 
-/* Past this many body bytes the connection is answered and closed. */
-#define DISCARD_MAX (64 * 1024 * 1024)
+/* How often deadlines are checked, and their closings reported. */
+#define REAP_US 250000
+#define REPORT_US (10 * 1000000)
+/* File handles kept for what is not a connection (see fd_budget). */
+#define FD_MARGIN 32
+/* Connections the kernel queues before they are accepted. */
+#define LISTEN_BACKLOG 512
 /* The most X-Forwarded-For text read, all header lines together. */
 #define XFF_MAX 4096
 
@@ -60,10 +77,36 @@ struct exchange {
 	enum refusal		 refusal;
 	char			*path_param;
 	struct buf		 body;
-	uint64_t		 body_seen;
 	enum exchange_state	 state;
 	int64_t			 started_us;
+	const char		*cut_reason;	/* set when the server cut it */
 	struct exchange		*next_job;
+	struct conn		*conn;		/* its connection's record */
+};
+
+/* One open connection, under the server's lock. */
+struct conn {
+	struct conn		*prev, *next;
+	MHD_socket		 fd;
+	struct exchange		*ex;		/* the request under way, or NULL */
+	int			 reading;	/* ex's body is still arriving */
+	int			 cut;		/* its socket was shut down */
+	/* Since when it waits for a request head: opened, or last answer. */
+	int64_t			 ready_us;
+	struct addr_count	*peer;		/* its address's count */
+};
+
+/*
+ * Open connections per client address: IPv4 addresses as they are, IPv6
+ * by their /64 (one host usually holds a whole /64), IPv4-mapped IPv6 as
+ * IPv4.  A chained hash table keyed with SipHash under a random key.
+ */
+#define PEER_BUCKETS 1024
+
+struct addr_count {
+	struct addr_count	*next;
+	uint8_t			 key[HTTP_PEER_KEY_LEN];
+	int			 count;
 };
 
 struct http_server {
@@ -76,8 +119,20 @@ struct http_server {
 	pthread_cond_t		 jobs_ready;
 	pthread_cond_t		 idle;
 	struct exchange		*jobs_head, *jobs_tail;
-	int			 stopping;
+	int			 draining;	/* answers close their connection */
+	int			 stopping;	/* no handler starts any more */
 	int			 in_flight;	/* exchanges not yet completed */
+	int			 suspended;	/* connections not yet resumed */
+	struct conn		*conns;		/* every open connection */
+	int			 nconns;
+	int			 ncut;		/* of them, shut and closing */
+	int			 max_conns;	/* the cap, after the fd budget */
+	struct addr_count	*peers[PEER_BUCKETS];
+	uint8_t			 peer_key[crypto_shorthash_KEYBYTES];
+	int64_t			 next_reap_us, next_report_us;
+	/* What reap and accept_policy did since the last report. */
+	int64_t			 cut_head, cut_body, evicted;
+	int64_t			 refused_peer, refused_full;
 	/* Answers held until their time: a min-heap on answer_at_us. */
 	pthread_t		 timer;
 	int			 timer_running;
@@ -85,6 +140,8 @@ struct http_server {
 	struct exchange		**held;
 	size_t			 nheld, held_size;
 };
+
+static void	reap(struct http_server *, int64_t);
 
 /* request and response helpers */
 
@@ -216,13 +273,27 @@ run_handler(struct exchange *ex)
 static void
 answer_now(struct exchange *ex)
 {
+	struct http_server *s = ex->server;
 	struct engine *engine = ex->req.engine;
 	int floored = ex->resp.answer_at_us != 0;
 
 	ex->state = EX_ANSWERED;
 	MHD_resume_connection(ex->req.conn);
+	pthread_mutex_lock(&s->lock);
+	if (--s->suspended == 0)
+		pthread_cond_broadcast(&s->idle);
+	pthread_mutex_unlock(&s->lock);
 	if (floored)
 		engine_mail_queued(engine);
+}
+
+/* The answer of a request that no worker will run: the server is stopping. */
+static void
+answer_stopping(struct exchange *ex)
+{
+	answer_plain(&ex->resp, 503, "shutting_down",
+	    "The server is stopping; try again.");
+	http_set_header(&ex->resp, "Retry-After", "1");
 }
 
 /* The held-answer heap, under s->lock. */
@@ -282,7 +353,8 @@ held_pop(struct http_server *s)
 
 /*
  * The timer thread: answers held exchanges when their time comes, and
- * every one still held when the server stops.
+ * every one still held when the server stops; and every REAP_US closes
+ * the connections past their deadlines (reap).
  */
 static void *
 timer_main(void *arg)
@@ -290,27 +362,33 @@ timer_main(void *arg)
 	struct http_server *s = arg;
 	struct exchange *ex;
 	struct timespec ts;
-	int64_t at;
+	int64_t at, now;
 
 	pthread_mutex_lock(&s->lock);
 	for (;;) {
-		if (s->nheld == 0) {
-			if (s->stopping)
-				break;
-			pthread_cond_wait(&s->timer_wake, &s->lock);
-			continue;
+		now = time_mono_us();
+		if (now >= s->next_reap_us) {
+			reap(s, now);
+			s->next_reap_us = now + REAP_US;
 		}
-		at = s->held[0]->resp.answer_at_us;
-		if (at > time_mono_us() && !s->stopping) {
-			ts.tv_sec = (time_t)(at / 1000000);
-			ts.tv_nsec = (long)(at % 1000000) * 1000;
-			pthread_cond_timedwait(&s->timer_wake, &s->lock, &ts);
-			continue;
+		if (s->nheld == 0 && s->stopping)
+			break;
+		at = s->next_reap_us;
+		if (s->nheld > 0) {
+			if (s->held[0]->resp.answer_at_us <= now ||
+			    s->stopping) {
+				ex = held_pop(s);
+				pthread_mutex_unlock(&s->lock);
+				answer_now(ex);
+				pthread_mutex_lock(&s->lock);
+				continue;
+			}
+			if (s->held[0]->resp.answer_at_us < at)
+				at = s->held[0]->resp.answer_at_us;
 		}
-		ex = held_pop(s);
-		pthread_mutex_unlock(&s->lock);
-		answer_now(ex);
-		pthread_mutex_lock(&s->lock);
+		ts.tv_sec = (time_t)(at / 1000000);
+		ts.tv_nsec = (long)(at % 1000000) * 1000;
+		pthread_cond_timedwait(&s->timer_wake, &s->lock, &ts);
 	}
 	pthread_mutex_unlock(&s->lock);
 	return NULL;
@@ -337,22 +415,35 @@ worker_main(void *arg)
 		pthread_mutex_unlock(&s->lock);
 
 		run_handler(ex);
-		if (ex->resp.answer_at_us > time_mono_us()) {
-			pthread_mutex_lock(&s->lock);
+		/*
+		 * Once the server stops, the timer thread may be gone: the
+		 * answer goes out now, floor or not.
+		 */
+		pthread_mutex_lock(&s->lock);
+		if (ex->resp.answer_at_us > time_mono_us() && !s->stopping) {
 			held_push(s, ex);
 			if (s->held[0] == ex)
 				pthread_cond_signal(&s->timer_wake);
 			pthread_mutex_unlock(&s->lock);
 			continue;
 		}
+		pthread_mutex_unlock(&s->lock);
 		answer_now(ex);
 	}
 }
 
-static void
+/*
+ * Queue ex, whose connection is suspended, for a worker.  Return -1 when
+ * the server is stopping and no worker will take it.
+ */
+static int
 job_push(struct http_server *s, struct exchange *ex)
 {
 	pthread_mutex_lock(&s->lock);
+	if (s->stopping) {
+		pthread_mutex_unlock(&s->lock);
+		return -1;
+	}
 	ex->next_job = NULL;
 	if (s->jobs_tail != NULL)
 		s->jobs_tail->next_job = ex;
@@ -361,6 +452,7 @@ job_push(struct http_server *s, struct exchange *ex)
 	s->jobs_tail = ex;
 	pthread_cond_signal(&s->jobs_ready);
 	pthread_mutex_unlock(&s->lock);
+	return 0;
 }
 
 /* libmicrohttpd callbacks */
@@ -470,6 +562,7 @@ exchange_new(struct http_server *s, struct MHD_Connection *conn,
     const char *url, const char *method)
 {
 	struct exchange *ex = xcalloc(1, sizeof(*ex));
+	const union MHD_ConnectionInfo *ci;
 	const char *param = NULL;
 	size_t param_len = 0;
 	const char *cl;
@@ -496,8 +589,14 @@ exchange_new(struct http_server *s, struct MHD_Connection *conn,
 	    "Content-Length");
 	if (cl != NULL && strtoull(cl, NULL, 10) > (uint64_t)s->cfg->max_body_bytes)
 		ex->req.body_too_large = 1;
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	pthread_mutex_lock(&s->lock);
 	s->in_flight++;
+	if (ci != NULL && ci->socket_context != NULL) {
+		ex->conn = ci->socket_context;
+		ex->conn->ex = ex;
+		ex->conn->reading = 1;
+	}
 	pthread_mutex_unlock(&s->lock);
 	return ex;
 }
@@ -509,7 +608,7 @@ queue_answer(struct exchange *ex)
 	struct http_response *resp = &ex->resp;
 	enum MHD_Result ret;
 	size_t len = resp->body.len;
-	int i;
+	int i, close;
 
 	r = MHD_create_response_from_buffer(len, len ? resp->body.data : "",
 	    MHD_RESPMEM_MUST_COPY);
@@ -522,7 +621,10 @@ queue_answer(struct exchange *ex)
 	for (i = 0; i < resp->nheaders; i++)
 		MHD_add_response_header(r, resp->headers[i].name,
 		    resp->headers[i].value);
-	if (ex->req.body_too_large)
+	pthread_mutex_lock(&ex->server->lock);
+	close = ex->req.body_too_large || ex->server->draining;
+	pthread_mutex_unlock(&ex->server->lock);
+	if (close)
 		MHD_add_response_header(r, "Connection", "close");
 	ret = MHD_queue_response(ex->req.conn, (unsigned)resp->status, r);
 	MHD_destroy_response(r);
@@ -545,15 +647,24 @@ access_handler(void *cls, struct MHD_Connection *conn, const char *url,
 	if (ex->state == EX_ANSWERED)
 		return queue_answer(ex);
 	if (*upload_data_size > 0) {
-		ex->body_seen += *upload_data_size;
+		/*
+		 * Past max_body_bytes the rest is read and thrown away, however
+		 * much there is: an answer queued before the whole body is read
+		 * makes libmicrohttpd close the connection with the client
+		 * still sending, and the client sees a reset instead of the
+		 * 413.  request_body_timeout bounds how long this may take.
+		 */
 		if (!ex->req.body_too_large &&
 		    buf_append(&ex->body, upload_data, *upload_data_size) == -1)
 			ex->req.body_too_large = 1;
 		*upload_data_size = 0;
-		if (ex->body_seen <= DISCARD_MAX)
-			return MHD_YES;
-		/* Far too much: answer now and let the connection close. */
+		return MHD_YES;
 	}
+	/* The whole body is in: its deadline no longer applies. */
+	pthread_mutex_lock(&s->lock);
+	if (ex->conn != NULL)
+		ex->conn->reading = 0;
+	pthread_mutex_unlock(&s->lock);
 	if (ex->req.body_too_large) {
 		buf_free(&ex->body);
 		/* The dialect shapes this error, so the route still runs. */
@@ -565,8 +676,14 @@ access_handler(void *cls, struct MHD_Connection *conn, const char *url,
 		return queue_answer(ex);
 	}
 	ex->state = EX_RUNNING;
+	pthread_mutex_lock(&s->lock);
+	s->suspended++;
+	pthread_mutex_unlock(&s->lock);
 	MHD_suspend_connection(conn);
-	job_push(s, ex);
+	if (job_push(s, ex) == -1) {
+		answer_stopping(ex);
+		answer_now(ex);
+	}
 	return MHD_YES;
 }
 
@@ -577,10 +694,20 @@ completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	struct http_server *s = cls;
 	struct exchange *ex = *con_cls;
 	struct log_request lr;
+	const char *cut_reason;
 
 	(void)conn;
 	if (ex == NULL)
 		return;
+	/* The connection's record lets go of ex; reap may have cut it. */
+	pthread_mutex_lock(&s->lock);
+	cut_reason = ex->cut_reason;
+	if (ex->conn != NULL) {
+		ex->conn->ex = NULL;
+		ex->conn->reading = 0;
+		ex->conn->ready_us = time_mono_us();
+	}
+	pthread_mutex_unlock(&s->lock);
 	lr = (struct log_request){
 		.request_id = ex->req.request_id,
 		.method = ex->req.method,
@@ -589,20 +716,239 @@ completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		.client = ex->req.client_ip,
 		.dialect = ex->route ? ex->route->dialect : NULL,
 		.outcome = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ?
-		    ex->resp.outcome : "connection_lost",
+		    ex->resp.outcome : cut_reason != NULL ?
+		    cut_reason : "connection_lost",
 		.status = ex->resp.status,
 		.duration_us = time_mono_us() - ex->started_us,
 	};
 	log_request(&lr);
+	pthread_mutex_lock(&s->lock);
+	if (--s->in_flight == 0)
+		pthread_cond_broadcast(&s->idle);
+	pthread_mutex_unlock(&s->lock);
 	response_clear(&ex->resp);
 	buf_free(&ex->body);
 	free(ex->path_param);
 	free(ex);
 	*con_cls = NULL;
+}
+
+static size_t
+peer_bucket(const struct http_server *s, const uint8_t key[HTTP_PEER_KEY_LEN])
+{
+	uint8_t h[crypto_shorthash_BYTES];
+
+	crypto_shorthash(h, key, HTTP_PEER_KEY_LEN, s->peer_key);
+	return (h[0] | (size_t)h[1] << 8) % PEER_BUCKETS;
+}
+
+/* The count of key, under s->lock; made (at 0) when create is set. */
+static struct addr_count *
+peer_find(struct http_server *s, const uint8_t key[HTTP_PEER_KEY_LEN],
+    int create)
+{
+	struct addr_count *p;
+	size_t b = peer_bucket(s, key);
+
+	for (p = s->peers[b]; p != NULL; p = p->next)
+		if (memcmp(p->key, key, HTTP_PEER_KEY_LEN) == 0)
+			return p;
+	if (!create)
+		return NULL;
+	p = xcalloc(1, sizeof(*p));
+	memcpy(p->key, key, HTTP_PEER_KEY_LEN);
+	p->next = s->peers[b];
+	s->peers[b] = p;
+	return p;
+}
+
+/* Drop one connection of p, under s->lock; p is freed at zero. */
+static void
+peer_release(struct http_server *s, struct addr_count *p)
+{
+	struct addr_count **pp;
+
+	if (--p->count > 0)
+		return;
+	for (pp = &s->peers[peer_bucket(s, p->key)]; *pp != NULL;
+	    pp = &(*pp)->next)
+		if (*pp == p) {
+			*pp = p->next;
+			break;
+		}
+	free(p);
+}
+
+/*
+ * Shut the socket of c down, under s->lock: libmicrohttpd sees the end of
+ * the stream and closes the connection from its own thread.  The socket is
+ * still open: it is closed only after the connection's notice, which takes
+ * the lock.
+ */
+static void
+conn_cut(struct http_server *s, struct conn *c)
+{
+	if (c->cut || c->fd == MHD_INVALID_SOCKET)
+		return;
+	(void)shutdown(c->fd, SHUT_RDWR);
+	c->cut = 1;
+	s->ncut++;
+}
+
+/*
+ * libmicrohttpd's accept policy: refuse at once, rather than let a client
+ * wait, a connection from an address (IPv6: a /64) that has its cap
+ * open.  At the global cap, the connection that has waited longest for a
+ * request head is closed to make room (slow or idle clients give way to
+ * a new one); with none, the new one is refused.
+ */
+static enum MHD_Result
+accept_policy(void *cls, const struct sockaddr *sa, socklen_t salen)
+{
+	struct http_server *s = cls;
+	struct addr_count *p;
+	struct conn *c, *victim = NULL;
+	uint8_t key[HTTP_PEER_KEY_LEN];
+	enum MHD_Result ok = MHD_YES;
+
+	(void)salen;
+	http_peer_key(sa, key);
 	pthread_mutex_lock(&s->lock);
-	if (--s->in_flight == 0)
+	p = peer_find(s, key, 0);
+	if (s->cfg->max_connections_per_ip > 0 && p != NULL &&
+	    p->count >= s->cfg->max_connections_per_ip) {
+		s->refused_peer++;
+		ok = MHD_NO;
+		goto out;
+	}
+	if (s->nconns - s->ncut < s->max_conns)
+		goto out;
+	for (c = s->conns; c != NULL; c = c->next)
+		if (c->ex == NULL && !c->cut &&
+		    (victim == NULL || c->ready_us < victim->ready_us))
+			victim = c;
+	if (victim == NULL) {
+		s->refused_full++;
+		ok = MHD_NO;
+		goto out;
+	}
+	conn_cut(s, victim);
+	s->evicted++;
+out:
+	pthread_mutex_unlock(&s->lock);
+	return ok;
+}
+
+/* libmicrohttpd's notice of a connection opened or closed. */
+static void
+conn_notify(void *cls, struct MHD_Connection *mc, void **socket_context,
+    enum MHD_ConnectionNotificationCode toe)
+{
+	struct http_server *s = cls;
+	const union MHD_ConnectionInfo *ci;
+	uint8_t key[HTTP_PEER_KEY_LEN];
+	struct conn *c;
+
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		c = xcalloc(1, sizeof(*c));
+		ci = MHD_get_connection_info(mc,
+		    MHD_CONNECTION_INFO_CONNECTION_FD);
+		c->fd = ci != NULL ? ci->connect_fd : MHD_INVALID_SOCKET;
+		ci = MHD_get_connection_info(mc,
+		    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		http_peer_key(ci != NULL ? ci->client_addr : NULL, key);
+		c->ready_us = time_mono_us();
+		pthread_mutex_lock(&s->lock);
+		c->peer = peer_find(s, key, 1);
+		c->peer->count++;
+		c->next = s->conns;
+		if (s->conns != NULL)
+			s->conns->prev = c;
+		s->conns = c;
+		s->nconns++;
+		pthread_mutex_unlock(&s->lock);
+		*socket_context = c;
+		return;
+	}
+	c = *socket_context;
+	if (c == NULL)
+		return;
+	/* Called before libmicrohttpd closes the socket. */
+	pthread_mutex_lock(&s->lock);
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		s->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	if (c->ex != NULL)
+		c->ex->conn = NULL;
+	if (c->cut)
+		s->ncut--;
+	peer_release(s, c->peer);
+	if (--s->nconns == 0)
 		pthread_cond_broadcast(&s->idle);
 	pthread_mutex_unlock(&s->lock);
+	free(c);
+	*socket_context = NULL;
+}
+
+/*
+ * Close, under s->lock, the connections past a deadline: no whole request
+ * head within request_head_timeout of being opened or of the last answer
+ * (an idle kept-alive connection too), or no whole body within
+ * request_body_timeout of its head.  libmicrohttpd's own timeout only
+ * measures silence, which a client sending a byte at a time never keeps.
+ * What was closed or refused is reported once per REPORT_US.
+ */
+static void
+reap(struct http_server *s, int64_t now)
+{
+	int64_t head = s->cfg->request_head_timeout * 1000000;
+	int64_t body = s->cfg->request_body_timeout * 1000000;
+	struct conn *c;
+
+	for (c = s->conns; c != NULL; c = c->next) {
+		if (c->cut)
+			continue;
+		if (c->ex == NULL && now - c->ready_us > head) {
+			conn_cut(s, c);
+			s->cut_head++;
+		} else if (c->ex != NULL && c->reading &&
+		    now - c->ex->started_us > body) {
+			c->ex->cut_reason = "body_timeout";
+			conn_cut(s, c);
+			s->cut_body++;
+		}
+	}
+	if (now < s->next_report_us)
+		return;
+	s->next_report_us = now + REPORT_US;
+	if (s->cut_head + s->cut_body + s->evicted + s->refused_peer +
+	    s->refused_full == 0)
+		return;
+	log_warn("http: connections closed at the head deadline %lld, at the "
+	    "body deadline %lld, waiting ones closed for new clients %lld; "
+	    "refused: address at its cap %lld, all busy %lld",
+	    (long long)s->cut_head, (long long)s->cut_body,
+	    (long long)s->evicted, (long long)s->refused_peer,
+	    (long long)s->refused_full);
+	s->cut_head = s->cut_body = s->evicted = 0;
+	s->refused_peer = s->refused_full = 0;
+}
+
+/*
+ * Whether a request is arriving on c, whose last exchange is over: bytes
+ * wait in its socket.
+ */
+static int
+conn_has_input(const struct conn *c)
+{
+	char b;
+	ssize_t n;
+
+	n = recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+	return n > 0;
 }
 
 static void
@@ -652,6 +998,116 @@ listen_address(const char *listen, struct sockaddr_storage *ss)
 	return 0;
 }
 
+/*
+ * How far past max_conns libmicrohttpd's own limit is set.  Its limit is
+ * split among the polling threads, and a thread at its share stops
+ * accepting: clients would then wait.  accept_policy holds the real cap
+ * and refuses at once; the slack covers accepts racing on several threads
+ * and connections closed for a new client that are not gone yet.
+ */
+static int64_t
+conn_slack(const struct config *cfg)
+{
+	return 2 * cfg->http_threads + 8;
+}
+
+/*
+ * The connection cap the file-handle limit allows.  Besides connections,
+ * handles go to the database pool (SQLite: the database and its WAL per
+ * connection; PostgreSQL: a socket), the mail senders (a socket or a
+ * Maildir file each), the polling threads (an epoll and an eventfd each)
+ * and FD_MARGIN more (standard streams, the listening socket, the WAL
+ * index, Maildir folders, the breached-password file).  The soft limit is
+ * raised as far as the hard one allows; past that, the cap is lowered and
+ * one line says so.  Connections over the cap are refused at accept, so
+ * the database and the mail never run out of handles.
+ */
+static int64_t
+fd_budget(const struct config *cfg)
+{
+	struct rlimit rl, want_rl;
+	int64_t pool, reserve, want, cap, was;
+
+	pool = cfg->db_pool_size > 0 ? cfg->db_pool_size :
+	    cfg->workers + cfg->mail_workers + 1;
+	reserve = 2 * pool + 2 * cfg->mail_workers +
+	    2 * (cfg->http_threads + 1) + FD_MARGIN;
+	want = cfg->max_connections + conn_slack(cfg) + reserve;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return cfg->max_connections;
+	if (rl.rlim_cur == RLIM_INFINITY || (int64_t)rl.rlim_cur >= want)
+		return cfg->max_connections;
+	was = (int64_t)rl.rlim_cur;
+	want_rl = rl;
+	want_rl.rlim_cur = rl.rlim_max != RLIM_INFINITY &&
+	    (int64_t)rl.rlim_max < want ? rl.rlim_max : (rlim_t)want;
+	if (want_rl.rlim_cur > rl.rlim_cur &&
+	    setrlimit(RLIMIT_NOFILE, &want_rl) == 0)
+		rl = want_rl;
+	if ((int64_t)rl.rlim_cur >= want) {
+		log_info("http: raised the file-handle limit from %lld to %lld "
+		    "for %lld connections", (long long)was,
+		    (long long)rl.rlim_cur, (long long)cfg->max_connections);
+		return cfg->max_connections;
+	}
+	cap = (int64_t)rl.rlim_cur - reserve - conn_slack(cfg);
+	if (cap < 1)
+		cap = 1;
+	log_warn("http: max_connections lowered from %lld to %lld: the "
+	    "file-handle limit is %lld (hard limit %lld), and %lld are kept "
+	    "for the database, the mail senders and files",
+	    (long long)cfg->max_connections, (long long)cap,
+	    (long long)rl.rlim_cur, rl.rlim_max == RLIM_INFINITY ? -1LL :
+	    (long long)rl.rlim_max, (long long)(reserve + conn_slack(cfg)));
+	return cap;
+}
+
+/*
+ * Open the listening socket on ss.  A port another process listens on is
+ * refused (no SO_REUSEPORT), unless reuse_port asks to share it.  Return
+ * the socket, or -1 with a message logged.
+ */
+static int
+listen_open(const char *listen_text, const struct sockaddr_storage *ss,
+    int reuse_port)
+{
+	socklen_t len = ss->ss_family == AF_INET6 ?
+	    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	int fd, on = 1;
+
+	fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0);
+	if (fd == -1) {
+		log_error("http: cannot listen on %s: %s", listen_text,
+		    strerror(errno));
+		return -1;
+	}
+	/* A restart may bind while the last run's connections linger. */
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	if (reuse_port &&
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) == -1)
+		log_warn("http: cannot share %s with other processes: %s",
+		    listen_text, strerror(errno));
+	if (bind(fd, (const struct sockaddr *)ss, len) == -1) {
+		if (errno == EADDRINUSE)
+			log_error("http: cannot listen on %s: address already "
+			    "in use (is another resetd running on it?)",
+			    listen_text);
+		else
+			log_error("http: cannot listen on %s: %s", listen_text,
+			    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (listen(fd, LISTEN_BACKLOG) == -1) {
+		log_error("http: cannot listen on %s: %s", listen_text,
+		    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 struct http_server *
 http_server_start(const struct config *cfg, struct engine *engine)
 {
@@ -659,24 +1115,27 @@ http_server_start(const struct config *cfg, struct engine *engine)
 	struct sockaddr_storage ss;
 	pthread_condattr_t ca;
 	unsigned int flags;
-	uint16_t port;
-	int i;
+	int i, lfd;
 
 	if (listen_address(cfg->listen, &ss) == -1) {
 		log_error("http: cannot resolve listen address %s", cfg->listen);
 		free(s);
 		return NULL;
 	}
-	port = ss.ss_family == AF_INET6 ?
-	    ntohs(((struct sockaddr_in6 *)&ss)->sin6_port) :
-	    ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	lfd = listen_open(cfg->listen, &ss, cfg->listen_reuse_port != 0);
+	if (lfd == -1) {
+		free(s);
+		return NULL;
+	}
 	s->cfg = cfg;
 	s->engine = engine;
+	s->max_conns = (int)fd_budget(cfg);
+	crypto_shorthash_keygen(s->peer_key);
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->jobs_ready, NULL);
-	pthread_cond_init(&s->idle, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->idle, &ca);
 	pthread_cond_init(&s->timer_wake, &ca);
 	pthread_condattr_destroy(&ca);
 	if (pthread_create(&s->timer, NULL, timer_main, s) != 0)
@@ -692,52 +1151,121 @@ http_server_start(const struct config *cfg, struct engine *engine)
 	    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
-	s->mhd = MHD_start_daemon(flags, port, NULL, NULL, access_handler, s,
+	s->mhd = MHD_start_daemon(flags, 0, accept_policy, s, access_handler, s,
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)lfd,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->http_threads,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-	    (unsigned)cfg->max_connections_per_ip,
+	    MHD_OPTION_CONNECTION_LIMIT,
+	    (unsigned)(s->max_conns + conn_slack(cfg)),
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
-	    MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
 	    MHD_OPTION_NOTIFY_COMPLETED, completed, s,
+	    MHD_OPTION_NOTIFY_CONNECTION, conn_notify, s,
 	    MHD_OPTION_END);
 	if (s->mhd == NULL) {
-		log_error("http: cannot listen on %s", cfg->listen);
-		http_server_stop(s, 0);
+		log_error("http: cannot serve on %s", cfg->listen);
+		(void)http_server_stop(s, 0);	/* nothing runs yet */
 		return NULL;
 	}
 	log_info("http: listening on %s", cfg->listen);
 	return s;
 }
 
-void
-http_server_stop(struct http_server *s, int64_t drain_ms)
+/* Wait on s->idle, under s->lock, until deadline_ms; 0, or -1 past it. */
+static int
+idle_wait(struct http_server *s, int64_t deadline_ms)
 {
 	struct timespec ts;
+
+	if (time_mono_ms() >= deadline_ms)
+		return -1;
+	ts.tv_sec = (time_t)(deadline_ms / 1000);
+	ts.tv_nsec = (long)(deadline_ms % 1000) * 1000000;
+	(void)pthread_cond_timedwait(&s->idle, &s->lock, &ts);
+	return 0;
+}
+
+void
+http_server_quiesce(struct http_server *s)
+{
 	MHD_socket fd;
-	int i;
+
+	if (s == NULL || s->mhd == NULL)
+		return;
+	pthread_mutex_lock(&s->lock);
+	if (s->draining) {
+		pthread_mutex_unlock(&s->lock);
+		return;
+	}
+	s->draining = 1;
+	pthread_mutex_unlock(&s->lock);
+	fd = MHD_quiesce_daemon(s->mhd);
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
+	(void)http_server_drain(s);
+}
+
+int
+http_server_drain(struct http_server *s)
+{
+	struct conn *c;
+	int n;
+
+	if (s == NULL || s->mhd == NULL)
+		return 0;
+	pthread_mutex_lock(&s->lock);
+	for (c = s->conns; c != NULL; c = c->next)
+		if (c->ex == NULL && !c->cut && !conn_has_input(c))
+			conn_cut(s, c);
+	n = s->nconns;
+	pthread_mutex_unlock(&s->lock);
+	return n;
+}
+
+int
+http_server_stop(struct http_server *s, int64_t deadline_ms)
+{
+	struct exchange *jobs, *ex;
+	int i, n;
 
 	if (s == NULL)
-		return;
+		return 0;
 	if (s->mhd != NULL) {
-		fd = MHD_quiesce_daemon(s->mhd);
-		if (fd != MHD_INVALID_SOCKET)
-			close(fd);
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += drain_ms / 1000;
-		ts.tv_nsec += (drain_ms % 1000) * 1000000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
+		http_server_quiesce(s);
+		/* No handler starts from now on: the queued ones get 503. */
 		pthread_mutex_lock(&s->lock);
-		while (s->in_flight > 0)
-			if (pthread_cond_timedwait(&s->idle, &s->lock, &ts) != 0)
+		s->stopping = 1;
+		jobs = s->jobs_head;
+		s->jobs_head = s->jobs_tail = NULL;
+		pthread_cond_broadcast(&s->jobs_ready);
+		pthread_cond_signal(&s->timer_wake);
+		pthread_mutex_unlock(&s->lock);
+		while (jobs != NULL) {
+			ex = jobs;
+			jobs = ex->next_job;
+			answer_stopping(ex);
+			answer_now(ex);
+		}
+		/*
+		 * Handlers running now finish (what they commit is answered),
+		 * and held answers go out; libmicrohttpd must not be stopped
+		 * before every connection is resumed.
+		 */
+		pthread_mutex_lock(&s->lock);
+		while (s->suspended > 0)
+			if (idle_wait(s, deadline_ms) == -1)
+				break;
+		n = s->suspended;
+		/* Let the answers just resumed reach their clients. */
+		while (n == 0 && s->in_flight > 0)
+			if (idle_wait(s, deadline_ms) == -1)
 				break;
 		pthread_mutex_unlock(&s->lock);
+		if (n > 0) {
+			log_error("http: %d requests still running at the "
+			    "deadline", n);
+			return -1;
+		}
 		MHD_stop_daemon(s->mhd);
 	}
 	pthread_mutex_lock(&s->lock);
@@ -756,4 +1284,5 @@ http_server_stop(struct http_server *s, int64_t drain_ms)
 	pthread_cond_destroy(&s->jobs_ready);
 	pthread_cond_destroy(&s->idle);
 	free(s);
+	return 0;
 }

@@ -1,8 +1,13 @@
 /*
- * Unit tests of the per-client limiter (core/ratelimit.c) and of the
- * client address behind trusted proxies (http/clientip.c).
+ * Unit tests of the per-client limiter (core/ratelimit.c), of the client
+ * address behind trusted proxies and of the key open connections are
+ * counted by (http/clientip.c).
  */
 #include "unit.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <sodium.h>
 
@@ -114,6 +119,55 @@ test_client_ip(void **state)
 	assert_string_equal(out, "2001:db8::5");
 }
 
+/* The connection key of a socket peer given as text. */
+static void
+peer(const char *text, uint8_t key[HTTP_PEER_KEY_LEN])
+{
+	struct sockaddr_in in4;
+	struct sockaddr_in6 in6;
+
+	memset(&in4, 0, sizeof(in4));
+	memset(&in6, 0, sizeof(in6));
+	if (inet_pton(AF_INET, text, &in4.sin_addr) == 1) {
+		in4.sin_family = AF_INET;
+		http_peer_key((struct sockaddr *)&in4, key);
+		return;
+	}
+	assert_int_equal(inet_pton(AF_INET6, text, &in6.sin6_addr), 1);
+	in6.sin6_family = AF_INET6;
+	http_peer_key((struct sockaddr *)&in6, key);
+}
+
+static int
+same_peer(const char *a, const char *b)
+{
+	uint8_t ka[HTTP_PEER_KEY_LEN], kb[HTTP_PEER_KEY_LEN];
+
+	peer(a, ka);
+	peer(b, kb);
+	return memcmp(ka, kb, sizeof(ka)) == 0;
+}
+
+static void
+test_peer_key(void **state)
+{
+	(void)state;
+	/* IPv6: one /64 is one client, whatever its host bits. */
+	assert_true(same_peer("2001:db8:1:2::1", "2001:db8:1:2:ffff:1:2:3"));
+	assert_true(same_peer("2001:db8:1:2::1", "2001:db8:1:2::"));
+	assert_false(same_peer("2001:db8:1:2::1", "2001:db8:1:3::1"));
+	assert_false(same_peer("2001:db8:1:2::1", "2001:db9:1:2::1"));
+	/* IPv4: whole addresses. */
+	assert_true(same_peer("192.0.2.1", "192.0.2.1"));
+	assert_false(same_peer("192.0.2.1", "192.0.2.2"));
+	assert_false(same_peer("127.0.0.2", "127.0.0.3"));
+	/* A mapped IPv4 address is that IPv4 client, not a /64 of them all. */
+	assert_true(same_peer("::ffff:192.0.2.1", "192.0.2.1"));
+	assert_false(same_peer("::ffff:192.0.2.1", "::ffff:192.0.2.2"));
+	/* An IPv6 /64 that starts like an IPv4 address is not that address. */
+	assert_false(same_peer("c000:201::1", "192.0.2.1"));
+}
+
 int
 main(void)
 {
@@ -121,6 +175,7 @@ main(void)
 		cmocka_unit_test(test_bucket),
 		cmocka_unit_test(test_ipv6_and_flood),
 		cmocka_unit_test(test_client_ip),
+		cmocka_unit_test(test_peer_key),
 	};
 
 	if (sodium_init() < 0)
