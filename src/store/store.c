@@ -3,6 +3,7 @@
  * list and a function that reads one row into a struct; every statement is
  * a static string, so drivers can cache its prepared form by address.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -112,6 +113,34 @@ int
 store_ping(struct db_conn *c)
 {
 	return exec_ok(db_exec(c, "SELECT 1", DB_NOARGS));
+}
+
+/*
+ * The probe write: one row of settings, rewritten with the time, so that
+ * the transaction really writes (a failing disk or a read-only database
+ * refuses it) and the table does not grow.
+ */
+static int
+write_probe_tx(struct db_conn *c, void *arg)
+{
+	char value[32];
+
+	snprintf(value, sizeof(value), "%lld", (long long)*(int64_t *)arg);
+	return exec_ok(db_exec(c, "INSERT INTO settings (key, value) VALUES "
+	    "('write_probe', $1) ON CONFLICT (key) DO UPDATE SET value = "
+	    "excluded.value", DB_ARGS(DB_TEXT(value))));
+}
+
+int
+store_write_check(struct db *db)
+{
+	int64_t now;
+
+	if (!db_write_suspect(db))
+		return STORE_OK;
+	now = time_now_ms();
+	return db_write_probe(db, write_probe_tx, &now) == 0 ? STORE_OK :
+	    DB_ERROR;
 }
 
 /* settings */

@@ -164,6 +164,13 @@ struct store_list {
 /* store.c */
 /* A trivial query: STORE_OK when the database answers. */
 int	store_ping(struct db_conn *);
+/*
+ * Whether the database takes writes: STORE_OK at the cost of two atomic
+ * reads (and, on SQLite, a statvfs) while no write has failed; otherwise
+ * one probe write (see db_write_probe), at most one a second, whose
+ * success clears the failures.  DB_ERROR while writes fail.
+ */
+int	store_write_check(struct db *);
 /* Bring the schema up to date; 0 or DB_ERROR. */
 int	store_migrate(struct db *) WUR;
 /*
