@@ -46,6 +46,13 @@ struct transport_driver {
 	 */
 	int	(*send)(void *handle, const struct transport_msg *, char *reply,
 		    size_t replylen);
+	/*
+	 * Make the send in progress on another thread, and every later one,
+	 * give up within about a second as TRANSPORT_TEMPORARY.  The only
+	 * call that may come from another thread than the handle's.  NULL
+	 * when sends cannot hang (they end within the send timeout anyway).
+	 */
+	void	(*cancel)(void *handle);
 };
 
 struct transport {
@@ -65,6 +72,12 @@ void	transport_close(struct transport *);
 /* Deliver through the transport's driver; see struct transport_driver. */
 int	transport_send(struct transport *, const struct transport_msg *,
 	    char *reply, size_t replylen);
+/*
+ * Stop a send that is in progress on the handle's own thread, for a
+ * shutdown: see the driver's cancel.  Safe from any thread while the
+ * transport is open; does nothing for a driver without cancel.
+ */
+void	transport_cancel(struct transport *);
 /* The driver name for url ("smtp", "maildir", ...), or NULL. */
 const char *transport_name(const char *url);
 

@@ -18,8 +18,15 @@
  * commands sent tell whether the exchange had reached the message itself
  * (MAIL FROM onwards).  Only a 5xx reply to the message is permanent; see
  * transport_smtp_classify.
+ *
+ * A relay that accepts the connection and then says nothing would hold a
+ * sender for the whole mail_send_timeout_ms.  So that a shutdown need not
+ * wait that long, smtp_cancel raises a flag that libcurl's progress
+ * callback reads (libcurl calls it at least once a second, waiting or
+ * not), and the transfer ends there.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +64,7 @@ struct smtp {
 	int		 in_envelope;			/* MAIL FROM was sent */
 	int		 quitting;			/* QUIT was sent */
 	char		 errbuf[CURL_ERROR_SIZE];
+	atomic_int	 cancelled;			/* see smtp_cancel */
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -162,6 +170,20 @@ smtp_trace(CURL *curl, curl_infotype type, char *data, size_t size,
 	return 0;
 }
 
+/* libcurl's progress callback: non-zero ends the transfer. */
+static int
+smtp_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow,
+    curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct smtp *s = arg;
+
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return atomic_load(&s->cancelled) ? 1 : 0;
+}
+
 static size_t
 smtp_read(char *buf, size_t size, size_t nitems, void *arg)
 {
@@ -230,6 +252,7 @@ smtp_open(const char *url, const struct config *cfg, void **handle)
 		    "travel without TLS", starttls_names[mode]);
 
 	s = xcalloc(1, sizeof(*s));
+	atomic_init(&s->cancelled, 0);
 	s->curl = curl_easy_init();
 	if (s->curl == NULL) {
 		free(s);
@@ -262,6 +285,9 @@ smtp_open(const char *url, const struct config *cfg, void **handle)
 	rc |= curl_easy_setopt(s->curl, CURLOPT_DEBUGFUNCTION, smtp_trace);
 	rc |= curl_easy_setopt(s->curl, CURLOPT_DEBUGDATA, s);
 	rc |= curl_easy_setopt(s->curl, CURLOPT_ERRORBUFFER, s->errbuf);
+	rc |= curl_easy_setopt(s->curl, CURLOPT_NOPROGRESS, 0L);
+	rc |= curl_easy_setopt(s->curl, CURLOPT_XFERINFOFUNCTION, smtp_progress);
+	rc |= curl_easy_setopt(s->curl, CURLOPT_XFERINFODATA, s);
 	if (rc != CURLE_OK) {
 		curl_easy_cleanup(s->curl);
 		free(s);
@@ -331,12 +357,21 @@ smtp_send(void *handle, const struct transport_msg *m, char *reply,
 	return rc;
 }
 
+static void
+smtp_cancel(void *handle)
+{
+	struct smtp *s = handle;
+
+	atomic_store(&s->cancelled, 1);
+}
+
 const struct transport_driver transport_smtp = {
 	.name = "smtp",
 	.prefix = "smtp://",
 	.open = smtp_open,
 	.close = smtp_close,
 	.send = smtp_send,
+	.cancel = smtp_cancel,
 };
 
 const struct transport_driver transport_smtps = {
@@ -345,4 +380,5 @@ const struct transport_driver transport_smtps = {
 	.open = smtp_open,
 	.close = smtp_close,
 	.send = smtp_send,
+	.cancel = smtp_cancel,
 };
