@@ -32,9 +32,10 @@
  * then has rolled the transaction back by itself, so the leader does not
  * ask for a ROLLBACK that would only fail again.  The first failure of an
  * episode is logged, the others are counted, and the first commit that
- * works again logs one line with the count.  After every batch that did not
- * commit, the leader tries a checkpoint that truncates the WAL, without
- * waiting for readers: the frames already committed then move into the
+ * works again logs one line with the count.  After a batch that did not
+ * commit (at most every FAILED_CHECKPOINT_MS, as failures come fast and a
+ * try may copy the whole WAL), the leader tries a checkpoint that
+ * truncates the WAL, without waiting for readers: the frames already committed then move into the
  * database file as soon as there is room for them, and the WAL's space is
  * given back, so a little freed space is enough for writes to work again
  * (otherwise the WAL only grows, and would need megabytes before its next
@@ -67,6 +68,7 @@
 #define CHECKPOINT_FRAMES 1000	/* WAL pages that call for a checkpoint */
 #define WAL_LARGE_FRAMES 8000	/* WAL pages that call for truncating it */
 #define LOW_SPACE_BYTES (1024 * 1024)	/* less free makes writes doubtful */
+#define FAILED_CHECKPOINT_MS 100 /* between checkpoints after failed batches */
 
 /* What wal_committed found due; the leader's alone. */
 enum checkpoint_due {
@@ -128,6 +130,7 @@ struct sqlite_db {
 	int			 wal_written;	/* the leader's: by this commit */
 	int			 failing;	/* the leader's: an episode */
 	int64_t			 failed_batches; /* the leader's: in it */
+	int64_t			 failed_checkpoint_at; /* the leader's */
 };
 
 extern const struct db_driver db_driver_sqlite;
@@ -501,7 +504,12 @@ batch_finish(struct sqlite_db *s, struct write_job *batch,
 	if (!committed) {
 		if (s->failing)
 			s->failed_batches++;
-		checkpoint_now(s, SQLITE_CHECKPOINT_TRUNCATE);
+		/* Failed batches come fast; each try may copy the whole WAL. */
+		if (time_mono_ms() - s->failed_checkpoint_at >=
+		    FAILED_CHECKPOINT_MS) {
+			checkpoint_now(s, SQLITE_CHECKPOINT_TRUNCATE);
+			s->failed_checkpoint_at = time_mono_ms();
+		}
 	} else if (s->failing && s->wal_written) {
 		/* A commit that wrote nothing (no rows changed) proves little. */
 		s->failing = 0;
