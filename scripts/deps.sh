@@ -12,8 +12,9 @@ build="gcc make pkg-config libmicrohttpd-dev libjansson-dev libsodium-dev libsql
 # postgresql: the server binaries for the throwaway test cluster;
 # libfaketime: one instance's clock skewed, in the PostgreSQL tests;
 # openssl makes the self-signed certificate of the test SMTP server;
-# chromium: the hosted pages' tests drive Debian's headless Chromium.
-test="$build libcmocka-dev postgresql libfaketime openssl chromium"
+# chromium: the hosted pages' tests drive Debian's headless Chromium;
+# sqlite3: the full-disk test runs PRAGMA integrity_check on the database.
+test="$build libcmocka-dev postgresql libfaketime openssl chromium sqlite3"
 bench="$build wrk postgresql"
 # libFuzzer comes with clang's runtime libraries.
 fuzz="$test clang libclang-rt-dev"
