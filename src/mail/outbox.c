@@ -16,7 +16,9 @@
  *
  * Backoff is per message, so after an outage of the relay each message
  * would wait out its own backoff, though the relay is back.  So a send
- * that works after a temporary failure on this instance makes the
+ * that works after a failure of the relay itself (TRANSPORT_TEMPORARY, not
+ * a 4xx to one message, which would make greylisted messages come back
+ * early and die of too many tries) on this instance makes the
  * messages waiting on backoff due again (store_outbox_hasten), at most
  * HASTEN_BATCH at a time and one batch per HASTEN_SPACING_MS while full
  * batches keep coming, each announced like a queued message.  It is a
@@ -347,7 +349,8 @@ deliver(struct sender *s, const struct outbox_msg *m)
 		(void)store_outbox_failed(ml->db, m->id, err, now, m->tries);
 		return;
 	}
-	if (rc != TRANSPORT_PERMANENT)
+	/* A 4xx to one message (greylisting) says nothing of the relay. */
+	if (rc == TRANSPORT_TEMPORARY)
 		relay_failing(ml);
 	if (rc == TRANSPORT_PERMANENT)
 		why = "a permanent failure";

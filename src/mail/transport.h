@@ -21,6 +21,7 @@
 /* What a failed send means for the message. */
 #define TRANSPORT_TEMPORARY (-1)	/* try again later */
 #define TRANSPORT_PERMANENT (-2)	/* give up now */
+#define TRANSPORT_DEFERRED (-3)		/* this message later: a 4xx to it */
 
 /* Room for a reply or an error, NUL included. */
 #define TRANSPORT_REPLY_MAX 512
@@ -42,7 +43,12 @@ struct transport_driver {
 	/*
 	 * Deliver one message.  Return 0 once the destination accepted it,
 	 * with the destination's answer in reply ("" when it gives none), or
-	 * TRANSPORT_TEMPORARY / TRANSPORT_PERMANENT with the reason in reply.
+	 * a failure with the reason in reply: TRANSPORT_TEMPORARY when the
+	 * destination itself failed (unreachable, a refused session, a full
+	 * Maildir), TRANSPORT_DEFERRED when it put this message off (a 4xx
+	 * to the message, such as greylisting), TRANSPORT_PERMANENT when it
+	 * refused the message for good.  Both of the first are tried again;
+	 * only TRANSPORT_TEMPORARY says anything about other messages.
 	 */
 	int	(*send)(void *handle, const struct transport_msg *, char *reply,
 		    size_t replylen);
@@ -86,11 +92,12 @@ const char *transport_name(const char *url);
  * What an SMTP exchange that ended with libcurl's result curl_code and the
  * server's last reply code means: 0 (accepted), TRANSPORT_PERMANENT for a
  * 5xx reply to the message itself (MAIL FROM, RCPT TO, DATA; in_envelope
- * says the exchange got that far), TRANSPORT_TEMPORARY for everything
- * else: 4xx, connection and TLS failures, timeouts, and 5xx replies about
- * the session rather than the message (greeting, EHLO, STARTTLS, and the
- * AUTH family 530, 534, 535, 538 wherever they come), which an operator
- * fixes once for every message.
+ * says the exchange got that far), TRANSPORT_DEFERRED for a 4xx reply to
+ * it, TRANSPORT_TEMPORARY for everything else: connection and TLS
+ * failures, timeouts, and 4xx and 5xx replies about the session rather
+ * than the message (greeting, EHLO, STARTTLS, and the AUTH family 530,
+ * 534, 535, 538 wherever they come), which an operator fixes once for
+ * every message.
  */
 int	transport_smtp_classify(int curl_code, long reply, int in_envelope);
 

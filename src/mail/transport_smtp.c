@@ -16,8 +16,8 @@
  * hands to a debug callback line by line: the last complete reply is kept
  * as the answer or the error (but for the reply to a QUIT), and the
  * commands sent tell whether the exchange had reached the message itself
- * (MAIL FROM onwards).  Only a 5xx reply to the message is permanent; see
- * transport_smtp_classify.
+ * (MAIL FROM onwards).  Only a 5xx reply to the message is permanent, and
+ * a 4xx to it defers that message alone; see transport_smtp_classify.
  *
  * A relay that accepts the connection and then says nothing would hold a
  * sender for the whole mail_send_timeout_ms.  So that a shutdown need not
@@ -92,6 +92,8 @@ transport_smtp_classify(int curl_code, long reply, int in_envelope)
 	}
 	if (reply >= 500 && reply <= 599 && in_envelope)
 		return TRANSPORT_PERMANENT;
+	if (reply >= 400 && reply <= 499 && in_envelope)
+		return TRANSPORT_DEFERRED;
 	return TRANSPORT_TEMPORARY;
 }
 

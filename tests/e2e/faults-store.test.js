@@ -310,6 +310,45 @@ describe('mail after an outage of the relay', () => {
       'the recovery is logged');
   });
 
+  it('a greylisted message keeps its backoff: only a failure of the relay itself brings waiting mail back early', { timeout: TEST_TIMEOUT }, async () => {
+    let greyTries = 0;
+    const smtp = await startSmtp({
+      tls: false,
+      refuse: (address) => {
+        if (!address.startsWith('grey-')) return null;
+        greyTries++;
+        return { code: 451, message: '4.7.1 greylisted, come back later' };
+      },
+    });
+    servers.push(smtp);
+    const d = await startDaemon({
+      env: {
+        RESETD_MAIL: `smtp://127.0.0.1:${smtp.port}`,
+        RESETD_MAIL_STARTTLS: 'off',
+        RESETD_MAIL_POLL_MS: '100',
+        RESETD_MAIL_BACKOFF_MS: '30000',
+      },
+    });
+    const project = await d.cli(['project', 'create', '--name', uniq('grey')]);
+    const grey = `grey-${uniq('u')}@example.com`;
+    const others = Array.from({ length: 5 }, (_, i) => `plain${i}-${uniq('u')}@example.com`);
+    await d.cli(['user', 'import', '--project', project.id],
+      { input: [grey, ...others].map((email) => JSON.stringify({ email })).join('\n') });
+    const request = (email) => h.request(`${d.url}/api/password/reset/request?projectId=${project.id}`, {
+      method: 'POST', body: { username: email },
+    });
+    assert.equal((await request(grey)).status, 204);
+    await waitOutbox(d, (l) => l.some((m) => m.to === grey && m.state === 'pending' && m.last_error), 'the greylisted try');
+    // Other mail goes out fine after it; the greylisted one waits its 30 s.
+    for (const e of others) {
+      assert.equal((await request(e)).status, 204);
+      await smtp.waitForMail(e, 10000);
+    }
+    await h.sleep(1000);
+    assert.equal(greyTries, 1, 'the greylisted message was tried again before its backoff');
+    assert.ok(!d.stderrLines.some((l) => l.includes('sending works again')), 'a 4xx to one message is no outage');
+  });
+
   it('SIGTERM ends a send stuck on a relay that never answers, at once, and the message is due again', { timeout: TEST_TIMEOUT }, async () => {
     // A relay that greets, answers EHLO, and then says nothing, ever: past
     // the connect timeout, so only the send timeout (30 s) would end it.

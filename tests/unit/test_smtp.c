@@ -33,11 +33,16 @@ test_classify(void **state)
 	assert_int_equal(transport_smtp_classify(CURLE_SEND_ERROR, 501, 1),
 	    TRANSPORT_PERMANENT);
 	/* 4xx: later. */
+	/* 4xx to the message: this one later; to the session: all later. */
 	assert_int_equal(transport_smtp_classify(CURLE_SEND_ERROR, 450, 1),
-	    TRANSPORT_TEMPORARY);
+	    TRANSPORT_DEFERRED);
 	assert_int_equal(transport_smtp_classify(CURLE_SEND_ERROR, 451, 1),
-	    TRANSPORT_TEMPORARY);
+	    TRANSPORT_DEFERRED);
+	assert_int_equal(transport_smtp_classify(CURLE_SEND_ERROR, 452, 1),
+	    TRANSPORT_DEFERRED);
 	assert_int_equal(transport_smtp_classify(CURLE_WEIRD_SERVER_REPLY, 421,
+	    0), TRANSPORT_TEMPORARY);
+	assert_int_equal(transport_smtp_classify(CURLE_WEIRD_SERVER_REPLY, 454,
 	    0), TRANSPORT_TEMPORARY);
 	/* 5xx before the message: about the session, fixed once for all. */
 	assert_int_equal(transport_smtp_classify(CURLE_WEIRD_SERVER_REPLY, 554,
@@ -292,14 +297,14 @@ test_exchange_temporary(void **state)
 
 	(void)state;
 	assert_int_equal(exchange(&greylist, reply, sizeof(reply)),
-	    TRANSPORT_TEMPORARY);
+	    TRANSPORT_DEFERRED);
 	assert_string_equal(reply, "451 4.7.1 greylisted, come back later");
 	/* A refusal before any command is about us, not the message. */
 	assert_int_equal(exchange(&busy, reply, sizeof(reply)),
 	    TRANSPORT_TEMPORARY);
 	assert_string_equal(reply, "554 5.3.2 not accepting mail from you");
 	assert_int_equal(exchange(&data, reply, sizeof(reply)),
-	    TRANSPORT_TEMPORARY);
+	    TRANSPORT_DEFERRED);
 	assert_string_equal(reply, "452 4.3.1 insufficient storage");
 	assert_int_equal(exchange(&rejected, reply, sizeof(reply)),
 	    TRANSPORT_PERMANENT);
