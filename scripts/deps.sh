@@ -13,7 +13,8 @@ build="gcc make pkg-config libmicrohttpd-dev libjansson-dev libsodium-dev libsql
 # libfaketime: one instance's clock skewed, in the PostgreSQL tests;
 # openssl makes the self-signed certificate of the test SMTP server;
 # chromium: the hosted pages' tests drive Debian's headless Chromium;
-# sqlite3 writes a database as an older version left it, in an upgrade test;
+# sqlite3 writes a database as an older version left it, in an upgrade test,
+# and runs PRAGMA integrity_check after the full-disk test;
 # locales: the sources a unit test compiles a German locale from.
 test="$build libcmocka-dev postgresql libfaketime openssl chromium sqlite3
     locales"

@@ -1,6 +1,8 @@
 /*
  * Liveness and readiness.  /healthz says the process answers; /readyz says
- * it can also reach its database, which is what a load balancer should ask.
+ * it can also read and write its database, which is what a load balancer
+ * should ask: an instance whose writes fail (a full disk, a read-only
+ * database) answers 503 until a probe write works again.
  */
 #include "api.h"
 
@@ -19,7 +21,7 @@ health_live(const struct http_request *r, struct http_response *resp)
 void
 health_ready(const struct http_request *r, struct http_response *resp)
 {
-	int ok = engine_ping(r->engine) == ENGINE_OK;
+	int ok = engine_ready(r->engine) == ENGINE_OK;
 
 	api_json_take(resp, ok ? 200 : 503, json_pack("{s:s}", "status",
 	    ok ? "ready" : "database unavailable"), HEALTH_FALLBACK);

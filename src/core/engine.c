@@ -200,6 +200,15 @@ engine_ping(struct engine *e)
 	return rc == STORE_OK ? ENGINE_OK : ENGINE_UNAVAILABLE;
 }
 
+enum engine_result
+engine_ready(struct engine *e)
+{
+	if (engine_ping(e) != ENGINE_OK)
+		return ENGINE_UNAVAILABLE;
+	return store_write_check(e->db) == STORE_OK ? ENGINE_OK :
+	    ENGINE_UNAVAILABLE;
+}
+
 /*
  * Projects are read on every public request and never change once
  * created, so each one read is kept for PROJECT_CACHE_MS and shared: the

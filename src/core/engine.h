@@ -121,6 +121,13 @@ enum engine_result engine_project(struct engine *, const char *id,
 int64_t	engine_now(struct engine *);
 /* ENGINE_OK when the database answers, else ENGINE_UNAVAILABLE. */
 enum engine_result engine_ping(struct engine *);
+/*
+ * ENGINE_OK when the database answers and takes writes, as far as this
+ * instance knows; after a failed write (or on a nearly full disk) this
+ * costs a probe write, at most one a second (store_write_check).  Else
+ * ENGINE_UNAVAILABLE.
+ */
+enum engine_result engine_ready(struct engine *);
 /* 1 when origin may call the project from a browser. */
 int	engine_origin_allowed(const struct project *, const char *origin);
 /* 1 when url is one of the project's callback URLs, exactly. */

@@ -14,6 +14,20 @@
  * A message whose lease ran out while its sender was busy with the others
  * of its batch is left alone: another sender may have claimed it since.
  *
+ * Backoff is per message, so after an outage of the relay each message
+ * would wait out its own backoff, though the relay is back.  So a send
+ * that works after a failure of the relay itself (TRANSPORT_TEMPORARY, not
+ * a 4xx to one message, which would make greylisted messages come back
+ * early and die of too many tries) on this instance makes the
+ * messages waiting on backoff due again (store_outbox_hasten), at most
+ * HASTEN_BATCH at a time and one batch per HASTEN_SPACING_MS while full
+ * batches keep coming, each announced like a queued message.  It is a
+ * store update, so the messages of every instance on the database benefit.
+ *
+ * A stop wakes sleeping senders and cancels their transports: a send stuck
+ * on a relay that says nothing gives up within a second, and its message
+ * is made due again at once, for the next instance to send.
+ *
  * Several instances on one database wake each other too.  When the
  * database has notifications (PostgreSQL), one listener thread per
  * instance holds a connection that LISTENs on OUTBOX_CHANNEL: a
@@ -53,6 +67,8 @@
 #define BACKOFF_MAX_MS (3600 * 1000)
 #define OUTBOX_CHANNEL "resetd_outbox"
 #define NOTIFY_SPACING_MS 10
+#define HASTEN_BATCH 500	/* messages made due by one hasten */
+#define HASTEN_SPACING_MS 1000	/* between hastens of one recovery */
 
 struct sender {
 	struct mailer		*ml;
@@ -78,6 +94,10 @@ struct mailer {
 	int				 pipe[2];	/* wakes the listener */
 	int				 notify_pending; /* guarded by lock */
 	uint8_t				 key[PAYLOAD_KEY_BYTES];
+	/* The relay's recovery, guarded by lock. */
+	int				 relay_failed;	/* a temporary failure */
+	int				 hasten_more;	/* a full batch was hastened */
+	int64_t				 hasten_at;	/* monotonic ms */
 };
 
 int
@@ -268,6 +288,53 @@ audit_mail(struct mailer *ml, const struct outbox_msg *m, enum audit_kind k)
 		    store_audit_name(k), m->id);
 }
 
+static int stopping(struct mailer *);
+static void senders_wake(struct mailer *);
+static void listener_poke(struct mailer *);
+
+/*
+ * After a send that worked: when sends had failed before it, or the last
+ * hasten made a full batch due, make the messages waiting on backoff due
+ * now, as the relay is evidently back.
+ */
+static void
+relay_works(struct mailer *ml)
+{
+	int64_t now = time_mono_ms();
+	int go, n;
+
+	pthread_mutex_lock(&ml->lock);
+	go = ml->relay_failed || (ml->hasten_more &&
+	    now - ml->hasten_at >= HASTEN_SPACING_MS);
+	if (go) {
+		ml->relay_failed = 0;
+		ml->hasten_more = 0;
+		ml->hasten_at = now;
+	}
+	pthread_mutex_unlock(&ml->lock);
+	if (!go)
+		return;
+	n = store_outbox_hasten(ml->db, db_now(ml->db), HASTEN_BATCH);
+	if (n <= 0)
+		return;
+	log_info("mail: sending works again; %d messages waiting on backoff "
+	    "are due now", n);
+	pthread_mutex_lock(&ml->lock);
+	ml->hasten_more = n == HASTEN_BATCH;
+	pthread_mutex_unlock(&ml->lock);
+	senders_wake(ml);
+	listener_poke(ml);
+}
+
+static void
+relay_failing(struct mailer *ml)
+{
+	pthread_mutex_lock(&ml->lock);
+	ml->relay_failed = 1;
+	ml->hasten_more = 0;
+	pthread_mutex_unlock(&ml->lock);
+}
+
 static void
 deliver(struct sender *s, const struct outbox_msg *m)
 {
@@ -285,9 +352,20 @@ deliver(struct sender *s, const struct outbox_msg *m)
 		else
 			log_info("mail: sent %s message %s", m->kind, m->id);
 		audit_mail(ml, m, AUDIT_RESET_MAIL_SENT);
+		relay_works(ml);
 		return;
 	}
 	now = db_now(ml->db);
+	if (rc != TRANSPORT_PERMANENT && stopping(ml)) {
+		/* Cut short by the stop, not the relay's doing. */
+		log_warn("mail: message %s interrupted by the stop; it is due "
+		    "again: %s", m->id, err);
+		(void)store_outbox_failed(ml->db, m->id, err, now, m->tries);
+		return;
+	}
+	/* A 4xx to one message (greylisting) says nothing of the relay. */
+	if (rc == TRANSPORT_TEMPORARY)
+		relay_failing(ml);
 	if (rc == TRANSPORT_PERMANENT)
 		why = "a permanent failure";
 	else if (m->tries >= ml->cfg->mail_max_tries)
@@ -514,6 +592,26 @@ mailer_start(const struct config *cfg, struct db *db,
 	return ml;
 }
 
+/* Under lock: have the listener tell the other instances. */
+static void
+listener_poke_locked(struct mailer *ml)
+{
+	if (ml->listening && !ml->notify_pending) {
+		ml->notify_pending = 1;
+		if (write(ml->pipe[1], "", 1) == -1 && errno != EAGAIN)
+			log_warn("mail: cannot wake the listener: %s",
+			    strerror(errno));
+	}
+}
+
+static void
+listener_poke(struct mailer *ml)
+{
+	pthread_mutex_lock(&ml->lock);
+	listener_poke_locked(ml);
+	pthread_mutex_unlock(&ml->lock);
+}
+
 void
 mailer_wake(void *arg)
 {
@@ -522,12 +620,7 @@ mailer_wake(void *arg)
 	pthread_mutex_lock(&ml->lock);
 	ml->woken = 1;
 	pthread_cond_signal(&ml->wake);
-	if (ml->listening && !ml->notify_pending) {
-		ml->notify_pending = 1;
-		if (write(ml->pipe[1], "", 1) == -1 && errno != EAGAIN)
-			log_warn("mail: cannot wake the listener: %s",
-			    strerror(errno));
-	}
+	listener_poke_locked(ml);
 	pthread_mutex_unlock(&ml->lock);
 }
 
@@ -545,6 +638,9 @@ mailer_stop(struct mailer *ml)
 	    errno != EAGAIN)
 		log_warn("mail: cannot wake the listener: %s", strerror(errno));
 	pthread_mutex_unlock(&ml->lock);
+	/* A send stuck on a silent relay gives up now, not at its timeout. */
+	for (i = 0; i < ml->nthreads; i++)
+		transport_cancel(&ml->senders[i].transport);
 	for (i = 0; i < ml->nthreads; i++)
 		pthread_join(ml->senders[i].thread, NULL);
 	if (ml->listening)

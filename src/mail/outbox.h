@@ -63,8 +63,8 @@ void	mailer_stop(struct mailer *);
 /*
  * Send a fixed test message to to now, from from_addr and from_name, through
  * the transport cfg names, outside the outbox.  Return 0 with the
- * destination's answer in reply, or TRANSPORT_TEMPORARY / _PERMANENT with
- * the reason.
+ * destination's answer in reply, or TRANSPORT_TEMPORARY, _DEFERRED or
+ * _PERMANENT with the reason.
  */
 int	mailer_send_test(const struct config *, const char *to,
 	    const char *from_addr, const char *from_name, char *reply,

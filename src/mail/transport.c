@@ -65,6 +65,13 @@ transport_send(struct transport *t, const struct transport_msg *m,
 	return t->driver->send(t->handle, m, reply, replylen);
 }
 
+void
+transport_cancel(struct transport *t)
+{
+	if (t->driver != NULL && t->driver->cancel != NULL)
+		t->driver->cancel(t->handle);
+}
+
 const char *
 transport_name(const char *url)
 {

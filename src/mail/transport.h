@@ -21,6 +21,7 @@
 /* What a failed send means for the message. */
 #define TRANSPORT_TEMPORARY (-1)	/* try again later */
 #define TRANSPORT_PERMANENT (-2)	/* give up now */
+#define TRANSPORT_DEFERRED (-3)		/* this message later: a 4xx to it */
 
 /* Room for a reply or an error, NUL included. */
 #define TRANSPORT_REPLY_MAX 512
@@ -42,10 +43,22 @@ struct transport_driver {
 	/*
 	 * Deliver one message.  Return 0 once the destination accepted it,
 	 * with the destination's answer in reply ("" when it gives none), or
-	 * TRANSPORT_TEMPORARY / TRANSPORT_PERMANENT with the reason in reply.
+	 * a failure with the reason in reply: TRANSPORT_TEMPORARY when the
+	 * destination itself failed (unreachable, a refused session, a full
+	 * Maildir), TRANSPORT_DEFERRED when it put this message off (a 4xx
+	 * to the message, such as greylisting), TRANSPORT_PERMANENT when it
+	 * refused the message for good.  Both of the first are tried again;
+	 * only TRANSPORT_TEMPORARY says anything about other messages.
 	 */
 	int	(*send)(void *handle, const struct transport_msg *, char *reply,
 		    size_t replylen);
+	/*
+	 * Make the send in progress on another thread, and every later one,
+	 * give up within about a second as TRANSPORT_TEMPORARY.  The only
+	 * call that may come from another thread than the handle's.  NULL
+	 * when sends cannot hang (they end within the send timeout anyway).
+	 */
+	void	(*cancel)(void *handle);
 };
 
 struct transport {
@@ -65,6 +78,12 @@ void	transport_close(struct transport *);
 /* Deliver through the transport's driver; see struct transport_driver. */
 int	transport_send(struct transport *, const struct transport_msg *,
 	    char *reply, size_t replylen);
+/*
+ * Stop a send that is in progress on the handle's own thread, for a
+ * shutdown: see the driver's cancel.  Safe from any thread while the
+ * transport is open; does nothing for a driver without cancel.
+ */
+void	transport_cancel(struct transport *);
 /* The driver name for url ("smtp", "maildir", ...), or NULL. */
 const char *transport_name(const char *url);
 
@@ -82,11 +101,12 @@ int	transport_smtp_loopback(const char *url);
  * What an SMTP exchange that ended with libcurl's result curl_code and the
  * server's last reply code means: 0 (accepted), TRANSPORT_PERMANENT for a
  * 5xx reply to the message itself (MAIL FROM, RCPT TO, DATA; in_envelope
- * says the exchange got that far), TRANSPORT_TEMPORARY for everything
- * else: 4xx, connection and TLS failures, timeouts, and 5xx replies about
- * the session rather than the message (greeting, EHLO, STARTTLS, and the
- * AUTH family 530, 534, 535, 538 wherever they come), which an operator
- * fixes once for every message.
+ * says the exchange got that far), TRANSPORT_DEFERRED for a 4xx reply to
+ * it, TRANSPORT_TEMPORARY for everything else: connection and TLS
+ * failures, timeouts, and 4xx and 5xx replies about the session rather
+ * than the message (greeting, EHLO, STARTTLS, and the AUTH family 530,
+ * 534, 535, 538 wherever they come), which an operator fixes once for
+ * every message.
  */
 int	transport_smtp_classify(int curl_code, long reply, int in_envelope);
 

@@ -19,8 +19,14 @@
  * hands to a debug callback line by line: the last complete reply is kept
  * as the answer or the error (but for the reply to a QUIT), and the
  * commands sent tell whether the exchange had reached the message itself
- * (MAIL FROM onwards).  Only a 5xx reply to the message is permanent; see
- * transport_smtp_classify.
+ * (MAIL FROM onwards).  Only a 5xx reply to the message is permanent, and
+ * a 4xx to it defers that message alone; see transport_smtp_classify.
+ *
+ * A relay that accepts the connection and then says nothing would hold a
+ * sender for the whole mail_send_timeout_ms.  So that a shutdown need not
+ * wait that long, smtp_cancel raises a flag that libcurl's progress
+ * callback reads (libcurl calls it at least once a second, waiting or
+ * not), and the transfer ends there.
  */
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -29,6 +35,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +74,7 @@ struct smtp {
 	int		 quitting;			/* QUIT was sent */
 	int		 loopback_only;	/* TLS was relaxed for a loopback host */
 	char		 errbuf[CURL_ERROR_SIZE];
+	atomic_int	 cancelled;			/* see smtp_cancel */
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -94,6 +102,8 @@ transport_smtp_classify(int curl_code, long reply, int in_envelope)
 	}
 	if (reply >= 500 && reply <= 599 && in_envelope)
 		return TRANSPORT_PERMANENT;
+	if (reply >= 400 && reply <= 499 && in_envelope)
+		return TRANSPORT_DEFERRED;
 	return TRANSPORT_TEMPORARY;
 }
 
@@ -170,6 +180,20 @@ smtp_trace(CURL *curl, curl_infotype type, char *data, size_t size,
 		break;
 	}
 	return 0;
+}
+
+/* libcurl's progress callback: non-zero ends the transfer. */
+static int
+smtp_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow,
+    curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct smtp *s = arg;
+
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return atomic_load(&s->cancelled) ? 1 : 0;
 }
 
 static size_t
@@ -336,6 +360,7 @@ smtp_open(const char *url, const struct config *cfg, void **handle)
 
 	s = xcalloc(1, sizeof(*s));
 	s->loopback_only = loopback_only;
+	atomic_init(&s->cancelled, 0);
 	s->curl = curl_easy_init();
 	if (s->curl == NULL) {
 		free(s);
@@ -371,6 +396,9 @@ smtp_open(const char *url, const struct config *cfg, void **handle)
 	rc |= curl_easy_setopt(s->curl, CURLOPT_DEBUGFUNCTION, smtp_trace);
 	rc |= curl_easy_setopt(s->curl, CURLOPT_DEBUGDATA, s);
 	rc |= curl_easy_setopt(s->curl, CURLOPT_ERRORBUFFER, s->errbuf);
+	rc |= curl_easy_setopt(s->curl, CURLOPT_NOPROGRESS, 0L);
+	rc |= curl_easy_setopt(s->curl, CURLOPT_XFERINFOFUNCTION, smtp_progress);
+	rc |= curl_easy_setopt(s->curl, CURLOPT_XFERINFODATA, s);
 	if (rc != CURLE_OK) {
 		curl_easy_cleanup(s->curl);
 		free(s);
@@ -440,12 +468,21 @@ smtp_send(void *handle, const struct transport_msg *m, char *reply,
 	return rc;
 }
 
+static void
+smtp_cancel(void *handle)
+{
+	struct smtp *s = handle;
+
+	atomic_store(&s->cancelled, 1);
+}
+
 const struct transport_driver transport_smtp = {
 	.name = "smtp",
 	.prefix = "smtp://",
 	.open = smtp_open,
 	.close = smtp_close,
 	.send = smtp_send,
+	.cancel = smtp_cancel,
 };
 
 const struct transport_driver transport_smtps = {
@@ -454,4 +491,5 @@ const struct transport_driver transport_smtps = {
 	.open = smtp_open,
 	.close = smtp_close,
 	.send = smtp_send,
+	.cancel = smtp_cancel,
 };

@@ -1,7 +1,16 @@
 /*
  * Driver selection and the thin wrappers the store calls.  Nothing here
  * knows SQL; each call forwards to the driver that opened the database.
+ *
+ * db_write also keeps the instance's view of whether writes work: every
+ * write that fails with DB_ERROR bumps a failure count, and a probe write
+ * that commits (db_write_probe) clears the failures counted before it
+ * began.  Only a probe clears them, because a transaction that changes no
+ * row commits even on a full disk and so proves nothing.  The count starts
+ * at one, so the first readiness check of a process writes once.
  */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +29,11 @@ static const struct db_driver *const drivers[] = {
 struct db {
 	const struct db_driver	*driver;
 	void			*handle;
+	atomic_llong		 write_failures;	/* ever counted */
+	atomic_llong		 failures_cleared;	/* up to here */
+	pthread_mutex_t		 probe_lock;		/* guards what follows */
+	int64_t			 probe_at;		/* monotonic ms, 0: none */
+	int			 probe_rc;
 };
 
 struct db_listener {
@@ -44,6 +58,9 @@ db_open(const char *url, int pool_size, struct db **out)
 			db = xcalloc(1, sizeof(*db));
 			db->driver = *d;
 			db->handle = handle;
+			atomic_init(&db->write_failures, 1);
+			atomic_init(&db->failures_cleared, 0);
+			pthread_mutex_init(&db->probe_lock, NULL);
 			*out = db;
 			return 0;
 		}
@@ -58,6 +75,7 @@ db_close(struct db *db)
 	if (db == NULL)
 		return;
 	db->driver->close(db->handle);
+	pthread_mutex_destroy(&db->probe_lock);
 	free(db);
 }
 
@@ -95,7 +113,48 @@ db_release(struct db *db, struct db_conn *c)
 int
 db_write(struct db *db, int (*fn)(struct db_conn *, void *), void *arg)
 {
-	return db->driver->write(db->handle, fn, arg);
+	int rc;
+
+	rc = db->driver->write(db->handle, fn, arg);
+	if (rc == DB_ERROR)
+		atomic_fetch_add(&db->write_failures, 1);
+	return rc;
+}
+
+int
+db_write_suspect(struct db *db)
+{
+	if (atomic_load(&db->write_failures) !=
+	    atomic_load(&db->failures_cleared))
+		return 1;
+	return db->driver->write_doubt != NULL &&
+	    db->driver->write_doubt(db->handle);
+}
+
+int
+db_write_probe(struct db *db, int (*fn)(struct db_conn *, void *), void *arg)
+{
+	long long seen;
+	int64_t now;
+	int rc;
+
+	pthread_mutex_lock(&db->probe_lock);
+	now = time_mono_ms();
+	if (db->probe_at != 0 && now - db->probe_at < DB_PROBE_SPACING_MS) {
+		rc = db->probe_rc;
+		goto out;
+	}
+	seen = atomic_load(&db->write_failures);
+	rc = db_write(db, fn, arg);
+	if (rc != 0)
+		rc = DB_ERROR;
+	else if (atomic_load(&db->failures_cleared) < seen)
+		atomic_store(&db->failures_cleared, seen);
+	db->probe_at = time_mono_ms();
+	db->probe_rc = rc;
+out:
+	pthread_mutex_unlock(&db->probe_lock);
+	return rc;
 }
 
 struct db_listener *

@@ -79,6 +79,12 @@ struct db_driver {
 	int64_t	(*changes)(struct db_rows *);
 	void	(*done)(struct db_rows *);
 	int64_t	(*now)(void *handle);
+	/*
+	 * 1 when the driver sees a reason to doubt that a write would work
+	 * (SQLite: the disk is nearly full or mounted read-only); cheap.
+	 * NULL when it cannot tell.
+	 */
+	int	(*write_doubt)(void *handle);
 	/* Notifications between instances; NULL when there are none. */
 	void	*(*listen_open)(void *handle, const char *channel);
 	int	(*listen_wait)(void *listener, int fd, int timeout_ms);
@@ -117,6 +123,23 @@ void	db_release(struct db *, struct db_conn *);
  * DB_ERROR when the commit itself fails.
  */
 int	db_write(struct db *, int (*fn)(struct db_conn *, void *), void *arg);
+
+/*
+ * Whether writes work, as this instance knows it without asking the
+ * database.  db_write_suspect is cheap: 1 when a db_write failed with
+ * DB_ERROR since the last probe that worked began (and before this
+ * process's first probe), or when the driver doubts a write would work;
+ * 0 otherwise.
+ *
+ * db_write_probe runs fn, which must change a row, as a db_write: 0 when
+ * it committed, which clears the failures counted before it began, or
+ * DB_ERROR.  Probes are made at most once per DB_PROBE_SPACING_MS; a
+ * call in between returns the last probe's result without writing.
+ */
+#define DB_PROBE_SPACING_MS 1000
+int	db_write_suspect(struct db *);
+int	db_write_probe(struct db *, int (*fn)(struct db_conn *, void *),
+	    void *arg) WUR;
 
 /*
  * Run one statement.  db_exec returns the number of rows changed, or

@@ -24,7 +24,24 @@
  * Once a commit leaves the WAL CHECKPOINT_FRAMES pages long, the leader
  * copies it back into the database file (a checkpoint) between waking its
  * batch and handing the lead on: the batch's answers do not wait for that
- * copy; the leader's own and the next batch do.  The statement journal,
+ * copy; the leader's own and the next batch do.  A WAL that readers kept
+ * from starting over grows past WAL_LARGE_FRAMES; then the checkpoint also
+ * truncates it, when it can do so without waiting.
+ *
+ * A full disk (or a failing or read-only one) makes commits fail.  SQLite
+ * then has rolled the transaction back by itself, so the leader does not
+ * ask for a ROLLBACK that would only fail again.  The first failure of an
+ * episode is logged, the others are counted, and the first commit that
+ * works again logs one line with the count.  After a batch that did not
+ * commit (at most every FAILED_CHECKPOINT_MS, as failures come fast and a
+ * try may copy the whole WAL), the leader tries a checkpoint that
+ * truncates the WAL, without waiting for readers: the frames already committed then move into the
+ * database file as soon as there is room for them, and the WAL's space is
+ * given back, so a little freed space is enough for writes to work again
+ * (otherwise the WAL only grows, and would need megabytes before its next
+ * checkpoint).  While the disk is nearly full, every commit is copied back
+ * at once, so the WAL starts over in the space it has instead of growing
+ * into the last free bytes.  The statement journal,
  * what a SAVEPOINT rolls back to, is kept in memory: on disk it cost a
  * write for every page a request changed.
  *
@@ -38,6 +55,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include <sqlite3.h>
 
@@ -48,6 +66,16 @@
 #define BUSY_TIMEOUT_MS 10000
 #define GROUP_MAX 256		/* most write functions in one commit */
 #define CHECKPOINT_FRAMES 1000	/* WAL pages that call for a checkpoint */
+#define WAL_LARGE_FRAMES 8000	/* WAL pages that call for truncating it */
+#define LOW_SPACE_BYTES (1024 * 1024)	/* less free makes writes doubtful */
+#define FAILED_CHECKPOINT_MS 100 /* between checkpoints after failed batches */
+
+/* What wal_committed found due; the leader's alone. */
+enum checkpoint_due {
+	CHECKPOINT_NONE,
+	CHECKPOINT_COPY,	/* copy the WAL into the database file */
+	CHECKPOINT_TRUNCATE,	/* that, and truncate the WAL if possible */
+};
 
 struct sqlite_rows {
 	struct db_rows	 base;
@@ -69,6 +97,7 @@ struct sqlite_conn {
 	struct stmt_slot	 cache[STMT_CACHE_SIZE];
 	int			 ncache;
 	struct sqlite_conn	*next_free;
+	struct sqlite_db	*writer_of;	/* the writer's database, or NULL */
 };
 
 /* What a queued db_write call is woken for. */
@@ -97,7 +126,11 @@ struct sqlite_db {
 	struct write_job	*queue_head, *queue_tail;
 	int			 leading;	/* a leader is at work */
 	struct sqlite_conn	*writer;	/* the leader's alone */
-	int			 checkpoint_due;	/* the leader's alone */
+	enum checkpoint_due	 checkpoint_due;	/* the leader's alone */
+	int			 wal_written;	/* the leader's: by this commit */
+	int			 failing;	/* the leader's: an episode */
+	int64_t			 failed_batches; /* the leader's: in it */
+	int64_t			 failed_checkpoint_at; /* the leader's */
 };
 
 extern const struct db_driver db_driver_sqlite;
@@ -189,9 +222,67 @@ wal_committed(void *arg, sqlite3 *db, const char *name, int frames)
 
 	(void)db;
 	(void)name;
-	if (frames >= CHECKPOINT_FRAMES)
-		s->checkpoint_due = 1;
+	s->wal_written = 1;
+	if (frames >= WAL_LARGE_FRAMES)
+		s->checkpoint_due = CHECKPOINT_TRUNCATE;
+	else if (frames >= CHECKPOINT_FRAMES)
+		s->checkpoint_due = CHECKPOINT_COPY;
 	return SQLITE_OK;
+}
+
+/*
+ * 1 when an error code is about the storage rather than the statement: a
+ * full disk, an I/O error, a read-only or vanished file.  These fail every
+ * write alike, so they are logged once per episode (writer_fault).
+ */
+static int
+storage_error(int code)
+{
+	switch (code & 0xff) {
+	case SQLITE_FULL:
+	case SQLITE_IOERR:
+	case SQLITE_READONLY:
+	case SQLITE_CANTOPEN:
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * A statement of the writer failed for want of storage: log the first
+ * failure of an episode, count the others.  The leader's alone.
+ */
+static void
+writer_fault(struct sqlite_db *s, const char *what)
+{
+	if (s->failing)
+		return;
+	s->failing = 1;
+	s->failed_batches = 0;
+	log_error("sqlite: writes fail: %s: %s (further failures are counted, "
+	    "not logged, until a write works again)", what,
+	    sqlite3_errmsg(s->writer->db));
+}
+
+/*
+ * Checkpoint without waiting: readers or another process in the way make
+ * it do what it can and return.  TRUNCATE also empties the WAL file when
+ * every frame was copied.  Quiet when writes are failing anyway.
+ */
+static void
+checkpoint_now(struct sqlite_db *s, int mode)
+{
+	sqlite3 *db = s->writer->db;
+	int rc;
+
+	sqlite3_busy_timeout(db, 0);
+	rc = sqlite3_wal_checkpoint_v2(db, NULL, mode, NULL, NULL);
+	sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
+	if (rc != SQLITE_OK && rc != SQLITE_BUSY && !s->failing)
+		log_warn("sqlite: checkpoint: %s", sqlite3_errmsg(db));
 }
 
 static int
@@ -218,6 +309,7 @@ sq_open(const char *url, int pool_size, void **handle)
 		free(s);
 		return -1;
 	}
+	s->writer->writer_of = s;
 	/* In place of SQLite's checkpoint inside COMMIT: see batch_finish. */
 	sqlite3_wal_hook(s->writer->db, wal_committed, s);
 	*handle = s;
@@ -289,6 +381,7 @@ sq_release(void *handle, struct db_conn *base)
 
 static int sq_query(struct db_conn *, const char *, const struct db_value *,
     int, struct db_rows **);
+static int sq_write_doubt(void *);
 static void sq_done(struct db_rows *);
 
 /*
@@ -304,7 +397,9 @@ writer_exec(struct sqlite_db *s, const char *sql)
 	if (sq_query(&s->writer->base, sql, NULL, 0, &r) != 0)
 		return -1;
 	rc = sqlite3_step(((struct sqlite_rows *)r)->stmt);
-	if (rc != SQLITE_DONE)
+	if (rc != SQLITE_DONE && storage_error(rc))
+		writer_fault(s, sql);
+	else if (rc != SQLITE_DONE)
 		log_error("sqlite: %s: %s", sql, sqlite3_errmsg(s->writer->db));
 	sq_done(r);
 	return rc == SQLITE_DONE ? 0 : -1;
@@ -312,19 +407,21 @@ writer_exec(struct sqlite_db *s, const char *sql)
 
 /*
  * Run a batch of write functions in one transaction, each inside its own
- * savepoint, and commit once.  Sets every job's rc.
+ * savepoint, and commit once.  Sets every job's rc; 0 when the batch
+ * committed, -1 when nothing of it did.
  */
-static void
+static int
 run_batch(struct sqlite_db *s, struct write_job *batch)
 {
 	sqlite3 *db = s->writer->db;
 	struct write_job *j, *k;
 	int rc;
 
+	s->wal_written = 0;
 	if (writer_exec(s, "BEGIN IMMEDIATE") == -1) {
 		for (j = batch; j != NULL; j = j->next)
 			j->rc = DB_ERROR;
-		return;
+		return -1;
 	}
 	for (j = batch; j != NULL; j = j->next) {
 		if (writer_exec(s, "SAVEPOINT job") == -1) {
@@ -346,16 +443,24 @@ run_batch(struct sqlite_db *s, struct write_job *batch)
 		if (sqlite3_get_autocommit(db)) {
 			for (k = batch; k != NULL; k = k->next)
 				k->rc = DB_ERROR;
-			log_error("sqlite: a write batch was rolled back");
-			return;
+			if (!s->failing)
+				log_error("sqlite: a write batch was rolled back");
+			return -1;
 		}
 	}
 	if (writer_exec(s, "COMMIT") == -1) {
-		(void)writer_exec(s, "ROLLBACK");
+		/*
+		 * A full disk or an I/O error rolls the transaction back by
+		 * itself; a ROLLBACK then would only fail and log again.
+		 */
+		if (!sqlite3_get_autocommit(db))
+			(void)writer_exec(s, "ROLLBACK");
 		for (j = batch; j != NULL; j = j->next)
 			if (j->rc == 0)
 				j->rc = DB_ERROR;
+		return -1;
 	}
+	return 0;
 }
 
 /*
@@ -378,13 +483,14 @@ batch_take(struct sqlite_db *s)
 }
 
 /*
- * After a batch: wake every job of it but the leader's own, checkpoint if
- * that is due, then hand the lead to the first job still queued or give it
- * up.  A job's memory is its caller's again once it is posted.
+ * After a batch: wake every job of it but the leader's own, note the end
+ * of a failing episode or count one more failed batch, checkpoint if that
+ * is due, then hand the lead to the first job still queued or give it up.
+ * A job's memory is its caller's again once it is posted.
  */
 static void
 batch_finish(struct sqlite_db *s, struct write_job *batch,
-    struct write_job *self)
+    struct write_job *self, int committed)
 {
 	struct write_job *heir, *j, *next;
 	sqlite3 *db = s->writer->db;
@@ -396,8 +502,33 @@ batch_finish(struct sqlite_db *s, struct write_job *batch,
 		j->wake = JOB_DONE;
 		sem_post(&j->woken);
 	}
-	if (s->checkpoint_due) {
-		s->checkpoint_due = 0;
+	if (!committed) {
+		if (s->failing)
+			s->failed_batches++;
+		/* Failed batches come fast; each try may copy the whole WAL. */
+		if (time_mono_ms() - s->failed_checkpoint_at >=
+		    FAILED_CHECKPOINT_MS) {
+			checkpoint_now(s, SQLITE_CHECKPOINT_TRUNCATE);
+			s->failed_checkpoint_at = time_mono_ms();
+		}
+	} else if (s->failing && s->wal_written) {
+		/* A commit that wrote nothing (no rows changed) proves little. */
+		s->failing = 0;
+		log_info("sqlite: writes work again, after %lld failed batches",
+		    (long long)s->failed_batches);
+	}
+	/*
+	 * On a nearly full disk the WAL must not grow: copied back after
+	 * every commit, it starts over at the next one in the space it has.
+	 */
+	if (committed && s->wal_written && s->checkpoint_due ==
+	    CHECKPOINT_NONE && sq_write_doubt(s))
+		s->checkpoint_due = CHECKPOINT_COPY;
+	if (s->checkpoint_due == CHECKPOINT_TRUNCATE) {
+		s->checkpoint_due = CHECKPOINT_NONE;
+		checkpoint_now(s, SQLITE_CHECKPOINT_TRUNCATE);
+	} else if (s->checkpoint_due == CHECKPOINT_COPY) {
+		s->checkpoint_due = CHECKPOINT_NONE;
 		if (sqlite3_wal_checkpoint_v2(db, NULL,
 		    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL) != SQLITE_OK)
 			log_warn("sqlite: checkpoint: %s", sqlite3_errmsg(db));
@@ -419,7 +550,7 @@ sq_write(void *handle, int (*fn)(struct db_conn *, void *), void *arg)
 	struct sqlite_db *s = handle;
 	struct write_job job = { fn, arg, 0, JOB_DONE, { { 0 } }, NULL };
 	struct write_job *batch;
-	int lead;
+	int lead, committed;
 
 	sem_init(&job.woken, 0, 0);
 	pthread_mutex_lock(&s->queue_lock);
@@ -442,8 +573,8 @@ sq_write(void *handle, int (*fn)(struct db_conn *, void *), void *arg)
 		pthread_mutex_lock(&s->queue_lock);
 		batch = batch_take(s);
 		pthread_mutex_unlock(&s->queue_lock);
-		run_batch(s, batch);
-		batch_finish(s, batch, &job);
+		committed = run_batch(s, batch) == 0;
+		batch_finish(s, batch, &job, committed);
 	}
 	sem_destroy(&job.woken);
 	return job.rc;
@@ -555,7 +686,10 @@ sq_next(struct db_rows *base)
 	}
 	if ((rc & 0xff) == SQLITE_CONSTRAINT)
 		return DB_CONSTRAINT;
-	log_error("sqlite: step: %s", sqlite3_errmsg(r->conn->db));
+	if (r->conn->writer_of != NULL && storage_error(rc))
+		writer_fault(r->conn->writer_of, "step");
+	else
+		log_error("sqlite: step: %s", sqlite3_errmsg(r->conn->db));
 	return DB_ERROR;
 }
 
@@ -610,6 +744,25 @@ sq_now(void *handle)
 	return time_now_ms();
 }
 
+/*
+ * Writes are in doubt when the database's file system is read-only or has
+ * less than LOW_SPACE_BYTES free: one statvfs, no I/O.  A probe write then
+ * tells whether they still work (a checkpointed WAL can take writes on a
+ * full disk).
+ */
+static int
+sq_write_doubt(void *handle)
+{
+	struct sqlite_db *s = handle;
+	struct statvfs sv;
+
+	if (statvfs(s->path, &sv) == -1)
+		return 1;
+	if (sv.f_flag & ST_RDONLY)
+		return 1;
+	return (unsigned long long)sv.f_bavail * sv.f_frsize < LOW_SPACE_BYTES;
+}
+
 static const char *const sqlite_prefixes[] = { "sqlite:", NULL };
 
 const struct db_driver db_driver_sqlite = {
@@ -629,4 +782,5 @@ const struct db_driver db_driver_sqlite = {
 	.changes = sq_changes,
 	.done = sq_done,
 	.now = sq_now,
+	.write_doubt = sq_write_doubt,
 };

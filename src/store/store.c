@@ -3,6 +3,7 @@
  * list and a function that reads one row into a struct; every statement is
  * a static string, so drivers can cache its prepared form by address.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -112,6 +113,34 @@ int
 store_ping(struct db_conn *c)
 {
 	return exec_ok(db_exec(c, "SELECT 1", DB_NOARGS));
+}
+
+/*
+ * The probe write: one row of settings, rewritten with the time, so that
+ * the transaction really writes (a failing disk or a read-only database
+ * refuses it) and the table does not grow.
+ */
+static int
+write_probe_tx(struct db_conn *c, void *arg)
+{
+	char value[32];
+
+	snprintf(value, sizeof(value), "%lld", (long long)*(int64_t *)arg);
+	return exec_ok(db_exec(c, "INSERT INTO settings (key, value) VALUES "
+	    "('write_probe', $1) ON CONFLICT (key) DO UPDATE SET value = "
+	    "excluded.value", DB_ARGS(DB_TEXT(value))));
+}
+
+int
+store_write_check(struct db *db)
+{
+	int64_t now;
+
+	if (!db_write_suspect(db))
+		return STORE_OK;
+	now = time_now_ms();
+	return db_write_probe(db, write_probe_tx, &now) == 0 ? STORE_OK :
+	    DB_ERROR;
 }
 
 /* settings */
@@ -1060,22 +1089,26 @@ claim_tx(struct db_conn *c, void *arg)
 /*
  * A claim moves next_try_at to the end of the lease: the message is not due
  * for anyone else until then, and if its sender dies it becomes due again
- * by itself.  PostgreSQL skips rows another instance is claiming.  There
+ * by itself.  It also clears last_error, the error of the try before: a
+ * pending message with an error is one waiting on its backoff, which is
+ * what store_outbox_hasten looks for, and a leased one never is.  PostgreSQL skips rows another instance is claiming.  There
  * the due rows are picked in a MATERIALIZED CTE, so the locking LIMIT
  * query runs exactly once: as a subquery under IN, the planner is free to
  * run it again (say, as the inner side of a nested loop), locking and
  * returning other rows than the ones it counted.
  */
 static const char claim_sqlite[] =
-    "UPDATE outbox SET next_try_at = $1, tries = tries + 1 WHERE id IN ("
-    "SELECT id FROM outbox WHERE state = 'pending' AND next_try_at <= $2 "
-    "ORDER BY next_try_at LIMIT $3) RETURNING " OUTBOX_COLS;
+    "UPDATE outbox SET next_try_at = $1, tries = tries + 1, last_error = "
+    "NULL WHERE id IN (SELECT id FROM outbox WHERE state = 'pending' AND "
+    "next_try_at <= $2 ORDER BY next_try_at LIMIT $3) RETURNING "
+    OUTBOX_COLS;
 static const char claim_postgres[] =
     "WITH due AS MATERIALIZED (SELECT id FROM outbox WHERE state = "
     "'pending' AND next_try_at <= $2 ORDER BY next_try_at LIMIT $3 "
     "FOR UPDATE SKIP LOCKED) "
-    "UPDATE outbox SET next_try_at = $1, tries = tries + 1 FROM due "
-    "WHERE outbox.id = due.id RETURNING " OUTBOX_COLS_QUALIFIED;
+    "UPDATE outbox SET next_try_at = $1, tries = tries + 1, last_error = "
+    "NULL FROM due WHERE outbox.id = due.id RETURNING "
+    OUTBOX_COLS_QUALIFIED;
 
 int
 store_outbox_claim(struct db *db, int64_t now, int64_t lease_until, int limit,
@@ -1132,6 +1165,56 @@ store_outbox_failed(struct db *db, const char *id, const char *error,
 	    { DB_TEXT(error), DB_TEXT(id), DB_INT(tries) }, 3 };
 
 	return db_write(db, outbox_update_tx, next_try_at < 0 ? &dead : &u);
+}
+
+/*
+ * Messages waiting on their backoff: pending, not due, with the error of a
+ * failed try (a leased message has none; see the claim).  The conditions
+ * are repeated outside the subquery, so that on PostgreSQL a row claimed
+ * meanwhile by another instance is checked again as it is now and left
+ * alone; rows locked by such a claim are skipped, not waited for.
+ */
+struct hasten {
+	int64_t	 now;
+	int	 limit;
+	int	 n;
+};
+
+static const char hasten_sqlite[] =
+    "UPDATE outbox SET next_try_at = $1 WHERE id IN (SELECT id FROM outbox "
+    "WHERE state = 'pending' AND next_try_at > $1 AND last_error IS NOT "
+    "NULL ORDER BY next_try_at LIMIT $2)";
+static const char hasten_postgres[] =
+    "WITH waiting AS MATERIALIZED (SELECT id FROM outbox WHERE state = "
+    "'pending' AND next_try_at > $1 AND last_error IS NOT NULL ORDER BY "
+    "next_try_at LIMIT $2 FOR UPDATE SKIP LOCKED) "
+    "UPDATE outbox SET next_try_at = $1 FROM waiting WHERE outbox.id = "
+    "waiting.id AND outbox.state = 'pending' AND outbox.next_try_at > $1 "
+    "AND outbox.last_error IS NOT NULL";
+
+static int
+hasten_tx(struct db_conn *c, void *arg)
+{
+	struct hasten *h = arg;
+	int rc;
+
+	rc = db_exec(c, strcmp(db_conn_dialect(c), "postgres") == 0 ?
+	    hasten_postgres : hasten_sqlite, DB_ARGS(DB_INT(h->now),
+	    DB_INT(h->limit)));
+	if (rc < 0)
+		return rc;
+	h->n = rc;
+	return 0;
+}
+
+int
+store_outbox_hasten(struct db *db, int64_t now, int limit)
+{
+	struct hasten h = { now, limit, 0 };
+	int rc;
+
+	rc = db_write(db, hasten_tx, &h);
+	return rc == 0 ? h.n : rc;
 }
 
 int

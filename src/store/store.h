@@ -171,6 +171,13 @@ struct store_list {
 /* store.c */
 /* A trivial query: STORE_OK when the database answers. */
 int	store_ping(struct db_conn *);
+/*
+ * Whether the database takes writes: STORE_OK at the cost of two atomic
+ * reads (and, on SQLite, a statvfs) while no write has failed; otherwise
+ * one probe write (see db_write_probe), at most one a second, whose
+ * success clears the failures.  DB_ERROR while writes fail.
+ */
+int	store_write_check(struct db *);
 /* Bring the schema up to date; 0 or DB_ERROR. */
 int	store_migrate(struct db *) WUR;
 /*
@@ -303,8 +310,9 @@ void	session_free(struct session *);
 int	store_outbox_insert(struct db_conn *, const struct outbox_msg *);
 /*
  * Claim up to limit due messages for this sender until lease_until: each
- * claimed message has its tries counted and is invisible to other senders
- * until the lease runs out.  Runs its own transaction.
+ * claimed message has its tries counted, its last error cleared, and is
+ * invisible to other senders until the lease runs out.  Runs its own
+ * transaction.
  */
 int	store_outbox_claim(struct db *, int64_t now, int64_t lease_until,
 	    int limit, struct store_list *);
@@ -318,6 +326,14 @@ int	store_outbox_sent(struct db *, const char *id, int64_t now);
  */
 int	store_outbox_failed(struct db *, const char *id, const char *error,
 	    int64_t next_try_at, int64_t tries);
+/*
+ * Make due at now up to limit messages waiting on the backoff of a failed
+ * try (pending, not due, with an error), the soonest due first; a leased
+ * message is never one of them.  For when the relay works again: their
+ * own backoffs would keep them waiting after it is back.  Runs its own
+ * transaction; the number made due, or DB_ERROR.
+ */
+int	store_outbox_hasten(struct db *, int64_t now, int limit);
 /*
  * Make dead messages pending again, due at now with no tries counted: the
  * one named id (NULL: every dead message).  Return how many, or DB_ERROR.

@@ -7,6 +7,7 @@
 #include "unit.h"
 
 #include <dirent.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <jansson.h>
@@ -590,6 +591,66 @@ test_mailer_temporary_failure(void **state)
 	assert_int_equal(maildir_count(f, NULL), 0);
 }
 
+/* Messages pending with an error: failed once, waiting on backoff. */
+static int
+count_waiting(struct fixture *f)
+{
+	struct store_list l;
+	size_t i;
+	int n = 0;
+
+	assert_int_equal(store_outbox_list(f->c, "pending", 100, &l),
+	    STORE_OK);
+	for (i = 0; i < l.n; i++)
+		if (((struct outbox_msg *)l.items[i])->last_error != NULL)
+			n++;
+	store_list_free(&l, (void (*)(void *))outbox_msg_free);
+	return n;
+}
+
+/*
+ * The transport fails, three messages wait a minute of backoff each; the
+ * transport comes back and a new message goes out: the three waiting ones
+ * follow at once, not a minute later.
+ */
+static void
+test_mailer_transport_back(void **state)
+{
+	struct fixture *f = *state;
+	const char *to[] = { "a@example.com", "b@example.com",
+	    "c@example.com" };
+	struct outbox_item it = { .project_id = "p-a", .kind = "reset_link" };
+	char path[UNIT_PATH_MAX * 2];
+	struct mailer *ml;
+	int i;
+
+	f->cfg.mail_backoff_ms = 60000;
+	ml = mailer_start(&f->cfg, f->db, NULL);
+	assert_non_null(ml);
+	break_maildir(f);
+	for (i = 0; i < 3; i++) {
+		it.to = to[i];
+		queue(f, &it, db_now(f->db));
+	}
+	mailer_wake(ml);
+	for (i = 0; i < 1000 && count_waiting(f) < 3; i++)
+		unit_sleep_ms(10);
+	assert_int_equal(count_waiting(f), 3);
+
+	/* The transport is back. */
+	snprintf(path, sizeof(path), "%s/tmp", f->maildir);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(mkdir(path, 0700), 0);
+	it.to = "d@example.com";
+	queue(f, &it, db_now(f->db));
+	mailer_wake(ml);
+	for (i = 0; i < 500 && maildir_count(f, NULL) < 4; i++)
+		unit_sleep_ms(10);
+	mailer_stop(ml);
+	assert_int_equal(maildir_count(f, NULL), 4);
+	assert_int_equal(count_waiting(f), 0);
+}
+
 static void
 test_mailer_max_tries(void **state)
 {
@@ -821,6 +882,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_mailer_permanent_failures,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mailer_temporary_failure,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mailer_transport_back,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mailer_max_tries, setup,
 		    teardown),

@@ -33,11 +33,16 @@ test_classify(void **state)
 	assert_int_equal(transport_smtp_classify(CURLE_SEND_ERROR, 501, 1),
 	    TRANSPORT_PERMANENT);
 	/* 4xx: later. */
+	/* 4xx to the message: this one later; to the session: all later. */
 	assert_int_equal(transport_smtp_classify(CURLE_SEND_ERROR, 450, 1),
-	    TRANSPORT_TEMPORARY);
+	    TRANSPORT_DEFERRED);
 	assert_int_equal(transport_smtp_classify(CURLE_SEND_ERROR, 451, 1),
-	    TRANSPORT_TEMPORARY);
+	    TRANSPORT_DEFERRED);
+	assert_int_equal(transport_smtp_classify(CURLE_SEND_ERROR, 452, 1),
+	    TRANSPORT_DEFERRED);
 	assert_int_equal(transport_smtp_classify(CURLE_WEIRD_SERVER_REPLY, 421,
+	    0), TRANSPORT_TEMPORARY);
+	assert_int_equal(transport_smtp_classify(CURLE_WEIRD_SERVER_REPLY, 454,
 	    0), TRANSPORT_TEMPORARY);
 	/* 5xx before the message: about the session, fixed once for all. */
 	assert_int_equal(transport_smtp_classify(CURLE_WEIRD_SERVER_REPLY, 554,
@@ -292,18 +297,83 @@ test_exchange_temporary(void **state)
 
 	(void)state;
 	assert_int_equal(exchange(&greylist, reply, sizeof(reply)),
-	    TRANSPORT_TEMPORARY);
+	    TRANSPORT_DEFERRED);
 	assert_string_equal(reply, "451 4.7.1 greylisted, come back later");
 	/* A refusal before any command is about us, not the message. */
 	assert_int_equal(exchange(&busy, reply, sizeof(reply)),
 	    TRANSPORT_TEMPORARY);
 	assert_string_equal(reply, "554 5.3.2 not accepting mail from you");
 	assert_int_equal(exchange(&data, reply, sizeof(reply)),
-	    TRANSPORT_TEMPORARY);
+	    TRANSPORT_DEFERRED);
 	assert_string_equal(reply, "452 4.3.1 insufficient storage");
 	assert_int_equal(exchange(&rejected, reply, sizeof(reply)),
 	    TRANSPORT_PERMANENT);
 	assert_string_equal(reply, "554 5.7.1 message refused as spam");
+}
+
+struct sending {
+	struct transport	*t;
+	char			 reply[TRANSPORT_REPLY_MAX];
+	int			 rc;
+};
+
+static void *
+send_main(void *arg)
+{
+	struct sending *sd = arg;
+
+	sd->rc = transport_send(sd->t, &msg, sd->reply, sizeof(sd->reply));
+	return NULL;
+}
+
+/*
+ * A relay that greets and then never answers MAIL FROM holds a send for
+ * the whole send timeout; transport_cancel, from another thread, ends it
+ * within about a second, as a temporary failure, and every later send too.
+ */
+static void
+test_cancel_hung_send(void **state)
+{
+	struct script s = {
+		.greeting = "220 fake.test ESMTP\r\n",
+		.mail_reply = "",	/* silence */
+		.rcpt_reply = "250 ok\r\n",
+		.data_reply = "250 ok\r\n",
+	};
+	struct sending sd;
+	struct transport t;
+	struct config cfg;
+	pthread_t sender, server;
+	char url[64];
+	int64_t t0, took;
+
+	(void)state;
+	script_listen(&s);
+	snprintf(url, sizeof(url), "smtp://127.0.0.1:%d", s.port);
+	base_config(&cfg, url);
+	cfg.mail_send_timeout_ms = 30000;
+	assert_int_equal(pthread_create(&server, NULL, serve, &s), 0);
+	assert_int_equal(transport_open(url, &cfg, &t), 0);
+	sd.t = &t;
+	sd.rc = 1;
+	assert_int_equal(pthread_create(&sender, NULL, send_main, &sd), 0);
+	/* Until the server has MAIL FROM, and a little more. */
+	while (s.got_from[0] == '\0')
+		usleep(10 * 1000);
+	usleep(300 * 1000);
+	t0 = time_mono_ms();
+	transport_cancel(&t);
+	pthread_join(sender, NULL);
+	took = time_mono_ms() - t0;
+	assert_int_equal(sd.rc, TRANSPORT_TEMPORARY);
+	assert_true(took < 3000);
+	assert_true(str_has_prefix(sd.reply, "smtp: "));
+	/* Cancelled for good: the next send gives up at once too. */
+	assert_int_equal(transport_send(&t, &msg, sd.reply, sizeof(sd.reply)),
+	    TRANSPORT_TEMPORARY);
+	transport_close(&t);
+	close(s.listen_fd);
+	pthread_join(server, NULL);
 }
 
 static void
@@ -487,6 +557,7 @@ main(void)
 		cmocka_unit_test(test_exchange_accepted),
 		cmocka_unit_test(test_exchange_rcpt_refused),
 		cmocka_unit_test(test_exchange_temporary),
+		cmocka_unit_test(test_cancel_hung_send),
 		cmocka_unit_test(test_connection_refused),
 		cmocka_unit_test(test_required_starttls),
 		cmocka_unit_test(test_loopback),

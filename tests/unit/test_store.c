@@ -997,7 +997,8 @@ test_outbox_sent_failed(void **state)
 	m = l.items[0];
 	assert_string_equal(m->id, "m-2");
 	assert_int_equal(m->tries, 2);
-	assert_string_equal(m->last_error, "451 try later");
+	/* The error was the last try's; a leased message has none. */
+	assert_null(m->last_error);
 	free_outbox_list(&l);
 	/* Then sent: the old error goes. */
 	assert_int_equal(store_outbox_sent(f->db, "m-2", T0 + 31 * MINUTE), 0);
@@ -1025,6 +1026,90 @@ test_outbox_sent_failed(void **state)
 	assert_string_equal(m->state, "sent");
 	assert_null(m->last_error);
 	assert_int_equal(m->sent_at, T0 + 5);
+	outbox_msg_free(m);
+}
+
+/*
+ * Hastening after the relay came back: only messages waiting on the
+ * backoff of a failed try are made due, the soonest first, never a leased
+ * one (its sender is at work on it), nor a dead, sent or dropped one.
+ */
+static void
+test_outbox_hasten(void **state)
+{
+	struct fixture *f = *state;
+	struct store_list l;
+	struct outbox_msg *m;
+	const char *waiting[] = { "m-w1", "m-w2", "m-w3" };
+	const int64_t now = T0 + MINUTE + 1;
+	int i;
+
+	add_project(f->c, "p-a", "A", T0);
+	for (i = 0; i < 3; i++)
+		add_outbox(f->c, waiting[i], "pending", T0, T0 + i);
+	add_outbox(f->c, "m-inflight", "pending", T0, T0 + 10);
+	add_outbox(f->c, "m-dead", "dead", T0, T0 + 11);
+	add_outbox(f->c, "m-dropped", "dropped", T0 + 5 * MINUTE, T0 + 12);
+	add_outbox(f->c, "m-fresh", "pending", T0 + 5 * MINUTE, T0 + 13);
+	/* Every due one claimed and failed, backoffs ending apart. */
+	assert_int_equal(store_outbox_claim(f->db, T0, T0 + MINUTE, 10, &l),
+	    STORE_OK);
+	assert_int_equal(l.n, 4);
+	free_outbox_list(&l);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(store_outbox_failed(f->db, waiting[i],
+		    "smtp: Couldn't connect to server", T0 + (30 - i) * MINUTE,
+		    1), 0);
+	assert_int_equal(store_outbox_failed(f->db, "m-inflight", "421 busy",
+	    T0 + MINUTE, 1), 0);
+	/* Its backoff over, m-inflight is claimed again: its sender is at it. */
+	assert_int_equal(store_outbox_claim(f->db, T0 + MINUTE, T0 + 2 * MINUTE,
+	    10, &l), STORE_OK);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(((struct outbox_msg *)l.items[0])->id,
+	    "m-inflight");
+	free_outbox_list(&l);
+
+	/* Two at most, the soonest due first; the error stays. */
+	assert_int_equal(store_outbox_hasten(f->db, now, 2), 2);
+	m = outbox_find(f, "m-w3");
+	assert_int_equal(m->next_try_at, now);
+	assert_string_equal(m->last_error, "smtp: Couldn't connect to server");
+	outbox_msg_free(m);
+	m = outbox_find(f, "m-w2");
+	assert_int_equal(m->next_try_at, now);
+	outbox_msg_free(m);
+	m = outbox_find(f, "m-w1");
+	assert_int_equal(m->next_try_at, T0 + 30 * MINUTE);
+	outbox_msg_free(m);
+	/* Then the last one waiting; nothing else is. */
+	assert_int_equal(store_outbox_hasten(f->db, now, 100), 1);
+	m = outbox_find(f, "m-w1");
+	assert_int_equal(m->next_try_at, now);
+	outbox_msg_free(m);
+	assert_int_equal(store_outbox_hasten(f->db, now, 100), 0);
+	m = outbox_find(f, "m-inflight");
+	assert_int_equal(m->next_try_at, T0 + 2 * MINUTE);
+	assert_int_equal(m->tries, 2);
+	outbox_msg_free(m);
+	m = outbox_find(f, "m-fresh");
+	assert_int_equal(m->next_try_at, T0 + 5 * MINUTE);
+	outbox_msg_free(m);
+	assert_int_equal(query_int(f->c, "SELECT next_try_at FROM outbox WHERE "
+	    "id = 'm-dropped'"), T0 + 5 * MINUTE);
+	m = outbox_find(f, "m-dead");
+	assert_string_equal(m->state, "dead");
+	assert_int_equal(m->next_try_at, T0);
+	outbox_msg_free(m);
+
+	/* Claimed, so leased: a hasten leaves them to their senders. */
+	assert_int_equal(store_outbox_claim(f->db, now, T0 + 3 * MINUTE, 10,
+	    &l), STORE_OK);
+	assert_int_equal(l.n, 3);
+	free_outbox_list(&l);
+	assert_int_equal(store_outbox_hasten(f->db, now + 1, 100), 0);
+	m = outbox_find(f, "m-w2");
+	assert_int_equal(m->next_try_at, T0 + 3 * MINUTE);
 	outbox_msg_free(m);
 }
 
@@ -1371,6 +1456,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_outbox_claim, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_outbox_sent_failed, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_outbox_hasten, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_outbox_list, setup,
 		    teardown),
