@@ -58,6 +58,8 @@ struct config {
 	int64_t	 rate_ip_confirm, rate_ip_confirm_window;
 	int64_t	 rate_ip_login, rate_ip_login_window;
 	int64_t	 rate_ip_api, rate_ip_api_window;
+	/* Per IPv6 /56 and /48, indexed by enum ratelimit_class. */
+	int64_t	 rate_ip6_56[4], rate_ip6_48[4];
 	int64_t	 reset_floor_ms;	/* 0: no time floor */
 	int64_t	 reset_jitter_ms;
 	/* trusted_proxies, parsed */

@@ -111,16 +111,25 @@ engine_new(const struct config *cfg, struct db *db)
 	crypto_kdf_derive_from_key(e->audit_key, sizeof(e->audit_key),
 	    SUBKEY_AUDIT, KDF_CONTEXT, master);
 	sodium_memzero(master, sizeof(master));
+	_Static_assert(RL__MAX == sizeof(cfg->rate_ip6_56) /
+	    sizeof(cfg->rate_ip6_56[0]), "one /56 limit per class");
 	e->ratelimit = ratelimit_new((size_t)cfg->rate_ip_table_size,
-	    (const struct ratelimit_rule[RL__MAX]){
-		/* RL_REQUEST */
-		{ cfg->rate_ip_request, cfg->rate_ip_request_window },
-		/* RL_CONFIRM */
-		{ cfg->rate_ip_confirm, cfg->rate_ip_confirm_window },
-		/* RL_LOGIN */
-		{ cfg->rate_ip_login, cfg->rate_ip_login_window },
-		/* RL_API */
-		{ cfg->rate_ip_api, cfg->rate_ip_api_window },
+	    (const struct ratelimit_rule[RS__MAX][RL__MAX]){
+		/* RS_HOST */
+		{ { cfg->rate_ip_request, cfg->rate_ip_request_window },
+		  { cfg->rate_ip_confirm, cfg->rate_ip_confirm_window },
+		  { cfg->rate_ip_login, cfg->rate_ip_login_window },
+		  { cfg->rate_ip_api, cfg->rate_ip_api_window } },
+		/* RS_NET56 */
+		{ { cfg->rate_ip6_56[RL_REQUEST], cfg->rate_ip_request_window },
+		  { cfg->rate_ip6_56[RL_CONFIRM], cfg->rate_ip_confirm_window },
+		  { cfg->rate_ip6_56[RL_LOGIN], cfg->rate_ip_login_window },
+		  { cfg->rate_ip6_56[RL_API], cfg->rate_ip_api_window } },
+		/* RS_NET48 */
+		{ { cfg->rate_ip6_48[RL_REQUEST], cfg->rate_ip_request_window },
+		  { cfg->rate_ip6_48[RL_CONFIRM], cfg->rate_ip_confirm_window },
+		  { cfg->rate_ip6_48[RL_LOGIN], cfg->rate_ip_login_window },
+		  { cfg->rate_ip6_48[RL_API], cfg->rate_ip_api_window } },
 	    });
 	e->hasher = hasher_new((uint64_t)cfg->argon2_opslimit,
 	    (size_t)cfg->argon2_memory_kib, (int)cfg->hash_concurrency);
