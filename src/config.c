@@ -158,6 +158,13 @@ static const struct key keys[] = {
 	    "logins per IPv6 /48 per rate_ip_login_window (0: none)" },
 	{ "rate_ip6_48_api", I(rate_ip6_48[3]), "60000", 0, 1000000,
 	    "WorkOS calls per IPv6 /48 per rate_ip_api_window (0: none)" },
+	{ "login_backoff_after", I(login_backoff_after), "5", 0, 1000,
+	    "sign-in tries of one login, since its last success, before each "
+	    "further try holds it back (0: no back-off)" },
+	{ "login_backoff_base", I(login_backoff_base), "1", 1, 3600,
+	    "seconds of the first hold; each further try doubles it" },
+	{ "login_backoff_max", I(login_backoff_max), "900", 1, 86400,
+	    "longest hold, in seconds" },
 	{ "reset_floor_ms", I(reset_floor_ms), "10", 0, 10000,
 	    "least time a public reset request takes, in ms, raised to the "
 	    "moving average of recent ones (0: no floor)" },

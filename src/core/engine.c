@@ -24,6 +24,8 @@
 #define SUBKEY_PAGE 16
 #define SUBKEY_CANCEL 17
 #define SUBKEY_AUDIT 4
+/* The limits' keys, numbered apart from 32 for the same reason. */
+#define SUBKEY_BACKOFF 32
 
 static const char *const result_names[ENGINE__MAX] = {
 	"ok",				/* ENGINE_OK */
@@ -110,6 +112,8 @@ engine_new(const struct config *cfg, struct db *db)
 	    SUBKEY_CANCEL, KDF_CONTEXT, master);
 	crypto_kdf_derive_from_key(e->audit_key, sizeof(e->audit_key),
 	    SUBKEY_AUDIT, KDF_CONTEXT, master);
+	crypto_kdf_derive_from_key(e->backoff_key, sizeof(e->backoff_key),
+	    SUBKEY_BACKOFF, KDF_CONTEXT, master);
 	sodium_memzero(master, sizeof(master));
 	_Static_assert(RL__MAX == sizeof(cfg->rate_ip6_56) /
 	    sizeof(cfg->rate_ip6_56[0]), "one /56 limit per class");

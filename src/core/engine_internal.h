@@ -19,6 +19,8 @@ struct engine {
 	uint8_t			 page_key[SECRET_KEY_BYTES];	/* page MACs */
 	uint8_t			 cancel_key[SECRET_KEY_BYTES];	/* cancel links */
 	uint8_t			 audit_key[32];	/* audit subjects */
+	uint8_t			 backoff_key[32];	/* sign-in back-off subjects */
+	int64_t			 backoff_pruned_ms;	/* backoff.c, atomic */
 	struct hasher		*hasher;
 	struct ratelimit	*ratelimit;	/* per-client limits */
 	pthread_mutex_t		 floor_lock;
@@ -85,6 +87,29 @@ int	audit_write(struct db_conn *, const struct request_context *,
 void	audit_record(struct engine *, const struct request_context *,
 	    const char *project_id, enum audit_kind, const char *subject,
 	    const char *detail);
+
+/* backoff.c: the per-login sign-in back-off */
+#define BACKOFF_SUBJECT_LEN 32	/* hex of a 16-byte keyed hash */
+
+/*
+ * The back-off subject of a login in a project: a keyed hash of both, the
+ * login lower-cased as lookups are.  It names nobody without the key and
+ * is the same for a login whether or not an account has it.
+ */
+void	backoff_subject(const struct engine *, const char *project_id,
+	    const char *login, char out[BACKOFF_SUBJECT_LEN + 1]);
+/*
+ * Count one sign-in try of login before its password is checked (see
+ * backoff.c).  ENGINE_OK with subject filled, to be handed to
+ * backoff_success if the password is right; ENGINE_THROTTLED with the
+ * seconds until the login may try again in *retry_after_s (the try was
+ * not counted); ENGINE_UNAVAILABLE when the database failed (logged).
+ */
+enum engine_result backoff_begin(struct engine *, const char *project_id,
+	    const char *login, char subject[BACKOFF_SUBJECT_LEN + 1],
+	    int64_t *retry_after_s);
+/* Inside the sign-in's write transaction: forget subject.  0 or a failure. */
+int	backoff_success(struct db_conn *, const char *subject);
 
 /* reset.c */
 /*

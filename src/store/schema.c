@@ -241,6 +241,23 @@ static const char m9_drop_covered_indexes[] =
     "DROP INDEX secrets_user;"
     "DROP INDEX outbox_project;";
 
+/*
+ * The sign-in back-off, per login.  subject is a keyed hash of the project
+ * and the login as typed (normalised), made the same way whether or not an
+ * account has that login, so a row names nobody and tells nothing of
+ * which logins exist.  failures counts tries since the last success;
+ * until_ms is when the next try is allowed; last_ms is the last try, and
+ * rows quiet for long are forgotten.  Numbered apart (12) from migrations
+ * other branches may add meanwhile.
+ */
+static const char m12_login_backoff[] =
+    "CREATE TABLE login_backoff ("
+    "  subject TEXT PRIMARY KEY,"
+    "  failures BIGINT NOT NULL,"
+    "  until_ms BIGINT NOT NULL,"
+    "  last_ms BIGINT NOT NULL);"
+    "CREATE INDEX login_backoff_last ON login_backoff(last_ms);";
+
 const struct migration store_migrations[] = {
 	{ 1, "base schema", m1_base, NULL, NULL },
 	{ 2, "api keys and app clients", m2_credentials, NULL, NULL },
@@ -252,5 +269,6 @@ const struct migration store_migrations[] = {
 	{ 7, "abuse limits", m7_abuse, NULL, NULL },
 	{ 8, "mail budget index", m8_budget_index, NULL, NULL },
 	{ 9, "drop covered indexes", m9_drop_covered_indexes, NULL, NULL },
+	{ 12, "login back-off", m12_login_backoff, NULL, NULL },
 	{ 0, NULL, NULL, NULL, NULL },
 };

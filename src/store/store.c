@@ -619,6 +619,69 @@ store_code_latest(struct db_conn *c, const char *project_id,
 	    (void **)out);
 }
 
+/* the sign-in back-off */
+
+/*
+ * One statement, so two tries of one login can never both pass the
+ * check: on PostgreSQL the upsert locks the row until the transaction
+ * ends, and SQLite's writer is alone.  Every SET reads the row as it was.
+ */
+static const char backoff_count_sql[] =
+    "INSERT INTO login_backoff (subject, failures, until_ms, last_ms) "
+    "VALUES ($1, 1, 0, $2) ON CONFLICT (subject) DO UPDATE SET "
+    "failures = CASE WHEN login_backoff.until_ms > $2 "
+    "  THEN login_backoff.failures "
+    "  WHEN login_backoff.last_ms <= $3 THEN 1 "
+    "  ELSE login_backoff.failures + 1 END, "
+    "until_ms = CASE WHEN login_backoff.until_ms > $2 "
+    "  THEN login_backoff.until_ms ELSE 0 END, "
+    "last_ms = CASE WHEN login_backoff.until_ms > $2 "
+    "  THEN login_backoff.last_ms ELSE $2 END "
+    "RETURNING failures, until_ms";
+
+int
+store_backoff_count(struct db_conn *c, const char *subject, int64_t now,
+    int64_t forget_before, int64_t *failures, int64_t *until)
+{
+	struct db_rows *r;
+	int rc;
+
+	rc = db_query(c, backoff_count_sql, DB_ARGS(DB_TEXT(subject),
+	    DB_INT(now), DB_INT(forget_before)), &r);
+	if (rc < 0)
+		return rc;
+	rc = db_next(r);
+	if (rc == 1) {
+		*failures = db_int(r, 0);
+		*until = db_int(r, 1);
+		rc = STORE_OK;
+	} else if (rc == 0)
+		rc = DB_ERROR;
+	db_done(r);
+	return rc;
+}
+
+int
+store_backoff_hold(struct db_conn *c, const char *subject, int64_t until)
+{
+	return exec_ok(db_exec(c, "UPDATE login_backoff SET until_ms = $1 "
+	    "WHERE subject = $2", DB_ARGS(DB_INT(until), DB_TEXT(subject))));
+}
+
+int
+store_backoff_clear(struct db_conn *c, const char *subject)
+{
+	return db_exec(c, "DELETE FROM login_backoff WHERE subject = $1",
+	    DB_ARGS(DB_TEXT(subject)));
+}
+
+int
+store_backoff_prune(struct db_conn *c, int64_t before)
+{
+	return db_exec(c, "DELETE FROM login_backoff WHERE last_ms < $1 AND "
+	    "until_ms < $2", DB_ARGS(DB_INT(before), DB_INT(before)));
+}
+
 int
 store_code_attempts(struct db_conn *c, const char *subject, int64_t since,
     int64_t *out)

@@ -233,6 +233,25 @@ int	store_secret_revoke_user(struct db_conn *, const char *user_id,
 void	secret_free(struct secret *);
 
 /*
+ * The sign-in back-off (core/backoff.c), one row per login subject.
+ * store_backoff_count counts one try at now, atomically, unless the
+ * subject is backed off: a row last tried at or before forget_before
+ * starts again from one.  It returns STORE_OK with the failures counted
+ * (this try included) in *failures and the time the subject is backed off
+ * until in *until; when *until is past now, the try was refused and not
+ * counted.  store_backoff_hold sets that time.  store_backoff_clear
+ * forgets a subject (a success); store_backoff_prune forgets every subject
+ * last tried before before and not backed off; both return the rows
+ * removed or DB_ERROR.
+ */
+int	store_backoff_count(struct db_conn *, const char *subject, int64_t now,
+	    int64_t forget_before, int64_t *failures, int64_t *until);
+int	store_backoff_hold(struct db_conn *, const char *subject,
+	    int64_t until);
+int	store_backoff_clear(struct db_conn *, const char *subject);
+int	store_backoff_prune(struct db_conn *, int64_t before);
+
+/*
  * Reset codes.  A code row has purpose "reset_code" and a subject (the
  * user's id, or a decoy key for a login that names no account); wrong
  * tries are counted on the row.  The limits a try must stay under:

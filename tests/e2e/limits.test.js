@@ -69,6 +69,18 @@ function workosAuth(d, t, email, password, headers = {}) {
   });
 }
 
+// Rows of a query on the daemon's database, each as an array of columns.
+async function dbRows(d, sql) {
+  let out;
+  if (d.database.startsWith('sqlite:')) {
+    const { execFileSync } = require('node:child_process');
+    out = execFileSync('sqlite3', ['-batch', '-noheader', '-list', d.database.slice('sqlite:'.length), sql], { encoding: 'utf8' });
+  } else {
+    out = await h.pgQuery(d.database, sql);
+  }
+  return out.split('\n').filter((l) => l !== '').map((l) => l.split('|'));
+}
+
 function from(addr) {
   return { 'X-Forwarded-For': addr };
 }
@@ -144,5 +156,111 @@ describe('IPv6 /56 and /48 buckets', () => {
     // A run of refusals by the /56 is recorded once, not once per /64.
     const limited = (await d.cli(['audit', 'list', '--limit', '10000'])).filter((e) => e.event === 'rate_limited' && e.detail === 'request');
     assert.ok(limited.length <= 3, `rate_limited rows for requests: ${limited.length}`);
+  });
+});
+
+// Headers that may differ between two answers that must be alike.
+function alike(res) {
+  const hdrs = { ...res.headers };
+  delete hdrs['x-request-id'];
+  delete hdrs.date;
+  const ra = Number(hdrs['retry-after'] || 0);
+  delete hdrs['retry-after'];
+  let body = res.json;
+  if (body && body.error && body.error.details && 'retry_after' in body.error.details) {
+    body = JSON.parse(JSON.stringify(body));
+    body.error.details.retry_after = 'N';
+  }
+  return { status: res.status, body, hdrs, held: ra > 0 };
+}
+
+describe('per-login sign-in back-off', () => {
+  const env = {
+    RESETD_TRUSTED_PROXIES: '127.0.0.1',
+    RESETD_RATE_IP_LOGIN: '100000',
+    RESETD_RATE_IP6_56_LOGIN: '0',
+    RESETD_RATE_IP6_48_LOGIN: '0',
+    RESETD_LOGIN_BACKOFF_AFTER: '3',
+    RESETD_LOGIN_BACKOFF_BASE: '120',
+    RESETD_LOGIN_BACKOFF_MAX: '600',
+  };
+  // Each dialect's sign-in call: (daemon, tenant, login, password, address) -> response.
+  const dialects = {
+    xsolla: (d, t, login, password, addr) => xsolla(d, t.project, '/login', { username: login, password }, from(addr)),
+    workos: (d, t, login, password, addr) => workosAuth(d, t, login, password, from(addr)),
+  };
+  const wrong = { xsolla: [401, '003-001'], workos: [400, 'invalid_credentials'] };
+  const held = { xsolla: [429, '002-058'], workos: [429, 'rate_limit_exceeded'] };
+  const codeOf = (name, res) => (name === 'xsolla' ? res.json.error.code : res.json.code);
+
+  for (const [name, login] of Object.entries(dialects)) {
+    it(`${name}: held back after 3 tries from any address; the same for a real and an unknown login`, { timeout: TEST_TIMEOUT }, async () => {
+      const d = await startDaemon({ env });
+      const t = await setup(d);
+      const user = await newUser(d, t.project);
+      const ghost = `${uniq('user')}@example.com`; // as long as the real one
+      const answers = { real: [], ghost: [] };
+      // Three wrong tries, each from another address and /64: refused as wrong.
+      for (let i = 0; i < 3; i++) {
+        for (const [who, id] of [['real', user.email], ['ghost', ghost]]) {
+          const r = await login(d, t, id, 'Wrong-pass-123', i % 2 ? `2001:db8:${i}::1` : `198.51.100.${i + 1}`);
+          assert.deepEqual([r.status, codeOf(name, r)], wrong[name], `${who} try ${i + 1}: ${show(r)}`);
+          answers[who].push(alike(r));
+        }
+      }
+      // The fourth is held back, the right password included, for both.
+      for (const [who, id, pw] of [['real', user.email, user.password], ['ghost', ghost, user.password], ['real', user.email.toUpperCase(), 'Wrong-pass-123']]) {
+        const r = await login(d, t, id, pw, '203.0.113.77');
+        assert.deepEqual([r.status, codeOf(name, r)], held[name], `${who} held: ${show(r)}`);
+        const ra = Number(r.headers['retry-after']);
+        assert.ok(ra >= 1 && ra <= 120, `Retry-After ${r.headers['retry-after']}`);
+        answers[who].push(alike(r));
+      }
+      // Byte for byte the same answers, but for the request id and the date.
+      assert.deepEqual(answers.real.slice(0, 4), answers.ghost);
+      // Another login of the project is not touched.
+      const other = await newUser(d, t.project);
+      const ok = await login(d, t, other.email, other.password, '203.0.113.77');
+      assert.equal(ok.status, 200, show(ok));
+      // The table holds keyed hashes and counts alone: no login, no address,
+      // and the real login's row is like the unknown one's.
+      const rows = await dbRows(d, 'SELECT subject, failures FROM login_backoff ORDER BY subject');
+      assert.equal(rows.length, 2, JSON.stringify(rows));
+      for (const [subject, failures] of rows) {
+        assert.match(subject, /^[0-9a-f]{32}$/);
+        assert.equal(failures, '3');
+      }
+      const dump = JSON.stringify(await dbRows(d, 'SELECT * FROM login_backoff'));
+      for (const s of [user.email, ghost, user.email.split('@')[0], ghost.split('@')[0]]) assert.ok(!dump.includes(s), `${s} in the table`);
+    });
+  }
+
+  it('a success forgets the tries; tries racing at once cannot pass the count', { timeout: TEST_TIMEOUT }, async () => {
+    const d = await startDaemon({ env });
+    const t = await setup(d);
+    const user = await newUser(d, t.project);
+    for (let i = 0; i < 2; i++) assert.equal((await dialects.xsolla(d, t, user.email, 'Wrong-pass-123', '198.51.100.9')).status, 401);
+    const ok = await dialects.workos(d, t, user.email, user.password, '198.51.100.9');
+    assert.equal(ok.status, 200, show(ok));
+    // Counted afresh: three more wrong tries before the hold.
+    const again = [];
+    for (let i = 0; i < 4; i++) again.push((await dialects.xsolla(d, t, user.email, 'Wrong-pass-123', '198.51.100.9')).status);
+    assert.deepEqual(again, [401, 401, 401, 429]);
+
+    // Twelve tries of an unknown login at once: at most three are checked.
+    const ghost = `${uniq('race')}@example.com`;
+    const all = await Promise.all(Array.from({ length: 12 }, (_, i) => dialects.xsolla(d, t, ghost, `Wrong-pass-${i}`, `192.0.2.${i + 1}`)));
+    const statuses = all.map((r) => r.status);
+    assert.equal(statuses.filter((s) => s === 401).length, 3, statuses.join(','));
+    assert.equal(statuses.filter((s) => s === 429).length, 9, statuses.join(','));
+
+    // The official WorkOS SDK sees RateLimitExceededException with retryAfter.
+    const { WorkOS } = require('workos8');
+    const wos = new WorkOS(t.key, { apiHostname: '127.0.0.1', port: d.port, https: false });
+    await assert.rejects(wos.userManagement.authenticateWithPassword({ email: ghost, password: 'Wrong-pass-1', clientId: t.client.client_id }), (err) => {
+      assert.equal(err.name, 'RateLimitExceededException', `${err.name}: ${err.message}`);
+      assert.ok(err.retryAfter >= 1, `retryAfter ${err.retryAfter}`);
+      return true;
+    });
   });
 });

@@ -1232,6 +1232,86 @@ test_setting_concurrent_starts(void **state)
 		free(st[i].got);
 }
 
+struct backoff_try {
+	const char	*subject;
+	int64_t		 now, forget_before, hold_until;
+	int64_t		 failures, until;
+	int		 clear;
+};
+
+static int
+backoff_try_tx(struct db_conn *c, void *arg)
+{
+	struct backoff_try *b = arg;
+	int rc;
+
+	if (b->clear)
+		return store_backoff_clear(c, b->subject) < 0 ? -1 : 0;
+	rc = store_backoff_count(c, b->subject, b->now, b->forget_before,
+	    &b->failures, &b->until);
+	if (rc == STORE_OK && b->hold_until != 0)
+		rc = store_backoff_hold(c, b->subject, b->hold_until);
+	return rc;
+}
+
+/* Count one try of subject at now; return the failures counted. */
+static int64_t
+backoff_try(struct db *db, const char *subject, int64_t now, int64_t hold,
+    int64_t *until)
+{
+	struct backoff_try b = { subject, now, now - 1440 * MINUTE, hold, -1,
+	    -1, 0 };
+
+	assert_int_equal(db_write(db, backoff_try_tx, &b), 0);
+	*until = b.until;
+	return b.failures;
+}
+
+/*
+ * The sign-in back-off's count: one more per try, none while held, from
+ * one again after a quiet day or a success; prune keeps held rows.
+ */
+static void
+test_login_backoff(void **state)
+{
+	struct fixture *f = *state;
+	struct backoff_try clear = { "s1", 0, 0, 0, 0, 0, 1 };
+	int64_t until;
+
+	assert_int_equal(backoff_try(f->db, "s1", T0, 0, &until), 1);
+	assert_int_equal(until, 0);
+	assert_int_equal(backoff_try(f->db, "s1", T0 + 1, 0, &until), 2);
+	/* The third try sets a hold of a minute... */
+	assert_int_equal(backoff_try(f->db, "s1", T0 + 2, T0 + MINUTE,
+	    &until), 3);
+	/* ...during which tries are refused and not counted. */
+	assert_int_equal(backoff_try(f->db, "s1", T0 + 3, 0, &until), 3);
+	assert_int_equal(until, T0 + MINUTE);
+	assert_int_equal(backoff_try(f->db, "s1", T0 + MINUTE - 1, 0, &until),
+	    3);
+	assert_int_equal(until, T0 + MINUTE);
+	/* After it, counted again, the hold cleared until set anew. */
+	assert_int_equal(backoff_try(f->db, "s1", T0 + MINUTE, 0, &until), 4);
+	assert_int_equal(until, 0);
+	/* Another subject has its own count. */
+	assert_int_equal(backoff_try(f->db, "s2", T0 + MINUTE, 0, &until), 1);
+	/* A quiet day forgets. */
+	assert_int_equal(backoff_try(f->db, "s1", T0 + 1442 * MINUTE, 0,
+	    &until), 1);
+	/* A success forgets. */
+	assert_int_equal(backoff_try(f->db, "s1", T0 + 1443 * MINUTE, 0,
+	    &until), 2);
+	assert_int_equal(db_write(f->db, backoff_try_tx, &clear), 0);
+	assert_int_equal(backoff_try(f->db, "s1", T0 + 1444 * MINUTE, 0,
+	    &until), 1);
+	/* Pruning drops the quiet rows alone. */
+	assert_int_equal(query_int(f->c, "SELECT COUNT(*) FROM login_backoff"),
+	    2);
+	assert_int_equal(store_backoff_prune(f->c, T0 + 1000 * MINUTE), 1);
+	assert_int_equal(query_int(f->c, "SELECT COUNT(*) FROM login_backoff"),
+	    1);
+}
+
 int
 main(void)
 {
@@ -1263,6 +1343,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_setting_concurrent_starts,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_login_backoff, setup,
+		    teardown),
 	};
 
 	if (sodium_init() < 0)
