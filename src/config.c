@@ -124,6 +124,9 @@ static const struct key keys[] = {
 	    "longest request target, path and query; longer is answered 414" },
 	{ "max_connections_per_ip", I(max_connections_per_ip), "64", 0, 65536,
 	    "most open connections from one address (0: no cap)" },
+	{ "rate_limit_store", S(rate_limit_store), "memory", 0, 0,
+	    "where per-address limits are counted: memory (each instance "
+	    "on its own) or database (shared by every instance on it)" },
 	{ "rate_ip_table_size", I(rate_ip_table_size), "65536", 1024, 16777216,
 	    "client addresses the in-memory rate limiter keeps" },
 	{ "rate_ip_request", I(rate_ip_request), "10", 0, 1000000,
@@ -347,6 +350,10 @@ static const char *const mail_schemes[] = {
 	"maildir:", "smtp://", "smtps://", "log:", NULL,
 };
 
+static const char *const rate_limit_stores[] = {
+	"memory", "database", NULL,
+};
+
 static const char *const starttls_modes[] = {
 	"auto", "required", "opportunistic", "off", NULL,
 };
@@ -464,6 +471,11 @@ validate(struct config *c, char *err, size_t errlen)
 	    access(c->breached_passwords_file, R_OK) != 0) {
 		snprintf(err, errlen, "breached_passwords_file: cannot read %s",
 		    c->breached_passwords_file);
+		return -1;
+	}
+	if (!one_of(c->rate_limit_store, rate_limit_stores, 0)) {
+		snprintf(err, errlen, "rate_limit_store: expected memory or "
+		    "database");
 		return -1;
 	}
 	if (strpbrk(c->mail_from, "\r\n<>\" ") != NULL ||

@@ -26,6 +26,7 @@
 #define SUBKEY_AUDIT 4
 /* The limits' keys, numbered apart from 32 for the same reason. */
 #define SUBKEY_BACKOFF 32
+#define SUBKEY_RATE 33
 
 static const char *const result_names[ENGINE__MAX] = {
 	"ok",				/* ENGINE_OK */
@@ -92,6 +93,7 @@ engine_new(const struct config *cfg, struct db *db)
 {
 	struct engine *e = xcalloc(1, sizeof(*e));
 	uint8_t master[32];
+	int i;
 
 	e->cfg = cfg;
 	e->db = db;
@@ -114,11 +116,12 @@ engine_new(const struct config *cfg, struct db *db)
 	    SUBKEY_AUDIT, KDF_CONTEXT, master);
 	crypto_kdf_derive_from_key(e->backoff_key, sizeof(e->backoff_key),
 	    SUBKEY_BACKOFF, KDF_CONTEXT, master);
+	crypto_kdf_derive_from_key(e->rate_key, sizeof(e->rate_key),
+	    SUBKEY_RATE, KDF_CONTEXT, master);
 	sodium_memzero(master, sizeof(master));
 	_Static_assert(RL__MAX == sizeof(cfg->rate_ip6_56) /
 	    sizeof(cfg->rate_ip6_56[0]), "one /56 limit per class");
-	e->ratelimit = ratelimit_new((size_t)cfg->rate_ip_table_size,
-	    (const struct ratelimit_rule[RS__MAX][RL__MAX]){
+	memcpy(e->rate_rules, (const struct ratelimit_rule[RS__MAX][RL__MAX]){
 		/* RS_HOST */
 		{ { cfg->rate_ip_request, cfg->rate_ip_request_window },
 		  { cfg->rate_ip_confirm, cfg->rate_ip_confirm_window },
@@ -134,7 +137,16 @@ engine_new(const struct config *cfg, struct db *db)
 		  { cfg->rate_ip6_48[RL_CONFIRM], cfg->rate_ip_confirm_window },
 		  { cfg->rate_ip6_48[RL_LOGIN], cfg->rate_ip_login_window },
 		  { cfg->rate_ip6_48[RL_API], cfg->rate_ip_api_window } },
-	    });
+	    }, sizeof(e->rate_rules));
+	for (i = 0; i < RS__MAX * RL__MAX; i++)
+		if (e->rate_rules[i / RL__MAX][i % RL__MAX].window_s * 1000 >
+		    e->rate_longest_window_ms)
+			e->rate_longest_window_ms =
+			    e->rate_rules[i / RL__MAX][i % RL__MAX].window_s *
+			    1000;
+	e->rate_shared = strcmp(cfg->rate_limit_store, "database") == 0;
+	e->ratelimit = ratelimit_new(e->rate_shared ? 0 :
+	    (size_t)cfg->rate_ip_table_size, e->rate_rules);
 	e->hasher = hasher_new((uint64_t)cfg->argon2_opslimit,
 	    (size_t)cfg->argon2_memory_kib, (int)cfg->hash_concurrency);
 	if (e->hasher == NULL)
@@ -361,7 +373,11 @@ engine_throttle(struct engine *e, const struct request_context *ctx,
 	if (ctx == NULL || ctx->client_ip == NULL ||
 	    addr_parse(ctx->client_ip, strlen(ctx->client_ip), &a) == -1)
 		return ENGINE_OK;
-	wait = ratelimit_take(e->ratelimit, &a, cls, time_mono_ms(), &first);
+	if (e->rate_shared)
+		wait = ratelimit_shared_take(e, &a, cls, &first);
+	else
+		wait = ratelimit_take(e->ratelimit, &a, cls, time_mono_ms(),
+		    &first);
 	if (wait == 0)
 		return ENGINE_OK;
 	/* Once per run of refusals: a flood must not become a write flood. */

@@ -21,6 +21,12 @@ struct engine {
 	uint8_t			 audit_key[32];	/* audit subjects */
 	uint8_t			 backoff_key[32];	/* sign-in back-off subjects */
 	int64_t			 backoff_pruned_ms;	/* backoff.c, atomic */
+	/* Per-address limits; in the database with rate_limit_store. */
+	struct ratelimit_rule	 rate_rules[RS__MAX][RL__MAX];
+	int			 rate_shared;	/* rate_limit_store = database */
+	uint8_t			 rate_key[32];	/* shared buckets' row keys */
+	int64_t			 rate_longest_window_ms;
+	int64_t			 rate_pruned_ms;	/* ratelimit_shared.c, atomic */
 	struct hasher		*hasher;
 	struct ratelimit	*ratelimit;	/* per-client limits */
 	pthread_mutex_t		 floor_lock;
@@ -110,6 +116,17 @@ enum engine_result backoff_begin(struct engine *, const char *project_id,
 	    int64_t *retry_after_s);
 /* Inside the sign-in's write transaction: forget subject.  0 or a failure. */
 int	backoff_success(struct db_conn *, const char *subject);
+
+/* ratelimit_shared.c: per-address limits kept in the database */
+#define RATE_KEY_LEN 32		/* hex of a 16-byte keyed hash */
+
+/*
+ * Take a token of class cls for client a from its buckets in the
+ * database, as ratelimit_take does in memory (same return and *first).
+ * A database failure lets the call through (logged by the db layer).
+ */
+int64_t	ratelimit_shared_take(struct engine *, const struct addr *a,
+	    enum ratelimit_class cls, int *first);
 
 /* reset.c */
 /*

@@ -252,6 +252,31 @@ int	store_backoff_clear(struct db_conn *, const char *subject);
 int	store_backoff_prune(struct db_conn *, int64_t before);
 
 /*
+ * Per-address token buckets in the database, shared by instances
+ * (core/ratelimit_shared.c).  Tokens are counted in STORE_RATE_UNIT parts.
+ */
+#define STORE_RATE_UNIT 1000000000LL
+struct store_rate_bucket {
+	const char	*key;
+	int64_t		 full;		/* tokens of a full bucket, in units */
+	int64_t		 window_ms;	/* a bucket idle this long is full */
+	int64_t		 per_ms;	/* units refilled per millisecond */
+};
+
+/*
+ * Take one token at now from each of the n buckets (at most 3), all or
+ * none, in the order given, which callers keep the same (narrowest
+ * first).  First, when prune_before is not 0, delete the buckets last
+ * touched before it (a bucket idle for its window is full, the same as
+ * none).  STORE_OK with *wait_ms 0 when every bucket had a token; else
+ * *wait_ms is how long until the first bucket that refused will have one,
+ * nothing stays taken, and *first is 1 when that bucket had allowed its
+ * last call.  DB_ERROR on failure (logged).
+ */
+int	store_rate_take(struct db *, const struct store_rate_bucket *, int n,
+	    int64_t now, int64_t prune_before, int64_t *wait_ms, int *first);
+
+/*
  * Reset codes.  A code row has purpose "reset_code" and a subject (the
  * user's id, or a decoy key for a login that names no account); wrong
  * tries are counted on the row.  The limits a try must stay under:

@@ -264,3 +264,65 @@ describe('per-login sign-in back-off', () => {
     });
   });
 });
+
+describe('per-address limits shared through the database', () => {
+  const secret = crypto.randomBytes(32).toString('hex');
+  const env = (store) => ({
+    RESETD_TRUSTED_PROXIES: '127.0.0.1',
+    RESETD_SERVER_SECRET: secret,
+    RESETD_RATE_LIMIT_STORE: store,
+    RESETD_RATE_IP_REQUEST: '4',
+    RESETD_RATE_IP6_56_REQUEST: '6',
+    RESETD_RATE_IP6_48_REQUEST: '0',
+  });
+  const forgot = (d, t, addr) => xsolla(d, t.project, '/password/reset/request', { username: `${uniq('s')}@example.com` }, from(addr));
+
+  it('two instances on one PostgreSQL database share one count per address', { timeout: TEST_TIMEOUT, skip: h.testDb() === 'postgres' ? false : 'PostgreSQL only (RESETD_TEST_DB=postgres)' }, async () => {
+    const a = await startDaemon({ env: env('database') });
+    const b = await startDaemon({ env: env('database'), database: a.database });
+    const t = await setup(a);
+    // One IPv4 client, alternating instances: four in all, not four each.
+    const seen = [];
+    for (let i = 0; i < 8; i++) seen.push((await forgot(i % 2 ? b : a, t, '203.0.113.9')).status);
+    assert.deepEqual(seen, [204, 204, 204, 204, 429, 429, 429, 429]);
+    // Rotating /64s of one /56 over both instances: six in all.
+    const v6 = [];
+    for (let i = 0; i < 10; i++) v6.push((await forgot(i % 2 ? b : a, t, `2001:db8:77:${i}::1`)).status);
+    assert.deepEqual(v6, [204, 204, 204, 204, 204, 204, 429, 429, 429, 429]);
+    // The table holds keyed hashes, never an address.
+    const dump = JSON.stringify(await dbRows(a, 'SELECT * FROM rate_buckets'));
+    assert.ok(!dump.includes('203.0.113.9') && !dump.includes('2001:db8'), dump.slice(0, 200));
+    assert.ok((await dbRows(a, 'SELECT key FROM rate_buckets')).every(([k]) => /^[0-9a-f]{32}$/.test(k)));
+
+    // With the default store, each instance counts on its own: eight pass.
+    const c = await startDaemon({ env: env('memory') });
+    const e = await startDaemon({ env: env('memory'), database: c.database });
+    const t2 = await setup(c);
+    const mem = [];
+    for (let i = 0; i < 10; i++) mem.push((await forgot(i % 2 ? e : c, t2, '203.0.113.9')).status);
+    assert.equal(mem.filter((s) => s === 204).length, 8, mem.join(','));
+  });
+
+  it('counts kept in the database outlive a restart; in memory they do not', { timeout: TEST_TIMEOUT }, async () => {
+    for (const [store, after] of [['database', 429], ['memory', 204]]) {
+      const d = await startDaemon({ env: env(store) });
+      const t = await setup(d);
+      for (let i = 0; i < 4; i++) assert.equal((await forgot(d, t, '198.51.100.44')).status, 204, `${store} ${i}`);
+      const r = await forgot(d, t, '198.51.100.44');
+      assert.equal(r.status, 429, `${store}: ${show(r)}`);
+      assert.match(r.headers['retry-after'] || '', /^[1-9][0-9]*$/);
+      await d.restart();
+      assert.equal((await forgot(d, t, '198.51.100.44')).status, after, `${store} after a restart`);
+      // Another address is not touched.
+      assert.equal((await forgot(d, t, '198.51.100.45')).status, 204);
+    }
+  });
+
+  it('check-config refuses a store it does not know', { timeout: TEST_TIMEOUT }, async () => {
+    const d = await startDaemon({ env: env('database') });
+    await assert.rejects(h.runCli(d.bin, { ...d.env, RESETD_RATE_LIMIT_STORE: 'redis' }, ['check-config']), (err) => {
+      assert.match(err.stderr, /rate_limit_store: expected memory or database/);
+      return true;
+    });
+  });
+});
