@@ -93,7 +93,7 @@ engine_new(const struct config *cfg, struct db *db)
 {
 	struct engine *e = xcalloc(1, sizeof(*e));
 	uint8_t master[32];
-	int i;
+	int s, c;
 
 	e->cfg = cfg;
 	e->db = db;
@@ -138,12 +138,13 @@ engine_new(const struct config *cfg, struct db *db)
 		  { cfg->rate_ip6_48[RL_LOGIN], cfg->rate_ip_login_window },
 		  { cfg->rate_ip6_48[RL_API], cfg->rate_ip_api_window } },
 	    }, sizeof(e->rate_rules));
-	for (i = 0; i < RS__MAX * RL__MAX; i++)
-		if (e->rate_rules[i / RL__MAX][i % RL__MAX].window_s * 1000 >
-		    e->rate_longest_window_ms)
-			e->rate_longest_window_ms =
-			    e->rate_rules[i / RL__MAX][i % RL__MAX].window_s *
-			    1000;
+	/* Shared buckets idle this long are full, and are deleted. */
+	for (s = 0; s < RS__MAX; s++)
+		for (c = 0; c < RL__MAX; c++)
+			if (e->rate_rules[s][c].window_s * 1000 >
+			    e->rate_longest_window_ms)
+				e->rate_longest_window_ms =
+				    e->rate_rules[s][c].window_s * 1000;
 	e->rate_shared = strcmp(cfg->rate_limit_store, "database") == 0;
 	e->ratelimit = ratelimit_new(e->rate_shared ? 0 :
 	    (size_t)cfg->rate_ip_table_size, e->rate_rules);

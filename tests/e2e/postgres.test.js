@@ -130,11 +130,13 @@ describe('PostgreSQL: several instances, one database', { skip: SKIP }, () => {
     const env = { ...a.env, RESETD_DATABASE: database };
     const runs = await Promise.all(Array.from({ length: 6 }, () => h.runCli(a.bin, env, ['migrate'])));
     for (const r of runs) assert.equal(r.status, 'migrated');
-    // Every version once, with no gaps: 1, 2, ..., the newest.
+    // Every version once, in order. Versions may leave gaps: branches
+    // number their migrations apart (src/store/schema.c).
     const versions = (await h.pgQuery(database, 'SELECT version FROM schema_migrations ORDER BY version'))
       .trim().split('\n').map(Number);
     assert.ok(versions.length >= 1, 'migrations were recorded');
-    assert.deepEqual(versions, versions.map((_, i) => i + 1), `each migration is recorded once: ${versions}`);
+    assert.equal(versions[0], 1, `the first migration is recorded: ${versions}`);
+    assert.deepEqual(versions, [...new Set(versions)], `each migration is recorded once: ${versions}`);
   });
 
   it('a reset requested through A is confirmed through B, and B logs the user in', { timeout: TEST_TIMEOUT }, async () => {
