@@ -67,6 +67,8 @@ hold_ms(const struct config *cfg, int64_t n)
 
 struct backoff_tx {
 	const struct config	*cfg;
+	const struct request_context *ctx;
+	const char		*project_id;
 	const char		*subject;
 	int64_t			 now;
 	int			 prune;
@@ -94,13 +96,23 @@ backoff_tx(struct db_conn *c, void *arg)
 		return 0;
 	}
 	hold = hold_ms(t->cfg, failures);
-	if (hold > 0)
-		rc = store_backoff_hold(c, t->subject, t->now + hold);
+	if (hold <= 0)
+		return STORE_OK;
+	rc = store_backoff_hold(c, t->subject, t->now + hold);
+	/*
+	 * Each try that sets a hold is recorded, with no subject: the
+	 * account is not looked up yet, and the row must not depend on it.
+	 * Refused tries are not recorded: a flood is not a write flood.
+	 */
+	if (rc == STORE_OK)
+		rc = audit_write(c, t->ctx, t->project_id, AUDIT_RATE_LIMITED,
+		    NULL, "login", t->now);
 	return rc;
 }
 
 enum engine_result
-backoff_begin(struct engine *e, const char *project_id, const char *login,
+backoff_begin(struct engine *e, const struct request_context *ctx,
+    const char *project_id, const char *login,
     char subject[BACKOFF_SUBJECT_LEN + 1], int64_t *retry_after_s)
 {
 	struct backoff_tx t;
@@ -111,6 +123,8 @@ backoff_begin(struct engine *e, const char *project_id, const char *login,
 		return ENGINE_OK;
 	memset(&t, 0, sizeof(t));
 	t.cfg = e->cfg;
+	t.ctx = ctx;
+	t.project_id = project_id;
 	t.subject = subject;
 	t.now = db_now(e->db);
 	/* One instance prunes at a time, about once a minute. */

@@ -106,12 +106,15 @@ void	backoff_subject(const struct engine *, const char *project_id,
 	    const char *login, char out[BACKOFF_SUBJECT_LEN + 1]);
 /*
  * Count one sign-in try of login before its password is checked (see
- * backoff.c).  ENGINE_OK with subject filled, to be handed to
- * backoff_success if the password is right; ENGINE_THROTTLED with the
- * seconds until the login may try again in *retry_after_s (the try was
- * not counted); ENGINE_UNAVAILABLE when the database failed (logged).
+ * backoff.c); a try that sets a hold is audited as rate_limited, detail
+ * "login", with ctx's address (ctx may be NULL).  ENGINE_OK with subject
+ * filled, to be handed to backoff_success if the password is right;
+ * ENGINE_THROTTLED with the seconds until the login may try again in
+ * *retry_after_s (the try was not counted); ENGINE_UNAVAILABLE when the
+ * database failed (logged).
  */
-enum engine_result backoff_begin(struct engine *, const char *project_id,
+enum engine_result backoff_begin(struct engine *,
+	    const struct request_context *ctx, const char *project_id,
 	    const char *login, char subject[BACKOFF_SUBJECT_LEN + 1],
 	    int64_t *retry_after_s);
 /* Inside the sign-in's write transaction: forget subject.  0 or a failure. */

@@ -70,7 +70,8 @@ session_login(struct engine *e, const struct login_request *in,
 	 * typed: a held-back login is refused without a lookup or a hash,
 	 * the same for an account and for a login that names none.
 	 */
-	result = backoff_begin(e, in->project->id, in->login, backoff, &wait);
+	result = backoff_begin(e, in->ctx, in->project->id, in->login, backoff,
+	    &wait);
 	if (result == ENGINE_THROTTLED)
 		out->retry_after_s = wait;
 	if (result != ENGINE_OK)

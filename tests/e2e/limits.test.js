@@ -218,6 +218,15 @@ describe('per-login sign-in back-off', () => {
       }
       // Byte for byte the same answers, but for the request id and the date.
       assert.deepEqual(answers.real.slice(0, 4), answers.ghost);
+      // The try that set each hold was audited, alike and with no subject;
+      // the held tries were not.
+      const holds = (await d.cli(['audit', 'list', '--project', t.project.id])).filter((e) => e.event === 'rate_limited');
+      assert.equal(holds.length, 2, JSON.stringify(holds));
+      for (const e of holds) {
+        assert.equal(e.detail, 'login');
+        assert.equal(e.client_ip, '198.51.100.3');
+        assert.equal(e.subject ?? null, null);
+      }
       // Another login of the project is not touched.
       const other = await newUser(d, t.project);
       const ok = await login(d, t, other.email, other.password, '203.0.113.77');
