@@ -22,7 +22,9 @@
  * are forgotten.  Under a flood of fresh addresses the memory stays the
  * same and the oldest clients lose their history: the limiter fails open
  * for them, never closed for an innocent client.  The state is per
- * instance; instances behind one load balancer each count on their own.
+ * instance; instances behind one load balancer each count on their own,
+ * unless rate_limit_store = database keeps the same buckets in the
+ * database instead (core/ratelimit_shared.c).
  */
 #ifndef RESETD_RATELIMIT_H
 #define RESETD_RATELIMIT_H
