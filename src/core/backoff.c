@@ -8,8 +8,11 @@
  * From the login_backoff_after-th try since the last success on, each try
  * holds the login back for login_backoff_base seconds, doubled per further
  * try, up to login_backoff_max; a try while held is refused at once,
- * without a lookup or a hash, and not counted.  A success forgets the
- * login; a login left alone for a day starts again from nothing.
+ * without a lookup or a hash, and not counted.  A held login is seen with
+ * a read first, so a flood of tries at a held login writes nothing; the
+ * write re-checks, so a try racing the hold is still caught there.  A
+ * success forgets the login; a login left alone for a day starts again
+ * from nothing.
  *
  * Logins are counted by a keyed hash of the project and the login as
  * typed, lower-cased as lookups are, whether or not an account has it:
@@ -116,7 +119,9 @@ backoff_begin(struct engine *e, const struct request_context *ctx,
     char subject[BACKOFF_SUBJECT_LEN + 1], int64_t *retry_after_s)
 {
 	struct backoff_tx t;
-	int64_t last;
+	struct db_conn *c;
+	int64_t last, until = 0;
+	int rc;
 
 	backoff_subject(e, project_id, login, subject);
 	if (e->cfg->login_backoff_after <= 0)
@@ -127,6 +132,17 @@ backoff_begin(struct engine *e, const struct request_context *ctx,
 	t.project_id = project_id;
 	t.subject = subject;
 	t.now = db_now(e->db);
+	c = db_acquire(e->db);
+	if (c == NULL)
+		return ENGINE_UNAVAILABLE;
+	rc = store_backoff_until(c, subject, &until);
+	db_release(e->db, c);
+	if (rc != STORE_OK)
+		return ENGINE_UNAVAILABLE;
+	if (until > t.now) {
+		*retry_after_s = (until - t.now + 999) / 1000;
+		return ENGINE_THROTTLED;
+	}
 	/* One instance prunes at a time, about once a minute. */
 	last = __atomic_load_n(&e->backoff_pruned_ms, __ATOMIC_RELAXED);
 	if (t.now - last >= PRUNE_EVERY_MS)

@@ -795,6 +795,25 @@ store_backoff_count(struct db_conn *c, const char *subject, int64_t now,
 }
 
 int
+store_backoff_until(struct db_conn *c, const char *subject, int64_t *until)
+{
+	struct db_rows *r;
+	int rc;
+
+	rc = db_query(c, "SELECT until_ms FROM login_backoff WHERE subject = $1",
+	    DB_ARGS(DB_TEXT(subject)), &r);
+	if (rc < 0)
+		return rc;
+	rc = db_next(r);
+	if (rc >= 0) {
+		*until = rc == 1 ? db_int(r, 0) : 0;
+		rc = STORE_OK;
+	}
+	db_done(r);
+	return rc;
+}
+
+int
 store_backoff_hold(struct db_conn *c, const char *subject, int64_t until)
 {
 	return exec_ok(db_exec(c, "UPDATE login_backoff SET until_ms = $1 "

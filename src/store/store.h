@@ -248,6 +248,9 @@ int	store_backoff_count(struct db_conn *, const char *subject, int64_t now,
 	    int64_t forget_before, int64_t *failures, int64_t *until);
 int	store_backoff_hold(struct db_conn *, const char *subject,
 	    int64_t until);
+/* The time subject is held until (0: no row or no hold), in *until. */
+int	store_backoff_until(struct db_conn *, const char *subject,
+	    int64_t *until);
 int	store_backoff_clear(struct db_conn *, const char *subject);
 int	store_backoff_prune(struct db_conn *, int64_t before);
 

@@ -108,6 +108,20 @@ hold_of(struct fixture *f, const char *subject, int64_t *failures)
 	return hold;
 }
 
+/* SQLite's count of commits by other connections, as c sees it. */
+static int64_t
+data_version(struct db_conn *c)
+{
+	struct db_rows *r;
+	int64_t v;
+
+	assert_int_equal(db_query(c, "PRAGMA data_version", DB_NOARGS, &r), 0);
+	assert_int_equal(db_next(r), 1);
+	v = db_int(r, 0);
+	db_done(r);
+	return v;
+}
+
 /* One login of login with password; its result, and the wait if held. */
 static enum engine_result
 try_login(struct fixture *f, const char *login, const char *password,
@@ -155,7 +169,8 @@ test_exponential(void **state)
 	const char *logins[] = { "alice@example.com", "nobody@example.com" };
 	const int64_t holds[] = { 0, 0, 2000, 4000, 8000, 10000, 10000 };
 	char subject[BACKOFF_SUBJECT_LEN + 1];
-	int64_t wait, failures = 0;
+	int64_t wait, failures = 0, version;
+	struct db_conn *c;
 	size_t i, k;
 
 	for (i = 0; i < 2; i++) {
@@ -168,10 +183,18 @@ test_exponential(void **state)
 			assert_int_equal(failures, (int64_t)k + 1);
 			if (holds[k] == 0)
 				continue;
-			/* Held: the right password too, not counted. */
+			/*
+			 * Held: the right password too, not counted, and
+			 * nothing written (a flood of held tries is reads).
+			 */
+			c = db_acquire(f->db);
+			assert_non_null(c);
+			version = data_version(c);
 			assert_int_equal(try_login(f, logins[i],
 			    "correct horse battery staple", &wait),
 			    ENGINE_THROTTLED);
+			assert_int_equal(data_version(c), version);
+			db_release(f->db, c);
 			assert_true(wait >= 1 && wait <= holds[k] / 1000);
 			assert_int_equal(hold_of(f, subject, &failures),
 			    holds[k]);
