@@ -263,7 +263,10 @@ describe('per-login sign-in back-off', () => {
     assert.equal(statuses.filter((s) => s === 401).length, 3, statuses.join(','));
     assert.equal(statuses.filter((s) => s === 429).length, 9, statuses.join(','));
 
-    // The official WorkOS SDK sees RateLimitExceededException with retryAfter.
+    // The official WorkOS SDK sees RateLimitExceededException with
+    // retryAfter. Held tries, its own and more, are not counted: the hold
+    // does not grow. (SDK 11.x would retry after Retry-After, here 120 s.)
+    const before = await dbRows(d, 'SELECT failures, until_ms FROM login_backoff ORDER BY failures');
     const { WorkOS } = require('workos8');
     const wos = new WorkOS(t.key, { apiHostname: '127.0.0.1', port: d.port, https: false });
     await assert.rejects(wos.userManagement.authenticateWithPassword({ email: ghost, password: 'Wrong-pass-1', clientId: t.client.client_id }), (err) => {
@@ -271,6 +274,8 @@ describe('per-login sign-in back-off', () => {
       assert.ok(err.retryAfter >= 1, `retryAfter ${err.retryAfter}`);
       return true;
     });
+    for (let i = 0; i < 5; i++) assert.equal((await dialects.xsolla(d, t, ghost, `Wrong-pass-${i}`, '192.0.2.200')).status, 429);
+    assert.deepEqual(await dbRows(d, 'SELECT failures, until_ms FROM login_backoff ORDER BY failures'), before);
   });
 });
 
