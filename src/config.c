@@ -138,6 +138,9 @@ static const struct key keys[] = {
 	{ "max_connections_per_ip", I(max_connections_per_ip), "64", 0, 65536,
 	    "most open connections from one address, IPv6 by its /64 "
 	    "(0: no cap)" },
+	{ "rate_limit_store", S(rate_limit_store), "memory", 0, 0,
+	    "where per-address limits are counted: memory (each instance "
+	    "on its own) or database (shared by every instance on it)" },
 	{ "rate_ip_table_size", I(rate_ip_table_size), "65536", 1024, 16777216,
 	    "client addresses the in-memory rate limiter keeps" },
 	{ "rate_ip_request", I(rate_ip_request), "10", 0, 1000000,
@@ -156,6 +159,29 @@ static const struct key keys[] = {
 	    "server-to-server (WorkOS) calls per address per window (0: none)" },
 	{ "rate_ip_api_window", I(rate_ip_api_window), "60", 1, 86400,
 	    "seconds of that window" },
+	{ "rate_ip6_56_request", I(rate_ip6_56[0]), "30", 0, 1000000,
+	    "reset requests per IPv6 /56 per rate_ip_request_window (0: none)" },
+	{ "rate_ip6_56_confirm", I(rate_ip6_56[1]), "60", 0, 1000000,
+	    "reset confirms per IPv6 /56 per rate_ip_confirm_window (0: none)" },
+	{ "rate_ip6_56_login", I(rate_ip6_56[2]), "90", 0, 1000000,
+	    "logins per IPv6 /56 per rate_ip_login_window (0: none)" },
+	{ "rate_ip6_56_api", I(rate_ip6_56[3]), "18000", 0, 1000000,
+	    "WorkOS calls per IPv6 /56 per rate_ip_api_window (0: none)" },
+	{ "rate_ip6_48_request", I(rate_ip6_48[0]), "100", 0, 1000000,
+	    "reset requests per IPv6 /48 per rate_ip_request_window (0: none)" },
+	{ "rate_ip6_48_confirm", I(rate_ip6_48[1]), "200", 0, 1000000,
+	    "reset confirms per IPv6 /48 per rate_ip_confirm_window (0: none)" },
+	{ "rate_ip6_48_login", I(rate_ip6_48[2]), "300", 0, 1000000,
+	    "logins per IPv6 /48 per rate_ip_login_window (0: none)" },
+	{ "rate_ip6_48_api", I(rate_ip6_48[3]), "60000", 0, 1000000,
+	    "WorkOS calls per IPv6 /48 per rate_ip_api_window (0: none)" },
+	{ "login_backoff_after", I(login_backoff_after), "5", 0, 1000,
+	    "sign-in tries of one login, since its last success, before each "
+	    "further try holds it back (0: no back-off)" },
+	{ "login_backoff_base", I(login_backoff_base), "1", 1, 3600,
+	    "seconds of the first hold; each further try doubles it" },
+	{ "login_backoff_max", I(login_backoff_max), "900", 1, 86400,
+	    "longest hold, in seconds" },
 	{ "reset_floor_ms", I(reset_floor_ms), "10", 0, 10000,
 	    "least time a public reset request takes, in ms, raised to the "
 	    "moving average of recent ones (0: no floor)" },
@@ -338,6 +364,10 @@ static const char *const mail_schemes[] = {
 	"maildir:", "smtp://", "smtps://", "log:", NULL,
 };
 
+static const char *const rate_limit_stores[] = {
+	"memory", "database", NULL,
+};
+
 static const char *const starttls_modes[] = {
 	"auto", "required", "opportunistic", "off", NULL,
 };
@@ -455,6 +485,11 @@ validate(struct config *c, char *err, size_t errlen)
 	    access(c->breached_passwords_file, R_OK) != 0) {
 		snprintf(err, errlen, "breached_passwords_file: cannot read %s",
 		    c->breached_passwords_file);
+		return -1;
+	}
+	if (!one_of(c->rate_limit_store, rate_limit_stores, 0)) {
+		snprintf(err, errlen, "rate_limit_store: expected memory or "
+		    "database");
 		return -1;
 	}
 	if (strpbrk(c->mail_from, "\r\n<>\" ") != NULL ||

@@ -62,6 +62,12 @@ struct config {
 	int64_t	 rate_ip_confirm, rate_ip_confirm_window;
 	int64_t	 rate_ip_login, rate_ip_login_window;
 	int64_t	 rate_ip_api, rate_ip_api_window;
+	char	*rate_limit_store;	/* "memory" or "database" */
+	/* Per IPv6 /56 and /48, indexed by enum ratelimit_class. */
+	int64_t	 rate_ip6_56[4], rate_ip6_48[4];
+	/* The per-login sign-in back-off (core/backoff.c). */
+	int64_t	 login_backoff_after;	/* tries before holding; 0: off */
+	int64_t	 login_backoff_base, login_backoff_max;	/* seconds */
 	int64_t	 reset_floor_ms;	/* 0: no time floor */
 	int64_t	 reset_jitter_ms;
 	/* trusted_proxies, parsed */

@@ -961,7 +961,7 @@ workos_authenticate(const struct http_request *r, struct http_response *resp)
 {
 	struct project *p;
 	struct login_request in;
-	struct login_result lr = { NULL, NULL };
+	struct login_result lr = { NULL, NULL, 0 };
 	enum engine_result res;
 	json_t *body = NULL;
 	const char *key, *grant = NULL, *client_id = NULL, *secret = NULL;
@@ -1002,6 +1002,11 @@ workos_authenticate(const struct http_request *r, struct http_response *resp)
 	http_context(r, &ctx);
 	in = (struct login_request){ p, email, password, &ctx };
 	res = session_login(r->engine, &in, &lr);
+	if (res == ENGINE_THROTTLED) {
+		/* The login's back-off: 429 as any limit, the SDK's retryAfter. */
+		workos_rate_limited(resp, lr.retry_after_s);
+		goto out;
+	}
 	if (res != ENGINE_OK) {
 		fail_engine(resp, res, NULL);
 		goto out;

@@ -44,6 +44,7 @@ enum xsolla_error {
 	XE_PASSWORD_BREACHED,	/* 13 */
 	XE_PASSWORD_CONTEXT,	/* 14 */
 	XE_PASSWORD_WEAK,	/* 15 */
+	XE_LOGIN_HELD,		/* 16 */
 	XE__MAX
 };
 
@@ -86,6 +87,8 @@ static const struct {
 	    "username or the project's name." },
 	/* XE_PASSWORD_WEAK */
 	{ 422, "900-007", "The new password is too easy to guess." },
+	/* XE_LOGIN_HELD: the login's back-off, the same for unknown logins */
+	{ 429, "002-058", "Too many sign-in attempts. Try again later." },
 };
 
 /*
@@ -468,7 +471,7 @@ xsolla_login(const struct http_request *r, struct http_response *resp)
 	const struct config *cfg = engine_config(r->engine);
 	struct project *p;
 	struct login_request in;
-	struct login_result lr = { NULL, NULL };
+	struct login_result lr = { NULL, NULL, 0 };
 	enum engine_result res;
 	json_t *body = NULL, *claims;
 	const char *username = NULL, *password = NULL;
@@ -498,6 +501,12 @@ xsolla_login(const struct http_request *r, struct http_response *resp)
 	}
 	in = (struct login_request){ p, username, password, &ctx };
 	res = session_login(r->engine, &in, &lr);
+	if (res == ENGINE_THROTTLED) {
+		http_set_retry_after(resp, lr.retry_after_s);
+		fail(resp, XE_LOGIN_HELD, json_pack("{s:I}", "retry_after",
+		    (json_int_t)lr.retry_after_s));
+		goto out;
+	}
 	if (res != ENGINE_OK) {
 		fail_engine(resp, res, NULL);
 		goto out;

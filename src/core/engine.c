@@ -18,14 +18,16 @@
 #define SUBKEY_SESSION 2
 #define SUBKEY_SEAL 3
 /*
- * The hosted pages' keys are numbered apart, from 16, so that subkeys
- * added by work done in parallel (numbered on from 4) cannot take the same
- * number for another use.
+ * A subkey's number never changes once used: what it keyed (audit MACs,
+ * sealed secrets, shared rows) outlives an upgrade.  New uses take a
+ * number no other use has had.
  */
+#define SUBKEY_AUDIT 4
 #define SUBKEY_PAGE 16
 #define SUBKEY_CANCEL 17
-#define SUBKEY_AUDIT 4
-/* The outbox's key has a context of its own, so no subkey number clashes. */
+#define SUBKEY_BACKOFF 32
+#define SUBKEY_RATE 33
+/* The outbox's key has a context of its own. */
 #define OUTBOX_KDF_CONTEXT "rdoutbox"
 #define OUTBOX_SUBKEY 1
 
@@ -67,6 +69,7 @@ engine_new(const struct config *cfg, struct db *db)
 {
 	struct engine *e = xcalloc(1, sizeof(*e));
 	uint8_t master[32];
+	int s, c;
 
 	e->cfg = cfg;
 	e->db = db;
@@ -89,18 +92,40 @@ engine_new(const struct config *cfg, struct db *db)
 	    SUBKEY_AUDIT, KDF_CONTEXT, master);
 	crypto_kdf_derive_from_key(e->outbox_key, sizeof(e->outbox_key),
 	    OUTBOX_SUBKEY, OUTBOX_KDF_CONTEXT, master);
+	crypto_kdf_derive_from_key(e->backoff_key, sizeof(e->backoff_key),
+	    SUBKEY_BACKOFF, KDF_CONTEXT, master);
+	crypto_kdf_derive_from_key(e->rate_key, sizeof(e->rate_key),
+	    SUBKEY_RATE, KDF_CONTEXT, master);
 	sodium_memzero(master, sizeof(master));
-	e->ratelimit = ratelimit_new((size_t)cfg->rate_ip_table_size,
-	    (const struct ratelimit_rule[RL__MAX]){
-		/* RL_REQUEST */
-		{ cfg->rate_ip_request, cfg->rate_ip_request_window },
-		/* RL_CONFIRM */
-		{ cfg->rate_ip_confirm, cfg->rate_ip_confirm_window },
-		/* RL_LOGIN */
-		{ cfg->rate_ip_login, cfg->rate_ip_login_window },
-		/* RL_API */
-		{ cfg->rate_ip_api, cfg->rate_ip_api_window },
-	    });
+	_Static_assert(RL__MAX == sizeof(cfg->rate_ip6_56) /
+	    sizeof(cfg->rate_ip6_56[0]), "one /56 limit per class");
+	memcpy(e->rate_rules, (const struct ratelimit_rule[RS__MAX][RL__MAX]){
+		/* RS_HOST */
+		{ { cfg->rate_ip_request, cfg->rate_ip_request_window },
+		  { cfg->rate_ip_confirm, cfg->rate_ip_confirm_window },
+		  { cfg->rate_ip_login, cfg->rate_ip_login_window },
+		  { cfg->rate_ip_api, cfg->rate_ip_api_window } },
+		/* RS_NET56 */
+		{ { cfg->rate_ip6_56[RL_REQUEST], cfg->rate_ip_request_window },
+		  { cfg->rate_ip6_56[RL_CONFIRM], cfg->rate_ip_confirm_window },
+		  { cfg->rate_ip6_56[RL_LOGIN], cfg->rate_ip_login_window },
+		  { cfg->rate_ip6_56[RL_API], cfg->rate_ip_api_window } },
+		/* RS_NET48 */
+		{ { cfg->rate_ip6_48[RL_REQUEST], cfg->rate_ip_request_window },
+		  { cfg->rate_ip6_48[RL_CONFIRM], cfg->rate_ip_confirm_window },
+		  { cfg->rate_ip6_48[RL_LOGIN], cfg->rate_ip_login_window },
+		  { cfg->rate_ip6_48[RL_API], cfg->rate_ip_api_window } },
+	    }, sizeof(e->rate_rules));
+	/* Shared buckets idle this long are full, and are deleted. */
+	for (s = 0; s < RS__MAX; s++)
+		for (c = 0; c < RL__MAX; c++)
+			if (e->rate_rules[s][c].window_s * 1000 >
+			    e->rate_longest_window_ms)
+				e->rate_longest_window_ms =
+				    e->rate_rules[s][c].window_s * 1000;
+	e->rate_shared = strcmp(cfg->rate_limit_store, "database") == 0;
+	e->ratelimit = ratelimit_new(e->rate_shared ? 0 :
+	    (size_t)cfg->rate_ip_table_size, e->rate_rules);
 	e->hasher = hasher_new((uint64_t)cfg->argon2_opslimit,
 	    (size_t)cfg->argon2_memory_kib, (int)cfg->hash_concurrency);
 	if (e->hasher == NULL)
@@ -336,7 +361,11 @@ engine_throttle(struct engine *e, const struct request_context *ctx,
 	if (ctx == NULL || ctx->client_ip == NULL ||
 	    addr_parse(ctx->client_ip, strlen(ctx->client_ip), &a) == -1)
 		return ENGINE_OK;
-	wait = ratelimit_take(e->ratelimit, &a, cls, time_mono_ms(), &first);
+	if (e->rate_shared)
+		wait = ratelimit_shared_take(e, &a, cls, &first);
+	else
+		wait = ratelimit_take(e->ratelimit, &a, cls, time_mono_ms(),
+		    &first);
 	if (wait == 0)
 		return ENGINE_OK;
 	/* Once per run of refusals: a flood must not become a write flood. */

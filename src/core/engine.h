@@ -448,12 +448,16 @@ struct login_request {
 struct login_result {
 	struct session	*session;
 	struct user	*user;
+	int64_t		 retry_after_s;	/* ENGINE_THROTTLED: when to retry */
 };
 
 /*
  * Verify a password and open a session.  Unknown users cost a dummy verify,
  * so timing does not tell them apart.  On ENGINE_OK, fill *out (free with
- * login_result_clear).
+ * login_result_clear).  Every try counts against the login's back-off
+ * (backoff.c), kept in the database, first: a login held back answers
+ * ENGINE_THROTTLED with out->retry_after_s set, whether or not an account
+ * has it, and a success forgets its tries.
  */
 enum engine_result session_login(struct engine *, const struct login_request *,
 	    struct login_result *out);

@@ -20,6 +20,14 @@ struct engine {
 	uint8_t			 cancel_key[SECRET_KEY_BYTES];	/* cancel links */
 	uint8_t			 audit_key[32];	/* audit subjects */
 	uint8_t			 outbox_key[32];	/* queued mail payloads */
+	uint8_t			 backoff_key[32];	/* sign-in back-off subjects */
+	int64_t			 backoff_pruned_ms;	/* backoff.c, atomic */
+	/* Per-address limits; in the database with rate_limit_store. */
+	struct ratelimit_rule	 rate_rules[RS__MAX][RL__MAX];
+	int			 rate_shared;	/* rate_limit_store = database */
+	uint8_t			 rate_key[32];	/* shared buckets' row keys */
+	int64_t			 rate_longest_window_ms;
+	int64_t			 rate_pruned_ms;	/* ratelimit_shared.c, atomic */
 	struct hasher		*hasher;
 	struct ratelimit	*ratelimit;	/* per-client limits */
 	pthread_mutex_t		 floor_lock;
@@ -87,6 +95,43 @@ int	audit_write(struct db_conn *, const struct request_context *,
 void	audit_record(struct engine *, const struct request_context *,
 	    const char *project_id, enum audit_kind, const char *subject,
 	    const char *detail);
+
+/* backoff.c: the per-login sign-in back-off */
+#define BACKOFF_SUBJECT_LEN 32	/* hex of a 16-byte keyed hash */
+
+/*
+ * The back-off subject of a login in a project: a keyed hash of both, the
+ * login lower-cased as lookups are.  It names nobody without the key and
+ * is the same for a login whether or not an account has it.
+ */
+void	backoff_subject(const struct engine *, const char *project_id,
+	    const char *login, char out[BACKOFF_SUBJECT_LEN + 1]);
+/*
+ * Count one sign-in try of login before its password is checked (see
+ * backoff.c); a try that sets a hold is audited as rate_limited, detail
+ * "login", with ctx's address (ctx may be NULL).  ENGINE_OK with subject
+ * filled, to be handed to backoff_success if the password is right;
+ * ENGINE_THROTTLED with the seconds until the login may try again in
+ * *retry_after_s (the try was not counted); ENGINE_UNAVAILABLE when the
+ * database failed (logged).
+ */
+enum engine_result backoff_begin(struct engine *,
+	    const struct request_context *ctx, const char *project_id,
+	    const char *login, char subject[BACKOFF_SUBJECT_LEN + 1],
+	    int64_t *retry_after_s);
+/* Inside the sign-in's write transaction: forget subject.  0 or a failure. */
+int	backoff_success(struct db_conn *, const char *subject);
+
+/* ratelimit_shared.c: per-address limits kept in the database */
+#define RATE_KEY_LEN 32		/* hex of a 16-byte keyed hash */
+
+/*
+ * Take a token of class cls for client a from its buckets in the
+ * database, as ratelimit_take does in memory (same return and *first).
+ * A database failure lets the call through (logged by the db layer).
+ */
+int64_t	ratelimit_shared_take(struct engine *, const struct addr *a,
+	    enum ratelimit_class cls, int *first);
 
 /* reset.c */
 /*

@@ -29,6 +29,7 @@ struct login_tx {
 	const char	*new_hash;	/* NULL: no rehash */
 	const struct request_context *ctx;
 	const char	*subject;	/* audit subject */
+	const char	*backoff;	/* back-off subject */
 	int64_t		 now;
 };
 
@@ -39,6 +40,8 @@ login_tx(struct db_conn *c, void *arg)
 	int rc;
 
 	rc = store_session_insert(c, t->session);
+	if (rc == STORE_OK)
+		rc = backoff_success(c, t->backoff);
 	if (rc == STORE_OK)
 		rc = store_user_touch_sign_in(c, t->session->user_id, t->now);
 	if (rc == STORE_OK && t->new_hash != NULL)
@@ -59,12 +62,26 @@ session_login(struct engine *e, const struct login_request *in,
 	struct login_tx t;
 	char *rehash = NULL;
 	char subject[AUDIT_SUBJECT_LEN + 1];
+	char backoff[BACKOFF_SUBJECT_LEN + 1];
 	enum engine_result result = ENGINE_CREDENTIALS_INVALID;
+	int64_t wait = 0;
 	int rc, ok;
 
 	if (in->login == NULL || *in->login == '\0' || in->password == NULL ||
 	    strlen(in->login) > 320 || strlen(in->password) > PASSWORD_MAX_BYTES)
 		return ENGINE_CREDENTIALS_INVALID;
+	/*
+	 * Counted before the account is looked up, and by the login as
+	 * typed: a held-back login is refused without a lookup or a hash,
+	 * the same for an account and for a login that names none.
+	 */
+	result = backoff_begin(e, in->ctx, in->project->id, in->login, backoff,
+	    &wait);
+	if (result == ENGINE_THROTTLED)
+		out->retry_after_s = wait;
+	if (result != ENGINE_OK)
+		return result;
+	result = ENGINE_CREDENTIALS_INVALID;
 	c = db_acquire(e->db);
 	if (c == NULL)
 		return ENGINE_UNAVAILABLE;
@@ -106,6 +123,7 @@ session_login(struct engine *e, const struct login_request *in,
 	t.new_hash = rehash;
 	t.ctx = in->ctx;
 	t.subject = subject;
+	t.backoff = backoff;
 	if (db_write(e->db, login_tx, &t) != 0) {
 		result = ENGINE_UNAVAILABLE;
 		goto out;

@@ -264,6 +264,42 @@ static const char m11_notice_limits[] =
     "ALTER TABLE projects ADD COLUMN notice_share_percent INTEGER NOT NULL "
     "  DEFAULT 20;";
 
+/*
+ * The sign-in back-off, per login.  subject is a keyed hash of the project
+ * and the login as typed (normalised), made the same way whether or not an
+ * account has that login, so a row names nobody and tells nothing of
+ * which logins exist.  failures counts tries since the last success;
+ * until_ms is when the next try is allowed; last_ms is the last try, and
+ * rows quiet for long are forgotten.
+ */
+static const char m12_login_backoff[] =
+    "CREATE TABLE login_backoff ("
+    "  subject TEXT PRIMARY KEY,"
+    "  failures BIGINT NOT NULL,"
+    "  until_ms BIGINT NOT NULL,"
+    "  last_ms BIGINT NOT NULL);"
+    "CREATE INDEX login_backoff_last ON login_backoff(last_ms);";
+
+/*
+ * Per-address token buckets shared by instances (rate_limit_store =
+ * database; core/ratelimit_shared.c).  key is a keyed hash of the scope,
+ * the class and the address range, so the table holds no address.  A
+ * bucket left alone for its window is full, the same as no row, so old
+ * rows are simply deleted.  On PostgreSQL the table is UNLOGGED: its
+ * writes skip the WAL, and a transaction that wrote nothing else commits
+ * without waiting for a flush.  A crash empties it, which is a limiter
+ * failing open, never closed.
+ */
+#define M13_RATE_BUCKETS(unlogged) \
+    "CREATE " unlogged "TABLE rate_buckets (" \
+    "  key TEXT PRIMARY KEY," \
+    "  tokens BIGINT NOT NULL," \
+    "  at_ms BIGINT NOT NULL," \
+    "  refusing INTEGER NOT NULL DEFAULT 0);" \
+    "CREATE INDEX rate_buckets_at ON rate_buckets(at_ms);"
+static const char m13_rate_buckets[] = M13_RATE_BUCKETS("");
+static const char m13_rate_buckets_postgres[] = M13_RATE_BUCKETS("UNLOGGED ");
+
 const struct migration store_migrations[] = {
 	{ 1, "base schema", m1_base, NULL, NULL },
 	{ 2, "api keys and app clients", m2_credentials, NULL, NULL },
@@ -277,5 +313,8 @@ const struct migration store_migrations[] = {
 	{ 9, "drop covered indexes", m9_drop_covered_indexes, NULL, NULL },
 	{ 10, "per-login limits by subject", m10_login_subjects, NULL, NULL },
 	{ 11, "notice limits", m11_notice_limits, NULL, NULL },
+	{ 12, "login back-off", m12_login_backoff, NULL, NULL },
+	{ 13, "shared rate limits", m13_rate_buckets, NULL,
+	    m13_rate_buckets_postgres },
 	{ 0, NULL, NULL, NULL, NULL },
 };

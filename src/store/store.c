@@ -3,6 +3,7 @@
  * list and a function that reads one row into a struct; every statement is
  * a static string, so drivers can cache its prepared form by address.
  */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -714,6 +715,220 @@ store_code_latest(struct db_conn *c, const char *project_id,
 	    "ORDER BY created_at DESC, id DESC LIMIT 1",
 	    DB_ARGS(DB_TEXT(subject), DB_TEXT(project_id)), secret_read,
 	    (void **)out);
+}
+
+/* shared rate limits */
+
+/*
+ * A bucket refilled at $4 (now): full ($2) when idle for its window ($5),
+ * as it was when the clock went back, else plus $6 per ms up to full.
+ */
+#define RATE_REFILLED \
+    "(CASE WHEN $4 - rate_buckets.at_ms >= $5 THEN $2 " \
+    "  WHEN $4 <= rate_buckets.at_ms THEN rate_buckets.tokens " \
+    "  WHEN rate_buckets.tokens + ($4 - rate_buckets.at_ms) * $6 >= $2 " \
+    "  THEN $2 " \
+    "  ELSE rate_buckets.tokens + ($4 - rate_buckets.at_ms) * $6 END)"
+
+/*
+ * Refill one bucket and take a token ($3) when it holds one, in one
+ * statement: the upsert locks the row while it runs, so two takes never
+ * see the same token, and every SET reads the row as it was.  refusing
+ * becomes 0 when the token was taken, 2 on the first refusal after a
+ * take and 1 on later ones: RETURNING gives only the new row, so the
+ * new value carries whether it changed.
+ */
+static const char rate_take_sql[] =
+    "INSERT INTO rate_buckets (key, tokens, at_ms, refusing) "
+    "VALUES ($1, CAST($2 AS BIGINT) - CAST($3 AS BIGINT), $4, 0) "
+    "ON CONFLICT (key) DO UPDATE SET "
+    "tokens = " RATE_REFILLED " - CASE WHEN " RATE_REFILLED " >= $3 "
+    "  THEN $3 ELSE 0 END, "
+    "at_ms = CASE WHEN $4 > rate_buckets.at_ms THEN $4 "
+    "  ELSE rate_buckets.at_ms END, "
+    "refusing = CASE WHEN " RATE_REFILLED " >= $3 THEN 0 "
+    "  WHEN rate_buckets.refusing = 0 THEN 2 ELSE 1 END "
+    "RETURNING tokens, refusing";
+
+/* Give a token back to a bucket a later bucket of the same take refused. */
+static const char rate_give_back_sql[] =
+    "UPDATE rate_buckets SET tokens = CASE WHEN tokens + $1 > $2 THEN $2 "
+    "ELSE tokens + $1 END WHERE key = $3";
+
+struct rate_take {
+	const struct store_rate_bucket *b;
+	int		 n;
+	int64_t		 now, prune_before;
+	int64_t		 wait_ms;
+	int		 first;
+};
+
+/*
+ * Take from each bucket in order; at the first that refuses, give back
+ * what the earlier ones gave and stop.
+ */
+static int
+rate_take_run(struct db_conn *c, void *arg)
+{
+	struct rate_take *t = arg;
+	const struct store_rate_bucket *b;
+	struct db_rows *r;
+	int64_t tokens = 0, refusing = 0;
+	int i, k, rc;
+
+	t->wait_ms = 0;
+	t->first = 0;
+	if (t->prune_before != 0) {
+		rc = db_exec(c, "DELETE FROM rate_buckets WHERE at_ms < $1",
+		    DB_ARGS(DB_INT(t->prune_before)));
+		if (rc < 0)
+			return rc;
+	}
+	for (i = 0; i < t->n; i++) {
+		b = &t->b[i];
+		rc = db_query(c, rate_take_sql, DB_ARGS(DB_TEXT(b->key),
+		    DB_INT(b->full), DB_INT(STORE_RATE_UNIT), DB_INT(t->now),
+		    DB_INT(b->window_ms), DB_INT(b->per_ms)), &r);
+		if (rc < 0)
+			return rc;
+		rc = db_next(r);
+		if (rc == 1) {
+			tokens = db_int(r, 0);
+			refusing = db_int(r, 1);
+		}
+		db_done(r);
+		if (rc != 1)
+			return DB_ERROR;
+		if (refusing == 0)
+			continue;
+		t->first = refusing == 2;
+		t->wait_ms = (STORE_RATE_UNIT - tokens + b->per_ms - 1) /
+		    b->per_ms;
+		if (t->wait_ms < 1)
+			t->wait_ms = 1;
+		for (k = 0; k < i; k++) {
+			rc = db_exec(c, rate_give_back_sql,
+			    DB_ARGS(DB_INT(STORE_RATE_UNIT),
+			    DB_INT(t->b[k].full), DB_TEXT(t->b[k].key)));
+			if (rc < 0)
+				return rc;
+		}
+		break;
+	}
+	return 0;
+}
+
+/*
+ * On PostgreSQL each statement runs in autocommit on a pooled connection:
+ * one round trip per bucket and no COMMIT to wait for.  A take that a
+ * later bucket refuses is given back a moment later; meanwhile a call
+ * that needed that very token may be refused, which errs on the side of
+ * the limit.  On SQLite the take is one transaction of the writer.
+ */
+int
+store_rate_take(struct db *db, const struct store_rate_bucket *b, int n,
+    int64_t now, int64_t prune_before, int64_t *wait_ms, int *first)
+{
+	struct rate_take t = { b, n, now, prune_before, 0, 0 };
+	struct db_conn *c;
+	int rc;
+
+	assert(n >= 1 && n <= 3);
+	if (strcmp(db_dialect(db), "postgres") == 0) {
+		c = db_acquire(db);
+		if (c == NULL)
+			return DB_ERROR;
+		rc = rate_take_run(c, &t);
+		db_release(db, c);
+	} else
+		rc = db_write(db, rate_take_run, &t);
+	if (rc != 0)
+		return rc < 0 ? rc : DB_ERROR;
+	*wait_ms = t.wait_ms;
+	*first = t.first;
+	return STORE_OK;
+}
+
+/* the sign-in back-off */
+
+/*
+ * One statement, so two tries of one login can never both pass the
+ * check: on PostgreSQL the upsert locks the row until the transaction
+ * ends, and SQLite's writer is alone.  Every SET reads the row as it was.
+ */
+static const char backoff_count_sql[] =
+    "INSERT INTO login_backoff (subject, failures, until_ms, last_ms) "
+    "VALUES ($1, 1, 0, $2) ON CONFLICT (subject) DO UPDATE SET "
+    "failures = CASE WHEN login_backoff.until_ms > $2 "
+    "  THEN login_backoff.failures "
+    "  WHEN login_backoff.last_ms <= $3 THEN 1 "
+    "  ELSE login_backoff.failures + 1 END, "
+    "until_ms = CASE WHEN login_backoff.until_ms > $2 "
+    "  THEN login_backoff.until_ms ELSE 0 END, "
+    "last_ms = CASE WHEN login_backoff.until_ms > $2 "
+    "  THEN login_backoff.last_ms ELSE $2 END "
+    "RETURNING failures, until_ms";
+
+int
+store_backoff_count(struct db_conn *c, const char *subject, int64_t now,
+    int64_t forget_before, int64_t *failures, int64_t *until)
+{
+	struct db_rows *r;
+	int rc;
+
+	rc = db_query(c, backoff_count_sql, DB_ARGS(DB_TEXT(subject),
+	    DB_INT(now), DB_INT(forget_before)), &r);
+	if (rc < 0)
+		return rc;
+	rc = db_next(r);
+	if (rc == 1) {
+		*failures = db_int(r, 0);
+		*until = db_int(r, 1);
+		rc = STORE_OK;
+	} else if (rc == 0)
+		rc = DB_ERROR;
+	db_done(r);
+	return rc;
+}
+
+int
+store_backoff_until(struct db_conn *c, const char *subject, int64_t *until)
+{
+	struct db_rows *r;
+	int rc;
+
+	rc = db_query(c, "SELECT until_ms FROM login_backoff WHERE subject = $1",
+	    DB_ARGS(DB_TEXT(subject)), &r);
+	if (rc < 0)
+		return rc;
+	rc = db_next(r);
+	if (rc >= 0) {
+		*until = rc == 1 ? db_int(r, 0) : 0;
+		rc = STORE_OK;
+	}
+	db_done(r);
+	return rc;
+}
+
+int
+store_backoff_hold(struct db_conn *c, const char *subject, int64_t until)
+{
+	return exec_ok(db_exec(c, "UPDATE login_backoff SET until_ms = $1 "
+	    "WHERE subject = $2", DB_ARGS(DB_INT(until), DB_TEXT(subject))));
+}
+
+int
+store_backoff_clear(struct db_conn *c, const char *subject)
+{
+	return db_exec(c, "DELETE FROM login_backoff WHERE subject = $1",
+	    DB_ARGS(DB_TEXT(subject)));
+}
+
+int
+store_backoff_prune(struct db_conn *c, int64_t before)
+{
+	return db_exec(c, "DELETE FROM login_backoff WHERE last_ms < $1 AND "
+	    "until_ms < $2", DB_ARGS(DB_INT(before), DB_INT(before)));
 }
 
 int

@@ -263,6 +263,53 @@ int	store_secret_revoke_user(struct db_conn *, const char *user_id,
 void	secret_free(struct secret *);
 
 /*
+ * The sign-in back-off (core/backoff.c), one row per login subject.
+ * store_backoff_count counts one try at now, atomically, unless the
+ * subject is backed off: a row last tried at or before forget_before
+ * starts again from one.  It returns STORE_OK with the failures counted
+ * (this try included) in *failures and the time the subject is backed off
+ * until in *until; when *until is past now, the try was refused and not
+ * counted.  store_backoff_hold sets that time.  store_backoff_clear
+ * forgets a subject (a success); store_backoff_prune forgets every subject
+ * last tried before before and not backed off; both return the rows
+ * removed or DB_ERROR.
+ */
+int	store_backoff_count(struct db_conn *, const char *subject, int64_t now,
+	    int64_t forget_before, int64_t *failures, int64_t *until);
+int	store_backoff_hold(struct db_conn *, const char *subject,
+	    int64_t until);
+/* The time subject is held until (0: no row or no hold), in *until. */
+int	store_backoff_until(struct db_conn *, const char *subject,
+	    int64_t *until);
+int	store_backoff_clear(struct db_conn *, const char *subject);
+int	store_backoff_prune(struct db_conn *, int64_t before);
+
+/*
+ * Per-address token buckets in the database, shared by instances
+ * (core/ratelimit_shared.c).  Tokens are counted in STORE_RATE_UNIT parts.
+ */
+#define STORE_RATE_UNIT 1000000000LL
+struct store_rate_bucket {
+	const char	*key;
+	int64_t		 full;		/* tokens of a full bucket, in units */
+	int64_t		 window_ms;	/* a bucket idle this long is full */
+	int64_t		 per_ms;	/* units refilled per millisecond */
+};
+
+/*
+ * Take one token at now from each of the n buckets (at most 3), all or
+ * none, in the order given, which callers keep the same (narrowest
+ * first).  First, when prune_before is not 0, delete the buckets last
+ * touched before it (a bucket idle for its window is full, the same as
+ * none).  STORE_OK with *wait_ms 0 when every bucket had a token; else
+ * *wait_ms is how long until the first bucket that refused will have one,
+ * nothing stays taken, and *first is 1 when that bucket had allowed its
+ * last call.  DB_ERROR on failure (logged).
+ */
+int	store_rate_take(struct db *, const struct store_rate_bucket *, int n,
+	    int64_t now, int64_t prune_before, int64_t *wait_ms, int *first);
+
+/*
  * Reset codes.  A code row has purpose "reset_code" and a subject (the
  * user's id, or a decoy key for a login that names no account); wrong
  * tries are counted on the row.  The limits a try must stay under:

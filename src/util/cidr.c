@@ -6,6 +6,7 @@
  * whatever socket family it arrived on.
  */
 #include <arpa/inet.h>
+#include <assert.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -144,4 +145,20 @@ addr_group(const struct addr *a, struct addr *out)
 	/* One IPv6 host usually holds a whole /64: count it as one client. */
 	if (a->family == 6)
 		memset(out->bytes + 8, 0, 8);
+}
+
+void
+addr_prefix(const struct addr *a, int bits, struct addr *out)
+{
+	int full = bits / 8, rest = bits % 8;
+
+	assert(bits >= 0 && bits <= (a->family == 4 ? 32 : 128));
+	*out = *a;
+	if (full >= 16)
+		return;
+	if (rest != 0) {
+		out->bytes[full] &= (uint8_t)(0xff << (8 - rest));
+		full++;
+	}
+	memset(out->bytes + full, 0, sizeof(out->bytes) - (size_t)full);
 }

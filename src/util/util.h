@@ -158,6 +158,8 @@ int	addr_parse(const char *s, size_t len, struct addr *) WUR;
 void	addr_format(const struct addr *, char *out, size_t outlen);
 /* The rate limiter's key of a client: IPv4 as is, IPv6 by its /64. */
 void	addr_group(const struct addr *, struct addr *out);
+/* a with every bit past the first bits cleared: its range of that size. */
+void	addr_prefix(const struct addr *, int bits, struct addr *out);
 /* Parse len bytes of s as "ADDR" or "ADDR/BITS"; 0, or -1. */
 int	cidr_parse(const char *s, size_t len, struct cidr *) WUR;
 /* 1 when a lies in c. */

@@ -26,8 +26,8 @@ A(const char *s)
 static void
 test_bucket(void **state)
 {
-	const struct ratelimit_rule rules[RL__MAX] = {
-		{ 3, 60 }, { 0, 60 }, { 1, 10 }, { 1, 1 },
+	const struct ratelimit_rule rules[RS__MAX][RL__MAX] = {
+		{ { 3, 60 }, { 0, 60 }, { 1, 10 }, { 1, 1 } },
 	};
 	struct ratelimit *rl = ratelimit_new(16, rules);
 	struct addr a = A("192.0.2.1"), b = A("192.0.2.2");
@@ -54,8 +54,8 @@ test_bucket(void **state)
 static void
 test_ipv6_and_flood(void **state)
 {
-	const struct ratelimit_rule rules[RL__MAX] = {
-		{ 1, 60 }, { 1, 60 }, { 1, 60 }, { 1, 60 },
+	const struct ratelimit_rule rules[RS__MAX][RL__MAX] = {
+		{ { 1, 60 }, { 1, 60 }, { 1, 60 }, { 1, 60 } },
 	};
 	struct ratelimit *rl = ratelimit_new(8, rules);
 	struct addr a = A("2001:db8:1:2::1"), same = A("2001:db8:1:2:ffff::9");
@@ -78,6 +78,143 @@ test_ipv6_and_flood(void **state)
 	/* The oldest client was forgotten: fail open, never closed. */
 	assert_int_equal(ratelimit_take(rl, &a, RL_REQUEST, 5000, &first), 0);
 	ratelimit_free(rl);
+}
+
+/*
+ * Rotating /64s: each fresh /64 has its own full bucket, so only the /56
+ * and /48 buckets can stop a client that owns a /56 or a /48.
+ */
+static void
+test_rotating_64s(void **state)
+{
+	const struct ratelimit_rule rules[RS__MAX][RL__MAX] = {
+		{ { 2, 60 }, { 2, 60 }, { 2, 60 }, { 2, 60 } },	/* /64 */
+		{ { 5, 60 }, { 0, 60 }, { 5, 60 }, { 5, 60 } },	/* /56 */
+		{ { 12, 60 }, { 0, 60 }, { 0, 60 }, { 12, 60 } },	/* /48 */
+	};
+	struct ratelimit *rl = ratelimit_new(1024, rules);
+	struct addr a;
+	char text[64];
+	int first, i, allowed, firsts;
+	int64_t wait;
+
+	(void)state;
+	/* 256 /64s of one /56, one call each: the /56 allows 5. */
+	allowed = firsts = 0;
+	for (i = 0; i < 256; i++) {
+		snprintf(text, sizeof(text), "2001:db8:1:%x::%x", i, i + 1);
+		a = A(text);
+		wait = ratelimit_take(rl, &a, RL_REQUEST, 1000, &first);
+		if (wait == 0)
+			allowed++;
+		else
+			assert_int_equal(wait, 12);	/* 60 s / 5 tokens */
+		firsts += first;
+	}
+	assert_int_equal(allowed, 5);
+	assert_int_equal(firsts, 1);	/* recorded once, not per /64 */
+	/*
+	 * Another /56 of the same /48 has its own /56 bucket but shares the
+	 * /48's: 12 in all, so 7 more, over however many /56s.
+	 */
+	allowed = 0;
+	for (i = 0; i < 4096; i++) {
+		snprintf(text, sizeof(text), "2001:db8:1:%x:1::1",
+		    0x100 + i);
+		a = A(text);
+		if (ratelimit_take(rl, &a, RL_REQUEST, 1000, &first) == 0)
+			allowed++;
+	}
+	assert_int_equal(allowed, 7);
+	/* Another /48 is not touched; nor is IPv4, which has no wider scope. */
+	a = A("2001:db8:2::1");
+	assert_int_equal(ratelimit_take(rl, &a, RL_REQUEST, 1000, &first), 0);
+	for (i = 0; i < 256; i++) {
+		snprintf(text, sizeof(text), "192.0.2.%d", i);
+		a = A(text);
+		assert_int_equal(ratelimit_take(rl, &a, RL_REQUEST, 1000,
+		    &first), 0);
+	}
+	/* A class whose wider limits are 0 is limited per /64 alone. */
+	allowed = 0;
+	for (i = 0; i < 256; i++) {
+		snprintf(text, sizeof(text), "2001:db8:1:%x::1", i);
+		a = A(text);
+		if (ratelimit_take(rl, &a, RL_CONFIRM, 1000, &first) == 0)
+			allowed++;
+	}
+	assert_int_equal(allowed, 256);
+	/* The login class: /56 at 5 and no /48 limit; each /56 gets 5. */
+	allowed = 0;
+	for (i = 0; i < 16 * 256; i++) {
+		snprintf(text, sizeof(text), "2001:db8:1:%x::1", i);
+		a = A(text);
+		if (ratelimit_take(rl, &a, RL_LOGIN, 1000, &first) == 0)
+			allowed++;
+	}
+	assert_int_equal(allowed, 16 * 5);
+	/* Refilled with time: 12 s later, one more from the first /56. */
+	a = A("2001:db8:1:ff::77");
+	assert_int_equal(ratelimit_take(rl, &a, RL_REQUEST, 13000, &first), 0);
+	ratelimit_free(rl);
+}
+
+/*
+ * All or nothing: a /64 refused by its own bucket spends nothing of its
+ * /56, so one noisy host cannot lock its neighbours out.
+ */
+static void
+test_refused_spends_nothing(void **state)
+{
+	const struct ratelimit_rule rules[RS__MAX][RL__MAX] = {
+		{ { 2, 60 } },
+		{ { 4, 60 } },
+		{ { 100, 60 } },
+	};
+	struct ratelimit *rl = ratelimit_new(64, rules);
+	struct addr noisy = A("2001:db8:5:1::1"), quiet = A("2001:db8:5:2::1");
+	int first, i;
+
+	(void)state;
+	for (i = 0; i < 100; i++)
+		(void)ratelimit_take(rl, &noisy, RL_REQUEST, 1000, &first);
+	/* The noisy /64 took 2 of the /56's 4; its neighbour gets 2. */
+	assert_int_equal(ratelimit_take(rl, &quiet, RL_REQUEST, 1000, &first),
+	    0);
+	assert_int_equal(ratelimit_take(rl, &quiet, RL_REQUEST, 1000, &first),
+	    0);
+	assert_true(ratelimit_take(rl, &quiet, RL_REQUEST, 1000, &first) > 0);
+	ratelimit_free(rl);
+}
+
+/* Every scope is one key: addresses in it agree, and only those. */
+static void
+test_scopes(void **state)
+{
+	struct addr out[RS__MAX], out2[RS__MAX];
+	enum ratelimit_scope sc[RS__MAX];
+	struct addr a = A("2001:db8:aa:bbcc:1:2:3:4");
+	struct addr b = A("2001:db8:aa:bbff::9");
+	char text[64];
+
+	(void)state;
+	assert_int_equal(ratelimit_scopes(&a, out, sc), RS__MAX);
+	addr_format(&out[RS_HOST], text, sizeof(text));
+	assert_string_equal(text, "2001:db8:aa:bbcc::");
+	addr_format(&out[RS_NET56], text, sizeof(text));
+	assert_string_equal(text, "2001:db8:aa:bb00::");
+	addr_format(&out[RS_NET48], text, sizeof(text));
+	assert_string_equal(text, "2001:db8:aa::");
+	assert_int_equal(ratelimit_scopes(&b, out2, sc), RS__MAX);
+	assert_memory_not_equal(&out[RS_HOST], &out2[RS_HOST], sizeof(out[0]));
+	assert_memory_equal(&out[RS_NET56], &out2[RS_NET56], sizeof(out[0]));
+	assert_memory_equal(&out[RS_NET48], &out2[RS_NET48], sizeof(out[0]));
+	/* IPv4, mapped or not: one scope, the address itself. */
+	a = A("::ffff:192.0.2.9");
+	assert_int_equal(ratelimit_scopes(&a, out, sc), 1);
+	assert_int_equal(sc[0], RS_HOST);
+	addr_format(&out[0], text, sizeof(text));
+	assert_string_equal(text, "192.0.2.9");
 }
 
 static void
@@ -174,6 +311,9 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bucket),
 		cmocka_unit_test(test_ipv6_and_flood),
+		cmocka_unit_test(test_rotating_64s),
+		cmocka_unit_test(test_refused_spends_nothing),
+		cmocka_unit_test(test_scopes),
 		cmocka_unit_test(test_client_ip),
 		cmocka_unit_test(test_peer_key),
 	};

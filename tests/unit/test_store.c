@@ -1434,6 +1434,157 @@ test_setting_concurrent_starts(void **state)
 		free(st[i].got);
 }
 
+struct backoff_try {
+	const char	*subject;
+	int64_t		 now, forget_before, hold_until;
+	int64_t		 failures, until;
+	int		 clear;
+};
+
+static int
+backoff_try_tx(struct db_conn *c, void *arg)
+{
+	struct backoff_try *b = arg;
+	int rc;
+
+	if (b->clear)
+		return store_backoff_clear(c, b->subject) < 0 ? -1 : 0;
+	rc = store_backoff_count(c, b->subject, b->now, b->forget_before,
+	    &b->failures, &b->until);
+	if (rc == STORE_OK && b->hold_until != 0)
+		rc = store_backoff_hold(c, b->subject, b->hold_until);
+	return rc;
+}
+
+/* Count one try of subject at now; return the failures counted. */
+static int64_t
+backoff_try(struct db *db, const char *subject, int64_t now, int64_t hold,
+    int64_t *until)
+{
+	struct backoff_try b = { subject, now, now - 1440 * MINUTE, hold, -1,
+	    -1, 0 };
+
+	assert_int_equal(db_write(db, backoff_try_tx, &b), 0);
+	*until = b.until;
+	return b.failures;
+}
+
+/*
+ * The sign-in back-off's count: one more per try, none while held, from
+ * one again after a quiet day or a success; prune keeps held rows.
+ */
+static void
+test_login_backoff(void **state)
+{
+	struct fixture *f = *state;
+	struct backoff_try clear = { "s1", 0, 0, 0, 0, 0, 1 };
+	int64_t until;
+
+	assert_int_equal(backoff_try(f->db, "s1", T0, 0, &until), 1);
+	assert_int_equal(until, 0);
+	assert_int_equal(backoff_try(f->db, "s1", T0 + 1, 0, &until), 2);
+	/* The third try sets a hold of a minute... */
+	assert_int_equal(backoff_try(f->db, "s1", T0 + 2, T0 + MINUTE,
+	    &until), 3);
+	/* ...during which tries are refused and not counted. */
+	assert_int_equal(backoff_try(f->db, "s1", T0 + 3, 0, &until), 3);
+	assert_int_equal(until, T0 + MINUTE);
+	assert_int_equal(backoff_try(f->db, "s1", T0 + MINUTE - 1, 0, &until),
+	    3);
+	assert_int_equal(until, T0 + MINUTE);
+	/* After it, counted again, the hold cleared until set anew. */
+	assert_int_equal(backoff_try(f->db, "s1", T0 + MINUTE, 0, &until), 4);
+	assert_int_equal(until, 0);
+	/* Another subject has its own count. */
+	assert_int_equal(backoff_try(f->db, "s2", T0 + MINUTE, 0, &until), 1);
+	/* A quiet day forgets. */
+	assert_int_equal(backoff_try(f->db, "s1", T0 + 1442 * MINUTE, 0,
+	    &until), 1);
+	/* A success forgets. */
+	assert_int_equal(backoff_try(f->db, "s1", T0 + 1443 * MINUTE, 0,
+	    &until), 2);
+	assert_int_equal(db_write(f->db, backoff_try_tx, &clear), 0);
+	assert_int_equal(backoff_try(f->db, "s1", T0 + 1444 * MINUTE, 0,
+	    &until), 1);
+	/* Pruning drops the quiet rows alone. */
+	assert_int_equal(query_int(f->c, "SELECT COUNT(*) FROM login_backoff"),
+	    2);
+	assert_int_equal(store_backoff_prune(f->c, T0 + 1000 * MINUTE), 1);
+	assert_int_equal(query_int(f->c, "SELECT COUNT(*) FROM login_backoff"),
+	    1);
+}
+
+/* Take from the n buckets at now; return the wait in ms (0: taken). */
+static int64_t
+rate_try(struct db *db, const struct store_rate_bucket *b, int n,
+    int64_t now, int *first)
+{
+	int64_t wait = -1;
+
+	*first = -1;
+	assert_int_equal(store_rate_take(db, b, n, now, 0, &wait, first),
+	    STORE_OK);
+	return wait;
+}
+
+/*
+ * Shared token buckets: a refill per ms, all or nothing over the buckets
+ * of one take, the first refusal of a run flagged once, idle rows pruned.
+ */
+static void
+test_rate_buckets(void **state)
+{
+	struct fixture *f = *state;
+	/* 2 per 10 s for "host", 3 per 10 s for "net": 0.2 and 0.3 per s. */
+	const struct store_rate_bucket b[2] = {
+		{ "host", 2 * STORE_RATE_UNIT, 10000, 2 * STORE_RATE_UNIT /
+		    10000 },
+		{ "net", 3 * STORE_RATE_UNIT, 10000, 3 * STORE_RATE_UNIT /
+		    10000 },
+	};
+	struct store_rate_bucket both[2];
+	int64_t wait;
+	int first;
+
+	assert_int_equal(rate_try(f->db, b, 2, T0, &first), 0);
+	assert_int_equal(rate_try(f->db, b, 2, T0, &first), 0);
+	/* host is empty: 5 s to its next token; flagged once. */
+	assert_int_equal(rate_try(f->db, b, 2, T0, &first), 5000);
+	assert_int_equal(first, 1);
+	assert_int_equal(rate_try(f->db, b, 2, T0 + 1000, &first), 4000);
+	assert_int_equal(first, 0);
+	/* Refused takes spent nothing of net: one token left there. */
+	both[0] = b[0];
+	both[0].key = "other";
+	both[1] = b[1];
+	assert_int_equal(rate_try(f->db, both, 2, T0 + 1000, &first), 0);
+	/* Now net is empty too (0.3 refilled): the wait is the longer. */
+	assert_int_equal(rate_try(f->db, both, 2, T0 + 1000, &first), 2334);
+	assert_int_equal(first, 1);
+	/* ...and "other" got its token back: it has one, not none. */
+	assert_int_equal(query_int(f->c, "SELECT tokens FROM rate_buckets "
+	    "WHERE key = 'other'"), STORE_RATE_UNIT);
+	/* Refilled by time; a clock that goes back refills nothing. */
+	assert_int_equal(rate_try(f->db, b, 2, T0 + 6000, &first), 0);
+	assert_int_equal(rate_try(f->db, b, 2, T0 + 5000, &first) > 0, 1);
+	/* Idle for a window: full again. */
+	assert_int_equal(rate_try(f->db, b, 1, T0 + 16000, &first), 0);
+	assert_int_equal(rate_try(f->db, b, 1, T0 + 16000, &first), 0);
+	assert_int_equal(query_int(f->c, "SELECT COUNT(*) FROM rate_buckets"),
+	    3);
+	/*
+	 * A take that prunes first: the rows idle since before T0 + 10 s
+	 * (net, other) go, and net comes back as a full bucket.
+	 */
+	assert_int_equal(store_rate_take(f->db, b + 1, 1, T0 + 16001,
+	    T0 + 10000, &wait, &first), STORE_OK);
+	assert_int_equal(wait, 0);
+	assert_int_equal(query_int(f->c, "SELECT COUNT(*) FROM rate_buckets"),
+	    2);
+	assert_int_equal(query_int(f->c, "SELECT tokens FROM rate_buckets "
+	    "WHERE key = 'net'"), 2 * STORE_RATE_UNIT);
+}
+
 int
 main(void)
 {
@@ -1469,6 +1620,10 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_setting_concurrent_starts,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_login_backoff, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_rate_buckets, setup,
+		    teardown),
 	};
 
 	if (sodium_init() < 0)
