@@ -625,7 +625,7 @@ test_mailer_transport_back(void **state)
 	int i;
 
 	f->cfg.mail_backoff_ms = 60000;
-	ml = mailer_start(&f->cfg, f->db, NULL);
+	ml = mailer_start(&f->cfg, f->db, NULL, test_key);
 	assert_non_null(ml);
 	break_maildir(f);
 	for (i = 0; i < 3; i++) {
