@@ -26,6 +26,7 @@
 #include "mail/outbox.h"
 #include "mail/template.h"
 #include "mail/transport.h"
+#include "pages/pages.h"
 #include "store/store.h"
 
 #define RESETD_VERSION "0.1.0"
@@ -1169,6 +1170,7 @@ cmd_serve(struct cli *c)
 	if (ml == NULL)
 		goto out;
 	engine_set_mail_waker(c->engine, mailer_wake, ml);
+	pages_load();
 	srv = http_server_start(c->cfg, c->engine);
 	if (srv == NULL)
 		goto out;

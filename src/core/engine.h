@@ -610,8 +610,9 @@ void	app_client_clear(struct app_client *);
  * id, which names it from then on, in id_out; only its keyed hash is
  * stored.
  */
-enum engine_result admin_api_key_create(struct engine *, const char *project_id,
-	    char **key_out, char id_out[UUID_STRLEN + 1]);
+enum engine_result admin_api_key_create(struct engine *,
+	    const char *project_id, char **key_out,
+	    char id_out[UUID_STRLEN + 1]);
 /*
  * Revoke an API key, named by its id or by the key itself ("sk_...").
  * The key is refused from the next call on: keys are looked up in the

@@ -60,6 +60,13 @@ page_css_href(void)
 }
 
 void
+pages_load(void)
+{
+	pthread_once(&css_once, css_load);
+	page_text_load();
+}
+
+void
 page_asset_css(const struct http_request *r, struct http_response *resp)
 {
 	const char *inm = http_header(r, "If-None-Match");

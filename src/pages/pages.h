@@ -150,6 +150,8 @@ int	page_origin(const char *url, char *out, size_t outlen);
 const char *page_text(enum page_locale, const char *key);
 /* 1 when every locale has every key English has; logs those missing. */
 int	page_text_complete(void);
+/* Parse the words of every language; fatal on a broken build (pages_load). */
+void	page_text_load(void);
 
 /* render.c */
 /*
@@ -293,6 +295,13 @@ void	page_asset_project_css(const struct http_request *,
  * that it can be cached for long: "/assets/resetd.css?v=..." (static).
  */
 const char *page_css_href(void);
+/*
+ * Parse the built-in page files (the stylesheet and every language's
+ * words) now rather than on first use.  A missing or malformed one is a
+ * broken build and fatal, so it must be called at startup, before
+ * serving: no request may end the process.
+ */
+void	pages_load(void);
 
 /* forgot.c */
 /* GET /forgot?project=ID: the form. */

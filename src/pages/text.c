@@ -4,9 +4,10 @@
  * starting with # are skipped.  Text may hold {{name}} placeholders, which
  * the renderer fills (and HTML-escapes) like any value.
  *
- * The files are parsed once, on first use, into a table per language.  A
- * key a language lacks falls back to English, so a page is never left
- * with a hole; page_text_complete tells the tests when that happens.
+ * The files are parsed once, at startup (pages_load), into a table per
+ * language; a use before that parses them then.  A key a language lacks
+ * falls back to English, so a page is never left with a hole;
+ * page_text_complete tells the tests when that happens.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -87,6 +88,12 @@ tables_load(void)
 
 	for (l = 0; l < LOC__MAX; l++)
 		table_load(l);
+}
+
+void
+page_text_load(void)
+{
+	pthread_once(&tables_once, tables_load);
 }
 
 static const char *

@@ -96,6 +96,7 @@ face_setup(void)
 	struct user *u = NULL;
 	char url[128], err[256];
 	char *key = NULL;
+	char key_id[UUID_STRLEN + 1];
 
 	snprintf(face.dir, sizeof(face.dir), "/tmp/resetd-fuzz-XXXXXX");
 	if (sodium_init() < 0 || mkdtemp(face.dir) == NULL)
@@ -144,7 +145,8 @@ face_setup(void)
 		face_fatal("cannot make a client");
 	face.secret_client = xstrdup(cl.id);
 	app_client_clear(&cl);
-	if (admin_api_key_create(face.engine, p->id, &key) != ENGINE_OK)
+	if (admin_api_key_create(face.engine, p->id, &key, key_id) !=
+	    ENGINE_OK)
 		face_fatal("cannot make an API key");
 	face.api_key = key;
 	project_free(p);
