@@ -66,7 +66,7 @@ static const struct key keys[] = {
 	    "sender display name of projects that set none" },
 	{ "mail_starttls", S(mail_starttls), "auto", 0, 0,
 	    "smtp://: required, opportunistic, off, or auto (required "
-	    "unless the host is loopback)" },
+	    "unless the host resolves to loopback addresses alone)" },
 	{ "mail_username", S(mail_username), NULL, 0, 0,
 	    "SMTP AUTH user name (unset: no AUTH)" },
 	{ "mail_password", S(mail_password), NULL, 0, 0,
