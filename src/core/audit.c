@@ -21,20 +21,19 @@
 #define USER_AGENT_MAX 256	/* bytes of a user agent kept */
 
 void
-audit_subject(const struct engine *e, const char *project_id,
-    const char *login, char out[AUDIT_SUBJECT_LEN + 1])
+login_subject(const uint8_t *key, const char *project_id, const char *login,
+    char out[LOGIN_SUBJECT_LEN + 1])
 {
 	crypto_generichash_state st;
 	static const uint8_t sep = 0;
-	uint8_t h[AUDIT_SUBJECT_LEN / 2], ch;
+	uint8_t h[LOGIN_SUBJECT_LEN / 2], ch;
 	const char *p;
 
-	crypto_generichash_init(&st, e->audit_key, sizeof(e->audit_key),
-	    sizeof(h));
+	crypto_generichash_init(&st, key, 32, sizeof(h));
 	crypto_generichash_update(&st, (const uint8_t *)project_id,
 	    strlen(project_id));
 	crypto_generichash_update(&st, &sep, 1);
-	/* Lookups ignore ASCII case; so does the subject. */
+	/* Lookups ignore ASCII case (store.c's login_key); so does this. */
 	for (p = login; *p != '\0'; p++) {
 		ch = (uint8_t)*p;
 		if (ch >= 'A' && ch <= 'Z')
@@ -43,6 +42,13 @@ audit_subject(const struct engine *e, const char *project_id,
 	}
 	crypto_generichash_final(&st, h, sizeof(h));
 	hex_encode(h, sizeof(h), out);
+}
+
+void
+audit_subject(const struct engine *e, const char *project_id,
+    const char *login, char out[AUDIT_SUBJECT_LEN + 1])
+{
+	login_subject(e->audit_key, project_id, login, out);
 }
 
 /*

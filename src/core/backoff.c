@@ -33,25 +33,7 @@ void
 backoff_subject(const struct engine *e, const char *project_id,
     const char *login, char out[BACKOFF_SUBJECT_LEN + 1])
 {
-	crypto_generichash_state st;
-	static const uint8_t sep = 0;
-	uint8_t h[BACKOFF_SUBJECT_LEN / 2], ch;
-	const char *p;
-
-	crypto_generichash_init(&st, e->backoff_key, sizeof(e->backoff_key),
-	    sizeof(h));
-	crypto_generichash_update(&st, (const uint8_t *)project_id,
-	    strlen(project_id));
-	crypto_generichash_update(&st, &sep, 1);
-	/* Lookups ignore ASCII case (store.c's login_key); so does this. */
-	for (p = login; *p != '\0'; p++) {
-		ch = (uint8_t)*p;
-		if (ch >= 'A' && ch <= 'Z')
-			ch = (uint8_t)(ch - 'A' + 'a');
-		crypto_generichash_update(&st, &ch, 1);
-	}
-	crypto_generichash_final(&st, h, sizeof(h));
-	hex_encode(h, sizeof(h), out);
+	login_subject(e->backoff_key, project_id, login, out);
 }
 
 /* The hold after the n-th try since the last success, in ms (0: none). */

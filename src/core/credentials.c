@@ -270,6 +270,30 @@ admin_client_create(struct engine *e, const char *project_id, int with_secret,
 	return result;
 }
 
+/*
+ * The app client named client_id into *out (client_free); a name that is
+ * no client's, or longer than any, is ENGINE_CREDENTIALS_INVALID.
+ */
+static enum engine_result
+client_load(struct engine *e, const char *client_id, struct client **out)
+{
+	struct db_conn *c;
+	int rc;
+
+	if (client_id == NULL || strlen(client_id) > 128)
+		return ENGINE_CREDENTIALS_INVALID;
+	c = db_acquire(e->db);
+	if (c == NULL)
+		return ENGINE_UNAVAILABLE;
+	rc = store_client_get(c, client_id, out);
+	db_release(e->db, c);
+	if (rc < 0)
+		return ENGINE_UNAVAILABLE;
+	if (rc == STORE_NOT_FOUND)
+		return ENGINE_CREDENTIALS_INVALID;
+	return ENGINE_OK;
+}
+
 struct rotate_tx {
 	const struct request_context	*ctx;
 	const struct client		*client;
@@ -294,25 +318,15 @@ enum engine_result
 admin_client_rotate_secret(struct engine *e, const struct request_context *ctx,
     const char *client_id, struct app_client *out)
 {
-	struct db_conn *c;
 	struct client *cl = NULL;
 	struct rotate_tx t;
 	char token[SECRET_TOKEN_LEN + 1];
 	char *sealed = NULL;
-	enum engine_result result = ENGINE_CREDENTIALS_INVALID;
-	int rc;
+	enum engine_result result;
 
-	if (client_id == NULL || strlen(client_id) > 128)
-		return ENGINE_CREDENTIALS_INVALID;
-	c = db_acquire(e->db);
-	if (c == NULL)
-		return ENGINE_UNAVAILABLE;
-	rc = store_client_get(c, client_id, &cl);
-	db_release(e->db, c);
-	if (rc < 0)
-		return ENGINE_UNAVAILABLE;
-	if (rc == STORE_NOT_FOUND)
-		return ENGINE_CREDENTIALS_INVALID;
+	result = client_load(e, client_id, &cl);
+	if (result != ENGINE_OK)
+		return result;
 	if (cl->secret_sealed == NULL) {
 		result = ENGINE_CONFLICT;
 		goto out;
@@ -341,22 +355,12 @@ out:
 enum engine_result
 engine_client(struct engine *e, const char *client_id, struct app_client *out)
 {
-	struct db_conn *c;
 	struct client *cl = NULL;
-	enum engine_result result = ENGINE_CREDENTIALS_INVALID;
-	int rc;
+	enum engine_result result;
 
-	if (client_id == NULL || strlen(client_id) > 128)
-		return ENGINE_CREDENTIALS_INVALID;
-	c = db_acquire(e->db);
-	if (c == NULL)
-		return ENGINE_UNAVAILABLE;
-	rc = store_client_get(c, client_id, &cl);
-	db_release(e->db, c);
-	if (rc < 0)
-		return ENGINE_UNAVAILABLE;
-	if (rc == STORE_NOT_FOUND)
-		return ENGINE_CREDENTIALS_INVALID;
+	result = client_load(e, client_id, &cl);
+	if (result != ENGINE_OK)
+		return result;
 	memset(out, 0, sizeof(*out));
 	if (cl->secret_sealed != NULL) {
 		out->secret = unseal(e, cl->secret_sealed);

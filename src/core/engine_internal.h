@@ -79,8 +79,16 @@ int	idem_record(struct engine *, struct db_conn *, const char *project_id,
 enum engine_result idem_settle(struct engine *, const char *project_id,
 	    struct idem_claim *, enum engine_result result);
 /* audit.c */
-#define AUDIT_SUBJECT_LEN 32	/* hex of a 16-byte keyed hash */
+#define LOGIN_SUBJECT_LEN 32	/* hex of a 16-byte keyed hash */
+#define AUDIT_SUBJECT_LEN LOGIN_SUBJECT_LEN
 
+/*
+ * A keyed hash (key: 32 bytes) of a project and a login, the login's
+ * ASCII letters lower-cased as lookups do, in hex: the same for a login
+ * whether or not an account has it, and naming nobody without the key.
+ */
+void	login_subject(const uint8_t *key, const char *project_id,
+	    const char *login, char out[LOGIN_SUBJECT_LEN + 1]);
 /* The audit subject of a login in a project (case-insensitive). */
 void	audit_subject(const struct engine *, const char *project_id,
 	    const char *login, char out[AUDIT_SUBJECT_LEN + 1]);
@@ -97,7 +105,7 @@ void	audit_record(struct engine *, const struct request_context *,
 	    const char *detail);
 
 /* backoff.c: the per-login sign-in back-off */
-#define BACKOFF_SUBJECT_LEN 32	/* hex of a 16-byte keyed hash */
+#define BACKOFF_SUBJECT_LEN LOGIN_SUBJECT_LEN
 
 /*
  * The back-off subject of a login in a project: a keyed hash of both, the
