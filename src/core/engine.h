@@ -136,13 +136,26 @@ int	engine_login_url_allowed(const struct project *, const char *url);
  * The per-client limit: take a token of class cls for the client of ctx.
  * ENGINE_OK, or ENGINE_THROTTLED with the seconds to wait in
  * *retry_after_s; the first refusal of a run is recorded in the audit
- * trail.  This is the one hook every face calls before its work (dialects
- * and hosted pages alike), so a limit holds whatever the wire format.
- * A context without a client address is never limited.
+ * trail.  The HTTP server calls it, through engine_throttle_hook, before
+ * every route's handler (dialects and hosted pages alike), so a limit
+ * holds whatever the wire format.  A context without a client address is
+ * never limited.
  */
 enum engine_result engine_throttle(struct engine *,
 	    const struct request_context *, enum ratelimit_class cls,
 	    int64_t *retry_after_s);
+/*
+ * The engine's hooks for the HTTP server (struct http_app, which main
+ * fills in; e is the engine).  engine_throttle_hook is engine_throttle for
+ * the client at client_ip (NULL: unknown) sending user_agent: 0 when the
+ * call may go on, 1 when refused (*retry_after_s set), -1 with an engine
+ * result in *failure for a class the engine does not have (logged).
+ * engine_wake_hook is engine_mail_queued.
+ */
+int	engine_throttle_hook(void *e, const char *client_ip,
+	    const char *user_agent, int cls, int64_t *retry_after_s,
+	    int *failure);
+void	engine_wake_hook(void *e);
 /* The password policy of a project, as password_check takes it. */
 void	engine_password_policy(const struct engine *, const struct project *,
 	    struct password_policy *out);

@@ -14,8 +14,9 @@
  * The form is bound to the form cookie with a CSRF token; a post without
  * a valid one is refused before the engine is asked, so it counts no try.
  * Before anything else a post spends a token of the client's "confirm"
- * limit, as the dialects' code confirms do; past it, the "too many
- * attempts" page (429).
+ * limit (its route's class, spent before the handler runs: routes.c), as
+ * the dialects' code confirms do; past it, the "too many attempts" page
+ * (429).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -144,8 +145,6 @@ code_post_run(const struct http_request *r, struct http_response *resp)
 	enum engine_result res;
 
 	memset(&verdict, 0, sizeof(verdict));
-	if (page_throttled(&o, r, resp, locale, RL_CONFIRM))
-		goto out;
 	if (page_begin_project(&o, r, resp, id, locale, &p) == -1)
 		goto out;
 	lp = page_locale_param(locale);
@@ -188,7 +187,7 @@ code_post_run(const struct http_request *r, struct http_response *resp)
 		.ctx = &o.ctx,
 		.verdict = &verdict,
 	};
-	res = reset_confirm_code(r->engine, &in, NULL);
+	res = reset_confirm_code(r->app, &in, NULL);
 	/* A refused password spends no try: the code stays in the form. */
 	if (page_password_error(&o, res, &verdict)) {
 		page_code_form(&o, p, lp, login_url, email, code, 0, 422);

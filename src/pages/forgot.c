@@ -14,8 +14,9 @@
  * a valid one (an expired cookie, a forged post) gets the form again with
  * a fresh token, and no reset is requested.
  *
- * A post spends a token of the client's "request" limit first of all,
- * before the project is looked up; past the limit it gets the "too many
+ * A post spends a token of the client's "request" limit first of all
+ * (its route's class, spent before the handler runs: routes.c), before
+ * the project is looked up; past the limit it gets the "too many
  * attempts" page (429), whatever the address, so that page says nothing
  * about accounts either.
  */
@@ -85,8 +86,6 @@ forgot_post_run(const struct http_request *r, struct http_response *resp)
 	const char *lp;
 	enum engine_result res;
 
-	if (page_throttled(&o, r, resp, locale, RL_REQUEST))
-		goto out;
 	if (page_begin_project(&o, r, resp, id, locale, &p) == -1)
 		goto out;
 	lp = page_locale_param(locale);
@@ -122,7 +121,7 @@ forgot_post_run(const struct http_request *r, struct http_response *resp)
 		/* The time floor holds the answer, not this thread. */
 		.answer_at_us = &resp->answer_at_us,
 	};
-	res = reset_request(r->engine, &in, &t);
+	res = reset_request(r->app, &in, &t);
 	if (res != ENGINE_OK) {
 		page_fail(&o, res);
 		goto out;
