@@ -202,8 +202,8 @@ velocity_forgot(const struct http_request *r, struct http_response *resp)
 	in = (struct reset_request){
 		.project = p,
 		.login = username,
-		.delivery = DELIVER_CODE,
-		.reveal_user_existence = !cl.prevent_user_existence_errors,
+		.delivery = engine_delivery(p, DELIVERY_CARRIES_CODE),
+		.reveal_user_existence = engine_reveals_users(&cl),
 		.ctx = &ctx,
 		/* The time floor holds the answer, not this thread. */
 		.answer_at_us = &resp->answer_at_us,
@@ -258,7 +258,7 @@ velocity_forgot_confirm(const struct http_request *r,
 		.login = username,
 		.code = code,
 		.new_password = password,
-		.reveal_user_existence = !cl.prevent_user_existence_errors,
+		.reveal_user_existence = engine_reveals_users(&cl),
 		.ctx = &ctx,
 		.verdict = &verdict,
 	};

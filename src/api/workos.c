@@ -633,7 +633,7 @@ reset_request_call(const struct http_request *r, struct http_response *resp,
 	if (send && !required(resp, body, "password_reset_url", URL_FIELD_MAX,
 	    &url))
 		goto out;
-	if (url != NULL && !admin_url_valid(url)) {
+	if (url != NULL && !valid_url(url)) {
 		fail_field(resp, "password_reset_url",
 		    "password_reset_url_invalid",
 		    "password_reset_url must be an absolute http(s) URL.");
@@ -647,6 +647,7 @@ reset_request_call(const struct http_request *r, struct http_response *resp,
 		.project = p,
 		.login = email,
 		.link_style = LINK_TOKEN,
+		.delivery = engine_delivery(p, DELIVERY_CARRIES_LINK),
 		.trusted = 1,
 		.link_base = url,
 		.mail_optional = !send,
@@ -820,7 +821,7 @@ workos_user_create(const struct http_request *r, struct http_response *resp)
 	    !optional(resp, body, "first_name", FIELD_MAX, &first) ||
 	    !optional(resp, body, "last_name", FIELD_MAX, &last))
 		goto out;
-	if (!admin_email_valid(email)) {
+	if (!valid_email(email)) {
 		fail_field(resp, "email", "email_invalid",
 		    "email must be an email address.");
 		goto out;

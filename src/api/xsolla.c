@@ -384,6 +384,7 @@ xsolla_reset_request(const struct http_request *r, struct http_response *resp)
 		.login_url = http_query(r, "login_url"),
 		.locale = http_query(r, "locale"),
 		.link_style = LINK_RESET_CODE,
+		.delivery = engine_delivery(p, DELIVERY_CARRIES_LINK),
 		.ctx = &ctx,
 		/* The time floor holds the answer, not this thread. */
 		.answer_at_us = &resp->answer_at_us,
@@ -457,15 +458,6 @@ out:
 	project_free(p);
 }
 
-/* The first line of a newline-separated list, copied; NULL when empty. */
-static char *
-first_line(const char *lines)
-{
-	if (lines == NULL || *lines == '\0')
-		return NULL;
-	return xstrndup(lines, strcspn(lines, "\n"));
-}
-
 void
 xsolla_login(const struct http_request *r, struct http_response *resp)
 {
@@ -494,8 +486,11 @@ xsolla_login(const struct http_request *r, struct http_response *resp)
 		fail_field(resp, "username", "username and password required");
 		goto out;
 	}
-	if (login_url != NULL && !engine_login_url_allowed(p, login_url)) {
-		fail_engine(resp, ENGINE_LOGIN_URL_REFUSED, NULL);
+	/* Where the token goes: the URL sent, or the project's first. */
+	res = engine_callback_url(p, login_url, CALLBACK_REFUSE_UNLISTED |
+	    CALLBACK_DEFAULT_FIRST, &callback);
+	if (res != ENGINE_OK) {
+		fail_engine(resp, res, NULL);
 		goto out;
 	}
 	in = (struct login_request){ p, username, password, &ctx };
@@ -522,7 +517,6 @@ xsolla_login(const struct http_request *r, struct http_response *resp)
 	    "type", "xsolla_login");
 	jwt = jwt_sign(engine_session_key(r->app), claims);
 	json_decref(claims);
-	callback = login_url ? xstrdup(login_url) : first_line(p->callback_urls);
 	if (callback != NULL) {
 		url = xasprintf("%s%ctoken=%s", callback,
 		    strchr(callback, '?') ? '&' : '?', jwt);

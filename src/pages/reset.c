@@ -50,13 +50,14 @@
  * page can still say "expired"), at most COOKIE_MAX_AGE.
  */
 static int64_t
-cookie_max_age(const struct reset_link_info *info)
+cookie_max_age(struct engine *e, const struct reset_link_info *info)
 {
 	int64_t left;
 
 	if (info->state != RESET_LINK_LIVE)
 		return COOKIE_MAX_AGE_DEAD;
-	left = (info->expires_at - time_now_ms()) / 1000 + 60;
+	/* The engine's clock: the one the expiry was written and is read by. */
+	left = (info->expires_at - engine_now(e)) / 1000 + 60;
 	if (left > COOKIE_MAX_AGE)
 		left = COOKIE_MAX_AGE;
 	return left < 60 ? 60 : left;
@@ -130,7 +131,7 @@ reset_link(const struct http_request *r, struct http_response *resp,
 		page_fail(&o, res);
 		goto out;
 	}
-	page_cookie_set(&o, PAGE_COOKIE_RESET, token, cookie_max_age(&info));
+	page_cookie_set(&o, PAGE_COOKIE_RESET, token, cookie_max_age(r->app, &info));
 	/*
 	 * The bare path: nothing of the link stays in the address.  Its
 	 * locale argument is the one the engine stored with the secret.
