@@ -357,7 +357,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		r.path_param = path_param;
 	}
 	r.app = face.engine;
-	r.face = rface;
 	app = (struct http_app){
 		.app = face.engine,
 		.throttle = engine_throttle_hook,
