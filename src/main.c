@@ -28,8 +28,8 @@
 #include "mail/transport.h"
 #include "pages/pages.h"
 #include "store/store.h"
+#include "version.h"
 
-#define RESETD_VERSION "0.1.0"
 #define MAX_REPEATED 64
 #define PASSWORD_STDIN_MAX 4096
 /*
@@ -1292,7 +1292,7 @@ static int
 cmd_version(struct cli *c)
 {
 	(void)c;
-	printf("resetd %s\n", RESETD_VERSION);
+	version_print(stdout);
 	return 0;
 }
 
