@@ -15,8 +15,9 @@ build="gcc make pkg-config libmicrohttpd-dev libjansson-dev libsodium-dev libsql
 # chromium: the hosted pages' tests drive Debian's headless Chromium;
 # sqlite3 writes a database as an older version left it, in an upgrade test,
 # and runs PRAGMA integrity_check after the full-disk test;
-# locales: the sources a unit test compiles a German locale from.
-test="$build libcmocka-dev postgresql libfaketime openssl chromium sqlite3
+# locales: the sources a unit test compiles a German locale from;
+# mandoc lints the man pages (tests/e2e/docs.test.js).
+test="$build libcmocka-dev postgresql libfaketime openssl chromium sqlite3 mandoc
     locales"
 bench="$build wrk postgresql"
 # libFuzzer comes with clang's runtime libraries.
