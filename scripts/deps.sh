@@ -18,9 +18,10 @@ build="gcc make pkg-config libmicrohttpd-dev libjansson-dev libsodium-dev libsql
 # locales: the sources a unit test compiles a German locale from;
 # mandoc lints the man pages (tests/e2e/docs.test.js);
 # python3 holds the sd_notify datagram socket Node.js cannot open
-# (tests/e2e/lib/notify.js).
+# (tests/e2e/lib/notify.js); systemd's systemd-analyze checks the unit
+# (tests/e2e/install.test.js).
 test="$build libcmocka-dev postgresql libfaketime openssl chromium sqlite3 mandoc
-    python3 locales"
+    python3 systemd locales"
 bench="$build wrk postgresql"
 # libFuzzer comes with clang's runtime libraries.
 fuzz="$test clang libclang-rt-dev"
