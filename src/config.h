@@ -13,9 +13,6 @@
 
 #include "util/util.h"
 
-/* The version resetd reports (--version, the log line when it serves). */
-#define RESETD_VERSION "0.1.0"
-
 #define CONFIG_PROXIES_MAX 64
 
 struct config {

@@ -1,7 +1,9 @@
 /*
- * The daemon: open the templates, start the mail senders and the HTTP
- * server, then sweep what nothing needs between stop signals, and stop
- * within DRAIN_MS of the first one.
+ * serve: the daemon.  It puts together what the other layers offer (the
+ * engine, the mail senders, the HTTP server and its faces), sweeps what
+ * nothing needs between stop signals, and stops within DRAIN_MS of the
+ * first one (docs/architecture.md, "Stopping").  It is wiring, like
+ * main.c and faces.c, and may include any layer.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -11,16 +13,19 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/cli.h"
 #include "config.h"
 #include "core/engine.h"
+#include "faces.h"
 #include "http/http.h"
 #include "log.h"
 #include "mail/outbox.h"
 #include "mail/template.h"
+#include "notify.h"
 #include "pages/pages.h"
-#include "serve.h"
 #include "store/store.h"
 #include "util/util.h"
+#include "version.h"
 
 /*
  * A stop signal gives the server DRAIN_MS to exit: requests in flight
@@ -34,6 +39,7 @@
 #define DRAIN_TICK_MS 50
 #define SWEEP_BATCH 5000
 #define SWEEP_MAX_MS 2000
+#define SWEEP_EVERY_MS 10000
 #define DEMO_PASSWORD "demo-password-1"
 
 /*
@@ -166,69 +172,100 @@ serve_drain(struct http_server *srv, const sigset_t *sigs, int64_t *deadline)
 	}
 }
 
-/* The stop signals: the ones the main thread waits for. */
-static void
-stop_signals(sigset_t *sigs)
+/*
+ * Between signals, the main thread sweeps what nothing needs every
+ * SWEEP_EVERY_MS and, when the service manager asked for a watchdog, tells
+ * it twice per interval that the process lives.  Return the stop signal.
+ */
+static int
+serve_wait(struct db *db, const sigset_t *sigs)
 {
-	sigemptyset(sigs);
-	sigaddset(sigs, SIGTERM);
-	sigaddset(sigs, SIGINT);
-}
+	struct timespec ts;
+	int64_t now, wd = notify_watchdog_ms(), wait;
+	int64_t next_sweep = time_mono_ms() + SWEEP_EVERY_MS;
+	int64_t next_ping = time_mono_ms();
+	int sig;
 
-void
-serve_block_signals(void)
-{
-	sigset_t sigs;
-
-	stop_signals(&sigs);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	for (;;) {
+		now = time_mono_ms();
+		if (wd > 0 && now >= next_ping) {
+			notify_watchdog();
+			next_ping = now + wd / 2;
+		}
+		if (now >= next_sweep) {
+			janitor_sweep(db);
+			next_sweep = time_mono_ms() + SWEEP_EVERY_MS;
+		}
+		now = time_mono_ms();
+		wait = next_sweep - now;
+		if (wd > 0 && next_ping - now < wait)
+			wait = next_ping - now;
+		if (wait < 1)
+			wait = 1;
+		ts.tv_sec = (time_t)(wait / 1000);
+		ts.tv_nsec = (long)(wait % 1000) * 1000000L;
+		sig = sigtimedwait(sigs, NULL, &ts);
+		if (sig == SIGTERM || sig == SIGINT)
+			return sig;
+	}
 }
 
 int
-serve_run(const struct config *cfg, struct db *db, struct engine *e,
-    int demo)
+cli_serve(struct cli *c)
 {
-	const struct timespec sweep_every = { 10, 0 };
 	struct mailer *ml = NULL;
 	struct http_server *srv = NULL;
+	struct http_app app;
 	struct template_set *ts = NULL;
 	char err[512];
 	sigset_t sigs;
 	int64_t deadline = 0;
 	int sig = 0, rc = 1;
 
-	stop_signals(&sigs);
-	if (template_set_open(cfg->templates_dir, &ts, err, sizeof(err)) ==
+	if (notify_open() == -1)
+		log_warn("the service manager will not hear from resetd");
+	/* Block the stop signals before any thread starts; main waits for them. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (cli_engine(c) == -1)
+		return 1;
+	if (template_set_open(c->cfg->templates_dir, &ts, err, sizeof(err)) ==
 	    -1) {
 		log_error("%s", err);
 		return 1;
 	}
 	if (ts != NULL)
 		log_info("mail: %zu template overrides from %s",
-		    template_set_count(ts), cfg->templates_dir);
-	engine_set_templates(e, ts);
-	if (demo && demo_setup(cfg, db, e) == -1)
+		    template_set_count(ts), c->cfg->templates_dir);
+	engine_set_templates(c->engine, ts);
+	if (c->args.opt[OPT_DEMO] != NULL &&
+	    demo_setup(c->cfg, c->db, c->engine) == -1)
 		goto out;
-	ml = mailer_start(cfg, db, ts, engine_outbox_key(e));
+	ml = mailer_start(c->cfg, c->db, ts, engine_outbox_key(c->engine));
 	if (ml == NULL)
 		goto out;
-	engine_set_mail_waker(e, mailer_wake, ml);
+	engine_set_mail_waker(c->engine, mailer_wake, ml);
 	pages_load();
-	srv = http_server_start(cfg, e);
+	/* The server knows the engine only as its application and hooks. */
+	app = (struct http_app){
+		.app = c->engine,
+		.throttle = engine_throttle_hook,
+		.wake = engine_wake_hook,
+	};
+	srv = http_server_start(c->cfg, resetd_faces, &app);
 	if (srv == NULL)
 		goto out;
 	log_info("resetd %s serving on %s (database %s)", RESETD_VERSION,
-	    cfg->listen, db_dialect(db));
-	/* Between signals, the main thread sweeps what nothing needs. */
-	for (;;) {
-		sig = sigtimedwait(&sigs, NULL, &sweep_every);
-		if (sig == SIGTERM || sig == SIGINT)
-			break;
-		janitor_sweep(db);
-	}
+	    c->cfg->listen, db_dialect(c->db));
+	snprintf(err, sizeof(err), "serving on %s", c->cfg->listen);
+	notify_ready(err);
+	sig = serve_wait(c->db, &sigs);
 	log_info("received %s, finishing requests in flight",
 	    sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	notify_stopping("finishing requests in flight");
 	serve_drain(srv, &sigs, &deadline);
 	rc = 0;
 out:
@@ -242,9 +279,9 @@ out:
 		log_error("stopping without the requests still running");
 		_exit(rc);
 	}
-	engine_set_mail_waker(e, NULL, NULL);
+	engine_set_mail_waker(c->engine, NULL, NULL);
 	mailer_stop(ml);
-	engine_set_templates(e, NULL);
+	engine_set_templates(c->engine, NULL);
 	template_set_free(ts);
 	if (rc == 0)
 		log_info("stopped");

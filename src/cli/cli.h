@@ -205,10 +205,12 @@ int	 cli_mail_test(struct cli *);
 int	 cli_audit_list(struct cli *);
 
 /* system.c */
-int	 cli_serve(struct cli *);
 int	 cli_migrate(struct cli *);
 int	 cli_check_config(struct cli *);
 int	 cli_bench_hash(struct cli *);
 int	 cli_version(struct cli *);
+
+/* serve.c (the daemon, at the top of src/) */
+int	 cli_serve(struct cli *);
 
 #endif

@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "config.h"
+#include "version.h"
 
 /* Options of the commands, each list ended by OPT__MAX. */
 static const struct cli_takes takes_none[] = { { OPT__MAX, 0 } };

@@ -1,6 +1,6 @@
 /*
- * The commands about the instance rather than its records: serve, migrate,
- * check-config, bench-hash and version.
+ * The commands about the instance rather than its records: migrate,
+ * check-config, bench-hash and version (serve is serve.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,20 +11,9 @@
 #include "core/password.h"
 #include "core/serverkey.h"
 #include "mail/template.h"
-#include "serve.h"
+#include "version.h"
 
 #define BENCH_SECONDS_DEFAULT 5
-
-int
-cli_serve(struct cli *c)
-{
-	/* Before the database opens: a stop signal from now on is awaited. */
-	serve_block_signals();
-	if (cli_engine(c) == -1)
-		return 1;
-	return serve_run(c->cfg, c->db, c->engine,
-	    c->args.opt[OPT_DEMO] != NULL);
-}
 
 int
 cli_migrate(struct cli *c)
@@ -103,6 +92,6 @@ int
 cli_version(struct cli *c)
 {
 	(void)c;
-	printf("resetd %s\n", RESETD_VERSION);
+	version_print(stdout);
 	return 0;
 }
