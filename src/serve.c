@@ -244,7 +244,8 @@ cli_serve(struct cli *c)
 	if (c->args.opt[OPT_DEMO] != NULL &&
 	    demo_setup(c->cfg, c->db, c->engine) == -1)
 		goto out;
-	ml = mailer_start(c->cfg, c->db, ts, engine_outbox_key(c->engine));
+	ml = mailer_start(c->cfg, c->db, ts, engine_outbox_key(c->engine),
+	    engine_mail_record, c->engine);
 	if (ml == NULL)
 		goto out;
 	engine_set_mail_waker(c->engine, mailer_wake, ml);

@@ -124,8 +124,6 @@ cli_mail_test(struct cli *c)
 
 	if (cli_config(c) == -1)
 		return 1;
-	from = c->cfg->mail_from;
-	name = c->cfg->mail_from_name;
 	if (project != NULL) {
 		if (cli_db(c) == -1 || (conn = db_acquire(c->db)) == NULL)
 			return 1;
@@ -136,11 +134,8 @@ cli_mail_test(struct cli *c)
 			    project);
 			return 1;
 		}
-		if (p->mail_from != NULL)
-			from = p->mail_from;
-		if (p->mail_from_name != NULL)
-			name = p->mail_from_name;
 	}
+	engine_mail_sender(c->cfg, p, &from, &name);
 	rc = mailer_send_test(c->cfg, to, from, name, reply, sizeof(reply));
 	cli_print_json(json_pack("{s:b, s:s, s:s, s:s, s:s, s:s}", "sent",
 	    rc == 0, "transport", transport_name(c->cfg->mail), "from", from,
