@@ -75,6 +75,8 @@ struct opts {
 	const char	*mail_budget;
 	const char	*notice_limit;
 	const char	*notice_share;
+	const char	*login_token_ttl;
+	int		 rotate;
 	const char	*password_min_length;
 	const char	*password_min_score;
 	const char	*project;
@@ -176,6 +178,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 			o->notice_limit = val;
 		else if (strcmp(key, "--notice-share") == 0)
 			o->notice_share = val;
+		else if (strcmp(key, "--login-token-ttl") == 0)
+			o->login_token_ttl = val;
 		else if (strcmp(key, "--password-min-length") == 0)
 			o->password_min_length = val;
 		else if (strcmp(key, "--password-min-score") == 0)
@@ -296,7 +300,7 @@ project_create(struct cli *c, const struct opts *o, struct project **out)
 	char err[256], *end;
 	long long ttl = 0;
 	int64_t reset_limit, budget, min_length, min_score;
-	int64_t notice_limit, notice_share;
+	int64_t notice_limit, notice_share, login_ttl;
 	int rc;
 
 	if (o->token_ttl != NULL) {
@@ -331,6 +335,9 @@ project_create(struct cli *c, const struct opts *o, struct project **out)
 	if (rc == 0)
 		rc = number_opt("--password-min-score", o->password_min_score,
 		    &min_score);
+	if (rc == 0)
+		rc = number_opt("--login-token-ttl", o->login_token_ttl,
+		    &login_ttl);
 	if (rc != 0)
 		return rc;
 	spec = (struct project_spec){
@@ -341,6 +348,7 @@ project_create(struct cli *c, const struct opts *o, struct project **out)
 		.notice_share_percent = notice_share,
 		.password_min_length = min_length,
 		.password_min_score = min_score,
+		.login_token_ttl = login_ttl,
 		.callback_urls = (const char **)o->callback_urls,
 		.allowed_origins = (const char **)o->allowed_origins,
 		.reset_url = o->reset_url,

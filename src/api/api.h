@@ -60,15 +60,6 @@ json_t	*api_user_json(const struct user *);
 /* An outbox message without its payload, which holds the secret. */
 json_t	*api_outbox_json(const struct outbox_msg *);
 
-/* jwt.c: compact HS256 tokens */
-/* Sign claims (a JSON object, not taken) into a new token string. */
-char	*jwt_sign(const uint8_t key[32], json_t *claims);
-/*
- * Verify a token's signature and expiry against now (seconds).  Return the
- * claims (new reference), or NULL when the token is not valid.
- */
-json_t	*jwt_verify(const uint8_t key[32], const char *token, int64_t now_s);
-
 /* health.c */
 void	health_live(const struct http_request *, struct http_response *);
 void	health_ready(const struct http_request *, struct http_response *);

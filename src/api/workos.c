@@ -25,7 +25,6 @@
 #define URL_FIELD_MAX 2048		/* the engine's limit for URLs */
 #define PASSWORD_FIELD_MAX 4096
 #define ECHO_ID_MAX 128
-#define ACCESS_TOKEN_TTL_S 300		/* WorkOS's access tokens live 5 min */
 
 #define PREFIX_USER "user_"
 
@@ -64,6 +63,9 @@ enum workos_error {
 	WE_UNAVAILABLE,			/* 20 */
 	WE_INVALID_HEADER,		/* 21 */
 	WE_UNSUPPORTED_CHARSET,		/* 22 */
+	WE_INVALID_GRANT,		/* 23 */
+	WE_SESSION_NOT_FOUND,		/* 24 */
+	WE_RETURN_TO_REFUSED,		/* 25 */
 	WE__MAX
 };
 
@@ -133,7 +135,8 @@ static const struct {
 	    "Invalid client ID or client secret.", NULL, NULL },
 	/* WE_UNSUPPORTED_GRANT */
 	{ 400, SHAPE_OAUTH, "unsupported_grant_type",
-	    "Only the password grant is supported.", NULL, NULL },
+	    "Only the password and refresh_token grants are supported.", NULL,
+	    NULL },
 	/* WE_IDEM_KEY_INVALID */
 	{ 400, SHAPE_CODE, "idempotency_key_invalid",
 	    "The Idempotency-Key header must be 1 to 255 printable ASCII "
@@ -159,6 +162,17 @@ static const struct {
 	{ 415, SHAPE_CODE, "unsupported_media_type",
 	    "The request body must be UTF-8 JSON (application/json; "
 	    "charset=utf-8).", NULL, NULL },
+	/* WE_INVALID_GRANT */
+	{ 400, SHAPE_OAUTH, "invalid_grant",
+	    "The refresh token is invalid, expired, revoked or already used.",
+	    NULL, NULL },
+	/* WE_SESSION_NOT_FOUND */
+	{ 404, SHAPE_CODE, "entity_not_found",
+	    "Could not find a session with that id.", NULL, NULL },
+	/* WE_RETURN_TO_REFUSED */
+	{ 422, SHAPE_GROUPED, "invalid_request_parameters",
+	    "Validation failed.", "invalid_return_to",
+	    "return_to is not one of the project's allowed URLs." },
 };
 
 /*
@@ -923,52 +937,72 @@ out:
 	project_free(p);
 }
 
-/* Sign one of the tokens authenticate hands out. */
-static char *
-session_token(const struct http_request *r, const struct project *p,
-    const struct login_result *lr, const char *type, int64_t exp_s)
-{
-	const struct config *cfg = engine_config(r->engine);
-	char *sub = public_id(PREFIX_USER, lr->user->id);
-	char *sid = public_id(PREFIX_SESSION, lr->session->id);
-	char jti[UUID_STRLEN + 1];
-	json_t *claims;
-	char *tok;
+/*
+ * WorkOS's names for its access token's claims.  The refresh token is
+ * opaque: core keeps it, hashed.
+ */
+static const struct claim_map workos_claims = {
+	.name = {
+		[CF_ISSUER] = "iss",
+		[CF_SUBJECT] = "sub",
+		[CF_SESSION] = "sid",
+		[CF_TOKEN_ID] = "jti",
+		[CF_ISSUED] = "iat",
+		[CF_EXPIRES] = "exp",
+	},
+	.user_prefix = PREFIX_USER,
+	.session_prefix = PREFIX_SESSION,
+};
 
-	id_new(jti);
-	claims = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s}",
-	    "iss", cfg->public_url,
-	    "sub", sub,
-	    "sid", sid,
-	    "jti", jti,
-	    "iat", (json_int_t)(lr->session->created_at / 1000),
-	    "exp", (json_int_t)exp_s,
-	    "resetd_project_id", p->id,
-	    "type", type);
-	tok = jwt_sign(engine_session_key(r->engine), claims);
-	json_decref(claims);
-	free(sub);
-	free(sid);
-	return tok;
+/* Answer a session: the user, its access token and refresh token. */
+static void
+session_answer(const struct http_request *r, struct http_response *resp,
+    const struct project *p, const struct login_result *lr,
+    const char *client_id, int password)
+{
+	enum engine_result res;
+	char *access = NULL;
+	json_t *v;
+
+	res = session_token(r->engine, p, TK_WORKOS_ACCESS, &workos_claims, lr,
+	    client_id, &access);
+	if (res != ENGINE_OK) {
+		fail_engine(resp, res, NULL);
+		return;
+	}
+	v = json_pack("{s:o, s:n, s:s, s:s}",
+	    "user", user_json(lr->user),
+	    "organization_id",
+	    "access_token", access,
+	    "refresh_token", lr->refresh_token);
+	if (v != NULL && password)
+		json_object_set_new(v, "authentication_method",
+		    json_string("Password"));
+	if (api_json_take(resp, 200, v, WORKOS_FALLBACK) == 0)
+		resp->outcome = "ok";
+	xfree_secret(access);
 }
 
 /*
- * Password authentication.  Not idempotent: a retried login opens another
- * session, which is harmless, and replaying would mean storing tokens.
+ * Authentication: the password grant and the refresh grant.  Not
+ * idempotent: a retried login opens another session, which is harmless,
+ * and replaying would mean storing tokens.  A refresh token is spent
+ * once; the answer carries the next.
  */
 void
 workos_authenticate(const struct http_request *r, struct http_response *resp)
 {
 	struct project *p;
 	struct login_request in;
-	struct login_result lr = { NULL, NULL, 0 };
+	struct refresh_request rin;
+	struct login_result lr = { NULL, NULL, 0, NULL };
 	enum engine_result res;
 	json_t *body = NULL;
 	const char *key, *grant = NULL, *client_id = NULL, *secret = NULL;
 	const char *email = NULL, *password = NULL, *unused = NULL;
-	char *access = NULL, *refresh = NULL;
+	const char *refresh = NULL;
 	struct request_context ctx;
-	int64_t session_exp_s, access_exp_s;
+	int is_refresh;
 
 	p = project_of(r, resp, &key);
 	if (p == NULL)
@@ -978,13 +1012,19 @@ workos_authenticate(const struct http_request *r, struct http_response *resp)
 		goto out;
 	if (!required(resp, body, "grant_type", FIELD_MAX, &grant))
 		goto out;
-	if (strcmp(grant, "password") != 0) {
+	is_refresh = strcmp(grant, "refresh_token") == 0;
+	if (strcmp(grant, "password") != 0 && !is_refresh) {
 		fail(resp, WE_UNSUPPORTED_GRANT);
 		goto out;
 	}
 	if (!required(resp, body, "client_id", FIELD_MAX, &client_id) ||
-	    !required(resp, body, "email", FIELD_MAX, &email) ||
-	    !required(resp, body, "password", PASSWORD_FIELD_MAX, &password) ||
+	    (!is_refresh &&
+	    !required(resp, body, "email", FIELD_MAX, &email)) ||
+	    (!is_refresh &&
+	    !required(resp, body, "password", PASSWORD_FIELD_MAX, &password)) ||
+	    (is_refresh &&
+	    !required(resp, body, "refresh_token", FIELD_MAX, &refresh)) ||
+	    !optional(resp, body, "organization_id", FIELD_MAX, &unused) ||
 	    !optional(resp, body, "ip_address", FIELD_MAX, &unused) ||
 	    !optional(resp, body, "user_agent", FIELD_MAX, &unused))
 		goto out;
@@ -1000,33 +1040,31 @@ workos_authenticate(const struct http_request *r, struct http_response *resp)
 		goto out;
 	}
 	http_context(r, &ctx);
-	in = (struct login_request){ p, email, password, &ctx };
-	res = session_login(r->engine, &in, &lr);
-	if (res == ENGINE_THROTTLED) {
-		/* The login's back-off: 429 as any limit, the SDK's retryAfter. */
-		workos_rate_limited(resp, lr.retry_after_s);
-		goto out;
+	if (is_refresh) {
+		rin = (struct refresh_request){ p, SF_WORKOS, client_id,
+		    refresh, &ctx };
+		res = session_refresh(r->engine, &rin, &lr);
+		if (res == ENGINE_SESSION_INVALID ||
+		    res == ENGINE_USER_DISABLED) {
+			fail(resp, WE_INVALID_GRANT);
+			goto out;
+		}
+	} else {
+		in = (struct login_request){ p, email, password, &ctx,
+		    SF_WORKOS, client_id };
+		res = session_login(r->engine, &in, &lr);
+		if (res == ENGINE_THROTTLED) {
+			/* The login's back-off: 429, the SDK's retryAfter. */
+			workos_rate_limited(resp, lr.retry_after_s);
+			goto out;
+		}
 	}
 	if (res != ENGINE_OK) {
 		fail_engine(resp, res, NULL);
 		goto out;
 	}
-	session_exp_s = lr.session->expires_at / 1000;
-	access_exp_s = lr.session->created_at / 1000 + ACCESS_TOKEN_TTL_S;
-	if (access_exp_s > session_exp_s)
-		access_exp_s = session_exp_s;
-	access = session_token(r, p, &lr, "workos_access", access_exp_s);
-	refresh = session_token(r, p, &lr, "workos_refresh", session_exp_s);
-	if (api_json_take(resp, 200, json_pack("{s:o, s:n, s:s, s:s, s:s}",
-	    "user", user_json(lr.user),
-	    "organization_id",
-	    "access_token", access,
-	    "refresh_token", refresh,
-	    "authentication_method", "Password"), WORKOS_FALLBACK) == 0)
-		resp->outcome = "ok";
+	session_answer(r, resp, p, &lr, client_id, !is_refresh);
 out:
-	xfree_secret(access);
-	xfree_secret(refresh);
 	login_result_clear(&lr);
 	json_decref(body);
 	project_free(p);
