@@ -77,6 +77,7 @@ struct opts {
 	const char	*notice_share;
 	const char	*login_token_ttl;
 	int		 rotate;
+	int		 must_change_password;
 	const char	*password_min_length;
 	const char	*password_min_score;
 	const char	*project;
@@ -141,6 +142,14 @@ parse_opts(int argc, char **argv, struct opts *o)
 		}
 		if (strcmp(key, "--all-dead") == 0) {
 			o->all_dead = 1;
+			continue;
+		}
+		if (strcmp(key, "--rotate") == 0) {
+			o->rotate = 1;
+			continue;
+		}
+		if (strcmp(key, "--must-change-password") == 0) {
+			o->must_change_password = 1;
 			continue;
 		}
 		if (strcmp(key, "--key-stdin") == 0) {
@@ -376,6 +385,49 @@ project_create(struct cli *c, const struct opts *o, struct project **out)
 	return 0;
 }
 
+static const char *result_text(enum engine_result);
+
+/*
+ * project rotate-keys ID: a new RS256 key signs the project's WorkOS and
+ * Cognito tokens; the old one stays in the key set until its tokens have
+ * expired.  project secret-key ID [--rotate]: print the HS256 secret key
+ * a backend checks the project's Xsolla login tokens with (a new one
+ * first with --rotate).
+ */
+static int
+project_keys(struct cli *c, const char *verb, const struct opts *o)
+{
+	char kid[UUID_STRLEN + 1], *secret = NULL;
+	enum engine_result r;
+	int rotate = strcmp(verb, "rotate-keys") == 0;
+
+	if (o->positional == NULL)
+		return usage_error("project %s: ID is required", verb);
+	if (rotate && o->rotate)
+		return usage_error("project rotate-keys: %s is for secret-key",
+		    "--rotate");
+	if (cli_engine(c) == -1)
+		return 1;
+	if (rotate)
+		r = keyring_rotate(c->engine, o->positional, JWT_RS256, kid);
+	else
+		r = keyring_secret(c->engine, o->positional, o->rotate, &secret,
+		    kid);
+	if (r != ENGINE_OK) {
+		fprintf(stderr, "resetd: project %s: %s\n", verb, result_text(r));
+		return 1;
+	}
+	if (rotate)
+		print_json(json_pack("{s:s, s:s, s:s}", "project_id",
+		    o->positional, "kid", kid, "alg", "RS256"));
+	else
+		print_json(json_pack("{s:s, s:s, s:s, s:s}", "project_id",
+		    o->positional, "kid", kid, "alg", "HS256", "secret_key",
+		    secret));
+	xfree_secret(secret);
+	return 0;
+}
+
 static int
 cmd_project(struct cli *c)
 {
@@ -397,8 +449,12 @@ cmd_project(struct cli *c)
 		project_free(p);
 		return rc;
 	}
+	if (strcmp(verb, "rotate-keys") == 0 ||
+	    strcmp(verb, "secret-key") == 0)
+		return project_keys(c, verb, &o);
 	if (strcmp(verb, "list") != 0 && strcmp(verb, "show") != 0)
-		return usage_error("project: expected create, list or show%s", "");
+		return usage_error("project: expected create, list, show, "
+		    "rotate-keys or secret-key%s", "");
 	if (strcmp(verb, "show") == 0 && o.positional == NULL)
 		return usage_error("project show: %s is required", "ID");
 	if (cli_db(c) == -1 || (conn = db_acquire(c->db)) == NULL)
@@ -469,6 +525,7 @@ user_create(struct cli *c, const struct opts *o, const char *password,
 		.username = o->username,
 		.password = password,
 		.locale = o->locale,
+		.password_change_required = o->must_change_password,
 	};
 	char err[256];
 
@@ -1323,10 +1380,14 @@ static const struct command {
 	    "                        [--reset-limit N] [--mail-budget N]\n"
 	    "                        [--notice-limit N] [--notice-share PERCENT]\n"
 	    "                        [--password-min-length N] [--password-min-score 0-4]\n"
+	    "                        [--login-token-ttl SECONDS]\n"
 	    "  resetd project list\n"
-	    "  resetd project show ID" },
+	    "  resetd project show ID\n"
+	    "  resetd project rotate-keys ID\n"
+	    "  resetd project secret-key ID [--rotate]" },
 	{ "user", cmd_user,
 	    "user create --project ID --email EMAIL [--username NAME] "
+	    "[--must-change-password] "
 	    "[--locale xx[_YY]]\n"
 	    "                     [--password-stdin]\n"
 	    "  resetd user import --project ID < users.jsonl\n"

@@ -110,6 +110,10 @@ const char *cognito_password_message(enum engine_result,
 void	cognito_dispatch(const struct http_request *, struct http_response *);
 /* OPTIONS /: CORS preflight for browser clients. */
 void	cognito_preflight(const struct http_request *, struct http_response *);
+/* GET /{userPoolId}/.well-known/jwks.json and openid-configuration. */
+void	cognito_jwks(const struct http_request *, struct http_response *);
+void	cognito_openid_configuration(const struct http_request *,
+	    struct http_response *);
 
 /* velocity.c */
 void	velocity_forgot(const struct http_request *, struct http_response *);
@@ -137,6 +141,8 @@ void	workos_user_create(const struct http_request *,
 void	workos_user_get(const struct http_request *, struct http_response *);
 void	workos_authenticate(const struct http_request *,
 	    struct http_response *);
+/* GET /sso/jwks/{clientId}: the project's key set, public. */
+void	workos_jwks(const struct http_request *, struct http_response *);
 /* The dialect's 404 and 405, for paths under /user_management. */
 void	workos_not_found(const struct http_request *, struct http_response *);
 void	workos_method_not_allowed(const struct http_request *,

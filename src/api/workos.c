@@ -995,7 +995,7 @@ workos_authenticate(const struct http_request *r, struct http_response *resp)
 	struct project *p;
 	struct login_request in;
 	struct refresh_request rin;
-	struct login_result lr = { NULL, NULL, 0, NULL };
+	struct login_result lr = { .session = NULL };
 	enum engine_result res;
 	json_t *body = NULL;
 	const char *key, *grant = NULL, *client_id = NULL, *secret = NULL;
@@ -1050,8 +1050,9 @@ workos_authenticate(const struct http_request *r, struct http_response *resp)
 			goto out;
 		}
 	} else {
-		in = (struct login_request){ p, email, password, &ctx,
-		    SF_WORKOS, client_id };
+		in = (struct login_request){ .project = p, .login = email,
+		    .password = password, .ctx = &ctx, .face = SF_WORKOS,
+		    .client_id = client_id };
 		res = session_login(r->engine, &in, &lr);
 		if (res == ENGINE_THROTTLED) {
 			/* The login's back-off: 429, the SDK's retryAfter. */
@@ -1083,4 +1084,36 @@ workos_method_not_allowed(const struct http_request *r,
 {
 	(void)r;
 	fail(resp, WE_METHOD_NOT_ALLOWED);
+}
+
+/*
+ * The key set the SDK's getJwksUrl(clientId) names: public, no API key,
+ * as WorkOS serves it.  An unknown client is a 404 in WorkOS's shape.
+ */
+void
+workos_jwks(const struct http_request *r, struct http_response *resp)
+{
+	struct app_client cl;
+	struct project *p = NULL;
+	enum engine_result res;
+	char *jwks = NULL;
+
+	memset(&cl, 0, sizeof(cl));
+	res = engine_client(r->engine, r->path_param, &cl);
+	if (res == ENGINE_OK)
+		res = engine_project(r->engine, cl.project_id, &p);
+	if (res == ENGINE_OK)
+		res = keyring_jwks(r->engine, p, &jwks);
+	if (res == ENGINE_CREDENTIALS_INVALID || res == ENGINE_PROJECT_UNKNOWN)
+		fail(resp, WE_ROUTE_NOT_FOUND);
+	else if (res != ENGINE_OK)
+		fail_engine(resp, res, NULL);
+	else {
+		http_set_header(resp, "Cache-Control", "max-age=300");
+		http_set_body(resp, 200, "application/json", jwks, strlen(jwks));
+		resp->outcome = "ok";
+	}
+	free(jwks);
+	project_free(p);
+	app_client_clear(&cl);
 }

@@ -490,7 +490,7 @@ xsolla_login(const struct http_request *r, struct http_response *resp)
 {
 	struct project *p;
 	struct login_request in;
-	struct login_result lr = { NULL, NULL, 0, NULL };
+	struct login_result lr = { .session = NULL };
 	enum engine_result res;
 	json_t *body = NULL;
 	const char *username = NULL, *password = NULL;
@@ -518,8 +518,8 @@ xsolla_login(const struct http_request *r, struct http_response *resp)
 		fail_engine(resp, ENGINE_LOGIN_URL_REFUSED, NULL);
 		goto out;
 	}
-	in = (struct login_request){ p, username, password, &ctx, SF_XSOLLA,
-	    NULL };
+	in = (struct login_request){ .project = p, .login = username,
+	    .password = password, .ctx = &ctx, .face = SF_XSOLLA };
 	res = session_login(r->engine, &in, &lr);
 	if (res == ENGINE_THROTTLED) {
 		http_set_retry_after(resp, lr.retry_after_s);
@@ -567,7 +567,7 @@ xsolla_users_me(const struct http_request *r, struct http_response *resp)
 	const char *auth = http_header(r, "Authorization");
 	const char *qid = http_query(r, "projectId");
 	struct project *p = NULL;
-	struct token_check tc = { NULL, NULL, NULL, NULL, 0 };
+	struct token_check tc = { .session = NULL };
 	const struct user *u;
 	enum engine_result res;
 

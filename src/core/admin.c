@@ -446,6 +446,8 @@ user_build(struct engine *e, const struct project *p,
 	u->first_name = spec->first_name ? xstrdup(spec->first_name) : NULL;
 	u->last_name = spec->last_name ? xstrdup(spec->last_name) : NULL;
 	u->email_verified = spec->email_verified;
+	u->password_change_required = spec->password_change_required &&
+	    spec->password != NULL;
 	if (spec->locale != NULL) {
 		u->locale = xmalloc(ENGINE_LOCALE_MAX + 1);
 		if (engine_locale_normalise(spec->locale, u->locale) == -1)

@@ -29,6 +29,7 @@
 #define SUBKEY_RATE 33
 #define SUBKEY_SIGNING_SEAL 34	/* signing keys at rest */
 #define SUBKEY_REFRESH 35	/* refresh token hashes */
+#define SUBKEY_CHALLENGE 36	/* sign-in challenges */
 /* The outbox's key has a context of its own. */
 #define OUTBOX_KDF_CONTEXT "rdoutbox"
 #define OUTBOX_SUBKEY 1
@@ -56,6 +57,7 @@ static const char *const result_names[ENGINE__MAX] = {
 	"rate_limited",			/* ENGINE_RATE_LIMITED */
 	"throttled",			/* ENGINE_THROTTLED */
 	"password_weak",		/* ENGINE_PASSWORD_WEAK */
+	"password_change_required",	/* ENGINE_PASSWORD_CHANGE_REQUIRED */
 };
 
 const char *
@@ -104,6 +106,8 @@ engine_new(const struct config *cfg, struct db *db)
 	    master);
 	crypto_kdf_derive_from_key(e->refresh_key, sizeof(e->refresh_key),
 	    SUBKEY_REFRESH, KDF_CONTEXT, master);
+	crypto_kdf_derive_from_key(e->challenge_key, sizeof(e->challenge_key),
+	    SUBKEY_CHALLENGE, KDF_CONTEXT, master);
 	sodium_memzero(master, sizeof(master));
 	_Static_assert(RL__MAX == sizeof(cfg->rate_ip6_56) /
 	    sizeof(cfg->rate_ip6_56[0]), "one /56 limit per class");

@@ -42,6 +42,8 @@ enum engine_result {
 	ENGINE_RATE_LIMITED,		/* 19: the account took its wrong tries */
 	ENGINE_THROTTLED,		/* 20: too many calls; retry after a while */
 	ENGINE_PASSWORD_WEAK,		/* 21: common, breached, guessable */
+	ENGINE_PASSWORD_CHANGE_REQUIRED, /* 22: a temporary password was
+					    right; only where asked for */
 	ENGINE__MAX
 };
 
@@ -457,6 +459,15 @@ struct login_request {
 		SF__MAX
 	}			 face;
 	const char		*client_id;	/* the app client; NULL: none */
+	/* Cognito without PreventUserExistenceErrors: ENGINE_USER_UNKNOWN. */
+	int			 reveal_user_existence;
+	/*
+	 * The face can ask for a new password (Cognito's NEW_PASSWORD_
+	 * REQUIRED): a user with a temporary password and the right one is
+	 * ENGINE_PASSWORD_CHANGE_REQUIRED with out->challenge set.  Elsewhere
+	 * that user's sign-in is ENGINE_CREDENTIALS_INVALID until a reset.
+	 */
+	int			 allow_challenge;
 };
 
 struct login_result {
@@ -469,6 +480,12 @@ struct login_result {
 	 * (Cognito's).  Zeroed on clear.
 	 */
 	char		*refresh_token;
+	/*
+	 * ENGINE_PASSWORD_CHANGE_REQUIRED: an opaque, signed proof that the
+	 * temporary password was right, for session_new_password; it lives
+	 * 3 minutes, as Cognito's Session does.
+	 */
+	char		*challenge;
 };
 
 /*
@@ -490,6 +507,46 @@ void	login_result_clear(struct login_result *);
  */
 enum engine_result session_user(struct engine *, const struct project *p,
 	    const char *session_id, struct user **out);
+
+/* The answer to a new-password challenge. */
+struct new_password_answer {
+	const struct project	*project;
+	const char		*client_id;
+	const char		*login;		/* as typed */
+	const char		*challenge;	/* login_result.challenge */
+	const char		*new_password;
+	const struct request_context *ctx;
+	struct password_verdict	*verdict;	/* NULL: not wanted */
+};
+
+/*
+ * Answer a new-password challenge: the challenge must be live, made for
+ * this client and for the user login names, who must still have a
+ * temporary password; the new one must pass the project's policy.  Then
+ * the password is set and a session opened as session_login does.
+ * ENGINE_OK with *out; ENGINE_SESSION_INVALID (a challenge that does not
+ * fit); ENGINE_PASSWORD_*; ENGINE_UNAVAILABLE.
+ */
+enum engine_result session_new_password(struct engine *,
+	    const struct new_password_answer *, struct login_result *out);
+
+struct password_change {
+	const struct project	*project;
+	const struct user	*user;		/* from a checked token */
+	const char		*old_password;
+	const char		*new_password;
+	const struct request_context *ctx;
+	struct password_verdict	*verdict;	/* NULL: not wanted */
+};
+
+/*
+ * Change a signed-in user's password, proving the old one.  The old one
+ * counts toward the login's back-off like a sign-in.  ENGINE_OK;
+ * ENGINE_CREDENTIALS_INVALID; ENGINE_THROTTLED; ENGINE_PASSWORD_*;
+ * ENGINE_UNAVAILABLE.  The user's other sessions stay.
+ */
+enum engine_result session_change_password(struct engine *,
+	    const struct password_change *);
 
 /* A refresh grant. */
 struct refresh_request {
@@ -629,6 +686,7 @@ struct token_check {
 	char		*project_id;
 	char		*client_id;	/* NULL: none in the token */
 	int64_t		 expires_at_s;
+	int		 revoked;	/* a sound token of a revoked session */
 };
 
 void	token_check_clear(struct token_check *);
@@ -710,6 +768,8 @@ struct user_spec {
 	struct password_verdict *verdict;	/* NULL: not wanted */
 	/* Imports keep what operators bring: bounds only, no strength rules. */
 	int		 bounds_only;
+	/* The password is temporary: the first sign-in must choose another. */
+	int		 password_change_required;
 };
 
 /*
@@ -860,6 +920,13 @@ struct client_auth {
 enum engine_result engine_client_auth(struct engine *,
 	    const struct client_auth *, struct app_client *client_out,
 	    struct project **project_out);
+/*
+ * 1 when secret_hash is client cl's SecretHash for user u under any of
+ * the names Cognito takes for it (the sub, the username, the email), or
+ * when cl has no secret.  For calls that name no user (a refresh).
+ */
+int	engine_client_user_hash_ok(const struct app_client *cl,
+	    const struct user *u, const char *secret_hash);
 /*
  * Compute Cognito's SecretHash, Base64(HMAC-SHA256(key = secret,
  * message = username || client_id)), into out.

@@ -36,6 +36,7 @@ struct engine {
 	uint8_t			 backoff_key[32];	/* sign-in back-off subjects */
 	uint8_t			 signing_seal_key[32];	/* signing keys at rest */
 	uint8_t			 refresh_key[SECRET_KEY_BYTES];	/* refresh hashes */
+	uint8_t			 challenge_key[SECRET_KEY_BYTES]; /* sign-in challenges */
 	/* Parsed signing keys, per project (keyring.c). */
 	pthread_mutex_t		 keys_lock;
 	struct keyring_slot {

@@ -11,7 +11,8 @@
  * frees one in use.  The table is read again after KEYRING_CACHE_MS, so
  * a rotation made by another process (the CLI, another instance) is seen
  * within that time; a token naming a kid the table lacks makes one read
- * by kid, so a key made elsewhere verifies at once.
+ * by kid, so a key made elsewhere verifies at once, and a key set is read
+ * afresh, so a new key is published before any instance signs with it.
  *
  * A project's first key of an algorithm is made when it is first needed.
  * Rotation retires the current key (it stops signing) and keeps it
@@ -474,6 +475,12 @@ keyring_jwks(struct engine *e, const struct project *p, char **out)
 	/* A project's first key set has a key in it. */
 	res = keyring_signing(e, p, JWT_RS256, &signer);
 	keyring_key_release(signer);
+	/*
+	 * Read afresh: a key made by another process is published at once,
+	 * before any instance's cache lets it sign.
+	 */
+	if (res == ENGINE_OK)
+		res = load(e, p->id);
 	if (res != ENGINE_OK)
 		return res;
 	pthread_mutex_lock(&e->keys_lock);

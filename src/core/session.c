@@ -32,6 +32,7 @@ login_result_clear(struct login_result *r)
 	session_free(r->session);
 	user_free(r->user);
 	xfree_secret(r->refresh_token);
+	free(r->challenge);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -55,10 +56,87 @@ refresh_new(const struct engine *e, const struct session *s, int64_t now,
 	row->expires_at = s->expires_at;
 }
 
+/* sign-in challenges */
+
+#define CHALLENGE_TTL_MS (3 * 60 * 1000)	/* Cognito's Session: 3 min */
+
+/*
+ * The text a challenge proves: the user, the client and the expiry,
+ * "user_id client_id expires_ms".
+ */
+static char *
+challenge_text(const char *user_id, const char *client_id, int64_t exp)
+{
+	return xasprintf("%s %s %lld", user_id, client_id ? client_id : "-",
+	    (long long)exp);
+}
+
+/*
+ * A challenge: base64url of its text, a dot, and a MAC of the text under
+ * the challenge subkey.  Nothing is stored: it is spent by setting the
+ * password, after which the user no longer needs one.
+ */
+static char *
+challenge_new(struct engine *e, const char *user_id, const char *client_id)
+{
+	char *text = challenge_text(user_id, client_id, db_now(e->db) +
+	    CHALLENGE_TTL_MS);
+	char mac[SECRET_MAC_LEN + 1];
+	char *enc = xmalloc(B64URL_LEN(strlen(text)) + 1), *out;
+
+	base64url_encode((const uint8_t *)text, strlen(text), enc);
+	secret_mac(e->challenge_key, "new_password", text, mac);
+	out = xasprintf("%s.%s", enc, mac);
+	free(enc);
+	free(text);
+	return out;
+}
+
+/* 1 when challenge is live, for client_id and user_id. */
+static int
+challenge_valid(struct engine *e, const char *challenge, const char *user_id,
+    const char *client_id)
+{
+	const char *dot;
+	char mac[SECRET_MAC_LEN + 1], *text, *want = NULL;
+	uint8_t *raw;
+	long long exp;
+	int n, ok = 0;
+	size_t len;
+
+	if (challenge == NULL || strlen(challenge) > 1024)
+		return 0;
+	dot = strchr(challenge, '.');
+	if (dot == NULL || strlen(dot + 1) != SECRET_MAC_LEN)
+		return 0;
+	len = (size_t)(dot - challenge);
+	raw = xmalloc(len + 1);
+	n = base64url_decode(challenge, len, raw);
+	if (n <= 0) {
+		free(raw);
+		return 0;
+	}
+	text = xstrndup((const char *)raw, (size_t)n);
+	free(raw);
+	secret_mac(e->challenge_key, "new_password", text, mac);
+	if (!secret_hash_equal(mac, dot + 1) || strlen(text) != (size_t)n)
+		goto out;
+	if (sscanf(strrchr(text, ' ') ? strrchr(text, ' ') + 1 : "", "%lld",
+	    &exp) != 1 || exp <= db_now(e->db))
+		goto out;
+	want = challenge_text(user_id, client_id, exp);
+	ok = strcmp(want, text) == 0;
+out:
+	free(want);
+	free(text);
+	return ok;
+}
+
 struct login_tx {
 	struct session	*session;
 	struct refresh_token *refresh;	/* NULL: none */
 	const char	*new_hash;	/* NULL: no rehash */
+	const char	*set_hash;	/* a new password's; NULL: none */
 	const struct request_context *ctx;
 	const char	*subject;	/* audit subject */
 	const char	*backoff;	/* back-off subject */
@@ -69,9 +147,13 @@ static int
 login_tx(struct db_conn *c, void *arg)
 {
 	struct login_tx *t = arg;
-	int rc;
+	int rc = STORE_OK;
 
-	rc = store_session_insert(c, t->session);
+	if (t->set_hash != NULL)
+		rc = store_user_change_password(c, t->session->user_id,
+		    t->set_hash, t->now);
+	if (rc == STORE_OK)
+		rc = store_session_insert(c, t->session);
 	if (rc == STORE_OK && t->refresh != NULL)
 		rc = store_refresh_insert(c, t->refresh);
 	if (rc == STORE_OK)
@@ -86,16 +168,82 @@ login_tx(struct db_conn *c, void *arg)
 	return rc;
 }
 
+/* What open_session needs besides the user. */
+struct open_args {
+	const struct project	*project;
+	enum session_face	 face;
+	const char		*client_id;
+	const struct request_context *ctx;
+	const char		*subject;	/* audit subject */
+	const char		*backoff;	/* back-off subject */
+	const char		*rehash;	/* NULL: no rehash */
+	const char		*set_hash;	/* a new password's; NULL */
+};
+
+/*
+ * Open a session of user u (taken) in one transaction: the session row,
+ * its refresh token where the face has them, the back-off forgotten, the
+ * sign-in time, a new hash if any, the audit row.  ENGINE_OK with *out
+ * filled, or ENGINE_UNAVAILABLE.
+ */
+static enum engine_result
+open_session(struct engine *e, const struct open_args *a, struct user *u,
+    struct login_result *out)
+{
+	struct session *s;
+	struct login_tx t = { .refresh = NULL };
+	struct refresh_token rt;
+	char *refresh = NULL;
+	enum engine_result result = ENGINE_UNAVAILABLE;
+
+	s = xcalloc(1, sizeof(*s));
+	s->id = xmalloc(UUID_STRLEN + 1);
+	id_new(s->id);
+	s->project_id = xstrdup(u->project_id);
+	s->user_id = xstrdup(u->id);
+	t.now = db_now(e->db);
+	s->created_at = t.now;
+	s->expires_at = t.now + session_ttl_ms(a->project, a->face);
+	s->client_id = a->client_id ? xstrdup(a->client_id) : NULL;
+	memset(&rt, 0, sizeof(rt));
+	if (a->face != SF_XSOLLA) {
+		refresh_new(e, s, t.now, &refresh, &rt);
+		t.refresh = &rt;
+	}
+	t.session = s;
+	t.new_hash = a->rehash;
+	t.set_hash = a->set_hash;
+	t.ctx = a->ctx;
+	t.subject = a->subject;
+	t.backoff = a->backoff;
+	if (db_write(e->db, login_tx, &t) != 0)
+		goto out;
+	u->last_sign_in_at = t.now;
+	u->password_change_required = 0;
+	out->session = s;
+	out->user = u;
+	out->refresh_token = refresh;
+	s = NULL;
+	u = NULL;
+	refresh = NULL;
+	result = ENGINE_OK;
+out:
+	free(rt.id);
+	free(rt.token_hash);
+	xfree_secret(refresh);
+	session_free(s);
+	user_free(u);
+	return result;
+}
+
 enum engine_result
 session_login(struct engine *e, const struct login_request *in,
     struct login_result *out)
 {
 	struct db_conn *c;
 	struct user *u = NULL;
-	struct session *s = NULL;
-	struct login_tx t = { .refresh = NULL };
-	struct refresh_token rt;
-	char *rehash = NULL, *refresh = NULL;
+	struct open_args a;
+	char *rehash = NULL;
 	char subject[AUDIT_SUBJECT_LEN + 1];
 	char backoff[BACKOFF_SUBJECT_LEN + 1];
 	enum engine_result result = ENGINE_CREDENTIALS_INVALID;
@@ -130,12 +278,22 @@ session_login(struct engine *e, const struct login_request *in,
 	if (!ok) {
 		audit_record(e, in->ctx, in->project->id, AUDIT_LOGIN_FAILED,
 		    subject, "credentials");
+		if (u == NULL && in->reveal_user_existence)
+			result = ENGINE_USER_UNKNOWN;
 		goto out;
 	}
 	if (u->disabled) {
 		audit_record(e, in->ctx, in->project->id, AUDIT_LOGIN_FAILED,
 		    subject, "disabled");
 		result = ENGINE_USER_DISABLED;
+		goto out;
+	}
+	if (u->password_change_required) {
+		/* The temporary password was right: no session before a new one. */
+		if (in->allow_challenge) {
+			out->challenge = challenge_new(e, u->id, in->client_id);
+			result = ENGINE_PASSWORD_CHANGE_REQUIRED;
+		}
 		goto out;
 	}
 	/* A hash made before passwords were normalised is made again. */
@@ -146,46 +304,125 @@ session_login(struct engine *e, const struct login_request *in,
 			goto out;
 		}
 	}
-	s = xcalloc(1, sizeof(*s));
-	s->id = xmalloc(UUID_STRLEN + 1);
-	id_new(s->id);
-	s->project_id = xstrdup(u->project_id);
-	s->user_id = xstrdup(u->id);
-	t.now = db_now(e->db);
-	s->created_at = t.now;
-	s->expires_at = t.now + session_ttl_ms(in->project, in->face);
-	s->client_id = in->client_id ? xstrdup(in->client_id) : NULL;
-	memset(&rt, 0, sizeof(rt));
-	if (in->face != SF_XSOLLA) {
-		refresh_new(e, s, t.now, &refresh, &rt);
-		t.refresh = &rt;
-	}
-	t.session = s;
-	t.new_hash = rehash;
-	t.ctx = in->ctx;
-	t.subject = subject;
-	t.backoff = backoff;
-	if (db_write(e->db, login_tx, &t) != 0) {
+	a = (struct open_args){ in->project, in->face, in->client_id, in->ctx,
+	    subject, backoff, rehash, NULL };
+	result = open_session(e, &a, u, out);
+	u = NULL;
+out:
+	xfree_secret(rehash);
+	user_free(u);
+	return result;
+}
+
+enum engine_result
+session_new_password(struct engine *e, const struct new_password_answer *in,
+    struct login_result *out)
+{
+	struct db_conn *c;
+	struct user *u = NULL;
+	struct open_args a;
+	char *hash = NULL;
+	char subject[AUDIT_SUBJECT_LEN + 1];
+	char backoff[BACKOFF_SUBJECT_LEN + 1];
+	enum engine_result result = ENGINE_SESSION_INVALID;
+	int rc;
+
+	if (in->login == NULL || strlen(in->login) > 320 ||
+	    in->new_password == NULL)
+		return ENGINE_SESSION_INVALID;
+	c = db_acquire(e->db);
+	if (c == NULL)
+		return ENGINE_UNAVAILABLE;
+	rc = store_user_find(c, in->project->id, in->login, &u);
+	db_release(e->db, c);
+	if (rc < 0)
+		return ENGINE_UNAVAILABLE;
+	if (u == NULL || u->disabled || !u->password_change_required ||
+	    !challenge_valid(e, in->challenge, u->id, in->client_id))
+		goto out;
+	result = reset_password_policy(e, in->project, in->new_password,
+	    u->email, u->username, in->verdict);
+	if (result != ENGINE_OK)
+		goto out;
+	hash = hasher_hash(e->hasher, in->new_password);
+	if (hash == NULL) {
 		result = ENGINE_UNAVAILABLE;
 		goto out;
 	}
-	u->last_sign_in_at = t.now;
-	out->session = s;
-	out->user = u;
-	out->refresh_token = refresh;
-	s = NULL;
+	audit_subject(e, in->project->id, u->email, subject);
+	backoff_subject(e, in->project->id, in->login, backoff);
+	a = (struct open_args){ in->project, SF_COGNITO, in->client_id,
+	    in->ctx, subject, backoff, NULL, hash };
+	result = open_session(e, &a, u, out);
 	u = NULL;
-	refresh = NULL;
-	result = ENGINE_OK;
 out:
-	if (t.refresh != NULL) {
-		free(rt.id);
-		free(rt.token_hash);
-	}
-	xfree_secret(refresh);
-	xfree_secret(rehash);
-	session_free(s);
+	xfree_secret(hash);
 	user_free(u);
+	return result;
+}
+
+struct change_tx {
+	const char	*user_id;
+	const char	*hash;
+	const char	*backoff;
+	const char	*project_id;
+	const char	*subject;
+	const struct request_context *ctx;
+	int64_t		 now;
+};
+
+static int
+change_tx(struct db_conn *c, void *arg)
+{
+	struct change_tx *t = arg;
+	int rc;
+
+	rc = store_user_change_password(c, t->user_id, t->hash, t->now);
+	if (rc == STORE_OK)
+		rc = backoff_success(c, t->backoff);
+	if (rc == STORE_OK)
+		rc = audit_write(c, t->ctx, t->project_id,
+		    AUDIT_PASSWORD_CHANGED, t->subject, "change", t->now);
+	return rc;
+}
+
+enum engine_result
+session_change_password(struct engine *e, const struct password_change *in)
+{
+	const struct user *u = in->user;
+	struct change_tx t;
+	char subject[AUDIT_SUBJECT_LEN + 1];
+	char backoff[BACKOFF_SUBJECT_LEN + 1];
+	char *hash = NULL;
+	enum engine_result result;
+	int64_t wait = 0;
+
+	if (in->old_password == NULL || in->new_password == NULL ||
+	    strlen(in->old_password) > PASSWORD_MAX_BYTES)
+		return ENGINE_CREDENTIALS_INVALID;
+	/* The old password is a sign-in try of the user's address. */
+	result = backoff_begin(e, in->ctx, in->project->id, u->email, backoff,
+	    &wait);
+	if (result != ENGINE_OK)
+		return result;
+	audit_subject(e, in->project->id, u->email, subject);
+	if (!hasher_verify(e->hasher, u->password_hash, in->old_password)) {
+		audit_record(e, in->ctx, in->project->id, AUDIT_LOGIN_FAILED,
+		    subject, "credentials");
+		return ENGINE_CREDENTIALS_INVALID;
+	}
+	result = reset_password_policy(e, in->project, in->new_password,
+	    u->email, u->username, in->verdict);
+	if (result != ENGINE_OK)
+		return result;
+	hash = hasher_hash(e->hasher, in->new_password);
+	if (hash == NULL)
+		return ENGINE_UNAVAILABLE;
+	t = (struct change_tx){ u->id, hash, backoff, in->project->id, subject,
+	    in->ctx, db_now(e->db) };
+	result = db_write(e->db, change_tx, &t) == 0 ? ENGINE_OK :
+	    ENGINE_UNAVAILABLE;
+	xfree_secret(hash);
 	return result;
 }
 
@@ -775,6 +1012,8 @@ session_token_check(struct engine *e, const struct project *p,
 		result = ENGINE_UNAVAILABLE;
 		goto out;
 	}
+	if (rc == STORE_OK && s->revoked_at != 0)
+		out->revoked = 1;
 	if (rc != STORE_OK || s->revoked_at != 0 ||
 	    s->expires_at <= db_now(e->db))
 		goto out;

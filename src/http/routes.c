@@ -53,6 +53,7 @@ const struct route http_routes[] = {
 	WORKOS("POST", "/user_management/users", workos_user_create),
 	WORKOS("GET", "/user_management/users/{}", workos_user_get),
 	WORKOS("POST", "/user_management/authenticate", workos_authenticate),
+	WORKOS("GET", "/sso/jwks/{}", workos_jwks),
 	WORKOS_OTHER("/user_management/password_reset",
 	    workos_method_not_allowed),
 	WORKOS_OTHER("/user_management/password_reset/confirm",
@@ -72,6 +73,10 @@ const struct route http_routes[] = {
 
 	{ "POST", "/", cognito_dispatch, RUN_WORKER, "cognito" },
 	{ "OPTIONS", "/", cognito_preflight, RUN_INLINE, "cognito" },
+	{ "GET", "/{}/.well-known/jwks.json", cognito_jwks, RUN_WORKER,
+	    "cognito" },
+	{ "GET", "/{}/.well-known/openid-configuration",
+	    cognito_openid_configuration, RUN_WORKER, "cognito" },
 
 	PAGES("GET", "/forgot", page_forgot),
 	PAGES("POST", "/forgot", page_forgot_post),

@@ -315,6 +315,8 @@ static const char m13_rate_buckets_postgres[] = M13_RATE_BUCKETS("UNLOGGED ");
  * them with it.
  *
  * login_token_ttl: the lifetime of a project's Xsolla login tokens.
+ * password_change_required: the user has a temporary password, and its
+ * first sign-in must choose another (Cognito's FORCE_CHANGE_PASSWORD).
  */
 static const char m14_sessions[] =
     "CREATE TABLE signing_keys ("
@@ -338,6 +340,8 @@ static const char m14_sessions[] =
     "CREATE INDEX refresh_tokens_session ON refresh_tokens(session_id);"
 
     "ALTER TABLE sessions ADD COLUMN client_id TEXT;"
+    "ALTER TABLE users ADD COLUMN password_change_required INTEGER NOT NULL "
+    "  DEFAULT 0;"
     "ALTER TABLE projects ADD COLUMN login_token_ttl BIGINT NOT NULL "
     "  DEFAULT 86400;";
 

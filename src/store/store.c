@@ -435,7 +435,7 @@ store_project_count(struct db_conn *c, int64_t *out)
 
 #define USER_COLS "id, project_id, email, username, password_hash, " \
 	"email_verified, disabled, locale, first_name, last_name, created_at, " \
-	"updated_at, last_sign_in_at"
+	"updated_at, last_sign_in_at, password_change_required"
 
 static void *
 user_read(struct db_rows *r)
@@ -455,6 +455,7 @@ user_read(struct db_rows *r)
 	u->created_at = db_int(r, 10);
 	u->updated_at = db_int(r, 11);
 	u->last_sign_in_at = int_or_zero(r, 12);
+	u->password_change_required = db_int(r, 13) != 0;
 	return u;
 }
 
@@ -496,14 +497,15 @@ store_user_insert(struct db_conn *c, const struct user *u)
 
 	rc = db_exec(c, "INSERT INTO users (id, project_id, email, email_key, "
 	    "username, username_key, password_hash, email_verified, disabled, "
-	    "locale, first_name, last_name, created_at, updated_at) VALUES ($1, "
-	    "$2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+	    "locale, first_name, last_name, created_at, updated_at, "
+	    "password_change_required) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
+	    "$9, $10, $11, $12, $13, $14, $15)",
 	    DB_ARGS(DB_TEXT(u->id), DB_TEXT(u->project_id), DB_TEXT(u->email),
 	    DB_TEXT(email_key), DB_TEXT(u->username), DB_TEXT(username_key),
 	    DB_TEXT(u->password_hash), DB_INT(u->email_verified),
 	    DB_INT(u->disabled), DB_TEXT(u->locale), DB_TEXT(u->first_name),
 	    DB_TEXT(u->last_name), DB_INT(u->created_at),
-	    DB_INT(u->updated_at)));
+	    DB_INT(u->updated_at), DB_INT(u->password_change_required)));
 	free(email_key);
 	free(username_key);
 	return exec_ok(rc);
@@ -548,7 +550,16 @@ store_user_set_password(struct db_conn *c, const char *id, const char *hash,
     int64_t now)
 {
 	return exec_ok(db_exec(c, "UPDATE users SET password_hash = $1, "
-	    "email_verified = 1, updated_at = $2 WHERE id = $3",
+	    "email_verified = 1, updated_at = $2, password_change_required = 0 "
+	    "WHERE id = $3", DB_ARGS(DB_TEXT(hash), DB_INT(now), DB_TEXT(id))));
+}
+
+int
+store_user_change_password(struct db_conn *c, const char *id,
+    const char *hash, int64_t now)
+{
+	return exec_ok(db_exec(c, "UPDATE users SET password_hash = $1, "
+	    "updated_at = $2, password_change_required = 0 WHERE id = $3",
 	    DB_ARGS(DB_TEXT(hash), DB_INT(now), DB_TEXT(id))));
 }
 

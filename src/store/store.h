@@ -63,6 +63,8 @@ struct user {
 	int64_t	 created_at;
 	int64_t	 updated_at;
 	int64_t	 last_sign_in_at;	/* 0: never */
+	/* A temporary password: the first sign-in must set another. */
+	int	 password_change_required;
 };
 
 struct secret {
@@ -251,6 +253,12 @@ int	store_user_list(struct db_conn *, const char *project_id,
 	    struct store_list *);
 /* Store a new password hash, marking the email verified. */
 int	store_user_set_password(struct db_conn *, const char *id,
+	    const char *hash, int64_t now);
+/*
+ * Set a user's password hash as the user chose it (a sign-in challenge,
+ * a change with the old password), clearing password_change_required.
+ */
+int	store_user_change_password(struct db_conn *, const char *id,
 	    const char *hash, int64_t now);
 /*
  * Disable (disabled 1) or enable (0) user id of a project: 1 when its
