@@ -141,6 +141,12 @@ void	workos_user_create(const struct http_request *,
 void	workos_user_get(const struct http_request *, struct http_response *);
 void	workos_authenticate(const struct http_request *,
 	    struct http_response *);
+/* Sessions: list a user's, revoke one, log out through the browser. */
+void	workos_sessions_list(const struct http_request *,
+	    struct http_response *);
+void	workos_session_revoke(const struct http_request *,
+	    struct http_response *);
+void	workos_logout(const struct http_request *, struct http_response *);
 /* GET /sso/jwks/{clientId}: the project's key set, public. */
 void	workos_jwks(const struct http_request *, struct http_response *);
 /* The dialect's 404 and 405, for paths under /user_management. */

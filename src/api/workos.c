@@ -1087,6 +1087,27 @@ workos_method_not_allowed(const struct http_request *r,
 }
 
 /*
+ * The start of a call made without an API key (the key set, the logout
+ * redirect): the per-client limit and the header check.  0, or -1 with
+ * resp answered.
+ */
+static int
+public_call(const struct http_request *r, struct http_response *resp)
+{
+	int64_t wait = 0;
+
+	if (http_throttled(r, resp, RL_API, &wait)) {
+		fail(resp, WE_RATE_LIMITED);
+		return -1;
+	}
+	if (http_header_malformed(r, workos_headers) != NULL) {
+		fail_with(resp, WE_INVALID_HEADER, NULL, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * The key set the SDK's getJwksUrl(clientId) names: public, no API key,
  * as WorkOS serves it.  An unknown client is a 404 in WorkOS's shape.
  */
@@ -1098,6 +1119,8 @@ workos_jwks(const struct http_request *r, struct http_response *resp)
 	enum engine_result res;
 	char *jwks = NULL;
 
+	if (public_call(r, resp) == -1)
+		return;
 	memset(&cl, 0, sizeof(cl));
 	res = engine_client(r->engine, r->path_param, &cl);
 	if (res == ENGINE_OK)
@@ -1116,4 +1139,150 @@ workos_jwks(const struct http_request *r, struct http_response *resp)
 	free(jwks);
 	project_free(p);
 	app_client_clear(&cl);
+}
+
+/* A session as WorkOS shows it. */
+static json_t *
+session_json(const struct session *s)
+{
+	char *id = public_id(PREFIX_SESSION, s->id);
+	char *uid = public_id(PREFIX_USER, s->user_id);
+	json_t *v;
+
+	v = json_pack("{s:s, s:s, s:s, s:n, s:n, s:s, s:s, s:o, s:n, s:o, "
+	    "s:o}",
+	    "object", "session",
+	    "id", id,
+	    "user_id", uid,
+	    "ip_address",
+	    "user_agent",
+	    "auth_method", "password",
+	    "status", "active",
+	    "expires_at", api_time(s->expires_at),
+	    "ended_at",
+	    "created_at", api_time(s->created_at),
+	    "updated_at", api_time(s->created_at));
+	free(id);
+	free(uid);
+	return v;
+}
+
+/* GET /user_management/users/{id}/sessions: the user's live sessions. */
+void
+workos_sessions_list(const struct http_request *r, struct http_response *resp)
+{
+	struct project *p;
+	struct user *u = NULL;
+	struct store_list l = { NULL, 0 };
+	char uuid[UUID_STRLEN + 1];
+	const char *key;
+	enum engine_result res = ENGINE_USER_UNKNOWN;
+	json_t *data;
+	size_t i;
+
+	p = project_of(r, resp, &key);
+	if (p == NULL)
+		return;
+	if (id_unprefix(PREFIX_USER, r->path_param, uuid) == 0)
+		res = admin_user_get(r->engine, p, uuid, &u);
+	if (res == ENGINE_OK)
+		res = session_list(r->engine, p, u->id, &l);
+	if (res == ENGINE_USER_UNKNOWN) {
+		fail_entity(resp, WE_USER_NOT_FOUND, r->path_param);
+		goto out;
+	}
+	if (res != ENGINE_OK) {
+		fail_engine(resp, res, NULL);
+		goto out;
+	}
+	data = json_array();
+	for (i = 0; i < l.n; i++)
+		json_array_append_new(data, session_json(l.items[i]));
+	if (api_json_take(resp, 200, json_pack("{s:s, s:o, s:{s:n, s:n}}",
+	    "object", "list", "data", data, "list_metadata", "before",
+	    "after"), WORKOS_FALLBACK) == 0)
+		resp->outcome = "ok";
+out:
+	store_list_free(&l, (void (*)(void *))session_free);
+	user_free(u);
+	project_free(p);
+}
+
+/* POST /user_management/sessions/revoke {"session_id"}. */
+void
+workos_session_revoke(const struct http_request *r, struct http_response *resp)
+{
+	struct project *p;
+	char uuid[UUID_STRLEN + 1];
+	const char *key, *sid = NULL;
+	enum engine_result res = ENGINE_SESSION_INVALID;
+	json_t *body = NULL;
+
+	p = project_of(r, resp, &key);
+	if (p == NULL)
+		return;
+	body = body_of(r, resp);
+	if (body == NULL)
+		goto out;
+	if (!required(resp, body, "session_id", FIELD_MAX, &sid))
+		goto out;
+	if (id_unprefix(PREFIX_SESSION, sid, uuid) == 0)
+		res = session_revoke(r->engine, p, uuid);
+	if (res == ENGINE_SESSION_INVALID) {
+		fail_entity(resp, WE_SESSION_NOT_FOUND, sid);
+		goto out;
+	}
+	if (res != ENGINE_OK) {
+		fail_engine(resp, res, NULL);
+		goto out;
+	}
+	if (api_json_take(resp, 200, json_object(), WORKOS_FALLBACK) == 0)
+		resp->outcome = "ok";
+out:
+	json_decref(body);
+	project_free(p);
+}
+
+/*
+ * GET /user_management/sessions/logout?session_id=&return_to=: where the
+ * SDK's getLogoutUrl sends the browser, so no API key: the session id
+ * names the session.  It is revoked, and the browser redirected to
+ * return_to, which must be one of the project's callback URLs: an open
+ * redirect would let anyone bounce users through resetd.
+ */
+void
+workos_logout(const struct http_request *r, struct http_response *resp)
+{
+	const char *sid = http_query(r, "session_id");
+	const char *to = http_query(r, "return_to");
+	char uuid[UUID_STRLEN + 1];
+	enum engine_result res = ENGINE_SESSION_INVALID;
+
+	if (public_call(r, resp) == -1)
+		return;
+	if (r->query_invalid || sid == NULL) {
+		fail_with(resp, WE_INVALID_PARAMETERS, json_pack("[{s:s, s:s}]",
+		    "code", "session_id_required",
+		    "message", "session_id is required."), NULL);
+		return;
+	}
+	if (id_unprefix(PREFIX_SESSION, sid, uuid) == 0)
+		res = session_logout(r->engine, uuid, to);
+	if (res == ENGINE_SESSION_INVALID) {
+		fail_entity(resp, WE_SESSION_NOT_FOUND, sid);
+		return;
+	}
+	if (res == ENGINE_LOGIN_URL_REFUSED) {
+		fail(resp, WE_RETURN_TO_REFUSED);
+		return;
+	}
+	if (res != ENGINE_OK) {
+		fail_engine(resp, res, NULL);
+		return;
+	}
+	if (to != NULL)
+		http_set_header(resp, "Location", to);
+	if (api_json_take(resp, to != NULL ? 302 : 200, json_object(),
+	    WORKOS_FALLBACK) == 0)
+		resp->outcome = "ok";
 }

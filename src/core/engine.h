@@ -577,6 +577,16 @@ enum engine_result session_refresh(struct engine *,
  */
 enum engine_result session_revoke(struct engine *, const struct project *p,
 	    const char *session_id);
+/*
+ * Sign out through a session id alone, as a browser sent to WorkOS's
+ * logout URL does: the session's project must list return_to (when not
+ * NULL) among its callback URLs, else ENGINE_LOGIN_URL_REFUSED and
+ * nothing is written; then the session is revoked if it is live.
+ * ENGINE_OK (also for a session that had ended), ENGINE_SESSION_INVALID
+ * for an unknown id, ENGINE_UNAVAILABLE.
+ */
+enum engine_result session_logout(struct engine *, const char *session_id,
+	    const char *return_to);
 /* Revoke every session of a user of p (a sign-out everywhere). */
 enum engine_result session_revoke_user(struct engine *,
 	    const struct project *p, const char *user_id);

@@ -653,6 +653,45 @@ session_revoke(struct engine *e, const struct project *p, const char *id)
 }
 
 enum engine_result
+session_logout(struct engine *e, const char *id, const char *return_to)
+{
+	struct session *s = NULL;
+	struct project *p = NULL;
+	struct db_conn *c;
+	struct revoke_tx t;
+	enum engine_result res;
+	int rc;
+
+	if (!id_is_uuid(id))
+		return ENGINE_SESSION_INVALID;
+	c = db_acquire(e->db);
+	if (c == NULL)
+		return ENGINE_UNAVAILABLE;
+	rc = store_session_get(c, id, &s);
+	db_release(e->db, c);
+	if (rc < 0)
+		return ENGINE_UNAVAILABLE;
+	if (rc != STORE_OK)
+		return ENGINE_SESSION_INVALID;
+	res = engine_project(e, s->project_id, &p);
+	if (res != ENGINE_OK)
+		goto out;
+	if (return_to != NULL && !engine_login_url_allowed(p, return_to)) {
+		res = ENGINE_LOGIN_URL_REFUSED;
+		goto out;
+	}
+	if (s->revoked_at == 0 && s->expires_at > db_now(e->db)) {
+		t = (struct revoke_tx){ s->id, NULL, db_now(e->db), 0 };
+		if (db_write(e->db, revoke_tx, &t) != 0)
+			res = ENGINE_UNAVAILABLE;
+	}
+out:
+	project_free(p);
+	session_free(s);
+	return res;
+}
+
+enum engine_result
 session_revoke_user(struct engine *e, const struct project *p,
     const char *user_id)
 {
