@@ -229,21 +229,6 @@ fail_engine(struct http_response *resp, enum engine_result res,
 	fail(resp, e, message);
 }
 
-/*
- * The per-client limit, first thing in an operation.  Return 1 with resp
- * answered (TooManyRequestsException, 429, Retry-After) when refused.
- */
-static int
-throttled(const struct http_request *r, struct http_response *resp,
-    enum ratelimit_class cls)
-{
-	int64_t wait = 0;
-
-	if (!http_throttled(r, resp, cls, &wait))
-		return 0;
-	fail(resp, CE_TOO_MANY_REQUESTS, NULL);
-	return 1;
-}
 
 /* Cognito's wording for a member that fails its constraints. */
 static void
@@ -309,7 +294,7 @@ client_of(const struct http_request *r, struct http_response *resp,
 	char msg[MESSAGE_MAX];
 	enum engine_result res;
 
-	res = engine_client_auth(r->engine, &in, cl, p);
+	res = engine_client_auth(r->app, &in, cl, p);
 	if (res == ENGINE_OK)
 		return 0;
 	/* client_id is at most CLIENT_ID_MAX bytes: the message fits. */
@@ -345,7 +330,7 @@ forgot_password(const struct http_request *r, struct http_response *resp,
 	const char *client_id, *username, *secret_hash = NULL;
 
 	memset(&cl, 0, sizeof(cl));
-	http_context(r, &ctx);
+	face_context(r, &ctx);
 	if (member(resp, body, "ClientId", "clientId", CLIENT_ID_MAX, 1,
 	    &client_id) != 1 ||
 	    member(resp, body, "Username", "username", USERNAME_MAX, 1,
@@ -358,14 +343,14 @@ forgot_password(const struct http_request *r, struct http_response *resp,
 	in = (struct reset_request){
 		.project = p,
 		.login = username,
-		.delivery = DELIVER_CODE,
-		.reveal_user_existence = !cl.prevent_user_existence_errors,
+		.delivery = engine_delivery(p, DELIVERY_CARRIES_CODE),
+		.reveal_user_existence = engine_reveals_users(&cl),
 		.ctx = &ctx,
 		/* The time floor holds the answer, not this thread. */
 		.answer_at_us = &resp->answer_at_us,
 	};
 	/* Unless the client reveals existence, every account answers alike. */
-	res = reset_request(r->engine, &in, &t);
+	res = reset_request(r->app, &in, &t);
 	if (res != ENGINE_OK) {
 		fail_engine(resp, res, NULL);
 		goto out;
@@ -397,7 +382,7 @@ confirm_forgot_password(const struct http_request *r,
 
 	memset(&cl, 0, sizeof(cl));
 	memset(&verdict, 0, sizeof(verdict));
-	http_context(r, &ctx);
+	face_context(r, &ctx);
 	if (member(resp, body, "ClientId", "clientId", CLIENT_ID_MAX, 1,
 	    &client_id) != 1 ||
 	    member(resp, body, "Username", "username", USERNAME_MAX, 1,
@@ -416,11 +401,11 @@ confirm_forgot_password(const struct http_request *r,
 		.login = username,
 		.code = code,
 		.new_password = password,
-		.reveal_user_existence = !cl.prevent_user_existence_errors,
+		.reveal_user_existence = engine_reveals_users(&cl),
 		.ctx = &ctx,
 		.verdict = &verdict,
 	};
-	res = reset_confirm_code(r->engine, &in, NULL);
+	res = reset_confirm_code(r->app, &in, NULL);
 	if (res != ENGINE_OK) {
 		fail_engine(resp, res, &verdict);
 		goto out;
@@ -509,10 +494,10 @@ auth_result(const struct http_request *r, struct http_response *resp,
 	enum engine_result res;
 	json_t *ar;
 
-	res = session_token(r->engine, p, TK_COGNITO_ACCESS,
+	res = session_token(r->app, p, TK_COGNITO_ACCESS,
 	    &cognito_access_claims, lr, client_id, &access);
 	if (res == ENGINE_OK)
-		res = session_token(r->engine, p, TK_COGNITO_ID,
+		res = session_token(r->app, p, TK_COGNITO_ID,
 		    &cognito_id_claims, lr, client_id, &id);
 	if (res != ENGINE_OK) {
 		fail_engine(resp, res, NULL);
@@ -577,13 +562,13 @@ password_auth(const struct http_request *r, struct http_response *resp,
 		return;
 	if (client_of(r, resp, client_id, username, secret_hash, &cl, &p) == -1)
 		return;
-	http_context(r, &ctx);
+	face_context(r, &ctx);
 	in = (struct login_request){ .project = p, .login = username,
 	    .password = password, .ctx = &ctx, .face = SF_COGNITO,
 	    .client_id = cl.id,
 	    .reveal_user_existence = !cl.prevent_user_existence_errors,
 	    .allow_challenge = 1 };
-	res = session_login(r->engine, &in, &lr);
+	res = session_login(r->app, &in, &lr);
 	if (res == ENGINE_PASSWORD_CHANGE_REQUIRED) {
 		if (reply(resp, 200, json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}",
 		    "ChallengeName", "NEW_PASSWORD_REQUIRED",
@@ -621,9 +606,9 @@ refresh_auth(const struct http_request *r, struct http_response *resp,
 	    member(resp, params, "SECRET_HASH", "authParameters.SECRET_HASH",
 	    SECRET_HASH_MAX, 0, &secret_hash) == -1)
 		return;
-	res = engine_client(r->engine, client_id, &cl);
+	res = engine_client(r->app, client_id, &cl);
 	if (res == ENGINE_OK)
-		res = engine_project(r->engine, cl.project_id, &p);
+		res = engine_project(r->app, cl.project_id, &p);
 	if (res == ENGINE_CREDENTIALS_INVALID || res == ENGINE_PROJECT_UNKNOWN) {
 		snprintf(msg, sizeof(msg), "User pool client %s does not exist.",
 		    client_id);
@@ -634,9 +619,9 @@ refresh_auth(const struct http_request *r, struct http_response *resp,
 		fail_engine(resp, res, NULL);
 		goto out;
 	}
-	http_context(r, &ctx);
+	face_context(r, &ctx);
 	in = (struct refresh_request){ p, SF_COGNITO, cl.id, token, &ctx };
-	res = session_refresh(r->engine, &in, &lr);
+	res = session_refresh(r->app, &in, &lr);
 	if (res == ENGINE_SESSION_INVALID) {
 		fail(resp, CE_NOT_AUTHORIZED, "Invalid Refresh Token");
 		goto out;
@@ -750,10 +735,10 @@ respond_to_auth_challenge(const struct http_request *r,
 		return;
 	if (client_of(r, resp, client_id, username, secret_hash, &cl, &p) == -1)
 		return;
-	http_context(r, &ctx);
+	face_context(r, &ctx);
 	in = (struct new_password_answer){ p, cl.id, username, session,
 	    password, &ctx, &verdict };
-	res = session_new_password(r->engine, &in, &lr);
+	res = session_new_password(r->app, &in, &lr);
 	if (res == ENGINE_SESSION_INVALID)
 		fail(resp, CE_NOT_AUTHORIZED, "Invalid session for the user.");
 	else if (res != ENGINE_OK)
@@ -780,7 +765,7 @@ access_token_of(const struct http_request *r, struct http_response *resp,
 	if (member(resp, body, "AccessToken", "accessToken", TOKEN_MAX, 1,
 	    &token) != 1)
 		return -1;
-	res = session_token_check(r->engine, NULL, TK_COGNITO_ACCESS,
+	res = session_token_check(r->app, NULL, TK_COGNITO_ACCESS,
 	    &cognito_access_claims, token, tc);
 	if (res == ENGINE_OK)
 		return 0;
@@ -837,14 +822,14 @@ change_password(const struct http_request *r, struct http_response *resp,
 		return;
 	if (access_token_of(r, resp, body, &tc) == -1)
 		goto out;
-	res = engine_project(r->engine, tc.project_id, &p);
+	res = engine_project(r->app, tc.project_id, &p);
 	if (res != ENGINE_OK) {
 		fail_engine(resp, res, NULL);
 		goto out;
 	}
-	http_context(r, &ctx);
+	face_context(r, &ctx);
 	in = (struct password_change){ p, tc.user, old, new, &ctx, &verdict };
-	res = session_change_password(r->engine, &in);
+	res = session_change_password(r->app, &in);
 	if (res == ENGINE_CREDENTIALS_INVALID || res == ENGINE_THROTTLED)
 		fail_login(resp, res == ENGINE_THROTTLED ? res :
 		    ENGINE_CREDENTIALS_INVALID);
@@ -867,9 +852,9 @@ global_sign_out(const struct http_request *r, struct http_response *resp,
 
 	if (access_token_of(r, resp, body, &tc) == -1)
 		goto out;
-	res = engine_project(r->engine, tc.project_id, &p);
+	res = engine_project(r->app, tc.project_id, &p);
 	if (res == ENGINE_OK)
-		res = session_revoke_user(r->engine, p, tc.user->id);
+		res = session_revoke_user(r->app, p, tc.user->id);
 	if (res != ENGINE_OK)
 		fail_engine(resp, res, NULL);
 	else if (reply(resp, 200, json_object()) == 0)
@@ -896,9 +881,9 @@ revoke_token(const struct http_request *r, struct http_response *resp,
 	    member(resp, body, "ClientSecret", "clientSecret", SECRET_HASH_MAX,
 	    0, &secret) == -1)
 		return;
-	res = engine_client(r->engine, client_id, &cl);
+	res = engine_client(r->app, client_id, &cl);
 	if (res == ENGINE_OK)
-		res = engine_project(r->engine, cl.project_id, &p);
+		res = engine_project(r->app, cl.project_id, &p);
 	if (res == ENGINE_CREDENTIALS_INVALID || res == ENGINE_PROJECT_UNKNOWN) {
 		snprintf(msg, sizeof(msg), "User pool client %s does not exist.",
 		    client_id);
@@ -914,7 +899,7 @@ revoke_token(const struct http_request *r, struct http_response *resp,
 		fail(resp, CE_NOT_AUTHORIZED, "Invalid client secret.");
 		goto out;
 	}
-	res = session_revoke_refresh(r->engine, p, cl.id, token);
+	res = session_revoke_refresh(r->app, p, cl.id, token);
 	if (res == ENGINE_SESSION_INVALID)
 		fail(resp, CE_NOT_AUTHORIZED, "The token was not issued to this "
 		    "client.");
@@ -927,58 +912,7 @@ out:
 	app_client_clear(&cl);
 }
 
-/* dispatch */
-
-enum cognito_op {
-	COP_FORGOT_PASSWORD,		/* 0 */
-	COP_CONFIRM_FORGOT_PASSWORD,	/* 1 */
-	COP_INITIATE_AUTH,		/* 2 */
-	COP_RESPOND_TO_AUTH_CHALLENGE,	/* 3 */
-	COP_GET_USER,			/* 4 */
-	COP_CHANGE_PASSWORD,		/* 5 */
-	COP_GLOBAL_SIGN_OUT,		/* 6 */
-	COP_REVOKE_TOKEN,		/* 7 */
-	COP__MAX
-};
-
-static const struct {
-	const char		*name;
-	void			(*fn)(const struct http_request *,
-				    struct http_response *, json_t *);
-	enum ratelimit_class	 limit;
-} cognito_ops[COP__MAX] = {
-	/* COP_FORGOT_PASSWORD */
-	{ "ForgotPassword", forgot_password, RL_REQUEST },
-	/* COP_CONFIRM_FORGOT_PASSWORD */
-	{ "ConfirmForgotPassword", confirm_forgot_password, RL_CONFIRM },
-	/* COP_INITIATE_AUTH */
-	{ "InitiateAuth", initiate_auth, RL_LOGIN },
-	/* COP_RESPOND_TO_AUTH_CHALLENGE */
-	{ "RespondToAuthChallenge", respond_to_auth_challenge, RL_LOGIN },
-	/* COP_GET_USER */
-	{ "GetUser", get_user, RL_API },
-	/* COP_CHANGE_PASSWORD: it checks a password */
-	{ "ChangePassword", change_password, RL_LOGIN },
-	/* COP_GLOBAL_SIGN_OUT */
-	{ "GlobalSignOut", global_sign_out, RL_API },
-	/* COP_REVOKE_TOKEN */
-	{ "RevokeToken", revoke_token, RL_API },
-};
-
-/* The operation an X-Amz-Target names; COP__MAX when none. */
-static enum cognito_op
-op_of(const char *target)
-{
-	size_t n = strlen(TARGET_PREFIX);
-	int op;
-
-	if (target == NULL || strncmp(target, TARGET_PREFIX, n) != 0)
-		return COP__MAX;
-	for (op = 0; op < COP__MAX; op++)
-		if (strcmp(target + n, cognito_ops[op].name) == 0)
-			return (enum cognito_op)op;
-	return COP__MAX;
-}
+/* operations */
 
 /*
  * The body as a JSON object; NULL with resp answered.  The SDKs send
@@ -1028,35 +962,89 @@ cors(const struct http_request *r, struct http_response *resp)
 	    "x-amzn-RequestId, x-amzn-ErrorType, X-Request-ID");
 }
 
-void
-cognito_dispatch(const struct http_request *r, struct http_response *resp)
+/*
+ * What every answer on POST / starts with: x-amzn-RequestId and CORS.
+ * Then a header this face reads that is not clean text: return 1 with
+ * resp answered (SerializationException), or 0.
+ */
+static int
+begin(const struct http_request *r, struct http_response *resp)
 {
-	enum cognito_op op;
-	json_t *body;
 	const char *bad;
 	char msg[MESSAGE_MAX];
 
 	http_set_header(resp, "x-amzn-RequestId", r->request_id);
 	cors(r, resp);
 	bad = http_header_malformed(r, cognito_headers);
-	if (bad != NULL) {
-		snprintf(msg, sizeof(msg), "the %s header is not valid UTF-8 "
-		    "text", bad);
-		fail(resp, CE_SERIALIZATION, msg);
-		return;
-	}
-	op = op_of(http_header(r, "X-Amz-Target"));
-	if (op == COP__MAX) {
-		fail(resp, CE_UNKNOWN_OPERATION, NULL);
-		return;
-	}
-	if (throttled(r, resp, cognito_ops[op].limit))
+	if (bad == NULL)
+		return 0;
+	snprintf(msg, sizeof(msg), "the %s header is not valid UTF-8 text",
+	    bad);
+	fail(resp, CE_SERIALIZATION, msg);
+	return 1;
+}
+
+/* Run operation fn on the request's body. */
+static void
+operation(const struct http_request *r, struct http_response *resp,
+    void (*fn)(const struct http_request *, struct http_response *,
+    json_t *))
+{
+	json_t *body;
+
+	if (begin(r, resp))
 		return;
 	body = body_of(r, resp);
 	if (body == NULL)
 		return;
-	cognito_ops[op].fn(r, resp, body);
+	fn(r, resp, body);
 	json_decref(body);
+}
+
+static void
+cognito_forgot(const struct http_request *r, struct http_response *resp)
+{
+	operation(r, resp, forgot_password);
+}
+
+static void
+cognito_confirm_forgot(const struct http_request *r,
+    struct http_response *resp)
+{
+	operation(r, resp, confirm_forgot_password);
+}
+
+/* POST / with any other X-Amz-Target, or none. */
+static void
+cognito_unknown(const struct http_request *r, struct http_response *resp)
+{
+	if (begin(r, resp))
+		return;
+	fail(resp, CE_UNKNOWN_OPERATION, NULL);
+}
+
+/*
+ * The face's answer to a call its route's limit refused
+ * (TooManyRequestsException, 429, Retry-After), and to an engine failure,
+ * each with x-amzn-RequestId and CORS like every answer.
+ */
+static void
+cognito_throttled(const struct http_request *r, struct http_response *resp,
+    int64_t retry_after_s)
+{
+	http_set_header(resp, "x-amzn-RequestId", r->request_id);
+	cors(r, resp);
+	http_set_retry_after(resp, retry_after_s);
+	fail(resp, CE_TOO_MANY_REQUESTS, NULL);
+}
+
+static void
+cognito_failed(const struct http_request *r, struct http_response *resp,
+    int result)
+{
+	http_set_header(resp, "x-amzn-RequestId", r->request_id);
+	cors(r, resp);
+	fail_engine(resp, (enum engine_result)result, NULL);
 }
 
 void
@@ -1089,7 +1077,7 @@ pool_of(const struct http_request *r, struct http_response *resp)
 
 	http_set_header(resp, "x-amzn-RequestId", r->request_id);
 	if (r->path_param != NULL && strlen(r->path_param) == UUID_STRLEN)
-		res = engine_project(r->engine, r->path_param, &p);
+		res = engine_project(r->app, r->path_param, &p);
 	if (res == ENGINE_PROJECT_UNKNOWN)
 		fail(resp, CE_RESOURCE_NOT_FOUND, "User pool does not exist.");
 	else if (res != ENGINE_OK)
@@ -1107,7 +1095,7 @@ cognito_jwks(const struct http_request *r, struct http_response *resp)
 	p = pool_of(r, resp);
 	if (p == NULL)
 		return;
-	res = keyring_jwks(r->engine, p, &jwks);
+	res = keyring_jwks(r->app, p, &jwks);
 	if (res != ENGINE_OK)
 		fail_engine(resp, res, NULL);
 	else {
@@ -1124,7 +1112,7 @@ void
 cognito_openid_configuration(const struct http_request *r,
     struct http_response *resp)
 {
-	const struct config *cfg = engine_config(r->engine);
+	const struct config *cfg = engine_config(r->app);
 	struct project *p;
 	char *iss, *jwks;
 
@@ -1149,3 +1137,86 @@ cognito_openid_configuration(const struct http_request *r,
 	free(jwks);
 	project_free(p);
 }
+
+static void
+cognito_initiate_auth(const struct http_request *r, struct http_response *resp)
+{
+	operation(r, resp, initiate_auth);
+}
+
+static void
+cognito_respond_to_auth_challenge(const struct http_request *r,
+    struct http_response *resp)
+{
+	operation(r, resp, respond_to_auth_challenge);
+}
+
+static void
+cognito_get_user(const struct http_request *r, struct http_response *resp)
+{
+	operation(r, resp, get_user);
+}
+
+static void
+cognito_change_password(const struct http_request *r,
+    struct http_response *resp)
+{
+	operation(r, resp, change_password);
+}
+
+static void
+cognito_global_sign_out(const struct http_request *r,
+    struct http_response *resp)
+{
+	operation(r, resp, global_sign_out);
+}
+
+static void
+cognito_revoke_token(const struct http_request *r, struct http_response *resp)
+{
+	operation(r, resp, revoke_token);
+}
+
+/*
+ * The routes: one endpoint, POST /, whose operation X-Amz-Target names.
+ * Each operation spends its class before its handler runs; an unknown
+ * operation, answered at once, and the preflight spend nothing.
+ */
+static const struct route cognito_routes[] = {
+	{ "POST", "/", "X-Amz-Target", TARGET_PREFIX "ForgotPassword",
+	    cognito_forgot, RUN_WORKER, HTTP_LIMIT(RL_REQUEST) },
+	{ "POST", "/", "X-Amz-Target", TARGET_PREFIX "ConfirmForgotPassword",
+	    cognito_confirm_forgot, RUN_WORKER, HTTP_LIMIT(RL_CONFIRM) },
+	/* Sign-in, and the calls made with its tokens (no AWS credentials). */
+	{ "POST", "/", "X-Amz-Target", TARGET_PREFIX "InitiateAuth",
+	    cognito_initiate_auth, RUN_WORKER, HTTP_LIMIT(RL_LOGIN) },
+	{ "POST", "/", "X-Amz-Target", TARGET_PREFIX "RespondToAuthChallenge",
+	    cognito_respond_to_auth_challenge, RUN_WORKER,
+	    HTTP_LIMIT(RL_LOGIN) },
+	{ "POST", "/", "X-Amz-Target", TARGET_PREFIX "GetUser",
+	    cognito_get_user, RUN_WORKER, HTTP_LIMIT(RL_API) },
+	/* It checks a password: a sign-in's class. */
+	{ "POST", "/", "X-Amz-Target", TARGET_PREFIX "ChangePassword",
+	    cognito_change_password, RUN_WORKER, HTTP_LIMIT(RL_LOGIN) },
+	{ "POST", "/", "X-Amz-Target", TARGET_PREFIX "GlobalSignOut",
+	    cognito_global_sign_out, RUN_WORKER, HTTP_LIMIT(RL_API) },
+	{ "POST", "/", "X-Amz-Target", TARGET_PREFIX "RevokeToken",
+	    cognito_revoke_token, RUN_WORKER, HTTP_LIMIT(RL_API) },
+	{ "POST", "/", NULL, NULL, cognito_unknown, RUN_WORKER,
+	    HTTP_UNLIMITED },
+	{ "OPTIONS", "/", NULL, NULL, cognito_preflight, RUN_INLINE,
+	    HTTP_UNLIMITED },
+	/* A pool's key set and discovery document, where clients look. */
+	{ "GET", "/{}/.well-known/jwks.json", NULL, NULL, cognito_jwks,
+	    RUN_WORKER, HTTP_LIMIT(RL_API) },
+	{ "GET", "/{}/.well-known/openid-configuration", NULL, NULL,
+	    cognito_openid_configuration, RUN_WORKER, HTTP_LIMIT(RL_API) },
+	{ NULL, NULL, NULL, NULL, NULL, RUN_INLINE, 0 },
+};
+
+const struct http_face cognito_face = {
+	.name = "cognito",
+	.routes = cognito_routes,
+	.throttled = cognito_throttled,
+	.failed = cognito_failed,
+};

@@ -485,8 +485,9 @@ answer_send(struct http_response *resp, const struct idem_answer *a,
 /* the common start of every call */
 
 /*
- * The project the API key names, after the per-client limit.  Return it
- * (caller frees), or NULL with resp answered (429 when limited).  *key receives the key, which lives as long as r.
+ * The project the API key names (the route's limit was spent before the
+ * handler ran).  Return it (caller frees), or NULL with resp answered.
+ * *key receives the key, which lives as long as r.
  */
 static struct project *
 project_of(const struct http_request *r, struct http_response *resp,
@@ -495,15 +496,9 @@ project_of(const struct http_request *r, struct http_response *resp,
 	const char *auth = http_header(r, "Authorization");
 	struct project *p = NULL;
 	enum engine_result res;
-	int64_t wait = 0;
 	const char *bad;
 	char message[128];
 
-	/* The per-client limit comes first, before any work. */
-	if (http_throttled(r, resp, RL_API, &wait)) {
-		fail(resp, WE_RATE_LIMITED);
-		return NULL;
-	}
 	bad = http_header_malformed(r, workos_headers);
 	if (bad != NULL) {
 		snprintf(message, sizeof(message), "The %s header is not valid "
@@ -519,7 +514,7 @@ project_of(const struct http_request *r, struct http_response *resp,
 	auth += 7;
 	while (*auth == ' ')
 		auth++;
-	res = engine_project_by_api_key(r->engine, auth, &p);
+	res = engine_project_by_api_key(r->app, auth, &p);
 	if (res != ENGINE_OK) {
 		fail(resp, res == ENGINE_UNAVAILABLE ? WE_UNAVAILABLE :
 		    WE_UNAUTHORIZED);
@@ -640,7 +635,7 @@ reset_request_call(const struct http_request *r, struct http_response *resp,
 
 	memset(&claim, 0, sizeof(claim));
 	memset(&t, 0, sizeof(t));
-	http_context(r, &ctx);
+	face_context(r, &ctx);
 	p = project_of(r, resp, &key);
 	if (p == NULL)
 		return;
@@ -652,7 +647,7 @@ reset_request_call(const struct http_request *r, struct http_response *resp,
 	if (send && !required(resp, body, "password_reset_url", URL_FIELD_MAX,
 	    &url))
 		goto out;
-	if (url != NULL && !admin_url_valid(url)) {
+	if (url != NULL && !valid_url(url)) {
 		fail_field(resp, "password_reset_url",
 		    "password_reset_url_invalid",
 		    "password_reset_url must be an absolute http(s) URL.");
@@ -666,6 +661,7 @@ reset_request_call(const struct http_request *r, struct http_response *resp,
 		.project = p,
 		.login = email,
 		.link_style = LINK_TOKEN,
+		.delivery = engine_delivery(p, DELIVERY_CARRIES_LINK),
 		.trusted = 1,
 		.link_base = url,
 		.mail_optional = !send,
@@ -673,7 +669,7 @@ reset_request_call(const struct http_request *r, struct http_response *resp,
 		.ctx = &ctx,
 		.retry_after_s = &retry,
 	};
-	res = reset_request(r->engine, &in, &t);
+	res = reset_request(r->app, &in, &t);
 	if (res == ENGINE_THROTTLED) {
 		/* WorkOS limits resets per email too; its server hears it. */
 		workos_rate_limited(resp, retry);
@@ -726,7 +722,7 @@ workos_reset_get(const struct http_request *r, struct http_response *resp)
 		return;
 	res = ENGINE_SECRET_INVALID;
 	if (id_unprefix(PREFIX_RESET, r->path_param, uuid) == 0)
-		res = reset_get(r->engine, p, uuid, &s);
+		res = reset_get(r->app, p, uuid, &s);
 	if (res == ENGINE_SECRET_INVALID) {
 		fail_entity(resp, WE_RESET_NOT_FOUND, r->path_param);
 		goto out;
@@ -761,7 +757,7 @@ workos_reset_confirm(const struct http_request *r, struct http_response *resp)
 
 	memset(&claim, 0, sizeof(claim));
 	memset(&verdict, 0, sizeof(verdict));
-	http_context(r, &ctx);
+	face_context(r, &ctx);
 	p = project_of(r, resp, &key);
 	if (p == NULL)
 		return;
@@ -784,7 +780,7 @@ workos_reset_confirm(const struct http_request *r, struct http_response *resp)
 		.ctx = &ctx,
 		.verdict = &verdict,
 	};
-	res = reset_confirm(r->engine, &in, &u);
+	res = reset_confirm(r->app, &in, &u);
 	if (res != ENGINE_OK && res != ENGINE_REPLAYED) {
 		fail_engine(resp, res, &verdict);
 		goto out;
@@ -839,7 +835,7 @@ workos_user_create(const struct http_request *r, struct http_response *resp)
 	    !optional(resp, body, "first_name", FIELD_MAX, &first) ||
 	    !optional(resp, body, "last_name", FIELD_MAX, &last))
 		goto out;
-	if (!admin_email_valid(email)) {
+	if (!valid_email(email)) {
 		fail_field(resp, "email", "email_invalid",
 		    "email must be an email address.");
 		goto out;
@@ -880,7 +876,7 @@ workos_user_create(const struct http_request *r, struct http_response *resp)
 		.idem = cp,
 		.verdict = &verdict,
 	};
-	res = admin_user_create(r->engine, &spec, &u, err, sizeof(err));
+	res = admin_user_create(r->app, &spec, &u, err, sizeof(err));
 	if (is_weak_password(res)) {
 		fail_with(resp, WE_USER_PASSWORD_WEAK,
 		    weak_password_errors(res, &verdict), NULL);
@@ -921,7 +917,7 @@ workos_user_get(const struct http_request *r, struct http_response *resp)
 		return;
 	res = ENGINE_USER_UNKNOWN;
 	if (id_unprefix(PREFIX_USER, r->path_param, uuid) == 0)
-		res = admin_user_get(r->engine, p, uuid, &u);
+		res = admin_user_get(r->app, p, uuid, &u);
 	if (res == ENGINE_USER_UNKNOWN) {
 		fail_entity(resp, WE_USER_NOT_FOUND, r->path_param);
 		goto out;
@@ -964,7 +960,7 @@ session_answer(const struct http_request *r, struct http_response *resp,
 	char *access = NULL;
 	json_t *v;
 
-	res = session_token(r->engine, p, TK_WORKOS_ACCESS, &workos_claims, lr,
+	res = session_token(r->app, p, TK_WORKOS_ACCESS, &workos_claims, lr,
 	    client_id, &access);
 	if (res != ENGINE_OK) {
 		fail_engine(resp, res, NULL);
@@ -1030,7 +1026,7 @@ workos_authenticate(const struct http_request *r, struct http_response *resp)
 		goto out;
 	if (api_string_field(body, "client_secret", FIELD_MAX, &secret) != 1)
 		secret = NULL;
-	res = engine_client_check_key(r->engine, p, key, client_id, secret);
+	res = engine_client_check_key(r->app, p, key, client_id, secret);
 	if (res == ENGINE_CREDENTIALS_INVALID) {
 		fail(resp, WE_INVALID_CLIENT);
 		goto out;
@@ -1039,11 +1035,11 @@ workos_authenticate(const struct http_request *r, struct http_response *resp)
 		fail_engine(resp, res, NULL);
 		goto out;
 	}
-	http_context(r, &ctx);
+	face_context(r, &ctx);
 	if (is_refresh) {
 		rin = (struct refresh_request){ p, SF_WORKOS, client_id,
 		    refresh, &ctx };
-		res = session_refresh(r->engine, &rin, &lr);
+		res = session_refresh(r->app, &rin, &lr);
 		if (res == ENGINE_SESSION_INVALID ||
 		    res == ENGINE_USER_DISABLED) {
 			fail(resp, WE_INVALID_GRANT);
@@ -1053,7 +1049,7 @@ workos_authenticate(const struct http_request *r, struct http_response *resp)
 		in = (struct login_request){ .project = p, .login = email,
 		    .password = password, .ctx = &ctx, .face = SF_WORKOS,
 		    .client_id = client_id };
-		res = session_login(r->engine, &in, &lr);
+		res = session_login(r->app, &in, &lr);
 		if (res == ENGINE_THROTTLED) {
 			/* The login's back-off: 429, the SDK's retryAfter. */
 			workos_rate_limited(resp, lr.retry_after_s);
@@ -1069,6 +1065,23 @@ out:
 	login_result_clear(&lr);
 	json_decref(body);
 	project_free(p);
+}
+
+/* The face's answers to a refused call and to an engine failure. */
+static void
+workos_throttled(const struct http_request *r, struct http_response *resp,
+    int64_t retry_after_s)
+{
+	(void)r;
+	workos_rate_limited(resp, retry_after_s);
+}
+
+static void
+workos_failed(const struct http_request *r, struct http_response *resp,
+    int result)
+{
+	(void)r;
+	fail_engine(resp, (enum engine_result)result, NULL);
 }
 
 void
@@ -1088,18 +1101,11 @@ workos_method_not_allowed(const struct http_request *r,
 
 /*
  * The start of a call made without an API key (the key set, the logout
- * redirect): the per-client limit and the header check.  0, or -1 with
- * resp answered.
+ * redirect): the header check.  0, or -1 with resp answered.
  */
 static int
 public_call(const struct http_request *r, struct http_response *resp)
 {
-	int64_t wait = 0;
-
-	if (http_throttled(r, resp, RL_API, &wait)) {
-		fail(resp, WE_RATE_LIMITED);
-		return -1;
-	}
 	if (http_header_malformed(r, workos_headers) != NULL) {
 		fail_with(resp, WE_INVALID_HEADER, NULL, NULL);
 		return -1;
@@ -1122,11 +1128,11 @@ workos_jwks(const struct http_request *r, struct http_response *resp)
 	if (public_call(r, resp) == -1)
 		return;
 	memset(&cl, 0, sizeof(cl));
-	res = engine_client(r->engine, r->path_param, &cl);
+	res = engine_client(r->app, r->path_param, &cl);
 	if (res == ENGINE_OK)
-		res = engine_project(r->engine, cl.project_id, &p);
+		res = engine_project(r->app, cl.project_id, &p);
 	if (res == ENGINE_OK)
-		res = keyring_jwks(r->engine, p, &jwks);
+		res = keyring_jwks(r->app, p, &jwks);
 	if (res == ENGINE_CREDENTIALS_INVALID || res == ENGINE_PROJECT_UNKNOWN)
 		fail(resp, WE_ROUTE_NOT_FOUND);
 	else if (res != ENGINE_OK)
@@ -1184,9 +1190,9 @@ workos_sessions_list(const struct http_request *r, struct http_response *resp)
 	if (p == NULL)
 		return;
 	if (id_unprefix(PREFIX_USER, r->path_param, uuid) == 0)
-		res = admin_user_get(r->engine, p, uuid, &u);
+		res = admin_user_get(r->app, p, uuid, &u);
 	if (res == ENGINE_OK)
-		res = session_list(r->engine, p, u->id, &l);
+		res = session_list(r->app, p, u->id, &l);
 	if (res == ENGINE_USER_UNKNOWN) {
 		fail_entity(resp, WE_USER_NOT_FOUND, r->path_param);
 		goto out;
@@ -1227,7 +1233,7 @@ workos_session_revoke(const struct http_request *r, struct http_response *resp)
 	if (!required(resp, body, "session_id", FIELD_MAX, &sid))
 		goto out;
 	if (id_unprefix(PREFIX_SESSION, sid, uuid) == 0)
-		res = session_revoke(r->engine, p, uuid);
+		res = session_revoke(r->app, p, uuid);
 	if (res == ENGINE_SESSION_INVALID) {
 		fail_entity(resp, WE_SESSION_NOT_FOUND, sid);
 		goto out;
@@ -1267,7 +1273,7 @@ workos_logout(const struct http_request *r, struct http_response *resp)
 		return;
 	}
 	if (id_unprefix(PREFIX_SESSION, sid, uuid) == 0)
-		res = session_logout(r->engine, uuid, to);
+		res = session_logout(r->app, uuid, to);
 	if (res == ENGINE_SESSION_INVALID) {
 		fail_entity(resp, WE_SESSION_NOT_FOUND, sid);
 		return;
@@ -1286,3 +1292,61 @@ workos_logout(const struct http_request *r, struct http_response *resp)
 	    WORKOS_FALLBACK) == 0)
 		resp->outcome = "ok";
 }
+
+/*
+ * The routes.  Every call is a server call with an API key (but for the
+ * logout redirect and the key set) and spends that class before its
+ * handler runs.  The SDK wants this dialect's JSON
+ * for unknown paths and methods too: the method "*" rows answer 405 for
+ * its paths and the prefix row 404, inline and unlimited.
+ */
+#define WORKOS(method, path, fn) \
+	{ method, path, NULL, NULL, fn, RUN_WORKER, HTTP_LIMIT(RL_API) }
+#define WORKOS_OTHER(path, fn) \
+	{ "*", path, NULL, NULL, fn, RUN_INLINE, HTTP_UNLIMITED }
+
+static const struct route workos_routes[] = {
+	WORKOS("POST", "/user_management/password_reset", workos_reset_create),
+	WORKOS("POST", "/user_management/password_reset/confirm",
+	    workos_reset_confirm),
+	WORKOS("POST", "/user_management/password_reset/send",
+	    workos_reset_send),
+	WORKOS("GET", "/user_management/password_reset/{}", workos_reset_get),
+	WORKOS("POST", "/user_management/users", workos_user_create),
+	WORKOS("GET", "/user_management/users/{}", workos_user_get),
+	WORKOS("POST", "/user_management/authenticate", workos_authenticate),
+	WORKOS("GET", "/user_management/users/{}/sessions",
+	    workos_sessions_list),
+	WORKOS("POST", "/user_management/sessions/revoke",
+	    workos_session_revoke),
+	/* Called by browsers and JWT libraries, without an API key. */
+	WORKOS("GET", "/user_management/sessions/logout", workos_logout),
+	WORKOS("GET", "/sso/jwks/{}", workos_jwks),
+	WORKOS_OTHER("/user_management/password_reset",
+	    workos_method_not_allowed),
+	WORKOS_OTHER("/user_management/password_reset/confirm",
+	    workos_method_not_allowed),
+	WORKOS_OTHER("/user_management/password_reset/send",
+	    workos_method_not_allowed),
+	WORKOS_OTHER("/user_management/password_reset/{}",
+	    workos_method_not_allowed),
+	WORKOS_OTHER("/user_management/users", workos_method_not_allowed),
+	WORKOS_OTHER("/user_management/users/{}", workos_method_not_allowed),
+	WORKOS_OTHER("/user_management/authenticate",
+	    workos_method_not_allowed),
+	WORKOS_OTHER("/user_management/users/{}/sessions",
+	    workos_method_not_allowed),
+	WORKOS_OTHER("/user_management/sessions/revoke",
+	    workos_method_not_allowed),
+	WORKOS_OTHER("/user_management/sessions/logout",
+	    workos_method_not_allowed),
+	WORKOS_OTHER("/user_management/*", workos_not_found),
+	{ NULL, NULL, NULL, NULL, NULL, RUN_INLINE, 0 },
+};
+
+const struct http_face workos_face = {
+	.name = "workos",
+	.routes = workos_routes,
+	.throttled = workos_throttled,
+	.failed = workos_failed,
+};
