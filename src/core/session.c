@@ -860,7 +860,8 @@ session_token(struct engine *e, const struct project *p, enum token_kind k,
 	enum engine_result result = ENGINE_UNAVAILABLE;
 	int f, i;
 
-	exp_s = s->expires_at / 1000;
+	/* Never past the session; rounded up, so a full lifetime is whole. */
+	exp_s = (s->expires_at + 999) / 1000;
 	if (now_s + (tp->ttl_s != 0 ? tp->ttl_s : p->login_token_ttl) < exp_s)
 		exp_s = now_s + (tp->ttl_s != 0 ? tp->ttl_s :
 		    p->login_token_ttl);
