@@ -17,7 +17,9 @@
  * it has put in its argument first.  Other store results (STORE_NOT_FOUND,
  * a count of rows) are never returned as they are.  Where db_write was
  * called, tx_result maps what it returned once: ENGINE_OK, the outcome, or
- * ENGINE_UNAVAILABLE; store and db codes go no further.
+ * ENGINE_UNAVAILABLE; store and db codes go no further.  Call db_write
+ * before reading the outcome (never both as arguments of one call: their
+ * order is unspecified).
  */
 #define TX_REFUSED 0x7478	/* "tx": no store or db code */
 enum engine_result tx_result(int rc, enum engine_result outcome);

@@ -595,7 +595,9 @@ request_work(struct engine *e, const struct reset_request *in,
 		o = (struct idem_outcome){ .ticket = &tk };
 		idem_encode(in->idem, &o);
 	}
-	result = tx_result(db_write(e->db, request_tx, &t), t.outcome);
+	/* db_write first: the outcome is read after it ran. */
+	rc = db_write(e->db, request_tx, &t);
+	result = tx_result(rc, t.outcome);
 	if (result == ENGINE_THROTTLED && in->retry_after_s != NULL)
 		*in->retry_after_s = t.retry_after_s;
 	if (result != ENGINE_OK)
@@ -918,6 +920,7 @@ reset_confirm(struct engine *e, const struct reset_confirm *in,
 	struct user *u = NULL;
 	char *hash = NULL;
 	enum engine_result result;
+	int rc;
 
 	if (in->idem != NULL) {
 		result = idem_begin(e, in->project->id, in->idem);
@@ -956,7 +959,8 @@ reset_confirm(struct engine *e, const struct reset_confirm *in,
 		o = (struct idem_outcome){ .user = u };
 		idem_encode(in->idem, &o);
 	}
-	result = tx_result(db_write(e->db, confirm_tx, &t), t.outcome);
+	rc = db_write(e->db, confirm_tx, &t);
+	result = tx_result(rc, t.outcome);
 	if (result != ENGINE_OK)
 		goto out;
 	engine_mail_queued(e);
