@@ -10,6 +10,7 @@
 #include <sodium.h>
 
 #include "../log.h"
+#include "../mail/template.h"
 #include "engine_internal.h"
 #include "serverkey.h"
 
@@ -64,18 +65,23 @@ engine_result_name(enum engine_result r)
 	return result_names[r];
 }
 
+static void rules_of(const struct config *,
+	    struct ratelimit_rule[RS__MAX][RL__MAX]);
+static void tunables_of(struct engine *, const struct config *);
+
 struct engine *
 engine_new(const struct config *cfg, struct db *db)
 {
 	struct engine *e = xcalloc(1, sizeof(*e));
+	struct ratelimit_rule rules[RS__MAX][RL__MAX];
 	uint8_t master[32];
-	int s, c;
 
 	e->cfg = cfg;
 	e->db = db;
 	pthread_mutex_init(&e->floor_lock, NULL);
 	pthread_mutex_init(&e->budget_lock, NULL);
 	pthread_mutex_init(&e->projects_lock, NULL);
+	pthread_mutex_init(&e->templates_lock, NULL);
 	if (serverkey_load(cfg, db, master) == -1)
 		goto fail;
 	crypto_kdf_derive_from_key(e->token_key, sizeof(e->token_key),
@@ -97,9 +103,30 @@ engine_new(const struct config *cfg, struct db *db)
 	crypto_kdf_derive_from_key(e->rate_key, sizeof(e->rate_key),
 	    SUBKEY_RATE, KDF_CONTEXT, master);
 	sodium_memzero(master, sizeof(master));
+	rules_of(cfg, rules);
+	tunables_of(e, cfg);
+	e->rate_shared = strcmp(cfg->rate_limit_store, "database") == 0;
+	e->ratelimit = ratelimit_new(e->rate_shared ? 0 :
+	    (size_t)cfg->rate_ip_table_size, rules);
+	e->hasher = hasher_new((uint64_t)cfg->argon2_opslimit,
+	    (size_t)cfg->argon2_memory_kib, (int)cfg->hash_concurrency);
+	if (e->hasher == NULL)
+		goto fail;
+	return e;
+fail:
+	sodium_memzero(master, sizeof(master));
+	engine_free(e);
+	return NULL;
+}
+
+/* The per-address rules cfg sets. */
+static void
+rules_of(const struct config *cfg,
+    struct ratelimit_rule rules[RS__MAX][RL__MAX])
+{
 	_Static_assert(RL__MAX == sizeof(cfg->rate_ip6_56) /
 	    sizeof(cfg->rate_ip6_56[0]), "one /56 limit per class");
-	memcpy(e->rate_rules, (const struct ratelimit_rule[RS__MAX][RL__MAX]){
+	memcpy(rules, (const struct ratelimit_rule[RS__MAX][RL__MAX]){
 		/* RS_HOST */
 		{ { cfg->rate_ip_request, cfg->rate_ip_request_window },
 		  { cfg->rate_ip_confirm, cfg->rate_ip_confirm_window },
@@ -115,26 +142,33 @@ engine_new(const struct config *cfg, struct db *db)
 		  { cfg->rate_ip6_48[RL_CONFIRM], cfg->rate_ip_confirm_window },
 		  { cfg->rate_ip6_48[RL_LOGIN], cfg->rate_ip_login_window },
 		  { cfg->rate_ip6_48[RL_API], cfg->rate_ip_api_window } },
-	    }, sizeof(e->rate_rules));
-	/* Shared buckets idle this long are full, and are deleted. */
-	for (s = 0; s < RS__MAX; s++)
-		for (c = 0; c < RL__MAX; c++)
-			if (e->rate_rules[s][c].window_s * 1000 >
-			    e->rate_longest_window_ms)
-				e->rate_longest_window_ms =
-				    e->rate_rules[s][c].window_s * 1000;
-	e->rate_shared = strcmp(cfg->rate_limit_store, "database") == 0;
-	e->ratelimit = ratelimit_new(e->rate_shared ? 0 :
-	    (size_t)cfg->rate_ip_table_size, e->rate_rules);
-	e->hasher = hasher_new((uint64_t)cfg->argon2_opslimit,
-	    (size_t)cfg->argon2_memory_kib, (int)cfg->hash_concurrency);
-	if (e->hasher == NULL)
-		goto fail;
-	return e;
-fail:
-	sodium_memzero(master, sizeof(master));
-	engine_free(e);
-	return NULL;
+	    }, sizeof(struct ratelimit_rule[RS__MAX][RL__MAX]));
+}
+
+/* The settings a reload may change, from cfg; each stored atomically. */
+static void
+tunables_of(struct engine *e, const struct config *cfg)
+{
+	__atomic_store_n(&e->login_backoff_after, cfg->login_backoff_after,
+	    __ATOMIC_RELAXED);
+	__atomic_store_n(&e->login_backoff_base, cfg->login_backoff_base,
+	    __ATOMIC_RELAXED);
+	__atomic_store_n(&e->login_backoff_max, cfg->login_backoff_max,
+	    __ATOMIC_RELAXED);
+	__atomic_store_n(&e->reset_floor_ms, cfg->reset_floor_ms,
+	    __ATOMIC_RELAXED);
+	__atomic_store_n(&e->reset_jitter_ms, cfg->reset_jitter_ms,
+	    __ATOMIC_RELAXED);
+}
+
+void
+engine_reload(struct engine *e, const struct config *cfg)
+{
+	struct ratelimit_rule rules[RS__MAX][RL__MAX];
+
+	rules_of(cfg, rules);
+	ratelimit_set_rules(e->ratelimit, rules);
+	tunables_of(e, cfg);
 }
 
 void
@@ -147,6 +181,8 @@ engine_free(struct engine *e)
 	for (i = 0; i < sizeof(e->projects) / sizeof(e->projects[0]); i++)
 		project_free(e->projects[i].project);
 	pthread_mutex_destroy(&e->projects_lock);
+	template_set_drop(e->templates);
+	pthread_mutex_destroy(&e->templates_lock);
 	hasher_free(e->hasher);
 	ratelimit_free(e->ratelimit);
 	pthread_mutex_destroy(&e->floor_lock);
@@ -165,7 +201,25 @@ engine_set_mail_waker(struct engine *e, void (*fn)(void *), void *arg)
 void
 engine_set_templates(struct engine *e, const struct template_set *ts)
 {
+	const struct template_set *old;
+
+	template_set_hold(ts);
+	pthread_mutex_lock(&e->templates_lock);
+	old = e->templates;
 	e->templates = ts;
+	pthread_mutex_unlock(&e->templates_lock);
+	template_set_drop(old);
+}
+
+const struct template_set *
+engine_templates_hold(struct engine *e)
+{
+	const struct template_set *ts;
+
+	pthread_mutex_lock(&e->templates_lock);
+	ts = template_set_hold(e->templates);
+	pthread_mutex_unlock(&e->templates_lock);
+	return ts;
 }
 
 void

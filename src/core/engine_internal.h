@@ -22,12 +22,22 @@ struct engine {
 	uint8_t			 outbox_key[32];	/* queued mail payloads */
 	uint8_t			 backoff_key[32];	/* sign-in back-off subjects */
 	int64_t			 backoff_pruned_ms;	/* backoff.c, atomic */
-	/* Per-address limits; in the database with rate_limit_store. */
-	struct ratelimit_rule	 rate_rules[RS__MAX][RL__MAX];
+	/*
+	 * Per-address limits; in the database with rate_limit_store.  Their
+	 * rules live in ratelimit, where a reload replaces them.
+	 */
 	int			 rate_shared;	/* rate_limit_store = database */
 	uint8_t			 rate_key[32];	/* shared buckets' row keys */
-	int64_t			 rate_longest_window_ms;
 	int64_t			 rate_pruned_ms;	/* ratelimit_shared.c, atomic */
+	/*
+	 * Settings a reload changes while requests run (engine_reload):
+	 * read them with ENGINE_TUNABLE, never from cfg.
+	 */
+	int64_t			 login_backoff_after;
+	int64_t			 login_backoff_base;
+	int64_t			 login_backoff_max;
+	int64_t			 reset_floor_ms;
+	int64_t			 reset_jitter_ms;
 	struct hasher		*hasher;
 	struct ratelimit	*ratelimit;	/* per-client limits */
 	pthread_mutex_t		 floor_lock;
@@ -48,8 +58,20 @@ struct engine {
 	}			 projects[64];
 	void			(*wake_mail)(void *);
 	void			*wake_mail_arg;
-	const struct template_set *templates;	/* NULL: the built-in ones */
+	/* NULL: the built-in ones; a reference, replaced under the lock. */
+	pthread_mutex_t		 templates_lock;
+	const struct template_set *templates;
 };
+
+/* A setting engine_reload may change, read atomically. */
+#define ENGINE_TUNABLE(e, field) \
+	__atomic_load_n(&(e)->field, __ATOMIC_RELAXED)
+
+/*
+ * The mail templates in force, with a reference the caller gives back with
+ * template_set_drop once done (a reload may replace them meanwhile).
+ */
+const struct template_set *engine_templates_hold(struct engine *);
 
 /* 1 when the newline-separated list holds item exactly. */
 int	engine_list_has(const char *list, const char *item);
