@@ -146,6 +146,7 @@ test:
 	@scripts/deps.sh test
 	@$(MAKE) --no-print-directory build/resetd build/san/resetd $(UNIT_BINS) \
 	    $(FUZZ_REPLAY)
+	@tests/include-graph --self-test && tests/include-graph
 	@tests/run $(UNIT_BINS) $(FUZZ_REPLAY)
 
 unit: build/san/resetd $(UNIT_BINS)

@@ -21,6 +21,7 @@
 #include "core/engine.h"
 #include "core/password.h"
 #include "core/serverkey.h"
+#include "faces.h"
 #include "http/http.h"
 #include "log.h"
 #include "mail/outbox.h"
@@ -1255,6 +1256,7 @@ cmd_serve(struct cli *c)
 	struct opts o;
 	struct mailer *ml = NULL;
 	struct http_server *srv = NULL;
+	struct http_app app;
 	struct template_set *ts = NULL;
 	char err[512];
 	sigset_t sigs;
@@ -1293,7 +1295,13 @@ cmd_serve(struct cli *c)
 		goto out;
 	engine_set_mail_waker(c->engine, mailer_wake, ml);
 	pages_load();
-	srv = http_server_start(c->cfg, c->engine);
+	/* The server knows the engine only as its application and hooks. */
+	app = (struct http_app){
+		.app = c->engine,
+		.throttle = engine_throttle_hook,
+		.wake = engine_wake_hook,
+	};
+	srv = http_server_start(c->cfg, resetd_faces, &app);
 	if (srv == NULL)
 		goto out;
 	log_info("resetd %s serving on %s (database %s)", RESETD_VERSION,
