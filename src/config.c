@@ -199,6 +199,14 @@ static const char *const secret_keys[] = {
 };
 
 /*
+ * Keys whose values a reload's log lines never show, only that they
+ * changed: the secrets, and the database URL, which may hold a password.
+ */
+static const char *const unlogged_keys[] = {
+	"server_secret", "mail_password", "database", NULL,
+};
+
+/*
  * Keys a reload (SIGHUP) applies to a running server: those read while
  * requests run, through a path that can replace them safely (see
  * engine_reload, mailer_reload, log_set_level).  Every other key takes
@@ -635,7 +643,7 @@ config_log_changes(const struct config *running,
 		base = reloads ? applied : running;
 		if (!key_differs(base, next, k))
 			continue;
-		if (one_of(k->name, secret_keys, 0)) {
+		if (one_of(k->name, unlogged_keys, 0)) {
 			if (reloads)
 				log_info("reload: %s changed", k->name);
 			else

@@ -95,7 +95,7 @@ int	config_key_reloads(const char *name);
  * force), logged at info and counted in *changed; any other key with
  * running (the one the process started with), logged as a warning that it
  * takes effect at the next restart and counted in *restart.  Secret values
- * are never written, only that they changed.
+ * and the database URL are never written, only that they changed.
  */
 void	config_log_changes(const struct config *running,
 	    const struct config *applied, const struct config *next,

@@ -554,6 +554,8 @@ sender_main(void *arg)
 			sender_wait(ml, s->set->poll_ms);
 			continue;
 		}
+		if (got.n > 0)
+			log_debug("mail: claimed %zu due messages", got.n);
 		if (got.n > 0 && s->set->test_hold_ms > 0)
 			sender_hold(ml, s->set->test_hold_ms);
 		for (i = 0; i < got.n && !stopping(ml); i++) {

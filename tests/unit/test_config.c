@@ -596,7 +596,9 @@ test_log_changes(void **state)
 	    "rate_ip_login = 40\nlog_level = info\n");
 	next = load_text(f, "listen = 127.0.0.1:9090\n"
 	    "rate_ip_login = 3\nlog_level = warn\nmail_username = u\n"
-	    "mail_password = hunter2-secret\n");
+	    "mail_password = hunter2-secret\n"
+	    "database = postgres://resetd:pg-hunter3@db/resetd\n"
+	    "server_secret = " SECRET64 "\n");
 	assert_int_equal(config_key_reloads("rate_ip_login"), 1);
 	assert_int_equal(config_key_reloads("log_level"), 1);
 	assert_int_equal(config_key_reloads("listen"), 0);
@@ -618,9 +620,16 @@ test_log_changes(void **state)
 
 	/* log_level, rate_ip_login, mail_username, mail_password changed. */
 	assert_int_equal(changed, 4);
-	/* listen and the public_url made from it wait for a restart. */
-	assert_int_equal(restart, 2);
+	/*
+	 * listen and the public_url made from it, the database and the
+	 * server secret wait for a restart.
+	 */
+	assert_int_equal(restart, 4);
 	assert_null(strstr(text, "hunter2"));
+	assert_null(strstr(text, "hunter3"));
+	assert_null(strstr(text, "00112233"));
+	assert_non_null(strstr(text, "\"reload: database changed; it takes "
+	    "effect at the next restart\""));
 	assert_non_null(strstr(text, "\"reload: rate_ip_login: 40 -> 3\""));
 	assert_non_null(strstr(text, "\"reload: mail_password changed\""));
 	assert_non_null(strstr(text, "reload: listen: 127.0.0.1:8080 -> "
@@ -634,7 +643,7 @@ test_log_changes(void **state)
 		json_decref(v);
 		n++;
 	}
-	assert_int_equal(n, 6);
+	assert_int_equal(n, 8);
 	free(text);
 	config_free(running);
 	config_free(applied);
