@@ -28,6 +28,9 @@
 #define SUBKEY_CANCEL 17
 #define SUBKEY_BACKOFF 32
 #define SUBKEY_RATE 33
+#define SUBKEY_SIGNING_SEAL 34	/* signing keys at rest */
+#define SUBKEY_REFRESH 35	/* refresh token hashes */
+#define SUBKEY_CHALLENGE 36	/* sign-in challenges */
 /* The outbox's key has a context of its own. */
 #define OUTBOX_KDF_CONTEXT "rdoutbox"
 #define OUTBOX_SUBKEY 1
@@ -55,6 +58,7 @@ static const char *const result_names[ENGINE__MAX] = {
 	"rate_limited",			/* ENGINE_RATE_LIMITED */
 	"throttled",			/* ENGINE_THROTTLED */
 	"password_weak",		/* ENGINE_PASSWORD_WEAK */
+	"password_change_required",	/* ENGINE_PASSWORD_CHANGE_REQUIRED */
 };
 
 const char *
@@ -68,6 +72,9 @@ engine_result_name(enum engine_result r)
 static void rules_of(const struct config *,
 	    struct ratelimit_rule[RS__MAX][RL__MAX]);
 static void tunables_of(struct engine *, const struct config *);
+static void sender_set(struct engine *, const struct config *);
+static struct engine_sender *sender_drop_locked(struct engine_sender *);
+static void sender_free(struct engine_sender *);
 
 struct engine *
 engine_new(const struct config *cfg, struct db *db)
@@ -81,7 +88,8 @@ engine_new(const struct config *cfg, struct db *db)
 	pthread_mutex_init(&e->floor_lock, NULL);
 	pthread_mutex_init(&e->budget_lock, NULL);
 	pthread_mutex_init(&e->projects_lock, NULL);
-	pthread_mutex_init(&e->templates_lock, NULL);
+	pthread_mutex_init(&e->live_lock, NULL);
+	pthread_mutex_init(&e->keys_lock, NULL);
 	if (serverkey_load(cfg, db, master) == -1)
 		goto fail;
 	crypto_kdf_derive_from_key(e->token_key, sizeof(e->token_key),
@@ -102,9 +110,17 @@ engine_new(const struct config *cfg, struct db *db)
 	    SUBKEY_BACKOFF, KDF_CONTEXT, master);
 	crypto_kdf_derive_from_key(e->rate_key, sizeof(e->rate_key),
 	    SUBKEY_RATE, KDF_CONTEXT, master);
+	crypto_kdf_derive_from_key(e->signing_seal_key,
+	    sizeof(e->signing_seal_key), SUBKEY_SIGNING_SEAL, KDF_CONTEXT,
+	    master);
+	crypto_kdf_derive_from_key(e->refresh_key, sizeof(e->refresh_key),
+	    SUBKEY_REFRESH, KDF_CONTEXT, master);
+	crypto_kdf_derive_from_key(e->challenge_key, sizeof(e->challenge_key),
+	    SUBKEY_CHALLENGE, KDF_CONTEXT, master);
 	sodium_memzero(master, sizeof(master));
 	rules_of(cfg, rules);
 	tunables_of(e, cfg);
+	sender_set(e, cfg);
 	e->rate_shared = strcmp(cfg->rate_limit_store, "database") == 0;
 	e->ratelimit = ratelimit_new(e->rate_shared ? 0 :
 	    (size_t)cfg->rate_ip_table_size, rules);
@@ -169,6 +185,7 @@ engine_reload(struct engine *e, const struct config *cfg)
 	rules_of(cfg, rules);
 	ratelimit_set_rules(e->ratelimit, rules);
 	tunables_of(e, cfg);
+	sender_set(e, cfg);
 }
 
 void
@@ -182,7 +199,10 @@ engine_free(struct engine *e)
 		project_free(e->projects[i].project);
 	pthread_mutex_destroy(&e->projects_lock);
 	template_set_drop(e->templates);
-	pthread_mutex_destroy(&e->templates_lock);
+	sender_free(sender_drop_locked(e->sender));
+	pthread_mutex_destroy(&e->live_lock);
+	keyring_free(e);
+	pthread_mutex_destroy(&e->keys_lock);
 	hasher_free(e->hasher);
 	ratelimit_free(e->ratelimit);
 	pthread_mutex_destroy(&e->floor_lock);
@@ -204,10 +224,10 @@ engine_set_templates(struct engine *e, const struct template_set *ts)
 	const struct template_set *old;
 
 	template_set_hold(ts);
-	pthread_mutex_lock(&e->templates_lock);
+	pthread_mutex_lock(&e->live_lock);
 	old = e->templates;
 	e->templates = ts;
-	pthread_mutex_unlock(&e->templates_lock);
+	pthread_mutex_unlock(&e->live_lock);
 	template_set_drop(old);
 }
 
@@ -216,9 +236,9 @@ engine_templates_hold(struct engine *e)
 {
 	const struct template_set *ts;
 
-	pthread_mutex_lock(&e->templates_lock);
+	pthread_mutex_lock(&e->live_lock);
 	ts = template_set_hold(e->templates);
-	pthread_mutex_unlock(&e->templates_lock);
+	pthread_mutex_unlock(&e->live_lock);
 	return ts;
 }
 
@@ -233,6 +253,96 @@ const uint8_t *
 engine_outbox_key(const struct engine *e)
 {
 	return e->outbox_key;
+}
+
+/* The project's own sender where it has one, else the configured one. */
+static void
+sender_pick(const char *cfg_addr, const char *cfg_name,
+    const struct project *p, const char **addr, const char **name)
+{
+	*addr = p != NULL && p->mail_from != NULL ? p->mail_from : cfg_addr;
+	*name = p != NULL && p->mail_from_name != NULL ? p->mail_from_name :
+	    cfg_name;
+}
+
+void
+engine_mail_sender(const struct config *cfg, const struct project *p,
+    const char **addr, const char **name)
+{
+	sender_pick(cfg->mail_from, cfg->mail_from_name, p, addr, name);
+}
+
+void
+engine_sender_pick(const struct engine_sender *s, const struct project *p,
+    const char **addr, const char **name)
+{
+	sender_pick(s->addr, s->name, p, addr, name);
+}
+
+static struct engine_sender *
+sender_new(const struct config *cfg)
+{
+	struct engine_sender *s = xcalloc(1, sizeof(*s));
+
+	s->refs = 1;
+	s->addr = xstrdup(cfg->mail_from);
+	s->name = xstrdup(cfg->mail_from_name);
+	return s;
+}
+
+/* Under live_lock: one reference less; the last frees once unlocked. */
+static struct engine_sender *
+sender_drop_locked(struct engine_sender *s)
+{
+	if (s == NULL || --s->refs > 0)
+		return NULL;
+	return s;
+}
+
+static void
+sender_free(struct engine_sender *s)
+{
+	if (s == NULL)
+		return;
+	free(s->addr);
+	free(s->name);
+	free(s);
+}
+
+/* Put cfg's sender in force; the one it replaces goes with its last user. */
+static void
+sender_set(struct engine *e, const struct config *cfg)
+{
+	struct engine_sender *s = sender_new(cfg), *old;
+
+	pthread_mutex_lock(&e->live_lock);
+	old = sender_drop_locked(e->sender);
+	e->sender = s;
+	pthread_mutex_unlock(&e->live_lock);
+	sender_free(old);
+}
+
+const struct engine_sender *
+engine_sender_hold(struct engine *e)
+{
+	struct engine_sender *s;
+
+	pthread_mutex_lock(&e->live_lock);
+	s = e->sender;
+	s->refs++;
+	pthread_mutex_unlock(&e->live_lock);
+	return s;
+}
+
+void
+engine_sender_drop(struct engine *e, const struct engine_sender *cs)
+{
+	struct engine_sender *s = (struct engine_sender *)cs, *last;
+
+	pthread_mutex_lock(&e->live_lock);
+	last = sender_drop_locked(s);
+	pthread_mutex_unlock(&e->live_lock);
+	sender_free(last);
 }
 
 const uint8_t *

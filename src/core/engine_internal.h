@@ -7,8 +7,21 @@
 #include <pthread.h>
 
 #include "engine.h"
+#include "jwt.h"
 #include "password.h"
 #include "secret.h"
+
+/* The most keys of a project kept at once: signing and still verifying. */
+#define KEYRING_KEYS_MAX 16
+
+/* A parsed signing key, shared; held by whoever uses it. */
+struct keyring_key {
+	struct jwt_key	 jwt;
+	char		 project_id[UUID_STRLEN + 1];
+	int64_t		 retired_at;	/* 0: signs */
+	int64_t		 verify_until;	/* 0: while it signs */
+	int		 refs;
+};
 
 struct engine {
 	const struct config	*cfg;
@@ -21,6 +34,17 @@ struct engine {
 	uint8_t			 audit_key[32];	/* audit subjects */
 	uint8_t			 outbox_key[32];	/* queued mail payloads */
 	uint8_t			 backoff_key[32];	/* sign-in back-off subjects */
+	uint8_t			 signing_seal_key[32];	/* signing keys at rest */
+	uint8_t			 refresh_key[SECRET_KEY_BYTES];	/* refresh hashes */
+	uint8_t			 challenge_key[SECRET_KEY_BYTES]; /* sign-in challenges */
+	/* Parsed signing keys, per project (keyring.c). */
+	pthread_mutex_t		 keys_lock;
+	struct keyring_slot {
+		char			 project_id[UUID_STRLEN + 1];
+		int64_t			 fetched_ms;
+		size_t			 n;
+		struct keyring_key	*keys[KEYRING_KEYS_MAX];
+	}			 keyslots[64];
 	int64_t			 backoff_pruned_ms;	/* backoff.c, atomic */
 	/*
 	 * Per-address limits; in the database with rate_limit_store.  Their
@@ -58,9 +82,20 @@ struct engine {
 	}			 projects[64];
 	void			(*wake_mail)(void *);
 	void			*wake_mail_arg;
-	/* NULL: the built-in ones; a reference, replaced under the lock. */
-	pthread_mutex_t		 templates_lock;
+	/*
+	 * What a reload replaces whole, each a reference under live_lock:
+	 * the templates (NULL: the built-in ones) and the configured sender.
+	 */
+	pthread_mutex_t		 live_lock;
 	const struct template_set *templates;
+	struct engine_sender	*sender;
+};
+
+/* The configured sender of mail (mail_from, mail_from_name). */
+struct engine_sender {
+	int	 refs;		/* under the engine's live_lock */
+	char	*addr;
+	char	*name;
 };
 
 /* A setting engine_reload may change, read atomically. */
@@ -72,6 +107,18 @@ struct engine {
  * template_set_drop once done (a reload may replace them meanwhile).
  */
 const struct template_set *engine_templates_hold(struct engine *);
+/*
+ * The configured sender in force, with a reference the caller gives back
+ * with engine_sender_drop once the mail is queued.
+ */
+const struct engine_sender *engine_sender_hold(struct engine *);
+void	engine_sender_drop(struct engine *, const struct engine_sender *);
+/*
+ * The sender of a project's mail as engine_mail_sender chooses it, with s
+ * in place of the configuration; the strings belong to s and p.
+ */
+void	engine_sender_pick(const struct engine_sender *,
+	    const struct project *p, const char **addr, const char **name);
 
 /* 1 when the newline-separated list holds item exactly. */
 int	engine_list_has(const char *list, const char *item);
@@ -151,6 +198,33 @@ enum engine_result backoff_begin(struct engine *,
 	    int64_t *retry_after_s);
 /* Inside the sign-in's write transaction: forget subject.  0 or a failure. */
 int	backoff_success(struct db_conn *, const char *subject);
+
+/* keyring.c: each project's signing keys (see keyring.c) */
+/*
+ * The key that signs a project's tokens of alg, held (release with
+ * keyring_key_release); the project's first one is made when needed.
+ * ENGINE_OK or ENGINE_UNAVAILABLE (logged).
+ */
+enum engine_result keyring_signing(struct engine *, const struct project *,
+	    enum jwt_alg, struct keyring_key **out);
+/*
+ * The key named kid, held, when it is of alg and still verifies:
+ * ENGINE_OK, ENGINE_SESSION_INVALID (no such key, another algorithm,
+ * rotated out and past its time) or ENGINE_UNAVAILABLE.
+ */
+enum engine_result keyring_find(struct engine *, const char *kid,
+	    enum jwt_alg, struct keyring_key **out);
+/* Let go of a key; NULL is fine. */
+void	keyring_key_release(struct keyring_key *);
+/* Release every cached key (engine_free). */
+void	keyring_free(struct engine *);
+
+/* session.c */
+/*
+ * The longest a token signed with alg for project p may live, in
+ * seconds: how long a rotated-out key must still verify.
+ */
+int64_t	token_longest_ttl_s(const struct project *p, enum jwt_alg);
 
 /* ratelimit_shared.c: per-address limits kept in the database */
 #define RATE_KEY_LEN 32		/* hex of a 16-byte keyed hash */

@@ -93,6 +93,7 @@ reset_link(struct engine *e, const struct reset_request *in,
 
 struct request_tx {
 	struct engine			*e;
+	const struct engine_sender	*sender;	/* held for the tx */
 	const struct reset_request	*in;
 	const struct user		*user;		/* NULL: unknown */
 	struct secret			 real;		/* for user */
@@ -267,6 +268,9 @@ request_tx(struct db_conn *c, void *arg)
 		.not_before = t->mail_after,
 		.key = t->e->outbox_key,
 	};
+
+	engine_sender_pick(t->sender, t->in->project, &mail.from_addr,
+	    &mail.from_name);
 
 	if (t->in->idem != NULL) {
 		rc = idem_record(t->e, c, t->in->project->id, t->in->idem,
@@ -595,7 +599,9 @@ request_work(struct engine *e, const struct reset_request *in,
 		o = (struct idem_outcome){ .ticket = &tk };
 		idem_encode(in->idem, &o);
 	}
+	t.sender = engine_sender_hold(e);
 	rc = db_write(e->db, request_tx, &t);
+	engine_sender_drop(e, t.sender);
 	if (rc == ENGINE_THROTTLED && in->retry_after_s != NULL)
 		*in->retry_after_s = t.retry_after_s;
 	if (rc != 0) {
@@ -745,6 +751,7 @@ reset_apply_password(struct engine *e, struct db_conn *c,
 	char mail_locale[ENGINE_LOCALE_MAX + 1];
 	char subject[AUDIT_SUBJECT_LEN + 1];
 	const struct template_set *ts;
+	const struct engine_sender *snd;
 	struct mail_var vars[] = {
 		{ "project_name", p->name },
 		{ "email", u->email },
@@ -778,7 +785,11 @@ reset_apply_password(struct engine *e, struct db_conn *c,
 		    NULL, now);
 	if (rc < 0)
 		return rc;
-	return outbox_queue(c, &mail, now);
+	snd = engine_sender_hold(e);
+	engine_sender_pick(snd, p, &mail.from_addr, &mail.from_name);
+	rc = outbox_queue(c, &mail, now);
+	engine_sender_drop(e, snd);
+	return rc;
 }
 
 struct confirm_tx {

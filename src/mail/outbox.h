@@ -32,6 +32,9 @@ struct outbox_item {
 	const char		*subject;	/* audit subject of a reset, or NULL */
 	int64_t			 not_before;	/* not sent before, ms; 0: now */
 	const uint8_t		*key;		/* seals the payload (32 bytes) */
+	/* The sender, chosen by the caller; NULL: the configured one. */
+	const char		*from_addr;
+	const char		*from_name;
 };
 
 /*
@@ -45,22 +48,39 @@ struct transport;
 struct mailer;
 struct template_set;
 
+/* What became of a message, for the layer above to record. */
+enum mail_fate {
+	MAIL_SENT,	/* the transport took it */
+	MAIL_DEAD,	/* it will not be tried again */
+};
+
+/*
+ * Records what became of message m on c, inside the transaction that marks
+ * it, at now; returns STORE_OK or a db failure, which rolls the marking
+ * back (the message is then sent again, or tried again).
+ */
+typedef int (*mail_recorder)(struct db_conn *c, const struct outbox_msg *m,
+	    enum mail_fate, int64_t now, void *arg);
+
 /*
  * Start cfg->mail_workers sender threads, each with its own connection
  * through the configured transport, rendering with templates (NULL: the
  * built-in ones; the mailer takes a reference of its own) and opening
  * payloads with key (32 bytes, copied: the key outbox_queue sealed them
  * with).  What it needs of cfg is copied: cfg may go once this returns.
- * With zero workers, return a mailer that sends nothing.  NULL when the
- * transport cannot be set up (logged).
+ * A message sent or dead is marked in one transaction with record(c, m,
+ * fate, now, arg) (record NULL: nothing else is recorded).  With zero
+ * workers, return a mailer that sends nothing.  NULL when the transport
+ * cannot be set up (logged).
  */
 struct mailer *mailer_start(const struct config *, struct db *,
-	    const struct template_set *, const uint8_t *key);
+	    const struct template_set *, const uint8_t *key,
+	    mail_recorder record, void *arg);
 /*
  * Replace, while senders work, the mail settings a reload may change: the
  * transport and its settings (mail, mail_starttls, mail_username,
- * mail_password, mail_ca_file, the timeouts), mail_from, mail_from_name,
- * mail_max_tries, mail_lease_seconds, mail_poll_ms, mail_backoff_ms,
+ * mail_password, mail_ca_file, the timeouts), mail_from and
+ * mail_from_name (for messages queued without a sender), mail_max_tries, mail_lease_seconds, mail_poll_ms, mail_backoff_ms,
  * mail_max_age, mail_test_hold_ms, and the templates (a reference is
  * taken, as mailer_start does).  The number of senders stays.  A message
  * being delivered finishes with the old settings; each sender takes the
