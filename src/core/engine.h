@@ -95,9 +95,19 @@ void	engine_set_mail_waker(struct engine *, void (*)(void *), void *);
 void	engine_mail_queued(struct engine *);
 /*
  * Set the mail templates the engine chooses locales among (NULL, the
- * default: the built-in ones).  The set must outlive the engine.
+ * default: the built-in ones).  The engine takes a reference of its own
+ * (template_set_hold) and gives back the one to the set it replaces once
+ * no request uses it; safe while requests run, for a reload.
  */
 void	engine_set_templates(struct engine *, const struct template_set *);
+/*
+ * Apply what a reload may change while requests run: the per-address
+ * rate limits and windows, the sign-in back-off, the reset request time
+ * floor, and the configured sender mail is queued with (mail_from,
+ * mail_from_name).  Everything else in cfg is ignored; the engine keeps the
+ * configuration it was made with.  Safe while requests run.
+ */
+void	engine_reload(struct engine *, const struct config *);
 /* The key that signs session tokens (JWTs), 32 bytes. */
 const uint8_t *engine_session_key(const struct engine *);
 /* The key that seals queued mail payloads (mailer_start), 32 bytes. */
