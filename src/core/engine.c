@@ -15,7 +15,8 @@
 
 #define KDF_CONTEXT "resetd01"
 #define SUBKEY_TOKEN_HASH 1
-#define SUBKEY_SESSION 2
+#define SUBKEY_SESSION 2	/* retired: the one session key, before
+				   each project had its own keys */
 #define SUBKEY_SEAL 3
 /*
  * A subkey's number never changes once used: what it keyed (audit MACs,
@@ -85,8 +86,6 @@ engine_new(const struct config *cfg, struct db *db)
 		goto fail;
 	crypto_kdf_derive_from_key(e->token_key, sizeof(e->token_key),
 	    SUBKEY_TOKEN_HASH, KDF_CONTEXT, master);
-	crypto_kdf_derive_from_key(e->session_key, sizeof(e->session_key),
-	    SUBKEY_SESSION, KDF_CONTEXT, master);
 	crypto_kdf_derive_from_key(e->seal_key, sizeof(e->seal_key),
 	    SUBKEY_SEAL, KDF_CONTEXT, master);
 	crypto_kdf_derive_from_key(e->page_key, sizeof(e->page_key),
@@ -203,12 +202,6 @@ engine_mail_sender(const struct config *cfg, const struct project *p,
 	    cfg->mail_from;
 	*name = p != NULL && p->mail_from_name != NULL ? p->mail_from_name :
 	    cfg->mail_from_name;
-}
-
-const uint8_t *
-engine_session_key(const struct engine *e)
-{
-	return e->session_key;
 }
 
 void

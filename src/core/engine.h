@@ -98,8 +98,6 @@ void	engine_mail_queued(struct engine *);
  * default: the built-in ones).  The set must outlive the engine.
  */
 void	engine_set_templates(struct engine *, const struct template_set *);
-/* The key that signs session tokens (JWTs), 32 bytes. */
-const uint8_t *engine_session_key(const struct engine *);
 /* The key that seals queued mail payloads (mailer_start), 32 bytes. */
 const uint8_t *engine_outbox_key(const struct engine *);
 /*
@@ -528,14 +526,6 @@ struct login_result {
 enum engine_result session_login(struct engine *, const struct login_request *,
 	    struct login_result *out);
 void	login_result_clear(struct login_result *);
-/*
- * Return the user of a live session (not revoked, not expired) of project
- * p in *out (free with user_free).  A session of another project is
- * ENGINE_SESSION_INVALID, as an unknown one is; a disabled user's is
- * ENGINE_USER_DISABLED.
- */
-enum engine_result session_user(struct engine *, const struct project *p,
-	    const char *session_id, struct user **out);
 
 /* The answer to a new-password challenge. */
 struct new_password_answer {

@@ -426,48 +426,6 @@ session_change_password(struct engine *e, const struct password_change *in)
 	return result;
 }
 
-enum engine_result
-session_user(struct engine *e, const struct project *p,
-    const char *session_id, struct user **out)
-{
-	struct db_conn *c;
-	struct session *s = NULL;
-	struct user *u = NULL;
-	enum engine_result result = ENGINE_SESSION_INVALID;
-	int rc;
-
-	if (!id_is_uuid(session_id))
-		return ENGINE_SESSION_INVALID;
-	c = db_acquire(e->db);
-	if (c == NULL)
-		return ENGINE_UNAVAILABLE;
-	rc = store_session_get(c, session_id, &s);
-	/* A session answers only for its own project. */
-	if (rc == STORE_OK && strcmp(s->project_id, p->id) != 0)
-		rc = STORE_NOT_FOUND;
-	if (rc == STORE_OK)
-		rc = store_user_get(c, s->project_id, s->user_id, &u);
-	db_release(e->db, c);
-	if (rc < 0) {
-		result = ENGINE_UNAVAILABLE;
-		goto out;
-	}
-	if (s == NULL || u == NULL || s->revoked_at != 0 ||
-	    s->expires_at <= db_now(e->db))
-		goto out;
-	if (u->disabled) {
-		result = ENGINE_USER_DISABLED;
-		goto out;
-	}
-	*out = u;
-	u = NULL;
-	result = ENGINE_OK;
-out:
-	session_free(s);
-	user_free(u);
-	return result;
-}
-
 /* refresh */
 
 struct refresh_tx {
