@@ -721,8 +721,9 @@ struct token_check {
 void	token_check_clear(struct token_check *);
 /*
  * Check a token of kind: its signature under a key of the project (p; a
- * NULL p takes the project of the key), its expiry, its fixed claims and
- * issuer, and that its session is live and its user enabled.  On
+ * NULL p takes the project of the key), its expiry, its fixed claims,
+ * and that its session is live and its user enabled.  The issuer is not
+ * compared (instances sharing a database may have different PUBLIC_URLs).  On
  * ENGINE_OK, fill *out (clear with token_check_clear).  Any fault of the
  * token itself, of any kind (malformed, forged, expired, revoked, another
  * project's, a rotated-out key, another kind of token), is
