@@ -16,7 +16,8 @@
 
 #define KDF_CONTEXT "resetd01"
 #define SUBKEY_TOKEN_HASH 1
-#define SUBKEY_SESSION 2
+#define SUBKEY_SESSION 2	/* retired: the one session key, before
+				   each project had its own keys */
 #define SUBKEY_SEAL 3
 /*
  * A subkey's number never changes once used: what it keyed (audit MACs,
@@ -94,8 +95,6 @@ engine_new(const struct config *cfg, struct db *db)
 		goto fail;
 	crypto_kdf_derive_from_key(e->token_key, sizeof(e->token_key),
 	    SUBKEY_TOKEN_HASH, KDF_CONTEXT, master);
-	crypto_kdf_derive_from_key(e->session_key, sizeof(e->session_key),
-	    SUBKEY_SESSION, KDF_CONTEXT, master);
 	crypto_kdf_derive_from_key(e->seal_key, sizeof(e->seal_key),
 	    SUBKEY_SEAL, KDF_CONTEXT, master);
 	crypto_kdf_derive_from_key(e->page_key, sizeof(e->page_key),
@@ -356,12 +355,6 @@ engine_sender_drop(struct engine *e, const struct engine_sender *cs)
 	last = sender_drop_locked(s);
 	pthread_mutex_unlock(&e->live_lock);
 	sender_free(last);
-}
-
-const uint8_t *
-engine_session_key(const struct engine *e)
-{
-	return e->session_key;
 }
 
 void

@@ -108,8 +108,6 @@ void	engine_set_templates(struct engine *, const struct template_set *);
  * configuration it was made with.  Safe while requests run.
  */
 void	engine_reload(struct engine *, const struct config *);
-/* The key that signs session tokens (JWTs), 32 bytes. */
-const uint8_t *engine_session_key(const struct engine *);
 /* The key that seals queued mail payloads (mailer_start), 32 bytes. */
 const uint8_t *engine_outbox_key(const struct engine *);
 /*
@@ -538,14 +536,6 @@ struct login_result {
 enum engine_result session_login(struct engine *, const struct login_request *,
 	    struct login_result *out);
 void	login_result_clear(struct login_result *);
-/*
- * Return the user of a live session (not revoked, not expired) of project
- * p in *out (free with user_free).  A session of another project is
- * ENGINE_SESSION_INVALID, as an unknown one is; a disabled user's is
- * ENGINE_USER_DISABLED.
- */
-enum engine_result session_user(struct engine *, const struct project *p,
-	    const char *session_id, struct user **out);
 
 /* The answer to a new-password challenge. */
 struct new_password_answer {
@@ -741,8 +731,9 @@ struct token_check {
 void	token_check_clear(struct token_check *);
 /*
  * Check a token of kind: its signature under a key of the project (p; a
- * NULL p takes the project of the key), its expiry, its fixed claims and
- * issuer, and that its session is live and its user enabled.  On
+ * NULL p takes the project of the key), its expiry, its fixed claims,
+ * and that its session is live and its user enabled.  The issuer is not
+ * compared (instances sharing a database may have different PUBLIC_URLs).  On
  * ENGINE_OK, fill *out (clear with token_check_clear).  Any fault of the
  * token itself, of any kind (malformed, forged, expired, revoked, another
  * project's, a rotated-out key, another kind of token), is

@@ -41,7 +41,6 @@ struct engine {
 	const struct config	*cfg;
 	struct db		*db;
 	uint8_t			 token_key[SECRET_KEY_BYTES];
-	uint8_t			 session_key[32];
 	uint8_t			 seal_key[32];	/* client secrets at rest */
 	uint8_t			 page_key[SECRET_KEY_BYTES];	/* page MACs */
 	uint8_t			 cancel_key[SECRET_KEY_BYTES];	/* cancel links */
