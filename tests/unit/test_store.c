@@ -352,9 +352,9 @@ test_open_sqlite_while_locked(void **state)
 		assert_int_equal(pthread_join(t, NULL), 0);
 		pthread_barrier_destroy(&go);
 		sqlite3_close(other);
+		unit_rmdir(dir);
 		if (o.rc != 0)
 			fail_msg("round %d: the open failed", round);
-		unit_rmdir(dir);
 	}
 }
 
