@@ -9,15 +9,16 @@
  * The cluster's URL comes from RESETD_TEST_POSTGRES, which tests/run sets
  * (see unit_db.h); without it the PostgreSQL group is reported skipped.
  * Where the dialects differ in a test's own SQL (reading a table's
- * columns), the test asks db_dialect.  No test here is SQLite's alone;
- * only test_open_errors, which checks URL handling and opens no database,
- * runs once, outside the two groups.
+ * columns), the test asks db_dialect.  Two tests run once, outside the
+ * two groups: test_open_errors checks URL handling and opens no database,
+ * and test_open_sqlite_while_locked is about SQLite's switch to WAL.
  */
 #include "unit.h"
 
 #include <pthread.h>
 
 #include <sodium.h>
+#include <sqlite3.h>
 
 #include "store/store.h"
 #include "store/store_internal.h"
@@ -292,6 +293,69 @@ test_open_errors(void **state)
 	assert_null(db);
 	assert_int_equal(db_open("sqlite:", 1, &db), -1);
 	assert_null(db);
+}
+
+#define WAL_ROUNDS 20
+
+struct opener {
+	const char		*url;
+	pthread_barrier_t	*go;
+	int			 rc;
+};
+
+static void *
+opener_main(void *arg)
+{
+	struct opener *o = arg;
+	struct db *db;
+
+	pthread_barrier_wait(o->go);
+	o->rc = db_open(o->url, 1, &db);
+	if (o->rc == 0)
+		db_close(db);
+	return NULL;
+}
+
+/*
+ * SQLite's alone (the journal mode): opening a new file switches it to
+ * WAL, which needs the file's exclusive lock.  Another connection holding
+ * the write lock makes SQLite refuse the switch at once, without waiting
+ * (its busy handler could deadlock there), so the open must wait and try
+ * again, as instances starting together on a new file do to each other.
+ * Each round lets the lock go just as the open begins, before or after
+ * its first try; no round may fail.
+ */
+static void
+test_open_sqlite_while_locked(void **state)
+{
+	char dir[UNIT_DIR_MAX], path[UNIT_PATH_MAX], url[UNIT_URL_MAX];
+	pthread_barrier_t go;
+	pthread_t t;
+	struct opener o;
+	sqlite3 *other;
+	int round;
+
+	(void)state;
+	for (round = 0; round < WAL_ROUNDS; round++) {
+		unit_tmpdir(dir);
+		snprintf(path, sizeof(path), "%s/x.db", dir);
+		snprintf(url, sizeof(url), "sqlite:%s", path);
+		assert_int_equal(sqlite3_open(path, &other), SQLITE_OK);
+		assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL,
+		    NULL, NULL), SQLITE_OK);
+		assert_int_equal(pthread_barrier_init(&go, NULL, 2), 0);
+		o = (struct opener){ url, &go, -99 };
+		assert_int_equal(pthread_create(&t, NULL, opener_main, &o), 0);
+		pthread_barrier_wait(&go);
+		assert_int_equal(sqlite3_exec(other, "COMMIT", NULL, NULL,
+		    NULL), SQLITE_OK);
+		assert_int_equal(pthread_join(t, NULL), 0);
+		pthread_barrier_destroy(&go);
+		sqlite3_close(other);
+		unit_rmdir(dir);
+		if (o.rc != 0)
+			fail_msg("round %d: the open failed", round);
+	}
 }
 
 static void
@@ -1410,11 +1474,14 @@ test_secret_consume_concurrent(void **state)
 	assert_int_equal(won, 1);
 }
 
+#define START_ROUNDS 3
+
 struct starter {
-	const char	*url;
-	char		 value[32];
-	char		*got;
-	int		 rc;
+	const char		*url;
+	pthread_barrier_t	*go;
+	char			 value[32];
+	char			*got;
+	int			 rc;
 };
 
 static void *
@@ -1423,6 +1490,7 @@ starter_main(void *arg)
 	struct starter *st = arg;
 	struct db *db;
 
+	pthread_barrier_wait(st->go);
 	st->rc = db_open(st->url, 2, &db);
 	if (st->rc != 0)
 		return NULL;
@@ -1434,32 +1502,52 @@ starter_main(void *arg)
 	return NULL;
 }
 
-/* Instances starting at once on one database agree on one setting. */
+/*
+ * Instances starting at once on one new database all start (they race to
+ * make its schema, and on SQLite to switch it to WAL; see
+ * test_open_sqlite_while_locked), and agree on one setting.  A few rounds,
+ * each on a new database, the instances released together.
+ */
 static void
 test_setting_concurrent_starts(void **state)
 {
 	struct fixture *f = *state;
 	struct starter st[NTHREADS];
 	pthread_t t[NTHREADS];
-	int i;
+	pthread_barrier_t go;
+	int i, round, ok;
 
-	unit_db_make(&f->fresh, f->udb.kind);
-	for (i = 0; i < NTHREADS; i++) {
-		st[i].url = f->fresh.url;
-		snprintf(st[i].value, sizeof(st[i].value), "value-%d", i);
-		st[i].got = NULL;
-		assert_int_equal(pthread_create(&t[i], NULL, starter_main,
-		    &st[i]), 0);
+	for (round = 0; round < START_ROUNDS; round++) {
+		unit_db_make(&f->fresh, f->udb.kind);
+		assert_int_equal(pthread_barrier_init(&go, NULL, NTHREADS), 0);
+		for (i = 0; i < NTHREADS; i++) {
+			st[i].url = f->fresh.url;
+			st[i].go = &go;
+			snprintf(st[i].value, sizeof(st[i].value), "value-%d",
+			    i);
+			st[i].got = NULL;
+			assert_int_equal(pthread_create(&t[i], NULL,
+			    starter_main, &st[i]), 0);
+		}
+		for (i = 0; i < NTHREADS; i++)
+			assert_int_equal(pthread_join(t[i], NULL), 0);
+		pthread_barrier_destroy(&go);
+		ok = 1;
+		for (i = 0; i < NTHREADS; i++) {
+			if (st[i].rc != STORE_OK || st[i].got == NULL ||
+			    st[0].got == NULL || strcmp(st[i].got, st[0].got))
+				ok = 0;
+		}
+		for (i = 0; i < NTHREADS; i++) {
+			if (!ok)
+				print_error("round %d, starter %d: rc %d, "
+				    "setting %s\n", round, i, st[i].rc,
+				    st[i].got != NULL ? st[i].got : "(none)");
+			free(st[i].got);
+		}
+		assert_true(ok);
+		unit_db_drop(&f->fresh);
 	}
-	for (i = 0; i < NTHREADS; i++)
-		assert_int_equal(pthread_join(t[i], NULL), 0);
-	for (i = 0; i < NTHREADS; i++) {
-		assert_int_equal(st[i].rc, STORE_OK);
-		assert_non_null(st[i].got);
-		assert_string_equal(st[i].got, st[0].got);
-	}
-	for (i = 0; i < NTHREADS; i++)
-		free(st[i].got);
 }
 
 struct backoff_try {
@@ -1614,8 +1702,9 @@ test_rate_buckets(void **state)
 }
 
 /*
- * The tests every database runs, with their names in each group.
- * test_open_errors is not among them: it opens no database.
+ * The tests every database runs, with their names in each group.  Not
+ * among them: test_open_errors, which opens no database, and
+ * test_open_sqlite_while_locked, which is about SQLite's journal mode.
  */
 #define STORE_TEST(fn) { #fn, #fn " on postgres", fn }
 
@@ -1688,6 +1777,7 @@ main(void)
 {
 	const struct CMUnitTest once[] = {
 		cmocka_unit_test(test_open_errors),
+		cmocka_unit_test(test_open_sqlite_while_locked),
 	};
 	int failed;
 
