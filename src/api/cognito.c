@@ -566,7 +566,7 @@ password_auth(const struct http_request *r, struct http_response *resp,
 	in = (struct login_request){ .project = p, .login = username,
 	    .password = password, .ctx = &ctx, .face = SF_COGNITO,
 	    .client_id = cl.id,
-	    .reveal_user_existence = !cl.prevent_user_existence_errors,
+	    .reveal_user_existence = engine_reveals_users(&cl),
 	    .allow_challenge = 1 };
 	res = session_login(r->app, &in, &lr);
 	if (res == ENGINE_PASSWORD_CHANGE_REQUIRED) {

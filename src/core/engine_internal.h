@@ -13,6 +13,9 @@
 
 /* The most keys of a project kept at once: signing and still verifying. */
 #define KEYRING_KEYS_MAX 16
+/* The parsed-key table: sets of ways (keyring.c). */
+#define KEYRING_SETS 64
+#define KEYRING_WAYS 4
 
 /* A parsed signing key, shared; held by whoever uses it. */
 struct keyring_key {
@@ -57,7 +60,7 @@ struct engine {
 		int64_t			 fetched_ms;
 		size_t			 n;
 		struct keyring_key	*keys[KEYRING_KEYS_MAX];
-	}			 keyslots[64];
+	}			 keyslots[KEYRING_SETS * KEYRING_WAYS];
 	int64_t			 backoff_pruned_ms;	/* backoff.c, atomic */
 	/*
 	 * Per-address limits; in the database with rate_limit_store.  Their
