@@ -255,6 +255,19 @@ engine_outbox_key(const struct engine *e)
 	return e->outbox_key;
 }
 
+enum engine_result
+tx_result(int rc, enum engine_result outcome)
+{
+	if (rc == 0)
+		return ENGINE_OK;
+	if (rc == TX_REFUSED && outcome != ENGINE_OK)
+		return outcome;
+	if (rc > 0)
+		log_error("engine: a transaction ended with %d, not a result "
+		    "of its own", rc);
+	return ENGINE_UNAVAILABLE;
+}
+
 /* The project's own sender where it has one, else the configured one. */
 static void
 sender_pick(const char *cfg_addr, const char *cfg_name,
