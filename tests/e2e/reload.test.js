@@ -1,7 +1,7 @@
 'use strict';
 // SIGHUP reads the configuration file again and applies what can change
 // while requests run: here the log level, the login rate limit, the body
-// size cap, the mail sender and the mail templates. It says what changed and what waits for a
+// size cap, the mail transport and sender, and the mail templates. It says what changed and what waits for a
 // restart, keeps the old configuration when the new one is bad, and fails
 // no request: a bounded load runs through every reload and each of its
 // requests must get its normal answer.
@@ -94,7 +94,10 @@ test('SIGHUP changes the log level, a rate limit, the sender and templates, unde
   const templates = path.join(dir, 'templates');
   fs.mkdirSync(path.join(templates, 'en'), { recursive: true });
   fs.writeFileSync(path.join(templates, 'en', 'reset_link.subject'), 'Reloaded: reset your {{project_name}} password\n');
+  const mailBefore = path.join(dir, 'mail-before');
+  const mailAfter = path.join(dir, 'mail-after');
   const before = {
+    mail: `maildir:${mailBefore}`,
     log_level: 'info',
     rate_ip_login: 1000,
     rate_ip_login_window: 60,
@@ -108,6 +111,7 @@ test('SIGHUP changes the log level, a rate limit, the sender and templates, unde
     env: {
       RESETD_CONFIG: file,
       RESETD_RATE_IP_LOGIN: null,
+      RESETD_MAIL: null,
       NOTIFY_SOCKET: ns.path,
     },
   });
@@ -129,7 +133,7 @@ test('SIGHUP changes the log level, a rate limit, the sender and templates, unde
     const seen = await h.request(`${d.url}/healthz`);
     await waitForLog(d, (l) => l.msg === 'request' && l.request_id === seen.headers['x-request-id']);
     assert.equal((await reset(email)).status, 204);
-    const first = await h.waitForMail(d.maildir, h.mailTo(email));
+    const first = await h.waitForMail(mailBefore, h.mailTo(email));
     assert.match(first.from, /^"?Before"? <before@example\.test>$/);
     assert.match(first.subject, /^Reset your /);
     const big = { new_password: 'x'.repeat(4000), reset_code: 'c', user_id: 'u' };
@@ -138,6 +142,7 @@ test('SIGHUP changes the log level, a rate limit, the sender and templates, unde
     // Reload: warn, three logins a minute, another sender, the templates.
     writeConfig(file, {
       ...before,
+      mail: `maildir:${mailAfter}`,
       log_level: 'warn',
       rate_ip_login: 3,
       mail_from: 'after@example.test',
@@ -162,7 +167,8 @@ test('SIGHUP changes the log level, a rate limit, the sender and templates, unde
     assert.ok(msgs.includes('reload: max_body_bytes: 65536 -> 2048'), msgs.join('\n'));
     const restart = lines.find((l) => l.msg.startsWith('reload: http_threads:'));
     assert.ok(restart && restart.level === 'warn' && /next restart/.test(restart.msg), msgs.join('\n'));
-    assert.ok(msgs.includes('reload: done, 6 settings changed, 1 wait for a restart; 1 mail template overrides'), msgs.join('\n'));
+    assert.ok(msgs.includes(`reload: mail: maildir:${mailBefore} -> maildir:${mailAfter}`), msgs.join('\n'));
+    assert.ok(msgs.includes('reload: done, 7 settings changed, 1 wait for a restart; 1 mail template overrides'), msgs.join('\n'));
 
 
     // The login limit is three now: the bucket, full at 1000 before, is cut
@@ -186,7 +192,9 @@ test('SIGHUP changes the log level, a rate limit, the sender and templates, unde
     const other = `${uniq('other')}@example.com`;
     await d.cli(['user', 'create', '--project', project.id, '--email', other, '--password-stdin'], { input: password });
     assert.equal((await reset(other)).status, 204);
-    const second = await h.waitForMail(d.maildir, h.mailTo(other));
+    // Through the transport the reload opened: into the other Maildir.
+    const second = await h.waitForMail(mailAfter, h.mailTo(other));
+    assert.ok(!(await h.readMaildir(mailBefore)).some(h.mailTo(other)), 'mail went to the old Maildir');
     assert.match(second.from, /^"?After"? <after@example\.test>$/);
     assert.match(second.subject, /^Reloaded: reset your /);
 
