@@ -231,6 +231,10 @@ static const char *const reload_keys[] = {
 	"rate_ip6_48_api",
 	"login_backoff_after", "login_backoff_base", "login_backoff_max",
 	"reset_floor_ms", "reset_jitter_ms",
+	/* the HTTP limits (http_server_reload) */
+	"max_headers", "max_url_bytes", "max_body_bytes",
+	"max_connections_per_ip", "request_head_timeout",
+	"request_body_timeout",
 	NULL,
 };
 

@@ -191,7 +191,8 @@ reload_level(const char *level)
  * requests in flight are not touched.
  */
 static void
-serve_reload(struct cli *c, struct mailer *ml, struct config **applied)
+serve_reload(struct cli *c, struct mailer *ml, struct http_server *srv,
+    struct config **applied)
 {
 	const struct config *base = *applied != NULL ? *applied : c->cfg;
 	struct config *next = NULL;
@@ -216,6 +217,7 @@ serve_reload(struct cli *c, struct mailer *ml, struct config **applied)
 	}
 	engine_reload(c->engine, next);
 	engine_set_templates(c->engine, ts);
+	http_server_reload(srv, next);
 	/*
 	 * The level last, but a more verbose one first: either way the lines
 	 * saying what changed are written.
@@ -247,7 +249,8 @@ out:
  * the stop signal.
  */
 static int
-serve_wait(struct cli *c, struct mailer *ml, const sigset_t *sigs)
+serve_wait(struct cli *c, struct mailer *ml, struct http_server *srv,
+    const sigset_t *sigs)
 {
 	struct config *applied = NULL;
 	struct timespec ts;
@@ -280,7 +283,7 @@ serve_wait(struct cli *c, struct mailer *ml, const sigset_t *sigs)
 		if (sig == SIGHUP) {
 			log_info("received SIGHUP, reading the configuration "
 			    "again");
-			serve_reload(c, ml, &applied);
+			serve_reload(c, ml, srv, &applied);
 		}
 	}
 	/* Nothing but this thread reads it: the others copied what they use. */
@@ -345,7 +348,7 @@ cli_serve(struct cli *c)
 	    c->cfg->listen, db_dialect(c->db));
 	snprintf(err, sizeof(err), "serving on %s", c->cfg->listen);
 	notify_ready(err);
-	sig = serve_wait(c, ml, &sigs);
+	sig = serve_wait(c, ml, srv, &sigs);
 	log_info("received %s, finishing requests in flight",
 	    sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	notify_stopping("finishing requests in flight");

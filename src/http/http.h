@@ -285,6 +285,14 @@ struct http_server;
 struct http_server *http_server_start(const struct config *,
 	    const struct http_face *const *faces, const struct http_app *app);
 /*
+ * Apply the limits a reload may change while requests run: max_headers,
+ * max_url_bytes, max_body_bytes (from the next request on; a request
+ * keeps the cap it began with), max_connections_per_ip (from the next
+ * connection on), request_head_timeout and request_body_timeout.  The rest
+ * of cfg is ignored.  Safe from any thread; accepts NULL.
+ */
+void	http_server_reload(struct http_server *, const struct config *);
+/*
  * Begin a graceful stop, and return at once: stop accepting connections,
  * answer every request from now on with "Connection: close", and close the
  * connections that have no request under way.  Requests in flight go on.

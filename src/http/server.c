@@ -109,8 +109,24 @@ struct addr_count {
 	int			 count;
 };
 
+/*
+ * The limits a reload may change (http_server_reload), each read
+ * atomically where it is used; the rest of cfg is fixed at start.
+ */
+struct http_limits {
+	int64_t		 max_headers;
+	int64_t		 max_url_bytes;
+	int64_t		 max_body_bytes;
+	int64_t		 max_connections_per_ip;
+	int64_t		 head_timeout_s;
+	int64_t		 body_timeout_s;
+};
+
+#define LIMIT(s, field) __atomic_load_n(&(s)->limits.field, __ATOMIC_RELAXED)
+
 struct http_server {
 	const struct config	*cfg;
+	struct http_limits	 limits;
 	const struct http_face	*const *faces;
 	struct http_app		 app;
 	struct MHD_Daemon	*mhd;
@@ -542,11 +558,11 @@ exchange_inspect(struct http_server *s, struct exchange *ex,
 	int n;
 
 	n = MHD_get_connection_values(conn, MHD_HEADER_KIND, NULL, NULL);
-	if (n > s->cfg->max_headers)
+	if (n > LIMIT(s, max_headers))
 		ex->refusal = REFUSE_HEADERS;
 	(void)MHD_get_connection_values_n(conn, MHD_GET_ARGUMENT_KIND,
 	    query_arg, &q);
-	if (strlen(url) + q.bytes > (size_t)s->cfg->max_url_bytes)
+	if (strlen(url) + q.bytes > (size_t)LIMIT(s, max_url_bytes))
 		ex->refusal = REFUSE_URL;
 	ex->req.query_invalid = q.invalid;
 	buf_init(&xff, XFF_MAX);
@@ -579,7 +595,8 @@ exchange_new(struct http_server *s, struct MHD_Connection *conn,
 	remote_address(conn, ex->req.remote, sizeof(ex->req.remote));
 	exchange_inspect(s, ex, conn, url);
 	response_init(&ex->resp);
-	buf_init(&ex->body, (size_t)s->cfg->max_body_bytes);
+	/* One cap for the whole exchange, whatever a reload does meanwhile. */
+	buf_init(&ex->body, (size_t)LIMIT(s, max_body_bytes));
 	/* HEAD is answered like GET; libmicrohttpd drops the body. */
 	ex->route = http_route_find(s->faces, &ex->req, &ex->face, &param,
 	    &param_len, &ex->method_mismatch);
@@ -589,7 +606,7 @@ exchange_new(struct http_server *s, struct MHD_Connection *conn,
 	}
 	cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 	    "Content-Length");
-	if (cl != NULL && strtoull(cl, NULL, 10) > (uint64_t)s->cfg->max_body_bytes)
+	if (cl != NULL && strtoull(cl, NULL, 10) > (uint64_t)ex->body.cap)
 		ex->req.body_too_large = 1;
 	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	pthread_mutex_lock(&s->lock);
@@ -812,13 +829,14 @@ accept_policy(void *cls, const struct sockaddr *sa, socklen_t salen)
 	struct conn *c, *victim = NULL;
 	uint8_t key[HTTP_PEER_KEY_LEN];
 	enum MHD_Result ok = MHD_YES;
+	int64_t per_ip;
 
 	(void)salen;
 	http_peer_key(sa, key);
 	pthread_mutex_lock(&s->lock);
 	p = peer_find(s, key, 0);
-	if (s->cfg->max_connections_per_ip > 0 && p != NULL &&
-	    p->count >= s->cfg->max_connections_per_ip) {
+	per_ip = LIMIT(s, max_connections_per_ip);
+	if (per_ip > 0 && p != NULL && p->count >= per_ip) {
 		s->refused_peer++;
 		ok = MHD_NO;
 		goto out;
@@ -906,8 +924,8 @@ conn_notify(void *cls, struct MHD_Connection *mc, void **socket_context,
 static void
 reap(struct http_server *s, int64_t now)
 {
-	int64_t head = s->cfg->request_head_timeout * 1000000;
-	int64_t body = s->cfg->request_body_timeout * 1000000;
+	int64_t head = LIMIT(s, head_timeout_s) * 1000000;
+	int64_t body = LIMIT(s, body_timeout_s) * 1000000;
 	struct conn *c;
 
 	for (c = s->conns; c != NULL; c = c->next) {
@@ -1135,6 +1153,7 @@ http_server_start(const struct config *cfg,
 		return NULL;
 	}
 	s->cfg = cfg;
+	http_server_reload(s, cfg);
 	s->faces = faces;
 	s->app = *app;
 	s->max_conns = (int)fd_budget(cfg);
@@ -1177,6 +1196,25 @@ http_server_start(const struct config *cfg,
 	}
 	log_info("http: listening on %s", cfg->listen);
 	return s;
+}
+
+void
+http_server_reload(struct http_server *s, const struct config *cfg)
+{
+	if (s == NULL)
+		return;
+	__atomic_store_n(&s->limits.max_headers, cfg->max_headers,
+	    __ATOMIC_RELAXED);
+	__atomic_store_n(&s->limits.max_url_bytes, cfg->max_url_bytes,
+	    __ATOMIC_RELAXED);
+	__atomic_store_n(&s->limits.max_body_bytes, cfg->max_body_bytes,
+	    __ATOMIC_RELAXED);
+	__atomic_store_n(&s->limits.max_connections_per_ip,
+	    cfg->max_connections_per_ip, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->limits.head_timeout_s, cfg->request_head_timeout,
+	    __ATOMIC_RELAXED);
+	__atomic_store_n(&s->limits.body_timeout_s, cfg->request_body_timeout,
+	    __ATOMIC_RELAXED);
 }
 
 /* Wait on s->idle, under s->lock, until deadline_ms; 0, or -1 past it. */
