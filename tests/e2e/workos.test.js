@@ -340,22 +340,28 @@ describe('workos dialect', () => {
           sdk, 'GenericServerException', 'password_reset_token_not_found', 'used token'
         );
 
-        // expired token: a project whose tokens live one second
-        const short = await newTenant(d, ['--token-ttl', '1']);
-        const swos = sdkFor(d, sdk, short);
-        const suser = await sdkUser(swos);
-        const sreset = await swos.userManagement.createPasswordReset({ email: suser.email });
-        secrets.add(sreset.passwordResetToken);
-        await h.sleep(1100);
-        await assert.rejects(swos.userManagement.resetPassword({ token: sreset.passwordResetToken, newPassword: newPassword() }), (err) => {
-          assert.ok(err instanceof sdk.mod.BadRequestException, `expired: got ${err.name}: ${err.message}`);
-          assert.equal(err.code, 'password_reset_error');
-          assert.equal(err.errors[0].code, 'password_reset_token_expired');
-          return true;
-        });
-        const still = await swos.userManagement.authenticateWithPassword({ email: suser.email, password: suser.password, clientId: short.clientId });
-        secrets.add(still.accessToken);
-        secrets.add(still.refreshToken);
+        // expired token: a project whose tokens live one second, on a
+        // daemon whose clock then moves 2 s on
+        const c = await h.startDaemon({ fakeClock: true });
+        try {
+          const short = await newTenant(c, ['--token-ttl', '1']);
+          const swos = sdkFor(c, sdk, short);
+          const suser = await sdkUser(swos);
+          const sreset = await swos.userManagement.createPasswordReset({ email: suser.email });
+          secrets.add(sreset.passwordResetToken);
+          c.advanceClock(2);
+          await assert.rejects(swos.userManagement.resetPassword({ token: sreset.passwordResetToken, newPassword: newPassword() }), (err) => {
+            assert.ok(err instanceof sdk.mod.BadRequestException, `expired: got ${err.name}: ${err.message}`);
+            assert.equal(err.code, 'password_reset_error');
+            assert.equal(err.errors[0].code, 'password_reset_token_expired');
+            return true;
+          });
+          const still = await swos.userManagement.authenticateWithPassword({ email: suser.email, password: suser.password, clientId: short.clientId });
+          secrets.add(still.accessToken);
+          secrets.add(still.refreshToken);
+        } finally {
+          await c.stop();
+        }
 
         // bad, unknown and missing API keys
         for (const key of [`sk_${crypto.randomBytes(32).toString('base64url')}`, 'sk_test_a1b2c3d4e5f6', 'not-a-key']) {
