@@ -416,7 +416,7 @@ describe('workos dialect', () => {
 
         const { token } = await waitResetMail(d, user.email);
         assert.equal(token, reset.passwordResetToken, 'the retry answered the first reset');
-        await h.sleep(1000);
+        await h.waitOutboxSettled(d);
         assert.equal((await resetMails(d, user.email)).length, 1, 'one reset, one email');
         const got = await plain.userManagement.getPasswordReset(reset.id);
         assert.equal(got.id, reset.id);
@@ -484,7 +484,7 @@ describe('workos dialect', () => {
       assert.equal(again.headers['idempotent-replayed'], 'true');
 
       await waitResetMail(d, email);
-      await h.sleep(1000);
+      await h.waitOutboxSettled(d);
       assert.equal((await resetMails(d, email)).length, 1, 'one email');
 
       // The same key with another body is refused; another key is new work.
@@ -534,7 +534,7 @@ describe('workos dialect', () => {
       const token = creates[0].json.password_reset_token;
       secrets.add(token);
       await waitResetMail(d, email);
-      await h.sleep(1000);
+      await h.waitOutboxSettled(d);
       assert.equal((await resetMails(d, email)).length, 1, 'one email');
 
       const ckey = { 'Idempotency-Key': `race-${crypto.randomUUID()}` };
@@ -554,7 +554,7 @@ describe('workos dialect', () => {
       const res = await call(d, 'POST', '/user_management/password_reset', { key: t.key, body: { email } });
       assert.equal(res.status, 201, show(res));
       secrets.add(res.json.password_reset_token);
-      await h.sleep(1000);
+      await h.waitOutboxSettled(d);
       assert.deepEqual(await resetMails(d, email), [], 'no reset email when the project turns them off');
 
       // The token works: the app delivered it itself.

@@ -264,7 +264,7 @@ describe('xsolla dialect', () => {
     assertNoContent(known, 'reset request for a known user');
 
     await resetMail(d, user.email);
-    await h.sleep(500);
+    await h.waitOutboxSettled(d);
     assert.deepEqual(await mailsTo(d, ghost), [], 'no mail may go to an unknown address');
   });
 

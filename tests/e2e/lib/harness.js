@@ -671,6 +671,19 @@ function rawRequest(url, { method = 'GET', headers = {}, body, timeoutMs = REQUE
   });
 }
 
+// Wait until no message of d's outbox is pending: each one queued so far
+// is sent, dead or dropped, so the mail it makes is all there will be. A
+// test that checks that no more mail came waits for this, not for a while.
+async function waitOutboxSettled(d, { timeoutMs = 20000 } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const pending = await d.cli(['outbox', 'list', '--state', 'pending', '--limit', '10000']);
+    if (pending.length === 0) return;
+    if (Date.now() > deadline) throw new Error(`outbox: ${pending.length} messages still pending after ${timeoutMs} ms`);
+    await sleep(50);
+  }
+}
+
 // Debian's libfaketime (package libfaketime), for startDaemon's fakeClock.
 const FAKETIME_LIB = '/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1';
 
@@ -681,6 +694,7 @@ function fakeClockSkip() {
 
 module.exports = {
   fakeClockSkip,
+  waitOutboxSettled,
   REPO_ROOT,
   testDb,
   pgQuery,
