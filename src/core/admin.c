@@ -101,6 +101,13 @@ admin_project_create(struct engine *e, const struct project_spec *spec,
 		    "per address per hour", PROJECT_RESET_LIMIT_MAX);
 		goto out;
 	}
+	if (spec->login_token_ttl > 0 &&
+	    (spec->login_token_ttl < PROJECT_LOGIN_TTL_MIN ||
+	    spec->login_token_ttl > PROJECT_LOGIN_TTL_MAX)) {
+		snprintf(err, errlen, "login-token-ttl: expected %d to %d "
+		    "seconds", PROJECT_LOGIN_TTL_MIN, PROJECT_LOGIN_TTL_MAX);
+		goto out;
+	}
 	if (spec->notice_share_percent > 100) {
 		snprintf(err, errlen, "notice-share: expected 0 to 100 percent "
 		    "of the mail budget");
@@ -163,6 +170,8 @@ admin_project_create(struct engine *e, const struct project_spec *spec,
 	    PROJECT_NOTICE_LIMIT_DEFAULT : spec->notice_limit_per_hour;
 	p->notice_share_percent = spec->notice_share_percent < 0 ?
 	    PROJECT_NOTICE_SHARE_DEFAULT : spec->notice_share_percent;
+	p->login_token_ttl = spec->login_token_ttl <= 0 ?
+	    PROJECT_LOGIN_TTL_DEFAULT : spec->login_token_ttl;
 	p->password_min_length = spec->password_min_length < 0 ?
 	    PASSWORD_MIN_CHARS : spec->password_min_length;
 	p->password_min_score = spec->password_min_score < 0 ?
@@ -278,6 +287,8 @@ user_build(struct engine *e, const struct project *p,
 	u->first_name = spec->first_name ? xstrdup(spec->first_name) : NULL;
 	u->last_name = spec->last_name ? xstrdup(spec->last_name) : NULL;
 	u->email_verified = spec->email_verified;
+	u->password_change_required = spec->password_change_required &&
+	    spec->password != NULL;
 	if (spec->locale != NULL) {
 		u->locale = xmalloc(ENGINE_LOCALE_MAX + 1);
 		if (engine_locale_normalise(spec->locale, u->locale) == -1)
