@@ -344,7 +344,7 @@ describe('cognito dialect', () => {
       'NotAuthorizedException',
       'SecretHash of another username'
     );
-    await h.sleep(300);
+    await h.waitOutboxSettled(d);
     assert.deepEqual(await mailsTo(d, user.email), [], 'refused requests send no mail');
 
     const good = secretHash(client.client_secret, user.email, id);
@@ -415,7 +415,7 @@ describe('cognito dialect', () => {
     await expectException(confirm(c, client.client_id, `${uniq('nobody')}@example.com`, '123456', newPassword()), 'CodeMismatchException', 'unknown user, no code');
 
     await codeMail(d, known.email);
-    await h.sleep(300);
+    await h.waitOutboxSettled(d);
     assert.deepEqual(await mailsTo(d, ghost), [], 'nothing is mailed to an unknown address');
   });
 

@@ -391,7 +391,7 @@ describe('xsolla dialect', () => {
       'reset request with the registered login_url'
     );
     await resetMail(d, control.email);
-    await h.sleep(500);
+    await h.waitOutboxSettled(d);
     assert.deepEqual(await mailsTo(d, victim.email), [], 'a refused request must send no mail');
   });
 
