@@ -11,6 +11,18 @@
 #include "password.h"
 #include "secret.h"
 
+/* The most keys of a project kept at once: signing and still verifying. */
+#define KEYRING_KEYS_MAX 16
+
+/* A parsed signing key, shared; held by whoever uses it. */
+struct keyring_key {
+	struct jwt_key	 jwt;
+	char		 project_id[UUID_STRLEN + 1];
+	int64_t		 retired_at;	/* 0: signs */
+	int64_t		 verify_until;	/* 0: while it signs */
+	int		 refs;
+};
+
 /*
  * db_write callbacks in core speak one vocabulary.  A callback returns 0
  * to commit; a db failure as the store gave it (DB_ERROR, DB_CONSTRAINT)
@@ -24,18 +36,6 @@
  */
 #define TX_REFUSED 0x7478	/* "tx": no store or db code */
 enum engine_result tx_result(int rc, enum engine_result outcome);
-
-/* The most keys of a project kept at once: signing and still verifying. */
-#define KEYRING_KEYS_MAX 16
-
-/* A parsed signing key, shared; held by whoever uses it. */
-struct keyring_key {
-	struct jwt_key	 jwt;
-	char		 project_id[UUID_STRLEN + 1];
-	int64_t		 retired_at;	/* 0: signs */
-	int64_t		 verify_until;	/* 0: while it signs */
-	int		 refs;
-};
 
 struct engine {
 	const struct config	*cfg;
