@@ -253,7 +253,7 @@ describe('answers that leak nothing', () => {
       assert.deepEqual(stripIds(a.headers), stripIds(answers[0].headers));
     }
     await h.waitForMail(d.maildir, (m) => h.mailTo(user.email)(m));
-    await h.sleep(1500);
+    await h.waitOutboxSettled(d);
     const mails = (await h.readMaildir(d.maildir)).filter(h.mailTo(user.email));
     assert.equal(mails.length, 2, 'two reset mails, then nothing');
     for (const m of mails) {
@@ -372,6 +372,7 @@ describe('hostile input', () => {
   it('malformed, invalid, nested, huge and mistyped bodies: a clear error and nothing written', { timeout: TEST_TIMEOUT }, async () => {
     const t = await setup(d);
     await newUser(d, t.project);
+    await h.waitOutboxSettled(d); // what earlier tests queued is out
     const auditBefore = await auditCount(d);
     const mailBefore = await mailCount(d);
     const url = `${d.url}/api/password/reset/request?projectId=${t.project.id}`;
@@ -413,7 +414,7 @@ describe('hostile input', () => {
 
     assert.ok(d.running(), 'the daemon lives on');
     assert.equal(await auditCount(d), auditBefore, 'no audit row was written');
-    await h.sleep(300);
+    await h.waitOutboxSettled(d);
     assert.equal(await mailCount(d), mailBefore, 'no mail was sent');
   });
 });

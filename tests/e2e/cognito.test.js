@@ -293,18 +293,25 @@ describe('cognito dialect', () => {
   });
 
   it('an expired code is ExpiredCodeException; a weak password is InvalidPasswordException', { timeout: TEST_TIMEOUT }, async () => {
-    const short = await newProject(d, ['--token-ttl', '1']);
-    const user = await newUser(d, short);
-    const client = await newClient(d, short);
+    // A code that lives 1 s, on a daemon whose clock then moves 2 s on.
+    const fd = await h.startDaemon({ fakeClock: true });
+    try {
+      const short = await newProject(fd, ['--token-ttl', '1']);
+      const user = await newUser(fd, short);
+      const client = await newClient(fd, short);
+      const fc = sdk(fd);
+
+      await forgot(fc, client.client_id, user.email);
+      const { code } = await codeMail(fd, user.email);
+      fd.advanceClock(2);
+      await expectException(confirm(fc, client.client_id, user.email, code, newPassword()), 'ExpiredCodeException', 'the right code, too late');
+      // a wrong code after expiry says only that it is wrong
+      await expectException(confirm(fc, client.client_id, user.email, wrongCode(code), newPassword()), 'CodeMismatchException', 'a wrong code, too late');
+    } finally {
+      await fd.stop();
+    }
+
     const c = sdk(d);
-
-    await forgot(c, client.client_id, user.email);
-    const { code } = await codeMail(d, user.email);
-    await h.sleep(1500);
-    await expectException(confirm(c, client.client_id, user.email, code, newPassword()), 'ExpiredCodeException', 'the right code, too late');
-    // a wrong code after expiry says only that it is wrong
-    await expectException(confirm(c, client.client_id, user.email, wrongCode(code), newPassword()), 'CodeMismatchException', 'a wrong code, too late');
-
     const project = await newProject(d);
     const other = await newUser(d, project);
     const client2 = await newClient(d, project);
@@ -337,7 +344,7 @@ describe('cognito dialect', () => {
       'NotAuthorizedException',
       'SecretHash of another username'
     );
-    await h.sleep(300);
+    await h.waitOutboxSettled(d);
     assert.deepEqual(await mailsTo(d, user.email), [], 'refused requests send no mail');
 
     const good = secretHash(client.client_secret, user.email, id);
@@ -408,7 +415,7 @@ describe('cognito dialect', () => {
     await expectException(confirm(c, client.client_id, `${uniq('nobody')}@example.com`, '123456', newPassword()), 'CodeMismatchException', 'unknown user, no code');
 
     await codeMail(d, known.email);
-    await h.sleep(300);
+    await h.waitOutboxSettled(d);
     assert.deepEqual(await mailsTo(d, ghost), [], 'nothing is mailed to an unknown address');
   });
 

@@ -299,8 +299,14 @@ function runCli(bin, env, args, { input, timeoutMs = CLI_TIMEOUT_MS } = {}) {
 //            file, or a fresh PostgreSQL database when RESETD_TEST_DB=postgres)
 //   maildir  Maildir directory (default <tmp>/mail; the harness does not create it)
 //   port     TCP port on 127.0.0.1 (default: a free one)
+//   fakeClock  run the daemon and its CLI on a clock that daemon.advanceClock(s)
+//            moves forward by s seconds at once (libfaketime, both the wall
+//            and the monotonic clock), for expiry tests that must not sleep;
+//            see fakeClockSkip. On PostgreSQL, where the daemon follows the
+//            server's clock from its monotonic clock, an advance under a
+//            minute (the daemon's clock refresh) is seen as it is.
 // Runs `resetd migrate`, then `resetd serve`, then waits for GET /readyz = 200.
-async function startDaemon({ env = {}, db, database, maildir, port } = {}) {
+async function startDaemon({ env = {}, db, database, maildir, port, fakeClock = false } = {}) {
   const bin = assertBinary();
   const dir = makeTempDir();
   const dbPath = db || path.join(dir, 'resetd.db');
@@ -327,6 +333,29 @@ async function startDaemon({ env = {}, db, database, maildir, port } = {}) {
     userEnv: { ...env },
   };
 
+  // The clock file libfaketime reads at every call: the offset from now.
+  const clockFile = path.join(dir, 'faketime');
+  let clockOffset = 0;
+  const clockEnv = {};
+  if (fakeClock) {
+    if (!fs.existsSync(FAKETIME_LIB)) throw new Error(`fakeClock: no ${FAKETIME_LIB} (apt-get install libfaketime)`);
+    fs.writeFileSync(clockFile, '+0\n');
+    Object.assign(clockEnv, {
+      LD_PRELOAD: FAKETIME_LIB,
+      FAKETIME_TIMESTAMP_FILE: clockFile,
+      FAKETIME_NO_CACHE: '1',
+      // ASan wants to come first among preloaded libraries; here libfaketime must.
+      ASAN_OPTIONS: [process.env.ASAN_OPTIONS, 'verify_asan_link_order=0'].filter(Boolean).join(':'),
+    });
+  }
+  daemon.advanceClock = (seconds) => {
+    if (!fakeClock) throw new Error('advanceClock: start the daemon with fakeClock: true');
+    clockOffset += seconds;
+    const tmp = `${clockFile}.tmp`;
+    fs.writeFileSync(tmp, `+${clockOffset}\n`);
+    fs.renameSync(tmp, clockFile); // never a half-written offset
+  };
+
   const ownSecret = 'RESETD_SERVER_SECRET' in env || 'RESETD_SERVER_SECRET_FILE' in env;
   const pgSecret = /^postgres(ql)?:/.test(dbUrl) && !ownSecret ? { RESETD_SERVER_SECRET: PG_SERVER_SECRET } : {};
   daemon.env = buildEnv({
@@ -343,6 +372,7 @@ async function startDaemon({ env = {}, db, database, maildir, port } = {}) {
     RESETD_RATE_IP_CONFIRM: '100000',
     RESETD_RATE_IP_LOGIN: '100000',
     RESETD_RATE_IP_API: '100000',
+    ...clockEnv,
     ...daemon.userEnv,
   });
 
@@ -382,7 +412,7 @@ async function startDaemon({ env = {}, db, database, maildir, port } = {}) {
   daemon.restart = async ({ env: moreEnv = {}, migrate = true } = {}) => {
     if (daemon.running()) await daemon.stop();
     daemon.userEnv = { ...daemon.userEnv, ...moreEnv };
-    daemon.env = buildEnv({ ...pick(daemon.env, /^RESETD_/), ...moreEnv });
+    daemon.env = buildEnv({ ...pick(daemon.env, /^RESETD_/), ...clockEnv, ...moreEnv });
     if (migrate) await daemon.cli(['migrate']);
     await spawnServe(daemon);
     return daemon;
@@ -641,7 +671,30 @@ function rawRequest(url, { method = 'GET', headers = {}, body, timeoutMs = REQUE
   });
 }
 
+// Wait until no message of d's outbox is pending: each one queued so far
+// is sent, dead or dropped, so the mail it makes is all there will be. A
+// test that checks that no more mail came waits for this, not for a while.
+async function waitOutboxSettled(d, { timeoutMs = 20000 } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const pending = await d.cli(['outbox', 'list', '--state', 'pending', '--limit', '10000']);
+    if (pending.length === 0) return;
+    if (Date.now() > deadline) throw new Error(`outbox: ${pending.length} messages still pending after ${timeoutMs} ms`);
+    await sleep(50);
+  }
+}
+
+// Debian's libfaketime (package libfaketime), for startDaemon's fakeClock.
+const FAKETIME_LIB = '/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1';
+
+// A test's skip option when fakeClock cannot work here: false, or why.
+function fakeClockSkip() {
+  return !fs.existsSync(FAKETIME_LIB) && `no ${FAKETIME_LIB} (apt-get install libfaketime)`;
+}
+
 module.exports = {
+  fakeClockSkip,
+  waitOutboxSettled,
   REPO_ROOT,
   testDb,
   pgQuery,
