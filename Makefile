@@ -12,7 +12,7 @@
 
 CC      ?= cc
 PKGS     = libmicrohttpd jansson libsodium sqlite3 libpq libcurl libutf8proc \
-           libcrypto
+           libcrypto libxcrypt
 WARN     = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wpointer-arith -Wsign-compare -Werror
 CFLAGS  ?= -O2 -g

@@ -42,6 +42,9 @@
 #define STOP_MS 3000
 #define EXIT_MS 500
 #define DRAIN_TICK_MS 50
+/* The admin listener: a few operators' tools and a scraper. */
+#define ADMIN_WORKERS 4
+#define ADMIN_CONNECTIONS 64
 #define IMPORT_LINE_MAX (64 * 1024)
 #define IMPORT_USERS_MAX 1000000
 #define OUTBOX_LIST_DEFAULT 100
@@ -1138,7 +1141,8 @@ cmd_serve(struct cli *c)
 	const struct timespec sweep_every = { 10, 0 };
 	struct opts o;
 	struct mailer *ml = NULL;
-	struct http_server *srv = NULL;
+	struct http_server *srv = NULL, *admin_srv = NULL;
+	struct http_site site, admin_site;
 	struct template_set *ts = NULL;
 	char err[512];
 	sigset_t sigs;
@@ -1171,9 +1175,34 @@ cmd_serve(struct cli *c)
 		goto out;
 	engine_set_mail_waker(c->engine, mailer_wake, ml);
 	pages_load();
-	srv = http_server_start(c->cfg, c->engine);
+	site = (struct http_site){
+		.name = "public",
+		.listen = c->cfg->listen,
+		.routes = http_routes,
+		.reuse_port = c->cfg->listen_reuse_port != 0,
+		.threads = (int)c->cfg->http_threads,
+		.workers = (int)c->cfg->workers,
+	};
+	srv = http_server_start(c->cfg, c->engine, &site);
 	if (srv == NULL)
 		goto out;
+	if (*c->cfg->admin_listen != '\0' && c->cfg->admin_token == NULL)
+		log_warn("admin: no admin_token or admin_token_file, so no "
+		    "admin listener on %s", c->cfg->admin_listen);
+	else if (*c->cfg->admin_listen != '\0') {
+		admin_init(c->cfg);
+		admin_site = (struct http_site){
+			.name = "admin",
+			.listen = c->cfg->admin_listen,
+			.routes = http_admin_routes,
+			.threads = 1,
+			.workers = ADMIN_WORKERS,
+			.max_connections = ADMIN_CONNECTIONS,
+		};
+		admin_srv = http_server_start(c->cfg, c->engine, &admin_site);
+		if (admin_srv == NULL)
+			goto out;
+	}
 	log_info("resetd %s serving on %s (database %s)", RESETD_VERSION,
 	    c->cfg->listen, db_dialect(c->db));
 	/* Between signals, the main thread sweeps what nothing needs. */
@@ -1185,10 +1214,12 @@ cmd_serve(struct cli *c)
 	}
 	log_info("received %s, finishing requests in flight",
 	    sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	http_server_quiesce(admin_srv);
 	serve_drain(srv, &sigs, &deadline);
 	rc = 0;
 out:
-	if (http_server_stop(srv, deadline) == -1) {
+	if (http_server_stop(admin_srv, deadline) == -1 ||
+	    http_server_stop(srv, deadline) == -1) {
 		/*
 		 * A handler still runs and may hold the database or wake the
 		 * mailer: nothing it uses is freed, and the mail senders are

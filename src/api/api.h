@@ -156,4 +156,18 @@ void	workos_method_not_allowed(const struct http_request *,
  */
 void	workos_rate_limited(struct http_response *, int64_t retry_after_s);
 
+/* admin.c: the admin listener's face */
+struct config;
+/*
+ * Keep the admin token's hash and the wrong-token limit of cfg; called
+ * once before the admin listener starts.  Without a token nothing is
+ * authorised.
+ */
+void	admin_init(const struct config *);
+/* Answer {"error": {code, message, field?}}; field may be NULL. */
+void	admin_error(struct http_response *, int status, const char *code,
+	    const char *message, const char *field);
+void	admin_metrics(const struct http_request *, struct http_response *);
+void	admin_not_found(const struct http_request *, struct http_response *);
+
 #endif

@@ -394,6 +394,13 @@ user_check(struct engine *e, const struct project *p,
 		snprintf(err, errlen, "locale: expected xx or xx_YY");
 		return ENGINE_BAD_INPUT;
 	}
+	if (spec->password_hash != NULL && (spec->password != NULL ||
+	    !hasher_importable(spec->password_hash))) {
+		snprintf(err, errlen, "password_hash: expected an Argon2id "
+		    "($argon2id$v=19$...) or bcrypt ($2b$...) hash, and no "
+		    "password beside it");
+		return ENGINE_BAD_INPUT;
+	}
 	if (spec->password != NULL) {
 		bounds = *p;
 		if (spec->bounds_only)
@@ -428,7 +435,8 @@ user_build(struct engine *e, const struct project *p,
 			user_free(u);
 			return ENGINE_UNAVAILABLE;
 		}
-	}
+	} else if (spec->password_hash != NULL)
+		u->password_hash = xstrdup(spec->password_hash);
 	u->id = xmalloc(UUID_STRLEN + 1);
 	id_new(u->id);
 	u->project_id = xstrdup(p->id);
@@ -691,4 +699,17 @@ out:
 	user_free(u);
 	project_free(p);
 	return result;
+}
+
+enum engine_result
+engine_outbox_depth(struct engine *e, int64_t *pending, int64_t *dead)
+{
+	struct db_conn *c = db_acquire(e->db);
+	int rc;
+
+	if (c == NULL)
+		return ENGINE_UNAVAILABLE;
+	rc = store_outbox_depth(c, pending, dead);
+	db_release(e->db, c);
+	return rc == STORE_OK ? ENGINE_OK : ENGINE_UNAVAILABLE;
 }

@@ -368,6 +368,7 @@ engine_throttle(struct engine *e, const struct request_context *ctx,
 		    &first);
 	if (wait == 0)
 		return ENGINE_OK;
+	metrics_inc((enum metric)(M_RATE_LIMITED_REQUEST + cls));
 	/* Once per run of refusals: a flood must not become a write flood. */
 	if (first)
 		audit_record(e, ctx, NULL, AUDIT_RATE_LIMITED, NULL,

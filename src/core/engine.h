@@ -522,6 +522,11 @@ struct user_spec {
 	const char	*email;
 	const char	*username;
 	const char	*password;	/* NULL: none set */
+	/*
+	 * An existing hash to keep instead (imports): Argon2id, or bcrypt,
+	 * made again as Argon2id at the next sign-in; not with password.
+	 */
+	const char	*password_hash;
 	const char	*first_name;
 	const char	*last_name;
 	int		 email_verified;
@@ -566,6 +571,9 @@ enum engine_result admin_user_get(struct engine *, const struct project *,
 enum engine_result admin_user_set_disabled(struct engine *,
 	    const struct request_context *ctx, const char *project_id,
 	    const char *user, int disabled, struct user **out);
+/* The outbox's pending and dead messages now, for the metrics. */
+enum engine_result engine_outbox_depth(struct engine *, int64_t *pending,
+	    int64_t *dead);
 /* 1 when s is an acceptable email address. */
 int	admin_email_valid(const char *);
 /*

@@ -6,6 +6,7 @@
 
 #include <pthread.h>
 
+#include "../util/metrics.h"
 #include "engine.h"
 #include "password.h"
 #include "secret.h"

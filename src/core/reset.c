@@ -596,6 +596,8 @@ request_work(struct engine *e, const struct reset_request *in,
 		result = rc > 0 ? (enum engine_result)rc : ENGINE_UNAVAILABLE;
 		goto out;
 	}
+	if (t.used_real)
+		metrics_inc(M_SECRETS_ISSUED);
 	if (t.limited != NULL && strcmp(t.limited, "mail_budget") == 0)
 		log_warn("reset: project %s: %s limit reached, %s", in->project->id,
 		    t.limited, t.used_real ? "mail held" : "nothing sent");
@@ -957,12 +959,15 @@ reset_confirm(struct engine *e, const struct reset_confirm *in,
 		goto out;
 	}
 	engine_mail_queued(e);
+	metrics_inc(M_SECRETS_CONSUMED);
 	if (user_out != NULL) {
 		*user_out = u;
 		u = NULL;
 	}
 	result = ENGINE_OK;
 out:
+	if (result == ENGINE_SECRET_EXPIRED)
+		metrics_inc(M_SECRETS_EXPIRED);
 	if (result != ENGINE_OK && in->idem != NULL)
 		result = idem_settle(e, in->project->id, in->idem, result);
 	xfree_secret(hash);

@@ -135,6 +135,10 @@ session_login(struct engine *e, const struct login_request *in,
 	u = NULL;
 	result = ENGINE_OK;
 out:
+	if (result == ENGINE_OK)
+		metrics_inc(M_SIGNINS_SUCCEEDED);
+	else if (result != ENGINE_UNAVAILABLE)
+		metrics_inc(M_SIGNINS_FAILED);
 	xfree_secret(rehash);
 	session_free(s);
 	user_free(u);

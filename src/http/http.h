@@ -133,7 +133,24 @@ struct route {
 	const char	*path;		/* exact, or with one "{}" segment */
 	http_handler	 handler;
 	enum route_run	 run;
-	const char	*dialect;	/* for the log */
+	const char	*dialect;	/* for the log and the metrics */
+};
+
+/*
+ * A listener: an address and the route table it answers from.  The public
+ * listener and the admin listener are two sites of their own, each with
+ * its own socket, polling threads and workers, so no route of one can be
+ * reached on the other.
+ */
+struct http_site {
+	const char		*name;		/* "public", "admin": for logs */
+	const char		*listen;	/* host:port */
+	const struct route	*routes;
+	int			 reuse_port;	/* share the port: SO_REUSEPORT */
+	int			 threads;	/* polling threads */
+	int			 workers;	/* worker threads */
+	/* Most open connections; 0: max_connections within the fd budget. */
+	int			 max_connections;
 };
 
 /* request.c */
@@ -151,16 +168,33 @@ const char *http_field(const struct http_request *, enum http_field_kind,
 	    const char *name);
 
 /* routes.c */
-/* The route table; ends with a row whose method is NULL. */
-extern const struct route http_routes[];
 /*
- * Find the route for method and path; *param receives what "{}" matched
- * (a pointer into path, with its length in *param_len).  NULL when no
- * route has the path; *method_mismatch is set when the path exists for
+ * The route tables, each ending with a row whose method is NULL: the
+ * public listener's (dialects, pages, health) and the admin listener's
+ * (admin API, /metrics, the OpenAPI documents).
+ */
+extern const struct route http_routes[];
+extern const struct route http_admin_routes[];
+/*
+ * Find the route of table for method and path; *param receives what "{}"
+ * matched (a pointer into path, with its length in *param_len).  NULL when
+ * no route has the path; *method_mismatch is set when the path exists for
  * another method.
  */
-const struct route *http_route_find(const char *method, const char *path,
-	    const char **param, size_t *param_len, int *method_mismatch);
+const struct route *http_route_find(const struct route *table,
+	    const char *method, const char *path, const char **param,
+	    size_t *param_len, int *method_mismatch);
+/*
+ * Count an answer with status of route r of table (r NULL: no route
+ * matched), for the metrics.  Lock-free.
+ */
+void	http_route_count(const struct route *table, const struct route *r,
+	    int status);
+/*
+ * Append resetd_http_requests_total, by face, method, route pattern and
+ * status, to b: the rows that counted anything.  0, or -1 at b's cap.
+ */
+int	http_metrics_render(struct buf *b) WUR;
 
 /* clientip.c */
 /*
@@ -203,10 +237,11 @@ void	http_peer_key(const struct sockaddr *, uint8_t key[HTTP_PEER_KEY_LEN]);
 struct http_server;
 
 /*
- * Start serving on cfg->listen with the engine.  Return NULL on failure
- * (logged), for example when the address is taken.
+ * Start serving site (which must outlive the server) with the engine.
+ * Return NULL on failure (logged), for example when the address is taken.
  */
-struct http_server *http_server_start(const struct config *, struct engine *);
+struct http_server *http_server_start(const struct config *, struct engine *,
+	    const struct http_site *);
 /*
  * Begin a graceful stop, and return at once: stop accepting connections,
  * answer every request from now on with "Connection: close", and close the

@@ -13,6 +13,8 @@
  * rows with method "*" rows for its paths (405) and a prefix row (404): a
  * pattern ending in a slash and an asterisk.
  */
+#include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "../api/api.h"
@@ -87,6 +89,107 @@ const struct route http_routes[] = {
 	{ NULL, NULL, NULL, RUN_INLINE, NULL },
 };
 
+#define ADMIN(method, path, fn) { method, path, fn, RUN_WORKER, "admin" }
+
+/*
+ * The admin listener's table.  Every handler checks the bearer token
+ * first (api/admin.c); nothing here is reachable from the public one.
+ */
+const struct route http_admin_routes[] = {
+	ADMIN("GET", "/metrics", admin_metrics),
+	ADMIN("*", "/admin/*", admin_not_found),
+
+	{ NULL, NULL, NULL, RUN_INLINE, NULL },
+};
+
+/*
+ * Answers counted per route and status.  The statuses are a fixed list
+ * (any other is counted as "other"), and the routes are the rows of the
+ * two tables, so the series are bounded by construction.
+ */
+#define ROUTES_MAX 128
+#define TABLES 2
+
+static const int counted_status[] = {
+	200, 201, 204, 301, 302, 303, 304, 400, 401, 403, 404, 405, 409, 410,
+	413, 414, 415, 422, 429, 431, 500, 502, 503,
+};
+#define NSTATUS (sizeof(counted_status) / sizeof(counted_status[0]))
+
+/* Per table, per row (the last: no route matched), per status and other. */
+static _Atomic uint64_t route_hits[TABLES][ROUTES_MAX + 1][NSTATUS + 1];
+
+static const struct route *const tables[TABLES] = {
+	http_routes, http_admin_routes,
+};
+
+void
+http_route_count(const struct route *table, const struct route *r,
+    int status)
+{
+	size_t t, row, i;
+
+	for (t = 0; t < TABLES && tables[t] != table; t++)
+		continue;
+	if (t == TABLES)
+		return;
+	row = r != NULL ? (size_t)(r - table) : ROUTES_MAX;
+	if (row > ROUTES_MAX)
+		row = ROUTES_MAX;
+	for (i = 0; i < NSTATUS && counted_status[i] != status; i++)
+		continue;
+	atomic_fetch_add_explicit(&route_hits[t][row][i], 1,
+	    memory_order_relaxed);
+}
+
+/* One route's rows (r NULL: the unmatched requests of table t). */
+static int
+render_route(struct buf *b, size_t t, size_t row, const struct route *r)
+{
+	const char *face = r == NULL ? (t == 0 ? "none" : "admin") :
+	    r->dialect != NULL ? r->dialect : "health";
+	uint64_t v;
+	size_t i;
+	char status[8];
+
+	for (i = 0; i <= NSTATUS; i++) {
+		v = atomic_load_explicit(&route_hits[t][row][i],
+		    memory_order_relaxed);
+		if (v == 0)
+			continue;
+		if (i < NSTATUS)
+			snprintf(status, sizeof(status), "%d", counted_status[i]);
+		else
+			snprintf(status, sizeof(status), "other");
+		if (buf_printf(b, "resetd_http_requests_total{face=\"%s\","
+		    "method=\"%s\",route=\"%s\",status=\"%s\"} %llu\n", face,
+		    r != NULL ? r->method : "*", r != NULL ? r->path : "unmatched",
+		    status, (unsigned long long)v) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+int
+http_metrics_render(struct buf *b)
+{
+	size_t t, row;
+
+	if (buf_puts(b, "# HELP resetd_http_requests_total Requests answered, "
+	    "by face, method, route pattern and status.\n"
+	    "# TYPE resetd_http_requests_total counter\n") == -1)
+		return -1;
+	for (t = 0; t < TABLES; t++) {
+		for (row = 0; row < ROUTES_MAX && tables[t][row].method != NULL;
+		    row++)
+			if (render_route(b, t, row, &tables[t][row]) == -1)
+				return -1;
+		if (render_route(b, t, ROUTES_MAX, NULL) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 /*
  * Match path against pattern; a "{}" segment in the pattern matches one
  * non-empty path segment, returned through param.  A pattern ending in
@@ -117,15 +220,16 @@ path_match(const char *pattern, const char *path, const char **param,
 }
 
 const struct route *
-http_route_find(const char *method, const char *path, const char **param,
-    size_t *param_len, int *method_mismatch)
+http_route_find(const struct route *table, const char *method,
+    const char *path, const char **param, size_t *param_len,
+    int *method_mismatch)
 {
 	const struct route *r;
 	const char *p = NULL;
 	size_t n = 0;
 
 	*method_mismatch = 0;
-	for (r = http_routes; r->method != NULL; r++) {
+	for (r = table; r->method != NULL; r++) {
 		if (!path_match(r->path, path, &p, &n))
 			continue;
 		if (strcmp(r->method, method) != 0 && strcmp(r->method, "*") != 0) {

@@ -43,6 +43,7 @@
 #include "../config.h"
 #include "../core/engine.h"
 #include "../log.h"
+#include "../util/metrics.h"
 #include "http.h"
 
 /* How often deadlines are checked, and their closings reported. */
@@ -111,6 +112,7 @@ struct addr_count {
 
 struct http_server {
 	const struct config	*cfg;
+	const struct http_site	*site;
 	struct engine		*engine;
 	struct MHD_Daemon	*mhd;
 	pthread_t		*workers;
@@ -579,8 +581,9 @@ exchange_new(struct http_server *s, struct MHD_Connection *conn,
 	response_init(&ex->resp);
 	buf_init(&ex->body, (size_t)s->cfg->max_body_bytes);
 	/* HEAD is answered like GET; libmicrohttpd drops the body. */
-	ex->route = http_route_find(strcmp(method, "HEAD") == 0 ? "GET" : method,
-	    url, &param, &param_len, &ex->method_mismatch);
+	ex->route = http_route_find(s->site->routes,
+	    strcmp(method, "HEAD") == 0 ? "GET" : method, url, &param,
+	    &param_len, &ex->method_mismatch);
 	if (param != NULL) {
 		ex->path_param = xstrndup(param, param_len);
 		ex->req.path_param = ex->path_param;
@@ -722,6 +725,9 @@ completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		.duration_us = time_mono_us() - ex->started_us,
 	};
 	log_request(&lr);
+	http_route_count(s->site->routes, ex->route, ex->resp.status);
+	metrics_observe_request(ex->route != NULL ?
+	    metrics_face(ex->route->dialect) : MF_NONE, lr.duration_us);
 	pthread_mutex_lock(&s->lock);
 	if (--s->in_flight == 0)
 		pthread_cond_broadcast(&s->idle);
@@ -1109,7 +1115,8 @@ listen_open(const char *listen_text, const struct sockaddr_storage *ss,
 }
 
 struct http_server *
-http_server_start(const struct config *cfg, struct engine *engine)
+http_server_start(const struct config *cfg, struct engine *engine,
+    const struct http_site *site)
 {
 	struct http_server *s = xcalloc(1, sizeof(*s));
 	struct sockaddr_storage ss;
@@ -1117,19 +1124,22 @@ http_server_start(const struct config *cfg, struct engine *engine)
 	unsigned int flags;
 	int i, lfd;
 
-	if (listen_address(cfg->listen, &ss) == -1) {
-		log_error("http: cannot resolve listen address %s", cfg->listen);
+	if (listen_address(site->listen, &ss) == -1) {
+		log_error("http: cannot resolve %s listen address %s",
+		    site->name, site->listen);
 		free(s);
 		return NULL;
 	}
-	lfd = listen_open(cfg->listen, &ss, cfg->listen_reuse_port != 0);
+	lfd = listen_open(site->listen, &ss, site->reuse_port);
 	if (lfd == -1) {
 		free(s);
 		return NULL;
 	}
 	s->cfg = cfg;
+	s->site = site;
 	s->engine = engine;
-	s->max_conns = (int)fd_budget(cfg);
+	s->max_conns = site->max_connections > 0 ? site->max_connections :
+	    (int)fd_budget(cfg);
 	crypto_shorthash_keygen(s->peer_key);
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->jobs_ready, NULL);
@@ -1141,8 +1151,8 @@ http_server_start(const struct config *cfg, struct engine *engine)
 	if (pthread_create(&s->timer, NULL, timer_main, s) != 0)
 		log_fatal("http: cannot start the timer thread");
 	s->timer_running = 1;
-	s->workers = xcalloc((size_t)cfg->workers, sizeof(pthread_t));
-	for (i = 0; i < cfg->workers; i++) {
+	s->workers = xcalloc((size_t)site->workers, sizeof(pthread_t));
+	for (i = 0; i < site->workers; i++) {
 		if (pthread_create(&s->workers[i], NULL, worker_main, s) != 0)
 			log_fatal("http: cannot start worker threads");
 		s->nworkers++;
@@ -1154,7 +1164,7 @@ http_server_start(const struct config *cfg, struct engine *engine)
 	s->mhd = MHD_start_daemon(flags, 0, accept_policy, s, access_handler, s,
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)lfd,
-	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->http_threads,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)site->threads,
 	    MHD_OPTION_CONNECTION_LIMIT,
 	    (unsigned)(s->max_conns + conn_slack(cfg)),
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout,
@@ -1163,11 +1173,11 @@ http_server_start(const struct config *cfg, struct engine *engine)
 	    MHD_OPTION_NOTIFY_CONNECTION, conn_notify, s,
 	    MHD_OPTION_END);
 	if (s->mhd == NULL) {
-		log_error("http: cannot serve on %s", cfg->listen);
+		log_error("http: cannot serve on %s", site->listen);
 		(void)http_server_stop(s, 0);	/* nothing runs yet */
 		return NULL;
 	}
-	log_info("http: listening on %s", cfg->listen);
+	log_info("http: %s listener on %s", site->name, site->listen);
 	return s;
 }
 

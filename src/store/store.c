@@ -1465,6 +1465,20 @@ store_outbox_get(struct db_conn *c, const char *id, struct outbox_msg **out)
 }
 
 int
+store_outbox_depth(struct db_conn *c, int64_t *pending, int64_t *dead)
+{
+	int rc;
+
+	/* Both counts walk the outbox_due index, on its state prefix. */
+	rc = query_count(c, "SELECT COUNT(*) FROM outbox WHERE state = "
+	    "'pending'", DB_NOARGS, pending);
+	if (rc == STORE_OK)
+		rc = query_count(c, "SELECT COUNT(*) FROM outbox WHERE state = "
+		    "'dead'", DB_NOARGS, dead);
+	return rc;
+}
+
+int
 store_outbox_count_recent(struct db_conn *c, const char *project_id,
     int64_t since, int64_t at_most, int64_t *out)
 {

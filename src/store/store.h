@@ -396,6 +396,8 @@ int	store_outbox_get(struct db_conn *, const char *id,
 int	store_outbox_list(struct db_conn *, const char *state, int limit,
 	    struct store_list *);
 void	outbox_msg_free(struct outbox_msg *);
+/* Messages pending (queued or waiting to retry) and dead, for metrics. */
+int	store_outbox_depth(struct db_conn *, int64_t *pending, int64_t *dead);
 /*
  * Mail queued (not dropped) for a project after since, counted up to
  * at_most, in *out: enough to tell whether a budget of at_most is spent.

@@ -337,8 +337,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		fields[nfields++] = (struct http_field){ HTTP_FIELD_QUERY, q,
 		    eq != NULL ? eq : "" };
 	}
-	route = http_route_find(strcmp(r.method, "HEAD") == 0 ? "GET" :
-	    r.method, r.path, &param, &param_len, &mismatch);
+	route = http_route_find(http_routes,
+	    strcmp(r.method, "HEAD") == 0 ? "GET" : r.method, r.path, &param,
+	    &param_len, &mismatch);
 	if (route == NULL || route->dialect == NULL ||
 	    strcmp(route->dialect, FACE) != 0)
 		goto out;

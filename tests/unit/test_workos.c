@@ -83,7 +83,7 @@ route(const char *method, const char *path, int *mismatch, char *param)
 	const char *p = NULL;
 	size_t n = 0;
 
-	r = http_route_find(method, path, &p, &n, mismatch);
+	r = http_route_find(http_routes, method, path, &p, &n, mismatch);
 	param[0] = '\0';
 	if (r != NULL && p != NULL) {
 		memcpy(param, p, n);

@@ -297,13 +297,20 @@ function runCli(bin, env, args, { input, timeoutMs = CLI_TIMEOUT_MS } = {}) {
 //   maildir  Maildir directory (default <tmp>/mail; the harness does not create it)
 //   port     TCP port on 127.0.0.1 (default: a free one)
 // Runs `resetd migrate`, then `resetd serve`, then waits for GET /readyz = 200.
-async function startDaemon({ env = {}, db, database, maildir, port } = {}) {
+// With `admin: true` the daemon also gets an admin listener on a free port
+// and a random token: daemon.adminUrl, daemon.adminToken, and
+// daemon.admin(method, path, body) making an authorised request there.
+// Without it, admin_listen is empty, so concurrent daemons never fight
+// over the default port 8081.
+async function startDaemon({ env = {}, db, database, maildir, port, admin = false } = {}) {
   const bin = assertBinary();
   const dir = makeTempDir();
   const dbPath = db || path.join(dir, 'resetd.db');
   const mailDir = maildir || path.join(dir, 'mail');
   const listenPort = port || (await freePort());
   const url = `http://127.0.0.1:${listenPort}`;
+  const adminPort = admin ? await freePort() : null;
+  const adminToken = admin ? registerSecret(crypto.randomBytes(32).toString('base64url')) : null;
   let dbUrl = database;
   if (!dbUrl) dbUrl = testDb() === 'postgres' && !db ? await createPgDatabase() : `sqlite:${dbPath}`;
 
@@ -340,10 +347,22 @@ async function startDaemon({ env = {}, db, database, maildir, port } = {}) {
     RESETD_RATE_IP_CONFIRM: '100000',
     RESETD_RATE_IP_LOGIN: '100000',
     RESETD_RATE_IP_API: '100000',
+    RESETD_ADMIN_LISTEN: admin ? `127.0.0.1:${adminPort}` : '',
+    ...(admin ? { RESETD_ADMIN_TOKEN: adminToken } : {}),
     ...daemon.userEnv,
   });
 
   daemon.cli = (args, opts) => runCli(bin, daemon.env, args, opts);
+  if (admin) {
+    daemon.adminUrl = `http://127.0.0.1:${adminPort}`;
+    daemon.adminToken = adminToken;
+    daemon.admin = (method, p, body, headers = {}) =>
+      request(`${daemon.adminUrl}${p}`, {
+        method,
+        body,
+        headers: { Authorization: `Bearer ${adminToken}`, ...headers },
+      });
+  }
   allDaemons.push(daemon);
 
   daemon.running = () => daemon.proc !== null && daemon.exitCode === undefined;
