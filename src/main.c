@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <malloc.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,7 +49,6 @@
 #define IMPORT_LINE_MAX (64 * 1024)
 #define IMPORT_USERS_MAX 1000000
 #define OUTBOX_LIST_DEFAULT 100
-#define OUTBOX_LIST_MAX 10000
 
 /* Everything a command needs, opened on demand. */
 struct cli {
@@ -377,7 +377,7 @@ cmd_project(struct cli *c)
 	struct opts o;
 	struct project *p = NULL;
 	struct store_list l = { NULL, 0 };
-	struct db_conn *conn;
+	enum engine_result r;
 	const char *verb = c->argc > 0 ? c->argv[0] : "";
 	json_t *a;
 	size_t i;
@@ -396,29 +396,28 @@ cmd_project(struct cli *c)
 		return usage_error("project: expected create, list or show%s", "");
 	if (strcmp(verb, "show") == 0 && o.positional == NULL)
 		return usage_error("project show: %s is required", "ID");
-	if (cli_db(c) == -1 || (conn = db_acquire(c->db)) == NULL)
+	if (cli_engine(c) == -1)
 		return 1;
 	if (strcmp(verb, "list") == 0) {
-		rc = store_project_list(conn, &l);
+		r = admin_project_list(c->engine, &l);
 		a = json_array();
 		for (i = 0; i < l.n; i++)
 			json_array_append_new(a, api_project_json(l.items[i]));
 		store_list_free(&l, (void (*)(void *))project_free);
-		if (rc == STORE_OK)
+		if (r == ENGINE_OK)
 			print_json(a);
 		else
 			json_decref(a);
 	} else {
-		rc = store_project_get(conn, o.positional, &p);
-		if (rc == STORE_OK)
+		r = admin_project_show(c->engine, o.positional, &p);
+		if (r == ENGINE_OK)
 			print_json(api_project_json(p));
-		else if (rc == STORE_NOT_FOUND)
+		else if (r == ENGINE_PROJECT_UNKNOWN)
 			fprintf(stderr, "resetd: project show: no project %s\n",
 			    o.positional);
 		project_free(p);
 	}
-	db_release(c->db, conn);
-	return rc == STORE_OK ? 0 : 1;
+	return r == ENGINE_OK ? 0 : 1;
 }
 
 /* What an engine result says to an operator. */
@@ -531,6 +530,8 @@ user_import(struct cli *c, const struct opts *o)
 			    "username")),
 			.password = json_string_value(json_object_get(v,
 			    "password")),
+			.password_hash = json_string_value(json_object_get(v,
+			    "password_hash")),
 			.first_name = json_string_value(json_object_get(v,
 			    "first_name")),
 			.last_name = json_string_value(json_object_get(v,
@@ -591,15 +592,61 @@ user_set_disabled(struct cli *c, const struct opts *o, int disabled)
 	return 0;
 }
 
+/*
+ * Who runs the CLI, for the audit trail of operators' actions: "cli:" and
+ * the login name, as the admin API records "admin_api".
+ */
+static void
+cli_actor(char out[80])
+{
+	struct passwd *pw = getpwuid(getuid());
+	const char *name = pw != NULL ? pw->pw_name : "unknown";
+
+	snprintf(out, 80, "cli:%s", name);
+	if (!admin_actor_valid(out))
+		snprintf(out, 80, "cli");
+}
+
+/*
+ * user delete ID, user reset ID: the admin API's operations (core/admin.c),
+ * audited with who ran them.
+ */
+static int
+user_operator(struct cli *c, const struct opts *o, const char *verb)
+{
+	enum engine_result r;
+	char by[80], err[256] = "";
+
+	if (o->positional == NULL)
+		return usage_error("user %s: USER_ID is required", verb);
+	if (cli_engine(c) == -1)
+		return 1;
+	cli_actor(by);
+	if (strcmp(verb, "delete") == 0)
+		r = admin_user_delete(c->engine, NULL, o->positional, by);
+	else
+		r = admin_user_reset(c->engine, NULL, o->positional, by, err,
+		    sizeof(err));
+	if (r != ENGINE_OK) {
+		fprintf(stderr, "resetd: user %s: %s\n", verb, err[0] ? err :
+		    r == ENGINE_USER_UNKNOWN ? "no such user" : result_text(r));
+		return 1;
+	}
+	print_json(json_pack("{s:s, s:s}", "user_id", o->positional, "status",
+	    strcmp(verb, "delete") == 0 ? "deleted" : "mailed"));
+	return 0;
+}
+
 static int
 cmd_user(struct cli *c)
 {
 	struct opts o;
 	struct user *u = NULL;
 	struct store_list l = { NULL, 0 };
-	struct db_conn *conn;
+	struct user_query q;
+	enum engine_result r;
 	const char *verb = c->argc > 0 ? c->argv[0] : "";
-	char *pw = NULL;
+	char *pw = NULL, next[ADMIN_CURSOR_MAX + 1], err[256] = "";
 	json_t *a;
 	size_t i;
 	int rc;
@@ -620,24 +667,35 @@ cmd_user(struct cli *c)
 		return user_import(c, &o);
 	if (strcmp(verb, "disable") == 0 || strcmp(verb, "enable") == 0)
 		return user_set_disabled(c, &o, strcmp(verb, "disable") == 0);
+	if (strcmp(verb, "delete") == 0 || strcmp(verb, "reset") == 0)
+		return user_operator(c, &o, verb);
 	if (strcmp(verb, "list") != 0)
-		return usage_error("user: expected create, import, list, disable "
-		    "or enable%s", "");
+		return usage_error("user: expected create, import, list, disable, "
+		    "enable, delete or reset%s", "");
 	if (o.project == NULL)
 		return usage_error("user list: %s is required", "--project");
-	if (cli_db(c) == -1 || (conn = db_acquire(c->db)) == NULL)
+	if (cli_engine(c) == -1)
 		return 1;
-	rc = store_user_list(conn, o.project, &l);
-	db_release(c->db, conn);
+	/* Every page of the admin API's listing, in creation order. */
 	a = json_array();
-	for (i = 0; i < l.n; i++)
-		json_array_append_new(a, api_user_json(l.items[i]));
-	store_list_free(&l, (void (*)(void *))user_free);
-	if (rc == STORE_OK)
+	q = (struct user_query){ .project_id = o.project, .email = o.email,
+	    .limit = ADMIN_PAGE_MAX };
+	do {
+		r = admin_user_list(c->engine, &q, &l, next, err, sizeof(err));
+		for (i = 0; r == ENGINE_OK && i < l.n; i++)
+			json_array_append_new(a, api_user_json(l.items[i]));
+		store_list_free(&l, (void (*)(void *))user_free);
+		l = (struct store_list){ NULL, 0 };
+		q.cursor = next;
+	} while (r == ENGINE_OK && next[0] != '\0');
+	if (r == ENGINE_OK)
 		print_json(a);
-	else
+	else {
+		fprintf(stderr, "resetd: user list: %s\n", err[0] ? err :
+		    result_text(r));
 		json_decref(a);
-	return rc == STORE_OK ? 0 : 1;
+	}
+	return r == ENGINE_OK ? 0 : 1;
 }
 
 /* credentials */
@@ -657,26 +715,26 @@ static int
 apikey_list(struct cli *c, const struct opts *o)
 {
 	struct store_list l = { NULL, 0 };
-	struct db_conn *conn;
+	enum engine_result r;
 	json_t *a;
 	size_t i;
-	int rc;
 
 	if (o->project == NULL)
 		return usage_error("apikey list: %s is required", "--project");
-	if (cli_db(c) == -1 || (conn = db_acquire(c->db)) == NULL)
+	if (cli_engine(c) == -1)
 		return 1;
-	rc = store_api_key_list(conn, o->project, &l);
-	db_release(c->db, conn);
+	r = admin_api_key_list(c->engine, o->project, &l);
 	a = json_array();
 	for (i = 0; i < l.n; i++)
 		json_array_append_new(a, api_key_json(l.items[i]));
 	store_list_free(&l, (void (*)(void *))api_key_free);
-	if (rc == STORE_OK)
+	if (r == ENGINE_OK)
 		print_json(a);
-	else
+	else {
+		fprintf(stderr, "resetd: apikey list: %s\n", result_text(r));
 		json_decref(a);
-	return rc == STORE_OK ? 0 : 1;
+	}
+	return r == ENGINE_OK ? 0 : 1;
 }
 
 /*
@@ -809,51 +867,38 @@ cmd_client(struct cli *c)
 
 /* outbox and mail */
 
-static const char *const outbox_states[] = {
-	"pending", "sent", "dead", "dropped", NULL,
-};
-
 static int
 outbox_list(struct cli *c, const struct opts *o)
 {
 	struct store_list l = { NULL, 0 };
-	struct db_conn *conn;
-	const char *const *st;
+	enum engine_result r;
 	long long limit = OUTBOX_LIST_DEFAULT;
-	char *end;
+	char *end, err[256] = "";
 	json_t *a;
 	size_t i;
-	int rc;
 
-	if (o->state != NULL) {
-		for (st = outbox_states; *st != NULL; st++)
-			if (strcmp(*st, o->state) == 0)
-				break;
-		if (*st == NULL)
-			return usage_error("outbox list --state: expected "
-			    "pending, sent, dead or dropped, got '%s'", o->state);
-	}
 	if (o->limit != NULL) {
 		errno = 0;
 		limit = strtoll(o->limit, &end, 10);
-		if (errno != 0 || *end != '\0' || limit < 1 ||
-		    limit > OUTBOX_LIST_MAX)
-			return usage_error("outbox list --limit: expected 1 to "
-			    "10000, got '%s'", o->limit);
+		if (errno != 0 || *end != '\0')
+			return usage_error("outbox list --limit: expected a "
+			    "number, got '%s'", o->limit);
 	}
-	if (cli_db(c) == -1 || (conn = db_acquire(c->db)) == NULL)
+	if (cli_engine(c) == -1)
 		return 1;
-	rc = store_outbox_list(conn, o->state, (int)limit, &l);
-	db_release(c->db, conn);
+	r = admin_outbox_list(c->engine, o->state, limit, &l, err, sizeof(err));
 	a = json_array();
 	for (i = 0; i < l.n; i++)
 		json_array_append_new(a, api_outbox_json(l.items[i]));
 	store_list_free(&l, (void (*)(void *))outbox_msg_free);
-	if (rc == STORE_OK)
+	if (r == ENGINE_OK)
 		print_json(a);
-	else
+	else {
+		fprintf(stderr, "resetd: outbox list: %s\n", err[0] ? err :
+		    result_text(r));
 		json_decref(a);
-	return rc == STORE_OK ? 0 : 1;
+	}
+	return r == ENGINE_OK ? 0 : r == ENGINE_BAD_INPUT ? 2 : 1;
 }
 
 /*
@@ -863,9 +908,9 @@ outbox_list(struct cli *c, const struct opts *o)
 static int
 outbox_retry(struct cli *c, const struct opts *o)
 {
-	struct db_conn *conn;
-	struct outbox_msg *m = NULL;
-	int n;
+	enum engine_result r;
+	char err[256] = "";
+	int64_t n = 0;
 
 	if ((o->positional == NULL) == !o->all_dead)
 		return usage_error("outbox retry: %s", "expected ID or "
@@ -873,20 +918,14 @@ outbox_retry(struct cli *c, const struct opts *o)
 	if (o->positional != NULL && !id_is_uuid(o->positional))
 		return usage_error("outbox retry: '%s' is not a message id",
 		    o->positional);
-	if (cli_db(c) == -1 || (conn = db_acquire(c->db)) == NULL)
+	if (cli_engine(c) == -1)
 		return 1;
-	n = store_outbox_retry(conn, o->positional, db_now(c->db));
-	if (n >= 0 && o->positional != NULL && n == 0 &&
-	    store_outbox_get(conn, o->positional, &m) == STORE_NOT_FOUND)
-		fprintf(stderr, "resetd: outbox retry: no message %s\n",
-		    o->positional);
-	else if (n == 0 && o->positional != NULL && m != NULL)
-		fprintf(stderr, "resetd: outbox retry: message %s is %s, not "
-		    "dead\n", o->positional, m->state);
-	db_release(c->db, conn);
-	outbox_msg_free(m);
-	if (n < 0 || (n == 0 && o->positional != NULL))
+	r = admin_outbox_retry(c->engine, o->positional, &n, err, sizeof(err));
+	if (r != ENGINE_OK) {
+		fprintf(stderr, "resetd: outbox retry: %s\n", err[0] ? err :
+		    result_text(r));
 		return 1;
+	}
 	if (o->positional != NULL)
 		print_json(json_pack("{s:s, s:s}", "id", o->positional, "state",
 		    "pending"));
@@ -979,11 +1018,12 @@ cmd_audit(struct cli *c)
 {
 	struct opts o;
 	struct store_list l = { NULL, 0 };
-	struct db_conn *conn;
+	struct audit_query q;
+	enum engine_result r;
+	char err[256] = "";
 	int64_t limit;
 	json_t *a;
 	size_t i;
-	int rc;
 
 	if (parse_opts(c->argc - 1, c->argv + 1, &o) != 0)
 		return 2;
@@ -993,21 +1033,25 @@ cmd_audit(struct cli *c)
 		return 2;
 	if (limit < 0)
 		limit = 100;
-	if (limit > 100000)
-		limit = 100000;
-	if (cli_db(c) == -1 || (conn = db_acquire(c->db)) == NULL)
+	if (limit > ADMIN_LIST_MAX)
+		limit = ADMIN_LIST_MAX;
+	if (cli_engine(c) == -1)
 		return 1;
-	rc = store_audit_list(conn, o.project, (int)limit, &l);
-	db_release(c->db, conn);
+	q = (struct audit_query){ .project_id = o.project, .since = 0,
+	    .until = INT64_MAX, .limit = limit };
+	r = admin_audit_list(c->engine, &q, &l, err, sizeof(err));
 	a = json_array();
 	for (i = 0; i < l.n; i++)
 		json_array_append_new(a, audit_json(l.items[i]));
 	store_list_free(&l, (void (*)(void *))audit_event_free);
-	if (rc == STORE_OK)
+	if (r == ENGINE_OK)
 		print_json(a);
-	else
+	else {
+		fprintf(stderr, "resetd: audit list: %s\n", err[0] ? err :
+		    result_text(r));
 		json_decref(a);
-	return rc == STORE_OK ? 0 : 1;
+	}
+	return r == ENGINE_OK ? 0 : 1;
 }
 
 /* serve */
@@ -1353,7 +1397,8 @@ static const struct command {
 	    "[--locale xx[_YY]]\n"
 	    "                     [--password-stdin]\n"
 	    "  resetd user import --project ID < users.jsonl\n"
-	    "  resetd user list --project ID\n"
+	    "  resetd user list --project ID [--email EMAIL]\n"
+	    "  resetd user delete|reset USER_ID\n"
 	    "  resetd user disable|enable --project ID USER" },
 	{ "apikey", cmd_apikey, "apikey create --project ID\n"
 	    "  resetd apikey list --project ID\n"

@@ -17,10 +17,13 @@
  * {"error": {"code", "message", "field"?}}; unknown body fields are
  * refused with 400 naming the field.
  */
+#include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -185,4 +188,1016 @@ admin_metrics(const struct http_request *r, struct http_response *resp)
 	    b.data != NULL ? b.data : "", b.len);
 	buf_free(&b);
 	resp->outcome = "ok";
+}
+
+/* the admin API */
+
+#define BODY_FIELD_MAX 4096
+#define ADMIN_LIST_DEFAULT 100
+#define IMPORT_MAX 1000
+#define ACTOR_MAX 80
+
+enum field_type {
+	F_STRING,
+	F_BOOL,
+	F_INT,
+	F_STRINGS,	/* an array of strings */
+	F_OBJECTS,	/* an array of objects */
+};
+
+struct field {
+	const char	*name;
+	enum field_type	 type;
+};
+
+/* The fields of a project, as POST /admin/projects takes them. */
+static const struct field project_fields[] = {
+	{ "name", F_STRING },
+	{ "callback_urls", F_STRINGS },
+	{ "allowed_origins", F_STRINGS },
+	{ "reset_url", F_STRING },
+	{ "token_ttl", F_INT },
+	{ "send_reset_emails", F_BOOL },
+	{ "delivery", F_STRING },
+	{ "mail_from", F_STRING },
+	{ "mail_from_name", F_STRING },
+	{ "locale", F_STRING },
+	{ "unknown_account_notice", F_BOOL },
+	{ "logo_url", F_STRING },
+	{ "accent_color", F_STRING },
+	{ "reset_limit_per_hour", F_INT },
+	{ "mail_budget_per_hour", F_INT },
+	{ "notice_limit_per_hour", F_INT },
+	{ "notice_share_percent", F_INT },
+	{ "password_min_length", F_INT },
+	{ "password_min_score", F_INT },
+	{ NULL, F_STRING },
+};
+
+static const struct field user_fields[] = {
+	{ "email", F_STRING },
+	{ "username", F_STRING },
+	{ "password", F_STRING },
+	{ "first_name", F_STRING },
+	{ "last_name", F_STRING },
+	{ "email_verified", F_BOOL },
+	{ "locale", F_STRING },
+	{ NULL, F_STRING },
+};
+
+/* An imported user may bring a hash instead of a password. */
+static const struct field import_user_fields[] = {
+	{ "email", F_STRING },
+	{ "username", F_STRING },
+	{ "password", F_STRING },
+	{ "password_hash", F_STRING },
+	{ "first_name", F_STRING },
+	{ "last_name", F_STRING },
+	{ "email_verified", F_BOOL },
+	{ "locale", F_STRING },
+	{ NULL, F_STRING },
+};
+
+static const struct field import_fields[] = {
+	{ "users", F_OBJECTS },
+	{ NULL, F_STRING },
+};
+
+static const struct field client_fields[] = {
+	{ "secret", F_BOOL },
+	{ "reveal_user_existence", F_BOOL },
+	{ NULL, F_STRING },
+};
+
+/* Operators' actions may name who asked, for the audit trail. */
+static const struct field actor_fields[] = {
+	{ "requested_by", F_STRING },
+	{ NULL, F_STRING },
+};
+
+static const struct field no_fields[] = {
+	{ NULL, F_STRING },
+};
+
+/*
+ * The CLI's names for fields, as core's messages use them, and the API's:
+ * a message "reset-limit: ..." names the field reset_limit_per_hour.
+ */
+static const struct {
+	const char	*cli;
+	const char	*api;
+} field_names[] = {
+	{ "callback-url", "callback_urls" },
+	{ "allowed-origin", "allowed_origins" },
+	{ "reset-limit", "reset_limit_per_hour" },
+	{ "mail-budget", "mail_budget_per_hour" },
+	{ "notice-limit", "notice_limit_per_hour" },
+	{ "notice-share", "notice_share_percent" },
+	{ "name", "name" },
+	{ NULL, NULL },
+};
+
+/*
+ * Check obj's fields against table: each known, each of its type (null
+ * counts as absent).  0, or -1 with resp answered 400 naming the field.
+ */
+static int
+fields_check(json_t *obj, const struct field *table, const char *prefix,
+    struct http_response *resp)
+{
+	const struct field *f;
+	const char *key;
+	json_t *v, *item;
+	char name[160];
+	size_t i;
+	int ok;
+
+	json_object_foreach(obj, key, v) {
+		snprintf(name, sizeof(name), "%s%s", prefix, key);
+		for (f = table; f->name != NULL; f++)
+			if (strcmp(f->name, key) == 0)
+				break;
+		if (f->name == NULL) {
+			/* The key is the client's: only clean text is echoed. */
+			if (!str_is_clean_utf8(key, strlen(key)) ||
+			    strlen(key) > 64)
+				snprintf(name, sizeof(name), "%s?", prefix);
+			admin_error(resp, 400, "unknown_field", "this field is "
+			    "not one the call takes", name);
+			return -1;
+		}
+		if (json_is_null(v))
+			continue;
+		switch (f->type) {
+		case F_STRING:
+			ok = json_is_string(v) &&
+			    json_string_length(v) <= BODY_FIELD_MAX &&
+			    strlen(json_string_value(v)) ==
+			    json_string_length(v);
+			break;
+		case F_BOOL:
+			ok = json_is_boolean(v);
+			break;
+		case F_INT:
+			ok = json_is_integer(v);
+			break;
+		case F_STRINGS:
+			ok = json_is_array(v);
+			json_array_foreach(v, i, item)
+				if (!json_is_string(item) ||
+				    strlen(json_string_value(item)) !=
+				    json_string_length(item))
+					ok = 0;
+			break;
+		case F_OBJECTS:
+			ok = json_is_array(v);
+			json_array_foreach(v, i, item)
+				if (!json_is_object(item))
+					ok = 0;
+			break;
+		default:
+			abort();
+		}
+		if (!ok) {
+			admin_error(resp, 400, "invalid_type", f->type == F_BOOL ?
+			    "expected true or false" : f->type == F_INT ?
+			    "expected an integer" : f->type == F_STRING ?
+			    "expected a string" : f->type == F_STRINGS ?
+			    "expected an array of strings" :
+			    "expected an array of objects", name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Parse the body as a JSON object whose fields table allows (an empty
+ * body is an empty object when empty_ok).  NULL, with resp answered, when
+ * it is not one.
+ */
+static json_t *
+body_object(const struct http_request *r, struct http_response *resp,
+    const struct field *table, int empty_ok)
+{
+	char err[256];
+	json_t *obj = NULL;
+	enum api_body rc;
+
+	if (empty_ok && !r->body_too_large && (r->body == NULL ||
+	    r->body_len == 0))
+		return json_object();
+	rc = api_parse_object(r, "application/json", &obj, err, sizeof(err));
+	if (rc != API_BODY_OK) {
+		admin_error(resp, rc == API_BODY_TOO_LARGE ? 413 :
+		    rc == API_BODY_WRONG_TYPE ? 415 : 400, rc ==
+		    API_BODY_TOO_LARGE ? "body_too_large" : rc ==
+		    API_BODY_WRONG_TYPE ? "unsupported_media_type" :
+		    "malformed_body", err, NULL);
+		return NULL;
+	}
+	if (fields_check(obj, table, "", resp) == -1) {
+		json_decref(obj);
+		return NULL;
+	}
+	return obj;
+}
+
+static const char *
+str_of(json_t *obj, const char *name)
+{
+	return json_string_value(json_object_get(obj, name));
+}
+
+/* An integer field, or def when absent or null. */
+static int64_t
+int_of(json_t *obj, const char *name, int64_t def)
+{
+	json_t *v = json_object_get(obj, name);
+
+	return json_is_integer(v) ? (int64_t)json_integer_value(v) : def;
+}
+
+/* A boolean field: 1, 0, or def when absent or null. */
+static int
+bool_of(json_t *obj, const char *name, int def)
+{
+	json_t *v = json_object_get(obj, name);
+
+	return json_is_boolean(v) ? json_is_true(v) : def;
+}
+
+/* A NULL-terminated array of an array of strings' values (free it). */
+static const char **
+strings_of(json_t *obj, const char *name)
+{
+	json_t *a = json_object_get(obj, name), *v;
+	const char **out;
+	size_t i;
+
+	if (!json_is_array(a))
+		return NULL;
+	out = xcalloc(json_array_size(a) + 1, sizeof(*out));
+	json_array_foreach(a, i, v)
+		out[i] = json_string_value(v);
+	return out;
+}
+
+/*
+ * The field a core message names ("reset-limit: expected ..."), as the
+ * API names it; prefix is put before it ("users[3].").
+ */
+static void
+err_field(const char *err, const char *prefix, char *out, size_t outlen)
+{
+	char name[64];
+	size_t n = strspn(err, "abcdefghijklmnopqrstuvwxyz_-"), i;
+
+	out[0] = '\0';
+	if (n == 0 || n >= sizeof(name) || err[n] != ':')
+		return;
+	memcpy(name, err, n);
+	name[n] = '\0';
+	for (i = 0; field_names[i].cli != NULL; i++)
+		if (strcmp(field_names[i].cli, name) == 0)
+			break;
+	if (field_names[i].cli != NULL)
+		snprintf(name, sizeof(name), "%s", field_names[i].api);
+	for (i = 0; name[i] != '\0'; i++)
+		if (name[i] == '-')
+			name[i] = '_';
+	snprintf(out, outlen, "%s%s", prefix, name);
+}
+
+/* Answer a core result other than ENGINE_OK, with err when it has one. */
+static void
+answer_result(struct http_response *resp, enum engine_result r,
+    const char *err, const char *prefix)
+{
+	char field[96];
+
+	err_field(err != NULL ? err : "", prefix, field, sizeof(field));
+	switch (r) {
+	case ENGINE_BAD_INPUT:
+	case ENGINE_PASSWORD_TOO_SHORT:
+	case ENGINE_PASSWORD_TOO_LONG:
+	case ENGINE_PASSWORD_INVALID_TEXT:
+	case ENGINE_PASSWORD_WEAK:
+		admin_error(resp, 400, "invalid_field", err != NULL && *err ?
+		    err : "a field is not valid", field[0] ? field : NULL);
+		break;
+	case ENGINE_PROJECT_UNKNOWN:
+		admin_error(resp, 404, "project_not_found", "no such project",
+		    NULL);
+		break;
+	case ENGINE_USER_UNKNOWN:
+	case ENGINE_CREDENTIALS_INVALID:
+		admin_error(resp, 404, "not_found", err != NULL && *err ? err :
+		    "no such record", NULL);
+		break;
+	case ENGINE_CONFLICT:
+	case ENGINE_USER_DISABLED:
+		admin_error(resp, 409, "conflict", err != NULL && *err ? err :
+		    "the record is not in a state that allows this", field[0] ?
+		    field : NULL);
+		break;
+	case ENGINE_THROTTLED:
+		admin_error(resp, 429, "rate_limited", err != NULL && *err ?
+		    err : "try again later", NULL);
+		break;
+	case ENGINE_UNAVAILABLE:
+		admin_error(resp, 503, "unavailable", "the database is "
+		    "unavailable; try again", NULL);
+		break;
+	default:
+		admin_error(resp, 500, "internal", engine_result_name(r), NULL);
+		break;
+	}
+}
+
+static void
+reply(struct http_response *resp, int status, json_t *v)
+{
+	api_json_take(resp, status, v, ADMIN_FALLBACK);
+	resp->outcome = "ok";
+}
+
+/* The request's context, for the audit trail. */
+static void
+context(const struct http_request *r, struct request_context *ctx)
+{
+	http_context(r, ctx);
+}
+
+/*
+ * Who asked, for the audit trail: "admin api", or "admin api:NAME" with
+ * the body's requested_by.  -1, with resp answered 400, when it is not
+ * a name.
+ */
+static int
+actor(json_t *body, char out[ACTOR_MAX], struct http_response *resp)
+{
+	const char *by = body != NULL ? str_of(body, "requested_by") : NULL;
+
+	if (by != NULL && !admin_actor_valid(by)) {
+		admin_error(resp, 400, "invalid_field", "requested_by: expected "
+		    "1 to 64 letters, digits or ._@:-", "requested_by");
+		return -1;
+	}
+	snprintf(out, ACTOR_MAX, "admin_api%s%s", by ? ":" : "", by ? by : "");
+	return 0;
+}
+
+/*
+ * A query argument that must be a whole number in [min, max]; def when
+ * absent.  -1, with resp answered 400, when it is not.
+ */
+static int
+query_int(const struct http_request *r, const char *name, int64_t def,
+    int64_t min, int64_t max, int64_t *out, struct http_response *resp)
+{
+	const char *v = http_query(r, name);
+	char *end, msg[96];
+	long long n;
+
+	if (v == NULL) {
+		*out = def;
+		return 0;
+	}
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	if (errno != 0 || end == v || *end != '\0' || n < min || n > max) {
+		snprintf(msg, sizeof(msg), "%s: expected %lld to %lld", name,
+		    (long long)min, (long long)max);
+		admin_error(resp, 400, "invalid_field", msg, name);
+		return -1;
+	}
+	*out = n;
+	return 0;
+}
+
+/*
+ * A time query argument: RFC 3339 in UTC ("2026-12-03T08:00:00Z", with
+ * optional fractions of a second) into ms; def when absent.
+ */
+static int
+query_time(const struct http_request *r, const char *name, int64_t def,
+    int64_t *out, struct http_response *resp)
+{
+	const char *v = http_query(r, name), *p;
+	struct tm tm;
+	char msg[96];
+	int64_t ms = 0, scale = 100;
+
+	if (v == NULL) {
+		*out = def;
+		return 0;
+	}
+	memset(&tm, 0, sizeof(tm));
+	p = strptime(v, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (p != NULL && *p == '.') {
+		for (p++; *p >= '0' && *p <= '9'; p++, scale /= 10)
+			ms += (*p - '0') * scale;
+	}
+	if (p == NULL || strcmp(p, "Z") != 0 || tm.tm_year < 70) {
+		snprintf(msg, sizeof(msg), "%s: expected a UTC time like "
+		    "2026-01-31T12:00:00Z", name);
+		admin_error(resp, 400, "invalid_field", msg, name);
+		return -1;
+	}
+	*out = (int64_t)timegm(&tm) * 1000 + ms;
+	return 0;
+}
+
+/* The query arguments a GET takes; any other is refused. */
+static int
+query_check(const struct http_request *r, const char *const *allowed,
+    struct http_response *resp)
+{
+	if (r->query_invalid) {
+		admin_error(resp, 400, "invalid_query", "a query argument is "
+		    "not valid text", NULL);
+		return -1;
+	}
+	return http_query_only(r, allowed) == 0 ? 0 :
+	    (admin_error(resp, 400, "unknown_field", "a query argument is "
+	    "not one the call takes", NULL), -1);
+}
+
+static json_t *
+list_json(struct store_list *l, json_t *(*fn)(const void *))
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		json_array_append_new(a, fn(l->items[i]));
+	return a;
+}
+
+static json_t *
+project_item(const void *p)
+{
+	return api_project_json(p);
+}
+
+static json_t *
+user_item(const void *u)
+{
+	return api_user_json(u);
+}
+
+static json_t *
+outbox_item(const void *m)
+{
+	return api_outbox_json(m);
+}
+
+static json_t *
+key_item(const void *v)
+{
+	const struct api_key *k = v;
+
+	return json_pack("{s:s, s:s, s:o, s:o}", "id", k->id, "project_id",
+	    k->project_id, "created_at", api_time(k->created_at),
+	    "revoked_at", k->revoked_at ? api_time(k->revoked_at) : json_null());
+}
+
+static json_t *
+audit_item(const void *v)
+{
+	const struct audit_event *a = v;
+
+	return json_pack("{s:s, s:o, s:o, s:s, s:o, s:o, s:o, s:o}",
+	    "id", a->id,
+	    "project_id", api_string_or_null(a->project_id),
+	    "created_at", api_time(a->created_at),
+	    "event", a->event,
+	    "client_ip", api_string_or_null(a->client_ip),
+	    "user_agent", api_string_or_null(a->user_agent),
+	    "subject", api_string_or_null(a->subject),
+	    "detail", api_string_or_null(a->detail));
+}
+
+static const char *const no_query[] = { NULL };
+
+void
+admin_projects_list(const struct http_request *r, struct http_response *resp)
+{
+	struct store_list l = { NULL, 0 };
+	enum engine_result res;
+
+	if (!authorised(r, resp) || query_check(r, no_query, resp) == -1)
+		return;
+	res = admin_project_list(r->engine, &l);
+	if (res == ENGINE_OK)
+		reply(resp, 200, json_pack("{s:o}", "data",
+		    list_json(&l, project_item)));
+	else
+		answer_result(resp, res, NULL, "");
+	store_list_free(&l, (void (*)(void *))project_free);
+}
+
+void
+admin_projects_create(const struct http_request *r, struct http_response *resp)
+{
+	struct project_spec spec = { PROJECT_SPEC_DEFAULTS };
+	struct project *p = NULL;
+	enum engine_result res;
+	const char **callbacks, **origins;
+	char err[256] = "";
+	json_t *b;
+
+	if (!authorised(r, resp) ||
+	    (b = body_object(r, resp, project_fields, 0)) == NULL)
+		return;
+	callbacks = strings_of(b, "callback_urls");
+	origins = strings_of(b, "allowed_origins");
+	spec.name = str_of(b, "name");
+	spec.callback_urls = callbacks;
+	spec.allowed_origins = origins;
+	spec.reset_url = str_of(b, "reset_url");
+	spec.token_ttl = int_of(b, "token_ttl", 0);
+	spec.reset_emails_off = !bool_of(b, "send_reset_emails", 1);
+	spec.delivery = str_of(b, "delivery");
+	spec.mail_from = str_of(b, "mail_from");
+	spec.mail_from_name = str_of(b, "mail_from_name");
+	spec.locale = str_of(b, "locale");
+	spec.unknown_account_notice = bool_of(b, "unknown_account_notice", 0);
+	spec.logo_url = str_of(b, "logo_url");
+	spec.accent_color = str_of(b, "accent_color");
+	spec.reset_limit_per_hour = int_of(b, "reset_limit_per_hour", -1);
+	spec.mail_budget_per_hour = int_of(b, "mail_budget_per_hour", -1);
+	spec.notice_limit_per_hour = int_of(b, "notice_limit_per_hour", -1);
+	spec.notice_share_percent = int_of(b, "notice_share_percent", -1);
+	spec.password_min_length = int_of(b, "password_min_length", -1);
+	spec.password_min_score = int_of(b, "password_min_score", -1);
+	/* A token_ttl of 0 or less means nothing; core takes 0 as default. */
+	if (json_object_get(b, "token_ttl") != NULL &&
+	    !json_is_null(json_object_get(b, "token_ttl")) && spec.token_ttl < 1)
+		spec.token_ttl = -1;
+	res = admin_project_create(r->engine, &spec, &p, err, sizeof(err));
+	if (res == ENGINE_OK)
+		reply(resp, 201, api_project_json(p));
+	else
+		answer_result(resp, res, err, "");
+	free(callbacks);
+	free(origins);
+	project_free(p);
+	json_decref(b);
+}
+
+void
+admin_projects_get(const struct http_request *r, struct http_response *resp)
+{
+	struct project *p = NULL;
+	enum engine_result res;
+
+	if (!authorised(r, resp) || query_check(r, no_query, resp) == -1)
+		return;
+	res = admin_project_show(r->engine, r->path_param, &p);
+	if (res == ENGINE_OK)
+		reply(resp, 200, api_project_json(p));
+	else
+		answer_result(resp, res, NULL, "");
+	project_free(p);
+}
+
+void
+admin_users_list(const struct http_request *r, struct http_response *resp)
+{
+	static const char *const allowed[] = { "email", "cursor", "limit",
+	    NULL };
+	struct store_list l = { NULL, 0 };
+	struct user_query q;
+	enum engine_result res;
+	char next[ADMIN_CURSOR_MAX + 1], err[256] = "";
+	int64_t limit;
+
+	if (!authorised(r, resp) || query_check(r, allowed, resp) == -1 ||
+	    query_int(r, "limit", ADMIN_LIST_DEFAULT, 1, ADMIN_PAGE_MAX, &limit,
+	    resp) == -1)
+		return;
+	q = (struct user_query){
+		.project_id = r->path_param,
+		.email = http_query(r, "email"),
+		.cursor = http_query(r, "cursor"),
+		.limit = limit,
+	};
+	res = admin_user_list(r->engine, &q, &l, next, err, sizeof(err));
+	if (res == ENGINE_OK)
+		reply(resp, 200, json_pack("{s:o, s:o}", "data",
+		    list_json(&l, user_item), "next_cursor", next[0] ?
+		    json_string(next) : json_null()));
+	else
+		answer_result(resp, res, err, "");
+	store_list_free(&l, (void (*)(void *))user_free);
+}
+
+/* Fill a user spec of project_id from an object checked by fields_check. */
+static void
+user_spec_of(json_t *o, const char *project_id, struct user_spec *spec)
+{
+	*spec = (struct user_spec){
+		.project_id = project_id,
+		.email = str_of(o, "email"),
+		.username = str_of(o, "username"),
+		.password = str_of(o, "password"),
+		.password_hash = str_of(o, "password_hash"),
+		.first_name = str_of(o, "first_name"),
+		.last_name = str_of(o, "last_name"),
+		.email_verified = bool_of(o, "email_verified", 0),
+		.locale = str_of(o, "locale"),
+	};
+}
+
+void
+admin_users_create(const struct http_request *r, struct http_response *resp)
+{
+	struct user_spec spec;
+	struct user *u = NULL;
+	enum engine_result res;
+	char err[256] = "";
+	json_t *b;
+
+	if (!authorised(r, resp) ||
+	    (b = body_object(r, resp, user_fields, 0)) == NULL)
+		return;
+	user_spec_of(b, r->path_param, &spec);
+	res = admin_user_create(r->engine, &spec, &u, err, sizeof(err));
+	if (res == ENGINE_OK)
+		reply(resp, 201, api_user_json(u));
+	else if (res == ENGINE_PROJECT_UNKNOWN)
+		answer_result(resp, res, NULL, "");
+	else
+		answer_result(resp, res, err, "");
+	user_free(u);
+	json_decref(b);
+}
+
+void
+admin_users_import(const struct http_request *r, struct http_response *resp)
+{
+	struct user_spec *specs = NULL;
+	enum engine_result res;
+	char err[512] = "", prefix[32], field[96];
+	json_t *b, *users, *o;
+	size_t i, n;
+
+	if (!authorised(r, resp) ||
+	    (b = body_object(r, resp, import_fields, 0)) == NULL)
+		return;
+	users = json_object_get(b, "users");
+	n = json_array_size(users);
+	if (n == 0 || n > IMPORT_MAX) {
+		admin_error(resp, 400, "invalid_field", "users: expected 1 to "
+		    "1000 users", "users");
+		goto out;
+	}
+	specs = xcalloc(n, sizeof(*specs));
+	json_array_foreach(users, i, o) {
+		snprintf(prefix, sizeof(prefix), "users[%zu].", i);
+		if (fields_check(o, import_user_fields, prefix, resp) == -1)
+			goto out;
+		user_spec_of(o, r->path_param, &specs[i]);
+		/* Operators bring their users' passwords as they are. */
+		specs[i].bounds_only = 1;
+	}
+	res = admin_user_import(r->engine, specs, n, err, sizeof(err));
+	if (res == ENGINE_OK) {
+		reply(resp, 201, json_pack("{s:s, s:I}", "project_id",
+		    r->path_param, "imported", (json_int_t)n));
+		goto out;
+	}
+	if (res == ENGINE_PROJECT_UNKNOWN ||
+	    (res == ENGINE_UNAVAILABLE && strncmp(err, "project", 7) == 0)) {
+		answer_result(resp, ENGINE_PROJECT_UNKNOWN, NULL, "");
+		goto out;
+	}
+	/* "user N: field: ..." names users[N-1].field. */
+	if (strncmp(err, "user ", 5) == 0 && strchr(err, ':') != NULL) {
+		snprintf(prefix, sizeof(prefix), "users[%lld].",
+		    strtoll(err + 5, NULL, 10) - 1);
+		err_field(strchr(err, ':') + 2, prefix, field, sizeof(field));
+		admin_error(resp, res == ENGINE_CONFLICT ? 409 : 400,
+		    res == ENGINE_CONFLICT ? "conflict" : "invalid_field", err,
+		    field[0] ? field : NULL);
+	} else
+		answer_result(resp, res, err, "");
+out:
+	free(specs);
+	json_decref(b);
+}
+
+void
+admin_users_get(const struct http_request *r, struct http_response *resp)
+{
+	struct user *u = NULL;
+	enum engine_result res;
+
+	if (!authorised(r, resp) || query_check(r, no_query, resp) == -1)
+		return;
+	res = admin_user_show(r->engine, r->path_param, &u);
+	if (res == ENGINE_OK)
+		reply(resp, 200, api_user_json(u));
+	else
+		answer_result(resp, res, "no such user", "");
+	user_free(u);
+}
+
+void
+admin_users_delete(const struct http_request *r, struct http_response *resp)
+{
+	struct request_context ctx;
+	enum engine_result res;
+	char by[ACTOR_MAX];
+	json_t *b;
+
+	if (!authorised(r, resp) ||
+	    (b = body_object(r, resp, actor_fields, 1)) == NULL)
+		return;
+	if (actor(b, by, resp) == 0) {
+		context(r, &ctx);
+		res = admin_user_delete(r->engine, &ctx, r->path_param, by);
+		if (res == ENGINE_OK)
+			http_set_body(resp, 204, NULL, "", 0);
+		else
+			answer_result(resp, res, "no such user", "");
+		resp->outcome = res == ENGINE_OK ? "ok" : resp->outcome;
+	}
+	json_decref(b);
+}
+
+static void
+users_set_disabled(const struct http_request *r, struct http_response *resp,
+    int disabled)
+{
+	struct request_context ctx;
+	struct user *u = NULL;
+	enum engine_result res;
+	json_t *b;
+
+	if (!authorised(r, resp) ||
+	    (b = body_object(r, resp, no_fields, 1)) == NULL)
+		return;
+	json_decref(b);
+	res = admin_user_show(r->engine, r->path_param, &u);
+	if (res == ENGINE_OK) {
+		context(r, &ctx);
+		res = admin_user_set_disabled(r->engine, &ctx, u->project_id,
+		    u->id, disabled, NULL);
+	}
+	user_free(u);
+	u = NULL;
+	if (res == ENGINE_OK)
+		res = admin_user_show(r->engine, r->path_param, &u);
+	if (res == ENGINE_OK)
+		reply(resp, 200, api_user_json(u));
+	else
+		answer_result(resp, res, "no such user", "");
+	user_free(u);
+}
+
+void
+admin_users_disable(const struct http_request *r, struct http_response *resp)
+{
+	users_set_disabled(r, resp, 1);
+}
+
+void
+admin_users_enable(const struct http_request *r, struct http_response *resp)
+{
+	users_set_disabled(r, resp, 0);
+}
+
+void
+admin_users_reset(const struct http_request *r, struct http_response *resp)
+{
+	struct request_context ctx;
+	enum engine_result res;
+	char by[ACTOR_MAX], err[256] = "";
+	json_t *b;
+
+	if (!authorised(r, resp) ||
+	    (b = body_object(r, resp, actor_fields, 1)) == NULL)
+		return;
+	if (actor(b, by, resp) == 0) {
+		context(r, &ctx);
+		res = admin_user_reset(r->engine, &ctx, r->path_param, by, err,
+		    sizeof(err));
+		if (res == ENGINE_OK)
+			reply(resp, 202, json_pack("{s:s, s:s}", "user_id",
+			    r->path_param, "status", "mailed"));
+		else
+			answer_result(resp, res, err, "");
+	}
+	json_decref(b);
+}
+
+void
+admin_keys_list(const struct http_request *r, struct http_response *resp)
+{
+	struct store_list l = { NULL, 0 };
+	enum engine_result res;
+
+	if (!authorised(r, resp) || query_check(r, no_query, resp) == -1)
+		return;
+	res = admin_api_key_list(r->engine, r->path_param, &l);
+	if (res == ENGINE_OK)
+		reply(resp, 200, json_pack("{s:o}", "data",
+		    list_json(&l, key_item)));
+	else
+		answer_result(resp, res, NULL, "");
+	store_list_free(&l, (void (*)(void *))api_key_free);
+}
+
+void
+admin_keys_create(const struct http_request *r, struct http_response *resp)
+{
+	enum engine_result res;
+	char id[UUID_STRLEN + 1], *key = NULL;
+	json_t *b;
+
+	if (!authorised(r, resp) ||
+	    (b = body_object(r, resp, no_fields, 1)) == NULL)
+		return;
+	json_decref(b);
+	res = admin_api_key_create(r->engine, r->path_param, &key, id);
+	/* The key is shown here once; only its keyed hash is kept. */
+	if (res == ENGINE_OK)
+		reply(resp, 201, json_pack("{s:s, s:s, s:s}", "id", id,
+		    "project_id", r->path_param, "key", key));
+	else
+		answer_result(resp, res, NULL, "");
+	xfree_secret(key);
+}
+
+void
+admin_keys_revoke(const struct http_request *r, struct http_response *resp)
+{
+	struct request_context ctx;
+	struct api_key *k = NULL;
+	enum engine_result res;
+	json_t *b;
+
+	if (!authorised(r, resp) ||
+	    (b = body_object(r, resp, no_fields, 1)) == NULL)
+		return;
+	json_decref(b);
+	/* By id only: a key itself never travels in a URL. */
+	if (!id_is_uuid(r->path_param)) {
+		answer_result(resp, ENGINE_CREDENTIALS_INVALID, "no such API key",
+		    "");
+		return;
+	}
+	context(r, &ctx);
+	res = admin_api_key_revoke(r->engine, &ctx, r->path_param, &k);
+	if (res == ENGINE_OK)
+		reply(resp, 200, key_item(k));
+	else
+		answer_result(resp, res, "no such API key", "");
+	api_key_free(k);
+}
+
+static json_t *
+client_json(const struct app_client *cl)
+{
+	json_t *v = json_pack("{s:s, s:s, s:b}", "project_id", cl->project_id,
+	    "client_id", cl->id, "prevent_user_existence_errors",
+	    cl->prevent_user_existence_errors);
+
+	if (v != NULL && cl->secret != NULL)
+		json_object_set_new(v, "client_secret", json_string(cl->secret));
+	return v;
+}
+
+void
+admin_clients_create(const struct http_request *r, struct http_response *resp)
+{
+	struct app_client cl;
+	enum engine_result res;
+	json_t *b;
+
+	memset(&cl, 0, sizeof(cl));
+	if (!authorised(r, resp) ||
+	    (b = body_object(r, resp, client_fields, 1)) == NULL)
+		return;
+	res = admin_client_create(r->engine, r->path_param,
+	    bool_of(b, "secret", 0), bool_of(b, "reveal_user_existence", 0),
+	    &cl);
+	json_decref(b);
+	if (res == ENGINE_OK) {
+		reply(resp, 201, client_json(&cl));
+		app_client_clear(&cl);
+	} else
+		answer_result(resp, res, NULL, "");
+}
+
+void
+admin_clients_rotate(const struct http_request *r, struct http_response *resp)
+{
+	struct request_context ctx;
+	struct app_client cl;
+	enum engine_result res;
+	json_t *b;
+
+	memset(&cl, 0, sizeof(cl));
+	if (!authorised(r, resp) ||
+	    (b = body_object(r, resp, no_fields, 1)) == NULL)
+		return;
+	json_decref(b);
+	context(r, &ctx);
+	res = admin_client_rotate_secret(r->engine, &ctx, r->path_param, &cl);
+	if (res == ENGINE_OK) {
+		reply(resp, 200, client_json(&cl));
+		app_client_clear(&cl);
+	} else
+		answer_result(resp, res, res == ENGINE_CONFLICT ? "the client "
+		    "has no secret (make a client with one instead)" :
+		    "no such client", "");
+}
+
+void
+admin_outbox_entries(const struct http_request *r, struct http_response *resp)
+{
+	static const char *const allowed[] = { "state", "limit", NULL };
+	struct store_list l = { NULL, 0 };
+	enum engine_result res;
+	char err[256] = "";
+	int64_t limit;
+
+	if (!authorised(r, resp) || query_check(r, allowed, resp) == -1 ||
+	    query_int(r, "limit", ADMIN_LIST_DEFAULT, 1, ADMIN_LIST_MAX, &limit,
+	    resp) == -1)
+		return;
+	res = admin_outbox_list(r->engine, http_query(r, "state"), limit, &l,
+	    err, sizeof(err));
+	if (res == ENGINE_OK)
+		reply(resp, 200, json_pack("{s:o}", "data",
+		    list_json(&l, outbox_item)));
+	else
+		answer_result(resp, res, err, "");
+	store_list_free(&l, (void (*)(void *))outbox_msg_free);
+}
+
+static void
+outbox_retry(const struct http_request *r, struct http_response *resp,
+    const char *id)
+{
+	enum engine_result res;
+	char err[256] = "";
+	int64_t n = 0;
+	json_t *b;
+
+	if (!authorised(r, resp) ||
+	    (b = body_object(r, resp, no_fields, 1)) == NULL)
+		return;
+	json_decref(b);
+	res = admin_outbox_retry(r->engine, id, &n, err, sizeof(err));
+	if (res == ENGINE_OK)
+		reply(resp, 200, json_pack("{s:I}", "retried", (json_int_t)n));
+	else
+		answer_result(resp, res, err, "");
+}
+
+void
+admin_outbox_retry_one(const struct http_request *r,
+    struct http_response *resp)
+{
+	outbox_retry(r, resp, r->path_param);
+}
+
+void
+admin_outbox_retry_dead(const struct http_request *r,
+    struct http_response *resp)
+{
+	outbox_retry(r, resp, NULL);
+}
+
+void
+admin_audit(const struct http_request *r, struct http_response *resp)
+{
+	static const char *const allowed[] = { "project_id", "user_id",
+	    "since", "until", "limit", NULL };
+	struct store_list l = { NULL, 0 };
+	struct audit_query q;
+	enum engine_result res;
+	char err[256] = "";
+
+	memset(&q, 0, sizeof(q));
+	if (!authorised(r, resp) || query_check(r, allowed, resp) == -1 ||
+	    query_int(r, "limit", ADMIN_LIST_DEFAULT, 1, ADMIN_LIST_MAX,
+	    &q.limit, resp) == -1 ||
+	    query_time(r, "since", 0, &q.since, resp) == -1 ||
+	    query_time(r, "until", INT64_MAX, &q.until, resp) == -1)
+		return;
+	q.project_id = http_query(r, "project_id");
+	q.user_id = http_query(r, "user_id");
+	res = admin_audit_list(r->engine, &q, &l, err, sizeof(err));
+	if (res == ENGINE_OK)
+		reply(resp, 200, json_pack("{s:o}", "data",
+		    list_json(&l, audit_item)));
+	else
+		answer_result(resp, res, err, "");
+	store_list_free(&l, (void (*)(void *))audit_event_free);
 }

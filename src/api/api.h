@@ -169,5 +169,33 @@ void	admin_error(struct http_response *, int status, const char *code,
 	    const char *message, const char *field);
 void	admin_metrics(const struct http_request *, struct http_response *);
 void	admin_not_found(const struct http_request *, struct http_response *);
+/* The admin API's routes: see http_admin_routes and docs/admin.md. */
+void	admin_projects_list(const struct http_request *, struct http_response *);
+void	admin_projects_create(const struct http_request *,
+	    struct http_response *);
+void	admin_projects_get(const struct http_request *, struct http_response *);
+void	admin_users_list(const struct http_request *, struct http_response *);
+void	admin_users_create(const struct http_request *, struct http_response *);
+void	admin_users_import(const struct http_request *, struct http_response *);
+void	admin_users_get(const struct http_request *, struct http_response *);
+void	admin_users_delete(const struct http_request *, struct http_response *);
+void	admin_users_disable(const struct http_request *,
+	    struct http_response *);
+void	admin_users_enable(const struct http_request *, struct http_response *);
+void	admin_users_reset(const struct http_request *, struct http_response *);
+void	admin_keys_list(const struct http_request *, struct http_response *);
+void	admin_keys_create(const struct http_request *, struct http_response *);
+void	admin_keys_revoke(const struct http_request *, struct http_response *);
+void	admin_clients_create(const struct http_request *,
+	    struct http_response *);
+void	admin_clients_rotate(const struct http_request *,
+	    struct http_response *);
+void	admin_outbox_entries(const struct http_request *,
+	    struct http_response *);
+void	admin_outbox_retry_one(const struct http_request *,
+	    struct http_response *);
+void	admin_outbox_retry_dead(const struct http_request *,
+	    struct http_response *);
+void	admin_audit(const struct http_request *, struct http_response *);
 
 #endif

@@ -300,7 +300,8 @@ request_tx(struct db_conn *c, void *arg)
 		return rc;
 	rc = audit_write(c, t->in->ctx, t->in->project->id, t->limited ?
 	    AUDIT_RATE_LIMITED : AUDIT_RESET_REQUESTED, t->subject,
-	    t->limited ? t->limited : u ? "account" : "no_account", t->now);
+	    t->limited ? t->limited : t->in->requested_by != NULL ?
+	    t->in->requested_by : u ? "account" : "no_account", t->now);
 	if (rc != STORE_OK)
 		return rc;
 	if (!t->send_mail)

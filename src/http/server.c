@@ -155,6 +155,51 @@ http_query(const struct http_request *r, const char *name)
 	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+static int
+name_allowed(const char *name, const char *const *allowed)
+{
+	for (; *allowed != NULL; allowed++)
+		if (strcmp(*allowed, name) == 0)
+			return 1;
+	return 0;
+}
+
+struct query_names {
+	const char *const	*allowed;
+	int			 stray;
+};
+
+static enum MHD_Result
+query_name(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct query_names *q = cls;
+
+	(void)kind;
+	(void)value;
+	if (!name_allowed(key, q->allowed))
+		q->stray = 1;
+	return MHD_YES;
+}
+
+int
+http_query_only(const struct http_request *r, const char *const *allowed)
+{
+	struct query_names q = { allowed, 0 };
+	size_t i;
+
+	if (r->conn == NULL) {
+		for (i = 0; i < r->nfields; i++)
+			if (r->fields[i].kind == HTTP_FIELD_QUERY &&
+			    !name_allowed(r->fields[i].name, allowed))
+				return -1;
+		return 0;
+	}
+	(void)MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND,
+	    query_name, &q);
+	return q.stray ? -1 : 0;
+}
+
 const char *
 http_header_raw(const struct http_request *r, const char *name)
 {

@@ -542,6 +542,46 @@ store_user_list(struct db_conn *c, const char *project_id,
 }
 
 int
+store_user_by_id(struct db_conn *c, const char *id, struct user **out)
+{
+	return query_one(c, "SELECT " USER_COLS " FROM users WHERE id = $1",
+	    DB_ARGS(DB_TEXT(id)), user_read, (void **)out);
+}
+
+int
+store_user_page(struct db_conn *c, const char *project_id, const char *email,
+    const char *after_id, int limit, struct store_list *out)
+{
+	char *key = login_key(email != NULL ? email : "");
+	int rc;
+
+	/* Ids are UUIDv7: their order is the order of creation. */
+	rc = query_list(c, "SELECT " USER_COLS " FROM users WHERE project_id = "
+	    "$1 AND ($2 = '' OR email_key = $2) AND id > $3 ORDER BY id LIMIT $4",
+	    DB_ARGS(DB_TEXT(project_id), DB_TEXT(key),
+	    DB_TEXT(after_id != NULL ? after_id : ""), DB_INT(limit)),
+	    user_read, out);
+	free(key);
+	return rc;
+}
+
+int
+store_user_delete(struct db_conn *c, const char *id)
+{
+	int rc;
+
+	rc = db_exec(c, "DELETE FROM sessions WHERE user_id = $1",
+	    DB_ARGS(DB_TEXT(id)));
+	if (rc >= 0)
+		rc = db_exec(c, "DELETE FROM secrets WHERE user_id = $1",
+		    DB_ARGS(DB_TEXT(id)));
+	if (rc >= 0)
+		rc = db_exec(c, "DELETE FROM users WHERE id = $1",
+		    DB_ARGS(DB_TEXT(id)));
+	return rc;
+}
+
+int
 store_user_set_password(struct db_conn *c, const char *id, const char *hash,
     int64_t now)
 {
@@ -1576,6 +1616,7 @@ static const char *const audit_names[AUDIT__MAX] = {
 	"client_secret_rotated",	/* AUDIT_CLIENT_SECRET_ROTATED */
 	"user_disabled",	/* AUDIT_USER_DISABLED */
 	"user_enabled",		/* AUDIT_USER_ENABLED */
+	"user_deleted",		/* AUDIT_USER_DELETED */
 };
 
 const char *
@@ -1628,6 +1669,19 @@ store_audit_insert(struct db_conn *c, const struct audit_event *a)
 	    DB_TEXT(a->project_id), DB_INT(a->created_at), DB_TEXT(a->event),
 	    DB_TEXT(a->client_ip), DB_TEXT(a->user_agent), DB_TEXT(a->subject),
 	    DB_TEXT(a->detail))));
+}
+
+int
+store_audit_query(struct db_conn *c, const char *project_id,
+    const char *subject, int64_t since, int64_t until, int limit,
+    struct store_list *out)
+{
+	return query_list(c, "SELECT " AUDIT_COLS " FROM audit_events WHERE "
+	    "($1 = '' OR project_id = $1) AND ($2 = '' OR subject = $2) AND "
+	    "created_at >= $3 AND created_at < $4 ORDER BY created_at DESC, "
+	    "id DESC LIMIT $5", DB_ARGS(DB_TEXT(project_id ? project_id : ""),
+	    DB_TEXT(subject ? subject : ""), DB_INT(since), DB_INT(until),
+	    DB_INT(limit)), audit_read, out);
 }
 
 int
