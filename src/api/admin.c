@@ -31,6 +31,7 @@
 #include "../log.h"
 #include "../util/metrics.h"
 #include "api.h"
+#include "face.h"
 
 #define ADMIN_FALLBACK "{\"error\":{\"code\":\"internal\"," \
 	"\"message\":\"the answer could not be encoded\"}}"
@@ -66,7 +67,7 @@ admin_init(const struct config *cfg)
 }
 
 /* Answer an admin error: {"error": {code, message, field?}}. */
-void
+static void
 admin_error(struct http_response *resp, int status, const char *code,
     const char *message, const char *field)
 {
@@ -148,7 +149,7 @@ authorised(const struct http_request *r, struct http_response *resp)
 	return 0;
 }
 
-void
+static void
 admin_not_found(const struct http_request *r, struct http_response *resp)
 {
 	if (!authorised(r, resp))
@@ -157,7 +158,7 @@ admin_not_found(const struct http_request *r, struct http_response *resp)
 	    NULL);
 }
 
-void
+static void
 admin_metrics(const struct http_request *r, struct http_response *resp)
 {
 	struct buf b;
@@ -170,7 +171,7 @@ admin_metrics(const struct http_request *r, struct http_response *resp)
 	rc = metrics_render(&b);
 	if (rc == 0)
 		rc = http_metrics_render(&b);
-	if (rc == 0 && engine_outbox_depth(r->engine, &pending, &dead) ==
+	if (rc == 0 && engine_outbox_depth((struct engine *)r->app, &pending, &dead) ==
 	    ENGINE_OK)
 		rc = buf_printf(&b, "# HELP resetd_outbox_messages Messages in "
 		    "the outbox, by state: pending (queued or to retry) and "
@@ -526,7 +527,7 @@ reply(struct http_response *resp, int status, json_t *v)
 static void
 context(const struct http_request *r, struct request_context *ctx)
 {
-	http_context(r, ctx);
+	face_context(r, ctx);
 }
 
 /*
@@ -681,7 +682,7 @@ audit_item(const void *v)
 
 static const char *const no_query[] = { NULL };
 
-void
+static void
 admin_projects_list(const struct http_request *r, struct http_response *resp)
 {
 	struct store_list l = { NULL, 0 };
@@ -689,7 +690,7 @@ admin_projects_list(const struct http_request *r, struct http_response *resp)
 
 	if (!authorised(r, resp) || query_check(r, no_query, resp) == -1)
 		return;
-	res = admin_project_list(r->engine, &l);
+	res = admin_project_list((struct engine *)r->app, &l);
 	if (res == ENGINE_OK)
 		reply(resp, 200, json_pack("{s:o}", "data",
 		    list_json(&l, project_item)));
@@ -698,7 +699,7 @@ admin_projects_list(const struct http_request *r, struct http_response *resp)
 	store_list_free(&l, (void (*)(void *))project_free);
 }
 
-void
+static void
 admin_projects_create(const struct http_request *r, struct http_response *resp)
 {
 	struct project_spec spec = { PROJECT_SPEC_DEFAULTS };
@@ -736,7 +737,7 @@ admin_projects_create(const struct http_request *r, struct http_response *resp)
 	if (json_object_get(b, "token_ttl") != NULL &&
 	    !json_is_null(json_object_get(b, "token_ttl")) && spec.token_ttl < 1)
 		spec.token_ttl = -1;
-	res = admin_project_create(r->engine, &spec, &p, err, sizeof(err));
+	res = admin_project_create((struct engine *)r->app, &spec, &p, err, sizeof(err));
 	if (res == ENGINE_OK)
 		reply(resp, 201, api_project_json(p));
 	else
@@ -747,7 +748,7 @@ admin_projects_create(const struct http_request *r, struct http_response *resp)
 	json_decref(b);
 }
 
-void
+static void
 admin_projects_get(const struct http_request *r, struct http_response *resp)
 {
 	struct project *p = NULL;
@@ -755,7 +756,7 @@ admin_projects_get(const struct http_request *r, struct http_response *resp)
 
 	if (!authorised(r, resp) || query_check(r, no_query, resp) == -1)
 		return;
-	res = admin_project_show(r->engine, r->path_param, &p);
+	res = admin_project_show((struct engine *)r->app, r->path_param, &p);
 	if (res == ENGINE_OK)
 		reply(resp, 200, api_project_json(p));
 	else
@@ -763,7 +764,7 @@ admin_projects_get(const struct http_request *r, struct http_response *resp)
 	project_free(p);
 }
 
-void
+static void
 admin_users_list(const struct http_request *r, struct http_response *resp)
 {
 	static const char *const allowed[] = { "email", "cursor", "limit",
@@ -784,7 +785,7 @@ admin_users_list(const struct http_request *r, struct http_response *resp)
 		.cursor = http_query(r, "cursor"),
 		.limit = limit,
 	};
-	res = admin_user_list(r->engine, &q, &l, next, err, sizeof(err));
+	res = admin_user_list((struct engine *)r->app, &q, &l, next, err, sizeof(err));
 	if (res == ENGINE_OK)
 		reply(resp, 200, json_pack("{s:o, s:o}", "data",
 		    list_json(&l, user_item), "next_cursor", next[0] ?
@@ -811,7 +812,7 @@ user_spec_of(json_t *o, const char *project_id, struct user_spec *spec)
 	};
 }
 
-void
+static void
 admin_users_create(const struct http_request *r, struct http_response *resp)
 {
 	struct user_spec spec;
@@ -824,7 +825,7 @@ admin_users_create(const struct http_request *r, struct http_response *resp)
 	    (b = body_object(r, resp, user_fields, 0)) == NULL)
 		return;
 	user_spec_of(b, r->path_param, &spec);
-	res = admin_user_create(r->engine, &spec, &u, err, sizeof(err));
+	res = admin_user_create((struct engine *)r->app, &spec, &u, err, sizeof(err));
 	if (res == ENGINE_OK)
 		reply(resp, 201, api_user_json(u));
 	else if (res == ENGINE_PROJECT_UNKNOWN)
@@ -835,7 +836,7 @@ admin_users_create(const struct http_request *r, struct http_response *resp)
 	json_decref(b);
 }
 
-void
+static void
 admin_users_import(const struct http_request *r, struct http_response *resp)
 {
 	struct user_spec *specs = NULL;
@@ -863,7 +864,7 @@ admin_users_import(const struct http_request *r, struct http_response *resp)
 		/* Operators bring their users' passwords as they are. */
 		specs[i].bounds_only = 1;
 	}
-	res = admin_user_import(r->engine, specs, n, err, sizeof(err));
+	res = admin_user_import((struct engine *)r->app, specs, n, err, sizeof(err));
 	if (res == ENGINE_OK) {
 		reply(resp, 201, json_pack("{s:s, s:I}", "project_id",
 		    r->path_param, "imported", (json_int_t)n));
@@ -889,7 +890,7 @@ out:
 	json_decref(b);
 }
 
-void
+static void
 admin_users_get(const struct http_request *r, struct http_response *resp)
 {
 	struct user *u = NULL;
@@ -897,7 +898,7 @@ admin_users_get(const struct http_request *r, struct http_response *resp)
 
 	if (!authorised(r, resp) || query_check(r, no_query, resp) == -1)
 		return;
-	res = admin_user_show(r->engine, r->path_param, &u);
+	res = admin_user_show((struct engine *)r->app, r->path_param, &u);
 	if (res == ENGINE_OK)
 		reply(resp, 200, api_user_json(u));
 	else
@@ -905,7 +906,7 @@ admin_users_get(const struct http_request *r, struct http_response *resp)
 	user_free(u);
 }
 
-void
+static void
 admin_users_delete(const struct http_request *r, struct http_response *resp)
 {
 	struct request_context ctx;
@@ -918,7 +919,7 @@ admin_users_delete(const struct http_request *r, struct http_response *resp)
 		return;
 	if (actor(b, by, resp) == 0) {
 		context(r, &ctx);
-		res = admin_user_delete(r->engine, &ctx, r->path_param, by);
+		res = admin_user_delete((struct engine *)r->app, &ctx, r->path_param, by);
 		if (res == ENGINE_OK)
 			http_set_body(resp, 204, NULL, "", 0);
 		else
@@ -941,16 +942,16 @@ users_set_disabled(const struct http_request *r, struct http_response *resp,
 	    (b = body_object(r, resp, no_fields, 1)) == NULL)
 		return;
 	json_decref(b);
-	res = admin_user_show(r->engine, r->path_param, &u);
+	res = admin_user_show((struct engine *)r->app, r->path_param, &u);
 	if (res == ENGINE_OK) {
 		context(r, &ctx);
-		res = admin_user_set_disabled(r->engine, &ctx, u->project_id,
+		res = admin_user_set_disabled((struct engine *)r->app, &ctx, u->project_id,
 		    u->id, disabled, NULL);
 	}
 	user_free(u);
 	u = NULL;
 	if (res == ENGINE_OK)
-		res = admin_user_show(r->engine, r->path_param, &u);
+		res = admin_user_show((struct engine *)r->app, r->path_param, &u);
 	if (res == ENGINE_OK)
 		reply(resp, 200, api_user_json(u));
 	else
@@ -958,19 +959,19 @@ users_set_disabled(const struct http_request *r, struct http_response *resp,
 	user_free(u);
 }
 
-void
+static void
 admin_users_disable(const struct http_request *r, struct http_response *resp)
 {
 	users_set_disabled(r, resp, 1);
 }
 
-void
+static void
 admin_users_enable(const struct http_request *r, struct http_response *resp)
 {
 	users_set_disabled(r, resp, 0);
 }
 
-void
+static void
 admin_users_reset(const struct http_request *r, struct http_response *resp)
 {
 	struct request_context ctx;
@@ -983,7 +984,7 @@ admin_users_reset(const struct http_request *r, struct http_response *resp)
 		return;
 	if (actor(b, by, resp) == 0) {
 		context(r, &ctx);
-		res = admin_user_reset(r->engine, &ctx, r->path_param, by, err,
+		res = admin_user_reset((struct engine *)r->app, &ctx, r->path_param, by, err,
 		    sizeof(err));
 		if (res == ENGINE_OK)
 			reply(resp, 202, json_pack("{s:s, s:s}", "user_id",
@@ -994,7 +995,7 @@ admin_users_reset(const struct http_request *r, struct http_response *resp)
 	json_decref(b);
 }
 
-void
+static void
 admin_keys_list(const struct http_request *r, struct http_response *resp)
 {
 	struct store_list l = { NULL, 0 };
@@ -1002,7 +1003,7 @@ admin_keys_list(const struct http_request *r, struct http_response *resp)
 
 	if (!authorised(r, resp) || query_check(r, no_query, resp) == -1)
 		return;
-	res = admin_api_key_list(r->engine, r->path_param, &l);
+	res = admin_api_key_list((struct engine *)r->app, r->path_param, &l);
 	if (res == ENGINE_OK)
 		reply(resp, 200, json_pack("{s:o}", "data",
 		    list_json(&l, key_item)));
@@ -1011,7 +1012,7 @@ admin_keys_list(const struct http_request *r, struct http_response *resp)
 	store_list_free(&l, (void (*)(void *))api_key_free);
 }
 
-void
+static void
 admin_keys_create(const struct http_request *r, struct http_response *resp)
 {
 	enum engine_result res;
@@ -1022,7 +1023,7 @@ admin_keys_create(const struct http_request *r, struct http_response *resp)
 	    (b = body_object(r, resp, no_fields, 1)) == NULL)
 		return;
 	json_decref(b);
-	res = admin_api_key_create(r->engine, r->path_param, &key, id);
+	res = admin_api_key_create((struct engine *)r->app, r->path_param, &key, id);
 	/* The key is shown here once; only its keyed hash is kept. */
 	if (res == ENGINE_OK)
 		reply(resp, 201, json_pack("{s:s, s:s, s:s}", "id", id,
@@ -1032,7 +1033,7 @@ admin_keys_create(const struct http_request *r, struct http_response *resp)
 	xfree_secret(key);
 }
 
-void
+static void
 admin_keys_revoke(const struct http_request *r, struct http_response *resp)
 {
 	struct request_context ctx;
@@ -1051,7 +1052,7 @@ admin_keys_revoke(const struct http_request *r, struct http_response *resp)
 		return;
 	}
 	context(r, &ctx);
-	res = admin_api_key_revoke(r->engine, &ctx, r->path_param, &k);
+	res = admin_api_key_revoke((struct engine *)r->app, &ctx, r->path_param, &k);
 	if (res == ENGINE_OK)
 		reply(resp, 200, key_item(k));
 	else
@@ -1071,7 +1072,7 @@ client_json(const struct app_client *cl)
 	return v;
 }
 
-void
+static void
 admin_clients_create(const struct http_request *r, struct http_response *resp)
 {
 	struct app_client cl;
@@ -1082,7 +1083,7 @@ admin_clients_create(const struct http_request *r, struct http_response *resp)
 	if (!authorised(r, resp) ||
 	    (b = body_object(r, resp, client_fields, 1)) == NULL)
 		return;
-	res = admin_client_create(r->engine, r->path_param,
+	res = admin_client_create((struct engine *)r->app, r->path_param,
 	    bool_of(b, "secret", 0), bool_of(b, "reveal_user_existence", 0),
 	    &cl);
 	json_decref(b);
@@ -1093,7 +1094,7 @@ admin_clients_create(const struct http_request *r, struct http_response *resp)
 		answer_result(resp, res, NULL, "");
 }
 
-void
+static void
 admin_clients_rotate(const struct http_request *r, struct http_response *resp)
 {
 	struct request_context ctx;
@@ -1107,7 +1108,7 @@ admin_clients_rotate(const struct http_request *r, struct http_response *resp)
 		return;
 	json_decref(b);
 	context(r, &ctx);
-	res = admin_client_rotate_secret(r->engine, &ctx, r->path_param, &cl);
+	res = admin_client_rotate_secret((struct engine *)r->app, &ctx, r->path_param, &cl);
 	if (res == ENGINE_OK) {
 		reply(resp, 200, client_json(&cl));
 		app_client_clear(&cl);
@@ -1117,7 +1118,7 @@ admin_clients_rotate(const struct http_request *r, struct http_response *resp)
 		    "no such client", "");
 }
 
-void
+static void
 admin_outbox_entries(const struct http_request *r, struct http_response *resp)
 {
 	static const char *const allowed[] = { "state", "limit", NULL };
@@ -1130,7 +1131,7 @@ admin_outbox_entries(const struct http_request *r, struct http_response *resp)
 	    query_int(r, "limit", ADMIN_LIST_DEFAULT, 1, ADMIN_LIST_MAX, &limit,
 	    resp) == -1)
 		return;
-	res = admin_outbox_list(r->engine, http_query(r, "state"), limit, &l,
+	res = admin_outbox_list((struct engine *)r->app, http_query(r, "state"), limit, &l,
 	    err, sizeof(err));
 	if (res == ENGINE_OK)
 		reply(resp, 200, json_pack("{s:o}", "data",
@@ -1153,28 +1154,28 @@ outbox_retry(const struct http_request *r, struct http_response *resp,
 	    (b = body_object(r, resp, no_fields, 1)) == NULL)
 		return;
 	json_decref(b);
-	res = admin_outbox_retry(r->engine, id, &n, err, sizeof(err));
+	res = admin_outbox_retry((struct engine *)r->app, id, &n, err, sizeof(err));
 	if (res == ENGINE_OK)
 		reply(resp, 200, json_pack("{s:I}", "retried", (json_int_t)n));
 	else
 		answer_result(resp, res, err, "");
 }
 
-void
+static void
 admin_outbox_retry_one(const struct http_request *r,
     struct http_response *resp)
 {
 	outbox_retry(r, resp, r->path_param);
 }
 
-void
+static void
 admin_outbox_retry_dead(const struct http_request *r,
     struct http_response *resp)
 {
 	outbox_retry(r, resp, NULL);
 }
 
-void
+static void
 admin_audit(const struct http_request *r, struct http_response *resp)
 {
 	static const char *const allowed[] = { "project_id", "user_id",
@@ -1193,7 +1194,7 @@ admin_audit(const struct http_request *r, struct http_response *resp)
 		return;
 	q.project_id = http_query(r, "project_id");
 	q.user_id = http_query(r, "user_id");
-	res = admin_audit_list(r->engine, &q, &l, err, sizeof(err));
+	res = admin_audit_list((struct engine *)r->app, &q, &l, err, sizeof(err));
 	if (res == ENGINE_OK)
 		reply(resp, 200, json_pack("{s:o}", "data",
 		    list_json(&l, audit_item)));
@@ -1201,3 +1202,64 @@ admin_audit(const struct http_request *r, struct http_response *resp)
 		answer_result(resp, res, err, "");
 	store_list_free(&l, (void (*)(void *))audit_event_free);
 }
+
+/*
+ * The face's own refusals.  Its routes spend no class of the dialects'
+ * limits (HTTP_UNLIMITED): wrong tokens have their own limit, above, and
+ * an operator's tools are not throttled once authorised.
+ */
+static void
+admin_throttled(const struct http_request *r, struct http_response *resp,
+    int64_t retry_after_s)
+{
+	(void)r;
+	http_set_retry_after(resp, retry_after_s);
+	admin_error(resp, 429, "rate_limited", "try again later", NULL);
+}
+
+static void
+admin_failed(const struct http_request *r, struct http_response *resp,
+    int result)
+{
+	(void)r;
+	(void)result;
+	admin_error(resp, 503, "unavailable", "the database is unavailable; "
+	    "try again", NULL);
+}
+
+#define ADMIN(method, path, fn) \
+	{ method, path, NULL, NULL, fn, RUN_WORKER, HTTP_UNLIMITED }
+
+static const struct route admin_routes[] = {
+	ADMIN("GET", "/metrics", admin_metrics),
+	ADMIN("GET", "/admin/projects", admin_projects_list),
+	ADMIN("POST", "/admin/projects", admin_projects_create),
+	ADMIN("GET", "/admin/projects/{}", admin_projects_get),
+	ADMIN("GET", "/admin/projects/{}/users", admin_users_list),
+	ADMIN("POST", "/admin/projects/{}/users", admin_users_create),
+	ADMIN("POST", "/admin/projects/{}/users/import", admin_users_import),
+	ADMIN("GET", "/admin/projects/{}/api-keys", admin_keys_list),
+	ADMIN("POST", "/admin/projects/{}/api-keys", admin_keys_create),
+	ADMIN("POST", "/admin/projects/{}/clients", admin_clients_create),
+	ADMIN("GET", "/admin/users/{}", admin_users_get),
+	ADMIN("DELETE", "/admin/users/{}", admin_users_delete),
+	ADMIN("POST", "/admin/users/{}/disable", admin_users_disable),
+	ADMIN("POST", "/admin/users/{}/enable", admin_users_enable),
+	ADMIN("POST", "/admin/users/{}/reset", admin_users_reset),
+	ADMIN("POST", "/admin/api-keys/{}/revoke", admin_keys_revoke),
+	ADMIN("POST", "/admin/clients/{}/rotate-secret", admin_clients_rotate),
+	ADMIN("GET", "/admin/outbox", admin_outbox_entries),
+	ADMIN("POST", "/admin/outbox/retry-dead", admin_outbox_retry_dead),
+	ADMIN("POST", "/admin/outbox/{}/retry", admin_outbox_retry_one),
+	ADMIN("GET", "/admin/audit", admin_audit),
+	/* Unknown admin paths and methods: 404 in the face's shape. */
+	ADMIN("*", "/admin/*", admin_not_found),
+	{ NULL, NULL, NULL, NULL, NULL, RUN_INLINE, 0 },
+};
+
+const struct http_face admin_face = {
+	.name = "admin",
+	.routes = admin_routes,
+	.throttled = admin_throttled,
+	.failed = admin_failed,
+};

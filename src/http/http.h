@@ -1,6 +1,17 @@
 /*
- * The HTTP layer: libmicrohttpd connections, body caps, the route table,
- * request ids, security headers and the request log.
+ * The HTTP layer: libmicrohttpd connections, body caps, routing by the
+ * faces' tables, client addresses, request ids, security headers and the
+ * request log.  It knows nothing above it: no face, no engine.
+ *
+ * A face is one way in (a vendor's dialect, the hosted pages, health).
+ * It exports a struct http_face: its route table, each route with a
+ * method, a path pattern, a handler and a rate-limit class, and how to
+ * answer "throttled" and an application failure in its own shape.  The
+ * server is given a list of faces and an application (struct http_app):
+ * an opaque pointer, handed to every handler as r->app, with the hooks
+ * the server calls (the per-client throttle, the wake after a held
+ * answer).  Every route spends its class through the throttle hook
+ * before its handler runs (http_route_run), so no handler can forget it.
  *
  * A route's handler is a plain blocking function: it reads a struct
  * http_request and fills a struct http_response.  Handlers that touch the
@@ -18,8 +29,7 @@
 #include "../util/util.h"
 
 struct config;
-struct engine;
-struct request_context;
+struct http_face;
 struct MHD_Connection;
 struct sockaddr;
 
@@ -40,7 +50,8 @@ struct http_field {
 };
 
 struct http_request {
-	struct engine		*engine;
+	void			*app;		/* http_app.app: opaque here */
+	const struct http_face	*face;		/* whose route it is */
 	struct MHD_Connection	*conn;
 	const char		*method;
 	const char		*path;		/* without the query string */
@@ -133,29 +144,91 @@ enum route_run {
 	RUN_WORKER,	/* may block: runs on the worker pool */
 };
 
+/*
+ * A route's rate-limit class: HTTP_LIMIT(cls) spends a token of the
+ * application's class cls (a small number >= 0 the throttle hook knows)
+ * before the handler runs; HTTP_UNLIMITED spends none, for routes that do
+ * no work worth limiting (health, preflights, stylesheets, 404s).  0 is
+ * no class at all: a route without one is a programmer error, refused by
+ * http_faces_valid.
+ */
+#define HTTP_LIMIT(cls)	((int)(cls) + 1)
+#define HTTP_UNLIMITED	(-1)
+/* The application's class of a limited route's limit. */
+#define HTTP_LIMIT_CLASS(limit)	((limit) - 1)
+
 struct route {
 	const char	*method;	/* "GET", "POST", "OPTIONS", or "*" */
 	const char	*path;		/* exact, or with one "{}" segment */
+	/*
+	 * With value: the route matches only a request whose header of
+	 * this name (http_header: clean text) is exactly value, as Cognito
+	 * names its operation in X-Amz-Target.  NULL: any request.
+	 */
+	const char	*header;
+	const char	*value;
 	http_handler	 handler;
 	enum route_run	 run;
-	const char	*dialect;	/* for the log and the metrics */
+	int		 limit;		/* HTTP_LIMIT(cls) or HTTP_UNLIMITED */
+};
+
+/* One way in: its routes and its answers to what the server decides. */
+struct http_face {
+	const char		*name;		/* for the log; NULL: none */
+	const struct route	*routes;	/* ends with a NULL method */
+	/*
+	 * Answer a request its route's throttle refused: 429 in the face's
+	 * shape, with Retry-After: retry_after_s (http_set_retry_after).
+	 */
+	void	(*throttled)(const struct http_request *,
+		    struct http_response *, int64_t retry_after_s);
+	/*
+	 * Answer a request the application failed, result being the
+	 * application's failure (an engine result), in the face's shape.
+	 */
+	void	(*failed)(const struct http_request *, struct http_response *,
+		    int result);
 };
 
 /*
- * A listener: an address and the route table it answers from.  The public
- * listener and the admin listener are two sites of their own, each with
- * its own socket, polling threads and workers, so no route of one can be
- * reached on the other.
+ * The application the server serves: app is handed to every handler as
+ * r->app, and to the hooks.
+ */
+struct http_app {
+	void	*app;
+	/*
+	 * Take a token of class cls for the client at client_ip (text; NULL
+	 * when unknown) sending user_agent (NULL: none).  Return 0 when the
+	 * request may go on; 1 when refused, with the seconds to wait in
+	 * *retry_after_s; -1 when the application failed, with its result
+	 * in *failure.  Called on the thread that runs the route.
+	 */
+	int	(*throttle)(void *app, const char *client_ip,
+		    const char *user_agent, int cls, int64_t *retry_after_s,
+		    int *failure);
+	/*
+	 * Called as the answer of a request held to a time floor goes out:
+	 * its work was committed before the floor (a reset request's mail),
+	 * and what waits for that work (the mail senders) may start.  May
+	 * be NULL.
+	 */
+	void	(*wake)(void *app);
+};
+
+/*
+ * A listener: an address and the faces it answers.  The public listener
+ * and the admin listener are two sites, each with its own socket, polling
+ * threads and workers, so no route of one is reachable on the other.
  */
 struct http_site {
-	const char		*name;		/* "public", "admin": for logs */
-	const char		*listen;	/* host:port */
-	const struct route	*routes;
-	int			 reuse_port;	/* share the port: SO_REUSEPORT */
-	int			 threads;	/* polling threads */
-	int			 workers;	/* worker threads */
+	const char			 *name;		/* "public", "admin" */
+	const char			 *listen;	/* host:port */
+	const struct http_face *const	 *faces;	/* NULL-terminated */
+	int				  reuse_port;	/* SO_REUSEPORT */
+	int				  threads;	/* polling threads */
+	int				  workers;	/* worker threads */
 	/* Most open connections; 0: max_connections within the fd budget. */
-	int			 max_connections;
+	int				  max_connections;
 };
 
 /* request.c */
@@ -174,30 +247,45 @@ const char *http_field(const struct http_request *, enum http_field_kind,
 
 /* routes.c */
 /*
- * The route tables, each ending with a row whose method is NULL: the
- * public listener's (dialects, pages, health) and the admin listener's
- * (admin API, /metrics, the OpenAPI documents).
+ * Find the route of request r (its method, HEAD as GET, its path, and for
+ * header routes its headers) among the routes of faces (a NULL-terminated
+ * list, matched in order: the first matching row wins).  *face receives
+ * the route's face, *param what "{}" matched (a pointer into r->path, with
+ * its length in *param_len).  NULL when no route has the path;
+ * *method_mismatch is set when the path exists for another method.
  */
-extern const struct route http_routes[];
-extern const struct route http_admin_routes[];
+const struct route *http_route_find(const struct http_face *const *faces,
+	    const struct http_request *r, const struct http_face **face,
+	    const char **param, size_t *param_len, int *method_mismatch);
 /*
- * Find the route of table for method and path; *param receives what "{}"
- * matched (a pointer into path, with its length in *param_len).  NULL when
- * no route has the path; *method_mismatch is set when the path exists for
- * another method.
+ * Run route rt of face for r: first the throttle of its class through
+ * app's hook, answering in the face's shape when it refuses or fails;
+ * only then the handler.  r->app must be app->app.
  */
-const struct route *http_route_find(const struct route *table,
-	    const char *method, const char *path, const char **param,
-	    size_t *param_len, int *method_mismatch);
+void	http_route_run(const struct http_app *app, const struct http_face *,
+	    const struct route *rt, const struct http_request *r,
+	    struct http_response *);
 /*
- * Count an answer with status of route r of table (r NULL: no route
- * matched), for the metrics.  Lock-free.
+ * 1 when every route of faces has a rate-limit class, and a limited route
+ * runs on a worker (the throttle may block on the database); otherwise 0,
+ * with the first bad route logged.
  */
-void	http_route_count(const struct route *table, const struct route *r,
-	    int status);
+int	http_faces_valid(const struct http_face *const *faces);
 /*
- * Append resetd_http_requests_total, by face, method, route pattern and
- * status, to b: the rows that counted anything.  0, or -1 at b's cap.
+ * Make room for the answers of site's faces in the metrics; called as a
+ * server starts, before it serves.  -1 (logged) past the fixed room.
+ */
+int	http_metrics_register(const struct http_site *);
+/*
+ * Count an answer of status that took us microseconds, to route rt of face
+ * (both NULL: no route matched) on site: lock-free.
+ */
+void	http_metrics_count(const struct http_site *, const struct http_face *,
+	    const struct route *rt, int status, int64_t us);
+/*
+ * Append resetd_http_requests_total, by listener, face, method, route
+ * pattern and status, to b: the rows that counted anything.  0, or -1 at
+ * b's cap.
  */
 int	http_metrics_render(struct buf *b) WUR;
 
@@ -211,22 +299,8 @@ int	http_metrics_render(struct buf *b) WUR;
  */
 void	http_client_ip(const char *peer, const char *xff,
 	    const struct cidr *trusted, size_t n, char *out, size_t outlen);
-/*
- * The context the engine gets of a request, for its limits and its audit
- * trail: the client address decided above (NULL when there is none) and
- * the User-Agent (NULL without a connection).  Every adapter, dialects and
- * hosted pages alike, builds it here, so each engine call is recorded the
- * same way.  Its strings live as long as r.
- */
-void	http_context(const struct http_request *, struct request_context *out);
-/*
- * The per-client limit, asked first by every adapter before any work: take
- * a token of class cls (enum ratelimit_class) for r's client.  Return 0
- * when allowed; or 1, with the seconds to wait in *retry_after_s and the
- * Retry-After header set on resp, for the adapter to answer in its shape.
- */
-int	http_throttled(const struct http_request *, struct http_response *,
-	    int cls, int64_t *retry_after_s);
+/* The client address of r (client_ip), or NULL when there is none. */
+const char *http_client(const struct http_request *);
 /* Set the Retry-After header to seconds (a negative wait counts as 0). */
 void	http_set_retry_after(struct http_response *, int64_t seconds);
 #define HTTP_PEER_KEY_LEN 9
@@ -242,11 +316,12 @@ void	http_peer_key(const struct sockaddr *, uint8_t key[HTTP_PEER_KEY_LEN]);
 struct http_server;
 
 /*
- * Start serving site (which must outlive the server) with the engine.
- * Return NULL on failure (logged), for example when the address is taken.
+ * Start serving site (its faces and address; it must outlive the server)
+ * for app (copied).  Return NULL on failure (logged), for example when
+ * the address is taken or a route has no rate-limit class.
  */
-struct http_server *http_server_start(const struct config *, struct engine *,
-	    const struct http_site *);
+struct http_server *http_server_start(const struct config *,
+	    const struct http_site *, const struct http_app *app);
 /*
  * Begin a graceful stop, and return at once: stop accepting connections,
  * answer every request from now on with "Connection: close", and close the
