@@ -9,6 +9,7 @@ const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
 const parsePrometheus = require('parse-prometheus-text-format');
+const { parser: promql } = require('@prometheus-io/lezer-promql');
 const h = require('./lib/harness');
 
 const TEST_TIMEOUT = 60000;
@@ -148,6 +149,63 @@ describe('domain counters', { timeout: TEST_TIMEOUT }, () => {
       assert.ok(sample(m1.text, commits) > sample(m0.text, commits), 'commits were measured');
       assert.ok(sample(m1.text, 'resetd_db_commit_batch_size_count') > 0);
       assert.ok(m1.has('resetd_outbox_messages'));
+    } finally {
+      await d.stop();
+    }
+  });
+});
+
+// The metric names and label matchers of a PromQL expression, from the
+// Prometheus project's own grammar; throws on a syntax error.
+function selectors(expr) {
+  const tree = promql.parse(expr);
+  const out = [];
+  const c = tree.cursor();
+  do {
+    if (c.type.isError) throw new Error(`PromQL syntax error at ${c.from} in ${expr}`);
+    if (c.name === 'VectorSelector') {
+      const text = expr.slice(c.from, c.to);
+      const name = text.match(/^[a-zA-Z_:][a-zA-Z0-9_:]*/)[0];
+      const labels = [...text.matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)/g)].map((m) => m[1]);
+      out.push({ name, labels });
+    }
+  } while (c.next());
+  return out;
+}
+
+describe('Grafana dashboard', { timeout: TEST_TIMEOUT }, () => {
+  it('queries only metrics and labels that /metrics has', async () => {
+    const dash = JSON.parse(fs.readFileSync(path.join(h.REPO_ROOT, 'contrib', 'grafana-resetd.json'), 'utf8'));
+    const exprs = dash.panels.flatMap((p) => p.targets.map((t) => t.expr));
+    assert.ok(exprs.length >= 12, 'the dashboard has its panels');
+    const d = await h.startDaemon({ admin: true });
+    try {
+      // Traffic on every face the dashboard breaks down, so the sparse series exist.
+      await h.request(`${d.url}/healthz`);
+      await h.request(`${d.url}/api/login`, { method: 'POST', body: '{' });
+      const m = await scrape(d);
+      // Every sample line's series name, and the labels each carries.
+      const series = new Map();
+      for (const line of m.text.split('\n')) {
+        const hit = line.match(/^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{([^}]*)\})? /);
+        if (!hit) continue;
+        const labels = series.get(hit[1]) || new Set();
+        for (const l of (hit[2] || '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="/g)) labels.add(l[1]);
+        series.set(hit[1], labels);
+      }
+      const names = new Set();
+      for (const expr of exprs) {
+        for (const sel of selectors(expr)) {
+          names.add(sel.name);
+          assert.ok(series.has(sel.name), `the dashboard queries ${sel.name}, which /metrics lacks (${expr})`);
+          for (const l of sel.labels) assert.ok(series.get(sel.name).has(l), `${sel.name} has no label ${l} (${expr})`);
+        }
+      }
+      // And every family /metrics exposes is on the dashboard.
+      for (const f of m.keys()) {
+        const used = [...names].some((n) => n === f || n.startsWith(`${f}_`));
+        assert.ok(used, `the dashboard shows nothing of ${f}`);
+      }
     } finally {
       await d.stop();
     }
