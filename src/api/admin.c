@@ -748,6 +748,119 @@ admin_projects_create(const struct http_request *r, struct http_response *resp)
 	json_decref(b);
 }
 
+/* A NULL-terminated array of the lines of list (free both). */
+static const char **
+lines_of(const char *list, char **copy)
+{
+	const char **out;
+	char *p, *nl;
+	size_t n = 1, i = 0;
+
+	*copy = xstrdup(list != NULL ? list : "");
+	for (p = *copy; *p != '\0'; p++)
+		n += *p == '\n';
+	out = xcalloc(n + 1, sizeof(*out));
+	for (p = *copy; p != NULL && *p != '\0'; p = nl) {
+		nl = strchr(p, '\n');
+		if (nl != NULL)
+			*nl++ = '\0';
+		out[i++] = p;
+	}
+	return out;
+}
+
+/* The string field name of b when present: its value, or NULL for null. */
+static void
+patch_string(json_t *b, const char *name, const char **field)
+{
+	if (json_object_get(b, name) != NULL)
+		*field = str_of(b, name);
+}
+
+static void
+patch_int(json_t *b, const char *name, int64_t *field)
+{
+	if (json_object_get(b, name) != NULL)
+		*field = int_of(b, name, -1);
+}
+
+/*
+ * PATCH /admin/projects/{id}: change the settings the body names, keep
+ * the others; the result is checked as a whole, as at creation.
+ */
+static void
+admin_projects_update(const struct http_request *r,
+    struct http_response *resp)
+{
+	struct project_spec spec;
+	struct project *old = NULL, *p = NULL;
+	enum engine_result res;
+	const char **callbacks = NULL, **origins = NULL;
+	char err[256] = "", *cb_copy = NULL, *or_copy = NULL;
+	json_t *b;
+
+	if (!authorised(r, resp) ||
+	    (b = body_object(r, resp, project_fields, 0)) == NULL)
+		return;
+	res = admin_project_show(r->app, r->path_param, &old);
+	if (res != ENGINE_OK) {
+		answer_result(resp, res, NULL, "");
+		goto out;
+	}
+	admin_project_spec(old, &spec);
+	if (json_object_get(b, "callback_urls") != NULL)
+		callbacks = strings_of(b, "callback_urls");
+	else
+		callbacks = lines_of(old->callback_urls, &cb_copy);
+	if (json_object_get(b, "allowed_origins") != NULL)
+		origins = strings_of(b, "allowed_origins");
+	else
+		origins = lines_of(old->allowed_origins, &or_copy);
+	spec.callback_urls = callbacks;
+	spec.allowed_origins = origins;
+	patch_string(b, "name", &spec.name);
+	patch_string(b, "reset_url", &spec.reset_url);
+	patch_string(b, "delivery", &spec.delivery);
+	patch_string(b, "mail_from", &spec.mail_from);
+	patch_string(b, "mail_from_name", &spec.mail_from_name);
+	patch_string(b, "locale", &spec.locale);
+	patch_string(b, "logo_url", &spec.logo_url);
+	patch_string(b, "accent_color", &spec.accent_color);
+	patch_int(b, "token_ttl", &spec.token_ttl);
+	if (json_is_null(json_object_get(b, "token_ttl")))
+		spec.token_ttl = 0;	/* the default */
+	patch_int(b, "reset_limit_per_hour", &spec.reset_limit_per_hour);
+	patch_int(b, "mail_budget_per_hour", &spec.mail_budget_per_hour);
+	patch_int(b, "notice_limit_per_hour", &spec.notice_limit_per_hour);
+	patch_int(b, "notice_share_percent", &spec.notice_share_percent);
+	patch_int(b, "password_min_length", &spec.password_min_length);
+	patch_int(b, "password_min_score", &spec.password_min_score);
+	spec.reset_emails_off = !bool_of(b, "send_reset_emails",
+	    !spec.reset_emails_off);
+	spec.unknown_account_notice = bool_of(b, "unknown_account_notice",
+	    spec.unknown_account_notice);
+	/* As at creation, a token_ttl below 1 is refused, not defaulted. */
+	if (json_is_integer(json_object_get(b, "token_ttl")) &&
+	    spec.token_ttl < 1)
+		spec.token_ttl = -1;
+	if (spec.delivery == NULL)
+		spec.delivery = "link";
+	res = admin_project_update(r->app, r->path_param, &spec, &p, err,
+	    sizeof(err));
+	if (res == ENGINE_OK)
+		reply(resp, 200, api_project_json(p));
+	else
+		answer_result(resp, res, err, "");
+out:
+	free(callbacks);
+	free(origins);
+	free(cb_copy);
+	free(or_copy);
+	project_free(old);
+	project_free(p);
+	json_decref(b);
+}
+
 static void
 admin_projects_get(const struct http_request *r, struct http_response *resp)
 {
@@ -1235,6 +1348,7 @@ static const struct route admin_routes[] = {
 	ADMIN("GET", "/admin/projects", admin_projects_list),
 	ADMIN("POST", "/admin/projects", admin_projects_create),
 	ADMIN("GET", "/admin/projects/{}", admin_projects_get),
+	ADMIN("PATCH", "/admin/projects/{}", admin_projects_update),
 	ADMIN("GET", "/admin/projects/{}/users", admin_users_list),
 	ADMIN("POST", "/admin/projects/{}/users", admin_users_create),
 	ADMIN("POST", "/admin/projects/{}/users/import", admin_users_import),

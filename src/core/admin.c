@@ -41,14 +41,16 @@ insert_project_tx(struct db_conn *c, void *arg)
 	return store_project_insert(c, arg);
 }
 
-enum engine_result
-admin_project_create(struct engine *e, const struct project_spec *spec,
-    struct project **out, char *err, size_t errlen)
+/*
+ * Check a project spec and fill p from it (all but its id and creation
+ * time): ENGINE_OK, or ENGINE_BAD_INPUT with err naming the field.
+ */
+static enum engine_result
+project_build(const struct project_spec *spec, struct project *p, char *err,
+    size_t errlen)
 {
-	struct project *p = xcalloc(1, sizeof(*p));
 	char locale[ENGINE_LOCALE_MAX + 1];
 	enum engine_result result = ENGINE_BAD_INPUT;
-	int rc;
 
 	if (spec->name == NULL || !valid_text(spec->name, VALID_NAME_MAX)) {
 		snprintf(err, errlen, "name: expected 1 to %d bytes of text",
@@ -142,8 +144,6 @@ admin_project_create(struct engine *e, const struct project_spec *spec,
 		snprintf(err, errlen, "locale: expected xx or xx_YY");
 		goto out;
 	}
-	p->id = xmalloc(UUID_STRLEN + 1);
-	id_new(p->id);
 	p->name = xstrdup(spec->name);
 	p->reset_url = spec->reset_url ? xstrdup(spec->reset_url) : NULL;
 	p->token_ttl = spec->token_ttl ? spec->token_ttl : TOKEN_TTL_DEFAULT;
@@ -169,6 +169,24 @@ admin_project_create(struct engine *e, const struct project_spec *spec,
 	    PASSWORD_MIN_CHARS : spec->password_min_length;
 	p->password_min_score = spec->password_min_score < 0 ?
 	    PASSWORD_SCORE_DEFAULT : spec->password_min_score;
+	result = ENGINE_OK;
+out:
+	return result;
+}
+
+enum engine_result
+admin_project_create(struct engine *e, const struct project_spec *spec,
+    struct project **out, char *err, size_t errlen)
+{
+	struct project *p = xcalloc(1, sizeof(*p));
+	enum engine_result result;
+	int rc;
+
+	result = project_build(spec, p, err, errlen);
+	if (result != ENGINE_OK)
+		goto out;
+	p->id = xmalloc(UUID_STRLEN + 1);
+	id_new(p->id);
 	p->created_at = db_now(e->db);
 	rc = db_write(e->db, insert_project_tx, p);
 	if (rc != 0) {
@@ -182,6 +200,76 @@ admin_project_create(struct engine *e, const struct project_spec *spec,
 out:
 	project_free(p);
 	return result;
+}
+
+static int
+update_project_tx(struct db_conn *c, void *arg)
+{
+	int rc = store_project_update(c, arg);
+
+	return rc < 0 ? rc : rc == 0 ? STORE_NOT_FOUND : STORE_OK;
+}
+
+enum engine_result
+admin_project_update(struct engine *e, const char *id,
+    const struct project_spec *spec, struct project **out, char *err,
+    size_t errlen)
+{
+	struct project *old = NULL, *p = xcalloc(1, sizeof(*p));
+	enum engine_result result;
+	int rc;
+
+	result = admin_project_show(e, id, &old);
+	if (result != ENGINE_OK)
+		goto out;
+	result = project_build(spec, p, err, errlen);
+	if (result != ENGINE_OK)
+		goto out;
+	p->id = xstrdup(old->id);
+	p->created_at = old->created_at;
+	rc = db_write(e->db, update_project_tx, p);
+	if (rc == STORE_NOT_FOUND) {
+		result = ENGINE_PROJECT_UNKNOWN;
+		goto out;
+	}
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot store the project");
+		result = ENGINE_UNAVAILABLE;
+		goto out;
+	}
+	/* This instance sees the change at once; others within the cache's life. */
+	engine_project_forget(e, p->id);
+	*out = p;
+	p = NULL;
+	result = ENGINE_OK;
+out:
+	project_free(old);
+	project_free(p);
+	return result;
+}
+
+void
+admin_project_spec(const struct project *p, struct project_spec *out)
+{
+	*out = (struct project_spec){
+		.name = p->name,
+		.reset_url = p->reset_url,
+		.token_ttl = p->token_ttl,
+		.reset_emails_off = !p->send_reset_emails,
+		.delivery = p->delivery,
+		.mail_from = p->mail_from,
+		.mail_from_name = p->mail_from_name,
+		.locale = p->locale,
+		.unknown_account_notice = p->unknown_account_notice,
+		.logo_url = p->logo_url,
+		.accent_color = p->accent_color,
+		.reset_limit_per_hour = p->reset_limit_per_hour,
+		.mail_budget_per_hour = p->mail_budget_per_hour,
+		.notice_limit_per_hour = p->notice_limit_per_hour,
+		.notice_share_percent = p->notice_share_percent,
+		.password_min_length = p->password_min_length,
+		.password_min_score = p->password_min_score,
+	};
 }
 
 struct user_tx {

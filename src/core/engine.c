@@ -286,6 +286,23 @@ engine_project(struct engine *e, const char *id, struct project **out)
 	return ENGINE_OK;
 }
 
+void
+engine_project_forget(struct engine *e, const char *id)
+{
+	struct project_slot *slot;
+	struct project *old = NULL;
+
+	slot = &e->projects[str_hash(id) %
+	    (sizeof(e->projects) / sizeof(e->projects[0]))];
+	pthread_mutex_lock(&e->projects_lock);
+	if (slot->project != NULL && strcmp(slot->project->id, id) == 0) {
+		old = slot->project;
+		slot->project = NULL;
+	}
+	pthread_mutex_unlock(&e->projects_lock);
+	project_free(old);
+}
+
 /* 1 when line-separated list holds item exactly. */
 int
 engine_list_has(const char *list, const char *item)

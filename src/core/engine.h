@@ -594,6 +594,23 @@ enum engine_result admin_user_set_disabled(struct engine *,
 #define ADMIN_PAGE_MAX 1000
 #define ADMIN_CURSOR_MAX 80
 
+/*
+ * Replace every setting of project id with spec, checked as at creation
+ * (a complete spec: admin_project_spec gives the current one, lists
+ * aside).  On ENGINE_OK, *out is the project as it is now.  This instance
+ * sees it at once; others within their project cache's 10 seconds.
+ * ENGINE_PROJECT_UNKNOWN, ENGINE_BAD_INPUT (err names the field).
+ */
+enum engine_result admin_project_update(struct engine *, const char *id,
+	    const struct project_spec *spec, struct project **out, char *err,
+	    size_t errlen);
+/*
+ * The spec of project p's settings, its two lists left NULL (they are
+ * lines in p); the strings are p's.
+ */
+void	admin_project_spec(const struct project *p, struct project_spec *out);
+/* Drop project id from the engine's cache (engine_project). */
+void	engine_project_forget(struct engine *, const char *id);
 /* Every project, in creation order (items: struct project). */
 enum engine_result admin_project_list(struct engine *, struct store_list *);
 /* A project by id; ENGINE_PROJECT_UNKNOWN when there is none. */

@@ -397,6 +397,29 @@ store_project_insert(struct db_conn *c, const struct project *p)
 }
 
 int
+store_project_update(struct db_conn *c, const struct project *p)
+{
+	return db_exec(c, "UPDATE projects SET name = $2, callback_urls = $3, "
+	    "allowed_origins = $4, reset_url = $5, token_ttl = $6, delivery = $7, "
+	    "send_reset_emails = $8, mail_from = $9, mail_from_name = $10, "
+	    "locale = $11, unknown_account_notice = $12, logo_url = $13, "
+	    "accent_color = $14, reset_limit_per_hour = $15, "
+	    "mail_budget_per_hour = $16, password_min_length = $17, "
+	    "password_min_score = $18, notice_limit_per_hour = $19, "
+	    "notice_share_percent = $20 WHERE id = $1",
+	    DB_ARGS(DB_TEXT(p->id), DB_TEXT(p->name), DB_TEXT(p->callback_urls),
+	    DB_TEXT(p->allowed_origins), DB_TEXT(p->reset_url),
+	    DB_INT(p->token_ttl), DB_TEXT(p->delivery),
+	    DB_INT(p->send_reset_emails), DB_TEXT(p->mail_from),
+	    DB_TEXT(p->mail_from_name), DB_TEXT(p->locale),
+	    DB_INT(p->unknown_account_notice), DB_TEXT(p->logo_url),
+	    DB_TEXT(p->accent_color), DB_INT(p->reset_limit_per_hour),
+	    DB_INT(p->mail_budget_per_hour), DB_INT(p->password_min_length),
+	    DB_INT(p->password_min_score), DB_INT(p->notice_limit_per_hour),
+	    DB_INT(p->notice_share_percent)));
+}
+
+int
 store_project_get(struct db_conn *c, const char *id, struct project **out)
 {
 	return query_one(c, "SELECT " PROJECT_COLS " FROM projects WHERE id = $1",

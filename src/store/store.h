@@ -199,6 +199,8 @@ int	store_setting_delete(struct db *, const char *key) WUR;
 
 int	store_project_insert(struct db_conn *, const struct project *);
 int	store_project_get(struct db_conn *, const char *id, struct project **);
+/* Replace every setting of project p->id: 1, 0 (no such project), DB_ERROR. */
+int	store_project_update(struct db_conn *, const struct project *);
 int	store_project_list(struct db_conn *, struct store_list *);
 int	store_project_count(struct db_conn *, int64_t *);
 /*

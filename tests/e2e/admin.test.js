@@ -103,6 +103,34 @@ describe('admin API', { timeout: TEST_TIMEOUT }, () => {
     const cli = await d.cli(['project', 'show', project.id]);
     assert.deepEqual(cli, project);
     assertError(await d.admin('GET', `/admin/projects/${crypto.randomUUID()}`), 404, 'project_not_found');
+
+    // Settings change with PATCH: named fields change, the others stay.
+    const patched = await d.admin('PATCH', `/admin/projects/${project.id}`, {
+      callback_urls: ['http://localhost:3999/cb', 'http://localhost:3999/other'],
+      allowed_origins: ['http://localhost:3999', 'http://localhost:4999'],
+      reset_limit_per_hour: 7,
+      accent_color: null,
+    });
+    assert.equal(patched.status, 200, show(patched));
+    assert.deepEqual(patched.json.callback_urls, ['http://localhost:3999/cb', 'http://localhost:3999/other']);
+    assert.deepEqual(patched.json.allowed_origins, ['http://localhost:3999', 'http://localhost:4999']);
+    assert.equal(patched.json.reset_limit_per_hour, 7);
+    assert.equal(patched.json.accent_color, null);
+    for (const k of ['name', 'token_ttl', 'locale', 'mail_budget_per_hour', 'password_min_length', 'created_at']) {
+      assert.deepEqual(patched.json[k], project[k], k);
+    }
+    assert.deepEqual(await d.cli(['project', 'show', project.id]), patched.json);
+    // The new origin is allowed by the dialect at once (CORS preflight).
+    const pre = await h.request(`${d.url}/api/login?projectId=${project.id}`, {
+      method: 'OPTIONS', headers: { Origin: 'http://localhost:4999', 'Access-Control-Request-Method': 'POST' },
+    });
+    assert.equal(pre.headers['access-control-allow-origin'], 'http://localhost:4999', show(pre));
+    assertError(await d.admin('PATCH', `/admin/projects/${project.id}`, { allowed_origins: ['http://x/p'] }), 400, 'invalid_field', 'allowed_origins');
+    assertError(await d.admin('PATCH', `/admin/projects/${project.id}`, { colour: 'x' }), 400, 'unknown_field', 'colour');
+    assertError(await d.admin('PATCH', `/admin/projects/${crypto.randomUUID()}`, { name: 'x' }), 404, 'project_not_found');
+    const unchanged = await d.admin('GET', `/admin/projects/${project.id}`);
+    assert.deepEqual(unchanged.json, patched.json, 'a refused change changes nothing');
+    project = patched.json;
   });
 
   it('validates every field as the CLI does: 400 naming the field; unknown fields refused', async () => {
