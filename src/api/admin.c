@@ -29,6 +29,7 @@
 
 #include "../config.h"
 #include "../log.h"
+#include "../util/embedded.h"
 #include "../util/metrics.h"
 #include "api.h"
 #include "face.h"
@@ -1317,6 +1318,38 @@ admin_audit(const struct http_request *r, struct http_response *resp)
 }
 
 /*
+ * GET /openapi/NAME.json: the OpenAPI 3.1 document of a dialect or of this
+ * API, built into the binary from docs/openapi/.  Only the names of the
+ * table are looked up, so no path reaches another file.
+ */
+static void
+admin_openapi(const struct http_request *r, struct http_response *resp)
+{
+	static const char *const names[] = { "xsolla.json", "workos.json",
+	    "cognito.json", "velocity.json", "admin.json", NULL };
+	const struct embedded_file *f = NULL;
+	char path[64];
+	size_t i;
+
+	if (!authorised(r, resp))
+		return;
+	for (i = 0; names[i] != NULL; i++)
+		if (strcmp(names[i], r->path_param) == 0)
+			break;
+	if (names[i] != NULL) {
+		snprintf(path, sizeof(path), "docs/openapi/%s", names[i]);
+		f = embedded_find(path);
+	}
+	if (f == NULL) {
+		admin_error(resp, 404, "not_found", "no such document: try "
+		    "xsolla, workos, cognito, velocity or admin (.json)", NULL);
+		return;
+	}
+	http_set_body(resp, 200, "application/json", f->data, f->len);
+	resp->outcome = "ok";
+}
+
+/*
  * The face's own refusals.  Its routes spend no class of the dialects'
  * limits (HTTP_UNLIMITED): wrong tokens have their own limit, above, and
  * an operator's tools are not throttled once authorised.
@@ -1345,6 +1378,7 @@ admin_failed(const struct http_request *r, struct http_response *resp,
 
 static const struct route admin_routes[] = {
 	ADMIN("GET", "/metrics", admin_metrics),
+	ADMIN("GET", "/openapi/{}", admin_openapi),
 	ADMIN("GET", "/admin/projects", admin_projects_list),
 	ADMIN("POST", "/admin/projects", admin_projects_create),
 	ADMIN("GET", "/admin/projects/{}", admin_projects_get),
