@@ -749,27 +749,6 @@ admin_projects_create(const struct http_request *r, struct http_response *resp)
 	json_decref(b);
 }
 
-/* A NULL-terminated array of the lines of list (free both). */
-static const char **
-lines_of(const char *list, char **copy)
-{
-	const char **out;
-	char *p, *nl;
-	size_t n = 1, i = 0;
-
-	*copy = xstrdup(list != NULL ? list : "");
-	for (p = *copy; *p != '\0'; p++)
-		n += *p == '\n';
-	out = xcalloc(n + 1, sizeof(*out));
-	for (p = *copy; p != NULL && *p != '\0'; p = nl) {
-		nl = strchr(p, '\n');
-		if (nl != NULL)
-			*nl++ = '\0';
-		out[i++] = p;
-	}
-	return out;
-}
-
 /* The string field name of b when present: its value, or NULL for null. */
 static void
 patch_string(json_t *b, const char *name, const char **field)
@@ -797,7 +776,8 @@ admin_projects_update(const struct http_request *r,
 	struct project *old = NULL, *p = NULL;
 	enum engine_result res;
 	const char **callbacks = NULL, **origins = NULL;
-	char err[256] = "", *cb_copy = NULL, *or_copy = NULL;
+	const char **old_callbacks = NULL, **old_origins = NULL;
+	char err[256] = "";
 	json_t *b;
 
 	if (!authorised(r, resp) ||
@@ -812,11 +792,12 @@ admin_projects_update(const struct http_request *r,
 	if (json_object_get(b, "callback_urls") != NULL)
 		callbacks = strings_of(b, "callback_urls");
 	else
-		callbacks = lines_of(old->callback_urls, &cb_copy);
+		callbacks = old_callbacks =
+		    engine_list_split(old->callback_urls);
 	if (json_object_get(b, "allowed_origins") != NULL)
 		origins = strings_of(b, "allowed_origins");
 	else
-		origins = lines_of(old->allowed_origins, &or_copy);
+		origins = old_origins = engine_list_split(old->allowed_origins);
 	spec.callback_urls = callbacks;
 	spec.allowed_origins = origins;
 	patch_string(b, "name", &spec.name);
@@ -853,10 +834,12 @@ admin_projects_update(const struct http_request *r,
 	else
 		answer_result(resp, res, err, "");
 out:
-	free(callbacks);
-	free(origins);
-	free(cb_copy);
-	free(or_copy);
+	if (old_callbacks == NULL)
+		free(callbacks);
+	if (old_origins == NULL)
+		free(origins);
+	engine_list_free(old_callbacks);
+	engine_list_free(old_origins);
 	project_free(old);
 	project_free(p);
 	json_decref(b);

@@ -189,6 +189,7 @@ int	 cli_user_list(struct cli *);
 int	 cli_user_disable(struct cli *);
 int	 cli_user_enable(struct cli *);
 int	 cli_user_delete(struct cli *);
+int	 cli_project_update(struct cli *);
 int	 cli_user_reset(struct cli *);
 
 /* credentials.c */

@@ -37,6 +37,29 @@ static const struct cli_takes takes_project_create[] = {
 	{ OPT_PASSWORD_MIN_SCORE, 0 },
 	{ OPT__MAX, 0 },
 };
+/* The options of create, none required: what is not given is kept. */
+static const struct cli_takes takes_project_update[] = {
+	{ OPT_NAME, 0 },
+	{ OPT_CALLBACK_URL, 0 },
+	{ OPT_ALLOWED_ORIGIN, 0 },
+	{ OPT_RESET_URL, 0 },
+	{ OPT_TOKEN_TTL, 0 },
+	{ OPT_SEND_RESET_EMAILS, 0 },
+	{ OPT_DELIVERY, 0 },
+	{ OPT_MAIL_FROM, 0 },
+	{ OPT_MAIL_FROM_NAME, 0 },
+	{ OPT_LOCALE, 0 },
+	{ OPT_UNKNOWN_ACCOUNT_NOTICE, 0 },
+	{ OPT_LOGO_URL, 0 },
+	{ OPT_ACCENT_COLOR, 0 },
+	{ OPT_RESET_LIMIT, 0 },
+	{ OPT_MAIL_BUDGET, 0 },
+	{ OPT_NOTICE_LIMIT, 0 },
+	{ OPT_NOTICE_SHARE, 0 },
+	{ OPT_PASSWORD_MIN_LENGTH, 0 },
+	{ OPT_PASSWORD_MIN_SCORE, 0 },
+	{ OPT__MAX, 0 },
+};
 static const struct cli_takes takes_project[] = {
 	{ OPT_PROJECT, CLI_REQUIRED }, { OPT__MAX, 0 },
 };
@@ -96,6 +119,9 @@ const struct cli_command cli_commands[] = {
 	    "        [--reset-limit N] [--mail-budget N]\n"
 	    "        [--notice-limit N] [--notice-share PERCENT]\n"
 	    "        [--password-min-length N] [--password-min-score 0-4]" },
+	{ "project", "update", cli_project_update, takes_project_update,
+	    "ID", 1,
+	    "ID [the options of project create]: change what they name" },
 	{ "project", "list", cli_project_list, takes_none, NULL, 0, "" },
 	{ "project", "show", cli_project_show, takes_none, "ID", 1, "ID" },
 	{ "user", "create", cli_user_create, takes_user_create, NULL, 0,

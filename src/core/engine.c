@@ -296,6 +296,37 @@ engine_project(struct engine *e, const char *id, struct project **out)
 	return ENGINE_OK;
 }
 
+const char **
+engine_list_split(const char *list)
+{
+	const char **out;
+	char *copy, *p, *nl;
+	size_t n = 2, i = 1;
+
+	/* Slot 0 keeps the copy the strings point into, for the free. */
+	copy = xstrdup(list != NULL ? list : "");
+	for (p = copy; *p != '\0'; p++)
+		n += *p == '\n';
+	out = xcalloc(n + 1, sizeof(*out));
+	out[0] = copy;
+	for (p = copy; p != NULL && *p != '\0'; p = nl) {
+		nl = strchr(p, '\n');
+		if (nl != NULL)
+			*nl++ = '\0';
+		out[i++] = p;
+	}
+	return out + 1;
+}
+
+void
+engine_list_free(const char **list)
+{
+	if (list == NULL)
+		return;
+	free((char *)list[-1]);
+	free(list - 1);
+}
+
 void
 engine_project_forget(struct engine *e, const char *id)
 {

@@ -625,6 +625,12 @@ enum engine_result admin_project_update(struct engine *, const char *id,
  * lines in p); the strings are p's.
  */
 void	admin_project_spec(const struct project *p, struct project_spec *out);
+/*
+ * The lines of a newline-separated list (a project's callback URLs or
+ * origins) as a new NULL-terminated array; free with engine_list_free.
+ */
+const char **engine_list_split(const char *list);
+void	engine_list_free(const char **);
 /* Drop project id from the engine's cache (engine_project). */
 void	engine_project_forget(struct engine *, const char *id);
 /* Every project, in creation order (items: struct project). */

@@ -128,6 +128,12 @@ describe('admin API', { timeout: TEST_TIMEOUT }, () => {
     assertError(await d.admin('PATCH', `/admin/projects/${project.id}`, { allowed_origins: ['http://x/p'] }), 400, 'invalid_field', 'allowed_origins');
     assertError(await d.admin('PATCH', `/admin/projects/${project.id}`, { colour: 'x' }), 400, 'unknown_field', 'colour');
     assertError(await d.admin('PATCH', `/admin/projects/${crypto.randomUUID()}`, { name: 'x' }), 404, 'project_not_found');
+    // The CLI's update is the same operation, with the same rules.
+    const viaCli = await d.cli(['project', 'update', project.id, '--reset-limit', '6']);
+    assert.equal(viaCli.reset_limit_per_hour, 6);
+    assert.deepEqual(viaCli.allowed_origins, patched.json.allowed_origins);
+    await assert.rejects(d.cli(['project', 'update', project.id, '--delivery', 'pigeon']), /delivery: expected link or code/);
+    patched.json.reset_limit_per_hour = 6;
     const unchanged = await d.admin('GET', `/admin/projects/${project.id}`);
     assert.deepEqual(unchanged.json, patched.json, 'a refused change changes nothing');
     project = patched.json;
