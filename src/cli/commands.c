@@ -119,11 +119,19 @@ const struct cli_command cli_commands[] = {
 	    "        [--reset-limit N] [--mail-budget N]\n"
 	    "        [--notice-limit N] [--notice-share PERCENT]\n"
 	    "        [--password-min-length N] [--password-min-score 0-4]" },
-	{ "project", "update", cli_project_update, takes_project_update,
-	    "ID", 1,
-	    "ID [the options of project create]: change what they name" },
 	{ "project", "list", cli_project_list, takes_none, NULL, 0, "" },
 	{ "project", "show", cli_project_show, takes_none, "ID", 1, "ID" },
+	{ "project", "update", cli_project_update, takes_project_update,
+	    "ID", 1,
+	    "ID [--name NAME] [--callback-url URL]... [--allowed-origin ORIGIN]...\n"
+	    "        [--reset-url URL] [--token-ttl SECONDS]\n"
+	    "        [--send-reset-emails on|off] [--delivery link|code]\n"
+	    "        [--mail-from ADDRESS] [--mail-from-name NAME]\n"
+	    "        [--locale xx[_YY]] [--unknown-account-notice on|off]\n"
+	    "        [--logo-url URL] [--accent-color #RRGGBB]\n"
+	    "        [--reset-limit N] [--mail-budget N]\n"
+	    "        [--notice-limit N] [--notice-share PERCENT]\n"
+	    "        [--password-min-length N] [--password-min-score 0-4]" },
 	{ "user", "create", cli_user_create, takes_user_create, NULL, 0,
 	    "--project ID --email EMAIL [--username NAME] [--locale xx[_YY]]\n"
 	    "        [--password-stdin]" },
