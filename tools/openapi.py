@@ -123,9 +123,23 @@ w_paths = {
     "get": {"summary": "a user", "security": bearer, "responses": {"200": json_resp("the user", user), **w_errors(*W_ALL)}}, "post": {"responses": w_errors("405")}},
  "/user_management/authenticate": {"post": {"summary": "sign in with a password",
     "requestBody": {"content": {"application/json": {"schema": obj({"client_id": S(), "client_secret": S(), "grant_type": S(), "email": S(), "password": S()}, required=["grant_type"])}}},
-    "responses": {"200": json_resp("a session", obj({"user": user, "organization_id": {"type": "null"}, "access_token": S(), "refresh_token": S(), "authentication_method": S()})),
+    "responses": {"200": json_resp("a session", obj({"user": user, "organization_id": {"type": "null"}, "access_token": S(), "refresh_token": S(), "authentication_method": S()},
+                                       required=["user", "access_token", "refresh_token"])),
                   **w_errors(*W_ALL)}}, "get": {"responses": w_errors("405")}},
 }
+w_paths["/user_management/users/{id}/sessions"] = {"parameters": [{"name": "id", "in": "path", "required": True, "schema": S()}],
+    "get": {"summary": "a user's sessions", "security": bearer,
+            "responses": {"200": json_resp("a list", obj({"object": {"const": "list"}, "data": {"type": "array", "items": {"type": "object"}}, "list_metadata": {"type": "object"}}, required=["data"])),
+                          **w_errors(*W_ALL)}}}
+w_paths["/user_management/sessions/revoke"] = {"post": {"summary": "revoke a session", "security": bearer,
+    "requestBody": {"content": {"application/json": {"schema": obj({"session_id": S()}, required=["session_id"])}}},
+    "responses": {"200": json_resp("revoked", {"type": "object"}), **w_errors(*W_ALL)}}}
+w_paths["/user_management/sessions/logout"] = {"get": {"summary": "end a session; with return_to, redirect there",
+    "parameters": [{"name": "session_id", "in": "query", "required": False, "schema": S()}, {"name": "return_to", "in": "query", "required": False, "schema": S()}],
+    "responses": {"200": json_resp("ended", {"type": "object"}), "302": json_resp("ended; Location is return_to", {"type": "object"}), **w_errors(*W_ALL)}}}
+w_paths["/sso/jwks/{client_id}"] = {"parameters": [{"name": "client_id", "in": "path", "required": True, "schema": S()}],
+    "get": {"summary": "the key set that verifies the client's access tokens",
+            "responses": {"200": json_resp("a JWK set", obj({"keys": {"type": "array", "items": {"type": "object"}}})), **w_errors(*W_ALL)}}}
 wo = base("resetd: WorkOS User Management dialect", "The password-reset, user and password-authentication calls of WorkOS User Management that resetd answers. Server calls carry an API key as a bearer token.", "the public listener")
 wo["paths"] = w_paths
 wo["components"] = {"securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer", "description": "an sk_ API key (resetd apikey create)"}}, "responses": {"HttpLayer": HTTP_LAYER_RESP}}
@@ -138,12 +152,12 @@ def c_resp(desc, schema):
     return {"description": desc, "content": {AMZ: {"schema": schema}, "application/json": {"schema": schema}}}
 c_ok = {"anyOf": [obj({"CodeDeliveryDetails": obj({"Destination": S(), "DeliveryMedium": S(), "AttributeName": S()})}),
                   obj({}, required=[])]}
-co = base("resetd: AWS Cognito user pools dialect", "Cognito's JSON protocol: one endpoint, POST /, the operation named by X-Amz-Target (AWSCognitoIdentityProviderService.ForgotPassword, .ConfirmForgotPassword). OpenAPI cannot tell operations apart by a header, so the answers of both are listed together.", "the public listener")
+co = base("resetd: AWS Cognito user pools dialect", "Cognito's JSON protocol: one endpoint, POST /, the operation named by X-Amz-Target (AWSCognitoIdentityProviderService. followed by ForgotPassword, ConfirmForgotPassword, InitiateAuth, RespondToAuthChallenge, GetUser, ChangePassword, GlobalSignOut or RevokeToken). OpenAPI cannot tell operations apart by a header, so their answers are listed together: where the code went (ForgotPassword), or the operation's own object.", "the public listener")
 co["paths"] = {"/": {
-  "post": {"summary": "ForgotPassword or ConfirmForgotPassword, by X-Amz-Target",
+  "post": {"summary": "the operation X-Amz-Target names",
            "parameters": [{"name": "X-Amz-Target", "in": "header", "required": True, "schema": S(pattern="^AWSCognitoIdentityProviderService\\.")}],
            "requestBody": {"content": {AMZ: {"schema": obj({"ClientId": S()}, required=["ClientId"])}}},
-           "responses": {"200": c_resp("ForgotPassword: where the code went; ConfirmForgotPassword: {}", c_ok),
+           "responses": {"200": c_resp("ForgotPassword: where the code went; the others: their own object ({} for ConfirmForgotPassword)", c_ok),
                          **{c: c_resp("a Cognito exception", {"anyOf": [c_err, HTTP_ERROR]}) for c in ("400", "403", "404", "413", "415", "429", "500", "503")}}},
   "options": {"summary": "CORS preflight", "responses": {"204": {"description": "allowed or not, by the Access-Control headers"}, "200": {"description": "preflight"}}}}}
 co["components"] = {"responses": {"HttpLayer": HTTP_LAYER_RESP}}
@@ -177,12 +191,13 @@ LT = {"type": "array", "items": S()}
 project = obj({"id": S(format="uuid"), "name": S(), "callback_urls": LT, "allowed_origins": LT, "reset_url": NS, "token_ttl": I, "delivery": {"enum": ["link", "code"]},
                "send_reset_emails": B, "created_at": T, "mail_from": NS, "mail_from_name": NS, "locale": NS, "unknown_account_notice": B, "logo_url": NS,
                "accent_color": NS, "reset_limit_per_hour": I, "mail_budget_per_hour": I, "password_min_length": I, "password_min_score": I,
-               "notice_limit_per_hour": I, "notice_share_percent": I})
+               "notice_limit_per_hour": I, "notice_share_percent": I, "login_token_ttl": I})
 project_in_props = {"name": S(), "callback_urls": LT, "allowed_origins": LT, "reset_url": NS, "token_ttl": {"type": ["integer", "null"]}, "send_reset_emails": B,
                     "delivery": {"enum": ["link", "code"]}, "mail_from": NS, "mail_from_name": NS, "locale": NS, "unknown_account_notice": B, "logo_url": NS,
                     "accent_color": NS, "reset_limit_per_hour": {"type": ["integer", "null"]}, "mail_budget_per_hour": {"type": ["integer", "null"]},
                     "notice_limit_per_hour": {"type": ["integer", "null"]}, "notice_share_percent": {"type": ["integer", "null"]},
-                    "password_min_length": {"type": ["integer", "null"]}, "password_min_score": {"type": ["integer", "null"]}}
+                    "password_min_length": {"type": ["integer", "null"]}, "password_min_score": {"type": ["integer", "null"]},
+                    "login_token_ttl": {"type": ["integer", "null"]}}
 a_user = obj({"id": S(format="uuid"), "project_id": S(format="uuid"), "email": S(), "username": NS, "email_verified": B, "disabled": B, "first_name": NS,
               "last_name": NS, "locale": NS, "created_at": T, "updated_at": T, "last_sign_in_at": T})
 user_in = {"email": S(), "username": NS, "password": NS, "first_name": NS, "last_name": NS, "email_verified": B, "locale": NS}

@@ -28,39 +28,42 @@
  * indexed by this enum.  A command lists the ones it takes.
  */
 enum cli_opt {
-	OPT_ACCENT_COLOR,		/* 0 */
+	OPT_ACCENT_COLOR,	/* 0 */
 	OPT_ALL_DEAD,
 	OPT_ALLOWED_ORIGIN,
 	OPT_CALLBACK_URL,
 	OPT_DELIVERY,
-	OPT_DEMO,			/* 5 */
+	OPT_DEMO,		/* 5 */
 	OPT_EMAIL,
 	OPT_KEY_STDIN,
 	OPT_LIMIT,
 	OPT_LOCALE,
-	OPT_LOGO_URL,			/* 10 */
+	OPT_LOGIN_TOKEN_TTL,	/* 10 */
+	OPT_LOGO_URL,
 	OPT_MAIL_BUDGET,
 	OPT_MAIL_FROM,
 	OPT_MAIL_FROM_NAME,
+	OPT_MUST_CHANGE_PASSWORD,	/* 15 */
 	OPT_NAME,
-	OPT_NOTICE_LIMIT,		/* 15 */
+	OPT_NOTICE_LIMIT,
 	OPT_NOTICE_SHARE,
 	OPT_PASSWORD_MIN_LENGTH,
-	OPT_PASSWORD_MIN_SCORE,
+	OPT_PASSWORD_MIN_SCORE,	/* 20 */
 	OPT_PASSWORD_STDIN,
-	OPT_PROJECT,			/* 20 */
+	OPT_PROJECT,
 	OPT_RESET_LIMIT,
 	OPT_RESET_URL,
-	OPT_REVEAL_USER_EXISTENCE,
+	OPT_REVEAL_USER_EXISTENCE,	/* 25 */
+	OPT_ROTATE,
 	OPT_SECONDS,
-	OPT_SECRET,			/* 25 */
+	OPT_SECRET,
 	OPT_SEND_RESET_EMAILS,
-	OPT_STATE,
+	OPT_STATE,		/* 30 */
 	OPT_THREADS,
 	OPT_TO,
-	OPT_TOKEN_TTL,			/* 30 */
+	OPT_TOKEN_TTL,
 	OPT_UNKNOWN_ACCOUNT_NOTICE,
-	OPT_USERNAME,
+	OPT_USERNAME,		/* 35 */
 	OPT__MAX
 };
 
@@ -181,6 +184,8 @@ const char *cli_result_text(enum engine_result);
 int	 cli_project_create(struct cli *);
 int	 cli_project_list(struct cli *);
 int	 cli_project_show(struct cli *);
+int	 cli_project_rotate_keys(struct cli *);
+int	 cli_project_secret_key(struct cli *);
 
 /* user.c */
 int	 cli_user_create(struct cli *);

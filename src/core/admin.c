@@ -105,6 +105,13 @@ project_build(const struct project_spec *spec, struct project *p, char *err,
 		    "per address per hour", PROJECT_RESET_LIMIT_MAX);
 		goto out;
 	}
+	if (spec->login_token_ttl > 0 &&
+	    (spec->login_token_ttl < PROJECT_LOGIN_TTL_MIN ||
+	    spec->login_token_ttl > PROJECT_LOGIN_TTL_MAX)) {
+		snprintf(err, errlen, "login-token-ttl: expected %d to %d "
+		    "seconds", PROJECT_LOGIN_TTL_MIN, PROJECT_LOGIN_TTL_MAX);
+		goto out;
+	}
 	if (spec->notice_share_percent > 100) {
 		snprintf(err, errlen, "notice-share: expected 0 to 100 percent "
 		    "of the mail budget");
@@ -165,6 +172,8 @@ project_build(const struct project_spec *spec, struct project *p, char *err,
 	    PROJECT_NOTICE_LIMIT_DEFAULT : spec->notice_limit_per_hour;
 	p->notice_share_percent = spec->notice_share_percent < 0 ?
 	    PROJECT_NOTICE_SHARE_DEFAULT : spec->notice_share_percent;
+	p->login_token_ttl = spec->login_token_ttl <= 0 ?
+	    PROJECT_LOGIN_TTL_DEFAULT : spec->login_token_ttl;
 	p->password_min_length = spec->password_min_length < 0 ?
 	    PASSWORD_MIN_CHARS : spec->password_min_length;
 	p->password_min_score = spec->password_min_score < 0 ?
@@ -202,12 +211,24 @@ out:
 	return result;
 }
 
+struct update_tx {
+	const struct project	*project;
+	enum engine_result	 outcome;
+};
+
 static int
 update_project_tx(struct db_conn *c, void *arg)
 {
-	int rc = store_project_update(c, arg);
+	struct update_tx *t = arg;
+	int rc = store_project_update(c, t->project);
 
-	return rc < 0 ? rc : rc == 0 ? STORE_NOT_FOUND : STORE_OK;
+	if (rc < 0)
+		return rc;
+	if (rc == 0) {
+		t->outcome = ENGINE_PROJECT_UNKNOWN;
+		return TX_REFUSED;
+	}
+	return 0;
 }
 
 enum engine_result
@@ -216,6 +237,7 @@ admin_project_update(struct engine *e, const char *id,
     size_t errlen)
 {
 	struct project *old = NULL, *p = xcalloc(1, sizeof(*p));
+	struct update_tx t;
 	enum engine_result result;
 	int rc;
 
@@ -227,14 +249,12 @@ admin_project_update(struct engine *e, const char *id,
 		goto out;
 	p->id = xstrdup(old->id);
 	p->created_at = old->created_at;
-	rc = db_write(e->db, update_project_tx, p);
-	if (rc == STORE_NOT_FOUND) {
-		result = ENGINE_PROJECT_UNKNOWN;
-		goto out;
-	}
-	if (rc != 0) {
-		snprintf(err, errlen, "cannot store the project");
-		result = ENGINE_UNAVAILABLE;
+	t = (struct update_tx){ p, ENGINE_OK };
+	rc = db_write(e->db, update_project_tx, &t);
+	result = tx_result(rc, t.outcome);
+	if (result != ENGINE_OK) {
+		if (result == ENGINE_UNAVAILABLE)
+			snprintf(err, errlen, "cannot store the project");
 		goto out;
 	}
 	/* This instance sees the change at once; others within the cache's life. */
@@ -269,6 +289,7 @@ admin_project_spec(const struct project *p, struct project_spec *out)
 		.notice_share_percent = p->notice_share_percent,
 		.password_min_length = p->password_min_length,
 		.password_min_score = p->password_min_score,
+		.login_token_ttl = p->login_token_ttl,
 	};
 }
 
@@ -276,6 +297,7 @@ struct user_tx {
 	struct engine		*e;
 	struct idem_claim	*idem;
 	const struct user	*user;
+	enum engine_result	 outcome;	/* with TX_REFUSED */
 };
 
 static int
@@ -286,7 +308,7 @@ insert_user_tx(struct db_conn *c, void *arg)
 
 	if (t->idem != NULL) {
 		rc = idem_record(t->e, c, t->user->project_id, t->idem,
-		    t->user->created_at);
+		    t->user->created_at, &t->outcome);
 		if (rc != STORE_OK)
 			return rc;
 	}
@@ -375,6 +397,8 @@ user_build(struct engine *e, const struct project *p,
 	u->first_name = spec->first_name ? xstrdup(spec->first_name) : NULL;
 	u->last_name = spec->last_name ? xstrdup(spec->last_name) : NULL;
 	u->email_verified = spec->email_verified;
+	u->password_change_required = spec->password_change_required &&
+	    spec->password != NULL;
 	if (spec->locale != NULL) {
 		u->locale = xmalloc(ENGINE_LOCALE_MAX + 1);
 		if (engine_locale_normalise(spec->locale, u->locale) == -1)
@@ -419,7 +443,7 @@ admin_user_create(struct engine *e, const struct user_spec *spec,
 		o = (struct idem_outcome){ .user = u };
 		idem_encode(spec->idem, &o);
 	}
-	t = (struct user_tx){ e, spec->idem, u };
+	t = (struct user_tx){ e, spec->idem, u, ENGINE_OK };
 	rc = db_write(e->db, insert_user_tx, &t);
 	if (rc == DB_CONSTRAINT) {
 		snprintf(err, errlen, "a user with this email or username "
@@ -427,12 +451,12 @@ admin_user_create(struct engine *e, const struct user_spec *spec,
 		result = ENGINE_CONFLICT;
 		goto out;
 	}
-	if (rc > 0) {
+	result = tx_result(rc, t.outcome);
+	if (result == ENGINE_REPLAYED) {
 		snprintf(err, errlen, "the idempotency key was taken meanwhile");
-		result = (enum engine_result)rc;
 		goto out;
 	}
-	if (rc != 0) {
+	if (result != ENGINE_OK) {
 		snprintf(err, errlen, "cannot store the user");
 		result = ENGINE_UNAVAILABLE;
 		goto out;
@@ -849,6 +873,7 @@ struct delete_tx {
 	const char			*subject;
 	const char			*by;
 	int64_t				 now;
+	enum engine_result		 outcome;
 };
 
 static int
@@ -858,8 +883,12 @@ delete_tx(struct db_conn *c, void *arg)
 	int rc;
 
 	rc = store_user_delete(c, t->user->id);
-	if (rc <= 0)
-		return rc == 0 ? STORE_NOT_FOUND : rc;
+	if (rc < 0)
+		return rc;
+	if (rc == 0) {
+		t->outcome = ENGINE_USER_UNKNOWN;
+		return TX_REFUSED;
+	}
 	return audit_write(c, t->ctx, t->user->project_id, AUDIT_USER_DELETED,
 	    t->subject, t->by, t->now);
 }
@@ -878,12 +907,11 @@ admin_user_delete(struct engine *e, const struct request_context *ctx,
 	if (r != ENGINE_OK)
 		return r;
 	audit_subject(e, u->project_id, u->email, subject);
-	t = (struct delete_tx){ ctx, u, subject, by, db_now(e->db) };
+	t = (struct delete_tx){ ctx, u, subject, by, db_now(e->db),
+	    ENGINE_OK };
 	rc = db_write(e->db, delete_tx, &t);
 	user_free(u);
-	if (rc == STORE_NOT_FOUND)
-		return ENGINE_USER_UNKNOWN;
-	return rc == 0 ? ENGINE_OK : ENGINE_UNAVAILABLE;
+	return tx_result(rc, t.outcome);
 }
 
 /* 1 when s may name who asked: 1 to 64 of [A-Za-z0-9._@:-]. */
