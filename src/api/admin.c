@@ -623,9 +623,12 @@ query_check(const struct http_request *r, const char *const *allowed,
 		    "not valid text", NULL);
 		return -1;
 	}
-	return http_query_only(r, allowed) == 0 ? 0 :
-	    (admin_error(resp, 400, "unknown_field", "a query argument is "
-	    "not one the call takes", NULL), -1);
+	if (http_query_only(r, allowed) == -1) {
+		admin_error(resp, 400, "unknown_field", "a query argument is "
+		    "not one the call takes", NULL);
+		return -1;
+	}
+	return 0;
 }
 
 static json_t *
