@@ -618,14 +618,19 @@ static int
 query_check(const struct http_request *r, const char *const *allowed,
     struct http_response *resp)
 {
+	const char *stray;
+
 	if (r->query_invalid) {
 		admin_error(resp, 400, "invalid_query", "a query argument is "
 		    "not valid text", NULL);
 		return -1;
 	}
-	if (http_query_only(r, allowed) == -1) {
+	stray = http_query_stray(r, allowed);
+	if (stray != NULL) {
+		/* Clean text (query_invalid is not set), but the client's. */
 		admin_error(resp, 400, "unknown_field", "a query argument is "
-		    "not one the call takes", NULL);
+		    "not one the call takes", strlen(stray) <= 64 ? stray :
+		    NULL);
 		return -1;
 	}
 	return 0;

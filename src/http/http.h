@@ -97,10 +97,11 @@ struct http_response {
 /* A query argument, decoded; NULL when absent. */
 const char *http_query(const struct http_request *, const char *name);
 /*
- * 0 when every query argument of r is named in allowed (a NULL-terminated
- * list), -1 when one is not.
+ * The name of the first query argument of r not named in allowed (a
+ * NULL-terminated list), living as long as r; NULL when every one is.
  */
-int	http_query_only(const struct http_request *, const char *const *allowed);
+const char *http_query_stray(const struct http_request *,
+	    const char *const *allowed);
 /*
  * A request header, case-insensitive; NULL when absent, and NULL too
  * when its value is not clean text (str_is_clean_utf8), so that no face

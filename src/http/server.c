@@ -167,7 +167,7 @@ name_allowed(const char *name, const char *const *allowed)
 
 struct query_names {
 	const char *const	*allowed;
-	int			 stray;
+	const char		*stray;
 };
 
 static enum MHD_Result
@@ -178,27 +178,29 @@ query_name(void *cls, enum MHD_ValueKind kind, const char *key,
 
 	(void)kind;
 	(void)value;
-	if (!name_allowed(key, q->allowed))
-		q->stray = 1;
+	if (!name_allowed(key, q->allowed)) {
+		q->stray = key;
+		return MHD_NO;
+	}
 	return MHD_YES;
 }
 
-int
-http_query_only(const struct http_request *r, const char *const *allowed)
+const char *
+http_query_stray(const struct http_request *r, const char *const *allowed)
 {
-	struct query_names q = { allowed, 0 };
+	struct query_names q = { allowed, NULL };
 	size_t i;
 
 	if (r->conn == NULL) {
 		for (i = 0; i < r->nfields; i++)
 			if (r->fields[i].kind == HTTP_FIELD_QUERY &&
 			    !name_allowed(r->fields[i].name, allowed))
-				return -1;
-		return 0;
+				return r->fields[i].name;
+		return NULL;
 	}
 	(void)MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND,
 	    query_name, &q);
-	return q.stray ? -1 : 0;
+	return q.stray;
 }
 
 const char *

@@ -168,7 +168,7 @@ describe('admin API', { timeout: TEST_TIMEOUT }, () => {
     assertError(await d.admin('POST', users, { email: 'a@example.com', role: 'admin' }), 400, 'unknown_field', 'role');
     assertError(await d.admin('POST', users, { email: 'a@example.com', password: 'short' }), 400, 'invalid_field', 'password');
     assertError(await d.admin('GET', `${users}?limit=0`), 400, 'invalid_field', 'limit');
-    assertError(await d.admin('GET', `${users}?sort=email`), 400, 'unknown_field');
+    assertError(await d.admin('GET', `${users}?sort=email`), 400, 'unknown_field', 'sort');
     assertError(await d.admin('GET', '/admin/audit?since=yesterday'), 400, 'invalid_field', 'since');
   });
 
