@@ -19,6 +19,10 @@
 
 struct config {
 	char	*listen;		/* host:port */
+	char	*admin_listen;		/* host:port; "": no admin listener */
+	char	*admin_token;		/* never printed or logged */
+	char	*admin_token_file;
+	int64_t	 rate_admin_auth;	/* wrong tokens per address a minute */
 	char	*database;		/* sqlite:PATH or postgres://... */
 	char	*mail;			/* maildir:DIR, smtp(s)://HOST, log: */
 	char	*public_url;		/* base of every link, no trailing / */

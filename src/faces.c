@@ -17,3 +17,9 @@ const struct http_face *const resetd_faces[] = {
 	&pages_face,
 	NULL,
 };
+
+/* The admin listener answers the admin face alone. */
+const struct http_face *const resetd_admin_faces[] = {
+	&admin_face,
+	NULL,
+};

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api/api.h"
 #include "cli/cli.h"
 #include "config.h"
 #include "core/engine.h"
@@ -38,6 +39,9 @@
 #define STOP_MS 3000
 #define EXIT_MS 500
 #define DRAIN_TICK_MS 50
+/* The admin listener: a few operators' tools and a scraper. */
+#define ADMIN_WORKERS 4
+#define ADMIN_CONNECTIONS 64
 #define SWEEP_BATCH 5000
 #define SWEEP_MAX_MS 2000
 #define SWEEP_EVERY_MS 10000
@@ -295,7 +299,8 @@ int
 cli_serve(struct cli *c)
 {
 	struct mailer *ml = NULL;
-	struct http_server *srv = NULL;
+	struct http_server *srv = NULL, *admin_srv = NULL;
+	struct http_site site, admin_site;
 	struct http_app app;
 	struct template_set *ts = NULL;
 	char err[512];
@@ -341,9 +346,35 @@ cli_serve(struct cli *c)
 		.throttle = engine_throttle_hook,
 		.wake = engine_wake_hook,
 	};
-	srv = http_server_start(c->cfg, resetd_faces, &app);
+	site = (struct http_site){
+		.name = "public",
+		.listen = c->cfg->listen,
+		.faces = resetd_faces,
+		.reuse_port = c->cfg->listen_reuse_port != 0,
+		.threads = (int)c->cfg->http_threads,
+		.workers = (int)c->cfg->workers,
+	};
+	srv = http_server_start(c->cfg, &site, &app);
 	if (srv == NULL)
 		goto out;
+	/* The admin listener: its own socket and threads, the admin face alone. */
+	if (*c->cfg->admin_listen != '\0' && c->cfg->admin_token == NULL)
+		log_warn("admin: no admin_token or admin_token_file, so no "
+		    "admin listener on %s", c->cfg->admin_listen);
+	else if (*c->cfg->admin_listen != '\0') {
+		admin_init(c->cfg);
+		admin_site = (struct http_site){
+			.name = "admin",
+			.listen = c->cfg->admin_listen,
+			.faces = resetd_admin_faces,
+			.threads = 1,
+			.workers = ADMIN_WORKERS,
+			.max_connections = ADMIN_CONNECTIONS,
+		};
+		admin_srv = http_server_start(c->cfg, &admin_site, &app);
+		if (admin_srv == NULL)
+			goto out;
+	}
 	log_info("resetd %s serving on %s (database %s)", RESETD_VERSION,
 	    c->cfg->listen, db_dialect(c->db));
 	snprintf(err, sizeof(err), "serving on %s", c->cfg->listen);
@@ -352,10 +383,12 @@ cli_serve(struct cli *c)
 	log_info("received %s, finishing requests in flight",
 	    sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	notify_stopping("finishing requests in flight");
+	http_server_quiesce(admin_srv);
 	serve_drain(srv, &sigs, &deadline);
 	rc = 0;
 out:
-	if (http_server_stop(srv, deadline) == -1) {
+	if (http_server_stop(admin_srv, deadline) == -1 ||
+	    http_server_stop(srv, deadline) == -1) {
 		/*
 		 * A handler still runs and may hold the database or wake the
 		 * mailer: nothing it uses is freed, and the mail senders are

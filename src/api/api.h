@@ -170,4 +170,18 @@ void	workos_method_not_allowed(const struct http_request *,
  */
 void	workos_rate_limited(struct http_response *, int64_t retry_after_s);
 
+/* admin.c: the admin listener's face */
+struct config;
+/*
+ * Keep the admin token's hash and the wrong-token limit of cfg; called
+ * once before the admin listener starts.  Without a token nothing is
+ * authorised.
+ */
+void	admin_init(const struct config *);
+/*
+ * The admin API and /metrics: served only on the admin listener, each
+ * route behind the bearer token (docs/admin.md).
+ */
+extern const struct http_face admin_face;
+
 #endif

@@ -193,6 +193,9 @@ int	 cli_user_import(struct cli *);
 int	 cli_user_list(struct cli *);
 int	 cli_user_disable(struct cli *);
 int	 cli_user_enable(struct cli *);
+int	 cli_user_delete(struct cli *);
+int	 cli_project_update(struct cli *);
+int	 cli_user_reset(struct cli *);
 
 /* credentials.c */
 int	 cli_apikey_create(struct cli *);

@@ -38,8 +38,35 @@ static const struct cli_takes takes_project_create[] = {
 	{ OPT_LOGIN_TOKEN_TTL, 0 },
 	{ OPT__MAX, 0 },
 };
+/* The options of create, none required: what is not given is kept. */
+static const struct cli_takes takes_project_update[] = {
+	{ OPT_NAME, 0 },
+	{ OPT_CALLBACK_URL, 0 },
+	{ OPT_ALLOWED_ORIGIN, 0 },
+	{ OPT_RESET_URL, 0 },
+	{ OPT_TOKEN_TTL, 0 },
+	{ OPT_SEND_RESET_EMAILS, 0 },
+	{ OPT_DELIVERY, 0 },
+	{ OPT_MAIL_FROM, 0 },
+	{ OPT_MAIL_FROM_NAME, 0 },
+	{ OPT_LOCALE, 0 },
+	{ OPT_UNKNOWN_ACCOUNT_NOTICE, 0 },
+	{ OPT_LOGO_URL, 0 },
+	{ OPT_ACCENT_COLOR, 0 },
+	{ OPT_RESET_LIMIT, 0 },
+	{ OPT_MAIL_BUDGET, 0 },
+	{ OPT_NOTICE_LIMIT, 0 },
+	{ OPT_NOTICE_SHARE, 0 },
+	{ OPT_PASSWORD_MIN_LENGTH, 0 },
+	{ OPT_PASSWORD_MIN_SCORE, 0 },
+	{ OPT_LOGIN_TOKEN_TTL, 0 },
+	{ OPT__MAX, 0 },
+};
 static const struct cli_takes takes_project[] = {
 	{ OPT_PROJECT, CLI_REQUIRED }, { OPT__MAX, 0 },
+};
+static const struct cli_takes takes_user_list[] = {
+	{ OPT_PROJECT, CLI_REQUIRED }, { OPT_EMAIL, 0 }, { OPT__MAX, 0 },
 };
 static const struct cli_takes takes_user_create[] = {
 	{ OPT_PROJECT, CLI_REQUIRED },
@@ -101,6 +128,18 @@ const struct cli_command cli_commands[] = {
 	    "        [--login-token-ttl SECONDS]" },
 	{ "project", "list", cli_project_list, takes_none, NULL, 0, "" },
 	{ "project", "show", cli_project_show, takes_none, "ID", 1, "ID" },
+	{ "project", "update", cli_project_update, takes_project_update,
+	    "ID", 1,
+	    "ID [--name NAME] [--callback-url URL]... [--allowed-origin ORIGIN]...\n"
+	    "        [--reset-url URL] [--token-ttl SECONDS]\n"
+	    "        [--send-reset-emails on|off] [--delivery link|code]\n"
+	    "        [--mail-from ADDRESS] [--mail-from-name NAME]\n"
+	    "        [--locale xx[_YY]] [--unknown-account-notice on|off]\n"
+	    "        [--logo-url URL] [--accent-color #RRGGBB]\n"
+	    "        [--reset-limit N] [--mail-budget N]\n"
+	    "        [--notice-limit N] [--notice-share PERCENT]\n"
+	    "        [--password-min-length N] [--password-min-score 0-4]\n"
+	    "        [--login-token-ttl SECONDS]" },
 	{ "project", "rotate-keys", cli_project_rotate_keys, takes_none, "ID", 1,
 	    "ID" },
 	{ "project", "secret-key", cli_project_secret_key,
@@ -110,8 +149,12 @@ const struct cli_command cli_commands[] = {
 	    "        [--password-stdin] [--must-change-password]" },
 	{ "user", "import", cli_user_import, takes_project, NULL, 0,
 	    "--project ID < users.jsonl" },
-	{ "user", "list", cli_user_list, takes_project, NULL, 0,
-	    "--project ID" },
+	{ "user", "list", cli_user_list, takes_user_list, NULL, 0,
+	    "--project ID [--email EMAIL]" },
+	{ "user", "delete", cli_user_delete, takes_none, "USER_ID", 1,
+	    "USER_ID" },
+	{ "user", "reset", cli_user_reset, takes_none, "USER_ID", 1,
+	    "USER_ID" },
 	{ "user", "disable", cli_user_disable, takes_project, "USER", 1,
 	    "--project ID USER" },
 	{ "user", "enable", cli_user_enable, takes_project, "USER", 1,

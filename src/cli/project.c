@@ -107,28 +107,152 @@ cli_project_create(struct cli *c)
 	return 0;
 }
 
+/* Keep *field when text is NULL (the option was not given). */
+static void
+keep_text(const char *text, const char **field)
+{
+	if (text != NULL)
+		*field = text;
+}
+
+static void
+keep_number(int64_t v, int64_t *field)
+{
+	if (v >= 0)
+		*field = v;
+}
+
+/*
+ * project update ID [the options of create]: change what the options name,
+ * keep the rest; admin_project_update checks the result as create does,
+ * as the admin API's PATCH does.
+ */
+int
+cli_project_update(struct cli *c)
+{
+	const struct cli_args *a = &c->args;
+	struct project_spec spec;
+	struct project *old = NULL, *p = NULL;
+	enum engine_result r;
+	const char **cb = NULL, **orig = NULL;
+	char err[256] = "", *end;
+	int64_t n;
+	int emails, notice, rc = 1;
+	long long ttl;
+
+	if (on_off("--send-reset-emails", a->opt[OPT_SEND_RESET_EMAILS],
+	    &emails) != 0 || on_off("--unknown-account-notice",
+	    a->opt[OPT_UNKNOWN_ACCOUNT_NOTICE], &notice) != 0)
+		return 2;
+	if (cli_engine(c) == -1)
+		return 1;
+	r = admin_project_show(c->engine, a->positional, &old);
+	if (r != ENGINE_OK) {
+		fprintf(stderr, "resetd: project update: %s\n",
+		    r == ENGINE_PROJECT_UNKNOWN ? "no such project" :
+		    engine_result_name(r));
+		return 1;
+	}
+	admin_project_spec(old, &spec);
+	if (a->nlist[OPT_CALLBACK_URL] > 0)
+		spec.callback_urls = (const char **)a->list[OPT_CALLBACK_URL];
+	else
+		spec.callback_urls = cb = engine_list_split(old->callback_urls);
+	if (a->nlist[OPT_ALLOWED_ORIGIN] > 0)
+		spec.allowed_origins =
+		    (const char **)a->list[OPT_ALLOWED_ORIGIN];
+	else
+		spec.allowed_origins = orig =
+		    engine_list_split(old->allowed_origins);
+	keep_text(a->opt[OPT_NAME], &spec.name);
+	keep_text(a->opt[OPT_RESET_URL], &spec.reset_url);
+	keep_text(a->opt[OPT_DELIVERY], &spec.delivery);
+	keep_text(a->opt[OPT_MAIL_FROM], &spec.mail_from);
+	keep_text(a->opt[OPT_MAIL_FROM_NAME], &spec.mail_from_name);
+	keep_text(a->opt[OPT_LOCALE], &spec.locale);
+	keep_text(a->opt[OPT_LOGO_URL], &spec.logo_url);
+	keep_text(a->opt[OPT_ACCENT_COLOR], &spec.accent_color);
+	if (a->opt[OPT_TOKEN_TTL] != NULL) {
+		errno = 0;
+		ttl = strtoll(a->opt[OPT_TOKEN_TTL], &end, 10);
+		if (errno != 0 || *end != '\0' || ttl <= 0) {
+			rc = cli_usage_error("--token-ttl: expected seconds, "
+			    "got '%s'", a->opt[OPT_TOKEN_TTL]);
+			goto out;
+		}
+		spec.token_ttl = ttl;
+	}
+	if (emails != -1)
+		spec.reset_emails_off = emails == 0;
+	if (notice != -1)
+		spec.unknown_account_notice = notice;
+	if (cli_number("--reset-limit", a->opt[OPT_RESET_LIMIT], &n) != 0)
+		goto usage;
+	keep_number(n, &spec.reset_limit_per_hour);
+	if (cli_number("--mail-budget", a->opt[OPT_MAIL_BUDGET], &n) != 0)
+		goto usage;
+	keep_number(n, &spec.mail_budget_per_hour);
+	if (cli_number("--notice-limit", a->opt[OPT_NOTICE_LIMIT], &n) != 0)
+		goto usage;
+	keep_number(n, &spec.notice_limit_per_hour);
+	if (cli_number("--notice-share", a->opt[OPT_NOTICE_SHARE], &n) != 0)
+		goto usage;
+	keep_number(n, &spec.notice_share_percent);
+	if (cli_number("--password-min-length",
+	    a->opt[OPT_PASSWORD_MIN_LENGTH], &n) != 0)
+		goto usage;
+	keep_number(n, &spec.password_min_length);
+	if (cli_number("--password-min-score", a->opt[OPT_PASSWORD_MIN_SCORE],
+	    &n) != 0)
+		goto usage;
+	keep_number(n, &spec.password_min_score);
+	if (cli_number("--login-token-ttl", a->opt[OPT_LOGIN_TOKEN_TTL], &n) != 0)
+		goto usage;
+	keep_number(n, &spec.login_token_ttl);
+	r = admin_project_update(c->engine, a->positional, &spec, &p, err,
+	    sizeof(err));
+	if (r != ENGINE_OK) {
+		fprintf(stderr, "resetd: project update: %s\n", err[0] ? err :
+		    engine_result_name(r));
+		goto out;
+	}
+	cli_print_json(api_project_json(p));
+	rc = 0;
+	goto out;
+usage:
+	rc = 2;
+out:
+	engine_list_free(cb);
+	engine_list_free(orig);
+	project_free(old);
+	project_free(p);
+	return rc;
+}
+
+/* The admin API's listing and showing (core/admin.c), printed. */
 int
 cli_project_list(struct cli *c)
 {
 	struct store_list l = { NULL, 0 };
-	struct db_conn *conn;
+	enum engine_result r;
 	json_t *a;
 	size_t i;
-	int rc;
 
-	if (cli_db(c) == -1 || (conn = db_acquire(c->db)) == NULL)
+	if (cli_engine(c) == -1)
 		return 1;
-	rc = store_project_list(conn, &l);
-	db_release(c->db, conn);
+	r = admin_project_list(c->engine, &l);
 	a = json_array();
 	for (i = 0; i < l.n; i++)
 		json_array_append_new(a, api_project_json(l.items[i]));
 	store_list_free(&l, (void (*)(void *))project_free);
-	if (rc == STORE_OK)
+	if (r == ENGINE_OK)
 		cli_print_json(a);
-	else
+	else {
+		fprintf(stderr, "resetd: project list: %s\n",
+		    engine_result_name(r));
 		json_decref(a);
-	return rc == STORE_OK ? 0 : 1;
+	}
+	return r == ENGINE_OK ? 0 : 1;
 }
 
 int
@@ -136,19 +260,20 @@ cli_project_show(struct cli *c)
 {
 	const char *id = c->args.positional;
 	struct project *p = NULL;
-	struct db_conn *conn;
-	int rc;
+	enum engine_result r;
 
-	if (cli_db(c) == -1 || (conn = db_acquire(c->db)) == NULL)
+	if (cli_engine(c) == -1)
 		return 1;
-	rc = store_project_get(conn, id, &p);
-	db_release(c->db, conn);
-	if (rc == STORE_OK)
+	r = admin_project_show(c->engine, id, &p);
+	if (r == ENGINE_OK)
 		cli_print_json(api_project_json(p));
-	else if (rc == STORE_NOT_FOUND)
+	else if (r == ENGINE_PROJECT_UNKNOWN)
 		fprintf(stderr, "resetd: project show: no project %s\n", id);
+	else
+		fprintf(stderr, "resetd: project show: %s\n",
+		    engine_result_name(r));
 	project_free(p);
-	return rc == STORE_OK ? 0 : 1;
+	return r == ENGINE_OK ? 0 : 1;
 }
 
 /*

@@ -2,9 +2,11 @@
  * user create, import, list, disable and enable.  What they change is done
  * by the admin operations of core (admin_user_*).
  */
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "api/api.h"
 #include "cli/cli.h"
@@ -99,6 +101,8 @@ cli_user_import(struct cli *c)
 			    "username")),
 			.password = json_string_value(json_object_get(v,
 			    "password")),
+			.password_hash = json_string_value(json_object_get(v,
+			    "password_hash")),
 			.first_name = json_string_value(json_object_get(v,
 			    "first_name")),
 			.last_name = json_string_value(json_object_get(v,
@@ -129,28 +133,90 @@ out:
 	return rc;
 }
 
+/* Every page of the admin API's listing (core/admin.c), in one array. */
 int
 cli_user_list(struct cli *c)
 {
 	struct store_list l = { NULL, 0 };
-	struct db_conn *conn;
+	struct user_query q;
+	enum engine_result r;
+	char next[ADMIN_CURSOR_MAX + 1], err[256] = "";
 	json_t *a;
 	size_t i;
-	int rc;
 
-	if (cli_db(c) == -1 || (conn = db_acquire(c->db)) == NULL)
+	if (cli_engine(c) == -1)
 		return 1;
-	rc = store_user_list(conn, c->args.opt[OPT_PROJECT], &l);
-	db_release(c->db, conn);
 	a = json_array();
-	for (i = 0; i < l.n; i++)
-		json_array_append_new(a, api_user_json(l.items[i]));
-	store_list_free(&l, (void (*)(void *))user_free);
-	if (rc == STORE_OK)
+	q = (struct user_query){ .project_id = c->args.opt[OPT_PROJECT],
+	    .email = c->args.opt[OPT_EMAIL], .limit = ADMIN_PAGE_MAX };
+	do {
+		r = admin_user_list(c->engine, &q, &l, next, err, sizeof(err));
+		for (i = 0; r == ENGINE_OK && i < l.n; i++)
+			json_array_append_new(a, api_user_json(l.items[i]));
+		store_list_free(&l, (void (*)(void *))user_free);
+		l = (struct store_list){ NULL, 0 };
+		q.cursor = next;
+	} while (r == ENGINE_OK && next[0] != '\0');
+	if (r == ENGINE_OK)
 		cli_print_json(a);
-	else
+	else {
+		fprintf(stderr, "resetd: user list: %s\n", err[0] ? err :
+		    engine_result_name(r));
 		json_decref(a);
-	return rc == STORE_OK ? 0 : 1;
+	}
+	return r == ENGINE_OK ? 0 : 1;
+}
+
+/*
+ * Who runs the CLI, for the audit trail of operators' actions: "cli:" and
+ * the login name, as the admin API records "admin_api".
+ */
+static void
+cli_actor(char out[80])
+{
+	struct passwd *pw = getpwuid(getuid());
+
+	snprintf(out, 80, "cli:%s", pw != NULL ? pw->pw_name : "unknown");
+	if (!admin_actor_valid(out))
+		snprintf(out, 80, "cli");
+}
+
+/* user delete ID, user reset ID: the admin API's operations. */
+static int
+user_operator(struct cli *c, const char *verb)
+{
+	enum engine_result r;
+	char by[80], err[256] = "";
+
+	if (cli_engine(c) == -1)
+		return 1;
+	cli_actor(by);
+	if (strcmp(verb, "delete") == 0)
+		r = admin_user_delete(c->engine, NULL, c->args.positional, by);
+	else
+		r = admin_user_reset(c->engine, NULL, c->args.positional, by, err,
+		    sizeof(err));
+	if (r != ENGINE_OK) {
+		fprintf(stderr, "resetd: user %s: %s\n", verb, err[0] ? err :
+		    r == ENGINE_USER_UNKNOWN ? "no such user" :
+		    engine_result_name(r));
+		return 1;
+	}
+	cli_print_json(json_pack("{s:s, s:s}", "user_id", c->args.positional,
+	    "status", strcmp(verb, "delete") == 0 ? "deleted" : "mailed"));
+	return 0;
+}
+
+int
+cli_user_delete(struct cli *c)
+{
+	return user_operator(c, "delete");
+}
+
+int
+cli_user_reset(struct cli *c)
+{
+	return user_operator(c, "reset");
 }
 
 /*

@@ -396,6 +396,7 @@ reset_confirm_code(struct engine *e, const struct reset_code_confirm *in,
 		goto out;
 	}
 	engine_mail_queued(e);
+	metrics_inc(M_SECRETS_CONSUMED);
 	if (user_out != NULL) {
 		u->email_verified = 1;
 		u->updated_at = t.caps.now;
@@ -406,6 +407,8 @@ reset_confirm_code(struct engine *e, const struct reset_code_confirm *in,
 	}
 	result = ENGINE_OK;
 out:
+	if (result == ENGINE_SECRET_EXPIRED)
+		metrics_inc(M_SECRETS_EXPIRED);
 	xfree_secret(pwhash);
 	secret_free(s);
 	user_free(u);

@@ -29,6 +29,7 @@
 #define SUBKEY_CANCEL 17
 #define SUBKEY_BACKOFF 32
 #define SUBKEY_RATE 33
+#define SUBKEY_CURSOR 55	/* the admin API's paging cursors */
 #define SUBKEY_SIGNING_SEAL 34	/* signing keys at rest */
 #define SUBKEY_REFRESH 35	/* refresh token hashes */
 #define SUBKEY_CHALLENGE 36	/* sign-in challenges */
@@ -109,6 +110,8 @@ engine_new(const struct config *cfg, struct db *db)
 	    SUBKEY_BACKOFF, KDF_CONTEXT, master);
 	crypto_kdf_derive_from_key(e->rate_key, sizeof(e->rate_key),
 	    SUBKEY_RATE, KDF_CONTEXT, master);
+	crypto_kdf_derive_from_key(e->cursor_key, sizeof(e->cursor_key),
+	    SUBKEY_CURSOR, KDF_CONTEXT, master);
 	crypto_kdf_derive_from_key(e->signing_seal_key,
 	    sizeof(e->signing_seal_key), SUBKEY_SIGNING_SEAL, KDF_CONTEXT,
 	    master);
@@ -453,6 +456,54 @@ engine_project(struct engine *e, const char *id, struct project **out)
 	return ENGINE_OK;
 }
 
+const char **
+engine_list_split(const char *list)
+{
+	const char **out;
+	char *copy, *p, *nl;
+	size_t n = 2, i = 1;
+
+	/* Slot 0 keeps the copy the strings point into, for the free. */
+	copy = xstrdup(list != NULL ? list : "");
+	for (p = copy; *p != '\0'; p++)
+		n += *p == '\n';
+	out = xcalloc(n + 1, sizeof(*out));
+	out[0] = copy;
+	for (p = copy; p != NULL && *p != '\0'; p = nl) {
+		nl = strchr(p, '\n');
+		if (nl != NULL)
+			*nl++ = '\0';
+		out[i++] = p;
+	}
+	return out + 1;
+}
+
+void
+engine_list_free(const char **list)
+{
+	if (list == NULL)
+		return;
+	free((char *)list[-1]);
+	free(list - 1);
+}
+
+void
+engine_project_forget(struct engine *e, const char *id)
+{
+	struct project_slot *slot;
+	struct project *old = NULL;
+
+	slot = &e->projects[str_hash(id) %
+	    (sizeof(e->projects) / sizeof(e->projects[0]))];
+	pthread_mutex_lock(&e->projects_lock);
+	if (slot->project != NULL && strcmp(slot->project->id, id) == 0) {
+		old = slot->project;
+		slot->project = NULL;
+	}
+	pthread_mutex_unlock(&e->projects_lock);
+	project_free(old);
+}
+
 /* 1 when line-separated list holds item exactly. */
 int
 engine_list_has(const char *list, const char *item)
@@ -538,6 +589,7 @@ engine_throttle(struct engine *e, const struct request_context *ctx,
 		    &first);
 	if (wait == 0)
 		return ENGINE_OK;
+	metrics_inc((enum metric)(M_RATE_LIMITED_REQUEST + cls));
 	/* Once per run of refusals: a flood must not become a write flood. */
 	if (first)
 		audit_record(e, ctx, NULL, AUDIT_RATE_LIMITED, NULL,

@@ -295,6 +295,11 @@ struct reset_request {
 	 */
 	int			 reveal_user_existence;
 	const struct request_context *ctx;	/* NULL: none */
+	/*
+	 * Who asked for an operator's reset ("admin api:NAME", "cli:USER"),
+	 * recorded as the audit event's detail; NULL: the user did.
+	 */
+	const char		*requested_by;
 	/* Trusted callers over the account's limit: when to retry. */
 	int64_t			*retry_after_s;
 	/*
@@ -800,6 +805,11 @@ struct user_spec {
 	const char	*email;
 	const char	*username;
 	const char	*password;	/* NULL: none set */
+	/*
+	 * An existing hash to keep instead (imports): Argon2id, or bcrypt,
+	 * made again as Argon2id at the next sign-in; not with password.
+	 */
+	const char	*password_hash;
 	const char	*first_name;
 	const char	*last_name;
 	int		 email_verified;
@@ -846,6 +856,111 @@ enum engine_result admin_user_get(struct engine *, const struct project *,
 enum engine_result admin_user_set_disabled(struct engine *,
 	    const struct request_context *ctx, const char *project_id,
 	    const char *user, int disabled, struct user **out);
+/* The most rows one admin list returns, and one user page. */
+#define ADMIN_LIST_MAX 100000
+#define ADMIN_PAGE_MAX 1000
+#define ADMIN_CURSOR_MAX 80
+
+/*
+ * Replace every setting of project id with spec, checked as at creation
+ * (a complete spec: admin_project_spec gives the current one, lists
+ * aside).  On ENGINE_OK, *out is the project as it is now.  This instance
+ * sees it at once; others within their project cache's 10 seconds.
+ * ENGINE_PROJECT_UNKNOWN, ENGINE_BAD_INPUT (err names the field).
+ */
+enum engine_result admin_project_update(struct engine *, const char *id,
+	    const struct project_spec *spec, struct project **out, char *err,
+	    size_t errlen);
+/*
+ * The spec of project p's settings, its two lists left NULL (they are
+ * lines in p); the strings are p's.
+ */
+void	admin_project_spec(const struct project *p, struct project_spec *out);
+/*
+ * The lines of a newline-separated list (a project's callback URLs or
+ * origins) as a new NULL-terminated array; free with engine_list_free.
+ */
+const char **engine_list_split(const char *list);
+void	engine_list_free(const char **);
+/* Drop project id from the engine's cache (engine_project). */
+void	engine_project_forget(struct engine *, const char *id);
+/* Every project, in creation order (items: struct project). */
+enum engine_result admin_project_list(struct engine *, struct store_list *);
+/* A project by id; ENGINE_PROJECT_UNKNOWN when there is none. */
+enum engine_result admin_project_show(struct engine *, const char *id,
+	    struct project **out);
+/* A project's API keys, never their hashes (items: struct api_key). */
+enum engine_result admin_api_key_list(struct engine *, const char *project_id,
+	    struct store_list *);
+
+struct user_query {
+	const char	*project_id;
+	const char	*email;		/* only this address; NULL: all */
+	const char	*cursor;	/* a next cursor of this list; NULL */
+	int64_t		 limit;		/* 1 to ADMIN_PAGE_MAX */
+};
+
+/*
+ * A page of a project's users in creation order, without password hashes
+ * (items: struct user).  When more follow, next holds the cursor of the
+ * next page, else "".  A cursor is opaque: the page's last id and a MAC
+ * binding it to this project and filter, so a made-up or moved cursor is
+ * ENGINE_BAD_INPUT; so are a limit out of range, and an unknown project
+ * (ENGINE_PROJECT_UNKNOWN); err names the field.
+ */
+enum engine_result admin_user_list(struct engine *, const struct user_query *,
+	    struct store_list *out, char next[ADMIN_CURSOR_MAX + 1], char *err,
+	    size_t errlen);
+/* A user by id, any project, without its hash; ENGINE_USER_UNKNOWN. */
+enum engine_result admin_user_show(struct engine *, const char *id,
+	    struct user **out);
+/*
+ * Delete a user, its sessions and secrets, in one transaction with an
+ * audit event (user_deleted, detail by: who asked).  ENGINE_USER_UNKNOWN
+ * when there is no such user.
+ */
+enum engine_result admin_user_delete(struct engine *,
+	    const struct request_context *, const char *id, const char *by);
+/* 1 when s may name who asked for an operator's action. */
+int	admin_actor_valid(const char *s);
+/*
+ * An operator's reset: mail the user a reset link, as a trusted request,
+ * so the operator never sees the link.  The audit event (reset_requested)
+ * has by as its detail.  ENGINE_USER_UNKNOWN, ENGINE_USER_DISABLED,
+ * ENGINE_THROTTLED (the account's hourly resets), ENGINE_BAD_INPUT (by),
+ * ENGINE_UNAVAILABLE; err says which.
+ */
+enum engine_result admin_user_reset(struct engine *,
+	    const struct request_context *, const char *id, const char *by,
+	    char *err, size_t errlen);
+/*
+ * Outbox messages, newest first, of a state (NULL: all but dropped), at
+ * most limit (1 to ADMIN_LIST_MAX) (items: struct outbox_msg).
+ */
+enum engine_result admin_outbox_list(struct engine *, const char *state,
+	    int64_t limit, struct store_list *out, char *err, size_t errlen);
+/*
+ * Make a dead message (id) or every dead message (id NULL) pending again,
+ * and wake the senders; *retried is how many.  ENGINE_USER_UNKNOWN: no
+ * such message; ENGINE_CONFLICT: it is not dead.
+ */
+enum engine_result admin_outbox_retry(struct engine *, const char *id,
+	    int64_t *retried, char *err, size_t errlen);
+
+struct audit_query {
+	const char	*project_id;	/* NULL: every project */
+	const char	*user_id;	/* NULL: every subject */
+	int64_t		 since, until;	/* ms: [since, until) */
+	int64_t		 limit;		/* 1 to ADMIN_LIST_MAX */
+};
+
+/* Audit events, newest first (items: struct audit_event). */
+enum engine_result admin_audit_list(struct engine *, const struct audit_query *,
+	    struct store_list *out, char *err, size_t errlen);
+/* The outbox's pending and dead messages now, for the metrics. */
+enum engine_result engine_outbox_depth(struct engine *, int64_t *pending,
+	    int64_t *dead);
+
 /* policy.c: the rules every face asks the same way */
 struct app_client;
 /* What a face's confirm call can carry back: a link's secret, a code. */

@@ -6,6 +6,7 @@
 
 #include <pthread.h>
 
+#include "../util/metrics.h"
 #include "engine.h"
 #include "jwt.h"
 #include "password.h"
@@ -50,6 +51,7 @@ struct engine {
 	uint8_t			 audit_key[32];	/* audit subjects */
 	uint8_t			 outbox_key[32];	/* queued mail payloads */
 	uint8_t			 backoff_key[32];	/* sign-in back-off subjects */
+	uint8_t			 cursor_key[32];	/* admin paging cursors */
 	uint8_t			 signing_seal_key[32];	/* signing keys at rest */
 	uint8_t			 refresh_key[SECRET_KEY_BYTES];	/* refresh hashes */
 	uint8_t			 challenge_key[SECRET_KEY_BYTES]; /* sign-in challenges */

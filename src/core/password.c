@@ -19,12 +19,14 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <crypt.h>
 #include <sodium.h>
 #include <utf8proc.h>
 #include <zxcvbn.h>
 
 #include "../log.h"
 #include "../util/embedded.h"
+#include "../util/metrics.h"
 #include "password.h"
 
 #define COMMON_LIST "policy/common-passwords.txt"
@@ -502,11 +504,53 @@ hasher_free(struct hasher *h)
 	free(h);
 }
 
+/* Take a hashing slot: the wait and the hashes running are measured. */
 static void
 slot_take(struct hasher *h)
 {
+	int64_t t0 = time_mono_us();
+
 	while (sem_wait(&h->slots) == -1)
 		continue;	/* EINTR */
+	metrics_observe(H_HASH_WAIT, time_mono_us() - t0);
+	metrics_inc(M_HASHES_IN_FLIGHT);
+}
+
+static void
+slot_give(struct hasher *h)
+{
+	metrics_dec(M_HASHES_IN_FLIGHT);
+	sem_post(&h->slots);
+}
+
+/*
+ * 1 when hash is a bcrypt hash ($2a$, $2b$, $2y$) that libxcrypt accepts;
+ * imported users may bring one, and it is replaced by Argon2id at the
+ * next successful sign-in (hasher_needs_rehash).
+ */
+static int
+is_bcrypt(const char *hash)
+{
+	return hash[0] == '$' && hash[1] == '2' && hash[2] != '\0' &&
+	    strchr("aby", hash[2]) != NULL && hash[3] == '$' &&
+	    crypt_checksalt(hash) == CRYPT_SALT_OK;
+}
+
+/* Check pw against a bcrypt hash through libxcrypt, in constant time. */
+static int
+bcrypt_verify(const char *hash, const char *pw)
+{
+	struct crypt_data *cd = xcalloc(1, sizeof(*cd));
+	const char *out;
+	size_t n = strlen(hash);
+	int ok;
+
+	out = crypt_r(pw, hash, cd);
+	ok = out != NULL && out[0] != '*' && strlen(out) == n &&
+	    sodium_memcmp(out, hash, n) == 0;
+	sodium_memzero(cd, sizeof(*cd));
+	free(cd);
+	return ok;
 }
 
 char *
@@ -521,7 +565,7 @@ hasher_hash(struct hasher *h, const char *pw)
 	slot_take(h);
 	rc = crypto_pwhash_str(out, norm, strlen(norm), h->opslimit,
 	    h->memlimit);
-	sem_post(&h->slots);
+	slot_give(h);
 	xfree_secret(norm);
 	if (rc != 0) {
 		log_error("password: hashing failed (out of memory?)");
@@ -536,8 +580,11 @@ verify_one(struct hasher *h, const char *hash, const char *pw)
 	int rc;
 
 	slot_take(h);
-	rc = crypto_pwhash_str_verify(hash, pw, strlen(pw));
-	sem_post(&h->slots);
+	if (is_bcrypt(hash))
+		rc = bcrypt_verify(hash, pw) ? 0 : -1;
+	else
+		rc = crypto_pwhash_str_verify(hash, pw, strlen(pw));
+	slot_give(h);
 	return rc == 0;
 }
 
@@ -558,6 +605,23 @@ hasher_verify(struct hasher *h, const char *hash, const char *pw)
 		ok = 2;
 	xfree_secret(norm);
 	return hash != NULL ? ok : 0;
+}
+
+int
+hasher_importable(const char *hash)
+{
+	size_t n = strnlen(hash, crypto_pwhash_STRBYTES);
+	size_t i;
+
+	if (n == 0 || n >= crypto_pwhash_STRBYTES)
+		return 0;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)hash[i] <= 0x20 ||
+		    (unsigned char)hash[i] >= 0x7f)
+			return 0;
+	if (str_has_prefix(hash, "$argon2id$v=19$m="))
+		return strchr(hash + 17, '$') != NULL;
+	return is_bcrypt(hash);
 }
 
 int

@@ -137,5 +137,13 @@ int	hasher_verify(struct hasher *, const char *hash, const char *password);
 int64_t	hasher_bench(struct hasher *, int threads, int64_t ms);
 /* 1 when hash was made with other parameters than the current ones. */
 int	hasher_needs_rehash(struct hasher *, const char *hash);
+/*
+ * 1 when hash may be imported as a user's password hash: an Argon2id
+ * string ("$argon2id$v=19$m=...", any parameters), or a bcrypt hash
+ * ("$2a$", "$2b$", "$2y$") that libxcrypt accepts (crypt_checksalt).
+ * Either verifies at sign-in and is then made again as Argon2id at the
+ * configured parameters.
+ */
+int	hasher_importable(const char *hash);
 
 #endif

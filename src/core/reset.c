@@ -308,7 +308,8 @@ request_tx(struct db_conn *c, void *arg)
 		return rc;
 	rc = audit_write(c, t->in->ctx, t->in->project->id, t->limited ?
 	    AUDIT_RATE_LIMITED : AUDIT_RESET_REQUESTED, t->subject,
-	    t->limited ? t->limited : u ? "account" : "no_account", t->now);
+	    t->limited ? t->limited : t->in->requested_by != NULL ?
+	    t->in->requested_by : u ? "account" : "no_account", t->now);
 	if (rc != STORE_OK)
 		return rc;
 	if (!t->send_mail)
@@ -611,6 +612,8 @@ request_work(struct engine *e, const struct reset_request *in,
 		*in->retry_after_s = t.retry_after_s;
 	if (result != ENGINE_OK)
 		goto out;
+	if (t.used_real)
+		metrics_inc(M_SECRETS_ISSUED);
 	if (t.limited != NULL && strcmp(t.limited, "mail_budget") == 0)
 		log_warn("reset: project %s: %s limit reached, %s", in->project->id,
 		    t.limited, t.used_real ? "mail held" : "nothing sent");
@@ -980,12 +983,15 @@ reset_confirm(struct engine *e, const struct reset_confirm *in,
 	if (result != ENGINE_OK)
 		goto out;
 	engine_mail_queued(e);
+	metrics_inc(M_SECRETS_CONSUMED);
 	if (user_out != NULL) {
 		*user_out = u;
 		u = NULL;
 	}
 	result = ENGINE_OK;
 out:
+	if (result == ENGINE_SECRET_EXPIRED)
+		metrics_inc(M_SECRETS_EXPIRED);
 	if (result != ENGINE_OK && in->idem != NULL)
 		result = idem_settle(e, in->project->id, in->idem, result);
 	xfree_secret(hash);

@@ -309,6 +309,10 @@ session_login(struct engine *e, const struct login_request *in,
 	result = open_session(e, &a, u, out);
 	u = NULL;
 out:
+	if (result == ENGINE_OK)
+		metrics_inc(M_SIGNINS_SUCCEEDED);
+	else if (result != ENGINE_UNAVAILABLE)
+		metrics_inc(M_SIGNINS_FAILED);
 	xfree_secret(rehash);
 	user_free(u);
 	return result;

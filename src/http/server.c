@@ -42,6 +42,7 @@
 
 #include "../config.h"
 #include "../log.h"
+#include "../util/metrics.h"
 #include "http.h"
 
 /* How often deadlines are checked, and their closings reported. */
@@ -127,6 +128,7 @@ struct http_limits {
 struct http_server {
 	const struct config	*cfg;
 	struct http_limits	 limits;
+	const struct http_site	*site;
 	const struct http_face	*const *faces;
 	struct http_app		 app;
 	struct MHD_Daemon	*mhd;
@@ -168,6 +170,53 @@ http_query(const struct http_request *r, const char *name)
 	if (r->conn == NULL)
 		return http_field(r, HTTP_FIELD_QUERY, name);
 	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+static int
+name_allowed(const char *name, const char *const *allowed)
+{
+	for (; *allowed != NULL; allowed++)
+		if (strcmp(*allowed, name) == 0)
+			return 1;
+	return 0;
+}
+
+struct query_names {
+	const char *const	*allowed;
+	const char		*stray;
+};
+
+static enum MHD_Result
+query_name(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct query_names *q = cls;
+
+	(void)kind;
+	(void)value;
+	if (!name_allowed(key, q->allowed)) {
+		q->stray = key;
+		return MHD_NO;
+	}
+	return MHD_YES;
+}
+
+const char *
+http_query_stray(const struct http_request *r, const char *const *allowed)
+{
+	struct query_names q = { allowed, NULL };
+	size_t i;
+
+	if (r->conn == NULL) {
+		for (i = 0; i < r->nfields; i++)
+			if (r->fields[i].kind == HTTP_FIELD_QUERY &&
+			    !name_allowed(r->fields[i].name, allowed))
+				return r->fields[i].name;
+		return NULL;
+	}
+	(void)MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND,
+	    query_name, &q);
+	return q.stray;
 }
 
 const char *
@@ -741,6 +790,8 @@ completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		.duration_us = time_mono_us() - ex->started_us,
 	};
 	log_request(&lr);
+	http_metrics_count(s->site, ex->route != NULL ? ex->face : NULL,
+	    ex->route, ex->resp.status, lr.duration_us);
 	pthread_mutex_lock(&s->lock);
 	if (--s->in_flight == 0)
 		pthread_cond_broadcast(&s->idle);
@@ -1129,34 +1180,38 @@ listen_open(const char *listen_text, const struct sockaddr_storage *ss,
 }
 
 struct http_server *
-http_server_start(const struct config *cfg,
-    const struct http_face *const *faces, const struct http_app *app)
+http_server_start(const struct config *cfg, const struct http_site *site,
+    const struct http_app *app)
 {
 	struct http_server *s = xcalloc(1, sizeof(*s));
+	const struct http_face *const *faces = site->faces;
 	struct sockaddr_storage ss;
 	pthread_condattr_t ca;
 	unsigned int flags;
 	int i, lfd;
 
-	if (!http_faces_valid(faces)) {
+	if (!http_faces_valid(faces) || http_metrics_register(site) == -1) {
 		free(s);
 		return NULL;
 	}
-	if (listen_address(cfg->listen, &ss) == -1) {
-		log_error("http: cannot resolve listen address %s", cfg->listen);
+	if (listen_address(site->listen, &ss) == -1) {
+		log_error("http: cannot resolve %s listen address %s",
+		    site->name, site->listen);
 		free(s);
 		return NULL;
 	}
-	lfd = listen_open(cfg->listen, &ss, cfg->listen_reuse_port != 0);
+	lfd = listen_open(site->listen, &ss, site->reuse_port);
 	if (lfd == -1) {
 		free(s);
 		return NULL;
 	}
 	s->cfg = cfg;
 	http_server_reload(s, cfg);
+	s->site = site;
 	s->faces = faces;
 	s->app = *app;
-	s->max_conns = (int)fd_budget(cfg);
+	s->max_conns = site->max_connections > 0 ? site->max_connections :
+	    (int)fd_budget(cfg);
 	crypto_shorthash_keygen(s->peer_key);
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->jobs_ready, NULL);
@@ -1168,8 +1223,8 @@ http_server_start(const struct config *cfg,
 	if (pthread_create(&s->timer, NULL, timer_main, s) != 0)
 		log_fatal("http: cannot start the timer thread");
 	s->timer_running = 1;
-	s->workers = xcalloc((size_t)cfg->workers, sizeof(pthread_t));
-	for (i = 0; i < cfg->workers; i++) {
+	s->workers = xcalloc((size_t)site->workers, sizeof(pthread_t));
+	for (i = 0; i < site->workers; i++) {
 		if (pthread_create(&s->workers[i], NULL, worker_main, s) != 0)
 			log_fatal("http: cannot start worker threads");
 		s->nworkers++;
@@ -1181,7 +1236,7 @@ http_server_start(const struct config *cfg,
 	s->mhd = MHD_start_daemon(flags, 0, accept_policy, s, access_handler, s,
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)lfd,
-	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->http_threads,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)site->threads,
 	    MHD_OPTION_CONNECTION_LIMIT,
 	    (unsigned)(s->max_conns + conn_slack(cfg)),
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout,
@@ -1190,11 +1245,11 @@ http_server_start(const struct config *cfg,
 	    MHD_OPTION_NOTIFY_CONNECTION, conn_notify, s,
 	    MHD_OPTION_END);
 	if (s->mhd == NULL) {
-		log_error("http: cannot serve on %s", cfg->listen);
+		log_error("http: cannot serve on %s", site->listen);
 		(void)http_server_stop(s, 0);	/* nothing runs yet */
 		return NULL;
 	}
-	log_info("http: listening on %s", cfg->listen);
+	log_info("http: %s listener on %s", site->name, site->listen);
 	return s;
 }
 

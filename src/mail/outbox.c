@@ -63,6 +63,7 @@
 #include <sodium.h>
 
 #include "../log.h"
+#include "../util/metrics.h"
 #include "message.h"
 #include "outbox.h"
 #include "payload.h"
@@ -396,6 +397,19 @@ relay_failing(struct mailer *ml)
 	pthread_mutex_unlock(&ml->lock);
 }
 
+/* Count a delivery (ok) or a failure under the transport's own series. */
+static void
+count_delivery(const struct sender *s, int ok)
+{
+	const char *name = s->transport.driver != NULL ?
+	    s->transport.driver->name : NULL;
+	int i = name == NULL ? 2 : strcmp(name, "smtp") == 0 ? 0 :
+	    strcmp(name, "maildir") == 0 ? 1 : 2;
+
+	metrics_inc((enum metric)((ok ? M_MAIL_DELIVERED_SMTP :
+	    M_MAIL_FAILED_SMTP) + i));
+}
+
 static void
 deliver(struct sender *s, const struct outbox_msg *m)
 {
@@ -406,6 +420,7 @@ deliver(struct sender *s, const struct outbox_msg *m)
 	int rc;
 
 	rc = deliver_one(s, m, err, sizeof(err));
+	count_delivery(s, rc == 0);
 	if (rc == 0) {
 		if (mark(ml, m, NULL, 0, db_now(ml->db)) != 0)
 			log_error("mail: message %s sent but not marked; it may "

@@ -399,6 +399,29 @@ store_project_insert(struct db_conn *c, const struct project *p)
 }
 
 int
+store_project_update(struct db_conn *c, const struct project *p)
+{
+	return db_exec(c, "UPDATE projects SET name = $2, callback_urls = $3, "
+	    "allowed_origins = $4, reset_url = $5, token_ttl = $6, delivery = $7, "
+	    "send_reset_emails = $8, mail_from = $9, mail_from_name = $10, "
+	    "locale = $11, unknown_account_notice = $12, logo_url = $13, "
+	    "accent_color = $14, reset_limit_per_hour = $15, "
+	    "mail_budget_per_hour = $16, password_min_length = $17, "
+	    "password_min_score = $18, notice_limit_per_hour = $19, "
+	    "notice_share_percent = $20, login_token_ttl = $21 WHERE id = $1",
+	    DB_ARGS(DB_TEXT(p->id), DB_TEXT(p->name), DB_TEXT(p->callback_urls),
+	    DB_TEXT(p->allowed_origins), DB_TEXT(p->reset_url),
+	    DB_INT(p->token_ttl), DB_TEXT(p->delivery),
+	    DB_INT(p->send_reset_emails), DB_TEXT(p->mail_from),
+	    DB_TEXT(p->mail_from_name), DB_TEXT(p->locale),
+	    DB_INT(p->unknown_account_notice), DB_TEXT(p->logo_url),
+	    DB_TEXT(p->accent_color), DB_INT(p->reset_limit_per_hour),
+	    DB_INT(p->mail_budget_per_hour), DB_INT(p->password_min_length),
+	    DB_INT(p->password_min_score), DB_INT(p->notice_limit_per_hour),
+	    DB_INT(p->notice_share_percent), DB_INT(p->login_token_ttl)));
+}
+
+int
 store_project_get(struct db_conn *c, const char *id, struct project **out)
 {
 	return query_one(c, "SELECT " PROJECT_COLS " FROM projects WHERE id = $1",
@@ -543,6 +566,49 @@ store_user_list(struct db_conn *c, const char *project_id,
 	return query_list(c, "SELECT " USER_COLS " FROM users WHERE project_id = "
 	    "$1 ORDER BY created_at, id", DB_ARGS(DB_TEXT(project_id)), user_read,
 	    out);
+}
+
+int
+store_user_by_id(struct db_conn *c, const char *id, struct user **out)
+{
+	return query_one(c, "SELECT " USER_COLS " FROM users WHERE id = $1",
+	    DB_ARGS(DB_TEXT(id)), user_read, (void **)out);
+}
+
+int
+store_user_page(struct db_conn *c, const char *project_id, const char *email,
+    const char *after_id, int limit, struct store_list *out)
+{
+	char *key = login_key(email != NULL ? email : "");
+	int rc;
+
+	/* Ids are UUIDv7: their order is the order of creation. */
+	rc = query_list(c, "SELECT " USER_COLS " FROM users WHERE project_id = "
+	    "$1 AND ($2 = '' OR email_key = $2) AND id > $3 ORDER BY id LIMIT $4",
+	    DB_ARGS(DB_TEXT(project_id), DB_TEXT(key),
+	    DB_TEXT(after_id != NULL ? after_id : ""), DB_INT(limit)),
+	    user_read, out);
+	free(key);
+	return rc;
+}
+
+int
+store_user_delete(struct db_conn *c, const char *id)
+{
+	int rc;
+
+	rc = db_exec(c, "DELETE FROM refresh_tokens WHERE session_id IN "
+	    "(SELECT id FROM sessions WHERE user_id = $1)", DB_ARGS(DB_TEXT(id)));
+	if (rc >= 0)
+		rc = db_exec(c, "DELETE FROM sessions WHERE user_id = $1",
+		    DB_ARGS(DB_TEXT(id)));
+	if (rc >= 0)
+		rc = db_exec(c, "DELETE FROM secrets WHERE user_id = $1",
+		    DB_ARGS(DB_TEXT(id)));
+	if (rc >= 0)
+		rc = db_exec(c, "DELETE FROM users WHERE id = $1",
+		    DB_ARGS(DB_TEXT(id)));
+	return rc;
 }
 
 int
@@ -1618,6 +1684,20 @@ store_outbox_get(struct db_conn *c, const char *id, struct outbox_msg **out)
 }
 
 int
+store_outbox_depth(struct db_conn *c, int64_t *pending, int64_t *dead)
+{
+	int rc;
+
+	/* Both counts walk the outbox_due index, on its state prefix. */
+	rc = query_count(c, "SELECT COUNT(*) FROM outbox WHERE state = "
+	    "'pending'", DB_NOARGS, pending);
+	if (rc == STORE_OK)
+		rc = query_count(c, "SELECT COUNT(*) FROM outbox WHERE state = "
+		    "'dead'", DB_NOARGS, dead);
+	return rc;
+}
+
+int
 store_outbox_count_recent(struct db_conn *c, const char *project_id,
     int64_t since, int64_t at_most, int64_t *out)
 {
@@ -1724,6 +1804,7 @@ static const char *const audit_names[AUDIT__MAX] = {
 	"client_secret_rotated",	/* AUDIT_CLIENT_SECRET_ROTATED */
 	"user_disabled",	/* AUDIT_USER_DISABLED */
 	"user_enabled",		/* AUDIT_USER_ENABLED */
+	"user_deleted",		/* AUDIT_USER_DELETED */
 };
 
 const char *
@@ -1776,6 +1857,19 @@ store_audit_insert(struct db_conn *c, const struct audit_event *a)
 	    DB_TEXT(a->project_id), DB_INT(a->created_at), DB_TEXT(a->event),
 	    DB_TEXT(a->client_ip), DB_TEXT(a->user_agent), DB_TEXT(a->subject),
 	    DB_TEXT(a->detail))));
+}
+
+int
+store_audit_query(struct db_conn *c, const char *project_id,
+    const char *subject, int64_t since, int64_t until, int limit,
+    struct store_list *out)
+{
+	return query_list(c, "SELECT " AUDIT_COLS " FROM audit_events WHERE "
+	    "($1 = '' OR project_id = $1) AND ($2 = '' OR subject = $2) AND "
+	    "created_at >= $3 AND created_at < $4 ORDER BY created_at DESC, "
+	    "id DESC LIMIT $5", DB_ARGS(DB_TEXT(project_id ? project_id : ""),
+	    DB_TEXT(subject ? subject : ""), DB_INT(since), DB_INT(until),
+	    DB_INT(limit)), audit_read, out);
 }
 
 int

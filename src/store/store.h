@@ -158,6 +158,7 @@ enum audit_kind {
 	AUDIT_CLIENT_SECRET_ROTATED,	/* 10: by an operator */
 	AUDIT_USER_DISABLED,		/* 11: by an operator */
 	AUDIT_USER_ENABLED,		/* 12: by an operator */
+	AUDIT_USER_DELETED,		/* 13: by an operator */
 	AUDIT__MAX
 };
 
@@ -236,6 +237,8 @@ int	store_setting_delete(struct db *, const char *key) WUR;
 
 int	store_project_insert(struct db_conn *, const struct project *);
 int	store_project_get(struct db_conn *, const char *id, struct project **);
+/* Replace every setting of project p->id: 1, 0 (no such project), DB_ERROR. */
+int	store_project_update(struct db_conn *, const struct project *);
 int	store_project_list(struct db_conn *, struct store_list *);
 int	store_project_count(struct db_conn *, int64_t *);
 /*
@@ -254,6 +257,21 @@ int	store_user_find(struct db_conn *, const char *project_id,
 	    const char *login, struct user **);
 int	store_user_list(struct db_conn *, const char *project_id,
 	    struct store_list *);
+/* A user by id, whatever its project. */
+int	store_user_by_id(struct db_conn *, const char *id, struct user **);
+/*
+ * Up to limit users of a project with ids after after_id (NULL: from the
+ * first), in id order (the order of creation), only those whose email is
+ * email (compared as logins are; NULL: all).
+ */
+int	store_user_page(struct db_conn *, const char *project_id,
+	    const char *email, const char *after_id, int limit,
+	    struct store_list *);
+/*
+ * Delete a user with its sessions (and their refresh tokens) and secrets:
+ * 1, 0 (none), DB_ERROR.
+ */
+int	store_user_delete(struct db_conn *, const char *id);
 /* Store a new password hash, marking the email verified. */
 int	store_user_set_password(struct db_conn *, const char *id,
 	    const char *hash, int64_t now);
@@ -471,6 +489,8 @@ int	store_outbox_get(struct db_conn *, const char *id,
 int	store_outbox_list(struct db_conn *, const char *state, int limit,
 	    struct store_list *);
 void	outbox_msg_free(struct outbox_msg *);
+/* Messages pending (queued or waiting to retry) and dead, for metrics. */
+int	store_outbox_depth(struct db_conn *, int64_t *pending, int64_t *dead);
 /*
  * Mail queued (not dropped) for a project after since, counted up to
  * at_most, in *out: enough to tell whether a budget of at_most is spent.
@@ -496,6 +516,13 @@ const char *store_audit_name(enum audit_kind);
 int	store_audit_insert(struct db_conn *, const struct audit_event *);
 /* The newest events, of one project or (project_id NULL) of all. */
 int	store_audit_list(struct db_conn *, const char *project_id, int limit,
+	    struct store_list *);
+/*
+ * The newest limit events with created_at in [since, until), of a project
+ * and a subject when given (NULL: any).
+ */
+int	store_audit_query(struct db_conn *, const char *project_id,
+	    const char *subject, int64_t since, int64_t until, int limit,
 	    struct store_list *);
 void	audit_event_free(struct audit_event *);
 
