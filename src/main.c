@@ -26,6 +26,7 @@
 #include "mail/outbox.h"
 #include "mail/template.h"
 #include "mail/transport.h"
+#include "mail/webhook.h"
 #include "pages/pages.h"
 #include "store/store.h"
 
@@ -87,6 +88,10 @@ struct opts {
 	const char	*state;
 	const char	*limit;
 	const char	*to;
+	const char	*allow_private_targets;
+	const char	*url;
+	const char	*events[MAX_REPEATED + 1];
+	int		 nevents;
 	int		 all_dead;
 	int		 key_stdin;
 	int		 password_stdin;
@@ -105,12 +110,28 @@ usage_error(const char *fmt, const char *arg)
 	return 2;
 }
 
+/* Add the comma-separated names of val to o->events. */
+static int
+events_opt(struct opts *o, char *val)
+{
+	char *p, *save = NULL;
+
+	for (p = strtok_r(val, ",", &save); p != NULL;
+	    p = strtok_r(NULL, ",", &save)) {
+		if (o->nevents >= MAX_REPEATED)
+			return usage_error("--events: at most %s names", "64");
+		o->events[o->nevents++] = p;
+	}
+	return 0;
+}
+
 /* Parse "--key value" options and at most one positional argument. */
 static int
 parse_opts(int argc, char **argv, struct opts *o)
 {
 	int i;
-	const char *key, *val;
+	const char *key;
+	char *val;
 
 	memset(o, 0, sizeof(*o));
 	for (i = 0; i < argc; i++) {
@@ -200,7 +221,14 @@ parse_opts(int argc, char **argv, struct opts *o)
 			o->limit = val;
 		else if (strcmp(key, "--to") == 0)
 			o->to = val;
-		else
+		else if (strcmp(key, "--allow-private-targets") == 0)
+			o->allow_private_targets = val;
+		else if (strcmp(key, "--url") == 0)
+			o->url = val;
+		else if (strcmp(key, "--events") == 0) {
+			if (events_opt(o, val) != 0)
+				return 2;
+		} else
 			return usage_error("unknown option '%s'", key);
 	}
 	return 0;
@@ -368,6 +396,23 @@ project_create(struct cli *c, const struct opts *o, struct project **out)
 	return 0;
 }
 
+/* Set a project's allow_private_targets from "on" or "off". */
+static int
+project_private_targets(struct cli *c, const char *id, const char *val)
+{
+	enum engine_result r;
+
+	if (cli_engine(c) == -1)
+		return 1;
+	r = admin_project_private_targets(c->engine, id,
+	    strcmp(val, "on") == 0);
+	if (r == ENGINE_OK)
+		return 0;
+	fprintf(stderr, "resetd: project: %s\n", r == ENGINE_PROJECT_UNKNOWN ?
+	    "no such project" : "the database is unavailable");
+	return 1;
+}
+
 static int
 cmd_project(struct cli *c)
 {
@@ -382,15 +427,43 @@ cmd_project(struct cli *c)
 
 	if (parse_opts(c->argc - 1, c->argv + 1, &o) != 0)
 		return 2;
+	if (o.allow_private_targets != NULL &&
+	    strcmp(o.allow_private_targets, "on") != 0 &&
+	    strcmp(o.allow_private_targets, "off") != 0)
+		return usage_error("--allow-private-targets: expected on or off, "
+		    "got '%s'", o.allow_private_targets);
 	if (strcmp(verb, "create") == 0) {
 		rc = project_create(c, &o, &p);
-		if (rc == 0)
-			print_json(api_project_json(p));
+		if (rc == 0 && o.allow_private_targets != NULL)
+			rc = project_private_targets(c, p->id,
+			    o.allow_private_targets);
+		if (rc == 0) {
+			a = api_project_json(p);
+			json_object_set_new(a, "allow_private_targets",
+			    json_boolean(o.allow_private_targets != NULL &&
+			    strcmp(o.allow_private_targets, "on") == 0));
+			print_json(a);
+		}
 		project_free(p);
 		return rc;
 	}
+	if (strcmp(verb, "update") == 0) {
+		if (o.positional == NULL || o.allow_private_targets == NULL)
+			return usage_error("project update: %s are required",
+			    "ID and --allow-private-targets on|off");
+		if (cli_engine(c) == -1)
+			return 1;
+		rc = project_private_targets(c, o.positional,
+		    o.allow_private_targets);
+		if (rc == 0)
+			print_json(json_pack("{s:s, s:b}", "id", o.positional,
+			    "allow_private_targets",
+			    strcmp(o.allow_private_targets, "on") == 0));
+		return rc;
+	}
 	if (strcmp(verb, "list") != 0 && strcmp(verb, "show") != 0)
-		return usage_error("project: expected create, list or show%s", "");
+		return usage_error("project: expected create, update, list or "
+		    "show%s", "");
 	if (strcmp(verb, "show") == 0 && o.positional == NULL)
 		return usage_error("project show: %s is required", "ID");
 	if (cli_db(c) == -1 || (conn = db_acquire(c->db)) == NULL)
@@ -1083,15 +1156,22 @@ demo_setup(struct cli *c)
  * most SWEEP_MAX_MS at a time so the writer is never held long.
  */
 static void
-janitor_sweep(struct db *db)
+janitor_sweep(struct db *db, const struct config *cfg)
 {
 	int64_t until = time_mono_ms() + SWEEP_MAX_MS, total = 0, n;
+	int64_t keep_ms = cfg->event_retention_days * 86400000LL;
 
 	do {
 		n = 0;
 		if (store_purge(db, db_now(db) - 60000, SWEEP_BATCH, &n) != 0)
 			break;
 		total += n;
+	} while (n > 0 && time_mono_ms() < until);
+	/* Events past event_retention_days. */
+	do {
+		n = store_event_purge(db, db_now(db) - keep_ms, SWEEP_BATCH);
+		if (n > 0)
+			total += n;
 	} while (n > 0 && time_mono_ms() < until);
 	if (total > 0)
 		log_debug("janitor: deleted %lld rows nothing needed",
@@ -1166,7 +1246,8 @@ cmd_serve(struct cli *c)
 	engine_set_templates(c->engine, ts);
 	if (o.demo && demo_setup(c) == -1)
 		goto out;
-	ml = mailer_start(c->cfg, c->db, ts, engine_outbox_key(c->engine));
+	ml = mailer_start(c->cfg, c->db, ts, engine_outbox_key(c->engine),
+	    engine_webhook_key(c->engine));
 	if (ml == NULL)
 		goto out;
 	engine_set_mail_waker(c->engine, mailer_wake, ml);
@@ -1181,7 +1262,7 @@ cmd_serve(struct cli *c)
 		sig = sigtimedwait(&sigs, NULL, &sweep_every);
 		if (sig == SIGTERM || sig == SIGINT)
 			break;
-		janitor_sweep(c->db);
+		janitor_sweep(c->db, c->cfg);
 	}
 	log_info("received %s, finishing requests in flight",
 	    sig == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -1286,6 +1367,120 @@ cmd_check_config(struct cli *c)
 	return 0;
 }
 
+static json_t *
+webhook_json(const struct webhook_endpoint *w)
+{
+	json_t *ev = json_array();
+	const char *p = w->events, *end;
+
+	while (*p != '\0') {
+		end = strchr(p, '\n');
+		if (end == NULL)
+			end = p + strlen(p);
+		json_array_append_new(ev, json_stringn(p, (size_t)(end - p)));
+		p = *end == '\n' ? end + 1 : end;
+	}
+	return json_pack("{s:s, s:s, s:s, s:o, s:o}", "id", w->id,
+	    "project_id", w->project_id, "url", w->url, "events", ev,
+	    "created_at", api_time(w->created_at));
+}
+
+static int
+webhook_create(struct cli *c, const struct opts *o)
+{
+	char id[UUID_STRLEN + 1], err[256];
+	char *secret = NULL;
+
+	if (o->project == NULL || o->url == NULL || o->nevents == 0)
+		return usage_error("webhook create: %s are required",
+		    "--project, --url and --events");
+	if (cli_engine(c) == -1)
+		return 1;
+	if (admin_webhook_create(c->engine, o->project, o->url,
+	    (const char *const *)o->events, &secret, id, err, sizeof(err)) !=
+	    ENGINE_OK) {
+		fprintf(stderr, "resetd: webhook create: %s\n", err);
+		return 1;
+	}
+	/* The secret is shown here once; only its sealed form is kept. */
+	print_json(json_pack("{s:s, s:s, s:s, s:s}", "id", id, "project_id",
+	    o->project, "url", o->url, "secret", secret));
+	xfree_secret(secret);
+	return 0;
+}
+
+static int
+webhook_test(struct cli *c, const struct opts *o)
+{
+	enum engine_result r;
+	char err[WEBHOOK_ERROR_MAX] = "";
+	long status = 0;
+
+	if (o->positional == NULL)
+		return usage_error("webhook test: %s is required", "ID");
+	if (cli_engine(c) == -1)
+		return 1;
+	r = admin_webhook_test(c->engine, o->positional, &status, err,
+	    sizeof(err));
+	if (r == ENGINE_OK || r == ENGINE_BAD_INPUT)
+		print_json(json_pack("{s:s, s:b, s:I, s:s}", "id", o->positional,
+		    "delivered", r == ENGINE_OK, "status", (json_int_t)status,
+		    "answer", err));
+	else
+		fprintf(stderr, "resetd: webhook test: %s\n", err);
+	return r == ENGINE_OK ? 0 : 1;
+}
+
+static int
+cmd_webhook(struct cli *c)
+{
+	struct opts o;
+	struct store_list l = { NULL, 0 };
+	const char *verb = c->argc > 0 ? c->argv[0] : "";
+	enum engine_result r;
+	json_t *a;
+	size_t i;
+
+	if (parse_opts(c->argc - 1, c->argv + 1, &o) != 0)
+		return 2;
+	if (strcmp(verb, "create") == 0)
+		return webhook_create(c, &o);
+	if (strcmp(verb, "test") == 0)
+		return webhook_test(c, &o);
+	if (strcmp(verb, "list") != 0 && strcmp(verb, "delete") != 0)
+		return usage_error("webhook: expected create, list, delete or "
+		    "test%s", "");
+	if (o.project == NULL)
+		return usage_error("webhook %s: --project is required", verb);
+	if (cli_engine(c) == -1)
+		return 1;
+	if (strcmp(verb, "delete") == 0) {
+		if (o.positional == NULL)
+			return usage_error("webhook delete: %s is required",
+			    "ID");
+		r = admin_webhook_delete(c->engine, o.project, o.positional);
+		if (r == ENGINE_OK)
+			print_json(json_pack("{s:s, s:b}", "id", o.positional,
+			    "deleted", 1));
+		else
+			fprintf(stderr, "resetd: webhook delete: %s\n",
+			    r == ENGINE_USER_UNKNOWN ? "no such endpoint" :
+			    "the database is unavailable");
+		return r == ENGINE_OK ? 0 : 1;
+	}
+	if (admin_webhook_list(c->engine, o.project, &l) != ENGINE_OK) {
+		fprintf(stderr, "resetd: webhook list: the database is "
+		    "unavailable\n");
+		return 1;
+	}
+	a = json_array();
+	for (i = 0; i < l.n; i++)
+		json_array_append_new(a, webhook_json(l.items[i]));
+	store_list_free(&l, (void (*)(void *))webhook_endpoint_free);
+	print_json(a);
+	return 0;
+}
+
 static int cmd_help(struct cli *);
 
 static int
@@ -1315,6 +1510,8 @@ static const struct command {
 	    "                        [--reset-limit N] [--mail-budget N]\n"
 	    "                        [--notice-limit N] [--notice-share PERCENT]\n"
 	    "                        [--password-min-length N] [--password-min-score 0-4]\n"
+	    "                        [--allow-private-targets on|off]\n"
+	    "  resetd project update ID --allow-private-targets on|off\n"
 	    "  resetd project list\n"
 	    "  resetd project show ID" },
 	{ "user", cmd_user,
@@ -1336,6 +1533,11 @@ static const struct command {
 	    "  resetd outbox retry ID|--all-dead" },
 	{ "mail", cmd_mail, "mail test --to ADDRESS [--project ID]" },
 	{ "audit", cmd_audit, "audit list [--project ID] [--limit N]" },
+	{ "webhook", cmd_webhook, "webhook create --project ID --url URL "
+	    "--events NAME[,NAME]...|*\n"
+	    "  resetd webhook list --project ID\n"
+	    "  resetd webhook delete --project ID ID\n"
+	    "  resetd webhook test ID" },
 	{ "version", cmd_version, "version" },
 	{ "help", cmd_help, "help" },
 	{ NULL, NULL, NULL },

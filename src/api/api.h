@@ -147,6 +147,9 @@ void	workos_user_get(const struct http_request *, struct http_response *);
 void	workos_authenticate(const struct http_request *,
 	    struct http_response *);
 /* The dialect's 404 and 405, for paths under /user_management. */
+/* GET /events: the project's event log, oldest first. */
+void	workos_events_list(const struct http_request *,
+	    struct http_response *);
 void	workos_not_found(const struct http_request *, struct http_response *);
 void	workos_method_not_allowed(const struct http_request *,
 	    struct http_response *);

@@ -27,6 +27,7 @@
 #define SUBKEY_CANCEL 17
 #define SUBKEY_BACKOFF 32
 #define SUBKEY_RATE 33
+#define SUBKEY_WEBHOOK 50	/* seals webhook endpoints' secrets */
 /* The outbox's key has a context of its own. */
 #define OUTBOX_KDF_CONTEXT "rdoutbox"
 #define OUTBOX_SUBKEY 1
@@ -96,6 +97,8 @@ engine_new(const struct config *cfg, struct db *db)
 	    SUBKEY_BACKOFF, KDF_CONTEXT, master);
 	crypto_kdf_derive_from_key(e->rate_key, sizeof(e->rate_key),
 	    SUBKEY_RATE, KDF_CONTEXT, master);
+	crypto_kdf_derive_from_key(e->webhook_key, sizeof(e->webhook_key),
+	    SUBKEY_WEBHOOK, KDF_CONTEXT, master);
 	sodium_memzero(master, sizeof(master));
 	_Static_assert(RL__MAX == sizeof(cfg->rate_ip6_56) /
 	    sizeof(cfg->rate_ip6_56[0]), "one /56 limit per class");
@@ -173,6 +176,12 @@ engine_mail_queued(struct engine *e)
 {
 	if (e->wake_mail != NULL)
 		e->wake_mail(e->wake_mail_arg);
+}
+
+const uint8_t *
+engine_webhook_key(const struct engine *e)
+{
+	return e->webhook_key;
 }
 
 const uint8_t *

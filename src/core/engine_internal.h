@@ -21,6 +21,7 @@ struct engine {
 	uint8_t			 audit_key[32];	/* audit subjects */
 	uint8_t			 outbox_key[32];	/* queued mail payloads */
 	uint8_t			 backoff_key[32];	/* sign-in back-off subjects */
+	uint8_t			 webhook_key[32];	/* webhook secrets at rest */
 	int64_t			 backoff_pruned_ms;	/* backoff.c, atomic */
 	/* Per-address limits; in the database with rate_limit_store. */
 	struct ratelimit_rule	 rate_rules[RS__MAX][RL__MAX];
@@ -104,6 +105,32 @@ void	audit_record(struct engine *, const struct request_context *,
 	    const char *project_id, enum audit_kind, const char *subject,
 	    const char *detail);
 
+/* event.c: recording events inside the transaction of their change */
+/*
+ * Record event name (user.created, user.updated, user.deleted) with u as
+ * its data (a WorkOS User, no password hash), on c.  STORE_OK or failure.
+ */
+int	event_user(struct engine *, struct db_conn *, const char *name,
+	    const struct user *u, int64_t now);
+/*
+ * Record password_reset.created or .succeeded for secret s of user u (a
+ * WorkOS PasswordReset without token or URL), on c.
+ */
+int	event_password_reset(struct engine *, struct db_conn *,
+	    const char *name, const struct secret *s, const struct user *u,
+	    int64_t now);
+/* Record session.created for s, with ctx's address and agent (may be NULL). */
+int	event_session_created(struct engine *, struct db_conn *,
+	    const struct request_context *ctx, const struct session *s,
+	    int64_t now);
+/*
+ * Revoke every live session of a user, as store_session_revoke_user
+ * does, and record session.revoked for each, on c.  The number revoked,
+ * or a failure.
+ */
+int	event_sessions_revoke(struct engine *, struct db_conn *,
+	    const char *user_id, int64_t now);
+
 /* backoff.c: the per-login sign-in back-off */
 #define BACKOFF_SUBJECT_LEN LOGIN_SUBJECT_LEN
 
@@ -152,16 +179,16 @@ enum engine_result reset_password_policy(const struct engine *,
 	    const struct project *, const char *password, const char *email,
 	    const char *username, struct password_verdict *verdict);
 /*
- * Inside a write transaction, after a secret was spent: store the new
+ * Inside a write transaction, after secret s was spent: store the new
  * password hash (marking the email verified), revoke the user's sessions
  * and live secrets, record the secret's use and the change in the audit
- * trail, and queue the "password changed" email in the locale
- * engine_locale_choose picks, locale (the secret's) first.  0 or a store
- * failure.
+ * trail and the event log (session.revoked, password_reset.succeeded),
+ * and queue the "password changed" email in the locale
+ * engine_locale_choose picks, the secret's first.  0 or a store failure.
  */
 int	reset_apply_password(struct engine *, struct db_conn *,
 	    const struct request_context *, const struct project *,
-	    const struct user *, const char *hash, const char *locale,
+	    const struct user *, const struct secret *s, const char *hash,
 	    int64_t now);
 
 /* cancel.c */

@@ -25,6 +25,7 @@ login_result_clear(struct login_result *r)
 }
 
 struct login_tx {
+	struct engine	*e;
 	struct session	*session;
 	const char	*new_hash;	/* NULL: no rehash */
 	const struct request_context *ctx;
@@ -40,6 +41,8 @@ login_tx(struct db_conn *c, void *arg)
 	int rc;
 
 	rc = store_session_insert(c, t->session);
+	if (rc == STORE_OK)
+		rc = event_session_created(t->e, c, t->ctx, t->session, t->now);
 	if (rc == STORE_OK)
 		rc = backoff_success(c, t->backoff);
 	if (rc == STORE_OK)
@@ -119,6 +122,7 @@ session_login(struct engine *e, const struct login_request *in,
 	t.now = db_now(e->db);
 	s->created_at = t.now;
 	s->expires_at = t.now + SESSION_TTL_MS;
+	t.e = e;
 	t.session = s;
 	t.new_hash = rehash;
 	t.ctx = in->ctx;

@@ -66,6 +66,8 @@ const struct route http_routes[] = {
 	WORKOS_OTHER("/user_management/authenticate",
 	    workos_method_not_allowed),
 	WORKOS_OTHER("/user_management/*", workos_not_found),
+	WORKOS("GET", "/events", workos_events_list),
+	WORKOS_OTHER("/events", workos_method_not_allowed),
 
 	VELOCITY("POST", "/password/forgot", velocity_forgot),
 	VELOCITY("POST", "/password/forgot/confirm", velocity_forgot_confirm),

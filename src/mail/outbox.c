@@ -61,6 +61,7 @@
 #include "payload.h"
 #include "template.h"
 #include "transport.h"
+#include "webhook.h"
 
 #define CLAIM_BATCH 4
 #define MAX_VARS 32
@@ -94,6 +95,9 @@ struct mailer {
 	int				 pipe[2];	/* wakes the listener */
 	int				 notify_pending; /* guarded by lock */
 	uint8_t				 key[PAYLOAD_KEY_BYTES];
+	uint8_t				 webhook_key[PAYLOAD_KEY_BYTES];
+	int				 has_webhook_key;
+	int				 cancel;	/* atomic: posts stop */
 	/* The relay's recovery, guarded by lock. */
 	int				 relay_failed;	/* a temporary failure */
 	int				 hasten_more;	/* a full batch was hastened */
@@ -200,6 +204,72 @@ sender_of(struct mailer *ml, const char *project_id, struct project **p,
 }
 
 /*
+ * Post one claimed webhook delivery (to_addr names the endpoint) with its
+ * body.  0 when the endpoint took it, or a transport failure code with the
+ * reason in err: an endpoint deleted since, or a secret that does not
+ * open, is permanent.
+ */
+static int
+deliver_webhook(struct mailer *ml, const struct outbox_msg *m,
+    const char *body, char *err, size_t errlen)
+{
+	struct webhook_endpoint *w = NULL;
+	struct db_conn *c;
+	char *secret = NULL, *msg_id = NULL;
+	int rc = TRANSPORT_DEFERRED, private_ok = 0, got;
+	long status;
+
+	if (body == NULL) {
+		snprintf(err, errlen, "malformed payload");
+		return TRANSPORT_PERMANENT;
+	}
+	c = db_acquire(ml->db);
+	if (c == NULL) {
+		snprintf(err, errlen, "the database is unavailable");
+		return TRANSPORT_DEFERRED;
+	}
+	got = store_webhook_get(c, m->to_addr, &w);
+	if (got == STORE_OK)
+		got = store_project_private_targets(c, m->project_id,
+		    &private_ok);
+	db_release(ml->db, c);
+	if (got == STORE_NOT_FOUND) {
+		snprintf(err, errlen, "the endpoint was deleted");
+		rc = TRANSPORT_PERMANENT;
+		goto out;
+	}
+	if (got != STORE_OK) {
+		snprintf(err, errlen, "the database is unavailable");
+		goto out;
+	}
+	if (ml->has_webhook_key)
+		secret = webhook_secret_open(ml->webhook_key, w->id,
+		    w->project_id, w->secret_sealed);
+	if (secret == NULL) {
+		snprintf(err, errlen, "the endpoint's secret does not open "
+		    "(another server secret?)");
+		rc = TRANSPORT_PERMANENT;
+		goto out;
+	}
+	msg_id = id_prefixed("msg_", m->id);
+	rc = webhook_send(&(struct webhook_post){
+		.url = w->url,
+		.secret = secret,
+		.msg_id = msg_id != NULL ? msg_id : m->id,
+		.body = body,
+		.allow_private = private_ok,
+		.timeout_ms = ml->cfg->webhook_timeout_ms,
+		.now_ms = time_now_ms(),
+		.cancel = &ml->cancel,
+	}, &status, err, errlen);
+out:
+	free(msg_id);
+	xfree_secret(secret);
+	webhook_endpoint_free(w);
+	return rc;
+}
+
+/*
  * Render and send one claimed message.  Return 0 when sent, or a transport
  * failure code with the reason in err.
  */
@@ -222,6 +292,11 @@ deliver_one(struct sender *s, const struct outbox_msg *m, char *err,
 	    &payload) == 0)
 		root = json_loads(payload, 0, NULL);
 	xfree_secret(payload);
+	if (root != NULL && strcmp(m->kind, WEBHOOK_KIND) == 0) {
+		rc = deliver_webhook(ml, m, json_string_value(json_object_get(
+		    root, "body")), err, errlen);
+		goto out;
+	}
 	if (root == NULL || payload_vars(root, vars) == -1) {
 		snprintf(err, errlen, "malformed payload");
 		goto out;
@@ -288,6 +363,73 @@ audit_mail(struct mailer *ml, const struct outbox_msg *m, enum audit_kind k)
 		    store_audit_name(k), m->id);
 }
 
+struct dead_tx {
+	struct mailer			*ml;
+	const struct outbox_msg		*m;
+	const char			*data;
+};
+
+static int
+dead_tx(struct db_conn *c, void *arg)
+{
+	struct dead_tx *t = arg;
+
+	return webhook_emit(c, t->ml->key, t->m->project_id,
+	    "email.delivery_failed", t->data, db_now(t->ml->db));
+}
+
+/*
+ * Record email.delivery_failed for a message that just died: its id,
+ * kind, recipient, tries and the last error, never its payload.  A
+ * webhook delivery that dies records nothing, so a failing endpoint
+ * cannot feed itself.
+ */
+static void
+event_mail_dead(struct mailer *ml, const struct outbox_msg *m,
+    const char *err)
+{
+	struct buf b;
+	char *id;
+	char when[ISO8601_LEN + 1];
+	int rc;
+
+	if (strcmp(m->kind, WEBHOOK_KIND) == 0)
+		return;
+	id = id_prefixed("email_", m->id);
+	time_iso8601(m->created_at, when);
+	buf_init(&b, 4096);
+	rc = buf_puts(&b, "{\"object\":\"email\",\"id\":");
+	if (rc == 0)
+		rc = str_json_string(&b, id != NULL ? id : m->id);
+	if (rc == 0)
+		rc = buf_puts(&b, ",\"kind\":");
+	if (rc == 0)
+		rc = str_json_string(&b, m->kind);
+	if (rc == 0)
+		rc = buf_puts(&b, ",\"to\":");
+	if (rc == 0)
+		rc = str_json_string(&b, m->to_addr);
+	if (rc == 0)
+		rc = buf_printf(&b, ",\"tries\":%lld,\"error\":",
+		    (long long)m->tries);
+	if (rc == 0)
+		rc = str_json_string(&b, err);
+	if (rc == 0)
+		rc = buf_puts(&b, ",\"created_at\":");
+	if (rc == 0)
+		rc = str_json_string(&b, when);
+	if (rc == 0)
+		rc = buf_puts(&b, "}");
+	if (rc == 0 && db_write(ml->db, dead_tx, &(struct dead_tx){ ml, m,
+	    buf_cstr(&b) }) != 0)
+		rc = -1;
+	if (rc != 0)
+		log_warn("mail: cannot record email.delivery_failed for "
+		    "message %s", m->id);
+	buf_free(&b);
+	free(id);
+}
+
 static int stopping(struct mailer *);
 static void senders_wake(struct mailer *);
 static void listener_poke(struct mailer *);
@@ -351,6 +493,8 @@ deliver(struct sender *s, const struct outbox_msg *m)
 			    "be sent again", m->id);
 		else
 			log_info("mail: sent %s message %s", m->kind, m->id);
+		if (strcmp(m->kind, WEBHOOK_KIND) == 0)
+			return;		/* it says nothing of the relay */
 		audit_mail(ml, m, AUDIT_RESET_MAIL_SENT);
 		relay_works(ml);
 		return;
@@ -382,7 +526,9 @@ deliver(struct sender *s, const struct outbox_msg *m)
 		    "%lld ms: %s", m->id, (long long)m->tries,
 		    (long long)(next - now), err);
 	}
-	(void)store_outbox_failed(ml->db, m->id, err, next, m->tries);
+	if (store_outbox_failed(ml->db, m->id, err, next, m->tries) == 0 &&
+	    why != NULL)
+		event_mail_dead(ml, m, err);
 }
 
 /* Sleep until woken, stopped, or the poll interval has passed. */
@@ -547,7 +693,8 @@ listener_start(struct mailer *ml)
 
 struct mailer *
 mailer_start(const struct config *cfg, struct db *db,
-    const struct template_set *templates, const uint8_t *key)
+    const struct template_set *templates, const uint8_t *key,
+    const uint8_t *webhook_key)
 {
 	struct mailer *ml = xcalloc(1, sizeof(*ml));
 	int i;
@@ -556,6 +703,10 @@ mailer_start(const struct config *cfg, struct db *db,
 	ml->db = db;
 	ml->templates = templates;
 	memcpy(ml->key, key, sizeof(ml->key));
+	if (webhook_key != NULL) {
+		memcpy(ml->webhook_key, webhook_key, sizeof(ml->webhook_key));
+		ml->has_webhook_key = 1;
+	}
 	ml->pipe[0] = ml->pipe[1] = -1;
 	pthread_mutex_init(&ml->lock, NULL);
 	pthread_cond_init(&ml->wake, NULL);
@@ -639,6 +790,7 @@ mailer_stop(struct mailer *ml)
 		log_warn("mail: cannot wake the listener: %s", strerror(errno));
 	pthread_mutex_unlock(&ml->lock);
 	/* A send stuck on a silent relay gives up now, not at its timeout. */
+	__atomic_store_n(&ml->cancel, 1, __ATOMIC_RELAXED);
 	for (i = 0; i < ml->nthreads; i++)
 		transport_cancel(&ml->senders[i].transport);
 	for (i = 0; i < ml->nthreads; i++)
@@ -656,6 +808,7 @@ mailer_stop(struct mailer *ml)
 	pthread_mutex_destroy(&ml->lock);
 	pthread_cond_destroy(&ml->wake);
 	sodium_memzero(ml->key, sizeof(ml->key));
+	sodium_memzero(ml->webhook_key, sizeof(ml->webhook_key));
 	free(ml);
 }
 

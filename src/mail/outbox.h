@@ -5,7 +5,8 @@
  * two sends it twice, never zero times.
  *
  * Kinds name a template: "reset_link", "reset_code", "password_changed",
- * "unknown_account".  Variables are name/value pairs the template refers to
+ * "unknown_account"; or "webhook", a signed post of an event to the
+ * endpoint named as the recipient (mail/webhook.h).  Variables are name/value pairs the template refers to
  * as {{name}}.  The locale is the template folder to write from, chosen by
  * the engine (engine_locale_choose).
  */
@@ -49,12 +50,16 @@ struct template_set;
  * Start cfg->mail_workers sender threads, each with its own connection
  * through the configured transport, rendering with templates (NULL: the
  * built-in ones, which must outlive the mailer) and opening payloads with
- * key (32 bytes, copied: the key outbox_queue sealed them with).  With
- * zero workers, return a mailer that sends nothing.  NULL when the
- * transport cannot be set up (logged).
+ * key (32 bytes, copied: the key outbox_queue sealed them with), and
+ * opening webhook endpoints' secrets with webhook_key (32 bytes, copied;
+ * NULL: webhook deliveries die unsent).  Deliveries of kind "webhook"
+ * are posted (mail/webhook.h), the rest mailed.  With zero workers,
+ * return a mailer that sends nothing.  NULL when the transport cannot be
+ * set up (logged).
  */
 struct mailer *mailer_start(const struct config *, struct db *,
-	    const struct template_set *, const uint8_t *key);
+	    const struct template_set *, const uint8_t *key,
+	    const uint8_t *webhook_key);
 /* Wake the senders now rather than at their next poll; an engine waker. */
 void	mailer_wake(void *mailer);
 /* Stop the senders, letting a message in flight finish; accepts NULL. */

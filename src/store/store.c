@@ -1398,11 +1398,11 @@ struct hasten {
 static const char hasten_sqlite[] =
     "UPDATE outbox SET next_try_at = $1 WHERE id IN (SELECT id FROM outbox "
     "WHERE state = 'pending' AND next_try_at > $1 AND last_error IS NOT "
-    "NULL ORDER BY next_try_at LIMIT $2)";
+    "NULL AND kind <> 'webhook' ORDER BY next_try_at LIMIT $2)";
 static const char hasten_postgres[] =
     "WITH waiting AS MATERIALIZED (SELECT id FROM outbox WHERE state = "
-    "'pending' AND next_try_at > $1 AND last_error IS NOT NULL ORDER BY "
-    "next_try_at LIMIT $2 FOR UPDATE SKIP LOCKED) "
+    "'pending' AND next_try_at > $1 AND last_error IS NOT NULL AND kind "
+    "<> 'webhook' ORDER BY next_try_at LIMIT $2 FOR UPDATE SKIP LOCKED) "
     "UPDATE outbox SET next_try_at = $1 FROM waiting WHERE outbox.id = "
     "waiting.id AND outbox.state = 'pending' AND outbox.next_try_at > $1 "
     "AND outbox.last_error IS NOT NULL";

@@ -379,7 +379,7 @@ test_mailer_delivers(void **state)
 	struct outbox_msg *m;
 	char *text = NULL;
 
-	ml = mailer_start(&f->cfg, f->db, NULL, test_key);
+	ml = mailer_start(&f->cfg, f->db, NULL, test_key, NULL);
 	assert_non_null(ml);
 	queue(f, &decoy, db_now(f->db));
 	queue(f, &it, db_now(f->db));
@@ -428,7 +428,7 @@ test_mailer_permanent_failures(void **state)
 	struct mailer *ml;
 	struct outbox_msg *m;
 
-	ml = mailer_start(&f->cfg, f->db, NULL, test_key);
+	ml = mailer_start(&f->cfg, f->db, NULL, test_key, NULL);
 	assert_non_null(ml);
 
 	queue(f, &bad_to, db_now(f->db));
@@ -493,7 +493,7 @@ test_mailer_payload_formats(void **state)
 	int i;
 
 	insert_raw(f, id, "alice@example.com", legacy);
-	ml = mailer_start(&f->cfg, f->db, NULL, test_key);
+	ml = mailer_start(&f->cfg, f->db, NULL, test_key, NULL);
 	assert_non_null(ml);
 	mailer_wake(ml);
 	m = wait_for(f, "sent");
@@ -561,7 +561,7 @@ test_mailer_temporary_failure(void **state)
 	int64_t before, after;
 	int i;
 
-	ml = mailer_start(&f->cfg, f->db, NULL, test_key);
+	ml = mailer_start(&f->cfg, f->db, NULL, test_key, NULL);
 	assert_non_null(ml);
 	break_maildir(f);
 	before = db_now(f->db);
@@ -625,7 +625,7 @@ test_mailer_transport_back(void **state)
 	int i;
 
 	f->cfg.mail_backoff_ms = 60000;
-	ml = mailer_start(&f->cfg, f->db, NULL, test_key);
+	ml = mailer_start(&f->cfg, f->db, NULL, test_key, NULL);
 	assert_non_null(ml);
 	break_maildir(f);
 	for (i = 0; i < 3; i++) {
@@ -664,7 +664,7 @@ test_mailer_max_tries(void **state)
 	struct outbox_msg *m;
 
 	f->cfg.mail_max_tries = 1;
-	ml = mailer_start(&f->cfg, f->db, NULL, test_key);
+	ml = mailer_start(&f->cfg, f->db, NULL, test_key, NULL);
 	assert_non_null(ml);
 	break_maildir(f);
 	queue(f, &it, db_now(f->db));
@@ -691,7 +691,7 @@ test_mailer_no_workers(void **state)
 	struct outbox_msg *m;
 
 	f->cfg.mail_workers = 0;
-	ml = mailer_start(&f->cfg, f->db, NULL, test_key);
+	ml = mailer_start(&f->cfg, f->db, NULL, test_key, NULL);
 	assert_non_null(ml);
 	queue(f, &it, db_now(f->db));
 	mailer_wake(ml);
@@ -719,7 +719,7 @@ test_mailer_max_age(void **state)
 
 	/* Tries are left, but the message is older than mail_max_age. */
 	f->cfg.mail_max_age = 60;
-	ml = mailer_start(&f->cfg, f->db, NULL, test_key);
+	ml = mailer_start(&f->cfg, f->db, NULL, test_key, NULL);
 	assert_non_null(ml);
 	break_maildir(f);
 	queue(f, &it, db_now(f->db) - 61 * 1000);
@@ -747,7 +747,7 @@ test_mailer_backoff_setting(void **state)
 
 	/* 100 ms, doubling: the second try comes soon and is counted. */
 	f->cfg.mail_backoff_ms = 100;
-	ml = mailer_start(&f->cfg, f->db, NULL, test_key);
+	ml = mailer_start(&f->cfg, f->db, NULL, test_key, NULL);
 	assert_non_null(ml);
 	break_maildir(f);
 	before = db_now(f->db);
@@ -802,7 +802,7 @@ test_mailer_project_sender(void **state)
 	char *text = NULL;
 
 	assert_int_equal(store_project_insert(f->c, &p), STORE_OK);
-	ml = mailer_start(&f->cfg, f->db, NULL, test_key);
+	ml = mailer_start(&f->cfg, f->db, NULL, test_key, NULL);
 	assert_non_null(ml);
 	queue(f, &it, db_now(f->db));
 	mailer_wake(ml);
@@ -833,7 +833,7 @@ start_fails_cleanly(struct fixture *f)
 	pid = fork();
 	assert_true(pid != -1);
 	if (pid == 0)
-		_exit(mailer_start(&f->cfg, f->db, NULL, test_key) == NULL ? 0 : 3);
+		_exit(mailer_start(&f->cfg, f->db, NULL, test_key, NULL) == NULL ? 0 : 3);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
@@ -844,7 +844,7 @@ test_mailer_bad_transport(void **state)
 	struct fixture *f = *state;
 
 	f->cfg.mail = "ftp://localhost:25";
-	assert_null(mailer_start(&f->cfg, f->db, NULL, test_key));
+	assert_null(mailer_start(&f->cfg, f->db, NULL, test_key, NULL));
 }
 
 /* A maildir transport that cannot be opened: NULL, not a crash. */
