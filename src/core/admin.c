@@ -487,6 +487,7 @@ admin_user_create(struct engine *e, const struct user_spec *spec,
 	}
 	t = (struct user_tx){ e, spec->idem, u };
 	rc = db_write(e->db, insert_user_tx, &t);
+	event_wake(e);
 	if (rc == DB_CONSTRAINT) {
 		snprintf(err, errlen, "a user with this email or username "
 		    "exists in the project");
@@ -574,6 +575,7 @@ admin_user_import(struct engine *e, const struct user_spec *specs, size_t n,
 		built++;
 	}
 	rc = db_write(e->db, import_tx, &t);
+	event_wake(e);
 	if (rc == DB_CONSTRAINT) {
 		snprintf(err, errlen, "%s: a user with this email or username "
 		    "exists in the project", t.users[t.failed_at]->email);
@@ -686,7 +688,9 @@ admin_user_set_disabled(struct engine *e, const struct request_context *ctx,
 	audit_subject(e, p->id, u->email, subject);
 	t = (struct disable_tx){ e, ctx, u, subject, disabled != 0,
 	    db_now(e->db) };
-	if (db_write(e->db, disable_tx, &t) != 0) {
+	rc = db_write(e->db, disable_tx, &t);
+	event_wake(e);
+	if (rc != 0) {
 		result = ENGINE_UNAVAILABLE;
 		goto out;
 	}

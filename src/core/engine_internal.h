@@ -22,6 +22,7 @@ struct engine {
 	uint8_t			 outbox_key[32];	/* queued mail payloads */
 	uint8_t			 backoff_key[32];	/* sign-in back-off subjects */
 	uint8_t			 webhook_key[32];	/* webhook secrets at rest */
+	int			 webhooks_queued;	/* event.c, atomic */
 	int64_t			 backoff_pruned_ms;	/* backoff.c, atomic */
 	/* Per-address limits; in the database with rate_limit_store. */
 	struct ratelimit_rule	 rate_rules[RS__MAX][RL__MAX];
@@ -130,6 +131,13 @@ int	event_session_created(struct engine *, struct db_conn *,
  */
 int	event_sessions_revoke(struct engine *, struct db_conn *,
 	    const char *user_id, int64_t now);
+
+/*
+ * After a write that may have recorded events: when webhook deliveries were
+ * queued since the last call, wake the senders (a hint: a wake that comes
+ * early costs a poll interval at most).
+ */
+void	event_wake(struct engine *);
 
 /* backoff.c: the per-login sign-in back-off */
 #define BACKOFF_SUBJECT_LEN LOGIN_SUBJECT_LEN

@@ -127,7 +127,7 @@ static int
 obj_emit(struct engine *e, struct db_conn *c, struct obj *o,
     const char *project_id, const char *name, int64_t now)
 {
-	int rc;
+	int queued = 0, rc;
 
 	if (o->rc == 0)
 		o->rc = buf_puts(&o->b, "}");
@@ -137,9 +137,18 @@ obj_emit(struct engine *e, struct db_conn *c, struct obj *o,
 		return DB_ERROR;
 	}
 	rc = webhook_emit(c, e->outbox_key, project_id, name,
-	    buf_cstr(&o->b), now);
+	    buf_cstr(&o->b), now, &queued);
 	buf_free(&o->b);
+	if (queued > 0)
+		__atomic_store_n(&e->webhooks_queued, 1, __ATOMIC_RELEASE);
 	return rc;
+}
+
+void
+event_wake(struct engine *e)
+{
+	if (__atomic_exchange_n(&e->webhooks_queued, 0, __ATOMIC_ACQ_REL))
+		engine_mail_queued(e);
 }
 
 int

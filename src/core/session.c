@@ -128,7 +128,9 @@ session_login(struct engine *e, const struct login_request *in,
 	t.ctx = in->ctx;
 	t.subject = subject;
 	t.backoff = backoff;
-	if (db_write(e->db, login_tx, &t) != 0) {
+	rc = db_write(e->db, login_tx, &t);
+	event_wake(e);
+	if (rc != 0) {
 		result = ENGINE_UNAVAILABLE;
 		goto out;
 	}

@@ -363,6 +363,10 @@ audit_mail(struct mailer *ml, const struct outbox_msg *m, enum audit_kind k)
 		    store_audit_name(k), m->id);
 }
 
+static int stopping(struct mailer *);
+static void senders_wake(struct mailer *);
+static void listener_poke(struct mailer *);
+
 struct dead_tx {
 	struct mailer			*ml;
 	const struct outbox_msg		*m;
@@ -375,7 +379,7 @@ dead_tx(struct db_conn *c, void *arg)
 	struct dead_tx *t = arg;
 
 	return webhook_emit(c, t->ml->key, t->m->project_id,
-	    "email.delivery_failed", t->data, db_now(t->ml->db));
+	    "email.delivery_failed", t->data, db_now(t->ml->db), NULL);
 }
 
 /*
@@ -423,6 +427,8 @@ event_mail_dead(struct mailer *ml, const struct outbox_msg *m,
 	if (rc == 0 && db_write(ml->db, dead_tx, &(struct dead_tx){ ml, m,
 	    buf_cstr(&b) }) != 0)
 		rc = -1;
+	if (rc == 0)
+		senders_wake(ml);	/* its deliveries, if any */
 	if (rc != 0)
 		log_warn("mail: cannot record email.delivery_failed for "
 		    "message %s", m->id);
@@ -430,9 +436,6 @@ event_mail_dead(struct mailer *ml, const struct outbox_msg *m,
 	free(id);
 }
 
-static int stopping(struct mailer *);
-static void senders_wake(struct mailer *);
-static void listener_poke(struct mailer *);
 
 /*
  * After a send that worked: when sends had failed before it, or the last

@@ -92,7 +92,8 @@ event_body(const char *id, const char *name, const char *data, int64_t now)
 
 int
 webhook_emit(struct db_conn *c, const uint8_t *outbox_key,
-    const char *project_id, const char *name, const char *data, int64_t now)
+    const char *project_id, const char *name, const char *data, int64_t now,
+    int *queued)
 {
 	struct event_row ev;
 	struct store_list eps = { NULL, 0 };
@@ -132,6 +133,8 @@ webhook_emit(struct db_conn *c, const uint8_t *outbox_key,
 		    .vars = vars,
 		    .key = outbox_key,
 		}, now);
+		if (rc == STORE_OK && queued != NULL)
+			(*queued)++;
 	}
 	free(body);
 	store_list_free(&eps, (void (*)(void *))webhook_endpoint_free);
