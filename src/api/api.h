@@ -10,6 +10,7 @@
 
 #include "../core/engine.h"
 #include "../http/http.h"
+#include "face.h"
 
 /* json.c: shared JSON plumbing */
 /*
@@ -69,6 +70,18 @@ char	*jwt_sign(const uint8_t key[32], json_t *claims);
  */
 json_t	*jwt_verify(const uint8_t key[32], const char *token, int64_t now_s);
 
+/*
+ * The faces of this directory (http.h): each file exports its route
+ * table, every route with its rate-limit class, and its answers to a
+ * refused call and to an engine failure.  Handlers get the engine as
+ * r->app.
+ */
+extern const struct http_face health_face;
+extern const struct http_face xsolla_face;
+extern const struct http_face workos_face;
+extern const struct http_face velocity_face;
+extern const struct http_face cognito_face;
+
 /* health.c */
 void	health_live(const struct http_request *, struct http_response *);
 void	health_ready(const struct http_request *, struct http_response *);
@@ -115,8 +128,6 @@ enum cognito_error cognito_engine_error(enum engine_result,
  */
 const char *cognito_password_message(enum engine_result,
 	    const struct password_verdict *, char *buf, size_t len);
-/* POST /: dispatch on X-Amz-Target. */
-void	cognito_dispatch(const struct http_request *, struct http_response *);
 /* OPTIONS /: CORS preflight for browser clients. */
 void	cognito_preflight(const struct http_request *, struct http_response *);
 
