@@ -672,8 +672,9 @@ enum engine_result engine_events_list(struct engine *,
  * (webhook_url_check), against private targets unless the project allows
  * them.  The secret ("whsec_" and base64) is returned once in
  * *secret_out (free with xfree_secret) and stored only sealed; the
- * endpoint's id goes to id_out.  ENGINE_BAD_INPUT with the reason in
- * err, ENGINE_PROJECT_UNKNOWN, ENGINE_UNAVAILABLE.
+ * endpoint's id goes to id_out.  A project has at most
+ * WEBHOOK_ENDPOINTS_MAX (16) endpoints.  ENGINE_BAD_INPUT with the reason
+ * in err, ENGINE_PROJECT_UNKNOWN, ENGINE_UNAVAILABLE.
  */
 enum engine_result admin_webhook_create(struct engine *,
 	    const char *project_id, const char *url, const char *const *events,

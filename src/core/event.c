@@ -316,8 +316,10 @@ admin_webhook_create(struct engine *e, const char *project_id,
     char id_out[UUID_STRLEN + 1], char *err, size_t errlen)
 {
 	struct webhook_endpoint w;
+	struct store_list have = { NULL, 0 };
 	enum engine_result res = ENGINE_OK;
 	struct buf list;
+	size_t nhave;
 	char id[UUID_STRLEN + 1];
 	char *secret = NULL, *joined = NULL;
 	const char *const *n;
@@ -331,6 +333,18 @@ admin_webhook_create(struct engine *e, const char *project_id,
 	}
 	if (webhook_url_check(url, on, err, errlen) != 0)
 		return ENGINE_BAD_INPUT;
+	res = admin_webhook_list(e, project_id, &have);
+	nhave = have.n;
+	store_list_free(&have, (void (*)(void *))webhook_endpoint_free);
+	if (res != ENGINE_OK) {
+		snprintf(err, errlen, "the database is unavailable");
+		return res;
+	}
+	if (nhave >= WEBHOOK_ENDPOINTS_MAX) {
+		snprintf(err, errlen, "the project has %d endpoints, the most "
+		    "it may have", WEBHOOK_ENDPOINTS_MAX);
+		return ENGINE_BAD_INPUT;
+	}
 	buf_init(&list, 4096);
 	for (n = events; n != NULL && *n != NULL && rc == 0; n++) {
 		if (strcmp(*n, "*") != 0 && !event_name_known(*n)) {

@@ -333,6 +333,19 @@ describe('webhooks', () => {
     const badEvent = await d.cli(['webhook', 'create', '--project', closed.project.id, '--url', 'https://example.com/x', '--events', 'user.exploded']).catch((e) => e);
     assert.ok(badEvent instanceof Error);
 
+    // At most 16 endpoints a project.
+    const many = await newTenant(d);
+    for (let i = 0; i < 16; i++) {
+      const ep = await d.cli(['webhook', 'create', '--project', many.project.id, '--url', `https://hooks${i}.example.com/x`, '--events', '*']);
+      secrets.add(ep.secret);
+    }
+    const seventeenth = await d.cli(['webhook', 'create', '--project', many.project.id, '--url', 'https://hooks.example.com/x', '--events', '*']).catch((e) => e);
+    assert.ok(seventeenth instanceof Error);
+    assert.match(String(seventeenth.message), /16 endpoints/);
+    const one = (await d.cli(['webhook', 'list', '--project', many.project.id]))[0];
+    await d.cli(['webhook', 'delete', '--project', many.project.id, one.id]);
+    assert.equal((await d.cli(['webhook', 'list', '--project', many.project.id])).length, 15);
+
     // Allowed, then forbidden again: the delivery is refused at connect.
     const t = await newTenant(d);
     const ep = await d.cli(['webhook', 'create', '--project', t.project.id, '--url', rx.url, '--events', '*']);
