@@ -331,8 +331,6 @@ admin_webhook_create(struct engine *e, const char *project_id,
 		    "no such project" : "the database is unavailable");
 		return res;
 	}
-	if (webhook_url_check(url, on, err, errlen) != 0)
-		return ENGINE_BAD_INPUT;
 	res = admin_webhook_list(e, project_id, &have);
 	nhave = have.n;
 	store_list_free(&have, (void (*)(void *))webhook_endpoint_free);
@@ -359,6 +357,11 @@ admin_webhook_create(struct engine *e, const char *project_id,
 	}
 	if (rc != 0 || events == NULL || events[0] == NULL) {
 		snprintf(err, errlen, "name one event or more (or *)");
+		buf_free(&list);
+		return ENGINE_BAD_INPUT;
+	}
+	/* Last: a name is resolved, which the checks above need not wait for. */
+	if (webhook_url_check(url, on, err, errlen) != 0) {
 		buf_free(&list);
 		return ENGINE_BAD_INPUT;
 	}
