@@ -120,6 +120,14 @@ int	event_user(struct engine *, struct db_conn *, const char *name,
 int	event_password_reset(struct engine *, struct db_conn *,
 	    const char *name, const struct secret *s, const struct user *u,
 	    int64_t now);
+/*
+ * Record email.delivery_failed for message m, which just died of
+ * m->last_error: its id, kind, recipient, tries and that error, never its
+ * payload.  Nothing for a webhook delivery.  On c, in the transaction that
+ * marks it dead.
+ */
+int	event_mail_dead(struct engine *, struct db_conn *,
+	    const struct outbox_msg *m, int64_t now);
 /* Record session.created for s, with ctx's address and agent (may be NULL). */
 int	event_session_created(struct engine *, struct db_conn *,
 	    const struct request_context *ctx, const struct session *s,

@@ -16,6 +16,7 @@
  * URL when it is set, the secret made once and sealed under a key of its
  * own.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -215,6 +216,28 @@ session_event(struct engine *e, struct db_conn *c, const char *name,
 	obj_time(&o, "created_at", s->created_at);
 	obj_time(&o, "updated_at", now);
 	return obj_emit(e, c, &o, s->project_id, name, now);
+}
+
+int
+event_mail_dead(struct engine *e, struct db_conn *c,
+    const struct outbox_msg *m, int64_t now)
+{
+	struct obj o;
+	char tries[24];
+
+	/* A failing endpoint must not feed itself. */
+	if (strcmp(m->kind, WEBHOOK_KIND) == 0)
+		return STORE_OK;
+	snprintf(tries, sizeof(tries), "%lld", (long long)m->tries);
+	obj_open(&o);
+	obj_str(&o, "object", "email");
+	obj_id(&o, "id", "email_", m->id);
+	obj_str(&o, "kind", m->kind);
+	obj_str(&o, "to", m->to_addr);
+	obj_raw(&o, "tries", tries);
+	obj_str(&o, "error", m->last_error);
+	obj_time(&o, "created_at", m->created_at);
+	return obj_emit(e, c, &o, m->project_id, "email.delivery_failed", now);
 }
 
 int

@@ -6,9 +6,10 @@
  *
  * Kinds name a template: "reset_link", "reset_code", "password_changed",
  * "unknown_account"; or "webhook", a signed post of an event to the
- * endpoint named as the recipient (mail/webhook.h).  Variables are name/value pairs the template refers to
- * as {{name}}.  The locale is the template folder to write from, chosen by
- * the engine (engine_locale_choose).
+ * endpoint named as the recipient (mail/webhook.h).  Variables are
+ * name/value pairs the template refers to as {{name}}.  The locale is the
+ * template folder to write from, chosen by the engine
+ * (engine_locale_choose).
  */
 #ifndef RESETD_OUTBOX_H
 #define RESETD_OUTBOX_H
@@ -33,6 +34,9 @@ struct outbox_item {
 	const char		*subject;	/* audit subject of a reset, or NULL */
 	int64_t			 not_before;	/* not sent before, ms; 0: now */
 	const uint8_t		*key;		/* seals the payload (32 bytes) */
+	/* The sender, chosen by the caller; NULL: the configured one. */
+	const char		*from_addr;
+	const char		*from_name;
 };
 
 /*
@@ -46,6 +50,21 @@ struct transport;
 struct mailer;
 struct template_set;
 
+/* What became of a message, for the layer above to record. */
+enum mail_fate {
+	MAIL_SENT,	/* the transport took it */
+	MAIL_DEAD,	/* it will not be tried again */
+};
+
+/*
+ * Records what became of message m on c, inside the transaction that marks
+ * it, at now (a dead message's last_error is the error it died of);
+ * returns STORE_OK or a db failure, which rolls the marking back (the
+ * message is then sent again, or tried again).
+ */
+typedef int (*mail_recorder)(struct db_conn *c, const struct outbox_msg *m,
+	    enum mail_fate, int64_t now, void *arg);
+
 /*
  * Start cfg->mail_workers sender threads, each with its own connection
  * through the configured transport, rendering with templates (NULL: the
@@ -53,13 +72,14 @@ struct template_set;
  * key (32 bytes, copied: the key outbox_queue sealed them with), and
  * opening webhook endpoints' secrets with webhook_key (32 bytes, copied;
  * NULL: webhook deliveries die unsent).  Deliveries of kind "webhook"
- * are posted (mail/webhook.h), the rest mailed.  With zero workers,
- * return a mailer that sends nothing.  NULL when the transport cannot be
- * set up (logged).
+ * are posted (mail/webhook.h), the rest mailed.  A message sent or dead
+ * is marked in one transaction with record(c, m, fate, now, arg) (record
+ * NULL: nothing else is recorded).  With zero workers, return a mailer
+ * that sends nothing.  NULL when the transport cannot be set up (logged).
  */
 struct mailer *mailer_start(const struct config *, struct db *,
 	    const struct template_set *, const uint8_t *key,
-	    const uint8_t *webhook_key);
+	    const uint8_t *webhook_key, mail_recorder record, void *arg);
 /* Wake the senders now rather than at their next poll; an engine waker. */
 void	mailer_wake(void *mailer);
 /* Stop the senders, letting a message in flight finish; accepts NULL. */

@@ -301,6 +301,22 @@ static const char m13_rate_buckets[] = M13_RATE_BUCKETS("");
 static const char m13_rate_buckets_postgres[] = M13_RATE_BUCKETS("UNLOGGED ");
 
 /*
+ * The sender of each message, chosen when it is queued, so that a sender
+ * never reads the project again.  Messages queued before get their
+ * project's sender, as they would have had when sent; NULL is the
+ * configured one.
+ */
+static const char m16_outbox_sender[] =
+    "ALTER TABLE outbox ADD COLUMN from_addr TEXT;"
+    "ALTER TABLE outbox ADD COLUMN from_name TEXT;"
+    "UPDATE outbox SET"
+    "  from_addr = (SELECT mail_from FROM projects"
+    "    WHERE projects.id = outbox.project_id),"
+    "  from_name = (SELECT mail_from_name FROM projects"
+    "    WHERE projects.id = outbox.project_id)"
+    "  WHERE state IN ('pending', 'dead');";
+
+/*
  * The event log and webhook endpoints (core/event.c, mail/webhook.c).
  *
  * events: what happened to a project's users, sessions and mail, one row
@@ -358,6 +374,7 @@ const struct migration store_migrations[] = {
 	{ 12, "login back-off", m12_login_backoff, NULL, NULL },
 	{ 13, "shared rate limits", m13_rate_buckets, NULL,
 	    m13_rate_buckets_postgres },
+	{ 16, "outbox senders", m16_outbox_sender, NULL, NULL },
 	{ 17, "event log and webhooks", m17_events, NULL, NULL },
 	{ 0, NULL, NULL, NULL, NULL },
 };

@@ -1,0 +1,187 @@
+/*
+ * project create, update, list and show.  What create changes is done by
+ * admin_project_create, which checks every field; update sets what may
+ * change after (whether webhooks may reach private targets).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "cli/cli.h"
+#include "store/store.h"
+
+/* An "on" or "off" option: 1, 0, or -1 when absent; 2 (usage) when neither. */
+static int
+on_off(const char *name, const char *val, int *out)
+{
+	*out = -1;
+	if (val == NULL)
+		return 0;
+	if (strcmp(val, "on") != 0 && strcmp(val, "off") != 0)
+		return cli_usage_error("%s: expected on or off, got '%s'", name,
+		    val);
+	*out = strcmp(val, "on") == 0;
+	return 0;
+}
+
+int
+cli_project_create(struct cli *c)
+{
+	const struct cli_args *a = &c->args;
+	struct project_spec spec;
+	struct project *p = NULL;
+	char err[256], *end;
+	long long ttl = 0;
+	int64_t reset_limit, budget, min_length, min_score;
+	int64_t notice_limit, notice_share;
+	int emails, notice, private_ok, rc;
+	json_t *v;
+
+	if (a->opt[OPT_TOKEN_TTL] != NULL) {
+		errno = 0;
+		ttl = strtoll(a->opt[OPT_TOKEN_TTL], &end, 10);
+		if (errno != 0 || *end != '\0' || ttl <= 0)
+			return cli_usage_error("--token-ttl: expected seconds, "
+			    "got '%s'", a->opt[OPT_TOKEN_TTL]);
+	}
+	rc = on_off("--send-reset-emails", a->opt[OPT_SEND_RESET_EMAILS],
+	    &emails);
+	if (rc == 0)
+		rc = on_off("--allow-private-targets",
+		    a->opt[OPT_ALLOW_PRIVATE_TARGETS], &private_ok);
+	if (rc == 0)
+		rc = on_off("--unknown-account-notice",
+		    a->opt[OPT_UNKNOWN_ACCOUNT_NOTICE], &notice);
+	if (rc == 0)
+		rc = cli_number("--reset-limit", a->opt[OPT_RESET_LIMIT],
+		    &reset_limit);
+	if (rc == 0)
+		rc = cli_number("--mail-budget", a->opt[OPT_MAIL_BUDGET],
+		    &budget);
+	if (rc == 0)
+		rc = cli_number("--notice-limit", a->opt[OPT_NOTICE_LIMIT],
+		    &notice_limit);
+	if (rc == 0)
+		rc = cli_number("--notice-share", a->opt[OPT_NOTICE_SHARE],
+		    &notice_share);
+	if (rc == 0)
+		rc = cli_number("--password-min-length",
+		    a->opt[OPT_PASSWORD_MIN_LENGTH], &min_length);
+	if (rc == 0)
+		rc = cli_number("--password-min-score",
+		    a->opt[OPT_PASSWORD_MIN_SCORE], &min_score);
+	if (rc != 0)
+		return rc;
+	spec = (struct project_spec){
+		.name = a->opt[OPT_NAME],
+		.reset_limit_per_hour = reset_limit,
+		.mail_budget_per_hour = budget,
+		.notice_limit_per_hour = notice_limit,
+		.notice_share_percent = notice_share,
+		.password_min_length = min_length,
+		.password_min_score = min_score,
+		.callback_urls = (const char **)a->list[OPT_CALLBACK_URL],
+		.allowed_origins = (const char **)a->list[OPT_ALLOWED_ORIGIN],
+		.reset_url = a->opt[OPT_RESET_URL],
+		.token_ttl = ttl,
+		.reset_emails_off = emails == 0,
+		.delivery = a->opt[OPT_DELIVERY],
+		.mail_from = a->opt[OPT_MAIL_FROM],
+		.mail_from_name = a->opt[OPT_MAIL_FROM_NAME],
+		.locale = a->opt[OPT_LOCALE],
+		.unknown_account_notice = notice == 1,
+		.logo_url = a->opt[OPT_LOGO_URL],
+		.accent_color = a->opt[OPT_ACCENT_COLOR],
+	};
+	if (cli_engine(c) == -1)
+		return 1;
+	if (admin_project_create(c->engine, &spec, &p, err, sizeof(err)) !=
+	    ENGINE_OK) {
+		fprintf(stderr, "resetd: project create: %s\n", err);
+		return 1;
+	}
+	rc = 0;
+	if (private_ok == 1 && admin_project_private_targets(c->engine, p->id,
+	    1) != ENGINE_OK) {
+		fprintf(stderr, "resetd: project create: the project %s was "
+		    "made, but private targets could not be allowed\n", p->id);
+		rc = 1;
+	}
+	v = api_project_json(p);
+	json_object_set_new(v, "allow_private_targets", json_boolean(
+	    private_ok == 1 && rc == 0));
+	cli_print_json(v);
+	project_free(p);
+	return rc;
+}
+
+int
+cli_project_update(struct cli *c)
+{
+	const char *id = c->args.positional;
+	enum engine_result r;
+	int on, rc;
+
+	rc = on_off("--allow-private-targets",
+	    c->args.opt[OPT_ALLOW_PRIVATE_TARGETS], &on);
+	if (rc != 0)
+		return rc;
+	if (cli_engine(c) == -1)
+		return 1;
+	r = admin_project_private_targets(c->engine, id, on);
+	if (r != ENGINE_OK) {
+		fprintf(stderr, "resetd: project update: %s\n",
+		    r == ENGINE_PROJECT_UNKNOWN ? "no such project" :
+		    cli_result_text(r));
+		return 1;
+	}
+	cli_print_json(json_pack("{s:s, s:b}", "id", id,
+	    "allow_private_targets", on));
+	return 0;
+}
+
+int
+cli_project_list(struct cli *c)
+{
+	struct store_list l = { NULL, 0 };
+	struct db_conn *conn;
+	json_t *a;
+	size_t i;
+	int rc;
+
+	if (cli_db(c) == -1 || (conn = db_acquire(c->db)) == NULL)
+		return 1;
+	rc = store_project_list(conn, &l);
+	db_release(c->db, conn);
+	a = json_array();
+	for (i = 0; i < l.n; i++)
+		json_array_append_new(a, api_project_json(l.items[i]));
+	store_list_free(&l, (void (*)(void *))project_free);
+	if (rc == STORE_OK)
+		cli_print_json(a);
+	else
+		json_decref(a);
+	return rc == STORE_OK ? 0 : 1;
+}
+
+int
+cli_project_show(struct cli *c)
+{
+	const char *id = c->args.positional;
+	struct project *p = NULL;
+	struct db_conn *conn;
+	int rc;
+
+	if (cli_db(c) == -1 || (conn = db_acquire(c->db)) == NULL)
+		return 1;
+	rc = store_project_get(conn, id, &p);
+	db_release(c->db, conn);
+	if (rc == STORE_OK)
+		cli_print_json(api_project_json(p));
+	else if (rc == STORE_NOT_FOUND)
+		fprintf(stderr, "resetd: project show: no project %s\n", id);
+	project_free(p);
+	return rc == STORE_OK ? 0 : 1;
+}
