@@ -35,6 +35,7 @@ static const struct cli_takes takes_project_create[] = {
 	{ OPT_NOTICE_SHARE, 0 },
 	{ OPT_PASSWORD_MIN_LENGTH, 0 },
 	{ OPT_PASSWORD_MIN_SCORE, 0 },
+	{ OPT_LOGIN_TOKEN_TTL, 0 },
 	{ OPT_ALLOW_PRIVATE_TARGETS, 0 },
 	{ OPT__MAX, 0 },
 };
@@ -56,7 +57,11 @@ static const struct cli_takes takes_user_create[] = {
 	{ OPT_USERNAME, 0 },
 	{ OPT_LOCALE, 0 },
 	{ OPT_PASSWORD_STDIN, 0 },
+	{ OPT_MUST_CHANGE_PASSWORD, 0 },
 	{ OPT__MAX, 0 },
+};
+static const struct cli_takes takes_project_secret_key[] = {
+	{ OPT_ROTATE, 0 }, { OPT__MAX, 0 },
 };
 static const struct cli_takes takes_apikey_revoke[] = {
 	{ OPT_KEY_STDIN, 0 }, { OPT__MAX, 0 },
@@ -103,14 +108,18 @@ const struct cli_command cli_commands[] = {
 	    "        [--reset-limit N] [--mail-budget N]\n"
 	    "        [--notice-limit N] [--notice-share PERCENT]\n"
 	    "        [--password-min-length N] [--password-min-score 0-4]\n"
-	    "        [--allow-private-targets on|off]" },
+	    "        [--login-token-ttl SECONDS] [--allow-private-targets on|off]" },
 	{ "project", "list", cli_project_list, takes_none, NULL, 0, "" },
 	{ "project", "show", cli_project_show, takes_none, "ID", 1, "ID" },
+	{ "project", "rotate-keys", cli_project_rotate_keys, takes_none, "ID", 1,
+	    "ID" },
+	{ "project", "secret-key", cli_project_secret_key,
+	    takes_project_secret_key, "ID", 1, "ID [--rotate]" },
 	{ "project", "update", cli_project_update, takes_project_update, "ID",
 	    1, "ID --allow-private-targets on|off" },
 	{ "user", "create", cli_user_create, takes_user_create, NULL, 0,
 	    "--project ID --email EMAIL [--username NAME] [--locale xx[_YY]]\n"
-	    "        [--password-stdin]" },
+	    "        [--password-stdin] [--must-change-password]" },
 	{ "user", "import", cli_user_import, takes_project, NULL, 0,
 	    "--project ID < users.jsonl" },
 	{ "user", "list", cli_user_list, takes_project, NULL, 0,

@@ -23,6 +23,8 @@ cli_user_create(struct cli *c)
 		.email = a->opt[OPT_EMAIL],
 		.username = a->opt[OPT_USERNAME],
 		.locale = a->opt[OPT_LOCALE],
+		.password_change_required =
+		    a->opt[OPT_MUST_CHANGE_PASSWORD] != NULL,
 	};
 	struct user *u = NULL;
 	char err[256], *pw = NULL;

@@ -101,6 +101,13 @@ admin_project_create(struct engine *e, const struct project_spec *spec,
 		    "per address per hour", PROJECT_RESET_LIMIT_MAX);
 		goto out;
 	}
+	if (spec->login_token_ttl > 0 &&
+	    (spec->login_token_ttl < PROJECT_LOGIN_TTL_MIN ||
+	    spec->login_token_ttl > PROJECT_LOGIN_TTL_MAX)) {
+		snprintf(err, errlen, "login-token-ttl: expected %d to %d "
+		    "seconds", PROJECT_LOGIN_TTL_MIN, PROJECT_LOGIN_TTL_MAX);
+		goto out;
+	}
 	if (spec->notice_share_percent > 100) {
 		snprintf(err, errlen, "notice-share: expected 0 to 100 percent "
 		    "of the mail budget");
@@ -163,6 +170,8 @@ admin_project_create(struct engine *e, const struct project_spec *spec,
 	    PROJECT_NOTICE_LIMIT_DEFAULT : spec->notice_limit_per_hour;
 	p->notice_share_percent = spec->notice_share_percent < 0 ?
 	    PROJECT_NOTICE_SHARE_DEFAULT : spec->notice_share_percent;
+	p->login_token_ttl = spec->login_token_ttl <= 0 ?
+	    PROJECT_LOGIN_TTL_DEFAULT : spec->login_token_ttl;
 	p->password_min_length = spec->password_min_length < 0 ?
 	    PASSWORD_MIN_CHARS : spec->password_min_length;
 	p->password_min_score = spec->password_min_score < 0 ?
@@ -186,6 +195,7 @@ struct user_tx {
 	struct engine		*e;
 	struct idem_claim	*idem;
 	const struct user	*user;
+	enum engine_result	 outcome;	/* with TX_REFUSED */
 };
 
 static int
@@ -196,7 +206,7 @@ insert_user_tx(struct db_conn *c, void *arg)
 
 	if (t->idem != NULL) {
 		rc = idem_record(t->e, c, t->user->project_id, t->idem,
-		    t->user->created_at);
+		    t->user->created_at, &t->outcome);
 		if (rc != STORE_OK)
 			return rc;
 	}
@@ -281,6 +291,8 @@ user_build(struct engine *e, const struct project *p,
 	u->first_name = spec->first_name ? xstrdup(spec->first_name) : NULL;
 	u->last_name = spec->last_name ? xstrdup(spec->last_name) : NULL;
 	u->email_verified = spec->email_verified;
+	u->password_change_required = spec->password_change_required &&
+	    spec->password != NULL;
 	if (spec->locale != NULL) {
 		u->locale = xmalloc(ENGINE_LOCALE_MAX + 1);
 		if (engine_locale_normalise(spec->locale, u->locale) == -1)
@@ -325,7 +337,7 @@ admin_user_create(struct engine *e, const struct user_spec *spec,
 		o = (struct idem_outcome){ .user = u };
 		idem_encode(spec->idem, &o);
 	}
-	t = (struct user_tx){ e, spec->idem, u };
+	t = (struct user_tx){ e, spec->idem, u, ENGINE_OK };
 	rc = db_write(e->db, insert_user_tx, &t);
 	event_wake(e);
 	if (rc == DB_CONSTRAINT) {
@@ -334,12 +346,12 @@ admin_user_create(struct engine *e, const struct user_spec *spec,
 		result = ENGINE_CONFLICT;
 		goto out;
 	}
-	if (rc > 0) {
+	result = tx_result(rc, t.outcome);
+	if (result == ENGINE_REPLAYED) {
 		snprintf(err, errlen, "the idempotency key was taken meanwhile");
-		result = (enum engine_result)rc;
 		goto out;
 	}
-	if (rc != 0) {
+	if (result != ENGINE_OK) {
 		snprintf(err, errlen, "cannot store the user");
 		result = ENGINE_UNAVAILABLE;
 		goto out;

@@ -255,7 +255,7 @@ event_sessions_revoke(struct engine *e, struct db_conn *c,
 	size_t i;
 	int rc;
 
-	rc = store_session_list_live(c, user_id, now, &l);
+	rc = store_session_list_user(c, user_id, now, &l);
 	if (rc == STORE_OK)
 		rc = store_session_revoke_user(c, user_id, now);
 	for (i = 0; i < l.n && rc >= 0; i++) {
@@ -266,6 +266,29 @@ event_sessions_revoke(struct engine *e, struct db_conn *c,
 			rc = one;
 	}
 	store_list_free(&l, (void (*)(void *))session_free);
+	return rc;
+}
+
+int
+event_session_revoke(struct engine *e, struct db_conn *c, const char *id,
+    int64_t now)
+{
+	struct session *s = NULL;
+	int rc, one;
+
+	rc = store_session_get(c, id, &s);
+	if (rc == STORE_NOT_FOUND)
+		return 0;
+	if (rc != STORE_OK)
+		return rc;
+	rc = store_session_revoke(c, id, now);
+	/* Recorded only when this revoked a live session. */
+	if (rc > 0 && s->revoked_at == 0 && s->expires_at > now) {
+		one = session_event(e, c, "session.revoked", NULL, s, now);
+		if (one != STORE_OK)
+			rc = one;
+	}
+	session_free(s);
 	return rc;
 }
 

@@ -44,6 +44,8 @@ struct project {
 	/* Unknown-account notices (migration 11). */
 	int64_t	 notice_limit_per_hour;	/* per recipient */
 	int64_t	 notice_share_percent;	/* of the mail budget */
+	/* Sessions (migration 14). */
+	int64_t	 login_token_ttl;	/* Xsolla login tokens, seconds */
 	int	 holds;			/* project_hold calls not yet freed */
 };
 
@@ -61,6 +63,8 @@ struct user {
 	int64_t	 created_at;
 	int64_t	 updated_at;
 	int64_t	 last_sign_in_at;	/* 0: never */
+	/* A temporary password: the first sign-in must set another. */
+	int	 password_change_required;
 };
 
 struct secret {
@@ -87,6 +91,37 @@ struct session {
 	int64_t	 created_at;
 	int64_t	 expires_at;
 	int64_t	 revoked_at;
+	char	*client_id;		/* the app client; NULL: none */
+};
+
+/*
+ * A token signing key.  id is the key's "kid".  secret_sealed is the
+ * private key (PKCS#8 DER) or the HS256 secret, sealed under a key derived
+ * from the server secret.  A key signs until retired; it verifies until
+ * verify_until (0: while it signs).
+ */
+struct signing_key {
+	char	*id;
+	char	*project_id;
+	char	*alg;			/* "RS256" or "HS256" */
+	char	*secret_sealed;
+	int64_t	 created_at;
+	int64_t	 retired_at;		/* 0: signs */
+	int64_t	 verify_until;		/* 0: not retired */
+};
+
+/*
+ * A refresh token: only its keyed hash is stored.  It belongs to a session
+ * (its family); used_at is set when it was spent on a rotation.
+ */
+struct refresh_token {
+	char	*id;
+	char	*session_id;
+	char	*client_id;		/* NULL: none */
+	char	*token_hash;
+	int64_t	 created_at;
+	int64_t	 expires_at;
+	int64_t	 used_at;		/* 0: not spent */
 };
 
 struct outbox_msg {
@@ -223,6 +258,12 @@ int	store_user_list(struct db_conn *, const char *project_id,
 int	store_user_set_password(struct db_conn *, const char *id,
 	    const char *hash, int64_t now);
 /*
+ * Set a user's password hash as the user chose it (a sign-in challenge,
+ * a change with the old password), clearing password_change_required.
+ */
+int	store_user_change_password(struct db_conn *, const char *id,
+	    const char *hash, int64_t now);
+/*
  * Disable (disabled 1) or enable (0) user id of a project: 1 when its
  * state changed, 0 when it was already so (or there is no such user), or
  * DB_ERROR.
@@ -356,6 +397,34 @@ int	store_session_get(struct db_conn *, const char *id, struct session **);
 int	store_session_revoke_user(struct db_conn *, const char *user_id,
 	    int64_t now);
 void	session_free(struct session *);
+/* The live sessions of a user, newest first. */
+int	store_session_list_user(struct db_conn *, const char *user_id,
+	    int64_t now, struct store_list *);
+/* Revoke one session and its refresh tokens; rows changed or a failure. */
+int	store_session_revoke(struct db_conn *, const char *id, int64_t now);
+
+/* signing keys */
+int	store_signing_key_insert(struct db_conn *, const struct signing_key *);
+/* The keys of a project that still verify at now, newest first. */
+int	store_signing_key_list(struct db_conn *, const char *project_id,
+	    int64_t now, struct store_list *);
+int	store_signing_key_get(struct db_conn *, const char *id,
+	    struct signing_key **);
+/*
+ * Retire the signing keys of alg of a project: they stop signing, and
+ * verify until verify_until.  Rows changed, or a failure.
+ */
+int	store_signing_key_retire(struct db_conn *, const char *project_id,
+	    const char *alg, int64_t now, int64_t verify_until);
+void	signing_key_free(struct signing_key *);
+
+/* refresh tokens */
+int	store_refresh_insert(struct db_conn *, const struct refresh_token *);
+int	store_refresh_get(struct db_conn *, const char *token_hash,
+	    struct refresh_token **);
+/* Spend a refresh token: 1 when this call spent it, 0 when it was spent. */
+int	store_refresh_spend(struct db_conn *, const char *id, int64_t now);
+void	refresh_token_free(struct refresh_token *);
 
 int	store_outbox_insert(struct db_conn *, const struct outbox_msg *);
 /*
@@ -525,9 +594,6 @@ int	store_project_private_targets(struct db_conn *, const char *id,
 /* Set it: 1 when the project exists, 0 when not, or DB_ERROR. */
 int	store_project_set_private_targets(struct db_conn *, const char *id,
 	    int on);
-/* The live sessions (not revoked, not expired at now) of a user. */
-int	store_session_list_live(struct db_conn *, const char *user_id,
-	    int64_t now, struct store_list *);
 
 /* Free a list and its records with the given free function. */
 void	store_list_free(struct store_list *, void (*)(void *));

@@ -2,7 +2,7 @@
  * The event log and webhook endpoints, over the db interface: rows of
  * events (core/event.c writes them in the transaction of the change they
  * record) and of the endpoints they are posted to (mail/webhook.c), plus
- * the two small reads those need of projects and sessions.
+ * the small read and write they need of projects.
  *
  * An event list filters by name with EVENT_FILTER_MAX parameter slots
  * that are NULL when unused, so that one statement text serves every
@@ -221,7 +221,7 @@ store_webhook_delete(struct db_conn *c, const char *project_id,
 	    "AND id = $2", DB_ARGS(DB_TEXT(project_id), DB_TEXT(id)));
 }
 
-/* projects and sessions */
+/* projects */
 
 int
 store_project_private_targets(struct db_conn *c, const char *id, int *on)
@@ -248,27 +248,4 @@ store_project_set_private_targets(struct db_conn *c, const char *id, int on)
 {
 	return db_exec(c, "UPDATE projects SET allow_private_targets = $1 "
 	    "WHERE id = $2", DB_ARGS(DB_INT(on != 0), DB_TEXT(id)));
-}
-
-static void *
-live_session_read(struct db_rows *r)
-{
-	struct session *s = xcalloc(1, sizeof(*s));
-
-	s->id = db_strdup(r, 0);
-	s->project_id = db_strdup(r, 1);
-	s->user_id = db_strdup(r, 2);
-	s->created_at = db_int(r, 3);
-	s->expires_at = db_int(r, 4);
-	return s;
-}
-
-int
-store_session_list_live(struct db_conn *c, const char *user_id, int64_t now,
-    struct store_list *out)
-{
-	return read_rows(c, "SELECT id, project_id, user_id, created_at, "
-	    "expires_at FROM sessions WHERE user_id = $1 AND revoked_at IS "
-	    "NULL AND expires_at > $2 ORDER BY id", DB_ARGS(DB_TEXT(user_id),
-	    DB_INT(now)), live_session_read, out);
 }

@@ -215,6 +215,31 @@ describe('the event log', () => {
     assert.equal(noKey.status, 401);
   });
 
+  it('revoking a session, and a refresh token presented twice, record session.revoked', { timeout: TEST_TIMEOUT }, async () => {
+    const d = await startDaemon();
+    const t = await newTenant(d);
+    const wos = sdkFor(d, SDKS[1], t);
+    const email = `${uniq('rv')}@example.com`;
+    const password = newPassword();
+    await wos.userManagement.createUser({ email, password });
+    const sid = (a) => JSON.parse(Buffer.from(a.accessToken.split('.')[1], 'base64url')).sid;
+    const a1 = await wos.userManagement.authenticateWithPassword({ email, password, clientId: t.clientId });
+    const a2 = await wos.userManagement.authenticateWithPassword({ email, password, clientId: t.clientId });
+    for (const a of [a1, a2]) {
+      secrets.add(a.accessToken);
+      secrets.add(a.refreshToken);
+    }
+    await wos.userManagement.revokeSession({ sessionId: sid(a1) });
+    await wos.userManagement.revokeSession({ sessionId: sid(a1) }).catch(() => {}); // dead already: no second event
+    const r = await wos.userManagement.authenticateWithRefreshToken({ refreshToken: a2.refreshToken, clientId: t.clientId });
+    secrets.add(r.accessToken);
+    secrets.add(r.refreshToken);
+    await assert.rejects(wos.userManagement.authenticateWithRefreshToken({ refreshToken: a2.refreshToken, clientId: t.clientId }));
+    const revoked = (await wos.events.listEvents({ events: ['session.revoked'], limit: 100 })).data;
+    assert.deepEqual(revoked.map((e) => e.data.id), [sid(a1), sid(a2)]);
+    assert.ok(revoked.every((e) => e.data.status === 'revoked' && e.data.endedAt));
+  });
+
   it('disabling a user records user.updated and session.revoked', { timeout: TEST_TIMEOUT }, async () => {
     const d = await startDaemon();
     const t = await newTenant(d);
