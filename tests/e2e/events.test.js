@@ -64,7 +64,8 @@ function sdkFor(d, sdk, t) {
 }
 
 // An HTTP receiver on loopback. answer(req, body, n) gives the status of
-// the n-th delivery (0-based); every delivery is kept with its headers.
+// the n-th delivery (0-based), or {status, headers}; every delivery is
+// kept with its headers.
 async function receiver(answer = () => 204) {
   const r = { got: [], url: null };
   const server = http.createServer((req, res) => {
@@ -73,9 +74,10 @@ async function receiver(answer = () => 204) {
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
       const n = r.got.length;
-      const status = answer(req, body, n);
+      const a = answer(req, body, n);
+      const status = typeof a === 'number' ? a : a.status;
       r.got.push({ headers: req.headers, body, status, method: req.method, path: req.url });
-      res.writeHead(status, { 'Content-Type': 'text/plain' });
+      res.writeHead(status, { 'Content-Type': 'text/plain', ...(a.headers || {}) });
       res.end(status >= 300 ? 'not now' : 'ok');
     });
   });
@@ -385,6 +387,35 @@ describe('webhooks', () => {
     // Allowed again: the same delivery goes out.
     await d.cli(['project', 'update', t.project.id, '--allow-private-targets', 'on']);
     await rx.waitFor((e) => e.event === 'user.created', 'the delivery once allowed');
+  });
+
+  it('a redirect is not followed, a silent receiver times out, and webhook test says so', { timeout: TEST_TIMEOUT }, async () => {
+    const d = await startDaemon({ env: { RESETD_WEBHOOK_TIMEOUT_MS: '300' } });
+    const t = await newTenant(d);
+    const target = await receiver();
+    const redirecting = await receiver(() => ({ status: 307, headers: { Location: target.url } }));
+    const ep = await d.cli(['webhook', 'create', '--project', t.project.id, '--url', redirecting.url, '--events', 'user.created']);
+    secrets.add(ep.secret);
+    // A receiver that takes the request and never answers.
+    const held = new Set();
+    const silent = http.createServer((req) => held.add(req));
+    await new Promise((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    closers.push(() => { for (const r of held) r.socket.destroy(); return new Promise((resolve) => silent.close(resolve)); });
+    const quiet = await d.cli(['webhook', 'create', '--project', t.project.id, '--url', `http://127.0.0.1:${silent.address().port}/h`, '--events', 'user.created']);
+    secrets.add(quiet.secret);
+
+    await d.cli(['user', 'create', '--project', t.project.id, '--email', `${uniq('rd')}@example.com`]);
+    const rows = await waitOutbox(d, (l) => {
+      const w = l.filter((x) => x.kind === 'webhook' && x.last_error);
+      return w.some((x) => /answered 307/.test(x.last_error)) && w.some((x) => /[Tt]imeout|timed out/.test(x.last_error));
+    }, 'a refused redirect and a timeout');
+    assert.ok(rows.filter((x) => x.kind === 'webhook').every((x) => x.state === 'pending'), 'both are retried');
+    assert.ok(redirecting.got.length >= 1);
+    assert.equal(target.got.length, 0, 'the redirect was followed');
+
+    const test = await d.cli(['webhook', 'test', quiet.id]).catch((e) => e);
+    assert.ok(test instanceof Error, 'webhook test of a silent endpoint exits 1');
+    assert.match(String(test.stdout || test.message), /"delivered": false/);
   });
 
   it('a mail that dies records email.delivery_failed; a dead delivery can be retried', { timeout: TEST_TIMEOUT }, async () => {
