@@ -216,7 +216,8 @@ deliver_webhook(struct mailer *ml, const struct outbox_msg *m,
 		got = store_project_private_targets(c, m->project_id,
 		    &private_ok);
 	db_release(ml->db, c);
-	if (got == STORE_NOT_FOUND) {
+	if (got == STORE_NOT_FOUND || (got == STORE_OK &&
+	    strcmp(w->project_id, m->project_id) != 0)) {
 		snprintf(err, errlen, "the endpoint was deleted");
 		rc = TRANSPORT_PERMANENT;
 		goto out;
