@@ -73,8 +73,10 @@
 
 struct sender {
 	struct mailer		*ml;
-	struct transport	 transport;
+	struct transport	 transport;	/* mail senders only */
 	pthread_t		 thread;
+	enum outbox_claim	 which;		/* what it claims */
+	uint64_t		 seen;		/* the wake it last saw */
 };
 
 struct mailer {
@@ -86,7 +88,7 @@ struct mailer {
 	int				 nthreads;	/* started */
 	pthread_mutex_t			 lock;
 	pthread_cond_t			 wake;
-	int				 woken;
+	uint64_t			 wake_gen;	/* counts wakes */
 	int				 stopping;
 	/* Between instances; listener NULL when the database has none. */
 	struct db_listener		*listener;
@@ -275,6 +277,9 @@ deliver_one(struct sender *s, const struct outbox_msg *m, char *err,
 	    &payload) == 0)
 		root = json_loads(payload, 0, NULL);
 	xfree_secret(payload);
+	/* A webhook sender has no transport, and claims webhooks alone. */
+	assert(s->which != CLAIM_WEBHOOKS ||
+	    strcmp(m->kind, WEBHOOK_KIND) == 0);
 	if (root != NULL && strcmp(m->kind, WEBHOOK_KIND) == 0) {
 		rc = deliver_webhook(ml, m, json_string_value(json_object_get(
 		    root, "body")), err, errlen);
@@ -461,9 +466,13 @@ deliver(struct sender *s, const struct outbox_msg *m)
 		senders_wake(ml);	/* what its fate queued (webhooks) */
 }
 
-/* Sleep until woken, stopped, or the poll interval has passed. */
+/*
+ * Sleep until woken, stopped, or the poll interval has passed.  A wake is
+ * a new generation, which every sender sees once, so one kind of sender
+ * cannot take a wake meant for the other.
+ */
 static void
-sender_wait(struct mailer *ml)
+sender_wait(struct mailer *ml, struct sender *s)
 {
 	struct timespec ts;
 
@@ -475,10 +484,10 @@ sender_wait(struct mailer *ml)
 		ts.tv_nsec -= 1000000000;
 	}
 	pthread_mutex_lock(&ml->lock);
-	while (!ml->woken && !ml->stopping)
+	while (ml->wake_gen == s->seen && !ml->stopping)
 		if (pthread_cond_timedwait(&ml->wake, &ml->lock, &ts) == ETIMEDOUT)
 			break;
-	ml->woken = 0;
+	s->seen = ml->wake_gen;
 	pthread_mutex_unlock(&ml->lock);
 }
 
@@ -525,9 +534,9 @@ sender_main(void *arg)
 
 	while (!stopping(ml)) {
 		now = db_now(ml->db);
-		if (store_outbox_claim(ml->db, now, now +
+		if (store_outbox_claim_kind(ml->db, s->which, now, now +
 		    ml->cfg->mail_lease_seconds * 1000, CLAIM_BATCH, &got) != 0) {
-			sender_wait(ml);
+			sender_wait(ml, s);
 			continue;
 		}
 		if (got.n > 0 && ml->cfg->mail_test_hold_ms > 0)
@@ -541,7 +550,7 @@ sender_main(void *arg)
 			deliver(s, m);
 		}
 		if (got.n == 0)
-			sender_wait(ml);
+			sender_wait(ml, s);
 		store_list_free(&got, (void (*)(void *))outbox_msg_free);
 	}
 	return NULL;
@@ -552,7 +561,7 @@ static void
 senders_wake(struct mailer *ml)
 {
 	pthread_mutex_lock(&ml->lock);
-	ml->woken = 1;
+	ml->wake_gen++;
 	pthread_cond_broadcast(&ml->wake);
 	pthread_mutex_unlock(&ml->lock);
 }
@@ -627,7 +636,7 @@ mailer_start(const struct config *cfg, struct db *db,
     const uint8_t *webhook_key, mail_recorder record, void *arg)
 {
 	struct mailer *ml = xcalloc(1, sizeof(*ml));
-	int i;
+	int i, nhooks;
 
 	ml->cfg = cfg;
 	ml->db = db;
@@ -642,10 +651,16 @@ mailer_start(const struct config *cfg, struct db *db,
 	ml->pipe[0] = ml->pipe[1] = -1;
 	pthread_mutex_init(&ml->lock, NULL);
 	pthread_cond_init(&ml->wake, NULL);
-	ml->senders = xcalloc((size_t)cfg->mail_workers + 1,
+	/* Webhook senders of their own, so a slow endpoint holds no mail. */
+	nhooks = cfg->mail_workers > 0 ? (int)cfg->webhook_workers : 0;
+	ml->senders = xcalloc((size_t)(cfg->mail_workers + nhooks) + 1,
 	    sizeof(*ml->senders));
-	for (i = 0; i < cfg->mail_workers; i++) {
+	for (i = 0; i < cfg->mail_workers + nhooks; i++) {
 		ml->senders[i].ml = ml;
+		ml->senders[i].which = i >= cfg->mail_workers ? CLAIM_WEBHOOKS :
+		    nhooks > 0 ? CLAIM_MAIL : CLAIM_ANY;
+	}
+	for (i = 0; i < cfg->mail_workers; i++) {
 		if (transport_open(cfg->mail, cfg, &ml->senders[i].transport) ==
 		    -1) {
 			mailer_stop(ml);
@@ -662,7 +677,7 @@ mailer_start(const struct config *cfg, struct db *db,
 		log_warn("mail: the log transport writes reset links and codes "
 		    "to %s; it is for development only", cfg->mail[4] ?
 		    cfg->mail + 4 : "standard output");
-	for (i = 0; i < cfg->mail_workers; i++) {
+	for (i = 0; i < cfg->mail_workers + nhooks; i++) {
 		if (pthread_create(&ml->senders[i].thread, NULL, sender_main,
 		    &ml->senders[i]) != 0)
 			log_fatal("mail: cannot start a sender thread");
@@ -701,8 +716,8 @@ mailer_wake(void *arg)
 	struct mailer *ml = arg;
 
 	pthread_mutex_lock(&ml->lock);
-	ml->woken = 1;
-	pthread_cond_signal(&ml->wake);
+	ml->wake_gen++;
+	pthread_cond_broadcast(&ml->wake);
 	listener_poke_locked(ml);
 	pthread_mutex_unlock(&ml->lock);
 }
@@ -723,7 +738,7 @@ mailer_stop(struct mailer *ml)
 	pthread_mutex_unlock(&ml->lock);
 	/* A send stuck on a silent relay gives up now, not at its timeout. */
 	__atomic_store_n(&ml->cancel, 1, __ATOMIC_RELAXED);
-	for (i = 0; i < ml->nthreads; i++)
+	for (i = 0; i < ml->nthreads && i < ml->nsenders; i++)
 		transport_cancel(&ml->senders[i].transport);
 	for (i = 0; i < ml->nthreads; i++)
 		pthread_join(ml->senders[i].thread, NULL);

@@ -435,6 +435,15 @@ int	store_outbox_insert(struct db_conn *, const struct outbox_msg *);
  */
 int	store_outbox_claim(struct db *, int64_t now, int64_t lease_until,
 	    int limit, struct store_list *);
+/* Which messages a claim takes. */
+enum outbox_claim {
+	CLAIM_ANY,		/* 0 */
+	CLAIM_MAIL,		/* 1: every kind but webhook deliveries */
+	CLAIM_WEBHOOKS,		/* 2: webhook deliveries only */
+};
+/* store_outbox_claim, of the messages which names only. */
+int	store_outbox_claim_kind(struct db *, enum outbox_claim which,
+	    int64_t now, int64_t lease_until, int limit, struct store_list *);
 /*
  * Mark a claimed message sent and forget its payload, on c (inside the
  * transaction that records what else its sending means).

@@ -418,6 +418,32 @@ describe('webhooks', () => {
     assert.match(String(test.stdout || test.message), /"delivered": false/);
   });
 
+  it('an endpoint that never answers holds no reset email', { timeout: TEST_TIMEOUT }, async () => {
+    const d = await startDaemon({ env: { RESETD_WEBHOOK_TIMEOUT_MS: '60000', RESETD_MAIL_LEASE_SECONDS: '120' } });
+    const t = await newTenant(d);
+    const held = new Set();
+    const silent = http.createServer((req) => held.add(req));
+    await new Promise((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    closers.push(() => { for (const r of held) r.socket.destroy(); return new Promise((resolve) => silent.close(resolve)); });
+    const ep = await d.cli(['webhook', 'create', '--project', t.project.id, '--url', `http://127.0.0.1:${silent.address().port}/h`, '--events', '*']);
+    secrets.add(ep.secret);
+    const email = `${uniq('hol')}@example.com`;
+    await d.cli(['user', 'create', '--project', t.project.id, '--email', email]);
+    const deadline = Date.now() + 20000;
+    while (held.size === 0 && Date.now() < deadline) await h.sleep(50);
+    assert.equal(held.size, 1, 'the post of user.created reached the silent endpoint');
+
+    // The post hangs; a reset email still goes out, while it hangs.
+    const wos = sdkFor(d, SDKS[1], t);
+    const reset = await wos.userManagement.createPasswordReset({ email });
+    secrets.add(reset.passwordResetToken);
+    await h.waitForMail(d.maildir, h.mailTo(email));
+    const open = [...held].filter((r) => !r.socket.destroyed);
+    assert.equal(open.length, 1, 'the post was still waiting when the mail went out');
+    // A stop cuts the hanging post short instead of waiting out its timeout.
+    assert.equal(await d.stop(), 0);
+  });
+
   it('a mail that dies records email.delivery_failed; a dead delivery can be retried', { timeout: TEST_TIMEOUT }, async () => {
     const smtp = await startSmtp({ tls: false });
     closers.push(() => smtp.stop());
