@@ -155,11 +155,14 @@ int	event_user(struct engine *, struct db_conn *, const char *name,
 	    const struct user *u, int64_t now);
 /*
  * Record password_reset.created or .succeeded for secret s of user u (a
- * WorkOS PasswordReset without token or URL), on c.
+ * WorkOS PasswordReset without token or URL), on c.  A public request
+ * whose answer is held passes the time it goes out (database clock, ms)
+ * in answer_at: its deliveries are then due at a random moment of the
+ * second after it, not at once (0: at once).
  */
 int	event_password_reset(struct engine *, struct db_conn *,
 	    const char *name, const struct secret *s, const struct user *u,
-	    int64_t now);
+	    int64_t now, int64_t answer_at);
 /*
  * Record email.delivery_failed for message m, which just died of
  * m->last_error: its id, kind, recipient, tries and that error, never its

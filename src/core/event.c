@@ -27,6 +27,7 @@
 #include "engine_internal.h"
 
 #define DATA_MAX (16 * 1024)	/* one event's data */
+#define EVENT_SPREAD_MS 1000	/* see event_password_reset */
 
 static const char *const event_names[] = {
 	"password_reset.created",
@@ -123,10 +124,14 @@ obj_time(struct obj *o, const char *key, int64_t ms)
 	obj_str(o, key, when);
 }
 
-/* Close o and record it as event name of project; STORE_OK or failure. */
+/*
+ * Close o and record it as event name of project, its deliveries due at
+ * not_before (0: now); STORE_OK or failure.
+ */
 static int
-obj_emit(struct engine *e, struct db_conn *c, struct obj *o,
-    const char *project_id, const char *name, int64_t now)
+obj_emit_after(struct engine *e, struct db_conn *c, struct obj *o,
+    const char *project_id, const char *name, int64_t now,
+    int64_t not_before)
 {
 	int queued = 0, rc;
 
@@ -138,11 +143,18 @@ obj_emit(struct engine *e, struct db_conn *c, struct obj *o,
 		return DB_ERROR;
 	}
 	rc = webhook_emit(c, e->outbox_key, project_id, name,
-	    buf_cstr(&o->b), now, &queued);
+	    buf_cstr(&o->b), now, not_before, &queued);
 	buf_free(&o->b);
-	if (queued > 0)
+	if (queued > 0 && not_before == 0)
 		__atomic_store_n(&e->webhooks_queued, 1, __ATOMIC_RELEASE);
 	return rc;
+}
+
+static int
+obj_emit(struct engine *e, struct db_conn *c, struct obj *o,
+    const char *project_id, const char *name, int64_t now)
+{
+	return obj_emit_after(e, c, o, project_id, name, now, 0);
 }
 
 void
@@ -180,8 +192,11 @@ event_user(struct engine *e, struct db_conn *c, const char *name,
 
 int
 event_password_reset(struct engine *e, struct db_conn *c, const char *name,
-    const struct secret *s, const struct user *u, int64_t now)
+    const struct secret *s, const struct user *u, int64_t now,
+    int64_t answer_at)
 {
+	int64_t due = 0;
+
 	struct obj o;
 
 	obj_open(&o);
@@ -191,7 +206,15 @@ event_password_reset(struct engine *e, struct db_conn *c, const char *name,
 	obj_str(&o, "email", u->email);
 	obj_time(&o, "expires_at", s->expires_at);
 	obj_time(&o, "created_at", s->created_at);
-	return obj_emit(e, c, &o, u->project_id, name, now);
+	/*
+	 * After a public request's answer, at a random moment of the next
+	 * EVENT_SPREAD_MS: the post (a known account's alone) then cannot be
+	 * timed against that answer, nor wake with it.
+	 */
+	if (answer_at > 0)
+		due = answer_at + 1 + (int64_t)randombytes_uniform(
+		    EVENT_SPREAD_MS);
+	return obj_emit_after(e, c, &o, u->project_id, name, now, due);
 }
 
 /* A Session object; ctx (may be NULL) gives its address and agent. */

@@ -304,7 +304,7 @@ request_tx(struct db_conn *c, void *arg)
 	rc = store_secret_insert(c, &row);
 	if (rc == STORE_OK && real)
 		rc = event_password_reset(t->e, c, "password_reset.created",
-		    &row, u, t->now);
+		    &row, u, t->now, t->in->trusted ? 0 : t->mail_after);
 	if (rc != STORE_OK)
 		return rc;
 	rc = audit_write(c, t->in->ctx, t->in->project->id, t->limited ?
@@ -773,7 +773,7 @@ reset_apply_password(struct engine *e, struct db_conn *c,
 		rc = event_sessions_revoke(e, c, u->id, now);
 	if (rc >= 0)
 		rc = event_password_reset(e, c, "password_reset.succeeded", s,
-		    u, now);
+		    u, now, 0);
 	if (rc >= 0)
 		rc = store_secret_revoke_user(c, u->id, now);
 	if (rc >= 0)

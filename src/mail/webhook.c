@@ -93,7 +93,7 @@ event_body(const char *id, const char *name, const char *data, int64_t now)
 int
 webhook_emit(struct db_conn *c, const uint8_t *outbox_key,
     const char *project_id, const char *name, const char *data, int64_t now,
-    int *queued)
+    int64_t not_before, int *queued)
 {
 	struct event_row ev;
 	struct store_list eps = { NULL, 0 };
@@ -132,6 +132,7 @@ webhook_emit(struct db_conn *c, const uint8_t *outbox_key,
 		    .to = w->id,
 		    .vars = vars,
 		    .key = outbox_key,
+		    .not_before = not_before,
 		}, now);
 		if (rc == STORE_OK && queued != NULL)
 			(*queued)++;

@@ -46,13 +46,14 @@ struct sockaddr;
  * must hold no secret) on c, inside the caller's transaction, and queue
  * its delivery to each endpoint of the project that takes name, sealed
  * under outbox_key (32 bytes: the outbox's payload key).  now is the
- * event's time.  The deliveries queued are added to *queued (may be
+ * event's time; the deliveries are not posted before not_before (0:
+ * at once).  The deliveries queued are added to *queued (may be
  * NULL), so the caller knows to wake the senders after the commit.
  * STORE_OK or a db failure.
  */
 int	webhook_emit(struct db_conn *, const uint8_t *outbox_key,
 	    const char *project_id, const char *name, const char *data,
-	    int64_t now, int *queued);
+	    int64_t now, int64_t not_before, int *queued);
 
 /*
  * Seal an endpoint's secret under key (32 bytes), bound to the endpoint's

@@ -157,7 +157,7 @@ emit_tx(struct db_conn *c, void *arg)
 	struct emit_tx *t = arg;
 
 	return webhook_emit(c, key, t->project, t->name,
-	    "{\"object\":\"user\",\"id\":\"user_x\"}", T0, &t->queued);
+	    "{\"object\":\"user\",\"id\":\"user_x\"}", T0, 0, &t->queued);
 }
 
 static void
