@@ -133,6 +133,15 @@ static const struct key keys[] = {
 	{ "mail_send_timeout_ms", I(mail_send_timeout_ms), "30000", 1000,
 	    3600000, "most time one SMTP delivery may take (keep it below "
 	    "mail_lease_seconds)" },
+	{ "webhook_workers", I(webhook_workers), "1", 0, 64,
+	    "webhook delivery threads beside the mail senders, when there are "
+	    "mail senders (0: the mail senders post webhooks too)" },
+	{ "webhook_timeout_ms", I(webhook_timeout_ms), "10000", 100, 60000,
+	    "most time one webhook post may take, connect included (keep it "
+	    "below mail_lease_seconds)" },
+	{ "event_retention_days", I(event_retention_days), "30", 1, 3650,
+	    "days the event log keeps an event (GET /events); the janitor "
+	    "deletes older ones" },
 	{ "db_pool_size", I(db_pool_size), "0", 0, 1024,
 	    "database connections kept open (0: one per worker and mail "
 	    "worker, plus one)" },

@@ -55,6 +55,9 @@ struct config {
 	int64_t	 mail_max_age;		/* seconds; then a failure is final */
 	int64_t	 mail_connect_timeout_ms;
 	int64_t	 mail_send_timeout_ms;	/* one whole SMTP exchange */
+	int64_t	 webhook_timeout_ms;	/* one whole webhook post */
+	int64_t	 webhook_workers;	/* webhook sender threads */
+	int64_t	 event_retention_days;	/* the event log's age limit */
 	int64_t	 db_pool_size;
 	/* Abuse resistance (docs/abuse.md). */
 	char	*trusted_proxies;	/* addresses/ranges, or "" */

@@ -128,15 +128,22 @@ out:
  * most SWEEP_MAX_MS at a time so the writer is never held long.
  */
 static void
-janitor_sweep(struct db *db)
+janitor_sweep(struct db *db, const struct config *cfg)
 {
 	int64_t until = time_mono_ms() + SWEEP_MAX_MS, total = 0, n;
+	int64_t keep_ms = cfg->event_retention_days * 86400000LL;
 
 	do {
 		n = 0;
 		if (store_purge(db, db_now(db) - 60000, SWEEP_BATCH, &n) != 0)
 			break;
 		total += n;
+	} while (n > 0 && time_mono_ms() < until);
+	/* Events past event_retention_days. */
+	do {
+		n = store_event_purge(db, db_now(db) - keep_ms, SWEEP_BATCH);
+		if (n > 0)
+			total += n;
 	} while (n > 0 && time_mono_ms() < until);
 	if (total > 0)
 		log_debug("janitor: deleted %lld rows nothing needed",
@@ -270,7 +277,7 @@ serve_wait(struct cli *c, struct mailer *ml, struct http_server *srv,
 			next_ping = now + wd / 2;
 		}
 		if (now >= next_sweep) {
-			janitor_sweep(c->db);
+			janitor_sweep(c->db, c->cfg);
 			next_sweep = time_mono_ms() + SWEEP_EVERY_MS;
 		}
 		now = time_mono_ms();
@@ -335,7 +342,7 @@ cli_serve(struct cli *c)
 	    demo_setup(c->cfg, c->db, c->engine) == -1)
 		goto out;
 	ml = mailer_start(c->cfg, c->db, ts, engine_outbox_key(c->engine),
-	    engine_mail_record, c->engine);
+	    engine_webhook_key(c->engine), engine_mail_record, c->engine);
 	if (ml == NULL)
 		goto out;
 	engine_set_mail_waker(c->engine, mailer_wake, ml);

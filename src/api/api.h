@@ -161,6 +161,9 @@ void	workos_logout(const struct http_request *, struct http_response *);
 /* GET /sso/jwks/{clientId}: the project's key set, public. */
 void	workos_jwks(const struct http_request *, struct http_response *);
 /* The dialect's 404 and 405, for paths under /user_management. */
+/* GET /events: the project's event log, oldest first. */
+void	workos_events_list(const struct http_request *,
+	    struct http_response *);
 void	workos_not_found(const struct http_request *, struct http_response *);
 void	workos_method_not_allowed(const struct http_request *,
 	    struct http_response *);

@@ -21,11 +21,13 @@
 const struct cli_option cli_options[OPT__MAX] = {
 	{ "--accent-color", CLI_VALUE },		/* OPT_ACCENT_COLOR */
 	{ "--all-dead", CLI_FLAG },			/* OPT_ALL_DEAD */
+	{ "--allow-private-targets", CLI_VALUE },	/* OPT_ALLOW_PRIVATE_TARGETS */
 	{ "--allowed-origin", CLI_REPEAT },		/* OPT_ALLOWED_ORIGIN */
 	{ "--callback-url", CLI_REPEAT },		/* OPT_CALLBACK_URL */
 	{ "--delivery", CLI_VALUE },			/* OPT_DELIVERY */
 	{ "--demo", CLI_FLAG },				/* OPT_DEMO */
 	{ "--email", CLI_VALUE },			/* OPT_EMAIL */
+	{ "--events", CLI_REPEAT },			/* OPT_EVENTS */
 	{ "--key-stdin", CLI_FLAG },			/* OPT_KEY_STDIN */
 	{ "--limit", CLI_VALUE },			/* OPT_LIMIT */
 	{ "--locale", CLI_VALUE },			/* OPT_LOCALE */
@@ -54,6 +56,7 @@ const struct cli_option cli_options[OPT__MAX] = {
 	{ "--to", CLI_VALUE },				/* OPT_TO */
 	{ "--token-ttl", CLI_VALUE },			/* OPT_TOKEN_TTL */
 	{ "--unknown-account-notice", CLI_VALUE },	/* OPT_UNKNOWN_ACCOUNT_NOTICE */
+	{ "--url", CLI_VALUE },				/* OPT_URL */
 	{ "--username", CLI_VALUE },			/* OPT_USERNAME */
 };
 

@@ -36,6 +36,13 @@ static const struct cli_takes takes_project_create[] = {
 	{ OPT_PASSWORD_MIN_LENGTH, 0 },
 	{ OPT_PASSWORD_MIN_SCORE, 0 },
 	{ OPT_LOGIN_TOKEN_TTL, 0 },
+	{ OPT_ALLOW_PRIVATE_TARGETS, 0 },
+	{ OPT__MAX, 0 },
+};
+static const struct cli_takes takes_webhook_create[] = {
+	{ OPT_PROJECT, CLI_REQUIRED },
+	{ OPT_URL, CLI_REQUIRED },
+	{ OPT_EVENTS, CLI_REQUIRED },
 	{ OPT__MAX, 0 },
 };
 /* The options of create, none required: what is not given is kept. */
@@ -60,6 +67,7 @@ static const struct cli_takes takes_project_update[] = {
 	{ OPT_PASSWORD_MIN_LENGTH, 0 },
 	{ OPT_PASSWORD_MIN_SCORE, 0 },
 	{ OPT_LOGIN_TOKEN_TTL, 0 },
+	{ OPT_ALLOW_PRIVATE_TARGETS, 0 },
 	{ OPT__MAX, 0 },
 };
 static const struct cli_takes takes_project[] = {
@@ -125,7 +133,7 @@ const struct cli_command cli_commands[] = {
 	    "        [--reset-limit N] [--mail-budget N]\n"
 	    "        [--notice-limit N] [--notice-share PERCENT]\n"
 	    "        [--password-min-length N] [--password-min-score 0-4]\n"
-	    "        [--login-token-ttl SECONDS]" },
+	    "        [--login-token-ttl SECONDS] [--allow-private-targets on|off]" },
 	{ "project", "list", cli_project_list, takes_none, NULL, 0, "" },
 	{ "project", "show", cli_project_show, takes_none, "ID", 1, "ID" },
 	{ "project", "update", cli_project_update, takes_project_update,
@@ -139,7 +147,7 @@ const struct cli_command cli_commands[] = {
 	    "        [--reset-limit N] [--mail-budget N]\n"
 	    "        [--notice-limit N] [--notice-share PERCENT]\n"
 	    "        [--password-min-length N] [--password-min-score 0-4]\n"
-	    "        [--login-token-ttl SECONDS]" },
+	    "        [--login-token-ttl SECONDS] [--allow-private-targets on|off]" },
 	{ "project", "rotate-keys", cli_project_rotate_keys, takes_none, "ID", 1,
 	    "ID" },
 	{ "project", "secret-key", cli_project_secret_key,
@@ -179,6 +187,14 @@ const struct cli_command cli_commands[] = {
 	    "--to ADDRESS [--project ID]" },
 	{ "audit", "list", cli_audit_list, takes_audit_list, NULL, 0,
 	    "[--project ID] [--limit N]" },
+	{ "webhook", "create", cli_webhook_create, takes_webhook_create, NULL,
+	    0, "--project ID --url URL --events NAME[,NAME]...|*..." },
+	{ "webhook", "list", cli_webhook_list, takes_project, NULL, 0,
+	    "--project ID" },
+	{ "webhook", "delete", cli_webhook_delete, takes_project, "ENDPOINT",
+	    1, "--project ID ENDPOINT" },
+	{ "webhook", "test", cli_webhook_test, takes_none, "ENDPOINT", 1,
+	    "ENDPOINT" },
 	{ "version", NULL, cli_version, takes_none, NULL, 0, "" },
 	{ "help", NULL, cli_help, takes_none, NULL, 0, "" },
 	{ NULL, NULL, NULL, NULL, NULL, 0, NULL },

@@ -1,7 +1,8 @@
 /*
- * project create, list, show, rotate-keys and secret-key.  What create
- * changes is done by admin_project_create, which checks every field; the
- * keys are the keyring's (core/keyring.c).
+ * project create, list, show, rotate-keys, secret-key and update.  What
+ * create changes is done by admin_project_create, which checks every
+ * field; the keys are the keyring's (core/keyring.c); update sets what may
+ * change after (whether webhooks may reach private targets).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -36,7 +37,8 @@ cli_project_create(struct cli *c)
 	long long ttl = 0;
 	int64_t reset_limit, budget, min_length, min_score;
 	int64_t notice_limit, notice_share, login_ttl;
-	int emails, notice, rc;
+	int emails, notice, private_ok, rc;
+	json_t *v;
 
 	if (a->opt[OPT_TOKEN_TTL] != NULL) {
 		errno = 0;
@@ -47,6 +49,9 @@ cli_project_create(struct cli *c)
 	}
 	rc = on_off("--send-reset-emails", a->opt[OPT_SEND_RESET_EMAILS],
 	    &emails);
+	if (rc == 0)
+		rc = on_off("--allow-private-targets",
+		    a->opt[OPT_ALLOW_PRIVATE_TARGETS], &private_ok);
 	if (rc == 0)
 		rc = on_off("--unknown-account-notice",
 		    a->opt[OPT_UNKNOWN_ACCOUNT_NOTICE], &notice);
@@ -102,9 +107,19 @@ cli_project_create(struct cli *c)
 		fprintf(stderr, "resetd: project create: %s\n", err);
 		return 1;
 	}
-	cli_print_json(api_project_json(p));
+	rc = 0;
+	if (private_ok == 1 && admin_project_private_targets(c->engine, p->id,
+	    1) != ENGINE_OK) {
+		fprintf(stderr, "resetd: project create: the project %s was "
+		    "made, but private targets could not be allowed\n", p->id);
+		rc = 1;
+	}
+	v = api_project_json(p);
+	json_object_set_new(v, "allow_private_targets", json_boolean(
+	    private_ok == 1 && rc == 0));
+	cli_print_json(v);
 	project_free(p);
-	return 0;
+	return rc;
 }
 
 /* Keep *field when text is NULL (the option was not given). */
@@ -137,12 +152,15 @@ cli_project_update(struct cli *c)
 	const char **cb = NULL, **orig = NULL;
 	char err[256] = "", *end;
 	int64_t n;
-	int emails, notice, rc = 1;
+	int emails, notice, private_ok, rc = 1;
 	long long ttl;
+	json_t *v;
 
 	if (on_off("--send-reset-emails", a->opt[OPT_SEND_RESET_EMAILS],
 	    &emails) != 0 || on_off("--unknown-account-notice",
-	    a->opt[OPT_UNKNOWN_ACCOUNT_NOTICE], &notice) != 0)
+	    a->opt[OPT_UNKNOWN_ACCOUNT_NOTICE], &notice) != 0 ||
+	    on_off("--allow-private-targets", a->opt[OPT_ALLOW_PRIVATE_TARGETS],
+	    &private_ok) != 0)
 		return 2;
 	if (cli_engine(c) == -1)
 		return 1;
@@ -216,7 +234,20 @@ cli_project_update(struct cli *c)
 		    engine_result_name(r));
 		goto out;
 	}
-	cli_print_json(api_project_json(p));
+	v = api_project_json(p);
+	if (private_ok != -1) {
+		r = admin_project_private_targets(c->engine, p->id, private_ok);
+		if (r != ENGINE_OK) {
+			fprintf(stderr, "resetd: project update: the project was "
+			    "changed, but not --allow-private-targets: %s\n",
+			    cli_result_text(r));
+			json_decref(v);
+			goto out;
+		}
+		json_object_set_new(v, "allow_private_targets",
+		    json_boolean(private_ok));
+	}
+	cli_print_json(v);
 	rc = 0;
 	goto out;
 usage:

@@ -312,7 +312,11 @@ insert_user_tx(struct db_conn *c, void *arg)
 		if (rc != STORE_OK)
 			return rc;
 	}
-	return store_user_insert(c, t->user);
+	rc = store_user_insert(c, t->user);
+	if (rc == STORE_OK)
+		rc = event_user(t->e, c, "user.created", t->user,
+		    t->user->created_at);
+	return rc;
 }
 
 /* Check a user spec's fields; ENGINE_OK, or a result with err filled. */
@@ -445,6 +449,7 @@ admin_user_create(struct engine *e, const struct user_spec *spec,
 	}
 	t = (struct user_tx){ e, spec->idem, u, ENGINE_OK };
 	rc = db_write(e->db, insert_user_tx, &t);
+	event_wake(e);
 	if (rc == DB_CONSTRAINT) {
 		snprintf(err, errlen, "a user with this email or username "
 		    "exists in the project");
@@ -473,6 +478,7 @@ out:
 }
 
 struct import_tx {
+	struct engine	 *e;
 	struct user	**users;
 	size_t		  n;
 	size_t		  failed_at;	/* the user a constraint refused */
@@ -487,6 +493,9 @@ import_tx(struct db_conn *c, void *arg)
 
 	for (i = 0; i < t->n; i++) {
 		rc = store_user_insert(c, t->users[i]);
+		if (rc == STORE_OK)
+			rc = event_user(t->e, c, "user.created", t->users[i],
+			    t->users[i]->created_at);
 		if (rc != STORE_OK) {
 			t->failed_at = i;
 			return rc;
@@ -500,7 +509,8 @@ admin_user_import(struct engine *e, const struct user_spec *specs, size_t n,
     char *err, size_t errlen)
 {
 	struct project *p = NULL;
-	struct import_tx t = { xcalloc(n ? n : 1, sizeof(struct user *)), n, 0 };
+	struct import_tx t = { e, xcalloc(n ? n : 1, sizeof(struct user *)), n,
+	    0 };
 	enum engine_result result = ENGINE_OK;
 	char why[256];
 	size_t i, built = 0;
@@ -527,6 +537,7 @@ admin_user_import(struct engine *e, const struct user_spec *specs, size_t n,
 		built++;
 	}
 	rc = db_write(e->db, import_tx, &t);
+	event_wake(e);
 	if (rc == DB_CONSTRAINT) {
 		snprintf(err, errlen, "%s: a user with this email or username "
 		    "exists in the project", t.users[t.failed_at]->email);
@@ -569,6 +580,7 @@ admin_user_get(struct engine *e, const struct project *p, const char *id,
 }
 
 struct disable_tx {
+	struct engine			*e;
 	const struct request_context	*ctx;
 	const struct user		*user;
 	const char			*subject;
@@ -588,12 +600,15 @@ disable_tx(struct db_conn *c, void *arg)
 		return rc;	/* already so: nothing changes, nothing recorded */
 	/* What the user held before dies with the account's access. */
 	if (t->disabled) {
-		rc = store_session_revoke_user(c, t->user->id, t->now);
+		rc = event_sessions_revoke(t->e, c, t->user->id, t->now);
 		if (rc >= 0)
 			rc = store_secret_revoke_user(c, t->user->id, t->now);
 		if (rc < 0)
 			return rc;
 	}
+	rc = event_user(t->e, c, "user.updated", t->user, t->now);
+	if (rc < 0)
+		return rc;
 	return audit_write(c, t->ctx, t->user->project_id, t->disabled ?
 	    AUDIT_USER_DISABLED : AUDIT_USER_ENABLED, t->subject, NULL, t->now);
 }
@@ -633,9 +648,11 @@ admin_user_set_disabled(struct engine *e, const struct request_context *ctx,
 	if (rc != STORE_OK)
 		goto out;
 	audit_subject(e, p->id, u->email, subject);
-	t = (struct disable_tx){ ctx, u, subject, disabled != 0,
+	t = (struct disable_tx){ e, ctx, u, subject, disabled != 0,
 	    db_now(e->db) };
-	if (db_write(e->db, disable_tx, &t) != 0) {
+	rc = db_write(e->db, disable_tx, &t);
+	event_wake(e);
+	if (rc != 0) {
 		result = ENGINE_UNAVAILABLE;
 		goto out;
 	}

@@ -275,7 +275,7 @@ code_tx(struct db_conn *c, void *arg)
 			    AUDIT_SECRET_REFUSED, t->audit, "wrong_code",
 			    t->caps.now);
 		return reset_apply_password(t->e, c, t->ctx, t->project, t->user,
-		    t->hash, t->secret->locale, t->caps.now);
+		    t->secret, t->hash, t->caps.now);
 	}
 	rc = store_secret_get(c, t->project->id, t->secret->id, &s);
 	if (rc == STORE_OK)

@@ -30,6 +30,7 @@
 #define SUBKEY_BACKOFF 32
 #define SUBKEY_RATE 33
 #define SUBKEY_CURSOR 55	/* the admin API's paging cursors */
+#define SUBKEY_WEBHOOK 50	/* seals webhook endpoints' secrets */
 #define SUBKEY_SIGNING_SEAL 34	/* signing keys at rest */
 #define SUBKEY_REFRESH 35	/* refresh token hashes */
 #define SUBKEY_CHALLENGE 36	/* sign-in challenges */
@@ -112,6 +113,8 @@ engine_new(const struct config *cfg, struct db *db)
 	    SUBKEY_RATE, KDF_CONTEXT, master);
 	crypto_kdf_derive_from_key(e->cursor_key, sizeof(e->cursor_key),
 	    SUBKEY_CURSOR, KDF_CONTEXT, master);
+	crypto_kdf_derive_from_key(e->webhook_key, sizeof(e->webhook_key),
+	    SUBKEY_WEBHOOK, KDF_CONTEXT, master);
 	crypto_kdf_derive_from_key(e->signing_seal_key,
 	    sizeof(e->signing_seal_key), SUBKEY_SIGNING_SEAL, KDF_CONTEXT,
 	    master);
@@ -249,6 +252,12 @@ engine_mail_queued(struct engine *e)
 {
 	if (e->wake_mail != NULL)
 		e->wake_mail(e->wake_mail_arg);
+}
+
+const uint8_t *
+engine_webhook_key(const struct engine *e)
+{
+	return e->webhook_key;
 }
 
 const uint8_t *

@@ -110,6 +110,8 @@ void	engine_set_templates(struct engine *, const struct template_set *);
 void	engine_reload(struct engine *, const struct config *);
 /* The key that seals queued mail payloads (mailer_start), 32 bytes. */
 const uint8_t *engine_outbox_key(const struct engine *);
+/* The key that seals webhook endpoints' secrets (mailer_start), 32 bytes. */
+const uint8_t *engine_webhook_key(const struct engine *);
 /*
  * The sender of a project's mail: its own address and name where it has
  * them, the configured ones otherwise (p NULL: the configured ones).  The
@@ -118,10 +120,12 @@ const uint8_t *engine_outbox_key(const struct engine *);
 void	engine_mail_sender(const struct config *, const struct project *p,
 	    const char **addr, const char **name);
 /*
- * What became of a queued message, for the audit trail: a mail_recorder
- * for mailer_start (arg: the engine), run on c in the transaction that
- * marks the message.  A reset email is recorded under the subject it was
- * queued with; other mail is not recorded.  STORE_OK or a db failure.
+ * What became of a queued message, for the audit trail and the event log:
+ * a mail_recorder for mailer_start (arg: the engine), run on c in the
+ * transaction that marks the message.  A reset email is recorded in the
+ * audit trail under the subject it was queued with; a message that died
+ * (not a webhook delivery) is the event email.delivery_failed.  STORE_OK
+ * or a db failure.
  */
 int	engine_mail_record(struct db_conn *c, const struct outbox_msg *m,
 	    enum mail_fate, int64_t now, void *engine);
@@ -1028,6 +1032,64 @@ int	valid_url(const char *);
 int	valid_logo_url(const char *);
 /* 1 when s is a colour as "#RRGGBB" (hex digits, either case). */
 int	valid_color(const char *);
+
+/* event.c */
+/*
+ * The event log.  Every change to a project's users, resets and sessions
+ * is recorded in the transaction that makes it, as one of the names
+ * event_known_names lists (NULL-terminated); email.delivery_failed is
+ * recorded by the outbox when a message dies.  Each is posted to the
+ * project's webhook endpoints that take it (mail/webhook.h).
+ */
+const char *const *event_known_names(void);
+int	event_name_known(const char *name);
+/*
+ * A project's events matching f (store_event_list), oldest first, into
+ * *out (struct event_row; free with event_row_free).  ENGINE_OK or
+ * ENGINE_UNAVAILABLE.
+ */
+enum engine_result engine_events_list(struct engine *,
+	    const struct event_filter *f, struct store_list *out);
+/*
+ * Make a webhook endpoint of a project posting the events named (a
+ * NULL-terminated list of known names, or "*": all).  The URL is checked
+ * (webhook_url_check), against private targets unless the project allows
+ * them.  The secret ("whsec_" and base64) is returned once in
+ * *secret_out (free with xfree_secret) and stored only sealed; the
+ * endpoint's id goes to id_out.  A project has at most
+ * WEBHOOK_ENDPOINTS_MAX (16) endpoints.  ENGINE_BAD_INPUT with the reason
+ * in err, ENGINE_PROJECT_UNKNOWN, ENGINE_UNAVAILABLE.
+ */
+enum engine_result admin_webhook_create(struct engine *,
+	    const char *project_id, const char *url, const char *const *events,
+	    char **secret_out, char id_out[UUID_STRLEN + 1], char *err,
+	    size_t errlen);
+/* A project's endpoints (struct webhook_endpoint) into *out. */
+enum engine_result admin_webhook_list(struct engine *,
+	    const char *project_id, struct store_list *out);
+/*
+ * Delete endpoint id of a project; deliveries queued for it die unsent.
+ * ENGINE_OK, ENGINE_USER_UNKNOWN when there is no such endpoint, or
+ * ENGINE_UNAVAILABLE.
+ */
+enum engine_result admin_webhook_delete(struct engine *,
+	    const char *project_id, const char *id);
+/*
+ * Post a sample event ("webhook.test") to endpoint id now, signed as
+ * every delivery is, outside the outbox.  ENGINE_OK when it answered 2xx;
+ * ENGINE_BAD_INPUT when it did not (the reason in err, the status in
+ * *status, 0 when none); ENGINE_USER_UNKNOWN for no such endpoint;
+ * ENGINE_UNAVAILABLE.
+ */
+enum engine_result admin_webhook_test(struct engine *, const char *id,
+	    long *status, char *err, size_t errlen);
+/*
+ * Allow (1) or forbid (0) a project's webhooks to reach private,
+ * loopback and link-local addresses.  ENGINE_OK, ENGINE_PROJECT_UNKNOWN,
+ * ENGINE_UNAVAILABLE.
+ */
+enum engine_result admin_project_private_targets(struct engine *,
+	    const char *project_id, int on);
 
 /* credentials.c */
 #define APP_CLIENT_SECRET_HASH_LEN 44	/* base64 of an HMAC-SHA256 */

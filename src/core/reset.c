@@ -304,6 +304,9 @@ request_tx(struct db_conn *c, void *arg)
 	if (!real && t->limited != NULL)
 		row.subject = NULL;
 	rc = store_secret_insert(c, &row);
+	if (rc == STORE_OK && real)
+		rc = event_password_reset(t->e, c, "password_reset.created",
+		    &row, u, t->now, t->in->trusted ? 0 : t->mail_after);
 	if (rc != STORE_OK)
 		return rc;
 	rc = audit_write(c, t->in->ctx, t->in->project->id, t->limited ?
@@ -752,8 +755,10 @@ out:
 int
 reset_apply_password(struct engine *e, struct db_conn *c,
     const struct request_context *ctx, const struct project *p,
-    const struct user *u, const char *hash, const char *locale, int64_t now)
+    const struct user *u, const struct secret *s, const char *hash,
+    int64_t now)
 {
+	const char *locale = s->locale;
 	char mail_locale[ENGINE_LOCALE_MAX + 1];
 	char subject[AUDIT_SUBJECT_LEN + 1];
 	const struct template_set *ts;
@@ -780,7 +785,10 @@ reset_apply_password(struct engine *e, struct db_conn *c,
 	audit_subject(e, p->id, u->email, subject);
 	rc = store_user_set_password(c, u->id, hash, now);
 	if (rc >= 0)
-		rc = store_session_revoke_user(c, u->id, now);
+		rc = event_sessions_revoke(e, c, u->id, now);
+	if (rc >= 0)
+		rc = event_password_reset(e, c, "password_reset.succeeded", s,
+		    u, now, 0);
 	if (rc >= 0)
 		rc = store_secret_revoke_user(c, u->id, now);
 	if (rc >= 0)
@@ -831,7 +839,7 @@ confirm_tx(struct db_conn *c, void *arg)
 		return TX_REFUSED;
 	}
 	return reset_apply_password(t->e, c, t->ctx, t->project, t->user,
-	    t->hash, t->secret->locale, t->now);
+	    t->secret, t->hash, t->now);
 }
 
 /* Load the secret behind token and its user, and say whether it may be spent. */

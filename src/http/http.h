@@ -103,6 +103,13 @@ const char *http_query(const struct http_request *, const char *name);
 const char *http_query_stray(const struct http_request *,
 	    const char *const *allowed);
 /*
+ * Every value of a query argument that may repeat (events[]=a&events[]=b),
+ * in order: the first max go to out, and the number there were is
+ * returned (more than max: some were left out).
+ */
+size_t	http_query_all(const struct http_request *, const char *name,
+	    const char **out, size_t max);
+/*
  * A request header, case-insensitive; NULL when absent, and NULL too
  * when its value is not clean text (str_is_clean_utf8), so that no face
  * ever sees, stores or echoes bytes that are not UTF-8.  A face answers

@@ -219,6 +219,47 @@ http_query_stray(const struct http_request *r, const char *const *allowed)
 	return q.stray;
 }
 
+struct query_all {
+	const char	*name;
+	const char	**out;
+	size_t		 max;
+	size_t		 n;
+};
+
+static enum MHD_Result
+query_all_one(void *arg, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct query_all *q = arg;
+
+	(void)kind;
+	if (key == NULL || strcmp(key, q->name) != 0)
+		return MHD_YES;
+	if (q->n < q->max)
+		q->out[q->n] = value != NULL ? value : "";
+	q->n++;
+	return MHD_YES;
+}
+
+size_t
+http_query_all(const struct http_request *r, const char *name,
+    const char **out, size_t max)
+{
+	struct query_all q = { name, out, max, 0 };
+	size_t i;
+
+	if (r->conn != NULL) {
+		(void)MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND,
+		    query_all_one, &q);
+		return q.n;
+	}
+	for (i = 0; i < r->nfields; i++)
+		if (r->fields[i].kind == HTTP_FIELD_QUERY)
+			(void)query_all_one(&q, MHD_GET_ARGUMENT_KIND,
+			    r->fields[i].name, r->fields[i].value);
+	return q.n;
+}
+
 const char *
 http_header_raw(const struct http_request *r, const char *name)
 {

@@ -1547,28 +1547,48 @@ claim_tx(struct db_conn *c, void *arg)
  * run it again (say, as the inner side of a nested loop), locking and
  * returning other rows than the ones it counted.
  */
-static const char claim_sqlite[] =
-    "UPDATE outbox SET next_try_at = $1, tries = tries + 1, last_error = "
-    "NULL WHERE id IN (SELECT id FROM outbox WHERE state = 'pending' AND "
-    "next_try_at <= $2 ORDER BY next_try_at LIMIT $3) RETURNING "
-    OUTBOX_COLS;
-static const char claim_postgres[] =
-    "WITH due AS MATERIALIZED (SELECT id FROM outbox WHERE state = "
-    "'pending' AND next_try_at <= $2 ORDER BY next_try_at LIMIT $3 "
-    "FOR UPDATE SKIP LOCKED) "
-    "UPDATE outbox SET next_try_at = $1, tries = tries + 1, last_error = "
-    "NULL FROM due WHERE outbox.id = due.id RETURNING "
-    OUTBOX_COLS_QUALIFIED;
+#define CLAIM_SQLITE(kinds) \
+    "UPDATE outbox SET next_try_at = $1, tries = tries + 1, last_error = " \
+    "NULL WHERE id IN (SELECT id FROM outbox WHERE state = 'pending' AND " \
+    "next_try_at <= $2" kinds " ORDER BY next_try_at LIMIT $3) RETURNING " \
+    OUTBOX_COLS
+#define CLAIM_POSTGRES(kinds) \
+    "WITH due AS MATERIALIZED (SELECT id FROM outbox WHERE state = " \
+    "'pending' AND next_try_at <= $2" kinds " ORDER BY next_try_at " \
+    "LIMIT $3 FOR UPDATE SKIP LOCKED) " \
+    "UPDATE outbox SET next_try_at = $1, tries = tries + 1, last_error = " \
+    "NULL FROM due WHERE outbox.id = due.id RETURNING " \
+    OUTBOX_COLS_QUALIFIED
+#define KINDS_MAIL " AND kind <> 'webhook'"
+#define KINDS_WEBHOOKS " AND kind = 'webhook'"
+
+/* The claim of each enum outbox_claim, per dialect. */
+static const char *const claims[][2] = {
+	{ CLAIM_SQLITE(""), CLAIM_POSTGRES("") },		/* CLAIM_ANY */
+	{ CLAIM_SQLITE(KINDS_MAIL), CLAIM_POSTGRES(KINDS_MAIL) }, /* CLAIM_MAIL */
+	{ CLAIM_SQLITE(KINDS_WEBHOOKS),
+	    CLAIM_POSTGRES(KINDS_WEBHOOKS) },			/* CLAIM_WEBHOOKS */
+};
 
 int
 store_outbox_claim(struct db *db, int64_t now, int64_t lease_until, int limit,
     struct store_list *out)
 {
-	struct claim cl = { now, lease_until, limit, claim_sqlite, { NULL, 0 } };
+	return store_outbox_claim_kind(db, CLAIM_ANY, now, lease_until, limit,
+	    out);
+}
+
+int
+store_outbox_claim_kind(struct db *db, enum outbox_claim which, int64_t now,
+    int64_t lease_until, int limit, struct store_list *out)
+{
+	struct claim cl = { now, lease_until, limit, claims[which][0],
+	    { NULL, 0 } };
 	int rc;
 
+	assert(which >= CLAIM_ANY && which <= CLAIM_WEBHOOKS);
 	if (strcmp(db_dialect(db), "postgres") == 0)
-		cl.sql = claim_postgres;
+		cl.sql = claims[which][1];
 	rc = db_write(db, claim_tx, &cl);
 	if (rc != 0) {
 		store_list_free(&cl.got, (void (*)(void *))outbox_msg_free);
@@ -1617,11 +1637,11 @@ struct hasten {
 static const char hasten_sqlite[] =
     "UPDATE outbox SET next_try_at = $1 WHERE id IN (SELECT id FROM outbox "
     "WHERE state = 'pending' AND next_try_at > $1 AND last_error IS NOT "
-    "NULL ORDER BY next_try_at LIMIT $2)";
+    "NULL AND kind <> 'webhook' ORDER BY next_try_at LIMIT $2)";
 static const char hasten_postgres[] =
     "WITH waiting AS MATERIALIZED (SELECT id FROM outbox WHERE state = "
-    "'pending' AND next_try_at > $1 AND last_error IS NOT NULL ORDER BY "
-    "next_try_at LIMIT $2 FOR UPDATE SKIP LOCKED) "
+    "'pending' AND next_try_at > $1 AND last_error IS NOT NULL AND kind "
+    "<> 'webhook' ORDER BY next_try_at LIMIT $2 FOR UPDATE SKIP LOCKED) "
     "UPDATE outbox SET next_try_at = $1 FROM waiting WHERE outbox.id = "
     "waiting.id AND outbox.state = 'pending' AND outbox.next_try_at > $1 "
     "AND outbox.last_error IS NOT NULL";

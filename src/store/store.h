@@ -453,6 +453,15 @@ int	store_outbox_insert(struct db_conn *, const struct outbox_msg *);
  */
 int	store_outbox_claim(struct db *, int64_t now, int64_t lease_until,
 	    int limit, struct store_list *);
+/* Which messages a claim takes. */
+enum outbox_claim {
+	CLAIM_ANY,		/* 0 */
+	CLAIM_MAIL,		/* 1: every kind but webhook deliveries */
+	CLAIM_WEBHOOKS,		/* 2: webhook deliveries only */
+};
+/* store_outbox_claim, of the messages which names only. */
+int	store_outbox_claim_kind(struct db *, enum outbox_claim which,
+	    int64_t now, int64_t lease_until, int limit, struct store_list *);
 /*
  * Mark a claimed message sent and forget its payload, on c (inside the
  * transaction that records what else its sending means).
@@ -469,7 +478,8 @@ int	store_outbox_failed(struct db_conn *, const char *id, const char *error,
 /*
  * Make due at now up to limit messages waiting on the backoff of a failed
  * try (pending, not due, with an error), the soonest due first; a leased
- * message is never one of them.  For when the relay works again: their
+ * message is never one of them, nor a webhook delivery, whose endpoint
+ * the relay says nothing of.  For when the relay works again: their
  * own backoffs would keep them waiting after it is back.  Runs its own
  * transaction; the number made due, or DB_ERROR.
  */
@@ -559,6 +569,67 @@ int	store_idem_insert(struct db_conn *, const struct idem_record *);
 /* Delete every record expired at now; the number deleted or DB_ERROR. */
 int	store_idem_purge(struct db_conn *, int64_t now);
 void	idem_record_free(struct idem_record *);
+
+/* store_event.c: the event log and webhook endpoints */
+/* One event; data is its object as JSON text, holding no secret. */
+struct event_row {
+	char	*id;			/* UUID v7 */
+	char	*project_id;
+	char	*event;			/* "password_reset.created", ... */
+	char	*data;
+	int64_t	 created_at;
+};
+
+/* What store_event_list returns. */
+struct event_filter {
+	const char	*project_id;
+	const char *const *names;	/* NULL-terminated; NULL: every event */
+	const char	*after;		/* an event id; NULL: from the first */
+	int64_t		 range_start;	/* created at or after; 0: any */
+	int64_t		 range_end;	/* created before; 0: any */
+	int		 limit;
+};
+
+struct webhook_endpoint {
+	char	*id;
+	char	*project_id;
+	char	*url;
+	char	*events;		/* newline-separated names; "*": all */
+	char	*secret_sealed;
+	int64_t	 created_at;
+};
+
+int	store_event_insert(struct db_conn *, const struct event_row *);
+/*
+ * A project's events matching f, oldest first (by id), at most f->limit;
+ * each a struct event_row.
+ */
+int	store_event_list(struct db_conn *, const struct event_filter *f,
+	    struct store_list *);
+/*
+ * Delete at most limit events created before before, in a transaction of
+ * its own; the number deleted or DB_ERROR.
+ */
+int	store_event_purge(struct db *, int64_t before, int64_t limit);
+void	event_row_free(struct event_row *);
+
+int	store_webhook_insert(struct db_conn *, const struct webhook_endpoint *);
+int	store_webhook_get(struct db_conn *, const char *id,
+	    struct webhook_endpoint **);
+/* A project's endpoints, oldest first. */
+int	store_webhook_list(struct db_conn *, const char *project_id,
+	    struct store_list *);
+/* Delete endpoint id of a project: 1 when deleted, 0 when none, DB_ERROR. */
+int	store_webhook_delete(struct db_conn *, const char *project_id,
+	    const char *id);
+void	webhook_endpoint_free(struct webhook_endpoint *);
+
+/* Whether project id may reach private addresses, in *on (0 or 1). */
+int	store_project_private_targets(struct db_conn *, const char *id,
+	    int *on);
+/* Set it: 1 when the project exists, 0 when not, or DB_ERROR. */
+int	store_project_set_private_targets(struct db_conn *, const char *id,
+	    int on);
 
 /* Free a list and its records with the given free function. */
 void	store_list_free(struct store_list *, void (*)(void *));

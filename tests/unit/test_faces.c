@@ -198,6 +198,7 @@ static const char *const unlimited[] = {
 	"* /user_management/password_reset/{}",
 	"* /user_management/users", "* /user_management/users/{}",
 	"* /user_management/authenticate", "* /user_management/*",
+	"* /events",
 	"* /user_management/users/{}/sessions",
 	"* /user_management/sessions/revoke",
 	"* /user_management/sessions/logout",
