@@ -77,6 +77,10 @@ struct opts {
 	const char	*notice_share;
 	const char	*password_min_length;
 	const char	*password_min_score;
+	const char	*password_policy;
+	const char	*password_lists;
+	const char	*password_score;
+	const char	*password_require;
 	const char	*project;
 	const char	*email;
 	const char	*username;
@@ -180,6 +184,14 @@ parse_opts(int argc, char **argv, struct opts *o)
 			o->password_min_length = val;
 		else if (strcmp(key, "--password-min-score") == 0)
 			o->password_min_score = val;
+		else if (strcmp(key, "--password-policy") == 0)
+			o->password_policy = val;
+		else if (strcmp(key, "--password-lists") == 0)
+			o->password_lists = val;
+		else if (strcmp(key, "--password-score") == 0)
+			o->password_score = val;
+		else if (strcmp(key, "--password-require") == 0)
+			o->password_require = val;
 		else if (strcmp(key, "--project") == 0)
 			o->project = val;
 		else if (strcmp(key, "--email") == 0)
@@ -289,13 +301,94 @@ number_opt(const char *name, const char *val, int64_t *out)
 	return 0;
 }
 
+/*
+ * An on/off option into *out: 1, 0, or -1 when absent.  Return 0, or a
+ * usage error's status.
+ */
+static int
+switch_opt(const char *name, const char *val, int *out)
+{
+	*out = -1;
+	if (val == NULL)
+		return 0;
+	if (strcmp(val, "on") == 0)
+		*out = 1;
+	else if (strcmp(val, "off") == 0)
+		*out = 0;
+	else {
+		fprintf(stderr, "resetd: %s: expected on or off, got '%s'\n",
+		    name, val);
+		return 2;
+	}
+	return 0;
+}
+
+/*
+ * The password options of o into *s.  Return 0, or a usage error's
+ * status.
+ */
+static int
+password_opts(const struct opts *o, struct password_settings *s)
+{
+	int rc;
+
+	*s = (struct password_settings)PASSWORD_SETTINGS_NONE;
+	s->profile = o->password_policy;
+	s->require = o->password_require;
+	rc = number_opt("--password-min-length", o->password_min_length,
+	    &s->min_length);
+	if (rc == 0)
+		rc = number_opt("--password-min-score", o->password_min_score,
+		    &s->min_score);
+	if (rc == 0)
+		rc = switch_opt("--password-lists", o->password_lists,
+		    &s->lists);
+	if (rc == 0)
+		rc = switch_opt("--password-score", o->password_score,
+		    &s->score);
+	return rc;
+}
+
+/* project update ID: the password policy's settings. */
+static int
+project_update(struct cli *c, const struct opts *o)
+{
+	struct password_settings s;
+	struct project *p = NULL;
+	char err[256];
+	int rc;
+
+	if (o->positional == NULL)
+		return usage_error("project update: %s is required", "ID");
+	rc = password_opts(o, &s);
+	if (rc != 0)
+		return rc;
+	if (s.profile == NULL && s.min_length < 0 && s.min_score < 0 &&
+	    s.lists < 0 && s.score < 0 && s.require == NULL)
+		return usage_error("project update: nothing to change (%s)",
+		    "--password-policy, --password-min-length, "
+		    "--password-min-score, --password-lists, --password-score, "
+		    "--password-require");
+	if (cli_engine(c) == -1)
+		return 1;
+	if (admin_project_password(c->engine, o->positional, &s, &p, err,
+	    sizeof(err)) != ENGINE_OK) {
+		fprintf(stderr, "resetd: project update: %s\n", err);
+		return 1;
+	}
+	print_json(api_project_json(p));
+	project_free(p);
+	return 0;
+}
+
 static int
 project_create(struct cli *c, const struct opts *o, struct project **out)
 {
+	struct password_settings pw;
 	struct project_spec spec;
 	char err[256], *end;
 	long long ttl = 0;
-	int64_t reset_limit, budget, min_length, min_score;
+	int64_t reset_limit, budget;
 	int64_t notice_limit, notice_share;
 	int rc;
 
@@ -326,11 +419,7 @@ project_create(struct cli *c, const struct opts *o, struct project **out)
 		rc = number_opt("--notice-share", o->notice_share,
 		    &notice_share);
 	if (rc == 0)
-		rc = number_opt("--password-min-length", o->password_min_length,
-		    &min_length);
-	if (rc == 0)
-		rc = number_opt("--password-min-score", o->password_min_score,
-		    &min_score);
+		rc = password_opts(o, &pw);
 	if (rc != 0)
 		return rc;
 	spec = (struct project_spec){
@@ -339,8 +428,12 @@ project_create(struct cli *c, const struct opts *o, struct project **out)
 		.mail_budget_per_hour = budget,
 		.notice_limit_per_hour = notice_limit,
 		.notice_share_percent = notice_share,
-		.password_min_length = min_length,
-		.password_min_score = min_score,
+		.password_min_length = pw.min_length,
+		.password_min_score = pw.min_score,
+		.password_profile = pw.profile,
+		.password_lists = pw.lists,
+		.password_score = pw.score,
+		.password_require = pw.require,
 		.callback_urls = (const char **)o->callback_urls,
 		.allowed_origins = (const char **)o->allowed_origins,
 		.reset_url = o->reset_url,
@@ -389,8 +482,11 @@ cmd_project(struct cli *c)
 		project_free(p);
 		return rc;
 	}
+	if (strcmp(verb, "update") == 0)
+		return project_update(c, &o);
 	if (strcmp(verb, "list") != 0 && strcmp(verb, "show") != 0)
-		return usage_error("project: expected create, list or show%s", "");
+		return usage_error("project: expected create, update, list or "
+		    "show%s", "");
 	if (strcmp(verb, "show") == 0 && o.positional == NULL)
 		return usage_error("project show: %s is required", "ID");
 	if (cli_db(c) == -1 || (conn = db_acquire(c->db)) == NULL)
@@ -1314,7 +1410,13 @@ static const struct command {
 	    "                        [--logo-url URL] [--accent-color #RRGGBB]\n"
 	    "                        [--reset-limit N] [--mail-budget N]\n"
 	    "                        [--notice-limit N] [--notice-share PERCENT]\n"
+	    "                        [--password-policy nist|cognito|xsolla]\n"
 	    "                        [--password-min-length N] [--password-min-score 0-4]\n"
+	    "                        [--password-lists on|off] [--password-score on|off]\n"
+	    "                        [--password-require uppercase,lowercase,numbers,symbols|none]\n"
+	    "  resetd project update ID [--password-policy ...] [--password-min-length N]\n"
+	    "                        [--password-min-score 0-4] [--password-lists on|off]\n"
+	    "                        [--password-score on|off] [--password-require ...]\n"
 	    "  resetd project list\n"
 	    "  resetd project show ID" },
 	{ "user", cmd_user,

@@ -34,9 +34,34 @@
 				   refuses past 256 characters by policy */
 #define MESSAGE_MAX 512
 
+/* How Cognito begins every InvalidPasswordException message. */
+#define POLICY_PREFIX "Password did not conform with policy: "
+
+/*
+ * What InvalidPasswordException says of each rule of the policy: Cognito's
+ * own words for the rules Cognito has, the same form for resetd's others.
+ */
+static const char *const policy_words[PW__MAX] = {
+	NULL,						/* PW_OK */
+	"Password not long enough",			/* PW_MIN_LENGTH */
+	"Password too long",				/* PW_MAX_LENGTH */
+	"Password contains characters that are not allowed",
+							/* PW_VALID_TEXT */
+	"Password is one of the most common passwords",	/* PW_COMMON */
+	"Password has appeared in a data breach",	/* PW_BREACHED */
+	"Password is the email, username or the name of the service",
+							/* PW_CONTEXT */
+	"Password is too easy to guess",		/* PW_STRENGTH */
+	"Password must have uppercase characters",	/* PW_UPPERCASE */
+	"Password must have lowercase characters",	/* PW_LOWERCASE */
+	"Password must have numeric characters",	/* PW_NUMBERS */
+	"Password must have symbol characters",		/* PW_SYMBOLS */
+};
+
 /* The answer when another cannot be encoded: fixed, valid, in shape. */
+#define COGNITO_FALLBACK_MESSAGE "Internal error, please try again."
 #define COGNITO_FALLBACK "{\"__type\":\"InternalErrorException\"," \
-	"\"message\":\"Internal error, please try again.\"}"
+	"\"message\":\"" COGNITO_FALLBACK_MESSAGE "\"}"
 
 /* Every header this face reads: one that is not clean text is a 400. */
 static const char *const cognito_headers[] = {
@@ -105,23 +130,20 @@ cognito_engine_error(enum engine_result res, const char **message)
 		break;
 	case ENGINE_PASSWORD_TOO_SHORT:
 		e = CE_INVALID_PASSWORD;
-		*message = "Password does not conform to policy: Password not "
-		    "long enough";
+		*message = POLICY_PREFIX "Password not long enough";
 		break;
 	case ENGINE_PASSWORD_TOO_LONG:
 		e = CE_INVALID_PASSWORD;
-		*message = "Password does not conform to policy: Password too "
-		    "long";
+		*message = POLICY_PREFIX "Password too long";
 		break;
 	case ENGINE_PASSWORD_INVALID_TEXT:
 		e = CE_INVALID_PASSWORD;
-		*message = "Password does not conform to policy: Password "
-		    "contains characters that are not allowed";
+		*message = POLICY_PREFIX "Password contains characters that are "
+		    "not allowed";
 		break;
 	case ENGINE_PASSWORD_WEAK:
 		e = CE_INVALID_PASSWORD;
-		*message = "Password does not conform to policy: Password is "
-		    "too easy to guess";
+		*message = POLICY_PREFIX "Password is too easy to guess";
 		break;
 	case ENGINE_THROTTLED:
 		e = CE_TOO_MANY_REQUESTS;
@@ -167,15 +189,9 @@ cognito_password_message(enum engine_result res,
 	const char *message;
 
 	(void)cognito_engine_error(res, &message);
-	if (v == NULL || v->rule == PW_OK)
+	if (v == NULL || v->rule <= PW_OK || v->rule >= PW__MAX)
 		return message;
-	if (v->rule == PW_MIN_LENGTH)
-		snprintf(buf, len, "Password does not conform to policy: "
-		    "Password not long enough (at least %lld characters)",
-		    (long long)v->min_length);
-	else
-		snprintf(buf, len, "Password does not conform to policy: %s",
-		    v->message);
+	snprintf(buf, len, POLICY_PREFIX "%s", policy_words[v->rule]);
 	return buf;
 }
 

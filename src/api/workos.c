@@ -189,7 +189,10 @@ weak_password_errors(enum engine_result res, const struct password_verdict *v)
 		    "%lld characters.", (long long)v->min_length);
 	else if (v->rule == PW_MAX_LENGTH)
 		snprintf(message, sizeof(message), "Password must be at most "
-		    "%d characters.", PASSWORD_MAX_CHARS);
+		    "%lld characters.", (long long)(v->max_length > 0 ?
+		    v->max_length : PASSWORD_MAX_CHARS));
+	else if (v->rule >= PW_UPPERCASE && v->rule <= PW_SYMBOLS)
+		snprintf(message, sizeof(message), "%s", v->message);
 	else
 		snprintf(message, sizeof(message), "Password does not meet "
 		    "requirements (%s).", password_rule_name(v->rule));

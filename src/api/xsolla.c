@@ -6,7 +6,7 @@
  * argument; both reset calls answer 204 with no body; errors are
  * {"error": {"code", "description", "details"}} with Xsolla's codes, and
  * codes of resetd's own in the same pattern (900-xxx) where Xsolla has
- * none.  The JS SDK runs in browsers with credentials, so every answer,
+ * none (docs/dialects/xsolla.md lists them).  The JS SDK runs in browsers with credentials, so every answer,
  * errors included, carries CORS headers for the project's allowed origins.
  */
 #include <string.h>
@@ -45,6 +45,10 @@ enum xsolla_error {
 	XE_PASSWORD_CONTEXT,	/* 14 */
 	XE_PASSWORD_WEAK,	/* 15 */
 	XE_LOGIN_HELD,		/* 16 */
+	XE_PASSWORD_UPPERCASE,	/* 17 */
+	XE_PASSWORD_LOWERCASE,	/* 18 */
+	XE_PASSWORD_NUMBERS,	/* 19 */
+	XE_PASSWORD_SYMBOLS,	/* 20 */
 	XE__MAX
 };
 
@@ -65,10 +69,11 @@ static const struct {
 	{ 404, "003-019", "Project not found." },
 	/* XE_OBJECT_NOT_FOUND */
 	{ 404, "003-061", "Object not found." },
-	/* XE_PASSWORD_TOO_SHORT */
-	{ 422, "900-001", "The new password is too short." },
-	/* XE_PASSWORD_TOO_LONG */
-	{ 422, "900-002", "The new password is too long." },
+	/* XE_PASSWORD_TOO_SHORT: Xsolla's own code for a new_password out of
+	   its schema's bounds */
+	{ 400, NULL, "Request has invalid parameters." },
+	/* XE_PASSWORD_TOO_LONG: likewise */
+	{ 400, NULL, "Request has invalid parameters." },
 	/* XE_PASSWORD_TEXT */
 	{ 422, "900-003", "The new password contains characters that are "
 	    "not allowed." },
@@ -89,6 +94,14 @@ static const struct {
 	{ 422, "900-007", "The new password is too easy to guess." },
 	/* XE_LOGIN_HELD: the login's back-off, the same for unknown logins */
 	{ 429, "002-058", "Too many sign-in attempts. Try again later." },
+	/* XE_PASSWORD_UPPERCASE */
+	{ 422, "900-008", "The new password must have an uppercase letter." },
+	/* XE_PASSWORD_LOWERCASE */
+	{ 422, "900-009", "The new password must have a lowercase letter." },
+	/* XE_PASSWORD_NUMBERS */
+	{ 422, "900-010", "The new password must have a digit." },
+	/* XE_PASSWORD_SYMBOLS */
+	{ 422, "900-011", "The new password must have a symbol." },
 };
 
 /*
@@ -147,6 +160,14 @@ engine_error(enum engine_result res, const struct password_verdict *v)
 			return XE_PASSWORD_BREACHED;
 		if (v != NULL && v->rule == PW_CONTEXT)
 			return XE_PASSWORD_CONTEXT;
+		if (v != NULL && v->rule == PW_UPPERCASE)
+			return XE_PASSWORD_UPPERCASE;
+		if (v != NULL && v->rule == PW_LOWERCASE)
+			return XE_PASSWORD_LOWERCASE;
+		if (v != NULL && v->rule == PW_NUMBERS)
+			return XE_PASSWORD_NUMBERS;
+		if (v != NULL && v->rule == PW_SYMBOLS)
+			return XE_PASSWORD_SYMBOLS;
 		return XE_PASSWORD_WEAK;
 	case ENGINE_THROTTLED:
 	case ENGINE_RATE_LIMITED:
@@ -199,12 +220,17 @@ fail_engine(struct http_response *resp, enum engine_result res,
 		    "rule", password_rule_name(v->rule),
 		    "message", v->message,
 		    "suggestion", v->suggestion);
+		/* Out of bounds is Xsolla's "0": name the field, as it does. */
+		if (v->rule == PW_MIN_LENGTH || v->rule == PW_MAX_LENGTH)
+			json_object_set_new(details, "new_password",
+			    json_string(v->rule == PW_MIN_LENGTH ?
+			    "too short" : "too long"));
 		if (v->rule == PW_MIN_LENGTH)
 			json_object_set_new(details, "min_length",
 			    json_integer(v->min_length));
 		else if (v->rule == PW_MAX_LENGTH)
 			json_object_set_new(details, "max_length",
-			    json_integer(PASSWORD_MAX_CHARS));
+			    json_integer(v->max_length));
 		else if (v->rule == PW_STRENGTH) {
 			json_object_set_new(details, "score",
 			    json_integer(v->score));
@@ -212,8 +238,8 @@ fail_engine(struct http_response *resp, enum engine_result res,
 			    json_integer(v->min_score));
 		}
 	} else if (res == ENGINE_PASSWORD_TOO_LONG)
-		details = json_pack("{s:s, s:i}", "rule", "max_length",
-		    "max_length", PASSWORD_MAX_CHARS);
+		details = json_pack("{s:s, s:s}", "rule", "max_length",
+		    "new_password", "too long");
 	else if (res == ENGINE_PASSWORD_INVALID_TEXT)
 		details = json_pack("{s:s}", "rule", "valid_text");
 	fail(resp, engine_error(res, v), details);

@@ -199,11 +199,144 @@ insert_project_tx(struct db_conn *c, void *arg)
 	return store_project_insert(c, arg);
 }
 
+/*
+ * Apply password settings s to p, whose current policy (if any) they
+ * change: 0, or -1 with err naming the setting and p unchanged.
+ */
+static int
+password_apply(const struct password_settings *s, struct project *p,
+    char *err, size_t errlen)
+{
+	const struct password_profile_info *info;
+	enum password_profile prof;
+	int64_t min_length, min_score;
+	unsigned checks, require;
+
+	if (s->profile != NULL) {
+		if (password_profile_parse(s->profile, &prof) == -1) {
+			snprintf(err, errlen, "password-policy: expected nist, "
+			    "cognito or xsolla");
+			return -1;
+		}
+		info = password_profile(prof);
+		min_length = info->min_length;
+		min_score = PASSWORD_SCORE_DEFAULT;
+		checks = info->checks;
+	} else {
+		if (p->password_profile == NULL ||
+		    password_profile_parse(p->password_profile, &prof) == -1)
+			prof = PW_PROFILE_NIST;
+		info = password_profile(prof);
+		min_length = p->password_min_length;
+		min_score = p->password_min_score;
+		checks = (unsigned)p->password_checks & PW_CHECKS_ALL;
+	}
+	if (s->min_length >= 0) {
+		if (s->min_length < PASSWORD_MIN_CHARS_FLOOR ||
+		    s->min_length > info->min_length_max) {
+			snprintf(err, errlen, "password-min-length: expected %d "
+			    "to %lld characters under the %s policy",
+			    PASSWORD_MIN_CHARS_FLOOR,
+			    (long long)info->min_length_max, info->name);
+			return -1;
+		}
+		min_length = s->min_length;
+	}
+	if (min_length > info->min_length_max)
+		min_length = info->min_length_max;
+	if (s->min_score >= 0) {
+		if (s->min_score > 4) {
+			snprintf(err, errlen, "password-min-score: expected 0 "
+			    "to 4");
+			return -1;
+		}
+		min_score = s->min_score;
+	}
+	if (s->lists >= 0)
+		checks = s->lists ? checks | PW_CHECK_LISTS :
+		    checks & ~PW_CHECK_LISTS;
+	if (s->score >= 0)
+		checks = s->score ? checks | PW_CHECK_SCORE :
+		    checks & ~PW_CHECK_SCORE;
+	if (s->require != NULL) {
+		if (password_require_parse(s->require, &require) == -1) {
+			snprintf(err, errlen, "password-require: expected none "
+			    "or a comma-separated list of uppercase, lowercase, "
+			    "numbers and symbols");
+			return -1;
+		}
+		checks = (checks & ~(unsigned)PW_REQUIRE_ALL) | require;
+	}
+	free(p->password_profile);
+	p->password_profile = xstrdup(info->name);
+	p->password_min_length = min_length;
+	p->password_min_score = min_score;
+	p->password_checks = checks;
+	return 0;
+}
+
+static int
+set_password_tx(struct db_conn *c, void *arg)
+{
+	return store_project_set_password(c, arg);
+}
+
+enum engine_result
+admin_project_password(struct engine *e, const char *id,
+    const struct password_settings *s, struct project **out, char *err,
+    size_t errlen)
+{
+	struct db_conn *c;
+	struct project *p = NULL;
+	enum engine_result result;
+	int rc;
+
+	c = db_acquire(e->db);
+	if (c == NULL) {
+		snprintf(err, errlen, "the database is unavailable");
+		return ENGINE_UNAVAILABLE;
+	}
+	rc = store_project_get(c, id, &p);
+	db_release(e->db, c);
+	if (rc == STORE_NOT_FOUND) {
+		snprintf(err, errlen, "no project %s", id);
+		return ENGINE_PROJECT_UNKNOWN;
+	}
+	if (rc != STORE_OK) {
+		snprintf(err, errlen, "the database is unavailable");
+		return ENGINE_UNAVAILABLE;
+	}
+	if (password_apply(s, p, err, errlen) != 0) {
+		result = ENGINE_BAD_INPUT;
+		goto out;
+	}
+	rc = db_write(e->db, set_password_tx, p);
+	if (rc == STORE_NOT_FOUND) {
+		snprintf(err, errlen, "no project %s", id);
+		result = ENGINE_PROJECT_UNKNOWN;
+		goto out;
+	}
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot store the project");
+		result = ENGINE_UNAVAILABLE;
+		goto out;
+	}
+	if (out != NULL) {
+		*out = p;
+		p = NULL;
+	}
+	result = ENGINE_OK;
+out:
+	project_free(p);
+	return result;
+}
+
 enum engine_result
 admin_project_create(struct engine *e, const struct project_spec *spec,
     struct project **out, char *err, size_t errlen)
 {
 	struct project *p = xcalloc(1, sizeof(*p));
+	struct password_settings settings;
 	char locale[ENGINE_LOCALE_MAX + 1];
 	enum engine_result result = ENGINE_BAD_INPUT;
 	int rc;
@@ -266,17 +399,17 @@ admin_project_create(struct engine *e, const struct project_spec *spec,
 		    "of the mail budget");
 		goto out;
 	}
-	if ((spec->password_min_length >= 0 &&
-	    spec->password_min_length < PASSWORD_MIN_CHARS) ||
-	    spec->password_min_length > PASSWORD_MIN_CHARS_MAX) {
-		snprintf(err, errlen, "password-min-length: expected %d to %d "
-		    "characters", PASSWORD_MIN_CHARS, PASSWORD_MIN_CHARS_MAX);
+	settings = (struct password_settings){
+		.profile = spec->password_profile != NULL ?
+		    spec->password_profile : "nist",
+		.min_length = spec->password_min_length,
+		.min_score = spec->password_min_score,
+		.lists = spec->password_lists,
+		.score = spec->password_score,
+		.require = spec->password_require,
+	};
+	if (password_apply(&settings, p, err, errlen) != 0)
 		goto out;
-	}
-	if (spec->password_min_score > 4) {
-		snprintf(err, errlen, "password-min-score: expected 0 to 4");
-		goto out;
-	}
 	if (spec->token_ttl < 0 || spec->token_ttl > TOKEN_TTL_MAX) {
 		snprintf(err, errlen, "token-ttl: expected 1 to %d seconds",
 		    TOKEN_TTL_MAX);
@@ -323,10 +456,6 @@ admin_project_create(struct engine *e, const struct project_spec *spec,
 	    PROJECT_NOTICE_LIMIT_DEFAULT : spec->notice_limit_per_hour;
 	p->notice_share_percent = spec->notice_share_percent < 0 ?
 	    PROJECT_NOTICE_SHARE_DEFAULT : spec->notice_share_percent;
-	p->password_min_length = spec->password_min_length < 0 ?
-	    PASSWORD_MIN_CHARS : spec->password_min_length;
-	p->password_min_score = spec->password_min_score < 0 ?
-	    PASSWORD_SCORE_DEFAULT : spec->password_min_score;
 	p->created_at = db_now(e->db);
 	rc = db_write(e->db, insert_project_tx, p);
 	if (rc != 0) {

@@ -143,7 +143,10 @@ int	engine_login_url_allowed(const struct project *, const char *url);
 enum engine_result engine_throttle(struct engine *,
 	    const struct request_context *, enum ratelimit_class cls,
 	    int64_t *retry_after_s);
-/* The password policy of a project, as password_check takes it. */
+/*
+ * The password policy of a project, as password_check takes it.  e may be
+ * NULL to describe the policy (no breached list then).
+ */
 void	engine_password_policy(const struct engine *, const struct project *,
 	    struct password_policy *out);
 
@@ -493,6 +496,27 @@ struct project_spec {
 	int64_t		 notice_share_percent;	/* of the mail budget */
 	int64_t		 password_min_length;
 	int64_t		 password_min_score;
+	/* Password profile and switches; see struct password_settings. */
+	const char	*password_profile;	/* NULL: nist */
+	int		 password_lists;	/* -1: the profile's */
+	int		 password_score;	/* -1: the profile's */
+	const char	*password_require;	/* NULL: the profile's */
+};
+
+/*
+ * A change to a project's password policy.  profile, when set, starts the
+ * rules over from that profile's defaults; each other member, when set
+ * (not NULL, not below zero), switches one rule.  lists and score are 0
+ * (off) or 1 (on); require is a comma-separated list of uppercase,
+ * lowercase, numbers and symbols, or "none".
+ */
+struct password_settings {
+	const char	*profile;
+	int64_t		 min_length;
+	int64_t		 min_score;
+	int		 lists;
+	int		 score;
+	const char	*require;
 };
 
 /* Defaults and bounds of the per-project limits. */
@@ -510,12 +534,23 @@ struct project_spec {
 #define PROJECT_SPEC_DEFAULTS .reset_limit_per_hour = -1, \
 	.mail_budget_per_hour = -1, .notice_limit_per_hour = -1, \
 	.notice_share_percent = -1, .password_min_length = -1, \
-	.password_min_score = -1
+	.password_min_score = -1, .password_lists = -1, .password_score = -1
+/* A password_settings that changes nothing. */
+#define PASSWORD_SETTINGS_NONE { NULL, -1, -1, -1, -1, NULL }
 
 /* Create a project; on ENGINE_OK, *out. ENGINE_BAD_INPUT names the field in err. */
 enum engine_result admin_project_create(struct engine *,
 	    const struct project_spec *, struct project **out, char *err,
 	    size_t errlen);
+/*
+ * Change the password policy of project id as s says.  On ENGINE_OK,
+ * *out (when not NULL) is the project as it is now.  ENGINE_BAD_INPUT
+ * names the setting in err; ENGINE_PROJECT_UNKNOWN when there is no such
+ * project.  Requests see the change within the project cache's lifetime.
+ */
+enum engine_result admin_project_password(struct engine *, const char *id,
+	    const struct password_settings *s, struct project **out,
+	    char *err, size_t errlen);
 
 struct user_spec {
 	const char	*project_id;

@@ -879,7 +879,12 @@ policy_result(enum password_rule r)
 	case PW_BREACHED:
 	case PW_CONTEXT:
 	case PW_STRENGTH:
+	case PW_UPPERCASE:
+	case PW_LOWERCASE:
+	case PW_NUMBERS:
+	case PW_SYMBOLS:
 		return ENGINE_PASSWORD_WEAK;
+	case PW__MAX:
 	default:
 		abort();
 	}

@@ -300,6 +300,21 @@ static const char m12_login_backoff[] =
 static const char m13_rate_buckets[] = M13_RATE_BUCKETS("");
 static const char m13_rate_buckets_postgres[] = M13_RATE_BUCKETS("UNLOGGED ");
 
+/*
+ * Password profiles: the vendor whose rules a project's new passwords
+ * follow ("nist", resetd's own, "cognito" or "xsolla"), and a bit per
+ * rule a project may switch (core/password.h: 1 the common and breached
+ * lists and the account's details, 2 the strength score, 4 to 32 an
+ * uppercase letter, a lowercase letter, a digit, a symbol).  Existing
+ * projects keep what they had: nist, lists and score on.  Self-contained:
+ * it adds two columns to projects.
+ */
+static const char m15_password_profiles[] =
+    "ALTER TABLE projects ADD COLUMN password_profile TEXT NOT NULL "
+    "  DEFAULT 'nist';"
+    "ALTER TABLE projects ADD COLUMN password_checks INTEGER NOT NULL "
+    "  DEFAULT 3;";
+
 const struct migration store_migrations[] = {
 	{ 1, "base schema", m1_base, NULL, NULL },
 	{ 2, "api keys and app clients", m2_credentials, NULL, NULL },
@@ -316,5 +331,6 @@ const struct migration store_migrations[] = {
 	{ 12, "login back-off", m12_login_backoff, NULL, NULL },
 	{ 13, "shared rate limits", m13_rate_buckets, NULL,
 	    m13_rate_buckets_postgres },
+	{ 15, "password profiles", m15_password_profiles, NULL, NULL },
 	{ 0, NULL, NULL, NULL, NULL },
 };

@@ -44,6 +44,9 @@ struct project {
 	/* Unknown-account notices (migration 11). */
 	int64_t	 notice_limit_per_hour;	/* per recipient */
 	int64_t	 notice_share_percent;	/* of the mail budget */
+	/* Password profile and switches (migration 15). */
+	char	*password_profile;	/* "nist", "cognito" or "xsolla" */
+	int64_t	 password_checks;	/* PW_CHECK_* and PW_REQUIRE_* bits */
 	int	 holds;			/* project_hold calls not yet freed */
 };
 
@@ -197,6 +200,12 @@ int	store_setting_get(struct db *, const char *key, char **out) WUR;
 int	store_setting_delete(struct db *, const char *key) WUR;
 
 int	store_project_insert(struct db_conn *, const struct project *);
+/*
+ * Write p's password profile, switches, minimum length and score over
+ * those of the project with p's id: STORE_OK, STORE_NOT_FOUND or a db
+ * error.
+ */
+int	store_project_set_password(struct db_conn *, const struct project *);
 int	store_project_get(struct db_conn *, const char *id, struct project **);
 int	store_project_list(struct db_conn *, struct store_list *);
 int	store_project_count(struct db_conn *, int64_t *);
