@@ -10,6 +10,7 @@
 
 #include "../core/engine.h"
 #include "../http/http.h"
+#include "face.h"
 
 /* json.c: shared JSON plumbing */
 /*
@@ -62,14 +63,17 @@ json_t	*api_user_json(const struct user *);
 /* An outbox message without its payload, which holds the secret. */
 json_t	*api_outbox_json(const struct outbox_msg *);
 
-/* jwt.c: compact HS256 tokens */
-/* Sign claims (a JSON object, not taken) into a new token string. */
-char	*jwt_sign(const uint8_t key[32], json_t *claims);
 /*
- * Verify a token's signature and expiry against now (seconds).  Return the
- * claims (new reference), or NULL when the token is not valid.
+ * The faces of this directory (http.h): each file exports its route
+ * table, every route with its rate-limit class, and its answers to a
+ * refused call and to an engine failure.  Handlers get the engine as
+ * r->app.
  */
-json_t	*jwt_verify(const uint8_t key[32], const char *token, int64_t now_s);
+extern const struct http_face health_face;
+extern const struct http_face xsolla_face;
+extern const struct http_face workos_face;
+extern const struct http_face velocity_face;
+extern const struct http_face cognito_face;
 
 /* health.c */
 void	health_live(const struct http_request *, struct http_response *);
@@ -117,10 +121,12 @@ enum cognito_error cognito_engine_error(enum engine_result,
  */
 const char *cognito_password_message(enum engine_result,
 	    const struct password_verdict *, char *buf, size_t len);
-/* POST /: dispatch on X-Amz-Target. */
-void	cognito_dispatch(const struct http_request *, struct http_response *);
 /* OPTIONS /: CORS preflight for browser clients. */
 void	cognito_preflight(const struct http_request *, struct http_response *);
+/* GET /{userPoolId}/.well-known/jwks.json and openid-configuration. */
+void	cognito_jwks(const struct http_request *, struct http_response *);
+void	cognito_openid_configuration(const struct http_request *,
+	    struct http_response *);
 
 /* velocity.c */
 void	velocity_forgot(const struct http_request *, struct http_response *);
@@ -148,6 +154,14 @@ void	workos_user_create(const struct http_request *,
 void	workos_user_get(const struct http_request *, struct http_response *);
 void	workos_authenticate(const struct http_request *,
 	    struct http_response *);
+/* Sessions: list a user's, revoke one, log out through the browser. */
+void	workos_sessions_list(const struct http_request *,
+	    struct http_response *);
+void	workos_session_revoke(const struct http_request *,
+	    struct http_response *);
+void	workos_logout(const struct http_request *, struct http_response *);
+/* GET /sso/jwks/{clientId}: the project's key set, public. */
+void	workos_jwks(const struct http_request *, struct http_response *);
 /* The dialect's 404 and 405, for paths under /user_management. */
 void	workos_not_found(const struct http_request *, struct http_response *);
 void	workos_method_not_allowed(const struct http_request *,

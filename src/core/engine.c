@@ -27,6 +27,9 @@
 #define SUBKEY_CANCEL 17
 #define SUBKEY_BACKOFF 32
 #define SUBKEY_RATE 33
+#define SUBKEY_SIGNING_SEAL 34	/* signing keys at rest */
+#define SUBKEY_REFRESH 35	/* refresh token hashes */
+#define SUBKEY_CHALLENGE 36	/* sign-in challenges */
 /* The outbox's key has a context of its own. */
 #define OUTBOX_KDF_CONTEXT "rdoutbox"
 #define OUTBOX_SUBKEY 1
@@ -54,6 +57,7 @@ static const char *const result_names[ENGINE__MAX] = {
 	"rate_limited",			/* ENGINE_RATE_LIMITED */
 	"throttled",			/* ENGINE_THROTTLED */
 	"password_weak",		/* ENGINE_PASSWORD_WEAK */
+	"password_change_required",	/* ENGINE_PASSWORD_CHANGE_REQUIRED */
 };
 
 const char *
@@ -76,6 +80,7 @@ engine_new(const struct config *cfg, struct db *db)
 	pthread_mutex_init(&e->floor_lock, NULL);
 	pthread_mutex_init(&e->budget_lock, NULL);
 	pthread_mutex_init(&e->projects_lock, NULL);
+	pthread_mutex_init(&e->keys_lock, NULL);
 	if (serverkey_load(cfg, db, master) == -1)
 		goto fail;
 	crypto_kdf_derive_from_key(e->token_key, sizeof(e->token_key),
@@ -96,6 +101,13 @@ engine_new(const struct config *cfg, struct db *db)
 	    SUBKEY_BACKOFF, KDF_CONTEXT, master);
 	crypto_kdf_derive_from_key(e->rate_key, sizeof(e->rate_key),
 	    SUBKEY_RATE, KDF_CONTEXT, master);
+	crypto_kdf_derive_from_key(e->signing_seal_key,
+	    sizeof(e->signing_seal_key), SUBKEY_SIGNING_SEAL, KDF_CONTEXT,
+	    master);
+	crypto_kdf_derive_from_key(e->refresh_key, sizeof(e->refresh_key),
+	    SUBKEY_REFRESH, KDF_CONTEXT, master);
+	crypto_kdf_derive_from_key(e->challenge_key, sizeof(e->challenge_key),
+	    SUBKEY_CHALLENGE, KDF_CONTEXT, master);
 	sodium_memzero(master, sizeof(master));
 	_Static_assert(RL__MAX == sizeof(cfg->rate_ip6_56) /
 	    sizeof(cfg->rate_ip6_56[0]), "one /56 limit per class");
@@ -147,6 +159,8 @@ engine_free(struct engine *e)
 	for (i = 0; i < sizeof(e->projects) / sizeof(e->projects[0]); i++)
 		project_free(e->projects[i].project);
 	pthread_mutex_destroy(&e->projects_lock);
+	keyring_free(e);
+	pthread_mutex_destroy(&e->keys_lock);
 	hasher_free(e->hasher);
 	ratelimit_free(e->ratelimit);
 	pthread_mutex_destroy(&e->floor_lock);
@@ -179,6 +193,16 @@ const uint8_t *
 engine_outbox_key(const struct engine *e)
 {
 	return e->outbox_key;
+}
+
+void
+engine_mail_sender(const struct config *cfg, const struct project *p,
+    const char **addr, const char **name)
+{
+	*addr = p != NULL && p->mail_from != NULL ? p->mail_from :
+	    cfg->mail_from;
+	*name = p != NULL && p->mail_from_name != NULL ? p->mail_from_name :
+	    cfg->mail_from_name;
 }
 
 const uint8_t *
@@ -374,6 +398,34 @@ engine_throttle(struct engine *e, const struct request_context *ctx,
 		    ratelimit_class_name(cls));
 	*retry_after_s = wait;
 	return ENGINE_THROTTLED;
+}
+
+int
+engine_throttle_hook(void *e, const char *client_ip, const char *user_agent,
+    int cls, int64_t *retry_after_s, int *failure)
+{
+	struct request_context ctx = { client_ip, user_agent };
+	enum engine_result res;
+
+	if (cls < 0 || cls >= RL__MAX) {
+		log_error("engine: no rate-limit class %d", cls);
+		*failure = ENGINE_UNAVAILABLE;
+		return -1;
+	}
+	res = engine_throttle(e, &ctx, (enum ratelimit_class)cls,
+	    retry_after_s);
+	if (res == ENGINE_OK)
+		return 0;
+	if (res == ENGINE_THROTTLED)
+		return 1;
+	*failure = res;
+	return -1;
+}
+
+void
+engine_wake_hook(void *e)
+{
+	engine_mail_queued(e);
 }
 
 void

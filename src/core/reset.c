@@ -267,6 +267,9 @@ request_tx(struct db_conn *c, void *arg)
 		.key = t->e->outbox_key,
 	};
 
+	engine_mail_sender(t->e->cfg, t->in->project, &mail.from_addr,
+	    &mail.from_name);
+
 	if (t->in->idem != NULL) {
 		rc = idem_record(t->e, c, t->in->project->id, t->in->idem,
 		    t->now);
@@ -509,7 +512,7 @@ request_work(struct engine *e, const struct reset_request *in,
 	    !engine_login_url_allowed(in->project, in->login_url))
 		return ENGINE_LOGIN_URL_REFUSED;
 	if (in->link_base != NULL &&
-	    (!in->trusted || !admin_url_valid(in->link_base)))
+	    (!in->trusted || !valid_url(in->link_base)))
 		return ENGINE_BAD_INPUT;
 	if (in->idem != NULL) {
 		result = idem_begin(e, in->project->id, in->idem);
@@ -556,7 +559,7 @@ request_work(struct engine *e, const struct reset_request *in,
 	t.locale = locale;
 	t.notice = u == NULL && !disabled &&
 	    in->project->unknown_account_notice &&
-	    admin_sender_valid(in->login);
+	    valid_sender(in->login);
 	engine_locale_choose(e->templates, in->project->id, locale,
 	    u ? u->locale : NULL, in->project->locale, t.mail_locale);
 	t.subject = subject;
@@ -753,6 +756,7 @@ reset_apply_password(struct engine *e, struct db_conn *c,
 	};
 	int rc;
 
+	engine_mail_sender(e->cfg, p, &mail.from_addr, &mail.from_name);
 	engine_locale_choose(e->templates, p->id, locale, u->locale, p->locale,
 	    mail_locale);
 	audit_subject(e, p->id, u->email, subject);

@@ -321,7 +321,7 @@ store_migrate(struct db *db)
 	"mail_from_name, locale, unknown_account_notice, logo_url, accent_color, " \
 	"reset_limit_per_hour, mail_budget_per_hour, password_min_length, " \
 	"password_min_score, notice_limit_per_hour, notice_share_percent, " \
-	"password_profile, password_checks"
+	"login_token_ttl, password_profile, password_checks"
 
 static void *
 project_read(struct db_rows *r)
@@ -349,8 +349,9 @@ project_read(struct db_rows *r)
 	p->password_min_score = db_int(r, 18);
 	p->notice_limit_per_hour = db_int(r, 19);
 	p->notice_share_percent = db_int(r, 20);
-	p->password_profile = db_strdup(r, 21);
-	p->password_checks = db_int(r, 22);
+	p->login_token_ttl = db_int(r, 21);
+	p->password_profile = db_strdup(r, 22);
+	p->password_checks = db_int(r, 23);
 	return p;
 }
 
@@ -387,7 +388,7 @@ store_project_insert(struct db_conn *c, const struct project *p)
 {
 	return exec_ok(db_exec(c, "INSERT INTO projects (" PROJECT_COLS ") "
 	    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
-	    "$15, $16, $17, $18, $19, $20, $21, $22, $23)",
+	    "$15, $16, $17, $18, $19, $20, $21, $22, $23, $24)",
 	    DB_ARGS(DB_TEXT(p->id), DB_TEXT(p->name), DB_TEXT(p->callback_urls),
 	    DB_TEXT(p->allowed_origins), DB_TEXT(p->reset_url),
 	    DB_INT(p->token_ttl), DB_TEXT(p->delivery), DB_INT(p->created_at),
@@ -397,7 +398,7 @@ store_project_insert(struct db_conn *c, const struct project *p)
 	    DB_TEXT(p->accent_color), DB_INT(p->reset_limit_per_hour),
 	    DB_INT(p->mail_budget_per_hour), DB_INT(p->password_min_length),
 	    DB_INT(p->password_min_score), DB_INT(p->notice_limit_per_hour),
-	    DB_INT(p->notice_share_percent),
+	    DB_INT(p->notice_share_percent), DB_INT(p->login_token_ttl),
 	    DB_TEXT(p->password_profile ? p->password_profile : "nist"),
 	    DB_INT(p->password_checks))));
 }
@@ -455,7 +456,7 @@ store_project_count(struct db_conn *c, int64_t *out)
 
 #define USER_COLS "id, project_id, email, username, password_hash, " \
 	"email_verified, disabled, locale, first_name, last_name, created_at, " \
-	"updated_at, last_sign_in_at"
+	"updated_at, last_sign_in_at, password_change_required"
 
 static void *
 user_read(struct db_rows *r)
@@ -475,6 +476,7 @@ user_read(struct db_rows *r)
 	u->created_at = db_int(r, 10);
 	u->updated_at = db_int(r, 11);
 	u->last_sign_in_at = int_or_zero(r, 12);
+	u->password_change_required = db_int(r, 13) != 0;
 	return u;
 }
 
@@ -516,14 +518,15 @@ store_user_insert(struct db_conn *c, const struct user *u)
 
 	rc = db_exec(c, "INSERT INTO users (id, project_id, email, email_key, "
 	    "username, username_key, password_hash, email_verified, disabled, "
-	    "locale, first_name, last_name, created_at, updated_at) VALUES ($1, "
-	    "$2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+	    "locale, first_name, last_name, created_at, updated_at, "
+	    "password_change_required) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
+	    "$9, $10, $11, $12, $13, $14, $15)",
 	    DB_ARGS(DB_TEXT(u->id), DB_TEXT(u->project_id), DB_TEXT(u->email),
 	    DB_TEXT(email_key), DB_TEXT(u->username), DB_TEXT(username_key),
 	    DB_TEXT(u->password_hash), DB_INT(u->email_verified),
 	    DB_INT(u->disabled), DB_TEXT(u->locale), DB_TEXT(u->first_name),
 	    DB_TEXT(u->last_name), DB_INT(u->created_at),
-	    DB_INT(u->updated_at)));
+	    DB_INT(u->updated_at), DB_INT(u->password_change_required)));
 	free(email_key);
 	free(username_key);
 	return exec_ok(rc);
@@ -568,7 +571,16 @@ store_user_set_password(struct db_conn *c, const char *id, const char *hash,
     int64_t now)
 {
 	return exec_ok(db_exec(c, "UPDATE users SET password_hash = $1, "
-	    "email_verified = 1, updated_at = $2 WHERE id = $3",
+	    "email_verified = 1, updated_at = $2, password_change_required = 0 "
+	    "WHERE id = $3", DB_ARGS(DB_TEXT(hash), DB_INT(now), DB_TEXT(id))));
+}
+
+int
+store_user_change_password(struct db_conn *c, const char *id,
+    const char *hash, int64_t now)
+{
+	return exec_ok(db_exec(c, "UPDATE users SET password_hash = $1, "
+	    "updated_at = $2, password_change_required = 0 WHERE id = $3",
 	    DB_ARGS(DB_TEXT(hash), DB_INT(now), DB_TEXT(id))));
 }
 
@@ -1019,7 +1031,7 @@ store_code_consume(struct db_conn *c, const char *id, const char *subject,
 /* sessions */
 
 #define SESSION_COLS "id, project_id, user_id, created_at, expires_at, " \
-	"revoked_at"
+	"revoked_at, client_id"
 
 static void *
 session_read(struct db_rows *r)
@@ -1032,6 +1044,7 @@ session_read(struct db_rows *r)
 	s->created_at = db_int(r, 3);
 	s->expires_at = db_int(r, 4);
 	s->revoked_at = int_or_zero(r, 5);
+	s->client_id = db_strdup(r, 6);
 	return s;
 }
 
@@ -1043,6 +1056,7 @@ session_free(struct session *s)
 	free(s->id);
 	free(s->project_id);
 	free(s->user_id);
+	free(s->client_id);
 	free(s);
 }
 
@@ -1050,9 +1064,11 @@ int
 store_session_insert(struct db_conn *c, const struct session *s)
 {
 	return exec_ok(db_exec(c, "INSERT INTO sessions (id, project_id, "
-	    "user_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+	    "user_id, created_at, expires_at, client_id) VALUES ($1, $2, $3, "
+	    "$4, $5, $6)",
 	    DB_ARGS(DB_TEXT(s->id), DB_TEXT(s->project_id), DB_TEXT(s->user_id),
-	    DB_INT(s->created_at), DB_INT(s->expires_at))));
+	    DB_INT(s->created_at), DB_INT(s->expires_at),
+	    DB_TEXT(s->client_id))));
 }
 
 int
@@ -1067,6 +1083,151 @@ store_session_revoke_user(struct db_conn *c, const char *user_id, int64_t now)
 {
 	return db_exec(c, "UPDATE sessions SET revoked_at = $1 WHERE user_id = "
 	    "$2 AND revoked_at IS NULL", DB_ARGS(DB_INT(now), DB_TEXT(user_id)));
+}
+
+int
+store_session_list_user(struct db_conn *c, const char *user_id, int64_t now,
+    struct store_list *out)
+{
+	return query_list(c, "SELECT " SESSION_COLS " FROM sessions WHERE "
+	    "user_id = $1 AND revoked_at IS NULL AND expires_at > $2 ORDER BY "
+	    "created_at DESC, id DESC LIMIT 100", DB_ARGS(DB_TEXT(user_id),
+	    DB_INT(now)), session_read, out);
+}
+
+int
+store_session_revoke(struct db_conn *c, const char *id, int64_t now)
+{
+	return db_exec(c, "UPDATE sessions SET revoked_at = $1 WHERE id = $2 "
+	    "AND revoked_at IS NULL", DB_ARGS(DB_INT(now), DB_TEXT(id)));
+}
+
+/* signing keys */
+
+#define SIGNING_KEY_COLS "id, project_id, alg, secret_sealed, created_at, " \
+	"retired_at, verify_until"
+
+static void *
+signing_key_read(struct db_rows *r)
+{
+	struct signing_key *k = xcalloc(1, sizeof(*k));
+
+	k->id = db_strdup(r, 0);
+	k->project_id = db_strdup(r, 1);
+	k->alg = db_strdup(r, 2);
+	k->secret_sealed = db_strdup(r, 3);
+	k->created_at = db_int(r, 4);
+	k->retired_at = int_or_zero(r, 5);
+	k->verify_until = int_or_zero(r, 6);
+	return k;
+}
+
+void
+signing_key_free(struct signing_key *k)
+{
+	if (k == NULL)
+		return;
+	free(k->id);
+	free(k->project_id);
+	free(k->alg);
+	xfree_secret(k->secret_sealed);
+	free(k);
+}
+
+int
+store_signing_key_insert(struct db_conn *c, const struct signing_key *k)
+{
+	return exec_ok(db_exec(c, "INSERT INTO signing_keys (id, project_id, "
+	    "alg, secret_sealed, created_at) VALUES ($1, $2, $3, $4, $5)",
+	    DB_ARGS(DB_TEXT(k->id), DB_TEXT(k->project_id), DB_TEXT(k->alg),
+	    DB_TEXT(k->secret_sealed), DB_INT(k->created_at))));
+}
+
+int
+store_signing_key_list(struct db_conn *c, const char *project_id,
+    int64_t now, struct store_list *out)
+{
+	return query_list(c, "SELECT " SIGNING_KEY_COLS " FROM signing_keys "
+	    "WHERE project_id = $1 AND (verify_until IS NULL OR verify_until "
+	    "> $2) ORDER BY created_at DESC, id DESC",
+	    DB_ARGS(DB_TEXT(project_id), DB_INT(now)), signing_key_read, out);
+}
+
+int
+store_signing_key_get(struct db_conn *c, const char *id,
+    struct signing_key **out)
+{
+	return query_one(c, "SELECT " SIGNING_KEY_COLS " FROM signing_keys "
+	    "WHERE id = $1", DB_ARGS(DB_TEXT(id)), signing_key_read,
+	    (void **)out);
+}
+
+int
+store_signing_key_retire(struct db_conn *c, const char *project_id,
+    const char *alg, int64_t now, int64_t verify_until)
+{
+	return db_exec(c, "UPDATE signing_keys SET retired_at = $1, "
+	    "verify_until = $2 WHERE project_id = $3 AND alg = $4 AND "
+	    "retired_at IS NULL", DB_ARGS(DB_INT(now), DB_INT(verify_until),
+	    DB_TEXT(project_id), DB_TEXT(alg)));
+}
+
+/* refresh tokens */
+
+#define REFRESH_COLS "id, session_id, client_id, token_hash, created_at, " \
+	"expires_at, used_at"
+
+static void *
+refresh_read(struct db_rows *r)
+{
+	struct refresh_token *t = xcalloc(1, sizeof(*t));
+
+	t->id = db_strdup(r, 0);
+	t->session_id = db_strdup(r, 1);
+	t->client_id = db_strdup(r, 2);
+	t->token_hash = db_strdup(r, 3);
+	t->created_at = db_int(r, 4);
+	t->expires_at = db_int(r, 5);
+	t->used_at = int_or_zero(r, 6);
+	return t;
+}
+
+void
+refresh_token_free(struct refresh_token *t)
+{
+	if (t == NULL)
+		return;
+	free(t->id);
+	free(t->session_id);
+	free(t->client_id);
+	free(t->token_hash);
+	free(t);
+}
+
+int
+store_refresh_insert(struct db_conn *c, const struct refresh_token *t)
+{
+	return exec_ok(db_exec(c, "INSERT INTO refresh_tokens (" REFRESH_COLS
+	    ") VALUES ($1, $2, $3, $4, $5, $6, NULL)", DB_ARGS(DB_TEXT(t->id),
+	    DB_TEXT(t->session_id), DB_TEXT(t->client_id),
+	    DB_TEXT(t->token_hash), DB_INT(t->created_at),
+	    DB_INT(t->expires_at))));
+}
+
+int
+store_refresh_get(struct db_conn *c, const char *token_hash,
+    struct refresh_token **out)
+{
+	return query_one(c, "SELECT " REFRESH_COLS " FROM refresh_tokens "
+	    "WHERE token_hash = $1", DB_ARGS(DB_TEXT(token_hash)),
+	    refresh_read, (void **)out);
+}
+
+int
+store_refresh_spend(struct db_conn *c, const char *id, int64_t now)
+{
+	return db_exec(c, "UPDATE refresh_tokens SET used_at = $1 WHERE id = "
+	    "$2 AND used_at IS NULL", DB_ARGS(DB_INT(now), DB_TEXT(id)));
 }
 
 /* api keys */
@@ -1252,10 +1413,11 @@ store_idem_purge(struct db_conn *c, int64_t now)
 /* outbox */
 
 #define OUTBOX_COLS "id, project_id, kind, to_addr, locale, payload, state, " \
-	"tries, next_try_at, last_error, created_at, sent_at, subject"
+	"tries, next_try_at, last_error, created_at, sent_at, subject, " \
+	"from_addr, from_name"
 #define OUTBOX_COLS_QUALIFIED "outbox.id, project_id, kind, to_addr, locale, " \
 	"payload, state, tries, next_try_at, last_error, created_at, sent_at, " \
-	"outbox.subject"
+	"outbox.subject, outbox.from_addr, outbox.from_name"
 
 static void *
 outbox_read(struct db_rows *r)
@@ -1275,6 +1437,8 @@ outbox_read(struct db_rows *r)
 	m->created_at = db_int(r, 10);
 	m->sent_at = int_or_zero(r, 11);
 	m->subject = db_strdup(r, 12);
+	m->from_addr = db_strdup(r, 13);
+	m->from_name = db_strdup(r, 14);
 	return m;
 }
 
@@ -1292,6 +1456,8 @@ outbox_msg_free(struct outbox_msg *m)
 	free(m->state);
 	free(m->last_error);
 	free(m->subject);
+	free(m->from_addr);
+	free(m->from_name);
 	free(m);
 }
 
@@ -1299,12 +1465,14 @@ int
 store_outbox_insert(struct db_conn *c, const struct outbox_msg *m)
 {
 	return exec_ok(db_exec(c, "INSERT INTO outbox (id, project_id, kind, "
-	    "to_addr, locale, payload, state, next_try_at, created_at, subject) "
-	    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)", DB_ARGS(
+	    "to_addr, locale, payload, state, next_try_at, created_at, subject, "
+	    "from_addr, from_name) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
+	    "$10, $11, $12)", DB_ARGS(
 	    DB_TEXT(m->id), DB_TEXT(m->project_id), DB_TEXT(m->kind),
 	    DB_TEXT(m->to_addr), DB_TEXT(m->locale), DB_TEXT(m->payload),
 	    DB_TEXT(m->state), DB_INT(m->next_try_at), DB_INT(m->created_at),
-	    DB_TEXT(m->subject))));
+	    DB_TEXT(m->subject), DB_TEXT(m->from_addr),
+	    DB_TEXT(m->from_name))));
 }
 
 struct claim {
@@ -1365,43 +1533,27 @@ store_outbox_claim(struct db *db, int64_t now, int64_t lease_until, int limit,
 	return STORE_OK;
 }
 
-struct outbox_update {
-	const char	*sql;
-	struct db_value	 v[4];
-	int		 n;
-};
-
-static int
-outbox_update_tx(struct db_conn *c, void *arg)
-{
-	struct outbox_update *u = arg;
-
-	return exec_ok(db_exec(c, u->sql, u->v, u->n));
-}
-
 int
-store_outbox_sent(struct db *db, const char *id, int64_t now)
+store_outbox_sent(struct db_conn *c, const char *id, int64_t now)
 {
-	struct outbox_update u = { "UPDATE outbox SET state = 'sent', "
+	return exec_ok(db_exec(c, "UPDATE outbox SET state = 'sent', "
 	    "payload = NULL, sent_at = $1, last_error = NULL WHERE id = $2 AND "
-	    "state = 'pending'", { DB_INT(now), DB_TEXT(id) }, 2 };
-
-	return db_write(db, outbox_update_tx, &u);
+	    "state = 'pending'", DB_ARGS(DB_INT(now), DB_TEXT(id))));
 }
 
 int
-store_outbox_failed(struct db *db, const char *id, const char *error,
+store_outbox_failed(struct db_conn *c, const char *id, const char *error,
     int64_t next_try_at, int64_t tries)
 {
-	struct outbox_update u = { "UPDATE outbox SET last_error = $1, "
+	if (next_try_at < 0)
+		return exec_ok(db_exec(c, "UPDATE outbox SET last_error = $1, "
+		    "state = 'dead' WHERE id = $2 AND state = 'pending' AND "
+		    "tries = $3", DB_ARGS(DB_TEXT(error), DB_TEXT(id),
+		    DB_INT(tries))));
+	return exec_ok(db_exec(c, "UPDATE outbox SET last_error = $1, "
 	    "next_try_at = $2 WHERE id = $3 AND state = 'pending' AND "
-	    "tries = $4", { DB_TEXT(error), DB_INT(next_try_at), DB_TEXT(id),
-	    DB_INT(tries) }, 4 };
-	struct outbox_update dead = { "UPDATE outbox SET last_error = $1, "
-	    "state = 'dead' WHERE id = $2 AND state = 'pending' AND tries = $3",
-	    { DB_TEXT(error), DB_TEXT(id), DB_INT(tries) }, 3 };
-
-	return db_write(db, outbox_update_tx, next_try_at < 0 ? &dead : &u);
+	    "tries = $4", DB_ARGS(DB_TEXT(error), DB_INT(next_try_at),
+	    DB_TEXT(id), DB_INT(tries))));
 }
 
 /*
@@ -1526,8 +1678,17 @@ static const struct {
 	/* Secrets a day past expiry: the hourly limits look back one hour. */
 	{ "DELETE FROM secrets WHERE id IN (SELECT id FROM secrets WHERE "
 	    "expires_at < $1 LIMIT $2)", 86400000LL },
+	/* A session's refresh tokens go first; they live no longer. */
+	{ "DELETE FROM refresh_tokens WHERE id IN (SELECT r.id FROM "
+	    "refresh_tokens r JOIN sessions s ON s.id = r.session_id WHERE "
+	    "s.expires_at < $1 LIMIT $2)", 86400000LL },
 	{ "DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE "
-	    "expires_at < $1 LIMIT $2)", 86400000LL },
+	    "expires_at < $1 AND NOT EXISTS (SELECT 1 FROM refresh_tokens r "
+	    "WHERE r.session_id = sessions.id) LIMIT $2)", 86400000LL },
+	/* Rotated-out signing keys, once nothing they signed is alive. */
+	{ "DELETE FROM signing_keys WHERE id IN (SELECT id FROM signing_keys "
+	    "WHERE verify_until IS NOT NULL AND verify_until < $1 LIMIT $2)",
+	    0 },
 	{ "DELETE FROM idempotency_keys WHERE (project_id, idem_key) IN (SELECT "
 	    "project_id, idem_key FROM idempotency_keys WHERE expires_at < $1 "
 	    "LIMIT $2)", 0 },

@@ -44,6 +44,8 @@ struct project {
 	/* Unknown-account notices (migration 11). */
 	int64_t	 notice_limit_per_hour;	/* per recipient */
 	int64_t	 notice_share_percent;	/* of the mail budget */
+	/* Sessions (migration 14). */
+	int64_t	 login_token_ttl;	/* Xsolla login tokens, seconds */
 	/* Password profile and switches (migration 15). */
 	char	*password_profile;	/* "nist", "cognito" or "xsolla" */
 	int64_t	 password_checks;	/* PW_CHECK_* and PW_REQUIRE_* bits */
@@ -64,6 +66,8 @@ struct user {
 	int64_t	 created_at;
 	int64_t	 updated_at;
 	int64_t	 last_sign_in_at;	/* 0: never */
+	/* A temporary password: the first sign-in must set another. */
+	int	 password_change_required;
 };
 
 struct secret {
@@ -90,6 +94,37 @@ struct session {
 	int64_t	 created_at;
 	int64_t	 expires_at;
 	int64_t	 revoked_at;
+	char	*client_id;		/* the app client; NULL: none */
+};
+
+/*
+ * A token signing key.  id is the key's "kid".  secret_sealed is the
+ * private key (PKCS#8 DER) or the HS256 secret, sealed under a key derived
+ * from the server secret.  A key signs until retired; it verifies until
+ * verify_until (0: while it signs).
+ */
+struct signing_key {
+	char	*id;
+	char	*project_id;
+	char	*alg;			/* "RS256" or "HS256" */
+	char	*secret_sealed;
+	int64_t	 created_at;
+	int64_t	 retired_at;		/* 0: signs */
+	int64_t	 verify_until;		/* 0: not retired */
+};
+
+/*
+ * A refresh token: only its keyed hash is stored.  It belongs to a session
+ * (its family); used_at is set when it was spent on a rotation.
+ */
+struct refresh_token {
+	char	*id;
+	char	*session_id;
+	char	*client_id;		/* NULL: none */
+	char	*token_hash;
+	int64_t	 created_at;
+	int64_t	 expires_at;
+	int64_t	 used_at;		/* 0: not spent */
 };
 
 struct outbox_msg {
@@ -106,6 +141,9 @@ struct outbox_msg {
 	int64_t	 created_at;
 	int64_t	 sent_at;
 	char	*subject;		/* audit subject of a reset mail, or NULL */
+	/* The sender, chosen when queued; NULL: the configured one. */
+	char	*from_addr;
+	char	*from_name;
 };
 
 /* What an audit row records; the column holds the name. */
@@ -227,6 +265,12 @@ int	store_user_list(struct db_conn *, const char *project_id,
 	    struct store_list *);
 /* Store a new password hash, marking the email verified. */
 int	store_user_set_password(struct db_conn *, const char *id,
+	    const char *hash, int64_t now);
+/*
+ * Set a user's password hash as the user chose it (a sign-in challenge,
+ * a change with the old password), clearing password_change_required.
+ */
+int	store_user_change_password(struct db_conn *, const char *id,
 	    const char *hash, int64_t now);
 /*
  * Disable (disabled 1) or enable (0) user id of a project: 1 when its
@@ -362,6 +406,34 @@ int	store_session_get(struct db_conn *, const char *id, struct session **);
 int	store_session_revoke_user(struct db_conn *, const char *user_id,
 	    int64_t now);
 void	session_free(struct session *);
+/* The live sessions of a user, newest first. */
+int	store_session_list_user(struct db_conn *, const char *user_id,
+	    int64_t now, struct store_list *);
+/* Revoke one session and its refresh tokens; rows changed or a failure. */
+int	store_session_revoke(struct db_conn *, const char *id, int64_t now);
+
+/* signing keys */
+int	store_signing_key_insert(struct db_conn *, const struct signing_key *);
+/* The keys of a project that still verify at now, newest first. */
+int	store_signing_key_list(struct db_conn *, const char *project_id,
+	    int64_t now, struct store_list *);
+int	store_signing_key_get(struct db_conn *, const char *id,
+	    struct signing_key **);
+/*
+ * Retire the signing keys of alg of a project: they stop signing, and
+ * verify until verify_until.  Rows changed, or a failure.
+ */
+int	store_signing_key_retire(struct db_conn *, const char *project_id,
+	    const char *alg, int64_t now, int64_t verify_until);
+void	signing_key_free(struct signing_key *);
+
+/* refresh tokens */
+int	store_refresh_insert(struct db_conn *, const struct refresh_token *);
+int	store_refresh_get(struct db_conn *, const char *token_hash,
+	    struct refresh_token **);
+/* Spend a refresh token: 1 when this call spent it, 0 when it was spent. */
+int	store_refresh_spend(struct db_conn *, const char *id, int64_t now);
+void	refresh_token_free(struct refresh_token *);
 
 int	store_outbox_insert(struct db_conn *, const struct outbox_msg *);
 /*
@@ -372,15 +444,18 @@ int	store_outbox_insert(struct db_conn *, const struct outbox_msg *);
  */
 int	store_outbox_claim(struct db *, int64_t now, int64_t lease_until,
 	    int limit, struct store_list *);
-/* Mark a claimed message sent and forget its payload. */
-int	store_outbox_sent(struct db *, const char *id, int64_t now);
 /*
- * Record a failed try: retry at next_try_at, or dead when next_try_at < 0.
- * tries is the count the claim returned; when another sender has claimed
- * the message since (its lease ran out), the record is left alone.
- * A dead message keeps its payload, so that it can be retried.
+ * Mark a claimed message sent and forget its payload, on c (inside the
+ * transaction that records what else its sending means).
  */
-int	store_outbox_failed(struct db *, const char *id, const char *error,
+int	store_outbox_sent(struct db_conn *, const char *id, int64_t now);
+/*
+ * Record a failed try on c: retry at next_try_at, or dead when
+ * next_try_at < 0.  tries is the count the claim returned; when another
+ * sender has claimed the message since (its lease ran out), the record is
+ * left alone.  A dead message keeps its payload, so that it can be retried.
+ */
+int	store_outbox_failed(struct db_conn *, const char *id, const char *error,
 	    int64_t next_try_at, int64_t tries);
 /*
  * Make due at now up to limit messages waiting on the backoff of a failed

@@ -44,7 +44,7 @@ describe('password profiles', () => {
     if (d && d.running()) await d.stop().catch(() => d.kill('SIGKILL'));
   });
 
-  async function newUser(project, password = `Calm ${crypto.randomBytes(9).toString('base64url')} harbour`) {
+  async function newUser(project, password = `Calm ${crypto.randomBytes(9).toString('base64url')} Harbour 9!`) {
     const email = `${uniq('user')}@example.com`;
     h.registerSecret(password);
     const u = await d.cli(['user', 'create', '--project', project.id, '--email', email, '--password-stdin'], { input: password });
