@@ -341,7 +341,10 @@ struct reset_ticket {
  * normal answer, whether an account exists or not; the event is audited,
  * and the budget logged.  A
  * trusted caller is told instead: ENGINE_THROTTLED, with the seconds until
- * the account may have another in *in->retry_after_s.
+ * the account may have another in *in->retry_after_s.  A request that
+ * reveals existence is told of the account's limit (not the budget's):
+ * ENGINE_RATE_LIMITED, after the same work, the seconds in
+ * *in->retry_after_s when set.
  */
 enum engine_result reset_request(struct engine *, const struct reset_request *,
 	    struct reset_ticket *out);

@@ -751,6 +751,17 @@ store_code_latest(struct db_conn *c, const char *project_id,
 	    (void **)out);
 }
 
+int
+store_code_recent(struct db_conn *c, const char *project_id,
+    const char *subject, int64_t since, struct store_list *out)
+{
+	return query_list(c, "SELECT " SECRET_COLS " FROM secrets WHERE "
+	    "subject = $1 AND project_id = $2 AND purpose = 'reset_code' AND "
+	    "created_at > $3 ORDER BY created_at DESC, id DESC LIMIT 16",
+	    DB_ARGS(DB_TEXT(subject), DB_TEXT(project_id), DB_INT(since)),
+	    secret_read, out);
+}
+
 /* shared rate limits */
 
 /*

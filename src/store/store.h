@@ -377,6 +377,12 @@ struct store_code_caps {
 /* The newest code of a subject in a project, whatever its state. */
 int	store_code_latest(struct db_conn *, const char *project_id,
 	    const char *subject, struct secret **);
+/*
+ * The codes of a subject in a project created after since, newest first,
+ * at most 16, whatever their state (secret records in out).
+ */
+int	store_code_recent(struct db_conn *, const char *project_id,
+	    const char *subject, int64_t since, struct store_list *out);
 /* The sum of wrong tries on the subject's codes created after since. */
 int	store_code_attempts(struct db_conn *, const char *subject,
 	    int64_t since, int64_t *out);

@@ -137,7 +137,7 @@ describe('per-address limits', () => {
     const c = await cognito(d, 'ForgotPassword', { ClientId: t.client.client_id, Username: 'someone@example.com' }, forged());
     assertRetryAfter(c, 'cognito');
     assert.equal(c.json.__type, 'TooManyRequestsException');
-    assert.equal(c.headers['x-amzn-errortype'], 'TooManyRequestsException');
+    assert.equal(c.headers['x-amzn-errortype'], 'TooManyRequestsException:');
     const v = await velocity(d, t, '/password/forgot', { userName: 'someone@example.com' }, forged());
     assertRetryAfter(v, 'velocity');
     assert.equal(v.json.error.code, 'TooManyRequestsException');
