@@ -115,10 +115,23 @@ password_apply(const struct password_settings *s, struct project *p,
 	return 0;
 }
 
+struct password_tx {
+	const struct project	*p;
+	enum engine_result	 outcome;
+};
+
 static int
 set_password_tx(struct db_conn *c, void *arg)
 {
-	return store_project_set_password(c, arg);
+	struct password_tx *t = arg;
+	int rc;
+
+	rc = store_project_set_password(c, t->p);
+	if (rc == STORE_NOT_FOUND) {
+		t->outcome = ENGINE_PROJECT_UNKNOWN;
+		return TX_REFUSED;
+	}
+	return rc;
 }
 
 enum engine_result
@@ -126,6 +139,7 @@ admin_project_password(struct engine *e, const char *id,
     const struct password_settings *s, struct project **out, char *err,
     size_t errlen)
 {
+	struct password_tx t;
 	struct db_conn *c;
 	struct project *p = NULL;
 	enum engine_result result;
@@ -150,15 +164,14 @@ admin_project_password(struct engine *e, const char *id,
 		result = ENGINE_BAD_INPUT;
 		goto out;
 	}
-	rc = db_write(e->db, set_password_tx, p);
-	if (rc == STORE_NOT_FOUND) {
-		snprintf(err, errlen, "no project %s", id);
-		result = ENGINE_PROJECT_UNKNOWN;
-		goto out;
-	}
-	if (rc != 0) {
-		snprintf(err, errlen, "cannot store the project");
-		result = ENGINE_UNAVAILABLE;
+	t = (struct password_tx){ p, ENGINE_OK };
+	rc = db_write(e->db, set_password_tx, &t);
+	result = tx_result(rc, t.outcome);
+	if (result != ENGINE_OK) {
+		if (result == ENGINE_PROJECT_UNKNOWN)
+			snprintf(err, errlen, "no project %s", id);
+		else
+			snprintf(err, errlen, "cannot store the project");
 		goto out;
 	}
 	if (out != NULL) {
