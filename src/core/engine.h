@@ -901,13 +901,16 @@ enum reset_delivery engine_delivery(const struct project *p,
 /* How engine_callback_url treats what the client sent. */
 #define CALLBACK_REFUSE_UNLISTED 1u	/* unlisted: ENGINE_LOGIN_URL_REFUSED */
 #define CALLBACK_DEFAULT_FIRST	 2u	/* none: the project's first URL */
+#define CALLBACK_REQUIRE_CHOICE	 4u	/* none, of several: refused */
 /*
  * The callback URL a call of project p is to use, for requested (what the
  * client sent; NULL: nothing): requested itself when it is one of p's
  * callback URLs, exactly (engine_login_url_allowed).  One that is not is
  * refused with CALLBACK_REFUSE_UNLISTED (ENGINE_LOGIN_URL_REFUSED, *out
  * NULL), and otherwise ignored as if none was sent.  With none,
- * CALLBACK_DEFAULT_FIRST gives p's first callback URL, else none.  On
+ * CALLBACK_REQUIRE_CHOICE refuses the call (ENGINE_LOGIN_URL_REFUSED)
+ * when p has several callback URLs; then CALLBACK_DEFAULT_FIRST gives
+ * p's first callback URL, else none.  On
  * ENGINE_OK *out is a new string (caller frees) or NULL for none.
  */
 enum engine_result engine_callback_url(const struct project *p,
