@@ -72,6 +72,8 @@ json_t	*api_outbox_json(const struct outbox_msg *);
 extern const struct http_face health_face;
 extern const struct http_face xsolla_face;
 extern const struct http_face workos_face;
+/* Unknown paths asked with a WorkOS API key; list it last. */
+extern const struct http_face workos_unknown_face;
 extern const struct http_face velocity_face;
 extern const struct http_face cognito_face;
 
