@@ -57,6 +57,8 @@ int	api_string_field(json_t *obj, const char *name, size_t max,
 
 /* What the CLI and admin answers print for records. */
 json_t	*api_project_json(const struct project *);
+/* The password policy of p: profile, lengths, switches, required classes. */
+json_t	*api_password_policy_json(const struct project *);
 json_t	*api_user_json(const struct user *);
 /* An outbox message without its payload, which holds the secret. */
 json_t	*api_outbox_json(const struct outbox_msg *);
@@ -70,6 +72,8 @@ json_t	*api_outbox_json(const struct outbox_msg *);
 extern const struct http_face health_face;
 extern const struct http_face xsolla_face;
 extern const struct http_face workos_face;
+/* Unknown paths asked with a WorkOS API key; list it last. */
+extern const struct http_face workos_unknown_face;
 extern const struct http_face velocity_face;
 extern const struct http_face cognito_face;
 

@@ -117,11 +117,12 @@ static const struct {
 	/* WE_RESET_PASSWORD_WEAK: errors[] from weak_password_errors */
 	{ 400, SHAPE_GROUPED, "password_reset_error",
 	    "Password does not meet requirements.", NULL, NULL },
-	/* WE_USER_PASSWORD_WEAK: errors[] from weak_password_errors */
-	{ 422, SHAPE_GROUPED, "user_creation_error",
+	/* WE_USER_PASSWORD_WEAK: errors[] from weak_password_errors; 400 as
+	   the spec has it, so the SDK throws BadRequestException */
+	{ 400, SHAPE_GROUPED, "user_creation_error",
 	    "Could not create user.", NULL, NULL },
-	/* WE_EMAIL_NOT_AVAILABLE */
-	{ 422, SHAPE_GROUPED, "user_creation_error",
+	/* WE_EMAIL_NOT_AVAILABLE: 400, as the spec has user_creation_error */
+	{ 400, SHAPE_GROUPED, "user_creation_error",
 	    "Could not create user.", "email_not_available",
 	    "A user with this email already exists." },
 	/* WE_INVALID_PARAMETERS: errors[] names the fields */
@@ -207,7 +208,10 @@ weak_password_errors(enum engine_result res, const struct password_verdict *v)
 		    "%lld characters.", (long long)v->min_length);
 	else if (v->rule == PW_MAX_LENGTH)
 		snprintf(message, sizeof(message), "Password must be at most "
-		    "%d characters.", PASSWORD_MAX_CHARS);
+		    "%lld characters.", (long long)(v->max_length > 0 ?
+		    v->max_length : PASSWORD_MAX_CHARS));
+	else if (v->rule >= PW_UPPERCASE && v->rule <= PW_SYMBOLS)
+		snprintf(message, sizeof(message), "%s", v->message);
 	else
 		snprintf(message, sizeof(message), "Password does not meet "
 		    "requirements (%s).", password_rule_name(v->rule));
@@ -1591,6 +1595,25 @@ static const struct route workos_routes[] = {
 const struct http_face workos_face = {
 	.name = "workos",
 	.routes = workos_routes,
+	.throttled = workos_throttled,
+	.failed = workos_failed,
+};
+
+/*
+ * Any other path, asked with a WorkOS API key: a WorkOS client (the SDK
+ * wants JSON in its shape) gets 404 {"code", "message"}.  A face of its
+ * own, listed after every other, so that it takes only what no face
+ * serves.  It spends the API class, as every call with a key does.
+ */
+static const struct route workos_unknown_routes[] = {
+	{ "*", "/*", "Authorization", "Bearer sk_*", workos_not_found,
+	    RUN_WORKER, HTTP_LIMIT(RL_API) },
+	{ NULL, NULL, NULL, NULL, NULL, RUN_INLINE, 0 },
+};
+
+const struct http_face workos_unknown_face = {
+	.name = "workos",
+	.routes = workos_unknown_routes,
 	.throttled = workos_throttled,
 	.failed = workos_failed,
 };

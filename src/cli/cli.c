@@ -40,8 +40,12 @@ const struct cli_option cli_options[OPT__MAX] = {
 	{ "--name", CLI_VALUE },			/* OPT_NAME */
 	{ "--notice-limit", CLI_VALUE },		/* OPT_NOTICE_LIMIT */
 	{ "--notice-share", CLI_VALUE },		/* OPT_NOTICE_SHARE */
+	{ "--password-lists", CLI_VALUE },		/* OPT_PASSWORD_LISTS */
 	{ "--password-min-length", CLI_VALUE },		/* OPT_PASSWORD_MIN_LENGTH */
 	{ "--password-min-score", CLI_VALUE },		/* OPT_PASSWORD_MIN_SCORE */
+	{ "--password-policy", CLI_VALUE },		/* OPT_PASSWORD_POLICY */
+	{ "--password-require", CLI_VALUE },		/* OPT_PASSWORD_REQUIRE */
+	{ "--password-score", CLI_VALUE },		/* OPT_PASSWORD_SCORE */
 	{ "--password-stdin", CLI_FLAG },		/* OPT_PASSWORD_STDIN */
 	{ "--project", CLI_VALUE },			/* OPT_PROJECT */
 	{ "--reset-limit", CLI_VALUE },			/* OPT_RESET_LIMIT */

@@ -33,8 +33,12 @@ static const struct cli_takes takes_project_create[] = {
 	{ OPT_MAIL_BUDGET, 0 },
 	{ OPT_NOTICE_LIMIT, 0 },
 	{ OPT_NOTICE_SHARE, 0 },
+	{ OPT_PASSWORD_POLICY, 0 },
 	{ OPT_PASSWORD_MIN_LENGTH, 0 },
 	{ OPT_PASSWORD_MIN_SCORE, 0 },
+	{ OPT_PASSWORD_LISTS, 0 },
+	{ OPT_PASSWORD_SCORE, 0 },
+	{ OPT_PASSWORD_REQUIRE, 0 },
 	{ OPT_LOGIN_TOKEN_TTL, 0 },
 	{ OPT_ALLOW_PRIVATE_TARGETS, 0 },
 	{ OPT__MAX, 0 },
@@ -64,8 +68,12 @@ static const struct cli_takes takes_project_update[] = {
 	{ OPT_MAIL_BUDGET, 0 },
 	{ OPT_NOTICE_LIMIT, 0 },
 	{ OPT_NOTICE_SHARE, 0 },
+	{ OPT_PASSWORD_POLICY, 0 },
 	{ OPT_PASSWORD_MIN_LENGTH, 0 },
 	{ OPT_PASSWORD_MIN_SCORE, 0 },
+	{ OPT_PASSWORD_LISTS, 0 },
+	{ OPT_PASSWORD_SCORE, 0 },
+	{ OPT_PASSWORD_REQUIRE, 0 },
 	{ OPT_LOGIN_TOKEN_TTL, 0 },
 	{ OPT_ALLOW_PRIVATE_TARGETS, 0 },
 	{ OPT__MAX, 0 },
@@ -132,7 +140,10 @@ const struct cli_command cli_commands[] = {
 	    "        [--logo-url URL] [--accent-color #RRGGBB]\n"
 	    "        [--reset-limit N] [--mail-budget N]\n"
 	    "        [--notice-limit N] [--notice-share PERCENT]\n"
+	    "        [--password-policy nist|cognito|xsolla]\n"
 	    "        [--password-min-length N] [--password-min-score 0-4]\n"
+	    "        [--password-lists on|off] [--password-score on|off]\n"
+	    "        [--password-require uppercase,lowercase,numbers,symbols|none]\n"
 	    "        [--login-token-ttl SECONDS] [--allow-private-targets on|off]" },
 	{ "project", "list", cli_project_list, takes_none, NULL, 0, "" },
 	{ "project", "show", cli_project_show, takes_none, "ID", 1, "ID" },
@@ -146,7 +157,10 @@ const struct cli_command cli_commands[] = {
 	    "        [--logo-url URL] [--accent-color #RRGGBB]\n"
 	    "        [--reset-limit N] [--mail-budget N]\n"
 	    "        [--notice-limit N] [--notice-share PERCENT]\n"
+	    "        [--password-policy nist|cognito|xsolla]\n"
 	    "        [--password-min-length N] [--password-min-score 0-4]\n"
+	    "        [--password-lists on|off] [--password-score on|off]\n"
+	    "        [--password-require uppercase,lowercase,numbers,symbols|none]\n"
 	    "        [--login-token-ttl SECONDS] [--allow-private-targets on|off]" },
 	{ "project", "rotate-keys", cli_project_rotate_keys, takes_none, "ID", 1,
 	    "ID" },

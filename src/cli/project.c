@@ -1,8 +1,8 @@
 /*
- * project create, list, show, rotate-keys, secret-key and update.  What
- * create changes is done by admin_project_create, which checks every
- * field; the keys are the keyring's (core/keyring.c); update sets what may
- * change after (whether webhooks may reach private targets).
+ * project create, update, list, show, rotate-keys and secret-key.  What
+ * create and update change is done by admin_project_create and
+ * admin_project_update, which check every field (as the admin API's calls
+ * do); the keys are the keyring's (core/keyring.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -27,6 +27,32 @@ on_off(const char *name, const char *val, int *out)
 	return 0;
 }
 
+/*
+ * The password options of a into *s (PASSWORD_SETTINGS_NONE for those
+ * absent).  Return 0, or a usage error's status.
+ */
+static int
+password_opts(const struct cli_args *a, struct password_settings *s)
+{
+	int rc;
+
+	*s = (struct password_settings)PASSWORD_SETTINGS_NONE;
+	s->profile = a->opt[OPT_PASSWORD_POLICY];
+	s->require = a->opt[OPT_PASSWORD_REQUIRE];
+	rc = cli_number("--password-min-length",
+	    a->opt[OPT_PASSWORD_MIN_LENGTH], &s->min_length);
+	if (rc == 0)
+		rc = cli_number("--password-min-score",
+		    a->opt[OPT_PASSWORD_MIN_SCORE], &s->min_score);
+	if (rc == 0)
+		rc = on_off("--password-lists", a->opt[OPT_PASSWORD_LISTS],
+		    &s->lists);
+	if (rc == 0)
+		rc = on_off("--password-score", a->opt[OPT_PASSWORD_SCORE],
+		    &s->score);
+	return rc;
+}
+
 int
 cli_project_create(struct cli *c)
 {
@@ -35,7 +61,8 @@ cli_project_create(struct cli *c)
 	struct project *p = NULL;
 	char err[256], *end;
 	long long ttl = 0;
-	int64_t reset_limit, budget, min_length, min_score;
+	struct password_settings pw;
+	int64_t reset_limit, budget;
 	int64_t notice_limit, notice_share, login_ttl;
 	int emails, notice, private_ok, rc;
 	json_t *v;
@@ -68,11 +95,7 @@ cli_project_create(struct cli *c)
 		rc = cli_number("--notice-share", a->opt[OPT_NOTICE_SHARE],
 		    &notice_share);
 	if (rc == 0)
-		rc = cli_number("--password-min-length",
-		    a->opt[OPT_PASSWORD_MIN_LENGTH], &min_length);
-	if (rc == 0)
-		rc = cli_number("--password-min-score",
-		    a->opt[OPT_PASSWORD_MIN_SCORE], &min_score);
+		rc = password_opts(a, &pw);
 	if (rc == 0)
 		rc = cli_number("--login-token-ttl",
 		    a->opt[OPT_LOGIN_TOKEN_TTL], &login_ttl);
@@ -84,8 +107,12 @@ cli_project_create(struct cli *c)
 		.mail_budget_per_hour = budget,
 		.notice_limit_per_hour = notice_limit,
 		.notice_share_percent = notice_share,
-		.password_min_length = min_length,
-		.password_min_score = min_score,
+		.password_min_length = pw.min_length,
+		.password_min_score = pw.min_score,
+		.password_profile = pw.profile,
+		.password_lists = pw.lists,
+		.password_score = pw.score,
+		.password_require = pw.require,
 		.login_token_ttl = login_ttl,
 		.callback_urls = (const char **)a->list[OPT_CALLBACK_URL],
 		.allowed_origins = (const char **)a->list[OPT_ALLOWED_ORIGIN],
@@ -152,6 +179,7 @@ cli_project_update(struct cli *c)
 	const char **cb = NULL, **orig = NULL;
 	char err[256] = "", *end;
 	int64_t n;
+	struct password_settings pw;
 	int emails, notice, private_ok, rc = 1;
 	long long ttl;
 	json_t *v;
@@ -216,14 +244,14 @@ cli_project_update(struct cli *c)
 	if (cli_number("--notice-share", a->opt[OPT_NOTICE_SHARE], &n) != 0)
 		goto usage;
 	keep_number(n, &spec.notice_share_percent);
-	if (cli_number("--password-min-length",
-	    a->opt[OPT_PASSWORD_MIN_LENGTH], &n) != 0)
+	if (password_opts(a, &pw) != 0)
 		goto usage;
-	keep_number(n, &spec.password_min_length);
-	if (cli_number("--password-min-score", a->opt[OPT_PASSWORD_MIN_SCORE],
-	    &n) != 0)
-		goto usage;
-	keep_number(n, &spec.password_min_score);
+	spec.password_profile = pw.profile;
+	spec.password_min_length = pw.min_length;
+	spec.password_min_score = pw.min_score;
+	spec.password_lists = pw.lists;
+	spec.password_score = pw.score;
+	spec.password_require = pw.require;
 	if (cli_number("--login-token-ttl", a->opt[OPT_LOGIN_TOKEN_TTL], &n) != 0)
 		goto usage;
 	keep_number(n, &spec.login_token_ttl);

@@ -42,13 +42,93 @@ insert_project_tx(struct db_conn *c, void *arg)
 }
 
 /*
+ * Apply password settings s to p, whose current policy (if any) they
+ * change: 0, or -1 with err naming the setting and p unchanged.
+ */
+static int
+password_apply(const struct password_settings *s, struct project *p,
+    char *err, size_t errlen)
+{
+	const struct password_profile_info *info;
+	enum password_profile prof;
+	int64_t min_length, min_score;
+	unsigned checks, require;
+
+	if (s->profile != NULL) {
+		if (password_profile_parse(s->profile, &prof) == -1) {
+			snprintf(err, errlen, "password-policy: expected nist, "
+			    "cognito or xsolla");
+			return -1;
+		}
+		info = password_profile(prof);
+		min_length = info->min_length;
+		min_score = PASSWORD_SCORE_DEFAULT;
+		checks = info->checks;
+	} else {
+		if (p->password_profile == NULL ||
+		    password_profile_parse(p->password_profile, &prof) == -1)
+			prof = PW_PROFILE_NIST;
+		info = password_profile(prof);
+		min_length = p->password_min_length;
+		min_score = p->password_min_score;
+		checks = (unsigned)p->password_checks & PW_CHECKS_ALL;
+	}
+	if (s->min_length >= 0) {
+		if (s->min_length < PASSWORD_MIN_CHARS_FLOOR ||
+		    s->min_length > info->min_length_max) {
+			snprintf(err, errlen, "password-min-length: expected %d "
+			    "to %lld characters under the %s policy",
+			    PASSWORD_MIN_CHARS_FLOOR,
+			    (long long)info->min_length_max, info->name);
+			return -1;
+		}
+		min_length = s->min_length;
+	}
+	if (min_length > info->min_length_max)
+		min_length = info->min_length_max;
+	if (s->min_score >= 0) {
+		if (s->min_score > 4) {
+			snprintf(err, errlen, "password-min-score: expected 0 "
+			    "to 4");
+			return -1;
+		}
+		min_score = s->min_score;
+	}
+	if (s->lists >= 0)
+		checks = s->lists ? checks | PW_CHECK_LISTS :
+		    checks & ~PW_CHECK_LISTS;
+	if (s->score >= 0)
+		checks = s->score ? checks | PW_CHECK_SCORE :
+		    checks & ~PW_CHECK_SCORE;
+	if (s->require != NULL) {
+		if (password_require_parse(s->require, &require) == -1) {
+			snprintf(err, errlen, "password-require: expected none "
+			    "or a comma-separated list of uppercase, lowercase, "
+			    "numbers and symbols");
+			return -1;
+		}
+		checks = (checks & ~(unsigned)PW_REQUIRE_ALL) | require;
+	}
+	free(p->password_profile);
+	p->password_profile = xstrdup(info->name);
+	p->password_min_length = min_length;
+	p->password_min_score = min_score;
+	p->password_checks = checks;
+	return 0;
+}
+
+/*
  * Check a project spec and fill p from it (all but its id and creation
- * time): ENGINE_OK, or ENGINE_BAD_INPUT with err naming the field.
+ * time): ENGINE_OK, or ENGINE_BAD_INPUT with err naming the field.  The
+ * password policy starts from base's (an update) or from the nist
+ * profile's (base NULL: a new project), and the spec's password members
+ * that are set change it (password_apply).
  */
 static enum engine_result
-project_build(const struct project_spec *spec, struct project *p, char *err,
-    size_t errlen)
+project_build(const struct project_spec *spec, const struct project *base,
+    struct project *p, char *err, size_t errlen)
 {
+	struct password_settings settings;
 	char locale[ENGINE_LOCALE_MAX + 1];
 	enum engine_result result = ENGINE_BAD_INPUT;
 
@@ -117,17 +197,24 @@ project_build(const struct project_spec *spec, struct project *p, char *err,
 		    "of the mail budget");
 		goto out;
 	}
-	if ((spec->password_min_length >= 0 &&
-	    spec->password_min_length < PASSWORD_MIN_CHARS) ||
-	    spec->password_min_length > PASSWORD_MIN_CHARS_MAX) {
-		snprintf(err, errlen, "password-min-length: expected %d to %d "
-		    "characters", PASSWORD_MIN_CHARS, PASSWORD_MIN_CHARS_MAX);
-		goto out;
+	if (base != NULL) {
+		p->password_profile = base->password_profile != NULL ?
+		    xstrdup(base->password_profile) : NULL;
+		p->password_min_length = base->password_min_length;
+		p->password_min_score = base->password_min_score;
+		p->password_checks = base->password_checks;
 	}
-	if (spec->password_min_score > 4) {
-		snprintf(err, errlen, "password-min-score: expected 0 to 4");
+	settings = (struct password_settings){
+		.profile = spec->password_profile != NULL || base != NULL ?
+		    spec->password_profile : "nist",
+		.min_length = spec->password_min_length,
+		.min_score = spec->password_min_score,
+		.lists = spec->password_lists,
+		.score = spec->password_score,
+		.require = spec->password_require,
+	};
+	if (password_apply(&settings, p, err, errlen) != 0)
 		goto out;
-	}
 	if (spec->token_ttl < 0 || spec->token_ttl > TOKEN_TTL_MAX) {
 		snprintf(err, errlen, "token-ttl: expected 1 to %d seconds",
 		    TOKEN_TTL_MAX);
@@ -174,10 +261,6 @@ project_build(const struct project_spec *spec, struct project *p, char *err,
 	    PROJECT_NOTICE_SHARE_DEFAULT : spec->notice_share_percent;
 	p->login_token_ttl = spec->login_token_ttl <= 0 ?
 	    PROJECT_LOGIN_TTL_DEFAULT : spec->login_token_ttl;
-	p->password_min_length = spec->password_min_length < 0 ?
-	    PASSWORD_MIN_CHARS : spec->password_min_length;
-	p->password_min_score = spec->password_min_score < 0 ?
-	    PASSWORD_SCORE_DEFAULT : spec->password_min_score;
 	result = ENGINE_OK;
 out:
 	return result;
@@ -191,7 +274,7 @@ admin_project_create(struct engine *e, const struct project_spec *spec,
 	enum engine_result result;
 	int rc;
 
-	result = project_build(spec, p, err, errlen);
+	result = project_build(spec, NULL, p, err, errlen);
 	if (result != ENGINE_OK)
 		goto out;
 	p->id = xmalloc(UUID_STRLEN + 1);
@@ -244,7 +327,7 @@ admin_project_update(struct engine *e, const char *id,
 	result = admin_project_show(e, id, &old);
 	if (result != ENGINE_OK)
 		goto out;
-	result = project_build(spec, p, err, errlen);
+	result = project_build(spec, old, p, err, errlen);
 	if (result != ENGINE_OK)
 		goto out;
 	p->id = xstrdup(old->id);
@@ -287,8 +370,11 @@ admin_project_spec(const struct project *p, struct project_spec *out)
 		.mail_budget_per_hour = p->mail_budget_per_hour,
 		.notice_limit_per_hour = p->notice_limit_per_hour,
 		.notice_share_percent = p->notice_share_percent,
-		.password_min_length = p->password_min_length,
-		.password_min_score = p->password_min_score,
+		/* The password policy is kept by project_build unless set. */
+		.password_min_length = -1,
+		.password_min_score = -1,
+		.password_lists = -1,
+		.password_score = -1,
 		.login_token_ttl = p->login_token_ttl,
 	};
 }

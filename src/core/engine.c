@@ -639,9 +639,17 @@ void
 engine_password_policy(const struct engine *e, const struct project *p,
     struct password_policy *out)
 {
+	enum password_profile prof;
+
+	if (p->password_profile == NULL ||
+	    password_profile_parse(p->password_profile, &prof) == -1)
+		prof = PW_PROFILE_NIST;
 	*out = (struct password_policy){
 		.min_length = p->password_min_length,
+		.max_length = password_profile(prof)->max_length,
 		.min_score = p->password_min_score,
-		.breached_file = e->cfg->breached_passwords_file,
+		.checks = (unsigned)p->password_checks & PW_CHECKS_ALL,
+		.breached_file = e != NULL ?
+		    e->cfg->breached_passwords_file : NULL,
 	};
 }

@@ -187,7 +187,10 @@ int	engine_throttle_hook(void *e, const char *client_ip,
 	    const char *user_agent, int cls, int64_t *retry_after_s,
 	    int *failure);
 void	engine_wake_hook(void *e);
-/* The password policy of a project, as password_check takes it. */
+/*
+ * The password policy of a project, as password_check takes it.  e may be
+ * NULL to describe the policy (no breached list then).
+ */
 void	engine_password_policy(const struct engine *, const struct project *,
 	    struct password_policy *out);
 
@@ -355,7 +358,10 @@ struct reset_ticket {
  * normal answer, whether an account exists or not; the event is audited,
  * and the budget logged.  A
  * trusted caller is told instead: ENGINE_THROTTLED, with the seconds until
- * the account may have another in *in->retry_after_s.
+ * the account may have another in *in->retry_after_s.  A request that
+ * reveals existence is told of the account's limit (not the budget's):
+ * ENGINE_RATE_LIMITED, after the same work, the seconds in
+ * *in->retry_after_s when set.
  */
 enum engine_result reset_request(struct engine *, const struct reset_request *,
 	    struct reset_ticket *out);
@@ -776,6 +782,27 @@ struct project_spec {
 	int64_t		 password_min_length;
 	int64_t		 password_min_score;
 	int64_t		 login_token_ttl;	/* seconds; 0 or less: default */
+	/* Password profile and switches; see struct password_settings. */
+	const char	*password_profile;	/* NULL: nist */
+	int		 password_lists;	/* -1: the profile's */
+	int		 password_score;	/* -1: the profile's */
+	const char	*password_require;	/* NULL: the profile's */
+};
+
+/*
+ * A change to a project's password policy.  profile, when set, starts the
+ * rules over from that profile's defaults; each other member, when set
+ * (not NULL, not below zero), switches one rule.  lists and score are 0
+ * (off) or 1 (on); require is a comma-separated list of uppercase,
+ * lowercase, numbers and symbols, or "none".
+ */
+struct password_settings {
+	const char	*profile;
+	int64_t		 min_length;
+	int64_t		 min_score;
+	int		 lists;
+	int		 score;
+	const char	*require;
 };
 
 /* Defaults and bounds of the per-project limits. */
@@ -797,13 +824,15 @@ struct project_spec {
 #define PROJECT_SPEC_DEFAULTS .reset_limit_per_hour = -1, \
 	.mail_budget_per_hour = -1, .notice_limit_per_hour = -1, \
 	.notice_share_percent = -1, .password_min_length = -1, \
-	.password_min_score = -1, .login_token_ttl = -1
+	.password_min_score = -1, .login_token_ttl = -1, \
+	.password_lists = -1, .password_score = -1
+/* A password_settings that changes nothing. */
+#define PASSWORD_SETTINGS_NONE { NULL, -1, -1, -1, -1, NULL }
 
 /* Create a project; on ENGINE_OK, *out. ENGINE_BAD_INPUT names the field in err. */
 enum engine_result admin_project_create(struct engine *,
 	    const struct project_spec *, struct project **out, char *err,
 	    size_t errlen);
-
 struct user_spec {
 	const char	*project_id;
 	const char	*email;
@@ -868,7 +897,7 @@ enum engine_result admin_user_set_disabled(struct engine *,
 /*
  * Replace every setting of project id with spec, checked as at creation
  * (a complete spec: admin_project_spec gives the current one, lists
- * aside).  On ENGINE_OK, *out is the project as it is now.  This instance
+ * aside; the password policy is kept but for the password members set).  On ENGINE_OK, *out is the project as it is now.  This instance
  * sees it at once; others within their project cache's 10 seconds.
  * ENGINE_PROJECT_UNKNOWN, ENGINE_BAD_INPUT (err names the field).
  */
@@ -982,13 +1011,16 @@ enum reset_delivery engine_delivery(const struct project *p,
 /* How engine_callback_url treats what the client sent. */
 #define CALLBACK_REFUSE_UNLISTED 1u	/* unlisted: ENGINE_LOGIN_URL_REFUSED */
 #define CALLBACK_DEFAULT_FIRST	 2u	/* none: the project's first URL */
+#define CALLBACK_REQUIRE_CHOICE	 4u	/* none, of several: refused */
 /*
  * The callback URL a call of project p is to use, for requested (what the
  * client sent; NULL: nothing): requested itself when it is one of p's
  * callback URLs, exactly (engine_login_url_allowed).  One that is not is
  * refused with CALLBACK_REFUSE_UNLISTED (ENGINE_LOGIN_URL_REFUSED, *out
  * NULL), and otherwise ignored as if none was sent.  With none,
- * CALLBACK_DEFAULT_FIRST gives p's first callback URL, else none.  On
+ * CALLBACK_REQUIRE_CHOICE refuses the call (ENGINE_LOGIN_URL_REFUSED)
+ * when p has several callback URLs; then CALLBACK_DEFAULT_FIRST gives
+ * p's first callback URL, else none.  On
  * ENGINE_OK *out is a new string (caller frees) or NULL for none.
  */
 enum engine_result engine_callback_url(const struct project *p,

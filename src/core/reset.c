@@ -624,6 +624,19 @@ request_work(struct engine *e, const struct reset_request *in,
 		result = ENGINE_USER_UNKNOWN;
 		goto out;
 	}
+	/*
+	 * A client that reveals existence may be told the account's cap was
+	 * reached (Cognito's LimitExceededException): the account is known
+	 * to exist to it anyway.  The request was recorded (audited, nothing
+	 * sent) as for any other client.
+	 */
+	if (in->reveal_user_existence && t.limited != NULL &&
+	    strcmp(t.limited, "account") == 0) {
+		if (in->retry_after_s != NULL)
+			*in->retry_after_s = t.retry_after_s;
+		result = ENGINE_RATE_LIMITED;
+		goto out;
+	}
 	*out = tk;
 	memset(&tk, 0, sizeof(tk));
 	result = ENGINE_OK;
@@ -917,7 +930,12 @@ policy_result(enum password_rule r)
 	case PW_BREACHED:
 	case PW_CONTEXT:
 	case PW_STRENGTH:
+	case PW_UPPERCASE:
+	case PW_LOWERCASE:
+	case PW_NUMBERS:
+	case PW_SYMBOLS:
 		return ENGINE_PASSWORD_WEAK;
+	case PW__MAX:
 	default:
 		abort();
 	}

@@ -170,7 +170,8 @@ struct route {
 	/*
 	 * With value: the route matches only a request whose header of
 	 * this name (http_header: clean text) is exactly value, as Cognito
-	 * names its operation in X-Amz-Target.  NULL: any request.
+	 * names its operation in X-Amz-Target, or, for a value ending in
+	 * '*', begins with what comes before it.  NULL: any request.
 	 */
 	const char	*header;
 	const char	*value;

@@ -5,7 +5,8 @@
  * methods (WorkOS: the SDK wants JSON) ends its rows with method "*" rows
  * for its paths (405) and a prefix row (404): a pattern ending in a slash
  * and an asterisk.  A route may also be chosen by a header's value
- * (Cognito's one endpoint, POST /, names its operation in X-Amz-Target).
+ * (Cognito's one endpoint, POST /, names its operation in X-Amz-Target),
+ * or by how it begins (a WorkOS API key in Authorization).
  *
  * Running a route is throttling it, then its handler: the route's class is
  * spent through the application's hook before the handler sees the
@@ -49,16 +50,25 @@ path_match(const char *pattern, const char *path, const char **param,
 	return 1;
 }
 
-/* 1 when r matches the header condition of rt (none: always). */
+/*
+ * 1 when r matches the header condition of rt (none: always): the value
+ * exactly, or its beginning when the route's value ends in '*'.
+ */
 static int
 header_match(const struct route *rt, const struct http_request *r)
 {
 	const char *v;
+	size_t n;
 
 	if (rt->header == NULL)
 		return 1;
 	v = http_header(r, rt->header);
-	return v != NULL && strcmp(v, rt->value) == 0;
+	if (v == NULL)
+		return 0;
+	n = strlen(rt->value);
+	if (n > 0 && rt->value[n - 1] == '*')
+		return strncmp(v, rt->value, n - 1) == 0;
+	return strcmp(v, rt->value) == 0;
 }
 
 const struct route *

@@ -362,6 +362,21 @@ static const char m16_outbox_sender[] =
     "  WHERE state IN ('pending', 'dead');";
 
 /*
+ * Password profiles: the vendor whose rules a project's new passwords
+ * follow ("nist", resetd's own, "cognito" or "xsolla"), and a bit per
+ * rule a project may switch (core/password.h: 1 the common and breached
+ * lists and the account's details, 2 the strength score, 4 to 32 an
+ * uppercase letter, a lowercase letter, a digit, a symbol).  Existing
+ * projects keep what they had: nist, lists and score on.  Self-contained:
+ * it adds two columns to projects.
+ */
+static const char m15_password_profiles[] =
+    "ALTER TABLE projects ADD COLUMN password_profile TEXT NOT NULL "
+    "  DEFAULT 'nist';"
+    "ALTER TABLE projects ADD COLUMN password_checks INTEGER NOT NULL "
+    "  DEFAULT 3;";
+
+/*
  * The event log and webhook endpoints (core/event.c, mail/webhook.c).
  *
  * events: what happened to a project's users, sessions and mail, one row
@@ -420,6 +435,7 @@ const struct migration store_migrations[] = {
 	{ 13, "shared rate limits", m13_rate_buckets, NULL,
 	    m13_rate_buckets_postgres },
 	{ 14, "sessions apps can verify", m14_sessions, NULL, NULL },
+	{ 15, "password profiles", m15_password_profiles, NULL, NULL },
 	{ 16, "outbox senders", m16_outbox_sender, NULL, NULL },
 	{ 17, "event log and webhooks", m17_events, NULL, NULL },
 	{ 0, NULL, NULL, NULL, NULL },

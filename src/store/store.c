@@ -321,7 +321,7 @@ store_migrate(struct db *db)
 	"mail_from_name, locale, unknown_account_notice, logo_url, accent_color, " \
 	"reset_limit_per_hour, mail_budget_per_hour, password_min_length, " \
 	"password_min_score, notice_limit_per_hour, notice_share_percent, " \
-	"login_token_ttl"
+	"login_token_ttl, password_profile, password_checks"
 
 static void *
 project_read(struct db_rows *r)
@@ -350,6 +350,8 @@ project_read(struct db_rows *r)
 	p->notice_limit_per_hour = db_int(r, 19);
 	p->notice_share_percent = db_int(r, 20);
 	p->login_token_ttl = db_int(r, 21);
+	p->password_profile = db_strdup(r, 22);
+	p->password_checks = db_int(r, 23);
 	return p;
 }
 
@@ -377,6 +379,7 @@ project_free(struct project *p)
 	free(p->locale);
 	free(p->logo_url);
 	free(p->accent_color);
+	free(p->password_profile);
 	free(p);
 }
 
@@ -385,7 +388,7 @@ store_project_insert(struct db_conn *c, const struct project *p)
 {
 	return exec_ok(db_exec(c, "INSERT INTO projects (" PROJECT_COLS ") "
 	    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
-	    "$15, $16, $17, $18, $19, $20, $21, $22)",
+	    "$15, $16, $17, $18, $19, $20, $21, $22, $23, $24)",
 	    DB_ARGS(DB_TEXT(p->id), DB_TEXT(p->name), DB_TEXT(p->callback_urls),
 	    DB_TEXT(p->allowed_origins), DB_TEXT(p->reset_url),
 	    DB_INT(p->token_ttl), DB_TEXT(p->delivery), DB_INT(p->created_at),
@@ -395,7 +398,25 @@ store_project_insert(struct db_conn *c, const struct project *p)
 	    DB_TEXT(p->accent_color), DB_INT(p->reset_limit_per_hour),
 	    DB_INT(p->mail_budget_per_hour), DB_INT(p->password_min_length),
 	    DB_INT(p->password_min_score), DB_INT(p->notice_limit_per_hour),
-	    DB_INT(p->notice_share_percent), DB_INT(p->login_token_ttl))));
+	    DB_INT(p->notice_share_percent), DB_INT(p->login_token_ttl),
+	    DB_TEXT(p->password_profile ? p->password_profile : "nist"),
+	    DB_INT(p->password_checks))));
+}
+
+int
+store_project_set_password(struct db_conn *c, const struct project *p)
+{
+	int rc;
+
+	rc = db_exec(c, "UPDATE projects SET password_profile = $2, "
+	    "password_checks = $3, password_min_length = $4, "
+	    "password_min_score = $5 WHERE id = $1",
+	    DB_ARGS(DB_TEXT(p->id), DB_TEXT(p->password_profile),
+	    DB_INT(p->password_checks), DB_INT(p->password_min_length),
+	    DB_INT(p->password_min_score)));
+	if (rc < 0)
+		return rc;
+	return rc == 0 ? STORE_NOT_FOUND : STORE_OK;
 }
 
 int
@@ -794,6 +815,17 @@ store_code_latest(struct db_conn *c, const char *project_id,
 	    "ORDER BY created_at DESC, id DESC LIMIT 1",
 	    DB_ARGS(DB_TEXT(subject), DB_TEXT(project_id)), secret_read,
 	    (void **)out);
+}
+
+int
+store_code_recent(struct db_conn *c, const char *project_id,
+    const char *subject, int64_t since, struct store_list *out)
+{
+	return query_list(c, "SELECT " SECRET_COLS " FROM secrets WHERE "
+	    "subject = $1 AND project_id = $2 AND purpose = 'reset_code' AND "
+	    "created_at > $3 ORDER BY created_at DESC, id DESC LIMIT 16",
+	    DB_ARGS(DB_TEXT(subject), DB_TEXT(project_id), DB_INT(since)),
+	    secret_read, out);
 }
 
 /* shared rate limits */

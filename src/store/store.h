@@ -46,6 +46,9 @@ struct project {
 	int64_t	 notice_share_percent;	/* of the mail budget */
 	/* Sessions (migration 14). */
 	int64_t	 login_token_ttl;	/* Xsolla login tokens, seconds */
+	/* Password profile and switches (migration 15). */
+	char	*password_profile;	/* "nist", "cognito" or "xsolla" */
+	int64_t	 password_checks;	/* PW_CHECK_* and PW_REQUIRE_* bits */
 	int	 holds;			/* project_hold calls not yet freed */
 };
 
@@ -236,6 +239,12 @@ int	store_setting_get(struct db *, const char *key, char **out) WUR;
 int	store_setting_delete(struct db *, const char *key) WUR;
 
 int	store_project_insert(struct db_conn *, const struct project *);
+/*
+ * Write p's password profile, switches, minimum length and score over
+ * those of the project with p's id: STORE_OK, STORE_NOT_FOUND or a db
+ * error.
+ */
+int	store_project_set_password(struct db_conn *, const struct project *);
 int	store_project_get(struct db_conn *, const char *id, struct project **);
 /* Replace every setting of project p->id: 1, 0 (no such project), DB_ERROR. */
 int	store_project_update(struct db_conn *, const struct project *);
@@ -386,6 +395,12 @@ struct store_code_caps {
 /* The newest code of a subject in a project, whatever its state. */
 int	store_code_latest(struct db_conn *, const char *project_id,
 	    const char *subject, struct secret **);
+/*
+ * The codes of a subject in a project created after since, newest first,
+ * at most 16, whatever their state (secret records in out).
+ */
+int	store_code_recent(struct db_conn *, const char *project_id,
+	    const char *subject, int64_t since, struct store_list *out);
 /* The sum of wrong tries on the subject's codes created after since. */
 int	store_code_attempts(struct db_conn *, const char *subject,
 	    int64_t since, int64_t *out);
