@@ -197,6 +197,8 @@ project_in_props = {"name": S(), "callback_urls": LT, "allowed_origins": LT, "re
                     "accent_color": NS, "reset_limit_per_hour": {"type": ["integer", "null"]}, "mail_budget_per_hour": {"type": ["integer", "null"]},
                     "notice_limit_per_hour": {"type": ["integer", "null"]}, "notice_share_percent": {"type": ["integer", "null"]},
                     "password_min_length": {"type": ["integer", "null"]}, "password_min_score": {"type": ["integer", "null"]},
+                    "password_policy": {"enum": ["nist", "cognito", "xsolla", None]}, "password_lists": {"type": ["boolean", "null"]},
+                    "password_score": {"type": ["boolean", "null"]}, "password_require": NS,
                     "login_token_ttl": {"type": ["integer", "null"]}}
 a_user = obj({"id": S(format="uuid"), "project_id": S(format="uuid"), "email": S(), "username": NS, "email_verified": B, "disabled": B, "first_name": NS,
               "last_name": NS, "locale": NS, "created_at": T, "updated_at": T, "last_sign_in_at": T})

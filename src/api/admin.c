@@ -233,6 +233,10 @@ static const struct field project_fields[] = {
 	{ "notice_share_percent", F_INT },
 	{ "password_min_length", F_INT },
 	{ "password_min_score", F_INT },
+	{ "password_policy", F_STRING },
+	{ "password_lists", F_BOOL },
+	{ "password_score", F_BOOL },
+	{ "password_require", F_STRING },
 	{ "login_token_ttl", F_INT },
 	{ NULL, F_STRING },
 };
@@ -744,6 +748,10 @@ admin_projects_create(const struct http_request *r, struct http_response *resp)
 	spec.notice_share_percent = int_of(b, "notice_share_percent", -1);
 	spec.password_min_length = int_of(b, "password_min_length", -1);
 	spec.password_min_score = int_of(b, "password_min_score", -1);
+	spec.password_profile = str_of(b, "password_policy");
+	spec.password_lists = bool_of(b, "password_lists", -1);
+	spec.password_score = bool_of(b, "password_score", -1);
+	spec.password_require = str_of(b, "password_require");
 	spec.login_token_ttl = int_of(b, "login_token_ttl", -1);
 	/* A token_ttl of 0 or less means nothing; core takes 0 as default. */
 	if (json_object_get(b, "token_ttl") != NULL &&
@@ -828,6 +836,10 @@ admin_projects_update(const struct http_request *r,
 	patch_int(b, "notice_share_percent", &spec.notice_share_percent);
 	patch_int(b, "password_min_length", &spec.password_min_length);
 	patch_int(b, "password_min_score", &spec.password_min_score);
+	patch_string(b, "password_policy", &spec.password_profile);
+	spec.password_lists = bool_of(b, "password_lists", -1);
+	spec.password_score = bool_of(b, "password_score", -1);
+	patch_string(b, "password_require", &spec.password_require);
 	patch_int(b, "login_token_ttl", &spec.login_token_ttl);
 	spec.reset_emails_off = !bool_of(b, "send_reset_emails",
 	    !spec.reset_emails_off);
