@@ -971,6 +971,7 @@ admin_user_show(struct engine *e, const char *id, struct user **out)
 }
 
 struct delete_tx {
+	struct engine			*e;
 	const struct request_context	*ctx;
 	const struct user		*user;
 	const char			*subject;
@@ -992,6 +993,9 @@ delete_tx(struct db_conn *c, void *arg)
 		t->outcome = ENGINE_USER_UNKNOWN;
 		return TX_REFUSED;
 	}
+	rc = event_user(t->e, c, "user.deleted", t->user, t->now);
+	if (rc != 0)
+		return rc;
 	return audit_write(c, t->ctx, t->user->project_id, AUDIT_USER_DELETED,
 	    t->subject, t->by, t->now);
 }
@@ -1010,11 +1014,14 @@ admin_user_delete(struct engine *e, const struct request_context *ctx,
 	if (r != ENGINE_OK)
 		return r;
 	audit_subject(e, u->project_id, u->email, subject);
-	t = (struct delete_tx){ ctx, u, subject, by, db_now(e->db),
+	t = (struct delete_tx){ e, ctx, u, subject, by, db_now(e->db),
 	    ENGINE_OK };
 	rc = db_write(e->db, delete_tx, &t);
 	user_free(u);
-	return tx_result(rc, t.outcome);
+	r = tx_result(rc, t.outcome);
+	if (r == ENGINE_OK)
+		event_wake(e);
+	return r;
 }
 
 /* 1 when s may name who asked: 1 to 64 of [A-Za-z0-9._@:-]. */

@@ -37,10 +37,13 @@ function assertError(res, status, code, field) {
 }
 
 // The stored hash of a user, read from the database itself.
-async function storedHash(d, userId) {
-  const sql = `SELECT password_hash FROM users WHERE id = '${userId}'`;
+async function dbText(d, sql) {
   if (h.testDb() === 'postgres') return (await h.pgQuery(d.database, sql)).trim();
   return execFileSync('sqlite3', [d.dbPath, sql], { encoding: 'utf8' }).trim();
+}
+
+async function storedHash(d, userId) {
+  return dbText(d, `SELECT password_hash FROM users WHERE id = '${userId}'`);
 }
 
 describe('admin API', { timeout: TEST_TIMEOUT }, () => {
@@ -225,6 +228,10 @@ describe('admin API', { timeout: TEST_TIMEOUT }, () => {
     assert.equal(del.status, 204, show(del));
     assertError(await d.admin('GET', `/admin/users/${made[4].id}`), 404, 'not_found');
     assertError(await d.admin('DELETE', `/admin/users/${made[4].id}`), 404, 'not_found');
+    // The deletion is in the event log once, written with it.
+    const deleted = await dbText(d, `SELECT data FROM events WHERE event = 'user.deleted' AND project_id = '${project.id}'`);
+    assert.equal(deleted.split('\n').length, 1, deleted);
+    assert.equal(JSON.parse(deleted).email, made[4].email);
     const audit = await d.admin('GET', `/admin/audit?project_id=${project.id}`);
     const events = audit.json.data.map((e) => `${e.event}:${e.detail}`);
     assert.ok(events.includes('user_deleted:admin_api:alice'), events.join(' '));
