@@ -404,22 +404,6 @@ store_project_insert(struct db_conn *c, const struct project *p)
 }
 
 int
-store_project_set_password(struct db_conn *c, const struct project *p)
-{
-	int rc;
-
-	rc = db_exec(c, "UPDATE projects SET password_profile = $2, "
-	    "password_checks = $3, password_min_length = $4, "
-	    "password_min_score = $5 WHERE id = $1",
-	    DB_ARGS(DB_TEXT(p->id), DB_TEXT(p->password_profile),
-	    DB_INT(p->password_checks), DB_INT(p->password_min_length),
-	    DB_INT(p->password_min_score)));
-	if (rc < 0)
-		return rc;
-	return rc == 0 ? STORE_NOT_FOUND : STORE_OK;
-}
-
-int
 store_project_update(struct db_conn *c, const struct project *p)
 {
 	return db_exec(c, "UPDATE projects SET name = $2, callback_urls = $3, "
@@ -429,7 +413,8 @@ store_project_update(struct db_conn *c, const struct project *p)
 	    "accent_color = $14, reset_limit_per_hour = $15, "
 	    "mail_budget_per_hour = $16, password_min_length = $17, "
 	    "password_min_score = $18, notice_limit_per_hour = $19, "
-	    "notice_share_percent = $20, login_token_ttl = $21 WHERE id = $1",
+	    "notice_share_percent = $20, login_token_ttl = $21, "
+	    "password_profile = $22, password_checks = $23 WHERE id = $1",
 	    DB_ARGS(DB_TEXT(p->id), DB_TEXT(p->name), DB_TEXT(p->callback_urls),
 	    DB_TEXT(p->allowed_origins), DB_TEXT(p->reset_url),
 	    DB_INT(p->token_ttl), DB_TEXT(p->delivery),
@@ -439,7 +424,8 @@ store_project_update(struct db_conn *c, const struct project *p)
 	    DB_TEXT(p->accent_color), DB_INT(p->reset_limit_per_hour),
 	    DB_INT(p->mail_budget_per_hour), DB_INT(p->password_min_length),
 	    DB_INT(p->password_min_score), DB_INT(p->notice_limit_per_hour),
-	    DB_INT(p->notice_share_percent), DB_INT(p->login_token_ttl)));
+	    DB_INT(p->notice_share_percent), DB_INT(p->login_token_ttl),
+	    DB_TEXT(p->password_profile), DB_INT(p->password_checks)));
 }
 
 int

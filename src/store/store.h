@@ -239,12 +239,6 @@ int	store_setting_get(struct db *, const char *key, char **out) WUR;
 int	store_setting_delete(struct db *, const char *key) WUR;
 
 int	store_project_insert(struct db_conn *, const struct project *);
-/*
- * Write p's password profile, switches, minimum length and score over
- * those of the project with p's id: STORE_OK, STORE_NOT_FOUND or a db
- * error.
- */
-int	store_project_set_password(struct db_conn *, const struct project *);
 int	store_project_get(struct db_conn *, const char *id, struct project **);
 /* Replace every setting of project p->id: 1, 0 (no such project), DB_ERROR. */
 int	store_project_update(struct db_conn *, const struct project *);

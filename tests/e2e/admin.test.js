@@ -293,7 +293,8 @@ describe('admin API', { timeout: TEST_TIMEOUT }, () => {
     const list = await d.admin('GET', `/admin/projects/${project.id}/users?email=${encodeURIComponent(emails[0])}`);
     const bUser = list.json.data[0];
     assert.equal(await storedHash(d, bUser.id), bHash);
-    const login = (email, password) => h.request(`${d.url}/api/login?projectId=${project.id}`, { method: 'POST', body: { username: email, password } });
+    // The project has two callback URLs by now (the PATCH above): name one.
+    const login = (email, password) => h.request(`${d.url}/api/login?projectId=${project.id}&login_url=${encodeURIComponent('http://localhost:3999/cb')}`, { method: 'POST', body: { username: email, password } });
     assert.notEqual((await login(emails[0], `${pwB}x`)).status, 200, 'a wrong password fails against a bcrypt hash');
     assert.equal(await storedHash(d, bUser.id), bHash, 'a failed sign-in changes nothing');
     const ok = await login(emails[0], pwB);

@@ -187,7 +187,7 @@ describe('CLI revocation', () => {
         return true;
       });
       const old = await velocity(client.client_secret);
-      assert.equal(old.status, 403, show(old));
+      assert.equal(old.status, 400, show(old));
       assert.equal(old.json.error.code, 'NotAuthorizedException');
       assert.ok((await forgot(rotated.client_secret)).CodeDeliveryDetails, 'the new secret works');
       assert.equal((await velocity(rotated.client_secret)).status, 200);
