@@ -169,6 +169,13 @@ describe('workos user management', () => {
         assert.equal(again.emailVerified, true);
         assert.ok(Date.parse(again.updatedAt) >= Date.parse(user.updatedAt));
 
+        // The change is in the event log, as the user it left.
+        const updated = (await wos.events.listEvents({ events: ['user.updated'] })).data;
+        assert.equal(updated.length, 1);
+        assert.equal(updated[0].data.id, user.id);
+        assert.equal(updated[0].data.firstName, 'New');
+        assert.equal(updated[0].data.emailVerified, true);
+
         const back = await wos.userManagement.updateUser({ userId: user.id, lastName: 'Other', emailVerified: false });
         assert.equal(back.firstName, 'New');
         assert.equal(back.lastName, 'Other');
@@ -198,6 +205,9 @@ describe('workos user management', () => {
         assert.equal((await wa.userManagement.getUser(user.id)).id, user.id);
 
         await wa.userManagement.deleteUser(user.id);
+        const deleted = (await wa.events.listEvents({ events: ['user.deleted'] })).data;
+        assert.deepEqual(deleted.map((e) => e.data.id), [user.id]);
+        assert.deepEqual((await wb.events.listEvents({ events: ['user.deleted'] })).data, []);
         await rejectsWith(wa.userManagement.getUser(user.id), sdk, 'NotFoundException', 'entity_not_found', 'deleted user');
         await rejectsWith(wa.userManagement.deleteUser(user.id), sdk, 'NotFoundException', 'entity_not_found', 'deleted twice');
         assert.deepEqual((await wa.userManagement.listUsers({ email: user.email })).data, []);
