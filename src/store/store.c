@@ -584,17 +584,26 @@ store_user_by_id(struct db_conn *c, const char *id, struct user **out)
 
 int
 store_user_page(struct db_conn *c, const char *project_id, const char *email,
-    const char *after_id, int limit, struct store_list *out)
+    const char *after_id, int desc, int limit, struct store_list *out)
 {
 	char *key = login_key(email != NULL ? email : "");
 	int rc;
 
 	/* Ids are UUIDv7: their order is the order of creation. */
-	rc = query_list(c, "SELECT " USER_COLS " FROM users WHERE project_id = "
-	    "$1 AND ($2 = '' OR email_key = $2) AND id > $3 ORDER BY id LIMIT $4",
-	    DB_ARGS(DB_TEXT(project_id), DB_TEXT(key),
-	    DB_TEXT(after_id != NULL ? after_id : ""), DB_INT(limit)),
-	    user_read, out);
+	if (desc)
+		rc = query_list(c, "SELECT " USER_COLS " FROM users WHERE "
+		    "project_id = $1 AND ($2 = '' OR email_key = $2) AND "
+		    "($3 = '' OR id < $3) ORDER BY id DESC LIMIT $4",
+		    DB_ARGS(DB_TEXT(project_id), DB_TEXT(key),
+		    DB_TEXT(after_id != NULL ? after_id : ""), DB_INT(limit)),
+		    user_read, out);
+	else
+		rc = query_list(c, "SELECT " USER_COLS " FROM users WHERE "
+		    "project_id = $1 AND ($2 = '' OR email_key = $2) AND "
+		    "id > $3 ORDER BY id LIMIT $4",
+		    DB_ARGS(DB_TEXT(project_id), DB_TEXT(key),
+		    DB_TEXT(after_id != NULL ? after_id : ""), DB_INT(limit)),
+		    user_read, out);
 	free(key);
 	return rc;
 }
@@ -644,6 +653,25 @@ store_user_set_disabled(struct db_conn *c, const char *project_id,
 	    "WHERE project_id = $3 AND id = $4 AND disabled <> $1",
 	    DB_ARGS(DB_INT(disabled != 0), DB_INT(now), DB_TEXT(project_id),
 	    DB_TEXT(id)));
+}
+
+int
+store_user_update(struct db_conn *c, const struct user *u)
+{
+	if (u->password_hash != NULL)
+		return db_exec(c, "UPDATE users SET first_name = $1, "
+		    "last_name = $2, email_verified = $3, updated_at = $4, "
+		    "password_hash = $5, password_change_required = 0 "
+		    "WHERE project_id = $6 AND id = $7",
+		    DB_ARGS(DB_TEXT(u->first_name), DB_TEXT(u->last_name),
+		    DB_INT(u->email_verified != 0), DB_INT(u->updated_at),
+		    DB_TEXT(u->password_hash), DB_TEXT(u->project_id),
+		    DB_TEXT(u->id)));
+	return db_exec(c, "UPDATE users SET first_name = $1, last_name = $2, "
+	    "email_verified = $3, updated_at = $4 WHERE project_id = $5 AND "
+	    "id = $6", DB_ARGS(DB_TEXT(u->first_name), DB_TEXT(u->last_name),
+	    DB_INT(u->email_verified != 0), DB_INT(u->updated_at),
+	    DB_TEXT(u->project_id), DB_TEXT(u->id)));
 }
 
 int

@@ -264,11 +264,12 @@ int	store_user_list(struct db_conn *, const char *project_id,
 int	store_user_by_id(struct db_conn *, const char *id, struct user **);
 /*
  * Up to limit users of a project with ids after after_id (NULL: from the
- * first), in id order (the order of creation), only those whose email is
- * email (compared as logins are; NULL: all).
+ * first), in id order (the order of creation; desc: newest first, "after"
+ * then meaning older), only those whose email is email (compared as
+ * logins are; NULL: all).
  */
 int	store_user_page(struct db_conn *, const char *project_id,
-	    const char *email, const char *after_id, int limit,
+	    const char *email, const char *after_id, int desc, int limit,
 	    struct store_list *);
 /*
  * Delete a user with its sessions (and their refresh tokens) and secrets:
@@ -291,6 +292,12 @@ int	store_user_change_password(struct db_conn *, const char *id,
  */
 int	store_user_set_disabled(struct db_conn *, const char *project_id,
 	    const char *id, int disabled, int64_t now);
+/*
+ * Write u's names and email_verified (and hash, when u->password_hash is
+ * set, clearing password_change_required) with updated_at: 1 when user
+ * u->id of u->project_id was changed, 0 when there is none, or DB_ERROR.
+ */
+int	store_user_update(struct db_conn *, const struct user *u);
 /* Replace a password hash made with older parameters. */
 int	store_user_rehash(struct db_conn *, const char *id, const char *hash);
 int	store_user_touch_sign_in(struct db_conn *, const char *id, int64_t now);
