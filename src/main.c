@@ -87,6 +87,9 @@ struct opts {
 	const char	*state;
 	const char	*limit;
 	const char	*to;
+	const char	*email_prefix;
+	const char	*after;
+	int		 temporary;
 	int		 all_dead;
 	int		 key_stdin;
 	int		 password_stdin;
@@ -139,6 +142,10 @@ parse_opts(int argc, char **argv, struct opts *o)
 		}
 		if (strcmp(key, "--all-dead") == 0) {
 			o->all_dead = 1;
+			continue;
+		}
+		if (strcmp(key, "--temporary") == 0) {
+			o->temporary = 1;
 			continue;
 		}
 		if (strcmp(key, "--key-stdin") == 0) {
@@ -200,6 +207,10 @@ parse_opts(int argc, char **argv, struct opts *o)
 			o->limit = val;
 		else if (strcmp(key, "--to") == 0)
 			o->to = val;
+		else if (strcmp(key, "--email-prefix") == 0)
+			o->email_prefix = val;
+		else if (strcmp(key, "--after") == 0)
+			o->after = val;
 		else
 			return usage_error("unknown option '%s'", key);
 	}
@@ -368,6 +379,21 @@ project_create(struct cli *c, const struct opts *o, struct project **out)
 	return 0;
 }
 
+/* A project as the CLI shows it, with its Cognito user pool id. */
+static json_t *
+project_json(const struct cli *c, const struct project *p)
+{
+	json_t *j = api_project_json(p);
+	char pool[ENGINE_POOL_ID_MAX + 1];
+
+	if (j != NULL && id_is_uuid(p->id)) {
+		engine_user_pool_id(c->cfg->aws_region, p->id, pool);
+		json_object_set_new(j, "cognito_user_pool_id",
+		    json_string(pool));
+	}
+	return j;
+}
+
 static int
 cmd_project(struct cli *c)
 {
@@ -385,7 +411,7 @@ cmd_project(struct cli *c)
 	if (strcmp(verb, "create") == 0) {
 		rc = project_create(c, &o, &p);
 		if (rc == 0)
-			print_json(api_project_json(p));
+			print_json(project_json(c, p));
 		project_free(p);
 		return rc;
 	}
@@ -399,7 +425,7 @@ cmd_project(struct cli *c)
 		rc = store_project_list(conn, &l);
 		a = json_array();
 		for (i = 0; i < l.n; i++)
-			json_array_append_new(a, api_project_json(l.items[i]));
+			json_array_append_new(a, project_json(c, l.items[i]));
 		store_list_free(&l, (void (*)(void *))project_free);
 		if (rc == STORE_OK)
 			print_json(a);
@@ -408,7 +434,7 @@ cmd_project(struct cli *c)
 	} else {
 		rc = store_project_get(conn, o.positional, &p);
 		if (rc == STORE_OK)
-			print_json(api_project_json(p));
+			print_json(project_json(c, p));
 		else if (rc == STORE_NOT_FOUND)
 			fprintf(stderr, "resetd: project show: no project %s\n",
 			    o.positional);
@@ -588,17 +614,156 @@ user_set_disabled(struct cli *c, const struct opts *o, int disabled)
 	return 0;
 }
 
+/* The text of a result of an operation on one user. */
+static const char *
+user_result_text(enum engine_result r)
+{
+	if (r == ENGINE_USER_UNKNOWN)
+		return "no such user in the project";
+	if (r == ENGINE_PROJECT_UNKNOWN)
+		return "no such project";
+	return result_text(r);
+}
+
+/*
+ * List a project's users, the operation the Cognito face's ListUsers
+ * runs: every page in turn, or with --limit one page after --after.
+ */
+static int
+user_list(struct cli *c, const struct opts *o)
+{
+	struct store_list l = { NULL, 0 };
+	struct user_query q = { USER_FILTER_NONE, NULL, o->after, 0 };
+	enum engine_result r = ENGINE_OK;
+	json_t *a;
+	char *end, last[UUID_STRLEN + 1];
+	size_t i;
+
+	if (o->project == NULL)
+		return usage_error("user list: %s is required", "--project");
+	if (o->email != NULL && o->email_prefix != NULL)
+		return usage_error("user list: %s", "--email or --email-prefix, "
+		    "not both");
+	if (o->email != NULL)
+		q = (struct user_query){ USER_FILTER_EMAIL, o->email, o->after,
+		    0 };
+	else if (o->email_prefix != NULL)
+		q = (struct user_query){ USER_FILTER_EMAIL_PREFIX,
+		    o->email_prefix, o->after, 0 };
+	if (o->after != NULL && !id_is_uuid(o->after))
+		return usage_error("user list: --after %s", "takes a user id");
+	q.limit = ADMIN_LIST_MAX;
+	if (o->limit != NULL) {
+		q.limit = strtoll(o->limit, &end, 10);
+		if (*o->limit == '\0' || *end != '\0' || q.limit < 1 ||
+		    q.limit > ADMIN_LIST_MAX)
+			return usage_error("user list: --limit %s",
+			    "takes 1 to 1000");
+	}
+	if (cli_engine(c) == -1)
+		return 1;
+	a = json_array();
+	for (;;) {
+		r = admin_user_list(c->engine, o->project, &q, &l);
+		if (r != ENGINE_OK)
+			break;
+		for (i = 0; i < l.n; i++)
+			json_array_append_new(a, api_user_json(l.items[i]));
+		if (l.n > 0)
+			snprintf(last, sizeof(last), "%s",
+			    ((struct user *)l.items[l.n - 1])->id);
+		i = l.n;
+		store_list_free(&l, (void (*)(void *))user_free);
+		if (o->limit != NULL || i < (size_t)q.limit)
+			break;
+		q.after_id = last;
+	}
+	if (r != ENGINE_OK) {
+		json_decref(a);
+		fprintf(stderr, "resetd: user list: %s\n", result_text(r));
+		return 1;
+	}
+	print_json(a);
+	return 0;
+}
+
+/*
+ * The operations on one user named by --project and USER: get, delete,
+ * sign-out, require-reset and set-password (the password from standard
+ * input; --temporary makes the user change it at its next sign-in).
+ */
+static int
+user_op(struct cli *c, const struct opts *o, const char *verb)
+{
+	struct user *u = NULL;
+	struct password_verdict v;
+	struct admin_password in;
+	enum engine_result r;
+	int64_t retry = 0;
+	char *pw = NULL;
+
+	if (o->project == NULL || o->positional == NULL)
+		return usage_error("user %s: --project and USER (an id, email "
+		    "or username) are required", verb);
+	if (strcmp(verb, "set-password") == 0 && !o->password_stdin)
+		return usage_error("user set-password: %s is required",
+		    "--password-stdin");
+	if (o->password_stdin && (pw = read_password_stdin()) == NULL)
+		return 1;
+	if (cli_engine(c) == -1) {
+		xfree_secret(pw);
+		return 1;
+	}
+	memset(&v, 0, sizeof(v));
+	if (strcmp(verb, "get") == 0)
+		r = admin_user_lookup(c->engine, o->project, o->positional, &u);
+	else if (strcmp(verb, "delete") == 0)
+		r = admin_user_delete(c->engine, NULL, o->project,
+		    o->positional);
+	else if (strcmp(verb, "sign-out") == 0)
+		r = admin_user_sign_out(c->engine, NULL, o->project,
+		    o->positional);
+	else if (strcmp(verb, "require-reset") == 0)
+		r = admin_user_require_reset(c->engine, NULL, o->project,
+		    o->positional, &retry);
+	else {
+		in = (struct admin_password){ o->project, o->positional, pw,
+		    !o->temporary, NULL, &v };
+		r = admin_user_set_password(c->engine, &in, &u);
+	}
+	xfree_secret(pw);
+	if (r != ENGINE_OK) {
+		if (v.rule != PW_OK)
+			fprintf(stderr, "resetd: user %s: password: %s (%s)\n",
+			    verb, v.message, password_rule_name(v.rule));
+		else if (r == ENGINE_THROTTLED)
+			fprintf(stderr, "resetd: user %s: the account had its "
+			    "resets for now; retry in %lld s\n", verb,
+			    (long long)retry);
+		else
+			fprintf(stderr, "resetd: user %s: %s\n", verb,
+			    r == ENGINE_USER_DISABLED ? "the user is disabled" :
+			    user_result_text(r));
+		return 1;
+	}
+	if (u == NULL)
+		r = admin_user_lookup(c->engine, o->project, o->positional, &u);
+	if (r == ENGINE_OK)
+		print_json(api_user_json(u));
+	else
+		print_json(json_pack("{s:s, s:b}", "user", o->positional,
+		    "deleted", 1));
+	user_free(u);
+	return 0;
+}
+
 static int
 cmd_user(struct cli *c)
 {
 	struct opts o;
 	struct user *u = NULL;
-	struct store_list l = { NULL, 0 };
-	struct db_conn *conn;
 	const char *verb = c->argc > 0 ? c->argv[0] : "";
 	char *pw = NULL;
-	json_t *a;
-	size_t i;
 	int rc;
 
 	if (parse_opts(c->argc - 1, c->argv + 1, &o) != 0)
@@ -617,24 +782,15 @@ cmd_user(struct cli *c)
 		return user_import(c, &o);
 	if (strcmp(verb, "disable") == 0 || strcmp(verb, "enable") == 0)
 		return user_set_disabled(c, &o, strcmp(verb, "disable") == 0);
-	if (strcmp(verb, "list") != 0)
-		return usage_error("user: expected create, import, list, disable "
-		    "or enable%s", "");
-	if (o.project == NULL)
-		return usage_error("user list: %s is required", "--project");
-	if (cli_db(c) == -1 || (conn = db_acquire(c->db)) == NULL)
-		return 1;
-	rc = store_user_list(conn, o.project, &l);
-	db_release(c->db, conn);
-	a = json_array();
-	for (i = 0; i < l.n; i++)
-		json_array_append_new(a, api_user_json(l.items[i]));
-	store_list_free(&l, (void (*)(void *))user_free);
-	if (rc == STORE_OK)
-		print_json(a);
-	else
-		json_decref(a);
-	return rc == STORE_OK ? 0 : 1;
+	if (strcmp(verb, "list") == 0)
+		return user_list(c, &o);
+	if (strcmp(verb, "get") == 0 || strcmp(verb, "delete") == 0 ||
+	    strcmp(verb, "sign-out") == 0 || strcmp(verb, "require-reset") == 0 ||
+	    strcmp(verb, "set-password") == 0)
+		return user_op(c, &o, verb);
+	return usage_error("user: expected create, import, list, get, "
+	    "set-password, require-reset, sign-out, disable, enable or "
+	    "delete%s", "");
 }
 
 /* credentials */
@@ -643,9 +799,10 @@ cmd_user(struct cli *c)
 static json_t *
 api_key_json(const struct api_key *k)
 {
-	return json_pack("{s:s, s:s, s:o, s:o}",
+	return json_pack("{s:s, s:s, s:o, s:o, s:o}",
 	    "id", k->id,
 	    "project_id", k->project_id,
+	    "aws_access_key_id", api_string_or_null(k->access_key_id),
 	    "created_at", api_time(k->created_at),
 	    "revoked_at", k->revoked_at ? api_time(k->revoked_at) : json_null());
 }
@@ -716,7 +873,8 @@ cmd_apikey(struct cli *c)
 	struct opts o;
 	enum engine_result r;
 	const char *verb = c->argc > 0 ? c->argv[0] : "";
-	char id[UUID_STRLEN + 1];
+	struct aws_credentials aws;
+	char id[UUID_STRLEN + 1], pool[ENGINE_POOL_ID_MAX + 1];
 	char *key = NULL;
 
 	if (parse_opts(c->argc - 1, c->argv + 1, &o) != 0)
@@ -732,14 +890,21 @@ cmd_apikey(struct cli *c)
 		return usage_error("apikey create: %s is required", "--project");
 	if (cli_engine(c) == -1)
 		return 1;
-	r = admin_api_key_create(c->engine, o.project, &key, id);
+	r = admin_api_key_create(c->engine, o.project, &key, id, &aws);
 	if (r != ENGINE_OK) {
 		fprintf(stderr, "resetd: apikey create: %s\n", result_text(r));
 		return 1;
 	}
-	print_json(json_pack("{s:s, s:s, s:s}", "id", id, "project_id",
-	    o.project, "key", key));
+	/* The project exists (the key was made): its id is a UUID. */
+	engine_user_pool_id(c->cfg->aws_region, o.project, pool);
+	print_json(json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id", id,
+	    "project_id", o.project, "key", key,
+	    "aws_access_key_id", aws.access_key_id,
+	    "aws_secret_access_key", aws.secret_access_key,
+	    "aws_region", c->cfg->aws_region,
+	    "cognito_user_pool_id", pool));
 	xfree_secret(key);
+	aws_credentials_clear(&aws);
 	return 0;
 }
 
@@ -1322,7 +1487,11 @@ static const struct command {
 	    "[--locale xx[_YY]]\n"
 	    "                     [--password-stdin]\n"
 	    "  resetd user import --project ID < users.jsonl\n"
-	    "  resetd user list --project ID\n"
+	    "  resetd user list --project ID [--email EMAIL | --email-prefix P]"
+	    "\n                     [--limit N [--after USER_ID]]\n"
+	    "  resetd user get|delete|sign-out|require-reset --project ID USER\n"
+	    "  resetd user set-password --project ID USER --password-stdin "
+	    "[--temporary]\n"
 	    "  resetd user disable|enable --project ID USER" },
 	{ "apikey", cmd_apikey, "apikey create --project ID\n"
 	    "  resetd apikey list --project ID\n"

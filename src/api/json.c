@@ -193,7 +193,7 @@ json_t *
 api_user_json(const struct user *u)
 {
 	return json_pack("{s:s, s:s, s:s, s:o, s:b, s:b, s:o, s:o, s:o, s:o, "
-	    "s:o, s:o}",
+	    "s:o, s:o, s:s}",
 	    "id", u->id,
 	    "project_id", u->project_id,
 	    "email", u->email,
@@ -205,5 +205,6 @@ api_user_json(const struct user *u)
 	    "locale", api_string_or_null(u->locale),
 	    "created_at", api_time(u->created_at),
 	    "updated_at", api_time(u->updated_at),
-	    "last_sign_in_at", api_time(u->last_sign_in_at));
+	    "last_sign_in_at", api_time(u->last_sign_in_at),
+	    "status", user_status_name(u->status));
 }

@@ -1,7 +1,10 @@
 /*
- * Administration: creating projects and users, for the CLI and the
- * dialects that create users (WorkOS).  Every field is validated here,
- * once, whichever face calls.
+ * Administration: creating projects and users, and the operations on a
+ * user that an operator or a server holding an API key may do (get, list,
+ * set a password, require a reset, sign out, disable, delete), for the CLI
+ * and the dialects that manage users (WorkOS, Cognito's admin calls).
+ * Every field is validated here, once, whichever face calls, and each
+ * operation is one implementation that every face shares.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -437,6 +440,7 @@ user_build(struct engine *e, const struct project *p,
 	u->first_name = spec->first_name ? xstrdup(spec->first_name) : NULL;
 	u->last_name = spec->last_name ? xstrdup(spec->last_name) : NULL;
 	u->email_verified = spec->email_verified;
+	u->status = spec->status;
 	if (spec->locale != NULL) {
 		u->locale = xmalloc(ENGINE_LOCALE_MAX + 1);
 		if (engine_locale_normalise(spec->locale, u->locale) == -1)
@@ -688,6 +692,295 @@ admin_user_set_disabled(struct engine *e, const struct request_context *ctx,
 	}
 	result = ENGINE_OK;
 out:
+	user_free(u);
+	project_free(p);
+	return result;
+}
+
+/*
+ * The user of project p named by user: its id, email or username.
+ * STORE_OK with *out, STORE_NOT_FOUND or DB_ERROR.
+ */
+static int
+user_resolve(struct engine *e, const char *project_id, const char *user,
+    struct user **out)
+{
+	struct db_conn *c;
+	int rc;
+
+	if (user == NULL || *user == '\0' || strlen(user) > 320)
+		return STORE_NOT_FOUND;
+	c = db_acquire(e->db);
+	if (c == NULL)
+		return DB_ERROR;
+	if (id_is_uuid(user))
+		rc = store_user_get(c, project_id, user, out);
+	else
+		rc = store_user_find(c, project_id, user, out);
+	db_release(e->db, c);
+	return rc;
+}
+
+/* user_resolve as an engine result, the password hash dropped. */
+static enum engine_result
+user_load(struct engine *e, const char *project_id, const char *user,
+    struct user **out)
+{
+	int rc = user_resolve(e, project_id, user, out);
+
+	if (rc < 0)
+		return ENGINE_UNAVAILABLE;
+	if (rc != STORE_OK)
+		return ENGINE_USER_UNKNOWN;
+	xfree_secret((*out)->password_hash);
+	(*out)->password_hash = NULL;
+	return ENGINE_OK;
+}
+
+enum engine_result
+admin_user_lookup(struct engine *e, const char *project_id, const char *user,
+    struct user **out)
+{
+	return user_load(e, project_id, user, out);
+}
+
+enum engine_result
+admin_user_list(struct engine *e, const char *project_id,
+    const struct user_query *q, struct store_list *out)
+{
+	struct db_conn *c;
+	size_t i;
+	int rc;
+
+	if (q->limit < 1 || q->limit > ADMIN_LIST_MAX)
+		return ENGINE_BAD_INPUT;
+	c = db_acquire(e->db);
+	if (c == NULL)
+		return ENGINE_UNAVAILABLE;
+	rc = store_user_page(c, project_id, q, out);
+	db_release(e->db, c);
+	if (rc != STORE_OK)
+		return ENGINE_UNAVAILABLE;
+	for (i = 0; i < out->n; i++) {
+		struct user *u = out->items[i];
+
+		xfree_secret(u->password_hash);
+		u->password_hash = NULL;
+	}
+	return ENGINE_OK;
+}
+
+/* What an operation on one user writes, and records. */
+struct user_op_tx {
+	const struct request_context	*ctx;
+	const struct user		*user;
+	const char			*subject;
+	int64_t				 now;
+	enum audit_kind			 kind;
+	/* ADMIN_SET_PASSWORD */
+	const char			*hash;
+	enum user_status		 status;
+	int				 op;
+};
+
+enum {
+	OP_SET_PASSWORD,	/* hash and status; sessions and secrets die */
+	OP_REQUIRE_RESET,	/* no password, reset_required; sessions die */
+	OP_SIGN_OUT,		/* sessions die */
+	OP_DELETE,		/* the user and what names it go */
+};
+
+static int
+user_op_tx(struct db_conn *c, void *arg)
+{
+	struct user_op_tx *t = arg;
+	const struct user *u = t->user;
+	int rc = 0;
+
+	switch (t->op) {
+	case OP_SET_PASSWORD:
+		rc = store_user_admin_password(c, u->project_id, u->id, t->hash,
+		    t->status, t->now);
+		if (rc > 0)
+			rc = store_secret_revoke_user(c, u->id, t->now);
+		if (rc >= 0)
+			rc = store_session_revoke_user(c, u->id, t->now);
+		break;
+	case OP_REQUIRE_RESET:
+		/* The password is deactivated: no dialect takes it now. */
+		rc = store_user_admin_password(c, u->project_id, u->id, NULL,
+		    USER_RESET_REQUIRED, t->now);
+		if (rc > 0)
+			rc = store_session_revoke_user(c, u->id, t->now);
+		break;
+	case OP_SIGN_OUT:
+		rc = store_session_revoke_user(c, u->id, t->now);
+		break;
+	case OP_DELETE:
+		rc = store_user_delete(c, u->project_id, u->id);
+		if (rc == 0)
+			return 0;	/* deleted meanwhile: nothing to record */
+		break;
+	default:
+		abort();
+	}
+	if (rc < 0)
+		return rc;
+	return audit_write(c, t->ctx, u->project_id, t->kind, t->subject,
+	    "admin", t->now);
+}
+
+/* Run op on u, audited as kind; ENGINE_OK or ENGINE_UNAVAILABLE. */
+static enum engine_result
+user_op(struct engine *e, const struct request_context *ctx,
+    const struct user *u, int op, enum audit_kind kind, const char *hash,
+    enum user_status status, int64_t *now_out)
+{
+	char subject[AUDIT_SUBJECT_LEN + 1];
+	struct user_op_tx t;
+
+	audit_subject(e, u->project_id, u->email, subject);
+	t = (struct user_op_tx){ ctx, u, subject, db_now(e->db), kind, hash,
+	    status, op };
+	if (db_write(e->db, user_op_tx, &t) != 0)
+		return ENGINE_UNAVAILABLE;
+	if (now_out != NULL)
+		*now_out = t.now;
+	return ENGINE_OK;
+}
+
+enum engine_result
+admin_user_set_password(struct engine *e, const struct admin_password *in,
+    struct user **out)
+{
+	struct project *p = NULL;
+	struct user *u = NULL;
+	struct password_verdict v;
+	enum engine_result result;
+	enum user_status st = in->permanent ? USER_CONFIRMED :
+	    USER_FORCE_CHANGE_PASSWORD;
+	char *hash = NULL;
+	int64_t now;
+
+	result = engine_project(e, in->project_id ? in->project_id : "", &p);
+	if (result != ENGINE_OK)
+		return result;
+	result = user_load(e, p->id, in->user, &u);
+	if (result != ENGINE_OK)
+		goto out;
+	result = reset_password_policy(e, p, in->password, u->email,
+	    u->username, &v);
+	if (result != ENGINE_OK) {
+		if (in->verdict != NULL)
+			*in->verdict = v;
+		goto out;
+	}
+	hash = hasher_hash(e->hasher, in->password);
+	if (hash == NULL) {
+		result = ENGINE_UNAVAILABLE;
+		goto out;
+	}
+	result = user_op(e, in->ctx, u, OP_SET_PASSWORD, AUDIT_PASSWORD_SET,
+	    hash, st, &now);
+	if (result != ENGINE_OK)
+		goto out;
+	u->status = st;
+	u->updated_at = now;
+	if (out != NULL) {
+		*out = u;
+		u = NULL;
+	}
+out:
+	xfree_secret(hash);
+	user_free(u);
+	project_free(p);
+	return result;
+}
+
+/* Load project and user for an operation on one user. */
+static enum engine_result
+op_target(struct engine *e, const char *project_id, const char *user,
+    struct project **p, struct user **u)
+{
+	enum engine_result result;
+
+	result = engine_project(e, project_id ? project_id : "", p);
+	if (result != ENGINE_OK)
+		return result;
+	return user_load(e, (*p)->id, user, u);
+}
+
+enum engine_result
+admin_user_sign_out(struct engine *e, const struct request_context *ctx,
+    const char *project_id, const char *user)
+{
+	struct project *p = NULL;
+	struct user *u = NULL;
+	enum engine_result result;
+
+	result = op_target(e, project_id, user, &p, &u);
+	if (result == ENGINE_OK)
+		result = user_op(e, ctx, u, OP_SIGN_OUT, AUDIT_USER_SIGNED_OUT,
+		    NULL, u->status, NULL);
+	user_free(u);
+	project_free(p);
+	return result;
+}
+
+enum engine_result
+admin_user_delete(struct engine *e, const struct request_context *ctx,
+    const char *project_id, const char *user)
+{
+	struct project *p = NULL;
+	struct user *u = NULL;
+	enum engine_result result;
+
+	result = op_target(e, project_id, user, &p, &u);
+	if (result == ENGINE_OK)
+		result = user_op(e, ctx, u, OP_DELETE, AUDIT_USER_DELETED, NULL,
+		    u->status, NULL);
+	user_free(u);
+	project_free(p);
+	return result;
+}
+
+enum engine_result
+admin_user_require_reset(struct engine *e, const struct request_context *ctx,
+    const char *project_id, const char *user, int64_t *retry_after_s)
+{
+	struct project *p = NULL;
+	struct user *u = NULL;
+	struct reset_request in;
+	struct reset_ticket t;
+	enum engine_result result;
+
+	memset(&t, 0, sizeof(t));
+	result = op_target(e, project_id, user, &p, &u);
+	if (result != ENGINE_OK)
+		goto out;
+	if (u->disabled) {
+		result = ENGINE_USER_DISABLED;
+		goto out;
+	}
+	/*
+	 * The code first: a request over the account's limits changes
+	 * nothing.  The caller holds the API key, so it is told.
+	 */
+	in = (struct reset_request){
+		.project = p,
+		.login = u->email,
+		.delivery = DELIVER_CODE,
+		.trusted = 1,
+		.ctx = ctx,
+		.retry_after_s = retry_after_s,
+	};
+	result = reset_request(e, &in, &t);
+	if (result != ENGINE_OK)
+		goto out;
+	result = user_op(e, ctx, u, OP_REQUIRE_RESET, AUDIT_RESET_REQUIRED,
+	    NULL, USER_RESET_REQUIRED, NULL);
+out:
+	reset_ticket_clear(&t);
 	user_free(u);
 	project_free(p);
 	return result;

@@ -27,6 +27,7 @@
 #define SUBKEY_CANCEL 17
 #define SUBKEY_BACKOFF 32
 #define SUBKEY_RATE 33
+#define SUBKEY_AWS 45		/* seals API keys' AWS secret access keys */
 /* The outbox's key has a context of its own. */
 #define OUTBOX_KDF_CONTEXT "rdoutbox"
 #define OUTBOX_SUBKEY 1
@@ -96,6 +97,8 @@ engine_new(const struct config *cfg, struct db *db)
 	    SUBKEY_BACKOFF, KDF_CONTEXT, master);
 	crypto_kdf_derive_from_key(e->rate_key, sizeof(e->rate_key),
 	    SUBKEY_RATE, KDF_CONTEXT, master);
+	crypto_kdf_derive_from_key(e->aws_key, sizeof(e->aws_key),
+	    SUBKEY_AWS, KDF_CONTEXT, master);
 	sodium_memzero(master, sizeof(master));
 	_Static_assert(RL__MAX == sizeof(cfg->rate_ip6_56) /
 	    sizeof(cfg->rate_ip6_56[0]), "one /56 limit per class");

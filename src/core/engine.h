@@ -15,6 +15,7 @@
 
 #include "../config.h"
 #include "../store/store.h"
+#include "../util/sigv4.h"
 #include "password.h"
 #include "ratelimit.h"
 
@@ -146,6 +147,8 @@ enum engine_result engine_throttle(struct engine *,
 /* The password policy of a project, as password_check takes it. */
 void	engine_password_policy(const struct engine *, const struct project *,
 	    struct password_policy *out);
+
+#define ENGINE_POOL_ID_MAX (32 + 1 + ULID_STRLEN)
 
 /* locale.c */
 #define ENGINE_LOCALE_MAX 5	/* "xx_YY" */
@@ -530,6 +533,8 @@ struct user_spec {
 	struct password_verdict *verdict;	/* NULL: not wanted */
 	/* Imports keep what operators bring: bounds only, no strength rules. */
 	int		 bounds_only;
+	/* Cognito's status; force_change_password for an invited user. */
+	enum user_status status;
 };
 
 /*
@@ -566,6 +571,70 @@ enum engine_result admin_user_get(struct engine *, const struct project *,
 enum engine_result admin_user_set_disabled(struct engine *,
 	    const struct request_context *ctx, const char *project_id,
 	    const char *user, int disabled, struct user **out);
+/*
+ * A user of a project named by its id, email or username, in *out
+ * without its password hash; ENGINE_PROJECT_UNKNOWN (no such project),
+ * ENGINE_USER_UNKNOWN or ENGINE_UNAVAILABLE.  The other operations on one
+ * user below name it the same way and answer the same results.
+ */
+enum engine_result admin_user_lookup(struct engine *, const char *project_id,
+	    const char *user, struct user **out);
+#define ADMIN_LIST_MAX 1000
+/*
+ * A page of a project's users (store_user_page), without password hashes,
+ * into *out (free its items with user_free).  ENGINE_BAD_INPUT for a
+ * limit outside 1..ADMIN_LIST_MAX.
+ */
+enum engine_result admin_user_list(struct engine *, const char *project_id,
+	    const struct user_query *, struct store_list *out);
+
+struct admin_password {
+	const char			*project_id;
+	const char			*user;		/* id, email, username */
+	const char			*password;
+	/*
+	 * 1: the user is confirmed and signs in with it; 0: it is a
+	 * temporary password (force_change_password), and sign-in asks for
+	 * a new one.
+	 */
+	int				 permanent;
+	const struct request_context	*ctx;		/* NULL: the CLI */
+	struct password_verdict		*verdict;	/* NULL: not wanted */
+};
+
+/*
+ * Set a user's password as an operator: the project's policy decides
+ * (ENGINE_PASSWORD_*, reason in *in->verdict), the email is left as it
+ * was, and in one transaction the hash and status are stored, the user's
+ * sessions and live reset secrets revoked, and the change audited
+ * (password_set).  On ENGINE_OK, *out (may be NULL) is the user now.
+ */
+enum engine_result admin_user_set_password(struct engine *,
+	    const struct admin_password *, struct user **out);
+/*
+ * Require a reset: a code is sent to the user's email (as reset_request
+ * does for a trusted caller, with its limits: ENGINE_THROTTLED with
+ * *retry_after_s), then the password is deactivated (no dialect's sign-in
+ * takes it), the user's status set to reset_required and its sessions
+ * revoked, audited (reset_required).  Confirming the code sets a new
+ * password and confirms the user.  ENGINE_USER_DISABLED for a disabled
+ * user, whom nothing is sent.
+ */
+enum engine_result admin_user_require_reset(struct engine *,
+	    const struct request_context *, const char *project_id,
+	    const char *user, int64_t *retry_after_s);
+/* Revoke every session of a user, audited (user_signed_out). */
+enum engine_result admin_user_sign_out(struct engine *,
+	    const struct request_context *, const char *project_id,
+	    const char *user);
+/*
+ * Delete a user with its sessions and reset secrets, audited
+ * (user_deleted, under the keyed hash of its email).  Its email and
+ * username are free again at once.
+ */
+enum engine_result admin_user_delete(struct engine *,
+	    const struct request_context *, const char *project_id,
+	    const char *user);
 /* 1 when s is an acceptable email address. */
 int	admin_email_valid(const char *);
 /*
@@ -604,15 +673,36 @@ struct app_client {
 };
 
 void	app_client_clear(struct app_client *);
+#define AWS_ACCESS_KEY_ID_LEN 20		/* "AKIA" and 16 base32 */
+#define AWS_SECRET_BYTES 30
+#define AWS_SECRET_ACCESS_KEY_LEN 40		/* base64 of 30 bytes */
+
+/* An API key as AWS credentials, as the key's maker receives them. */
+struct aws_credentials {
+	char	 access_key_id[AWS_ACCESS_KEY_ID_LEN + 1];
+	char	*secret_access_key;	/* zeroed on clear */
+};
+
+void	aws_credentials_clear(struct aws_credentials *);
 /*
  * Make an API key for a project.  The key ("sk_" and 43 characters) is
  * returned once in *key_out (caller frees with xfree_secret), and its row
  * id, which names it from then on, in id_out; only its keyed hash is
- * stored.
+ * stored.  The key is also a pair of AWS credentials for the Cognito
+ * face's signed calls: an access key id, stored as it is, and a secret
+ * access key, which SigV4 checks need back and which is therefore stored
+ * sealed under a subkey of the server secret of its own, bound to the
+ * row.  They are returned once in *aws_out (NULL: not wanted; clear with
+ * aws_credentials_clear).
  */
 enum engine_result admin_api_key_create(struct engine *,
 	    const char *project_id, char **key_out,
-	    char id_out[UUID_STRLEN + 1]);
+	    char id_out[UUID_STRLEN + 1], struct aws_credentials *aws_out);
+/*
+ * The AWS secret access key of an API key row, unsealed (free with
+ * xfree_secret); NULL when the key has none or it does not open (logged).
+ */
+char	*engine_aws_unseal(struct engine *, const struct api_key *);
 /*
  * Revoke an API key, named by its id or by the key itself ("sk_...").
  * The key is refused from the next call on: keys are looked up in the
@@ -659,6 +749,49 @@ enum engine_result engine_client(struct engine *, const char *client_id,
 enum engine_result engine_client_check_key(struct engine *,
 	    const struct project *, const char *api_key, const char *client_id,
 	    const char *client_secret);
+
+/* awsauth.c */
+/* How a signed (AWS SigV4) call fared; each refusal is one of AWS's. */
+enum aws_auth {
+	AWS_AUTH_OK,			/* 0 */
+	AWS_AUTH_MISSING,		/* 1: MissingAuthenticationToken */
+	AWS_AUTH_INCOMPLETE,		/* 2: IncompleteSignature */
+	AWS_AUTH_UNRECOGNIZED,		/* 3: UnrecognizedClient */
+	AWS_AUTH_INVALID_SIGNATURE,	/* 4: InvalidSignature */
+	AWS_AUTH_UNAVAILABLE,		/* 5: the store failed (logged) */
+};
+
+struct aws_auth_check {
+	const char			*authorization;	/* NULL: none sent */
+	const char			*amz_date;	/* NULL: none sent */
+	const char			*service;	/* "cognito-idp" */
+	const struct sigv4_request	*request;
+	char				 message[320];	/* out: AWS's words */
+};
+
+/*
+ * Check the SigV4 signature of a call: scope (the instance's aws_region,
+ * in->service, X-Amz-Date's day), a live API key's access key id, the
+ * signature recomputed under its sealed secret and compared in constant
+ * time, and X-Amz-Date within 5 minutes of engine_now.  AWS_AUTH_OK with
+ * the key's project in *out (free with project_free); else the refusal,
+ * with AWS's message in in->message, and nothing changed.
+ */
+enum aws_auth engine_aws_auth(struct engine *, struct aws_auth_check *in,
+	    struct project **out);
+/*
+ * The Cognito user pool id of a project: the instance's region
+ * (aws_region), an underscore and the project's id (a UUID) as a ULID:
+ * "us-east-1_01J...".
+ */
+void	engine_user_pool_id(const char *region, const char *project_id,
+	    char out[ENGINE_POOL_ID_MAX + 1]);
+/*
+ * The project id a user pool id names, if it is of region and in that
+ * form; 0 with the UUID in out, or -1.
+ */
+int	engine_user_pool_project(const char *region, const char *pool_id,
+	    char out[UUID_STRLEN + 1]) WUR;
 
 /* What a call through an app client names and proves. */
 struct client_auth {

@@ -21,6 +21,7 @@ struct engine {
 	uint8_t			 audit_key[32];	/* audit subjects */
 	uint8_t			 outbox_key[32];	/* queued mail payloads */
 	uint8_t			 backoff_key[32];	/* sign-in back-off subjects */
+	uint8_t			 aws_key[32];	/* AWS secret keys at rest */
 	int64_t			 backoff_pruned_ms;	/* backoff.c, atomic */
 	/* Per-address limits; in the database with rate_limit_store. */
 	struct ratelimit_rule	 rate_rules[RS__MAX][RL__MAX];

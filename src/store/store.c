@@ -433,12 +433,39 @@ store_project_count(struct db_conn *c, int64_t *out)
 
 #define USER_COLS "id, project_id, email, username, password_hash, " \
 	"email_verified, disabled, locale, first_name, last_name, created_at, " \
-	"updated_at, last_sign_in_at"
+	"updated_at, last_sign_in_at, status"
+
+static const char *const user_status_names[USER_STATUS__MAX] = {
+	"confirmed",			/* USER_CONFIRMED */
+	"force_change_password",	/* USER_FORCE_CHANGE_PASSWORD */
+	"reset_required",		/* USER_RESET_REQUIRED */
+};
+
+const char *
+user_status_name(enum user_status st)
+{
+	if (st < 0 || st >= USER_STATUS__MAX)
+		abort();
+	return user_status_names[st];
+}
+
+/* A stored status; one this version does not know reads as confirmed. */
+static enum user_status
+user_status_of(const char *s)
+{
+	int i;
+
+	for (i = 0; s != NULL && i < USER_STATUS__MAX; i++)
+		if (strcmp(s, user_status_names[i]) == 0)
+			return (enum user_status)i;
+	return USER_CONFIRMED;
+}
 
 static void *
 user_read(struct db_rows *r)
 {
 	struct user *u = xcalloc(1, sizeof(*u));
+	char *st;
 
 	u->id = db_strdup(r, 0);
 	u->project_id = db_strdup(r, 1);
@@ -453,6 +480,9 @@ user_read(struct db_rows *r)
 	u->created_at = db_int(r, 10);
 	u->updated_at = db_int(r, 11);
 	u->last_sign_in_at = int_or_zero(r, 12);
+	st = db_strdup(r, 13);
+	u->status = user_status_of(st);
+	free(st);
 	return u;
 }
 
@@ -494,14 +524,15 @@ store_user_insert(struct db_conn *c, const struct user *u)
 
 	rc = db_exec(c, "INSERT INTO users (id, project_id, email, email_key, "
 	    "username, username_key, password_hash, email_verified, disabled, "
-	    "locale, first_name, last_name, created_at, updated_at) VALUES ($1, "
-	    "$2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+	    "locale, first_name, last_name, created_at, updated_at, status) "
+	    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
+	    "$15)",
 	    DB_ARGS(DB_TEXT(u->id), DB_TEXT(u->project_id), DB_TEXT(u->email),
 	    DB_TEXT(email_key), DB_TEXT(u->username), DB_TEXT(username_key),
 	    DB_TEXT(u->password_hash), DB_INT(u->email_verified),
 	    DB_INT(u->disabled), DB_TEXT(u->locale), DB_TEXT(u->first_name),
 	    DB_TEXT(u->last_name), DB_INT(u->created_at),
-	    DB_INT(u->updated_at)));
+	    DB_INT(u->updated_at), DB_TEXT(user_status_name(u->status))));
 	free(email_key);
 	free(username_key);
 	return exec_ok(rc);
@@ -546,8 +577,111 @@ store_user_set_password(struct db_conn *c, const char *id, const char *hash,
     int64_t now)
 {
 	return exec_ok(db_exec(c, "UPDATE users SET password_hash = $1, "
-	    "email_verified = 1, updated_at = $2 WHERE id = $3",
-	    DB_ARGS(DB_TEXT(hash), DB_INT(now), DB_TEXT(id))));
+	    "email_verified = 1, status = 'confirmed', updated_at = $2 WHERE "
+	    "id = $3", DB_ARGS(DB_TEXT(hash), DB_INT(now), DB_TEXT(id))));
+}
+
+int
+store_user_admin_password(struct db_conn *c, const char *project_id,
+    const char *id, const char *hash, enum user_status st, int64_t now)
+{
+	return db_exec(c, "UPDATE users SET password_hash = $1, status = $2, "
+	    "updated_at = $3 WHERE project_id = $4 AND id = $5",
+	    DB_ARGS(DB_TEXT(hash), DB_TEXT(user_status_name(st)), DB_INT(now),
+	    DB_TEXT(project_id), DB_TEXT(id)));
+}
+
+int
+store_user_set_status(struct db_conn *c, const char *project_id,
+    const char *id, enum user_status st, int64_t now)
+{
+	return db_exec(c, "UPDATE users SET status = $1, updated_at = $2 WHERE "
+	    "project_id = $3 AND id = $4", DB_ARGS(
+	    DB_TEXT(user_status_name(st)), DB_INT(now), DB_TEXT(project_id),
+	    DB_TEXT(id)));
+}
+
+int
+store_user_delete(struct db_conn *c, const char *project_id, const char *id)
+{
+	int rc;
+
+	/* Rows that name the user go first: they reference it. */
+	rc = db_exec(c, "DELETE FROM sessions WHERE user_id = $1 AND "
+	    "project_id = $2", DB_ARGS(DB_TEXT(id), DB_TEXT(project_id)));
+	if (rc >= 0)
+		rc = db_exec(c, "DELETE FROM secrets WHERE user_id = $1 AND "
+		    "project_id = $2", DB_ARGS(DB_TEXT(id), DB_TEXT(project_id)));
+	if (rc >= 0)
+		rc = db_exec(c, "DELETE FROM users WHERE id = $1 AND "
+		    "project_id = $2", DB_ARGS(DB_TEXT(id), DB_TEXT(project_id)));
+	return rc;
+}
+
+/* value with LIKE's specials escaped by '\', then '%'. */
+static char *
+like_prefix(const char *value)
+{
+	size_t i, n = strlen(value);
+	char *out = xmalloc(2 * n + 2), *p = out;
+
+	for (i = 0; i < n; i++) {
+		if (value[i] == '%' || value[i] == '_' || value[i] == '\\')
+			*p++ = '\\';
+		*p++ = value[i];
+	}
+	*p++ = '%';
+	*p = '\0';
+	return out;
+}
+
+int
+store_user_page(struct db_conn *c, const char *project_id,
+    const struct user_query *q, struct store_list *out)
+{
+	/* One statement per filter, each a constant text. */
+	static const char *const sql[] = {
+		/* USER_FILTER_NONE */
+		"SELECT " USER_COLS " FROM users WHERE project_id = $1 AND "
+		    "id > $2 AND $3 = $3 ORDER BY id LIMIT $4",
+		/* USER_FILTER_EMAIL */
+		"SELECT " USER_COLS " FROM users WHERE project_id = $1 AND "
+		    "id > $2 AND email_key = $3 ORDER BY id LIMIT $4",
+		/* USER_FILTER_EMAIL_PREFIX */
+		"SELECT " USER_COLS " FROM users WHERE project_id = $1 AND "
+		    "id > $2 AND email_key LIKE $3 ESCAPE '\\' ORDER BY id "
+		    "LIMIT $4",
+		/* USER_FILTER_USERNAME */
+		"SELECT " USER_COLS " FROM users WHERE project_id = $1 AND "
+		    "id > $2 AND username_key = $3 ORDER BY id LIMIT $4",
+		/* USER_FILTER_USERNAME_PREFIX */
+		"SELECT " USER_COLS " FROM users WHERE project_id = $1 AND "
+		    "id > $2 AND username_key LIKE $3 ESCAPE '\\' ORDER BY id "
+		    "LIMIT $4",
+		/* USER_FILTER_ID */
+		"SELECT " USER_COLS " FROM users WHERE project_id = $1 AND "
+		    "id > $2 AND id = $3 ORDER BY id LIMIT $4",
+	};
+	char *key, *value;
+	int rc;
+
+	if ((size_t)q->filter >= sizeof(sql) / sizeof(sql[0]))
+		abort();
+	key = login_key(q->value != NULL ? q->value : "");
+	if (q->filter == USER_FILTER_EMAIL_PREFIX ||
+	    q->filter == USER_FILTER_USERNAME_PREFIX) {
+		value = like_prefix(key);
+		free(key);
+	} else if (q->filter == USER_FILTER_ID) {
+		free(key);
+		value = xstrdup(q->value);
+	} else
+		value = key;
+	rc = query_list(c, sql[q->filter], DB_ARGS(DB_TEXT(project_id),
+	    DB_TEXT(q->after_id != NULL ? q->after_id : ""), DB_TEXT(value),
+	    DB_INT(q->limit)), user_read, out);
+	free(value);
+	return rc;
 }
 
 int
@@ -1059,6 +1193,8 @@ api_key_read(struct db_rows *r)
 	k->key_hash = db_strdup(r, 2);
 	k->created_at = db_int(r, 3);
 	k->revoked_at = int_or_zero(r, 4);
+	k->access_key_id = db_strdup(r, 5);
+	k->aws_secret_sealed = db_strdup(r, 6);
 	return k;
 }
 
@@ -1070,6 +1206,8 @@ api_key_free(struct api_key *k)
 	free(k->id);
 	free(k->project_id);
 	free(k->key_hash);
+	free(k->access_key_id);
+	free(k->aws_secret_sealed);
 	free(k);
 }
 
@@ -1077,12 +1215,24 @@ int
 store_api_key_insert(struct db_conn *c, const struct api_key *k)
 {
 	return exec_ok(db_exec(c, "INSERT INTO api_keys (id, project_id, "
-	    "key_hash, created_at) VALUES ($1, $2, $3, $4)", DB_ARGS(
+	    "key_hash, created_at, access_key_id, aws_secret_sealed) VALUES ($1, "
+	    "$2, $3, $4, $5, $6)", DB_ARGS(
 	    DB_TEXT(k->id), DB_TEXT(k->project_id), DB_TEXT(k->key_hash),
-	    DB_INT(k->created_at))));
+	    DB_INT(k->created_at), DB_TEXT(k->access_key_id),
+	    DB_TEXT(k->aws_secret_sealed))));
 }
 
-#define API_KEY_COLS "id, project_id, key_hash, created_at, revoked_at"
+#define API_KEY_COLS "id, project_id, key_hash, created_at, revoked_at, " \
+	"access_key_id, aws_secret_sealed"
+
+int
+store_api_key_by_access_key(struct db_conn *c, const char *akid,
+    struct api_key **out)
+{
+	return query_one(c, "SELECT " API_KEY_COLS " FROM api_keys WHERE "
+	    "access_key_id = $1", DB_ARGS(DB_TEXT(akid)), api_key_read,
+	    (void **)out);
+}
 
 int
 store_api_key_by_hash(struct db_conn *c, const char *hash,
@@ -1562,6 +1712,10 @@ static const char *const audit_names[AUDIT__MAX] = {
 	"client_secret_rotated",	/* AUDIT_CLIENT_SECRET_ROTATED */
 	"user_disabled",	/* AUDIT_USER_DISABLED */
 	"user_enabled",		/* AUDIT_USER_ENABLED */
+	"user_deleted",		/* AUDIT_USER_DELETED */
+	"user_signed_out",	/* AUDIT_USER_SIGNED_OUT */
+	"password_set",		/* AUDIT_PASSWORD_SET */
+	"reset_required",	/* AUDIT_RESET_REQUIRED */
 };
 
 const char *
