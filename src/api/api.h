@@ -92,6 +92,11 @@ enum cognito_error {
 	CE_SERIALIZATION,	/* 10 */
 	CE_INTERNAL,		/* 11 */
 	CE_TOO_MANY_REQUESTS,	/* 12 */
+	CE_MISSING_AUTH_TOKEN,	/* 13: unsigned admin call */
+	CE_INCOMPLETE_SIGNATURE,	/* 14 */
+	CE_UNRECOGNIZED_CLIENT,	/* 15: unknown access key id */
+	CE_INVALID_SIGNATURE,	/* 16: wrong, stale, other scope */
+	CE_USERNAME_EXISTS,	/* 17 */
 	CE__MAX
 };
 
@@ -117,6 +122,26 @@ const char *cognito_password_message(enum engine_result,
 	    const struct password_verdict *, char *buf, size_t len);
 /* POST /: dispatch on X-Amz-Target. */
 void	cognito_dispatch(const struct http_request *, struct http_response *);
+/*
+ * Answer v (taken) with status in the dialect's shape; 0, or -1 when the
+ * fixed InternalErrorException went out instead.
+ */
+int	cognito_reply(struct http_response *, int status, json_t *v);
+/* Answer exception e with message (NULL: its default). */
+void	cognito_fail(struct http_response *, enum cognito_error,
+	    const char *message);
+/* The body as a JSON object, or NULL with the answer set. */
+json_t	*cognito_body(const struct http_request *, struct http_response *);
+
+/* cognito_admin.c */
+/* The index of the signed admin call named name ("AdminGetUser"), or -1. */
+int	cognito_admin_op(const char *name);
+/*
+ * Run admin call op: the signature, the members, the pool, then the
+ * operation; every refusal answered in Cognito's shape.
+ */
+void	cognito_admin_run(int op, const struct http_request *,
+	    struct http_response *);
 /* OPTIONS /: CORS preflight for browser clients. */
 void	cognito_preflight(const struct http_request *, struct http_response *);
 

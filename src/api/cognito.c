@@ -2,8 +2,10 @@
  * The Cognito dialect: AWS JSON 1.1 on POST /, the operation named by the
  * X-Amz-Target header, so that @aws-sdk/client-cognito-identity-provider
  * and amazon-cognito-identity-js work against resetd with only their
- * endpoint changed.  Two operations are served, ForgotPassword and
- * ConfirmForgotPassword; any other target is UnknownOperationException.
+ * endpoint changed.  Two unsigned operations are served here,
+ * ForgotPassword and ConfirmForgotPassword; the admin calls, signed with
+ * AWS Signature Version 4, are in cognito_admin.c; any other target is
+ * UnknownOperationException.
  *
  * Wire rules (docs/dialects/velocity-cognito.md): every answer is
  * application/x-amz-json-1.1 and carries x-amzn-RequestId (the request id
@@ -40,7 +42,8 @@
 
 /* Every header this face reads: one that is not clean text is a 400. */
 static const char *const cognito_headers[] = {
-	"X-Amz-Target", "Content-Type", "Origin", "User-Agent", NULL,
+	"X-Amz-Target", "Content-Type", "Origin", "User-Agent", "Authorization",
+	"X-Amz-Date", NULL,
 };
 
 static const struct cognito_exception cognito_exceptions[CE__MAX] = {
@@ -79,6 +82,20 @@ static const struct cognito_exception cognito_exceptions[CE__MAX] = {
 	/* CE_TOO_MANY_REQUESTS */
 	{ 429, "TooManyRequestsException", "Too many requests, please try "
 	    "again later." },
+	/* CE_MISSING_AUTH_TOKEN */
+	{ 400, "MissingAuthenticationTokenException", "Request is missing "
+	    "Authentication Token" },
+	/* CE_INCOMPLETE_SIGNATURE */
+	{ 400, "IncompleteSignatureException", "The request signature does "
+	    "not conform to AWS standards." },
+	/* CE_UNRECOGNIZED_CLIENT */
+	{ 400, "UnrecognizedClientException", "The security token included "
+	    "in the request is invalid." },
+	/* CE_INVALID_SIGNATURE */
+	{ 400, "InvalidSignatureException", "The request signature we "
+	    "calculated does not match the signature you provided." },
+	/* CE_USERNAME_EXISTS */
+	{ 400, "UsernameExistsException", "User account already exists" },
 };
 
 const struct cognito_exception *
@@ -195,6 +212,12 @@ reply(struct http_response *resp, int status, json_t *v)
 	return -1;
 }
 
+int
+cognito_reply(struct http_response *resp, int status, json_t *v)
+{
+	return reply(resp, status, v);
+}
+
 /* Answer exception e; message NULL: its default. */
 static void
 fail(struct http_response *resp, enum cognito_error e, const char *message)
@@ -206,6 +229,13 @@ fail(struct http_response *resp, enum cognito_error e, const char *message)
 		return;
 	http_set_header(resp, "x-amzn-ErrorType", x->type);
 	resp->outcome = x->type;
+}
+
+void
+cognito_fail(struct http_response *resp, enum cognito_error e,
+    const char *message)
+{
+	fail(resp, e, message);
 }
 
 static void
@@ -459,13 +489,24 @@ op_of(const char *target)
 	return COP__MAX;
 }
 
+/* The signed admin call an X-Amz-Target names; -1 when none. */
+static int
+admin_op_of(const char *target)
+{
+	size_t n = strlen(TARGET_PREFIX);
+
+	if (target == NULL || strncmp(target, TARGET_PREFIX, n) != 0)
+		return -1;
+	return cognito_admin_op(target + n);
+}
+
 /*
  * The body as a JSON object; NULL with resp answered.  The SDKs send
  * application/x-amz-json-1.1; application/json is taken too, for curl.
  * An empty body is an empty input, whose missing members are named.
  */
-static json_t *
-body_of(const struct http_request *r, struct http_response *resp)
+json_t *
+cognito_body(const struct http_request *r, struct http_response *resp)
 {
 	char ct[64], err[256];
 	json_t *body = NULL;
@@ -514,6 +555,7 @@ cognito_dispatch(const struct http_request *r, struct http_response *resp)
 	json_t *body;
 	const char *bad;
 	char msg[MESSAGE_MAX];
+	int admin;
 
 	http_set_header(resp, "x-amzn-RequestId", r->request_id);
 	cors(r, resp);
@@ -526,12 +568,16 @@ cognito_dispatch(const struct http_request *r, struct http_response *resp)
 	}
 	op = op_of(http_header(r, "X-Amz-Target"));
 	if (op == COP__MAX) {
-		fail(resp, CE_UNKNOWN_OPERATION, NULL);
+		admin = admin_op_of(http_header(r, "X-Amz-Target"));
+		if (admin == -1)
+			fail(resp, CE_UNKNOWN_OPERATION, NULL);
+		else if (!throttled(r, resp, RL_API))
+			cognito_admin_run(admin, r, resp);
 		return;
 	}
 	if (throttled(r, resp, cognito_ops[op].limit))
 		return;
-	body = body_of(r, resp);
+	body = cognito_body(r, resp);
 	if (body == NULL)
 		return;
 	cognito_ops[op].fn(r, resp, body);
