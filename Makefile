@@ -9,6 +9,9 @@
 #                 is one); new inputs and crashes land in
 #                 build/fuzz/found/NAME (copy the useful ones to the corpus)
 #   make format   reformat the sources; make check-format checks them
+#   make install  install the binary, man pages, sample config and systemd
+#                 unit under PREFIX (/usr/local), below DESTDIR when set;
+#                 make uninstall removes them (a config file stays)
 
 CC      ?= cc
 PKGS     = libmicrohttpd jansson libsodium sqlite3 libpq libcurl libutf8proc \
@@ -50,7 +53,8 @@ ifneq ($(V),1)
 say = @printf '  %-6s %s\n' $(1) $(2);
 endif
 
-.PHONY: all deps run test unit e2e fuzz fuzz-replay clean format check-format
+.PHONY: all deps run test unit e2e fuzz fuzz-replay clean format check-format \
+	install uninstall
 all: build/resetd
 
 deps:
@@ -142,6 +146,7 @@ test:
 	@scripts/deps.sh test
 	@$(MAKE) --no-print-directory build/resetd build/san/resetd $(UNIT_BINS) \
 	    $(FUZZ_REPLAY)
+	@tests/include-graph --self-test && tests/include-graph
 	@tests/run $(UNIT_BINS) $(FUZZ_REPLAY)
 
 unit: build/san/resetd $(UNIT_BINS)
@@ -158,6 +163,40 @@ check-format:
 
 clean:
 	rm -rf build
+
+# Installation.  SYSCONFDIR is /etc for PREFIX=/usr, PREFIX/etc otherwise.
+PREFIX  ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR  ?= $(PREFIX)/share/man
+DOCDIR  ?= $(PREFIX)/share/doc/resetd
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+INSTALL ?= install
+
+# The configuration is installed only where there is none: an upgrade never
+# overwrites an operator's file.  The sample always is, beside the docs.
+install: build/resetd
+	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR) \
+	    $(DESTDIR)$(SYSCONFDIR)/resetd $(DESTDIR)$(UNITDIR)
+	$(INSTALL) -m 755 build/resetd $(DESTDIR)$(SBINDIR)/resetd
+	$(INSTALL) -m 644 man/resetd.8 $(DESTDIR)$(MANDIR)/man8/resetd.8
+	$(INSTALL) -m 644 man/resetd.conf.5 $(DESTDIR)$(MANDIR)/man5/resetd.conf.5
+	$(INSTALL) -m 644 etc/resetd.conf.sample $(DESTDIR)$(DOCDIR)/resetd.conf.sample
+	test -e $(DESTDIR)$(SYSCONFDIR)/resetd/resetd.conf || \
+	    $(INSTALL) -m 644 etc/resetd.conf.sample \
+	    $(DESTDIR)$(SYSCONFDIR)/resetd/resetd.conf
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	    contrib/resetd.service.in > $(DESTDIR)$(UNITDIR)/resetd.service.tmp
+	chmod 644 $(DESTDIR)$(UNITDIR)/resetd.service.tmp
+	mv $(DESTDIR)$(UNITDIR)/resetd.service.tmp $(DESTDIR)$(UNITDIR)/resetd.service
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/resetd $(DESTDIR)$(MANDIR)/man8/resetd.8 \
+	    $(DESTDIR)$(MANDIR)/man5/resetd.conf.5 \
+	    $(DESTDIR)$(DOCDIR)/resetd.conf.sample \
+	    $(DESTDIR)$(UNITDIR)/resetd.service
+	-rmdir $(DESTDIR)$(DOCDIR)
 
 -include $(OBJS:.o=.d) $(SAN_OBJS:.o=.d)
 

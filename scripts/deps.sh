@@ -15,9 +15,13 @@ build="gcc make pkg-config libmicrohttpd-dev libjansson-dev libsodium-dev libsql
 # chromium: the hosted pages' tests drive Debian's headless Chromium;
 # sqlite3 writes a database as an older version left it, in an upgrade test,
 # and runs PRAGMA integrity_check after the full-disk test;
-# locales: the sources a unit test compiles a German locale from.
-test="$build libcmocka-dev postgresql libfaketime openssl chromium sqlite3
-    locales"
+# locales: the sources a unit test compiles a German locale from;
+# mandoc lints the man pages (tests/e2e/docs.test.js);
+# python3 holds the sd_notify datagram socket Node.js cannot open
+# (tests/e2e/lib/notify.js); systemd's systemd-analyze checks the unit
+# (tests/e2e/install.test.js).
+test="$build libcmocka-dev postgresql libfaketime openssl chromium sqlite3 mandoc
+    python3 systemd locales"
 bench="$build wrk postgresql"
 # libFuzzer comes with clang's runtime libraries.
 fuzz="$test clang libclang-rt-dev"

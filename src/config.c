@@ -156,7 +156,8 @@ static const struct key keys[] = {
 	{ "rate_ip_login_window", I(rate_ip_login_window), "300", 1, 86400,
 	    "seconds of that window" },
 	{ "rate_ip_api", I(rate_ip_api), "6000", 0, 1000000,
-	    "server-to-server (WorkOS) calls per address per window (0: none)" },
+	    "server calls (WorkOS; Xsolla /users/me) per address per window "
+	    "(0: none)" },
 	{ "rate_ip_api_window", I(rate_ip_api_window), "60", 1, 86400,
 	    "seconds of that window" },
 	{ "rate_ip6_56_request", I(rate_ip6_56[0]), "30", 0, 1000000,

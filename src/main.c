@@ -21,15 +21,17 @@
 #include "core/engine.h"
 #include "core/password.h"
 #include "core/serverkey.h"
+#include "faces.h"
 #include "http/http.h"
 #include "log.h"
 #include "mail/outbox.h"
 #include "mail/template.h"
 #include "mail/transport.h"
+#include "notify.h"
 #include "pages/pages.h"
 #include "store/store.h"
+#include "version.h"
 
-#define RESETD_VERSION "0.1.0"
 #define MAX_REPEATED 64
 #define PASSWORD_STDIN_MAX 4096
 /*
@@ -1242,6 +1244,7 @@ demo_setup(struct cli *c)
 
 #define SWEEP_BATCH 5000
 #define SWEEP_MAX_MS 2000
+#define SWEEP_EVERY_MS 10000
 
 /*
  * Delete rows nothing needs any more (store_purge), in batches, for at
@@ -1297,13 +1300,51 @@ serve_drain(struct http_server *srv, const sigset_t *sigs, int64_t *deadline)
 	}
 }
 
+/*
+ * Between signals, the main thread sweeps what nothing needs every
+ * SWEEP_EVERY_MS and, when the service manager asked for a watchdog, tells
+ * it twice per interval that the process lives.  Return the stop signal.
+ */
+static int
+serve_wait(struct cli *c, const sigset_t *sigs)
+{
+	struct timespec ts;
+	int64_t now, wd = notify_watchdog_ms(), wait;
+	int64_t next_sweep = time_mono_ms() + SWEEP_EVERY_MS;
+	int64_t next_ping = time_mono_ms();
+	int sig;
+
+	for (;;) {
+		now = time_mono_ms();
+		if (wd > 0 && now >= next_ping) {
+			notify_watchdog();
+			next_ping = now + wd / 2;
+		}
+		if (now >= next_sweep) {
+			janitor_sweep(c->db);
+			next_sweep = time_mono_ms() + SWEEP_EVERY_MS;
+		}
+		now = time_mono_ms();
+		wait = next_sweep - now;
+		if (wd > 0 && next_ping - now < wait)
+			wait = next_ping - now;
+		if (wait < 1)
+			wait = 1;
+		ts.tv_sec = (time_t)(wait / 1000);
+		ts.tv_nsec = (long)(wait % 1000) * 1000000L;
+		sig = sigtimedwait(sigs, NULL, &ts);
+		if (sig == SIGTERM || sig == SIGINT)
+			return sig;
+	}
+}
+
 static int
 cmd_serve(struct cli *c)
 {
-	const struct timespec sweep_every = { 10, 0 };
 	struct opts o;
 	struct mailer *ml = NULL;
 	struct http_server *srv = NULL;
+	struct http_app app;
 	struct template_set *ts = NULL;
 	char err[512];
 	sigset_t sigs;
@@ -1312,6 +1353,8 @@ cmd_serve(struct cli *c)
 
 	if (parse_opts(c->argc, c->argv, &o) != 0)
 		return 2;
+	if (notify_open() == -1)
+		log_warn("the service manager will not hear from resetd");
 	/* Block the stop signals before any thread starts; main waits for them. */
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGTERM);
@@ -1336,20 +1379,23 @@ cmd_serve(struct cli *c)
 		goto out;
 	engine_set_mail_waker(c->engine, mailer_wake, ml);
 	pages_load();
-	srv = http_server_start(c->cfg, c->engine);
+	/* The server knows the engine only as its application and hooks. */
+	app = (struct http_app){
+		.app = c->engine,
+		.throttle = engine_throttle_hook,
+		.wake = engine_wake_hook,
+	};
+	srv = http_server_start(c->cfg, resetd_faces, &app);
 	if (srv == NULL)
 		goto out;
 	log_info("resetd %s serving on %s (database %s)", RESETD_VERSION,
 	    c->cfg->listen, db_dialect(c->db));
-	/* Between signals, the main thread sweeps what nothing needs. */
-	for (;;) {
-		sig = sigtimedwait(&sigs, NULL, &sweep_every);
-		if (sig == SIGTERM || sig == SIGINT)
-			break;
-		janitor_sweep(c->db);
-	}
+	snprintf(err, sizeof(err), "serving on %s", c->cfg->listen);
+	notify_ready(err);
+	sig = serve_wait(c, &sigs);
 	log_info("received %s, finishing requests in flight",
 	    sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	notify_stopping("finishing requests in flight");
 	serve_drain(srv, &sigs, &deadline);
 	rc = 0;
 out:
@@ -1457,7 +1503,7 @@ static int
 cmd_version(struct cli *c)
 {
 	(void)c;
-	printf("resetd %s\n", RESETD_VERSION);
+	version_print(stdout);
 	return 0;
 }
 

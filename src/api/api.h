@@ -10,6 +10,7 @@
 
 #include "../core/engine.h"
 #include "../http/http.h"
+#include "face.h"
 
 /* json.c: shared JSON plumbing */
 /*
@@ -69,6 +70,18 @@ char	*jwt_sign(const uint8_t key[32], json_t *claims);
  */
 json_t	*jwt_verify(const uint8_t key[32], const char *token, int64_t now_s);
 
+/*
+ * The faces of this directory (http.h): each file exports its route
+ * table, every route with its rate-limit class, and its answers to a
+ * refused call and to an engine failure.  Handlers get the engine as
+ * r->app.
+ */
+extern const struct http_face health_face;
+extern const struct http_face xsolla_face;
+extern const struct http_face workos_face;
+extern const struct http_face velocity_face;
+extern const struct http_face cognito_face;
+
 /* health.c */
 void	health_live(const struct http_request *, struct http_response *);
 void	health_ready(const struct http_request *, struct http_response *);
@@ -120,8 +133,6 @@ enum cognito_error cognito_engine_error(enum engine_result,
  */
 const char *cognito_password_message(enum engine_result,
 	    const struct password_verdict *, char *buf, size_t len);
-/* POST /: dispatch on X-Amz-Target. */
-void	cognito_dispatch(const struct http_request *, struct http_response *);
 /*
  * Answer v (taken) with status in the dialect's shape; 0, or -1 when the
  * fixed InternalErrorException went out instead.
@@ -130,18 +141,20 @@ int	cognito_reply(struct http_response *, int status, json_t *v);
 /* Answer exception e with message (NULL: its default). */
 void	cognito_fail(struct http_response *, enum cognito_error,
 	    const char *message);
+/*
+ * What every answer on POST / starts with (x-amzn-RequestId, CORS); 1
+ * with resp answered when a header the face reads is not clean text.
+ */
+int	cognito_begin(const struct http_request *, struct http_response *);
 /* The body as a JSON object, or NULL with the answer set. */
 json_t	*cognito_body(const struct http_request *, struct http_response *);
 
 /* cognito_admin.c */
-/* The index of the signed admin call named name ("AdminGetUser"), or -1. */
-int	cognito_admin_op(const char *name);
 /*
- * Run admin call op: the signature, the members, the pool, then the
- * operation; every refusal answered in Cognito's shape.
+ * POST / with an admin call's X-Amz-Target: the signature, the members,
+ * the pool, then the operation; every refusal in Cognito's shape.
  */
-void	cognito_admin_run(int op, const struct http_request *,
-	    struct http_response *);
+void	cognito_admin(const struct http_request *, struct http_response *);
 /* OPTIONS /: CORS preflight for browser clients. */
 void	cognito_preflight(const struct http_request *, struct http_response *);
 

@@ -251,21 +251,6 @@ fail_engine(struct http_response *resp, enum engine_result res,
 	fail(resp, e, message);
 }
 
-/*
- * The per-client limit, first thing in an operation.  Return 1 with resp
- * answered (TooManyRequestsException, 429, Retry-After) when refused.
- */
-static int
-throttled(const struct http_request *r, struct http_response *resp,
-    enum ratelimit_class cls)
-{
-	int64_t wait = 0;
-
-	if (!http_throttled(r, resp, cls, &wait))
-		return 0;
-	fail(resp, CE_TOO_MANY_REQUESTS, NULL);
-	return 1;
-}
 
 /* Cognito's wording for a member that fails its constraints. */
 static void
@@ -331,7 +316,7 @@ client_of(const struct http_request *r, struct http_response *resp,
 	char msg[MESSAGE_MAX];
 	enum engine_result res;
 
-	res = engine_client_auth(r->engine, &in, cl, p);
+	res = engine_client_auth(r->app, &in, cl, p);
 	if (res == ENGINE_OK)
 		return 0;
 	/* client_id is at most CLIENT_ID_MAX bytes: the message fits. */
@@ -367,7 +352,7 @@ forgot_password(const struct http_request *r, struct http_response *resp,
 	const char *client_id, *username, *secret_hash = NULL;
 
 	memset(&cl, 0, sizeof(cl));
-	http_context(r, &ctx);
+	face_context(r, &ctx);
 	if (member(resp, body, "ClientId", "clientId", CLIENT_ID_MAX, 1,
 	    &client_id) != 1 ||
 	    member(resp, body, "Username", "username", USERNAME_MAX, 1,
@@ -380,14 +365,14 @@ forgot_password(const struct http_request *r, struct http_response *resp,
 	in = (struct reset_request){
 		.project = p,
 		.login = username,
-		.delivery = DELIVER_CODE,
-		.reveal_user_existence = !cl.prevent_user_existence_errors,
+		.delivery = engine_delivery(p, DELIVERY_CARRIES_CODE),
+		.reveal_user_existence = engine_reveals_users(&cl),
 		.ctx = &ctx,
 		/* The time floor holds the answer, not this thread. */
 		.answer_at_us = &resp->answer_at_us,
 	};
 	/* Unless the client reveals existence, every account answers alike. */
-	res = reset_request(r->engine, &in, &t);
+	res = reset_request(r->app, &in, &t);
 	if (res != ENGINE_OK) {
 		fail_engine(resp, res, NULL);
 		goto out;
@@ -419,7 +404,7 @@ confirm_forgot_password(const struct http_request *r,
 
 	memset(&cl, 0, sizeof(cl));
 	memset(&verdict, 0, sizeof(verdict));
-	http_context(r, &ctx);
+	face_context(r, &ctx);
 	if (member(resp, body, "ClientId", "clientId", CLIENT_ID_MAX, 1,
 	    &client_id) != 1 ||
 	    member(resp, body, "Username", "username", USERNAME_MAX, 1,
@@ -438,11 +423,11 @@ confirm_forgot_password(const struct http_request *r,
 		.login = username,
 		.code = code,
 		.new_password = password,
-		.reveal_user_existence = !cl.prevent_user_existence_errors,
+		.reveal_user_existence = engine_reveals_users(&cl),
 		.ctx = &ctx,
 		.verdict = &verdict,
 	};
-	res = reset_confirm_code(r->engine, &in, NULL);
+	res = reset_confirm_code(r->app, &in, NULL);
 	if (res != ENGINE_OK) {
 		fail_engine(resp, res, &verdict);
 		goto out;
@@ -454,51 +439,7 @@ out:
 	app_client_clear(&cl);
 }
 
-/* dispatch */
-
-enum cognito_op {
-	COP_FORGOT_PASSWORD,		/* 0 */
-	COP_CONFIRM_FORGOT_PASSWORD,	/* 1 */
-	COP__MAX
-};
-
-static const struct {
-	const char		*name;
-	void			(*fn)(const struct http_request *,
-				    struct http_response *, json_t *);
-	enum ratelimit_class	 limit;
-} cognito_ops[COP__MAX] = {
-	/* COP_FORGOT_PASSWORD */
-	{ "ForgotPassword", forgot_password, RL_REQUEST },
-	/* COP_CONFIRM_FORGOT_PASSWORD */
-	{ "ConfirmForgotPassword", confirm_forgot_password, RL_CONFIRM },
-};
-
-/* The operation an X-Amz-Target names; COP__MAX when none. */
-static enum cognito_op
-op_of(const char *target)
-{
-	size_t n = strlen(TARGET_PREFIX);
-	int op;
-
-	if (target == NULL || strncmp(target, TARGET_PREFIX, n) != 0)
-		return COP__MAX;
-	for (op = 0; op < COP__MAX; op++)
-		if (strcmp(target + n, cognito_ops[op].name) == 0)
-			return (enum cognito_op)op;
-	return COP__MAX;
-}
-
-/* The signed admin call an X-Amz-Target names; -1 when none. */
-static int
-admin_op_of(const char *target)
-{
-	size_t n = strlen(TARGET_PREFIX);
-
-	if (target == NULL || strncmp(target, TARGET_PREFIX, n) != 0)
-		return -1;
-	return cognito_admin_op(target + n);
-}
+/* operations */
 
 /*
  * The body as a JSON object; NULL with resp answered.  The SDKs send
@@ -548,40 +489,89 @@ cors(const struct http_request *r, struct http_response *resp)
 	    "x-amzn-RequestId, x-amzn-ErrorType, X-Request-ID");
 }
 
-void
-cognito_dispatch(const struct http_request *r, struct http_response *resp)
+/*
+ * What every answer on POST / starts with: x-amzn-RequestId and CORS.
+ * Then a header this face reads that is not clean text: return 1 with
+ * resp answered (SerializationException), or 0.
+ */
+int
+cognito_begin(const struct http_request *r, struct http_response *resp)
 {
-	enum cognito_op op;
-	json_t *body;
 	const char *bad;
 	char msg[MESSAGE_MAX];
-	int admin;
 
 	http_set_header(resp, "x-amzn-RequestId", r->request_id);
 	cors(r, resp);
 	bad = http_header_malformed(r, cognito_headers);
-	if (bad != NULL) {
-		snprintf(msg, sizeof(msg), "the %s header is not valid UTF-8 "
-		    "text", bad);
-		fail(resp, CE_SERIALIZATION, msg);
-		return;
-	}
-	op = op_of(http_header(r, "X-Amz-Target"));
-	if (op == COP__MAX) {
-		admin = admin_op_of(http_header(r, "X-Amz-Target"));
-		if (admin == -1)
-			fail(resp, CE_UNKNOWN_OPERATION, NULL);
-		else if (!throttled(r, resp, RL_API))
-			cognito_admin_run(admin, r, resp);
-		return;
-	}
-	if (throttled(r, resp, cognito_ops[op].limit))
+	if (bad == NULL)
+		return 0;
+	snprintf(msg, sizeof(msg), "the %s header is not valid UTF-8 text",
+	    bad);
+	fail(resp, CE_SERIALIZATION, msg);
+	return 1;
+}
+
+/* Run operation fn on the request's body. */
+static void
+operation(const struct http_request *r, struct http_response *resp,
+    void (*fn)(const struct http_request *, struct http_response *,
+    json_t *))
+{
+	json_t *body;
+
+	if (cognito_begin(r, resp))
 		return;
 	body = cognito_body(r, resp);
 	if (body == NULL)
 		return;
-	cognito_ops[op].fn(r, resp, body);
+	fn(r, resp, body);
 	json_decref(body);
+}
+
+static void
+cognito_forgot(const struct http_request *r, struct http_response *resp)
+{
+	operation(r, resp, forgot_password);
+}
+
+static void
+cognito_confirm_forgot(const struct http_request *r,
+    struct http_response *resp)
+{
+	operation(r, resp, confirm_forgot_password);
+}
+
+/* POST / with any other X-Amz-Target, or none. */
+static void
+cognito_unknown(const struct http_request *r, struct http_response *resp)
+{
+	if (cognito_begin(r, resp))
+		return;
+	fail(resp, CE_UNKNOWN_OPERATION, NULL);
+}
+
+/*
+ * The face's answer to a call its route's limit refused
+ * (TooManyRequestsException, 429, Retry-After), and to an engine failure,
+ * each with x-amzn-RequestId and CORS like every answer.
+ */
+static void
+cognito_throttled(const struct http_request *r, struct http_response *resp,
+    int64_t retry_after_s)
+{
+	http_set_header(resp, "x-amzn-RequestId", r->request_id);
+	cors(r, resp);
+	http_set_retry_after(resp, retry_after_s);
+	fail(resp, CE_TOO_MANY_REQUESTS, NULL);
+}
+
+static void
+cognito_failed(const struct http_request *r, struct http_response *resp,
+    int result)
+{
+	http_set_header(resp, "x-amzn-RequestId", r->request_id);
+	cors(r, resp);
+	fail_engine(resp, (enum engine_result)result, NULL);
 }
 
 void
@@ -600,3 +590,40 @@ cognito_preflight(const struct http_request *r, struct http_response *resp)
 	http_set_body(resp, 204, NULL, "", 0);
 	resp->outcome = "ok";
 }
+
+/*
+ * The routes: one endpoint, POST /, whose operation X-Amz-Target names.
+ * Each operation spends its class before its handler runs; an unknown
+ * operation, answered at once, and the preflight spend nothing.
+ */
+static const struct route cognito_routes[] = {
+	{ "POST", "/", "X-Amz-Target", TARGET_PREFIX "ForgotPassword",
+	    cognito_forgot, RUN_WORKER, HTTP_LIMIT(RL_REQUEST) },
+	{ "POST", "/", "X-Amz-Target", TARGET_PREFIX "ConfirmForgotPassword",
+	    cognito_confirm_forgot, RUN_WORKER, HTTP_LIMIT(RL_CONFIRM) },
+	/* The admin calls, signed (cognito_admin.c): a server's budget. */
+#define ADMIN_ROUTE(op) { "POST", "/", "X-Amz-Target", TARGET_PREFIX op, \
+	    cognito_admin, RUN_WORKER, HTTP_LIMIT(RL_API) }
+	ADMIN_ROUTE("AdminCreateUser"),
+	ADMIN_ROUTE("AdminSetUserPassword"),
+	ADMIN_ROUTE("AdminGetUser"),
+	ADMIN_ROUTE("AdminDeleteUser"),
+	ADMIN_ROUTE("AdminDisableUser"),
+	ADMIN_ROUTE("AdminEnableUser"),
+	ADMIN_ROUTE("AdminUserGlobalSignOut"),
+	ADMIN_ROUTE("AdminResetUserPassword"),
+	ADMIN_ROUTE("ListUsers"),
+#undef ADMIN_ROUTE
+	{ "POST", "/", NULL, NULL, cognito_unknown, RUN_WORKER,
+	    HTTP_UNLIMITED },
+	{ "OPTIONS", "/", NULL, NULL, cognito_preflight, RUN_INLINE,
+	    HTTP_UNLIMITED },
+	{ NULL, NULL, NULL, NULL, NULL, RUN_INLINE, 0 },
+};
+
+const struct http_face cognito_face = {
+	.name = "cognito",
+	.routes = cognito_routes,
+	.throttled = cognito_throttled,
+	.failed = cognito_failed,
+};

@@ -282,7 +282,7 @@ signer_of(const struct http_request *r, struct http_response *resp)
 	in.amz_date = http_header(r, "X-Amz-Date");
 	in.service = SERVICE;
 	in.request = &sr;
-	switch (engine_aws_auth(r->engine, &in, &p)) {
+	switch (engine_aws_auth(r->app, &in, &p)) {
 	case AWS_AUTH_OK:
 		return p;
 	case AWS_AUTH_MISSING:
@@ -313,7 +313,7 @@ static int
 pool_member(const struct http_request *r, struct http_response *resp,
     json_t *body, const struct project *signer)
 {
-	const struct config *cfg = engine_config(r->engine);
+	const struct config *cfg = engine_config(r->app);
 	char uuid[UUID_STRLEN + 1], msg[MESSAGE_MAX];
 	const char *pool;
 
@@ -637,7 +637,7 @@ admin_create_user(const struct http_request *r, struct http_response *resp,
 		.verdict = &verdict,
 		.status = USER_FORCE_CHANGE_PASSWORD,
 	};
-	res = admin_user_create(r->engine, &spec, &u, err, sizeof(err));
+	res = admin_user_create(r->app, &spec, &u, err, sizeof(err));
 	if (res == ENGINE_BAD_INPUT) {
 		if (strncmp(err, "email:", 6) == 0)
 			cognito_fail(resp, CE_INVALID_PARAMETER, "Invalid email "
@@ -670,11 +670,11 @@ admin_set_user_password(const struct http_request *r,
 	    1, &password) != 1 ||
 	    bool_member(resp, body, "Permanent", &permanent) == -1)
 		return;
-	http_context(r, &ctx);
+	face_context(r, &ctx);
 	memset(&verdict, 0, sizeof(verdict));
 	in = (struct admin_password){ signer->id, username, password, permanent,
 	    &ctx, &verdict };
-	res = admin_user_set_password(r->engine, &in, NULL);
+	res = admin_user_set_password(r->app, &in, NULL);
 	if (res != ENGINE_OK) {
 		fail_engine(resp, res, &verdict);
 		return;
@@ -692,7 +692,7 @@ admin_get_user(const struct http_request *r, struct http_response *resp,
 
 	if (target(r, resp, body, signer, &username) == -1)
 		return;
-	res = admin_user_lookup(r->engine, signer->id, username, &u);
+	res = admin_user_lookup(r->app, signer->id, username, &u);
 	if (res != ENGINE_OK) {
 		fail_engine(resp, res, NULL);
 		return;
@@ -722,21 +722,21 @@ act(const struct http_request *r, struct http_response *resp, json_t *body,
 	if (target(r, resp, body, signer, &username) == -1 ||
 	    (what == ACT_RESET && metadata_member(resp, body) == -1))
 		return;
-	http_context(r, &ctx);
+	face_context(r, &ctx);
 	switch (what) {
 	case ACT_DELETE:
-		res = admin_user_delete(r->engine, &ctx, signer->id, username);
+		res = admin_user_delete(r->app, &ctx, signer->id, username);
 		break;
 	case ACT_DISABLE:
 	case ACT_ENABLE:
-		res = admin_user_set_disabled(r->engine, &ctx, signer->id,
+		res = admin_user_set_disabled(r->app, &ctx, signer->id,
 		    username, what == ACT_DISABLE, NULL);
 		break;
 	case ACT_SIGN_OUT:
-		res = admin_user_sign_out(r->engine, &ctx, signer->id, username);
+		res = admin_user_sign_out(r->app, &ctx, signer->id, username);
 		break;
 	case ACT_RESET:
-		res = admin_user_require_reset(r->engine, &ctx, signer->id,
+		res = admin_user_require_reset(r->app, &ctx, signer->id,
 		    username, &retry);
 		if (res == ENGINE_THROTTLED)
 			http_set_retry_after(resp, retry);
@@ -936,7 +936,7 @@ list_users(const struct http_request *r, struct http_response *resp,
 	}
 	q.after_id = token;
 	q.limit = n + 1;	/* one more tells whether a page follows */
-	res = admin_user_list(r->engine, signer->id, &q, &l);
+	res = admin_user_list(r->app, signer->id, &q, &l);
 	if (res != ENGINE_OK) {
 		fail_engine(resp, res, NULL);
 		return;
@@ -969,26 +969,25 @@ static const struct {
 	{ "ListUsers", list_users },
 };
 
-int
-cognito_admin_op(const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(admin_ops) / sizeof(admin_ops[0]); i++)
-		if (strcmp(name, admin_ops[i].name) == 0)
-			return (int)i;
-	return -1;
-}
-
 void
-cognito_admin_run(int op, const struct http_request *r,
-    struct http_response *resp)
+cognito_admin(const struct http_request *r, struct http_response *resp)
 {
+	const char *target = http_header(r, "X-Amz-Target");
 	struct project *signer;
 	json_t *body;
+	size_t i, n = sizeof(admin_ops) / sizeof(admin_ops[0]);
 
-	if (op < 0 || (size_t)op >= sizeof(admin_ops) / sizeof(admin_ops[0]))
-		abort();
+	if (cognito_begin(r, resp))
+		return;
+	/* The route matched one of these names; no other gets here. */
+	for (i = 0; i < n; i++)
+		if (target != NULL && strchr(target, '.') != NULL &&
+		    strcmp(strrchr(target, '.') + 1, admin_ops[i].name) == 0)
+			break;
+	if (i == n) {
+		cognito_fail(resp, CE_UNKNOWN_OPERATION, NULL);
+		return;
+	}
 	/* What was not read whole cannot be checked against its signature. */
 	if (r->body_too_large) {
 		cognito_fail(resp, CE_INVALID_PARAMETER, "1 validation error "
@@ -1000,7 +999,7 @@ cognito_admin_run(int op, const struct http_request *r,
 		return;
 	body = cognito_body(r, resp);
 	if (body != NULL) {
-		admin_ops[op].fn(r, resp, body, signer);
+		admin_ops[i].fn(r, resp, body, signer);
 		json_decref(body);
 	}
 	project_free(signer);

@@ -60,19 +60,24 @@ fail_engine(struct http_response *resp, enum engine_result res,
 }
 
 /*
- * The per-client limit, first thing in a call.  Return 1 with resp
- * answered (TooManyRequestsException, 429, Retry-After) when refused.
+ * The face's answer to a call its route's limit refused
+ * (TooManyRequestsException, 429, Retry-After), and to an engine failure.
  */
-static int
-throttled(const struct http_request *r, struct http_response *resp,
-    enum ratelimit_class cls)
+static void
+velocity_throttled(const struct http_request *r, struct http_response *resp,
+    int64_t retry_after_s)
 {
-	int64_t wait = 0;
-
-	if (!http_throttled(r, resp, cls, &wait))
-		return 0;
+	(void)r;
+	http_set_retry_after(resp, retry_after_s);
 	fail(resp, CE_TOO_MANY_REQUESTS, NULL);
-	return 1;
+}
+
+static void
+velocity_failed(const struct http_request *r, struct http_response *resp,
+    int result)
+{
+	(void)r;
+	fail_engine(resp, (enum engine_result)result, NULL);
 }
 
 /*
@@ -149,7 +154,7 @@ call_of(const struct http_request *r, struct http_response *resp,
 	    &secret_hash) == -1)
 		goto out;
 	in = (struct client_auth){ client, pool, username, secret_hash };
-	res = engine_client_auth(r->engine, &in, cl, p);
+	res = engine_client_auth(r->app, &in, cl, p);
 	if (res == ENGINE_OK)
 		return body;
 	/*
@@ -189,9 +194,7 @@ velocity_forgot(const struct http_request *r, struct http_response *resp)
 	const char *username = NULL;
 
 	memset(&cl, 0, sizeof(cl));
-	if (throttled(r, resp, RL_REQUEST))
-		return;
-	http_context(r, &ctx);
+	face_context(r, &ctx);
 	body = call_of(r, resp, &cl, &p);
 	if (body == NULL)
 		return;
@@ -199,14 +202,14 @@ velocity_forgot(const struct http_request *r, struct http_response *resp)
 	in = (struct reset_request){
 		.project = p,
 		.login = username,
-		.delivery = DELIVER_CODE,
-		.reveal_user_existence = !cl.prevent_user_existence_errors,
+		.delivery = engine_delivery(p, DELIVERY_CARRIES_CODE),
+		.reveal_user_existence = engine_reveals_users(&cl),
 		.ctx = &ctx,
 		/* The time floor holds the answer, not this thread. */
 		.answer_at_us = &resp->answer_at_us,
 	};
 	/* Unless the client reveals existence, every account answers alike. */
-	res = reset_request(r->engine, &in, &t);
+	res = reset_request(r->app, &in, &t);
 	if (res != ENGINE_OK) {
 		fail_engine(resp, res, NULL);
 		goto out;
@@ -241,9 +244,7 @@ velocity_forgot_confirm(const struct http_request *r,
 
 	memset(&cl, 0, sizeof(cl));
 	memset(&verdict, 0, sizeof(verdict));
-	if (throttled(r, resp, RL_CONFIRM))
-		return;
-	http_context(r, &ctx);
+	face_context(r, &ctx);
 	body = call_of(r, resp, &cl, &p);
 	if (body == NULL)
 		return;
@@ -257,11 +258,11 @@ velocity_forgot_confirm(const struct http_request *r,
 		.login = username,
 		.code = code,
 		.new_password = password,
-		.reveal_user_existence = !cl.prevent_user_existence_errors,
+		.reveal_user_existence = engine_reveals_users(&cl),
 		.ctx = &ctx,
 		.verdict = &verdict,
 	};
-	res = reset_confirm_code(r->engine, &in, NULL);
+	res = reset_confirm_code(r->app, &in, NULL);
 	if (res != ENGINE_OK) {
 		fail_engine(resp, res, &verdict);
 		goto out;
@@ -275,3 +276,26 @@ out:
 	project_free(p);
 	app_client_clear(&cl);
 }
+
+/*
+ * The routes, at the root and under the vendor's base path /authapi; each
+ * spends its class before its handler runs.
+ */
+#define VELOCITY(method, path, fn, limit) \
+	{ method, path, NULL, NULL, fn, RUN_WORKER, limit }, \
+	{ method, "/authapi" path, NULL, NULL, fn, RUN_WORKER, limit }
+
+static const struct route velocity_routes[] = {
+	VELOCITY("POST", "/password/forgot", velocity_forgot,
+	    HTTP_LIMIT(RL_REQUEST)),
+	VELOCITY("POST", "/password/forgot/confirm", velocity_forgot_confirm,
+	    HTTP_LIMIT(RL_CONFIRM)),
+	{ NULL, NULL, NULL, NULL, NULL, RUN_INLINE, 0 },
+};
+
+const struct http_face velocity_face = {
+	.name = "velocity",
+	.routes = velocity_routes,
+	.throttled = velocity_throttled,
+	.failed = velocity_failed,
+};

@@ -471,8 +471,9 @@ answer_send(struct http_response *resp, const struct idem_answer *a,
 /* the common start of every call */
 
 /*
- * The project the API key names, after the per-client limit.  Return it
- * (caller frees), or NULL with resp answered (429 when limited).  *key receives the key, which lives as long as r.
+ * The project the API key names (the route's limit was spent before the
+ * handler ran).  Return it (caller frees), or NULL with resp answered.
+ * *key receives the key, which lives as long as r.
  */
 static struct project *
 project_of(const struct http_request *r, struct http_response *resp,
@@ -481,15 +482,9 @@ project_of(const struct http_request *r, struct http_response *resp,
 	const char *auth = http_header(r, "Authorization");
 	struct project *p = NULL;
 	enum engine_result res;
-	int64_t wait = 0;
 	const char *bad;
 	char message[128];
 
-	/* The per-client limit comes first, before any work. */
-	if (http_throttled(r, resp, RL_API, &wait)) {
-		fail(resp, WE_RATE_LIMITED);
-		return NULL;
-	}
 	bad = http_header_malformed(r, workos_headers);
 	if (bad != NULL) {
 		snprintf(message, sizeof(message), "The %s header is not valid "
@@ -505,7 +500,7 @@ project_of(const struct http_request *r, struct http_response *resp,
 	auth += 7;
 	while (*auth == ' ')
 		auth++;
-	res = engine_project_by_api_key(r->engine, auth, &p);
+	res = engine_project_by_api_key(r->app, auth, &p);
 	if (res != ENGINE_OK) {
 		fail(resp, res == ENGINE_UNAVAILABLE ? WE_UNAVAILABLE :
 		    WE_UNAUTHORIZED);
@@ -626,7 +621,7 @@ reset_request_call(const struct http_request *r, struct http_response *resp,
 
 	memset(&claim, 0, sizeof(claim));
 	memset(&t, 0, sizeof(t));
-	http_context(r, &ctx);
+	face_context(r, &ctx);
 	p = project_of(r, resp, &key);
 	if (p == NULL)
 		return;
@@ -638,7 +633,7 @@ reset_request_call(const struct http_request *r, struct http_response *resp,
 	if (send && !required(resp, body, "password_reset_url", URL_FIELD_MAX,
 	    &url))
 		goto out;
-	if (url != NULL && !admin_url_valid(url)) {
+	if (url != NULL && !valid_url(url)) {
 		fail_field(resp, "password_reset_url",
 		    "password_reset_url_invalid",
 		    "password_reset_url must be an absolute http(s) URL.");
@@ -652,6 +647,7 @@ reset_request_call(const struct http_request *r, struct http_response *resp,
 		.project = p,
 		.login = email,
 		.link_style = LINK_TOKEN,
+		.delivery = engine_delivery(p, DELIVERY_CARRIES_LINK),
 		.trusted = 1,
 		.link_base = url,
 		.mail_optional = !send,
@@ -659,7 +655,7 @@ reset_request_call(const struct http_request *r, struct http_response *resp,
 		.ctx = &ctx,
 		.retry_after_s = &retry,
 	};
-	res = reset_request(r->engine, &in, &t);
+	res = reset_request(r->app, &in, &t);
 	if (res == ENGINE_THROTTLED) {
 		/* WorkOS limits resets per email too; its server hears it. */
 		workos_rate_limited(resp, retry);
@@ -712,7 +708,7 @@ workos_reset_get(const struct http_request *r, struct http_response *resp)
 		return;
 	res = ENGINE_SECRET_INVALID;
 	if (id_unprefix(PREFIX_RESET, r->path_param, uuid) == 0)
-		res = reset_get(r->engine, p, uuid, &s);
+		res = reset_get(r->app, p, uuid, &s);
 	if (res == ENGINE_SECRET_INVALID) {
 		fail_entity(resp, WE_RESET_NOT_FOUND, r->path_param);
 		goto out;
@@ -747,7 +743,7 @@ workos_reset_confirm(const struct http_request *r, struct http_response *resp)
 
 	memset(&claim, 0, sizeof(claim));
 	memset(&verdict, 0, sizeof(verdict));
-	http_context(r, &ctx);
+	face_context(r, &ctx);
 	p = project_of(r, resp, &key);
 	if (p == NULL)
 		return;
@@ -770,7 +766,7 @@ workos_reset_confirm(const struct http_request *r, struct http_response *resp)
 		.ctx = &ctx,
 		.verdict = &verdict,
 	};
-	res = reset_confirm(r->engine, &in, &u);
+	res = reset_confirm(r->app, &in, &u);
 	if (res != ENGINE_OK && res != ENGINE_REPLAYED) {
 		fail_engine(resp, res, &verdict);
 		goto out;
@@ -825,7 +821,7 @@ workos_user_create(const struct http_request *r, struct http_response *resp)
 	    !optional(resp, body, "first_name", FIELD_MAX, &first) ||
 	    !optional(resp, body, "last_name", FIELD_MAX, &last))
 		goto out;
-	if (!admin_email_valid(email)) {
+	if (!valid_email(email)) {
 		fail_field(resp, "email", "email_invalid",
 		    "email must be an email address.");
 		goto out;
@@ -866,7 +862,7 @@ workos_user_create(const struct http_request *r, struct http_response *resp)
 		.idem = cp,
 		.verdict = &verdict,
 	};
-	res = admin_user_create(r->engine, &spec, &u, err, sizeof(err));
+	res = admin_user_create(r->app, &spec, &u, err, sizeof(err));
 	if (is_weak_password(res)) {
 		fail_with(resp, WE_USER_PASSWORD_WEAK,
 		    weak_password_errors(res, &verdict), NULL);
@@ -907,7 +903,7 @@ workos_user_get(const struct http_request *r, struct http_response *resp)
 		return;
 	res = ENGINE_USER_UNKNOWN;
 	if (id_unprefix(PREFIX_USER, r->path_param, uuid) == 0)
-		res = admin_user_get(r->engine, p, uuid, &u);
+		res = admin_user_get(r->app, p, uuid, &u);
 	if (res == ENGINE_USER_UNKNOWN) {
 		fail_entity(resp, WE_USER_NOT_FOUND, r->path_param);
 		goto out;
@@ -928,7 +924,7 @@ static char *
 session_token(const struct http_request *r, const struct project *p,
     const struct login_result *lr, const char *type, int64_t exp_s)
 {
-	const struct config *cfg = engine_config(r->engine);
+	const struct config *cfg = engine_config(r->app);
 	char *sub = public_id(PREFIX_USER, lr->user->id);
 	char *sid = public_id(PREFIX_SESSION, lr->session->id);
 	char jti[UUID_STRLEN + 1];
@@ -945,7 +941,7 @@ session_token(const struct http_request *r, const struct project *p,
 	    "exp", (json_int_t)exp_s,
 	    "resetd_project_id", p->id,
 	    "type", type);
-	tok = jwt_sign(engine_session_key(r->engine), claims);
+	tok = jwt_sign(engine_session_key(r->app), claims);
 	json_decref(claims);
 	free(sub);
 	free(sid);
@@ -990,7 +986,7 @@ workos_authenticate(const struct http_request *r, struct http_response *resp)
 		goto out;
 	if (api_string_field(body, "client_secret", FIELD_MAX, &secret) != 1)
 		secret = NULL;
-	res = engine_client_check_key(r->engine, p, key, client_id, secret);
+	res = engine_client_check_key(r->app, p, key, client_id, secret);
 	if (res == ENGINE_CREDENTIALS_INVALID) {
 		fail(resp, WE_INVALID_CLIENT);
 		goto out;
@@ -999,9 +995,9 @@ workos_authenticate(const struct http_request *r, struct http_response *resp)
 		fail_engine(resp, res, NULL);
 		goto out;
 	}
-	http_context(r, &ctx);
+	face_context(r, &ctx);
 	in = (struct login_request){ p, email, password, &ctx };
-	res = session_login(r->engine, &in, &lr);
+	res = session_login(r->app, &in, &lr);
 	if (res == ENGINE_THROTTLED) {
 		/* The login's back-off: 429 as any limit, the SDK's retryAfter. */
 		workos_rate_limited(resp, lr.retry_after_s);
@@ -1032,6 +1028,23 @@ out:
 	project_free(p);
 }
 
+/* The face's answers to a refused call and to an engine failure. */
+static void
+workos_throttled(const struct http_request *r, struct http_response *resp,
+    int64_t retry_after_s)
+{
+	(void)r;
+	workos_rate_limited(resp, retry_after_s);
+}
+
+static void
+workos_failed(const struct http_request *r, struct http_response *resp,
+    int result)
+{
+	(void)r;
+	fail_engine(resp, (enum engine_result)result, NULL);
+}
+
 void
 workos_not_found(const struct http_request *r, struct http_response *resp)
 {
@@ -1046,3 +1059,47 @@ workos_method_not_allowed(const struct http_request *r,
 	(void)r;
 	fail(resp, WE_METHOD_NOT_ALLOWED);
 }
+
+/*
+ * The routes.  Every call is a server call with an API key and spends
+ * that class before its handler runs.  The SDK wants this dialect's JSON
+ * for unknown paths and methods too: the method "*" rows answer 405 for
+ * its paths and the prefix row 404, inline and unlimited.
+ */
+#define WORKOS(method, path, fn) \
+	{ method, path, NULL, NULL, fn, RUN_WORKER, HTTP_LIMIT(RL_API) }
+#define WORKOS_OTHER(path, fn) \
+	{ "*", path, NULL, NULL, fn, RUN_INLINE, HTTP_UNLIMITED }
+
+static const struct route workos_routes[] = {
+	WORKOS("POST", "/user_management/password_reset", workos_reset_create),
+	WORKOS("POST", "/user_management/password_reset/confirm",
+	    workos_reset_confirm),
+	WORKOS("POST", "/user_management/password_reset/send",
+	    workos_reset_send),
+	WORKOS("GET", "/user_management/password_reset/{}", workos_reset_get),
+	WORKOS("POST", "/user_management/users", workos_user_create),
+	WORKOS("GET", "/user_management/users/{}", workos_user_get),
+	WORKOS("POST", "/user_management/authenticate", workos_authenticate),
+	WORKOS_OTHER("/user_management/password_reset",
+	    workos_method_not_allowed),
+	WORKOS_OTHER("/user_management/password_reset/confirm",
+	    workos_method_not_allowed),
+	WORKOS_OTHER("/user_management/password_reset/send",
+	    workos_method_not_allowed),
+	WORKOS_OTHER("/user_management/password_reset/{}",
+	    workos_method_not_allowed),
+	WORKOS_OTHER("/user_management/users", workos_method_not_allowed),
+	WORKOS_OTHER("/user_management/users/{}", workos_method_not_allowed),
+	WORKOS_OTHER("/user_management/authenticate",
+	    workos_method_not_allowed),
+	WORKOS_OTHER("/user_management/*", workos_not_found),
+	{ NULL, NULL, NULL, NULL, NULL, RUN_INLINE, 0 },
+};
+
+const struct http_face workos_face = {
+	.name = "workos",
+	.routes = workos_routes,
+	.throttled = workos_throttled,
+	.failed = workos_failed,
+};

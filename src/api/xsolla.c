@@ -232,28 +232,33 @@ cors_of_query(const struct http_request *r, struct http_response *resp)
 	struct project *p = NULL;
 
 	if (r->query_invalid || id == NULL ||
-	    engine_project(r->engine, id, &p) != ENGINE_OK)
+	    engine_project(r->app, id, &p) != ENGINE_OK)
 		return;
 	cors(r, resp, p);
 	project_free(p);
 }
 
 /*
- * The per-client limit, first thing in every call that does work.  Return
- * 1 with resp answered (429, code 002-057, Retry-After) when refused.
+ * The face's answer to a call its route's limit refused (429, code
+ * 002-057, Retry-After), with the CORS of the project projectId names.
  */
-static int
-throttled(const struct http_request *r, struct http_response *resp,
-    enum ratelimit_class cls)
+static void
+xsolla_throttled(const struct http_request *r, struct http_response *resp,
+    int64_t retry_after_s)
 {
-	int64_t wait = 0;
-
-	if (!http_throttled(r, resp, cls, &wait))
-		return 0;
+	http_set_retry_after(resp, retry_after_s);
 	cors_of_query(r, resp);
 	fail(resp, XE_TOO_MANY, json_pack("{s:I}", "retry_after",
-	    (json_int_t)wait));
-	return 1;
+	    (json_int_t)retry_after_s));
+}
+
+/* The face's answer to an engine failure, with CORS as above. */
+static void
+xsolla_failed(const struct http_request *r, struct http_response *resp,
+    int result)
+{
+	cors_of_query(r, resp);
+	fail_engine(resp, (enum engine_result)result, NULL);
 }
 
 /*
@@ -293,7 +298,7 @@ project_of(const struct http_request *r, struct http_response *resp)
 		fail_field(resp, "projectId", "required");
 		return NULL;
 	}
-	res = engine_project(r->engine, id, &p);
+	res = engine_project(r->app, id, &p);
 	if (res != ENGINE_OK) {
 		fail_engine(resp, res, NULL);
 		return NULL;
@@ -336,7 +341,7 @@ xsolla_preflight(const struct http_request *r, struct http_response *resp)
 		return;
 	if (r->query_invalid)
 		id = NULL;
-	if (id != NULL && engine_project(r->engine, id, &p) == ENGINE_OK &&
+	if (id != NULL && engine_project(r->app, id, &p) == ENGINE_OK &&
 	    engine_origin_allowed(p, http_header(r, "Origin"))) {
 		cors(r, resp, p);
 		http_set_header(resp, "Access-Control-Allow-Methods",
@@ -361,9 +366,7 @@ xsolla_reset_request(const struct http_request *r, struct http_response *resp)
 	json_t *body = NULL;
 	const char *username = NULL;
 
-	if (throttled(r, resp, RL_REQUEST))
-		return;
-	http_context(r, &ctx);
+	face_context(r, &ctx);
 	p = project_of(r, resp);
 	if (p == NULL)
 		return;
@@ -381,6 +384,7 @@ xsolla_reset_request(const struct http_request *r, struct http_response *resp)
 		.login_url = http_query(r, "login_url"),
 		.locale = http_query(r, "locale"),
 		.link_style = LINK_RESET_CODE,
+		.delivery = engine_delivery(p, DELIVERY_CARRIES_LINK),
 		.ctx = &ctx,
 		/* The time floor holds the answer, not this thread. */
 		.answer_at_us = &resp->answer_at_us,
@@ -389,7 +393,7 @@ xsolla_reset_request(const struct http_request *r, struct http_response *resp)
 	 * The answer is 204 whether or not the account exists; the ticket
 	 * is not shown to anyone.
 	 */
-	res = reset_request(r->engine, &in, &t);
+	res = reset_request(r->app, &in, &t);
 	if (res != ENGINE_OK) {
 		fail_engine(resp, res, NULL);
 		goto out;
@@ -413,9 +417,7 @@ xsolla_reset_confirm(const struct http_request *r, struct http_response *resp)
 	json_t *body = NULL;
 	const char *code = NULL, *password = NULL, *user_id = NULL;
 
-	if (throttled(r, resp, RL_CONFIRM))
-		return;
-	http_context(r, &ctx);
+	face_context(r, &ctx);
 	memset(&verdict, 0, sizeof(verdict));
 	p = project_of(r, resp);
 	if (p == NULL)
@@ -444,7 +446,7 @@ xsolla_reset_confirm(const struct http_request *r, struct http_response *resp)
 		.ctx = &ctx,
 		.verdict = &verdict,
 	};
-	res = reset_confirm(r->engine, &in, NULL);
+	res = reset_confirm(r->app, &in, NULL);
 	if (res != ENGINE_OK) {
 		fail_engine(resp, res, &verdict);
 		goto out;
@@ -456,19 +458,10 @@ out:
 	project_free(p);
 }
 
-/* The first line of a newline-separated list, copied; NULL when empty. */
-static char *
-first_line(const char *lines)
-{
-	if (lines == NULL || *lines == '\0')
-		return NULL;
-	return xstrndup(lines, strcspn(lines, "\n"));
-}
-
 void
 xsolla_login(const struct http_request *r, struct http_response *resp)
 {
-	const struct config *cfg = engine_config(r->engine);
+	const struct config *cfg = engine_config(r->app);
 	struct project *p;
 	struct login_request in;
 	struct login_result lr = { NULL, NULL, 0 };
@@ -480,9 +473,7 @@ xsolla_login(const struct http_request *r, struct http_response *resp)
 	struct request_context ctx;
 	int rc;
 
-	if (throttled(r, resp, RL_LOGIN))
-		return;
-	http_context(r, &ctx);
+	face_context(r, &ctx);
 	p = project_of(r, resp);
 	if (p == NULL)
 		return;
@@ -495,12 +486,15 @@ xsolla_login(const struct http_request *r, struct http_response *resp)
 		fail_field(resp, "username", "username and password required");
 		goto out;
 	}
-	if (login_url != NULL && !engine_login_url_allowed(p, login_url)) {
-		fail_engine(resp, ENGINE_LOGIN_URL_REFUSED, NULL);
+	/* Where the token goes: the URL sent, or the project's first. */
+	res = engine_callback_url(p, login_url, CALLBACK_REFUSE_UNLISTED |
+	    CALLBACK_DEFAULT_FIRST, &callback);
+	if (res != ENGINE_OK) {
+		fail_engine(resp, res, NULL);
 		goto out;
 	}
 	in = (struct login_request){ p, username, password, &ctx };
-	res = session_login(r->engine, &in, &lr);
+	res = session_login(r->app, &in, &lr);
 	if (res == ENGINE_THROTTLED) {
 		http_set_retry_after(resp, lr.retry_after_s);
 		fail(resp, XE_LOGIN_HELD, json_pack("{s:I}", "retry_after",
@@ -521,9 +515,8 @@ xsolla_login(const struct http_request *r, struct http_response *resp)
 	    "exp", (json_int_t)(lr.session->expires_at / 1000),
 	    "xsolla_login_project_id", p->id,
 	    "type", "xsolla_login");
-	jwt = jwt_sign(engine_session_key(r->engine), claims);
+	jwt = jwt_sign(engine_session_key(r->app), claims);
 	json_decref(claims);
-	callback = login_url ? xstrdup(login_url) : first_line(p->callback_urls);
 	if (callback != NULL) {
 		url = xasprintf("%s%ctoken=%s", callback,
 		    strchr(callback, '?') ? '&' : '?', jwt);
@@ -569,7 +562,7 @@ xsolla_users_me(const struct http_request *r, struct http_response *resp)
 	}
 	/* The project the client names decides CORS, errors included. */
 	if (qid != NULL) {
-		res = engine_project(r->engine, qid, &p);
+		res = engine_project(r->app, qid, &p);
 		if (res != ENGINE_OK) {
 			fail_engine(resp, res, NULL);
 			goto out;
@@ -577,8 +570,8 @@ xsolla_users_me(const struct http_request *r, struct http_response *resp)
 		cors(r, resp, p);
 	}
 	if (auth != NULL && strncasecmp(auth, "Bearer ", 7) == 0)
-		claims = jwt_verify(engine_session_key(r->engine), auth + 7,
-		    engine_now(r->engine) / 1000);
+		claims = jwt_verify(engine_session_key(r->app), auth + 7,
+		    engine_now(r->app) / 1000);
 	sid = json_string_value(json_object_get(claims, "jti"));
 	pid = json_string_value(json_object_get(claims, "xsolla_login_project_id"));
 	type = json_string_value(json_object_get(claims, "type"));
@@ -590,7 +583,7 @@ xsolla_users_me(const struct http_request *r, struct http_response *resp)
 		goto out;
 	}
 	if (p == NULL) {
-		res = engine_project(r->engine, pid, &p);
+		res = engine_project(r->app, pid, &p);
 		if (res != ENGINE_OK) {
 			fail_engine(resp, res == ENGINE_PROJECT_UNKNOWN ?
 			    ENGINE_SESSION_INVALID : res, NULL);
@@ -598,7 +591,7 @@ xsolla_users_me(const struct http_request *r, struct http_response *resp)
 		}
 		cors(r, resp, p);
 	}
-	res = session_user(r->engine, p, sid, &u);
+	res = session_user(r->app, p, sid, &u);
 	if (res != ENGINE_OK) {
 		fail_engine(resp, res, NULL);
 		goto out;
@@ -621,3 +614,36 @@ out:
 	project_free(p);
 	json_decref(claims);
 }
+
+/*
+ * The routes, at the root and under /api (the SDK's base URL may include
+ * it).  Each call spends its class before its handler runs; preflights
+ * spend nothing.
+ */
+#define XSOLLA(method, path, fn, limit) \
+	{ method, path, NULL, NULL, fn, RUN_WORKER, limit }, \
+	{ method, "/api" path, NULL, NULL, fn, RUN_WORKER, limit }
+
+static const struct route xsolla_routes[] = {
+	XSOLLA("POST", "/password/reset/request", xsolla_reset_request,
+	    HTTP_LIMIT(RL_REQUEST)),
+	XSOLLA("OPTIONS", "/password/reset/request", xsolla_preflight,
+	    HTTP_UNLIMITED),
+	XSOLLA("POST", "/password/reset/confirm", xsolla_reset_confirm,
+	    HTTP_LIMIT(RL_CONFIRM)),
+	XSOLLA("OPTIONS", "/password/reset/confirm", xsolla_preflight,
+	    HTTP_UNLIMITED),
+	XSOLLA("POST", "/login", xsolla_login, HTTP_LIMIT(RL_LOGIN)),
+	XSOLLA("OPTIONS", "/login", xsolla_preflight, HTTP_UNLIMITED),
+	/* A session read: the class of server calls, not of logins. */
+	XSOLLA("GET", "/users/me", xsolla_users_me, HTTP_LIMIT(RL_API)),
+	XSOLLA("OPTIONS", "/users/me", xsolla_preflight, HTTP_UNLIMITED),
+	{ NULL, NULL, NULL, NULL, NULL, RUN_INLINE, 0 },
+};
+
+const struct http_face xsolla_face = {
+	.name = "xsolla",
+	.routes = xsolla_routes,
+	.throttled = xsolla_throttled,
+	.failed = xsolla_failed,
+};

@@ -3,8 +3,8 @@
  * user that an operator or a server holding an API key may do (get, list,
  * set a password, require a reset, sign out, disable, delete), for the CLI
  * and the dialects that manage users (WorkOS, Cognito's admin calls).
- * Every field is validated here, once, whichever face calls, and each
- * operation is one implementation that every face shares.
+ * Every field is validated here, once, whichever face calls, by the checks
+ * of valid.c, and each operation is one implementation every face shares.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,169 +13,9 @@
 #include "../log.h"
 #include "engine_internal.h"
 
-#define NAME_MAX_BYTES 200
-#define URL_MAX_BYTES 2048
 #define LIST_MAX_ITEMS 64
 #define TOKEN_TTL_DEFAULT 3600
 #define TOKEN_TTL_MAX (7 * 24 * 3600)
-
-static int
-text_valid(const char *s, size_t max)
-{
-	size_t n = strnlen(s, max + 1);
-
-	return n > 0 && n <= max && str_is_clean_utf8(s, n);
-}
-
-/* An absolute http(s) URL with a host and no spaces or controls. */
-int
-admin_url_valid(const char *s)
-{
-	const char *host;
-	size_t i, n = strnlen(s, URL_MAX_BYTES + 1);
-
-	if (n == 0 || n > URL_MAX_BYTES)
-		return 0;
-	if (str_has_prefix(s, "https://"))
-		host = s + 8;
-	else if (str_has_prefix(s, "http://"))
-		host = s + 7;
-	else
-		return 0;
-	if (*host == '\0' || *host == '/' || *host == '?' || *host == '#')
-		return 0;
-	for (i = 0; i < n; i++)
-		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
-			return 0;
-	return 1;
-}
-
-/*
- * The length of the authority (host and optional port) at s when it is
- * strict: a DNS name or IPv4 address of letters, digits, dots and hyphens,
- * or a bracketed IPv6 address, then optionally a colon and 1 to 5 digits;
- * no user part.  0 when it is not.
- */
-static size_t
-authority_len(const char *s)
-{
-	size_t n = 0, port = 0;
-
-	if (s[0] == '[') {
-		n = 1 + strspn(s + 1, "0123456789abcdefABCDEF:.");
-		if (n == 1 || s[n] != ']')
-			return 0;
-		n++;
-	} else
-		n = strspn(s, "abcdefghijklmnopqrstuvwxyz"
-		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-");
-	if (n == 0)
-		return 0;
-	if (s[n] == ':') {
-		port = strspn(s + n + 1, "0123456789");
-		if (port == 0 || port > 5)
-			return 0;
-		n += 1 + port;
-	}
-	if (s[n] != '\0' && s[n] != '/' && s[n] != '?' && s[n] != '#')
-		return 0;
-	return n;
-}
-
-/* 1 when the authority of length n at s names this machine. */
-static int
-authority_loopback(const char *s, size_t n)
-{
-	static const char *const hosts[] = { "127.0.0.1", "localhost", "[::1]",
-	    NULL };
-	size_t i, h = n;
-
-	if (memchr(s, ':', n) != NULL && s[0] != '[')
-		h = (size_t)((const char *)memchr(s, ':', n) - s);
-	else if (s[0] == '[')
-		h = (size_t)((const char *)memchr(s, ']', n) - s) + 1;
-	for (i = 0; hosts[i] != NULL; i++)
-		if (strlen(hosts[i]) == h && strncmp(s, hosts[i], h) == 0)
-			return 1;
-	return 0;
-}
-
-int
-admin_logo_url_valid(const char *s)
-{
-	size_t n;
-
-	/* Characters RFC 3986 never leaves unencoded have no business here. */
-	if (!admin_url_valid(s) || strpbrk(s, "\"'<>\\^`{|}") != NULL)
-		return 0;
-	if (str_has_prefix(s, "https://"))
-		return authority_len(s + 8) > 0;
-	n = authority_len(s + 7);
-	return n > 0 && authority_loopback(s + 7, n);
-}
-
-int
-admin_color_valid(const char *s)
-{
-	return strlen(s) == 7 && s[0] == '#' &&
-	    strspn(s + 1, "0123456789abcdefABCDEF") == 6;
-}
-
-/* An origin: scheme://host[:port], no path. */
-static int
-origin_valid(const char *s)
-{
-	return admin_url_valid(s) && strchr(strstr(s, "://") + 3, '/') == NULL &&
-	    strpbrk(s, "?#") == NULL;
-}
-
-int
-admin_email_valid(const char *s)
-{
-	const char *at = strchr(s, '@');
-	size_t i, n = strnlen(s, 255);
-
-	if (n == 0 || n > 254 || at == NULL || at == s || at[1] == '\0' ||
-	    strchr(at + 1, '@') != NULL || strchr(at + 1, '.') == NULL)
-		return 0;
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c <= 0x20 || c == 0x7f || c == '<' || c == '>' ||
-		    c == '"' || c == ',' || c == ';' || c == '\\')
-			return 0;
-	}
-	return str_is_clean_utf8(s, n);
-}
-
-int
-admin_sender_valid(const char *s)
-{
-	size_t i;
-
-	if (!admin_email_valid(s))
-		return 0;
-	/* What message_build puts in a header: ASCII, no specials. */
-	for (i = 0; s[i] != '\0'; i++)
-		if ((unsigned char)s[i] >= 0x7f ||
-		    strchr("()[]:\"<>,;\\", s[i]) != NULL)
-			return 0;
-	return 1;
-}
-
-int
-admin_sender_name_valid(const char *s)
-{
-	size_t i, n = strnlen(s, NAME_MAX_BYTES + 1);
-
-	if (n == 0 || n > NAME_MAX_BYTES || !str_is_clean_utf8(s, n))
-		return 0;
-	/* str_is_clean_utf8 lets a tab through; a header takes none. */
-	for (i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return 0;
-	return 1;
-}
 
 /* Join a NULL-terminated list into lines, checking each item with fn. */
 static int
@@ -184,7 +24,7 @@ join_list(const char **items, int (*fn)(const char *), char **out)
 	struct buf b;
 	size_t i;
 
-	buf_init(&b, LIST_MAX_ITEMS * (URL_MAX_BYTES + 1));
+	buf_init(&b, LIST_MAX_ITEMS * (VALID_URL_MAX + 1));
 	for (i = 0; items != NULL && items[i] != NULL; i++) {
 		if (i >= LIST_MAX_ITEMS || !fn(items[i]) ||
 		    buf_printf(&b, "%s%s", i ? "\n" : "", items[i]) == -1) {
@@ -211,24 +51,24 @@ admin_project_create(struct engine *e, const struct project_spec *spec,
 	enum engine_result result = ENGINE_BAD_INPUT;
 	int rc;
 
-	if (spec->name == NULL || !text_valid(spec->name, NAME_MAX_BYTES)) {
+	if (spec->name == NULL || !valid_text(spec->name, VALID_NAME_MAX)) {
 		snprintf(err, errlen, "name: expected 1 to %d bytes of text",
-		    NAME_MAX_BYTES);
+		    VALID_NAME_MAX);
 		goto out;
 	}
-	if (join_list(spec->callback_urls, admin_url_valid,
+	if (join_list(spec->callback_urls, valid_url,
 	    &p->callback_urls) == -1) {
 		snprintf(err, errlen, "callback-url: expected at most %d "
 		    "absolute http(s) URLs", LIST_MAX_ITEMS);
 		goto out;
 	}
-	if (join_list(spec->allowed_origins, origin_valid,
+	if (join_list(spec->allowed_origins, valid_origin,
 	    &p->allowed_origins) == -1) {
 		snprintf(err, errlen, "allowed-origin: expected at most %d "
 		    "origins like https://app.example.com", LIST_MAX_ITEMS);
 		goto out;
 	}
-	if (spec->reset_url != NULL && !admin_url_valid(spec->reset_url)) {
+	if (spec->reset_url != NULL && !valid_url(spec->reset_url)) {
 		snprintf(err, errlen, "reset-url: expected an absolute http(s) URL");
 		goto out;
 	}
@@ -237,13 +77,13 @@ admin_project_create(struct engine *e, const struct project_spec *spec,
 		snprintf(err, errlen, "delivery: expected link or code");
 		goto out;
 	}
-	if (spec->logo_url != NULL && !admin_logo_url_valid(spec->logo_url)) {
+	if (spec->logo_url != NULL && !valid_logo_url(spec->logo_url)) {
 		snprintf(err, errlen, "logo-url: expected an https URL (or http "
 		    "on 127.0.0.1, localhost or [::1]) with a plain host name");
 		goto out;
 	}
 	if (spec->accent_color != NULL &&
-	    !admin_color_valid(spec->accent_color)) {
+	    !valid_color(spec->accent_color)) {
 		snprintf(err, errlen, "accent-color: expected #RRGGBB");
 		goto out;
 	}
@@ -286,16 +126,16 @@ admin_project_create(struct engine *e, const struct project_spec *spec,
 		goto out;
 	}
 	/* Sender settings reach mail headers: refused here, early, too. */
-	if (spec->mail_from != NULL && !admin_sender_valid(spec->mail_from)) {
+	if (spec->mail_from != NULL && !valid_sender(spec->mail_from)) {
 		snprintf(err, errlen, "mail-from: expected a plain email address "
 		    "without line breaks or special characters");
 		goto out;
 	}
 	if (spec->mail_from_name != NULL &&
-	    !admin_sender_name_valid(spec->mail_from_name)) {
+	    !valid_sender_name(spec->mail_from_name)) {
 		snprintf(err, errlen, "mail-from-name: expected 1 to %d bytes "
 		    "of text without line breaks or control characters",
-		    NAME_MAX_BYTES);
+		    VALID_NAME_MAX);
 		goto out;
 	}
 	if (spec->locale != NULL &&
@@ -376,20 +216,20 @@ user_check(struct engine *e, const struct project *p,
 	struct project bounds;
 	enum engine_result result;
 
-	if (spec->email == NULL || !admin_email_valid(spec->email)) {
+	if (spec->email == NULL || !valid_email(spec->email)) {
 		snprintf(err, errlen, "email: expected an email address");
 		return ENGINE_BAD_INPUT;
 	}
-	if (spec->username != NULL && (!text_valid(spec->username, 64) ||
+	if (spec->username != NULL && (!valid_text(spec->username, 64) ||
 	    strchr(spec->username, '@') != NULL)) {
 		snprintf(err, errlen, "username: expected 1 to 64 bytes of "
 		    "text without '@'");
 		return ENGINE_BAD_INPUT;
 	}
-	if ((spec->first_name && !text_valid(spec->first_name, NAME_MAX_BYTES)) ||
-	    (spec->last_name && !text_valid(spec->last_name, NAME_MAX_BYTES))) {
+	if ((spec->first_name && !valid_text(spec->first_name, VALID_NAME_MAX)) ||
+	    (spec->last_name && !valid_text(spec->last_name, VALID_NAME_MAX))) {
 		snprintf(err, errlen, "name: expected 1 to %d bytes of text",
-		    NAME_MAX_BYTES);
+		    VALID_NAME_MAX);
 		return ENGINE_BAD_INPUT;
 	}
 	if (spec->locale != NULL &&

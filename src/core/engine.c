@@ -379,6 +379,34 @@ engine_throttle(struct engine *e, const struct request_context *ctx,
 	return ENGINE_THROTTLED;
 }
 
+int
+engine_throttle_hook(void *e, const char *client_ip, const char *user_agent,
+    int cls, int64_t *retry_after_s, int *failure)
+{
+	struct request_context ctx = { client_ip, user_agent };
+	enum engine_result res;
+
+	if (cls < 0 || cls >= RL__MAX) {
+		log_error("engine: no rate-limit class %d", cls);
+		*failure = ENGINE_UNAVAILABLE;
+		return -1;
+	}
+	res = engine_throttle(e, &ctx, (enum ratelimit_class)cls,
+	    retry_after_s);
+	if (res == ENGINE_OK)
+		return 0;
+	if (res == ENGINE_THROTTLED)
+		return 1;
+	*failure = res;
+	return -1;
+}
+
+void
+engine_wake_hook(void *e)
+{
+	engine_mail_queued(e);
+}
+
 void
 engine_password_policy(const struct engine *e, const struct project *p,
     struct password_policy *out)

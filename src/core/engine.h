@@ -137,13 +137,26 @@ int	engine_login_url_allowed(const struct project *, const char *url);
  * The per-client limit: take a token of class cls for the client of ctx.
  * ENGINE_OK, or ENGINE_THROTTLED with the seconds to wait in
  * *retry_after_s; the first refusal of a run is recorded in the audit
- * trail.  This is the one hook every face calls before its work (dialects
- * and hosted pages alike), so a limit holds whatever the wire format.
- * A context without a client address is never limited.
+ * trail.  The HTTP server calls it, through engine_throttle_hook, before
+ * every route's handler (dialects and hosted pages alike), so a limit
+ * holds whatever the wire format.  A context without a client address is
+ * never limited.
  */
 enum engine_result engine_throttle(struct engine *,
 	    const struct request_context *, enum ratelimit_class cls,
 	    int64_t *retry_after_s);
+/*
+ * The engine's hooks for the HTTP server (struct http_app, which main
+ * fills in; e is the engine).  engine_throttle_hook is engine_throttle for
+ * the client at client_ip (NULL: unknown) sending user_agent: 0 when the
+ * call may go on, 1 when refused (*retry_after_s set), -1 with an engine
+ * result in *failure for a class the engine does not have (logged).
+ * engine_wake_hook is engine_mail_queued.
+ */
+int	engine_throttle_hook(void *e, const char *client_ip,
+	    const char *user_agent, int cls, int64_t *retry_after_s,
+	    int *failure);
+void	engine_wake_hook(void *e);
 /* The password policy of a project, as password_check takes it. */
 void	engine_password_policy(const struct engine *, const struct project *,
 	    struct password_policy *out);
@@ -635,20 +648,62 @@ enum engine_result admin_user_sign_out(struct engine *,
 enum engine_result admin_user_delete(struct engine *,
 	    const struct request_context *, const char *project_id,
 	    const char *user);
+/* policy.c: the rules every face asks the same way */
+struct app_client;
+/* What a face's confirm call can carry back: a link's secret, a code. */
+#define DELIVERY_CARRIES_LINK	1u
+#define DELIVERY_CARRIES_CODE	2u
+#define DELIVERY_CARRIES_BOTH	(DELIVERY_CARRIES_LINK | DELIVERY_CARRIES_CODE)
+/*
+ * How a reset of project p is delivered through a face whose confirm can
+ * carry what carries says: the one kind it carries (Xsolla and WorkOS
+ * confirm links, Cognito and Velocity codes), or, for a face that takes
+ * both (the hosted pages), the project's own setting ("link" or "code").
+ */
+enum reset_delivery engine_delivery(const struct project *p,
+	    unsigned carries);
+/* How engine_callback_url treats what the client sent. */
+#define CALLBACK_REFUSE_UNLISTED 1u	/* unlisted: ENGINE_LOGIN_URL_REFUSED */
+#define CALLBACK_DEFAULT_FIRST	 2u	/* none: the project's first URL */
+/*
+ * The callback URL a call of project p is to use, for requested (what the
+ * client sent; NULL: nothing): requested itself when it is one of p's
+ * callback URLs, exactly (engine_login_url_allowed).  One that is not is
+ * refused with CALLBACK_REFUSE_UNLISTED (ENGINE_LOGIN_URL_REFUSED, *out
+ * NULL), and otherwise ignored as if none was sent.  With none,
+ * CALLBACK_DEFAULT_FIRST gives p's first callback URL, else none.  On
+ * ENGINE_OK *out is a new string (caller frees) or NULL for none.
+ */
+enum engine_result engine_callback_url(const struct project *p,
+	    const char *requested, unsigned flags, char **out);
+/*
+ * 1 when the answers to client cl may tell an unknown account from a
+ * known one (a Cognito app client with PreventUserExistenceErrors off);
+ * 0 for NULL (a face with no client) and by default.
+ */
+int	engine_reveals_users(const struct app_client *cl);
+
+/* valid.c: the checks of request fields (1: passes, 0: does not) */
+#define VALID_NAME_MAX 200	/* bytes of a name */
+#define VALID_URL_MAX 2048	/* bytes of a URL */
+/* 1 when s is 1 to max bytes of clean text (str_is_clean_utf8). */
+int	valid_text(const char *, size_t max);
+/* 1 when s is an origin: scheme://host[:port], no path (valid_url). */
+int	valid_origin(const char *);
 /* 1 when s is an acceptable email address. */
-int	admin_email_valid(const char *);
+int	valid_email(const char *);
 /*
  * 1 when s may be a sender address: an acceptable email address in plain
  * ASCII, without characters that are special in a header.
  */
-int	admin_sender_valid(const char *);
+int	valid_sender(const char *);
 /*
  * 1 when s may be a sender's display name: 1 to 200 bytes of UTF-8 with no
  * control character at all (a CR or LF would end the header).
  */
-int	admin_sender_name_valid(const char *);
+int	valid_sender_name(const char *);
 /* 1 when s is an absolute http(s) URL resetd may put in a link. */
-int	admin_url_valid(const char *);
+int	valid_url(const char *);
 /*
  * 1 when s may be a project's logo: an https URL, or an http URL whose host
  * is loopback (127.0.0.1, localhost, [::1]) for development; its host is
@@ -657,9 +712,9 @@ int	admin_url_valid(const char *);
  * Content-Security-Policy; and it holds none of the characters a URL
  * must percent-encode (quotes, angle brackets, backslash, ...).
  */
-int	admin_logo_url_valid(const char *);
+int	valid_logo_url(const char *);
 /* 1 when s is a colour as "#RRGGBB" (hex digits, either case). */
-int	admin_color_valid(const char *);
+int	valid_color(const char *);
 
 /* credentials.c */
 #define APP_CLIENT_SECRET_HASH_LEN 44	/* base64 of an HMAC-SHA256 */

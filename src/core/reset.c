@@ -509,7 +509,7 @@ request_work(struct engine *e, const struct reset_request *in,
 	    !engine_login_url_allowed(in->project, in->login_url))
 		return ENGINE_LOGIN_URL_REFUSED;
 	if (in->link_base != NULL &&
-	    (!in->trusted || !admin_url_valid(in->link_base)))
+	    (!in->trusted || !valid_url(in->link_base)))
 		return ENGINE_BAD_INPUT;
 	if (in->idem != NULL) {
 		result = idem_begin(e, in->project->id, in->idem);
@@ -556,7 +556,7 @@ request_work(struct engine *e, const struct reset_request *in,
 	t.locale = locale;
 	t.notice = u == NULL && !disabled &&
 	    in->project->unknown_account_notice &&
-	    admin_sender_valid(in->login);
+	    valid_sender(in->login);
 	engine_locale_choose(e->templates, in->project->id, locale,
 	    u ? u->locale : NULL, in->project->locale, t.mail_locale);
 	t.subject = subject;

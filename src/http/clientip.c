@@ -7,9 +7,9 @@
  * Everything to its left was written by the client itself and is ignored;
  * a forged header from an untrusted peer is ignored whole.
  *
- * The engine gets that address, with the user agent, as a request_context
- * (http_context): it counts per-client limits by it and writes it to the
- * audit trail.
+ * The application gets that address (http_client), with the user agent,
+ * through its throttle hook and from the faces: it counts per-client
+ * limits by it and writes it to the audit trail.
  *
  * The socket peer also has a key (http_peer_key) that the server counts
  * open connections by: one IPv4 address, or one IPv6 /64.
@@ -19,7 +19,6 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "../core/engine.h"
 #include "http.h"
 
 /* Trim blanks around [*s, *e). */
@@ -63,29 +62,10 @@ http_client_ip(const char *peer, const char *xff, const struct cidr *trusted,
 	addr_format(&client, out, outlen);
 }
 
-void
-http_context(const struct http_request *r, struct request_context *out)
+const char *
+http_client(const struct http_request *r)
 {
-	*out = (struct request_context){
-		.client_ip = r->client_ip[0] != '\0' ? r->client_ip : NULL,
-		.user_agent = http_header(r, "User-Agent"),
-	};
-}
-
-int
-http_throttled(const struct http_request *r, struct http_response *resp,
-    int cls, int64_t *retry_after_s)
-{
-	struct request_context ctx;
-	int64_t wait = 0;
-
-	http_context(r, &ctx);
-	if (engine_throttle(r->engine, &ctx, (enum ratelimit_class)cls,
-	    &wait) == ENGINE_OK)
-		return 0;
-	http_set_retry_after(resp, wait);
-	*retry_after_s = wait;
-	return 1;
+	return r->client_ip[0] != '\0' ? r->client_ip : NULL;
 }
 
 void

@@ -1,6 +1,17 @@
 /*
- * The HTTP layer: libmicrohttpd connections, body caps, the route table,
- * request ids, security headers and the request log.
+ * The HTTP layer: libmicrohttpd connections, body caps, routing by the
+ * faces' tables, client addresses, request ids, security headers and the
+ * request log.  It knows nothing above it: no face, no engine.
+ *
+ * A face is one way in (a vendor's dialect, the hosted pages, health).
+ * It exports a struct http_face: its route table, each route with a
+ * method, a path pattern, a handler and a rate-limit class, and how to
+ * answer "throttled" and an application failure in its own shape.  The
+ * server is given a list of faces and an application (struct http_app):
+ * an opaque pointer, handed to every handler as r->app, with the hooks
+ * the server calls (the per-client throttle, the wake after a held
+ * answer).  Every route spends its class through the throttle hook
+ * before its handler runs (http_route_run), so no handler can forget it.
  *
  * A route's handler is a plain blocking function: it reads a struct
  * http_request and fills a struct http_response.  Handlers that touch the
@@ -18,8 +29,7 @@
 #include "../util/util.h"
 
 struct config;
-struct engine;
-struct request_context;
+struct http_face;
 struct MHD_Connection;
 struct sockaddr;
 
@@ -40,7 +50,8 @@ struct http_field {
 };
 
 struct http_request {
-	struct engine		*engine;
+	void			*app;		/* http_app.app: opaque here */
+	const struct http_face	*face;		/* whose route it is */
 	struct MHD_Connection	*conn;
 	const char		*method;
 	const char		*path;		/* without the query string */
@@ -128,12 +139,75 @@ enum route_run {
 	RUN_WORKER,	/* may block: runs on the worker pool */
 };
 
+/*
+ * A route's rate-limit class: HTTP_LIMIT(cls) spends a token of the
+ * application's class cls (a small number >= 0 the throttle hook knows)
+ * before the handler runs; HTTP_UNLIMITED spends none, for routes that do
+ * no work worth limiting (health, preflights, stylesheets, 404s).  0 is
+ * no class at all: a route without one is a programmer error, refused by
+ * http_faces_valid.
+ */
+#define HTTP_LIMIT(cls)	((int)(cls) + 1)
+#define HTTP_UNLIMITED	(-1)
+/* The application's class of a limited route's limit. */
+#define HTTP_LIMIT_CLASS(limit)	((limit) - 1)
+
 struct route {
 	const char	*method;	/* "GET", "POST", "OPTIONS", or "*" */
 	const char	*path;		/* exact, or with one "{}" segment */
+	/*
+	 * With value: the route matches only a request whose header of
+	 * this name (http_header: clean text) is exactly value, as Cognito
+	 * names its operation in X-Amz-Target.  NULL: any request.
+	 */
+	const char	*header;
+	const char	*value;
 	http_handler	 handler;
 	enum route_run	 run;
-	const char	*dialect;	/* for the log */
+	int		 limit;		/* HTTP_LIMIT(cls) or HTTP_UNLIMITED */
+};
+
+/* One way in: its routes and its answers to what the server decides. */
+struct http_face {
+	const char		*name;		/* for the log; NULL: none */
+	const struct route	*routes;	/* ends with a NULL method */
+	/*
+	 * Answer a request its route's throttle refused: 429 in the face's
+	 * shape, with Retry-After: retry_after_s (http_set_retry_after).
+	 */
+	void	(*throttled)(const struct http_request *,
+		    struct http_response *, int64_t retry_after_s);
+	/*
+	 * Answer a request the application failed, result being the
+	 * application's failure (an engine result), in the face's shape.
+	 */
+	void	(*failed)(const struct http_request *, struct http_response *,
+		    int result);
+};
+
+/*
+ * The application the server serves: app is handed to every handler as
+ * r->app, and to the hooks.
+ */
+struct http_app {
+	void	*app;
+	/*
+	 * Take a token of class cls for the client at client_ip (text; NULL
+	 * when unknown) sending user_agent (NULL: none).  Return 0 when the
+	 * request may go on; 1 when refused, with the seconds to wait in
+	 * *retry_after_s; -1 when the application failed, with its result
+	 * in *failure.  Called on the thread that runs the route.
+	 */
+	int	(*throttle)(void *app, const char *client_ip,
+		    const char *user_agent, int cls, int64_t *retry_after_s,
+		    int *failure);
+	/*
+	 * Called as the answer of a request held to a time floor goes out:
+	 * its work was committed before the floor (a reset request's mail),
+	 * and what waits for that work (the mail senders) may start.  May
+	 * be NULL.
+	 */
+	void	(*wake)(void *app);
 };
 
 /* request.c */
@@ -151,16 +225,31 @@ const char *http_field(const struct http_request *, enum http_field_kind,
 	    const char *name);
 
 /* routes.c */
-/* The route table; ends with a row whose method is NULL. */
-extern const struct route http_routes[];
 /*
- * Find the route for method and path; *param receives what "{}" matched
- * (a pointer into path, with its length in *param_len).  NULL when no
- * route has the path; *method_mismatch is set when the path exists for
- * another method.
+ * Find the route of request r (its method, HEAD as GET, its path, and for
+ * header routes its headers) among the routes of faces (a NULL-terminated
+ * list, matched in order: the first matching row wins).  *face receives
+ * the route's face, *param what "{}" matched (a pointer into r->path, with
+ * its length in *param_len).  NULL when no route has the path;
+ * *method_mismatch is set when the path exists for another method.
  */
-const struct route *http_route_find(const char *method, const char *path,
+const struct route *http_route_find(const struct http_face *const *faces,
+	    const struct http_request *r, const struct http_face **face,
 	    const char **param, size_t *param_len, int *method_mismatch);
+/*
+ * Run route rt of face for r: first the throttle of its class through
+ * app's hook, answering in the face's shape when it refuses or fails;
+ * only then the handler.  r->app must be app->app.
+ */
+void	http_route_run(const struct http_app *app, const struct http_face *,
+	    const struct route *rt, const struct http_request *r,
+	    struct http_response *);
+/*
+ * 1 when every route of faces has a rate-limit class, and a limited route
+ * runs on a worker (the throttle may block on the database); otherwise 0,
+ * with the first bad route logged.
+ */
+int	http_faces_valid(const struct http_face *const *faces);
 
 /* clientip.c */
 /*
@@ -172,22 +261,8 @@ const struct route *http_route_find(const char *method, const char *path,
  */
 void	http_client_ip(const char *peer, const char *xff,
 	    const struct cidr *trusted, size_t n, char *out, size_t outlen);
-/*
- * The context the engine gets of a request, for its limits and its audit
- * trail: the client address decided above (NULL when there is none) and
- * the User-Agent (NULL without a connection).  Every adapter, dialects and
- * hosted pages alike, builds it here, so each engine call is recorded the
- * same way.  Its strings live as long as r.
- */
-void	http_context(const struct http_request *, struct request_context *out);
-/*
- * The per-client limit, asked first by every adapter before any work: take
- * a token of class cls (enum ratelimit_class) for r's client.  Return 0
- * when allowed; or 1, with the seconds to wait in *retry_after_s and the
- * Retry-After header set on resp, for the adapter to answer in its shape.
- */
-int	http_throttled(const struct http_request *, struct http_response *,
-	    int cls, int64_t *retry_after_s);
+/* The client address of r (client_ip), or NULL when there is none. */
+const char *http_client(const struct http_request *);
 /* Set the Retry-After header to seconds (a negative wait counts as 0). */
 void	http_set_retry_after(struct http_response *, int64_t seconds);
 #define HTTP_PEER_KEY_LEN 9
@@ -203,10 +278,13 @@ void	http_peer_key(const struct sockaddr *, uint8_t key[HTTP_PEER_KEY_LEN]);
 struct http_server;
 
 /*
- * Start serving on cfg->listen with the engine.  Return NULL on failure
- * (logged), for example when the address is taken.
+ * Start serving the routes of faces (NULL-terminated; it must outlive the
+ * server) on cfg->listen for app (copied).  Return NULL on failure
+ * (logged), for example when the address is taken or a route has no
+ * rate-limit class.
  */
-struct http_server *http_server_start(const struct config *, struct engine *);
+struct http_server *http_server_start(const struct config *,
+	    const struct http_face *const *faces, const struct http_app *app);
 /*
  * Begin a graceful stop, and return at once: stop accepting connections,
  * answer every request from now on with "Connection: close", and close the

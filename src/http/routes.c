@@ -1,91 +1,21 @@
 /*
- * The route table: every path resetd answers, its method, its handler and
- * whether the handler may block.  Xsolla's paths are served at the root and
- * under /api, as its SDK lets the base URL include /api; Velocity's at the
- * root and under its vendor base path /authapi.  Cognito has one endpoint,
- * POST /, whose handler dispatches on X-Amz-Target.
+ * Routing by table: the routes of every face, matched in the order the
+ * faces are listed and then in table order; the first matching row wins.
+ * A face whose clients need its own error shape for unknown paths and
+ * methods (WorkOS: the SDK wants JSON) ends its rows with method "*" rows
+ * for its paths (405) and a prefix row (404): a pattern ending in a slash
+ * and an asterisk.  A route may also be chosen by a header's value
+ * (Cognito's one endpoint, POST /, names its operation in X-Amz-Target).
  *
- * The hosted pages (pages/) are served at /forgot, /reset, /reset/code and
- * /reset/cancel, with their stylesheets under /assets.
- *
- * The first matching row wins.  A dialect whose clients need its own error
- * shape for unknown paths and methods (WorkOS: the SDK wants JSON) ends its
- * rows with method "*" rows for its paths (405) and a prefix row (404): a
- * pattern ending in a slash and an asterisk.
+ * Running a route is throttling it, then its handler: the route's class is
+ * spent through the application's hook before the handler sees the
+ * request, so every route is limited by construction, and a refusal is
+ * answered by its face in the face's shape.
  */
 #include <string.h>
 
-#include "../api/api.h"
-#include "../pages/pages.h"
+#include "../log.h"
 #include "http.h"
-
-#define XSOLLA(method, path, fn) \
-	{ method, path, fn, RUN_WORKER, "xsolla" }, \
-	{ method, "/api" path, fn, RUN_WORKER, "xsolla" }
-
-#define WORKOS(method, path, fn) { method, path, fn, RUN_WORKER, "workos" }
-/* Any other method on a path: answered without blocking. */
-#define WORKOS_OTHER(path, fn) { "*", path, fn, RUN_INLINE, "workos" }
-#define PAGES(method, path, fn) { method, path, fn, RUN_WORKER, "pages" }
-#define VELOCITY(method, path, fn) \
-	{ method, path, fn, RUN_WORKER, "velocity" }, \
-	{ method, "/authapi" path, fn, RUN_WORKER, "velocity" }
-
-const struct route http_routes[] = {
-	{ "GET", "/healthz", health_live, RUN_INLINE, NULL },
-	{ "GET", "/readyz", health_ready, RUN_WORKER, NULL },
-
-	XSOLLA("POST", "/password/reset/request", xsolla_reset_request),
-	XSOLLA("OPTIONS", "/password/reset/request", xsolla_preflight),
-	XSOLLA("POST", "/password/reset/confirm", xsolla_reset_confirm),
-	XSOLLA("OPTIONS", "/password/reset/confirm", xsolla_preflight),
-	XSOLLA("POST", "/login", xsolla_login),
-	XSOLLA("OPTIONS", "/login", xsolla_preflight),
-	XSOLLA("GET", "/users/me", xsolla_users_me),
-	XSOLLA("OPTIONS", "/users/me", xsolla_preflight),
-
-	WORKOS("POST", "/user_management/password_reset", workos_reset_create),
-	WORKOS("POST", "/user_management/password_reset/confirm",
-	    workos_reset_confirm),
-	WORKOS("POST", "/user_management/password_reset/send",
-	    workos_reset_send),
-	WORKOS("GET", "/user_management/password_reset/{}", workos_reset_get),
-	WORKOS("POST", "/user_management/users", workos_user_create),
-	WORKOS("GET", "/user_management/users/{}", workos_user_get),
-	WORKOS("POST", "/user_management/authenticate", workos_authenticate),
-	WORKOS_OTHER("/user_management/password_reset",
-	    workos_method_not_allowed),
-	WORKOS_OTHER("/user_management/password_reset/confirm",
-	    workos_method_not_allowed),
-	WORKOS_OTHER("/user_management/password_reset/send",
-	    workos_method_not_allowed),
-	WORKOS_OTHER("/user_management/password_reset/{}",
-	    workos_method_not_allowed),
-	WORKOS_OTHER("/user_management/users", workos_method_not_allowed),
-	WORKOS_OTHER("/user_management/users/{}", workos_method_not_allowed),
-	WORKOS_OTHER("/user_management/authenticate",
-	    workos_method_not_allowed),
-	WORKOS_OTHER("/user_management/*", workos_not_found),
-
-	VELOCITY("POST", "/password/forgot", velocity_forgot),
-	VELOCITY("POST", "/password/forgot/confirm", velocity_forgot_confirm),
-
-	{ "POST", "/", cognito_dispatch, RUN_WORKER, "cognito" },
-	{ "OPTIONS", "/", cognito_preflight, RUN_INLINE, "cognito" },
-
-	PAGES("GET", "/forgot", page_forgot),
-	PAGES("POST", "/forgot", page_forgot_post),
-	PAGES("GET", "/reset", page_reset),
-	PAGES("POST", "/reset", page_reset_post),
-	PAGES("GET", "/reset/code", page_code),
-	PAGES("POST", "/reset/code", page_code_post),
-	PAGES("GET", "/reset/cancel", page_cancel),
-	PAGES("POST", "/reset/cancel", page_cancel_post),
-	{ "GET", "/assets/resetd.css", page_asset_css, RUN_INLINE, "pages" },
-	PAGES("GET", "/assets/project/{}", page_asset_project_css),
-
-	{ NULL, NULL, NULL, RUN_INLINE, NULL },
-};
 
 /*
  * Match path against pattern; a "{}" segment in the pattern matches one
@@ -116,25 +46,97 @@ path_match(const char *pattern, const char *path, const char **param,
 	return 1;
 }
 
-const struct route *
-http_route_find(const char *method, const char *path, const char **param,
-    size_t *param_len, int *method_mismatch)
+/* 1 when r matches the header condition of rt (none: always). */
+static int
+header_match(const struct route *rt, const struct http_request *r)
 {
-	const struct route *r;
+	const char *v;
+
+	if (rt->header == NULL)
+		return 1;
+	v = http_header(r, rt->header);
+	return v != NULL && strcmp(v, rt->value) == 0;
+}
+
+const struct route *
+http_route_find(const struct http_face *const *faces,
+    const struct http_request *r, const struct http_face **face,
+    const char **param, size_t *param_len, int *method_mismatch)
+{
+	const struct route *rt;
+	const char *method = strcmp(r->method, "HEAD") == 0 ? "GET" :
+	    r->method;
 	const char *p = NULL;
 	size_t n = 0;
 
 	*method_mismatch = 0;
-	for (r = http_routes; r->method != NULL; r++) {
-		if (!path_match(r->path, path, &p, &n))
-			continue;
-		if (strcmp(r->method, method) != 0 && strcmp(r->method, "*") != 0) {
-			*method_mismatch = 1;
-			continue;
+	for (; *faces != NULL; faces++) {
+		for (rt = (*faces)->routes; rt->method != NULL; rt++) {
+			if (!path_match(rt->path, r->path, &p, &n))
+				continue;
+			if (strcmp(rt->method, method) != 0 &&
+			    strcmp(rt->method, "*") != 0) {
+				*method_mismatch = 1;
+				continue;
+			}
+			if (!header_match(rt, r))
+				continue;
+			*face = *faces;
+			*param = p;
+			*param_len = n;
+			return rt;
 		}
-		*param = p;
-		*param_len = n;
-		return r;
 	}
 	return NULL;
+}
+
+void
+http_route_run(const struct http_app *app, const struct http_face *face,
+    const struct route *rt, const struct http_request *r,
+    struct http_response *resp)
+{
+	int64_t wait = 0;
+	int failure = 0, rc;
+
+	if (rt->limit != HTTP_UNLIMITED) {
+		rc = app->throttle(app->app, http_client(r),
+		    http_header(r, "User-Agent"), HTTP_LIMIT_CLASS(rt->limit),
+		    &wait, &failure);
+		if (rc == 1) {
+			face->throttled(r, resp, wait);
+			return;
+		}
+		if (rc != 0) {
+			face->failed(r, resp, failure);
+			return;
+		}
+	}
+	rt->handler(r, resp);
+}
+
+int
+http_faces_valid(const struct http_face *const *faces)
+{
+	const struct route *rt;
+
+	for (; *faces != NULL; faces++) {
+		if ((*faces)->throttled == NULL || (*faces)->failed == NULL) {
+			log_error("http: face %s answers no refusal",
+			    (*faces)->name ? (*faces)->name : "(unnamed)");
+			return 0;
+		}
+		for (rt = (*faces)->routes; rt->method != NULL; rt++) {
+			if (rt->handler == NULL || rt->limit == 0 ||
+			    rt->limit < HTTP_UNLIMITED ||
+			    (rt->limit != HTTP_UNLIMITED &&
+			    rt->run != RUN_WORKER) ||
+			    (rt->header != NULL) != (rt->value != NULL)) {
+				log_error("http: route %s %s has no rate-limit "
+				    "class, or a limited one runs inline",
+				    rt->method, rt->path);
+				return 0;
+			}
+		}
+	}
+	return 1;
 }

@@ -41,7 +41,6 @@
 #include <sodium.h>
 
 #include "../config.h"
-#include "../core/engine.h"
 #include "../log.h"
 #include "http.h"
 
@@ -72,6 +71,7 @@ struct exchange {
 	struct http_server	*server;
 	struct http_request	 req;
 	struct http_response	 resp;
+	const struct http_face	*face;
 	const struct route	*route;
 	int			 method_mismatch;
 	enum refusal		 refusal;
@@ -111,7 +111,8 @@ struct addr_count {
 
 struct http_server {
 	const struct config	*cfg;
-	struct engine		*engine;
+	const struct http_face	*const *faces;
+	struct http_app		 app;
 	struct MHD_Daemon	*mhd;
 	pthread_t		*workers;
 	int			 nworkers;
@@ -260,21 +261,22 @@ run_handler(struct exchange *ex)
 	}
 	ex->req.body = ex->body.data;
 	ex->req.body_len = ex->body.len;
-	ex->route->handler(&ex->req, &ex->resp);
+	http_route_run(&ex->server->app, ex->face, ex->route, &ex->req,
+	    &ex->resp);
 	if (ex->resp.status == 0)
 		abort();	/* every handler answers */
 }
 
 /*
  * Let libmicrohttpd queue the answer of ex now.  An answer that had a time
- * floor wakes the mail senders as it goes: its request left them mail (see
- * reset_request).  Once resumed, ex may be freed at any moment.
+ * floor calls the application's wake hook as it goes: its request left
+ * work waiting for the answer (a reset request's mail, for the senders).
+ * Once resumed, ex may be freed at any moment.
  */
 static void
 answer_now(struct exchange *ex)
 {
 	struct http_server *s = ex->server;
-	struct engine *engine = ex->req.engine;
 	int floored = ex->resp.answer_at_us != 0;
 
 	ex->state = EX_ANSWERED;
@@ -283,8 +285,8 @@ answer_now(struct exchange *ex)
 	if (--s->suspended == 0)
 		pthread_cond_broadcast(&s->idle);
 	pthread_mutex_unlock(&s->lock);
-	if (floored)
-		engine_mail_queued(engine);
+	if (floored && s->app.wake != NULL)
+		s->app.wake(s->app.app);
 }
 
 /* The answer of a request that no worker will run: the server is stopping. */
@@ -569,7 +571,7 @@ exchange_new(struct http_server *s, struct MHD_Connection *conn,
 
 	ex->server = s;
 	ex->started_us = time_mono_us();
-	ex->req.engine = s->engine;
+	ex->req.app = s->app.app;
 	ex->req.conn = conn;
 	ex->req.method = method;
 	ex->req.path = url;
@@ -579,8 +581,9 @@ exchange_new(struct http_server *s, struct MHD_Connection *conn,
 	response_init(&ex->resp);
 	buf_init(&ex->body, (size_t)s->cfg->max_body_bytes);
 	/* HEAD is answered like GET; libmicrohttpd drops the body. */
-	ex->route = http_route_find(strcmp(method, "HEAD") == 0 ? "GET" : method,
-	    url, &param, &param_len, &ex->method_mismatch);
+	ex->route = http_route_find(s->faces, &ex->req, &ex->face, &param,
+	    &param_len, &ex->method_mismatch);
+	ex->req.face = ex->face;
 	if (param != NULL) {
 		ex->path_param = xstrndup(param, param_len);
 		ex->req.path_param = ex->path_param;
@@ -714,7 +717,7 @@ completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		.path = ex->req.path,
 		.remote = ex->req.remote,
 		.client = ex->req.client_ip,
-		.dialect = ex->route ? ex->route->dialect : NULL,
+		.dialect = ex->route ? ex->face->name : NULL,
 		.outcome = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ?
 		    ex->resp.outcome : cut_reason != NULL ?
 		    cut_reason : "connection_lost",
@@ -1109,7 +1112,8 @@ listen_open(const char *listen_text, const struct sockaddr_storage *ss,
 }
 
 struct http_server *
-http_server_start(const struct config *cfg, struct engine *engine)
+http_server_start(const struct config *cfg,
+    const struct http_face *const *faces, const struct http_app *app)
 {
 	struct http_server *s = xcalloc(1, sizeof(*s));
 	struct sockaddr_storage ss;
@@ -1117,6 +1121,10 @@ http_server_start(const struct config *cfg, struct engine *engine)
 	unsigned int flags;
 	int i, lfd;
 
+	if (!http_faces_valid(faces)) {
+		free(s);
+		return NULL;
+	}
 	if (listen_address(cfg->listen, &ss) == -1) {
 		log_error("http: cannot resolve listen address %s", cfg->listen);
 		free(s);
@@ -1128,7 +1136,8 @@ http_server_start(const struct config *cfg, struct engine *engine)
 		return NULL;
 	}
 	s->cfg = cfg;
-	s->engine = engine;
+	s->faces = faces;
+	s->app = *app;
 	s->max_conns = (int)fd_budget(cfg);
 	crypto_shorthash_keygen(s->peer_key);
 	pthread_mutex_init(&s->lock, NULL);

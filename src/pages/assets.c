@@ -145,7 +145,7 @@ page_asset_project_css(const struct http_request *r,
 		goto out;
 	memcpy(id, param, UUID_STRLEN);
 	id[UUID_STRLEN] = '\0';
-	switch (engine_project(r->engine, id, &p)) {
+	switch (engine_project(r->app, id, &p)) {
 	case ENGINE_OK:
 		break;
 	case ENGINE_PROJECT_UNKNOWN:

@@ -14,8 +14,9 @@
  * A link resetd did not make gets the "not valid" page; a reset that was
  * used, cancelled or has expired gets "nothing to cancel".
  *
- * The post spends a token of the client's "confirm" limit first: like a
- * confirm, it acts on a secret named by what the client sends (here a
+ * Both spend a token of the client's "confirm" limit first (their routes'
+ * class, spent before the handler runs: routes.c): like a confirm, they
+ * look up or act on a secret named by what the client sends (here a
  * MAC), so guessing at it is limited the same way.
  */
 #include <stdlib.h>
@@ -64,7 +65,7 @@ cancel_run(const struct http_request *r, struct http_response *resp)
 	enum engine_result res;
 
 	memset(&info, 0, sizeof(info));
-	res = reset_cancel_lookup(r->engine, id, sig, &info);
+	res = reset_cancel_lookup(r->app, id, sig, &info);
 	page_begin(&o, r, resp, info.project, locale != NULL ? locale :
 	    info.locale);
 	if (res == ENGINE_SECRET_INVALID) {
@@ -100,10 +101,8 @@ cancel_post_run(const struct http_request *r, struct http_response *resp)
 
 	memset(&info, 0, sizeof(info));
 	memset(&done, 0, sizeof(done));
-	if (page_throttled(&o, r, resp, locale, RL_CONFIRM))
-		goto out;
 	/* The link first: it names the project, and so the page. */
-	res = reset_cancel_lookup(r->engine, id, sig, &info);
+	res = reset_cancel_lookup(r->app, id, sig, &info);
 	page_begin(&o, r, resp, info.project, locale != NULL ? locale :
 	    info.locale);
 	if (r->body_too_large) {
@@ -126,7 +125,7 @@ cancel_post_run(const struct http_request *r, struct http_response *resp)
 		cancel_form(&o, id, sig, page_locale_param(locale), 403);
 		goto out;
 	}
-	res = reset_cancel(r->engine, id, sig, &done);
+	res = reset_cancel(r->app, id, sig, &done);
 	if (res != ENGINE_OK) {
 		page_fail(&o, res);
 		goto out;

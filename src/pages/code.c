@@ -14,8 +14,9 @@
  * The form is bound to the form cookie with a CSRF token; a post without
  * a valid one is refused before the engine is asked, so it counts no try.
  * Before anything else a post spends a token of the client's "confirm"
- * limit, as the dialects' code confirms do; past it, the "too many
- * attempts" page (429).
+ * limit (its route's class, spent before the handler runs: routes.c), as
+ * the dialects' code confirms do; past it, the "too many attempts" page
+ * (429).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,17 +65,19 @@ code_run(const struct http_request *r, struct http_response *resp)
 	struct project *p = NULL;
 	const char *id = page_query(r, "project", UUID_STRLEN);
 	const char *locale = page_query(r, "locale", PAGE_LANGUAGE_TAG_MAX);
-	const char *login_url = page_query(r, "login_url", PAGE_URL_MAX);
+	char *login_url = NULL;
 
 	if (page_begin_project(&o, r, resp, id, locale, &p) == -1)
 		goto out;
-	if (login_url != NULL && !engine_login_url_allowed(p, login_url))
-		login_url = NULL;
+	/* A URL that is not one of the project's is dropped, not refused. */
+	(void)engine_callback_url(p, page_query(r, "login_url", PAGE_URL_MAX),
+	    0, &login_url);
 	page_code_form(&o, p, page_locale_param(locale), login_url, NULL, NULL,
 	    0, 200);
 out:
 	page_end(&o);
 	project_free(p);
+	free(login_url);
 }
 
 /*
@@ -133,7 +136,8 @@ code_post_run(const struct http_request *r, struct http_response *resp)
 	struct password_verdict verdict;
 	char *id = page_field(r, "project", UUID_STRLEN);
 	char *locale = page_field(r, "locale", PAGE_LANGUAGE_TAG_MAX);
-	char *login_url = page_field(r, "login_url", PAGE_URL_MAX);
+	char *sent_url = page_field(r, "login_url", PAGE_URL_MAX);
+	char *login_url = NULL;
 	char *email = page_field(r, "email", PAGE_PASSWORD_READ_MAX);
 	char *code = page_field(r, "code", PAGE_CODE_READ_MAX);
 	char *password = page_password_field(r, "password");
@@ -144,15 +148,11 @@ code_post_run(const struct http_request *r, struct http_response *resp)
 	enum engine_result res;
 
 	memset(&verdict, 0, sizeof(verdict));
-	if (page_throttled(&o, r, resp, locale, RL_CONFIRM))
-		goto out;
 	if (page_begin_project(&o, r, resp, id, locale, &p) == -1)
 		goto out;
 	lp = page_locale_param(locale);
-	if (login_url != NULL && !engine_login_url_allowed(p, login_url)) {
-		free(login_url);
-		login_url = NULL;
-	}
+	/* A URL that is not one of the project's is dropped, not refused. */
+	(void)engine_callback_url(p, sent_url, 0, &login_url);
 	if (code != NULL)
 		code_normalise(code);
 	if (!page_cookie_get(http_header(r, "Cookie"), PAGE_COOKIE_FORM, cookie,
@@ -188,7 +188,7 @@ code_post_run(const struct http_request *r, struct http_response *resp)
 		.ctx = &o.ctx,
 		.verdict = &verdict,
 	};
-	res = reset_confirm_code(r->engine, &in, NULL);
+	res = reset_confirm_code(r->app, &in, NULL);
 	/* A refused password spends no try: the code stays in the form. */
 	if (page_password_error(&o, res, &verdict)) {
 		page_code_form(&o, p, lp, login_url, email, code, 0, 422);
@@ -217,6 +217,7 @@ out:
 	free(id);
 	free(locale);
 	free(login_url);
+	free(sent_url);
 	free(email);
 	xfree_secret(code);
 	xfree_secret(password);

@@ -14,8 +14,9 @@
  * a valid one (an expired cookie, a forged post) gets the form again with
  * a fresh token, and no reset is requested.
  *
- * A post spends a token of the client's "request" limit first of all,
- * before the project is looked up; past the limit it gets the "too many
+ * A post spends a token of the client's "request" limit first of all
+ * (its route's class, spent before the handler runs: routes.c), before
+ * the project is looked up; past the limit it gets the "too many
  * attempts" page (429), whatever the address, so that page says nothing
  * about accounts either.
  */
@@ -40,7 +41,7 @@ forgot_form(struct page_out *o, const struct project *p, const char *locale,
 	page_set(o, "locale_param", locale);
 	page_set(o, "login_url", login_url);
 	page_set(o, "email", email);
-	if (strcmp(p->delivery, "code") == 0) {
+	if (engine_delivery(p, DELIVERY_CARRIES_BOTH) == DELIVER_CODE) {
 		page_set(o, "code_delivery", "1");
 		href = page_url("/reset/code", "project", p->id, "locale", locale,
 		    "login_url", login_url);
@@ -57,16 +58,18 @@ forgot_run(const struct http_request *r, struct http_response *resp)
 	struct project *p = NULL;
 	const char *id = page_query(r, "project", UUID_STRLEN);
 	const char *locale = page_query(r, "locale", PAGE_LANGUAGE_TAG_MAX);
-	const char *login_url = page_query(r, "login_url", PAGE_URL_MAX);
+	char *login_url = NULL;
 
 	if (page_begin_project(&o, r, resp, id, locale, &p) == -1)
 		goto out;
-	if (login_url != NULL && !engine_login_url_allowed(p, login_url))
-		login_url = NULL;
+	/* A URL that is not one of the project's is dropped, not refused. */
+	(void)engine_callback_url(p, page_query(r, "login_url", PAGE_URL_MAX),
+	    0, &login_url);
 	forgot_form(&o, p, page_locale_param(locale), login_url, NULL, 200);
 out:
 	page_end(&o);
 	project_free(p);
+	free(login_url);
 }
 
 static void
@@ -78,22 +81,19 @@ forgot_post_run(const struct http_request *r, struct http_response *resp)
 	struct reset_ticket t;
 	char *id = page_field(r, "project", UUID_STRLEN);
 	char *locale = page_field(r, "locale", PAGE_LANGUAGE_TAG_MAX);
-	char *login_url = page_field(r, "login_url", PAGE_URL_MAX);
+	char *sent_url = page_field(r, "login_url", PAGE_URL_MAX);
+	char *login_url = NULL;
 	char *email = page_field(r, "email", PAGE_PASSWORD_READ_MAX);
 	char *csrf = page_field(r, "csrf", PAGE_SECRET_MAX);
 	char cookie[PAGE_COOKIE_VALUE_MAX + 1], minutes[24], *href;
 	const char *lp;
 	enum engine_result res;
 
-	if (page_throttled(&o, r, resp, locale, RL_REQUEST))
-		goto out;
 	if (page_begin_project(&o, r, resp, id, locale, &p) == -1)
 		goto out;
 	lp = page_locale_param(locale);
-	if (login_url != NULL && !engine_login_url_allowed(p, login_url)) {
-		free(login_url);
-		login_url = NULL;
-	}
+	/* A URL that is not one of the project's is dropped, not refused. */
+	(void)engine_callback_url(p, sent_url, 0, &login_url);
 	if (!page_cookie_get(http_header(r, "Cookie"), PAGE_COOKIE_FORM, cookie,
 	    sizeof(cookie)) || !page_csrf_ok(&o, CSRF_PURPOSE, cookie, csrf)) {
 		resp->outcome = "csrf_refused";
@@ -116,13 +116,12 @@ forgot_post_run(const struct http_request *r, struct http_response *resp)
 		/* The page's language, so that the email matches it. */
 		.locale = page_locale(o.locale)->tag,
 		.link_style = LINK_RESET_CODE,
-		.delivery = strcmp(p->delivery, "code") == 0 ? DELIVER_CODE :
-		    DELIVER_LINK,
+		.delivery = engine_delivery(p, DELIVERY_CARRIES_BOTH),
 		.ctx = &o.ctx,
 		/* The time floor holds the answer, not this thread. */
 		.answer_at_us = &resp->answer_at_us,
 	};
-	res = reset_request(r->engine, &in, &t);
+	res = reset_request(r->app, &in, &t);
 	if (res != ENGINE_OK) {
 		page_fail(&o, res);
 		goto out;
@@ -149,6 +148,7 @@ out:
 	free(id);
 	free(locale);
 	free(login_url);
+	free(sent_url);
 	free(email);
 	free(csrf);
 }

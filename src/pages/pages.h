@@ -19,6 +19,7 @@
 
 #include "../core/engine.h"
 #include "../http/http.h"
+#include "../api/face.h"
 
 /* What is read of outside input, at most. */
 #define PAGE_ACCEPT_LANGUAGE_MAX 1024	/* bytes of Accept-Language */
@@ -265,17 +266,21 @@ void	page_fail(struct page_out *, enum engine_result);
 int	page_refuse_malformed(const struct http_request *,
 	    struct http_response *);
 /*
- * The per-client limit, first thing in every post that does work, before
- * any lookup: take a token of class cls for the request's client
- * (engine_throttle).  Return 0 when the post may go on, leaving o alone.
- * When refused, begin o (with no project: none was looked up), answer
- * the "too many attempts" page with status 429, Retry-After and every
- * page header, in the language explicit or Accept-Language names, and
- * return 1; the caller then only ends o.
+ * Answer the "too many attempts" page for a request its route's limit
+ * refused (pages_face): begin o (with no project: none was looked up),
+ * render the page with status 429, Retry-After: retry_after_s and every
+ * page header, in the language explicit or Accept-Language names.  The
+ * caller then only ends o.
  */
-int	page_throttled(struct page_out *o, const struct http_request *,
+void	page_throttled(struct page_out *o, const struct http_request *,
 	    struct http_response *, const char *explicit,
-	    enum ratelimit_class cls);
+	    int64_t retry_after_s);
+/* routes.c */
+/*
+ * The hosted pages' face (http.h): its route table, every route with its
+ * rate-limit class, the "too many attempts" page and the error page.
+ */
+extern const struct http_face pages_face;
 
 /*
  * The handlers below are route handlers (http.h): each answers every

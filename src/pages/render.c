@@ -324,7 +324,7 @@ page_begin(struct page_out *o, const struct http_request *r,
 	o->req = r;
 	o->resp = resp;
 	o->project = p;
-	http_context(r, &o->ctx);
+	face_context(r, &o->ctx);
 	if (explicit != NULL)
 		l = page_locale_match(explicit, strnlen(explicit,
 		    PAGE_LANGUAGE_TAG_MAX + 1));
@@ -464,7 +464,7 @@ page_begin_project(struct page_out *o, const struct http_request *r,
 {
 	enum engine_result res;
 
-	res = id != NULL ? engine_project(r->engine, id, p) :
+	res = id != NULL ? engine_project(r->app, id, p) :
 	    ENGINE_PROJECT_UNKNOWN;
 	page_begin(o, r, resp, *p, explicit);
 	if (r->body_too_large)
@@ -528,30 +528,26 @@ page_password_error(struct page_out *o, enum engine_result res,
 	return 1;
 }
 
-int
+void
 page_throttled(struct page_out *o, const struct http_request *r,
-    struct http_response *resp, const char *explicit,
-    enum ratelimit_class cls)
+    struct http_response *resp, const char *explicit, int64_t retry_after_s)
 {
-	int64_t wait = 0, minutes;
+	int64_t minutes;
 	char num[24];
 
-	if (!http_throttled(r, resp, cls, &wait))
-		return 0;
-	assert(wait >= 1);
+	http_set_retry_after(resp, retry_after_s);
 	page_begin(o, r, resp, NULL, explicit);
 	/*
 	 * Whole minutes, rounded up.  A wait of a minute or less has a text
 	 * of its own, so that no language needs the singular of "minutes".
 	 */
-	minutes = (wait + 59) / 60;
+	minutes = (retry_after_s + 59) / 60;
 	if (minutes > 1) {
 		snprintf(num, sizeof(num), "%lld", (long long)minutes);
 		page_set(o, "minutes", num);
 	}
 	resp->outcome = "throttled";
 	page_render(o, PAGE_THROTTLED, 429);
-	return 1;
 }
 
 /* cookies and CSRF */
@@ -593,7 +589,7 @@ void
 page_csrf_token(const struct page_out *o, const char *purpose,
     const char *cookie, char out[ENGINE_MAC_LEN + 1])
 {
-	engine_page_mac(o->req->engine, purpose, cookie, out);
+	engine_page_mac(o->req->app, purpose, cookie, out);
 }
 
 int

@@ -22,8 +22,9 @@
  *		common, breached, the account's own details, too guessable).
  *		Success answers 303 to the request's login_url (checked again
  *		now against the project's callback URLs), or the done page.
- *		Each post first spends a token of the client's "confirm"
- *		limit; past it, the "too many attempts" page (429).
+ *		Each request, GET or post, first spends a token of the
+ *		client's "confirm" limit (routes.c); past it, the "too many
+ *		attempts" page (429).
  *
  * The cookie is SameSite=Strict.  A link opened from a webmail is a
  * navigation that started on another site, and browsers do not send a
@@ -49,13 +50,14 @@
  * page can still say "expired"), at most COOKIE_MAX_AGE.
  */
 static int64_t
-cookie_max_age(const struct reset_link_info *info)
+cookie_max_age(struct engine *e, const struct reset_link_info *info)
 {
 	int64_t left;
 
 	if (info->state != RESET_LINK_LIVE)
 		return COOKIE_MAX_AGE_DEAD;
-	left = (info->expires_at - time_now_ms()) / 1000 + 60;
+	/* The engine's clock: the one the expiry was written and is read by. */
+	left = (info->expires_at - engine_now(e)) / 1000 + 60;
 	if (left > COOKIE_MAX_AGE)
 		left = COOKIE_MAX_AGE;
 	return left < 60 ? 60 : left;
@@ -116,7 +118,7 @@ reset_link(const struct http_request *r, struct http_response *resp,
 	enum engine_result res;
 
 	memset(&info, 0, sizeof(info));
-	res = token != NULL ? reset_link_lookup(r->engine, token,
+	res = token != NULL ? reset_link_lookup(r->app, token,
 	    http_query(r, "user_id"), &info) : ENGINE_SECRET_INVALID;
 	page_begin(&o, r, resp, info.project, locale != NULL ? locale :
 	    info.locale);
@@ -129,7 +131,7 @@ reset_link(const struct http_request *r, struct http_response *resp,
 		page_fail(&o, res);
 		goto out;
 	}
-	page_cookie_set(&o, PAGE_COOKIE_RESET, token, cookie_max_age(&info));
+	page_cookie_set(&o, PAGE_COOKIE_RESET, token, cookie_max_age(r->app, &info));
 	/*
 	 * The bare path: nothing of the link stays in the address.  Its
 	 * locale argument is the one the engine stored with the secret.
@@ -173,7 +175,7 @@ reset_run(const struct http_request *r, struct http_response *resp)
 			page_render(&o, PAGE_LINK_MISSING, 400);
 		goto out;
 	}
-	res = reset_link_lookup(r->engine, cookie, NULL, &info);
+	res = reset_link_lookup(r->app, cookie, NULL, &info);
 	page_begin(&o, r, resp, info.project, locale != NULL ? locale :
 	    info.locale);
 	if (res == ENGINE_SECRET_INVALID) {
@@ -213,8 +215,6 @@ reset_post_run(const struct http_request *r, struct http_response *resp)
 	memset(&info, 0, sizeof(info));
 	memset(&verdict, 0, sizeof(verdict));
 	memset(&again, 0, sizeof(again));
-	if (page_throttled(&o, r, resp, locale, RL_CONFIRM))
-		goto out;
 	if (!page_cookie_get(http_header(r, "Cookie"), PAGE_COOKIE_RESET,
 	    cookie, sizeof(cookie))) {
 		page_begin(&o, r, resp, NULL, locale);
@@ -222,7 +222,7 @@ reset_post_run(const struct http_request *r, struct http_response *resp)
 		page_render(&o, PAGE_LINK_MISSING, 400);
 		goto out;
 	}
-	res = reset_link_lookup(r->engine, cookie, NULL, &info);
+	res = reset_link_lookup(r->app, cookie, NULL, &info);
 	page_begin(&o, r, resp, info.project, locale != NULL ? locale :
 	    info.locale);
 	if (res == ENGINE_SECRET_INVALID) {
@@ -268,7 +268,7 @@ reset_post_run(const struct http_request *r, struct http_response *resp)
 		.ctx = &o.ctx,
 		.verdict = &verdict,
 	};
-	res = reset_confirm(r->engine, &in, NULL);
+	res = reset_confirm(r->app, &in, NULL);
 	/* Refused by the policy: nothing was spent, the form again. */
 	if (page_password_error(&o, res, &verdict)) {
 		reset_form(&o, &info, cookie, lp, 422);
@@ -276,7 +276,7 @@ reset_post_run(const struct http_request *r, struct http_response *resp)
 	}
 	if (res == ENGINE_SECRET_INVALID || res == ENGINE_SECRET_EXPIRED) {
 		/* Spent or killed since the lookup: say which. */
-		res = reset_link_lookup(r->engine, cookie, NULL, &again);
+		res = reset_link_lookup(r->app, cookie, NULL, &again);
 		if (res == ENGINE_OK && again.state != RESET_LINK_LIVE)
 			state_page(&o, &again);
 		else if (res == ENGINE_OK || res == ENGINE_SECRET_INVALID)

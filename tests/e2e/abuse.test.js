@@ -196,6 +196,44 @@ describe('per-address limits', () => {
     const events = await d.cli(['audit', 'list', '--project', t.project.id]);
     assert.ok(events.some((e) => e.client_ip === '203.0.113.5'), 'the audit trail records the forwarded client');
   });
+
+  // Routes that once forgot their limit: every route now spends its class
+  // before its handler runs (tests/unit/test_faces.c walks the tables).
+  it('/users/me, GET /reset and GET /reset/cancel: 429 over their limit, in their shape', { timeout: TEST_TIMEOUT }, async () => {
+    const d = await startDaemon(limits);
+    const t = await setup(d);
+
+    // Xsolla's current user: the API class (3 here); a bad token is a 401 until then.
+    const me = () => h.request(`${d.url}/api/users/me?projectId=${t.project.id}`, {
+      headers: { Authorization: 'Bearer not-a-token', Origin: 'http://localhost:3999' },
+    });
+    for (let i = 0; i < 3; i++) {
+      const r = await me();
+      assert.equal(r.status, 401, `users/me ${i + 1}: ${show(r)}`);
+    }
+    const x = await me();
+    assertRetryAfter(x, 'users/me');
+    assert.equal(x.json.error.code, '002-057');
+    assert.equal(x.json.error.details.retry_after, Number(x.headers['retry-after']));
+
+    // The pages that look a link up: the confirm class (2 here).
+    for (const pathname of ['/reset', `/reset/cancel?id=${crypto.randomUUID()}&sig=${'A'.repeat(43)}`]) {
+      const d2 = await startDaemon(limits);
+      for (let i = 0; i < 2; i++) {
+        const r = await h.request(`${d2.url}${pathname}`);
+        assert.ok(r.status >= 400 && r.status < 429, `${pathname} ${i + 1}: ${show(r)}`);
+      }
+      const p = await h.request(`${d2.url}${pathname}`, { headers: { 'Accept-Language': 'de' } });
+      assertRetryAfter(p, pathname);
+      assert.match(p.headers['content-type'], /^text\/html/);
+      assert.equal(p.headers['cache-control'], 'no-store');
+      assert.match(p.headers['content-security-policy'], /default-src 'none'/);
+      assert.match(p.text, /<html lang="de"/);
+      const limited = (await d2.cli(['audit', 'list'])).filter((e) => e.event === 'rate_limited');
+      assert.deepEqual(limited.map((e) => e.detail), ['confirm'], `${pathname}: audited once`);
+      await d2.stop();
+    }
+  });
 });
 
 describe('answers that leak nothing', () => {

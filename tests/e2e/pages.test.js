@@ -850,7 +850,8 @@ describe('hosted pages in Chromium', () => {
 
   it('per-address limits: the 429 page with Retry-After, alike for every address, and audited', { timeout: TEST_TIMEOUT }, async () => {
     // A daemon of its own, with small limits, as tests/e2e/abuse.test.js does.
-    const ld = await h.startDaemon({ env: { RESETD_RATE_IP_REQUEST: '2', RESETD_RATE_IP_CONFIRM: '2' } });
+    // Confirm 4: the link's two GETs (park, form) spend two, the posts the rest.
+    const ld = await h.startDaemon({ env: { RESETD_RATE_IP_REQUEST: '2', RESETD_RATE_IP_CONFIRM: '4' } });
     try {
       const project = await ld.cli(['project', 'create', '--name', uniq('Shop'), '--callback-url', callback]);
       const email = `${uniq('user')}@example.com`;
@@ -906,7 +907,7 @@ describe('hosted pages in Chromium', () => {
       assert.equal(ru.headers['content-language'], 'ru');
       assert.match(ru.text, /Слишком много попыток/);
 
-      // The confirm class: the reset form's posts.
+      // The confirm class: the link's pages (GET /reset, twice) and the form's posts.
       const mail = await h.waitForMail(ld.maildir, (m) => h.mailTo(email)(m) && h.extractResetLink(m.text) !== null);
       const link = h.extractResetLink(mail.text);
       secrets.add(link.reset_code);

@@ -22,6 +22,14 @@ const daemons = [];
 // ---------------------------------------------------------------------------
 // helpers
 
+// The schema versions this build knows, in order: the numbers of
+// store/schema.c's store_migrations list.
+function knownMigrations() {
+  const src = fs.readFileSync(`${__dirname}/../../src/store/schema.c`, 'utf8');
+  const list = src.slice(src.indexOf('store_migrations[] = {'));
+  return [...list.matchAll(/^\t\{ (\d+), "/gm)].map((m) => Number(m[1]));
+}
+
 function uniq(tag) {
   return `${tag}-${crypto.randomBytes(5).toString('hex')}`;
 }
@@ -130,11 +138,11 @@ describe('PostgreSQL: several instances, one database', { skip: SKIP }, () => {
     const env = { ...a.env, RESETD_DATABASE: database };
     const runs = await Promise.all(Array.from({ length: 6 }, () => h.runCli(a.bin, env, ['migrate'])));
     for (const r of runs) assert.equal(r.status, 'migrated');
-    // Every version once, with no gaps: 1, 2, ..., the newest.
+    // Every version the binary knows, each once.  Numbers are handed out
+    // to branches in advance, so the list may have gaps (store/schema.c).
     const versions = (await h.pgQuery(database, 'SELECT version FROM schema_migrations ORDER BY version'))
       .trim().split('\n').map(Number);
-    assert.ok(versions.length >= 1, 'migrations were recorded');
-    assert.deepEqual(versions, versions.map((_, i) => i + 1), `each migration is recorded once: ${versions}`);
+    assert.deepEqual(versions, knownMigrations(), `each migration is recorded once: ${versions}`);
   });
 
   it('a reset requested through A is confirmed through B, and B logs the user in', { timeout: TEST_TIMEOUT }, async () => {

@@ -13,9 +13,11 @@
  * reach past the credential checks: $P the project's id, $C a public app
  * client's id, $S a client with a secret, $K a WorkOS API key, $E a user's
  * email.  The target is split into path and query and percent-decoded as
- * libmicrohttpd does; the request goes through the real route table
- * (http_route_find) and, when its route belongs to FACE, through the real
- * handler, on an engine over a SQLite database in a temporary folder.
+ * libmicrohttpd does; the request goes through the real route tables
+ * (http_route_find over resetd_faces) and, when its route belongs to
+ * FACE, through the real route (http_route_run: the throttle hook, then
+ * the handler), on an engine over a SQLite database in a temporary
+ * folder.
  *
  * What every answer must be, or the driver aborts: a status from 100 to
  * 599; never the fixed fallback of an answer that could not be encoded
@@ -35,6 +37,7 @@
 #include "api/api.h"
 #include "config.h"
 #include "core/engine.h"
+#include "faces.h"
 #include "fuzz.h"
 #include "http/http.h"
 #include "log.h"
@@ -271,6 +274,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	struct http_request r;
 	struct http_response resp;
 	const struct route *route;
+	const struct http_face *rface = NULL;
+	struct http_app app;
 	const char *param = NULL;
 	char *text, *line, *next, *sp, *q, *colon, *amp, *eq, *path_param = NULL;
 	char *body = NULL;
@@ -337,18 +342,24 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		fields[nfields++] = (struct http_field){ HTTP_FIELD_QUERY, q,
 		    eq != NULL ? eq : "" };
 	}
-	route = http_route_find(strcmp(r.method, "HEAD") == 0 ? "GET" :
-	    r.method, r.path, &param, &param_len, &mismatch);
-	if (route == NULL || route->dialect == NULL ||
-	    strcmp(route->dialect, FACE) != 0)
+	r.fields = fields;
+	r.nfields = nfields;
+	route = http_route_find(resetd_faces, &r, &rface, &param, &param_len,
+	    &mismatch);
+	if (route == NULL || rface->name == NULL ||
+	    strcmp(rface->name, FACE) != 0)
 		goto out;
 	if (param != NULL) {
 		path_param = xstrndup(param, param_len);
 		r.path_param = path_param;
 	}
-	r.engine = face.engine;
-	r.fields = fields;
-	r.nfields = nfields;
+	r.app = face.engine;
+	r.face = rface;
+	app = (struct http_app){
+		.app = face.engine,
+		.throttle = engine_throttle_hook,
+		.wake = engine_wake_hook,
+	};
 	r.body = body != NULL && body < text + n ? body : NULL;
 	r.body_len = r.body != NULL ? (size_t)(text + n - body) : 0;
 	r.body_too_large = r.body_len > (size_t)face.cfg->max_body_bytes;
@@ -359,7 +370,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 
 	memset(&resp, 0, sizeof(resp));
 	buf_init(&resp.body, SIZE_MAX / 2);
-	route->handler(&r, &resp);
+	http_route_run(&app, rface, route, &r, &resp);
 	/* FUZZ_FACE_VERBOSE=1: one line per request, to see what a seed reaches. */
 	if (getenv("FUZZ_FACE_VERBOSE") != NULL)
 		fprintf(stderr, "%s %s -> %d %s %.*s\n", r.method, r.path,

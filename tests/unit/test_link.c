@@ -448,15 +448,15 @@ test_branding_checks(void **state)
 
 	(void)state;
 	for (i = 0; logos_ok[i] != NULL; i++)
-		if (!admin_logo_url_valid(logos_ok[i]))
+		if (!valid_logo_url(logos_ok[i]))
 			fail_msg("refused logo %s", logos_ok[i]);
 	for (i = 0; logos_bad[i] != NULL; i++)
-		if (admin_logo_url_valid(logos_bad[i]))
+		if (valid_logo_url(logos_bad[i]))
 			fail_msg("took logo %s", logos_bad[i]);
 	for (i = 0; colors_ok[i] != NULL; i++)
-		assert_true(admin_color_valid(colors_ok[i]));
+		assert_true(valid_color(colors_ok[i]));
 	for (i = 0; colors_bad[i] != NULL; i++)
-		assert_false(admin_color_valid(colors_bad[i]));
+		assert_false(valid_color(colors_bad[i]));
 }
 
 static void

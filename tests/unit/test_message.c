@@ -596,14 +596,14 @@ test_sender_settings(void **state)
 	struct message_spec m;
 
 	(void)state;
-	assert_true(admin_sender_name_valid("Acme Support"));
-	assert_true(admin_sender_name_valid("\xc3\x89quipe Acme \"Q\" \\ Co"));
-	assert_true(admin_sender_valid("noreply@acme.test"));
-	assert_true(admin_sender_valid("o'brien+reset@mail.acme.test"));
+	assert_true(valid_sender_name("Acme Support"));
+	assert_true(valid_sender_name("\xc3\x89quipe Acme \"Q\" \\ Co"));
+	assert_true(valid_sender("noreply@acme.test"));
+	assert_true(valid_sender("o'brien+reset@mail.acme.test"));
 	for (p = bad_names; *p != NULL; p++)
-		assert_false(admin_sender_name_valid(*p));
+		assert_false(valid_sender_name(*p));
 	for (p = bad_addrs; *p != NULL; p++)
-		assert_false(admin_sender_valid(*p));
+		assert_false(valid_sender(*p));
 	/* Whatever project create lets through, message_build takes. */
 	m = base_spec;
 	m.from_name = "\xc3\x89quipe Acme \"Q\" \\ Co";

@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "api/api.h"
+#include "faces.h"
 #include "http/http.h"
 
 static void
@@ -76,14 +77,21 @@ test_rate_limited(void **state)
 	response_clear(&resp);
 }
 
+static const struct http_face *found_face;
+
 static const struct route *
 route(const char *method, const char *path, int *mismatch, char *param)
 {
+	struct http_request req;
 	const struct route *r;
 	const char *p = NULL;
 	size_t n = 0;
 
-	r = http_route_find(method, path, &p, &n, mismatch);
+	memset(&req, 0, sizeof(req));
+	req.method = method;
+	req.path = path;
+	found_face = NULL;
+	r = http_route_find(resetd_faces, &req, &found_face, &p, &n, mismatch);
 	param[0] = '\0';
 	if (r != NULL && p != NULL) {
 		memcpy(param, p, n);
@@ -112,7 +120,8 @@ test_routes(void **state)
 	r = route("GET", "/user_management/users/user_01", &mismatch, param);
 	assert_ptr_equal(r->handler, workos_user_get);
 	assert_string_equal(param, "user_01");
-	assert_string_equal(r->dialect, "workos");
+	assert_ptr_equal(found_face, &workos_face);
+	assert_string_equal(found_face->name, "workos");
 
 	/* Another method on a known path: the dialect's 405, inline. */
 	r = route("DELETE", "/user_management/users/user_01", &mismatch, param);

@@ -158,12 +158,15 @@ function freePort() {
 }
 
 // The parent's environment without any RESETD_* variable (so a developer's
-// shell cannot change what the tests see), plus the given overrides. An
-// override whose value is undefined or null removes that variable.
+// shell cannot change what the tests see) or service manager's socket (so a
+// test run under systemd does not report to it), plus the given overrides.
+// An override whose value is undefined or null removes that variable.
+const MANAGER_ENV = new Set(['NOTIFY_SOCKET', 'WATCHDOG_USEC', 'WATCHDOG_PID']);
+
 function buildEnv(overrides) {
   const env = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (!k.startsWith('RESETD_')) env[k] = v;
+    if (!k.startsWith('RESETD_') && !MANAGER_ENV.has(k)) env[k] = v;
   }
   for (const [k, v] of Object.entries(overrides)) {
     if (v === undefined || v === null) delete env[k];
