@@ -328,6 +328,16 @@ describe('ListUsers', () => {
     assert.equal(only.Users.length, 5);
     assert.deepEqual(only.Users[0].Attributes.map((a) => a.Name), ['email']);
   });
+
+  it('a prefix is text, not a pattern: _ and % match only themselves, and case does not count', { timeout: TEST_TIMEOUT }, async () => {
+    const tag = uniq('pfx');
+    const under = (await seed(A, { email: `${tag}_u@example.com` })).email;
+    await seed(A, { email: `${tag}xu@example.com` });
+    const page = await sdk(A).send(new ListUsersCommand({ UserPoolId: A.pool, Filter: `email ^= "${tag.toUpperCase()}_"` }));
+    assert.deepEqual(page.Users.map((u) => u.Attributes.find((a) => a.Name === 'email').Value), [under]);
+    const pct = await sdk(A).send(new ListUsersCommand({ UserPoolId: A.pool, Filter: `email ^= "${tag}%"` }));
+    assert.equal(pct.Users.length, 0);
+  });
 });
 
 describe('AdminDeleteUser', () => {
