@@ -226,6 +226,12 @@ user_check(struct engine *e, const struct project *p,
 		    "text without '@'");
 		return ENGINE_BAD_INPUT;
 	}
+	/* Users are named by id, email or username: no name may be an id. */
+	if (spec->username != NULL && id_is_uuid(spec->username)) {
+		snprintf(err, errlen, "username: must not have the form of a "
+		    "user id (a UUID)");
+		return ENGINE_BAD_INPUT;
+	}
 	if ((spec->first_name && !valid_text(spec->first_name, VALID_NAME_MAX)) ||
 	    (spec->last_name && !valid_text(spec->last_name, VALID_NAME_MAX))) {
 		snprintf(err, errlen, "name: expected 1 to %d bytes of text",
@@ -641,6 +647,8 @@ user_op_tx(struct db_conn *c, void *arg)
 	case OP_SET_PASSWORD:
 		rc = store_user_admin_password(c, u->project_id, u->id, t->hash,
 		    t->status, t->now);
+		if (rc == 0)
+			return 0;	/* deleted meanwhile: nothing to record */
 		if (rc > 0)
 			rc = store_secret_revoke_user(c, u->id, t->now);
 		if (rc >= 0)
@@ -650,6 +658,8 @@ user_op_tx(struct db_conn *c, void *arg)
 		/* The password is deactivated: no dialect takes it now. */
 		rc = store_user_admin_password(c, u->project_id, u->id, NULL,
 		    USER_RESET_REQUIRED, t->now);
+		if (rc == 0)
+			return 0;
 		if (rc > 0)
 			rc = store_session_revoke_user(c, u->id, t->now);
 		break;

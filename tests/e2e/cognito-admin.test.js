@@ -475,6 +475,9 @@ describe('calls that are refused change nothing', () => {
       [{ UserPoolId: A.pool, Username: fresh, UserAttributes: [{ Value: 'x' }], MessageAction: 'SUPPRESS' }, /'userAttributes.1.member.name'/],
       [{ UserPoolId: A.pool, Username: fresh, UserAttributes: [{ Name: 'x'.repeat(33), Value: 'x' }], MessageAction: 'SUPPRESS' }, /'userAttributes.1.member.name'.*32/],
       [{ UserPoolId: A.pool, Username: fresh, UserAttributes: [{ Name: 'custom:team', Value: 'x' }], MessageAction: 'SUPPRESS' }, /custom:team/],
+      // Users are named by id too: a username may not look like one.
+      [{ UserPoolId: A.pool, Username: crypto.randomUUID(), UserAttributes: [{ Name: 'email', Value: fresh }], MessageAction: 'SUPPRESS' }, /username/],
+      [{ UserPoolId: A.pool, Username: 'nomail', MessageAction: 'SUPPRESS' }, /email/],
     ];
     for (const [body, re] of cases) {
       const res = await signedRaw(A, 'AdminCreateUser', body);
