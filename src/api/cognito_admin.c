@@ -894,7 +894,7 @@ list_users(const struct http_request *r, struct http_response *resp,
 	const char *filter = NULL, *token = NULL;
 	json_t *names, *limit, *users, *answer;
 	enum engine_result res;
-	char value[256 + 1];
+	char value[4 * 256 + 1];	/* 256 characters of UTF-8 */
 	json_int_t n = LIST_LIMIT_DEFAULT;
 	size_t i, shown;
 
