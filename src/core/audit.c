@@ -9,6 +9,8 @@
  * (audit_write), so equal work stays equal and a rolled-back request
  * leaves no row; rows about refusals that write nothing else go through
  * audit_record, which runs its own transaction and never fails its caller.
+ * What became of a reset email is written in the mail sender's
+ * transaction that marks the message (engine_mail_record).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -126,4 +128,16 @@ audit_record(struct engine *e, const struct request_context *ctx,
 
 	if (db_write(e->db, record_tx, &t) != 0)
 		log_warn("audit: cannot record %s", store_audit_name(kind));
+}
+
+int
+engine_mail_record(struct db_conn *c, const struct outbox_msg *m,
+    enum mail_fate fate, int64_t now, void *engine)
+{
+	(void)engine;
+	if (m->subject == NULL)
+		return STORE_OK;
+	return audit_write(c, NULL, m->project_id, fate == MAIL_SENT ?
+	    AUDIT_RESET_MAIL_SENT : AUDIT_RESET_MAIL_FAILED, m->subject,
+	    m->kind, now);
 }

@@ -184,6 +184,16 @@ engine_outbox_key(const struct engine *e)
 	return e->outbox_key;
 }
 
+void
+engine_mail_sender(const struct config *cfg, const struct project *p,
+    const char **addr, const char **name)
+{
+	*addr = p != NULL && p->mail_from != NULL ? p->mail_from :
+	    cfg->mail_from;
+	*name = p != NULL && p->mail_from_name != NULL ? p->mail_from_name :
+	    cfg->mail_from_name;
+}
+
 const uint8_t *
 engine_session_key(const struct engine *e)
 {

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "../config.h"
+#include "../mail/outbox.h"
 #include "../store/store.h"
 #include "../util/sigv4.h"
 #include "password.h"
@@ -99,6 +100,21 @@ void	engine_set_templates(struct engine *, const struct template_set *);
 const uint8_t *engine_session_key(const struct engine *);
 /* The key that seals queued mail payloads (mailer_start), 32 bytes. */
 const uint8_t *engine_outbox_key(const struct engine *);
+/*
+ * The sender of a project's mail: its own address and name where it has
+ * them, the configured ones otherwise (p NULL: the configured ones).  The
+ * strings belong to cfg and p.  Mail is queued with its sender.
+ */
+void	engine_mail_sender(const struct config *, const struct project *p,
+	    const char **addr, const char **name);
+/*
+ * What became of a queued message, for the audit trail: a mail_recorder
+ * for mailer_start (arg: the engine), run on c in the transaction that
+ * marks the message.  A reset email is recorded under the subject it was
+ * queued with; other mail is not recorded.  STORE_OK or a db failure.
+ */
+int	engine_mail_record(struct db_conn *c, const struct outbox_msg *m,
+	    enum mail_fate, int64_t now, void *engine);
 #define ENGINE_MAC_LEN 43	/* base64url of 32 bytes */
 /*
  * A MAC of value for the hosted pages (their CSRF tokens), under a key of

@@ -267,6 +267,9 @@ request_tx(struct db_conn *c, void *arg)
 		.key = t->e->outbox_key,
 	};
 
+	engine_mail_sender(t->e->cfg, t->in->project, &mail.from_addr,
+	    &mail.from_name);
+
 	if (t->in->idem != NULL) {
 		rc = idem_record(t->e, c, t->in->project->id, t->in->idem,
 		    t->now);
@@ -753,6 +756,7 @@ reset_apply_password(struct engine *e, struct db_conn *c,
 	};
 	int rc;
 
+	engine_mail_sender(e->cfg, p, &mail.from_addr, &mail.from_name);
 	engine_locale_choose(e->templates, p->id, locale, u->locale, p->locale,
 	    mail_locale);
 	audit_subject(e, p->id, u->email, subject);

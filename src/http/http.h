@@ -51,7 +51,6 @@ struct http_field {
 
 struct http_request {
 	void			*app;		/* http_app.app: opaque here */
-	const struct http_face	*face;		/* whose route it is */
 	struct MHD_Connection	*conn;
 	const char		*method;
 	const char		*path;		/* without the query string */

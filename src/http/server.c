@@ -583,7 +583,6 @@ exchange_new(struct http_server *s, struct MHD_Connection *conn,
 	/* HEAD is answered like GET; libmicrohttpd drops the body. */
 	ex->route = http_route_find(s->faces, &ex->req, &ex->face, &param,
 	    &param_len, &ex->method_mismatch);
-	ex->req.face = ex->face;
 	if (param != NULL) {
 		ex->path_param = xstrndup(param, param_len);
 		ex->req.path_param = ex->path_param;

@@ -94,6 +94,8 @@ struct mailer {
 	int				 pipe[2];	/* wakes the listener */
 	int				 notify_pending; /* guarded by lock */
 	uint8_t				 key[PAYLOAD_KEY_BYTES];
+	mail_recorder			 record;	/* or NULL */
+	void				*record_arg;
 	/* The relay's recovery, guarded by lock. */
 	int				 relay_failed;	/* a temporary failure */
 	int				 hasten_more;	/* a full batch was hastened */
@@ -133,6 +135,8 @@ outbox_queue(struct db_conn *c, const struct outbox_item *it, int64_t now)
 	m.payload = sealed;
 	m.state = it->dropped ? "dropped" : "pending";
 	m.subject = (char *)it->subject;
+	m.from_addr = (char *)it->from_addr;
+	m.from_name = (char *)it->from_name;
 	m.next_try_at = it->not_before > now ? it->not_before : now;
 	m.created_at = now;
 	rc = store_outbox_insert(c, &m);
@@ -178,27 +182,6 @@ payload_vars(json_t *root, struct mail_var vars[MAX_VARS + 1])
 	return 0;
 }
 
-/* The project's sender, or the configured one; *p is freed by the caller. */
-static void
-sender_of(struct mailer *ml, const char *project_id, struct project **p,
-    const char **addr, const char **name)
-{
-	struct db_conn *c = db_acquire(ml->db);
-
-	*p = NULL;
-	if (c != NULL) {
-		if (store_project_get(c, project_id, p) != STORE_OK)
-			*p = NULL;
-		db_release(ml->db, c);
-	}
-	*addr = ml->cfg->mail_from;
-	*name = ml->cfg->mail_from_name;
-	if (*p != NULL && (*p)->mail_from != NULL)
-		*addr = (*p)->mail_from;
-	if (*p != NULL && (*p)->mail_from_name != NULL)
-		*name = (*p)->mail_from_name;
-}
-
 /*
  * Render and send one claimed message.  Return 0 when sent, or a transport
  * failure code with the reason in err.
@@ -212,7 +195,6 @@ deliver_one(struct sender *s, const struct outbox_msg *m, char *err,
 	struct rendered_mail r = { NULL, NULL, NULL };
 	struct message_spec spec;
 	struct transport_msg tm;
-	struct project *p = NULL;
 	json_t *root = NULL;
 	char *msg = NULL, *payload = NULL;
 	int rc = TRANSPORT_PERMANENT;
@@ -237,8 +219,11 @@ deliver_one(struct sender *s, const struct outbox_msg *m, char *err,
 		.text = r.text,
 		.html = r.html,
 		.date_ms = time_now_ms(),
+		.from_addr = m->from_addr != NULL ? m->from_addr :
+		    ml->cfg->mail_from,
+		.from_name = m->from_name != NULL ? m->from_name :
+		    ml->cfg->mail_from_name,
 	};
-	sender_of(ml, m->project_id, &p, &spec.from_addr, &spec.from_name);
 	if (message_build(&spec, &msg, err, errlen) == -1)
 		goto out;
 	tm = (struct transport_msg){
@@ -250,42 +235,50 @@ deliver_one(struct sender *s, const struct outbox_msg *m, char *err,
 	};
 	rc = transport_send(&s->transport, &tm, err, errlen);
 out:
-	project_free(p);
 	xfree_secret(msg);
 	rendered_mail_clear(&r);
 	json_decref(root);
 	return rc;
 }
 
-static int
-audit_tx(struct db_conn *c, void *arg)
-{
-	return store_audit_insert(c, arg);
-}
+struct mark_tx {
+	struct mailer			*ml;
+	const struct outbox_msg		*m;
+	const char			*error;		/* NULL: sent */
+	int64_t				 next_try_at;	/* -1: dead */
+	int64_t				 now;
+};
 
 /*
- * Record the fate of a reset email in the audit trail, under the subject
- * the engine gave it; other mail is not audited.
+ * Mark a message sent, failed or dead, and when it is sent or dead, let
+ * the layer above record that in the same transaction.
  */
-static void
-audit_mail(struct mailer *ml, const struct outbox_msg *m, enum audit_kind k)
+static int
+mark_tx(struct db_conn *c, void *arg)
 {
-	struct audit_event a;
-	char id[UUID_STRLEN + 1];
+	struct mark_tx *t = arg;
+	int rc;
 
-	if (m->subject == NULL)
-		return;
-	id_new(id);
-	memset(&a, 0, sizeof(a));
-	a.id = id;
-	a.project_id = m->project_id;
-	a.created_at = db_now(ml->db);
-	a.event = (char *)store_audit_name(k);
-	a.subject = m->subject;
-	a.detail = m->kind;
-	if (db_write(ml->db, audit_tx, &a) != 0)
-		log_warn("mail: cannot record %s of message %s",
-		    store_audit_name(k), m->id);
+	if (t->error == NULL)
+		rc = store_outbox_sent(c, t->m->id, t->now);
+	else
+		rc = store_outbox_failed(c, t->m->id, t->error, t->next_try_at,
+		    t->m->tries);
+	if (rc != STORE_OK || t->ml->record == NULL ||
+	    (t->error != NULL && t->next_try_at >= 0))
+		return rc;
+	return t->ml->record(c, t->m, t->error == NULL ? MAIL_SENT :
+	    MAIL_DEAD, t->now, t->ml->record_arg);
+}
+
+/* Mark m in one transaction (see mark_tx); 0, or a db failure (logged). */
+static int
+mark(struct mailer *ml, const struct outbox_msg *m, const char *error,
+    int64_t next_try_at, int64_t now)
+{
+	struct mark_tx t = { ml, m, error, next_try_at, now };
+
+	return db_write(ml->db, mark_tx, &t);
 }
 
 static int stopping(struct mailer *);
@@ -346,12 +339,11 @@ deliver(struct sender *s, const struct outbox_msg *m)
 
 	rc = deliver_one(s, m, err, sizeof(err));
 	if (rc == 0) {
-		if (store_outbox_sent(ml->db, m->id, db_now(ml->db)) != 0)
+		if (mark(ml, m, NULL, 0, db_now(ml->db)) != 0)
 			log_error("mail: message %s sent but not marked; it may "
 			    "be sent again", m->id);
 		else
 			log_info("mail: sent %s message %s", m->kind, m->id);
-		audit_mail(ml, m, AUDIT_RESET_MAIL_SENT);
 		relay_works(ml);
 		return;
 	}
@@ -360,7 +352,7 @@ deliver(struct sender *s, const struct outbox_msg *m)
 		/* Cut short by the stop, not the relay's doing. */
 		log_warn("mail: message %s interrupted by the stop; it is due "
 		    "again: %s", m->id, err);
-		(void)store_outbox_failed(ml->db, m->id, err, now, m->tries);
+		(void)mark(ml, m, err, now, now);
 		return;
 	}
 	/* A 4xx to one message (greylisting) says nothing of the relay. */
@@ -375,14 +367,14 @@ deliver(struct sender *s, const struct outbox_msg *m)
 	if (why != NULL) {
 		log_warn("mail: message %s is dead after %s, try %lld: %s",
 		    m->id, why, (long long)m->tries, err);
-		audit_mail(ml, m, AUDIT_RESET_MAIL_FAILED);
 	} else {
 		next = now + backoff_ms(ml->cfg->mail_backoff_ms, m->tries);
 		log_warn("mail: message %s failed (try %lld), will retry in "
 		    "%lld ms: %s", m->id, (long long)m->tries,
 		    (long long)(next - now), err);
 	}
-	(void)store_outbox_failed(ml->db, m->id, err, next, m->tries);
+	if (mark(ml, m, err, next, now) != 0 && why != NULL)
+		log_warn("mail: cannot mark message %s dead", m->id);
 }
 
 /* Sleep until woken, stopped, or the poll interval has passed. */
@@ -547,7 +539,8 @@ listener_start(struct mailer *ml)
 
 struct mailer *
 mailer_start(const struct config *cfg, struct db *db,
-    const struct template_set *templates, const uint8_t *key)
+    const struct template_set *templates, const uint8_t *key,
+    mail_recorder record, void *arg)
 {
 	struct mailer *ml = xcalloc(1, sizeof(*ml));
 	int i;
@@ -556,6 +549,8 @@ mailer_start(const struct config *cfg, struct db *db,
 	ml->db = db;
 	ml->templates = templates;
 	memcpy(ml->key, key, sizeof(ml->key));
+	ml->record = record;
+	ml->record_arg = arg;
 	ml->pipe[0] = ml->pipe[1] = -1;
 	pthread_mutex_init(&ml->lock, NULL);
 	pthread_cond_init(&ml->wake, NULL);

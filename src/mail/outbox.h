@@ -32,6 +32,9 @@ struct outbox_item {
 	const char		*subject;	/* audit subject of a reset, or NULL */
 	int64_t			 not_before;	/* not sent before, ms; 0: now */
 	const uint8_t		*key;		/* seals the payload (32 bytes) */
+	/* The sender, chosen by the caller; NULL: the configured one. */
+	const char		*from_addr;
+	const char		*from_name;
 };
 
 /*
@@ -45,16 +48,33 @@ struct transport;
 struct mailer;
 struct template_set;
 
+/* What became of a message, for the layer above to record. */
+enum mail_fate {
+	MAIL_SENT,	/* the transport took it */
+	MAIL_DEAD,	/* it will not be tried again */
+};
+
+/*
+ * Records what became of message m on c, inside the transaction that marks
+ * it, at now; returns STORE_OK or a db failure, which rolls the marking
+ * back (the message is then sent again, or tried again).
+ */
+typedef int (*mail_recorder)(struct db_conn *c, const struct outbox_msg *m,
+	    enum mail_fate, int64_t now, void *arg);
+
 /*
  * Start cfg->mail_workers sender threads, each with its own connection
  * through the configured transport, rendering with templates (NULL: the
  * built-in ones, which must outlive the mailer) and opening payloads with
- * key (32 bytes, copied: the key outbox_queue sealed them with).  With
- * zero workers, return a mailer that sends nothing.  NULL when the
- * transport cannot be set up (logged).
+ * key (32 bytes, copied: the key outbox_queue sealed them with).  A message
+ * sent or dead is marked in one transaction with record(c, m, fate, now,
+ * arg) (record NULL: nothing else is recorded).  With zero workers, return
+ * a mailer that sends nothing.  NULL when the transport cannot be set up
+ * (logged).
  */
 struct mailer *mailer_start(const struct config *, struct db *,
-	    const struct template_set *, const uint8_t *key);
+	    const struct template_set *, const uint8_t *key,
+	    mail_recorder record, void *arg);
 /* Wake the senders now rather than at their next poll; an engine waker. */
 void	mailer_wake(void *mailer);
 /* Stop the senders, letting a message in flight finish; accepts NULL. */

@@ -301,6 +301,22 @@ static const char m13_rate_buckets[] = M13_RATE_BUCKETS("");
 static const char m13_rate_buckets_postgres[] = M13_RATE_BUCKETS("UNLOGGED ");
 
 /*
+ * The sender of each message, chosen when it is queued, so that a sender
+ * never reads the project again.  Messages queued before get their
+ * project's sender, as they would have had when sent; NULL is the
+ * configured one.
+ */
+static const char m16_outbox_sender[] =
+    "ALTER TABLE outbox ADD COLUMN from_addr TEXT;"
+    "ALTER TABLE outbox ADD COLUMN from_name TEXT;"
+    "UPDATE outbox SET"
+    "  from_addr = (SELECT mail_from FROM projects"
+    "    WHERE projects.id = outbox.project_id),"
+    "  from_name = (SELECT mail_from_name FROM projects"
+    "    WHERE projects.id = outbox.project_id)"
+    "  WHERE state IN ('pending', 'dead');";
+
+/*
  * Cognito's admin calls.
  *
  * An API key doubles as AWS credentials: access_key_id (public, like
@@ -338,6 +354,7 @@ const struct migration store_migrations[] = {
 	{ 12, "login back-off", m12_login_backoff, NULL, NULL },
 	{ 13, "shared rate limits", m13_rate_buckets, NULL,
 	    m13_rate_buckets_postgres },
+	{ 16, "outbox senders", m16_outbox_sender, NULL, NULL },
 	{ 19, "cognito admin: aws credentials and user status",
 	    m19_cognito_admin, NULL, NULL },
 	{ 0, NULL, NULL, NULL, NULL },

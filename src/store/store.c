@@ -1380,10 +1380,11 @@ store_idem_purge(struct db_conn *c, int64_t now)
 /* outbox */
 
 #define OUTBOX_COLS "id, project_id, kind, to_addr, locale, payload, state, " \
-	"tries, next_try_at, last_error, created_at, sent_at, subject"
+	"tries, next_try_at, last_error, created_at, sent_at, subject, " \
+	"from_addr, from_name"
 #define OUTBOX_COLS_QUALIFIED "outbox.id, project_id, kind, to_addr, locale, " \
 	"payload, state, tries, next_try_at, last_error, created_at, sent_at, " \
-	"outbox.subject"
+	"outbox.subject, outbox.from_addr, outbox.from_name"
 
 static void *
 outbox_read(struct db_rows *r)
@@ -1403,6 +1404,8 @@ outbox_read(struct db_rows *r)
 	m->created_at = db_int(r, 10);
 	m->sent_at = int_or_zero(r, 11);
 	m->subject = db_strdup(r, 12);
+	m->from_addr = db_strdup(r, 13);
+	m->from_name = db_strdup(r, 14);
 	return m;
 }
 
@@ -1420,6 +1423,8 @@ outbox_msg_free(struct outbox_msg *m)
 	free(m->state);
 	free(m->last_error);
 	free(m->subject);
+	free(m->from_addr);
+	free(m->from_name);
 	free(m);
 }
 
@@ -1427,12 +1432,14 @@ int
 store_outbox_insert(struct db_conn *c, const struct outbox_msg *m)
 {
 	return exec_ok(db_exec(c, "INSERT INTO outbox (id, project_id, kind, "
-	    "to_addr, locale, payload, state, next_try_at, created_at, subject) "
-	    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)", DB_ARGS(
+	    "to_addr, locale, payload, state, next_try_at, created_at, subject, "
+	    "from_addr, from_name) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
+	    "$10, $11, $12)", DB_ARGS(
 	    DB_TEXT(m->id), DB_TEXT(m->project_id), DB_TEXT(m->kind),
 	    DB_TEXT(m->to_addr), DB_TEXT(m->locale), DB_TEXT(m->payload),
 	    DB_TEXT(m->state), DB_INT(m->next_try_at), DB_INT(m->created_at),
-	    DB_TEXT(m->subject))));
+	    DB_TEXT(m->subject), DB_TEXT(m->from_addr),
+	    DB_TEXT(m->from_name))));
 }
 
 struct claim {
@@ -1493,43 +1500,27 @@ store_outbox_claim(struct db *db, int64_t now, int64_t lease_until, int limit,
 	return STORE_OK;
 }
 
-struct outbox_update {
-	const char	*sql;
-	struct db_value	 v[4];
-	int		 n;
-};
-
-static int
-outbox_update_tx(struct db_conn *c, void *arg)
-{
-	struct outbox_update *u = arg;
-
-	return exec_ok(db_exec(c, u->sql, u->v, u->n));
-}
-
 int
-store_outbox_sent(struct db *db, const char *id, int64_t now)
+store_outbox_sent(struct db_conn *c, const char *id, int64_t now)
 {
-	struct outbox_update u = { "UPDATE outbox SET state = 'sent', "
+	return exec_ok(db_exec(c, "UPDATE outbox SET state = 'sent', "
 	    "payload = NULL, sent_at = $1, last_error = NULL WHERE id = $2 AND "
-	    "state = 'pending'", { DB_INT(now), DB_TEXT(id) }, 2 };
-
-	return db_write(db, outbox_update_tx, &u);
+	    "state = 'pending'", DB_ARGS(DB_INT(now), DB_TEXT(id))));
 }
 
 int
-store_outbox_failed(struct db *db, const char *id, const char *error,
+store_outbox_failed(struct db_conn *c, const char *id, const char *error,
     int64_t next_try_at, int64_t tries)
 {
-	struct outbox_update u = { "UPDATE outbox SET last_error = $1, "
+	if (next_try_at < 0)
+		return exec_ok(db_exec(c, "UPDATE outbox SET last_error = $1, "
+		    "state = 'dead' WHERE id = $2 AND state = 'pending' AND "
+		    "tries = $3", DB_ARGS(DB_TEXT(error), DB_TEXT(id),
+		    DB_INT(tries))));
+	return exec_ok(db_exec(c, "UPDATE outbox SET last_error = $1, "
 	    "next_try_at = $2 WHERE id = $3 AND state = 'pending' AND "
-	    "tries = $4", { DB_TEXT(error), DB_INT(next_try_at), DB_TEXT(id),
-	    DB_INT(tries) }, 4 };
-	struct outbox_update dead = { "UPDATE outbox SET last_error = $1, "
-	    "state = 'dead' WHERE id = $2 AND state = 'pending' AND tries = $3",
-	    { DB_TEXT(error), DB_TEXT(id), DB_INT(tries) }, 3 };
-
-	return db_write(db, outbox_update_tx, next_try_at < 0 ? &dead : &u);
+	    "tries = $4", DB_ARGS(DB_TEXT(error), DB_INT(next_try_at),
+	    DB_TEXT(id), DB_INT(tries))));
 }
 
 /*

@@ -117,6 +117,9 @@ struct outbox_msg {
 	int64_t	 created_at;
 	int64_t	 sent_at;
 	char	*subject;		/* audit subject of a reset mail, or NULL */
+	/* The sender, chosen when queued; NULL: the configured one. */
+	char	*from_addr;
+	char	*from_name;
 };
 
 /* What an audit row records; the column holds the name. */
@@ -428,15 +431,18 @@ int	store_outbox_insert(struct db_conn *, const struct outbox_msg *);
  */
 int	store_outbox_claim(struct db *, int64_t now, int64_t lease_until,
 	    int limit, struct store_list *);
-/* Mark a claimed message sent and forget its payload. */
-int	store_outbox_sent(struct db *, const char *id, int64_t now);
 /*
- * Record a failed try: retry at next_try_at, or dead when next_try_at < 0.
- * tries is the count the claim returned; when another sender has claimed
- * the message since (its lease ran out), the record is left alone.
- * A dead message keeps its payload, so that it can be retried.
+ * Mark a claimed message sent and forget its payload, on c (inside the
+ * transaction that records what else its sending means).
  */
-int	store_outbox_failed(struct db *, const char *id, const char *error,
+int	store_outbox_sent(struct db_conn *, const char *id, int64_t now);
+/*
+ * Record a failed try on c: retry at next_try_at, or dead when
+ * next_try_at < 0.  tries is the count the claim returned; when another
+ * sender has claimed the message since (its lease ran out), the record is
+ * left alone.  A dead message keeps its payload, so that it can be retried.
+ */
+int	store_outbox_failed(struct db_conn *, const char *id, const char *error,
 	    int64_t next_try_at, int64_t tries);
 /*
  * Make due at now up to limit messages waiting on the backoff of a failed

@@ -1,6 +1,6 @@
 /*
- * A whole-handler fuzz driver for one face (FACE, the dialect name the
- * route table gives it: "cognito", "velocity", "workos", "xsolla",
+ * A whole-route fuzz driver for one face (FACE, the name its struct
+ * http_face gives it: "cognito", "velocity", "workos", "xsolla",
  * "pages").  The input is a small HTTP request in text:
  *
  *	METHOD TARGET
@@ -111,7 +111,10 @@ face_setup(void)
 	setenv("RESETD_PUBLIC_URL", "https://reset.example.com", 1);
 	setenv("RESETD_ARGON2_MEMORY_KIB", "8192", 1);
 	setenv("RESETD_ARGON2_OPSLIMIT", "1", 1);
-	/* No per-address limit: every input reaches its handler. */
+	/*
+	 * No per-address limit: every input passes its route's throttle
+	 * (the real hook, run as the server runs it) and reaches its handler.
+	 */
 	setenv("RESETD_RATE_IP_REQUEST", "0", 1);
 	setenv("RESETD_RATE_IP_CONFIRM", "0", 1);
 	setenv("RESETD_RATE_IP_LOGIN", "0", 1);
@@ -354,7 +357,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		r.path_param = path_param;
 	}
 	r.app = face.engine;
-	r.face = rface;
 	app = (struct http_app){
 		.app = face.engine,
 		.throttle = engine_throttle_hook,

@@ -7,6 +7,7 @@
 #include "unit.h"
 
 #include <dirent.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -379,7 +380,7 @@ test_mailer_delivers(void **state)
 	struct outbox_msg *m;
 	char *text = NULL;
 
-	ml = mailer_start(&f->cfg, f->db, NULL, test_key);
+	ml = mailer_start(&f->cfg, f->db, NULL, test_key, NULL, NULL);
 	assert_non_null(ml);
 	queue(f, &decoy, db_now(f->db));
 	queue(f, &it, db_now(f->db));
@@ -428,7 +429,7 @@ test_mailer_permanent_failures(void **state)
 	struct mailer *ml;
 	struct outbox_msg *m;
 
-	ml = mailer_start(&f->cfg, f->db, NULL, test_key);
+	ml = mailer_start(&f->cfg, f->db, NULL, test_key, NULL, NULL);
 	assert_non_null(ml);
 
 	queue(f, &bad_to, db_now(f->db));
@@ -493,7 +494,7 @@ test_mailer_payload_formats(void **state)
 	int i;
 
 	insert_raw(f, id, "alice@example.com", legacy);
-	ml = mailer_start(&f->cfg, f->db, NULL, test_key);
+	ml = mailer_start(&f->cfg, f->db, NULL, test_key, NULL, NULL);
 	assert_non_null(ml);
 	mailer_wake(ml);
 	m = wait_for(f, "sent");
@@ -561,7 +562,7 @@ test_mailer_temporary_failure(void **state)
 	int64_t before, after;
 	int i;
 
-	ml = mailer_start(&f->cfg, f->db, NULL, test_key);
+	ml = mailer_start(&f->cfg, f->db, NULL, test_key, NULL, NULL);
 	assert_non_null(ml);
 	break_maildir(f);
 	before = db_now(f->db);
@@ -625,7 +626,7 @@ test_mailer_transport_back(void **state)
 	int i;
 
 	f->cfg.mail_backoff_ms = 60000;
-	ml = mailer_start(&f->cfg, f->db, NULL, test_key);
+	ml = mailer_start(&f->cfg, f->db, NULL, test_key, NULL, NULL);
 	assert_non_null(ml);
 	break_maildir(f);
 	for (i = 0; i < 3; i++) {
@@ -664,7 +665,7 @@ test_mailer_max_tries(void **state)
 	struct outbox_msg *m;
 
 	f->cfg.mail_max_tries = 1;
-	ml = mailer_start(&f->cfg, f->db, NULL, test_key);
+	ml = mailer_start(&f->cfg, f->db, NULL, test_key, NULL, NULL);
 	assert_non_null(ml);
 	break_maildir(f);
 	queue(f, &it, db_now(f->db));
@@ -691,7 +692,7 @@ test_mailer_no_workers(void **state)
 	struct outbox_msg *m;
 
 	f->cfg.mail_workers = 0;
-	ml = mailer_start(&f->cfg, f->db, NULL, test_key);
+	ml = mailer_start(&f->cfg, f->db, NULL, test_key, NULL, NULL);
 	assert_non_null(ml);
 	queue(f, &it, db_now(f->db));
 	mailer_wake(ml);
@@ -719,7 +720,7 @@ test_mailer_max_age(void **state)
 
 	/* Tries are left, but the message is older than mail_max_age. */
 	f->cfg.mail_max_age = 60;
-	ml = mailer_start(&f->cfg, f->db, NULL, test_key);
+	ml = mailer_start(&f->cfg, f->db, NULL, test_key, NULL, NULL);
 	assert_non_null(ml);
 	break_maildir(f);
 	queue(f, &it, db_now(f->db) - 61 * 1000);
@@ -747,7 +748,7 @@ test_mailer_backoff_setting(void **state)
 
 	/* 100 ms, doubling: the second try comes soon and is counted. */
 	f->cfg.mail_backoff_ms = 100;
-	ml = mailer_start(&f->cfg, f->db, NULL, test_key);
+	ml = mailer_start(&f->cfg, f->db, NULL, test_key, NULL, NULL);
 	assert_non_null(ml);
 	break_maildir(f);
 	before = db_now(f->db);
@@ -776,14 +777,15 @@ test_mailer_backoff_setting(void **state)
 }
 
 static void
-test_mailer_project_sender(void **state)
+test_mailer_queued_sender(void **state)
 {
 	struct fixture *f = *state;
+	/* What the project says now is not what it said when queued. */
 	struct project p = {
 		.id = "p-b", .name = "Beta", .callback_urls = "",
 		.allowed_origins = "", .token_ttl = 3600, .delivery = "link",
-		.created_at = T0, .mail_from = "hello@beta.test",
-		.mail_from_name = "B\xc3\xa9ta Support", .locale = "de",
+		.created_at = T0, .mail_from = "changed@beta.test",
+		.mail_from_name = "Changed", .locale = "de",
 	};
 	const struct mail_var vars[] = {
 		{ "link", "https://beta.test/r" },
@@ -796,13 +798,15 @@ test_mailer_project_sender(void **state)
 		.to = "bob@example.com",
 		.locale = "de",
 		.vars = vars,
+		.from_addr = "hello@beta.test",
+		.from_name = "B\xc3\xa9ta Support",
 	};
 	struct mailer *ml;
 	struct outbox_msg *m;
 	char *text = NULL;
 
 	assert_int_equal(store_project_insert(f->c, &p), STORE_OK);
-	ml = mailer_start(&f->cfg, f->db, NULL, test_key);
+	ml = mailer_start(&f->cfg, f->db, NULL, test_key, NULL, NULL);
 	assert_non_null(ml);
 	queue(f, &it, db_now(f->db));
 	mailer_wake(ml);
@@ -810,13 +814,132 @@ test_mailer_project_sender(void **state)
 	mailer_stop(ml);
 	outbox_msg_free(m);
 	assert_int_equal(maildir_count(f, &text), 1);
-	/* The project's sender, its name encoded; the Message-ID its domain. */
+	/* The queued sender, its name encoded; the Message-ID its domain. */
 	assert_non_null(strstr(text, "\r\nFrom: =?UTF-8?B?QsOpdGEgU3VwcG9ydA==?="
 	    "\r\n <hello@beta.test>\r\n"));
 	assert_non_null(strstr(text, "@beta.test>\r\nFrom"));
 	assert_non_null(strstr(text, "Subject: =?UTF-8?B?"));
 	assert_null(strstr(text, "noreply@acme.test"));
+	assert_null(strstr(text, "changed@beta.test"));
 	free(text);
+}
+
+/* A recorder that writes an audit row, then answers rc. */
+struct recorder {
+	int			 rc;
+	int			 calls;	/* guarded by lock */
+	enum mail_fate		 fate;
+	pthread_mutex_t		 lock;
+};
+
+static int
+record(struct db_conn *c, const struct outbox_msg *m, enum mail_fate fate,
+    int64_t now, void *arg)
+{
+	struct recorder *r = arg;
+	char id[UUID_STRLEN + 1];
+	struct audit_event a = {
+		.id = id, .project_id = m->project_id, .created_at = now,
+		.event = fate == MAIL_SENT ? "reset_mail_sent" :
+		    "reset_mail_failed",
+		.subject = m->subject,
+	};
+	int rc;
+
+	id_new(id);
+	rc = store_audit_insert(c, &a);
+	pthread_mutex_lock(&r->lock);
+	r->calls++;
+	r->fate = fate;
+	pthread_mutex_unlock(&r->lock);
+	return rc != STORE_OK ? rc : r->rc;
+}
+
+static int
+record_calls(struct recorder *r)
+{
+	int n;
+
+	pthread_mutex_lock(&r->lock);
+	n = r->calls;
+	pthread_mutex_unlock(&r->lock);
+	return n;
+}
+
+static size_t
+audit_rows(struct fixture *f)
+{
+	struct store_list l;
+	size_t n;
+
+	assert_int_equal(store_audit_list(f->c, NULL, 100, &l), STORE_OK);
+	n = l.n;
+	store_list_free(&l, (void (*)(void *))audit_event_free);
+	return n;
+}
+
+/*
+ * A message is marked sent, or dead, in the transaction that records it:
+ * when the record fails, the marking is rolled back with it.
+ */
+static void
+test_mailer_mark_and_record(void **state)
+{
+	struct fixture *f = *state;
+	const struct outbox_item it = {
+		.project_id = "p-a",
+		.kind = "password_changed",
+		.to = "alice@example.com",
+		.subject = "s-alice",
+	};
+	const struct outbox_item bad = {
+		.project_id = "p-a",
+		.kind = "password_changed",
+		.to = "not an address",
+		.subject = "s-bad",
+	};
+	struct recorder r = { .rc = STORE_OK };
+	struct mailer *ml;
+	struct outbox_msg *m;
+	int i;
+
+	pthread_mutex_init(&r.lock, NULL);
+	ml = mailer_start(&f->cfg, f->db, NULL, test_key, record, &r);
+	assert_non_null(ml);
+	queue(f, &it, db_now(f->db));
+	mailer_wake(ml);
+	m = wait_for(f, "sent");
+	outbox_msg_free(m);
+	assert_int_equal(record_calls(&r), 1);
+	assert_int_equal(r.fate, MAIL_SENT);
+	assert_int_equal(audit_rows(f), 1);
+	assert_int_equal(db_exec(f->c, "DELETE FROM outbox", DB_NOARGS), 1);
+
+	/* Dead: recorded once, as dead. */
+	queue(f, &bad, db_now(f->db));
+	mailer_wake(ml);
+	m = wait_for(f, "dead");
+	outbox_msg_free(m);
+	assert_int_equal(record_calls(&r), 2);
+	assert_int_equal(r.fate, MAIL_DEAD);
+	assert_int_equal(audit_rows(f), 2);
+	assert_int_equal(db_exec(f->c, "DELETE FROM outbox", DB_NOARGS), 1);
+
+	/* The record fails: the message is not marked, nor the row kept. */
+	r.rc = DB_ERROR;
+	queue(f, &it, db_now(f->db));
+	mailer_wake(ml);
+	for (i = 0; i < 1000 && record_calls(&r) < 3; i++)
+		unit_sleep_ms(10);
+	mailer_stop(ml);
+	assert_int_equal(record_calls(&r), 3);
+	assert_null(only_msg(f, "sent"));
+	m = only_msg(f, "pending");
+	assert_non_null(m);
+	assert_int_equal(m->tries, 1);
+	outbox_msg_free(m);
+	assert_int_equal(audit_rows(f), 2);
+	pthread_mutex_destroy(&r.lock);
 }
 
 /*
@@ -833,7 +956,7 @@ start_fails_cleanly(struct fixture *f)
 	pid = fork();
 	assert_true(pid != -1);
 	if (pid == 0)
-		_exit(mailer_start(&f->cfg, f->db, NULL, test_key) == NULL ? 0 : 3);
+		_exit(mailer_start(&f->cfg, f->db, NULL, test_key, NULL, NULL) == NULL ? 0 : 3);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
@@ -844,7 +967,7 @@ test_mailer_bad_transport(void **state)
 	struct fixture *f = *state;
 
 	f->cfg.mail = "ftp://localhost:25";
-	assert_null(mailer_start(&f->cfg, f->db, NULL, test_key));
+	assert_null(mailer_start(&f->cfg, f->db, NULL, test_key, NULL, NULL));
 }
 
 /* A maildir transport that cannot be opened: NULL, not a crash. */
@@ -893,7 +1016,9 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_mailer_backoff_setting,
 		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_mailer_project_sender,
+		cmocka_unit_test_setup_teardown(test_mailer_queued_sender,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mailer_mark_and_record,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mailer_bad_transport,
 		    setup, teardown),

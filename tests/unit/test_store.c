@@ -1059,7 +1059,7 @@ test_outbox_sent_failed(void **state)
 	free_outbox_list(&l);
 
 	/* Sent: the payload is forgotten. */
-	assert_int_equal(store_outbox_sent(f->db, "m-1", T0 + 5), 0);
+	assert_int_equal(store_outbox_sent(f->c, "m-1", T0 + 5), 0);
 	m = outbox_find(f, "m-1");
 	assert_non_null(m);
 	assert_string_equal(m->state, "sent");
@@ -1070,7 +1070,7 @@ test_outbox_sent_failed(void **state)
 	outbox_msg_free(m);
 
 	/* Failed for good: dead, error kept, never claimed again. */
-	assert_int_equal(store_outbox_failed(f->db, "m-3", "550 no such user",
+	assert_int_equal(store_outbox_failed(f->c, "m-3", "550 no such user",
 	    -1, 1), 0);
 	m = outbox_find(f, "m-3");
 	assert_non_null(m);
@@ -1083,13 +1083,13 @@ test_outbox_sent_failed(void **state)
 
 	/* Failed with a retry time: still pending, due then, error kept. */
 	/* A sender whose claim is stale (tries moved on) changes nothing. */
-	assert_int_equal(store_outbox_failed(f->db, "m-2", "stale sender",
+	assert_int_equal(store_outbox_failed(f->c, "m-2", "stale sender",
 	    -1, 0), 0);
 	m = outbox_find(f, "m-2");
 	assert_string_equal(m->state, "pending");
 	assert_null(m->last_error);
 	outbox_msg_free(m);
-	assert_int_equal(store_outbox_failed(f->db, "m-2", "451 try later",
+	assert_int_equal(store_outbox_failed(f->c, "m-2", "451 try later",
 	    T0 + 30 * MINUTE, 1), 0);
 	m = outbox_find(f, "m-2");
 	assert_non_null(m);
@@ -1113,7 +1113,7 @@ test_outbox_sent_failed(void **state)
 	assert_null(m->last_error);
 	free_outbox_list(&l);
 	/* Then sent: the old error goes. */
-	assert_int_equal(store_outbox_sent(f->db, "m-2", T0 + 31 * MINUTE), 0);
+	assert_int_equal(store_outbox_sent(f->c, "m-2", T0 + 31 * MINUTE), 0);
 	m = outbox_find(f, "m-2");
 	assert_string_equal(m->state, "sent");
 	assert_null(m->last_error);
@@ -1127,8 +1127,8 @@ test_outbox_sent_failed(void **state)
 	free_outbox_list(&l);
 
 	/* Marking a dead or sent message changes nothing. */
-	assert_int_equal(store_outbox_sent(f->db, "m-3", T0 + 99), 0);
-	assert_int_equal(store_outbox_failed(f->db, "m-1", "late error",
+	assert_int_equal(store_outbox_sent(f->c, "m-3", T0 + 99), 0);
+	assert_int_equal(store_outbox_failed(f->c, "m-1", "late error",
 	    T0 + 99, 1), 0);
 	m = outbox_find(f, "m-3");
 	assert_string_equal(m->state, "dead");
@@ -1169,10 +1169,10 @@ test_outbox_hasten(void **state)
 	assert_int_equal(l.n, 4);
 	free_outbox_list(&l);
 	for (i = 0; i < 3; i++)
-		assert_int_equal(store_outbox_failed(f->db, waiting[i],
+		assert_int_equal(store_outbox_failed(f->c, waiting[i],
 		    "smtp: Couldn't connect to server", T0 + (30 - i) * MINUTE,
 		    1), 0);
-	assert_int_equal(store_outbox_failed(f->db, "m-inflight", "421 busy",
+	assert_int_equal(store_outbox_failed(f->c, "m-inflight", "421 busy",
 	    T0 + MINUTE, 1), 0);
 	/* Its backoff over, m-inflight is claimed again: its sender is at it. */
 	assert_int_equal(store_outbox_claim(f->db, T0 + MINUTE, T0 + 2 * MINUTE,

@@ -1,0 +1,54 @@
+/* audit list: the newest events of the audit trail, as JSON. */
+#include <stdio.h>
+
+#include "api/api.h"
+#include "cli/cli.h"
+#include "store/store.h"
+
+#define AUDIT_LIST_DEFAULT 100
+#define AUDIT_LIST_MAX 100000
+
+static json_t *
+audit_json(const struct audit_event *a)
+{
+	return json_pack("{s:s, s:o, s:o, s:s, s:o, s:o, s:o, s:o}",
+	    "id", a->id,
+	    "project_id", api_string_or_null(a->project_id),
+	    "created_at", api_time(a->created_at),
+	    "event", a->event,
+	    "client_ip", api_string_or_null(a->client_ip),
+	    "user_agent", api_string_or_null(a->user_agent),
+	    "subject", api_string_or_null(a->subject),
+	    "detail", api_string_or_null(a->detail));
+}
+
+int
+cli_audit_list(struct cli *c)
+{
+	struct store_list l = { NULL, 0 };
+	struct db_conn *conn;
+	int64_t limit;
+	json_t *a;
+	size_t i;
+	int rc;
+
+	if (cli_number("--limit", c->args.opt[OPT_LIMIT], &limit) != 0)
+		return 2;
+	if (limit < 0)
+		limit = AUDIT_LIST_DEFAULT;
+	if (limit > AUDIT_LIST_MAX)
+		limit = AUDIT_LIST_MAX;
+	if (cli_db(c) == -1 || (conn = db_acquire(c->db)) == NULL)
+		return 1;
+	rc = store_audit_list(conn, c->args.opt[OPT_PROJECT], (int)limit, &l);
+	db_release(c->db, conn);
+	a = json_array();
+	for (i = 0; i < l.n; i++)
+		json_array_append_new(a, audit_json(l.items[i]));
+	store_list_free(&l, (void (*)(void *))audit_event_free);
+	if (rc == STORE_OK)
+		cli_print_json(a);
+	else
+		json_decref(a);
+	return rc == STORE_OK ? 0 : 1;
+}

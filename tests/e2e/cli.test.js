@@ -1,0 +1,107 @@
+'use strict';
+// The command line checks every command's arguments against the options
+// that command takes, before it opens anything. This walks every command
+// that `resetd --help` lists (the help is printed from the command table,
+// so this is the table) and checks, both ways, that the synopsis is true:
+// every option a command's synopsis names is taken, and every other option
+// any command takes, or none does, is refused with an error naming it.
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { spawnSync } = require('node:child_process');
+const h = require('./lib/harness');
+
+const UNKNOWN = '--no-such-option';
+
+// The commands of --help: [{ words: ['project', 'create'], options: [...], positional: bool }].
+function commands(help) {
+  const entries = [];
+  for (const line of help.split('\n')) {
+    const m = line.match(/^ {2}resetd (.*)$/);
+    if (m) entries.push(m[1]);
+    else if (entries.length && /^ {8}\S/.test(line) && !/^ {2}[a-z0-9_]+ +RESETD_/.test(line)) entries[entries.length - 1] += ` ${line.trim()}`;
+    else if (line.trim() === '' && entries.length) break;
+  }
+  return entries.map((text) => {
+    const tokens = text.replace(/[[\]]|\.\.\./g, '').split(/\s+/).filter(Boolean);
+    const words = [tokens.shift()];
+    if (tokens.length && /^[a-z][a-z-]*$/.test(tokens[0])) words.push(tokens.shift());
+    const options = [];
+    let positional = false;
+    let prev = null;
+    // A word that is not an option names a positional argument unless it
+    // follows an option (its value); "ID|--key-stdin" is one or the other.
+    for (const t of tokens) {
+      if (t === '<') break;
+      const parts = t.split('|');
+      for (const p of parts) if (p.startsWith('--')) options.push(p);
+      if (!parts[0].startsWith('--') && (prev === null || !prev.startsWith('--'))) positional = true;
+      prev = parts[parts.length - 1];
+    }
+    return { text, words, options, positional };
+  });
+}
+
+test('every command takes the options its synopsis names and refuses every other', () => {
+  h.assertBinary();
+  const bin = h.binPath();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'resetd-cli-'));
+  // Nothing here may open a database; if it did, it would open this one.
+  const env = { ...process.env, RESETD_DATABASE: `sqlite:${path.join(dir, 'untouched.db')}`, RESETD_SERVER_SECRET_FILE: path.join(dir, 'key') };
+  const run = (args) => spawnSync(bin, args, { env, encoding: 'utf8', input: '', timeout: 30000 });
+
+  const help = run(['--help']).stdout;
+  const cmds = commands(help);
+  assert.ok(cmds.length >= 20, `expected the command table in --help, got ${cmds.length} commands`);
+  const every = new Set(cmds.flatMap((c) => c.options));
+  assert.ok(every.size >= 25, `expected the options in --help, got ${[...every].join(' ')}`);
+  let checked = 0;
+
+  for (const c of cmds) {
+    const name = c.words.join(' ');
+    const refused = (args, what, re) => {
+      const r = run([...c.words, ...args]);
+      assert.equal(r.status, 2, `resetd ${name} ${args.join(' ')}: exit ${r.status}, ${what}\n${r.stderr}`);
+      assert.match(r.stderr, re, `resetd ${name} ${args.join(' ')}: ${what}`);
+      assert.equal(r.stdout, '', `resetd ${name} ${args.join(' ')} printed something`);
+      checked++;
+    };
+    // Taken: the parser gets past it to the unknown option after it (a
+    // value option takes the first as its value).
+    for (const o of c.options) refused([o, UNKNOWN, UNKNOWN], `${o} is in its synopsis`, new RegExp(`unknown option '${UNKNOWN}'`));
+    // Refused, by name: every option the command does not take.
+    for (const o of every) {
+      if (c.options.includes(o)) continue;
+      refused([o, 'x'], `${o} is not in its synopsis`, new RegExp(`${name} does not take '${o}'`));
+    }
+    refused([UNKNOWN], 'an option no command takes', new RegExp(`unknown option '${UNKNOWN}'`));
+    // A positional argument where none is taken, or one too many.
+    const extra = c.positional ? ['first', 'second'] : ['first'];
+    refused(extra, 'a positional argument too many', new RegExp(`unexpected argument '${extra[extra.length - 1]}'`));
+  }
+  assert.equal(fs.existsSync(path.join(dir, 'untouched.db')), false, 'a refused command opened the database');
+  process.stderr.write(`cli: ${cmds.length} commands, ${every.size} options, ${checked} refusals checked\n`);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('a command with verbs names them when the verb is missing or unknown', () => {
+  h.assertBinary();
+  const run = (args) => spawnSync(h.binPath(), args, { encoding: 'utf8', timeout: 30000 });
+  const none = run(['project']);
+  assert.equal(none.status, 2);
+  assert.match(none.stderr, /project: expected create, list, show/);
+  const bad = run(['outbox', 'frob']);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /outbox: unknown verb 'frob' \(expected list, retry\)/);
+  const cmd = run(['frob']);
+  assert.equal(cmd.status, 2);
+  assert.match(cmd.stderr, /unknown command 'frob'/);
+  const missing = run(['user', 'create', '--email', 'a@example.com']);
+  assert.equal(missing.status, 2);
+  assert.match(missing.stderr, /user create: --project is required/);
+  const value = run(['project', 'create', '--name']);
+  assert.equal(value.status, 2);
+  assert.match(value.stderr, /--name needs a value/);
+});
