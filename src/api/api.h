@@ -61,15 +61,6 @@ json_t	*api_user_json(const struct user *);
 /* An outbox message without its payload, which holds the secret. */
 json_t	*api_outbox_json(const struct outbox_msg *);
 
-/* jwt.c: compact HS256 tokens */
-/* Sign claims (a JSON object, not taken) into a new token string. */
-char	*jwt_sign(const uint8_t key[32], json_t *claims);
-/*
- * Verify a token's signature and expiry against now (seconds).  Return the
- * claims (new reference), or NULL when the token is not valid.
- */
-json_t	*jwt_verify(const uint8_t key[32], const char *token, int64_t now_s);
-
 /*
  * The faces of this directory (http.h): each file exports its route
  * table, every route with its rate-limit class, and its answers to a
@@ -110,6 +101,7 @@ enum cognito_error {
 	CE_UNRECOGNIZED_CLIENT,	/* 15: unknown access key id */
 	CE_INVALID_SIGNATURE,	/* 16: wrong, stale, other scope */
 	CE_USERNAME_EXISTS,	/* 17 */
+	CE_PASSWORD_RESET_REQUIRED,	/* 18 */
 	CE__MAX
 };
 
@@ -157,6 +149,10 @@ json_t	*cognito_body(const struct http_request *, struct http_response *);
 void	cognito_admin(const struct http_request *, struct http_response *);
 /* OPTIONS /: CORS preflight for browser clients. */
 void	cognito_preflight(const struct http_request *, struct http_response *);
+/* GET /{userPoolId}/.well-known/jwks.json and openid-configuration. */
+void	cognito_jwks(const struct http_request *, struct http_response *);
+void	cognito_openid_configuration(const struct http_request *,
+	    struct http_response *);
 
 /* velocity.c */
 void	velocity_forgot(const struct http_request *, struct http_response *);
@@ -184,6 +180,14 @@ void	workos_user_create(const struct http_request *,
 void	workos_user_get(const struct http_request *, struct http_response *);
 void	workos_authenticate(const struct http_request *,
 	    struct http_response *);
+/* Sessions: list a user's, revoke one, log out through the browser. */
+void	workos_sessions_list(const struct http_request *,
+	    struct http_response *);
+void	workos_session_revoke(const struct http_request *,
+	    struct http_response *);
+void	workos_logout(const struct http_request *, struct http_response *);
+/* GET /sso/jwks/{clientId}: the project's key set, public. */
+void	workos_jwks(const struct http_request *, struct http_response *);
 /* The dialect's 404 and 405, for paths under /user_management. */
 void	workos_not_found(const struct http_request *, struct http_response *);
 void	workos_method_not_allowed(const struct http_request *,

@@ -2,10 +2,14 @@
  * The Cognito dialect: AWS JSON 1.1 on POST /, the operation named by the
  * X-Amz-Target header, so that @aws-sdk/client-cognito-identity-provider
  * and amazon-cognito-identity-js work against resetd with only their
- * endpoint changed.  Two unsigned operations are served here,
- * ForgotPassword and ConfirmForgotPassword; the admin calls, signed with
- * AWS Signature Version 4, are in cognito_admin.c; any other target is
- * UnknownOperationException.
+ * endpoint changed.  Served: ForgotPassword and ConfirmForgotPassword;
+ * sign-in (InitiateAuth with USER_PASSWORD_AUTH or REFRESH_TOKEN_AUTH,
+ * RespondToAuthChallenge for NEW_PASSWORD_REQUIRED) and the calls made
+ * with its tokens (GetUser, ChangePassword, GlobalSignOut, RevokeToken),
+ * all without AWS credentials, as Cognito serves them; the admin calls,
+ * signed with AWS Signature Version 4, in cognito_admin.c; any other
+ * target is UnknownOperationException.  Tokens are core's (session.c):
+ * this face only names their claims as Cognito does.
  *
  * Wire rules (docs/dialects/velocity-cognito.md): every answer is
  * application/x-amz-json-1.1 and carries x-amzn-RequestId (the request id
@@ -96,6 +100,9 @@ static const struct cognito_exception cognito_exceptions[CE__MAX] = {
 	    "calculated does not match the signature you provided." },
 	/* CE_USERNAME_EXISTS */
 	{ 400, "UsernameExistsException", "User account already exists" },
+	/* CE_PASSWORD_RESET_REQUIRED */
+	{ 400, "PasswordResetRequiredException", "Password reset required for "
+	    "the user" },
 };
 
 const struct cognito_exception *
@@ -167,6 +174,12 @@ cognito_engine_error(enum engine_result res, const char **message)
 		break;
 	case ENGINE_UNAVAILABLE:
 		e = CE_INTERNAL;
+		break;
+	case ENGINE_PASSWORD_CHANGE_REQUIRED:
+		e = CE_NOT_AUTHORIZED;
+		break;
+	case ENGINE_PASSWORD_RESET_REQUIRED:
+		e = CE_PASSWORD_RESET_REQUIRED;
 		break;
 	case ENGINE_OK:
 	default:
@@ -439,6 +452,501 @@ out:
 	app_client_clear(&cl);
 }
 
+/* sign-in and tokens */
+
+#define TOKEN_MAX 8192		/* the engine's bound on a JWT */
+#define AUTH_FLOW_MAX 64
+#define SESSION_FIELD_MAX 2048
+
+/* Cognito's names for its tokens' claims. */
+static const struct claim_map cognito_access_claims = {
+	.name = {
+		[CF_ISSUER] = "iss",
+		[CF_SUBJECT] = "sub",
+		[CF_SESSION] = "origin_jti",
+		[CF_TOKEN_ID] = "jti",
+		[CF_CLIENT] = "client_id",
+		[CF_ISSUED] = "iat",
+		[CF_EXPIRES] = "exp",
+		[CF_AUTH_TIME] = "auth_time",
+		[CF_USERNAME] = "username",
+	},
+	.username_or_email = 1,
+	.fixed = { { "token_use", "access" },
+	    { "scope", "aws.cognito.signin.user.admin" } },
+};
+
+static const struct claim_map cognito_id_claims = {
+	.name = {
+		[CF_ISSUER] = "iss",
+		[CF_SUBJECT] = "sub",
+		[CF_SESSION] = "origin_jti",
+		[CF_TOKEN_ID] = "jti",
+		[CF_CLIENT] = "aud",
+		[CF_ISSUED] = "iat",
+		[CF_EXPIRES] = "exp",
+		[CF_AUTH_TIME] = "auth_time",
+		[CF_EMAIL] = "email",
+		[CF_EMAIL_VERIFIED] = "email_verified",
+		[CF_USERNAME] = "cognito:username",
+	},
+	.username_or_email = 1,
+	.fixed = { { "token_use", "id" } },
+};
+
+#define SRP_MESSAGE "USER_SRP_AUTH is not supported: it needs a stored SRP " \
+	"verifier, a password equivalent far cheaper to crack than the " \
+	"Argon2id hash resetd keeps. Use USER_PASSWORD_AUTH (Amplify: " \
+	"authFlowType: 'USER_PASSWORD_AUTH')."
+
+/* Read an object member; 1 with *out, 0 absent, -1 with resp answered. */
+static int
+object_member(struct http_response *resp, json_t *body, const char *name,
+    json_t **out)
+{
+	json_t *v = json_object_get(body, name);
+	char msg[128];
+
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_object(v)) {
+		snprintf(msg, sizeof(msg), "Expected an object for member '%s'",
+		    name);
+		fail(resp, CE_SERIALIZATION, msg);
+		return -1;
+	}
+	*out = v;
+	return 1;
+}
+
+/* Answer a session: AuthenticationResult, with a RefreshToken if any. */
+static void
+auth_result(const struct http_request *r, struct http_response *resp,
+    const struct project *p, const struct login_result *lr,
+    const char *client_id)
+{
+	char *access = NULL, *id = NULL;
+	enum engine_result res;
+	json_t *ar;
+
+	res = session_token(r->app, p, TK_COGNITO_ACCESS,
+	    &cognito_access_claims, lr, client_id, &access);
+	if (res == ENGINE_OK)
+		res = session_token(r->app, p, TK_COGNITO_ID,
+		    &cognito_id_claims, lr, client_id, &id);
+	if (res != ENGINE_OK) {
+		fail_engine(resp, res, NULL);
+		goto out;
+	}
+	ar = json_pack("{s:s, s:s, s:i, s:s}", "AccessToken", access,
+	    "IdToken", id, "ExpiresIn", 3600, "TokenType", "Bearer");
+	if (ar != NULL && lr->refresh_token != NULL)
+		json_object_set_new(ar, "RefreshToken",
+		    json_string(lr->refresh_token));
+	if (reply(resp, 200, json_pack("{s:o, s:{}}", "AuthenticationResult",
+	    ar, "ChallengeParameters")) == 0)
+		resp->outcome = "ok";
+out:
+	xfree_secret(access);
+	xfree_secret(id);
+}
+
+/* A failed sign-in in Cognito's words. */
+static void
+fail_login(struct http_response *resp, enum engine_result res)
+{
+	switch (res) {
+	case ENGINE_CREDENTIALS_INVALID:
+		fail(resp, CE_NOT_AUTHORIZED, "Incorrect username or password.");
+		break;
+	case ENGINE_USER_UNKNOWN:
+		fail(resp, CE_USER_NOT_FOUND, "User does not exist.");
+		break;
+	case ENGINE_USER_DISABLED:
+		fail(resp, CE_NOT_AUTHORIZED, "User is disabled.");
+		break;
+	case ENGINE_THROTTLED:
+		/* The login's back-off, the same for unknown logins. */
+		fail(resp, CE_NOT_AUTHORIZED, "Password attempts exceeded");
+		break;
+	default:
+		fail_engine(resp, res, NULL);
+		break;
+	}
+}
+
+static void
+password_auth(const struct http_request *r, struct http_response *resp,
+    const char *client_id, json_t *params)
+{
+	struct app_client cl;
+	struct project *p = NULL;
+	struct login_request in;
+	struct login_result lr = { .session = NULL };
+	struct request_context ctx;
+	enum engine_result res;
+	const char *username, *password, *secret_hash = NULL;
+
+	memset(&cl, 0, sizeof(cl));
+	if (member(resp, params, "USERNAME", "authParameters.USERNAME",
+	    USERNAME_MAX, 1, &username) != 1 ||
+	    member(resp, params, "PASSWORD", "authParameters.PASSWORD",
+	    PASSWORD_FIELD_MAX, 1, &password) != 1 ||
+	    member(resp, params, "SECRET_HASH", "authParameters.SECRET_HASH",
+	    SECRET_HASH_MAX, 0, &secret_hash) == -1)
+		return;
+	if (client_of(r, resp, client_id, username, secret_hash, &cl, &p) == -1)
+		return;
+	face_context(r, &ctx);
+	in = (struct login_request){ .project = p, .login = username,
+	    .password = password, .ctx = &ctx, .face = SF_COGNITO,
+	    .client_id = cl.id,
+	    .reveal_user_existence = !cl.prevent_user_existence_errors,
+	    .allow_challenge = 1 };
+	res = session_login(r->app, &in, &lr);
+	if (res == ENGINE_PASSWORD_CHANGE_REQUIRED) {
+		if (reply(resp, 200, json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}",
+		    "ChallengeName", "NEW_PASSWORD_REQUIRED",
+		    "Session", lr.challenge,
+		    "ChallengeParameters",
+		    "USER_ID_FOR_SRP", username,
+		    "requiredAttributes", "[]",
+		    "userAttributes", "{}")) == 0)
+			resp->outcome = "challenge";
+	} else if (res != ENGINE_OK)
+		fail_login(resp, res);
+	else
+		auth_result(r, resp, p, &lr, cl.id);
+	login_result_clear(&lr);
+	project_free(p);
+	app_client_clear(&cl);
+}
+
+static void
+refresh_auth(const struct http_request *r, struct http_response *resp,
+    const char *client_id, json_t *params)
+{
+	struct app_client cl;
+	struct project *p = NULL;
+	struct refresh_request in;
+	struct login_result lr = { .session = NULL };
+	struct request_context ctx;
+	enum engine_result res;
+	const char *token, *secret_hash = NULL;
+	char msg[MESSAGE_MAX];
+
+	memset(&cl, 0, sizeof(cl));
+	if (member(resp, params, "REFRESH_TOKEN",
+	    "authParameters.REFRESH_TOKEN", TOKEN_MAX, 1, &token) != 1 ||
+	    member(resp, params, "SECRET_HASH", "authParameters.SECRET_HASH",
+	    SECRET_HASH_MAX, 0, &secret_hash) == -1)
+		return;
+	res = engine_client(r->app, client_id, &cl);
+	if (res == ENGINE_OK)
+		res = engine_project(r->app, cl.project_id, &p);
+	if (res == ENGINE_CREDENTIALS_INVALID || res == ENGINE_PROJECT_UNKNOWN) {
+		snprintf(msg, sizeof(msg), "User pool client %s does not exist.",
+		    client_id);
+		fail(resp, CE_RESOURCE_NOT_FOUND, msg);
+		goto out;
+	}
+	if (res != ENGINE_OK) {
+		fail_engine(resp, res, NULL);
+		goto out;
+	}
+	face_context(r, &ctx);
+	in = (struct refresh_request){ p, SF_COGNITO, cl.id, token, &ctx };
+	res = session_refresh(r->app, &in, &lr);
+	if (res == ENGINE_SESSION_INVALID) {
+		fail(resp, CE_NOT_AUTHORIZED, "Invalid Refresh Token");
+		goto out;
+	}
+	if (res == ENGINE_USER_DISABLED) {
+		fail(resp, CE_NOT_AUTHORIZED, "User is disabled.");
+		goto out;
+	}
+	if (res != ENGINE_OK) {
+		fail_engine(resp, res, NULL);
+		goto out;
+	}
+	/* The hash names the user, known only now: by sub or by name. */
+	if (!engine_client_user_hash_ok(&cl, lr.user, secret_hash)) {
+		snprintf(msg, sizeof(msg), "Unable to verify secret hash for "
+		    "client %s", client_id);
+		fail(resp, CE_NOT_AUTHORIZED, msg);
+		goto out;
+	}
+	auth_result(r, resp, p, &lr, cl.id);
+out:
+	login_result_clear(&lr);
+	project_free(p);
+	app_client_clear(&cl);
+}
+
+static void
+initiate_auth(const struct http_request *r, struct http_response *resp,
+    json_t *body)
+{
+	const char *flow, *client_id;
+	json_t *params = NULL;
+	int rc;
+
+	if (member(resp, body, "AuthFlow", "authFlow", AUTH_FLOW_MAX, 1,
+	    &flow) != 1 ||
+	    member(resp, body, "ClientId", "clientId", CLIENT_ID_MAX, 1,
+	    &client_id) != 1)
+		return;
+	rc = object_member(resp, body, "AuthParameters", &params);
+	if (rc == -1)
+		return;
+	if (rc == 0)
+		params = NULL;
+	if (strcmp(flow, "USER_SRP_AUTH") == 0) {
+		fail(resp, CE_INVALID_PARAMETER, SRP_MESSAGE);
+		return;
+	}
+	if (strcmp(flow, "USER_PASSWORD_AUTH") != 0 &&
+	    strcmp(flow, "REFRESH_TOKEN_AUTH") != 0 &&
+	    strcmp(flow, "REFRESH_TOKEN") != 0) {
+		fail(resp, CE_INVALID_PARAMETER, "The auth flow is not supported: "
+		    "use USER_PASSWORD_AUTH or REFRESH_TOKEN_AUTH.");
+		return;
+	}
+	if (params == NULL) {
+		fail(resp, CE_INVALID_PARAMETER, "Missing required parameter "
+		    "AuthParameters");
+		return;
+	}
+	if (strcmp(flow, "USER_PASSWORD_AUTH") == 0)
+		password_auth(r, resp, client_id, params);
+	else
+		refresh_auth(r, resp, client_id, params);
+}
+
+static void
+respond_to_auth_challenge(const struct http_request *r,
+    struct http_response *resp, json_t *body)
+{
+	struct app_client cl;
+	struct project *p = NULL;
+	struct new_password_answer in;
+	struct login_result lr = { .session = NULL };
+	struct password_verdict verdict;
+	struct request_context ctx;
+	enum engine_result res;
+	const char *name, *client_id, *session, *username, *password;
+	const char *secret_hash = NULL;
+	json_t *answers = NULL;
+
+	memset(&cl, 0, sizeof(cl));
+	memset(&verdict, 0, sizeof(verdict));
+	if (member(resp, body, "ChallengeName", "challengeName", AUTH_FLOW_MAX,
+	    1, &name) != 1 ||
+	    member(resp, body, "ClientId", "clientId", CLIENT_ID_MAX, 1,
+	    &client_id) != 1)
+		return;
+	if (strcmp(name, "NEW_PASSWORD_REQUIRED") != 0) {
+		fail(resp, CE_INVALID_PARAMETER, "The challenge is not "
+		    "supported: only NEW_PASSWORD_REQUIRED is.");
+		return;
+	}
+	if (member(resp, body, "Session", "session", SESSION_FIELD_MAX, 1,
+	    &session) != 1)
+		return;
+	if (object_member(resp, body, "ChallengeResponses", &answers) != 1) {
+		if (!resp->outcome)
+			fail_member(resp, "challengeResponses",
+			    "Member must not be null");
+		return;
+	}
+	if (member(resp, answers, "USERNAME", "challengeResponses.USERNAME",
+	    USERNAME_MAX, 1, &username) != 1 ||
+	    member(resp, answers, "NEW_PASSWORD",
+	    "challengeResponses.NEW_PASSWORD", PASSWORD_FIELD_MAX, 1,
+	    &password) != 1 ||
+	    member(resp, answers, "SECRET_HASH",
+	    "challengeResponses.SECRET_HASH", SECRET_HASH_MAX, 0,
+	    &secret_hash) == -1)
+		return;
+	if (client_of(r, resp, client_id, username, secret_hash, &cl, &p) == -1)
+		return;
+	face_context(r, &ctx);
+	in = (struct new_password_answer){ p, cl.id, username, session,
+	    password, &ctx, &verdict };
+	res = session_new_password(r->app, &in, &lr);
+	if (res == ENGINE_SESSION_INVALID)
+		fail(resp, CE_NOT_AUTHORIZED, "Invalid session for the user.");
+	else if (res != ENGINE_OK)
+		fail_engine(resp, res, &verdict);
+	else
+		auth_result(r, resp, p, &lr, cl.id);
+	login_result_clear(&lr);
+	project_free(p);
+	app_client_clear(&cl);
+}
+
+/*
+ * Check an access token; 0 with *tc filled, or -1 with resp answered as
+ * Cognito does: NotAuthorizedException, "Access Token has been revoked"
+ * for a sound token of a signed-out session.
+ */
+static int
+access_token_of(const struct http_request *r, struct http_response *resp,
+    json_t *body, struct token_check *tc)
+{
+	const char *token;
+	enum engine_result res;
+
+	if (member(resp, body, "AccessToken", "accessToken", TOKEN_MAX, 1,
+	    &token) != 1)
+		return -1;
+	res = session_token_check(r->app, NULL, TK_COGNITO_ACCESS,
+	    &cognito_access_claims, token, tc);
+	if (res == ENGINE_OK)
+		return 0;
+	if (res == ENGINE_SESSION_INVALID)
+		fail(resp, CE_NOT_AUTHORIZED, tc->revoked ?
+		    "Access Token has been revoked" : "Invalid Access Token");
+	else if (res == ENGINE_USER_DISABLED)
+		fail(resp, CE_NOT_AUTHORIZED, "User is disabled.");
+	else
+		fail_engine(resp, res, NULL);
+	return -1;
+}
+
+static void
+get_user(const struct http_request *r, struct http_response *resp,
+    json_t *body)
+{
+	struct token_check tc = { .session = NULL };
+	const struct user *u;
+
+	if (access_token_of(r, resp, body, &tc) == -1)
+		goto out;
+	u = tc.user;
+	if (reply(resp, 200, json_pack("{s:s, s:[{s:s, s:s}, {s:s, s:s}, "
+	    "{s:s, s:s}]}",
+	    "Username", u->username != NULL ? u->username : u->email,
+	    "UserAttributes",
+	    "Name", "sub", "Value", u->id,
+	    "Name", "email", "Value", u->email,
+	    "Name", "email_verified", "Value",
+	    u->email_verified ? "true" : "false")) == 0)
+		resp->outcome = "ok";
+out:
+	token_check_clear(&tc);
+}
+
+static void
+change_password(const struct http_request *r, struct http_response *resp,
+    json_t *body)
+{
+	struct token_check tc = { .session = NULL };
+	struct project *p = NULL;
+	struct password_change in;
+	struct password_verdict verdict;
+	struct request_context ctx;
+	enum engine_result res;
+	const char *old, *new;
+
+	memset(&verdict, 0, sizeof(verdict));
+	if (member(resp, body, "PreviousPassword", "previousPassword",
+	    PASSWORD_FIELD_MAX, 1, &old) != 1 ||
+	    member(resp, body, "ProposedPassword", "proposedPassword",
+	    PASSWORD_FIELD_MAX, 1, &new) != 1)
+		return;
+	if (access_token_of(r, resp, body, &tc) == -1)
+		goto out;
+	res = engine_project(r->app, tc.project_id, &p);
+	if (res != ENGINE_OK) {
+		fail_engine(resp, res, NULL);
+		goto out;
+	}
+	face_context(r, &ctx);
+	in = (struct password_change){ p, tc.user, old, new, &ctx, &verdict };
+	res = session_change_password(r->app, &in);
+	if (res == ENGINE_CREDENTIALS_INVALID || res == ENGINE_THROTTLED)
+		fail_login(resp, res == ENGINE_THROTTLED ? res :
+		    ENGINE_CREDENTIALS_INVALID);
+	else if (res != ENGINE_OK)
+		fail_engine(resp, res, &verdict);
+	else if (reply(resp, 200, json_object()) == 0)
+		resp->outcome = "ok";
+out:
+	project_free(p);
+	token_check_clear(&tc);
+}
+
+static void
+global_sign_out(const struct http_request *r, struct http_response *resp,
+    json_t *body)
+{
+	struct token_check tc = { .session = NULL };
+	struct project *p = NULL;
+	enum engine_result res;
+
+	if (access_token_of(r, resp, body, &tc) == -1)
+		goto out;
+	res = engine_project(r->app, tc.project_id, &p);
+	if (res == ENGINE_OK)
+		res = session_revoke_user(r->app, p, tc.user->id);
+	if (res != ENGINE_OK)
+		fail_engine(resp, res, NULL);
+	else if (reply(resp, 200, json_object()) == 0)
+		resp->outcome = "ok";
+out:
+	project_free(p);
+	token_check_clear(&tc);
+}
+
+static void
+revoke_token(const struct http_request *r, struct http_response *resp,
+    json_t *body)
+{
+	struct app_client cl;
+	struct project *p = NULL;
+	enum engine_result res;
+	const char *token, *client_id, *secret = NULL;
+	char msg[MESSAGE_MAX];
+
+	memset(&cl, 0, sizeof(cl));
+	if (member(resp, body, "Token", "token", TOKEN_MAX, 1, &token) != 1 ||
+	    member(resp, body, "ClientId", "clientId", CLIENT_ID_MAX, 1,
+	    &client_id) != 1 ||
+	    member(resp, body, "ClientSecret", "clientSecret", SECRET_HASH_MAX,
+	    0, &secret) == -1)
+		return;
+	res = engine_client(r->app, client_id, &cl);
+	if (res == ENGINE_OK)
+		res = engine_project(r->app, cl.project_id, &p);
+	if (res == ENGINE_CREDENTIALS_INVALID || res == ENGINE_PROJECT_UNKNOWN) {
+		snprintf(msg, sizeof(msg), "User pool client %s does not exist.",
+		    client_id);
+		fail(resp, CE_RESOURCE_NOT_FOUND, msg);
+		goto out;
+	}
+	if (res != ENGINE_OK) {
+		fail_engine(resp, res, NULL);
+		goto out;
+	}
+	if (cl.secret != NULL && (secret == NULL ||
+	    !engine_mac_equal(cl.secret, secret))) {
+		fail(resp, CE_NOT_AUTHORIZED, "Invalid client secret.");
+		goto out;
+	}
+	res = session_revoke_refresh(r->app, p, cl.id, token);
+	if (res == ENGINE_SESSION_INVALID)
+		fail(resp, CE_NOT_AUTHORIZED, "The token was not issued to this "
+		    "client.");
+	else if (res != ENGINE_OK)
+		fail_engine(resp, res, NULL);
+	else if (reply(resp, 200, json_object()) == 0)
+		resp->outcome = "ok";
+out:
+	project_free(p);
+	app_client_clear(&cl);
+}
+
 /* operations */
 
 /*
@@ -592,6 +1100,119 @@ cognito_preflight(const struct http_request *r, struct http_response *resp)
 }
 
 /*
+ * The key set and discovery document of a user pool (a project), where
+ * Cognito's clients look: PUBLIC_URL/{userPoolId}/.well-known/...  A pool
+ * that does not exist is a 404 in Cognito's error shape.
+ */
+static struct project *
+pool_of(const struct http_request *r, struct http_response *resp)
+{
+	struct project *p = NULL;
+	enum engine_result res = ENGINE_PROJECT_UNKNOWN;
+
+	http_set_header(resp, "x-amzn-RequestId", r->request_id);
+	if (r->path_param != NULL && strlen(r->path_param) == UUID_STRLEN)
+		res = engine_project(r->app, r->path_param, &p);
+	if (res == ENGINE_PROJECT_UNKNOWN)
+		fail(resp, CE_RESOURCE_NOT_FOUND, "User pool does not exist.");
+	else if (res != ENGINE_OK)
+		fail_engine(resp, res, NULL);
+	return p;
+}
+
+void
+cognito_jwks(const struct http_request *r, struct http_response *resp)
+{
+	struct project *p;
+	enum engine_result res;
+	char *jwks = NULL;
+
+	p = pool_of(r, resp);
+	if (p == NULL)
+		return;
+	res = keyring_jwks(r->app, p, &jwks);
+	if (res != ENGINE_OK)
+		fail_engine(resp, res, NULL);
+	else {
+		http_set_header(resp, "Access-Control-Allow-Origin", "*");
+		http_set_header(resp, "Cache-Control", "max-age=300");
+		http_set_body(resp, 200, "application/json", jwks, strlen(jwks));
+		resp->outcome = "ok";
+	}
+	free(jwks);
+	project_free(p);
+}
+
+void
+cognito_openid_configuration(const struct http_request *r,
+    struct http_response *resp)
+{
+	const struct config *cfg = engine_config(r->app);
+	struct project *p;
+	char *iss, *jwks;
+
+	p = pool_of(r, resp);
+	if (p == NULL)
+		return;
+	iss = xasprintf("%s/%s", cfg->public_url, p->id);
+	jwks = xasprintf("%s/.well-known/jwks.json", iss);
+	http_set_header(resp, "Access-Control-Allow-Origin", "*");
+	/* No authorization endpoint: resetd signs in through the API only. */
+	if (api_json_reply(resp, 200, json_pack("{s:s, s:s, s:[s], s:[s], "
+	    "s:[s], s:[s, s, s]}",
+	    "issuer", iss,
+	    "jwks_uri", jwks,
+	    "id_token_signing_alg_values_supported", "RS256",
+	    "subject_types_supported", "public",
+	    "response_types_supported", "token",
+	    "claims_supported", "sub", "email", "email_verified"),
+	    "application/json", COGNITO_FALLBACK) == 0)
+		resp->outcome = "ok";
+	free(iss);
+	free(jwks);
+	project_free(p);
+}
+
+static void
+cognito_initiate_auth(const struct http_request *r, struct http_response *resp)
+{
+	operation(r, resp, initiate_auth);
+}
+
+static void
+cognito_respond_to_auth_challenge(const struct http_request *r,
+    struct http_response *resp)
+{
+	operation(r, resp, respond_to_auth_challenge);
+}
+
+static void
+cognito_get_user(const struct http_request *r, struct http_response *resp)
+{
+	operation(r, resp, get_user);
+}
+
+static void
+cognito_change_password(const struct http_request *r,
+    struct http_response *resp)
+{
+	operation(r, resp, change_password);
+}
+
+static void
+cognito_global_sign_out(const struct http_request *r,
+    struct http_response *resp)
+{
+	operation(r, resp, global_sign_out);
+}
+
+static void
+cognito_revoke_token(const struct http_request *r, struct http_response *resp)
+{
+	operation(r, resp, revoke_token);
+}
+
+/*
  * The routes: one endpoint, POST /, whose operation X-Amz-Target names.
  * Each operation spends its class before its handler runs; an unknown
  * operation, answered at once, and the preflight spend nothing.
@@ -601,6 +1222,21 @@ static const struct route cognito_routes[] = {
 	    cognito_forgot, RUN_WORKER, HTTP_LIMIT(RL_REQUEST) },
 	{ "POST", "/", "X-Amz-Target", TARGET_PREFIX "ConfirmForgotPassword",
 	    cognito_confirm_forgot, RUN_WORKER, HTTP_LIMIT(RL_CONFIRM) },
+	/* Sign-in, and the calls made with its tokens (no AWS credentials). */
+	{ "POST", "/", "X-Amz-Target", TARGET_PREFIX "InitiateAuth",
+	    cognito_initiate_auth, RUN_WORKER, HTTP_LIMIT(RL_LOGIN) },
+	{ "POST", "/", "X-Amz-Target", TARGET_PREFIX "RespondToAuthChallenge",
+	    cognito_respond_to_auth_challenge, RUN_WORKER,
+	    HTTP_LIMIT(RL_LOGIN) },
+	{ "POST", "/", "X-Amz-Target", TARGET_PREFIX "GetUser",
+	    cognito_get_user, RUN_WORKER, HTTP_LIMIT(RL_API) },
+	/* It checks a password: a sign-in's class. */
+	{ "POST", "/", "X-Amz-Target", TARGET_PREFIX "ChangePassword",
+	    cognito_change_password, RUN_WORKER, HTTP_LIMIT(RL_LOGIN) },
+	{ "POST", "/", "X-Amz-Target", TARGET_PREFIX "GlobalSignOut",
+	    cognito_global_sign_out, RUN_WORKER, HTTP_LIMIT(RL_API) },
+	{ "POST", "/", "X-Amz-Target", TARGET_PREFIX "RevokeToken",
+	    cognito_revoke_token, RUN_WORKER, HTTP_LIMIT(RL_API) },
 	/* The admin calls, signed (cognito_admin.c): a server's budget. */
 #define ADMIN_ROUTE(op) { "POST", "/", "X-Amz-Target", TARGET_PREFIX op, \
 	    cognito_admin, RUN_WORKER, HTTP_LIMIT(RL_API) }
@@ -618,6 +1254,11 @@ static const struct route cognito_routes[] = {
 	    HTTP_UNLIMITED },
 	{ "OPTIONS", "/", NULL, NULL, cognito_preflight, RUN_INLINE,
 	    HTTP_UNLIMITED },
+	/* A pool's key set and discovery document, where clients look. */
+	{ "GET", "/{}/.well-known/jwks.json", NULL, NULL, cognito_jwks,
+	    RUN_WORKER, HTTP_LIMIT(RL_API) },
+	{ "GET", "/{}/.well-known/openid-configuration", NULL, NULL,
+	    cognito_openid_configuration, RUN_WORKER, HTTP_LIMIT(RL_API) },
 	{ NULL, NULL, NULL, NULL, NULL, RUN_INLINE, 0 },
 };
 

@@ -145,7 +145,7 @@ json_t *
 api_project_json(const struct project *p)
 {
 	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:I, s:s, s:b, s:o, s:o, "
-	    "s:o, s:o, s:b, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:I}",
+	    "s:o, s:o, s:b, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 	    "id", p->id,
 	    "name", p->name,
 	    "callback_urls", lines_json(p->callback_urls),
@@ -166,7 +166,8 @@ api_project_json(const struct project *p)
 	    "password_min_length", (json_int_t)p->password_min_length,
 	    "password_min_score", (json_int_t)p->password_min_score,
 	    "notice_limit_per_hour", (json_int_t)p->notice_limit_per_hour,
-	    "notice_share_percent", (json_int_t)p->notice_share_percent);
+	    "notice_share_percent", (json_int_t)p->notice_share_percent,
+	    "login_token_ttl", (json_int_t)p->login_token_ttl);
 }
 
 json_t *

@@ -25,7 +25,6 @@
 #define URL_FIELD_MAX 2048		/* the engine's limit for URLs */
 #define PASSWORD_FIELD_MAX 4096
 #define ECHO_ID_MAX 128
-#define ACCESS_TOKEN_TTL_S 300		/* WorkOS's access tokens live 5 min */
 
 #define PREFIX_USER "user_"
 
@@ -64,6 +63,9 @@ enum workos_error {
 	WE_UNAVAILABLE,			/* 20 */
 	WE_INVALID_HEADER,		/* 21 */
 	WE_UNSUPPORTED_CHARSET,		/* 22 */
+	WE_INVALID_GRANT,		/* 23 */
+	WE_SESSION_NOT_FOUND,		/* 24 */
+	WE_RETURN_TO_REFUSED,		/* 25 */
 	WE__MAX
 };
 
@@ -133,7 +135,8 @@ static const struct {
 	    "Invalid client ID or client secret.", NULL, NULL },
 	/* WE_UNSUPPORTED_GRANT */
 	{ 400, SHAPE_OAUTH, "unsupported_grant_type",
-	    "Only the password grant is supported.", NULL, NULL },
+	    "Only the password and refresh_token grants are supported.", NULL,
+	    NULL },
 	/* WE_IDEM_KEY_INVALID */
 	{ 400, SHAPE_CODE, "idempotency_key_invalid",
 	    "The Idempotency-Key header must be 1 to 255 printable ASCII "
@@ -159,6 +162,17 @@ static const struct {
 	{ 415, SHAPE_CODE, "unsupported_media_type",
 	    "The request body must be UTF-8 JSON (application/json; "
 	    "charset=utf-8).", NULL, NULL },
+	/* WE_INVALID_GRANT */
+	{ 400, SHAPE_OAUTH, "invalid_grant",
+	    "The refresh token is invalid, expired, revoked or already used.",
+	    NULL, NULL },
+	/* WE_SESSION_NOT_FOUND */
+	{ 404, SHAPE_CODE, "entity_not_found",
+	    "Could not find a session with that id.", NULL, NULL },
+	/* WE_RETURN_TO_REFUSED */
+	{ 422, SHAPE_GROUPED, "invalid_request_parameters",
+	    "Validation failed.", "invalid_return_to",
+	    "return_to is not one of the project's allowed URLs." },
 };
 
 /*
@@ -919,52 +933,72 @@ out:
 	project_free(p);
 }
 
-/* Sign one of the tokens authenticate hands out. */
-static char *
-session_token(const struct http_request *r, const struct project *p,
-    const struct login_result *lr, const char *type, int64_t exp_s)
-{
-	const struct config *cfg = engine_config(r->app);
-	char *sub = public_id(PREFIX_USER, lr->user->id);
-	char *sid = public_id(PREFIX_SESSION, lr->session->id);
-	char jti[UUID_STRLEN + 1];
-	json_t *claims;
-	char *tok;
+/*
+ * WorkOS's names for its access token's claims.  The refresh token is
+ * opaque: core keeps it, hashed.
+ */
+static const struct claim_map workos_claims = {
+	.name = {
+		[CF_ISSUER] = "iss",
+		[CF_SUBJECT] = "sub",
+		[CF_SESSION] = "sid",
+		[CF_TOKEN_ID] = "jti",
+		[CF_ISSUED] = "iat",
+		[CF_EXPIRES] = "exp",
+	},
+	.user_prefix = PREFIX_USER,
+	.session_prefix = PREFIX_SESSION,
+};
 
-	id_new(jti);
-	claims = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s}",
-	    "iss", cfg->public_url,
-	    "sub", sub,
-	    "sid", sid,
-	    "jti", jti,
-	    "iat", (json_int_t)(lr->session->created_at / 1000),
-	    "exp", (json_int_t)exp_s,
-	    "resetd_project_id", p->id,
-	    "type", type);
-	tok = jwt_sign(engine_session_key(r->app), claims);
-	json_decref(claims);
-	free(sub);
-	free(sid);
-	return tok;
+/* Answer a session: the user, its access token and refresh token. */
+static void
+session_answer(const struct http_request *r, struct http_response *resp,
+    const struct project *p, const struct login_result *lr,
+    const char *client_id, int password)
+{
+	enum engine_result res;
+	char *access = NULL;
+	json_t *v;
+
+	res = session_token(r->app, p, TK_WORKOS_ACCESS, &workos_claims, lr,
+	    client_id, &access);
+	if (res != ENGINE_OK) {
+		fail_engine(resp, res, NULL);
+		return;
+	}
+	v = json_pack("{s:o, s:n, s:s, s:s}",
+	    "user", user_json(lr->user),
+	    "organization_id",
+	    "access_token", access,
+	    "refresh_token", lr->refresh_token);
+	if (v != NULL && password)
+		json_object_set_new(v, "authentication_method",
+		    json_string("Password"));
+	if (api_json_take(resp, 200, v, WORKOS_FALLBACK) == 0)
+		resp->outcome = "ok";
+	xfree_secret(access);
 }
 
 /*
- * Password authentication.  Not idempotent: a retried login opens another
- * session, which is harmless, and replaying would mean storing tokens.
+ * Authentication: the password grant and the refresh grant.  Not
+ * idempotent: a retried login opens another session, which is harmless,
+ * and replaying would mean storing tokens.  A refresh token is spent
+ * once; the answer carries the next.
  */
 void
 workos_authenticate(const struct http_request *r, struct http_response *resp)
 {
 	struct project *p;
 	struct login_request in;
-	struct login_result lr = { NULL, NULL, 0 };
+	struct refresh_request rin;
+	struct login_result lr = { .session = NULL };
 	enum engine_result res;
 	json_t *body = NULL;
 	const char *key, *grant = NULL, *client_id = NULL, *secret = NULL;
 	const char *email = NULL, *password = NULL, *unused = NULL;
-	char *access = NULL, *refresh = NULL;
+	const char *refresh = NULL;
 	struct request_context ctx;
-	int64_t session_exp_s, access_exp_s;
+	int is_refresh;
 
 	p = project_of(r, resp, &key);
 	if (p == NULL)
@@ -974,13 +1008,19 @@ workos_authenticate(const struct http_request *r, struct http_response *resp)
 		goto out;
 	if (!required(resp, body, "grant_type", FIELD_MAX, &grant))
 		goto out;
-	if (strcmp(grant, "password") != 0) {
+	is_refresh = strcmp(grant, "refresh_token") == 0;
+	if (strcmp(grant, "password") != 0 && !is_refresh) {
 		fail(resp, WE_UNSUPPORTED_GRANT);
 		goto out;
 	}
 	if (!required(resp, body, "client_id", FIELD_MAX, &client_id) ||
-	    !required(resp, body, "email", FIELD_MAX, &email) ||
-	    !required(resp, body, "password", PASSWORD_FIELD_MAX, &password) ||
+	    (!is_refresh &&
+	    !required(resp, body, "email", FIELD_MAX, &email)) ||
+	    (!is_refresh &&
+	    !required(resp, body, "password", PASSWORD_FIELD_MAX, &password)) ||
+	    (is_refresh &&
+	    !required(resp, body, "refresh_token", FIELD_MAX, &refresh)) ||
+	    !optional(resp, body, "organization_id", FIELD_MAX, &unused) ||
 	    !optional(resp, body, "ip_address", FIELD_MAX, &unused) ||
 	    !optional(resp, body, "user_agent", FIELD_MAX, &unused))
 		goto out;
@@ -996,33 +1036,32 @@ workos_authenticate(const struct http_request *r, struct http_response *resp)
 		goto out;
 	}
 	face_context(r, &ctx);
-	in = (struct login_request){ p, email, password, &ctx };
-	res = session_login(r->app, &in, &lr);
-	if (res == ENGINE_THROTTLED) {
-		/* The login's back-off: 429 as any limit, the SDK's retryAfter. */
-		workos_rate_limited(resp, lr.retry_after_s);
-		goto out;
+	if (is_refresh) {
+		rin = (struct refresh_request){ p, SF_WORKOS, client_id,
+		    refresh, &ctx };
+		res = session_refresh(r->app, &rin, &lr);
+		if (res == ENGINE_SESSION_INVALID ||
+		    res == ENGINE_USER_DISABLED) {
+			fail(resp, WE_INVALID_GRANT);
+			goto out;
+		}
+	} else {
+		in = (struct login_request){ .project = p, .login = email,
+		    .password = password, .ctx = &ctx, .face = SF_WORKOS,
+		    .client_id = client_id };
+		res = session_login(r->app, &in, &lr);
+		if (res == ENGINE_THROTTLED) {
+			/* The login's back-off: 429, the SDK's retryAfter. */
+			workos_rate_limited(resp, lr.retry_after_s);
+			goto out;
+		}
 	}
 	if (res != ENGINE_OK) {
 		fail_engine(resp, res, NULL);
 		goto out;
 	}
-	session_exp_s = lr.session->expires_at / 1000;
-	access_exp_s = lr.session->created_at / 1000 + ACCESS_TOKEN_TTL_S;
-	if (access_exp_s > session_exp_s)
-		access_exp_s = session_exp_s;
-	access = session_token(r, p, &lr, "workos_access", access_exp_s);
-	refresh = session_token(r, p, &lr, "workos_refresh", session_exp_s);
-	if (api_json_take(resp, 200, json_pack("{s:o, s:n, s:s, s:s, s:s}",
-	    "user", user_json(lr.user),
-	    "organization_id",
-	    "access_token", access,
-	    "refresh_token", refresh,
-	    "authentication_method", "Password"), WORKOS_FALLBACK) == 0)
-		resp->outcome = "ok";
+	session_answer(r, resp, p, &lr, client_id, !is_refresh);
 out:
-	xfree_secret(access);
-	xfree_secret(refresh);
 	login_result_clear(&lr);
 	json_decref(body);
 	project_free(p);
@@ -1061,8 +1100,203 @@ workos_method_not_allowed(const struct http_request *r,
 }
 
 /*
- * The routes.  Every call is a server call with an API key and spends
- * that class before its handler runs.  The SDK wants this dialect's JSON
+ * The start of a call made without an API key (the key set, the logout
+ * redirect): the header check.  0, or -1 with resp answered.
+ */
+static int
+public_call(const struct http_request *r, struct http_response *resp)
+{
+	if (http_header_malformed(r, workos_headers) != NULL) {
+		fail_with(resp, WE_INVALID_HEADER, NULL, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The key set the SDK's getJwksUrl(clientId) names: public, no API key,
+ * as WorkOS serves it.  An unknown client is a 404 in WorkOS's shape.
+ */
+void
+workos_jwks(const struct http_request *r, struct http_response *resp)
+{
+	struct app_client cl;
+	struct project *p = NULL;
+	enum engine_result res;
+	char *jwks = NULL;
+
+	if (public_call(r, resp) == -1)
+		return;
+	memset(&cl, 0, sizeof(cl));
+	res = engine_client(r->app, r->path_param, &cl);
+	if (res == ENGINE_OK)
+		res = engine_project(r->app, cl.project_id, &p);
+	if (res == ENGINE_OK)
+		res = keyring_jwks(r->app, p, &jwks);
+	if (res == ENGINE_CREDENTIALS_INVALID || res == ENGINE_PROJECT_UNKNOWN)
+		fail(resp, WE_ROUTE_NOT_FOUND);
+	else if (res != ENGINE_OK)
+		fail_engine(resp, res, NULL);
+	else {
+		http_set_header(resp, "Cache-Control", "max-age=300");
+		http_set_body(resp, 200, "application/json", jwks, strlen(jwks));
+		resp->outcome = "ok";
+	}
+	free(jwks);
+	project_free(p);
+	app_client_clear(&cl);
+}
+
+/* A session as WorkOS shows it. */
+static json_t *
+session_json(const struct session *s)
+{
+	char *id = public_id(PREFIX_SESSION, s->id);
+	char *uid = public_id(PREFIX_USER, s->user_id);
+	json_t *v;
+
+	v = json_pack("{s:s, s:s, s:s, s:n, s:n, s:s, s:s, s:o, s:n, s:o, "
+	    "s:o}",
+	    "object", "session",
+	    "id", id,
+	    "user_id", uid,
+	    "ip_address",
+	    "user_agent",
+	    "auth_method", "password",
+	    "status", "active",
+	    "expires_at", api_time(s->expires_at),
+	    "ended_at",
+	    "created_at", api_time(s->created_at),
+	    "updated_at", api_time(s->created_at));
+	free(id);
+	free(uid);
+	return v;
+}
+
+/* GET /user_management/users/{id}/sessions: the user's live sessions. */
+void
+workos_sessions_list(const struct http_request *r, struct http_response *resp)
+{
+	struct project *p;
+	struct user *u = NULL;
+	struct store_list l = { NULL, 0 };
+	char uuid[UUID_STRLEN + 1];
+	const char *key;
+	enum engine_result res = ENGINE_USER_UNKNOWN;
+	json_t *data;
+	size_t i;
+
+	p = project_of(r, resp, &key);
+	if (p == NULL)
+		return;
+	if (id_unprefix(PREFIX_USER, r->path_param, uuid) == 0)
+		res = admin_user_get(r->app, p, uuid, &u);
+	if (res == ENGINE_OK)
+		res = session_list(r->app, p, u->id, &l);
+	if (res == ENGINE_USER_UNKNOWN) {
+		fail_entity(resp, WE_USER_NOT_FOUND, r->path_param);
+		goto out;
+	}
+	if (res != ENGINE_OK) {
+		fail_engine(resp, res, NULL);
+		goto out;
+	}
+	data = json_array();
+	for (i = 0; i < l.n; i++)
+		json_array_append_new(data, session_json(l.items[i]));
+	if (api_json_take(resp, 200, json_pack("{s:s, s:o, s:{s:n, s:n}}",
+	    "object", "list", "data", data, "list_metadata", "before",
+	    "after"), WORKOS_FALLBACK) == 0)
+		resp->outcome = "ok";
+out:
+	store_list_free(&l, (void (*)(void *))session_free);
+	user_free(u);
+	project_free(p);
+}
+
+/* POST /user_management/sessions/revoke {"session_id"}. */
+void
+workos_session_revoke(const struct http_request *r, struct http_response *resp)
+{
+	struct project *p;
+	char uuid[UUID_STRLEN + 1];
+	const char *key, *sid = NULL;
+	enum engine_result res = ENGINE_SESSION_INVALID;
+	json_t *body = NULL;
+
+	p = project_of(r, resp, &key);
+	if (p == NULL)
+		return;
+	body = body_of(r, resp);
+	if (body == NULL)
+		goto out;
+	if (!required(resp, body, "session_id", FIELD_MAX, &sid))
+		goto out;
+	if (id_unprefix(PREFIX_SESSION, sid, uuid) == 0)
+		res = session_revoke(r->app, p, uuid);
+	if (res == ENGINE_SESSION_INVALID) {
+		fail_entity(resp, WE_SESSION_NOT_FOUND, sid);
+		goto out;
+	}
+	if (res != ENGINE_OK) {
+		fail_engine(resp, res, NULL);
+		goto out;
+	}
+	if (api_json_take(resp, 200, json_object(), WORKOS_FALLBACK) == 0)
+		resp->outcome = "ok";
+out:
+	json_decref(body);
+	project_free(p);
+}
+
+/*
+ * GET /user_management/sessions/logout?session_id=&return_to=: where the
+ * SDK's getLogoutUrl sends the browser, so no API key: the session id
+ * names the session.  It is revoked, and the browser redirected to
+ * return_to, which must be one of the project's callback URLs: an open
+ * redirect would let anyone bounce users through resetd.
+ */
+void
+workos_logout(const struct http_request *r, struct http_response *resp)
+{
+	const char *sid = http_query(r, "session_id");
+	const char *to = http_query(r, "return_to");
+	char uuid[UUID_STRLEN + 1];
+	enum engine_result res = ENGINE_SESSION_INVALID;
+
+	if (public_call(r, resp) == -1)
+		return;
+	if (r->query_invalid || sid == NULL) {
+		fail_with(resp, WE_INVALID_PARAMETERS, json_pack("[{s:s, s:s}]",
+		    "code", "session_id_required",
+		    "message", "session_id is required."), NULL);
+		return;
+	}
+	if (id_unprefix(PREFIX_SESSION, sid, uuid) == 0)
+		res = session_logout(r->app, uuid, to);
+	if (res == ENGINE_SESSION_INVALID) {
+		fail_entity(resp, WE_SESSION_NOT_FOUND, sid);
+		return;
+	}
+	if (res == ENGINE_LOGIN_URL_REFUSED) {
+		fail(resp, WE_RETURN_TO_REFUSED);
+		return;
+	}
+	if (res != ENGINE_OK) {
+		fail_engine(resp, res, NULL);
+		return;
+	}
+	if (to != NULL)
+		http_set_header(resp, "Location", to);
+	if (api_json_take(resp, to != NULL ? 302 : 200, json_object(),
+	    WORKOS_FALLBACK) == 0)
+		resp->outcome = "ok";
+}
+
+/*
+ * The routes.  Every call is a server call with an API key (but for the
+ * logout redirect and the key set) and spends that class before its
+ * handler runs.  The SDK wants this dialect's JSON
  * for unknown paths and methods too: the method "*" rows answer 405 for
  * its paths and the prefix row 404, inline and unlimited.
  */
@@ -1081,6 +1315,13 @@ static const struct route workos_routes[] = {
 	WORKOS("POST", "/user_management/users", workos_user_create),
 	WORKOS("GET", "/user_management/users/{}", workos_user_get),
 	WORKOS("POST", "/user_management/authenticate", workos_authenticate),
+	WORKOS("GET", "/user_management/users/{}/sessions",
+	    workos_sessions_list),
+	WORKOS("POST", "/user_management/sessions/revoke",
+	    workos_session_revoke),
+	/* Called by browsers and JWT libraries, without an API key. */
+	WORKOS("GET", "/user_management/sessions/logout", workos_logout),
+	WORKOS("GET", "/sso/jwks/{}", workos_jwks),
 	WORKOS_OTHER("/user_management/password_reset",
 	    workos_method_not_allowed),
 	WORKOS_OTHER("/user_management/password_reset/confirm",
@@ -1092,6 +1333,12 @@ static const struct route workos_routes[] = {
 	WORKOS_OTHER("/user_management/users", workos_method_not_allowed),
 	WORKOS_OTHER("/user_management/users/{}", workos_method_not_allowed),
 	WORKOS_OTHER("/user_management/authenticate",
+	    workos_method_not_allowed),
+	WORKOS_OTHER("/user_management/users/{}/sessions",
+	    workos_method_not_allowed),
+	WORKOS_OTHER("/user_management/sessions/revoke",
+	    workos_method_not_allowed),
+	WORKOS_OTHER("/user_management/sessions/logout",
 	    workos_method_not_allowed),
 	WORKOS_OTHER("/user_management/*", workos_not_found),
 	{ NULL, NULL, NULL, NULL, NULL, RUN_INLINE, 0 },

@@ -458,15 +458,34 @@ out:
 	project_free(p);
 }
 
+/*
+ * Xsolla's names for the login token's claims.  The token is the session:
+ * jti names it, so a reset revokes it.  Backends check it with the
+ * project's secret key (resetd project secret-key).
+ */
+static const struct claim_map xsolla_claims = {
+	.name = {
+		[CF_ISSUER] = "iss",
+		[CF_SUBJECT] = "sub",
+		[CF_SESSION] = "jti",
+		[CF_PROJECT] = "xsolla_login_project_id",
+		[CF_ISSUED] = "iat",
+		[CF_EXPIRES] = "exp",
+		[CF_EMAIL] = "email",
+		[CF_USERNAME] = "username",
+		[CF_GROUPS] = "groups",
+	},
+	.fixed = { { "type", "xsolla_login" } },
+};
+
 void
 xsolla_login(const struct http_request *r, struct http_response *resp)
 {
-	const struct config *cfg = engine_config(r->app);
 	struct project *p;
 	struct login_request in;
-	struct login_result lr = { NULL, NULL, 0 };
+	struct login_result lr = { .session = NULL };
 	enum engine_result res;
-	json_t *body = NULL, *claims;
+	json_t *body = NULL;
 	const char *username = NULL, *password = NULL;
 	const char *login_url = http_query(r, "login_url");
 	char *callback = NULL, *jwt = NULL, *url;
@@ -493,7 +512,8 @@ xsolla_login(const struct http_request *r, struct http_response *resp)
 		fail_engine(resp, res, NULL);
 		goto out;
 	}
-	in = (struct login_request){ p, username, password, &ctx };
+	in = (struct login_request){ .project = p, .login = username,
+	    .password = password, .ctx = &ctx, .face = SF_XSOLLA };
 	res = session_login(r->app, &in, &lr);
 	if (res == ENGINE_THROTTLED) {
 		http_set_retry_after(resp, lr.retry_after_s);
@@ -501,22 +521,13 @@ xsolla_login(const struct http_request *r, struct http_response *resp)
 		    (json_int_t)lr.retry_after_s));
 		goto out;
 	}
+	if (res == ENGINE_OK)
+		res = session_token(r->app, p, TK_XSOLLA_LOGIN,
+		    &xsolla_claims, &lr, NULL, &jwt);
 	if (res != ENGINE_OK) {
 		fail_engine(resp, res, NULL);
 		goto out;
 	}
-	claims = json_pack("{s:s, s:s, s:s, s:s, s:o, s:I, s:I, s:s, s:s}",
-	    "iss", cfg->public_url,
-	    "sub", lr.user->id,
-	    "jti", lr.session->id,
-	    "email", lr.user->email,
-	    "username", api_string_or_null(lr.user->username),
-	    "iat", (json_int_t)(lr.session->created_at / 1000),
-	    "exp", (json_int_t)(lr.session->expires_at / 1000),
-	    "xsolla_login_project_id", p->id,
-	    "type", "xsolla_login");
-	jwt = jwt_sign(engine_session_key(r->app), claims);
-	json_decref(claims);
 	if (callback != NULL) {
 		url = xasprintf("%s%ctoken=%s", callback,
 		    strchr(callback, '?') ? '&' : '?', jwt);
@@ -549,10 +560,9 @@ xsolla_users_me(const struct http_request *r, struct http_response *resp)
 	const char *auth = http_header(r, "Authorization");
 	const char *qid = http_query(r, "projectId");
 	struct project *p = NULL;
-	struct user *u = NULL;
+	struct token_check tc = { .session = NULL };
+	const struct user *u;
 	enum engine_result res;
-	json_t *claims = NULL;
-	const char *sid, *pid, *type;
 
 	if (header_malformed(r, resp))
 		return;
@@ -569,21 +579,15 @@ xsolla_users_me(const struct http_request *r, struct http_response *resp)
 		}
 		cors(r, resp, p);
 	}
-	if (auth != NULL && strncasecmp(auth, "Bearer ", 7) == 0)
-		claims = jwt_verify(engine_session_key(r->app), auth + 7,
-		    engine_now(r->app) / 1000);
-	sid = json_string_value(json_object_get(claims, "jti"));
-	pid = json_string_value(json_object_get(claims, "xsolla_login_project_id"));
-	type = json_string_value(json_object_get(claims, "type"));
-	/* Other dialects' tokens share the key: only this dialect's count. */
-	if (sid == NULL || pid == NULL || type == NULL ||
-	    strcmp(type, "xsolla_login") != 0 ||
-	    (p != NULL && strcmp(pid, p->id) != 0)) {
-		fail(resp, XE_INVALID_TOKEN, NULL);
+	res = session_token_check(r->app, p, TK_XSOLLA_LOGIN, &xsolla_claims,
+	    auth != NULL && strncasecmp(auth, "Bearer ", 7) == 0 ? auth + 7 :
+	    NULL, &tc);
+	if (res != ENGINE_OK) {
+		fail_engine(resp, res, NULL);
 		goto out;
 	}
 	if (p == NULL) {
-		res = engine_project(r->app, pid, &p);
+		res = engine_project(r->app, tc.project_id, &p);
 		if (res != ENGINE_OK) {
 			fail_engine(resp, res == ENGINE_PROJECT_UNKNOWN ?
 			    ENGINE_SESSION_INVALID : res, NULL);
@@ -591,11 +595,7 @@ xsolla_users_me(const struct http_request *r, struct http_response *resp)
 		}
 		cors(r, resp, p);
 	}
-	res = session_user(r->app, p, sid, &u);
-	if (res != ENGINE_OK) {
-		fail_engine(resp, res, NULL);
-		goto out;
-	}
+	u = tc.user;
 	if (api_json_take(resp, 200, json_pack("{s:s, s:o, s:s, s:o, s:o, "
 	    "s:o, s:o, s:o, s:b, s:s}",
 	    "id", u->id,
@@ -610,9 +610,8 @@ xsolla_users_me(const struct http_request *r, struct http_response *resp)
 	    "xsolla_login_project_id", p->id), XSOLLA_FALLBACK) == 0)
 		resp->outcome = "ok";
 out:
-	user_free(u);
+	token_check_clear(&tc);
 	project_free(p);
-	json_decref(claims);
 }
 
 /*

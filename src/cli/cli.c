@@ -31,10 +31,12 @@ const struct cli_option cli_options[OPT__MAX] = {
 	{ "--key-stdin", CLI_FLAG },			/* OPT_KEY_STDIN */
 	{ "--limit", CLI_VALUE },			/* OPT_LIMIT */
 	{ "--locale", CLI_VALUE },			/* OPT_LOCALE */
+	{ "--login-token-ttl", CLI_VALUE },		/* OPT_LOGIN_TOKEN_TTL */
 	{ "--logo-url", CLI_VALUE },			/* OPT_LOGO_URL */
 	{ "--mail-budget", CLI_VALUE },			/* OPT_MAIL_BUDGET */
 	{ "--mail-from", CLI_VALUE },			/* OPT_MAIL_FROM */
 	{ "--mail-from-name", CLI_VALUE },		/* OPT_MAIL_FROM_NAME */
+	{ "--must-change-password", CLI_FLAG },	/* OPT_MUST_CHANGE_PASSWORD */
 	{ "--name", CLI_VALUE },			/* OPT_NAME */
 	{ "--notice-limit", CLI_VALUE },		/* OPT_NOTICE_LIMIT */
 	{ "--notice-share", CLI_VALUE },		/* OPT_NOTICE_SHARE */
@@ -45,11 +47,11 @@ const struct cli_option cli_options[OPT__MAX] = {
 	{ "--reset-limit", CLI_VALUE },			/* OPT_RESET_LIMIT */
 	{ "--reset-url", CLI_VALUE },			/* OPT_RESET_URL */
 	{ "--reveal-user-existence", CLI_FLAG },	/* OPT_REVEAL_USER_EXISTENCE */
+	{ "--rotate", CLI_FLAG },			/* OPT_ROTATE */
 	{ "--seconds", CLI_VALUE },			/* OPT_SECONDS */
 	{ "--secret", CLI_FLAG },			/* OPT_SECRET */
 	{ "--send-reset-emails", CLI_VALUE },		/* OPT_SEND_RESET_EMAILS */
 	{ "--state", CLI_VALUE },			/* OPT_STATE */
-	{ "--temporary", CLI_FLAG },			/* OPT_TEMPORARY */
 	{ "--threads", CLI_VALUE },			/* OPT_THREADS */
 	{ "--to", CLI_VALUE },				/* OPT_TO */
 	{ "--token-ttl", CLI_VALUE },			/* OPT_TOKEN_TTL */

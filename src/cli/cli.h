@@ -28,42 +28,44 @@
  * indexed by this enum.  A command lists the ones it takes.
  */
 enum cli_opt {
-	OPT_ACCENT_COLOR,		/* 0 */
+	OPT_ACCENT_COLOR,	/* 0 */
 	OPT_AFTER,
 	OPT_ALL_DEAD,
 	OPT_ALLOWED_ORIGIN,
 	OPT_CALLBACK_URL,
-	OPT_DELIVERY,			/* 5 */
+	OPT_DELIVERY,		/* 5 */
 	OPT_DEMO,
 	OPT_EMAIL,
 	OPT_EMAIL_PREFIX,
 	OPT_KEY_STDIN,
-	OPT_LIMIT,			/* 10 */
+	OPT_LIMIT,		/* 10 */
 	OPT_LOCALE,
+	OPT_LOGIN_TOKEN_TTL,
 	OPT_LOGO_URL,
 	OPT_MAIL_BUDGET,
-	OPT_MAIL_FROM,
-	OPT_MAIL_FROM_NAME,		/* 15 */
+	OPT_MAIL_FROM,		/* 15 */
+	OPT_MAIL_FROM_NAME,
+	OPT_MUST_CHANGE_PASSWORD,
 	OPT_NAME,
 	OPT_NOTICE_LIMIT,
-	OPT_NOTICE_SHARE,
+	OPT_NOTICE_SHARE,	/* 20 */
 	OPT_PASSWORD_MIN_LENGTH,
-	OPT_PASSWORD_MIN_SCORE,		/* 20 */
+	OPT_PASSWORD_MIN_SCORE,
 	OPT_PASSWORD_STDIN,
 	OPT_PROJECT,
-	OPT_RESET_LIMIT,
+	OPT_RESET_LIMIT,	/* 25 */
 	OPT_RESET_URL,
-	OPT_REVEAL_USER_EXISTENCE,	/* 25 */
+	OPT_REVEAL_USER_EXISTENCE,
+	OPT_ROTATE,
 	OPT_SECONDS,
-	OPT_SECRET,
+	OPT_SECRET,		/* 30 */
 	OPT_SEND_RESET_EMAILS,
 	OPT_STATE,
-	OPT_TEMPORARY,			/* 30 */
 	OPT_THREADS,
 	OPT_TO,
-	OPT_TOKEN_TTL,
+	OPT_TOKEN_TTL,		/* 35 */
 	OPT_UNKNOWN_ACCOUNT_NOTICE,
-	OPT_USERNAME,			/* 35 */
+	OPT_USERNAME,
 	OPT__MAX
 };
 
@@ -184,6 +186,8 @@ const char *cli_result_text(enum engine_result);
 int	 cli_project_create(struct cli *);
 int	 cli_project_list(struct cli *);
 int	 cli_project_show(struct cli *);
+int	 cli_project_rotate_keys(struct cli *);
+int	 cli_project_secret_key(struct cli *);
 
 /* user.c */
 int	 cli_user_create(struct cli *);

@@ -35,6 +35,7 @@ static const struct cli_takes takes_project_create[] = {
 	{ OPT_NOTICE_SHARE, 0 },
 	{ OPT_PASSWORD_MIN_LENGTH, 0 },
 	{ OPT_PASSWORD_MIN_SCORE, 0 },
+	{ OPT_LOGIN_TOKEN_TTL, 0 },
 	{ OPT__MAX, 0 },
 };
 static const struct cli_takes takes_project[] = {
@@ -46,6 +47,7 @@ static const struct cli_takes takes_user_create[] = {
 	{ OPT_USERNAME, 0 },
 	{ OPT_LOCALE, 0 },
 	{ OPT_PASSWORD_STDIN, 0 },
+	{ OPT_MUST_CHANGE_PASSWORD, 0 },
 	{ OPT__MAX, 0 },
 };
 static const struct cli_takes takes_user_list[] = {
@@ -59,8 +61,11 @@ static const struct cli_takes takes_user_list[] = {
 static const struct cli_takes takes_user_set_password[] = {
 	{ OPT_PROJECT, CLI_REQUIRED },
 	{ OPT_PASSWORD_STDIN, CLI_REQUIRED },
-	{ OPT_TEMPORARY, 0 },
+	{ OPT_MUST_CHANGE_PASSWORD, 0 },
 	{ OPT__MAX, 0 },
+};
+static const struct cli_takes takes_project_secret_key[] = {
+	{ OPT_ROTATE, 0 }, { OPT__MAX, 0 },
 };
 static const struct cli_takes takes_apikey_revoke[] = {
 	{ OPT_KEY_STDIN, 0 }, { OPT__MAX, 0 },
@@ -106,12 +111,17 @@ const struct cli_command cli_commands[] = {
 	    "        [--logo-url URL] [--accent-color #RRGGBB]\n"
 	    "        [--reset-limit N] [--mail-budget N]\n"
 	    "        [--notice-limit N] [--notice-share PERCENT]\n"
-	    "        [--password-min-length N] [--password-min-score 0-4]" },
+	    "        [--password-min-length N] [--password-min-score 0-4]\n"
+	    "        [--login-token-ttl SECONDS]" },
 	{ "project", "list", cli_project_list, takes_none, NULL, 0, "" },
 	{ "project", "show", cli_project_show, takes_none, "ID", 1, "ID" },
+	{ "project", "rotate-keys", cli_project_rotate_keys, takes_none, "ID", 1,
+	    "ID" },
+	{ "project", "secret-key", cli_project_secret_key,
+	    takes_project_secret_key, "ID", 1, "ID [--rotate]" },
 	{ "user", "create", cli_user_create, takes_user_create, NULL, 0,
 	    "--project ID --email EMAIL [--username NAME] [--locale xx[_YY]]\n"
-	    "        [--password-stdin]" },
+	    "        [--password-stdin] [--must-change-password]" },
 	{ "user", "import", cli_user_import, takes_project, NULL, 0,
 	    "--project ID < users.jsonl" },
 	{ "user", "list", cli_user_list, takes_user_list, NULL, 0,
@@ -121,7 +131,8 @@ const struct cli_command cli_commands[] = {
 	    "--project ID USER" },
 	{ "user", "set-password", cli_user_set_password,
 	    takes_user_set_password, "USER", 1,
-	    "--project ID USER --password-stdin [--temporary]" },
+	    "--project ID USER --password-stdin\n"
+	    "        [--must-change-password]" },
 	{ "user", "require-reset", cli_user_require_reset, takes_project,
 	    "USER", 1, "--project ID USER" },
 	{ "user", "sign-out", cli_user_sign_out, takes_project, "USER", 1,

@@ -1,6 +1,7 @@
 /*
- * project create, list and show.  What create changes is done by
- * admin_project_create, which checks every field.
+ * project create, list, show, rotate-keys and secret-key.  What create
+ * changes is done by admin_project_create, which checks every field; the
+ * keys are the keyring's (core/keyring.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -49,7 +50,7 @@ cli_project_create(struct cli *c)
 	char err[256], *end;
 	long long ttl = 0;
 	int64_t reset_limit, budget, min_length, min_score;
-	int64_t notice_limit, notice_share;
+	int64_t notice_limit, notice_share, login_ttl;
 	int emails, notice, rc;
 
 	if (a->opt[OPT_TOKEN_TTL] != NULL) {
@@ -82,6 +83,9 @@ cli_project_create(struct cli *c)
 	if (rc == 0)
 		rc = cli_number("--password-min-score",
 		    a->opt[OPT_PASSWORD_MIN_SCORE], &min_score);
+	if (rc == 0)
+		rc = cli_number("--login-token-ttl",
+		    a->opt[OPT_LOGIN_TOKEN_TTL], &login_ttl);
 	if (rc != 0)
 		return rc;
 	spec = (struct project_spec){
@@ -92,6 +96,7 @@ cli_project_create(struct cli *c)
 		.notice_share_percent = notice_share,
 		.password_min_length = min_length,
 		.password_min_score = min_score,
+		.login_token_ttl = login_ttl,
 		.callback_urls = (const char **)a->list[OPT_CALLBACK_URL],
 		.allowed_origins = (const char **)a->list[OPT_ALLOWED_ORIGIN],
 		.reset_url = a->opt[OPT_RESET_URL],
@@ -159,4 +164,56 @@ cli_project_show(struct cli *c)
 		fprintf(stderr, "resetd: project show: no project %s\n", id);
 	project_free(p);
 	return rc == STORE_OK ? 0 : 1;
+}
+
+/*
+ * project rotate-keys ID: a new RS256 key signs the project's WorkOS and
+ * Cognito tokens; the old one stays in the key set until its tokens have
+ * expired.
+ */
+int
+cli_project_rotate_keys(struct cli *c)
+{
+	const char *id = c->args.positional;
+	char kid[UUID_STRLEN + 1];
+	enum engine_result r;
+
+	if (cli_engine(c) == -1)
+		return 1;
+	r = keyring_rotate(c->engine, id, JWT_RS256, kid);
+	if (r != ENGINE_OK) {
+		fprintf(stderr, "resetd: project rotate-keys: %s\n",
+		    cli_result_text(r));
+		return 1;
+	}
+	cli_print_json(json_pack("{s:s, s:s, s:s}", "project_id", id, "kid",
+	    kid, "alg", "RS256"));
+	return 0;
+}
+
+/*
+ * project secret-key ID [--rotate]: print the HS256 secret key a backend
+ * checks the project's Xsolla login tokens with (a new one first with
+ * --rotate).
+ */
+int
+cli_project_secret_key(struct cli *c)
+{
+	const char *id = c->args.positional;
+	char kid[UUID_STRLEN + 1], *secret = NULL;
+	enum engine_result r;
+
+	if (cli_engine(c) == -1)
+		return 1;
+	r = keyring_secret(c->engine, id, c->args.opt[OPT_ROTATE] != NULL,
+	    &secret, kid);
+	if (r != ENGINE_OK) {
+		fprintf(stderr, "resetd: project secret-key: %s\n",
+		    cli_result_text(r));
+		return 1;
+	}
+	cli_print_json(json_pack("{s:s, s:s, s:s, s:s}", "project_id", id,
+	    "kid", kid, "alg", "HS256", "secret_key", secret));
+	xfree_secret(secret);
+	return 0;
 }

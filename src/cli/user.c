@@ -25,6 +25,10 @@ cli_user_create(struct cli *c)
 		.email = a->opt[OPT_EMAIL],
 		.username = a->opt[OPT_USERNAME],
 		.locale = a->opt[OPT_LOCALE],
+		/* A temporary password needs a password. */
+		.status = a->opt[OPT_MUST_CHANGE_PASSWORD] != NULL &&
+		    a->opt[OPT_PASSWORD_STDIN] != NULL ?
+		    USER_FORCE_CHANGE_PASSWORD : USER_CONFIRMED,
 	};
 	struct user *u = NULL;
 	char err[256], *pw = NULL;
@@ -235,8 +239,9 @@ cli_user_get(struct cli *c)
 }
 
 /*
- * Set a user's password, read from standard input; --temporary makes the
- * user change it at its next sign-in (force_change_password).
+ * Set a user's password, read from standard input; --must-change-password
+ * makes it temporary: the user changes it at its next sign-in
+ * (force_change_password).
  */
 int
 cli_user_set_password(struct cli *c)
@@ -256,7 +261,7 @@ cli_user_set_password(struct cli *c)
 	}
 	memset(&v, 0, sizeof(v));
 	in = (struct admin_password){ a->opt[OPT_PROJECT], a->positional, pw,
-	    a->opt[OPT_TEMPORARY] == NULL, NULL, &v };
+	    a->opt[OPT_MUST_CHANGE_PASSWORD] == NULL, NULL, &v };
 	r = admin_user_set_password(c->engine, &in, NULL);
 	xfree_secret(pw);
 	if (r != ENGINE_OK)

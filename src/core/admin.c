@@ -104,6 +104,13 @@ admin_project_create(struct engine *e, const struct project_spec *spec,
 		    "per address per hour", PROJECT_RESET_LIMIT_MAX);
 		goto out;
 	}
+	if (spec->login_token_ttl > 0 &&
+	    (spec->login_token_ttl < PROJECT_LOGIN_TTL_MIN ||
+	    spec->login_token_ttl > PROJECT_LOGIN_TTL_MAX)) {
+		snprintf(err, errlen, "login-token-ttl: expected %d to %d "
+		    "seconds", PROJECT_LOGIN_TTL_MIN, PROJECT_LOGIN_TTL_MAX);
+		goto out;
+	}
 	if (spec->notice_share_percent > 100) {
 		snprintf(err, errlen, "notice-share: expected 0 to 100 percent "
 		    "of the mail budget");
@@ -166,6 +173,8 @@ admin_project_create(struct engine *e, const struct project_spec *spec,
 	    PROJECT_NOTICE_LIMIT_DEFAULT : spec->notice_limit_per_hour;
 	p->notice_share_percent = spec->notice_share_percent < 0 ?
 	    PROJECT_NOTICE_SHARE_DEFAULT : spec->notice_share_percent;
+	p->login_token_ttl = spec->login_token_ttl <= 0 ?
+	    PROJECT_LOGIN_TTL_DEFAULT : spec->login_token_ttl;
 	p->password_min_length = spec->password_min_length < 0 ?
 	    PASSWORD_MIN_CHARS : spec->password_min_length;
 	p->password_min_score = spec->password_min_score < 0 ?
@@ -655,8 +664,12 @@ user_op_tx(struct db_conn *c, void *arg)
 			rc = store_session_revoke_user(c, u->id, t->now);
 		break;
 	case OP_REQUIRE_RESET:
-		/* The password is deactivated: no dialect takes it now. */
-		rc = store_user_admin_password(c, u->project_id, u->id, NULL,
+		/*
+		 * The password is deactivated: sign-in refuses a
+		 * reset_required user (session_login), and Cognito tells the
+		 * holder of the right password to reset it.
+		 */
+		rc = store_user_set_status(c, u->project_id, u->id,
 		    USER_RESET_REQUIRED, t->now);
 		if (rc == 0)
 			return 0;

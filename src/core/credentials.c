@@ -586,3 +586,25 @@ out:
 	app_client_clear(&cl);
 	return result;
 }
+
+int
+engine_client_user_hash_ok(const struct app_client *cl, const struct user *u,
+    const char *secret_hash)
+{
+	const char *names[3] = { u->id, u->username, u->email };
+	char want[APP_CLIENT_SECRET_HASH_LEN + 1];
+	int i, ok = 0;
+
+	if (cl->secret == NULL)
+		return 1;
+	if (secret_hash == NULL)
+		return 0;
+	/* Every name is tried, so the time does not tell which matched. */
+	for (i = 0; i < 3; i++) {
+		if (names[i] == NULL)
+			continue;
+		app_client_secret_hash(cl->secret, names[i], cl->id, want);
+		ok |= engine_mac_equal(want, secret_hash);
+	}
+	return ok;
+}

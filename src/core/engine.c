@@ -28,6 +28,9 @@
 #define SUBKEY_BACKOFF 32
 #define SUBKEY_RATE 33
 #define SUBKEY_AWS 45		/* seals API keys' AWS secret access keys */
+#define SUBKEY_SIGNING_SEAL 34	/* signing keys at rest */
+#define SUBKEY_REFRESH 35	/* refresh token hashes */
+#define SUBKEY_CHALLENGE 36	/* sign-in challenges */
 /* The outbox's key has a context of its own. */
 #define OUTBOX_KDF_CONTEXT "rdoutbox"
 #define OUTBOX_SUBKEY 1
@@ -55,6 +58,8 @@ static const char *const result_names[ENGINE__MAX] = {
 	"rate_limited",			/* ENGINE_RATE_LIMITED */
 	"throttled",			/* ENGINE_THROTTLED */
 	"password_weak",		/* ENGINE_PASSWORD_WEAK */
+	"password_change_required",	/* ENGINE_PASSWORD_CHANGE_REQUIRED */
+	"password_reset_required",	/* ENGINE_PASSWORD_RESET_REQUIRED */
 };
 
 const char *
@@ -77,6 +82,7 @@ engine_new(const struct config *cfg, struct db *db)
 	pthread_mutex_init(&e->floor_lock, NULL);
 	pthread_mutex_init(&e->budget_lock, NULL);
 	pthread_mutex_init(&e->projects_lock, NULL);
+	pthread_mutex_init(&e->keys_lock, NULL);
 	if (serverkey_load(cfg, db, master) == -1)
 		goto fail;
 	crypto_kdf_derive_from_key(e->token_key, sizeof(e->token_key),
@@ -99,6 +105,13 @@ engine_new(const struct config *cfg, struct db *db)
 	    SUBKEY_RATE, KDF_CONTEXT, master);
 	crypto_kdf_derive_from_key(e->aws_key, sizeof(e->aws_key),
 	    SUBKEY_AWS, KDF_CONTEXT, master);
+	crypto_kdf_derive_from_key(e->signing_seal_key,
+	    sizeof(e->signing_seal_key), SUBKEY_SIGNING_SEAL, KDF_CONTEXT,
+	    master);
+	crypto_kdf_derive_from_key(e->refresh_key, sizeof(e->refresh_key),
+	    SUBKEY_REFRESH, KDF_CONTEXT, master);
+	crypto_kdf_derive_from_key(e->challenge_key, sizeof(e->challenge_key),
+	    SUBKEY_CHALLENGE, KDF_CONTEXT, master);
 	sodium_memzero(master, sizeof(master));
 	_Static_assert(RL__MAX == sizeof(cfg->rate_ip6_56) /
 	    sizeof(cfg->rate_ip6_56[0]), "one /56 limit per class");
@@ -150,6 +163,8 @@ engine_free(struct engine *e)
 	for (i = 0; i < sizeof(e->projects) / sizeof(e->projects[0]); i++)
 		project_free(e->projects[i].project);
 	pthread_mutex_destroy(&e->projects_lock);
+	keyring_free(e);
+	pthread_mutex_destroy(&e->keys_lock);
 	hasher_free(e->hasher);
 	ratelimit_free(e->ratelimit);
 	pthread_mutex_destroy(&e->floor_lock);

@@ -17,6 +17,7 @@
 #include "../mail/outbox.h"
 #include "../store/store.h"
 #include "../util/sigv4.h"
+#include "jwt.h"
 #include "password.h"
 #include "ratelimit.h"
 
@@ -43,6 +44,11 @@ enum engine_result {
 	ENGINE_RATE_LIMITED,		/* 19: the account took its wrong tries */
 	ENGINE_THROTTLED,		/* 20: too many calls; retry after a while */
 	ENGINE_PASSWORD_WEAK,		/* 21: common, breached, guessable */
+	ENGINE_PASSWORD_CHANGE_REQUIRED, /* 22: a temporary password was
+					    right; only where asked for */
+	ENGINE_PASSWORD_RESET_REQUIRED,	/* 23: the right password of a user
+					   an operator made reset; only
+					   where asked for */
 	ENGINE__MAX
 };
 
@@ -470,17 +476,54 @@ enum engine_result reset_confirm_code(struct engine *,
 	    const struct reset_code_confirm *, struct user **user_out);
 
 /* session.c */
+/*
+ * Sessions and the tokens that name them.  Every rule about a token lives
+ * here: which key signs it, how long it lives, which claims it carries and
+ * what makes it valid.  A face only says which kind of token it wants and
+ * what its vendor calls each claim (struct claim_map).
+ */
 struct login_request {
 	const struct project	*project;
 	const char		*login;
 	const char		*password;
 	const struct request_context *ctx;	/* NULL: none */
+	enum session_face {
+		SF_XSOLLA,	/* 0 */
+		SF_WORKOS,	/* 1 */
+		SF_COGNITO,	/* 2 */
+		SF__MAX
+	}			 face;
+	const char		*client_id;	/* the app client; NULL: none */
+	/* Cognito without PreventUserExistenceErrors: ENGINE_USER_UNKNOWN. */
+	int			 reveal_user_existence;
+	/*
+	 * The face can ask for a new password (Cognito's NEW_PASSWORD_
+	 * REQUIRED): a user with a temporary password and the right one is
+	 * ENGINE_PASSWORD_CHANGE_REQUIRED with out->challenge set, and a user
+	 * an operator made reset its password (reset_required) with the
+	 * right one is ENGINE_PASSWORD_RESET_REQUIRED (Cognito's
+	 * PasswordResetRequiredException).  Elsewhere either user's sign-in
+	 * is ENGINE_CREDENTIALS_INVALID until a reset.
+	 */
+	int			 allow_challenge;
 };
 
 struct login_result {
 	struct session	*session;
 	struct user	*user;
 	int64_t		 retry_after_s;	/* ENGINE_THROTTLED: when to retry */
+	/*
+	 * The session's refresh token, for faces that have them (WorkOS,
+	 * Cognito); NULL otherwise, and after a refresh that does not rotate
+	 * (Cognito's).  Zeroed on clear.
+	 */
+	char		*refresh_token;
+	/*
+	 * ENGINE_PASSWORD_CHANGE_REQUIRED: an opaque, signed proof that the
+	 * temporary password was right, for session_new_password; it lives
+	 * 3 minutes, as Cognito's Session does.
+	 */
+	char		*challenge;
 };
 
 /*
@@ -502,6 +545,212 @@ void	login_result_clear(struct login_result *);
  */
 enum engine_result session_user(struct engine *, const struct project *p,
 	    const char *session_id, struct user **out);
+
+/* The answer to a new-password challenge. */
+struct new_password_answer {
+	const struct project	*project;
+	const char		*client_id;
+	const char		*login;		/* as typed */
+	const char		*challenge;	/* login_result.challenge */
+	const char		*new_password;
+	const struct request_context *ctx;
+	struct password_verdict	*verdict;	/* NULL: not wanted */
+};
+
+/*
+ * Answer a new-password challenge: the challenge must be live, made for
+ * this client and for the user login names, who must still have a
+ * temporary password; the new one must pass the project's policy.  Then
+ * the password is set and a session opened as session_login does.
+ * ENGINE_OK with *out; ENGINE_SESSION_INVALID (a challenge that does not
+ * fit); ENGINE_PASSWORD_*; ENGINE_UNAVAILABLE.
+ */
+enum engine_result session_new_password(struct engine *,
+	    const struct new_password_answer *, struct login_result *out);
+
+struct password_change {
+	const struct project	*project;
+	const struct user	*user;		/* from a checked token */
+	const char		*old_password;
+	const char		*new_password;
+	const struct request_context *ctx;
+	struct password_verdict	*verdict;	/* NULL: not wanted */
+};
+
+/*
+ * Change a signed-in user's password, proving the old one.  The old one
+ * counts toward the login's back-off like a sign-in.  ENGINE_OK;
+ * ENGINE_CREDENTIALS_INVALID; ENGINE_THROTTLED; ENGINE_PASSWORD_*;
+ * ENGINE_UNAVAILABLE.  The user's other sessions stay.
+ */
+enum engine_result session_change_password(struct engine *,
+	    const struct password_change *);
+
+/* A refresh grant. */
+struct refresh_request {
+	const struct project	*project;
+	enum session_face	 face;
+	const char		*client_id;	/* must be the token's client */
+	const char		*token;
+	const struct request_context *ctx;	/* NULL: none */
+};
+
+/*
+ * Trade a refresh token for its session's user, as a login would.  A
+ * token is single use where the face rotates them (WorkOS): the answer
+ * holds the next one, and presenting a spent token again revokes its
+ * whole family (its session), as the OAuth 2.0 Security BCP asks; that
+ * is the one refusal that writes.  Cognito's refresh tokens live until
+ * they expire or are revoked.  ENGINE_OK with *out filled (clear with
+ * login_result_clear); ENGINE_SESSION_INVALID for any token that is not
+ * live (unknown, expired, spent, revoked, another client's or project's);
+ * ENGINE_USER_DISABLED; ENGINE_UNAVAILABLE.
+ */
+enum engine_result session_refresh(struct engine *,
+	    const struct refresh_request *, struct login_result *out);
+/*
+ * Revoke one session of project p, with its refresh tokens: ENGINE_OK,
+ * ENGINE_SESSION_INVALID when p has no such live session, or
+ * ENGINE_UNAVAILABLE.
+ */
+enum engine_result session_revoke(struct engine *, const struct project *p,
+	    const char *session_id);
+/*
+ * Sign out through a session id alone, as a browser sent to WorkOS's
+ * logout URL does: the session's project must list return_to (when not
+ * NULL) among its callback URLs, else ENGINE_LOGIN_URL_REFUSED and
+ * nothing is written; then the session is revoked if it is live.
+ * ENGINE_OK (also for a session that had ended), ENGINE_SESSION_INVALID
+ * for an unknown id, ENGINE_UNAVAILABLE.
+ */
+enum engine_result session_logout(struct engine *, const char *session_id,
+	    const char *return_to);
+/* Revoke every session of a user of p (a sign-out everywhere). */
+enum engine_result session_revoke_user(struct engine *,
+	    const struct project *p, const char *user_id);
+/*
+ * Revoke the session a refresh token of client_id belongs to; an unknown
+ * or dead token is ENGINE_OK as well (RFC 7009), another client's is
+ * ENGINE_SESSION_INVALID.
+ */
+enum engine_result session_revoke_refresh(struct engine *,
+	    const struct project *p, const char *client_id, const char *token);
+/*
+ * The live sessions of a user of p, newest first, in *out (struct
+ * session items; free with store_list_free(out, session_free)).
+ */
+enum engine_result session_list(struct engine *, const struct project *p,
+	    const char *user_id, struct store_list *out);
+
+/* keyring.c */
+/*
+ * Rotate a project's RS256 key: a new key signs from now on (within the
+ * key cache's 10 seconds in other processes), and the old one stays in
+ * the key set until the last token it signed has expired.  The new kid
+ * is written to kid.  ENGINE_OK, ENGINE_PROJECT_UNKNOWN or
+ * ENGINE_UNAVAILABLE.
+ */
+enum engine_result keyring_rotate(struct engine *, const char *project_id,
+	    enum jwt_alg, char kid[UUID_STRLEN + 1]);
+/*
+ * The HS256 secret key of a project's Xsolla login tokens, for the
+ * operator to give the project's backend (made when the project has
+ * none); with rotate, a new one first, the old one still accepted by
+ * resetd until its tokens expire.  The secret is returned in *secret_out
+ * (free with xfree_secret) and its kid in kid.
+ */
+enum engine_result keyring_secret(struct engine *, const char *project_id,
+	    int rotate, char **secret_out, char kid[UUID_STRLEN + 1]);
+/*
+ * The project's RS256 key set as JWKS text ({"keys":[...]}), newly
+ * allocated in *out: every key that still verifies.  ENGINE_OK or
+ * ENGINE_UNAVAILABLE.
+ */
+enum engine_result keyring_jwks(struct engine *, const struct project *p,
+	    char **out);
+
+/* The tokens resetd signs; each kind has its key, lifetime and claims. */
+enum token_kind {
+	TK_XSOLLA_LOGIN,	/* 0: HS256 under the project's secret key */
+	TK_WORKOS_ACCESS,	/* 1: RS256, 5 minutes */
+	TK_COGNITO_ACCESS,	/* 2: RS256, 1 hour */
+	TK_COGNITO_ID,		/* 3: RS256, 1 hour */
+	TK__MAX
+};
+
+/* What a token says, by meaning; a claim_map gives the vendor's names. */
+enum claim_field {
+	CF_ISSUER,		/* 0: PUBLIC_URL, or PUBLIC_URL/PROJECT */
+	CF_SUBJECT,		/* 1: the user's id */
+	CF_SESSION,		/* 2: the session's id */
+	CF_TOKEN_ID,		/* 3: an id of this token alone */
+	CF_PROJECT,		/* 4: the project's id */
+	CF_CLIENT,		/* 5: the app client's id */
+	CF_ISSUED,		/* 6: iat */
+	CF_EXPIRES,		/* 7: exp */
+	CF_AUTH_TIME,		/* 8: when the password was checked */
+	CF_EMAIL,		/* 9 */
+	CF_EMAIL_VERIFIED,	/* 10 */
+	CF_USERNAME,		/* 11 */
+	CF_GROUPS,		/* 12: the user's groups (Xsolla's shape) */
+	CF__MAX
+};
+
+#define CLAIM_FIXED_MAX 3
+
+/*
+ * A face's names for the claims of one kind of token: name[f] NULL leaves
+ * field f out.  CF_SESSION and CF_SUBJECT are required to check a token.  Ids are written with prefix (WorkOS's "user_" and a ULID)
+ * when one is given, else as UUIDs.  fixed are claims with a constant
+ * value ("token_use":"access"), written on signing and required on
+ * checking, so that a token of one kind never passes for another.
+ */
+struct claim_map {
+	const char	*name[CF__MAX];
+	const char	*user_prefix;
+	const char	*session_prefix;
+	int		 username_or_email;	/* CF_USERNAME: the email when
+						   the user has no username */
+	struct {
+		const char	*name;
+		const char	*value;
+	}		 fixed[CLAIM_FIXED_MAX];
+};
+
+/*
+ * Sign a token of kind for the session and user of lr (project p, app
+ * client client_id or NULL) with the claims map names.  Return the token
+ * in *out (free with xfree_secret): ENGINE_OK, or ENGINE_UNAVAILABLE
+ * (logged).  Its expiry is the kind's lifetime, never past the session's.
+ */
+enum engine_result session_token(struct engine *, const struct project *p,
+	    enum token_kind, const struct claim_map *,
+	    const struct login_result *lr, const char *client_id, char **out);
+
+/* A token checked by session_token_check. */
+struct token_check {
+	struct session	*session;
+	struct user	*user;
+	char		*project_id;
+	char		*client_id;	/* NULL: none in the token */
+	int64_t		 expires_at_s;
+	int		 revoked;	/* a sound token of a revoked session */
+};
+
+void	token_check_clear(struct token_check *);
+/*
+ * Check a token of kind: its signature under a key of the project (p; a
+ * NULL p takes the project of the key), its expiry, its fixed claims and
+ * issuer, and that its session is live and its user enabled.  On
+ * ENGINE_OK, fill *out (clear with token_check_clear).  Any fault of the
+ * token itself, of any kind (malformed, forged, expired, revoked, another
+ * project's, a rotated-out key, another kind of token), is
+ * ENGINE_SESSION_INVALID; a disabled user's is ENGINE_USER_DISABLED; else
+ * ENGINE_UNAVAILABLE.  Nothing is written.
+ */
+enum engine_result session_token_check(struct engine *,
+	    const struct project *p, enum token_kind, const struct claim_map *,
+	    const char *token, struct token_check *out);
 
 /* admin.c */
 struct project_spec {
@@ -525,6 +774,7 @@ struct project_spec {
 	int64_t		 notice_share_percent;	/* of the mail budget */
 	int64_t		 password_min_length;
 	int64_t		 password_min_score;
+	int64_t		 login_token_ttl;	/* seconds; 0 or less: default */
 };
 
 /* Defaults and bounds of the per-project limits. */
@@ -538,11 +788,15 @@ struct project_spec {
  */
 #define PROJECT_NOTICE_LIMIT_DEFAULT 1
 #define PROJECT_NOTICE_SHARE_DEFAULT 20
+/* Xsolla login tokens: 24 hours by default, as Xsolla's. */
+#define PROJECT_LOGIN_TTL_DEFAULT 86400
+#define PROJECT_LOGIN_TTL_MIN 60
+#define PROJECT_LOGIN_TTL_MAX (30 * 86400)
 /* A project_spec with every limit at its default. */
 #define PROJECT_SPEC_DEFAULTS .reset_limit_per_hour = -1, \
 	.mail_budget_per_hour = -1, .notice_limit_per_hour = -1, \
 	.notice_share_percent = -1, .password_min_length = -1, \
-	.password_min_score = -1
+	.password_min_score = -1, .login_token_ttl = -1
 
 /* Create a project; on ENGINE_OK, *out. ENGINE_BAD_INPUT names the field in err. */
 enum engine_result admin_project_create(struct engine *,
@@ -562,7 +816,10 @@ struct user_spec {
 	struct password_verdict *verdict;	/* NULL: not wanted */
 	/* Imports keep what operators bring: bounds only, no strength rules. */
 	int		 bounds_only;
-	/* Cognito's status; force_change_password for an invited user. */
+	/*
+	 * Cognito's status: force_change_password makes the password
+	 * temporary (the first sign-in must choose another).
+	 */
 	enum user_status status;
 };
 
@@ -643,11 +900,12 @@ enum engine_result admin_user_set_password(struct engine *,
 /*
  * Require a reset: a code is sent to the user's email (as reset_request
  * does for a trusted caller, with its limits: ENGINE_THROTTLED with
- * *retry_after_s), then the password is deactivated (no dialect's sign-in
- * takes it), the user's status set to reset_required and its sessions
- * revoked, audited (reset_required).  Confirming the code sets a new
- * password and confirms the user.  ENGINE_USER_DISABLED for a disabled
- * user, whom nothing is sent.
+ * *retry_after_s), then the user's status is set to reset_required, which
+ * deactivates its password (session_login takes it nowhere; Cognito's
+ * sign-in answers its holder ENGINE_PASSWORD_RESET_REQUIRED), and its
+ * sessions are revoked, audited (reset_required).  Confirming the code
+ * sets a new password and confirms the user.  ENGINE_USER_DISABLED for a
+ * disabled user, whom nothing is sent.
  */
 enum engine_result admin_user_require_reset(struct engine *,
 	    const struct request_context *, const char *project_id,
@@ -884,6 +1142,13 @@ struct client_auth {
 enum engine_result engine_client_auth(struct engine *,
 	    const struct client_auth *, struct app_client *client_out,
 	    struct project **project_out);
+/*
+ * 1 when secret_hash is client cl's SecretHash for user u under any of
+ * the names Cognito takes for it (the sub, the username, the email), or
+ * when cl has no secret.  For calls that name no user (a refresh).
+ */
+int	engine_client_user_hash_ok(const struct app_client *cl,
+	    const struct user *u, const char *secret_hash);
 /*
  * Compute Cognito's SecretHash, Base64(HMAC-SHA256(key = secret,
  * message = username || client_id)), into out.

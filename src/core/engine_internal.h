@@ -7,8 +7,21 @@
 #include <pthread.h>
 
 #include "engine.h"
+#include "jwt.h"
 #include "password.h"
 #include "secret.h"
+
+/* The most keys of a project kept at once: signing and still verifying. */
+#define KEYRING_KEYS_MAX 16
+
+/* A parsed signing key, shared; held by whoever uses it. */
+struct keyring_key {
+	struct jwt_key	 jwt;
+	char		 project_id[UUID_STRLEN + 1];
+	int64_t		 retired_at;	/* 0: signs */
+	int64_t		 verify_until;	/* 0: while it signs */
+	int		 refs;
+};
 
 struct engine {
 	const struct config	*cfg;
@@ -22,6 +35,17 @@ struct engine {
 	uint8_t			 outbox_key[32];	/* queued mail payloads */
 	uint8_t			 backoff_key[32];	/* sign-in back-off subjects */
 	uint8_t			 aws_key[32];	/* AWS secret keys at rest */
+	uint8_t			 signing_seal_key[32];	/* signing keys at rest */
+	uint8_t			 refresh_key[SECRET_KEY_BYTES];	/* refresh hashes */
+	uint8_t			 challenge_key[SECRET_KEY_BYTES]; /* sign-in challenges */
+	/* Parsed signing keys, per project (keyring.c). */
+	pthread_mutex_t		 keys_lock;
+	struct keyring_slot {
+		char			 project_id[UUID_STRLEN + 1];
+		int64_t			 fetched_ms;
+		size_t			 n;
+		struct keyring_key	*keys[KEYRING_KEYS_MAX];
+	}			 keyslots[64];
 	int64_t			 backoff_pruned_ms;	/* backoff.c, atomic */
 	/* Per-address limits; in the database with rate_limit_store. */
 	struct ratelimit_rule	 rate_rules[RS__MAX][RL__MAX];
@@ -130,6 +154,33 @@ enum engine_result backoff_begin(struct engine *,
 	    int64_t *retry_after_s);
 /* Inside the sign-in's write transaction: forget subject.  0 or a failure. */
 int	backoff_success(struct db_conn *, const char *subject);
+
+/* keyring.c: each project's signing keys (see keyring.c) */
+/*
+ * The key that signs a project's tokens of alg, held (release with
+ * keyring_key_release); the project's first one is made when needed.
+ * ENGINE_OK or ENGINE_UNAVAILABLE (logged).
+ */
+enum engine_result keyring_signing(struct engine *, const struct project *,
+	    enum jwt_alg, struct keyring_key **out);
+/*
+ * The key named kid, held, when it is of alg and still verifies:
+ * ENGINE_OK, ENGINE_SESSION_INVALID (no such key, another algorithm,
+ * rotated out and past its time) or ENGINE_UNAVAILABLE.
+ */
+enum engine_result keyring_find(struct engine *, const char *kid,
+	    enum jwt_alg, struct keyring_key **out);
+/* Let go of a key; NULL is fine. */
+void	keyring_key_release(struct keyring_key *);
+/* Release every cached key (engine_free). */
+void	keyring_free(struct engine *);
+
+/* session.c */
+/*
+ * The longest a token signed with alg for project p may live, in
+ * seconds: how long a rotated-out key must still verify.
+ */
+int64_t	token_longest_ttl_s(const struct project *p, enum jwt_alg);
 
 /* ratelimit_shared.c: per-address limits kept in the database */
 #define RATE_KEY_LEN 32		/* hex of a 16-byte keyed hash */

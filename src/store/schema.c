@@ -301,6 +301,51 @@ static const char m13_rate_buckets[] = M13_RATE_BUCKETS("");
 static const char m13_rate_buckets_postgres[] = M13_RATE_BUCKETS("UNLOGGED ");
 
 /*
+ * Sessions that apps can verify (core/session.c, core/keyring.c).
+ *
+ * signing_keys: each project's token keys, one row per key, its id the
+ * token's "kid".  The private key (or HS256 secret) is sealed under a key
+ * derived from the server secret; a copy of the database signs nothing.
+ * A rotated key stops signing (retired_at) and still verifies until the
+ * last token it signed has expired (verify_until).
+ *
+ * refresh_tokens: opaque, stored as keyed hashes, each of one session (its
+ * family); a rotation spends one (used_at) and makes the next.  A session
+ * revoked (reset, sign-out, disable, reuse of a spent token) takes all of
+ * them with it.
+ *
+ * login_token_ttl: the lifetime of a project's Xsolla login tokens.
+ * password_change_required: the user has a temporary password, and its
+ * first sign-in must choose another (Cognito's FORCE_CHANGE_PASSWORD).
+ */
+static const char m14_sessions[] =
+    "CREATE TABLE signing_keys ("
+    "  id TEXT PRIMARY KEY,"
+    "  project_id TEXT NOT NULL REFERENCES projects(id),"
+    "  alg TEXT NOT NULL,"
+    "  secret_sealed TEXT NOT NULL,"
+    "  created_at BIGINT NOT NULL,"
+    "  retired_at BIGINT,"
+    "  verify_until BIGINT);"
+    "CREATE INDEX signing_keys_project ON signing_keys(project_id);"
+
+    "CREATE TABLE refresh_tokens ("
+    "  id TEXT PRIMARY KEY,"
+    "  session_id TEXT NOT NULL REFERENCES sessions(id),"
+    "  client_id TEXT,"
+    "  token_hash TEXT NOT NULL UNIQUE,"
+    "  created_at BIGINT NOT NULL,"
+    "  expires_at BIGINT NOT NULL,"
+    "  used_at BIGINT);"
+    "CREATE INDEX refresh_tokens_session ON refresh_tokens(session_id);"
+
+    "ALTER TABLE sessions ADD COLUMN client_id TEXT;"
+    "ALTER TABLE users ADD COLUMN password_change_required INTEGER NOT NULL "
+    "  DEFAULT 0;"
+    "ALTER TABLE projects ADD COLUMN login_token_ttl BIGINT NOT NULL "
+    "  DEFAULT 86400;";
+
+/*
  * The sender of each message, chosen when it is queued, so that a sender
  * never reads the project again.  Messages queued before get their
  * project's sender, as they would have had when sent; NULL is the
@@ -354,6 +399,7 @@ const struct migration store_migrations[] = {
 	{ 12, "login back-off", m12_login_backoff, NULL, NULL },
 	{ 13, "shared rate limits", m13_rate_buckets, NULL,
 	    m13_rate_buckets_postgres },
+	{ 14, "sessions apps can verify", m14_sessions, NULL, NULL },
 	{ 16, "outbox senders", m16_outbox_sender, NULL, NULL },
 	{ 19, "cognito admin: aws credentials and user status",
 	    m19_cognito_admin, NULL, NULL },

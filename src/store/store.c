@@ -320,7 +320,8 @@ store_migrate(struct db *db)
 	"token_ttl, delivery, created_at, send_reset_emails, mail_from, " \
 	"mail_from_name, locale, unknown_account_notice, logo_url, accent_color, " \
 	"reset_limit_per_hour, mail_budget_per_hour, password_min_length, " \
-	"password_min_score, notice_limit_per_hour, notice_share_percent"
+	"password_min_score, notice_limit_per_hour, notice_share_percent, " \
+	"login_token_ttl"
 
 static void *
 project_read(struct db_rows *r)
@@ -348,6 +349,7 @@ project_read(struct db_rows *r)
 	p->password_min_score = db_int(r, 18);
 	p->notice_limit_per_hour = db_int(r, 19);
 	p->notice_share_percent = db_int(r, 20);
+	p->login_token_ttl = db_int(r, 21);
 	return p;
 }
 
@@ -383,7 +385,7 @@ store_project_insert(struct db_conn *c, const struct project *p)
 {
 	return exec_ok(db_exec(c, "INSERT INTO projects (" PROJECT_COLS ") "
 	    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
-	    "$15, $16, $17, $18, $19, $20, $21)",
+	    "$15, $16, $17, $18, $19, $20, $21, $22)",
 	    DB_ARGS(DB_TEXT(p->id), DB_TEXT(p->name), DB_TEXT(p->callback_urls),
 	    DB_TEXT(p->allowed_origins), DB_TEXT(p->reset_url),
 	    DB_INT(p->token_ttl), DB_TEXT(p->delivery), DB_INT(p->created_at),
@@ -393,7 +395,7 @@ store_project_insert(struct db_conn *c, const struct project *p)
 	    DB_TEXT(p->accent_color), DB_INT(p->reset_limit_per_hour),
 	    DB_INT(p->mail_budget_per_hour), DB_INT(p->password_min_length),
 	    DB_INT(p->password_min_score), DB_INT(p->notice_limit_per_hour),
-	    DB_INT(p->notice_share_percent))));
+	    DB_INT(p->notice_share_percent), DB_INT(p->login_token_ttl))));
 }
 
 int
@@ -433,7 +435,7 @@ store_project_count(struct db_conn *c, int64_t *out)
 
 #define USER_COLS "id, project_id, email, username, password_hash, " \
 	"email_verified, disabled, locale, first_name, last_name, created_at, " \
-	"updated_at, last_sign_in_at, status"
+	"updated_at, last_sign_in_at, password_change_required, status"
 
 static const char *const user_status_names[USER_STATUS__MAX] = {
 	"confirmed",			/* USER_CONFIRMED */
@@ -480,8 +482,10 @@ user_read(struct db_rows *r)
 	u->created_at = db_int(r, 10);
 	u->updated_at = db_int(r, 11);
 	u->last_sign_in_at = int_or_zero(r, 12);
-	st = db_strdup(r, 13);
-	u->status = user_status_of(st);
+	/* A temporary password is marked in both columns (migration 14). */
+	st = db_strdup(r, 14);
+	u->status = db_int(r, 13) != 0 ? USER_FORCE_CHANGE_PASSWORD :
+	    user_status_of(st);
 	free(st);
 	return u;
 }
@@ -524,15 +528,17 @@ store_user_insert(struct db_conn *c, const struct user *u)
 
 	rc = db_exec(c, "INSERT INTO users (id, project_id, email, email_key, "
 	    "username, username_key, password_hash, email_verified, disabled, "
-	    "locale, first_name, last_name, created_at, updated_at, status) "
-	    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
-	    "$15)",
+	    "locale, first_name, last_name, created_at, updated_at, "
+	    "password_change_required, status) VALUES ($1, $2, $3, $4, $5, $6, "
+	    "$7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
 	    DB_ARGS(DB_TEXT(u->id), DB_TEXT(u->project_id), DB_TEXT(u->email),
 	    DB_TEXT(email_key), DB_TEXT(u->username), DB_TEXT(username_key),
 	    DB_TEXT(u->password_hash), DB_INT(u->email_verified),
 	    DB_INT(u->disabled), DB_TEXT(u->locale), DB_TEXT(u->first_name),
 	    DB_TEXT(u->last_name), DB_INT(u->created_at),
-	    DB_INT(u->updated_at), DB_TEXT(user_status_name(u->status))));
+	    DB_INT(u->updated_at),
+	    DB_INT(u->status == USER_FORCE_CHANGE_PASSWORD),
+	    DB_TEXT(user_status_name(u->status))));
 	free(email_key);
 	free(username_key);
 	return exec_ok(rc);
@@ -577,8 +583,19 @@ store_user_set_password(struct db_conn *c, const char *id, const char *hash,
     int64_t now)
 {
 	return exec_ok(db_exec(c, "UPDATE users SET password_hash = $1, "
-	    "email_verified = 1, status = 'confirmed', updated_at = $2 WHERE "
-	    "id = $3", DB_ARGS(DB_TEXT(hash), DB_INT(now), DB_TEXT(id))));
+	    "email_verified = 1, updated_at = $2, password_change_required = 0, "
+	    "status = 'confirmed' WHERE id = $3", DB_ARGS(DB_TEXT(hash),
+	    DB_INT(now), DB_TEXT(id))));
+}
+
+int
+store_user_change_password(struct db_conn *c, const char *id,
+    const char *hash, int64_t now)
+{
+	return exec_ok(db_exec(c, "UPDATE users SET password_hash = $1, "
+	    "updated_at = $2, password_change_required = 0, status = "
+	    "'confirmed' WHERE id = $3",
+	    DB_ARGS(DB_TEXT(hash), DB_INT(now), DB_TEXT(id))));
 }
 
 int
@@ -586,8 +603,10 @@ store_user_admin_password(struct db_conn *c, const char *project_id,
     const char *id, const char *hash, enum user_status st, int64_t now)
 {
 	return db_exec(c, "UPDATE users SET password_hash = $1, status = $2, "
-	    "updated_at = $3 WHERE project_id = $4 AND id = $5",
-	    DB_ARGS(DB_TEXT(hash), DB_TEXT(user_status_name(st)), DB_INT(now),
+	    "password_change_required = $3, updated_at = $4 WHERE project_id = "
+	    "$5 AND id = $6", DB_ARGS(DB_TEXT(hash),
+	    DB_TEXT(user_status_name(st)),
+	    DB_INT(st == USER_FORCE_CHANGE_PASSWORD), DB_INT(now),
 	    DB_TEXT(project_id), DB_TEXT(id)));
 }
 
@@ -595,10 +614,11 @@ int
 store_user_set_status(struct db_conn *c, const char *project_id,
     const char *id, enum user_status st, int64_t now)
 {
-	return db_exec(c, "UPDATE users SET status = $1, updated_at = $2 WHERE "
-	    "project_id = $3 AND id = $4", DB_ARGS(
-	    DB_TEXT(user_status_name(st)), DB_INT(now), DB_TEXT(project_id),
-	    DB_TEXT(id)));
+	return db_exec(c, "UPDATE users SET status = $1, "
+	    "password_change_required = $2, updated_at = $3 WHERE project_id = "
+	    "$4 AND id = $5", DB_ARGS(DB_TEXT(user_status_name(st)),
+	    DB_INT(st == USER_FORCE_CHANGE_PASSWORD), DB_INT(now),
+	    DB_TEXT(project_id), DB_TEXT(id)));
 }
 
 int
@@ -607,8 +627,12 @@ store_user_delete(struct db_conn *c, const char *project_id, const char *id)
 	int rc;
 
 	/* Rows that name the user go first: they reference it. */
-	rc = db_exec(c, "DELETE FROM sessions WHERE user_id = $1 AND "
-	    "project_id = $2", DB_ARGS(DB_TEXT(id), DB_TEXT(project_id)));
+	rc = db_exec(c, "DELETE FROM refresh_tokens WHERE session_id IN (SELECT "
+	    "id FROM sessions WHERE user_id = $1 AND project_id = $2)",
+	    DB_ARGS(DB_TEXT(id), DB_TEXT(project_id)));
+	if (rc >= 0)
+		rc = db_exec(c, "DELETE FROM sessions WHERE user_id = $1 AND "
+		    "project_id = $2", DB_ARGS(DB_TEXT(id), DB_TEXT(project_id)));
 	if (rc >= 0)
 		rc = db_exec(c, "DELETE FROM secrets WHERE user_id = $1 AND "
 		    "project_id = $2", DB_ARGS(DB_TEXT(id), DB_TEXT(project_id)));
@@ -1131,7 +1155,7 @@ store_code_consume(struct db_conn *c, const char *id, const char *subject,
 /* sessions */
 
 #define SESSION_COLS "id, project_id, user_id, created_at, expires_at, " \
-	"revoked_at"
+	"revoked_at, client_id"
 
 static void *
 session_read(struct db_rows *r)
@@ -1144,6 +1168,7 @@ session_read(struct db_rows *r)
 	s->created_at = db_int(r, 3);
 	s->expires_at = db_int(r, 4);
 	s->revoked_at = int_or_zero(r, 5);
+	s->client_id = db_strdup(r, 6);
 	return s;
 }
 
@@ -1155,6 +1180,7 @@ session_free(struct session *s)
 	free(s->id);
 	free(s->project_id);
 	free(s->user_id);
+	free(s->client_id);
 	free(s);
 }
 
@@ -1162,9 +1188,11 @@ int
 store_session_insert(struct db_conn *c, const struct session *s)
 {
 	return exec_ok(db_exec(c, "INSERT INTO sessions (id, project_id, "
-	    "user_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+	    "user_id, created_at, expires_at, client_id) VALUES ($1, $2, $3, "
+	    "$4, $5, $6)",
 	    DB_ARGS(DB_TEXT(s->id), DB_TEXT(s->project_id), DB_TEXT(s->user_id),
-	    DB_INT(s->created_at), DB_INT(s->expires_at))));
+	    DB_INT(s->created_at), DB_INT(s->expires_at),
+	    DB_TEXT(s->client_id))));
 }
 
 int
@@ -1179,6 +1207,151 @@ store_session_revoke_user(struct db_conn *c, const char *user_id, int64_t now)
 {
 	return db_exec(c, "UPDATE sessions SET revoked_at = $1 WHERE user_id = "
 	    "$2 AND revoked_at IS NULL", DB_ARGS(DB_INT(now), DB_TEXT(user_id)));
+}
+
+int
+store_session_list_user(struct db_conn *c, const char *user_id, int64_t now,
+    struct store_list *out)
+{
+	return query_list(c, "SELECT " SESSION_COLS " FROM sessions WHERE "
+	    "user_id = $1 AND revoked_at IS NULL AND expires_at > $2 ORDER BY "
+	    "created_at DESC, id DESC LIMIT 100", DB_ARGS(DB_TEXT(user_id),
+	    DB_INT(now)), session_read, out);
+}
+
+int
+store_session_revoke(struct db_conn *c, const char *id, int64_t now)
+{
+	return db_exec(c, "UPDATE sessions SET revoked_at = $1 WHERE id = $2 "
+	    "AND revoked_at IS NULL", DB_ARGS(DB_INT(now), DB_TEXT(id)));
+}
+
+/* signing keys */
+
+#define SIGNING_KEY_COLS "id, project_id, alg, secret_sealed, created_at, " \
+	"retired_at, verify_until"
+
+static void *
+signing_key_read(struct db_rows *r)
+{
+	struct signing_key *k = xcalloc(1, sizeof(*k));
+
+	k->id = db_strdup(r, 0);
+	k->project_id = db_strdup(r, 1);
+	k->alg = db_strdup(r, 2);
+	k->secret_sealed = db_strdup(r, 3);
+	k->created_at = db_int(r, 4);
+	k->retired_at = int_or_zero(r, 5);
+	k->verify_until = int_or_zero(r, 6);
+	return k;
+}
+
+void
+signing_key_free(struct signing_key *k)
+{
+	if (k == NULL)
+		return;
+	free(k->id);
+	free(k->project_id);
+	free(k->alg);
+	xfree_secret(k->secret_sealed);
+	free(k);
+}
+
+int
+store_signing_key_insert(struct db_conn *c, const struct signing_key *k)
+{
+	return exec_ok(db_exec(c, "INSERT INTO signing_keys (id, project_id, "
+	    "alg, secret_sealed, created_at) VALUES ($1, $2, $3, $4, $5)",
+	    DB_ARGS(DB_TEXT(k->id), DB_TEXT(k->project_id), DB_TEXT(k->alg),
+	    DB_TEXT(k->secret_sealed), DB_INT(k->created_at))));
+}
+
+int
+store_signing_key_list(struct db_conn *c, const char *project_id,
+    int64_t now, struct store_list *out)
+{
+	return query_list(c, "SELECT " SIGNING_KEY_COLS " FROM signing_keys "
+	    "WHERE project_id = $1 AND (verify_until IS NULL OR verify_until "
+	    "> $2) ORDER BY created_at DESC, id DESC",
+	    DB_ARGS(DB_TEXT(project_id), DB_INT(now)), signing_key_read, out);
+}
+
+int
+store_signing_key_get(struct db_conn *c, const char *id,
+    struct signing_key **out)
+{
+	return query_one(c, "SELECT " SIGNING_KEY_COLS " FROM signing_keys "
+	    "WHERE id = $1", DB_ARGS(DB_TEXT(id)), signing_key_read,
+	    (void **)out);
+}
+
+int
+store_signing_key_retire(struct db_conn *c, const char *project_id,
+    const char *alg, int64_t now, int64_t verify_until)
+{
+	return db_exec(c, "UPDATE signing_keys SET retired_at = $1, "
+	    "verify_until = $2 WHERE project_id = $3 AND alg = $4 AND "
+	    "retired_at IS NULL", DB_ARGS(DB_INT(now), DB_INT(verify_until),
+	    DB_TEXT(project_id), DB_TEXT(alg)));
+}
+
+/* refresh tokens */
+
+#define REFRESH_COLS "id, session_id, client_id, token_hash, created_at, " \
+	"expires_at, used_at"
+
+static void *
+refresh_read(struct db_rows *r)
+{
+	struct refresh_token *t = xcalloc(1, sizeof(*t));
+
+	t->id = db_strdup(r, 0);
+	t->session_id = db_strdup(r, 1);
+	t->client_id = db_strdup(r, 2);
+	t->token_hash = db_strdup(r, 3);
+	t->created_at = db_int(r, 4);
+	t->expires_at = db_int(r, 5);
+	t->used_at = int_or_zero(r, 6);
+	return t;
+}
+
+void
+refresh_token_free(struct refresh_token *t)
+{
+	if (t == NULL)
+		return;
+	free(t->id);
+	free(t->session_id);
+	free(t->client_id);
+	free(t->token_hash);
+	free(t);
+}
+
+int
+store_refresh_insert(struct db_conn *c, const struct refresh_token *t)
+{
+	return exec_ok(db_exec(c, "INSERT INTO refresh_tokens (" REFRESH_COLS
+	    ") VALUES ($1, $2, $3, $4, $5, $6, NULL)", DB_ARGS(DB_TEXT(t->id),
+	    DB_TEXT(t->session_id), DB_TEXT(t->client_id),
+	    DB_TEXT(t->token_hash), DB_INT(t->created_at),
+	    DB_INT(t->expires_at))));
+}
+
+int
+store_refresh_get(struct db_conn *c, const char *token_hash,
+    struct refresh_token **out)
+{
+	return query_one(c, "SELECT " REFRESH_COLS " FROM refresh_tokens "
+	    "WHERE token_hash = $1", DB_ARGS(DB_TEXT(token_hash)),
+	    refresh_read, (void **)out);
+}
+
+int
+store_refresh_spend(struct db_conn *c, const char *id, int64_t now)
+{
+	return db_exec(c, "UPDATE refresh_tokens SET used_at = $1 WHERE id = "
+	    "$2 AND used_at IS NULL", DB_ARGS(DB_INT(now), DB_TEXT(id)));
 }
 
 /* api keys */
@@ -1645,8 +1818,17 @@ static const struct {
 	/* Secrets a day past expiry: the hourly limits look back one hour. */
 	{ "DELETE FROM secrets WHERE id IN (SELECT id FROM secrets WHERE "
 	    "expires_at < $1 LIMIT $2)", 86400000LL },
+	/* A session's refresh tokens go first; they live no longer. */
+	{ "DELETE FROM refresh_tokens WHERE id IN (SELECT r.id FROM "
+	    "refresh_tokens r JOIN sessions s ON s.id = r.session_id WHERE "
+	    "s.expires_at < $1 LIMIT $2)", 86400000LL },
 	{ "DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE "
-	    "expires_at < $1 LIMIT $2)", 86400000LL },
+	    "expires_at < $1 AND NOT EXISTS (SELECT 1 FROM refresh_tokens r "
+	    "WHERE r.session_id = sessions.id) LIMIT $2)", 86400000LL },
+	/* Rotated-out signing keys, once nothing they signed is alive. */
+	{ "DELETE FROM signing_keys WHERE id IN (SELECT id FROM signing_keys "
+	    "WHERE verify_until IS NOT NULL AND verify_until < $1 LIMIT $2)",
+	    0 },
 	{ "DELETE FROM idempotency_keys WHERE (project_id, idem_key) IN (SELECT "
 	    "project_id, idem_key FROM idempotency_keys WHERE expires_at < $1 "
 	    "LIMIT $2)", 0 },

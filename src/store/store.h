@@ -44,6 +44,8 @@ struct project {
 	/* Unknown-account notices (migration 11). */
 	int64_t	 notice_limit_per_hour;	/* per recipient */
 	int64_t	 notice_share_percent;	/* of the mail budget */
+	/* Sessions (migration 14). */
+	int64_t	 login_token_ttl;	/* Xsolla login tokens, seconds */
 	int	 holds;			/* project_hold calls not yet freed */
 };
 
@@ -74,6 +76,10 @@ struct user {
 	int64_t	 created_at;
 	int64_t	 updated_at;
 	int64_t	 last_sign_in_at;	/* 0: never */
+	/*
+	 * Cognito's status.  A temporary password (force_change_password)
+	 * is also marked in password_change_required (migration 14).
+	 */
 	enum user_status status;
 };
 
@@ -101,6 +107,37 @@ struct session {
 	int64_t	 created_at;
 	int64_t	 expires_at;
 	int64_t	 revoked_at;
+	char	*client_id;		/* the app client; NULL: none */
+};
+
+/*
+ * A token signing key.  id is the key's "kid".  secret_sealed is the
+ * private key (PKCS#8 DER) or the HS256 secret, sealed under a key derived
+ * from the server secret.  A key signs until retired; it verifies until
+ * verify_until (0: while it signs).
+ */
+struct signing_key {
+	char	*id;
+	char	*project_id;
+	char	*alg;			/* "RS256" or "HS256" */
+	char	*secret_sealed;
+	int64_t	 created_at;
+	int64_t	 retired_at;		/* 0: signs */
+	int64_t	 verify_until;		/* 0: not retired */
+};
+
+/*
+ * A refresh token: only its keyed hash is stored.  It belongs to a session
+ * (its family); used_at is set when it was spent on a rotation.
+ */
+struct refresh_token {
+	char	*id;
+	char	*session_id;
+	char	*client_id;		/* NULL: none */
+	char	*token_hash;
+	int64_t	 created_at;
+	int64_t	 expires_at;
+	int64_t	 used_at;		/* 0: not spent */
 };
 
 struct outbox_msg {
@@ -247,6 +284,12 @@ int	store_user_list(struct db_conn *, const char *project_id,
 int	store_user_set_password(struct db_conn *, const char *id,
 	    const char *hash, int64_t now);
 /*
+ * Set a user's password hash as the user chose it (a sign-in challenge,
+ * a change with the old password): the user is confirmed.
+ */
+int	store_user_change_password(struct db_conn *, const char *id,
+	    const char *hash, int64_t now);
+/*
  * Store a password hash an operator set, and the status it leaves the user
  * in (confirmed, or force_change_password for a temporary one), without
  * touching email_verified: 1 when user id of the project was changed, 0
@@ -258,8 +301,9 @@ int	store_user_admin_password(struct db_conn *, const char *project_id,
 int	store_user_set_status(struct db_conn *, const char *project_id,
 	    const char *id, enum user_status, int64_t now);
 /*
- * Delete user id of a project with its sessions and reset secrets: 1 when
- * it was deleted, 0 when there is no such user, or DB_ERROR.
+ * Delete user id of a project with its sessions (and their refresh tokens)
+ * and reset secrets: 1 when it was deleted, 0 when there is no such user,
+ * or DB_ERROR.
  */
 int	store_user_delete(struct db_conn *, const char *project_id,
 	    const char *id);
@@ -421,6 +465,34 @@ int	store_session_get(struct db_conn *, const char *id, struct session **);
 int	store_session_revoke_user(struct db_conn *, const char *user_id,
 	    int64_t now);
 void	session_free(struct session *);
+/* The live sessions of a user, newest first. */
+int	store_session_list_user(struct db_conn *, const char *user_id,
+	    int64_t now, struct store_list *);
+/* Revoke one session and its refresh tokens; rows changed or a failure. */
+int	store_session_revoke(struct db_conn *, const char *id, int64_t now);
+
+/* signing keys */
+int	store_signing_key_insert(struct db_conn *, const struct signing_key *);
+/* The keys of a project that still verify at now, newest first. */
+int	store_signing_key_list(struct db_conn *, const char *project_id,
+	    int64_t now, struct store_list *);
+int	store_signing_key_get(struct db_conn *, const char *id,
+	    struct signing_key **);
+/*
+ * Retire the signing keys of alg of a project: they stop signing, and
+ * verify until verify_until.  Rows changed, or a failure.
+ */
+int	store_signing_key_retire(struct db_conn *, const char *project_id,
+	    const char *alg, int64_t now, int64_t verify_until);
+void	signing_key_free(struct signing_key *);
+
+/* refresh tokens */
+int	store_refresh_insert(struct db_conn *, const struct refresh_token *);
+int	store_refresh_get(struct db_conn *, const char *token_hash,
+	    struct refresh_token **);
+/* Spend a refresh token: 1 when this call spent it, 0 when it was spent. */
+int	store_refresh_spend(struct db_conn *, const char *id, int64_t now);
+void	refresh_token_free(struct refresh_token *);
 
 int	store_outbox_insert(struct db_conn *, const struct outbox_msg *);
 /*

@@ -453,7 +453,7 @@ describe('cognito dialect', () => {
     const project = await newProject(d);
     const client = await newClient(d, project);
 
-    for (const target of [`${TARGET}InitiateAuth`, `${TARGET}NoSuchThing`, 'SomethingElse.ForgotPassword']) {
+    for (const target of [`${TARGET}AdminNoSuchThing`, `${TARGET}NoSuchThing`, 'SomethingElse.ForgotPassword']) {
       assertCognitoError(await raw(d, null, {}, { target }), 400, 'UnknownOperationException', target);
     }
     const none = await h.request(`${d.url}/`, { method: 'POST', headers: { 'Content-Type': AMZ_JSON }, body: '{}' });

@@ -613,6 +613,11 @@ describe('workos dialect', () => {
         key: t.key, body: { grant_type: 'refresh_token', client_id: t.clientId, client_secret: t.key, refresh_token: 'x' },
       });
       assert.equal(res.status, 400, show(res));
+      assert.equal(res.json.error, 'invalid_grant', 'a refresh token that is no token');
+      res = await call(d, 'POST', '/user_management/authenticate', {
+        key: t.key, body: { grant_type: 'authorization_code', client_id: t.clientId, client_secret: t.key, code: 'x' },
+      });
+      assert.equal(res.status, 400, show(res));
       assert.equal(res.json.error, 'unsupported_grant_type');
 
       res = await call(d, 'GET', `/user_management/users/user_${'0'.repeat(26)}`);

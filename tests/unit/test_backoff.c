@@ -127,8 +127,9 @@ static enum engine_result
 try_login(struct fixture *f, const char *login, const char *password,
     int64_t *wait)
 {
-	struct login_request in = { f->p, login, password, NULL };
-	struct login_result lr = { NULL, NULL, 0 };
+	struct login_request in = { .project = f->p, .login = login,
+	    .password = password };
+	struct login_result lr = { .session = NULL };
 	enum engine_result res;
 
 	res = session_login(f->e, &in, &lr);

@@ -519,7 +519,10 @@ static void
 test_user_pages_status_delete(void **state)
 {
 	struct fixture *f = *state;
-	struct session ses = { "ses-1", "p-a", "u-2", T0, T0 + MINUTE, 0 };
+	struct session ses = {
+		.id = "ses-1", .project_id = "p-a", .user_id = "u-2",
+		.created_at = T0, .expires_at = T0 + MINUTE,
+	};
 	struct user *u = NULL;
 	char ids[256];
 
