@@ -23,6 +23,8 @@ const {
   AdminResetUserPasswordCommand,
   ListUsersCommand,
   ConfirmForgotPasswordCommand,
+  InitiateAuthCommand,
+  RespondToAuthChallengeCommand,
 } = require('@aws-sdk/client-cognito-identity-provider');
 const { SignatureV4 } = require('@smithy/signature-v4');
 
@@ -59,16 +61,22 @@ async function newTenant() {
 }
 
 // The SDK, signing with credentials (default: the tenant's key) for region.
+// One client per set of settings, as an application keeps one: each holds
+// its own keep-alive connections, and the daemon caps them per address.
+const clients = new Map();
 function sdk(t, { region = 'us-east-1', accessKeyId, secretAccessKey } = {}) {
-  return new CognitoIdentityProviderClient({
-    region,
-    endpoint: d.url,
-    credentials: {
-      accessKeyId: accessKeyId || t.key.aws_access_key_id,
-      secretAccessKey: secretAccessKey || t.key.aws_secret_access_key,
-    },
-    maxAttempts: 1,
-  });
+  const id = accessKeyId || t.key.aws_access_key_id;
+  const secret = secretAccessKey || t.key.aws_secret_access_key;
+  const k = `${region} ${id} ${secret}`;
+  if (!clients.has(k)) {
+    clients.set(k, new CognitoIdentityProviderClient({
+      region,
+      endpoint: d.url,
+      credentials: { accessKeyId: id, secretAccessKey: secret },
+      maxAttempts: 1,
+    }));
+  }
+  return clients.get(k);
 }
 
 // SHA-256 and HMAC-SHA256 over node:crypto, as @smithy/signature-v4 takes them.
@@ -168,6 +176,7 @@ before(async () => {
 });
 
 after(async () => {
+  for (const c of clients.values()) c.destroy();
   if (d) await d.stop();
 });
 
@@ -258,6 +267,96 @@ describe('seeding a user', () => {
       /MessageAction/
     );
     assert.equal((await cliUsers(A, ['--email', email])).length, 0);
+  });
+});
+
+// Cognito's own sign-in, unsigned, through the tenant's public app client.
+function initiateAuth(t, username, password) {
+  return sdk(t).send(
+    new InitiateAuthCommand({ AuthFlow: 'USER_PASSWORD_AUTH', ClientId: t.client.client_id, AuthParameters: { USERNAME: username, PASSWORD: password } })
+  );
+}
+
+describe('sign-in after the admin calls (InitiateAuth)', () => {
+  it('AdminCreateUser SUPPRESS, AdminSetUserPassword Permanent, then InitiateAuth signs in', { timeout: TEST_TIMEOUT }, async () => {
+    const { email } = await seed(A);
+    const password = newPassword();
+    await sdk(A).send(new AdminSetUserPasswordCommand({ UserPoolId: A.pool, Username: email, Password: password, Permanent: true }));
+    const out = await initiateAuth(A, email, password);
+    assert.equal(out.ChallengeName, undefined);
+    assert.match(out.AuthenticationResult.AccessToken, /^eyJ/);
+    assert.match(out.AuthenticationResult.RefreshToken, /\S/);
+    secrets.add(out.AuthenticationResult.RefreshToken);
+    await rejectsWith(initiateAuth(A, email, newPassword()), 'NotAuthorizedException');
+  });
+
+  it('a temporary password answers NEW_PASSWORD_REQUIRED, and RespondToAuthChallenge sets the password', { timeout: TEST_TIMEOUT }, async () => {
+    const email = newEmail();
+    const temporary = newPassword();
+    await sdk(A).send(
+      new AdminCreateUserCommand({ UserPoolId: A.pool, Username: email, TemporaryPassword: temporary, MessageAction: 'SUPPRESS' })
+    );
+    const ch = await initiateAuth(A, email, temporary);
+    assert.equal(ch.ChallengeName, 'NEW_PASSWORD_REQUIRED');
+    assert.equal(ch.AuthenticationResult, undefined);
+    const chosen = newPassword();
+    const done = await sdk(A).send(
+      new RespondToAuthChallengeCommand({
+        ChallengeName: 'NEW_PASSWORD_REQUIRED',
+        ClientId: A.client.client_id,
+        Session: ch.Session,
+        ChallengeResponses: { USERNAME: email, NEW_PASSWORD: chosen },
+      })
+    );
+    assert.match(done.AuthenticationResult.AccessToken, /^eyJ/);
+    secrets.add(done.AuthenticationResult.RefreshToken);
+    const got = await sdk(A).send(new AdminGetUserCommand({ UserPoolId: A.pool, Username: email }));
+    assert.equal(got.UserStatus, 'CONFIRMED');
+    assert.ok((await initiateAuth(A, email, chosen)).AuthenticationResult);
+    await rejectsWith(initiateAuth(A, email, temporary), 'NotAuthorizedException');
+  });
+
+  it('after AdminResetUserPassword: PasswordResetRequiredException for the old password, the mailed code confirms, sign-in works', { timeout: TEST_TIMEOUT }, async () => {
+    const { email } = await seed(A);
+    const old = newPassword();
+    await sdk(A).send(new AdminSetUserPasswordCommand({ UserPoolId: A.pool, Username: email, Password: old, Permanent: true }));
+    const before = await initiateAuth(A, email, old);
+    secrets.add(before.AuthenticationResult.RefreshToken);
+    await sdk(A).send(new AdminResetUserPasswordCommand({ UserPoolId: A.pool, Username: email }));
+    await rejectsWith(initiateAuth(A, email, old), 'PasswordResetRequiredException');
+    // Only the holder of the right password is told: a wrong one is just wrong.
+    await rejectsWith(initiateAuth(A, email, newPassword()), 'NotAuthorizedException', /Incorrect username or password/);
+    const mail = await h.waitForMail(d.maildir, (m) => h.mailTo(email)(m) && h.extractResetCode(m.text) !== null);
+    const code = h.extractResetCode(mail.text);
+    secrets.add(code);
+    const fresh = newPassword();
+    await sdk(A).send(new ConfirmForgotPasswordCommand({ ClientId: A.client.client_id, Username: email, ConfirmationCode: code, Password: fresh }));
+    assert.ok((await initiateAuth(A, email, fresh)).AuthenticationResult);
+    await rejectsWith(initiateAuth(A, email, old), 'NotAuthorizedException');
+  });
+
+  it('AdminUserGlobalSignOut and AdminDisableUser end what sign-in gave', { timeout: TEST_TIMEOUT }, async () => {
+    const { email } = await seed(A);
+    const password = newPassword();
+    await sdk(A).send(new AdminSetUserPasswordCommand({ UserPoolId: A.pool, Username: email, Password: password, Permanent: true }));
+    const first = (await initiateAuth(A, email, password)).AuthenticationResult;
+    secrets.add(first.RefreshToken);
+    const refresh = (token) =>
+      sdk(A).send(new InitiateAuthCommand({ AuthFlow: 'REFRESH_TOKEN_AUTH', ClientId: A.client.client_id, AuthParameters: { REFRESH_TOKEN: token } }));
+    assert.ok((await refresh(first.RefreshToken)).AuthenticationResult.AccessToken);
+    await sdk(A).send(new AdminUserGlobalSignOutCommand({ UserPoolId: A.pool, Username: email }));
+    await rejectsWith(refresh(first.RefreshToken), 'NotAuthorizedException');
+    const second = (await initiateAuth(A, email, password)).AuthenticationResult;
+    secrets.add(second.RefreshToken);
+    await sdk(A).send(new AdminDisableUserCommand({ UserPoolId: A.pool, Username: email }));
+    await rejectsWith(refresh(second.RefreshToken), 'NotAuthorizedException');
+    await rejectsWith(initiateAuth(A, email, password), 'NotAuthorizedException', /disabled/);
+    // AdminDeleteUser takes the user's refresh tokens with it.
+    await sdk(A).send(new AdminEnableUserCommand({ UserPoolId: A.pool, Username: email }));
+    const third = (await initiateAuth(A, email, password)).AuthenticationResult;
+    secrets.add(third.RefreshToken);
+    await sdk(A).send(new AdminDeleteUserCommand({ UserPoolId: A.pool, Username: email }));
+    await rejectsWith(refresh(third.RefreshToken), 'NotAuthorizedException');
   });
 });
 
