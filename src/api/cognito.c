@@ -1101,18 +1101,26 @@ cognito_preflight(const struct http_request *r, struct http_response *resp)
 
 /*
  * The key set and discovery document of a user pool (a project), where
- * Cognito's clients look: PUBLIC_URL/{userPoolId}/.well-known/...  A pool
- * that does not exist is a 404 in Cognito's error shape.
+ * Cognito's clients look: PUBLIC_URL/{userPoolId}/.well-known/...  The
+ * pool id is the one the admin calls take (engine_user_pool_id); the
+ * project's id names it too.  A pool that does not exist is a 404 in
+ * Cognito's error shape.
  */
 static struct project *
 pool_of(const struct http_request *r, struct http_response *resp)
 {
+	const struct config *cfg = engine_config(r->app);
 	struct project *p = NULL;
 	enum engine_result res = ENGINE_PROJECT_UNKNOWN;
+	char uuid[UUID_STRLEN + 1];
 
 	http_set_header(resp, "x-amzn-RequestId", r->request_id);
-	if (r->path_param != NULL && strlen(r->path_param) == UUID_STRLEN)
+	/* A pool id has a UUID's length too: the form decides. */
+	if (r->path_param != NULL && id_is_uuid(r->path_param))
 		res = engine_project(r->app, r->path_param, &p);
+	else if (r->path_param != NULL &&
+	    engine_user_pool_project(cfg->aws_region, r->path_param, uuid) == 0)
+		res = engine_project(r->app, uuid, &p);
 	if (res == ENGINE_PROJECT_UNKNOWN)
 		fail(resp, CE_RESOURCE_NOT_FOUND, "User pool does not exist.");
 	else if (res != ENGINE_OK)
@@ -1149,12 +1157,13 @@ cognito_openid_configuration(const struct http_request *r,
 {
 	const struct config *cfg = engine_config(r->app);
 	struct project *p;
-	char *iss, *jwks;
+	char *iss, *jwks, pool[ENGINE_POOL_ID_MAX + 1];
 
 	p = pool_of(r, resp);
 	if (p == NULL)
 		return;
-	iss = xasprintf("%s/%s", cfg->public_url, p->id);
+	engine_user_pool_id(cfg->aws_region, p->id, pool);
+	iss = xasprintf("%s/%s", cfg->public_url, pool);
 	jwks = xasprintf("%s/.well-known/jwks.json", iss);
 	http_set_header(resp, "Access-Control-Allow-Origin", "*");
 	/* No authorization endpoint: resetd signs in through the API only. */

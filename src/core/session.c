@@ -773,7 +773,7 @@ session_list(struct engine *e, const struct project *p, const char *user_id,
 static const struct token_profile {
 	enum jwt_alg	 alg;
 	int64_t		 ttl_s;		/* 0: the project's setting */
-	int		 issuer_project;	/* iss is PUBLIC_URL/PROJECT */
+	int		 issuer_project;	/* iss is PUBLIC_URL/POOL */
 } token_profiles[TK__MAX] = {
 	/* TK_XSOLLA_LOGIN */
 	{ JWT_HS256, 0, 0 },	/* 0: the project's login_token_ttl */
@@ -821,8 +821,13 @@ token_longest_ttl_s(const struct project *p, enum jwt_alg alg)
 static char *
 issuer(const struct engine *e, const struct project *p, enum token_kind k)
 {
-	if (profile(k)->issuer_project)
-		return xasprintf("%s/%s", e->cfg->public_url, p->id);
+	char pool[ENGINE_POOL_ID_MAX + 1];
+
+	/* Cognito's: the project's user pool id, as the admin calls name it. */
+	if (profile(k)->issuer_project) {
+		engine_user_pool_id(e->cfg->aws_region, p->id, pool);
+		return xasprintf("%s/%s", e->cfg->public_url, pool);
+	}
 	return xstrdup(e->cfg->public_url);
 }
 
