@@ -91,7 +91,7 @@ build/san/obj/gen/templates.o: $(GEN)
 build/san/resetd: $(SAN_OBJS)
 	$(call say,LD,$@)$(CC) $(SAN) -o $@ $(SAN_OBJS) $(LIBS)
 
-build/san/tests/%: tests/unit/%.c $(SAN_LIB_OBJS) tests/unit/unit.h
+build/san/tests/%: tests/unit/%.c $(SAN_LIB_OBJS) $(wildcard tests/unit/*.h)
 	@mkdir -p $(@D)
 	$(call say,CC,$@)$(CC) $(ALL_CFLAGS) -O1 $(SAN) -Itests/unit -o $@ $< $(SAN_LIB_OBJS) \
 	    $(LIBS) -lcmocka

@@ -198,6 +198,7 @@ struct user_tx {
 	struct engine		*e;
 	struct idem_claim	*idem;
 	const struct user	*user;
+	enum engine_result	 outcome;	/* with TX_REFUSED */
 };
 
 static int
@@ -208,7 +209,7 @@ insert_user_tx(struct db_conn *c, void *arg)
 
 	if (t->idem != NULL) {
 		rc = idem_record(t->e, c, t->user->project_id, t->idem,
-		    t->user->created_at);
+		    t->user->created_at, &t->outcome);
 		if (rc != STORE_OK)
 			return rc;
 	}
@@ -340,7 +341,7 @@ admin_user_create(struct engine *e, const struct user_spec *spec,
 		o = (struct idem_outcome){ .user = u };
 		idem_encode(spec->idem, &o);
 	}
-	t = (struct user_tx){ e, spec->idem, u };
+	t = (struct user_tx){ e, spec->idem, u, ENGINE_OK };
 	rc = db_write(e->db, insert_user_tx, &t);
 	if (rc == DB_CONSTRAINT) {
 		snprintf(err, errlen, "a user with this email or username "
@@ -348,12 +349,12 @@ admin_user_create(struct engine *e, const struct user_spec *spec,
 		result = ENGINE_CONFLICT;
 		goto out;
 	}
-	if (rc > 0) {
+	result = tx_result(rc, t.outcome);
+	if (result == ENGINE_REPLAYED) {
 		snprintf(err, errlen, "the idempotency key was taken meanwhile");
-		result = (enum engine_result)rc;
 		goto out;
 	}
-	if (rc != 0) {
+	if (result != ENGINE_OK) {
 		snprintf(err, errlen, "cannot store the user");
 		result = ENGINE_UNAVAILABLE;
 		goto out;

@@ -199,6 +199,19 @@ engine_outbox_key(const struct engine *e)
 	return e->outbox_key;
 }
 
+enum engine_result
+tx_result(int rc, enum engine_result outcome)
+{
+	if (rc == 0)
+		return ENGINE_OK;
+	if (rc == TX_REFUSED && outcome != ENGINE_OK)
+		return outcome;
+	if (rc > 0)
+		log_error("engine: a transaction ended with %d, not a result "
+		    "of its own", rc);
+	return ENGINE_UNAVAILABLE;
+}
+
 void
 engine_mail_sender(const struct config *cfg, const struct project *p,
     const char **addr, const char **name)

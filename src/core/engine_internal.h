@@ -23,6 +23,20 @@ struct keyring_key {
 	int		 refs;
 };
 
+/*
+ * db_write callbacks in core speak one vocabulary.  A callback returns 0
+ * to commit; a db failure as the store gave it (DB_ERROR, DB_CONSTRAINT)
+ * to roll back; or TX_REFUSED to roll back with an expected outcome, which
+ * it has put in its argument first.  Other store results (STORE_NOT_FOUND,
+ * a count of rows) are never returned as they are.  Where db_write was
+ * called, tx_result maps what it returned once: ENGINE_OK, the outcome, or
+ * ENGINE_UNAVAILABLE; store and db codes go no further.  Call db_write
+ * before reading the outcome (never both as arguments of one call: their
+ * order is unspecified).
+ */
+#define TX_REFUSED 0x7478	/* "tx": no store or db code */
+enum engine_result tx_result(int rc, enum engine_result outcome);
+
 struct engine {
 	const struct config	*cfg;
 	struct db		*db;
@@ -91,11 +105,13 @@ enum engine_result idem_begin(struct engine *, const char *project_id,
 void	idem_encode(struct idem_claim *, const struct idem_outcome *);
 /*
  * Record claim->answer on c, inside the transaction that does the work;
- * call it first there.  STORE_OK, ENGINE_REPLAYED (a positive value: the key
- * was taken meanwhile, roll back and call idem_settle) or DB_ERROR.
+ * call it first there.  STORE_OK; TX_REFUSED with *outcome set to
+ * ENGINE_REPLAYED when the key was taken meanwhile (roll back, then call
+ * idem_settle); or DB_ERROR.
  */
 int	idem_record(struct engine *, struct db_conn *, const char *project_id,
-	    const struct idem_claim *, int64_t now);
+	    const struct idem_claim *, int64_t now,
+	    enum engine_result *outcome);
 /*
  * After a use case ended with result other than ENGINE_OK: if a racing
  * call with the same key has committed meanwhile, return ENGINE_REPLAYED

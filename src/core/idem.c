@@ -239,7 +239,7 @@ idem_encode(struct idem_claim *claim, const struct idem_outcome *o)
 
 int
 idem_record(struct engine *e, struct db_conn *c, const char *project_id,
-    const struct idem_claim *claim, int64_t now)
+    const struct idem_claim *claim, int64_t now, enum engine_result *outcome)
 {
 	struct idem_record r;
 	int rc;
@@ -258,8 +258,10 @@ idem_record(struct engine *e, struct db_conn *c, const char *project_id,
 	r.answer_sealed = seal_answer(e, &r, claim->answer.body);
 	rc = store_idem_insert(c, &r);
 	free(r.answer_sealed);
-	if (rc == DB_CONSTRAINT)
-		return ENGINE_REPLAYED;
+	if (rc == DB_CONSTRAINT) {
+		*outcome = ENGINE_REPLAYED;
+		return TX_REFUSED;
+	}
 	return rc;
 }
 

@@ -113,6 +113,7 @@ struct request_tx {
 	int				 used_real;
 	const char			*limited;	/* why not, or NULL */
 	int64_t				 retry_after_s;	/* trusted, limited */
+	enum engine_result		 outcome;	/* with TX_REFUSED */
 };
 
 #define BUDGET_REFRESH_MS 1000
@@ -272,7 +273,7 @@ request_tx(struct db_conn *c, void *arg)
 
 	if (t->in->idem != NULL) {
 		rc = idem_record(t->e, c, t->in->project->id, t->in->idem,
-		    t->now);
+		    t->now, &t->outcome);
 		if (rc != STORE_OK)
 			return rc;
 	}
@@ -282,8 +283,10 @@ request_tx(struct db_conn *c, void *arg)
 	if (rc != STORE_OK)
 		return rc;
 	budget = t->limited != NULL && strcmp(t->limited, "mail_budget") == 0;
-	if (t->limited != NULL && !budget && t->in->trusted)
-		return ENGINE_THROTTLED;
+	if (t->limited != NULL && !budget && t->in->trusted) {
+		t->outcome = ENGINE_THROTTLED;
+		return TX_REFUSED;
+	}
 	/* A trusted caller holds the token: over budget, only mail is held. */
 	real = u != NULL && (t->limited == NULL || (budget && t->in->trusted));
 	t->used_real = real;
@@ -592,13 +595,13 @@ request_work(struct engine *e, const struct reset_request *in,
 		o = (struct idem_outcome){ .ticket = &tk };
 		idem_encode(in->idem, &o);
 	}
+	/* db_write first: the outcome is read after it ran. */
 	rc = db_write(e->db, request_tx, &t);
-	if (rc == ENGINE_THROTTLED && in->retry_after_s != NULL)
+	result = tx_result(rc, t.outcome);
+	if (result == ENGINE_THROTTLED && in->retry_after_s != NULL)
 		*in->retry_after_s = t.retry_after_s;
-	if (rc != 0) {
-		result = rc > 0 ? (enum engine_result)rc : ENGINE_UNAVAILABLE;
+	if (result != ENGINE_OK)
 		goto out;
-	}
 	if (t.limited != NULL && strcmp(t.limited, "mail_budget") == 0)
 		log_warn("reset: project %s: %s limit reached, %s", in->project->id,
 		    t.limited, t.used_real ? "mail held" : "nothing sent");
@@ -785,6 +788,7 @@ struct confirm_tx {
 	struct user		*user;
 	const char		*hash;
 	int64_t			 now;
+	enum engine_result	 outcome;	/* with TX_REFUSED */
 };
 
 static int
@@ -794,16 +798,19 @@ confirm_tx(struct db_conn *c, void *arg)
 	int rc;
 
 	if (t->idem != NULL) {
-		rc = idem_record(t->e, c, t->project->id, t->idem, t->now);
+		rc = idem_record(t->e, c, t->project->id, t->idem, t->now,
+		    &t->outcome);
 		if (rc != STORE_OK)
 			return rc;
 	}
 	rc = store_secret_consume(c, t->secret->id, t->now);
 	if (rc < 0)
 		return rc;
-	if (rc == 0)	/* someone else won, or it just expired */
-		return t->now >= t->secret->expires_at ?
+	if (rc == 0) {	/* someone else won, or it just expired */
+		t->outcome = t->now >= t->secret->expires_at ?
 		    ENGINE_SECRET_EXPIRED : ENGINE_SECRET_INVALID;
+		return TX_REFUSED;
+	}
 	return reset_apply_password(t->e, c, t->ctx, t->project, t->user,
 	    t->hash, t->secret->locale, t->now);
 }
@@ -942,6 +949,7 @@ reset_confirm(struct engine *e, const struct reset_confirm *in,
 	t.user = u;
 	t.hash = hash;
 	t.now = db_now(e->db);
+	t.outcome = ENGINE_OK;
 	/* The user as the transaction leaves it, for the answer. */
 	u->email_verified = 1;
 	u->updated_at = t.now;
@@ -952,14 +960,9 @@ reset_confirm(struct engine *e, const struct reset_confirm *in,
 		idem_encode(in->idem, &o);
 	}
 	rc = db_write(e->db, confirm_tx, &t);
-	if (rc > 0) {
-		result = (enum engine_result)rc;
+	result = tx_result(rc, t.outcome);
+	if (result != ENGINE_OK)
 		goto out;
-	}
-	if (rc < 0) {
-		result = ENGINE_UNAVAILABLE;
-		goto out;
-	}
 	engine_mail_queued(e);
 	if (user_out != NULL) {
 		*user_out = u;

@@ -535,10 +535,36 @@ test_user_create_replay(void **state)
 
 #define WITH_DB(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
+/*
+ * What a transaction of core returned becomes one engine result: a store
+ * code never reads as a result (STORE_NOT_FOUND and ENGINE_PROJECT_UNKNOWN
+ * are both 1), and a refusal without an outcome is no success.
+ */
+static void
+test_tx_result(void **state)
+{
+	(void)state;
+	assert_int_equal(tx_result(0, ENGINE_OK), ENGINE_OK);
+	assert_int_equal(tx_result(0, ENGINE_THROTTLED), ENGINE_OK);
+	assert_int_equal(tx_result(TX_REFUSED, ENGINE_REPLAYED),
+	    ENGINE_REPLAYED);
+	assert_int_equal(tx_result(TX_REFUSED, ENGINE_SECRET_EXPIRED),
+	    ENGINE_SECRET_EXPIRED);
+	assert_int_equal(tx_result(TX_REFUSED, ENGINE_OK), ENGINE_UNAVAILABLE);
+	assert_int_equal(tx_result(DB_ERROR, ENGINE_OK), ENGINE_UNAVAILABLE);
+	assert_int_equal(tx_result(DB_CONSTRAINT, ENGINE_REPLAYED),
+	    ENGINE_UNAVAILABLE);
+	assert_int_equal(tx_result(STORE_NOT_FOUND, ENGINE_OK),
+	    ENGINE_UNAVAILABLE);
+	assert_int_not_equal(TX_REFUSED, STORE_NOT_FOUND);
+	assert_true(TX_REFUSED > ENGINE__MAX);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_tx_result),
 		cmocka_unit_test(test_fingerprint),
 		cmocka_unit_test(test_key_valid),
 		cmocka_unit_test(test_prefixed_ids),

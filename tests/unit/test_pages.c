@@ -355,38 +355,40 @@ test_fuzz_parsers(void **state)
 		"https://[::1]:8080/x", "http://a.example:80/?q",
 	};
 	uint8_t buf[FUZZ_LEN_MAX];
+	struct unit_rng r;
 	size_t len, k;
 	int i, j;
 
 	(void)state;
 	assert_true(sodium_init() >= 0);
+	unit_rng_init(&r, "test_fuzz_parsers");
 	for (i = 0; i < FUZZ_ROUNDS; i++) {
 		if (i % 2 == 0) {
 			/* Random bytes, biased towards the parsers' syntax. */
-			len = randombytes_uniform(FUZZ_LEN_MAX);
+			len = unit_rng_uniform(&r, FUZZ_LEN_MAX);
 			for (k = 0; k < len; k++) {
 				static const char alphabet[] =
 				    "n=;,-_ .q0123456789\"\\%+&:/[]*aAzZjJ\t";
 
-				buf[k] = randombytes_uniform(4) == 0 ?
-				    (uint8_t)randombytes_uniform(256) :
-				    (uint8_t)alphabet[randombytes_uniform(
+				buf[k] = unit_rng_uniform(&r, 4) == 0 ?
+				    (uint8_t)unit_rng_uniform(&r, 256) :
+				    (uint8_t)alphabet[unit_rng_uniform(&r, 
 				    sizeof(alphabet) - 1)];
 			}
 		} else {
 			/* A seed with a few bytes flipped, cut or repeated. */
-			const char *seed = seeds[randombytes_uniform(
+			const char *seed = seeds[unit_rng_uniform(&r, 
 			    sizeof(seeds) / sizeof(seeds[0]))];
 
 			len = strlen(seed);
 			memcpy(buf, seed, len);
 			for (j = 0; j < 3; j++) {
-				k = randombytes_uniform((uint32_t)len);
-				buf[k] = (uint8_t)randombytes_uniform(256);
+				k = unit_rng_uniform(&r, (uint32_t)len);
+				buf[k] = (uint8_t)unit_rng_uniform(&r, 256);
 			}
-			if (randombytes_uniform(3) == 0)
-				len = randombytes_uniform((uint32_t)len + 1);
-			while (randombytes_uniform(4) == 0 &&
+			if (unit_rng_uniform(&r, 3) == 0)
+				len = unit_rng_uniform(&r, (uint32_t)len + 1);
+			while (unit_rng_uniform(&r, 4) == 0 &&
 			    len * 2 < sizeof(buf)) {
 				memcpy(buf + len, buf, len);
 				len *= 2;

@@ -78,6 +78,52 @@ unit_sleep_ms(long ms)
 		continue;
 }
 
+/*
+ * Randomized tests draw from a seeded generator, so that a failure can be
+ * replayed: the seed is RESETD_TEST_SEED when set, a fresh one otherwise,
+ * and is printed either way.  splitmix64: small, and good enough to pick
+ * inputs.
+ */
+struct unit_rng {
+	uint64_t	 state;
+};
+
+static inline void
+unit_rng_init(struct unit_rng *r, const char *test)
+{
+	const char *env = getenv("RESETD_TEST_SEED");
+	struct timespec ts;
+	uint64_t seed;
+
+	if (env != NULL && *env != '\0')
+		seed = strtoull(env, NULL, 10);
+	else {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		seed = (uint64_t)ts.tv_sec * 1000000007ULL ^
+		    (uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 32);
+	}
+	fprintf(stderr, "%s: seed %llu (RESETD_TEST_SEED=%llu replays it)\n",
+	    test, (unsigned long long)seed, (unsigned long long)seed);
+	r->state = seed;
+}
+
+static inline uint64_t
+unit_rng_next(struct unit_rng *r)
+{
+	uint64_t z = (r->state += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* A number in [0, bound), bound > 0. */
+static inline uint32_t
+unit_rng_uniform(struct unit_rng *r, uint32_t bound)
+{
+	return (uint32_t)(unit_rng_next(r) % bound);
+}
+
 /* A string of n copies of c, which the caller frees. */
 static inline char *
 unit_repeat(const char *c, size_t n)
