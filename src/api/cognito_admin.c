@@ -802,7 +802,19 @@ parse_filter(struct http_response *resp, const char *f, struct user_query *q,
 		{ "email", USER_FILTER_EMAIL, USER_FILTER_EMAIL_PREFIX },
 		{ "username", USER_FILTER_USERNAME, USER_FILTER_USERNAME_PREFIX },
 		{ "sub", USER_FILTER_ID, USER_FILTER_NONE },
+		/* Their values are mapped below. */
+		{ "cognito:user_status", USER_FILTER_STATUS, USER_FILTER_NONE },
+		{ "status", USER_FILTER_ENABLED, USER_FILTER_NONE },
 	};
+	static const struct {
+		const char		*wire;
+		const char		*stored;
+	} statuses[] = {
+		{ "CONFIRMED", "confirmed" },
+		{ "FORCE_CHANGE_PASSWORD", "force_change_password" },
+		{ "RESET_REQUIRED", "reset_required" },
+	};
+	size_t k;
 	const char *p = f, *name;
 	size_t nlen, i, o = 0;
 	int prefix;
@@ -847,11 +859,23 @@ parse_filter(struct http_response *resp, const char *f, struct user_query *q,
 		if (q->filter == USER_FILTER_NONE)
 			break;
 		q->value = buf;
+		if (q->filter == USER_FILTER_STATUS) {
+			/* A status resetd has none of matches no user. */
+			q->value = "none";
+			for (k = 0; k < sizeof(statuses) / sizeof(statuses[0]); k++)
+				if (strcmp(buf, statuses[k].wire) == 0)
+					q->value = statuses[k].stored;
+		} else if (q->filter == USER_FILTER_ENABLED) {
+			if (strcmp(buf, "Disabled") == 0)
+				q->filter = USER_FILTER_DISABLED;
+			else if (strcmp(buf, "Enabled") != 0)
+				goto bad;
+		}
 		return 0;
 	}
 	cognito_fail(resp, CE_INVALID_PARAMETER, "Invalid search attribute: "
-	    "resetd filters users by email and username (= and ^=) and by sub "
-	    "(=).");
+	    "resetd filters users by email and username (= and ^=), and by "
+	    "sub, cognito:user_status and status (=).");
 	return -1;
 bad:
 	cognito_fail(resp, CE_INVALID_PARAMETER, "Error while parsing filter: "

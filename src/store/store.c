@@ -685,6 +685,17 @@ store_user_page(struct db_conn *c, const char *project_id,
 		/* USER_FILTER_ID */
 		"SELECT " USER_COLS " FROM users WHERE project_id = $1 AND "
 		    "id > $2 AND id = $3 ORDER BY id LIMIT $4",
+		/* USER_FILTER_STATUS: a temporary password is marked twice */
+		"SELECT " USER_COLS " FROM users WHERE project_id = $1 AND "
+		    "id > $2 AND (CASE WHEN password_change_required <> 0 THEN "
+		    "'force_change_password' ELSE status END) = $3 ORDER BY id "
+		    "LIMIT $4",
+		/* USER_FILTER_ENABLED */
+		"SELECT " USER_COLS " FROM users WHERE project_id = $1 AND "
+		    "id > $2 AND disabled = 0 AND $3 = $3 ORDER BY id LIMIT $4",
+		/* USER_FILTER_DISABLED */
+		"SELECT " USER_COLS " FROM users WHERE project_id = $1 AND "
+		    "id > $2 AND disabled <> 0 AND $3 = $3 ORDER BY id LIMIT $4",
 	};
 	char *key, *value;
 	int rc;
@@ -696,9 +707,10 @@ store_user_page(struct db_conn *c, const char *project_id,
 	    q->filter == USER_FILTER_USERNAME_PREFIX) {
 		value = like_prefix(key);
 		free(key);
-	} else if (q->filter == USER_FILTER_ID) {
+	} else if (q->filter == USER_FILTER_ID ||
+	    q->filter == USER_FILTER_STATUS) {
 		free(key);
-		value = xstrdup(q->value);
+		value = xstrdup(q->value != NULL ? q->value : "");
 	} else
 		value = key;
 	rc = query_list(c, sql[q->filter], DB_ARGS(DB_TEXT(project_id),

@@ -316,6 +316,9 @@ enum user_filter {
 	USER_FILTER_USERNAME,		/* username = value (any case) */
 	USER_FILTER_USERNAME_PREFIX,
 	USER_FILTER_ID,			/* id = value */
+	USER_FILTER_STATUS,		/* status = value, by user_status_name */
+	USER_FILTER_ENABLED,		/* not disabled (value unused) */
+	USER_FILTER_DISABLED,		/* disabled (value unused) */
 };
 
 struct user_query {

@@ -428,6 +428,26 @@ describe('ListUsers', () => {
     assert.deepEqual(only.Users[0].Attributes.map((a) => a.Name), ['email']);
   });
 
+  it('filters by cognito:user_status and status', { timeout: TEST_TIMEOUT }, async () => {
+    const C = await newTenant();
+    const force = (await seed(C)).email;
+    const confirmed = (await seed(C)).email;
+    const reset = (await seed(C)).email;
+    await sdk(C).send(new AdminSetUserPasswordCommand({ UserPoolId: C.pool, Username: confirmed, Password: newPassword(), Permanent: true }));
+    await sdk(C).send(new AdminResetUserPasswordCommand({ UserPoolId: C.pool, Username: reset }));
+    await sdk(C).send(new AdminDisableUserCommand({ UserPoolId: C.pool, Username: reset }));
+    const emails = async (Filter) =>
+      (await sdk(C).send(new ListUsersCommand({ UserPoolId: C.pool, Filter }))).Users.map((u) => u.Attributes.find((x) => x.Name === 'email').Value);
+    assert.deepEqual(await emails('cognito:user_status = "FORCE_CHANGE_PASSWORD"'), [force]);
+    assert.deepEqual(await emails('cognito:user_status = "CONFIRMED"'), [confirmed]);
+    assert.deepEqual(await emails('cognito:user_status = "RESET_REQUIRED"'), [reset]);
+    assert.deepEqual(await emails('cognito:user_status = "UNCONFIRMED"'), []);
+    assert.deepEqual(await emails('status = "Disabled"'), [reset]);
+    assert.deepEqual(await emails('status = "Enabled"'), [force, confirmed]);
+    await rejectsWith(sdk(C).send(new ListUsersCommand({ UserPoolId: C.pool, Filter: 'status = "Asleep"' })), 'InvalidParameterException');
+    await rejectsWith(sdk(C).send(new ListUsersCommand({ UserPoolId: C.pool, Filter: 'phone_number = "+1"' })), 'InvalidParameterException');
+  });
+
   it('a prefix is text, not a pattern: _ and % match only themselves, and case does not count', { timeout: TEST_TIMEOUT }, async () => {
     const tag = uniq('pfx');
     const under = (await seed(A, { email: `${tag}_u@example.com` })).email;
