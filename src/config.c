@@ -201,6 +201,42 @@ static const char *const secret_keys[] = {
 	"server_secret", "mail_password", NULL,
 };
 
+/*
+ * Keys whose values a reload's log lines never show, only that they
+ * changed: the secrets, and the database URL, which may hold a password.
+ */
+static const char *const unlogged_keys[] = {
+	"server_secret", "mail_password", "database", NULL,
+};
+
+/*
+ * Keys a reload (SIGHUP) applies to a running server: those read while
+ * requests run, through a path that can replace them safely (see
+ * engine_reload, mailer_reload, log_set_level).  Every other key takes
+ * effect at the next start.
+ */
+static const char *const reload_keys[] = {
+	"log_level",
+	/* the mail settings and templates (mailer_reload) */
+	"mail", "mail_from", "mail_from_name", "mail_starttls",
+	"mail_username", "mail_password", "mail_ca_file", "templates_dir",
+	"mail_max_tries", "mail_lease_seconds", "mail_poll_ms",
+	"mail_test_hold_ms", "mail_backoff_ms", "mail_max_age",
+	"mail_connect_timeout_ms", "mail_send_timeout_ms",
+	/* the limits (engine_reload) */
+	"rate_ip_request", "rate_ip_request_window",
+	"rate_ip_confirm", "rate_ip_confirm_window",
+	"rate_ip_login", "rate_ip_login_window",
+	"rate_ip_api", "rate_ip_api_window",
+	"rate_ip6_56_request", "rate_ip6_56_confirm", "rate_ip6_56_login",
+	"rate_ip6_56_api",
+	"rate_ip6_48_request", "rate_ip6_48_confirm", "rate_ip6_48_login",
+	"rate_ip6_48_api",
+	"login_backoff_after", "login_backoff_base", "login_backoff_max",
+	"reset_floor_ms", "reset_jitter_ms",
+	NULL,
+};
+
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
 static char **
@@ -557,6 +593,86 @@ config_free(struct config *c)
 		if (keys[i].type == KEY_STRING)
 			xfree_secret(*str_field(c, &keys[i]));
 	free(c);
+}
+
+static int one_of(const char *, const char *const *, int);
+
+int
+config_key_reloads(const char *name)
+{
+	return one_of(name, reload_keys, 0);
+}
+
+/* The value of k in c, as text for a log line, into buf. */
+static const char *
+value_text(const struct config *c, const struct key *k, char *buf,
+    size_t len)
+{
+	const char *v;
+
+	if (k->type == KEY_INT) {
+		snprintf(buf, len, "%lld",
+		    (long long)*int_field((struct config *)c, k));
+		return buf;
+	}
+	v = *str_field((struct config *)c, k);
+	return v == NULL ? "(unset)" : v;
+}
+
+static int
+key_differs(const struct config *a, const struct config *b,
+    const struct key *k)
+{
+	const char *x, *y;
+
+	if (k->type == KEY_INT)
+		return *int_field((struct config *)a, k) !=
+		    *int_field((struct config *)b, k);
+	x = *str_field((struct config *)a, k);
+	y = *str_field((struct config *)b, k);
+	if (x == NULL || y == NULL)
+		return x != y;
+	return strcmp(x, y) != 0;
+}
+
+void
+config_log_changes(const struct config *running,
+    const struct config *applied, const struct config *next, int *changed,
+    int *restart)
+{
+	char was[32], now[32];
+	const struct config *base;
+	const struct key *k;
+	size_t i;
+	int reloads;
+
+	*changed = *restart = 0;
+	for (i = 0; i < NKEYS; i++) {
+		k = &keys[i];
+		reloads = config_key_reloads(k->name);
+		base = reloads ? applied : running;
+		if (!key_differs(base, next, k))
+			continue;
+		if (one_of(k->name, unlogged_keys, 0)) {
+			if (reloads)
+				log_info("reload: %s changed", k->name);
+			else
+				log_warn("reload: %s changed; it takes effect "
+				    "at the next restart", k->name);
+		} else if (reloads)
+			log_info("reload: %s: %s -> %s", k->name,
+			    value_text(base, k, was, sizeof(was)),
+			    value_text(next, k, now, sizeof(now)));
+		else
+			log_warn("reload: %s: %s -> %s takes effect at the "
+			    "next restart", k->name,
+			    value_text(base, k, was, sizeof(was)),
+			    value_text(next, k, now, sizeof(now)));
+		if (reloads)
+			(*changed)++;
+		else
+			(*restart)++;
+	}
 }
 
 void

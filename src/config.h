@@ -1,7 +1,9 @@
 /*
  * Instance configuration: built-in defaults, then a config file, then
  * RESETD_* environment variables, each overriding the one before.  It is
- * parsed once into an immutable struct; nothing changes it afterwards.
+ * parsed once into an immutable struct; nothing changes it afterwards.  A
+ * reload (SIGHUP) loads a new struct, and the parts that may change while
+ * requests run copy from it what config_key_reloads names.
  * Per-project settings (URLs, lifetimes, senders) live in the database, not
  * here.
  */
@@ -85,6 +87,20 @@ struct config {
 int	config_load(const char *path, struct config **out, char *err,
 	    size_t errlen) WUR;
 void	config_free(struct config *);
+/* 1 when a reload (SIGHUP) applies the key to a running server. */
+int	config_key_reloads(const char *name);
+/*
+ * For a reload: log one line per key whose value in next differs from the
+ * one in force, and count them.  A key a reload applies is compared with
+ * applied (the configuration the last reload, or the start, put in
+ * force), logged at info and counted in *changed; any other key with
+ * running (the one the process started with), logged as a warning that it
+ * takes effect at the next restart and counted in *restart.  Secret values
+ * and the database URL are never written, only that they changed.
+ */
+void	config_log_changes(const struct config *running,
+	    const struct config *applied, const struct config *next,
+	    int *changed, int *restart);
 /* Print every key with its environment name, default and meaning. */
 void	config_usage(FILE *);
 /* Print the effective configuration as JSON, the server secret masked. */

@@ -20,31 +20,50 @@ static const char *const level_names[LOG__MAX] = {
 	"error",	/* LOG_ERROR */
 };
 
-static enum log_level min_level = LOG_INFO;
+/*
+ * The lowest level written.  A reload changes it while other threads log,
+ * so it is read and written atomically.
+ */
+static int min_level = LOG_INFO;
 
-int
-log_level_valid(const char *name)
+static int
+level_of(const char *name)
 {
 	int i;
 
 	for (i = 0; i < LOG__MAX; i++)
 		if (strcmp(name, level_names[i]) == 0)
-			return 1;
-	return 0;
+			return i;
+	return -1;
+}
+
+static int
+level_enabled(enum log_level level)
+{
+	return (int)level >= __atomic_load_n(&min_level, __ATOMIC_RELAXED);
+}
+
+int
+log_level_valid(const char *name)
+{
+	return level_of(name) != -1;
+}
+
+int
+log_level_rank(const char *name)
+{
+	return level_of(name);
 }
 
 int
 log_set_level(const char *name)
 {
-	int i;
+	int i = level_of(name);
 
-	for (i = 0; i < LOG__MAX; i++) {
-		if (strcmp(name, level_names[i]) == 0) {
-			min_level = (enum log_level)i;
-			return 0;
-		}
-	}
-	return -1;
+	if (i == -1)
+		return -1;
+	__atomic_store_n(&min_level, i, __ATOMIC_RELAXED);
+	return 0;
 }
 
 /*
@@ -137,7 +156,7 @@ log_vmsg(enum log_level level, const char *fmt, va_list ap)
 	struct buf b;
 	char msg[1024];
 
-	if (level < min_level)
+	if (!level_enabled(level))
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	buf_init(&b, LOG_LINE_MAX);
@@ -183,7 +202,7 @@ log_request(const struct log_request *r)
 {
 	struct buf b;
 
-	if (LOG_INFO < min_level)
+	if (!level_enabled(LOG_INFO))
 		return;
 	buf_init(&b, LOG_LINE_MAX);
 	line_start(&b, "info");

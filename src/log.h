@@ -17,10 +17,15 @@ enum log_level {
 	LOG__MAX
 };
 
-/* Set the lowest level written; "debug", "info", "warn", "error". */
+/*
+ * Set the lowest level written; "debug", "info", "warn", "error".  Safe
+ * while other threads log: each line is written or not as a whole.
+ */
 int	log_set_level(const char *) WUR;
 /* Return 1 when name is a level log_set_level accepts. */
 int	log_level_valid(const char *);
+/* The level's place, debug 0 to error 3, or -1 for no level. */
+int	log_level_rank(const char *);
 void	log_msg(enum log_level, const char *fmt, ...) PRINTF(2, 3);
 #define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)

@@ -1,8 +1,9 @@
 /*
  * serve: the daemon.  It puts together what the other layers offer (the
  * engine, the mail senders, the HTTP server and its faces), sweeps what
- * nothing needs between stop signals, and stops within DRAIN_MS of the
- * first one (docs/architecture.md, "Stopping").  It is wiring, like
+ * nothing needs between stop signals, reloads what is safe at SIGHUP, and
+ * stops within DRAIN_MS of the first stop signal (docs/architecture.md,
+ * "Stopping" and "Reload").  It is wiring, like
  * main.c and faces.c, and may include any layer.
  */
 #include <pthread.h>
@@ -172,14 +173,83 @@ serve_drain(struct http_server *srv, const sigset_t *sigs, int64_t *deadline)
 	}
 }
 
+static void
+reload_level(const char *level)
+{
+	if (log_set_level(level) == -1)
+		log_warn("reload: log_level %s refused", level);
+}
+
+/*
+ * SIGHUP: read the configuration again and apply what can change while
+ * requests run (config_key_reloads): the log level, the limits, the mail
+ * settings and the templates, which are read again even when templates_dir
+ * is the same.  Nothing changes unless the whole new configuration is
+ * valid, its templates read and its mail transports open.  Log what
+ * changed and what waits for a restart.  *applied is the configuration the
+ * last reload put in force (NULL: the one started with); connections and
+ * requests in flight are not touched.
+ */
+static void
+serve_reload(struct cli *c, struct mailer *ml, struct config **applied)
+{
+	const struct config *base = *applied != NULL ? *applied : c->cfg;
+	struct config *next = NULL;
+	struct template_set *ts = NULL;
+	char err[512];
+	int changed, restart, was, now;
+
+	notify_reloading();
+	if (config_load(c->config_path, &next, err, sizeof(err)) == -1) {
+		log_error("reload: %s; the configuration in force is kept", err);
+		goto out;
+	}
+	if (template_set_open(next->templates_dir, &ts, err, sizeof(err)) ==
+	    -1) {
+		log_error("reload: %s; the configuration in force is kept", err);
+		goto out;
+	}
+	if (mailer_reload(ml, next, ts) == -1) {
+		log_error("reload: cannot open the mail transport; the "
+		    "configuration in force is kept");
+		goto out;
+	}
+	engine_reload(c->engine, next);
+	engine_set_templates(c->engine, ts);
+	/*
+	 * The level last, but a more verbose one first: either way the lines
+	 * saying what changed are written.
+	 */
+	was = log_level_rank(base->log_level);
+	now = log_level_rank(next->log_level);
+	if (now < was)
+		reload_level(next->log_level);
+	config_log_changes(c->cfg, base, next, &changed, &restart);
+	log_info("reload: done, %d settings changed, %d wait for a restart; "
+	    "%zu mail template overrides", changed, restart,
+	    template_set_count(ts));
+	if (now > was)
+		reload_level(next->log_level);
+	config_free(*applied);
+	*applied = next;
+	next = NULL;
+out:
+	template_set_free(ts);
+	config_free(next);
+	snprintf(err, sizeof(err), "serving on %s", c->cfg->listen);
+	notify_ready(err);
+}
+
 /*
  * Between signals, the main thread sweeps what nothing needs every
  * SWEEP_EVERY_MS and, when the service manager asked for a watchdog, tells
- * it twice per interval that the process lives.  Return the stop signal.
+ * it twice per interval that the process lives; SIGHUP reloads.  Return
+ * the stop signal.
  */
 static int
-serve_wait(struct db *db, const sigset_t *sigs)
+serve_wait(struct cli *c, struct mailer *ml, const sigset_t *sigs)
 {
+	struct config *applied = NULL;
 	struct timespec ts;
 	int64_t now, wd = notify_watchdog_ms(), wait;
 	int64_t next_sweep = time_mono_ms() + SWEEP_EVERY_MS;
@@ -193,7 +263,7 @@ serve_wait(struct db *db, const sigset_t *sigs)
 			next_ping = now + wd / 2;
 		}
 		if (now >= next_sweep) {
-			janitor_sweep(db);
+			janitor_sweep(c->db);
 			next_sweep = time_mono_ms() + SWEEP_EVERY_MS;
 		}
 		now = time_mono_ms();
@@ -206,8 +276,16 @@ serve_wait(struct db *db, const sigset_t *sigs)
 		ts.tv_nsec = (long)(wait % 1000) * 1000000L;
 		sig = sigtimedwait(sigs, NULL, &ts);
 		if (sig == SIGTERM || sig == SIGINT)
-			return sig;
+			break;
+		if (sig == SIGHUP) {
+			log_info("received SIGHUP, reading the configuration "
+			    "again");
+			serve_reload(c, ml, &applied);
+		}
 	}
+	/* Nothing but this thread reads it: the others copied what they use. */
+	config_free(applied);
+	return sig;
 }
 
 int
@@ -224,10 +302,14 @@ cli_serve(struct cli *c)
 
 	if (notify_open() == -1)
 		log_warn("the service manager will not hear from resetd");
-	/* Block the stop signals before any thread starts; main waits for them. */
+	/*
+	 * Block the stop and reload signals before any thread starts; main
+	 * waits for them.
+	 */
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if (cli_engine(c) == -1)
@@ -263,7 +345,7 @@ cli_serve(struct cli *c)
 	    c->cfg->listen, db_dialect(c->db));
 	snprintf(err, sizeof(err), "serving on %s", c->cfg->listen);
 	notify_ready(err);
-	sig = serve_wait(c->db, &sigs);
+	sig = serve_wait(c, ml, &sigs);
 	log_info("received %s, finishing requests in flight",
 	    sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	notify_stopping("finishing requests in flight");

@@ -181,9 +181,12 @@ cognito_engine_error(enum engine_result res, const char **message)
 	case ENGINE_PASSWORD_RESET_REQUIRED:
 		e = CE_PASSWORD_RESET_REQUIRED;
 		break;
-	case ENGINE_OK:
 	default:
-		abort();
+		/* A result this face has no answer for: a bug, not a crash. */
+		log_error("cognito: engine result %s has no answer",
+		    engine_result_name(res));
+		e = CE_INTERNAL;
+		break;
 	}
 	if (*message == NULL)
 		*message = cognito_exceptions[e].message;

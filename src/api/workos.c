@@ -345,10 +345,12 @@ fail_engine(struct http_response *resp, enum engine_result res,
 	case ENGINE_RATE_LIMITED:
 		workos_rate_limited(resp, 60);
 		break;
-	case ENGINE_OK:
-	case ENGINE_REPLAYED:
 	default:
-		abort();
+		/* A result this face has no answer for: a bug, not a crash. */
+		log_error("workos: engine result %s has no answer",
+		    engine_result_name(res));
+		fail(resp, WE_UNAVAILABLE);
+		break;
 	}
 }
 

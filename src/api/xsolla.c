@@ -175,9 +175,11 @@ engine_error(enum engine_result res, const struct password_verdict *v)
 		return XE_INVALID_PARAMS;
 	case ENGINE_UNAVAILABLE:
 		return XE_UNAVAILABLE;
-	case ENGINE_OK:
 	default:
-		abort();
+		/* A result this face has no answer for: a bug, not a crash. */
+		log_error("xsolla: engine result %s has no answer",
+		    engine_result_name(res));
+		return XE_UNAVAILABLE;
 	}
 }
 

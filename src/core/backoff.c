@@ -38,20 +38,20 @@ backoff_subject(const struct engine *e, const char *project_id,
 
 /* The hold after the n-th try since the last success, in ms (0: none). */
 static int64_t
-hold_ms(const struct config *cfg, int64_t n)
+hold_ms(int64_t after, int64_t base_s, int64_t max_s, int64_t n)
 {
-	int64_t ms = cfg->login_backoff_base * 1000;
-	int64_t cap = cfg->login_backoff_max * 1000;
+	int64_t ms = base_s * 1000;
+	int64_t cap = max_s * 1000;
 
-	if (cfg->login_backoff_after <= 0 || n < cfg->login_backoff_after)
+	if (after <= 0 || n < after)
 		return 0;
-	for (n -= cfg->login_backoff_after; n > 0 && ms < cap; n--)
+	for (n -= after; n > 0 && ms < cap; n--)
 		ms *= 2;
 	return ms < cap ? ms : cap;
 }
 
 struct backoff_tx {
-	const struct config	*cfg;
+	int64_t			 after, base_s, max_s;	/* the settings */
 	const struct request_context *ctx;
 	const char		*project_id;
 	const char		*subject;
@@ -80,7 +80,7 @@ backoff_tx(struct db_conn *c, void *arg)
 		t->wait_ms = until - t->now;
 		return 0;
 	}
-	hold = hold_ms(t->cfg, failures);
+	hold = hold_ms(t->after, t->base_s, t->max_s, failures);
 	if (hold <= 0)
 		return STORE_OK;
 	rc = store_backoff_hold(c, t->subject, t->now + hold);
@@ -106,10 +106,12 @@ backoff_begin(struct engine *e, const struct request_context *ctx,
 	int rc;
 
 	backoff_subject(e, project_id, login, subject);
-	if (e->cfg->login_backoff_after <= 0)
-		return ENGINE_OK;
 	memset(&t, 0, sizeof(t));
-	t.cfg = e->cfg;
+	t.after = ENGINE_TUNABLE(e, login_backoff_after);
+	t.base_s = ENGINE_TUNABLE(e, login_backoff_base);
+	t.max_s = ENGINE_TUNABLE(e, login_backoff_max);
+	if (t.after <= 0)
+		return ENGINE_OK;
 	t.ctx = ctx;
 	t.project_id = project_id;
 	t.subject = subject;

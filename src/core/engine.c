@@ -10,12 +10,14 @@
 #include <sodium.h>
 
 #include "../log.h"
+#include "../mail/template.h"
 #include "engine_internal.h"
 #include "serverkey.h"
 
 #define KDF_CONTEXT "resetd01"
 #define SUBKEY_TOKEN_HASH 1
-#define SUBKEY_SESSION 2
+#define SUBKEY_SESSION 2	/* retired: the one session key, before
+				   each project had its own keys */
 #define SUBKEY_SEAL 3
 /*
  * A subkey's number never changes once used: what it keyed (audit MACs,
@@ -70,25 +72,31 @@ engine_result_name(enum engine_result r)
 	return result_names[r];
 }
 
+static void rules_of(const struct config *,
+	    struct ratelimit_rule[RS__MAX][RL__MAX]);
+static void tunables_of(struct engine *, const struct config *);
+static void sender_set(struct engine *, const struct config *);
+static struct engine_sender *sender_drop_locked(struct engine_sender *);
+static void sender_free(struct engine_sender *);
+
 struct engine *
 engine_new(const struct config *cfg, struct db *db)
 {
 	struct engine *e = xcalloc(1, sizeof(*e));
+	struct ratelimit_rule rules[RS__MAX][RL__MAX];
 	uint8_t master[32];
-	int s, c;
 
 	e->cfg = cfg;
 	e->db = db;
 	pthread_mutex_init(&e->floor_lock, NULL);
 	pthread_mutex_init(&e->budget_lock, NULL);
 	pthread_mutex_init(&e->projects_lock, NULL);
+	pthread_mutex_init(&e->live_lock, NULL);
 	pthread_mutex_init(&e->keys_lock, NULL);
 	if (serverkey_load(cfg, db, master) == -1)
 		goto fail;
 	crypto_kdf_derive_from_key(e->token_key, sizeof(e->token_key),
 	    SUBKEY_TOKEN_HASH, KDF_CONTEXT, master);
-	crypto_kdf_derive_from_key(e->session_key, sizeof(e->session_key),
-	    SUBKEY_SESSION, KDF_CONTEXT, master);
 	crypto_kdf_derive_from_key(e->seal_key, sizeof(e->seal_key),
 	    SUBKEY_SEAL, KDF_CONTEXT, master);
 	crypto_kdf_derive_from_key(e->page_key, sizeof(e->page_key),
@@ -113,9 +121,31 @@ engine_new(const struct config *cfg, struct db *db)
 	crypto_kdf_derive_from_key(e->challenge_key, sizeof(e->challenge_key),
 	    SUBKEY_CHALLENGE, KDF_CONTEXT, master);
 	sodium_memzero(master, sizeof(master));
+	rules_of(cfg, rules);
+	tunables_of(e, cfg);
+	sender_set(e, cfg);
+	e->rate_shared = strcmp(cfg->rate_limit_store, "database") == 0;
+	e->ratelimit = ratelimit_new(e->rate_shared ? 0 :
+	    (size_t)cfg->rate_ip_table_size, rules);
+	e->hasher = hasher_new((uint64_t)cfg->argon2_opslimit,
+	    (size_t)cfg->argon2_memory_kib, (int)cfg->hash_concurrency);
+	if (e->hasher == NULL)
+		goto fail;
+	return e;
+fail:
+	sodium_memzero(master, sizeof(master));
+	engine_free(e);
+	return NULL;
+}
+
+/* The per-address rules cfg sets. */
+static void
+rules_of(const struct config *cfg,
+    struct ratelimit_rule rules[RS__MAX][RL__MAX])
+{
 	_Static_assert(RL__MAX == sizeof(cfg->rate_ip6_56) /
 	    sizeof(cfg->rate_ip6_56[0]), "one /56 limit per class");
-	memcpy(e->rate_rules, (const struct ratelimit_rule[RS__MAX][RL__MAX]){
+	memcpy(rules, (const struct ratelimit_rule[RS__MAX][RL__MAX]){
 		/* RS_HOST */
 		{ { cfg->rate_ip_request, cfg->rate_ip_request_window },
 		  { cfg->rate_ip_confirm, cfg->rate_ip_confirm_window },
@@ -131,26 +161,34 @@ engine_new(const struct config *cfg, struct db *db)
 		  { cfg->rate_ip6_48[RL_CONFIRM], cfg->rate_ip_confirm_window },
 		  { cfg->rate_ip6_48[RL_LOGIN], cfg->rate_ip_login_window },
 		  { cfg->rate_ip6_48[RL_API], cfg->rate_ip_api_window } },
-	    }, sizeof(e->rate_rules));
-	/* Shared buckets idle this long are full, and are deleted. */
-	for (s = 0; s < RS__MAX; s++)
-		for (c = 0; c < RL__MAX; c++)
-			if (e->rate_rules[s][c].window_s * 1000 >
-			    e->rate_longest_window_ms)
-				e->rate_longest_window_ms =
-				    e->rate_rules[s][c].window_s * 1000;
-	e->rate_shared = strcmp(cfg->rate_limit_store, "database") == 0;
-	e->ratelimit = ratelimit_new(e->rate_shared ? 0 :
-	    (size_t)cfg->rate_ip_table_size, e->rate_rules);
-	e->hasher = hasher_new((uint64_t)cfg->argon2_opslimit,
-	    (size_t)cfg->argon2_memory_kib, (int)cfg->hash_concurrency);
-	if (e->hasher == NULL)
-		goto fail;
-	return e;
-fail:
-	sodium_memzero(master, sizeof(master));
-	engine_free(e);
-	return NULL;
+	    }, sizeof(struct ratelimit_rule[RS__MAX][RL__MAX]));
+}
+
+/* The settings a reload may change, from cfg; each stored atomically. */
+static void
+tunables_of(struct engine *e, const struct config *cfg)
+{
+	__atomic_store_n(&e->login_backoff_after, cfg->login_backoff_after,
+	    __ATOMIC_RELAXED);
+	__atomic_store_n(&e->login_backoff_base, cfg->login_backoff_base,
+	    __ATOMIC_RELAXED);
+	__atomic_store_n(&e->login_backoff_max, cfg->login_backoff_max,
+	    __ATOMIC_RELAXED);
+	__atomic_store_n(&e->reset_floor_ms, cfg->reset_floor_ms,
+	    __ATOMIC_RELAXED);
+	__atomic_store_n(&e->reset_jitter_ms, cfg->reset_jitter_ms,
+	    __ATOMIC_RELAXED);
+}
+
+void
+engine_reload(struct engine *e, const struct config *cfg)
+{
+	struct ratelimit_rule rules[RS__MAX][RL__MAX];
+
+	rules_of(cfg, rules);
+	ratelimit_set_rules(e->ratelimit, rules);
+	tunables_of(e, cfg);
+	sender_set(e, cfg);
 }
 
 void
@@ -163,6 +201,9 @@ engine_free(struct engine *e)
 	for (i = 0; i < sizeof(e->projects) / sizeof(e->projects[0]); i++)
 		project_free(e->projects[i].project);
 	pthread_mutex_destroy(&e->projects_lock);
+	template_set_drop(e->templates);
+	sender_free(sender_drop_locked(e->sender));
+	pthread_mutex_destroy(&e->live_lock);
 	keyring_free(e);
 	pthread_mutex_destroy(&e->keys_lock);
 	hasher_free(e->hasher);
@@ -183,7 +224,25 @@ engine_set_mail_waker(struct engine *e, void (*fn)(void *), void *arg)
 void
 engine_set_templates(struct engine *e, const struct template_set *ts)
 {
+	const struct template_set *old;
+
+	template_set_hold(ts);
+	pthread_mutex_lock(&e->live_lock);
+	old = e->templates;
 	e->templates = ts;
+	pthread_mutex_unlock(&e->live_lock);
+	template_set_drop(old);
+}
+
+const struct template_set *
+engine_templates_hold(struct engine *e)
+{
+	const struct template_set *ts;
+
+	pthread_mutex_lock(&e->live_lock);
+	ts = template_set_hold(e->templates);
+	pthread_mutex_unlock(&e->live_lock);
+	return ts;
 }
 
 void
@@ -212,20 +271,94 @@ tx_result(int rc, enum engine_result outcome)
 	return ENGINE_UNAVAILABLE;
 }
 
+/* The project's own sender where it has one, else the configured one. */
+static void
+sender_pick(const char *cfg_addr, const char *cfg_name,
+    const struct project *p, const char **addr, const char **name)
+{
+	*addr = p != NULL && p->mail_from != NULL ? p->mail_from : cfg_addr;
+	*name = p != NULL && p->mail_from_name != NULL ? p->mail_from_name :
+	    cfg_name;
+}
+
 void
 engine_mail_sender(const struct config *cfg, const struct project *p,
     const char **addr, const char **name)
 {
-	*addr = p != NULL && p->mail_from != NULL ? p->mail_from :
-	    cfg->mail_from;
-	*name = p != NULL && p->mail_from_name != NULL ? p->mail_from_name :
-	    cfg->mail_from_name;
+	sender_pick(cfg->mail_from, cfg->mail_from_name, p, addr, name);
 }
 
-const uint8_t *
-engine_session_key(const struct engine *e)
+void
+engine_sender_pick(const struct engine_sender *s, const struct project *p,
+    const char **addr, const char **name)
 {
-	return e->session_key;
+	sender_pick(s->addr, s->name, p, addr, name);
+}
+
+static struct engine_sender *
+sender_new(const struct config *cfg)
+{
+	struct engine_sender *s = xcalloc(1, sizeof(*s));
+
+	s->refs = 1;
+	s->addr = xstrdup(cfg->mail_from);
+	s->name = xstrdup(cfg->mail_from_name);
+	return s;
+}
+
+/* Under live_lock: one reference less; the last frees once unlocked. */
+static struct engine_sender *
+sender_drop_locked(struct engine_sender *s)
+{
+	if (s == NULL || --s->refs > 0)
+		return NULL;
+	return s;
+}
+
+static void
+sender_free(struct engine_sender *s)
+{
+	if (s == NULL)
+		return;
+	free(s->addr);
+	free(s->name);
+	free(s);
+}
+
+/* Put cfg's sender in force; the one it replaces goes with its last user. */
+static void
+sender_set(struct engine *e, const struct config *cfg)
+{
+	struct engine_sender *s = sender_new(cfg), *old;
+
+	pthread_mutex_lock(&e->live_lock);
+	old = sender_drop_locked(e->sender);
+	e->sender = s;
+	pthread_mutex_unlock(&e->live_lock);
+	sender_free(old);
+}
+
+const struct engine_sender *
+engine_sender_hold(struct engine *e)
+{
+	struct engine_sender *s;
+
+	pthread_mutex_lock(&e->live_lock);
+	s = e->sender;
+	s->refs++;
+	pthread_mutex_unlock(&e->live_lock);
+	return s;
+}
+
+void
+engine_sender_drop(struct engine *e, const struct engine_sender *cs)
+{
+	struct engine_sender *s = (struct engine_sender *)cs, *last;
+
+	pthread_mutex_lock(&e->live_lock);
+	last = sender_drop_locked(s);
+	pthread_mutex_unlock(&e->live_lock);
+	sender_free(last);
 }
 
 void

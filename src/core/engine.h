@@ -99,11 +99,19 @@ void	engine_set_mail_waker(struct engine *, void (*)(void *), void *);
 void	engine_mail_queued(struct engine *);
 /*
  * Set the mail templates the engine chooses locales among (NULL, the
- * default: the built-in ones).  The set must outlive the engine.
+ * default: the built-in ones).  The engine takes a reference of its own
+ * (template_set_hold) and gives back the one to the set it replaces once
+ * no request uses it; safe while requests run, for a reload.
  */
 void	engine_set_templates(struct engine *, const struct template_set *);
-/* The key that signs session tokens (JWTs), 32 bytes. */
-const uint8_t *engine_session_key(const struct engine *);
+/*
+ * Apply what a reload may change while requests run: the per-address
+ * rate limits and windows, the sign-in back-off, the reset request time
+ * floor, and the configured sender mail is queued with (mail_from,
+ * mail_from_name).  Everything else in cfg is ignored; the engine keeps the
+ * configuration it was made with.  Safe while requests run.
+ */
+void	engine_reload(struct engine *, const struct config *);
 /* The key that seals queued mail payloads (mailer_start), 32 bytes. */
 const uint8_t *engine_outbox_key(const struct engine *);
 /*
@@ -537,14 +545,6 @@ struct login_result {
 enum engine_result session_login(struct engine *, const struct login_request *,
 	    struct login_result *out);
 void	login_result_clear(struct login_result *);
-/*
- * Return the user of a live session (not revoked, not expired) of project
- * p in *out (free with user_free).  A session of another project is
- * ENGINE_SESSION_INVALID, as an unknown one is; a disabled user's is
- * ENGINE_USER_DISABLED.
- */
-enum engine_result session_user(struct engine *, const struct project *p,
-	    const char *session_id, struct user **out);
 
 /* The answer to a new-password challenge. */
 struct new_password_answer {
@@ -740,8 +740,9 @@ struct token_check {
 void	token_check_clear(struct token_check *);
 /*
  * Check a token of kind: its signature under a key of the project (p; a
- * NULL p takes the project of the key), its expiry, its fixed claims and
- * issuer, and that its session is live and its user enabled.  On
+ * NULL p takes the project of the key), its expiry, its fixed claims,
+ * and that its session is live and its user enabled.  The issuer is not
+ * compared (instances sharing a database may have different PUBLIC_URLs).  On
  * ENGINE_OK, fill *out (clear with token_check_clear).  Any fault of the
  * token itself, of any kind (malformed, forged, expired, revoked, another
  * project's, a rotated-out key, another kind of token), is

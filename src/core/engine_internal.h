@@ -41,7 +41,6 @@ struct engine {
 	const struct config	*cfg;
 	struct db		*db;
 	uint8_t			 token_key[SECRET_KEY_BYTES];
-	uint8_t			 session_key[32];
 	uint8_t			 seal_key[32];	/* client secrets at rest */
 	uint8_t			 page_key[SECRET_KEY_BYTES];	/* page MACs */
 	uint8_t			 cancel_key[SECRET_KEY_BYTES];	/* cancel links */
@@ -61,12 +60,22 @@ struct engine {
 		struct keyring_key	*keys[KEYRING_KEYS_MAX];
 	}			 keyslots[64];
 	int64_t			 backoff_pruned_ms;	/* backoff.c, atomic */
-	/* Per-address limits; in the database with rate_limit_store. */
-	struct ratelimit_rule	 rate_rules[RS__MAX][RL__MAX];
+	/*
+	 * Per-address limits; in the database with rate_limit_store.  Their
+	 * rules live in ratelimit, where a reload replaces them.
+	 */
 	int			 rate_shared;	/* rate_limit_store = database */
 	uint8_t			 rate_key[32];	/* shared buckets' row keys */
-	int64_t			 rate_longest_window_ms;
 	int64_t			 rate_pruned_ms;	/* ratelimit_shared.c, atomic */
+	/*
+	 * Settings a reload changes while requests run (engine_reload):
+	 * read them with ENGINE_TUNABLE, never from cfg.
+	 */
+	int64_t			 login_backoff_after;
+	int64_t			 login_backoff_base;
+	int64_t			 login_backoff_max;
+	int64_t			 reset_floor_ms;
+	int64_t			 reset_jitter_ms;
 	struct hasher		*hasher;
 	struct ratelimit	*ratelimit;	/* per-client limits */
 	pthread_mutex_t		 floor_lock;
@@ -87,8 +96,43 @@ struct engine {
 	}			 projects[64];
 	void			(*wake_mail)(void *);
 	void			*wake_mail_arg;
-	const struct template_set *templates;	/* NULL: the built-in ones */
+	/*
+	 * What a reload replaces whole, each a reference under live_lock:
+	 * the templates (NULL: the built-in ones) and the configured sender.
+	 */
+	pthread_mutex_t		 live_lock;
+	const struct template_set *templates;
+	struct engine_sender	*sender;
 };
+
+/* The configured sender of mail (mail_from, mail_from_name). */
+struct engine_sender {
+	int	 refs;		/* under the engine's live_lock */
+	char	*addr;
+	char	*name;
+};
+
+/* A setting engine_reload may change, read atomically. */
+#define ENGINE_TUNABLE(e, field) \
+	__atomic_load_n(&(e)->field, __ATOMIC_RELAXED)
+
+/*
+ * The mail templates in force, with a reference the caller gives back with
+ * template_set_drop once done (a reload may replace them meanwhile).
+ */
+const struct template_set *engine_templates_hold(struct engine *);
+/*
+ * The configured sender in force, with a reference the caller gives back
+ * with engine_sender_drop once the mail is queued.
+ */
+const struct engine_sender *engine_sender_hold(struct engine *);
+void	engine_sender_drop(struct engine *, const struct engine_sender *);
+/*
+ * The sender of a project's mail as engine_mail_sender chooses it, with s
+ * in place of the configuration; the strings belong to s and p.
+ */
+void	engine_sender_pick(const struct engine_sender *,
+	    const struct project *p, const char **addr, const char **name);
 
 /* 1 when the newline-separated list holds item exactly. */
 int	engine_list_has(const char *list, const char *item);

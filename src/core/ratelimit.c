@@ -108,6 +108,42 @@ ratelimit_free(struct ratelimit *rl)
 	free(rl);
 }
 
+void
+ratelimit_set_rules(struct ratelimit *rl,
+    const struct ratelimit_rule rules[RS__MAX][RL__MAX])
+{
+	struct slot *s;
+	size_t i;
+	int c;
+
+	pthread_mutex_lock(&rl->lock);
+	/*
+	 * A class that had no limit kept no count: its buckets start full,
+	 * as a new client's do.  A walk of the table, once per reload.
+	 */
+	for (i = 0; i <= rl->mask; i++) {
+		s = &rl->slots[i];
+		if (s->seen == 0)
+			continue;
+		for (c = 0; c < RL__MAX; c++)
+			if (rl->rules[s->key.scope][c].limit <= 0 &&
+			    rules[s->key.scope][c].limit > 0)
+				s->tokens[c] = rules[s->key.scope][c].limit *
+				    UNIT;
+	}
+	memcpy(rl->rules, rules, sizeof(rl->rules));
+	pthread_mutex_unlock(&rl->lock);
+}
+
+void
+ratelimit_rules(struct ratelimit *rl,
+    struct ratelimit_rule rules[RS__MAX][RL__MAX])
+{
+	pthread_mutex_lock(&rl->lock);
+	memcpy(rules, rl->rules, sizeof(rl->rules));
+	pthread_mutex_unlock(&rl->lock);
+}
+
 /*
  * The slot of key a: its own, a free one, or the stalest to evict, but
  * never one of the nheld slots this call already holds.
@@ -162,10 +198,11 @@ refill(struct slot *s, const struct ratelimit_rule *r,
 	if (elapsed > 0) {
 		s->tokens[cls] += elapsed * r->limit * (UNIT / 1000) /
 		    r->window_s;
-		if (s->tokens[cls] > full)
-			s->tokens[cls] = full;
 		s->at_ms[cls] = now_ms;
 	}
+	/* Past a refill, or a reload that lowered the limit. */
+	if (s->tokens[cls] > full)
+		s->tokens[cls] = full;
 	if (s->tokens[cls] >= UNIT)
 		return 0;
 	/* ms until one token: (UNIT - tokens) / (limit * 1000 / window). */

@@ -67,6 +67,17 @@ struct ratelimit *ratelimit_new(size_t slots,
 	    const struct ratelimit_rule rules[RS__MAX][RL__MAX]);
 void	ratelimit_free(struct ratelimit *);
 /*
+ * Replace the rules, for a reload: from the next take on, every bucket
+ * fills to its new limit at its new rate, and a bucket holding more than a
+ * lowered limit is cut down to it, and a class that had no limit starts
+ * full.  Counts so far are kept.  Safe while other threads take tokens.
+ */
+void	ratelimit_set_rules(struct ratelimit *,
+	    const struct ratelimit_rule rules[RS__MAX][RL__MAX]);
+/* Copy the rules in force into rules. */
+void	ratelimit_rules(struct ratelimit *,
+	    struct ratelimit_rule rules[RS__MAX][RL__MAX]);
+/*
  * Take a token of class cls for client a at now_ms from every scope a is
  * counted in.  Return 0 when the call may go on, or the seconds (at least
  * 1) until it may, for a Retry-After.  *first is set to 1 on the first

@@ -27,6 +27,20 @@
 
 #define PRUNE_EVERY_MS (60LL * 1000)
 
+/* Buckets idle this long are full under rules, and can be deleted. */
+static int64_t
+longest_window_ms(const struct ratelimit_rule rules[RS__MAX][RL__MAX])
+{
+	int64_t longest = 0;
+	int s, c;
+
+	for (s = 0; s < RS__MAX; s++)
+		for (c = 0; c < RL__MAX; c++)
+			if (rules[s][c].window_s * 1000 > longest)
+				longest = rules[s][c].window_s * 1000;
+	return longest;
+}
+
 /* The row key of one bucket: hex of a keyed hash, RATE_KEY_LEN chars. */
 static void
 bucket_key(const struct engine *e, enum ratelimit_scope scope,
@@ -54,15 +68,17 @@ ratelimit_shared_take(struct engine *e, const struct addr *a,
 	struct addr ranges[RS__MAX];
 	enum ratelimit_scope scopes[RS__MAX];
 	char keys[RS__MAX][RATE_KEY_LEN + 1];
+	struct ratelimit_rule rules[RS__MAX][RL__MAX];
 	const struct ratelimit_rule *r;
 	struct store_rate_bucket b[RS__MAX];
 	int64_t now, last, prune_before = 0, wait_ms = 0;
 	int i, n, used;
 
 	*first = 0;
+	ratelimit_rules(e->ratelimit, rules);
 	n = ratelimit_scopes(a, ranges, scopes);
 	for (i = used = 0; i < n; i++) {
-		r = &e->rate_rules[scopes[i]][cls];
+		r = &rules[scopes[i]][cls];
 		if (r->limit <= 0)
 			continue;
 		bucket_key(e, scopes[i], cls, &ranges[i], keys[used]);
@@ -80,7 +96,7 @@ ratelimit_shared_take(struct engine *e, const struct addr *a,
 	if (now - last >= PRUNE_EVERY_MS &&
 	    __atomic_compare_exchange_n(&e->rate_pruned_ms, &last, now, 0,
 	    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-		prune_before = now - e->rate_longest_window_ms;
+		prune_before = now - longest_window_ms(rules);
 	if (store_rate_take(e->db, b, used, now, prune_before, &wait_ms,
 	    first) != STORE_OK)
 		return 0;	/* fail open; the db layer logged why */

@@ -37,6 +37,7 @@
 
 #include "../log.h"
 #include "../mail/outbox.h"
+#include "../mail/template.h"
 #include "engine_internal.h"
 
 #define LOGIN_MAX 320
@@ -92,6 +93,7 @@ reset_link(struct engine *e, const struct reset_request *in,
 
 struct request_tx {
 	struct engine			*e;
+	const struct engine_sender	*sender;	/* held for the tx */
 	const struct reset_request	*in;
 	const struct user		*user;		/* NULL: unknown */
 	struct secret			 real;		/* for user */
@@ -268,7 +270,7 @@ request_tx(struct db_conn *c, void *arg)
 		.key = t->e->outbox_key,
 	};
 
-	engine_mail_sender(t->e->cfg, t->in->project, &mail.from_addr,
+	engine_sender_pick(t->sender, t->in->project, &mail.from_addr,
 	    &mail.from_name);
 
 	if (t->in->idem != NULL) {
@@ -414,17 +416,19 @@ request_deadline(struct engine *e, int64_t started_us)
 {
 	int64_t target, avg;
 
-	if (e->cfg->reset_floor_ms == 0)
+	int64_t floor_ms = ENGINE_TUNABLE(e, reset_floor_ms);
+	int64_t jitter_ms = ENGINE_TUNABLE(e, reset_jitter_ms);
+
+	if (floor_ms == 0)
 		return 0;
 	pthread_mutex_lock(&e->floor_lock);
 	avg = e->floor_avg_us;
 	pthread_mutex_unlock(&e->floor_lock);
-	target = e->cfg->reset_floor_ms * 1000;
+	target = floor_ms * 1000;
 	if (avg > target)
 		target = avg;
-	if (e->cfg->reset_jitter_ms > 0)
-		target += randombytes_uniform((uint32_t)(e->cfg->reset_jitter_ms *
-		    1000));
+	if (jitter_ms > 0)
+		target += randombytes_uniform((uint32_t)(jitter_ms * 1000));
 	return started_us + target;
 }
 
@@ -503,6 +507,7 @@ request_work(struct engine *e, const struct reset_request *in,
 	char subject[AUDIT_SUBJECT_LEN + 1];
 	char locale_buf[ENGINE_LOCALE_MAX + 1];
 	const char *locale = NULL;
+	const struct template_set *ts;
 	char *cancel = NULL;
 	enum engine_result result;
 	int64_t hold_us;
@@ -563,8 +568,10 @@ request_work(struct engine *e, const struct reset_request *in,
 	t.notice = u == NULL && !disabled &&
 	    in->project->unknown_account_notice &&
 	    valid_sender(in->login);
-	engine_locale_choose(e->templates, in->project->id, locale,
+	ts = engine_templates_hold(e);
+	engine_locale_choose(ts, in->project->id, locale,
 	    u ? u->locale : NULL, in->project->locale, t.mail_locale);
+	template_set_drop(ts);
 	t.subject = subject;
 	t.send_mail = request_sends_mail(in);
 	/* Both are made for every request, so that both cases cost alike. */
@@ -596,7 +603,9 @@ request_work(struct engine *e, const struct reset_request *in,
 		idem_encode(in->idem, &o);
 	}
 	/* db_write first: the outcome is read after it ran. */
+	t.sender = engine_sender_hold(e);
 	rc = db_write(e->db, request_tx, &t);
+	engine_sender_drop(e, t.sender);
 	result = tx_result(rc, t.outcome);
 	if (result == ENGINE_THROTTLED && in->retry_after_s != NULL)
 		*in->retry_after_s = t.retry_after_s;
@@ -744,6 +753,8 @@ reset_apply_password(struct engine *e, struct db_conn *c,
 {
 	char mail_locale[ENGINE_LOCALE_MAX + 1];
 	char subject[AUDIT_SUBJECT_LEN + 1];
+	const struct template_set *ts;
+	const struct engine_sender *snd;
 	struct mail_var vars[] = {
 		{ "project_name", p->name },
 		{ "email", u->email },
@@ -759,9 +770,10 @@ reset_apply_password(struct engine *e, struct db_conn *c,
 	};
 	int rc;
 
-	engine_mail_sender(e->cfg, p, &mail.from_addr, &mail.from_name);
-	engine_locale_choose(e->templates, p->id, locale, u->locale, p->locale,
+	ts = engine_templates_hold(e);
+	engine_locale_choose(ts, p->id, locale, u->locale, p->locale,
 	    mail_locale);
+	template_set_drop(ts);
 	audit_subject(e, p->id, u->email, subject);
 	rc = store_user_set_password(c, u->id, hash, now);
 	if (rc >= 0)
@@ -776,7 +788,11 @@ reset_apply_password(struct engine *e, struct db_conn *c,
 		    NULL, now);
 	if (rc < 0)
 		return rc;
-	return outbox_queue(c, &mail, now);
+	snd = engine_sender_hold(e);
+	engine_sender_pick(snd, p, &mail.from_addr, &mail.from_name);
+	rc = outbox_queue(c, &mail, now);
+	engine_sender_drop(e, snd);
+	return rc;
 }
 
 struct confirm_tx {

@@ -437,48 +437,6 @@ session_change_password(struct engine *e, const struct password_change *in)
 	return result;
 }
 
-enum engine_result
-session_user(struct engine *e, const struct project *p,
-    const char *session_id, struct user **out)
-{
-	struct db_conn *c;
-	struct session *s = NULL;
-	struct user *u = NULL;
-	enum engine_result result = ENGINE_SESSION_INVALID;
-	int rc;
-
-	if (!id_is_uuid(session_id))
-		return ENGINE_SESSION_INVALID;
-	c = db_acquire(e->db);
-	if (c == NULL)
-		return ENGINE_UNAVAILABLE;
-	rc = store_session_get(c, session_id, &s);
-	/* A session answers only for its own project. */
-	if (rc == STORE_OK && strcmp(s->project_id, p->id) != 0)
-		rc = STORE_NOT_FOUND;
-	if (rc == STORE_OK)
-		rc = store_user_get(c, s->project_id, s->user_id, &u);
-	db_release(e->db, c);
-	if (rc < 0) {
-		result = ENGINE_UNAVAILABLE;
-		goto out;
-	}
-	if (s == NULL || u == NULL || s->revoked_at != 0 ||
-	    s->expires_at <= db_now(e->db))
-		goto out;
-	if (u->disabled) {
-		result = ENGINE_USER_DISABLED;
-		goto out;
-	}
-	*out = u;
-	u = NULL;
-	result = ENGINE_OK;
-out:
-	session_free(s);
-	user_free(u);
-	return result;
-}
-
 /* refresh */
 
 struct refresh_tx {
@@ -980,10 +938,14 @@ lookup_key(void *arg, const char *kid)
 	return a->found == ENGINE_OK ? &a->key->jwt : NULL;
 }
 
-/* 1 when the claims say what map requires of every token of its kind. */
+/*
+ * 1 when the claims say what map requires of every token of its kind.
+ * The issuer is not compared: it is PUBLIC_URL, and instances sharing a
+ * database may be set up with different ones; the key says the project,
+ * and the key's algorithm and the fixed claims say the kind.
+ */
 static int
-claims_fit(const struct jwt_claims *c, const struct claim_map *map,
-    const char *iss)
+claims_fit(const struct jwt_claims *c, const struct claim_map *map)
 {
 	const char *v;
 	int i;
@@ -991,11 +953,6 @@ claims_fit(const struct jwt_claims *c, const struct claim_map *map,
 	for (i = 0; i < CLAIM_FIXED_MAX && map->fixed[i].name != NULL; i++) {
 		v = jwt_claims_str(c, map->fixed[i].name);
 		if (v == NULL || strcmp(v, map->fixed[i].value) != 0)
-			return 0;
-	}
-	if (map->name[CF_ISSUER] != NULL) {
-		v = jwt_claims_str(c, map->name[CF_ISSUER]);
-		if (v == NULL || strcmp(v, iss) != 0)
 			return 0;
 	}
 	return 1;
@@ -1014,7 +971,6 @@ session_token_check(struct engine *e, const struct project *p,
 	struct user *u = NULL;
 	char sid[UUID_STRLEN + 1], uid[UUID_STRLEN + 1];
 	const char *v;
-	char *iss = NULL;
 	enum engine_result result = ENGINE_SESSION_INVALID;
 	int rc;
 
@@ -1039,8 +995,7 @@ session_token_check(struct engine *e, const struct project *p,
 		result = ENGINE_SESSION_INVALID;
 		p = kp;
 	}
-	iss = issuer(e, p, k);
-	if (!claims_fit(c, map, iss))
+	if (!claims_fit(c, map))
 		goto out;
 	if (map->name[CF_PROJECT] != NULL &&
 	    ((v = jwt_claims_str(c, map->name[CF_PROJECT])) == NULL ||
@@ -1089,7 +1044,6 @@ session_token_check(struct engine *e, const struct project *p,
 	u = NULL;
 	result = ENGINE_OK;
 out:
-	free(iss);
 	session_free(s);
 	user_free(u);
 	project_free(kp);

@@ -42,6 +42,13 @@
  * hint, never the only way a message is found: a lost one costs at most
  * the poll interval.  The listener runs even with no senders, so an
  * instance that only queues still wakes the others.
+ *
+ * A reload (mailer_reload) replaces the mail settings and templates while
+ * senders work.  The settings are a reference-counted copy (struct
+ * settings) that each sender holds while it uses it; new transports are
+ * opened by the reload and handed over.  Each sender takes the new ones
+ * between batches, never during a delivery, and closes its old transport
+ * itself; the old settings go with the last sender that held them.
  */
 #include <assert.h>
 #include <errno.h>
@@ -70,16 +77,35 @@
 #define HASTEN_BATCH 500	/* messages made due by one hasten */
 #define HASTEN_SPACING_MS 1000	/* between hastens of one recovery */
 
+/*
+ * What a reload may change, copied from the configuration; shared, with
+ * refs counted under the mailer's lock.
+ */
+struct settings {
+	int				 refs;
+	char				*from;		/* mail_from */
+	char				*from_name;	/* mail_from_name */
+	int64_t				 max_tries;
+	int64_t				 lease_ms;
+	int64_t				 poll_ms;
+	int64_t				 test_hold_ms;
+	int64_t				 backoff_ms;
+	int64_t				 max_age_ms;
+	const struct template_set	*templates;	/* a reference */
+};
+
 struct sender {
 	struct mailer		*ml;
 	struct transport	 transport;
 	pthread_t		 thread;
+	struct settings		*set;		/* held; the sender's own */
+	/* From a reload, under the lock: the next transport, when open. */
+	struct transport	 next;
 };
 
 struct mailer {
-	const struct config		*cfg;
 	struct db			*db;
-	const struct template_set	*templates;
+	struct settings			*set;	/* in force; under lock */
 	struct sender			*senders;
 	int				 nsenders;	/* with a transport */
 	int				 nthreads;	/* started */
@@ -101,6 +127,48 @@ struct mailer {
 	int				 hasten_more;	/* a full batch was hastened */
 	int64_t				 hasten_at;	/* monotonic ms */
 };
+
+static struct settings *
+settings_new(const struct config *cfg, const struct template_set *ts)
+{
+	struct settings *set = xcalloc(1, sizeof(*set));
+
+	set->refs = 1;
+	set->from = xstrdup(cfg->mail_from);
+	set->from_name = xstrdup(cfg->mail_from_name);
+	set->max_tries = cfg->mail_max_tries;
+	set->lease_ms = cfg->mail_lease_seconds * 1000;
+	set->poll_ms = cfg->mail_poll_ms;
+	set->test_hold_ms = cfg->mail_test_hold_ms;
+	set->backoff_ms = cfg->mail_backoff_ms;
+	set->max_age_ms = cfg->mail_max_age * 1000;
+	set->templates = template_set_hold(ts);
+	return set;
+}
+
+/*
+ * Under the mailer's lock: give back a reference to set.  Return set when
+ * that was the last, for the caller to free with settings_free once
+ * unlocked; else NULL.
+ */
+static struct settings *
+settings_drop_locked(struct settings *set)
+{
+	if (set == NULL || --set->refs > 0)
+		return NULL;
+	return set;
+}
+
+static void
+settings_free(struct settings *set)
+{
+	if (set == NULL)
+		return;
+	free(set->from);
+	free(set->from_name);
+	template_set_drop(set->templates);
+	free(set);
+}
 
 int
 outbox_queue(struct db_conn *c, const struct outbox_item *it, int64_t now)
@@ -208,8 +276,8 @@ deliver_one(struct sender *s, const struct outbox_msg *m, char *err,
 		snprintf(err, errlen, "malformed payload");
 		goto out;
 	}
-	if (template_render(ml->templates, m->project_id, m->kind, m->locale,
-	    vars, &r) == -1) {
+	if (template_render(s->set->templates, m->project_id, m->kind,
+	    m->locale, vars, &r) == -1) {
 		snprintf(err, errlen, "no template for %s", m->kind);
 		goto out;
 	}
@@ -220,9 +288,9 @@ deliver_one(struct sender *s, const struct outbox_msg *m, char *err,
 		.html = r.html,
 		.date_ms = time_now_ms(),
 		.from_addr = m->from_addr != NULL ? m->from_addr :
-		    ml->cfg->mail_from,
+		    s->set->from,
 		.from_name = m->from_name != NULL ? m->from_name :
-		    ml->cfg->mail_from_name,
+		    s->set->from_name,
 	};
 	if (message_build(&spec, &msg, err, errlen) == -1)
 		goto out;
@@ -360,15 +428,15 @@ deliver(struct sender *s, const struct outbox_msg *m)
 		relay_failing(ml);
 	if (rc == TRANSPORT_PERMANENT)
 		why = "a permanent failure";
-	else if (m->tries >= ml->cfg->mail_max_tries)
+	else if (m->tries >= s->set->max_tries)
 		why = "its last try (mail_max_tries)";
-	else if (now - m->created_at >= ml->cfg->mail_max_age * 1000)
+	else if (now - m->created_at >= s->set->max_age_ms)
 		why = "a failure past mail_max_age";
 	if (why != NULL) {
 		log_warn("mail: message %s is dead after %s, try %lld: %s",
 		    m->id, why, (long long)m->tries, err);
 	} else {
-		next = now + backoff_ms(ml->cfg->mail_backoff_ms, m->tries);
+		next = now + backoff_ms(s->set->backoff_ms, m->tries);
 		log_warn("mail: message %s failed (try %lld), will retry in "
 		    "%lld ms: %s", m->id, (long long)m->tries,
 		    (long long)(next - now), err);
@@ -377,15 +445,15 @@ deliver(struct sender *s, const struct outbox_msg *m)
 		log_warn("mail: cannot mark message %s dead", m->id);
 }
 
-/* Sleep until woken, stopped, or the poll interval has passed. */
+/* Sleep until woken, stopped, or poll_ms have passed. */
 static void
-sender_wait(struct mailer *ml)
+sender_wait(struct mailer *ml, int64_t poll_ms)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ml->cfg->mail_poll_ms / 1000;
-	ts.tv_nsec += (ml->cfg->mail_poll_ms % 1000) * 1000000;
+	ts.tv_sec += poll_ms / 1000;
+	ts.tv_nsec += (poll_ms % 1000) * 1000000;
 	if (ts.tv_nsec >= 1000000000) {
 		ts.tv_sec++;
 		ts.tv_nsec -= 1000000000;
@@ -430,6 +498,35 @@ sender_hold(struct mailer *ml, int64_t ms)
 	pthread_mutex_unlock(&ml->lock);
 }
 
+/*
+ * Between batches: take the settings in force and the transport a reload
+ * left for this sender, if they changed, and let go of the old ones.
+ * Nothing is taken once the mailer stops, so that mailer_stop's cancel
+ * reaches the transport in use.
+ */
+static void
+sender_refresh(struct sender *s)
+{
+	struct mailer *ml = s->ml;
+	struct settings *old = NULL;
+	struct transport done = { NULL, NULL };
+
+	pthread_mutex_lock(&ml->lock);
+	if (!ml->stopping && s->set != ml->set) {
+		old = settings_drop_locked(s->set);
+		s->set = ml->set;
+		s->set->refs++;
+	}
+	if (!ml->stopping && s->next.driver != NULL) {
+		done = s->transport;
+		s->transport = s->next;
+		s->next = (struct transport){ NULL, NULL };
+	}
+	pthread_mutex_unlock(&ml->lock);
+	transport_close(&done);
+	settings_free(old);
+}
+
 static void *
 sender_main(void *arg)
 {
@@ -440,14 +537,17 @@ sender_main(void *arg)
 	size_t i;
 
 	while (!stopping(ml)) {
+		sender_refresh(s);
 		now = db_now(ml->db);
-		if (store_outbox_claim(ml->db, now, now +
-		    ml->cfg->mail_lease_seconds * 1000, CLAIM_BATCH, &got) != 0) {
-			sender_wait(ml);
+		if (store_outbox_claim(ml->db, now, now + s->set->lease_ms,
+		    CLAIM_BATCH, &got) != 0) {
+			sender_wait(ml, s->set->poll_ms);
 			continue;
 		}
-		if (got.n > 0 && ml->cfg->mail_test_hold_ms > 0)
-			sender_hold(ml, ml->cfg->mail_test_hold_ms);
+		if (got.n > 0)
+			log_debug("mail: claimed %zu due messages", got.n);
+		if (got.n > 0 && s->set->test_hold_ms > 0)
+			sender_hold(ml, s->set->test_hold_ms);
 		for (i = 0; i < got.n && !stopping(ml); i++) {
 			const struct outbox_msg *m = got.items[i];
 
@@ -457,7 +557,7 @@ sender_main(void *arg)
 			deliver(s, m);
 		}
 		if (got.n == 0)
-			sender_wait(ml);
+			sender_wait(ml, s->set->poll_ms);
 		store_list_free(&got, (void (*)(void *))outbox_msg_free);
 	}
 	return NULL;
@@ -483,13 +583,14 @@ listen_main(void *arg)
 {
 	struct mailer *ml = arg;
 	char drain[64];
-	int64_t last_notify = 0, now, wait_ms;
+	int64_t last_notify = 0, now, wait_ms, poll_ms;
 	int got, pending, stop;
 
 	for (;;) {
 		pthread_mutex_lock(&ml->lock);
 		stop = ml->stopping;
 		pending = ml->notify_pending;
+		poll_ms = ml->set->poll_ms;
 		pthread_mutex_unlock(&ml->lock);
 		if (stop)
 			break;
@@ -509,7 +610,7 @@ listen_main(void *arg)
 			}
 		}
 		wait_ms = pending ? NOTIFY_SPACING_MS - (now - last_notify) :
-		    ml->cfg->mail_poll_ms;
+		    poll_ms;
 		got = db_listener_wait(ml->listener, ml->pipe[0], (int)wait_ms);
 		if (got & DB_WAKE_FD)
 			while (read(ml->pipe[0], drain, sizeof(drain)) > 0)
@@ -545,9 +646,8 @@ mailer_start(const struct config *cfg, struct db *db,
 	struct mailer *ml = xcalloc(1, sizeof(*ml));
 	int i;
 
-	ml->cfg = cfg;
 	ml->db = db;
-	ml->templates = templates;
+	ml->set = settings_new(cfg, templates);
 	memcpy(ml->key, key, sizeof(ml->key));
 	ml->record = record;
 	ml->record_arg = arg;
@@ -563,6 +663,8 @@ mailer_start(const struct config *cfg, struct db *db,
 			mailer_stop(ml);
 			return NULL;
 		}
+		ml->senders[i].set = ml->set;
+		ml->set->refs++;
 		ml->nsenders++;
 	}
 	if (cfg->mail_lease_seconds * 1000 <= cfg->mail_send_timeout_ms)
@@ -619,6 +721,44 @@ mailer_wake(void *arg)
 	pthread_mutex_unlock(&ml->lock);
 }
 
+int
+mailer_reload(struct mailer *ml, const struct config *cfg,
+    const struct template_set *templates)
+{
+	struct transport *fresh, stale;
+	struct settings *set, *old;
+	int i, n = 0;
+
+	/* Every transport first: a reload that cannot open one changes nothing. */
+	fresh = xcalloc((size_t)ml->nsenders + 1, sizeof(*fresh));
+	for (n = 0; n < ml->nsenders; n++) {
+		if (transport_open(cfg->mail, cfg, &fresh[n]) == -1) {
+			for (i = 0; i < n; i++)
+				transport_close(&fresh[i]);
+			free(fresh);
+			return -1;
+		}
+	}
+	set = settings_new(cfg, templates);
+	pthread_mutex_lock(&ml->lock);
+	old = settings_drop_locked(ml->set);
+	ml->set = set;
+	for (i = 0; i < ml->nsenders; i++) {
+		/* One left by an earlier reload and not taken yet goes. */
+		stale = ml->senders[i].next;
+		ml->senders[i].next = fresh[i];
+		fresh[i] = stale;
+	}
+	ml->woken = 1;
+	pthread_cond_broadcast(&ml->wake);
+	pthread_mutex_unlock(&ml->lock);
+	for (i = 0; i < ml->nsenders; i++)
+		transport_close(&fresh[i]);
+	free(fresh);
+	settings_free(old);
+	return 0;
+}
+
 void
 mailer_stop(struct mailer *ml)
 {
@@ -632,10 +772,13 @@ mailer_stop(struct mailer *ml)
 	if (ml->listening && write(ml->pipe[1], "", 1) == -1 &&
 	    errno != EAGAIN)
 		log_warn("mail: cannot wake the listener: %s", strerror(errno));
-	pthread_mutex_unlock(&ml->lock);
-	/* A send stuck on a silent relay gives up now, not at its timeout. */
+	/*
+	 * A send stuck on a silent relay gives up now, not at its timeout.
+	 * Under the lock: no sender takes a new transport after this.
+	 */
 	for (i = 0; i < ml->nthreads; i++)
 		transport_cancel(&ml->senders[i].transport);
+	pthread_mutex_unlock(&ml->lock);
 	for (i = 0; i < ml->nthreads; i++)
 		pthread_join(ml->senders[i].thread, NULL);
 	if (ml->listening)
@@ -645,8 +788,13 @@ mailer_stop(struct mailer *ml)
 		close(ml->pipe[0]);
 		close(ml->pipe[1]);
 	}
-	for (i = 0; i < ml->nsenders; i++)
+	/* Every thread has ended: the lock guards nothing any more. */
+	for (i = 0; i < ml->nsenders; i++) {
 		transport_close(&ml->senders[i].transport);
+		transport_close(&ml->senders[i].next);
+		settings_free(settings_drop_locked(ml->senders[i].set));
+	}
+	settings_free(settings_drop_locked(ml->set));
 	free(ml->senders);
 	pthread_mutex_destroy(&ml->lock);
 	pthread_cond_destroy(&ml->wake);

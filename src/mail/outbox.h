@@ -65,16 +65,30 @@ typedef int (*mail_recorder)(struct db_conn *c, const struct outbox_msg *m,
 /*
  * Start cfg->mail_workers sender threads, each with its own connection
  * through the configured transport, rendering with templates (NULL: the
- * built-in ones, which must outlive the mailer) and opening payloads with
- * key (32 bytes, copied: the key outbox_queue sealed them with).  A message
- * sent or dead is marked in one transaction with record(c, m, fate, now,
- * arg) (record NULL: nothing else is recorded).  With zero workers, return
- * a mailer that sends nothing.  NULL when the transport cannot be set up
- * (logged).
+ * built-in ones; the mailer takes a reference of its own) and opening
+ * payloads with key (32 bytes, copied: the key outbox_queue sealed them
+ * with).  What it needs of cfg is copied: cfg may go once this returns.
+ * A message sent or dead is marked in one transaction with record(c, m,
+ * fate, now, arg) (record NULL: nothing else is recorded).  With zero
+ * workers, return a mailer that sends nothing.  NULL when the transport
+ * cannot be set up (logged).
  */
 struct mailer *mailer_start(const struct config *, struct db *,
 	    const struct template_set *, const uint8_t *key,
 	    mail_recorder record, void *arg);
+/*
+ * Replace, while senders work, the mail settings a reload may change: the
+ * transport and its settings (mail, mail_starttls, mail_username,
+ * mail_password, mail_ca_file, the timeouts), mail_from and
+ * mail_from_name (for messages queued without a sender), mail_max_tries, mail_lease_seconds, mail_poll_ms, mail_backoff_ms,
+ * mail_max_age, mail_test_hold_ms, and the templates (a reference is
+ * taken, as mailer_start does).  The number of senders stays.  A message
+ * being delivered finishes with the old settings; each sender takes the
+ * new ones before its next batch.  Return 0, or -1 (logged) when a
+ * transport cannot be opened, and then nothing has changed.
+ */
+int	mailer_reload(struct mailer *, const struct config *,
+	    const struct template_set *) WUR;
 /* Wake the senders now rather than at their next poll; an engine waker. */
 void	mailer_wake(void *mailer);
 /* Stop the senders, letting a message in flight finish; accepts NULL. */

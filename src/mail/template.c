@@ -39,6 +39,8 @@ struct override {
 struct template_set {
 	struct override	*files;
 	size_t		 n;
+	/* References, changed atomically; the only field that ever changes. */
+	int		 refs;
 };
 
 #define RENDERED_MAX (256 * 1024)
@@ -320,6 +322,7 @@ template_set_open(const char *dir, struct template_set **out, char *err,
 	if (dir == NULL || *dir == '\0')
 		return 0;
 	ts = xcalloc(1, sizeof(*ts));
+	ts->refs = 1;
 	if (load_dir(ts, NULL, dir, err, errlen) == -1) {
 		template_set_free(ts);
 		return -1;
@@ -328,12 +331,30 @@ template_set_open(const char *dir, struct template_set **out, char *err,
 	return 0;
 }
 
+const struct template_set *
+template_set_hold(const struct template_set *ts)
+{
+	if (ts != NULL)
+		__atomic_add_fetch(&((struct template_set *)ts)->refs, 1,
+		    __ATOMIC_RELAXED);
+	return ts;
+}
+
+void
+template_set_drop(const struct template_set *ts)
+{
+	template_set_free((struct template_set *)ts);
+}
+
 void
 template_set_free(struct template_set *ts)
 {
 	size_t i;
 
 	if (ts == NULL)
+		return;
+	/* The last reference frees; acq_rel orders every use before it. */
+	if (__atomic_sub_fetch(&ts->refs, 1, __ATOMIC_ACQ_REL) > 0)
 		return;
 	for (i = 0; i < ts->n; i++) {
 		free(ts->files[i].project_id);

@@ -45,7 +45,15 @@ struct rendered_mail {
  */
 int	template_set_open(const char *dir, struct template_set **out,
 	    char *err, size_t errlen) WUR;
-/* Free a set; accepts NULL. */
+/*
+ * A set is shared by reference count: the engine and the mail senders each
+ * hold one, and a reload replaces the set while they still use the old.
+ * template_set_hold takes another reference to ts (NULL: none) and returns
+ * ts; template_set_free and template_set_drop give one back, and the set is
+ * freed with the last.  Safe from any thread.  Both accept NULL.
+ */
+const struct template_set *template_set_hold(const struct template_set *);
+void	template_set_drop(const struct template_set *);
 void	template_set_free(struct template_set *);
 /* The number of override files a set holds (0 for NULL). */
 size_t	template_set_count(const struct template_set *);

@@ -5,7 +5,8 @@
  * transaction is on disk before db_write returns.  Readers take connections
  * from a pool and never block the writer; all writes go through one writer
  * connection, which is cheaper than letting several connections fight over
- * SQLite's write lock with sleeps and retries.
+ * SQLite's write lock with sleeps and retries.  (Opening a connection may
+ * retry: see set_wal.)
  *
  * Writes are group-committed.  A durable commit costs an fsync, and the
  * fsync, not the SQL, is what limits a disk to a few thousand commits a
@@ -64,6 +65,7 @@
 
 #define STMT_CACHE_SIZE 128
 #define BUSY_TIMEOUT_MS 10000
+#define WAL_RETRY_MS 5		/* between tries to switch a new file to WAL */
 #define GROUP_MAX 256		/* most write functions in one commit */
 #define CHECKPOINT_FRAMES 1000	/* WAL pages that call for a checkpoint */
 #define WAL_LARGE_FRAMES 8000	/* WAL pages that call for truncating it */
@@ -148,6 +150,39 @@ exec_simple(sqlite3 *db, const char *sql)
 	return 0;
 }
 
+/*
+ * Put a connection's database in WAL mode (a no-op once the file is).
+ * Switching a new file needs its exclusive lock, and two connections
+ * switching at once (instances starting together on a new database) can
+ * each hold the shared lock the other must wait out: SQLite then fails
+ * one with SQLITE_BUSY at once, without its busy handler, which would
+ * deadlock.  So a busy switch is tried again, for as long as the busy
+ * timeout would have waited.
+ */
+static int
+set_wal(sqlite3 *db)
+{
+	char *msg = NULL;
+	int rc, waited = 0;
+
+	for (;;) {
+		rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL", NULL, NULL, &msg);
+		if (rc != SQLITE_BUSY || waited >= BUSY_TIMEOUT_MS)
+			break;
+		sqlite3_free(msg);
+		msg = NULL;
+		sqlite3_sleep(WAL_RETRY_MS);
+		waited += WAL_RETRY_MS;
+	}
+	if (rc != SQLITE_OK) {
+		log_error("sqlite: PRAGMA journal_mode=WAL: %s",
+		    msg != NULL ? msg : "error");
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
 static void
 conn_free(struct sqlite_conn *c)
 {
@@ -176,7 +211,7 @@ conn_open(const char *path)
 		return NULL;
 	}
 	sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
-	if (exec_simple(c->db, "PRAGMA journal_mode=WAL") == -1 ||
+	if (set_wal(c->db) == -1 ||
 	    exec_simple(c->db, "PRAGMA synchronous=FULL") == -1 ||
 	    exec_simple(c->db, "PRAGMA foreign_keys=ON") == -1 ||
 	    exec_simple(c->db, "PRAGMA temp_store=MEMORY") == -1 ||

@@ -7,6 +7,7 @@
 #include "unit.h"
 
 #include <ctype.h>
+#include <fcntl.h>
 
 #include <jansson.h>
 
@@ -566,6 +567,89 @@ test_print_and_usage(void **state)
 	free(text);
 }
 
+/* Load the text as a config file. */
+static struct config *
+load_text(struct fixture *f, const char *text)
+{
+	write_conf(f, text);
+	return load_ok(f, f->path);
+}
+
+/*
+ * What a reload logs: a key it applies against the configuration last
+ * applied, any other against the one started with, as a warning; secret
+ * values never.
+ */
+static void
+test_log_changes(void **state)
+{
+	struct fixture *f = *state;
+	struct config *running, *applied, *next;
+	char file[UNIT_PATH_MAX], *text, *line, *save;
+	int fd, saved, changed, restart, n = 0;
+	json_t *v;
+	struct stat st;
+
+	running = load_text(f, "listen = 127.0.0.1:8080\n"
+	    "rate_ip_login = 30\nlog_level = info\n");
+	applied = load_text(f, "listen = 127.0.0.1:9090\n"
+	    "rate_ip_login = 40\nlog_level = info\n");
+	next = load_text(f, "listen = 127.0.0.1:9090\n"
+	    "rate_ip_login = 3\nlog_level = warn\nmail_username = u\n"
+	    "mail_password = hunter2-secret\n"
+	    "database = postgres://resetd:pg-hunter3@db/resetd\n"
+	    "server_secret = " SECRET64 "\n");
+	assert_int_equal(config_key_reloads("rate_ip_login"), 1);
+	assert_int_equal(config_key_reloads("log_level"), 1);
+	assert_int_equal(config_key_reloads("listen"), 0);
+	assert_int_equal(config_key_reloads("database"), 0);
+	assert_int_equal(config_key_reloads("no_such_key"), 0);
+
+	snprintf(file, sizeof(file), "%s/log", f->dir);
+	fd = open(file, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	saved = dup(STDERR_FILENO);
+	assert_true(dup2(fd, STDERR_FILENO) >= 0);
+	config_log_changes(running, applied, next, &changed, &restart);
+	assert_true(dup2(saved, STDERR_FILENO) >= 0);
+	close(saved);
+	assert_int_equal(fstat(fd, &st), 0);
+	text = calloc(1, (size_t)st.st_size + 1);
+	assert_int_equal(pread(fd, text, (size_t)st.st_size, 0), st.st_size);
+	close(fd);
+
+	/* log_level, rate_ip_login, mail_username, mail_password changed. */
+	assert_int_equal(changed, 4);
+	/*
+	 * listen and the public_url made from it, the database and the
+	 * server secret wait for a restart.
+	 */
+	assert_int_equal(restart, 4);
+	assert_null(strstr(text, "hunter2"));
+	assert_null(strstr(text, "hunter3"));
+	assert_null(strstr(text, "00112233"));
+	assert_non_null(strstr(text, "\"reload: database changed; it takes "
+	    "effect at the next restart\""));
+	assert_non_null(strstr(text, "\"reload: rate_ip_login: 40 -> 3\""));
+	assert_non_null(strstr(text, "\"reload: mail_password changed\""));
+	assert_non_null(strstr(text, "reload: listen: 127.0.0.1:8080 -> "
+	    "127.0.0.1:9090 takes effect at the next restart"));
+	for (line = strtok_r(text, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		v = json_loads(line, 0, NULL);
+		assert_non_null(v);
+		assert_string_equal(json_string_value(json_object_get(v,
+		    "level")), strstr(line, "restart") ? "warn" : "info");
+		json_decref(v);
+		n++;
+	}
+	assert_int_equal(n, 8);
+	free(text);
+	config_free(running);
+	config_free(applied);
+	config_free(next);
+}
+
 int
 main(void)
 {
@@ -588,6 +672,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_public_url, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_other_checks, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_log_changes, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_print_and_usage, setup,
 		    teardown),

@@ -51,6 +51,49 @@ test_bucket(void **state)
 	ratelimit_free(rl);
 }
 
+/*
+ * New rules from a reload: a bucket fuller than a lowered limit is cut
+ * down to it at once, a raised one refills at the new rate, and a class
+ * that had no limit starts full.
+ */
+static void
+test_set_rules(void **state)
+{
+	const struct ratelimit_rule high[RS__MAX][RL__MAX] = {
+		{ { 1000, 60 }, { 0, 60 }, { 1, 60 }, { 1, 1 } },
+	};
+	const struct ratelimit_rule low[RS__MAX][RL__MAX] = {
+		{ { 3, 60 }, { 2, 60 }, { 60, 60 }, { 1, 1 } },
+	};
+	struct ratelimit_rule now[RS__MAX][RL__MAX];
+	struct ratelimit *rl = ratelimit_new(16, high);
+	struct addr a = A("192.0.2.1");
+	int first, i;
+
+	(void)state;
+	for (i = 0; i < 5; i++)
+		assert_int_equal(ratelimit_take(rl, &a, RL_REQUEST, 1000,
+		    &first), 0);
+	assert_int_equal(ratelimit_take(rl, &a, RL_LOGIN, 1000, &first), 0);
+	assert_int_equal(ratelimit_take(rl, &a, RL_LOGIN, 1000, &first), 60);
+	ratelimit_set_rules(rl, low);
+	ratelimit_rules(rl, now);
+	assert_memory_equal(now, low, sizeof(now));
+	/* 995 tokens left, cut to 3, in the same millisecond. */
+	for (i = 0; i < 3; i++)
+		assert_int_equal(ratelimit_take(rl, &a, RL_REQUEST, 1000,
+		    &first), 0);
+	assert_int_equal(ratelimit_take(rl, &a, RL_REQUEST, 1000, &first), 20);
+	/* 60 a minute now: a token a second, not one a minute. */
+	assert_int_equal(ratelimit_take(rl, &a, RL_LOGIN, 1000, &first), 1);
+	assert_int_equal(ratelimit_take(rl, &a, RL_LOGIN, 2000, &first), 0);
+	/* Confirms had no limit: two now. */
+	assert_int_equal(ratelimit_take(rl, &a, RL_CONFIRM, 1000, &first), 0);
+	assert_int_equal(ratelimit_take(rl, &a, RL_CONFIRM, 1000, &first), 0);
+	assert_int_equal(ratelimit_take(rl, &a, RL_CONFIRM, 1000, &first), 30);
+	ratelimit_free(rl);
+}
+
 static void
 test_ipv6_and_flood(void **state)
 {
@@ -310,6 +353,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bucket),
+		cmocka_unit_test(test_set_rules),
 		cmocka_unit_test(test_ipv6_and_flood),
 		cmocka_unit_test(test_rotating_64s),
 		cmocka_unit_test(test_refused_spends_nothing),

@@ -1,46 +1,58 @@
 /*
- * Unit tests of the store (store/store.c over store/db_sqlite.c) on a
- * temporary SQLite file: migrations, settings, projects, users, secrets,
- * sessions, the outbox with its claim leases, and db_write's commit and
- * rollback.
+ * Unit tests of the store (store/store.c over its db drivers): migrations,
+ * settings, projects, users, secrets, sessions, the outbox with its claim
+ * leases, the shared counters, and db_write's commit and rollback.
+ *
+ * One test body runs on every database: each test is run once on a fresh
+ * SQLite file (store/db_sqlite.c), then once on a fresh PostgreSQL schema
+ * of its own (store/db_pgsql.c; unit_db.h), in two cmocka groups.
+ * The cluster's URL comes from RESETD_TEST_POSTGRES, which tests/run sets
+ * (see unit_db.h); without it the PostgreSQL group is reported skipped.
+ * Where the dialects differ in a test's own SQL (reading a table's
+ * columns), the test asks db_dialect.  Two tests run once, outside the
+ * two groups: test_open_errors checks URL handling and opens no database,
+ * and test_open_sqlite_while_locked is about SQLite's switch to WAL.
  */
 #include "unit.h"
 
 #include <pthread.h>
 
 #include <sodium.h>
+#include <sqlite3.h>
 
 #include "store/store.h"
 #include "store/store_internal.h"
+#include "unit_db.h"
 
 #define T0 1700000000000LL	/* a fixed "now" in milliseconds */
 #define MINUTE 60000LL
 
 struct fixture {
-	char		 dir[UNIT_DIR_MAX];
+	struct unit_db	 udb;	/* the database under test */
+	struct unit_db	 fresh;	/* another, for tests that need one */
 	struct db	*db;
 	struct db_conn	*c;	/* a reader connection, autocommit */
 };
 
+/* Open a fresh database of the kind in *state ("sqlite", "postgres"). */
 static int
 setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	char url[UNIT_PATH_MAX];
+	const char *kind = *state;
 
 	if (f == NULL)
 		return -1;
-	unit_tmpdir(f->dir);
-	snprintf(url, sizeof(url), "sqlite:%s/x.db", f->dir);
-	assert_int_equal(db_open(url, 4, &f->db), 0);
+	*state = f;
+	unit_db_make(&f->udb, kind);
+	assert_int_equal(db_open(f->udb.url, 4, &f->db), 0);
 	assert_non_null(f->db);
-	assert_string_equal(db_dialect(f->db), "sqlite");
+	assert_string_equal(db_dialect(f->db), kind);
 	/* Twice: the second run finds nothing to do. */
 	assert_int_equal(store_migrate(f->db), 0);
 	assert_int_equal(store_migrate(f->db), 0);
 	f->c = db_acquire(f->db);
 	assert_non_null(f->c);
-	*state = f;
 	return 0;
 }
 
@@ -49,11 +61,25 @@ teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	db_release(f->db, f->c);
-	db_close(f->db);
-	unit_rmdir(f->dir);
+	if (f->c != NULL)
+		db_release(f->db, f->c);
+	if (f->db != NULL)
+		db_close(f->db);
+	unit_db_drop(&f->fresh);
+	unit_db_drop(&f->udb);
 	free(f);
 	return 0;
+}
+
+/* The migration's text for the dialect of db. */
+static const char *
+migration_sql(const struct migration *m, struct db *db)
+{
+	if (strcmp(db_dialect(db), "sqlite") == 0 && m->sql_sqlite != NULL)
+		return m->sql_sqlite;
+	if (strcmp(db_dialect(db), "postgres") == 0 && m->sql_postgres != NULL)
+		return m->sql_postgres;
+	return m->sql;
 }
 
 /* The single integer a query yields. */
@@ -205,13 +231,11 @@ test_migrate(void **state)
 
 	/* The schema survives a reopen, and migrating again is still a no-op. */
 	{
-		char url[UNIT_PATH_MAX];
 		struct db *db2;
 		struct db_conn *c2;
 		int64_t count;
 
-		snprintf(url, sizeof(url), "sqlite:%s/x.db", f->dir);
-		assert_int_equal(db_open(url, 2, &db2), 0);
+		assert_int_equal(db_open(f->udb.url, 2, &db2), 0);
 		assert_int_equal(store_migrate(db2), 0);
 		c2 = db_acquire(db2);
 		assert_non_null(c2);
@@ -249,8 +273,14 @@ test_migrate_gap(void **state)
 	assert_int_equal(store_migrate(f->db), 0);
 	assert_int_equal(query_int(f->c,
 	    "SELECT COUNT(*) FROM schema_migrations"), n);
-	assert_int_equal(query_int(f->c, "SELECT COUNT(*) FROM "
-	    "pragma_table_info('secrets') WHERE name = 'subject'"), 1);
+	if (strcmp(db_dialect(f->db), "sqlite") == 0)
+		assert_int_equal(query_int(f->c, "SELECT COUNT(*) FROM "
+		    "pragma_table_info('secrets') WHERE name = 'subject'"), 1);
+	else
+		assert_int_equal(query_int(f->c, "SELECT COUNT(*) FROM "
+		    "information_schema.columns WHERE table_schema = "
+		    "current_schema() AND table_name = 'secrets' AND "
+		    "column_name = 'subject'"), 1);
 }
 
 static void
@@ -263,6 +293,69 @@ test_open_errors(void **state)
 	assert_null(db);
 	assert_int_equal(db_open("sqlite:", 1, &db), -1);
 	assert_null(db);
+}
+
+#define WAL_ROUNDS 20
+
+struct opener {
+	const char		*url;
+	pthread_barrier_t	*go;
+	int			 rc;
+};
+
+static void *
+opener_main(void *arg)
+{
+	struct opener *o = arg;
+	struct db *db;
+
+	pthread_barrier_wait(o->go);
+	o->rc = db_open(o->url, 1, &db);
+	if (o->rc == 0)
+		db_close(db);
+	return NULL;
+}
+
+/*
+ * SQLite's alone (the journal mode): opening a new file switches it to
+ * WAL, which needs the file's exclusive lock.  Another connection holding
+ * the write lock makes SQLite refuse the switch at once, without waiting
+ * (its busy handler could deadlock there), so the open must wait and try
+ * again, as instances starting together on a new file do to each other.
+ * Each round lets the lock go just as the open begins, before or after
+ * its first try; no round may fail.
+ */
+static void
+test_open_sqlite_while_locked(void **state)
+{
+	char dir[UNIT_DIR_MAX], path[UNIT_PATH_MAX], url[UNIT_URL_MAX];
+	pthread_barrier_t go;
+	pthread_t t;
+	struct opener o;
+	sqlite3 *other;
+	int round;
+
+	(void)state;
+	for (round = 0; round < WAL_ROUNDS; round++) {
+		unit_tmpdir(dir);
+		snprintf(path, sizeof(path), "%s/x.db", dir);
+		snprintf(url, sizeof(url), "sqlite:%s", path);
+		assert_int_equal(sqlite3_open(path, &other), SQLITE_OK);
+		assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL,
+		    NULL, NULL), SQLITE_OK);
+		assert_int_equal(pthread_barrier_init(&go, NULL, 2), 0);
+		o = (struct opener){ url, &go, -99 };
+		assert_int_equal(pthread_create(&t, NULL, opener_main, &o), 0);
+		pthread_barrier_wait(&go);
+		assert_int_equal(sqlite3_exec(other, "COMMIT", NULL, NULL,
+		    NULL), SQLITE_OK);
+		assert_int_equal(pthread_join(t, NULL), 0);
+		pthread_barrier_destroy(&go);
+		sqlite3_close(other);
+		unit_rmdir(dir);
+		if (o.rc != 0)
+			fail_msg("round %d: the open failed", round);
+	}
 }
 
 static void
@@ -864,7 +957,7 @@ test_limit_counts(void **state)
 	add_counted(f->c, "s-9", "u-1", "reset_link", NULL, T0 - 2 * MINUTE);
 	for (m = store_migrations; m->version != 10; m++)
 		assert_int_not_equal(m->version, 0);
-	assert_int_equal(db_script(f->c, m->sql), 0);
+	assert_int_equal(db_script(f->c, migration_sql(m, f->db)), 0);
 	assert_int_equal(store_secret_by_id(f->c, "s-9", &s), STORE_OK);
 	assert_string_equal(s->subject, "u-1");
 	secret_free(s);
@@ -1496,11 +1589,14 @@ test_secret_consume_concurrent(void **state)
 	assert_int_equal(won, 1);
 }
 
+#define START_ROUNDS 3
+
 struct starter {
-	const char	*url;
-	char		 value[32];
-	char		*got;
-	int		 rc;
+	const char		*url;
+	pthread_barrier_t	*go;
+	char			 value[32];
+	char			*got;
+	int			 rc;
 };
 
 static void *
@@ -1509,6 +1605,7 @@ starter_main(void *arg)
 	struct starter *st = arg;
 	struct db *db;
 
+	pthread_barrier_wait(st->go);
 	st->rc = db_open(st->url, 2, &db);
 	if (st->rc != 0)
 		return NULL;
@@ -1520,33 +1617,52 @@ starter_main(void *arg)
 	return NULL;
 }
 
-/* Instances starting at once on one database agree on one setting. */
+/*
+ * Instances starting at once on one new database all start (they race to
+ * make its schema, and on SQLite to switch it to WAL; see
+ * test_open_sqlite_while_locked), and agree on one setting.  A few rounds,
+ * each on a new database, the instances released together.
+ */
 static void
 test_setting_concurrent_starts(void **state)
 {
 	struct fixture *f = *state;
 	struct starter st[NTHREADS];
 	pthread_t t[NTHREADS];
-	char url[UNIT_PATH_MAX];
-	int i;
+	pthread_barrier_t go;
+	int i, round, ok;
 
-	snprintf(url, sizeof(url), "sqlite:%s/fresh.db", f->dir);
-	for (i = 0; i < NTHREADS; i++) {
-		st[i].url = url;
-		snprintf(st[i].value, sizeof(st[i].value), "value-%d", i);
-		st[i].got = NULL;
-		assert_int_equal(pthread_create(&t[i], NULL, starter_main,
-		    &st[i]), 0);
+	for (round = 0; round < START_ROUNDS; round++) {
+		unit_db_make(&f->fresh, f->udb.kind);
+		assert_int_equal(pthread_barrier_init(&go, NULL, NTHREADS), 0);
+		for (i = 0; i < NTHREADS; i++) {
+			st[i].url = f->fresh.url;
+			st[i].go = &go;
+			snprintf(st[i].value, sizeof(st[i].value), "value-%d",
+			    i);
+			st[i].got = NULL;
+			assert_int_equal(pthread_create(&t[i], NULL,
+			    starter_main, &st[i]), 0);
+		}
+		for (i = 0; i < NTHREADS; i++)
+			assert_int_equal(pthread_join(t[i], NULL), 0);
+		pthread_barrier_destroy(&go);
+		ok = 1;
+		for (i = 0; i < NTHREADS; i++) {
+			if (st[i].rc != STORE_OK || st[i].got == NULL ||
+			    st[0].got == NULL || strcmp(st[i].got, st[0].got))
+				ok = 0;
+		}
+		for (i = 0; i < NTHREADS; i++) {
+			if (!ok)
+				print_error("round %d, starter %d: rc %d, "
+				    "setting %s\n", round, i, st[i].rc,
+				    st[i].got != NULL ? st[i].got : "(none)");
+			free(st[i].got);
+		}
+		assert_true(ok);
+		unit_db_drop(&f->fresh);
 	}
-	for (i = 0; i < NTHREADS; i++)
-		assert_int_equal(pthread_join(t[i], NULL), 0);
-	for (i = 0; i < NTHREADS; i++) {
-		assert_int_equal(st[i].rc, STORE_OK);
-		assert_non_null(st[i].got);
-		assert_string_equal(st[i].got, st[0].got);
-	}
-	for (i = 0; i < NTHREADS; i++)
-		free(st[i].got);
 }
 
 struct backoff_try {
@@ -1700,50 +1816,91 @@ test_rate_buckets(void **state)
 	    "WHERE key = 'net'"), 2 * STORE_RATE_UNIT);
 }
 
+/*
+ * The tests every database runs, with their names in each group.  Not
+ * among them: test_open_errors, which opens no database, and
+ * test_open_sqlite_while_locked, which is about SQLite's journal mode.
+ */
+#define STORE_TEST(fn) { #fn, #fn " on postgres", fn }
+
+static const struct store_test {
+	const char		*name;		/* on SQLite */
+	const char		*pg_name;	/* on PostgreSQL */
+	CMUnitTestFunction	 fn;
+} store_tests[] = {
+	STORE_TEST(test_migrate),
+	STORE_TEST(test_migrate_gap),
+	STORE_TEST(test_settings),
+	STORE_TEST(test_projects),
+	STORE_TEST(test_users),
+	STORE_TEST(test_user_pages_status_delete),
+	STORE_TEST(test_user_email_wins),
+	STORE_TEST(test_user_updates),
+	STORE_TEST(test_secrets),
+	STORE_TEST(test_limit_counts),
+	STORE_TEST(test_sessions),
+	STORE_TEST(test_outbox_claim),
+	STORE_TEST(test_outbox_sent_failed),
+	STORE_TEST(test_outbox_hasten),
+	STORE_TEST(test_outbox_list),
+	STORE_TEST(test_write_rollback),
+	STORE_TEST(test_outbox_claim_concurrent),
+	STORE_TEST(test_secret_consume_concurrent),
+	STORE_TEST(test_setting_concurrent_starts),
+	STORE_TEST(test_login_backoff),
+	STORE_TEST(test_rate_buckets),
+};
+#define NSTORE_TESTS (sizeof(store_tests) / sizeof(store_tests[0]))
+
+/* Stands in for each test of a database that cannot be reached. */
+static void
+test_skipped(void **state)
+{
+	(void)state;
+	skip();
+}
+
+/* Run every store test on a fresh database of kind; the failures. */
+static int
+run_on(const char *kind)
+{
+	struct CMUnitTest t[NSTORE_TESTS];
+	int pg = strcmp(kind, "postgres") == 0;
+	int reachable = !pg || unit_pg_base() != NULL;
+	size_t i;
+
+	if (!reachable)
+		fprintf(stderr, "store on postgres: skipped, %s is not set (a "
+		    "cluster's base URL; tests/run starts one and sets it)\n",
+		    UNIT_PG_ENV);
+	for (i = 0; i < NSTORE_TESTS; i++) {
+		t[i] = (struct CMUnitTest){
+			.name = pg ? store_tests[i].pg_name : store_tests[i].name,
+			.test_func = reachable ? store_tests[i].fn : test_skipped,
+			.setup_func = reachable ? setup : NULL,
+			.teardown_func = reachable ? teardown : NULL,
+			.initial_state = (void *)kind,
+		};
+	}
+	return _cmocka_run_group_tests(pg ? "store on postgres" :
+	    "store on sqlite", t, NSTORE_TESTS,
+	    pg && reachable ? unit_pg_begin : NULL,
+	    pg && reachable ? unit_pg_end : NULL);
+}
+
 int
 main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_migrate, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_migrate_gap, setup,
-		    teardown),
+	const struct CMUnitTest once[] = {
 		cmocka_unit_test(test_open_errors),
-		cmocka_unit_test_setup_teardown(test_settings, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_projects, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_users, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_user_pages_status_delete,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_user_email_wins, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_user_updates, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_secrets, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_limit_counts, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_sessions, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_outbox_claim, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_outbox_sent_failed, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_outbox_hasten, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_outbox_list, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_write_rollback, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_outbox_claim_concurrent,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_secret_consume_concurrent,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_setting_concurrent_starts,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_login_backoff, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_rate_buckets, setup,
-		    teardown),
+		cmocka_unit_test(test_open_sqlite_while_locked),
 	};
+	int failed;
 
 	if (sodium_init() < 0)
 		return 1;
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	failed = cmocka_run_group_tests_name("store", once, NULL, NULL);
+	failed += run_on("sqlite");
+	failed += run_on("postgres");
+	return failed != 0;
 }
