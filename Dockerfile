@@ -30,6 +30,7 @@ FROM debian:bookworm-slim
 RUN apt-get update && \
     apt-get install -y --no-install-recommends \
 	ca-certificates \
+	libcrypt1 \
 	libcurl4 \
 	libjansson4 \
 	libmicrohttpd12 \

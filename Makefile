@@ -15,7 +15,7 @@
 
 CC      ?= cc
 PKGS     = libmicrohttpd jansson libsodium sqlite3 libpq libcurl libutf8proc \
-           libcrypto
+           libcrypto libxcrypt
 WARN     = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wpointer-arith -Wsign-compare -Werror
 CFLAGS  ?= -O2 -g
@@ -29,6 +29,7 @@ SAN      = -fsanitize=address,undefined -fno-omit-frame-pointer \
 SRCS     = $(shell find src -name '*.c' | sort)
 LIB_SRCS = $(filter-out src/main.c,$(SRCS))
 TEMPLATES = $(shell find templates -type f | sort)
+OPENAPI  = $(wildcard docs/openapi/*.json)
 GEN      = build/gen/templates.c
 UNIT_SRCS = $(wildcard tests/unit/test_*.c)
 
@@ -64,9 +65,9 @@ build/tools/embed: tools/embed.c
 	@mkdir -p $(@D)
 	$(call say,CC,$@)$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
 
-$(GEN): build/tools/embed $(TEMPLATES)
+$(GEN): build/tools/embed $(TEMPLATES) $(OPENAPI)
 	@mkdir -p $(@D)
-	$(call say,EMBED,$@)build/tools/embed templates $(TEMPLATES) > $@.tmp && mv $@.tmp $@
+	$(call say,EMBED,$@)build/tools/embed templates $(TEMPLATES) $(OPENAPI) > $@.tmp && mv $@.tmp $@
 
 build/obj/%.o: src/%.c
 	@mkdir -p $(@D)

@@ -8,7 +8,7 @@
 set -eu
 
 build="gcc make pkg-config libmicrohttpd-dev libjansson-dev libsodium-dev libsqlite3-dev
-    libssl-dev libpq-dev libcurl4-openssl-dev libutf8proc-dev libzxcvbn-dev"
+    libssl-dev libpq-dev libcurl4-openssl-dev libutf8proc-dev libzxcvbn-dev libcrypt-dev"
 # postgresql: the server binaries for the throwaway test cluster;
 # libfaketime: one instance's clock skewed, in the PostgreSQL tests;
 # openssl makes the self-signed certificate of the test SMTP server;

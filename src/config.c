@@ -15,6 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "config.h"
 #include "log.h"
 
@@ -41,6 +43,18 @@ struct key {
 static const struct key keys[] = {
 	{ "listen", S(listen), "127.0.0.1:8080", 0, 0,
 	    "address and port to serve HTTP on (host:port)" },
+	{ "admin_listen", S(admin_listen), "127.0.0.1:8081", 0, 0,
+	    "address and port of the admin API and /metrics (host:port); "
+	    "empty: off.  Needs admin_token or admin_token_file, and is off "
+	    "without one" },
+	{ "admin_token", S(admin_token), NULL, 0, 0,
+	    "bearer token of the admin API, at least 32 characters; never "
+	    "printed or logged (prefer admin_token_file)" },
+	{ "admin_token_file", S(admin_token_file), NULL, 0, 0,
+	    "file whose first line is the admin bearer token" },
+	{ "rate_admin_auth", I(rate_admin_auth), "10", 1, 1000000,
+	    "wrong admin tokens per client address per minute; past it, "
+	    "every admin request from it is answered 429" },
 	{ "database", S(database), "sqlite:./var/resetd.db", 0, 0,
 	    "database: sqlite:PATH, or postgres://USER@HOST/NAME, "
 	    "postgresql:///NAME?host=/SOCKET/DIR (any libpq URL)" },
@@ -119,6 +133,15 @@ static const struct key keys[] = {
 	{ "mail_send_timeout_ms", I(mail_send_timeout_ms), "30000", 1000,
 	    3600000, "most time one SMTP delivery may take (keep it below "
 	    "mail_lease_seconds)" },
+	{ "webhook_workers", I(webhook_workers), "1", 0, 64,
+	    "webhook delivery threads beside the mail senders, when there are "
+	    "mail senders (0: the mail senders post webhooks too)" },
+	{ "webhook_timeout_ms", I(webhook_timeout_ms), "10000", 100, 60000,
+	    "most time one webhook post may take, connect included (keep it "
+	    "below mail_lease_seconds)" },
+	{ "event_retention_days", I(event_retention_days), "30", 1, 3650,
+	    "days the event log keeps an event (GET /events); the janitor "
+	    "deletes older ones" },
 	{ "db_pool_size", I(db_pool_size), "0", 0, 1024,
 	    "database connections kept open (0: one per worker and mail "
 	    "worker, plus one)" },
@@ -198,7 +221,7 @@ static const struct key keys[] = {
 
 /* Keys whose values check-config shows only as "(set)". */
 static const char *const secret_keys[] = {
-	"server_secret", "mail_password", NULL,
+	"server_secret", "mail_password", "admin_token", NULL,
 };
 
 /*
@@ -234,6 +257,10 @@ static const char *const reload_keys[] = {
 	"rate_ip6_48_api",
 	"login_backoff_after", "login_backoff_base", "login_backoff_max",
 	"reset_floor_ms", "reset_jitter_ms",
+	/* the HTTP limits (http_server_reload) */
+	"max_headers", "max_url_bytes", "max_body_bytes",
+	"max_connections_per_ip", "request_head_timeout",
+	"request_body_timeout",
 	NULL,
 };
 
@@ -483,6 +510,65 @@ validate_mail(struct config *c, char *err, size_t errlen)
 	return 0;
 }
 
+#define ADMIN_TOKEN_MIN 32
+#define ADMIN_TOKEN_MAX 512
+
+/*
+ * The admin listener's settings: an address or "", and a token from
+ * admin_token or the first line of admin_token_file (read here, once, into
+ * admin_token), of printable ASCII.
+ */
+static int
+validate_admin(struct config *c, char *err, size_t errlen)
+{
+	char line[ADMIN_TOKEN_MAX + 2];
+	FILE *f;
+	size_t n, i;
+
+	if (*c->admin_listen != '\0' && strchr(c->admin_listen, ':') == NULL) {
+		snprintf(err, errlen, "admin_listen: expected host:port, or "
+		    "nothing to turn the admin API off");
+		return -1;
+	}
+	if (*c->admin_listen != '\0' &&
+	    strcmp(c->admin_listen, c->listen) == 0) {
+		snprintf(err, errlen, "admin_listen: must differ from listen");
+		return -1;
+	}
+	if (c->admin_token != NULL && c->admin_token_file != NULL) {
+		snprintf(err, errlen, "admin_token and admin_token_file: set "
+		    "one, not both");
+		return -1;
+	}
+	if (c->admin_token_file != NULL) {
+		f = fopen(c->admin_token_file, "r");
+		if (f == NULL) {
+			snprintf(err, errlen, "admin_token_file: cannot read "
+			    "%s: %s", c->admin_token_file, strerror(errno));
+			return -1;
+		}
+		if (fgets(line, sizeof(line), f) == NULL)
+			line[0] = '\0';
+		fclose(f);
+		line[strcspn(line, "\r\n")] = '\0';
+		c->admin_token = xstrdup(line);
+		sodium_memzero(line, sizeof(line));
+	}
+	if (c->admin_token == NULL)
+		return 0;
+	n = strlen(c->admin_token);
+	for (i = 0; i < n; i++)
+		if (c->admin_token[i] <= 0x20 || c->admin_token[i] >= 0x7f)
+			break;
+	if (n < ADMIN_TOKEN_MIN || n > ADMIN_TOKEN_MAX || i < n) {
+		snprintf(err, errlen, "admin_token: expected %d to %d printable "
+		    "ASCII characters without spaces", ADMIN_TOKEN_MIN,
+		    ADMIN_TOKEN_MAX);
+		return -1;
+	}
+	return 0;
+}
+
 /* Checks across keys, once everything is read. */
 static int
 validate(struct config *c, char *err, size_t errlen)
@@ -549,6 +635,8 @@ validate(struct config *c, char *err, size_t errlen)
 		    "line breaks cannot go into a header");
 		return -1;
 	}
+	if (validate_admin(c, err, errlen) == -1)
+		return -1;
 	return validate_mail(c, err, errlen);
 }
 

@@ -19,6 +19,10 @@
 
 struct config {
 	char	*listen;		/* host:port */
+	char	*admin_listen;		/* host:port; "": no admin listener */
+	char	*admin_token;		/* never printed or logged */
+	char	*admin_token_file;
+	int64_t	 rate_admin_auth;	/* wrong tokens per address a minute */
 	char	*database;		/* sqlite:PATH or postgres://... */
 	char	*mail;			/* maildir:DIR, smtp(s)://HOST, log: */
 	char	*public_url;		/* base of every link, no trailing / */
@@ -51,6 +55,9 @@ struct config {
 	int64_t	 mail_max_age;		/* seconds; then a failure is final */
 	int64_t	 mail_connect_timeout_ms;
 	int64_t	 mail_send_timeout_ms;	/* one whole SMTP exchange */
+	int64_t	 webhook_timeout_ms;	/* one whole webhook post */
+	int64_t	 webhook_workers;	/* webhook sender threads */
+	int64_t	 event_retention_days;	/* the event log's age limit */
 	int64_t	 db_pool_size;
 	/* Abuse resistance (docs/abuse.md). */
 	char	*trusted_proxies;	/* addresses/ranges, or "" */

@@ -13,5 +13,10 @@
 
 /* NULL-terminated. */
 extern const struct http_face *const resetd_faces[];
+/*
+ * The admin listener's faces (the admin API and /metrics), never served
+ * on the public listener.
+ */
+extern const struct http_face *const resetd_admin_faces[];
 
 #endif

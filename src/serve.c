@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api/api.h"
 #include "cli/cli.h"
 #include "config.h"
 #include "core/engine.h"
@@ -38,6 +39,9 @@
 #define STOP_MS 3000
 #define EXIT_MS 500
 #define DRAIN_TICK_MS 50
+/* The admin listener: a few operators' tools and a scraper. */
+#define ADMIN_WORKERS 4
+#define ADMIN_CONNECTIONS 64
 #define SWEEP_BATCH 5000
 #define SWEEP_MAX_MS 2000
 #define SWEEP_EVERY_MS 10000
@@ -124,15 +128,22 @@ out:
  * most SWEEP_MAX_MS at a time so the writer is never held long.
  */
 static void
-janitor_sweep(struct db *db)
+janitor_sweep(struct db *db, const struct config *cfg)
 {
 	int64_t until = time_mono_ms() + SWEEP_MAX_MS, total = 0, n;
+	int64_t keep_ms = cfg->event_retention_days * 86400000LL;
 
 	do {
 		n = 0;
 		if (store_purge(db, db_now(db) - 60000, SWEEP_BATCH, &n) != 0)
 			break;
 		total += n;
+	} while (n > 0 && time_mono_ms() < until);
+	/* Events past event_retention_days. */
+	do {
+		n = store_event_purge(db, db_now(db) - keep_ms, SWEEP_BATCH);
+		if (n > 0)
+			total += n;
 	} while (n > 0 && time_mono_ms() < until);
 	if (total > 0)
 		log_debug("janitor: deleted %lld rows nothing needed",
@@ -191,7 +202,8 @@ reload_level(const char *level)
  * requests in flight are not touched.
  */
 static void
-serve_reload(struct cli *c, struct mailer *ml, struct config **applied)
+serve_reload(struct cli *c, struct mailer *ml, struct http_server *srv,
+    struct config **applied)
 {
 	const struct config *base = *applied != NULL ? *applied : c->cfg;
 	struct config *next = NULL;
@@ -216,6 +228,7 @@ serve_reload(struct cli *c, struct mailer *ml, struct config **applied)
 	}
 	engine_reload(c->engine, next);
 	engine_set_templates(c->engine, ts);
+	http_server_reload(srv, next);
 	/*
 	 * The level last, but a more verbose one first: either way the lines
 	 * saying what changed are written.
@@ -247,7 +260,8 @@ out:
  * the stop signal.
  */
 static int
-serve_wait(struct cli *c, struct mailer *ml, const sigset_t *sigs)
+serve_wait(struct cli *c, struct mailer *ml, struct http_server *srv,
+    const sigset_t *sigs)
 {
 	struct config *applied = NULL;
 	struct timespec ts;
@@ -263,7 +277,7 @@ serve_wait(struct cli *c, struct mailer *ml, const sigset_t *sigs)
 			next_ping = now + wd / 2;
 		}
 		if (now >= next_sweep) {
-			janitor_sweep(c->db);
+			janitor_sweep(c->db, c->cfg);
 			next_sweep = time_mono_ms() + SWEEP_EVERY_MS;
 		}
 		now = time_mono_ms();
@@ -280,7 +294,7 @@ serve_wait(struct cli *c, struct mailer *ml, const sigset_t *sigs)
 		if (sig == SIGHUP) {
 			log_info("received SIGHUP, reading the configuration "
 			    "again");
-			serve_reload(c, ml, &applied);
+			serve_reload(c, ml, srv, &applied);
 		}
 	}
 	/* Nothing but this thread reads it: the others copied what they use. */
@@ -292,7 +306,8 @@ int
 cli_serve(struct cli *c)
 {
 	struct mailer *ml = NULL;
-	struct http_server *srv = NULL;
+	struct http_server *srv = NULL, *admin_srv = NULL;
+	struct http_site site, admin_site;
 	struct http_app app;
 	struct template_set *ts = NULL;
 	char err[512];
@@ -327,7 +342,7 @@ cli_serve(struct cli *c)
 	    demo_setup(c->cfg, c->db, c->engine) == -1)
 		goto out;
 	ml = mailer_start(c->cfg, c->db, ts, engine_outbox_key(c->engine),
-	    engine_mail_record, c->engine);
+	    engine_webhook_key(c->engine), engine_mail_record, c->engine);
 	if (ml == NULL)
 		goto out;
 	engine_set_mail_waker(c->engine, mailer_wake, ml);
@@ -338,21 +353,49 @@ cli_serve(struct cli *c)
 		.throttle = engine_throttle_hook,
 		.wake = engine_wake_hook,
 	};
-	srv = http_server_start(c->cfg, resetd_faces, &app);
+	site = (struct http_site){
+		.name = "public",
+		.listen = c->cfg->listen,
+		.faces = resetd_faces,
+		.reuse_port = c->cfg->listen_reuse_port != 0,
+		.threads = (int)c->cfg->http_threads,
+		.workers = (int)c->cfg->workers,
+	};
+	srv = http_server_start(c->cfg, &site, &app);
 	if (srv == NULL)
 		goto out;
+	/* The admin listener: its own socket and threads, the admin face alone. */
+	if (*c->cfg->admin_listen != '\0' && c->cfg->admin_token == NULL)
+		log_warn("admin: no admin_token or admin_token_file, so no "
+		    "admin listener on %s", c->cfg->admin_listen);
+	else if (*c->cfg->admin_listen != '\0') {
+		admin_init(c->cfg);
+		admin_site = (struct http_site){
+			.name = "admin",
+			.listen = c->cfg->admin_listen,
+			.faces = resetd_admin_faces,
+			.threads = 1,
+			.workers = ADMIN_WORKERS,
+			.max_connections = ADMIN_CONNECTIONS,
+		};
+		admin_srv = http_server_start(c->cfg, &admin_site, &app);
+		if (admin_srv == NULL)
+			goto out;
+	}
 	log_info("resetd %s serving on %s (database %s)", RESETD_VERSION,
 	    c->cfg->listen, db_dialect(c->db));
 	snprintf(err, sizeof(err), "serving on %s", c->cfg->listen);
 	notify_ready(err);
-	sig = serve_wait(c, ml, &sigs);
+	sig = serve_wait(c, ml, srv, &sigs);
 	log_info("received %s, finishing requests in flight",
 	    sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	notify_stopping("finishing requests in flight");
+	http_server_quiesce(admin_srv);
 	serve_drain(srv, &sigs, &deadline);
 	rc = 0;
 out:
-	if (http_server_stop(srv, deadline) == -1) {
+	if (http_server_stop(admin_srv, deadline) == -1 ||
+	    http_server_stop(srv, deadline) == -1) {
 		/*
 		 * A handler still runs and may hold the database or wake the
 		 * mailer: nothing it uses is freed, and the mail senders are

@@ -56,7 +56,13 @@ int	api_string_field(json_t *obj, const char *name, size_t max,
 	    const char **out);
 
 /* What the CLI and admin answers print for records. */
-json_t	*api_project_json(const struct project *);
+/*
+ * A project; with aws_region (NULL: none), also its Cognito user pool id
+ * (cognito_user_pool_id).
+ */
+json_t	*api_project_json(const struct project *, const char *aws_region);
+/* The password policy of p: profile, lengths, switches, required classes. */
+json_t	*api_password_policy_json(const struct project *);
 json_t	*api_user_json(const struct user *);
 /* An outbox message without its payload, which holds the secret. */
 json_t	*api_outbox_json(const struct outbox_msg *);
@@ -70,6 +76,8 @@ json_t	*api_outbox_json(const struct outbox_msg *);
 extern const struct http_face health_face;
 extern const struct http_face xsolla_face;
 extern const struct http_face workos_face;
+/* Unknown paths asked with a WorkOS API key; list it last. */
+extern const struct http_face workos_unknown_face;
 extern const struct http_face velocity_face;
 extern const struct http_face cognito_face;
 
@@ -189,6 +197,9 @@ void	workos_logout(const struct http_request *, struct http_response *);
 /* GET /sso/jwks/{clientId}: the project's key set, public. */
 void	workos_jwks(const struct http_request *, struct http_response *);
 /* The dialect's 404 and 405, for paths under /user_management. */
+/* GET /events: the project's event log, oldest first. */
+void	workos_events_list(const struct http_request *,
+	    struct http_response *);
 void	workos_not_found(const struct http_request *, struct http_response *);
 void	workos_method_not_allowed(const struct http_request *,
 	    struct http_response *);
@@ -197,5 +208,19 @@ void	workos_method_not_allowed(const struct http_request *,
  * the rate limiter to call when it refuses a WorkOS call.
  */
 void	workos_rate_limited(struct http_response *, int64_t retry_after_s);
+
+/* admin.c: the admin listener's face */
+struct config;
+/*
+ * Keep the admin token's hash and the wrong-token limit of cfg; called
+ * once before the admin listener starts.  Without a token nothing is
+ * authorised.
+ */
+void	admin_init(const struct config *);
+/*
+ * The admin API and /metrics: served only on the admin listener, each
+ * route behind the bearer token (docs/admin.md).
+ */
+extern const struct http_face admin_face;
 
 #endif

@@ -15,9 +15,12 @@
  * application/x-amz-json-1.1 and carries x-amzn-RequestId (the request id
  * the HTTP layer also sends as X-Request-ID).  Errors are {"__type",
  * "message"} with a plain exception name (amazon-cognito-identity-js does
- * not strip namespaces), repeated in x-amzn-ErrorType, with the status the
- * SDK's model gives the exception.  The exception table is shared with
- * the Velocity dialect, which wraps the same two calls.
+ * not strip namespaces), repeated in x-amzn-ErrorType ("Name:", with the
+ * real service's trailing colon) and x-amzn-ErrorMessage, with HTTP 400
+ * for every client error as the real service answers (429 only for
+ * resetd's per-address throttle, 500 for its own failures).  The
+ * exception table is shared with the Velocity dialect, which wraps the
+ * same two calls.
  *
  * The app client named by ClientId decides the rest: a client with a
  * secret requires SecretHash, and a client set to reveal user existence
@@ -40,9 +43,34 @@
 				   refuses past 256 characters by policy */
 #define MESSAGE_MAX 512
 
+/* How Cognito begins every InvalidPasswordException message. */
+#define POLICY_PREFIX "Password did not conform with policy: "
+
+/*
+ * What InvalidPasswordException says of each rule of the policy: Cognito's
+ * own words for the rules Cognito has, the same form for resetd's others.
+ */
+static const char *const policy_words[PW__MAX] = {
+	NULL,						/* PW_OK */
+	"Password not long enough",			/* PW_MIN_LENGTH */
+	"Password too long",				/* PW_MAX_LENGTH */
+	"Password contains characters that are not allowed",
+							/* PW_VALID_TEXT */
+	"Password is one of the most common passwords",	/* PW_COMMON */
+	"Password has appeared in a data breach",	/* PW_BREACHED */
+	"Password is the email, username or the name of the service",
+							/* PW_CONTEXT */
+	"Password is too easy to guess",		/* PW_STRENGTH */
+	"Password must have uppercase characters",	/* PW_UPPERCASE */
+	"Password must have lowercase characters",	/* PW_LOWERCASE */
+	"Password must have numeric characters",	/* PW_NUMBERS */
+	"Password must have symbol characters",		/* PW_SYMBOLS */
+};
+
 /* The answer when another cannot be encoded: fixed, valid, in shape. */
+#define COGNITO_FALLBACK_MESSAGE "Internal error, please try again."
 #define COGNITO_FALLBACK "{\"__type\":\"InternalErrorException\"," \
-	"\"message\":\"Internal error, please try again.\"}"
+	"\"message\":\"" COGNITO_FALLBACK_MESSAGE "\"}"
 
 /* Every header this face reads: one that is not clean text is a 400. */
 static const char *const cognito_headers[] = {
@@ -68,14 +96,14 @@ static const struct cognito_exception cognito_exceptions[CE__MAX] = {
 	    "Too many failed attempts for this code, please request a new "
 	    "code." },
 	/* CE_USER_NOT_FOUND */
-	{ 404, "UserNotFoundException",
+	{ 400, "UserNotFoundException",
 	    "Username/client id combination not found." },
 	/* CE_NOT_AUTHORIZED */
-	{ 403, "NotAuthorizedException", "Unable to verify secret hash." },
+	{ 400, "NotAuthorizedException", "Unable to verify secret hash." },
 	/* CE_INVALID_PARAMETER */
 	{ 400, "InvalidParameterException", "Invalid parameters." },
 	/* CE_RESOURCE_NOT_FOUND */
-	{ 404, "ResourceNotFoundException", "User pool client does not exist." },
+	{ 400, "ResourceNotFoundException", "User pool client does not exist." },
 	/* CE_UNKNOWN_OPERATION */
 	{ 400, "UnknownOperationException", "Unknown operation." },
 	/* CE_SERIALIZATION */
@@ -129,29 +157,27 @@ cognito_engine_error(enum engine_result res, const char **message)
 		break;
 	case ENGINE_PASSWORD_TOO_SHORT:
 		e = CE_INVALID_PASSWORD;
-		*message = "Password does not conform to policy: Password not "
-		    "long enough";
+		*message = POLICY_PREFIX "Password not long enough";
 		break;
 	case ENGINE_PASSWORD_TOO_LONG:
 		e = CE_INVALID_PASSWORD;
-		*message = "Password does not conform to policy: Password too "
-		    "long";
+		*message = POLICY_PREFIX "Password too long";
 		break;
 	case ENGINE_PASSWORD_INVALID_TEXT:
 		e = CE_INVALID_PASSWORD;
-		*message = "Password does not conform to policy: Password "
-		    "contains characters that are not allowed";
+		*message = POLICY_PREFIX "Password contains characters that are "
+		    "not allowed";
 		break;
 	case ENGINE_PASSWORD_WEAK:
 		e = CE_INVALID_PASSWORD;
-		*message = "Password does not conform to policy: Password is "
-		    "too easy to guess";
+		*message = POLICY_PREFIX "Password is too easy to guess";
 		break;
 	case ENGINE_THROTTLED:
 		e = CE_TOO_MANY_REQUESTS;
 		break;
 	case ENGINE_CODE_LOCKED:
-		e = CE_TOO_MANY_FAILED;
+		/* Cognito's answer once a code's wrong tries are spent. */
+		e = CE_LIMIT_EXCEEDED;
 		break;
 	case ENGINE_RATE_LIMITED:
 		e = CE_LIMIT_EXCEEDED;
@@ -200,31 +226,42 @@ cognito_password_message(enum engine_result res,
 	const char *message;
 
 	(void)cognito_engine_error(res, &message);
-	if (v == NULL || v->rule == PW_OK)
+	if (v == NULL || v->rule <= PW_OK || v->rule >= PW__MAX)
 		return message;
-	if (v->rule == PW_MIN_LENGTH)
-		snprintf(buf, len, "Password does not conform to policy: "
-		    "Password not long enough (at least %lld characters)",
-		    (long long)v->min_length);
-	else
-		snprintf(buf, len, "Password does not conform to policy: %s",
-		    v->message);
+	snprintf(buf, len, POLICY_PREFIX "%s", policy_words[v->rule]);
 	return buf;
 }
 
 /* answers */
 
 /*
+ * The headers the real service puts on an error: x-amzn-ErrorType with
+ * its trailing colon (the SDKs cut the name at the first ':'), and
+ * x-amzn-ErrorMessage.
+ */
+static void
+error_headers(struct http_response *resp, const char *type,
+    const char *message)
+{
+	char t[96];
+
+	snprintf(t, sizeof(t), "%s:", type);
+	http_set_header(resp, "x-amzn-ErrorType", t);
+	http_set_header(resp, "x-amzn-ErrorMessage", message);
+}
+
+/*
  * Answer v (taken; NULL when it could not be built); when it cannot be
  * encoded, InternalErrorException goes out instead.  Return 0, or -1 then.
  */
+
 static int
 reply(struct http_response *resp, int status, json_t *v)
 {
 	if (api_json_reply(resp, status, v, COGNITO_JSON,
 	    COGNITO_FALLBACK) == 0)
 		return 0;
-	http_set_header(resp, "x-amzn-ErrorType", "InternalErrorException");
+	error_headers(resp, "InternalErrorException", COGNITO_FALLBACK_MESSAGE);
 	return -1;
 }
 
@@ -234,17 +271,28 @@ cognito_reply(struct http_response *resp, int status, json_t *v)
 	return reply(resp, status, v);
 }
 
+/*
+ * Answer exception e with HTTP status (0: the exception's); message NULL:
+ * its default.
+ */
+static void
+fail_status(struct http_response *resp, enum cognito_error e,
+    const char *message, int status)
+{
+	const struct cognito_exception *x = cognito_exception(e);
+
+	if (reply(resp, status != 0 ? status : x->status, json_pack("{s:s, s:s}", "__type", x->type,
+	    "message", message != NULL ? message : x->message)) == -1)
+		return;
+	error_headers(resp, x->type, message != NULL ? message : x->message);
+	resp->outcome = x->type;
+}
+
 /* Answer exception e; message NULL: its default. */
 static void
 fail(struct http_response *resp, enum cognito_error e, const char *message)
 {
-	const struct cognito_exception *x = cognito_exception(e);
-
-	if (reply(resp, x->status, json_pack("{s:s, s:s}", "__type", x->type,
-	    "message", message != NULL ? message : x->message)) == -1)
-		return;
-	http_set_header(resp, "x-amzn-ErrorType", x->type);
-	resp->outcome = x->type;
+	fail_status(resp, e, message, 0);
 }
 
 void
@@ -604,7 +652,7 @@ password_auth(const struct http_request *r, struct http_response *resp,
 	in = (struct login_request){ .project = p, .login = username,
 	    .password = password, .ctx = &ctx, .face = SF_COGNITO,
 	    .client_id = cl.id,
-	    .reveal_user_existence = !cl.prevent_user_existence_errors,
+	    .reveal_user_existence = engine_reveals_users(&cl),
 	    .allow_challenge = 1 };
 	res = session_login(r->app, &in, &lr);
 	if (res == ENGINE_PASSWORD_CHANGE_REQUIRED) {
@@ -997,7 +1045,8 @@ cors(const struct http_request *r, struct http_response *resp)
 		return;
 	http_set_header(resp, "Access-Control-Allow-Origin", "*");
 	http_set_header(resp, "Access-Control-Expose-Headers",
-	    "x-amzn-RequestId, x-amzn-ErrorType, X-Request-ID");
+	    "x-amzn-RequestId, x-amzn-ErrorType, x-amzn-ErrorMessage, "
+	    "X-Request-ID");
 }
 
 /*
@@ -1125,7 +1174,9 @@ pool_of(const struct http_request *r, struct http_response *resp)
 	    engine_user_pool_project(cfg->aws_region, r->path_param, uuid) == 0)
 		res = engine_project(r->app, uuid, &p);
 	if (res == ENGINE_PROJECT_UNKNOWN)
-		fail(resp, CE_RESOURCE_NOT_FOUND, "User pool does not exist.");
+		/* A plain GET of a missing document: 404, not an API error. */
+		fail_status(resp, CE_RESOURCE_NOT_FOUND,
+		    "User pool does not exist.", 404);
 	else if (res != ENGINE_OK)
 		fail_engine(resp, res, NULL);
 	return p;

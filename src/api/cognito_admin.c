@@ -725,7 +725,7 @@ act(const struct http_request *r, struct http_response *resp, json_t *body,
 	face_context(r, &ctx);
 	switch (what) {
 	case ACT_DELETE:
-		res = admin_user_delete(r->app, &ctx, signer->id, username);
+		res = admin_user_delete(r->app, &ctx, signer->id, username, NULL);
 		break;
 	case ACT_DISABLE:
 	case ACT_ENABLE:
@@ -913,14 +913,15 @@ static void
 list_users(const struct http_request *r, struct http_response *resp,
     json_t *body, const struct project *signer)
 {
-	struct user_query q = { USER_FILTER_NONE, NULL, NULL, 0 };
+	struct user_query q = { .filter = USER_FILTER_NONE };
 	struct store_list l = { NULL, 0 };
+	char next[ADMIN_CURSOR_MAX + 1], err[128];
 	const char *filter = NULL, *token = NULL;
 	json_t *names, *limit, *users, *answer;
 	enum engine_result res;
 	char value[4 * 256 + 1];	/* 256 characters of UTF-8 */
 	json_int_t n = LIST_LIMIT_DEFAULT;
-	size_t i, shown;
+	size_t i;
 
 	if (pool_member(r, resp, body, signer) == -1 ||
 	    names_member(resp, body, &names) == -1 ||
@@ -952,28 +953,32 @@ list_users(const struct http_request *r, struct http_response *resp,
 	if (filter != NULL && parse_filter(resp, filter, &q, value,
 	    sizeof(value)) == -1)
 		return;
-	/* The token is the id of the last user of the page before. */
-	if (token != NULL && !id_is_uuid(token)) {
-		cognito_fail(resp, CE_INVALID_PARAMETER, "Invalid pagination "
-		    "token.");
+	/*
+	 * The token is core's paging cursor, bound to this pool and filter:
+	 * a made-up one, or one carried to another filter, is refused.
+	 */
+	q.project_id = signer->id;
+	q.cursor = token;
+	q.limit = n;
+	res = admin_user_list(r->app, &q, &l, next, err, sizeof(err));
+	if (res == ENGINE_BAD_INPUT) {
+		cognito_fail(resp, CE_INVALID_PARAMETER, strncmp(err, "cursor",
+		    6) == 0 ? "Invalid pagination token." : "Invalid filter "
+		    "value.");
 		return;
 	}
-	q.after_id = token;
-	q.limit = n + 1;	/* one more tells whether a page follows */
-	res = admin_user_list(r->app, signer->id, &q, &l);
 	if (res != ENGINE_OK) {
 		fail_engine(resp, res, NULL);
 		return;
 	}
 	users = json_array();
-	shown = l.n > (size_t)n ? (size_t)n : l.n;
-	for (i = 0; i < shown; i++)
+	for (i = 0; i < l.n; i++)
 		json_array_append_new(users, user_json(l.items[i], "Attributes",
 		    names));
 	answer = json_pack("{s:o}", "Users", users);
-	if (answer != NULL && l.n > shown)
-		json_object_set_new(answer, "PaginationToken", json_string(
-		    ((struct user *)l.items[shown - 1])->id));
+	if (answer != NULL && next[0] != '\0')
+		json_object_set_new(answer, "PaginationToken",
+		    json_string(next));
 	store_list_free(&l, (void (*)(void *))user_free);
 	ok(resp, answer);
 }

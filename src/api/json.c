@@ -142,10 +142,40 @@ lines_json(const char *lines)
 }
 
 json_t *
-api_project_json(const struct project *p)
+api_password_policy_json(const struct project *p)
 {
-	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:I, s:s, s:b, s:o, s:o, "
-	    "s:o, s:o, s:b, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	struct password_policy pol;
+	json_t *require = json_array();
+	unsigned c;
+
+	engine_password_policy(NULL, p, &pol);
+	c = pol.checks;
+	if (c & PW_REQUIRE_UPPERCASE)
+		json_array_append_new(require, json_string("uppercase"));
+	if (c & PW_REQUIRE_LOWERCASE)
+		json_array_append_new(require, json_string("lowercase"));
+	if (c & PW_REQUIRE_NUMBERS)
+		json_array_append_new(require, json_string("numbers"));
+	if (c & PW_REQUIRE_SYMBOLS)
+		json_array_append_new(require, json_string("symbols"));
+	return json_pack("{s:s, s:I, s:I, s:b, s:b, s:I, s:o}",
+	    "profile", p->password_profile ? p->password_profile : "nist",
+	    "min_length", (json_int_t)pol.min_length,
+	    "max_length", (json_int_t)pol.max_length,
+	    "lists", (c & PW_CHECK_LISTS) != 0,
+	    "score", (c & PW_CHECK_SCORE) != 0,
+	    "min_score", (json_int_t)pol.min_score,
+	    "require", require);
+}
+
+json_t *
+api_project_json(const struct project *p, const char *aws_region)
+{
+	char pool[ENGINE_POOL_ID_MAX + 1];
+	json_t *j;
+
+	j = json_pack("{s:s, s:s, s:o, s:o, s:o, s:I, s:s, s:b, s:o, s:o, "
+	    "s:o, s:o, s:b, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
 	    "id", p->id,
 	    "name", p->name,
 	    "callback_urls", lines_json(p->callback_urls),
@@ -167,7 +197,15 @@ api_project_json(const struct project *p)
 	    "password_min_score", (json_int_t)p->password_min_score,
 	    "notice_limit_per_hour", (json_int_t)p->notice_limit_per_hour,
 	    "notice_share_percent", (json_int_t)p->notice_share_percent,
-	    "login_token_ttl", (json_int_t)p->login_token_ttl);
+	    "login_token_ttl", (json_int_t)p->login_token_ttl,
+	    "password_policy", api_password_policy_json(p));
+	/* The Cognito user pool id the admin calls and tokens name. */
+	if (j != NULL && aws_region != NULL && id_is_uuid(p->id)) {
+		engine_user_pool_id(aws_region, p->id, pool);
+		json_object_set_new(j, "cognito_user_pool_id",
+		    json_string(pool));
+	}
+	return j;
 }
 
 json_t *

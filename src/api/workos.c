@@ -15,8 +15,12 @@
  * with it) is idempotent: the engine records the answer this file encodes
  * with the work, and a retry gets that answer again, byte for byte.
  */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "../log.h"
 #include "api.h"
@@ -113,11 +117,12 @@ static const struct {
 	/* WE_RESET_PASSWORD_WEAK: errors[] from weak_password_errors */
 	{ 400, SHAPE_GROUPED, "password_reset_error",
 	    "Password does not meet requirements.", NULL, NULL },
-	/* WE_USER_PASSWORD_WEAK: errors[] from weak_password_errors */
-	{ 422, SHAPE_GROUPED, "user_creation_error",
+	/* WE_USER_PASSWORD_WEAK: errors[] from weak_password_errors; 400 as
+	   the spec has it, so the SDK throws BadRequestException */
+	{ 400, SHAPE_GROUPED, "user_creation_error",
 	    "Could not create user.", NULL, NULL },
-	/* WE_EMAIL_NOT_AVAILABLE */
-	{ 422, SHAPE_GROUPED, "user_creation_error",
+	/* WE_EMAIL_NOT_AVAILABLE: 400, as the spec has user_creation_error */
+	{ 400, SHAPE_GROUPED, "user_creation_error",
 	    "Could not create user.", "email_not_available",
 	    "A user with this email already exists." },
 	/* WE_INVALID_PARAMETERS: errors[] names the fields */
@@ -203,7 +208,10 @@ weak_password_errors(enum engine_result res, const struct password_verdict *v)
 		    "%lld characters.", (long long)v->min_length);
 	else if (v->rule == PW_MAX_LENGTH)
 		snprintf(message, sizeof(message), "Password must be at most "
-		    "%d characters.", PASSWORD_MAX_CHARS);
+		    "%lld characters.", (long long)(v->max_length > 0 ?
+		    v->max_length : PASSWORD_MAX_CHARS));
+	else if (v->rule >= PW_UPPERCASE && v->rule <= PW_SYMBOLS)
+		snprintf(message, sizeof(message), "%s", v->message);
 	else
 		snprintf(message, sizeof(message), "Password does not meet "
 		    "requirements (%s).", password_rule_name(v->rule));
@@ -1069,6 +1077,242 @@ out:
 	project_free(p);
 }
 
+/* events */
+
+#define EVENTS_LIMIT_DEFAULT 10
+#define EVENTS_LIMIT_MAX 100
+#define EVENTS_NAMES_MAX 16		/* names one list may filter by */
+#define EVENT_NAME_MAX 64
+#define PREFIX_EVENT "event_"
+
+/*
+ * Parse an ISO 8601 UTC time as WorkOS writes them, "2024-01-02T03:04:05Z"
+ * with optional fractional seconds, into milliseconds.  -1 when s is not
+ * one.
+ */
+static int64_t
+iso8601_parse(const char *s)
+{
+	int y, mo, d, h, mi, sec, n = 0, ms = 0, digits = 0;
+	struct tm tm;
+	time_t t;
+
+	if (strlen(s) > 40 || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo,
+	    &d, &h, &mi, &sec, &n) != 6 || n != 19)
+		return -1;
+	s += n;
+	if (*s == '.')
+		for (s++; *s >= '0' && *s <= '9'; s++, digits++)
+			if (digits < 3)
+				ms = ms * 10 + (*s - '0');
+	while (digits > 0 && digits < 3) {
+		ms *= 10;
+		digits++;
+	}
+	if ((*s != 'Z' && strcmp(s, "+00:00") != 0) ||
+	    (*s == 'Z' && s[1] != '\0'))
+		return -1;
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 ||
+	    mi > 59 || sec > 60)
+		return -1;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	t = timegm(&tm);
+	if (t == (time_t)-1)
+		return -1;
+	return (int64_t)t * 1000 + ms;
+}
+
+/* 1 when s may name an event: a-z, digits, '.' and '_', 1 to 64 bytes. */
+static int
+event_name_shaped(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || n > EVENT_NAME_MAX)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' &&
+		    s[i] <= '9') || s[i] == '.' || s[i] == '_'))
+			return 0;
+	return 1;
+}
+
+/*
+ * The names asked for, from every events[] and events argument, each a
+ * comma-separated list (the SDK sends events=a,b): into names (strings
+ * in store, NULL-terminated).  0, or -1 with resp answered.
+ */
+static int
+event_names_of(const struct http_request *r, struct http_response *resp,
+    char store[EVENTS_NAMES_MAX][EVENT_NAME_MAX + 1],
+    const char *names[EVENTS_NAMES_MAX + 1])
+{
+	static const char *const params[] = { "events[]", "events", NULL };
+	const char *vals[EVENTS_NAMES_MAX + 1];
+	const char *const *pn;
+	const char *p, *end;
+	size_t nv, i, k = 0;
+
+	for (pn = params; *pn != NULL; pn++) {
+		nv = http_query_all(r, *pn, vals, EVENTS_NAMES_MAX + 1);
+		if (nv > EVENTS_NAMES_MAX)
+			goto too_many;
+		for (i = 0; i < nv; i++) {
+			for (p = vals[i]; *p != '\0'; p = *end ? end + 1 : end) {
+				end = strchr(p, ',');
+				if (end == NULL)
+					end = p + strlen(p);
+				if (end == p)
+					continue;
+				if (!event_name_shaped(p, (size_t)(end - p))) {
+					fail_field(resp, "events", "invalid",
+					    "An event name is not valid.");
+					return -1;
+				}
+				if (k >= EVENTS_NAMES_MAX)
+					goto too_many;
+				memcpy(store[k], p, (size_t)(end - p));
+				store[k][end - p] = '\0';
+				names[k] = store[k];
+				k++;
+			}
+		}
+	}
+	names[k] = NULL;
+	return 0;
+too_many:
+	fail_field(resp, "events", "too_many",
+	    "At most 16 event names may be given.");
+	return -1;
+}
+
+/* An event row as WorkOS lists it; NULL when its data does not parse. */
+static json_t *
+event_json(const struct event_row *ev)
+{
+	json_t *data = json_loads(ev->data, JSON_REJECT_DUPLICATES, NULL);
+	char *id = public_id(PREFIX_EVENT, ev->id);
+	json_t *v;
+
+	if (data == NULL) {
+		log_error("workos: event %s has data that does not parse",
+		    ev->id);
+		free(id);
+		return NULL;
+	}
+	v = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o}",
+	    "object", "event",
+	    "id", id,
+	    "event", ev->event,
+	    "data", data,
+	    "created_at", api_time(ev->created_at),
+	    "context", json_object());
+	free(id);
+	return v;
+}
+
+void
+workos_events_list(const struct http_request *r, struct http_response *resp)
+{
+	char store[EVENTS_NAMES_MAX][EVENT_NAME_MAX + 1];
+	const char *names[EVENTS_NAMES_MAX + 1];
+	struct event_filter f;
+	struct store_list l = { NULL, 0 };
+	struct project *p;
+	const char *key, *v, *after_arg = NULL;
+	char after[UUID_STRLEN + 1], *end, *cursor = NULL;
+	json_t *data = NULL, *one;
+	enum engine_result res;
+	long long n;
+	size_t i;
+
+	p = project_of(r, resp, &key);
+	if (p == NULL)
+		return;
+	if (r->query_invalid) {
+		fail_field(resp, "query", "invalid",
+		    "A query argument is not valid UTF-8 text.");
+		goto out;
+	}
+	memset(&f, 0, sizeof(f));
+	f.project_id = p->id;
+	f.limit = EVENTS_LIMIT_DEFAULT;
+	if (event_names_of(r, resp, store, names) != 0)
+		goto out;
+	f.names = names[0] != NULL ? names : NULL;
+	v = http_query(r, "after");
+	if (v != NULL && *v != '\0') {
+		if (id_unprefix(PREFIX_EVENT, v, after) != 0) {
+			fail_field(resp, "after", "invalid",
+			    "after must be an event id.");
+			goto out;
+		}
+		f.after = after;
+		after_arg = v;
+	}
+	v = http_query(r, "range_start");
+	if (v != NULL && *v != '\0' && (f.range_start = iso8601_parse(v)) < 0) {
+		fail_field(resp, "range_start", "invalid",
+		    "range_start must be an ISO 8601 time.");
+		goto out;
+	}
+	v = http_query(r, "range_end");
+	if (v != NULL && *v != '\0' && (f.range_end = iso8601_parse(v)) < 0) {
+		fail_field(resp, "range_end", "invalid",
+		    "range_end must be an ISO 8601 time.");
+		goto out;
+	}
+	v = http_query(r, "limit");
+	if (v != NULL && *v != '\0') {
+		errno = 0;
+		n = strtoll(v, &end, 10);
+		if (errno != 0 || *end != '\0' || n < 1 ||
+		    n > EVENTS_LIMIT_MAX) {
+			fail_field(resp, "limit", "invalid",
+			    "limit must be a number from 1 to 100.");
+			goto out;
+		}
+		f.limit = (int)n;
+	}
+	v = http_query(r, "order");
+	if (v != NULL && *v != '\0' && strcmp(v, "asc") != 0) {
+		fail_field(resp, "order", "invalid",
+		    "Events are listed oldest first (order=asc).");
+		goto out;
+	}
+	res = engine_events_list(r->app, &f, &l);
+	if (res != ENGINE_OK) {
+		fail_engine(resp, res, NULL);
+		goto out;
+	}
+	data = json_array();
+	for (i = 0; i < l.n; i++) {
+		one = event_json(l.items[i]);
+		if (one != NULL)
+			json_array_append_new(data, one);
+	}
+	/* The cursor to poll on from: the last event, else the one given. */
+	if (l.n > 0)
+		cursor = public_id(PREFIX_EVENT,
+		    ((struct event_row *)l.items[l.n - 1])->id);
+	else if (after_arg != NULL)
+		cursor = xstrdup(after_arg);
+	if (api_json_take(resp, 200, json_pack("{s:s, s:o, s:{s:o}}",
+	    "object", "list", "data", data, "list_metadata", "after",
+	    api_string_or_null(cursor)), WORKOS_FALLBACK) == 0)
+		resp->outcome = "ok";
+out:
+	free(cursor);
+	store_list_free(&l, (void (*)(void *))event_row_free);
+	project_free(p);
+}
+
 /* The face's answers to a refused call and to an engine failure. */
 static void
 workos_throttled(const struct http_request *r, struct http_response *resp,
@@ -1343,12 +1587,33 @@ static const struct route workos_routes[] = {
 	WORKOS_OTHER("/user_management/sessions/logout",
 	    workos_method_not_allowed),
 	WORKOS_OTHER("/user_management/*", workos_not_found),
+	WORKOS("GET", "/events", workos_events_list),
+	WORKOS_OTHER("/events", workos_method_not_allowed),
 	{ NULL, NULL, NULL, NULL, NULL, RUN_INLINE, 0 },
 };
 
 const struct http_face workos_face = {
 	.name = "workos",
 	.routes = workos_routes,
+	.throttled = workos_throttled,
+	.failed = workos_failed,
+};
+
+/*
+ * Any other path, asked with a WorkOS API key: a WorkOS client (the SDK
+ * wants JSON in its shape) gets 404 {"code", "message"}.  A face of its
+ * own, listed after every other, so that it takes only what no face
+ * serves.  It spends the API class, as every call with a key does.
+ */
+static const struct route workos_unknown_routes[] = {
+	{ "*", "/*", "Authorization", "Bearer sk_*", workos_not_found,
+	    RUN_WORKER, HTTP_LIMIT(RL_API) },
+	{ NULL, NULL, NULL, NULL, NULL, RUN_INLINE, 0 },
+};
+
+const struct http_face workos_unknown_face = {
+	.name = "workos",
+	.routes = workos_unknown_routes,
 	.throttled = workos_throttled,
 	.failed = workos_failed,
 };

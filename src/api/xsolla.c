@@ -6,7 +6,7 @@
  * argument; both reset calls answer 204 with no body; errors are
  * {"error": {"code", "description", "details"}} with Xsolla's codes, and
  * codes of resetd's own in the same pattern (900-xxx) where Xsolla has
- * none.  The JS SDK runs in browsers with credentials, so every answer,
+ * none (docs/dialects/xsolla.md lists them).  The JS SDK runs in browsers with credentials, so every answer,
  * errors included, carries CORS headers for the project's allowed origins.
  */
 #include <string.h>
@@ -45,6 +45,12 @@ enum xsolla_error {
 	XE_PASSWORD_CONTEXT,	/* 14 */
 	XE_PASSWORD_WEAK,	/* 15 */
 	XE_LOGIN_HELD,		/* 16 */
+	XE_PASSWORD_UPPERCASE,	/* 17 */
+	XE_PASSWORD_LOWERCASE,	/* 18 */
+	XE_PASSWORD_NUMBERS,	/* 19 */
+	XE_PASSWORD_SYMBOLS,	/* 20 */
+	XE_LOGIN_URL_UNKNOWN,	/* 21 */
+	XE_LOGIN_URL_SEVERAL,	/* 22 */
 	XE__MAX
 };
 
@@ -65,10 +71,11 @@ static const struct {
 	{ 404, "003-019", "Project not found." },
 	/* XE_OBJECT_NOT_FOUND */
 	{ 404, "003-061", "Object not found." },
-	/* XE_PASSWORD_TOO_SHORT */
-	{ 422, "900-001", "The new password is too short." },
-	/* XE_PASSWORD_TOO_LONG */
-	{ 422, "900-002", "The new password is too long." },
+	/* XE_PASSWORD_TOO_SHORT: Xsolla's own code for a new_password out of
+	   its schema's bounds */
+	{ 400, NULL, "Request has invalid parameters." },
+	/* XE_PASSWORD_TOO_LONG: likewise */
+	{ 400, NULL, "Request has invalid parameters." },
 	/* XE_PASSWORD_TEXT */
 	{ 422, "900-003", "The new password contains characters that are "
 	    "not allowed." },
@@ -89,6 +96,20 @@ static const struct {
 	{ 422, "900-007", "The new password is too easy to guess." },
 	/* XE_LOGIN_HELD: the login's back-off, the same for unknown logins */
 	{ 429, "002-058", "Too many sign-in attempts. Try again later." },
+	/* XE_PASSWORD_UPPERCASE */
+	{ 422, "900-008", "The new password must have an uppercase letter." },
+	/* XE_PASSWORD_LOWERCASE */
+	{ 422, "900-009", "The new password must have a lowercase letter." },
+	/* XE_PASSWORD_NUMBERS */
+	{ 422, "900-010", "The new password must have a digit." },
+	/* XE_PASSWORD_SYMBOLS */
+	{ 422, "900-011", "The new password must have a symbol." },
+	/* XE_LOGIN_URL_UNKNOWN: Xsolla's SubmittedLoginUrlNotFoundException */
+	{ 400, "010-012", "The login_url is not one of the project's callback "
+	    "URLs." },
+	/* XE_LOGIN_URL_SEVERAL: Xsolla's MultipleLoginUrlsException */
+	{ 400, "010-011", "The project has several callback URLs: login_url "
+	    "is required." },
 };
 
 /*
@@ -147,6 +168,14 @@ engine_error(enum engine_result res, const struct password_verdict *v)
 			return XE_PASSWORD_BREACHED;
 		if (v != NULL && v->rule == PW_CONTEXT)
 			return XE_PASSWORD_CONTEXT;
+		if (v != NULL && v->rule == PW_UPPERCASE)
+			return XE_PASSWORD_UPPERCASE;
+		if (v != NULL && v->rule == PW_LOWERCASE)
+			return XE_PASSWORD_LOWERCASE;
+		if (v != NULL && v->rule == PW_NUMBERS)
+			return XE_PASSWORD_NUMBERS;
+		if (v != NULL && v->rule == PW_SYMBOLS)
+			return XE_PASSWORD_SYMBOLS;
 		return XE_PASSWORD_WEAK;
 	case ENGINE_THROTTLED:
 	case ENGINE_RATE_LIMITED:
@@ -169,8 +198,9 @@ engine_error(enum engine_result res, const struct password_verdict *v)
 		return XE_USER_BANNED;
 	case ENGINE_SESSION_INVALID:
 		return XE_INVALID_TOKEN;
-	case ENGINE_BAD_INPUT:
 	case ENGINE_LOGIN_URL_REFUSED:
+		return XE_LOGIN_URL_UNKNOWN;
+	case ENGINE_BAD_INPUT:
 	case ENGINE_CONFLICT:
 		return XE_INVALID_PARAMS;
 	case ENGINE_UNAVAILABLE:
@@ -201,12 +231,17 @@ fail_engine(struct http_response *resp, enum engine_result res,
 		    "rule", password_rule_name(v->rule),
 		    "message", v->message,
 		    "suggestion", v->suggestion);
+		/* Out of bounds is Xsolla's "0": name the field, as it does. */
+		if (v->rule == PW_MIN_LENGTH || v->rule == PW_MAX_LENGTH)
+			json_object_set_new(details, "new_password",
+			    json_string(v->rule == PW_MIN_LENGTH ?
+			    "too short" : "too long"));
 		if (v->rule == PW_MIN_LENGTH)
 			json_object_set_new(details, "min_length",
 			    json_integer(v->min_length));
 		else if (v->rule == PW_MAX_LENGTH)
 			json_object_set_new(details, "max_length",
-			    json_integer(PASSWORD_MAX_CHARS));
+			    json_integer(v->max_length));
 		else if (v->rule == PW_STRENGTH) {
 			json_object_set_new(details, "score",
 			    json_integer(v->score));
@@ -214,11 +249,29 @@ fail_engine(struct http_response *resp, enum engine_result res,
 			    json_integer(v->min_score));
 		}
 	} else if (res == ENGINE_PASSWORD_TOO_LONG)
-		details = json_pack("{s:s, s:i}", "rule", "max_length",
-		    "max_length", PASSWORD_MAX_CHARS);
+		details = json_pack("{s:s, s:s, s:i}", "rule", "max_length",
+		    "new_password", "too long", "max_length",
+		    PASSWORD_MAX_CHARS);
 	else if (res == ENGINE_PASSWORD_INVALID_TEXT)
 		details = json_pack("{s:s}", "rule", "valid_text");
 	fail(resp, engine_error(res, v), details);
+}
+
+/*
+ * Answer a refused login_url as Xsolla does: 010-012 for one that is not
+ * a callback URL of the project, 010-011 for none when the project has
+ * several to choose from.
+ */
+static void
+fail_login_url(struct http_response *resp, const char *login_url)
+{
+	if (login_url != NULL)
+		fail(resp, XE_LOGIN_URL_UNKNOWN, json_pack("{s:s}",
+		    "login_url", "not one of the project's callback URLs"));
+	else
+		fail(resp, XE_LOGIN_URL_SEVERAL, json_pack("{s:s}",
+		    "login_url", "required: the project has several callback "
+		    "URLs"));
 }
 
 /*
@@ -366,7 +419,8 @@ xsolla_reset_request(const struct http_request *r, struct http_response *resp)
 	struct request_context ctx;
 	enum engine_result res;
 	json_t *body = NULL;
-	const char *username = NULL;
+	const char *username = NULL, *login_url;
+	char *chosen = NULL;
 
 	face_context(r, &ctx);
 	p = project_of(r, resp);
@@ -380,10 +434,22 @@ xsolla_reset_request(const struct http_request *r, struct http_response *resp)
 		fail_field(resp, "username", "required");
 		goto out;
 	}
+	/*
+	 * The link leads back to a callback URL: of several, the caller must
+	 * say which.  This depends on the project alone, never the account.
+	 */
+	login_url = http_query(r, "login_url");
+	res = engine_callback_url(p, login_url, CALLBACK_REFUSE_UNLISTED |
+	    CALLBACK_REQUIRE_CHOICE, &chosen);
+	free(chosen);
+	if (res != ENGINE_OK) {
+		fail_login_url(resp, login_url);
+		goto out;
+	}
 	in = (struct reset_request){
 		.project = p,
 		.login = username,
-		.login_url = http_query(r, "login_url"),
+		.login_url = login_url,
 		.locale = http_query(r, "locale"),
 		.link_style = LINK_RESET_CODE,
 		.delivery = engine_delivery(p, DELIVERY_CARRIES_LINK),
@@ -507,11 +573,14 @@ xsolla_login(const struct http_request *r, struct http_response *resp)
 		fail_field(resp, "username", "username and password required");
 		goto out;
 	}
-	/* Where the token goes: the URL sent, or the project's first. */
+	/*
+	 * Where the token goes: the URL sent, or the project's only one; of
+	 * several, the caller must choose.
+	 */
 	res = engine_callback_url(p, login_url, CALLBACK_REFUSE_UNLISTED |
-	    CALLBACK_DEFAULT_FIRST, &callback);
+	    CALLBACK_REQUIRE_CHOICE | CALLBACK_DEFAULT_FIRST, &callback);
 	if (res != ENGINE_OK) {
-		fail_engine(resp, res, NULL);
+		fail_login_url(resp, login_url);
 		goto out;
 	}
 	in = (struct login_request){ .project = p, .login = username,
@@ -598,8 +667,15 @@ xsolla_users_me(const struct http_request *r, struct http_response *resp)
 		cors(r, resp, p);
 	}
 	u = tc.user;
+	/*
+	 * Xsolla's documented user: every field it lists, null where resetd
+	 * keeps no such thing (ban, birthday, connections, country, devices,
+	 * external id, gender, nickname, phone, picture, tag).  The groups
+	 * are the one default group the login token carries (session.c).
+	 */
 	if (api_json_take(resp, 200, json_pack("{s:s, s:o, s:s, s:o, s:o, "
-	    "s:o, s:o, s:o, s:b, s:s}",
+	    "s:o, s:o, s:o, s:b, s:s, s:n, s:n, s:n, s:n, s:n, s:n, s:n, "
+	    "s:[{s:i, s:s, s:b, s:b}], s:b, s:n, s:n, s:n, s:n}",
 	    "id", u->id,
 	    "username", api_string_or_null(u->username),
 	    "email", u->email,
@@ -609,7 +685,21 @@ xsolla_users_me(const struct http_request *r, struct http_response *resp)
 	    "registered", api_time(u->created_at),
 	    "last_login", api_time(u->last_sign_in_at),
 	    "email_confirmed", u->email_verified,
-	    "xsolla_login_project_id", p->id), XSOLLA_FALLBACK) == 0)
+	    "xsolla_login_project_id", p->id,
+	    "ban",
+	    "birthday",
+	    "connection_information",
+	    "country",
+	    "devices",
+	    "external_id",
+	    "gender",
+	    "groups", "id", 1, "name", "default", "is_default", 1,
+	    "is_deletable", 0,
+	    "is_anonymous", 0,
+	    "nickname",
+	    "phone",
+	    "picture",
+	    "tag"), XSOLLA_FALLBACK) == 0)
 		resp->outcome = "ok";
 out:
 	token_check_clear(&tc);

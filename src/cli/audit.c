@@ -26,11 +26,12 @@ int
 cli_audit_list(struct cli *c)
 {
 	struct store_list l = { NULL, 0 };
-	struct db_conn *conn;
+	struct audit_query q;
+	enum engine_result r;
+	char err[256] = "";
 	int64_t limit;
 	json_t *a;
 	size_t i;
-	int rc;
 
 	if (cli_number("--limit", c->args.opt[OPT_LIMIT], &limit) != 0)
 		return 2;
@@ -38,17 +39,22 @@ cli_audit_list(struct cli *c)
 		limit = AUDIT_LIST_DEFAULT;
 	if (limit > AUDIT_LIST_MAX)
 		limit = AUDIT_LIST_MAX;
-	if (cli_db(c) == -1 || (conn = db_acquire(c->db)) == NULL)
+	if (cli_engine(c) == -1)
 		return 1;
-	rc = store_audit_list(conn, c->args.opt[OPT_PROJECT], (int)limit, &l);
-	db_release(c->db, conn);
+	/* The admin API's query (core/admin.c). */
+	q = (struct audit_query){ .project_id = c->args.opt[OPT_PROJECT],
+	    .since = 0, .until = INT64_MAX, .limit = limit };
+	r = admin_audit_list(c->engine, &q, &l, err, sizeof(err));
 	a = json_array();
 	for (i = 0; i < l.n; i++)
 		json_array_append_new(a, audit_json(l.items[i]));
 	store_list_free(&l, (void (*)(void *))audit_event_free);
-	if (rc == STORE_OK)
+	if (r == ENGINE_OK)
 		cli_print_json(a);
-	else
+	else {
+		fprintf(stderr, "resetd: audit list: %s\n", err[0] ? err :
+		    engine_result_name(r));
 		json_decref(a);
-	return rc == STORE_OK ? 0 : 1;
+	}
+	return r == ENGINE_OK ? 0 : 1;
 }

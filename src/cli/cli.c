@@ -22,12 +22,14 @@ const struct cli_option cli_options[OPT__MAX] = {
 	{ "--accent-color", CLI_VALUE },		/* OPT_ACCENT_COLOR */
 	{ "--after", CLI_VALUE },			/* OPT_AFTER */
 	{ "--all-dead", CLI_FLAG },			/* OPT_ALL_DEAD */
+	{ "--allow-private-targets", CLI_VALUE },	/* OPT_ALLOW_PRIVATE_TARGETS */
 	{ "--allowed-origin", CLI_REPEAT },		/* OPT_ALLOWED_ORIGIN */
 	{ "--callback-url", CLI_REPEAT },		/* OPT_CALLBACK_URL */
 	{ "--delivery", CLI_VALUE },			/* OPT_DELIVERY */
 	{ "--demo", CLI_FLAG },				/* OPT_DEMO */
 	{ "--email", CLI_VALUE },			/* OPT_EMAIL */
 	{ "--email-prefix", CLI_VALUE },		/* OPT_EMAIL_PREFIX */
+	{ "--events", CLI_REPEAT },			/* OPT_EVENTS */
 	{ "--key-stdin", CLI_FLAG },			/* OPT_KEY_STDIN */
 	{ "--limit", CLI_VALUE },			/* OPT_LIMIT */
 	{ "--locale", CLI_VALUE },			/* OPT_LOCALE */
@@ -40,8 +42,12 @@ const struct cli_option cli_options[OPT__MAX] = {
 	{ "--name", CLI_VALUE },			/* OPT_NAME */
 	{ "--notice-limit", CLI_VALUE },		/* OPT_NOTICE_LIMIT */
 	{ "--notice-share", CLI_VALUE },		/* OPT_NOTICE_SHARE */
+	{ "--password-lists", CLI_VALUE },		/* OPT_PASSWORD_LISTS */
 	{ "--password-min-length", CLI_VALUE },		/* OPT_PASSWORD_MIN_LENGTH */
 	{ "--password-min-score", CLI_VALUE },		/* OPT_PASSWORD_MIN_SCORE */
+	{ "--password-policy", CLI_VALUE },		/* OPT_PASSWORD_POLICY */
+	{ "--password-require", CLI_VALUE },		/* OPT_PASSWORD_REQUIRE */
+	{ "--password-score", CLI_VALUE },		/* OPT_PASSWORD_SCORE */
 	{ "--password-stdin", CLI_FLAG },		/* OPT_PASSWORD_STDIN */
 	{ "--project", CLI_VALUE },			/* OPT_PROJECT */
 	{ "--reset-limit", CLI_VALUE },			/* OPT_RESET_LIMIT */
@@ -56,6 +62,7 @@ const struct cli_option cli_options[OPT__MAX] = {
 	{ "--to", CLI_VALUE },				/* OPT_TO */
 	{ "--token-ttl", CLI_VALUE },			/* OPT_TOKEN_TTL */
 	{ "--unknown-account-notice", CLI_VALUE },	/* OPT_UNKNOWN_ACCOUNT_NOTICE */
+	{ "--url", CLI_VALUE },				/* OPT_URL */
 	{ "--username", CLI_VALUE },			/* OPT_USERNAME */
 };
 

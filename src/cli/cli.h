@@ -31,40 +31,47 @@ enum cli_opt {
 	OPT_ACCENT_COLOR,	/* 0 */
 	OPT_AFTER,
 	OPT_ALL_DEAD,
+	OPT_ALLOW_PRIVATE_TARGETS,
 	OPT_ALLOWED_ORIGIN,
-	OPT_CALLBACK_URL,
-	OPT_DELIVERY,		/* 5 */
+	OPT_CALLBACK_URL,	/* 5 */
+	OPT_DELIVERY,
 	OPT_DEMO,
 	OPT_EMAIL,
 	OPT_EMAIL_PREFIX,
+	OPT_EVENTS,	/* 10 */
 	OPT_KEY_STDIN,
-	OPT_LIMIT,		/* 10 */
+	OPT_LIMIT,
 	OPT_LOCALE,
 	OPT_LOGIN_TOKEN_TTL,
-	OPT_LOGO_URL,
+	OPT_LOGO_URL,	/* 15 */
 	OPT_MAIL_BUDGET,
-	OPT_MAIL_FROM,		/* 15 */
+	OPT_MAIL_FROM,
 	OPT_MAIL_FROM_NAME,
 	OPT_MUST_CHANGE_PASSWORD,
-	OPT_NAME,
+	OPT_NAME,	/* 20 */
 	OPT_NOTICE_LIMIT,
-	OPT_NOTICE_SHARE,	/* 20 */
+	OPT_NOTICE_SHARE,
+	OPT_PASSWORD_LISTS,
 	OPT_PASSWORD_MIN_LENGTH,
-	OPT_PASSWORD_MIN_SCORE,
+	OPT_PASSWORD_MIN_SCORE,	/* 25 */
+	OPT_PASSWORD_POLICY,
+	OPT_PASSWORD_REQUIRE,
+	OPT_PASSWORD_SCORE,
 	OPT_PASSWORD_STDIN,
-	OPT_PROJECT,
-	OPT_RESET_LIMIT,	/* 25 */
+	OPT_PROJECT,	/* 30 */
+	OPT_RESET_LIMIT,
 	OPT_RESET_URL,
 	OPT_REVEAL_USER_EXISTENCE,
 	OPT_ROTATE,
-	OPT_SECONDS,
-	OPT_SECRET,		/* 30 */
+	OPT_SECONDS,	/* 35 */
+	OPT_SECRET,
 	OPT_SEND_RESET_EMAILS,
 	OPT_STATE,
 	OPT_THREADS,
-	OPT_TO,
-	OPT_TOKEN_TTL,		/* 35 */
+	OPT_TO,		/* 40 */
+	OPT_TOKEN_TTL,
 	OPT_UNKNOWN_ACCOUNT_NOTICE,
+	OPT_URL,
 	OPT_USERNAME,
 	OPT__MAX
 };
@@ -186,6 +193,7 @@ const char *cli_result_text(enum engine_result);
 int	 cli_project_create(struct cli *);
 int	 cli_project_list(struct cli *);
 int	 cli_project_show(struct cli *);
+int	 cli_project_update(struct cli *);
 int	 cli_project_rotate_keys(struct cli *);
 int	 cli_project_secret_key(struct cli *);
 
@@ -200,6 +208,8 @@ int	 cli_user_set_password(struct cli *);
 int	 cli_user_require_reset(struct cli *);
 int	 cli_user_sign_out(struct cli *);
 int	 cli_user_delete(struct cli *);
+int	 cli_user_delete(struct cli *);
+int	 cli_user_reset(struct cli *);
 
 /* credentials.c */
 int	 cli_apikey_create(struct cli *);
@@ -215,6 +225,12 @@ int	 cli_mail_test(struct cli *);
 
 /* audit.c */
 int	 cli_audit_list(struct cli *);
+
+/* webhook.c */
+int	 cli_webhook_create(struct cli *);
+int	 cli_webhook_list(struct cli *);
+int	 cli_webhook_delete(struct cli *);
+int	 cli_webhook_test(struct cli *);
 
 /* system.c */
 int	 cli_migrate(struct cli *);

@@ -33,13 +33,57 @@ static const struct cli_takes takes_project_create[] = {
 	{ OPT_MAIL_BUDGET, 0 },
 	{ OPT_NOTICE_LIMIT, 0 },
 	{ OPT_NOTICE_SHARE, 0 },
+	{ OPT_PASSWORD_POLICY, 0 },
 	{ OPT_PASSWORD_MIN_LENGTH, 0 },
 	{ OPT_PASSWORD_MIN_SCORE, 0 },
+	{ OPT_PASSWORD_LISTS, 0 },
+	{ OPT_PASSWORD_SCORE, 0 },
+	{ OPT_PASSWORD_REQUIRE, 0 },
 	{ OPT_LOGIN_TOKEN_TTL, 0 },
+	{ OPT_ALLOW_PRIVATE_TARGETS, 0 },
+	{ OPT__MAX, 0 },
+};
+static const struct cli_takes takes_webhook_create[] = {
+	{ OPT_PROJECT, CLI_REQUIRED },
+	{ OPT_URL, CLI_REQUIRED },
+	{ OPT_EVENTS, CLI_REQUIRED },
+	{ OPT__MAX, 0 },
+};
+/* The options of create, none required: what is not given is kept. */
+static const struct cli_takes takes_project_update[] = {
+	{ OPT_NAME, 0 },
+	{ OPT_CALLBACK_URL, 0 },
+	{ OPT_ALLOWED_ORIGIN, 0 },
+	{ OPT_RESET_URL, 0 },
+	{ OPT_TOKEN_TTL, 0 },
+	{ OPT_SEND_RESET_EMAILS, 0 },
+	{ OPT_DELIVERY, 0 },
+	{ OPT_MAIL_FROM, 0 },
+	{ OPT_MAIL_FROM_NAME, 0 },
+	{ OPT_LOCALE, 0 },
+	{ OPT_UNKNOWN_ACCOUNT_NOTICE, 0 },
+	{ OPT_LOGO_URL, 0 },
+	{ OPT_ACCENT_COLOR, 0 },
+	{ OPT_RESET_LIMIT, 0 },
+	{ OPT_MAIL_BUDGET, 0 },
+	{ OPT_NOTICE_LIMIT, 0 },
+	{ OPT_NOTICE_SHARE, 0 },
+	{ OPT_PASSWORD_POLICY, 0 },
+	{ OPT_PASSWORD_MIN_LENGTH, 0 },
+	{ OPT_PASSWORD_MIN_SCORE, 0 },
+	{ OPT_PASSWORD_LISTS, 0 },
+	{ OPT_PASSWORD_SCORE, 0 },
+	{ OPT_PASSWORD_REQUIRE, 0 },
+	{ OPT_LOGIN_TOKEN_TTL, 0 },
+	{ OPT_ALLOW_PRIVATE_TARGETS, 0 },
 	{ OPT__MAX, 0 },
 };
 static const struct cli_takes takes_project[] = {
 	{ OPT_PROJECT, CLI_REQUIRED }, { OPT__MAX, 0 },
+};
+/* user delete: --project when the user is named by email or username. */
+static const struct cli_takes takes_user_delete[] = {
+	{ OPT_PROJECT, 0 }, { OPT__MAX, 0 },
 };
 static const struct cli_takes takes_user_create[] = {
 	{ OPT_PROJECT, CLI_REQUIRED },
@@ -111,10 +155,28 @@ const struct cli_command cli_commands[] = {
 	    "        [--logo-url URL] [--accent-color #RRGGBB]\n"
 	    "        [--reset-limit N] [--mail-budget N]\n"
 	    "        [--notice-limit N] [--notice-share PERCENT]\n"
+	    "        [--password-policy nist|cognito|xsolla]\n"
 	    "        [--password-min-length N] [--password-min-score 0-4]\n"
-	    "        [--login-token-ttl SECONDS]" },
+	    "        [--password-lists on|off] [--password-score on|off]\n"
+	    "        [--password-require uppercase,lowercase,numbers,symbols|none]\n"
+	    "        [--login-token-ttl SECONDS] [--allow-private-targets on|off]" },
 	{ "project", "list", cli_project_list, takes_none, NULL, 0, "" },
 	{ "project", "show", cli_project_show, takes_none, "ID", 1, "ID" },
+	{ "project", "update", cli_project_update, takes_project_update,
+	    "ID", 1,
+	    "ID [--name NAME] [--callback-url URL]... [--allowed-origin ORIGIN]...\n"
+	    "        [--reset-url URL] [--token-ttl SECONDS]\n"
+	    "        [--send-reset-emails on|off] [--delivery link|code]\n"
+	    "        [--mail-from ADDRESS] [--mail-from-name NAME]\n"
+	    "        [--locale xx[_YY]] [--unknown-account-notice on|off]\n"
+	    "        [--logo-url URL] [--accent-color #RRGGBB]\n"
+	    "        [--reset-limit N] [--mail-budget N]\n"
+	    "        [--notice-limit N] [--notice-share PERCENT]\n"
+	    "        [--password-policy nist|cognito|xsolla]\n"
+	    "        [--password-min-length N] [--password-min-score 0-4]\n"
+	    "        [--password-lists on|off] [--password-score on|off]\n"
+	    "        [--password-require uppercase,lowercase,numbers,symbols|none]\n"
+	    "        [--login-token-ttl SECONDS] [--allow-private-targets on|off]" },
 	{ "project", "rotate-keys", cli_project_rotate_keys, takes_none, "ID", 1,
 	    "ID" },
 	{ "project", "secret-key", cli_project_secret_key,
@@ -126,7 +188,7 @@ const struct cli_command cli_commands[] = {
 	    "--project ID < users.jsonl" },
 	{ "user", "list", cli_user_list, takes_user_list, NULL, 0,
 	    "--project ID [--email EMAIL] [--email-prefix PREFIX]\n"
-	    "        [--limit N] [--after USER_ID]" },
+	    "        [--limit N [--after CURSOR]]" },
 	{ "user", "get", cli_user_get, takes_project, "USER", 1,
 	    "--project ID USER" },
 	{ "user", "set-password", cli_user_set_password,
@@ -137,8 +199,10 @@ const struct cli_command cli_commands[] = {
 	    "USER", 1, "--project ID USER" },
 	{ "user", "sign-out", cli_user_sign_out, takes_project, "USER", 1,
 	    "--project ID USER" },
-	{ "user", "delete", cli_user_delete, takes_project, "USER", 1,
-	    "--project ID USER" },
+	{ "user", "delete", cli_user_delete, takes_user_delete, "USER", 1,
+	    "[--project ID] USER" },
+	{ "user", "reset", cli_user_reset, takes_none, "USER_ID", 1,
+	    "USER_ID" },
 	{ "user", "disable", cli_user_disable, takes_project, "USER", 1,
 	    "--project ID USER" },
 	{ "user", "enable", cli_user_enable, takes_project, "USER", 1,
@@ -163,6 +227,14 @@ const struct cli_command cli_commands[] = {
 	    "--to ADDRESS [--project ID]" },
 	{ "audit", "list", cli_audit_list, takes_audit_list, NULL, 0,
 	    "[--project ID] [--limit N]" },
+	{ "webhook", "create", cli_webhook_create, takes_webhook_create, NULL,
+	    0, "--project ID --url URL --events NAME[,NAME]...|*..." },
+	{ "webhook", "list", cli_webhook_list, takes_project, NULL, 0,
+	    "--project ID" },
+	{ "webhook", "delete", cli_webhook_delete, takes_project, "ENDPOINT",
+	    1, "--project ID ENDPOINT" },
+	{ "webhook", "test", cli_webhook_test, takes_none, "ENDPOINT", 1,
+	    "ENDPOINT" },
 	{ "version", NULL, cli_version, takes_none, NULL, 0, "" },
 	{ "help", NULL, cli_help, takes_none, NULL, 0, "" },
 	{ NULL, NULL, NULL, NULL, NULL, 0, NULL },

@@ -58,24 +58,26 @@ int
 cli_apikey_list(struct cli *c)
 {
 	struct store_list l = { NULL, 0 };
-	struct db_conn *conn;
+	enum engine_result r;
 	json_t *a;
 	size_t i;
-	int rc;
 
-	if (cli_db(c) == -1 || (conn = db_acquire(c->db)) == NULL)
+	if (cli_engine(c) == -1)
 		return 1;
-	rc = store_api_key_list(conn, c->args.opt[OPT_PROJECT], &l);
-	db_release(c->db, conn);
+	r = admin_api_key_list(c->engine, c->args.opt[OPT_PROJECT], &l);
 	a = json_array();
 	for (i = 0; i < l.n; i++)
 		json_array_append_new(a, api_key_json(l.items[i]));
 	store_list_free(&l, (void (*)(void *))api_key_free);
-	if (rc == STORE_OK)
+	if (r == ENGINE_OK)
 		cli_print_json(a);
-	else
+	else {
+		fprintf(stderr, "resetd: apikey list: %s\n",
+		    r == ENGINE_PROJECT_UNKNOWN ? "no such project" :
+		    engine_result_name(r));
 		json_decref(a);
-	return rc == STORE_OK ? 0 : 1;
+	}
+	return r == ENGINE_OK ? 0 : 1;
 }
 
 /*

@@ -28,13 +28,12 @@ cli_outbox_list(struct cli *c)
 	const char *state = c->args.opt[OPT_STATE];
 	const char *limit_arg = c->args.opt[OPT_LIMIT];
 	struct store_list l = { NULL, 0 };
-	struct db_conn *conn;
 	const char *const *st;
+	enum engine_result r;
 	long long limit = OUTBOX_LIST_DEFAULT;
-	char *end;
+	char *end, err[256] = "";
 	json_t *a;
 	size_t i;
-	int rc;
 
 	if (state != NULL) {
 		for (st = outbox_states; *st != NULL; st++)
@@ -52,19 +51,21 @@ cli_outbox_list(struct cli *c)
 			return cli_usage_error("outbox list --limit: expected 1 "
 			    "to %d, got '%s'", OUTBOX_LIST_MAX, limit_arg);
 	}
-	if (cli_db(c) == -1 || (conn = db_acquire(c->db)) == NULL)
+	if (cli_engine(c) == -1)
 		return 1;
-	rc = store_outbox_list(conn, state, (int)limit, &l);
-	db_release(c->db, conn);
+	r = admin_outbox_list(c->engine, state, limit, &l, err, sizeof(err));
 	a = json_array();
 	for (i = 0; i < l.n; i++)
 		json_array_append_new(a, api_outbox_json(l.items[i]));
 	store_list_free(&l, (void (*)(void *))outbox_msg_free);
-	if (rc == STORE_OK)
+	if (r == ENGINE_OK)
 		cli_print_json(a);
-	else
+	else {
+		fprintf(stderr, "resetd: outbox list: %s\n", err[0] ? err :
+		    engine_result_name(r));
 		json_decref(a);
-	return rc == STORE_OK ? 0 : 1;
+	}
+	return r == ENGINE_OK ? 0 : 1;
 }
 
 /*
@@ -76,9 +77,9 @@ cli_outbox_retry(struct cli *c)
 {
 	const char *id = c->args.positional;
 	int all_dead = c->args.opt[OPT_ALL_DEAD] != NULL;
-	struct db_conn *conn;
-	struct outbox_msg *m = NULL;
-	int n;
+	enum engine_result r;
+	char err[256] = "";
+	int64_t n = 0;
 
 	if ((id == NULL) == !all_dead)
 		return cli_usage_error("outbox retry: %s", "expected ID or "
@@ -86,19 +87,15 @@ cli_outbox_retry(struct cli *c)
 	if (id != NULL && !id_is_uuid(id))
 		return cli_usage_error("outbox retry: '%s' is not a message id",
 		    id);
-	if (cli_db(c) == -1 || (conn = db_acquire(c->db)) == NULL)
+	if (cli_engine(c) == -1)
 		return 1;
-	n = store_outbox_retry(conn, id, db_now(c->db));
-	if (n >= 0 && id != NULL && n == 0 &&
-	    store_outbox_get(conn, id, &m) == STORE_NOT_FOUND)
-		fprintf(stderr, "resetd: outbox retry: no message %s\n", id);
-	else if (n == 0 && id != NULL && m != NULL)
-		fprintf(stderr, "resetd: outbox retry: message %s is %s, not "
-		    "dead\n", id, m->state);
-	db_release(c->db, conn);
-	outbox_msg_free(m);
-	if (n < 0 || (n == 0 && id != NULL))
+	/* The admin API's operation: it also wakes the senders. */
+	r = admin_outbox_retry(c->engine, id, &n, err, sizeof(err));
+	if (r != ENGINE_OK) {
+		fprintf(stderr, "resetd: outbox retry: %s\n", err[0] ? err :
+		    engine_result_name(r));
 		return 1;
+	}
 	if (id != NULL)
 		cli_print_json(json_pack("{s:s, s:s}", "id", id, "state",
 		    "pending"));

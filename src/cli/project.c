@@ -1,7 +1,8 @@
 /*
- * project create, list, show, rotate-keys and secret-key.  What create
- * changes is done by admin_project_create, which checks every field; the
- * keys are the keyring's (core/keyring.c).
+ * project create, update, list, show, rotate-keys and secret-key.  What
+ * create and update change is done by admin_project_create and
+ * admin_project_update, which check every field (as the admin API's calls
+ * do); the keys are the keyring's (core/keyring.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -30,15 +31,33 @@ on_off(const char *name, const char *val, int *out)
 static json_t *
 project_json(const struct cli *c, const struct project *p)
 {
-	json_t *j = api_project_json(p);
-	char pool[ENGINE_POOL_ID_MAX + 1];
+	return api_project_json(p, c->cfg->aws_region);
+}
 
-	if (j != NULL && id_is_uuid(p->id)) {
-		engine_user_pool_id(c->cfg->aws_region, p->id, pool);
-		json_object_set_new(j, "cognito_user_pool_id",
-		    json_string(pool));
-	}
-	return j;
+/*
+ * The password options of a into *s (PASSWORD_SETTINGS_NONE for those
+ * absent).  Return 0, or a usage error's status.
+ */
+static int
+password_opts(const struct cli_args *a, struct password_settings *s)
+{
+	int rc;
+
+	*s = (struct password_settings)PASSWORD_SETTINGS_NONE;
+	s->profile = a->opt[OPT_PASSWORD_POLICY];
+	s->require = a->opt[OPT_PASSWORD_REQUIRE];
+	rc = cli_number("--password-min-length",
+	    a->opt[OPT_PASSWORD_MIN_LENGTH], &s->min_length);
+	if (rc == 0)
+		rc = cli_number("--password-min-score",
+		    a->opt[OPT_PASSWORD_MIN_SCORE], &s->min_score);
+	if (rc == 0)
+		rc = on_off("--password-lists", a->opt[OPT_PASSWORD_LISTS],
+		    &s->lists);
+	if (rc == 0)
+		rc = on_off("--password-score", a->opt[OPT_PASSWORD_SCORE],
+		    &s->score);
+	return rc;
 }
 
 int
@@ -49,9 +68,11 @@ cli_project_create(struct cli *c)
 	struct project *p = NULL;
 	char err[256], *end;
 	long long ttl = 0;
-	int64_t reset_limit, budget, min_length, min_score;
+	struct password_settings pw;
+	int64_t reset_limit, budget;
 	int64_t notice_limit, notice_share, login_ttl;
-	int emails, notice, rc;
+	int emails, notice, private_ok, rc;
+	json_t *v;
 
 	if (a->opt[OPT_TOKEN_TTL] != NULL) {
 		errno = 0;
@@ -62,6 +83,9 @@ cli_project_create(struct cli *c)
 	}
 	rc = on_off("--send-reset-emails", a->opt[OPT_SEND_RESET_EMAILS],
 	    &emails);
+	if (rc == 0)
+		rc = on_off("--allow-private-targets",
+		    a->opt[OPT_ALLOW_PRIVATE_TARGETS], &private_ok);
 	if (rc == 0)
 		rc = on_off("--unknown-account-notice",
 		    a->opt[OPT_UNKNOWN_ACCOUNT_NOTICE], &notice);
@@ -78,11 +102,7 @@ cli_project_create(struct cli *c)
 		rc = cli_number("--notice-share", a->opt[OPT_NOTICE_SHARE],
 		    &notice_share);
 	if (rc == 0)
-		rc = cli_number("--password-min-length",
-		    a->opt[OPT_PASSWORD_MIN_LENGTH], &min_length);
-	if (rc == 0)
-		rc = cli_number("--password-min-score",
-		    a->opt[OPT_PASSWORD_MIN_SCORE], &min_score);
+		rc = password_opts(a, &pw);
 	if (rc == 0)
 		rc = cli_number("--login-token-ttl",
 		    a->opt[OPT_LOGIN_TOKEN_TTL], &login_ttl);
@@ -94,8 +114,12 @@ cli_project_create(struct cli *c)
 		.mail_budget_per_hour = budget,
 		.notice_limit_per_hour = notice_limit,
 		.notice_share_percent = notice_share,
-		.password_min_length = min_length,
-		.password_min_score = min_score,
+		.password_min_length = pw.min_length,
+		.password_min_score = pw.min_score,
+		.password_profile = pw.profile,
+		.password_lists = pw.lists,
+		.password_score = pw.score,
+		.password_require = pw.require,
 		.login_token_ttl = login_ttl,
 		.callback_urls = (const char **)a->list[OPT_CALLBACK_URL],
 		.allowed_origins = (const char **)a->list[OPT_ALLOWED_ORIGIN],
@@ -117,33 +141,184 @@ cli_project_create(struct cli *c)
 		fprintf(stderr, "resetd: project create: %s\n", err);
 		return 1;
 	}
-	cli_print_json(project_json(c, p));
+	rc = 0;
+	if (private_ok == 1 && admin_project_private_targets(c->engine, p->id,
+	    1) != ENGINE_OK) {
+		fprintf(stderr, "resetd: project create: the project %s was "
+		    "made, but private targets could not be allowed\n", p->id);
+		rc = 1;
+	}
+	v = project_json(c, p);
+	json_object_set_new(v, "allow_private_targets", json_boolean(
+	    private_ok == 1 && rc == 0));
+	cli_print_json(v);
 	project_free(p);
-	return 0;
+	return rc;
 }
 
+/* Keep *field when text is NULL (the option was not given). */
+static void
+keep_text(const char *text, const char **field)
+{
+	if (text != NULL)
+		*field = text;
+}
+
+static void
+keep_number(int64_t v, int64_t *field)
+{
+	if (v >= 0)
+		*field = v;
+}
+
+/*
+ * project update ID [the options of create]: change what the options name,
+ * keep the rest; admin_project_update checks the result as create does,
+ * as the admin API's PATCH does.
+ */
+int
+cli_project_update(struct cli *c)
+{
+	const struct cli_args *a = &c->args;
+	struct project_spec spec;
+	struct project *old = NULL, *p = NULL;
+	enum engine_result r;
+	const char **cb = NULL, **orig = NULL;
+	char err[256] = "", *end;
+	int64_t n;
+	struct password_settings pw;
+	int emails, notice, private_ok, rc = 1;
+	long long ttl;
+	json_t *v;
+
+	if (on_off("--send-reset-emails", a->opt[OPT_SEND_RESET_EMAILS],
+	    &emails) != 0 || on_off("--unknown-account-notice",
+	    a->opt[OPT_UNKNOWN_ACCOUNT_NOTICE], &notice) != 0 ||
+	    on_off("--allow-private-targets", a->opt[OPT_ALLOW_PRIVATE_TARGETS],
+	    &private_ok) != 0)
+		return 2;
+	if (cli_engine(c) == -1)
+		return 1;
+	r = admin_project_show(c->engine, a->positional, &old);
+	if (r != ENGINE_OK) {
+		fprintf(stderr, "resetd: project update: %s\n",
+		    r == ENGINE_PROJECT_UNKNOWN ? "no such project" :
+		    engine_result_name(r));
+		return 1;
+	}
+	admin_project_spec(old, &spec);
+	if (a->nlist[OPT_CALLBACK_URL] > 0)
+		spec.callback_urls = (const char **)a->list[OPT_CALLBACK_URL];
+	else
+		spec.callback_urls = cb = engine_list_split(old->callback_urls);
+	if (a->nlist[OPT_ALLOWED_ORIGIN] > 0)
+		spec.allowed_origins =
+		    (const char **)a->list[OPT_ALLOWED_ORIGIN];
+	else
+		spec.allowed_origins = orig =
+		    engine_list_split(old->allowed_origins);
+	keep_text(a->opt[OPT_NAME], &spec.name);
+	keep_text(a->opt[OPT_RESET_URL], &spec.reset_url);
+	keep_text(a->opt[OPT_DELIVERY], &spec.delivery);
+	keep_text(a->opt[OPT_MAIL_FROM], &spec.mail_from);
+	keep_text(a->opt[OPT_MAIL_FROM_NAME], &spec.mail_from_name);
+	keep_text(a->opt[OPT_LOCALE], &spec.locale);
+	keep_text(a->opt[OPT_LOGO_URL], &spec.logo_url);
+	keep_text(a->opt[OPT_ACCENT_COLOR], &spec.accent_color);
+	if (a->opt[OPT_TOKEN_TTL] != NULL) {
+		errno = 0;
+		ttl = strtoll(a->opt[OPT_TOKEN_TTL], &end, 10);
+		if (errno != 0 || *end != '\0' || ttl <= 0) {
+			rc = cli_usage_error("--token-ttl: expected seconds, "
+			    "got '%s'", a->opt[OPT_TOKEN_TTL]);
+			goto out;
+		}
+		spec.token_ttl = ttl;
+	}
+	if (emails != -1)
+		spec.reset_emails_off = emails == 0;
+	if (notice != -1)
+		spec.unknown_account_notice = notice;
+	if (cli_number("--reset-limit", a->opt[OPT_RESET_LIMIT], &n) != 0)
+		goto usage;
+	keep_number(n, &spec.reset_limit_per_hour);
+	if (cli_number("--mail-budget", a->opt[OPT_MAIL_BUDGET], &n) != 0)
+		goto usage;
+	keep_number(n, &spec.mail_budget_per_hour);
+	if (cli_number("--notice-limit", a->opt[OPT_NOTICE_LIMIT], &n) != 0)
+		goto usage;
+	keep_number(n, &spec.notice_limit_per_hour);
+	if (cli_number("--notice-share", a->opt[OPT_NOTICE_SHARE], &n) != 0)
+		goto usage;
+	keep_number(n, &spec.notice_share_percent);
+	if (password_opts(a, &pw) != 0)
+		goto usage;
+	spec.password_profile = pw.profile;
+	spec.password_min_length = pw.min_length;
+	spec.password_min_score = pw.min_score;
+	spec.password_lists = pw.lists;
+	spec.password_score = pw.score;
+	spec.password_require = pw.require;
+	if (cli_number("--login-token-ttl", a->opt[OPT_LOGIN_TOKEN_TTL], &n) != 0)
+		goto usage;
+	keep_number(n, &spec.login_token_ttl);
+	r = admin_project_update(c->engine, a->positional, &spec, &p, err,
+	    sizeof(err));
+	if (r != ENGINE_OK) {
+		fprintf(stderr, "resetd: project update: %s\n", err[0] ? err :
+		    engine_result_name(r));
+		goto out;
+	}
+	v = project_json(c, p);
+	if (private_ok != -1) {
+		r = admin_project_private_targets(c->engine, p->id, private_ok);
+		if (r != ENGINE_OK) {
+			fprintf(stderr, "resetd: project update: the project was "
+			    "changed, but not --allow-private-targets: %s\n",
+			    cli_result_text(r));
+			json_decref(v);
+			goto out;
+		}
+		json_object_set_new(v, "allow_private_targets",
+		    json_boolean(private_ok));
+	}
+	cli_print_json(v);
+	rc = 0;
+	goto out;
+usage:
+	rc = 2;
+out:
+	engine_list_free(cb);
+	engine_list_free(orig);
+	project_free(old);
+	project_free(p);
+	return rc;
+}
+
+/* The admin API's listing and showing (core/admin.c), printed. */
 int
 cli_project_list(struct cli *c)
 {
 	struct store_list l = { NULL, 0 };
-	struct db_conn *conn;
+	enum engine_result r;
 	json_t *a;
 	size_t i;
-	int rc;
 
-	if (cli_db(c) == -1 || (conn = db_acquire(c->db)) == NULL)
+	if (cli_engine(c) == -1)
 		return 1;
-	rc = store_project_list(conn, &l);
-	db_release(c->db, conn);
+	r = admin_project_list(c->engine, &l);
 	a = json_array();
 	for (i = 0; i < l.n; i++)
 		json_array_append_new(a, project_json(c, l.items[i]));
 	store_list_free(&l, (void (*)(void *))project_free);
-	if (rc == STORE_OK)
+	if (r == ENGINE_OK)
 		cli_print_json(a);
-	else
+	else {
+		fprintf(stderr, "resetd: project list: %s\n",
+		    engine_result_name(r));
 		json_decref(a);
-	return rc == STORE_OK ? 0 : 1;
+	}
+	return r == ENGINE_OK ? 0 : 1;
 }
 
 int
@@ -151,19 +326,20 @@ cli_project_show(struct cli *c)
 {
 	const char *id = c->args.positional;
 	struct project *p = NULL;
-	struct db_conn *conn;
-	int rc;
+	enum engine_result r;
 
-	if (cli_db(c) == -1 || (conn = db_acquire(c->db)) == NULL)
+	if (cli_engine(c) == -1)
 		return 1;
-	rc = store_project_get(conn, id, &p);
-	db_release(c->db, conn);
-	if (rc == STORE_OK)
+	r = admin_project_show(c->engine, id, &p);
+	if (r == ENGINE_OK)
 		cli_print_json(project_json(c, p));
-	else if (rc == STORE_NOT_FOUND)
+	else if (r == ENGINE_PROJECT_UNKNOWN)
 		fprintf(stderr, "resetd: project show: no project %s\n", id);
+	else
+		fprintf(stderr, "resetd: project show: %s\n",
+		    engine_result_name(r));
 	project_free(p);
-	return rc == STORE_OK ? 0 : 1;
+	return r == ENGINE_OK ? 0 : 1;
 }
 
 /*

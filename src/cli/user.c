@@ -4,9 +4,11 @@
  * admin operations of core (admin_user_*), the ones Cognito's signed admin
  * calls run too.
  */
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "api/api.h"
 #include "cli/cli.h"
@@ -103,6 +105,8 @@ cli_user_import(struct cli *c)
 			    "username")),
 			.password = json_string_value(json_object_get(v,
 			    "password")),
+			.password_hash = json_string_value(json_object_get(v,
+			    "password_hash")),
 			.first_name = json_string_value(json_object_get(v,
 			    "first_name")),
 			.last_name = json_string_value(json_object_get(v,
@@ -134,64 +138,62 @@ out:
 }
 
 /*
- * List a project's users, the operation the Cognito face's ListUsers
- * runs: every page in turn, or with --limit one page after --after;
- * filtered by --email or --email-prefix.
+ * List a project's users, the one listing of core (admin_user_list) that
+ * the admin API and Cognito's ListUsers run too: every page in turn, or
+ * with --limit one page (after --after, the cursor the page before gave
+ * on standard error); filtered by --email or --email-prefix.
  */
 int
 cli_user_list(struct cli *c)
 {
 	const struct cli_args *a = &c->args;
 	struct store_list l = { NULL, 0 };
-	struct user_query q = { USER_FILTER_NONE, NULL, a->opt[OPT_AFTER], 0 };
-	enum engine_result r = ENGINE_OK;
+	struct user_query q;
+	enum engine_result r;
+	char next[ADMIN_CURSOR_MAX + 1], err[256] = "";
 	json_t *out;
-	char last[UUID_STRLEN + 1];
 	int64_t limit = -1;
-	size_t i, n;
+	size_t i;
 
 	if (a->opt[OPT_EMAIL] != NULL && a->opt[OPT_EMAIL_PREFIX] != NULL)
 		return cli_usage_error("user list: --email or --email-prefix, "
 		    "not both");
-	if (a->opt[OPT_EMAIL] != NULL) {
-		q.filter = USER_FILTER_EMAIL;
-		q.value = a->opt[OPT_EMAIL];
-	} else if (a->opt[OPT_EMAIL_PREFIX] != NULL) {
+	if (cli_number("--limit", a->opt[OPT_LIMIT], &limit) != 0)
+		return 2;
+	if (a->opt[OPT_LIMIT] != NULL && (limit < 1 || limit > ADMIN_PAGE_MAX))
+		return cli_usage_error("user list: --limit takes 1 to %d",
+		    ADMIN_PAGE_MAX);
+	if (a->opt[OPT_AFTER] != NULL && a->opt[OPT_LIMIT] == NULL)
+		return cli_usage_error("user list: --after goes with --limit");
+	q = (struct user_query){ .project_id = a->opt[OPT_PROJECT],
+	    .email = a->opt[OPT_EMAIL], .cursor = a->opt[OPT_AFTER],
+	    .limit = limit > 0 ? limit : ADMIN_PAGE_MAX };
+	if (a->opt[OPT_EMAIL_PREFIX] != NULL) {
 		q.filter = USER_FILTER_EMAIL_PREFIX;
 		q.value = a->opt[OPT_EMAIL_PREFIX];
 	}
-	if (q.after_id != NULL && !id_is_uuid(q.after_id))
-		return cli_usage_error("user list: --after takes a user id");
-	if (cli_number("--limit", a->opt[OPT_LIMIT], &limit) != 0)
-		return 2;
-	if (a->opt[OPT_LIMIT] != NULL && (limit < 1 || limit > ADMIN_LIST_MAX))
-		return cli_usage_error("user list: --limit takes 1 to %d",
-		    ADMIN_LIST_MAX);
-	q.limit = limit > 0 ? limit : ADMIN_LIST_MAX;
 	if (cli_engine(c) == -1)
 		return 1;
 	out = json_array();
-	for (;;) {
-		r = admin_user_list(c->engine, a->opt[OPT_PROJECT], &q, &l);
-		if (r != ENGINE_OK)
-			break;
-		for (i = 0; i < l.n; i++)
+	do {
+		r = admin_user_list(c->engine, &q, &l, next, err, sizeof(err));
+		for (i = 0; r == ENGINE_OK && i < l.n; i++)
 			json_array_append_new(out, api_user_json(l.items[i]));
-		n = l.n;
-		if (n > 0)
-			snprintf(last, sizeof(last), "%s",
-			    ((struct user *)l.items[n - 1])->id);
 		store_list_free(&l, (void (*)(void *))user_free);
-		if (limit > 0 || n < (size_t)q.limit)
-			break;
-		q.after_id = last;
-	}
+		l = (struct store_list){ NULL, 0 };
+		q.cursor = next;
+	} while (r == ENGINE_OK && limit < 0 && next[0] != '\0');
 	if (r != ENGINE_OK) {
 		json_decref(out);
-		fprintf(stderr, "resetd: user list: %s\n", cli_result_text(r));
+		fprintf(stderr, "resetd: user list: %s\n", err[0] ? err :
+		    cli_result_text(r));
 		return 1;
 	}
 	cli_print_json(out);
+	/* One page asked for: where the next one starts, if one follows. */
+	if (limit > 0 && next[0] != '\0')
+		fprintf(stderr, "resetd: user list: more follow: --after %s\n",
+		    next);
 	return 0;
 }
 
@@ -299,19 +301,58 @@ cli_user_sign_out(struct cli *c)
 	return user_print(c, "sign-out");
 }
 
+/*
+ * Who runs the CLI, for the audit trail of operators' actions: "cli:" and
+ * the login name, as the admin API records "admin_api".
+ */
+static void
+cli_actor(char out[80])
+{
+	struct passwd *pw = getpwuid(getuid());
+
+	snprintf(out, 80, "cli:%s", pw != NULL ? pw->pw_name : "unknown");
+	if (!admin_actor_valid(out))
+		snprintf(out, 80, "cli");
+}
+
+/* user reset ID: the admin API's operator reset, a link mailed. */
+int
+cli_user_reset(struct cli *c)
+{
+	enum engine_result r;
+	char by[80], err[256] = "";
+
+	if (cli_engine(c) == -1)
+		return 1;
+	cli_actor(by);
+	r = admin_user_reset(c->engine, NULL, c->args.positional, by, err,
+	    sizeof(err));
+	if (r != ENGINE_OK) {
+		fprintf(stderr, "resetd: user reset: %s\n", err[0] ? err :
+		    r == ENGINE_USER_UNKNOWN ? "no such user" :
+		    engine_result_name(r));
+		return 1;
+	}
+	cli_print_json(json_pack("{s:s, s:s}", "user_id", c->args.positional,
+	    "status", "mailed"));
+	return 0;
+}
+
 int
 cli_user_delete(struct cli *c)
 {
 	enum engine_result r;
+	char by[80];
 
 	if (cli_engine(c) == -1)
 		return 1;
+	cli_actor(by);
 	r = admin_user_delete(c->engine, NULL, c->args.opt[OPT_PROJECT],
-	    c->args.positional);
+	    c->args.positional, by);
 	if (r != ENGINE_OK)
 		return user_failed("delete", r, NULL, 0);
-	cli_print_json(json_pack("{s:s, s:b}", "user", c->args.positional,
-	    "deleted", 1));
+	cli_print_json(json_pack("{s:s, s:s}", "user_id", c->args.positional,
+	    "status", "deleted"));
 	return 0;
 }
 

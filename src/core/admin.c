@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "../log.h"
 #include "engine_internal.h"
 
@@ -42,14 +44,96 @@ insert_project_tx(struct db_conn *c, void *arg)
 	return store_project_insert(c, arg);
 }
 
-enum engine_result
-admin_project_create(struct engine *e, const struct project_spec *spec,
-    struct project **out, char *err, size_t errlen)
+/*
+ * Apply password settings s to p, whose current policy (if any) they
+ * change: 0, or -1 with err naming the setting and p unchanged.
+ */
+static int
+password_apply(const struct password_settings *s, struct project *p,
+    char *err, size_t errlen)
 {
-	struct project *p = xcalloc(1, sizeof(*p));
+	const struct password_profile_info *info;
+	enum password_profile prof;
+	int64_t min_length, min_score;
+	unsigned checks, require;
+
+	if (s->profile != NULL) {
+		if (password_profile_parse(s->profile, &prof) == -1) {
+			snprintf(err, errlen, "password-policy: expected nist, "
+			    "cognito or xsolla");
+			return -1;
+		}
+		info = password_profile(prof);
+		min_length = info->min_length;
+		min_score = PASSWORD_SCORE_DEFAULT;
+		checks = info->checks;
+	} else {
+		if (p->password_profile == NULL ||
+		    password_profile_parse(p->password_profile, &prof) == -1)
+			prof = PW_PROFILE_NIST;
+		info = password_profile(prof);
+		min_length = p->password_min_length;
+		min_score = p->password_min_score;
+		checks = (unsigned)p->password_checks & PW_CHECKS_ALL;
+	}
+	if (s->min_length >= 0) {
+		if (s->min_length < PASSWORD_MIN_CHARS_FLOOR ||
+		    s->min_length > info->min_length_max) {
+			snprintf(err, errlen, "password-min-length: expected %d "
+			    "to %lld characters under the %s policy",
+			    PASSWORD_MIN_CHARS_FLOOR,
+			    (long long)info->min_length_max, info->name);
+			return -1;
+		}
+		min_length = s->min_length;
+	}
+	if (min_length > info->min_length_max)
+		min_length = info->min_length_max;
+	if (s->min_score >= 0) {
+		if (s->min_score > 4) {
+			snprintf(err, errlen, "password-min-score: expected 0 "
+			    "to 4");
+			return -1;
+		}
+		min_score = s->min_score;
+	}
+	if (s->lists >= 0)
+		checks = s->lists ? checks | PW_CHECK_LISTS :
+		    checks & ~PW_CHECK_LISTS;
+	if (s->score >= 0)
+		checks = s->score ? checks | PW_CHECK_SCORE :
+		    checks & ~PW_CHECK_SCORE;
+	if (s->require != NULL) {
+		if (password_require_parse(s->require, &require) == -1) {
+			snprintf(err, errlen, "password-require: expected none "
+			    "or a comma-separated list of uppercase, lowercase, "
+			    "numbers and symbols");
+			return -1;
+		}
+		checks = (checks & ~(unsigned)PW_REQUIRE_ALL) | require;
+	}
+	free(p->password_profile);
+	p->password_profile = xstrdup(info->name);
+	p->password_min_length = min_length;
+	p->password_min_score = min_score;
+	p->password_checks = checks;
+	return 0;
+}
+
+/*
+ * Check a project spec and fill p from it (all but its id and creation
+ * time): ENGINE_OK, or ENGINE_BAD_INPUT with err naming the field.  The
+ * password policy starts from base's (an update) or from the nist
+ * profile's (base NULL: a new project), and the spec's password members
+ * that are set change it (password_apply).
+ */
+static enum engine_result
+project_build(const struct project_spec *spec, const struct project *base,
+    struct project *p, char *err, size_t errlen)
+{
+	struct password_settings settings;
 	char locale[ENGINE_LOCALE_MAX + 1];
 	enum engine_result result = ENGINE_BAD_INPUT;
-	int rc;
 
 	if (spec->name == NULL || !valid_text(spec->name, VALID_NAME_MAX)) {
 		snprintf(err, errlen, "name: expected 1 to %d bytes of text",
@@ -116,17 +200,24 @@ admin_project_create(struct engine *e, const struct project_spec *spec,
 		    "of the mail budget");
 		goto out;
 	}
-	if ((spec->password_min_length >= 0 &&
-	    spec->password_min_length < PASSWORD_MIN_CHARS) ||
-	    spec->password_min_length > PASSWORD_MIN_CHARS_MAX) {
-		snprintf(err, errlen, "password-min-length: expected %d to %d "
-		    "characters", PASSWORD_MIN_CHARS, PASSWORD_MIN_CHARS_MAX);
-		goto out;
+	if (base != NULL) {
+		p->password_profile = base->password_profile != NULL ?
+		    xstrdup(base->password_profile) : NULL;
+		p->password_min_length = base->password_min_length;
+		p->password_min_score = base->password_min_score;
+		p->password_checks = base->password_checks;
 	}
-	if (spec->password_min_score > 4) {
-		snprintf(err, errlen, "password-min-score: expected 0 to 4");
+	settings = (struct password_settings){
+		.profile = spec->password_profile != NULL || base != NULL ?
+		    spec->password_profile : "nist",
+		.min_length = spec->password_min_length,
+		.min_score = spec->password_min_score,
+		.lists = spec->password_lists,
+		.score = spec->password_score,
+		.require = spec->password_require,
+	};
+	if (password_apply(&settings, p, err, errlen) != 0)
 		goto out;
-	}
 	if (spec->token_ttl < 0 || spec->token_ttl > TOKEN_TTL_MAX) {
 		snprintf(err, errlen, "token-ttl: expected 1 to %d seconds",
 		    TOKEN_TTL_MAX);
@@ -150,8 +241,6 @@ admin_project_create(struct engine *e, const struct project_spec *spec,
 		snprintf(err, errlen, "locale: expected xx or xx_YY");
 		goto out;
 	}
-	p->id = xmalloc(UUID_STRLEN + 1);
-	id_new(p->id);
 	p->name = xstrdup(spec->name);
 	p->reset_url = spec->reset_url ? xstrdup(spec->reset_url) : NULL;
 	p->token_ttl = spec->token_ttl ? spec->token_ttl : TOKEN_TTL_DEFAULT;
@@ -175,10 +264,24 @@ admin_project_create(struct engine *e, const struct project_spec *spec,
 	    PROJECT_NOTICE_SHARE_DEFAULT : spec->notice_share_percent;
 	p->login_token_ttl = spec->login_token_ttl <= 0 ?
 	    PROJECT_LOGIN_TTL_DEFAULT : spec->login_token_ttl;
-	p->password_min_length = spec->password_min_length < 0 ?
-	    PASSWORD_MIN_CHARS : spec->password_min_length;
-	p->password_min_score = spec->password_min_score < 0 ?
-	    PASSWORD_SCORE_DEFAULT : spec->password_min_score;
+	result = ENGINE_OK;
+out:
+	return result;
+}
+
+enum engine_result
+admin_project_create(struct engine *e, const struct project_spec *spec,
+    struct project **out, char *err, size_t errlen)
+{
+	struct project *p = xcalloc(1, sizeof(*p));
+	enum engine_result result;
+	int rc;
+
+	result = project_build(spec, NULL, p, err, errlen);
+	if (result != ENGINE_OK)
+		goto out;
+	p->id = xmalloc(UUID_STRLEN + 1);
+	id_new(p->id);
 	p->created_at = db_now(e->db);
 	rc = db_write(e->db, insert_project_tx, p);
 	if (rc != 0) {
@@ -192,6 +295,91 @@ admin_project_create(struct engine *e, const struct project_spec *spec,
 out:
 	project_free(p);
 	return result;
+}
+
+struct update_tx {
+	const struct project	*project;
+	enum engine_result	 outcome;
+};
+
+static int
+update_project_tx(struct db_conn *c, void *arg)
+{
+	struct update_tx *t = arg;
+	int rc = store_project_update(c, t->project);
+
+	if (rc < 0)
+		return rc;
+	if (rc == 0) {
+		t->outcome = ENGINE_PROJECT_UNKNOWN;
+		return TX_REFUSED;
+	}
+	return 0;
+}
+
+enum engine_result
+admin_project_update(struct engine *e, const char *id,
+    const struct project_spec *spec, struct project **out, char *err,
+    size_t errlen)
+{
+	struct project *old = NULL, *p = xcalloc(1, sizeof(*p));
+	struct update_tx t;
+	enum engine_result result;
+	int rc;
+
+	result = admin_project_show(e, id, &old);
+	if (result != ENGINE_OK)
+		goto out;
+	result = project_build(spec, old, p, err, errlen);
+	if (result != ENGINE_OK)
+		goto out;
+	p->id = xstrdup(old->id);
+	p->created_at = old->created_at;
+	t = (struct update_tx){ p, ENGINE_OK };
+	rc = db_write(e->db, update_project_tx, &t);
+	result = tx_result(rc, t.outcome);
+	if (result != ENGINE_OK) {
+		if (result == ENGINE_UNAVAILABLE)
+			snprintf(err, errlen, "cannot store the project");
+		goto out;
+	}
+	/* This instance sees the change at once; others within the cache's life. */
+	engine_project_forget(e, p->id);
+	*out = p;
+	p = NULL;
+	result = ENGINE_OK;
+out:
+	project_free(old);
+	project_free(p);
+	return result;
+}
+
+void
+admin_project_spec(const struct project *p, struct project_spec *out)
+{
+	*out = (struct project_spec){
+		.name = p->name,
+		.reset_url = p->reset_url,
+		.token_ttl = p->token_ttl,
+		.reset_emails_off = !p->send_reset_emails,
+		.delivery = p->delivery,
+		.mail_from = p->mail_from,
+		.mail_from_name = p->mail_from_name,
+		.locale = p->locale,
+		.unknown_account_notice = p->unknown_account_notice,
+		.logo_url = p->logo_url,
+		.accent_color = p->accent_color,
+		.reset_limit_per_hour = p->reset_limit_per_hour,
+		.mail_budget_per_hour = p->mail_budget_per_hour,
+		.notice_limit_per_hour = p->notice_limit_per_hour,
+		.notice_share_percent = p->notice_share_percent,
+		/* The password policy is kept by project_build unless set. */
+		.password_min_length = -1,
+		.password_min_score = -1,
+		.password_lists = -1,
+		.password_score = -1,
+		.login_token_ttl = p->login_token_ttl,
+	};
 }
 
 struct user_tx {
@@ -213,7 +401,11 @@ insert_user_tx(struct db_conn *c, void *arg)
 		if (rc != STORE_OK)
 			return rc;
 	}
-	return store_user_insert(c, t->user);
+	rc = store_user_insert(c, t->user);
+	if (rc == STORE_OK)
+		rc = event_user(t->e, c, "user.created", t->user,
+		    t->user->created_at);
+	return rc;
 }
 
 /* Check a user spec's fields; ENGINE_OK, or a result with err filled. */
@@ -253,6 +445,13 @@ user_check(struct engine *e, const struct project *p,
 		snprintf(err, errlen, "locale: expected xx or xx_YY");
 		return ENGINE_BAD_INPUT;
 	}
+	if (spec->password_hash != NULL && (spec->password != NULL ||
+	    !hasher_importable(spec->password_hash))) {
+		snprintf(err, errlen, "password_hash: expected an Argon2id "
+		    "($argon2id$v=19$...) or bcrypt ($2b$...) hash, and no "
+		    "password beside it");
+		return ENGINE_BAD_INPUT;
+	}
 	if (spec->password != NULL) {
 		bounds = *p;
 		if (spec->bounds_only)
@@ -287,7 +486,8 @@ user_build(struct engine *e, const struct project *p,
 			user_free(u);
 			return ENGINE_UNAVAILABLE;
 		}
-	}
+	} else if (spec->password_hash != NULL)
+		u->password_hash = xstrdup(spec->password_hash);
 	u->id = xmalloc(UUID_STRLEN + 1);
 	id_new(u->id);
 	u->project_id = xstrdup(p->id);
@@ -343,6 +543,7 @@ admin_user_create(struct engine *e, const struct user_spec *spec,
 	}
 	t = (struct user_tx){ e, spec->idem, u, ENGINE_OK };
 	rc = db_write(e->db, insert_user_tx, &t);
+	event_wake(e);
 	if (rc == DB_CONSTRAINT) {
 		snprintf(err, errlen, "a user with this email or username "
 		    "exists in the project");
@@ -371,6 +572,7 @@ out:
 }
 
 struct import_tx {
+	struct engine	 *e;
 	struct user	**users;
 	size_t		  n;
 	size_t		  failed_at;	/* the user a constraint refused */
@@ -385,6 +587,9 @@ import_tx(struct db_conn *c, void *arg)
 
 	for (i = 0; i < t->n; i++) {
 		rc = store_user_insert(c, t->users[i]);
+		if (rc == STORE_OK)
+			rc = event_user(t->e, c, "user.created", t->users[i],
+			    t->users[i]->created_at);
 		if (rc != STORE_OK) {
 			t->failed_at = i;
 			return rc;
@@ -398,7 +603,8 @@ admin_user_import(struct engine *e, const struct user_spec *specs, size_t n,
     char *err, size_t errlen)
 {
 	struct project *p = NULL;
-	struct import_tx t = { xcalloc(n ? n : 1, sizeof(struct user *)), n, 0 };
+	struct import_tx t = { e, xcalloc(n ? n : 1, sizeof(struct user *)), n,
+	    0 };
 	enum engine_result result = ENGINE_OK;
 	char why[256];
 	size_t i, built = 0;
@@ -425,6 +631,7 @@ admin_user_import(struct engine *e, const struct user_spec *specs, size_t n,
 		built++;
 	}
 	rc = db_write(e->db, import_tx, &t);
+	event_wake(e);
 	if (rc == DB_CONSTRAINT) {
 		snprintf(err, errlen, "%s: a user with this email or username "
 		    "exists in the project", t.users[t.failed_at]->email);
@@ -467,6 +674,7 @@ admin_user_get(struct engine *e, const struct project *p, const char *id,
 }
 
 struct disable_tx {
+	struct engine			*e;
 	const struct request_context	*ctx;
 	const struct user		*user;
 	const char			*subject;
@@ -486,12 +694,15 @@ disable_tx(struct db_conn *c, void *arg)
 		return rc;	/* already so: nothing changes, nothing recorded */
 	/* What the user held before dies with the account's access. */
 	if (t->disabled) {
-		rc = store_session_revoke_user(c, t->user->id, t->now);
+		rc = event_sessions_revoke(t->e, c, t->user->id, t->now);
 		if (rc >= 0)
 			rc = store_secret_revoke_user(c, t->user->id, t->now);
 		if (rc < 0)
 			return rc;
 	}
+	rc = event_user(t->e, c, "user.updated", t->user, t->now);
+	if (rc < 0)
+		return rc;
 	return audit_write(c, t->ctx, t->user->project_id, t->disabled ?
 	    AUDIT_USER_DISABLED : AUDIT_USER_ENABLED, t->subject, NULL, t->now);
 }
@@ -531,9 +742,11 @@ admin_user_set_disabled(struct engine *e, const struct request_context *ctx,
 	if (rc != STORE_OK)
 		goto out;
 	audit_subject(e, p->id, u->email, subject);
-	t = (struct disable_tx){ ctx, u, subject, disabled != 0,
+	t = (struct disable_tx){ e, ctx, u, subject, disabled != 0,
 	    db_now(e->db) };
-	if (db_write(e->db, disable_tx, &t) != 0) {
+	rc = db_write(e->db, disable_tx, &t);
+	event_wake(e);
+	if (rc != 0) {
 		result = ENGINE_UNAVAILABLE;
 		goto out;
 	}
@@ -552,6 +765,224 @@ out:
 	project_free(p);
 	return result;
 }
+
+enum engine_result
+engine_outbox_depth(struct engine *e, int64_t *pending, int64_t *dead)
+{
+	struct db_conn *c = db_acquire(e->db);
+	int rc;
+
+	if (c == NULL)
+		return ENGINE_UNAVAILABLE;
+	rc = store_outbox_depth(c, pending, dead);
+	db_release(e->db, c);
+	return rc == STORE_OK ? ENGINE_OK : ENGINE_UNAVAILABLE;
+}
+
+/*
+ * What the admin API and the CLI both read and change beyond creating:
+ * listing, paging, deleting, operator resets, the outbox and the audit
+ * trail.  Each is one operation here, so both faces validate alike and
+ * write the same audit events.
+ */
+
+/* Run a read of the store on a pooled connection: STORE_* or DB_ERROR. */
+static enum engine_result
+read_result(int rc)
+{
+	if (rc == STORE_OK)
+		return ENGINE_OK;
+	return rc == STORE_NOT_FOUND ? ENGINE_USER_UNKNOWN : ENGINE_UNAVAILABLE;
+}
+
+enum engine_result
+admin_project_list(struct engine *e, struct store_list *out)
+{
+	struct db_conn *c = db_acquire(e->db);
+	int rc;
+
+	if (c == NULL)
+		return ENGINE_UNAVAILABLE;
+	rc = store_project_list(c, out);
+	db_release(e->db, c);
+	return rc == STORE_OK ? ENGINE_OK : ENGINE_UNAVAILABLE;
+}
+
+enum engine_result
+admin_project_show(struct engine *e, const char *id, struct project **out)
+{
+	struct db_conn *c;
+	int rc;
+
+	if (id == NULL || !id_is_uuid(id))
+		return ENGINE_PROJECT_UNKNOWN;
+	c = db_acquire(e->db);
+	if (c == NULL)
+		return ENGINE_UNAVAILABLE;
+	rc = store_project_get(c, id, out);
+	db_release(e->db, c);
+	if (rc == STORE_NOT_FOUND)
+		return ENGINE_PROJECT_UNKNOWN;
+	return rc == STORE_OK ? ENGINE_OK : ENGINE_UNAVAILABLE;
+}
+
+enum engine_result
+admin_api_key_list(struct engine *e, const char *project_id,
+    struct store_list *out)
+{
+	struct project *p = NULL;
+	struct db_conn *c;
+	enum engine_result r;
+	int rc;
+
+	r = admin_project_show(e, project_id, &p);
+	if (r != ENGINE_OK)
+		return r;
+	project_free(p);
+	c = db_acquire(e->db);
+	if (c == NULL)
+		return ENGINE_UNAVAILABLE;
+	rc = store_api_key_list(c, project_id, out);
+	db_release(e->db, c);
+	return rc == STORE_OK ? ENGINE_OK : ENGINE_UNAVAILABLE;
+}
+
+/*
+ * A paging cursor: the last id of a page and a MAC binding it to its
+ * list (project and filter), base64url.  A client cannot make one up,
+ * nor carry one from a list to another.
+ */
+#define CURSOR_MAC_BYTES 16
+#define CURSOR_RAW (UUID_STRLEN + CURSOR_MAC_BYTES)
+
+static void
+cursor_mac(const struct engine *e, const char *project_id,
+    enum user_filter filter, const char *email, const char *id,
+    uint8_t mac[CURSOR_MAC_BYTES])
+{
+	crypto_generichash_state st;
+	uint8_t f = (uint8_t)filter;
+
+	crypto_generichash_init(&st, e->cursor_key, sizeof(e->cursor_key),
+	    CURSOR_MAC_BYTES);
+	crypto_generichash_update(&st, (const uint8_t *)project_id,
+	    strlen(project_id) + 1);
+	crypto_generichash_update(&st, &f, 1);
+	crypto_generichash_update(&st, (const uint8_t *)(email ? email : ""),
+	    strlen(email ? email : "") + 1);
+	crypto_generichash_update(&st, (const uint8_t *)id, strlen(id));
+	crypto_generichash_final(&st, mac, CURSOR_MAC_BYTES);
+}
+
+static void
+cursor_make(const struct engine *e, const char *project_id,
+    enum user_filter filter, const char *email, const char *id,
+    char out[ADMIN_CURSOR_MAX + 1])
+{
+	uint8_t raw[CURSOR_RAW];
+
+	memcpy(raw, id, UUID_STRLEN);
+	cursor_mac(e, project_id, filter, email, id, raw + UUID_STRLEN);
+	base64url_encode(raw, sizeof(raw), out);
+	out[B64URL_LEN(CURSOR_RAW)] = '\0';
+}
+
+/* The id a cursor of this list carries, into id; -1 when it is not one. */
+static int
+cursor_open(const struct engine *e, const char *project_id,
+    enum user_filter filter, const char *email, const char *cursor,
+    char id[UUID_STRLEN + 1])
+{
+	uint8_t raw[CURSOR_RAW + 3], mac[CURSOR_MAC_BYTES];
+	size_t n = strnlen(cursor, ADMIN_CURSOR_MAX + 1);
+
+	if (n != B64URL_LEN(CURSOR_RAW) ||
+	    base64url_decode(cursor, n, raw) != CURSOR_RAW)
+		return -1;
+	memcpy(id, raw, UUID_STRLEN);
+	id[UUID_STRLEN] = '\0';
+	if (!id_is_uuid(id))
+		return -1;
+	cursor_mac(e, project_id, filter, email, id, mac);
+	return sodium_memcmp(mac, raw + UUID_STRLEN, CURSOR_MAC_BYTES) == 0 ?
+	    0 : -1;
+}
+
+enum engine_result
+admin_user_list(struct engine *e, const struct user_query *q,
+    struct store_list *out, char next[ADMIN_CURSOR_MAX + 1], char *err,
+    size_t errlen)
+{
+	struct project *p = NULL;
+	struct db_conn *c;
+	struct user *u;
+	struct user_page_query pq;
+	char after[UUID_STRLEN + 1];
+	enum engine_result r;
+	enum user_filter filter = q->filter;
+	const char *value = q->value;
+	size_t i;
+	int rc;
+
+	next[0] = '\0';
+	if (q->email != NULL) {
+		if (filter != USER_FILTER_NONE) {
+			snprintf(err, errlen, "email: one filter at a time");
+			return ENGINE_BAD_INPUT;
+		}
+		filter = USER_FILTER_EMAIL;
+		value = q->email;
+	}
+	if (filter == USER_FILTER_ENABLED || filter == USER_FILTER_DISABLED ||
+	    filter == USER_FILTER_NONE)
+		value = NULL;
+	else if (value == NULL) {
+		snprintf(err, errlen, "filter: no value");
+		return ENGINE_BAD_INPUT;
+	}
+	if (q->limit < 1 || q->limit > ADMIN_PAGE_MAX) {
+		snprintf(err, errlen, "limit: expected 1 to %d", ADMIN_PAGE_MAX);
+		return ENGINE_BAD_INPUT;
+	}
+	if (value != NULL && !valid_text(value, 320)) {
+		snprintf(err, errlen, "%s: expected 1 to 320 bytes of text",
+		    q->email != NULL ? "email" : "filter");
+		return ENGINE_BAD_INPUT;
+	}
+	r = admin_project_show(e, q->project_id, &p);
+	if (r != ENGINE_OK) {
+		snprintf(err, errlen, "project: no such project");
+		return r;
+	}
+	project_free(p);
+	if (q->cursor != NULL && cursor_open(e, q->project_id, filter, value,
+	    q->cursor, after) == -1) {
+		snprintf(err, errlen, "cursor: not a cursor of this list");
+		return ENGINE_BAD_INPUT;
+	}
+	c = db_acquire(e->db);
+	if (c == NULL)
+		return ENGINE_UNAVAILABLE;
+	/* One more than asked tells whether a next page exists. */
+	pq = (struct user_page_query){ filter, value,
+	    q->cursor != NULL ? after : NULL, q->limit + 1 };
+	rc = store_user_page(c, q->project_id, &pq, out);
+	db_release(e->db, c);
+	if (rc != STORE_OK)
+		return ENGINE_UNAVAILABLE;
+	if (out->n > (size_t)q->limit) {
+		user_free(out->items[--out->n]);
+		u = out->items[out->n - 1];
+		cursor_make(e, q->project_id, filter, value, u->id, next);
+	}
+	for (i = 0; i < out->n; i++) {
+		u = out->items[i];
+		xfree_secret(u->password_hash);
+		u->password_hash = NULL;
+	}
+	return ENGINE_OK;
+}
+
 
 /*
  * The user of project p named by user: its id, email or username.
@@ -600,31 +1031,6 @@ admin_user_lookup(struct engine *e, const char *project_id, const char *user,
 	return user_load(e, project_id, user, out);
 }
 
-enum engine_result
-admin_user_list(struct engine *e, const char *project_id,
-    const struct user_query *q, struct store_list *out)
-{
-	struct db_conn *c;
-	size_t i;
-	int rc;
-
-	if (q->limit < 1 || q->limit > ADMIN_LIST_MAX)
-		return ENGINE_BAD_INPUT;
-	c = db_acquire(e->db);
-	if (c == NULL)
-		return ENGINE_UNAVAILABLE;
-	rc = store_user_page(c, project_id, q, out);
-	db_release(e->db, c);
-	if (rc != STORE_OK)
-		return ENGINE_UNAVAILABLE;
-	for (i = 0; i < out->n; i++) {
-		struct user *u = out->items[i];
-
-		xfree_secret(u->password_hash);
-		u->password_hash = NULL;
-	}
-	return ENGINE_OK;
-}
 
 /* What an operation on one user writes, and records. */
 struct user_op_tx {
@@ -643,7 +1049,6 @@ enum {
 	OP_SET_PASSWORD,	/* hash and status; sessions and secrets die */
 	OP_REQUIRE_RESET,	/* no password, reset_required; sessions die */
 	OP_SIGN_OUT,		/* sessions die */
-	OP_DELETE,		/* the user and what names it go */
 };
 
 static int
@@ -679,11 +1084,6 @@ user_op_tx(struct db_conn *c, void *arg)
 		break;
 	case OP_SIGN_OUT:
 		rc = store_session_revoke_user(c, u->id, t->now);
-		break;
-	case OP_DELETE:
-		rc = store_user_delete(c, u->project_id, u->id);
-		if (rc == 0)
-			return 0;	/* deleted meanwhile: nothing to record */
 		break;
 	default:
 		abort();
@@ -792,20 +1192,82 @@ admin_user_sign_out(struct engine *e, const struct request_context *ctx,
 }
 
 enum engine_result
+admin_user_show(struct engine *e, const char *id, struct user **out)
+{
+	struct db_conn *c;
+	int rc;
+
+	if (id == NULL || !id_is_uuid(id))
+		return ENGINE_USER_UNKNOWN;
+	c = db_acquire(e->db);
+	if (c == NULL)
+		return ENGINE_UNAVAILABLE;
+	rc = store_user_by_id(c, id, out);
+	db_release(e->db, c);
+	if (rc == STORE_OK) {
+		xfree_secret((*out)->password_hash);
+		(*out)->password_hash = NULL;
+	}
+	return read_result(rc);
+}
+
+struct delete_tx {
+	struct engine			*e;
+	const struct request_context	*ctx;
+	const struct user		*user;
+	const char			*subject;
+	const char			*by;
+	int64_t				 now;
+	enum engine_result		 outcome;
+};
+
+static int
+delete_tx(struct db_conn *c, void *arg)
+{
+	struct delete_tx *t = arg;
+	int rc;
+
+	rc = store_user_delete(c, t->user->project_id, t->user->id);
+	if (rc < 0)
+		return rc;
+	if (rc == 0) {
+		t->outcome = ENGINE_USER_UNKNOWN;
+		return TX_REFUSED;
+	}
+	rc = event_user(t->e, c, "user.deleted", t->user, t->now);
+	if (rc != 0)
+		return rc;
+	return audit_write(c, t->ctx, t->user->project_id, AUDIT_USER_DELETED,
+	    t->subject, t->by, t->now);
+}
+
+enum engine_result
 admin_user_delete(struct engine *e, const struct request_context *ctx,
-    const char *project_id, const char *user)
+    const char *project_id, const char *user, const char *by)
 {
 	struct project *p = NULL;
 	struct user *u = NULL;
-	enum engine_result result;
+	struct delete_tx t;
+	char subject[AUDIT_SUBJECT_LEN + 1];
+	enum engine_result r;
+	int rc;
 
-	result = op_target(e, project_id, user, &p, &u);
-	if (result == ENGINE_OK)
-		result = user_op(e, ctx, u, OP_DELETE, AUDIT_USER_DELETED, NULL,
-		    u->status, NULL);
-	user_free(u);
+	if (project_id != NULL)
+		r = op_target(e, project_id, user, &p, &u);
+	else
+		r = admin_user_show(e, user, &u);
 	project_free(p);
-	return result;
+	if (r != ENGINE_OK)
+		return r;
+	audit_subject(e, u->project_id, u->email, subject);
+	t = (struct delete_tx){ e, ctx, u, subject, by != NULL ? by : "admin",
+	    db_now(e->db), ENGINE_OK };
+	rc = db_write(e->db, delete_tx, &t);
+	user_free(u);
+	r = tx_result(rc, t.outcome);
+	if (r == ENGINE_OK)
+		event_wake(e);
+	return r;
 }
 
 enum engine_result
@@ -848,4 +1310,193 @@ out:
 	user_free(u);
 	project_free(p);
 	return result;
+}
+
+/* 1 when s may name who asked: 1 to 64 of [A-Za-z0-9._@:-]. */
+int
+admin_actor_valid(const char *s)
+{
+	size_t n = strnlen(s, 65);
+
+	return n > 0 && n <= 64 && strspn(s, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._@:-") == n;
+}
+
+enum engine_result
+admin_user_reset(struct engine *e, const struct request_context *ctx,
+    const char *id, const char *by, char *err, size_t errlen)
+{
+	struct user *u = NULL;
+	struct project *p = NULL;
+	struct reset_request in;
+	struct reset_ticket tk;
+	enum engine_result r;
+	int64_t retry = 0;
+
+	memset(&tk, 0, sizeof(tk));
+	if (by == NULL || !admin_actor_valid(by)) {
+		snprintf(err, errlen, "requested_by: expected 1 to 64 letters, "
+		    "digits or ._@:-");
+		return ENGINE_BAD_INPUT;
+	}
+	r = admin_user_show(e, id, &u);
+	if (r != ENGINE_OK) {
+		snprintf(err, errlen, "user: no such user");
+		goto out;
+	}
+	if (u->disabled) {
+		snprintf(err, errlen, "user: disabled; enable it first");
+		r = ENGINE_USER_DISABLED;
+		goto out;
+	}
+	r = engine_project(e, u->project_id, &p);
+	if (r != ENGINE_OK) {
+		snprintf(err, errlen, "project: unavailable");
+		goto out;
+	}
+	/*
+	 * A trusted request for the account's own address: the link goes to
+	 * the user by mail, always, and the operator never sees it.
+	 */
+	in = (struct reset_request){
+		.project = p,
+		.login = u->email,
+		.trusted = 1,
+		.delivery = DELIVER_LINK,
+		.ctx = ctx,
+		.requested_by = by,
+		.retry_after_s = &retry,
+	};
+	r = reset_request(e, &in, &tk);
+	if (r == ENGINE_THROTTLED)
+		snprintf(err, errlen, "user: the account had its resets for "
+		    "this hour; retry in %lld s", (long long)retry);
+	else if (r != ENGINE_OK)
+		snprintf(err, errlen, "user: %s", engine_result_name(r));
+	else
+		engine_mail_queued(e);
+out:
+	reset_ticket_clear(&tk);
+	project_free(p);
+	user_free(u);
+	return r;
+}
+
+static const char *const outbox_states[] = {
+	"pending", "sent", "dead", "dropped", NULL,
+};
+
+enum engine_result
+admin_outbox_list(struct engine *e, const char *state, int64_t limit,
+    struct store_list *out, char *err, size_t errlen)
+{
+	struct db_conn *c;
+	size_t i;
+	int rc;
+
+	for (i = 0; state != NULL && outbox_states[i] != NULL; i++)
+		if (strcmp(outbox_states[i], state) == 0)
+			break;
+	if (state != NULL && outbox_states[i] == NULL) {
+		snprintf(err, errlen, "state: expected pending, sent, dead or "
+		    "dropped");
+		return ENGINE_BAD_INPUT;
+	}
+	if (limit < 1 || limit > ADMIN_LIST_MAX) {
+		snprintf(err, errlen, "limit: expected 1 to %d", ADMIN_LIST_MAX);
+		return ENGINE_BAD_INPUT;
+	}
+	c = db_acquire(e->db);
+	if (c == NULL)
+		return ENGINE_UNAVAILABLE;
+	rc = store_outbox_list(c, state, (int)limit, out);
+	db_release(e->db, c);
+	return rc == STORE_OK ? ENGINE_OK : ENGINE_UNAVAILABLE;
+}
+
+enum engine_result
+admin_outbox_retry(struct engine *e, const char *id, int64_t *retried,
+    char *err, size_t errlen)
+{
+	struct outbox_msg *m = NULL;
+	struct db_conn *c;
+	enum engine_result r = ENGINE_OK;
+	int n;
+
+	if (id != NULL && !id_is_uuid(id)) {
+		snprintf(err, errlen, "id: not a message id");
+		return ENGINE_BAD_INPUT;
+	}
+	c = db_acquire(e->db);
+	if (c == NULL)
+		return ENGINE_UNAVAILABLE;
+	n = store_outbox_retry(c, id, db_now(e->db));
+	if (n < 0)
+		r = ENGINE_UNAVAILABLE;
+	else if (n == 0 && id != NULL) {
+		if (store_outbox_get(c, id, &m) == STORE_OK) {
+			snprintf(err, errlen, "message %s is %s, not dead", id,
+			    m->state);
+			r = ENGINE_CONFLICT;
+		} else {
+			snprintf(err, errlen, "no message %s", id);
+			r = ENGINE_USER_UNKNOWN;
+		}
+	}
+	db_release(e->db, c);
+	outbox_msg_free(m);
+	if (r == ENGINE_OK) {
+		*retried = n;
+		engine_mail_queued(e);
+	}
+	return r;
+}
+
+enum engine_result
+admin_audit_list(struct engine *e, const struct audit_query *q,
+    struct store_list *out, char *err, size_t errlen)
+{
+	struct user *u = NULL;
+	struct db_conn *c;
+	char subject[AUDIT_SUBJECT_LEN + 1];
+	const char *project_id = q->project_id;
+	int rc;
+
+	if (q->limit < 1 || q->limit > ADMIN_LIST_MAX) {
+		snprintf(err, errlen, "limit: expected 1 to %d", ADMIN_LIST_MAX);
+		return ENGINE_BAD_INPUT;
+	}
+	if (q->since < 0 || q->until <= q->since) {
+		snprintf(err, errlen, "until: must be after since");
+		return ENGINE_BAD_INPUT;
+	}
+	if (project_id != NULL && !id_is_uuid(project_id)) {
+		snprintf(err, errlen, "project_id: not a project id");
+		return ENGINE_BAD_INPUT;
+	}
+	/* A user's events are those of its login's keyed hash. */
+	if (q->user_id != NULL) {
+		if (admin_user_show(e, q->user_id, &u) != ENGINE_OK) {
+			snprintf(err, errlen, "user_id: no such user");
+			return ENGINE_BAD_INPUT;
+		}
+		if (project_id != NULL && strcmp(project_id, u->project_id)) {
+			user_free(u);
+			snprintf(err, errlen, "user_id: not a user of the "
+			    "project");
+			return ENGINE_BAD_INPUT;
+		}
+		project_id = u->project_id;
+		audit_subject(e, u->project_id, u->email, subject);
+	}
+	c = db_acquire(e->db);
+	if (c == NULL) {
+		user_free(u);
+		return ENGINE_UNAVAILABLE;
+	}
+	rc = store_audit_query(c, project_id, u != NULL ? subject : NULL,
+	    q->since, q->until, (int)q->limit, out);
+	db_release(e->db, c);
+	user_free(u);
+	return rc == STORE_OK ? ENGINE_OK : ENGINE_UNAVAILABLE;
 }

@@ -134,7 +134,13 @@ int
 engine_mail_record(struct db_conn *c, const struct outbox_msg *m,
     enum mail_fate fate, int64_t now, void *engine)
 {
-	(void)engine;
+	int rc;
+
+	if (fate == MAIL_DEAD) {
+		rc = event_mail_dead(engine, c, m, now);
+		if (rc != STORE_OK)
+			return rc;
+	}
 	if (m->subject == NULL)
 		return STORE_OK;
 	return audit_write(c, NULL, m->project_id, fate == MAIL_SENT ?

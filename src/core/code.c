@@ -231,6 +231,46 @@ code_refusal(enum code_state st, int match, int reveal)
 	}
 }
 
+/*
+ * 1 when the typed code is one the subject was sent before live (used, or
+ * killed by a newer request) within the window since.  Only for clients
+ * that reveal existence, after the wrong try was counted: Cognito then
+ * says ExpiredCodeException, not CodeMismatchException.  Hiding
+ * existence, this is never asked, so the work of the others is unchanged.
+ */
+static int
+code_superseded(struct engine *e, const struct reset_code_confirm *in,
+    const char *subject, const struct secret *live, int64_t since)
+{
+	char hash[SECRET_HASH_LEN + 1];
+	struct store_list l = { NULL, 0 };
+	struct db_conn *c;
+	const struct secret *old;
+	size_t i;
+	int found = 0;
+
+	c = db_acquire(e->db);
+	if (c == NULL)
+		return 0;
+	if (store_code_recent(c, in->project->id, subject, since, &l) < 0) {
+		db_release(e->db, c);
+		return 0;
+	}
+	db_release(e->db, c);
+	for (i = 0; i < l.n && !found; i++) {
+		old = l.items[i];
+		if (live != NULL && strcmp(old->id, live->id) == 0)
+			continue;
+		if (old->used_at == 0 && old->revoked_at == 0)
+			continue;
+		secret_code_hash(e->token_key, subject, old->id, in->code, hash);
+		found = secret_hash_equal(old->token_hash, hash);
+		sodium_memzero(hash, sizeof(hash));
+	}
+	store_list_free(&l, (void (*)(void *))secret_free);
+	return found;
+}
+
 struct code_tx {
 	struct engine		*e;
 	const struct request_context *ctx;
@@ -275,7 +315,7 @@ code_tx(struct db_conn *c, void *arg)
 			    AUDIT_SECRET_REFUSED, t->audit, "wrong_code",
 			    t->caps.now);
 		return reset_apply_password(t->e, c, t->ctx, t->project, t->user,
-		    t->hash, t->secret->locale, t->caps.now);
+		    t->secret, t->hash, t->caps.now);
 	}
 	rc = store_secret_get(c, t->project->id, t->secret->id, &s);
 	if (rc == STORE_OK)
@@ -393,9 +433,13 @@ reset_confirm_code(struct engine *e, const struct reset_code_confirm *in,
 	}
 	if (pwhash == NULL) {
 		result = ENGINE_CODE_MISMATCH;
+		if (in->reveal_user_existence && u != NULL &&
+		    code_superseded(e, in, subject, s, t.caps.since))
+			result = ENGINE_SECRET_EXPIRED;
 		goto out;
 	}
 	engine_mail_queued(e);
+	metrics_inc(M_SECRETS_CONSUMED);
 	if (user_out != NULL) {
 		u->email_verified = 1;
 		u->updated_at = t.caps.now;
@@ -406,6 +450,8 @@ reset_confirm_code(struct engine *e, const struct reset_code_confirm *in,
 	}
 	result = ENGINE_OK;
 out:
+	if (result == ENGINE_SECRET_EXPIRED)
+		metrics_inc(M_SECRETS_EXPIRED);
 	xfree_secret(pwhash);
 	secret_free(s);
 	user_free(u);

@@ -30,6 +30,8 @@
 #define SUBKEY_BACKOFF 32
 #define SUBKEY_RATE 33
 #define SUBKEY_AWS 45		/* seals API keys' AWS secret access keys */
+#define SUBKEY_CURSOR 55	/* the admin API's paging cursors */
+#define SUBKEY_WEBHOOK 50	/* seals webhook endpoints' secrets */
 #define SUBKEY_SIGNING_SEAL 34	/* signing keys at rest */
 #define SUBKEY_REFRESH 35	/* refresh token hashes */
 #define SUBKEY_CHALLENGE 36	/* sign-in challenges */
@@ -113,6 +115,10 @@ engine_new(const struct config *cfg, struct db *db)
 	    SUBKEY_RATE, KDF_CONTEXT, master);
 	crypto_kdf_derive_from_key(e->aws_key, sizeof(e->aws_key),
 	    SUBKEY_AWS, KDF_CONTEXT, master);
+	crypto_kdf_derive_from_key(e->cursor_key, sizeof(e->cursor_key),
+	    SUBKEY_CURSOR, KDF_CONTEXT, master);
+	crypto_kdf_derive_from_key(e->webhook_key, sizeof(e->webhook_key),
+	    SUBKEY_WEBHOOK, KDF_CONTEXT, master);
 	crypto_kdf_derive_from_key(e->signing_seal_key,
 	    sizeof(e->signing_seal_key), SUBKEY_SIGNING_SEAL, KDF_CONTEXT,
 	    master);
@@ -250,6 +256,12 @@ engine_mail_queued(struct engine *e)
 {
 	if (e->wake_mail != NULL)
 		e->wake_mail(e->wake_mail_arg);
+}
+
+const uint8_t *
+engine_webhook_key(const struct engine *e)
+{
+	return e->webhook_key;
 }
 
 const uint8_t *
@@ -457,6 +469,54 @@ engine_project(struct engine *e, const char *id, struct project **out)
 	return ENGINE_OK;
 }
 
+const char **
+engine_list_split(const char *list)
+{
+	const char **out;
+	char *copy, *p, *nl;
+	size_t n = 2, i = 1;
+
+	/* Slot 0 keeps the copy the strings point into, for the free. */
+	copy = xstrdup(list != NULL ? list : "");
+	for (p = copy; *p != '\0'; p++)
+		n += *p == '\n';
+	out = xcalloc(n + 1, sizeof(*out));
+	out[0] = copy;
+	for (p = copy; p != NULL && *p != '\0'; p = nl) {
+		nl = strchr(p, '\n');
+		if (nl != NULL)
+			*nl++ = '\0';
+		out[i++] = p;
+	}
+	return out + 1;
+}
+
+void
+engine_list_free(const char **list)
+{
+	if (list == NULL)
+		return;
+	free((char *)list[-1]);
+	free(list - 1);
+}
+
+void
+engine_project_forget(struct engine *e, const char *id)
+{
+	struct project_slot *slot;
+	struct project *old = NULL;
+
+	slot = &e->projects[str_hash(id) %
+	    (sizeof(e->projects) / sizeof(e->projects[0]))];
+	pthread_mutex_lock(&e->projects_lock);
+	if (slot->project != NULL && strcmp(slot->project->id, id) == 0) {
+		old = slot->project;
+		slot->project = NULL;
+	}
+	pthread_mutex_unlock(&e->projects_lock);
+	project_free(old);
+}
+
 /* 1 when line-separated list holds item exactly. */
 int
 engine_list_has(const char *list, const char *item)
@@ -542,6 +602,7 @@ engine_throttle(struct engine *e, const struct request_context *ctx,
 		    &first);
 	if (wait == 0)
 		return ENGINE_OK;
+	metrics_inc((enum metric)(M_RATE_LIMITED_REQUEST + cls));
 	/* Once per run of refusals: a flood must not become a write flood. */
 	if (first)
 		audit_record(e, ctx, NULL, AUDIT_RATE_LIMITED, NULL,
@@ -582,9 +643,17 @@ void
 engine_password_policy(const struct engine *e, const struct project *p,
     struct password_policy *out)
 {
+	enum password_profile prof;
+
+	if (p->password_profile == NULL ||
+	    password_profile_parse(p->password_profile, &prof) == -1)
+		prof = PW_PROFILE_NIST;
 	*out = (struct password_policy){
 		.min_length = p->password_min_length,
+		.max_length = password_profile(prof)->max_length,
 		.min_score = p->password_min_score,
-		.breached_file = e->cfg->breached_passwords_file,
+		.checks = (unsigned)p->password_checks & PW_CHECKS_ALL,
+		.breached_file = e != NULL ?
+		    e->cfg->breached_passwords_file : NULL,
 	};
 }

@@ -114,6 +114,8 @@ void	engine_set_templates(struct engine *, const struct template_set *);
 void	engine_reload(struct engine *, const struct config *);
 /* The key that seals queued mail payloads (mailer_start), 32 bytes. */
 const uint8_t *engine_outbox_key(const struct engine *);
+/* The key that seals webhook endpoints' secrets (mailer_start), 32 bytes. */
+const uint8_t *engine_webhook_key(const struct engine *);
 /*
  * The sender of a project's mail: its own address and name where it has
  * them, the configured ones otherwise (p NULL: the configured ones).  The
@@ -122,10 +124,12 @@ const uint8_t *engine_outbox_key(const struct engine *);
 void	engine_mail_sender(const struct config *, const struct project *p,
 	    const char **addr, const char **name);
 /*
- * What became of a queued message, for the audit trail: a mail_recorder
- * for mailer_start (arg: the engine), run on c in the transaction that
- * marks the message.  A reset email is recorded under the subject it was
- * queued with; other mail is not recorded.  STORE_OK or a db failure.
+ * What became of a queued message, for the audit trail and the event log:
+ * a mail_recorder for mailer_start (arg: the engine), run on c in the
+ * transaction that marks the message.  A reset email is recorded in the
+ * audit trail under the subject it was queued with; a message that died
+ * (not a webhook delivery) is the event email.delivery_failed.  STORE_OK
+ * or a db failure.
  */
 int	engine_mail_record(struct db_conn *c, const struct outbox_msg *m,
 	    enum mail_fate, int64_t now, void *engine);
@@ -187,7 +191,10 @@ int	engine_throttle_hook(void *e, const char *client_ip,
 	    const char *user_agent, int cls, int64_t *retry_after_s,
 	    int *failure);
 void	engine_wake_hook(void *e);
-/* The password policy of a project, as password_check takes it. */
+/*
+ * The password policy of a project, as password_check takes it.  e may be
+ * NULL to describe the policy (no breached list then).
+ */
 void	engine_password_policy(const struct engine *, const struct project *,
 	    struct password_policy *out);
 
@@ -301,6 +308,11 @@ struct reset_request {
 	 */
 	int			 reveal_user_existence;
 	const struct request_context *ctx;	/* NULL: none */
+	/*
+	 * Who asked for an operator's reset ("admin api:NAME", "cli:USER"),
+	 * recorded as the audit event's detail; NULL: the user did.
+	 */
+	const char		*requested_by;
 	/* Trusted callers over the account's limit: when to retry. */
 	int64_t			*retry_after_s;
 	/*
@@ -352,7 +364,10 @@ struct reset_ticket {
  * normal answer, whether an account exists or not; the event is audited,
  * and the budget logged.  A
  * trusted caller is told instead: ENGINE_THROTTLED, with the seconds until
- * the account may have another in *in->retry_after_s.
+ * the account may have another in *in->retry_after_s.  A request that
+ * reveals existence is told of the account's limit (not the budget's):
+ * ENGINE_RATE_LIMITED, after the same work, the seconds in
+ * *in->retry_after_s when set.
  */
 enum engine_result reset_request(struct engine *, const struct reset_request *,
 	    struct reset_ticket *out);
@@ -776,6 +791,27 @@ struct project_spec {
 	int64_t		 password_min_length;
 	int64_t		 password_min_score;
 	int64_t		 login_token_ttl;	/* seconds; 0 or less: default */
+	/* Password profile and switches; see struct password_settings. */
+	const char	*password_profile;	/* NULL: nist */
+	int		 password_lists;	/* -1: the profile's */
+	int		 password_score;	/* -1: the profile's */
+	const char	*password_require;	/* NULL: the profile's */
+};
+
+/*
+ * A change to a project's password policy.  profile, when set, starts the
+ * rules over from that profile's defaults; each other member, when set
+ * (not NULL, not below zero), switches one rule.  lists and score are 0
+ * (off) or 1 (on); require is a comma-separated list of uppercase,
+ * lowercase, numbers and symbols, or "none".
+ */
+struct password_settings {
+	const char	*profile;
+	int64_t		 min_length;
+	int64_t		 min_score;
+	int		 lists;
+	int		 score;
+	const char	*require;
 };
 
 /* Defaults and bounds of the per-project limits. */
@@ -797,18 +833,25 @@ struct project_spec {
 #define PROJECT_SPEC_DEFAULTS .reset_limit_per_hour = -1, \
 	.mail_budget_per_hour = -1, .notice_limit_per_hour = -1, \
 	.notice_share_percent = -1, .password_min_length = -1, \
-	.password_min_score = -1, .login_token_ttl = -1
+	.password_min_score = -1, .login_token_ttl = -1, \
+	.password_lists = -1, .password_score = -1
+/* A password_settings that changes nothing. */
+#define PASSWORD_SETTINGS_NONE { NULL, -1, -1, -1, -1, NULL }
 
 /* Create a project; on ENGINE_OK, *out. ENGINE_BAD_INPUT names the field in err. */
 enum engine_result admin_project_create(struct engine *,
 	    const struct project_spec *, struct project **out, char *err,
 	    size_t errlen);
-
 struct user_spec {
 	const char	*project_id;
 	const char	*email;
 	const char	*username;
 	const char	*password;	/* NULL: none set */
+	/*
+	 * An existing hash to keep instead (imports): Argon2id, or bcrypt,
+	 * made again as Argon2id at the next sign-in; not with password.
+	 */
+	const char	*password_hash;
 	const char	*first_name;
 	const char	*last_name;
 	int		 email_verified;
@@ -866,14 +909,6 @@ enum engine_result admin_user_set_disabled(struct engine *,
  */
 enum engine_result admin_user_lookup(struct engine *, const char *project_id,
 	    const char *user, struct user **out);
-#define ADMIN_LIST_MAX 1000
-/*
- * A page of a project's users (store_user_page), without password hashes,
- * into *out (free its items with user_free).  ENGINE_BAD_INPUT for a
- * limit outside 1..ADMIN_LIST_MAX.
- */
-enum engine_result admin_user_list(struct engine *, const char *project_id,
-	    const struct user_query *, struct store_list *out);
 
 struct admin_password {
 	const char			*project_id;
@@ -915,14 +950,126 @@ enum engine_result admin_user_require_reset(struct engine *,
 enum engine_result admin_user_sign_out(struct engine *,
 	    const struct request_context *, const char *project_id,
 	    const char *user);
+/* The most rows one admin list returns, and one user page. */
+#define ADMIN_LIST_MAX 100000
+#define ADMIN_PAGE_MAX 1000
+#define ADMIN_CURSOR_MAX 80
+
 /*
- * Delete a user with its sessions and reset secrets, audited
- * (user_deleted, under the keyed hash of its email).  Its email and
- * username are free again at once.
+ * Replace every setting of project id with spec, checked as at creation
+ * (a complete spec: admin_project_spec gives the current one, lists
+ * aside; the password policy is kept but for the password members set).  On ENGINE_OK, *out is the project as it is now.  This instance
+ * sees it at once; others within their project cache's 10 seconds.
+ * ENGINE_PROJECT_UNKNOWN, ENGINE_BAD_INPUT (err names the field).
+ */
+enum engine_result admin_project_update(struct engine *, const char *id,
+	    const struct project_spec *spec, struct project **out, char *err,
+	    size_t errlen);
+/*
+ * The spec of project p's settings, its two lists left NULL (they are
+ * lines in p); the strings are p's.
+ */
+void	admin_project_spec(const struct project *p, struct project_spec *out);
+/*
+ * The lines of a newline-separated list (a project's callback URLs or
+ * origins) as a new NULL-terminated array; free with engine_list_free.
+ */
+const char **engine_list_split(const char *list);
+void	engine_list_free(const char **);
+/* Drop project id from the engine's cache (engine_project). */
+void	engine_project_forget(struct engine *, const char *id);
+/* Every project, in creation order (items: struct project). */
+enum engine_result admin_project_list(struct engine *, struct store_list *);
+/* A project by id; ENGINE_PROJECT_UNKNOWN when there is none. */
+enum engine_result admin_project_show(struct engine *, const char *id,
+	    struct project **out);
+/* A project's API keys, never their hashes (items: struct api_key). */
+enum engine_result admin_api_key_list(struct engine *, const char *project_id,
+	    struct store_list *);
+
+/*
+ * One listing of a project's users, for the admin API, the CLI and
+ * Cognito's ListUsers alike.  filter and value are store_user_page's
+ * (USER_FILTER_NONE: all; the prefix filters take '_' and '%' as plain
+ * text); email, when set, is the admin API's exact-address filter, the
+ * same as USER_FILTER_EMAIL and not to be combined with another filter.
+ */
+struct user_query {
+	const char	*project_id;
+	const char	*email;		/* only this address; NULL: all */
+	enum user_filter filter;	/* USER_FILTER_NONE unless email */
+	const char	*value;		/* what filter compares */
+	const char	*cursor;	/* a next cursor of this list; NULL */
+	int64_t		 limit;		/* 1 to ADMIN_PAGE_MAX */
+};
+
+/*
+ * A page of a project's users in creation order, without password hashes
+ * (items: struct user).  When more follow, next holds the cursor of the
+ * next page, else "".  A cursor is opaque: the page's last id and a MAC
+ * binding it to this project and filter, so a made-up or moved cursor is
+ * ENGINE_BAD_INPUT; so are a limit out of range, and an unknown project
+ * (ENGINE_PROJECT_UNKNOWN); err names the field.
+ */
+enum engine_result admin_user_list(struct engine *, const struct user_query *,
+	    struct store_list *out, char next[ADMIN_CURSOR_MAX + 1], char *err,
+	    size_t errlen);
+/* A user by id, any project, without its hash; ENGINE_USER_UNKNOWN. */
+enum engine_result admin_user_show(struct engine *, const char *id,
+	    struct user **out);
+/*
+ * Delete a user with its sessions (and their refresh tokens) and reset
+ * secrets, in one transaction with the user.deleted event and an audit
+ * event (user_deleted, under the keyed hash of its email, detail by: who
+ * asked; NULL: "admin").  With project_id, user names a user of that
+ * project by id, email or username (ENGINE_PROJECT_UNKNOWN when there is
+ * no such project); without, user is an id of any project.  Its email and
+ * username are free again at once.  ENGINE_USER_UNKNOWN when there is no
+ * such user.
  */
 enum engine_result admin_user_delete(struct engine *,
 	    const struct request_context *, const char *project_id,
-	    const char *user);
+	    const char *user, const char *by);
+/* 1 when s may name who asked for an operator's action. */
+int	admin_actor_valid(const char *s);
+/*
+ * An operator's reset: mail the user a reset link, as a trusted request,
+ * so the operator never sees the link.  The audit event (reset_requested)
+ * has by as its detail.  ENGINE_USER_UNKNOWN, ENGINE_USER_DISABLED,
+ * ENGINE_THROTTLED (the account's hourly resets), ENGINE_BAD_INPUT (by),
+ * ENGINE_UNAVAILABLE; err says which.
+ */
+enum engine_result admin_user_reset(struct engine *,
+	    const struct request_context *, const char *id, const char *by,
+	    char *err, size_t errlen);
+/*
+ * Outbox messages, newest first, of a state (NULL: all but dropped), at
+ * most limit (1 to ADMIN_LIST_MAX) (items: struct outbox_msg).
+ */
+enum engine_result admin_outbox_list(struct engine *, const char *state,
+	    int64_t limit, struct store_list *out, char *err, size_t errlen);
+/*
+ * Make a dead message (id) or every dead message (id NULL) pending again,
+ * and wake the senders; *retried is how many.  ENGINE_USER_UNKNOWN: no
+ * such message; ENGINE_CONFLICT: it is not dead.
+ */
+enum engine_result admin_outbox_retry(struct engine *, const char *id,
+	    int64_t *retried, char *err, size_t errlen);
+
+struct audit_query {
+	const char	*project_id;	/* NULL: every project */
+	const char	*user_id;	/* NULL: every subject */
+	int64_t		 since, until;	/* ms: [since, until) */
+	int64_t		 limit;		/* 1 to ADMIN_LIST_MAX */
+};
+
+/* Audit events, newest first (items: struct audit_event). */
+enum engine_result admin_audit_list(struct engine *, const struct audit_query *,
+	    struct store_list *out, char *err, size_t errlen);
+/* The outbox's pending and dead messages now, for the metrics. */
+enum engine_result engine_outbox_depth(struct engine *, int64_t *pending,
+	    int64_t *dead);
+
 /* policy.c: the rules every face asks the same way */
 struct app_client;
 /* What a face's confirm call can carry back: a link's secret, a code. */
@@ -940,13 +1087,16 @@ enum reset_delivery engine_delivery(const struct project *p,
 /* How engine_callback_url treats what the client sent. */
 #define CALLBACK_REFUSE_UNLISTED 1u	/* unlisted: ENGINE_LOGIN_URL_REFUSED */
 #define CALLBACK_DEFAULT_FIRST	 2u	/* none: the project's first URL */
+#define CALLBACK_REQUIRE_CHOICE	 4u	/* none, of several: refused */
 /*
  * The callback URL a call of project p is to use, for requested (what the
  * client sent; NULL: nothing): requested itself when it is one of p's
  * callback URLs, exactly (engine_login_url_allowed).  One that is not is
  * refused with CALLBACK_REFUSE_UNLISTED (ENGINE_LOGIN_URL_REFUSED, *out
  * NULL), and otherwise ignored as if none was sent.  With none,
- * CALLBACK_DEFAULT_FIRST gives p's first callback URL, else none.  On
+ * CALLBACK_REQUIRE_CHOICE refuses the call (ENGINE_LOGIN_URL_REFUSED)
+ * when p has several callback URLs; then CALLBACK_DEFAULT_FIRST gives
+ * p's first callback URL, else none.  On
  * ENGINE_OK *out is a new string (caller frees) or NULL for none.
  */
 enum engine_result engine_callback_url(const struct project *p,
@@ -990,6 +1140,64 @@ int	valid_url(const char *);
 int	valid_logo_url(const char *);
 /* 1 when s is a colour as "#RRGGBB" (hex digits, either case). */
 int	valid_color(const char *);
+
+/* event.c */
+/*
+ * The event log.  Every change to a project's users, resets and sessions
+ * is recorded in the transaction that makes it, as one of the names
+ * event_known_names lists (NULL-terminated); email.delivery_failed is
+ * recorded by the outbox when a message dies.  Each is posted to the
+ * project's webhook endpoints that take it (mail/webhook.h).
+ */
+const char *const *event_known_names(void);
+int	event_name_known(const char *name);
+/*
+ * A project's events matching f (store_event_list), oldest first, into
+ * *out (struct event_row; free with event_row_free).  ENGINE_OK or
+ * ENGINE_UNAVAILABLE.
+ */
+enum engine_result engine_events_list(struct engine *,
+	    const struct event_filter *f, struct store_list *out);
+/*
+ * Make a webhook endpoint of a project posting the events named (a
+ * NULL-terminated list of known names, or "*": all).  The URL is checked
+ * (webhook_url_check), against private targets unless the project allows
+ * them.  The secret ("whsec_" and base64) is returned once in
+ * *secret_out (free with xfree_secret) and stored only sealed; the
+ * endpoint's id goes to id_out.  A project has at most
+ * WEBHOOK_ENDPOINTS_MAX (16) endpoints.  ENGINE_BAD_INPUT with the reason
+ * in err, ENGINE_PROJECT_UNKNOWN, ENGINE_UNAVAILABLE.
+ */
+enum engine_result admin_webhook_create(struct engine *,
+	    const char *project_id, const char *url, const char *const *events,
+	    char **secret_out, char id_out[UUID_STRLEN + 1], char *err,
+	    size_t errlen);
+/* A project's endpoints (struct webhook_endpoint) into *out. */
+enum engine_result admin_webhook_list(struct engine *,
+	    const char *project_id, struct store_list *out);
+/*
+ * Delete endpoint id of a project; deliveries queued for it die unsent.
+ * ENGINE_OK, ENGINE_USER_UNKNOWN when there is no such endpoint, or
+ * ENGINE_UNAVAILABLE.
+ */
+enum engine_result admin_webhook_delete(struct engine *,
+	    const char *project_id, const char *id);
+/*
+ * Post a sample event ("webhook.test") to endpoint id now, signed as
+ * every delivery is, outside the outbox.  ENGINE_OK when it answered 2xx;
+ * ENGINE_BAD_INPUT when it did not (the reason in err, the status in
+ * *status, 0 when none); ENGINE_USER_UNKNOWN for no such endpoint;
+ * ENGINE_UNAVAILABLE.
+ */
+enum engine_result admin_webhook_test(struct engine *, const char *id,
+	    long *status, char *err, size_t errlen);
+/*
+ * Allow (1) or forbid (0) a project's webhooks to reach private,
+ * loopback and link-local addresses.  ENGINE_OK, ENGINE_PROJECT_UNKNOWN,
+ * ENGINE_UNAVAILABLE.
+ */
+enum engine_result admin_project_private_targets(struct engine *,
+	    const char *project_id, int on);
 
 /* credentials.c */
 #define APP_CLIENT_SECRET_HASH_LEN 44	/* base64 of an HMAC-SHA256 */

@@ -6,6 +6,7 @@
 
 #include <pthread.h>
 
+#include "../util/metrics.h"
 #include "engine.h"
 #include "jwt.h"
 #include "password.h"
@@ -13,6 +14,9 @@
 
 /* The most keys of a project kept at once: signing and still verifying. */
 #define KEYRING_KEYS_MAX 16
+/* The parsed-key table: sets of ways (keyring.c). */
+#define KEYRING_SETS 64
+#define KEYRING_WAYS 4
 
 /* A parsed signing key, shared; held by whoever uses it. */
 struct keyring_key {
@@ -48,6 +52,9 @@ struct engine {
 	uint8_t			 outbox_key[32];	/* queued mail payloads */
 	uint8_t			 backoff_key[32];	/* sign-in back-off subjects */
 	uint8_t			 aws_key[32];	/* AWS secret keys at rest */
+	uint8_t			 cursor_key[32];	/* admin paging cursors */
+	uint8_t			 webhook_key[32];	/* webhook secrets at rest */
+	int			 webhooks_queued;	/* event.c, atomic */
 	uint8_t			 signing_seal_key[32];	/* signing keys at rest */
 	uint8_t			 refresh_key[SECRET_KEY_BYTES];	/* refresh hashes */
 	uint8_t			 challenge_key[SECRET_KEY_BYTES]; /* sign-in challenges */
@@ -58,7 +65,7 @@ struct engine {
 		int64_t			 fetched_ms;
 		size_t			 n;
 		struct keyring_key	*keys[KEYRING_KEYS_MAX];
-	}			 keyslots[64];
+	}			 keyslots[KEYRING_SETS * KEYRING_WAYS];
 	int64_t			 backoff_pruned_ms;	/* backoff.c, atomic */
 	/*
 	 * Per-address limits; in the database with rate_limit_store.  Their
@@ -189,6 +196,56 @@ void	audit_record(struct engine *, const struct request_context *,
 	    const char *project_id, enum audit_kind, const char *subject,
 	    const char *detail);
 
+/* event.c: recording events inside the transaction of their change */
+/*
+ * Record event name (user.created, user.updated, user.deleted) with u as
+ * its data (a WorkOS User, no password hash), on c.  STORE_OK or failure.
+ */
+int	event_user(struct engine *, struct db_conn *, const char *name,
+	    const struct user *u, int64_t now);
+/*
+ * Record password_reset.created or .succeeded for secret s of user u (a
+ * WorkOS PasswordReset without token or URL), on c.  A public request
+ * whose answer is held passes the time it goes out (database clock, ms)
+ * in answer_at: its deliveries are then due at a random moment of the
+ * second after it, not at once (0: at once).
+ */
+int	event_password_reset(struct engine *, struct db_conn *,
+	    const char *name, const struct secret *s, const struct user *u,
+	    int64_t now, int64_t answer_at);
+/*
+ * Record email.delivery_failed for message m, which just died of
+ * m->last_error: its id, kind, recipient, tries and that error, never its
+ * payload.  Nothing for a webhook delivery.  On c, in the transaction that
+ * marks it dead.
+ */
+int	event_mail_dead(struct engine *, struct db_conn *,
+	    const struct outbox_msg *m, int64_t now);
+/* Record session.created for s, with ctx's address and agent (may be NULL). */
+int	event_session_created(struct engine *, struct db_conn *,
+	    const struct request_context *ctx, const struct session *s,
+	    int64_t now);
+/*
+ * Revoke every live session of a user, as store_session_revoke_user
+ * does, and record session.revoked for each, on c.  The number revoked,
+ * or a failure.
+ */
+int	event_sessions_revoke(struct engine *, struct db_conn *,
+	    const char *user_id, int64_t now);
+/*
+ * Revoke session id and its refresh tokens, as store_session_revoke does
+ * (its return), and record session.revoked when it was live, on c.
+ */
+int	event_session_revoke(struct engine *, struct db_conn *, const char *id,
+	    int64_t now);
+
+/*
+ * After a write that may have recorded events: when webhook deliveries were
+ * queued since the last call, wake the senders (a hint: a wake that comes
+ * early costs a poll interval at most).
+ */
+void	event_wake(struct engine *);
+
 /* backoff.c: the per-login sign-in back-off */
 #define BACKOFF_SUBJECT_LEN LOGIN_SUBJECT_LEN
 
@@ -264,16 +321,16 @@ enum engine_result reset_password_policy(const struct engine *,
 	    const struct project *, const char *password, const char *email,
 	    const char *username, struct password_verdict *verdict);
 /*
- * Inside a write transaction, after a secret was spent: store the new
+ * Inside a write transaction, after secret s was spent: store the new
  * password hash (marking the email verified), revoke the user's sessions
  * and live secrets, record the secret's use and the change in the audit
- * trail, and queue the "password changed" email in the locale
- * engine_locale_choose picks, locale (the secret's) first.  0 or a store
- * failure.
+ * trail and the event log (session.revoked, password_reset.succeeded),
+ * and queue the "password changed" email in the locale
+ * engine_locale_choose picks, the secret's first.  0 or a store failure.
  */
 int	reset_apply_password(struct engine *, struct db_conn *,
 	    const struct request_context *, const struct project *,
-	    const struct user *, const char *hash, const char *locale,
+	    const struct user *, const struct secret *s, const char *hash,
 	    int64_t now);
 
 /* cancel.c */

@@ -6,8 +6,9 @@
  * Keys are rows of signing_keys, their private halves sealed with
  * crypto_secretbox under a key derived from the server secret.  Parsing a
  * PEM or DER key costs far more than checking a signature, so keys are
- * parsed once and kept, per project, in a small table shared by all
- * threads: a key is held (counted) by whoever uses it, so a reload never
+ * parsed once and kept, per project, in a table shared by all threads
+ * (64 sets of 4 slots, so projects whose ids share a set do not evict
+ * each other): a key is held (counted) by whoever uses it, so a reload never
  * frees one in use.  The table is read again after KEYRING_CACHE_MS, so
  * a rotation made by another process (the CLI, another instance) is seen
  * within that time; a token naming a kid the table lacks makes one read
@@ -190,11 +191,50 @@ key_generate(const struct engine *e, const char *project_id, enum jwt_alg alg,
 
 /* the table */
 
+/*
+ * The table is KEYRING_SETS sets of KEYRING_WAYS slots; a project's keys
+ * live in one slot of the set its id hashes to.  Several ways keep a few
+ * busy projects whose ids share a set from evicting each other on every
+ * call, which would parse their keys again and again.
+ */
+static struct keyring_slot *
+set_of(struct engine *e, const char *project_id)
+{
+	return &e->keyslots[(str_hash(project_id) % KEYRING_SETS) *
+	    KEYRING_WAYS];
+}
+
+/* The project's slot, or NULL; the caller holds keys_lock. */
 static struct keyring_slot *
 slot_of(struct engine *e, const char *project_id)
 {
-	return &e->keyslots[str_hash(project_id) %
-	    (sizeof(e->keyslots) / sizeof(e->keyslots[0]))];
+	struct keyring_slot *set = set_of(e, project_id);
+	int w;
+
+	for (w = 0; w < KEYRING_WAYS; w++)
+		if (strcmp(set[w].project_id, project_id) == 0)
+			return &set[w];
+	return NULL;
+}
+
+/*
+ * The slot to load the project's keys into: its own, or the one of its
+ * set read longest ago (an empty one first).  The caller holds keys_lock.
+ */
+static struct keyring_slot *
+slot_for(struct engine *e, const char *project_id)
+{
+	struct keyring_slot *set = set_of(e, project_id), *s;
+	int w;
+
+	s = slot_of(e, project_id);
+	if (s != NULL)
+		return s;
+	s = &set[0];
+	for (w = 1; w < KEYRING_WAYS; w++)
+		if (set[w].fetched_ms < s->fetched_ms)
+			s = &set[w];
+	return s;
 }
 
 /* Empty a slot; the caller holds keys_lock. */
@@ -239,7 +279,7 @@ load(struct engine *e, const char *project_id)
 	}
 	store_list_free(&l, (void (*)(void *))signing_key_free);
 	pthread_mutex_lock(&e->keys_lock);
-	s = slot_of(e, project_id);
+	s = slot_for(e, project_id);
 	slot_clear(s);
 	*s = fresh;
 	pthread_mutex_unlock(&e->keys_lock);
@@ -259,8 +299,7 @@ cached_signer(struct engine *e, const char *project_id, enum jwt_alg alg)
 
 	pthread_mutex_lock(&e->keys_lock);
 	s = slot_of(e, project_id);
-	if (strcmp(s->project_id, project_id) == 0 &&
-	    time_mono_ms() - s->fetched_ms < KEYRING_CACHE_MS)
+	if (s != NULL && time_mono_ms() - s->fetched_ms < KEYRING_CACHE_MS)
 		for (i = 0; i < s->n; i++)
 			if (s->keys[i]->jwt.alg == alg &&
 			    s->keys[i]->retired_at == 0) {
@@ -485,7 +524,7 @@ keyring_jwks(struct engine *e, const struct project *p, char **out)
 		return res;
 	pthread_mutex_lock(&e->keys_lock);
 	s = slot_of(e, p->id);
-	if (strcmp(s->project_id, p->id) == 0)
+	if (s != NULL)
 		for (i = 0; i < s->n; i++)
 			if (s->keys[i]->jwt.alg == JWT_RS256 &&
 			    (s->keys[i]->verify_until == 0 ||

@@ -19,12 +19,14 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <crypt.h>
 #include <sodium.h>
 #include <utf8proc.h>
 #include <zxcvbn.h>
 
 #include "../log.h"
 #include "../util/embedded.h"
+#include "../util/metrics.h"
 #include "password.h"
 
 #define COMMON_LIST "policy/common-passwords.txt"
@@ -47,7 +49,35 @@ static const char *const rule_names[PW__MAX] = {
 	"breached",	/* PW_BREACHED */
 	"context",	/* PW_CONTEXT */
 	"strength",	/* PW_STRENGTH */
+	"uppercase",	/* PW_UPPERCASE */
+	"lowercase",	/* PW_LOWERCASE */
+	"numbers",	/* PW_NUMBERS */
+	"symbols",	/* PW_SYMBOLS */
 };
+
+static const struct password_profile_info profiles[PW_PROFILE__MAX] = {
+	/* PW_PROFILE_NIST */
+	{ "nist", PASSWORD_MIN_CHARS, PASSWORD_MIN_CHARS_MAX,
+	    PASSWORD_MAX_CHARS, PW_CHECK_LISTS | PW_CHECK_SCORE },
+	/* PW_PROFILE_COGNITO: Cognito's default pool policy */
+	{ "cognito", 8, 99, PASSWORD_MAX_CHARS, PW_REQUIRE_ALL },
+	/* PW_PROFILE_XSOLLA: new_password is 6 to 100 characters */
+	{ "xsolla", 6, 100, 100, 0 },
+};
+
+/* The names password_require_parse takes, with their bits. */
+static const struct {
+	const char	*name;
+	unsigned	 bit;
+} require_names[] = {
+	{ "uppercase", PW_REQUIRE_UPPERCASE },
+	{ "lowercase", PW_REQUIRE_LOWERCASE },
+	{ "numbers", PW_REQUIRE_NUMBERS },
+	{ "symbols", PW_REQUIRE_SYMBOLS },
+};
+
+/* Cognito's symbols (its PasswordPolicy documentation), space apart. */
+static const char cognito_symbols[] = "^$*.[]{}()?\"!@#%&/\\,><':;|_~`=+-";
 
 /* What each rule tells the user; the dialects add their own framing. */
 static const struct {
@@ -60,7 +90,7 @@ static const struct {
 	{ "This password is too short.",
 	    "Use a longer password; a few words make a good one." },
 	/* PW_MAX_LENGTH */
-	{ "This password is too long.", "Use at most 256 characters." },
+	{ "This password is too long.", "Use a shorter password." },
 	/* PW_VALID_TEXT */
 	{ "This password contains characters that are not allowed.",
 	    "Use letters, digits, spaces and symbols, without control, "
@@ -78,6 +108,17 @@ static const struct {
 	/* PW_STRENGTH */
 	{ "This password is too easy to guess.",
 	    "Add another word or two; uncommon words are better." },
+	/* PW_UPPERCASE */
+	{ "Password must have uppercase characters.",
+	    "Add an uppercase letter." },
+	/* PW_LOWERCASE */
+	{ "Password must have lowercase characters.",
+	    "Add a lowercase letter." },
+	/* PW_NUMBERS */
+	{ "Password must have numeric characters.", "Add a digit." },
+	/* PW_SYMBOLS */
+	{ "Password must have symbol characters.",
+	    "Add a symbol such as ! @ # or %." },
 };
 
 const char *
@@ -86,6 +127,114 @@ password_rule_name(enum password_rule r)
 	if (r < 0 || r >= PW__MAX)
 		abort();
 	return rule_names[r];
+}
+
+const struct password_profile_info *
+password_profile(enum password_profile p)
+{
+	if (p < 0 || p >= PW_PROFILE__MAX)
+		abort();
+	return &profiles[p];
+}
+
+int
+password_profile_parse(const char *name, enum password_profile *out)
+{
+	int i;
+
+	for (i = 0; i < PW_PROFILE__MAX; i++)
+		if (name != NULL && strcmp(name, profiles[i].name) == 0) {
+			*out = (enum password_profile)i;
+			return 0;
+		}
+	return -1;
+}
+
+int
+password_require_parse(const char *list, unsigned *out)
+{
+	const char *p = list, *end;
+	unsigned bits = 0;
+	size_t i, n, found;
+
+	if (strcmp(list, "none") == 0) {
+		*out = 0;
+		return 0;
+	}
+	for (;;) {
+		end = strchr(p, ',');
+		n = end != NULL ? (size_t)(end - p) : strlen(p);
+		found = 0;
+		for (i = 0; i < sizeof(require_names) /
+		    sizeof(require_names[0]); i++)
+			if (strlen(require_names[i].name) == n &&
+			    strncmp(p, require_names[i].name, n) == 0) {
+				bits |= require_names[i].bit;
+				found = 1;
+			}
+		if (!found)
+			return -1;
+		if (end == NULL)
+			break;
+		p = end + 1;
+	}
+	*out = bits;
+	return 0;
+}
+
+int
+password_is_symbol(int32_t c)
+{
+	return c > 0 && c < 0x80 && strchr(cognito_symbols, (int)c) != NULL;
+}
+
+/*
+ * The first class rule of checks that valid UTF-8 text s breaks, or PW_OK.
+ * Letters are by Unicode category (Lu, Ll), numbers are decimal digits
+ * (Nd), symbols are Cognito's set, and a space that neither starts nor
+ * ends the password counts as a symbol, as Cognito counts it.
+ */
+static enum password_rule
+classes_missing(const char *s, unsigned checks)
+{
+	const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
+	utf8proc_int32_t cp;
+	utf8proc_ssize_t n;
+	unsigned have = 0;
+	size_t len = strlen(s);
+
+	while (*p != '\0') {
+		n = utf8proc_iterate(p, -1, &cp);
+		if (n <= 0)
+			break;
+		switch (utf8proc_category(cp)) {
+		case UTF8PROC_CATEGORY_LU:
+			have |= PW_REQUIRE_UPPERCASE;
+			break;
+		case UTF8PROC_CATEGORY_LL:
+			have |= PW_REQUIRE_LOWERCASE;
+			break;
+		case UTF8PROC_CATEGORY_ND:
+			have |= PW_REQUIRE_NUMBERS;
+			break;
+		default:
+			break;
+		}
+		if (password_is_symbol(cp) || (cp == ' ' &&
+		    p != (const utf8proc_uint8_t *)s && p + 1 <
+		    (const utf8proc_uint8_t *)s + len))
+			have |= PW_REQUIRE_SYMBOLS;
+		p += n;
+	}
+	if ((checks & PW_REQUIRE_UPPERCASE) && !(have & PW_REQUIRE_UPPERCASE))
+		return PW_UPPERCASE;
+	if ((checks & PW_REQUIRE_LOWERCASE) && !(have & PW_REQUIRE_LOWERCASE))
+		return PW_LOWERCASE;
+	if ((checks & PW_REQUIRE_NUMBERS) && !(have & PW_REQUIRE_NUMBERS))
+		return PW_NUMBERS;
+	if ((checks & PW_REQUIRE_SYMBOLS) && !(have & PW_REQUIRE_SYMBOLS))
+		return PW_SYMBOLS;
+	return PW_OK;
 }
 
 char *
@@ -403,6 +552,8 @@ password_check(const struct password_policy *p, const char *pw,
 	enum password_rule rule = PW_OK;
 	char *norm = NULL;
 	size_t len, chars;
+	int64_t max_length = p->max_length > 0 ? p->max_length :
+	    PASSWORD_MAX_CHARS;
 	int score = -1;
 
 	len = strnlen(pw, PASSWORD_MAX_BYTES + 1);
@@ -426,27 +577,32 @@ password_check(const struct password_policy *p, const char *pw,
 		rule = PW_MIN_LENGTH;
 		goto out;
 	}
-	if (chars > PASSWORD_MAX_CHARS) {
+	if (chars > (size_t)max_length) {
 		rule = PW_MAX_LENGTH;
 		goto out;
 	}
 	if (p->min_score == PASSWORD_BOUNDS_ONLY)
 		goto out;
-	if (password_common(norm)) {
+	rule = classes_missing(norm, p->checks);
+	if (rule != PW_OK)
+		goto out;
+	if ((p->checks & PW_CHECK_LISTS) && password_common(norm)) {
 		rule = PW_COMMON;
 		goto out;
 	}
-	if (matches_context(norm, context)) {
+	if ((p->checks & PW_CHECK_LISTS) && matches_context(norm, context)) {
 		rule = PW_CONTEXT;
 		goto out;
 	}
-	score = strength(norm, context);
-	if (score < p->min_score) {
-		rule = PW_STRENGTH;
-		goto out;
+	if (p->checks & PW_CHECK_SCORE) {
+		score = strength(norm, context);
+		if (score < p->min_score) {
+			rule = PW_STRENGTH;
+			goto out;
+		}
 	}
 	/* A list that cannot be read fails open: logged, not refused. */
-	if (p->breached_file != NULL &&
+	if ((p->checks & PW_CHECK_LISTS) && p->breached_file != NULL &&
 	    password_breached(p->breached_file, norm) == 1)
 		rule = PW_BREACHED;
 out:
@@ -455,6 +611,7 @@ out:
 			.rule = rule,
 			.score = score < 0 ? 0 : score,
 			.min_length = p->min_length,
+			.max_length = max_length,
 			.min_score = p->min_score,
 			.message = rule_texts[rule].message,
 			.suggestion = rule_texts[rule].suggestion,
@@ -502,11 +659,53 @@ hasher_free(struct hasher *h)
 	free(h);
 }
 
+/* Take a hashing slot: the wait and the hashes running are measured. */
 static void
 slot_take(struct hasher *h)
 {
+	int64_t t0 = time_mono_us();
+
 	while (sem_wait(&h->slots) == -1)
 		continue;	/* EINTR */
+	metrics_observe(H_HASH_WAIT, time_mono_us() - t0);
+	metrics_inc(M_HASHES_IN_FLIGHT);
+}
+
+static void
+slot_give(struct hasher *h)
+{
+	metrics_dec(M_HASHES_IN_FLIGHT);
+	sem_post(&h->slots);
+}
+
+/*
+ * 1 when hash is a bcrypt hash ($2a$, $2b$, $2y$) that libxcrypt accepts;
+ * imported users may bring one, and it is replaced by Argon2id at the
+ * next successful sign-in (hasher_needs_rehash).
+ */
+static int
+is_bcrypt(const char *hash)
+{
+	return hash[0] == '$' && hash[1] == '2' && hash[2] != '\0' &&
+	    strchr("aby", hash[2]) != NULL && hash[3] == '$' &&
+	    crypt_checksalt(hash) == CRYPT_SALT_OK;
+}
+
+/* Check pw against a bcrypt hash through libxcrypt, in constant time. */
+static int
+bcrypt_verify(const char *hash, const char *pw)
+{
+	struct crypt_data *cd = xcalloc(1, sizeof(*cd));
+	const char *out;
+	size_t n = strlen(hash);
+	int ok;
+
+	out = crypt_r(pw, hash, cd);
+	ok = out != NULL && out[0] != '*' && strlen(out) == n &&
+	    sodium_memcmp(out, hash, n) == 0;
+	sodium_memzero(cd, sizeof(*cd));
+	free(cd);
+	return ok;
 }
 
 char *
@@ -521,7 +720,7 @@ hasher_hash(struct hasher *h, const char *pw)
 	slot_take(h);
 	rc = crypto_pwhash_str(out, norm, strlen(norm), h->opslimit,
 	    h->memlimit);
-	sem_post(&h->slots);
+	slot_give(h);
 	xfree_secret(norm);
 	if (rc != 0) {
 		log_error("password: hashing failed (out of memory?)");
@@ -536,8 +735,11 @@ verify_one(struct hasher *h, const char *hash, const char *pw)
 	int rc;
 
 	slot_take(h);
-	rc = crypto_pwhash_str_verify(hash, pw, strlen(pw));
-	sem_post(&h->slots);
+	if (is_bcrypt(hash))
+		rc = bcrypt_verify(hash, pw) ? 0 : -1;
+	else
+		rc = crypto_pwhash_str_verify(hash, pw, strlen(pw));
+	slot_give(h);
 	return rc == 0;
 }
 
@@ -558,6 +760,23 @@ hasher_verify(struct hasher *h, const char *hash, const char *pw)
 		ok = 2;
 	xfree_secret(norm);
 	return hash != NULL ? ok : 0;
+}
+
+int
+hasher_importable(const char *hash)
+{
+	size_t n = strnlen(hash, crypto_pwhash_STRBYTES);
+	size_t i;
+
+	if (n == 0 || n >= crypto_pwhash_STRBYTES)
+		return 0;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)hash[i] <= 0x20 ||
+		    (unsigned char)hash[i] >= 0x7f)
+			return 0;
+	if (str_has_prefix(hash, "$argon2id$v=19$m="))
+		return strchr(hash + 17, '$') != NULL;
+	return is_bcrypt(hash);
 }
 
 int

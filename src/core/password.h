@@ -2,8 +2,20 @@
  * Passwords: the policy every new password must meet, and Argon2id hashing
  * through libsodium with bounded concurrency.
  *
- * The policy is the one place every dialect and page checks a new password
- * (NIST SP 800-63B, OWASP ASVS 6.2): a length in characters as a reader
+ * The policy is the one place every dialect and page checks a new password.
+ * A project picks a profile, and may then switch its rules one by one:
+ *
+ *   nist     (the default; NIST SP 800-63B, OWASP ASVS 6.2) the lists and
+ *            the strength score below, 8 to 256 characters;
+ *   cognito  Cognito's PasswordPolicy: a minimum length (6 to 99, 8 by
+ *            default) and at least one uppercase letter, lowercase letter,
+ *            number and symbol (Cognito's symbol set), no lists, no score;
+ *   xsolla   Xsolla's 6 to 100 characters, nothing else.
+ *
+ * The rules that keep a password typeable (valid UTF-8, no controls or
+ * format characters) hold under every profile.
+ *
+ * Under nist, the rules are: a length in characters as a reader
  * sees them (extended grapheme clusters, so a letter with its accents is
  * one), between the project's minimum (8 by default) and 256, never
  * truncated; any Unicode text but controls, format characters (invisible
@@ -32,7 +44,8 @@
 
 #include "../util/util.h"
 
-#define PASSWORD_MIN_CHARS 8	/* the default minimum, and the lowest allowed */
+#define PASSWORD_MIN_CHARS 8	/* the default minimum */
+#define PASSWORD_MIN_CHARS_FLOOR 6	/* the lowest minimum a project may set */
 #define PASSWORD_MIN_CHARS_MAX 128
 #define PASSWORD_MAX_CHARS 256	/* characters; longer is refused, never cut */
 #define PASSWORD_MAX_BYTES (PASSWORD_MAX_CHARS * 4)
@@ -49,7 +62,38 @@ enum password_rule {
 	PW_BREACHED,		/* 5: in the breached-password list */
 	PW_CONTEXT,		/* 6: the email, username or project name */
 	PW_STRENGTH,		/* 7: below the minimum score */
+	PW_UPPERCASE,		/* 8: no uppercase letter, when required */
+	PW_LOWERCASE,		/* 9: no lowercase letter, when required */
+	PW_NUMBERS,		/* 10: no digit, when required */
+	PW_SYMBOLS,		/* 11: no symbol (Cognito's set), when required */
 	PW__MAX
+};
+
+/* A project's password profile: the defaults its rules start from. */
+enum password_profile {
+	PW_PROFILE_NIST,	/* 0 */
+	PW_PROFILE_COGNITO,	/* 1 */
+	PW_PROFILE_XSOLLA,	/* 2 */
+	PW_PROFILE__MAX
+};
+
+/* The rules a project may switch, as bits of password_policy.checks. */
+#define PW_CHECK_LISTS		0x01	/* common, breached, own details */
+#define PW_CHECK_SCORE		0x02	/* the strength score */
+#define PW_REQUIRE_UPPERCASE	0x04
+#define PW_REQUIRE_LOWERCASE	0x08
+#define PW_REQUIRE_NUMBERS	0x10
+#define PW_REQUIRE_SYMBOLS	0x20
+#define PW_REQUIRE_ALL		0x3c
+#define PW_CHECKS_ALL		0x3f
+
+/* What a profile starts from. */
+struct password_profile_info {
+	const char	*name;		/* "nist", "cognito", "xsolla" */
+	int64_t		 min_length;	/* the default minimum */
+	int64_t		 min_length_max; /* the highest minimum allowed */
+	int64_t		 max_length;	/* characters; longer is refused */
+	unsigned	 checks;	/* PW_CHECK_* and PW_REQUIRE_* bits */
 };
 
 /* A min_score that asks for the bounds only: length and text. */
@@ -58,7 +102,9 @@ enum password_rule {
 /* What a project asks of new passwords. */
 struct password_policy {
 	int64_t		 min_length;	/* characters */
+	int64_t		 max_length;	/* characters; 0: PASSWORD_MAX_CHARS */
 	int64_t		 min_score;	/* 0 to 4, or PASSWORD_BOUNDS_ONLY */
+	unsigned	 checks;	/* PW_CHECK_* and PW_REQUIRE_* bits */
 	const char	*breached_file;	/* NULL: none */
 };
 
@@ -67,6 +113,7 @@ struct password_verdict {
 	enum password_rule	 rule;
 	int			 score;		/* 0 to 4 when computed */
 	int64_t			 min_length;
+	int64_t			 max_length;
 	int64_t			 min_score;
 	const char		*message;	/* static English text */
 	const char		*suggestion;	/* static English text */
@@ -74,6 +121,22 @@ struct password_verdict {
 
 /* The name of a rule: "min_length", "common", ... */
 const char *password_rule_name(enum password_rule);
+/* What profile p starts from. */
+const struct password_profile_info *password_profile(enum password_profile);
+/* The profile named name into *out: 0, or -1 when there is none. */
+int	password_profile_parse(const char *name, enum password_profile *out);
+/*
+ * The PW_REQUIRE_* bits of a comma-separated list of "uppercase",
+ * "lowercase", "numbers" and "symbols", or "none", into *out: 0, or -1
+ * when a name is not one of those.
+ */
+int	password_require_parse(const char *list, unsigned *out);
+/*
+ * 1 when c is one of Cognito's symbols: ^ $ * . [ ] { } ( ) ? " ! @ # % &
+ * / \ , > < ' : ; | _ ~ ` = + - (a space inside the password counts too,
+ * which the caller decides).
+ */
+int	password_is_symbol(int32_t c);
 /*
  * The NFKC form of pw, newly allocated (free with xfree_secret), or NULL
  * when pw is not valid UTF-8 or longer than PASSWORD_MAX_BYTES.
@@ -137,5 +200,13 @@ int	hasher_verify(struct hasher *, const char *hash, const char *password);
 int64_t	hasher_bench(struct hasher *, int threads, int64_t ms);
 /* 1 when hash was made with other parameters than the current ones. */
 int	hasher_needs_rehash(struct hasher *, const char *hash);
+/*
+ * 1 when hash may be imported as a user's password hash: an Argon2id
+ * string ("$argon2id$v=19$m=...", any parameters), or a bcrypt hash
+ * ("$2a$", "$2b$", "$2y$") that libxcrypt accepts (crypt_checksalt).
+ * Either verifies at sign-in and is then made again as Argon2id at the
+ * configured parameters.
+ */
+int	hasher_importable(const char *hash);
 
 #endif

@@ -40,6 +40,10 @@ engine_callback_url(const struct project *p, const char *requested,
 	}
 	if (requested != NULL && (flags & CALLBACK_REFUSE_UNLISTED))
 		return ENGINE_LOGIN_URL_REFUSED;
+	/* Several to choose from and none chosen: the caller must choose. */
+	if (requested == NULL && (flags & CALLBACK_REQUIRE_CHOICE) &&
+	    p->callback_urls != NULL && strchr(p->callback_urls, '\n') != NULL)
+		return ENGINE_LOGIN_URL_REFUSED;
 	/* An unlisted URL ignored is as if none was sent. */
 	if (flags & CALLBACK_DEFAULT_FIRST)
 		*out = first_line(p->callback_urls);

@@ -304,11 +304,15 @@ request_tx(struct db_conn *c, void *arg)
 	if (!real && t->limited != NULL)
 		row.subject = NULL;
 	rc = store_secret_insert(c, &row);
+	if (rc == STORE_OK && real)
+		rc = event_password_reset(t->e, c, "password_reset.created",
+		    &row, u, t->now, t->in->trusted ? 0 : t->mail_after);
 	if (rc != STORE_OK)
 		return rc;
 	rc = audit_write(c, t->in->ctx, t->in->project->id, t->limited ?
 	    AUDIT_RATE_LIMITED : AUDIT_RESET_REQUESTED, t->subject,
-	    t->limited ? t->limited : u ? "account" : "no_account", t->now);
+	    t->limited ? t->limited : t->in->requested_by != NULL ?
+	    t->in->requested_by : u ? "account" : "no_account", t->now);
 	if (rc != STORE_OK)
 		return rc;
 	if (!t->send_mail)
@@ -611,11 +615,26 @@ request_work(struct engine *e, const struct reset_request *in,
 		*in->retry_after_s = t.retry_after_s;
 	if (result != ENGINE_OK)
 		goto out;
+	if (t.used_real)
+		metrics_inc(M_SECRETS_ISSUED);
 	if (t.limited != NULL && strcmp(t.limited, "mail_budget") == 0)
 		log_warn("reset: project %s: %s limit reached, %s", in->project->id,
 		    t.limited, t.used_real ? "mail held" : "nothing sent");
 	if (tk.user == NULL && in->reveal_user_existence) {
 		result = ENGINE_USER_UNKNOWN;
+		goto out;
+	}
+	/*
+	 * A client that reveals existence may be told the account's cap was
+	 * reached (Cognito's LimitExceededException): the account is known
+	 * to exist to it anyway.  The request was recorded (audited, nothing
+	 * sent) as for any other client.
+	 */
+	if (in->reveal_user_existence && t.limited != NULL &&
+	    strcmp(t.limited, "account") == 0) {
+		if (in->retry_after_s != NULL)
+			*in->retry_after_s = t.retry_after_s;
+		result = ENGINE_RATE_LIMITED;
 		goto out;
 	}
 	*out = tk;
@@ -749,8 +768,10 @@ out:
 int
 reset_apply_password(struct engine *e, struct db_conn *c,
     const struct request_context *ctx, const struct project *p,
-    const struct user *u, const char *hash, const char *locale, int64_t now)
+    const struct user *u, const struct secret *s, const char *hash,
+    int64_t now)
 {
+	const char *locale = s->locale;
 	char mail_locale[ENGINE_LOCALE_MAX + 1];
 	char subject[AUDIT_SUBJECT_LEN + 1];
 	const struct template_set *ts;
@@ -777,7 +798,10 @@ reset_apply_password(struct engine *e, struct db_conn *c,
 	audit_subject(e, p->id, u->email, subject);
 	rc = store_user_set_password(c, u->id, hash, now);
 	if (rc >= 0)
-		rc = store_session_revoke_user(c, u->id, now);
+		rc = event_sessions_revoke(e, c, u->id, now);
+	if (rc >= 0)
+		rc = event_password_reset(e, c, "password_reset.succeeded", s,
+		    u, now, 0);
 	if (rc >= 0)
 		rc = store_secret_revoke_user(c, u->id, now);
 	if (rc >= 0)
@@ -828,7 +852,7 @@ confirm_tx(struct db_conn *c, void *arg)
 		return TX_REFUSED;
 	}
 	return reset_apply_password(t->e, c, t->ctx, t->project, t->user,
-	    t->hash, t->secret->locale, t->now);
+	    t->secret, t->hash, t->now);
 }
 
 /* Load the secret behind token and its user, and say whether it may be spent. */
@@ -906,7 +930,12 @@ policy_result(enum password_rule r)
 	case PW_BREACHED:
 	case PW_CONTEXT:
 	case PW_STRENGTH:
+	case PW_UPPERCASE:
+	case PW_LOWERCASE:
+	case PW_NUMBERS:
+	case PW_SYMBOLS:
 		return ENGINE_PASSWORD_WEAK;
+	case PW__MAX:
 	default:
 		abort();
 	}
@@ -980,12 +1009,15 @@ reset_confirm(struct engine *e, const struct reset_confirm *in,
 	if (result != ENGINE_OK)
 		goto out;
 	engine_mail_queued(e);
+	metrics_inc(M_SECRETS_CONSUMED);
 	if (user_out != NULL) {
 		*user_out = u;
 		u = NULL;
 	}
 	result = ENGINE_OK;
 out:
+	if (result == ENGINE_SECRET_EXPIRED)
+		metrics_inc(M_SECRETS_EXPIRED);
 	if (result != ENGINE_OK && in->idem != NULL)
 		result = idem_settle(e, in->project->id, in->idem, result);
 	xfree_secret(hash);

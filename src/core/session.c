@@ -133,6 +133,7 @@ out:
 }
 
 struct login_tx {
+	struct engine	*e;
 	struct session	*session;
 	struct refresh_token *refresh;	/* NULL: none */
 	const char	*new_hash;	/* NULL: no rehash */
@@ -156,6 +157,8 @@ login_tx(struct db_conn *c, void *arg)
 		rc = store_session_insert(c, t->session);
 	if (rc == STORE_OK && t->refresh != NULL)
 		rc = store_refresh_insert(c, t->refresh);
+	if (rc == STORE_OK)
+		rc = event_session_created(t->e, c, t->ctx, t->session, t->now);
 	if (rc == STORE_OK)
 		rc = backoff_success(c, t->backoff);
 	if (rc == STORE_OK)
@@ -195,6 +198,7 @@ open_session(struct engine *e, const struct open_args *a, struct user *u,
 	struct refresh_token rt;
 	char *refresh = NULL;
 	enum engine_result result = ENGINE_UNAVAILABLE;
+	int rc;
 
 	s = xcalloc(1, sizeof(*s));
 	s->id = xmalloc(UUID_STRLEN + 1);
@@ -210,13 +214,16 @@ open_session(struct engine *e, const struct open_args *a, struct user *u,
 		refresh_new(e, s, t.now, &refresh, &rt);
 		t.refresh = &rt;
 	}
+	t.e = e;
 	t.session = s;
 	t.new_hash = a->rehash;
 	t.set_hash = a->set_hash;
 	t.ctx = a->ctx;
 	t.subject = a->subject;
 	t.backoff = a->backoff;
-	if (db_write(e->db, login_tx, &t) != 0)
+	rc = db_write(e->db, login_tx, &t);
+	event_wake(e);
+	if (rc != 0)
 		goto out;
 	u->last_sign_in_at = t.now;
 	u->status = USER_CONFIRMED;
@@ -320,6 +327,10 @@ session_login(struct engine *e, const struct login_request *in,
 	result = open_session(e, &a, u, out);
 	u = NULL;
 out:
+	if (result == ENGINE_OK)
+		metrics_inc(M_SIGNINS_SUCCEEDED);
+	else if (result != ENGINE_UNAVAILABLE)
+		metrics_inc(M_SIGNINS_FAILED);
 	xfree_secret(rehash);
 	user_free(u);
 	return result;
@@ -461,8 +472,8 @@ refresh_tx(struct db_conn *c, void *arg)
 	if (rc == 0) {
 		/* Spent already: whoever holds it, the family dies. */
 		t->reused = 1;
-		return store_session_revoke(c, t->old->session_id, t->now) < 0 ?
-		    DB_ERROR : STORE_OK;
+		return event_session_revoke(t->e, c, t->old->session_id,
+		    t->now) < 0 ? DB_ERROR : STORE_OK;
 	}
 	return store_refresh_insert(c, t->next);
 }
@@ -525,7 +536,9 @@ session_refresh(struct engine *e, const struct refresh_request *in,
 		refresh_new(e, s, now, &token, &next);
 		t.next = &next;
 	}
-	if (t.next != NULL && db_write(e->db, refresh_tx, &t) != 0) {
+	rc = t.next != NULL ? db_write(e->db, refresh_tx, &t) : 0;
+	event_wake(e);
+	if (rc != 0) {
 		result = ENGINE_UNAVAILABLE;
 		goto out;
 	}
@@ -554,6 +567,7 @@ out:
 /* revocation */
 
 struct revoke_tx {
+	struct engine	*e;
 	const char	*id;		/* a session, or */
 	const char	*user_id;	/* all of a user's */
 	int64_t		 now;
@@ -566,10 +580,11 @@ revoke_tx(struct db_conn *c, void *arg)
 	struct revoke_tx *t = arg;
 	int rc;
 
+	/* Each session revoked is the event session.revoked too. */
 	if (t->id != NULL)
-		rc = store_session_revoke(c, t->id, t->now);
+		rc = event_session_revoke(t->e, c, t->id, t->now);
 	else
-		rc = store_session_revoke_user(c, t->user_id, t->now);
+		rc = event_sessions_revoke(t->e, c, t->user_id, t->now);
 	if (rc < 0)
 		return rc;
 	t->changed = rc;
@@ -614,9 +629,10 @@ session_revoke(struct engine *e, const struct project *p, const char *id)
 	res = live_session(e, p, id, &s);
 	if (res != ENGINE_OK)
 		return res;
-	t = (struct revoke_tx){ s->id, NULL, db_now(e->db), 0 };
+	t = (struct revoke_tx){ e, s->id, NULL, db_now(e->db), 0 };
 	res = db_write(e->db, revoke_tx, &t) == 0 ? ENGINE_OK :
 	    ENGINE_UNAVAILABLE;
+	event_wake(e);
 	session_free(s);
 	return res;
 }
@@ -650,9 +666,10 @@ session_logout(struct engine *e, const char *id, const char *return_to)
 		goto out;
 	}
 	if (s->revoked_at == 0 && s->expires_at > db_now(e->db)) {
-		t = (struct revoke_tx){ s->id, NULL, db_now(e->db), 0 };
+		t = (struct revoke_tx){ e, s->id, NULL, db_now(e->db), 0 };
 		if (db_write(e->db, revoke_tx, &t) != 0)
 			res = ENGINE_UNAVAILABLE;
+		event_wake(e);
 	}
 out:
 	project_free(p);
@@ -664,11 +681,14 @@ enum engine_result
 session_revoke_user(struct engine *e, const struct project *p,
     const char *user_id)
 {
-	struct revoke_tx t = { NULL, user_id, db_now(e->db), 0 };
+	struct revoke_tx t = { e, NULL, user_id, db_now(e->db), 0 };
+	enum engine_result res;
 
 	(void)p;	/* the caller checked the user is p's */
-	return db_write(e->db, revoke_tx, &t) == 0 ? ENGINE_OK :
+	res = db_write(e->db, revoke_tx, &t) == 0 ? ENGINE_OK :
 	    ENGINE_UNAVAILABLE;
+	event_wake(e);
+	return res;
 }
 
 enum engine_result

@@ -97,6 +97,19 @@ struct http_response {
 /* A query argument, decoded; NULL when absent. */
 const char *http_query(const struct http_request *, const char *name);
 /*
+ * The name of the first query argument of r not named in allowed (a
+ * NULL-terminated list), living as long as r; NULL when every one is.
+ */
+const char *http_query_stray(const struct http_request *,
+	    const char *const *allowed);
+/*
+ * Every value of a query argument that may repeat (events[]=a&events[]=b),
+ * in order: the first max go to out, and the number there were is
+ * returned (more than max: some were left out).
+ */
+size_t	http_query_all(const struct http_request *, const char *name,
+	    const char **out, size_t max);
+/*
  * A request header, case-insensitive; NULL when absent, and NULL too
  * when its value is not clean text (str_is_clean_utf8), so that no face
  * ever sees, stores or echoes bytes that are not UTF-8.  A face answers
@@ -157,7 +170,8 @@ struct route {
 	/*
 	 * With value: the route matches only a request whose header of
 	 * this name (http_header: clean text) is exactly value, as Cognito
-	 * names its operation in X-Amz-Target.  NULL: any request.
+	 * names its operation in X-Amz-Target, or, for a value ending in
+	 * '*', begins with what comes before it.  NULL: any request.
 	 */
 	const char	*header;
 	const char	*value;
@@ -209,6 +223,22 @@ struct http_app {
 	void	(*wake)(void *app);
 };
 
+/*
+ * A listener: an address and the faces it answers.  The public listener
+ * and the admin listener are two sites, each with its own socket, polling
+ * threads and workers, so no route of one is reachable on the other.
+ */
+struct http_site {
+	const char			 *name;		/* "public", "admin" */
+	const char			 *listen;	/* host:port */
+	const struct http_face *const	 *faces;	/* NULL-terminated */
+	int				  reuse_port;	/* SO_REUSEPORT */
+	int				  threads;	/* polling threads */
+	int				  workers;	/* worker threads */
+	/* Most open connections; 0: max_connections within the fd budget. */
+	int				  max_connections;
+};
+
 /* request.c */
 /*
  * A header as it was sent, unchecked: for http_header and the HTTP layer
@@ -249,6 +279,23 @@ void	http_route_run(const struct http_app *app, const struct http_face *,
  * with the first bad route logged.
  */
 int	http_faces_valid(const struct http_face *const *faces);
+/*
+ * Make room for the answers of site's faces in the metrics; called as a
+ * server starts, before it serves.  -1 (logged) past the fixed room.
+ */
+int	http_metrics_register(const struct http_site *);
+/*
+ * Count an answer of status that took us microseconds, to route rt of face
+ * (both NULL: no route matched) on site: lock-free.
+ */
+void	http_metrics_count(const struct http_site *, const struct http_face *,
+	    const struct route *rt, int status, int64_t us);
+/*
+ * Append resetd_http_requests_total, by listener, face, method, route
+ * pattern and status, to b: the rows that counted anything.  0, or -1 at
+ * b's cap.
+ */
+int	http_metrics_render(struct buf *b) WUR;
 
 /* clientip.c */
 /*
@@ -277,13 +324,20 @@ void	http_peer_key(const struct sockaddr *, uint8_t key[HTTP_PEER_KEY_LEN]);
 struct http_server;
 
 /*
- * Start serving the routes of faces (NULL-terminated; it must outlive the
- * server) on cfg->listen for app (copied).  Return NULL on failure
- * (logged), for example when the address is taken or a route has no
- * rate-limit class.
+ * Start serving site (its faces and address; it must outlive the server)
+ * for app (copied).  Return NULL on failure (logged), for example when
+ * the address is taken or a route has no rate-limit class.
  */
 struct http_server *http_server_start(const struct config *,
-	    const struct http_face *const *faces, const struct http_app *app);
+	    const struct http_site *, const struct http_app *app);
+/*
+ * Apply the limits a reload may change while requests run: max_headers,
+ * max_url_bytes, max_body_bytes (from the next request on; a request
+ * keeps the cap it began with), max_connections_per_ip (from the next
+ * connection on), request_head_timeout and request_body_timeout.  The rest
+ * of cfg is ignored.  Safe from any thread; accepts NULL.
+ */
+void	http_server_reload(struct http_server *, const struct config *);
 /*
  * Begin a graceful stop, and return at once: stop accepting connections,
  * answer every request from now on with "Connection: close", and close the

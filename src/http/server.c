@@ -42,6 +42,7 @@
 
 #include "../config.h"
 #include "../log.h"
+#include "../util/metrics.h"
 #include "http.h"
 
 /* How often deadlines are checked, and their closings reported. */
@@ -109,8 +110,25 @@ struct addr_count {
 	int			 count;
 };
 
+/*
+ * The limits a reload may change (http_server_reload), each read
+ * atomically where it is used; the rest of cfg is fixed at start.
+ */
+struct http_limits {
+	int64_t		 max_headers;
+	int64_t		 max_url_bytes;
+	int64_t		 max_body_bytes;
+	int64_t		 max_connections_per_ip;
+	int64_t		 head_timeout_s;
+	int64_t		 body_timeout_s;
+};
+
+#define LIMIT(s, field) __atomic_load_n(&(s)->limits.field, __ATOMIC_RELAXED)
+
 struct http_server {
 	const struct config	*cfg;
+	struct http_limits	 limits;
+	const struct http_site	*site;
 	const struct http_face	*const *faces;
 	struct http_app		 app;
 	struct MHD_Daemon	*mhd;
@@ -152,6 +170,94 @@ http_query(const struct http_request *r, const char *name)
 	if (r->conn == NULL)
 		return http_field(r, HTTP_FIELD_QUERY, name);
 	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+static int
+name_allowed(const char *name, const char *const *allowed)
+{
+	for (; *allowed != NULL; allowed++)
+		if (strcmp(*allowed, name) == 0)
+			return 1;
+	return 0;
+}
+
+struct query_names {
+	const char *const	*allowed;
+	const char		*stray;
+};
+
+static enum MHD_Result
+query_name(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct query_names *q = cls;
+
+	(void)kind;
+	(void)value;
+	if (!name_allowed(key, q->allowed)) {
+		q->stray = key;
+		return MHD_NO;
+	}
+	return MHD_YES;
+}
+
+const char *
+http_query_stray(const struct http_request *r, const char *const *allowed)
+{
+	struct query_names q = { allowed, NULL };
+	size_t i;
+
+	if (r->conn == NULL) {
+		for (i = 0; i < r->nfields; i++)
+			if (r->fields[i].kind == HTTP_FIELD_QUERY &&
+			    !name_allowed(r->fields[i].name, allowed))
+				return r->fields[i].name;
+		return NULL;
+	}
+	(void)MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND,
+	    query_name, &q);
+	return q.stray;
+}
+
+struct query_all {
+	const char	*name;
+	const char	**out;
+	size_t		 max;
+	size_t		 n;
+};
+
+static enum MHD_Result
+query_all_one(void *arg, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct query_all *q = arg;
+
+	(void)kind;
+	if (key == NULL || strcmp(key, q->name) != 0)
+		return MHD_YES;
+	if (q->n < q->max)
+		q->out[q->n] = value != NULL ? value : "";
+	q->n++;
+	return MHD_YES;
+}
+
+size_t
+http_query_all(const struct http_request *r, const char *name,
+    const char **out, size_t max)
+{
+	struct query_all q = { name, out, max, 0 };
+	size_t i;
+
+	if (r->conn != NULL) {
+		(void)MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND,
+		    query_all_one, &q);
+		return q.n;
+	}
+	for (i = 0; i < r->nfields; i++)
+		if (r->fields[i].kind == HTTP_FIELD_QUERY)
+			(void)query_all_one(&q, MHD_GET_ARGUMENT_KIND,
+			    r->fields[i].name, r->fields[i].value);
+	return q.n;
 }
 
 const char *
@@ -542,11 +648,11 @@ exchange_inspect(struct http_server *s, struct exchange *ex,
 	int n;
 
 	n = MHD_get_connection_values(conn, MHD_HEADER_KIND, NULL, NULL);
-	if (n > s->cfg->max_headers)
+	if (n > LIMIT(s, max_headers))
 		ex->refusal = REFUSE_HEADERS;
 	(void)MHD_get_connection_values_n(conn, MHD_GET_ARGUMENT_KIND,
 	    query_arg, &q);
-	if (strlen(url) + q.bytes > (size_t)s->cfg->max_url_bytes)
+	if (strlen(url) + q.bytes > (size_t)LIMIT(s, max_url_bytes))
 		ex->refusal = REFUSE_URL;
 	ex->req.query_invalid = q.invalid;
 	buf_init(&xff, XFF_MAX);
@@ -579,7 +685,8 @@ exchange_new(struct http_server *s, struct MHD_Connection *conn,
 	remote_address(conn, ex->req.remote, sizeof(ex->req.remote));
 	exchange_inspect(s, ex, conn, url);
 	response_init(&ex->resp);
-	buf_init(&ex->body, (size_t)s->cfg->max_body_bytes);
+	/* One cap for the whole exchange, whatever a reload does meanwhile. */
+	buf_init(&ex->body, (size_t)LIMIT(s, max_body_bytes));
 	/* HEAD is answered like GET; libmicrohttpd drops the body. */
 	ex->route = http_route_find(s->faces, &ex->req, &ex->face, &param,
 	    &param_len, &ex->method_mismatch);
@@ -589,7 +696,7 @@ exchange_new(struct http_server *s, struct MHD_Connection *conn,
 	}
 	cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 	    "Content-Length");
-	if (cl != NULL && strtoull(cl, NULL, 10) > (uint64_t)s->cfg->max_body_bytes)
+	if (cl != NULL && strtoull(cl, NULL, 10) > (uint64_t)ex->body.cap)
 		ex->req.body_too_large = 1;
 	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	pthread_mutex_lock(&s->lock);
@@ -724,6 +831,8 @@ completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		.duration_us = time_mono_us() - ex->started_us,
 	};
 	log_request(&lr);
+	http_metrics_count(s->site, ex->route != NULL ? ex->face : NULL,
+	    ex->route, ex->resp.status, lr.duration_us);
 	pthread_mutex_lock(&s->lock);
 	if (--s->in_flight == 0)
 		pthread_cond_broadcast(&s->idle);
@@ -812,13 +921,14 @@ accept_policy(void *cls, const struct sockaddr *sa, socklen_t salen)
 	struct conn *c, *victim = NULL;
 	uint8_t key[HTTP_PEER_KEY_LEN];
 	enum MHD_Result ok = MHD_YES;
+	int64_t per_ip;
 
 	(void)salen;
 	http_peer_key(sa, key);
 	pthread_mutex_lock(&s->lock);
 	p = peer_find(s, key, 0);
-	if (s->cfg->max_connections_per_ip > 0 && p != NULL &&
-	    p->count >= s->cfg->max_connections_per_ip) {
+	per_ip = LIMIT(s, max_connections_per_ip);
+	if (per_ip > 0 && p != NULL && p->count >= per_ip) {
 		s->refused_peer++;
 		ok = MHD_NO;
 		goto out;
@@ -906,8 +1016,8 @@ conn_notify(void *cls, struct MHD_Connection *mc, void **socket_context,
 static void
 reap(struct http_server *s, int64_t now)
 {
-	int64_t head = s->cfg->request_head_timeout * 1000000;
-	int64_t body = s->cfg->request_body_timeout * 1000000;
+	int64_t head = LIMIT(s, head_timeout_s) * 1000000;
+	int64_t body = LIMIT(s, body_timeout_s) * 1000000;
 	struct conn *c;
 
 	for (c = s->conns; c != NULL; c = c->next) {
@@ -1111,33 +1221,38 @@ listen_open(const char *listen_text, const struct sockaddr_storage *ss,
 }
 
 struct http_server *
-http_server_start(const struct config *cfg,
-    const struct http_face *const *faces, const struct http_app *app)
+http_server_start(const struct config *cfg, const struct http_site *site,
+    const struct http_app *app)
 {
 	struct http_server *s = xcalloc(1, sizeof(*s));
+	const struct http_face *const *faces = site->faces;
 	struct sockaddr_storage ss;
 	pthread_condattr_t ca;
 	unsigned int flags;
 	int i, lfd;
 
-	if (!http_faces_valid(faces)) {
+	if (!http_faces_valid(faces) || http_metrics_register(site) == -1) {
 		free(s);
 		return NULL;
 	}
-	if (listen_address(cfg->listen, &ss) == -1) {
-		log_error("http: cannot resolve listen address %s", cfg->listen);
+	if (listen_address(site->listen, &ss) == -1) {
+		log_error("http: cannot resolve %s listen address %s",
+		    site->name, site->listen);
 		free(s);
 		return NULL;
 	}
-	lfd = listen_open(cfg->listen, &ss, cfg->listen_reuse_port != 0);
+	lfd = listen_open(site->listen, &ss, site->reuse_port);
 	if (lfd == -1) {
 		free(s);
 		return NULL;
 	}
 	s->cfg = cfg;
+	http_server_reload(s, cfg);
+	s->site = site;
 	s->faces = faces;
 	s->app = *app;
-	s->max_conns = (int)fd_budget(cfg);
+	s->max_conns = site->max_connections > 0 ? site->max_connections :
+	    (int)fd_budget(cfg);
 	crypto_shorthash_keygen(s->peer_key);
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->jobs_ready, NULL);
@@ -1149,8 +1264,8 @@ http_server_start(const struct config *cfg,
 	if (pthread_create(&s->timer, NULL, timer_main, s) != 0)
 		log_fatal("http: cannot start the timer thread");
 	s->timer_running = 1;
-	s->workers = xcalloc((size_t)cfg->workers, sizeof(pthread_t));
-	for (i = 0; i < cfg->workers; i++) {
+	s->workers = xcalloc((size_t)site->workers, sizeof(pthread_t));
+	for (i = 0; i < site->workers; i++) {
 		if (pthread_create(&s->workers[i], NULL, worker_main, s) != 0)
 			log_fatal("http: cannot start worker threads");
 		s->nworkers++;
@@ -1162,7 +1277,7 @@ http_server_start(const struct config *cfg,
 	s->mhd = MHD_start_daemon(flags, 0, accept_policy, s, access_handler, s,
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)lfd,
-	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->http_threads,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)site->threads,
 	    MHD_OPTION_CONNECTION_LIMIT,
 	    (unsigned)(s->max_conns + conn_slack(cfg)),
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout,
@@ -1171,12 +1286,31 @@ http_server_start(const struct config *cfg,
 	    MHD_OPTION_NOTIFY_CONNECTION, conn_notify, s,
 	    MHD_OPTION_END);
 	if (s->mhd == NULL) {
-		log_error("http: cannot serve on %s", cfg->listen);
+		log_error("http: cannot serve on %s", site->listen);
 		(void)http_server_stop(s, 0);	/* nothing runs yet */
 		return NULL;
 	}
-	log_info("http: listening on %s", cfg->listen);
+	log_info("http: %s listener on %s", site->name, site->listen);
 	return s;
+}
+
+void
+http_server_reload(struct http_server *s, const struct config *cfg)
+{
+	if (s == NULL)
+		return;
+	__atomic_store_n(&s->limits.max_headers, cfg->max_headers,
+	    __ATOMIC_RELAXED);
+	__atomic_store_n(&s->limits.max_url_bytes, cfg->max_url_bytes,
+	    __ATOMIC_RELAXED);
+	__atomic_store_n(&s->limits.max_body_bytes, cfg->max_body_bytes,
+	    __ATOMIC_RELAXED);
+	__atomic_store_n(&s->limits.max_connections_per_ip,
+	    cfg->max_connections_per_ip, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->limits.head_timeout_s, cfg->request_head_timeout,
+	    __ATOMIC_RELAXED);
+	__atomic_store_n(&s->limits.body_timeout_s, cfg->request_body_timeout,
+	    __ATOMIC_RELAXED);
 }
 
 /* Wait on s->idle, under s->lock, until deadline_ms; 0, or -1 past it. */

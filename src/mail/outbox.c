@@ -63,11 +63,13 @@
 #include <sodium.h>
 
 #include "../log.h"
+#include "../util/metrics.h"
 #include "message.h"
 #include "outbox.h"
 #include "payload.h"
 #include "template.h"
 #include "transport.h"
+#include "webhook.h"
 
 #define CLAIM_BATCH 4
 #define MAX_VARS 32
@@ -91,16 +93,19 @@ struct settings {
 	int64_t				 test_hold_ms;
 	int64_t				 backoff_ms;
 	int64_t				 max_age_ms;
+	int64_t				 webhook_timeout_ms;
 	const struct template_set	*templates;	/* a reference */
 };
 
 struct sender {
 	struct mailer		*ml;
-	struct transport	 transport;
+	struct transport	 transport;	/* mail senders only */
 	pthread_t		 thread;
 	struct settings		*set;		/* held; the sender's own */
 	/* From a reload, under the lock: the next transport, when open. */
 	struct transport	 next;
+	enum outbox_claim	 which;		/* what it claims */
+	uint64_t		 seen;		/* the wake it last saw */
 };
 
 struct mailer {
@@ -111,7 +116,7 @@ struct mailer {
 	int				 nthreads;	/* started */
 	pthread_mutex_t			 lock;
 	pthread_cond_t			 wake;
-	int				 woken;
+	uint64_t			 wake_gen;	/* counts wakes */
 	int				 stopping;
 	/* Between instances; listener NULL when the database has none. */
 	struct db_listener		*listener;
@@ -120,6 +125,9 @@ struct mailer {
 	int				 pipe[2];	/* wakes the listener */
 	int				 notify_pending; /* guarded by lock */
 	uint8_t				 key[PAYLOAD_KEY_BYTES];
+	uint8_t				 webhook_key[PAYLOAD_KEY_BYTES];
+	int				 has_webhook_key;
+	int				 cancel;	/* atomic: posts stop */
 	mail_recorder			 record;	/* or NULL */
 	void				*record_arg;
 	/* The relay's recovery, guarded by lock. */
@@ -142,6 +150,7 @@ settings_new(const struct config *cfg, const struct template_set *ts)
 	set->test_hold_ms = cfg->mail_test_hold_ms;
 	set->backoff_ms = cfg->mail_backoff_ms;
 	set->max_age_ms = cfg->mail_max_age * 1000;
+	set->webhook_timeout_ms = cfg->webhook_timeout_ms;
 	set->templates = template_set_hold(ts);
 	return set;
 }
@@ -251,6 +260,74 @@ payload_vars(json_t *root, struct mail_var vars[MAX_VARS + 1])
 }
 
 /*
+ * Post one claimed webhook delivery (to_addr names the endpoint) with its
+ * body.  0 when the endpoint took it, or a transport failure code with the
+ * reason in err: an endpoint deleted since, or a secret that does not
+ * open, is permanent.
+ */
+static int
+deliver_webhook(struct sender *s, const struct outbox_msg *m,
+    const char *body, char *err, size_t errlen)
+{
+	struct mailer *ml = s->ml;
+	struct webhook_endpoint *w = NULL;
+	struct db_conn *c;
+	char *secret = NULL, *msg_id = NULL;
+	int rc = TRANSPORT_DEFERRED, private_ok = 0, got;
+	long status;
+
+	if (body == NULL) {
+		snprintf(err, errlen, "malformed payload");
+		return TRANSPORT_PERMANENT;
+	}
+	c = db_acquire(ml->db);
+	if (c == NULL) {
+		snprintf(err, errlen, "the database is unavailable");
+		return TRANSPORT_DEFERRED;
+	}
+	got = store_webhook_get(c, m->to_addr, &w);
+	if (got == STORE_OK)
+		got = store_project_private_targets(c, m->project_id,
+		    &private_ok);
+	db_release(ml->db, c);
+	if (got == STORE_NOT_FOUND || (got == STORE_OK &&
+	    strcmp(w->project_id, m->project_id) != 0)) {
+		snprintf(err, errlen, "the endpoint was deleted");
+		rc = TRANSPORT_PERMANENT;
+		goto out;
+	}
+	if (got != STORE_OK) {
+		snprintf(err, errlen, "the database is unavailable");
+		goto out;
+	}
+	if (ml->has_webhook_key)
+		secret = webhook_secret_open(ml->webhook_key, w->id,
+		    w->project_id, w->secret_sealed);
+	if (secret == NULL) {
+		snprintf(err, errlen, "the endpoint's secret does not open "
+		    "(another server secret?)");
+		rc = TRANSPORT_PERMANENT;
+		goto out;
+	}
+	msg_id = id_prefixed("msg_", m->id);
+	rc = webhook_send(&(struct webhook_post){
+		.url = w->url,
+		.secret = secret,
+		.msg_id = msg_id != NULL ? msg_id : m->id,
+		.body = body,
+		.allow_private = private_ok,
+		.timeout_ms = s->set->webhook_timeout_ms,
+		.now_ms = time_now_ms(),
+		.cancel = &ml->cancel,
+	}, &status, err, errlen);
+out:
+	free(msg_id);
+	xfree_secret(secret);
+	webhook_endpoint_free(w);
+	return rc;
+}
+
+/*
  * Render and send one claimed message.  Return 0 when sent, or a transport
  * failure code with the reason in err.
  */
@@ -272,6 +349,14 @@ deliver_one(struct sender *s, const struct outbox_msg *m, char *err,
 	    &payload) == 0)
 		root = json_loads(payload, 0, NULL);
 	xfree_secret(payload);
+	/* A webhook sender has no transport, and claims webhooks alone. */
+	assert(s->which != CLAIM_WEBHOOKS ||
+	    strcmp(m->kind, WEBHOOK_KIND) == 0);
+	if (root != NULL && strcmp(m->kind, WEBHOOK_KIND) == 0) {
+		rc = deliver_webhook(s, m, json_string_value(json_object_get(
+		    root, "body")), err, errlen);
+		goto out;
+	}
 	if (root == NULL || payload_vars(root, vars) == -1) {
 		snprintf(err, errlen, "malformed payload");
 		goto out;
@@ -325,6 +410,7 @@ static int
 mark_tx(struct db_conn *c, void *arg)
 {
 	struct mark_tx *t = arg;
+	struct outbox_msg told;
 	int rc;
 
 	if (t->error == NULL)
@@ -335,7 +421,10 @@ mark_tx(struct db_conn *c, void *arg)
 	if (rc != STORE_OK || t->ml->record == NULL ||
 	    (t->error != NULL && t->next_try_at >= 0))
 		return rc;
-	return t->ml->record(c, t->m, t->error == NULL ? MAIL_SENT :
+	/* A dead message is told with the error it died of. */
+	told = *t->m;
+	told.last_error = (char *)t->error;
+	return t->ml->record(c, &told, t->error == NULL ? MAIL_SENT :
 	    MAIL_DEAD, t->now, t->ml->record_arg);
 }
 
@@ -396,6 +485,19 @@ relay_failing(struct mailer *ml)
 	pthread_mutex_unlock(&ml->lock);
 }
 
+/* Count a delivery (ok) or a failure under the transport's own series. */
+static void
+count_delivery(const struct sender *s, int ok)
+{
+	const char *name = s->transport.driver != NULL ?
+	    s->transport.driver->name : NULL;
+	int i = name == NULL ? 2 : strcmp(name, "smtp") == 0 ? 0 :
+	    strcmp(name, "maildir") == 0 ? 1 : 2;
+
+	metrics_inc((enum metric)((ok ? M_MAIL_DELIVERED_SMTP :
+	    M_MAIL_FAILED_SMTP) + i));
+}
+
 static void
 deliver(struct sender *s, const struct outbox_msg *m)
 {
@@ -406,12 +508,15 @@ deliver(struct sender *s, const struct outbox_msg *m)
 	int rc;
 
 	rc = deliver_one(s, m, err, sizeof(err));
+	count_delivery(s, rc == 0);
 	if (rc == 0) {
 		if (mark(ml, m, NULL, 0, db_now(ml->db)) != 0)
 			log_error("mail: message %s sent but not marked; it may "
 			    "be sent again", m->id);
 		else
 			log_info("mail: sent %s message %s", m->kind, m->id);
+		if (strcmp(m->kind, WEBHOOK_KIND) == 0)
+			return;		/* it says nothing of the relay */
 		relay_works(ml);
 		return;
 	}
@@ -443,13 +548,20 @@ deliver(struct sender *s, const struct outbox_msg *m)
 	}
 	if (mark(ml, m, err, next, now) != 0 && why != NULL)
 		log_warn("mail: cannot mark message %s dead", m->id);
+	else if (why != NULL)
+		senders_wake(ml);	/* what its fate queued (webhooks) */
 }
 
-/* Sleep until woken, stopped, or poll_ms have passed. */
+/*
+ * Sleep until woken, stopped, or the poll interval has passed.  A wake is
+ * a new generation, which every sender sees once, so one kind of sender
+ * cannot take a wake meant for the other.
+ */
 static void
-sender_wait(struct mailer *ml, int64_t poll_ms)
+sender_wait(struct mailer *ml, struct sender *s)
 {
 	struct timespec ts;
+	int64_t poll_ms = s->set->poll_ms;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ts.tv_sec += poll_ms / 1000;
@@ -459,10 +571,10 @@ sender_wait(struct mailer *ml, int64_t poll_ms)
 		ts.tv_nsec -= 1000000000;
 	}
 	pthread_mutex_lock(&ml->lock);
-	while (!ml->woken && !ml->stopping)
+	while (ml->wake_gen == s->seen && !ml->stopping)
 		if (pthread_cond_timedwait(&ml->wake, &ml->lock, &ts) == ETIMEDOUT)
 			break;
-	ml->woken = 0;
+	s->seen = ml->wake_gen;
 	pthread_mutex_unlock(&ml->lock);
 }
 
@@ -539,9 +651,9 @@ sender_main(void *arg)
 	while (!stopping(ml)) {
 		sender_refresh(s);
 		now = db_now(ml->db);
-		if (store_outbox_claim(ml->db, now, now + s->set->lease_ms,
-		    CLAIM_BATCH, &got) != 0) {
-			sender_wait(ml, s->set->poll_ms);
+		if (store_outbox_claim_kind(ml->db, s->which, now, now +
+		    s->set->lease_ms, CLAIM_BATCH, &got) != 0) {
+			sender_wait(ml, s);
 			continue;
 		}
 		if (got.n > 0)
@@ -557,7 +669,7 @@ sender_main(void *arg)
 			deliver(s, m);
 		}
 		if (got.n == 0)
-			sender_wait(ml, s->set->poll_ms);
+			sender_wait(ml, s);
 		store_list_free(&got, (void (*)(void *))outbox_msg_free);
 	}
 	return NULL;
@@ -568,7 +680,7 @@ static void
 senders_wake(struct mailer *ml)
 {
 	pthread_mutex_lock(&ml->lock);
-	ml->woken = 1;
+	ml->wake_gen++;
 	pthread_cond_broadcast(&ml->wake);
 	pthread_mutex_unlock(&ml->lock);
 }
@@ -641,23 +753,33 @@ listener_start(struct mailer *ml)
 struct mailer *
 mailer_start(const struct config *cfg, struct db *db,
     const struct template_set *templates, const uint8_t *key,
-    mail_recorder record, void *arg)
+    const uint8_t *webhook_key, mail_recorder record, void *arg)
 {
 	struct mailer *ml = xcalloc(1, sizeof(*ml));
-	int i;
+	int i, nhooks;
 
 	ml->db = db;
 	ml->set = settings_new(cfg, templates);
 	memcpy(ml->key, key, sizeof(ml->key));
+	if (webhook_key != NULL) {
+		memcpy(ml->webhook_key, webhook_key, sizeof(ml->webhook_key));
+		ml->has_webhook_key = 1;
+	}
 	ml->record = record;
 	ml->record_arg = arg;
 	ml->pipe[0] = ml->pipe[1] = -1;
 	pthread_mutex_init(&ml->lock, NULL);
 	pthread_cond_init(&ml->wake, NULL);
-	ml->senders = xcalloc((size_t)cfg->mail_workers + 1,
+	/* Webhook senders of their own, so a slow endpoint holds no mail. */
+	nhooks = cfg->mail_workers > 0 ? (int)cfg->webhook_workers : 0;
+	ml->senders = xcalloc((size_t)(cfg->mail_workers + nhooks) + 1,
 	    sizeof(*ml->senders));
-	for (i = 0; i < cfg->mail_workers; i++) {
+	for (i = 0; i < cfg->mail_workers + nhooks; i++) {
 		ml->senders[i].ml = ml;
+		ml->senders[i].which = i >= cfg->mail_workers ? CLAIM_WEBHOOKS :
+		    nhooks > 0 ? CLAIM_MAIL : CLAIM_ANY;
+	}
+	for (i = 0; i < cfg->mail_workers; i++) {
 		if (transport_open(cfg->mail, cfg, &ml->senders[i].transport) ==
 		    -1) {
 			mailer_stop(ml);
@@ -676,7 +798,7 @@ mailer_start(const struct config *cfg, struct db *db,
 		log_warn("mail: the log transport writes reset links and codes "
 		    "to %s; it is for development only", cfg->mail[4] ?
 		    cfg->mail + 4 : "standard output");
-	for (i = 0; i < cfg->mail_workers; i++) {
+	for (i = 0; i < cfg->mail_workers + nhooks; i++) {
 		if (pthread_create(&ml->senders[i].thread, NULL, sender_main,
 		    &ml->senders[i]) != 0)
 			log_fatal("mail: cannot start a sender thread");
@@ -715,8 +837,8 @@ mailer_wake(void *arg)
 	struct mailer *ml = arg;
 
 	pthread_mutex_lock(&ml->lock);
-	ml->woken = 1;
-	pthread_cond_signal(&ml->wake);
+	ml->wake_gen++;
+	pthread_cond_broadcast(&ml->wake);
 	listener_poke_locked(ml);
 	pthread_mutex_unlock(&ml->lock);
 }
@@ -749,7 +871,7 @@ mailer_reload(struct mailer *ml, const struct config *cfg,
 		ml->senders[i].next = fresh[i];
 		fresh[i] = stale;
 	}
-	ml->woken = 1;
+	ml->wake_gen++;
 	pthread_cond_broadcast(&ml->wake);
 	pthread_mutex_unlock(&ml->lock);
 	for (i = 0; i < ml->nsenders; i++)
@@ -776,7 +898,8 @@ mailer_stop(struct mailer *ml)
 	 * A send stuck on a silent relay gives up now, not at its timeout.
 	 * Under the lock: no sender takes a new transport after this.
 	 */
-	for (i = 0; i < ml->nthreads; i++)
+	__atomic_store_n(&ml->cancel, 1, __ATOMIC_RELAXED);
+	for (i = 0; i < ml->nthreads && i < ml->nsenders; i++)
 		transport_cancel(&ml->senders[i].transport);
 	pthread_mutex_unlock(&ml->lock);
 	for (i = 0; i < ml->nthreads; i++)
@@ -788,8 +911,12 @@ mailer_stop(struct mailer *ml)
 		close(ml->pipe[0]);
 		close(ml->pipe[1]);
 	}
-	/* Every thread has ended: the lock guards nothing any more. */
-	for (i = 0; i < ml->nsenders; i++) {
+	/*
+	 * Every thread has ended: the lock guards nothing any more.  Mail
+	 * senders come first and hold transports; webhook senders hold
+	 * settings only.
+	 */
+	for (i = 0; i < ml->nsenders || i < ml->nthreads; i++) {
 		transport_close(&ml->senders[i].transport);
 		transport_close(&ml->senders[i].next);
 		settings_free(settings_drop_locked(ml->senders[i].set));
@@ -799,6 +926,7 @@ mailer_stop(struct mailer *ml)
 	pthread_mutex_destroy(&ml->lock);
 	pthread_cond_destroy(&ml->wake);
 	sodium_memzero(ml->key, sizeof(ml->key));
+	sodium_memzero(ml->webhook_key, sizeof(ml->webhook_key));
 	free(ml);
 }
 

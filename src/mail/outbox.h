@@ -5,9 +5,11 @@
  * two sends it twice, never zero times.
  *
  * Kinds name a template: "reset_link", "reset_code", "password_changed",
- * "unknown_account".  Variables are name/value pairs the template refers to
- * as {{name}}.  The locale is the template folder to write from, chosen by
- * the engine (engine_locale_choose).
+ * "unknown_account"; or "webhook", a signed post of an event to the
+ * endpoint named as the recipient (mail/webhook.h).  Variables are
+ * name/value pairs the template refers to as {{name}}.  The locale is the
+ * template folder to write from, chosen by the engine
+ * (engine_locale_choose).
  */
 #ifndef RESETD_OUTBOX_H
 #define RESETD_OUTBOX_H
@@ -56,8 +58,9 @@ enum mail_fate {
 
 /*
  * Records what became of message m on c, inside the transaction that marks
- * it, at now; returns STORE_OK or a db failure, which rolls the marking
- * back (the message is then sent again, or tried again).
+ * it, at now (a dead message's last_error is the error it died of);
+ * returns STORE_OK or a db failure, which rolls the marking back (the
+ * message is then sent again, or tried again).
  */
 typedef int (*mail_recorder)(struct db_conn *c, const struct outbox_msg *m,
 	    enum mail_fate, int64_t now, void *arg);
@@ -67,20 +70,23 @@ typedef int (*mail_recorder)(struct db_conn *c, const struct outbox_msg *m,
  * through the configured transport, rendering with templates (NULL: the
  * built-in ones; the mailer takes a reference of its own) and opening
  * payloads with key (32 bytes, copied: the key outbox_queue sealed them
- * with).  What it needs of cfg is copied: cfg may go once this returns.
- * A message sent or dead is marked in one transaction with record(c, m,
- * fate, now, arg) (record NULL: nothing else is recorded).  With zero
- * workers, return a mailer that sends nothing.  NULL when the transport
- * cannot be set up (logged).
+ * with), and opening webhook endpoints' secrets with webhook_key (32
+ * bytes, copied; NULL: webhook deliveries die unsent).  Deliveries of kind
+ * "webhook" are posted (mail/webhook.h), the rest mailed.  What it needs
+ * of cfg is copied: cfg may go once this returns.  A message sent or dead
+ * is marked in one transaction with record(c, m, fate, now, arg) (record
+ * NULL: nothing else is recorded).  With zero workers, return a mailer
+ * that sends nothing.  NULL when the transport cannot be set up (logged).
  */
 struct mailer *mailer_start(const struct config *, struct db *,
 	    const struct template_set *, const uint8_t *key,
-	    mail_recorder record, void *arg);
+	    const uint8_t *webhook_key, mail_recorder record, void *arg);
 /*
  * Replace, while senders work, the mail settings a reload may change: the
  * transport and its settings (mail, mail_starttls, mail_username,
  * mail_password, mail_ca_file, the timeouts), mail_from and
- * mail_from_name (for messages queued without a sender), mail_max_tries, mail_lease_seconds, mail_poll_ms, mail_backoff_ms,
+ * mail_from_name (for messages queued without a sender), mail_max_tries,
+ * mail_lease_seconds, mail_poll_ms, mail_backoff_ms,
  * mail_max_age, mail_test_hold_ms, and the templates (a reference is
  * taken, as mailer_start does).  The number of senders stays.  A message
  * being delivered finishes with the old settings; each sender takes the

@@ -491,6 +491,10 @@ static const char *const password_errors[PW__MAX] = {
 	"err_password_breached",	/* PW_BREACHED */
 	"err_password_context",		/* PW_CONTEXT */
 	"err_password_strength",	/* PW_STRENGTH */
+	"err_password_uppercase",	/* PW_UPPERCASE */
+	"err_password_lowercase",	/* PW_LOWERCASE */
+	"err_password_numbers",		/* PW_NUMBERS */
+	"err_password_symbols",		/* PW_SYMBOLS */
 };
 
 int
@@ -523,6 +527,9 @@ page_password_error(struct page_out *o, enum engine_result res,
 		snprintf(n, sizeof(n), "%lld", (long long)v->min_length);
 		page_set(o, "min_length", n);
 	}
+	snprintf(n, sizeof(n), "%lld", (long long)(v != NULL &&
+	    v->max_length > 0 ? v->max_length : PASSWORD_MAX_CHARS));
+	page_set(o, "max_length", n);
 	o->resp->outcome = engine_result_name(res);
 	page_error(o, "password", password_errors[rule]);
 	return 1;

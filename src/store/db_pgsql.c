@@ -52,6 +52,7 @@
 
 #include <libpq-fe.h>
 
+#include "../util/metrics.h"
 #include "../log.h"
 #include "db.h"
 
@@ -711,6 +712,7 @@ pg_write(void *handle, int (*fn)(struct db_conn *, void *), void *arg)
 	struct db_conn *base;
 	struct pg_conn *c;
 	PGresult *res;
+	int64_t t0;
 	int rc;
 
 	base = pg_acquire(d);
@@ -724,7 +726,10 @@ pg_write(void *handle, int (*fn)(struct db_conn *, void *), void *arg)
 		c->begin_pending = 0;	/* nothing ran: nothing to commit */
 		goto out;		/* release rolls back */
 	}
+	metrics_observe(H_DB_BATCH, 1);
+	t0 = time_mono_us();
 	res = PQexec(c->pg, "COMMIT");
+	metrics_observe(H_DB_COMMIT, time_mono_us() - t0);
 	/* A failed transaction answers COMMIT with ROLLBACK. */
 	if (PQresultStatus(res) != PGRES_COMMAND_OK ||
 	    strcmp(PQcmdStatus(res), "COMMIT") != 0) {

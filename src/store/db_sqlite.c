@@ -60,6 +60,7 @@
 
 #include <sqlite3.h>
 
+#include "../util/metrics.h"
 #include "../log.h"
 #include "db.h"
 
@@ -450,7 +451,8 @@ run_batch(struct sqlite_db *s, struct write_job *batch)
 {
 	sqlite3 *db = s->writer->db;
 	struct write_job *j, *k;
-	int rc;
+	int64_t t0;
+	int rc, n = 0;
 
 	s->wal_written = 0;
 	if (writer_exec(s, "BEGIN IMMEDIATE") == -1) {
@@ -483,7 +485,13 @@ run_batch(struct sqlite_db *s, struct write_job *batch)
 			return -1;
 		}
 	}
-	if (writer_exec(s, "COMMIT") == -1) {
+	for (j = batch; j != NULL; j = j->next)
+		n++;
+	metrics_observe(H_DB_BATCH, n);
+	t0 = time_mono_us();
+	rc = writer_exec(s, "COMMIT");
+	metrics_observe(H_DB_COMMIT, time_mono_us() - t0);
+	if (rc == -1) {
 		/*
 		 * A full disk or an I/O error rolls the transaction back by
 		 * itself; a ROLLBACK then would only fail and log again.

@@ -362,6 +362,63 @@ static const char m16_outbox_sender[] =
     "  WHERE state IN ('pending', 'dead');";
 
 /*
+ * Password profiles: the vendor whose rules a project's new passwords
+ * follow ("nist", resetd's own, "cognito" or "xsolla"), and a bit per
+ * rule a project may switch (core/password.h: 1 the common and breached
+ * lists and the account's details, 2 the strength score, 4 to 32 an
+ * uppercase letter, a lowercase letter, a digit, a symbol).  Existing
+ * projects keep what they had: nist, lists and score on.  Self-contained:
+ * it adds two columns to projects.
+ */
+static const char m15_password_profiles[] =
+    "ALTER TABLE projects ADD COLUMN password_profile TEXT NOT NULL "
+    "  DEFAULT 'nist';"
+    "ALTER TABLE projects ADD COLUMN password_checks INTEGER NOT NULL "
+    "  DEFAULT 3;";
+
+/*
+ * The event log and webhook endpoints (core/event.c, mail/webhook.c).
+ *
+ * events: what happened to a project's users, sessions and mail, one row
+ * per event, written in the transaction that made the change.  data is
+ * the event's object as JSON text in WorkOS's shapes, with no secret, code
+ * or password in it; the janitor deletes rows older than
+ * event_retention_days.  Ids are UUID v7, so the primary key orders a
+ * project's events by time for the "after" cursor.
+ *
+ * webhook_endpoints: where a project's events are posted.  events is the
+ * newline-separated list of event names it takes ("*": all).  The signing
+ * secret must be read back to sign, so it is sealed under a key derived
+ * from the server secret.  A delivery is an outbox row of kind "webhook"
+ * whose recipient is the endpoint's id.
+ *
+ * projects.allow_private_targets: whether the project's webhooks (and
+ * user storage) may reach loopback, private and link-local addresses.
+ * Self-contained: it adds two tables and one column.
+ */
+static const char m17_events[] =
+    "CREATE TABLE events ("
+    "  id TEXT PRIMARY KEY,"
+    "  project_id TEXT NOT NULL,"
+    "  event TEXT NOT NULL,"
+    "  data TEXT NOT NULL,"
+    "  created_at BIGINT NOT NULL);"
+    "CREATE INDEX events_project ON events(project_id, id);"
+    "CREATE INDEX events_created ON events(created_at);"
+
+    "CREATE TABLE webhook_endpoints ("
+    "  id TEXT PRIMARY KEY,"
+    "  project_id TEXT NOT NULL REFERENCES projects(id),"
+    "  url TEXT NOT NULL,"
+    "  events TEXT NOT NULL,"
+    "  secret_sealed TEXT NOT NULL,"
+    "  created_at BIGINT NOT NULL);"
+    "CREATE INDEX webhook_endpoints_project ON webhook_endpoints(project_id);"
+
+    "ALTER TABLE projects ADD COLUMN allow_private_targets INTEGER NOT NULL "
+    "  DEFAULT 0;";
+
+/*
  * Cognito's admin calls.
  *
  * An API key doubles as AWS credentials: access_key_id (public, like
@@ -400,7 +457,9 @@ const struct migration store_migrations[] = {
 	{ 13, "shared rate limits", m13_rate_buckets, NULL,
 	    m13_rate_buckets_postgres },
 	{ 14, "sessions apps can verify", m14_sessions, NULL, NULL },
+	{ 15, "password profiles", m15_password_profiles, NULL, NULL },
 	{ 16, "outbox senders", m16_outbox_sender, NULL, NULL },
+	{ 17, "event log and webhooks", m17_events, NULL, NULL },
 	{ 19, "cognito admin: aws credentials and user status",
 	    m19_cognito_admin, NULL, NULL },
 	{ 0, NULL, NULL, NULL, NULL },

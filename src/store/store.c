@@ -321,7 +321,7 @@ store_migrate(struct db *db)
 	"mail_from_name, locale, unknown_account_notice, logo_url, accent_color, " \
 	"reset_limit_per_hour, mail_budget_per_hour, password_min_length, " \
 	"password_min_score, notice_limit_per_hour, notice_share_percent, " \
-	"login_token_ttl"
+	"login_token_ttl, password_profile, password_checks"
 
 static void *
 project_read(struct db_rows *r)
@@ -350,6 +350,8 @@ project_read(struct db_rows *r)
 	p->notice_limit_per_hour = db_int(r, 19);
 	p->notice_share_percent = db_int(r, 20);
 	p->login_token_ttl = db_int(r, 21);
+	p->password_profile = db_strdup(r, 22);
+	p->password_checks = db_int(r, 23);
 	return p;
 }
 
@@ -377,6 +379,7 @@ project_free(struct project *p)
 	free(p->locale);
 	free(p->logo_url);
 	free(p->accent_color);
+	free(p->password_profile);
 	free(p);
 }
 
@@ -385,7 +388,7 @@ store_project_insert(struct db_conn *c, const struct project *p)
 {
 	return exec_ok(db_exec(c, "INSERT INTO projects (" PROJECT_COLS ") "
 	    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
-	    "$15, $16, $17, $18, $19, $20, $21, $22)",
+	    "$15, $16, $17, $18, $19, $20, $21, $22, $23, $24)",
 	    DB_ARGS(DB_TEXT(p->id), DB_TEXT(p->name), DB_TEXT(p->callback_urls),
 	    DB_TEXT(p->allowed_origins), DB_TEXT(p->reset_url),
 	    DB_INT(p->token_ttl), DB_TEXT(p->delivery), DB_INT(p->created_at),
@@ -395,7 +398,34 @@ store_project_insert(struct db_conn *c, const struct project *p)
 	    DB_TEXT(p->accent_color), DB_INT(p->reset_limit_per_hour),
 	    DB_INT(p->mail_budget_per_hour), DB_INT(p->password_min_length),
 	    DB_INT(p->password_min_score), DB_INT(p->notice_limit_per_hour),
-	    DB_INT(p->notice_share_percent), DB_INT(p->login_token_ttl))));
+	    DB_INT(p->notice_share_percent), DB_INT(p->login_token_ttl),
+	    DB_TEXT(p->password_profile ? p->password_profile : "nist"),
+	    DB_INT(p->password_checks))));
+}
+
+int
+store_project_update(struct db_conn *c, const struct project *p)
+{
+	return db_exec(c, "UPDATE projects SET name = $2, callback_urls = $3, "
+	    "allowed_origins = $4, reset_url = $5, token_ttl = $6, delivery = $7, "
+	    "send_reset_emails = $8, mail_from = $9, mail_from_name = $10, "
+	    "locale = $11, unknown_account_notice = $12, logo_url = $13, "
+	    "accent_color = $14, reset_limit_per_hour = $15, "
+	    "mail_budget_per_hour = $16, password_min_length = $17, "
+	    "password_min_score = $18, notice_limit_per_hour = $19, "
+	    "notice_share_percent = $20, login_token_ttl = $21, "
+	    "password_profile = $22, password_checks = $23 WHERE id = $1",
+	    DB_ARGS(DB_TEXT(p->id), DB_TEXT(p->name), DB_TEXT(p->callback_urls),
+	    DB_TEXT(p->allowed_origins), DB_TEXT(p->reset_url),
+	    DB_INT(p->token_ttl), DB_TEXT(p->delivery),
+	    DB_INT(p->send_reset_emails), DB_TEXT(p->mail_from),
+	    DB_TEXT(p->mail_from_name), DB_TEXT(p->locale),
+	    DB_INT(p->unknown_account_notice), DB_TEXT(p->logo_url),
+	    DB_TEXT(p->accent_color), DB_INT(p->reset_limit_per_hour),
+	    DB_INT(p->mail_budget_per_hour), DB_INT(p->password_min_length),
+	    DB_INT(p->password_min_score), DB_INT(p->notice_limit_per_hour),
+	    DB_INT(p->notice_share_percent), DB_INT(p->login_token_ttl),
+	    DB_TEXT(p->password_profile), DB_INT(p->password_checks)));
 }
 
 int
@@ -579,6 +609,13 @@ store_user_list(struct db_conn *c, const char *project_id,
 }
 
 int
+store_user_by_id(struct db_conn *c, const char *id, struct user **out)
+{
+	return query_one(c, "SELECT " USER_COLS " FROM users WHERE id = $1",
+	    DB_ARGS(DB_TEXT(id)), user_read, (void **)out);
+}
+
+int
 store_user_set_password(struct db_conn *c, const char *id, const char *hash,
     int64_t now)
 {
@@ -661,7 +698,7 @@ like_prefix(const char *value)
 
 int
 store_user_page(struct db_conn *c, const char *project_id,
-    const struct user_query *q, struct store_list *out)
+    const struct user_page_query *q, struct store_list *out)
 {
 	/* One statement per filter, each a constant text. */
 	static const char *const sql[] = {
@@ -885,6 +922,17 @@ store_code_latest(struct db_conn *c, const char *project_id,
 	    "ORDER BY created_at DESC, id DESC LIMIT 1",
 	    DB_ARGS(DB_TEXT(subject), DB_TEXT(project_id)), secret_read,
 	    (void **)out);
+}
+
+int
+store_code_recent(struct db_conn *c, const char *project_id,
+    const char *subject, int64_t since, struct store_list *out)
+{
+	return query_list(c, "SELECT " SECRET_COLS " FROM secrets WHERE "
+	    "subject = $1 AND project_id = $2 AND purpose = 'reset_code' AND "
+	    "created_at > $3 ORDER BY created_at DESC, id DESC LIMIT 16",
+	    DB_ARGS(DB_TEXT(subject), DB_TEXT(project_id), DB_INT(since)),
+	    secret_read, out);
 }
 
 /* shared rate limits */
@@ -1654,28 +1702,48 @@ claim_tx(struct db_conn *c, void *arg)
  * run it again (say, as the inner side of a nested loop), locking and
  * returning other rows than the ones it counted.
  */
-static const char claim_sqlite[] =
-    "UPDATE outbox SET next_try_at = $1, tries = tries + 1, last_error = "
-    "NULL WHERE id IN (SELECT id FROM outbox WHERE state = 'pending' AND "
-    "next_try_at <= $2 ORDER BY next_try_at LIMIT $3) RETURNING "
-    OUTBOX_COLS;
-static const char claim_postgres[] =
-    "WITH due AS MATERIALIZED (SELECT id FROM outbox WHERE state = "
-    "'pending' AND next_try_at <= $2 ORDER BY next_try_at LIMIT $3 "
-    "FOR UPDATE SKIP LOCKED) "
-    "UPDATE outbox SET next_try_at = $1, tries = tries + 1, last_error = "
-    "NULL FROM due WHERE outbox.id = due.id RETURNING "
-    OUTBOX_COLS_QUALIFIED;
+#define CLAIM_SQLITE(kinds) \
+    "UPDATE outbox SET next_try_at = $1, tries = tries + 1, last_error = " \
+    "NULL WHERE id IN (SELECT id FROM outbox WHERE state = 'pending' AND " \
+    "next_try_at <= $2" kinds " ORDER BY next_try_at LIMIT $3) RETURNING " \
+    OUTBOX_COLS
+#define CLAIM_POSTGRES(kinds) \
+    "WITH due AS MATERIALIZED (SELECT id FROM outbox WHERE state = " \
+    "'pending' AND next_try_at <= $2" kinds " ORDER BY next_try_at " \
+    "LIMIT $3 FOR UPDATE SKIP LOCKED) " \
+    "UPDATE outbox SET next_try_at = $1, tries = tries + 1, last_error = " \
+    "NULL FROM due WHERE outbox.id = due.id RETURNING " \
+    OUTBOX_COLS_QUALIFIED
+#define KINDS_MAIL " AND kind <> 'webhook'"
+#define KINDS_WEBHOOKS " AND kind = 'webhook'"
+
+/* The claim of each enum outbox_claim, per dialect. */
+static const char *const claims[][2] = {
+	{ CLAIM_SQLITE(""), CLAIM_POSTGRES("") },		/* CLAIM_ANY */
+	{ CLAIM_SQLITE(KINDS_MAIL), CLAIM_POSTGRES(KINDS_MAIL) }, /* CLAIM_MAIL */
+	{ CLAIM_SQLITE(KINDS_WEBHOOKS),
+	    CLAIM_POSTGRES(KINDS_WEBHOOKS) },			/* CLAIM_WEBHOOKS */
+};
 
 int
 store_outbox_claim(struct db *db, int64_t now, int64_t lease_until, int limit,
     struct store_list *out)
 {
-	struct claim cl = { now, lease_until, limit, claim_sqlite, { NULL, 0 } };
+	return store_outbox_claim_kind(db, CLAIM_ANY, now, lease_until, limit,
+	    out);
+}
+
+int
+store_outbox_claim_kind(struct db *db, enum outbox_claim which, int64_t now,
+    int64_t lease_until, int limit, struct store_list *out)
+{
+	struct claim cl = { now, lease_until, limit, claims[which][0],
+	    { NULL, 0 } };
 	int rc;
 
+	assert(which >= CLAIM_ANY && which <= CLAIM_WEBHOOKS);
 	if (strcmp(db_dialect(db), "postgres") == 0)
-		cl.sql = claim_postgres;
+		cl.sql = claims[which][1];
 	rc = db_write(db, claim_tx, &cl);
 	if (rc != 0) {
 		store_list_free(&cl.got, (void (*)(void *))outbox_msg_free);
@@ -1724,11 +1792,11 @@ struct hasten {
 static const char hasten_sqlite[] =
     "UPDATE outbox SET next_try_at = $1 WHERE id IN (SELECT id FROM outbox "
     "WHERE state = 'pending' AND next_try_at > $1 AND last_error IS NOT "
-    "NULL ORDER BY next_try_at LIMIT $2)";
+    "NULL AND kind <> 'webhook' ORDER BY next_try_at LIMIT $2)";
 static const char hasten_postgres[] =
     "WITH waiting AS MATERIALIZED (SELECT id FROM outbox WHERE state = "
-    "'pending' AND next_try_at > $1 AND last_error IS NOT NULL ORDER BY "
-    "next_try_at LIMIT $2 FOR UPDATE SKIP LOCKED) "
+    "'pending' AND next_try_at > $1 AND last_error IS NOT NULL AND kind "
+    "<> 'webhook' ORDER BY next_try_at LIMIT $2 FOR UPDATE SKIP LOCKED) "
     "UPDATE outbox SET next_try_at = $1 FROM waiting WHERE outbox.id = "
     "waiting.id AND outbox.state = 'pending' AND outbox.next_try_at > $1 "
     "AND outbox.last_error IS NOT NULL";
@@ -1788,6 +1856,20 @@ store_outbox_get(struct db_conn *c, const char *id, struct outbox_msg **out)
 {
 	return query_one(c, "SELECT " OUTBOX_COLS " FROM outbox WHERE id = $1",
 	    DB_ARGS(DB_TEXT(id)), outbox_read, (void **)out);
+}
+
+int
+store_outbox_depth(struct db_conn *c, int64_t *pending, int64_t *dead)
+{
+	int rc;
+
+	/* Both counts walk the outbox_due index, on its state prefix. */
+	rc = query_count(c, "SELECT COUNT(*) FROM outbox WHERE state = "
+	    "'pending'", DB_NOARGS, pending);
+	if (rc == STORE_OK)
+		rc = query_count(c, "SELECT COUNT(*) FROM outbox WHERE state = "
+		    "'dead'", DB_NOARGS, dead);
+	return rc;
 }
 
 int
@@ -1953,6 +2035,19 @@ store_audit_insert(struct db_conn *c, const struct audit_event *a)
 	    DB_TEXT(a->project_id), DB_INT(a->created_at), DB_TEXT(a->event),
 	    DB_TEXT(a->client_ip), DB_TEXT(a->user_agent), DB_TEXT(a->subject),
 	    DB_TEXT(a->detail))));
+}
+
+int
+store_audit_query(struct db_conn *c, const char *project_id,
+    const char *subject, int64_t since, int64_t until, int limit,
+    struct store_list *out)
+{
+	return query_list(c, "SELECT " AUDIT_COLS " FROM audit_events WHERE "
+	    "($1 = '' OR project_id = $1) AND ($2 = '' OR subject = $2) AND "
+	    "created_at >= $3 AND created_at < $4 ORDER BY created_at DESC, "
+	    "id DESC LIMIT $5", DB_ARGS(DB_TEXT(project_id ? project_id : ""),
+	    DB_TEXT(subject ? subject : ""), DB_INT(since), DB_INT(until),
+	    DB_INT(limit)), audit_read, out);
 }
 
 int

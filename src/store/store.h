@@ -46,6 +46,9 @@ struct project {
 	int64_t	 notice_share_percent;	/* of the mail budget */
 	/* Sessions (migration 14). */
 	int64_t	 login_token_ttl;	/* Xsolla login tokens, seconds */
+	/* Password profile and switches (migration 15). */
+	char	*password_profile;	/* "nist", "cognito" or "xsolla" */
+	int64_t	 password_checks;	/* PW_CHECK_* and PW_REQUIRE_* bits */
 	int	 holds;			/* project_hold calls not yet freed */
 };
 
@@ -259,6 +262,8 @@ int	store_setting_delete(struct db *, const char *key) WUR;
 
 int	store_project_insert(struct db_conn *, const struct project *);
 int	store_project_get(struct db_conn *, const char *id, struct project **);
+/* Replace every setting of project p->id: 1, 0 (no such project), DB_ERROR. */
+int	store_project_update(struct db_conn *, const struct project *);
 int	store_project_list(struct db_conn *, struct store_list *);
 int	store_project_count(struct db_conn *, int64_t *);
 /*
@@ -281,6 +286,8 @@ int	store_user_list(struct db_conn *, const char *project_id,
  * Store a new password hash that a reset proved: the email is marked
  * verified and the user confirmed.
  */
+/* A user by id, whatever its project. */
+int	store_user_by_id(struct db_conn *, const char *id, struct user **);
 int	store_user_set_password(struct db_conn *, const char *id,
 	    const char *hash, int64_t now);
 /*
@@ -321,7 +328,7 @@ enum user_filter {
 	USER_FILTER_DISABLED,		/* disabled (value unused) */
 };
 
-struct user_query {
+struct user_page_query {
 	enum user_filter	 filter;
 	const char		*value;		/* what the filter compares */
 	const char		*after_id;	/* NULL: from the first */
@@ -333,7 +340,7 @@ struct user_query {
  * those after after_id that pass the filter, at most limit of them.
  */
 int	store_user_page(struct db_conn *, const char *project_id,
-	    const struct user_query *, struct store_list *);
+	    const struct user_page_query *, struct store_list *);
 /*
  * Disable (disabled 1) or enable (0) user id of a project: 1 when its
  * state changed, 0 when it was already so (or there is no such user), or
@@ -439,6 +446,12 @@ struct store_code_caps {
 /* The newest code of a subject in a project, whatever its state. */
 int	store_code_latest(struct db_conn *, const char *project_id,
 	    const char *subject, struct secret **);
+/*
+ * The codes of a subject in a project created after since, newest first,
+ * at most 16, whatever their state (secret records in out).
+ */
+int	store_code_recent(struct db_conn *, const char *project_id,
+	    const char *subject, int64_t since, struct store_list *out);
 /* The sum of wrong tries on the subject's codes created after since. */
 int	store_code_attempts(struct db_conn *, const char *subject,
 	    int64_t since, int64_t *out);
@@ -506,6 +519,15 @@ int	store_outbox_insert(struct db_conn *, const struct outbox_msg *);
  */
 int	store_outbox_claim(struct db *, int64_t now, int64_t lease_until,
 	    int limit, struct store_list *);
+/* Which messages a claim takes. */
+enum outbox_claim {
+	CLAIM_ANY,		/* 0 */
+	CLAIM_MAIL,		/* 1: every kind but webhook deliveries */
+	CLAIM_WEBHOOKS,		/* 2: webhook deliveries only */
+};
+/* store_outbox_claim, of the messages which names only. */
+int	store_outbox_claim_kind(struct db *, enum outbox_claim which,
+	    int64_t now, int64_t lease_until, int limit, struct store_list *);
 /*
  * Mark a claimed message sent and forget its payload, on c (inside the
  * transaction that records what else its sending means).
@@ -522,7 +544,8 @@ int	store_outbox_failed(struct db_conn *, const char *id, const char *error,
 /*
  * Make due at now up to limit messages waiting on the backoff of a failed
  * try (pending, not due, with an error), the soonest due first; a leased
- * message is never one of them.  For when the relay works again: their
+ * message is never one of them, nor a webhook delivery, whose endpoint
+ * the relay says nothing of.  For when the relay works again: their
  * own backoffs would keep them waiting after it is back.  Runs its own
  * transaction; the number made due, or DB_ERROR.
  */
@@ -542,6 +565,8 @@ int	store_outbox_get(struct db_conn *, const char *id,
 int	store_outbox_list(struct db_conn *, const char *state, int limit,
 	    struct store_list *);
 void	outbox_msg_free(struct outbox_msg *);
+/* Messages pending (queued or waiting to retry) and dead, for metrics. */
+int	store_outbox_depth(struct db_conn *, int64_t *pending, int64_t *dead);
 /*
  * Mail queued (not dropped) for a project after since, counted up to
  * at_most, in *out: enough to tell whether a budget of at_most is spent.
@@ -567,6 +592,13 @@ const char *store_audit_name(enum audit_kind);
 int	store_audit_insert(struct db_conn *, const struct audit_event *);
 /* The newest events, of one project or (project_id NULL) of all. */
 int	store_audit_list(struct db_conn *, const char *project_id, int limit,
+	    struct store_list *);
+/*
+ * The newest limit events with created_at in [since, until), of a project
+ * and a subject when given (NULL: any).
+ */
+int	store_audit_query(struct db_conn *, const char *project_id,
+	    const char *subject, int64_t since, int64_t until, int limit,
 	    struct store_list *);
 void	audit_event_free(struct audit_event *);
 
@@ -606,6 +638,67 @@ int	store_idem_insert(struct db_conn *, const struct idem_record *);
 /* Delete every record expired at now; the number deleted or DB_ERROR. */
 int	store_idem_purge(struct db_conn *, int64_t now);
 void	idem_record_free(struct idem_record *);
+
+/* store_event.c: the event log and webhook endpoints */
+/* One event; data is its object as JSON text, holding no secret. */
+struct event_row {
+	char	*id;			/* UUID v7 */
+	char	*project_id;
+	char	*event;			/* "password_reset.created", ... */
+	char	*data;
+	int64_t	 created_at;
+};
+
+/* What store_event_list returns. */
+struct event_filter {
+	const char	*project_id;
+	const char *const *names;	/* NULL-terminated; NULL: every event */
+	const char	*after;		/* an event id; NULL: from the first */
+	int64_t		 range_start;	/* created at or after; 0: any */
+	int64_t		 range_end;	/* created before; 0: any */
+	int		 limit;
+};
+
+struct webhook_endpoint {
+	char	*id;
+	char	*project_id;
+	char	*url;
+	char	*events;		/* newline-separated names; "*": all */
+	char	*secret_sealed;
+	int64_t	 created_at;
+};
+
+int	store_event_insert(struct db_conn *, const struct event_row *);
+/*
+ * A project's events matching f, oldest first (by id), at most f->limit;
+ * each a struct event_row.
+ */
+int	store_event_list(struct db_conn *, const struct event_filter *f,
+	    struct store_list *);
+/*
+ * Delete at most limit events created before before, in a transaction of
+ * its own; the number deleted or DB_ERROR.
+ */
+int	store_event_purge(struct db *, int64_t before, int64_t limit);
+void	event_row_free(struct event_row *);
+
+int	store_webhook_insert(struct db_conn *, const struct webhook_endpoint *);
+int	store_webhook_get(struct db_conn *, const char *id,
+	    struct webhook_endpoint **);
+/* A project's endpoints, oldest first. */
+int	store_webhook_list(struct db_conn *, const char *project_id,
+	    struct store_list *);
+/* Delete endpoint id of a project: 1 when deleted, 0 when none, DB_ERROR. */
+int	store_webhook_delete(struct db_conn *, const char *project_id,
+	    const char *id);
+void	webhook_endpoint_free(struct webhook_endpoint *);
+
+/* Whether project id may reach private addresses, in *on (0 or 1). */
+int	store_project_private_targets(struct db_conn *, const char *id,
+	    int *on);
+/* Set it: 1 when the project exists, 0 when not, or DB_ERROR. */
+int	store_project_set_private_targets(struct db_conn *, const char *id,
+	    int on);
 
 /* Free a list and its records with the given free function. */
 void	store_list_free(struct store_list *, void (*)(void *));

@@ -6,6 +6,7 @@
  * convert without a lookup.
  */
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +56,36 @@ id_new(char *out)
 	for (i = 0; i < 6; i++)
 		b[i] = (uint8_t)(ms >> (40 - 8 * i));
 	b[6] = (uint8_t)(0x70 | (b[6] & 0x0f));	/* version 7 */
+	b[8] = (uint8_t)(0x80 | (b[8] & 0x3f));	/* RFC 4122 variant */
+	uuid_format(b, out);
+}
+
+void
+id_new_ordered(char *out)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static uint64_t last_ms;
+	static uint32_t seq;
+	uint8_t b[16];
+	uint64_t ms = (uint64_t)time_now_ms();
+	int i;
+
+	randombytes_buf(b, sizeof(b));
+	pthread_mutex_lock(&lock);
+	if (ms <= last_ms) {
+		ms = last_ms;
+		if (++seq > 0xfff) {	/* the counter ran out: borrow a ms */
+			ms++;
+			seq = 0;
+		}
+	} else
+		seq = randombytes_uniform(0x400);	/* room to count up */
+	last_ms = ms;
+	for (i = 0; i < 6; i++)
+		b[i] = (uint8_t)(ms >> (40 - 8 * i));
+	b[6] = (uint8_t)(0x70 | (seq >> 8));	/* version 7, counter */
+	b[7] = (uint8_t)(seq & 0xff);
+	pthread_mutex_unlock(&lock);
 	b[8] = (uint8_t)(0x80 | (b[8] & 0x3f));	/* RFC 4122 variant */
 	uuid_format(b, out);
 }

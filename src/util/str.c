@@ -167,6 +167,37 @@ str_case_equal(const char *a, const char *b)
 }
 
 int
+str_json_string(struct buf *b, const char *s)
+{
+	size_t left, n;
+	int rc;
+
+	if (s == NULL)
+		return buf_puts(b, "null");
+	left = strlen(s);
+	rc = buf_puts(b, "\"");
+	while (left > 0 && rc == 0) {
+		unsigned char ch = (unsigned char)*s;
+
+		n = str_utf8_seq(s, left);
+		if (n == 0) {
+			rc = buf_puts(b, "\ufffd");
+			n = 1;
+		} else if (ch == '"' || ch == '\\')
+			rc = buf_printf(b, "\\%c", ch);
+		else if (ch < 0x20 || ch == 0x7f)
+			rc = buf_printf(b, "\\u%04x", ch);
+		else
+			rc = buf_append(b, s, n);
+		s += n;
+		left -= n;
+	}
+	if (rc == 0)
+		rc = buf_puts(b, "\"");
+	return rc;
+}
+
+int
 str_html_escape(struct buf *b, const char *s, size_t n)
 {
 	const char *end = s + n;

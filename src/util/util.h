@@ -68,6 +68,12 @@ int	hex_decode(const char *, size_t len, uint8_t *out) WUR;
  * "prefix_ULID" print the same 128 bits in Crockford base32.
  */
 void	id_new(char *out);
+/*
+ * The same, but ids made by this process sort in the order they were
+ * made, even within one millisecond (RFC 9562's counter in rand_a):
+ * for the event log, whose cursor is an id.
+ */
+void	id_new_ordered(char *out);
 /* Return 1 when s is a UUID in canonical lowercase-or-uppercase form. */
 int	id_is_uuid(const char *);
 /* The same 128 bits as a ULID (ULID_STRLEN + 1 bytes); -1 if not a UUID. */
@@ -133,6 +139,13 @@ int	str_url_encode(struct buf *, const char *s) WUR;
  * (& < > " ' become entities); -1 past the buffer's cap.
  */
 int	str_html_escape(struct buf *, const char *s, size_t n) WUR;
+/*
+ * Append s to b as a JSON string, quotes included: ", \ and controls
+ * escaped, each byte that does not start a valid UTF-8 sequence written
+ * as U+FFFD, so the result always parses.  NULL appends null.  -1 past
+ * the buffer's cap.
+ */
+int	str_json_string(struct buf *, const char *s) WUR;
 /* 1 when a and b are equal but for ASCII case. */
 int	str_case_equal(const char *a, const char *b);
 /* A 32-bit FNV-1a hash of s, to spread keys over a fixed table. */

@@ -137,7 +137,7 @@ describe('per-address limits', () => {
     const c = await cognito(d, 'ForgotPassword', { ClientId: t.client.client_id, Username: 'someone@example.com' }, forged());
     assertRetryAfter(c, 'cognito');
     assert.equal(c.json.__type, 'TooManyRequestsException');
-    assert.equal(c.headers['x-amzn-errortype'], 'TooManyRequestsException');
+    assert.equal(c.headers['x-amzn-errortype'], 'TooManyRequestsException:');
     const v = await velocity(d, t, '/password/forgot', { userName: 'someone@example.com' }, forged());
     assertRetryAfter(v, 'velocity');
     assert.equal(v.json.error.code, 'TooManyRequestsException');
@@ -253,7 +253,7 @@ describe('answers that leak nothing', () => {
       assert.deepEqual(stripIds(a.headers), stripIds(answers[0].headers));
     }
     await h.waitForMail(d.maildir, (m) => h.mailTo(user.email)(m));
-    await h.sleep(1500);
+    await h.waitOutboxSettled(d);
     const mails = (await h.readMaildir(d.maildir)).filter(h.mailTo(user.email));
     assert.equal(mails.length, 2, 'two reset mails, then nothing');
     for (const m of mails) {
@@ -318,13 +318,14 @@ describe('password policy', () => {
       [user.email, '900-006', 'context'],
       [user.email.toUpperCase(), '900-006', 'context'],
       ['violet harbour lantern 77', '900-005', 'breached'],
-      ['x'.repeat(1000), '900-002', 'max_length'],
-      ['Sh0rt!', '900-001', 'min_length'],
+      ['x'.repeat(1000), 0, 'max_length'],
+      ['Sh0rt!', 0, 'min_length'],
       ['aaaaaaaaaaaaaaaa', '900-007', 'strength'],
     ];
     for (const [pw, code, rule] of cases) {
       const res = await confirm(pw);
-      assert.equal(res.status, 422, `${rule}: ${show(res)}`);
+      // Out of new_password's bounds is Xsolla's own "invalid parameters".
+      assert.equal(res.status, code === 0 ? 400 : 422, `${rule}: ${show(res)}`);
       assert.equal(res.json.error.code, code, `${rule}: ${show(res)}`);
       assert.equal(res.json.error.details.rule, rule, `${rule}: ${show(res)}`);
     }
@@ -372,6 +373,7 @@ describe('hostile input', () => {
   it('malformed, invalid, nested, huge and mistyped bodies: a clear error and nothing written', { timeout: TEST_TIMEOUT }, async () => {
     const t = await setup(d);
     await newUser(d, t.project);
+    await h.waitOutboxSettled(d); // what earlier tests queued is out
     const auditBefore = await auditCount(d);
     const mailBefore = await mailCount(d);
     const url = `${d.url}/api/password/reset/request?projectId=${t.project.id}`;
@@ -413,7 +415,7 @@ describe('hostile input', () => {
 
     assert.ok(d.running(), 'the daemon lives on');
     assert.equal(await auditCount(d), auditBefore, 'no audit row was written');
-    await h.sleep(300);
+    await h.waitOutboxSettled(d);
     assert.equal(await mailCount(d), mailBefore, 'no mail was sent');
   });
 });

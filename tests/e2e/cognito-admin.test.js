@@ -423,6 +423,16 @@ describe('ListUsers', () => {
     assert.deepEqual(seen, emails);
     assert.equal(pages, 3);
 
+    // The token is core's one paging cursor: bound to its pool and filter,
+    // so it cannot be made up, nor carried to another filter or pool.
+    const first = await sdk(A).send(new ListUsersCommand({ UserPoolId: A.pool, Filter: `email ^= "${tag}"`, Limit: 2 }));
+    const carried = first.PaginationToken;
+    assert.ok(carried);
+    await rejectsWith(sdk(A).send(new ListUsersCommand({ UserPoolId: A.pool, Filter: `email ^= "${tag}-"`, Limit: 2, PaginationToken: carried })), 'InvalidParameterException');
+    await rejectsWith(sdk(A).send(new ListUsersCommand({ UserPoolId: A.pool, Limit: 2, PaginationToken: carried })), 'InvalidParameterException');
+    await rejectsWith(sdk(B).send(new ListUsersCommand({ UserPoolId: B.pool, Filter: `email ^= "${tag}"`, Limit: 2, PaginationToken: carried })), 'InvalidParameterException');
+    await rejectsWith(sdk(A).send(new ListUsersCommand({ UserPoolId: A.pool, Limit: 2, PaginationToken: crypto.randomUUID() })), 'InvalidParameterException');
+
     const only = await sdk(A).send(new ListUsersCommand({ UserPoolId: A.pool, Filter: `email ^= "${tag}"`, AttributesToGet: ['email'] }));
     assert.equal(only.Users.length, 5);
     assert.deepEqual(only.Users[0].Attributes.map((a) => a.Name), ['email']);
@@ -488,7 +498,7 @@ describe('calls that are refused change nothing', () => {
     const res = await unsignedRaw('AdminDeleteUser', { UserPoolId: A.pool, Username: victim });
     assert.equal(res.status, 400, res.text);
     assert.equal(res.json.__type, 'MissingAuthenticationTokenException');
-    assert.equal(res.headers['x-amzn-errortype'], 'MissingAuthenticationTokenException');
+    assert.equal(res.headers['x-amzn-errortype'], 'MissingAuthenticationTokenException:');
     await stillThere();
   });
 

@@ -1,8 +1,9 @@
 'use strict';
 // The documentation keeps up with the binary: every configuration key in
 // config.c's table, which `resetd --help` lists, is explained in the sample
-// config and in resetd.conf(5); every command is in resetd(8); the man
-// pages are clean under `mandoc -T lint`; and the sample config is one that
+// config and in resetd.conf(5); the keys a reload applies are the ones
+// resetd.conf(5) says; every command is in resetd(8); the man pages are
+// clean under `mandoc -T lint`; and the sample config is one that
 // check-config accepts.
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -71,6 +72,32 @@ test('the sample config explains every key it sets, and check-config accepts it'
   const r = spawnSync(h.binPath(), ['--config', SAMPLE, 'check-config'], { cwd: dir, env, encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /configuration OK/);
+});
+
+// The keys config.c lets a reload apply (reload_keys), read from the source.
+function reloadKeys() {
+  const src = fs.readFileSync(path.join(root, 'src/config.c'), 'utf8');
+  const m = /static const char \*const reload_keys\[\] = \{([\s\S]*?)\n\};/.exec(src);
+  assert.ok(m, 'no reload_keys table in src/config.c');
+  return [...m[1].replace(/\/\*[\s\S]*?\*\//g, '').matchAll(/"([a-z0-9_]+)"/g)].map((x) => x[1]);
+}
+
+test('resetd.conf(5) lists exactly the keys a reload applies', () => {
+  const keys = reloadKeys();
+  const known = new Set(tableKeys());
+  assert.ok(keys.length >= 10, `reload_keys has ${keys.length} keys`);
+  for (const k of keys) assert.ok(known.has(k), `reload_keys names ${k}, which config.c's table has not`);
+  const man5 = fs.readFileSync(path.join(root, 'man/resetd.conf.5'), 'utf8');
+  const section = /^\.Sh RELOADING\n([\s\S]*?)^\.Sh /m.exec(man5);
+  assert.ok(section, 'resetd.conf(5) has no RELOADING section');
+  const named = [...section[1].matchAll(/Ic ([a-z0-9_]+\*?)/g)].map((x) => x[1]);
+  const covers = (n, k) => (n.endsWith('*') ? k.startsWith(n.slice(0, -1)) : n === k);
+  for (const k of keys) assert.ok(named.some((n) => covers(n, k)), `RELOADING does not name ${k}`);
+  for (const n of named) {
+    const hit = [...known].filter((k) => covers(n, k));
+    assert.ok(hit.length > 0, `RELOADING names ${n}, no key`);
+    for (const k of hit) assert.ok(keys.includes(k), `RELOADING names ${k}, which a reload does not apply`);
+  }
 });
 
 test('the man pages are clean under mandoc -T lint', () => {

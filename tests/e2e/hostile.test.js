@@ -99,7 +99,7 @@ const SHAPES = {
   cognito(res) {
     assert.equal(typeof res.json?.__type, 'string', res.text);
     assert.equal(typeof res.json.message, 'string');
-    assert.equal(res.headers['x-amzn-errortype'], res.json.__type);
+    assert.equal(res.headers['x-amzn-errortype'], `${res.json.__type}:`);
   },
   velocity(res) {
     assert.equal(typeof res.json?.error?.code, 'string', res.text);

@@ -301,7 +301,7 @@ describe('mail over SMTP with STARTTLS and AUTH', () => {
     assert.equal(m.mail.subject, `Password reset request for ${noisy.name}`);
     assert.match(m.mail.text, /there is no .* account with this email/);
     assert.equal(h.extractResetLink(m.mail.text), null, 'a notice carries no link');
-    await h.sleep(800);
+    await h.waitOutboxSettled(d);
     assert.equal(smtp.to(nobody1).length, 0, 'a project without the notice mailed an unknown address');
     const list = await d.cli(['outbox', 'list', '--state', 'dropped', '--limit', '1000']);
     assert.ok(list.some((x) => x.kind === 'unknown_account' && x.project_id === quiet.id && x.to === ''));

@@ -1,7 +1,7 @@
 'use strict';
 // SIGHUP reads the configuration file again and applies what can change
-// while requests run: here the log level, the login rate limit, the mail
-// sender and the mail templates. It says what changed and what waits for a
+// while requests run: here the log level, the login rate limit, the body
+// size cap, the mail transport and sender, and the mail templates. It says what changed and what waits for a
 // restart, keeps the old configuration when the new one is bad, and fails
 // no request: a bounded load runs through every reload and each of its
 // requests must get its normal answer.
@@ -94,7 +94,10 @@ test('SIGHUP changes the log level, a rate limit, the sender and templates, unde
   const templates = path.join(dir, 'templates');
   fs.mkdirSync(path.join(templates, 'en'), { recursive: true });
   fs.writeFileSync(path.join(templates, 'en', 'reset_link.subject'), 'Reloaded: reset your {{project_name}} password\n');
+  const mailBefore = path.join(dir, 'mail-before');
+  const mailAfter = path.join(dir, 'mail-after');
   const before = {
+    mail: `maildir:${mailBefore}`,
     log_level: 'info',
     rate_ip_login: 1000,
     rate_ip_login_window: 60,
@@ -108,6 +111,7 @@ test('SIGHUP changes the log level, a rate limit, the sender and templates, unde
     env: {
       RESETD_CONFIG: file,
       RESETD_RATE_IP_LOGIN: null,
+      RESETD_MAIL: null,
       NOTIFY_SOCKET: ns.path,
     },
   });
@@ -129,34 +133,43 @@ test('SIGHUP changes the log level, a rate limit, the sender and templates, unde
     const seen = await h.request(`${d.url}/healthz`);
     await waitForLog(d, (l) => l.msg === 'request' && l.request_id === seen.headers['x-request-id']);
     assert.equal((await reset(email)).status, 204);
-    const first = await h.waitForMail(d.maildir, h.mailTo(email));
+    const first = await h.waitForMail(mailBefore, h.mailTo(email));
     assert.match(first.from, /^"?Before"? <before@example\.test>$/);
     assert.match(first.subject, /^Reset your /);
+    const big = { new_password: 'x'.repeat(4000), reset_code: 'c', user_id: 'u' };
+    assert.notEqual((await h.request(`${d.url}/api/password/reset/confirm?projectId=${project.id}`, { method: 'POST', body: big })).status, 413);
 
     // Reload: warn, three logins a minute, another sender, the templates.
     writeConfig(file, {
       ...before,
+      mail: `maildir:${mailAfter}`,
       log_level: 'warn',
       rate_ip_login: 3,
       mail_from: 'after@example.test',
       mail_from_name: 'After',
       templates_dir: templates,
-      max_headers: 32, // no reload: waits for a restart
+      max_body_bytes: 2048,
+      http_threads: 3, // no reload: waits for a restart
     });
     const mark = d.stderrLines.length;
     const readyBefore = ns.messages.length;
     d.proc.kill('SIGHUP');
     await ns.waitFor((m) => m.startsWith('RELOADING=1'), { from: readyBefore });
     await ns.waitFor((m) => m.startsWith('READY=1'), { from: readyBefore });
+    // The log comes through another pipe than the notification.
+    await waitForLog(d, (l) => l.msg.startsWith('reload: done'), mark);
     const lines = parsed(d).slice(mark);
     const msgs = lines.map((l) => l.msg);
     assert.ok(msgs.includes('reload: log_level: info -> warn'), msgs.join('\n'));
     assert.ok(msgs.includes('reload: rate_ip_login: 1000 -> 3'), msgs.join('\n'));
     assert.ok(msgs.includes('reload: mail_from: before@example.test -> after@example.test'), msgs.join('\n'));
     assert.ok(msgs.includes(`reload: templates_dir: (unset) -> ${templates}`), msgs.join('\n'));
-    const restart = lines.find((l) => l.msg.startsWith('reload: max_headers:'));
+    assert.ok(msgs.includes('reload: max_body_bytes: 65536 -> 2048'), msgs.join('\n'));
+    const restart = lines.find((l) => l.msg.startsWith('reload: http_threads:'));
     assert.ok(restart && restart.level === 'warn' && /next restart/.test(restart.msg), msgs.join('\n'));
-    assert.ok(msgs.includes('reload: done, 5 settings changed, 1 wait for a restart; 1 mail template overrides'), msgs.join('\n'));
+    assert.ok(msgs.includes(`reload: mail: maildir:${mailBefore} -> maildir:${mailAfter}`), msgs.join('\n'));
+    assert.ok(msgs.includes('reload: done, 7 settings changed, 1 wait for a restart; 1 mail template overrides'), msgs.join('\n'));
+
 
     // The login limit is three now: the bucket, full at 1000 before, is cut
     // down to it.
@@ -165,6 +178,10 @@ test('SIGHUP changes the log level, a rate limit, the sender and templates, unde
     const firstRefusal = statuses.indexOf(429);
     assert.ok(firstRefusal >= 3 && firstRefusal <= 4, `logins after the reload: ${statuses}`);
     assert.ok(statuses.slice(0, firstRefusal).every((s) => s === 200), `logins after the reload: ${statuses}`);
+
+    // Bodies over the new cap are refused. (A confirm's: every call of a
+    // limited class takes its token first, body or not.)
+    assert.equal((await h.request(`${d.url}/api/password/reset/confirm?projectId=${project.id}`, { method: 'POST', body: big })).status, 413);
 
     // Requests are no longer logged at warn.
     const quiet = await h.request(`${d.url}/healthz`);
@@ -175,7 +192,9 @@ test('SIGHUP changes the log level, a rate limit, the sender and templates, unde
     const other = `${uniq('other')}@example.com`;
     await d.cli(['user', 'create', '--project', project.id, '--email', other, '--password-stdin'], { input: password });
     assert.equal((await reset(other)).status, 204);
-    const second = await h.waitForMail(d.maildir, h.mailTo(other));
+    // Through the transport the reload opened: into the other Maildir.
+    const second = await h.waitForMail(mailAfter, h.mailTo(other));
+    assert.ok(!(await h.readMaildir(mailBefore)).some(h.mailTo(other)), 'mail went to the old Maildir');
     assert.match(second.from, /^"?After"? <after@example\.test>$/);
     assert.match(second.subject, /^Reloaded: reset your /);
 
@@ -185,6 +204,7 @@ test('SIGHUP changes the log level, a rate limit, the sender and templates, unde
     fs.writeFileSync(file, 'log_level = loud\n');
     d.proc.kill('SIGHUP');
     await ns.waitFor((m) => m.startsWith('READY=1'), { from: ready2 });
+    await waitForLog(d, (l) => l.level === 'error', mark2);
     const bad = parsed(d).slice(mark2);
     assert.ok(bad.some((l) => l.level === 'error' && /log_level.*configuration in force is kept/.test(l.msg)), bad.map((l) => l.msg).join('\n'));
     assert.equal((await login(d, project, email, password)).status, 429);
@@ -204,6 +224,7 @@ test('SIGHUP changes the log level, a rate limit, the sender and templates, unde
     assert.equal(await d.stop(), 0);
   } finally {
     if (load) await load.stop();
+    await d.stop();
     ns.close();
   }
 });

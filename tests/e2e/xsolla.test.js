@@ -264,7 +264,7 @@ describe('xsolla dialect', () => {
     assertNoContent(known, 'reset request for a known user');
 
     await resetMail(d, user.email);
-    await h.sleep(500);
+    await h.waitOutboxSettled(d);
     assert.deepEqual(await mailsTo(d, ghost), [], 'no mail may go to an unknown address');
   });
 
@@ -292,21 +292,27 @@ describe('xsolla dialect', () => {
       404, '003-061', 'second use'
     );
 
-    // expiry: a project whose codes live 1 s
-    const shortProject = await newProject(d, ['--token-ttl', '1']);
-    assert.equal(shortProject.token_ttl, 1);
-    const shortUser = await newUser(d, shortProject);
-    assertNoContent(await requestReset(d, shortProject, shortUser.email), 'reset request (ttl 1 s)');
-    const { link: shortLink } = await resetMail(d, shortUser.email);
-    await h.sleep(2100);
-    assertXsollaError(
-      await confirmReset(d, shortProject, { new_password: newPassword(), reset_code: shortLink.reset_code, user_id: shortUser.id }),
-      404, '003-061', 'expired code'
-    );
-    assertXsollaError(await login(d, shortProject, shortUser.email, 'not-the-password'), 401, '003-001', 'login after a failed reset');
-    const still = await login(d, shortProject, shortUser.email, shortUser.password);
-    assert.equal(still.status, 200, `the old password still works after an expired reset: ${show(still)}`);
-    secrets.add(new URL(still.json.login_url).searchParams.get('token'));
+    // expiry: a project whose codes live 1 s, on a daemon whose clock
+    // then moves 2 s on
+    const c = await h.startDaemon({ fakeClock: true });
+    try {
+      const shortProject = await newProject(c, ['--token-ttl', '1']);
+      assert.equal(shortProject.token_ttl, 1);
+      const shortUser = await newUser(c, shortProject);
+      assertNoContent(await requestReset(c, shortProject, shortUser.email), 'reset request (ttl 1 s)');
+      const { link: shortLink } = await resetMail(c, shortUser.email);
+      c.advanceClock(2);
+      assertXsollaError(
+        await confirmReset(c, shortProject, { new_password: newPassword(), reset_code: shortLink.reset_code, user_id: shortUser.id }),
+        404, '003-061', 'expired code'
+      );
+      assertXsollaError(await login(c, shortProject, shortUser.email, 'not-the-password'), 401, '003-001', 'login after a failed reset');
+      const still = await login(c, shortProject, shortUser.email, shortUser.password);
+      assert.equal(still.status, 200, `the old password still works after an expired reset: ${show(still)}`);
+      secrets.add(new URL(still.json.login_url).searchParams.get('token'));
+    } finally {
+      await c.stop();
+    }
   });
 
   it('20 concurrent confirms of one code: exactly one succeeds', { timeout: TEST_TIMEOUT }, async () => {
@@ -385,7 +391,7 @@ describe('xsolla dialect', () => {
       'reset request with the registered login_url'
     );
     await resetMail(d, control.email);
-    await h.sleep(500);
+    await h.waitOutboxSettled(d);
     assert.deepEqual(await mailsTo(d, victim.email), [], 'a refused request must send no mail');
   });
 

@@ -12,7 +12,9 @@
  * Placeholders anywhere in it name what the store holds, so that inputs
  * reach past the credential checks: $P the project's id, $C a public app
  * client's id, $S a client with a secret, $K a WorkOS API key, $E a user's
- * email.  The target is split into path and query and percent-decoded as
+ * email, $U that user's id, $T the admin token.  A driver that defines
+ * FACE_ADMIN_LISTENER routes over the admin listener's faces
+ * (resetd_admin_faces) instead of the public one's.  The target is split into path and query and percent-decoded as
  * libmicrohttpd does; the request goes through the real route tables
  * (http_route_find over resetd_faces) and, when its route belongs to
  * FACE, through the real route (http_route_run: the throttle hook, then
@@ -56,7 +58,17 @@ struct face_fixture {
 	char		*secret_client;
 	char		*api_key;
 	char		 email[64];
+	char		 user_id[UUID_STRLEN + 1];
 };
+
+/* The admin listener's token in the fixture ($T). */
+#define FACE_ADMIN_TOKEN "fuzz-admin-token-0123456789abcdefghij"
+
+#ifdef FACE_ADMIN_LISTENER
+#define FACE_FACES resetd_admin_faces
+#else
+#define FACE_FACES resetd_faces
+#endif
 
 static struct face_fixture face;
 
@@ -119,6 +131,8 @@ face_setup(void)
 	setenv("RESETD_RATE_IP_CONFIRM", "0", 1);
 	setenv("RESETD_RATE_IP_LOGIN", "0", 1);
 	setenv("RESETD_RATE_IP_API", "0", 1);
+	setenv("RESETD_ADMIN_TOKEN", FACE_ADMIN_TOKEN, 1);
+	setenv("RESETD_RATE_ADMIN_AUTH", "1000000", 1);
 	if (config_load(NULL, &face.cfg, err, sizeof(err)) != 0)
 		face_fatal(err);
 	if (log_set_level("error") != 0)
@@ -141,7 +155,9 @@ face_setup(void)
 	if (admin_user_create(face.engine, &us, &u, err, sizeof(err)) !=
 	    ENGINE_OK)
 		face_fatal(err);
+	snprintf(face.user_id, sizeof(face.user_id), "%s", u->id);
 	user_free(u);
+	admin_init(face.cfg);
 	memset(&cl, 0, sizeof(cl));
 	if (admin_client_create(face.engine, p->id, 0, 0, &cl) != ENGINE_OK)
 		face_fatal("cannot make a client");
@@ -173,6 +189,10 @@ face_placeholder(char c)
 		return face.api_key;
 	case 'E':
 		return face.email;
+	case 'U':
+		return face.user_id;
+	case 'T':
+		return FACE_ADMIN_TOKEN;
 	default:
 		return NULL;
 	}
@@ -347,7 +367,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	}
 	r.fields = fields;
 	r.nfields = nfields;
-	route = http_route_find(resetd_faces, &r, &rface, &param, &param_len,
+	route = http_route_find(FACE_FACES, &r, &rface, &param, &param_len,
 	    &mismatch);
 	if (route == NULL || rface->name == NULL ||
 	    strcmp(rface->name, FACE) != 0)

@@ -17,7 +17,7 @@ static const struct {
 	int			 status;
 	const char		*type;
 } answers[] = {
-	{ ENGINE_PROJECT_UNKNOWN, 404, "ResourceNotFoundException" },
+	{ ENGINE_PROJECT_UNKNOWN, 400, "ResourceNotFoundException" },
 	{ ENGINE_BAD_INPUT, 400, "InvalidParameterException" },
 	{ ENGINE_LOGIN_URL_REFUSED, 400, "InvalidParameterException" },
 	{ ENGINE_SECRET_INVALID, 400, "ExpiredCodeException" },
@@ -25,14 +25,14 @@ static const struct {
 	{ ENGINE_PASSWORD_TOO_SHORT, 400, "InvalidPasswordException" },
 	{ ENGINE_PASSWORD_TOO_LONG, 400, "InvalidPasswordException" },
 	{ ENGINE_PASSWORD_INVALID_TEXT, 400, "InvalidPasswordException" },
-	{ ENGINE_CREDENTIALS_INVALID, 403, "NotAuthorizedException" },
-	{ ENGINE_USER_DISABLED, 404, "UserNotFoundException" },
+	{ ENGINE_CREDENTIALS_INVALID, 400, "NotAuthorizedException" },
+	{ ENGINE_USER_DISABLED, 400, "UserNotFoundException" },
 	{ ENGINE_SESSION_INVALID, 400, "InvalidParameterException" },
-	{ ENGINE_USER_UNKNOWN, 404, "UserNotFoundException" },
+	{ ENGINE_USER_UNKNOWN, 400, "UserNotFoundException" },
 	{ ENGINE_CONFLICT, 400, "InvalidParameterException" },
 	{ ENGINE_UNAVAILABLE, 500, "InternalErrorException" },
 	{ ENGINE_CODE_MISMATCH, 400, "CodeMismatchException" },
-	{ ENGINE_CODE_LOCKED, 400, "TooManyFailedAttemptsException" },
+	{ ENGINE_CODE_LOCKED, 400, "LimitExceededException" },
 	{ ENGINE_RATE_LIMITED, 400, "LimitExceededException" },
 	{ ENGINE_THROTTLED, 429, "TooManyRequestsException" },
 	{ ENGINE_PASSWORD_WEAK, 400, "InvalidPasswordException" },
@@ -72,23 +72,34 @@ test_password_message(void **state)
 	(void)state;
 	m = cognito_password_message(ENGINE_PASSWORD_TOO_LONG, NULL, buf,
 	    sizeof(buf));
-	assert_string_equal(m, "Password does not conform to policy: "
+	assert_string_equal(m, "Password did not conform with policy: "
 	    "Password too long");
 	m = cognito_password_message(ENGINE_PASSWORD_TOO_SHORT, &v, buf,
 	    sizeof(buf));
-	assert_string_equal(m, "Password does not conform to policy: "
-	    "Password not long enough (at least 12 characters)");
+	assert_string_equal(m, "Password did not conform with policy: "
+	    "Password not long enough");
 	v.rule = PW_COMMON;
 	v.message = "This is a very common password.";
 	m = cognito_password_message(ENGINE_PASSWORD_WEAK, &v, buf,
 	    sizeof(buf));
-	assert_string_equal(m, "Password does not conform to policy: "
-	    "This is a very common password.");
+	assert_string_equal(m, "Password did not conform with policy: "
+	    "Password is one of the most common passwords");
+	/* Cognito's own words for its classes. */
+	v.rule = PW_UPPERCASE;
+	m = cognito_password_message(ENGINE_PASSWORD_WEAK, &v, buf,
+	    sizeof(buf));
+	assert_string_equal(m, "Password did not conform with policy: "
+	    "Password must have uppercase characters");
+	v.rule = PW_SYMBOLS;
+	m = cognito_password_message(ENGINE_PASSWORD_WEAK, &v, buf,
+	    sizeof(buf));
+	assert_string_equal(m, "Password did not conform with policy: "
+	    "Password must have symbol characters");
 	/* A verdict that refused nothing says what the result says. */
 	v.rule = PW_OK;
 	m = cognito_password_message(ENGINE_PASSWORD_WEAK, &v, buf,
 	    sizeof(buf));
-	assert_string_equal(m, "Password does not conform to policy: "
+	assert_string_equal(m, "Password did not conform with policy: "
 	    "Password is too easy to guess");
 }
 
@@ -108,8 +119,13 @@ test_failed(void **state)
 		assert_int_equal(resp.status, answers[i].status);
 		assert_string_equal(resp.content_type,
 		    "application/x-amz-json-1.1");
-		assert_string_equal(face_header(&resp, "x-amzn-ErrorType"),
-		    answers[i].type);
+		/* The real service's form: the name and a colon. */
+		assert_non_null(face_header(&resp, "x-amzn-ErrorType"));
+		assert_int_equal(strncmp(face_header(&resp, "x-amzn-ErrorType"),
+		    answers[i].type, strlen(answers[i].type)), 0);
+		assert_string_equal(face_header(&resp, "x-amzn-ErrorType") +
+		    strlen(answers[i].type), ":");
+		assert_non_null(face_header(&resp, "x-amzn-ErrorMessage"));
 		assert_string_equal(face_header(&resp, "x-amzn-RequestId"),
 		    "req-1");
 		body = face_body(&resp);
@@ -136,7 +152,7 @@ test_throttled(void **state)
 	assert_int_equal(resp.status, 429);
 	assert_string_equal(face_header(&resp, "Retry-After"), "3");
 	assert_string_equal(face_header(&resp, "x-amzn-ErrorType"),
-	    "TooManyRequestsException");
+	    "TooManyRequestsException:");
 	body = face_body(&resp);
 	assert_string_equal(json_string_value(json_object_get(body, "__type")),
 	    "TooManyRequestsException");

@@ -380,7 +380,7 @@ test_mailer_delivers(void **state)
 	struct outbox_msg *m;
 	char *text = NULL;
 
-	ml = mailer_start(&f->cfg, f->db, NULL, test_key, NULL, NULL);
+	ml = mailer_start(&f->cfg, f->db, NULL, test_key, NULL, NULL, NULL);
 	assert_non_null(ml);
 	queue(f, &decoy, db_now(f->db));
 	queue(f, &it, db_now(f->db));
@@ -429,7 +429,7 @@ test_mailer_permanent_failures(void **state)
 	struct mailer *ml;
 	struct outbox_msg *m;
 
-	ml = mailer_start(&f->cfg, f->db, NULL, test_key, NULL, NULL);
+	ml = mailer_start(&f->cfg, f->db, NULL, test_key, NULL, NULL, NULL);
 	assert_non_null(ml);
 
 	queue(f, &bad_to, db_now(f->db));
@@ -494,7 +494,7 @@ test_mailer_payload_formats(void **state)
 	int i;
 
 	insert_raw(f, id, "alice@example.com", legacy);
-	ml = mailer_start(&f->cfg, f->db, NULL, test_key, NULL, NULL);
+	ml = mailer_start(&f->cfg, f->db, NULL, test_key, NULL, NULL, NULL);
 	assert_non_null(ml);
 	mailer_wake(ml);
 	m = wait_for(f, "sent");
@@ -562,7 +562,7 @@ test_mailer_temporary_failure(void **state)
 	int64_t before, after;
 	int i;
 
-	ml = mailer_start(&f->cfg, f->db, NULL, test_key, NULL, NULL);
+	ml = mailer_start(&f->cfg, f->db, NULL, test_key, NULL, NULL, NULL);
 	assert_non_null(ml);
 	break_maildir(f);
 	before = db_now(f->db);
@@ -626,7 +626,7 @@ test_mailer_transport_back(void **state)
 	int i;
 
 	f->cfg.mail_backoff_ms = 60000;
-	ml = mailer_start(&f->cfg, f->db, NULL, test_key, NULL, NULL);
+	ml = mailer_start(&f->cfg, f->db, NULL, test_key, NULL, NULL, NULL);
 	assert_non_null(ml);
 	break_maildir(f);
 	for (i = 0; i < 3; i++) {
@@ -665,7 +665,7 @@ test_mailer_max_tries(void **state)
 	struct outbox_msg *m;
 
 	f->cfg.mail_max_tries = 1;
-	ml = mailer_start(&f->cfg, f->db, NULL, test_key, NULL, NULL);
+	ml = mailer_start(&f->cfg, f->db, NULL, test_key, NULL, NULL, NULL);
 	assert_non_null(ml);
 	break_maildir(f);
 	queue(f, &it, db_now(f->db));
@@ -692,7 +692,7 @@ test_mailer_no_workers(void **state)
 	struct outbox_msg *m;
 
 	f->cfg.mail_workers = 0;
-	ml = mailer_start(&f->cfg, f->db, NULL, test_key, NULL, NULL);
+	ml = mailer_start(&f->cfg, f->db, NULL, test_key, NULL, NULL, NULL);
 	assert_non_null(ml);
 	queue(f, &it, db_now(f->db));
 	mailer_wake(ml);
@@ -720,7 +720,7 @@ test_mailer_max_age(void **state)
 
 	/* Tries are left, but the message is older than mail_max_age. */
 	f->cfg.mail_max_age = 60;
-	ml = mailer_start(&f->cfg, f->db, NULL, test_key, NULL, NULL);
+	ml = mailer_start(&f->cfg, f->db, NULL, test_key, NULL, NULL, NULL);
 	assert_non_null(ml);
 	break_maildir(f);
 	queue(f, &it, db_now(f->db) - 61 * 1000);
@@ -748,7 +748,7 @@ test_mailer_backoff_setting(void **state)
 
 	/* 100 ms, doubling: the second try comes soon and is counted. */
 	f->cfg.mail_backoff_ms = 100;
-	ml = mailer_start(&f->cfg, f->db, NULL, test_key, NULL, NULL);
+	ml = mailer_start(&f->cfg, f->db, NULL, test_key, NULL, NULL, NULL);
 	assert_non_null(ml);
 	break_maildir(f);
 	before = db_now(f->db);
@@ -806,7 +806,7 @@ test_mailer_queued_sender(void **state)
 	char *text = NULL;
 
 	assert_int_equal(store_project_insert(f->c, &p), STORE_OK);
-	ml = mailer_start(&f->cfg, f->db, NULL, test_key, NULL, NULL);
+	ml = mailer_start(&f->cfg, f->db, NULL, test_key, NULL, NULL, NULL);
 	assert_non_null(ml);
 	queue(f, &it, db_now(f->db));
 	mailer_wake(ml);
@@ -904,7 +904,7 @@ test_mailer_mark_and_record(void **state)
 	int i;
 
 	pthread_mutex_init(&r.lock, NULL);
-	ml = mailer_start(&f->cfg, f->db, NULL, test_key, record, &r);
+	ml = mailer_start(&f->cfg, f->db, NULL, test_key, NULL, record, &r);
 	assert_non_null(ml);
 	queue(f, &it, db_now(f->db));
 	mailer_wake(ml);
@@ -956,7 +956,7 @@ start_fails_cleanly(struct fixture *f)
 	pid = fork();
 	assert_true(pid != -1);
 	if (pid == 0)
-		_exit(mailer_start(&f->cfg, f->db, NULL, test_key, NULL, NULL) == NULL ? 0 : 3);
+		_exit(mailer_start(&f->cfg, f->db, NULL, test_key, NULL, NULL, NULL) == NULL ? 0 : 3);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
@@ -967,7 +967,7 @@ test_mailer_bad_transport(void **state)
 	struct fixture *f = *state;
 
 	f->cfg.mail = "ftp://localhost:25";
-	assert_null(mailer_start(&f->cfg, f->db, NULL, test_key, NULL, NULL));
+	assert_null(mailer_start(&f->cfg, f->db, NULL, test_key, NULL, NULL, NULL));
 }
 
 /* A maildir transport that cannot be opened: NULL, not a crash. */

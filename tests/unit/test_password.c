@@ -30,8 +30,8 @@
 static enum password_rule
 password_check_bounds(const char *pw)
 {
-	struct password_policy p = { PASSWORD_MIN_CHARS, PASSWORD_BOUNDS_ONLY,
-	    NULL };
+	struct password_policy p = { .min_length = PASSWORD_MIN_CHARS,
+	    .min_score = PASSWORD_BOUNDS_ONLY };
 
 	return password_check(&p, pw, NULL, NULL);
 }
@@ -218,8 +218,9 @@ test_text_categories(void **state)
 	    PASSWORD_OK);			/* U+E000 */
 	/* The verdict names the rule, whichever face words it. */
 	{
-		struct password_policy p = { PASSWORD_MIN_CHARS,
-		    PASSWORD_SCORE_DEFAULT, NULL };
+		struct password_policy p = { .min_length = PASSWORD_MIN_CHARS,
+		    .min_score = PASSWORD_SCORE_DEFAULT,
+		    .checks = PW_CHECK_LISTS | PW_CHECK_SCORE };
 		struct password_verdict v;
 
 		assert_int_equal(password_check(&p,
@@ -374,8 +375,10 @@ test_needs_rehash(void **state)
 static enum password_rule
 policy(const char *pw, const char *breached, struct password_verdict *v)
 {
-	struct password_policy p = { PASSWORD_MIN_CHARS, PASSWORD_SCORE_DEFAULT,
-	    breached };
+	struct password_policy p = { .min_length = PASSWORD_MIN_CHARS,
+	    .min_score = PASSWORD_SCORE_DEFAULT,
+	    .checks = PW_CHECK_LISTS | PW_CHECK_SCORE,
+	    .breached_file = breached };
 	const char *context[] = { "Alice.Liddell@example.com", "alice",
 	    "Wonderland Books", NULL };
 
@@ -462,6 +465,88 @@ breached_file(const char *dir, const char *const *pws, char path[UNIT_PATH_MAX])
 	text = buf_take(&b);
 	unit_write_file(dir, "breached.txt", text, path);
 	free(text);
+}
+
+/* A profile's policy, as engine_password_policy builds it. */
+static enum password_rule
+profile_check(enum password_profile prof, const char *pw)
+{
+	const struct password_profile_info *i = password_profile(prof);
+	struct password_policy p = { .min_length = i->min_length,
+	    .max_length = i->max_length, .min_score = PASSWORD_SCORE_DEFAULT,
+	    .checks = i->checks };
+	const char *context[] = { "alice@example.com", NULL };
+
+	return password_check(&p, pw, context, NULL);
+}
+
+static void
+test_profiles(void **state)
+{
+	enum password_profile prof;
+	unsigned bits;
+	char *s;
+
+	(void)state;
+	/* Cognito's default pool takes its documented examples. */
+	assert_int_equal(profile_check(PW_PROFILE_COGNITO, "Passw0rd!"), PW_OK);
+	assert_int_equal(profile_check(PW_PROFILE_COGNITO, "Summer2024!"),
+	    PW_OK);
+	assert_int_equal(profile_check(PW_PROFILE_COGNITO, "Password1!"), PW_OK);
+	assert_int_equal(profile_check(PW_PROFILE_COGNITO, "passw0rd!"),
+	    PW_UPPERCASE);
+	assert_int_equal(profile_check(PW_PROFILE_COGNITO, "PASSW0RD!"),
+	    PW_LOWERCASE);
+	assert_int_equal(profile_check(PW_PROFILE_COGNITO, "Password!"),
+	    PW_NUMBERS);
+	assert_int_equal(profile_check(PW_PROFILE_COGNITO, "Password1"),
+	    PW_SYMBOLS);
+	assert_int_equal(profile_check(PW_PROFILE_COGNITO, "Pw0rd!"),
+	    PW_MIN_LENGTH);
+	/* A space counts as a symbol only inside the password. */
+	assert_int_equal(profile_check(PW_PROFILE_COGNITO, "Pass w0rd"), PW_OK);
+	assert_int_equal(profile_check(PW_PROFILE_COGNITO, "Passw0rdx "),
+	    PW_SYMBOLS);
+	assert_int_equal(profile_check(PW_PROFILE_COGNITO, " Passw0rdx"),
+	    PW_SYMBOLS);
+	/* Every symbol of Cognito's set, and a letter outside ASCII. */
+	assert_true(password_is_symbol('^') && password_is_symbol('`') &&
+	    password_is_symbol('\\') && password_is_symbol('"') &&
+	    password_is_symbol('-') && !password_is_symbol('a') &&
+	    !password_is_symbol(0xa7));
+	assert_int_equal(profile_check(PW_PROFILE_COGNITO, "\xc3\x89t\xc3\xa9" "2024!"),
+	    PW_OK);			/* Été2024! */
+	/* Xsolla: 6 to 100 characters, nothing else. */
+	assert_int_equal(profile_check(PW_PROFILE_XSOLLA, "password1230"), PW_OK);
+	assert_int_equal(profile_check(PW_PROFILE_XSOLLA, "qwerty"), PW_OK);
+	assert_int_equal(profile_check(PW_PROFILE_XSOLLA, "qwert"),
+	    PW_MIN_LENGTH);
+	s = unit_repeat("y", 100);
+	assert_int_equal(profile_check(PW_PROFILE_XSOLLA, s), PW_OK);
+	free(s);
+	s = unit_repeat("y", 101);
+	assert_int_equal(profile_check(PW_PROFILE_XSOLLA, s), PW_MAX_LENGTH);
+	free(s);
+	/* The text rules hold under every profile. */
+	assert_int_equal(profile_check(PW_PROFILE_XSOLLA, "abc\xe2\x80\x8b""def"),
+	    PW_VALID_TEXT);
+	assert_int_equal(profile_check(PW_PROFILE_COGNITO,
+	    "Passw0rd!\xe2\x80\xae"), PW_VALID_TEXT);
+	/* nist keeps its lists. */
+	assert_int_equal(profile_check(PW_PROFILE_NIST, "password"), PW_COMMON);
+	/* Names. */
+	assert_int_equal(password_profile_parse("cognito", &prof), 0);
+	assert_int_equal(prof, PW_PROFILE_COGNITO);
+	assert_int_equal(password_profile_parse("Cognito", &prof), -1);
+	assert_int_equal(password_profile_parse(NULL, &prof), -1);
+	assert_int_equal(password_require_parse("uppercase,symbols", &bits), 0);
+	assert_int_equal(bits, PW_REQUIRE_UPPERCASE | PW_REQUIRE_SYMBOLS);
+	assert_int_equal(password_require_parse("none", &bits), 0);
+	assert_int_equal(bits, 0);
+	assert_int_equal(password_require_parse("uppercase,", &bits), -1);
+	assert_int_equal(password_require_parse("", &bits), -1);
+	assert_int_equal(password_require_parse("digits", &bits), -1);
+	assert_string_equal(password_rule_name(PW_SYMBOLS), "symbols");
 }
 
 static void
@@ -574,6 +659,7 @@ main(void)
 		cmocka_unit_test(test_bounds_graphemes),
 		cmocka_unit_test(test_policy_rules),
 		cmocka_unit_test(test_policy_nfkc),
+		cmocka_unit_test(test_profiles),
 		cmocka_unit_test(test_breached),
 		cmocka_unit_test(test_legacy_hash),
 		cmocka_unit_test(test_hash_verify),

@@ -283,6 +283,65 @@ test_migrate_gap(void **state)
 		    "column_name = 'subject'"), 1);
 }
 
+/*
+ * The migration that gives outbox rows their sender gives the messages
+ * still to send (pending, dead) the sender their project has, as a sender
+ * thread would have picked when it read the project; rows sent or of a
+ * project without one keep NULL, the configured sender.
+ */
+static void
+test_migrate_outbox_sender(void **state)
+{
+	struct fixture *f = *state;
+	const struct migration *m;
+	struct project b = {
+		.id = "p-b", .name = "B", .callback_urls = "",
+		.allowed_origins = "", .token_ttl = 3600, .delivery = "link",
+		.created_at = T0, .mail_from = "hello@b.test",
+		.mail_from_name = "B Support",
+	};
+	struct outbox_msg *o = NULL;
+	char sql[128];
+	int version = 0;
+
+	for (m = store_migrations; m->version != 0; m++)
+		if (strcmp(m->name, "outbox senders") == 0)
+			version = m->version;
+	assert_true(version > 0);
+	add_project(f->c, "p-a", "A", T0);
+	assert_int_equal(store_project_insert(f->c, &b), STORE_OK);
+	add_outbox(f->c, "m-1", "pending", T0, T0);
+	add_outbox(f->c, "m-2", "dead", T0, T0);
+	add_outbox(f->c, "m-3", "sent", T0, T0);
+	add_outbox(f->c, "m-4", "pending", T0, T0);
+	assert_true(db_exec(f->c, "UPDATE outbox SET project_id = 'p-b' WHERE "
+	    "id IN ('m-1', 'm-2', 'm-3')", DB_NOARGS) == 3);
+	/* The database as it was before: no sender columns. */
+	snprintf(sql, sizeof(sql), "DELETE FROM schema_migrations WHERE "
+	    "version = %d", version);
+	assert_int_equal(db_exec(f->c, sql, DB_NOARGS), 1);
+	assert_true(db_exec(f->c, "ALTER TABLE outbox DROP COLUMN from_addr",
+	    DB_NOARGS) >= 0);
+	assert_true(db_exec(f->c, "ALTER TABLE outbox DROP COLUMN from_name",
+	    DB_NOARGS) >= 0);
+	assert_int_equal(store_migrate(f->db), 0);
+
+	assert_int_equal(store_outbox_get(f->c, "m-1", &o), STORE_OK);
+	assert_string_equal(o->from_addr, "hello@b.test");
+	assert_string_equal(o->from_name, "B Support");
+	outbox_msg_free(o);
+	assert_int_equal(store_outbox_get(f->c, "m-2", &o), STORE_OK);
+	assert_string_equal(o->from_addr, "hello@b.test");
+	outbox_msg_free(o);
+	assert_int_equal(store_outbox_get(f->c, "m-3", &o), STORE_OK);
+	assert_null(o->from_addr);
+	outbox_msg_free(o);
+	assert_int_equal(store_outbox_get(f->c, "m-4", &o), STORE_OK);
+	assert_null(o->from_addr);
+	assert_null(o->from_name);
+	outbox_msg_free(o);
+}
+
 static void
 test_open_errors(void **state)
 {
@@ -590,7 +649,7 @@ page_ids(struct db_conn *c, const char *project, enum user_filter filter,
     const char *value, const char *after, int64_t limit, char *out,
     size_t len)
 {
-	struct user_query q = { filter, value, after, limit };
+	struct user_page_query q = { filter, value, after, limit };
 	struct store_list l;
 	size_t i, n = 0;
 
@@ -1830,6 +1889,7 @@ static const struct store_test {
 } store_tests[] = {
 	STORE_TEST(test_migrate),
 	STORE_TEST(test_migrate_gap),
+	STORE_TEST(test_migrate_outbox_sender),
 	STORE_TEST(test_settings),
 	STORE_TEST(test_projects),
 	STORE_TEST(test_users),

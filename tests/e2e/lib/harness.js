@@ -23,6 +23,7 @@ const readline = require('node:readline');
 const { spawn, execFileSync } = require('node:child_process');
 const { setTimeout: sleep } = require('node:timers/promises');
 const { simpleParser } = require('mailparser');
+const openapi = require('./openapi');
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 const PG_CLUSTER = path.join(REPO_ROOT, 'scripts', 'pg-cluster.sh');
@@ -73,12 +74,61 @@ function leakedSecrets() {
   return leaks;
 }
 
+// ---------------------------------------------------------------------------
+// OpenAPI
+//
+// Every response a test file gets from a daemon, through fetch (request()
+// below, and the SDKs that use fetch) or rawRequest(), is recorded, and when
+// the file ends each is checked against the OpenAPI document of the listener
+// and route that answered it (lib/openapi.js): a response the documents do
+// not describe fails the file, so the documents cannot drift from the code.
+
+const recorded = [];
+const RECORD_MAX = 20000;
+
+function record(method, url, status, contentType, text) {
+  if (recorded.length < RECORD_MAX) recorded.push({ method, url: String(url), status, contentType, text });
+}
+
+const realFetch = globalThis.fetch;
+globalThis.fetch = async function recordingFetch(input, init = {}) {
+  const res = await realFetch(input, init);
+  try {
+    const url = typeof input === 'string' || input instanceof URL ? String(input) : input.url;
+    const method = (init.method || (typeof input === 'object' && input.method) || 'GET').toUpperCase();
+    if (/^http:\/\/127\.0\.0\.1:/.test(url)) {
+      const text = await res.clone().text();
+      record(method, url, res.status, res.headers.get('content-type'), text);
+    }
+  } catch {
+    // a body that cannot be read twice is not recorded
+  }
+  return res;
+};
+
+// The problems of the recorded responses of the daemons of this file.
+function openapiProblems() {
+  const listeners = new Map();
+  for (const d of allDaemons) {
+    listeners.set(new URL(d.url).origin, 'public');
+    if (d.adminUrl) listeners.set(new URL(d.adminUrl).origin, 'admin');
+  }
+  const problems = [];
+  for (const r of recorded) {
+    const listener = listeners.get(new URL(r.url).origin);
+    if (listener) problems.push(...openapi.check({ ...r, listener }));
+  }
+  return [...new Set(problems)];
+}
+
 // Scripts that borrow the harness outside the test runner (bench/enum-probe)
 // set RESETD_HARNESS_NO_TEST_HOOK=1, so node:test is not started for them.
 if (process.env.RESETD_HARNESS_NO_TEST_HOOK !== '1') {
   require('node:test').after(() => {
     const leaks = leakedSecrets();
     if (leaks.length > 0) throw new Error(`secrets in the daemon logs:\n${leaks.join('\n')}`);
+    const problems = openapiProblems();
+    if (problems.length > 0) throw new Error(`responses the OpenAPI documents do not describe:\n${problems.slice(0, 50).join('\n')}`);
   });
 }
 
@@ -299,14 +349,27 @@ function runCli(bin, env, args, { input, timeoutMs = CLI_TIMEOUT_MS } = {}) {
 //            file, or a fresh PostgreSQL database when RESETD_TEST_DB=postgres)
 //   maildir  Maildir directory (default <tmp>/mail; the harness does not create it)
 //   port     TCP port on 127.0.0.1 (default: a free one)
+//   fakeClock  run the daemon and its CLI on a clock that daemon.advanceClock(s)
+//            moves forward by s seconds at once (libfaketime, both the wall
+//            and the monotonic clock), for expiry tests that must not sleep;
+//            see fakeClockSkip. On PostgreSQL, where the daemon follows the
+//            server's clock from its monotonic clock, an advance under a
+//            minute (the daemon's clock refresh) is seen as it is.
 // Runs `resetd migrate`, then `resetd serve`, then waits for GET /readyz = 200.
-async function startDaemon({ env = {}, db, database, maildir, port } = {}) {
+// With `admin: true` the daemon also gets an admin listener on a free port
+// and a random token: daemon.adminUrl, daemon.adminToken, and
+// daemon.admin(method, path, body) making an authorised request there.
+// Without it, admin_listen is empty, so concurrent daemons never fight
+// over the default port 8081.
+async function startDaemon({ env = {}, db, database, maildir, port, fakeClock = false, admin = false } = {}) {
   const bin = assertBinary();
   const dir = makeTempDir();
   const dbPath = db || path.join(dir, 'resetd.db');
   const mailDir = maildir || path.join(dir, 'mail');
   const listenPort = port || (await freePort());
   const url = `http://127.0.0.1:${listenPort}`;
+  const adminPort = admin ? await freePort() : null;
+  const adminToken = admin ? registerSecret(crypto.randomBytes(32).toString('base64url')) : null;
   let dbUrl = database;
   if (!dbUrl) dbUrl = testDb() === 'postgres' && !db ? await createPgDatabase() : `sqlite:${dbPath}`;
 
@@ -327,6 +390,29 @@ async function startDaemon({ env = {}, db, database, maildir, port } = {}) {
     userEnv: { ...env },
   };
 
+  // The clock file libfaketime reads at every call: the offset from now.
+  const clockFile = path.join(dir, 'faketime');
+  let clockOffset = 0;
+  const clockEnv = {};
+  if (fakeClock) {
+    if (!fs.existsSync(FAKETIME_LIB)) throw new Error(`fakeClock: no ${FAKETIME_LIB} (apt-get install libfaketime)`);
+    fs.writeFileSync(clockFile, '+0\n');
+    Object.assign(clockEnv, {
+      LD_PRELOAD: FAKETIME_LIB,
+      FAKETIME_TIMESTAMP_FILE: clockFile,
+      FAKETIME_NO_CACHE: '1',
+      // ASan wants to come first among preloaded libraries; here libfaketime must.
+      ASAN_OPTIONS: [process.env.ASAN_OPTIONS, 'verify_asan_link_order=0'].filter(Boolean).join(':'),
+    });
+  }
+  daemon.advanceClock = (seconds) => {
+    if (!fakeClock) throw new Error('advanceClock: start the daemon with fakeClock: true');
+    clockOffset += seconds;
+    const tmp = `${clockFile}.tmp`;
+    fs.writeFileSync(tmp, `+${clockOffset}\n`);
+    fs.renameSync(tmp, clockFile); // never a half-written offset
+  };
+
   const ownSecret = 'RESETD_SERVER_SECRET' in env || 'RESETD_SERVER_SECRET_FILE' in env;
   const pgSecret = /^postgres(ql)?:/.test(dbUrl) && !ownSecret ? { RESETD_SERVER_SECRET: PG_SERVER_SECRET } : {};
   daemon.env = buildEnv({
@@ -343,10 +429,23 @@ async function startDaemon({ env = {}, db, database, maildir, port } = {}) {
     RESETD_RATE_IP_CONFIRM: '100000',
     RESETD_RATE_IP_LOGIN: '100000',
     RESETD_RATE_IP_API: '100000',
+    ...clockEnv,
+    RESETD_ADMIN_LISTEN: admin ? `127.0.0.1:${adminPort}` : '',
+    ...(admin ? { RESETD_ADMIN_TOKEN: adminToken } : {}),
     ...daemon.userEnv,
   });
 
   daemon.cli = (args, opts) => runCli(bin, daemon.env, args, opts);
+  if (admin) {
+    daemon.adminUrl = `http://127.0.0.1:${adminPort}`;
+    daemon.adminToken = adminToken;
+    daemon.admin = (method, p, body, headers = {}) =>
+      request(`${daemon.adminUrl}${p}`, {
+        method,
+        body,
+        headers: { Authorization: `Bearer ${adminToken}`, ...headers },
+      });
+  }
   allDaemons.push(daemon);
 
   daemon.running = () => daemon.proc !== null && daemon.exitCode === undefined;
@@ -382,7 +481,7 @@ async function startDaemon({ env = {}, db, database, maildir, port } = {}) {
   daemon.restart = async ({ env: moreEnv = {}, migrate = true } = {}) => {
     if (daemon.running()) await daemon.stop();
     daemon.userEnv = { ...daemon.userEnv, ...moreEnv };
-    daemon.env = buildEnv({ ...pick(daemon.env, /^RESETD_/), ...moreEnv });
+    daemon.env = buildEnv({ ...pick(daemon.env, /^RESETD_/), ...clockEnv, ...moreEnv });
     if (migrate) await daemon.cli(['migrate']);
     await spawnServe(daemon);
     return daemon;
@@ -627,6 +726,7 @@ function rawRequest(url, { method = 'GET', headers = {}, body, timeoutMs = REQUE
         } catch {
           json = undefined;
         }
+        record(method, url, res.statusCode, res.headers['content-type'], text);
         resolve({ status: res.statusCode, headers: { ...res.headers }, text, json });
       });
     });
@@ -641,7 +741,30 @@ function rawRequest(url, { method = 'GET', headers = {}, body, timeoutMs = REQUE
   });
 }
 
+// Wait until no message of d's outbox is pending: each one queued so far
+// is sent, dead or dropped, so the mail it makes is all there will be. A
+// test that checks that no more mail came waits for this, not for a while.
+async function waitOutboxSettled(d, { timeoutMs = 20000 } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const pending = await d.cli(['outbox', 'list', '--state', 'pending', '--limit', '10000']);
+    if (pending.length === 0) return;
+    if (Date.now() > deadline) throw new Error(`outbox: ${pending.length} messages still pending after ${timeoutMs} ms`);
+    await sleep(50);
+  }
+}
+
+// Debian's libfaketime (package libfaketime), for startDaemon's fakeClock.
+const FAKETIME_LIB = '/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1';
+
+// A test's skip option when fakeClock cannot work here: false, or why.
+function fakeClockSkip() {
+  return !fs.existsSync(FAKETIME_LIB) && `no ${FAKETIME_LIB} (apt-get install libfaketime)`;
+}
+
 module.exports = {
+  fakeClockSkip,
+  waitOutboxSettled,
   REPO_ROOT,
   testDb,
   pgQuery,
