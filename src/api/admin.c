@@ -276,6 +276,15 @@ static const struct field client_fields[] = {
 	{ NULL, F_STRING },
 };
 
+/* What PATCH /admin/users/{id} changes (core's admin_user_update). */
+static const struct field user_update_fields[] = {
+	{ "first_name", F_STRING },
+	{ "last_name", F_STRING },
+	{ "email_verified", F_BOOL },
+	{ "password", F_STRING },
+	{ NULL, F_STRING },
+};
+
 /* Operators' actions may name who asked, for the audit trail. */
 static const struct field actor_fields[] = {
 	{ "requested_by", F_STRING },
@@ -1058,6 +1067,51 @@ admin_users_delete(const struct http_request *r, struct http_response *resp)
 	json_decref(b);
 }
 
+/*
+ * PATCH /admin/users/{id}: names (a null or absent one is kept, "" clears
+ * it), email_verified and a password by the project's policy, with the
+ * user.updated event; core's admin_user_update, as the WorkOS face's.
+ */
+static void
+admin_users_update(const struct http_request *r, struct http_response *resp)
+{
+	struct user_update up;
+	struct project *p = NULL;
+	struct user *u = NULL, *out = NULL;
+	enum engine_result res;
+	char err[256] = "";
+	json_t *b, *v;
+
+	if (!authorised(r, resp) ||
+	    (b = body_object(r, resp, user_update_fields, 0)) == NULL)
+		return;
+	v = json_object_get(b, "email_verified");
+	up = (struct user_update){
+		.first_name = str_of(b, "first_name"),
+		.last_name = str_of(b, "last_name"),
+		.email_verified = json_is_boolean(v) ? json_is_true(v) : -1,
+		.password = str_of(b, "password"),
+	};
+	res = admin_user_show((struct engine *)r->app, r->path_param, &u);
+	if (res == ENGINE_OK)
+		res = admin_project_show((struct engine *)r->app, u->project_id,
+		    &p);
+	if (res == ENGINE_PROJECT_UNKNOWN)
+		res = ENGINE_USER_UNKNOWN;
+	if (res == ENGINE_OK)
+		res = admin_user_update((struct engine *)r->app, p, u->id, &up,
+		    &out, err, sizeof(err));
+	if (res == ENGINE_OK)
+		reply(resp, 200, api_user_json(out));
+	else
+		answer_result(resp, res, res == ENGINE_USER_UNKNOWN ?
+		    "no such user" : err, "");
+	user_free(out);
+	user_free(u);
+	project_free(p);
+	json_decref(b);
+}
+
 static void
 users_set_disabled(const struct http_request *r, struct http_response *resp,
     int disabled)
@@ -1413,6 +1467,7 @@ static const struct route admin_routes[] = {
 	ADMIN("POST", "/admin/projects/{}/api-keys", admin_keys_create),
 	ADMIN("POST", "/admin/projects/{}/clients", admin_clients_create),
 	ADMIN("GET", "/admin/users/{}", admin_users_get),
+	ADMIN("PATCH", "/admin/users/{}", admin_users_update),
 	ADMIN("DELETE", "/admin/users/{}", admin_users_delete),
 	ADMIN("POST", "/admin/users/{}/disable", admin_users_disable),
 	ADMIN("POST", "/admin/users/{}/enable", admin_users_enable),

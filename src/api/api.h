@@ -186,6 +186,9 @@ void	workos_reset_confirm(const struct http_request *,
 void	workos_user_create(const struct http_request *,
 	    struct http_response *);
 void	workos_user_get(const struct http_request *, struct http_response *);
+void	workos_users_list(const struct http_request *, struct http_response *);
+void	workos_user_update(const struct http_request *, struct http_response *);
+void	workos_user_delete(const struct http_request *, struct http_response *);
 void	workos_authenticate(const struct http_request *,
 	    struct http_response *);
 /* Sessions: list a user's, revoke one, log out through the browser. */

@@ -70,6 +70,7 @@ enum workos_error {
 	WE_INVALID_GRANT,		/* 23 */
 	WE_SESSION_NOT_FOUND,		/* 24 */
 	WE_RETURN_TO_REFUSED,		/* 25 */
+	WE_UPDATE_PASSWORD_WEAK,	/* 26 */
 	WE__MAX
 };
 
@@ -178,6 +179,10 @@ static const struct {
 	{ 422, SHAPE_GROUPED, "invalid_request_parameters",
 	    "Validation failed.", "invalid_return_to",
 	    "return_to is not one of the project's allowed URLs." },
+	/* WE_UPDATE_PASSWORD_WEAK: errors[] from weak_password_errors; 400
+	   as createUser's refusal, so the SDK throws BadRequestException */
+	{ 400, SHAPE_GROUPED, "user_update_error",
+	    "Could not update user.", NULL, NULL },
 };
 
 /*
@@ -943,6 +948,234 @@ out:
 	project_free(p);
 }
 
+#define USERS_LIMIT_DEFAULT 10
+#define USERS_LIMIT_MAX 100
+
+/*
+ * GET /user_management/users?email=&limit=&after=&order=: a page of the
+ * project's users, core's list (admin_user_list).  The cursors in
+ * list_metadata.after are core's opaque ones; one not made by this list
+ * (or with another filter or order) is a 422 naming "after".  order is
+ * desc (newest first) unless asc, as WorkOS has it; before and
+ * organization_id have no meaning here and are refused.
+ */
+void
+workos_users_list(const struct http_request *r, struct http_response *resp)
+{
+	struct store_list l = { NULL, 0 };
+	struct user_query q;
+	struct project *p;
+	const char *key, *v;
+	char next[ADMIN_CURSOR_MAX + 1], err[256], *end;
+	json_t *data;
+	enum engine_result res;
+	long long n;
+	size_t i;
+
+	p = project_of(r, resp, &key);
+	if (p == NULL)
+		return;
+	if (r->query_invalid) {
+		fail_field(resp, "query", "invalid",
+		    "A query argument is not valid UTF-8 text.");
+		goto out;
+	}
+	q = (struct user_query){ .project_id = p->id,
+	    .limit = USERS_LIMIT_DEFAULT, .desc = 1 };
+	v = http_query(r, "email");
+	if (v != NULL && *v != '\0')
+		q.email = v;
+	v = http_query(r, "after");
+	if (v != NULL && *v != '\0')
+		q.cursor = v;
+	v = http_query(r, "before");
+	if (v != NULL && *v != '\0') {
+		fail_field(resp, "before", "before_unsupported",
+		    "resetd pages forward only: use after.");
+		goto out;
+	}
+	v = http_query(r, "organization_id");
+	if (v != NULL && *v != '\0') {
+		fail_field(resp, "organization_id",
+		    "organization_id_unsupported",
+		    "resetd has no organizations.");
+		goto out;
+	}
+	v = http_query(r, "limit");
+	if (v != NULL && *v != '\0') {
+		errno = 0;
+		n = strtoll(v, &end, 10);
+		if (errno != 0 || *end != '\0' || n < 1 ||
+		    n > USERS_LIMIT_MAX) {
+			fail_field(resp, "limit", "limit_invalid",
+			    "limit must be a number from 1 to 100.");
+			goto out;
+		}
+		q.limit = n;
+	}
+	v = http_query(r, "order");
+	if (v != NULL && *v != '\0') {
+		if (strcmp(v, "asc") == 0)
+			q.desc = 0;
+		else if (strcmp(v, "desc") != 0) {
+			fail_field(resp, "order", "order_invalid",
+			    "order must be asc or desc.");
+			goto out;
+		}
+	}
+	err[0] = '\0';
+	res = admin_user_list(r->app, &q, &l, next, err, sizeof(err));
+	if (res == ENGINE_BAD_INPUT) {
+		if (strncmp(err, "cursor", 6) == 0)
+			fail_field(resp, "after", "after_invalid",
+			    "after is not a cursor of this list.");
+		else
+			fail_field(resp, "email", "email_invalid",
+			    "email must be at most 320 bytes of text.");
+		goto out;
+	}
+	if (res != ENGINE_OK) {
+		fail_engine(resp, res, NULL);
+		goto out;
+	}
+	data = json_array();
+	for (i = 0; i < l.n; i++)
+		json_array_append_new(data, user_json(l.items[i]));
+	if (api_json_take(resp, 200, json_pack("{s:s, s:o, s:{s:n, s:o}}",
+	    "object", "list", "data", data, "list_metadata", "before",
+	    "after", next[0] != '\0' ? json_string(next) : json_null()),
+	    WORKOS_FALLBACK) == 0)
+		resp->outcome = "ok";
+out:
+	store_list_free(&l, (void (*)(void *))user_free);
+	project_free(p);
+}
+
+static const char *const unsupported_update_fields[] = {
+	"email", "name", "password_hash", "password_hash_type", "external_id",
+	"locale", NULL,
+};
+
+/*
+ * PUT /user_management/users/{id}: first_name, last_name, email_verified
+ * and password, as updateUser sends them (absent or null keeps a field);
+ * core's admin_user_update.  A password is held to the project's policy
+ * and refused as createUser refuses one.
+ */
+void
+workos_user_update(const struct http_request *r, struct http_response *resp)
+{
+	struct user_update up;
+	struct password_verdict verdict;
+	struct project *p;
+	struct user *u = NULL;
+	char uuid[UUID_STRLEN + 1], err[256], code[64];
+	const char *key, *const *f;
+	enum engine_result res;
+	json_t *body = NULL, *v;
+
+	memset(&verdict, 0, sizeof(verdict));
+	p = project_of(r, resp, &key);
+	if (p == NULL)
+		return;
+	body = body_of(r, resp);
+	if (body == NULL)
+		goto out;
+	up = (struct user_update){ .email_verified = -1,
+	    .verdict = &verdict };
+	if (!optional(resp, body, "first_name", FIELD_MAX, &up.first_name) ||
+	    !optional(resp, body, "last_name", FIELD_MAX, &up.last_name) ||
+	    !optional(resp, body, "password", PASSWORD_FIELD_MAX,
+	    &up.password))
+		goto out;
+	v = json_object_get(body, "email_verified");
+	if (v != NULL && !json_is_null(v) && !json_is_boolean(v)) {
+		fail_field(resp, "email_verified", "email_verified_invalid",
+		    "email_verified must be a boolean.");
+		goto out;
+	}
+	if (json_is_boolean(v))
+		up.email_verified = json_is_true(v);
+	for (f = unsupported_update_fields; *f != NULL; f++) {
+		v = json_object_get(body, *f);
+		if (v == NULL || json_is_null(v))
+			continue;
+		snprintf(code, sizeof(code), "%s_unsupported", *f);
+		fail_field(resp, *f, code, "resetd does not change this field.");
+		goto out;
+	}
+	v = json_object_get(body, "metadata");
+	if (v != NULL && !json_is_null(v) &&
+	    !(json_is_object(v) && json_object_size(v) == 0)) {
+		fail_field(resp, "metadata", "metadata_unsupported",
+		    "resetd does not store metadata.");
+		goto out;
+	}
+	res = ENGINE_USER_UNKNOWN;
+	err[0] = '\0';
+	if (id_unprefix(PREFIX_USER, r->path_param, uuid) == 0)
+		res = admin_user_update(r->app, p, uuid, &up, &u, err,
+		    sizeof(err));
+	if (res == ENGINE_USER_UNKNOWN) {
+		fail_entity(resp, WE_USER_NOT_FOUND, r->path_param);
+		goto out;
+	}
+	if (is_weak_password(res)) {
+		fail_with(resp, WE_UPDATE_PASSWORD_WEAK,
+		    weak_password_errors(res, &verdict), NULL);
+		goto out;
+	}
+	if (res == ENGINE_BAD_INPUT) {
+		fail_with(resp, WE_INVALID_PARAMETERS, json_pack("[{s:s, s:s}]",
+		    "code", "invalid_parameter", "message", err), NULL);
+		goto out;
+	}
+	if (res != ENGINE_OK) {
+		fail_engine(resp, res, NULL);
+		goto out;
+	}
+	if (api_json_take(resp, 200, user_json(u), WORKOS_FALLBACK) == 0)
+		resp->outcome = "ok";
+out:
+	user_free(u);
+	json_decref(body);
+	project_free(p);
+}
+
+/*
+ * DELETE /user_management/users/{id}: 204, core's admin_user_delete (the
+ * audit and user.deleted, the sessions, refresh tokens and secrets) of
+ * this project's user; a user of another project is unknown.
+ */
+void
+workos_user_delete(const struct http_request *r, struct http_response *resp)
+{
+	struct request_context ctx;
+	struct project *p;
+	char uuid[UUID_STRLEN + 1];
+	const char *key;
+	enum engine_result res;
+
+	p = project_of(r, resp, &key);
+	if (p == NULL)
+		return;
+	res = ENGINE_USER_UNKNOWN;
+	if (id_unprefix(PREFIX_USER, r->path_param, uuid) == 0) {
+		face_context(r, &ctx);
+		/* Named with the project: another project's user is unknown. */
+		res = admin_user_delete(r->app, &ctx, p->id, uuid, "workos");
+	}
+	if (res == ENGINE_USER_UNKNOWN)
+		fail_entity(resp, WE_USER_NOT_FOUND, r->path_param);
+	else if (res != ENGINE_OK)
+		fail_engine(resp, res, NULL);
+	else {
+		http_set_body(resp, 204, NULL, "", 0);
+		resp->outcome = "ok";
+	}
+	project_free(p);
+}
+
 /*
  * WorkOS's names for its access token's claims.  The refresh token is
  * opaque: core keeps it, hashed.
@@ -1559,7 +1792,10 @@ static const struct route workos_routes[] = {
 	    workos_reset_send),
 	WORKOS("GET", "/user_management/password_reset/{}", workos_reset_get),
 	WORKOS("POST", "/user_management/users", workos_user_create),
+	WORKOS("GET", "/user_management/users", workos_users_list),
 	WORKOS("GET", "/user_management/users/{}", workos_user_get),
+	WORKOS("PUT", "/user_management/users/{}", workos_user_update),
+	WORKOS("DELETE", "/user_management/users/{}", workos_user_delete),
 	WORKOS("POST", "/user_management/authenticate", workos_authenticate),
 	WORKOS("GET", "/user_management/users/{}/sessions",
 	    workos_sessions_list),

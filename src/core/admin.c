@@ -673,6 +673,96 @@ admin_user_get(struct engine *e, const struct project *p, const char *id,
 	return ENGINE_OK;
 }
 
+struct user_update_tx {
+	struct engine	*e;
+	struct user	*user;
+};
+
+static int
+user_update_tx(struct db_conn *c, void *arg)
+{
+	struct user_update_tx *t = arg;
+	int rc;
+
+	rc = store_user_update(c, t->user);
+	if (rc < 0)
+		return rc;
+	if (rc == 0)
+		return TX_REFUSED;
+	return event_user(t->e, c, "user.updated", t->user,
+	    t->user->updated_at);
+}
+
+/* A name as an update gives it: NULL keeps old, "" clears; else a copy. */
+static int
+name_update(const char *v, char **field)
+{
+	if (v == NULL)
+		return 0;
+	if (*v != '\0' && !valid_text(v, VALID_NAME_MAX))
+		return -1;
+	free(*field);
+	*field = *v != '\0' ? xstrdup(v) : NULL;
+	return 0;
+}
+
+enum engine_result
+admin_user_update(struct engine *e, const struct project *p, const char *id,
+    const struct user_update *up, struct user **out, char *err, size_t errlen)
+{
+	struct password_verdict v;
+	struct user *u = NULL;
+	struct user_update_tx t;
+	enum engine_result result;
+	int rc;
+
+	result = admin_user_get(e, p, id, &u);
+	if (result != ENGINE_OK)
+		return result;
+	if (name_update(up->first_name, &u->first_name) == -1 ||
+	    name_update(up->last_name, &u->last_name) == -1) {
+		snprintf(err, errlen, "name: expected at most %d bytes of text",
+		    VALID_NAME_MAX);
+		result = ENGINE_BAD_INPUT;
+		goto out;
+	}
+	if (up->email_verified != -1)
+		u->email_verified = up->email_verified != 0;
+	if (up->password != NULL) {
+		result = reset_password_policy(e, p, up->password, u->email,
+		    u->username, &v);
+		if (result != ENGINE_OK) {
+			snprintf(err, errlen, "password: %s (%s)", v.message,
+			    password_rule_name(v.rule));
+			if (up->verdict != NULL)
+				*up->verdict = v;
+			goto out;
+		}
+		u->password_hash = hasher_hash(e->hasher, up->password);
+		if (u->password_hash == NULL) {
+			snprintf(err, errlen, "cannot hash the password");
+			result = ENGINE_UNAVAILABLE;
+			goto out;
+		}
+	}
+	u->updated_at = db_now(e->db);
+	t = (struct user_update_tx){ e, u };
+	rc = db_write(e->db, user_update_tx, &t);
+	result = tx_result(rc, ENGINE_USER_UNKNOWN);
+	if (result != ENGINE_OK)
+		goto out;
+	event_wake(e);
+	xfree_secret(u->password_hash);
+	u->password_hash = NULL;
+	if (out != NULL) {
+		*out = u;
+		u = NULL;
+	}
+out:
+	user_free(u);
+	return result;
+}
+
 struct disable_tx {
 	struct engine			*e;
 	const struct request_context	*ctx;
@@ -849,7 +939,7 @@ admin_api_key_list(struct engine *e, const char *project_id,
 
 /*
  * A paging cursor: the last id of a page and a MAC binding it to its
- * list (project and filter), base64url.  A client cannot make one up,
+ * list (project, filter and its value, order), base64url.  A client cannot make one up,
  * nor carry one from a list to another.
  */
 #define CURSOR_MAC_BYTES 16
@@ -857,32 +947,41 @@ admin_api_key_list(struct engine *e, const char *project_id,
 
 static void
 cursor_mac(const struct engine *e, const char *project_id,
-    enum user_filter filter, const char *email, const char *id,
+    enum user_filter filter, const char *email, int desc, const char *id,
     uint8_t mac[CURSOR_MAC_BYTES])
 {
 	crypto_generichash_state st;
 	uint8_t f = (uint8_t)filter;
+	uint8_t order = desc ? 1 : 0;
 
 	crypto_generichash_init(&st, e->cursor_key, sizeof(e->cursor_key),
 	    CURSOR_MAC_BYTES);
 	crypto_generichash_update(&st, (const uint8_t *)project_id,
 	    strlen(project_id) + 1);
-	crypto_generichash_update(&st, &f, 1);
+	/*
+	 * The filters the admin API had first (none, an email) keep the
+	 * cursors they had; the others bind their kind.
+	 */
+	if (filter != USER_FILTER_NONE && filter != USER_FILTER_EMAIL)
+		crypto_generichash_update(&st, &f, 1);
 	crypto_generichash_update(&st, (const uint8_t *)(email ? email : ""),
 	    strlen(email ? email : "") + 1);
+	/* Ascending lists keep the cursors they had before "desc" existed. */
+	if (order)
+		crypto_generichash_update(&st, &order, 1);
 	crypto_generichash_update(&st, (const uint8_t *)id, strlen(id));
 	crypto_generichash_final(&st, mac, CURSOR_MAC_BYTES);
 }
 
 static void
 cursor_make(const struct engine *e, const char *project_id,
-    enum user_filter filter, const char *email, const char *id,
+    enum user_filter filter, const char *email, int desc, const char *id,
     char out[ADMIN_CURSOR_MAX + 1])
 {
 	uint8_t raw[CURSOR_RAW];
 
 	memcpy(raw, id, UUID_STRLEN);
-	cursor_mac(e, project_id, filter, email, id, raw + UUID_STRLEN);
+	cursor_mac(e, project_id, filter, email, desc, id, raw + UUID_STRLEN);
 	base64url_encode(raw, sizeof(raw), out);
 	out[B64URL_LEN(CURSOR_RAW)] = '\0';
 }
@@ -890,7 +989,7 @@ cursor_make(const struct engine *e, const char *project_id,
 /* The id a cursor of this list carries, into id; -1 when it is not one. */
 static int
 cursor_open(const struct engine *e, const char *project_id,
-    enum user_filter filter, const char *email, const char *cursor,
+    enum user_filter filter, const char *email, int desc, const char *cursor,
     char id[UUID_STRLEN + 1])
 {
 	uint8_t raw[CURSOR_RAW + 3], mac[CURSOR_MAC_BYTES];
@@ -903,7 +1002,7 @@ cursor_open(const struct engine *e, const char *project_id,
 	id[UUID_STRLEN] = '\0';
 	if (!id_is_uuid(id))
 		return -1;
-	cursor_mac(e, project_id, filter, email, id, mac);
+	cursor_mac(e, project_id, filter, email, desc, id, mac);
 	return sodium_memcmp(mac, raw + UUID_STRLEN, CURSOR_MAC_BYTES) == 0 ?
 	    0 : -1;
 }
@@ -956,7 +1055,7 @@ admin_user_list(struct engine *e, const struct user_query *q,
 	}
 	project_free(p);
 	if (q->cursor != NULL && cursor_open(e, q->project_id, filter, value,
-	    q->cursor, after) == -1) {
+	    q->desc, q->cursor, after) == -1) {
 		snprintf(err, errlen, "cursor: not a cursor of this list");
 		return ENGINE_BAD_INPUT;
 	}
@@ -965,7 +1064,7 @@ admin_user_list(struct engine *e, const struct user_query *q,
 		return ENGINE_UNAVAILABLE;
 	/* One more than asked tells whether a next page exists. */
 	pq = (struct user_page_query){ filter, value,
-	    q->cursor != NULL ? after : NULL, q->limit + 1 };
+	    q->cursor != NULL ? after : NULL, q->limit + 1, q->desc };
 	rc = store_user_page(c, q->project_id, &pq, out);
 	db_release(e->db, c);
 	if (rc != STORE_OK)
@@ -973,7 +1072,8 @@ admin_user_list(struct engine *e, const struct user_query *q,
 	if (out->n > (size_t)q->limit) {
 		user_free(out->items[--out->n]);
 		u = out->items[out->n - 1];
-		cursor_make(e, q->project_id, filter, value, u->id, next);
+		cursor_make(e, q->project_id, filter, value, q->desc, u->id,
+		    next);
 	}
 	for (i = 0; i < out->n; i++) {
 		u = out->items[i];

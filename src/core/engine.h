@@ -950,6 +950,29 @@ enum engine_result admin_user_require_reset(struct engine *,
 enum engine_result admin_user_sign_out(struct engine *,
 	    const struct request_context *, const char *project_id,
 	    const char *user);
+/*
+ * The changes of one update: a NULL name and an email_verified of -1 keep
+ * what the user has; "" clears a name.  A password is checked by the
+ * project's policy as at creation.
+ */
+struct user_update {
+	const char	*first_name;
+	const char	*last_name;
+	int		 email_verified;	/* 0, 1; -1: keep */
+	const char	*password;		/* NULL: keep */
+	struct password_verdict *verdict;	/* NULL: not wanted */
+};
+
+/*
+ * Update user id of project p, in one transaction with the user.updated
+ * event.  On ENGINE_OK, *out (may be NULL) is the user as it is now,
+ * without its hash; else ENGINE_USER_UNKNOWN, ENGINE_BAD_INPUT (err names
+ * the field), a password result as admin_user_create has them (verdict),
+ * or ENGINE_UNAVAILABLE.
+ */
+enum engine_result admin_user_update(struct engine *, const struct project *p,
+	    const char *id, const struct user_update *, struct user **out,
+	    char *err, size_t errlen);
 /* The most rows one admin list returns, and one user page. */
 #define ADMIN_LIST_MAX 100000
 #define ADMIN_PAGE_MAX 1000
@@ -1001,6 +1024,7 @@ struct user_query {
 	const char	*value;		/* what filter compares */
 	const char	*cursor;	/* a next cursor of this list; NULL */
 	int64_t		 limit;		/* 1 to ADMIN_PAGE_MAX */
+	int		 desc;		/* newest first; a cursor binds it */
 };
 
 /*

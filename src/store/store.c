@@ -700,45 +700,43 @@ int
 store_user_page(struct db_conn *c, const char *project_id,
     const struct user_page_query *q, struct store_list *out)
 {
-	/* One statement per filter, each a constant text. */
-	static const char *const sql[] = {
+	/*
+	 * One statement per filter and order, each a constant text.  Ids are
+	 * UUIDv7: their order is the order of creation; newest first, "after"
+	 * means older.
+	 */
+#define USER_PAGE(cond) {						\
+	"SELECT " USER_COLS " FROM users WHERE project_id = $1 AND "	\
+	    "id > $2 AND " cond " ORDER BY id LIMIT $4",		\
+	"SELECT " USER_COLS " FROM users WHERE project_id = $1 AND "	\
+	    "($2 = '' OR id < $2) AND " cond " ORDER BY id DESC LIMIT $4" }
+	static const char *const sql[][2] = {
 		/* USER_FILTER_NONE */
-		"SELECT " USER_COLS " FROM users WHERE project_id = $1 AND "
-		    "id > $2 AND $3 = $3 ORDER BY id LIMIT $4",
+		USER_PAGE("$3 = $3"),
 		/* USER_FILTER_EMAIL */
-		"SELECT " USER_COLS " FROM users WHERE project_id = $1 AND "
-		    "id > $2 AND email_key = $3 ORDER BY id LIMIT $4",
+		USER_PAGE("email_key = $3"),
 		/* USER_FILTER_EMAIL_PREFIX */
-		"SELECT " USER_COLS " FROM users WHERE project_id = $1 AND "
-		    "id > $2 AND email_key LIKE $3 ESCAPE '\\' ORDER BY id "
-		    "LIMIT $4",
+		USER_PAGE("email_key LIKE $3 ESCAPE '\\'"),
 		/* USER_FILTER_USERNAME */
-		"SELECT " USER_COLS " FROM users WHERE project_id = $1 AND "
-		    "id > $2 AND username_key = $3 ORDER BY id LIMIT $4",
+		USER_PAGE("username_key = $3"),
 		/* USER_FILTER_USERNAME_PREFIX */
-		"SELECT " USER_COLS " FROM users WHERE project_id = $1 AND "
-		    "id > $2 AND username_key LIKE $3 ESCAPE '\\' ORDER BY id "
-		    "LIMIT $4",
+		USER_PAGE("username_key LIKE $3 ESCAPE '\\'"),
 		/* USER_FILTER_ID */
-		"SELECT " USER_COLS " FROM users WHERE project_id = $1 AND "
-		    "id > $2 AND id = $3 ORDER BY id LIMIT $4",
+		USER_PAGE("id = $3"),
 		/* USER_FILTER_STATUS: a temporary password is marked twice */
-		"SELECT " USER_COLS " FROM users WHERE project_id = $1 AND "
-		    "id > $2 AND (CASE WHEN password_change_required <> 0 THEN "
-		    "'force_change_password' ELSE status END) = $3 ORDER BY id "
-		    "LIMIT $4",
+		USER_PAGE("(CASE WHEN password_change_required <> 0 THEN "
+		    "'force_change_password' ELSE status END) = $3"),
 		/* USER_FILTER_ENABLED */
-		"SELECT " USER_COLS " FROM users WHERE project_id = $1 AND "
-		    "id > $2 AND disabled = 0 AND $3 = $3 ORDER BY id LIMIT $4",
+		USER_PAGE("disabled = 0 AND $3 = $3"),
 		/* USER_FILTER_DISABLED */
-		"SELECT " USER_COLS " FROM users WHERE project_id = $1 AND "
-		    "id > $2 AND disabled <> 0 AND $3 = $3 ORDER BY id LIMIT $4",
+		USER_PAGE("disabled <> 0 AND $3 = $3"),
 	};
+#undef USER_PAGE
 	char *key, *value;
 	int rc;
 
 	if ((size_t)q->filter >= sizeof(sql) / sizeof(sql[0]))
-		abort();
+		return DB_ERROR;	/* no such filter: a caller's bug */
 	key = login_key(q->value != NULL ? q->value : "");
 	if (q->filter == USER_FILTER_EMAIL_PREFIX ||
 	    q->filter == USER_FILTER_USERNAME_PREFIX) {
@@ -750,7 +748,7 @@ store_user_page(struct db_conn *c, const char *project_id,
 		value = xstrdup(q->value != NULL ? q->value : "");
 	} else
 		value = key;
-	rc = query_list(c, sql[q->filter], DB_ARGS(DB_TEXT(project_id),
+	rc = query_list(c, sql[q->filter][q->desc != 0], DB_ARGS(DB_TEXT(project_id),
 	    DB_TEXT(q->after_id != NULL ? q->after_id : ""), DB_TEXT(value),
 	    DB_INT(q->limit)), user_read, out);
 	free(value);
@@ -765,6 +763,25 @@ store_user_set_disabled(struct db_conn *c, const char *project_id,
 	    "WHERE project_id = $3 AND id = $4 AND disabled <> $1",
 	    DB_ARGS(DB_INT(disabled != 0), DB_INT(now), DB_TEXT(project_id),
 	    DB_TEXT(id)));
+}
+
+int
+store_user_update(struct db_conn *c, const struct user *u)
+{
+	if (u->password_hash != NULL)
+		return db_exec(c, "UPDATE users SET first_name = $1, "
+		    "last_name = $2, email_verified = $3, updated_at = $4, "
+		    "password_hash = $5, password_change_required = 0 "
+		    "WHERE project_id = $6 AND id = $7",
+		    DB_ARGS(DB_TEXT(u->first_name), DB_TEXT(u->last_name),
+		    DB_INT(u->email_verified != 0), DB_INT(u->updated_at),
+		    DB_TEXT(u->password_hash), DB_TEXT(u->project_id),
+		    DB_TEXT(u->id)));
+	return db_exec(c, "UPDATE users SET first_name = $1, last_name = $2, "
+	    "email_verified = $3, updated_at = $4 WHERE project_id = $5 AND "
+	    "id = $6", DB_ARGS(DB_TEXT(u->first_name), DB_TEXT(u->last_name),
+	    DB_INT(u->email_verified != 0), DB_INT(u->updated_at),
+	    DB_TEXT(u->project_id), DB_TEXT(u->id)));
 }
 
 int

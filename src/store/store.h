@@ -333,11 +333,13 @@ struct user_page_query {
 	const char		*value;		/* what the filter compares */
 	const char		*after_id;	/* NULL: from the first */
 	int64_t			 limit;		/* 1 or more */
+	int			 desc;		/* newest first */
 };
 
 /*
- * One page of a project's users in id order (which is creation order):
- * those after after_id that pass the filter, at most limit of them.
+ * One page of a project's users in id order (which is creation order;
+ * desc: newest first, "after" then meaning older): those after after_id
+ * that pass the filter, at most limit of them.
  */
 int	store_user_page(struct db_conn *, const char *project_id,
 	    const struct user_page_query *, struct store_list *);
@@ -348,6 +350,12 @@ int	store_user_page(struct db_conn *, const char *project_id,
  */
 int	store_user_set_disabled(struct db_conn *, const char *project_id,
 	    const char *id, int disabled, int64_t now);
+/*
+ * Write u's names and email_verified (and hash, when u->password_hash is
+ * set, clearing password_change_required) with updated_at: 1 when user
+ * u->id of u->project_id was changed, 0 when there is none, or DB_ERROR.
+ */
+int	store_user_update(struct db_conn *, const struct user *u);
 /* Replace a password hash made with older parameters. */
 int	store_user_rehash(struct db_conn *, const char *id, const char *hash);
 int	store_user_touch_sign_in(struct db_conn *, const char *id, int64_t now);

@@ -224,6 +224,20 @@ describe('admin API', { timeout: TEST_TIMEOUT }, () => {
     const en = await d.admin('POST', `/admin/users/${made[1].id}/enable`);
     assert.equal(en.json.disabled, false);
 
+    // PATCH changes names and email_verified, keeps what it is not given,
+    // and writes user.updated with the change.
+    const patched = await d.admin('PATCH', `/admin/users/${made[2].id}`, { last_name: 'Lovelace', email_verified: false });
+    assert.equal(patched.status, 200, show(patched));
+    assert.equal(patched.json.first_name, 'N2');
+    assert.equal(patched.json.last_name, 'Lovelace');
+    assert.equal(patched.json.email_verified, false);
+    assert.deepEqual((await d.admin('GET', `/admin/users/${made[2].id}`)).json, patched.json);
+    const upd = await dbText(d, `SELECT data FROM events WHERE event = 'user.updated' AND project_id = '${project.id}' ORDER BY id DESC LIMIT 1`);
+    assert.equal(JSON.parse(upd).last_name, 'Lovelace');
+    assertError(await d.admin('PATCH', `/admin/users/${made[2].id}`, { password: 'short' }), 400, 'invalid_field', 'password');
+    assertError(await d.admin('PATCH', `/admin/users/${made[2].id}`, { email: 'x@example.com' }), 400, 'unknown_field', 'email');
+    assertError(await d.admin('PATCH', `/admin/users/${crypto.randomUUID()}`, { first_name: 'X' }), 404, 'not_found');
+
     const del = await d.admin('DELETE', `/admin/users/${made[4].id}`, { requested_by: 'alice' });
     assert.equal(del.status, 204, show(del));
     assertError(await d.admin('GET', `/admin/users/${made[4].id}`), 404, 'not_found');

@@ -643,13 +643,14 @@ test_user_email_wins(void **state)
 	user_free(u);
 }
 
-/* The ids of a page, joined with spaces, into out. */
+/* The ids of a page, joined with spaces, into out; limit < 0: newest first. */
 static void
 page_ids(struct db_conn *c, const char *project, enum user_filter filter,
     const char *value, const char *after, int64_t limit, char *out,
     size_t len)
 {
-	struct user_page_query q = { filter, value, after, limit };
+	struct user_page_query q = { filter, value, after, limit < 0 ?
+	    -limit : limit, limit < 0 };
 	struct store_list l;
 	size_t i, n = 0;
 
@@ -696,6 +697,15 @@ test_user_pages_status_delete(void **state)
 	assert_string_equal(ids, "u-1 u-2");
 	page_ids(f->c, "p-a", USER_FILTER_NONE, NULL, "u-2", 2, ids, sizeof(ids));
 	assert_string_equal(ids, "u-3");
+	/* Newest first, "after" meaning older; filters alike. */
+	page_ids(f->c, "p-a", USER_FILTER_NONE, NULL, NULL, -2, ids, sizeof(ids));
+	assert_string_equal(ids, "u-3 u-2");
+	page_ids(f->c, "p-a", USER_FILTER_NONE, NULL, "u-2", -2, ids,
+	    sizeof(ids));
+	assert_string_equal(ids, "u-1");
+	page_ids(f->c, "p-a", USER_FILTER_EMAIL_PREFIX, "a", "u-3", -5, ids,
+	    sizeof(ids));
+	assert_string_equal(ids, "u-2 u-1");
 	page_ids(f->c, "p-a", USER_FILTER_EMAIL, "A_B@EXAMPLE.COM", NULL, 10, ids,
 	    sizeof(ids));
 	assert_string_equal(ids, "u-1");

@@ -123,10 +123,21 @@ test_routes(void **state)
 	assert_ptr_equal(found_face, &workos_face);
 	assert_string_equal(found_face->name, "workos");
 
-	/* Another method on a known path: the dialect's 405, inline. */
+	r = route("GET", "/user_management/users", &mismatch, param);
+	assert_ptr_equal(r->handler, workos_users_list);
+	r = route("PUT", "/user_management/users/user_01", &mismatch, param);
+	assert_ptr_equal(r->handler, workos_user_update);
+	assert_string_equal(param, "user_01");
 	r = route("DELETE", "/user_management/users/user_01", &mismatch, param);
+	assert_ptr_equal(r->handler, workos_user_delete);
+	assert_int_not_equal(r->run, RUN_INLINE);
+
+	/* Another method on a known path: the dialect's 405, inline. */
+	r = route("PATCH", "/user_management/users/user_01", &mismatch, param);
 	assert_ptr_equal(r->handler, workos_method_not_allowed);
 	assert_int_equal(r->run, RUN_INLINE);
+	r = route("DELETE", "/user_management/users", &mismatch, param);
+	assert_ptr_equal(r->handler, workos_method_not_allowed);
 	r = route("GET", "/user_management/password_reset", &mismatch, param);
 	assert_ptr_equal(r->handler, workos_method_not_allowed);
 
