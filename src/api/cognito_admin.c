@@ -961,12 +961,17 @@ list_users(const struct http_request *r, struct http_response *resp,
 	q.cursor = token;
 	q.limit = n;
 	res = admin_user_list(r->app, &q, &l, next, err, sizeof(err));
-	if (res == ENGINE_BAD_INPUT) {
-		cognito_fail(resp, CE_INVALID_PARAMETER, strncmp(err, "cursor",
-		    6) == 0 ? "Invalid pagination token." : "Invalid filter "
-		    "value.");
+	if (res == ENGINE_BAD_INPUT && strncmp(err, "cursor", 6) == 0) {
+		cognito_fail(resp, CE_INVALID_PARAMETER, "Invalid pagination "
+		    "token.");
 		return;
 	}
+	/*
+	 * A value no stored name can have (core takes 1 to 320 bytes of
+	 * text) matches no user, as in Cognito: an empty page.
+	 */
+	if (res == ENGINE_BAD_INPUT && strncmp(err, "filter", 6) == 0)
+		res = ENGINE_OK;
 	if (res != ENGINE_OK) {
 		fail_engine(resp, res, NULL);
 		return;

@@ -939,8 +939,8 @@ admin_api_key_list(struct engine *e, const char *project_id,
 
 /*
  * A paging cursor: the last id of a page and a MAC binding it to its
- * list (project, filter and its value, order), base64url.  A client cannot make one up,
- * nor carry one from a list to another.
+ * list (project, filter and its value, order), base64url.  A client
+ * cannot make one up, nor carry one from a list to another.
  */
 #define CURSOR_MAC_BYTES 16
 #define CURSOR_RAW (UUID_STRLEN + CURSOR_MAC_BYTES)

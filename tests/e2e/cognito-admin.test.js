@@ -432,6 +432,9 @@ describe('ListUsers', () => {
     await rejectsWith(sdk(A).send(new ListUsersCommand({ UserPoolId: A.pool, Limit: 2, PaginationToken: carried })), 'InvalidParameterException');
     await rejectsWith(sdk(B).send(new ListUsersCommand({ UserPoolId: B.pool, Filter: `email ^= "${tag}"`, Limit: 2, PaginationToken: carried })), 'InvalidParameterException');
     await rejectsWith(sdk(A).send(new ListUsersCommand({ UserPoolId: A.pool, Limit: 2, PaginationToken: crypto.randomUUID() })), 'InvalidParameterException');
+    // A value longer than any stored name (400 bytes of UTF-8) matches nobody.
+    const long = await sdk(A).send(new ListUsersCommand({ UserPoolId: A.pool, Filter: `email ^= "${'\u00e9'.repeat(200)}"` }));
+    assert.deepEqual(long.Users, []);
 
     const only = await sdk(A).send(new ListUsersCommand({ UserPoolId: A.pool, Filter: `email ^= "${tag}"`, AttributesToGet: ['email'] }));
     assert.equal(only.Users.length, 5);
