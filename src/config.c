@@ -206,6 +206,9 @@ static const struct key keys[] = {
 	    "seconds of the first hold; each further try doubles it" },
 	{ "login_backoff_max", I(login_backoff_max), "900", 1, 86400,
 	    "longest hold, in seconds" },
+	{ "aws_region", S(aws_region), "us-east-1", 0, 0,
+	    "the AWS region the Cognito face answers as: signed admin calls "
+	    "must be scoped to it, and user pool ids begin with it" },
 	{ "reset_floor_ms", I(reset_floor_ms), "10", 0, 10000,
 	    "least time a public reset request takes, in ms, raised to the "
 	    "moving average of recent ones (0: no floor)" },
@@ -613,6 +616,13 @@ validate(struct config *c, char *err, size_t errlen)
 	if (!one_of(c->rate_limit_store, rate_limit_stores, 0)) {
 		snprintf(err, errlen, "rate_limit_store: expected memory or "
 		    "database");
+		return -1;
+	}
+	if (c->aws_region[0] == '\0' || strlen(c->aws_region) > 32 ||
+	    strspn(c->aws_region, "abcdefghijklmnopqrstuvwxyz0123456789-") !=
+	    strlen(c->aws_region)) {
+		snprintf(err, errlen, "aws_region: expected a region name like "
+		    "us-east-1");
 		return -1;
 	}
 	if (strpbrk(c->mail_from, "\r\n<>\" ") != NULL ||

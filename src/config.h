@@ -72,6 +72,7 @@ struct config {
 	int64_t	 rate_ip_login, rate_ip_login_window;
 	int64_t	 rate_ip_api, rate_ip_api_window;
 	char	*rate_limit_store;	/* "memory" or "database" */
+	char	*aws_region;		/* the Cognito face's region */
 	/* Per IPv6 /56 and /48, indexed by enum ratelimit_class. */
 	int64_t	 rate_ip6_56[4], rate_ip6_48[4];
 	/* The per-login sign-in back-off (core/backoff.c). */

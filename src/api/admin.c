@@ -660,11 +660,6 @@ list_json(struct store_list *l, json_t *(*fn)(const void *))
 	return a;
 }
 
-static json_t *
-project_item(const void *p)
-{
-	return api_project_json(p);
-}
 
 static json_t *
 user_item(const void *u)
@@ -706,6 +701,13 @@ audit_item(const void *v)
 
 static const char *const no_query[] = { NULL };
 
+/* A project as the admin API answers it, with its Cognito user pool id. */
+static json_t *
+project_out(const struct http_request *r, const struct project *p)
+{
+	return api_project_json(p, engine_config(r->app)->aws_region);
+}
+
 static void
 admin_projects_list(const struct http_request *r, struct http_response *resp)
 {
@@ -715,9 +717,14 @@ admin_projects_list(const struct http_request *r, struct http_response *resp)
 	if (!authorised(r, resp) || query_check(r, no_query, resp) == -1)
 		return;
 	res = admin_project_list((struct engine *)r->app, &l);
-	if (res == ENGINE_OK)
-		reply(resp, 200, json_pack("{s:o}", "data",
-		    list_json(&l, project_item)));
+	if (res == ENGINE_OK) {
+		json_t *a = json_array();
+		size_t i;
+
+		for (i = 0; i < l.n; i++)
+			json_array_append_new(a, project_out(r, l.items[i]));
+		reply(resp, 200, json_pack("{s:o}", "data", a));
+	}
 	else
 		answer_result(resp, res, NULL, "");
 	store_list_free(&l, (void (*)(void *))project_free);
@@ -768,7 +775,7 @@ admin_projects_create(const struct http_request *r, struct http_response *resp)
 		spec.token_ttl = -1;
 	res = admin_project_create((struct engine *)r->app, &spec, &p, err, sizeof(err));
 	if (res == ENGINE_OK)
-		reply(resp, 201, api_project_json(p));
+		reply(resp, 201, project_out(r, p));
 	else
 		answer_result(resp, res, err, "");
 	free(callbacks);
@@ -863,7 +870,7 @@ admin_projects_update(const struct http_request *r,
 	res = admin_project_update(r->app, r->path_param, &spec, &p, err,
 	    sizeof(err));
 	if (res == ENGINE_OK)
-		reply(resp, 200, api_project_json(p));
+		reply(resp, 200, project_out(r, p));
 	else
 		answer_result(resp, res, err, "");
 out:
@@ -888,7 +895,7 @@ admin_projects_get(const struct http_request *r, struct http_response *resp)
 		return;
 	res = admin_project_show((struct engine *)r->app, r->path_param, &p);
 	if (res == ENGINE_OK)
-		reply(resp, 200, api_project_json(p));
+		reply(resp, 200, project_out(r, p));
 	else
 		answer_result(resp, res, NULL, "");
 	project_free(p);
@@ -1049,7 +1056,8 @@ admin_users_delete(const struct http_request *r, struct http_response *resp)
 		return;
 	if (actor(b, by, resp) == 0) {
 		context(r, &ctx);
-		res = admin_user_delete((struct engine *)r->app, &ctx, r->path_param, by);
+		res = admin_user_delete((struct engine *)r->app, &ctx, NULL,
+		    r->path_param, by);
 		if (res == ENGINE_OK)
 			http_set_body(resp, 204, NULL, "", 0);
 		else
@@ -1190,6 +1198,7 @@ admin_keys_list(const struct http_request *r, struct http_response *resp)
 static void
 admin_keys_create(const struct http_request *r, struct http_response *resp)
 {
+	struct aws_credentials aws;
 	enum engine_result res;
 	char id[UUID_STRLEN + 1], *key = NULL;
 	json_t *b;
@@ -1198,12 +1207,19 @@ admin_keys_create(const struct http_request *r, struct http_response *resp)
 	    (b = body_object(r, resp, no_fields, 1)) == NULL)
 		return;
 	json_decref(b);
-	res = admin_api_key_create((struct engine *)r->app, r->path_param, &key, id);
-	/* The key is shown here once; only its keyed hash is kept. */
-	if (res == ENGINE_OK)
-		reply(resp, 201, json_pack("{s:s, s:s, s:s}", "id", id,
-		    "project_id", r->path_param, "key", key));
-	else
+	res = admin_api_key_create((struct engine *)r->app, r->path_param, &key,
+	    id, &aws);
+	/*
+	 * The key and its AWS secret access key are shown here once; only
+	 * the key's keyed hash and the secret sealed are kept.
+	 */
+	if (res == ENGINE_OK) {
+		reply(resp, 201, json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", id,
+		    "project_id", r->path_param, "key", key,
+		    "aws_access_key_id", aws.access_key_id,
+		    "aws_secret_access_key", aws.secret_access_key));
+		aws_credentials_clear(&aws);
+	} else
 		answer_result(resp, res, NULL, "");
 	xfree_secret(key);
 }

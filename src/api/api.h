@@ -56,7 +56,11 @@ int	api_string_field(json_t *obj, const char *name, size_t max,
 	    const char **out);
 
 /* What the CLI and admin answers print for records. */
-json_t	*api_project_json(const struct project *);
+/*
+ * A project; with aws_region (NULL: none), also its Cognito user pool id
+ * (cognito_user_pool_id).
+ */
+json_t	*api_project_json(const struct project *, const char *aws_region);
 /* The password policy of p: profile, lengths, switches, required classes. */
 json_t	*api_password_policy_json(const struct project *);
 json_t	*api_user_json(const struct user *);
@@ -100,6 +104,12 @@ enum cognito_error {
 	CE_SERIALIZATION,	/* 10 */
 	CE_INTERNAL,		/* 11 */
 	CE_TOO_MANY_REQUESTS,	/* 12 */
+	CE_MISSING_AUTH_TOKEN,	/* 13: unsigned admin call */
+	CE_INCOMPLETE_SIGNATURE,	/* 14 */
+	CE_UNRECOGNIZED_CLIENT,	/* 15: unknown access key id */
+	CE_INVALID_SIGNATURE,	/* 16: wrong, stale, other scope */
+	CE_USERNAME_EXISTS,	/* 17 */
+	CE_PASSWORD_RESET_REQUIRED,	/* 18 */
 	CE__MAX
 };
 
@@ -123,6 +133,28 @@ enum cognito_error cognito_engine_error(enum engine_result,
  */
 const char *cognito_password_message(enum engine_result,
 	    const struct password_verdict *, char *buf, size_t len);
+/*
+ * Answer v (taken) with status in the dialect's shape; 0, or -1 when the
+ * fixed InternalErrorException went out instead.
+ */
+int	cognito_reply(struct http_response *, int status, json_t *v);
+/* Answer exception e with message (NULL: its default). */
+void	cognito_fail(struct http_response *, enum cognito_error,
+	    const char *message);
+/*
+ * What every answer on POST / starts with (x-amzn-RequestId, CORS); 1
+ * with resp answered when a header the face reads is not clean text.
+ */
+int	cognito_begin(const struct http_request *, struct http_response *);
+/* The body as a JSON object, or NULL with the answer set. */
+json_t	*cognito_body(const struct http_request *, struct http_response *);
+
+/* cognito_admin.c */
+/*
+ * POST / with an admin call's X-Amz-Target: the signature, the members,
+ * the pool, then the operation; every refusal in Cognito's shape.
+ */
+void	cognito_admin(const struct http_request *, struct http_response *);
 /* OPTIONS /: CORS preflight for browser clients. */
 void	cognito_preflight(const struct http_request *, struct http_response *);
 /* GET /{userPoolId}/.well-known/jwks.json and openid-configuration. */

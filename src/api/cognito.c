@@ -6,9 +6,10 @@
  * sign-in (InitiateAuth with USER_PASSWORD_AUTH or REFRESH_TOKEN_AUTH,
  * RespondToAuthChallenge for NEW_PASSWORD_REQUIRED) and the calls made
  * with its tokens (GetUser, ChangePassword, GlobalSignOut, RevokeToken),
- * all without AWS credentials, as Cognito serves them; any other target
- * is UnknownOperationException.  Tokens are core's (session.c): this face
- * only names their claims as Cognito does.
+ * all without AWS credentials, as Cognito serves them; the admin calls,
+ * signed with AWS Signature Version 4, in cognito_admin.c; any other
+ * target is UnknownOperationException.  Tokens are core's (session.c):
+ * this face only names their claims as Cognito does.
  *
  * Wire rules (docs/dialects/velocity-cognito.md): every answer is
  * application/x-amz-json-1.1 and carries x-amzn-RequestId (the request id
@@ -73,7 +74,8 @@ static const char *const policy_words[PW__MAX] = {
 
 /* Every header this face reads: one that is not clean text is a 400. */
 static const char *const cognito_headers[] = {
-	"X-Amz-Target", "Content-Type", "Origin", "User-Agent", NULL,
+	"X-Amz-Target", "Content-Type", "Origin", "User-Agent", "Authorization",
+	"X-Amz-Date", NULL,
 };
 
 static const struct cognito_exception cognito_exceptions[CE__MAX] = {
@@ -112,6 +114,23 @@ static const struct cognito_exception cognito_exceptions[CE__MAX] = {
 	/* CE_TOO_MANY_REQUESTS */
 	{ 429, "TooManyRequestsException", "Too many requests, please try "
 	    "again later." },
+	/* CE_MISSING_AUTH_TOKEN */
+	{ 400, "MissingAuthenticationTokenException", "Request is missing "
+	    "Authentication Token" },
+	/* CE_INCOMPLETE_SIGNATURE */
+	{ 400, "IncompleteSignatureException", "The request signature does "
+	    "not conform to AWS standards." },
+	/* CE_UNRECOGNIZED_CLIENT */
+	{ 400, "UnrecognizedClientException", "The security token included "
+	    "in the request is invalid." },
+	/* CE_INVALID_SIGNATURE */
+	{ 400, "InvalidSignatureException", "The request signature we "
+	    "calculated does not match the signature you provided." },
+	/* CE_USERNAME_EXISTS */
+	{ 400, "UsernameExistsException", "User account already exists" },
+	/* CE_PASSWORD_RESET_REQUIRED */
+	{ 400, "PasswordResetRequiredException", "Password reset required for "
+	    "the user" },
 };
 
 const struct cognito_exception *
@@ -185,6 +204,9 @@ cognito_engine_error(enum engine_result res, const char **message)
 	case ENGINE_PASSWORD_CHANGE_REQUIRED:
 		e = CE_NOT_AUTHORIZED;
 		break;
+	case ENGINE_PASSWORD_RESET_REQUIRED:
+		e = CE_PASSWORD_RESET_REQUIRED;
+		break;
 	default:
 		/* A result this face has no answer for: a bug, not a crash. */
 		log_error("cognito: engine result %s has no answer",
@@ -243,6 +265,12 @@ reply(struct http_response *resp, int status, json_t *v)
 	return -1;
 }
 
+int
+cognito_reply(struct http_response *resp, int status, json_t *v)
+{
+	return reply(resp, status, v);
+}
+
 /*
  * Answer exception e with HTTP status (0: the exception's); message NULL:
  * its default.
@@ -265,6 +293,13 @@ static void
 fail(struct http_response *resp, enum cognito_error e, const char *message)
 {
 	fail_status(resp, e, message, 0);
+}
+
+void
+cognito_fail(struct http_response *resp, enum cognito_error e,
+    const char *message)
+{
+	fail(resp, e, message);
 }
 
 static void
@@ -970,8 +1005,8 @@ out:
  * application/x-amz-json-1.1; application/json is taken too, for curl.
  * An empty body is an empty input, whose missing members are named.
  */
-static json_t *
-body_of(const struct http_request *r, struct http_response *resp)
+json_t *
+cognito_body(const struct http_request *r, struct http_response *resp)
 {
 	char ct[64], err[256];
 	json_t *body = NULL;
@@ -1019,8 +1054,8 @@ cors(const struct http_request *r, struct http_response *resp)
  * Then a header this face reads that is not clean text: return 1 with
  * resp answered (SerializationException), or 0.
  */
-static int
-begin(const struct http_request *r, struct http_response *resp)
+int
+cognito_begin(const struct http_request *r, struct http_response *resp)
 {
 	const char *bad;
 	char msg[MESSAGE_MAX];
@@ -1044,9 +1079,9 @@ operation(const struct http_request *r, struct http_response *resp,
 {
 	json_t *body;
 
-	if (begin(r, resp))
+	if (cognito_begin(r, resp))
 		return;
-	body = body_of(r, resp);
+	body = cognito_body(r, resp);
 	if (body == NULL)
 		return;
 	fn(r, resp, body);
@@ -1070,7 +1105,7 @@ cognito_confirm_forgot(const struct http_request *r,
 static void
 cognito_unknown(const struct http_request *r, struct http_response *resp)
 {
-	if (begin(r, resp))
+	if (cognito_begin(r, resp))
 		return;
 	fail(resp, CE_UNKNOWN_OPERATION, NULL);
 }
@@ -1118,18 +1153,26 @@ cognito_preflight(const struct http_request *r, struct http_response *resp)
 
 /*
  * The key set and discovery document of a user pool (a project), where
- * Cognito's clients look: PUBLIC_URL/{userPoolId}/.well-known/...  A pool
- * that does not exist is a 404 in Cognito's error shape.
+ * Cognito's clients look: PUBLIC_URL/{userPoolId}/.well-known/...  The
+ * pool id is the one the admin calls take (engine_user_pool_id); the
+ * project's id names it too.  A pool that does not exist is a 404 in
+ * Cognito's error shape.
  */
 static struct project *
 pool_of(const struct http_request *r, struct http_response *resp)
 {
+	const struct config *cfg = engine_config(r->app);
 	struct project *p = NULL;
 	enum engine_result res = ENGINE_PROJECT_UNKNOWN;
+	char uuid[UUID_STRLEN + 1];
 
 	http_set_header(resp, "x-amzn-RequestId", r->request_id);
-	if (r->path_param != NULL && strlen(r->path_param) == UUID_STRLEN)
+	/* A pool id has a UUID's length too: the form decides. */
+	if (r->path_param != NULL && id_is_uuid(r->path_param))
 		res = engine_project(r->app, r->path_param, &p);
+	else if (r->path_param != NULL &&
+	    engine_user_pool_project(cfg->aws_region, r->path_param, uuid) == 0)
+		res = engine_project(r->app, uuid, &p);
 	if (res == ENGINE_PROJECT_UNKNOWN)
 		/* A plain GET of a missing document: 404, not an API error. */
 		fail_status(resp, CE_RESOURCE_NOT_FOUND,
@@ -1168,12 +1211,13 @@ cognito_openid_configuration(const struct http_request *r,
 {
 	const struct config *cfg = engine_config(r->app);
 	struct project *p;
-	char *iss, *jwks;
+	char *iss, *jwks, pool[ENGINE_POOL_ID_MAX + 1];
 
 	p = pool_of(r, resp);
 	if (p == NULL)
 		return;
-	iss = xasprintf("%s/%s", cfg->public_url, p->id);
+	engine_user_pool_id(cfg->aws_region, p->id, pool);
+	iss = xasprintf("%s/%s", cfg->public_url, pool);
 	jwks = xasprintf("%s/.well-known/jwks.json", iss);
 	http_set_header(resp, "Access-Control-Allow-Origin", "*");
 	/* No authorization endpoint: resetd signs in through the API only. */
@@ -1256,6 +1300,19 @@ static const struct route cognito_routes[] = {
 	    cognito_global_sign_out, RUN_WORKER, HTTP_LIMIT(RL_API) },
 	{ "POST", "/", "X-Amz-Target", TARGET_PREFIX "RevokeToken",
 	    cognito_revoke_token, RUN_WORKER, HTTP_LIMIT(RL_API) },
+	/* The admin calls, signed (cognito_admin.c): a server's budget. */
+#define ADMIN_ROUTE(op) { "POST", "/", "X-Amz-Target", TARGET_PREFIX op, \
+	    cognito_admin, RUN_WORKER, HTTP_LIMIT(RL_API) }
+	ADMIN_ROUTE("AdminCreateUser"),
+	ADMIN_ROUTE("AdminSetUserPassword"),
+	ADMIN_ROUTE("AdminGetUser"),
+	ADMIN_ROUTE("AdminDeleteUser"),
+	ADMIN_ROUTE("AdminDisableUser"),
+	ADMIN_ROUTE("AdminEnableUser"),
+	ADMIN_ROUTE("AdminUserGlobalSignOut"),
+	ADMIN_ROUTE("AdminResetUserPassword"),
+	ADMIN_ROUTE("ListUsers"),
+#undef ADMIN_ROUTE
 	{ "POST", "/", NULL, NULL, cognito_unknown, RUN_WORKER,
 	    HTTP_UNLIMITED },
 	{ "OPTIONS", "/", NULL, NULL, cognito_preflight, RUN_INLINE,

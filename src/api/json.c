@@ -169,9 +169,12 @@ api_password_policy_json(const struct project *p)
 }
 
 json_t *
-api_project_json(const struct project *p)
+api_project_json(const struct project *p, const char *aws_region)
 {
-	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:I, s:s, s:b, s:o, s:o, "
+	char pool[ENGINE_POOL_ID_MAX + 1];
+	json_t *j;
+
+	j = json_pack("{s:s, s:s, s:o, s:o, s:o, s:I, s:s, s:b, s:o, s:o, "
 	    "s:o, s:o, s:b, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
 	    "id", p->id,
 	    "name", p->name,
@@ -196,6 +199,13 @@ api_project_json(const struct project *p)
 	    "notice_share_percent", (json_int_t)p->notice_share_percent,
 	    "login_token_ttl", (json_int_t)p->login_token_ttl,
 	    "password_policy", api_password_policy_json(p));
+	/* The Cognito user pool id the admin calls and tokens name. */
+	if (j != NULL && aws_region != NULL && id_is_uuid(p->id)) {
+		engine_user_pool_id(aws_region, p->id, pool);
+		json_object_set_new(j, "cognito_user_pool_id",
+		    json_string(pool));
+	}
+	return j;
 }
 
 json_t *
@@ -222,7 +232,7 @@ json_t *
 api_user_json(const struct user *u)
 {
 	return json_pack("{s:s, s:s, s:s, s:o, s:b, s:b, s:o, s:o, s:o, s:o, "
-	    "s:o, s:o}",
+	    "s:o, s:o, s:s}",
 	    "id", u->id,
 	    "project_id", u->project_id,
 	    "email", u->email,
@@ -234,5 +244,6 @@ api_user_json(const struct user *u)
 	    "locale", api_string_or_null(u->locale),
 	    "created_at", api_time(u->created_at),
 	    "updated_at", api_time(u->updated_at),
-	    "last_sign_in_at", api_time(u->last_sign_in_at));
+	    "last_sign_in_at", api_time(u->last_sign_in_at),
+	    "status", user_status_name(u->status));
 }

@@ -1144,15 +1144,14 @@ out:
 
 /*
  * DELETE /user_management/users/{id}: 204, core's admin_user_delete (the
- * audit and user.deleted), once the user is known to be this project's;
- * a user of another project is unknown.
+ * audit and user.deleted, the sessions, refresh tokens and secrets) of
+ * this project's user; a user of another project is unknown.
  */
 void
 workos_user_delete(const struct http_request *r, struct http_response *resp)
 {
 	struct request_context ctx;
 	struct project *p;
-	struct user *u = NULL;
 	char uuid[UUID_STRLEN + 1];
 	const char *key;
 	enum engine_result res;
@@ -1161,11 +1160,10 @@ workos_user_delete(const struct http_request *r, struct http_response *resp)
 	if (p == NULL)
 		return;
 	res = ENGINE_USER_UNKNOWN;
-	if (id_unprefix(PREFIX_USER, r->path_param, uuid) == 0)
-		res = admin_user_get(r->app, p, uuid, &u);
-	if (res == ENGINE_OK) {
+	if (id_unprefix(PREFIX_USER, r->path_param, uuid) == 0) {
 		face_context(r, &ctx);
-		res = admin_user_delete(r->app, &ctx, uuid, "workos");
+		/* Named with the project: another project's user is unknown. */
+		res = admin_user_delete(r->app, &ctx, p->id, uuid, "workos");
 	}
 	if (res == ENGINE_USER_UNKNOWN)
 		fail_entity(resp, WE_USER_NOT_FOUND, r->path_param);
@@ -1175,7 +1173,6 @@ workos_user_delete(const struct http_request *r, struct http_response *resp)
 		http_set_body(resp, 204, NULL, "", 0);
 		resp->outcome = "ok";
 	}
-	user_free(u);
 	project_free(p);
 }
 

@@ -20,6 +20,7 @@
 
 const struct cli_option cli_options[OPT__MAX] = {
 	{ "--accent-color", CLI_VALUE },		/* OPT_ACCENT_COLOR */
+	{ "--after", CLI_VALUE },			/* OPT_AFTER */
 	{ "--all-dead", CLI_FLAG },			/* OPT_ALL_DEAD */
 	{ "--allow-private-targets", CLI_VALUE },	/* OPT_ALLOW_PRIVATE_TARGETS */
 	{ "--allowed-origin", CLI_REPEAT },		/* OPT_ALLOWED_ORIGIN */
@@ -27,6 +28,7 @@ const struct cli_option cli_options[OPT__MAX] = {
 	{ "--delivery", CLI_VALUE },			/* OPT_DELIVERY */
 	{ "--demo", CLI_FLAG },				/* OPT_DEMO */
 	{ "--email", CLI_VALUE },			/* OPT_EMAIL */
+	{ "--email-prefix", CLI_VALUE },		/* OPT_EMAIL_PREFIX */
 	{ "--events", CLI_REPEAT },			/* OPT_EVENTS */
 	{ "--key-stdin", CLI_FLAG },			/* OPT_KEY_STDIN */
 	{ "--limit", CLI_VALUE },			/* OPT_LIMIT */

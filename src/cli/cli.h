@@ -29,46 +29,48 @@
  */
 enum cli_opt {
 	OPT_ACCENT_COLOR,	/* 0 */
+	OPT_AFTER,
 	OPT_ALL_DEAD,
 	OPT_ALLOW_PRIVATE_TARGETS,
 	OPT_ALLOWED_ORIGIN,
-	OPT_CALLBACK_URL,
-	OPT_DELIVERY,		/* 5 */
+	OPT_CALLBACK_URL,	/* 5 */
+	OPT_DELIVERY,
 	OPT_DEMO,
 	OPT_EMAIL,
-	OPT_EVENTS,
+	OPT_EMAIL_PREFIX,
+	OPT_EVENTS,	/* 10 */
 	OPT_KEY_STDIN,
-	OPT_LIMIT,		/* 10 */
+	OPT_LIMIT,
 	OPT_LOCALE,
 	OPT_LOGIN_TOKEN_TTL,
-	OPT_LOGO_URL,
+	OPT_LOGO_URL,	/* 15 */
 	OPT_MAIL_BUDGET,
-	OPT_MAIL_FROM,		/* 15 */
+	OPT_MAIL_FROM,
 	OPT_MAIL_FROM_NAME,
 	OPT_MUST_CHANGE_PASSWORD,
-	OPT_NAME,
+	OPT_NAME,	/* 20 */
 	OPT_NOTICE_LIMIT,
-	OPT_NOTICE_SHARE,	/* 20 */
+	OPT_NOTICE_SHARE,
 	OPT_PASSWORD_LISTS,
 	OPT_PASSWORD_MIN_LENGTH,
-	OPT_PASSWORD_MIN_SCORE,
+	OPT_PASSWORD_MIN_SCORE,	/* 25 */
 	OPT_PASSWORD_POLICY,
-	OPT_PASSWORD_REQUIRE,	/* 25 */
+	OPT_PASSWORD_REQUIRE,
 	OPT_PASSWORD_SCORE,
 	OPT_PASSWORD_STDIN,
-	OPT_PROJECT,
+	OPT_PROJECT,	/* 30 */
 	OPT_RESET_LIMIT,
-	OPT_RESET_URL,		/* 30 */
+	OPT_RESET_URL,
 	OPT_REVEAL_USER_EXISTENCE,
 	OPT_ROTATE,
-	OPT_SECONDS,
+	OPT_SECONDS,	/* 35 */
 	OPT_SECRET,
-	OPT_SEND_RESET_EMAILS,	/* 35 */
+	OPT_SEND_RESET_EMAILS,
 	OPT_STATE,
 	OPT_THREADS,
-	OPT_TO,
+	OPT_TO,		/* 40 */
 	OPT_TOKEN_TTL,
-	OPT_UNKNOWN_ACCOUNT_NOTICE,	/* 40 */
+	OPT_UNKNOWN_ACCOUNT_NOTICE,
 	OPT_URL,
 	OPT_USERNAME,
 	OPT__MAX
@@ -201,6 +203,11 @@ int	 cli_user_import(struct cli *);
 int	 cli_user_list(struct cli *);
 int	 cli_user_disable(struct cli *);
 int	 cli_user_enable(struct cli *);
+int	 cli_user_get(struct cli *);
+int	 cli_user_set_password(struct cli *);
+int	 cli_user_require_reset(struct cli *);
+int	 cli_user_sign_out(struct cli *);
+int	 cli_user_delete(struct cli *);
 int	 cli_user_delete(struct cli *);
 int	 cli_user_reset(struct cli *);
 

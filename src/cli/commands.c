@@ -81,8 +81,9 @@ static const struct cli_takes takes_project_update[] = {
 static const struct cli_takes takes_project[] = {
 	{ OPT_PROJECT, CLI_REQUIRED }, { OPT__MAX, 0 },
 };
-static const struct cli_takes takes_user_list[] = {
-	{ OPT_PROJECT, CLI_REQUIRED }, { OPT_EMAIL, 0 }, { OPT__MAX, 0 },
+/* user delete: --project when the user is named by email or username. */
+static const struct cli_takes takes_user_delete[] = {
+	{ OPT_PROJECT, 0 }, { OPT__MAX, 0 },
 };
 static const struct cli_takes takes_user_create[] = {
 	{ OPT_PROJECT, CLI_REQUIRED },
@@ -90,6 +91,20 @@ static const struct cli_takes takes_user_create[] = {
 	{ OPT_USERNAME, 0 },
 	{ OPT_LOCALE, 0 },
 	{ OPT_PASSWORD_STDIN, 0 },
+	{ OPT_MUST_CHANGE_PASSWORD, 0 },
+	{ OPT__MAX, 0 },
+};
+static const struct cli_takes takes_user_list[] = {
+	{ OPT_PROJECT, CLI_REQUIRED },
+	{ OPT_EMAIL, 0 },
+	{ OPT_EMAIL_PREFIX, 0 },
+	{ OPT_LIMIT, 0 },
+	{ OPT_AFTER, 0 },
+	{ OPT__MAX, 0 },
+};
+static const struct cli_takes takes_user_set_password[] = {
+	{ OPT_PROJECT, CLI_REQUIRED },
+	{ OPT_PASSWORD_STDIN, CLI_REQUIRED },
 	{ OPT_MUST_CHANGE_PASSWORD, 0 },
 	{ OPT__MAX, 0 },
 };
@@ -172,9 +187,20 @@ const struct cli_command cli_commands[] = {
 	{ "user", "import", cli_user_import, takes_project, NULL, 0,
 	    "--project ID < users.jsonl" },
 	{ "user", "list", cli_user_list, takes_user_list, NULL, 0,
-	    "--project ID [--email EMAIL]" },
-	{ "user", "delete", cli_user_delete, takes_none, "USER_ID", 1,
-	    "USER_ID" },
+	    "--project ID [--email EMAIL] [--email-prefix PREFIX]\n"
+	    "        [--limit N [--after CURSOR]]" },
+	{ "user", "get", cli_user_get, takes_project, "USER", 1,
+	    "--project ID USER" },
+	{ "user", "set-password", cli_user_set_password,
+	    takes_user_set_password, "USER", 1,
+	    "--project ID USER --password-stdin\n"
+	    "        [--must-change-password]" },
+	{ "user", "require-reset", cli_user_require_reset, takes_project,
+	    "USER", 1, "--project ID USER" },
+	{ "user", "sign-out", cli_user_sign_out, takes_project, "USER", 1,
+	    "--project ID USER" },
+	{ "user", "delete", cli_user_delete, takes_user_delete, "USER", 1,
+	    "[--project ID] USER" },
 	{ "user", "reset", cli_user_reset, takes_none, "USER_ID", 1,
 	    "USER_ID" },
 	{ "user", "disable", cli_user_disable, takes_project, "USER", 1,

@@ -16,9 +16,10 @@
 static json_t *
 api_key_json(const struct api_key *k)
 {
-	return json_pack("{s:s, s:s, s:o, s:o}",
+	return json_pack("{s:s, s:s, s:o, s:o, s:o}",
 	    "id", k->id,
 	    "project_id", k->project_id,
+	    "aws_access_key_id", api_string_or_null(k->access_key_id),
 	    "created_at", api_time(k->created_at),
 	    "revoked_at", k->revoked_at ? api_time(k->revoked_at) : json_null());
 }
@@ -27,21 +28,29 @@ int
 cli_apikey_create(struct cli *c)
 {
 	const char *project = c->args.opt[OPT_PROJECT];
+	struct aws_credentials aws;
 	enum engine_result r;
-	char id[UUID_STRLEN + 1];
+	char id[UUID_STRLEN + 1], pool[ENGINE_POOL_ID_MAX + 1];
 	char *key = NULL;
 
 	if (cli_engine(c) == -1)
 		return 1;
-	r = admin_api_key_create(c->engine, project, &key, id);
+	r = admin_api_key_create(c->engine, project, &key, id, &aws);
 	if (r != ENGINE_OK) {
 		fprintf(stderr, "resetd: apikey create: %s\n",
 		    cli_result_text(r));
 		return 1;
 	}
-	cli_print_json(json_pack("{s:s, s:s, s:s}", "id", id, "project_id",
-	    project, "key", key));
+	/* The project exists (the key was made): its id is a UUID. */
+	engine_user_pool_id(c->cfg->aws_region, project, pool);
+	cli_print_json(json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id", id,
+	    "project_id", project, "key", key,
+	    "aws_access_key_id", aws.access_key_id,
+	    "aws_secret_access_key", aws.secret_access_key,
+	    "aws_region", c->cfg->aws_region,
+	    "cognito_user_pool_id", pool));
 	xfree_secret(key);
+	aws_credentials_clear(&aws);
 	return 0;
 }
 

@@ -27,6 +27,13 @@ on_off(const char *name, const char *val, int *out)
 	return 0;
 }
 
+/* A project as the CLI shows it, with its Cognito user pool id. */
+static json_t *
+project_json(const struct cli *c, const struct project *p)
+{
+	return api_project_json(p, c->cfg->aws_region);
+}
+
 /*
  * The password options of a into *s (PASSWORD_SETTINGS_NONE for those
  * absent).  Return 0, or a usage error's status.
@@ -141,7 +148,7 @@ cli_project_create(struct cli *c)
 		    "made, but private targets could not be allowed\n", p->id);
 		rc = 1;
 	}
-	v = api_project_json(p);
+	v = project_json(c, p);
 	json_object_set_new(v, "allow_private_targets", json_boolean(
 	    private_ok == 1 && rc == 0));
 	cli_print_json(v);
@@ -262,7 +269,7 @@ cli_project_update(struct cli *c)
 		    engine_result_name(r));
 		goto out;
 	}
-	v = api_project_json(p);
+	v = project_json(c, p);
 	if (private_ok != -1) {
 		r = admin_project_private_targets(c->engine, p->id, private_ok);
 		if (r != ENGINE_OK) {
@@ -302,7 +309,7 @@ cli_project_list(struct cli *c)
 	r = admin_project_list(c->engine, &l);
 	a = json_array();
 	for (i = 0; i < l.n; i++)
-		json_array_append_new(a, api_project_json(l.items[i]));
+		json_array_append_new(a, project_json(c, l.items[i]));
 	store_list_free(&l, (void (*)(void *))project_free);
 	if (r == ENGINE_OK)
 		cli_print_json(a);
@@ -325,7 +332,7 @@ cli_project_show(struct cli *c)
 		return 1;
 	r = admin_project_show(c->engine, id, &p);
 	if (r == ENGINE_OK)
-		cli_print_json(api_project_json(p));
+		cli_print_json(project_json(c, p));
 	else if (r == ENGINE_PROJECT_UNKNOWN)
 		fprintf(stderr, "resetd: project show: no project %s\n", id);
 	else

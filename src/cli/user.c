@@ -1,6 +1,8 @@
 /*
- * user create, import, list, disable and enable.  What they change is done
- * by the admin operations of core (admin_user_*).
+ * user create, import, list, get, set-password, require-reset, sign-out,
+ * disable, enable and delete.  What they read and change is done by the
+ * admin operations of core (admin_user_*), the ones Cognito's signed admin
+ * calls run too.
  */
 #include <pwd.h>
 #include <stdio.h>
@@ -25,8 +27,10 @@ cli_user_create(struct cli *c)
 		.email = a->opt[OPT_EMAIL],
 		.username = a->opt[OPT_USERNAME],
 		.locale = a->opt[OPT_LOCALE],
-		.password_change_required =
-		    a->opt[OPT_MUST_CHANGE_PASSWORD] != NULL,
+		/* A temporary password needs a password. */
+		.status = a->opt[OPT_MUST_CHANGE_PASSWORD] != NULL &&
+		    a->opt[OPT_PASSWORD_STDIN] != NULL ?
+		    USER_FORCE_CHANGE_PASSWORD : USER_CONFIRMED,
 	};
 	struct user *u = NULL;
 	char err[256], *pw = NULL;
@@ -133,38 +137,168 @@ out:
 	return rc;
 }
 
-/* Every page of the admin API's listing (core/admin.c), in one array. */
+/*
+ * List a project's users, the one listing of core (admin_user_list) that
+ * the admin API and Cognito's ListUsers run too: every page in turn, or
+ * with --limit one page (after --after, the cursor the page before gave
+ * on standard error); filtered by --email or --email-prefix.
+ */
 int
 cli_user_list(struct cli *c)
 {
+	const struct cli_args *a = &c->args;
 	struct store_list l = { NULL, 0 };
 	struct user_query q;
 	enum engine_result r;
 	char next[ADMIN_CURSOR_MAX + 1], err[256] = "";
-	json_t *a;
+	json_t *out;
+	int64_t limit = -1;
 	size_t i;
 
+	if (a->opt[OPT_EMAIL] != NULL && a->opt[OPT_EMAIL_PREFIX] != NULL)
+		return cli_usage_error("user list: --email or --email-prefix, "
+		    "not both");
+	if (cli_number("--limit", a->opt[OPT_LIMIT], &limit) != 0)
+		return 2;
+	if (a->opt[OPT_LIMIT] != NULL && (limit < 1 || limit > ADMIN_PAGE_MAX))
+		return cli_usage_error("user list: --limit takes 1 to %d",
+		    ADMIN_PAGE_MAX);
+	if (a->opt[OPT_AFTER] != NULL && a->opt[OPT_LIMIT] == NULL)
+		return cli_usage_error("user list: --after goes with --limit");
+	q = (struct user_query){ .project_id = a->opt[OPT_PROJECT],
+	    .email = a->opt[OPT_EMAIL], .cursor = a->opt[OPT_AFTER],
+	    .limit = limit > 0 ? limit : ADMIN_PAGE_MAX };
+	if (a->opt[OPT_EMAIL_PREFIX] != NULL) {
+		q.filter = USER_FILTER_EMAIL_PREFIX;
+		q.value = a->opt[OPT_EMAIL_PREFIX];
+	}
 	if (cli_engine(c) == -1)
 		return 1;
-	a = json_array();
-	q = (struct user_query){ .project_id = c->args.opt[OPT_PROJECT],
-	    .email = c->args.opt[OPT_EMAIL], .limit = ADMIN_PAGE_MAX };
+	out = json_array();
 	do {
 		r = admin_user_list(c->engine, &q, &l, next, err, sizeof(err));
 		for (i = 0; r == ENGINE_OK && i < l.n; i++)
-			json_array_append_new(a, api_user_json(l.items[i]));
+			json_array_append_new(out, api_user_json(l.items[i]));
 		store_list_free(&l, (void (*)(void *))user_free);
 		l = (struct store_list){ NULL, 0 };
 		q.cursor = next;
-	} while (r == ENGINE_OK && next[0] != '\0');
-	if (r == ENGINE_OK)
-		cli_print_json(a);
-	else {
+	} while (r == ENGINE_OK && limit < 0 && next[0] != '\0');
+	if (r != ENGINE_OK) {
+		json_decref(out);
 		fprintf(stderr, "resetd: user list: %s\n", err[0] ? err :
-		    engine_result_name(r));
-		json_decref(a);
+		    cli_result_text(r));
+		return 1;
 	}
-	return r == ENGINE_OK ? 0 : 1;
+	cli_print_json(out);
+	/* One page asked for: where the next one starts, if one follows. */
+	if (limit > 0 && next[0] != '\0')
+		fprintf(stderr, "resetd: user list: more follow: --after %s\n",
+		    next);
+	return 0;
+}
+
+/* What went wrong with an operation on one user, on standard error. */
+static int
+user_failed(const char *verb, enum engine_result r,
+    const struct password_verdict *v, int64_t retry)
+{
+	if (v != NULL && v->rule != PW_OK)
+		fprintf(stderr, "resetd: user %s: password: %s (%s)\n", verb,
+		    v->message, password_rule_name(v->rule));
+	else if (r == ENGINE_THROTTLED)
+		fprintf(stderr, "resetd: user %s: the account had its resets for "
+		    "now; retry in %lld s\n", verb, (long long)retry);
+	else
+		fprintf(stderr, "resetd: user %s: %s\n", verb,
+		    r == ENGINE_USER_UNKNOWN ? "no such user in the project" :
+		    r == ENGINE_USER_DISABLED ? "the user is disabled" :
+		    cli_result_text(r));
+	return 1;
+}
+
+/* Print the user named on the command line as it is now. */
+static int
+user_print(struct cli *c, const char *verb)
+{
+	struct user *u = NULL;
+	enum engine_result r;
+
+	r = admin_user_lookup(c->engine, c->args.opt[OPT_PROJECT],
+	    c->args.positional, &u);
+	if (r != ENGINE_OK)
+		return user_failed(verb, r, NULL, 0);
+	cli_print_json(api_user_json(u));
+	user_free(u);
+	return 0;
+}
+
+int
+cli_user_get(struct cli *c)
+{
+	if (cli_engine(c) == -1)
+		return 1;
+	return user_print(c, "get");
+}
+
+/*
+ * Set a user's password, read from standard input; --must-change-password
+ * makes it temporary: the user changes it at its next sign-in
+ * (force_change_password).
+ */
+int
+cli_user_set_password(struct cli *c)
+{
+	const struct cli_args *a = &c->args;
+	struct password_verdict v;
+	struct admin_password in;
+	enum engine_result r;
+	char *pw;
+
+	pw = cli_read_secret();
+	if (pw == NULL)
+		return 1;
+	if (cli_engine(c) == -1) {
+		xfree_secret(pw);
+		return 1;
+	}
+	memset(&v, 0, sizeof(v));
+	in = (struct admin_password){ a->opt[OPT_PROJECT], a->positional, pw,
+	    a->opt[OPT_MUST_CHANGE_PASSWORD] == NULL, NULL, &v };
+	r = admin_user_set_password(c->engine, &in, NULL);
+	xfree_secret(pw);
+	if (r != ENGINE_OK)
+		return user_failed("set-password", r, &v, 0);
+	return user_print(c, "set-password");
+}
+
+/* Mail the user a code and deactivate its password (reset_required). */
+int
+cli_user_require_reset(struct cli *c)
+{
+	enum engine_result r;
+	int64_t retry = 0;
+
+	if (cli_engine(c) == -1)
+		return 1;
+	r = admin_user_require_reset(c->engine, NULL, c->args.opt[OPT_PROJECT],
+	    c->args.positional, &retry);
+	if (r != ENGINE_OK)
+		return user_failed("require-reset", r, NULL, retry);
+	return user_print(c, "require-reset");
+}
+
+int
+cli_user_sign_out(struct cli *c)
+{
+	enum engine_result r;
+
+	if (cli_engine(c) == -1)
+		return 1;
+	r = admin_user_sign_out(c->engine, NULL, c->args.opt[OPT_PROJECT],
+	    c->args.positional);
+	if (r != ENGINE_OK)
+		return user_failed("sign-out", r, NULL, 0);
+	return user_print(c, "sign-out");
 }
 
 /*
@@ -181,9 +315,9 @@ cli_actor(char out[80])
 		snprintf(out, 80, "cli");
 }
 
-/* user delete ID, user reset ID: the admin API's operations. */
-static int
-user_operator(struct cli *c, const char *verb)
+/* user reset ID: the admin API's operator reset, a link mailed. */
+int
+cli_user_reset(struct cli *c)
 {
 	enum engine_result r;
 	char by[80], err[256] = "";
@@ -191,32 +325,35 @@ user_operator(struct cli *c, const char *verb)
 	if (cli_engine(c) == -1)
 		return 1;
 	cli_actor(by);
-	if (strcmp(verb, "delete") == 0)
-		r = admin_user_delete(c->engine, NULL, c->args.positional, by);
-	else
-		r = admin_user_reset(c->engine, NULL, c->args.positional, by, err,
-		    sizeof(err));
+	r = admin_user_reset(c->engine, NULL, c->args.positional, by, err,
+	    sizeof(err));
 	if (r != ENGINE_OK) {
-		fprintf(stderr, "resetd: user %s: %s\n", verb, err[0] ? err :
+		fprintf(stderr, "resetd: user reset: %s\n", err[0] ? err :
 		    r == ENGINE_USER_UNKNOWN ? "no such user" :
 		    engine_result_name(r));
 		return 1;
 	}
 	cli_print_json(json_pack("{s:s, s:s}", "user_id", c->args.positional,
-	    "status", strcmp(verb, "delete") == 0 ? "deleted" : "mailed"));
+	    "status", "mailed"));
 	return 0;
 }
 
 int
 cli_user_delete(struct cli *c)
 {
-	return user_operator(c, "delete");
-}
+	enum engine_result r;
+	char by[80];
 
-int
-cli_user_reset(struct cli *c)
-{
-	return user_operator(c, "reset");
+	if (cli_engine(c) == -1)
+		return 1;
+	cli_actor(by);
+	r = admin_user_delete(c->engine, NULL, c->args.opt[OPT_PROJECT],
+	    c->args.positional, by);
+	if (r != ENGINE_OK)
+		return user_failed("delete", r, NULL, 0);
+	cli_print_json(json_pack("{s:s, s:s}", "user_id", c->args.positional,
+	    "status", "deleted"));
+	return 0;
 }
 
 /*

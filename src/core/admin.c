@@ -1,7 +1,10 @@
 /*
- * Administration: creating projects and users, for the CLI and the
- * dialects that create users (WorkOS).  Every field is validated here,
- * once, whichever face calls, by the checks of valid.c.
+ * Administration: creating projects and users, and the operations on a
+ * user that an operator or a server holding an API key may do (get, list,
+ * set a password, require a reset, sign out, disable, delete), for the CLI
+ * and the dialects that manage users (WorkOS, Cognito's admin calls).
+ * Every field is validated here, once, whichever face calls, by the checks
+ * of valid.c, and each operation is one implementation every face shares.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -425,6 +428,12 @@ user_check(struct engine *e, const struct project *p,
 		    "text without '@'");
 		return ENGINE_BAD_INPUT;
 	}
+	/* Users are named by id, email or username: no name may be an id. */
+	if (spec->username != NULL && id_is_uuid(spec->username)) {
+		snprintf(err, errlen, "username: must not have the form of a "
+		    "user id (a UUID)");
+		return ENGINE_BAD_INPUT;
+	}
 	if ((spec->first_name && !valid_text(spec->first_name, VALID_NAME_MAX)) ||
 	    (spec->last_name && !valid_text(spec->last_name, VALID_NAME_MAX))) {
 		snprintf(err, errlen, "name: expected 1 to %d bytes of text",
@@ -487,8 +496,7 @@ user_build(struct engine *e, const struct project *p,
 	u->first_name = spec->first_name ? xstrdup(spec->first_name) : NULL;
 	u->last_name = spec->last_name ? xstrdup(spec->last_name) : NULL;
 	u->email_verified = spec->email_verified;
-	u->password_change_required = spec->password_change_required &&
-	    spec->password != NULL;
+	u->status = spec->status;
 	if (spec->locale != NULL) {
 		u->locale = xmalloc(ENGINE_LOCALE_MAX + 1);
 		if (engine_locale_normalise(spec->locale, u->locale) == -1)
@@ -931,23 +939,31 @@ admin_api_key_list(struct engine *e, const char *project_id,
 
 /*
  * A paging cursor: the last id of a page and a MAC binding it to its
- * list (project and filter), base64url.  A client cannot make one up,
- * nor carry one from a list to another.
+ * list (project, filter and its value, order), base64url.  A client
+ * cannot make one up, nor carry one from a list to another.
  */
 #define CURSOR_MAC_BYTES 16
 #define CURSOR_RAW (UUID_STRLEN + CURSOR_MAC_BYTES)
 
 static void
-cursor_mac(const struct engine *e, const char *project_id, const char *email,
-    int desc, const char *id, uint8_t mac[CURSOR_MAC_BYTES])
+cursor_mac(const struct engine *e, const char *project_id,
+    enum user_filter filter, const char *email, int desc, const char *id,
+    uint8_t mac[CURSOR_MAC_BYTES])
 {
 	crypto_generichash_state st;
+	uint8_t f = (uint8_t)filter;
 	uint8_t order = desc ? 1 : 0;
 
 	crypto_generichash_init(&st, e->cursor_key, sizeof(e->cursor_key),
 	    CURSOR_MAC_BYTES);
 	crypto_generichash_update(&st, (const uint8_t *)project_id,
 	    strlen(project_id) + 1);
+	/*
+	 * The filters the admin API had first (none, an email) keep the
+	 * cursors they had; the others bind their kind.
+	 */
+	if (filter != USER_FILTER_NONE && filter != USER_FILTER_EMAIL)
+		crypto_generichash_update(&st, &f, 1);
 	crypto_generichash_update(&st, (const uint8_t *)(email ? email : ""),
 	    strlen(email ? email : "") + 1);
 	/* Ascending lists keep the cursors they had before "desc" existed. */
@@ -958,21 +974,23 @@ cursor_mac(const struct engine *e, const char *project_id, const char *email,
 }
 
 static void
-cursor_make(const struct engine *e, const char *project_id, const char *email,
-    int desc, const char *id, char out[ADMIN_CURSOR_MAX + 1])
+cursor_make(const struct engine *e, const char *project_id,
+    enum user_filter filter, const char *email, int desc, const char *id,
+    char out[ADMIN_CURSOR_MAX + 1])
 {
 	uint8_t raw[CURSOR_RAW];
 
 	memcpy(raw, id, UUID_STRLEN);
-	cursor_mac(e, project_id, email, desc, id, raw + UUID_STRLEN);
+	cursor_mac(e, project_id, filter, email, desc, id, raw + UUID_STRLEN);
 	base64url_encode(raw, sizeof(raw), out);
 	out[B64URL_LEN(CURSOR_RAW)] = '\0';
 }
 
 /* The id a cursor of this list carries, into id; -1 when it is not one. */
 static int
-cursor_open(const struct engine *e, const char *project_id, const char *email,
-    int desc, const char *cursor, char id[UUID_STRLEN + 1])
+cursor_open(const struct engine *e, const char *project_id,
+    enum user_filter filter, const char *email, int desc, const char *cursor,
+    char id[UUID_STRLEN + 1])
 {
 	uint8_t raw[CURSOR_RAW + 3], mac[CURSOR_MAC_BYTES];
 	size_t n = strnlen(cursor, ADMIN_CURSOR_MAX + 1);
@@ -984,7 +1002,7 @@ cursor_open(const struct engine *e, const char *project_id, const char *email,
 	id[UUID_STRLEN] = '\0';
 	if (!id_is_uuid(id))
 		return -1;
-	cursor_mac(e, project_id, email, desc, id, mac);
+	cursor_mac(e, project_id, filter, email, desc, id, mac);
 	return sodium_memcmp(mac, raw + UUID_STRLEN, CURSOR_MAC_BYTES) == 0 ?
 	    0 : -1;
 }
@@ -997,18 +1015,37 @@ admin_user_list(struct engine *e, const struct user_query *q,
 	struct project *p = NULL;
 	struct db_conn *c;
 	struct user *u;
+	struct user_page_query pq;
 	char after[UUID_STRLEN + 1];
 	enum engine_result r;
+	enum user_filter filter = q->filter;
+	const char *value = q->value;
 	size_t i;
 	int rc;
 
 	next[0] = '\0';
+	if (q->email != NULL) {
+		if (filter != USER_FILTER_NONE) {
+			snprintf(err, errlen, "email: one filter at a time");
+			return ENGINE_BAD_INPUT;
+		}
+		filter = USER_FILTER_EMAIL;
+		value = q->email;
+	}
+	if (filter == USER_FILTER_ENABLED || filter == USER_FILTER_DISABLED ||
+	    filter == USER_FILTER_NONE)
+		value = NULL;
+	else if (value == NULL) {
+		snprintf(err, errlen, "filter: no value");
+		return ENGINE_BAD_INPUT;
+	}
 	if (q->limit < 1 || q->limit > ADMIN_PAGE_MAX) {
 		snprintf(err, errlen, "limit: expected 1 to %d", ADMIN_PAGE_MAX);
 		return ENGINE_BAD_INPUT;
 	}
-	if (q->email != NULL && !valid_text(q->email, 320)) {
-		snprintf(err, errlen, "email: expected 1 to 320 bytes of text");
+	if (value != NULL && !valid_text(value, 320)) {
+		snprintf(err, errlen, "%s: expected 1 to 320 bytes of text",
+		    q->email != NULL ? "email" : "filter");
 		return ENGINE_BAD_INPUT;
 	}
 	r = admin_project_show(e, q->project_id, &p);
@@ -1017,7 +1054,7 @@ admin_user_list(struct engine *e, const struct user_query *q,
 		return r;
 	}
 	project_free(p);
-	if (q->cursor != NULL && cursor_open(e, q->project_id, q->email,
+	if (q->cursor != NULL && cursor_open(e, q->project_id, filter, value,
 	    q->desc, q->cursor, after) == -1) {
 		snprintf(err, errlen, "cursor: not a cursor of this list");
 		return ENGINE_BAD_INPUT;
@@ -1026,15 +1063,16 @@ admin_user_list(struct engine *e, const struct user_query *q,
 	if (c == NULL)
 		return ENGINE_UNAVAILABLE;
 	/* One more than asked tells whether a next page exists. */
-	rc = store_user_page(c, q->project_id, q->email,
-	    q->cursor != NULL ? after : NULL, q->desc, (int)q->limit + 1, out);
+	pq = (struct user_page_query){ filter, value,
+	    q->cursor != NULL ? after : NULL, q->limit + 1, q->desc };
+	rc = store_user_page(c, q->project_id, &pq, out);
 	db_release(e->db, c);
 	if (rc != STORE_OK)
 		return ENGINE_UNAVAILABLE;
 	if (out->n > (size_t)q->limit) {
 		user_free(out->items[--out->n]);
 		u = out->items[out->n - 1];
-		cursor_make(e, q->project_id, q->email, q->desc, u->id,
+		cursor_make(e, q->project_id, filter, value, q->desc, u->id,
 		    next);
 	}
 	for (i = 0; i < out->n; i++) {
@@ -1043,6 +1081,214 @@ admin_user_list(struct engine *e, const struct user_query *q,
 		u->password_hash = NULL;
 	}
 	return ENGINE_OK;
+}
+
+
+/*
+ * The user of project p named by user: its id, email or username.
+ * STORE_OK with *out, STORE_NOT_FOUND or DB_ERROR.
+ */
+static int
+user_resolve(struct engine *e, const char *project_id, const char *user,
+    struct user **out)
+{
+	struct db_conn *c;
+	int rc;
+
+	if (user == NULL || *user == '\0' || strlen(user) > 320)
+		return STORE_NOT_FOUND;
+	c = db_acquire(e->db);
+	if (c == NULL)
+		return DB_ERROR;
+	if (id_is_uuid(user))
+		rc = store_user_get(c, project_id, user, out);
+	else
+		rc = store_user_find(c, project_id, user, out);
+	db_release(e->db, c);
+	return rc;
+}
+
+/* user_resolve as an engine result, the password hash dropped. */
+static enum engine_result
+user_load(struct engine *e, const char *project_id, const char *user,
+    struct user **out)
+{
+	int rc = user_resolve(e, project_id, user, out);
+
+	if (rc < 0)
+		return ENGINE_UNAVAILABLE;
+	if (rc != STORE_OK)
+		return ENGINE_USER_UNKNOWN;
+	xfree_secret((*out)->password_hash);
+	(*out)->password_hash = NULL;
+	return ENGINE_OK;
+}
+
+enum engine_result
+admin_user_lookup(struct engine *e, const char *project_id, const char *user,
+    struct user **out)
+{
+	return user_load(e, project_id, user, out);
+}
+
+
+/* What an operation on one user writes, and records. */
+struct user_op_tx {
+	const struct request_context	*ctx;
+	const struct user		*user;
+	const char			*subject;
+	int64_t				 now;
+	enum audit_kind			 kind;
+	/* ADMIN_SET_PASSWORD */
+	const char			*hash;
+	enum user_status		 status;
+	int				 op;
+};
+
+enum {
+	OP_SET_PASSWORD,	/* hash and status; sessions and secrets die */
+	OP_REQUIRE_RESET,	/* no password, reset_required; sessions die */
+	OP_SIGN_OUT,		/* sessions die */
+};
+
+static int
+user_op_tx(struct db_conn *c, void *arg)
+{
+	struct user_op_tx *t = arg;
+	const struct user *u = t->user;
+	int rc = 0;
+
+	switch (t->op) {
+	case OP_SET_PASSWORD:
+		rc = store_user_admin_password(c, u->project_id, u->id, t->hash,
+		    t->status, t->now);
+		if (rc == 0)
+			return 0;	/* deleted meanwhile: nothing to record */
+		if (rc > 0)
+			rc = store_secret_revoke_user(c, u->id, t->now);
+		if (rc >= 0)
+			rc = store_session_revoke_user(c, u->id, t->now);
+		break;
+	case OP_REQUIRE_RESET:
+		/*
+		 * The password is deactivated: sign-in refuses a
+		 * reset_required user (session_login), and Cognito tells the
+		 * holder of the right password to reset it.
+		 */
+		rc = store_user_set_status(c, u->project_id, u->id,
+		    USER_RESET_REQUIRED, t->now);
+		if (rc == 0)
+			return 0;
+		if (rc > 0)
+			rc = store_session_revoke_user(c, u->id, t->now);
+		break;
+	case OP_SIGN_OUT:
+		rc = store_session_revoke_user(c, u->id, t->now);
+		break;
+	default:
+		abort();
+	}
+	if (rc < 0)
+		return rc;
+	return audit_write(c, t->ctx, u->project_id, t->kind, t->subject,
+	    "admin", t->now);
+}
+
+/* Run op on u, audited as kind; ENGINE_OK or ENGINE_UNAVAILABLE. */
+static enum engine_result
+user_op(struct engine *e, const struct request_context *ctx,
+    const struct user *u, int op, enum audit_kind kind, const char *hash,
+    enum user_status status, int64_t *now_out)
+{
+	char subject[AUDIT_SUBJECT_LEN + 1];
+	struct user_op_tx t;
+
+	audit_subject(e, u->project_id, u->email, subject);
+	t = (struct user_op_tx){ ctx, u, subject, db_now(e->db), kind, hash,
+	    status, op };
+	if (db_write(e->db, user_op_tx, &t) != 0)
+		return ENGINE_UNAVAILABLE;
+	if (now_out != NULL)
+		*now_out = t.now;
+	return ENGINE_OK;
+}
+
+enum engine_result
+admin_user_set_password(struct engine *e, const struct admin_password *in,
+    struct user **out)
+{
+	struct project *p = NULL;
+	struct user *u = NULL;
+	struct password_verdict v;
+	enum engine_result result;
+	enum user_status st = in->permanent ? USER_CONFIRMED :
+	    USER_FORCE_CHANGE_PASSWORD;
+	char *hash = NULL;
+	int64_t now;
+
+	result = engine_project(e, in->project_id ? in->project_id : "", &p);
+	if (result != ENGINE_OK)
+		return result;
+	result = user_load(e, p->id, in->user, &u);
+	if (result != ENGINE_OK)
+		goto out;
+	result = reset_password_policy(e, p, in->password, u->email,
+	    u->username, &v);
+	if (result != ENGINE_OK) {
+		if (in->verdict != NULL)
+			*in->verdict = v;
+		goto out;
+	}
+	hash = hasher_hash(e->hasher, in->password);
+	if (hash == NULL) {
+		result = ENGINE_UNAVAILABLE;
+		goto out;
+	}
+	result = user_op(e, in->ctx, u, OP_SET_PASSWORD, AUDIT_PASSWORD_SET,
+	    hash, st, &now);
+	if (result != ENGINE_OK)
+		goto out;
+	u->status = st;
+	u->updated_at = now;
+	if (out != NULL) {
+		*out = u;
+		u = NULL;
+	}
+out:
+	xfree_secret(hash);
+	user_free(u);
+	project_free(p);
+	return result;
+}
+
+/* Load project and user for an operation on one user. */
+static enum engine_result
+op_target(struct engine *e, const char *project_id, const char *user,
+    struct project **p, struct user **u)
+{
+	enum engine_result result;
+
+	result = engine_project(e, project_id ? project_id : "", p);
+	if (result != ENGINE_OK)
+		return result;
+	return user_load(e, (*p)->id, user, u);
+}
+
+enum engine_result
+admin_user_sign_out(struct engine *e, const struct request_context *ctx,
+    const char *project_id, const char *user)
+{
+	struct project *p = NULL;
+	struct user *u = NULL;
+	enum engine_result result;
+
+	result = op_target(e, project_id, user, &p, &u);
+	if (result == ENGINE_OK)
+		result = user_op(e, ctx, u, OP_SIGN_OUT, AUDIT_USER_SIGNED_OUT,
+		    NULL, u->status, NULL);
+	user_free(u);
+	project_free(p);
+	return result;
 }
 
 enum engine_result
@@ -1081,7 +1327,7 @@ delete_tx(struct db_conn *c, void *arg)
 	struct delete_tx *t = arg;
 	int rc;
 
-	rc = store_user_delete(c, t->user->id);
+	rc = store_user_delete(c, t->user->project_id, t->user->id);
 	if (rc < 0)
 		return rc;
 	if (rc == 0) {
@@ -1097,26 +1343,73 @@ delete_tx(struct db_conn *c, void *arg)
 
 enum engine_result
 admin_user_delete(struct engine *e, const struct request_context *ctx,
-    const char *id, const char *by)
+    const char *project_id, const char *user, const char *by)
 {
+	struct project *p = NULL;
 	struct user *u = NULL;
 	struct delete_tx t;
 	char subject[AUDIT_SUBJECT_LEN + 1];
 	enum engine_result r;
 	int rc;
 
-	r = admin_user_show(e, id, &u);
+	if (project_id != NULL)
+		r = op_target(e, project_id, user, &p, &u);
+	else
+		r = admin_user_show(e, user, &u);
+	project_free(p);
 	if (r != ENGINE_OK)
 		return r;
 	audit_subject(e, u->project_id, u->email, subject);
-	t = (struct delete_tx){ e, ctx, u, subject, by, db_now(e->db),
-	    ENGINE_OK };
+	t = (struct delete_tx){ e, ctx, u, subject, by != NULL ? by : "admin",
+	    db_now(e->db), ENGINE_OK };
 	rc = db_write(e->db, delete_tx, &t);
 	user_free(u);
 	r = tx_result(rc, t.outcome);
 	if (r == ENGINE_OK)
 		event_wake(e);
 	return r;
+}
+
+enum engine_result
+admin_user_require_reset(struct engine *e, const struct request_context *ctx,
+    const char *project_id, const char *user, int64_t *retry_after_s)
+{
+	struct project *p = NULL;
+	struct user *u = NULL;
+	struct reset_request in;
+	struct reset_ticket t;
+	enum engine_result result;
+
+	memset(&t, 0, sizeof(t));
+	result = op_target(e, project_id, user, &p, &u);
+	if (result != ENGINE_OK)
+		goto out;
+	if (u->disabled) {
+		result = ENGINE_USER_DISABLED;
+		goto out;
+	}
+	/*
+	 * The code first: a request over the account's limits changes
+	 * nothing.  The caller holds the API key, so it is told.
+	 */
+	in = (struct reset_request){
+		.project = p,
+		.login = u->email,
+		.delivery = DELIVER_CODE,
+		.trusted = 1,
+		.ctx = ctx,
+		.retry_after_s = retry_after_s,
+	};
+	result = reset_request(e, &in, &t);
+	if (result != ENGINE_OK)
+		goto out;
+	result = user_op(e, ctx, u, OP_REQUIRE_RESET, AUDIT_RESET_REQUIRED,
+	    NULL, USER_RESET_REQUIRED, NULL);
+out:
+	reset_ticket_clear(&t);
+	user_free(u);
+	project_free(p);
+	return result;
 }
 
 /* 1 when s may name who asked: 1 to 64 of [A-Za-z0-9._@:-]. */

@@ -42,16 +42,112 @@ insert_api_key_tx(struct db_conn *c, void *arg)
 	return store_api_key_insert(c, arg);
 }
 
+void
+aws_credentials_clear(struct aws_credentials *a)
+{
+	xfree_secret(a->secret_access_key);
+	memset(a, 0, sizeof(*a));
+}
+
+/*
+ * The associated data of a sealed AWS secret: its row and access key id,
+ * so that a sealed value copied to another row does not open.
+ */
+static char *
+aws_seal_ad(const char *key_row_id, const char *akid)
+{
+	return xasprintf("aws-secret|%s|%s", key_row_id, akid);
+}
+
+/* Seal an AWS secret access key as "v1:" base64url(nonce || box). */
+static char *
+aws_seal(struct engine *e, const char *key_row_id, const char *akid,
+    const char *secret)
+{
+	size_t mlen = strlen(secret);
+	size_t blen = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + mlen +
+	    crypto_aead_xchacha20poly1305_ietf_ABYTES;
+	uint8_t *box = xmalloc(blen);
+	char *ad = aws_seal_ad(key_row_id, akid);
+	char *out = xmalloc(3 + B64URL_LEN(blen) + 1);
+
+	randombytes_buf(box, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(
+	    box + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, NULL,
+	    (const uint8_t *)secret, mlen, (const uint8_t *)ad, strlen(ad),
+	    NULL, box, e->aws_key);
+	memcpy(out, "v1:", 3);
+	base64url_encode(box, blen, out + 3);
+	free(ad);
+	free(box);
+	return out;
+}
+
+char *
+engine_aws_unseal(struct engine *e, const struct api_key *k)
+{
+	uint8_t box[SEALED_MAX];
+	const char *b64;
+	char *ad, *out;
+	unsigned long long mlen;
+	size_t len;
+	int n, rc;
+
+	if (k->aws_secret_sealed == NULL || k->access_key_id == NULL ||
+	    strncmp(k->aws_secret_sealed, "v1:", 3) != 0)
+		return NULL;
+	b64 = k->aws_secret_sealed + 3;
+	len = strnlen(b64, B64URL_LEN(SEALED_MAX) + 1);
+	if (len > B64URL_LEN(SEALED_MAX))
+		return NULL;
+	n = base64url_decode(b64, len, box);
+	if (n < (int)(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES +
+	    crypto_aead_xchacha20poly1305_ietf_ABYTES))
+		return NULL;
+	out = xmalloc((size_t)n);
+	ad = aws_seal_ad(k->id, k->access_key_id);
+	rc = crypto_aead_xchacha20poly1305_ietf_decrypt((uint8_t *)out, &mlen,
+	    NULL, box + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
+	    (size_t)n - crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
+	    (const uint8_t *)ad, strlen(ad), box, e->aws_key);
+	free(ad);
+	if (rc != 0) {
+		log_error("credentials: an AWS secret key does not open; was the "
+		    "server secret changed?");
+		free(out);
+		return NULL;
+	}
+	out[mlen] = '\0';
+	return out;
+}
+
+/* A new access key id: "AKIA" and 16 characters of base32 (80 bits). */
+static void
+aws_access_key_id_new(char out[AWS_ACCESS_KEY_ID_LEN + 1])
+{
+	static const char b32[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+	uint8_t r[16];
+	size_t i;
+
+	randombytes_buf(r, sizeof(r));
+	memcpy(out, "AKIA", 4);
+	for (i = 0; i < 16; i++)
+		out[4 + i] = b32[r[i] & 31];
+	out[AWS_ACCESS_KEY_ID_LEN] = '\0';
+}
+
 enum engine_result
 admin_api_key_create(struct engine *e, const char *project_id, char **key_out,
-    char id_out[UUID_STRLEN + 1])
+    char id_out[UUID_STRLEN + 1], struct aws_credentials *aws_out)
 {
 	struct project *p = NULL;
 	struct api_key k;
+	struct aws_credentials aws;
 	char token[SECRET_TOKEN_LEN + 1];
 	char hash[SECRET_HASH_LEN + 1];
 	char id[UUID_STRLEN + 1];
-	char *key;
+	uint8_t raw[AWS_SECRET_BYTES];
+	char *key, *sealed;
 	enum engine_result result;
 
 	result = engine_project(e, project_id, &p);
@@ -62,19 +158,36 @@ admin_api_key_create(struct engine *e, const char *project_id, char **key_out,
 	sodium_memzero(token, sizeof(token));
 	secret_hash(e->token_key, "api_key", key, hash);
 	id_new(id);
+	/* The same key, as AWS credentials: its secret is sealed. */
+	memset(&aws, 0, sizeof(aws));
+	aws_access_key_id_new(aws.access_key_id);
+	randombytes_buf(raw, sizeof(raw));
+	aws.secret_access_key = xmalloc(AWS_SECRET_ACCESS_KEY_LEN + 1);
+	sodium_bin2base64(aws.secret_access_key, AWS_SECRET_ACCESS_KEY_LEN + 1,
+	    raw, sizeof(raw), sodium_base64_VARIANT_ORIGINAL);
+	sodium_memzero(raw, sizeof(raw));
+	sealed = aws_seal(e, id, aws.access_key_id, aws.secret_access_key);
 	k = (struct api_key){
 		.id = id,
 		.project_id = p->id,
 		.key_hash = hash,
 		.created_at = db_now(e->db),
+		.access_key_id = aws.access_key_id,
+		.aws_secret_sealed = sealed,
 	};
 	if (db_write(e->db, insert_api_key_tx, &k) != 0) {
 		xfree_secret(key);
+		aws_credentials_clear(&aws);
 		result = ENGINE_UNAVAILABLE;
 	} else {
 		*key_out = key;
 		memcpy(id_out, id, sizeof(id));
+		if (aws_out != NULL)
+			*aws_out = aws;
+		else
+			aws_credentials_clear(&aws);
 	}
+	free(sealed);
 	project_free(p);
 	return result;
 }

@@ -29,6 +29,7 @@
 #define SUBKEY_CANCEL 17
 #define SUBKEY_BACKOFF 32
 #define SUBKEY_RATE 33
+#define SUBKEY_AWS 45		/* seals API keys' AWS secret access keys */
 #define SUBKEY_CURSOR 55	/* the admin API's paging cursors */
 #define SUBKEY_WEBHOOK 50	/* seals webhook endpoints' secrets */
 #define SUBKEY_SIGNING_SEAL 34	/* signing keys at rest */
@@ -62,6 +63,7 @@ static const char *const result_names[ENGINE__MAX] = {
 	"throttled",			/* ENGINE_THROTTLED */
 	"password_weak",		/* ENGINE_PASSWORD_WEAK */
 	"password_change_required",	/* ENGINE_PASSWORD_CHANGE_REQUIRED */
+	"password_reset_required",	/* ENGINE_PASSWORD_RESET_REQUIRED */
 };
 
 const char *
@@ -111,6 +113,8 @@ engine_new(const struct config *cfg, struct db *db)
 	    SUBKEY_BACKOFF, KDF_CONTEXT, master);
 	crypto_kdf_derive_from_key(e->rate_key, sizeof(e->rate_key),
 	    SUBKEY_RATE, KDF_CONTEXT, master);
+	crypto_kdf_derive_from_key(e->aws_key, sizeof(e->aws_key),
+	    SUBKEY_AWS, KDF_CONTEXT, master);
 	crypto_kdf_derive_from_key(e->cursor_key, sizeof(e->cursor_key),
 	    SUBKEY_CURSOR, KDF_CONTEXT, master);
 	crypto_kdf_derive_from_key(e->webhook_key, sizeof(e->webhook_key),

@@ -16,6 +16,7 @@
 #include "../config.h"
 #include "../mail/outbox.h"
 #include "../store/store.h"
+#include "../util/sigv4.h"
 #include "jwt.h"
 #include "password.h"
 #include "ratelimit.h"
@@ -45,6 +46,9 @@ enum engine_result {
 	ENGINE_PASSWORD_WEAK,		/* 21: common, breached, guessable */
 	ENGINE_PASSWORD_CHANGE_REQUIRED, /* 22: a temporary password was
 					    right; only where asked for */
+	ENGINE_PASSWORD_RESET_REQUIRED,	/* 23: the right password of a user
+					   an operator made reset; only
+					   where asked for */
 	ENGINE__MAX
 };
 
@@ -193,6 +197,8 @@ void	engine_wake_hook(void *e);
  */
 void	engine_password_policy(const struct engine *, const struct project *,
 	    struct password_policy *out);
+
+#define ENGINE_POOL_ID_MAX (32 + 1 + ULID_STRLEN)
 
 /* locale.c */
 #define ENGINE_LOCALE_MAX 5	/* "xx_YY" */
@@ -516,8 +522,11 @@ struct login_request {
 	/*
 	 * The face can ask for a new password (Cognito's NEW_PASSWORD_
 	 * REQUIRED): a user with a temporary password and the right one is
-	 * ENGINE_PASSWORD_CHANGE_REQUIRED with out->challenge set.  Elsewhere
-	 * that user's sign-in is ENGINE_CREDENTIALS_INVALID until a reset.
+	 * ENGINE_PASSWORD_CHANGE_REQUIRED with out->challenge set, and a user
+	 * an operator made reset its password (reset_required) with the
+	 * right one is ENGINE_PASSWORD_RESET_REQUIRED (Cognito's
+	 * PasswordResetRequiredException).  Elsewhere either user's sign-in
+	 * is ENGINE_CREDENTIALS_INVALID until a reset.
 	 */
 	int			 allow_challenge;
 };
@@ -851,8 +860,11 @@ struct user_spec {
 	struct password_verdict *verdict;	/* NULL: not wanted */
 	/* Imports keep what operators bring: bounds only, no strength rules. */
 	int		 bounds_only;
-	/* The password is temporary: the first sign-in must choose another. */
-	int		 password_change_required;
+	/*
+	 * Cognito's status: force_change_password makes the password
+	 * temporary (the first sign-in must choose another).
+	 */
+	enum user_status status;
 };
 
 /*
@@ -889,6 +901,55 @@ enum engine_result admin_user_get(struct engine *, const struct project *,
 enum engine_result admin_user_set_disabled(struct engine *,
 	    const struct request_context *ctx, const char *project_id,
 	    const char *user, int disabled, struct user **out);
+/*
+ * A user of a project named by its id, email or username, in *out
+ * without its password hash; ENGINE_PROJECT_UNKNOWN (no such project),
+ * ENGINE_USER_UNKNOWN or ENGINE_UNAVAILABLE.  The other operations on one
+ * user below name it the same way and answer the same results.
+ */
+enum engine_result admin_user_lookup(struct engine *, const char *project_id,
+	    const char *user, struct user **out);
+
+struct admin_password {
+	const char			*project_id;
+	const char			*user;		/* id, email, username */
+	const char			*password;
+	/*
+	 * 1: the user is confirmed and signs in with it; 0: it is a
+	 * temporary password (force_change_password), and sign-in asks for
+	 * a new one.
+	 */
+	int				 permanent;
+	const struct request_context	*ctx;		/* NULL: the CLI */
+	struct password_verdict		*verdict;	/* NULL: not wanted */
+};
+
+/*
+ * Set a user's password as an operator: the project's policy decides
+ * (ENGINE_PASSWORD_*, reason in *in->verdict), the email is left as it
+ * was, and in one transaction the hash and status are stored, the user's
+ * sessions and live reset secrets revoked, and the change audited
+ * (password_set).  On ENGINE_OK, *out (may be NULL) is the user now.
+ */
+enum engine_result admin_user_set_password(struct engine *,
+	    const struct admin_password *, struct user **out);
+/*
+ * Require a reset: a code is sent to the user's email (as reset_request
+ * does for a trusted caller, with its limits: ENGINE_THROTTLED with
+ * *retry_after_s), then the user's status is set to reset_required, which
+ * deactivates its password (session_login takes it nowhere; Cognito's
+ * sign-in answers its holder ENGINE_PASSWORD_RESET_REQUIRED), and its
+ * sessions are revoked, audited (reset_required).  Confirming the code
+ * sets a new password and confirms the user.  ENGINE_USER_DISABLED for a
+ * disabled user, whom nothing is sent.
+ */
+enum engine_result admin_user_require_reset(struct engine *,
+	    const struct request_context *, const char *project_id,
+	    const char *user, int64_t *retry_after_s);
+/* Revoke every session of a user, audited (user_signed_out). */
+enum engine_result admin_user_sign_out(struct engine *,
+	    const struct request_context *, const char *project_id,
+	    const char *user);
 /*
  * The changes of one update: a NULL name and an email_verified of -1 keep
  * what the user has; "" clears a name.  A password is checked by the
@@ -949,9 +1010,18 @@ enum engine_result admin_project_show(struct engine *, const char *id,
 enum engine_result admin_api_key_list(struct engine *, const char *project_id,
 	    struct store_list *);
 
+/*
+ * One listing of a project's users, for the admin API, the CLI and
+ * Cognito's ListUsers alike.  filter and value are store_user_page's
+ * (USER_FILTER_NONE: all; the prefix filters take '_' and '%' as plain
+ * text); email, when set, is the admin API's exact-address filter, the
+ * same as USER_FILTER_EMAIL and not to be combined with another filter.
+ */
 struct user_query {
 	const char	*project_id;
 	const char	*email;		/* only this address; NULL: all */
+	enum user_filter filter;	/* USER_FILTER_NONE unless email */
+	const char	*value;		/* what filter compares */
 	const char	*cursor;	/* a next cursor of this list; NULL */
 	int64_t		 limit;		/* 1 to ADMIN_PAGE_MAX */
 	int		 desc;		/* newest first; a cursor binds it */
@@ -972,12 +1042,18 @@ enum engine_result admin_user_list(struct engine *, const struct user_query *,
 enum engine_result admin_user_show(struct engine *, const char *id,
 	    struct user **out);
 /*
- * Delete a user, its sessions and secrets, in one transaction with an
- * audit event (user_deleted, detail by: who asked).  ENGINE_USER_UNKNOWN
- * when there is no such user.
+ * Delete a user with its sessions (and their refresh tokens) and reset
+ * secrets, in one transaction with the user.deleted event and an audit
+ * event (user_deleted, under the keyed hash of its email, detail by: who
+ * asked; NULL: "admin").  With project_id, user names a user of that
+ * project by id, email or username (ENGINE_PROJECT_UNKNOWN when there is
+ * no such project); without, user is an id of any project.  Its email and
+ * username are free again at once.  ENGINE_USER_UNKNOWN when there is no
+ * such user.
  */
 enum engine_result admin_user_delete(struct engine *,
-	    const struct request_context *, const char *id, const char *by);
+	    const struct request_context *, const char *project_id,
+	    const char *user, const char *by);
 /* 1 when s may name who asked for an operator's action. */
 int	admin_actor_valid(const char *s);
 /*
@@ -1159,15 +1235,36 @@ struct app_client {
 };
 
 void	app_client_clear(struct app_client *);
+#define AWS_ACCESS_KEY_ID_LEN 20		/* "AKIA" and 16 base32 */
+#define AWS_SECRET_BYTES 30
+#define AWS_SECRET_ACCESS_KEY_LEN 40		/* base64 of 30 bytes */
+
+/* An API key as AWS credentials, as the key's maker receives them. */
+struct aws_credentials {
+	char	 access_key_id[AWS_ACCESS_KEY_ID_LEN + 1];
+	char	*secret_access_key;	/* zeroed on clear */
+};
+
+void	aws_credentials_clear(struct aws_credentials *);
 /*
  * Make an API key for a project.  The key ("sk_" and 43 characters) is
  * returned once in *key_out (caller frees with xfree_secret), and its row
  * id, which names it from then on, in id_out; only its keyed hash is
- * stored.
+ * stored.  The key is also a pair of AWS credentials for the Cognito
+ * face's signed calls: an access key id, stored as it is, and a secret
+ * access key, which SigV4 checks need back and which is therefore stored
+ * sealed under a subkey of the server secret of its own, bound to the
+ * row.  They are returned once in *aws_out (NULL: not wanted; clear with
+ * aws_credentials_clear).
  */
 enum engine_result admin_api_key_create(struct engine *,
 	    const char *project_id, char **key_out,
-	    char id_out[UUID_STRLEN + 1]);
+	    char id_out[UUID_STRLEN + 1], struct aws_credentials *aws_out);
+/*
+ * The AWS secret access key of an API key row, unsealed (free with
+ * xfree_secret); NULL when the key has none or it does not open (logged).
+ */
+char	*engine_aws_unseal(struct engine *, const struct api_key *);
 /*
  * Revoke an API key, named by its id or by the key itself ("sk_...").
  * The key is refused from the next call on: keys are looked up in the
@@ -1214,6 +1311,49 @@ enum engine_result engine_client(struct engine *, const char *client_id,
 enum engine_result engine_client_check_key(struct engine *,
 	    const struct project *, const char *api_key, const char *client_id,
 	    const char *client_secret);
+
+/* awsauth.c */
+/* How a signed (AWS SigV4) call fared; each refusal is one of AWS's. */
+enum aws_auth {
+	AWS_AUTH_OK,			/* 0 */
+	AWS_AUTH_MISSING,		/* 1: MissingAuthenticationToken */
+	AWS_AUTH_INCOMPLETE,		/* 2: IncompleteSignature */
+	AWS_AUTH_UNRECOGNIZED,		/* 3: UnrecognizedClient */
+	AWS_AUTH_INVALID_SIGNATURE,	/* 4: InvalidSignature */
+	AWS_AUTH_UNAVAILABLE,		/* 5: the store failed (logged) */
+};
+
+struct aws_auth_check {
+	const char			*authorization;	/* NULL: none sent */
+	const char			*amz_date;	/* NULL: none sent */
+	const char			*service;	/* "cognito-idp" */
+	const struct sigv4_request	*request;
+	char				 message[320];	/* out: AWS's words */
+};
+
+/*
+ * Check the SigV4 signature of a call: scope (the instance's aws_region,
+ * in->service, X-Amz-Date's day), a live API key's access key id, the
+ * signature recomputed under its sealed secret and compared in constant
+ * time, and X-Amz-Date within 5 minutes of engine_now.  AWS_AUTH_OK with
+ * the key's project in *out (free with project_free); else the refusal,
+ * with AWS's message in in->message, and nothing changed.
+ */
+enum aws_auth engine_aws_auth(struct engine *, struct aws_auth_check *in,
+	    struct project **out);
+/*
+ * The Cognito user pool id of a project: the instance's region
+ * (aws_region), an underscore and the project's id (a UUID) as a ULID:
+ * "us-east-1_01J...".
+ */
+void	engine_user_pool_id(const char *region, const char *project_id,
+	    char out[ENGINE_POOL_ID_MAX + 1]);
+/*
+ * The project id a user pool id names, if it is of region and in that
+ * form; 0 with the UUID in out, or -1.
+ */
+int	engine_user_pool_project(const char *region, const char *pool_id,
+	    char out[UUID_STRLEN + 1]) WUR;
 
 /* What a call through an app client names and proves. */
 struct client_auth {

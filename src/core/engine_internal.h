@@ -51,6 +51,7 @@ struct engine {
 	uint8_t			 audit_key[32];	/* audit subjects */
 	uint8_t			 outbox_key[32];	/* queued mail payloads */
 	uint8_t			 backoff_key[32];	/* sign-in back-off subjects */
+	uint8_t			 aws_key[32];	/* AWS secret keys at rest */
 	uint8_t			 cursor_key[32];	/* admin paging cursors */
 	uint8_t			 webhook_key[32];	/* webhook secrets at rest */
 	int			 webhooks_queued;	/* event.c, atomic */

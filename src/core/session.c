@@ -226,7 +226,7 @@ open_session(struct engine *e, const struct open_args *a, struct user *u,
 	if (rc != 0)
 		goto out;
 	u->last_sign_in_at = t.now;
-	u->password_change_required = 0;
+	u->status = USER_CONFIRMED;
 	out->session = s;
 	out->user = u;
 	out->refresh_token = refresh;
@@ -295,12 +295,23 @@ session_login(struct engine *e, const struct login_request *in,
 		result = ENGINE_USER_DISABLED;
 		goto out;
 	}
-	if (u->password_change_required) {
+	if (u->status == USER_FORCE_CHANGE_PASSWORD) {
 		/* The temporary password was right: no session before a new one. */
 		if (in->allow_challenge) {
 			out->challenge = challenge_new(e, u->id, in->client_id);
 			result = ENGINE_PASSWORD_CHANGE_REQUIRED;
 		}
+		goto out;
+	}
+	if (u->status == USER_RESET_REQUIRED) {
+		/*
+		 * An operator required a reset: the password opens nothing
+		 * until a code sets a new one.  Only its holder is told so.
+		 */
+		audit_record(e, in->ctx, in->project->id, AUDIT_LOGIN_FAILED,
+		    subject, "reset_required");
+		if (in->allow_challenge)
+			result = ENGINE_PASSWORD_RESET_REQUIRED;
 		goto out;
 	}
 	/* A hash made before passwords were normalised is made again. */
@@ -348,7 +359,7 @@ session_new_password(struct engine *e, const struct new_password_answer *in,
 	db_release(e->db, c);
 	if (rc < 0)
 		return ENGINE_UNAVAILABLE;
-	if (u == NULL || u->disabled || !u->password_change_required ||
+	if (u == NULL || u->disabled || u->status != USER_FORCE_CHANGE_PASSWORD ||
 	    !challenge_valid(e, in->challenge, u->id, in->client_id))
 		goto out;
 	result = reset_password_policy(e, in->project, in->new_password,
@@ -740,7 +751,7 @@ session_list(struct engine *e, const struct project *p, const char *user_id,
 static const struct token_profile {
 	enum jwt_alg	 alg;
 	int64_t		 ttl_s;		/* 0: the project's setting */
-	int		 issuer_project;	/* iss is PUBLIC_URL/PROJECT */
+	int		 issuer_project;	/* iss is PUBLIC_URL/POOL */
 } token_profiles[TK__MAX] = {
 	/* TK_XSOLLA_LOGIN */
 	{ JWT_HS256, 0, 0 },	/* 0: the project's login_token_ttl */
@@ -788,8 +799,13 @@ token_longest_ttl_s(const struct project *p, enum jwt_alg alg)
 static char *
 issuer(const struct engine *e, const struct project *p, enum token_kind k)
 {
-	if (profile(k)->issuer_project)
-		return xasprintf("%s/%s", e->cfg->public_url, p->id);
+	char pool[ENGINE_POOL_ID_MAX + 1];
+
+	/* Cognito's: the project's user pool id, as the admin calls name it. */
+	if (profile(k)->issuer_project) {
+		engine_user_pool_id(e->cfg->aws_region, p->id, pool);
+		return xasprintf("%s/%s", e->cfg->public_url, pool);
+	}
 	return xstrdup(e->cfg->public_url);
 }
 

@@ -418,6 +418,28 @@ static const char m17_events[] =
     "ALTER TABLE projects ADD COLUMN allow_private_targets INTEGER NOT NULL "
     "  DEFAULT 0;";
 
+/*
+ * Cognito's admin calls.
+ *
+ * An API key doubles as AWS credentials: access_key_id (public, like
+ * AWS's, and unique) names it in a SigV4 Authorization header, and the
+ * secret access key it signs with must be read back to check a signature,
+ * so it is sealed (aws_secret_sealed) under a subkey of the server secret
+ * of its own, bound to the row.  Keys made before have neither and are
+ * no AWS credentials.
+ *
+ * users.status is where a user stands in Cognito's terms: 'confirmed'
+ * (may sign in with its password), 'force_change_password' (an admin set a
+ * temporary password: sign-in asks for a new one) or 'reset_required' (an
+ * admin reset the password: sign-in is refused until a code confirms a
+ * new one).  Every user made before is confirmed.
+ */
+static const char m19_cognito_admin[] =
+    "ALTER TABLE api_keys ADD COLUMN access_key_id TEXT;"
+    "ALTER TABLE api_keys ADD COLUMN aws_secret_sealed TEXT;"
+    "CREATE UNIQUE INDEX api_keys_access_key ON api_keys(access_key_id);"
+    "ALTER TABLE users ADD COLUMN status TEXT NOT NULL DEFAULT 'confirmed';";
+
 const struct migration store_migrations[] = {
 	{ 1, "base schema", m1_base, NULL, NULL },
 	{ 2, "api keys and app clients", m2_credentials, NULL, NULL },
@@ -438,5 +460,7 @@ const struct migration store_migrations[] = {
 	{ 15, "password profiles", m15_password_profiles, NULL, NULL },
 	{ 16, "outbox senders", m16_outbox_sender, NULL, NULL },
 	{ 17, "event log and webhooks", m17_events, NULL, NULL },
+	{ 19, "cognito admin: aws credentials and user status",
+	    m19_cognito_admin, NULL, NULL },
 	{ 0, NULL, NULL, NULL, NULL },
 };

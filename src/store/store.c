@@ -465,12 +465,39 @@ store_project_count(struct db_conn *c, int64_t *out)
 
 #define USER_COLS "id, project_id, email, username, password_hash, " \
 	"email_verified, disabled, locale, first_name, last_name, created_at, " \
-	"updated_at, last_sign_in_at, password_change_required"
+	"updated_at, last_sign_in_at, password_change_required, status"
+
+static const char *const user_status_names[USER_STATUS__MAX] = {
+	"confirmed",			/* USER_CONFIRMED */
+	"force_change_password",	/* USER_FORCE_CHANGE_PASSWORD */
+	"reset_required",		/* USER_RESET_REQUIRED */
+};
+
+const char *
+user_status_name(enum user_status st)
+{
+	if (st < 0 || st >= USER_STATUS__MAX)
+		abort();
+	return user_status_names[st];
+}
+
+/* A stored status; one this version does not know reads as confirmed. */
+static enum user_status
+user_status_of(const char *s)
+{
+	int i;
+
+	for (i = 0; s != NULL && i < USER_STATUS__MAX; i++)
+		if (strcmp(s, user_status_names[i]) == 0)
+			return (enum user_status)i;
+	return USER_CONFIRMED;
+}
 
 static void *
 user_read(struct db_rows *r)
 {
 	struct user *u = xcalloc(1, sizeof(*u));
+	char *st;
 
 	u->id = db_strdup(r, 0);
 	u->project_id = db_strdup(r, 1);
@@ -485,7 +512,11 @@ user_read(struct db_rows *r)
 	u->created_at = db_int(r, 10);
 	u->updated_at = db_int(r, 11);
 	u->last_sign_in_at = int_or_zero(r, 12);
-	u->password_change_required = db_int(r, 13) != 0;
+	/* A temporary password is marked in both columns (migration 14). */
+	st = db_strdup(r, 14);
+	u->status = db_int(r, 13) != 0 ? USER_FORCE_CHANGE_PASSWORD :
+	    user_status_of(st);
+	free(st);
 	return u;
 }
 
@@ -528,14 +559,16 @@ store_user_insert(struct db_conn *c, const struct user *u)
 	rc = db_exec(c, "INSERT INTO users (id, project_id, email, email_key, "
 	    "username, username_key, password_hash, email_verified, disabled, "
 	    "locale, first_name, last_name, created_at, updated_at, "
-	    "password_change_required) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
-	    "$9, $10, $11, $12, $13, $14, $15)",
+	    "password_change_required, status) VALUES ($1, $2, $3, $4, $5, $6, "
+	    "$7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
 	    DB_ARGS(DB_TEXT(u->id), DB_TEXT(u->project_id), DB_TEXT(u->email),
 	    DB_TEXT(email_key), DB_TEXT(u->username), DB_TEXT(username_key),
 	    DB_TEXT(u->password_hash), DB_INT(u->email_verified),
 	    DB_INT(u->disabled), DB_TEXT(u->locale), DB_TEXT(u->first_name),
 	    DB_TEXT(u->last_name), DB_INT(u->created_at),
-	    DB_INT(u->updated_at), DB_INT(u->password_change_required)));
+	    DB_INT(u->updated_at),
+	    DB_INT(u->status == USER_FORCE_CHANGE_PASSWORD),
+	    DB_TEXT(user_status_name(u->status))));
 	free(email_key);
 	free(username_key);
 	return exec_ok(rc);
@@ -583,57 +616,13 @@ store_user_by_id(struct db_conn *c, const char *id, struct user **out)
 }
 
 int
-store_user_page(struct db_conn *c, const char *project_id, const char *email,
-    const char *after_id, int desc, int limit, struct store_list *out)
-{
-	char *key = login_key(email != NULL ? email : "");
-	int rc;
-
-	/* Ids are UUIDv7: their order is the order of creation. */
-	if (desc)
-		rc = query_list(c, "SELECT " USER_COLS " FROM users WHERE "
-		    "project_id = $1 AND ($2 = '' OR email_key = $2) AND "
-		    "($3 = '' OR id < $3) ORDER BY id DESC LIMIT $4",
-		    DB_ARGS(DB_TEXT(project_id), DB_TEXT(key),
-		    DB_TEXT(after_id != NULL ? after_id : ""), DB_INT(limit)),
-		    user_read, out);
-	else
-		rc = query_list(c, "SELECT " USER_COLS " FROM users WHERE "
-		    "project_id = $1 AND ($2 = '' OR email_key = $2) AND "
-		    "id > $3 ORDER BY id LIMIT $4",
-		    DB_ARGS(DB_TEXT(project_id), DB_TEXT(key),
-		    DB_TEXT(after_id != NULL ? after_id : ""), DB_INT(limit)),
-		    user_read, out);
-	free(key);
-	return rc;
-}
-
-int
-store_user_delete(struct db_conn *c, const char *id)
-{
-	int rc;
-
-	rc = db_exec(c, "DELETE FROM refresh_tokens WHERE session_id IN "
-	    "(SELECT id FROM sessions WHERE user_id = $1)", DB_ARGS(DB_TEXT(id)));
-	if (rc >= 0)
-		rc = db_exec(c, "DELETE FROM sessions WHERE user_id = $1",
-		    DB_ARGS(DB_TEXT(id)));
-	if (rc >= 0)
-		rc = db_exec(c, "DELETE FROM secrets WHERE user_id = $1",
-		    DB_ARGS(DB_TEXT(id)));
-	if (rc >= 0)
-		rc = db_exec(c, "DELETE FROM users WHERE id = $1",
-		    DB_ARGS(DB_TEXT(id)));
-	return rc;
-}
-
-int
 store_user_set_password(struct db_conn *c, const char *id, const char *hash,
     int64_t now)
 {
 	return exec_ok(db_exec(c, "UPDATE users SET password_hash = $1, "
-	    "email_verified = 1, updated_at = $2, password_change_required = 0 "
-	    "WHERE id = $3", DB_ARGS(DB_TEXT(hash), DB_INT(now), DB_TEXT(id))));
+	    "email_verified = 1, updated_at = $2, password_change_required = 0, "
+	    "status = 'confirmed' WHERE id = $3", DB_ARGS(DB_TEXT(hash),
+	    DB_INT(now), DB_TEXT(id))));
 }
 
 int
@@ -641,8 +630,129 @@ store_user_change_password(struct db_conn *c, const char *id,
     const char *hash, int64_t now)
 {
 	return exec_ok(db_exec(c, "UPDATE users SET password_hash = $1, "
-	    "updated_at = $2, password_change_required = 0 WHERE id = $3",
+	    "updated_at = $2, password_change_required = 0, status = "
+	    "'confirmed' WHERE id = $3",
 	    DB_ARGS(DB_TEXT(hash), DB_INT(now), DB_TEXT(id))));
+}
+
+int
+store_user_admin_password(struct db_conn *c, const char *project_id,
+    const char *id, const char *hash, enum user_status st, int64_t now)
+{
+	return db_exec(c, "UPDATE users SET password_hash = $1, status = $2, "
+	    "password_change_required = $3, updated_at = $4 WHERE project_id = "
+	    "$5 AND id = $6", DB_ARGS(DB_TEXT(hash),
+	    DB_TEXT(user_status_name(st)),
+	    DB_INT(st == USER_FORCE_CHANGE_PASSWORD), DB_INT(now),
+	    DB_TEXT(project_id), DB_TEXT(id)));
+}
+
+int
+store_user_set_status(struct db_conn *c, const char *project_id,
+    const char *id, enum user_status st, int64_t now)
+{
+	return db_exec(c, "UPDATE users SET status = $1, "
+	    "password_change_required = $2, updated_at = $3 WHERE project_id = "
+	    "$4 AND id = $5", DB_ARGS(DB_TEXT(user_status_name(st)),
+	    DB_INT(st == USER_FORCE_CHANGE_PASSWORD), DB_INT(now),
+	    DB_TEXT(project_id), DB_TEXT(id)));
+}
+
+int
+store_user_delete(struct db_conn *c, const char *project_id, const char *id)
+{
+	int rc;
+
+	/* Rows that name the user go first: they reference it. */
+	rc = db_exec(c, "DELETE FROM refresh_tokens WHERE session_id IN (SELECT "
+	    "id FROM sessions WHERE user_id = $1 AND project_id = $2)",
+	    DB_ARGS(DB_TEXT(id), DB_TEXT(project_id)));
+	if (rc >= 0)
+		rc = db_exec(c, "DELETE FROM sessions WHERE user_id = $1 AND "
+		    "project_id = $2", DB_ARGS(DB_TEXT(id), DB_TEXT(project_id)));
+	if (rc >= 0)
+		rc = db_exec(c, "DELETE FROM secrets WHERE user_id = $1 AND "
+		    "project_id = $2", DB_ARGS(DB_TEXT(id), DB_TEXT(project_id)));
+	if (rc >= 0)
+		rc = db_exec(c, "DELETE FROM users WHERE id = $1 AND "
+		    "project_id = $2", DB_ARGS(DB_TEXT(id), DB_TEXT(project_id)));
+	return rc;
+}
+
+/* value with LIKE's specials escaped by '\', then '%'. */
+static char *
+like_prefix(const char *value)
+{
+	size_t i, n = strlen(value);
+	char *out = xmalloc(2 * n + 2), *p = out;
+
+	for (i = 0; i < n; i++) {
+		if (value[i] == '%' || value[i] == '_' || value[i] == '\\')
+			*p++ = '\\';
+		*p++ = value[i];
+	}
+	*p++ = '%';
+	*p = '\0';
+	return out;
+}
+
+int
+store_user_page(struct db_conn *c, const char *project_id,
+    const struct user_page_query *q, struct store_list *out)
+{
+	/*
+	 * One statement per filter and order, each a constant text.  Ids are
+	 * UUIDv7: their order is the order of creation; newest first, "after"
+	 * means older.
+	 */
+#define USER_PAGE(cond) {						\
+	"SELECT " USER_COLS " FROM users WHERE project_id = $1 AND "	\
+	    "id > $2 AND " cond " ORDER BY id LIMIT $4",		\
+	"SELECT " USER_COLS " FROM users WHERE project_id = $1 AND "	\
+	    "($2 = '' OR id < $2) AND " cond " ORDER BY id DESC LIMIT $4" }
+	static const char *const sql[][2] = {
+		/* USER_FILTER_NONE */
+		USER_PAGE("$3 = $3"),
+		/* USER_FILTER_EMAIL */
+		USER_PAGE("email_key = $3"),
+		/* USER_FILTER_EMAIL_PREFIX */
+		USER_PAGE("email_key LIKE $3 ESCAPE '\\'"),
+		/* USER_FILTER_USERNAME */
+		USER_PAGE("username_key = $3"),
+		/* USER_FILTER_USERNAME_PREFIX */
+		USER_PAGE("username_key LIKE $3 ESCAPE '\\'"),
+		/* USER_FILTER_ID */
+		USER_PAGE("id = $3"),
+		/* USER_FILTER_STATUS: a temporary password is marked twice */
+		USER_PAGE("(CASE WHEN password_change_required <> 0 THEN "
+		    "'force_change_password' ELSE status END) = $3"),
+		/* USER_FILTER_ENABLED */
+		USER_PAGE("disabled = 0 AND $3 = $3"),
+		/* USER_FILTER_DISABLED */
+		USER_PAGE("disabled <> 0 AND $3 = $3"),
+	};
+#undef USER_PAGE
+	char *key, *value;
+	int rc;
+
+	if ((size_t)q->filter >= sizeof(sql) / sizeof(sql[0]))
+		return DB_ERROR;	/* no such filter: a caller's bug */
+	key = login_key(q->value != NULL ? q->value : "");
+	if (q->filter == USER_FILTER_EMAIL_PREFIX ||
+	    q->filter == USER_FILTER_USERNAME_PREFIX) {
+		value = like_prefix(key);
+		free(key);
+	} else if (q->filter == USER_FILTER_ID ||
+	    q->filter == USER_FILTER_STATUS) {
+		free(key);
+		value = xstrdup(q->value != NULL ? q->value : "");
+	} else
+		value = key;
+	rc = query_list(c, sql[q->filter][q->desc != 0], DB_ARGS(DB_TEXT(project_id),
+	    DB_TEXT(q->after_id != NULL ? q->after_id : ""), DB_TEXT(value),
+	    DB_INT(q->limit)), user_read, out);
+	free(value);
+	return rc;
 }
 
 int
@@ -1333,6 +1443,8 @@ api_key_read(struct db_rows *r)
 	k->key_hash = db_strdup(r, 2);
 	k->created_at = db_int(r, 3);
 	k->revoked_at = int_or_zero(r, 4);
+	k->access_key_id = db_strdup(r, 5);
+	k->aws_secret_sealed = db_strdup(r, 6);
 	return k;
 }
 
@@ -1344,6 +1456,8 @@ api_key_free(struct api_key *k)
 	free(k->id);
 	free(k->project_id);
 	free(k->key_hash);
+	free(k->access_key_id);
+	free(k->aws_secret_sealed);
 	free(k);
 }
 
@@ -1351,12 +1465,24 @@ int
 store_api_key_insert(struct db_conn *c, const struct api_key *k)
 {
 	return exec_ok(db_exec(c, "INSERT INTO api_keys (id, project_id, "
-	    "key_hash, created_at) VALUES ($1, $2, $3, $4)", DB_ARGS(
+	    "key_hash, created_at, access_key_id, aws_secret_sealed) VALUES ($1, "
+	    "$2, $3, $4, $5, $6)", DB_ARGS(
 	    DB_TEXT(k->id), DB_TEXT(k->project_id), DB_TEXT(k->key_hash),
-	    DB_INT(k->created_at))));
+	    DB_INT(k->created_at), DB_TEXT(k->access_key_id),
+	    DB_TEXT(k->aws_secret_sealed))));
 }
 
-#define API_KEY_COLS "id, project_id, key_hash, created_at, revoked_at"
+#define API_KEY_COLS "id, project_id, key_hash, created_at, revoked_at, " \
+	"access_key_id, aws_secret_sealed"
+
+int
+store_api_key_by_access_key(struct db_conn *c, const char *akid,
+    struct api_key **out)
+{
+	return query_one(c, "SELECT " API_KEY_COLS " FROM api_keys WHERE "
+	    "access_key_id = $1", DB_ARGS(DB_TEXT(akid)), api_key_read,
+	    (void **)out);
+}
 
 int
 store_api_key_by_hash(struct db_conn *c, const char *hash,
@@ -1871,6 +1997,9 @@ static const char *const audit_names[AUDIT__MAX] = {
 	"user_disabled",	/* AUDIT_USER_DISABLED */
 	"user_enabled",		/* AUDIT_USER_ENABLED */
 	"user_deleted",		/* AUDIT_USER_DELETED */
+	"user_signed_out",	/* AUDIT_USER_SIGNED_OUT */
+	"password_set",		/* AUDIT_PASSWORD_SET */
+	"reset_required",	/* AUDIT_RESET_REQUIRED */
 };
 
 const char *

@@ -52,6 +52,19 @@ struct project {
 	int	 holds;			/* project_hold calls not yet freed */
 };
 
+/* Where a user stands in Cognito's terms (migration 19). */
+enum user_status {
+	USER_CONFIRMED,			/* 0: signs in with its password */
+	USER_FORCE_CHANGE_PASSWORD,	/* 1: a temporary password; sign-in
+					   asks for a new one */
+	USER_RESET_REQUIRED,		/* 2: sign-in refused until a code
+					   confirms a new password */
+	USER_STATUS__MAX
+};
+
+/* The stored name of a status: "confirmed", ... */
+const char *user_status_name(enum user_status);
+
 struct user {
 	char	*id;
 	char	*project_id;
@@ -66,8 +79,11 @@ struct user {
 	int64_t	 created_at;
 	int64_t	 updated_at;
 	int64_t	 last_sign_in_at;	/* 0: never */
-	/* A temporary password: the first sign-in must set another. */
-	int	 password_change_required;
+	/*
+	 * Cognito's status.  A temporary password (force_change_password)
+	 * is also marked in password_change_required (migration 14).
+	 */
+	enum user_status status;
 };
 
 struct secret {
@@ -162,6 +178,9 @@ enum audit_kind {
 	AUDIT_USER_DISABLED,		/* 11: by an operator */
 	AUDIT_USER_ENABLED,		/* 12: by an operator */
 	AUDIT_USER_DELETED,		/* 13: by an operator */
+	AUDIT_USER_SIGNED_OUT,		/* 14: by an operator */
+	AUDIT_PASSWORD_SET,		/* 15: by an operator */
+	AUDIT_RESET_REQUIRED,		/* 16: by an operator */
 	AUDIT__MAX
 };
 
@@ -183,6 +202,9 @@ struct api_key {
 	char	*key_hash;
 	int64_t	 created_at;
 	int64_t	 revoked_at;		/* 0: live */
+	/* As AWS credentials (migration 19); NULL for older keys. */
+	char	*access_key_id;
+	char	*aws_secret_sealed;
 };
 
 struct client {
@@ -260,31 +282,67 @@ int	store_user_find(struct db_conn *, const char *project_id,
 	    const char *login, struct user **);
 int	store_user_list(struct db_conn *, const char *project_id,
 	    struct store_list *);
+/*
+ * Store a new password hash that a reset proved: the email is marked
+ * verified and the user confirmed.
+ */
 /* A user by id, whatever its project. */
 int	store_user_by_id(struct db_conn *, const char *id, struct user **);
-/*
- * Up to limit users of a project with ids after after_id (NULL: from the
- * first), in id order (the order of creation; desc: newest first, "after"
- * then meaning older), only those whose email is email (compared as
- * logins are; NULL: all).
- */
-int	store_user_page(struct db_conn *, const char *project_id,
-	    const char *email, const char *after_id, int desc, int limit,
-	    struct store_list *);
-/*
- * Delete a user with its sessions (and their refresh tokens) and secrets:
- * 1, 0 (none), DB_ERROR.
- */
-int	store_user_delete(struct db_conn *, const char *id);
-/* Store a new password hash, marking the email verified. */
 int	store_user_set_password(struct db_conn *, const char *id,
 	    const char *hash, int64_t now);
 /*
  * Set a user's password hash as the user chose it (a sign-in challenge,
- * a change with the old password), clearing password_change_required.
+ * a change with the old password): the user is confirmed.
  */
 int	store_user_change_password(struct db_conn *, const char *id,
 	    const char *hash, int64_t now);
+/*
+ * Store a password hash an operator set, and the status it leaves the user
+ * in (confirmed, or force_change_password for a temporary one), without
+ * touching email_verified: 1 when user id of the project was changed, 0
+ * when there is no such user, or DB_ERROR.
+ */
+int	store_user_admin_password(struct db_conn *, const char *project_id,
+	    const char *id, const char *hash, enum user_status, int64_t now);
+/* Set a user's status: 1 when changed, 0 when no such user, DB_ERROR. */
+int	store_user_set_status(struct db_conn *, const char *project_id,
+	    const char *id, enum user_status, int64_t now);
+/*
+ * Delete user id of a project with its sessions (and their refresh tokens)
+ * and reset secrets: 1 when it was deleted, 0 when there is no such user,
+ * or DB_ERROR.
+ */
+int	store_user_delete(struct db_conn *, const char *project_id,
+	    const char *id);
+
+/* Which users a page of a listing holds. */
+enum user_filter {
+	USER_FILTER_NONE,
+	USER_FILTER_EMAIL,		/* email = value (any case) */
+	USER_FILTER_EMAIL_PREFIX,	/* email starts with value */
+	USER_FILTER_USERNAME,		/* username = value (any case) */
+	USER_FILTER_USERNAME_PREFIX,
+	USER_FILTER_ID,			/* id = value */
+	USER_FILTER_STATUS,		/* status = value, by user_status_name */
+	USER_FILTER_ENABLED,		/* not disabled (value unused) */
+	USER_FILTER_DISABLED,		/* disabled (value unused) */
+};
+
+struct user_page_query {
+	enum user_filter	 filter;
+	const char		*value;		/* what the filter compares */
+	const char		*after_id;	/* NULL: from the first */
+	int64_t			 limit;		/* 1 or more */
+	int			 desc;		/* newest first */
+};
+
+/*
+ * One page of a project's users in id order (which is creation order;
+ * desc: newest first, "after" then meaning older): those after after_id
+ * that pass the filter, at most limit of them.
+ */
+int	store_user_page(struct db_conn *, const char *project_id,
+	    const struct user_page_query *, struct store_list *);
 /*
  * Disable (disabled 1) or enable (0) user id of a project: 1 when its
  * state changed, 0 when it was already so (or there is no such user), or
@@ -553,6 +611,9 @@ int	store_audit_query(struct db_conn *, const char *project_id,
 void	audit_event_free(struct audit_event *);
 
 int	store_api_key_insert(struct db_conn *, const struct api_key *);
+/* The key with AWS access key id akid, revoked or not. */
+int	store_api_key_by_access_key(struct db_conn *, const char *akid,
+	    struct api_key **);
 int	store_api_key_by_hash(struct db_conn *, const char *hash,
 	    struct api_key **);
 int	store_api_key_get(struct db_conn *, const char *id, struct api_key **);

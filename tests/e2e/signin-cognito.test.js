@@ -107,11 +107,17 @@ async function expectException(promise, name, what, message) {
 }
 
 // The pool's key set, fetched as a client finds it: discovery, then jwks_uri.
+// The pool id is the one `project create` prints, and the admin calls take.
 async function keySet(d, project) {
-  const conf = await h.request(`${d.url}/${project.id}/.well-known/openid-configuration`);
+  const pool = project.cognito_user_pool_id;
+  assert.match(pool, /^us-east-1_[0-9A-Z]{26}$/);
+  const conf = await h.request(`${d.url}/${pool}/.well-known/openid-configuration`);
   assert.equal(conf.status, 200);
-  assert.equal(conf.json.issuer, `${d.url}/${project.id}`);
-  assert.equal(conf.json.jwks_uri, `${d.url}/${project.id}/.well-known/jwks.json`);
+  assert.equal(conf.json.issuer, `${d.url}/${pool}`);
+  assert.equal(conf.json.jwks_uri, `${d.url}/${pool}/.well-known/jwks.json`);
+  // The project's id names the pool too.
+  const byId = await h.request(`${d.url}/${project.id}/.well-known/jwks.json`);
+  assert.equal(byId.status, 200);
   const jwks = await h.request(conf.json.jwks_uri);
   assert.equal(jwks.status, 200);
   return jwks.json;
@@ -121,7 +127,8 @@ async function keySet(d, project) {
 // the key set fetched above is handed to its cache).
 async function verifiers(d, t) {
   const jwks = await keySet(d, t.project);
-  const common = { issuer: `${d.url}/${t.project.id}`, jwksUri: `${d.url}/${t.project.id}/.well-known/jwks.json` };
+  const pool = t.project.cognito_user_pool_id;
+  const common = { issuer: `${d.url}/${pool}`, jwksUri: `${d.url}/${pool}/.well-known/jwks.json` };
   const id = JwtRsaVerifier.create({ ...common, audience: t.client.client_id, customJwtCheck: ({ payload }) => assert.equal(payload.token_use, 'id') });
   const access = JwtRsaVerifier.create({
     ...common,

@@ -167,7 +167,7 @@ face_setup(void)
 		face_fatal("cannot make a client");
 	face.secret_client = xstrdup(cl.id);
 	app_client_clear(&cl);
-	if (admin_api_key_create(face.engine, p->id, &key, key_id) !=
+	if (admin_api_key_create(face.engine, p->id, &key, key_id, NULL) !=
 	    ENGINE_OK)
 		face_fatal("cannot make an API key");
 	face.api_key = key;

@@ -178,8 +178,10 @@ test_records(void **state)
 	char *text;
 
 	(void)state;
-	v = api_project_json(&p);
+	v = api_project_json(&p, NULL);
 	assert_non_null(v);
+	/* No region, or no UUID to make a pool id of: no pool id. */
+	assert_null(json_object_get(v, "cognito_user_pool_id"));
 	a = json_object_get(v, "callback_urls");
 	assert_int_equal(json_array_size(a), 2);
 	assert_string_equal(json_string_value(json_array_get(a, 1)),

@@ -643,6 +643,131 @@ test_user_email_wins(void **state)
 	user_free(u);
 }
 
+/* The ids of a page, joined with spaces, into out; limit < 0: newest first. */
+static void
+page_ids(struct db_conn *c, const char *project, enum user_filter filter,
+    const char *value, const char *after, int64_t limit, char *out,
+    size_t len)
+{
+	struct user_page_query q = { filter, value, after, limit < 0 ?
+	    -limit : limit, limit < 0 };
+	struct store_list l;
+	size_t i, n = 0;
+
+	assert_int_equal(store_user_page(c, project, &q, &l), STORE_OK);
+	out[0] = '\0';
+	for (i = 0; i < l.n; i++)
+		n += (size_t)snprintf(out + n, len - n, "%s%s", i ? " " : "",
+		    ((struct user *)l.items[i])->id);
+	store_list_free(&l, (void (*)(void *))user_free);
+}
+
+/*
+ * Pages of users (ListUsers, user list): id order, after a cursor, at most
+ * a limit, filtered by email or username, exactly or by a prefix that is
+ * text (LIKE's '_' and '%' match only themselves), in any case; one
+ * project's only.  Statuses round-trip; delete takes sessions and secrets.
+ */
+static void
+test_user_pages_status_delete(void **state)
+{
+	struct fixture *f = *state;
+	struct session ses = {
+		.id = "ses-1", .project_id = "p-a", .user_id = "u-2",
+		.created_at = T0, .expires_at = T0 + MINUTE,
+	};
+	struct user *u = NULL;
+	char ids[256];
+
+	add_project(f->c, "p-a", "A", T0);
+	add_project(f->c, "p-b", "B", T0);
+	assert_int_equal(add_user(f->c, "u-1", "p-a", "a_b@example.com", "Ann",
+	    T0), STORE_OK);
+	assert_int_equal(add_user(f->c, "u-2", "p-a", "axb@example.com", NULL,
+	    T0), STORE_OK);
+	assert_int_equal(add_user(f->c, "u-3", "p-a", "A%c@example.com", NULL,
+	    T0), STORE_OK);
+	assert_int_equal(add_user(f->c, "u-4", "p-b", "a_b@example.com", NULL,
+	    T0), STORE_OK);
+
+	page_ids(f->c, "p-a", USER_FILTER_NONE, NULL, NULL, 10, ids,
+	    sizeof(ids));
+	assert_string_equal(ids, "u-1 u-2 u-3");
+	page_ids(f->c, "p-a", USER_FILTER_NONE, NULL, NULL, 2, ids, sizeof(ids));
+	assert_string_equal(ids, "u-1 u-2");
+	page_ids(f->c, "p-a", USER_FILTER_NONE, NULL, "u-2", 2, ids, sizeof(ids));
+	assert_string_equal(ids, "u-3");
+	/* Newest first, "after" meaning older; filters alike. */
+	page_ids(f->c, "p-a", USER_FILTER_NONE, NULL, NULL, -2, ids, sizeof(ids));
+	assert_string_equal(ids, "u-3 u-2");
+	page_ids(f->c, "p-a", USER_FILTER_NONE, NULL, "u-2", -2, ids,
+	    sizeof(ids));
+	assert_string_equal(ids, "u-1");
+	page_ids(f->c, "p-a", USER_FILTER_EMAIL_PREFIX, "a", "u-3", -5, ids,
+	    sizeof(ids));
+	assert_string_equal(ids, "u-2 u-1");
+	page_ids(f->c, "p-a", USER_FILTER_EMAIL, "A_B@EXAMPLE.COM", NULL, 10, ids,
+	    sizeof(ids));
+	assert_string_equal(ids, "u-1");
+	page_ids(f->c, "p-a", USER_FILTER_EMAIL_PREFIX, "a_", NULL, 10, ids,
+	    sizeof(ids));
+	assert_string_equal(ids, "u-1");
+	page_ids(f->c, "p-a", USER_FILTER_EMAIL_PREFIX, "a%", NULL, 10, ids,
+	    sizeof(ids));
+	assert_string_equal(ids, "u-3");
+	page_ids(f->c, "p-a", USER_FILTER_EMAIL_PREFIX, "A", NULL, 10, ids,
+	    sizeof(ids));
+	assert_string_equal(ids, "u-1 u-2 u-3");
+	page_ids(f->c, "p-a", USER_FILTER_USERNAME, "ann", NULL, 10, ids,
+	    sizeof(ids));
+	assert_string_equal(ids, "u-1");
+	page_ids(f->c, "p-a", USER_FILTER_USERNAME_PREFIX, "A", NULL, 10, ids,
+	    sizeof(ids));
+	assert_string_equal(ids, "u-1");
+	page_ids(f->c, "p-a", USER_FILTER_ID, "u-4", NULL, 10, ids, sizeof(ids));
+	assert_string_equal(ids, "");
+
+	/* Status: confirmed by default; an operator's password sets one. */
+	assert_int_equal(store_user_get(f->c, "p-a", "u-1", &u), STORE_OK);
+	assert_int_equal(u->status, USER_CONFIRMED);
+	user_free(u);
+	assert_int_equal(store_user_admin_password(f->c, "p-a", "u-1", "h1",
+	    USER_FORCE_CHANGE_PASSWORD, T0 + 1), 1);
+	assert_int_equal(store_user_admin_password(f->c, "p-b", "u-1", "h1",
+	    USER_CONFIRMED, T0 + 1), 0);
+	assert_int_equal(store_user_get(f->c, "p-a", "u-1", &u), STORE_OK);
+	assert_int_equal(u->status, USER_FORCE_CHANGE_PASSWORD);
+	assert_string_equal(u->password_hash, "h1");
+	assert_int_equal(u->email_verified, 0);
+	user_free(u);
+	assert_int_equal(store_user_set_status(f->c, "p-a", "u-1",
+	    USER_RESET_REQUIRED, T0 + 2), 1);
+	assert_int_equal(store_user_get(f->c, "p-a", "u-1", &u), STORE_OK);
+	assert_int_equal(u->status, USER_RESET_REQUIRED);
+	user_free(u);
+	/* A reset's password confirms the user. */
+	assert_int_equal(store_user_set_password(f->c, "u-1", "h2", T0 + 3),
+	    STORE_OK);
+	assert_int_equal(store_user_get(f->c, "p-a", "u-1", &u), STORE_OK);
+	assert_int_equal(u->status, USER_CONFIRMED);
+	user_free(u);
+
+	/* Delete: only in its project, with what names the user. */
+	assert_int_equal(store_session_insert(f->c, &ses), STORE_OK);
+	assert_int_equal(add_secret(f->c, "s-1", "p-a", "u-2", "hash-1",
+	    T0 + MINUTE), STORE_OK);
+	assert_int_equal(store_user_delete(f->c, "p-b", "u-2"), 0);
+	assert_int_equal(store_user_delete(f->c, "p-a", "u-2"), 1);
+	assert_int_equal(store_user_get(f->c, "p-a", "u-2", &u),
+	    STORE_NOT_FOUND);
+	assert_int_equal(store_secret_by_id(f->c, "s-1", (struct secret **)&u),
+	    STORE_NOT_FOUND);
+	assert_int_equal(store_user_delete(f->c, "p-a", "u-2"), 0);
+	/* The email is free again. */
+	assert_int_equal(add_user(f->c, "u-5", "p-a", "AXB@example.com", NULL,
+	    T0), STORE_OK);
+}
+
 static void
 test_user_updates(void **state)
 {
@@ -1778,6 +1903,7 @@ static const struct store_test {
 	STORE_TEST(test_settings),
 	STORE_TEST(test_projects),
 	STORE_TEST(test_users),
+	STORE_TEST(test_user_pages_status_delete),
 	STORE_TEST(test_user_email_wins),
 	STORE_TEST(test_user_updates),
 	STORE_TEST(test_secrets),
