@@ -156,11 +156,14 @@ unit: build/san/resetd $(UNIT_BINS)
 e2e: build/san/resetd
 	@tests/run --e2e-only
 
+# Every C file the project writes: sources, headers, tests, tools.
+FORMAT_SRCS = $(shell find src tests/unit tests/fuzz tools -name '*.[ch]' | sort)
+
 format:
-	clang-format -i $(SRCS) $(UNIT_SRCS) tools/embed.c
+	clang-format -i $(FORMAT_SRCS)
 
 check-format:
-	clang-format --dry-run --Werror $(SRCS) $(UNIT_SRCS) tools/embed.c
+	@clang-format --dry-run --Werror $(FORMAT_SRCS)
 
 clean:
 	rm -rf build

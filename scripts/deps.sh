@@ -19,9 +19,10 @@ build="gcc make pkg-config libmicrohttpd-dev libjansson-dev libsodium-dev libsql
 # mandoc lints the man pages (tests/e2e/docs.test.js);
 # python3 holds the sd_notify datagram socket Node.js cannot open
 # (tests/e2e/lib/notify.js); systemd's systemd-analyze checks the unit
-# (tests/e2e/install.test.js).
+# (tests/e2e/install.test.js); clang-format checks the layout of the C
+# sources (make check-format).
 test="$build libcmocka-dev postgresql libfaketime openssl chromium sqlite3 mandoc
-    python3 systemd locales"
+    python3 systemd locales clang-format"
 bench="$build wrk postgresql"
 # libFuzzer comes with clang's runtime libraries.
 fuzz="$test clang libclang-rt-dev"
