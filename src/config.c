@@ -29,12 +29,12 @@ enum key_type {
 };
 
 struct key {
-	const char	*name;
-	enum key_type	 type;
-	size_t		 offset;
-	const char	*def;		/* default, as text; NULL: unset */
-	int64_t		 min, max;	/* for KEY_INT */
-	const char	*help;
+	const char *name;
+	enum key_type type;
+	size_t offset;
+	const char *def;  /* default, as text; NULL: unset */
+	int64_t min, max; /* for KEY_INT */
+	const char *help;
 };
 
 #define S(f) KEY_STRING, offsetof(struct config, f)
@@ -131,7 +131,8 @@ static const struct key keys[] = {
 	{ "mail_connect_timeout_ms", I(mail_connect_timeout_ms), "10000", 100,
 	    600000, "SMTP connect timeout, TLS handshake included" },
 	{ "mail_send_timeout_ms", I(mail_send_timeout_ms), "30000", 1000,
-	    3600000, "most time one SMTP delivery may take (keep it below "
+	    3600000,
+	    "most time one SMTP delivery may take (keep it below "
 	    "mail_lease_seconds)" },
 	{ "webhook_workers", I(webhook_workers), "1", 0, 64,
 	    "webhook delivery threads beside the mail senders, when there are "
@@ -221,7 +222,10 @@ static const struct key keys[] = {
 
 /* Keys whose values check-config shows only as "(set)". */
 static const char *const secret_keys[] = {
-	"server_secret", "mail_password", "admin_token", NULL,
+	"server_secret",
+	"mail_password",
+	"admin_token",
+	NULL,
 };
 
 /*
@@ -229,7 +233,10 @@ static const char *const secret_keys[] = {
  * changed: the secrets, and the database URL, which may hold a password.
  */
 static const char *const unlogged_keys[] = {
-	"server_secret", "mail_password", "database", NULL,
+	"server_secret",
+	"mail_password",
+	"database",
+	NULL,
 };
 
 /*
@@ -241,25 +248,50 @@ static const char *const unlogged_keys[] = {
 static const char *const reload_keys[] = {
 	"log_level",
 	/* the mail settings and templates (mailer_reload) */
-	"mail", "mail_from", "mail_from_name", "mail_starttls",
-	"mail_username", "mail_password", "mail_ca_file", "templates_dir",
-	"mail_max_tries", "mail_lease_seconds", "mail_poll_ms",
-	"mail_test_hold_ms", "mail_backoff_ms", "mail_max_age",
-	"mail_connect_timeout_ms", "mail_send_timeout_ms",
+	"mail",
+	"mail_from",
+	"mail_from_name",
+	"mail_starttls",
+	"mail_username",
+	"mail_password",
+	"mail_ca_file",
+	"templates_dir",
+	"mail_max_tries",
+	"mail_lease_seconds",
+	"mail_poll_ms",
+	"mail_test_hold_ms",
+	"mail_backoff_ms",
+	"mail_max_age",
+	"mail_connect_timeout_ms",
+	"mail_send_timeout_ms",
 	/* the limits (engine_reload) */
-	"rate_ip_request", "rate_ip_request_window",
-	"rate_ip_confirm", "rate_ip_confirm_window",
-	"rate_ip_login", "rate_ip_login_window",
-	"rate_ip_api", "rate_ip_api_window",
-	"rate_ip6_56_request", "rate_ip6_56_confirm", "rate_ip6_56_login",
+	"rate_ip_request",
+	"rate_ip_request_window",
+	"rate_ip_confirm",
+	"rate_ip_confirm_window",
+	"rate_ip_login",
+	"rate_ip_login_window",
+	"rate_ip_api",
+	"rate_ip_api_window",
+	"rate_ip6_56_request",
+	"rate_ip6_56_confirm",
+	"rate_ip6_56_login",
 	"rate_ip6_56_api",
-	"rate_ip6_48_request", "rate_ip6_48_confirm", "rate_ip6_48_login",
+	"rate_ip6_48_request",
+	"rate_ip6_48_confirm",
+	"rate_ip6_48_login",
 	"rate_ip6_48_api",
-	"login_backoff_after", "login_backoff_base", "login_backoff_max",
-	"reset_floor_ms", "reset_jitter_ms",
+	"login_backoff_after",
+	"login_backoff_base",
+	"login_backoff_max",
+	"reset_floor_ms",
+	"reset_jitter_ms",
 	/* the HTTP limits (http_server_reload) */
-	"max_headers", "max_url_bytes", "max_body_bytes",
-	"max_connections_per_ip", "request_head_timeout",
+	"max_headers",
+	"max_url_bytes",
+	"max_body_bytes",
+	"max_connections_per_ip",
+	"request_head_timeout",
 	"request_body_timeout",
 	NULL,
 };
@@ -355,7 +387,8 @@ parse_file_text(struct config *c, char *text, const char *path, char *err,
 			continue;
 		eq = strchr(line, '=');
 		if (eq == NULL) {
-			snprintf(err, errlen, "%s: expected key = value", where);
+			snprintf(err, errlen, "%s: expected key = value",
+			    where);
 			return -1;
 		}
 		*eq = '\0';
@@ -428,15 +461,25 @@ parse_env(struct config *c, char *err, size_t errlen)
 }
 
 static const char *const mail_schemes[] = {
-	"maildir:", "smtp://", "smtps://", "log:", NULL,
+	"maildir:",
+	"smtp://",
+	"smtps://",
+	"log:",
+	NULL,
 };
 
 static const char *const rate_limit_stores[] = {
-	"memory", "database", NULL,
+	"memory",
+	"database",
+	NULL,
 };
 
 static const char *const starttls_modes[] = {
-	"auto", "required", "opportunistic", "off", NULL,
+	"auto",
+	"required",
+	"opportunistic",
+	"off",
+	NULL,
 };
 
 static int
@@ -468,7 +511,8 @@ validate_mail(struct config *c, char *err, size_t errlen)
 	const char *host;
 
 	if (!one_of(c->mail, mail_schemes, 1)) {
-		snprintf(err, errlen, "mail: expected maildir:DIR, "
+		snprintf(err, errlen,
+		    "mail: expected maildir:DIR, "
 		    "smtp://HOST[:PORT], smtps://HOST[:PORT] or log:[FILE]");
 		return -1;
 	}
@@ -480,14 +524,16 @@ validate_mail(struct config *c, char *err, size_t errlen)
 		host = strstr(c->mail, "://") + 3;
 		if (*host == '\0' || *host == '/' ||
 		    memchr(host, '@', strcspn(host, "/?#")) != NULL) {
-			snprintf(err, errlen, "mail: expected smtp(s)://HOST"
+			snprintf(err, errlen,
+			    "mail: expected smtp(s)://HOST"
 			    "[:PORT][/EHLO-NAME]; set mail_username and "
 			    "mail_password instead of credentials in the URL");
 			return -1;
 		}
 	}
 	if (!one_of(c->mail_starttls, starttls_modes, 0)) {
-		snprintf(err, errlen, "mail_starttls: expected auto, required, "
+		snprintf(err, errlen,
+		    "mail_starttls: expected auto, required, "
 		    "opportunistic or off");
 		return -1;
 	}
@@ -497,13 +543,15 @@ validate_mail(struct config *c, char *err, size_t errlen)
 		return -1;
 	}
 	if ((c->mail_username == NULL) != (c->mail_password == NULL)) {
-		snprintf(err, errlen, "mail_username and mail_password: set "
+		snprintf(err, errlen,
+		    "mail_username and mail_password: set "
 		    "both or neither");
 		return -1;
 	}
-	if (c->mail_username != NULL && (has_control(c->mail_username) ||
-	    has_control(c->mail_password))) {
-		snprintf(err, errlen, "mail_username, mail_password: control "
+	if (c->mail_username != NULL &&
+	    (has_control(c->mail_username) || has_control(c->mail_password))) {
+		snprintf(err, errlen,
+		    "mail_username, mail_password: control "
 		    "characters");
 		return -1;
 	}
@@ -526,7 +574,8 @@ validate_admin(struct config *c, char *err, size_t errlen)
 	size_t n, i;
 
 	if (*c->admin_listen != '\0' && strchr(c->admin_listen, ':') == NULL) {
-		snprintf(err, errlen, "admin_listen: expected host:port, or "
+		snprintf(err, errlen,
+		    "admin_listen: expected host:port, or "
 		    "nothing to turn the admin API off");
 		return -1;
 	}
@@ -536,15 +585,18 @@ validate_admin(struct config *c, char *err, size_t errlen)
 		return -1;
 	}
 	if (c->admin_token != NULL && c->admin_token_file != NULL) {
-		snprintf(err, errlen, "admin_token and admin_token_file: set "
+		snprintf(err, errlen,
+		    "admin_token and admin_token_file: set "
 		    "one, not both");
 		return -1;
 	}
 	if (c->admin_token_file != NULL) {
 		f = fopen(c->admin_token_file, "r");
 		if (f == NULL) {
-			snprintf(err, errlen, "admin_token_file: cannot read "
-			    "%s: %s", c->admin_token_file, strerror(errno));
+			snprintf(err, errlen,
+			    "admin_token_file: cannot read "
+			    "%s: %s",
+			    c->admin_token_file, strerror(errno));
 			return -1;
 		}
 		if (fgets(line, sizeof(line), f) == NULL)
@@ -561,9 +613,10 @@ validate_admin(struct config *c, char *err, size_t errlen)
 		if (c->admin_token[i] <= 0x20 || c->admin_token[i] >= 0x7f)
 			break;
 	if (n < ADMIN_TOKEN_MIN || n > ADMIN_TOKEN_MAX || i < n) {
-		snprintf(err, errlen, "admin_token: expected %d to %d printable "
-		    "ASCII characters without spaces", ADMIN_TOKEN_MIN,
-		    ADMIN_TOKEN_MAX);
+		snprintf(err, errlen,
+		    "admin_token: expected %d to %d printable "
+		    "ASCII characters without spaces",
+		    ADMIN_TOKEN_MIN, ADMIN_TOKEN_MAX);
 		return -1;
 	}
 	return 0;
@@ -592,17 +645,20 @@ validate(struct config *c, char *err, size_t errlen)
 	}
 	if (c->server_secret != NULL &&
 	    (strlen(c->server_secret) != 64 ||
-	    hex_decode(c->server_secret, 64, key) != 32)) {
-		snprintf(err, errlen, "server_secret: expected 64 hex characters");
+		hex_decode(c->server_secret, 64, key) != 32)) {
+		snprintf(err, errlen,
+		    "server_secret: expected 64 hex characters");
 		return -1;
 	}
 	if (log_level_valid(c->log_level) == 0) {
-		snprintf(err, errlen, "log_level: expected debug, info, warn or error");
+		snprintf(err, errlen,
+		    "log_level: expected debug, info, warn or error");
 		return -1;
 	}
 	if (cidr_parse_list(c->trusted_proxies, c->proxies, CONFIG_PROXIES_MAX,
-	    &c->nproxies) == -1) {
-		snprintf(err, errlen, "trusted_proxies: expected at most %d "
+		&c->nproxies) == -1) {
+		snprintf(err, errlen,
+		    "trusted_proxies: expected at most %d "
 		    "addresses or CIDR ranges, comma-separated",
 		    CONFIG_PROXIES_MAX);
 		return -1;
@@ -614,14 +670,16 @@ validate(struct config *c, char *err, size_t errlen)
 		return -1;
 	}
 	if (!one_of(c->rate_limit_store, rate_limit_stores, 0)) {
-		snprintf(err, errlen, "rate_limit_store: expected memory or "
+		snprintf(err, errlen,
+		    "rate_limit_store: expected memory or "
 		    "database");
 		return -1;
 	}
 	if (c->aws_region[0] == '\0' || strlen(c->aws_region) > 32 ||
 	    strspn(c->aws_region, "abcdefghijklmnopqrstuvwxyz0123456789-") !=
-	    strlen(c->aws_region)) {
-		snprintf(err, errlen, "aws_region: expected a region name like "
+		strlen(c->aws_region)) {
+		snprintf(err, errlen,
+		    "aws_region: expected a region name like "
 		    "us-east-1");
 		return -1;
 	}
@@ -631,7 +689,8 @@ validate(struct config *c, char *err, size_t errlen)
 		return -1;
 	}
 	if (has_control(c->mail_from_name)) {
-		snprintf(err, errlen, "mail_from_name: control characters and "
+		snprintf(err, errlen,
+		    "mail_from_name: control characters and "
 		    "line breaks cannot go into a header");
 		return -1;
 	}
@@ -650,7 +709,8 @@ config_load(const char *path, struct config **out, char *err, size_t errlen)
 	for (i = 0; i < NKEYS; i++) {
 		if (keys[i].def == NULL)
 			continue;
-		if (key_set(c, &keys[i], keys[i].def, "default", err, errlen) == -1)
+		if (key_set(c, &keys[i], keys[i].def, "default", err, errlen) ==
+		    -1)
 			goto out;
 	}
 	if (path == NULL)
@@ -693,8 +753,7 @@ config_key_reloads(const char *name)
 
 /* The value of k in c, as text for a log line, into buf. */
 static const char *
-value_text(const struct config *c, const struct key *k, char *buf,
-    size_t len)
+value_text(const struct config *c, const struct key *k, char *buf, size_t len)
 {
 	const char *v;
 
@@ -708,8 +767,7 @@ value_text(const struct config *c, const struct key *k, char *buf,
 }
 
 static int
-key_differs(const struct config *a, const struct config *b,
-    const struct key *k)
+key_differs(const struct config *a, const struct config *b, const struct key *k)
 {
 	const char *x, *y;
 
@@ -724,9 +782,8 @@ key_differs(const struct config *a, const struct config *b,
 }
 
 void
-config_log_changes(const struct config *running,
-    const struct config *applied, const struct config *next, int *changed,
-    int *restart)
+config_log_changes(const struct config *running, const struct config *applied,
+    const struct config *next, int *changed, int *restart)
 {
 	char was[32], now[32];
 	const struct config *base;
@@ -746,15 +803,16 @@ config_log_changes(const struct config *running,
 				log_info("reload: %s changed", k->name);
 			else
 				log_warn("reload: %s changed; it takes effect "
-				    "at the next restart", k->name);
+					 "at the next restart",
+				    k->name);
 		} else if (reloads)
 			log_info("reload: %s: %s -> %s", k->name,
 			    value_text(base, k, was, sizeof(was)),
 			    value_text(next, k, now, sizeof(now)));
 		else
 			log_warn("reload: %s: %s -> %s takes effect at the "
-			    "next restart", k->name,
-			    value_text(base, k, was, sizeof(was)),
+				 "next restart",
+			    k->name, value_text(base, k, was, sizeof(was)),
 			    value_text(next, k, now, sizeof(now)));
 		if (reloads)
 			(*changed)++;
@@ -793,8 +851,9 @@ config_print(const struct config *c, FILE *f)
 		rc = buf_printf(&b, "%s\n  \"%s\": ", i ? "," : "{",
 		    keys[i].name);
 		if (keys[i].type == KEY_INT) {
-			rc |= buf_printf(&b, "%lld", (long long)
-			    *int_field((struct config *)c, &keys[i]));
+			rc |= buf_printf(&b, "%lld",
+			    (long long)*int_field((struct config *)c,
+				&keys[i]));
 			continue;
 		}
 		v = *str_field((struct config *)c, &keys[i]);

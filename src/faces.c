@@ -16,7 +16,7 @@ const struct http_face *const resetd_faces[] = {
 	&velocity_face,
 	&cognito_face,
 	&pages_face,
-	&workos_unknown_face,	/* last: only what no face serves */
+	&workos_unknown_face, /* last: only what no face serves */
 	NULL,
 };
 

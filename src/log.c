@@ -10,14 +10,14 @@
 
 #include "log.h"
 
-#define LOG_VALUE_MAX 1024	/* bytes of one field kept; longer is cut */
-#define LOG_LINE_MAX 65536	/* room for every field at its longest */
+#define LOG_VALUE_MAX 1024 /* bytes of one field kept; longer is cut */
+#define LOG_LINE_MAX 65536 /* room for every field at its longest */
 
 static const char *const level_names[LOG__MAX] = {
-	"debug",	/* LOG_DEBUG */
-	"info",		/* LOG_INFO */
-	"warn",		/* LOG_WARN */
-	"error",	/* LOG_ERROR */
+	"debug", /* LOG_DEBUG */
+	"info",	 /* LOG_INFO */
+	"warn",	 /* LOG_WARN */
+	"error", /* LOG_ERROR */
 };
 
 /*
@@ -116,7 +116,7 @@ line_start(struct buf *b, const char *level)
 
 	time_iso8601(time_now_ms(), ts);
 	if (buf_printf(b, "{\"ts\":\"%s\",\"level\":\"%s\"", ts, level) == -1)
-		abort();	/* the line buffer holds far more */
+		abort(); /* the line buffer holds far more */
 }
 
 static void
@@ -135,7 +135,7 @@ line_field(struct buf *b, const char *key, const char *value)
 	}
 	if (buf_printf(b, ",\"%s\":\"", key) == -1 ||
 	    escape_n(b, value, n) == -1 || buf_puts(b, "\"") == -1)
-		abort();	/* LOG_LINE_MAX holds every field at its longest */
+		abort(); /* LOG_LINE_MAX holds every field at its longest */
 }
 
 static void
@@ -216,7 +216,7 @@ log_request(const struct log_request *r)
 	line_field(&b, "dialect", r->dialect);
 	line_field(&b, "outcome", r->outcome);
 	if (buf_printf(&b, ",\"status\":%d,\"duration_ms\":%.3f", r->status,
-	    (double)r->duration_us / 1000.0) == -1)
+		(double)r->duration_us / 1000.0) == -1)
 		abort();
 	line_write(&b);
 }

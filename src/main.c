@@ -47,7 +47,8 @@ command_find(int argc, char **argv, int *used)
 	}
 	verbs[0] = '\0';
 	for (cmd = first; cmd->name != NULL &&
-	    strcmp(cmd->name, first->name) == 0 && len < sizeof(verbs); cmd++)
+	     strcmp(cmd->name, first->name) == 0 && len < sizeof(verbs);
+	     cmd++)
 		len += (size_t)snprintf(verbs + len, sizeof(verbs) - len,
 		    "%s%s", cmd == first ? "" : ", ", cmd->verb);
 	if (argc > 1)

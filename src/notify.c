@@ -37,8 +37,8 @@ notify_open(void)
 
 	notify_close();
 	watchdog_ms = 0;
-	if (usec != NULL && (pid == NULL ||
-	    strtoll(pid, NULL, 10) == (long long)getpid())) {
+	if (usec != NULL &&
+	    (pid == NULL || strtoll(pid, NULL, 10) == (long long)getpid())) {
 		errno = 0;
 		v = strtoll(usec, &end, 10);
 		if (errno == 0 && end != usec && *end == '\0' && v > 0)
@@ -50,15 +50,17 @@ notify_open(void)
 	if ((path[0] != '/' && path[0] != '@') ||
 	    n >= sizeof(notify_addr.sun_path)) {
 		log_error("NOTIFY_SOCKET: expected a path or @name of at most "
-		    "%zu bytes", sizeof(notify_addr.sun_path) - 1);
+			  "%zu bytes",
+		    sizeof(notify_addr.sun_path) - 1);
 		return -1;
 	}
 	memset(&notify_addr, 0, sizeof(notify_addr));
 	notify_addr.sun_family = AF_UNIX;
 	memcpy(notify_addr.sun_path, path, n);
 	if (path[0] == '@')
-		notify_addr.sun_path[0] = '\0';	/* the abstract namespace */
-	notify_addrlen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n);
+		notify_addr.sun_path[0] = '\0'; /* the abstract namespace */
+	notify_addrlen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
+	    n);
 	notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (notify_fd == -1) {
 		log_error("NOTIFY_SOCKET: cannot make a socket: %s",

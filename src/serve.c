@@ -94,23 +94,23 @@ demo_setup(const struct config *cfg, struct db *db, struct engine *e)
 		goto out;
 	}
 	printf("\nresetd: created a demo project and user.\n\n"
-	    "  project id: %s\n"
-	    "  user:       demo@example.com, password " DEMO_PASSWORD "\n\n"
-	    "Walk through the flow:\n\n"
-	    "  curl -i -X POST '%s/password/reset/request?projectId=%s' \\\n"
-	    "       -H 'Content-Type: application/json' \\\n"
-	    "       -d '{\"username\": \"demo@example.com\"}'\n\n"
-	    "  The email lands in %s/new/; copy reset_code and user_id "
-	    "from its link, then:\n\n"
-	    "  curl -i -X POST '%s/password/reset/confirm?projectId=%s' \\\n"
-	    "       -H 'Content-Type: application/json' \\\n"
-	    "       -d '{\"reset_code\": \"CODE\", \"user_id\": \"%s\", "
-	    "\"new_password\": \"a new long passphrase\"}'\n\n"
-	    "  curl -s -X POST '%s/login?projectId=%s' \\\n"
-	    "       -H 'Content-Type: application/json' \\\n"
-	    "       -d '{\"username\": \"demo@example.com\", "
-	    "\"password\": \"a new long passphrase\"}'\n\n"
-	    "The README walks through every step.\n\n",
+	       "  project id: %s\n"
+	       "  user:       demo@example.com, password " DEMO_PASSWORD "\n\n"
+	       "Walk through the flow:\n\n"
+	       "  curl -i -X POST '%s/password/reset/request?projectId=%s' \\\n"
+	       "       -H 'Content-Type: application/json' \\\n"
+	       "       -d '{\"username\": \"demo@example.com\"}'\n\n"
+	       "  The email lands in %s/new/; copy reset_code and user_id "
+	       "from its link, then:\n\n"
+	       "  curl -i -X POST '%s/password/reset/confirm?projectId=%s' \\\n"
+	       "       -H 'Content-Type: application/json' \\\n"
+	       "       -d '{\"reset_code\": \"CODE\", \"user_id\": \"%s\", "
+	       "\"new_password\": \"a new long passphrase\"}'\n\n"
+	       "  curl -s -X POST '%s/login?projectId=%s' \\\n"
+	       "       -H 'Content-Type: application/json' \\\n"
+	       "       -d '{\"username\": \"demo@example.com\", "
+	       "\"password\": \"a new long passphrase\"}'\n\n"
+	       "The README walks through every step.\n\n",
 	    p->id, cfg->public_url, p->id,
 	    str_has_prefix(cfg->mail, "maildir:") ? cfg->mail + 8 : cfg->mail,
 	    cfg->public_url, p->id, u->id, cfg->public_url, p->id);
@@ -172,7 +172,8 @@ serve_drain(struct http_server *srv, const sigset_t *sigs, int64_t *deadline)
 			break;
 		if (time_mono_ms() >= graceful) {
 			log_warn("%d connections still open after %lld ms, "
-			    "stopping them", open, (long long)(graceful - start));
+				 "stopping them",
+			    open, (long long)(graceful - start));
 			break;
 		}
 		sig = sigtimedwait(sigs, NULL, &tick);
@@ -213,17 +214,19 @@ serve_reload(struct cli *c, struct mailer *ml, struct http_server *srv,
 
 	notify_reloading();
 	if (config_load(c->config_path, &next, err, sizeof(err)) == -1) {
-		log_error("reload: %s; the configuration in force is kept", err);
+		log_error("reload: %s; the configuration in force is kept",
+		    err);
 		goto out;
 	}
 	if (template_set_open(next->templates_dir, &ts, err, sizeof(err)) ==
 	    -1) {
-		log_error("reload: %s; the configuration in force is kept", err);
+		log_error("reload: %s; the configuration in force is kept",
+		    err);
 		goto out;
 	}
 	if (mailer_reload(ml, next, ts) == -1) {
 		log_error("reload: cannot open the mail transport; the "
-		    "configuration in force is kept");
+			  "configuration in force is kept");
 		goto out;
 	}
 	engine_reload(c->engine, next);
@@ -239,8 +242,8 @@ serve_reload(struct cli *c, struct mailer *ml, struct http_server *srv,
 		reload_level(next->log_level);
 	config_log_changes(c->cfg, base, next, &changed, &restart);
 	log_info("reload: done, %d settings changed, %d wait for a restart; "
-	    "%zu mail template overrides", changed, restart,
-	    template_set_count(ts));
+		 "%zu mail template overrides",
+	    changed, restart, template_set_count(ts));
 	if (now > was)
 		reload_level(next->log_level);
 	config_free(*applied);
@@ -293,7 +296,7 @@ serve_wait(struct cli *c, struct mailer *ml, struct http_server *srv,
 			break;
 		if (sig == SIGHUP) {
 			log_info("received SIGHUP, reading the configuration "
-			    "again");
+				 "again");
 			serve_reload(c, ml, srv, &applied);
 		}
 	}
@@ -367,7 +370,8 @@ cli_serve(struct cli *c)
 	/* The admin listener: its own socket and threads, the admin face alone. */
 	if (*c->cfg->admin_listen != '\0' && c->cfg->admin_token == NULL)
 		log_warn("admin: no admin_token or admin_token_file, so no "
-		    "admin listener on %s", c->cfg->admin_listen);
+			 "admin listener on %s",
+		    c->cfg->admin_listen);
 	else if (*c->cfg->admin_listen != '\0') {
 		admin_init(c->cfg);
 		admin_site = (struct http_site){

@@ -14,6 +14,6 @@
  * (so an upgraded shared library shows its own), followed by "(built with
  * VERSION)" when the headers resetd was compiled against said otherwise.
  */
-void	version_print(FILE *);
+void version_print(FILE *);
 
 #endif

@@ -29,7 +29,8 @@ main(int argc, char *argv[])
 	for (i = 2; i < argc; i++) {
 		const char *name = argv[i];
 
-		if (strncmp(name, argv[1], rootlen) == 0 && name[rootlen] == '/')
+		if (strncmp(name, argv[1], rootlen) == 0 &&
+		    name[rootlen] == '/')
 			name += rootlen + 1;
 		f = fopen(argv[i], "rb");
 		if (f == NULL) {

@@ -34,25 +34,26 @@
 #include "api.h"
 #include "face.h"
 
-#define ADMIN_FALLBACK "{\"error\":{\"code\":\"internal\"," \
+#define ADMIN_FALLBACK \
+	"{\"error\":{\"code\":\"internal\"," \
 	"\"message\":\"the answer could not be encoded\"}}"
 #define FAIL_SLOTS 1024
 #define METRICS_MAX (4 * 1024 * 1024)
 
 /* Wrong tokens of one client address: a token bucket. */
 struct fail_slot {
-	uint8_t		 key[16];	/* keyed hash of the address; 0: free */
-	double		 tokens;
-	int64_t		 at_ms;		/* when tokens was last refilled */
+	uint8_t key[16]; /* keyed hash of the address; 0: free */
+	double tokens;
+	int64_t at_ms; /* when tokens was last refilled */
 };
 
 static struct {
-	int			 ready;
-	uint8_t			 token_hash[crypto_generichash_BYTES];
-	double			 per_minute;
-	pthread_mutex_t		 lock;
-	uint8_t			 slot_key[crypto_shorthash_KEYBYTES];
-	struct fail_slot	 slots[FAIL_SLOTS];
+	int ready;
+	uint8_t token_hash[crypto_generichash_BYTES];
+	double per_minute;
+	pthread_mutex_t lock;
+	uint8_t slot_key[crypto_shorthash_KEYBYTES];
+	struct fail_slot slots[FAIL_SLOTS];
 } adm = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 void
@@ -76,8 +77,8 @@ admin_error(struct http_response *resp, int status, const char *code,
 
 	if (e != NULL && field != NULL)
 		json_object_set_new(e, "field", json_string(field));
-	api_json_take(resp, status, e != NULL ? json_pack("{s:o}", "error", e) :
-	    NULL, ADMIN_FALLBACK);
+	api_json_take(resp, status,
+	    e != NULL ? json_pack("{s:o}", "error", e) : NULL, ADMIN_FALLBACK);
 	resp->outcome = code;
 }
 
@@ -92,7 +93,7 @@ fail_slot(const char *addr, int64_t now)
 
 	crypto_generichash(key, sizeof(key), (const unsigned char *)addr,
 	    strlen(addr), adm.slot_key, sizeof(adm.slot_key));
-	key[0] |= 1;	/* never all zero: that marks a free slot */
+	key[0] |= 1; /* never all zero: that marks a free slot */
 	crypto_shorthash(h, key, sizeof(key), adm.slot_key);
 	s = &adm.slots[(h[0] | (size_t)h[1] << 8) % FAIL_SLOTS];
 	if (memcmp(s->key, key, sizeof(key)) != 0) {
@@ -103,7 +104,7 @@ fail_slot(const char *addr, int64_t now)
 	}
 	add = (double)(now - s->at_ms) * adm.per_minute / 60000.0;
 	s->tokens = s->tokens + add > adm.per_minute ? adm.per_minute :
-	    s->tokens + add;
+						       s->tokens + add;
 	s->at_ms = now;
 	return s;
 }
@@ -130,12 +131,15 @@ authorised(const struct http_request *r, struct http_response *resp)
 	pthread_mutex_lock(&adm.lock);
 	s = fail_slot(r->client_ip, time_mono_ms());
 	if (s->tokens < 1.0) {
-		wait_s = (int64_t)((1.0 - s->tokens) * 60.0 / adm.per_minute) + 1;
+		wait_s = (int64_t)((1.0 - s->tokens) * 60.0 / adm.per_minute) +
+		    1;
 		pthread_mutex_unlock(&adm.lock);
 		metrics_inc(M_RATE_LIMITED_ADMIN);
 		http_set_retry_after(resp, wait_s);
-		admin_error(resp, 429, "rate_limited", "too many wrong tokens "
-		    "from this address; try again later", NULL);
+		admin_error(resp, 429, "rate_limited",
+		    "too many wrong tokens "
+		    "from this address; try again later",
+		    NULL);
 		return 0;
 	}
 	if (!ok)
@@ -144,9 +148,12 @@ authorised(const struct http_request *r, struct http_response *resp)
 	if (ok)
 		return 1;
 	metrics_inc(M_ADMIN_AUTH_FAILED);
-	http_set_header(resp, "WWW-Authenticate", "Bearer realm=\"resetd-admin\"");
-	admin_error(resp, 401, "unauthorized", "a valid bearer token is "
-	    "required", NULL);
+	http_set_header(resp, "WWW-Authenticate",
+	    "Bearer realm=\"resetd-admin\"");
+	admin_error(resp, 401, "unauthorized",
+	    "a valid bearer token is "
+	    "required",
+	    NULL);
 	return 0;
 }
 
@@ -172,9 +179,11 @@ admin_metrics(const struct http_request *r, struct http_response *resp)
 	rc = metrics_render(&b);
 	if (rc == 0)
 		rc = http_metrics_render(&b);
-	if (rc == 0 && engine_outbox_depth((struct engine *)r->app, &pending, &dead) ==
-	    ENGINE_OK)
-		rc = buf_printf(&b, "# HELP resetd_outbox_messages Messages in "
+	if (rc == 0 &&
+	    engine_outbox_depth((struct engine *)r->app, &pending, &dead) ==
+		ENGINE_OK)
+		rc = buf_printf(&b,
+		    "# HELP resetd_outbox_messages Messages in "
 		    "the outbox, by state: pending (queued or to retry) and "
 		    "dead.\n# TYPE resetd_outbox_messages gauge\n"
 		    "resetd_outbox_messages{state=\"pending\"} %lld\n"
@@ -203,13 +212,13 @@ enum field_type {
 	F_STRING,
 	F_BOOL,
 	F_INT,
-	F_STRINGS,	/* an array of strings */
-	F_OBJECTS,	/* an array of objects */
+	F_STRINGS, /* an array of strings */
+	F_OBJECTS, /* an array of objects */
 };
 
 struct field {
-	const char	*name;
-	enum field_type	 type;
+	const char *name;
+	enum field_type type;
 };
 
 /* The fields of a project, as POST /admin/projects takes them. */
@@ -300,8 +309,8 @@ static const struct field no_fields[] = {
  * a message "reset-limit: ..." names the field reset_limit_per_hour.
  */
 static const struct {
-	const char	*cli;
-	const char	*api;
+	const char *cli;
+	const char *api;
 } field_names[] = {
 	{ "callback-url", "callback_urls" },
 	{ "allowed-origin", "allowed_origins" },
@@ -328,7 +337,8 @@ fields_check(json_t *obj, const struct field *table, const char *prefix,
 	size_t i;
 	int ok;
 
-	json_object_foreach(obj, key, v) {
+	json_object_foreach(obj, key, v)
+	{
 		snprintf(name, sizeof(name), "%s%s", prefix, key);
 		for (f = table; f->name != NULL; f++)
 			if (strcmp(f->name, key) == 0)
@@ -338,8 +348,10 @@ fields_check(json_t *obj, const struct field *table, const char *prefix,
 			if (!str_is_clean_utf8(key, strlen(key)) ||
 			    strlen(key) > 64)
 				snprintf(name, sizeof(name), "%s?", prefix);
-			admin_error(resp, 400, "unknown_field", "this field is "
-			    "not one the call takes", name);
+			admin_error(resp, 400, "unknown_field",
+			    "this field is "
+			    "not one the call takes",
+			    name);
 			return -1;
 		}
 		if (json_is_null(v))
@@ -349,7 +361,7 @@ fields_check(json_t *obj, const struct field *table, const char *prefix,
 			ok = json_is_string(v) &&
 			    json_string_length(v) <= BODY_FIELD_MAX &&
 			    strlen(json_string_value(v)) ==
-			    json_string_length(v);
+				json_string_length(v);
 			break;
 		case F_BOOL:
 			ok = json_is_boolean(v);
@@ -359,29 +371,31 @@ fields_check(json_t *obj, const struct field *table, const char *prefix,
 			break;
 		case F_STRINGS:
 			ok = json_is_array(v);
-			json_array_foreach(v, i, item)
-				if (!json_is_string(item) ||
-				    strlen(json_string_value(item)) !=
-				    json_string_length(item))
-					ok = 0;
+			json_array_foreach(v, i,
+			    item) if (!json_is_string(item) ||
+			    strlen(json_string_value(item)) !=
+				json_string_length(item)) ok = 0;
 			break;
 		case F_OBJECTS:
 			ok = json_is_array(v);
-			json_array_foreach(v, i, item)
-				if (!json_is_object(item))
-					ok = 0;
+			json_array_foreach(v, i,
+			    item) if (!json_is_object(item)) ok = 0;
 			break;
 		default:
-			ok = 0;	/* no request may end the process */
+			ok = 0; /* no request may end the process */
 			break;
 		}
 		if (!ok) {
-			admin_error(resp, 400, "invalid_type", f->type == F_BOOL ?
-			    "expected true or false" : f->type == F_INT ?
-			    "expected an integer" : f->type == F_STRING ?
-			    "expected a string" : f->type == F_STRINGS ?
-			    "expected an array of strings" :
-			    "expected an array of objects", name);
+			admin_error(resp, 400, "invalid_type",
+			    f->type == F_BOOL ? "expected true or false" :
+				f->type == F_INT ?
+						"expected an integer" :
+				f->type == F_STRING ?
+						"expected a string" :
+				f->type == F_STRINGS ?
+						"expected an array of strings" :
+						"expected an array of objects",
+			    name);
 			return -1;
 		}
 	}
@@ -401,16 +415,19 @@ body_object(const struct http_request *r, struct http_response *resp,
 	json_t *obj = NULL;
 	enum api_body rc;
 
-	if (empty_ok && !r->body_too_large && (r->body == NULL ||
-	    r->body_len == 0))
+	if (empty_ok && !r->body_too_large &&
+	    (r->body == NULL || r->body_len == 0))
 		return json_object();
 	rc = api_parse_object(r, "application/json", &obj, err, sizeof(err));
 	if (rc != API_BODY_OK) {
-		admin_error(resp, rc == API_BODY_TOO_LARGE ? 413 :
-		    rc == API_BODY_WRONG_TYPE ? 415 : 400, rc ==
-		    API_BODY_TOO_LARGE ? "body_too_large" : rc ==
-		    API_BODY_WRONG_TYPE ? "unsupported_media_type" :
-		    "malformed_body", err, NULL);
+		admin_error(resp,
+		    rc == API_BODY_TOO_LARGE	  ? 413 :
+			rc == API_BODY_WRONG_TYPE ? 415 :
+						    400,
+		    rc == API_BODY_TOO_LARGE	  ? "body_too_large" :
+			rc == API_BODY_WRONG_TYPE ? "unsupported_media_type" :
+						    "malformed_body",
+		    err, NULL);
 		return NULL;
 	}
 	if (fields_check(obj, table, "", resp) == -1) {
@@ -455,8 +472,7 @@ strings_of(json_t *obj, const char *name)
 	if (!json_is_array(a))
 		return NULL;
 	out = xcalloc(json_array_size(a) + 1, sizeof(*out));
-	json_array_foreach(a, i, v)
-		out[i] = json_string_value(v);
+	json_array_foreach(a, i, v) out[i] = json_string_value(v);
 	return out;
 }
 
@@ -488,8 +504,8 @@ err_field(const char *err, const char *prefix, char *out, size_t outlen)
 
 /* Answer a core result other than ENGINE_OK, with err when it has one. */
 static void
-answer_result(struct http_response *resp, enum engine_result r,
-    const char *err, const char *prefix)
+answer_result(struct http_response *resp, enum engine_result r, const char *err,
+    const char *prefix)
 {
 	char field[96];
 
@@ -500,8 +516,9 @@ answer_result(struct http_response *resp, enum engine_result r,
 	case ENGINE_PASSWORD_TOO_LONG:
 	case ENGINE_PASSWORD_INVALID_TEXT:
 	case ENGINE_PASSWORD_WEAK:
-		admin_error(resp, 400, "invalid_field", err != NULL && *err ?
-		    err : "a field is not valid", field[0] ? field : NULL);
+		admin_error(resp, 400, "invalid_field",
+		    err != NULL && *err ? err : "a field is not valid",
+		    field[0] ? field : NULL);
 		break;
 	case ENGINE_PROJECT_UNKNOWN:
 		admin_error(resp, 404, "project_not_found", "no such project",
@@ -509,22 +526,26 @@ answer_result(struct http_response *resp, enum engine_result r,
 		break;
 	case ENGINE_USER_UNKNOWN:
 	case ENGINE_CREDENTIALS_INVALID:
-		admin_error(resp, 404, "not_found", err != NULL && *err ? err :
-		    "no such record", NULL);
+		admin_error(resp, 404, "not_found",
+		    err != NULL && *err ? err : "no such record", NULL);
 		break;
 	case ENGINE_CONFLICT:
 	case ENGINE_USER_DISABLED:
-		admin_error(resp, 409, "conflict", err != NULL && *err ? err :
-		    "the record is not in a state that allows this", field[0] ?
-		    field : NULL);
+		admin_error(resp, 409, "conflict",
+		    err != NULL && *err ?
+			err :
+			"the record is not in a state that allows this",
+		    field[0] ? field : NULL);
 		break;
 	case ENGINE_THROTTLED:
-		admin_error(resp, 429, "rate_limited", err != NULL && *err ?
-		    err : "try again later", NULL);
+		admin_error(resp, 429, "rate_limited",
+		    err != NULL && *err ? err : "try again later", NULL);
 		break;
 	case ENGINE_UNAVAILABLE:
-		admin_error(resp, 503, "unavailable", "the database is "
-		    "unavailable; try again", NULL);
+		admin_error(resp, 503, "unavailable",
+		    "the database is "
+		    "unavailable; try again",
+		    NULL);
 		break;
 	default:
 		admin_error(resp, 500, "internal", engine_result_name(r), NULL);
@@ -557,8 +578,10 @@ actor(json_t *body, char out[ACTOR_MAX], struct http_response *resp)
 	const char *by = body != NULL ? str_of(body, "requested_by") : NULL;
 
 	if (by != NULL && !admin_actor_valid(by)) {
-		admin_error(resp, 400, "invalid_field", "requested_by: expected "
-		    "1 to 64 letters, digits or ._@:-", "requested_by");
+		admin_error(resp, 400, "invalid_field",
+		    "requested_by: expected "
+		    "1 to 64 letters, digits or ._@:-",
+		    "requested_by");
 		return -1;
 	}
 	snprintf(out, ACTOR_MAX, "admin_api%s%s", by ? ":" : "", by ? by : "");
@@ -617,8 +640,10 @@ query_time(const struct http_request *r, const char *name, int64_t def,
 			ms += (*p - '0') * scale;
 	}
 	if (p == NULL || strcmp(p, "Z") != 0 || tm.tm_year < 70) {
-		snprintf(msg, sizeof(msg), "%s: expected a UTC time like "
-		    "2026-01-31T12:00:00Z", name);
+		snprintf(msg, sizeof(msg),
+		    "%s: expected a UTC time like "
+		    "2026-01-31T12:00:00Z",
+		    name);
 		admin_error(resp, 400, "invalid_field", msg, name);
 		return -1;
 	}
@@ -634,16 +659,19 @@ query_check(const struct http_request *r, const char *const *allowed,
 	const char *stray;
 
 	if (r->query_invalid) {
-		admin_error(resp, 400, "invalid_query", "a query argument is "
-		    "not valid text", NULL);
+		admin_error(resp, 400, "invalid_query",
+		    "a query argument is "
+		    "not valid text",
+		    NULL);
 		return -1;
 	}
 	stray = http_query_stray(r, allowed);
 	if (stray != NULL) {
 		/* Clean text (query_invalid is not set), but the client's. */
-		admin_error(resp, 400, "unknown_field", "a query argument is "
-		    "not one the call takes", strlen(stray) <= 64 ? stray :
-		    NULL);
+		admin_error(resp, 400, "unknown_field",
+		    "a query argument is "
+		    "not one the call takes",
+		    strlen(stray) <= 64 ? stray : NULL);
 		return -1;
 	}
 	return 0;
@@ -679,8 +707,8 @@ key_item(const void *v)
 	const struct api_key *k = v;
 
 	return json_pack("{s:s, s:s, s:o, s:o}", "id", k->id, "project_id",
-	    k->project_id, "created_at", api_time(k->created_at),
-	    "revoked_at", k->revoked_at ? api_time(k->revoked_at) : json_null());
+	    k->project_id, "created_at", api_time(k->created_at), "revoked_at",
+	    k->revoked_at ? api_time(k->revoked_at) : json_null());
 }
 
 static json_t *
@@ -688,15 +716,13 @@ audit_item(const void *v)
 {
 	const struct audit_event *a = v;
 
-	return json_pack("{s:s, s:o, s:o, s:s, s:o, s:o, s:o, s:o}",
-	    "id", a->id,
-	    "project_id", api_string_or_null(a->project_id),
-	    "created_at", api_time(a->created_at),
-	    "event", a->event,
-	    "client_ip", api_string_or_null(a->client_ip),
-	    "user_agent", api_string_or_null(a->user_agent),
-	    "subject", api_string_or_null(a->subject),
-	    "detail", api_string_or_null(a->detail));
+	return json_pack("{s:s, s:o, s:o, s:s, s:o, s:o, s:o, s:o}", "id",
+	    a->id, "project_id", api_string_or_null(a->project_id),
+	    "created_at", api_time(a->created_at), "event", a->event,
+	    "client_ip", api_string_or_null(a->client_ip), "user_agent",
+	    api_string_or_null(a->user_agent), "subject",
+	    api_string_or_null(a->subject), "detail",
+	    api_string_or_null(a->detail));
 }
 
 static const char *const no_query[] = { NULL };
@@ -724,8 +750,7 @@ admin_projects_list(const struct http_request *r, struct http_response *resp)
 		for (i = 0; i < l.n; i++)
 			json_array_append_new(a, project_out(r, l.items[i]));
 		reply(resp, 200, json_pack("{s:o}", "data", a));
-	}
-	else
+	} else
 		answer_result(resp, res, NULL, "");
 	store_list_free(&l, (void (*)(void *))project_free);
 }
@@ -771,9 +796,11 @@ admin_projects_create(const struct http_request *r, struct http_response *resp)
 	spec.login_token_ttl = int_of(b, "login_token_ttl", -1);
 	/* A token_ttl of 0 or less means nothing; core takes 0 as default. */
 	if (json_object_get(b, "token_ttl") != NULL &&
-	    !json_is_null(json_object_get(b, "token_ttl")) && spec.token_ttl < 1)
+	    !json_is_null(json_object_get(b, "token_ttl")) &&
+	    spec.token_ttl < 1)
 		spec.token_ttl = -1;
-	res = admin_project_create((struct engine *)r->app, &spec, &p, err, sizeof(err));
+	res = admin_project_create((struct engine *)r->app, &spec, &p, err,
+	    sizeof(err));
 	if (res == ENGINE_OK)
 		reply(resp, 201, project_out(r, p));
 	else
@@ -804,8 +831,7 @@ patch_int(json_t *b, const char *name, int64_t *field)
  * the others; the result is checked as a whole, as at creation.
  */
 static void
-admin_projects_update(const struct http_request *r,
-    struct http_response *resp)
+admin_projects_update(const struct http_request *r, struct http_response *resp)
 {
 	struct project_spec spec;
 	struct project *old = NULL, *p = NULL;
@@ -827,8 +853,8 @@ admin_projects_update(const struct http_request *r,
 	if (json_object_get(b, "callback_urls") != NULL)
 		callbacks = strings_of(b, "callback_urls");
 	else
-		callbacks = old_callbacks =
-		    engine_list_split(old->callback_urls);
+		callbacks = old_callbacks = engine_list_split(
+		    old->callback_urls);
 	if (json_object_get(b, "allowed_origins") != NULL)
 		origins = strings_of(b, "allowed_origins");
 	else
@@ -845,7 +871,7 @@ admin_projects_update(const struct http_request *r,
 	patch_string(b, "accent_color", &spec.accent_color);
 	patch_int(b, "token_ttl", &spec.token_ttl);
 	if (json_is_null(json_object_get(b, "token_ttl")))
-		spec.token_ttl = 0;	/* the default */
+		spec.token_ttl = 0; /* the default */
 	patch_int(b, "reset_limit_per_hour", &spec.reset_limit_per_hour);
 	patch_int(b, "mail_budget_per_hour", &spec.mail_budget_per_hour);
 	patch_int(b, "notice_limit_per_hour", &spec.notice_limit_per_hour);
@@ -905,7 +931,7 @@ static void
 admin_users_list(const struct http_request *r, struct http_response *resp)
 {
 	static const char *const allowed[] = { "email", "cursor", "limit",
-	    NULL };
+		NULL };
 	struct store_list l = { NULL, 0 };
 	struct user_query q;
 	enum engine_result res;
@@ -914,7 +940,7 @@ admin_users_list(const struct http_request *r, struct http_response *resp)
 
 	if (!authorised(r, resp) || query_check(r, allowed, resp) == -1 ||
 	    query_int(r, "limit", ADMIN_LIST_DEFAULT, 1, ADMIN_PAGE_MAX, &limit,
-	    resp) == -1)
+		resp) == -1)
 		return;
 	q = (struct user_query){
 		.project_id = r->path_param,
@@ -922,11 +948,13 @@ admin_users_list(const struct http_request *r, struct http_response *resp)
 		.cursor = http_query(r, "cursor"),
 		.limit = limit,
 	};
-	res = admin_user_list((struct engine *)r->app, &q, &l, next, err, sizeof(err));
+	res = admin_user_list((struct engine *)r->app, &q, &l, next, err,
+	    sizeof(err));
 	if (res == ENGINE_OK)
-		reply(resp, 200, json_pack("{s:o, s:o}", "data",
-		    list_json(&l, user_item), "next_cursor", next[0] ?
-		    json_string(next) : json_null()));
+		reply(resp, 200,
+		    json_pack("{s:o, s:o}", "data", list_json(&l, user_item),
+			"next_cursor",
+			next[0] ? json_string(next) : json_null()));
 	else
 		answer_result(resp, res, err, "");
 	store_list_free(&l, (void (*)(void *))user_free);
@@ -962,7 +990,8 @@ admin_users_create(const struct http_request *r, struct http_response *resp)
 	    (b = body_object(r, resp, user_fields, 0)) == NULL)
 		return;
 	user_spec_of(b, r->path_param, &spec);
-	res = admin_user_create((struct engine *)r->app, &spec, &u, err, sizeof(err));
+	res = admin_user_create((struct engine *)r->app, &spec, &u, err,
+	    sizeof(err));
 	if (res == ENGINE_OK)
 		reply(resp, 201, api_user_json(u));
 	else if (res == ENGINE_PROJECT_UNKNOWN)
@@ -988,12 +1017,15 @@ admin_users_import(const struct http_request *r, struct http_response *resp)
 	users = json_object_get(b, "users");
 	n = json_array_size(users);
 	if (n == 0 || n > IMPORT_MAX) {
-		admin_error(resp, 400, "invalid_field", "users: expected 1 to "
-		    "1000 users", "users");
+		admin_error(resp, 400, "invalid_field",
+		    "users: expected 1 to "
+		    "1000 users",
+		    "users");
 		goto out;
 	}
 	specs = xcalloc(n, sizeof(*specs));
-	json_array_foreach(users, i, o) {
+	json_array_foreach(users, i, o)
+	{
 		snprintf(prefix, sizeof(prefix), "users[%zu].", i);
 		if (fields_check(o, import_user_fields, prefix, resp) == -1)
 			goto out;
@@ -1001,10 +1033,12 @@ admin_users_import(const struct http_request *r, struct http_response *resp)
 		/* Operators bring their users' passwords as they are. */
 		specs[i].bounds_only = 1;
 	}
-	res = admin_user_import((struct engine *)r->app, specs, n, err, sizeof(err));
+	res = admin_user_import((struct engine *)r->app, specs, n, err,
+	    sizeof(err));
 	if (res == ENGINE_OK) {
-		reply(resp, 201, json_pack("{s:s, s:I}", "project_id",
-		    r->path_param, "imported", (json_int_t)n));
+		reply(resp, 201,
+		    json_pack("{s:s, s:I}", "project_id", r->path_param,
+			"imported", (json_int_t)n));
 		goto out;
 	}
 	if (res == ENGINE_PROJECT_UNKNOWN ||
@@ -1104,8 +1138,8 @@ admin_users_update(const struct http_request *r, struct http_response *resp)
 	if (res == ENGINE_OK)
 		reply(resp, 200, api_user_json(out));
 	else
-		answer_result(resp, res, res == ENGINE_USER_UNKNOWN ?
-		    "no such user" : err, "");
+		answer_result(resp, res,
+		    res == ENGINE_USER_UNKNOWN ? "no such user" : err, "");
 	user_free(out);
 	user_free(u);
 	project_free(p);
@@ -1128,13 +1162,14 @@ users_set_disabled(const struct http_request *r, struct http_response *resp,
 	res = admin_user_show((struct engine *)r->app, r->path_param, &u);
 	if (res == ENGINE_OK) {
 		context(r, &ctx);
-		res = admin_user_set_disabled((struct engine *)r->app, &ctx, u->project_id,
-		    u->id, disabled, NULL);
+		res = admin_user_set_disabled((struct engine *)r->app, &ctx,
+		    u->project_id, u->id, disabled, NULL);
 	}
 	user_free(u);
 	u = NULL;
 	if (res == ENGINE_OK)
-		res = admin_user_show((struct engine *)r->app, r->path_param, &u);
+		res = admin_user_show((struct engine *)r->app, r->path_param,
+		    &u);
 	if (res == ENGINE_OK)
 		reply(resp, 200, api_user_json(u));
 	else
@@ -1167,11 +1202,12 @@ admin_users_reset(const struct http_request *r, struct http_response *resp)
 		return;
 	if (actor(b, by, resp) == 0) {
 		context(r, &ctx);
-		res = admin_user_reset((struct engine *)r->app, &ctx, r->path_param, by, err,
-		    sizeof(err));
+		res = admin_user_reset((struct engine *)r->app, &ctx,
+		    r->path_param, by, err, sizeof(err));
 		if (res == ENGINE_OK)
-			reply(resp, 202, json_pack("{s:s, s:s}", "user_id",
-			    r->path_param, "status", "mailed"));
+			reply(resp, 202,
+			    json_pack("{s:s, s:s}", "user_id", r->path_param,
+				"status", "mailed"));
 		else
 			answer_result(resp, res, err, "");
 	}
@@ -1188,8 +1224,8 @@ admin_keys_list(const struct http_request *r, struct http_response *resp)
 		return;
 	res = admin_api_key_list((struct engine *)r->app, r->path_param, &l);
 	if (res == ENGINE_OK)
-		reply(resp, 200, json_pack("{s:o}", "data",
-		    list_json(&l, key_item)));
+		reply(resp, 200,
+		    json_pack("{s:o}", "data", list_json(&l, key_item)));
 	else
 		answer_result(resp, res, NULL, "");
 	store_list_free(&l, (void (*)(void *))api_key_free);
@@ -1214,10 +1250,11 @@ admin_keys_create(const struct http_request *r, struct http_response *resp)
 	 * the key's keyed hash and the secret sealed are kept.
 	 */
 	if (res == ENGINE_OK) {
-		reply(resp, 201, json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", id,
-		    "project_id", r->path_param, "key", key,
-		    "aws_access_key_id", aws.access_key_id,
-		    "aws_secret_access_key", aws.secret_access_key));
+		reply(resp, 201,
+		    json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", id,
+			"project_id", r->path_param, "key", key,
+			"aws_access_key_id", aws.access_key_id,
+			"aws_secret_access_key", aws.secret_access_key));
 		aws_credentials_clear(&aws);
 	} else
 		answer_result(resp, res, NULL, "");
@@ -1238,12 +1275,13 @@ admin_keys_revoke(const struct http_request *r, struct http_response *resp)
 	json_decref(b);
 	/* By id only: a key itself never travels in a URL. */
 	if (!id_is_uuid(r->path_param)) {
-		answer_result(resp, ENGINE_CREDENTIALS_INVALID, "no such API key",
-		    "");
+		answer_result(resp, ENGINE_CREDENTIALS_INVALID,
+		    "no such API key", "");
 		return;
 	}
 	context(r, &ctx);
-	res = admin_api_key_revoke((struct engine *)r->app, &ctx, r->path_param, &k);
+	res = admin_api_key_revoke((struct engine *)r->app, &ctx, r->path_param,
+	    &k);
 	if (res == ENGINE_OK)
 		reply(resp, 200, key_item(k));
 	else
@@ -1259,7 +1297,8 @@ client_json(const struct app_client *cl)
 	    cl->prevent_user_existence_errors);
 
 	if (v != NULL && cl->secret != NULL)
-		json_object_set_new(v, "client_secret", json_string(cl->secret));
+		json_object_set_new(v, "client_secret",
+		    json_string(cl->secret));
 	return v;
 }
 
@@ -1299,14 +1338,18 @@ admin_clients_rotate(const struct http_request *r, struct http_response *resp)
 		return;
 	json_decref(b);
 	context(r, &ctx);
-	res = admin_client_rotate_secret((struct engine *)r->app, &ctx, r->path_param, &cl);
+	res = admin_client_rotate_secret((struct engine *)r->app, &ctx,
+	    r->path_param, &cl);
 	if (res == ENGINE_OK) {
 		reply(resp, 200, client_json(&cl));
 		app_client_clear(&cl);
 	} else
-		answer_result(resp, res, res == ENGINE_CONFLICT ? "the client "
-		    "has no secret (make a client with one instead)" :
-		    "no such client", "");
+		answer_result(resp, res,
+		    res == ENGINE_CONFLICT ?
+			"the client "
+			"has no secret (make a client with one instead)" :
+			"no such client",
+		    "");
 }
 
 static void
@@ -1320,13 +1363,13 @@ admin_outbox_entries(const struct http_request *r, struct http_response *resp)
 
 	if (!authorised(r, resp) || query_check(r, allowed, resp) == -1 ||
 	    query_int(r, "limit", ADMIN_LIST_DEFAULT, 1, ADMIN_LIST_MAX, &limit,
-	    resp) == -1)
+		resp) == -1)
 		return;
-	res = admin_outbox_list((struct engine *)r->app, http_query(r, "state"), limit, &l,
-	    err, sizeof(err));
+	res = admin_outbox_list((struct engine *)r->app, http_query(r, "state"),
+	    limit, &l, err, sizeof(err));
 	if (res == ENGINE_OK)
-		reply(resp, 200, json_pack("{s:o}", "data",
-		    list_json(&l, outbox_item)));
+		reply(resp, 200,
+		    json_pack("{s:o}", "data", list_json(&l, outbox_item)));
 	else
 		answer_result(resp, res, err, "");
 	store_list_free(&l, (void (*)(void *))outbox_msg_free);
@@ -1345,7 +1388,8 @@ outbox_retry(const struct http_request *r, struct http_response *resp,
 	    (b = body_object(r, resp, no_fields, 1)) == NULL)
 		return;
 	json_decref(b);
-	res = admin_outbox_retry((struct engine *)r->app, id, &n, err, sizeof(err));
+	res = admin_outbox_retry((struct engine *)r->app, id, &n, err,
+	    sizeof(err));
 	if (res == ENGINE_OK)
 		reply(resp, 200, json_pack("{s:I}", "retried", (json_int_t)n));
 	else
@@ -1353,8 +1397,7 @@ outbox_retry(const struct http_request *r, struct http_response *resp,
 }
 
 static void
-admin_outbox_retry_one(const struct http_request *r,
-    struct http_response *resp)
+admin_outbox_retry_one(const struct http_request *r, struct http_response *resp)
 {
 	outbox_retry(r, resp, r->path_param);
 }
@@ -1369,8 +1412,8 @@ admin_outbox_retry_dead(const struct http_request *r,
 static void
 admin_audit(const struct http_request *r, struct http_response *resp)
 {
-	static const char *const allowed[] = { "project_id", "user_id",
-	    "since", "until", "limit", NULL };
+	static const char *const allowed[] = { "project_id", "user_id", "since",
+		"until", "limit", NULL };
 	struct store_list l = { NULL, 0 };
 	struct audit_query q;
 	enum engine_result res;
@@ -1379,16 +1422,17 @@ admin_audit(const struct http_request *r, struct http_response *resp)
 	memset(&q, 0, sizeof(q));
 	if (!authorised(r, resp) || query_check(r, allowed, resp) == -1 ||
 	    query_int(r, "limit", ADMIN_LIST_DEFAULT, 1, ADMIN_LIST_MAX,
-	    &q.limit, resp) == -1 ||
+		&q.limit, resp) == -1 ||
 	    query_time(r, "since", 0, &q.since, resp) == -1 ||
 	    query_time(r, "until", INT64_MAX, &q.until, resp) == -1)
 		return;
 	q.project_id = http_query(r, "project_id");
 	q.user_id = http_query(r, "user_id");
-	res = admin_audit_list((struct engine *)r->app, &q, &l, err, sizeof(err));
+	res = admin_audit_list((struct engine *)r->app, &q, &l, err,
+	    sizeof(err));
 	if (res == ENGINE_OK)
-		reply(resp, 200, json_pack("{s:o}", "data",
-		    list_json(&l, audit_item)));
+		reply(resp, 200,
+		    json_pack("{s:o}", "data", list_json(&l, audit_item)));
 	else
 		answer_result(resp, res, err, "");
 	store_list_free(&l, (void (*)(void *))audit_event_free);
@@ -1403,7 +1447,7 @@ static void
 admin_openapi(const struct http_request *r, struct http_response *resp)
 {
 	static const char *const names[] = { "xsolla.json", "workos.json",
-	    "cognito.json", "velocity.json", "admin.json", NULL };
+		"cognito.json", "velocity.json", "admin.json", NULL };
 	const struct embedded_file *f = NULL;
 	char path[64];
 	size_t i;
@@ -1418,8 +1462,10 @@ admin_openapi(const struct http_request *r, struct http_response *resp)
 		f = embedded_find(path);
 	}
 	if (f == NULL) {
-		admin_error(resp, 404, "not_found", "no such document: try "
-		    "xsolla, workos, cognito, velocity or admin (.json)", NULL);
+		admin_error(resp, 404, "not_found",
+		    "no such document: try "
+		    "xsolla, workos, cognito, velocity or admin (.json)",
+		    NULL);
 		return;
 	}
 	http_set_body(resp, 200, "application/json", f->data, f->len);
@@ -1446,12 +1492,16 @@ admin_failed(const struct http_request *r, struct http_response *resp,
 {
 	(void)r;
 	(void)result;
-	admin_error(resp, 503, "unavailable", "the database is unavailable; "
-	    "try again", NULL);
+	admin_error(resp, 503, "unavailable",
+	    "the database is unavailable; "
+	    "try again",
+	    NULL);
 }
 
 #define ADMIN(method, path, fn) \
-	{ method, path, NULL, NULL, fn, RUN_WORKER, HTTP_UNLIMITED }
+	{ \
+		method, path, NULL, NULL, fn, RUN_WORKER, HTTP_UNLIMITED \
+	}
 
 static const struct route admin_routes[] = {
 	ADMIN("GET", "/metrics", admin_metrics),

@@ -36,10 +36,11 @@
 #define COGNITO_JSON "application/x-amz-json-1.1"
 #define TARGET_PREFIX "AWSCognitoIdentityProviderService."
 #define CLIENT_ID_MAX 128
-#define USERNAME_MAX 320	/* the engine's bound on logins */
+#define USERNAME_MAX 320 /* the engine's bound on logins */
 #define SECRET_HASH_MAX 128
 #define CODE_MAX 2048
-#define PASSWORD_FIELD_MAX 4096	/* longer is a parameter error; the engine
+#define PASSWORD_FIELD_MAX \
+	4096 /* longer is a parameter error; the engine
 				   refuses past 256 characters by policy */
 #define MESSAGE_MAX 512
 
@@ -51,31 +52,37 @@
  * own words for the rules Cognito has, the same form for resetd's others.
  */
 static const char *const policy_words[PW__MAX] = {
-	NULL,						/* PW_OK */
-	"Password not long enough",			/* PW_MIN_LENGTH */
-	"Password too long",				/* PW_MAX_LENGTH */
+	NULL,			    /* PW_OK */
+	"Password not long enough", /* PW_MIN_LENGTH */
+	"Password too long",	    /* PW_MAX_LENGTH */
 	"Password contains characters that are not allowed",
-							/* PW_VALID_TEXT */
-	"Password is one of the most common passwords",	/* PW_COMMON */
+	/* PW_VALID_TEXT */
+	"Password is one of the most common passwords", /* PW_COMMON */
 	"Password has appeared in a data breach",	/* PW_BREACHED */
 	"Password is the email, username or the name of the service",
-							/* PW_CONTEXT */
-	"Password is too easy to guess",		/* PW_STRENGTH */
-	"Password must have uppercase characters",	/* PW_UPPERCASE */
-	"Password must have lowercase characters",	/* PW_LOWERCASE */
-	"Password must have numeric characters",	/* PW_NUMBERS */
-	"Password must have symbol characters",		/* PW_SYMBOLS */
+	/* PW_CONTEXT */
+	"Password is too easy to guess",	   /* PW_STRENGTH */
+	"Password must have uppercase characters", /* PW_UPPERCASE */
+	"Password must have lowercase characters", /* PW_LOWERCASE */
+	"Password must have numeric characters",   /* PW_NUMBERS */
+	"Password must have symbol characters",	   /* PW_SYMBOLS */
 };
 
 /* The answer when another cannot be encoded: fixed, valid, in shape. */
 #define COGNITO_FALLBACK_MESSAGE "Internal error, please try again."
-#define COGNITO_FALLBACK "{\"__type\":\"InternalErrorException\"," \
+#define COGNITO_FALLBACK \
+	"{\"__type\":\"InternalErrorException\"," \
 	"\"message\":\"" COGNITO_FALLBACK_MESSAGE "\"}"
 
 /* Every header this face reads: one that is not clean text is a 400. */
 static const char *const cognito_headers[] = {
-	"X-Amz-Target", "Content-Type", "Origin", "User-Agent", "Authorization",
-	"X-Amz-Date", NULL,
+	"X-Amz-Target",
+	"Content-Type",
+	"Origin",
+	"User-Agent",
+	"Authorization",
+	"X-Amz-Date",
+	NULL,
 };
 
 static const struct cognito_exception cognito_exceptions[CE__MAX] = {
@@ -103,7 +110,8 @@ static const struct cognito_exception cognito_exceptions[CE__MAX] = {
 	/* CE_INVALID_PARAMETER */
 	{ 400, "InvalidParameterException", "Invalid parameters." },
 	/* CE_RESOURCE_NOT_FOUND */
-	{ 400, "ResourceNotFoundException", "User pool client does not exist." },
+	{ 400, "ResourceNotFoundException",
+	    "User pool client does not exist." },
 	/* CE_UNKNOWN_OPERATION */
 	{ 400, "UnknownOperationException", "Unknown operation." },
 	/* CE_SERIALIZATION */
@@ -112,24 +120,30 @@ static const struct cognito_exception cognito_exceptions[CE__MAX] = {
 	/* CE_INTERNAL */
 	{ 500, "InternalErrorException", "Internal error, please try again." },
 	/* CE_TOO_MANY_REQUESTS */
-	{ 429, "TooManyRequestsException", "Too many requests, please try "
+	{ 429, "TooManyRequestsException",
+	    "Too many requests, please try "
 	    "again later." },
 	/* CE_MISSING_AUTH_TOKEN */
-	{ 400, "MissingAuthenticationTokenException", "Request is missing "
+	{ 400, "MissingAuthenticationTokenException",
+	    "Request is missing "
 	    "Authentication Token" },
 	/* CE_INCOMPLETE_SIGNATURE */
-	{ 400, "IncompleteSignatureException", "The request signature does "
+	{ 400, "IncompleteSignatureException",
+	    "The request signature does "
 	    "not conform to AWS standards." },
 	/* CE_UNRECOGNIZED_CLIENT */
-	{ 400, "UnrecognizedClientException", "The security token included "
+	{ 400, "UnrecognizedClientException",
+	    "The security token included "
 	    "in the request is invalid." },
 	/* CE_INVALID_SIGNATURE */
-	{ 400, "InvalidSignatureException", "The request signature we "
+	{ 400, "InvalidSignatureException",
+	    "The request signature we "
 	    "calculated does not match the signature you provided." },
 	/* CE_USERNAME_EXISTS */
 	{ 400, "UsernameExistsException", "User account already exists" },
 	/* CE_PASSWORD_RESET_REQUIRED */
-	{ 400, "PasswordResetRequiredException", "Password reset required for "
+	{ 400, "PasswordResetRequiredException",
+	    "Password reset required for "
 	    "the user" },
 };
 
@@ -165,7 +179,8 @@ cognito_engine_error(enum engine_result res, const char **message)
 		break;
 	case ENGINE_PASSWORD_INVALID_TEXT:
 		e = CE_INVALID_PASSWORD;
-		*message = POLICY_PREFIX "Password contains characters that are "
+		*message = POLICY_PREFIX
+		    "Password contains characters that are "
 		    "not allowed";
 		break;
 	case ENGINE_PASSWORD_WEAK:
@@ -240,8 +255,7 @@ cognito_password_message(enum engine_result res,
  * x-amzn-ErrorMessage.
  */
 static void
-error_headers(struct http_response *resp, const char *type,
-    const char *message)
+error_headers(struct http_response *resp, const char *type, const char *message)
 {
 	char t[96];
 
@@ -258,8 +272,8 @@ error_headers(struct http_response *resp, const char *type,
 static int
 reply(struct http_response *resp, int status, json_t *v)
 {
-	if (api_json_reply(resp, status, v, COGNITO_JSON,
-	    COGNITO_FALLBACK) == 0)
+	if (api_json_reply(resp, status, v, COGNITO_JSON, COGNITO_FALLBACK) ==
+	    0)
 		return 0;
 	error_headers(resp, "InternalErrorException", COGNITO_FALLBACK_MESSAGE);
 	return -1;
@@ -281,8 +295,9 @@ fail_status(struct http_response *resp, enum cognito_error e,
 {
 	const struct cognito_exception *x = cognito_exception(e);
 
-	if (reply(resp, status != 0 ? status : x->status, json_pack("{s:s, s:s}", "__type", x->type,
-	    "message", message != NULL ? message : x->message)) == -1)
+	if (reply(resp, status != 0 ? status : x->status,
+		json_pack("{s:s, s:s}", "__type", x->type, "message",
+		    message != NULL ? message : x->message)) == -1)
 		return;
 	error_headers(resp, x->type, message != NULL ? message : x->message);
 	resp->outcome = x->type;
@@ -322,8 +337,10 @@ fail_member(struct http_response *resp, const char *member, const char *why)
 {
 	char msg[MESSAGE_MAX];
 
-	snprintf(msg, sizeof(msg), "1 validation error detected: Value at "
-	    "'%s' failed to satisfy constraint: %s", member, why);
+	snprintf(msg, sizeof(msg),
+	    "1 validation error detected: Value at "
+	    "'%s' failed to satisfy constraint: %s",
+	    member, why);
 	fail(resp, CE_INVALID_PARAMETER, msg);
 }
 
@@ -337,7 +354,7 @@ member(struct http_response *resp, json_t *body, const char *name,
     const char *label, size_t max, int required, const char **out)
 {
 	json_t *v = json_object_get(body, name);
-	char msg[128];	/* member names are short constants */
+	char msg[128]; /* member names are short constants */
 
 	if (v == NULL || json_is_null(v)) {
 		if (!required)
@@ -352,14 +369,17 @@ member(struct http_response *resp, json_t *body, const char *name,
 		return -1;
 	}
 	if (json_string_length(v) == 0) {
-		fail_member(resp, label, "Member must have length greater than "
+		fail_member(resp, label,
+		    "Member must have length greater than "
 		    "or equal to 1");
 		return -1;
 	}
 	if (json_string_length(v) > max ||
 	    strlen(json_string_value(v)) != json_string_length(v)) {
-		snprintf(msg, sizeof(msg), "Member must have length less than "
-		    "or equal to %zu", max);
+		snprintf(msg, sizeof(msg),
+		    "Member must have length less than "
+		    "or equal to %zu",
+		    max);
 		fail_member(resp, label, msg);
 		return -1;
 	}
@@ -385,16 +405,20 @@ client_of(const struct http_request *r, struct http_response *resp,
 		return 0;
 	/* client_id is at most CLIENT_ID_MAX bytes: the message fits. */
 	if (res == ENGINE_PROJECT_UNKNOWN) {
-		snprintf(msg, sizeof(msg), "User pool client %s does not exist.",
-		    client_id);
+		snprintf(msg, sizeof(msg),
+		    "User pool client %s does not exist.", client_id);
 		fail(resp, CE_RESOURCE_NOT_FOUND, msg);
 	} else if (res == ENGINE_CREDENTIALS_INVALID) {
 		if (secret_hash == NULL)
-			snprintf(msg, sizeof(msg), "Client %s is configured for "
-			    "secret but secret was not received", client_id);
+			snprintf(msg, sizeof(msg),
+			    "Client %s is configured for "
+			    "secret but secret was not received",
+			    client_id);
 		else
-			snprintf(msg, sizeof(msg), "Unable to verify secret hash "
-			    "for client %s", client_id);
+			snprintf(msg, sizeof(msg),
+			    "Unable to verify secret hash "
+			    "for client %s",
+			    client_id);
 		fail(resp, CE_NOT_AUTHORIZED, msg);
 	} else
 		fail_engine(resp, res, NULL);
@@ -418,11 +442,11 @@ forgot_password(const struct http_request *r, struct http_response *resp,
 	memset(&cl, 0, sizeof(cl));
 	face_context(r, &ctx);
 	if (member(resp, body, "ClientId", "clientId", CLIENT_ID_MAX, 1,
-	    &client_id) != 1 ||
+		&client_id) != 1 ||
 	    member(resp, body, "Username", "username", USERNAME_MAX, 1,
-	    &username) != 1 ||
+		&username) != 1 ||
 	    member(resp, body, "SecretHash", "secretHash", SECRET_HASH_MAX, 0,
-	    &secret_hash) == -1)
+		&secret_hash) == -1)
 		return;
 	if (client_of(r, resp, client_id, username, secret_hash, &cl, &p) == -1)
 		return;
@@ -441,11 +465,10 @@ forgot_password(const struct http_request *r, struct http_response *resp,
 		fail_engine(resp, res, NULL);
 		goto out;
 	}
-	if (reply(resp, 200, json_pack("{s:{s:s, s:s, s:s}}",
-	    "CodeDeliveryDetails",
-	    "Destination", t.destination,
-	    "DeliveryMedium", "EMAIL",
-	    "AttributeName", "email")) == 0)
+	if (reply(resp, 200,
+		json_pack("{s:{s:s, s:s, s:s}}", "CodeDeliveryDetails",
+		    "Destination", t.destination, "DeliveryMedium", "EMAIL",
+		    "AttributeName", "email")) == 0)
 		resp->outcome = "ok";
 	reset_ticket_clear(&t);
 out:
@@ -470,15 +493,15 @@ confirm_forgot_password(const struct http_request *r,
 	memset(&verdict, 0, sizeof(verdict));
 	face_context(r, &ctx);
 	if (member(resp, body, "ClientId", "clientId", CLIENT_ID_MAX, 1,
-	    &client_id) != 1 ||
+		&client_id) != 1 ||
 	    member(resp, body, "Username", "username", USERNAME_MAX, 1,
-	    &username) != 1 ||
+		&username) != 1 ||
 	    member(resp, body, "ConfirmationCode", "confirmationCode", CODE_MAX,
-	    1, &code) != 1 ||
+		1, &code) != 1 ||
 	    member(resp, body, "Password", "password", PASSWORD_FIELD_MAX, 1,
-	    &password) != 1 ||
+		&password) != 1 ||
 	    member(resp, body, "SecretHash", "secretHash", SECRET_HASH_MAX, 0,
-	    &secret_hash) == -1)
+		&secret_hash) == -1)
 		return;
 	if (client_of(r, resp, client_id, username, secret_hash, &cl, &p) == -1)
 		return;
@@ -505,7 +528,7 @@ out:
 
 /* sign-in and tokens */
 
-#define TOKEN_MAX 8192		/* the engine's bound on a JWT */
+#define TOKEN_MAX 8192 /* the engine's bound on a JWT */
 #define AUTH_FLOW_MAX 64
 #define SESSION_FIELD_MAX 2048
 
@@ -545,7 +568,8 @@ static const struct claim_map cognito_id_claims = {
 	.fixed = { { "token_use", "id" } },
 };
 
-#define SRP_MESSAGE "USER_SRP_AUTH is not supported: it needs a stored SRP " \
+#define SRP_MESSAGE \
+	"USER_SRP_AUTH is not supported: it needs a stored SRP " \
 	"verifier, a password equivalent far cheaper to crack than the " \
 	"Argon2id hash resetd keeps. Use USER_PASSWORD_AUTH (Amplify: " \
 	"authFlowType: 'USER_PASSWORD_AUTH')."
@@ -589,13 +613,14 @@ auth_result(const struct http_request *r, struct http_response *resp,
 		fail_engine(resp, res, NULL);
 		goto out;
 	}
-	ar = json_pack("{s:s, s:s, s:i, s:s}", "AccessToken", access,
-	    "IdToken", id, "ExpiresIn", 3600, "TokenType", "Bearer");
+	ar = json_pack("{s:s, s:s, s:i, s:s}", "AccessToken", access, "IdToken",
+	    id, "ExpiresIn", 3600, "TokenType", "Bearer");
 	if (ar != NULL && lr->refresh_token != NULL)
 		json_object_set_new(ar, "RefreshToken",
 		    json_string(lr->refresh_token));
-	if (reply(resp, 200, json_pack("{s:o, s:{}}", "AuthenticationResult",
-	    ar, "ChallengeParameters")) == 0)
+	if (reply(resp, 200,
+		json_pack("{s:o, s:{}}", "AuthenticationResult", ar,
+		    "ChallengeParameters")) == 0)
 		resp->outcome = "ok";
 out:
 	xfree_secret(access);
@@ -608,7 +633,8 @@ fail_login(struct http_response *resp, enum engine_result res)
 {
 	switch (res) {
 	case ENGINE_CREDENTIALS_INVALID:
-		fail(resp, CE_NOT_AUTHORIZED, "Incorrect username or password.");
+		fail(resp, CE_NOT_AUTHORIZED,
+		    "Incorrect username or password.");
 		break;
 	case ENGINE_USER_UNKNOWN:
 		fail(resp, CE_USER_NOT_FOUND, "User does not exist.");
@@ -640,29 +666,31 @@ password_auth(const struct http_request *r, struct http_response *resp,
 
 	memset(&cl, 0, sizeof(cl));
 	if (member(resp, params, "USERNAME", "authParameters.USERNAME",
-	    USERNAME_MAX, 1, &username) != 1 ||
+		USERNAME_MAX, 1, &username) != 1 ||
 	    member(resp, params, "PASSWORD", "authParameters.PASSWORD",
-	    PASSWORD_FIELD_MAX, 1, &password) != 1 ||
+		PASSWORD_FIELD_MAX, 1, &password) != 1 ||
 	    member(resp, params, "SECRET_HASH", "authParameters.SECRET_HASH",
-	    SECRET_HASH_MAX, 0, &secret_hash) == -1)
+		SECRET_HASH_MAX, 0, &secret_hash) == -1)
 		return;
 	if (client_of(r, resp, client_id, username, secret_hash, &cl, &p) == -1)
 		return;
 	face_context(r, &ctx);
-	in = (struct login_request){ .project = p, .login = username,
-	    .password = password, .ctx = &ctx, .face = SF_COGNITO,
-	    .client_id = cl.id,
-	    .reveal_user_existence = engine_reveals_users(&cl),
-	    .allow_challenge = 1 };
+	in = (struct login_request){ .project = p,
+		.login = username,
+		.password = password,
+		.ctx = &ctx,
+		.face = SF_COGNITO,
+		.client_id = cl.id,
+		.reveal_user_existence = engine_reveals_users(&cl),
+		.allow_challenge = 1 };
 	res = session_login(r->app, &in, &lr);
 	if (res == ENGINE_PASSWORD_CHANGE_REQUIRED) {
-		if (reply(resp, 200, json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}",
-		    "ChallengeName", "NEW_PASSWORD_REQUIRED",
-		    "Session", lr.challenge,
-		    "ChallengeParameters",
-		    "USER_ID_FOR_SRP", username,
-		    "requiredAttributes", "[]",
-		    "userAttributes", "{}")) == 0)
+		if (reply(resp, 200,
+			json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}",
+			    "ChallengeName", "NEW_PASSWORD_REQUIRED", "Session",
+			    lr.challenge, "ChallengeParameters",
+			    "USER_ID_FOR_SRP", username, "requiredAttributes",
+			    "[]", "userAttributes", "{}")) == 0)
 			resp->outcome = "challenge";
 	} else if (res != ENGINE_OK)
 		fail_login(resp, res);
@@ -688,16 +716,17 @@ refresh_auth(const struct http_request *r, struct http_response *resp,
 
 	memset(&cl, 0, sizeof(cl));
 	if (member(resp, params, "REFRESH_TOKEN",
-	    "authParameters.REFRESH_TOKEN", TOKEN_MAX, 1, &token) != 1 ||
+		"authParameters.REFRESH_TOKEN", TOKEN_MAX, 1, &token) != 1 ||
 	    member(resp, params, "SECRET_HASH", "authParameters.SECRET_HASH",
-	    SECRET_HASH_MAX, 0, &secret_hash) == -1)
+		SECRET_HASH_MAX, 0, &secret_hash) == -1)
 		return;
 	res = engine_client(r->app, client_id, &cl);
 	if (res == ENGINE_OK)
 		res = engine_project(r->app, cl.project_id, &p);
-	if (res == ENGINE_CREDENTIALS_INVALID || res == ENGINE_PROJECT_UNKNOWN) {
-		snprintf(msg, sizeof(msg), "User pool client %s does not exist.",
-		    client_id);
+	if (res == ENGINE_CREDENTIALS_INVALID ||
+	    res == ENGINE_PROJECT_UNKNOWN) {
+		snprintf(msg, sizeof(msg),
+		    "User pool client %s does not exist.", client_id);
 		fail(resp, CE_RESOURCE_NOT_FOUND, msg);
 		goto out;
 	}
@@ -722,8 +751,10 @@ refresh_auth(const struct http_request *r, struct http_response *resp,
 	}
 	/* The hash names the user, known only now: by sub or by name. */
 	if (!engine_client_user_hash_ok(&cl, lr.user, secret_hash)) {
-		snprintf(msg, sizeof(msg), "Unable to verify secret hash for "
-		    "client %s", client_id);
+		snprintf(msg, sizeof(msg),
+		    "Unable to verify secret hash for "
+		    "client %s",
+		    client_id);
 		fail(resp, CE_NOT_AUTHORIZED, msg);
 		goto out;
 	}
@@ -743,9 +774,9 @@ initiate_auth(const struct http_request *r, struct http_response *resp,
 	int rc;
 
 	if (member(resp, body, "AuthFlow", "authFlow", AUTH_FLOW_MAX, 1,
-	    &flow) != 1 ||
+		&flow) != 1 ||
 	    member(resp, body, "ClientId", "clientId", CLIENT_ID_MAX, 1,
-	    &client_id) != 1)
+		&client_id) != 1)
 		return;
 	rc = object_member(resp, body, "AuthParameters", &params);
 	if (rc == -1)
@@ -759,12 +790,14 @@ initiate_auth(const struct http_request *r, struct http_response *resp,
 	if (strcmp(flow, "USER_PASSWORD_AUTH") != 0 &&
 	    strcmp(flow, "REFRESH_TOKEN_AUTH") != 0 &&
 	    strcmp(flow, "REFRESH_TOKEN") != 0) {
-		fail(resp, CE_INVALID_PARAMETER, "The auth flow is not supported: "
+		fail(resp, CE_INVALID_PARAMETER,
+		    "The auth flow is not supported: "
 		    "use USER_PASSWORD_AUTH or REFRESH_TOKEN_AUTH.");
 		return;
 	}
 	if (params == NULL) {
-		fail(resp, CE_INVALID_PARAMETER, "Missing required parameter "
+		fail(resp, CE_INVALID_PARAMETER,
+		    "Missing required parameter "
 		    "AuthParameters");
 		return;
 	}
@@ -792,17 +825,18 @@ respond_to_auth_challenge(const struct http_request *r,
 	memset(&cl, 0, sizeof(cl));
 	memset(&verdict, 0, sizeof(verdict));
 	if (member(resp, body, "ChallengeName", "challengeName", AUTH_FLOW_MAX,
-	    1, &name) != 1 ||
+		1, &name) != 1 ||
 	    member(resp, body, "ClientId", "clientId", CLIENT_ID_MAX, 1,
-	    &client_id) != 1)
+		&client_id) != 1)
 		return;
 	if (strcmp(name, "NEW_PASSWORD_REQUIRED") != 0) {
-		fail(resp, CE_INVALID_PARAMETER, "The challenge is not "
+		fail(resp, CE_INVALID_PARAMETER,
+		    "The challenge is not "
 		    "supported: only NEW_PASSWORD_REQUIRED is.");
 		return;
 	}
 	if (member(resp, body, "Session", "session", SESSION_FIELD_MAX, 1,
-	    &session) != 1)
+		&session) != 1)
 		return;
 	if (object_member(resp, body, "ChallengeResponses", &answers) != 1) {
 		if (!resp->outcome)
@@ -811,19 +845,19 @@ respond_to_auth_challenge(const struct http_request *r,
 		return;
 	}
 	if (member(resp, answers, "USERNAME", "challengeResponses.USERNAME",
-	    USERNAME_MAX, 1, &username) != 1 ||
+		USERNAME_MAX, 1, &username) != 1 ||
 	    member(resp, answers, "NEW_PASSWORD",
-	    "challengeResponses.NEW_PASSWORD", PASSWORD_FIELD_MAX, 1,
-	    &password) != 1 ||
+		"challengeResponses.NEW_PASSWORD", PASSWORD_FIELD_MAX, 1,
+		&password) != 1 ||
 	    member(resp, answers, "SECRET_HASH",
-	    "challengeResponses.SECRET_HASH", SECRET_HASH_MAX, 0,
-	    &secret_hash) == -1)
+		"challengeResponses.SECRET_HASH", SECRET_HASH_MAX, 0,
+		&secret_hash) == -1)
 		return;
 	if (client_of(r, resp, client_id, username, secret_hash, &cl, &p) == -1)
 		return;
 	face_context(r, &ctx);
 	in = (struct new_password_answer){ p, cl.id, username, session,
-	    password, &ctx, &verdict };
+		password, &ctx, &verdict };
 	res = session_new_password(r->app, &in, &lr);
 	if (res == ENGINE_SESSION_INVALID)
 		fail(resp, CE_NOT_AUTHORIZED, "Invalid session for the user.");
@@ -849,15 +883,16 @@ access_token_of(const struct http_request *r, struct http_response *resp,
 	enum engine_result res;
 
 	if (member(resp, body, "AccessToken", "accessToken", TOKEN_MAX, 1,
-	    &token) != 1)
+		&token) != 1)
 		return -1;
 	res = session_token_check(r->app, NULL, TK_COGNITO_ACCESS,
 	    &cognito_access_claims, token, tc);
 	if (res == ENGINE_OK)
 		return 0;
 	if (res == ENGINE_SESSION_INVALID)
-		fail(resp, CE_NOT_AUTHORIZED, tc->revoked ?
-		    "Access Token has been revoked" : "Invalid Access Token");
+		fail(resp, CE_NOT_AUTHORIZED,
+		    tc->revoked ? "Access Token has been revoked" :
+				  "Invalid Access Token");
 	else if (res == ENGINE_USER_DISABLED)
 		fail(resp, CE_NOT_AUTHORIZED, "User is disabled.");
 	else
@@ -866,8 +901,7 @@ access_token_of(const struct http_request *r, struct http_response *resp,
 }
 
 static void
-get_user(const struct http_request *r, struct http_response *resp,
-    json_t *body)
+get_user(const struct http_request *r, struct http_response *resp, json_t *body)
 {
 	struct token_check tc = { .session = NULL };
 	const struct user *u;
@@ -875,14 +909,13 @@ get_user(const struct http_request *r, struct http_response *resp,
 	if (access_token_of(r, resp, body, &tc) == -1)
 		goto out;
 	u = tc.user;
-	if (reply(resp, 200, json_pack("{s:s, s:[{s:s, s:s}, {s:s, s:s}, "
-	    "{s:s, s:s}]}",
-	    "Username", u->username != NULL ? u->username : u->email,
-	    "UserAttributes",
-	    "Name", "sub", "Value", u->id,
-	    "Name", "email", "Value", u->email,
-	    "Name", "email_verified", "Value",
-	    u->email_verified ? "true" : "false")) == 0)
+	if (reply(resp, 200,
+		json_pack("{s:s, s:[{s:s, s:s}, {s:s, s:s}, "
+			  "{s:s, s:s}]}",
+		    "Username", u->username != NULL ? u->username : u->email,
+		    "UserAttributes", "Name", "sub", "Value", u->id, "Name",
+		    "email", "Value", u->email, "Name", "email_verified",
+		    "Value", u->email_verified ? "true" : "false")) == 0)
 		resp->outcome = "ok";
 out:
 	token_check_clear(&tc);
@@ -902,9 +935,9 @@ change_password(const struct http_request *r, struct http_response *resp,
 
 	memset(&verdict, 0, sizeof(verdict));
 	if (member(resp, body, "PreviousPassword", "previousPassword",
-	    PASSWORD_FIELD_MAX, 1, &old) != 1 ||
+		PASSWORD_FIELD_MAX, 1, &old) != 1 ||
 	    member(resp, body, "ProposedPassword", "proposedPassword",
-	    PASSWORD_FIELD_MAX, 1, &new) != 1)
+		PASSWORD_FIELD_MAX, 1, &new) != 1)
 		return;
 	if (access_token_of(r, resp, body, &tc) == -1)
 		goto out;
@@ -917,8 +950,8 @@ change_password(const struct http_request *r, struct http_response *resp,
 	in = (struct password_change){ p, tc.user, old, new, &ctx, &verdict };
 	res = session_change_password(r->app, &in);
 	if (res == ENGINE_CREDENTIALS_INVALID || res == ENGINE_THROTTLED)
-		fail_login(resp, res == ENGINE_THROTTLED ? res :
-		    ENGINE_CREDENTIALS_INVALID);
+		fail_login(resp,
+		    res == ENGINE_THROTTLED ? res : ENGINE_CREDENTIALS_INVALID);
 	else if (res != ENGINE_OK)
 		fail_engine(resp, res, &verdict);
 	else if (reply(resp, 200, json_object()) == 0)
@@ -963,16 +996,17 @@ revoke_token(const struct http_request *r, struct http_response *resp,
 	memset(&cl, 0, sizeof(cl));
 	if (member(resp, body, "Token", "token", TOKEN_MAX, 1, &token) != 1 ||
 	    member(resp, body, "ClientId", "clientId", CLIENT_ID_MAX, 1,
-	    &client_id) != 1 ||
+		&client_id) != 1 ||
 	    member(resp, body, "ClientSecret", "clientSecret", SECRET_HASH_MAX,
-	    0, &secret) == -1)
+		0, &secret) == -1)
 		return;
 	res = engine_client(r->app, client_id, &cl);
 	if (res == ENGINE_OK)
 		res = engine_project(r->app, cl.project_id, &p);
-	if (res == ENGINE_CREDENTIALS_INVALID || res == ENGINE_PROJECT_UNKNOWN) {
-		snprintf(msg, sizeof(msg), "User pool client %s does not exist.",
-		    client_id);
+	if (res == ENGINE_CREDENTIALS_INVALID ||
+	    res == ENGINE_PROJECT_UNKNOWN) {
+		snprintf(msg, sizeof(msg),
+		    "User pool client %s does not exist.", client_id);
 		fail(resp, CE_RESOURCE_NOT_FOUND, msg);
 		goto out;
 	}
@@ -980,14 +1014,15 @@ revoke_token(const struct http_request *r, struct http_response *resp,
 		fail_engine(resp, res, NULL);
 		goto out;
 	}
-	if (cl.secret != NULL && (secret == NULL ||
-	    !engine_mac_equal(cl.secret, secret))) {
+	if (cl.secret != NULL &&
+	    (secret == NULL || !engine_mac_equal(cl.secret, secret))) {
 		fail(resp, CE_NOT_AUTHORIZED, "Invalid client secret.");
 		goto out;
 	}
 	res = session_revoke_refresh(r->app, p, cl.id, token);
 	if (res == ENGINE_SESSION_INVALID)
-		fail(resp, CE_NOT_AUTHORIZED, "The token was not issued to this "
+		fail(resp, CE_NOT_AUTHORIZED,
+		    "The token was not issued to this "
 		    "client.");
 	else if (res != ENGINE_OK)
 		fail_engine(resp, res, NULL);
@@ -1013,14 +1048,18 @@ cognito_body(const struct http_request *r, struct http_response *resp)
 
 	http_content_type(r, ct, sizeof(ct));
 	if (!r->body_too_large && r->body_len == 0 &&
-	    (strcmp(ct, COGNITO_JSON) == 0 || strcmp(ct, "application/json") == 0))
+	    (strcmp(ct, COGNITO_JSON) == 0 ||
+		strcmp(ct, "application/json") == 0))
 		return json_object();
-	switch (api_parse_object(r, strcmp(ct, "application/json") == 0 ?
-	    "application/json" : COGNITO_JSON, &body, err, sizeof(err))) {
+	switch (api_parse_object(r,
+	    strcmp(ct, "application/json") == 0 ? "application/json" :
+						  COGNITO_JSON,
+	    &body, err, sizeof(err))) {
 	case API_BODY_OK:
 		return body;
 	case API_BODY_TOO_LARGE:
-		fail(resp, CE_INVALID_PARAMETER, "1 validation error detected: "
+		fail(resp, CE_INVALID_PARAMETER,
+		    "1 validation error detected: "
 		    "the request body is too large");
 		return NULL;
 	case API_BODY_WRONG_TYPE:
@@ -1074,8 +1113,7 @@ cognito_begin(const struct http_request *r, struct http_response *resp)
 /* Run operation fn on the request's body. */
 static void
 operation(const struct http_request *r, struct http_response *resp,
-    void (*fn)(const struct http_request *, struct http_response *,
-    json_t *))
+    void (*fn)(const struct http_request *, struct http_response *, json_t *))
 {
 	json_t *body;
 
@@ -1095,8 +1133,7 @@ cognito_forgot(const struct http_request *r, struct http_response *resp)
 }
 
 static void
-cognito_confirm_forgot(const struct http_request *r,
-    struct http_response *resp)
+cognito_confirm_forgot(const struct http_request *r, struct http_response *resp)
 {
 	operation(r, resp, confirm_forgot_password);
 }
@@ -1198,7 +1235,8 @@ cognito_jwks(const struct http_request *r, struct http_response *resp)
 	else {
 		http_set_header(resp, "Access-Control-Allow-Origin", "*");
 		http_set_header(resp, "Cache-Control", "max-age=300");
-		http_set_body(resp, 200, "application/json", jwks, strlen(jwks));
+		http_set_body(resp, 200, "application/json", jwks,
+		    strlen(jwks));
 		resp->outcome = "ok";
 	}
 	free(jwks);
@@ -1221,15 +1259,15 @@ cognito_openid_configuration(const struct http_request *r,
 	jwks = xasprintf("%s/.well-known/jwks.json", iss);
 	http_set_header(resp, "Access-Control-Allow-Origin", "*");
 	/* No authorization endpoint: resetd signs in through the API only. */
-	if (api_json_reply(resp, 200, json_pack("{s:s, s:s, s:[s], s:[s], "
-	    "s:[s], s:[s, s, s]}",
-	    "issuer", iss,
-	    "jwks_uri", jwks,
-	    "id_token_signing_alg_values_supported", "RS256",
-	    "subject_types_supported", "public",
-	    "response_types_supported", "token",
-	    "claims_supported", "sub", "email", "email_verified"),
-	    "application/json", COGNITO_FALLBACK) == 0)
+	if (api_json_reply(resp, 200,
+		json_pack("{s:s, s:s, s:[s], s:[s], "
+			  "s:[s], s:[s, s, s]}",
+		    "issuer", iss, "jwks_uri", jwks,
+		    "id_token_signing_alg_values_supported", "RS256",
+		    "subject_types_supported", "public",
+		    "response_types_supported", "token", "claims_supported",
+		    "sub", "email", "email_verified"),
+		"application/json", COGNITO_FALLBACK) == 0)
 		resp->outcome = "ok";
 	free(iss);
 	free(jwks);
@@ -1300,9 +1338,12 @@ static const struct route cognito_routes[] = {
 	    cognito_global_sign_out, RUN_WORKER, HTTP_LIMIT(RL_API) },
 	{ "POST", "/", "X-Amz-Target", TARGET_PREFIX "RevokeToken",
 	    cognito_revoke_token, RUN_WORKER, HTTP_LIMIT(RL_API) },
-	/* The admin calls, signed (cognito_admin.c): a server's budget. */
-#define ADMIN_ROUTE(op) { "POST", "/", "X-Amz-Target", TARGET_PREFIX op, \
-	    cognito_admin, RUN_WORKER, HTTP_LIMIT(RL_API) }
+/* The admin calls, signed (cognito_admin.c): a server's budget. */
+#define ADMIN_ROUTE(op) \
+	{ \
+		"POST", "/", "X-Amz-Target", TARGET_PREFIX op, cognito_admin, \
+		    RUN_WORKER, HTTP_LIMIT(RL_API) \
+	}
 	ADMIN_ROUTE("AdminCreateUser"),
 	ADMIN_ROUTE("AdminSetUserPassword"),
 	ADMIN_ROUTE("AdminGetUser"),

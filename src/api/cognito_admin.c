@@ -33,7 +33,7 @@
 #include "api.h"
 
 #define MESSAGE_MAX 512
-#define WHY_MAX 160		/* what a constraint says; fits in a message */
+#define WHY_MAX 160 /* what a constraint says; fits in a message */
 #define SERVICE "cognito-idp"
 #define LIST_LIMIT_DEFAULT 60
 
@@ -46,11 +46,14 @@ pool_id_pattern(const char *s)
 	const char *us = strrchr(s, '_');
 	size_t n = strlen(s);
 
-	if (strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	    "0123456789_-") != n || us == NULL || us == s || us[1] == '\0')
+	if (strspn(s,
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		"0123456789_-") != n ||
+	    us == NULL || us == s || us[1] == '\0')
 		return 0;
-	return strspn(us + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrst"
-	    "uvwxyz0123456789") == strlen(us + 1);
+	return strspn(us + 1,
+		   "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrst"
+		   "uvwxyz0123456789") == strlen(us + 1);
 }
 
 /* 1 when every code point of s is of a category in L M N P S, or is in also. */
@@ -69,7 +72,8 @@ categories_ok(const char *s, const char *also)
 		if (n <= 0)
 			return 0;
 		cat = utf8proc_category(cp);
-		if (!(cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_SO) &&
+		if (!(cat >= UTF8PROC_CATEGORY_LU &&
+			cat <= UTF8PROC_CATEGORY_SO) &&
 		    !(cp < 0x80 && cp != 0 && strchr(also, (int)cp) != NULL))
 			return 0;
 		p += n;
@@ -99,9 +103,9 @@ no_space_pattern(const char *s)
 }
 
 struct string_shape {
-	size_t		 min, max;	/* characters; max 0: none */
-	int		(*pattern)(const char *);
-	const char	*pattern_text;
+	size_t min, max; /* characters; max 0: none */
+	int (*pattern)(const char *);
+	const char *pattern_text;
 };
 
 static const struct string_shape pool_shape = { 1, 55, pool_id_pattern,
@@ -136,8 +140,10 @@ fail_member(struct http_response *resp, const char *label, const char *why)
 {
 	char msg[MESSAGE_MAX];
 
-	snprintf(msg, sizeof(msg), "1 validation error detected: Value at "
-	    "'%.96s' failed to satisfy constraint: %.200s", label, why);
+	snprintf(msg, sizeof(msg),
+	    "1 validation error detected: Value at "
+	    "'%.96s' failed to satisfy constraint: %.200s",
+	    label, why);
 	cognito_fail(resp, CE_INVALID_PARAMETER, msg);
 }
 
@@ -178,26 +184,33 @@ string_value(struct http_response *resp, json_t *v, const char *name,
 	s = json_string_value(v);
 	/* A NUL inside is no text any pattern or store takes. */
 	if (strlen(s) != json_string_length(v)) {
-		fail_member(resp, label, "Member must not contain NUL "
+		fail_member(resp, label,
+		    "Member must not contain NUL "
 		    "characters");
 		return -1;
 	}
 	n = chars(s);
 	if (n < shape->min) {
-		snprintf(why, sizeof(why), "Member must have length greater "
-		    "than or equal to %zu", shape->min);
+		snprintf(why, sizeof(why),
+		    "Member must have length greater "
+		    "than or equal to %zu",
+		    shape->min);
 		fail_member(resp, label, why);
 		return -1;
 	}
 	if (shape->max != 0 && n > shape->max) {
-		snprintf(why, sizeof(why), "Member must have length less than "
-		    "or equal to %zu", shape->max);
+		snprintf(why, sizeof(why),
+		    "Member must have length less than "
+		    "or equal to %zu",
+		    shape->max);
 		fail_member(resp, label, why);
 		return -1;
 	}
 	if (shape->pattern != NULL && !shape->pattern(s)) {
-		snprintf(why, sizeof(why), "Member must satisfy regular "
-		    "expression pattern: %s", shape->pattern_text);
+		snprintf(why, sizeof(why),
+		    "Member must satisfy regular "
+		    "expression pattern: %s",
+		    shape->pattern_text);
 		fail_member(resp, label, why);
 		return -1;
 	}
@@ -244,9 +257,10 @@ metadata_member(struct http_response *resp, json_t *body)
 		fail_type(resp, "ClientMetadata", "a map");
 		return -1;
 	}
-	json_object_foreach(m, k, v) {
+	json_object_foreach(m, k, v)
+	{
 		if (string_value(resp, v, "ClientMetadata", "clientMetadata",
-		    &meta_shape, 1, &s) != 1)
+			&meta_shape, 1, &s) != 1)
 			return -1;
 	}
 	return 0;
@@ -318,7 +332,7 @@ pool_member(const struct http_request *r, struct http_response *resp,
 	const char *pool;
 
 	if (string_member(resp, body, "UserPoolId", "userPoolId", &pool_shape,
-	    1, &pool) != 1)
+		1, &pool) != 1)
 		return -1;
 	if (engine_user_pool_project(cfg->aws_region, pool, uuid) == 0 &&
 	    strcmp(uuid, signer->id) == 0)
@@ -347,12 +361,11 @@ attribute(json_t *list, json_t *names, const char *name, const char *value)
 
 	if (value == NULL)
 		return;
-	json_array_foreach(names, i, n)
-		if (strcmp(json_string_value(n), name) == 0)
-			wanted = 1;
+	json_array_foreach(names, i,
+	    n) if (strcmp(json_string_value(n), name) == 0) wanted = 1;
 	if (wanted)
-		json_array_append_new(list, json_pack("{s:s, s:s}", "Name", name,
-		    "Value", value));
+		json_array_append_new(list,
+		    json_pack("{s:s, s:s}", "Name", name, "Value", value));
 }
 
 /* A user's attributes, only those in names (NULL: all). */
@@ -363,8 +376,8 @@ attributes(const struct user *u, json_t *names)
 
 	attribute(a, names, "sub", u->id);
 	attribute(a, names, "email", u->email);
-	attribute(a, names, "email_verified", u->email_verified ? "true" :
-	    "false");
+	attribute(a, names, "email_verified",
+	    u->email_verified ? "true" : "false");
 	attribute(a, names, "given_name", u->first_name);
 	attribute(a, names, "family_name", u->last_name);
 	attribute(a, names, "locale", u->locale);
@@ -389,13 +402,11 @@ status_name(enum user_status st)
 static json_t *
 user_json(const struct user *u, const char *attrs_name, json_t *names)
 {
-	return json_pack("{s:s, s:o, s:o, s:o, s:b, s:s}",
-	    "Username", u->username != NULL ? u->username : u->id,
-	    attrs_name, attributes(u, names),
-	    "UserCreateDate", epoch(u->created_at),
-	    "UserLastModifiedDate", epoch(u->updated_at),
-	    "Enabled", !u->disabled,
-	    "UserStatus", status_name(u->status));
+	return json_pack("{s:s, s:o, s:o, s:o, s:b, s:s}", "Username",
+	    u->username != NULL ? u->username : u->id, attrs_name,
+	    attributes(u, names), "UserCreateDate", epoch(u->created_at),
+	    "UserLastModifiedDate", epoch(u->updated_at), "Enabled",
+	    !u->disabled, "UserStatus", status_name(u->status));
 }
 
 static void
@@ -426,7 +437,8 @@ fail_engine(struct http_response *resp, enum engine_result res,
 		cognito_fail(resp, CE_LIMIT_EXCEEDED, NULL);
 		return;
 	case ENGINE_CONFLICT:
-		cognito_fail(resp, CE_USERNAME_EXISTS, "User account already "
+		cognito_fail(resp, CE_USERNAME_EXISTS,
+		    "User account already "
 		    "exists");
 		return;
 	default:
@@ -445,12 +457,12 @@ typedef void (*admin_fn)(const struct http_request *, struct http_response *,
 
 /* Read UserPoolId and Username of an operation on one user. */
 static int
-target(const struct http_request *r, struct http_response *resp,
-    json_t *body, const struct project *signer, const char **username)
+target(const struct http_request *r, struct http_response *resp, json_t *body,
+    const struct project *signer, const char **username)
 {
 	if (pool_member(r, resp, body, signer) == -1 ||
 	    string_member(resp, body, "Username", "username", &username_shape,
-	    1, username) != 1)
+		1, username) != 1)
 		return -1;
 	return 0;
 }
@@ -466,11 +478,11 @@ enum attr {
 };
 
 static const char *const attr_names[ATTR__MAX] = {
-	"email",		/* ATTR_EMAIL */
-	"email_verified",	/* ATTR_EMAIL_VERIFIED */
-	"given_name",		/* ATTR_GIVEN_NAME */
-	"family_name",		/* ATTR_FAMILY_NAME */
-	"locale",		/* ATTR_LOCALE */
+	"email",	  /* ATTR_EMAIL */
+	"email_verified", /* ATTR_EMAIL_VERIFIED */
+	"given_name",	  /* ATTR_GIVEN_NAME */
+	"family_name",	  /* ATTR_FAMILY_NAME */
+	"locale",	  /* ATTR_LOCALE */
 };
 
 /*
@@ -494,19 +506,20 @@ attribute_list(struct http_response *resp, json_t *body, const char *name,
 		fail_type(resp, name, "a list");
 		return -1;
 	}
-	json_array_foreach(list, i, el) {
+	json_array_foreach(list, i, el)
+	{
 		if (!json_is_object(el)) {
 			fail_type(resp, name, "a list of structures");
 			return -1;
 		}
 		snprintf(lab, sizeof(lab), "%s.%zu.member.name", label, i + 1);
 		if (string_value(resp, json_object_get(el, "Name"), "Name", lab,
-		    &attr_name_shape, 1, &n) != 1)
+			&attr_name_shape, 1, &n) != 1)
 			return -1;
 		snprintf(lab, sizeof(lab), "%s.%zu.member.value", label, i + 1);
 		v = NULL;
 		if (string_value(resp, json_object_get(el, "Value"), "Value",
-		    lab, &attr_value_shape, 0, &v) == -1)
+			lab, &attr_value_shape, 0, &v) == -1)
 			return -1;
 		if (values == NULL)
 			continue;
@@ -515,9 +528,11 @@ attribute_list(struct http_response *resp, json_t *body, const char *name,
 				break;
 		if (a == ATTR__MAX) {
 			/* n is at most 32 characters: the message fits. */
-			snprintf(msg, sizeof(msg), "Attributes did not conform to "
+			snprintf(msg, sizeof(msg),
+			    "Attributes did not conform to "
 			    "the schema: %s: Attribute does not exist in the "
-			    "schema.", n);
+			    "schema.",
+			    n);
 			cognito_fail(resp, CE_INVALID_PARAMETER, msg);
 			return -1;
 		}
@@ -539,10 +554,13 @@ mediums_member(struct http_response *resp, json_t *body)
 		fail_type(resp, "DesiredDeliveryMediums", "a list");
 		return -1;
 	}
-	json_array_foreach(list, i, el) {
-		if (!json_is_string(el) || (strcmp(json_string_value(el),
-		    "SMS") != 0 && strcmp(json_string_value(el), "EMAIL") != 0)) {
-			fail_member(resp, "desiredDeliveryMediums", "Member must "
+	json_array_foreach(list, i, el)
+	{
+		if (!json_is_string(el) ||
+		    (strcmp(json_string_value(el), "SMS") != 0 &&
+			strcmp(json_string_value(el), "EMAIL") != 0)) {
+			fail_member(resp, "desiredDeliveryMediums",
+			    "Member must "
 			    "satisfy constraint: [Member must satisfy enum value "
 			    "set: [SMS, EMAIL]]");
 			return -1;
@@ -566,11 +584,11 @@ admin_create_user(const struct http_request *r, struct http_response *resp,
 
 	if (target(r, resp, body, signer, &username) == -1 ||
 	    attribute_list(resp, body, "UserAttributes", "userAttributes",
-	    values) == -1 ||
+		values) == -1 ||
 	    attribute_list(resp, body, "ValidationData", "validationData",
-	    NULL) == -1 ||
+		NULL) == -1 ||
 	    string_member(resp, body, "TemporaryPassword", "temporaryPassword",
-	    &password_shape, 0, &temporary) == -1 ||
+		&password_shape, 0, &temporary) == -1 ||
 	    bool_member(resp, body, "ForceAliasCreation", &force) == -1 ||
 	    mediums_member(resp, body) == -1 ||
 	    metadata_member(resp, body) == -1)
@@ -581,18 +599,20 @@ admin_create_user(const struct http_request *r, struct http_response *resp,
 			fail_type(resp, "MessageAction", "a string");
 			return;
 		}
-		action = json_string_value(json_object_get(body,
-		    "MessageAction"));
+		action = json_string_value(
+		    json_object_get(body, "MessageAction"));
 		if (strcmp(action, "SUPPRESS") != 0 &&
 		    strcmp(action, "RESEND") != 0) {
-			fail_member(resp, "messageAction", "Member must satisfy "
+			fail_member(resp, "messageAction",
+			    "Member must satisfy "
 			    "enum value set: [RESEND, SUPPRESS]");
 			return;
 		}
 	}
 	/* resetd mails no invitations: saying so beats a silent no-op. */
 	if (action == NULL || strcmp(action, "SUPPRESS") != 0) {
-		cognito_fail(resp, CE_INVALID_PARAMETER, "resetd sends no "
+		cognito_fail(resp, CE_INVALID_PARAMETER,
+		    "resetd sends no "
 		    "invitation messages: set MessageAction to SUPPRESS, and "
 		    "give the user a password with TemporaryPassword or "
 		    "AdminSetUserPassword");
@@ -602,7 +622,8 @@ admin_create_user(const struct http_request *r, struct http_response *resp,
 	if (strchr(username, '@') != NULL) {
 		if (values[ATTR_EMAIL] != NULL &&
 		    strcasecmp(values[ATTR_EMAIL], username) != 0) {
-			cognito_fail(resp, CE_INVALID_PARAMETER, "Username is an "
+			cognito_fail(resp, CE_INVALID_PARAMETER,
+			    "Username is an "
 			    "email address that differs from the email "
 			    "attribute.");
 			return;
@@ -611,7 +632,8 @@ admin_create_user(const struct http_request *r, struct http_response *resp,
 		username = NULL;
 	}
 	if (values[ATTR_EMAIL] == NULL) {
-		cognito_fail(resp, CE_INVALID_PARAMETER, "resetd needs an email "
+		cognito_fail(resp, CE_INVALID_PARAMETER,
+		    "resetd needs an email "
 		    "for every user: give the email attribute, or an email as "
 		    "Username.");
 		return;
@@ -619,7 +641,8 @@ admin_create_user(const struct http_request *r, struct http_response *resp,
 	if (values[ATTR_EMAIL_VERIFIED] != NULL &&
 	    strcmp(values[ATTR_EMAIL_VERIFIED], "true") != 0 &&
 	    strcmp(values[ATTR_EMAIL_VERIFIED], "false") != 0) {
-		cognito_fail(resp, CE_INVALID_PARAMETER, "Invalid value for "
+		cognito_fail(resp, CE_INVALID_PARAMETER,
+		    "Invalid value for "
 		    "attribute email_verified: expected true or false.");
 		return;
 	}
@@ -640,7 +663,8 @@ admin_create_user(const struct http_request *r, struct http_response *resp,
 	res = admin_user_create(r->app, &spec, &u, err, sizeof(err));
 	if (res == ENGINE_BAD_INPUT) {
 		if (strncmp(err, "email:", 6) == 0)
-			cognito_fail(resp, CE_INVALID_PARAMETER, "Invalid email "
+			cognito_fail(resp, CE_INVALID_PARAMETER,
+			    "Invalid email "
 			    "address format.");
 		else
 			cognito_fail(resp, CE_INVALID_PARAMETER, err);
@@ -667,13 +691,13 @@ admin_set_user_password(const struct http_request *r,
 
 	if (target(r, resp, body, signer, &username) == -1 ||
 	    string_member(resp, body, "Password", "password", &password_shape,
-	    1, &password) != 1 ||
+		1, &password) != 1 ||
 	    bool_member(resp, body, "Permanent", &permanent) == -1)
 		return;
 	face_context(r, &ctx);
 	memset(&verdict, 0, sizeof(verdict));
 	in = (struct admin_password){ signer->id, username, password, permanent,
-	    &ctx, &verdict };
+		&ctx, &verdict };
 	res = admin_user_set_password(r->app, &in, NULL);
 	if (res != ENGINE_OK) {
 		fail_engine(resp, res, &verdict);
@@ -725,7 +749,8 @@ act(const struct http_request *r, struct http_response *resp, json_t *body,
 	face_context(r, &ctx);
 	switch (what) {
 	case ACT_DELETE:
-		res = admin_user_delete(r->app, &ctx, signer->id, username, NULL);
+		res = admin_user_delete(r->app, &ctx, signer->id, username,
+		    NULL);
 		break;
 	case ACT_DISABLE:
 	case ACT_ENABLE:
@@ -796,19 +821,20 @@ parse_filter(struct http_response *resp, const char *f, struct user_query *q,
     char *buf, size_t len)
 {
 	static const struct {
-		const char		*name;
-		enum user_filter	 eq, prefix;	/* NONE: not offered */
+		const char *name;
+		enum user_filter eq, prefix; /* NONE: not offered */
 	} attrs[] = {
 		{ "email", USER_FILTER_EMAIL, USER_FILTER_EMAIL_PREFIX },
-		{ "username", USER_FILTER_USERNAME, USER_FILTER_USERNAME_PREFIX },
+		{ "username", USER_FILTER_USERNAME,
+		    USER_FILTER_USERNAME_PREFIX },
 		{ "sub", USER_FILTER_ID, USER_FILTER_NONE },
 		/* Their values are mapped below. */
 		{ "cognito:user_status", USER_FILTER_STATUS, USER_FILTER_NONE },
 		{ "status", USER_FILTER_ENABLED, USER_FILTER_NONE },
 	};
 	static const struct {
-		const char		*wire;
-		const char		*stored;
+		const char *wire;
+		const char *stored;
 	} statuses[] = {
 		{ "CONFIRMED", "confirmed" },
 		{ "FORCE_CHANGE_PASSWORD", "force_change_password" },
@@ -862,7 +888,8 @@ parse_filter(struct http_response *resp, const char *f, struct user_query *q,
 		if (q->filter == USER_FILTER_STATUS) {
 			/* A status resetd has none of matches no user. */
 			q->value = "none";
-			for (k = 0; k < sizeof(statuses) / sizeof(statuses[0]); k++)
+			for (k = 0; k < sizeof(statuses) / sizeof(statuses[0]);
+			     k++)
 				if (strcmp(buf, statuses[k].wire) == 0)
 					q->value = statuses[k].stored;
 		} else if (q->filter == USER_FILTER_ENABLED) {
@@ -873,12 +900,14 @@ parse_filter(struct http_response *resp, const char *f, struct user_query *q,
 		}
 		return 0;
 	}
-	cognito_fail(resp, CE_INVALID_PARAMETER, "Invalid search attribute: "
+	cognito_fail(resp, CE_INVALID_PARAMETER,
+	    "Invalid search attribute: "
 	    "resetd filters users by email and username (= and ^=), and by "
 	    "sub, cognito:user_status and status (=).");
 	return -1;
 bad:
-	cognito_fail(resp, CE_INVALID_PARAMETER, "Error while parsing filter: "
+	cognito_fail(resp, CE_INVALID_PARAMETER,
+	    "Error while parsing filter: "
 	    "expected ATTRIBUTE = \"VALUE\" or ATTRIBUTE ^= \"VALUE\".");
 	return -1;
 }
@@ -899,10 +928,11 @@ names_member(struct http_response *resp, json_t *body, json_t **out)
 		fail_type(resp, "AttributesToGet", "a list");
 		return -1;
 	}
-	json_array_foreach(list, i, el) {
+	json_array_foreach(list, i, el)
+	{
 		snprintf(lab, sizeof(lab), "attributesToGet.%zu.member", i + 1);
 		if (string_value(resp, el, "AttributesToGet", lab,
-		    &attr_name_shape, 1, &n) != 1)
+			&attr_name_shape, 1, &n) != 1)
 			return -1;
 	}
 	*out = list;
@@ -919,16 +949,16 @@ list_users(const struct http_request *r, struct http_response *resp,
 	const char *filter = NULL, *token = NULL;
 	json_t *names, *limit, *users, *answer;
 	enum engine_result res;
-	char value[4 * 256 + 1];	/* 256 characters of UTF-8 */
+	char value[4 * 256 + 1]; /* 256 characters of UTF-8 */
 	json_int_t n = LIST_LIMIT_DEFAULT;
 	size_t i;
 
 	if (pool_member(r, resp, body, signer) == -1 ||
 	    names_member(resp, body, &names) == -1 ||
 	    string_member(resp, body, "PaginationToken", "paginationToken",
-	    &token_shape, 0, &token) == -1 ||
+		&token_shape, 0, &token) == -1 ||
 	    string_member(resp, body, "Filter", "filter", &filter_shape, 0,
-	    &filter) == -1)
+		&filter) == -1)
 		return;
 	limit = json_object_get(body, "Limit");
 	if (limit != NULL && !json_is_null(limit)) {
@@ -938,20 +968,22 @@ list_users(const struct http_request *r, struct http_response *resp,
 		}
 		n = json_integer_value(limit);
 		if (n < 0) {
-			fail_member(resp, "limit", "Member must have value greater "
+			fail_member(resp, "limit",
+			    "Member must have value greater "
 			    "than or equal to 0");
 			return;
 		}
 		if (n > 60) {
-			fail_member(resp, "limit", "Member must have value less "
+			fail_member(resp, "limit",
+			    "Member must have value less "
 			    "than or equal to 60");
 			return;
 		}
 		if (n == 0)
 			n = LIST_LIMIT_DEFAULT;
 	}
-	if (filter != NULL && parse_filter(resp, filter, &q, value,
-	    sizeof(value)) == -1)
+	if (filter != NULL &&
+	    parse_filter(resp, filter, &q, value, sizeof(value)) == -1)
 		return;
 	/*
 	 * The token is core's paging cursor, bound to this pool and filter:
@@ -962,7 +994,8 @@ list_users(const struct http_request *r, struct http_response *resp,
 	q.limit = n;
 	res = admin_user_list(r->app, &q, &l, next, err, sizeof(err));
 	if (res == ENGINE_BAD_INPUT && strncmp(err, "cursor", 6) == 0) {
-		cognito_fail(resp, CE_INVALID_PARAMETER, "Invalid pagination "
+		cognito_fail(resp, CE_INVALID_PARAMETER,
+		    "Invalid pagination "
 		    "token.");
 		return;
 	}
@@ -978,8 +1011,8 @@ list_users(const struct http_request *r, struct http_response *resp,
 	}
 	users = json_array();
 	for (i = 0; i < l.n; i++)
-		json_array_append_new(users, user_json(l.items[i], "Attributes",
-		    names));
+		json_array_append_new(users,
+		    user_json(l.items[i], "Attributes", names));
 	answer = json_pack("{s:o}", "Users", users);
 	if (answer != NULL && next[0] != '\0')
 		json_object_set_new(answer, "PaginationToken",
@@ -989,8 +1022,8 @@ list_users(const struct http_request *r, struct http_response *resp,
 }
 
 static const struct {
-	const char	*name;
-	admin_fn	 fn;
+	const char *name;
+	admin_fn fn;
 } admin_ops[] = {
 	{ "AdminCreateUser", admin_create_user },
 	{ "AdminSetUserPassword", admin_set_user_password },
@@ -1024,7 +1057,8 @@ cognito_admin(const struct http_request *r, struct http_response *resp)
 	}
 	/* What was not read whole cannot be checked against its signature. */
 	if (r->body_too_large) {
-		cognito_fail(resp, CE_INVALID_PARAMETER, "1 validation error "
+		cognito_fail(resp, CE_INVALID_PARAMETER,
+		    "1 validation error "
 		    "detected: the request body is too large");
 		return;
 	}

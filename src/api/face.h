@@ -17,6 +17,6 @@
  * face builds it here, so each engine call is recorded the same way.  Its
  * strings live as long as r.
  */
-void	face_context(const struct http_request *, struct request_context *out);
+void face_context(const struct http_request *, struct request_context *out);
 
 #endif

@@ -23,8 +23,9 @@ health_ready(const struct http_request *r, struct http_response *resp)
 {
 	int ok = engine_ready(r->app) == ENGINE_OK;
 
-	api_json_take(resp, ok ? 200 : 503, json_pack("{s:s}", "status",
-	    ok ? "ready" : "database unavailable"), HEALTH_FALLBACK);
+	api_json_take(resp, ok ? 200 : 503,
+	    json_pack("{s:s}", "status", ok ? "ready" : "database unavailable"),
+	    HEALTH_FALLBACK);
 	resp->outcome = ok ? "ok" : "unavailable";
 }
 
@@ -38,8 +39,8 @@ health_throttled(const struct http_request *r, struct http_response *resp,
 {
 	(void)r;
 	http_set_retry_after(resp, retry_after_s);
-	api_json_take(resp, 429, json_pack("{s:s}", "status",
-	    "too many requests"), HEALTH_FALLBACK);
+	api_json_take(resp, 429,
+	    json_pack("{s:s}", "status", "too many requests"), HEALTH_FALLBACK);
 	resp->outcome = "throttled";
 }
 
@@ -49,8 +50,9 @@ health_failed(const struct http_request *r, struct http_response *resp,
 {
 	(void)r;
 	(void)result;
-	api_json_take(resp, 503, json_pack("{s:s}", "status",
-	    "database unavailable"), HEALTH_FALLBACK);
+	api_json_take(resp, 503,
+	    json_pack("{s:s}", "status", "database unavailable"),
+	    HEALTH_FALLBACK);
 	resp->outcome = "unavailable";
 }
 
@@ -68,7 +70,7 @@ static const struct route health_routes[] = {
 };
 
 const struct http_face health_face = {
-	.name = NULL,		/* the log names no dialect */
+	.name = NULL, /* the log names no dialect */
 	.routes = health_routes,
 	.throttled = health_throttled,
 	.failed = health_failed,

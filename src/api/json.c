@@ -23,7 +23,8 @@ api_json_reply(struct http_response *resp, int status, json_t *v,
 		text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 	if (text == NULL) {
 		log_error("api: cannot encode an answer (status %d); "
-		    "answering 500", status);
+			  "answering 500",
+		    status);
 		http_set_body(resp, 500, content_type, fallback,
 		    strlen(fallback));
 		resp->outcome = "encode_failed";
@@ -81,8 +82,9 @@ api_parse_object(const struct http_request *r, const char *json_type,
 	/* JSON is UTF-8 (RFC 8259); a body declared otherwise is refused. */
 	if (http_content_charset(r, charset, sizeof(charset)) == -1 ||
 	    (charset[0] != '\0' && strcmp(charset, "utf-8") != 0 &&
-	    strcmp(charset, "utf8") != 0)) {
-		snprintf(err, errlen, "unsupported charset: JSON must be "
+		strcmp(charset, "utf8") != 0)) {
+		snprintf(err, errlen,
+		    "unsupported charset: JSON must be "
 		    "UTF-8");
 		return API_BODY_WRONG_CHARSET;
 	}
@@ -134,8 +136,8 @@ lines_json(const char *lines)
 
 	while (p != NULL && *p != '\0') {
 		eol = strchr(p, '\n');
-		json_array_append_new(a, eol ? json_stringn(p, (size_t)(eol - p)) :
-		    json_string(p));
+		json_array_append_new(a,
+		    eol ? json_stringn(p, (size_t)(eol - p)) : json_string(p));
 		p = eol ? eol + 1 : NULL;
 	}
 	return a;
@@ -158,14 +160,12 @@ api_password_policy_json(const struct project *p)
 		json_array_append_new(require, json_string("numbers"));
 	if (c & PW_REQUIRE_SYMBOLS)
 		json_array_append_new(require, json_string("symbols"));
-	return json_pack("{s:s, s:I, s:I, s:b, s:b, s:I, s:o}",
-	    "profile", p->password_profile ? p->password_profile : "nist",
-	    "min_length", (json_int_t)pol.min_length,
-	    "max_length", (json_int_t)pol.max_length,
-	    "lists", (c & PW_CHECK_LISTS) != 0,
-	    "score", (c & PW_CHECK_SCORE) != 0,
-	    "min_score", (json_int_t)pol.min_score,
-	    "require", require);
+	return json_pack("{s:s, s:I, s:I, s:b, s:b, s:I, s:o}", "profile",
+	    p->password_profile ? p->password_profile : "nist", "min_length",
+	    (json_int_t)pol.min_length, "max_length",
+	    (json_int_t)pol.max_length, "lists", (c & PW_CHECK_LISTS) != 0,
+	    "score", (c & PW_CHECK_SCORE) != 0, "min_score",
+	    (json_int_t)pol.min_score, "require", require);
 }
 
 json_t *
@@ -174,31 +174,30 @@ api_project_json(const struct project *p, const char *aws_region)
 	char pool[ENGINE_POOL_ID_MAX + 1];
 	json_t *j;
 
-	j = json_pack("{s:s, s:s, s:o, s:o, s:o, s:I, s:s, s:b, s:o, s:o, "
+	j = json_pack(
+	    "{s:s, s:s, s:o, s:o, s:o, s:I, s:s, s:b, s:o, s:o, "
 	    "s:o, s:o, s:b, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
-	    "id", p->id,
-	    "name", p->name,
-	    "callback_urls", lines_json(p->callback_urls),
-	    "allowed_origins", lines_json(p->allowed_origins),
-	    "reset_url", api_string_or_null(p->reset_url),
-	    "token_ttl", (json_int_t)p->token_ttl,
-	    "delivery", p->delivery,
-	    "send_reset_emails", p->send_reset_emails,
-	    "created_at", api_time(p->created_at),
-	    "mail_from", api_string_or_null(p->mail_from),
-	    "mail_from_name", api_string_or_null(p->mail_from_name),
-	    "locale", api_string_or_null(p->locale),
-	    "unknown_account_notice", p->unknown_account_notice,
-	    "logo_url", api_string_or_null(p->logo_url),
-	    "accent_color", api_string_or_null(p->accent_color),
-	    "reset_limit_per_hour", (json_int_t)p->reset_limit_per_hour,
-	    "mail_budget_per_hour", (json_int_t)p->mail_budget_per_hour,
-	    "password_min_length", (json_int_t)p->password_min_length,
-	    "password_min_score", (json_int_t)p->password_min_score,
-	    "notice_limit_per_hour", (json_int_t)p->notice_limit_per_hour,
-	    "notice_share_percent", (json_int_t)p->notice_share_percent,
-	    "login_token_ttl", (json_int_t)p->login_token_ttl,
-	    "password_policy", api_password_policy_json(p));
+	    "id", p->id, "name", p->name, "callback_urls",
+	    lines_json(p->callback_urls), "allowed_origins",
+	    lines_json(p->allowed_origins), "reset_url",
+	    api_string_or_null(p->reset_url), "token_ttl",
+	    (json_int_t)p->token_ttl, "delivery", p->delivery,
+	    "send_reset_emails", p->send_reset_emails, "created_at",
+	    api_time(p->created_at), "mail_from",
+	    api_string_or_null(p->mail_from), "mail_from_name",
+	    api_string_or_null(p->mail_from_name), "locale",
+	    api_string_or_null(p->locale), "unknown_account_notice",
+	    p->unknown_account_notice, "logo_url",
+	    api_string_or_null(p->logo_url), "accent_color",
+	    api_string_or_null(p->accent_color), "reset_limit_per_hour",
+	    (json_int_t)p->reset_limit_per_hour, "mail_budget_per_hour",
+	    (json_int_t)p->mail_budget_per_hour, "password_min_length",
+	    (json_int_t)p->password_min_length, "password_min_score",
+	    (json_int_t)p->password_min_score, "notice_limit_per_hour",
+	    (json_int_t)p->notice_limit_per_hour, "notice_share_percent",
+	    (json_int_t)p->notice_share_percent, "login_token_ttl",
+	    (json_int_t)p->login_token_ttl, "password_policy",
+	    api_password_policy_json(p));
 	/* The Cognito user pool id the admin calls and tokens name. */
 	if (j != NULL && aws_region != NULL && id_is_uuid(p->id)) {
 		engine_user_pool_id(aws_region, p->id, pool);
@@ -213,37 +212,28 @@ api_outbox_json(const struct outbox_msg *m)
 {
 	/* Never the payload: it holds the link or code. */
 	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:I, s:o, s:o, s:o, "
-	    "s:o}",
-	    "id", m->id,
-	    "project_id", m->project_id,
-	    "kind", m->kind,
-	    "to", m->to_addr,
-	    "locale", api_string_or_null(m->locale),
-	    "state", m->state,
-	    "tries", (json_int_t)m->tries,
-	    "next_try_at", strcmp(m->state, "pending") == 0 ?
-	    api_time(m->next_try_at) : json_null(),
-	    "last_error", api_string_or_null(m->last_error),
-	    "created_at", api_time(m->created_at),
-	    "sent_at", api_time(m->sent_at));
+			 "s:o}",
+	    "id", m->id, "project_id", m->project_id, "kind", m->kind, "to",
+	    m->to_addr, "locale", api_string_or_null(m->locale), "state",
+	    m->state, "tries", (json_int_t)m->tries, "next_try_at",
+	    strcmp(m->state, "pending") == 0 ? api_time(m->next_try_at) :
+					       json_null(),
+	    "last_error", api_string_or_null(m->last_error), "created_at",
+	    api_time(m->created_at), "sent_at", api_time(m->sent_at));
 }
 
 json_t *
 api_user_json(const struct user *u)
 {
 	return json_pack("{s:s, s:s, s:s, s:o, s:b, s:b, s:o, s:o, s:o, s:o, "
-	    "s:o, s:o, s:s}",
-	    "id", u->id,
-	    "project_id", u->project_id,
-	    "email", u->email,
-	    "username", api_string_or_null(u->username),
-	    "email_verified", u->email_verified,
-	    "disabled", u->disabled,
-	    "first_name", api_string_or_null(u->first_name),
-	    "last_name", api_string_or_null(u->last_name),
-	    "locale", api_string_or_null(u->locale),
-	    "created_at", api_time(u->created_at),
-	    "updated_at", api_time(u->updated_at),
-	    "last_sign_in_at", api_time(u->last_sign_in_at),
-	    "status", user_status_name(u->status));
+			 "s:o, s:o, s:s}",
+	    "id", u->id, "project_id", u->project_id, "email", u->email,
+	    "username", api_string_or_null(u->username), "email_verified",
+	    u->email_verified, "disabled", u->disabled, "first_name",
+	    api_string_or_null(u->first_name), "last_name",
+	    api_string_or_null(u->last_name), "locale",
+	    api_string_or_null(u->locale), "created_at",
+	    api_time(u->created_at), "updated_at", api_time(u->updated_at),
+	    "last_sign_in_at", api_time(u->last_sign_in_at), "status",
+	    user_status_name(u->status));
 }

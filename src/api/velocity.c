@@ -19,20 +19,25 @@
 #include "api.h"
 
 #define HEADER_MAX 128
-#define USERNAME_MAX 320	/* the engine's bound on logins */
+#define USERNAME_MAX 320 /* the engine's bound on logins */
 #define SECRET_HASH_MAX 128
 #define CODE_MAX 2048
 #define PASSWORD_FIELD_MAX 4096
 #define MESSAGE_MAX 512
 
 /* The answer when another cannot be encoded: fixed, valid, in shape. */
-#define VELOCITY_FALLBACK "{\"error\":{\"code\":" \
+#define VELOCITY_FALLBACK \
+	"{\"error\":{\"code\":" \
 	"\"InternalErrorException\",\"message\":" \
 	"\"Internal error, please try again.\"}}"
 
 /* Every header this face reads: one that is not clean text is a 400. */
 static const char *const velocity_headers[] = {
-	"userpoolid", "appclientid", "Content-Type", "User-Agent", NULL,
+	"userpoolid",
+	"appclientid",
+	"Content-Type",
+	"User-Agent",
+	NULL,
 };
 
 static void
@@ -40,9 +45,10 @@ fail(struct http_response *resp, enum cognito_error e, const char *message)
 {
 	const struct cognito_exception *x = cognito_exception(e);
 
-	if (api_json_take(resp, x->status, json_pack("{s:{s:s, s:s}}",
-	    "error", "code", x->type, "message", message != NULL ? message :
-	    x->message), VELOCITY_FALLBACK) == 0)
+	if (api_json_take(resp, x->status,
+		json_pack("{s:{s:s, s:s}}", "error", "code", x->type, "message",
+		    message != NULL ? message : x->message),
+		VELOCITY_FALLBACK) == 0)
 		resp->outcome = x->type;
 }
 
@@ -85,8 +91,8 @@ velocity_failed(const struct http_request *r, struct http_response *resp,
  * optional member is absent or null, or -1 with resp answered.
  */
 static int
-member(struct http_response *resp, json_t *body, const char *name,
-    size_t max, int required, const char **out)
+member(struct http_response *resp, json_t *body, const char *name, size_t max,
+    int required, const char **out)
 {
 	char msg[MESSAGE_MAX];
 	int rc;
@@ -97,8 +103,10 @@ member(struct http_response *resp, json_t *body, const char *name,
 	if (rc == 0 && !required)
 		return 0;
 	if (rc == -1)
-		snprintf(msg, sizeof(msg), "%s: expected a string of at most "
-		    "%zu bytes", name, max);
+		snprintf(msg, sizeof(msg),
+		    "%s: expected a string of at most "
+		    "%zu bytes",
+		    name, max);
 	else
 		snprintf(msg, sizeof(msg), "%s: required", name);
 	fail(resp, CE_INVALID_PARAMETER, msg);
@@ -125,19 +133,22 @@ call_of(const struct http_request *r, struct http_response *resp,
 
 	bad = http_header_malformed(r, velocity_headers);
 	if (bad != NULL) {
-		snprintf(msg, sizeof(msg), "the %s header is not valid UTF-8 "
-		    "text", bad);
+		snprintf(msg, sizeof(msg),
+		    "the %s header is not valid UTF-8 "
+		    "text",
+		    bad);
 		fail(resp, CE_INVALID_PARAMETER, msg);
 		return NULL;
 	}
 	if (pool == NULL || *pool == '\0' || strlen(pool) > HEADER_MAX ||
 	    client == NULL || *client == '\0' || strlen(client) > HEADER_MAX) {
-		fail(resp, CE_INVALID_PARAMETER, "the userpoolid and appclientid "
+		fail(resp, CE_INVALID_PARAMETER,
+		    "the userpoolid and appclientid "
 		    "headers are required");
 		return NULL;
 	}
-	switch (api_parse_object(r, "application/json", &body, err,
-	    sizeof(err))) {
+	switch (
+	    api_parse_object(r, "application/json", &body, err, sizeof(err))) {
 	case API_BODY_OK:
 		break;
 	case API_BODY_TOO_LARGE:
@@ -151,7 +162,7 @@ call_of(const struct http_request *r, struct http_response *resp,
 	}
 	if (member(resp, body, "userName", USERNAME_MAX, 1, &username) == -1 ||
 	    member(resp, body, "secretHash", SECRET_HASH_MAX, 0,
-	    &secret_hash) == -1)
+		&secret_hash) == -1)
 		goto out;
 	in = (struct client_auth){ client, pool, username, secret_hash };
 	res = engine_client_auth(r->app, &in, cl, p);
@@ -166,13 +177,18 @@ call_of(const struct http_request *r, struct http_response *resp,
 	(void)str_utf8_clean(client_text, sizeof(client_text), client,
 	    strlen(client));
 	if (res == ENGINE_PROJECT_UNKNOWN) {
-		snprintf(msg, sizeof(msg), "User pool client %s does not exist "
-		    "in user pool %s.", client_text, pool_text);
+		snprintf(msg, sizeof(msg),
+		    "User pool client %s does not exist "
+		    "in user pool %s.",
+		    client_text, pool_text);
 		fail(resp, CE_RESOURCE_NOT_FOUND, msg);
 	} else if (res == ENGINE_CREDENTIALS_INVALID) {
-		snprintf(msg, sizeof(msg), secret_hash == NULL ? "Client %s is "
-		    "configured for secret but secret was not received" :
-		    "Unable to verify secret hash for client %s", client_text);
+		snprintf(msg, sizeof(msg),
+		    secret_hash == NULL ?
+			"Client %s is "
+			"configured for secret but secret was not received" :
+			"Unable to verify secret hash for client %s",
+		    client_text);
 		fail(resp, CE_NOT_AUTHORIZED, msg);
 	} else
 		fail_engine(resp, res, NULL);
@@ -214,13 +230,12 @@ velocity_forgot(const struct http_request *r, struct http_response *resp)
 		fail_engine(resp, res, NULL);
 		goto out;
 	}
-	if (api_json_take(resp, 200, json_pack("{s:{s:s, s:{s:s, s:s, s:s}}}",
-	    "data",
-	    "userName", username,
-	    "codeDeliveryDetails",
-	    "destination", t.destination,
-	    "deliveryMedium", "EMAIL",
-	    "attributeName", "email"), VELOCITY_FALLBACK) == 0)
+	if (api_json_take(resp, 200,
+		json_pack("{s:{s:s, s:{s:s, s:s, s:s}}}", "data", "userName",
+		    username, "codeDeliveryDetails", "destination",
+		    t.destination, "deliveryMedium", "EMAIL", "attributeName",
+		    "email"),
+		VELOCITY_FALLBACK) == 0)
 		resp->outcome = "ok";
 	reset_ticket_clear(&t);
 out:
@@ -251,7 +266,7 @@ velocity_forgot_confirm(const struct http_request *r,
 	(void)api_string_field(body, "userName", USERNAME_MAX, &username);
 	if (member(resp, body, "verificationCode", CODE_MAX, 1, &code) == -1 ||
 	    member(resp, body, "newPassword", PASSWORD_FIELD_MAX, 1,
-	    &password) == -1)
+		&password) == -1)
 		goto out;
 	in = (struct reset_code_confirm){
 		.project = p,
@@ -267,9 +282,10 @@ velocity_forgot_confirm(const struct http_request *r,
 		fail_engine(resp, res, &verdict);
 		goto out;
 	}
-	if (api_json_take(resp, 200, json_pack("{s:{s:s, s:b}}", "data",
-	    "userName", username, "passwordChanged", 1),
-	    VELOCITY_FALLBACK) == 0)
+	if (api_json_take(resp, 200,
+		json_pack("{s:{s:s, s:b}}", "data", "userName", username,
+		    "passwordChanged", 1),
+		VELOCITY_FALLBACK) == 0)
 		resp->outcome = "ok";
 out:
 	json_decref(body);
@@ -283,7 +299,9 @@ out:
  */
 #define VELOCITY(method, path, fn, limit) \
 	{ method, path, NULL, NULL, fn, RUN_WORKER, limit }, \
-	{ method, "/authapi" path, NULL, NULL, fn, RUN_WORKER, limit }
+	{ \
+		method, "/authapi" path, NULL, NULL, fn, RUN_WORKER, limit \
+	}
 
 static const struct route velocity_routes[] = {
 	VELOCITY("POST", "/password/forgot", velocity_forgot,

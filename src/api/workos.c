@@ -26,75 +26,81 @@
 #include "api.h"
 
 #define FIELD_MAX 1024
-#define URL_FIELD_MAX 2048		/* the engine's limit for URLs */
+#define URL_FIELD_MAX 2048 /* the engine's limit for URLs */
 #define PASSWORD_FIELD_MAX 4096
 #define ECHO_ID_MAX 128
 
 #define PREFIX_USER "user_"
 
 /* The answer when another cannot be encoded: fixed, valid, in shape. */
-#define WORKOS_FALLBACK "{\"code\":\"server_error\",\"message\":" \
+#define WORKOS_FALLBACK \
+	"{\"code\":\"server_error\",\"message\":" \
 	"\"An internal error occurred; try again.\"}"
 
 /* Every header this face reads: one that is not clean text is a 400. */
 static const char *const workos_headers[] = {
-	"Authorization", "Idempotency-Key", "Content-Type", "User-Agent", NULL,
+	"Authorization",
+	"Idempotency-Key",
+	"Content-Type",
+	"User-Agent",
+	NULL,
 };
 #define PREFIX_RESET "password_reset_"
 #define PREFIX_SESSION "session_"
 
 enum workos_error {
-	WE_UNAUTHORIZED,		/* 0 */
-	WE_ROUTE_NOT_FOUND,		/* 1 */
-	WE_METHOD_NOT_ALLOWED,		/* 2 */
-	WE_RESET_NOT_FOUND,		/* 3 */
-	WE_USER_NOT_FOUND,		/* 4 */
-	WE_EMAIL_NOT_FOUND,		/* 5 */
-	WE_TOKEN_NOT_FOUND,		/* 6 */
-	WE_TOKEN_EXPIRED,		/* 7 */
-	WE_RESET_PASSWORD_WEAK,		/* 8 */
-	WE_USER_PASSWORD_WEAK,		/* 9 */
-	WE_EMAIL_NOT_AVAILABLE,		/* 10 */
-	WE_INVALID_PARAMETERS,		/* 11 */
-	WE_INVALID_JSON,		/* 12 */
-	WE_INVALID_CREDENTIALS,		/* 13 */
-	WE_INVALID_CLIENT,		/* 14 */
-	WE_UNSUPPORTED_GRANT,		/* 15 */
-	WE_IDEM_KEY_INVALID,		/* 16 */
-	WE_IDEM_KEY_REUSED,		/* 17 */
-	WE_TOO_LARGE,			/* 18 */
-	WE_RATE_LIMITED,		/* 19 */
-	WE_UNAVAILABLE,			/* 20 */
-	WE_INVALID_HEADER,		/* 21 */
-	WE_UNSUPPORTED_CHARSET,		/* 22 */
-	WE_INVALID_GRANT,		/* 23 */
-	WE_SESSION_NOT_FOUND,		/* 24 */
-	WE_RETURN_TO_REFUSED,		/* 25 */
-	WE_UPDATE_PASSWORD_WEAK,	/* 26 */
+	WE_UNAUTHORIZED,	 /* 0 */
+	WE_ROUTE_NOT_FOUND,	 /* 1 */
+	WE_METHOD_NOT_ALLOWED,	 /* 2 */
+	WE_RESET_NOT_FOUND,	 /* 3 */
+	WE_USER_NOT_FOUND,	 /* 4 */
+	WE_EMAIL_NOT_FOUND,	 /* 5 */
+	WE_TOKEN_NOT_FOUND,	 /* 6 */
+	WE_TOKEN_EXPIRED,	 /* 7 */
+	WE_RESET_PASSWORD_WEAK,	 /* 8 */
+	WE_USER_PASSWORD_WEAK,	 /* 9 */
+	WE_EMAIL_NOT_AVAILABLE,	 /* 10 */
+	WE_INVALID_PARAMETERS,	 /* 11 */
+	WE_INVALID_JSON,	 /* 12 */
+	WE_INVALID_CREDENTIALS,	 /* 13 */
+	WE_INVALID_CLIENT,	 /* 14 */
+	WE_UNSUPPORTED_GRANT,	 /* 15 */
+	WE_IDEM_KEY_INVALID,	 /* 16 */
+	WE_IDEM_KEY_REUSED,	 /* 17 */
+	WE_TOO_LARGE,		 /* 18 */
+	WE_RATE_LIMITED,	 /* 19 */
+	WE_UNAVAILABLE,		 /* 20 */
+	WE_INVALID_HEADER,	 /* 21 */
+	WE_UNSUPPORTED_CHARSET,	 /* 22 */
+	WE_INVALID_GRANT,	 /* 23 */
+	WE_SESSION_NOT_FOUND,	 /* 24 */
+	WE_RETURN_TO_REFUSED,	 /* 25 */
+	WE_UPDATE_PASSWORD_WEAK, /* 26 */
 	WE__MAX
 };
 
 enum error_shape {
-	SHAPE_CODE,	/* {"code", "message"} */
-	SHAPE_GROUPED,	/* {"code", "message", "errors": [{"code", ...}]} */
-	SHAPE_OAUTH,	/* {"error", "error_description"} */
+	SHAPE_CODE,    /* {"code", "message"} */
+	SHAPE_GROUPED, /* {"code", "message", "errors": [{"code", ...}]} */
+	SHAPE_OAUTH,   /* {"error", "error_description"} */
 };
 
 static const struct {
-	int			 status;
-	enum error_shape	 shape;
-	const char		*code;
-	const char		*message;
-	const char		*inner_code;	/* SHAPE_GROUPED */
-	const char		*inner_message;
+	int status;
+	enum error_shape shape;
+	const char *code;
+	const char *message;
+	const char *inner_code; /* SHAPE_GROUPED */
+	const char *inner_message;
 } workos_errors[WE__MAX] = {
 	/* WE_UNAUTHORIZED */
 	{ 401, SHAPE_CODE, "unauthorized",
 	    "Could not authorize the request: the API key is missing, "
-	    "malformed or not known.", NULL, NULL },
+	    "malformed or not known.",
+	    NULL, NULL },
 	/* WE_ROUTE_NOT_FOUND */
-	{ 404, SHAPE_CODE, "not_found",
-	    "No endpoint has this path.", NULL, NULL },
+	{ 404, SHAPE_CODE, "not_found", "No endpoint has this path.", NULL,
+	    NULL },
 	/* WE_METHOD_NOT_ALLOWED */
 	{ 405, SHAPE_CODE, "method_not_allowed",
 	    "This endpoint does not take that method.", NULL, NULL },
@@ -120,12 +126,11 @@ static const struct {
 	    "Password does not meet requirements.", NULL, NULL },
 	/* WE_USER_PASSWORD_WEAK: errors[] from weak_password_errors; 400 as
 	   the spec has it, so the SDK throws BadRequestException */
-	{ 400, SHAPE_GROUPED, "user_creation_error",
-	    "Could not create user.", NULL, NULL },
+	{ 400, SHAPE_GROUPED, "user_creation_error", "Could not create user.",
+	    NULL, NULL },
 	/* WE_EMAIL_NOT_AVAILABLE: 400, as the spec has user_creation_error */
-	{ 400, SHAPE_GROUPED, "user_creation_error",
-	    "Could not create user.", "email_not_available",
-	    "A user with this email already exists." },
+	{ 400, SHAPE_GROUPED, "user_creation_error", "Could not create user.",
+	    "email_not_available", "A user with this email already exists." },
 	/* WE_INVALID_PARAMETERS: errors[] names the fields */
 	{ 422, SHAPE_GROUPED, "invalid_request_parameters",
 	    "Validation failed.", NULL, NULL },
@@ -134,8 +139,8 @@ static const struct {
 	    "The request body must be a JSON object sent as application/json.",
 	    NULL, NULL },
 	/* WE_INVALID_CREDENTIALS */
-	{ 400, SHAPE_CODE, "invalid_credentials",
-	    "Invalid credentials.", NULL, NULL },
+	{ 400, SHAPE_CODE, "invalid_credentials", "Invalid credentials.", NULL,
+	    NULL },
 	/* WE_INVALID_CLIENT */
 	{ 400, SHAPE_OAUTH, "invalid_client",
 	    "Invalid client ID or client secret.", NULL, NULL },
@@ -146,11 +151,13 @@ static const struct {
 	/* WE_IDEM_KEY_INVALID */
 	{ 400, SHAPE_CODE, "idempotency_key_invalid",
 	    "The Idempotency-Key header must be 1 to 255 printable ASCII "
-	    "characters.", NULL, NULL },
+	    "characters.",
+	    NULL, NULL },
 	/* WE_IDEM_KEY_REUSED */
 	{ 422, SHAPE_CODE, "idempotency_key_reused",
 	    "This Idempotency-Key was used for a different request in the "
-	    "last 24 hours.", NULL, NULL },
+	    "last 24 hours.",
+	    NULL, NULL },
 	/* WE_TOO_LARGE */
 	{ 413, SHAPE_CODE, "request_too_large",
 	    "The request body is too large.", NULL, NULL },
@@ -167,7 +174,8 @@ static const struct {
 	/* WE_UNSUPPORTED_CHARSET */
 	{ 415, SHAPE_CODE, "unsupported_media_type",
 	    "The request body must be UTF-8 JSON (application/json; "
-	    "charset=utf-8).", NULL, NULL },
+	    "charset=utf-8).",
+	    NULL, NULL },
 	/* WE_INVALID_GRANT */
 	{ 400, SHAPE_OAUTH, "invalid_grant",
 	    "The refresh token is invalid, expired, revoked or already used.",
@@ -181,8 +189,8 @@ static const struct {
 	    "return_to is not one of the project's allowed URLs." },
 	/* WE_UPDATE_PASSWORD_WEAK: errors[] from weak_password_errors; 400
 	   as createUser's refusal, so the SDK throws BadRequestException */
-	{ 400, SHAPE_GROUPED, "user_update_error",
-	    "Could not update user.", NULL, NULL },
+	{ 400, SHAPE_GROUPED, "user_update_error", "Could not update user.",
+	    NULL, NULL },
 };
 
 /*
@@ -200,31 +208,35 @@ weak_password_errors(enum engine_result res, const struct password_verdict *v)
 		/* A result without a verdict: say what the result says. */
 		memset(&none, 0, sizeof(none));
 		none.rule = res == ENGINE_PASSWORD_TOO_SHORT ? PW_MIN_LENGTH :
-		    res == ENGINE_PASSWORD_TOO_LONG ? PW_MAX_LENGTH :
-		    res == ENGINE_PASSWORD_INVALID_TEXT ? PW_VALID_TEXT :
-		    PW_STRENGTH;
+		    res == ENGINE_PASSWORD_TOO_LONG	     ? PW_MAX_LENGTH :
+		    res == ENGINE_PASSWORD_INVALID_TEXT	     ? PW_VALID_TEXT :
+							       PW_STRENGTH;
 		none.min_length = PASSWORD_MIN_CHARS;
 		none.message = "This password does not meet the policy.";
 		none.suggestion = "Choose a longer, less common password.";
 		v = &none;
 	}
 	if (v->rule == PW_MIN_LENGTH)
-		snprintf(message, sizeof(message), "Password must be at least "
-		    "%lld characters.", (long long)v->min_length);
+		snprintf(message, sizeof(message),
+		    "Password must be at least "
+		    "%lld characters.",
+		    (long long)v->min_length);
 	else if (v->rule == PW_MAX_LENGTH)
-		snprintf(message, sizeof(message), "Password must be at most "
-		    "%lld characters.", (long long)(v->max_length > 0 ?
-		    v->max_length : PASSWORD_MAX_CHARS));
+		snprintf(message, sizeof(message),
+		    "Password must be at most "
+		    "%lld characters.",
+		    (long long)(v->max_length > 0 ? v->max_length :
+						    PASSWORD_MAX_CHARS));
 	else if (v->rule >= PW_UPPERCASE && v->rule <= PW_SYMBOLS)
 		snprintf(message, sizeof(message), "%s", v->message);
 	else
-		snprintf(message, sizeof(message), "Password does not meet "
-		    "requirements (%s).", password_rule_name(v->rule));
-	return json_pack("[{s:s, s:s, s:s, s:[s], s:s}]",
-	    "code", "password_too_weak",
-	    "message", message,
-	    "rule", password_rule_name(v->rule),
-	    "suggestions", v->suggestion,
+		snprintf(message, sizeof(message),
+		    "Password does not meet "
+		    "requirements (%s).",
+		    password_rule_name(v->rule));
+	return json_pack("[{s:s, s:s, s:s, s:[s], s:s}]", "code",
+	    "password_too_weak", "message", message, "rule",
+	    password_rule_name(v->rule), "suggestions", v->suggestion,
 	    "warning", v->message);
 }
 
@@ -234,8 +246,7 @@ is_weak_password(enum engine_result res)
 {
 	return res == ENGINE_PASSWORD_TOO_SHORT ||
 	    res == ENGINE_PASSWORD_TOO_LONG ||
-	    res == ENGINE_PASSWORD_INVALID_TEXT ||
-	    res == ENGINE_PASSWORD_WEAK;
+	    res == ENGINE_PASSWORD_INVALID_TEXT || res == ENGINE_PASSWORD_WEAK;
 }
 
 /*
@@ -257,9 +268,9 @@ fail_with(struct http_response *resp, enum workos_error e, json_t *errors,
 		body = json_pack("{s:s, s:s}", "code", workos_errors[e].code,
 		    "message", workos_errors[e].message);
 	if (errors == NULL && workos_errors[e].inner_code != NULL)
-		errors = json_pack("[{s:s, s:s}]",
-		    "code", workos_errors[e].inner_code,
-		    "message", workos_errors[e].inner_message);
+		errors = json_pack("[{s:s, s:s}]", "code",
+		    workos_errors[e].inner_code, "message",
+		    workos_errors[e].inner_message);
 	if (errors != NULL)
 		json_object_set_new(body, "errors", errors);
 	if (extra != NULL) {
@@ -269,7 +280,7 @@ fail_with(struct http_response *resp, enum workos_error e, json_t *errors,
 	if (e == WE_UNAUTHORIZED)
 		http_set_header(resp, "WWW-Authenticate", "Bearer");
 	if (api_json_take(resp, workos_errors[e].status, body,
-	    WORKOS_FALLBACK) == 0)
+		WORKOS_FALLBACK) == 0)
 		resp->outcome = workos_errors[e].code;
 }
 
@@ -284,8 +295,10 @@ static void
 fail_field(struct http_response *resp, const char *field, const char *code,
     const char *message)
 {
-	fail_with(resp, WE_INVALID_PARAMETERS, json_pack("[{s:s, s:s, s:s}]",
-	    "field", field, "code", code, "message", message), NULL);
+	fail_with(resp, WE_INVALID_PARAMETERS,
+	    json_pack("[{s:s, s:s, s:s}]", "field", field, "code", code,
+		"message", message),
+	    NULL);
 }
 
 /* A 404 for an entity, echoing its id when it is printable and short. */
@@ -341,9 +354,10 @@ fail_engine(struct http_response *resp, enum engine_result res,
 		break;
 	case ENGINE_BAD_INPUT:
 	case ENGINE_LOGIN_URL_REFUSED:
-		fail_with(resp, WE_INVALID_PARAMETERS, json_pack("[{s:s, s:s}]",
-		    "code", "invalid_parameter",
-		    "message", "A parameter has an invalid value."), NULL);
+		fail_with(resp, WE_INVALID_PARAMETERS,
+		    json_pack("[{s:s, s:s}]", "code", "invalid_parameter",
+			"message", "A parameter has an invalid value."),
+		    NULL);
 		break;
 	case ENGINE_USER_UNKNOWN:
 		fail(resp, WE_EMAIL_NOT_FOUND);
@@ -389,20 +403,14 @@ user_json(const struct user *u)
 	json_t *v;
 
 	v = json_pack("{s:s, s:s, s:s, s:b, s:o, s:o, s:o, s:o, s:o, s:o, "
-	    "s:o, s:o, s:o, s:o}",
-	    "object", "user",
-	    "id", id,
-	    "email", u->email,
-	    "email_verified", u->email_verified,
-	    "first_name", api_string_or_null(u->first_name),
-	    "last_name", api_string_or_null(u->last_name),
-	    "name", json_null(),
-	    "profile_picture_url", json_null(),
-	    "last_sign_in_at", api_time(u->last_sign_in_at),
-	    "locale", api_string_or_null(u->locale),
-	    "external_id", json_null(),
-	    "metadata", json_object(),
-	    "created_at", api_time(u->created_at),
+		      "s:o, s:o, s:o, s:o}",
+	    "object", "user", "id", id, "email", u->email, "email_verified",
+	    u->email_verified, "first_name", api_string_or_null(u->first_name),
+	    "last_name", api_string_or_null(u->last_name), "name", json_null(),
+	    "profile_picture_url", json_null(), "last_sign_in_at",
+	    api_time(u->last_sign_in_at), "locale",
+	    api_string_or_null(u->locale), "external_id", json_null(),
+	    "metadata", json_object(), "created_at", api_time(u->created_at),
 	    "updated_at", api_time(u->updated_at));
 	free(id);
 	return v;
@@ -417,15 +425,11 @@ reset_json(const char *secret_id, const char *user_id, const char *email,
 	char *uid = public_id(PREFIX_USER, user_id);
 	json_t *v;
 
-	v = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o}",
-	    "object", "password_reset",
-	    "id", id,
-	    "user_id", uid,
-	    "email", email,
-	    "password_reset_token", token,
-	    "password_reset_url", url,
-	    "expires_at", api_time(expires_at),
-	    "created_at", api_time(created_at));
+	v = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "object",
+	    "password_reset", "id", id, "user_id", uid, "email", email,
+	    "password_reset_token", token, "password_reset_url", url,
+	    "expires_at", api_time(expires_at), "created_at",
+	    api_time(created_at));
 	free(id);
 	free(uid);
 	return v;
@@ -441,7 +445,8 @@ answer_set(struct idem_answer *out, int status, json_t *v)
 	if (out->body == NULL) {
 		/* Text that is not UTF-8: this answer fails, not the process. */
 		log_error("workos: cannot encode an answer (status %d); "
-		    "answering 500", status);
+			  "answering 500",
+		    status);
 		out->status = 500;
 		out->body = xstrdup(WORKOS_FALLBACK);
 	}
@@ -456,8 +461,9 @@ encode_reset_create(void *arg, const struct idem_outcome *o,
 	const struct reset_ticket *t = o->ticket;
 
 	(void)arg;
-	answer_set(out, 201, reset_json(t->secret_id, t->user->id,
-	    t->user->email, t->token, t->link, t->expires_at, t->created_at));
+	answer_set(out, 201,
+	    reset_json(t->secret_id, t->user->id, t->user->email, t->token,
+		t->link, t->expires_at, t->created_at));
 }
 
 static void
@@ -470,8 +476,7 @@ encode_reset_send(void *arg, const struct idem_outcome *o,
 }
 
 static void
-encode_confirm(void *arg, const struct idem_outcome *o,
-    struct idem_answer *out)
+encode_confirm(void *arg, const struct idem_outcome *o, struct idem_answer *out)
 {
 	(void)arg;
 	answer_set(out, 200, json_pack("{s:o}", "user", user_json(o->user)));
@@ -516,10 +521,12 @@ project_of(const struct http_request *r, struct http_response *resp,
 
 	bad = http_header_malformed(r, workos_headers);
 	if (bad != NULL) {
-		snprintf(message, sizeof(message), "The %s header is not valid "
-		    "UTF-8 text.", bad);
-		fail_with(resp, WE_INVALID_HEADER, NULL, json_pack("{s:s}",
-		    "message", message));
+		snprintf(message, sizeof(message),
+		    "The %s header is not valid "
+		    "UTF-8 text.",
+		    bad);
+		fail_with(resp, WE_INVALID_HEADER, NULL,
+		    json_pack("{s:s}", "message", message));
 		return NULL;
 	}
 	if (auth == NULL || strncasecmp(auth, "Bearer ", 7) != 0) {
@@ -531,8 +538,9 @@ project_of(const struct http_request *r, struct http_response *resp,
 		auth++;
 	res = engine_project_by_api_key(r->app, auth, &p);
 	if (res != ENGINE_OK) {
-		fail(resp, res == ENGINE_UNAVAILABLE ? WE_UNAVAILABLE :
-		    WE_UNAUTHORIZED);
+		fail(resp,
+		    res == ENGINE_UNAVAILABLE ? WE_UNAVAILABLE :
+						WE_UNAUTHORIZED);
 		return NULL;
 	}
 	*key = auth;
@@ -546,8 +554,8 @@ body_of(const struct http_request *r, struct http_response *resp)
 	char err[256];
 	json_t *body = NULL;
 
-	switch (api_parse_object(r, "application/json", &body, err,
-	    sizeof(err))) {
+	switch (
+	    api_parse_object(r, "application/json", &body, err, sizeof(err))) {
 	case API_BODY_OK:
 		return body;
 	case API_BODY_TOO_LARGE:
@@ -592,8 +600,8 @@ claim_of(const struct http_request *r, struct http_response *resp,
 
 /* A required string field; 0 with resp answered when absent or bad. */
 static int
-required(struct http_response *resp, json_t *body, const char *name,
-    size_t max, const char **out)
+required(struct http_response *resp, json_t *body, const char *name, size_t max,
+    const char **out)
 {
 	char code[64], message[128];
 	int rc;
@@ -603,8 +611,10 @@ required(struct http_response *resp, json_t *body, const char *name,
 		return 1;
 	if (rc == -1) {
 		snprintf(code, sizeof(code), "%s_invalid", name);
-		snprintf(message, sizeof(message), "%s must be a string of at "
-		    "most %zu bytes.", name, max);
+		snprintf(message, sizeof(message),
+		    "%s must be a string of at "
+		    "most %zu bytes.",
+		    name, max);
 	} else {
 		snprintf(code, sizeof(code), "%s_required", name);
 		snprintf(message, sizeof(message), "%s is required.", name);
@@ -615,16 +625,18 @@ required(struct http_response *resp, json_t *body, const char *name,
 
 /* An optional string field; 0 with resp answered when it has another type. */
 static int
-optional(struct http_response *resp, json_t *body, const char *name,
-    size_t max, const char **out)
+optional(struct http_response *resp, json_t *body, const char *name, size_t max,
+    const char **out)
 {
 	char code[64], message[128];
 
 	if (api_string_field(body, name, max, out) != -1)
 		return 1;
 	snprintf(code, sizeof(code), "%s_invalid", name);
-	snprintf(message, sizeof(message), "%s must be a string of at most "
-	    "%zu bytes.", name, max);
+	snprintf(message, sizeof(message),
+	    "%s must be a string of at most "
+	    "%zu bytes.",
+	    name, max);
 	fail_field(resp, name, code, message);
 	return 0;
 }
@@ -659,8 +671,8 @@ reset_request_call(const struct http_request *r, struct http_response *resp,
 		goto out;
 	if (!required(resp, body, "email", FIELD_MAX, &email))
 		goto out;
-	if (send && !required(resp, body, "password_reset_url", URL_FIELD_MAX,
-	    &url))
+	if (send &&
+	    !required(resp, body, "password_reset_url", URL_FIELD_MAX, &url))
 		goto out;
 	if (url != NULL && !valid_url(url)) {
 		fail_field(resp, "password_reset_url",
@@ -747,8 +759,10 @@ workos_reset_get(const struct http_request *r, struct http_response *resp)
 		goto out;
 	}
 	/* Only the token's hash was stored: it cannot be shown again. */
-	if (api_json_take(resp, 200, reset_json(s->id, s->user_id, s->email,
-	    "", "", s->expires_at, s->created_at), WORKOS_FALLBACK) == 0)
+	if (api_json_take(resp, 200,
+		reset_json(s->id, s->user_id, s->email, "", "", s->expires_at,
+		    s->created_at),
+		WORKOS_FALLBACK) == 0)
 		resp->outcome = "ok";
 out:
 	secret_free(s);
@@ -781,7 +795,7 @@ workos_reset_confirm(const struct http_request *r, struct http_response *resp)
 		goto out;
 	if (!required(resp, body, "token", FIELD_MAX, &token) ||
 	    !required(resp, body, "new_password", PASSWORD_FIELD_MAX,
-	    &password))
+		&password))
 		goto out;
 	claim.encode = encode_confirm;
 	cp = claim_of(r, resp, &claim, &answered);
@@ -817,7 +831,11 @@ out:
  * refused rather than dropped, so nothing the caller set is lost quietly.
  */
 static const char *const unsupported_user_fields[] = {
-	"password_hash", "password_hash_type", "external_id", "name", NULL,
+	"password_hash",
+	"password_hash_type",
+	"external_id",
+	"name",
+	NULL,
 };
 
 void
@@ -898,8 +916,10 @@ workos_user_create(const struct http_request *r, struct http_response *resp)
 		goto out;
 	}
 	if (res == ENGINE_BAD_INPUT) {
-		fail_with(resp, WE_INVALID_PARAMETERS, json_pack("[{s:s, s:s}]",
-		    "code", "invalid_parameter", "message", err), NULL);
+		fail_with(resp, WE_INVALID_PARAMETERS,
+		    json_pack("[{s:s, s:s}]", "code", "invalid_parameter",
+			"message", err),
+		    NULL);
 		goto out;
 	}
 	if (res != ENGINE_OK && res != ENGINE_REPLAYED) {
@@ -981,7 +1001,8 @@ workos_users_list(const struct http_request *r, struct http_response *resp)
 		goto out;
 	}
 	q = (struct user_query){ .project_id = p->id,
-	    .limit = USERS_LIMIT_DEFAULT, .desc = 1 };
+		.limit = USERS_LIMIT_DEFAULT,
+		.desc = 1 };
 	v = http_query(r, "email");
 	if (v != NULL && *v != '\0')
 		q.email = v;
@@ -1041,10 +1062,11 @@ workos_users_list(const struct http_request *r, struct http_response *resp)
 	data = json_array();
 	for (i = 0; i < l.n; i++)
 		json_array_append_new(data, user_json(l.items[i]));
-	if (api_json_take(resp, 200, json_pack("{s:s, s:o, s:{s:n, s:o}}",
-	    "object", "list", "data", data, "list_metadata", "before",
-	    "after", next[0] != '\0' ? json_string(next) : json_null()),
-	    WORKOS_FALLBACK) == 0)
+	if (api_json_take(resp, 200,
+		json_pack("{s:s, s:o, s:{s:n, s:o}}", "object", "list", "data",
+		    data, "list_metadata", "before", "after",
+		    next[0] != '\0' ? json_string(next) : json_null()),
+		WORKOS_FALLBACK) == 0)
 		resp->outcome = "ok";
 out:
 	store_list_free(&l, (void (*)(void *))user_free);
@@ -1052,8 +1074,13 @@ out:
 }
 
 static const char *const unsupported_update_fields[] = {
-	"email", "name", "password_hash", "password_hash_type", "external_id",
-	"locale", NULL,
+	"email",
+	"name",
+	"password_hash",
+	"password_hash_type",
+	"external_id",
+	"locale",
+	NULL,
 };
 
 /*
@@ -1081,12 +1108,10 @@ workos_user_update(const struct http_request *r, struct http_response *resp)
 	body = body_of(r, resp);
 	if (body == NULL)
 		goto out;
-	up = (struct user_update){ .email_verified = -1,
-	    .verdict = &verdict };
+	up = (struct user_update){ .email_verified = -1, .verdict = &verdict };
 	if (!optional(resp, body, "first_name", FIELD_MAX, &up.first_name) ||
 	    !optional(resp, body, "last_name", FIELD_MAX, &up.last_name) ||
-	    !optional(resp, body, "password", PASSWORD_FIELD_MAX,
-	    &up.password))
+	    !optional(resp, body, "password", PASSWORD_FIELD_MAX, &up.password))
 		goto out;
 	v = json_object_get(body, "email_verified");
 	if (v != NULL && !json_is_null(v) && !json_is_boolean(v)) {
@@ -1101,7 +1126,8 @@ workos_user_update(const struct http_request *r, struct http_response *resp)
 		if (v == NULL || json_is_null(v))
 			continue;
 		snprintf(code, sizeof(code), "%s_unsupported", *f);
-		fail_field(resp, *f, code, "resetd does not change this field.");
+		fail_field(resp, *f, code,
+		    "resetd does not change this field.");
 		goto out;
 	}
 	v = json_object_get(body, "metadata");
@@ -1126,8 +1152,10 @@ workos_user_update(const struct http_request *r, struct http_response *resp)
 		goto out;
 	}
 	if (res == ENGINE_BAD_INPUT) {
-		fail_with(resp, WE_INVALID_PARAMETERS, json_pack("[{s:s, s:s}]",
-		    "code", "invalid_parameter", "message", err), NULL);
+		fail_with(resp, WE_INVALID_PARAMETERS,
+		    json_pack("[{s:s, s:s}]", "code", "invalid_parameter",
+			"message", err),
+		    NULL);
 		goto out;
 	}
 	if (res != ENGINE_OK) {
@@ -1209,11 +1237,9 @@ session_answer(const struct http_request *r, struct http_response *resp,
 		fail_engine(resp, res, NULL);
 		return;
 	}
-	v = json_pack("{s:o, s:n, s:s, s:s}",
-	    "user", user_json(lr->user),
-	    "organization_id",
-	    "access_token", access,
-	    "refresh_token", lr->refresh_token);
+	v = json_pack("{s:o, s:n, s:s, s:s}", "user", user_json(lr->user),
+	    "organization_id", "access_token", access, "refresh_token",
+	    lr->refresh_token);
 	if (v != NULL && password)
 		json_object_set_new(v, "authentication_method",
 		    json_string("Password"));
@@ -1258,11 +1284,12 @@ workos_authenticate(const struct http_request *r, struct http_response *resp)
 	}
 	if (!required(resp, body, "client_id", FIELD_MAX, &client_id) ||
 	    (!is_refresh &&
-	    !required(resp, body, "email", FIELD_MAX, &email)) ||
+		!required(resp, body, "email", FIELD_MAX, &email)) ||
 	    (!is_refresh &&
-	    !required(resp, body, "password", PASSWORD_FIELD_MAX, &password)) ||
+		!required(resp, body, "password", PASSWORD_FIELD_MAX,
+		    &password)) ||
 	    (is_refresh &&
-	    !required(resp, body, "refresh_token", FIELD_MAX, &refresh)) ||
+		!required(resp, body, "refresh_token", FIELD_MAX, &refresh)) ||
 	    !optional(resp, body, "organization_id", FIELD_MAX, &unused) ||
 	    !optional(resp, body, "ip_address", FIELD_MAX, &unused) ||
 	    !optional(resp, body, "user_agent", FIELD_MAX, &unused))
@@ -1281,7 +1308,7 @@ workos_authenticate(const struct http_request *r, struct http_response *resp)
 	face_context(r, &ctx);
 	if (is_refresh) {
 		rin = (struct refresh_request){ p, SF_WORKOS, client_id,
-		    refresh, &ctx };
+			refresh, &ctx };
 		res = session_refresh(r->app, &rin, &lr);
 		if (res == ENGINE_SESSION_INVALID ||
 		    res == ENGINE_USER_DISABLED) {
@@ -1289,9 +1316,12 @@ workos_authenticate(const struct http_request *r, struct http_response *resp)
 			goto out;
 		}
 	} else {
-		in = (struct login_request){ .project = p, .login = email,
-		    .password = password, .ctx = &ctx, .face = SF_WORKOS,
-		    .client_id = client_id };
+		in = (struct login_request){ .project = p,
+			.login = email,
+			.password = password,
+			.ctx = &ctx,
+			.face = SF_WORKOS,
+			.client_id = client_id };
 		res = session_login(r->app, &in, &lr);
 		if (res == ENGINE_THROTTLED) {
 			/* The login's back-off: 429, the SDK's retryAfter. */
@@ -1314,7 +1344,7 @@ out:
 
 #define EVENTS_LIMIT_DEFAULT 10
 #define EVENTS_LIMIT_MAX 100
-#define EVENTS_NAMES_MAX 16		/* names one list may filter by */
+#define EVENTS_NAMES_MAX 16 /* names one list may filter by */
 #define EVENT_NAME_MAX 64
 #define PREFIX_EVENT "event_"
 
@@ -1330,8 +1360,10 @@ iso8601_parse(const char *s)
 	struct tm tm;
 	time_t t;
 
-	if (strlen(s) > 40 || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo,
-	    &d, &h, &mi, &sec, &n) != 6 || n != 19)
+	if (strlen(s) > 40 ||
+	    sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec,
+		&n) != 6 ||
+	    n != 19)
 		return -1;
 	s += n;
 	if (*s == '.')
@@ -1370,8 +1402,9 @@ event_name_shaped(const char *s, size_t n)
 	if (n == 0 || n > EVENT_NAME_MAX)
 		return 0;
 	for (i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' &&
-		    s[i] <= '9') || s[i] == '.' || s[i] == '_'))
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+			(s[i] >= '0' && s[i] <= '9') || s[i] == '.' ||
+			s[i] == '_'))
 			return 0;
 	return 1;
 }
@@ -1397,7 +1430,8 @@ event_names_of(const struct http_request *r, struct http_response *resp,
 		if (nv > EVENTS_NAMES_MAX)
 			goto too_many;
 		for (i = 0; i < nv; i++) {
-			for (p = vals[i]; *p != '\0'; p = *end ? end + 1 : end) {
+			for (p = vals[i]; *p != '\0';
+			     p = *end ? end + 1 : end) {
 				end = strchr(p, ',');
 				if (end == NULL)
 					end = p + strlen(p);
@@ -1439,13 +1473,9 @@ event_json(const struct event_row *ev)
 		free(id);
 		return NULL;
 	}
-	v = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o}",
-	    "object", "event",
-	    "id", id,
-	    "event", ev->event,
-	    "data", data,
-	    "created_at", api_time(ev->created_at),
-	    "context", json_object());
+	v = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o}", "object", "event", "id",
+	    id, "event", ev->event, "data", data, "created_at",
+	    api_time(ev->created_at), "context", json_object());
 	free(id);
 	return v;
 }
@@ -1536,9 +1566,10 @@ workos_events_list(const struct http_request *r, struct http_response *resp)
 		    ((struct event_row *)l.items[l.n - 1])->id);
 	else if (after_arg != NULL)
 		cursor = xstrdup(after_arg);
-	if (api_json_take(resp, 200, json_pack("{s:s, s:o, s:{s:o}}",
-	    "object", "list", "data", data, "list_metadata", "after",
-	    api_string_or_null(cursor)), WORKOS_FALLBACK) == 0)
+	if (api_json_take(resp, 200,
+		json_pack("{s:s, s:o, s:{s:o}}", "object", "list", "data", data,
+		    "list_metadata", "after", api_string_or_null(cursor)),
+		WORKOS_FALLBACK) == 0)
 		resp->outcome = "ok";
 out:
 	free(cursor);
@@ -1618,7 +1649,8 @@ workos_jwks(const struct http_request *r, struct http_response *resp)
 		fail_engine(resp, res, NULL);
 	else {
 		http_set_header(resp, "Cache-Control", "max-age=300");
-		http_set_body(resp, 200, "application/json", jwks, strlen(jwks));
+		http_set_body(resp, 200, "application/json", jwks,
+		    strlen(jwks));
 		resp->outcome = "ok";
 	}
 	free(jwks);
@@ -1635,18 +1667,11 @@ session_json(const struct session *s)
 	json_t *v;
 
 	v = json_pack("{s:s, s:s, s:s, s:n, s:n, s:s, s:s, s:o, s:n, s:o, "
-	    "s:o}",
-	    "object", "session",
-	    "id", id,
-	    "user_id", uid,
-	    "ip_address",
-	    "user_agent",
-	    "auth_method", "password",
-	    "status", "active",
-	    "expires_at", api_time(s->expires_at),
-	    "ended_at",
-	    "created_at", api_time(s->created_at),
-	    "updated_at", api_time(s->created_at));
+		      "s:o}",
+	    "object", "session", "id", id, "user_id", uid, "ip_address",
+	    "user_agent", "auth_method", "password", "status", "active",
+	    "expires_at", api_time(s->expires_at), "ended_at", "created_at",
+	    api_time(s->created_at), "updated_at", api_time(s->created_at));
 	free(id);
 	free(uid);
 	return v;
@@ -1683,9 +1708,10 @@ workos_sessions_list(const struct http_request *r, struct http_response *resp)
 	data = json_array();
 	for (i = 0; i < l.n; i++)
 		json_array_append_new(data, session_json(l.items[i]));
-	if (api_json_take(resp, 200, json_pack("{s:s, s:o, s:{s:n, s:n}}",
-	    "object", "list", "data", data, "list_metadata", "before",
-	    "after"), WORKOS_FALLBACK) == 0)
+	if (api_json_take(resp, 200,
+		json_pack("{s:s, s:o, s:{s:n, s:n}}", "object", "list", "data",
+		    data, "list_metadata", "before", "after"),
+		WORKOS_FALLBACK) == 0)
 		resp->outcome = "ok";
 out:
 	store_list_free(&l, (void (*)(void *))session_free);
@@ -1746,9 +1772,10 @@ workos_logout(const struct http_request *r, struct http_response *resp)
 	if (public_call(r, resp) == -1)
 		return;
 	if (r->query_invalid || sid == NULL) {
-		fail_with(resp, WE_INVALID_PARAMETERS, json_pack("[{s:s, s:s}]",
-		    "code", "session_id_required",
-		    "message", "session_id is required."), NULL);
+		fail_with(resp, WE_INVALID_PARAMETERS,
+		    json_pack("[{s:s, s:s}]", "code", "session_id_required",
+			"message", "session_id is required."),
+		    NULL);
 		return;
 	}
 	if (id_unprefix(PREFIX_SESSION, sid, uuid) == 0)
@@ -1768,7 +1795,7 @@ workos_logout(const struct http_request *r, struct http_response *resp)
 	if (to != NULL)
 		http_set_header(resp, "Location", to);
 	if (api_json_take(resp, to != NULL ? 302 : 200, json_object(),
-	    WORKOS_FALLBACK) == 0)
+		WORKOS_FALLBACK) == 0)
 		resp->outcome = "ok";
 }
 
@@ -1780,9 +1807,13 @@ workos_logout(const struct http_request *r, struct http_response *resp)
  * its paths and the prefix row 404, inline and unlimited.
  */
 #define WORKOS(method, path, fn) \
-	{ method, path, NULL, NULL, fn, RUN_WORKER, HTTP_LIMIT(RL_API) }
+	{ \
+		method, path, NULL, NULL, fn, RUN_WORKER, HTTP_LIMIT(RL_API) \
+	}
 #define WORKOS_OTHER(path, fn) \
-	{ "*", path, NULL, NULL, fn, RUN_INLINE, HTTP_UNLIMITED }
+	{ \
+		"*", path, NULL, NULL, fn, RUN_INLINE, HTTP_UNLIMITED \
+	}
 
 static const struct route workos_routes[] = {
 	WORKOS("POST", "/user_management/password_reset", workos_reset_create),

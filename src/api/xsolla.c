@@ -19,45 +19,50 @@
 #define PASSWORD_FIELD_MAX 4096
 
 /* The answer when another cannot be encoded: fixed, valid, in shape. */
-#define XSOLLA_FALLBACK "{\"error\":{\"code\":\"900-500\"," \
+#define XSOLLA_FALLBACK \
+	"{\"error\":{\"code\":\"900-500\"," \
 	"\"description\":\"Internal error, try again.\",\"details\":{}}}"
 
 /* Every header this face reads: one that is not clean text is a 400. */
 static const char *const xsolla_headers[] = {
-	"Origin", "Authorization", "Content-Type", "User-Agent", NULL,
+	"Origin",
+	"Authorization",
+	"Content-Type",
+	"User-Agent",
+	NULL,
 };
 
 enum xsolla_error {
-	XE_INVALID_PARAMS,	/* 0 */
-	XE_WRONG_CREDENTIALS,	/* 1 */
-	XE_INVALID_TOKEN,	/* 2 */
-	XE_USER_BANNED,		/* 3 */
-	XE_PROJECT_NOT_FOUND,	/* 4 */
-	XE_OBJECT_NOT_FOUND,	/* 5 */
-	XE_PASSWORD_TOO_SHORT,	/* 6 */
-	XE_PASSWORD_TOO_LONG,	/* 7 */
-	XE_PASSWORD_TEXT,	/* 8 */
-	XE_BODY_TOO_LARGE,	/* 9 */
-	XE_UNAVAILABLE,		/* 10 */
-	XE_TOO_MANY,		/* 11 */
-	XE_PASSWORD_COMMON,	/* 12 */
-	XE_PASSWORD_BREACHED,	/* 13 */
-	XE_PASSWORD_CONTEXT,	/* 14 */
-	XE_PASSWORD_WEAK,	/* 15 */
-	XE_LOGIN_HELD,		/* 16 */
-	XE_PASSWORD_UPPERCASE,	/* 17 */
-	XE_PASSWORD_LOWERCASE,	/* 18 */
-	XE_PASSWORD_NUMBERS,	/* 19 */
-	XE_PASSWORD_SYMBOLS,	/* 20 */
-	XE_LOGIN_URL_UNKNOWN,	/* 21 */
-	XE_LOGIN_URL_SEVERAL,	/* 22 */
+	XE_INVALID_PARAMS,     /* 0 */
+	XE_WRONG_CREDENTIALS,  /* 1 */
+	XE_INVALID_TOKEN,      /* 2 */
+	XE_USER_BANNED,	       /* 3 */
+	XE_PROJECT_NOT_FOUND,  /* 4 */
+	XE_OBJECT_NOT_FOUND,   /* 5 */
+	XE_PASSWORD_TOO_SHORT, /* 6 */
+	XE_PASSWORD_TOO_LONG,  /* 7 */
+	XE_PASSWORD_TEXT,      /* 8 */
+	XE_BODY_TOO_LARGE,     /* 9 */
+	XE_UNAVAILABLE,	       /* 10 */
+	XE_TOO_MANY,	       /* 11 */
+	XE_PASSWORD_COMMON,    /* 12 */
+	XE_PASSWORD_BREACHED,  /* 13 */
+	XE_PASSWORD_CONTEXT,   /* 14 */
+	XE_PASSWORD_WEAK,      /* 15 */
+	XE_LOGIN_HELD,	       /* 16 */
+	XE_PASSWORD_UPPERCASE, /* 17 */
+	XE_PASSWORD_LOWERCASE, /* 18 */
+	XE_PASSWORD_NUMBERS,   /* 19 */
+	XE_PASSWORD_SYMBOLS,   /* 20 */
+	XE_LOGIN_URL_UNKNOWN,  /* 21 */
+	XE_LOGIN_URL_SEVERAL,  /* 22 */
 	XE__MAX
 };
 
 static const struct {
-	int		 status;
-	const char	*code;		/* NULL: the number 0 */
-	const char	*description;
+	int status;
+	const char *code; /* NULL: the number 0 */
+	const char *description;
 } xsolla_errors[XE__MAX] = {
 	/* XE_INVALID_PARAMS */
 	{ 400, NULL, "Request has invalid parameters." },
@@ -77,7 +82,8 @@ static const struct {
 	/* XE_PASSWORD_TOO_LONG: likewise */
 	{ 400, NULL, "Request has invalid parameters." },
 	/* XE_PASSWORD_TEXT */
-	{ 422, "900-003", "The new password contains characters that are "
+	{ 422, "900-003",
+	    "The new password contains characters that are "
 	    "not allowed." },
 	/* XE_BODY_TOO_LARGE */
 	{ 413, "900-413", "Request body too large." },
@@ -90,7 +96,8 @@ static const struct {
 	/* XE_PASSWORD_BREACHED */
 	{ 422, "900-005", "The new password has appeared in a data breach." },
 	/* XE_PASSWORD_CONTEXT */
-	{ 422, "900-006", "The new password is the account's email, "
+	{ 422, "900-006",
+	    "The new password is the account's email, "
 	    "username or the project's name." },
 	/* XE_PASSWORD_WEAK */
 	{ 422, "900-007", "The new password is too easy to guess." },
@@ -105,10 +112,12 @@ static const struct {
 	/* XE_PASSWORD_SYMBOLS */
 	{ 422, "900-011", "The new password must have a symbol." },
 	/* XE_LOGIN_URL_UNKNOWN: Xsolla's SubmittedLoginUrlNotFoundException */
-	{ 400, "010-012", "The login_url is not one of the project's callback "
+	{ 400, "010-012",
+	    "The login_url is not one of the project's callback "
 	    "URLs." },
 	/* XE_LOGIN_URL_SEVERAL: Xsolla's MultipleLoginUrlsException */
-	{ 400, "010-011", "The project has several callback URLs: login_url "
+	{ 400, "010-011",
+	    "The project has several callback URLs: login_url "
 	    "is required." },
 };
 
@@ -142,13 +151,14 @@ fail(struct http_response *resp, enum xsolla_error e, json_t *details)
 	if (e < 0 || e >= XE__MAX)
 		abort();
 	code = xsolla_errors[e].code ? json_string(xsolla_errors[e].code) :
-	    json_integer(0);
+				       json_integer(0);
 	if (api_json_take(resp, xsolla_errors[e].status,
-	    json_pack("{s:{s:o, s:s, s:o}}", "error", "code", code,
-	    "description", xsolla_errors[e].description, "details",
-	    details ? details : json_object()), XSOLLA_FALLBACK) == 0)
+		json_pack("{s:{s:o, s:s, s:o}}", "error", "code", code,
+		    "description", xsolla_errors[e].description, "details",
+		    details ? details : json_object()),
+		XSOLLA_FALLBACK) == 0)
 		resp->outcome = xsolla_errors[e].code ? xsolla_errors[e].code :
-		    "0";
+							"0";
 }
 
 static void
@@ -227,15 +237,14 @@ fail_engine(struct http_response *resp, enum engine_result res,
 		details = json_pack("{s:s}", "login_url",
 		    "not one of the project's callback URLs");
 	else if (v != NULL && v->rule != PW_OK) {
-		details = json_pack("{s:s, s:s, s:s}",
-		    "rule", password_rule_name(v->rule),
-		    "message", v->message,
+		details = json_pack("{s:s, s:s, s:s}", "rule",
+		    password_rule_name(v->rule), "message", v->message,
 		    "suggestion", v->suggestion);
 		/* Out of bounds is Xsolla's "0": name the field, as it does. */
 		if (v->rule == PW_MIN_LENGTH || v->rule == PW_MAX_LENGTH)
 			json_object_set_new(details, "new_password",
-			    json_string(v->rule == PW_MIN_LENGTH ?
-			    "too short" : "too long"));
+			    json_string(v->rule == PW_MIN_LENGTH ? "too short" :
+								   "too long"));
 		if (v->rule == PW_MIN_LENGTH)
 			json_object_set_new(details, "min_length",
 			    json_integer(v->min_length));
@@ -266,12 +275,14 @@ static void
 fail_login_url(struct http_response *resp, const char *login_url)
 {
 	if (login_url != NULL)
-		fail(resp, XE_LOGIN_URL_UNKNOWN, json_pack("{s:s}",
-		    "login_url", "not one of the project's callback URLs"));
+		fail(resp, XE_LOGIN_URL_UNKNOWN,
+		    json_pack("{s:s}", "login_url",
+			"not one of the project's callback URLs"));
 	else
-		fail(resp, XE_LOGIN_URL_SEVERAL, json_pack("{s:s}",
-		    "login_url", "required: the project has several callback "
-		    "URLs"));
+		fail(resp, XE_LOGIN_URL_SEVERAL,
+		    json_pack("{s:s}", "login_url",
+			"required: the project has several callback "
+			"URLs"));
 }
 
 /*
@@ -303,8 +314,8 @@ xsolla_throttled(const struct http_request *r, struct http_response *resp,
 {
 	http_set_retry_after(resp, retry_after_s);
 	cors_of_query(r, resp);
-	fail(resp, XE_TOO_MANY, json_pack("{s:I}", "retry_after",
-	    (json_int_t)retry_after_s));
+	fail(resp, XE_TOO_MANY,
+	    json_pack("{s:I}", "retry_after", (json_int_t)retry_after_s));
 }
 
 /* The face's answer to an engine failure, with CORS as above. */
@@ -369,8 +380,8 @@ body_of(const struct http_request *r, struct http_response *resp)
 	char err[256];
 	json_t *body = NULL;
 
-	switch (api_parse_object(r, "application/json", &body, err,
-	    sizeof(err))) {
+	switch (
+	    api_parse_object(r, "application/json", &body, err, sizeof(err))) {
 	case API_BODY_OK:
 		return body;
 	case API_BODY_TOO_LARGE:
@@ -439,8 +450,8 @@ xsolla_reset_request(const struct http_request *r, struct http_response *resp)
 	 * say which.  This depends on the project alone, never the account.
 	 */
 	login_url = http_query(r, "login_url");
-	res = engine_callback_url(p, login_url, CALLBACK_REFUSE_UNLISTED |
-	    CALLBACK_REQUIRE_CHOICE, &chosen);
+	res = engine_callback_url(p, login_url,
+	    CALLBACK_REFUSE_UNLISTED | CALLBACK_REQUIRE_CHOICE, &chosen);
 	free(chosen);
 	if (res != ENGINE_OK) {
 		fail_login_url(resp, login_url);
@@ -494,7 +505,7 @@ xsolla_reset_confirm(const struct http_request *r, struct http_response *resp)
 	if (body == NULL)
 		goto out;
 	if (api_string_field(body, "new_password", PASSWORD_FIELD_MAX,
-	    &password) != 1) {
+		&password) != 1) {
 		fail_field(resp, "new_password", "required");
 		goto out;
 	}
@@ -568,8 +579,8 @@ xsolla_login(const struct http_request *r, struct http_response *resp)
 	if (body == NULL)
 		goto out;
 	if (api_string_field(body, "username", FIELD_MAX, &username) != 1 ||
-	    api_string_field(body, "password", PASSWORD_FIELD_MAX,
-	    &password) != 1) {
+	    api_string_field(body, "password", PASSWORD_FIELD_MAX, &password) !=
+		1) {
 		fail_field(resp, "username", "username and password required");
 		goto out;
 	}
@@ -577,24 +588,30 @@ xsolla_login(const struct http_request *r, struct http_response *resp)
 	 * Where the token goes: the URL sent, or the project's only one; of
 	 * several, the caller must choose.
 	 */
-	res = engine_callback_url(p, login_url, CALLBACK_REFUSE_UNLISTED |
-	    CALLBACK_REQUIRE_CHOICE | CALLBACK_DEFAULT_FIRST, &callback);
+	res = engine_callback_url(p, login_url,
+	    CALLBACK_REFUSE_UNLISTED | CALLBACK_REQUIRE_CHOICE |
+		CALLBACK_DEFAULT_FIRST,
+	    &callback);
 	if (res != ENGINE_OK) {
 		fail_login_url(resp, login_url);
 		goto out;
 	}
-	in = (struct login_request){ .project = p, .login = username,
-	    .password = password, .ctx = &ctx, .face = SF_XSOLLA };
+	in = (struct login_request){ .project = p,
+		.login = username,
+		.password = password,
+		.ctx = &ctx,
+		.face = SF_XSOLLA };
 	res = session_login(r->app, &in, &lr);
 	if (res == ENGINE_THROTTLED) {
 		http_set_retry_after(resp, lr.retry_after_s);
-		fail(resp, XE_LOGIN_HELD, json_pack("{s:I}", "retry_after",
-		    (json_int_t)lr.retry_after_s));
+		fail(resp, XE_LOGIN_HELD,
+		    json_pack("{s:I}", "retry_after",
+			(json_int_t)lr.retry_after_s));
 		goto out;
 	}
 	if (res == ENGINE_OK)
-		res = session_token(r->app, p, TK_XSOLLA_LOGIN,
-		    &xsolla_claims, &lr, NULL, &jwt);
+		res = session_token(r->app, p, TK_XSOLLA_LOGIN, &xsolla_claims,
+		    &lr, NULL, &jwt);
 	if (res != ENGINE_OK) {
 		fail_engine(resp, res, NULL);
 		goto out;
@@ -602,8 +619,8 @@ xsolla_login(const struct http_request *r, struct http_response *resp)
 	if (callback != NULL) {
 		url = xasprintf("%s%ctoken=%s", callback,
 		    strchr(callback, '?') ? '&' : '?', jwt);
-		rc = api_json_take(resp, 200, json_pack("{s:s}", "login_url",
-		    url), XSOLLA_FALLBACK);
+		rc = api_json_take(resp, 200,
+		    json_pack("{s:s}", "login_url", url), XSOLLA_FALLBACK);
 		free(url);
 	} else
 		rc = api_json_take(resp, 200, json_pack("{s:s}", "token", jwt),
@@ -652,7 +669,8 @@ xsolla_users_me(const struct http_request *r, struct http_response *resp)
 	}
 	res = session_token_check(r->app, p, TK_XSOLLA_LOGIN, &xsolla_claims,
 	    auth != NULL && strncasecmp(auth, "Bearer ", 7) == 0 ? auth + 7 :
-	    NULL, &tc);
+								   NULL,
+	    &tc);
 	if (res != ENGINE_OK) {
 		fail_engine(resp, res, NULL);
 		goto out;
@@ -660,8 +678,11 @@ xsolla_users_me(const struct http_request *r, struct http_response *resp)
 	if (p == NULL) {
 		res = engine_project(r->app, tc.project_id, &p);
 		if (res != ENGINE_OK) {
-			fail_engine(resp, res == ENGINE_PROJECT_UNKNOWN ?
-			    ENGINE_SESSION_INVALID : res, NULL);
+			fail_engine(resp,
+			    res == ENGINE_PROJECT_UNKNOWN ?
+				ENGINE_SESSION_INVALID :
+				res,
+			    NULL);
 			goto out;
 		}
 		cors(r, resp, p);
@@ -673,33 +694,23 @@ xsolla_users_me(const struct http_request *r, struct http_response *resp)
 	 * external id, gender, nickname, phone, picture, tag).  The groups
 	 * are the one default group the login token carries (session.c).
 	 */
-	if (api_json_take(resp, 200, json_pack("{s:s, s:o, s:s, s:o, s:o, "
-	    "s:o, s:o, s:o, s:b, s:s, s:n, s:n, s:n, s:n, s:n, s:n, s:n, "
-	    "s:[{s:i, s:s, s:b, s:b}], s:b, s:n, s:n, s:n, s:n}",
-	    "id", u->id,
-	    "username", api_string_or_null(u->username),
-	    "email", u->email,
-	    "name", json_null(),
-	    "first_name", api_string_or_null(u->first_name),
-	    "last_name", api_string_or_null(u->last_name),
-	    "registered", api_time(u->created_at),
-	    "last_login", api_time(u->last_sign_in_at),
-	    "email_confirmed", u->email_verified,
-	    "xsolla_login_project_id", p->id,
-	    "ban",
-	    "birthday",
-	    "connection_information",
-	    "country",
-	    "devices",
-	    "external_id",
-	    "gender",
-	    "groups", "id", 1, "name", "default", "is_default", 1,
-	    "is_deletable", 0,
-	    "is_anonymous", 0,
-	    "nickname",
-	    "phone",
-	    "picture",
-	    "tag"), XSOLLA_FALLBACK) == 0)
+	if (api_json_take(resp, 200,
+		json_pack(
+		    "{s:s, s:o, s:s, s:o, s:o, "
+		    "s:o, s:o, s:o, s:b, s:s, s:n, s:n, s:n, s:n, s:n, s:n, s:n, "
+		    "s:[{s:i, s:s, s:b, s:b}], s:b, s:n, s:n, s:n, s:n}",
+		    "id", u->id, "username", api_string_or_null(u->username),
+		    "email", u->email, "name", json_null(), "first_name",
+		    api_string_or_null(u->first_name), "last_name",
+		    api_string_or_null(u->last_name), "registered",
+		    api_time(u->created_at), "last_login",
+		    api_time(u->last_sign_in_at), "email_confirmed",
+		    u->email_verified, "xsolla_login_project_id", p->id, "ban",
+		    "birthday", "connection_information", "country", "devices",
+		    "external_id", "gender", "groups", "id", 1, "name",
+		    "default", "is_default", 1, "is_deletable", 0,
+		    "is_anonymous", 0, "nickname", "phone", "picture", "tag"),
+		XSOLLA_FALLBACK) == 0)
 		resp->outcome = "ok";
 out:
 	token_check_clear(&tc);
@@ -713,7 +724,9 @@ out:
  */
 #define XSOLLA(method, path, fn, limit) \
 	{ method, path, NULL, NULL, fn, RUN_WORKER, limit }, \
-	{ method, "/api" path, NULL, NULL, fn, RUN_WORKER, limit }
+	{ \
+		method, "/api" path, NULL, NULL, fn, RUN_WORKER, limit \
+	}
 
 static const struct route xsolla_routes[] = {
 	XSOLLA("POST", "/password/reset/request", xsolla_reset_request,

@@ -11,15 +11,13 @@
 static json_t *
 audit_json(const struct audit_event *a)
 {
-	return json_pack("{s:s, s:o, s:o, s:s, s:o, s:o, s:o, s:o}",
-	    "id", a->id,
-	    "project_id", api_string_or_null(a->project_id),
-	    "created_at", api_time(a->created_at),
-	    "event", a->event,
-	    "client_ip", api_string_or_null(a->client_ip),
-	    "user_agent", api_string_or_null(a->user_agent),
-	    "subject", api_string_or_null(a->subject),
-	    "detail", api_string_or_null(a->detail));
+	return json_pack("{s:s, s:o, s:o, s:s, s:o, s:o, s:o, s:o}", "id",
+	    a->id, "project_id", api_string_or_null(a->project_id),
+	    "created_at", api_time(a->created_at), "event", a->event,
+	    "client_ip", api_string_or_null(a->client_ip), "user_agent",
+	    api_string_or_null(a->user_agent), "subject",
+	    api_string_or_null(a->subject), "detail",
+	    api_string_or_null(a->detail));
 }
 
 int
@@ -43,7 +41,9 @@ cli_audit_list(struct cli *c)
 		return 1;
 	/* The admin API's query (core/admin.c). */
 	q = (struct audit_query){ .project_id = c->args.opt[OPT_PROJECT],
-	    .since = 0, .until = INT64_MAX, .limit = limit };
+		.since = 0,
+		.until = INT64_MAX,
+		.limit = limit };
 	r = admin_audit_list(c->engine, &q, &l, err, sizeof(err));
 	a = json_array();
 	for (i = 0; i < l.n; i++)
@@ -52,8 +52,8 @@ cli_audit_list(struct cli *c)
 	if (r == ENGINE_OK)
 		cli_print_json(a);
 	else {
-		fprintf(stderr, "resetd: audit list: %s\n", err[0] ? err :
-		    engine_result_name(r));
+		fprintf(stderr, "resetd: audit list: %s\n",
+		    err[0] ? err : engine_result_name(r));
 		json_decref(a);
 	}
 	return r == ENGINE_OK ? 0 : 1;

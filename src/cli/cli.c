@@ -19,51 +19,53 @@
 #define SECRET_STDIN_MAX 4096
 
 const struct cli_option cli_options[OPT__MAX] = {
-	{ "--accent-color", CLI_VALUE },		/* OPT_ACCENT_COLOR */
-	{ "--after", CLI_VALUE },			/* OPT_AFTER */
-	{ "--all-dead", CLI_FLAG },			/* OPT_ALL_DEAD */
-	{ "--allow-private-targets", CLI_VALUE },	/* OPT_ALLOW_PRIVATE_TARGETS */
-	{ "--allowed-origin", CLI_REPEAT },		/* OPT_ALLOWED_ORIGIN */
-	{ "--callback-url", CLI_REPEAT },		/* OPT_CALLBACK_URL */
-	{ "--delivery", CLI_VALUE },			/* OPT_DELIVERY */
-	{ "--demo", CLI_FLAG },				/* OPT_DEMO */
-	{ "--email", CLI_VALUE },			/* OPT_EMAIL */
-	{ "--email-prefix", CLI_VALUE },		/* OPT_EMAIL_PREFIX */
-	{ "--events", CLI_REPEAT },			/* OPT_EVENTS */
-	{ "--key-stdin", CLI_FLAG },			/* OPT_KEY_STDIN */
-	{ "--limit", CLI_VALUE },			/* OPT_LIMIT */
-	{ "--locale", CLI_VALUE },			/* OPT_LOCALE */
-	{ "--login-token-ttl", CLI_VALUE },		/* OPT_LOGIN_TOKEN_TTL */
-	{ "--logo-url", CLI_VALUE },			/* OPT_LOGO_URL */
-	{ "--mail-budget", CLI_VALUE },			/* OPT_MAIL_BUDGET */
-	{ "--mail-from", CLI_VALUE },			/* OPT_MAIL_FROM */
-	{ "--mail-from-name", CLI_VALUE },		/* OPT_MAIL_FROM_NAME */
-	{ "--must-change-password", CLI_FLAG },	/* OPT_MUST_CHANGE_PASSWORD */
-	{ "--name", CLI_VALUE },			/* OPT_NAME */
-	{ "--notice-limit", CLI_VALUE },		/* OPT_NOTICE_LIMIT */
-	{ "--notice-share", CLI_VALUE },		/* OPT_NOTICE_SHARE */
-	{ "--password-lists", CLI_VALUE },		/* OPT_PASSWORD_LISTS */
-	{ "--password-min-length", CLI_VALUE },		/* OPT_PASSWORD_MIN_LENGTH */
-	{ "--password-min-score", CLI_VALUE },		/* OPT_PASSWORD_MIN_SCORE */
-	{ "--password-policy", CLI_VALUE },		/* OPT_PASSWORD_POLICY */
-	{ "--password-require", CLI_VALUE },		/* OPT_PASSWORD_REQUIRE */
-	{ "--password-score", CLI_VALUE },		/* OPT_PASSWORD_SCORE */
-	{ "--password-stdin", CLI_FLAG },		/* OPT_PASSWORD_STDIN */
-	{ "--project", CLI_VALUE },			/* OPT_PROJECT */
-	{ "--reset-limit", CLI_VALUE },			/* OPT_RESET_LIMIT */
-	{ "--reset-url", CLI_VALUE },			/* OPT_RESET_URL */
-	{ "--reveal-user-existence", CLI_FLAG },	/* OPT_REVEAL_USER_EXISTENCE */
-	{ "--rotate", CLI_FLAG },			/* OPT_ROTATE */
-	{ "--seconds", CLI_VALUE },			/* OPT_SECONDS */
-	{ "--secret", CLI_FLAG },			/* OPT_SECRET */
-	{ "--send-reset-emails", CLI_VALUE },		/* OPT_SEND_RESET_EMAILS */
-	{ "--state", CLI_VALUE },			/* OPT_STATE */
-	{ "--threads", CLI_VALUE },			/* OPT_THREADS */
-	{ "--to", CLI_VALUE },				/* OPT_TO */
-	{ "--token-ttl", CLI_VALUE },			/* OPT_TOKEN_TTL */
-	{ "--unknown-account-notice", CLI_VALUE },	/* OPT_UNKNOWN_ACCOUNT_NOTICE */
-	{ "--url", CLI_VALUE },				/* OPT_URL */
-	{ "--username", CLI_VALUE },			/* OPT_USERNAME */
+	{ "--accent-color", CLI_VALUE }, /* OPT_ACCENT_COLOR */
+	{ "--after", CLI_VALUE },	 /* OPT_AFTER */
+	{ "--all-dead", CLI_FLAG },	 /* OPT_ALL_DEAD */
+	{ "--allow-private-targets",
+	    CLI_VALUE },			 /* OPT_ALLOW_PRIVATE_TARGETS */
+	{ "--allowed-origin", CLI_REPEAT },	 /* OPT_ALLOWED_ORIGIN */
+	{ "--callback-url", CLI_REPEAT },	 /* OPT_CALLBACK_URL */
+	{ "--delivery", CLI_VALUE },		 /* OPT_DELIVERY */
+	{ "--demo", CLI_FLAG },			 /* OPT_DEMO */
+	{ "--email", CLI_VALUE },		 /* OPT_EMAIL */
+	{ "--email-prefix", CLI_VALUE },	 /* OPT_EMAIL_PREFIX */
+	{ "--events", CLI_REPEAT },		 /* OPT_EVENTS */
+	{ "--key-stdin", CLI_FLAG },		 /* OPT_KEY_STDIN */
+	{ "--limit", CLI_VALUE },		 /* OPT_LIMIT */
+	{ "--locale", CLI_VALUE },		 /* OPT_LOCALE */
+	{ "--login-token-ttl", CLI_VALUE },	 /* OPT_LOGIN_TOKEN_TTL */
+	{ "--logo-url", CLI_VALUE },		 /* OPT_LOGO_URL */
+	{ "--mail-budget", CLI_VALUE },		 /* OPT_MAIL_BUDGET */
+	{ "--mail-from", CLI_VALUE },		 /* OPT_MAIL_FROM */
+	{ "--mail-from-name", CLI_VALUE },	 /* OPT_MAIL_FROM_NAME */
+	{ "--must-change-password", CLI_FLAG },	 /* OPT_MUST_CHANGE_PASSWORD */
+	{ "--name", CLI_VALUE },		 /* OPT_NAME */
+	{ "--notice-limit", CLI_VALUE },	 /* OPT_NOTICE_LIMIT */
+	{ "--notice-share", CLI_VALUE },	 /* OPT_NOTICE_SHARE */
+	{ "--password-lists", CLI_VALUE },	 /* OPT_PASSWORD_LISTS */
+	{ "--password-min-length", CLI_VALUE },	 /* OPT_PASSWORD_MIN_LENGTH */
+	{ "--password-min-score", CLI_VALUE },	 /* OPT_PASSWORD_MIN_SCORE */
+	{ "--password-policy", CLI_VALUE },	 /* OPT_PASSWORD_POLICY */
+	{ "--password-require", CLI_VALUE },	 /* OPT_PASSWORD_REQUIRE */
+	{ "--password-score", CLI_VALUE },	 /* OPT_PASSWORD_SCORE */
+	{ "--password-stdin", CLI_FLAG },	 /* OPT_PASSWORD_STDIN */
+	{ "--project", CLI_VALUE },		 /* OPT_PROJECT */
+	{ "--reset-limit", CLI_VALUE },		 /* OPT_RESET_LIMIT */
+	{ "--reset-url", CLI_VALUE },		 /* OPT_RESET_URL */
+	{ "--reveal-user-existence", CLI_FLAG }, /* OPT_REVEAL_USER_EXISTENCE */
+	{ "--rotate", CLI_FLAG },		 /* OPT_ROTATE */
+	{ "--seconds", CLI_VALUE },		 /* OPT_SECONDS */
+	{ "--secret", CLI_FLAG },		 /* OPT_SECRET */
+	{ "--send-reset-emails", CLI_VALUE },	 /* OPT_SEND_RESET_EMAILS */
+	{ "--state", CLI_VALUE },		 /* OPT_STATE */
+	{ "--threads", CLI_VALUE },		 /* OPT_THREADS */
+	{ "--to", CLI_VALUE },			 /* OPT_TO */
+	{ "--token-ttl", CLI_VALUE },		 /* OPT_TOKEN_TTL */
+	{ "--unknown-account-notice",
+	    CLI_VALUE },	     /* OPT_UNKNOWN_ACCOUNT_NOTICE */
+	{ "--url", CLI_VALUE },	     /* OPT_URL */
+	{ "--username", CLI_VALUE }, /* OPT_USERNAME */
 };
 
 int
@@ -125,12 +127,16 @@ cli_parse(const struct cli_command *cmd, int argc, char **argv,
 	for (i = 0; i < argc; i++) {
 		if (strncmp(argv[i], "--", 2) != 0) {
 			if (cmd->positional == NULL)
-				return cli_usage_error("%s: unexpected argument "
-				    "'%s'", name, argv[i]);
+				return cli_usage_error(
+				    "%s: unexpected argument "
+				    "'%s'",
+				    name, argv[i]);
 			if (a->positional != NULL)
-				return cli_usage_error("%s: unexpected argument "
-				    "'%s' (%s is '%s')", name, argv[i],
-				    cmd->positional, a->positional);
+				return cli_usage_error(
+				    "%s: unexpected argument "
+				    "'%s' (%s is '%s')",
+				    name, argv[i], cmd->positional,
+				    a->positional);
 			a->positional = argv[i];
 			continue;
 		}
@@ -198,7 +204,8 @@ cli_db(struct cli *c)
 		return 0;
 	if (cli_config(c) == -1)
 		return -1;
-	pool = c->cfg->db_pool_size ? c->cfg->db_pool_size :
+	pool = c->cfg->db_pool_size ?
+	    c->cfg->db_pool_size :
 	    c->cfg->workers + c->cfg->mail_workers + 1;
 	if (db_open(c->cfg->database, (int)pool, &c->db) == -1)
 		return -1;
@@ -251,8 +258,9 @@ cli_number(const char *name, const char *val, int64_t *out)
 	errno = 0;
 	v = strtoll(val, &end, 10);
 	if (errno != 0 || end == val || *end != '\0' || v < 0) {
-		fprintf(stderr, "resetd: %s: expected a whole number, got '%s'\n",
-		    name, val);
+		fprintf(stderr,
+		    "resetd: %s: expected a whole number, got '%s'\n", name,
+		    val);
 		return 2;
 	}
 	*out = v;

@@ -13,7 +13,8 @@
 /* Options of the commands, each list ended by OPT__MAX. */
 static const struct cli_takes takes_none[] = { { OPT__MAX, 0 } };
 static const struct cli_takes takes_serve[] = {
-	{ OPT_DEMO, 0 }, { OPT__MAX, 0 },
+	{ OPT_DEMO, 0 },
+	{ OPT__MAX, 0 },
 };
 static const struct cli_takes takes_project_create[] = {
 	{ OPT_NAME, CLI_REQUIRED },
@@ -79,11 +80,13 @@ static const struct cli_takes takes_project_update[] = {
 	{ OPT__MAX, 0 },
 };
 static const struct cli_takes takes_project[] = {
-	{ OPT_PROJECT, CLI_REQUIRED }, { OPT__MAX, 0 },
+	{ OPT_PROJECT, CLI_REQUIRED },
+	{ OPT__MAX, 0 },
 };
 /* user delete: --project when the user is named by email or username. */
 static const struct cli_takes takes_user_delete[] = {
-	{ OPT_PROJECT, 0 }, { OPT__MAX, 0 },
+	{ OPT_PROJECT, 0 },
+	{ OPT__MAX, 0 },
 };
 static const struct cli_takes takes_user_create[] = {
 	{ OPT_PROJECT, CLI_REQUIRED },
@@ -109,10 +112,12 @@ static const struct cli_takes takes_user_set_password[] = {
 	{ OPT__MAX, 0 },
 };
 static const struct cli_takes takes_project_secret_key[] = {
-	{ OPT_ROTATE, 0 }, { OPT__MAX, 0 },
+	{ OPT_ROTATE, 0 },
+	{ OPT__MAX, 0 },
 };
 static const struct cli_takes takes_apikey_revoke[] = {
-	{ OPT_KEY_STDIN, 0 }, { OPT__MAX, 0 },
+	{ OPT_KEY_STDIN, 0 },
+	{ OPT__MAX, 0 },
 };
 static const struct cli_takes takes_client_create[] = {
 	{ OPT_PROJECT, CLI_REQUIRED },
@@ -121,19 +126,28 @@ static const struct cli_takes takes_client_create[] = {
 	{ OPT__MAX, 0 },
 };
 static const struct cli_takes takes_bench_hash[] = {
-	{ OPT_THREADS, 0 }, { OPT_SECONDS, 0 }, { OPT__MAX, 0 },
+	{ OPT_THREADS, 0 },
+	{ OPT_SECONDS, 0 },
+	{ OPT__MAX, 0 },
 };
 static const struct cli_takes takes_outbox_list[] = {
-	{ OPT_STATE, 0 }, { OPT_LIMIT, 0 }, { OPT__MAX, 0 },
+	{ OPT_STATE, 0 },
+	{ OPT_LIMIT, 0 },
+	{ OPT__MAX, 0 },
 };
 static const struct cli_takes takes_outbox_retry[] = {
-	{ OPT_ALL_DEAD, 0 }, { OPT__MAX, 0 },
+	{ OPT_ALL_DEAD, 0 },
+	{ OPT__MAX, 0 },
 };
 static const struct cli_takes takes_mail_test[] = {
-	{ OPT_TO, CLI_REQUIRED }, { OPT_PROJECT, 0 }, { OPT__MAX, 0 },
+	{ OPT_TO, CLI_REQUIRED },
+	{ OPT_PROJECT, 0 },
+	{ OPT__MAX, 0 },
 };
 static const struct cli_takes takes_audit_list[] = {
-	{ OPT_PROJECT, 0 }, { OPT_LIMIT, 0 }, { OPT__MAX, 0 },
+	{ OPT_PROJECT, 0 },
+	{ OPT_LIMIT, 0 },
+	{ OPT__MAX, 0 },
 };
 
 /*
@@ -145,8 +159,8 @@ const struct cli_command cli_commands[] = {
 	{ "serve", NULL, cli_serve, takes_serve, NULL, 0, "[--demo]" },
 	{ "migrate", NULL, cli_migrate, takes_none, NULL, 0, "" },
 	{ "check-config", NULL, cli_check_config, takes_none, NULL, 0, "" },
-	{ "project", "create", cli_project_create, takes_project_create,
-	    NULL, 0,
+	{ "project", "create", cli_project_create, takes_project_create, NULL,
+	    0,
 	    "--name NAME [--callback-url URL]... [--allowed-origin ORIGIN]...\n"
 	    "        [--reset-url URL] [--token-ttl SECONDS]\n"
 	    "        [--send-reset-emails on|off] [--delivery link|code]\n"
@@ -162,8 +176,8 @@ const struct cli_command cli_commands[] = {
 	    "        [--login-token-ttl SECONDS] [--allow-private-targets on|off]" },
 	{ "project", "list", cli_project_list, takes_none, NULL, 0, "" },
 	{ "project", "show", cli_project_show, takes_none, "ID", 1, "ID" },
-	{ "project", "update", cli_project_update, takes_project_update,
-	    "ID", 1,
+	{ "project", "update", cli_project_update, takes_project_update, "ID",
+	    1,
 	    "ID [--name NAME] [--callback-url URL]... [--allowed-origin ORIGIN]...\n"
 	    "        [--reset-url URL] [--token-ttl SECONDS]\n"
 	    "        [--send-reset-emails on|off] [--delivery link|code]\n"
@@ -177,8 +191,8 @@ const struct cli_command cli_commands[] = {
 	    "        [--password-lists on|off] [--password-score on|off]\n"
 	    "        [--password-require uppercase,lowercase,numbers,symbols|none]\n"
 	    "        [--login-token-ttl SECONDS] [--allow-private-targets on|off]" },
-	{ "project", "rotate-keys", cli_project_rotate_keys, takes_none, "ID", 1,
-	    "ID" },
+	{ "project", "rotate-keys", cli_project_rotate_keys, takes_none, "ID",
+	    1, "ID" },
 	{ "project", "secret-key", cli_project_secret_key,
 	    takes_project_secret_key, "ID", 1, "ID [--rotate]" },
 	{ "user", "create", cli_user_create, takes_user_create, NULL, 0,
@@ -231,8 +245,8 @@ const struct cli_command cli_commands[] = {
 	    0, "--project ID --url URL --events NAME[,NAME]...|*..." },
 	{ "webhook", "list", cli_webhook_list, takes_project, NULL, 0,
 	    "--project ID" },
-	{ "webhook", "delete", cli_webhook_delete, takes_project, "ENDPOINT",
-	    1, "--project ID ENDPOINT" },
+	{ "webhook", "delete", cli_webhook_delete, takes_project, "ENDPOINT", 1,
+	    "--project ID ENDPOINT" },
 	{ "webhook", "test", cli_webhook_test, takes_none, "ENDPOINT", 1,
 	    "ENDPOINT" },
 	{ "version", NULL, cli_version, takes_none, NULL, 0, "" },
@@ -247,14 +261,17 @@ cli_help(struct cli *c)
 
 	(void)c;
 	printf("resetd %s: a self-hosted password-reset service\n\n"
-	    "usage: resetd [--config FILE] COMMAND [ARGS]\n\n", RESETD_VERSION);
+	       "usage: resetd [--config FILE] COMMAND [ARGS]\n\n",
+	    RESETD_VERSION);
 	for (cmd = cli_commands; cmd->name != NULL; cmd++)
 		printf("  resetd %s%s%s%s%s\n", cmd->name, cmd->verb ? " " : "",
 		    cmd->verb ? cmd->verb : "", cmd->synopsis[0] ? " " : "",
 		    cmd->synopsis);
-	printf("\nConfiguration, lowest to highest precedence: built-in defaults,\n"
+	printf(
+	    "\nConfiguration, lowest to highest precedence: built-in defaults,\n"
 	    "the config file (--config FILE or RESETD_CONFIG), environment:\n\n");
 	config_usage(stdout);
-	printf("\nEvery command prints JSON; see resetd(8) and resetd.conf(5).\n");
+	printf(
+	    "\nEvery command prints JSON; see resetd(8) and resetd.conf(5).\n");
 	return 0;
 }

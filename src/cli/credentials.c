@@ -16,12 +16,11 @@
 static json_t *
 api_key_json(const struct api_key *k)
 {
-	return json_pack("{s:s, s:s, s:o, s:o, s:o}",
-	    "id", k->id,
-	    "project_id", k->project_id,
-	    "aws_access_key_id", api_string_or_null(k->access_key_id),
-	    "created_at", api_time(k->created_at),
-	    "revoked_at", k->revoked_at ? api_time(k->revoked_at) : json_null());
+	return json_pack("{s:s, s:s, s:o, s:o, s:o}", "id", k->id, "project_id",
+	    k->project_id, "aws_access_key_id",
+	    api_string_or_null(k->access_key_id), "created_at",
+	    api_time(k->created_at), "revoked_at",
+	    k->revoked_at ? api_time(k->revoked_at) : json_null());
 }
 
 int
@@ -43,12 +42,10 @@ cli_apikey_create(struct cli *c)
 	}
 	/* The project exists (the key was made): its id is a UUID. */
 	engine_user_pool_id(c->cfg->aws_region, project, pool);
-	cli_print_json(json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id", id,
-	    "project_id", project, "key", key,
-	    "aws_access_key_id", aws.access_key_id,
-	    "aws_secret_access_key", aws.secret_access_key,
-	    "aws_region", c->cfg->aws_region,
-	    "cognito_user_pool_id", pool));
+	cli_print_json(json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id",
+	    id, "project_id", project, "key", key, "aws_access_key_id",
+	    aws.access_key_id, "aws_secret_access_key", aws.secret_access_key,
+	    "aws_region", c->cfg->aws_region, "cognito_user_pool_id", pool));
 	xfree_secret(key);
 	aws_credentials_clear(&aws);
 	return 0;
@@ -74,7 +71,7 @@ cli_apikey_list(struct cli *c)
 	else {
 		fprintf(stderr, "resetd: apikey list: %s\n",
 		    r == ENGINE_PROJECT_UNKNOWN ? "no such project" :
-		    engine_result_name(r));
+						  engine_result_name(r));
 		json_decref(a);
 	}
 	return r == ENGINE_OK ? 0 : 1;
@@ -94,7 +91,8 @@ cli_apikey_revoke(struct cli *c)
 	char *key = NULL;
 
 	if ((a->positional == NULL) == !key_stdin)
-		return cli_usage_error("apikey revoke: %s", "expected ID or "
+		return cli_usage_error("apikey revoke: %s",
+		    "expected ID or "
 		    "--key-stdin");
 	if (key_stdin && (key = cli_read_secret()) == NULL)
 		return 1;
@@ -108,7 +106,7 @@ cli_apikey_revoke(struct cli *c)
 	if (r != ENGINE_OK) {
 		fprintf(stderr, "resetd: apikey revoke: %s\n",
 		    r == ENGINE_CREDENTIALS_INVALID ? "no such API key" :
-		    cli_result_text(r));
+						      cli_result_text(r));
 		return 1;
 	}
 	cli_print_json(api_key_json(k));
@@ -127,8 +125,8 @@ cli_client_create(struct cli *c)
 	if (cli_engine(c) == -1)
 		return 1;
 	r = admin_client_create(c->engine, a->opt[OPT_PROJECT],
-	    a->opt[OPT_SECRET] != NULL, a->opt[OPT_REVEAL_USER_EXISTENCE] != NULL,
-	    &cl);
+	    a->opt[OPT_SECRET] != NULL,
+	    a->opt[OPT_REVEAL_USER_EXISTENCE] != NULL, &cl);
 	if (r != ENGINE_OK) {
 		fprintf(stderr, "resetd: client create: %s\n",
 		    cli_result_text(r));
@@ -157,13 +155,16 @@ cli_client_rotate_secret(struct cli *c)
 	    &cl);
 	if (r != ENGINE_OK) {
 		fprintf(stderr, "resetd: client rotate-secret: %s\n",
-		    r == ENGINE_CREDENTIALS_INVALID ? "no such client" :
-		    r == ENGINE_CONFLICT ? "the client has no secret (make a "
-		    "client with --secret instead)" : cli_result_text(r));
+		    r == ENGINE_CREDENTIALS_INVALID ?
+			"no such client" :
+			r == ENGINE_CONFLICT ?
+			"the client has no secret (make a "
+			"client with --secret instead)" :
+			cli_result_text(r));
 		return 1;
 	}
-	cli_print_json(json_pack("{s:s, s:s, s:s}", "project_id",
-	    cl.project_id, "client_id", cl.id, "client_secret", cl.secret));
+	cli_print_json(json_pack("{s:s, s:s, s:s}", "project_id", cl.project_id,
+	    "client_id", cl.id, "client_secret", cl.secret));
 	app_client_clear(&cl);
 	return 0;
 }

@@ -19,7 +19,11 @@
 #define OUTBOX_LIST_MAX 10000
 
 static const char *const outbox_states[] = {
-	"pending", "sent", "dead", "dropped", NULL,
+	"pending",
+	"sent",
+	"dead",
+	"dropped",
+	NULL,
 };
 
 int
@@ -40,16 +44,20 @@ cli_outbox_list(struct cli *c)
 			if (strcmp(*st, state) == 0)
 				break;
 		if (*st == NULL)
-			return cli_usage_error("outbox list --state: expected "
-			    "pending, sent, dead or dropped, got '%s'", state);
+			return cli_usage_error(
+			    "outbox list --state: expected "
+			    "pending, sent, dead or dropped, got '%s'",
+			    state);
 	}
 	if (limit_arg != NULL) {
 		errno = 0;
 		limit = strtoll(limit_arg, &end, 10);
 		if (errno != 0 || *end != '\0' || limit < 1 ||
 		    limit > OUTBOX_LIST_MAX)
-			return cli_usage_error("outbox list --limit: expected 1 "
-			    "to %d, got '%s'", OUTBOX_LIST_MAX, limit_arg);
+			return cli_usage_error(
+			    "outbox list --limit: expected 1 "
+			    "to %d, got '%s'",
+			    OUTBOX_LIST_MAX, limit_arg);
 	}
 	if (cli_engine(c) == -1)
 		return 1;
@@ -61,8 +69,8 @@ cli_outbox_list(struct cli *c)
 	if (r == ENGINE_OK)
 		cli_print_json(a);
 	else {
-		fprintf(stderr, "resetd: outbox list: %s\n", err[0] ? err :
-		    engine_result_name(r));
+		fprintf(stderr, "resetd: outbox list: %s\n",
+		    err[0] ? err : engine_result_name(r));
 		json_decref(a);
 	}
 	return r == ENGINE_OK ? 0 : 1;
@@ -82,7 +90,8 @@ cli_outbox_retry(struct cli *c)
 	int64_t n = 0;
 
 	if ((id == NULL) == !all_dead)
-		return cli_usage_error("outbox retry: %s", "expected ID or "
+		return cli_usage_error("outbox retry: %s",
+		    "expected ID or "
 		    "--all-dead");
 	if (id != NULL && !id_is_uuid(id))
 		return cli_usage_error("outbox retry: '%s' is not a message id",
@@ -92,13 +101,13 @@ cli_outbox_retry(struct cli *c)
 	/* The admin API's operation: it also wakes the senders. */
 	r = admin_outbox_retry(c->engine, id, &n, err, sizeof(err));
 	if (r != ENGINE_OK) {
-		fprintf(stderr, "resetd: outbox retry: %s\n", err[0] ? err :
-		    engine_result_name(r));
+		fprintf(stderr, "resetd: outbox retry: %s\n",
+		    err[0] ? err : engine_result_name(r));
 		return 1;
 	}
 	if (id != NULL)
-		cli_print_json(json_pack("{s:s, s:s}", "id", id, "state",
-		    "pending"));
+		cli_print_json(
+		    json_pack("{s:s, s:s}", "id", id, "state", "pending"));
 	else
 		cli_print_json(json_pack("{s:I}", "retried", (json_int_t)n));
 	return 0;
@@ -136,8 +145,10 @@ cli_mail_test(struct cli *c)
 	rc = mailer_send_test(c->cfg, to, from, name, reply, sizeof(reply));
 	cli_print_json(json_pack("{s:b, s:s, s:s, s:s, s:s, s:s}", "sent",
 	    rc == 0, "transport", transport_name(c->cfg->mail), "from", from,
-	    "to", to, rc == 0 ? "reply" : "error", reply, "failure", rc == 0 ?
-	    "none" : rc == TRANSPORT_PERMANENT ? "permanent" : "temporary"));
+	    "to", to, rc == 0 ? "reply" : "error", reply, "failure",
+	    rc == 0			  ? "none" :
+		rc == TRANSPORT_PERMANENT ? "permanent" :
+					    "temporary"));
 	project_free(p);
 	return rc == 0 ? 0 : 1;
 }

@@ -79,7 +79,8 @@ cli_project_create(struct cli *c)
 		ttl = strtoll(a->opt[OPT_TOKEN_TTL], &end, 10);
 		if (errno != 0 || *end != '\0' || ttl <= 0)
 			return cli_usage_error("--token-ttl: expected seconds, "
-			    "got '%s'", a->opt[OPT_TOKEN_TTL]);
+					       "got '%s'",
+			    a->opt[OPT_TOKEN_TTL]);
 	}
 	rc = on_off("--send-reset-emails", a->opt[OPT_SEND_RESET_EMAILS],
 	    &emails);
@@ -142,15 +143,17 @@ cli_project_create(struct cli *c)
 		return 1;
 	}
 	rc = 0;
-	if (private_ok == 1 && admin_project_private_targets(c->engine, p->id,
-	    1) != ENGINE_OK) {
-		fprintf(stderr, "resetd: project create: the project %s was "
-		    "made, but private targets could not be allowed\n", p->id);
+	if (private_ok == 1 &&
+	    admin_project_private_targets(c->engine, p->id, 1) != ENGINE_OK) {
+		fprintf(stderr,
+		    "resetd: project create: the project %s was "
+		    "made, but private targets could not be allowed\n",
+		    p->id);
 		rc = 1;
 	}
 	v = project_json(c, p);
-	json_object_set_new(v, "allow_private_targets", json_boolean(
-	    private_ok == 1 && rc == 0));
+	json_object_set_new(v, "allow_private_targets",
+	    json_boolean(private_ok == 1 && rc == 0));
 	cli_print_json(v);
 	project_free(p);
 	return rc;
@@ -192,10 +195,11 @@ cli_project_update(struct cli *c)
 	json_t *v;
 
 	if (on_off("--send-reset-emails", a->opt[OPT_SEND_RESET_EMAILS],
-	    &emails) != 0 || on_off("--unknown-account-notice",
-	    a->opt[OPT_UNKNOWN_ACCOUNT_NOTICE], &notice) != 0 ||
+		&emails) != 0 ||
+	    on_off("--unknown-account-notice",
+		a->opt[OPT_UNKNOWN_ACCOUNT_NOTICE], &notice) != 0 ||
 	    on_off("--allow-private-targets", a->opt[OPT_ALLOW_PRIVATE_TARGETS],
-	    &private_ok) != 0)
+		&private_ok) != 0)
 		return 2;
 	if (cli_engine(c) == -1)
 		return 1;
@@ -203,7 +207,7 @@ cli_project_update(struct cli *c)
 	if (r != ENGINE_OK) {
 		fprintf(stderr, "resetd: project update: %s\n",
 		    r == ENGINE_PROJECT_UNKNOWN ? "no such project" :
-		    engine_result_name(r));
+						  engine_result_name(r));
 		return 1;
 	}
 	admin_project_spec(old, &spec);
@@ -212,11 +216,11 @@ cli_project_update(struct cli *c)
 	else
 		spec.callback_urls = cb = engine_list_split(old->callback_urls);
 	if (a->nlist[OPT_ALLOWED_ORIGIN] > 0)
-		spec.allowed_origins =
-		    (const char **)a->list[OPT_ALLOWED_ORIGIN];
+		spec.allowed_origins = (const char **)
+					   a->list[OPT_ALLOWED_ORIGIN];
 	else
-		spec.allowed_origins = orig =
-		    engine_list_split(old->allowed_origins);
+		spec.allowed_origins = orig = engine_list_split(
+		    old->allowed_origins);
 	keep_text(a->opt[OPT_NAME], &spec.name);
 	keep_text(a->opt[OPT_RESET_URL], &spec.reset_url);
 	keep_text(a->opt[OPT_DELIVERY], &spec.delivery);
@@ -230,7 +234,8 @@ cli_project_update(struct cli *c)
 		ttl = strtoll(a->opt[OPT_TOKEN_TTL], &end, 10);
 		if (errno != 0 || *end != '\0' || ttl <= 0) {
 			rc = cli_usage_error("--token-ttl: expected seconds, "
-			    "got '%s'", a->opt[OPT_TOKEN_TTL]);
+					     "got '%s'",
+			    a->opt[OPT_TOKEN_TTL]);
 			goto out;
 		}
 		spec.token_ttl = ttl;
@@ -259,21 +264,23 @@ cli_project_update(struct cli *c)
 	spec.password_lists = pw.lists;
 	spec.password_score = pw.score;
 	spec.password_require = pw.require;
-	if (cli_number("--login-token-ttl", a->opt[OPT_LOGIN_TOKEN_TTL], &n) != 0)
+	if (cli_number("--login-token-ttl", a->opt[OPT_LOGIN_TOKEN_TTL], &n) !=
+	    0)
 		goto usage;
 	keep_number(n, &spec.login_token_ttl);
 	r = admin_project_update(c->engine, a->positional, &spec, &p, err,
 	    sizeof(err));
 	if (r != ENGINE_OK) {
-		fprintf(stderr, "resetd: project update: %s\n", err[0] ? err :
-		    engine_result_name(r));
+		fprintf(stderr, "resetd: project update: %s\n",
+		    err[0] ? err : engine_result_name(r));
 		goto out;
 	}
 	v = project_json(c, p);
 	if (private_ok != -1) {
 		r = admin_project_private_targets(c->engine, p->id, private_ok);
 		if (r != ENGINE_OK) {
-			fprintf(stderr, "resetd: project update: the project was "
+			fprintf(stderr,
+			    "resetd: project update: the project was "
 			    "changed, but not --allow-private-targets: %s\n",
 			    cli_result_text(r));
 			json_decref(v);

@@ -68,7 +68,8 @@ cli_bench_hash(struct cli *c)
 		return 1;
 	if (threads <= 0)
 		threads = c->cfg->hash_concurrency > 0 ?
-		    c->cfg->hash_concurrency : sysconf(_SC_NPROCESSORS_ONLN);
+		    c->cfg->hash_concurrency :
+		    sysconf(_SC_NPROCESSORS_ONLN);
 	if (threads < 1 || threads > 1024 || seconds < 1 || seconds > 600)
 		return cli_usage_error("bench-hash: %s",
 		    "threads 1-1024, seconds 1-600");
@@ -82,9 +83,9 @@ cli_bench_hash(struct cli *c)
 		return 1;
 	cli_print_json(json_pack("{s:I, s:I, s:i, s:i, s:I, s:f}",
 	    "argon2_memory_kib", (json_int_t)c->cfg->argon2_memory_kib,
-	    "argon2_opslimit", (json_int_t)c->cfg->argon2_opslimit,
-	    "threads", (int)threads, "seconds", (int)seconds,
-	    "hashes", (json_int_t)n, "per_second", (double)n / (double)seconds));
+	    "argon2_opslimit", (json_int_t)c->cfg->argon2_opslimit, "threads",
+	    (int)threads, "seconds", (int)seconds, "hashes", (json_int_t)n,
+	    "per_second", (double)n / (double)seconds));
 	return 0;
 }
 

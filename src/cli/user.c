@@ -29,8 +29,9 @@ cli_user_create(struct cli *c)
 		.locale = a->opt[OPT_LOCALE],
 		/* A temporary password needs a password. */
 		.status = a->opt[OPT_MUST_CHANGE_PASSWORD] != NULL &&
-		    a->opt[OPT_PASSWORD_STDIN] != NULL ?
-		    USER_FORCE_CHANGE_PASSWORD : USER_CONFIRMED,
+			a->opt[OPT_PASSWORD_STDIN] != NULL ?
+		    USER_FORCE_CHANGE_PASSWORD :
+		    USER_CONFIRMED,
 	};
 	struct user *u = NULL;
 	char err[256], *pw = NULL;
@@ -77,21 +78,27 @@ cli_user_import(struct cli *c)
 
 		lineno++;
 		if (strlen(line) > IMPORT_LINE_MAX) {
-			fprintf(stderr, "resetd: user import: line %zu: longer "
-			    "than %d bytes\n", lineno, IMPORT_LINE_MAX);
+			fprintf(stderr,
+			    "resetd: user import: line %zu: longer "
+			    "than %d bytes\n",
+			    lineno, IMPORT_LINE_MAX);
 			goto out;
 		}
 		if (line[strspn(line, " \t\r\n")] == '\0')
 			continue;
 		if (n >= IMPORT_USERS_MAX) {
-			fprintf(stderr, "resetd: user import: more than %d "
-			    "users\n", IMPORT_USERS_MAX);
+			fprintf(stderr,
+			    "resetd: user import: more than %d "
+			    "users\n",
+			    IMPORT_USERS_MAX);
 			goto out;
 		}
 		v = json_loads(line, JSON_REJECT_DUPLICATES, &je);
 		if (!json_is_object(v)) {
-			fprintf(stderr, "resetd: user import: line %zu: expected "
-			    "a JSON object\n", lineno);
+			fprintf(stderr,
+			    "resetd: user import: line %zu: expected "
+			    "a JSON object\n",
+			    lineno);
 			json_decref(v);
 			goto out;
 		}
@@ -101,18 +108,18 @@ cli_user_import(struct cli *c)
 		specs[n] = (struct user_spec){
 			.project_id = project,
 			.email = json_string_value(json_object_get(v, "email")),
-			.username = json_string_value(json_object_get(v,
-			    "username")),
-			.password = json_string_value(json_object_get(v,
-			    "password")),
-			.password_hash = json_string_value(json_object_get(v,
-			    "password_hash")),
-			.first_name = json_string_value(json_object_get(v,
-			    "first_name")),
-			.last_name = json_string_value(json_object_get(v,
-			    "last_name")),
-			.email_verified = json_is_true(json_object_get(v,
-			    "email_verified")),
+			.username = json_string_value(
+			    json_object_get(v, "username")),
+			.password = json_string_value(
+			    json_object_get(v, "password")),
+			.password_hash = json_string_value(
+			    json_object_get(v, "password_hash")),
+			.first_name = json_string_value(
+			    json_object_get(v, "first_name")),
+			.last_name = json_string_value(
+			    json_object_get(v, "last_name")),
+			.email_verified = json_is_true(
+			    json_object_get(v, "email_verified")),
 			/* Operators bring their users' passwords as they are. */
 			.bounds_only = 1,
 		};
@@ -157,7 +164,7 @@ cli_user_list(struct cli *c)
 
 	if (a->opt[OPT_EMAIL] != NULL && a->opt[OPT_EMAIL_PREFIX] != NULL)
 		return cli_usage_error("user list: --email or --email-prefix, "
-		    "not both");
+				       "not both");
 	if (cli_number("--limit", a->opt[OPT_LIMIT], &limit) != 0)
 		return 2;
 	if (a->opt[OPT_LIMIT] != NULL && (limit < 1 || limit > ADMIN_PAGE_MAX))
@@ -166,8 +173,9 @@ cli_user_list(struct cli *c)
 	if (a->opt[OPT_AFTER] != NULL && a->opt[OPT_LIMIT] == NULL)
 		return cli_usage_error("user list: --after goes with --limit");
 	q = (struct user_query){ .project_id = a->opt[OPT_PROJECT],
-	    .email = a->opt[OPT_EMAIL], .cursor = a->opt[OPT_AFTER],
-	    .limit = limit > 0 ? limit : ADMIN_PAGE_MAX };
+		.email = a->opt[OPT_EMAIL],
+		.cursor = a->opt[OPT_AFTER],
+		.limit = limit > 0 ? limit : ADMIN_PAGE_MAX };
 	if (a->opt[OPT_EMAIL_PREFIX] != NULL) {
 		q.filter = USER_FILTER_EMAIL_PREFIX;
 		q.value = a->opt[OPT_EMAIL_PREFIX];
@@ -185,8 +193,8 @@ cli_user_list(struct cli *c)
 	} while (r == ENGINE_OK && limit < 0 && next[0] != '\0');
 	if (r != ENGINE_OK) {
 		json_decref(out);
-		fprintf(stderr, "resetd: user list: %s\n", err[0] ? err :
-		    cli_result_text(r));
+		fprintf(stderr, "resetd: user list: %s\n",
+		    err[0] ? err : cli_result_text(r));
 		return 1;
 	}
 	cli_print_json(out);
@@ -206,13 +214,15 @@ user_failed(const char *verb, enum engine_result r,
 		fprintf(stderr, "resetd: user %s: password: %s (%s)\n", verb,
 		    v->message, password_rule_name(v->rule));
 	else if (r == ENGINE_THROTTLED)
-		fprintf(stderr, "resetd: user %s: the account had its resets for "
-		    "now; retry in %lld s\n", verb, (long long)retry);
+		fprintf(stderr,
+		    "resetd: user %s: the account had its resets for "
+		    "now; retry in %lld s\n",
+		    verb, (long long)retry);
 	else
 		fprintf(stderr, "resetd: user %s: %s\n", verb,
 		    r == ENGINE_USER_UNKNOWN ? "no such user in the project" :
-		    r == ENGINE_USER_DISABLED ? "the user is disabled" :
-		    cli_result_text(r));
+			r == ENGINE_USER_DISABLED ? "the user is disabled" :
+						    cli_result_text(r));
 	return 1;
 }
 
@@ -263,7 +273,7 @@ cli_user_set_password(struct cli *c)
 	}
 	memset(&v, 0, sizeof(v));
 	in = (struct admin_password){ a->opt[OPT_PROJECT], a->positional, pw,
-	    a->opt[OPT_MUST_CHANGE_PASSWORD] == NULL, NULL, &v };
+		a->opt[OPT_MUST_CHANGE_PASSWORD] == NULL, NULL, &v };
 	r = admin_user_set_password(c->engine, &in, NULL);
 	xfree_secret(pw);
 	if (r != ENGINE_OK)
@@ -328,9 +338,10 @@ cli_user_reset(struct cli *c)
 	r = admin_user_reset(c->engine, NULL, c->args.positional, by, err,
 	    sizeof(err));
 	if (r != ENGINE_OK) {
-		fprintf(stderr, "resetd: user reset: %s\n", err[0] ? err :
-		    r == ENGINE_USER_UNKNOWN ? "no such user" :
-		    engine_result_name(r));
+		fprintf(stderr, "resetd: user reset: %s\n",
+		    err[0]			 ? err :
+			r == ENGINE_USER_UNKNOWN ? "no such user" :
+						   engine_result_name(r));
 		return 1;
 	}
 	cli_print_json(json_pack("{s:s, s:s}", "user_id", c->args.positional,
@@ -375,7 +386,7 @@ user_set_disabled(struct cli *c, int disabled)
 	if (r != ENGINE_OK) {
 		fprintf(stderr, "resetd: user %s: %s\n", verb,
 		    r == ENGINE_USER_UNKNOWN ? "no such user in the project" :
-		    cli_result_text(r));
+					       cli_result_text(r));
 		return 1;
 	}
 	cli_print_json(api_user_json(u));

@@ -26,9 +26,9 @@ endpoint_json(const struct webhook_endpoint *w)
 		json_array_append_new(ev, json_stringn(p, (size_t)(end - p)));
 		p = *end == '\n' ? end + 1 : end;
 	}
-	return json_pack("{s:s, s:s, s:s, s:o, s:o}", "id", w->id,
-	    "project_id", w->project_id, "url", w->url, "events", ev,
-	    "created_at", api_time(w->created_at));
+	return json_pack("{s:s, s:s, s:s, s:o, s:o}", "id", w->id, "project_id",
+	    w->project_id, "url", w->url, "events", ev, "created_at",
+	    api_time(w->created_at));
 }
 
 /*
@@ -49,10 +49,11 @@ event_names(const struct cli_args *a, char *store, size_t storelen,
 			return cli_usage_error("--events: %s", "too long");
 		memcpy(store + used, *v, len + 1);
 		for (p = strtok_r(store + used, ",", &save); p != NULL;
-		    p = strtok_r(NULL, ",", &save)) {
+		     p = strtok_r(NULL, ",", &save)) {
 			if (n >= EVENT_NAMES_MAX)
 				return cli_usage_error("--events: at most %d "
-				    "names", EVENT_NAMES_MAX);
+						       "names",
+				    EVENT_NAMES_MAX);
 			names[n++] = p;
 		}
 		used += len + 1;
@@ -78,15 +79,14 @@ cli_webhook_create(struct cli *c)
 	if (cli_engine(c) == -1)
 		return 1;
 	if (admin_webhook_create(c->engine, a->opt[OPT_PROJECT],
-	    a->opt[OPT_URL], names, &secret, id, err, sizeof(err)) !=
-	    ENGINE_OK) {
+		a->opt[OPT_URL], names, &secret, id, err,
+		sizeof(err)) != ENGINE_OK) {
 		fprintf(stderr, "resetd: webhook create: %s\n", err);
 		return 1;
 	}
 	/* The secret is shown here once; only its sealed form is kept. */
-	cli_print_json(json_pack("{s:s, s:s, s:s, s:s}", "id", id,
-	    "project_id", a->opt[OPT_PROJECT], "url", a->opt[OPT_URL],
-	    "secret", secret));
+	cli_print_json(json_pack("{s:s, s:s, s:s, s:s}", "id", id, "project_id",
+	    a->opt[OPT_PROJECT], "url", a->opt[OPT_URL], "secret", secret));
 	xfree_secret(secret);
 	return 0;
 }
@@ -102,7 +102,8 @@ cli_webhook_list(struct cli *c)
 		return 1;
 	if (admin_webhook_list(c->engine, c->args.opt[OPT_PROJECT], &l) !=
 	    ENGINE_OK) {
-		fprintf(stderr, "resetd: webhook list: the database is "
+		fprintf(stderr,
+		    "resetd: webhook list: the database is "
 		    "unavailable\n");
 		return 1;
 	}
@@ -126,7 +127,7 @@ cli_webhook_delete(struct cli *c)
 	if (r != ENGINE_OK) {
 		fprintf(stderr, "resetd: webhook delete: %s\n",
 		    r == ENGINE_USER_UNKNOWN ? "no such endpoint" :
-		    cli_result_text(r));
+					       cli_result_text(r));
 		return 1;
 	}
 	cli_print_json(json_pack("{s:s, s:b}", "id", id, "deleted", 1));
@@ -145,12 +146,11 @@ cli_webhook_test(struct cli *c)
 		return 1;
 	r = admin_webhook_test(c->engine, id, &status, err, sizeof(err));
 	if (r != ENGINE_OK && r != ENGINE_BAD_INPUT) {
-		fprintf(stderr, "resetd: webhook test: %s\n", err[0] ? err :
-		    cli_result_text(r));
+		fprintf(stderr, "resetd: webhook test: %s\n",
+		    err[0] ? err : cli_result_text(r));
 		return 1;
 	}
-	cli_print_json(json_pack("{s:s, s:b, s:I, s:s}", "id", id,
-	    "delivered", r == ENGINE_OK, "status", (json_int_t)status,
-	    "answer", err));
+	cli_print_json(json_pack("{s:s, s:b, s:I, s:s}", "id", id, "delivered",
+	    r == ENGINE_OK, "status", (json_int_t)status, "answer", err));
 	return r == ENGINE_OK ? 0 : 1;
 }

@@ -49,8 +49,8 @@ insert_project_tx(struct db_conn *c, void *arg)
  * change: 0, or -1 with err naming the setting and p unchanged.
  */
 static int
-password_apply(const struct password_settings *s, struct project *p,
-    char *err, size_t errlen)
+password_apply(const struct password_settings *s, struct project *p, char *err,
+    size_t errlen)
 {
 	const struct password_profile_info *info;
 	enum password_profile prof;
@@ -59,7 +59,8 @@ password_apply(const struct password_settings *s, struct project *p,
 
 	if (s->profile != NULL) {
 		if (password_profile_parse(s->profile, &prof) == -1) {
-			snprintf(err, errlen, "password-policy: expected nist, "
+			snprintf(err, errlen,
+			    "password-policy: expected nist, "
 			    "cognito or xsolla");
 			return -1;
 		}
@@ -79,7 +80,8 @@ password_apply(const struct password_settings *s, struct project *p,
 	if (s->min_length >= 0) {
 		if (s->min_length < PASSWORD_MIN_CHARS_FLOOR ||
 		    s->min_length > info->min_length_max) {
-			snprintf(err, errlen, "password-min-length: expected %d "
+			snprintf(err, errlen,
+			    "password-min-length: expected %d "
 			    "to %lld characters under the %s policy",
 			    PASSWORD_MIN_CHARS_FLOOR,
 			    (long long)info->min_length_max, info->name);
@@ -91,7 +93,8 @@ password_apply(const struct password_settings *s, struct project *p,
 		min_length = info->min_length_max;
 	if (s->min_score >= 0) {
 		if (s->min_score > 4) {
-			snprintf(err, errlen, "password-min-score: expected 0 "
+			snprintf(err, errlen,
+			    "password-min-score: expected 0 "
 			    "to 4");
 			return -1;
 		}
@@ -99,13 +102,14 @@ password_apply(const struct password_settings *s, struct project *p,
 	}
 	if (s->lists >= 0)
 		checks = s->lists ? checks | PW_CHECK_LISTS :
-		    checks & ~PW_CHECK_LISTS;
+				    checks & ~PW_CHECK_LISTS;
 	if (s->score >= 0)
 		checks = s->score ? checks | PW_CHECK_SCORE :
-		    checks & ~PW_CHECK_SCORE;
+				    checks & ~PW_CHECK_SCORE;
 	if (s->require != NULL) {
 		if (password_require_parse(s->require, &require) == -1) {
-			snprintf(err, errlen, "password-require: expected none "
+			snprintf(err, errlen,
+			    "password-require: expected none "
 			    "or a comma-separated list of uppercase, lowercase, "
 			    "numbers and symbols");
 			return -1;
@@ -140,20 +144,25 @@ project_build(const struct project_spec *spec, const struct project *base,
 		    VALID_NAME_MAX);
 		goto out;
 	}
-	if (join_list(spec->callback_urls, valid_url,
-	    &p->callback_urls) == -1) {
-		snprintf(err, errlen, "callback-url: expected at most %d "
-		    "absolute http(s) URLs", LIST_MAX_ITEMS);
+	if (join_list(spec->callback_urls, valid_url, &p->callback_urls) ==
+	    -1) {
+		snprintf(err, errlen,
+		    "callback-url: expected at most %d "
+		    "absolute http(s) URLs",
+		    LIST_MAX_ITEMS);
 		goto out;
 	}
 	if (join_list(spec->allowed_origins, valid_origin,
-	    &p->allowed_origins) == -1) {
-		snprintf(err, errlen, "allowed-origin: expected at most %d "
-		    "origins like https://app.example.com", LIST_MAX_ITEMS);
+		&p->allowed_origins) == -1) {
+		snprintf(err, errlen,
+		    "allowed-origin: expected at most %d "
+		    "origins like https://app.example.com",
+		    LIST_MAX_ITEMS);
 		goto out;
 	}
 	if (spec->reset_url != NULL && !valid_url(spec->reset_url)) {
-		snprintf(err, errlen, "reset-url: expected an absolute http(s) URL");
+		snprintf(err, errlen,
+		    "reset-url: expected an absolute http(s) URL");
 		goto out;
 	}
 	if (spec->delivery != NULL && strcmp(spec->delivery, "link") != 0 &&
@@ -162,54 +171,65 @@ project_build(const struct project_spec *spec, const struct project *base,
 		goto out;
 	}
 	if (spec->logo_url != NULL && !valid_logo_url(spec->logo_url)) {
-		snprintf(err, errlen, "logo-url: expected an https URL (or http "
+		snprintf(err, errlen,
+		    "logo-url: expected an https URL (or http "
 		    "on 127.0.0.1, localhost or [::1]) with a plain host name");
 		goto out;
 	}
-	if (spec->accent_color != NULL &&
-	    !valid_color(spec->accent_color)) {
+	if (spec->accent_color != NULL && !valid_color(spec->accent_color)) {
 		snprintf(err, errlen, "accent-color: expected #RRGGBB");
 		goto out;
 	}
 	if (spec->reset_limit_per_hour == 0 ||
 	    spec->reset_limit_per_hour > PROJECT_RESET_LIMIT_MAX) {
-		snprintf(err, errlen, "reset-limit: expected 1 to %d resets per "
-		    "account per hour", PROJECT_RESET_LIMIT_MAX);
+		snprintf(err, errlen,
+		    "reset-limit: expected 1 to %d resets per "
+		    "account per hour",
+		    PROJECT_RESET_LIMIT_MAX);
 		goto out;
 	}
 	if (spec->mail_budget_per_hour > PROJECT_MAIL_BUDGET_MAX) {
-		snprintf(err, errlen, "mail-budget: expected 0 (none) to %d "
-		    "messages per hour", PROJECT_MAIL_BUDGET_MAX);
+		snprintf(err, errlen,
+		    "mail-budget: expected 0 (none) to %d "
+		    "messages per hour",
+		    PROJECT_MAIL_BUDGET_MAX);
 		goto out;
 	}
 	if (spec->notice_limit_per_hour == 0 ||
 	    spec->notice_limit_per_hour > PROJECT_RESET_LIMIT_MAX) {
-		snprintf(err, errlen, "notice-limit: expected 1 to %d notices "
-		    "per address per hour", PROJECT_RESET_LIMIT_MAX);
+		snprintf(err, errlen,
+		    "notice-limit: expected 1 to %d notices "
+		    "per address per hour",
+		    PROJECT_RESET_LIMIT_MAX);
 		goto out;
 	}
 	if (spec->login_token_ttl > 0 &&
 	    (spec->login_token_ttl < PROJECT_LOGIN_TTL_MIN ||
-	    spec->login_token_ttl > PROJECT_LOGIN_TTL_MAX)) {
-		snprintf(err, errlen, "login-token-ttl: expected %d to %d "
-		    "seconds", PROJECT_LOGIN_TTL_MIN, PROJECT_LOGIN_TTL_MAX);
+		spec->login_token_ttl > PROJECT_LOGIN_TTL_MAX)) {
+		snprintf(err, errlen,
+		    "login-token-ttl: expected %d to %d "
+		    "seconds",
+		    PROJECT_LOGIN_TTL_MIN, PROJECT_LOGIN_TTL_MAX);
 		goto out;
 	}
 	if (spec->notice_share_percent > 100) {
-		snprintf(err, errlen, "notice-share: expected 0 to 100 percent "
+		snprintf(err, errlen,
+		    "notice-share: expected 0 to 100 percent "
 		    "of the mail budget");
 		goto out;
 	}
 	if (base != NULL) {
 		p->password_profile = base->password_profile != NULL ?
-		    xstrdup(base->password_profile) : NULL;
+		    xstrdup(base->password_profile) :
+		    NULL;
 		p->password_min_length = base->password_min_length;
 		p->password_min_score = base->password_min_score;
 		p->password_checks = base->password_checks;
 	}
 	settings = (struct password_settings){
 		.profile = spec->password_profile != NULL || base != NULL ?
-		    spec->password_profile : "nist",
+		    spec->password_profile :
+		    "nist",
 		.min_length = spec->password_min_length,
 		.min_score = spec->password_min_score,
 		.lists = spec->password_lists,
@@ -225,13 +245,15 @@ project_build(const struct project_spec *spec, const struct project *base,
 	}
 	/* Sender settings reach mail headers: refused here, early, too. */
 	if (spec->mail_from != NULL && !valid_sender(spec->mail_from)) {
-		snprintf(err, errlen, "mail-from: expected a plain email address "
+		snprintf(err, errlen,
+		    "mail-from: expected a plain email address "
 		    "without line breaks or special characters");
 		goto out;
 	}
 	if (spec->mail_from_name != NULL &&
 	    !valid_sender_name(spec->mail_from_name)) {
-		snprintf(err, errlen, "mail-from-name: expected 1 to %d bytes "
+		snprintf(err, errlen,
+		    "mail-from-name: expected 1 to %d bytes "
 		    "of text without line breaks or control characters",
 		    VALID_NAME_MAX);
 		goto out;
@@ -248,22 +270,28 @@ project_build(const struct project_spec *spec, const struct project *base,
 	p->send_reset_emails = !spec->reset_emails_off;
 	p->mail_from = spec->mail_from ? xstrdup(spec->mail_from) : NULL;
 	p->mail_from_name = spec->mail_from_name ?
-	    xstrdup(spec->mail_from_name) : NULL;
+	    xstrdup(spec->mail_from_name) :
+	    NULL;
 	p->locale = spec->locale ? xstrdup(locale) : NULL;
 	p->unknown_account_notice = spec->unknown_account_notice != 0;
 	p->logo_url = spec->logo_url ? xstrdup(spec->logo_url) : NULL;
 	p->accent_color = spec->accent_color ? xstrdup(spec->accent_color) :
-	    NULL;
+					       NULL;
 	p->reset_limit_per_hour = spec->reset_limit_per_hour < 0 ?
-	    PROJECT_RESET_LIMIT_DEFAULT : spec->reset_limit_per_hour;
+	    PROJECT_RESET_LIMIT_DEFAULT :
+	    spec->reset_limit_per_hour;
 	p->mail_budget_per_hour = spec->mail_budget_per_hour < 0 ?
-	    PROJECT_MAIL_BUDGET_DEFAULT : spec->mail_budget_per_hour;
+	    PROJECT_MAIL_BUDGET_DEFAULT :
+	    spec->mail_budget_per_hour;
 	p->notice_limit_per_hour = spec->notice_limit_per_hour < 0 ?
-	    PROJECT_NOTICE_LIMIT_DEFAULT : spec->notice_limit_per_hour;
+	    PROJECT_NOTICE_LIMIT_DEFAULT :
+	    spec->notice_limit_per_hour;
 	p->notice_share_percent = spec->notice_share_percent < 0 ?
-	    PROJECT_NOTICE_SHARE_DEFAULT : spec->notice_share_percent;
+	    PROJECT_NOTICE_SHARE_DEFAULT :
+	    spec->notice_share_percent;
 	p->login_token_ttl = spec->login_token_ttl <= 0 ?
-	    PROJECT_LOGIN_TTL_DEFAULT : spec->login_token_ttl;
+	    PROJECT_LOGIN_TTL_DEFAULT :
+	    spec->login_token_ttl;
 	result = ENGINE_OK;
 out:
 	return result;
@@ -298,8 +326,8 @@ out:
 }
 
 struct update_tx {
-	const struct project	*project;
-	enum engine_result	 outcome;
+	const struct project *project;
+	enum engine_result outcome;
 };
 
 static int
@@ -383,10 +411,10 @@ admin_project_spec(const struct project *p, struct project_spec *out)
 }
 
 struct user_tx {
-	struct engine		*e;
-	struct idem_claim	*idem;
-	const struct user	*user;
-	enum engine_result	 outcome;	/* with TX_REFUSED */
+	struct engine *e;
+	struct idem_claim *idem;
+	const struct user *user;
+	enum engine_result outcome; /* with TX_REFUSED */
 };
 
 static int
@@ -422,19 +450,23 @@ user_check(struct engine *e, const struct project *p,
 		snprintf(err, errlen, "email: expected an email address");
 		return ENGINE_BAD_INPUT;
 	}
-	if (spec->username != NULL && (!valid_text(spec->username, 64) ||
-	    strchr(spec->username, '@') != NULL)) {
-		snprintf(err, errlen, "username: expected 1 to 64 bytes of "
+	if (spec->username != NULL &&
+	    (!valid_text(spec->username, 64) ||
+		strchr(spec->username, '@') != NULL)) {
+		snprintf(err, errlen,
+		    "username: expected 1 to 64 bytes of "
 		    "text without '@'");
 		return ENGINE_BAD_INPUT;
 	}
 	/* Users are named by id, email or username: no name may be an id. */
 	if (spec->username != NULL && id_is_uuid(spec->username)) {
-		snprintf(err, errlen, "username: must not have the form of a "
+		snprintf(err, errlen,
+		    "username: must not have the form of a "
 		    "user id (a UUID)");
 		return ENGINE_BAD_INPUT;
 	}
-	if ((spec->first_name && !valid_text(spec->first_name, VALID_NAME_MAX)) ||
+	if ((spec->first_name &&
+		!valid_text(spec->first_name, VALID_NAME_MAX)) ||
 	    (spec->last_name && !valid_text(spec->last_name, VALID_NAME_MAX))) {
 		snprintf(err, errlen, "name: expected 1 to %d bytes of text",
 		    VALID_NAME_MAX);
@@ -445,9 +477,11 @@ user_check(struct engine *e, const struct project *p,
 		snprintf(err, errlen, "locale: expected xx or xx_YY");
 		return ENGINE_BAD_INPUT;
 	}
-	if (spec->password_hash != NULL && (spec->password != NULL ||
-	    !hasher_importable(spec->password_hash))) {
-		snprintf(err, errlen, "password_hash: expected an Argon2id "
+	if (spec->password_hash != NULL &&
+	    (spec->password != NULL ||
+		!hasher_importable(spec->password_hash))) {
+		snprintf(err, errlen,
+		    "password_hash: expected an Argon2id "
 		    "($argon2id$v=19$...) or bcrypt ($2b$...) hash, and no "
 		    "password beside it");
 		return ENGINE_BAD_INPUT;
@@ -500,7 +534,7 @@ user_build(struct engine *e, const struct project *p,
 	if (spec->locale != NULL) {
 		u->locale = xmalloc(ENGINE_LOCALE_MAX + 1);
 		if (engine_locale_normalise(spec->locale, u->locale) == -1)
-			abort();	/* user_check let it through */
+			abort(); /* user_check let it through */
 	}
 	u->created_at = u->updated_at = db_now(e->db);
 	*out = u;
@@ -518,10 +552,12 @@ admin_user_create(struct engine *e, const struct user_spec *spec,
 	enum engine_result result;
 	int rc, begun = 0;
 
-	result = engine_project(e, spec->project_id ? spec->project_id : "", &p);
+	result = engine_project(e, spec->project_id ? spec->project_id : "",
+	    &p);
 	if (result != ENGINE_OK) {
-		snprintf(err, errlen, "project: %s", result ==
-		    ENGINE_PROJECT_UNKNOWN ? "no such project" : "unavailable");
+		snprintf(err, errlen, "project: %s",
+		    result == ENGINE_PROJECT_UNKNOWN ? "no such project" :
+						       "unavailable");
 		goto out;
 	}
 	result = user_check(e, p, spec, err, errlen);
@@ -545,14 +581,16 @@ admin_user_create(struct engine *e, const struct user_spec *spec,
 	rc = db_write(e->db, insert_user_tx, &t);
 	event_wake(e);
 	if (rc == DB_CONSTRAINT) {
-		snprintf(err, errlen, "a user with this email or username "
+		snprintf(err, errlen,
+		    "a user with this email or username "
 		    "exists in the project");
 		result = ENGINE_CONFLICT;
 		goto out;
 	}
 	result = tx_result(rc, t.outcome);
 	if (result == ENGINE_REPLAYED) {
-		snprintf(err, errlen, "the idempotency key was taken meanwhile");
+		snprintf(err, errlen,
+		    "the idempotency key was taken meanwhile");
 		goto out;
 	}
 	if (result != ENGINE_OK) {
@@ -572,10 +610,10 @@ out:
 }
 
 struct import_tx {
-	struct engine	 *e;
-	struct user	**users;
-	size_t		  n;
-	size_t		  failed_at;	/* the user a constraint refused */
+	struct engine *e;
+	struct user **users;
+	size_t n;
+	size_t failed_at; /* the user a constraint refused */
 };
 
 static int
@@ -604,7 +642,7 @@ admin_user_import(struct engine *e, const struct user_spec *specs, size_t n,
 {
 	struct project *p = NULL;
 	struct import_tx t = { e, xcalloc(n ? n : 1, sizeof(struct user *)), n,
-	    0 };
+		0 };
 	enum engine_result result = ENGINE_OK;
 	char why[256];
 	size_t i, built = 0;
@@ -612,11 +650,12 @@ admin_user_import(struct engine *e, const struct user_spec *specs, size_t n,
 
 	if (n == 0)
 		goto out;
-	result = engine_project(e, specs[0].project_id ? specs[0].project_id :
-	    "", &p);
+	result = engine_project(e,
+	    specs[0].project_id ? specs[0].project_id : "", &p);
 	if (result != ENGINE_OK) {
-		snprintf(err, errlen, "project: %s", result ==
-		    ENGINE_PROJECT_UNKNOWN ? "no such project" : "unavailable");
+		snprintf(err, errlen, "project: %s",
+		    result == ENGINE_PROJECT_UNKNOWN ? "no such project" :
+						       "unavailable");
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
@@ -633,8 +672,10 @@ admin_user_import(struct engine *e, const struct user_spec *specs, size_t n,
 	rc = db_write(e->db, import_tx, &t);
 	event_wake(e);
 	if (rc == DB_CONSTRAINT) {
-		snprintf(err, errlen, "%s: a user with this email or username "
-		    "exists in the project", t.users[t.failed_at]->email);
+		snprintf(err, errlen,
+		    "%s: a user with this email or username "
+		    "exists in the project",
+		    t.users[t.failed_at]->email);
 		result = ENGINE_CONFLICT;
 	} else if (rc != 0) {
 		snprintf(err, errlen, "cannot store users");
@@ -674,8 +715,8 @@ admin_user_get(struct engine *e, const struct project *p, const char *id,
 }
 
 struct user_update_tx {
-	struct engine	*e;
-	struct user	*user;
+	struct engine *e;
+	struct user *user;
 };
 
 static int
@@ -764,12 +805,12 @@ out:
 }
 
 struct disable_tx {
-	struct engine			*e;
-	const struct request_context	*ctx;
-	const struct user		*user;
-	const char			*subject;
-	int				 disabled;
-	int64_t				 now;
+	struct engine *e;
+	const struct request_context *ctx;
+	const struct user *user;
+	const char *subject;
+	int disabled;
+	int64_t now;
 };
 
 static int
@@ -781,7 +822,7 @@ disable_tx(struct db_conn *c, void *arg)
 	rc = store_user_set_disabled(c, t->user->project_id, t->user->id,
 	    t->disabled, t->now);
 	if (rc <= 0)
-		return rc;	/* already so: nothing changes, nothing recorded */
+		return rc; /* already so: nothing changes, nothing recorded */
 	/* What the user held before dies with the account's access. */
 	if (t->disabled) {
 		rc = event_sessions_revoke(t->e, c, t->user->id, t->now);
@@ -793,8 +834,9 @@ disable_tx(struct db_conn *c, void *arg)
 	rc = event_user(t->e, c, "user.updated", t->user, t->now);
 	if (rc < 0)
 		return rc;
-	return audit_write(c, t->ctx, t->user->project_id, t->disabled ?
-	    AUDIT_USER_DISABLED : AUDIT_USER_ENABLED, t->subject, NULL, t->now);
+	return audit_write(c, t->ctx, t->user->project_id,
+	    t->disabled ? AUDIT_USER_DISABLED : AUDIT_USER_ENABLED, t->subject,
+	    NULL, t->now);
 }
 
 enum engine_result
@@ -833,7 +875,7 @@ admin_user_set_disabled(struct engine *e, const struct request_context *ctx,
 		goto out;
 	audit_subject(e, p->id, u->email, subject);
 	t = (struct disable_tx){ e, ctx, u, subject, disabled != 0,
-	    db_now(e->db) };
+		db_now(e->db) };
 	rc = db_write(e->db, disable_tx, &t);
 	event_wake(e);
 	if (rc != 0) {
@@ -1004,7 +1046,8 @@ cursor_open(const struct engine *e, const char *project_id,
 		return -1;
 	cursor_mac(e, project_id, filter, email, desc, id, mac);
 	return sodium_memcmp(mac, raw + UUID_STRLEN, CURSOR_MAC_BYTES) == 0 ?
-	    0 : -1;
+	    0 :
+	    -1;
 }
 
 enum engine_result
@@ -1040,7 +1083,8 @@ admin_user_list(struct engine *e, const struct user_query *q,
 		return ENGINE_BAD_INPUT;
 	}
 	if (q->limit < 1 || q->limit > ADMIN_PAGE_MAX) {
-		snprintf(err, errlen, "limit: expected 1 to %d", ADMIN_PAGE_MAX);
+		snprintf(err, errlen, "limit: expected 1 to %d",
+		    ADMIN_PAGE_MAX);
 		return ENGINE_BAD_INPUT;
 	}
 	if (value != NULL && !valid_text(value, 320)) {
@@ -1054,8 +1098,9 @@ admin_user_list(struct engine *e, const struct user_query *q,
 		return r;
 	}
 	project_free(p);
-	if (q->cursor != NULL && cursor_open(e, q->project_id, filter, value,
-	    q->desc, q->cursor, after) == -1) {
+	if (q->cursor != NULL &&
+	    cursor_open(e, q->project_id, filter, value, q->desc, q->cursor,
+		after) == -1) {
 		snprintf(err, errlen, "cursor: not a cursor of this list");
 		return ENGINE_BAD_INPUT;
 	}
@@ -1064,7 +1109,7 @@ admin_user_list(struct engine *e, const struct user_query *q,
 		return ENGINE_UNAVAILABLE;
 	/* One more than asked tells whether a next page exists. */
 	pq = (struct user_page_query){ filter, value,
-	    q->cursor != NULL ? after : NULL, q->limit + 1, q->desc };
+		q->cursor != NULL ? after : NULL, q->limit + 1, q->desc };
 	rc = store_user_page(c, q->project_id, &pq, out);
 	db_release(e->db, c);
 	if (rc != STORE_OK)
@@ -1134,21 +1179,21 @@ admin_user_lookup(struct engine *e, const char *project_id, const char *user,
 
 /* What an operation on one user writes, and records. */
 struct user_op_tx {
-	const struct request_context	*ctx;
-	const struct user		*user;
-	const char			*subject;
-	int64_t				 now;
-	enum audit_kind			 kind;
+	const struct request_context *ctx;
+	const struct user *user;
+	const char *subject;
+	int64_t now;
+	enum audit_kind kind;
 	/* ADMIN_SET_PASSWORD */
-	const char			*hash;
-	enum user_status		 status;
-	int				 op;
+	const char *hash;
+	enum user_status status;
+	int op;
 };
 
 enum {
-	OP_SET_PASSWORD,	/* hash and status; sessions and secrets die */
-	OP_REQUIRE_RESET,	/* no password, reset_required; sessions die */
-	OP_SIGN_OUT,		/* sessions die */
+	OP_SET_PASSWORD,  /* hash and status; sessions and secrets die */
+	OP_REQUIRE_RESET, /* no password, reset_required; sessions die */
+	OP_SIGN_OUT,	  /* sessions die */
 };
 
 static int
@@ -1163,7 +1208,7 @@ user_op_tx(struct db_conn *c, void *arg)
 		rc = store_user_admin_password(c, u->project_id, u->id, t->hash,
 		    t->status, t->now);
 		if (rc == 0)
-			return 0;	/* deleted meanwhile: nothing to record */
+			return 0; /* deleted meanwhile: nothing to record */
 		if (rc > 0)
 			rc = store_secret_revoke_user(c, u->id, t->now);
 		if (rc >= 0)
@@ -1205,7 +1250,7 @@ user_op(struct engine *e, const struct request_context *ctx,
 
 	audit_subject(e, u->project_id, u->email, subject);
 	t = (struct user_op_tx){ ctx, u, subject, db_now(e->db), kind, hash,
-	    status, op };
+		status, op };
 	if (db_write(e->db, user_op_tx, &t) != 0)
 		return ENGINE_UNAVAILABLE;
 	if (now_out != NULL)
@@ -1222,7 +1267,7 @@ admin_user_set_password(struct engine *e, const struct admin_password *in,
 	struct password_verdict v;
 	enum engine_result result;
 	enum user_status st = in->permanent ? USER_CONFIRMED :
-	    USER_FORCE_CHANGE_PASSWORD;
+					      USER_FORCE_CHANGE_PASSWORD;
 	char *hash = NULL;
 	int64_t now;
 
@@ -1312,13 +1357,13 @@ admin_user_show(struct engine *e, const char *id, struct user **out)
 }
 
 struct delete_tx {
-	struct engine			*e;
-	const struct request_context	*ctx;
-	const struct user		*user;
-	const char			*subject;
-	const char			*by;
-	int64_t				 now;
-	enum engine_result		 outcome;
+	struct engine *e;
+	const struct request_context *ctx;
+	const struct user *user;
+	const char *subject;
+	const char *by;
+	int64_t now;
+	enum engine_result outcome;
 };
 
 static int
@@ -1361,7 +1406,7 @@ admin_user_delete(struct engine *e, const struct request_context *ctx,
 		return r;
 	audit_subject(e, u->project_id, u->email, subject);
 	t = (struct delete_tx){ e, ctx, u, subject, by != NULL ? by : "admin",
-	    db_now(e->db), ENGINE_OK };
+		db_now(e->db), ENGINE_OK };
 	rc = db_write(e->db, delete_tx, &t);
 	user_free(u);
 	r = tx_result(rc, t.outcome);
@@ -1418,8 +1463,10 @@ admin_actor_valid(const char *s)
 {
 	size_t n = strnlen(s, 65);
 
-	return n > 0 && n <= 64 && strspn(s, "abcdefghijklmnopqrstuvwxyz"
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._@:-") == n;
+	return n > 0 && n <= 64 &&
+	    strspn(s,
+		"abcdefghijklmnopqrstuvwxyz"
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._@:-") == n;
 }
 
 enum engine_result
@@ -1435,7 +1482,8 @@ admin_user_reset(struct engine *e, const struct request_context *ctx,
 
 	memset(&tk, 0, sizeof(tk));
 	if (by == NULL || !admin_actor_valid(by)) {
-		snprintf(err, errlen, "requested_by: expected 1 to 64 letters, "
+		snprintf(err, errlen,
+		    "requested_by: expected 1 to 64 letters, "
 		    "digits or ._@:-");
 		return ENGINE_BAD_INPUT;
 	}
@@ -1469,8 +1517,10 @@ admin_user_reset(struct engine *e, const struct request_context *ctx,
 	};
 	r = reset_request(e, &in, &tk);
 	if (r == ENGINE_THROTTLED)
-		snprintf(err, errlen, "user: the account had its resets for "
-		    "this hour; retry in %lld s", (long long)retry);
+		snprintf(err, errlen,
+		    "user: the account had its resets for "
+		    "this hour; retry in %lld s",
+		    (long long)retry);
 	else if (r != ENGINE_OK)
 		snprintf(err, errlen, "user: %s", engine_result_name(r));
 	else
@@ -1483,7 +1533,11 @@ out:
 }
 
 static const char *const outbox_states[] = {
-	"pending", "sent", "dead", "dropped", NULL,
+	"pending",
+	"sent",
+	"dead",
+	"dropped",
+	NULL,
 };
 
 enum engine_result
@@ -1498,12 +1552,14 @@ admin_outbox_list(struct engine *e, const char *state, int64_t limit,
 		if (strcmp(outbox_states[i], state) == 0)
 			break;
 	if (state != NULL && outbox_states[i] == NULL) {
-		snprintf(err, errlen, "state: expected pending, sent, dead or "
+		snprintf(err, errlen,
+		    "state: expected pending, sent, dead or "
 		    "dropped");
 		return ENGINE_BAD_INPUT;
 	}
 	if (limit < 1 || limit > ADMIN_LIST_MAX) {
-		snprintf(err, errlen, "limit: expected 1 to %d", ADMIN_LIST_MAX);
+		snprintf(err, errlen, "limit: expected 1 to %d",
+		    ADMIN_LIST_MAX);
 		return ENGINE_BAD_INPUT;
 	}
 	c = db_acquire(e->db);
@@ -1563,7 +1619,8 @@ admin_audit_list(struct engine *e, const struct audit_query *q,
 	int rc;
 
 	if (q->limit < 1 || q->limit > ADMIN_LIST_MAX) {
-		snprintf(err, errlen, "limit: expected 1 to %d", ADMIN_LIST_MAX);
+		snprintf(err, errlen, "limit: expected 1 to %d",
+		    ADMIN_LIST_MAX);
 		return ENGINE_BAD_INPUT;
 	}
 	if (q->since < 0 || q->until <= q->since) {
@@ -1582,7 +1639,8 @@ admin_audit_list(struct engine *e, const struct audit_query *q,
 		}
 		if (project_id != NULL && strcmp(project_id, u->project_id)) {
 			user_free(u);
-			snprintf(err, errlen, "user_id: not a user of the "
+			snprintf(err, errlen,
+			    "user_id: not a user of the "
 			    "project");
 			return ENGINE_BAD_INPUT;
 		}

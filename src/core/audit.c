@@ -20,7 +20,7 @@
 #include "../log.h"
 #include "engine_internal.h"
 
-#define USER_AGENT_MAX 256	/* bytes of a user agent kept */
+#define USER_AGENT_MAX 256 /* bytes of a user agent kept */
 
 void
 login_subject(const uint8_t *key, const char *project_id, const char *login,
@@ -47,8 +47,8 @@ login_subject(const uint8_t *key, const char *project_id, const char *login,
 }
 
 void
-audit_subject(const struct engine *e, const char *project_id,
-    const char *login, char out[AUDIT_SUBJECT_LEN + 1])
+audit_subject(const struct engine *e, const char *project_id, const char *login,
+    char out[AUDIT_SUBJECT_LEN + 1])
 {
 	login_subject(e->audit_key, project_id, login, out);
 }
@@ -101,12 +101,12 @@ audit_write(struct db_conn *c, const struct request_context *ctx,
 }
 
 struct record_tx {
-	const struct request_context	*ctx;
-	const char			*project_id;
-	enum audit_kind			 kind;
-	const char			*subject;
-	const char			*detail;
-	int64_t				 now;
+	const struct request_context *ctx;
+	const char *project_id;
+	enum audit_kind kind;
+	const char *subject;
+	const char *detail;
+	int64_t now;
 };
 
 static int
@@ -124,7 +124,7 @@ audit_record(struct engine *e, const struct request_context *ctx,
     const char *detail)
 {
 	struct record_tx t = { ctx, project_id, kind, subject, detail,
-	    db_now(e->db) };
+		db_now(e->db) };
 
 	if (db_write(e->db, record_tx, &t) != 0)
 		log_warn("audit: cannot record %s", store_audit_name(kind));
@@ -143,7 +143,7 @@ engine_mail_record(struct db_conn *c, const struct outbox_msg *m,
 	}
 	if (m->subject == NULL)
 		return STORE_OK;
-	return audit_write(c, NULL, m->project_id, fate == MAIL_SENT ?
-	    AUDIT_RESET_MAIL_SENT : AUDIT_RESET_MAIL_FAILED, m->subject,
-	    m->kind, now);
+	return audit_write(c, NULL, m->project_id,
+	    fate == MAIL_SENT ? AUDIT_RESET_MAIL_SENT : AUDIT_RESET_MAIL_FAILED,
+	    m->subject, m->kind, now);
 }

@@ -75,7 +75,8 @@ engine_aws_auth(struct engine *e, struct aws_auth_check *in,
 
 	in->message[0] = '\0';
 	if (in->authorization == NULL) {
-		snprintf(in->message, sizeof(in->message), "Request is missing "
+		snprintf(in->message, sizeof(in->message),
+		    "Request is missing "
 		    "Authentication Token");
 		return AWS_AUTH_MISSING;
 	}
@@ -84,38 +85,46 @@ engine_aws_auth(struct engine *e, struct aws_auth_check *in,
 		return AWS_AUTH_INCOMPLETE;
 	}
 	if (in->amz_date == NULL || !sigv4_parse_amz_date(in->amz_date, &t)) {
-		snprintf(in->message, sizeof(in->message), "Authorization header "
+		snprintf(in->message, sizeof(in->message),
+		    "Authorization header "
 		    "requires existence of either a 'X-Amz-Date' or a 'Date' "
 		    "header.");
 		return AWS_AUTH_INCOMPLETE;
 	}
 	res = AWS_AUTH_INVALID_SIGNATURE;
 	if (strcmp(a.terminator, "aws4_request") != 0) {
-		snprintf(in->message, sizeof(in->message), "Credential should be "
+		snprintf(in->message, sizeof(in->message),
+		    "Credential should be "
 		    "scoped with a valid terminator: 'aws4_request', not "
-		    "'%.16s'.", a.terminator);
+		    "'%.16s'.",
+		    a.terminator);
 		return res;
 	}
 	if (strcmp(a.service, in->service) != 0) {
-		snprintf(in->message, sizeof(in->message), "Credential should be "
-		    "scoped to correct service: '%s'. ", in->service);
+		snprintf(in->message, sizeof(in->message),
+		    "Credential should be "
+		    "scoped to correct service: '%s'. ",
+		    in->service);
 		return res;
 	}
 	if (strcmp(a.region, e->cfg->aws_region) != 0) {
-		snprintf(in->message, sizeof(in->message), "Credential should be "
+		snprintf(in->message, sizeof(in->message),
+		    "Credential should be "
 		    "scoped to a valid region. ");
 		return res;
 	}
 	if (strncmp(a.date, in->amz_date, 8) != 0) {
-		snprintf(in->message, sizeof(in->message), "Date in Credential "
+		snprintf(in->message, sizeof(in->message),
+		    "Date in Credential "
 		    "scope does not match YYYYMMDD from ISO-8601 version of date "
-		    "from HTTP: '%s' != '%.8s', from 'X-Amz-Date'.", a.date,
-		    in->amz_date);
+		    "from HTTP: '%s' != '%.8s', from 'X-Amz-Date'.",
+		    a.date, in->amz_date);
 		return res;
 	}
 	res = key_of(e, a.key_id, &k, &p);
 	if (res == AWS_AUTH_UNRECOGNIZED)
-		snprintf(in->message, sizeof(in->message), "The security token "
+		snprintf(in->message, sizeof(in->message),
+		    "The security token "
 		    "included in the request is invalid.");
 	if (res != AWS_AUTH_OK)
 		goto out;
@@ -128,7 +137,8 @@ engine_aws_auth(struct engine *e, struct aws_auth_check *in,
 	if (sigv4_signature(in->request, &a, in->amz_date, secret, want) != 0 ||
 	    strlen(a.signature) != SIGV4_HEX_LEN ||
 	    sodium_memcmp(want, a.signature, SIGV4_HEX_LEN) != 0) {
-		snprintf(in->message, sizeof(in->message), "The request "
+		snprintf(in->message, sizeof(in->message),
+		    "The request "
 		    "signature we calculated does not match the signature you "
 		    "provided. Check your AWS Secret Access Key and signing "
 		    "method. Consult the service documentation for details.");
@@ -138,14 +148,16 @@ engine_aws_auth(struct engine *e, struct aws_auth_check *in,
 	amz_date_of(now, now_text);
 	if (t < now - SKEW_S) {
 		amz_date_of(now - SKEW_S, edge);
-		snprintf(in->message, sizeof(in->message), "Signature expired: "
-		    "%s is now earlier than %s (%s - 5 min.)", in->amz_date, edge,
-		    now_text);
+		snprintf(in->message, sizeof(in->message),
+		    "Signature expired: "
+		    "%s is now earlier than %s (%s - 5 min.)",
+		    in->amz_date, edge, now_text);
 		goto out;
 	}
 	if (t > now + SKEW_S) {
 		amz_date_of(now + SKEW_S, edge);
-		snprintf(in->message, sizeof(in->message), "Signature not yet "
+		snprintf(in->message, sizeof(in->message),
+		    "Signature not yet "
 		    "current: %s is still later than %s (%s + 5 min.)",
 		    in->amz_date, edge, now_text);
 		goto out;
@@ -168,7 +180,7 @@ engine_user_pool_id(const char *region, const char *project_id,
 	char ulid[ULID_STRLEN + 1];
 
 	if (id_uuid_to_ulid(project_id, ulid) == -1)
-		abort();	/* project ids are UUIDs */
+		abort(); /* project ids are UUIDs */
 	snprintf(out, ENGINE_POOL_ID_MAX + 1, "%s_%s", region, ulid);
 }
 

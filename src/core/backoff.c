@@ -26,7 +26,7 @@
 #include "../log.h"
 #include "engine_internal.h"
 
-#define FORGET_MS (24LL * 3600 * 1000)	/* a quiet login starts afresh */
+#define FORGET_MS (24LL * 3600 * 1000) /* a quiet login starts afresh */
 #define PRUNE_EVERY_MS (60LL * 1000)
 
 void
@@ -51,13 +51,13 @@ hold_ms(int64_t after, int64_t base_s, int64_t max_s, int64_t n)
 }
 
 struct backoff_tx {
-	int64_t			 after, base_s, max_s;	/* the settings */
+	int64_t after, base_s, max_s; /* the settings */
 	const struct request_context *ctx;
-	const char		*project_id;
-	const char		*subject;
-	int64_t			 now;
-	int			 prune;
-	int64_t			 wait_ms;	/* out: > 0 when refused */
+	const char *project_id;
+	const char *subject;
+	int64_t now;
+	int prune;
+	int64_t wait_ms; /* out: > 0 when refused */
 };
 
 static int

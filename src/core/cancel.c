@@ -90,7 +90,7 @@ cancel_load(struct engine *e, const char *id, const char *sig,
 	}
 	if (s == NULL || p == NULL || s->user_id == NULL ||
 	    (strcmp(s->purpose, "reset_link") != 0 &&
-	    strcmp(s->purpose, "reset_code") != 0))
+		strcmp(s->purpose, "reset_code") != 0))
 		goto out;
 	*sout = s;
 	*pout = p;
@@ -124,9 +124,9 @@ reset_cancel_lookup(struct engine *e, const char *id, const char *sig,
 }
 
 struct cancel_tx {
-	const char	*id;
-	int64_t		 now;
-	int		 revoked;
+	const char *id;
+	int64_t now;
+	int revoked;
 };
 
 static int

@@ -30,10 +30,10 @@
 #include "../log.h"
 #include "engine_internal.h"
 
-#define CODE_MAX_WRONG 5		/* wrong tries on one code */
-#define CODE_MAX_WRONG_WINDOW 10	/* wrong tries per account per window */
+#define CODE_MAX_WRONG 5	 /* wrong tries on one code */
+#define CODE_MAX_WRONG_WINDOW 10 /* wrong tries per account per window */
 #define CODE_WINDOW_MS (3600LL * 1000)
-#define CODE_INPUT_MAX 2048		/* Cognito's bound on ConfirmationCode */
+#define CODE_INPUT_MAX 2048 /* Cognito's bound on ConfirmationCode */
 #define LOGIN_MAX 320
 
 /* destinations */
@@ -76,7 +76,7 @@ mask_part(struct buf *b, const char *s)
 		rc = buf_puts(b, "*");
 	rc |= buf_puts(b, "***");
 	if (rc != 0)
-		abort();	/* the buffer holds the longest case */
+		abort(); /* the buffer holds the longest case */
 }
 
 void
@@ -115,7 +115,8 @@ login_hash(const uint8_t key[SECRET_KEY_BYTES], const char *purpose,
 	const char *p;
 
 	crypto_generichash_init(&st, key, SECRET_KEY_BYTES, hlen);
-	crypto_generichash_update(&st, (const uint8_t *)purpose, strlen(purpose));
+	crypto_generichash_update(&st, (const uint8_t *)purpose,
+	    strlen(purpose));
 	crypto_generichash_update(&st, &sep, 1);
 	crypto_generichash_update(&st, (const uint8_t *)project_id,
 	    strlen(project_id));
@@ -139,7 +140,8 @@ code_destination(const char *login, char out[CODE_DESTINATION_MAX])
 	if (code_email_shaped(login))
 		code_mask_email(login, out, CODE_DESTINATION_MAX);
 	else
-		snprintf(out, CODE_DESTINATION_MAX, "%s", CODE_DESTINATION_HIDDEN);
+		snprintf(out, CODE_DESTINATION_MAX, "%s",
+		    CODE_DESTINATION_HIDDEN);
 }
 
 void
@@ -156,10 +158,10 @@ code_decoy_subject(const uint8_t key[SECRET_KEY_BYTES], const char *project_id,
 
 /* Where a code stands, before or after a try. */
 enum code_state {
-	CODE_NONE,	/* none, used, revoked, or sent to an old address */
+	CODE_NONE, /* none, used, revoked, or sent to an old address */
 	CODE_EXPIRED,
-	CODE_LOCKED,	/* the code took its wrong tries */
-	CODE_LIMITED,	/* the account took its wrong tries for the window */
+	CODE_LOCKED,  /* the code took its wrong tries */
+	CODE_LIMITED, /* the account took its wrong tries for the window */
 	CODE_LIVE,
 };
 
@@ -199,11 +201,11 @@ code_state(const struct secret *s, const struct user *u, int64_t window_wrong,
 
 /* The detail an audit row gives a refused state. */
 static const char *const refusal_names[] = {
-	"none",		/* CODE_NONE */
-	"expired",	/* CODE_EXPIRED */
-	"locked",	/* CODE_LOCKED */
-	"limited",	/* CODE_LIMITED */
-	"live",		/* CODE_LIVE */
+	"none",	   /* CODE_NONE */
+	"expired", /* CODE_EXPIRED */
+	"locked",  /* CODE_LOCKED */
+	"limited", /* CODE_LIMITED */
+	"live",	   /* CODE_LIVE */
 };
 
 /*
@@ -219,7 +221,7 @@ code_refusal(enum code_state st, int match, int reveal)
 		return reveal ? ENGINE_SECRET_INVALID : ENGINE_CODE_MISMATCH;
 	case CODE_EXPIRED:
 		return match || reveal ? ENGINE_SECRET_EXPIRED :
-		    ENGINE_CODE_MISMATCH;
+					 ENGINE_CODE_MISMATCH;
 	case CODE_LOCKED:
 		return ENGINE_CODE_LOCKED;
 	case CODE_LIMITED:
@@ -263,7 +265,8 @@ code_superseded(struct engine *e, const struct reset_code_confirm *in,
 			continue;
 		if (old->used_at == 0 && old->revoked_at == 0)
 			continue;
-		secret_code_hash(e->token_key, subject, old->id, in->code, hash);
+		secret_code_hash(e->token_key, subject, old->id, in->code,
+		    hash);
 		found = secret_hash_equal(old->token_hash, hash);
 		sodium_memzero(hash, sizeof(hash));
 	}
@@ -272,17 +275,17 @@ code_superseded(struct engine *e, const struct reset_code_confirm *in,
 }
 
 struct code_tx {
-	struct engine		*e;
+	struct engine *e;
 	const struct request_context *ctx;
-	const char		*audit;		/* audit subject */
-	const struct project	*project;
-	const struct secret	*secret;
-	const struct user	*user;		/* NULL: a decoy */
-	const char		*subject;
-	const char		*hash;		/* new password; NULL: wrong try */
-	struct store_code_caps	 caps;
-	int			 done;		/* counted, or spent */
-	enum code_state		 after;		/* when refused: why */
+	const char *audit; /* audit subject */
+	const struct project *project;
+	const struct secret *secret;
+	const struct user *user; /* NULL: a decoy */
+	const char *subject;
+	const char *hash; /* new password; NULL: wrong try */
+	struct store_code_caps caps;
+	int done;	       /* counted, or spent */
+	enum code_state after; /* when refused: why */
 };
 
 /*
@@ -314,8 +317,8 @@ code_tx(struct db_conn *c, void *arg)
 			return audit_write(c, t->ctx, t->project->id,
 			    AUDIT_SECRET_REFUSED, t->audit, "wrong_code",
 			    t->caps.now);
-		return reset_apply_password(t->e, c, t->ctx, t->project, t->user,
-		    t->secret, t->hash, t->caps.now);
+		return reset_apply_password(t->e, c, t->ctx, t->project,
+		    t->user, t->secret, t->hash, t->caps.now);
 	}
 	rc = store_secret_get(c, t->project->id, t->secret->id, &s);
 	if (rc == STORE_OK)
@@ -428,7 +431,8 @@ reset_confirm_code(struct engine *e, const struct reset_code_confirm *in,
 		goto out;
 	}
 	if (!t.done) {
-		result = code_refusal(t.after, match, in->reveal_user_existence);
+		result = code_refusal(t.after, match,
+		    in->reveal_user_existence);
 		goto out;
 	}
 	if (pwhash == NULL) {

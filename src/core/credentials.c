@@ -72,10 +72,10 @@ aws_seal(struct engine *e, const char *key_row_id, const char *akid,
 	char *out = xmalloc(3 + B64URL_LEN(blen) + 1);
 
 	randombytes_buf(box, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
-	crypto_aead_xchacha20poly1305_ietf_encrypt(
-	    box + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, NULL,
-	    (const uint8_t *)secret, mlen, (const uint8_t *)ad, strlen(ad),
-	    NULL, box, e->aws_key);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(box +
+		crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
+	    NULL, (const uint8_t *)secret, mlen, (const uint8_t *)ad,
+	    strlen(ad), NULL, box, e->aws_key);
 	memcpy(out, "v1:", 3);
 	base64url_encode(box, blen, out + 3);
 	free(ad);
@@ -102,7 +102,7 @@ engine_aws_unseal(struct engine *e, const struct api_key *k)
 		return NULL;
 	n = base64url_decode(b64, len, box);
 	if (n < (int)(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES +
-	    crypto_aead_xchacha20poly1305_ietf_ABYTES))
+		    crypto_aead_xchacha20poly1305_ietf_ABYTES))
 		return NULL;
 	out = xmalloc((size_t)n);
 	ad = aws_seal_ad(k->id, k->access_key_id);
@@ -112,7 +112,8 @@ engine_aws_unseal(struct engine *e, const struct api_key *k)
 	    (const uint8_t *)ad, strlen(ad), box, e->aws_key);
 	free(ad);
 	if (rc != 0) {
-		log_error("credentials: an AWS secret key does not open; was the "
+		log_error(
+		    "credentials: an AWS secret key does not open; was the "
 		    "server secret changed?");
 		free(out);
 		return NULL;
@@ -193,9 +194,9 @@ admin_api_key_create(struct engine *e, const char *project_id, char **key_out,
 }
 
 struct revoke_tx {
-	const struct request_context	*ctx;
-	struct api_key			*key;
-	int64_t				 now;
+	const struct request_context *ctx;
+	struct api_key *key;
+	int64_t now;
 };
 
 static int
@@ -206,7 +207,7 @@ revoke_api_key_tx(struct db_conn *c, void *arg)
 
 	rc = store_api_key_revoke(c, t->key->id, t->now);
 	if (rc <= 0)
-		return rc;	/* revoked already: nothing to record */
+		return rc; /* revoked already: nothing to record */
 	t->key->revoked_at = t->now;
 	return audit_write(c, t->ctx, t->key->project_id, AUDIT_API_KEY_REVOKED,
 	    NULL, t->key->id, t->now);
@@ -323,10 +324,11 @@ unseal(struct engine *e, const char *sealed)
 		return NULL;
 	out = xmalloc((size_t)n);
 	if (crypto_secretbox_open_easy((uint8_t *)out,
-	    box + crypto_secretbox_NONCEBYTES,
-	    (size_t)n - crypto_secretbox_NONCEBYTES, box, e->seal_key) != 0) {
+		box + crypto_secretbox_NONCEBYTES,
+		(size_t)n - crypto_secretbox_NONCEBYTES, box,
+		e->seal_key) != 0) {
 		log_error("credentials: a client secret does not open; was the "
-		    "server secret changed?");
+			  "server secret changed?");
 		free(out);
 		return NULL;
 	}
@@ -408,10 +410,10 @@ client_load(struct engine *e, const char *client_id, struct client **out)
 }
 
 struct rotate_tx {
-	const struct request_context	*ctx;
-	const struct client		*client;
-	const char			*sealed;
-	int64_t				 now;
+	const struct request_context *ctx;
+	const struct client *client;
+	const char *sealed;
+	int64_t now;
 };
 
 static int
@@ -565,13 +567,15 @@ engine_client_auth(struct engine *e, const struct client_auth *in,
 		return ENGINE_PROJECT_UNKNOWN;
 	if (result != ENGINE_OK)
 		return result;
-	if (in->project_id != NULL && strcmp(in->project_id, cl.project_id) != 0) {
+	if (in->project_id != NULL &&
+	    strcmp(in->project_id, cl.project_id) != 0) {
 		result = ENGINE_PROJECT_UNKNOWN;
 		goto out;
 	}
 	/* A SecretHash sent for a client without a secret is ignored. */
-	if (cl.secret != NULL && (in->username == NULL ||
-	    !secret_hash_ok(&cl, in->username, in->secret_hash))) {
+	if (cl.secret != NULL &&
+	    (in->username == NULL ||
+		!secret_hash_ok(&cl, in->username, in->secret_hash))) {
 		result = ENGINE_CREDENTIALS_INVALID;
 		goto out;
 	}

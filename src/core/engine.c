@@ -16,7 +16,8 @@
 
 #define KDF_CONTEXT "resetd01"
 #define SUBKEY_TOKEN_HASH 1
-#define SUBKEY_SESSION 2	/* retired: the one session key, before
+#define SUBKEY_SESSION \
+	2 /* retired: the one session key, before
 				   each project had its own keys */
 #define SUBKEY_SEAL 3
 /*
@@ -29,41 +30,41 @@
 #define SUBKEY_CANCEL 17
 #define SUBKEY_BACKOFF 32
 #define SUBKEY_RATE 33
-#define SUBKEY_AWS 45		/* seals API keys' AWS secret access keys */
-#define SUBKEY_CURSOR 55	/* the admin API's paging cursors */
-#define SUBKEY_WEBHOOK 50	/* seals webhook endpoints' secrets */
-#define SUBKEY_SIGNING_SEAL 34	/* signing keys at rest */
-#define SUBKEY_REFRESH 35	/* refresh token hashes */
-#define SUBKEY_CHALLENGE 36	/* sign-in challenges */
+#define SUBKEY_AWS 45	       /* seals API keys' AWS secret access keys */
+#define SUBKEY_CURSOR 55       /* the admin API's paging cursors */
+#define SUBKEY_WEBHOOK 50      /* seals webhook endpoints' secrets */
+#define SUBKEY_SIGNING_SEAL 34 /* signing keys at rest */
+#define SUBKEY_REFRESH 35      /* refresh token hashes */
+#define SUBKEY_CHALLENGE 36    /* sign-in challenges */
 /* The outbox's key has a context of its own. */
 #define OUTBOX_KDF_CONTEXT "rdoutbox"
 #define OUTBOX_SUBKEY 1
 
 static const char *const result_names[ENGINE__MAX] = {
-	"ok",				/* ENGINE_OK */
-	"project_unknown",		/* ENGINE_PROJECT_UNKNOWN */
-	"bad_input",			/* ENGINE_BAD_INPUT */
-	"login_url_refused",		/* ENGINE_LOGIN_URL_REFUSED */
-	"secret_invalid",		/* ENGINE_SECRET_INVALID */
-	"secret_expired",		/* ENGINE_SECRET_EXPIRED */
-	"password_too_short",		/* ENGINE_PASSWORD_TOO_SHORT */
-	"password_too_long",		/* ENGINE_PASSWORD_TOO_LONG */
-	"password_invalid_text",	/* ENGINE_PASSWORD_INVALID_TEXT */
-	"credentials_invalid",		/* ENGINE_CREDENTIALS_INVALID */
-	"user_disabled",		/* ENGINE_USER_DISABLED */
-	"session_invalid",		/* ENGINE_SESSION_INVALID */
-	"user_unknown",			/* ENGINE_USER_UNKNOWN */
-	"conflict",			/* ENGINE_CONFLICT */
-	"unavailable",			/* ENGINE_UNAVAILABLE */
-	"replayed",			/* ENGINE_REPLAYED */
-	"idempotency_mismatch",		/* ENGINE_IDEMPOTENCY_MISMATCH */
-	"code_mismatch",		/* ENGINE_CODE_MISMATCH */
-	"code_locked",			/* ENGINE_CODE_LOCKED */
-	"rate_limited",			/* ENGINE_RATE_LIMITED */
-	"throttled",			/* ENGINE_THROTTLED */
-	"password_weak",		/* ENGINE_PASSWORD_WEAK */
-	"password_change_required",	/* ENGINE_PASSWORD_CHANGE_REQUIRED */
-	"password_reset_required",	/* ENGINE_PASSWORD_RESET_REQUIRED */
+	"ok",			    /* ENGINE_OK */
+	"project_unknown",	    /* ENGINE_PROJECT_UNKNOWN */
+	"bad_input",		    /* ENGINE_BAD_INPUT */
+	"login_url_refused",	    /* ENGINE_LOGIN_URL_REFUSED */
+	"secret_invalid",	    /* ENGINE_SECRET_INVALID */
+	"secret_expired",	    /* ENGINE_SECRET_EXPIRED */
+	"password_too_short",	    /* ENGINE_PASSWORD_TOO_SHORT */
+	"password_too_long",	    /* ENGINE_PASSWORD_TOO_LONG */
+	"password_invalid_text",    /* ENGINE_PASSWORD_INVALID_TEXT */
+	"credentials_invalid",	    /* ENGINE_CREDENTIALS_INVALID */
+	"user_disabled",	    /* ENGINE_USER_DISABLED */
+	"session_invalid",	    /* ENGINE_SESSION_INVALID */
+	"user_unknown",		    /* ENGINE_USER_UNKNOWN */
+	"conflict",		    /* ENGINE_CONFLICT */
+	"unavailable",		    /* ENGINE_UNAVAILABLE */
+	"replayed",		    /* ENGINE_REPLAYED */
+	"idempotency_mismatch",	    /* ENGINE_IDEMPOTENCY_MISMATCH */
+	"code_mismatch",	    /* ENGINE_CODE_MISMATCH */
+	"code_locked",		    /* ENGINE_CODE_LOCKED */
+	"rate_limited",		    /* ENGINE_RATE_LIMITED */
+	"throttled",		    /* ENGINE_THROTTLED */
+	"password_weak",	    /* ENGINE_PASSWORD_WEAK */
+	"password_change_required", /* ENGINE_PASSWORD_CHANGE_REQUIRED */
+	"password_reset_required",  /* ENGINE_PASSWORD_RESET_REQUIRED */
 };
 
 const char *
@@ -74,8 +75,8 @@ engine_result_name(enum engine_result r)
 	return result_names[r];
 }
 
-static void rules_of(const struct config *,
-	    struct ratelimit_rule[RS__MAX][RL__MAX]);
+static void
+rules_of(const struct config *, struct ratelimit_rule[RS__MAX][RL__MAX]);
 static void tunables_of(struct engine *, const struct config *);
 static void sender_set(struct engine *, const struct config *);
 static struct engine_sender *sender_drop_locked(struct engine_sender *);
@@ -113,8 +114,8 @@ engine_new(const struct config *cfg, struct db *db)
 	    SUBKEY_BACKOFF, KDF_CONTEXT, master);
 	crypto_kdf_derive_from_key(e->rate_key, sizeof(e->rate_key),
 	    SUBKEY_RATE, KDF_CONTEXT, master);
-	crypto_kdf_derive_from_key(e->aws_key, sizeof(e->aws_key),
-	    SUBKEY_AWS, KDF_CONTEXT, master);
+	crypto_kdf_derive_from_key(e->aws_key, sizeof(e->aws_key), SUBKEY_AWS,
+	    KDF_CONTEXT, master);
 	crypto_kdf_derive_from_key(e->cursor_key, sizeof(e->cursor_key),
 	    SUBKEY_CURSOR, KDF_CONTEXT, master);
 	crypto_kdf_derive_from_key(e->webhook_key, sizeof(e->webhook_key),
@@ -131,8 +132,10 @@ engine_new(const struct config *cfg, struct db *db)
 	tunables_of(e, cfg);
 	sender_set(e, cfg);
 	e->rate_shared = strcmp(cfg->rate_limit_store, "database") == 0;
-	e->ratelimit = ratelimit_new(e->rate_shared ? 0 :
-	    (size_t)cfg->rate_ip_table_size, rules);
+	e->ratelimit = ratelimit_new(e->rate_shared ?
+		0 :
+		(size_t)cfg->rate_ip_table_size,
+	    rules);
 	e->hasher = hasher_new((uint64_t)cfg->argon2_opslimit,
 	    (size_t)cfg->argon2_memory_kib, (int)cfg->hash_concurrency);
 	if (e->hasher == NULL)
@@ -149,25 +152,30 @@ static void
 rules_of(const struct config *cfg,
     struct ratelimit_rule rules[RS__MAX][RL__MAX])
 {
-	_Static_assert(RL__MAX == sizeof(cfg->rate_ip6_56) /
-	    sizeof(cfg->rate_ip6_56[0]), "one /56 limit per class");
-	memcpy(rules, (const struct ratelimit_rule[RS__MAX][RL__MAX]){
+	_Static_assert(RL__MAX ==
+		sizeof(cfg->rate_ip6_56) / sizeof(cfg->rate_ip6_56[0]),
+	    "one /56 limit per class");
+	memcpy(rules,
+	    (const struct ratelimit_rule[RS__MAX][RL__MAX]){
 		/* RS_HOST */
 		{ { cfg->rate_ip_request, cfg->rate_ip_request_window },
-		  { cfg->rate_ip_confirm, cfg->rate_ip_confirm_window },
-		  { cfg->rate_ip_login, cfg->rate_ip_login_window },
-		  { cfg->rate_ip_api, cfg->rate_ip_api_window } },
+		    { cfg->rate_ip_confirm, cfg->rate_ip_confirm_window },
+		    { cfg->rate_ip_login, cfg->rate_ip_login_window },
+		    { cfg->rate_ip_api, cfg->rate_ip_api_window } },
 		/* RS_NET56 */
 		{ { cfg->rate_ip6_56[RL_REQUEST], cfg->rate_ip_request_window },
-		  { cfg->rate_ip6_56[RL_CONFIRM], cfg->rate_ip_confirm_window },
-		  { cfg->rate_ip6_56[RL_LOGIN], cfg->rate_ip_login_window },
-		  { cfg->rate_ip6_56[RL_API], cfg->rate_ip_api_window } },
+		    { cfg->rate_ip6_56[RL_CONFIRM],
+			cfg->rate_ip_confirm_window },
+		    { cfg->rate_ip6_56[RL_LOGIN], cfg->rate_ip_login_window },
+		    { cfg->rate_ip6_56[RL_API], cfg->rate_ip_api_window } },
 		/* RS_NET48 */
 		{ { cfg->rate_ip6_48[RL_REQUEST], cfg->rate_ip_request_window },
-		  { cfg->rate_ip6_48[RL_CONFIRM], cfg->rate_ip_confirm_window },
-		  { cfg->rate_ip6_48[RL_LOGIN], cfg->rate_ip_login_window },
-		  { cfg->rate_ip6_48[RL_API], cfg->rate_ip_api_window } },
-	    }, sizeof(struct ratelimit_rule[RS__MAX][RL__MAX]));
+		    { cfg->rate_ip6_48[RL_CONFIRM],
+			cfg->rate_ip_confirm_window },
+		    { cfg->rate_ip6_48[RL_LOGIN], cfg->rate_ip_login_window },
+		    { cfg->rate_ip6_48[RL_API], cfg->rate_ip_api_window } },
+	    },
+	    sizeof(struct ratelimit_rule[RS__MAX][RL__MAX]));
 }
 
 /* The settings a reload may change, from cfg; each stored atomically. */
@@ -279,18 +287,19 @@ tx_result(int rc, enum engine_result outcome)
 		return outcome;
 	if (rc > 0)
 		log_error("engine: a transaction ended with %d, not a result "
-		    "of its own", rc);
+			  "of its own",
+		    rc);
 	return ENGINE_UNAVAILABLE;
 }
 
 /* The project's own sender where it has one, else the configured one. */
 static void
-sender_pick(const char *cfg_addr, const char *cfg_name,
-    const struct project *p, const char **addr, const char **name)
+sender_pick(const char *cfg_addr, const char *cfg_name, const struct project *p,
+    const char **addr, const char **name)
 {
 	*addr = p != NULL && p->mail_from != NULL ? p->mail_from : cfg_addr;
 	*name = p != NULL && p->mail_from_name != NULL ? p->mail_from_name :
-	    cfg_name;
+							 cfg_name;
 }
 
 void
@@ -374,8 +383,8 @@ engine_sender_drop(struct engine *e, const struct engine_sender *cs)
 }
 
 void
-engine_page_mac(const struct engine *e, const char *purpose,
-    const char *value, char out[ENGINE_MAC_LEN + 1])
+engine_page_mac(const struct engine *e, const char *purpose, const char *value,
+    char out[ENGINE_MAC_LEN + 1])
 {
 	secret_mac(e->page_key, purpose, value, out);
 }
@@ -417,7 +426,7 @@ engine_ready(struct engine *e)
 	if (engine_ping(e) != ENGINE_OK)
 		return ENGINE_UNAVAILABLE;
 	return store_write_check(e->db) == STORE_OK ? ENGINE_OK :
-	    ENGINE_UNAVAILABLE;
+						      ENGINE_UNAVAILABLE;
 }
 
 /*
@@ -571,7 +580,7 @@ engine_origin_allowed(const struct project *p, const char *origin)
 	if (engine_list_has(p->allowed_origins, origin))
 		return 1;
 	for (line = p->callback_urls; line != NULL && *line != '\0';
-	    line = eol ? eol + 1 : NULL) {
+	     line = eol ? eol + 1 : NULL) {
 		eol = strchr(line, '\n');
 		n = eol ? (size_t)(eol - line) : strlen(line);
 		if (n >= sizeof(o))
@@ -653,7 +662,7 @@ engine_password_policy(const struct engine *e, const struct project *p,
 		.max_length = password_profile(prof)->max_length,
 		.min_score = p->password_min_score,
 		.checks = (unsigned)p->password_checks & PW_CHECKS_ALL,
-		.breached_file = e != NULL ?
-		    e->cfg->breached_passwords_file : NULL,
+		.breached_file = e != NULL ? e->cfg->breached_passwords_file :
+					     NULL,
 	};
 }

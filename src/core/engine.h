@@ -22,31 +22,31 @@
 #include "ratelimit.h"
 
 enum engine_result {
-	ENGINE_OK,			/* 0 */
-	ENGINE_PROJECT_UNKNOWN,		/* 1 */
-	ENGINE_BAD_INPUT,		/* 2 */
-	ENGINE_LOGIN_URL_REFUSED,	/* 3 */
-	ENGINE_SECRET_INVALID,		/* 4: unknown, used, revoked, other user */
-	ENGINE_SECRET_EXPIRED,		/* 5 */
-	ENGINE_PASSWORD_TOO_SHORT,	/* 6 */
-	ENGINE_PASSWORD_TOO_LONG,	/* 7 */
-	ENGINE_PASSWORD_INVALID_TEXT,	/* 8 */
-	ENGINE_CREDENTIALS_INVALID,	/* 9 */
-	ENGINE_USER_DISABLED,		/* 10 */
-	ENGINE_SESSION_INVALID,		/* 11 */
-	ENGINE_USER_UNKNOWN,		/* 12 */
-	ENGINE_CONFLICT,		/* 13: the record exists already */
-	ENGINE_UNAVAILABLE,		/* 14 */
-	ENGINE_REPLAYED,		/* 15: an idempotent call's earlier answer */
-	ENGINE_IDEMPOTENCY_MISMATCH,	/* 16: the key answered another request */
-	ENGINE_CODE_MISMATCH,		/* 17: a wrong reset code */
-	ENGINE_CODE_LOCKED,		/* 18: the code took its wrong tries */
-	ENGINE_RATE_LIMITED,		/* 19: the account took its wrong tries */
-	ENGINE_THROTTLED,		/* 20: too many calls; retry after a while */
-	ENGINE_PASSWORD_WEAK,		/* 21: common, breached, guessable */
+	ENGINE_OK,		   /* 0 */
+	ENGINE_PROJECT_UNKNOWN,	   /* 1 */
+	ENGINE_BAD_INPUT,	   /* 2 */
+	ENGINE_LOGIN_URL_REFUSED,  /* 3 */
+	ENGINE_SECRET_INVALID,	   /* 4: unknown, used, revoked, other user */
+	ENGINE_SECRET_EXPIRED,	   /* 5 */
+	ENGINE_PASSWORD_TOO_SHORT, /* 6 */
+	ENGINE_PASSWORD_TOO_LONG,  /* 7 */
+	ENGINE_PASSWORD_INVALID_TEXT, /* 8 */
+	ENGINE_CREDENTIALS_INVALID,   /* 9 */
+	ENGINE_USER_DISABLED,	      /* 10 */
+	ENGINE_SESSION_INVALID,	      /* 11 */
+	ENGINE_USER_UNKNOWN,	      /* 12 */
+	ENGINE_CONFLICT,	      /* 13: the record exists already */
+	ENGINE_UNAVAILABLE,	      /* 14 */
+	ENGINE_REPLAYED, /* 15: an idempotent call's earlier answer */
+	ENGINE_IDEMPOTENCY_MISMATCH, /* 16: the key answered another request */
+	ENGINE_CODE_MISMATCH,	     /* 17: a wrong reset code */
+	ENGINE_CODE_LOCKED,	     /* 18: the code took its wrong tries */
+	ENGINE_RATE_LIMITED,	     /* 19: the account took its wrong tries */
+	ENGINE_THROTTLED,     /* 20: too many calls; retry after a while */
+	ENGINE_PASSWORD_WEAK, /* 21: common, breached, guessable */
 	ENGINE_PASSWORD_CHANGE_REQUIRED, /* 22: a temporary password was
 					    right; only where asked for */
-	ENGINE_PASSWORD_RESET_REQUIRED,	/* 23: the right password of a user
+	ENGINE_PASSWORD_RESET_REQUIRED,	 /* 23: the right password of a user
 					   an operator made reset; only
 					   where asked for */
 	ENGINE__MAX
@@ -57,14 +57,14 @@ const char *engine_result_name(enum engine_result);
 
 /* How the email link carries the secret. */
 enum link_style {
-	LINK_RESET_CODE,	/* ?reset_code=TOKEN&user_id=ID (Xsolla) */
-	LINK_TOKEN,		/* ?token=TOKEN (WorkOS) */
+	LINK_RESET_CODE, /* ?reset_code=TOKEN&user_id=ID (Xsolla) */
+	LINK_TOKEN,	 /* ?token=TOKEN (WorkOS) */
 };
 
 /* What the reset email carries. */
 enum reset_delivery {
-	DELIVER_LINK,		/* a link; link_style says how it holds the secret */
-	DELIVER_CODE,		/* a short numeric code to type (Velocity, Cognito) */
+	DELIVER_LINK, /* a link; link_style says how it holds the secret */
+	DELIVER_CODE, /* a short numeric code to type (Velocity, Cognito) */
 };
 
 struct engine;
@@ -77,8 +77,8 @@ struct template_set;
  * a header itself.  Any field may be NULL (the CLI, tests).
  */
 struct request_context {
-	const char	*client_ip;	/* text form of an address */
-	const char	*user_agent;	/* as sent; capped when recorded */
+	const char *client_ip;	/* text form of an address */
+	const char *user_agent; /* as sent; capped when recorded */
 };
 
 /* engine.c */
@@ -88,22 +88,22 @@ struct request_context {
  * first start.  Return NULL on failure (logged).
  */
 struct engine *engine_new(const struct config *, struct db *);
-void	engine_free(struct engine *);
+void engine_free(struct engine *);
 /* Set the function called when mail is queued, to wake a sender. */
-void	engine_set_mail_waker(struct engine *, void (*)(void *), void *);
+void engine_set_mail_waker(struct engine *, void (*)(void *), void *);
 /*
  * Wake the mail senders: mail was queued.  A public reset request held by
  * its time floor leaves this to the server, which calls it when the answer
  * goes out (see reset_request's answer_at_us).
  */
-void	engine_mail_queued(struct engine *);
+void engine_mail_queued(struct engine *);
 /*
  * Set the mail templates the engine chooses locales among (NULL, the
  * default: the built-in ones).  The engine takes a reference of its own
  * (template_set_hold) and gives back the one to the set it replaces once
  * no request uses it; safe while requests run, for a reload.
  */
-void	engine_set_templates(struct engine *, const struct template_set *);
+void engine_set_templates(struct engine *, const struct template_set *);
 /*
  * Apply what a reload may change while requests run: the per-address
  * rate limits and windows, the sign-in back-off, the reset request time
@@ -111,7 +111,7 @@ void	engine_set_templates(struct engine *, const struct template_set *);
  * mail_from_name).  Everything else in cfg is ignored; the engine keeps the
  * configuration it was made with.  Safe while requests run.
  */
-void	engine_reload(struct engine *, const struct config *);
+void engine_reload(struct engine *, const struct config *);
 /* The key that seals queued mail payloads (mailer_start), 32 bytes. */
 const uint8_t *engine_outbox_key(const struct engine *);
 /* The key that seals webhook endpoints' secrets (mailer_start), 32 bytes. */
@@ -121,8 +121,8 @@ const uint8_t *engine_webhook_key(const struct engine *);
  * them, the configured ones otherwise (p NULL: the configured ones).  The
  * strings belong to cfg and p.  Mail is queued with its sender.
  */
-void	engine_mail_sender(const struct config *, const struct project *p,
-	    const char **addr, const char **name);
+void engine_mail_sender(const struct config *, const struct project *p,
+    const char **addr, const char **name);
 /*
  * What became of a queued message, for the audit trail and the event log:
  * a mail_recorder for mailer_start (arg: the engine), run on c in the
@@ -131,29 +131,29 @@ void	engine_mail_sender(const struct config *, const struct project *p,
  * (not a webhook delivery) is the event email.delivery_failed.  STORE_OK
  * or a db failure.
  */
-int	engine_mail_record(struct db_conn *c, const struct outbox_msg *m,
-	    enum mail_fate, int64_t now, void *engine);
-#define ENGINE_MAC_LEN 43	/* base64url of 32 bytes */
+int engine_mail_record(struct db_conn *c, const struct outbox_msg *m,
+    enum mail_fate, int64_t now, void *engine);
+#define ENGINE_MAC_LEN 43 /* base64url of 32 bytes */
 /*
  * A MAC of value for the hosted pages (their CSRF tokens), under a key of
  * their own derived from the server secret, as 43 base64url characters
  * NUL-terminated in out.  purpose keeps MACs of different uses apart.
  */
-void	engine_page_mac(const struct engine *, const char *purpose,
-	    const char *value, char out[ENGINE_MAC_LEN + 1]);
+void engine_page_mac(const struct engine *, const char *purpose,
+    const char *value, char out[ENGINE_MAC_LEN + 1]);
 /* Compare two MACs (or hashes) in constant time; 1 when equal. */
-int	engine_mac_equal(const char *, const char *);
+int engine_mac_equal(const char *, const char *);
 const struct config *engine_config(const struct engine *);
 /* Look up a project by id; ENGINE_OK with *out, PROJECT_UNKNOWN, UNAVAILABLE. */
-enum engine_result engine_project(struct engine *, const char *id,
-	    struct project **out);
+enum engine_result
+engine_project(struct engine *, const char *id, struct project **out);
 /*
  * Now, in milliseconds, by the one clock every expiry check uses (the
  * database's: see db_now).  Adapters that check an expiry themselves, such
  * as a token's exp claim, ask this rather than the host's clock, so that
  * instances with skewed clocks agree.
  */
-int64_t	engine_now(struct engine *);
+int64_t engine_now(struct engine *);
 /* ENGINE_OK when the database answers, else ENGINE_UNAVAILABLE. */
 enum engine_result engine_ping(struct engine *);
 /*
@@ -164,9 +164,9 @@ enum engine_result engine_ping(struct engine *);
  */
 enum engine_result engine_ready(struct engine *);
 /* 1 when origin may call the project from a browser. */
-int	engine_origin_allowed(const struct project *, const char *origin);
+int engine_origin_allowed(const struct project *, const char *origin);
 /* 1 when url is one of the project's callback URLs, exactly. */
-int	engine_login_url_allowed(const struct project *, const char *url);
+int engine_login_url_allowed(const struct project *, const char *url);
 /*
  * The per-client limit: take a token of class cls for the client of ctx.
  * ENGINE_OK, or ENGINE_THROTTLED with the seconds to wait in
@@ -176,9 +176,9 @@ int	engine_login_url_allowed(const struct project *, const char *url);
  * holds whatever the wire format.  A context without a client address is
  * never limited.
  */
-enum engine_result engine_throttle(struct engine *,
-	    const struct request_context *, enum ratelimit_class cls,
-	    int64_t *retry_after_s);
+enum engine_result
+engine_throttle(struct engine *, const struct request_context *,
+    enum ratelimit_class cls, int64_t *retry_after_s);
 /*
  * The engine's hooks for the HTTP server (struct http_app, which main
  * fills in; e is the engine).  engine_throttle_hook is engine_throttle for
@@ -187,29 +187,27 @@ enum engine_result engine_throttle(struct engine *,
  * result in *failure for a class the engine does not have (logged).
  * engine_wake_hook is engine_mail_queued.
  */
-int	engine_throttle_hook(void *e, const char *client_ip,
-	    const char *user_agent, int cls, int64_t *retry_after_s,
-	    int *failure);
-void	engine_wake_hook(void *e);
+int engine_throttle_hook(void *e, const char *client_ip, const char *user_agent,
+    int cls, int64_t *retry_after_s, int *failure);
+void engine_wake_hook(void *e);
 /*
  * The password policy of a project, as password_check takes it.  e may be
  * NULL to describe the policy (no breached list then).
  */
-void	engine_password_policy(const struct engine *, const struct project *,
-	    struct password_policy *out);
+void engine_password_policy(const struct engine *, const struct project *,
+    struct password_policy *out);
 
 #define ENGINE_POOL_ID_MAX (32 + 1 + ULID_STRLEN)
 
 /* locale.c */
-#define ENGINE_LOCALE_MAX 5	/* "xx_YY" */
+#define ENGINE_LOCALE_MAX 5 /* "xx_YY" */
 
 /*
  * Normalise a locale as dialects send it ("de", "de_DE", "de-de", "pt_br")
  * to "xx" or "xx_YY" in out.  Return 0, or -1 when s has neither shape
  * (out untouched), so that nothing odd reaches templates or links.
  */
-int	engine_locale_normalise(const char *s,
-	    char out[ENGINE_LOCALE_MAX + 1]) WUR;
+int engine_locale_normalise(const char *s, char out[ENGINE_LOCALE_MAX + 1]) WUR;
 /*
  * The locale a message is written in: the first of the request's locale,
  * the user's stored locale and the project's default locale (each may be
@@ -218,9 +216,9 @@ int	engine_locale_normalise(const char *s,
  * "pt_XX"); English when none has any.  The template folder chosen is
  * written into out.  Every path that queues mail calls this.
  */
-void	engine_locale_choose(const struct template_set *,
-	    const char *project_id, const char *request, const char *user,
-	    const char *project, char out[ENGINE_LOCALE_MAX + 1]);
+void engine_locale_choose(const struct template_set *, const char *project_id,
+    const char *request, const char *user, const char *project,
+    char out[ENGINE_LOCALE_MAX + 1]);
 
 /* idem.c */
 /*
@@ -236,7 +234,7 @@ void	engine_locale_choose(const struct template_set *,
  * call is evaluated again when it is retried.  Records live IDEM_TTL_MS.
  */
 #define IDEM_KEY_MAX 255
-#define IDEM_FINGERPRINT_LEN 64		/* hex of 32 bytes */
+#define IDEM_FINGERPRINT_LEN 64 /* hex of 32 bytes */
 #define IDEM_ANSWER_MAX (64 * 1024)
 #define IDEM_TTL_MS (24LL * 3600 * 1000)
 
@@ -244,77 +242,77 @@ struct reset_ticket;
 
 /* What a use case is about to commit; the fields that apply are set. */
 struct idem_outcome {
-	const struct reset_ticket	*ticket;	/* reset_request */
-	const struct user		*user;		/* confirm, user create */
+	const struct reset_ticket *ticket; /* reset_request */
+	const struct user *user;	   /* confirm, user create */
 };
 
 /* An answer as the dialect wrote it. */
 struct idem_answer {
-	int	 status;
-	char	*body;		/* NUL-terminated JSON or other text */
+	int status;
+	char *body; /* NUL-terminated JSON or other text */
 };
 
 struct idem_claim {
-	const char	*key;
-	char		 fingerprint[IDEM_FINGERPRINT_LEN + 1];
+	const char *key;
+	char fingerprint[IDEM_FINGERPRINT_LEN + 1];
 	/* Write the answer for outcome into *out; body allocated. */
-	void		(*encode)(void *arg, const struct idem_outcome *,
-			    struct idem_answer *out);
-	void		*encode_arg;
+	void (*encode)(void *arg, const struct idem_outcome *,
+	    struct idem_answer *out);
+	void *encode_arg;
 	/* On ENGINE_OK: what encode wrote; on ENGINE_REPLAYED: the replay. */
 	struct idem_answer answer;
 };
 
 /* 1 when key may name an idempotent call: 1 to 255 printable ASCII bytes. */
-int	idem_key_valid(const char *key);
+int idem_key_valid(const char *key);
 /*
  * Fingerprint a request: the hex BLAKE2b-256 of its method, path and body
  * bytes, each length-prefixed so no two requests share one.  body may be
  * NULL when len is 0.
  */
-void	idem_fingerprint(const char *method, const char *path,
-	    const char *body, size_t len, char out[IDEM_FINGERPRINT_LEN + 1]);
+void idem_fingerprint(const char *method, const char *path, const char *body,
+    size_t len, char out[IDEM_FINGERPRINT_LEN + 1]);
 /* Free the answer a claim holds; the claim may be used again. */
-void	idem_claim_clear(struct idem_claim *);
+void idem_claim_clear(struct idem_claim *);
 
 /* reset.c */
 struct reset_request {
-	const struct project	*project;
-	const char		*login;		/* email or username */
-	const char		*login_url;	/* NULL: none given */
-	const char		*locale;	/* NULL: none given */
-	enum link_style		 link_style;	/* DELIVER_LINK only */
+	const struct project *project;
+	const char *login;	    /* email or username */
+	const char *login_url;	    /* NULL: none given */
+	const char *locale;	    /* NULL: none given */
+	enum link_style link_style; /* DELIVER_LINK only */
 	/*
 	 * A trusted caller (a server holding a secret API key) receives the
 	 * ticket: an unknown or disabled account is ENGINE_USER_UNKNOWN and
 	 * costs no decoy work, and it may set link_base.
 	 */
-	int			 trusted;
+	int trusted;
 	/* The link's base instead of the project's reset URL; trusted only. */
-	const char		*link_base;
+	const char *link_base;
 	/*
 	 * The caller hands the token on itself, so the project's
 	 * send_reset_emails setting decides whether the email goes out too.
 	 * Without it the email always goes: it is the only way the secret
 	 * travels.
 	 */
-	int			 mail_optional;
-	struct idem_claim	*idem;		/* NULL: not idempotent */
-	enum reset_delivery	 delivery;
+	int mail_optional;
+	struct idem_claim *idem; /* NULL: not idempotent */
+	enum reset_delivery delivery;
 	/*
 	 * Set by clients configured to reveal whether an account exists
 	 * (Cognito's PreventUserExistenceErrors off): the request then
 	 * answers ENGINE_USER_UNKNOWN, after the same work.
 	 */
-	int			 reveal_user_existence;
-	const struct request_context *ctx;	/* NULL: none */
+	int reveal_user_existence;
+	const struct request_context *ctx; /* NULL: none */
 	/*
 	 * Who asked for an operator's reset ("admin api:NAME", "cli:USER"),
 	 * recorded as the audit event's detail; NULL: the user did.
 	 */
-	const char		*requested_by;
+	const char *requested_by;
 	/* Trusted callers over the account's limit: when to retry. */
-	int64_t			*retry_after_s;
+	int64_t *retry_after_s;
 	/*
 	 * The time floor of a public request (see reset.c).  When set, the
 	 * answer's earliest time is written here, in microseconds of the
@@ -323,7 +321,7 @@ struct reset_request {
 	 * time is written (not 0), the caller wakes the mail senders with
 	 * engine_mail_queued once the answer has gone out.
 	 */
-	int64_t			*answer_at_us;
+	int64_t *answer_at_us;
 };
 
 /*
@@ -332,18 +330,18 @@ struct reset_request {
  * differ either.  Server-to-server dialects (WorkOS) may.
  */
 struct reset_ticket {
-	int	 user_found;
-	char	*secret_id;
-	char	*token;		/* the secret in clear; zeroed on free */
-	char	*link;
-	int64_t	 created_at;
-	int64_t	 expires_at;
-	struct user *user;	/* NULL when not found */
+	int user_found;
+	char *secret_id;
+	char *token; /* the secret in clear; zeroed on free */
+	char *link;
+	int64_t created_at;
+	int64_t expires_at;
+	struct user *user; /* NULL when not found */
 	/*
 	 * DELIVER_CODE: where the code went, masked ("j***@e***"); for an
 	 * account that does not exist, a simulated one of the same shape.
 	 */
-	char	*destination;
+	char *destination;
 };
 
 /*
@@ -370,17 +368,17 @@ struct reset_ticket {
  * *in->retry_after_s when set.
  */
 enum engine_result reset_request(struct engine *, const struct reset_request *,
-	    struct reset_ticket *out);
-void	reset_ticket_clear(struct reset_ticket *);
+    struct reset_ticket *out);
+void reset_ticket_clear(struct reset_ticket *);
 
 struct reset_confirm {
-	const struct project	*project;
-	const char		*token;
-	const char		*user_id;	/* NULL: not given */
-	const char		*new_password;
-	struct idem_claim	*idem;		/* NULL: not idempotent */
-	const struct request_context *ctx;	/* NULL: none */
-	struct password_verdict	*verdict;	/* NULL: not wanted */
+	const struct project *project;
+	const char *token;
+	const char *user_id; /* NULL: not given */
+	const char *new_password;
+	struct idem_claim *idem;	   /* NULL: not idempotent */
+	const struct request_context *ctx; /* NULL: none */
+	struct password_verdict *verdict;  /* NULL: not wanted */
 };
 
 /*
@@ -393,7 +391,7 @@ struct reset_confirm {
  * with the reason in *in->verdict when it is set.
  */
 enum engine_result reset_confirm(struct engine *, const struct reset_confirm *,
-	    struct user **user_out);
+    struct user **user_out);
 /*
  * A reset of the project by its id, for trusted callers that made it: the
  * secret row in *out (free with secret_free), whether live, used, revoked
@@ -402,7 +400,7 @@ enum engine_result reset_confirm(struct engine *, const struct reset_confirm *,
  * has no reset with that id.
  */
 enum engine_result reset_get(struct engine *, const struct project *,
-	    const char *id, struct secret **out);
+    const char *id, struct secret **out);
 
 /*
  * Where a link secret stands, for its holder (the hosted pages tell the
@@ -410,26 +408,26 @@ enum engine_result reset_get(struct engine *, const struct project *,
  * its cancel link, learns it.
  */
 enum reset_link_state {
-	RESET_LINK_LIVE,	/* 0: may be spent */
-	RESET_LINK_USED,	/* 1: spent on a new password */
-	RESET_LINK_EXPIRED,	/* 2 */
-	RESET_LINK_DEAD,	/* 3: revoked (a newer request, a reset, a
+	RESET_LINK_LIVE,      /* 0: may be spent */
+	RESET_LINK_USED,      /* 1: spent on a new password */
+	RESET_LINK_EXPIRED,   /* 2 */
+	RESET_LINK_DEAD,      /* 3: revoked (a newer request, a reset, a
 				   cancel) or its account changed */
-	RESET_LINK_CANCELLED,	/* 4: reset_cancel only: this call revoked it */
+	RESET_LINK_CANCELLED, /* 4: reset_cancel only: this call revoked it */
 };
 
 struct reset_link_info {
-	struct project		*project;
-	enum reset_link_state	 state;
-	char			*email;		/* LIVE: the account's address */
+	struct project *project;
+	enum reset_link_state state;
+	char *email; /* LIVE: the account's address */
 	/*
 	 * The login_url the request carried, only while it is still one of
 	 * the project's callback URLs (checked at every lookup, so a URL
 	 * removed since the request is not used); NULL otherwise.
 	 */
-	char			*login_url;
-	char			*locale;	/* the request's; NULL: none */
-	int64_t			 expires_at;
+	char *login_url;
+	char *locale; /* the request's; NULL: none */
+	int64_t expires_at;
 };
 
 /*
@@ -441,8 +439,8 @@ struct reset_link_info {
  * unknown, a decoy, another user); ENGINE_UNAVAILABLE.
  */
 enum engine_result reset_link_lookup(struct engine *, const char *token,
-	    const char *user_id, struct reset_link_info *out);
-void	reset_link_info_clear(struct reset_link_info *);
+    const char *user_id, struct reset_link_info *out);
+void reset_link_info_clear(struct reset_link_info *);
 
 /* cancel.c */
 /*
@@ -460,19 +458,19 @@ void	reset_link_info_clear(struct reset_link_info *);
  * make, ENGINE_UNAVAILABLE.
  */
 enum engine_result reset_cancel_lookup(struct engine *, const char *id,
-	    const char *sig, struct reset_link_info *out);
+    const char *sig, struct reset_link_info *out);
 enum engine_result reset_cancel(struct engine *, const char *id,
-	    const char *sig, struct reset_link_info *out);
+    const char *sig, struct reset_link_info *out);
 
 /* code.c */
 struct reset_code_confirm {
-	const struct project	*project;
-	const char		*login;		/* as typed: email or username */
-	const char		*code;		/* as typed */
-	const char		*new_password;
-	int			 reveal_user_existence;
-	const struct request_context *ctx;	/* NULL: none */
-	struct password_verdict	*verdict;	/* NULL: not wanted */
+	const struct project *project;
+	const char *login; /* as typed: email or username */
+	const char *code;  /* as typed */
+	const char *new_password;
+	int reveal_user_existence;
+	const struct request_context *ctx; /* NULL: none */
+	struct password_verdict *verdict;  /* NULL: not wanted */
 };
 
 /*
@@ -496,7 +494,7 @@ struct reset_code_confirm {
  * ENGINE_SECRET_INVALID.
  */
 enum engine_result reset_confirm_code(struct engine *,
-	    const struct reset_code_confirm *, struct user **user_out);
+    const struct reset_code_confirm *, struct user **user_out);
 
 /* session.c */
 /*
@@ -506,19 +504,19 @@ enum engine_result reset_confirm_code(struct engine *,
  * what its vendor calls each claim (struct claim_map).
  */
 struct login_request {
-	const struct project	*project;
-	const char		*login;
-	const char		*password;
-	const struct request_context *ctx;	/* NULL: none */
+	const struct project *project;
+	const char *login;
+	const char *password;
+	const struct request_context *ctx; /* NULL: none */
 	enum session_face {
-		SF_XSOLLA,	/* 0 */
-		SF_WORKOS,	/* 1 */
-		SF_COGNITO,	/* 2 */
+		SF_XSOLLA,  /* 0 */
+		SF_WORKOS,  /* 1 */
+		SF_COGNITO, /* 2 */
 		SF__MAX
-	}			 face;
-	const char		*client_id;	/* the app client; NULL: none */
+	} face;
+	const char *client_id; /* the app client; NULL: none */
 	/* Cognito without PreventUserExistenceErrors: ENGINE_USER_UNKNOWN. */
-	int			 reveal_user_existence;
+	int reveal_user_existence;
 	/*
 	 * The face can ask for a new password (Cognito's NEW_PASSWORD_
 	 * REQUIRED): a user with a temporary password and the right one is
@@ -528,25 +526,25 @@ struct login_request {
 	 * PasswordResetRequiredException).  Elsewhere either user's sign-in
 	 * is ENGINE_CREDENTIALS_INVALID until a reset.
 	 */
-	int			 allow_challenge;
+	int allow_challenge;
 };
 
 struct login_result {
-	struct session	*session;
-	struct user	*user;
-	int64_t		 retry_after_s;	/* ENGINE_THROTTLED: when to retry */
+	struct session *session;
+	struct user *user;
+	int64_t retry_after_s; /* ENGINE_THROTTLED: when to retry */
 	/*
 	 * The session's refresh token, for faces that have them (WorkOS,
 	 * Cognito); NULL otherwise, and after a refresh that does not rotate
 	 * (Cognito's).  Zeroed on clear.
 	 */
-	char		*refresh_token;
+	char *refresh_token;
 	/*
 	 * ENGINE_PASSWORD_CHANGE_REQUIRED: an opaque, signed proof that the
 	 * temporary password was right, for session_new_password; it lives
 	 * 3 minutes, as Cognito's Session does.
 	 */
-	char		*challenge;
+	char *challenge;
 };
 
 /*
@@ -558,18 +556,18 @@ struct login_result {
  * has it, and a success forgets its tries.
  */
 enum engine_result session_login(struct engine *, const struct login_request *,
-	    struct login_result *out);
-void	login_result_clear(struct login_result *);
+    struct login_result *out);
+void login_result_clear(struct login_result *);
 
 /* The answer to a new-password challenge. */
 struct new_password_answer {
-	const struct project	*project;
-	const char		*client_id;
-	const char		*login;		/* as typed */
-	const char		*challenge;	/* login_result.challenge */
-	const char		*new_password;
+	const struct project *project;
+	const char *client_id;
+	const char *login;     /* as typed */
+	const char *challenge; /* login_result.challenge */
+	const char *new_password;
 	const struct request_context *ctx;
-	struct password_verdict	*verdict;	/* NULL: not wanted */
+	struct password_verdict *verdict; /* NULL: not wanted */
 };
 
 /*
@@ -581,15 +579,15 @@ struct new_password_answer {
  * fit); ENGINE_PASSWORD_*; ENGINE_UNAVAILABLE.
  */
 enum engine_result session_new_password(struct engine *,
-	    const struct new_password_answer *, struct login_result *out);
+    const struct new_password_answer *, struct login_result *out);
 
 struct password_change {
-	const struct project	*project;
-	const struct user	*user;		/* from a checked token */
-	const char		*old_password;
-	const char		*new_password;
+	const struct project *project;
+	const struct user *user; /* from a checked token */
+	const char *old_password;
+	const char *new_password;
 	const struct request_context *ctx;
-	struct password_verdict	*verdict;	/* NULL: not wanted */
+	struct password_verdict *verdict; /* NULL: not wanted */
 };
 
 /*
@@ -598,16 +596,16 @@ struct password_change {
  * ENGINE_CREDENTIALS_INVALID; ENGINE_THROTTLED; ENGINE_PASSWORD_*;
  * ENGINE_UNAVAILABLE.  The user's other sessions stay.
  */
-enum engine_result session_change_password(struct engine *,
-	    const struct password_change *);
+enum engine_result
+session_change_password(struct engine *, const struct password_change *);
 
 /* A refresh grant. */
 struct refresh_request {
-	const struct project	*project;
-	enum session_face	 face;
-	const char		*client_id;	/* must be the token's client */
-	const char		*token;
-	const struct request_context *ctx;	/* NULL: none */
+	const struct project *project;
+	enum session_face face;
+	const char *client_id; /* must be the token's client */
+	const char *token;
+	const struct request_context *ctx; /* NULL: none */
 };
 
 /*
@@ -622,14 +620,14 @@ struct refresh_request {
  * ENGINE_USER_DISABLED; ENGINE_UNAVAILABLE.
  */
 enum engine_result session_refresh(struct engine *,
-	    const struct refresh_request *, struct login_result *out);
+    const struct refresh_request *, struct login_result *out);
 /*
  * Revoke one session of project p, with its refresh tokens: ENGINE_OK,
  * ENGINE_SESSION_INVALID when p has no such live session, or
  * ENGINE_UNAVAILABLE.
  */
 enum engine_result session_revoke(struct engine *, const struct project *p,
-	    const char *session_id);
+    const char *session_id);
 /*
  * Sign out through a session id alone, as a browser sent to WorkOS's
  * logout URL does: the session's project must list return_to (when not
@@ -638,24 +636,24 @@ enum engine_result session_revoke(struct engine *, const struct project *p,
  * ENGINE_OK (also for a session that had ended), ENGINE_SESSION_INVALID
  * for an unknown id, ENGINE_UNAVAILABLE.
  */
-enum engine_result session_logout(struct engine *, const char *session_id,
-	    const char *return_to);
+enum engine_result
+session_logout(struct engine *, const char *session_id, const char *return_to);
 /* Revoke every session of a user of p (a sign-out everywhere). */
-enum engine_result session_revoke_user(struct engine *,
-	    const struct project *p, const char *user_id);
+enum engine_result session_revoke_user(struct engine *, const struct project *p,
+    const char *user_id);
 /*
  * Revoke the session a refresh token of client_id belongs to; an unknown
  * or dead token is ENGINE_OK as well (RFC 7009), another client's is
  * ENGINE_SESSION_INVALID.
  */
 enum engine_result session_revoke_refresh(struct engine *,
-	    const struct project *p, const char *client_id, const char *token);
+    const struct project *p, const char *client_id, const char *token);
 /*
  * The live sessions of a user of p, newest first, in *out (struct
  * session items; free with store_list_free(out, session_free)).
  */
 enum engine_result session_list(struct engine *, const struct project *p,
-	    const char *user_id, struct store_list *out);
+    const char *user_id, struct store_list *out);
 
 /* keyring.c */
 /*
@@ -666,7 +664,7 @@ enum engine_result session_list(struct engine *, const struct project *p,
  * ENGINE_UNAVAILABLE.
  */
 enum engine_result keyring_rotate(struct engine *, const char *project_id,
-	    enum jwt_alg, char kid[UUID_STRLEN + 1]);
+    enum jwt_alg, char kid[UUID_STRLEN + 1]);
 /*
  * The HS256 secret key of a project's Xsolla login tokens, for the
  * operator to give the project's backend (made when the project has
@@ -675,39 +673,39 @@ enum engine_result keyring_rotate(struct engine *, const char *project_id,
  * (free with xfree_secret) and its kid in kid.
  */
 enum engine_result keyring_secret(struct engine *, const char *project_id,
-	    int rotate, char **secret_out, char kid[UUID_STRLEN + 1]);
+    int rotate, char **secret_out, char kid[UUID_STRLEN + 1]);
 /*
  * The project's RS256 key set as JWKS text ({"keys":[...]}), newly
  * allocated in *out: every key that still verifies.  ENGINE_OK or
  * ENGINE_UNAVAILABLE.
  */
-enum engine_result keyring_jwks(struct engine *, const struct project *p,
-	    char **out);
+enum engine_result
+keyring_jwks(struct engine *, const struct project *p, char **out);
 
 /* The tokens resetd signs; each kind has its key, lifetime and claims. */
 enum token_kind {
-	TK_XSOLLA_LOGIN,	/* 0: HS256 under the project's secret key */
-	TK_WORKOS_ACCESS,	/* 1: RS256, 5 minutes */
-	TK_COGNITO_ACCESS,	/* 2: RS256, 1 hour */
-	TK_COGNITO_ID,		/* 3: RS256, 1 hour */
+	TK_XSOLLA_LOGIN,   /* 0: HS256 under the project's secret key */
+	TK_WORKOS_ACCESS,  /* 1: RS256, 5 minutes */
+	TK_COGNITO_ACCESS, /* 2: RS256, 1 hour */
+	TK_COGNITO_ID,	   /* 3: RS256, 1 hour */
 	TK__MAX
 };
 
 /* What a token says, by meaning; a claim_map gives the vendor's names. */
 enum claim_field {
-	CF_ISSUER,		/* 0: PUBLIC_URL, or PUBLIC_URL/PROJECT */
-	CF_SUBJECT,		/* 1: the user's id */
-	CF_SESSION,		/* 2: the session's id */
-	CF_TOKEN_ID,		/* 3: an id of this token alone */
-	CF_PROJECT,		/* 4: the project's id */
-	CF_CLIENT,		/* 5: the app client's id */
-	CF_ISSUED,		/* 6: iat */
-	CF_EXPIRES,		/* 7: exp */
-	CF_AUTH_TIME,		/* 8: when the password was checked */
-	CF_EMAIL,		/* 9 */
-	CF_EMAIL_VERIFIED,	/* 10 */
-	CF_USERNAME,		/* 11 */
-	CF_GROUPS,		/* 12: the user's groups (Xsolla's shape) */
+	CF_ISSUER,	   /* 0: PUBLIC_URL, or PUBLIC_URL/PROJECT */
+	CF_SUBJECT,	   /* 1: the user's id */
+	CF_SESSION,	   /* 2: the session's id */
+	CF_TOKEN_ID,	   /* 3: an id of this token alone */
+	CF_PROJECT,	   /* 4: the project's id */
+	CF_CLIENT,	   /* 5: the app client's id */
+	CF_ISSUED,	   /* 6: iat */
+	CF_EXPIRES,	   /* 7: exp */
+	CF_AUTH_TIME,	   /* 8: when the password was checked */
+	CF_EMAIL,	   /* 9 */
+	CF_EMAIL_VERIFIED, /* 10 */
+	CF_USERNAME,	   /* 11 */
+	CF_GROUPS,	   /* 12: the user's groups (Xsolla's shape) */
 	CF__MAX
 };
 
@@ -721,15 +719,15 @@ enum claim_field {
  * checking, so that a token of one kind never passes for another.
  */
 struct claim_map {
-	const char	*name[CF__MAX];
-	const char	*user_prefix;
-	const char	*session_prefix;
-	int		 username_or_email;	/* CF_USERNAME: the email when
+	const char *name[CF__MAX];
+	const char *user_prefix;
+	const char *session_prefix;
+	int username_or_email; /* CF_USERNAME: the email when
 						   the user has no username */
 	struct {
-		const char	*name;
-		const char	*value;
-	}		 fixed[CLAIM_FIXED_MAX];
+		const char *name;
+		const char *value;
+	} fixed[CLAIM_FIXED_MAX];
 };
 
 /*
@@ -739,20 +737,20 @@ struct claim_map {
  * (logged).  Its expiry is the kind's lifetime, never past the session's.
  */
 enum engine_result session_token(struct engine *, const struct project *p,
-	    enum token_kind, const struct claim_map *,
-	    const struct login_result *lr, const char *client_id, char **out);
+    enum token_kind, const struct claim_map *, const struct login_result *lr,
+    const char *client_id, char **out);
 
 /* A token checked by session_token_check. */
 struct token_check {
-	struct session	*session;
-	struct user	*user;
-	char		*project_id;
-	char		*client_id;	/* NULL: none in the token */
-	int64_t		 expires_at_s;
-	int		 revoked;	/* a sound token of a revoked session */
+	struct session *session;
+	struct user *user;
+	char *project_id;
+	char *client_id; /* NULL: none in the token */
+	int64_t expires_at_s;
+	int revoked; /* a sound token of a revoked session */
 };
 
-void	token_check_clear(struct token_check *);
+void token_check_clear(struct token_check *);
 /*
  * Check a token of kind: its signature under a key of the project (p; a
  * NULL p takes the project of the key), its expiry, its fixed claims,
@@ -764,38 +762,38 @@ void	token_check_clear(struct token_check *);
  * ENGINE_SESSION_INVALID; a disabled user's is ENGINE_USER_DISABLED; else
  * ENGINE_UNAVAILABLE.  Nothing is written.
  */
-enum engine_result session_token_check(struct engine *,
-	    const struct project *p, enum token_kind, const struct claim_map *,
-	    const char *token, struct token_check *out);
+enum engine_result
+session_token_check(struct engine *, const struct project *p, enum token_kind,
+    const struct claim_map *, const char *token, struct token_check *out);
 
 /* admin.c */
 struct project_spec {
-	const char	*name;
-	const char	**callback_urls;	/* NULL-terminated, may be NULL */
-	const char	**allowed_origins;
-	const char	*reset_url;
-	int64_t		 token_ttl;		/* 0: default */
-	int		 reset_emails_off;	/* send_reset_emails = 0 */
-	const char	*delivery;		/* "link" or "code"; NULL: link */
-	const char	*mail_from;		/* NULL: the instance's */
-	const char	*mail_from_name;	/* NULL: the instance's */
-	const char	*locale;		/* default mail locale; NULL: en */
-	int		 unknown_account_notice;
-	const char	*logo_url;		/* hosted pages' logo; NULL: none */
-	const char	*accent_color;		/* "#RRGGBB"; NULL: none */
+	const char *name;
+	const char **callback_urls; /* NULL-terminated, may be NULL */
+	const char **allowed_origins;
+	const char *reset_url;
+	int64_t token_ttl;	    /* 0: default */
+	int reset_emails_off;	    /* send_reset_emails = 0 */
+	const char *delivery;	    /* "link" or "code"; NULL: link */
+	const char *mail_from;	    /* NULL: the instance's */
+	const char *mail_from_name; /* NULL: the instance's */
+	const char *locale;	    /* default mail locale; NULL: en */
+	int unknown_account_notice;
+	const char *logo_url;	  /* hosted pages' logo; NULL: none */
+	const char *accent_color; /* "#RRGGBB"; NULL: none */
 	/* Limits and policy; a value below zero takes the default. */
-	int64_t		 reset_limit_per_hour;
-	int64_t		 mail_budget_per_hour;	/* 0: no budget */
-	int64_t		 notice_limit_per_hour;	/* per recipient */
-	int64_t		 notice_share_percent;	/* of the mail budget */
-	int64_t		 password_min_length;
-	int64_t		 password_min_score;
-	int64_t		 login_token_ttl;	/* seconds; 0 or less: default */
+	int64_t reset_limit_per_hour;
+	int64_t mail_budget_per_hour;  /* 0: no budget */
+	int64_t notice_limit_per_hour; /* per recipient */
+	int64_t notice_share_percent;  /* of the mail budget */
+	int64_t password_min_length;
+	int64_t password_min_score;
+	int64_t login_token_ttl; /* seconds; 0 or less: default */
 	/* Password profile and switches; see struct password_settings. */
-	const char	*password_profile;	/* NULL: nist */
-	int		 password_lists;	/* -1: the profile's */
-	int		 password_score;	/* -1: the profile's */
-	const char	*password_require;	/* NULL: the profile's */
+	const char *password_profile; /* NULL: nist */
+	int password_lists;	      /* -1: the profile's */
+	int password_score;	      /* -1: the profile's */
+	const char *password_require; /* NULL: the profile's */
 };
 
 /*
@@ -806,12 +804,12 @@ struct project_spec {
  * lowercase, numbers and symbols, or "none".
  */
 struct password_settings {
-	const char	*profile;
-	int64_t		 min_length;
-	int64_t		 min_score;
-	int		 lists;
-	int		 score;
-	const char	*require;
+	const char *profile;
+	int64_t min_length;
+	int64_t min_score;
+	int lists;
+	int score;
+	const char *require;
 };
 
 /* Defaults and bounds of the per-project limits. */
@@ -830,36 +828,39 @@ struct password_settings {
 #define PROJECT_LOGIN_TTL_MIN 60
 #define PROJECT_LOGIN_TTL_MAX (30 * 86400)
 /* A project_spec with every limit at its default. */
-#define PROJECT_SPEC_DEFAULTS .reset_limit_per_hour = -1, \
-	.mail_budget_per_hour = -1, .notice_limit_per_hour = -1, \
-	.notice_share_percent = -1, .password_min_length = -1, \
-	.password_min_score = -1, .login_token_ttl = -1, \
-	.password_lists = -1, .password_score = -1
+#define PROJECT_SPEC_DEFAULTS \
+	.reset_limit_per_hour = -1, .mail_budget_per_hour = -1, \
+	.notice_limit_per_hour = -1, .notice_share_percent = -1, \
+	.password_min_length = -1, .password_min_score = -1, \
+	.login_token_ttl = -1, .password_lists = -1, .password_score = -1
 /* A password_settings that changes nothing. */
-#define PASSWORD_SETTINGS_NONE { NULL, -1, -1, -1, -1, NULL }
+#define PASSWORD_SETTINGS_NONE \
+	{ \
+		NULL, -1, -1, -1, -1, NULL \
+	}
 
 /* Create a project; on ENGINE_OK, *out. ENGINE_BAD_INPUT names the field in err. */
-enum engine_result admin_project_create(struct engine *,
-	    const struct project_spec *, struct project **out, char *err,
-	    size_t errlen);
+enum engine_result
+admin_project_create(struct engine *, const struct project_spec *,
+    struct project **out, char *err, size_t errlen);
 struct user_spec {
-	const char	*project_id;
-	const char	*email;
-	const char	*username;
-	const char	*password;	/* NULL: none set */
+	const char *project_id;
+	const char *email;
+	const char *username;
+	const char *password; /* NULL: none set */
 	/*
 	 * An existing hash to keep instead (imports): Argon2id, or bcrypt,
 	 * made again as Argon2id at the next sign-in; not with password.
 	 */
-	const char	*password_hash;
-	const char	*first_name;
-	const char	*last_name;
-	int		 email_verified;
-	const char	*locale;	/* mail locale; NULL: none */
-	struct idem_claim *idem;	/* NULL: not idempotent */
-	struct password_verdict *verdict;	/* NULL: not wanted */
+	const char *password_hash;
+	const char *first_name;
+	const char *last_name;
+	int email_verified;
+	const char *locale;		  /* mail locale; NULL: none */
+	struct idem_claim *idem;	  /* NULL: not idempotent */
+	struct password_verdict *verdict; /* NULL: not wanted */
 	/* Imports keep what operators bring: bounds only, no strength rules. */
-	int		 bounds_only;
+	int bounds_only;
 	/*
 	 * Cognito's status: force_change_password makes the password
 	 * temporary (the first sign-in must choose another).
@@ -875,19 +876,19 @@ struct user_spec {
  * claim, also ENGINE_REPLAYED and ENGINE_IDEMPOTENCY_MISMATCH.
  */
 enum engine_result admin_user_create(struct engine *, const struct user_spec *,
-	    struct user **out, char *err, size_t errlen);
+    struct user **out, char *err, size_t errlen);
 /*
  * Create n users of one project (specs[0].project_id) in one transaction:
  * all of them or, when one is refused, none; err names the first refused.
  */
 enum engine_result admin_user_import(struct engine *, const struct user_spec *,
-	    size_t n, char *err, size_t errlen);
+    size_t n, char *err, size_t errlen);
 /*
  * A user of the project by id, in *out without its password hash;
  * ENGINE_USER_UNKNOWN when the project has no such user.
  */
 enum engine_result admin_user_get(struct engine *, const struct project *,
-	    const char *id, struct user **out);
+    const char *id, struct user **out);
 /*
  * Disable (disabled 1) or enable (0) a user of a project, named by its id,
  * email or username.  Disabling also revokes the user's sessions and live
@@ -898,9 +899,9 @@ enum engine_result admin_user_get(struct engine *, const struct project *,
  * NULL) is the user as it is now, without its password hash; else
  * ENGINE_PROJECT_UNKNOWN, ENGINE_USER_UNKNOWN or ENGINE_UNAVAILABLE.
  */
-enum engine_result admin_user_set_disabled(struct engine *,
-	    const struct request_context *ctx, const char *project_id,
-	    const char *user, int disabled, struct user **out);
+enum engine_result
+admin_user_set_disabled(struct engine *, const struct request_context *ctx,
+    const char *project_id, const char *user, int disabled, struct user **out);
 /*
  * A user of a project named by its id, email or username, in *out
  * without its password hash; ENGINE_PROJECT_UNKNOWN (no such project),
@@ -908,20 +909,20 @@ enum engine_result admin_user_set_disabled(struct engine *,
  * user below name it the same way and answer the same results.
  */
 enum engine_result admin_user_lookup(struct engine *, const char *project_id,
-	    const char *user, struct user **out);
+    const char *user, struct user **out);
 
 struct admin_password {
-	const char			*project_id;
-	const char			*user;		/* id, email, username */
-	const char			*password;
+	const char *project_id;
+	const char *user; /* id, email, username */
+	const char *password;
 	/*
 	 * 1: the user is confirmed and signs in with it; 0: it is a
 	 * temporary password (force_change_password), and sign-in asks for
 	 * a new one.
 	 */
-	int				 permanent;
-	const struct request_context	*ctx;		/* NULL: the CLI */
-	struct password_verdict		*verdict;	/* NULL: not wanted */
+	int permanent;
+	const struct request_context *ctx; /* NULL: the CLI */
+	struct password_verdict *verdict;  /* NULL: not wanted */
 };
 
 /*
@@ -932,7 +933,7 @@ struct admin_password {
  * (password_set).  On ENGINE_OK, *out (may be NULL) is the user now.
  */
 enum engine_result admin_user_set_password(struct engine *,
-	    const struct admin_password *, struct user **out);
+    const struct admin_password *, struct user **out);
 /*
  * Require a reset: a code is sent to the user's email (as reset_request
  * does for a trusted caller, with its limits: ENGINE_THROTTLED with
@@ -943,24 +944,23 @@ enum engine_result admin_user_set_password(struct engine *,
  * sets a new password and confirms the user.  ENGINE_USER_DISABLED for a
  * disabled user, whom nothing is sent.
  */
-enum engine_result admin_user_require_reset(struct engine *,
-	    const struct request_context *, const char *project_id,
-	    const char *user, int64_t *retry_after_s);
+enum engine_result
+admin_user_require_reset(struct engine *, const struct request_context *,
+    const char *project_id, const char *user, int64_t *retry_after_s);
 /* Revoke every session of a user, audited (user_signed_out). */
 enum engine_result admin_user_sign_out(struct engine *,
-	    const struct request_context *, const char *project_id,
-	    const char *user);
+    const struct request_context *, const char *project_id, const char *user);
 /*
  * The changes of one update: a NULL name and an email_verified of -1 keep
  * what the user has; "" clears a name.  A password is checked by the
  * project's policy as at creation.
  */
 struct user_update {
-	const char	*first_name;
-	const char	*last_name;
-	int		 email_verified;	/* 0, 1; -1: keep */
-	const char	*password;		/* NULL: keep */
-	struct password_verdict *verdict;	/* NULL: not wanted */
+	const char *first_name;
+	const char *last_name;
+	int email_verified;		  /* 0, 1; -1: keep */
+	const char *password;		  /* NULL: keep */
+	struct password_verdict *verdict; /* NULL: not wanted */
 };
 
 /*
@@ -970,9 +970,9 @@ struct user_update {
  * the field), a password result as admin_user_create has them (verdict),
  * or ENGINE_UNAVAILABLE.
  */
-enum engine_result admin_user_update(struct engine *, const struct project *p,
-	    const char *id, const struct user_update *, struct user **out,
-	    char *err, size_t errlen);
+enum engine_result
+admin_user_update(struct engine *, const struct project *p, const char *id,
+    const struct user_update *, struct user **out, char *err, size_t errlen);
 /* The most rows one admin list returns, and one user page. */
 #define ADMIN_LIST_MAX 100000
 #define ADMIN_PAGE_MAX 1000
@@ -986,29 +986,29 @@ enum engine_result admin_user_update(struct engine *, const struct project *p,
  * ENGINE_PROJECT_UNKNOWN, ENGINE_BAD_INPUT (err names the field).
  */
 enum engine_result admin_project_update(struct engine *, const char *id,
-	    const struct project_spec *spec, struct project **out, char *err,
-	    size_t errlen);
+    const struct project_spec *spec, struct project **out, char *err,
+    size_t errlen);
 /*
  * The spec of project p's settings, its two lists left NULL (they are
  * lines in p); the strings are p's.
  */
-void	admin_project_spec(const struct project *p, struct project_spec *out);
+void admin_project_spec(const struct project *p, struct project_spec *out);
 /*
  * The lines of a newline-separated list (a project's callback URLs or
  * origins) as a new NULL-terminated array; free with engine_list_free.
  */
 const char **engine_list_split(const char *list);
-void	engine_list_free(const char **);
+void engine_list_free(const char **);
 /* Drop project id from the engine's cache (engine_project). */
-void	engine_project_forget(struct engine *, const char *id);
+void engine_project_forget(struct engine *, const char *id);
 /* Every project, in creation order (items: struct project). */
 enum engine_result admin_project_list(struct engine *, struct store_list *);
 /* A project by id; ENGINE_PROJECT_UNKNOWN when there is none. */
-enum engine_result admin_project_show(struct engine *, const char *id,
-	    struct project **out);
+enum engine_result
+admin_project_show(struct engine *, const char *id, struct project **out);
 /* A project's API keys, never their hashes (items: struct api_key). */
 enum engine_result admin_api_key_list(struct engine *, const char *project_id,
-	    struct store_list *);
+    struct store_list *);
 
 /*
  * One listing of a project's users, for the admin API, the CLI and
@@ -1018,13 +1018,13 @@ enum engine_result admin_api_key_list(struct engine *, const char *project_id,
  * same as USER_FILTER_EMAIL and not to be combined with another filter.
  */
 struct user_query {
-	const char	*project_id;
-	const char	*email;		/* only this address; NULL: all */
-	enum user_filter filter;	/* USER_FILTER_NONE unless email */
-	const char	*value;		/* what filter compares */
-	const char	*cursor;	/* a next cursor of this list; NULL */
-	int64_t		 limit;		/* 1 to ADMIN_PAGE_MAX */
-	int		 desc;		/* newest first; a cursor binds it */
+	const char *project_id;
+	const char *email;	 /* only this address; NULL: all */
+	enum user_filter filter; /* USER_FILTER_NONE unless email */
+	const char *value;	 /* what filter compares */
+	const char *cursor;	 /* a next cursor of this list; NULL */
+	int64_t limit;		 /* 1 to ADMIN_PAGE_MAX */
+	int desc;		 /* newest first; a cursor binds it */
 };
 
 /*
@@ -1036,11 +1036,11 @@ struct user_query {
  * (ENGINE_PROJECT_UNKNOWN); err names the field.
  */
 enum engine_result admin_user_list(struct engine *, const struct user_query *,
-	    struct store_list *out, char next[ADMIN_CURSOR_MAX + 1], char *err,
-	    size_t errlen);
+    struct store_list *out, char next[ADMIN_CURSOR_MAX + 1], char *err,
+    size_t errlen);
 /* A user by id, any project, without its hash; ENGINE_USER_UNKNOWN. */
-enum engine_result admin_user_show(struct engine *, const char *id,
-	    struct user **out);
+enum engine_result
+admin_user_show(struct engine *, const char *id, struct user **out);
 /*
  * Delete a user with its sessions (and their refresh tokens) and reset
  * secrets, in one transaction with the user.deleted event and an audit
@@ -1051,11 +1051,11 @@ enum engine_result admin_user_show(struct engine *, const char *id,
  * username are free again at once.  ENGINE_USER_UNKNOWN when there is no
  * such user.
  */
-enum engine_result admin_user_delete(struct engine *,
-	    const struct request_context *, const char *project_id,
-	    const char *user, const char *by);
+enum engine_result
+admin_user_delete(struct engine *, const struct request_context *,
+    const char *project_id, const char *user, const char *by);
 /* 1 when s may name who asked for an operator's action. */
-int	admin_actor_valid(const char *s);
+int admin_actor_valid(const char *s);
 /*
  * An operator's reset: mail the user a reset link, as a trusted request,
  * so the operator never sees the link.  The audit event (reset_requested)
@@ -1063,55 +1063,54 @@ int	admin_actor_valid(const char *s);
  * ENGINE_THROTTLED (the account's hourly resets), ENGINE_BAD_INPUT (by),
  * ENGINE_UNAVAILABLE; err says which.
  */
-enum engine_result admin_user_reset(struct engine *,
-	    const struct request_context *, const char *id, const char *by,
-	    char *err, size_t errlen);
+enum engine_result
+admin_user_reset(struct engine *, const struct request_context *,
+    const char *id, const char *by, char *err, size_t errlen);
 /*
  * Outbox messages, newest first, of a state (NULL: all but dropped), at
  * most limit (1 to ADMIN_LIST_MAX) (items: struct outbox_msg).
  */
 enum engine_result admin_outbox_list(struct engine *, const char *state,
-	    int64_t limit, struct store_list *out, char *err, size_t errlen);
+    int64_t limit, struct store_list *out, char *err, size_t errlen);
 /*
  * Make a dead message (id) or every dead message (id NULL) pending again,
  * and wake the senders; *retried is how many.  ENGINE_USER_UNKNOWN: no
  * such message; ENGINE_CONFLICT: it is not dead.
  */
 enum engine_result admin_outbox_retry(struct engine *, const char *id,
-	    int64_t *retried, char *err, size_t errlen);
+    int64_t *retried, char *err, size_t errlen);
 
 struct audit_query {
-	const char	*project_id;	/* NULL: every project */
-	const char	*user_id;	/* NULL: every subject */
-	int64_t		 since, until;	/* ms: [since, until) */
-	int64_t		 limit;		/* 1 to ADMIN_LIST_MAX */
+	const char *project_id; /* NULL: every project */
+	const char *user_id;	/* NULL: every subject */
+	int64_t since, until;	/* ms: [since, until) */
+	int64_t limit;		/* 1 to ADMIN_LIST_MAX */
 };
 
 /* Audit events, newest first (items: struct audit_event). */
 enum engine_result admin_audit_list(struct engine *, const struct audit_query *,
-	    struct store_list *out, char *err, size_t errlen);
+    struct store_list *out, char *err, size_t errlen);
 /* The outbox's pending and dead messages now, for the metrics. */
-enum engine_result engine_outbox_depth(struct engine *, int64_t *pending,
-	    int64_t *dead);
+enum engine_result
+engine_outbox_depth(struct engine *, int64_t *pending, int64_t *dead);
 
 /* policy.c: the rules every face asks the same way */
 struct app_client;
 /* What a face's confirm call can carry back: a link's secret, a code. */
-#define DELIVERY_CARRIES_LINK	1u
-#define DELIVERY_CARRIES_CODE	2u
-#define DELIVERY_CARRIES_BOTH	(DELIVERY_CARRIES_LINK | DELIVERY_CARRIES_CODE)
+#define DELIVERY_CARRIES_LINK 1u
+#define DELIVERY_CARRIES_CODE 2u
+#define DELIVERY_CARRIES_BOTH (DELIVERY_CARRIES_LINK | DELIVERY_CARRIES_CODE)
 /*
  * How a reset of project p is delivered through a face whose confirm can
  * carry what carries says: the one kind it carries (Xsolla and WorkOS
  * confirm links, Cognito and Velocity codes), or, for a face that takes
  * both (the hosted pages), the project's own setting ("link" or "code").
  */
-enum reset_delivery engine_delivery(const struct project *p,
-	    unsigned carries);
+enum reset_delivery engine_delivery(const struct project *p, unsigned carries);
 /* How engine_callback_url treats what the client sent. */
-#define CALLBACK_REFUSE_UNLISTED 1u	/* unlisted: ENGINE_LOGIN_URL_REFUSED */
-#define CALLBACK_DEFAULT_FIRST	 2u	/* none: the project's first URL */
-#define CALLBACK_REQUIRE_CHOICE	 4u	/* none, of several: refused */
+#define CALLBACK_REFUSE_UNLISTED 1u /* unlisted: ENGINE_LOGIN_URL_REFUSED */
+#define CALLBACK_DEFAULT_FIRST 2u   /* none: the project's first URL */
+#define CALLBACK_REQUIRE_CHOICE 4u  /* none, of several: refused */
 /*
  * The callback URL a call of project p is to use, for requested (what the
  * client sent; NULL: nothing): requested itself when it is one of p's
@@ -1124,35 +1123,35 @@ enum reset_delivery engine_delivery(const struct project *p,
  * ENGINE_OK *out is a new string (caller frees) or NULL for none.
  */
 enum engine_result engine_callback_url(const struct project *p,
-	    const char *requested, unsigned flags, char **out);
+    const char *requested, unsigned flags, char **out);
 /*
  * 1 when the answers to client cl may tell an unknown account from a
  * known one (a Cognito app client with PreventUserExistenceErrors off);
  * 0 for NULL (a face with no client) and by default.
  */
-int	engine_reveals_users(const struct app_client *cl);
+int engine_reveals_users(const struct app_client *cl);
 
 /* valid.c: the checks of request fields (1: passes, 0: does not) */
-#define VALID_NAME_MAX 200	/* bytes of a name */
-#define VALID_URL_MAX 2048	/* bytes of a URL */
+#define VALID_NAME_MAX 200 /* bytes of a name */
+#define VALID_URL_MAX 2048 /* bytes of a URL */
 /* 1 when s is 1 to max bytes of clean text (str_is_clean_utf8). */
-int	valid_text(const char *, size_t max);
+int valid_text(const char *, size_t max);
 /* 1 when s is an origin: scheme://host[:port], no path (valid_url). */
-int	valid_origin(const char *);
+int valid_origin(const char *);
 /* 1 when s is an acceptable email address. */
-int	valid_email(const char *);
+int valid_email(const char *);
 /*
  * 1 when s may be a sender address: an acceptable email address in plain
  * ASCII, without characters that are special in a header.
  */
-int	valid_sender(const char *);
+int valid_sender(const char *);
 /*
  * 1 when s may be a sender's display name: 1 to 200 bytes of UTF-8 with no
  * control character at all (a CR or LF would end the header).
  */
-int	valid_sender_name(const char *);
+int valid_sender_name(const char *);
 /* 1 when s is an absolute http(s) URL resetd may put in a link. */
-int	valid_url(const char *);
+int valid_url(const char *);
 /*
  * 1 when s may be a project's logo: an https URL, or an http URL whose host
  * is loopback (127.0.0.1, localhost, [::1]) for development; its host is
@@ -1161,9 +1160,9 @@ int	valid_url(const char *);
  * Content-Security-Policy; and it holds none of the characters a URL
  * must percent-encode (quotes, angle brackets, backslash, ...).
  */
-int	valid_logo_url(const char *);
+int valid_logo_url(const char *);
 /* 1 when s is a colour as "#RRGGBB" (hex digits, either case). */
-int	valid_color(const char *);
+int valid_color(const char *);
 
 /* event.c */
 /*
@@ -1174,14 +1173,14 @@ int	valid_color(const char *);
  * project's webhook endpoints that take it (mail/webhook.h).
  */
 const char *const *event_known_names(void);
-int	event_name_known(const char *name);
+int event_name_known(const char *name);
 /*
  * A project's events matching f (store_event_list), oldest first, into
  * *out (struct event_row; free with event_row_free).  ENGINE_OK or
  * ENGINE_UNAVAILABLE.
  */
 enum engine_result engine_events_list(struct engine *,
-	    const struct event_filter *f, struct store_list *out);
+    const struct event_filter *f, struct store_list *out);
 /*
  * Make a webhook endpoint of a project posting the events named (a
  * NULL-terminated list of known names, or "*": all).  The URL is checked
@@ -1192,20 +1191,19 @@ enum engine_result engine_events_list(struct engine *,
  * WEBHOOK_ENDPOINTS_MAX (16) endpoints.  ENGINE_BAD_INPUT with the reason
  * in err, ENGINE_PROJECT_UNKNOWN, ENGINE_UNAVAILABLE.
  */
-enum engine_result admin_webhook_create(struct engine *,
-	    const char *project_id, const char *url, const char *const *events,
-	    char **secret_out, char id_out[UUID_STRLEN + 1], char *err,
-	    size_t errlen);
+enum engine_result admin_webhook_create(struct engine *, const char *project_id,
+    const char *url, const char *const *events, char **secret_out,
+    char id_out[UUID_STRLEN + 1], char *err, size_t errlen);
 /* A project's endpoints (struct webhook_endpoint) into *out. */
-enum engine_result admin_webhook_list(struct engine *,
-	    const char *project_id, struct store_list *out);
+enum engine_result admin_webhook_list(struct engine *, const char *project_id,
+    struct store_list *out);
 /*
  * Delete endpoint id of a project; deliveries queued for it die unsent.
  * ENGINE_OK, ENGINE_USER_UNKNOWN when there is no such endpoint, or
  * ENGINE_UNAVAILABLE.
  */
-enum engine_result admin_webhook_delete(struct engine *,
-	    const char *project_id, const char *id);
+enum engine_result
+admin_webhook_delete(struct engine *, const char *project_id, const char *id);
 /*
  * Post a sample event ("webhook.test") to endpoint id now, signed as
  * every delivery is, outside the outbox.  ENGINE_OK when it answered 2xx;
@@ -1214,38 +1212,38 @@ enum engine_result admin_webhook_delete(struct engine *,
  * ENGINE_UNAVAILABLE.
  */
 enum engine_result admin_webhook_test(struct engine *, const char *id,
-	    long *status, char *err, size_t errlen);
+    long *status, char *err, size_t errlen);
 /*
  * Allow (1) or forbid (0) a project's webhooks to reach private,
  * loopback and link-local addresses.  ENGINE_OK, ENGINE_PROJECT_UNKNOWN,
  * ENGINE_UNAVAILABLE.
  */
-enum engine_result admin_project_private_targets(struct engine *,
-	    const char *project_id, int on);
+enum engine_result
+admin_project_private_targets(struct engine *, const char *project_id, int on);
 
 /* credentials.c */
-#define APP_CLIENT_SECRET_HASH_LEN 44	/* base64 of an HMAC-SHA256 */
+#define APP_CLIENT_SECRET_HASH_LEN 44 /* base64 of an HMAC-SHA256 */
 
 /* An app client, its secret unsealed. */
 struct app_client {
-	char	*id;
-	char	*project_id;
-	char	*secret;	/* NULL: a public client; zeroed on clear */
-	int	 prevent_user_existence_errors;
+	char *id;
+	char *project_id;
+	char *secret; /* NULL: a public client; zeroed on clear */
+	int prevent_user_existence_errors;
 };
 
-void	app_client_clear(struct app_client *);
-#define AWS_ACCESS_KEY_ID_LEN 20		/* "AKIA" and 16 base32 */
+void app_client_clear(struct app_client *);
+#define AWS_ACCESS_KEY_ID_LEN 20 /* "AKIA" and 16 base32 */
 #define AWS_SECRET_BYTES 30
-#define AWS_SECRET_ACCESS_KEY_LEN 40		/* base64 of 30 bytes */
+#define AWS_SECRET_ACCESS_KEY_LEN 40 /* base64 of 30 bytes */
 
 /* An API key as AWS credentials, as the key's maker receives them. */
 struct aws_credentials {
-	char	 access_key_id[AWS_ACCESS_KEY_ID_LEN + 1];
-	char	*secret_access_key;	/* zeroed on clear */
+	char access_key_id[AWS_ACCESS_KEY_ID_LEN + 1];
+	char *secret_access_key; /* zeroed on clear */
 };
 
-void	aws_credentials_clear(struct aws_credentials *);
+void aws_credentials_clear(struct aws_credentials *);
 /*
  * Make an API key for a project.  The key ("sk_" and 43 characters) is
  * returned once in *key_out (caller frees with xfree_secret), and its row
@@ -1257,14 +1255,14 @@ void	aws_credentials_clear(struct aws_credentials *);
  * row.  They are returned once in *aws_out (NULL: not wanted; clear with
  * aws_credentials_clear).
  */
-enum engine_result admin_api_key_create(struct engine *,
-	    const char *project_id, char **key_out,
-	    char id_out[UUID_STRLEN + 1], struct aws_credentials *aws_out);
+enum engine_result
+admin_api_key_create(struct engine *, const char *project_id, char **key_out,
+    char id_out[UUID_STRLEN + 1], struct aws_credentials *aws_out);
 /*
  * The AWS secret access key of an API key row, unsealed (free with
  * xfree_secret); NULL when the key has none or it does not open (logged).
  */
-char	*engine_aws_unseal(struct engine *, const struct api_key *);
+char *engine_aws_unseal(struct engine *, const struct api_key *);
 /*
  * Revoke an API key, named by its id or by the key itself ("sk_...").
  * The key is refused from the next call on: keys are looked up in the
@@ -1274,9 +1272,9 @@ char	*engine_aws_unseal(struct engine *, const struct api_key *);
  * set; free with api_key_free); ENGINE_CREDENTIALS_INVALID when there is
  * no such key, or ENGINE_UNAVAILABLE.
  */
-enum engine_result admin_api_key_revoke(struct engine *,
-	    const struct request_context *ctx, const char *id_or_key,
-	    struct api_key **out);
+enum engine_result
+admin_api_key_revoke(struct engine *, const struct request_context *ctx,
+    const char *id_or_key, struct api_key **out);
 /*
  * Give an app client with a secret a new one, sealed like the first; the
  * old one stops working at once (clients are read on every call).  The
@@ -1285,9 +1283,9 @@ enum engine_result admin_api_key_revoke(struct engine *,
  * ENGINE_CONFLICT when it has no secret (a public client gets none by
  * rotation: make a client with one), or ENGINE_UNAVAILABLE.
  */
-enum engine_result admin_client_rotate_secret(struct engine *,
-	    const struct request_context *ctx, const char *client_id,
-	    struct app_client *out);
+enum engine_result
+admin_client_rotate_secret(struct engine *, const struct request_context *ctx,
+    const char *client_id, struct app_client *out);
 /*
  * Make an app client ("client_" and a ULID) for a project, with a secret
  * when with_secret is set; the secret is returned once, in out.  Clients
@@ -1295,40 +1293,40 @@ enum engine_result admin_client_rotate_secret(struct engine *,
  * legacy mode of Cognito's PreventUserExistenceErrors).
  */
 enum engine_result admin_client_create(struct engine *, const char *project_id,
-	    int with_secret, int reveal_user_existence, struct app_client *out);
+    int with_secret, int reveal_user_existence, struct app_client *out);
 /* The project an API key belongs to; ENGINE_CREDENTIALS_INVALID if none. */
 enum engine_result engine_project_by_api_key(struct engine *, const char *key,
-	    struct project **out);
+    struct project **out);
 /* An app client by id, secret unsealed; ENGINE_CREDENTIALS_INVALID if none. */
-enum engine_result engine_client(struct engine *, const char *client_id,
-	    struct app_client *out);
+enum engine_result
+engine_client(struct engine *, const char *client_id, struct app_client *out);
 /*
  * Check the client of an OAuth-style token call made with an API key, as
  * WorkOS's SDK makes it: client_id must name an app client of the key's
  * project, and client_secret must be that API key itself.  ENGINE_OK,
  * ENGINE_CREDENTIALS_INVALID or ENGINE_UNAVAILABLE.
  */
-enum engine_result engine_client_check_key(struct engine *,
-	    const struct project *, const char *api_key, const char *client_id,
-	    const char *client_secret);
+enum engine_result
+engine_client_check_key(struct engine *, const struct project *,
+    const char *api_key, const char *client_id, const char *client_secret);
 
 /* awsauth.c */
 /* How a signed (AWS SigV4) call fared; each refusal is one of AWS's. */
 enum aws_auth {
-	AWS_AUTH_OK,			/* 0 */
-	AWS_AUTH_MISSING,		/* 1: MissingAuthenticationToken */
-	AWS_AUTH_INCOMPLETE,		/* 2: IncompleteSignature */
-	AWS_AUTH_UNRECOGNIZED,		/* 3: UnrecognizedClient */
-	AWS_AUTH_INVALID_SIGNATURE,	/* 4: InvalidSignature */
-	AWS_AUTH_UNAVAILABLE,		/* 5: the store failed (logged) */
+	AWS_AUTH_OK,		    /* 0 */
+	AWS_AUTH_MISSING,	    /* 1: MissingAuthenticationToken */
+	AWS_AUTH_INCOMPLETE,	    /* 2: IncompleteSignature */
+	AWS_AUTH_UNRECOGNIZED,	    /* 3: UnrecognizedClient */
+	AWS_AUTH_INVALID_SIGNATURE, /* 4: InvalidSignature */
+	AWS_AUTH_UNAVAILABLE,	    /* 5: the store failed (logged) */
 };
 
 struct aws_auth_check {
-	const char			*authorization;	/* NULL: none sent */
-	const char			*amz_date;	/* NULL: none sent */
-	const char			*service;	/* "cognito-idp" */
-	const struct sigv4_request	*request;
-	char				 message[320];	/* out: AWS's words */
+	const char *authorization; /* NULL: none sent */
+	const char *amz_date;	   /* NULL: none sent */
+	const char *service;	   /* "cognito-idp" */
+	const struct sigv4_request *request;
+	char message[320]; /* out: AWS's words */
 };
 
 /*
@@ -1340,27 +1338,27 @@ struct aws_auth_check {
  * with AWS's message in in->message, and nothing changed.
  */
 enum aws_auth engine_aws_auth(struct engine *, struct aws_auth_check *in,
-	    struct project **out);
+    struct project **out);
 /*
  * The Cognito user pool id of a project: the instance's region
  * (aws_region), an underscore and the project's id (a UUID) as a ULID:
  * "us-east-1_01J...".
  */
-void	engine_user_pool_id(const char *region, const char *project_id,
-	    char out[ENGINE_POOL_ID_MAX + 1]);
+void engine_user_pool_id(const char *region, const char *project_id,
+    char out[ENGINE_POOL_ID_MAX + 1]);
 /*
  * The project id a user pool id names, if it is of region and in that
  * form; 0 with the UUID in out, or -1.
  */
-int	engine_user_pool_project(const char *region, const char *pool_id,
-	    char out[UUID_STRLEN + 1]) WUR;
+int engine_user_pool_project(const char *region, const char *pool_id,
+    char out[UUID_STRLEN + 1]) WUR;
 
 /* What a call through an app client names and proves. */
 struct client_auth {
-	const char	*client_id;
-	const char	*project_id;	/* must own the client; NULL: any */
-	const char	*username;	/* as typed, for the SecretHash */
-	const char	*secret_hash;	/* NULL: none sent */
+	const char *client_id;
+	const char *project_id;	 /* must own the client; NULL: any */
+	const char *username;	 /* as typed, for the SecretHash */
+	const char *secret_hash; /* NULL: none sent */
 };
 
 /*
@@ -1372,21 +1370,21 @@ struct client_auth {
  * that project; ENGINE_CREDENTIALS_INVALID: a missing or wrong SecretHash;
  * ENGINE_UNAVAILABLE.
  */
-enum engine_result engine_client_auth(struct engine *,
-	    const struct client_auth *, struct app_client *client_out,
-	    struct project **project_out);
+enum engine_result
+engine_client_auth(struct engine *, const struct client_auth *,
+    struct app_client *client_out, struct project **project_out);
 /*
  * 1 when secret_hash is client cl's SecretHash for user u under any of
  * the names Cognito takes for it (the sub, the username, the email), or
  * when cl has no secret.  For calls that name no user (a refresh).
  */
-int	engine_client_user_hash_ok(const struct app_client *cl,
-	    const struct user *u, const char *secret_hash);
+int engine_client_user_hash_ok(const struct app_client *cl,
+    const struct user *u, const char *secret_hash);
 /*
  * Compute Cognito's SecretHash, Base64(HMAC-SHA256(key = secret,
  * message = username || client_id)), into out.
  */
-void	app_client_secret_hash(const char *secret, const char *username,
-	    const char *client_id, char out[APP_CLIENT_SECRET_HASH_LEN + 1]);
+void app_client_secret_hash(const char *secret, const char *username,
+    const char *client_id, char out[APP_CLIENT_SECRET_HASH_LEN + 1]);
 
 #endif

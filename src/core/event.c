@@ -26,8 +26,8 @@
 #include "../mail/webhook.h"
 #include "engine_internal.h"
 
-#define DATA_MAX (16 * 1024)	/* one event's data */
-#define EVENT_SPREAD_MS 1000	/* see event_password_reset */
+#define DATA_MAX (16 * 1024) /* one event's data */
+#define EVENT_SPREAD_MS 1000 /* see event_password_reset */
 
 static const char *const event_names[] = {
 	"password_reset.created",
@@ -60,9 +60,9 @@ event_name_known(const char *name)
 
 /* A JSON object written field by field; rc sticks at the first failure. */
 struct obj {
-	struct buf	b;
-	int		rc;
-	int		n;	/* fields written */
+	struct buf b;
+	int rc;
+	int n; /* fields written */
 };
 
 static void
@@ -130,8 +130,7 @@ obj_time(struct obj *o, const char *key, int64_t ms)
  */
 static int
 obj_emit_after(struct engine *e, struct db_conn *c, struct obj *o,
-    const char *project_id, const char *name, int64_t now,
-    int64_t not_before)
+    const char *project_id, const char *name, int64_t now, int64_t not_before)
 {
 	int queued = 0, rc;
 
@@ -142,8 +141,8 @@ obj_emit_after(struct engine *e, struct db_conn *c, struct obj *o,
 		buf_free(&o->b);
 		return DB_ERROR;
 	}
-	rc = webhook_emit(c, e->outbox_key, project_id, name,
-	    buf_cstr(&o->b), now, not_before, &queued);
+	rc = webhook_emit(c, e->outbox_key, project_id, name, buf_cstr(&o->b),
+	    now, not_before, &queued);
 	buf_free(&o->b);
 	if (queued > 0 && not_before == 0)
 		__atomic_store_n(&e->webhooks_queued, 1, __ATOMIC_RELEASE);
@@ -185,8 +184,10 @@ event_user(struct engine *e, struct db_conn *c, const char *name,
 	obj_raw(&o, "metadata", "{}");
 	obj_time(&o, "created_at", u->created_at);
 	/* A change made now is the user's latest update. */
-	obj_time(&o, "updated_at", strcmp(name, "user.created") == 0 &&
-	    u->updated_at != 0 ? u->updated_at : now);
+	obj_time(&o, "updated_at",
+	    strcmp(name, "user.created") == 0 && u->updated_at != 0 ?
+		u->updated_at :
+		now);
 	return obj_emit(e, c, &o, u->project_id, name, now);
 }
 
@@ -212,8 +213,8 @@ event_password_reset(struct engine *e, struct db_conn *c, const char *name,
 	 * timed against that answer, nor wake with it.
 	 */
 	if (answer_at > 0)
-		due = answer_at + 1 + (int64_t)randombytes_uniform(
-		    EVENT_SPREAD_MS);
+		due = answer_at + 1 +
+		    (int64_t)randombytes_uniform(EVENT_SPREAD_MS);
 	return obj_emit_after(e, c, &o, u->project_id, name, now, due);
 }
 
@@ -230,8 +231,11 @@ session_event(struct engine *e, struct db_conn *c, const char *name,
 	obj_id(&o, "id", "session_", s->id);
 	obj_id(&o, "user_id", "user_", s->user_id);
 	obj_str(&o, "ip_address", ctx != NULL ? ctx->client_ip : NULL);
-	obj_str(&o, "user_agent", ctx != NULL && ctx->user_agent != NULL &&
-	    strlen(ctx->user_agent) <= 256 ? ctx->user_agent : NULL);
+	obj_str(&o, "user_agent",
+	    ctx != NULL && ctx->user_agent != NULL &&
+		    strlen(ctx->user_agent) <= 256 ?
+		ctx->user_agent :
+		NULL);
 	obj_str(&o, "auth_method", "password");
 	obj_str(&o, "status", revoked ? "revoked" : "active");
 	obj_time(&o, "expires_at", s->expires_at);
@@ -242,8 +246,8 @@ session_event(struct engine *e, struct db_conn *c, const char *name,
 }
 
 int
-event_mail_dead(struct engine *e, struct db_conn *c,
-    const struct outbox_msg *m, int64_t now)
+event_mail_dead(struct engine *e, struct db_conn *c, const struct outbox_msg *m,
+    int64_t now)
 {
 	struct obj o;
 	char tries[24];
@@ -271,8 +275,8 @@ event_session_created(struct engine *e, struct db_conn *c,
 }
 
 int
-event_sessions_revoke(struct engine *e, struct db_conn *c,
-    const char *user_id, int64_t now)
+event_sessions_revoke(struct engine *e, struct db_conn *c, const char *user_id,
+    int64_t now)
 {
 	struct store_list l = { NULL, 0 };
 	size_t i;
@@ -373,16 +377,16 @@ private_targets(struct engine *e, const char *project_id,
 	db_release(e->db, c);
 	if (rc != STORE_OK) {
 		*res = rc == STORE_NOT_FOUND ? ENGINE_PROJECT_UNKNOWN :
-		    ENGINE_UNAVAILABLE;
+					       ENGINE_UNAVAILABLE;
 		return -1;
 	}
 	return on;
 }
 
 enum engine_result
-admin_webhook_create(struct engine *e, const char *project_id,
-    const char *url, const char *const *events, char **secret_out,
-    char id_out[UUID_STRLEN + 1], char *err, size_t errlen)
+admin_webhook_create(struct engine *e, const char *project_id, const char *url,
+    const char *const *events, char **secret_out, char id_out[UUID_STRLEN + 1],
+    char *err, size_t errlen)
 {
 	struct webhook_endpoint w;
 	struct store_list have = { NULL, 0 };
@@ -396,8 +400,10 @@ admin_webhook_create(struct engine *e, const char *project_id,
 
 	on = private_targets(e, project_id, &res);
 	if (on < 0) {
-		snprintf(err, errlen, "%s", res == ENGINE_PROJECT_UNKNOWN ?
-		    "no such project" : "the database is unavailable");
+		snprintf(err, errlen, "%s",
+		    res == ENGINE_PROJECT_UNKNOWN ?
+			"no such project" :
+			"the database is unavailable");
 		return res;
 	}
 	res = admin_webhook_list(e, project_id, &have);
@@ -408,8 +414,10 @@ admin_webhook_create(struct engine *e, const char *project_id,
 		return res;
 	}
 	if (nhave >= WEBHOOK_ENDPOINTS_MAX) {
-		snprintf(err, errlen, "the project has %d endpoints, the most "
-		    "it may have", WEBHOOK_ENDPOINTS_MAX);
+		snprintf(err, errlen,
+		    "the project has %d endpoints, the most "
+		    "it may have",
+		    WEBHOOK_ENDPOINTS_MAX);
 		return ENGINE_BAD_INPUT;
 	}
 	buf_init(&list, 4096);
@@ -473,9 +481,9 @@ admin_webhook_list(struct engine *e, const char *project_id,
 }
 
 struct delete_tx {
-	const char	*project_id;
-	const char	*id;
-	int		 deleted;
+	const char *project_id;
+	const char *id;
+	int deleted;
 };
 
 static int
@@ -488,8 +496,7 @@ delete_webhook_tx(struct db_conn *c, void *arg)
 }
 
 enum engine_result
-admin_webhook_delete(struct engine *e, const char *project_id,
-    const char *id)
+admin_webhook_delete(struct engine *e, const char *project_id, const char *id)
 {
 	struct delete_tx t = { project_id, id, 0 };
 
@@ -520,11 +527,12 @@ admin_webhook_test(struct engine *e, const char *id, long *status, char *err,
 		rc = store_project_private_targets(c, w->project_id, &on);
 	db_release(e->db, c);
 	if (rc != STORE_OK) {
-		snprintf(err, errlen, "%s", rc == STORE_NOT_FOUND ?
-		    "no such endpoint" : "the database is unavailable");
+		snprintf(err, errlen, "%s",
+		    rc == STORE_NOT_FOUND ? "no such endpoint" :
+					    "the database is unavailable");
 		webhook_endpoint_free(w);
 		return rc == STORE_NOT_FOUND ? ENGINE_USER_UNKNOWN :
-		    ENGINE_UNAVAILABLE;
+					       ENGINE_UNAVAILABLE;
 	}
 	secret = webhook_secret_open(e->webhook_key, w->id, w->project_id,
 	    w->secret_sealed);
@@ -552,15 +560,17 @@ admin_webhook_test(struct engine *e, const char *id, long *status, char *err,
 		res = ENGINE_UNAVAILABLE;
 		goto out;
 	}
-	if (webhook_send(&(struct webhook_post){
-		.url = w->url,
-		.secret = secret,
-		.msg_id = msg,
-		.body = body,
-		.allow_private = on,
-		.timeout_ms = e->cfg->webhook_timeout_ms,
-		.now_ms = time_now_ms(),
-	}, status, err, errlen) != 0)
+	if (webhook_send(
+		&(struct webhook_post){
+		    .url = w->url,
+		    .secret = secret,
+		    .msg_id = msg,
+		    .body = body,
+		    .allow_private = on,
+		    .timeout_ms = e->cfg->webhook_timeout_ms,
+		    .now_ms = time_now_ms(),
+		},
+		status, err, errlen) != 0)
 		res = ENGINE_BAD_INPUT;
 out:
 	free(body);
@@ -572,9 +582,9 @@ out:
 }
 
 struct private_tx {
-	const char	*project_id;
-	int		 on;
-	int		 changed;
+	const char *project_id;
+	int on;
+	int changed;
 };
 
 static int
@@ -582,14 +592,12 @@ private_tx(struct db_conn *c, void *arg)
 {
 	struct private_tx *t = arg;
 
-	t->changed = store_project_set_private_targets(c, t->project_id,
-	    t->on);
+	t->changed = store_project_set_private_targets(c, t->project_id, t->on);
 	return t->changed < 0 ? t->changed : 0;
 }
 
 enum engine_result
-admin_project_private_targets(struct engine *e, const char *project_id,
-    int on)
+admin_project_private_targets(struct engine *e, const char *project_id, int on)
 {
 	struct private_tx t = { project_id, on, 0 };
 

@@ -43,7 +43,8 @@ idem_key_valid(const char *key)
 	if (n == 0 || n > IDEM_KEY_MAX)
 		return 0;
 	for (i = 0; i < n; i++)
-		if ((unsigned char)key[i] < 0x21 || (unsigned char)key[i] > 0x7e)
+		if ((unsigned char)key[i] < 0x21 ||
+		    (unsigned char)key[i] > 0x7e)
 			return 0;
 	return 1;
 }
@@ -92,12 +93,12 @@ sealed_ad(const struct idem_record *r, size_t *len)
 {
 	char status[16];
 	const char *parts[] = { r->project_id, r->idem_key, r->fingerprint,
-	    status };
+		status };
 	struct buf b;
 	size_t i;
 
 	snprintf(status, sizeof(status), "%d", r->status);
-	buf_init(&b, 1024);	/* 36 + 255 + 64 + 11 bytes and separators */
+	buf_init(&b, 1024); /* 36 + 255 + 64 + 11 bytes and separators */
 	for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
 		if (buf_append(&b, parts[i], strlen(parts[i]) + 1) == -1)
 			abort();
@@ -158,8 +159,8 @@ open_answer(const struct engine *e, const struct idem_record *r)
 	ad = sealed_ad(r, &adlen);
 	body = xmalloc((size_t)n - NONCE_BYTES - MAC_BYTES + 1);
 	if (crypto_aead_xchacha20poly1305_ietf_decrypt((uint8_t *)body, &mlen,
-	    NULL, box + NONCE_BYTES, (size_t)n - NONCE_BYTES,
-	    (const uint8_t *)ad, adlen, box, key) != 0) {
+		NULL, box + NONCE_BYTES, (size_t)n - NONCE_BYTES,
+		(const uint8_t *)ad, adlen, box, key) != 0) {
 		sodium_memzero(key, sizeof(key));
 		free(body);
 		body = NULL;
@@ -172,7 +173,7 @@ open_answer(const struct engine *e, const struct idem_record *r)
 	return body;
 fail:
 	log_error("idem: a recorded answer does not open; was the server "
-	    "secret changed?");
+		  "secret changed?");
 	free(ad);
 	free(box);
 	return NULL;
@@ -223,7 +224,7 @@ idem_begin(struct engine *e, const char *project_id, struct idem_claim *claim)
 {
 	if (!idem_key_valid(claim->key) ||
 	    strlen(claim->fingerprint) != IDEM_FINGERPRINT_LEN)
-		abort();	/* dialects check keys at the edge */
+		abort(); /* dialects check keys at the edge */
 	return lookup(e, project_id, claim);
 }
 
@@ -234,7 +235,7 @@ idem_encode(struct idem_claim *claim, const struct idem_outcome *o)
 	claim->encode(claim->encode_arg, o, &claim->answer);
 	if (claim->answer.body == NULL || claim->answer.status == 0 ||
 	    strlen(claim->answer.body) > IDEM_ANSWER_MAX)
-		abort();	/* encoders answer, and briefly */
+		abort(); /* encoders answer, and briefly */
 }
 
 int

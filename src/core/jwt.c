@@ -19,16 +19,16 @@
 #include "../log.h"
 #include "jwt.h"
 
-#define HEADER_MAX 512		/* decoded header bytes */
-#define RS256_SIG_MAX 1024	/* RSA up to 8192 bits */
+#define HEADER_MAX 512	   /* decoded header bytes */
+#define RS256_SIG_MAX 1024 /* RSA up to 8192 bits */
 
 struct jwt_claims {
-	json_t	*obj;
+	json_t *obj;
 };
 
 static const char *const alg_names[JWT__MAX] = {
-	"HS256",	/* JWT_HS256 */
-	"RS256",	/* JWT_RS256 */
+	"HS256", /* JWT_HS256 */
+	"RS256", /* JWT_RS256 */
 };
 
 const char *
@@ -46,7 +46,7 @@ jwt_claims_new(void)
 
 	c->obj = json_object();
 	if (c->obj == NULL)
-		abort();	/* out of memory, as xmalloc */
+		abort(); /* out of memory, as xmalloc */
 	return c;
 }
 
@@ -62,8 +62,8 @@ jwt_claims_free(struct jwt_claims *c)
 void
 jwt_claims_set_str(struct jwt_claims *c, const char *name, const char *v)
 {
-	json_object_set_new(c->obj, name, v != NULL ? json_string(v) :
-	    json_null());
+	json_object_set_new(c->obj, name,
+	    v != NULL ? json_string(v) : json_null());
 }
 
 void
@@ -131,7 +131,7 @@ hs256(const struct jwt_key *key, const char *data, size_t len,
 	crypto_auth_hmacsha256_state st;
 
 	if (key->secret_len == 0 || key->secret_len > JWT_HS_KEY_MAX)
-		abort();	/* a key without a secret is a caller's bug */
+		abort(); /* a key without a secret is a caller's bug */
 	crypto_auth_hmacsha256_init(&st, key->secret, key->secret_len);
 	crypto_auth_hmacsha256_update(&st, (const uint8_t *)data, len);
 	crypto_auth_hmacsha256_final(&st, mac);
@@ -166,8 +166,7 @@ rs256_verify(EVP_PKEY *pkey, const char *data, size_t len, const uint8_t *sig,
 	if (md == NULL)
 		return 0;
 	if (EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, pkey) == 1 &&
-	    EVP_DigestVerify(md, sig, siglen, (const uint8_t *)data,
-	    len) == 1)
+	    EVP_DigestVerify(md, sig, siglen, (const uint8_t *)data, len) == 1)
 		ok = 1;
 	EVP_MD_CTX_free(md);
 	return ok;
@@ -202,8 +201,8 @@ jwt_sign(const struct jwt_key *key, const struct jwt_claims *claims)
 	json_t *header;
 	char *tok = NULL;
 
-	header = json_pack("{s:s, s:s}", "alg", jwt_alg_name(key->alg),
-	    "typ", "JWT");
+	header = json_pack("{s:s, s:s}", "alg", jwt_alg_name(key->alg), "typ",
+	    "JWT");
 	if (header == NULL)
 		return NULL;
 	if (key->kid[0] != '\0')
@@ -218,8 +217,9 @@ jwt_sign(const struct jwt_key *key, const struct jwt_claims *claims)
 		base64url_encode(mac, sizeof(mac), enc);
 		break;
 	case JWT_RS256:
-		if (key->pkey == NULL || rs256_sign(key->pkey, buf_cstr(&b),
-		    b.len, sig, &siglen) != 0) {
+		if (key->pkey == NULL ||
+		    rs256_sign(key->pkey, buf_cstr(&b), b.len, sig, &siglen) !=
+			0) {
 			log_error("jwt: key %s cannot sign", key->kid);
 			goto out;
 		}
@@ -247,7 +247,7 @@ b64_decode(const char *s, size_t len, size_t max, int *n)
 
 	if (len == 0 || len > B64URL_LEN(max))
 		return NULL;
-	out = xmalloc(len);	/* decoded is shorter than encoded */
+	out = xmalloc(len); /* decoded is shorter than encoded */
 	*n = base64url_decode(s, len, out);
 	if (*n <= 0 || (size_t)*n > max) {
 		free(out);
@@ -277,7 +277,8 @@ parse_header(const char *s, size_t len, char alg[8], char kid[JWT_KID_MAX + 1])
 	free(raw);
 	if (!json_is_object(h))
 		goto out;
-	json_object_foreach(h, name, v) {
+	json_object_foreach(h, name, v)
+	{
 		if (strcmp(name, "alg") == 0) {
 			if (!json_is_string(v) || json_string_length(v) >= 8)
 				goto out;
@@ -289,10 +290,10 @@ parse_header(const char *s, size_t len, char alg[8], char kid[JWT_KID_MAX + 1])
 			if (!json_is_string(v) ||
 			    json_string_length(v) > JWT_KID_MAX ||
 			    strlen(json_string_value(v)) !=
-			    json_string_length(v))
+				json_string_length(v))
 				goto out;
 		} else
-			goto out;	/* crit, jku, jwk, x5u, ...: not obeyed */
+			goto out; /* crit, jku, jwk, x5u, ...: not obeyed */
 	}
 	v = json_object_get(h, "alg");
 	if (v == NULL)
@@ -307,8 +308,8 @@ out:
 }
 
 enum jwt_result
-jwt_verify(const char *token, int64_t now_s, jwt_key_lookup lookup,
-    void *arg, struct jwt_claims **out, const struct jwt_key **key_out)
+jwt_verify(const char *token, int64_t now_s, jwt_key_lookup lookup, void *arg,
+    struct jwt_claims **out, const struct jwt_key **key_out)
 {
 	char alg[8], kid[JWT_KID_MAX + 1];
 	uint8_t mac[crypto_auth_hmacsha256_BYTES];
@@ -325,9 +326,9 @@ jwt_verify(const char *token, int64_t now_s, jwt_key_lookup lookup,
 		return JWT_MALFORMED;
 	dot1 = memchr(token, '.', len);
 	dot2 = dot1 ? memchr(dot1 + 1, '.', len - (size_t)(dot1 + 1 - token)) :
-	    NULL;
-	if (dot2 == NULL || memchr(dot2 + 1, '.', len -
-	    (size_t)(dot2 + 1 - token)) != NULL)
+		      NULL;
+	if (dot2 == NULL ||
+	    memchr(dot2 + 1, '.', len - (size_t)(dot2 + 1 - token)) != NULL)
 		return JWT_MALFORMED;
 	if (parse_header(token, (size_t)(dot1 - token), alg, kid) != 0)
 		return JWT_MALFORMED;
@@ -347,8 +348,9 @@ jwt_verify(const char *token, int64_t now_s, jwt_key_lookup lookup,
 		    sodium_memcmp(sig, mac, sizeof(mac)) == 0;
 		break;
 	case JWT_RS256:
-		ok = key->pkey != NULL && rs256_verify(key->pkey, token,
-		    (size_t)(dot2 - token), sig, (size_t)n);
+		ok = key->pkey != NULL &&
+		    rs256_verify(key->pkey, token, (size_t)(dot2 - token), sig,
+			(size_t)n);
 		break;
 	default:
 		abort();
@@ -427,8 +429,8 @@ jwt_key_jwk(const struct jwt_key *key)
 		log_error("jwt: key %s has no RSA public half", key->kid);
 		goto out;
 	}
-	jwk = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "kty", "RSA",
-	    "kid", key->kid, "use", "sig", "alg", "RS256", "n", n, "e", e);
+	jwk = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "kty", "RSA", "kid",
+	    key->kid, "use", "sig", "alg", "RS256", "n", n, "e", e);
 	if (jwk != NULL)
 		text = json_dumps(jwk, JSON_COMPACT);
 	json_decref(jwk);

@@ -32,8 +32,8 @@
 
 #define KEYRING_CACHE_MS 10000
 #define RSA_BITS 2048
-#define HS_SECRET_BYTES 32	/* shown as 43 base64url characters */
-#define SEALED_MAX 4096		/* a sealed key, decoded */
+#define HS_SECRET_BYTES 32 /* shown as 43 base64url characters */
+#define SEALED_MAX 4096	   /* a sealed key, decoded */
 
 static const char *
 alg_text(enum jwt_alg a)
@@ -53,8 +53,7 @@ key_hold(struct keyring_key *k)
 void
 keyring_key_release(struct keyring_key *k)
 {
-	if (k == NULL ||
-	    __atomic_sub_fetch(&k->refs, 1, __ATOMIC_ACQ_REL) > 0)
+	if (k == NULL || __atomic_sub_fetch(&k->refs, 1, __ATOMIC_ACQ_REL) > 0)
 		return;
 	EVP_PKEY_free(k->jwt.pkey);
 	sodium_memzero(k, sizeof(*k));
@@ -90,12 +89,14 @@ unseal(const struct engine *e, const char *sealed, uint8_t *out)
 		return -1;
 	box = xmalloc(len);
 	n = base64url_decode(sealed, len, box);
-	if (n >= (int)(crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES) &&
+	if (n >= (int)(crypto_secretbox_NONCEBYTES +
+		     crypto_secretbox_MACBYTES) &&
 	    crypto_secretbox_open_easy(out, box + crypto_secretbox_NONCEBYTES,
-	    (size_t)n - crypto_secretbox_NONCEBYTES, box,
-	    e->signing_seal_key) == 0)
-		rc = n - (int)(crypto_secretbox_NONCEBYTES +
-		    crypto_secretbox_MACBYTES);
+		(size_t)n - crypto_secretbox_NONCEBYTES, box,
+		e->signing_seal_key) == 0)
+		rc = n -
+		    (int)(crypto_secretbox_NONCEBYTES +
+			crypto_secretbox_MACBYTES);
 	free(box);
 	return rc;
 }
@@ -112,7 +113,8 @@ key_from_row(const struct engine *e, const struct signing_key *row)
 	n = unseal(e, row->secret_sealed, raw);
 	if (n < 0) {
 		log_error("keyring: signing key %s does not open; was the "
-		    "server secret changed?", row->id);
+			  "server secret changed?",
+		    row->id);
 		free(raw);
 		return NULL;
 	}
@@ -134,8 +136,8 @@ key_from_row(const struct engine *e, const struct signing_key *row)
 	sodium_memzero(raw, SEALED_MAX);
 	free(raw);
 	if (k->jwt.secret_len == 0 && k->jwt.pkey == NULL) {
-		log_error("keyring: signing key %s (%s) does not parse", row->id,
-		    row->alg);
+		log_error("keyring: signing key %s (%s) does not parse",
+		    row->id, row->alg);
 		keyring_key_release(k);
 		return NULL;
 	}
@@ -311,11 +313,11 @@ cached_signer(struct engine *e, const char *project_id, enum jwt_alg alg)
 }
 
 struct create_tx {
-	const struct signing_key	*row;
-	const char			*alg;
-	int				 rotate;
-	int64_t				 verify_until;
-	int64_t				 now;
+	const struct signing_key *row;
+	const char *alg;
+	int rotate;
+	int64_t verify_until;
+	int64_t now;
 };
 
 static int
@@ -338,8 +340,7 @@ create_tx(struct db_conn *c, void *arg)
  * current ones first.  ENGINE_OK or ENGINE_UNAVAILABLE.
  */
 static enum engine_result
-create(struct engine *e, const struct project *p, enum jwt_alg alg,
-    int rotate)
+create(struct engine *e, const struct project *p, enum jwt_alg alg, int rotate)
 {
 	struct signing_key *row;
 	struct create_tx t;
@@ -350,7 +351,7 @@ create(struct engine *e, const struct project *p, enum jwt_alg alg,
 	if (row == NULL)
 		return ENGINE_UNAVAILABLE;
 	t = (struct create_tx){ row, alg_text(alg), rotate,
-	    now + token_longest_ttl_s(p, alg) * 1000 + 1000, now };
+		now + token_longest_ttl_s(p, alg) * 1000 + 1000, now };
 	rc = db_write(e->db, create_tx, &t);
 	signing_key_free(row);
 	return rc == 0 ? ENGINE_OK : ENGINE_UNAVAILABLE;
@@ -390,13 +391,13 @@ cached_key(struct engine *e, const char *kid, int64_t now_ms)
 	size_t i, j;
 
 	pthread_mutex_lock(&e->keys_lock);
-	for (i = 0; i < sizeof(e->keyslots) / sizeof(e->keyslots[0]) &&
-	    k == NULL; i++)
+	for (i = 0;
+	     i < sizeof(e->keyslots) / sizeof(e->keyslots[0]) && k == NULL; i++)
 		for (j = 0; j < e->keyslots[i].n; j++)
 			if (strcmp(e->keyslots[i].keys[j]->jwt.kid, kid) == 0) {
 				if (e->keyslots[i].keys[j]->verify_until == 0 ||
 				    e->keyslots[i].keys[j]->verify_until >
-				    now_ms)
+					now_ms)
 					k = key_hold(e->keyslots[i].keys[j]);
 				break;
 			}
@@ -528,7 +529,7 @@ keyring_jwks(struct engine *e, const struct project *p, char **out)
 		for (i = 0; i < s->n; i++)
 			if (s->keys[i]->jwt.alg == JWT_RS256 &&
 			    (s->keys[i]->verify_until == 0 ||
-			    s->keys[i]->verify_until > now))
+				s->keys[i]->verify_until > now))
 				keys[n++] = key_hold(s->keys[i]);
 	pthread_mutex_unlock(&e->keys_lock);
 	buf_init(&b, 1024 * 1024);

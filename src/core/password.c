@@ -30,29 +30,29 @@
 #include "password.h"
 
 #define COMMON_LIST "policy/common-passwords.txt"
-#define BREACHED_LINE_MAX 128	/* "HEX40:COUNT" and room to spare */
+#define BREACHED_LINE_MAX 128 /* "HEX40:COUNT" and room to spare */
 #define BREACHED_CHUNK 256
 
 struct hasher {
-	unsigned long long	 opslimit;
-	size_t			 memlimit;	/* bytes */
-	sem_t			 slots;
-	char			 dummy[crypto_pwhash_STRBYTES];
+	unsigned long long opslimit;
+	size_t memlimit; /* bytes */
+	sem_t slots;
+	char dummy[crypto_pwhash_STRBYTES];
 };
 
 static const char *const rule_names[PW__MAX] = {
-	"ok",		/* PW_OK */
-	"min_length",	/* PW_MIN_LENGTH */
-	"max_length",	/* PW_MAX_LENGTH */
-	"valid_text",	/* PW_VALID_TEXT */
-	"common",	/* PW_COMMON */
-	"breached",	/* PW_BREACHED */
-	"context",	/* PW_CONTEXT */
-	"strength",	/* PW_STRENGTH */
-	"uppercase",	/* PW_UPPERCASE */
-	"lowercase",	/* PW_LOWERCASE */
-	"numbers",	/* PW_NUMBERS */
-	"symbols",	/* PW_SYMBOLS */
+	"ok",	      /* PW_OK */
+	"min_length", /* PW_MIN_LENGTH */
+	"max_length", /* PW_MAX_LENGTH */
+	"valid_text", /* PW_VALID_TEXT */
+	"common",     /* PW_COMMON */
+	"breached",   /* PW_BREACHED */
+	"context",    /* PW_CONTEXT */
+	"strength",   /* PW_STRENGTH */
+	"uppercase",  /* PW_UPPERCASE */
+	"lowercase",  /* PW_LOWERCASE */
+	"numbers",    /* PW_NUMBERS */
+	"symbols",    /* PW_SYMBOLS */
 };
 
 static const struct password_profile_info profiles[PW_PROFILE__MAX] = {
@@ -67,8 +67,8 @@ static const struct password_profile_info profiles[PW_PROFILE__MAX] = {
 
 /* The names password_require_parse takes, with their bits. */
 static const struct {
-	const char	*name;
-	unsigned	 bit;
+	const char *name;
+	unsigned bit;
 } require_names[] = {
 	{ "uppercase", PW_REQUIRE_UPPERCASE },
 	{ "lowercase", PW_REQUIRE_LOWERCASE },
@@ -81,8 +81,8 @@ static const char cognito_symbols[] = "^$*.[]{}()?\"!@#%&/\\,><':;|_~`=+-";
 
 /* What each rule tells the user; the dialects add their own framing. */
 static const struct {
-	const char	*message;
-	const char	*suggestion;
+	const char *message;
+	const char *suggestion;
 } rule_texts[PW__MAX] = {
 	/* PW_OK */
 	{ "The password is acceptable.", "" },
@@ -103,7 +103,8 @@ static const struct {
 	    "Choose a password you have never used anywhere." },
 	/* PW_CONTEXT */
 	{ "This password is your email address, username or the name of "
-	    "the service.", "Choose a password nobody could guess from "
+	  "the service.",
+	    "Choose a password nobody could guess from "
 	    "your account." },
 	/* PW_STRENGTH */
 	{ "This password is too easy to guess.",
@@ -165,8 +166,8 @@ password_require_parse(const char *list, unsigned *out)
 		end = strchr(p, ',');
 		n = end != NULL ? (size_t)(end - p) : strlen(p);
 		found = 0;
-		for (i = 0; i < sizeof(require_names) /
-		    sizeof(require_names[0]); i++)
+		for (i = 0;
+		     i < sizeof(require_names) / sizeof(require_names[0]); i++)
 			if (strlen(require_names[i].name) == n &&
 			    strncmp(p, require_names[i].name, n) == 0) {
 				bits |= require_names[i].bit;
@@ -220,9 +221,9 @@ classes_missing(const char *s, unsigned checks)
 		default:
 			break;
 		}
-		if (password_is_symbol(cp) || (cp == ' ' &&
-		    p != (const utf8proc_uint8_t *)s && p + 1 <
-		    (const utf8proc_uint8_t *)s + len))
+		if (password_is_symbol(cp) ||
+		    (cp == ' ' && p != (const utf8proc_uint8_t *)s &&
+			p + 1 < (const utf8proc_uint8_t *)s + len))
 			have |= PW_REQUIRE_SYMBOLS;
 		p += n;
 	}
@@ -347,7 +348,7 @@ password_common(const char *pw)
 	int found = 0;
 
 	if (f == NULL)
-		abort();	/* built into the binary */
+		abort(); /* built into the binary */
 	low = xstrdup(pw);
 	ascii_lower(low);
 	end = f->data + f->len;
@@ -394,8 +395,9 @@ strength(const char *pw, const char *const *context)
 	const char *at;
 	size_t i, n = 0, len;
 
-	for (i = 0; context != NULL && context[i] != NULL &&
-	    i < PASSWORD_CONTEXT_MAX; i++) {
+	for (i = 0;
+	     context != NULL && context[i] != NULL && i < PASSWORD_CONTEXT_MAX;
+	     i++) {
 		if (*context[i] == '\0')
 			continue;
 		dict[n++] = context[i];
@@ -424,7 +426,7 @@ line_start(int fd, int64_t pos, int64_t size)
 
 	if (pos == 0)
 		return 0;
-	pos--;	/* look at the byte before: is pos a line start? */
+	pos--; /* look at the byte before: is pos a line start? */
 	while (pos < size) {
 		got = pread(fd, chunk, sizeof(chunk), (off_t)pos);
 		if (got < 0)
@@ -469,7 +471,8 @@ line_compare(int fd, int64_t start, int64_t size, const char *want,
 	}
 	for (i = 0; i < 40; i++) {
 		a = i < got && (nl == NULL || line + i < nl) ?
-		    (unsigned char)line[i] : 0;
+		    (unsigned char)line[i] :
+		    0;
 		if (a >= 'a' && a <= 'z')
 			a -= 'a' - 'A';
 		b = (unsigned char)want[i];
@@ -477,8 +480,7 @@ line_compare(int fd, int64_t start, int64_t size, const char *want,
 			return a < b ? -1 : 1;
 	}
 	/* Equal hex: a match only when the hash ends there. */
-	if (got > 40 && line[40] != ':' && line[40] != '\n' &&
-	    line[40] != '\r')
+	if (got > 40 && line[40] != ':' && line[40] != '\n' && line[40] != '\r')
 		return 1;
 	return 0;
 }
@@ -498,12 +500,14 @@ password_breached(const char *path, const char *pw)
 			want[i] = (char)(want[i] - 'a' + 'A');
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd == -1) {
-		log_error("password: cannot open %s: %s", path, strerror(errno));
+		log_error("password: cannot open %s: %s", path,
+		    strerror(errno));
 		goto out;
 	}
 	size = lseek(fd, 0, SEEK_END);
 	if (size < 0) {
-		log_error("password: cannot read %s: %s", path, strerror(errno));
+		log_error("password: cannot read %s: %s", path,
+		    strerror(errno));
 		goto out;
 	}
 	/* Invariant: a matching line, if any, starts in [lo, hi). */
@@ -534,7 +538,8 @@ password_breached(const char *path, const char *pw)
 			hi = start;
 	}
 	if (start < 0) {
-		log_error("password: cannot read %s: %s", path, strerror(errno));
+		log_error("password: cannot read %s: %s", path,
+		    strerror(errno));
 		rc = -1;
 	}
 out:
@@ -553,7 +558,7 @@ password_check(const struct password_policy *p, const char *pw,
 	char *norm = NULL;
 	size_t len, chars;
 	int64_t max_length = p->max_length > 0 ? p->max_length :
-	    PASSWORD_MAX_CHARS;
+						 PASSWORD_MAX_CHARS;
 	int score = -1;
 
 	len = strnlen(pw, PASSWORD_MAX_BYTES + 1);
@@ -641,7 +646,7 @@ hasher_new(uint64_t opslimit, size_t memory_kib, int concurrency)
 	randombytes_buf(salt_pw, sizeof(salt_pw) - 1);
 	salt_pw[sizeof(salt_pw) - 1] = '\0';
 	if (crypto_pwhash_str(h->dummy, salt_pw, sizeof(salt_pw) - 1,
-	    h->opslimit, h->memlimit) != 0) {
+		h->opslimit, h->memlimit) != 0) {
 		log_error("password: cannot make the dummy hash");
 		sem_destroy(&h->slots);
 		free(h);
@@ -666,7 +671,7 @@ slot_take(struct hasher *h)
 	int64_t t0 = time_mono_us();
 
 	while (sem_wait(&h->slots) == -1)
-		continue;	/* EINTR */
+		continue; /* EINTR */
 	metrics_observe(H_HASH_WAIT, time_mono_us() - t0);
 	metrics_inc(M_HASHES_IN_FLIGHT);
 }
@@ -782,15 +787,15 @@ hasher_importable(const char *hash)
 int
 hasher_needs_rehash(struct hasher *h, const char *hash)
 {
-	return crypto_pwhash_str_needs_rehash(hash, h->opslimit,
-	    h->memlimit) != 0;
+	return crypto_pwhash_str_needs_rehash(hash, h->opslimit, h->memlimit) !=
+	    0;
 }
 
 struct bench_thread {
-	struct hasher	*h;
-	int64_t		 until_ms;
-	int64_t		 count;
-	int		 failed;
+	struct hasher *h;
+	int64_t until_ms;
+	int64_t count;
+	int failed;
 };
 
 static void *

@@ -44,56 +44,56 @@
 
 #include "../util/util.h"
 
-#define PASSWORD_MIN_CHARS 8	/* the default minimum */
-#define PASSWORD_MIN_CHARS_FLOOR 6	/* the lowest minimum a project may set */
+#define PASSWORD_MIN_CHARS 8	   /* the default minimum */
+#define PASSWORD_MIN_CHARS_FLOOR 6 /* the lowest minimum a project may set */
 #define PASSWORD_MIN_CHARS_MAX 128
-#define PASSWORD_MAX_CHARS 256	/* characters; longer is refused, never cut */
+#define PASSWORD_MAX_CHARS 256 /* characters; longer is refused, never cut */
 #define PASSWORD_MAX_BYTES (PASSWORD_MAX_CHARS * 4)
 #define PASSWORD_SCORE_DEFAULT 2
-#define PASSWORD_CONTEXT_MAX 8	/* account details given to the checks */
+#define PASSWORD_CONTEXT_MAX 8 /* account details given to the checks */
 
 /* The rule a password broke; each has a name the dialects show. */
 enum password_rule {
-	PW_OK,			/* 0 */
-	PW_MIN_LENGTH,		/* 1 */
-	PW_MAX_LENGTH,		/* 2 */
-	PW_VALID_TEXT,		/* 3: not UTF-8, or Cc, Cf, Zl, Zp characters */
-	PW_COMMON,		/* 4: one of the most common passwords */
-	PW_BREACHED,		/* 5: in the breached-password list */
-	PW_CONTEXT,		/* 6: the email, username or project name */
-	PW_STRENGTH,		/* 7: below the minimum score */
-	PW_UPPERCASE,		/* 8: no uppercase letter, when required */
-	PW_LOWERCASE,		/* 9: no lowercase letter, when required */
-	PW_NUMBERS,		/* 10: no digit, when required */
-	PW_SYMBOLS,		/* 11: no symbol (Cognito's set), when required */
+	PW_OK,	       /* 0 */
+	PW_MIN_LENGTH, /* 1 */
+	PW_MAX_LENGTH, /* 2 */
+	PW_VALID_TEXT, /* 3: not UTF-8, or Cc, Cf, Zl, Zp characters */
+	PW_COMMON,     /* 4: one of the most common passwords */
+	PW_BREACHED,   /* 5: in the breached-password list */
+	PW_CONTEXT,    /* 6: the email, username or project name */
+	PW_STRENGTH,   /* 7: below the minimum score */
+	PW_UPPERCASE,  /* 8: no uppercase letter, when required */
+	PW_LOWERCASE,  /* 9: no lowercase letter, when required */
+	PW_NUMBERS,    /* 10: no digit, when required */
+	PW_SYMBOLS,    /* 11: no symbol (Cognito's set), when required */
 	PW__MAX
 };
 
 /* A project's password profile: the defaults its rules start from. */
 enum password_profile {
-	PW_PROFILE_NIST,	/* 0 */
-	PW_PROFILE_COGNITO,	/* 1 */
-	PW_PROFILE_XSOLLA,	/* 2 */
+	PW_PROFILE_NIST,    /* 0 */
+	PW_PROFILE_COGNITO, /* 1 */
+	PW_PROFILE_XSOLLA,  /* 2 */
 	PW_PROFILE__MAX
 };
 
 /* The rules a project may switch, as bits of password_policy.checks. */
-#define PW_CHECK_LISTS		0x01	/* common, breached, own details */
-#define PW_CHECK_SCORE		0x02	/* the strength score */
-#define PW_REQUIRE_UPPERCASE	0x04
-#define PW_REQUIRE_LOWERCASE	0x08
-#define PW_REQUIRE_NUMBERS	0x10
-#define PW_REQUIRE_SYMBOLS	0x20
-#define PW_REQUIRE_ALL		0x3c
-#define PW_CHECKS_ALL		0x3f
+#define PW_CHECK_LISTS 0x01 /* common, breached, own details */
+#define PW_CHECK_SCORE 0x02 /* the strength score */
+#define PW_REQUIRE_UPPERCASE 0x04
+#define PW_REQUIRE_LOWERCASE 0x08
+#define PW_REQUIRE_NUMBERS 0x10
+#define PW_REQUIRE_SYMBOLS 0x20
+#define PW_REQUIRE_ALL 0x3c
+#define PW_CHECKS_ALL 0x3f
 
 /* What a profile starts from. */
 struct password_profile_info {
-	const char	*name;		/* "nist", "cognito", "xsolla" */
-	int64_t		 min_length;	/* the default minimum */
-	int64_t		 min_length_max; /* the highest minimum allowed */
-	int64_t		 max_length;	/* characters; longer is refused */
-	unsigned	 checks;	/* PW_CHECK_* and PW_REQUIRE_* bits */
+	const char *name;	/* "nist", "cognito", "xsolla" */
+	int64_t min_length;	/* the default minimum */
+	int64_t min_length_max; /* the highest minimum allowed */
+	int64_t max_length;	/* characters; longer is refused */
+	unsigned checks;	/* PW_CHECK_* and PW_REQUIRE_* bits */
 };
 
 /* A min_score that asks for the bounds only: length and text. */
@@ -101,22 +101,22 @@ struct password_profile_info {
 
 /* What a project asks of new passwords. */
 struct password_policy {
-	int64_t		 min_length;	/* characters */
-	int64_t		 max_length;	/* characters; 0: PASSWORD_MAX_CHARS */
-	int64_t		 min_score;	/* 0 to 4, or PASSWORD_BOUNDS_ONLY */
-	unsigned	 checks;	/* PW_CHECK_* and PW_REQUIRE_* bits */
-	const char	*breached_file;	/* NULL: none */
+	int64_t min_length;	   /* characters */
+	int64_t max_length;	   /* characters; 0: PASSWORD_MAX_CHARS */
+	int64_t min_score;	   /* 0 to 4, or PASSWORD_BOUNDS_ONLY */
+	unsigned checks;	   /* PW_CHECK_* and PW_REQUIRE_* bits */
+	const char *breached_file; /* NULL: none */
 };
 
 /* Why a password was refused, for the dialects to say. */
 struct password_verdict {
-	enum password_rule	 rule;
-	int			 score;		/* 0 to 4 when computed */
-	int64_t			 min_length;
-	int64_t			 max_length;
-	int64_t			 min_score;
-	const char		*message;	/* static English text */
-	const char		*suggestion;	/* static English text */
+	enum password_rule rule;
+	int score; /* 0 to 4 when computed */
+	int64_t min_length;
+	int64_t max_length;
+	int64_t min_score;
+	const char *message;	/* static English text */
+	const char *suggestion; /* static English text */
 };
 
 /* The name of a rule: "min_length", "common", ... */
@@ -124,24 +124,24 @@ const char *password_rule_name(enum password_rule);
 /* What profile p starts from. */
 const struct password_profile_info *password_profile(enum password_profile);
 /* The profile named name into *out: 0, or -1 when there is none. */
-int	password_profile_parse(const char *name, enum password_profile *out);
+int password_profile_parse(const char *name, enum password_profile *out);
 /*
  * The PW_REQUIRE_* bits of a comma-separated list of "uppercase",
  * "lowercase", "numbers" and "symbols", or "none", into *out: 0, or -1
  * when a name is not one of those.
  */
-int	password_require_parse(const char *list, unsigned *out);
+int password_require_parse(const char *list, unsigned *out);
 /*
  * 1 when c is one of Cognito's symbols: ^ $ * . [ ] { } ( ) ? " ! @ # % &
  * / \ , > < ' : ; | _ ~ ` = + - (a space inside the password counts too,
  * which the caller decides).
  */
-int	password_is_symbol(int32_t c);
+int password_is_symbol(int32_t c);
 /*
  * The NFKC form of pw, newly allocated (free with xfree_secret), or NULL
  * when pw is not valid UTF-8 or longer than PASSWORD_MAX_BYTES.
  */
-char	*password_normalise(const char *pw);
+char *password_normalise(const char *pw);
 /*
  * Check a candidate password (as typed) against policy p.  context is a
  * NULL-terminated list of the account's details and the project's name
@@ -149,25 +149,24 @@ char	*password_normalise(const char *pw);
  * *out when it is not NULL.
  */
 enum password_rule password_check(const struct password_policy *,
-	    const char *pw, const char *const *context,
-	    struct password_verdict *out);
+    const char *pw, const char *const *context, struct password_verdict *out);
 /*
  * The length of valid UTF-8 text s in characters, as the policy counts
  * them: extended grapheme clusters (Unicode UAX #29), so that a letter
  * followed by combining marks is one character, as a reader sees it.
  */
-size_t	password_chars(const char *s);
+size_t password_chars(const char *s);
 /* The zxcvbn-style score, 0 to 4, of entropy in bits. */
-int	password_score(double bits);
+int password_score(double bits);
 /*
  * Look the SHA-1 of pw up in a breached-password file of sorted
  * "HEX40:COUNT" lines, by binary search with pread: the file is never
  * loaded.  1 when found, 0 when not, -1 when the file cannot be read
  * (logged).
  */
-int	password_breached(const char *path, const char *pw);
+int password_breached(const char *path, const char *pw);
 /* 1 when pw (lower-cased ASCII) is on the built-in common list. */
-int	password_common(const char *pw);
+int password_common(const char *pw);
 
 struct hasher;
 
@@ -176,14 +175,14 @@ struct hasher;
  * allowing concurrency hashes at once (0: one per CPU).  It also prepares
  * the dummy hash used to spend equal time on unknown users.
  */
-struct hasher *hasher_new(uint64_t opslimit, size_t memory_kib,
-	    int concurrency);
-void	hasher_free(struct hasher *);
+struct hasher *
+hasher_new(uint64_t opslimit, size_t memory_kib, int concurrency);
+void hasher_free(struct hasher *);
 /*
  * Hash a password, normalised first, into a newly allocated string; NULL on
  * failure (logged) or when the text cannot be normalised.
  */
-char	*hasher_hash(struct hasher *, const char *password);
+char *hasher_hash(struct hasher *, const char *password);
 /*
  * Verify a password against a stored hash: 1 when its normalised form
  * matches, 2 when only the text as typed matches (a hash made before
@@ -191,15 +190,15 @@ char	*hasher_hash(struct hasher *, const char *password);
  * verify against the dummy hash and return 0: the same cost as a real
  * verify, for users who do not exist.
  */
-int	hasher_verify(struct hasher *, const char *hash, const char *password);
+int hasher_verify(struct hasher *, const char *hash, const char *password);
 /*
  * Hash for ms milliseconds on threads threads (each hash still takes one of
  * the hasher's slots) and return the number of hashes completed; -1 when a
  * hash failed (logged).  This is the ceiling of confirm and login rates.
  */
-int64_t	hasher_bench(struct hasher *, int threads, int64_t ms);
+int64_t hasher_bench(struct hasher *, int threads, int64_t ms);
 /* 1 when hash was made with other parameters than the current ones. */
-int	hasher_needs_rehash(struct hasher *, const char *hash);
+int hasher_needs_rehash(struct hasher *, const char *hash);
 /*
  * 1 when hash may be imported as a user's password hash: an Argon2id
  * string ("$argon2id$v=19$m=...", any parameters), or a bcrypt hash
@@ -207,6 +206,6 @@ int	hasher_needs_rehash(struct hasher *, const char *hash);
  * Either verifies at sign-in and is then made again as Argon2id at the
  * configured parameters.
  */
-int	hasher_importable(const char *hash);
+int hasher_importable(const char *hash);
 
 #endif

@@ -17,7 +17,8 @@ engine_delivery(const struct project *p, unsigned carries)
 	if (carries == DELIVERY_CARRIES_CODE)
 		return DELIVER_CODE;
 	return p->delivery != NULL && strcmp(p->delivery, "code") == 0 ?
-	    DELIVER_CODE : DELIVER_LINK;
+	    DELIVER_CODE :
+	    DELIVER_LINK;
 }
 
 /* The first of a newline-separated list, copied; NULL when empty. */

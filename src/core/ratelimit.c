@@ -17,36 +17,36 @@
 
 #include "ratelimit.h"
 
-#define PROBE 8			/* slots a key may live in */
-#define UNIT 1000000LL		/* one token */
+#define PROBE 8	       /* slots a key may live in */
+#define UNIT 1000000LL /* one token */
 
 struct key {
-	struct addr	 range;		/* the address, bits past the prefix 0 */
-	int		 scope;		/* enum ratelimit_scope */
+	struct addr range; /* the address, bits past the prefix 0 */
+	int scope;	   /* enum ratelimit_scope */
 };
 
 struct slot {
-	struct key	 key;
-	uint64_t	 seen;		/* when last used, in takes; 0: free */
-	int64_t		 tokens[RL__MAX];
-	int64_t		 at_ms[RL__MAX];	/* when tokens was right */
-	uint8_t		 refusing[RL__MAX];
+	struct key key;
+	uint64_t seen; /* when last used, in takes; 0: free */
+	int64_t tokens[RL__MAX];
+	int64_t at_ms[RL__MAX]; /* when tokens was right */
+	uint8_t refusing[RL__MAX];
 };
 
 struct ratelimit {
-	pthread_mutex_t		 lock;
-	struct slot		*slots;
-	size_t			 mask;
-	uint64_t		 takes;		/* a clock for eviction order */
-	struct ratelimit_rule	 rules[RS__MAX][RL__MAX];
-	uint8_t			 key[crypto_shorthash_KEYBYTES];
+	pthread_mutex_t lock;
+	struct slot *slots;
+	size_t mask;
+	uint64_t takes; /* a clock for eviction order */
+	struct ratelimit_rule rules[RS__MAX][RL__MAX];
+	uint8_t key[crypto_shorthash_KEYBYTES];
 };
 
 static const char *const class_names[RL__MAX] = {
-	"request",	/* RL_REQUEST */
-	"confirm",	/* RL_CONFIRM */
-	"login",	/* RL_LOGIN */
-	"api",		/* RL_API */
+	"request", /* RL_REQUEST */
+	"confirm", /* RL_CONFIRM */
+	"login",   /* RL_LOGIN */
+	"api",	   /* RL_API */
 };
 
 const char *
@@ -59,9 +59,9 @@ ratelimit_class_name(enum ratelimit_class c)
 
 /* The prefix length of each scope, for IPv6. */
 static const int scope_bits[RS__MAX] = {
-	64,	/* RS_HOST */
-	56,	/* RS_NET56 */
-	48,	/* RS_NET48 */
+	64, /* RS_HOST */
+	56, /* RS_NET56 */
+	48, /* RS_NET48 */
 };
 
 int
@@ -172,7 +172,7 @@ slot_of(struct ratelimit *rl, const struct key *a, int64_t now_ms,
 		if (victim == NULL || s->seen < victim->seen)
 			victim = s;
 	}
-	assert(victim != NULL);		/* PROBE > RS__MAX */
+	assert(victim != NULL); /* PROBE > RS__MAX */
 	memset(victim, 0, sizeof(*victim));
 	victim->key = *a;
 	for (c = 0; c < RL__MAX; c++) {
@@ -187,14 +187,14 @@ slot_of(struct ratelimit *rl, const struct key *a, int64_t now_ms,
  * 0 when it holds a token, or the milliseconds until it will.
  */
 static int64_t
-refill(struct slot *s, const struct ratelimit_rule *r,
-    enum ratelimit_class cls, int64_t now_ms)
+refill(struct slot *s, const struct ratelimit_rule *r, enum ratelimit_class cls,
+    int64_t now_ms)
 {
 	int64_t elapsed, full = r->limit * UNIT;
 
 	elapsed = now_ms - s->at_ms[cls];
 	if (elapsed > r->window_s * 1000)
-		elapsed = r->window_s * 1000;	/* full by then anyway */
+		elapsed = r->window_s * 1000; /* full by then anyway */
 	if (elapsed > 0) {
 		s->tokens[cls] += elapsed * r->limit * (UNIT / 1000) /
 		    r->window_s;
@@ -229,7 +229,7 @@ ratelimit_take(struct ratelimit *rl, const struct addr *a,
 	for (i = 0; i < n; i++) {
 		if (rl->rules[scopes[i]][cls].limit <= 0)
 			continue;
-		memset(&k, 0, sizeof(k));	/* the hash reads the padding */
+		memset(&k, 0, sizeof(k)); /* the hash reads the padding */
 		k.range = ranges[i];
 		k.scope = scopes[i];
 		s[used] = slot_of(rl, &k, now_ms, s, used);

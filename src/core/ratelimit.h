@@ -36,24 +36,24 @@
 
 /* What a call spends; each class has its own bucket per client. */
 enum ratelimit_class {
-	RL_REQUEST,	/* 0: reset requests (they send mail) */
-	RL_CONFIRM,	/* 1: reset confirms (they guess secrets) */
-	RL_LOGIN,	/* 2: logins (they guess passwords) */
-	RL_API,		/* 3: server-to-server calls with an API key */
+	RL_REQUEST, /* 0: reset requests (they send mail) */
+	RL_CONFIRM, /* 1: reset confirms (they guess secrets) */
+	RL_LOGIN,   /* 2: logins (they guess passwords) */
+	RL_API,	    /* 3: server-to-server calls with an API key */
 	RL__MAX
 };
 
 /* The address ranges a client is counted in. */
 enum ratelimit_scope {
-	RS_HOST,	/* 0: an IPv4 address, or an IPv6 /64 */
-	RS_NET56,	/* 1: the IPv6 /56 (a home's delegation) */
-	RS_NET48,	/* 2: the IPv6 /48 (a site's) */
+	RS_HOST,  /* 0: an IPv4 address, or an IPv6 /64 */
+	RS_NET56, /* 1: the IPv6 /56 (a home's delegation) */
+	RS_NET48, /* 2: the IPv6 /48 (a site's) */
 	RS__MAX
 };
 
 struct ratelimit_rule {
-	int64_t	 limit;		/* tokens; 0: no limit for the class */
-	int64_t	 window_s;	/* seconds to refill limit tokens */
+	int64_t limit;	  /* tokens; 0: no limit for the class */
+	int64_t window_s; /* seconds to refill limit tokens */
 };
 
 struct ratelimit;
@@ -64,19 +64,19 @@ struct ratelimit;
  * limit that class).  It allocates everything once, here.
  */
 struct ratelimit *ratelimit_new(size_t slots,
-	    const struct ratelimit_rule rules[RS__MAX][RL__MAX]);
-void	ratelimit_free(struct ratelimit *);
+    const struct ratelimit_rule rules[RS__MAX][RL__MAX]);
+void ratelimit_free(struct ratelimit *);
 /*
  * Replace the rules, for a reload: from the next take on, every bucket
  * fills to its new limit at its new rate, and a bucket holding more than a
  * lowered limit is cut down to it, and a class that had no limit starts
  * full.  Counts so far are kept.  Safe while other threads take tokens.
  */
-void	ratelimit_set_rules(struct ratelimit *,
-	    const struct ratelimit_rule rules[RS__MAX][RL__MAX]);
+void ratelimit_set_rules(struct ratelimit *,
+    const struct ratelimit_rule rules[RS__MAX][RL__MAX]);
 /* Copy the rules in force into rules. */
-void	ratelimit_rules(struct ratelimit *,
-	    struct ratelimit_rule rules[RS__MAX][RL__MAX]);
+void ratelimit_rules(struct ratelimit *,
+    struct ratelimit_rule rules[RS__MAX][RL__MAX]);
 /*
  * Take a token of class cls for client a at now_ms from every scope a is
  * counted in.  Return 0 when the call may go on, or the seconds (at least
@@ -84,8 +84,8 @@ void	ratelimit_rules(struct ratelimit *,
  * refusal by a bucket after it allowed a call, so that a run of refusals
  * is recorded once, even when each refused call comes from a fresh /64.
  */
-int64_t	ratelimit_take(struct ratelimit *, const struct addr *a,
-	    enum ratelimit_class cls, int64_t now_ms, int *first);
+int64_t ratelimit_take(struct ratelimit *, const struct addr *a,
+    enum ratelimit_class cls, int64_t now_ms, int *first);
 /* The name of a class, for logs and the audit trail: "request", ... */
 const char *ratelimit_class_name(enum ratelimit_class);
 /*
@@ -93,7 +93,7 @@ const char *ratelimit_class_name(enum ratelimit_class);
  * in scope scopes[i] (its address with the bits past the prefix cleared).
  * Return how many (1 for IPv4, RS__MAX for IPv6).
  */
-int	ratelimit_scopes(const struct addr *a, struct addr out[RS__MAX],
-	    enum ratelimit_scope scopes[RS__MAX]);
+int ratelimit_scopes(const struct addr *a, struct addr out[RS__MAX],
+    enum ratelimit_scope scopes[RS__MAX]);
 
 #endif

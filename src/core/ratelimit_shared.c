@@ -95,11 +95,11 @@ ratelimit_shared_take(struct engine *e, const struct addr *a,
 	last = __atomic_load_n(&e->rate_pruned_ms, __ATOMIC_RELAXED);
 	if (now - last >= PRUNE_EVERY_MS &&
 	    __atomic_compare_exchange_n(&e->rate_pruned_ms, &last, now, 0,
-	    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		__ATOMIC_RELAXED, __ATOMIC_RELAXED))
 		prune_before = now - longest_window_ms(rules);
 	if (store_rate_take(e->db, b, used, now, prune_before, &wait_ms,
-	    first) != STORE_OK)
-		return 0;	/* fail open; the db layer logged why */
+		first) != STORE_OK)
+		return 0; /* fail open; the db layer logged why */
 	if (wait_ms == 0)
 		return 0;
 	return (wait_ms + 999) / 1000;

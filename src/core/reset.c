@@ -41,7 +41,7 @@
 #include "engine_internal.h"
 
 #define LOGIN_MAX 320
-#define LINK_MAX 16384	/* reset_url and login_url are at most 2048 each */
+#define LINK_MAX 16384 /* reset_url and login_url are at most 2048 each */
 
 void
 reset_ticket_clear(struct reset_ticket *t)
@@ -61,7 +61,7 @@ reset_link(struct engine *e, const struct reset_request *in,
 {
 	struct buf b;
 	const char *base = in->link_base ? in->link_base :
-	    in->project->reset_url;
+					   in->project->reset_url;
 	int rc;
 
 	buf_init(&b, LINK_MAX);
@@ -89,33 +89,33 @@ reset_link(struct engine *e, const struct reset_request *in,
 	return buf_take(&b);
 }
 
-#define LIMIT_WINDOW_MS (3600LL * 1000)	/* per-account and budget windows */
+#define LIMIT_WINDOW_MS (3600LL * 1000) /* per-account and budget windows */
 
 struct request_tx {
-	struct engine			*e;
-	const struct engine_sender	*sender;	/* held for the tx */
-	const struct reset_request	*in;
-	const struct user		*user;		/* NULL: unknown */
-	struct secret			 real;		/* for user */
-	struct secret			 decoy;		/* when it cannot be real */
-	const char			*link;		/* DELIVER_LINK */
-	const char			*code;		/* DELIVER_CODE */
-	const char			*locale;	/* the request's */
-	char				 mail_locale[ENGINE_LOCALE_MAX + 1];
-	int				 notice;	/* unknown_account */
-	int				 notice_ok;	/* within its limits */
-	const char			*cancel_link;	/* "this wasn't me" */
-	const char			*subject;	/* audit subject */
-	const char			*login_subject;	/* what limits count */
-	int				 send_mail;
-	int64_t				 now;
-	int64_t				 mail_after;	/* not sent before */
-	char				 ttl_minutes[24];
+	struct engine *e;
+	const struct engine_sender *sender; /* held for the tx */
+	const struct reset_request *in;
+	const struct user *user; /* NULL: unknown */
+	struct secret real;	 /* for user */
+	struct secret decoy;	 /* when it cannot be real */
+	const char *link;	 /* DELIVER_LINK */
+	const char *code;	 /* DELIVER_CODE */
+	const char *locale;	 /* the request's */
+	char mail_locale[ENGINE_LOCALE_MAX + 1];
+	int notice;		   /* unknown_account */
+	int notice_ok;		   /* within its limits */
+	const char *cancel_link;   /* "this wasn't me" */
+	const char *subject;	   /* audit subject */
+	const char *login_subject; /* what limits count */
+	int send_mail;
+	int64_t now;
+	int64_t mail_after; /* not sent before */
+	char ttl_minutes[24];
 	/* what the transaction decided */
-	int				 used_real;
-	const char			*limited;	/* why not, or NULL */
-	int64_t				 retry_after_s;	/* trusted, limited */
-	enum engine_result		 outcome;	/* with TX_REFUSED */
+	int used_real;
+	const char *limited;	    /* why not, or NULL */
+	int64_t retry_after_s;	    /* trusted, limited */
+	enum engine_result outcome; /* with TX_REFUSED */
 };
 
 #define BUDGET_REFRESH_MS 1000
@@ -169,7 +169,8 @@ budget_queued(struct engine *e, struct db_conn *c, const struct project *p,
 		    p->mail_budget_per_hour, &queued);
 		if (rc == STORE_OK && p->unknown_account_notice && nb > 0)
 			rc = store_outbox_count_kind(c, p->id,
-			    "unknown_account", now - LIMIT_WINDOW_MS, nb, &sent);
+			    "unknown_account", now - LIMIT_WINDOW_MS, nb,
+			    &sent);
 		if (rc != STORE_OK)
 			return rc;
 		pthread_mutex_lock(&e->budget_lock);
@@ -309,10 +310,13 @@ request_tx(struct db_conn *c, void *arg)
 		    &row, u, t->now, t->in->trusted ? 0 : t->mail_after);
 	if (rc != STORE_OK)
 		return rc;
-	rc = audit_write(c, t->in->ctx, t->in->project->id, t->limited ?
-	    AUDIT_RATE_LIMITED : AUDIT_RESET_REQUESTED, t->subject,
-	    t->limited ? t->limited : t->in->requested_by != NULL ?
-	    t->in->requested_by : u ? "account" : "no_account", t->now);
+	rc = audit_write(c, t->in->ctx, t->in->project->id,
+	    t->limited ? AUDIT_RATE_LIMITED : AUDIT_RESET_REQUESTED, t->subject,
+	    t->limited			    ? t->limited :
+		t->in->requested_by != NULL ? t->in->requested_by :
+		u			    ? "account" :
+					      "no_account",
+	    t->now);
 	if (rc != STORE_OK)
 		return rc;
 	if (!t->send_mail)
@@ -350,10 +354,10 @@ request_sends_mail(const struct reset_request *in)
 
 /* Buffers of one secret a request may store. */
 struct request_secret {
-	char	token[SECRET_TOKEN_LEN + 1];
-	char	hash[SECRET_HASH_LEN + 1];
-	char	subject[SECRET_HASH_LEN + 1];
-	char	id[UUID_STRLEN + 1];
+	char token[SECRET_TOKEN_LEN + 1];
+	char hash[SECRET_HASH_LEN + 1];
+	char subject[SECRET_HASH_LEN + 1];
+	char id[UUID_STRLEN + 1];
 };
 
 /*
@@ -396,7 +400,7 @@ request_secret(struct engine *e, const struct reset_request *in,
 		.created_at = now,
 		/* A decoy link is dead from the start; a decoy code is not. */
 		.expires_at = u || code ? now + in->project->token_ttl * 1000 :
-		    now,
+					  now,
 		.login_url = (char *)in->login_url,
 		.locale = NULL,
 		/* The limits count by it; codes are found by it. */
@@ -441,8 +445,9 @@ static void
 request_took(struct engine *e, int64_t d)
 {
 	pthread_mutex_lock(&e->floor_lock);
-	e->floor_avg_us = e->floor_avg_us == 0 ? d : e->floor_avg_us +
-	    (d - e->floor_avg_us) / 16;
+	e->floor_avg_us = e->floor_avg_us == 0 ?
+	    d :
+	    e->floor_avg_us + (d - e->floor_avg_us) / 16;
 	pthread_mutex_unlock(&e->floor_lock);
 }
 
@@ -458,7 +463,7 @@ sleep_until(int64_t deadline_us)
 	ts.tv_sec = (time_t)(left / 1000000);
 	ts.tv_nsec = (long)(left % 1000000) * 1000;
 	while (nanosleep(&ts, &ts) == -1)
-		continue;	/* EINTR: sleep the rest */
+		continue; /* EINTR: sleep the rest */
 }
 
 static enum engine_result request_work(struct engine *,
@@ -561,8 +566,8 @@ request_work(struct engine *e, const struct reset_request *in,
 	t.now = db_now(e->db);
 	/* On the database's clock, rounded down: due once the answer is out. */
 	hold_us = answer_at - time_mono_us();
-	t.mail_after = t.now + (answer_at != 0 && hold_us > 0 ? hold_us / 1000 :
-	    0);
+	t.mail_after = t.now +
+	    (answer_at != 0 && hold_us > 0 ? hold_us / 1000 : 0);
 	if (engine_locale_normalise(in->locale, locale_buf) == 0)
 		locale = locale_buf;
 	t.e = e;
@@ -570,11 +575,10 @@ request_work(struct engine *e, const struct reset_request *in,
 	t.user = u;
 	t.locale = locale;
 	t.notice = u == NULL && !disabled &&
-	    in->project->unknown_account_notice &&
-	    valid_sender(in->login);
+	    in->project->unknown_account_notice && valid_sender(in->login);
 	ts = engine_templates_hold(e);
-	engine_locale_choose(ts, in->project->id, locale,
-	    u ? u->locale : NULL, in->project->locale, t.mail_locale);
+	engine_locale_choose(ts, in->project->id, locale, u ? u->locale : NULL,
+	    in->project->locale, t.mail_locale);
 	template_set_drop(ts);
 	t.subject = subject;
 	t.send_mail = request_sends_mail(in);
@@ -618,8 +622,9 @@ request_work(struct engine *e, const struct reset_request *in,
 	if (t.used_real)
 		metrics_inc(M_SECRETS_ISSUED);
 	if (t.limited != NULL && strcmp(t.limited, "mail_budget") == 0)
-		log_warn("reset: project %s: %s limit reached, %s", in->project->id,
-		    t.limited, t.used_real ? "mail held" : "nothing sent");
+		log_warn("reset: project %s: %s limit reached, %s",
+		    in->project->id, t.limited,
+		    t.used_real ? "mail held" : "nothing sent");
 	if (tk.user == NULL && in->reveal_user_existence) {
 		result = ENGINE_USER_UNKNOWN;
 		goto out;
@@ -671,7 +676,7 @@ reset_get(struct engine *e, const struct project *p, const char *id,
 	/* Decoys and secrets of other purposes are no resets. */
 	if (rc == STORE_NOT_FOUND || s->user_id == NULL ||
 	    (strcmp(s->purpose, "reset_link") != 0 &&
-	    strcmp(s->purpose, "reset_code") != 0)) {
+		strcmp(s->purpose, "reset_code") != 0)) {
 		secret_free(s);
 		return ENGINE_SECRET_INVALID;
 	}
@@ -768,8 +773,7 @@ out:
 int
 reset_apply_password(struct engine *e, struct db_conn *c,
     const struct request_context *ctx, const struct project *p,
-    const struct user *u, const struct secret *s, const char *hash,
-    int64_t now)
+    const struct user *u, const struct secret *s, const char *hash, int64_t now)
 {
 	const char *locale = s->locale;
 	char mail_locale[ENGINE_LOCALE_MAX + 1];
@@ -820,15 +824,15 @@ reset_apply_password(struct engine *e, struct db_conn *c,
 }
 
 struct confirm_tx {
-	struct engine		*e;
+	struct engine *e;
 	const struct request_context *ctx;
-	const struct project	*project;
-	struct idem_claim	*idem;
-	struct secret		*secret;
-	struct user		*user;
-	const char		*hash;
-	int64_t			 now;
-	enum engine_result	 outcome;	/* with TX_REFUSED */
+	const struct project *project;
+	struct idem_claim *idem;
+	struct secret *secret;
+	struct user *user;
+	const char *hash;
+	int64_t now;
+	enum engine_result outcome; /* with TX_REFUSED */
 };
 
 static int
@@ -846,9 +850,10 @@ confirm_tx(struct db_conn *c, void *arg)
 	rc = store_secret_consume(c, t->secret->id, t->now);
 	if (rc < 0)
 		return rc;
-	if (rc == 0) {	/* someone else won, or it just expired */
+	if (rc == 0) { /* someone else won, or it just expired */
 		t->outcome = t->now >= t->secret->expires_at ?
-		    ENGINE_SECRET_EXPIRED : ENGINE_SECRET_INVALID;
+		    ENGINE_SECRET_EXPIRED :
+		    ENGINE_SECRET_INVALID;
 		return TX_REFUSED;
 	}
 	return reset_apply_password(t->e, c, t->ctx, t->project, t->user,
@@ -948,11 +953,11 @@ reset_password_policy(const struct engine *e, const struct project *p,
 {
 	struct password_policy policy;
 	const char *context[] = { email ? email : "", username ? username : "",
-	    p->name, NULL };
+		p->name, NULL };
 
 	engine_password_policy(e, p, &policy);
-	return policy_result(password_check(&policy, password, context,
-	    verdict));
+	return policy_result(
+	    password_check(&policy, password, context, verdict));
 }
 
 enum engine_result

@@ -41,7 +41,8 @@ secret_hash(const uint8_t key[SECRET_KEY_BYTES], const char *purpose,
 	static const uint8_t sep = 0;
 
 	crypto_generichash_init(&st, key, SECRET_KEY_BYTES, sizeof(h));
-	crypto_generichash_update(&st, (const uint8_t *)purpose, strlen(purpose));
+	crypto_generichash_update(&st, (const uint8_t *)purpose,
+	    strlen(purpose));
 	crypto_generichash_update(&st, &sep, 1);
 	crypto_generichash_update(&st, (const uint8_t *)secret, strlen(secret));
 	crypto_generichash_final(&st, h, sizeof(h));
@@ -74,7 +75,8 @@ secret_code_hash(const uint8_t key[SECRET_KEY_BYTES], const char *subject,
 	crypto_generichash_update(&st, (const uint8_t *)purpose,
 	    sizeof(purpose) - 1);
 	crypto_generichash_update(&st, &sep, 1);
-	crypto_generichash_update(&st, (const uint8_t *)subject, strlen(subject));
+	crypto_generichash_update(&st, (const uint8_t *)subject,
+	    strlen(subject));
 	crypto_generichash_update(&st, &sep, 1);
 	crypto_generichash_update(&st, (const uint8_t *)secret_id,
 	    strlen(secret_id));
@@ -94,7 +96,8 @@ secret_mac(const uint8_t key[SECRET_KEY_BYTES], const char *purpose,
 	static const uint8_t sep = 0;
 
 	crypto_generichash_init(&st, key, SECRET_KEY_BYTES, sizeof(h));
-	crypto_generichash_update(&st, (const uint8_t *)purpose, strlen(purpose));
+	crypto_generichash_update(&st, (const uint8_t *)purpose,
+	    strlen(purpose));
 	crypto_generichash_update(&st, &sep, 1);
 	crypto_generichash_update(&st, (const uint8_t *)value, strlen(value));
 	crypto_generichash_final(&st, h, sizeof(h));

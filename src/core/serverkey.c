@@ -25,8 +25,8 @@
 #include "../store/store.h"
 #include "serverkey.h"
 
-#define SETTING_KEY "server_secret"	/* where older versions kept it */
-#define KEYFILE_MAX 256			/* more is not a key file */
+#define SETTING_KEY "server_secret" /* where older versions kept it */
+#define KEYFILE_MAX 256		    /* more is not a key file */
 #define HEX_LEN (2 * SERVERKEY_BYTES)
 
 static int
@@ -79,8 +79,8 @@ serverkey_locate(const struct config *cfg, enum serverkey_source *src,
 }
 
 int
-serverkey_file_read(const char *path, uint8_t out[SERVERKEY_BYTES],
-    char *err, size_t errlen)
+serverkey_file_read(const char *path, uint8_t out[SERVERKEY_BYTES], char *err,
+    size_t errlen)
 {
 	char text[KEYFILE_MAX + 1];
 	struct stat st;
@@ -107,17 +107,19 @@ serverkey_file_read(const char *path, uint8_t out[SERVERKEY_BYTES],
 		goto out;
 	}
 	len = (size_t)n;
-	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r' ||
-	    text[len - 1] == ' ' || text[len - 1] == '\t'))
+	while (len > 0 &&
+	    (text[len - 1] == '\n' || text[len - 1] == '\r' ||
+		text[len - 1] == ' ' || text[len - 1] == '\t'))
 		len--;
-	if (len != HEX_LEN || hex_decode(text, HEX_LEN, out) != SERVERKEY_BYTES) {
+	if (len != HEX_LEN ||
+	    hex_decode(text, HEX_LEN, out) != SERVERKEY_BYTES) {
 		snprintf(err, errlen, "%s: expected 64 hex characters", path);
 		goto out;
 	}
 	if ((st.st_mode & 077) != 0)
 		log_warn("engine: the key file %s can be read by other users "
-		    "(mode %04o); it should be 0600", path,
-		    (unsigned)(st.st_mode & 07777));
+			 "(mode %04o); it should be 0600",
+		    path, (unsigned)(st.st_mode & 07777));
 	rc = 0;
 out:
 	sodium_memzero(text, sizeof(text));
@@ -134,8 +136,8 @@ sync_parent(const char *path)
 
 	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd == -1 || fsync(fd) == -1)
-		rc = log_fail("engine: cannot flush the folder of %s: %s",
-		    path, strerror(errno));
+		rc = log_fail("engine: cannot flush the folder of %s: %s", path,
+		    strerror(errno));
 	if (fd != -1)
 		close(fd);
 	free(copy);
@@ -199,8 +201,8 @@ file_settle(const char *path, uint8_t key[SERVERKEY_BYTES])
 		return rc;
 	rc = serverkey_file_read(path, key, err, sizeof(err));
 	if (rc != 0)
-		return log_fail("engine: %s", rc == 1 ? "the key file vanished" :
-		    err);
+		return log_fail("engine: %s",
+		    rc == 1 ? "the key file vanished" : err);
 	return 0;
 }
 
@@ -220,10 +222,10 @@ stored_secret(struct db *db, uint8_t key[SERVERKEY_BYTES])
 	if (rc != STORE_OK)
 		return -1;
 	rc = 1;
-	if (strlen(v) != HEX_LEN || hex_decode(v, HEX_LEN, key) !=
-	    SERVERKEY_BYTES)
+	if (strlen(v) != HEX_LEN ||
+	    hex_decode(v, HEX_LEN, key) != SERVERKEY_BYTES)
 		rc = log_fail("engine: the server secret kept in the database "
-		    "is malformed");
+			      "is malformed");
 	xfree_secret(v);
 	return rc;
 }
@@ -234,15 +236,14 @@ forget_stored(struct db *db)
 {
 	if (store_setting_delete(db, SETTING_KEY) != STORE_OK)
 		return log_fail("engine: cannot delete the server secret kept "
-		    "in the database");
+				"in the database");
 	return 0;
 }
 
 /* The secret from the key file at path, or made for it; see serverkey.h. */
 static int
-from_file(const struct config *cfg, struct db *db, const char *path,
-    int stored, const uint8_t old[SERVERKEY_BYTES],
-    uint8_t out[SERVERKEY_BYTES])
+from_file(const struct config *cfg, struct db *db, const char *path, int stored,
+    const uint8_t old[SERVERKEY_BYTES], uint8_t out[SERVERKEY_BYTES])
 {
 	char err[512];
 	int rc;
@@ -251,16 +252,18 @@ from_file(const struct config *cfg, struct db *db, const char *path,
 	if (rc == -1)
 		return log_fail("engine: %s", err);
 	if (rc == 0 && stored && sodium_memcmp(out, old, SERVERKEY_BYTES) != 0)
-		return log_fail("engine: the server secret kept in the "
+		return log_fail(
+		    "engine: the server secret kept in the "
 		    "database differs from the key file %s, and everything "
 		    "in the database is keyed by it: move or remove %s, and "
-		    "start again to move the database's secret there", path,
-		    path);
+		    "start again to move the database's secret there",
+		    path, path);
 	if (rc == 0 && stored) {
 		if (forget_stored(db) == -1)
 			return -1;
 		log_info("engine: deleted the copy of the server secret kept "
-		    "in the database; it is in %s", path);
+			 "in the database; it is in %s",
+		    path);
 		return 0;
 	}
 	if (rc == 0)
@@ -270,24 +273,30 @@ from_file(const struct config *cfg, struct db *db, const char *path,
 		if (file_settle(path, out) == -1)
 			return -1;
 		if (sodium_memcmp(out, old, SERVERKEY_BYTES) != 0)
-			return log_fail("engine: another process created %s "
-			    "with a secret other than the database's", path);
+			return log_fail(
+			    "engine: another process created %s "
+			    "with a secret other than the database's",
+			    path);
 		if (forget_stored(db) == -1)
 			return -1;
 		log_info("engine: moved the server secret from the database "
-		    "to %s; back that file up with the database", path);
+			 "to %s; back that file up with the database",
+		    path);
 		return 0;
 	}
 	if (is_postgres(cfg))
-		return log_fail("engine: the key file %s does not exist: every "
+		return log_fail(
+		    "engine: the key file %s does not exist: every "
 		    "instance on PostgreSQL must be given the same secret, so "
 		    "none is generated (create it once with 'openssl rand -hex "
-		    "32', mode 0600, and copy it to each instance)", path);
+		    "32', mode 0600, and copy it to each instance)",
+		    path);
 	randombytes_buf(out, SERVERKEY_BYTES);
 	if (file_settle(path, out) == -1)
 		return -1;
 	log_info("engine: server secret kept in %s; back that file up with "
-	    "the database", path);
+		 "the database",
+	    path);
 	return 0;
 }
 
@@ -300,8 +309,8 @@ serverkey_load(const struct config *cfg, struct db *db,
 	uint8_t old[SERVERKEY_BYTES];
 	int stored, rc = -1;
 
-	if (serverkey_locate(cfg, &src, path, sizeof(path), err,
-	    sizeof(err)) == -1)
+	if (serverkey_locate(cfg, &src, path, sizeof(path), err, sizeof(err)) ==
+	    -1)
 		return log_fail("engine: %s", err);
 	stored = stored_secret(db, old);
 	if (stored == -1)
@@ -315,7 +324,8 @@ serverkey_load(const struct config *cfg, struct db *db,
 		if (stored && forget_stored(db) == -1)
 			goto out;
 		if (stored)
-			log_info("engine: deleted the server secret kept in the "
+			log_info(
+			    "engine: deleted the server secret kept in the "
 			    "database; server_secret is set");
 		rc = 0;
 		break;
@@ -328,13 +338,15 @@ serverkey_load(const struct config *cfg, struct db *db,
 		break;
 	case SERVERKEY_NONE:
 		if (stored)
-			log_error("engine: the database holds the server "
+			log_error(
+			    "engine: the database holds the server "
 			    "secret, which resetd no longer keeps there: set "
 			    "server_secret_file to a path on this host and start "
 			    "once to move it there, then copy that file to every "
 			    "instance (docs/postgresql.md)");
 		else
-			log_error("engine: on PostgreSQL, set server_secret or "
+			log_error(
+			    "engine: on PostgreSQL, set server_secret or "
 			    "server_secret_file, the same secret on every "
 			    "instance (docs/postgresql.md)");
 		break;
@@ -356,8 +368,8 @@ serverkey_describe(const struct config *cfg, char *desc, size_t desclen)
 	uint8_t key[SERVERKEY_BYTES];
 	int rc;
 
-	if (serverkey_locate(cfg, &src, path, sizeof(path), err,
-	    sizeof(err)) == -1) {
+	if (serverkey_locate(cfg, &src, path, sizeof(path), err, sizeof(err)) ==
+	    -1) {
 		snprintf(desc, desclen, "%s", err);
 		return -1;
 	}
@@ -366,11 +378,13 @@ serverkey_describe(const struct config *cfg, char *desc, size_t desclen)
 		snprintf(desc, desclen, "server secret: from server_secret");
 		return 0;
 	case SERVERKEY_MEMORY:
-		snprintf(desc, desclen, "server secret: made anew at each "
+		snprintf(desc, desclen,
+		    "server secret: made anew at each "
 		    "start (the database is in memory)");
 		return 0;
 	case SERVERKEY_NONE:
-		snprintf(desc, desclen, "server_secret: on PostgreSQL, set "
+		snprintf(desc, desclen,
+		    "server_secret: on PostgreSQL, set "
 		    "server_secret or server_secret_file, the same secret on "
 		    "every instance");
 		return -1;
@@ -388,11 +402,15 @@ serverkey_describe(const struct config *cfg, char *desc, size_t desclen)
 	if (rc == 0)
 		snprintf(desc, desclen, "server secret: key file %s", path);
 	else if (is_postgres(cfg))
-		snprintf(desc, desclen, "server secret: key file %s does not "
+		snprintf(desc, desclen,
+		    "server secret: key file %s does not "
 		    "exist; a start will move the database's secret there if "
-		    "it holds one, and refuse otherwise", path);
+		    "it holds one, and refuse otherwise",
+		    path);
 	else
-		snprintf(desc, desclen, "server secret: key file %s, created "
-		    "at the first start", path);
+		snprintf(desc, desclen,
+		    "server secret: key file %s, created "
+		    "at the first start",
+		    path);
 	return 0;
 }

@@ -25,10 +25,10 @@
 #define SERVERKEY_PATH_MAX 4096
 
 enum serverkey_source {
-	SERVERKEY_CONFIG,	/* the server_secret setting */
-	SERVERKEY_FILE,		/* a key file */
-	SERVERKEY_MEMORY,	/* generated per start, for an in-memory db */
-	SERVERKEY_NONE,		/* none: PostgreSQL without a setting */
+	SERVERKEY_CONFIG, /* the server_secret setting */
+	SERVERKEY_FILE,	  /* a key file */
+	SERVERKEY_MEMORY, /* generated per start, for an in-memory db */
+	SERVERKEY_NONE,	  /* none: PostgreSQL without a setting */
 };
 
 struct db;
@@ -38,8 +38,8 @@ struct db;
  * the source to *src and, for SERVERKEY_FILE, the key file's path to path.
  * Return 0, or -1 with the reason in err when the path is too long.
  */
-int	serverkey_locate(const struct config *, enum serverkey_source *src,
-	    char *path, size_t pathlen, char *err, size_t errlen);
+int serverkey_locate(const struct config *, enum serverkey_source *src,
+    char *path, size_t pathlen, char *err, size_t errlen);
 
 /*
  * Describe for check-config where the secret comes from (never its value)
@@ -47,7 +47,7 @@ int	serverkey_locate(const struct config *, enum serverkey_source *src,
  * refused for want of a secret (PostgreSQL with none configured, a key
  * file that cannot be read or is malformed).
  */
-int	serverkey_describe(const struct config *, char *desc, size_t desclen);
+int serverkey_describe(const struct config *, char *desc, size_t desclen);
 
 /*
  * Load the server secret into out, as described above: from the setting
@@ -56,15 +56,15 @@ int	serverkey_describe(const struct config *, char *desc, size_t desclen);
  * still holds into it with one log line.  Return 0, or -1 (logged) when
  * there is no secret to use: then nothing may start.
  */
-int	serverkey_load(const struct config *, struct db *,
-	    uint8_t out[SERVERKEY_BYTES]) WUR;
+int serverkey_load(const struct config *, struct db *,
+    uint8_t out[SERVERKEY_BYTES]) WUR;
 
 /*
  * Read a key file into out: 64 hex characters, then optional white space.
  * Return 0, 1 when the file does not exist, or -1 with the reason in err.
  */
-int	serverkey_file_read(const char *path, uint8_t out[SERVERKEY_BYTES],
-	    char *err, size_t errlen) WUR;
+int serverkey_file_read(const char *path, uint8_t out[SERVERKEY_BYTES],
+    char *err, size_t errlen) WUR;
 
 /*
  * Create the key file path holding key, mode 0600, all at once: written
@@ -72,7 +72,7 @@ int	serverkey_file_read(const char *path, uint8_t out[SERVERKEY_BYTES],
  * rather than replace a file another process created meanwhile.  Return
  * 0, 1 when path exists already (nothing written), or -1 (logged).
  */
-int	serverkey_file_create(const char *path,
-	    const uint8_t key[SERVERKEY_BYTES]) WUR;
+int
+serverkey_file_create(const char *path, const uint8_t key[SERVERKEY_BYTES]) WUR;
 
 #endif

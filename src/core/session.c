@@ -58,7 +58,7 @@ refresh_new(const struct engine *e, const struct session *s, int64_t now,
 
 /* sign-in challenges */
 
-#define CHALLENGE_TTL_MS (3 * 60 * 1000)	/* Cognito's Session: 3 min */
+#define CHALLENGE_TTL_MS (3 * 60 * 1000) /* Cognito's Session: 3 min */
 
 /*
  * The text a challenge proves: the user, the client and the expiry,
@@ -79,8 +79,8 @@ challenge_text(const char *user_id, const char *client_id, int64_t exp)
 static char *
 challenge_new(struct engine *e, const char *user_id, const char *client_id)
 {
-	char *text = challenge_text(user_id, client_id, db_now(e->db) +
-	    CHALLENGE_TTL_MS);
+	char *text = challenge_text(user_id, client_id,
+	    db_now(e->db) + CHALLENGE_TTL_MS);
 	char mac[SECRET_MAC_LEN + 1];
 	char *enc = xmalloc(B64URL_LEN(strlen(text)) + 1), *out;
 
@@ -122,7 +122,8 @@ challenge_valid(struct engine *e, const char *challenge, const char *user_id,
 	if (!secret_hash_equal(mac, dot + 1) || strlen(text) != (size_t)n)
 		goto out;
 	if (sscanf(strrchr(text, ' ') ? strrchr(text, ' ') + 1 : "", "%lld",
-	    &exp) != 1 || exp <= db_now(e->db))
+		&exp) != 1 ||
+	    exp <= db_now(e->db))
 		goto out;
 	want = challenge_text(user_id, client_id, exp);
 	ok = strcmp(want, text) == 0;
@@ -133,15 +134,15 @@ out:
 }
 
 struct login_tx {
-	struct engine	*e;
-	struct session	*session;
-	struct refresh_token *refresh;	/* NULL: none */
-	const char	*new_hash;	/* NULL: no rehash */
-	const char	*set_hash;	/* a new password's; NULL: none */
+	struct engine *e;
+	struct session *session;
+	struct refresh_token *refresh; /* NULL: none */
+	const char *new_hash;	       /* NULL: no rehash */
+	const char *set_hash;	       /* a new password's; NULL: none */
 	const struct request_context *ctx;
-	const char	*subject;	/* audit subject */
-	const char	*backoff;	/* back-off subject */
-	int64_t		 now;
+	const char *subject; /* audit subject */
+	const char *backoff; /* back-off subject */
+	int64_t now;
 };
 
 static int
@@ -173,14 +174,14 @@ login_tx(struct db_conn *c, void *arg)
 
 /* What open_session needs besides the user. */
 struct open_args {
-	const struct project	*project;
-	enum session_face	 face;
-	const char		*client_id;
+	const struct project *project;
+	enum session_face face;
+	const char *client_id;
 	const struct request_context *ctx;
-	const char		*subject;	/* audit subject */
-	const char		*backoff;	/* back-off subject */
-	const char		*rehash;	/* NULL: no rehash */
-	const char		*set_hash;	/* a new password's; NULL */
+	const char *subject;  /* audit subject */
+	const char *backoff;  /* back-off subject */
+	const char *rehash;   /* NULL: no rehash */
+	const char *set_hash; /* a new password's; NULL */
 };
 
 /*
@@ -258,7 +259,8 @@ session_login(struct engine *e, const struct login_request *in,
 	int rc, ok;
 
 	if (in->login == NULL || *in->login == '\0' || in->password == NULL ||
-	    strlen(in->login) > 320 || strlen(in->password) > PASSWORD_MAX_BYTES)
+	    strlen(in->login) > 320 ||
+	    strlen(in->password) > PASSWORD_MAX_BYTES)
 		return ENGINE_CREDENTIALS_INVALID;
 	/*
 	 * Counted before the account is looked up, and by the login as
@@ -281,7 +283,8 @@ session_login(struct engine *e, const struct login_request *in,
 		return ENGINE_UNAVAILABLE;
 	audit_subject(e, in->project->id, u ? u->email : in->login, subject);
 	/* Unknown users and users without a password cost a dummy verify. */
-	ok = hasher_verify(e->hasher, u ? u->password_hash : NULL, in->password);
+	ok = hasher_verify(e->hasher, u ? u->password_hash : NULL,
+	    in->password);
 	if (!ok) {
 		audit_record(e, in->ctx, in->project->id, AUDIT_LOGIN_FAILED,
 		    subject, "credentials");
@@ -323,7 +326,7 @@ session_login(struct engine *e, const struct login_request *in,
 		}
 	}
 	a = (struct open_args){ in->project, in->face, in->client_id, in->ctx,
-	    subject, backoff, rehash, NULL };
+		subject, backoff, rehash, NULL };
 	result = open_session(e, &a, u, out);
 	u = NULL;
 out:
@@ -359,7 +362,8 @@ session_new_password(struct engine *e, const struct new_password_answer *in,
 	db_release(e->db, c);
 	if (rc < 0)
 		return ENGINE_UNAVAILABLE;
-	if (u == NULL || u->disabled || u->status != USER_FORCE_CHANGE_PASSWORD ||
+	if (u == NULL || u->disabled ||
+	    u->status != USER_FORCE_CHANGE_PASSWORD ||
 	    !challenge_valid(e, in->challenge, u->id, in->client_id))
 		goto out;
 	result = reset_password_policy(e, in->project, in->new_password,
@@ -373,8 +377,8 @@ session_new_password(struct engine *e, const struct new_password_answer *in,
 	}
 	audit_subject(e, in->project->id, u->email, subject);
 	backoff_subject(e, in->project->id, in->login, backoff);
-	a = (struct open_args){ in->project, SF_COGNITO, in->client_id,
-	    in->ctx, subject, backoff, NULL, hash };
+	a = (struct open_args){ in->project, SF_COGNITO, in->client_id, in->ctx,
+		subject, backoff, NULL, hash };
 	result = open_session(e, &a, u, out);
 	u = NULL;
 out:
@@ -384,13 +388,13 @@ out:
 }
 
 struct change_tx {
-	const char	*user_id;
-	const char	*hash;
-	const char	*backoff;
-	const char	*project_id;
-	const char	*subject;
+	const char *user_id;
+	const char *hash;
+	const char *backoff;
+	const char *project_id;
+	const char *subject;
 	const struct request_context *ctx;
-	int64_t		 now;
+	int64_t now;
 };
 
 static int
@@ -441,9 +445,9 @@ session_change_password(struct engine *e, const struct password_change *in)
 	if (hash == NULL)
 		return ENGINE_UNAVAILABLE;
 	t = (struct change_tx){ u->id, hash, backoff, in->project->id, subject,
-	    in->ctx, db_now(e->db) };
+		in->ctx, db_now(e->db) };
 	result = db_write(e->db, change_tx, &t) == 0 ? ENGINE_OK :
-	    ENGINE_UNAVAILABLE;
+						       ENGINE_UNAVAILABLE;
 	xfree_secret(hash);
 	return result;
 }
@@ -451,11 +455,11 @@ session_change_password(struct engine *e, const struct password_change *in)
 /* refresh */
 
 struct refresh_tx {
-	struct engine		*e;
+	struct engine *e;
 	const struct refresh_token *old;
-	struct refresh_token	*next;	/* NULL: no rotation */
-	int64_t			 now;
-	int			 reused;	/* out: the token was spent */
+	struct refresh_token *next; /* NULL: no rotation */
+	int64_t now;
+	int reused; /* out: the token was spent */
 };
 
 static int
@@ -473,7 +477,9 @@ refresh_tx(struct db_conn *c, void *arg)
 		/* Spent already: whoever holds it, the family dies. */
 		t->reused = 1;
 		return event_session_revoke(t->e, c, t->old->session_id,
-		    t->now) < 0 ? DB_ERROR : STORE_OK;
+			   t->now) < 0 ?
+		    DB_ERROR :
+		    STORE_OK;
 	}
 	return store_refresh_insert(c, t->next);
 }
@@ -523,8 +529,7 @@ session_refresh(struct engine *e, const struct refresh_request *in,
 	if (rc != STORE_OK || strcmp(s->project_id, in->project->id) != 0 ||
 	    !same_client(rt->client_id, in->client_id))
 		goto out;
-	if (rt->expires_at <= now || s->revoked_at != 0 ||
-	    s->expires_at <= now)
+	if (rt->expires_at <= now || s->revoked_at != 0 || s->expires_at <= now)
 		goto out;
 	if (u->disabled) {
 		result = ENGINE_USER_DISABLED;
@@ -544,7 +549,8 @@ session_refresh(struct engine *e, const struct refresh_request *in,
 	}
 	if (t.reused) {
 		log_info("session: a spent refresh token was presented again; "
-		    "its session %s is revoked", s->id);
+			 "its session %s is revoked",
+		    s->id);
 		goto out;
 	}
 	out->session = s;
@@ -567,11 +573,11 @@ out:
 /* revocation */
 
 struct revoke_tx {
-	struct engine	*e;
-	const char	*id;		/* a session, or */
-	const char	*user_id;	/* all of a user's */
-	int64_t		 now;
-	int		 changed;
+	struct engine *e;
+	const char *id;	     /* a session, or */
+	const char *user_id; /* all of a user's */
+	int64_t now;
+	int changed;
 };
 
 static int
@@ -631,7 +637,7 @@ session_revoke(struct engine *e, const struct project *p, const char *id)
 		return res;
 	t = (struct revoke_tx){ e, s->id, NULL, db_now(e->db), 0 };
 	res = db_write(e->db, revoke_tx, &t) == 0 ? ENGINE_OK :
-	    ENGINE_UNAVAILABLE;
+						    ENGINE_UNAVAILABLE;
 	event_wake(e);
 	session_free(s);
 	return res;
@@ -684,9 +690,9 @@ session_revoke_user(struct engine *e, const struct project *p,
 	struct revoke_tx t = { e, NULL, user_id, db_now(e->db), 0 };
 	enum engine_result res;
 
-	(void)p;	/* the caller checked the user is p's */
+	(void)p; /* the caller checked the user is p's */
 	res = db_write(e->db, revoke_tx, &t) == 0 ? ENGINE_OK :
-	    ENGINE_UNAVAILABLE;
+						    ENGINE_UNAVAILABLE;
 	event_wake(e);
 	return res;
 }
@@ -722,7 +728,7 @@ session_revoke_refresh(struct engine *e, const struct project *p,
 		if (res == ENGINE_OK)
 			res = session_revoke(e, p, rt->session_id);
 		else if (res == ENGINE_SESSION_INVALID)
-			res = ENGINE_OK;	/* dead already */
+			res = ENGINE_OK; /* dead already */
 	}
 	session_free(s);
 	refresh_token_free(rt);
@@ -736,7 +742,7 @@ session_list(struct engine *e, const struct project *p, const char *user_id,
 	struct db_conn *c;
 	int rc;
 
-	(void)p;	/* the caller checked the user is p's */
+	(void)p; /* the caller checked the user is p's */
 	c = db_acquire(e->db);
 	if (c == NULL)
 		return ENGINE_UNAVAILABLE;
@@ -749,12 +755,12 @@ session_list(struct engine *e, const struct project *p, const char *user_id,
 
 /* How each kind of token is signed, and how long it lives. */
 static const struct token_profile {
-	enum jwt_alg	 alg;
-	int64_t		 ttl_s;		/* 0: the project's setting */
-	int		 issuer_project;	/* iss is PUBLIC_URL/POOL */
+	enum jwt_alg alg;
+	int64_t ttl_s;	    /* 0: the project's setting */
+	int issuer_project; /* iss is PUBLIC_URL/POOL */
 } token_profiles[TK__MAX] = {
 	/* TK_XSOLLA_LOGIN */
-	{ JWT_HS256, 0, 0 },	/* 0: the project's login_token_ttl */
+	{ JWT_HS256, 0, 0 }, /* 0: the project's login_token_ttl */
 	/* TK_WORKOS_ACCESS: WorkOS's access tokens live 5 minutes */
 	{ JWT_RS256, 300, 0 },
 	/* TK_COGNITO_ACCESS: Cognito's default, 1 hour */
@@ -767,7 +773,8 @@ static const struct token_profile {
  * Every user is in one group, the default one, as a project without
  * groups shows it in Xsolla's tokens.
  */
-#define DEFAULT_GROUPS "[{\"id\":1,\"name\":\"default\",\"is_default\":true," \
+#define DEFAULT_GROUPS \
+	"[{\"id\":1,\"name\":\"default\",\"is_default\":true," \
 	"\"is_deletable\":false}]"
 
 static const struct token_profile *
@@ -787,7 +794,8 @@ token_longest_ttl_s(const struct project *p, enum jwt_alg alg)
 	for (k = 0; k < TK__MAX; k++) {
 		if (token_profiles[k].alg != alg)
 			continue;
-		if (token_profiles[k].ttl_s == 0 && p->login_token_ttl > longest)
+		if (token_profiles[k].ttl_s == 0 &&
+		    p->login_token_ttl > longest)
 			longest = p->login_token_ttl;
 		if (token_profiles[k].ttl_s > longest)
 			longest = token_profiles[k].ttl_s;
@@ -819,7 +827,7 @@ map_id(const char *prefix, const char *uuid)
 		return xstrdup(uuid);
 	s = id_prefixed(prefix, uuid);
 	if (s == NULL)
-		s = xstrdup(uuid);	/* every stored id is a UUID */
+		s = xstrdup(uuid); /* every stored id is a UUID */
 	return s;
 }
 
@@ -857,8 +865,8 @@ session_token(struct engine *e, const struct project *p, enum token_kind k,
 	/* Never past the session; rounded up, so a full lifetime is whole. */
 	exp_s = (s->expires_at + 999) / 1000;
 	if (now_s + (tp->ttl_s != 0 ? tp->ttl_s : p->login_token_ttl) < exp_s)
-		exp_s = now_s + (tp->ttl_s != 0 ? tp->ttl_s :
-		    p->login_token_ttl);
+		exp_s = now_s +
+		    (tp->ttl_s != 0 ? tp->ttl_s : p->login_token_ttl);
 	for (f = 0; f < CF__MAX; f++) {
 		const char *name = map->name[f];
 
@@ -907,12 +915,14 @@ session_token(struct engine *e, const struct project *p, enum token_kind k,
 			jwt_claims_set_bool(c, name, u->email_verified);
 			break;
 		case CF_USERNAME:
-			jwt_claims_set_str(c, name, u->username == NULL &&
-			    map->username_or_email ? u->email : u->username);
+			jwt_claims_set_str(c, name,
+			    u->username == NULL && map->username_or_email ?
+				u->email :
+				u->username);
 			break;
 		case CF_GROUPS:
 			if (jwt_claims_set_json(c, name, DEFAULT_GROUPS) != 0)
-				abort();	/* a constant that parses */
+				abort(); /* a constant that parses */
 			break;
 		case CF__MAX:
 		default:
@@ -943,10 +953,10 @@ token_check_clear(struct token_check *t)
 }
 
 struct lookup_arg {
-	struct engine		*e;
-	enum jwt_alg		 alg;
-	struct keyring_key	*key;	/* held; released by the caller */
-	enum engine_result	 found;
+	struct engine *e;
+	enum jwt_alg alg;
+	struct keyring_key *key; /* held; released by the caller */
+	enum engine_result found;
 };
 
 static const struct jwt_key *
@@ -997,7 +1007,7 @@ session_token_check(struct engine *e, const struct project *p,
 	if (token == NULL)
 		return ENGINE_SESSION_INVALID;
 	if (jwt_verify(token, db_now(e->db) / 1000, lookup_key, &la, &c,
-	    NULL) != JWT_OK) {
+		NULL) != JWT_OK) {
 		/* A store failure while finding the key is not the token's. */
 		if (la.found == ENGINE_UNAVAILABLE)
 			result = ENGINE_UNAVAILABLE;
@@ -1019,13 +1029,15 @@ session_token_check(struct engine *e, const struct project *p,
 		goto out;
 	if (map->name[CF_PROJECT] != NULL &&
 	    ((v = jwt_claims_str(c, map->name[CF_PROJECT])) == NULL ||
-	    strcmp(v, p->id) != 0))
+		strcmp(v, p->id) != 0))
 		goto out;
-	if (map->name[CF_SESSION] == NULL || unmap_id(map->session_prefix,
-	    jwt_claims_str(c, map->name[CF_SESSION]), sid) != 0)
+	if (map->name[CF_SESSION] == NULL ||
+	    unmap_id(map->session_prefix,
+		jwt_claims_str(c, map->name[CF_SESSION]), sid) != 0)
 		goto out;
-	if (map->name[CF_SUBJECT] == NULL || unmap_id(map->user_prefix,
-	    jwt_claims_str(c, map->name[CF_SUBJECT]), uid) != 0)
+	if (map->name[CF_SUBJECT] == NULL ||
+	    unmap_id(map->user_prefix, jwt_claims_str(c, map->name[CF_SUBJECT]),
+		uid) != 0)
 		goto out;
 	conn = db_acquire(e->db);
 	if (conn == NULL) {
@@ -1033,8 +1045,8 @@ session_token_check(struct engine *e, const struct project *p,
 		goto out;
 	}
 	rc = store_session_get(conn, sid, &s);
-	if (rc == STORE_OK && (strcmp(s->project_id, p->id) != 0 ||
-	    strcmp(s->user_id, uid) != 0))
+	if (rc == STORE_OK &&
+	    (strcmp(s->project_id, p->id) != 0 || strcmp(s->user_id, uid) != 0))
 		rc = STORE_NOT_FOUND;
 	if (rc == STORE_OK)
 		rc = store_user_get(conn, s->project_id, s->user_id, &u);
@@ -1056,10 +1068,10 @@ session_token_check(struct engine *e, const struct project *p,
 	out->user = u;
 	out->project_id = xstrdup(p->id);
 	v = map->name[CF_CLIENT] ? jwt_claims_str(c, map->name[CF_CLIENT]) :
-	    NULL;
+				   NULL;
 	out->client_id = v ? xstrdup(v) : NULL;
 	if (jwt_claims_int(c, "exp", &out->expires_at_s) != 0)
-		abort();	/* jwt_verify requires it */
+		abort(); /* jwt_verify requires it */
 	s = NULL;
 	u = NULL;
 	result = ENGINE_OK;

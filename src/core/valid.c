@@ -58,7 +58,8 @@ authority_len(const char *s)
 			return 0;
 		n++;
 	} else
-		n = strspn(s, "abcdefghijklmnopqrstuvwxyz"
+		n = strspn(s,
+		    "abcdefghijklmnopqrstuvwxyz"
 		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-");
 	if (n == 0)
 		return 0;
@@ -78,7 +79,7 @@ static int
 authority_loopback(const char *s, size_t n)
 {
 	static const char *const hosts[] = { "127.0.0.1", "localhost", "[::1]",
-	    NULL };
+		NULL };
 	size_t i, h = n;
 
 	if (memchr(s, ':', n) != NULL && s[0] != '[')

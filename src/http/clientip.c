@@ -52,9 +52,9 @@ http_client_ip(const char *peer, const char *xff, const struct cidr *trusted,
 		end = s > xff ? s - 1 : xff;
 		trim(&s, &e);
 		if (s == e)
-			continue;	/* an empty item, as in "a,,b" */
+			continue; /* an empty item, as in "a,,b" */
 		if (addr_parse(s, (size_t)(e - s), &a) == -1)
-			break;		/* garbage: the last trusted hop is all we know */
+			break; /* garbage: the last trusted hop is all we know */
 		client = a;
 		if (!cidr_list_match(trusted, ntrusted, &a))
 			break;
@@ -73,8 +73,8 @@ http_set_retry_after(struct http_response *resp, int64_t seconds)
 {
 	char secs[24];
 
-	snprintf(secs, sizeof(secs), "%lld", (long long)(seconds < 0 ? 0 :
-	    seconds));
+	snprintf(secs, sizeof(secs), "%lld",
+	    (long long)(seconds < 0 ? 0 : seconds));
 	http_set_header(resp, "Retry-After", secs);
 }
 
@@ -82,7 +82,18 @@ void
 http_peer_key(const struct sockaddr *sa, uint8_t key[HTTP_PEER_KEY_LEN])
 {
 	static const uint8_t v4_mapped[12] = {
-		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff,
+		0,
+		0,
+		0,
+		0,
+		0,
+		0,
+		0,
+		0,
+		0,
+		0,
+		0xff,
+		0xff,
 	};
 	const uint8_t *b;
 
@@ -92,10 +103,11 @@ http_peer_key(const struct sockaddr *sa, uint8_t key[HTTP_PEER_KEY_LEN])
 	if (sa->sa_family == AF_INET) {
 		key[0] = 4;
 		memcpy(key + 1,
-		    &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
+		    &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
+		    4);
 	} else if (sa->sa_family == AF_INET6) {
-		b = ((const struct sockaddr_in6 *)(const void *)sa)->
-		    sin6_addr.s6_addr;
+		b = ((const struct sockaddr_in6 *)(const void *)sa)
+			->sin6_addr.s6_addr;
 		if (memcmp(b, v4_mapped, sizeof(v4_mapped)) == 0) {
 			key[0] = 4;
 			memcpy(key + 1, b + 12, 4);

@@ -39,59 +39,59 @@ struct sockaddr;
 /* Where a plain field of a request comes from. */
 enum http_field_kind {
 	HTTP_FIELD_HEADER,
-	HTTP_FIELD_QUERY,	/* a decoded query argument */
+	HTTP_FIELD_QUERY, /* a decoded query argument */
 };
 
 /* A header or query argument of a request made without a connection. */
 struct http_field {
-	enum http_field_kind	 kind;
-	const char		*name;
-	const char		*value;
+	enum http_field_kind kind;
+	const char *name;
+	const char *value;
 };
 
 struct http_request {
-	void			*app;		/* http_app.app: opaque here */
-	struct MHD_Connection	*conn;
-	const char		*method;
-	const char		*path;		/* without the query string */
-	const char		*path_param;	/* what a {} in the route matched */
-	const char		*body;		/* NUL-terminated; NULL: none */
-	size_t			 body_len;
-	int			 body_too_large;
-	char			 request_id[REQUEST_ID_LEN + 1];
-	char			 remote[64];	/* socket peer address, text */
+	void *app; /* http_app.app: opaque here */
+	struct MHD_Connection *conn;
+	const char *method;
+	const char *path;	/* without the query string */
+	const char *path_param; /* what a {} in the route matched */
+	const char *body;	/* NUL-terminated; NULL: none */
+	size_t body_len;
+	int body_too_large;
+	char request_id[REQUEST_ID_LEN + 1];
+	char remote[64]; /* socket peer address, text */
 	/*
 	 * The client's address: the peer, or what a trusted proxy said in
 	 * X-Forwarded-For.  Limits and the audit trail use this one.
 	 */
-	char			 client_ip[64];
+	char client_ip[64];
 	/* A query argument holds a NUL or text that is not UTF-8. */
-	int			 query_invalid;
+	int query_invalid;
 	/*
 	 * Without a connection (conn NULL: tests and fuzz drivers run
 	 * handlers so), the headers and query arguments are these.
 	 */
-	const struct http_field	*fields;
-	size_t			 nfields;
+	const struct http_field *fields;
+	size_t nfields;
 };
 
 struct http_header {
-	char	*name;
-	char	*value;
+	char *name;
+	char *value;
 };
 
 struct http_response {
-	int			 status;
-	struct buf		 body;
-	const char		*content_type;	/* static string */
-	struct http_header	 headers[HTTP_MAX_HEADERS];
-	int			 nheaders;
-	const char		*outcome;	/* for the log, static string */
+	int status;
+	struct buf body;
+	const char *content_type; /* static string */
+	struct http_header headers[HTTP_MAX_HEADERS];
+	int nheaders;
+	const char *outcome; /* for the log, static string */
 	/*
 	 * Monotonic microseconds before which the answer must not go out (a
 	 * time floor); 0: at once.  The connection waits, not a thread.
 	 */
-	int64_t			 answer_at_us;
+	int64_t answer_at_us;
 };
 
 /* A query argument, decoded; NULL when absent. */
@@ -100,15 +100,15 @@ const char *http_query(const struct http_request *, const char *name);
  * The name of the first query argument of r not named in allowed (a
  * NULL-terminated list), living as long as r; NULL when every one is.
  */
-const char *http_query_stray(const struct http_request *,
-	    const char *const *allowed);
+const char *
+http_query_stray(const struct http_request *, const char *const *allowed);
 /*
  * Every value of a query argument that may repeat (events[]=a&events[]=b),
  * in order: the first max go to out, and the number there were is
  * returned (more than max: some were left out).
  */
-size_t	http_query_all(const struct http_request *, const char *name,
-	    const char **out, size_t max);
+size_t http_query_all(const struct http_request *, const char *name,
+    const char **out, size_t max);
 /*
  * A request header, case-insensitive; NULL when absent, and NULL too
  * when its value is not clean text (str_is_clean_utf8), so that no face
@@ -121,34 +121,33 @@ const char *http_header(const struct http_request *, const char *name);
  * face reads) that is present but not clean text, or NULL when every one
  * is absent or clean.  Returns a pointer into names.
  */
-const char *http_header_malformed(const struct http_request *,
-	    const char *const *names);
+const char *
+http_header_malformed(const struct http_request *, const char *const *names);
 /*
  * The charset parameter of the request's Content-Type, lower-cased and
  * unquoted, in out (outlen bytes); "" when there is none.  Return -1 when
  * the parameter does not fit or is not plain ASCII, 0 otherwise.
  */
-int	http_content_charset(const struct http_request *, char *out,
-	    size_t outlen);
+int http_content_charset(const struct http_request *, char *out, size_t outlen);
 /*
  * The media type of the request body, lower-cased and without parameters,
  * in out (outlen bytes); "" when there is none.
  */
-void	http_content_type(const struct http_request *, char *out, size_t outlen);
+void http_content_type(const struct http_request *, char *out, size_t outlen);
 
 /* Add a response header; name and value are copied. */
-void	http_set_header(struct http_response *, const char *name,
-	    const char *value);
+void
+http_set_header(struct http_response *, const char *name, const char *value);
 /* Set the status and a body (copied). */
-void	http_set_body(struct http_response *, int status,
-	    const char *content_type, const char *body, size_t len);
+void http_set_body(struct http_response *, int status, const char *content_type,
+    const char *body, size_t len);
 
-typedef void (*http_handler)(const struct http_request *,
-    struct http_response *);
+typedef void (
+    *http_handler)(const struct http_request *, struct http_response *);
 
 enum route_run {
-	RUN_INLINE,	/* cheap: runs on the polling thread */
-	RUN_WORKER,	/* may block: runs on the worker pool */
+	RUN_INLINE, /* cheap: runs on the polling thread */
+	RUN_WORKER, /* may block: runs on the worker pool */
 };
 
 /*
@@ -159,43 +158,43 @@ enum route_run {
  * no class at all: a route without one is a programmer error, refused by
  * http_faces_valid.
  */
-#define HTTP_LIMIT(cls)	((int)(cls) + 1)
-#define HTTP_UNLIMITED	(-1)
+#define HTTP_LIMIT(cls) ((int)(cls) + 1)
+#define HTTP_UNLIMITED (-1)
 /* The application's class of a limited route's limit. */
-#define HTTP_LIMIT_CLASS(limit)	((limit) - 1)
+#define HTTP_LIMIT_CLASS(limit) ((limit)-1)
 
 struct route {
-	const char	*method;	/* "GET", "POST", "OPTIONS", or "*" */
-	const char	*path;		/* exact, or with one "{}" segment */
+	const char *method; /* "GET", "POST", "OPTIONS", or "*" */
+	const char *path;   /* exact, or with one "{}" segment */
 	/*
 	 * With value: the route matches only a request whose header of
 	 * this name (http_header: clean text) is exactly value, as Cognito
 	 * names its operation in X-Amz-Target, or, for a value ending in
 	 * '*', begins with what comes before it.  NULL: any request.
 	 */
-	const char	*header;
-	const char	*value;
-	http_handler	 handler;
-	enum route_run	 run;
-	int		 limit;		/* HTTP_LIMIT(cls) or HTTP_UNLIMITED */
+	const char *header;
+	const char *value;
+	http_handler handler;
+	enum route_run run;
+	int limit; /* HTTP_LIMIT(cls) or HTTP_UNLIMITED */
 };
 
 /* One way in: its routes and its answers to what the server decides. */
 struct http_face {
-	const char		*name;		/* for the log; NULL: none */
-	const struct route	*routes;	/* ends with a NULL method */
+	const char *name;	    /* for the log; NULL: none */
+	const struct route *routes; /* ends with a NULL method */
 	/*
 	 * Answer a request its route's throttle refused: 429 in the face's
 	 * shape, with Retry-After: retry_after_s (http_set_retry_after).
 	 */
-	void	(*throttled)(const struct http_request *,
-		    struct http_response *, int64_t retry_after_s);
+	void (*throttled)(const struct http_request *, struct http_response *,
+	    int64_t retry_after_s);
 	/*
 	 * Answer a request the application failed, result being the
 	 * application's failure (an engine result), in the face's shape.
 	 */
-	void	(*failed)(const struct http_request *, struct http_response *,
-		    int result);
+	void (*failed)(const struct http_request *, struct http_response *,
+	    int result);
 };
 
 /*
@@ -203,7 +202,7 @@ struct http_face {
  * r->app, and to the hooks.
  */
 struct http_app {
-	void	*app;
+	void *app;
 	/*
 	 * Take a token of class cls for the client at client_ip (text; NULL
 	 * when unknown) sending user_agent (NULL: none).  Return 0 when the
@@ -211,16 +210,16 @@ struct http_app {
 	 * *retry_after_s; -1 when the application failed, with its result
 	 * in *failure.  Called on the thread that runs the route.
 	 */
-	int	(*throttle)(void *app, const char *client_ip,
-		    const char *user_agent, int cls, int64_t *retry_after_s,
-		    int *failure);
+	int (*throttle)(void *app, const char *client_ip,
+	    const char *user_agent, int cls, int64_t *retry_after_s,
+	    int *failure);
 	/*
 	 * Called as the answer of a request held to a time floor goes out:
 	 * its work was committed before the floor (a reset request's mail),
 	 * and what waits for that work (the mail senders) may start.  May
 	 * be NULL.
 	 */
-	void	(*wake)(void *app);
+	void (*wake)(void *app);
 };
 
 /*
@@ -229,14 +228,14 @@ struct http_app {
  * threads and workers, so no route of one is reachable on the other.
  */
 struct http_site {
-	const char			 *name;		/* "public", "admin" */
-	const char			 *listen;	/* host:port */
-	const struct http_face *const	 *faces;	/* NULL-terminated */
-	int				  reuse_port;	/* SO_REUSEPORT */
-	int				  threads;	/* polling threads */
-	int				  workers;	/* worker threads */
+	const char *name;		      /* "public", "admin" */
+	const char *listen;		      /* host:port */
+	const struct http_face *const *faces; /* NULL-terminated */
+	int reuse_port;			      /* SO_REUSEPORT */
+	int threads;			      /* polling threads */
+	int workers;			      /* worker threads */
 	/* Most open connections; 0: max_connections within the fd budget. */
-	int				  max_connections;
+	int max_connections;
 };
 
 /* request.c */
@@ -250,8 +249,8 @@ const char *http_header_raw(const struct http_request *, const char *name);
  * without case); NULL when absent.  What http_query and http_header read
  * for a request made without a connection.
  */
-const char *http_field(const struct http_request *, enum http_field_kind,
-	    const char *name);
+const char *
+http_field(const struct http_request *, enum http_field_kind, const char *name);
 
 /* routes.c */
 /*
@@ -263,39 +262,39 @@ const char *http_field(const struct http_request *, enum http_field_kind,
  * *method_mismatch is set when the path exists for another method.
  */
 const struct route *http_route_find(const struct http_face *const *faces,
-	    const struct http_request *r, const struct http_face **face,
-	    const char **param, size_t *param_len, int *method_mismatch);
+    const struct http_request *r, const struct http_face **face,
+    const char **param, size_t *param_len, int *method_mismatch);
 /*
  * Run route rt of face for r: first the throttle of its class through
  * app's hook, answering in the face's shape when it refuses or fails;
  * only then the handler.  r->app must be app->app.
  */
-void	http_route_run(const struct http_app *app, const struct http_face *,
-	    const struct route *rt, const struct http_request *r,
-	    struct http_response *);
+void http_route_run(const struct http_app *app, const struct http_face *,
+    const struct route *rt, const struct http_request *r,
+    struct http_response *);
 /*
  * 1 when every route of faces has a rate-limit class, and a limited route
  * runs on a worker (the throttle may block on the database); otherwise 0,
  * with the first bad route logged.
  */
-int	http_faces_valid(const struct http_face *const *faces);
+int http_faces_valid(const struct http_face *const *faces);
 /*
  * Make room for the answers of site's faces in the metrics; called as a
  * server starts, before it serves.  -1 (logged) past the fixed room.
  */
-int	http_metrics_register(const struct http_site *);
+int http_metrics_register(const struct http_site *);
 /*
  * Count an answer of status that took us microseconds, to route rt of face
  * (both NULL: no route matched) on site: lock-free.
  */
-void	http_metrics_count(const struct http_site *, const struct http_face *,
-	    const struct route *rt, int status, int64_t us);
+void http_metrics_count(const struct http_site *, const struct http_face *,
+    const struct route *rt, int status, int64_t us);
 /*
  * Append resetd_http_requests_total, by listener, face, method, route
  * pattern and status, to b: the rows that counted anything.  0, or -1 at
  * b's cap.
  */
-int	http_metrics_render(struct buf *b) WUR;
+int http_metrics_render(struct buf *b) WUR;
 
 /* clientip.c */
 /*
@@ -305,12 +304,12 @@ int	http_metrics_render(struct buf *b) WUR;
  * address of xff that is not trusted (or the left-most, when all are).
  * Written in text into out.
  */
-void	http_client_ip(const char *peer, const char *xff,
-	    const struct cidr *trusted, size_t n, char *out, size_t outlen);
+void http_client_ip(const char *peer, const char *xff,
+    const struct cidr *trusted, size_t n, char *out, size_t outlen);
 /* The client address of r (client_ip), or NULL when there is none. */
 const char *http_client(const struct http_request *);
 /* Set the Retry-After header to seconds (a negative wait counts as 0). */
-void	http_set_retry_after(struct http_response *, int64_t seconds);
+void http_set_retry_after(struct http_response *, int64_t seconds);
 #define HTTP_PEER_KEY_LEN 9
 /*
  * The key open connections are counted by, for a socket peer sa (NULL:
@@ -318,7 +317,7 @@ void	http_set_retry_after(struct http_response *, int64_t seconds);
  * bits of an IPv6 one, since one host usually holds a whole /64.  An
  * IPv4-mapped IPv6 address gives its IPv4 key.  Written to key.
  */
-void	http_peer_key(const struct sockaddr *, uint8_t key[HTTP_PEER_KEY_LEN]);
+void http_peer_key(const struct sockaddr *, uint8_t key[HTTP_PEER_KEY_LEN]);
 
 /* server.c */
 struct http_server;
@@ -329,7 +328,7 @@ struct http_server;
  * the address is taken or a route has no rate-limit class.
  */
 struct http_server *http_server_start(const struct config *,
-	    const struct http_site *, const struct http_app *app);
+    const struct http_site *, const struct http_app *app);
 /*
  * Apply the limits a reload may change while requests run: max_headers,
  * max_url_bytes, max_body_bytes (from the next request on; a request
@@ -337,20 +336,20 @@ struct http_server *http_server_start(const struct config *,
  * connection on), request_head_timeout and request_body_timeout.  The rest
  * of cfg is ignored.  Safe from any thread; accepts NULL.
  */
-void	http_server_reload(struct http_server *, const struct config *);
+void http_server_reload(struct http_server *, const struct config *);
 /*
  * Begin a graceful stop, and return at once: stop accepting connections,
  * answer every request from now on with "Connection: close", and close the
  * connections that have no request under way.  Requests in flight go on.
  * Accepts NULL; a second call does nothing.
  */
-void	http_server_quiesce(struct http_server *);
+void http_server_quiesce(struct http_server *);
 /*
  * During a graceful stop, close the connections whose request has been
  * answered since (their clients kept them open), and return how many
  * connections are still open: 0 when the server is drained.  Accepts NULL.
  */
-int	http_server_drain(struct http_server *);
+int http_server_drain(struct http_server *);
 /*
  * Stop now: requests that no worker has started are answered 503 with
  * Retry-After; running handlers finish and their answers are sent, until
@@ -359,6 +358,6 @@ int	http_server_drain(struct http_server *);
  * deadline: the server is then left as it is, and the caller must end the
  * process without freeing what those handlers use.  Accepts NULL.
  */
-int	http_server_stop(struct http_server *, int64_t deadline_ms);
+int http_server_stop(struct http_server *, int64_t deadline_ms);
 
 #endif

@@ -19,8 +19,8 @@ http_field(const struct http_request *r, enum http_field_kind kind,
 		if (r->fields[i].kind != kind)
 			continue;
 		if (kind == HTTP_FIELD_HEADER ?
-		    strcasecmp(r->fields[i].name, name) == 0 :
-		    strcmp(r->fields[i].name, name) == 0)
+			strcasecmp(r->fields[i].name, name) == 0 :
+			strcmp(r->fields[i].name, name) == 0)
 			return r->fields[i].value;
 	}
 	return NULL;
@@ -78,11 +78,13 @@ http_content_charset(const struct http_request *r, char *out, size_t outlen)
 		if (quoted)
 			p++;
 		for (; p[i] != '\0' && p[i] != ';' && p[i] != '"' &&
-		    p[i] != ' ' && p[i] != '\t'; i++) {
+		     p[i] != ' ' && p[i] != '\t';
+		     i++) {
 			if (i + 1 >= outlen || (unsigned char)p[i] >= 0x80)
 				return -1;
 			out[i] = (char)(p[i] >= 'A' && p[i] <= 'Z' ?
-			    p[i] - 'A' + 'a' : p[i]);
+				p[i] - 'A' + 'a' :
+				p[i]);
 		}
 		out[i] = '\0';
 		return 0;

@@ -77,8 +77,7 @@ http_route_find(const struct http_face *const *faces,
     const char **param, size_t *param_len, int *method_mismatch)
 {
 	const struct route *rt;
-	const char *method = strcmp(r->method, "HEAD") == 0 ? "GET" :
-	    r->method;
+	const char *method = strcmp(r->method, "HEAD") == 0 ? "GET" : r->method;
 	const char *p = NULL;
 	size_t n = 0;
 
@@ -142,10 +141,10 @@ http_faces_valid(const struct http_face *const *faces)
 			if (rt->handler == NULL || rt->limit == 0 ||
 			    rt->limit < HTTP_UNLIMITED ||
 			    (rt->limit != HTTP_UNLIMITED &&
-			    rt->run != RUN_WORKER) ||
+				rt->run != RUN_WORKER) ||
 			    (rt->header != NULL) != (rt->value != NULL)) {
 				log_error("http: route %s %s has no rate-limit "
-				    "class, or a limited one runs inline",
+					  "class, or a limited one runs inline",
 				    rt->method, rt->path);
 				return 0;
 			}
@@ -161,18 +160,40 @@ http_faces_valid(const struct http_face *const *faces)
  * tables, so the series are bounded by construction.  The last row of a
  * listener's slot counts the requests no route matched.
  */
-#define METRIC_SLOTS 16		/* faces and listeners */
-#define METRIC_ROUTES 64	/* rows of one face */
+#define METRIC_SLOTS 16	 /* faces and listeners */
+#define METRIC_ROUTES 64 /* rows of one face */
 
 static const int counted_status[] = {
-	200, 201, 202, 204, 301, 302, 303, 304, 400, 401, 403, 404, 405, 409,
-	410, 413, 414, 415, 422, 429, 431, 500, 502, 503,
+	200,
+	201,
+	202,
+	204,
+	301,
+	302,
+	303,
+	304,
+	400,
+	401,
+	403,
+	404,
+	405,
+	409,
+	410,
+	413,
+	414,
+	415,
+	422,
+	429,
+	431,
+	500,
+	502,
+	503,
 };
 #define NSTATUS (sizeof(counted_status) / sizeof(counted_status[0]))
 
 struct metric_slot {
-	const struct http_face	*face;		/* NULL: a listener's unmatched */
-	const char		*listener;
+	const struct http_face *face; /* NULL: a listener's unmatched */
+	const char *listener;
 };
 
 static struct metric_slot slots[METRIC_SLOTS];
@@ -186,8 +207,8 @@ slot_find(const struct http_face *face, const char *listener)
 	int i, n = atomic_load_explicit(&nslots, memory_order_acquire);
 
 	for (i = 0; i < n; i++)
-		if (slots[i].face == face && (face != NULL ||
-		    strcmp(slots[i].listener, listener) == 0))
+		if (slots[i].face == face &&
+		    (face != NULL || strcmp(slots[i].listener, listener) == 0))
 			return i;
 	return -1;
 }
@@ -220,7 +241,8 @@ http_metrics_register(const struct http_site *site)
 			n++;
 		if (n >= METRIC_ROUTES) {
 			log_error("http: face %s has more than %d routes to "
-			    "count", (*f)->name ? (*f)->name : "health",
+				  "count",
+			    (*f)->name ? (*f)->name : "health",
 			    METRIC_ROUTES - 1);
 			return -1;
 		}
@@ -238,14 +260,14 @@ http_metrics_count(const struct http_site *site, const struct http_face *face,
 	int slot = slot_find(face, site->name);
 
 	metrics_observe_request(face != NULL ? metrics_face(face->name) :
-	    MF_NONE, us);
+					       MF_NONE,
+	    us);
 	if (slot == -1)
 		return;
 	row = rt != NULL ? (size_t)(rt - face->routes) : METRIC_ROUTES - 1;
 	for (i = 0; i < NSTATUS && counted_status[i] != status; i++)
 		continue;
-	atomic_fetch_add_explicit(&hits[slot][row][i], 1,
-	    memory_order_relaxed);
+	atomic_fetch_add_explicit(&hits[slot][row][i], 1, memory_order_relaxed);
 }
 
 /* One route's rows (rt NULL: the unmatched requests of the slot). */
@@ -263,15 +285,21 @@ render_route(struct buf *b, int slot, size_t row, const struct route *rt)
 		if (v == 0)
 			continue;
 		if (i < NSTATUS)
-			snprintf(status, sizeof(status), "%d", counted_status[i]);
+			snprintf(status, sizeof(status), "%d",
+			    counted_status[i]);
 		else
 			snprintf(status, sizeof(status), "other");
-		if (buf_printf(b, "resetd_http_requests_total{listener=\"%s\","
-		    "face=\"%s\",method=\"%s\",route=\"%s\",status=\"%s\"} "
-		    "%llu\n", slots[slot].listener, face == NULL ? "none" :
-		    face->name != NULL ? face->name : "health",
-		    rt != NULL ? rt->method : "*", rt != NULL ? rt->path :
-		    "unmatched", status, (unsigned long long)v) == -1)
+		if (buf_printf(b,
+			"resetd_http_requests_total{listener=\"%s\","
+			"face=\"%s\",method=\"%s\",route=\"%s\",status=\"%s\"} "
+			"%llu\n",
+			slots[slot].listener,
+			face == NULL	       ? "none" :
+			    face->name != NULL ? face->name :
+						 "health",
+			rt != NULL ? rt->method : "*",
+			rt != NULL ? rt->path : "unmatched", status,
+			(unsigned long long)v) == -1)
 			return -1;
 	}
 	return 0;
@@ -283,19 +311,22 @@ http_metrics_render(struct buf *b)
 	const struct route *rt;
 	int slot, n = atomic_load_explicit(&nslots, memory_order_acquire);
 
-	if (buf_puts(b, "# HELP resetd_http_requests_total Requests answered, "
-	    "by listener, face, method, route pattern and status.\n"
-	    "# TYPE resetd_http_requests_total counter\n") == -1)
+	if (buf_puts(b,
+		"# HELP resetd_http_requests_total Requests answered, "
+		"by listener, face, method, route pattern and status.\n"
+		"# TYPE resetd_http_requests_total counter\n") == -1)
 		return -1;
 	for (slot = 0; slot < n; slot++) {
 		if (slots[slot].face == NULL) {
-			if (render_route(b, slot, METRIC_ROUTES - 1, NULL) == -1)
+			if (render_route(b, slot, METRIC_ROUTES - 1, NULL) ==
+			    -1)
 				return -1;
 			continue;
 		}
 		for (rt = slots[slot].face->routes; rt->method != NULL; rt++)
 			if (render_route(b, slot,
-			    (size_t)(rt - slots[slot].face->routes), rt) == -1)
+				(size_t)(rt - slots[slot].face->routes),
+				rt) == -1)
 				return -1;
 	}
 	return 0;

@@ -58,43 +58,43 @@
 /* What the HTTP layer refuses before any route sees the request. */
 enum refusal {
 	REFUSE_NONE,
-	REFUSE_HEADERS,		/* 431: too many header fields */
-	REFUSE_URL,		/* 414: request target too long */
+	REFUSE_HEADERS, /* 431: too many header fields */
+	REFUSE_URL,	/* 414: request target too long */
 };
 
 enum exchange_state {
 	EX_READING,
-	EX_RUNNING,	/* on the worker pool, connection suspended */
-	EX_ANSWERED,	/* response ready to queue */
+	EX_RUNNING,  /* on the worker pool, connection suspended */
+	EX_ANSWERED, /* response ready to queue */
 };
 
 struct exchange {
-	struct http_server	*server;
-	struct http_request	 req;
-	struct http_response	 resp;
-	const struct http_face	*face;
-	const struct route	*route;
-	int			 method_mismatch;
-	enum refusal		 refusal;
-	char			*path_param;
-	struct buf		 body;
-	enum exchange_state	 state;
-	int64_t			 started_us;
-	const char		*cut_reason;	/* set when the server cut it */
-	struct exchange		*next_job;
-	struct conn		*conn;		/* its connection's record */
+	struct http_server *server;
+	struct http_request req;
+	struct http_response resp;
+	const struct http_face *face;
+	const struct route *route;
+	int method_mismatch;
+	enum refusal refusal;
+	char *path_param;
+	struct buf body;
+	enum exchange_state state;
+	int64_t started_us;
+	const char *cut_reason; /* set when the server cut it */
+	struct exchange *next_job;
+	struct conn *conn; /* its connection's record */
 };
 
 /* One open connection, under the server's lock. */
 struct conn {
-	struct conn		*prev, *next;
-	MHD_socket		 fd;
-	struct exchange		*ex;		/* the request under way, or NULL */
-	int			 reading;	/* ex's body is still arriving */
-	int			 cut;		/* its socket was shut down */
+	struct conn *prev, *next;
+	MHD_socket fd;
+	struct exchange *ex; /* the request under way, or NULL */
+	int reading;	     /* ex's body is still arriving */
+	int cut;	     /* its socket was shut down */
 	/* Since when it waits for a request head: opened, or last answer. */
-	int64_t			 ready_us;
-	struct addr_count	*peer;		/* its address's count */
+	int64_t ready_us;
+	struct addr_count *peer; /* its address's count */
 };
 
 /*
@@ -105,9 +105,9 @@ struct conn {
 #define PEER_BUCKETS 1024
 
 struct addr_count {
-	struct addr_count	*next;
-	uint8_t			 key[HTTP_PEER_KEY_LEN];
-	int			 count;
+	struct addr_count *next;
+	uint8_t key[HTTP_PEER_KEY_LEN];
+	int count;
 };
 
 /*
@@ -115,52 +115,52 @@ struct addr_count {
  * atomically where it is used; the rest of cfg is fixed at start.
  */
 struct http_limits {
-	int64_t		 max_headers;
-	int64_t		 max_url_bytes;
-	int64_t		 max_body_bytes;
-	int64_t		 max_connections_per_ip;
-	int64_t		 head_timeout_s;
-	int64_t		 body_timeout_s;
+	int64_t max_headers;
+	int64_t max_url_bytes;
+	int64_t max_body_bytes;
+	int64_t max_connections_per_ip;
+	int64_t head_timeout_s;
+	int64_t body_timeout_s;
 };
 
 #define LIMIT(s, field) __atomic_load_n(&(s)->limits.field, __ATOMIC_RELAXED)
 
 struct http_server {
-	const struct config	*cfg;
-	struct http_limits	 limits;
-	const struct http_site	*site;
-	const struct http_face	*const *faces;
-	struct http_app		 app;
-	struct MHD_Daemon	*mhd;
-	pthread_t		*workers;
-	int			 nworkers;
-	pthread_mutex_t		 lock;
-	pthread_cond_t		 jobs_ready;
-	pthread_cond_t		 idle;
-	struct exchange		*jobs_head, *jobs_tail;
-	int			 draining;	/* answers close their connection */
-	int			 stopping;	/* no handler starts any more */
-	int			 in_flight;	/* exchanges not yet completed */
-	int			 suspended;	/* connections not yet resumed */
-	struct conn		*conns;		/* every open connection */
-	int			 nconns;
-	int			 ncut;		/* of them, shut and closing */
-	int			 max_conns;	/* the cap, after the fd budget */
-	struct addr_count	*peers[PEER_BUCKETS];
-	uint8_t			 peer_key[crypto_shorthash_KEYBYTES];
-	int64_t			 next_reap_us, next_report_us;
+	const struct config *cfg;
+	struct http_limits limits;
+	const struct http_site *site;
+	const struct http_face *const *faces;
+	struct http_app app;
+	struct MHD_Daemon *mhd;
+	pthread_t *workers;
+	int nworkers;
+	pthread_mutex_t lock;
+	pthread_cond_t jobs_ready;
+	pthread_cond_t idle;
+	struct exchange *jobs_head, *jobs_tail;
+	int draining;	    /* answers close their connection */
+	int stopping;	    /* no handler starts any more */
+	int in_flight;	    /* exchanges not yet completed */
+	int suspended;	    /* connections not yet resumed */
+	struct conn *conns; /* every open connection */
+	int nconns;
+	int ncut;      /* of them, shut and closing */
+	int max_conns; /* the cap, after the fd budget */
+	struct addr_count *peers[PEER_BUCKETS];
+	uint8_t peer_key[crypto_shorthash_KEYBYTES];
+	int64_t next_reap_us, next_report_us;
 	/* What reap and accept_policy did since the last report. */
-	int64_t			 cut_head, cut_body, evicted;
-	int64_t			 refused_peer, refused_full;
+	int64_t cut_head, cut_body, evicted;
+	int64_t refused_peer, refused_full;
 	/* Answers held until their time: a min-heap on answer_at_us. */
-	pthread_t		 timer;
-	int			 timer_running;
-	pthread_cond_t		 timer_wake;	/* CLOCK_MONOTONIC */
-	struct exchange		**held;
-	size_t			 nheld, held_size;
+	pthread_t timer;
+	int timer_running;
+	pthread_cond_t timer_wake; /* CLOCK_MONOTONIC */
+	struct exchange **held;
+	size_t nheld, held_size;
 };
 
-static void	reap(struct http_server *, int64_t);
+static void reap(struct http_server *, int64_t);
 
 /* request and response helpers */
 
@@ -169,7 +169,8 @@ http_query(const struct http_request *r, const char *name)
 {
 	if (r->conn == NULL)
 		return http_field(r, HTTP_FIELD_QUERY, name);
-	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND,
+	    name);
 }
 
 static int
@@ -182,8 +183,8 @@ name_allowed(const char *name, const char *const *allowed)
 }
 
 struct query_names {
-	const char *const	*allowed;
-	const char		*stray;
+	const char *const *allowed;
+	const char *stray;
 };
 
 static enum MHD_Result
@@ -220,10 +221,10 @@ http_query_stray(const struct http_request *r, const char *const *allowed)
 }
 
 struct query_all {
-	const char	*name;
-	const char	**out;
-	size_t		 max;
-	size_t		 n;
+	const char *name;
+	const char **out;
+	size_t max;
+	size_t n;
 };
 
 static enum MHD_Result
@@ -242,8 +243,8 @@ query_all_one(void *arg, enum MHD_ValueKind kind, const char *key,
 }
 
 size_t
-http_query_all(const struct http_request *r, const char *name,
-    const char **out, size_t max)
+http_query_all(const struct http_request *r, const char *name, const char **out,
+    size_t max)
 {
 	struct query_all q = { name, out, max, 0 };
 	size_t i;
@@ -278,19 +279,20 @@ http_content_type(const struct http_request *r, char *out, size_t outlen)
 		while (*ct == ' ')
 			ct++;
 		for (; ct[i] != '\0' && ct[i] != ';' && ct[i] != ' ' &&
-		    i + 1 < outlen; i++)
+		     i + 1 < outlen;
+		     i++)
 			out[i] = (char)(ct[i] >= 'A' && ct[i] <= 'Z' ?
-			    ct[i] - 'A' + 'a' : ct[i]);
+				ct[i] - 'A' + 'a' :
+				ct[i]);
 	}
 	out[i] = '\0';
 }
 
 void
-http_set_header(struct http_response *resp, const char *name,
-    const char *value)
+http_set_header(struct http_response *resp, const char *name, const char *value)
 {
 	if (resp->nheaders >= HTTP_MAX_HEADERS)
-		abort();	/* handlers set a known, small number */
+		abort(); /* handlers set a known, small number */
 	resp->headers[resp->nheaders].name = xstrdup(name);
 	resp->headers[resp->nheaders].value = xstrdup(value);
 	resp->nheaders++;
@@ -304,7 +306,7 @@ http_set_body(struct http_response *resp, int status, const char *content_type,
 	resp->content_type = content_type;
 	buf_reset(&resp->body);
 	if (buf_append(&resp->body, body, len) == -1)
-		abort();	/* response buffers are uncapped */
+		abort(); /* response buffers are uncapped */
 }
 
 static void
@@ -335,8 +337,10 @@ answer_plain(struct http_response *resp, int status, const char *code,
 	char body[256];
 	int n;
 
-	n = snprintf(body, sizeof(body), "{\"error\":{\"code\":\"%s\","
-	    "\"description\":\"%s\"}}", code, message);
+	n = snprintf(body, sizeof(body),
+	    "{\"error\":{\"code\":\"%s\","
+	    "\"description\":\"%s\"}}",
+	    code, message);
 	http_set_body(resp, status, "application/json", body, (size_t)n);
 	resp->outcome = code;
 }
@@ -370,7 +374,7 @@ run_handler(struct exchange *ex)
 	http_route_run(&ex->server->app, ex->face, ex->route, &ex->req,
 	    &ex->resp);
 	if (ex->resp.status == 0)
-		abort();	/* every handler answers */
+		abort(); /* every handler answers */
 }
 
 /*
@@ -594,36 +598,37 @@ remote_address(struct MHD_Connection *conn, char *out, size_t outlen)
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
 		    out, (socklen_t)outlen);
 	else if (sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr,
-		    out, (socklen_t)outlen);
+		inet_ntop(AF_INET6,
+		    &((const struct sockaddr_in6 *)sa)->sin6_addr, out,
+		    (socklen_t)outlen);
 }
 
 /* What the query arguments add up to, and whether each is clean text. */
 struct query_scan {
-	size_t	 bytes;
-	int	 invalid;
+	size_t bytes;
+	int invalid;
 };
 
 static enum MHD_Result
-query_arg(void *cls, enum MHD_ValueKind kind, const char *key,
-    size_t key_size, const char *value, size_t value_size)
+query_arg(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
+    const char *value, size_t value_size)
 {
 	struct query_scan *q = cls;
 
 	(void)kind;
-	q->bytes += key_size + value_size + 2;	/* "&k=v" */
+	q->bytes += key_size + value_size + 2; /* "&k=v" */
 	if (memchr(key, '\0', key_size) != NULL ||
 	    !str_is_clean_utf8(key, key_size) ||
-	    (value != NULL && (memchr(value, '\0', value_size) != NULL ||
-	    !str_is_clean_utf8(value, value_size))))
+	    (value != NULL &&
+		(memchr(value, '\0', value_size) != NULL ||
+		    !str_is_clean_utf8(value, value_size))))
 		q->invalid = 1;
 	return MHD_YES;
 }
 
 /* Join the X-Forwarded-For lines with commas, up to XFF_MAX bytes. */
 static enum MHD_Result
-xff_line(void *cls, enum MHD_ValueKind kind, const char *key,
-    const char *value)
+xff_line(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
 	struct buf *b = cls;
 
@@ -631,7 +636,7 @@ xff_line(void *cls, enum MHD_ValueKind kind, const char *key,
 	if (value == NULL || strcasecmp(key, "X-Forwarded-For") != 0)
 		return MHD_YES;
 	if ((b->len > 0 && buf_puts(b, ",") == -1) || buf_puts(b, value) == -1)
-		return MHD_NO;	/* past the cap: what was read so far */
+		return MHD_NO; /* past the cap: what was read so far */
 	return MHD_YES;
 }
 
@@ -825,8 +830,9 @@ completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		.client = ex->req.client_ip,
 		.dialect = ex->route ? ex->face->name : NULL,
 		.outcome = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ?
-		    ex->resp.outcome : cut_reason != NULL ?
-		    cut_reason : "connection_lost",
+		    ex->resp.outcome :
+		    cut_reason != NULL ? cut_reason :
+					 "connection_lost",
 		.status = ex->resp.status,
 		.duration_us = time_mono_us() - ex->started_us,
 	};
@@ -882,7 +888,7 @@ peer_release(struct http_server *s, struct addr_count *p)
 	if (--p->count > 0)
 		return;
 	for (pp = &s->peers[peer_bucket(s, p->key)]; *pp != NULL;
-	    pp = &(*pp)->next)
+	     pp = &(*pp)->next)
 		if (*pp == p) {
 			*pp = p->next;
 			break;
@@ -1037,9 +1043,11 @@ reap(struct http_server *s, int64_t now)
 		return;
 	s->next_report_us = now + REPORT_US;
 	if (s->cut_head + s->cut_body + s->evicted + s->refused_peer +
-	    s->refused_full == 0)
+		s->refused_full ==
+	    0)
 		return;
-	log_warn("http: connections closed at the head deadline %lld, at the "
+	log_warn(
+	    "http: connections closed at the head deadline %lld, at the "
 	    "body deadline %lld, waiting ones closed for new clients %lld; "
 	    "refused: address at its cap %lld, all busy %lld",
 	    (long long)s->cut_head, (long long)s->cut_body,
@@ -1141,7 +1149,7 @@ fd_budget(const struct config *cfg)
 	int64_t pool, reserve, want, cap, was;
 
 	pool = cfg->db_pool_size > 0 ? cfg->db_pool_size :
-	    cfg->workers + cfg->mail_workers + 1;
+				       cfg->workers + cfg->mail_workers + 1;
 	reserve = 2 * pool + 2 * cfg->mail_workers +
 	    2 * (cfg->http_threads + 1) + FD_MARGIN;
 	want = cfg->max_connections + conn_slack(cfg) + reserve;
@@ -1152,25 +1160,30 @@ fd_budget(const struct config *cfg)
 	was = (int64_t)rl.rlim_cur;
 	want_rl = rl;
 	want_rl.rlim_cur = rl.rlim_max != RLIM_INFINITY &&
-	    (int64_t)rl.rlim_max < want ? rl.rlim_max : (rlim_t)want;
+		(int64_t)rl.rlim_max < want ?
+	    rl.rlim_max :
+	    (rlim_t)want;
 	if (want_rl.rlim_cur > rl.rlim_cur &&
 	    setrlimit(RLIMIT_NOFILE, &want_rl) == 0)
 		rl = want_rl;
 	if ((int64_t)rl.rlim_cur >= want) {
 		log_info("http: raised the file-handle limit from %lld to %lld "
-		    "for %lld connections", (long long)was,
-		    (long long)rl.rlim_cur, (long long)cfg->max_connections);
+			 "for %lld connections",
+		    (long long)was, (long long)rl.rlim_cur,
+		    (long long)cfg->max_connections);
 		return cfg->max_connections;
 	}
 	cap = (int64_t)rl.rlim_cur - reserve - conn_slack(cfg);
 	if (cap < 1)
 		cap = 1;
-	log_warn("http: max_connections lowered from %lld to %lld: the "
+	log_warn(
+	    "http: max_connections lowered from %lld to %lld: the "
 	    "file-handle limit is %lld (hard limit %lld), and %lld are kept "
 	    "for the database, the mail senders and files",
 	    (long long)cfg->max_connections, (long long)cap,
-	    (long long)rl.rlim_cur, rl.rlim_max == RLIM_INFINITY ? -1LL :
-	    (long long)rl.rlim_max, (long long)(reserve + conn_slack(cfg)));
+	    (long long)rl.rlim_cur,
+	    rl.rlim_max == RLIM_INFINITY ? -1LL : (long long)rl.rlim_max,
+	    (long long)(reserve + conn_slack(cfg)));
 	return cap;
 }
 
@@ -1184,7 +1197,8 @@ listen_open(const char *listen_text, const struct sockaddr_storage *ss,
     int reuse_port)
 {
 	socklen_t len = ss->ss_family == AF_INET6 ?
-	    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	    sizeof(struct sockaddr_in6) :
+	    sizeof(struct sockaddr_in);
 	int fd, on = 1;
 
 	fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
@@ -1203,7 +1217,7 @@ listen_open(const char *listen_text, const struct sockaddr_storage *ss,
 	if (bind(fd, (const struct sockaddr *)ss, len) == -1) {
 		if (errno == EADDRINUSE)
 			log_error("http: cannot listen on %s: address already "
-			    "in use (is another resetd running on it?)",
+				  "in use (is another resetd running on it?)",
 			    listen_text);
 		else
 			log_error("http: cannot listen on %s: %s", listen_text,
@@ -1252,7 +1266,7 @@ http_server_start(const struct config *cfg, const struct http_site *site,
 	s->faces = faces;
 	s->app = *app;
 	s->max_conns = site->max_connections > 0 ? site->max_connections :
-	    (int)fd_budget(cfg);
+						   (int)fd_budget(cfg);
 	crypto_shorthash_keygen(s->peer_key);
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->jobs_ready, NULL);
@@ -1275,19 +1289,17 @@ http_server_start(const struct config *cfg, const struct http_site *site,
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	s->mhd = MHD_start_daemon(flags, 0, accept_policy, s, access_handler, s,
-	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)lfd,
-	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)site->threads,
-	    MHD_OPTION_CONNECTION_LIMIT,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_LISTEN_SOCKET,
+	    (MHD_socket)lfd, MHD_OPTION_THREAD_POOL_SIZE,
+	    (unsigned)site->threads, MHD_OPTION_CONNECTION_LIMIT,
 	    (unsigned)(s->max_conns + conn_slack(cfg)),
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
 	    MHD_OPTION_NOTIFY_COMPLETED, completed, s,
-	    MHD_OPTION_NOTIFY_CONNECTION, conn_notify, s,
-	    MHD_OPTION_END);
+	    MHD_OPTION_NOTIFY_CONNECTION, conn_notify, s, MHD_OPTION_END);
 	if (s->mhd == NULL) {
 		log_error("http: cannot serve on %s", site->listen);
-		(void)http_server_stop(s, 0);	/* nothing runs yet */
+		(void)http_server_stop(s, 0); /* nothing runs yet */
 		return NULL;
 	}
 	log_info("http: %s listener on %s", site->name, site->listen);
@@ -1405,7 +1417,8 @@ http_server_stop(struct http_server *s, int64_t deadline_ms)
 		pthread_mutex_unlock(&s->lock);
 		if (n > 0) {
 			log_error("http: %d requests still running at the "
-			    "deadline", n);
+				  "deadline",
+			    n);
 			return -1;
 		}
 		MHD_stop_daemon(s->mhd);

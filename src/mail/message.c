@@ -72,7 +72,8 @@ message_header_encode(struct buf *b, const char *s)
 		sodium_bin2base64(chunk, sizeof(chunk),
 		    (const unsigned char *)s + i, n,
 		    sodium_base64_VARIANT_ORIGINAL);
-		if (buf_printf(b, "%s=?UTF-8?B?%s?=", i ? "\r\n " : "", chunk) == -1)
+		if (buf_printf(b, "%s=?UTF-8?B?%s?=", i ? "\r\n " : "",
+			chunk) == -1)
 			return -1;
 		i += n;
 	}
@@ -100,7 +101,7 @@ message_qp_encode(struct buf *b, const char *s)
 		/* Space or tab before a line end must be encoded. */
 		if ((c >= 33 && c <= 126 && c != '=') ||
 		    ((c == ' ' || c == '\t') && s[1] != '\n' && s[1] != '\r' &&
-		    s[1] != '\0')) {
+			s[1] != '\0')) {
 			enc[0] = (char)c;
 			n = 1;
 		} else {
@@ -151,7 +152,8 @@ message_build(const struct message_spec *m, char **out, char *err,
 	}
 	if ((m->from_name != NULL && !header_safe(m->from_name)) ||
 	    !header_safe(m->subject)) {
-		snprintf(err, errlen, "line break or control character in a "
+		snprintf(err, errlen,
+		    "line break or control character in a "
 		    "header value");
 		return -1;
 	}
@@ -185,18 +187,25 @@ message_build(const struct message_spec *m, char **out, char *err,
 	rc |= buf_puts(&b, "\r\nMIME-Version: 1.0\r\n");
 	/* RFC 3834: vacation responders leave automatic mail alone. */
 	rc |= buf_puts(&b, "Auto-Submitted: auto-generated\r\n");
-	rc |= buf_printf(&b, "Content-Type: multipart/alternative;\r\n"
-	    " boundary=\"%s\"\r\n\r\n", boundary);
-	rc |= buf_printf(&b, "--%s\r\nContent-Type: text/plain; charset=UTF-8\r\n"
-	    "Content-Transfer-Encoding: quoted-printable\r\n\r\n", boundary);
+	rc |= buf_printf(&b,
+	    "Content-Type: multipart/alternative;\r\n"
+	    " boundary=\"%s\"\r\n\r\n",
+	    boundary);
+	rc |= buf_printf(&b,
+	    "--%s\r\nContent-Type: text/plain; charset=UTF-8\r\n"
+	    "Content-Transfer-Encoding: quoted-printable\r\n\r\n",
+	    boundary);
 	rc |= message_qp_encode(&b, m->text);
-	rc |= buf_printf(&b, "\r\n--%s\r\nContent-Type: text/html; charset=UTF-8\r\n"
-	    "Content-Transfer-Encoding: quoted-printable\r\n\r\n", boundary);
+	rc |= buf_printf(&b,
+	    "\r\n--%s\r\nContent-Type: text/html; charset=UTF-8\r\n"
+	    "Content-Transfer-Encoding: quoted-printable\r\n\r\n",
+	    boundary);
 	rc |= message_qp_encode(&b, m->html);
 	rc |= buf_printf(&b, "\r\n--%s--\r\n", boundary);
 	if (rc != 0) {
 		buf_free(&b);
-		snprintf(err, errlen, "message larger than %d bytes", MESSAGE_MAX);
+		snprintf(err, errlen, "message larger than %d bytes",
+		    MESSAGE_MAX);
 		return -1;
 	}
 	*out = buf_take(&b);

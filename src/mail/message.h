@@ -14,13 +14,13 @@
 #include "../util/util.h"
 
 struct message_spec {
-	const char	*from_name;	/* display name, may be NULL */
-	const char	*from_addr;
-	const char	*to_addr;
-	const char	*subject;
-	const char	*text;
-	const char	*html;
-	int64_t		 date_ms;
+	const char *from_name; /* display name, may be NULL */
+	const char *from_addr;
+	const char *to_addr;
+	const char *subject;
+	const char *text;
+	const char *html;
+	int64_t date_ms;
 };
 
 /*
@@ -28,11 +28,11 @@ struct message_spec {
  * caller frees), or -1 when a header value holds a line break or other
  * control character, or an address is malformed; err says which.
  */
-int	message_build(const struct message_spec *, char **out, char *err,
-	    size_t errlen) WUR;
+int message_build(const struct message_spec *, char **out, char *err,
+    size_t errlen) WUR;
 /* Append s as quoted-printable (RFC 2045), lines at most 76 characters. */
-int	message_qp_encode(struct buf *, const char *s) WUR;
+int message_qp_encode(struct buf *, const char *s) WUR;
 /* Append s as a header value: as is when plain ASCII, else RFC 2047 words. */
-int	message_header_encode(struct buf *, const char *s) WUR;
+int message_header_encode(struct buf *, const char *s) WUR;
 
 #endif

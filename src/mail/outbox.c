@@ -76,64 +76,64 @@
 #define BACKOFF_MAX_MS (3600 * 1000)
 #define OUTBOX_CHANNEL "resetd_outbox"
 #define NOTIFY_SPACING_MS 10
-#define HASTEN_BATCH 500	/* messages made due by one hasten */
-#define HASTEN_SPACING_MS 1000	/* between hastens of one recovery */
+#define HASTEN_BATCH 500       /* messages made due by one hasten */
+#define HASTEN_SPACING_MS 1000 /* between hastens of one recovery */
 
 /*
  * What a reload may change, copied from the configuration; shared, with
  * refs counted under the mailer's lock.
  */
 struct settings {
-	int				 refs;
-	char				*from;		/* mail_from */
-	char				*from_name;	/* mail_from_name */
-	int64_t				 max_tries;
-	int64_t				 lease_ms;
-	int64_t				 poll_ms;
-	int64_t				 test_hold_ms;
-	int64_t				 backoff_ms;
-	int64_t				 max_age_ms;
-	int64_t				 webhook_timeout_ms;
-	const struct template_set	*templates;	/* a reference */
+	int refs;
+	char *from;	 /* mail_from */
+	char *from_name; /* mail_from_name */
+	int64_t max_tries;
+	int64_t lease_ms;
+	int64_t poll_ms;
+	int64_t test_hold_ms;
+	int64_t backoff_ms;
+	int64_t max_age_ms;
+	int64_t webhook_timeout_ms;
+	const struct template_set *templates; /* a reference */
 };
 
 struct sender {
-	struct mailer		*ml;
-	struct transport	 transport;	/* mail senders only */
-	pthread_t		 thread;
-	struct settings		*set;		/* held; the sender's own */
+	struct mailer *ml;
+	struct transport transport; /* mail senders only */
+	pthread_t thread;
+	struct settings *set; /* held; the sender's own */
 	/* From a reload, under the lock: the next transport, when open. */
-	struct transport	 next;
-	enum outbox_claim	 which;		/* what it claims */
-	uint64_t		 seen;		/* the wake it last saw */
+	struct transport next;
+	enum outbox_claim which; /* what it claims */
+	uint64_t seen;		 /* the wake it last saw */
 };
 
 struct mailer {
-	struct db			*db;
-	struct settings			*set;	/* in force; under lock */
-	struct sender			*senders;
-	int				 nsenders;	/* with a transport */
-	int				 nthreads;	/* started */
-	pthread_mutex_t			 lock;
-	pthread_cond_t			 wake;
-	uint64_t			 wake_gen;	/* counts wakes */
-	int				 stopping;
+	struct db *db;
+	struct settings *set; /* in force; under lock */
+	struct sender *senders;
+	int nsenders; /* with a transport */
+	int nthreads; /* started */
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	uint64_t wake_gen; /* counts wakes */
+	int stopping;
 	/* Between instances; listener NULL when the database has none. */
-	struct db_listener		*listener;
-	pthread_t			 listen_thread;
-	int				 listening;	/* listen_thread runs */
-	int				 pipe[2];	/* wakes the listener */
-	int				 notify_pending; /* guarded by lock */
-	uint8_t				 key[PAYLOAD_KEY_BYTES];
-	uint8_t				 webhook_key[PAYLOAD_KEY_BYTES];
-	int				 has_webhook_key;
-	int				 cancel;	/* atomic: posts stop */
-	mail_recorder			 record;	/* or NULL */
-	void				*record_arg;
+	struct db_listener *listener;
+	pthread_t listen_thread;
+	int listening;	    /* listen_thread runs */
+	int pipe[2];	    /* wakes the listener */
+	int notify_pending; /* guarded by lock */
+	uint8_t key[PAYLOAD_KEY_BYTES];
+	uint8_t webhook_key[PAYLOAD_KEY_BYTES];
+	int has_webhook_key;
+	int cancel;	      /* atomic: posts stop */
+	mail_recorder record; /* or NULL */
+	void *record_arg;
 	/* The relay's recovery, guarded by lock. */
-	int				 relay_failed;	/* a temporary failure */
-	int				 hasten_more;	/* a full batch was hastened */
-	int64_t				 hasten_at;	/* monotonic ms */
+	int relay_failed;  /* a temporary failure */
+	int hasten_more;   /* a full batch was hastened */
+	int64_t hasten_at; /* monotonic ms */
 };
 
 static struct settings *
@@ -190,8 +190,8 @@ outbox_queue(struct db_conn *c, const struct outbox_item *it, int64_t now)
 	int rc;
 
 	for (v = it->vars; v != NULL && v->name != NULL; v++)
-		json_object_set_new(vars, v->name, json_string(v->value ?
-		    v->value : ""));
+		json_object_set_new(vars, v->name,
+		    json_string(v->value ? v->value : ""));
 	payload = json_dumps(vars, JSON_COMPACT);
 	json_decref(vars);
 	if (payload == NULL) {
@@ -201,8 +201,9 @@ outbox_queue(struct db_conn *c, const struct outbox_item *it, int64_t now)
 	}
 	id_new(id);
 	assert(it->key != NULL);
-	sealed = payload_seal(it->key, &(struct payload_ad){ id,
-	    it->project_id, it->kind, it->to }, payload);
+	sealed = payload_seal(it->key,
+	    &(struct payload_ad){ id, it->project_id, it->kind, it->to },
+	    payload);
 	memset(&m, 0, sizeof(m));
 	m.id = id;
 	m.project_id = (char *)it->project_id;
@@ -247,7 +248,8 @@ payload_vars(json_t *root, struct mail_var vars[MAX_VARS + 1])
 
 	if (!json_is_object(root))
 		return -1;
-	json_object_foreach(root, key, value) {
+	json_object_foreach(root, key, value)
+	{
 		if (n >= MAX_VARS || !json_is_string(value))
 			return -1;
 		vars[n].name = key;
@@ -266,8 +268,8 @@ payload_vars(json_t *root, struct mail_var vars[MAX_VARS + 1])
  * open, is permanent.
  */
 static int
-deliver_webhook(struct sender *s, const struct outbox_msg *m,
-    const char *body, char *err, size_t errlen)
+deliver_webhook(struct sender *s, const struct outbox_msg *m, const char *body,
+    char *err, size_t errlen)
 {
 	struct mailer *ml = s->ml;
 	struct webhook_endpoint *w = NULL;
@@ -290,8 +292,8 @@ deliver_webhook(struct sender *s, const struct outbox_msg *m,
 		got = store_project_private_targets(c, m->project_id,
 		    &private_ok);
 	db_release(ml->db, c);
-	if (got == STORE_NOT_FOUND || (got == STORE_OK &&
-	    strcmp(w->project_id, m->project_id) != 0)) {
+	if (got == STORE_NOT_FOUND ||
+	    (got == STORE_OK && strcmp(w->project_id, m->project_id) != 0)) {
 		snprintf(err, errlen, "the endpoint was deleted");
 		rc = TRANSPORT_PERMANENT;
 		goto out;
@@ -304,13 +306,15 @@ deliver_webhook(struct sender *s, const struct outbox_msg *m,
 		secret = webhook_secret_open(ml->webhook_key, w->id,
 		    w->project_id, w->secret_sealed);
 	if (secret == NULL) {
-		snprintf(err, errlen, "the endpoint's secret does not open "
+		snprintf(err, errlen,
+		    "the endpoint's secret does not open "
 		    "(another server secret?)");
 		rc = TRANSPORT_PERMANENT;
 		goto out;
 	}
 	msg_id = id_prefixed("msg_", m->id);
-	rc = webhook_send(&(struct webhook_post){
+	rc = webhook_send(
+	    &(struct webhook_post){
 		.url = w->url,
 		.secret = secret,
 		.msg_id = msg_id != NULL ? msg_id : m->id,
@@ -319,7 +323,8 @@ deliver_webhook(struct sender *s, const struct outbox_msg *m,
 		.timeout_ms = s->set->webhook_timeout_ms,
 		.now_ms = time_now_ms(),
 		.cancel = &ml->cancel,
-	}, &status, err, errlen);
+	    },
+	    &status, err, errlen);
 out:
 	free(msg_id);
 	xfree_secret(secret);
@@ -344,17 +349,20 @@ deliver_one(struct sender *s, const struct outbox_msg *m, char *err,
 	char *msg = NULL, *payload = NULL;
 	int rc = TRANSPORT_PERMANENT;
 
-	if (m->payload != NULL && payload_open(ml->key, &(struct payload_ad){
-	    m->id, m->project_id, m->kind, m->to_addr }, m->payload,
-	    &payload) == 0)
+	if (m->payload != NULL &&
+	    payload_open(ml->key,
+		&(struct payload_ad){ m->id, m->project_id, m->kind,
+		    m->to_addr },
+		m->payload, &payload) == 0)
 		root = json_loads(payload, 0, NULL);
 	xfree_secret(payload);
 	/* A webhook sender has no transport, and claims webhooks alone. */
-	assert(s->which != CLAIM_WEBHOOKS ||
-	    strcmp(m->kind, WEBHOOK_KIND) == 0);
+	assert(
+	    s->which != CLAIM_WEBHOOKS || strcmp(m->kind, WEBHOOK_KIND) == 0);
 	if (root != NULL && strcmp(m->kind, WEBHOOK_KIND) == 0) {
-		rc = deliver_webhook(s, m, json_string_value(json_object_get(
-		    root, "body")), err, errlen);
+		rc = deliver_webhook(s, m,
+		    json_string_value(json_object_get(root, "body")), err,
+		    errlen);
 		goto out;
 	}
 	if (root == NULL || payload_vars(root, vars) == -1) {
@@ -362,7 +370,7 @@ deliver_one(struct sender *s, const struct outbox_msg *m, char *err,
 		goto out;
 	}
 	if (template_render(s->set->templates, m->project_id, m->kind,
-	    m->locale, vars, &r) == -1) {
+		m->locale, vars, &r) == -1) {
 		snprintf(err, errlen, "no template for %s", m->kind);
 		goto out;
 	}
@@ -372,10 +380,9 @@ deliver_one(struct sender *s, const struct outbox_msg *m, char *err,
 		.text = r.text,
 		.html = r.html,
 		.date_ms = time_now_ms(),
-		.from_addr = m->from_addr != NULL ? m->from_addr :
-		    s->set->from,
+		.from_addr = m->from_addr != NULL ? m->from_addr : s->set->from,
 		.from_name = m->from_name != NULL ? m->from_name :
-		    s->set->from_name,
+						    s->set->from_name,
 	};
 	if (message_build(&spec, &msg, err, errlen) == -1)
 		goto out;
@@ -395,11 +402,11 @@ out:
 }
 
 struct mark_tx {
-	struct mailer			*ml;
-	const struct outbox_msg		*m;
-	const char			*error;		/* NULL: sent */
-	int64_t				 next_try_at;	/* -1: dead */
-	int64_t				 now;
+	struct mailer *ml;
+	const struct outbox_msg *m;
+	const char *error;   /* NULL: sent */
+	int64_t next_try_at; /* -1: dead */
+	int64_t now;
 };
 
 /*
@@ -424,8 +431,8 @@ mark_tx(struct db_conn *c, void *arg)
 	/* A dead message is told with the error it died of. */
 	told = *t->m;
 	told.last_error = (char *)t->error;
-	return t->ml->record(c, &told, t->error == NULL ? MAIL_SENT :
-	    MAIL_DEAD, t->now, t->ml->record_arg);
+	return t->ml->record(c, &told, t->error == NULL ? MAIL_SENT : MAIL_DEAD,
+	    t->now, t->ml->record_arg);
 }
 
 /* Mark m in one transaction (see mark_tx); 0, or a db failure (logged). */
@@ -454,8 +461,8 @@ relay_works(struct mailer *ml)
 	int go, n;
 
 	pthread_mutex_lock(&ml->lock);
-	go = ml->relay_failed || (ml->hasten_more &&
-	    now - ml->hasten_at >= HASTEN_SPACING_MS);
+	go = ml->relay_failed ||
+	    (ml->hasten_more && now - ml->hasten_at >= HASTEN_SPACING_MS);
 	if (go) {
 		ml->relay_failed = 0;
 		ml->hasten_more = 0;
@@ -468,7 +475,8 @@ relay_works(struct mailer *ml)
 	if (n <= 0)
 		return;
 	log_info("mail: sending works again; %d messages waiting on backoff "
-	    "are due now", n);
+		 "are due now",
+	    n);
 	pthread_mutex_lock(&ml->lock);
 	ml->hasten_more = n == HASTEN_BATCH;
 	pthread_mutex_unlock(&ml->lock);
@@ -490,12 +498,15 @@ static void
 count_delivery(const struct sender *s, int ok)
 {
 	const char *name = s->transport.driver != NULL ?
-	    s->transport.driver->name : NULL;
-	int i = name == NULL ? 2 : strcmp(name, "smtp") == 0 ? 0 :
-	    strcmp(name, "maildir") == 0 ? 1 : 2;
+	    s->transport.driver->name :
+	    NULL;
+	int i = name == NULL		 ? 2 :
+	    strcmp(name, "smtp") == 0	 ? 0 :
+	    strcmp(name, "maildir") == 0 ? 1 :
+					   2;
 
-	metrics_inc((enum metric)((ok ? M_MAIL_DELIVERED_SMTP :
-	    M_MAIL_FAILED_SMTP) + i));
+	metrics_inc((enum metric)(
+	    (ok ? M_MAIL_DELIVERED_SMTP : M_MAIL_FAILED_SMTP) + i));
 }
 
 static void
@@ -511,12 +522,14 @@ deliver(struct sender *s, const struct outbox_msg *m)
 	count_delivery(s, rc == 0);
 	if (rc == 0) {
 		if (mark(ml, m, NULL, 0, db_now(ml->db)) != 0)
-			log_error("mail: message %s sent but not marked; it may "
-			    "be sent again", m->id);
+			log_error(
+			    "mail: message %s sent but not marked; it may "
+			    "be sent again",
+			    m->id);
 		else
 			log_info("mail: sent %s message %s", m->kind, m->id);
 		if (strcmp(m->kind, WEBHOOK_KIND) == 0)
-			return;		/* it says nothing of the relay */
+			return; /* it says nothing of the relay */
 		relay_works(ml);
 		return;
 	}
@@ -524,7 +537,8 @@ deliver(struct sender *s, const struct outbox_msg *m)
 	if (rc != TRANSPORT_PERMANENT && stopping(ml)) {
 		/* Cut short by the stop, not the relay's doing. */
 		log_warn("mail: message %s interrupted by the stop; it is due "
-		    "again: %s", m->id, err);
+			 "again: %s",
+		    m->id, err);
 		(void)mark(ml, m, err, now, now);
 		return;
 	}
@@ -543,13 +557,13 @@ deliver(struct sender *s, const struct outbox_msg *m)
 	} else {
 		next = now + backoff_ms(s->set->backoff_ms, m->tries);
 		log_warn("mail: message %s failed (try %lld), will retry in "
-		    "%lld ms: %s", m->id, (long long)m->tries,
-		    (long long)(next - now), err);
+			 "%lld ms: %s",
+		    m->id, (long long)m->tries, (long long)(next - now), err);
 	}
 	if (mark(ml, m, err, next, now) != 0 && why != NULL)
 		log_warn("mail: cannot mark message %s dead", m->id);
 	else if (why != NULL)
-		senders_wake(ml);	/* what its fate queued (webhooks) */
+		senders_wake(ml); /* what its fate queued (webhooks) */
 }
 
 /*
@@ -572,7 +586,8 @@ sender_wait(struct mailer *ml, struct sender *s)
 	}
 	pthread_mutex_lock(&ml->lock);
 	while (ml->wake_gen == s->seen && !ml->stopping)
-		if (pthread_cond_timedwait(&ml->wake, &ml->lock, &ts) == ETIMEDOUT)
+		if (pthread_cond_timedwait(&ml->wake, &ml->lock, &ts) ==
+		    ETIMEDOUT)
 			break;
 	s->seen = ml->wake_gen;
 	pthread_mutex_unlock(&ml->lock);
@@ -605,7 +620,8 @@ sender_hold(struct mailer *ml, int64_t ms)
 	ts.tv_nsec = (long)(ns % 1000000000);
 	pthread_mutex_lock(&ml->lock);
 	while (!ml->stopping)
-		if (pthread_cond_timedwait(&ml->wake, &ml->lock, &ts) == ETIMEDOUT)
+		if (pthread_cond_timedwait(&ml->wake, &ml->lock, &ts) ==
+		    ETIMEDOUT)
 			break;
 	pthread_mutex_unlock(&ml->lock);
 }
@@ -651,8 +667,8 @@ sender_main(void *arg)
 	while (!stopping(ml)) {
 		sender_refresh(s);
 		now = db_now(ml->db);
-		if (store_outbox_claim_kind(ml->db, s->which, now, now +
-		    s->set->lease_ms, CLAIM_BATCH, &got) != 0) {
+		if (store_outbox_claim_kind(ml->db, s->which, now,
+			now + s->set->lease_ms, CLAIM_BATCH, &got) != 0) {
 			sender_wait(ml, s);
 			continue;
 		}
@@ -722,7 +738,7 @@ listen_main(void *arg)
 			}
 		}
 		wait_ms = pending ? NOTIFY_SPACING_MS - (now - last_notify) :
-		    poll_ms;
+				    poll_ms;
 		got = db_listener_wait(ml->listener, ml->pipe[0], (int)wait_ms);
 		if (got & DB_WAKE_FD)
 			while (read(ml->pipe[0], drain, sizeof(drain)) > 0)
@@ -738,11 +754,12 @@ listener_start(struct mailer *ml)
 {
 	ml->listener = db_listener_open(ml->db, OUTBOX_CHANNEL);
 	if (ml->listener == NULL)
-		return 0;	/* one instance per database: nothing to do */
+		return 0; /* one instance per database: nothing to do */
 	if (pipe2(ml->pipe, O_NONBLOCK | O_CLOEXEC) == -1) {
 		db_listener_close(ml->listener);
 		ml->listener = NULL;
-		return log_fail("mail: cannot make a pipe: %s", strerror(errno));
+		return log_fail("mail: cannot make a pipe: %s",
+		    strerror(errno));
 	}
 	if (pthread_create(&ml->listen_thread, NULL, listen_main, ml) != 0)
 		log_fatal("mail: cannot start the listener thread");
@@ -777,7 +794,8 @@ mailer_start(const struct config *cfg, struct db *db,
 	for (i = 0; i < cfg->mail_workers + nhooks; i++) {
 		ml->senders[i].ml = ml;
 		ml->senders[i].which = i >= cfg->mail_workers ? CLAIM_WEBHOOKS :
-		    nhooks > 0 ? CLAIM_MAIL : CLAIM_ANY;
+		    nhooks > 0				      ? CLAIM_MAIL :
+								CLAIM_ANY;
 	}
 	for (i = 0; i < cfg->mail_workers; i++) {
 		if (transport_open(cfg->mail, cfg, &ml->senders[i].transport) ==
@@ -790,17 +808,19 @@ mailer_start(const struct config *cfg, struct db *db,
 		ml->nsenders++;
 	}
 	if (cfg->mail_lease_seconds * 1000 <= cfg->mail_send_timeout_ms)
-		log_warn("mail: mail_lease_seconds (%lld s) is not longer than "
+		log_warn(
+		    "mail: mail_lease_seconds (%lld s) is not longer than "
 		    "mail_send_timeout_ms (%lld ms): a slow delivery may be "
-		    "claimed and sent twice", (long long)cfg->mail_lease_seconds,
+		    "claimed and sent twice",
+		    (long long)cfg->mail_lease_seconds,
 		    (long long)cfg->mail_send_timeout_ms);
 	if (str_has_prefix(cfg->mail, "log:"))
 		log_warn("mail: the log transport writes reset links and codes "
-		    "to %s; it is for development only", cfg->mail[4] ?
-		    cfg->mail + 4 : "standard output");
+			 "to %s; it is for development only",
+		    cfg->mail[4] ? cfg->mail + 4 : "standard output");
 	for (i = 0; i < cfg->mail_workers + nhooks; i++) {
 		if (pthread_create(&ml->senders[i].thread, NULL, sender_main,
-		    &ml->senders[i]) != 0)
+			&ml->senders[i]) != 0)
 			log_fatal("mail: cannot start a sender thread");
 		ml->nthreads++;
 	}
@@ -891,8 +911,7 @@ mailer_stop(struct mailer *ml)
 	pthread_mutex_lock(&ml->lock);
 	ml->stopping = 1;
 	pthread_cond_broadcast(&ml->wake);
-	if (ml->listening && write(ml->pipe[1], "", 1) == -1 &&
-	    errno != EAGAIN)
+	if (ml->listening && write(ml->pipe[1], "", 1) == -1 && errno != EAGAIN)
 		log_warn("mail: cannot wake the listener: %s", strerror(errno));
 	/*
 	 * A send stuck on a silent relay gives up now, not at its timeout.
@@ -932,8 +951,7 @@ mailer_stop(struct mailer *ml)
 
 int
 mailer_send_test(const struct config *cfg, const char *to,
-    const char *from_addr, const char *from_name, char *reply,
-    size_t replylen)
+    const char *from_addr, const char *from_name, char *reply, size_t replylen)
 {
 	static const char text[] =
 	    "This is a test message from resetd, sent with \"resetd mail "

@@ -20,23 +20,23 @@
 #include "../store/store.h"
 
 struct mail_var {
-	const char	*name;
-	const char	*value;
+	const char *name;
+	const char *value;
 };
 
 struct outbox_item {
-	const char		*project_id;
-	const char		*kind;
-	const char		*to;		/* "" for a dropped row */
-	const char		*locale;	/* a template folder; NULL: en */
-	const struct mail_var	*vars;		/* ends with a NULL name */
-	int			 dropped;	/* recorded for equal work, never sent */
-	const char		*subject;	/* audit subject of a reset, or NULL */
-	int64_t			 not_before;	/* not sent before, ms; 0: now */
-	const uint8_t		*key;		/* seals the payload (32 bytes) */
+	const char *project_id;
+	const char *kind;
+	const char *to;		     /* "" for a dropped row */
+	const char *locale;	     /* a template folder; NULL: en */
+	const struct mail_var *vars; /* ends with a NULL name */
+	int dropped;		     /* recorded for equal work, never sent */
+	const char *subject;	     /* audit subject of a reset, or NULL */
+	int64_t not_before;	     /* not sent before, ms; 0: now */
+	const uint8_t *key;	     /* seals the payload (32 bytes) */
 	/* The sender, chosen by the caller; NULL: the configured one. */
-	const char		*from_addr;
-	const char		*from_name;
+	const char *from_addr;
+	const char *from_name;
 };
 
 /*
@@ -44,7 +44,7 @@ struct outbox_item {
  * sealed under it->key (mail/payload.h).  Return STORE_OK, or a db
  * failure.
  */
-int	outbox_queue(struct db_conn *, const struct outbox_item *, int64_t now);
+int outbox_queue(struct db_conn *, const struct outbox_item *, int64_t now);
 
 struct transport;
 struct mailer;
@@ -52,8 +52,8 @@ struct template_set;
 
 /* What became of a message, for the layer above to record. */
 enum mail_fate {
-	MAIL_SENT,	/* the transport took it */
-	MAIL_DEAD,	/* it will not be tried again */
+	MAIL_SENT, /* the transport took it */
+	MAIL_DEAD, /* it will not be tried again */
 };
 
 /*
@@ -63,7 +63,7 @@ enum mail_fate {
  * message is then sent again, or tried again).
  */
 typedef int (*mail_recorder)(struct db_conn *c, const struct outbox_msg *m,
-	    enum mail_fate, int64_t now, void *arg);
+    enum mail_fate, int64_t now, void *arg);
 
 /*
  * Start cfg->mail_workers sender threads, each with its own connection
@@ -79,8 +79,8 @@ typedef int (*mail_recorder)(struct db_conn *c, const struct outbox_msg *m,
  * that sends nothing.  NULL when the transport cannot be set up (logged).
  */
 struct mailer *mailer_start(const struct config *, struct db *,
-	    const struct template_set *, const uint8_t *key,
-	    const uint8_t *webhook_key, mail_recorder record, void *arg);
+    const struct template_set *, const uint8_t *key, const uint8_t *webhook_key,
+    mail_recorder record, void *arg);
 /*
  * Replace, while senders work, the mail settings a reload may change: the
  * transport and its settings (mail, mail_starttls, mail_username,
@@ -93,12 +93,12 @@ struct mailer *mailer_start(const struct config *, struct db *,
  * new ones before its next batch.  Return 0, or -1 (logged) when a
  * transport cannot be opened, and then nothing has changed.
  */
-int	mailer_reload(struct mailer *, const struct config *,
-	    const struct template_set *) WUR;
+int mailer_reload(struct mailer *, const struct config *,
+    const struct template_set *) WUR;
 /* Wake the senders now rather than at their next poll; an engine waker. */
-void	mailer_wake(void *mailer);
+void mailer_wake(void *mailer);
 /* Stop the senders, letting a message in flight finish; accepts NULL. */
-void	mailer_stop(struct mailer *);
+void mailer_stop(struct mailer *);
 
 /*
  * Send a fixed test message to to now, from from_addr and from_name, through
@@ -106,8 +106,7 @@ void	mailer_stop(struct mailer *);
  * destination's answer in reply, or TRANSPORT_TEMPORARY, _DEFERRED or
  * _PERMANENT with the reason.
  */
-int	mailer_send_test(const struct config *, const char *to,
-	    const char *from_addr, const char *from_name, char *reply,
-	    size_t replylen);
+int mailer_send_test(const struct config *, const char *to,
+    const char *from_addr, const char *from_name, char *reply, size_t replylen);
 
 #endif

@@ -28,14 +28,14 @@ ad_bytes(const struct payload_ad *ad, struct buf *b)
 	for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
 		p = parts[i] != NULL ? parts[i] : "";
 		if (buf_append(b, p, strlen(p) + 1) == -1)
-			abort();	/* ids and addresses are far shorter */
+			abort(); /* ids and addresses are far shorter */
 	}
 	return b->len;
 }
 
 char *
-payload_seal(const uint8_t key[PAYLOAD_KEY_BYTES],
-    const struct payload_ad *ad, const char *text)
+payload_seal(const uint8_t key[PAYLOAD_KEY_BYTES], const struct payload_ad *ad,
+    const char *text)
 {
 	size_t tlen = strlen(text), slen = NONCE_BYTES + tlen + MAC_BYTES;
 	uint8_t *box = xmalloc(slen);
@@ -56,8 +56,8 @@ payload_seal(const uint8_t key[PAYLOAD_KEY_BYTES],
 }
 
 int
-payload_open(const uint8_t key[PAYLOAD_KEY_BYTES],
-    const struct payload_ad *ad, const char *stored, char **text)
+payload_open(const uint8_t key[PAYLOAD_KEY_BYTES], const struct payload_ad *ad,
+    const char *stored, char **text)
 {
 	size_t len = strnlen(stored, B64URL_LEN(SEALED_MAX) + PREFIX_LEN + 1);
 	unsigned long long plen;
@@ -81,9 +81,9 @@ payload_open(const uint8_t key[PAYLOAD_KEY_BYTES],
 	psize = (size_t)n - NONCE_BYTES - MAC_BYTES + 1;
 	plain = xmalloc(psize);
 	adlen = ad_bytes(ad, &b);
-	if (crypto_aead_xchacha20poly1305_ietf_decrypt((uint8_t *)plain,
-	    &plen, NULL, box + NONCE_BYTES, (size_t)n - NONCE_BYTES,
-	    (const uint8_t *)buf_cstr(&b), adlen, box, key) == 0 &&
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt((uint8_t *)plain, &plen,
+		NULL, box + NONCE_BYTES, (size_t)n - NONCE_BYTES,
+		(const uint8_t *)buf_cstr(&b), adlen, box, key) == 0 &&
 	    memchr(plain, '\0', (size_t)plen) == NULL) {
 		plain[plen] = '\0';
 		*text = plain;

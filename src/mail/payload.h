@@ -19,22 +19,22 @@
 #include "../util/util.h"
 
 #define PAYLOAD_KEY_BYTES 32
-#define PAYLOAD_MAX (64 * 1024)	/* longest payload text, sealed or not */
+#define PAYLOAD_MAX (64 * 1024) /* longest payload text, sealed or not */
 
 /* What a sealed payload is bound to: its outbox row. */
 struct payload_ad {
-	const char	*id;
-	const char	*project_id;
-	const char	*kind;
-	const char	*to;
+	const char *id;
+	const char *project_id;
+	const char *kind;
+	const char *to;
 };
 
 /*
  * Seal the payload text under key, bound to ad.  Return the stored form,
  * which the caller frees.
  */
-char	*payload_seal(const uint8_t key[PAYLOAD_KEY_BYTES],
-	    const struct payload_ad *, const char *text);
+char *payload_seal(const uint8_t key[PAYLOAD_KEY_BYTES],
+    const struct payload_ad *, const char *text);
 
 /*
  * Open a stored payload under key, bound to ad, into *text (the caller
@@ -42,7 +42,7 @@ char	*payload_seal(const uint8_t key[PAYLOAD_KEY_BYTES],
  * is.  Return 0, or -1 when it is malformed, tampered with, made for
  * another row, or sealed under another key.
  */
-int	payload_open(const uint8_t key[PAYLOAD_KEY_BYTES],
-	    const struct payload_ad *, const char *stored, char **text) WUR;
+int payload_open(const uint8_t key[PAYLOAD_KEY_BYTES],
+    const struct payload_ad *, const char *stored, char **text) WUR;
 
 #endif

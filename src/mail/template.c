@@ -20,27 +20,33 @@
 
 /* The kinds of mail resetd sends, and the parts of each. */
 static const char *const kinds[] = {
-	"reset_link", "reset_code", "password_changed", "unknown_account",
+	"reset_link",
+	"reset_code",
+	"password_changed",
+	"unknown_account",
 	NULL,
 };
 
 static const char *const parts[] = {
-	"subject", "txt", "html", NULL,
+	"subject",
+	"txt",
+	"html",
+	NULL,
 };
 
 struct override {
-	char	*project_id;	/* NULL: every project */
-	char	 locale[TEMPLATE_LOCALE_MAX + 1];
-	char	*name;		/* "reset_link.txt" */
-	char	*data;
-	size_t	 len;
+	char *project_id; /* NULL: every project */
+	char locale[TEMPLATE_LOCALE_MAX + 1];
+	char *name; /* "reset_link.txt" */
+	char *data;
+	size_t len;
 };
 
 struct template_set {
-	struct override	*files;
-	size_t		 n;
+	struct override *files;
+	size_t n;
 	/* References, changed atomically; the only field that ever changes. */
-	int		 refs;
+	int refs;
 };
 
 #define RENDERED_MAX (256 * 1024)
@@ -59,7 +65,8 @@ static const char *
 var_value(const struct mail_var *vars, const char *name, size_t n)
 {
 	for (; vars != NULL && vars->name != NULL; vars++)
-		if (strlen(vars->name) == n && strncmp(vars->name, name, n) == 0)
+		if (strlen(vars->name) == n &&
+		    strncmp(vars->name, name, n) == 0)
 			return vars->value != NULL ? vars->value : "";
 	return "";
 }
@@ -96,7 +103,7 @@ template_expand(struct buf *b, const char *text, size_t len,
 		}
 		value = var_value(vars, name, n);
 		if ((html ? str_html_escape(b, value, strlen(value)) :
-		    buf_puts(b, value)) == -1)
+			    buf_puts(b, value)) == -1)
 			return -1;
 		p = close + 2;
 	}
@@ -112,8 +119,9 @@ template_locale_valid(const char *s)
 		return 0;
 	if (!(s[0] >= 'a' && s[0] <= 'z' && s[1] >= 'a' && s[1] <= 'z'))
 		return 0;
-	return n == 2 || (s[2] == '_' && s[3] >= 'A' && s[3] <= 'Z' &&
-	    s[4] >= 'A' && s[4] <= 'Z');
+	return n == 2 ||
+	    (s[2] == '_' && s[3] >= 'A' && s[3] <= 'Z' && s[4] >= 'A' &&
+		s[4] <= 'Z');
 }
 
 static int
@@ -167,9 +175,8 @@ text_valid(const char *data, size_t len, int subject)
 
 /* Read one override file into the set; -1 with err. */
 static int
-load_file(struct template_set *ts, const char *project_id,
-    const char *locale, const char *name, const char *path, char *err,
-    size_t errlen)
+load_file(struct template_set *ts, const char *project_id, const char *locale,
+    const char *name, const char *path, char *err, size_t errlen)
 {
 	struct override *o;
 	struct stat st;
@@ -179,9 +186,11 @@ load_file(struct template_set *ts, const char *project_id,
 	int fd = -1, rc = -1;
 
 	if (!file_name_valid(name)) {
-		snprintf(err, errlen, "templates_dir: %s: expected KIND.PART "
+		snprintf(err, errlen,
+		    "templates_dir: %s: expected KIND.PART "
 		    "(reset_link, reset_code, password_changed, "
-		    "unknown_account; subject, txt, html)", path);
+		    "unknown_account; subject, txt, html)",
+		    path);
 		goto out;
 	}
 	if (ts->n >= TEMPLATE_FILES_MAX) {
@@ -196,8 +205,10 @@ load_file(struct template_set *ts, const char *project_id,
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode) || st.st_size > TEMPLATE_FILE_MAX) {
-		snprintf(err, errlen, "templates_dir: %s: expected a file of "
-		    "at most %d bytes", path, TEMPLATE_FILE_MAX);
+		snprintf(err, errlen,
+		    "templates_dir: %s: expected a file of "
+		    "at most %d bytes",
+		    path, TEMPLATE_FILE_MAX);
 		goto out;
 	}
 	data = xmalloc((size_t)st.st_size + 1);
@@ -213,11 +224,12 @@ load_file(struct template_set *ts, const char *project_id,
 		off += (size_t)got;
 	}
 	data[off] = '\0';
-	if (!text_valid(data, off, str_has_prefix(strrchr(name, '.'),
-	    ".subject"))) {
-		snprintf(err, errlen, "templates_dir: %s: expected UTF-8 text "
-		    "without control characters%s", path,
-		    strstr(name, ".subject") ? ", on one line" : "");
+	if (!text_valid(data, off,
+		str_has_prefix(strrchr(name, '.'), ".subject"))) {
+		snprintf(err, errlen,
+		    "templates_dir: %s: expected UTF-8 text "
+		    "without control characters%s",
+		    path, strstr(name, ".subject") ? ", on one line" : "");
 		goto out;
 	}
 	ts->files = xrealloc(ts->files, (ts->n + 1) * sizeof(*ts->files));
@@ -240,8 +252,8 @@ out:
 
 /* Read every file of the folder dir/locale. */
 static int
-load_locale(struct template_set *ts, const char *project_id,
-    const char *locale, const char *dir, char *err, size_t errlen)
+load_locale(struct template_set *ts, const char *project_id, const char *locale,
+    const char *dir, char *err, size_t errlen)
 {
 	struct dirent *e;
 	DIR *d;
@@ -291,9 +303,10 @@ load_dir(struct template_set *ts, const char *project_id, const char *dir,
 			continue;
 		path = xasprintf("%s/%s", dir, e->d_name);
 		if (stat(path, &st) == -1 || !S_ISDIR(st.st_mode)) {
-			snprintf(err, errlen, "templates_dir: %s: expected a "
-			    "folder named LOCALE%s", path, project_id ? "" :
-			    " or PROJECT_ID");
+			snprintf(err, errlen,
+			    "templates_dir: %s: expected a "
+			    "folder named LOCALE%s",
+			    path, project_id ? "" : " or PROJECT_ID");
 			rc = -1;
 		} else if (template_locale_valid(e->d_name))
 			rc = load_locale(ts, project_id, e->d_name, path, err,
@@ -301,9 +314,10 @@ load_dir(struct template_set *ts, const char *project_id, const char *dir,
 		else if (project_id == NULL && id_is_uuid(e->d_name))
 			rc = load_dir(ts, e->d_name, path, err, errlen);
 		else {
-			snprintf(err, errlen, "templates_dir: %s: expected a "
-			    "folder named LOCALE (xx or xx_YY)%s", path,
-			    project_id ? "" : " or PROJECT_ID");
+			snprintf(err, errlen,
+			    "templates_dir: %s: expected a "
+			    "folder named LOCALE (xx or xx_YY)%s",
+			    path, project_id ? "" : " or PROJECT_ID");
 			rc = -1;
 		}
 		free(path);
@@ -383,9 +397,11 @@ override_find(const struct template_set *ts, const char *project_id,
 
 		if ((o->project_id == NULL) != (project_id == NULL))
 			continue;
-		if (project_id != NULL && strcmp(o->project_id, project_id) != 0)
+		if (project_id != NULL &&
+		    strcmp(o->project_id, project_id) != 0)
 			continue;
-		if (strcmp(o->locale, locale) == 0 && strcmp(o->name, name) == 0)
+		if (strcmp(o->locale, locale) == 0 &&
+		    strcmp(o->name, name) == 0)
 			return o;
 	}
 	return NULL;
@@ -415,12 +431,13 @@ locale_exists(const struct template_set *ts, const char *project_id,
 	for (i = 0; ts != NULL && i < ts->n; i++) {
 		const struct override *o = &ts->files[i];
 
-		if (o->project_id != NULL && (project_id == NULL ||
-		    strcmp(o->project_id, project_id) != 0))
+		if (o->project_id != NULL &&
+		    (project_id == NULL ||
+			strcmp(o->project_id, project_id) != 0))
 			continue;
 		if (prefix ? !(str_has_prefix(o->locale, locale) &&
-		    o->locale[strlen(locale)] == '_') :
-		    strcmp(o->locale, locale) != 0)
+				 o->locale[strlen(locale)] == '_') :
+			     strcmp(o->locale, locale) != 0)
 			continue;
 		snprintf(found, TEMPLATE_LOCALE_MAX + 1, "%s", o->locale);
 		return 1;
@@ -429,9 +446,8 @@ locale_exists(const struct template_set *ts, const char *project_id,
 }
 
 int
-template_locale_resolve(const struct template_set *ts,
-    const char *project_id, const char *locale,
-    char out[TEMPLATE_LOCALE_MAX + 1])
+template_locale_resolve(const struct template_set *ts, const char *project_id,
+    const char *locale, char out[TEMPLATE_LOCALE_MAX + 1])
 {
 	char lang[3], found[TEMPLATE_LOCALE_MAX + 1];
 
@@ -454,8 +470,8 @@ template_locale_resolve(const struct template_set *ts,
  */
 static int
 find_part(const struct template_set *ts, const char *project_id,
-    const char *kind, const char *locale, const char *part,
-    const char **data, size_t *len)
+    const char *kind, const char *locale, const char *part, const char **data,
+    size_t *len)
 {
 	const struct embedded_file *f;
 	const struct override *o;

@@ -23,16 +23,16 @@
 
 #include "outbox.h"
 
-#define TEMPLATE_LOCALE_MAX 5		/* "xx_YY" */
-#define TEMPLATE_FILE_MAX (64 * 1024)	/* bytes of one override file */
-#define TEMPLATE_FILES_MAX 4096		/* override files in one folder */
+#define TEMPLATE_LOCALE_MAX 5	      /* "xx_YY" */
+#define TEMPLATE_FILE_MAX (64 * 1024) /* bytes of one override file */
+#define TEMPLATE_FILES_MAX 4096	      /* override files in one folder */
 
 struct template_set;
 
 struct rendered_mail {
-	char	*subject;
-	char	*text;
-	char	*html;
+	char *subject;
+	char *text;
+	char *html;
 };
 
 /*
@@ -43,8 +43,8 @@ struct rendered_mail {
  * line.  Return 0 and *out (free with template_set_free), or -1 with the
  * first problem in err.
  */
-int	template_set_open(const char *dir, struct template_set **out,
-	    char *err, size_t errlen) WUR;
+int template_set_open(const char *dir, struct template_set **out, char *err,
+    size_t errlen) WUR;
 /*
  * A set is shared by reference count: the engine and the mail senders each
  * hold one, and a reload replaces the set while they still use the old.
@@ -53,13 +53,13 @@ int	template_set_open(const char *dir, struct template_set **out,
  * freed with the last.  Safe from any thread.  Both accept NULL.
  */
 const struct template_set *template_set_hold(const struct template_set *);
-void	template_set_drop(const struct template_set *);
-void	template_set_free(struct template_set *);
+void template_set_drop(const struct template_set *);
+void template_set_free(struct template_set *);
 /* The number of override files a set holds (0 for NULL). */
-size_t	template_set_count(const struct template_set *);
+size_t template_set_count(const struct template_set *);
 
 /* 1 when s names a template folder: "xx" or "xx_YY". */
-int	template_locale_valid(const char *s);
+int template_locale_valid(const char *s);
 /*
  * The folder a message in locale is written from, for project_id (NULL:
  * none): locale itself when some template exists for it; else, for
@@ -67,9 +67,8 @@ int	template_locale_valid(const char *s);
  * language ("pt" finds "pt_BR").  Write it into out and return 0, or
  * return -1 when the language has no templates at all.
  */
-int	template_locale_resolve(const struct template_set *,
-	    const char *project_id, const char *locale,
-	    char out[TEMPLATE_LOCALE_MAX + 1]);
+int template_locale_resolve(const struct template_set *, const char *project_id,
+    const char *locale, char out[TEMPLATE_LOCALE_MAX + 1]);
 
 /*
  * Render the templates of kind for locale (NULL: English) and project_id
@@ -77,17 +76,17 @@ int	template_locale_resolve(const struct template_set *,
  * (free with rendered_mail_clear), or -1 when no template of that kind
  * exists (logged).
  */
-int	template_render(const struct template_set *, const char *project_id,
-	    const char *kind, const char *locale, const struct mail_var *vars,
-	    struct rendered_mail *out) WUR;
+int template_render(const struct template_set *, const char *project_id,
+    const char *kind, const char *locale, const struct mail_var *vars,
+    struct rendered_mail *out) WUR;
 /* Free what a rendering holds, zeroing it first; the struct is emptied. */
-void	rendered_mail_clear(struct rendered_mail *);
+void rendered_mail_clear(struct rendered_mail *);
 
 /*
  * Expand {{name}} placeholders of text (len bytes) into b; html selects
  * HTML escaping of the values.  -1 past the buffer's cap.
  */
-int	template_expand(struct buf *b, const char *text, size_t len,
-	    const struct mail_var *vars, int html) WUR;
+int template_expand(struct buf *b, const char *text, size_t len,
+    const struct mail_var *vars, int html) WUR;
 
 #endif

@@ -31,14 +31,14 @@ driver_of(const char *url)
 }
 
 int
-transport_open(const char *url, const struct config *cfg,
-    struct transport *out)
+transport_open(const char *url, const struct config *cfg, struct transport *out)
 {
 	const struct transport_driver *d = driver_of(url);
 
 	memset(out, 0, sizeof(*out));
 	if (d == NULL)
-		return log_fail("mail: unsupported transport (expected "
+		return log_fail(
+		    "mail: unsupported transport (expected "
 		    "maildir:DIR, smtp://HOST, smtps://HOST or log:)");
 	/* The driver is set only once its handle exists. */
 	if (d->open(url, cfg, &out->handle) == -1)
@@ -57,8 +57,8 @@ transport_close(struct transport *t)
 }
 
 int
-transport_send(struct transport *t, const struct transport_msg *m,
-    char *reply, size_t replylen)
+transport_send(struct transport *t, const struct transport_msg *m, char *reply,
+    size_t replylen)
 {
 	if (replylen > 0)
 		reply[0] = '\0';

@@ -24,8 +24,8 @@
 #define ENTRY_MAX (2 * 1024 * 1024)
 
 struct logt {
-	int	fd;
-	int	own;		/* close fd on close */
+	int fd;
+	int own; /* close fd on close */
 };
 
 static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -39,7 +39,8 @@ lt_open(const char *url, const struct config *cfg, void **handle)
 
 	(void)cfg;
 	if (*path != '\0') {
-		fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+		fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+		    0600);
 		if (fd == -1)
 			return log_fail("mail: cannot open %s: %s", path,
 			    strerror(errno));
@@ -94,8 +95,10 @@ lt_send(void *handle, const struct transport_msg *m, char *reply,
 	int rc;
 
 	buf_init(&b, ENTRY_MAX);
-	rc = buf_printf(&b, "---- mail from <%s> to <%s> (log transport, for "
-	    "development only) ----\n", m->from, m->to);
+	rc = buf_printf(&b,
+	    "---- mail from <%s> to <%s> (log transport, for "
+	    "development only) ----\n",
+	    m->from, m->to);
 	if (rc == 0)
 		rc = append_headers(&b, m->data, m->len);
 	if (rc == 0)

@@ -19,7 +19,7 @@
 #include "transport.h"
 
 struct maildir {
-	char	*dir;
+	char *dir;
 };
 
 static int
@@ -97,8 +97,7 @@ sync_dir(const char *path)
 }
 
 static int
-md_send(void *handle, const struct transport_msg *msg, char *err,
-    size_t errlen)
+md_send(void *handle, const struct transport_msg *msg, char *err, size_t errlen)
 {
 	struct maildir *m = handle;
 	char name[96], rnd_hex[17];

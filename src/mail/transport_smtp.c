@@ -49,32 +49,32 @@
 enum starttls_mode {
 	STARTTLS_AUTO,		/* 0 */
 	STARTTLS_REQUIRED,	/* 1 */
-	STARTTLS_OPPORTUNISTIC,	/* 2 */
+	STARTTLS_OPPORTUNISTIC, /* 2 */
 	STARTTLS_OFF,		/* 3 */
 	STARTTLS__MAX
 };
 
 static const char *const starttls_names[STARTTLS__MAX] = {
-	"auto",			/* STARTTLS_AUTO */
-	"required",		/* STARTTLS_REQUIRED */
-	"opportunistic",	/* STARTTLS_OPPORTUNISTIC */
-	"off",			/* STARTTLS_OFF */
+	"auto",		 /* STARTTLS_AUTO */
+	"required",	 /* STARTTLS_REQUIRED */
+	"opportunistic", /* STARTTLS_OPPORTUNISTIC */
+	"off",		 /* STARTTLS_OFF */
 };
 
 struct smtp {
-	CURL		*curl;
+	CURL *curl;
 	/* The message being sent. */
-	const char	*data;
-	size_t		 len;
-	size_t		 off;
+	const char *data;
+	size_t len;
+	size_t off;
 	/* What the server said. */
-	char		 reply[TRANSPORT_REPLY_MAX];	/* last complete reply */
-	char		 partial[TRANSPORT_REPLY_MAX];	/* a multi-line one */
-	int		 in_envelope;			/* MAIL FROM was sent */
-	int		 quitting;			/* QUIT was sent */
-	int		 loopback_only;	/* TLS was relaxed for a loopback host */
-	char		 errbuf[CURL_ERROR_SIZE];
-	atomic_int	 cancelled;			/* see smtp_cancel */
+	char reply[TRANSPORT_REPLY_MAX];   /* last complete reply */
+	char partial[TRANSPORT_REPLY_MAX]; /* a multi-line one */
+	int in_envelope;		   /* MAIL FROM was sent */
+	int quitting;			   /* QUIT was sent */
+	int loopback_only; /* TLS was relaxed for a loopback host */
+	char errbuf[CURL_ERROR_SIZE];
+	atomic_int cancelled; /* see smtp_cancel */
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -92,10 +92,10 @@ transport_smtp_classify(int curl_code, long reply, int in_envelope)
 	if (curl_code == CURLE_OK)
 		return 0;
 	switch (reply) {
-	case 530:	/* authentication required */
-	case 534:	/* mechanism too weak */
-	case 535:	/* credentials invalid */
-	case 538:	/* encryption required for the mechanism */
+	case 530: /* authentication required */
+	case 534: /* mechanism too weak */
+	case 535: /* credentials invalid */
+	case 538: /* encryption required for the mechanism */
 		return TRANSPORT_TEMPORARY;
 	default:
 		break;
@@ -160,8 +160,7 @@ reply_line(struct smtp *s, const char *line, size_t n)
  * MAIL FROM; everything else, AUTH lines included, is dropped unread.
  */
 static int
-smtp_trace(CURL *curl, curl_infotype type, char *data, size_t size,
-    void *arg)
+smtp_trace(CURL *curl, curl_infotype type, char *data, size_t size, void *arg)
 {
 	struct smtp *s = arg;
 
@@ -242,7 +241,7 @@ url_host(const char *url)
 	if (u == NULL)
 		return NULL;
 	if (curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) ==
-	    CURLUE_OK &&
+		CURLUE_OK &&
 	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
 		n = strlen(host);
 		if (n >= 2 && host[0] == '[' && host[n - 1] == ']')
@@ -312,7 +311,7 @@ smtp_opensocket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
 	(void)purpose;
 	if (s->loopback_only && !addr_is_loopback(&a->addr)) {
 		log_warn("mail: the SMTP host no longer resolves to loopback "
-		    "alone; not connecting without STARTTLS");
+			 "alone; not connecting without STARTTLS");
 		return CURL_SOCKET_BAD;
 	}
 	return socket(a->family, a->socktype, a->protocol);
@@ -326,7 +325,7 @@ starttls_mode(const char *s)
 	for (i = 0; i < STARTTLS__MAX; i++)
 		if (s != NULL && strcmp(s, starttls_names[i]) == 0)
 			return (enum starttls_mode)i;
-	return STARTTLS_AUTO;	/* config.c admits nothing else */
+	return STARTTLS_AUTO; /* config.c admits nothing else */
 }
 
 static int
@@ -346,7 +345,7 @@ smtp_open(const char *url, const struct config *cfg, void **handle)
 	if (mode == STARTTLS_AUTO && !implicit) {
 		loopback_only = transport_smtp_loopback(url);
 		mode = loopback_only ? STARTTLS_OPPORTUNISTIC :
-		    STARTTLS_REQUIRED;
+				       STARTTLS_REQUIRED;
 	}
 	if (implicit || mode == STARTTLS_REQUIRED)
 		use_ssl = CURLUSESSL_ALL;
@@ -356,7 +355,8 @@ smtp_open(const char *url, const struct config *cfg, void **handle)
 		use_ssl = CURLUSESSL_NONE;
 	if (cfg->mail_username != NULL && use_ssl != CURLUSESSL_ALL)
 		log_warn("mail: with mail_starttls=%s, the SMTP password may "
-		    "travel without TLS", starttls_names[mode]);
+			 "travel without TLS",
+		    starttls_names[mode]);
 
 	s = xcalloc(1, sizeof(*s));
 	s->loopback_only = loopback_only;
@@ -397,13 +397,14 @@ smtp_open(const char *url, const struct config *cfg, void **handle)
 	rc |= curl_easy_setopt(s->curl, CURLOPT_DEBUGDATA, s);
 	rc |= curl_easy_setopt(s->curl, CURLOPT_ERRORBUFFER, s->errbuf);
 	rc |= curl_easy_setopt(s->curl, CURLOPT_NOPROGRESS, 0L);
-	rc |= curl_easy_setopt(s->curl, CURLOPT_XFERINFOFUNCTION, smtp_progress);
+	rc |= curl_easy_setopt(s->curl, CURLOPT_XFERINFOFUNCTION,
+	    smtp_progress);
 	rc |= curl_easy_setopt(s->curl, CURLOPT_XFERINFODATA, s);
 	if (rc != CURLE_OK) {
 		curl_easy_cleanup(s->curl);
 		free(s);
 		return log_fail("mail: this libcurl cannot send SMTP as "
-		    "configured");
+				"configured");
 	}
 	*handle = s;
 	return 0;
@@ -457,8 +458,9 @@ smtp_send(void *handle, const struct transport_msg *m, char *reply,
 	if (rc == 0 || (code >= 400 && s->reply[0] != '\0'))
 		snprintf(reply, replylen, "%s", s->reply);
 	else
-		snprintf(reply, replylen, "smtp: %s%s%s", curl_easy_strerror(cc),
-		    s->errbuf[0] ? ": " : "", s->errbuf);
+		snprintf(reply, replylen, "smtp: %s%s%s",
+		    curl_easy_strerror(cc), s->errbuf[0] ? ": " : "",
+		    s->errbuf);
 	/* The list and the addresses are freed; libcurl must not keep them. */
 	(void)curl_easy_setopt(s->curl, CURLOPT_MAIL_RCPT, NULL);
 	curl_slist_free_all(rcpt);

@@ -34,7 +34,7 @@
 #define EVENT_PREFIX "event_"
 #define MSG_PREFIX "msg_"
 #define SECRET_AD_KIND "webhook_secret"
-#define ANSWER_KEEP 200		/* bytes of an answer kept for the error */
+#define ANSWER_KEEP 200 /* bytes of an answer kept for the error */
 #define CONNECT_TIMEOUT_MS 5000
 
 /* events */
@@ -104,7 +104,7 @@ webhook_emit(struct db_conn *c, const uint8_t *outbox_key,
 
 	id_new_ordered(id);
 	ev = (struct event_row){ id, (char *)project_id, (char *)name,
-	    (char *)data, now };
+		(char *)data, now };
 	rc = store_event_insert(c, &ev);
 	if (rc == STORE_OK)
 		rc = store_webhook_list(c, project_id, &eps);
@@ -126,14 +126,16 @@ webhook_emit(struct db_conn *c, const uint8_t *outbox_key,
 			break;
 		}
 		vars[0].value = body;
-		rc = outbox_queue(c, &(struct outbox_item){
-		    .project_id = project_id,
-		    .kind = WEBHOOK_KIND,
-		    .to = w->id,
-		    .vars = vars,
-		    .key = outbox_key,
-		    .not_before = not_before,
-		}, now);
+		rc = outbox_queue(c,
+		    &(struct outbox_item){
+			.project_id = project_id,
+			.kind = WEBHOOK_KIND,
+			.to = w->id,
+			.vars = vars,
+			.key = outbox_key,
+			.not_before = not_before,
+		    },
+		    now);
 		if (rc == STORE_OK && queued != NULL)
 			(*queued)++;
 	}
@@ -148,8 +150,9 @@ char *
 webhook_secret_seal(const uint8_t *key, const char *endpoint_id,
     const char *project_id, const char *secret)
 {
-	return payload_seal(key, &(struct payload_ad){ endpoint_id, project_id,
-	    SECRET_AD_KIND, "" }, secret);
+	return payload_seal(key,
+	    &(struct payload_ad){ endpoint_id, project_id, SECRET_AD_KIND, "" },
+	    secret);
 }
 
 char *
@@ -161,8 +164,10 @@ webhook_secret_open(const uint8_t *key, const char *endpoint_id,
 	/* Only sealed text: payload_open takes bare JSON as older mail. */
 	if (sealed == NULL || !str_has_prefix(sealed, "v1:"))
 		return NULL;
-	if (payload_open(key, &(struct payload_ad){ endpoint_id, project_id,
-	    SECRET_AD_KIND, "" }, sealed, &secret) != 0)
+	if (payload_open(key,
+		&(struct payload_ad){ endpoint_id, project_id, SECRET_AD_KIND,
+		    "" },
+		sealed, &secret) != 0)
 		return NULL;
 	return secret;
 }
@@ -173,26 +178,27 @@ static int
 v4_private(const uint8_t a[4])
 {
 	return a[0] == 0 || a[0] == 10 || a[0] == 127 ||
-	    (a[0] == 100 && (a[1] & 0xc0) == 64) ||	/* 100.64/10 */
+	    (a[0] == 100 && (a[1] & 0xc0) == 64) || /* 100.64/10 */
 	    (a[0] == 169 && a[1] == 254) ||
 	    (a[0] == 172 && (a[1] & 0xf0) == 16) ||
 	    (a[0] == 192 && a[1] == 168) ||
-	    (a[0] == 192 && a[1] == 0 && a[2] == 0) ||	/* 192.0.0/24 */
-	    (a[0] == 198 && (a[1] & 0xfe) == 18) ||	/* 198.18/15 */
-	    a[0] >= 224;				/* multicast, reserved */
+	    (a[0] == 192 && a[1] == 0 && a[2] == 0) || /* 192.0.0/24 */
+	    (a[0] == 198 && (a[1] & 0xfe) == 18) ||    /* 198.18/15 */
+	    a[0] >= 224;			       /* multicast, reserved */
 }
 
 int
 webhook_addr_private(const struct sockaddr *sa)
 {
 	const uint8_t *b;
-	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	    0xff, 0xff };
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff,
+		0xff };
 	static const uint8_t nat64[12] = { 0, 0x64, 0xff, 0x9b };
 
 	if (sa->sa_family == AF_INET)
-		return v4_private((const uint8_t *)
-		    &((const struct sockaddr_in *)(const void *)sa)->sin_addr);
+		return v4_private((const uint8_t *)&(
+		    (const struct sockaddr_in *)(const void *)sa)
+				      ->sin_addr);
 	if (sa->sa_family != AF_INET6)
 		return 1;
 	b = ((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr.s6_addr;
@@ -201,15 +207,14 @@ webhook_addr_private(const struct sockaddr *sa)
 	/* ::, ::1 and the rest of ::/96 (IPv4-compatible) */
 	if (memcmp(b, mapped, 10) == 0 && b[10] == 0 && b[11] == 0)
 		return 1;
-	return (b[0] & 0xfe) == 0xfc ||			/* fc00::/7 */
-	    (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) ||	/* fe80::/10 */
-	    (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0) ||	/* fec0::/10 */
-	    b[0] == 0xff;				/* multicast */
+	return (b[0] & 0xfe) == 0xfc ||		       /* fc00::/7 */
+	    (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) || /* fe80::/10 */
+	    (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0) || /* fec0::/10 */
+	    b[0] == 0xff;			       /* multicast */
 }
 
 int
-webhook_url_check(const char *url, int allow_private, char *err,
-    size_t errlen)
+webhook_url_check(const char *url, int allow_private, char *err, size_t errlen)
 {
 	CURLU *u = curl_url();
 	char *scheme = NULL, *host = NULL, *user = NULL, *pass = NULL;
@@ -220,8 +225,8 @@ webhook_url_check(const char *url, int allow_private, char *err,
 		snprintf(err, errlen, "cannot parse URLs now");
 		return -1;
 	}
-	if (strlen(url) > WEBHOOK_URL_MAX || !str_is_clean_utf8(url,
-	    strlen(url))) {
+	if (strlen(url) > WEBHOOK_URL_MAX ||
+	    !str_is_clean_utf8(url, strlen(url))) {
 		snprintf(err, errlen, "the URL is too long or not text");
 		goto out;
 	}
@@ -255,15 +260,16 @@ webhook_url_check(const char *url, int allow_private, char *err,
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
 	if (str_case_equal(host, "localhost") ||
-	    (strlen(host) > 10 && str_case_equal(host + strlen(host) - 10,
-	    ".localhost")))
+	    (strlen(host) > 10 &&
+		str_case_equal(host + strlen(host) - 10, ".localhost")))
 		rc = -1;
 	else if (getaddrinfo(host, NULL, &hints, &res) == 0)
 		for (ai = res; ai != NULL && rc == 0; ai = ai->ai_next)
 			if (webhook_addr_private(ai->ai_addr))
 				rc = -1;
 	if (rc == -1)
-		snprintf(err, errlen, "the host is a private or loopback "
+		snprintf(err, errlen,
+		    "the host is a private or loopback "
 		    "address; the project does not allow private targets");
 out:
 	if (res != NULL)
@@ -288,10 +294,10 @@ curl_init(void)
 }
 
 struct post_state {
-	const struct webhook_post	*p;
-	int				 refused;	/* a private address */
-	char				 answer[ANSWER_KEEP + 1];
-	size_t				 answer_len;
+	const struct webhook_post *p;
+	int refused; /* a private address */
+	char answer[ANSWER_KEEP + 1];
+	size_t answer_len;
 };
 
 static curl_socket_t
@@ -337,8 +343,8 @@ webhook_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow,
 }
 
 int
-webhook_sign(const char *secret, const char *id, const char *ts, const char *body,
-    char *out, size_t outlen)
+webhook_sign(const char *secret, const char *id, const char *ts,
+    const char *body, char *out, size_t outlen)
 {
 	crypto_auth_hmacsha256_state st;
 	uint8_t key[256], mac[crypto_auth_hmacsha256_BYTES];
@@ -350,8 +356,8 @@ webhook_sign(const char *secret, const char *id, const char *ts, const char *bod
 	if (!str_has_prefix(secret, WEBHOOK_SECRET_PREFIX))
 		return -1;
 	b64 = secret + strlen(WEBHOOK_SECRET_PREFIX);
-	if (sodium_base642bin(key, sizeof(key), b64, strlen(b64), NULL,
-	    &keylen, NULL, sodium_base64_VARIANT_ORIGINAL) != 0 ||
+	if (sodium_base642bin(key, sizeof(key), b64, strlen(b64), NULL, &keylen,
+		NULL, sodium_base64_VARIANT_ORIGINAL) != 0 ||
 	    keylen == 0)
 		return -1;
 	crypto_auth_hmacsha256_init(&st, key, keylen);
@@ -359,8 +365,7 @@ webhook_sign(const char *secret, const char *id, const char *ts, const char *bod
 	crypto_auth_hmacsha256_update(&st, (const uint8_t *)".", 1);
 	crypto_auth_hmacsha256_update(&st, (const uint8_t *)ts, strlen(ts));
 	crypto_auth_hmacsha256_update(&st, (const uint8_t *)".", 1);
-	crypto_auth_hmacsha256_update(&st, (const uint8_t *)body,
-	    strlen(body));
+	crypto_auth_hmacsha256_update(&st, (const uint8_t *)body, strlen(body));
 	crypto_auth_hmacsha256_final(&st, mac);
 	sodium_memzero(key, sizeof(key));
 	sodium_memzero(&st, sizeof(st));
@@ -385,8 +390,8 @@ webhook_send(const struct webhook_post *p, long *status, char *err,
 	memset(&st, 0, sizeof(st));
 	st.p = p;
 	snprintf(ts, sizeof(ts), "%lld", (long long)(p->now_ms / 1000));
-	if (webhook_sign(p->secret, p->msg_id, ts, p->body, sig,
-	    sizeof(sig)) != 0) {
+	if (webhook_sign(p->secret, p->msg_id, ts, p->body, sig, sizeof(sig)) !=
+	    0) {
 		snprintf(err, errlen, "the endpoint's secret is malformed");
 		return TRANSPORT_PERMANENT;
 	}
@@ -418,7 +423,7 @@ webhook_send(const struct webhook_post *p, long *status, char *err,
 	set |= curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
 	set |= curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
 	    (long)(p->timeout_ms < CONNECT_TIMEOUT_MS ? p->timeout_ms :
-	    CONNECT_TIMEOUT_MS));
+							CONNECT_TIMEOUT_MS));
 	set |= curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)p->timeout_ms);
 	set |= curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
 	set |= curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
@@ -443,7 +448,8 @@ webhook_send(const struct webhook_post *p, long *status, char *err,
 	if (cc != CURLE_OK) {
 		rc = TRANSPORT_DEFERRED;
 		if (st.refused)
-			snprintf(err, errlen, "the host resolves to a private "
+			snprintf(err, errlen,
+			    "the host resolves to a private "
 			    "or loopback address; the project does not allow "
 			    "private targets");
 		else
@@ -463,8 +469,8 @@ webhook_send(const struct webhook_post *p, long *status, char *err,
 
 		(void)str_utf8_clean(clean, sizeof(clean), st.answer,
 		    st.answer_len);
-		snprintf(err, errlen, "the endpoint answered %ld: %s",
-		    *status, clean);
+		snprintf(err, errlen, "the endpoint answered %ld: %s", *status,
+		    clean);
 	}
 out:
 	curl_slist_free_all(h);

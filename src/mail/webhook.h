@@ -30,12 +30,13 @@
 
 #include "../store/store.h"
 
-#define WEBHOOK_KIND "webhook"		/* the outbox kind of a delivery */
+#define WEBHOOK_KIND "webhook" /* the outbox kind of a delivery */
 #define WEBHOOK_SECRET_PREFIX "whsec_"
 #define WEBHOOK_SECRET_BYTES 32
 #define WEBHOOK_URL_MAX 2048
 #define WEBHOOK_ERROR_MAX 256
-#define WEBHOOK_BODY_MAX (24 * 1024)	/* one body; escaped twice, it fits a payload */
+#define WEBHOOK_BODY_MAX \
+	(24 * 1024) /* one body; escaped twice, it fits a payload */
 /* Endpoints of one project: each event queues a row for each taker. */
 #define WEBHOOK_ENDPOINTS_MAX 16
 
@@ -51,9 +52,9 @@ struct sockaddr;
  * NULL), so the caller knows to wake the senders after the commit.
  * STORE_OK or a db failure.
  */
-int	webhook_emit(struct db_conn *, const uint8_t *outbox_key,
-	    const char *project_id, const char *name, const char *data,
-	    int64_t now, int64_t not_before, int *queued);
+int webhook_emit(struct db_conn *, const uint8_t *outbox_key,
+    const char *project_id, const char *name, const char *data, int64_t now,
+    int64_t not_before, int *queued);
 
 /*
  * Seal an endpoint's secret under key (32 bytes), bound to the endpoint's
@@ -61,10 +62,10 @@ int	webhook_emit(struct db_conn *, const uint8_t *outbox_key,
  * secret newly allocated (free with xfree_secret), or NULL when it does
  * not open (another key, another row).
  */
-char	*webhook_secret_seal(const uint8_t *key, const char *endpoint_id,
-	    const char *project_id, const char *secret);
-char	*webhook_secret_open(const uint8_t *key, const char *endpoint_id,
-	    const char *project_id, const char *sealed);
+char *webhook_secret_seal(const uint8_t *key, const char *endpoint_id,
+    const char *project_id, const char *secret);
+char *webhook_secret_open(const uint8_t *key, const char *endpoint_id,
+    const char *project_id, const char *sealed);
 
 /*
  * Check a URL an endpoint is to have: an absolute http or https URL with
@@ -73,32 +74,32 @@ char	*webhook_secret_open(const uint8_t *key, const char *endpoint_id,
  * address, or a name that resolves to one now, is refused too.  0, or -1
  * with the reason in err.
  */
-int	webhook_url_check(const char *url, int allow_private, char *err,
-	    size_t errlen);
+int
+webhook_url_check(const char *url, int allow_private, char *err, size_t errlen);
 /* 1 when a is an address a project must allow to be reached. */
-int	webhook_addr_private(const struct sockaddr *a);
+int webhook_addr_private(const struct sockaddr *a);
 
-#define WEBHOOK_SIGNATURE_MAX 64	/* "v1," and base64 of 32 bytes */
+#define WEBHOOK_SIGNATURE_MAX 64 /* "v1," and base64 of 32 bytes */
 /*
  * The webhook-signature value for message id, timestamp ts (decimal
  * seconds) and body under secret ("whsec_" and base64): "v1," and the
  * base64 HMAC-SHA256 of "id.ts.body", into out (outlen bytes, at least
  * WEBHOOK_SIGNATURE_MAX).  0, or -1 when the secret is malformed.
  */
-int	webhook_sign(const char *secret, const char *id, const char *ts,
-	    const char *body, char *out, size_t outlen);
+int webhook_sign(const char *secret, const char *id, const char *ts,
+    const char *body, char *out, size_t outlen);
 
 /* One signed post. */
 struct webhook_post {
-	const char	*url;
-	const char	*secret;	/* "whsec_..." */
-	const char	*msg_id;	/* webhook-id */
-	const char	*body;
-	int		 allow_private;
-	int64_t		 timeout_ms;	/* the whole exchange */
-	int64_t		 now_ms;	/* signs webhook-timestamp */
+	const char *url;
+	const char *secret; /* "whsec_..." */
+	const char *msg_id; /* webhook-id */
+	const char *body;
+	int allow_private;
+	int64_t timeout_ms; /* the whole exchange */
+	int64_t now_ms;	    /* signs webhook-timestamp */
 	/* Checked at least once a second: non-zero cuts the post short. */
-	const int	*cancel;
+	const int *cancel;
 };
 
 /*
@@ -109,7 +110,7 @@ struct webhook_post {
  * receives the HTTP status (0: none).  The answer's body is read and
  * thrown away.
  */
-int	webhook_send(const struct webhook_post *p, long *status, char *err,
-	    size_t errlen);
+int webhook_send(const struct webhook_post *p, long *status, char *err,
+    size_t errlen);
 
 #endif

@@ -106,7 +106,7 @@ linear(unsigned v)
 	if (c <= 0.04045)
 		return c / 12.92;
 	x = (c + 0.055) / 1.055;
-	return x * x * pow04(x);	/* x^2.4 */
+	return x * x * pow04(x); /* x^2.4 */
 }
 
 /* The relative luminance of "#RRGGBB" (already checked). */
@@ -130,8 +130,7 @@ color_shaped(const char *s)
 }
 
 void
-page_asset_project_css(const struct http_request *r,
-    struct http_response *resp)
+page_asset_project_css(const struct http_request *r, struct http_response *resp)
 {
 	const char *param = r->path_param, *text;
 	struct project *p = NULL;
@@ -164,7 +163,8 @@ page_asset_project_css(const struct http_request *r,
 	text = 1.05 / (l + 0.05) >= (l + 0.05) / 0.05 ? "#ffffff" : "#000000";
 	link = 1.05 / (l + 0.05) >= 4.5;
 	body = xasprintf(":root {\n\t--accent: %s;\n\t--accent-text: %s;\n"
-	    "%s%s%s}\n", p->accent_color, text, link ? "\t--link: " : "",
+			 "%s%s%s}\n",
+	    p->accent_color, text, link ? "\t--link: " : "",
 	    link ? p->accent_color : "", link ? ";\n" : "");
 	status = 200;
 out:

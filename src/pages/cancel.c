@@ -66,8 +66,8 @@ cancel_run(const struct http_request *r, struct http_response *resp)
 
 	memset(&info, 0, sizeof(info));
 	res = reset_cancel_lookup(r->app, id, sig, &info);
-	page_begin(&o, r, resp, info.project, locale != NULL ? locale :
-	    info.locale);
+	page_begin(&o, r, resp, info.project,
+	    locale != NULL ? locale : info.locale);
 	if (res == ENGINE_SECRET_INVALID) {
 		resp->outcome = "secret_invalid";
 		page_render(&o, PAGE_LINK_INVALID, 404);
@@ -103,8 +103,8 @@ cancel_post_run(const struct http_request *r, struct http_response *resp)
 	memset(&done, 0, sizeof(done));
 	/* The link first: it names the project, and so the page. */
 	res = reset_cancel_lookup(r->app, id, sig, &info);
-	page_begin(&o, r, resp, info.project, locale != NULL ? locale :
-	    info.locale);
+	page_begin(&o, r, resp, info.project,
+	    locale != NULL ? locale : info.locale);
 	if (r->body_too_large) {
 		page_render(&o, PAGE_ERROR, 413);
 		goto out;
@@ -119,7 +119,8 @@ cancel_post_run(const struct http_request *r, struct http_response *resp)
 		goto out;
 	}
 	if (!page_cookie_get(http_header(r, "Cookie"), PAGE_COOKIE_FORM, cookie,
-	    sizeof(cookie)) || !page_csrf_ok(&o, CSRF_PURPOSE, cookie, csrf)) {
+		sizeof(cookie)) ||
+	    !page_csrf_ok(&o, CSRF_PURPOSE, cookie, csrf)) {
 		resp->outcome = "csrf_refused";
 		page_error(&o, "form", "err_form_expired");
 		cancel_form(&o, id, sig, page_locale_param(locale), 403);

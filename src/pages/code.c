@@ -28,9 +28,9 @@
 #define ORIGIN_MAX 300
 
 void
-page_code_form(struct page_out *o, const struct project *p,
-    const char *locale, const char *login_url, const char *email,
-    const char *code, int sent, int status)
+page_code_form(struct page_out *o, const struct project *p, const char *locale,
+    const char *login_url, const char *email, const char *code, int sent,
+    int status)
 {
 	char cookie[PAGE_COOKIE_VALUE_MAX + 1], csrf[ENGINE_MAC_LEN + 1];
 	char origin[ORIGIN_MAX], minutes[24], *href;
@@ -103,9 +103,9 @@ static int
 code_error(enum engine_result res, const char **field, const char **key)
 {
 	static const struct {
-		enum engine_result	 res;
-		const char		*field;
-		const char		*key;
+		enum engine_result res;
+		const char *field;
+		const char *key;
 	} errors[] = {
 		{ ENGINE_CODE_MISMATCH, "code", "err_code_mismatch" },
 		{ ENGINE_SECRET_INVALID, "code", "err_code_mismatch" },
@@ -156,7 +156,8 @@ code_post_run(const struct http_request *r, struct http_response *resp)
 	if (code != NULL)
 		code_normalise(code);
 	if (!page_cookie_get(http_header(r, "Cookie"), PAGE_COOKIE_FORM, cookie,
-	    sizeof(cookie)) || !page_csrf_ok(&o, CSRF_PURPOSE, cookie, csrf)) {
+		sizeof(cookie)) ||
+	    !page_csrf_ok(&o, CSRF_PURPOSE, cookie, csrf)) {
 		resp->outcome = "csrf_refused";
 		page_error(&o, "form", "err_form_expired");
 		page_code_form(&o, p, lp, login_url, email, code, 0, 403);

@@ -43,8 +43,8 @@ forgot_form(struct page_out *o, const struct project *p, const char *locale,
 	page_set(o, "email", email);
 	if (engine_delivery(p, DELIVERY_CARRIES_BOTH) == DELIVER_CODE) {
 		page_set(o, "code_delivery", "1");
-		href = page_url("/reset/code", "project", p->id, "locale", locale,
-		    "login_url", login_url);
+		href = page_url("/reset/code", "project", p->id, "locale",
+		    locale, "login_url", login_url);
 		page_set(o, "code_href", href);
 		free(href);
 	}
@@ -95,7 +95,8 @@ forgot_post_run(const struct http_request *r, struct http_response *resp)
 	/* A URL that is not one of the project's is dropped, not refused. */
 	(void)engine_callback_url(p, sent_url, 0, &login_url);
 	if (!page_cookie_get(http_header(r, "Cookie"), PAGE_COOKIE_FORM, cookie,
-	    sizeof(cookie)) || !page_csrf_ok(&o, CSRF_PURPOSE, cookie, csrf)) {
+		sizeof(cookie)) ||
+	    !page_csrf_ok(&o, CSRF_PURPOSE, cookie, csrf)) {
 		resp->outcome = "csrf_refused";
 		page_error(&o, "form", "err_form_expired");
 		forgot_form(&o, p, lp, login_url, email, 403);

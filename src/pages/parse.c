@@ -89,14 +89,14 @@ enum page_locale
 page_locale_match(const char *tag, size_t len)
 {
 	static const struct {
-		const char		*lang;
-		enum page_locale	 locale;
+		const char *lang;
+		enum page_locale locale;
 	} primary[] = {
 		{ "en", LOC_EN },
 		{ "de", LOC_DE },
 		{ "fr", LOC_FR },
 		{ "es", LOC_ES },
-		{ "pt", LOC_PT_BR },	/* the only Portuguese written */
+		{ "pt", LOC_PT_BR }, /* the only Portuguese written */
 		{ "ru", LOC_RU },
 		{ "ja", LOC_JA },
 		{ "zh", LOC_ZH_CN },
@@ -129,7 +129,8 @@ page_locale_match(const char *tag, size_t len)
 		for (sub = tag + plen; sub < tag + len; sub += n) {
 			sub++;
 			n = subtag_len(sub, (size_t)(tag + len - sub));
-			if (subtag_is(sub, n, "hant") || subtag_is(sub, n, "tw") ||
+			if (subtag_is(sub, n, "hant") ||
+			    subtag_is(sub, n, "tw") ||
 			    subtag_is(sub, n, "hk") || subtag_is(sub, n, "mo"))
 				return LOC__MAX;
 		}
@@ -198,7 +199,8 @@ accept_item(const char *s, size_t n, int *q)
 		while (p < end && is_ows(*p))
 			p++;
 		if (p + 1 < end && lower(*p) == 'q') {
-			const char *v = p + 1, *vend = semi != NULL ? semi : end;
+			const char *v = p + 1,
+				   *vend = semi != NULL ? semi : end;
 
 			while (v < vend && is_ows(*v))
 				v++;
@@ -215,7 +217,7 @@ accept_item(const char *s, size_t n, int *q)
 		}
 	}
 	if (len == 1 && s[0] == '*')
-		return LOC__MAX;	/* "anything": the default decides */
+		return LOC__MAX; /* "anything": the default decides */
 	return page_locale_match(s, len);
 }
 
@@ -238,7 +240,7 @@ page_accept_language(const char *value)
 			end--;
 	}
 	for (p = value; p < end && items < PAGE_ACCEPT_LANGUAGE_ITEMS;
-	    p = comma + 1, items++) {
+	     p = comma + 1, items++) {
 		comma = memchr(p, ',', (size_t)(end - p));
 		if (comma == NULL)
 			comma = end;
@@ -265,8 +267,7 @@ cookie_octet(char c)
 }
 
 int
-page_cookie_get(const char *header, const char *name, char *out,
-    size_t outlen)
+page_cookie_get(const char *header, const char *name, char *out, size_t outlen)
 {
 	const char *p, *end, *eq, *v, *vend;
 	size_t n, namelen = strlen(name);
@@ -275,7 +276,7 @@ page_cookie_get(const char *header, const char *name, char *out,
 		return 0;
 	n = strnlen(header, PAGE_COOKIE_HEADER_MAX + 1);
 	if (n > PAGE_COOKIE_HEADER_MAX)
-		return 0;	/* a header this long is refused whole */
+		return 0; /* a header this long is refused whole */
 	end = header + n;
 	for (p = header; p < end; p = vend + 1) {
 		while (p < end && is_ows(*p))
@@ -417,7 +418,8 @@ page_origin(const char *url, char *out, size_t outlen)
 			return -1;
 		n++;
 	} else
-		n = strspn(host, "abcdefghijklmnopqrstuvwxyz"
+		n = strspn(host,
+		    "abcdefghijklmnopqrstuvwxyz"
 		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-");
 	if (n == 0)
 		return -1;

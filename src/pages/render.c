@@ -43,9 +43,9 @@
 #define FORM_COOKIE_MAX_AGE (2 * 3600)
 
 static const struct page_def {
-	const char	*template;	/* below templates/pages/ */
-	const char	*title;		/* text key */
-	const char	*body;		/* text key of the message, or NULL */
+	const char *template; /* below templates/pages/ */
+	const char *title;    /* text key */
+	const char *body;     /* text key of the message, or NULL */
 } page_defs[PAGE__MAX] = {
 	/* PAGE_FORGOT */
 	{ "forgot.html", "forgot_title", NULL },
@@ -112,7 +112,7 @@ page_set(struct page_out *o, const char *name, const char *value)
 
 	if (v == NULL) {
 		if (o->nvars >= PAGE_VARS_MAX)
-			abort();	/* pages set a known, small number */
+			abort(); /* pages set a known, small number */
 		v = &o->vars[o->nvars++];
 		v->name = name;
 		v->value = NULL;
@@ -128,7 +128,7 @@ page_set_text(struct page_out *o, const char *name, const char *key)
 
 	buf_init(&b, PAGE_RENDERED_MAX);
 	if (fill_text(&b, o, page_text(o->locale, key)) == -1)
-		abort();	/* the texts are ours, and short */
+		abort(); /* the texts are ours, and short */
 	page_set(o, name, buf_cstr(&b));
 	buf_free(&b);
 }
@@ -137,9 +137,9 @@ void
 page_error(struct page_out *o, const char *field, const char *key)
 {
 	static const struct {
-		const char	*field;
-		const char	*err;
-		const char	*focus;
+		const char *field;
+		const char *err;
+		const char *focus;
 	} fields[] = {
 		{ "form", "err_form", NULL },
 		{ "email", "err_email", "focus_email" },
@@ -173,8 +173,9 @@ fill_text(struct buf *b, const struct page_out *o, const char *text)
 		if (close == NULL)
 			break;
 		if (buf_append(b, p, (size_t)(open - p)) == -1 ||
-		    buf_puts(b, var_value(o, open + 2,
-		    (size_t)(close - open - 2))) == -1)
+		    buf_puts(b,
+			var_value(o, open + 2, (size_t)(close - open - 2))) ==
+			-1)
 			return -1;
 		p = close + 2;
 	}
@@ -197,7 +198,7 @@ include(struct buf *b, const struct page_out *o, enum page page,
 	f = embedded_find(path);
 	if (f == NULL) {
 		log_error("pages: template %s is not built in", path);
-		abort();	/* the templates ship with the binary */
+		abort(); /* the templates ship with the binary */
 	}
 	/* A file's last newline belongs to the file, not to the page. */
 	n = f->len;
@@ -250,8 +251,9 @@ expand(struct buf *b, const struct page_out *o, enum page page,
 			show = *var_value(o, name + 1, n - 1) != '\0';
 			if (*name == '^')
 				show = !show;
-			if (show && expand(b, o, page, inner,
-			    (size_t)(inner_end - inner), depth + 1) == -1)
+			if (show &&
+			    expand(b, o, page, inner,
+				(size_t)(inner_end - inner), depth + 1) == -1)
 				return -1;
 			break;
 		case '>':
@@ -269,8 +271,8 @@ expand(struct buf *b, const struct page_out *o, enum page page,
 				snprintf(tag, sizeof(tag), "%.*s", (int)n - 2,
 				    name + 2);
 				buf_init(&tb, PAGE_RENDERED_MAX);
-				rc = fill_text(&tb, o, page_text(o->locale,
-				    tag));
+				rc = fill_text(&tb, o,
+				    page_text(o->locale, tag));
 				if (rc == 0)
 					rc = str_html_escape(b, buf_cstr(&tb),
 					    tb.len);
@@ -299,9 +301,10 @@ project_vars(struct page_out *o)
 	const struct project *p = o->project;
 	char n[24], *css = NULL;
 
-	snprintf(n, sizeof(n), "%lld", (long long)(p != NULL &&
-	    p->password_min_length > 0 ? p->password_min_length :
-	    PASSWORD_MIN_CHARS));
+	snprintf(n, sizeof(n), "%lld",
+	    (long long)(p != NULL && p->password_min_length > 0 ?
+		    p->password_min_length :
+		    PASSWORD_MIN_CHARS));
 	page_set(o, "min_length", n);
 	if (p == NULL)
 		return;
@@ -326,8 +329,8 @@ page_begin(struct page_out *o, const struct http_request *r,
 	o->project = p;
 	face_context(r, &o->ctx);
 	if (explicit != NULL)
-		l = page_locale_match(explicit, strnlen(explicit,
-		    PAGE_LANGUAGE_TAG_MAX + 1));
+		l = page_locale_match(explicit,
+		    strnlen(explicit, PAGE_LANGUAGE_TAG_MAX + 1));
 	if (l == LOC__MAX)
 		l = page_accept_language(http_header(r, "Accept-Language"));
 	/* Then the project's default language, then English. */
@@ -346,8 +349,8 @@ page_locale_param(const char *explicit)
 
 	if (explicit == NULL)
 		return NULL;
-	l = page_locale_match(explicit, strnlen(explicit,
-	    PAGE_LANGUAGE_TAG_MAX + 1));
+	l = page_locale_match(explicit,
+	    strnlen(explicit, PAGE_LANGUAGE_TAG_MAX + 1));
 	return l == LOC__MAX ? NULL : page_locale(l)->tag;
 }
 
@@ -380,10 +383,10 @@ security_headers(struct page_out *o)
 	    page_origin(o->project->logo_url, logo, sizeof(logo)) == 0)
 		img = logo;
 	csp = xasprintf("default-src 'none'; style-src 'self'; "
-	    "img-src 'self'%s%s; form-action 'self'%s%s; "
-	    "frame-ancestors 'none'; base-uri 'none'",
-	    *img ? " " : "", img,
-	    o->form_origin ? " " : "", o->form_origin ? o->form_origin : "");
+			"img-src 'self'%s%s; form-action 'self'%s%s; "
+			"frame-ancestors 'none'; base-uri 'none'",
+	    *img ? " " : "", img, o->form_origin ? " " : "",
+	    o->form_origin ? o->form_origin : "");
 	http_set_header(o->resp, "Content-Security-Policy", csp);
 	free(csp);
 	http_set_header(o->resp, "Referrer-Policy", "no-referrer");
@@ -409,7 +412,7 @@ page_render(struct page_out *o, enum page page, int status)
 	if (include(&b, o, page, "layout.html", 0) == -1) {
 		log_error("pages: a page is longer than %d bytes",
 		    PAGE_RENDERED_MAX);
-		abort();	/* pages are small; texts are ours */
+		abort(); /* pages are small; texts are ours */
 	}
 	security_headers(o);
 	http_set_header(o->resp, "Content-Language",
@@ -438,13 +441,16 @@ page_fail(struct page_out *o, enum engine_result res)
 
 /* Every header the pages read: one that is not clean text is a 400. */
 static const char *const page_headers[] = {
-	"Cookie", "Accept-Language", "Sec-Fetch-Site", "Content-Type",
-	"User-Agent", NULL,
+	"Cookie",
+	"Accept-Language",
+	"Sec-Fetch-Site",
+	"Content-Type",
+	"User-Agent",
+	NULL,
 };
 
 int
-page_refuse_malformed(const struct http_request *r,
-    struct http_response *resp)
+page_refuse_malformed(const struct http_request *r, struct http_response *resp)
 {
 	struct page_out o;
 
@@ -465,7 +471,7 @@ page_begin_project(struct page_out *o, const struct http_request *r,
 	enum engine_result res;
 
 	res = id != NULL ? engine_project(r->app, id, p) :
-	    ENGINE_PROJECT_UNKNOWN;
+			   ENGINE_PROJECT_UNKNOWN;
 	page_begin(o, r, resp, *p, explicit);
 	if (r->body_too_large)
 		page_render(o, PAGE_ERROR, 413);
@@ -483,18 +489,18 @@ page_begin_project(struct page_out *o, const struct http_request *r,
  * the words are the pages', the rule is the engine's.
  */
 static const char *const password_errors[PW__MAX] = {
-	NULL,				/* PW_OK */
-	"err_password_short",		/* PW_MIN_LENGTH */
-	"err_password_long",		/* PW_MAX_LENGTH */
-	"err_password_text",		/* PW_VALID_TEXT */
-	"err_password_common",		/* PW_COMMON */
-	"err_password_breached",	/* PW_BREACHED */
-	"err_password_context",		/* PW_CONTEXT */
-	"err_password_strength",	/* PW_STRENGTH */
-	"err_password_uppercase",	/* PW_UPPERCASE */
-	"err_password_lowercase",	/* PW_LOWERCASE */
-	"err_password_numbers",		/* PW_NUMBERS */
-	"err_password_symbols",		/* PW_SYMBOLS */
+	NULL,			  /* PW_OK */
+	"err_password_short",	  /* PW_MIN_LENGTH */
+	"err_password_long",	  /* PW_MAX_LENGTH */
+	"err_password_text",	  /* PW_VALID_TEXT */
+	"err_password_common",	  /* PW_COMMON */
+	"err_password_breached",  /* PW_BREACHED */
+	"err_password_context",	  /* PW_CONTEXT */
+	"err_password_strength",  /* PW_STRENGTH */
+	"err_password_uppercase", /* PW_UPPERCASE */
+	"err_password_lowercase", /* PW_LOWERCASE */
+	"err_password_numbers",	  /* PW_NUMBERS */
+	"err_password_symbols",	  /* PW_SYMBOLS */
 };
 
 int
@@ -527,8 +533,9 @@ page_password_error(struct page_out *o, enum engine_result res,
 		snprintf(n, sizeof(n), "%lld", (long long)v->min_length);
 		page_set(o, "min_length", n);
 	}
-	snprintf(n, sizeof(n), "%lld", (long long)(v != NULL &&
-	    v->max_length > 0 ? v->max_length : PASSWORD_MAX_CHARS));
+	snprintf(n, sizeof(n), "%lld",
+	    (long long)(v != NULL && v->max_length > 0 ? v->max_length :
+							 PASSWORD_MAX_CHARS));
 	page_set(o, "max_length", n);
 	o->resp->outcome = engine_result_name(res);
 	page_error(o, "password", password_errors[rule]);
@@ -571,7 +578,8 @@ page_cookie_set(struct page_out *o, const char *name, const char *value,
 	 * holds in development; elsewhere PUBLIC_URL must be https.
 	 */
 	c = xasprintf("%s=%s; Path=/; Max-Age=%lld; Secure; HttpOnly; "
-	    "SameSite=Strict", name, value, (long long)max_age);
+		      "SameSite=Strict",
+	    name, value, (long long)max_age);
 	http_set_header(o->resp, "Set-Cookie", c);
 	xfree_secret(c);
 }
@@ -582,8 +590,9 @@ page_form_cookie(struct page_out *o, char out[PAGE_COOKIE_VALUE_MAX + 1])
 	uint8_t raw[FORM_COOKIE_BYTES];
 	char v[PAGE_COOKIE_VALUE_MAX + 1];
 
-	if (page_cookie_get(http_header(o->req, "Cookie"), PAGE_COOKIE_FORM,
-	    v, sizeof(v)) && strlen(v) == B64URL_LEN(FORM_COOKIE_BYTES)) {
+	if (page_cookie_get(http_header(o->req, "Cookie"), PAGE_COOKIE_FORM, v,
+		sizeof(v)) &&
+	    strlen(v) == B64URL_LEN(FORM_COOKIE_BYTES)) {
 		memcpy(out, v, sizeof(v));
 		return;
 	}
@@ -600,8 +609,8 @@ page_csrf_token(const struct page_out *o, const char *purpose,
 }
 
 int
-page_csrf_ok(const struct page_out *o, const char *purpose,
-    const char *cookie, const char *token)
+page_csrf_ok(const struct page_out *o, const char *purpose, const char *cookie,
+    const char *token)
 {
 	char want[ENGINE_MAC_LEN + 1];
 	int ok;
@@ -680,6 +689,6 @@ page_url(const char *path, const char *n1, const char *v1, const char *n2,
 		first = 0;
 	}
 	if (rc != 0)
-		abort();	/* every value was capped on the way in */
+		abort(); /* every value was capped on the way in */
 	return buf_take(&b);
 }

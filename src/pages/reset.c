@@ -41,8 +41,8 @@
 #include "pages.h"
 
 #define CSRF_PURPOSE "reset"
-#define COOKIE_MAX_AGE 1800		/* long enough to type a password */
-#define COOKIE_MAX_AGE_DEAD 300		/* for a link that only says why */
+#define COOKIE_MAX_AGE 1800	/* long enough to type a password */
+#define COOKIE_MAX_AGE_DEAD 300 /* for a link that only says why */
 #define ORIGIN_MAX 300
 
 /*
@@ -118,10 +118,11 @@ reset_link(const struct http_request *r, struct http_response *resp,
 	enum engine_result res;
 
 	memset(&info, 0, sizeof(info));
-	res = token != NULL ? reset_link_lookup(r->app, token,
-	    http_query(r, "user_id"), &info) : ENGINE_SECRET_INVALID;
-	page_begin(&o, r, resp, info.project, locale != NULL ? locale :
-	    info.locale);
+	res = token != NULL ?
+	    reset_link_lookup(r->app, token, http_query(r, "user_id"), &info) :
+	    ENGINE_SECRET_INVALID;
+	page_begin(&o, r, resp, info.project,
+	    locale != NULL ? locale : info.locale);
 	if (res == ENGINE_SECRET_INVALID) {
 		resp->outcome = "secret_invalid";
 		page_render(&o, PAGE_LINK_INVALID, 404);
@@ -131,7 +132,8 @@ reset_link(const struct http_request *r, struct http_response *resp,
 		page_fail(&o, res);
 		goto out;
 	}
-	page_cookie_set(&o, PAGE_COOKIE_RESET, token, cookie_max_age(r->app, &info));
+	page_cookie_set(&o, PAGE_COOKIE_RESET, token,
+	    cookie_max_age(r->app, &info));
 	/*
 	 * The bare path: nothing of the link stays in the address.  Its
 	 * locale argument is the one the engine stored with the secret.
@@ -154,8 +156,8 @@ reset_run(const struct http_request *r, struct http_response *resp)
 	char cookie[PAGE_COOKIE_VALUE_MAX + 1];
 
 	if (http_query(r, "reset_code") != NULL) {
-		reset_link(r, resp, page_query(r, "reset_code",
-		    PAGE_SECRET_MAX), locale);
+		reset_link(r, resp,
+		    page_query(r, "reset_code", PAGE_SECRET_MAX), locale);
 		return;
 	}
 	if (http_query(r, "token") != NULL) {
@@ -165,7 +167,7 @@ reset_run(const struct http_request *r, struct http_response *resp)
 	}
 	memset(&info, 0, sizeof(info));
 	if (!page_cookie_get(http_header(r, "Cookie"), PAGE_COOKIE_RESET,
-	    cookie, sizeof(cookie))) {
+		cookie, sizeof(cookie))) {
 		page_begin(&o, r, resp, NULL, locale);
 		resp->outcome = "no_cookie";
 		if (sfs != NULL && strcmp(sfs, "cross-site") == 0) {
@@ -176,8 +178,8 @@ reset_run(const struct http_request *r, struct http_response *resp)
 		goto out;
 	}
 	res = reset_link_lookup(r->app, cookie, NULL, &info);
-	page_begin(&o, r, resp, info.project, locale != NULL ? locale :
-	    info.locale);
+	page_begin(&o, r, resp, info.project,
+	    locale != NULL ? locale : info.locale);
 	if (res == ENGINE_SECRET_INVALID) {
 		resp->outcome = "secret_invalid";
 		page_render(&o, PAGE_LINK_INVALID, 404);
@@ -216,15 +218,15 @@ reset_post_run(const struct http_request *r, struct http_response *resp)
 	memset(&verdict, 0, sizeof(verdict));
 	memset(&again, 0, sizeof(again));
 	if (!page_cookie_get(http_header(r, "Cookie"), PAGE_COOKIE_RESET,
-	    cookie, sizeof(cookie))) {
+		cookie, sizeof(cookie))) {
 		page_begin(&o, r, resp, NULL, locale);
 		resp->outcome = "no_cookie";
 		page_render(&o, PAGE_LINK_MISSING, 400);
 		goto out;
 	}
 	res = reset_link_lookup(r->app, cookie, NULL, &info);
-	page_begin(&o, r, resp, info.project, locale != NULL ? locale :
-	    info.locale);
+	page_begin(&o, r, resp, info.project,
+	    locale != NULL ? locale : info.locale);
 	if (res == ENGINE_SECRET_INVALID) {
 		resp->outcome = "secret_invalid";
 		page_render(&o, PAGE_LINK_INVALID, 404);

@@ -57,7 +57,9 @@ pages_failed(const struct http_request *r, struct http_response *resp,
 }
 
 #define PAGES(method, path, fn, limit) \
-	{ method, path, NULL, NULL, fn, RUN_WORKER, limit }
+	{ \
+		method, path, NULL, NULL, fn, RUN_WORKER, limit \
+	}
 
 static const struct route pages_routes[] = {
 	PAGES("GET", "/forgot", page_forgot, HTTP_UNLIMITED),

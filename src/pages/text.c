@@ -20,13 +20,13 @@
 #define TEXT_KEYS_MAX 128
 
 struct text_entry {
-	char	*key;
-	char	*value;
+	char *key;
+	char *value;
 };
 
 static struct text_table {
-	struct text_entry	 entries[TEXT_KEYS_MAX];
-	int			 n;
+	struct text_entry entries[TEXT_KEYS_MAX];
+	int n;
 } tables[LOC__MAX];
 
 static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
@@ -37,8 +37,8 @@ trim(const char **s, const char **e)
 {
 	while (*s < *e && (**s == ' ' || **s == '\t'))
 		(*s)++;
-	while (*e > *s && ((*e)[-1] == ' ' || (*e)[-1] == '\t' ||
-	    (*e)[-1] == '\r'))
+	while (*e > *s &&
+	    ((*e)[-1] == ' ' || (*e)[-1] == '\t' || (*e)[-1] == '\r'))
 		(*e)--;
 }
 

@@ -27,18 +27,18 @@ static const struct db_driver *const drivers[] = {
 };
 
 struct db {
-	const struct db_driver	*driver;
-	void			*handle;
-	atomic_llong		 write_failures;	/* ever counted */
-	atomic_llong		 failures_cleared;	/* up to here */
-	pthread_mutex_t		 probe_lock;		/* guards what follows */
-	int64_t			 probe_at;		/* monotonic ms, 0: none */
-	int			 probe_rc;
+	const struct db_driver *driver;
+	void *handle;
+	atomic_llong write_failures;   /* ever counted */
+	atomic_llong failures_cleared; /* up to here */
+	pthread_mutex_t probe_lock;    /* guards what follows */
+	int64_t probe_at;	       /* monotonic ms, 0: none */
+	int probe_rc;
 };
 
 struct db_listener {
-	const struct db_driver	*driver;
-	void			*handle;
+	const struct db_driver *driver;
+	void *handle;
 };
 
 int
@@ -65,7 +65,8 @@ db_open(const char *url, int pool_size, struct db **out)
 			return 0;
 		}
 	}
-	return log_fail("database: unsupported URL scheme (expected sqlite:PATH "
+	return log_fail(
+	    "database: unsupported URL scheme (expected sqlite:PATH "
 	    "or postgres://...)");
 }
 

@@ -34,25 +34,29 @@ enum db_type {
 };
 
 struct db_value {
-	enum db_type	 type;
-	int64_t		 i;
-	const char	*s;
+	enum db_type type;
+	int64_t i;
+	const char *s;
 };
 
 #define DB_INT(v) ((struct db_value){ DB_INT, (int64_t)(v), NULL })
-#define DB_TEXT(v) ((struct db_value){ (v) != NULL ? DB_TEXT : DB_NULL, 0, (v) })
+#define DB_TEXT(v) \
+	((struct db_value){ (v) != NULL ? DB_TEXT : DB_NULL, 0, (v) })
 #define DB_NULL_VALUE ((struct db_value){ DB_NULL, 0, NULL })
-#define DB_ARGS(...) (const struct db_value[]){ __VA_ARGS__ }, \
-	(int)(sizeof((const struct db_value[]){ __VA_ARGS__ }) / sizeof(struct db_value))
+#define DB_ARGS(...) \
+	(const struct db_value[]){ __VA_ARGS__ }, \
+	    (int)(sizeof((const struct db_value[]){ __VA_ARGS__ }) / \
+		sizeof(struct db_value))
 #define DB_NOARGS NULL, 0
 
 /* Results below zero: a failure, logged where it happened. */
-#define DB_ERROR (-1)		/* the database failed or is unreachable */
-#define DB_CONSTRAINT (-2)	/* a uniqueness or other constraint refused a write */
+#define DB_ERROR (-1) /* the database failed or is unreachable */
+#define DB_CONSTRAINT \
+	(-2) /* a uniqueness or other constraint refused a write */
 
 /* What db_listener_wait saw, as bits. */
-#define DB_WAKE_NOTIFIED 1	/* another instance sent a notification */
-#define DB_WAKE_FD 2		/* the caller's descriptor is readable */
+#define DB_WAKE_NOTIFIED 1 /* another instance sent a notification */
+#define DB_WAKE_FD 2	   /* the caller's descriptor is readable */
 
 struct db;
 struct db_conn;
@@ -60,36 +64,36 @@ struct db_rows;
 struct db_listener;
 
 struct db_driver {
-	const char	 *name;
-	const char *const *prefixes;	/* URL prefixes this driver takes */
-	int	(*open)(const char *url, int pool_size, void **handle);
-	void	(*close)(void *handle);
+	const char *name;
+	const char *const *prefixes; /* URL prefixes this driver takes */
+	int (*open)(const char *url, int pool_size, void **handle);
+	void (*close)(void *handle);
 	/* Connections: readers from a pool; the writer for db_write. */
 	struct db_conn *(*acquire)(void *handle);
-	void	(*release)(void *handle, struct db_conn *);
-	int	(*write)(void *handle, int (*fn)(struct db_conn *, void *),
-		    void *arg);
-	int	(*script)(struct db_conn *, const char *sql);
-	int	(*query)(struct db_conn *, const char *sql,
-		    const struct db_value *, int n, struct db_rows **out);
-	int	(*next)(struct db_rows *);
-	int	(*is_null)(struct db_rows *, int col);
-	int64_t	(*col_int)(struct db_rows *, int col);
+	void (*release)(void *handle, struct db_conn *);
+	int (*write)(void *handle, int (*fn)(struct db_conn *, void *),
+	    void *arg);
+	int (*script)(struct db_conn *, const char *sql);
+	int (*query)(struct db_conn *, const char *sql, const struct db_value *,
+	    int n, struct db_rows **out);
+	int (*next)(struct db_rows *);
+	int (*is_null)(struct db_rows *, int col);
+	int64_t (*col_int)(struct db_rows *, int col);
 	const char *(*col_text)(struct db_rows *, int col);
-	int64_t	(*changes)(struct db_rows *);
-	void	(*done)(struct db_rows *);
-	int64_t	(*now)(void *handle);
+	int64_t (*changes)(struct db_rows *);
+	void (*done)(struct db_rows *);
+	int64_t (*now)(void *handle);
 	/*
 	 * 1 when the driver sees a reason to doubt that a write would work
 	 * (SQLite: the disk is nearly full or mounted read-only); cheap.
 	 * NULL when it cannot tell.
 	 */
-	int	(*write_doubt)(void *handle);
+	int (*write_doubt)(void *handle);
 	/* Notifications between instances; NULL when there are none. */
-	void	*(*listen_open)(void *handle, const char *channel);
-	int	(*listen_wait)(void *listener, int fd, int timeout_ms);
-	int	(*listen_notify)(void *listener);
-	void	(*listen_close)(void *listener);
+	void *(*listen_open)(void *handle, const char *channel);
+	int (*listen_wait)(void *listener, int fd, int timeout_ms);
+	int (*listen_notify)(void *listener);
+	void (*listen_close)(void *listener);
 };
 
 /*
@@ -99,8 +103,8 @@ struct db_driver {
  * every connection but a listener's).  Return 0 and a handle, or -1
  * (logged).
  */
-int	db_open(const char *url, int pool_size, struct db **out) WUR;
-void	db_close(struct db *);
+int db_open(const char *url, int pool_size, struct db **out) WUR;
+void db_close(struct db *);
 /* "sqlite" or "postgres": for the few statements that differ. */
 const char *db_dialect(const struct db *);
 /* The same, for the database a connection belongs to. */
@@ -110,11 +114,11 @@ const char *db_conn_dialect(const struct db_conn *);
  * by several instances, this follows the database server's clock, so clock
  * skew between instances cannot stretch or shorten a secret's life.
  */
-int64_t	db_now(struct db *);
+int64_t db_now(struct db *);
 
 /* Borrow a reader connection; NULL when the database is unreachable. */
 struct db_conn *db_acquire(struct db *);
-void	db_release(struct db *, struct db_conn *);
+void db_release(struct db *, struct db_conn *);
 
 /*
  * Run fn(conn, arg) inside one write transaction.  When fn returns 0 the
@@ -122,7 +126,7 @@ void	db_release(struct db *, struct db_conn *);
  * durable; any other value from fn rolls back and is returned as is.
  * DB_ERROR when the commit itself fails.
  */
-int	db_write(struct db *, int (*fn)(struct db_conn *, void *), void *arg);
+int db_write(struct db *, int (*fn)(struct db_conn *, void *), void *arg);
 
 /*
  * Whether writes work, as this instance knows it without asking the
@@ -137,19 +141,18 @@ int	db_write(struct db *, int (*fn)(struct db_conn *, void *), void *arg);
  * call in between returns the last probe's result without writing.
  */
 #define DB_PROBE_SPACING_MS 1000
-int	db_write_suspect(struct db *);
-int	db_write_probe(struct db *, int (*fn)(struct db_conn *, void *),
-	    void *arg) WUR;
+int db_write_suspect(struct db *);
+int
+db_write_probe(struct db *, int (*fn)(struct db_conn *, void *), void *arg) WUR;
 
 /*
  * Run one statement.  db_exec returns the number of rows changed, or
  * DB_ERROR / DB_CONSTRAINT.  db_query returns 0 and a result to walk with
  * db_next (1: a row, 0: no more, DB_ERROR) and end with db_done.
  */
-int	db_exec(struct db_conn *, const char *sql, const struct db_value *,
-	    int n);
-int	db_query(struct db_conn *, const char *sql, const struct db_value *,
-	    int n, struct db_rows **out) WUR;
+int db_exec(struct db_conn *, const char *sql, const struct db_value *, int n);
+int db_query(struct db_conn *, const char *sql, const struct db_value *, int n,
+    struct db_rows **out) WUR;
 /*
  * Notifications on a channel (a lower-case identifier from resetd's code).
  * db_listener_open returns a listener with its own connection, or NULL
@@ -168,26 +171,26 @@ int	db_query(struct db_conn *, const char *sql, const struct db_value *,
  * 0, or DB_ERROR (logged).  Listeners are for one thread at a time.
  */
 struct db_listener *db_listener_open(struct db *, const char *channel);
-int	db_listener_wait(struct db_listener *, int fd, int timeout_ms);
-int	db_listener_notify(struct db_listener *);
-void	db_listener_close(struct db_listener *);
+int db_listener_wait(struct db_listener *, int fd, int timeout_ms);
+int db_listener_notify(struct db_listener *);
+void db_listener_close(struct db_listener *);
 
 /* Run several parameterless statements (a migration); 0 or DB_ERROR. */
-int	db_script(struct db_conn *, const char *sql) WUR;
-int	db_next(struct db_rows *) WUR;
-int	db_is_null(struct db_rows *, int col);
-int64_t	db_int(struct db_rows *, int col);
+int db_script(struct db_conn *, const char *sql) WUR;
+int db_next(struct db_rows *) WUR;
+int db_is_null(struct db_rows *, int col);
+int64_t db_int(struct db_rows *, int col);
 /* A copy of a text column the caller frees, or NULL. */
-char	*db_strdup(struct db_rows *, int col);
-void	db_done(struct db_rows *);
+char *db_strdup(struct db_rows *, int col);
+void db_done(struct db_rows *);
 
 /* The driver of a connection, used by db.c's wrappers. */
 struct db_conn {
-	const struct db_driver	*driver;
+	const struct db_driver *driver;
 };
 
 struct db_rows {
-	const struct db_driver	*driver;
+	const struct db_driver *driver;
 };
 
 #endif

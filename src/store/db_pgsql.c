@@ -58,55 +58,55 @@
 
 #define STMT_CACHE_SIZE 64
 #define MAX_PARAMS 32
-#define CONNECT_TIMEOUT "5"		/* seconds, unless the URL says */
+#define CONNECT_TIMEOUT "5" /* seconds, unless the URL says */
 #define CLOCK_REFRESH_US (60LL * 1000000)
 #define CLOCK_MAX_RTT_US (1000LL * 1000)
 #define LISTEN_RETRY_MS 1000
 #define STALE_LOG_US (60LL * 1000000)
 
 struct pg_rows {
-	struct db_rows	 base;
-	PGresult	*res;
-	int		 row;		/* the current row; -1 before the first */
-	int		 nrows;
-	int64_t		 changes;
+	struct db_rows base;
+	PGresult *res;
+	int row; /* the current row; -1 before the first */
+	int nrows;
+	int64_t changes;
 };
 
 struct pg_stmt {
-	const char	*sql;
-	char		 name[24];
+	const char *sql;
+	char name[24];
 };
 
 struct pg_conn {
-	struct db_conn		 base;
-	struct pg_db		*db;
-	PGconn			*pg;
-	int			 begin_pending;	/* BEGIN goes with the next statement */
-	struct pg_stmt		 cache[STMT_CACHE_SIZE];
-	int			 ncache;
-	struct pg_conn		*next_free;
+	struct db_conn base;
+	struct pg_db *db;
+	PGconn *pg;
+	int begin_pending; /* BEGIN goes with the next statement */
+	struct pg_stmt cache[STMT_CACHE_SIZE];
+	int ncache;
+	struct pg_conn *next_free;
 };
 
 struct pg_db {
-	char			*url;
-	pthread_mutex_t		 lock;		/* guards everything below */
-	pthread_cond_t		 freed;
-	struct pg_conn		*free_list;
-	int			 open, max;
-	int			 down;		/* the outage was logged */
-	int64_t			 stale_logged_us;	/* the last such line */
-	int			 have_clock;
-	int64_t			 clock_server_ms;	/* the server's clock ... */
-	int64_t			 clock_mono_us;		/* ... at this moment */
+	char *url;
+	pthread_mutex_t lock; /* guards everything below */
+	pthread_cond_t freed;
+	struct pg_conn *free_list;
+	int open, max;
+	int down;		 /* the outage was logged */
+	int64_t stale_logged_us; /* the last such line */
+	int have_clock;
+	int64_t clock_server_ms; /* the server's clock ... */
+	int64_t clock_mono_us;	 /* ... at this moment */
 };
 
 struct pg_listener {
-	struct pg_db	*db;
-	PGconn		*pg;
-	char		*listen_sql;
-	char		*notify_sql;
-	int64_t		 retry_at_us;	/* no reconnect before this */
-	int		 fresh;		/* (re)connected: may have missed some */
+	struct pg_db *db;
+	PGconn *pg;
+	char *listen_sql;
+	char *notify_sql;
+	int64_t retry_at_us; /* no reconnect before this */
+	int fresh;	     /* (re)connected: may have missed some */
 };
 
 extern const struct db_driver db_driver_pgsql;
@@ -158,7 +158,7 @@ note_stale(struct pg_db *d)
 	pthread_mutex_unlock(&d->lock);
 	if (say)
 		log_warn("postgres: the server closed pooled connections; "
-		    "reconnecting");
+			 "reconnecting");
 }
 
 /* The first line of libpq's message, for one-line logs. */
@@ -193,7 +193,10 @@ static PGconn *
 pg_connect(struct pg_db *d)
 {
 	static const char *const keys[] = {
-		"connect_timeout", "application_name", "dbname", NULL,
+		"connect_timeout",
+		"application_name",
+		"dbname",
+		NULL,
 	};
 	const char *values[] = { CONNECT_TIMEOUT, "resetd", d->url, NULL };
 	char why[256];
@@ -224,7 +227,8 @@ clock_measure(struct pg_db *d, PGconn *pg)
 	int64_t t0, t1, server_ms;
 
 	t0 = time_mono_us();
-	res = PQexec(pg, "SELECT (extract(epoch FROM clock_timestamp()) * "
+	res = PQexec(pg,
+	    "SELECT (extract(epoch FROM clock_timestamp()) * "
 	    "1000)::bigint");
 	t1 = time_mono_us();
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
@@ -281,7 +285,7 @@ conn_reopen(struct pg_conn *c)
 		return -1;
 	PQfinish(c->pg);
 	c->pg = pg;
-	c->ncache = 0;	/* prepared statements died with the session */
+	c->ncache = 0; /* prepared statements died with the session */
 	return 0;
 }
 
@@ -447,10 +451,10 @@ result_error(PGconn *pg, PGresult *res, const char *what)
 	if (state != NULL && strncmp(state, "23", 2) == 0)
 		return DB_CONSTRAINT;
 	msg = res != NULL ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) :
-	    NULL;
+			    NULL;
 	first_line(msg != NULL ? msg : PQerrorMessage(pg), line, sizeof(line));
-	log_error("postgres: %s: %s%s%s", what, line, state ? " SQLSTATE " :
-	    "", state ? state : "");
+	log_error("postgres: %s: %s%s%s", what, line, state ? " SQLSTATE " : "",
+	    state ? state : "");
 	return DB_ERROR;
 }
 
@@ -465,7 +469,8 @@ exec_simple(PGconn *pg, const char *sql)
 	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
 	    PQresultStatus(res) != PGRES_TUPLES_OK)
 		rc = result_error(pg, res, sql) == DB_CONSTRAINT ?
-		    DB_CONSTRAINT : DB_ERROR;
+		    DB_CONSTRAINT :
+		    DB_ERROR;
 	PQclear(res);
 	return rc;
 }
@@ -499,7 +504,7 @@ stmt_name(struct pg_conn *c, const char *sql, const char **name)
 		}
 	}
 	if (c->ncache >= STMT_CACHE_SIZE)
-		return 0;	/* run it unnamed */
+		return 0; /* run it unnamed */
 	s = &c->cache[c->ncache];
 	snprintf(s->name, sizeof(s->name), "resetd_%d", c->ncache);
 	res = PQprepare(c->pg, s->name, sql, 0, NULL);
@@ -534,7 +539,8 @@ exec_with_begin(PGconn *pg, const char *name, const char *sql, int n,
 	if (sent && name != NULL)
 		sent = PQsendQueryPrepared(pg, name, n, values, NULL, NULL, 0);
 	else if (sent)
-		sent = PQsendQueryParams(pg, sql, n, NULL, values, NULL, NULL, 0);
+		sent = PQsendQueryParams(pg, sql, n, NULL, values, NULL, NULL,
+		    0);
 	if (sent)
 		sent = PQpipelineSync(pg);
 	/* Each statement yields its result and a NULL; then the sync. */
@@ -585,8 +591,8 @@ run(struct pg_conn *c, const char *sql, int n, const char *const *values,
 }
 
 static int
-pg_query(struct db_conn *base, const char *sql, const struct db_value *v,
-    int n, struct db_rows **out)
+pg_query(struct db_conn *base, const char *sql, const struct db_value *v, int n,
+    struct db_rows **out)
 {
 	struct pg_conn *c = (struct pg_conn *)base;
 	const char *values[MAX_PARAMS];
@@ -596,7 +602,7 @@ pg_query(struct db_conn *base, const char *sql, const struct db_value *v,
 	int i, rc = 0, first;
 
 	if (n < 0 || n > MAX_PARAMS)
-		abort();	/* the store's statements are known */
+		abort(); /* the store's statements are known */
 	for (i = 0; i < n; i++) {
 		switch (v[i].type) {
 		case DB_NULL:
@@ -723,8 +729,8 @@ pg_write(void *handle, int (*fn)(struct db_conn *, void *), void *arg)
 	c->begin_pending = 1;
 	rc = fn(&c->base, arg);
 	if (rc != 0 || c->begin_pending) {
-		c->begin_pending = 0;	/* nothing ran: nothing to commit */
-		goto out;		/* release rolls back */
+		c->begin_pending = 0; /* nothing ran: nothing to commit */
+		goto out;	      /* release rolls back */
 	}
 	metrics_observe(H_DB_BATCH, 1);
 	t0 = time_mono_us();
@@ -735,7 +741,7 @@ pg_write(void *handle, int (*fn)(struct db_conn *, void *), void *arg)
 	    strcmp(PQcmdStatus(res), "COMMIT") != 0) {
 		if (PQresultStatus(res) == PGRES_COMMAND_OK)
 			log_error("postgres: the transaction had failed and "
-			    "was rolled back");
+				  "was rolled back");
 		else
 			(void)result_error(c->pg, res, "COMMIT");
 		rc = DB_ERROR;
@@ -805,7 +811,7 @@ pg_listen_open(void *handle, const char *channel)
 	/* Channels are names from resetd's code: plain identifiers. */
 	for (i = 0; channel[i] != '\0'; i++)
 		if (!((channel[i] >= 'a' && channel[i] <= 'z') ||
-		    channel[i] == '_'))
+			channel[i] == '_'))
 			abort();
 	l->db = handle;
 	l->listen_sql = xasprintf("LISTEN %s", channel);
@@ -904,7 +910,9 @@ pg_listen_close(void *handle)
 }
 
 static const char *const pgsql_prefixes[] = {
-	"postgres://", "postgresql://", NULL,
+	"postgres://",
+	"postgresql://",
+	NULL,
 };
 
 const struct db_driver db_driver_pgsql = {

@@ -66,74 +66,74 @@
 
 #define STMT_CACHE_SIZE 128
 #define BUSY_TIMEOUT_MS 10000
-#define WAL_RETRY_MS 5		/* between tries to switch a new file to WAL */
-#define GROUP_MAX 256		/* most write functions in one commit */
-#define CHECKPOINT_FRAMES 1000	/* WAL pages that call for a checkpoint */
-#define WAL_LARGE_FRAMES 8000	/* WAL pages that call for truncating it */
-#define LOW_SPACE_BYTES (1024 * 1024)	/* less free makes writes doubtful */
+#define WAL_RETRY_MS 5	       /* between tries to switch a new file to WAL */
+#define GROUP_MAX 256	       /* most write functions in one commit */
+#define CHECKPOINT_FRAMES 1000 /* WAL pages that call for a checkpoint */
+#define WAL_LARGE_FRAMES 8000  /* WAL pages that call for truncating it */
+#define LOW_SPACE_BYTES (1024 * 1024) /* less free makes writes doubtful */
 #define FAILED_CHECKPOINT_MS 100 /* between checkpoints after failed batches */
 
 /* What wal_committed found due; the leader's alone. */
 enum checkpoint_due {
 	CHECKPOINT_NONE,
-	CHECKPOINT_COPY,	/* copy the WAL into the database file */
-	CHECKPOINT_TRUNCATE,	/* that, and truncate the WAL if possible */
+	CHECKPOINT_COPY,     /* copy the WAL into the database file */
+	CHECKPOINT_TRUNCATE, /* that, and truncate the WAL if possible */
 };
 
 struct sqlite_rows {
-	struct db_rows	 base;
+	struct db_rows base;
 	struct sqlite_conn *conn;
-	sqlite3_stmt	*stmt;
-	int		 cached;	/* stmt belongs to the cache */
-	int		 busy;		/* handed out and not done yet */
-	int64_t		 changes;
+	sqlite3_stmt *stmt;
+	int cached; /* stmt belongs to the cache */
+	int busy;   /* handed out and not done yet */
+	int64_t changes;
 };
 
 struct stmt_slot {
-	const char		*sql;
-	struct sqlite_rows	 rows;
+	const char *sql;
+	struct sqlite_rows rows;
 };
 
 struct sqlite_conn {
-	struct db_conn		 base;
-	sqlite3			*db;
-	struct stmt_slot	 cache[STMT_CACHE_SIZE];
-	int			 ncache;
-	struct sqlite_conn	*next_free;
-	struct sqlite_db	*writer_of;	/* the writer's database, or NULL */
+	struct db_conn base;
+	sqlite3 *db;
+	struct stmt_slot cache[STMT_CACHE_SIZE];
+	int ncache;
+	struct sqlite_conn *next_free;
+	struct sqlite_db *writer_of; /* the writer's database, or NULL */
 };
 
 /* What a queued db_write call is woken for. */
 enum job_wake {
-	JOB_DONE,	/* its batch committed (or failed): rc is set */
-	JOB_LEAD,	/* it leads the next batch */
+	JOB_DONE, /* its batch committed (or failed): rc is set */
+	JOB_LEAD, /* it leads the next batch */
 };
 
 /* A db_write call waiting for its batch, on its caller's stack. */
 struct write_job {
-	int			(*fn)(struct db_conn *, void *);
-	void			*arg;
-	int			 rc;
-	enum job_wake		 wake;		/* set before posting woken */
-	sem_t			 woken;
-	struct write_job	*next;
+	int (*fn)(struct db_conn *, void *);
+	void *arg;
+	int rc;
+	enum job_wake wake; /* set before posting woken */
+	sem_t woken;
+	struct write_job *next;
 };
 
 struct sqlite_db {
-	char			*path;
-	pthread_mutex_t		 lock;		/* guards the pool */
-	pthread_cond_t		 freed;
-	struct sqlite_conn	*free_list;
-	int			 open, max;
-	pthread_mutex_t		 queue_lock;	/* guards what follows */
-	struct write_job	*queue_head, *queue_tail;
-	int			 leading;	/* a leader is at work */
-	struct sqlite_conn	*writer;	/* the leader's alone */
-	enum checkpoint_due	 checkpoint_due;	/* the leader's alone */
-	int			 wal_written;	/* the leader's: by this commit */
-	int			 failing;	/* the leader's: an episode */
-	int64_t			 failed_batches; /* the leader's: in it */
-	int64_t			 failed_checkpoint_at; /* the leader's */
+	char *path;
+	pthread_mutex_t lock; /* guards the pool */
+	pthread_cond_t freed;
+	struct sqlite_conn *free_list;
+	int open, max;
+	pthread_mutex_t queue_lock; /* guards what follows */
+	struct write_job *queue_head, *queue_tail;
+	int leading;			    /* a leader is at work */
+	struct sqlite_conn *writer;	    /* the leader's alone */
+	enum checkpoint_due checkpoint_due; /* the leader's alone */
+	int wal_written;		    /* the leader's: by this commit */
+	int failing;			    /* the leader's: an episode */
+	int64_t failed_batches;		    /* the leader's: in it */
+	int64_t failed_checkpoint_at;	    /* the leader's */
 };
 
 extern const struct db_driver db_driver_sqlite;
@@ -167,7 +167,8 @@ set_wal(sqlite3 *db)
 	int rc, waited = 0;
 
 	for (;;) {
-		rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL", NULL, NULL, &msg);
+		rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL", NULL, NULL,
+		    &msg);
 		if (rc != SQLITE_BUSY || waited >= BUSY_TIMEOUT_MS)
 			break;
 		sqlite3_free(msg);
@@ -299,8 +300,8 @@ writer_fault(struct sqlite_db *s, const char *what)
 	s->failing = 1;
 	s->failed_batches = 0;
 	log_error("sqlite: writes fail: %s: %s (further failures are counted, "
-	    "not logged, until a write works again)", what,
-	    sqlite3_errmsg(s->writer->db));
+		  "not logged, until a write works again)",
+	    what, sqlite3_errmsg(s->writer->db));
 }
 
 /*
@@ -467,7 +468,7 @@ run_batch(struct sqlite_db *s, struct write_job *batch)
 			rc = j->fn(&s->writer->base, j->arg);
 			if (rc != 0 && !sqlite3_get_autocommit(db) &&
 			    (writer_exec(s, "ROLLBACK TO job") == -1 ||
-			    writer_exec(s, "RELEASE job") == -1))
+				writer_exec(s, "RELEASE job") == -1))
 				rc = DB_ERROR;
 			if (rc == 0 && writer_exec(s, "RELEASE job") == -1)
 				rc = DB_ERROR;
@@ -481,7 +482,8 @@ run_batch(struct sqlite_db *s, struct write_job *batch)
 			for (k = batch; k != NULL; k = k->next)
 				k->rc = DB_ERROR;
 			if (!s->failing)
-				log_error("sqlite: a write batch was rolled back");
+				log_error(
+				    "sqlite: a write batch was rolled back");
 			return -1;
 		}
 	}
@@ -564,8 +566,8 @@ batch_finish(struct sqlite_db *s, struct write_job *batch,
 	 * On a nearly full disk the WAL must not grow: copied back after
 	 * every commit, it starts over at the next one in the space it has.
 	 */
-	if (committed && s->wal_written && s->checkpoint_due ==
-	    CHECKPOINT_NONE && sq_write_doubt(s))
+	if (committed && s->wal_written &&
+	    s->checkpoint_due == CHECKPOINT_NONE && sq_write_doubt(s))
 		s->checkpoint_due = CHECKPOINT_COPY;
 	if (s->checkpoint_due == CHECKPOINT_TRUNCATE) {
 		s->checkpoint_due = CHECKPOINT_NONE;
@@ -573,7 +575,7 @@ batch_finish(struct sqlite_db *s, struct write_job *batch,
 	} else if (s->checkpoint_due == CHECKPOINT_COPY) {
 		s->checkpoint_due = CHECKPOINT_NONE;
 		if (sqlite3_wal_checkpoint_v2(db, NULL,
-		    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL) != SQLITE_OK)
+			SQLITE_CHECKPOINT_PASSIVE, NULL, NULL) != SQLITE_OK)
 			log_warn("sqlite: checkpoint: %s", sqlite3_errmsg(db));
 	}
 	pthread_mutex_lock(&s->queue_lock);
@@ -608,7 +610,7 @@ sq_write(void *handle, int (*fn)(struct db_conn *, void *), void *arg)
 	pthread_mutex_unlock(&s->queue_lock);
 	if (!lead) {
 		while (sem_wait(&job.woken) == -1)
-			continue;	/* EINTR */
+			continue; /* EINTR */
 		lead = job.wake == JOB_LEAD;
 	}
 	if (lead) {
@@ -668,8 +670,8 @@ bind_all(sqlite3_stmt *st, const struct db_value *v, int n)
 }
 
 static int
-sq_query(struct db_conn *base, const char *sql, const struct db_value *v,
-    int n, struct db_rows **out)
+sq_query(struct db_conn *base, const char *sql, const struct db_value *v, int n,
+    struct db_rows **out)
 {
 	struct sqlite_conn *c = (struct sqlite_conn *)base;
 	struct sqlite_rows *r = NULL;

@@ -23,8 +23,8 @@ static const char m1_base[] =
     "CREATE TABLE projects ("
     "  id TEXT PRIMARY KEY,"
     "  name TEXT NOT NULL,"
-    "  callback_urls TEXT NOT NULL DEFAULT '',"	/* one URL per line */
-    "  allowed_origins TEXT NOT NULL DEFAULT '',"	/* one origin per line */
+    "  callback_urls TEXT NOT NULL DEFAULT '',"	  /* one URL per line */
+    "  allowed_origins TEXT NOT NULL DEFAULT ''," /* one origin per line */
     "  reset_url TEXT,"
     "  token_ttl BIGINT NOT NULL,"
     "  delivery TEXT NOT NULL DEFAULT 'link',"
@@ -34,7 +34,7 @@ static const char m1_base[] =
     "  id TEXT PRIMARY KEY,"
     "  project_id TEXT NOT NULL REFERENCES projects(id),"
     "  email TEXT NOT NULL,"
-    "  email_key TEXT NOT NULL,"		/* lower-cased, for lookups */
+    "  email_key TEXT NOT NULL," /* lower-cased, for lookups */
     "  username TEXT,"
     "  username_key TEXT,"
     "  password_hash TEXT,"
@@ -60,7 +60,7 @@ static const char m1_base[] =
     "  user_id TEXT REFERENCES users(id),"
     "  purpose TEXT NOT NULL,"
     "  token_hash TEXT NOT NULL UNIQUE,"
-    "  email TEXT NOT NULL,"			/* the address it was sent to */
+    "  email TEXT NOT NULL," /* the address it was sent to */
     "  created_at BIGINT NOT NULL,"
     "  expires_at BIGINT NOT NULL,"
     "  used_at BIGINT,"
@@ -91,9 +91,9 @@ static const char m1_base[] =
     "  to_addr TEXT NOT NULL,"
     "  locale TEXT,"
     "  payload TEXT,"
-    "  state TEXT NOT NULL,"			/* pending, sent, dead, dropped */
+    "  state TEXT NOT NULL," /* pending, sent, dead, dropped */
     "  tries INTEGER NOT NULL DEFAULT 0,"
-    "  next_try_at BIGINT NOT NULL,"		/* due time; a claim moves it to the lease end */
+    "  next_try_at BIGINT NOT NULL," /* due time; a claim moves it to the lease end */
     "  last_error TEXT,"
     "  created_at BIGINT NOT NULL,"
     "  sent_at BIGINT);"
@@ -117,7 +117,7 @@ static const char m2_credentials[] =
     "CREATE TABLE clients ("
     "  id TEXT PRIMARY KEY,"
     "  project_id TEXT NOT NULL REFERENCES projects(id),"
-    "  secret_sealed TEXT,"			/* NULL: a public client */
+    "  secret_sealed TEXT," /* NULL: a public client */
     "  prevent_user_existence_errors INTEGER NOT NULL DEFAULT 1,"
     "  created_at BIGINT NOT NULL);"
     "CREATE INDEX clients_project ON clients(project_id);";
@@ -138,7 +138,7 @@ static const char m3_workos[] =
     "CREATE TABLE idempotency_keys ("
     "  project_id TEXT NOT NULL REFERENCES projects(id),"
     "  idem_key TEXT NOT NULL,"
-    "  fingerprint TEXT NOT NULL,"		/* hex hash of method, path, body */
+    "  fingerprint TEXT NOT NULL," /* hex hash of method, path, body */
     "  status INTEGER NOT NULL,"
     "  answer_sealed TEXT NOT NULL,"
     "  created_at BIGINT NOT NULL,"
@@ -212,12 +212,12 @@ static const char m7_abuse[] =
 
     "CREATE TABLE audit_events ("
     "  id TEXT PRIMARY KEY,"
-    "  project_id TEXT,"			/* NULL: before a project was known */
+    "  project_id TEXT," /* NULL: before a project was known */
     "  created_at BIGINT NOT NULL,"
     "  event TEXT NOT NULL,"
     "  client_ip TEXT,"
     "  user_agent TEXT,"
-    "  subject TEXT,"				/* keyed hash of the login */
+    "  subject TEXT," /* keyed hash of the login */
     "  detail TEXT);"
     "CREATE INDEX audit_events_project ON audit_events(project_id, "
     "  created_at);"
@@ -237,9 +237,8 @@ static const char m8_budget_index[] =
  * are covered by others: secrets(user_id, created_at) serves lookups by
  * user, and the mail budget counts on outbox_project_mail.
  */
-static const char m9_drop_covered_indexes[] =
-    "DROP INDEX secrets_user;"
-    "DROP INDEX outbox_project;";
+static const char m9_drop_covered_indexes[] = "DROP INDEX secrets_user;"
+					      "DROP INDEX outbox_project;";
 
 /*
  * The per-login reset limit counts every reset secret by its subject
@@ -291,12 +290,12 @@ static const char m12_login_backoff[] =
  * failing open, never closed.
  */
 #define M13_RATE_BUCKETS(unlogged) \
-    "CREATE " unlogged "TABLE rate_buckets (" \
-    "  key TEXT PRIMARY KEY," \
-    "  tokens BIGINT NOT NULL," \
-    "  at_ms BIGINT NOT NULL," \
-    "  refusing INTEGER NOT NULL DEFAULT 0);" \
-    "CREATE INDEX rate_buckets_at ON rate_buckets(at_ms);"
+	"CREATE " unlogged "TABLE rate_buckets (" \
+	"  key TEXT PRIMARY KEY," \
+	"  tokens BIGINT NOT NULL," \
+	"  at_ms BIGINT NOT NULL," \
+	"  refusing INTEGER NOT NULL DEFAULT 0);" \
+	"CREATE INDEX rate_buckets_at ON rate_buckets(at_ms);"
 static const char m13_rate_buckets[] = M13_RATE_BUCKETS("");
 static const char m13_rate_buckets_postgres[] = M13_RATE_BUCKETS("UNLOGGED ");
 

@@ -91,8 +91,8 @@ exec_ok(int rc)
 
 /* Run a query whose one row holds one integer, into *out. */
 static int
-query_count(struct db_conn *c, const char *sql, const struct db_value *v,
-    int n, int64_t *out)
+query_count(struct db_conn *c, const char *sql, const struct db_value *v, int n,
+    int64_t *out)
 {
 	struct db_rows *r;
 	int rc;
@@ -127,9 +127,11 @@ write_probe_tx(struct db_conn *c, void *arg)
 	char value[32];
 
 	snprintf(value, sizeof(value), "%lld", (long long)*(int64_t *)arg);
-	return exec_ok(db_exec(c, "INSERT INTO settings (key, value) VALUES "
+	return exec_ok(db_exec(c,
+	    "INSERT INTO settings (key, value) VALUES "
 	    "('write_probe', $1) ON CONFLICT (key) DO UPDATE SET value = "
-	    "excluded.value", DB_ARGS(DB_TEXT(value))));
+	    "excluded.value",
+	    DB_ARGS(DB_TEXT(value))));
 }
 
 int
@@ -141,7 +143,7 @@ store_write_check(struct db *db)
 		return STORE_OK;
 	now = time_now_ms();
 	return db_write_probe(db, write_probe_tx, &now) == 0 ? STORE_OK :
-	    DB_ERROR;
+							       DB_ERROR;
 }
 
 /* settings */
@@ -157,8 +159,10 @@ store_setting_get_or_put(struct db *db, const char *key, const char *value,
 	c = db_acquire(db);
 	if (c == NULL)
 		return DB_ERROR;
-	rc = db_exec(c, "INSERT INTO settings (key, value) VALUES ($1, $2) "
-	    "ON CONFLICT (key) DO NOTHING", DB_ARGS(DB_TEXT(key), DB_TEXT(value)));
+	rc = db_exec(c,
+	    "INSERT INTO settings (key, value) VALUES ($1, $2) "
+	    "ON CONFLICT (key) DO NOTHING",
+	    DB_ARGS(DB_TEXT(key), DB_TEXT(value)));
 	if (rc < 0)
 		goto out;
 	rc = db_query(c, "SELECT value FROM settings WHERE key = $1",
@@ -279,7 +283,8 @@ migrate_tx(struct db_conn *c, void *arg)
 		if (rc < 0)
 			return rc;
 	}
-	rc = db_script(c, "CREATE TABLE IF NOT EXISTS schema_migrations ("
+	rc = db_script(c,
+	    "CREATE TABLE IF NOT EXISTS schema_migrations ("
 	    "version BIGINT PRIMARY KEY, name TEXT NOT NULL, "
 	    "applied_at BIGINT NOT NULL)");
 	if (rc < 0)
@@ -298,12 +303,15 @@ migrate_tx(struct db_conn *c, void *arg)
 		rc = db_script(c, sql);
 		if (rc < 0)
 			return rc;
-		rc = db_exec(c, "INSERT INTO schema_migrations (version, name, "
-		    "applied_at) VALUES ($1, $2, $3)", DB_ARGS(DB_INT(m->version),
-		    DB_TEXT(m->name), DB_INT(time_now_ms())));
+		rc = db_exec(c,
+		    "INSERT INTO schema_migrations (version, name, "
+		    "applied_at) VALUES ($1, $2, $3)",
+		    DB_ARGS(DB_INT(m->version), DB_TEXT(m->name),
+			DB_INT(time_now_ms())));
 		if (rc < 0)
 			return rc;
-		log_info("store: applied migration %d (%s)", m->version, m->name);
+		log_info("store: applied migration %d (%s)", m->version,
+		    m->name);
 	}
 	return 0;
 }
@@ -316,7 +324,8 @@ store_migrate(struct db *db)
 
 /* projects */
 
-#define PROJECT_COLS "id, name, callback_urls, allowed_origins, reset_url, " \
+#define PROJECT_COLS \
+	"id, name, callback_urls, allowed_origins, reset_url, " \
 	"token_ttl, delivery, created_at, send_reset_emails, mail_from, " \
 	"mail_from_name, locale, unknown_account_notice, logo_url, accent_color, " \
 	"reset_limit_per_hour, mail_budget_per_hour, password_min_length, " \
@@ -365,8 +374,7 @@ project_hold(struct project *p)
 void
 project_free(struct project *p)
 {
-	if (p == NULL ||
-	    __atomic_fetch_sub(&p->holds, 1, __ATOMIC_ACQ_REL) > 0)
+	if (p == NULL || __atomic_fetch_sub(&p->holds, 1, __ATOMIC_ACQ_REL) > 0)
 		return;
 	free(p->id);
 	free(p->name);
@@ -386,27 +394,30 @@ project_free(struct project *p)
 int
 store_project_insert(struct db_conn *c, const struct project *p)
 {
-	return exec_ok(db_exec(c, "INSERT INTO projects (" PROJECT_COLS ") "
+	return exec_ok(db_exec(c,
+	    "INSERT INTO projects (" PROJECT_COLS ") "
 	    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
 	    "$15, $16, $17, $18, $19, $20, $21, $22, $23, $24)",
 	    DB_ARGS(DB_TEXT(p->id), DB_TEXT(p->name), DB_TEXT(p->callback_urls),
-	    DB_TEXT(p->allowed_origins), DB_TEXT(p->reset_url),
-	    DB_INT(p->token_ttl), DB_TEXT(p->delivery), DB_INT(p->created_at),
-	    DB_INT(p->send_reset_emails), DB_TEXT(p->mail_from),
-	    DB_TEXT(p->mail_from_name), DB_TEXT(p->locale),
-	    DB_INT(p->unknown_account_notice), DB_TEXT(p->logo_url),
-	    DB_TEXT(p->accent_color), DB_INT(p->reset_limit_per_hour),
-	    DB_INT(p->mail_budget_per_hour), DB_INT(p->password_min_length),
-	    DB_INT(p->password_min_score), DB_INT(p->notice_limit_per_hour),
-	    DB_INT(p->notice_share_percent), DB_INT(p->login_token_ttl),
-	    DB_TEXT(p->password_profile ? p->password_profile : "nist"),
-	    DB_INT(p->password_checks))));
+		DB_TEXT(p->allowed_origins), DB_TEXT(p->reset_url),
+		DB_INT(p->token_ttl), DB_TEXT(p->delivery),
+		DB_INT(p->created_at), DB_INT(p->send_reset_emails),
+		DB_TEXT(p->mail_from), DB_TEXT(p->mail_from_name),
+		DB_TEXT(p->locale), DB_INT(p->unknown_account_notice),
+		DB_TEXT(p->logo_url), DB_TEXT(p->accent_color),
+		DB_INT(p->reset_limit_per_hour),
+		DB_INT(p->mail_budget_per_hour), DB_INT(p->password_min_length),
+		DB_INT(p->password_min_score), DB_INT(p->notice_limit_per_hour),
+		DB_INT(p->notice_share_percent), DB_INT(p->login_token_ttl),
+		DB_TEXT(p->password_profile ? p->password_profile : "nist"),
+		DB_INT(p->password_checks))));
 }
 
 int
 store_project_update(struct db_conn *c, const struct project *p)
 {
-	return db_exec(c, "UPDATE projects SET name = $2, callback_urls = $3, "
+	return db_exec(c,
+	    "UPDATE projects SET name = $2, callback_urls = $3, "
 	    "allowed_origins = $4, reset_url = $5, token_ttl = $6, delivery = $7, "
 	    "send_reset_emails = $8, mail_from = $9, mail_from_name = $10, "
 	    "locale = $11, unknown_account_notice = $12, logo_url = $13, "
@@ -416,30 +427,33 @@ store_project_update(struct db_conn *c, const struct project *p)
 	    "notice_share_percent = $20, login_token_ttl = $21, "
 	    "password_profile = $22, password_checks = $23 WHERE id = $1",
 	    DB_ARGS(DB_TEXT(p->id), DB_TEXT(p->name), DB_TEXT(p->callback_urls),
-	    DB_TEXT(p->allowed_origins), DB_TEXT(p->reset_url),
-	    DB_INT(p->token_ttl), DB_TEXT(p->delivery),
-	    DB_INT(p->send_reset_emails), DB_TEXT(p->mail_from),
-	    DB_TEXT(p->mail_from_name), DB_TEXT(p->locale),
-	    DB_INT(p->unknown_account_notice), DB_TEXT(p->logo_url),
-	    DB_TEXT(p->accent_color), DB_INT(p->reset_limit_per_hour),
-	    DB_INT(p->mail_budget_per_hour), DB_INT(p->password_min_length),
-	    DB_INT(p->password_min_score), DB_INT(p->notice_limit_per_hour),
-	    DB_INT(p->notice_share_percent), DB_INT(p->login_token_ttl),
-	    DB_TEXT(p->password_profile), DB_INT(p->password_checks)));
+		DB_TEXT(p->allowed_origins), DB_TEXT(p->reset_url),
+		DB_INT(p->token_ttl), DB_TEXT(p->delivery),
+		DB_INT(p->send_reset_emails), DB_TEXT(p->mail_from),
+		DB_TEXT(p->mail_from_name), DB_TEXT(p->locale),
+		DB_INT(p->unknown_account_notice), DB_TEXT(p->logo_url),
+		DB_TEXT(p->accent_color), DB_INT(p->reset_limit_per_hour),
+		DB_INT(p->mail_budget_per_hour), DB_INT(p->password_min_length),
+		DB_INT(p->password_min_score), DB_INT(p->notice_limit_per_hour),
+		DB_INT(p->notice_share_percent), DB_INT(p->login_token_ttl),
+		DB_TEXT(p->password_profile), DB_INT(p->password_checks)));
 }
 
 int
 store_project_get(struct db_conn *c, const char *id, struct project **out)
 {
-	return query_one(c, "SELECT " PROJECT_COLS " FROM projects WHERE id = $1",
+	return query_one(c,
+	    "SELECT " PROJECT_COLS " FROM projects WHERE id = $1",
 	    DB_ARGS(DB_TEXT(id)), project_read, (void **)out);
 }
 
 int
 store_project_list(struct db_conn *c, struct store_list *out)
 {
-	return query_list(c, "SELECT " PROJECT_COLS " FROM projects ORDER BY "
-	    "created_at, id", DB_NOARGS, project_read, out);
+	return query_list(c,
+	    "SELECT " PROJECT_COLS " FROM projects ORDER BY "
+	    "created_at, id",
+	    DB_NOARGS, project_read, out);
 }
 
 int
@@ -463,14 +477,15 @@ store_project_count(struct db_conn *c, int64_t *out)
 
 /* users */
 
-#define USER_COLS "id, project_id, email, username, password_hash, " \
+#define USER_COLS \
+	"id, project_id, email, username, password_hash, " \
 	"email_verified, disabled, locale, first_name, last_name, created_at, " \
 	"updated_at, last_sign_in_at, password_change_required, status"
 
 static const char *const user_status_names[USER_STATUS__MAX] = {
-	"confirmed",			/* USER_CONFIRMED */
-	"force_change_password",	/* USER_FORCE_CHANGE_PASSWORD */
-	"reset_required",		/* USER_RESET_REQUIRED */
+	"confirmed",		 /* USER_CONFIRMED */
+	"force_change_password", /* USER_FORCE_CHANGE_PASSWORD */
+	"reset_required",	 /* USER_RESET_REQUIRED */
 };
 
 const char *
@@ -515,7 +530,7 @@ user_read(struct db_rows *r)
 	/* A temporary password is marked in both columns (migration 14). */
 	st = db_strdup(r, 14);
 	u->status = db_int(r, 13) != 0 ? USER_FORCE_CHANGE_PASSWORD :
-	    user_status_of(st);
+					 user_status_of(st);
 	free(st);
 	return u;
 }
@@ -556,19 +571,20 @@ store_user_insert(struct db_conn *c, const struct user *u)
 	char *username_key = u->username ? login_key(u->username) : NULL;
 	int rc;
 
-	rc = db_exec(c, "INSERT INTO users (id, project_id, email, email_key, "
+	rc = db_exec(c,
+	    "INSERT INTO users (id, project_id, email, email_key, "
 	    "username, username_key, password_hash, email_verified, disabled, "
 	    "locale, first_name, last_name, created_at, updated_at, "
 	    "password_change_required, status) VALUES ($1, $2, $3, $4, $5, $6, "
 	    "$7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
 	    DB_ARGS(DB_TEXT(u->id), DB_TEXT(u->project_id), DB_TEXT(u->email),
-	    DB_TEXT(email_key), DB_TEXT(u->username), DB_TEXT(username_key),
-	    DB_TEXT(u->password_hash), DB_INT(u->email_verified),
-	    DB_INT(u->disabled), DB_TEXT(u->locale), DB_TEXT(u->first_name),
-	    DB_TEXT(u->last_name), DB_INT(u->created_at),
-	    DB_INT(u->updated_at),
-	    DB_INT(u->status == USER_FORCE_CHANGE_PASSWORD),
-	    DB_TEXT(user_status_name(u->status))));
+		DB_TEXT(email_key), DB_TEXT(u->username), DB_TEXT(username_key),
+		DB_TEXT(u->password_hash), DB_INT(u->email_verified),
+		DB_INT(u->disabled), DB_TEXT(u->locale), DB_TEXT(u->first_name),
+		DB_TEXT(u->last_name), DB_INT(u->created_at),
+		DB_INT(u->updated_at),
+		DB_INT(u->status == USER_FORCE_CHANGE_PASSWORD),
+		DB_TEXT(user_status_name(u->status))));
 	free(email_key);
 	free(username_key);
 	return exec_ok(rc);
@@ -578,9 +594,10 @@ int
 store_user_get(struct db_conn *c, const char *project_id, const char *id,
     struct user **out)
 {
-	return query_one(c, "SELECT " USER_COLS " FROM users WHERE id = $1 AND "
-	    "project_id = $2", DB_ARGS(DB_TEXT(id), DB_TEXT(project_id)),
-	    user_read, (void **)out);
+	return query_one(c,
+	    "SELECT " USER_COLS " FROM users WHERE id = $1 AND "
+	    "project_id = $2",
+	    DB_ARGS(DB_TEXT(id), DB_TEXT(project_id)), user_read, (void **)out);
 }
 
 int
@@ -591,10 +608,12 @@ store_user_find(struct db_conn *c, const char *project_id, const char *login,
 	int rc;
 
 	/* An email match wins over a username that looks like an email. */
-	rc = query_one(c, "SELECT " USER_COLS " FROM users WHERE project_id = $1 "
+	rc = query_one(c,
+	    "SELECT " USER_COLS " FROM users WHERE project_id = $1 "
 	    "AND (email_key = $2 OR username_key = $2) ORDER BY "
 	    "CASE WHEN email_key = $2 THEN 0 ELSE 1 END LIMIT 1",
-	    DB_ARGS(DB_TEXT(project_id), DB_TEXT(key)), user_read, (void **)out);
+	    DB_ARGS(DB_TEXT(project_id), DB_TEXT(key)), user_read,
+	    (void **)out);
 	free(key);
 	return rc;
 }
@@ -603,9 +622,10 @@ int
 store_user_list(struct db_conn *c, const char *project_id,
     struct store_list *out)
 {
-	return query_list(c, "SELECT " USER_COLS " FROM users WHERE project_id = "
-	    "$1 ORDER BY created_at, id", DB_ARGS(DB_TEXT(project_id)), user_read,
-	    out);
+	return query_list(c,
+	    "SELECT " USER_COLS " FROM users WHERE project_id = "
+	    "$1 ORDER BY created_at, id",
+	    DB_ARGS(DB_TEXT(project_id)), user_read, out);
 }
 
 int
@@ -619,17 +639,19 @@ int
 store_user_set_password(struct db_conn *c, const char *id, const char *hash,
     int64_t now)
 {
-	return exec_ok(db_exec(c, "UPDATE users SET password_hash = $1, "
+	return exec_ok(db_exec(c,
+	    "UPDATE users SET password_hash = $1, "
 	    "email_verified = 1, updated_at = $2, password_change_required = 0, "
-	    "status = 'confirmed' WHERE id = $3", DB_ARGS(DB_TEXT(hash),
-	    DB_INT(now), DB_TEXT(id))));
+	    "status = 'confirmed' WHERE id = $3",
+	    DB_ARGS(DB_TEXT(hash), DB_INT(now), DB_TEXT(id))));
 }
 
 int
-store_user_change_password(struct db_conn *c, const char *id,
-    const char *hash, int64_t now)
+store_user_change_password(struct db_conn *c, const char *id, const char *hash,
+    int64_t now)
 {
-	return exec_ok(db_exec(c, "UPDATE users SET password_hash = $1, "
+	return exec_ok(db_exec(c,
+	    "UPDATE users SET password_hash = $1, "
 	    "updated_at = $2, password_change_required = 0, status = "
 	    "'confirmed' WHERE id = $3",
 	    DB_ARGS(DB_TEXT(hash), DB_INT(now), DB_TEXT(id))));
@@ -639,23 +661,26 @@ int
 store_user_admin_password(struct db_conn *c, const char *project_id,
     const char *id, const char *hash, enum user_status st, int64_t now)
 {
-	return db_exec(c, "UPDATE users SET password_hash = $1, status = $2, "
+	return db_exec(c,
+	    "UPDATE users SET password_hash = $1, status = $2, "
 	    "password_change_required = $3, updated_at = $4 WHERE project_id = "
-	    "$5 AND id = $6", DB_ARGS(DB_TEXT(hash),
-	    DB_TEXT(user_status_name(st)),
-	    DB_INT(st == USER_FORCE_CHANGE_PASSWORD), DB_INT(now),
-	    DB_TEXT(project_id), DB_TEXT(id)));
+	    "$5 AND id = $6",
+	    DB_ARGS(DB_TEXT(hash), DB_TEXT(user_status_name(st)),
+		DB_INT(st == USER_FORCE_CHANGE_PASSWORD), DB_INT(now),
+		DB_TEXT(project_id), DB_TEXT(id)));
 }
 
 int
-store_user_set_status(struct db_conn *c, const char *project_id,
-    const char *id, enum user_status st, int64_t now)
+store_user_set_status(struct db_conn *c, const char *project_id, const char *id,
+    enum user_status st, int64_t now)
 {
-	return db_exec(c, "UPDATE users SET status = $1, "
+	return db_exec(c,
+	    "UPDATE users SET status = $1, "
 	    "password_change_required = $2, updated_at = $3 WHERE project_id = "
-	    "$4 AND id = $5", DB_ARGS(DB_TEXT(user_status_name(st)),
-	    DB_INT(st == USER_FORCE_CHANGE_PASSWORD), DB_INT(now),
-	    DB_TEXT(project_id), DB_TEXT(id)));
+	    "$4 AND id = $5",
+	    DB_ARGS(DB_TEXT(user_status_name(st)),
+		DB_INT(st == USER_FORCE_CHANGE_PASSWORD), DB_INT(now),
+		DB_TEXT(project_id), DB_TEXT(id)));
 }
 
 int
@@ -664,18 +689,25 @@ store_user_delete(struct db_conn *c, const char *project_id, const char *id)
 	int rc;
 
 	/* Rows that name the user go first: they reference it. */
-	rc = db_exec(c, "DELETE FROM refresh_tokens WHERE session_id IN (SELECT "
+	rc = db_exec(c,
+	    "DELETE FROM refresh_tokens WHERE session_id IN (SELECT "
 	    "id FROM sessions WHERE user_id = $1 AND project_id = $2)",
 	    DB_ARGS(DB_TEXT(id), DB_TEXT(project_id)));
 	if (rc >= 0)
-		rc = db_exec(c, "DELETE FROM sessions WHERE user_id = $1 AND "
-		    "project_id = $2", DB_ARGS(DB_TEXT(id), DB_TEXT(project_id)));
+		rc = db_exec(c,
+		    "DELETE FROM sessions WHERE user_id = $1 AND "
+		    "project_id = $2",
+		    DB_ARGS(DB_TEXT(id), DB_TEXT(project_id)));
 	if (rc >= 0)
-		rc = db_exec(c, "DELETE FROM secrets WHERE user_id = $1 AND "
-		    "project_id = $2", DB_ARGS(DB_TEXT(id), DB_TEXT(project_id)));
+		rc = db_exec(c,
+		    "DELETE FROM secrets WHERE user_id = $1 AND "
+		    "project_id = $2",
+		    DB_ARGS(DB_TEXT(id), DB_TEXT(project_id)));
 	if (rc >= 0)
-		rc = db_exec(c, "DELETE FROM users WHERE id = $1 AND "
-		    "project_id = $2", DB_ARGS(DB_TEXT(id), DB_TEXT(project_id)));
+		rc = db_exec(c,
+		    "DELETE FROM users WHERE id = $1 AND "
+		    "project_id = $2",
+		    DB_ARGS(DB_TEXT(id), DB_TEXT(project_id)));
 	return rc;
 }
 
@@ -705,11 +737,15 @@ store_user_page(struct db_conn *c, const char *project_id,
 	 * UUIDv7: their order is the order of creation; newest first, "after"
 	 * means older.
 	 */
-#define USER_PAGE(cond) {						\
-	"SELECT " USER_COLS " FROM users WHERE project_id = $1 AND "	\
-	    "id > $2 AND " cond " ORDER BY id LIMIT $4",		\
-	"SELECT " USER_COLS " FROM users WHERE project_id = $1 AND "	\
-	    "($2 = '' OR id < $2) AND " cond " ORDER BY id DESC LIMIT $4" }
+#define USER_PAGE(cond) \
+	{ \
+		"SELECT " USER_COLS " FROM users WHERE project_id = $1 AND " \
+		"id > $2 AND " cond " ORDER BY id LIMIT $4", \
+		    "SELECT " USER_COLS \
+		    " FROM users WHERE project_id = $1 AND " \
+		    "($2 = '' OR id < $2) AND " cond \
+		    " ORDER BY id DESC LIMIT $4" \
+	}
 	static const char *const sql[][2] = {
 		/* USER_FILTER_NONE */
 		USER_PAGE("$3 = $3"),
@@ -725,7 +761,7 @@ store_user_page(struct db_conn *c, const char *project_id,
 		USER_PAGE("id = $3"),
 		/* USER_FILTER_STATUS: a temporary password is marked twice */
 		USER_PAGE("(CASE WHEN password_change_required <> 0 THEN "
-		    "'force_change_password' ELSE status END) = $3"),
+			  "'force_change_password' ELSE status END) = $3"),
 		/* USER_FILTER_ENABLED */
 		USER_PAGE("disabled = 0 AND $3 = $3"),
 		/* USER_FILTER_DISABLED */
@@ -736,7 +772,7 @@ store_user_page(struct db_conn *c, const char *project_id,
 	int rc;
 
 	if ((size_t)q->filter >= sizeof(sql) / sizeof(sql[0]))
-		return DB_ERROR;	/* no such filter: a caller's bug */
+		return DB_ERROR; /* no such filter: a caller's bug */
 	key = login_key(q->value != NULL ? q->value : "");
 	if (q->filter == USER_FILTER_EMAIL_PREFIX ||
 	    q->filter == USER_FILTER_USERNAME_PREFIX) {
@@ -748,9 +784,11 @@ store_user_page(struct db_conn *c, const char *project_id,
 		value = xstrdup(q->value != NULL ? q->value : "");
 	} else
 		value = key;
-	rc = query_list(c, sql[q->filter][q->desc != 0], DB_ARGS(DB_TEXT(project_id),
-	    DB_TEXT(q->after_id != NULL ? q->after_id : ""), DB_TEXT(value),
-	    DB_INT(q->limit)), user_read, out);
+	rc = query_list(c, sql[q->filter][q->desc != 0],
+	    DB_ARGS(DB_TEXT(project_id),
+		DB_TEXT(q->after_id != NULL ? q->after_id : ""), DB_TEXT(value),
+		DB_INT(q->limit)),
+	    user_read, out);
 	free(value);
 	return rc;
 }
@@ -759,48 +797,57 @@ int
 store_user_set_disabled(struct db_conn *c, const char *project_id,
     const char *id, int disabled, int64_t now)
 {
-	return db_exec(c, "UPDATE users SET disabled = $1, updated_at = $2 "
+	return db_exec(c,
+	    "UPDATE users SET disabled = $1, updated_at = $2 "
 	    "WHERE project_id = $3 AND id = $4 AND disabled <> $1",
 	    DB_ARGS(DB_INT(disabled != 0), DB_INT(now), DB_TEXT(project_id),
-	    DB_TEXT(id)));
+		DB_TEXT(id)));
 }
 
 int
 store_user_update(struct db_conn *c, const struct user *u)
 {
 	if (u->password_hash != NULL)
-		return db_exec(c, "UPDATE users SET first_name = $1, "
+		return db_exec(c,
+		    "UPDATE users SET first_name = $1, "
 		    "last_name = $2, email_verified = $3, updated_at = $4, "
 		    "password_hash = $5, password_change_required = 0 "
 		    "WHERE project_id = $6 AND id = $7",
 		    DB_ARGS(DB_TEXT(u->first_name), DB_TEXT(u->last_name),
-		    DB_INT(u->email_verified != 0), DB_INT(u->updated_at),
-		    DB_TEXT(u->password_hash), DB_TEXT(u->project_id),
-		    DB_TEXT(u->id)));
-	return db_exec(c, "UPDATE users SET first_name = $1, last_name = $2, "
+			DB_INT(u->email_verified != 0), DB_INT(u->updated_at),
+			DB_TEXT(u->password_hash), DB_TEXT(u->project_id),
+			DB_TEXT(u->id)));
+	return db_exec(c,
+	    "UPDATE users SET first_name = $1, last_name = $2, "
 	    "email_verified = $3, updated_at = $4 WHERE project_id = $5 AND "
-	    "id = $6", DB_ARGS(DB_TEXT(u->first_name), DB_TEXT(u->last_name),
-	    DB_INT(u->email_verified != 0), DB_INT(u->updated_at),
-	    DB_TEXT(u->project_id), DB_TEXT(u->id)));
+	    "id = $6",
+	    DB_ARGS(DB_TEXT(u->first_name), DB_TEXT(u->last_name),
+		DB_INT(u->email_verified != 0), DB_INT(u->updated_at),
+		DB_TEXT(u->project_id), DB_TEXT(u->id)));
 }
 
 int
 store_user_rehash(struct db_conn *c, const char *id, const char *hash)
 {
-	return exec_ok(db_exec(c, "UPDATE users SET password_hash = $1 WHERE "
-	    "id = $2", DB_ARGS(DB_TEXT(hash), DB_TEXT(id))));
+	return exec_ok(db_exec(c,
+	    "UPDATE users SET password_hash = $1 WHERE "
+	    "id = $2",
+	    DB_ARGS(DB_TEXT(hash), DB_TEXT(id))));
 }
 
 int
 store_user_touch_sign_in(struct db_conn *c, const char *id, int64_t now)
 {
-	return exec_ok(db_exec(c, "UPDATE users SET last_sign_in_at = $1 WHERE "
-	    "id = $2", DB_ARGS(DB_INT(now), DB_TEXT(id))));
+	return exec_ok(db_exec(c,
+	    "UPDATE users SET last_sign_in_at = $1 WHERE "
+	    "id = $2",
+	    DB_ARGS(DB_INT(now), DB_TEXT(id))));
 }
 
 /* secrets */
 
-#define SECRET_COLS "id, project_id, user_id, purpose, token_hash, email, " \
+#define SECRET_COLS \
+	"id, project_id, user_id, purpose, token_hash, email, " \
 	"created_at, expires_at, used_at, revoked_at, attempts, login_url, " \
 	"locale, subject"
 
@@ -846,21 +893,25 @@ secret_free(struct secret *s)
 int
 store_secret_insert(struct db_conn *c, const struct secret *s)
 {
-	return exec_ok(db_exec(c, "INSERT INTO secrets (id, project_id, "
+	return exec_ok(db_exec(c,
+	    "INSERT INTO secrets (id, project_id, "
 	    "user_id, purpose, token_hash, email, created_at, expires_at, "
 	    "login_url, locale, subject) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
 	    "$9, $10, $11)",
 	    DB_ARGS(DB_TEXT(s->id), DB_TEXT(s->project_id), DB_TEXT(s->user_id),
-	    DB_TEXT(s->purpose), DB_TEXT(s->token_hash), DB_TEXT(s->email),
-	    DB_INT(s->created_at), DB_INT(s->expires_at), DB_TEXT(s->login_url),
-	    DB_TEXT(s->locale), DB_TEXT(s->subject))));
+		DB_TEXT(s->purpose), DB_TEXT(s->token_hash), DB_TEXT(s->email),
+		DB_INT(s->created_at), DB_INT(s->expires_at),
+		DB_TEXT(s->login_url), DB_TEXT(s->locale),
+		DB_TEXT(s->subject))));
 }
 
 int
 store_secret_by_hash(struct db_conn *c, const char *hash, struct secret **out)
 {
-	return query_one(c, "SELECT " SECRET_COLS " FROM secrets WHERE "
-	    "token_hash = $1", DB_ARGS(DB_TEXT(hash)), secret_read, (void **)out);
+	return query_one(c,
+	    "SELECT " SECRET_COLS " FROM secrets WHERE "
+	    "token_hash = $1",
+	    DB_ARGS(DB_TEXT(hash)), secret_read, (void **)out);
 }
 
 int
@@ -874,15 +925,18 @@ int
 store_secret_get(struct db_conn *c, const char *project_id, const char *id,
     struct secret **out)
 {
-	return query_one(c, "SELECT " SECRET_COLS " FROM secrets WHERE id = $1 "
-	    "AND project_id = $2", DB_ARGS(DB_TEXT(id), DB_TEXT(project_id)),
-	    secret_read, (void **)out);
+	return query_one(c,
+	    "SELECT " SECRET_COLS " FROM secrets WHERE id = $1 "
+	    "AND project_id = $2",
+	    DB_ARGS(DB_TEXT(id), DB_TEXT(project_id)), secret_read,
+	    (void **)out);
 }
 
 int
 store_secret_consume(struct db_conn *c, const char *id, int64_t now)
 {
-	return db_exec(c, "UPDATE secrets SET used_at = $1 WHERE id = $2 AND "
+	return db_exec(c,
+	    "UPDATE secrets SET used_at = $1 WHERE id = $2 AND "
 	    "used_at IS NULL AND revoked_at IS NULL AND expires_at > $1",
 	    DB_ARGS(DB_INT(now), DB_TEXT(id)));
 }
@@ -890,20 +944,22 @@ store_secret_consume(struct db_conn *c, const char *id, int64_t now)
 int
 store_secret_revoke(struct db_conn *c, const char *id, int64_t now)
 {
-	return db_exec(c, "UPDATE secrets SET revoked_at = $1 WHERE id = $2 AND "
+	return db_exec(c,
+	    "UPDATE secrets SET revoked_at = $1 WHERE id = $2 AND "
 	    "used_at IS NULL AND revoked_at IS NULL AND expires_at > $1",
 	    DB_ARGS(DB_INT(now), DB_TEXT(id)));
 }
 
 int
-store_secret_count_recent(struct db_conn *c, const char *subject,
-    int64_t since, int64_t *out, int64_t *oldest)
+store_secret_count_recent(struct db_conn *c, const char *subject, int64_t since,
+    int64_t *out, int64_t *oldest)
 {
 	struct db_rows *r;
 	int rc;
 
 	/* On the index secrets_subject (subject, created_at). */
-	rc = db_query(c, "SELECT COUNT(*), COALESCE(MIN(created_at), 0) FROM "
+	rc = db_query(c,
+	    "SELECT COUNT(*), COALESCE(MIN(created_at), 0) FROM "
 	    "secrets WHERE subject = $1 AND created_at > $2 AND purpose IN "
 	    "('reset_link', 'reset_code', 'decoy')",
 	    DB_ARGS(DB_TEXT(subject), DB_INT(since)), &r);
@@ -923,7 +979,8 @@ store_secret_count_recent(struct db_conn *c, const char *subject,
 int
 store_secret_revoke_user(struct db_conn *c, const char *user_id, int64_t now)
 {
-	return db_exec(c, "UPDATE secrets SET revoked_at = $1 WHERE user_id = $2 "
+	return db_exec(c,
+	    "UPDATE secrets SET revoked_at = $1 WHERE user_id = $2 "
 	    "AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $1",
 	    DB_ARGS(DB_INT(now), DB_TEXT(user_id)));
 }
@@ -934,7 +991,8 @@ int
 store_code_latest(struct db_conn *c, const char *project_id,
     const char *subject, struct secret **out)
 {
-	return query_one(c, "SELECT " SECRET_COLS " FROM secrets WHERE "
+	return query_one(c,
+	    "SELECT " SECRET_COLS " FROM secrets WHERE "
 	    "subject = $1 AND project_id = $2 AND purpose = 'reset_code' "
 	    "ORDER BY created_at DESC, id DESC LIMIT 1",
 	    DB_ARGS(DB_TEXT(subject), DB_TEXT(project_id)), secret_read,
@@ -945,7 +1003,8 @@ int
 store_code_recent(struct db_conn *c, const char *project_id,
     const char *subject, int64_t since, struct store_list *out)
 {
-	return query_list(c, "SELECT " SECRET_COLS " FROM secrets WHERE "
+	return query_list(c,
+	    "SELECT " SECRET_COLS " FROM secrets WHERE "
 	    "subject = $1 AND project_id = $2 AND purpose = 'reset_code' AND "
 	    "created_at > $3 ORDER BY created_at DESC, id DESC LIMIT 16",
 	    DB_ARGS(DB_TEXT(subject), DB_TEXT(project_id), DB_INT(since)),
@@ -959,11 +1018,11 @@ store_code_recent(struct db_conn *c, const char *project_id,
  * as it was when the clock went back, else plus $6 per ms up to full.
  */
 #define RATE_REFILLED \
-    "(CASE WHEN $4 - rate_buckets.at_ms >= $5 THEN $2 " \
-    "  WHEN $4 <= rate_buckets.at_ms THEN rate_buckets.tokens " \
-    "  WHEN rate_buckets.tokens + ($4 - rate_buckets.at_ms) * $6 >= $2 " \
-    "  THEN $2 " \
-    "  ELSE rate_buckets.tokens + ($4 - rate_buckets.at_ms) * $6 END)"
+	"(CASE WHEN $4 - rate_buckets.at_ms >= $5 THEN $2 " \
+	"  WHEN $4 <= rate_buckets.at_ms THEN rate_buckets.tokens " \
+	"  WHEN rate_buckets.tokens + ($4 - rate_buckets.at_ms) * $6 >= $2 " \
+	"  THEN $2 " \
+	"  ELSE rate_buckets.tokens + ($4 - rate_buckets.at_ms) * $6 END)"
 
 /*
  * Refill one bucket and take a token ($3) when it holds one, in one
@@ -992,10 +1051,10 @@ static const char rate_give_back_sql[] =
 
 struct rate_take {
 	const struct store_rate_bucket *b;
-	int		 n;
-	int64_t		 now, prune_before;
-	int64_t		 wait_ms;
-	int		 first;
+	int n;
+	int64_t now, prune_before;
+	int64_t wait_ms;
+	int first;
 };
 
 /*
@@ -1021,9 +1080,11 @@ rate_take_run(struct db_conn *c, void *arg)
 	}
 	for (i = 0; i < t->n; i++) {
 		b = &t->b[i];
-		rc = db_query(c, rate_take_sql, DB_ARGS(DB_TEXT(b->key),
-		    DB_INT(b->full), DB_INT(STORE_RATE_UNIT), DB_INT(t->now),
-		    DB_INT(b->window_ms), DB_INT(b->per_ms)), &r);
+		rc = db_query(c, rate_take_sql,
+		    DB_ARGS(DB_TEXT(b->key), DB_INT(b->full),
+			DB_INT(STORE_RATE_UNIT), DB_INT(t->now),
+			DB_INT(b->window_ms), DB_INT(b->per_ms)),
+		    &r);
 		if (rc < 0)
 			return rc;
 		rc = db_next(r);
@@ -1044,7 +1105,7 @@ rate_take_run(struct db_conn *c, void *arg)
 		for (k = 0; k < i; k++) {
 			rc = db_exec(c, rate_give_back_sql,
 			    DB_ARGS(DB_INT(STORE_RATE_UNIT),
-			    DB_INT(t->b[k].full), DB_TEXT(t->b[k].key)));
+				DB_INT(t->b[k].full), DB_TEXT(t->b[k].key)));
 			if (rc < 0)
 				return rc;
 		}
@@ -1111,8 +1172,8 @@ store_backoff_count(struct db_conn *c, const char *subject, int64_t now,
 	struct db_rows *r;
 	int rc;
 
-	rc = db_query(c, backoff_count_sql, DB_ARGS(DB_TEXT(subject),
-	    DB_INT(now), DB_INT(forget_before)), &r);
+	rc = db_query(c, backoff_count_sql,
+	    DB_ARGS(DB_TEXT(subject), DB_INT(now), DB_INT(forget_before)), &r);
 	if (rc < 0)
 		return rc;
 	rc = db_next(r);
@@ -1132,7 +1193,8 @@ store_backoff_until(struct db_conn *c, const char *subject, int64_t *until)
 	struct db_rows *r;
 	int rc;
 
-	rc = db_query(c, "SELECT until_ms FROM login_backoff WHERE subject = $1",
+	rc = db_query(c,
+	    "SELECT until_ms FROM login_backoff WHERE subject = $1",
 	    DB_ARGS(DB_TEXT(subject)), &r);
 	if (rc < 0)
 		return rc;
@@ -1148,8 +1210,10 @@ store_backoff_until(struct db_conn *c, const char *subject, int64_t *until)
 int
 store_backoff_hold(struct db_conn *c, const char *subject, int64_t until)
 {
-	return exec_ok(db_exec(c, "UPDATE login_backoff SET until_ms = $1 "
-	    "WHERE subject = $2", DB_ARGS(DB_INT(until), DB_TEXT(subject))));
+	return exec_ok(db_exec(c,
+	    "UPDATE login_backoff SET until_ms = $1 "
+	    "WHERE subject = $2",
+	    DB_ARGS(DB_INT(until), DB_TEXT(subject))));
 }
 
 int
@@ -1162,8 +1226,10 @@ store_backoff_clear(struct db_conn *c, const char *subject)
 int
 store_backoff_prune(struct db_conn *c, int64_t before)
 {
-	return db_exec(c, "DELETE FROM login_backoff WHERE last_ms < $1 AND "
-	    "until_ms < $2", DB_ARGS(DB_INT(before), DB_INT(before)));
+	return db_exec(c,
+	    "DELETE FROM login_backoff WHERE last_ms < $1 AND "
+	    "until_ms < $2",
+	    DB_ARGS(DB_INT(before), DB_INT(before)));
 }
 
 int
@@ -1173,7 +1239,8 @@ store_code_attempts(struct db_conn *c, const char *subject, int64_t since,
 	struct db_rows *r;
 	int rc;
 
-	rc = db_query(c, "SELECT COALESCE(SUM(attempts), 0) FROM secrets "
+	rc = db_query(c,
+	    "SELECT COALESCE(SUM(attempts), 0) FROM secrets "
 	    "WHERE subject = $1 AND purpose = 'reset_code' AND created_at > $2",
 	    DB_ARGS(DB_TEXT(subject), DB_INT(since)), &r);
 	if (rc < 0)
@@ -1193,8 +1260,10 @@ store_code_lock(struct db_conn *c, const char *subject)
 {
 	if (strcmp(db_conn_dialect(c), "postgres") != 0)
 		return STORE_OK;
-	return exec_ok(db_exec(c, "SELECT pg_advisory_xact_lock("
-	    "hashtextextended($1, 7))", DB_ARGS(DB_TEXT(subject))));
+	return exec_ok(db_exec(c,
+	    "SELECT pg_advisory_xact_lock("
+	    "hashtextextended($1, 7))",
+	    DB_ARGS(DB_TEXT(subject))));
 }
 
 /*
@@ -1207,31 +1276,34 @@ int
 store_code_count_wrong(struct db_conn *c, const char *id, const char *subject,
     const struct store_code_caps *k)
 {
-	return db_exec(c, "UPDATE secrets SET attempts = attempts + 1 WHERE "
+	return db_exec(c,
+	    "UPDATE secrets SET attempts = attempts + 1 WHERE "
 	    "id = $1 AND used_at IS NULL AND revoked_at IS NULL AND "
 	    "expires_at > $2 AND attempts < $3 AND (SELECT COALESCE(SUM("
 	    "w.attempts), 0) FROM secrets w WHERE w.subject = $4 AND "
 	    "w.purpose = 'reset_code' AND w.created_at > $5) < $6",
 	    DB_ARGS(DB_TEXT(id), DB_INT(k->now), DB_INT(k->per_code),
-	    DB_TEXT(subject), DB_INT(k->since), DB_INT(k->per_subject)));
+		DB_TEXT(subject), DB_INT(k->since), DB_INT(k->per_subject)));
 }
 
 int
 store_code_consume(struct db_conn *c, const char *id, const char *subject,
     const struct store_code_caps *k)
 {
-	return db_exec(c, "UPDATE secrets SET used_at = $1 WHERE id = $2 AND "
+	return db_exec(c,
+	    "UPDATE secrets SET used_at = $1 WHERE id = $2 AND "
 	    "used_at IS NULL AND revoked_at IS NULL AND expires_at > $1 AND "
 	    "attempts < $3 AND (SELECT COALESCE(SUM(w.attempts), 0) FROM "
 	    "secrets w WHERE w.subject = $4 AND w.purpose = 'reset_code' AND "
 	    "w.created_at > $5) < $6",
 	    DB_ARGS(DB_INT(k->now), DB_TEXT(id), DB_INT(k->per_code),
-	    DB_TEXT(subject), DB_INT(k->since), DB_INT(k->per_subject)));
+		DB_TEXT(subject), DB_INT(k->since), DB_INT(k->per_subject)));
 }
 
 /* sessions */
 
-#define SESSION_COLS "id, project_id, user_id, created_at, expires_at, " \
+#define SESSION_COLS \
+	"id, project_id, user_id, created_at, expires_at, " \
 	"revoked_at, client_id"
 
 static void *
@@ -1264,48 +1336,56 @@ session_free(struct session *s)
 int
 store_session_insert(struct db_conn *c, const struct session *s)
 {
-	return exec_ok(db_exec(c, "INSERT INTO sessions (id, project_id, "
+	return exec_ok(db_exec(c,
+	    "INSERT INTO sessions (id, project_id, "
 	    "user_id, created_at, expires_at, client_id) VALUES ($1, $2, $3, "
 	    "$4, $5, $6)",
 	    DB_ARGS(DB_TEXT(s->id), DB_TEXT(s->project_id), DB_TEXT(s->user_id),
-	    DB_INT(s->created_at), DB_INT(s->expires_at),
-	    DB_TEXT(s->client_id))));
+		DB_INT(s->created_at), DB_INT(s->expires_at),
+		DB_TEXT(s->client_id))));
 }
 
 int
 store_session_get(struct db_conn *c, const char *id, struct session **out)
 {
-	return query_one(c, "SELECT " SESSION_COLS " FROM sessions WHERE id = $1",
+	return query_one(c,
+	    "SELECT " SESSION_COLS " FROM sessions WHERE id = $1",
 	    DB_ARGS(DB_TEXT(id)), session_read, (void **)out);
 }
 
 int
 store_session_revoke_user(struct db_conn *c, const char *user_id, int64_t now)
 {
-	return db_exec(c, "UPDATE sessions SET revoked_at = $1 WHERE user_id = "
-	    "$2 AND revoked_at IS NULL", DB_ARGS(DB_INT(now), DB_TEXT(user_id)));
+	return db_exec(c,
+	    "UPDATE sessions SET revoked_at = $1 WHERE user_id = "
+	    "$2 AND revoked_at IS NULL",
+	    DB_ARGS(DB_INT(now), DB_TEXT(user_id)));
 }
 
 int
 store_session_list_user(struct db_conn *c, const char *user_id, int64_t now,
     struct store_list *out)
 {
-	return query_list(c, "SELECT " SESSION_COLS " FROM sessions WHERE "
+	return query_list(c,
+	    "SELECT " SESSION_COLS " FROM sessions WHERE "
 	    "user_id = $1 AND revoked_at IS NULL AND expires_at > $2 ORDER BY "
-	    "created_at DESC, id DESC LIMIT 100", DB_ARGS(DB_TEXT(user_id),
-	    DB_INT(now)), session_read, out);
+	    "created_at DESC, id DESC LIMIT 100",
+	    DB_ARGS(DB_TEXT(user_id), DB_INT(now)), session_read, out);
 }
 
 int
 store_session_revoke(struct db_conn *c, const char *id, int64_t now)
 {
-	return db_exec(c, "UPDATE sessions SET revoked_at = $1 WHERE id = $2 "
-	    "AND revoked_at IS NULL", DB_ARGS(DB_INT(now), DB_TEXT(id)));
+	return db_exec(c,
+	    "UPDATE sessions SET revoked_at = $1 WHERE id = $2 "
+	    "AND revoked_at IS NULL",
+	    DB_ARGS(DB_INT(now), DB_TEXT(id)));
 }
 
 /* signing keys */
 
-#define SIGNING_KEY_COLS "id, project_id, alg, secret_sealed, created_at, " \
+#define SIGNING_KEY_COLS \
+	"id, project_id, alg, secret_sealed, created_at, " \
 	"retired_at, verify_until"
 
 static void *
@@ -1338,17 +1418,19 @@ signing_key_free(struct signing_key *k)
 int
 store_signing_key_insert(struct db_conn *c, const struct signing_key *k)
 {
-	return exec_ok(db_exec(c, "INSERT INTO signing_keys (id, project_id, "
+	return exec_ok(db_exec(c,
+	    "INSERT INTO signing_keys (id, project_id, "
 	    "alg, secret_sealed, created_at) VALUES ($1, $2, $3, $4, $5)",
 	    DB_ARGS(DB_TEXT(k->id), DB_TEXT(k->project_id), DB_TEXT(k->alg),
-	    DB_TEXT(k->secret_sealed), DB_INT(k->created_at))));
+		DB_TEXT(k->secret_sealed), DB_INT(k->created_at))));
 }
 
 int
-store_signing_key_list(struct db_conn *c, const char *project_id,
-    int64_t now, struct store_list *out)
+store_signing_key_list(struct db_conn *c, const char *project_id, int64_t now,
+    struct store_list *out)
 {
-	return query_list(c, "SELECT " SIGNING_KEY_COLS " FROM signing_keys "
+	return query_list(c,
+	    "SELECT " SIGNING_KEY_COLS " FROM signing_keys "
 	    "WHERE project_id = $1 AND (verify_until IS NULL OR verify_until "
 	    "> $2) ORDER BY created_at DESC, id DESC",
 	    DB_ARGS(DB_TEXT(project_id), DB_INT(now)), signing_key_read, out);
@@ -1358,24 +1440,28 @@ int
 store_signing_key_get(struct db_conn *c, const char *id,
     struct signing_key **out)
 {
-	return query_one(c, "SELECT " SIGNING_KEY_COLS " FROM signing_keys "
-	    "WHERE id = $1", DB_ARGS(DB_TEXT(id)), signing_key_read,
-	    (void **)out);
+	return query_one(c,
+	    "SELECT " SIGNING_KEY_COLS " FROM signing_keys "
+	    "WHERE id = $1",
+	    DB_ARGS(DB_TEXT(id)), signing_key_read, (void **)out);
 }
 
 int
 store_signing_key_retire(struct db_conn *c, const char *project_id,
     const char *alg, int64_t now, int64_t verify_until)
 {
-	return db_exec(c, "UPDATE signing_keys SET retired_at = $1, "
+	return db_exec(c,
+	    "UPDATE signing_keys SET retired_at = $1, "
 	    "verify_until = $2 WHERE project_id = $3 AND alg = $4 AND "
-	    "retired_at IS NULL", DB_ARGS(DB_INT(now), DB_INT(verify_until),
-	    DB_TEXT(project_id), DB_TEXT(alg)));
+	    "retired_at IS NULL",
+	    DB_ARGS(DB_INT(now), DB_INT(verify_until), DB_TEXT(project_id),
+		DB_TEXT(alg)));
 }
 
 /* refresh tokens */
 
-#define REFRESH_COLS "id, session_id, client_id, token_hash, created_at, " \
+#define REFRESH_COLS \
+	"id, session_id, client_id, token_hash, created_at, " \
 	"expires_at, used_at"
 
 static void *
@@ -1408,27 +1494,31 @@ refresh_token_free(struct refresh_token *t)
 int
 store_refresh_insert(struct db_conn *c, const struct refresh_token *t)
 {
-	return exec_ok(db_exec(c, "INSERT INTO refresh_tokens (" REFRESH_COLS
-	    ") VALUES ($1, $2, $3, $4, $5, $6, NULL)", DB_ARGS(DB_TEXT(t->id),
-	    DB_TEXT(t->session_id), DB_TEXT(t->client_id),
-	    DB_TEXT(t->token_hash), DB_INT(t->created_at),
-	    DB_INT(t->expires_at))));
+	return exec_ok(db_exec(c,
+	    "INSERT INTO refresh_tokens (" REFRESH_COLS
+	    ") VALUES ($1, $2, $3, $4, $5, $6, NULL)",
+	    DB_ARGS(DB_TEXT(t->id), DB_TEXT(t->session_id),
+		DB_TEXT(t->client_id), DB_TEXT(t->token_hash),
+		DB_INT(t->created_at), DB_INT(t->expires_at))));
 }
 
 int
 store_refresh_get(struct db_conn *c, const char *token_hash,
     struct refresh_token **out)
 {
-	return query_one(c, "SELECT " REFRESH_COLS " FROM refresh_tokens "
-	    "WHERE token_hash = $1", DB_ARGS(DB_TEXT(token_hash)),
-	    refresh_read, (void **)out);
+	return query_one(c,
+	    "SELECT " REFRESH_COLS " FROM refresh_tokens "
+	    "WHERE token_hash = $1",
+	    DB_ARGS(DB_TEXT(token_hash)), refresh_read, (void **)out);
 }
 
 int
 store_refresh_spend(struct db_conn *c, const char *id, int64_t now)
 {
-	return db_exec(c, "UPDATE refresh_tokens SET used_at = $1 WHERE id = "
-	    "$2 AND used_at IS NULL", DB_ARGS(DB_INT(now), DB_TEXT(id)));
+	return db_exec(c,
+	    "UPDATE refresh_tokens SET used_at = $1 WHERE id = "
+	    "$2 AND used_at IS NULL",
+	    DB_ARGS(DB_INT(now), DB_TEXT(id)));
 }
 
 /* api keys */
@@ -1464,46 +1554,53 @@ api_key_free(struct api_key *k)
 int
 store_api_key_insert(struct db_conn *c, const struct api_key *k)
 {
-	return exec_ok(db_exec(c, "INSERT INTO api_keys (id, project_id, "
+	return exec_ok(db_exec(c,
+	    "INSERT INTO api_keys (id, project_id, "
 	    "key_hash, created_at, access_key_id, aws_secret_sealed) VALUES ($1, "
-	    "$2, $3, $4, $5, $6)", DB_ARGS(
-	    DB_TEXT(k->id), DB_TEXT(k->project_id), DB_TEXT(k->key_hash),
-	    DB_INT(k->created_at), DB_TEXT(k->access_key_id),
-	    DB_TEXT(k->aws_secret_sealed))));
+	    "$2, $3, $4, $5, $6)",
+	    DB_ARGS(DB_TEXT(k->id), DB_TEXT(k->project_id),
+		DB_TEXT(k->key_hash), DB_INT(k->created_at),
+		DB_TEXT(k->access_key_id), DB_TEXT(k->aws_secret_sealed))));
 }
 
-#define API_KEY_COLS "id, project_id, key_hash, created_at, revoked_at, " \
+#define API_KEY_COLS \
+	"id, project_id, key_hash, created_at, revoked_at, " \
 	"access_key_id, aws_secret_sealed"
 
 int
 store_api_key_by_access_key(struct db_conn *c, const char *akid,
     struct api_key **out)
 {
-	return query_one(c, "SELECT " API_KEY_COLS " FROM api_keys WHERE "
-	    "access_key_id = $1", DB_ARGS(DB_TEXT(akid)), api_key_read,
-	    (void **)out);
+	return query_one(c,
+	    "SELECT " API_KEY_COLS " FROM api_keys WHERE "
+	    "access_key_id = $1",
+	    DB_ARGS(DB_TEXT(akid)), api_key_read, (void **)out);
 }
 
 int
-store_api_key_by_hash(struct db_conn *c, const char *hash,
-    struct api_key **out)
+store_api_key_by_hash(struct db_conn *c, const char *hash, struct api_key **out)
 {
-	return query_one(c, "SELECT " API_KEY_COLS " FROM api_keys WHERE "
-	    "key_hash = $1", DB_ARGS(DB_TEXT(hash)), api_key_read, (void **)out);
+	return query_one(c,
+	    "SELECT " API_KEY_COLS " FROM api_keys WHERE "
+	    "key_hash = $1",
+	    DB_ARGS(DB_TEXT(hash)), api_key_read, (void **)out);
 }
 
 int
 store_api_key_get(struct db_conn *c, const char *id, struct api_key **out)
 {
-	return query_one(c, "SELECT " API_KEY_COLS " FROM api_keys WHERE "
-	    "id = $1", DB_ARGS(DB_TEXT(id)), api_key_read, (void **)out);
+	return query_one(c,
+	    "SELECT " API_KEY_COLS " FROM api_keys WHERE "
+	    "id = $1",
+	    DB_ARGS(DB_TEXT(id)), api_key_read, (void **)out);
 }
 
 int
 store_api_key_list(struct db_conn *c, const char *project_id,
     struct store_list *out)
 {
-	return query_list(c, "SELECT " API_KEY_COLS " FROM api_keys WHERE "
+	return query_list(c,
+	    "SELECT " API_KEY_COLS " FROM api_keys WHERE "
 	    "project_id = $1 ORDER BY created_at, id",
 	    DB_ARGS(DB_TEXT(project_id)), api_key_read, out);
 }
@@ -1511,8 +1608,10 @@ store_api_key_list(struct db_conn *c, const char *project_id,
 int
 store_api_key_revoke(struct db_conn *c, const char *id, int64_t now)
 {
-	return db_exec(c, "UPDATE api_keys SET revoked_at = $1 WHERE id = $2 "
-	    "AND revoked_at IS NULL", DB_ARGS(DB_INT(now), DB_TEXT(id)));
+	return db_exec(c,
+	    "UPDATE api_keys SET revoked_at = $1 WHERE id = $2 "
+	    "AND revoked_at IS NULL",
+	    DB_ARGS(DB_INT(now), DB_TEXT(id)));
 }
 
 /* app clients */
@@ -1544,11 +1643,14 @@ client_free(struct client *cl)
 int
 store_client_insert(struct db_conn *c, const struct client *cl)
 {
-	return exec_ok(db_exec(c, "INSERT INTO clients (id, project_id, "
+	return exec_ok(db_exec(c,
+	    "INSERT INTO clients (id, project_id, "
 	    "secret_sealed, prevent_user_existence_errors, created_at) VALUES "
-	    "($1, $2, $3, $4, $5)", DB_ARGS(DB_TEXT(cl->id),
-	    DB_TEXT(cl->project_id), DB_TEXT(cl->secret_sealed),
-	    DB_INT(cl->prevent_user_existence_errors), DB_INT(cl->created_at))));
+	    "($1, $2, $3, $4, $5)",
+	    DB_ARGS(DB_TEXT(cl->id), DB_TEXT(cl->project_id),
+		DB_TEXT(cl->secret_sealed),
+		DB_INT(cl->prevent_user_existence_errors),
+		DB_INT(cl->created_at))));
 }
 
 int
@@ -1562,14 +1664,17 @@ store_client_set_secret(struct db_conn *c, const char *id,
 int
 store_client_get(struct db_conn *c, const char *id, struct client **out)
 {
-	return query_one(c, "SELECT id, project_id, secret_sealed, "
+	return query_one(c,
+	    "SELECT id, project_id, secret_sealed, "
 	    "prevent_user_existence_errors, created_at FROM clients WHERE "
-	    "id = $1", DB_ARGS(DB_TEXT(id)), client_read, (void **)out);
+	    "id = $1",
+	    DB_ARGS(DB_TEXT(id)), client_read, (void **)out);
 }
 
 /* idempotency records */
 
-#define IDEM_COLS "project_id, idem_key, fingerprint, status, answer_sealed, " \
+#define IDEM_COLS \
+	"project_id, idem_key, fingerprint, status, answer_sealed, " \
 	"created_at, expires_at"
 
 static void *
@@ -1603,7 +1708,8 @@ int
 store_idem_get(struct db_conn *c, const char *project_id, const char *key,
     int64_t now, struct idem_record **out)
 {
-	return query_one(c, "SELECT " IDEM_COLS " FROM idempotency_keys WHERE "
+	return query_one(c,
+	    "SELECT " IDEM_COLS " FROM idempotency_keys WHERE "
 	    "project_id = $1 AND idem_key = $2 AND expires_at > $3",
 	    DB_ARGS(DB_TEXT(project_id), DB_TEXT(key), DB_INT(now)), idem_read,
 	    (void **)out);
@@ -1612,12 +1718,13 @@ store_idem_get(struct db_conn *c, const char *project_id, const char *key,
 int
 store_idem_insert(struct db_conn *c, const struct idem_record *k)
 {
-	return exec_ok(db_exec(c, "INSERT INTO idempotency_keys (" IDEM_COLS
-	    ") VALUES ($1, $2, $3, $4, $5, $6, $7)", DB_ARGS(
-	    DB_TEXT(k->project_id), DB_TEXT(k->idem_key),
-	    DB_TEXT(k->fingerprint), DB_INT(k->status),
-	    DB_TEXT(k->answer_sealed), DB_INT(k->created_at),
-	    DB_INT(k->expires_at))));
+	return exec_ok(db_exec(c,
+	    "INSERT INTO idempotency_keys (" IDEM_COLS
+	    ") VALUES ($1, $2, $3, $4, $5, $6, $7)",
+	    DB_ARGS(DB_TEXT(k->project_id), DB_TEXT(k->idem_key),
+		DB_TEXT(k->fingerprint), DB_INT(k->status),
+		DB_TEXT(k->answer_sealed), DB_INT(k->created_at),
+		DB_INT(k->expires_at))));
 }
 
 int
@@ -1629,10 +1736,12 @@ store_idem_purge(struct db_conn *c, int64_t now)
 
 /* outbox */
 
-#define OUTBOX_COLS "id, project_id, kind, to_addr, locale, payload, state, " \
+#define OUTBOX_COLS \
+	"id, project_id, kind, to_addr, locale, payload, state, " \
 	"tries, next_try_at, last_error, created_at, sent_at, subject, " \
 	"from_addr, from_name"
-#define OUTBOX_COLS_QUALIFIED "outbox.id, project_id, kind, to_addr, locale, " \
+#define OUTBOX_COLS_QUALIFIED \
+	"outbox.id, project_id, kind, to_addr, locale, " \
 	"payload, state, tries, next_try_at, last_error, created_at, sent_at, " \
 	"outbox.subject, outbox.from_addr, outbox.from_name"
 
@@ -1681,22 +1790,23 @@ outbox_msg_free(struct outbox_msg *m)
 int
 store_outbox_insert(struct db_conn *c, const struct outbox_msg *m)
 {
-	return exec_ok(db_exec(c, "INSERT INTO outbox (id, project_id, kind, "
+	return exec_ok(db_exec(c,
+	    "INSERT INTO outbox (id, project_id, kind, "
 	    "to_addr, locale, payload, state, next_try_at, created_at, subject, "
 	    "from_addr, from_name) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
-	    "$10, $11, $12)", DB_ARGS(
-	    DB_TEXT(m->id), DB_TEXT(m->project_id), DB_TEXT(m->kind),
-	    DB_TEXT(m->to_addr), DB_TEXT(m->locale), DB_TEXT(m->payload),
-	    DB_TEXT(m->state), DB_INT(m->next_try_at), DB_INT(m->created_at),
-	    DB_TEXT(m->subject), DB_TEXT(m->from_addr),
-	    DB_TEXT(m->from_name))));
+	    "$10, $11, $12)",
+	    DB_ARGS(DB_TEXT(m->id), DB_TEXT(m->project_id), DB_TEXT(m->kind),
+		DB_TEXT(m->to_addr), DB_TEXT(m->locale), DB_TEXT(m->payload),
+		DB_TEXT(m->state), DB_INT(m->next_try_at),
+		DB_INT(m->created_at), DB_TEXT(m->subject),
+		DB_TEXT(m->from_addr), DB_TEXT(m->from_name))));
 }
 
 struct claim {
-	int64_t			 now, lease_until;
-	int			 limit;
-	const char		*sql;
-	struct store_list	 got;
+	int64_t now, lease_until;
+	int limit;
+	const char *sql;
+	struct store_list got;
 };
 
 static int
@@ -1704,8 +1814,10 @@ claim_tx(struct db_conn *c, void *arg)
 {
 	struct claim *cl = arg;
 
-	return query_list(c, cl->sql, DB_ARGS(DB_INT(cl->lease_until),
-	    DB_INT(cl->now), DB_INT(cl->limit)), outbox_read, &cl->got);
+	return query_list(c, cl->sql,
+	    DB_ARGS(DB_INT(cl->lease_until), DB_INT(cl->now),
+		DB_INT(cl->limit)),
+	    outbox_read, &cl->got);
 }
 
 /*
@@ -1720,26 +1832,26 @@ claim_tx(struct db_conn *c, void *arg)
  * returning other rows than the ones it counted.
  */
 #define CLAIM_SQLITE(kinds) \
-    "UPDATE outbox SET next_try_at = $1, tries = tries + 1, last_error = " \
-    "NULL WHERE id IN (SELECT id FROM outbox WHERE state = 'pending' AND " \
-    "next_try_at <= $2" kinds " ORDER BY next_try_at LIMIT $3) RETURNING " \
-    OUTBOX_COLS
+	"UPDATE outbox SET next_try_at = $1, tries = tries + 1, last_error = " \
+	"NULL WHERE id IN (SELECT id FROM outbox WHERE state = 'pending' AND " \
+	"next_try_at <= $2" kinds \
+	" ORDER BY next_try_at LIMIT $3) RETURNING " OUTBOX_COLS
 #define CLAIM_POSTGRES(kinds) \
-    "WITH due AS MATERIALIZED (SELECT id FROM outbox WHERE state = " \
-    "'pending' AND next_try_at <= $2" kinds " ORDER BY next_try_at " \
-    "LIMIT $3 FOR UPDATE SKIP LOCKED) " \
-    "UPDATE outbox SET next_try_at = $1, tries = tries + 1, last_error = " \
-    "NULL FROM due WHERE outbox.id = due.id RETURNING " \
-    OUTBOX_COLS_QUALIFIED
+	"WITH due AS MATERIALIZED (SELECT id FROM outbox WHERE state = " \
+	"'pending' AND next_try_at <= $2" kinds " ORDER BY next_try_at " \
+	"LIMIT $3 FOR UPDATE SKIP LOCKED) " \
+	"UPDATE outbox SET next_try_at = $1, tries = tries + 1, last_error = " \
+	"NULL FROM due WHERE outbox.id = due.id RETURNING " OUTBOX_COLS_QUALIFIED
 #define KINDS_MAIL " AND kind <> 'webhook'"
 #define KINDS_WEBHOOKS " AND kind = 'webhook'"
 
 /* The claim of each enum outbox_claim, per dialect. */
 static const char *const claims[][2] = {
-	{ CLAIM_SQLITE(""), CLAIM_POSTGRES("") },		/* CLAIM_ANY */
-	{ CLAIM_SQLITE(KINDS_MAIL), CLAIM_POSTGRES(KINDS_MAIL) }, /* CLAIM_MAIL */
+	{ CLAIM_SQLITE(""), CLAIM_POSTGRES("") }, /* CLAIM_ANY */
+	{ CLAIM_SQLITE(KINDS_MAIL),
+	    CLAIM_POSTGRES(KINDS_MAIL) }, /* CLAIM_MAIL */
 	{ CLAIM_SQLITE(KINDS_WEBHOOKS),
-	    CLAIM_POSTGRES(KINDS_WEBHOOKS) },			/* CLAIM_WEBHOOKS */
+	    CLAIM_POSTGRES(KINDS_WEBHOOKS) }, /* CLAIM_WEBHOOKS */
 };
 
 int
@@ -1755,7 +1867,7 @@ store_outbox_claim_kind(struct db *db, enum outbox_claim which, int64_t now,
     int64_t lease_until, int limit, struct store_list *out)
 {
 	struct claim cl = { now, lease_until, limit, claims[which][0],
-	    { NULL, 0 } };
+		{ NULL, 0 } };
 	int rc;
 
 	assert(which >= CLAIM_ANY && which <= CLAIM_WEBHOOKS);
@@ -1773,9 +1885,11 @@ store_outbox_claim_kind(struct db *db, enum outbox_claim which, int64_t now,
 int
 store_outbox_sent(struct db_conn *c, const char *id, int64_t now)
 {
-	return exec_ok(db_exec(c, "UPDATE outbox SET state = 'sent', "
+	return exec_ok(db_exec(c,
+	    "UPDATE outbox SET state = 'sent', "
 	    "payload = NULL, sent_at = $1, last_error = NULL WHERE id = $2 AND "
-	    "state = 'pending'", DB_ARGS(DB_INT(now), DB_TEXT(id))));
+	    "state = 'pending'",
+	    DB_ARGS(DB_INT(now), DB_TEXT(id))));
 }
 
 int
@@ -1783,14 +1897,17 @@ store_outbox_failed(struct db_conn *c, const char *id, const char *error,
     int64_t next_try_at, int64_t tries)
 {
 	if (next_try_at < 0)
-		return exec_ok(db_exec(c, "UPDATE outbox SET last_error = $1, "
+		return exec_ok(db_exec(c,
+		    "UPDATE outbox SET last_error = $1, "
 		    "state = 'dead' WHERE id = $2 AND state = 'pending' AND "
-		    "tries = $3", DB_ARGS(DB_TEXT(error), DB_TEXT(id),
-		    DB_INT(tries))));
-	return exec_ok(db_exec(c, "UPDATE outbox SET last_error = $1, "
+		    "tries = $3",
+		    DB_ARGS(DB_TEXT(error), DB_TEXT(id), DB_INT(tries))));
+	return exec_ok(db_exec(c,
+	    "UPDATE outbox SET last_error = $1, "
 	    "next_try_at = $2 WHERE id = $3 AND state = 'pending' AND "
-	    "tries = $4", DB_ARGS(DB_TEXT(error), DB_INT(next_try_at),
-	    DB_TEXT(id), DB_INT(tries))));
+	    "tries = $4",
+	    DB_ARGS(DB_TEXT(error), DB_INT(next_try_at), DB_TEXT(id),
+		DB_INT(tries))));
 }
 
 /*
@@ -1801,9 +1918,9 @@ store_outbox_failed(struct db_conn *c, const char *id, const char *error,
  * alone; rows locked by such a claim are skipped, not waited for.
  */
 struct hasten {
-	int64_t	 now;
-	int	 limit;
-	int	 n;
+	int64_t now;
+	int limit;
+	int n;
 };
 
 static const char hasten_sqlite[] =
@@ -1824,9 +1941,10 @@ hasten_tx(struct db_conn *c, void *arg)
 	struct hasten *h = arg;
 	int rc;
 
-	rc = db_exec(c, strcmp(db_conn_dialect(c), "postgres") == 0 ?
-	    hasten_postgres : hasten_sqlite, DB_ARGS(DB_INT(h->now),
-	    DB_INT(h->limit)));
+	rc = db_exec(c,
+	    strcmp(db_conn_dialect(c), "postgres") == 0 ? hasten_postgres :
+							  hasten_sqlite,
+	    DB_ARGS(DB_INT(h->now), DB_INT(h->limit)));
 	if (rc < 0)
 		return rc;
 	h->n = rc;
@@ -1848,10 +1966,13 @@ store_outbox_list(struct db_conn *c, const char *state, int limit,
     struct store_list *out)
 {
 	if (state == NULL)
-		return query_list(c, "SELECT " OUTBOX_COLS " FROM outbox WHERE "
+		return query_list(c,
+		    "SELECT " OUTBOX_COLS " FROM outbox WHERE "
 		    "state <> 'dropped' ORDER BY created_at DESC, id DESC LIMIT "
-		    "$1", DB_ARGS(DB_INT(limit)), outbox_read, out);
-	return query_list(c, "SELECT " OUTBOX_COLS " FROM outbox WHERE state = "
+		    "$1",
+		    DB_ARGS(DB_INT(limit)), outbox_read, out);
+	return query_list(c,
+	    "SELECT " OUTBOX_COLS " FROM outbox WHERE state = "
 	    "$1 ORDER BY created_at DESC, id DESC LIMIT $2",
 	    DB_ARGS(DB_TEXT(state), DB_INT(limit)), outbox_read, out);
 }
@@ -1860,10 +1981,12 @@ int
 store_outbox_retry(struct db_conn *c, const char *id, int64_t now)
 {
 	if (id == NULL)
-		return db_exec(c, "UPDATE outbox SET state = 'pending', "
+		return db_exec(c,
+		    "UPDATE outbox SET state = 'pending', "
 		    "tries = 0, next_try_at = $1 WHERE state = 'dead'",
 		    DB_ARGS(DB_INT(now)));
-	return db_exec(c, "UPDATE outbox SET state = 'pending', tries = 0, "
+	return db_exec(c,
+	    "UPDATE outbox SET state = 'pending', tries = 0, "
 	    "next_try_at = $1 WHERE id = $2 AND state = 'dead'",
 	    DB_ARGS(DB_INT(now), DB_TEXT(id)));
 }
@@ -1881,11 +2004,15 @@ store_outbox_depth(struct db_conn *c, int64_t *pending, int64_t *dead)
 	int rc;
 
 	/* Both counts walk the outbox_due index, on its state prefix. */
-	rc = query_count(c, "SELECT COUNT(*) FROM outbox WHERE state = "
-	    "'pending'", DB_NOARGS, pending);
+	rc = query_count(c,
+	    "SELECT COUNT(*) FROM outbox WHERE state = "
+	    "'pending'",
+	    DB_NOARGS, pending);
 	if (rc == STORE_OK)
-		rc = query_count(c, "SELECT COUNT(*) FROM outbox WHERE state = "
-		    "'dead'", DB_NOARGS, dead);
+		rc = query_count(c,
+		    "SELECT COUNT(*) FROM outbox WHERE state = "
+		    "'dead'",
+		    DB_NOARGS, dead);
 	return rc;
 }
 
@@ -1894,10 +2021,11 @@ store_outbox_count_recent(struct db_conn *c, const char *project_id,
     int64_t since, int64_t at_most, int64_t *out)
 {
 	/* The partial index outbox_project_mail holds exactly these rows. */
-	return query_count(c, "SELECT COUNT(*) FROM (SELECT 1 FROM outbox "
+	return query_count(c,
+	    "SELECT COUNT(*) FROM (SELECT 1 FROM outbox "
 	    "WHERE project_id = $1 AND created_at > $2 AND state <> 'dropped' "
-	    "LIMIT $3) AS recent", DB_ARGS(DB_TEXT(project_id), DB_INT(since),
-	    DB_INT(at_most)), out);
+	    "LIMIT $3) AS recent",
+	    DB_ARGS(DB_TEXT(project_id), DB_INT(since), DB_INT(at_most)), out);
 }
 
 int
@@ -1905,10 +2033,13 @@ store_outbox_count_kind(struct db_conn *c, const char *project_id,
     const char *kind, int64_t since, int64_t at_most, int64_t *out)
 {
 	/* On outbox_project_mail too, the kind checked on its rows. */
-	return query_count(c, "SELECT COUNT(*) FROM (SELECT 1 FROM outbox "
+	return query_count(c,
+	    "SELECT COUNT(*) FROM (SELECT 1 FROM outbox "
 	    "WHERE project_id = $1 AND created_at > $2 AND state <> 'dropped' "
-	    "AND kind = $3 LIMIT $4) AS recent", DB_ARGS(DB_TEXT(project_id),
-	    DB_INT(since), DB_TEXT(kind), DB_INT(at_most)), out);
+	    "AND kind = $3 LIMIT $4) AS recent",
+	    DB_ARGS(DB_TEXT(project_id), DB_INT(since), DB_TEXT(kind),
+		DB_INT(at_most)),
+	    out);
 }
 
 /*
@@ -1917,38 +2048,44 @@ store_outbox_count_kind(struct db_conn *c, const char *project_id,
  * rows and returns how many it did.
  */
 static const struct {
-	const char	*sql;	/* $1: delete rows older than this; $2: limit */
-	int64_t		 age_ms;
+	const char *sql; /* $1: delete rows older than this; $2: limit */
+	int64_t age_ms;
 } purges[] = {
 	/* Equal-work rows of requests that sent nothing. */
 	{ "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE state = "
-	    "'dropped' AND created_at < $1 LIMIT $2)", 0 },
+	  "'dropped' AND created_at < $1 LIMIT $2)",
+	    0 },
 	/* Sent mail, kept a week for "outbox list". */
 	{ "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE state = "
-	    "'sent' AND sent_at < $1 LIMIT $2)", 7 * 86400000LL },
+	  "'sent' AND sent_at < $1 LIMIT $2)",
+	    7 * 86400000LL },
 	/* Secrets a day past expiry: the hourly limits look back one hour. */
 	{ "DELETE FROM secrets WHERE id IN (SELECT id FROM secrets WHERE "
-	    "expires_at < $1 LIMIT $2)", 86400000LL },
+	  "expires_at < $1 LIMIT $2)",
+	    86400000LL },
 	/* A session's refresh tokens go first; they live no longer. */
 	{ "DELETE FROM refresh_tokens WHERE id IN (SELECT r.id FROM "
-	    "refresh_tokens r JOIN sessions s ON s.id = r.session_id WHERE "
-	    "s.expires_at < $1 LIMIT $2)", 86400000LL },
+	  "refresh_tokens r JOIN sessions s ON s.id = r.session_id WHERE "
+	  "s.expires_at < $1 LIMIT $2)",
+	    86400000LL },
 	{ "DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE "
-	    "expires_at < $1 AND NOT EXISTS (SELECT 1 FROM refresh_tokens r "
-	    "WHERE r.session_id = sessions.id) LIMIT $2)", 86400000LL },
+	  "expires_at < $1 AND NOT EXISTS (SELECT 1 FROM refresh_tokens r "
+	  "WHERE r.session_id = sessions.id) LIMIT $2)",
+	    86400000LL },
 	/* Rotated-out signing keys, once nothing they signed is alive. */
 	{ "DELETE FROM signing_keys WHERE id IN (SELECT id FROM signing_keys "
-	    "WHERE verify_until IS NOT NULL AND verify_until < $1 LIMIT $2)",
+	  "WHERE verify_until IS NOT NULL AND verify_until < $1 LIMIT $2)",
 	    0 },
 	{ "DELETE FROM idempotency_keys WHERE (project_id, idem_key) IN (SELECT "
-	    "project_id, idem_key FROM idempotency_keys WHERE expires_at < $1 "
-	    "LIMIT $2)", 0 },
+	  "project_id, idem_key FROM idempotency_keys WHERE expires_at < $1 "
+	  "LIMIT $2)",
+	    0 },
 };
 
 struct purge {
-	int64_t	now;
-	int64_t	limit;
-	int64_t	deleted;
+	int64_t now;
+	int64_t limit;
+	int64_t deleted;
 };
 
 static int
@@ -1959,8 +2096,9 @@ purge_tx(struct db_conn *c, void *arg)
 	int rc;
 
 	for (i = 0; i < sizeof(purges) / sizeof(purges[0]); i++) {
-		rc = db_exec(c, purges[i].sql, DB_ARGS(DB_INT(pu->now -
-		    purges[i].age_ms), DB_INT(pu->limit)));
+		rc = db_exec(c, purges[i].sql,
+		    DB_ARGS(DB_INT(pu->now - purges[i].age_ms),
+			DB_INT(pu->limit)));
 		if (rc < 0)
 			return rc;
 		pu->deleted += rc;
@@ -1983,23 +2121,23 @@ store_purge(struct db *db, int64_t now, int64_t limit, int64_t *deleted)
 /* audit trail */
 
 static const char *const audit_names[AUDIT__MAX] = {
-	"reset_requested",	/* AUDIT_RESET_REQUESTED */
-	"reset_mail_sent",	/* AUDIT_RESET_MAIL_SENT */
-	"reset_mail_failed",	/* AUDIT_RESET_MAIL_FAILED */
-	"secret_used",		/* AUDIT_SECRET_USED */
-	"secret_refused",	/* AUDIT_SECRET_REFUSED */
-	"password_changed",	/* AUDIT_PASSWORD_CHANGED */
-	"login_succeeded",	/* AUDIT_LOGIN_SUCCEEDED */
-	"login_failed",		/* AUDIT_LOGIN_FAILED */
-	"rate_limited",		/* AUDIT_RATE_LIMITED */
-	"api_key_revoked",	/* AUDIT_API_KEY_REVOKED */
-	"client_secret_rotated",	/* AUDIT_CLIENT_SECRET_ROTATED */
-	"user_disabled",	/* AUDIT_USER_DISABLED */
-	"user_enabled",		/* AUDIT_USER_ENABLED */
-	"user_deleted",		/* AUDIT_USER_DELETED */
-	"user_signed_out",	/* AUDIT_USER_SIGNED_OUT */
-	"password_set",		/* AUDIT_PASSWORD_SET */
-	"reset_required",	/* AUDIT_RESET_REQUIRED */
+	"reset_requested",	 /* AUDIT_RESET_REQUESTED */
+	"reset_mail_sent",	 /* AUDIT_RESET_MAIL_SENT */
+	"reset_mail_failed",	 /* AUDIT_RESET_MAIL_FAILED */
+	"secret_used",		 /* AUDIT_SECRET_USED */
+	"secret_refused",	 /* AUDIT_SECRET_REFUSED */
+	"password_changed",	 /* AUDIT_PASSWORD_CHANGED */
+	"login_succeeded",	 /* AUDIT_LOGIN_SUCCEEDED */
+	"login_failed",		 /* AUDIT_LOGIN_FAILED */
+	"rate_limited",		 /* AUDIT_RATE_LIMITED */
+	"api_key_revoked",	 /* AUDIT_API_KEY_REVOKED */
+	"client_secret_rotated", /* AUDIT_CLIENT_SECRET_ROTATED */
+	"user_disabled",	 /* AUDIT_USER_DISABLED */
+	"user_enabled",		 /* AUDIT_USER_ENABLED */
+	"user_deleted",		 /* AUDIT_USER_DELETED */
+	"user_signed_out",	 /* AUDIT_USER_SIGNED_OUT */
+	"password_set",		 /* AUDIT_PASSWORD_SET */
+	"reset_required",	 /* AUDIT_RESET_REQUIRED */
 };
 
 const char *
@@ -2010,7 +2148,8 @@ store_audit_name(enum audit_kind k)
 	return audit_names[k];
 }
 
-#define AUDIT_COLS "id, project_id, created_at, event, client_ip, " \
+#define AUDIT_COLS \
+	"id, project_id, created_at, event, client_ip, " \
 	"user_agent, subject, detail"
 
 static void *
@@ -2047,11 +2186,13 @@ audit_event_free(struct audit_event *a)
 int
 store_audit_insert(struct db_conn *c, const struct audit_event *a)
 {
-	return exec_ok(db_exec(c, "INSERT INTO audit_events (" AUDIT_COLS ") "
-	    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)", DB_ARGS(DB_TEXT(a->id),
-	    DB_TEXT(a->project_id), DB_INT(a->created_at), DB_TEXT(a->event),
-	    DB_TEXT(a->client_ip), DB_TEXT(a->user_agent), DB_TEXT(a->subject),
-	    DB_TEXT(a->detail))));
+	return exec_ok(db_exec(c,
+	    "INSERT INTO audit_events (" AUDIT_COLS ") "
+	    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+	    DB_ARGS(DB_TEXT(a->id), DB_TEXT(a->project_id),
+		DB_INT(a->created_at), DB_TEXT(a->event), DB_TEXT(a->client_ip),
+		DB_TEXT(a->user_agent), DB_TEXT(a->subject),
+		DB_TEXT(a->detail))));
 }
 
 int
@@ -2059,12 +2200,15 @@ store_audit_query(struct db_conn *c, const char *project_id,
     const char *subject, int64_t since, int64_t until, int limit,
     struct store_list *out)
 {
-	return query_list(c, "SELECT " AUDIT_COLS " FROM audit_events WHERE "
+	return query_list(c,
+	    "SELECT " AUDIT_COLS " FROM audit_events WHERE "
 	    "($1 = '' OR project_id = $1) AND ($2 = '' OR subject = $2) AND "
 	    "created_at >= $3 AND created_at < $4 ORDER BY created_at DESC, "
-	    "id DESC LIMIT $5", DB_ARGS(DB_TEXT(project_id ? project_id : ""),
-	    DB_TEXT(subject ? subject : ""), DB_INT(since), DB_INT(until),
-	    DB_INT(limit)), audit_read, out);
+	    "id DESC LIMIT $5",
+	    DB_ARGS(DB_TEXT(project_id ? project_id : ""),
+		DB_TEXT(subject ? subject : ""), DB_INT(since), DB_INT(until),
+		DB_INT(limit)),
+	    audit_read, out);
 }
 
 int
@@ -2072,10 +2216,12 @@ store_audit_list(struct db_conn *c, const char *project_id, int limit,
     struct store_list *out)
 {
 	if (project_id == NULL)
-		return query_list(c, "SELECT " AUDIT_COLS " FROM audit_events "
+		return query_list(c,
+		    "SELECT " AUDIT_COLS " FROM audit_events "
 		    "ORDER BY created_at DESC, id DESC LIMIT $1",
 		    DB_ARGS(DB_INT(limit)), audit_read, out);
-	return query_list(c, "SELECT " AUDIT_COLS " FROM audit_events WHERE "
+	return query_list(c,
+	    "SELECT " AUDIT_COLS " FROM audit_events WHERE "
 	    "project_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2",
 	    DB_ARGS(DB_TEXT(project_id), DB_INT(limit)), audit_read, out);
 }

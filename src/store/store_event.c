@@ -13,11 +13,11 @@
 
 #include "store.h"
 
-#define EVENT_FILTER_MAX 16	/* names one list may filter by */
+#define EVENT_FILTER_MAX 16 /* names one list may filter by */
 
 static int
-read_rows(struct db_conn *c, const char *sql, const struct db_value *v,
-    int n, void *(*fn)(struct db_rows *), struct store_list *out)
+read_rows(struct db_conn *c, const char *sql, const struct db_value *v, int n,
+    void *(*fn)(struct db_rows *), struct store_list *out)
 {
 	struct db_rows *r;
 	struct store_list l = { NULL, 0 };
@@ -77,9 +77,11 @@ store_event_insert(struct db_conn *c, const struct event_row *e)
 {
 	int rc;
 
-	rc = db_exec(c, "INSERT INTO events (" EVENT_COLS ") VALUES ($1, $2, "
-	    "$3, $4, $5)", DB_ARGS(DB_TEXT(e->id), DB_TEXT(e->project_id),
-	    DB_TEXT(e->event), DB_TEXT(e->data), DB_INT(e->created_at)));
+	rc = db_exec(c,
+	    "INSERT INTO events (" EVENT_COLS ") VALUES ($1, $2, "
+	    "$3, $4, $5)",
+	    DB_ARGS(DB_TEXT(e->id), DB_TEXT(e->project_id), DB_TEXT(e->event),
+		DB_TEXT(e->data), DB_INT(e->created_at)));
 	return rc < 0 ? rc : STORE_OK;
 }
 
@@ -102,22 +104,24 @@ store_event_list(struct db_conn *c, const struct event_filter *f,
 		v[5 + i] = DB_TEXT(name);
 	}
 	if (f->names != NULL && f->names[named] != NULL)
-		return DB_ERROR;	/* the caller caps the names */
+		return DB_ERROR; /* the caller caps the names */
 	v[4] = DB_INT(f->names != NULL && f->names[0] != NULL);
-	return read_rows(c, "SELECT " EVENT_COLS " FROM events WHERE "
+	return read_rows(c,
+	    "SELECT " EVENT_COLS " FROM events WHERE "
 	    "project_id = $1 AND id > $2 AND created_at >= $3 AND "
 	    "created_at < $4 AND ($5 = 0 OR event IN ($6, $7, $8, $9, $10, "
 	    "$11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)) "
-	    "ORDER BY id LIMIT $22", (const struct db_value[]){
-	    v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10],
-	    v[11], v[12], v[13], v[14], v[15], v[16], v[17], v[18], v[19],
-	    v[20], DB_INT(f->limit) }, 22, event_read, out);
+	    "ORDER BY id LIMIT $22",
+	    (const struct db_value[]){ v[0], v[1], v[2], v[3], v[4], v[5], v[6],
+		v[7], v[8], v[9], v[10], v[11], v[12], v[13], v[14], v[15],
+		v[16], v[17], v[18], v[19], v[20], DB_INT(f->limit) },
+	    22, event_read, out);
 }
 
 struct purge_events {
-	int64_t	before;
-	int64_t	limit;
-	int	deleted;
+	int64_t before;
+	int64_t limit;
+	int deleted;
 };
 
 static int
@@ -125,7 +129,8 @@ purge_events_tx(struct db_conn *c, void *arg)
 {
 	struct purge_events *p = arg;
 
-	p->deleted = db_exec(c, "DELETE FROM events WHERE id IN (SELECT id "
+	p->deleted = db_exec(c,
+	    "DELETE FROM events WHERE id IN (SELECT id "
 	    "FROM events WHERE created_at < $1 LIMIT $2)",
 	    DB_ARGS(DB_INT(p->before), DB_INT(p->limit)));
 	return p->deleted < 0 ? p->deleted : 0;
@@ -177,10 +182,12 @@ store_webhook_insert(struct db_conn *c, const struct webhook_endpoint *w)
 {
 	int rc;
 
-	rc = db_exec(c, "INSERT INTO webhook_endpoints (" WEBHOOK_COLS ") "
-	    "VALUES ($1, $2, $3, $4, $5, $6)", DB_ARGS(DB_TEXT(w->id),
-	    DB_TEXT(w->project_id), DB_TEXT(w->url), DB_TEXT(w->events),
-	    DB_TEXT(w->secret_sealed), DB_INT(w->created_at)));
+	rc = db_exec(c,
+	    "INSERT INTO webhook_endpoints (" WEBHOOK_COLS ") "
+	    "VALUES ($1, $2, $3, $4, $5, $6)",
+	    DB_ARGS(DB_TEXT(w->id), DB_TEXT(w->project_id), DB_TEXT(w->url),
+		DB_TEXT(w->events), DB_TEXT(w->secret_sealed),
+		DB_INT(w->created_at)));
 	return rc < 0 ? rc : STORE_OK;
 }
 
@@ -191,8 +198,10 @@ store_webhook_get(struct db_conn *c, const char *id,
 	struct store_list l;
 	int rc;
 
-	rc = read_rows(c, "SELECT " WEBHOOK_COLS " FROM webhook_endpoints "
-	    "WHERE id = $1", DB_ARGS(DB_TEXT(id)), webhook_read, &l);
+	rc = read_rows(c,
+	    "SELECT " WEBHOOK_COLS " FROM webhook_endpoints "
+	    "WHERE id = $1",
+	    DB_ARGS(DB_TEXT(id)), webhook_read, &l);
 	if (rc != STORE_OK)
 		return rc;
 	if (l.n == 0) {
@@ -208,17 +217,19 @@ int
 store_webhook_list(struct db_conn *c, const char *project_id,
     struct store_list *out)
 {
-	return read_rows(c, "SELECT " WEBHOOK_COLS " FROM webhook_endpoints "
+	return read_rows(c,
+	    "SELECT " WEBHOOK_COLS " FROM webhook_endpoints "
 	    "WHERE project_id = $1 ORDER BY created_at, id",
 	    DB_ARGS(DB_TEXT(project_id)), webhook_read, out);
 }
 
 int
-store_webhook_delete(struct db_conn *c, const char *project_id,
-    const char *id)
+store_webhook_delete(struct db_conn *c, const char *project_id, const char *id)
 {
-	return db_exec(c, "DELETE FROM webhook_endpoints WHERE project_id = $1 "
-	    "AND id = $2", DB_ARGS(DB_TEXT(project_id), DB_TEXT(id)));
+	return db_exec(c,
+	    "DELETE FROM webhook_endpoints WHERE project_id = $1 "
+	    "AND id = $2",
+	    DB_ARGS(DB_TEXT(project_id), DB_TEXT(id)));
 }
 
 /* projects */
@@ -229,8 +240,10 @@ store_project_private_targets(struct db_conn *c, const char *id, int *on)
 	struct db_rows *r;
 	int rc;
 
-	rc = db_query(c, "SELECT allow_private_targets FROM projects WHERE "
-	    "id = $1", DB_ARGS(DB_TEXT(id)), &r);
+	rc = db_query(c,
+	    "SELECT allow_private_targets FROM projects WHERE "
+	    "id = $1",
+	    DB_ARGS(DB_TEXT(id)), &r);
 	if (rc < 0)
 		return rc;
 	rc = db_next(r);
@@ -246,6 +259,8 @@ store_project_private_targets(struct db_conn *c, const char *id, int *on)
 int
 store_project_set_private_targets(struct db_conn *c, const char *id, int on)
 {
-	return db_exec(c, "UPDATE projects SET allow_private_targets = $1 "
-	    "WHERE id = $2", DB_ARGS(DB_INT(on != 0), DB_TEXT(id)));
+	return db_exec(c,
+	    "UPDATE projects SET allow_private_targets = $1 "
+	    "WHERE id = $2",
+	    DB_ARGS(DB_INT(on != 0), DB_TEXT(id)));
 }

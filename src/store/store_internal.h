@@ -7,11 +7,11 @@
 #include <stdint.h>
 
 struct migration {
-	int		 version;	/* 0 ends the list */
-	const char	*name;
-	const char	*sql;		/* for every dialect, or NULL */
-	const char	*sql_sqlite;	/* replaces sql on SQLite */
-	const char	*sql_postgres;	/* replaces sql on PostgreSQL */
+	int version; /* 0 ends the list */
+	const char *name;
+	const char *sql;	  /* for every dialect, or NULL */
+	const char *sql_sqlite;	  /* replaces sql on SQLite */
+	const char *sql_postgres; /* replaces sql on PostgreSQL */
 };
 
 extern const struct migration store_migrations[];

@@ -14,7 +14,18 @@
 #include "util.h"
 
 static const uint8_t v4_mapped[12] = {
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff,
+	0,
+	0,
+	0,
+	0,
+	0,
+	0,
+	0,
+	0,
+	0,
+	0,
+	0xff,
+	0xff,
 };
 
 int
@@ -47,7 +58,7 @@ void
 addr_format(const struct addr *a, char *out, size_t outlen)
 {
 	if (inet_ntop(a->family == 4 ? AF_INET : AF_INET6, a->bytes, out,
-	    (socklen_t)outlen) == NULL)
+		(socklen_t)outlen) == NULL)
 		snprintf(out, outlen, "-");
 }
 
@@ -102,7 +113,7 @@ cidr_match(const struct cidr *c, const struct addr *a)
 	if (rest == 0)
 		return 1;
 	return ((c->addr.bytes[full] ^ a->bytes[full]) &
-	    (uint8_t)(0xff << (8 - rest))) == 0;
+		   (uint8_t)(0xff << (8 - rest))) == 0;
 }
 
 int

@@ -16,7 +16,8 @@ void
 base64url_encode(const uint8_t *in, size_t n, char *out)
 {
 	sodium_bin2base64(out,
-	    sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_URLSAFE_NO_PADDING),
+	    sodium_base64_ENCODED_LEN(n,
+		sodium_base64_VARIANT_URLSAFE_NO_PADDING),
 	    in, n, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 }
 
@@ -30,7 +31,8 @@ base64url_decode(const char *in, size_t len, uint8_t *out)
 	if (len % 4 == 1)
 		return -1;
 	if (sodium_base642bin(out, len * 3 / 4, in, len, NULL, &n, &end,
-	    sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 || end != in + len)
+		sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+	    end != in + len)
 		return -1;
 	return (int)n;
 }

@@ -8,9 +8,9 @@
 #include <stddef.h>
 
 struct embedded_file {
-	const char	*path;		/* below templates/, e.g. "mail/en/reset_link.txt" */
-	const char	*data;
-	size_t		 len;
+	const char *path; /* below templates/, e.g. "mail/en/reset_link.txt" */
+	const char *data;
+	size_t len;
 };
 
 /* Ends with a row whose path is NULL. */

@@ -21,8 +21,8 @@ uuid_format(const uint8_t b[16], char *out)
 	char hex[33];
 
 	hex_encode(b, 16, hex);
-	snprintf(out, UUID_STRLEN + 1, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8,
-	    hex + 12, hex + 16, hex + 20);
+	snprintf(out, UUID_STRLEN + 1, "%.8s-%.4s-%.4s-%.4s-%.12s", hex,
+	    hex + 8, hex + 12, hex + 16, hex + 20);
 }
 
 static int
@@ -55,8 +55,8 @@ id_new(char *out)
 	randombytes_buf(b, sizeof(b));
 	for (i = 0; i < 6; i++)
 		b[i] = (uint8_t)(ms >> (40 - 8 * i));
-	b[6] = (uint8_t)(0x70 | (b[6] & 0x0f));	/* version 7 */
-	b[8] = (uint8_t)(0x80 | (b[8] & 0x3f));	/* RFC 4122 variant */
+	b[6] = (uint8_t)(0x70 | (b[6] & 0x0f)); /* version 7 */
+	b[8] = (uint8_t)(0x80 | (b[8] & 0x3f)); /* RFC 4122 variant */
 	uuid_format(b, out);
 }
 
@@ -74,19 +74,19 @@ id_new_ordered(char *out)
 	pthread_mutex_lock(&lock);
 	if (ms <= last_ms) {
 		ms = last_ms;
-		if (++seq > 0xfff) {	/* the counter ran out: borrow a ms */
+		if (++seq > 0xfff) { /* the counter ran out: borrow a ms */
 			ms++;
 			seq = 0;
 		}
 	} else
-		seq = randombytes_uniform(0x400);	/* room to count up */
+		seq = randombytes_uniform(0x400); /* room to count up */
 	last_ms = ms;
 	for (i = 0; i < 6; i++)
 		b[i] = (uint8_t)(ms >> (40 - 8 * i));
-	b[6] = (uint8_t)(0x70 | (seq >> 8));	/* version 7, counter */
+	b[6] = (uint8_t)(0x70 | (seq >> 8)); /* version 7, counter */
 	b[7] = (uint8_t)(seq & 0xff);
 	pthread_mutex_unlock(&lock);
-	b[8] = (uint8_t)(0x80 | (b[8] & 0x3f));	/* RFC 4122 variant */
+	b[8] = (uint8_t)(0x80 | (b[8] & 0x3f)); /* RFC 4122 variant */
 	uuid_format(b, out);
 }
 
@@ -144,7 +144,7 @@ id_ulid_to_uuid(const char *ulid, char *out)
 			bit = i * 5 + k - 2;
 			if (bit < 0) {
 				if (v)
-					return -1;	/* overflows 128 bits */
+					return -1; /* overflows 128 bits */
 				continue;
 			}
 			b[bit / 8] |= (uint8_t)(v << (7 - bit % 8));

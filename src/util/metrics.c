@@ -15,17 +15,18 @@ enum metric_type {
 };
 
 struct metric_def {
-	const char		*name;
-	const char		*labels;	/* "k=\"v\"", or NULL */
-	enum metric_type	 type;
-	const char		*help;
+	const char *name;
+	const char *labels; /* "k=\"v\"", or NULL */
+	enum metric_type type;
+	const char *help;
 };
 
 #define RL_HELP "Requests answered 429 by a per-address limit, by class."
 #define SEC_HELP "Reset secrets (links and codes) by what became of them."
 #define SIGN_HELP "Sign-ins by outcome."
 #define DEL_HELP "Mail handed to a transport and accepted, by transport."
-#define FAIL_HELP "Mail deliveries that failed (to retry or dead), by " \
+#define FAIL_HELP \
+	"Mail deliveries that failed (to retry or dead), by " \
 	"transport."
 
 static const struct metric_def metric_defs[M__MAX] = {
@@ -34,11 +35,9 @@ static const struct metric_def metric_defs[M__MAX] = {
 	    RL_HELP },
 	{ "resetd_rate_limited_total", "class=\"confirm\"", MT_COUNTER,
 	    RL_HELP },
-	{ "resetd_rate_limited_total", "class=\"login\"", MT_COUNTER,
-	    RL_HELP },
+	{ "resetd_rate_limited_total", "class=\"login\"", MT_COUNTER, RL_HELP },
 	{ "resetd_rate_limited_total", "class=\"api\"", MT_COUNTER, RL_HELP },
-	{ "resetd_rate_limited_total", "class=\"admin\"", MT_COUNTER,
-	    RL_HELP },
+	{ "resetd_rate_limited_total", "class=\"admin\"", MT_COUNTER, RL_HELP },
 	/* M_SECRETS_ISSUED */
 	{ "resetd_secrets_total", "event=\"issued\"", MT_COUNTER, SEC_HELP },
 	{ "resetd_secrets_total", "event=\"consumed\"", MT_COUNTER, SEC_HELP },
@@ -70,12 +69,12 @@ static const struct metric_def metric_defs[M__MAX] = {
 };
 
 struct histogram_def {
-	const char	*name;
-	const char	*labels;
-	const int64_t	*bounds;	/* native units, ascending */
-	int		 nbounds;
-	int64_t		 divisor;	/* shown value = native / divisor */
-	const char	*help;
+	const char *name;
+	const char *labels;
+	const int64_t *bounds; /* native units, ascending */
+	int nbounds;
+	int64_t divisor; /* shown value = native / divisor */
+	const char *help;
 };
 
 #define NB_TIME 14
@@ -83,11 +82,31 @@ struct histogram_def {
 #define NB_MAX NB_TIME
 
 static const int64_t time_bounds[NB_TIME] = {
-	500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000,
-	1000000, 2500000, 5000000, 10000000,
+	500,
+	1000,
+	2500,
+	5000,
+	10000,
+	25000,
+	50000,
+	100000,
+	250000,
+	500000,
+	1000000,
+	2500000,
+	5000000,
+	10000000,
 };
 static const int64_t size_bounds[NB_SIZE] = {
-	1, 2, 4, 8, 16, 32, 64, 128, 256,
+	1,
+	2,
+	4,
+	8,
+	16,
+	32,
+	64,
+	128,
+	256,
 };
 
 static const struct histogram_def histogram_defs[H__MAX] = {
@@ -105,14 +124,20 @@ static const struct histogram_def histogram_defs[H__MAX] = {
 };
 
 static const char *const face_names[MF__MAX] = {
-	"none", "health", "xsolla", "workos", "cognito", "velocity", "pages",
+	"none",
+	"health",
+	"xsolla",
+	"workos",
+	"cognito",
+	"velocity",
+	"pages",
 	"admin",
 };
 
 struct histogram_values {
-	_Atomic uint64_t	 buckets[NB_MAX + 1];	/* the last: +Inf */
-	_Atomic uint64_t	 sum;
-	_Atomic uint64_t	 count;
+	_Atomic uint64_t buckets[NB_MAX + 1]; /* the last: +Inf */
+	_Atomic uint64_t sum;
+	_Atomic uint64_t count;
 };
 
 static _Atomic int64_t metric_values[M__MAX];
@@ -215,7 +240,7 @@ render_histogram(struct buf *b, const char *name, const char *labels,
 		cum += atomic_load_explicit(&h->buckets[i],
 		    memory_order_relaxed);
 		if (buf_printf(b, "%s_bucket{%s%sle=\"", name,
-		    labels ? labels : "", labels ? "," : "") == -1)
+			labels ? labels : "", labels ? "," : "") == -1)
 			return -1;
 		if (i < nbounds) {
 			if (put_value(b, bounds[i], divisor) == -1)
@@ -228,12 +253,13 @@ render_histogram(struct buf *b, const char *name, const char *labels,
 	/* The count is the buckets' total, so the two always agree. */
 	count = cum;
 	if (buf_printf(b, "%s_sum%s%s%s ", name, labels ? "{" : "",
-	    labels ? labels : "", labels ? "}" : "") == -1 ||
-	    put_value(b, (int64_t)atomic_load_explicit(&h->sum,
-	    memory_order_relaxed), divisor) == -1 ||
+		labels ? labels : "", labels ? "}" : "") == -1 ||
+	    put_value(b,
+		(int64_t)atomic_load_explicit(&h->sum, memory_order_relaxed),
+		divisor) == -1 ||
 	    buf_printf(b, "\n%s_count%s%s%s %llu\n", name, labels ? "{" : "",
-	    labels ? labels : "", labels ? "}" : "",
-	    (unsigned long long)count) == -1)
+		labels ? labels : "", labels ? "}" : "",
+		(unsigned long long)count) == -1)
 		return -1;
 	return 0;
 }
@@ -250,31 +276,33 @@ metrics_render(struct buf *b)
 		d = &metric_defs[i];
 		if ((i == 0 || strcmp(metric_defs[i - 1].name, d->name) != 0) &&
 		    buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", d->name,
-		    d->help, d->name, d->type == MT_GAUGE ? "gauge" :
-		    "counter") == -1)
+			d->help, d->name,
+			d->type == MT_GAUGE ? "gauge" : "counter") == -1)
 			return -1;
 		if (buf_printf(b, "%s%s%s%s %lld\n", d->name,
-		    d->labels ? "{" : "", d->labels ? d->labels : "",
-		    d->labels ? "}" : "", (long long)metrics_get(i)) == -1)
+			d->labels ? "{" : "", d->labels ? d->labels : "",
+			d->labels ? "}" : "", (long long)metrics_get(i)) == -1)
 			return -1;
 	}
 	for (i = 0; i < H__MAX; i++) {
 		hd = &histogram_defs[i];
 		if (buf_printf(b, "# HELP %s %s\n# TYPE %s histogram\n",
-		    hd->name, hd->help, hd->name) == -1 ||
+			hd->name, hd->help, hd->name) == -1 ||
 		    render_histogram(b, hd->name, hd->labels, hd->bounds,
-		    hd->nbounds, hd->divisor, &histogram_values[i]) == -1)
+			hd->nbounds, hd->divisor, &histogram_values[i]) == -1)
 			return -1;
 	}
-	if (buf_puts(b, "# HELP resetd_http_request_duration_seconds Time from "
-	    "a request's head to its answer, by face.\n"
-	    "# TYPE resetd_http_request_duration_seconds histogram\n") == -1)
+	if (buf_puts(b,
+		"# HELP resetd_http_request_duration_seconds Time from "
+		"a request's head to its answer, by face.\n"
+		"# TYPE resetd_http_request_duration_seconds histogram\n") ==
+	    -1)
 		return -1;
 	for (i = 0; i < MF__MAX; i++) {
 		snprintf(labels, sizeof(labels), "face=\"%s\"", face_names[i]);
 		if (render_histogram(b, "resetd_http_request_duration_seconds",
-		    labels, time_bounds, NB_TIME, 1000000,
-		    &request_values[i]) == -1)
+			labels, time_bounds, NB_TIME, 1000000,
+			&request_values[i]) == -1)
 			return -1;
 	}
 	return 0;

@@ -85,7 +85,7 @@ canonical_uri(struct buf *b, const char *path, int times)
 		if (slash == NULL)
 			slash = end;
 		if (slash - p == 0 || (slash - p == 1 && p[0] == '.'))
-			;	/* empty or ".": dropped */
+			; /* empty or ".": dropped */
 		else if (slash - p == 2 && p[0] == '.' && p[1] == '.') {
 			if (n > 0)
 				n--;
@@ -112,8 +112,8 @@ canonical_uri(struct buf *b, const char *path, int times)
 }
 
 struct qpair {
-	char	*name;		/* encoded */
-	char	*value;		/* encoded */
+	char *name;  /* encoded */
+	char *value; /* encoded */
 };
 
 static int
@@ -132,7 +132,7 @@ encoded(const char *s)
 
 	buf_init(&b, strlen(s) * 3 + 1);
 	if (uri_encode(&b, s, strlen(s)) == -1)
-		abort();	/* the cap fits every byte encoded */
+		abort(); /* the cap fits every byte encoded */
 	return b.len ? buf_take(&b) : (buf_free(&b), xstrdup(""));
 }
 
@@ -311,7 +311,7 @@ parse_credential(const char *p, size_t n, struct sigv4_auth *a,
 	int i;
 
 	*why = "Credential must have exactly 5 slash-delimited elements, "
-	    "e.g. keyid/date/region/service/term";
+	       "e.g. keyid/date/region/service/term";
 	for (i = 0; i < 5; i++) {
 		slash = memchr(p, '/', (size_t)(end - p));
 		if (slash == NULL)
@@ -323,13 +323,13 @@ parse_credential(const char *p, size_t n, struct sigv4_auth *a,
 		p = slash + 1;
 	}
 	if (p <= end)
-		return -1;	/* a sixth element */
+		return -1; /* a sixth element */
 	if (copy_part(a->key_id, sizeof(a->key_id), part[0], len[0]) == -1 ||
 	    copy_part(a->date, sizeof(a->date), part[1], len[1]) == -1 ||
 	    copy_part(a->region, sizeof(a->region), part[2], len[2]) == -1 ||
 	    copy_part(a->service, sizeof(a->service), part[3], len[3]) == -1 ||
-	    copy_part(a->terminator, sizeof(a->terminator), part[4],
-	    len[4]) == -1)
+	    copy_part(a->terminator, sizeof(a->terminator), part[4], len[4]) ==
+		-1)
 		return -1;
 	return 0;
 }
@@ -345,8 +345,10 @@ signed_headers_valid(const char *s)
 	while (*p != '\0') {
 		semi = strchr(p, ';');
 		n = semi ? (size_t)(semi - p) : strlen(p);
-		if (n == 0 || strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789"
-		    "-_!#$%&'*+.^`|~") < n)
+		if (n == 0 ||
+		    strspn(p,
+			"abcdefghijklmnopqrstuvwxyz0123456789"
+			"-_!#$%&'*+.^`|~") < n)
 			return 0;
 		if (n == 4 && strncmp(p, "host", 4) == 0)
 			host = 1;
@@ -358,8 +360,7 @@ signed_headers_valid(const char *s)
 }
 
 int
-sigv4_parse_authorization(const char *v, struct sigv4_auth *a,
-    const char **why)
+sigv4_parse_authorization(const char *v, struct sigv4_auth *a, const char **why)
 {
 	const char *p, *comma, *eq;
 	size_t n, alen = strlen(SIGV4_ALGORITHM);
@@ -367,11 +368,11 @@ sigv4_parse_authorization(const char *v, struct sigv4_auth *a,
 
 	memset(a, 0, sizeof(*a));
 	*why = "Authorization header requires 'Credential' parameter. "
-	    "Authorization header requires 'Signature' parameter. "
-	    "Authorization header requires 'SignedHeaders' parameter.";
+	       "Authorization header requires 'Signature' parameter. "
+	       "Authorization header requires 'SignedHeaders' parameter.";
 	if (strncmp(v, SIGV4_ALGORITHM, alen) != 0 || v[alen] != ' ') {
 		*why = "Unsupported AWS 'algorithm': expected "
-		    "'AWS4-HMAC-SHA256'";
+		       "'AWS4-HMAC-SHA256'";
 		return -1;
 	}
 	p = v + alen;
@@ -391,10 +392,11 @@ sigv4_parse_authorization(const char *v, struct sigv4_auth *a,
 			if (parse_credential(eq + 1, n - 11, a, why) == -1)
 				return -1;
 			cred = 1;
-		} else if (eq - p == 13 && strncmp(p, "SignedHeaders",
-		    13) == 0) {
+		} else if (eq - p == 13 &&
+		    strncmp(p, "SignedHeaders", 13) == 0) {
 			if (copy_part(a->signed_headers,
-			    sizeof(a->signed_headers), eq + 1, n - 14) == -1)
+				sizeof(a->signed_headers), eq + 1,
+				n - 14) == -1)
 				return -1;
 			sh = 1;
 		} else if (eq - p == 9 && strncmp(p, "Signature", 9) == 0) {
@@ -411,7 +413,7 @@ sigv4_parse_authorization(const char *v, struct sigv4_auth *a,
 		return -1;
 	if (!signed_headers_valid(a->signed_headers)) {
 		*why = "'Host' or ':authority' must be a 'SignedHeader' in the "
-		    "AWS Authorization.";
+		       "AWS Authorization.";
 		return -1;
 	}
 	return 0;

@@ -125,8 +125,8 @@ str_url_encode(struct buf *b, const char *s)
 		unsigned char c = (unsigned char)*s;
 
 		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
-		    c == '~') {
+		    (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+		    c == '.' || c == '~') {
 			if (buf_append(b, s, 1) == -1)
 				return -1;
 			continue;

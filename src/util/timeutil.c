@@ -55,14 +55,14 @@ void
 time_rfc5322(int64_t ms, char *out)
 {
 	static const char days[7][4] = { "Sun", "Mon", "Tue", "Wed", "Thu",
-	    "Fri", "Sat" };
+		"Fri", "Sat" };
 	static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr", "May",
-	    "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+		"Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
 	time_t t = (time_t)(ms / 1000);
 	struct tm tm;
 
 	gmtime_r(&t, &tm);
 	snprintf(out, 40, "%s, %02d %s %d %02d:%02d:%02d +0000",
-	    days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon],
-	    tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	    days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900,
+	    tm.tm_hour, tm.tm_min, tm.tm_sec);
 }

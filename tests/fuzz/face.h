@@ -49,16 +49,16 @@
 #define FACE_INPUT_MAX (256 * 1024)
 
 struct face_fixture {
-	char		 dir[32];
-	struct config	*cfg;
-	struct db	*db;
-	struct engine	*engine;
-	char		 project[UUID_STRLEN + 1];
-	char		*client;
-	char		*secret_client;
-	char		*api_key;
-	char		 email[64];
-	char		 user_id[UUID_STRLEN + 1];
+	char dir[32];
+	struct config *cfg;
+	struct db *db;
+	struct engine *engine;
+	char project[UUID_STRLEN + 1];
+	char *client;
+	char *secret_client;
+	char *api_key;
+	char email[64];
+	char user_id[UUID_STRLEN + 1];
 };
 
 /* The admin listener's token in the fixture ($T). */
@@ -84,7 +84,7 @@ static void
 face_cleanup(void)
 {
 	static const char *const files[] = { "fuzz.db", "fuzz.db-wal",
-	    "fuzz.db-shm", "fuzz.db-journal" };
+		"fuzz.db-shm", "fuzz.db-journal" };
 	char path[64];
 	size_t i;
 
@@ -98,8 +98,7 @@ face_cleanup(void)
 static void
 face_setup(void)
 {
-	const char *callbacks[] = { "https://app.example.com/cb",
-	    NULL };
+	const char *callbacks[] = { "https://app.example.com/cb", NULL };
 	struct project_spec spec = {
 		.name = "fuzz",
 		.callback_urls = callbacks,
@@ -142,8 +141,8 @@ face_setup(void)
 		face_fatal("cannot open the database");
 	face.engine = engine_new(face.cfg, face.db);
 	if (face.engine == NULL ||
-	    admin_project_create(face.engine, &spec, &p, err,
-	    sizeof(err)) != ENGINE_OK)
+	    admin_project_create(face.engine, &spec, &p, err, sizeof(err)) !=
+		ENGINE_OK)
 		face_fatal("cannot make the project");
 	snprintf(face.project, sizeof(face.project), "%s", p->id);
 	snprintf(face.email, sizeof(face.email), "fuzz@example.com");
@@ -210,7 +209,8 @@ face_expand(const uint8_t *data, size_t len, size_t *n)
 	buf_init(&b, FACE_INPUT_MAX);
 	for (i = 0; i < len && rc == 0; i++) {
 		v = data[i] == '$' && i + 1 < len ?
-		    face_placeholder((char)data[i + 1]) : NULL;
+		    face_placeholder((char)data[i + 1]) :
+		    NULL;
 		if (v != NULL) {
 			rc = buf_puts(&b, v);
 			i++;
@@ -272,12 +272,12 @@ face_check(const struct http_response *resp)
 
 	if (resp->status < 100 || resp->status > 599)
 		abort();
-	if (resp->outcome != NULL && strcmp(resp->outcome,
-	    "encode_failed") == 0)
+	if (resp->outcome != NULL &&
+	    strcmp(resp->outcome, "encode_failed") == 0)
 		abort();
 	for (i = 0; i < resp->nheaders; i++)
 		if (!face_text_ok(resp->headers[i].value,
-		    strlen(resp->headers[i].value)))
+			strlen(resp->headers[i].value)))
 			abort();
 	if (resp->body.len == 0 || resp->content_type == NULL)
 		return;
@@ -300,7 +300,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	const struct http_face *rface = NULL;
 	struct http_app app;
 	const char *param = NULL;
-	char *text, *line, *next, *sp, *q, *colon, *amp, *eq, *path_param = NULL;
+	char *text, *line, *next, *sp, *q, *colon, *amp, *eq,
+	    *path_param = NULL;
 	char *body = NULL;
 	size_t n = 0, param_len = 0, nfields = 0;
 	int mismatch = 0, i;
@@ -343,8 +344,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		*colon++ = '\0';
 		while (*colon == ' ')
 			colon++;
-		fields[nfields++] = (struct http_field){ HTTP_FIELD_HEADER, line,
-		    colon };
+		fields[nfields++] = (struct http_field){ HTTP_FIELD_HEADER,
+			line, colon };
 	}
 	/* Query arguments, checked as the server checks them. */
 	for (; q != NULL && *q != '\0'; q = amp) {
@@ -363,7 +364,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		    (eq != NULL && !str_is_clean_utf8(eq, strlen(eq))))
 			r.query_invalid = 1;
 		fields[nfields++] = (struct http_field){ HTTP_FIELD_QUERY, q,
-		    eq != NULL ? eq : "" };
+			eq != NULL ? eq : "" };
 	}
 	r.fields = fields;
 	r.nfields = nfields;

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 /* The input as a C string (NUL bytes included, so it may end early). */
 static inline char *

@@ -18,7 +18,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	if (l < 0 || l > LOC__MAX)
 		abort();
 	if (l != LOC__MAX)
-		(void)page_locale(l);	/* aborts on a locale with no row */
+		(void)page_locale(l); /* aborts on a locale with no row */
 	/* Only the first PAGE_ACCEPT_LANGUAGE_MAX bytes count. */
 	if (n > PAGE_ACCEPT_LANGUAGE_MAX + 1) {
 		for (i = PAGE_ACCEPT_LANGUAGE_MAX + 1; i < n; i++)

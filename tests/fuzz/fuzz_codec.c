@@ -22,11 +22,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	rc |= hex_decode(s, n, out);
 	if (id_is_uuid(s) && id_uuid_to_ulid(s, ulid) == 0 &&
 	    (id_ulid_to_uuid(ulid, uuid) != 0 || strcasecmp(uuid, s) != 0))
-		abort();	/* the two forms must round trip */
+		abort(); /* the two forms must round trip */
 	rc |= id_ulid_to_uuid(s, uuid);
 	rc |= id_unprefix("user_", s, uuid);
 	rc |= id_unprefix("password_reset_", s, uuid);
-	(void)rc;	/* any answer is fine; a crash is not */
+	(void)rc; /* any answer is fine; a crash is not */
 	free(out);
 	free(s);
 	return 0;

@@ -33,7 +33,9 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	static const char *const names[] = {
-		PAGE_COOKIE_RESET, PAGE_COOKIE_FORM, "n",
+		PAGE_COOKIE_RESET,
+		PAGE_COOKIE_FORM,
+		"n",
 	};
 	char *s = fuzz_cstr(data, len);
 	size_t i;

@@ -10,13 +10,17 @@
 #include "pages/pages.h"
 
 static const struct {
-	const char	*name;
-	size_t		 max;
+	const char *name;
+	size_t max;
 } fields[] = {
-	{ "csrf", PAGE_SECRET_MAX }, { "email", PAGE_EMAIL_MAX },
-	{ "password", PAGE_PASSWORD_READ_MAX }, { "code", PAGE_CODE_READ_MAX },
-	{ "locale", PAGE_LANGUAGE_TAG_MAX }, { "login_url", PAGE_URL_MAX },
-	{ "n", 8 }, { "", 8 },
+	{ "csrf", PAGE_SECRET_MAX },
+	{ "email", PAGE_EMAIL_MAX },
+	{ "password", PAGE_PASSWORD_READ_MAX },
+	{ "code", PAGE_CODE_READ_MAX },
+	{ "locale", PAGE_LANGUAGE_TAG_MAX },
+	{ "login_url", PAGE_URL_MAX },
+	{ "n", 8 },
+	{ "", 8 },
 };
 
 int

@@ -11,16 +11,26 @@
 #include "fuzz.h"
 
 static const struct {
-	const char	*name;
-	size_t		 max;
+	const char *name;
+	size_t max;
 } fields[] = {
-	{ "username", 1024 }, { "new_password", 4096 }, { "reset_code", 1024 },
-	{ "user_id", 1024 }, { "password", 4096 }, { "email", 1024 },
-	{ "token", 1024 }, { "password_reset_url", 2048 },
-	{ "ClientId", 128 }, { "Username", 320 }, { "SecretHash", 128 },
-	{ "ConfirmationCode", 2048 }, { "Password", 4096 },
-	{ "userName", 320 }, { "verificationCode", 2048 },
-	{ "newPassword", 4096 }, { "secretHash", 128 },
+	{ "username", 1024 },
+	{ "new_password", 4096 },
+	{ "reset_code", 1024 },
+	{ "user_id", 1024 },
+	{ "password", 4096 },
+	{ "email", 1024 },
+	{ "token", 1024 },
+	{ "password_reset_url", 2048 },
+	{ "ClientId", 128 },
+	{ "Username", 320 },
+	{ "SecretHash", 128 },
+	{ "ConfirmationCode", 2048 },
+	{ "Password", 4096 },
+	{ "userName", 320 },
+	{ "verificationCode", 2048 },
+	{ "newPassword", 4096 },
+	{ "secretHash", 128 },
 };
 
 int
@@ -37,9 +47,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		return 0;
 	}
 	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
-		if (api_string_field(body, fields[i].name, fields[i].max,
-		    &v) == 1 && strlen(v) > fields[i].max)
-			abort();	/* a cap that did not hold */
+		if (api_string_field(body, fields[i].name, fields[i].max, &v) ==
+			1 &&
+		    strlen(v) > fields[i].max)
+			abort(); /* a cap that did not hold */
 	json_decref(body);
 	return 0;
 }

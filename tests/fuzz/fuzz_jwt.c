@@ -14,18 +14,20 @@
 #define NOW 1800000000LL
 
 static const char rs_public[] =
-	"-----BEGIN PUBLIC KEY-----\n"
-	"MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAtRVLDpc8yBjlg2p4FcfK\n"
-	"SAizcS8A+86e2fcjctIuNohCL5cc7/vfY2Csl6qwqvTubNNgsyxQcLZApiSnGDv8\n"
-	"5UWvNVuoCYDFRgfkzPRX8wFGankceJVOrzAu2nQe2WzbA+I7KEbJ7HzROxj+IoyR\n"
-	"N35YBO/rRzpRoMWZZ+7AjMiQjxc4bS5bqF8gYSwfJUtVW++fLIoWRmWiXUaYgAIE\n"
-	"Y1pmQPlI3eHG3KRcaOIK3DRxPi5oYvz7XXIglc46a7leyDCeuxKVKYF5q+jXPLE/\n"
-	"ebMutAughRETf7ZoGYY6eGXnExZYDQmzNFr18cvypLlDbmQqDMzcryGqj7z+7rn/\n"
-	"CwIDAQAB\n"
-	"-----END PUBLIC KEY-----\n";
+    "-----BEGIN PUBLIC KEY-----\n"
+    "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAtRVLDpc8yBjlg2p4FcfK\n"
+    "SAizcS8A+86e2fcjctIuNohCL5cc7/vfY2Csl6qwqvTubNNgsyxQcLZApiSnGDv8\n"
+    "5UWvNVuoCYDFRgfkzPRX8wFGankceJVOrzAu2nQe2WzbA+I7KEbJ7HzROxj+IoyR\n"
+    "N35YBO/rRzpRoMWZZ+7AjMiQjxc4bS5bqF8gYSwfJUtVW++fLIoWRmWiXUaYgAIE\n"
+    "Y1pmQPlI3eHG3KRcaOIK3DRxPi5oYvz7XXIglc46a7leyDCeuxKVKYF5q+jXPLE/\n"
+    "ebMutAughRETf7ZoGYY6eGXnExZYDQmzNFr18cvypLlDbmQqDMzcryGqj7z+7rn/\n"
+    "CwIDAQAB\n"
+    "-----END PUBLIC KEY-----\n";
 
-static struct jwt_key hs = { .kid = "hs", .alg = JWT_HS256,
-    .secret = "fuzz-secret-key-of-the-corpus", .secret_len = 29 };
+static struct jwt_key hs = { .kid = "hs",
+	.alg = JWT_HS256,
+	.secret = "fuzz-secret-key-of-the-corpus",
+	.secret_len = 29 };
 static struct jwt_key rs = { .kid = "rs", .alg = JWT_RS256 };
 
 static const struct jwt_key *

@@ -26,8 +26,10 @@ check(const char *url, size_t outlen)
 		host = out + 7;
 	else
 		abort();
-	if (*host == '\0' || strspn(host, "abcdefghijklmnopqrstuvwxyz"
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") != strlen(host))
+	if (*host == '\0' ||
+	    strspn(host,
+		"abcdefghijklmnopqrstuvwxyz"
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") != strlen(host))
 		abort();
 }
 

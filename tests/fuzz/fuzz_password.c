@@ -14,8 +14,9 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	/* Every rule on: the lists, the score and Cognito's classes. */
-	struct password_policy p = { .min_length = 8, .min_score = 2,
-	    .checks = PW_CHECKS_ALL };
+	struct password_policy p = { .min_length = 8,
+		.min_score = 2,
+		.checks = PW_CHECKS_ALL };
 	const char *context[] = { "alice@example.com", "alice", "Acme", NULL };
 	struct password_verdict v;
 	char *s = fuzz_cstr(data, len), path[64];

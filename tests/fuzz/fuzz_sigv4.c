@@ -55,12 +55,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	if (sigv4_parse_authorization(s, &a, &why) == 0 &&
 	    sigv4_signature(&r, &a, date, "secret", sig) == 0 &&
 	    strlen(sig) != SIGV4_HEX_LEN)
-		abort();	/* a signature is always 64 hex digits */
+		abort(); /* a signature is always 64 hex digits */
 	buf_init(&b, SIGV4_CANONICAL_MAX);
 	r.path_encodings = 1;
 	if (sigv4_canonical_request(&r, "host;x-amz-date", &b) == 0 &&
 	    strncmp(buf_cstr(&b), "POST\n/", 6) != 0)
-		abort();	/* the canonical URI always starts with '/' */
+		abort(); /* the canonical URI always starts with '/' */
 	buf_free(&b);
 	free(s);
 	return 0;

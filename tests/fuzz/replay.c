@@ -62,7 +62,8 @@ main(int argc, char *argv[])
 		while ((de = readdir(d)) != NULL) {
 			if (de->d_name[0] == '.')
 				continue;
-			snprintf(path, sizeof(path), "%s/%s", argv[i], de->d_name);
+			snprintf(path, sizeof(path), "%s/%s", argv[i],
+			    de->d_name);
 			if (run_file(path) == 0)
 				runs++;
 		}

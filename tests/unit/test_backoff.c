@@ -16,11 +16,11 @@
 #include "store/store.h"
 
 struct fixture {
-	char		 dir[UNIT_DIR_MAX];
-	struct config	*cfg;
-	struct db	*db;
-	struct engine	*e;
-	struct project	*p;
+	char dir[UNIT_DIR_MAX];
+	struct config *cfg;
+	struct db *db;
+	struct engine *e;
+	struct project *p;
 };
 
 static int
@@ -53,7 +53,8 @@ setup(void **state)
 	f->e = engine_new(f->cfg, f->db);
 	assert_non_null(f->e);
 	assert_int_equal(admin_project_create(f->e, &spec, &f->p, err,
-	    sizeof(err)), ENGINE_OK);
+			     sizeof(err)),
+	    ENGINE_OK);
 	us.project_id = f->p->id;
 	assert_int_equal(admin_user_create(f->e, &us, &u, err, sizeof(err)),
 	    ENGINE_OK);
@@ -83,8 +84,10 @@ static int
 clear_hold(struct db_conn *c, void *arg)
 {
 	(void)arg;
-	return db_exec(c, "UPDATE login_backoff SET until_ms = 0",
-	    DB_NOARGS) < 0 ? -1 : 0;
+	return db_exec(c, "UPDATE login_backoff SET until_ms = 0", DB_NOARGS) <
+		0 ?
+	    -1 :
+	    0;
 }
 
 /* The hold the row of subject holds now, in ms past its last try. */
@@ -96,9 +99,11 @@ hold_of(struct fixture *f, const char *subject, int64_t *failures)
 	int64_t hold = -1;
 
 	assert_non_null(c);
-	assert_int_equal(db_query(c, "SELECT until_ms, last_ms, failures "
-	    "FROM login_backoff WHERE subject = $1",
-	    DB_ARGS(DB_TEXT(subject)), &r), 0);
+	assert_int_equal(db_query(c,
+			     "SELECT until_ms, last_ms, failures "
+			     "FROM login_backoff WHERE subject = $1",
+			     DB_ARGS(DB_TEXT(subject)), &r),
+	    0);
 	if (db_next(r) == 1) {
 		hold = db_int(r, 0) == 0 ? 0 : db_int(r, 0) - db_int(r, 1);
 		*failures = db_int(r, 2);
@@ -127,8 +132,9 @@ static enum engine_result
 try_login(struct fixture *f, const char *login, const char *password,
     int64_t *wait)
 {
-	struct login_request in = { .project = f->p, .login = login,
-	    .password = password };
+	struct login_request in = { .project = f->p,
+		.login = login,
+		.password = password };
 	struct login_result lr = { .session = NULL };
 	enum engine_result res;
 
@@ -178,7 +184,8 @@ test_exponential(void **state)
 		backoff_subject(f->e, f->p->id, logins[i], subject);
 		for (k = 0; k < sizeof(holds) / sizeof(holds[0]); k++) {
 			assert_int_equal(try_login(f, logins[i], "wrong guess",
-			    &wait), ENGINE_CREDENTIALS_INVALID);
+					     &wait),
+			    ENGINE_CREDENTIALS_INVALID);
 			assert_int_equal(hold_of(f, subject, &failures),
 			    holds[k]);
 			assert_int_equal(failures, (int64_t)k + 1);
@@ -192,7 +199,8 @@ test_exponential(void **state)
 			assert_non_null(c);
 			version = data_version(c);
 			assert_int_equal(try_login(f, logins[i],
-			    "correct horse battery staple", &wait),
+					     "correct horse battery staple",
+					     &wait),
 			    ENGINE_THROTTLED);
 			assert_int_equal(data_version(c), version);
 			db_release(f->db, c);
@@ -205,7 +213,8 @@ test_exponential(void **state)
 	}
 	/* A success forgets the tries: the row is gone. */
 	assert_int_equal(try_login(f, "ALICE@example.com",
-	    "correct horse battery staple", &wait), ENGINE_OK);
+			     "correct horse battery staple", &wait),
+	    ENGINE_OK);
 	backoff_subject(f->e, f->p->id, logins[0], subject);
 	assert_int_equal(hold_of(f, subject, &failures), -1);
 	/* The unknown login's row stays, with its count. */

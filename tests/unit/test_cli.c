@@ -53,21 +53,22 @@ test_table(void **state)
 		for (other = cli_commands; other != cmd; other++)
 			assert_false(strcmp(other->name, cmd->name) == 0 &&
 			    (other->verb == NULL || cmd->verb == NULL ||
-			    strcmp(other->verb, cmd->verb) == 0));
+				strcmp(other->verb, cmd->verb) == 0));
 		for (i = 0; i < OPT__MAX; i++) {
 			if (takes(cmd, (enum cli_opt)i)) {
 				used[i] = 1;
 				if (!synopsis_names(cmd->synopsis,
-				    cli_options[i].name))
+					cli_options[i].name))
 					fail_msg("%s %s takes %s; its synopsis "
-					    "does not say so", cmd->name,
+						 "does not say so",
+					    cmd->name,
 					    cmd->verb ? cmd->verb : "",
 					    cli_options[i].name);
 			}
 		}
 		/* Every --word of the synopsis is an option the row takes. */
 		for (p = strstr(cmd->synopsis, "--"); p != NULL;
-		    p = strstr(p + n, "--")) {
+		     p = strstr(p + n, "--")) {
 			n = strspn(p + 2, "abcdefghijklmnopqrstuvwxyz-") + 2;
 			assert_true(n < sizeof(word));
 			memcpy(word, p, n);
@@ -77,12 +78,13 @@ test_table(void **state)
 					break;
 			if (i == OPT__MAX || !takes(cmd, (enum cli_opt)i))
 				fail_msg("%s %s: the synopsis names %s, which "
-				    "it does not take", cmd->name,
-				    cmd->verb ? cmd->verb : "", word);
+					 "it does not take",
+				    cmd->name, cmd->verb ? cmd->verb : "",
+				    word);
 		}
 		if (cmd->positional != NULL)
-			assert_true(synopsis_names(cmd->synopsis,
-			    cmd->positional));
+			assert_true(
+			    synopsis_names(cmd->synopsis, cmd->positional));
 	}
 	/* No option is left that no command takes. */
 	for (i = 0; i < OPT__MAX; i++)
@@ -115,7 +117,8 @@ test_refuses(void **state)
 		argv[0] = "one";
 		argv[1] = "two";
 		assert_int_equal(cli_parse(cmd, cmd->positional ? 2 : 1, argv,
-		    a), 2);
+				     a),
+		    2);
 	}
 	assert_true(ncmd >= 20);
 	free(a);
@@ -127,8 +130,8 @@ find(const char *name, const char *verb)
 	const struct cli_command *cmd;
 
 	for (cmd = cli_commands; cmd->name != NULL; cmd++)
-		if (strcmp(cmd->name, name) == 0 && (verb == NULL ||
-		    strcmp(cmd->verb, verb) == 0))
+		if (strcmp(cmd->name, name) == 0 &&
+		    (verb == NULL || strcmp(cmd->verb, verb) == 0))
 			return cmd;
 	fail_msg("no command %s %s", name, verb ? verb : "");
 	return NULL;
@@ -172,11 +175,9 @@ test_parse(void **state)
 		argv[2 + 2 * i] = "--allowed-origin";
 		argv[3 + 2 * i] = "https://a.example";
 	}
-	assert_int_equal(cli_parse(create, 2 + 2 * CLI_REPEAT_MAX, argv, a),
-	    0);
+	assert_int_equal(cli_parse(create, 2 + 2 * CLI_REPEAT_MAX, argv, a), 0);
 	assert_int_equal(a->nlist[OPT_ALLOWED_ORIGIN], CLI_REPEAT_MAX);
-	assert_int_equal(cli_parse(create, 4 + 2 * CLI_REPEAT_MAX, argv, a),
-	    2);
+	assert_int_equal(cli_parse(create, 4 + 2 * CLI_REPEAT_MAX, argv, a), 2);
 
 	/* A flag reads as "", and takes no value. */
 	argv[0] = "--key-stdin";

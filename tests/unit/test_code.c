@@ -73,7 +73,8 @@ test_code_uniform(void **state)
 		chi = 0;
 		for (d = 0; d < 10; d++)
 			chi += (double)(counts[p][d] - expected) *
-			    (double)(counts[p][d] - expected) / (double)expected;
+			    (double)(counts[p][d] - expected) /
+			    (double)expected;
 		if (chi > 45.0)
 			fail_msg("position %d is not uniform: chi-square %.1f",
 			    p, chi);
@@ -127,27 +128,31 @@ test_secret_hash_vectors(void **state)
 	app_client_secret_hash(
 	    "7ae1c6e1c4f3b9d0a2e5f8a1b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2",
 	    "john.doe@example.com", "4b8lqa0mfc6gfbqmp8h0ngh7m1", out);
-	assert_string_equal(out, "0OMwPzvn7durFjXK0zc5BsZsnzRdc9xJrGFAkwiCpkw=");
-	app_client_secret_hash("s3cr3t", "\xc3\x9cn\xc3\xaf" "code-user",
+	assert_string_equal(out,
+	    "0OMwPzvn7durFjXK0zc5BsZsnzRdc9xJrGFAkwiCpkw=");
+	app_client_secret_hash("s3cr3t",
+	    "\xc3\x9cn\xc3\xaf"
+	    "code-user",
 	    "client_01M839SEV3FFRVK9V7CK0JFTZA", out);
-	assert_string_equal(out, "jW86Ou233tH4EmjXFH78APv8ZT3X4PxWiqpIytELinE=");
+	assert_string_equal(out,
+	    "jW86Ou233tH4EmjXFH78APv8ZT3X4PxWiqpIytELinE=");
 }
 
 static void
 test_mask_email(void **state)
 {
 	static const struct {
-		const char	*in;
-		const char	*out;
+		const char *in;
+		const char *out;
 	} cases[] = {
 		{ "john.doe@example.com", "j***@e***" },
 		{ "John.Doe@Example.COM", "j***@e***" },
 		{ "\xc3\xa9lodie@ex\xc3\xa4mple.fr", "\xc3\xa9***@e***" },
 		{ "a@b", "a***@b***" },
 		{ "x@\xe2\x82\xacuro.example", "x***@\xe2\x82\xac***" },
-		{ "odd@name@host.org", "o***@h***" },	/* the last @ */
-		{ "\xff@host.org", "****@h***" },	/* broken UTF-8 */
-		{ "\xc3@host.org", "****@h***" },	/* cut sequence */
+		{ "odd@name@host.org", "o***@h***" }, /* the last @ */
+		{ "\xff@host.org", "****@h***" },     /* broken UTF-8 */
+		{ "\xc3@host.org", "****@h***" },     /* cut sequence */
 		{ "no-at-sign", "****" },
 		{ "@host.org", "****" },
 		{ "user@", "****" },
@@ -173,8 +178,16 @@ test_code_destination(void **state)
 {
 	/* Logins that are no address, some of them names real accounts use. */
 	static const char *const usernames[] = {
-		"jroe", "JRoe", "nobody-here", "a", "x@", "@example.org",
-		"j\xc3\xa9r\xc3\xb4me", "12345", "user.name+tag", NULL,
+		"jroe",
+		"JRoe",
+		"nobody-here",
+		"a",
+		"x@",
+		"@example.org",
+		"j\xc3\xa9r\xc3\xb4me",
+		"12345",
+		"user.name+tag",
+		NULL,
 	};
 	char known[CODE_DESTINATION_MAX], unknown[CODE_DESTINATION_MAX];
 	size_t i;

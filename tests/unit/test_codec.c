@@ -298,17 +298,17 @@ test_utf8_clean(void **state)
 	OK("a\tb");
 	OK("\t");
 	OK("~ !");
-	OK("\xc3\xa9");				/* U+00E9 */
-	OK("\xc2\x80");				/* U+0080 */
-	OK("\xdf\xbf");				/* U+07FF */
-	OK("\xe0\xa0\x80");			/* U+0800 */
-	OK("\xe2\x82\xac");			/* U+20AC */
-	OK("\xed\x9f\xbf");			/* U+D7FF */
-	OK("\xee\x80\x80");			/* U+E000 */
-	OK("\xef\xbf\xbf");			/* U+FFFF */
-	OK("\xf0\x90\x80\x80");			/* U+10000 */
-	OK("\xf0\x9d\x84\x9e");			/* U+1D11E */
-	OK("\xf4\x8f\xbf\xbf");			/* U+10FFFF */
+	OK("\xc3\xa9");		/* U+00E9 */
+	OK("\xc2\x80");		/* U+0080 */
+	OK("\xdf\xbf");		/* U+07FF */
+	OK("\xe0\xa0\x80");	/* U+0800 */
+	OK("\xe2\x82\xac");	/* U+20AC */
+	OK("\xed\x9f\xbf");	/* U+D7FF */
+	OK("\xee\x80\x80");	/* U+E000 */
+	OK("\xef\xbf\xbf");	/* U+FFFF */
+	OK("\xf0\x90\x80\x80"); /* U+10000 */
+	OK("\xf0\x9d\x84\x9e"); /* U+1D11E */
+	OK("\xf4\x8f\xbf\xbf"); /* U+10FFFF */
 	OK("\xd0\xbf\xd0\xb0\xd1\x80\xd0\xbe\xd0\xbb\xd1\x8c");
 
 	/* Controls: every C0 but tab, and DEL. */
@@ -330,11 +330,11 @@ test_utf8_clean(void **state)
 	BAD("\xf0\x80\x80\x80");
 	BAD("\xf0\x8f\xbf\xbf");
 	/* UTF-16 surrogates. */
-	BAD("\xed\xa0\x80");			/* U+D800 */
-	BAD("\xed\xaf\xbf");			/* U+DBFF */
-	BAD("\xed\xb0\x80");			/* U+DC00 */
-	BAD("\xed\xbf\xbf");			/* U+DFFF */
-	BAD("\xed\xa0\xbd\xed\xb2\xa9");	/* an encoded pair */
+	BAD("\xed\xa0\x80");		 /* U+D800 */
+	BAD("\xed\xaf\xbf");		 /* U+DBFF */
+	BAD("\xed\xb0\x80");		 /* U+DC00 */
+	BAD("\xed\xbf\xbf");		 /* U+DFFF */
+	BAD("\xed\xa0\xbd\xed\xb2\xa9"); /* an encoded pair */
 	/* Beyond U+10FFFF, and bytes that never start a character. */
 	BAD("\xf4\x90\x80\x80");
 	BAD("\xf5\x80\x80\x80");
@@ -371,21 +371,23 @@ static void
 test_utf8_echo(void **state)
 {
 	static const struct {
-		const char	*in;
-		size_t		 len;
-		const char	*want;
+		const char *in;
+		size_t len;
+		const char *want;
 	} cases[] = {
 		{ "abc", 3, "abc" },
 		{ "h\xc3\xa9", 3, "h\xc3\xa9" },
 		{ "\xc3", 1, "\xef\xbf\xbd" },
 		{ "x\xe2\x82", 3, "x\xef\xbf\xbd\xef\xbf\xbd" },
 		{ "\xc0\xaf", 2, "\xef\xbf\xbd\xef\xbf\xbd" },
-		{ "\xed\xa0\x80", 3,
-		    "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" },
-		{ "\xf4\x90\x80\x80", 4, "\xef\xbf\xbd\xef\xbf\xbd"
+		{ "\xed\xa0\x80", 3, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" },
+		{ "\xf4\x90\x80\x80", 4,
+		    "\xef\xbf\xbd\xef\xbf\xbd"
 		    "\xef\xbf\xbd\xef\xbf\xbd" },
 		{ "\x80z", 2, "\xef\xbf\xbdz" },
-		{ "a\0b", 3, "a\xef\xbf\xbd" "b" },
+		{ "a\0b", 3,
+		    "a\xef\xbf\xbd"
+		    "b" },
 		{ "\xf0\x9d\x84\x9e", 4, "\xf0\x9d\x84\x9e" },
 		/* jansson's parse error for {"\é"}: its text ends so. */
 		{ "invalid escape near '\"\\\xc3'", 25,
@@ -439,7 +441,8 @@ test_url_encode(void **state)
 	assert_string_equal(buf_cstr(&b), "AZaz09-_.~");
 	buf_reset(&b);
 	assert_int_equal(str_url_encode(&b,
-	    "a b&c=d/e?f#g+h%i\xc3\xa9\"<>\x01\x7f\xff"), 0);
+			     "a b&c=d/e?f#g+h%i\xc3\xa9\"<>\x01\x7f\xff"),
+	    0);
 	assert_string_equal(buf_cstr(&b),
 	    "a%20b%26c%3Dd%2Fe%3Ff%23g%2Bh%25i%C3%A9%22%3C%3E%01%7F%FF");
 	buf_reset(&b);
@@ -468,7 +471,8 @@ test_case_equal(void **state)
 	(void)state;
 	assert_int_equal(str_case_equal("", ""), 1);
 	assert_int_equal(str_case_equal("Hello", "hELLO"), 1);
-	assert_int_equal(str_case_equal("Alice@Example.COM", "alice@example.com"),
+	assert_int_equal(str_case_equal("Alice@Example.COM",
+			     "alice@example.com"),
 	    1);
 	assert_int_equal(str_case_equal("abc", "abd"), 0);
 	assert_int_equal(str_case_equal("abc", "abcd"), 0);

@@ -13,9 +13,9 @@
 
 /* What Cognito answers for each engine failure. */
 static const struct {
-	enum engine_result	 res;
-	int			 status;
-	const char		*type;
+	enum engine_result res;
+	int status;
+	const char *type;
 } answers[] = {
 	{ ENGINE_PROJECT_UNKNOWN, 400, "ResourceNotFoundException" },
 	{ ENGINE_BAD_INPUT, 400, "InvalidParameterException" },
@@ -49,8 +49,8 @@ test_engine_error(void **state)
 
 	(void)state;
 	for (i = 0; i < NANSWERS; i++) {
-		x = cognito_exception(cognito_engine_error(answers[i].res,
-		    &message));
+		x = cognito_exception(
+		    cognito_engine_error(answers[i].res, &message));
 		assert_int_equal(x->status, answers[i].status);
 		assert_string_equal(x->type, answers[i].type);
 		assert_non_null(message);
@@ -64,42 +64,50 @@ test_engine_error(void **state)
 static void
 test_password_message(void **state)
 {
-	struct password_verdict v = { .rule = PW_MIN_LENGTH, .min_length = 12,
-	    .message = "too short", .suggestion = "longer" };
+	struct password_verdict v = { .rule = PW_MIN_LENGTH,
+		.min_length = 12,
+		.message = "too short",
+		.suggestion = "longer" };
 	char buf[256];
 	const char *m;
 
 	(void)state;
 	m = cognito_password_message(ENGINE_PASSWORD_TOO_LONG, NULL, buf,
 	    sizeof(buf));
-	assert_string_equal(m, "Password did not conform with policy: "
+	assert_string_equal(m,
+	    "Password did not conform with policy: "
 	    "Password too long");
 	m = cognito_password_message(ENGINE_PASSWORD_TOO_SHORT, &v, buf,
 	    sizeof(buf));
-	assert_string_equal(m, "Password did not conform with policy: "
+	assert_string_equal(m,
+	    "Password did not conform with policy: "
 	    "Password not long enough");
 	v.rule = PW_COMMON;
 	v.message = "This is a very common password.";
 	m = cognito_password_message(ENGINE_PASSWORD_WEAK, &v, buf,
 	    sizeof(buf));
-	assert_string_equal(m, "Password did not conform with policy: "
+	assert_string_equal(m,
+	    "Password did not conform with policy: "
 	    "Password is one of the most common passwords");
 	/* Cognito's own words for its classes. */
 	v.rule = PW_UPPERCASE;
 	m = cognito_password_message(ENGINE_PASSWORD_WEAK, &v, buf,
 	    sizeof(buf));
-	assert_string_equal(m, "Password did not conform with policy: "
+	assert_string_equal(m,
+	    "Password did not conform with policy: "
 	    "Password must have uppercase characters");
 	v.rule = PW_SYMBOLS;
 	m = cognito_password_message(ENGINE_PASSWORD_WEAK, &v, buf,
 	    sizeof(buf));
-	assert_string_equal(m, "Password did not conform with policy: "
+	assert_string_equal(m,
+	    "Password did not conform with policy: "
 	    "Password must have symbol characters");
 	/* A verdict that refused nothing says what the result says. */
 	v.rule = PW_OK;
 	m = cognito_password_message(ENGINE_PASSWORD_WEAK, &v, buf,
 	    sizeof(buf));
-	assert_string_equal(m, "Password did not conform with policy: "
+	assert_string_equal(m,
+	    "Password did not conform with policy: "
 	    "Password is too easy to guess");
 }
 
@@ -122,17 +130,20 @@ test_failed(void **state)
 		/* The real service's form: the name and a colon. */
 		assert_non_null(face_header(&resp, "x-amzn-ErrorType"));
 		assert_int_equal(strncmp(face_header(&resp, "x-amzn-ErrorType"),
-		    answers[i].type, strlen(answers[i].type)), 0);
+				     answers[i].type, strlen(answers[i].type)),
+		    0);
 		assert_string_equal(face_header(&resp, "x-amzn-ErrorType") +
-		    strlen(answers[i].type), ":");
+			strlen(answers[i].type),
+		    ":");
 		assert_non_null(face_header(&resp, "x-amzn-ErrorMessage"));
 		assert_string_equal(face_header(&resp, "x-amzn-RequestId"),
 		    "req-1");
 		body = face_body(&resp);
-		assert_string_equal(json_string_value(json_object_get(body,
-		    "__type")), answers[i].type);
-		assert_non_null(json_string_value(json_object_get(body,
-		    "message")));
+		assert_string_equal(json_string_value(
+					json_object_get(body, "__type")),
+		    answers[i].type);
+		assert_non_null(
+		    json_string_value(json_object_get(body, "message")));
 		json_decref(body);
 		face_response_clear(&resp);
 	}

@@ -44,9 +44,9 @@ static const char *const env_names[] = {
 	"00112233445566778899aabbccddeeff00112233445566778899AABBCCDDEEFF"
 
 struct fixture {
-	char	 dir[UNIT_DIR_MAX];
-	char	 path[UNIT_PATH_MAX];
-	char	 err[512];
+	char dir[UNIT_DIR_MAX];
+	char path[UNIT_PATH_MAX];
+	char err[512];
 };
 
 static void
@@ -163,7 +163,7 @@ test_file_overrides_defaults(void **state)
 	    "argon2_memory_kib = 8\n"
 	    "mail_workers = 0\n"
 	    "   # an indented comment\n"
-	    "db_pool_size = 1024");	/* no newline at the end */
+	    "db_pool_size = 1024"); /* no newline at the end */
 	c = load_ok(f, f->path);
 	assert_string_equal(c->listen, "0.0.0.0:9000");
 	assert_int_equal(c->workers, 4);
@@ -244,8 +244,8 @@ test_file_from_env(void **state)
 	/* A RESETD_CONFIG naming a missing file is an error. */
 	snprintf(other, sizeof(other), "%s/missing.conf", f->dir);
 	setenv("RESETD_CONFIG", other, 1);
-	snprintf(want, sizeof(want), "cannot open %s: No such file or directory",
-	    other);
+	snprintf(want, sizeof(want),
+	    "cannot open %s: No such file or directory", other);
 	load_fails(f, NULL, want);
 }
 
@@ -360,7 +360,8 @@ test_server_secret(void **state)
 
 	/* 63 and 65 characters, a non-hex character, empty. */
 	setenv("RESETD_SERVER_SECRET",
-	    "00112233445566778899aabbccddeeff00112233445566778899aabbccddeef", 1);
+	    "00112233445566778899aabbccddeeff00112233445566778899aabbccddeef",
+	    1);
 	load_fails(f, NULL, "server_secret: expected 64 hex characters");
 	setenv("RESETD_SERVER_SECRET", SECRET64 "0", 1);
 	load_fails(f, NULL, "server_secret: expected 64 hex characters");
@@ -440,10 +441,12 @@ test_other_checks(void **state)
 	load_fails(f, NULL, "mail_from: expected a plain address");
 	unsetenv("RESETD_MAIL_FROM");
 	setenv("RESETD_MAIL_FROM_NAME", "Acme\r\nBcc: x@y.z", 1);
-	load_fails(f, NULL, "mail_from_name: control characters and line "
+	load_fails(f, NULL,
+	    "mail_from_name: control characters and line "
 	    "breaks cannot go into a header");
 	setenv("RESETD_MAIL_FROM_NAME", "Acme\tSupport", 1);
-	load_fails(f, NULL, "mail_from_name: control characters and line "
+	load_fails(f, NULL,
+	    "mail_from_name: control characters and line "
 	    "breaks cannot go into a header");
 	unsetenv("RESETD_MAIL_FROM_NAME");
 
@@ -471,8 +474,8 @@ test_other_checks(void **state)
 		assert_non_null(text);
 		sprintf(text, "\nmail_from_name = %s\n", v);
 		write_conf(f, text);
-		snprintf(want, sizeof(want), "%s:2: mail_from_name: value too long",
-		    f->path);
+		snprintf(want, sizeof(want),
+		    "%s:2: mail_from_name: value too long", f->path);
 		load_fails(f, f->path, want);
 		free(text);
 		free(v);
@@ -481,8 +484,8 @@ test_other_checks(void **state)
 
 /* config_print as a string the caller frees. */
 static char *
-print_to_string(const struct config *c, void (*fn)(const struct config *,
-    FILE *))
+print_to_string(const struct config *c,
+    void (*fn)(const struct config *, FILE *))
 {
 	char *text = NULL;
 	size_t len = 0;
@@ -536,12 +539,15 @@ test_print_and_usage(void **state)
 			fail_msg("config_print has no %s", key);
 		}
 	}
-	assert_string_equal(json_string_value(json_object_get(root,
-	    "server_secret")), "(set)");
-	assert_string_equal(json_string_value(json_object_get(root,
-	    "mail_from_name")), "Acme \"Q\" \\ Co");
-	assert_string_equal(json_string_value(json_object_get(root,
-	    "public_url")), "http://127.0.0.1:8080");
+	assert_string_equal(json_string_value(
+				json_object_get(root, "server_secret")),
+	    "(set)");
+	assert_string_equal(json_string_value(
+				json_object_get(root, "mail_from_name")),
+	    "Acme \"Q\" \\ Co");
+	assert_string_equal(json_string_value(
+				json_object_get(root, "public_url")),
+	    "http://127.0.0.1:8080");
 	assert_int_equal(json_integer_value(json_object_get(root, "workers")),
 	    32);
 	json_decref(root);
@@ -590,11 +596,14 @@ test_log_changes(void **state)
 	json_t *v;
 	struct stat st;
 
-	running = load_text(f, "listen = 127.0.0.1:8080\n"
+	running = load_text(f,
+	    "listen = 127.0.0.1:8080\n"
 	    "rate_ip_login = 30\nlog_level = info\n");
-	applied = load_text(f, "listen = 127.0.0.1:9090\n"
+	applied = load_text(f,
+	    "listen = 127.0.0.1:9090\n"
 	    "rate_ip_login = 40\nlog_level = info\n");
-	next = load_text(f, "listen = 127.0.0.1:9090\n"
+	next = load_text(f,
+	    "listen = 127.0.0.1:9090\n"
 	    "rate_ip_login = 3\nlog_level = warn\nmail_username = u\n"
 	    "mail_password = hunter2-secret\n"
 	    "database = postgres://resetd:pg-hunter3@db/resetd\n"
@@ -628,18 +637,21 @@ test_log_changes(void **state)
 	assert_null(strstr(text, "hunter2"));
 	assert_null(strstr(text, "hunter3"));
 	assert_null(strstr(text, "00112233"));
-	assert_non_null(strstr(text, "\"reload: database changed; it takes "
+	assert_non_null(strstr(text,
+	    "\"reload: database changed; it takes "
 	    "effect at the next restart\""));
 	assert_non_null(strstr(text, "\"reload: rate_ip_login: 40 -> 3\""));
 	assert_non_null(strstr(text, "\"reload: mail_password changed\""));
-	assert_non_null(strstr(text, "reload: listen: 127.0.0.1:8080 -> "
+	assert_non_null(strstr(text,
+	    "reload: listen: 127.0.0.1:8080 -> "
 	    "127.0.0.1:9090 takes effect at the next restart"));
 	for (line = strtok_r(text, "\n", &save); line != NULL;
-	    line = strtok_r(NULL, "\n", &save)) {
+	     line = strtok_r(NULL, "\n", &save)) {
 		v = json_loads(line, 0, NULL);
 		assert_non_null(v);
-		assert_string_equal(json_string_value(json_object_get(v,
-		    "level")), strstr(line, "restart") ? "warn" : "info");
+		assert_string_equal(json_string_value(
+					json_object_get(v, "level")),
+		    strstr(line, "restart") ? "warn" : "info");
 		json_decref(v);
 		n++;
 	}

@@ -101,7 +101,7 @@ test_disk_full(void **state)
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &tight), 0);
 	for (i = 0; i < FAILED_WRITES; i++)
 		assert_int_equal(db_write(db, put_tx, value), DB_ERROR);
-	sleep(1);	/* past the probe spacing since the check above */
+	sleep(1); /* past the probe spacing since the check above */
 	assert_int_equal(store_write_check(db), DB_ERROR);
 	/* Within the spacing, the last probe's answer, no new write. */
 	assert_int_equal(store_write_check(db), DB_ERROR);
@@ -133,14 +133,19 @@ test_disk_full(void **state)
 
 	/* Everything answered is there, and the file is sound. */
 	assert_int_equal(sqlite3_open_v2(path, &check, SQLITE_OPEN_READONLY,
-	    NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(check, "PRAGMA integrity_check",
-	    -1, &st, NULL), SQLITE_OK);
+			     NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(check, "PRAGMA integrity_check", -1,
+			     &st, NULL),
+	    SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	assert_string_equal((const char *)sqlite3_column_text(st, 0), "ok");
 	sqlite3_finalize(st);
-	assert_int_equal(sqlite3_prepare_v2(check, "SELECT COUNT(*) FROM "
-	    "settings WHERE key LIKE 'full-%'", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(check,
+			     "SELECT COUNT(*) FROM "
+			     "settings WHERE key LIKE 'full-%'",
+			     -1, &st, NULL),
+	    SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	assert_int_equal(sqlite3_column_int(st, 0), 6);
 	sqlite3_finalize(st);

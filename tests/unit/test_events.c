@@ -18,9 +18,9 @@
 static const uint8_t key[32] = { 7, 7, 7 };
 
 struct fixture {
-	char		 dir[UNIT_DIR_MAX];
-	struct db	*db;
-	struct db_conn	*c;
+	char dir[UNIT_DIR_MAX];
+	struct db *db;
+	struct db_conn *c;
 };
 
 static int
@@ -29,8 +29,12 @@ setup(void **state)
 	struct fixture *f = calloc(1, sizeof(*f));
 	char url[UNIT_PATH_MAX];
 	struct project p = {
-		.id = "p1", .name = "One", .callback_urls = "",
-		.allowed_origins = "", .token_ttl = 3600, .delivery = "link",
+		.id = "p1",
+		.name = "One",
+		.callback_urls = "",
+		.allowed_origins = "",
+		.token_ttl = 3600,
+		.delivery = "link",
 		.created_at = T0,
 	};
 
@@ -65,7 +69,7 @@ add_event(struct db_conn *c, const char *id, const char *project,
     const char *name, int64_t at)
 {
 	struct event_row e = { (char *)id, (char *)project, (char *)name,
-	    "{\"object\":\"user\"}", at };
+		"{\"object\":\"user\"}", at };
 
 	assert_int_equal(store_event_insert(c, &e), STORE_OK);
 }
@@ -117,7 +121,7 @@ test_list_filters(void **state)
 	assert_string_equal(got, "d e");
 	q.after = NULL;
 	q.range_start = T0 + 10;
-	q.range_end = T0 + 40;	/* excluded */
+	q.range_end = T0 + 40; /* excluded */
 	ids(f->c, &q, got, sizeof(got));
 	assert_string_equal(got, "b d");
 	q.range_start = 0;
@@ -146,9 +150,9 @@ test_purge(void **state)
 }
 
 struct emit_tx {
-	const char	*project;
-	const char	*name;
-	int		 queued;
+	const char *project;
+	const char *name;
+	int queued;
 };
 
 static int
@@ -166,7 +170,7 @@ add_endpoint(struct fixture *f, const char *id, const char *project,
 {
 	char *sealed = webhook_secret_seal(key, id, project, "whsec_AAAA");
 	struct webhook_endpoint w = { (char *)id, (char *)project,
-	    "https://hooks.example.com/x", (char *)events, sealed, T0 };
+		"https://hooks.example.com/x", (char *)events, sealed, T0 };
 
 	assert_int_equal(store_webhook_insert(f->c, &w), STORE_OK);
 	free(sealed);
@@ -208,10 +212,10 @@ test_emit_queues_for_takers(void **state)
 	t = (struct emit_tx){ "p1", "user.deleted", 0 };
 	add_endpoint(f, "w-none", "p2", "user.deleted");
 	assert_int_equal(db_write(f->db, emit_tx, &t), 0);
-	assert_int_equal(t.queued, 1);	/* w-all only */
+	assert_int_equal(t.queued, 1); /* w-all only */
 	t = (struct emit_tx){ "p2", "session.revoked", 0 };
 	assert_int_equal(db_write(f->db, emit_tx, &t), 0);
-	assert_int_equal(t.queued, 1);	/* w-other */
+	assert_int_equal(t.queued, 1); /* w-other */
 }
 
 static void

@@ -22,25 +22,25 @@
 #include "store/store.h"
 
 struct fixture {
-	char		 dir[UNIT_DIR_MAX];
-	struct config	*cfg;
-	struct db	*db;
-	struct engine	*e;
+	char dir[UNIT_DIR_MAX];
+	struct config *cfg;
+	struct db *db;
+	struct engine *e;
 };
 
 /* What the throttle hook of a test saw and is to answer. */
 struct hook_state {
-	int	 answer;	/* 0 go on, 1 refuse, -1 fail */
-	int64_t	 wait;
-	int	 calls;
-	int	 cls;
+	int answer; /* 0 go on, 1 refuse, -1 fail */
+	int64_t wait;
+	int calls;
+	int cls;
 };
 
 static struct hook_state hook;
 
 static int
-test_throttle(void *app, const char *client_ip, const char *user_agent,
-    int cls, int64_t *retry_after_s, int *failure)
+test_throttle(void *app, const char *client_ip, const char *user_agent, int cls,
+    int64_t *retry_after_s, int *failure)
 {
 	(void)app;
 	(void)client_ip;
@@ -124,8 +124,7 @@ header(const struct http_response *resp, const char *name)
 
 /* The same answer: status, type, body, and headers in order. */
 static void
-assert_same_answer(const struct http_response *a,
-    const struct http_response *b)
+assert_same_answer(const struct http_response *a, const struct http_response *b)
 {
 	int i;
 
@@ -145,9 +144,9 @@ assert_same_answer(const struct http_response *a,
 
 /* A request to route rt: its method ("*": DELETE), path and header. */
 struct made {
-	struct http_request	 r;
-	struct http_field	 fields[2];
-	char			 path[256];
+	struct http_request r;
+	struct http_field fields[2];
+	char path[256];
 };
 
 static void
@@ -166,11 +165,11 @@ make_request(struct made *m, struct engine *e, const struct route *rt)
 	m->r.path = m->path;
 	m->r.path_param = hole != NULL ? "x" : NULL;
 	m->fields[0] = (struct http_field){ HTTP_FIELD_HEADER, "User-Agent",
-	    "unit" };
+		"unit" };
 	m->r.nfields = 1;
 	if (rt->header != NULL) {
 		m->fields[1] = (struct http_field){ HTTP_FIELD_HEADER,
-		    rt->header, rt->value };
+			rt->header, rt->value };
 		m->r.nfields = 2;
 	}
 	m->r.fields = m->fields;
@@ -187,24 +186,34 @@ make_request(struct made *m, struct engine *e, const struct route *rt)
  * be added here, on purpose.
  */
 static const char *const unlimited[] = {
-	"GET /healthz", "GET /readyz",
-	"OPTIONS /password/reset/request", "OPTIONS /api/password/reset/request",
-	"OPTIONS /password/reset/confirm", "OPTIONS /api/password/reset/confirm",
-	"OPTIONS /login", "OPTIONS /api/login",
-	"OPTIONS /users/me", "OPTIONS /api/users/me",
+	"GET /healthz",
+	"GET /readyz",
+	"OPTIONS /password/reset/request",
+	"OPTIONS /api/password/reset/request",
+	"OPTIONS /password/reset/confirm",
+	"OPTIONS /api/password/reset/confirm",
+	"OPTIONS /login",
+	"OPTIONS /api/login",
+	"OPTIONS /users/me",
+	"OPTIONS /api/users/me",
 	"* /user_management/password_reset",
 	"* /user_management/password_reset/confirm",
 	"* /user_management/password_reset/send",
 	"* /user_management/password_reset/{}",
-	"* /user_management/users", "* /user_management/users/{}",
-	"* /user_management/authenticate", "* /user_management/*",
+	"* /user_management/users",
+	"* /user_management/users/{}",
+	"* /user_management/authenticate",
+	"* /user_management/*",
 	"* /events",
 	"* /user_management/users/{}/sessions",
 	"* /user_management/sessions/revoke",
 	"* /user_management/sessions/logout",
-	"POST /", "OPTIONS /",
-	"GET /forgot", "GET /reset/code",
-	"GET /assets/resetd.css", "GET /assets/project/{}",
+	"POST /",
+	"OPTIONS /",
+	"GET /forgot",
+	"GET /reset/code",
+	"GET /assets/resetd.css",
+	"GET /assets/project/{}",
 	NULL,
 };
 
@@ -215,7 +224,7 @@ meant_unlimited(const struct route *rt)
 	size_t i;
 
 	if (rt->header != NULL)
-		return 0;	/* a named operation does work */
+		return 0; /* a named operation does work */
 	snprintf(name, sizeof(name), "%s %s", rt->method, rt->path);
 	for (i = 0; unlimited[i] != NULL; i++)
 		if (strcmp(unlimited[i], name) == 0)
@@ -251,9 +260,9 @@ test_every_route_has_a_class(void **state)
 			assert_int_equal(rt->run, RUN_WORKER);
 		}
 	}
-	assert_int_equal(nfaces, 7);	/* and the WorkOS unknown-path face */
-	assert_int_equal(nunlimited, (int)(sizeof(unlimited) /
-	    sizeof(unlimited[0]) - 1));
+	assert_int_equal(nfaces, 7); /* and the WorkOS unknown-path face */
+	assert_int_equal(nunlimited,
+	    (int)(sizeof(unlimited) / sizeof(unlimited[0]) - 1));
 	assert_true(n > nunlimited);
 }
 
@@ -262,9 +271,9 @@ static void
 test_named_routes_spend(void **state)
 {
 	static const struct {
-		const struct http_face	*face;
-		const char		*method, *path;
-		int			 cls;
+		const struct http_face *face;
+		const char *method, *path;
+		int cls;
 	} want[] = {
 		{ &xsolla_face, "GET", "/users/me", RL_API },
 		{ &xsolla_face, "GET", "/api/users/me", RL_API },
@@ -389,13 +398,16 @@ test_engine_hook(void **state)
 	int failure = 0;
 
 	assert_int_equal(engine_throttle_hook(f->e, "192.0.2.7", "unit",
-	    RL_REQUEST, &wait, &failure), 0);
+			     RL_REQUEST, &wait, &failure),
+	    0);
 	assert_int_equal(engine_throttle_hook(f->e, "192.0.2.7", "unit",
-	    RL__MAX, &wait, &failure), -1);
+			     RL__MAX, &wait, &failure),
+	    -1);
 	assert_int_equal(failure, ENGINE_UNAVAILABLE);
 	failure = 0;
 	assert_int_equal(engine_throttle_hook(f->e, "192.0.2.7", "unit", -1,
-	    &wait, &failure), -1);
+			     &wait, &failure),
+	    -1);
 	assert_int_equal(failure, ENGINE_UNAVAILABLE);
 }
 

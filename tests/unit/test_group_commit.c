@@ -22,13 +22,13 @@
 #define ROUNDS 40
 
 struct shared {
-	struct db	*db;
-	char		 path[UNIT_PATH_MAX];
+	struct db *db;
+	char path[UNIT_PATH_MAX];
 };
 
 struct put {
-	const char	*key;
-	int		 fail;	/* 0, or what the function returns after writing */
+	const char *key;
+	int fail; /* 0, or what the function returns after writing */
 };
 
 static int
@@ -55,7 +55,7 @@ visible_elsewhere(const char *path, const char *key)
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
 		goto out;
 	if (sqlite3_prepare_v2(db, "SELECT 1 FROM settings WHERE key = ?", -1,
-	    &st, NULL) != SQLITE_OK)
+		&st, NULL) != SQLITE_OK)
 		goto out;
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	found = sqlite3_step(st) == SQLITE_ROW;
@@ -66,9 +66,9 @@ out:
 }
 
 struct worker {
-	struct shared	*sh;
-	int		 id;
-	int		 errors;	/* wrong answers seen */
+	struct shared *sh;
+	int id;
+	int errors; /* wrong answers seen */
 };
 
 static void *
@@ -112,8 +112,11 @@ count_keys(struct db *db)
 	int n = -1;
 
 	assert_non_null(c);
-	assert_int_equal(db_query(c, "SELECT COUNT(*) FROM settings WHERE key "
-	    "LIKE 'k-%'", DB_NOARGS, &r), 0);
+	assert_int_equal(db_query(c,
+			     "SELECT COUNT(*) FROM settings WHERE key "
+			     "LIKE 'k-%'",
+			     DB_NOARGS, &r),
+	    0);
 	if (db_next(r) == 1)
 		n = (int)db_int(r, 0);
 	db_done(r);
@@ -138,7 +141,8 @@ test_concurrent_batches(void **state)
 	assert_int_equal(store_migrate(sh.db), 0);
 	for (i = 0; i < THREADS; i++) {
 		w[i] = (struct worker){ &sh, i, 0 };
-		assert_int_equal(pthread_create(&t[i], NULL, worker_main, &w[i]),
+		assert_int_equal(pthread_create(&t[i], NULL, worker_main,
+				     &w[i]),
 		    0);
 	}
 	for (i = 0; i < THREADS; i++) {

@@ -118,7 +118,8 @@ test_is_uuid(void **state)
 	assert_int_equal(id_is_uuid(""), 0);
 	assert_int_equal(id_is_uuid("0189a2b3c4d57e6f8a9bacbdcedfe0f1"), 0);
 	assert_int_equal(id_is_uuid("0189a2b3-c4d5-7e6f-8a9b-acbdcedfe0f"), 0);
-	assert_int_equal(id_is_uuid("0189a2b3-c4d5-7e6f-8a9b-acbdcedfe0f10"), 0);
+	assert_int_equal(id_is_uuid("0189a2b3-c4d5-7e6f-8a9b-acbdcedfe0f10"),
+	    0);
 	assert_int_equal(id_is_uuid("0189a2b3-c4d5-7e6f-8a9b-acbdcedfe0fg"), 0);
 	assert_int_equal(id_is_uuid("0189a2b3+c4d5-7e6f-8a9b-acbdcedfe0f1"), 0);
 	assert_int_equal(id_is_uuid("0189a2b-3c4d5-7e6f-8a9b-acbdcedfe0f1"), 0);
@@ -133,32 +134,41 @@ test_ulid_known(void **state)
 	(void)state;
 	/* Worked out independently (Python int arithmetic). */
 	assert_int_equal(id_uuid_to_ulid("0189a2b3-c4d5-7e6f-8a9b-acbdcedfe0f1",
-	    ulid), 0);
+			     ulid),
+	    0);
 	assert_string_equal(ulid, "01H6HB7H6NFSQRN6XCQQ7DZR7H");
-	assert_int_equal(id_ulid_to_uuid("01H6HB7H6NFSQRN6XCQQ7DZR7H", uuid), 0);
+	assert_int_equal(id_ulid_to_uuid("01H6HB7H6NFSQRN6XCQQ7DZR7H", uuid),
+	    0);
 	assert_string_equal(uuid, "0189a2b3-c4d5-7e6f-8a9b-acbdcedfe0f1");
 	/* The example of the ULID specification. */
-	assert_int_equal(id_ulid_to_uuid("01ARZ3NDEKTSV4RRFFQ69G5FAV", uuid), 0);
+	assert_int_equal(id_ulid_to_uuid("01ARZ3NDEKTSV4RRFFQ69G5FAV", uuid),
+	    0);
 	assert_string_equal(uuid, "01563e3a-b5d3-d676-4c61-efb99302bd5b");
 	assert_int_equal(id_uuid_to_ulid(uuid, ulid), 0);
 	assert_string_equal(ulid, "01ARZ3NDEKTSV4RRFFQ69G5FAV");
 	/* Lower case ULIDs decode to the same bits. */
-	assert_int_equal(id_ulid_to_uuid("01arz3ndektsv4rrffq69g5fav", uuid), 0);
+	assert_int_equal(id_ulid_to_uuid("01arz3ndektsv4rrffq69g5fav", uuid),
+	    0);
 	assert_string_equal(uuid, "01563e3a-b5d3-d676-4c61-efb99302bd5b");
 	/* Upper case UUIDs encode the same. */
 	assert_int_equal(id_uuid_to_ulid("01563E3A-B5D3-D676-4C61-EFB99302BD5B",
-	    ulid), 0);
+			     ulid),
+	    0);
 	assert_string_equal(ulid, "01ARZ3NDEKTSV4RRFFQ69G5FAV");
 	/* The extremes. */
 	assert_int_equal(id_uuid_to_ulid("00000000-0000-0000-0000-000000000000",
-	    ulid), 0);
+			     ulid),
+	    0);
 	assert_string_equal(ulid, "00000000000000000000000000");
 	assert_int_equal(id_uuid_to_ulid("ffffffff-ffff-ffff-ffff-ffffffffffff",
-	    ulid), 0);
+			     ulid),
+	    0);
 	assert_string_equal(ulid, "7ZZZZZZZZZZZZZZZZZZZZZZZZZ");
-	assert_int_equal(id_ulid_to_uuid("7ZZZZZZZZZZZZZZZZZZZZZZZZZ", uuid), 0);
+	assert_int_equal(id_ulid_to_uuid("7ZZZZZZZZZZZZZZZZZZZZZZZZZ", uuid),
+	    0);
 	assert_string_equal(uuid, "ffffffff-ffff-ffff-ffff-ffffffffffff");
-	assert_int_equal(id_ulid_to_uuid("00000000000000000000000000", uuid), 0);
+	assert_int_equal(id_ulid_to_uuid("00000000000000000000000000", uuid),
+	    0);
 	assert_string_equal(uuid, "00000000-0000-0000-0000-000000000000");
 }
 
@@ -197,28 +207,39 @@ test_ulid_rejects(void **state)
 	(void)state;
 	/* Wrong lengths. */
 	assert_int_equal(id_ulid_to_uuid("", uuid), -1);
-	assert_int_equal(id_ulid_to_uuid("01ARZ3NDEKTSV4RRFFQ69G5FA", uuid), -1);
+	assert_int_equal(id_ulid_to_uuid("01ARZ3NDEKTSV4RRFFQ69G5FA", uuid),
+	    -1);
 	assert_int_equal(id_ulid_to_uuid("01ARZ3NDEKTSV4RRFFQ69G5FAVX", uuid),
 	    -1);
 	/* Characters outside Crockford's alphabet. */
-	assert_int_equal(id_ulid_to_uuid("01ARZ3NDEKTSV4RRFFQ69G5FAU", uuid), -1);
-	assert_int_equal(id_ulid_to_uuid("01ARZ3NDEKTSV4RRFFQ69G5FA!", uuid), -1);
-	assert_int_equal(id_ulid_to_uuid("01ARZ3NDEKTSV4RRFFQ69G5FA-", uuid), -1);
-	assert_int_equal(id_ulid_to_uuid("01ARZ3NDEKTSV4RRFFQ69G5FA ", uuid), -1);
+	assert_int_equal(id_ulid_to_uuid("01ARZ3NDEKTSV4RRFFQ69G5FAU", uuid),
+	    -1);
+	assert_int_equal(id_ulid_to_uuid("01ARZ3NDEKTSV4RRFFQ69G5FA!", uuid),
+	    -1);
+	assert_int_equal(id_ulid_to_uuid("01ARZ3NDEKTSV4RRFFQ69G5FA-", uuid),
+	    -1);
+	assert_int_equal(id_ulid_to_uuid("01ARZ3NDEKTSV4RRFFQ69G5FA ", uuid),
+	    -1);
 	assert_int_equal(id_ulid_to_uuid("01ARZ3NDEKTSV4RRFFQ69G5FA\xc3", uuid),
 	    -1);
 	/* More than 128 bits: the first character must be 0-7. */
-	assert_int_equal(id_ulid_to_uuid("81ARZ3NDEKTSV4RRFFQ69G5FAV", uuid), -1);
-	assert_int_equal(id_ulid_to_uuid("ZZZZZZZZZZZZZZZZZZZZZZZZZZ", uuid), -1);
-	assert_int_equal(id_ulid_to_uuid("80000000000000000000000000", uuid), -1);
+	assert_int_equal(id_ulid_to_uuid("81ARZ3NDEKTSV4RRFFQ69G5FAV", uuid),
+	    -1);
+	assert_int_equal(id_ulid_to_uuid("ZZZZZZZZZZZZZZZZZZZZZZZZZZ", uuid),
+	    -1);
+	assert_int_equal(id_ulid_to_uuid("80000000000000000000000000", uuid),
+	    -1);
 
 	/* And the other way, text that is not a UUID. */
 	assert_int_equal(id_uuid_to_ulid("not-a-uuid", ulid), -1);
 	assert_int_equal(id_uuid_to_ulid("0189a2b3c4d57e6f8a9bacbdcedfe0f1",
-	    ulid), -1);
+			     ulid),
+	    -1);
 	assert_int_equal(id_uuid_to_ulid("0189a2b3-c4d5-7e6f-8a9b-acbdcedfe0fz",
-	    ulid), -1);
-	assert_int_equal(id_uuid_to_ulid("01ARZ3NDEKTSV4RRFFQ69G5FAV", ulid), -1);
+			     ulid),
+	    -1);
+	assert_int_equal(id_uuid_to_ulid("01ARZ3NDEKTSV4RRFFQ69G5FAV", ulid),
+	    -1);
 }
 
 int

@@ -29,12 +29,12 @@
 #include "store/store.h"
 
 struct fixture {
-	char		 dir[64];
-	struct config	*cfg;
-	struct db	*db;
-	struct engine	*e;
-	struct project	*p;
-	int		 nusers;
+	char dir[64];
+	struct config *cfg;
+	struct db *db;
+	struct engine *e;
+	struct project *p;
+	int nusers;
 };
 
 static int
@@ -60,7 +60,8 @@ setup(void **state)
 	f->e = engine_new(f->cfg, f->db);
 	assert_non_null(f->e);
 	assert_int_equal(admin_project_create(f->e, &spec, &f->p, err,
-	    sizeof(err)), ENGINE_OK);
+			     sizeof(err)),
+	    ENGINE_OK);
 	*state = f;
 	return 0;
 }
@@ -130,7 +131,8 @@ mails_to(struct fixture *f, const char *email)
 	assert_int_equal(store_outbox_list(c, "pending", 1000, &l), STORE_OK);
 	db_release(f->db, c);
 	for (i = 0; i < l.n; i++)
-		if (strcmp(((struct outbox_msg *)l.items[i])->to_addr, email) == 0)
+		if (strcmp(((struct outbox_msg *)l.items[i])->to_addr, email) ==
+		    0)
 			n++;
 	store_list_free(&l, (void (*)(void *))outbox_msg_free);
 	return n;
@@ -173,7 +175,8 @@ test_key_valid(void **state)
 	char key[300];
 
 	(void)state;
-	assert_true(idem_key_valid("retry-64eedb98-8c16-4faf-85d6-43fde804d95d"));
+	assert_true(
+	    idem_key_valid("retry-64eedb98-8c16-4faf-85d6-43fde804d95d"));
 	assert_true(idem_key_valid("k"));
 	assert_false(idem_key_valid(NULL));
 	assert_false(idem_key_valid(""));
@@ -208,48 +211,58 @@ test_prefixed_ids(void **state)
 		free(s);
 	}
 	/* A known pair: the nil UUID and the largest. */
-	s = id_prefixed("password_reset_", "00000000-0000-0000-0000-000000000000");
+	s = id_prefixed("password_reset_",
+	    "00000000-0000-0000-0000-000000000000");
 	assert_string_equal(s, "password_reset_00000000000000000000000000");
 	free(s);
 	s = id_prefixed("x_", "ffffffff-ffff-ffff-ffff-ffffffffffff");
 	assert_string_equal(s, "x_7ZZZZZZZZZZZZZZZZZZZZZZZZZ");
 	free(s);
 	/* Lower case is the same ULID. */
-	assert_int_equal(id_unprefix("x_", "x_7zzzzzzzzzzzzzzzzzzzzzzzzz", back), 0);
+	assert_int_equal(id_unprefix("x_", "x_7zzzzzzzzzzzzzzzzzzzzzzzzz",
+			     back),
+	    0);
 	assert_string_equal(back, "ffffffff-ffff-ffff-ffff-ffffffffffff");
 	/* Past 128 bits, wrong length, letters Crockford leaves out. */
-	assert_int_equal(id_unprefix("x_", "x_80000000000000000000000000", back), -1);
-	assert_int_equal(id_unprefix("x_", "x_0000000000000000000000000", back), -1);
-	assert_int_equal(id_unprefix("x_", "x_000000000000000000000000000", back), -1);
-	assert_int_equal(id_unprefix("x_", "x_0000000000000000000000000U", back), -1);
+	assert_int_equal(id_unprefix("x_", "x_80000000000000000000000000",
+			     back),
+	    -1);
+	assert_int_equal(id_unprefix("x_", "x_0000000000000000000000000", back),
+	    -1);
+	assert_int_equal(id_unprefix("x_", "x_000000000000000000000000000",
+			     back),
+	    -1);
+	assert_int_equal(id_unprefix("x_", "x_0000000000000000000000000U",
+			     back),
+	    -1);
 	assert_int_equal(id_unprefix("x_", "x_", back), -1);
 	assert_int_equal(id_unprefix("x_", "", back), -1);
 	/* Not a UUID, or a prefix too long. */
 	assert_null(id_prefixed("user_", "not-a-uuid"));
-	assert_null(id_prefixed("a_prefix_longer_than_thirty_two_bytes_", uuid));
+	assert_null(
+	    id_prefixed("a_prefix_longer_than_thirty_two_bytes_", uuid));
 }
 
 /* use cases with a claim */
 
 struct nest {
-	struct fixture		*f;
-	const char		*email;
-	const char		*key;
-	const char		*body;
-	const char		*token;		/* confirm */
-	int			 depth;
-	enum engine_result	 inner;
-	char			*inner_body;
-	char			*inner_token;
+	struct fixture *f;
+	const char *email;
+	const char *key;
+	const char *body;
+	const char *token; /* confirm */
+	int depth;
+	enum engine_result inner;
+	char *inner_body;
+	char *inner_token;
 };
 
-static void encode_ticket(void *, const struct idem_outcome *,
-    struct idem_answer *);
+static void
+encode_ticket(void *, const struct idem_outcome *, struct idem_answer *);
 
 /* The same reset request, run to its end; the result goes into n. */
 static enum engine_result
-request_with(struct nest *n, struct idem_claim *claim,
-    struct reset_ticket *t)
+request_with(struct nest *n, struct idem_claim *claim, struct reset_ticket *t)
 {
 	struct reset_request in = {
 		.project = n->f->p,
@@ -265,8 +278,7 @@ request_with(struct nest *n, struct idem_claim *claim,
 }
 
 static void
-encode_ticket(void *arg, const struct idem_outcome *o,
-    struct idem_answer *out)
+encode_ticket(void *arg, const struct idem_outcome *o, struct idem_answer *out)
 {
 	struct nest *n = arg;
 	struct idem_claim inner;
@@ -292,7 +304,10 @@ static void
 test_replay_and_mismatch(void **state)
 {
 	struct fixture *f = *state;
-	struct nest n = { .f = f, .key = "k-replay", .body = "{1}", .depth = 1 };
+	struct nest n = { .f = f,
+		.key = "k-replay",
+		.body = "{1}",
+		.depth = 1 };
 	struct idem_claim c1, c2, c3;
 	struct reset_ticket t1, t2, t3;
 	char email[64];
@@ -307,7 +322,8 @@ test_replay_and_mismatch(void **state)
 	assert_string_equal(c2.answer.body, c1.answer.body);
 	assert_null(t2.token);
 	n.body = "{2}";
-	assert_int_equal(request_with(&n, &c3, &t3), ENGINE_IDEMPOTENCY_MISMATCH);
+	assert_int_equal(request_with(&n, &c3, &t3),
+	    ENGINE_IDEMPOTENCY_MISMATCH);
 	assert_int_equal(mails_to(f, email), 1);
 	reset_ticket_clear(&t1);
 	reset_ticket_clear(&t2);
@@ -349,8 +365,8 @@ test_race_request(void **state)
 	free(n.inner_token);
 }
 
-static void encode_user(void *, const struct idem_outcome *,
-    struct idem_answer *);
+static void
+encode_user(void *, const struct idem_outcome *, struct idem_answer *);
 
 static enum engine_result
 confirm_with(struct nest *n, struct idem_claim *claim, struct user **u)
@@ -392,8 +408,10 @@ static void
 test_race_confirm(void **state)
 {
 	struct fixture *f = *state;
-	struct nest n = { .f = f, .key = "k-race-confirm", .body = "{}",
-	    .depth = 1 };
+	struct nest n = { .f = f,
+		.key = "k-race-confirm",
+		.body = "{}",
+		.depth = 1 };
 	struct idem_claim claim;
 	struct reset_ticket t;
 	struct user *u = NULL;
@@ -441,18 +459,22 @@ test_settle_after_failure(void **state)
 	/* No record: a failure stays itself. */
 	claim_init(&late, "k-settle", "{}", encode_ticket, NULL);
 	assert_int_equal(idem_settle(f->e, f->p->id, &late,
-	    ENGINE_SECRET_INVALID), ENGINE_SECRET_INVALID);
+			     ENGINE_SECRET_INVALID),
+	    ENGINE_SECRET_INVALID);
 	assert_int_equal(idem_settle(f->e, f->p->id, NULL,
-	    ENGINE_SECRET_INVALID), ENGINE_SECRET_INVALID);
+			     ENGINE_SECRET_INVALID),
+	    ENGINE_SECRET_INVALID);
 	/* Once a racing call committed, a failure becomes its replay. */
 	assert_int_equal(request_with(&n, &claim, &t), ENGINE_OK);
 	assert_int_equal(idem_settle(f->e, f->p->id, &late,
-	    ENGINE_SECRET_INVALID), ENGINE_REPLAYED);
+			     ENGINE_SECRET_INVALID),
+	    ENGINE_REPLAYED);
 	assert_string_equal(late.answer.body, claim.answer.body);
 	idem_claim_clear(&late);
 	claim_init(&late, "k-settle", "{other}", encode_ticket, NULL);
 	assert_int_equal(idem_settle(f->e, f->p->id, &late,
-	    ENGINE_SECRET_INVALID), ENGINE_IDEMPOTENCY_MISMATCH);
+			     ENGINE_SECRET_INVALID),
+	    ENGINE_IDEMPOTENCY_MISMATCH);
 	idem_claim_clear(&late);
 	idem_claim_clear(&claim);
 	reset_ticket_clear(&t);
@@ -487,9 +509,11 @@ test_record_sealed_and_expires(void **state)
 	idem_record_free(r);
 	r = NULL;
 	assert_int_equal(store_idem_get(c, f->p->id, "k-sealed",
-	    now + IDEM_TTL_MS + 1, &r), STORE_NOT_FOUND);
+			     now + IDEM_TTL_MS + 1, &r),
+	    STORE_NOT_FOUND);
 	assert_int_equal(store_idem_get(c, "another project", "k-sealed", now,
-	    &r), STORE_NOT_FOUND);
+			     &r),
+	    STORE_NOT_FOUND);
 	db_release(f->db, c);
 	idem_claim_clear(&claim);
 	reset_ticket_clear(&t);

@@ -18,7 +18,7 @@ parse(const char *content_type, const char *body, size_t len, json_t **out,
     char *err, size_t errlen)
 {
 	struct http_field f = { HTTP_FIELD_HEADER, "Content-Type",
-	    content_type };
+		content_type };
 	struct http_request r;
 
 	memset(&r, 0, sizeof(r));
@@ -52,11 +52,12 @@ test_parse_ok(void **state)
 	assert_string_equal(json_string_value(json_object_get(v, "a")), "b");
 	json_decref(v);
 	/* Parameters and case: the type is what counts, UTF-8 any spelling. */
-	assert_int_equal(parse_str("Application/JSON; charset=UTF-8", "{}",
-	    &v), API_BODY_OK);
+	assert_int_equal(parse_str("Application/JSON; charset=UTF-8", "{}", &v),
+	    API_BODY_OK);
 	json_decref(v);
-	assert_int_equal(parse_str("application/json;charset=\"utf8\"",
-	    " { } ", &v), API_BODY_OK);
+	assert_int_equal(parse_str("application/json;charset=\"utf8\"", " { } ",
+			     &v),
+	    API_BODY_OK);
 	json_decref(v);
 }
 
@@ -73,7 +74,8 @@ test_parse_refused(void **state)
 	assert_int_equal(parse_str("application/jsonx", "{}", &v),
 	    API_BODY_WRONG_TYPE);
 	assert_int_equal(parse_str("application/json; charset=latin1", "{}",
-	    &v), API_BODY_WRONG_CHARSET);
+			     &v),
+	    API_BODY_WRONG_CHARSET);
 	assert_int_equal(parse_str("application/json", NULL, &v),
 	    API_BODY_MALFORMED);
 	assert_int_equal(parse_str("application/json", "", &v),
@@ -86,16 +88,19 @@ test_parse_refused(void **state)
 	    API_BODY_MALFORMED);
 	/* A key given twice would mean two things. */
 	assert_int_equal(parse_str("application/json",
-	    "{\"a\":\"x\",\"a\":\"y\"}", &v), API_BODY_MALFORMED);
+			     "{\"a\":\"x\",\"a\":\"y\"}", &v),
+	    API_BODY_MALFORMED);
 	/* Not UTF-8, and a NUL inside a string. */
 	assert_int_equal(parse_str("application/json", "{\"a\":\"\xff\"}", &v),
 	    API_BODY_MALFORMED);
 	assert_int_equal(parse_str("application/json", "{\"a\":\"\\u0000\"}",
-	    &v), API_BODY_MALFORMED);
+			     &v),
+	    API_BODY_MALFORMED);
 	assert_null(v);
 	/* The error text echoed back is clean UTF-8, whatever the body. */
 	assert_int_equal(parse("application/json", "{\"\xc3", 3, &v, err,
-	    sizeof(err)), API_BODY_MALFORMED);
+			     sizeof(err)),
+	    API_BODY_MALFORMED);
 	assert_true(str_is_clean_utf8(err, strlen(err)));
 	assert_non_null(strstr(err, "malformed JSON"));
 }
@@ -111,7 +116,8 @@ test_parse_too_large(void **state)
 	memset(&r, 0, sizeof(r));
 	r.body_too_large = 1;
 	assert_int_equal(api_parse_object(&r, "application/json", &v, err,
-	    sizeof(err)), API_BODY_TOO_LARGE);
+			     sizeof(err)),
+	    API_BODY_TOO_LARGE);
 	assert_string_equal(err, "request body too large");
 	assert_null(v);
 }
@@ -120,7 +126,8 @@ static void
 test_string_field(void **state)
 {
 	json_t *o = json_loads("{\"s\":\"abc\",\"n\":null,\"i\":3,"
-	    "\"z\":\"a\\u0000b\",\"long\":\"abcdef\"}", JSON_ALLOW_NUL, NULL);
+			       "\"z\":\"a\\u0000b\",\"long\":\"abcdef\"}",
+	    JSON_ALLOW_NUL, NULL);
 	const char *out = NULL;
 
 	(void)state;
@@ -162,17 +169,28 @@ static void
 test_records(void **state)
 {
 	struct project p = {
-		.id = "p-1", .name = "Acme",
+		.id = "p-1",
+		.name = "Acme",
 		.callback_urls = "https://a.example/cb\nhttps://b.example/cb",
-		.allowed_origins = "", .token_ttl = 3600, .delivery = "link",
-		.send_reset_emails = 1, .created_at = 1689646039911LL,
-		.reset_limit_per_hour = 3, .mail_budget_per_hour = 1000,
+		.allowed_origins = "",
+		.token_ttl = 3600,
+		.delivery = "link",
+		.send_reset_emails = 1,
+		.created_at = 1689646039911LL,
+		.reset_limit_per_hour = 3,
+		.mail_budget_per_hour = 1000,
 	};
 	struct outbox_msg m = {
-		.id = "m-1", .project_id = "p-1", .kind = "reset_link",
-		.to_addr = "a@example.com", .payload = "v1:sealed-link",
-		.state = "sent", .tries = 1, .next_try_at = 5,
-		.created_at = 1689646039911LL, .sent_at = 1689646040000LL,
+		.id = "m-1",
+		.project_id = "p-1",
+		.kind = "reset_link",
+		.to_addr = "a@example.com",
+		.payload = "v1:sealed-link",
+		.state = "sent",
+		.tries = 1,
+		.next_try_at = 5,
+		.created_at = 1689646039911LL,
+		.sent_at = 1689646040000LL,
 	};
 	json_t *v, *a;
 	char *text;
@@ -209,8 +227,9 @@ test_records(void **state)
 	m.state = "pending";
 	m.next_try_at = 1689646039911LL;
 	v = api_outbox_json(&m);
-	assert_string_equal(json_string_value(json_object_get(v,
-	    "next_try_at")), "2023-07-18T02:07:19.911Z");
+	assert_string_equal(json_string_value(
+				json_object_get(v, "next_try_at")),
+	    "2023-07-18T02:07:19.911Z");
 	json_decref(v);
 }
 
@@ -224,8 +243,9 @@ test_reply_unencodable(void **state)
 	memset(&resp, 0, sizeof(resp));
 	buf_init(&resp.body, 1 << 16);
 	/* json_pack refuses text that is not UTF-8: NULL reaches the reply. */
-	assert_int_equal(api_json_take(&resp, 200, json_pack("{s:s}", "a",
-	    "\xff"), fallback), -1);
+	assert_int_equal(api_json_take(&resp, 200,
+			     json_pack("{s:s}", "a", "\xff"), fallback),
+	    -1);
 	assert_int_equal(resp.status, 500);
 	assert_string_equal(resp.outcome, "encode_failed");
 	assert_int_equal(resp.body.len, strlen(fallback));
@@ -235,7 +255,8 @@ test_reply_unencodable(void **state)
 	memset(&resp, 0, sizeof(resp));
 	buf_init(&resp.body, 1 << 16);
 	assert_int_equal(api_json_take(&resp, 201, json_pack("{s:i}", "n", 1),
-	    fallback), 0);
+			     fallback),
+	    0);
 	assert_int_equal(resp.status, 201);
 	assert_string_equal(resp.content_type, "application/json");
 	assert_memory_equal(resp.body.data, "{\"n\":1}", 7);

@@ -24,7 +24,7 @@ static const struct jwt_key *
 lookup(void *arg, const char *kid)
 {
 	static const struct jwt_key *const all[] = { &hs, &hs_other, &rs,
-	    &rs_other };
+		&rs_other };
 	size_t i;
 
 	(void)arg;
@@ -47,11 +47,13 @@ setup(void **state)
 {
 	(void)state;
 	assert_true(sodium_init() >= 0);
-	hs = (struct jwt_key){ .kid = "hs", .alg = JWT_HS256,
-	    .secret_len = 43 };
+	hs = (struct jwt_key){ .kid = "hs",
+		.alg = JWT_HS256,
+		.secret_len = 43 };
 	randombytes_buf(hs.secret, hs.secret_len);
-	hs_other = (struct jwt_key){ .kid = "hs2", .alg = JWT_HS256,
-	    .secret_len = 32 };
+	hs_other = (struct jwt_key){ .kid = "hs2",
+		.alg = JWT_HS256,
+		.secret_len = 32 };
 	randombytes_buf(hs_other.secret, hs_other.secret_len);
 	rs = (struct jwt_key){ .kid = "rs", .alg = JWT_RS256 };
 	rs.pkey = EVP_RSA_gen(2048);
@@ -164,7 +166,8 @@ test_round_trip(void **state)
 		c = NULL;
 		/* Another key of the same algorithm never verifies it. */
 		assert_int_equal(jwt_verify(tok, NOW, only,
-		    (void *)(i == 0 ? &hs_other : &rs_other), &c, NULL),
+				     (void *)(i == 0 ? &hs_other : &rs_other),
+				     &c, NULL),
 		    JWT_BAD_SIGNATURE);
 		free(tok);
 	}
@@ -246,8 +249,8 @@ test_alg_confusion(void **state)
 
 	(void)state;
 	/* A header written by hand the right way verifies: the forge works. */
-	tok = forge_hs("{\"alg\":\"HS256\",\"kid\":\"hs\"}", payload,
-	    hs.secret, hs.secret_len);
+	tok = forge_hs("{\"alg\":\"HS256\",\"kid\":\"hs\"}", payload, hs.secret,
+	    hs.secret_len);
 	assert_int_equal(verify(tok, NOW), JWT_OK);
 	free(tok);
 	for (i = 0; i < sizeof(hs_headers) / sizeof(hs_headers[0]); i++) {
@@ -353,7 +356,14 @@ test_malformed(void **state)
 		"{\"exp\":1800000060,\"exp\":1900000000}",
 	};
 	static const char *bad[] = {
-		"", ".", "..", "...", "a.b", "a.b.c.d", "a..c", "..c",
+		"",
+		".",
+		"..",
+		"...",
+		"a.b",
+		"a.b.c.d",
+		"a..c",
+		"..c",
 		"eyJhbGciOiJIUzI1NiIsImtpZCI6ImhzIn0.!!!.abc",
 		"eyJhbGciOiJIUzI1NiIsImtpZCI6ImhzIn0..",
 		"eyJhbGciOiJIUzI1NiIsImtpZCI6ImhzIn0",

@@ -20,19 +20,19 @@
 #define CALLBACK "https://app.example.com/cb"
 
 struct fixture {
-	char		 dir[UNIT_DIR_MAX];
-	struct config	*cfg;
-	struct db	*db;
-	struct engine	*e;
-	struct project	*p;
-	int		 nusers;
+	char dir[UNIT_DIR_MAX];
+	struct config *cfg;
+	struct db *db;
+	struct engine *e;
+	struct project *p;
+	int nusers;
 };
 
 /* A link or code request's mail, as queued: its variables. */
 struct mail {
-	char	token[SECRET_TOKEN_LEN + 1];
-	char	cancel_id[UUID_STRLEN + 1];
-	char	cancel_sig[SECRET_MAC_LEN + 1];
+	char token[SECRET_TOKEN_LEN + 1];
+	char cancel_id[UUID_STRLEN + 1];
+	char cancel_sig[SECRET_MAC_LEN + 1];
 };
 
 static int
@@ -63,7 +63,8 @@ setup(void **state)
 	f->e = engine_new(f->cfg, f->db);
 	assert_non_null(f->e);
 	assert_int_equal(admin_project_create(f->e, &spec, &f->p, err,
-	    sizeof(err)), ENGINE_OK);
+			     sizeof(err)),
+	    ENGINE_OK);
 	*state = f;
 	return 0;
 }
@@ -154,8 +155,10 @@ request(struct fixture *f, const char *email, enum reset_delivery delivery,
 	/* The payload is sealed: nothing of the token shows in the row. */
 	assert_null(strstr(msg->payload, m->token));
 	assert_int_equal(payload_open(engine_outbox_key(f->e),
-	    &(struct payload_ad){ msg->id, msg->project_id, msg->kind,
-	    msg->to_addr }, msg->payload, &text), 0);
+			     &(struct payload_ad){ msg->id, msg->project_id,
+				 msg->kind, msg->to_addr },
+			     msg->payload, &text),
+	    0);
 	vars = json_loads(text, 0, NULL);
 	xfree_secret(text);
 	assert_non_null(vars);
@@ -241,10 +244,11 @@ test_lookup_states(void **state)
 	assert_int_equal(reset_link_lookup(f->e, NULL, NULL, &info),
 	    ENGINE_SECRET_INVALID);
 	assert_int_equal(reset_link_lookup(f->e,
-	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", NULL, &info),
+			     "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+			     NULL, &info),
 	    ENGINE_SECRET_INVALID);
 	assert_int_equal(reset_link_lookup(f->e, m1.token,
-	    "01a2069c-bb40-70d4-9d22-597cc86ec977", &info),
+			     "01a2069c-bb40-70d4-9d22-597cc86ec977", &info),
 	    ENGINE_SECRET_INVALID);
 
 	/* A newer request kills the older link: dead, not spendable. */
@@ -285,12 +289,17 @@ test_lookup_expired_and_login_url(void **state)
 	c = db_acquire(f->db);
 	assert_non_null(c);
 	/* The callback URL is removed from the project after the request. */
-	assert_int_equal(db_exec(c, "UPDATE projects SET callback_urls = "
-	    "'https://other.example.com/cb' WHERE id = $1",
-	    DB_ARGS(DB_TEXT(f->p->id))), 1);
+	assert_int_equal(db_exec(c,
+			     "UPDATE projects SET callback_urls = "
+			     "'https://other.example.com/cb' WHERE id = $1",
+			     DB_ARGS(DB_TEXT(f->p->id))),
+	    1);
 	/* And the secret runs out. */
-	assert_int_equal(db_exec(c, "UPDATE secrets SET expires_at = 1 WHERE "
-	    "purpose = 'reset_link'", DB_NOARGS), 1);
+	assert_int_equal(db_exec(c,
+			     "UPDATE secrets SET expires_at = 1 WHERE "
+			     "purpose = 'reset_link'",
+			     DB_NOARGS),
+	    1);
 	db_release(f->db, c);
 	assert_int_equal(reset_link_lookup(f->e, m.token, NULL, &info),
 	    ENGINE_OK);
@@ -330,7 +339,8 @@ test_cancel(void **state)
 	/* Looking changes nothing, however often. */
 	for (i = 0; i < 3; i++) {
 		assert_int_equal(reset_cancel_lookup(f->e, m.cancel_id,
-		    m.cancel_sig, &info), ENGINE_OK);
+				     m.cancel_sig, &info),
+		    ENGINE_OK);
 		assert_int_equal(info.state, RESET_LINK_LIVE);
 		assert_string_equal(info.project->id, f->p->id);
 		assert_null(info.email);
@@ -425,7 +435,7 @@ test_branding_checks(void **state)
 		NULL,
 	};
 	static const char *const logos_bad[] = {
-		"http://cdn.example.com/logo.svg",	/* plain http */
+		"http://cdn.example.com/logo.svg", /* plain http */
 		"http://127.0.0.2/logo.png",
 		"http://localhost.example.com/logo.png",
 		"https://user@cdn.example.com/logo.svg",
@@ -442,8 +452,8 @@ test_branding_checks(void **state)
 	};
 	static const char *const colors_ok[] = { "#000000", "#1f6FEB",
 		"#ffffff", NULL };
-	static const char *const colors_bad[] = { "#fff", "1f6feb",
-		"#1f6feb;", "#1g6feb", "#1f6feb0", "red", "", NULL };
+	static const char *const colors_bad[] = { "#fff", "1f6feb", "#1f6feb;",
+		"#1g6feb", "#1f6feb0", "red", "", NULL };
 	int i;
 
 	(void)state;
@@ -473,7 +483,8 @@ test_branding_stored(void **state)
 	char err[256];
 
 	assert_int_equal(admin_project_create(f->e, &spec, &p, err,
-	    sizeof(err)), ENGINE_OK);
+			     sizeof(err)),
+	    ENGINE_OK);
 	assert_int_equal(engine_project(f->e, p->id, &q), ENGINE_OK);
 	assert_string_equal(q->logo_url, "https://cdn.example.com/logo.svg");
 	assert_string_equal(q->accent_color, "#0A7C4E");
@@ -482,12 +493,14 @@ test_branding_stored(void **state)
 	p = NULL;
 	spec.accent_color = "blue";
 	assert_int_equal(admin_project_create(f->e, &spec, &p, err,
-	    sizeof(err)), ENGINE_BAD_INPUT);
+			     sizeof(err)),
+	    ENGINE_BAD_INPUT);
 	assert_non_null(strstr(err, "accent-color"));
 	spec.accent_color = NULL;
 	spec.logo_url = "http://cdn.example.com/logo.svg";
 	assert_int_equal(admin_project_create(f->e, &spec, &p, err,
-	    sizeof(err)), ENGINE_BAD_INPUT);
+			     sizeof(err)),
+	    ENGINE_BAD_INPUT);
 	assert_non_null(strstr(err, "logo-url"));
 	assert_null(p);
 }

@@ -18,7 +18,7 @@ normalised(const char *in, const char *want)
 
 	if (want == NULL) {
 		assert_int_equal(engine_locale_normalise(in, out), -1);
-		assert_string_equal(out, "zz");	/* untouched */
+		assert_string_equal(out, "zz"); /* untouched */
 		return;
 	}
 	assert_int_equal(engine_locale_normalise(in, out), 0);

@@ -47,7 +47,7 @@ logged(const char *path)
 	assert_true(n > 0);
 	line[n] = '\0';
 	assert_int_equal(line[n - 1], '\n');
-	assert_true(strchr(line, '\n') == line + n - 1);	/* one line */
+	assert_true(strchr(line, '\n') == line + n - 1); /* one line */
 	assert_int_equal(str_is_utf8(line, (size_t)n), 1);
 	v = json_loads(line, 0, &je);
 	if (v == NULL)
@@ -59,8 +59,8 @@ static void
 test_request_path_bytes(void **state)
 {
 	static const struct {
-		const char	*path;
-		const char	*want;
+		const char *path;
+		const char *want;
 	} cases[] = {
 		{ "/\xff\xc3\"x", "/\xef\xbf\xbd\xef\xbf\xbd\"x" },
 		{ "/a\xe2\x82", "/a\xef\xbf\xbd\xef\xbf\xbd" },
@@ -75,8 +75,9 @@ test_request_path_bytes(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		v = logged(cases[i].path);
-		assert_string_equal(json_string_value(json_object_get(v,
-		    "path")), cases[i].want);
+		assert_string_equal(json_string_value(
+					json_object_get(v, "path")),
+		    cases[i].want);
 		json_decref(v);
 	}
 }

@@ -11,7 +11,7 @@
 #include "mail/message.h"
 #include "mail/template.h"
 
-#define DATE_MS 1700000000000LL	/* Tue, 14 Nov 2023 22:13:20 +0000 */
+#define DATE_MS 1700000000000LL /* Tue, 14 Nov 2023 22:13:20 +0000 */
 
 /* Decode quoted-printable text; the caller frees the result. */
 static char *
@@ -28,7 +28,7 @@ qp_decode(const char *s, size_t n)
 			continue;
 		}
 		if (i + 2 < n && s[i + 1] == '\r' && s[i + 2] == '\n') {
-			i += 2;		/* soft line break */
+			i += 2; /* soft line break */
 			continue;
 		}
 		assert_true(i + 2 < n);
@@ -163,8 +163,9 @@ decode_words(const char *v, char *out, size_t outlen)
 		memcpy(word, p + 10, (size_t)(q - p - 10));
 		word[q - p - 10] = '\0';
 		assert_int_equal(sodium_base642bin(bin, sizeof(bin), word,
-		    strlen(word), NULL, &binlen, NULL,
-		    sodium_base64_VARIANT_ORIGINAL), 0);
+				     strlen(word), NULL, &binlen, NULL,
+				     sodium_base64_VARIANT_ORIGINAL),
+		    0);
 		assert_int_equal(str_is_clean_utf8((char *)bin, binlen), 1);
 		assert_true(n + binlen < outlen);
 		memcpy(out + n, bin, binlen);
@@ -238,8 +239,9 @@ parts(const char *msg, char **text, char **html)
 	size_t n;
 
 	header(msg, "Content-Type", ctype, sizeof(ctype));
-	assert_int_equal(strncmp(ctype,
-	    "multipart/alternative; boundary=\"", 33), 0);
+	assert_int_equal(strncmp(ctype, "multipart/alternative; boundary=\"",
+			     33),
+	    0);
 	n = strlen(ctype) - 33 - 1;
 	assert_int_equal(ctype[33 + n], '"');
 	assert_true(n > 8 && n < sizeof(boundary));
@@ -249,13 +251,17 @@ parts(const char *msg, char **text, char **html)
 	body = strstr(msg, "\r\n\r\n") + 4;
 	want = malloc(1024);
 	assert_non_null(want);
-	snprintf(want, 1024, "--%s\r\nContent-Type: text/plain; charset=UTF-8"
-	    "\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n", boundary);
+	snprintf(want, 1024,
+	    "--%s\r\nContent-Type: text/plain; charset=UTF-8"
+	    "\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n",
+	    boundary);
 	assert_int_equal(strncmp(body, want, strlen(want)), 0);
 	p = body + strlen(want);
-	snprintf(want, 1024, "\r\n--%s\r\nContent-Type: text/html; "
+	snprintf(want, 1024,
+	    "\r\n--%s\r\nContent-Type: text/html; "
 	    "charset=UTF-8\r\nContent-Transfer-Encoding: quoted-printable"
-	    "\r\n\r\n", boundary);
+	    "\r\n\r\n",
+	    boundary);
 	e = strstr(p, want);
 	assert_non_null(e);
 	*text = qp_decode(p, (size_t)(e - p));
@@ -278,7 +284,7 @@ static const struct message_spec base_spec = {
 	.subject = "Reset your password",
 	.text = "Hello,\n\nOpen https://acme.test/r?t=abc&x=1 to reset.\n",
 	.html = "<p>Hello,</p>\n<p><a href=\"https://acme.test/r?t=abc\">"
-	    "Reset</a></p>\n",
+		"Reset</a></p>\n",
 	.date_ms = DATE_MS,
 };
 
@@ -294,7 +300,8 @@ test_build_headers(void **state)
 	/* The headers, in order. */
 	p = msg;
 	assert_int_equal(strncmp(p, "Date: Tue, 14 Nov 2023 22:13:20 +0000\r\n",
-	    39), 0);
+			     39),
+	    0);
 	p += 39;
 	assert_int_equal(strncmp(p, "Message-ID: <", 13), 0);
 	p += 13;
@@ -304,11 +311,11 @@ test_build_headers(void **state)
 	assert_int_equal(strncmp(p, "@acme.test>\r\n", 13), 0);
 	p += 13;
 	want = "From: \"Acme Support\" <noreply@acme.test>\r\n"
-	    "To: alice@example.com\r\n"
-	    "Subject: Reset your password\r\n"
-	    "MIME-Version: 1.0\r\n"
-	    "Auto-Submitted: auto-generated\r\n"
-	    "Content-Type: multipart/alternative;\r\n boundary=\"";
+	       "To: alice@example.com\r\n"
+	       "Subject: Reset your password\r\n"
+	       "MIME-Version: 1.0\r\n"
+	       "Auto-Submitted: auto-generated\r\n"
+	       "Content-Type: multipart/alternative;\r\n boundary=\"";
 	assert_int_equal(strncmp(p, want, strlen(want)), 0);
 
 	header(msg, "Subject", v, sizeof(v));
@@ -377,7 +384,8 @@ test_build_from_forms(void **state)
 	m.from_name = "\xc3\x89quipe Acme";
 	msg = build(&m);
 	header(msg, "From", v, sizeof(v));
-	assert_string_equal(v, "=?UTF-8?B?w4lxdWlwZSBBY21l?= <noreply@acme.test>");
+	assert_string_equal(v,
+	    "=?UTF-8?B?w4lxdWlwZSBBY21l?= <noreply@acme.test>");
 	free(msg);
 
 	/* The Message-ID takes the sender's domain. */
@@ -407,8 +415,9 @@ test_build_non_ascii_subject(void **state)
 	free(msg);
 
 	/* Long: several words, none cutting a character in two. */
-	subject = unit_repeat("\xd0\x9f\xd0\xb0\xd1\x80\xd0\xbe\xd0\xbb\xd1\x8c ",
-	    12);
+	subject =
+	    unit_repeat("\xd0\x9f\xd0\xb0\xd1\x80\xd0\xbe\xd0\xbb\xd1\x8c ",
+		12);
 	m.subject = subject;
 	msg = build(&m);
 	header_folded(msg, "Subject", v, sizeof(v));
@@ -454,7 +463,7 @@ longest_encoded_line(const char *msg)
 	size_t longest = 0;
 
 	for (line = msg; (e = strstr(line, "\r\n")) != NULL && e != line;
-	    line = e + 2)
+	     line = e + 2)
 		if (memmem(line, (size_t)(e - line), "=?UTF-8?", 8) != NULL &&
 		    (size_t)(e - line) > longest)
 			longest = (size_t)(e - line);
@@ -581,15 +590,28 @@ static void
 test_sender_settings(void **state)
 {
 	static const char *const bad_names[] = {
-		"", "Acme\r\nBcc: evil@x.test", "Acme\nBcc: evil@x.test",
-		"Acme\r", "Acme\tSupport", "Bell\x07", "Del\x7f", "caf\xe9",
+		"",
+		"Acme\r\nBcc: evil@x.test",
+		"Acme\nBcc: evil@x.test",
+		"Acme\r",
+		"Acme\tSupport",
+		"Bell\x07",
+		"Del\x7f",
+		"caf\xe9",
 		NULL,
 	};
 	static const char *const bad_addrs[] = {
-		"", "acme", "noreply@acme.test\r\nBcc: evil@x.test",
-		"noreply@acme.test\n", "Acme <noreply@acme.test>",
-		"\"q\"@acme.test", "a:b@acme.test", "no(reply)@acme.test",
-		"no,reply@acme.test", "n\xc3\xb6reply@acme.test", "noreply@acme",
+		"",
+		"acme",
+		"noreply@acme.test\r\nBcc: evil@x.test",
+		"noreply@acme.test\n",
+		"Acme <noreply@acme.test>",
+		"\"q\"@acme.test",
+		"a:b@acme.test",
+		"no(reply)@acme.test",
+		"no,reply@acme.test",
+		"n\xc3\xb6reply@acme.test",
+		"noreply@acme",
 		NULL,
 	};
 	const char *const *p;
@@ -615,11 +637,21 @@ static void
 test_build_refuses_bad_addresses(void **state)
 {
 	static const char *const bad[] = {
-		"", "alice", "@example.com", "alice@", "a@b@example.com",
-		"Alice <alice@example.com>", "alice smith@example.com",
-		"\"alice\"@example.com", "alice@example.com,bob@example.com",
-		"alice@example.com;", "(alice)@example.com", "al\\ice@x.test",
-		"\xc3\xa9@example.com", "alice@[127.0.0.1]", "alice@x:25",
+		"",
+		"alice",
+		"@example.com",
+		"alice@",
+		"a@b@example.com",
+		"Alice <alice@example.com>",
+		"alice smith@example.com",
+		"\"alice\"@example.com",
+		"alice@example.com,bob@example.com",
+		"alice@example.com;",
+		"(alice)@example.com",
+		"al\\ice@x.test",
+		"\xc3\xa9@example.com",
+		"alice@[127.0.0.1]",
+		"alice@x:25",
 		NULL,
 	};
 	const char *const *b;
@@ -667,7 +699,9 @@ test_qp(void **state)
 	check_qp("==", "=3D=3D");
 	check_qp("caf\xc3\xa9", "caf=C3=A9");
 	check_qp("\xe2\x82\xac", "=E2=82=AC");
-	check_qp("bell\x07" "del\x7f", "bell=07del=7F");
+	check_qp("bell\x07"
+		 "del\x7f",
+	    "bell=07del=7F");
 	/* Space and tab: literal inside a line, encoded at its end. */
 	check_qp("a b\tc", "a b\tc");
 	check_qp("end \nnext", "end=20\r\nnext");
@@ -770,12 +804,14 @@ test_template_expand(void **state)
 
 	(void)state;
 	buf_init(&b, 4096);
-#define EXPAND(text, html, want) do {					\
-	buf_reset(&b);							\
-	assert_int_equal(template_expand(&b, (text), strlen(text), vars,	\
-	    (html)), 0);						\
-	assert_string_equal(buf_cstr(&b), (want));			\
-} while (0)
+#define EXPAND(text, html, want) \
+	do { \
+		buf_reset(&b); \
+		assert_int_equal(template_expand(&b, (text), strlen(text), \
+				     vars, (html)), \
+		    0); \
+		assert_string_equal(buf_cstr(&b), (want)); \
+	} while (0)
 	EXPAND("Hi {{name}}!", 0, "Hi Bob!");
 	EXPAND("Hi {{ name }}!", 0, "Hi Bob!");
 	EXPAND("{{name}}{{name}}", 0, "BobBob");
@@ -842,22 +878,25 @@ test_template_render(void **state)
 	struct rendered_mail en, pt, other;
 
 	(void)state;
-	assert_int_equal(template_render(NULL, NULL, "reset_link", "en", vars, &en), 0);
+	assert_int_equal(template_render(NULL, NULL, "reset_link", "en", vars,
+			     &en),
+	    0);
 	/* The subject has no line end; values go in as is outside HTML. */
 	assert_string_equal(en.subject, "Reset your A&B <Co> password");
 	assert_non_null(strstr(en.text, "https://acme.test/r?t=abc&x=1"));
 	assert_non_null(strstr(en.text, "alice@example.com"));
 	assert_non_null(strstr(en.text, "expires in 60 minutes"));
 	assert_null(strstr(en.text, "{{"));
-	assert_non_null(strstr(en.html,
-	    "href=\"https://acme.test/r?t=abc&amp;x=1\""));
+	assert_non_null(
+	    strstr(en.html, "href=\"https://acme.test/r?t=abc&amp;x=1\""));
 	assert_non_null(strstr(en.html, "A&amp;B &lt;Co&gt;"));
 	assert_null(strstr(en.html, "A&B"));
 	assert_null(strstr(en.html, "{{"));
 
 	/* pt_BR has its own templates. */
 	assert_int_equal(template_render(NULL, NULL, "reset_link", "pt_BR",
-	    vars, &pt), 0);
+			     vars, &pt),
+	    0);
 	assert_string_equal(pt.subject,
 	    "Redefini\xc3\xa7\xc3\xa3o da sua senha de A&B <Co>");
 	assert_non_null(strstr(pt.text, "https://acme.test/r?t=abc&x=1"));
@@ -866,7 +905,8 @@ test_template_render(void **state)
 	/* pt_PT falls back to pt, then to English: rendering never guesses
 	 * a region (engine_locale_choose does, before queueing). */
 	assert_int_equal(template_render(NULL, NULL, "reset_link", "pt_PT",
-	    vars, &pt), 0);
+			     vars, &pt),
+	    0);
 	assert_string_equal(pt.subject, en.subject);
 	assert_string_equal(pt.text, en.text);
 	assert_string_equal(pt.html, en.html);
@@ -874,29 +914,36 @@ test_template_render(void **state)
 	assert_null(pt.subject);
 	assert_null(pt.text);
 	assert_null(pt.html);
-	assert_int_equal(template_render(NULL, NULL, "reset_link", NULL, vars, &other), 0);
+	assert_int_equal(template_render(NULL, NULL, "reset_link", NULL, vars,
+			     &other),
+	    0);
 	assert_string_equal(other.text, en.text);
 	rendered_mail_clear(&other);
-	assert_int_equal(template_render(NULL, NULL, "reset_link", "xx_YY_long", vars,
-	    &other), 0);
+	assert_int_equal(template_render(NULL, NULL, "reset_link", "xx_YY_long",
+			     vars, &other),
+	    0);
 	assert_string_equal(other.text, en.text);
 	rendered_mail_clear(&other);
-	assert_int_equal(template_render(NULL, NULL, "reset_link", "../en", vars, &other),
+	assert_int_equal(template_render(NULL, NULL, "reset_link", "../en",
+			     vars, &other),
 	    0);
 	assert_string_equal(other.text, en.text);
 	rendered_mail_clear(&other);
 	rendered_mail_clear(&en);
 
-	assert_int_equal(template_render(NULL, NULL, "password_changed", "de_AT",
-	    vars, &other), 0);
+	assert_int_equal(template_render(NULL, NULL, "password_changed",
+			     "de_AT", vars, &other),
+	    0);
 	assert_string_equal(other.subject,
 	    "Ihr Passwort f\xc3\xbcr A&B <Co> wurde ge\xc3\xa4ndert");
 	rendered_mail_clear(&other);
 
 	memset(&other, 0, sizeof(other));
-	assert_int_equal(template_render(NULL, NULL, "no_such_kind", "en", vars, &other),
+	assert_int_equal(template_render(NULL, NULL, "no_such_kind", "en", vars,
+			     &other),
 	    -1);
-	assert_int_equal(template_render(NULL, NULL, "", "en", vars, &other), -1);
+	assert_int_equal(template_render(NULL, NULL, "", "en", vars, &other),
+	    -1);
 	assert_null(other.subject);
 }
 

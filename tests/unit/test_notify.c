@@ -24,7 +24,8 @@ listen_at(const char *name)
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", name);
-	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(name));
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
+	    strlen(name));
 	if (name[0] == '@')
 		sa.sun_path[0] = '\0';
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0);
@@ -98,7 +99,7 @@ test_path_socket(void **state)
 	no_message(fd);
 
 	notify_close();
-	assert_int_equal(notify_send("READY=1"), 0);	/* nowhere to send */
+	assert_int_equal(notify_send("READY=1"), 0); /* nowhere to send */
 	no_message(fd);
 	close(fd);
 	unit_rmdir(dir);

@@ -24,12 +24,12 @@
 static const uint8_t test_key[PAYLOAD_KEY_BYTES] = { 7, 1, 2, 3 };
 
 struct fixture {
-	char		 dir[UNIT_DIR_MAX];
-	char		 maildir[UNIT_DIR_MAX * 2];
-	char		 mail_url[UNIT_PATH_MAX];
-	struct db	*db;
-	struct db_conn	*c;
-	struct config	 cfg;
+	char dir[UNIT_DIR_MAX];
+	char maildir[UNIT_DIR_MAX * 2];
+	char mail_url[UNIT_PATH_MAX];
+	struct db *db;
+	struct db_conn *c;
+	struct config cfg;
 };
 
 static int
@@ -38,8 +38,12 @@ setup(void **state)
 	struct fixture *f = calloc(1, sizeof(*f));
 	char url[UNIT_PATH_MAX];
 	struct project p = {
-		.id = "p-a", .name = "Acme", .callback_urls = "",
-		.allowed_origins = "", .token_ttl = 3600, .delivery = "link",
+		.id = "p-a",
+		.name = "Acme",
+		.callback_urls = "",
+		.allowed_origins = "",
+		.token_ttl = 3600,
+		.delivery = "link",
 		.created_at = T0,
 	};
 
@@ -84,10 +88,10 @@ teardown(void **state)
 }
 
 struct queue_arg {
-	const struct outbox_item	*item;
-	int64_t				 now;
-	int				 ret;	/* returned after queueing */
-	int				 rc;	/* what outbox_queue said */
+	const struct outbox_item *item;
+	int64_t now;
+	int ret; /* returned after queueing */
+	int rc;	 /* what outbox_queue said */
 };
 
 static int
@@ -127,8 +131,11 @@ opened(const struct outbox_msg *m, const char *needle)
 	assert_true(strncmp(m->payload, "v1:", 3) == 0);
 	if (needle != NULL)
 		assert_null(strstr(m->payload, needle));
-	assert_int_equal(payload_open(test_key, &(struct payload_ad){ m->id,
-	    m->project_id, m->kind, m->to_addr }, m->payload, &text), 0);
+	assert_int_equal(payload_open(test_key,
+			     &(struct payload_ad){ m->id, m->project_id,
+				 m->kind, m->to_addr },
+			     m->payload, &text),
+	    0);
 	return text;
 }
 
@@ -250,8 +257,9 @@ test_queue_pending(void **state)
 	assert_int_equal(json_object_size(root), 3);
 	assert_string_equal(json_string_value(json_object_get(root, "link")),
 	    "https://reset.test/r?t=a&b=\"c\"");
-	assert_string_equal(json_string_value(json_object_get(root,
-	    "project_name")), "Acme \xc3\x89tudes\n<b>");
+	assert_string_equal(json_string_value(
+				json_object_get(root, "project_name")),
+	    "Acme \xc3\x89tudes\n<b>");
 	assert_string_equal(json_string_value(json_object_get(root, "empty")),
 	    "");
 	json_decref(root);
@@ -313,13 +321,15 @@ test_queue_dropped(void **state)
 	assert_string_equal(m->to_addr, "");
 	/* A decoy is sealed like the rest: the same work. */
 	text = opened(m, "decoy");
-	assert_string_equal(text, "{\"link\":\"https://reset.test/r?t=decoy\"}");
+	assert_string_equal(text,
+	    "{\"link\":\"https://reset.test/r?t=decoy\"}");
 	free(text);
 	assert_int_equal(m->next_try_at, T0);
 	outbox_msg_free(m);
 	/* Never claimed for sending. */
 	assert_int_equal(store_outbox_claim(f->db, T0 + 3600000, T0 + 3660000,
-	    10, &l), STORE_OK);
+			     10, &l),
+	    STORE_OK);
 	assert_int_equal(l.n, 0);
 	store_list_free(&l, (void (*)(void *))outbox_msg_free);
 }
@@ -366,7 +376,7 @@ test_mailer_delivers(void **state)
 		.project_id = "p-a",
 		.kind = "reset_link",
 		.to = "alice@example.com",
-		.locale = "pt_PT",	/* no folder: English */
+		.locale = "pt_PT", /* no folder: English */
 		.vars = vars,
 	};
 	const struct outbox_item decoy = {
@@ -400,8 +410,10 @@ test_mailer_delivers(void **state)
 	assert_int_equal(maildir_count(f, &text), 1);
 	assert_non_null(text);
 	assert_non_null(strstr(text, "\r\nTo: alice@example.com\r\n"));
-	assert_non_null(strstr(text, "\r\nFrom: \"Acme\" <noreply@acme.test>\r\n"));
-	assert_non_null(strstr(text, "\r\nSubject: Reset your Acme password\r\n"));
+	assert_non_null(
+	    strstr(text, "\r\nFrom: \"Acme\" <noreply@acme.test>\r\n"));
+	assert_non_null(
+	    strstr(text, "\r\nSubject: Reset your Acme password\r\n"));
 	assert_non_null(strstr(text, "@acme.test>\r\n"));
 	/* The link, quoted-printable: '=' is written =3D. */
 	assert_non_null(strstr(text, "https://reset.test/r?t=3Dabc"));
@@ -484,7 +496,8 @@ test_mailer_payload_formats(void **state)
 	struct fixture *f = *state;
 	static const uint8_t other_key[PAYLOAD_KEY_BYTES] = { 9 };
 	const char *id = "018f0000-0000-7000-8000-000000000001";
-	const char *legacy = "{\"link\":\"https://reset.test/r?t=legacy\","
+	const char *legacy =
+	    "{\"link\":\"https://reset.test/r?t=legacy\","
 	    "\"project_name\":\"Acme\",\"ttl_minutes\":\"60\"}";
 	struct payload_ad ad = { id, "p-a", "reset_link", "alice@example.com" };
 	struct outbox_msg *m;
@@ -506,21 +519,21 @@ test_mailer_payload_formats(void **state)
 
 	for (i = 0; i < 4; i++) {
 		switch (i) {
-		case 0:	/* sealed for alice, moved to mallory's row */
+		case 0: /* sealed for alice, moved to mallory's row */
 			sealed = payload_seal(test_key, &ad, legacy);
 			insert_raw(f, id, "mallory@example.com", sealed);
 			break;
-		case 1:	/* sealed under another server secret */
+		case 1: /* sealed under another server secret */
 			sealed = payload_seal(other_key, &ad, legacy);
 			insert_raw(f, id, "alice@example.com", sealed);
 			break;
-		case 2:	/* one character of the ciphertext changed */
+		case 2: /* one character of the ciphertext changed */
 			sealed = payload_seal(test_key, &ad, legacy);
 			n = strlen(sealed);
 			sealed[n / 2] = sealed[n / 2] == 'A' ? 'B' : 'A';
 			insert_raw(f, id, "alice@example.com", sealed);
 			break;
-		default:	/* neither sealed nor JSON */
+		default: /* neither sealed nor JSON */
 			sealed = xstrdup("v2:AAAA");
 			insert_raw(f, id, "alice@example.com", sealed);
 			break;
@@ -600,8 +613,7 @@ count_waiting(struct fixture *f)
 	size_t i;
 	int n = 0;
 
-	assert_int_equal(store_outbox_list(f->c, "pending", 100, &l),
-	    STORE_OK);
+	assert_int_equal(store_outbox_list(f->c, "pending", 100, &l), STORE_OK);
 	for (i = 0; i < l.n; i++)
 		if (((struct outbox_msg *)l.items[i])->last_error != NULL)
 			n++;
@@ -619,7 +631,7 @@ test_mailer_transport_back(void **state)
 {
 	struct fixture *f = *state;
 	const char *to[] = { "a@example.com", "b@example.com",
-	    "c@example.com" };
+		"c@example.com" };
 	struct outbox_item it = { .project_id = "p-a", .kind = "reset_link" };
 	char path[UNIT_PATH_MAX * 2];
 	struct mailer *ml;
@@ -782,10 +794,16 @@ test_mailer_queued_sender(void **state)
 	struct fixture *f = *state;
 	/* What the project says now is not what it said when queued. */
 	struct project p = {
-		.id = "p-b", .name = "Beta", .callback_urls = "",
-		.allowed_origins = "", .token_ttl = 3600, .delivery = "link",
-		.created_at = T0, .mail_from = "changed@beta.test",
-		.mail_from_name = "Changed", .locale = "de",
+		.id = "p-b",
+		.name = "Beta",
+		.callback_urls = "",
+		.allowed_origins = "",
+		.token_ttl = 3600,
+		.delivery = "link",
+		.created_at = T0,
+		.mail_from = "changed@beta.test",
+		.mail_from_name = "Changed",
+		.locale = "de",
 	};
 	const struct mail_var vars[] = {
 		{ "link", "https://beta.test/r" },
@@ -815,7 +833,8 @@ test_mailer_queued_sender(void **state)
 	outbox_msg_free(m);
 	assert_int_equal(maildir_count(f, &text), 1);
 	/* The queued sender, its name encoded; the Message-ID its domain. */
-	assert_non_null(strstr(text, "\r\nFrom: =?UTF-8?B?QsOpdGEgU3VwcG9ydA==?="
+	assert_non_null(strstr(text,
+	    "\r\nFrom: =?UTF-8?B?QsOpdGEgU3VwcG9ydA==?="
 	    "\r\n <hello@beta.test>\r\n"));
 	assert_non_null(strstr(text, "@beta.test>\r\nFrom"));
 	assert_non_null(strstr(text, "Subject: =?UTF-8?B?"));
@@ -826,10 +845,10 @@ test_mailer_queued_sender(void **state)
 
 /* A recorder that writes an audit row, then answers rc. */
 struct recorder {
-	int			 rc;
-	int			 calls;	/* guarded by lock */
-	enum mail_fate		 fate;
-	pthread_mutex_t		 lock;
+	int rc;
+	int calls; /* guarded by lock */
+	enum mail_fate fate;
+	pthread_mutex_t lock;
 };
 
 static int
@@ -839,9 +858,11 @@ record(struct db_conn *c, const struct outbox_msg *m, enum mail_fate fate,
 	struct recorder *r = arg;
 	char id[UUID_STRLEN + 1];
 	struct audit_event a = {
-		.id = id, .project_id = m->project_id, .created_at = now,
+		.id = id,
+		.project_id = m->project_id,
+		.created_at = now,
 		.event = fate == MAIL_SENT ? "reset_mail_sent" :
-		    "reset_mail_failed",
+					     "reset_mail_failed",
 		.subject = m->subject,
 	};
 	int rc;
@@ -956,7 +977,10 @@ start_fails_cleanly(struct fixture *f)
 	pid = fork();
 	assert_true(pid != -1);
 	if (pid == 0)
-		_exit(mailer_start(&f->cfg, f->db, NULL, test_key, NULL, NULL, NULL) == NULL ? 0 : 3);
+		_exit(mailer_start(&f->cfg, f->db, NULL, test_key, NULL, NULL,
+			  NULL) == NULL ?
+			0 :
+			3);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
@@ -967,7 +991,8 @@ test_mailer_bad_transport(void **state)
 	struct fixture *f = *state;
 
 	f->cfg.mail = "ftp://localhost:25";
-	assert_null(mailer_start(&f->cfg, f->db, NULL, test_key, NULL, NULL, NULL));
+	assert_null(
+	    mailer_start(&f->cfg, f->db, NULL, test_key, NULL, NULL, NULL));
 }
 
 /* A maildir transport that cannot be opened: NULL, not a crash. */

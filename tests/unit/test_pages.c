@@ -25,8 +25,8 @@ static void
 test_accept_language(void **state)
 {
 	static const struct {
-		const char		*header;
-		enum page_locale	 want;
+		const char *header;
+		enum page_locale want;
 	} cases[] = {
 		{ "ja", LOC_JA },
 		{ "ja-JP,ja;q=0.9,en-US;q=0.8,en;q=0.7", LOC_JA },
@@ -131,18 +131,31 @@ static void
 test_locale_match(void **state)
 {
 	static const struct {
-		const char		*tag;
-		enum page_locale	 want;
+		const char *tag;
+		enum page_locale want;
 	} cases[] = {
-		{ "en", LOC_EN }, { "EN", LOC_EN }, { "en_GB", LOC_EN },
-		{ "pt_BR", LOC_PT_BR }, { "pt", LOC_PT_BR },
-		{ "zh_CN", LOC_ZH_CN }, { "zh-hans", LOC_ZH_CN },
-		{ "zh_TW", LOC__MAX }, { "zh-hant", LOC__MAX },
-		{ "ja", LOC_JA }, { "ru", LOC_RU }, { "es_MX", LOC_ES },
-		{ "de", LOC_DE }, { "fr", LOC_FR },
-		{ "e", LOC__MAX }, { "eng", LOC__MAX }, { "", LOC__MAX },
-		{ "en_", LOC__MAX }, { "_en", LOC__MAX }, { "en us", LOC__MAX },
-		{ "ja;", LOC__MAX }, { "ja\"", LOC__MAX },
+		{ "en", LOC_EN },
+		{ "EN", LOC_EN },
+		{ "en_GB", LOC_EN },
+		{ "pt_BR", LOC_PT_BR },
+		{ "pt", LOC_PT_BR },
+		{ "zh_CN", LOC_ZH_CN },
+		{ "zh-hans", LOC_ZH_CN },
+		{ "zh_TW", LOC__MAX },
+		{ "zh-hant", LOC__MAX },
+		{ "ja", LOC_JA },
+		{ "ru", LOC_RU },
+		{ "es_MX", LOC_ES },
+		{ "de", LOC_DE },
+		{ "fr", LOC_FR },
+		{ "e", LOC__MAX },
+		{ "eng", LOC__MAX },
+		{ "", LOC__MAX },
+		{ "en_", LOC__MAX },
+		{ "_en", LOC__MAX },
+		{ "en us", LOC__MAX },
+		{ "ja;", LOC__MAX },
+		{ "ja\"", LOC__MAX },
 		{ "en-aaaaaaaaa", LOC__MAX },
 		{ "en-a-b-c-d-e-f-g-h-i-j-k-l-m-n-o-p-q", LOC__MAX },
 	};
@@ -162,7 +175,8 @@ test_locale_match(void **state)
 	for (l = 0; l < LOC__MAX; l++) {
 		d = page_locale(l);
 		assert_int_equal(page_locale_match(d->tag, strlen(d->tag)), l);
-		assert_int_equal(page_locale_match(d->html, strlen(d->html)), l);
+		assert_int_equal(page_locale_match(d->html, strlen(d->html)),
+		    l);
 	}
 }
 
@@ -177,12 +191,12 @@ test_cookie_get(void **state)
 	assert_true(page_cookie_get("a=1; __Host-resetd-reset=abc_DEF-1; b=2",
 	    "__Host-resetd-reset", out, sizeof(out)));
 	assert_string_equal(out, "abc_DEF-1");
-	assert_true(page_cookie_get("__Host-resetd-reset=x", "__Host-resetd-reset",
-	    out, sizeof(out)));
+	assert_true(page_cookie_get("__Host-resetd-reset=x",
+	    "__Host-resetd-reset", out, sizeof(out)));
 	assert_string_equal(out, "x");
 	/* The first of two wins, as browsers order them. */
-	assert_true(page_cookie_get("n=first; n=second", "n", out,
-	    sizeof(out)));
+	assert_true(
+	    page_cookie_get("n=first; n=second", "n", out, sizeof(out)));
 	assert_string_equal(out, "first");
 	/* Names match exactly, not as a prefix or a suffix. */
 	assert_false(page_cookie_get("xn=1; nx=2", "n", out, sizeof(out)));
@@ -222,7 +236,8 @@ test_cookie_get(void **state)
 static void
 test_form_get(void **state)
 {
-	const char *body = "csrf=abc&email=jane%40example.com&password=a+b%2Bc"
+	const char *body =
+	    "csrf=abc&email=jane%40example.com&password=a+b%2Bc"
 	    "&empty=&bare&dup=1&dup=2&bad=%zz&nul=a%00b&utf=%C3%A9";
 	char *v;
 
@@ -272,12 +287,13 @@ static void
 test_origin(void **state)
 {
 	static const struct {
-		const char	*url;
-		const char	*want;	/* NULL: refused */
+		const char *url;
+		const char *want; /* NULL: refused */
 	} cases[] = {
 		{ "https://app.example.com/cb?x=1", "https://app.example.com" },
 		{ "http://127.0.0.1:3999/cb", "http://127.0.0.1:3999" },
-		{ "https://[2001:db8::1]:8443/x", "https://[2001:db8::1]:8443" },
+		{ "https://[2001:db8::1]:8443/x",
+		    "https://[2001:db8::1]:8443" },
 		{ "https://app.example.com", "https://app.example.com" },
 		{ "https://app.example.com#f", "https://app.example.com" },
 		{ "https://a.example;script-src/x", NULL },
@@ -349,10 +365,14 @@ static void
 test_fuzz_parsers(void **state)
 {
 	static const char *const seeds[] = {
-		"ja-JP,ja;q=0.9,en-US;q=0.8", "zh-Hant-TW;q=0.5,*;q=0.1",
-		"n=abc; __Host-resetd-form=xyz", "n=\"q\"",
-		"csrf=a&n=%41%42+c&x", "n=%zz&n=1",
-		"https://[::1]:8080/x", "http://a.example:80/?q",
+		"ja-JP,ja;q=0.9,en-US;q=0.8",
+		"zh-Hant-TW;q=0.5,*;q=0.1",
+		"n=abc; __Host-resetd-form=xyz",
+		"n=\"q\"",
+		"csrf=a&n=%41%42+c&x",
+		"n=%zz&n=1",
+		"https://[::1]:8080/x",
+		"http://a.example:80/?q",
 	};
 	uint8_t buf[FUZZ_LEN_MAX];
 	struct unit_rng r;
@@ -372,12 +392,12 @@ test_fuzz_parsers(void **state)
 
 				buf[k] = unit_rng_uniform(&r, 4) == 0 ?
 				    (uint8_t)unit_rng_uniform(&r, 256) :
-				    (uint8_t)alphabet[unit_rng_uniform(&r, 
-				    sizeof(alphabet) - 1)];
+				    (uint8_t)alphabet[unit_rng_uniform(&r,
+					sizeof(alphabet) - 1)];
 			}
 		} else {
 			/* A seed with a few bytes flipped, cut or repeated. */
-			const char *seed = seeds[unit_rng_uniform(&r, 
+			const char *seed = seeds[unit_rng_uniform(&r,
 			    sizeof(seeds) / sizeof(seeds[0]))];
 
 			len = strlen(seed);
@@ -463,55 +483,73 @@ test_render_all(void **state)
 	(void)state;
 	memset(&req, 0, sizeof(req));
 	for (l = 0; l < LOC__MAX; l++)
-	for (pg = 0; pg < PAGE__MAX; pg++)
-	for (with_project = 0; with_project < 2; with_project++) {
-		memset(&resp, 0, sizeof(resp));
-		buf_init(&resp.body, SIZE_MAX / 2);
-		page_begin(&o, &req, &resp, with_project ? &p : NULL,
-		    page_locale(l)->tag);
-		assert_int_equal(o.locale, l);
-		page_set(&o, "csrf", "tok\"en");
-		page_set(&o, "email", "a\"<b>@example.com");
-		page_set(&o, "minutes", "60");
-		page_set(&o, "forgot_href", "/forgot?project=x&locale=de");
-		page_set(&o, "code_sent", "1");
-		page_error(&o, "form", "err_form_expired");
-		page_error(&o, "email", "err_email_required");
-		page_error(&o, "code", "err_code_mismatch");
-		page_error(&o, "password", "err_password_short");
-		page_error(&o, "confirm", "err_confirm_mismatch");
-		page_render(&o, pg, 200);
-		html = buf_cstr(&resp.body);
-		snprintf(lang, sizeof(lang), "<html lang=\"%s\">",
-		    page_locale(l)->html);
-		if (strstr(html, lang) == NULL)
-			fail_msg("page %d, locale %d: no %s", pg, l, lang);
-		if (strstr(html, "{{") != NULL || strstr(html, "}}") != NULL)
-			fail_msg("page %d, locale %d: a tag is left", pg, l);
-		/* Values are escaped wherever they land. */
-		assert_null(strstr(html, "<script>"));
-		assert_null(strstr(html, "a\"<b>"));
-		assert_null(strstr(html, "tok\"en"));
-		assert_non_null(strstr(html, "</html>"));
-		assert_non_null(strstr(html, page_text(l, "error_prefix")));
-		csp = header_of(&resp, "Content-Security-Policy");
-		assert_non_null(csp);
-		assert_non_null(strstr(csp, "default-src 'none'"));
-		assert_non_null(strstr(csp, "frame-ancestors 'none'"));
-		if (with_project) {
-			assert_non_null(strstr(csp,
-			    "img-src 'self' https://cdn.example.com;"));
-			assert_non_null(strstr(html, "/assets/project/"));
-			assert_non_null(strstr(html, "&lt;script&gt;"));
-		} else
-			assert_non_null(strstr(csp, "img-src 'self';"));
-		assert_string_equal(header_of(&resp, "Referrer-Policy"),
-		    "no-referrer");
-		assert_string_equal(header_of(&resp, "Cache-Control"),
-		    "no-store");
-		page_end(&o);
-		response_free(&resp);
-	}
+		for (pg = 0; pg < PAGE__MAX; pg++)
+			for (with_project = 0; with_project < 2;
+			     with_project++) {
+				memset(&resp, 0, sizeof(resp));
+				buf_init(&resp.body, SIZE_MAX / 2);
+				page_begin(&o, &req, &resp,
+				    with_project ? &p : NULL,
+				    page_locale(l)->tag);
+				assert_int_equal(o.locale, l);
+				page_set(&o, "csrf", "tok\"en");
+				page_set(&o, "email", "a\"<b>@example.com");
+				page_set(&o, "minutes", "60");
+				page_set(&o, "forgot_href",
+				    "/forgot?project=x&locale=de");
+				page_set(&o, "code_sent", "1");
+				page_error(&o, "form", "err_form_expired");
+				page_error(&o, "email", "err_email_required");
+				page_error(&o, "code", "err_code_mismatch");
+				page_error(&o, "password",
+				    "err_password_short");
+				page_error(&o, "confirm",
+				    "err_confirm_mismatch");
+				page_render(&o, pg, 200);
+				html = buf_cstr(&resp.body);
+				snprintf(lang, sizeof(lang),
+				    "<html lang=\"%s\">", page_locale(l)->html);
+				if (strstr(html, lang) == NULL)
+					fail_msg("page %d, locale %d: no %s",
+					    pg, l, lang);
+				if (strstr(html, "{{") != NULL ||
+				    strstr(html, "}}") != NULL)
+					fail_msg(
+					    "page %d, locale %d: a tag is left",
+					    pg, l);
+				/* Values are escaped wherever they land. */
+				assert_null(strstr(html, "<script>"));
+				assert_null(strstr(html, "a\"<b>"));
+				assert_null(strstr(html, "tok\"en"));
+				assert_non_null(strstr(html, "</html>"));
+				assert_non_null(
+				    strstr(html, page_text(l, "error_prefix")));
+				csp = header_of(&resp,
+				    "Content-Security-Policy");
+				assert_non_null(csp);
+				assert_non_null(
+				    strstr(csp, "default-src 'none'"));
+				assert_non_null(
+				    strstr(csp, "frame-ancestors 'none'"));
+				if (with_project) {
+					assert_non_null(strstr(csp,
+					    "img-src 'self' https://cdn.example.com;"));
+					assert_non_null(
+					    strstr(html, "/assets/project/"));
+					assert_non_null(
+					    strstr(html, "&lt;script&gt;"));
+				} else
+					assert_non_null(
+					    strstr(csp, "img-src 'self';"));
+				assert_string_equal(header_of(&resp,
+							"Referrer-Policy"),
+				    "no-referrer");
+				assert_string_equal(header_of(&resp,
+							"Cache-Control"),
+				    "no-store");
+				page_end(&o);
+				response_free(&resp);
+			}
 }
 
 static void
@@ -536,22 +574,27 @@ test_render_focus_and_url(void **state)
 	page_render(&o, PAGE_RESET, 422);
 	html = buf_cstr(&resp.body);
 	assert_int_equal(resp.status, 422);
-	assert_non_null(strstr(html, "id=\"password\" name=\"password\" "
+	assert_non_null(strstr(html,
+	    "id=\"password\" name=\"password\" "
 	    "autocomplete=\"new-password\""));
-	assert_non_null(strstr(html, "aria-describedby=\"password-hint "
+	assert_non_null(strstr(html,
+	    "aria-describedby=\"password-hint "
 	    "password-error\" aria-invalid=\"true\" autofocus>"));
-	assert_non_null(strstr(html, "aria-invalid=\"true\" "
+	assert_non_null(strstr(html,
+	    "aria-invalid=\"true\" "
 	    "aria-describedby=\"confirm-error\">"));
 	assert_non_null(strstr(html, "role=\"alert\""));
-	assert_non_null(strstr(html, "autocomplete=\"username\" readonly "
+	assert_non_null(strstr(html,
+	    "autocomplete=\"username\" readonly "
 	    "hidden>"));
 	assert_non_null(strstr(html, "<title>Error: Choose a new password"));
 	page_end(&o);
 	response_free(&resp);
 
-	u = page_url("/forgot", "project", "a b&c", "locale", NULL,
-	    "login_url", "https://x.test/cb?a=1");
-	assert_string_equal(u, "/forgot?project=a%20b%26c&login_url="
+	u = page_url("/forgot", "project", "a b&c", "locale", NULL, "login_url",
+	    "https://x.test/cb?a=1");
+	assert_string_equal(u,
+	    "/forgot?project=a%20b%26c&login_url="
 	    "https%3A%2F%2Fx.test%2Fcb%3Fa%3D1");
 	free(u);
 	u = page_url("/reset", NULL, NULL, NULL, NULL, NULL, NULL);
@@ -567,12 +610,14 @@ static void
 test_password_errors(void **state)
 {
 	static const struct {
-		enum engine_result	 res;
-		enum password_rule	 rule;
-		const char		*key;
+		enum engine_result res;
+		enum password_rule rule;
+		const char *key;
 	} cases[] = {
-		{ ENGINE_PASSWORD_TOO_SHORT, PW_MIN_LENGTH, "err_password_short" },
-		{ ENGINE_PASSWORD_TOO_LONG, PW_MAX_LENGTH, "err_password_long" },
+		{ ENGINE_PASSWORD_TOO_SHORT, PW_MIN_LENGTH,
+		    "err_password_short" },
+		{ ENGINE_PASSWORD_TOO_LONG, PW_MAX_LENGTH,
+		    "err_password_long" },
 		{ ENGINE_PASSWORD_INVALID_TEXT, PW_VALID_TEXT,
 		    "err_password_text" },
 		{ ENGINE_PASSWORD_WEAK, PW_COMMON, "err_password_common" },
@@ -602,36 +647,36 @@ test_password_errors(void **state)
 	(void)state;
 	memset(&req, 0, sizeof(req));
 	for (l = 0; l < LOC__MAX; l++)
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		memset(&resp, 0, sizeof(resp));
-		buf_init(&resp.body, SIZE_MAX / 2);
-		page_begin(&o, &req, &resp, &p, page_locale(l)->tag);
-		memset(&v, 0, sizeof(v));
-		v.rule = cases[i].rule;
-		v.min_length = 12;
-		assert_true(page_password_error(&o, cases[i].res, &v));
-		assert_string_equal(resp.outcome,
-		    engine_result_name(cases[i].res));
-		page_set(&o, "email", "jane@example.com");
-		page_render(&o, PAGE_RESET, 422);
-		html = buf_cstr(&resp.body);
-		/* The rule's own words, next to the field, its names filled. */
-		want = page_text(l, cases[i].key);
-		assert_true(strlen(want) > 0);
-		assert_non_null(strstr(html, "id=\"password-error\""));
-		assert_null(strstr(html, "{{"));
-		if (strstr(want, "{{min_length}}") != NULL)
-			assert_non_null(strstr(html, "12"));
-		if (strstr(want, "{{project_name}}") != NULL) {
-			filled = strstr(html, "id=\"password-error\">");
-			assert_non_null(filled);
-			assert_non_null(strstr(filled, "Acme"));
+		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			memset(&resp, 0, sizeof(resp));
+			buf_init(&resp.body, SIZE_MAX / 2);
+			page_begin(&o, &req, &resp, &p, page_locale(l)->tag);
+			memset(&v, 0, sizeof(v));
+			v.rule = cases[i].rule;
+			v.min_length = 12;
+			assert_true(page_password_error(&o, cases[i].res, &v));
+			assert_string_equal(resp.outcome,
+			    engine_result_name(cases[i].res));
+			page_set(&o, "email", "jane@example.com");
+			page_render(&o, PAGE_RESET, 422);
+			html = buf_cstr(&resp.body);
+			/* The rule's own words, next to the field, its names filled. */
+			want = page_text(l, cases[i].key);
+			assert_true(strlen(want) > 0);
+			assert_non_null(strstr(html, "id=\"password-error\""));
+			assert_null(strstr(html, "{{"));
+			if (strstr(want, "{{min_length}}") != NULL)
+				assert_non_null(strstr(html, "12"));
+			if (strstr(want, "{{project_name}}") != NULL) {
+				filled = strstr(html, "id=\"password-error\">");
+				assert_non_null(filled);
+				assert_non_null(strstr(filled, "Acme"));
+			}
+			/* The project's minimum, in the hint and for the browser. */
+			assert_non_null(strstr(html, "minlength=\"12\""));
+			page_end(&o);
+			response_free(&resp);
 		}
-		/* The project's minimum, in the hint and for the browser. */
-		assert_non_null(strstr(html, "minlength=\"12\""));
-		page_end(&o);
-		response_free(&resp);
-	}
 	/* Not a refusal of the password: nothing is said. */
 	memset(&resp, 0, sizeof(resp));
 	buf_init(&resp.body, SIZE_MAX / 2);
@@ -662,26 +707,28 @@ test_render_throttled(void **state)
 	(void)state;
 	memset(&req, 0, sizeof(req));
 	for (l = 0; l < LOC__MAX; l++)
-	for (with_minutes = 0; with_minutes < 2; with_minutes++) {
-		memset(&resp, 0, sizeof(resp));
-		buf_init(&resp.body, SIZE_MAX / 2);
-		page_begin(&o, &req, &resp, NULL, page_locale(l)->tag);
-		if (with_minutes)
-			page_set(&o, "minutes", "17");
-		page_render(&o, PAGE_THROTTLED, 429);
-		html = buf_cstr(&resp.body);
-		assert_int_equal(resp.status, 429);
-		assert_non_null(strstr(html, page_text(l, "throttled_title")));
-		if (with_minutes)
-			assert_non_null(strstr(html, "17"));
-		else
-			assert_non_null(strstr(html,
-			    page_text(l, "throttled_body_soon")));
-		assert_null(strstr(html, "{{"));
-		assert_non_null(header_of(&resp, "Content-Security-Policy"));
-		page_end(&o);
-		response_free(&resp);
-	}
+		for (with_minutes = 0; with_minutes < 2; with_minutes++) {
+			memset(&resp, 0, sizeof(resp));
+			buf_init(&resp.body, SIZE_MAX / 2);
+			page_begin(&o, &req, &resp, NULL, page_locale(l)->tag);
+			if (with_minutes)
+				page_set(&o, "minutes", "17");
+			page_render(&o, PAGE_THROTTLED, 429);
+			html = buf_cstr(&resp.body);
+			assert_int_equal(resp.status, 429);
+			assert_non_null(
+			    strstr(html, page_text(l, "throttled_title")));
+			if (with_minutes)
+				assert_non_null(strstr(html, "17"));
+			else
+				assert_non_null(strstr(html,
+				    page_text(l, "throttled_body_soon")));
+			assert_null(strstr(html, "{{"));
+			assert_non_null(
+			    header_of(&resp, "Content-Security-Policy"));
+			page_end(&o);
+			response_free(&resp);
+		}
 }
 
 int

@@ -17,9 +17,9 @@
 #define OPS 1
 #define MEM_KIB 8192
 
-#define CYRILLIC_A "\xd0\xb0"		/* U+0430, 2 bytes */
-#define CJK_MI "\xe5\xaf\x86"		/* U+5BC6, 3 bytes */
-#define GCLEF "\xf0\x9d\x84\x9e"	/* U+1D11E, 4 bytes */
+#define CYRILLIC_A "\xd0\xb0"	 /* U+0430, 2 bytes */
+#define CJK_MI "\xe5\xaf\x86"	 /* U+5BC6, 3 bytes */
+#define GCLEF "\xf0\x9d\x84\x9e" /* U+1D11E, 4 bytes */
 
 /* The bounds alone, as imports check them. */
 #define PASSWORD_OK PW_OK
@@ -31,7 +31,7 @@ static enum password_rule
 password_check_bounds(const char *pw)
 {
 	struct password_policy p = { .min_length = PASSWORD_MIN_CHARS,
-	    .min_score = PASSWORD_BOUNDS_ONLY };
+		.min_score = PASSWORD_BOUNDS_ONLY };
 
 	return password_check(&p, pw, NULL, NULL);
 }
@@ -70,8 +70,9 @@ test_bounds_code_points(void **state)
 {
 	(void)state;
 	/* 8 Cyrillic letters: 16 bytes, 8 characters. */
-	assert_int_equal(password_check_bounds(
-	    "\xd0\xb0\xd0\xb1\xd0\xb2\xd0\xb3\xd0\xb4\xd0\xb5\xd0\xb6\xd0\xb7"),
+	assert_int_equal(
+	    password_check_bounds(
+		"\xd0\xb0\xd0\xb1\xd0\xb2\xd0\xb3\xd0\xb4\xd0\xb5\xd0\xb6\xd0\xb7"),
 	    PASSWORD_OK);
 	/* 7 of them are 14 bytes but still 7 characters. */
 	assert_int_equal(check_repeat(CYRILLIC_A, 7), PASSWORD_TOO_SHORT);
@@ -110,9 +111,11 @@ test_bounds_text(void **state)
 	    PASSWORD_INVALID_TEXT);
 	assert_int_equal(password_check_bounds("abcd\refgh"),
 	    PASSWORD_INVALID_TEXT);
-	assert_int_equal(password_check_bounds("abcd\x01" "efgh"),
+	assert_int_equal(password_check_bounds("abcd\x01"
+					       "efgh"),
 	    PASSWORD_INVALID_TEXT);
-	assert_int_equal(password_check_bounds("abcd\x1b" "efgh"),
+	assert_int_equal(password_check_bounds("abcd\x1b"
+					       "efgh"),
 	    PASSWORD_INVALID_TEXT);
 	assert_int_equal(password_check_bounds("abcdefgh\x7f"),
 	    PASSWORD_INVALID_TEXT);
@@ -123,11 +126,14 @@ test_bounds_text(void **state)
 	    PASSWORD_INVALID_TEXT);
 	assert_int_equal(password_check_bounds("abcdefgh\xc3"),
 	    PASSWORD_INVALID_TEXT);
-	assert_int_equal(password_check_bounds("\xc0\xaf" "abcdefgh"),
+	assert_int_equal(password_check_bounds("\xc0\xaf"
+					       "abcdefgh"),
 	    PASSWORD_INVALID_TEXT);
-	assert_int_equal(password_check_bounds("\xed\xa0\x80" "abcdefgh"),
+	assert_int_equal(password_check_bounds("\xed\xa0\x80"
+					       "abcdefgh"),
 	    PASSWORD_INVALID_TEXT);
-	assert_int_equal(password_check_bounds("\xf4\x90\x80\x80" "abcdefgh"),
+	assert_int_equal(password_check_bounds("\xf4\x90\x80\x80"
+					       "abcdefgh"),
 	    PASSWORD_INVALID_TEXT);
 	/* Invalid text is refused even when it is short. */
 	assert_int_equal(password_check_bounds("\xff"), PASSWORD_INVALID_TEXT);
@@ -135,8 +141,8 @@ test_bounds_text(void **state)
 
 /* The categories a password may not hold, several members of each. */
 static const struct {
-	const char	*utf8;
-	const char	*what;
+	const char *utf8;
+	const char *what;
 } forbidden[] = {
 	/* Cc */
 	{ "\t", "U+0009 tab" },
@@ -173,8 +179,10 @@ static void
 test_text_categories(void **state)
 {
 	static const char *const bases[] = { "password", "Password1",
-	    "correct horse battery staple", "\xd0\xbf\xd0\xb0\xd1\x80"
-	    "\xd0\xbe\xd0\xbb\xd1\x8c\xd0\xbf\xd0\xb0", NULL };
+		"correct horse battery staple",
+		"\xd0\xbf\xd0\xb0\xd1\x80"
+		"\xd0\xbe\xd0\xbb\xd1\x8c\xd0\xbf\xd0\xb0",
+		NULL };
 	char pw[256];
 	size_t i, j;
 
@@ -201,39 +209,42 @@ test_text_categories(void **state)
 	}
 	/* Spaces of every kind, marks, symbols and private use are text. */
 	assert_int_equal(password_check_bounds("pass\xc2\xa0word"),
-	    PASSWORD_OK);			/* U+00A0, NFKC: a space */
+	    PASSWORD_OK); /* U+00A0, NFKC: a space */
 	assert_int_equal(password_check_bounds("pass\xe3\x80\x80word"),
-	    PASSWORD_OK);			/* U+3000 ideographic space */
+	    PASSWORD_OK); /* U+3000 ideographic space */
 	assert_int_equal(password_check_bounds("pass\xe2\x80\x83word"),
-	    PASSWORD_OK);			/* U+2003 em space */
+	    PASSWORD_OK); /* U+2003 em space */
 	assert_int_equal(password_check_bounds("caf\xc3\xa9 au lait"),
 	    PASSWORD_OK);
 	assert_int_equal(password_check_bounds("cafe\xcc\x81 au lait"),
-	    PASSWORD_OK);			/* combining acute */
+	    PASSWORD_OK); /* combining acute */
 	assert_int_equal(password_check_bounds("\xe2\x9d\xa4\xef\xb8\x8f "
-	    "my password"), PASSWORD_OK);	/* U+2764 U+FE0F */
+					       "my password"),
+	    PASSWORD_OK); /* U+2764 U+FE0F */
 	assert_int_equal(password_check_bounds("\xf0\x9f\x98\x80 smiles "
-	    "here"), PASSWORD_OK);
+					       "here"),
+	    PASSWORD_OK);
 	assert_int_equal(password_check_bounds("\xee\x80\x80private use"),
-	    PASSWORD_OK);			/* U+E000 */
+	    PASSWORD_OK); /* U+E000 */
 	/* The verdict names the rule, whichever face words it. */
 	{
 		struct password_policy p = { .min_length = PASSWORD_MIN_CHARS,
-		    .min_score = PASSWORD_SCORE_DEFAULT,
-		    .checks = PW_CHECK_LISTS | PW_CHECK_SCORE };
+			.min_score = PASSWORD_SCORE_DEFAULT,
+			.checks = PW_CHECK_LISTS | PW_CHECK_SCORE };
 		struct password_verdict v;
 
-		assert_int_equal(password_check(&p,
-		    "password\xe2\x80\x8b", NULL, &v), PW_VALID_TEXT);
+		assert_int_equal(password_check(&p, "password\xe2\x80\x8b",
+				     NULL, &v),
+		    PW_VALID_TEXT);
 		assert_int_equal(v.rule, PW_VALID_TEXT);
 		assert_string_equal(password_rule_name(v.rule), "valid_text");
 		assert_non_null(strstr(v.suggestion, "invisible"));
 	}
 }
 
-#define ACUTE "\xcc\x81"	/* U+0301 combining acute accent */
-#define DIAERESIS "\xcc\x88"	/* U+0308 */
-#define DOT_BELOW "\xcc\xa3"	/* U+0323 */
+#define ACUTE "\xcc\x81"     /* U+0301 combining acute accent */
+#define DIAERESIS "\xcc\x88" /* U+0308 */
+#define DOT_BELOW "\xcc\xa3" /* U+0323 */
 
 static void
 test_chars_graphemes(void **state)
@@ -242,17 +253,16 @@ test_chars_graphemes(void **state)
 	assert_int_equal(password_chars(""), 0);
 	assert_int_equal(password_chars("abc"), 3);
 	assert_int_equal(password_chars("a" ACUTE), 1);
-	assert_int_equal(password_chars("a" ACUTE ACUTE ACUTE ACUTE ACUTE
-	    ACUTE ACUTE ACUTE), 1);
+	assert_int_equal(password_chars("a" ACUTE ACUTE ACUTE ACUTE ACUTE ACUTE
+				 ACUTE ACUTE),
+	    1);
 	assert_int_equal(password_chars(ACUTE ACUTE ACUTE), 1);
 	assert_int_equal(password_chars("x" DOT_BELOW "y" DIAERESIS DOT_BELOW),
 	    2);
 	assert_int_equal(password_chars("\r\n"), 1);
 	/* A flag is two regional indicators; a thumb with a skin tone. */
-	assert_int_equal(password_chars("\xf0\x9f\x87\xa9\xf0\x9f\x87\xaa"),
-	    1);
-	assert_int_equal(password_chars("\xf0\x9f\x91\x8d\xf0\x9f\x8f\xbd"),
-	    1);
+	assert_int_equal(password_chars("\xf0\x9f\x87\xa9\xf0\x9f\x87\xaa"), 1);
+	assert_int_equal(password_chars("\xf0\x9f\x91\x8d\xf0\x9f\x8f\xbd"), 1);
 	assert_int_equal(password_chars(CJK_MI CJK_MI GCLEF), 3);
 }
 
@@ -261,15 +271,20 @@ test_bounds_graphemes(void **state)
 {
 	(void)state;
 	/* One letter and 8 combining marks: 9 code points, 1 character. */
-	assert_int_equal(password_check_bounds("a" ACUTE ACUTE ACUTE ACUTE
-	    ACUTE ACUTE ACUTE ACUTE), PASSWORD_TOO_SHORT);
-	assert_int_equal(password_check_bounds("e" DOT_BELOW DOT_BELOW
-	    DOT_BELOW DOT_BELOW DOT_BELOW DOT_BELOW DOT_BELOW DOT_BELOW),
+	assert_int_equal(password_check_bounds("a" ACUTE ACUTE ACUTE ACUTE ACUTE
+				 ACUTE ACUTE ACUTE),
+	    PASSWORD_TOO_SHORT);
+	assert_int_equal(password_check_bounds(
+			     "e" DOT_BELOW DOT_BELOW DOT_BELOW DOT_BELOW
+				 DOT_BELOW DOT_BELOW DOT_BELOW DOT_BELOW),
 	    PASSWORD_TOO_SHORT);
 	assert_int_equal(password_check_bounds(ACUTE ACUTE ACUTE ACUTE ACUTE
-	    ACUTE ACUTE ACUTE ACUTE), PASSWORD_TOO_SHORT);
-	assert_int_equal(password_check_bounds("ab" ACUTE ACUTE ACUTE ACUTE
-	    "c" DOT_BELOW DOT_BELOW DOT_BELOW), PASSWORD_TOO_SHORT);
+				 ACUTE ACUTE ACUTE ACUTE),
+	    PASSWORD_TOO_SHORT);
+	assert_int_equal(password_check_bounds(
+			     "ab" ACUTE ACUTE ACUTE ACUTE
+			     "c" DOT_BELOW DOT_BELOW DOT_BELOW),
+	    PASSWORD_TOO_SHORT);
 	/* 7 letters with two marks each: 21 code points, 7 characters. */
 	assert_int_equal(check_repeat("x" DIAERESIS DOT_BELOW, 7),
 	    PASSWORD_TOO_SHORT);
@@ -327,16 +342,21 @@ test_hash_verify(void **state)
 	assert_non_null(hash2);
 	assert_string_not_equal(hash, hash2);
 	assert_int_equal(hasher_verify(h, hash2,
-	    "correct horse battery staple"), 1);
+			     "correct horse battery staple"),
+	    1);
 
 	/* Multibyte passwords round trip byte for byte. */
 	free(hash2);
-	hash2 = hasher_hash(h, "\xd0\xbf\xd0\xb0\xd1\x80\xd0\xbe\xd0\xbb\xd1\x8c");
+	hash2 = hasher_hash(h,
+	    "\xd0\xbf\xd0\xb0\xd1\x80\xd0\xbe\xd0\xbb\xd1\x8c");
 	assert_non_null(hash2);
+	assert_int_equal(
+	    hasher_verify(h, hash2,
+		"\xd0\xbf\xd0\xb0\xd1\x80\xd0\xbe\xd0\xbb\xd1\x8c"),
+	    1);
 	assert_int_equal(hasher_verify(h, hash2,
-	    "\xd0\xbf\xd0\xb0\xd1\x80\xd0\xbe\xd0\xbb\xd1\x8c"), 1);
-	assert_int_equal(hasher_verify(h, hash2,
-	    "\xd0\xbf\xd0\xb0\xd1\x80\xd0\xbe\xd0\xbb"), 0);
+			     "\xd0\xbf\xd0\xb0\xd1\x80\xd0\xbe\xd0\xbb"),
+	    0);
 	free(hash2);
 	free(hash);
 	hasher_free(h);
@@ -376,11 +396,11 @@ static enum password_rule
 policy(const char *pw, const char *breached, struct password_verdict *v)
 {
 	struct password_policy p = { .min_length = PASSWORD_MIN_CHARS,
-	    .min_score = PASSWORD_SCORE_DEFAULT,
-	    .checks = PW_CHECK_LISTS | PW_CHECK_SCORE,
-	    .breached_file = breached };
+		.min_score = PASSWORD_SCORE_DEFAULT,
+		.checks = PW_CHECK_LISTS | PW_CHECK_SCORE,
+		.breached_file = breached };
 	const char *context[] = { "Alice.Liddell@example.com", "alice",
-	    "Wonderland Books", NULL };
+		"Wonderland Books", NULL };
 
 	return password_check(&p, pw, context, v);
 }
@@ -410,8 +430,11 @@ test_policy_rules(void **state)
 	assert_int_equal(policy("correct horse battery staple", NULL, &v),
 	    PW_OK);
 	assert_int_equal(v.score, 4);
-	assert_int_equal(policy("\xd0\xba\xd0\xbb\xd1\x8e\xd1\x87 \xd0\xbe\xd1\x82 "
-	    "\xe5\xaf\x86\xe7\xa0\x81 tea kettle", NULL, NULL), PW_OK);
+	assert_int_equal(
+	    policy("\xd0\xba\xd0\xbb\xd1\x8e\xd1\x87 \xd0\xbe\xd1\x82 "
+		   "\xe5\xaf\x86\xe7\xa0\x81 tea kettle",
+		NULL, NULL),
+	    PW_OK);
 	/* Too short, with the project's minimum in the verdict. */
 	assert_int_equal(policy("Xq7#", NULL, &v), PW_MIN_LENGTH);
 	assert_int_equal(v.min_length, 8);
@@ -424,7 +447,8 @@ test_policy_nfkc(void **state)
 
 	(void)state;
 	/* Full-width letters and the "fi" ligature fold to ASCII. */
-	n = password_normalise("\xef\xbd\x90\xef\xbd\x81\xef\xbd\x93\xef\xbd\x93"
+	n = password_normalise(
+	    "\xef\xbd\x90\xef\xbd\x81\xef\xbd\x93\xef\xbd\x93"
 	    "word");
 	assert_non_null(n);
 	assert_string_equal(n, "password");
@@ -433,8 +457,11 @@ test_policy_nfkc(void **state)
 	assert_string_equal(n, "fine");
 	free(n);
 	/* So the common list catches the full-width spelling. */
-	assert_int_equal(policy("\xef\xbd\x90\xef\xbd\x81\xef\xbd\x93\xef\xbd\x93"
-	    "word", NULL, NULL), PW_COMMON);
+	assert_int_equal(
+	    policy("\xef\xbd\x90\xef\xbd\x81\xef\xbd\x93\xef\xbd\x93"
+		   "word",
+		NULL, NULL),
+	    PW_COMMON);
 	assert_null(password_normalise("abc\xff"));
 	/* Length counts the normalised text: U+FDFA is 18 characters. */
 	assert_int_equal(password_check_bounds("\xef\xb7\xba"), PW_OK);
@@ -457,8 +484,8 @@ breached_file(const char *dir, const char *const *pws, char path[UNIT_PATH_MAX])
 				hex[j] = (char)(hex[j] - 'a' + 'A');
 		snprintf(lines[n], sizeof(lines[n]), "%s:%zu", hex, n * 7 + 1);
 	}
-	qsort(lines, n, sizeof(lines[0]), (int (*)(const void *,
-	    const void *))strcmp);
+	qsort(lines, n, sizeof(lines[0]),
+	    (int (*)(const void *, const void *))strcmp);
 	buf_init(&b, 4096);
 	for (i = 0; i < n; i++)
 		assert_int_equal(buf_printf(&b, "%s\r\n", lines[i]), 0);
@@ -473,8 +500,9 @@ profile_check(enum password_profile prof, const char *pw)
 {
 	const struct password_profile_info *i = password_profile(prof);
 	struct password_policy p = { .min_length = i->min_length,
-	    .max_length = i->max_length, .min_score = PASSWORD_SCORE_DEFAULT,
-	    .checks = i->checks };
+		.max_length = i->max_length,
+		.min_score = PASSWORD_SCORE_DEFAULT,
+		.checks = i->checks };
 	const char *context[] = { "alice@example.com", NULL };
 
 	return password_check(&p, pw, context, NULL);
@@ -492,7 +520,8 @@ test_profiles(void **state)
 	assert_int_equal(profile_check(PW_PROFILE_COGNITO, "Passw0rd!"), PW_OK);
 	assert_int_equal(profile_check(PW_PROFILE_COGNITO, "Summer2024!"),
 	    PW_OK);
-	assert_int_equal(profile_check(PW_PROFILE_COGNITO, "Password1!"), PW_OK);
+	assert_int_equal(profile_check(PW_PROFILE_COGNITO, "Password1!"),
+	    PW_OK);
 	assert_int_equal(profile_check(PW_PROFILE_COGNITO, "passw0rd!"),
 	    PW_UPPERCASE);
 	assert_int_equal(profile_check(PW_PROFILE_COGNITO, "PASSW0RD!"),
@@ -514,10 +543,13 @@ test_profiles(void **state)
 	    password_is_symbol('\\') && password_is_symbol('"') &&
 	    password_is_symbol('-') && !password_is_symbol('a') &&
 	    !password_is_symbol(0xa7));
-	assert_int_equal(profile_check(PW_PROFILE_COGNITO, "\xc3\x89t\xc3\xa9" "2024!"),
-	    PW_OK);			/* Été2024! */
+	assert_int_equal(profile_check(PW_PROFILE_COGNITO,
+			     "\xc3\x89t\xc3\xa9"
+			     "2024!"),
+	    PW_OK); /* Été2024! */
 	/* Xsolla: 6 to 100 characters, nothing else. */
-	assert_int_equal(profile_check(PW_PROFILE_XSOLLA, "password1230"), PW_OK);
+	assert_int_equal(profile_check(PW_PROFILE_XSOLLA, "password1230"),
+	    PW_OK);
 	assert_int_equal(profile_check(PW_PROFILE_XSOLLA, "qwerty"), PW_OK);
 	assert_int_equal(profile_check(PW_PROFILE_XSOLLA, "qwert"),
 	    PW_MIN_LENGTH);
@@ -528,10 +560,13 @@ test_profiles(void **state)
 	assert_int_equal(profile_check(PW_PROFILE_XSOLLA, s), PW_MAX_LENGTH);
 	free(s);
 	/* The text rules hold under every profile. */
-	assert_int_equal(profile_check(PW_PROFILE_XSOLLA, "abc\xe2\x80\x8b""def"),
+	assert_int_equal(profile_check(PW_PROFILE_XSOLLA,
+			     "abc\xe2\x80\x8b"
+			     "def"),
 	    PW_VALID_TEXT);
 	assert_int_equal(profile_check(PW_PROFILE_COGNITO,
-	    "Passw0rd!\xe2\x80\xae"), PW_VALID_TEXT);
+			     "Passw0rd!\xe2\x80\xae"),
+	    PW_VALID_TEXT);
 	/* nist keeps its lists. */
 	assert_int_equal(profile_check(PW_PROFILE_NIST, "password"), PW_COMMON);
 	/* Names. */
@@ -553,8 +588,8 @@ static void
 test_breached(void **state)
 {
 	static const char *const pws[] = { "first breached pass",
-	    "tulip harbour 1987", "zebra crossing lights", "another one here",
-	    "xylophone quartet", NULL };
+		"tulip harbour 1987", "zebra crossing lights",
+		"another one here", "xylophone quartet", NULL };
 	char dir[UNIT_DIR_MAX], path[UNIT_PATH_MAX];
 	uint8_t d[SHA1_BYTES];
 	char hex[41];
@@ -597,16 +632,18 @@ test_legacy_hash(void **state)
 	h = hasher_new(OPS, MEM_KIB, 1);
 	assert_non_null(h);
 	assert_int_equal(crypto_pwhash_str(hash, typed, strlen(typed), OPS,
-	    (size_t)MEM_KIB * 1024), 0);
+			     (size_t)MEM_KIB * 1024),
+	    0);
 	assert_int_equal(hasher_verify(h, hash, typed), 2);
-	assert_int_equal(hasher_verify(h, hash, "fine tuned violin strings"), 0);
+	assert_int_equal(hasher_verify(h, hash, "fine tuned violin strings"),
+	    0);
 	hasher_free(h);
 }
 
 struct worker {
-	struct hasher	*h;
-	char		 pw[32];
-	int		 ok;
+	struct hasher *h;
+	char pw[32];
+	int ok;
 };
 
 static void *
@@ -637,7 +674,8 @@ test_concurrent(void **state)
 		w[i].h = h;
 		snprintf(w[i].pw, sizeof(w[i].pw), "password-%d", i);
 		w[i].ok = 0;
-		assert_int_equal(pthread_create(&t[i], NULL, worker_main, &w[i]),
+		assert_int_equal(pthread_create(&t[i], NULL, worker_main,
+				     &w[i]),
 		    0);
 	}
 	for (i = 0; i < 6; i++) {

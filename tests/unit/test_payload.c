@@ -13,7 +13,9 @@
 
 static const uint8_t key[PAYLOAD_KEY_BYTES] = { 1, 2, 3, 4, 5 };
 static const struct payload_ad ad = {
-	"018f0000-0000-7000-8000-00000000000a", "p-a", "reset_link",
+	"018f0000-0000-7000-8000-00000000000a",
+	"p-a",
+	"reset_link",
 	"alice@example.com",
 };
 static const char text[] =

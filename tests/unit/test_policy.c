@@ -45,45 +45,55 @@ test_callback_url(void **state)
 
 	/* Listed: itself, a copy. */
 	assert_int_equal(engine_callback_url(&p, "https://b.example/cb", 0,
-	    &out), ENGINE_OK);
+			     &out),
+	    ENGINE_OK);
 	assert_string_equal(out, "https://b.example/cb");
 	free(out);
 	assert_int_equal(engine_callback_url(&p, "https://b.example/cb",
-	    CALLBACK_REFUSE_UNLISTED, &out), ENGINE_OK);
+			     CALLBACK_REFUSE_UNLISTED, &out),
+	    ENGINE_OK);
 	assert_string_equal(out, "https://b.example/cb");
 	free(out);
 
 	/* Not listed, exactly: a prefix, a longer URL, another host. */
 	assert_int_equal(engine_callback_url(&p, "https://a.example/c",
-	    CALLBACK_REFUSE_UNLISTED, &out), ENGINE_LOGIN_URL_REFUSED);
+			     CALLBACK_REFUSE_UNLISTED, &out),
+	    ENGINE_LOGIN_URL_REFUSED);
 	assert_null(out);
 	assert_int_equal(engine_callback_url(&p, "https://a.example/cb/x",
-	    CALLBACK_REFUSE_UNLISTED | CALLBACK_DEFAULT_FIRST, &out),
+			     CALLBACK_REFUSE_UNLISTED | CALLBACK_DEFAULT_FIRST,
+			     &out),
 	    ENGINE_LOGIN_URL_REFUSED);
 	assert_null(out);
 	/* Ignored instead: as if none was sent. */
 	assert_int_equal(engine_callback_url(&p, "https://evil.example/cb", 0,
-	    &out), ENGINE_OK);
+			     &out),
+	    ENGINE_OK);
 	assert_null(out);
 	assert_int_equal(engine_callback_url(&p, "https://evil.example/cb",
-	    CALLBACK_DEFAULT_FIRST, &out), ENGINE_OK);
+			     CALLBACK_DEFAULT_FIRST, &out),
+	    ENGINE_OK);
 	assert_string_equal(out, "https://a.example/cb");
 	free(out);
 
 	/* None sent: the first, or none. */
 	assert_int_equal(engine_callback_url(&p, NULL, CALLBACK_DEFAULT_FIRST,
-	    &out), ENGINE_OK);
+			     &out),
+	    ENGINE_OK);
 	assert_string_equal(out, "https://a.example/cb");
 	free(out);
 	assert_int_equal(engine_callback_url(&p, NULL, CALLBACK_REFUSE_UNLISTED,
-	    &out), ENGINE_OK);
+			     &out),
+	    ENGINE_OK);
 	assert_null(out);
 	p.callback_urls = "";
 	assert_int_equal(engine_callback_url(&p, NULL, CALLBACK_DEFAULT_FIRST,
-	    &out), ENGINE_OK);
+			     &out),
+	    ENGINE_OK);
 	assert_null(out);
-	assert_int_equal(engine_callback_url(&p, "",
-	    CALLBACK_REFUSE_UNLISTED, &out), ENGINE_LOGIN_URL_REFUSED);
+	assert_int_equal(engine_callback_url(&p, "", CALLBACK_REFUSE_UNLISTED,
+			     &out),
+	    ENGINE_LOGIN_URL_REFUSED);
 }
 
 static void

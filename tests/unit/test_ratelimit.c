@@ -15,8 +15,7 @@
 #include "http/http.h"
 
 static struct addr
-A(const char *s)
-{
+A(const char *s) {
 	struct addr a;
 
 	assert_int_equal(addr_parse(s, strlen(s), &a), 0);
@@ -73,7 +72,8 @@ test_set_rules(void **state)
 	(void)state;
 	for (i = 0; i < 5; i++)
 		assert_int_equal(ratelimit_take(rl, &a, RL_REQUEST, 1000,
-		    &first), 0);
+				     &first),
+		    0);
 	assert_int_equal(ratelimit_take(rl, &a, RL_LOGIN, 1000, &first), 0);
 	assert_int_equal(ratelimit_take(rl, &a, RL_LOGIN, 1000, &first), 60);
 	ratelimit_set_rules(rl, low);
@@ -82,7 +82,8 @@ test_set_rules(void **state)
 	/* 995 tokens left, cut to 3, in the same millisecond. */
 	for (i = 0; i < 3; i++)
 		assert_int_equal(ratelimit_take(rl, &a, RL_REQUEST, 1000,
-		    &first), 0);
+				     &first),
+		    0);
 	assert_int_equal(ratelimit_take(rl, &a, RL_REQUEST, 1000, &first), 20);
 	/* 60 a minute now: a token a second, not one a minute. */
 	assert_int_equal(ratelimit_take(rl, &a, RL_LOGIN, 1000, &first), 1);
@@ -116,7 +117,8 @@ test_ipv6_and_flood(void **state)
 		snprintf(text, sizeof(text), "198.51.%d.%d", i / 250, i % 250);
 		flood = A(text);
 		assert_int_equal(ratelimit_take(rl, &flood, RL_REQUEST,
-		    2000 + i, &first), 0);
+				     2000 + i, &first),
+		    0);
 	}
 	/* The oldest client was forgotten: fail open, never closed. */
 	assert_int_equal(ratelimit_take(rl, &a, RL_REQUEST, 5000, &first), 0);
@@ -131,9 +133,9 @@ static void
 test_rotating_64s(void **state)
 {
 	const struct ratelimit_rule rules[RS__MAX][RL__MAX] = {
-		{ { 2, 60 }, { 2, 60 }, { 2, 60 }, { 2, 60 } },	/* /64 */
-		{ { 5, 60 }, { 0, 60 }, { 5, 60 }, { 5, 60 } },	/* /56 */
-		{ { 12, 60 }, { 0, 60 }, { 0, 60 }, { 12, 60 } },	/* /48 */
+		{ { 2, 60 }, { 2, 60 }, { 2, 60 }, { 2, 60 } },	  /* /64 */
+		{ { 5, 60 }, { 0, 60 }, { 5, 60 }, { 5, 60 } },	  /* /56 */
+		{ { 12, 60 }, { 0, 60 }, { 0, 60 }, { 12, 60 } }, /* /48 */
 	};
 	struct ratelimit *rl = ratelimit_new(1024, rules);
 	struct addr a;
@@ -151,19 +153,18 @@ test_rotating_64s(void **state)
 		if (wait == 0)
 			allowed++;
 		else
-			assert_int_equal(wait, 12);	/* 60 s / 5 tokens */
+			assert_int_equal(wait, 12); /* 60 s / 5 tokens */
 		firsts += first;
 	}
 	assert_int_equal(allowed, 5);
-	assert_int_equal(firsts, 1);	/* recorded once, not per /64 */
+	assert_int_equal(firsts, 1); /* recorded once, not per /64 */
 	/*
 	 * Another /56 of the same /48 has its own /56 bucket but shares the
 	 * /48's: 12 in all, so 7 more, over however many /56s.
 	 */
 	allowed = 0;
 	for (i = 0; i < 4096; i++) {
-		snprintf(text, sizeof(text), "2001:db8:1:%x:1::1",
-		    0x100 + i);
+		snprintf(text, sizeof(text), "2001:db8:1:%x:1::1", 0x100 + i);
 		a = A(text);
 		if (ratelimit_take(rl, &a, RL_REQUEST, 1000, &first) == 0)
 			allowed++;
@@ -176,7 +177,8 @@ test_rotating_64s(void **state)
 		snprintf(text, sizeof(text), "192.0.2.%d", i);
 		a = A(text);
 		assert_int_equal(ratelimit_take(rl, &a, RL_REQUEST, 1000,
-		    &first), 0);
+				     &first),
+		    0);
 	}
 	/* A class whose wider limits are 0 is limited per /64 alone. */
 	allowed = 0;
@@ -269,12 +271,14 @@ test_client_ip(void **state)
 
 	(void)state;
 	assert_int_equal(cidr_parse_list("127.0.0.1, 10.0.0.0/8 ::1", list, 4,
-	    &n), 0);
+			     &n),
+	    0);
 	assert_int_equal(n, 3);
 	assert_int_equal(cidr_parse_list("10.0.0.0/33", list, 4, &n), -1);
 	assert_int_equal(cidr_parse_list("nonsense", list, 4, &n), -1);
 	assert_int_equal(cidr_parse_list("127.0.0.1, 10.0.0.0/8 ::1", list, 4,
-	    &n), 0);
+			     &n),
+	    0);
 	/* An untrusted peer: its header is ignored whole. */
 	http_client_ip("192.0.2.7", "203.0.113.5", list, n, out, sizeof(out));
 	assert_string_equal(out, "192.0.2.7");
@@ -287,8 +291,8 @@ test_client_ip(void **state)
 	    sizeof(out));
 	assert_string_equal(out, "10.0.0.2");
 	/* Garbage stops the walk at the last trusted hop. */
-	http_client_ip("127.0.0.1", "203.0.113.5, junk, 10.0.0.3", list, n,
-	    out, sizeof(out));
+	http_client_ip("127.0.0.1", "203.0.113.5, junk, 10.0.0.3", list, n, out,
+	    sizeof(out));
 	assert_string_equal(out, "10.0.0.3");
 	/* No header: the peer. */
 	http_client_ip("::1", NULL, list, n, out, sizeof(out));

@@ -66,9 +66,11 @@ test_token_valid(void **state)
 	secret_token_new(tok);
 	assert_int_equal(secret_token_valid(tok), 1);
 	assert_int_equal(secret_token_valid(
-	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), 1);
+			     "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+	    1);
 	assert_int_equal(secret_token_valid(
-	    "__________________________________________8"), 1);
+			     "__________________________________________8"),
+	    1);
 
 	assert_int_equal(secret_token_valid(""), 0);
 	/* One short, one long. */
@@ -91,12 +93,15 @@ test_token_valid(void **state)
 	assert_int_equal(secret_token_valid(bad), 0);
 	/* 43 characters whose last one carries nonzero unused bits. */
 	assert_int_equal(secret_token_valid(
-	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB"), 0);
+			     "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB"),
+	    0);
 	assert_int_equal(secret_token_valid(
-	    "___________________________________________"), 0);
+			     "___________________________________________"),
+	    0);
 	/* A token followed by more text is not a token. */
 	assert_int_equal(secret_token_valid(
-	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n"), 0);
+			     "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n"),
+	    0);
 }
 
 static void

@@ -25,12 +25,12 @@
 #define HEX_B "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100"
 
 struct fixture {
-	char		 dir[UNIT_DIR_MAX];
-	char		 dbpath[UNIT_DIR_MAX + 16];
-	char		 keypath[UNIT_DIR_MAX + 16];
-	char		 url[UNIT_DIR_MAX + 32];
-	struct config	 cfg;
-	struct db	*db;
+	char dir[UNIT_DIR_MAX];
+	char dbpath[UNIT_DIR_MAX + 16];
+	char keypath[UNIT_DIR_MAX + 16];
+	char url[UNIT_DIR_MAX + 32];
+	struct config cfg;
+	struct db *db;
 };
 
 static int
@@ -69,7 +69,8 @@ store_old_secret(struct fixture *f, const char *hex)
 	char *v = NULL;
 
 	assert_int_equal(store_setting_get_or_put(f->db, "server_secret", hex,
-	    &v), STORE_OK);
+			     &v),
+	    STORE_OK);
 	assert_string_equal(v, hex);
 	free(v);
 }
@@ -145,11 +146,11 @@ static void
 test_locate(void **state)
 {
 	static const struct {
-		const char	*database;
-		const char	*secret;
-		const char	*file;
+		const char *database;
+		const char *secret;
+		const char *file;
 		enum serverkey_source src;
-		const char	*path;
+		const char *path;
 	} cases[] = {
 		{ "sqlite:./var/resetd.db", NULL, NULL, SERVERKEY_FILE,
 		    "./var/resetd.key" },
@@ -157,11 +158,13 @@ test_locate(void **state)
 		    "/srv/data.key" },
 		{ "sqlite:/srv/x.sqlite", NULL, NULL, SERVERKEY_FILE,
 		    "/srv/x.sqlite.key" },
-		{ "sqlite:/srv/x.db", NULL, "/etc/k", SERVERKEY_FILE, "/etc/k" },
+		{ "sqlite:/srv/x.db", NULL, "/etc/k", SERVERKEY_FILE,
+		    "/etc/k" },
 		{ "sqlite:/srv/x.db", HEX_A, "/etc/k", SERVERKEY_CONFIG, NULL },
 		{ "sqlite::memory:", NULL, NULL, SERVERKEY_MEMORY, NULL },
 		{ "postgresql:///r", NULL, NULL, SERVERKEY_NONE, NULL },
-		{ "postgres://u@h/r", NULL, "/etc/k", SERVERKEY_FILE, "/etc/k" },
+		{ "postgres://u@h/r", NULL, "/etc/k", SERVERKEY_FILE,
+		    "/etc/k" },
 		{ "postgres://u@h/r", HEX_A, NULL, SERVERKEY_CONFIG, NULL },
 	};
 	struct config cfg;
@@ -177,7 +180,8 @@ test_locate(void **state)
 		cfg.server_secret_file = (char *)cases[i].file;
 		path[0] = '\0';
 		assert_int_equal(serverkey_locate(&cfg, &src, path,
-		    sizeof(path), err, sizeof(err)), 0);
+				     sizeof(path), err, sizeof(err)),
+		    0);
 		assert_int_equal(src, cases[i].src);
 		if (cases[i].path != NULL)
 			assert_string_equal(path, cases[i].path);
@@ -227,12 +231,12 @@ test_file_create(void **state)
 
 	memset(a, 0xaa, sizeof(a));
 	memset(b, 0xbb, sizeof(b));
-	assert_int_equal(serverkey_file_read(f->keypath, got, err,
-	    sizeof(err)), 1);
+	assert_int_equal(serverkey_file_read(f->keypath, got, err, sizeof(err)),
+	    1);
 	assert_int_equal(serverkey_file_create(f->keypath, a), 0);
 	assert_int_equal(serverkey_file_create(f->keypath, b), 1);
-	assert_int_equal(serverkey_file_read(f->keypath, got, err,
-	    sizeof(err)), 0);
+	assert_int_equal(serverkey_file_read(f->keypath, got, err, sizeof(err)),
+	    0);
 	assert_memory_equal(got, a, sizeof(a));
 	/* No folder to create it in. */
 	snprintf(path, sizeof(path), "%s/none/k", f->dir);
@@ -270,8 +274,8 @@ test_upgrade_moves(void **state)
 	assert_key(got, HEX_A);
 	assert_int_equal(has_stored_secret(f), 0);
 	assert_int_equal(mode_of(f->keypath), 0600);
-	assert_int_equal(serverkey_file_read(f->keypath, got, err,
-	    sizeof(err)), 0);
+	assert_int_equal(serverkey_file_read(f->keypath, got, err, sizeof(err)),
+	    0);
 	assert_key(got, HEX_A);
 	snprintf(wal, sizeof(wal), "%s-wal", f->dbpath);
 	assert_int_equal(file_holds(f->dbpath, HEX_A), 0);
@@ -300,8 +304,8 @@ test_upgrade_file_exists(void **state)
 	/* Everything in the database is keyed by its secret: refuse. */
 	assert_int_equal(serverkey_load(&f->cfg, f->db, got), -1);
 	assert_int_equal(has_stored_secret(f), 1);
-	assert_int_equal(serverkey_file_read(f->keypath, got, err,
-	    sizeof(err)), 0);
+	assert_int_equal(serverkey_file_read(f->keypath, got, err, sizeof(err)),
+	    0);
 	assert_key(got, HEX_B);
 	/* The same secret in both: the row goes. */
 	assert_int_equal(unlink(f->keypath), 0);

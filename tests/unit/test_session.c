@@ -19,11 +19,11 @@
 #include "store/store.h"
 
 struct fixture {
-	char		 dir[UNIT_DIR_MAX];
-	struct config	*cfg;
-	struct db	*db;
-	struct engine	*e;
-	struct project	*p, *q;		/* two projects */
+	char dir[UNIT_DIR_MAX];
+	struct config *cfg;
+	struct db *db;
+	struct engine *e;
+	struct project *p, *q; /* two projects */
 };
 
 static const struct claim_map access_map = {
@@ -91,9 +91,11 @@ setup(void **state)
 	f->e = engine_new(f->cfg, f->db);
 	assert_non_null(f->e);
 	assert_int_equal(admin_project_create(f->e, &spec, &f->p, err,
-	    sizeof(err)), ENGINE_OK);
+			     sizeof(err)),
+	    ENGINE_OK);
 	assert_int_equal(admin_project_create(f->e, &spec, &f->q, err,
-	    sizeof(err)), ENGINE_OK);
+			     sizeof(err)),
+	    ENGINE_OK);
 	us.project_id = f->p->id;
 	assert_int_equal(admin_user_create(f->e, &us, &u, err, sizeof(err)),
 	    ENGINE_OK);
@@ -125,9 +127,11 @@ static void
 login(struct fixture *f, struct project *p, enum session_face face,
     const char *client, struct login_result *lr)
 {
-	struct login_request in = { .project = p, .login = "alice@example.com",
-	    .password = "correct horse battery staple", .face = face,
-	    .client_id = client };
+	struct login_request in = { .project = p,
+		.login = "alice@example.com",
+		.password = "correct horse battery staple",
+		.face = face,
+		.client_id = client };
 
 	memset(lr, 0, sizeof(*lr));
 	assert_int_equal(session_login(f->e, &in, lr), ENGINE_OK);
@@ -186,20 +190,22 @@ test_kinds(void **state)
 	login(f, f->p, SF_COGNITO, "client_A", &lr);
 	assert_non_null(lr.refresh_token);
 	assert_int_equal(session_token(f->e, f->p, TK_COGNITO_ACCESS,
-	    &access_map, &lr, "client_A", &access), ENGINE_OK);
-	assert_int_equal(session_token(f->e, f->p, TK_COGNITO_ID, &id_map,
-	    &lr, "client_A", &id), ENGINE_OK);
+			     &access_map, &lr, "client_A", &access),
+	    ENGINE_OK);
+	assert_int_equal(session_token(f->e, f->p, TK_COGNITO_ID, &id_map, &lr,
+			     "client_A", &id),
+	    ENGINE_OK);
 	login(f, f->p, SF_XSOLLA, NULL, &lx);
 	assert_null(lx.refresh_token);
-	assert_int_equal(session_token(f->e, f->p, TK_XSOLLA_LOGIN,
-	    &login_map, &lx, NULL, &x), ENGINE_OK);
-
-	assert_int_equal(check(f, f->p, TK_COGNITO_ACCESS, &access_map,
-	    access), ENGINE_OK);
-	assert_int_equal(check(f, NULL, TK_COGNITO_ACCESS, &access_map,
-	    access), ENGINE_OK);
-	assert_int_equal(check(f, f->p, TK_COGNITO_ID, &id_map, id),
+	assert_int_equal(session_token(f->e, f->p, TK_XSOLLA_LOGIN, &login_map,
+			     &lx, NULL, &x),
 	    ENGINE_OK);
+
+	assert_int_equal(check(f, f->p, TK_COGNITO_ACCESS, &access_map, access),
+	    ENGINE_OK);
+	assert_int_equal(check(f, NULL, TK_COGNITO_ACCESS, &access_map, access),
+	    ENGINE_OK);
+	assert_int_equal(check(f, f->p, TK_COGNITO_ID, &id_map, id), ENGINE_OK);
 	assert_int_equal(check(f, f->p, TK_XSOLLA_LOGIN, &login_map, x),
 	    ENGINE_OK);
 	/* An ID token where an access token is expected, and so on. */
@@ -212,15 +218,15 @@ test_kinds(void **state)
 	assert_int_equal(check(f, f->p, TK_XSOLLA_LOGIN, &login_map, access),
 	    ENGINE_SESSION_INVALID);
 	/* Another project's. */
-	assert_int_equal(check(f, f->q, TK_COGNITO_ACCESS, &access_map,
-	    access), ENGINE_SESSION_INVALID);
+	assert_int_equal(check(f, f->q, TK_COGNITO_ACCESS, &access_map, access),
+	    ENGINE_SESSION_INVALID);
 	assert_int_equal(check(f, f->q, TK_XSOLLA_LOGIN, &login_map, x),
 	    ENGINE_SESSION_INVALID);
 	/* Revoked: every token of the session dies. */
 	assert_int_equal(session_revoke_user(f->e, f->p, lr.user->id),
 	    ENGINE_OK);
-	assert_int_equal(check(f, f->p, TK_COGNITO_ACCESS, &access_map,
-	    access), ENGINE_SESSION_INVALID);
+	assert_int_equal(check(f, f->p, TK_COGNITO_ACCESS, &access_map, access),
+	    ENGINE_SESSION_INVALID);
 	assert_int_equal(check(f, f->p, TK_XSOLLA_LOGIN, &login_map, x),
 	    ENGINE_SESSION_INVALID);
 	xfree_secret(access);
@@ -246,13 +252,14 @@ test_rotation_and_cache(void **state)
 
 	login(f, f->p, SF_COGNITO, "client_A", &lr);
 	assert_int_equal(session_token(f->e, f->p, TK_COGNITO_ACCESS,
-	    &access_map, &lr, "client_A", &old), ENGINE_OK);
+			     &access_map, &lr, "client_A", &old),
+	    ENGINE_OK);
 	assert_int_equal(check(f, f->p, TK_COGNITO_ACCESS, &access_map, old),
 	    ENGINE_OK);
 	sql(f, "UPDATE signing_keys SET secret_sealed = 'spoilt'");
 	assert_int_equal(check(f, f->p, TK_COGNITO_ACCESS, &access_map, old),
 	    ENGINE_OK);
-	keyring_free(f->e);	/* drop the cache: now the spoilt rows count */
+	keyring_free(f->e); /* drop the cache: now the spoilt rows count */
 	assert_int_equal(check(f, f->p, TK_COGNITO_ACCESS, &access_map, old),
 	    ENGINE_SESSION_INVALID);
 	/* A fresh start: new keys, a token of the first. */
@@ -260,30 +267,37 @@ test_rotation_and_cache(void **state)
 	keyring_free(f->e);
 	xfree_secret(old);
 	assert_int_equal(session_token(f->e, f->p, TK_COGNITO_ACCESS,
-	    &access_map, &lr, "client_A", &old), ENGINE_OK);
+			     &access_map, &lr, "client_A", &old),
+	    ENGINE_OK);
 	assert_int_equal(keyring_rotate(f->e, f->p->id, JWT_RS256, kid),
 	    ENGINE_OK);
 	assert_int_equal(session_token(f->e, f->p, TK_COGNITO_ACCESS,
-	    &access_map, &lr, "client_A", &fresh), ENGINE_OK);
+			     &access_map, &lr, "client_A", &fresh),
+	    ENGINE_OK);
 	saved = strchr(fresh, '.');
 	assert_non_null(saved);
 	/* The old token verifies, and the new one names the new kid. */
 	assert_int_equal(check(f, f->p, TK_COGNITO_ACCESS, &access_map, old),
 	    ENGINE_OK);
-	assert_int_equal(check(f, f->p, TK_COGNITO_ACCESS, &access_map,
-	    fresh), ENGINE_OK);
-	assert_int_equal(count(f, "SELECT COUNT(*) FROM signing_keys WHERE "
-	    "retired_at IS NULL"), 1);
-	assert_int_equal(count(f, "SELECT COUNT(*) FROM signing_keys WHERE "
-	    "verify_until IS NOT NULL"), 1);
+	assert_int_equal(check(f, f->p, TK_COGNITO_ACCESS, &access_map, fresh),
+	    ENGINE_OK);
+	assert_int_equal(count(f,
+			     "SELECT COUNT(*) FROM signing_keys WHERE "
+			     "retired_at IS NULL"),
+	    1);
+	assert_int_equal(count(f,
+			     "SELECT COUNT(*) FROM signing_keys WHERE "
+			     "verify_until IS NOT NULL"),
+	    1);
 	/* Past its time, the rotated-out key is refused, cached or not. */
-	sql(f, "UPDATE signing_keys SET verify_until = 1 WHERE verify_until "
+	sql(f,
+	    "UPDATE signing_keys SET verify_until = 1 WHERE verify_until "
 	    "IS NOT NULL");
 	keyring_free(f->e);
 	assert_int_equal(check(f, f->p, TK_COGNITO_ACCESS, &access_map, old),
 	    ENGINE_SESSION_INVALID);
-	assert_int_equal(check(f, f->p, TK_COGNITO_ACCESS, &access_map,
-	    fresh), ENGINE_OK);
+	assert_int_equal(check(f, f->p, TK_COGNITO_ACCESS, &access_map, fresh),
+	    ENGINE_OK);
 	xfree_secret(old);
 	xfree_secret(fresh);
 	login_result_clear(&lr);
@@ -300,34 +314,39 @@ test_refresh(void **state)
 
 	login(f, f->p, SF_WORKOS, "client_W", &lr);
 	in = (struct refresh_request){ f->p, SF_WORKOS, "client_W",
-	    lr.refresh_token, NULL };
+		lr.refresh_token, NULL };
 	memset(&r1, 0, sizeof(r1));
 	assert_int_equal(session_refresh(f->e, &in, &r1), ENGINE_OK);
 	assert_non_null(r1.refresh_token);
 	assert_string_not_equal(r1.refresh_token, lr.refresh_token);
 	assert_string_equal(r1.session->id, lr.session->id);
 	/* Another client, another project, garbage: refused, nothing written. */
-	before = count(f, "SELECT COUNT(*) + COALESCE(SUM(used_at), 0) FROM "
+	before = count(f,
+	    "SELECT COUNT(*) + COALESCE(SUM(used_at), 0) FROM "
 	    "refresh_tokens");
 	memset(&r2, 0, sizeof(r2));
 	in = (struct refresh_request){ f->p, SF_WORKOS, "client_X",
-	    r1.refresh_token, NULL };
+		r1.refresh_token, NULL };
 	assert_int_equal(session_refresh(f->e, &in, &r2),
 	    ENGINE_SESSION_INVALID);
 	in = (struct refresh_request){ f->q, SF_WORKOS, "client_W",
-	    r1.refresh_token, NULL };
+		r1.refresh_token, NULL };
 	assert_int_equal(session_refresh(f->e, &in, &r2),
 	    ENGINE_SESSION_INVALID);
 	in.token = "not a refresh token";
 	assert_int_equal(session_refresh(f->e, &in, &r2),
 	    ENGINE_SESSION_INVALID);
-	assert_int_equal(count(f, "SELECT COUNT(*) + COALESCE(SUM(used_at), 0) "
-	    "FROM refresh_tokens"), before);
-	assert_int_equal(count(f, "SELECT COUNT(*) FROM sessions WHERE "
-	    "revoked_at IS NOT NULL"), 0);
+	assert_int_equal(count(f,
+			     "SELECT COUNT(*) + COALESCE(SUM(used_at), 0) "
+			     "FROM refresh_tokens"),
+	    before);
+	assert_int_equal(count(f,
+			     "SELECT COUNT(*) FROM sessions WHERE "
+			     "revoked_at IS NOT NULL"),
+	    0);
 	/* The spent one again: refused, and the family is revoked. */
 	in = (struct refresh_request){ f->p, SF_WORKOS, "client_W",
-	    lr.refresh_token, NULL };
+		lr.refresh_token, NULL };
 	assert_int_equal(session_refresh(f->e, &in, &r2),
 	    ENGINE_SESSION_INVALID);
 	in.token = r1.refresh_token;
@@ -340,7 +359,7 @@ test_refresh(void **state)
 	/* Cognito's are reused, and give no new one. */
 	login(f, f->p, SF_COGNITO, "client_C", &lr);
 	in = (struct refresh_request){ f->p, SF_COGNITO, "client_C",
-	    lr.refresh_token, NULL };
+		lr.refresh_token, NULL };
 	memset(&r1, 0, sizeof(r1));
 	assert_int_equal(session_refresh(f->e, &in, &r1), ENGINE_OK);
 	assert_null(r1.refresh_token);
@@ -348,11 +367,13 @@ test_refresh(void **state)
 	assert_int_equal(session_refresh(f->e, &in, &r1), ENGINE_OK);
 	login_result_clear(&r1);
 	assert_int_equal(session_revoke_refresh(f->e, f->p, "client_X",
-	    lr.refresh_token), ENGINE_SESSION_INVALID);
+			     lr.refresh_token),
+	    ENGINE_SESSION_INVALID);
 	assert_int_equal(session_refresh(f->e, &in, &r1), ENGINE_OK);
 	login_result_clear(&r1);
 	assert_int_equal(session_revoke_refresh(f->e, f->p, "client_C",
-	    lr.refresh_token), ENGINE_OK);
+			     lr.refresh_token),
+	    ENGINE_OK);
 	assert_int_equal(session_refresh(f->e, &in, &r1),
 	    ENGINE_SESSION_INVALID);
 	login_result_clear(&lr);

@@ -28,8 +28,8 @@ test_vectors(void **state)
 	check("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56,
 	    "84983e441c3bd26ebaae4aa1f95129e5e54670f1");
 	check("abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmn"
-	    "hijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu", 112,
-	    "a49b2446a02c645bf419f995b67091253a04a259");
+	      "hijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu",
+	    112, "a49b2446a02c645bf419f995b67091253a04a259");
 }
 
 static void

@@ -18,23 +18,29 @@
 #define SUITE_SCOPE SUITE_KEY_ID "/20150830/us-east-1/service/aws4_request"
 
 struct hdr {
-	const char	*name;
-	const char	*value;
+	const char *name;
+	const char *value;
 };
 
 struct vector {
-	const char		*name;
-	const char		*method;
-	const char		*path;
-	struct sigv4_param	 query[3];
-	struct hdr		 headers[5];
-	const char		*body;
-	const char		*signed_headers;
-	const char		*signature;
+	const char *name;
+	const char *method;
+	const char *path;
+	struct sigv4_param query[3];
+	struct hdr headers[5];
+	const char *body;
+	const char *signed_headers;
+	const char *signature;
 };
 
-#define HOST { "host", "example.amazonaws.com" }
-#define DATE { "x-amz-date", SUITE_DATE }
+#define HOST \
+	{ \
+		"host", "example.amazonaws.com" \
+	}
+#define DATE \
+	{ \
+		"x-amz-date", SUITE_DATE \
+	}
 
 static const struct vector vectors[] = {
 	{ "get-header-key-duplicate", "GET", "/", { { 0 } },
@@ -51,8 +57,8 @@ static const struct vector vectors[] = {
 	    "08c7e5a9acfcfeb3ab6b2185e75ce8b1deb5e634ec47601a50643f830c755c01" },
 	{ "get-header-value-trim", "GET", "/", { { 0 } },
 	    { HOST, { "my-header1", "value1" },
-	    { "my-header2", "\"a   b   c\"" }, DATE }, NULL,
-	    "host;my-header1;my-header2;x-amz-date",
+		{ "my-header2", "\"a   b   c\"" }, DATE },
+	    NULL, "host;my-header1;my-header2;x-amz-date",
 	    "acc3ed3afb60bb290fc8d2dd0098b9911fcaa05412b367055dee359757a9c736" },
 	{ "get-unreserved", "GET",
 	    "/-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
@@ -64,8 +70,8 @@ static const struct vector vectors[] = {
 	{ "get-vanilla", "GET", "/", { { 0 } }, { HOST, DATE }, NULL,
 	    "host;x-amz-date",
 	    "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31" },
-	{ "get-vanilla-empty-query-key", "GET", "/",
-	    { { "Param1", "value1" } }, { HOST, DATE }, NULL, "host;x-amz-date",
+	{ "get-vanilla-empty-query-key", "GET", "/", { { "Param1", "value1" } },
+	    { HOST, DATE }, NULL, "host;x-amz-date",
 	    "a67d582fa61cc504c4bae71f336f98b97f1ea3c7a6bfe1b6e45aec72011b9aeb" },
 	{ "get-vanilla-query-order-key-case", "GET", "/",
 	    { { "Param2", "value2" }, { "Param1", "value1" } }, { HOST, DATE },
@@ -73,12 +79,11 @@ static const struct vector vectors[] = {
 	    "b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500" },
 	{ "get-vanilla-query-unreserved", "GET", "/",
 	    { { "-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
-	    "-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" } },
+		"-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" } },
 	    { HOST, DATE }, NULL, "host;x-amz-date",
 	    "9c3e54bfcdf0b19771a7f523ee5669cdf59bc7cc0884027167c21bb143a40197" },
-	{ "get-vanilla-utf8-query", "GET", "/",
-	    { { "\xe1\x88\xb4", "bar" } }, { HOST, DATE }, NULL,
-	    "host;x-amz-date",
+	{ "get-vanilla-utf8-query", "GET", "/", { { "\xe1\x88\xb4", "bar" } },
+	    { HOST, DATE }, NULL, "host;x-amz-date",
 	    "2cdec8eed098649ff3a119c94853b13c643bcf08f8b0a1d91e12c9027818dd04" },
 	{ "post-header-key-sort", "POST", "/", { { 0 } },
 	    { HOST, { "my-header1", "value1" }, DATE }, NULL,
@@ -103,11 +108,13 @@ static const struct vector vectors[] = {
 	    "e71688addb58a26418614085fb730ba3faa623b461c17f48f2fbdb9361b94a9b" },
 	{ "post-x-www-form-urlencoded", "POST", "/", { { 0 } },
 	    { { "content-type", "application/x-www-form-urlencoded" }, HOST,
-	    DATE }, "Param1=value1", "content-type;host;x-amz-date",
+		DATE },
+	    "Param1=value1", "content-type;host;x-amz-date",
 	    "ff11897932ad3f4e8b18135d722051e5ac45fc38421b1da7b9d196a0fe09473a" },
 	{ "post-x-www-form-urlencoded-parameters", "POST", "/", { { 0 } },
 	    { { "content-type",
-	    "application/x-www-form-urlencoded; charset=utf8" }, HOST, DATE },
+		  "application/x-www-form-urlencoded; charset=utf8" },
+		HOST, DATE },
 	    "Param1=value1", "content-type;host;x-amz-date",
 	    "1a72ec8f64bd914b0e42e42607c7fbce7fb2c7465f63e3092b3b0d39fa77a6fe" },
 };
@@ -150,8 +157,10 @@ authorization_of(const struct vector *v, const char *signature)
 	char *s = malloc(2048);
 
 	assert_non_null(s);
-	snprintf(s, 2048, "AWS4-HMAC-SHA256 Credential=" SUITE_SCOPE ", "
-	    "SignedHeaders=%s, Signature=%s", v->signed_headers, signature);
+	snprintf(s, 2048,
+	    "AWS4-HMAC-SHA256 Credential=" SUITE_SCOPE ", "
+	    "SignedHeaders=%s, Signature=%s",
+	    v->signed_headers, signature);
 	return s;
 }
 
@@ -176,19 +185,24 @@ test_suite(void **state)
 		assert_string_equal(a.service, "service");
 		request_of(&vectors[i], &r);
 		assert_int_equal(sigv4_signature(&r, &a, SUITE_DATE,
-		    SUITE_SECRET, sig), 0);
+				     SUITE_SECRET, sig),
+		    0);
 		if (strcmp(sig, vectors[i].signature) != 0)
 			fail_msg("%s: got %s", vectors[i].name, sig);
 		/* Another secret, date or scope signs something else. */
 		assert_int_equal(sigv4_signature(&r, &a, SUITE_DATE,
-		    "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEz", sig), 0);
+				     "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEz",
+				     sig),
+		    0);
 		assert_string_not_equal(sig, vectors[i].signature);
 		assert_int_equal(sigv4_signature(&r, &a, "20150830T123601Z",
-		    SUITE_SECRET, sig), 0);
+				     SUITE_SECRET, sig),
+		    0);
 		assert_string_not_equal(sig, vectors[i].signature);
 		strcpy(a.region, "us-west-2");
 		assert_int_equal(sigv4_signature(&r, &a, SUITE_DATE,
-		    SUITE_SECRET, sig), 0);
+				     SUITE_SECRET, sig),
+		    0);
 		assert_string_not_equal(sig, vectors[i].signature);
 	}
 }
@@ -210,15 +224,18 @@ test_vanilla_steps(void **state)
 	request_of(&vectors[6], &r);
 	buf_init(&canon, SIGV4_CANONICAL_MAX);
 	buf_init(&sts, 1024);
-	assert_int_equal(sigv4_canonical_request(&r, a.signed_headers,
-	    &canon), 0);
-	assert_string_equal(buf_cstr(&canon), "GET\n/\n\n"
+	assert_int_equal(sigv4_canonical_request(&r, a.signed_headers, &canon),
+	    0);
+	assert_string_equal(buf_cstr(&canon),
+	    "GET\n/\n\n"
 	    "host:example.amazonaws.com\nx-amz-date:20150830T123600Z\n\n"
 	    "host;x-amz-date\n"
 	    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 	assert_int_equal(sigv4_string_to_sign(buf_cstr(&canon), &a, SUITE_DATE,
-	    &sts), 0);
-	assert_string_equal(buf_cstr(&sts), "AWS4-HMAC-SHA256\n"
+			     &sts),
+	    0);
+	assert_string_equal(buf_cstr(&sts),
+	    "AWS4-HMAC-SHA256\n"
 	    "20150830T123600Z\n20150830/us-east-1/service/aws4_request\n"
 	    "bb579772317eb040ac9ed261061d46c1f17a8133879d6129b6e1c25292927e63");
 	buf_free(&canon);
@@ -241,9 +258,9 @@ static void
 test_paths(void **state)
 {
 	static const struct {
-		const char	*path;
-		int		 times;
-		const char	*want;
+		const char *path;
+		int times;
+		const char *want;
 	} cases[] = {
 		{ "/", 2, "/" },
 		{ "", 2, "/" },
@@ -270,7 +287,8 @@ test_paths(void **state)
 		nl = strchr(buf_cstr(&b) + 5, '\n');
 		assert_non_null(nl);
 		if (strncmp(b.data + 5, cases[i].want, strlen(cases[i].want)) !=
-		    0 || (size_t)(nl - (b.data + 5)) != strlen(cases[i].want))
+			0 ||
+		    (size_t)(nl - (b.data + 5)) != strlen(cases[i].want))
 			fail_msg("%s: got %.*s", cases[i].want,
 			    (int)(nl - (b.data + 5)), b.data + 5);
 	}
@@ -282,26 +300,28 @@ test_refused_headers(void **state)
 {
 	static const char *const bad[] = {
 		"",
-		"AWS4-HMAC-SHA1 Credential=" SUITE_SCOPE ", SignedHeaders=host, "
-		    "Signature=00",
+		"AWS4-HMAC-SHA1 Credential=" SUITE_SCOPE
+		", SignedHeaders=host, "
+		"Signature=00",
 		"AWS4-HMAC-SHA256",
 		"AWS4-HMAC-SHA256 SignedHeaders=host, Signature=00",
 		"AWS4-HMAC-SHA256 Credential=" SUITE_SCOPE ", Signature=00",
-		"AWS4-HMAC-SHA256 Credential=" SUITE_SCOPE ", SignedHeaders=host",
+		"AWS4-HMAC-SHA256 Credential=" SUITE_SCOPE
+		", SignedHeaders=host",
 		"AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/service, "
-		    "SignedHeaders=host, Signature=00",
+		"SignedHeaders=host, Signature=00",
 		"AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/service/"
-		    "aws4_request/x, SignedHeaders=host, Signature=00",
+		"aws4_request/x, SignedHeaders=host, Signature=00",
 		"AWS4-HMAC-SHA256 Credential=AKID//us-east-1/service/"
-		    "aws4_request, SignedHeaders=host, Signature=00",
+		"aws4_request, SignedHeaders=host, Signature=00",
 		"AWS4-HMAC-SHA256 Credential=" SUITE_SCOPE ", SignedHeaders="
-		    "x-amz-date, Signature=00",
+		"x-amz-date, Signature=00",
 		"AWS4-HMAC-SHA256 Credential=" SUITE_SCOPE ", SignedHeaders="
-		    "Host;x-amz-date, Signature=00",
+		"Host;x-amz-date, Signature=00",
 		"AWS4-HMAC-SHA256 Credential=" SUITE_SCOPE ", SignedHeaders="
-		    "host;, Signature=00",
+		"host;, Signature=00",
 		"AWS4-HMAC-SHA256 Credential=" SUITE_SCOPE ", SignedHeaders="
-		    "host;;x-amz-date, Signature=00",
+		"host;;x-amz-date, Signature=00",
 		"AWS4-HMAC-SHA256 garbage",
 	};
 	struct sigv4_auth a;
@@ -316,10 +336,13 @@ test_refused_headers(void **state)
 		assert_non_null(why);
 	}
 	/* An over-long signature parses, and can never match. */
-	assert_int_equal(sigv4_parse_authorization("AWS4-HMAC-SHA256 "
-	    "Credential=" SUITE_SCOPE ", SignedHeaders=host, Signature="
-	    "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf3100",
-	    &a, &why), 0);
+	assert_int_equal(
+	    sigv4_parse_authorization(
+		"AWS4-HMAC-SHA256 "
+		"Credential=" SUITE_SCOPE ", SignedHeaders=host, Signature="
+		"5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf3100",
+		&a, &why),
+	    0);
 	assert_string_equal(a.signature, "");
 }
 

@@ -29,7 +29,8 @@ test_classify(void **state)
 	assert_int_equal(transport_smtp_classify(CURLE_SEND_ERROR, 553, 1),
 	    TRANSPORT_PERMANENT);
 	assert_int_equal(transport_smtp_classify(CURLE_WEIRD_SERVER_REPLY, 554,
-	    1), TRANSPORT_PERMANENT);
+			     1),
+	    TRANSPORT_PERMANENT);
 	assert_int_equal(transport_smtp_classify(CURLE_SEND_ERROR, 501, 1),
 	    TRANSPORT_PERMANENT);
 	/* 4xx: later. */
@@ -41,12 +42,15 @@ test_classify(void **state)
 	assert_int_equal(transport_smtp_classify(CURLE_SEND_ERROR, 452, 1),
 	    TRANSPORT_DEFERRED);
 	assert_int_equal(transport_smtp_classify(CURLE_WEIRD_SERVER_REPLY, 421,
-	    0), TRANSPORT_TEMPORARY);
+			     0),
+	    TRANSPORT_TEMPORARY);
 	assert_int_equal(transport_smtp_classify(CURLE_WEIRD_SERVER_REPLY, 454,
-	    0), TRANSPORT_TEMPORARY);
+			     0),
+	    TRANSPORT_TEMPORARY);
 	/* 5xx before the message: about the session, fixed once for all. */
 	assert_int_equal(transport_smtp_classify(CURLE_WEIRD_SERVER_REPLY, 554,
-	    0), TRANSPORT_TEMPORARY);
+			     0),
+	    TRANSPORT_TEMPORARY);
 	assert_int_equal(transport_smtp_classify(CURLE_LOGIN_DENIED, 535, 0),
 	    TRANSPORT_TEMPORARY);
 	/* The AUTH family, wherever it comes. */
@@ -62,11 +66,13 @@ test_classify(void **state)
 	assert_int_equal(transport_smtp_classify(CURLE_COULDNT_CONNECT, 0, 0),
 	    TRANSPORT_TEMPORARY);
 	assert_int_equal(transport_smtp_classify(CURLE_OPERATION_TIMEDOUT, 0,
-	    1), TRANSPORT_TEMPORARY);
+			     1),
+	    TRANSPORT_TEMPORARY);
 	assert_int_equal(transport_smtp_classify(CURLE_USE_SSL_FAILED, 250, 0),
 	    TRANSPORT_TEMPORARY);
 	assert_int_equal(transport_smtp_classify(CURLE_PEER_FAILED_VERIFICATION,
-	    0, 0), TRANSPORT_TEMPORARY);
+			     0, 0),
+	    TRANSPORT_TEMPORARY);
 	assert_int_equal(transport_smtp_classify(CURLE_GOT_NOTHING, 0, 1),
 	    TRANSPORT_TEMPORARY);
 }
@@ -76,14 +82,14 @@ test_classify(void **state)
  * command the reply of its script line; "." after DATA gets data_reply.
  */
 struct script {
-	const char	*greeting;
-	const char	*mail_reply;
-	const char	*rcpt_reply;
-	const char	*data_reply;
-	int		 listen_fd;
-	int		 port;
-	char		 got_from[128];
-	char		 got_data[4096];
+	const char *greeting;
+	const char *mail_reply;
+	const char *rcpt_reply;
+	const char *data_reply;
+	int listen_fd;
+	int port;
+	char got_from[128];
+	char got_data[4096];
 };
 
 static void
@@ -179,7 +185,8 @@ script_listen(struct script *s)
 	    0);
 	assert_int_equal(listen(s->listen_fd, 4), 0);
 	assert_int_equal(getsockname(s->listen_fd, (struct sockaddr *)&a,
-	    &alen), 0);
+			     &alen),
+	    0);
 	s->port = ntohs(a.sin_port);
 }
 
@@ -188,7 +195,7 @@ base_config(struct config *cfg, char *url)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->mail = url;
-	cfg->mail_starttls = "auto";	/* loopback: opportunistic */
+	cfg->mail_starttls = "auto"; /* loopback: opportunistic */
 	cfg->mail_connect_timeout_ms = 2000;
 	cfg->mail_send_timeout_ms = 5000;
 }
@@ -253,7 +260,7 @@ test_exchange_rcpt_refused(void **state)
 		.greeting = "220 fake.test ESMTP\r\n",
 		.mail_reply = "250 ok\r\n",
 		.rcpt_reply = "550-5.1.1 <alice@example.com>: no such user\r\n"
-		    "550 5.1.1 try another\r\n",
+			      "550 5.1.1 try another\r\n",
 		.data_reply = "250 ok\r\n",
 	};
 	char reply[TRANSPORT_REPLY_MAX];
@@ -262,7 +269,8 @@ test_exchange_rcpt_refused(void **state)
 	assert_int_equal(exchange(&s, reply, sizeof(reply)),
 	    TRANSPORT_PERMANENT);
 	/* The server's text, every line of a multi-line reply. */
-	assert_string_equal(reply, "550 5.1.1 <alice@example.com>: no such "
+	assert_string_equal(reply,
+	    "550 5.1.1 <alice@example.com>: no such "
 	    "user 5.1.1 try another");
 }
 
@@ -312,9 +320,9 @@ test_exchange_temporary(void **state)
 }
 
 struct sending {
-	struct transport	*t;
-	char			 reply[TRANSPORT_REPLY_MAX];
-	int			 rc;
+	struct transport *t;
+	char reply[TRANSPORT_REPLY_MAX];
+	int rc;
 };
 
 static void *
@@ -336,7 +344,7 @@ test_cancel_hung_send(void **state)
 {
 	struct script s = {
 		.greeting = "220 fake.test ESMTP\r\n",
-		.mail_reply = "",	/* silence */
+		.mail_reply = "", /* silence */
 		.rcpt_reply = "250 ok\r\n",
 		.data_reply = "250 ok\r\n",
 	};
@@ -438,25 +446,44 @@ static void
 test_loopback(void **state)
 {
 	static const char *const yes[] = {
-		"smtp://127.0.0.1", "smtp://127.0.0.1:2525",
-		"smtp://127.8.9.10:25/ehlo.example", "smtp://127.255.255.254",
-		"smtp://127.1", "smtp://[::1]", "smtp://[::1]:587",
-		"smtp://[::ffff:127.0.0.1]:25", "smtp://localhost",
-		"smtp://LocalHost:25", "smtps://localhost:465",
+		"smtp://127.0.0.1",
+		"smtp://127.0.0.1:2525",
+		"smtp://127.8.9.10:25/ehlo.example",
+		"smtp://127.255.255.254",
+		"smtp://127.1",
+		"smtp://[::1]",
+		"smtp://[::1]:587",
+		"smtp://[::ffff:127.0.0.1]:25",
+		"smtp://localhost",
+		"smtp://LocalHost:25",
+		"smtps://localhost:465",
 		NULL,
 	};
 	static const char *const no[] = {
 		/* Spelled like loopback, resolving to nothing. */
-		"smtp://127.example.invalid", "smtp://127.0.0.1.invalid",
-		"smtp://127.mail.example.invalid:25", "smtp://127.0.0.1.INVALID.",
-		"smtp://localhost.invalid", "smtp://invalid",
+		"smtp://127.example.invalid",
+		"smtp://127.0.0.1.invalid",
+		"smtp://127.mail.example.invalid:25",
+		"smtp://127.0.0.1.INVALID.",
+		"smtp://localhost.invalid",
+		"smtp://invalid",
 		/* Addresses elsewhere. */
-		"smtp://10.0.0.1", "smtp://128.0.0.1", "smtp://126.255.255.255",
-		"smtp://0.0.0.0", "smtp://192.168.1.127", "smtp://1.2.7.127",
-		"smtp://[::2]", "smtp://[::]", "smtp://[::ffff:10.0.0.1]",
-		"smtp://[fe80::1]", "smtp://[2001:db8::127]",
+		"smtp://10.0.0.1",
+		"smtp://128.0.0.1",
+		"smtp://126.255.255.255",
+		"smtp://0.0.0.0",
+		"smtp://192.168.1.127",
+		"smtp://1.2.7.127",
+		"smtp://[::2]",
+		"smtp://[::]",
+		"smtp://[::ffff:10.0.0.1]",
+		"smtp://[fe80::1]",
+		"smtp://[2001:db8::127]",
 		/* No host at all. */
-		"smtp://", "smtp://:25", "not a url", "",
+		"smtp://",
+		"smtp://:25",
+		"not a url",
+		"",
 		NULL,
 	};
 	size_t i;
@@ -532,7 +559,8 @@ test_log_transport(void **state)
 	assert_true(n > 0);
 	text[n] = '\0';
 	/* Headers with LF line ends, then the text part; twice, appended. */
-	assert_non_null(strstr(text, "mail from <noreply@acme.test> to "
+	assert_non_null(strstr(text,
+	    "mail from <noreply@acme.test> to "
 	    "<alice@example.com>"));
 	assert_non_null(strstr(text, "\nSubject: hi\n\nbody\n"));
 	assert_null(strstr(text, "\r"));
@@ -542,8 +570,8 @@ test_log_transport(void **state)
 	/* An unknown scheme, and a log file that cannot be opened. */
 	assert_int_equal(transport_open("ftp://x", &cfg, &t), -1);
 	assert_null(t.driver);
-	assert_int_equal(transport_open("log:/nonexistent/dir/x.log", &cfg,
-	    &t), -1);
+	assert_int_equal(transport_open("log:/nonexistent/dir/x.log", &cfg, &t),
+	    -1);
 	assert_null(transport_name("ftp://x"));
 	assert_string_equal(transport_name("smtps://x"), "smtps");
 	assert_string_equal(transport_name("maildir:x"), "maildir");

@@ -24,14 +24,14 @@
 #include "store/store_internal.h"
 #include "unit_db.h"
 
-#define T0 1700000000000LL	/* a fixed "now" in milliseconds */
+#define T0 1700000000000LL /* a fixed "now" in milliseconds */
 #define MINUTE 60000LL
 
 struct fixture {
-	struct unit_db	 udb;	/* the database under test */
-	struct unit_db	 fresh;	/* another, for tests that need one */
-	struct db	*db;
-	struct db_conn	*c;	/* a reader connection, autocommit */
+	struct unit_db udb;   /* the database under test */
+	struct unit_db fresh; /* another, for tests that need one */
+	struct db *db;
+	struct db_conn *c; /* a reader connection, autocommit */
 };
 
 /* Open a fresh database of the kind in *state ("sqlite", "postgres"). */
@@ -104,7 +104,8 @@ add_project(struct db_conn *c, const char *id, const char *name,
 	struct project p = {
 		.id = (char *)id,
 		.name = (char *)name,
-		.callback_urls = "https://app.example.com/cb\nhttps://x.test/cb",
+		.callback_urls =
+		    "https://app.example.com/cb\nhttps://x.test/cb",
 		.allowed_origins = "",
 		.reset_url = NULL,
 		.token_ttl = 3600,
@@ -219,14 +220,19 @@ test_migrate(void **state)
 	assert_true(n >= 1);
 	/* Each migration recorded once, whatever the number of runs. */
 	assert_int_equal(query_int(f->c,
-	    "SELECT COUNT(*) FROM schema_migrations"), n);
+			     "SELECT COUNT(*) FROM schema_migrations"),
+	    n);
+	assert_int_equal(
+	    query_int(f->c,
+		"SELECT COUNT(DISTINCT version) FROM schema_migrations"),
+	    n);
 	assert_int_equal(query_int(f->c,
-	    "SELECT COUNT(DISTINCT version) FROM schema_migrations"), n);
-	assert_int_equal(query_int(f->c,
-	    "SELECT MAX(version) FROM schema_migrations"), last);
+			     "SELECT MAX(version) FROM schema_migrations"),
+	    last);
 	assert_int_equal(store_migrate(f->db), 0);
 	assert_int_equal(query_int(f->c,
-	    "SELECT COUNT(*) FROM schema_migrations"), n);
+			     "SELECT COUNT(*) FROM schema_migrations"),
+	    n);
 	assert_int_equal(store_ping(f->c), STORE_OK);
 
 	/* The schema survives a reopen, and migrating again is still a no-op. */
@@ -242,7 +248,8 @@ test_migrate(void **state)
 		assert_int_equal(store_project_count(c2, &count), STORE_OK);
 		assert_int_equal(count, 0);
 		assert_int_equal(query_int(c2,
-		    "SELECT COUNT(*) FROM schema_migrations"), n);
+				     "SELECT COUNT(*) FROM schema_migrations"),
+		    n);
 		db_release(db2, c2);
 		db_close(db2);
 	}
@@ -263,24 +270,36 @@ test_migrate_gap(void **state)
 	for (m = store_migrations; m->version != 0; m++)
 		n++;
 	/* Forget migration 4 as if this database never had it. */
-	assert_int_equal(db_exec(f->c, "DELETE FROM schema_migrations WHERE "
-	    "version = 4", DB_NOARGS), 1);
-	assert_true(db_exec(f->c, "DROP INDEX secrets_subject", DB_NOARGS) >= 0);
+	assert_int_equal(db_exec(f->c,
+			     "DELETE FROM schema_migrations WHERE "
+			     "version = 4",
+			     DB_NOARGS),
+	    1);
+	assert_true(
+	    db_exec(f->c, "DROP INDEX secrets_subject", DB_NOARGS) >= 0);
 	assert_true(db_exec(f->c, "ALTER TABLE secrets DROP COLUMN subject",
-	    DB_NOARGS) >= 0);
+			DB_NOARGS) >= 0);
 	assert_int_equal(query_int(f->c,
-	    "SELECT COUNT(*) FROM schema_migrations"), n - 1);
+			     "SELECT COUNT(*) FROM schema_migrations"),
+	    n - 1);
 	assert_int_equal(store_migrate(f->db), 0);
 	assert_int_equal(query_int(f->c,
-	    "SELECT COUNT(*) FROM schema_migrations"), n);
+			     "SELECT COUNT(*) FROM schema_migrations"),
+	    n);
 	if (strcmp(db_dialect(f->db), "sqlite") == 0)
-		assert_int_equal(query_int(f->c, "SELECT COUNT(*) FROM "
-		    "pragma_table_info('secrets') WHERE name = 'subject'"), 1);
+		assert_int_equal(
+		    query_int(f->c,
+			"SELECT COUNT(*) FROM "
+			"pragma_table_info('secrets') WHERE name = 'subject'"),
+		    1);
 	else
-		assert_int_equal(query_int(f->c, "SELECT COUNT(*) FROM "
-		    "information_schema.columns WHERE table_schema = "
-		    "current_schema() AND table_name = 'secrets' AND "
-		    "column_name = 'subject'"), 1);
+		assert_int_equal(
+		    query_int(f->c,
+			"SELECT COUNT(*) FROM "
+			"information_schema.columns WHERE table_schema = "
+			"current_schema() AND table_name = 'secrets' AND "
+			"column_name = 'subject'"),
+		    1);
 }
 
 /*
@@ -295,9 +314,14 @@ test_migrate_outbox_sender(void **state)
 	struct fixture *f = *state;
 	const struct migration *m;
 	struct project b = {
-		.id = "p-b", .name = "B", .callback_urls = "",
-		.allowed_origins = "", .token_ttl = 3600, .delivery = "link",
-		.created_at = T0, .mail_from = "hello@b.test",
+		.id = "p-b",
+		.name = "B",
+		.callback_urls = "",
+		.allowed_origins = "",
+		.token_ttl = 3600,
+		.delivery = "link",
+		.created_at = T0,
+		.mail_from = "hello@b.test",
 		.mail_from_name = "B Support",
 	};
 	struct outbox_msg *o = NULL;
@@ -314,16 +338,20 @@ test_migrate_outbox_sender(void **state)
 	add_outbox(f->c, "m-2", "dead", T0, T0);
 	add_outbox(f->c, "m-3", "sent", T0, T0);
 	add_outbox(f->c, "m-4", "pending", T0, T0);
-	assert_true(db_exec(f->c, "UPDATE outbox SET project_id = 'p-b' WHERE "
-	    "id IN ('m-1', 'm-2', 'm-3')", DB_NOARGS) == 3);
+	assert_true(db_exec(f->c,
+			"UPDATE outbox SET project_id = 'p-b' WHERE "
+			"id IN ('m-1', 'm-2', 'm-3')",
+			DB_NOARGS) == 3);
 	/* The database as it was before: no sender columns. */
-	snprintf(sql, sizeof(sql), "DELETE FROM schema_migrations WHERE "
-	    "version = %d", version);
+	snprintf(sql, sizeof(sql),
+	    "DELETE FROM schema_migrations WHERE "
+	    "version = %d",
+	    version);
 	assert_int_equal(db_exec(f->c, sql, DB_NOARGS), 1);
 	assert_true(db_exec(f->c, "ALTER TABLE outbox DROP COLUMN from_addr",
-	    DB_NOARGS) >= 0);
+			DB_NOARGS) >= 0);
 	assert_true(db_exec(f->c, "ALTER TABLE outbox DROP COLUMN from_name",
-	    DB_NOARGS) >= 0);
+			DB_NOARGS) >= 0);
 	assert_int_equal(store_migrate(f->db), 0);
 
 	assert_int_equal(store_outbox_get(f->c, "m-1", &o), STORE_OK);
@@ -357,9 +385,9 @@ test_open_errors(void **state)
 #define WAL_ROUNDS 20
 
 struct opener {
-	const char		*url;
-	pthread_barrier_t	*go;
-	int			 rc;
+	const char *url;
+	pthread_barrier_t *go;
+	int rc;
 };
 
 static void *
@@ -401,13 +429,15 @@ test_open_sqlite_while_locked(void **state)
 		snprintf(url, sizeof(url), "sqlite:%s", path);
 		assert_int_equal(sqlite3_open(path, &other), SQLITE_OK);
 		assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL,
-		    NULL, NULL), SQLITE_OK);
+				     NULL, NULL),
+		    SQLITE_OK);
 		assert_int_equal(pthread_barrier_init(&go, NULL, 2), 0);
 		o = (struct opener){ url, &go, -99 };
 		assert_int_equal(pthread_create(&t, NULL, opener_main, &o), 0);
 		pthread_barrier_wait(&go);
 		assert_int_equal(sqlite3_exec(other, "COMMIT", NULL, NULL,
-		    NULL), SQLITE_OK);
+				     NULL),
+		    SQLITE_OK);
 		assert_int_equal(pthread_join(t, NULL), 0);
 		pthread_barrier_destroy(&go);
 		sqlite3_close(other);
@@ -424,13 +454,15 @@ test_settings(void **state)
 	char *v = NULL;
 
 	assert_int_equal(store_setting_get_or_put(f->db, "server_secret",
-	    "first", &v), STORE_OK);
+			     "first", &v),
+	    STORE_OK);
 	assert_string_equal(v, "first");
 	free(v);
 	v = NULL;
 	/* The first value stays. */
 	assert_int_equal(store_setting_get_or_put(f->db, "server_secret",
-	    "second", &v), STORE_OK);
+			     "second", &v),
+	    STORE_OK);
 	assert_string_equal(v, "first");
 	free(v);
 	v = NULL;
@@ -505,7 +537,8 @@ test_projects(void **state)
 
 	/* Not found leaves *out alone. */
 	q = &full;
-	assert_int_equal(store_project_get(f->c, "p-none", &q), STORE_NOT_FOUND);
+	assert_int_equal(store_project_get(f->c, "p-none", &q),
+	    STORE_NOT_FOUND);
 	assert_ptr_equal(q, &full);
 
 	/* Duplicate id. */
@@ -538,30 +571,39 @@ test_users(void **state)
 	add_project(f->c, "p-a", "A", T0);
 	add_project(f->c, "p-b", "B", T0);
 	assert_int_equal(add_user(f->c, "u-1", "p-a", "Alice@Example.COM",
-	    "AliceW", T0 + 1), STORE_OK);
+			     "AliceW", T0 + 1),
+	    STORE_OK);
 	assert_int_equal(add_user(f->c, "u-2", "p-a", "bob@example.com", NULL,
-	    T0 + 2), STORE_OK);
+			     T0 + 2),
+	    STORE_OK);
 	/* Two users without a username are fine. */
 	assert_int_equal(add_user(f->c, "u-3", "p-a", "carol@example.com", NULL,
-	    T0 + 3), STORE_OK);
+			     T0 + 3),
+	    STORE_OK);
 
 	/* Duplicate email, any case, in the same project. */
 	assert_int_equal(add_user(f->c, "u-4", "p-a", "alice@example.com", NULL,
-	    T0), DB_CONSTRAINT);
+			     T0),
+	    DB_CONSTRAINT);
 	assert_int_equal(add_user(f->c, "u-4", "p-a", "ALICE@EXAMPLE.COM", NULL,
-	    T0), DB_CONSTRAINT);
+			     T0),
+	    DB_CONSTRAINT);
 	/* Duplicate username, any case. */
 	assert_int_equal(add_user(f->c, "u-4", "p-a", "dave@example.com",
-	    "alicew", T0), DB_CONSTRAINT);
+			     "alicew", T0),
+	    DB_CONSTRAINT);
 	/* Duplicate id. */
 	assert_int_equal(add_user(f->c, "u-1", "p-a", "eve@example.com", NULL,
-	    T0), DB_CONSTRAINT);
+			     T0),
+	    DB_CONSTRAINT);
 	/* A project that does not exist. */
 	assert_int_equal(add_user(f->c, "u-4", "p-none", "x@example.com", NULL,
-	    T0), DB_CONSTRAINT);
+			     T0),
+	    DB_CONSTRAINT);
 	/* The same email in another project is another user. */
 	assert_int_equal(add_user(f->c, "u-b1", "p-b", "alice@example.com",
-	    "alicew", T0 + 4), STORE_OK);
+			     "alicew", T0 + 4),
+	    STORE_OK);
 
 	/* Every field comes back. */
 	assert_int_equal(store_user_get(f->c, "p-a", "u-1", &u), STORE_OK);
@@ -582,7 +624,8 @@ test_users(void **state)
 
 	/* user_get is scoped to the project. */
 	u = sentinel;
-	assert_int_equal(store_user_get(f->c, "p-b", "u-1", &u), STORE_NOT_FOUND);
+	assert_int_equal(store_user_get(f->c, "p-b", "u-1", &u),
+	    STORE_NOT_FOUND);
 	assert_ptr_equal(u, sentinel);
 	assert_int_equal(store_user_get(f->c, "p-a", "u-b1", &u),
 	    STORE_NOT_FOUND);
@@ -634,9 +677,11 @@ test_user_email_wins(void **state)
 	add_project(f->c, "p-a", "A", T0);
 	/* u-x's username is u-y's email. */
 	assert_int_equal(add_user(f->c, "u-x", "p-a", "x@example.com",
-	    "Y@Example.com", T0), STORE_OK);
+			     "Y@Example.com", T0),
+	    STORE_OK);
 	assert_int_equal(add_user(f->c, "u-y", "p-a", "y@example.com", NULL,
-	    T0), STORE_OK);
+			     T0),
+	    STORE_OK);
 	assert_int_equal(store_user_find(f->c, "p-a", "y@example.com", &u),
 	    STORE_OK);
 	assert_string_equal(u->id, "u-y");
@@ -646,11 +691,10 @@ test_user_email_wins(void **state)
 /* The ids of a page, joined with spaces, into out; limit < 0: newest first. */
 static void
 page_ids(struct db_conn *c, const char *project, enum user_filter filter,
-    const char *value, const char *after, int64_t limit, char *out,
-    size_t len)
+    const char *value, const char *after, int64_t limit, char *out, size_t len)
 {
-	struct user_page_query q = { filter, value, after, limit < 0 ?
-	    -limit : limit, limit < 0 };
+	struct user_page_query q = { filter, value, after,
+		limit < 0 ? -limit : limit, limit < 0 };
 	struct store_list l;
 	size_t i, n = 0;
 
@@ -673,8 +717,11 @@ test_user_pages_status_delete(void **state)
 {
 	struct fixture *f = *state;
 	struct session ses = {
-		.id = "ses-1", .project_id = "p-a", .user_id = "u-2",
-		.created_at = T0, .expires_at = T0 + MINUTE,
+		.id = "ses-1",
+		.project_id = "p-a",
+		.user_id = "u-2",
+		.created_at = T0,
+		.expires_at = T0 + MINUTE,
 	};
 	struct user *u = NULL;
 	char ids[256];
@@ -682,23 +729,30 @@ test_user_pages_status_delete(void **state)
 	add_project(f->c, "p-a", "A", T0);
 	add_project(f->c, "p-b", "B", T0);
 	assert_int_equal(add_user(f->c, "u-1", "p-a", "a_b@example.com", "Ann",
-	    T0), STORE_OK);
+			     T0),
+	    STORE_OK);
 	assert_int_equal(add_user(f->c, "u-2", "p-a", "axb@example.com", NULL,
-	    T0), STORE_OK);
+			     T0),
+	    STORE_OK);
 	assert_int_equal(add_user(f->c, "u-3", "p-a", "A%c@example.com", NULL,
-	    T0), STORE_OK);
+			     T0),
+	    STORE_OK);
 	assert_int_equal(add_user(f->c, "u-4", "p-b", "a_b@example.com", NULL,
-	    T0), STORE_OK);
+			     T0),
+	    STORE_OK);
 
 	page_ids(f->c, "p-a", USER_FILTER_NONE, NULL, NULL, 10, ids,
 	    sizeof(ids));
 	assert_string_equal(ids, "u-1 u-2 u-3");
-	page_ids(f->c, "p-a", USER_FILTER_NONE, NULL, NULL, 2, ids, sizeof(ids));
+	page_ids(f->c, "p-a", USER_FILTER_NONE, NULL, NULL, 2, ids,
+	    sizeof(ids));
 	assert_string_equal(ids, "u-1 u-2");
-	page_ids(f->c, "p-a", USER_FILTER_NONE, NULL, "u-2", 2, ids, sizeof(ids));
+	page_ids(f->c, "p-a", USER_FILTER_NONE, NULL, "u-2", 2, ids,
+	    sizeof(ids));
 	assert_string_equal(ids, "u-3");
 	/* Newest first, "after" meaning older; filters alike. */
-	page_ids(f->c, "p-a", USER_FILTER_NONE, NULL, NULL, -2, ids, sizeof(ids));
+	page_ids(f->c, "p-a", USER_FILTER_NONE, NULL, NULL, -2, ids,
+	    sizeof(ids));
 	assert_string_equal(ids, "u-3 u-2");
 	page_ids(f->c, "p-a", USER_FILTER_NONE, NULL, "u-2", -2, ids,
 	    sizeof(ids));
@@ -706,8 +760,8 @@ test_user_pages_status_delete(void **state)
 	page_ids(f->c, "p-a", USER_FILTER_EMAIL_PREFIX, "a", "u-3", -5, ids,
 	    sizeof(ids));
 	assert_string_equal(ids, "u-2 u-1");
-	page_ids(f->c, "p-a", USER_FILTER_EMAIL, "A_B@EXAMPLE.COM", NULL, 10, ids,
-	    sizeof(ids));
+	page_ids(f->c, "p-a", USER_FILTER_EMAIL, "A_B@EXAMPLE.COM", NULL, 10,
+	    ids, sizeof(ids));
 	assert_string_equal(ids, "u-1");
 	page_ids(f->c, "p-a", USER_FILTER_EMAIL_PREFIX, "a_", NULL, 10, ids,
 	    sizeof(ids));
@@ -724,7 +778,8 @@ test_user_pages_status_delete(void **state)
 	page_ids(f->c, "p-a", USER_FILTER_USERNAME_PREFIX, "A", NULL, 10, ids,
 	    sizeof(ids));
 	assert_string_equal(ids, "u-1");
-	page_ids(f->c, "p-a", USER_FILTER_ID, "u-4", NULL, 10, ids, sizeof(ids));
+	page_ids(f->c, "p-a", USER_FILTER_ID, "u-4", NULL, 10, ids,
+	    sizeof(ids));
 	assert_string_equal(ids, "");
 
 	/* Status: confirmed by default; an operator's password sets one. */
@@ -732,16 +787,19 @@ test_user_pages_status_delete(void **state)
 	assert_int_equal(u->status, USER_CONFIRMED);
 	user_free(u);
 	assert_int_equal(store_user_admin_password(f->c, "p-a", "u-1", "h1",
-	    USER_FORCE_CHANGE_PASSWORD, T0 + 1), 1);
+			     USER_FORCE_CHANGE_PASSWORD, T0 + 1),
+	    1);
 	assert_int_equal(store_user_admin_password(f->c, "p-b", "u-1", "h1",
-	    USER_CONFIRMED, T0 + 1), 0);
+			     USER_CONFIRMED, T0 + 1),
+	    0);
 	assert_int_equal(store_user_get(f->c, "p-a", "u-1", &u), STORE_OK);
 	assert_int_equal(u->status, USER_FORCE_CHANGE_PASSWORD);
 	assert_string_equal(u->password_hash, "h1");
 	assert_int_equal(u->email_verified, 0);
 	user_free(u);
 	assert_int_equal(store_user_set_status(f->c, "p-a", "u-1",
-	    USER_RESET_REQUIRED, T0 + 2), 1);
+			     USER_RESET_REQUIRED, T0 + 2),
+	    1);
 	assert_int_equal(store_user_get(f->c, "p-a", "u-1", &u), STORE_OK);
 	assert_int_equal(u->status, USER_RESET_REQUIRED);
 	user_free(u);
@@ -755,7 +813,8 @@ test_user_pages_status_delete(void **state)
 	/* Delete: only in its project, with what names the user. */
 	assert_int_equal(store_session_insert(f->c, &ses), STORE_OK);
 	assert_int_equal(add_secret(f->c, "s-1", "p-a", "u-2", "hash-1",
-	    T0 + MINUTE), STORE_OK);
+			     T0 + MINUTE),
+	    STORE_OK);
 	assert_int_equal(store_user_delete(f->c, "p-b", "u-2"), 0);
 	assert_int_equal(store_user_delete(f->c, "p-a", "u-2"), 1);
 	assert_int_equal(store_user_get(f->c, "p-a", "u-2", &u),
@@ -765,7 +824,8 @@ test_user_pages_status_delete(void **state)
 	assert_int_equal(store_user_delete(f->c, "p-a", "u-2"), 0);
 	/* The email is free again. */
 	assert_int_equal(add_user(f->c, "u-5", "p-a", "AXB@example.com", NULL,
-	    T0), STORE_OK);
+			     T0),
+	    STORE_OK);
 }
 
 static void
@@ -777,12 +837,15 @@ test_user_updates(void **state)
 
 	add_project(f->c, "p-a", "A", T0);
 	assert_int_equal(add_user(f->c, "u-2", "p-a", "b@example.com", NULL,
-	    T0 + 2), STORE_OK);
+			     T0 + 2),
+	    STORE_OK);
 	assert_int_equal(add_user(f->c, "u-1", "p-a", "a@example.com", "a",
-	    T0 + 1), STORE_OK);
+			     T0 + 1),
+	    STORE_OK);
 
 	assert_int_equal(store_user_set_password(f->c, "u-1", "$argon2id$h1",
-	    T0 + 10), STORE_OK);
+			     T0 + 10),
+	    STORE_OK);
 	assert_int_equal(store_user_get(f->c, "p-a", "u-1", &u), STORE_OK);
 	assert_string_equal(u->password_hash, "$argon2id$h1");
 	assert_int_equal(u->email_verified, 1);
@@ -828,9 +891,11 @@ test_secrets(void **state)
 
 	add_project(f->c, "p-a", "A", T0);
 	add_project(f->c, "p-b", "B", T0);
-	assert_int_equal(add_user(f->c, "u-1", "p-a", "a@example.com", NULL, T0),
+	assert_int_equal(add_user(f->c, "u-1", "p-a", "a@example.com", NULL,
+			     T0),
 	    STORE_OK);
-	assert_int_equal(add_user(f->c, "u-2", "p-a", "b@example.com", NULL, T0),
+	assert_int_equal(add_user(f->c, "u-2", "p-a", "b@example.com", NULL,
+			     T0),
 	    STORE_OK);
 
 	assert_int_equal(add_secret(f->c, "s-1", "p-a", "u-1", "hash-1", exp),
@@ -840,7 +905,8 @@ test_secrets(void **state)
 	    DB_CONSTRAINT);
 	/* A decoy has no user. */
 	assert_int_equal(add_secret(f->c, "s-decoy", "p-a", NULL, "hash-d",
-	    exp), STORE_OK);
+			     exp),
+	    STORE_OK);
 
 	assert_int_equal(store_secret_by_hash(f->c, "hash-1", &s), STORE_OK);
 	assert_string_equal(s->id, "s-1");
@@ -900,7 +966,8 @@ test_secrets(void **state)
 	assert_int_equal(add_secret(f->c, "s-4", "p-a", "u-1", "hash-4", exp),
 	    STORE_OK);
 	assert_int_equal(add_secret(f->c, "s-old", "p-a", "u-1", "hash-old",
-	    T0 + 1), STORE_OK);	/* expired at T0 + 2 min */
+			     T0 + 1),
+	    STORE_OK); /* expired at T0 + 2 min */
 	assert_int_equal(add_secret(f->c, "s-5", "p-a", "u-2", "hash-5", exp),
 	    STORE_OK);
 	assert_int_equal(store_secret_revoke_user(f->c, "u-1", T0 + 2 * MINUTE),
@@ -954,7 +1021,7 @@ add_counted(struct db_conn *c, const char *id, const char *user_id,
 		.project_id = "p-a",
 		.user_id = (char *)user_id,
 		.purpose = (char *)purpose,
-		.token_hash = (char *)id,	/* unique, as hashes are */
+		.token_hash = (char *)id, /* unique, as hashes are */
 		.email = "",
 		.created_at = created_at,
 		.expires_at = created_at + 60 * MINUTE,
@@ -984,10 +1051,10 @@ test_limit_counts(void **state)
 		.next_try_at = T0,
 	};
 	static const struct {
-		const char	*id;
-		const char	*kind;
-		const char	*state;
-		int64_t		 at;
+		const char *id;
+		const char *kind;
+		const char *state;
+		int64_t at;
 	} mails[] = {
 		{ "m-1", "unknown_account", "pending", T0 - 10 * MINUTE },
 		{ "m-2", "unknown_account", "sent", T0 - 20 * MINUTE },
@@ -998,7 +1065,8 @@ test_limit_counts(void **state)
 	size_t i;
 
 	add_project(f->c, "p-a", "A", T0);
-	assert_int_equal(add_user(f->c, "u-1", "p-a", "a@example.com", NULL, T0),
+	assert_int_equal(add_user(f->c, "u-1", "p-a", "a@example.com", NULL,
+			     T0),
 	    STORE_OK);
 	add_counted(f->c, "s-1", "u-1", "reset_link", "u-1", T0 - 30 * MINUTE);
 	add_counted(f->c, "s-2", "u-1", "reset_code", "u-1", T0 - 20 * MINUTE);
@@ -1007,18 +1075,22 @@ test_limit_counts(void **state)
 	add_counted(f->c, "s-5", NULL, "decoy", "key-g", T0 - 40 * MINUTE);
 	add_counted(f->c, "s-6", NULL, "reset_code", "key-g", T0 - 5 * MINUTE);
 	add_counted(f->c, "s-7", NULL, "decoy", NULL, T0 - 4 * MINUTE);
-	add_counted(f->c, "s-8", "u-1", "session_other", "u-1", T0 - 3 * MINUTE);
+	add_counted(f->c, "s-8", "u-1", "session_other", "u-1",
+	    T0 - 3 * MINUTE);
 
-	assert_int_equal(store_secret_count_recent(f->c, "u-1", T0 - 60 * MINUTE,
-	    &n, &oldest), STORE_OK);
+	assert_int_equal(store_secret_count_recent(f->c, "u-1",
+			     T0 - 60 * MINUTE, &n, &oldest),
+	    STORE_OK);
 	assert_int_equal(n, 2);
 	assert_int_equal(oldest, T0 - 30 * MINUTE);
 	assert_int_equal(store_secret_count_recent(f->c, "key-g",
-	    T0 - 60 * MINUTE, &n, &oldest), STORE_OK);
+			     T0 - 60 * MINUTE, &n, &oldest),
+	    STORE_OK);
 	assert_int_equal(n, 2);
 	assert_int_equal(oldest, T0 - 40 * MINUTE);
 	assert_int_equal(store_secret_count_recent(f->c, "key-none",
-	    T0 - 60 * MINUTE, &n, &oldest), STORE_OK);
+			     T0 - 60 * MINUTE, &n, &oldest),
+	    STORE_OK);
 	assert_int_equal(n, 0);
 	assert_int_equal(oldest, 0);
 
@@ -1035,8 +1107,9 @@ test_limit_counts(void **state)
 	assert_int_equal(store_secret_by_id(f->c, "s-7", &s), STORE_OK);
 	assert_null(s->subject);
 	secret_free(s);
-	assert_int_equal(store_secret_count_recent(f->c, "u-1", T0 - 60 * MINUTE,
-	    &n, &oldest), STORE_OK);
+	assert_int_equal(store_secret_count_recent(f->c, "u-1",
+			     T0 - 60 * MINUTE, &n, &oldest),
+	    STORE_OK);
 	assert_int_equal(n, 3);
 
 	/* Notices of the hour, dropped rows left out, up to at_most. */
@@ -1048,16 +1121,20 @@ test_limit_counts(void **state)
 		assert_int_equal(store_outbox_insert(f->c, &mail), STORE_OK);
 	}
 	assert_int_equal(store_outbox_count_kind(f->c, "p-a", "unknown_account",
-	    T0 - 60 * MINUTE, 100, &n), STORE_OK);
+			     T0 - 60 * MINUTE, 100, &n),
+	    STORE_OK);
 	assert_int_equal(n, 2);
 	assert_int_equal(store_outbox_count_kind(f->c, "p-a", "unknown_account",
-	    T0 - 60 * MINUTE, 1, &n), STORE_OK);
+			     T0 - 60 * MINUTE, 1, &n),
+	    STORE_OK);
 	assert_int_equal(n, 1);
 	assert_int_equal(store_outbox_count_kind(f->c, "p-a", "reset_code",
-	    T0 - 60 * MINUTE, 100, &n), STORE_OK);
+			     T0 - 60 * MINUTE, 100, &n),
+	    STORE_OK);
 	assert_int_equal(n, 1);
-	assert_int_equal(store_outbox_count_recent(f->c, "p-a", T0 - 60 * MINUTE,
-	    100, &n), STORE_OK);
+	assert_int_equal(store_outbox_count_recent(f->c, "p-a",
+			     T0 - 60 * MINUTE, 100, &n),
+	    STORE_OK);
 	assert_int_equal(n, 3);
 }
 
@@ -1076,9 +1153,11 @@ test_sessions(void **state)
 	};
 
 	add_project(f->c, "p-a", "A", T0);
-	assert_int_equal(add_user(f->c, "u-1", "p-a", "a@example.com", NULL, T0),
+	assert_int_equal(add_user(f->c, "u-1", "p-a", "a@example.com", NULL,
+			     T0),
 	    STORE_OK);
-	assert_int_equal(add_user(f->c, "u-2", "p-a", "b@example.com", NULL, T0),
+	assert_int_equal(add_user(f->c, "u-2", "p-a", "b@example.com", NULL,
+			     T0),
 	    STORE_OK);
 	assert_int_equal(store_session_insert(f->c, &in), STORE_OK);
 	assert_int_equal(store_session_insert(f->c, &in), DB_CONSTRAINT);
@@ -1106,8 +1185,10 @@ test_sessions(void **state)
 	    STORE_NOT_FOUND);
 	assert_ptr_equal(s, sentinel);
 
-	assert_int_equal(store_session_revoke_user(f->c, "u-1", T0 + MINUTE), 2);
-	assert_int_equal(store_session_revoke_user(f->c, "u-1", T0 + 2 * MINUTE),
+	assert_int_equal(store_session_revoke_user(f->c, "u-1", T0 + MINUTE),
+	    2);
+	assert_int_equal(store_session_revoke_user(f->c, "u-1",
+			     T0 + 2 * MINUTE),
 	    0);
 	s = NULL;
 	assert_int_equal(store_session_get(f->c, "ses-2", &s), STORE_OK);
@@ -1144,7 +1225,8 @@ test_outbox_claim(void **state)
 	assert_string_equal(m->kind, "reset_link");
 	assert_string_equal(m->to_addr, "alice@example.com");
 	assert_string_equal(m->locale, "fr");
-	assert_string_equal(m->payload, "{\"link\":\"https://x.test/r?t=abc\"}");
+	assert_string_equal(m->payload,
+	    "{\"link\":\"https://x.test/r?t=abc\"}");
 	assert_int_equal(m->tries, 1);
 	assert_int_equal(m->next_try_at, T0 + 2 * MINUTE);
 	assert_int_equal(m->created_at, T0 - 10);
@@ -1158,13 +1240,15 @@ test_outbox_claim(void **state)
 	assert_int_equal(l.n, 0);
 	free_outbox_list(&l);
 	assert_int_equal(store_outbox_claim(f->db, T0 + MINUTE - 1,
-	    T0 + 3 * MINUTE, 10, &l), STORE_OK);
+			     T0 + 3 * MINUTE, 10, &l),
+	    STORE_OK);
 	assert_int_equal(l.n, 0);
 	free_outbox_list(&l);
 
 	/* The later row falls due first; the lease ends after it. */
-	assert_int_equal(store_outbox_claim(f->db, T0 + MINUTE,
-	    T0 + 3 * MINUTE, 10, &l), STORE_OK);
+	assert_int_equal(store_outbox_claim(f->db, T0 + MINUTE, T0 + 3 * MINUTE,
+			     10, &l),
+	    STORE_OK);
 	assert_int_equal(l.n, 1);
 	assert_string_equal(((struct outbox_msg *)l.items[0])->id, "m-later");
 	assert_int_equal(((struct outbox_msg *)l.items[0])->tries, 1);
@@ -1172,7 +1256,8 @@ test_outbox_claim(void **state)
 
 	/* After the lease ends the first row is due again, tries counted. */
 	assert_int_equal(store_outbox_claim(f->db, T0 + 2 * MINUTE,
-	    T0 + 4 * MINUTE, 10, &l), STORE_OK);
+			     T0 + 4 * MINUTE, 10, &l),
+	    STORE_OK);
 	assert_int_equal(l.n, 1);
 	m = l.items[0];
 	assert_string_equal(m->id, "m-due");
@@ -1182,12 +1267,14 @@ test_outbox_claim(void **state)
 
 	/* Both due at once, limited to one: the one due earliest. */
 	assert_int_equal(store_outbox_claim(f->db, T0 + 10 * MINUTE,
-	    T0 + 11 * MINUTE, 1, &l), STORE_OK);
+			     T0 + 11 * MINUTE, 1, &l),
+	    STORE_OK);
 	assert_int_equal(l.n, 1);
 	assert_string_equal(((struct outbox_msg *)l.items[0])->id, "m-later");
 	free_outbox_list(&l);
 	assert_int_equal(store_outbox_claim(f->db, T0 + 10 * MINUTE,
-	    T0 + 11 * MINUTE, 10, &l), STORE_OK);
+			     T0 + 11 * MINUTE, 10, &l),
+	    STORE_OK);
 	assert_int_equal(l.n, 1);
 	assert_string_equal(((struct outbox_msg *)l.items[0])->id, "m-due");
 	assert_int_equal(((struct outbox_msg *)l.items[0])->tries, 3);
@@ -1199,12 +1286,18 @@ test_outbox_claim(void **state)
 	assert_int_equal(m->tries, 0);
 	assert_int_equal(m->next_try_at, T0 - 30);
 	outbox_msg_free(m);
-	assert_int_equal(query_int(f->c, "SELECT tries FROM outbox WHERE "
-	    "id = 'm-dropped'"), 0);
-	assert_int_equal(query_int(f->c, "SELECT next_try_at FROM outbox WHERE "
-	    "id = 'm-dropped'"), T0 - 20);
-	assert_int_equal(query_int(f->c, "SELECT tries FROM outbox WHERE "
-	    "id = 'm-dead'"), 0);
+	assert_int_equal(query_int(f->c,
+			     "SELECT tries FROM outbox WHERE "
+			     "id = 'm-dropped'"),
+	    0);
+	assert_int_equal(query_int(f->c,
+			     "SELECT next_try_at FROM outbox WHERE "
+			     "id = 'm-dropped'"),
+	    T0 - 20);
+	assert_int_equal(query_int(f->c,
+			     "SELECT tries FROM outbox WHERE "
+			     "id = 'm-dead'"),
+	    0);
 }
 
 static void
@@ -1236,7 +1329,8 @@ test_outbox_sent_failed(void **state)
 
 	/* Failed for good: dead, error kept, never claimed again. */
 	assert_int_equal(store_outbox_failed(f->c, "m-3", "550 no such user",
-	    -1, 1), 0);
+			     -1, 1),
+	    0);
 	m = outbox_find(f, "m-3");
 	assert_non_null(m);
 	assert_string_equal(m->state, "dead");
@@ -1248,14 +1342,16 @@ test_outbox_sent_failed(void **state)
 
 	/* Failed with a retry time: still pending, due then, error kept. */
 	/* A sender whose claim is stale (tries moved on) changes nothing. */
-	assert_int_equal(store_outbox_failed(f->c, "m-2", "stale sender",
-	    -1, 0), 0);
+	assert_int_equal(store_outbox_failed(f->c, "m-2", "stale sender", -1,
+			     0),
+	    0);
 	m = outbox_find(f, "m-2");
 	assert_string_equal(m->state, "pending");
 	assert_null(m->last_error);
 	outbox_msg_free(m);
 	assert_int_equal(store_outbox_failed(f->c, "m-2", "451 try later",
-	    T0 + 30 * MINUTE, 1), 0);
+			     T0 + 30 * MINUTE, 1),
+	    0);
 	m = outbox_find(f, "m-2");
 	assert_non_null(m);
 	assert_string_equal(m->state, "pending");
@@ -1265,11 +1361,13 @@ test_outbox_sent_failed(void **state)
 	assert_int_equal(m->sent_at, 0);
 	outbox_msg_free(m);
 	assert_int_equal(store_outbox_claim(f->db, T0 + 30 * MINUTE - 1,
-	    T0 + 40 * MINUTE, 10, &l), STORE_OK);
+			     T0 + 40 * MINUTE, 10, &l),
+	    STORE_OK);
 	assert_int_equal(l.n, 0);
 	free_outbox_list(&l);
 	assert_int_equal(store_outbox_claim(f->db, T0 + 30 * MINUTE,
-	    T0 + 40 * MINUTE, 10, &l), STORE_OK);
+			     T0 + 40 * MINUTE, 10, &l),
+	    STORE_OK);
 	assert_int_equal(l.n, 1);
 	m = l.items[0];
 	assert_string_equal(m->id, "m-2");
@@ -1287,14 +1385,16 @@ test_outbox_sent_failed(void **state)
 
 	/* Nothing is left to claim, ever. */
 	assert_int_equal(store_outbox_claim(f->db, T0 + 1000 * MINUTE,
-	    T0 + 1001 * MINUTE, 10, &l), STORE_OK);
+			     T0 + 1001 * MINUTE, 10, &l),
+	    STORE_OK);
 	assert_int_equal(l.n, 0);
 	free_outbox_list(&l);
 
 	/* Marking a dead or sent message changes nothing. */
 	assert_int_equal(store_outbox_sent(f->c, "m-3", T0 + 99), 0);
-	assert_int_equal(store_outbox_failed(f->c, "m-1", "late error",
-	    T0 + 99, 1), 0);
+	assert_int_equal(store_outbox_failed(f->c, "m-1", "late error", T0 + 99,
+			     1),
+	    0);
 	m = outbox_find(f, "m-3");
 	assert_string_equal(m->state, "dead");
 	assert_int_equal(m->sent_at, 0);
@@ -1335,13 +1435,16 @@ test_outbox_hasten(void **state)
 	free_outbox_list(&l);
 	for (i = 0; i < 3; i++)
 		assert_int_equal(store_outbox_failed(f->c, waiting[i],
-		    "smtp: Couldn't connect to server", T0 + (30 - i) * MINUTE,
-		    1), 0);
+				     "smtp: Couldn't connect to server",
+				     T0 + (30 - i) * MINUTE, 1),
+		    0);
 	assert_int_equal(store_outbox_failed(f->c, "m-inflight", "421 busy",
-	    T0 + MINUTE, 1), 0);
+			     T0 + MINUTE, 1),
+	    0);
 	/* Its backoff over, m-inflight is claimed again: its sender is at it. */
 	assert_int_equal(store_outbox_claim(f->db, T0 + MINUTE, T0 + 2 * MINUTE,
-	    10, &l), STORE_OK);
+			     10, &l),
+	    STORE_OK);
 	assert_int_equal(l.n, 1);
 	assert_string_equal(((struct outbox_msg *)l.items[0])->id,
 	    "m-inflight");
@@ -1372,8 +1475,10 @@ test_outbox_hasten(void **state)
 	m = outbox_find(f, "m-fresh");
 	assert_int_equal(m->next_try_at, T0 + 5 * MINUTE);
 	outbox_msg_free(m);
-	assert_int_equal(query_int(f->c, "SELECT next_try_at FROM outbox WHERE "
-	    "id = 'm-dropped'"), T0 + 5 * MINUTE);
+	assert_int_equal(query_int(f->c,
+			     "SELECT next_try_at FROM outbox WHERE "
+			     "id = 'm-dropped'"),
+	    T0 + 5 * MINUTE);
 	m = outbox_find(f, "m-dead");
 	assert_string_equal(m->state, "dead");
 	assert_int_equal(m->next_try_at, T0);
@@ -1381,7 +1486,8 @@ test_outbox_hasten(void **state)
 
 	/* Claimed, so leased: a hasten leaves them to their senders. */
 	assert_int_equal(store_outbox_claim(f->db, now, T0 + 3 * MINUTE, 10,
-	    &l), STORE_OK);
+			     &l),
+	    STORE_OK);
 	assert_int_equal(l.n, 3);
 	free_outbox_list(&l);
 	assert_int_equal(store_outbox_hasten(f->db, now + 1, 100), 0);
@@ -1439,8 +1545,8 @@ test_outbox_list(void **state)
 }
 
 struct tx {
-	int	 ret;		/* what the function returns after inserting */
-	int	 rc;		/* what the inserts returned */
+	int ret; /* what the function returns after inserting */
+	int rc;	 /* what the inserts returned */
 };
 
 static int
@@ -1448,8 +1554,12 @@ insert_then(struct db_conn *c, void *arg)
 {
 	struct tx *t = arg;
 	struct project p = {
-		.id = "p-tx", .name = "Tx", .callback_urls = "",
-		.allowed_origins = "", .token_ttl = 60, .delivery = "link",
+		.id = "p-tx",
+		.name = "Tx",
+		.callback_urls = "",
+		.allowed_origins = "",
+		.token_ttl = 60,
+		.delivery = "link",
 		.created_at = T0,
 	};
 
@@ -1523,10 +1633,10 @@ test_write_rollback(void **state)
 #define NMSGS 120
 
 struct claimer {
-	struct db	*db;
-	char		*seen[NMSGS];
-	int		 n;
-	int		 rc;
+	struct db *db;
+	char *seen[NMSGS];
+	int n;
+	int rc;
 };
 
 static void *
@@ -1573,7 +1683,8 @@ test_outbox_claim_concurrent(void **state)
 	for (i = 0; i < NTHREADS; i++) {
 		cl[i].db = f->db;
 		assert_int_equal(pthread_create(&t[i], NULL, claimer_main,
-		    &cl[i]), 0);
+				     &cl[i]),
+		    0);
 	}
 	for (i = 0; i < NTHREADS; i++) {
 		assert_int_equal(pthread_join(t[i], NULL), 0);
@@ -1591,12 +1702,13 @@ test_outbox_claim_concurrent(void **state)
 	for (i = 0; i < NMSGS; i++)
 		free(all[i]);
 	assert_int_equal(query_int(f->c,
-	    "SELECT COUNT(*) FROM outbox WHERE tries = 1"), NMSGS);
+			     "SELECT COUNT(*) FROM outbox WHERE tries = 1"),
+	    NMSGS);
 }
 
 struct consumer {
-	struct db	*db;
-	int		 rc;
+	struct db *db;
+	int rc;
 };
 
 static int
@@ -1640,15 +1752,18 @@ test_secret_consume_concurrent(void **state)
 	int i, won = 0;
 
 	add_project(f->c, "p-a", "A", T0);
-	assert_int_equal(add_user(f->c, "u-1", "p-a", "a@example.com", NULL, T0),
+	assert_int_equal(add_user(f->c, "u-1", "p-a", "a@example.com", NULL,
+			     T0),
 	    STORE_OK);
 	assert_int_equal(add_secret(f->c, "s-1", "p-a", "u-1", "hash-1",
-	    T0 + MINUTE), STORE_OK);
+			     T0 + MINUTE),
+	    STORE_OK);
 	for (i = 0; i < NTHREADS; i++) {
 		co[i].db = f->db;
 		co[i].rc = i % 2;
 		assert_int_equal(pthread_create(&t[i], NULL, consumer_main,
-		    &co[i]), 0);
+				     &co[i]),
+		    0);
 	}
 	for (i = 0; i < NTHREADS; i++) {
 		assert_int_equal(pthread_join(t[i], NULL), 0);
@@ -1661,11 +1776,11 @@ test_secret_consume_concurrent(void **state)
 #define START_ROUNDS 3
 
 struct starter {
-	const char		*url;
-	pthread_barrier_t	*go;
-	char			 value[32];
-	char			*got;
-	int			 rc;
+	const char *url;
+	pthread_barrier_t *go;
+	char value[32];
+	char *got;
+	int rc;
 };
 
 static void *
@@ -1711,7 +1826,8 @@ test_setting_concurrent_starts(void **state)
 			    i);
 			st[i].got = NULL;
 			assert_int_equal(pthread_create(&t[i], NULL,
-			    starter_main, &st[i]), 0);
+					     starter_main, &st[i]),
+			    0);
 		}
 		for (i = 0; i < NTHREADS; i++)
 			assert_int_equal(pthread_join(t[i], NULL), 0);
@@ -1725,7 +1841,8 @@ test_setting_concurrent_starts(void **state)
 		for (i = 0; i < NTHREADS; i++) {
 			if (!ok)
 				print_error("round %d, starter %d: rc %d, "
-				    "setting %s\n", round, i, st[i].rc,
+					    "setting %s\n",
+				    round, i, st[i].rc,
 				    st[i].got != NULL ? st[i].got : "(none)");
 			free(st[i].got);
 		}
@@ -1735,10 +1852,10 @@ test_setting_concurrent_starts(void **state)
 }
 
 struct backoff_try {
-	const char	*subject;
-	int64_t		 now, forget_before, hold_until;
-	int64_t		 failures, until;
-	int		 clear;
+	const char *subject;
+	int64_t now, forget_before, hold_until;
+	int64_t failures, until;
+	int clear;
 };
 
 static int
@@ -1762,7 +1879,7 @@ backoff_try(struct db *db, const char *subject, int64_t now, int64_t hold,
     int64_t *until)
 {
 	struct backoff_try b = { subject, now, now - 1440 * MINUTE, hold, -1,
-	    -1, 0 };
+		-1, 0 };
 
 	assert_int_equal(db_write(db, backoff_try_tx, &b), 0);
 	*until = b.until;
@@ -1784,8 +1901,8 @@ test_login_backoff(void **state)
 	assert_int_equal(until, 0);
 	assert_int_equal(backoff_try(f->db, "s1", T0 + 1, 0, &until), 2);
 	/* The third try sets a hold of a minute... */
-	assert_int_equal(backoff_try(f->db, "s1", T0 + 2, T0 + MINUTE,
-	    &until), 3);
+	assert_int_equal(backoff_try(f->db, "s1", T0 + 2, T0 + MINUTE, &until),
+	    3);
 	/* ...during which tries are refused and not counted. */
 	assert_int_equal(backoff_try(f->db, "s1", T0 + 3, 0, &until), 3);
 	assert_int_equal(until, T0 + MINUTE);
@@ -1799,13 +1916,16 @@ test_login_backoff(void **state)
 	assert_int_equal(backoff_try(f->db, "s2", T0 + MINUTE, 0, &until), 1);
 	/* A quiet day forgets. */
 	assert_int_equal(backoff_try(f->db, "s1", T0 + 1442 * MINUTE, 0,
-	    &until), 1);
+			     &until),
+	    1);
 	/* A success forgets. */
 	assert_int_equal(backoff_try(f->db, "s1", T0 + 1443 * MINUTE, 0,
-	    &until), 2);
+			     &until),
+	    2);
 	assert_int_equal(db_write(f->db, backoff_try_tx, &clear), 0);
 	assert_int_equal(backoff_try(f->db, "s1", T0 + 1444 * MINUTE, 0,
-	    &until), 1);
+			     &until),
+	    1);
 	/* Pruning drops the quiet rows alone. */
 	assert_int_equal(query_int(f->c, "SELECT COUNT(*) FROM login_backoff"),
 	    2);
@@ -1816,8 +1936,8 @@ test_login_backoff(void **state)
 
 /* Take from the n buckets at now; return the wait in ms (0: taken). */
 static int64_t
-rate_try(struct db *db, const struct store_rate_bucket *b, int n,
-    int64_t now, int *first)
+rate_try(struct db *db, const struct store_rate_bucket *b, int n, int64_t now,
+    int *first)
 {
 	int64_t wait = -1;
 
@@ -1837,10 +1957,10 @@ test_rate_buckets(void **state)
 	struct fixture *f = *state;
 	/* 2 per 10 s for "host", 3 per 10 s for "net": 0.2 and 0.3 per s. */
 	const struct store_rate_bucket b[2] = {
-		{ "host", 2 * STORE_RATE_UNIT, 10000, 2 * STORE_RATE_UNIT /
-		    10000 },
-		{ "net", 3 * STORE_RATE_UNIT, 10000, 3 * STORE_RATE_UNIT /
-		    10000 },
+		{ "host", 2 * STORE_RATE_UNIT, 10000,
+		    2 * STORE_RATE_UNIT / 10000 },
+		{ "net", 3 * STORE_RATE_UNIT, 10000,
+		    3 * STORE_RATE_UNIT / 10000 },
 	};
 	struct store_rate_bucket both[2];
 	int64_t wait;
@@ -1862,8 +1982,10 @@ test_rate_buckets(void **state)
 	assert_int_equal(rate_try(f->db, both, 2, T0 + 1000, &first), 2334);
 	assert_int_equal(first, 1);
 	/* ...and "other" got its token back: it has one, not none. */
-	assert_int_equal(query_int(f->c, "SELECT tokens FROM rate_buckets "
-	    "WHERE key = 'other'"), STORE_RATE_UNIT);
+	assert_int_equal(query_int(f->c,
+			     "SELECT tokens FROM rate_buckets "
+			     "WHERE key = 'other'"),
+	    STORE_RATE_UNIT);
 	/* Refilled by time; a clock that goes back refills nothing. */
 	assert_int_equal(rate_try(f->db, b, 2, T0 + 6000, &first), 0);
 	assert_int_equal(rate_try(f->db, b, 2, T0 + 5000, &first) > 0, 1);
@@ -1877,12 +1999,15 @@ test_rate_buckets(void **state)
 	 * (net, other) go, and net comes back as a full bucket.
 	 */
 	assert_int_equal(store_rate_take(f->db, b + 1, 1, T0 + 16001,
-	    T0 + 10000, &wait, &first), STORE_OK);
+			     T0 + 10000, &wait, &first),
+	    STORE_OK);
 	assert_int_equal(wait, 0);
 	assert_int_equal(query_int(f->c, "SELECT COUNT(*) FROM rate_buckets"),
 	    2);
-	assert_int_equal(query_int(f->c, "SELECT tokens FROM rate_buckets "
-	    "WHERE key = 'net'"), 2 * STORE_RATE_UNIT);
+	assert_int_equal(query_int(f->c,
+			     "SELECT tokens FROM rate_buckets "
+			     "WHERE key = 'net'"),
+	    2 * STORE_RATE_UNIT);
 }
 
 /*
@@ -1890,12 +2015,15 @@ test_rate_buckets(void **state)
  * among them: test_open_errors, which opens no database, and
  * test_open_sqlite_while_locked, which is about SQLite's journal mode.
  */
-#define STORE_TEST(fn) { #fn, #fn " on postgres", fn }
+#define STORE_TEST(fn) \
+	{ \
+#fn, #fn " on postgres", fn \
+	}
 
 static const struct store_test {
-	const char		*name;		/* on SQLite */
-	const char		*pg_name;	/* on PostgreSQL */
-	CMUnitTestFunction	 fn;
+	const char *name;    /* on SQLite */
+	const char *pg_name; /* on PostgreSQL */
+	CMUnitTestFunction fn;
 } store_tests[] = {
 	STORE_TEST(test_migrate),
 	STORE_TEST(test_migrate_gap),
@@ -1940,21 +2068,24 @@ run_on(const char *kind)
 	size_t i;
 
 	if (!reachable)
-		fprintf(stderr, "store on postgres: skipped, %s is not set (a "
+		fprintf(stderr,
+		    "store on postgres: skipped, %s is not set (a "
 		    "cluster's base URL; tests/run starts one and sets it)\n",
 		    UNIT_PG_ENV);
 	for (i = 0; i < NSTORE_TESTS; i++) {
 		t[i] = (struct CMUnitTest){
-			.name = pg ? store_tests[i].pg_name : store_tests[i].name,
-			.test_func = reachable ? store_tests[i].fn : test_skipped,
+			.name = pg ? store_tests[i].pg_name :
+				     store_tests[i].name,
+			.test_func = reachable ? store_tests[i].fn :
+						 test_skipped,
 			.setup_func = reachable ? setup : NULL,
 			.teardown_func = reachable ? teardown : NULL,
 			.initial_state = (void *)kind,
 		};
 	}
 	return _cmocka_run_group_tests(pg ? "store on postgres" :
-	    "store on sqlite", t, NSTORE_TESTS,
-	    pg && reachable ? unit_pg_begin : NULL,
+					    "store on sqlite",
+	    t, NSTORE_TESTS, pg && reachable ? unit_pg_begin : NULL,
 	    pg && reachable ? unit_pg_end : NULL);
 }
 

@@ -20,7 +20,7 @@ static const struct mail_var vars[] = {
 };
 
 struct fixture {
-	char	dir[UNIT_DIR_MAX];
+	char dir[UNIT_DIR_MAX];
 };
 
 static int
@@ -113,26 +113,32 @@ test_fallback_per_file(void **state)
 	assert_int_equal(template_set_count(ts), 2);
 
 	assert_int_equal(template_render(NULL, NULL, "reset_link", "en", vars,
-	    &builtin), 0);
+			     &builtin),
+	    0);
 	/* The overridden subject; text and HTML built in. */
 	assert_int_equal(template_render(ts, NULL, "reset_link", "en", vars,
-	    &r), 0);
+			     &r),
+	    0);
 	assert_string_equal(r.subject, "Acme: Acme reset");
 	assert_string_equal(r.text, builtin.text);
 	assert_string_equal(r.html, builtin.html);
 	rendered_mail_clear(&r);
 	/* German: the built-in subject, not the English override. */
 	assert_int_equal(template_render(ts, NULL, "reset_link", "de_CH", vars,
-	    &r), 0);
-	assert_string_equal(r.subject, "Passwort f\xc3\xbcr Acme zur\xc3\xbc"
+			     &r),
+	    0);
+	assert_string_equal(r.subject,
+	    "Passwort f\xc3\xbcr Acme zur\xc3\xbc"
 	    "cksetzen");
-	assert_string_equal(r.html, "<p>Eigenes HTML https://acme.test/r?t=abc"
+	assert_string_equal(r.html,
+	    "<p>Eigenes HTML https://acme.test/r?t=abc"
 	    "</p>\n");
 	assert_non_null(strstr(r.text, "Passwort"));
 	rendered_mail_clear(&r);
 	/* Other kinds are untouched. */
 	assert_int_equal(template_render(ts, NULL, "password_changed", "en",
-	    vars, &r), 0);
+			     vars, &r),
+	    0);
 	assert_string_equal(r.subject, "Your Acme password was changed");
 	rendered_mail_clear(&r);
 	rendered_mail_clear(&builtin);
@@ -154,15 +160,18 @@ test_project_overrides(void **state)
 	ts = open_ok(f);
 
 	assert_int_equal(template_render(ts, PROJECT, "reset_link", "en", vars,
-	    &r), 0);
+			     &r),
+	    0);
 	assert_string_equal(r.subject, "Project subject");
 	rendered_mail_clear(&r);
 	assert_int_equal(template_render(ts, OTHER, "reset_link", "en", vars,
-	    &r), 0);
+			     &r),
+	    0);
 	assert_string_equal(r.subject, "Instance subject");
 	rendered_mail_clear(&r);
 	assert_int_equal(template_render(ts, NULL, "reset_link", "en", vars,
-	    &r), 0);
+			     &r),
+	    0);
 	assert_string_equal(r.subject, "Instance subject");
 	rendered_mail_clear(&r);
 
@@ -171,7 +180,8 @@ test_project_overrides(void **state)
 	assert_string_equal(loc, "it");
 	assert_int_equal(template_locale_resolve(ts, OTHER, "it_IT", loc), -1);
 	assert_int_equal(template_render(ts, PROJECT, "reset_link", "it", vars,
-	    &r), 0);
+			     &r),
+	    0);
 	assert_string_equal(r.subject, "Reimposta la password");
 	assert_string_equal(r.text, "Apri https://acme.test/r?t=abc\n");
 	assert_non_null(strstr(r.html, "lang=\"en\""));

@@ -19,7 +19,7 @@ test_iso8601(void **state)
 	assert_string_equal(out, "1970-01-01T00:00:00.000Z");
 	time_iso8601(1689646039911LL, out);
 	assert_string_equal(out, "2023-07-18T02:07:19.911Z");
-	time_iso8601(951782400007LL, out);	/* a leap day */
+	time_iso8601(951782400007LL, out); /* a leap day */
 	assert_string_equal(out, "2000-02-29T00:00:00.007Z");
 	time_iso8601(4102444799999LL, out);
 	assert_string_equal(out, "2099-12-31T23:59:59.999Z");
@@ -27,8 +27,8 @@ test_iso8601(void **state)
 
 /* One date in each month, so that every day and month name is written. */
 static const struct {
-	int64_t		 ms;
-	const char	*want;
+	int64_t ms;
+	const char *want;
 } dates[] = {
 	{ 0, "Thu, 01 Jan 1970 00:00:00 +0000" },
 	{ 1801180800000LL, "Fri, 29 Jan 2027 00:00:00 +0000" },
@@ -74,13 +74,17 @@ static void
 test_rfc5322_locale(void **state)
 {
 	char dir[UNIT_DIR_MAX], cmd[512], probe[16];
-	struct tm tm = { .tm_year = 124, .tm_mon = 4, .tm_mday = 18,
-	    .tm_wday = 2 };
+	struct tm tm = { .tm_year = 124,
+		.tm_mon = 4,
+		.tm_mday = 18,
+		.tm_wday = 2 };
 
 	(void)state;
 	unit_tmpdir(dir);
-	snprintf(cmd, sizeof(cmd), "localedef -i de_DE -f UTF-8 "
-	    "%s/de_DE.UTF-8 >/dev/null 2>&1", dir);
+	snprintf(cmd, sizeof(cmd),
+	    "localedef -i de_DE -f UTF-8 "
+	    "%s/de_DE.UTF-8 >/dev/null 2>&1",
+	    dir);
 	if (system(cmd) != 0)
 		fail_msg("localedef could not build de_DE.UTF-8");
 	setenv("LOCPATH", dir, 1);

@@ -22,15 +22,20 @@ test_sign_vector(void **state)
 
 	(void)state;
 	assert_int_equal(webhook_sign("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-	    "msg_p5jXN8AQM9LWM0D4loKWxJek", "1614265330",
-	    "{\"test\": 2432232314}", sig, sizeof(sig)), 0);
-	assert_string_equal(sig, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+			     "msg_p5jXN8AQM9LWM0D4loKWxJek", "1614265330",
+			     "{\"test\": 2432232314}", sig, sizeof(sig)),
+	    0);
+	assert_string_equal(sig,
+	    "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
 	assert_int_equal(webhook_sign("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "m",
-	    "1", "{}", sig, sizeof(sig)), -1);
+			     "1", "{}", sig, sizeof(sig)),
+	    -1);
 	assert_int_equal(webhook_sign("whsec_!!!", "m", "1", "{}", sig,
-	    sizeof(sig)), -1);
+			     sizeof(sig)),
+	    -1);
 	assert_int_equal(webhook_sign("whsec_", "m", "1", "{}", sig,
-	    sizeof(sig)), -1);
+			     sizeof(sig)),
+	    -1);
 }
 
 static int
@@ -59,16 +64,17 @@ static void
 test_private_addresses(void **state)
 {
 	static const char *const priv4[] = { "127.0.0.1", "127.255.0.9",
-	    "10.0.0.1", "172.16.0.1", "172.31.255.255", "192.168.1.1",
-	    "169.254.169.254", "100.64.0.1", "0.0.0.0", "224.0.0.1",
-	    "255.255.255.255", "198.18.0.1", NULL };
+		"10.0.0.1", "172.16.0.1", "172.31.255.255", "192.168.1.1",
+		"169.254.169.254", "100.64.0.1", "0.0.0.0", "224.0.0.1",
+		"255.255.255.255", "198.18.0.1", NULL };
 	static const char *const pub4[] = { "8.8.8.8", "172.32.0.1",
-	    "172.15.255.255", "100.128.0.1", "192.169.0.1", "1.1.1.1", NULL };
-	static const char *const priv6[] = { "::1", "::", "fc00::1",
-	    "fd12::1", "fe80::1", "ff02::1", "::ffff:127.0.0.1",
-	    "::ffff:10.0.0.1", "64:ff9b::a9fe:a9fe", "::127.0.0.1", NULL };
+		"172.15.255.255", "100.128.0.1", "192.169.0.1", "1.1.1.1",
+		NULL };
+	static const char *const priv6[] = { "::1", "::", "fc00::1", "fd12::1",
+		"fe80::1", "ff02::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1",
+		"64:ff9b::a9fe:a9fe", "::127.0.0.1", NULL };
 	static const char *const pub6[] = { "2001:4860:4860::8888",
-	    "::ffff:8.8.8.8", "2606:4700::1111", NULL };
+		"::ffff:8.8.8.8", "2606:4700::1111", NULL };
 	const char *const *p;
 
 	(void)state;
@@ -85,28 +91,32 @@ test_private_addresses(void **state)
 static void
 test_url_check(void **state)
 {
-	static const char *const bad[] = { "ftp://example.com/", "file:///etc/passwd",
-	    "http://user:pw@example.com/", "http://user@example.com/",
-	    "example.com/hook", "", "http://", "gopher://x/", NULL };
+	static const char *const bad[] = { "ftp://example.com/",
+		"file:///etc/passwd", "http://user:pw@example.com/",
+		"http://user@example.com/", "example.com/hook", "", "http://",
+		"gopher://x/", NULL };
 	static const char *const closed[] = { "http://127.0.0.1:8080/h",
-	    "http://localhost/h", "http://a.localhost/h", "http://[::1]/h",
-	    "https://10.0.0.2/h", "http://169.254.169.254/", NULL };
+		"http://localhost/h", "http://a.localhost/h", "http://[::1]/h",
+		"https://10.0.0.2/h", "http://169.254.169.254/", NULL };
 	const char *const *p;
 	char err[256];
 
 	(void)state;
 	for (p = bad; *p != NULL; p++) {
-		assert_int_equal(webhook_url_check(*p, 1, err, sizeof(err)), -1);
+		assert_int_equal(webhook_url_check(*p, 1, err, sizeof(err)),
+		    -1);
 		assert_true(err[0] != '\0');
 	}
 	for (p = closed; *p != NULL; p++) {
-		assert_int_equal(webhook_url_check(*p, 0, err, sizeof(err)), -1);
+		assert_int_equal(webhook_url_check(*p, 0, err, sizeof(err)),
+		    -1);
 		assert_non_null(strstr(err, "private"));
 		assert_int_equal(webhook_url_check(*p, 1, err, sizeof(err)), 0);
 	}
 	/* Literal public addresses need no resolver. */
 	assert_int_equal(webhook_url_check("https://8.8.8.8/hook?a=b@c", 0, err,
-	    sizeof(err)), 0);
+			     sizeof(err)),
+	    0);
 }
 
 static void

@@ -144,7 +144,8 @@ test_routes(void **state)
 	/* Unknown paths under the prefix: the dialect's 404. */
 	r = route("GET", "/user_management", &mismatch, param);
 	assert_ptr_equal(r->handler, workos_not_found);
-	r = route("POST", "/user_management/organizations/x/y", &mismatch, param);
+	r = route("POST", "/user_management/organizations/x/y", &mismatch,
+	    param);
 	assert_ptr_equal(r->handler, workos_not_found);
 	r = route("GET", "/user_management/users/a/b", &mismatch, param);
 	assert_ptr_equal(r->handler, workos_not_found);

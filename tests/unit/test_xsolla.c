@@ -11,16 +11,16 @@
 
 /* What Xsolla answers for each engine failure: status and error.code. */
 static const struct {
-	enum engine_result	 res;
-	int			 status;
-	const char		*code;	/* NULL: the number 0 */
+	enum engine_result res;
+	int status;
+	const char *code; /* NULL: the number 0 */
 } answers[] = {
 	{ ENGINE_PROJECT_UNKNOWN, 404, "003-019" },
 	{ ENGINE_BAD_INPUT, 400, NULL },
 	{ ENGINE_LOGIN_URL_REFUSED, 400, "010-012" },
 	{ ENGINE_SECRET_INVALID, 404, "003-061" },
 	{ ENGINE_SECRET_EXPIRED, 404, "003-061" },
-	{ ENGINE_PASSWORD_TOO_SHORT, 400, NULL },	/* new_password's bounds */
+	{ ENGINE_PASSWORD_TOO_SHORT, 400, NULL }, /* new_password's bounds */
 	{ ENGINE_PASSWORD_TOO_LONG, 400, NULL },
 	{ ENGINE_PASSWORD_INVALID_TEXT, 422, "900-003" },
 	{ ENGINE_CREDENTIALS_INVALID, 401, "003-001" },
@@ -59,12 +59,11 @@ test_failed(void **state)
 		} else
 			assert_string_equal(json_string_value(code),
 			    answers[i].code);
-		assert_non_null(json_string_value(json_object_get(err,
-		    "description")));
+		assert_non_null(
+		    json_string_value(json_object_get(err, "description")));
 		assert_true(json_is_object(json_object_get(err, "details")));
 		/* No project named: no origin may read the answer. */
-		assert_null(face_header(&resp,
-		    "Access-Control-Allow-Origin"));
+		assert_null(face_header(&resp, "Access-Control-Allow-Origin"));
 		json_decref(body);
 		face_response_clear(&resp);
 	}
@@ -73,8 +72,10 @@ test_failed(void **state)
 	face_response_init(&resp);
 	xsolla_face.failed(&r, &resp, ENGINE_LOGIN_URL_REFUSED);
 	body = face_body(&resp);
-	assert_non_null(json_string_value(json_object_get(json_object_get(
-	    json_object_get(body, "error"), "details"), "login_url")));
+	assert_non_null(json_string_value(
+	    json_object_get(json_object_get(json_object_get(body, "error"),
+				"details"),
+		"login_url")));
 	json_decref(body);
 	face_response_clear(&resp);
 	/* A password too long names the rule and the bound. */
@@ -106,8 +107,10 @@ test_throttled(void **state)
 	err = json_object_get(body, "error");
 	assert_string_equal(json_string_value(json_object_get(err, "code")),
 	    "002-057");
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(
-	    err, "details"), "retry_after")), 12);
+	assert_int_equal(json_integer_value(
+			     json_object_get(json_object_get(err, "details"),
+				 "retry_after")),
+	    12);
 	json_decref(body);
 	face_response_clear(&resp);
 }

@@ -34,8 +34,7 @@ unit_tmpdir(char dir[UNIT_DIR_MAX])
 }
 
 static inline int
-unit_rm_one(const char *path, const struct stat *st, int flag,
-    struct FTW *ftw)
+unit_rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st;
 	(void)flag;
@@ -85,7 +84,7 @@ unit_sleep_ms(long ms)
  * inputs.
  */
 struct unit_rng {
-	uint64_t	 state;
+	uint64_t state;
 };
 
 static inline void

@@ -24,10 +24,10 @@
 #define UNIT_URL_MAX 512
 
 struct unit_db {
-	const char	*kind;		/* "sqlite" or "postgres" */
-	char		 dir[UNIT_DIR_MAX];	/* sqlite: its folder */
-	char		 name[32];	/* postgres: its schema */
-	char		 url[UNIT_URL_MAX];	/* for db_open */
+	const char *kind;	/* "sqlite" or "postgres" */
+	char dir[UNIT_DIR_MAX]; /* sqlite: its folder */
+	char name[32];		/* postgres: its schema */
+	char url[UNIT_URL_MAX]; /* for db_open */
 };
 
 /* The cluster's base URL, or NULL when none was given. */
@@ -52,7 +52,7 @@ unit_pg_url(const char *base, const char *name, char url[UNIT_URL_MAX])
 	if (head > 0 && base[head - 1] == '/')
 		head--;
 	if ((size_t)snprintf(url, UNIT_URL_MAX, "%.*s/%s%s", (int)head, base,
-	    name, q != NULL ? q : "") >= UNIT_URL_MAX)
+		name, q != NULL ? q : "") >= UNIT_URL_MAX)
 		fail_msg("database URL too long: %s", base);
 }
 
@@ -174,8 +174,9 @@ unit_db_make(struct unit_db *u, const char *kind)
 		fail_msg("cannot make schema %s", u->name);
 	unit_pg_url(unit_pg_base(), unit_pg_dbname, base);
 	if ((size_t)snprintf(u->url, sizeof(u->url),
-	    "%s%coptions=-csearch_path%%3D%s", base,
-	    strchr(base, '?') != NULL ? '&' : '?', u->name) >= sizeof(u->url))
+		"%s%coptions=-csearch_path%%3D%s", base,
+		strchr(base, '?') != NULL ? '&' : '?',
+		u->name) >= sizeof(u->url))
 		fail_msg("database URL too long: %s", base);
 }
 
