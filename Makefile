@@ -148,6 +148,7 @@ test:
 	@$(MAKE) --no-print-directory build/resetd build/san/resetd $(UNIT_BINS) \
 	    $(FUZZ_REPLAY)
 	@tests/include-graph --self-test && tests/include-graph
+	@$(MAKE) --no-print-directory check-format
 	@tests/run $(UNIT_BINS) $(FUZZ_REPLAY)
 
 unit: build/san/resetd $(UNIT_BINS)
