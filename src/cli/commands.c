@@ -42,6 +42,13 @@ static const struct cli_takes takes_project_create[] = {
 	{ OPT_PASSWORD_REQUIRE, 0 },
 	{ OPT_LOGIN_TOKEN_TTL, 0 },
 	{ OPT_ALLOW_PRIVATE_TARGETS, 0 },
+	{ OPT_USER_STORAGE, 0 },
+	{ OPT_STORAGE_LOOKUP_URL, 0 },
+	{ OPT_STORAGE_VERIFY_URL, 0 },
+	{ OPT_STORAGE_PASSWORD_URL, 0 },
+	{ OPT_STORAGE_NEW_USER_URL, 0 },
+	{ OPT_STORAGE_PASSWORD_FORMAT, 0 },
+	{ OPT_STORAGE_TIMEOUT_MS, 0 },
 	{ OPT__MAX, 0 },
 };
 static const struct cli_takes takes_webhook_create[] = {
@@ -77,6 +84,13 @@ static const struct cli_takes takes_project_update[] = {
 	{ OPT_PASSWORD_REQUIRE, 0 },
 	{ OPT_LOGIN_TOKEN_TTL, 0 },
 	{ OPT_ALLOW_PRIVATE_TARGETS, 0 },
+	{ OPT_USER_STORAGE, 0 },
+	{ OPT_STORAGE_LOOKUP_URL, 0 },
+	{ OPT_STORAGE_VERIFY_URL, 0 },
+	{ OPT_STORAGE_PASSWORD_URL, 0 },
+	{ OPT_STORAGE_NEW_USER_URL, 0 },
+	{ OPT_STORAGE_PASSWORD_FORMAT, 0 },
+	{ OPT_STORAGE_TIMEOUT_MS, 0 },
 	{ OPT__MAX, 0 },
 };
 static const struct cli_takes takes_project[] = {

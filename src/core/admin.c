@@ -14,6 +14,7 @@
 
 #include "../log.h"
 #include "engine_internal.h"
+#include "userstore.h"
 
 #define LIST_MAX_ITEMS 64
 #define TOKEN_TTL_DEFAULT 3600
@@ -218,6 +219,38 @@ project_build(const struct project_spec *spec, const struct project *base,
 		    "of the mail budget");
 		goto out;
 	}
+	p->allow_private_targets = spec->allow_private_targets >= 0 ?
+	    spec->allow_private_targets != 0 :
+	    base != NULL && base->allow_private_targets;
+	if (storage_settings_check(spec->user_storage ? spec->user_storage :
+							STORAGE_BUILTIN,
+		spec->storage_lookup_url, spec->storage_verify_url,
+		spec->storage_password_url, spec->storage_new_user_url,
+		spec->storage_password_format,
+		spec->storage_timeout_ms > 0 ? spec->storage_timeout_ms :
+					       STORAGE_TIMEOUT_DEFAULT_MS,
+		p->allow_private_targets, err, errlen) != 0)
+		goto out;
+	p->user_storage = xstrdup(
+	    spec->user_storage ? spec->user_storage : STORAGE_BUILTIN);
+	p->storage_lookup_url = spec->storage_lookup_url ?
+	    xstrdup(spec->storage_lookup_url) :
+	    NULL;
+	p->storage_verify_url = spec->storage_verify_url ?
+	    xstrdup(spec->storage_verify_url) :
+	    NULL;
+	p->storage_password_url = spec->storage_password_url ?
+	    xstrdup(spec->storage_password_url) :
+	    NULL;
+	p->storage_new_user_url = spec->storage_new_user_url ?
+	    xstrdup(spec->storage_new_user_url) :
+	    NULL;
+	p->storage_password_format = xstrdup(spec->storage_password_format ?
+		spec->storage_password_format :
+		"plain");
+	p->storage_timeout_ms = spec->storage_timeout_ms > 0 ?
+	    spec->storage_timeout_ms :
+	    STORAGE_TIMEOUT_DEFAULT_MS;
 	if (base != NULL) {
 		p->password_profile = base->password_profile != NULL ?
 		    xstrdup(base->password_profile) :
@@ -407,6 +440,14 @@ admin_project_spec(const struct project *p, struct project_spec *out)
 		.password_lists = -1,
 		.password_score = -1,
 		.login_token_ttl = p->login_token_ttl,
+		.user_storage = p->user_storage,
+		.storage_lookup_url = p->storage_lookup_url,
+		.storage_verify_url = p->storage_verify_url,
+		.storage_password_url = p->storage_password_url,
+		.storage_new_user_url = p->storage_new_user_url,
+		.storage_password_format = p->storage_password_format,
+		.storage_timeout_ms = p->storage_timeout_ms,
+		.allow_private_targets = p->allow_private_targets,
 	};
 }
 
