@@ -103,6 +103,7 @@ async function startStorageApp({ secretKey = null, projectId = null, verifyAnswe
   const { jwtVerify } = await jose();
   const users = new Map(); // id -> user record
   const seenJti = new Set();
+  const dummy = await hashPassword(crypto.randomBytes(16).toString('hex'));
   const held = [];
   const sockets = new Set();
   let port = 0;
@@ -180,7 +181,10 @@ async function startStorageApp({ secretKey = null, projectId = null, verifyAnswe
       case '/verify': {
         if (!loginOk(body) || typeof body.password !== 'string') return [400, { error: 'login and password' }];
         const u = findUser(body);
-        if (!u) return [404, { error: 'not found' }];
+        if (!u) {
+          await passwordMatches(dummy, body.password); // the same work as for a user: no timing tell
+          return [404, { error: 'not found' }];
+        }
         if (u.status !== 'active' || !(await passwordMatches(u.password, body.password))) return [401, { error: 'wrong password' }];
         return app.verifyAnswer === 'empty' ? [204] : [200, userObject(u)];
       }
