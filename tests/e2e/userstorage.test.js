@@ -317,3 +317,461 @@ describe('the storage app', () => {
     assert.deepEqual(app.failures, []);
   });
 });
+
+// ---------------------------------------------------------------------------
+// Xsolla with webhook storage
+
+describe('xsolla with webhook storage', () => {
+  let d;
+
+  before(async () => {
+    jose = jose || (await import('jose'));
+    d = await startDaemon();
+  });
+
+  it('request, mail, confirm with a verify_code; the app sets the password; sign-in goes through the app', { timeout: TEST_TIMEOUT }, async () => {
+    const app = await newApp();
+    const { project, secretKey } = await webhookProject(d, app);
+    assert.equal(project.user_storage, 'webhook');
+    assert.equal(project.storage_lookup_url, app.urls.lookup);
+    assert.equal(project.storage_verify_url, app.urls.verify);
+    assert.equal(project.storage_password_url, app.urls.password);
+    assert.equal(project.storage_new_user_url, app.urls.register);
+    assert.equal(project.storage_timeout_ms, STORAGE_TIMEOUT_MS);
+    assert.equal(project.storage_password_format, 'plain');
+    const verifyCode = `vc-${crypto.randomBytes(8).toString('hex')}`;
+    const u = await appUser(app, { verifyCode });
+
+    // Sign-in before the reset, through the app's password check.
+    const first = await xlogin(d, project, u.email, u.password);
+    assert.equal(first.status, 200, show(first));
+    const check = app.callsTo('/verify').at(-1);
+    assert.deepEqual(check.body, { email: u.email, password: u.password });
+    const firstToken = new URL(first.json.login_url).searchParams.get('token');
+    const claims = (await jose.jwtVerify(firstToken, new TextEncoder().encode(secretKey), { algorithms: ['HS256'] })).payload;
+    assert.equal(claims.email, u.email);
+    assert.match(claims.sub, UUID_RE, 'the token names resetd\'s own id of the user');
+    assert.notEqual(claims.sub, u.id);
+
+    const sdk = makeXsollaApi({ projectId: project.id, apiUrl: `${d.url}/api`, pageOrigin: PAGE_ORIGIN, callbackUrl: CALLBACK_URL });
+    try {
+      await sdk.api.reset({ username: u.email });
+    } finally {
+      sdk.close();
+    }
+    const lookup = await app.waitForCall('/lookup', (c) => c.body.email === u.email, { answered: true });
+    assert.equal(lookup[0].status, 200);
+    const link = await resetMail(d, u.email);
+    assert.equal(link.user_id, claims.sub, 'the link names the same user as the login token');
+
+    const pw = newPassword();
+    const res = await xcall(d, project, '/password/reset/confirm', { new_password: pw, reset_code: link.reset_code, user_id: link.user_id, verify_code: verifyCode });
+    assert.equal(res.status, 204, show(res));
+    const sets = app.callsTo('/password');
+    assert.equal(sets.length, 1);
+    assert.deepEqual(sets[0].body, { user_id: u.id, email: u.email, new_password: pw, verify_code: verifyCode });
+    assert.equal(sets[0].status, 204);
+    assert.equal(await app.checkPassword(u.id, pw), true);
+
+    // The new password signs in, through the app; the old one does not.
+    const ok = await xlogin(d, project, u.email, pw);
+    assert.equal(ok.status, 200, show(ok));
+    const old = await xlogin(d, project, u.email, u.password);
+    assert.equal(old.status, 401, show(old));
+    assert.equal(old.json.error.code, '003-001');
+    // The session from before the reset ended with it; the link is spent.
+    const me = await h.request(`${d.url}/api/users/me`, { headers: { Authorization: `Bearer ${firstToken}` } });
+    assert.equal(me.status, 401, show(me));
+    const again = await xcall(d, project, '/password/reset/confirm', { new_password: newPassword(), reset_code: link.reset_code, user_id: link.user_id, verify_code: verifyCode });
+    assert.equal(again.status, 404, show(again));
+    assert.equal(app.callsTo('/password').length, 1, 'a spent link does not reach the app');
+    assertCallsClean(app);
+  });
+
+  it('through the SDK, no verify_code is sent; with storage_password_format argon2id the app gets only a hash', { timeout: TEST_TIMEOUT }, async () => {
+    const app = await newApp();
+    const { project } = await webhookProject(d, app, ['--storage-password-format', 'argon2id']);
+    assert.equal(project.storage_password_format, 'argon2id');
+    const u = await appUser(app);
+    const sdk = makeXsollaApi({ projectId: project.id, apiUrl: `${d.url}/api`, pageOrigin: PAGE_ORIGIN, callbackUrl: CALLBACK_URL });
+    try {
+      await sdk.api.reset({ username: u.email });
+      const link = await resetMail(d, u.email);
+      const pw = newPassword();
+      await sdk.api.set({ newPassword: pw, code: link.reset_code, user_id: link.user_id });
+      const [set] = app.callsTo('/password');
+      assert.deepEqual(Object.keys(set.body).sort(), ['email', 'password_hash', 'user_id'], JSON.stringify(Object.keys(set.body)));
+      assert.match(set.body.password_hash, /^\$argon2id\$v=19\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/);
+      assert.ok(!JSON.stringify(set.body).includes(pw), 'the plain password reached the app');
+      assert.equal(app.user(u.id).passwordKind, 'argon2id');
+      // The app checks the hash resetd made (hash-wasm, an independent Argon2).
+      assert.equal(await app.checkPassword(u.id, pw), true);
+      const ok = await xlogin(d, project, u.email, pw);
+      assert.equal(ok.status, 200, show(ok));
+      assert.equal((await xlogin(d, project, u.email, u.password)).status, 401);
+    } finally {
+      sdk.close();
+    }
+    assertCallsClean(app);
+  });
+
+  it('unknown users: byte-identical answers, the lookup after the answer, mail to the known ones only', { timeout: TEST_TIMEOUT }, async () => {
+    const app = await newApp();
+    const { project } = await webhookProject(d, app);
+    const known = [await appUser(app), await appUser(app)];
+    const unknown = [`${uniq('au')}@example.com`, `${uniq('au')}@example.com`]; // the same shape
+    assert.equal(unknown[0].length, known[0].email.length);
+
+    // The app holds every lookup: an answer that waited on one would not
+    // come. And when each answer is in, its lookup has not reached the app:
+    // it is made after the answer, by the outbox worker.
+    app.fault('hold', { paths: ['/lookup'] });
+    const lookupsOf = (login) => app.callsTo('/lookup', (c) => c.body.email === login).length;
+    const answers = [];
+    for (const login of [unknown[0], known[0].email, unknown[1], known[1].email]) {
+      const res = await h.rawRequest(`${d.url}/api/password/reset/request?projectId=${project.id}`, {
+        method: 'POST', headers: { Origin: PAGE_ORIGIN }, body: { username: login },
+      });
+      assert.equal(lookupsOf(login), 0, `${login}: the app was asked before the answer`);
+      answers.push(res);
+    }
+    const strip = (r) => {
+      const headers = { ...r.headers };
+      delete headers.date;
+      delete headers['x-request-id']; // one per request
+      return { status: r.status, headers, text: r.text };
+    };
+    assert.equal(answers[0].status, 204, show(answers[0]));
+    assert.ok('x-request-id' in answers[0].headers);
+    for (const r of answers.slice(1)) {
+      assert.deepEqual(strip(r), strip(answers[0]));
+      assert.deepEqual(Object.keys(r.headers).sort(), Object.keys(answers[0].headers).sort());
+    }
+
+    // Every lookup reaches the app, held; then the app answers them.
+    for (const login of [...unknown, ...known.map((u) => u.email)]) {
+      await app.waitForCall('/lookup', (c) => c.body.email === login, { what: `the lookup of ${login}` });
+    }
+    app.clear();
+    for (const login of unknown) await app.waitForCall('/lookup', (c) => c.body.email === login && c.status === 404, { what: `${login} answered` });
+    for (const u of known) {
+      await app.waitForCall('/lookup', (c) => c.body.email === u.email && c.status === 200, { what: `${u.email} answered` });
+      await resetMail(d, u.email);
+    }
+    await h.waitOutboxSettled(d);
+    const mail = await h.readMaildir(d.maildir);
+    for (const login of unknown) assert.equal(mail.filter(h.mailTo(login)).length, 0, 'mail went to an unknown login');
+    assertCallsClean(app);
+  });
+
+  it('the app down, slow, wrong, redirecting, refusing: confirm fails, the link stays good, nothing is marked done', { timeout: TEST_TIMEOUT }, async () => {
+    const app = await newApp();
+    const { project } = await webhookProject(d, app);
+    const { key } = await d.cli(['apikey', 'create', '--project', project.id]);
+    secrets.add(key);
+    const verifyCode = `vc-${crypto.randomBytes(8).toString('hex')}`;
+    const u = await appUser(app, { verifyCode });
+    const signedIn = await xlogin(d, project, u.email, u.password);
+    assert.equal(signedIn.status, 200, show(signedIn));
+    const session = new URL(signedIn.json.login_url).searchParams.get('token');
+    const before = app.user(u.id);
+
+    assert.equal((await xcall(d, project, '/password/reset/request', { username: u.email })).status, 204);
+    const link = await resetMail(d, u.email);
+    const confirm = (pw, code = verifyCode) =>
+      xcall(d, project, '/password/reset/confirm', { new_password: pw, reset_code: link.reset_code, user_id: link.user_id, verify_code: code });
+    const succeeded = async () => {
+      const res = await h.request(`${d.url}/events?events=password_reset.succeeded`, { headers: { Authorization: `Bearer ${key}` } });
+      assert.equal(res.status, 200, show(res));
+      return res.json.data.length;
+    };
+
+    // [fault, what a confirm then gets: 'refused' (4xx) or 'unavailable' (5xx)]
+    const faults = [
+      ['down', 'unavailable'],
+      ['slow', 'unavailable'],
+      ['notjson', 'unavailable'],
+      ['ctype', 'unavailable'],
+      ['array', 'unavailable'],
+      ['oversize', 'unavailable'],
+      ['redirect', 'unavailable'],
+      ['error', 'unavailable'],
+      ['refuse', 'refused'],
+    ];
+    for (const [fault, outcome] of faults) {
+      const n = app.callsTo('/password').length;
+      if (fault === 'down') await app.down();
+      else app.fault(fault, { paths: ['/password'], delayMs: SLOW_MS });
+      const pw = newPassword();
+      const res = await confirm(pw);
+      assertXsollaError(res, fault);
+      if (outcome === 'refused') assert.ok(res.status >= 400 && res.status < 500, `${fault}: ${show(res)}`);
+      else assert.ok(res.status >= 500 && res.status < 600, `${fault}: ${show(res)}`);
+      if (fault === 'down') {
+        assert.equal(app.callsTo('/password').length, n);
+        await app.up();
+      } else {
+        const [call] = await app.waitForCall('/password', (c) => c.body.new_password === pw, { what: `the ${fault} set` });
+        assert.equal(call.fault, fault);
+        if (fault === 'slow') await app.waitForCall('/password', (c) => c === call && c.status === 'abandoned', { what: 'the slow set abandoned' });
+        app.clear();
+      }
+      assert.deepEqual(app.user(u.id), before, `${fault}: the app's user changed`);
+      assert.equal(await app.checkPassword(u.id, pw), false);
+      // Nothing is marked done: the session lives, no success is recorded.
+      const me = await h.request(`${d.url}/api/users/me`, { headers: { Authorization: `Bearer ${session}` } });
+      assert.equal(me.status, 200, `${fault}: the session ended: ${show(me)}`);
+      assert.equal(await succeeded(), 0, `${fault}: password_reset.succeeded recorded`);
+      assert.equal((await xlogin(d, project, u.email, u.password)).status, 200, `${fault}: the old password no longer signs in`);
+    }
+
+    // A wrong verify_code is the app's refusal; the right one then works.
+    const wrong = await confirm(newPassword(), 'vc-wrong');
+    assertXsollaError(wrong, 'wrong verify_code');
+    assert.ok(wrong.status >= 400 && wrong.status < 500, show(wrong));
+    assert.deepEqual(app.user(u.id), before);
+
+    const pw = newPassword();
+    const ok = await confirm(pw);
+    assert.equal(ok.status, 204, show(ok));
+    assert.equal(app.user(u.id).passwordSets, 1);
+    assert.equal(await app.checkPassword(u.id, pw), true);
+    assert.equal(await succeeded(), 1);
+    assert.equal((await xlogin(d, project, u.email, pw)).status, 200);
+    const me = await h.request(`${d.url}/api/users/me`, { headers: { Authorization: `Bearer ${session}` } });
+    assert.equal(me.status, 401, 'the reset ended the session');
+    assertCallsClean(app);
+  });
+
+  it('sign-in: an app that is down, slow or answers a wrong shape is an error, never a success', { timeout: TEST_TIMEOUT }, async () => {
+    const app = await newApp();
+    const { project } = await webhookProject(d, app);
+    const u = await appUser(app);
+    for (const fault of ['down', 'slow', 'types', 'notjson', 'ctype', 'oversize', 'redirect', 'error']) {
+      if (fault === 'down') await app.down();
+      else app.fault(fault, { paths: ['/verify'], delayMs: SLOW_MS });
+      const res = await xlogin(d, project, u.email, u.password);
+      assert.notEqual(res.status, 200, `${fault}: ${show(res)}`);
+      assertXsollaError(res, fault);
+      if (fault === 'down') await app.up();
+      else app.clear();
+    }
+    assert.equal((await xlogin(d, project, u.email, u.password)).status, 200);
+    // A wrong password and an unknown login get the one refusal.
+    const wrong = await xlogin(d, project, u.email, 'not the password 1');
+    const nobody = await xlogin(d, project, `${uniq('au')}@example.com`, 'not the password 1');
+    assert.equal(wrong.status, 401);
+    assert.deepEqual(nobody.json, wrong.json);
+    assertCallsClean(app);
+  });
+});
+
+// ---------------------------------------------------------------------------
+// Private targets
+
+describe('reaching internal addresses', () => {
+  let d;
+
+  before(async () => {
+    d = await startDaemon({ admin: true });
+  });
+
+  it('CLI: storage URLs on loopback only with --allow-private-targets on; bad settings are named', { timeout: TEST_TIMEOUT }, async () => {
+    const app = await newApp();
+    const refused = await d.cli(['project', 'create', '--name', uniq('p'), ...app.projectArgs()]).catch((e) => e);
+    assert.ok(refused instanceof Error, 'a loopback storage URL was taken');
+    assert.match(refused.stderr, /private/);
+    const taken = await d.cli(['project', 'create', '--name', uniq('p'), ...app.projectArgs(), '--allow-private-targets', 'on']);
+    assert.equal(taken.user_storage, 'webhook');
+    assert.equal(taken.allow_private_targets, true);
+
+    const plain = await d.cli(['project', 'create', '--name', uniq('p')]);
+    assert.equal(plain.user_storage, 'builtin');
+    const upd = await d.cli(['project', 'update', plain.id, ...app.projectArgs()]).catch((e) => e);
+    assert.ok(upd instanceof Error, 'update took a loopback storage URL');
+    assert.match(upd.stderr, /private/);
+    assert.equal((await d.cli(['project', 'show', plain.id])).user_storage, 'builtin', 'a refused update changed the project');
+    const updated = await d.cli(['project', 'update', plain.id, ...app.projectArgs(), '--allow-private-targets', 'on']);
+    assert.equal(updated.user_storage, 'webhook');
+
+    for (const url of ['http://10.1.2.3/lookup', 'http://[::1]:9/lookup', 'http://localhost:9/lookup', 'http://169.254.169.254/latest']) {
+      const args = app.projectArgs().map((a) => (a === app.urls.lookup ? url : a));
+      const err = await d.cli(['project', 'create', '--name', uniq('p'), ...args]).catch((e) => e);
+      assert.ok(err instanceof Error, `${url} was taken`);
+      assert.match(err.stderr, /private/, url);
+    }
+    const bad = [
+      ['ftp://example.com/lookup', /storage-lookup-url|scheme|http/],
+      ['http://user:pw@example.com/lookup', /storage-lookup-url|credential/],
+      ['not a url', /storage-lookup-url|URL/],
+    ];
+    for (const [url, why] of bad) {
+      const args = app.projectArgs().map((a) => (a === app.urls.lookup ? url : a));
+      const err = await d.cli(['project', 'create', '--name', uniq('p'), ...args, '--allow-private-targets', 'on']).catch((e) => e);
+      assert.ok(err instanceof Error, `${url} was taken`);
+      assert.match(err.stderr, why, url);
+    }
+    const missing = await d.cli(['project', 'create', '--name', uniq('p'), '--user-storage', 'webhook', '--storage-lookup-url', app.urls.lookup, '--allow-private-targets', 'on']).catch((e) => e);
+    assert.ok(missing instanceof Error);
+    assert.match(missing.stderr, /--storage-verify-url|--storage-password-url/);
+    for (const ms of ['99', '30001', 'x']) {
+      const err = await d.cli(['project', 'create', '--name', uniq('p'), ...app.projectArgs(), '--allow-private-targets', 'on', '--storage-timeout-ms', ms]).catch((e) => e);
+      assert.ok(err instanceof Error, `timeout ${ms} was taken`);
+      assert.match(err.stderr, /storage-timeout-ms/);
+    }
+    assert.equal(app.calls.length, 0, 'setting a project called the app');
+  });
+
+  it('turning private targets off stops the calls at connect: sign-in fails, never reaching the app', { timeout: TEST_TIMEOUT }, async () => {
+    const app = await newApp();
+    const { project } = await webhookProject(d, app);
+    const u = await appUser(app);
+    assert.equal((await xlogin(d, project, u.email, u.password)).status, 200);
+    const n = app.calls.length;
+    await d.cli(['project', 'update', project.id, '--allow-private-targets', 'off']);
+    const res = await xlogin(d, project, u.email, u.password);
+    assertXsollaError(res, 'sign-in with private targets off');
+    assert.notEqual(res.status, 200);
+    assert.equal(app.calls.length, n, 'a call reached the loopback app');
+    await d.cli(['project', 'update', project.id, '--allow-private-targets', 'on']);
+    assert.equal((await xlogin(d, project, u.email, u.password)).status, 200);
+  });
+
+  it('admin API: the same check on create and update', { timeout: TEST_TIMEOUT }, async () => {
+    const app = await newApp();
+    const fields = {
+      user_storage: 'webhook',
+      storage_lookup_url: app.urls.lookup,
+      storage_verify_url: app.urls.verify,
+      storage_password_url: app.urls.password,
+    };
+    const refused = await d.admin('POST', '/admin/projects', { name: uniq('p'), ...fields });
+    assert.equal(refused.status, 400, show(refused));
+    assert.match(refused.json.error.message, /private/);
+    assert.match(refused.json.error.field || '', /^storage_/);
+    const made = await d.admin('POST', '/admin/projects', { name: uniq('p'), ...fields, allow_private_targets: true });
+    assert.ok(made.status === 200 || made.status === 201, show(made));
+    assert.equal(made.json.user_storage, 'webhook');
+    assert.equal(made.json.storage_lookup_url, app.urls.lookup);
+
+    const plain = await d.admin('POST', '/admin/projects', { name: uniq('p') });
+    const id = plain.json.id;
+    const patch = await d.admin('PATCH', `/admin/projects/${id}`, fields);
+    assert.equal(patch.status, 400, show(patch));
+    assert.match(patch.json.error.message, /private/);
+    assert.equal((await d.admin('GET', `/admin/projects/${id}`)).json.user_storage, 'builtin');
+    const patched = await d.admin('PATCH', `/admin/projects/${id}`, { ...fields, allow_private_targets: true });
+    assert.equal(patched.status, 200, show(patched));
+    assert.equal(patched.json.user_storage, 'webhook');
+    assert.equal(app.calls.length, 0);
+  });
+});
+
+// ---------------------------------------------------------------------------
+// WorkOS and Cognito
+
+describe('workos and cognito with webhook storage', () => {
+  let d;
+
+  before(async () => {
+    d = await startDaemon();
+  });
+
+  async function workosTenant(app, opts) {
+    const { project } = await webhookProject(d, app, [], opts);
+    const { key } = await d.cli(['apikey', 'create', '--project', project.id]);
+    const { client_id: clientId } = await d.cli(['client', 'create', '--project', project.id]);
+    secrets.add(key);
+    const wos = new workos.WorkOS(key, { apiHostname: '127.0.0.1', port: d.port, https: false, clientId });
+    return { project, key, clientId, wos };
+  }
+
+  it('WorkOS: createUser goes to the app\'s create call; authenticateWithPassword to its password check', { timeout: TEST_TIMEOUT }, async () => {
+    const app = await newApp();
+    const t = await workosTenant(app);
+    const email = `${uniq('wc')}@example.com`;
+    const password = newPassword();
+    const user = await t.wos.userManagement.createUser({ email, password });
+    assert.equal(user.email, email);
+    const [reg] = app.callsTo('/register');
+    assert.equal(reg.status, 200);
+    assert.equal(reg.body.email, email);
+    assert.equal(reg.body.password, password);
+    const kept = app.userByEmail(email);
+    assert.ok(kept, 'the app holds the new user');
+    assert.equal(await app.checkPassword(kept.id, password), true);
+
+    const auth = await t.wos.userManagement.authenticateWithPassword({ email, password, clientId: t.clientId });
+    secrets.add(auth.accessToken);
+    secrets.add(auth.refreshToken);
+    assert.equal(auth.user.id, user.id);
+    assert.equal(auth.user.email, email);
+    assert.equal(app.callsTo('/verify').at(-1).status, 200);
+
+    const invalid = (err) => {
+      const code = err.error || (err.rawData && err.rawData.error) || err.code;
+      assert.equal(code, 'invalid_credentials', `${err.name}: ${err.message}`);
+      return true;
+    };
+    await assert.rejects(t.wos.userManagement.authenticateWithPassword({ email, password: 'not the password 1', clientId: t.clientId }), invalid);
+    await assert.rejects(t.wos.userManagement.authenticateWithPassword({ email: `${uniq('no')}@example.com`, password: 'not the password 1', clientId: t.clientId }), invalid);
+
+    // A taken email is the app's 409: WorkOS's "not available".
+    await assert.rejects(t.wos.userManagement.createUser({ email, password: newPassword() }), (err) => {
+      assert.equal(err.status, 400, `${err.name}: ${err.message}`);
+      return true;
+    });
+    assertCallsClean(app);
+  });
+
+  it('WorkOS: without a create URL, createUser is refused with a clear error and the app is not called', { timeout: TEST_TIMEOUT }, async () => {
+    const app = await newApp();
+    const t = await workosTenant(app, { register: false });
+    assert.equal(t.project.storage_new_user_url, null);
+    await assert.rejects(t.wos.userManagement.createUser({ email: `${uniq('wn')}@example.com`, password: newPassword() }), (err) => {
+      assert.ok(err.status >= 400 && err.status < 500, `${err.name} ${err.status}: ${err.message}`);
+      assert.ok(err.message && err.message.length > 0);
+      return true;
+    });
+    assert.equal(app.calls.length, 0);
+    // Sign-in still goes through the app.
+    const u = await appUser(app);
+    const auth = await t.wos.userManagement.authenticateWithPassword({ email: u.email, password: u.password, clientId: t.clientId });
+    secrets.add(auth.accessToken);
+    secrets.add(auth.refreshToken);
+    assert.equal(auth.user.email, u.email);
+    assertCallsClean(app);
+  });
+
+  it('Cognito: InitiateAuth USER_PASSWORD_AUTH through the app; ForgotPassword and confirm set the password there, with no verify_code', { timeout: TEST_TIMEOUT }, async () => {
+    const app = await newApp();
+    const { project } = await webhookProject(d, app, ['--delivery', 'code']);
+    const client = await d.cli(['client', 'create', '--project', project.id]);
+    const c = new CognitoIdentityProviderClient({ region: 'us-east-1', endpoint: d.url, credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 });
+    const u = await appUser(app);
+    const signIn = (password) => c.send(new InitiateAuthCommand({ AuthFlow: 'USER_PASSWORD_AUTH', ClientId: client.client_id, AuthParameters: { USERNAME: u.email, PASSWORD: password } }));
+    const first = await signIn(u.password);
+    secrets.add(first.AuthenticationResult.AccessToken);
+    secrets.add(first.AuthenticationResult.RefreshToken);
+    secrets.add(first.AuthenticationResult.IdToken);
+    const me = await c.send(new GetUserCommand({ AccessToken: first.AuthenticationResult.AccessToken }));
+    assert.equal(me.UserAttributes.find((a) => a.Name === 'email').Value, u.email);
+    await assert.rejects(signIn('not the password 1'), (err) => err.name === 'NotAuthorizedException');
+
+    await c.send(new ForgotPasswordCommand({ ClientId: client.client_id, Username: u.email }));
+    const mail = await h.waitForMail(d.maildir, (m) => h.mailTo(u.email)(m) && h.extractResetCode(m.text) !== null);
+    const code = h.extractResetCode(mail.text);
+    secrets.add(code);
+    const pw = newPassword();
+    await c.send(new ConfirmForgotPasswordCommand({ ClientId: client.client_id, Username: u.email, ConfirmationCode: code, Password: pw }));
+    const [set] = app.callsTo('/password');
+    assert.deepEqual(Object.keys(set.body).sort(), ['email', 'new_password', 'user_id']);
+    assert.equal(set.body.user_id, u.id);
+    const after = await signIn(pw);
+    secrets.add(after.AuthenticationResult.AccessToken);
+    secrets.add(after.AuthenticationResult.RefreshToken);
+    secrets.add(after.AuthenticationResult.IdToken);
+    await assert.rejects(signIn(u.password), (err) => err.name === 'NotAuthorizedException');
+    assertCallsClean(app);
+  });
+});
