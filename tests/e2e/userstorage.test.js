@@ -388,14 +388,17 @@ describe('xsolla with webhook storage', () => {
     assertCallsClean(app);
   });
 
-  it('through the SDK, no verify_code is sent; with storage_password_format argon2id the app gets only a hash', { timeout: TEST_TIMEOUT }, async () => {
+  it('through the SDK, by username, no verify_code is sent; with storage_password_format argon2id the app gets only a hash', { timeout: TEST_TIMEOUT }, async () => {
     const app = await newApp();
     const { project } = await webhookProject(d, app, ['--storage-password-format', 'argon2id']);
     assert.equal(project.storage_password_format, 'argon2id');
-    const u = await appUser(app);
+    const u = await appUser(app, { username: uniq('name') });
     const sdk = makeXsollaApi({ projectId: project.id, apiUrl: `${d.url}/api`, pageOrigin: PAGE_ORIGIN, callbackUrl: CALLBACK_URL });
     try {
-      await sdk.api.reset({ username: u.email });
+      await sdk.api.reset({ username: u.username });
+      const [lookup] = await app.waitForCall('/lookup', () => true, { answered: true });
+      assert.deepEqual(lookup.body, { username: u.username });
+      assert.equal(lookup.status, 200);
       const link = await resetMail(d, u.email);
       const pw = newPassword();
       await sdk.api.set({ newPassword: pw, code: link.reset_code, user_id: link.user_id });
@@ -557,6 +560,13 @@ describe('xsolla with webhook storage', () => {
       else app.clear();
     }
     assert.equal((await xlogin(d, project, u.email, u.password)).status, 200);
+    // A password check answered 204: resetd then looks the user up.
+    app.verifyAnswer = 'empty';
+    const n = app.callsTo('/lookup').length;
+    const by204 = await xlogin(d, project, u.email, u.password);
+    assert.equal(by204.status, 200, show(by204));
+    assert.equal(app.callsTo('/lookup').length, n + 1, 'no lookup after a 204 password check');
+    app.verifyAnswer = 'user';
     // A wrong password and an unknown login get the one refusal.
     const wrong = await xlogin(d, project, u.email, 'not the password 1');
     const nobody = await xlogin(d, project, `${uniq('au')}@example.com`, 'not the password 1');
