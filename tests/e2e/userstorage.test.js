@@ -726,6 +726,14 @@ describe('workos and cognito with webhook storage', () => {
     await assert.rejects(t.wos.userManagement.authenticateWithPassword({ email, password: 'not the password 1', clientId: t.clientId }), invalid);
     await assert.rejects(t.wos.userManagement.authenticateWithPassword({ email: `${uniq('no')}@example.com`, password: 'not the password 1', clientId: t.clientId }), invalid);
 
+    // The CLI's user create goes to the app too.
+    const cliEmail = `${uniq('wc')}@example.com`;
+    const cliPassword = newPassword();
+    const made = await d.cli(['user', 'create', '--project', t.project.id, '--email', cliEmail, '--password-stdin'], { input: cliPassword });
+    assert.equal(made.email, cliEmail);
+    assert.equal(app.callsTo('/register').at(-1).body.email, cliEmail);
+    assert.equal(await app.checkPassword(app.userByEmail(cliEmail).id, cliPassword), true);
+
     // A taken email is the app's 409: WorkOS's "not available".
     await assert.rejects(t.wos.userManagement.createUser({ email, password: newPassword() }), (err) => {
       assert.equal(err.status, 400, `${err.name}: ${err.message}`);
@@ -743,6 +751,9 @@ describe('workos and cognito with webhook storage', () => {
       assert.ok(err.message && err.message.length > 0);
       return true;
     });
+    const cli = await d.cli(['user', 'create', '--project', t.project.id, '--email', `${uniq('wn')}@example.com`, '--password-stdin'], { input: newPassword() }).catch((e) => e);
+    assert.ok(cli instanceof Error, 'user create took a user the app cannot create');
+    assert.match(cli.stderr, /storage|create/i);
     assert.equal(app.calls.length, 0);
     // Sign-in still goes through the app.
     const u = await appUser(app);
