@@ -187,7 +187,12 @@ const struct cli_command cli_commands[] = {
 	    "        [--password-min-length N] [--password-min-score 0-4]\n"
 	    "        [--password-lists on|off] [--password-score on|off]\n"
 	    "        [--password-require uppercase,lowercase,numbers,symbols|none]\n"
-	    "        [--login-token-ttl SECONDS] [--allow-private-targets on|off]" },
+	    "        [--login-token-ttl SECONDS] [--allow-private-targets on|off]\n"
+	    "        [--user-storage builtin|webhook] [--storage-lookup-url URL]\n"
+	    "        [--storage-verify-url URL] [--storage-password-url URL]\n"
+	    "        [--storage-new-user-url URL]\n"
+	    "        [--storage-password-format plain|argon2id]\n"
+	    "        [--storage-timeout-ms 100-30000]" },
 	{ "project", "list", cli_project_list, takes_none, NULL, 0, "" },
 	{ "project", "show", cli_project_show, takes_none, "ID", 1, "ID" },
 	{ "project", "update", cli_project_update, takes_project_update, "ID",
@@ -204,7 +209,12 @@ const struct cli_command cli_commands[] = {
 	    "        [--password-min-length N] [--password-min-score 0-4]\n"
 	    "        [--password-lists on|off] [--password-score on|off]\n"
 	    "        [--password-require uppercase,lowercase,numbers,symbols|none]\n"
-	    "        [--login-token-ttl SECONDS] [--allow-private-targets on|off]" },
+	    "        [--login-token-ttl SECONDS] [--allow-private-targets on|off]\n"
+	    "        [--user-storage builtin|webhook] [--storage-lookup-url URL]\n"
+	    "        [--storage-verify-url URL] [--storage-password-url URL]\n"
+	    "        [--storage-new-user-url URL]\n"
+	    "        [--storage-password-format plain|argon2id]\n"
+	    "        [--storage-timeout-ms 100-30000]" },
 	{ "project", "rotate-keys", cli_project_rotate_keys, takes_none, "ID",
 	    1, "ID" },
 	{ "project", "secret-key", cli_project_secret_key,

@@ -279,8 +279,11 @@ session_login(struct engine *e, const struct login_request *in,
 		/* The app checks the password; one answer for both refusals. */
 		result = storage_sign_in(e, in->project, in->login,
 		    in->password, &u);
-		if (result != ENGINE_OK)
+		if (result != ENGINE_OK) {
+			/* The app failed: the try says nothing of the password. */
+			backoff_undo(e, backoff);
 			return result;
+		}
 		result = ENGINE_CREDENTIALS_INVALID;
 		ok = u != NULL;
 		audit_subject(e, in->project->id, u ? u->email : in->login,

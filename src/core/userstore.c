@@ -153,12 +153,15 @@ url_ok(const char *opt, const char *url, int allow_private, char *err,
 }
 
 int
-storage_settings_check(const char *kind, const char *lookup_url,
-    const char *verify_url, const char *password_url, const char *new_user_url,
-    const char *format, int64_t timeout_ms, int allow_private, char *err,
+storage_settings_check(const struct storage_settings *s, char *err,
     size_t errlen)
 {
-	int webhook;
+	const char *kind = s->kind, *format = s->format;
+	const char *lookup_url = s->lookup_url, *verify_url = s->verify_url;
+	const char *password_url = s->password_url;
+	const char *new_user_url = s->new_user_url;
+	int64_t timeout_ms = s->timeout_ms;
+	int ap = s->allow_private, webhook;
 
 	if (kind == NULL ||
 	    (strcmp(kind, STORAGE_BUILTIN) != 0 &&
@@ -181,14 +184,14 @@ storage_settings_check(const char *kind, const char *lookup_url,
 		    STORAGE_TIMEOUT_MIN_MS, STORAGE_TIMEOUT_MAX_MS);
 		return -1;
 	}
-	if (url_ok("storage-lookup-url", lookup_url, allow_private, err,
-		errlen) != 0 ||
-	    url_ok("storage-verify-url", verify_url, allow_private, err,
-		errlen) != 0 ||
-	    url_ok("storage-password-url", password_url, allow_private, err,
-		errlen) != 0 ||
-	    url_ok("storage-new-user-url", new_user_url, allow_private, err,
-		errlen) != 0)
+	if (url_ok("storage-lookup-url", lookup_url,
+		ap || (s->kept & STORAGE_KEPT_LOOKUP), err, errlen) != 0 ||
+	    url_ok("storage-verify-url", verify_url,
+		ap || (s->kept & STORAGE_KEPT_VERIFY), err, errlen) != 0 ||
+	    url_ok("storage-password-url", password_url,
+		ap || (s->kept & STORAGE_KEPT_PASSWORD), err, errlen) != 0 ||
+	    url_ok("storage-new-user-url", new_user_url,
+		ap || (s->kept & STORAGE_KEPT_NEW_USER), err, errlen) != 0)
 		return -1;
 	if (!webhook)
 		return 0;
@@ -240,13 +243,27 @@ storage_call(struct engine *e, const struct project *p, const char *url,
 {
 	struct keyring_key *k = NULL;
 	struct jwt_claims *cl;
+	struct db_conn *c;
 	char *token = NULL, *text = NULL;
-	int rc = -1;
+	int rc = -1, private_ok = 0;
 
 	if (url == NULL) {
 		snprintf(err, errlen, "the project has no URL for this call");
 		goto out;
 	}
+	/*
+	 * Whether private targets are allowed is read afresh, not from the
+	 * project cache: turning it off holds from the next call on.
+	 */
+	c = db_acquire(e->db);
+	if (c == NULL ||
+	    store_project_private_targets(c, p->id, &private_ok) < 0) {
+		if (c != NULL)
+			db_release(e->db, c);
+		snprintf(err, errlen, "the database is unavailable");
+		goto out;
+	}
+	db_release(e->db, c);
 	if (keyring_signing(e, p, JWT_HS256, &k) != ENGINE_OK) {
 		snprintf(err, errlen,
 		    "the project's secret key is unavailable");
@@ -266,7 +283,7 @@ storage_call(struct engine *e, const struct project *p, const char *url,
 		.bearer = token,
 		.body = text,
 		.user_agent = "resetd/" RESETD_VERSION,
-		.allow_private = p->allow_private_targets,
+		.allow_private = private_ok,
 		.timeout_ms = p->storage_timeout_ms > 0 ?
 		    p->storage_timeout_ms :
 		    STORAGE_TIMEOUT_DEFAULT_MS,
@@ -291,6 +308,31 @@ login_body(const char *login)
 {
 	return json_pack("{s:s}", strchr(login, '@') ? "email" : "username",
 	    login);
+}
+
+/*
+ * A 200 answer that carries no user must still be a JSON object with its
+ * content type: 0, or -1 with the reason in err.
+ */
+int
+storage_answer_object(const char *ctype, const char *body, size_t len,
+    char *err, size_t errlen)
+{
+	json_t *root;
+	int ok;
+
+	if (!ctype_json(ctype)) {
+		snprintf(err, errlen, "the answer is not application/json");
+		return -1;
+	}
+	root = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
+	ok = json_is_object(root);
+	json_decref(root);
+	if (!ok) {
+		snprintf(err, errlen, "the answer is not a JSON object");
+		return -1;
+	}
+	return 0;
 }
 
 static enum storage_result
@@ -409,6 +451,10 @@ wh_set(struct engine *e, const struct project *p, const struct user *u,
 		goto out;
 	switch (ans->status) {
 	case 200:
+		if (storage_answer_object(ans->content_type, ans->body,
+			ans->len, err, errlen) == 0)
+			r = STORAGE_OK;
+		break;
 	case 204:
 		r = STORAGE_OK;
 		break;

@@ -137,16 +137,36 @@ storage_shadow_save(struct engine *, struct user *u, int is_new);
  */
 int storage_parse_user(const char *ctype, const char *body, size_t len,
     struct storage_user *out, char *err, size_t errlen);
+/* A project's storage settings, as set. */
+struct storage_settings {
+	const char *kind; /* "builtin" or "webhook" */
+	const char *lookup_url, *verify_url, *password_url, *new_user_url;
+	const char *format; /* "plain" or "argon2id"; NULL: plain */
+	int64_t timeout_ms;
+	int allow_private;
+	/*
+	 * URLs kept as they were (STORAGE_KEPT_*): their form is checked,
+	 * but not their address again, so that turning private targets off
+	 * is possible; the calls are then refused at connect.
+	 */
+	unsigned kept;
+};
+#define STORAGE_KEPT_LOOKUP 1u
+#define STORAGE_KEPT_VERIFY 2u
+#define STORAGE_KEPT_PASSWORD 4u
+#define STORAGE_KEPT_NEW_USER 8u
+
 /*
- * Check a project's storage settings: kind ("builtin", "webhook"), the
- * URLs (webhook_url_check, private targets only when allow_private),
- * the password format and the timeout.  0, or -1 with err naming the
- * option.
+ * Check a project's storage settings: the kind, the URLs (as webhook
+ * endpoints' are: webhook_url_check, private targets only when allowed),
+ * the password format and the timeout; webhook needs the lookup, verify
+ * and password URLs.  0, or -1 with err naming the option.
  */
-int storage_settings_check(const char *kind, const char *lookup_url,
-    const char *verify_url, const char *password_url, const char *new_user_url,
-    const char *format, int64_t timeout_ms, int allow_private, char *err,
+int storage_settings_check(const struct storage_settings *, char *err,
     size_t errlen);
+/* The same of a 200 answer that need only be a JSON object. */
+int storage_answer_object(const char *ctype, const char *body, size_t len,
+    char *err, size_t errlen);
 struct jwt_claims;
 /* The claims of a call to url of project_id at now_s (caller frees). */
 struct jwt_claims *

@@ -1298,6 +1298,15 @@ store_backoff_clear(struct db_conn *c, const char *subject)
 }
 
 int
+store_backoff_uncount(struct db_conn *c, const char *subject)
+{
+	return exec_ok(db_exec(c,
+	    "UPDATE login_backoff SET failures = failures - 1, "
+	    "until_ms = 0 WHERE subject = $1 AND failures > 0",
+	    DB_ARGS(DB_TEXT(subject))));
+}
+
+int
 store_backoff_prune(struct db_conn *c, int64_t before)
 {
 	return db_exec(c,

@@ -432,6 +432,11 @@ int store_backoff_hold(struct db_conn *, const char *subject, int64_t until);
 /* The time subject is held until (0: no row or no hold), in *until. */
 int store_backoff_until(struct db_conn *, const char *subject, int64_t *until);
 int store_backoff_clear(struct db_conn *, const char *subject);
+/*
+ * Take back the last try of subject (one that proved nothing, as when a
+ * user storage app failed): one failure less, and no hold.
+ */
+int store_backoff_uncount(struct db_conn *, const char *subject);
 int store_backoff_prune(struct db_conn *, int64_t before);
 
 /*
