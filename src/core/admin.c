@@ -243,7 +243,13 @@ project_build(const struct project_spec *spec, const struct project *base,
 		    STORAGE_TIMEOUT_DEFAULT_MS,
 		.allow_private = p->allow_private_targets,
 	};
-	if (base != NULL) {
+	/*
+	 * A URL kept as it was is not resolved again on an unrelated change;
+	 * turning private targets off checks every URL, so that no project
+	 * holds a URL it may not call.
+	 */
+	if (base != NULL &&
+	    base->allow_private_targets == p->allow_private_targets) {
 		storage.kept |= same_text(spec->storage_lookup_url,
 				    base->storage_lookup_url) ?
 		    STORAGE_KEPT_LOOKUP :
