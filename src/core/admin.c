@@ -820,6 +820,13 @@ admin_user_import(struct engine *e, const struct user_spec *specs, size_t n,
 						       "unavailable");
 		goto out;
 	}
+	if (storage_is_webhook(p)) {
+		snprintf(err, errlen,
+		    "the project's users live in its app (user storage "
+		    "webhook): there is nothing to import");
+		result = ENGINE_BAD_INPUT;
+		goto out;
+	}
 	for (i = 0; i < n; i++) {
 		result = user_check(e, p, &specs[i], why, sizeof(why));
 		if (result == ENGINE_OK)
@@ -941,10 +948,14 @@ admin_user_update(struct engine *e, const struct project *p, const char *id,
 				*up->verdict = v;
 			goto out;
 		}
-		u->password_hash = hasher_hash(e->hasher, up->password);
-		if (u->password_hash == NULL) {
-			snprintf(err, errlen, "cannot hash the password");
-			result = ENGINE_UNAVAILABLE;
+		/* The project's storage takes it: hashed, or sent to the app. */
+		result = storage_set_password(e, p, u, up->password, NULL,
+		    &u->password_hash);
+		if (result != ENGINE_OK) {
+			snprintf(err, errlen, "password: %s",
+			    result == ENGINE_STORAGE_REFUSED ?
+				"the project's app refused it" :
+				"cannot be set now");
 			goto out;
 		}
 	}
@@ -1446,11 +1457,14 @@ admin_user_set_password(struct engine *e, const struct admin_password *in,
 			*in->verdict = v;
 		goto out;
 	}
-	hash = hasher_hash(e->hasher, in->password);
-	if (hash == NULL) {
-		result = ENGINE_UNAVAILABLE;
+	/* An app that keeps the passwords has no temporary ones. */
+	if (storage_is_webhook(p) && !in->permanent) {
+		result = ENGINE_STORAGE_REFUSED;
 		goto out;
 	}
+	result = storage_set_password(e, p, u, in->password, NULL, &hash);
+	if (result != ENGINE_OK)
+		goto out;
 	result = user_op(e, in->ctx, u, OP_SET_PASSWORD, AUDIT_PASSWORD_SET,
 	    hash, st, &now);
 	if (result != ENGINE_OK)

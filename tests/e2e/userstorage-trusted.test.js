@@ -111,6 +111,29 @@ describe('webhook storage, trusted callers', () => {
     assert.equal(reset.email, u.email);
   });
 
+  it('an operator\'s set-password goes to the app, which keeps it; no temporary password', { timeout: TEST_TIMEOUT }, async () => {
+    const u = await appUser();
+    const auth = await wos.userManagement.authenticateWithPassword({ email: u.email, password: u.password, clientId: wos.clientId });
+    secrets.add(auth.accessToken);
+    secrets.add(auth.refreshToken);
+    const pw = `Pw-${crypto.randomBytes(9).toString('base64url')}!`;
+    secrets.add(pw);
+    await d.cli(['user', 'set-password', '--project', project.id, u.email, '--password-stdin'], { input: pw });
+    const [set] = app.callsTo('/password').slice(-1);
+    assert.equal(set.body.user_id, u.id);
+    assert.equal(set.body.new_password, pw);
+    assert.equal(await app.checkPassword(u.id, pw), true);
+    const n = app.callsTo('/password').length;
+    const temp = await d.cli(['user', 'set-password', '--project', project.id, u.email, '--password-stdin', '--must-change-password'], { input: pw })
+      .catch((e) => e);
+    assert.ok(temp instanceof Error, 'a temporary password was taken for an app that keeps the passwords');
+    assert.equal(app.callsTo('/password').length, n);
+    const again = await wos.userManagement.authenticateWithPassword({ email: u.email, password: pw, clientId: wos.clientId });
+    secrets.add(again.accessToken);
+    secrets.add(again.refreshToken);
+    assert.equal(again.user.email, u.email);
+  });
+
   it('resetd user reset USER_ID asks the app for the shadow\'s email', { timeout: TEST_TIMEOUT }, async () => {
     const u = await appUser();
     // A sign-in makes the shadow row the operator names by id.
