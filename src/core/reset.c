@@ -289,8 +289,10 @@ request_tx(struct db_conn *c, void *arg)
 	id_new(nobody);
 	/* The app's user, as its app described it: the shadow row first. */
 	if (t->in->shadow != NULL) {
-		rc = t->in->shadow_new ? store_user_insert(c, u) :
-					 store_user_shadow_update(c, u);
+		/* Written even when disabled: the app said so. */
+		rc = t->in->shadow_new ?
+		    store_user_insert(c, t->in->shadow) :
+		    store_user_shadow_update(c, t->in->shadow);
 		if (rc < 0)
 			return rc;
 		if (!t->in->shadow_new && rc == 0) {

@@ -95,6 +95,23 @@ describe('webhook storage, trusted callers', () => {
     }
   });
 
+  it('a user the app says is disabled is answered as unknown, and nothing is mailed', { timeout: TEST_TIMEOUT }, async () => {
+    const email = `off-${crypto.randomBytes(5).toString('hex')}@example.com`;
+    const password = `Pw-${crypto.randomBytes(9).toString('base64url')}!`;
+    secrets.add(password);
+    await app.addUser({ email, password, status: 'disabled' });
+    await assert.rejects(wos.userManagement.createPasswordReset({ email }), (err) => {
+      assert.equal(err.status, 404, `${err.name}: ${err.message}`);
+      return true;
+    });
+    assert.equal(app.callsTo('/lookup').at(-1).status, 200);
+    // The daemon lives on: the next call is answered.
+    const u = await appUser();
+    const reset = await wos.userManagement.createPasswordReset({ email: u.email });
+    secrets.add(reset.passwordResetToken);
+    assert.equal(reset.email, u.email);
+  });
+
   it('the app down: the call fails with WorkOS\'s 5xx, never a false success', { timeout: TEST_TIMEOUT }, async () => {
     const u = await appUser();
     await app.down();
@@ -208,5 +225,12 @@ describe('webhook storage, what the lookup decides after the answer', () => {
     await assert.rejects(
       c.send(new ForgotPasswordCommand({ ClientId: client.client_id, Username: `nobody-${crypto.randomBytes(4).toString('hex')}@example.com` })),
       (err) => err.name === 'UserNotFoundException');
+    // One the app says is disabled: no account to reset, and the daemon lives on.
+    const off = `off-${crypto.randomBytes(5).toString('hex')}@example.com`;
+    await app.addUser({ email: off, password, status: 'disabled' });
+    await assert.rejects(c.send(new ForgotPasswordCommand({ ClientId: client.client_id, Username: off })),
+      (err) => err.name === 'UserNotFoundException');
+    const again = await c.send(new ForgotPasswordCommand({ ClientId: client.client_id, Username: email }));
+    assert.equal(again.CodeDeliveryDetails.DeliveryMedium, 'EMAIL');
   });
 });
