@@ -123,21 +123,25 @@ cli_mail_test(struct cli *c)
 	const char *to = c->args.opt[OPT_TO];
 	const char *project = c->args.opt[OPT_PROJECT];
 	struct project *p = NULL;
-	struct db_conn *conn;
 	const char *from, *name;
 	char reply[TRANSPORT_REPLY_MAX];
+	enum engine_result r;
 	int rc;
 
 	if (cli_config(c) == -1)
 		return 1;
 	if (project != NULL) {
-		if (cli_db(c) == -1 || (conn = db_acquire(c->db)) == NULL)
+		if (cli_engine(c) == -1)
 			return 1;
-		rc = store_project_get(conn, project, &p);
-		db_release(c->db, conn);
-		if (rc != STORE_OK) {
-			fprintf(stderr, "resetd: mail test: no project %s\n",
-			    project);
+		r = engine_project(c->engine, project, &p);
+		if (r != ENGINE_OK) {
+			if (r == ENGINE_PROJECT_UNKNOWN)
+				fprintf(stderr,
+				    "resetd: mail test: no project %s\n",
+				    project);
+			else
+				fprintf(stderr, "resetd: mail test: %s\n",
+				    engine_result_name(r));
 			return 1;
 		}
 	}

@@ -252,8 +252,9 @@ event_mail_dead(struct engine *e, struct db_conn *c, const struct outbox_msg *m,
 	struct obj o;
 	char tries[24];
 
-	/* A failing endpoint must not feed itself. */
-	if (strcmp(m->kind, WEBHOOK_KIND) == 0)
+	/* A failing endpoint must not feed itself; a lookup is no mail. */
+	if (strcmp(m->kind, WEBHOOK_KIND) == 0 ||
+	    strcmp(m->kind, OUTBOX_TASK_KIND) == 0)
 		return STORE_OK;
 	snprintf(tries, sizeof(tries), "%lld", (long long)m->tries);
 	obj_open(&o);

@@ -8,6 +8,7 @@
 
 #include "../log.h"
 #include "engine_internal.h"
+#include "userstore.h"
 
 /*
  * How long a session lives, by face: as long as its refresh tokens, which
@@ -274,17 +275,33 @@ session_login(struct engine *e, const struct login_request *in,
 	if (result != ENGINE_OK)
 		return result;
 	result = ENGINE_CREDENTIALS_INVALID;
-	c = db_acquire(e->db);
-	if (c == NULL)
-		return ENGINE_UNAVAILABLE;
-	rc = store_user_find(c, in->project->id, in->login, &u);
-	db_release(e->db, c);
-	if (rc < 0)
-		return ENGINE_UNAVAILABLE;
-	audit_subject(e, in->project->id, u ? u->email : in->login, subject);
-	/* Unknown users and users without a password cost a dummy verify. */
-	ok = hasher_verify(e->hasher, u ? u->password_hash : NULL,
-	    in->password);
+	if (storage_is_webhook(in->project)) {
+		/* The app checks the password; one answer for both refusals. */
+		result = storage_sign_in(e, in->project, in->login,
+		    in->password, &u);
+		if (result != ENGINE_OK) {
+			/* The app failed: the try says nothing of the password. */
+			backoff_undo(e, backoff);
+			return result;
+		}
+		result = ENGINE_CREDENTIALS_INVALID;
+		ok = u != NULL;
+		audit_subject(e, in->project->id, u ? u->email : in->login,
+		    subject);
+	} else {
+		c = db_acquire(e->db);
+		if (c == NULL)
+			return ENGINE_UNAVAILABLE;
+		rc = store_user_find(c, in->project->id, in->login, &u);
+		db_release(e->db, c);
+		if (rc < 0)
+			return ENGINE_UNAVAILABLE;
+		audit_subject(e, in->project->id, u ? u->email : in->login,
+		    subject);
+		/* Unknown users and users without a password: a dummy verify. */
+		ok = hasher_verify(e->hasher, u ? u->password_hash : NULL,
+		    in->password);
+	}
 	if (!ok) {
 		audit_record(e, in->ctx, in->project->id, AUDIT_LOGIN_FAILED,
 		    subject, "credentials");
@@ -318,7 +335,8 @@ session_login(struct engine *e, const struct login_request *in,
 		goto out;
 	}
 	/* A hash made before passwords were normalised is made again. */
-	if (ok == 2 || hasher_needs_rehash(e->hasher, u->password_hash)) {
+	if (u->password_hash != NULL &&
+	    (ok == 2 || hasher_needs_rehash(e->hasher, u->password_hash))) {
 		rehash = hasher_hash(e->hasher, in->password);
 		if (rehash == NULL) {
 			result = ENGINE_UNAVAILABLE;

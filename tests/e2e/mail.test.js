@@ -251,6 +251,10 @@ describe('mail over SMTP with STARTTLS and AUTH', () => {
     const bad = await d.cli(['mail', 'test', '--to', 'x@example.com\r\nBcc: y@example.com']).catch((e) => e);
     assert.equal(bad.exitCode, 1);
     assert.equal(JSON.parse(bad.stdout).error, 'malformed sender or recipient address');
+    // A project that does not exist is named, and nothing is sent.
+    const none = await d.cli(['mail', 'test', '--to', to, '--project', 'no-such-project']).catch((e) => e);
+    assert.equal(none.exitCode, 1);
+    assert.match(none.stderr, /no project no-such-project/);
   });
 
   it('smtps:// works, and a certificate is never trusted without its CA', { timeout: TEST_TIMEOUT }, async () => {
