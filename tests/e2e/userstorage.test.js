@@ -467,6 +467,34 @@ describe('xsolla with webhook storage', () => {
     assertCallsClean(app);
   });
 
+  it('a lookup the app could not answer is retried, never believed: the mail comes once the app is back', { timeout: TEST_TIMEOUT }, async () => {
+    const app = await newApp();
+    const { project } = await webhookProject(d, app, ['--reset-limit', '100']); // one account asks seven times
+    const u = await appUser(app);
+    const skip = new Set();
+    for (const fault of ['down', 'types', 'ctype', 'notjson', 'redirect', 'error', 'slow']) {
+      const start = app.calls.length;
+      const since = (c) => app.calls.indexOf(c) >= start;
+      if (fault === 'down') await app.down();
+      else app.fault(fault, { paths: ['/lookup'], delayMs: SLOW_MS });
+      const res = await xcall(d, project, '/password/reset/request', { username: u.email });
+      assert.equal(res.status, 204, `${fault}: ${show(res)}`);
+      if (fault !== 'down') {
+        // Asked twice under the fault: the first answer was not believed.
+        await app.waitForCall('/lookup', (c) => since(c) && c.fault === fault, { what: `the ${fault} lookup` });
+        const next = app.calls.length;
+        await app.waitForCall('/lookup', (c) => c.fault === fault && app.calls.indexOf(c) >= next, { what: `a retry of the ${fault} lookup`, timeoutMs: 30000 });
+      }
+      assert.equal((await h.readMaildir(d.maildir)).filter(h.mailTo(u.email)).length, skip.size, `${fault}: mail without a found user`);
+      if (fault === 'down') await app.up();
+      else app.clear();
+      await app.waitForCall('/lookup', (c) => since(c) && c.status === 200, { what: `the lookup after ${fault}`, timeoutMs: 30000 });
+      await resetMail(d, u.email, skip);
+      await h.waitOutboxSettled(d);
+    }
+    assertCallsClean(app);
+  });
+
   it('the app down, slow, wrong, redirecting, refusing: confirm fails, the link stays good, nothing is marked done', { timeout: TEST_TIMEOUT }, async () => {
     const app = await newApp();
     const { project } = await webhookProject(d, app);
@@ -673,6 +701,27 @@ describe('reaching internal addresses', () => {
     assert.equal(patched.status, 200, show(patched));
     assert.equal(patched.json.user_storage, 'webhook');
     assert.equal(app.calls.length, 0);
+
+    // Users made through the admin API go to the app's create call, and
+    // are refused without one.
+    const key = await d.cli(['project', 'secret-key', id]);
+    secrets.add(key.secret_key);
+    app.secretKey = key.secret_key;
+    app.projectId = id;
+    const email = `${uniq('adm')}@example.com`;
+    const password = newPassword();
+    const refusedUser = await d.admin('POST', `/admin/projects/${id}/users`, { email, password });
+    assert.ok(refusedUser.status >= 400 && refusedUser.status < 500, show(refusedUser));
+    assert.equal(typeof refusedUser.json.error.message, 'string');
+    assert.equal(app.calls.length, 0);
+    const withCreate = await d.admin('PATCH', `/admin/projects/${id}`, { storage_new_user_url: app.urls.register });
+    assert.equal(withCreate.status, 200, show(withCreate));
+    const user = await d.admin('POST', `/admin/projects/${id}/users`, { email, password });
+    assert.equal(user.status, 201, show(user));
+    assert.equal(user.json.email, email);
+    assert.deepEqual(app.callsTo('/register').map((c) => [c.body.email, c.body.password, c.status]), [[email, password, 200]]);
+    assert.equal(await app.checkPassword(app.userByEmail(email).id, password), true);
+    assertCallsClean(app);
   });
 });
 
