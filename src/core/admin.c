@@ -243,7 +243,13 @@ project_build(const struct project_spec *spec, const struct project *base,
 		    STORAGE_TIMEOUT_DEFAULT_MS,
 		.allow_private = p->allow_private_targets,
 	};
-	if (base != NULL) {
+	/*
+	 * A URL kept as it was is not resolved again on an unrelated change;
+	 * turning private targets off checks every URL, so that no project
+	 * holds a URL it may not call.
+	 */
+	if (base != NULL &&
+	    base->allow_private_targets == p->allow_private_targets) {
 		storage.kept |= same_text(spec->storage_lookup_url,
 				    base->storage_lookup_url) ?
 		    STORAGE_KEPT_LOOKUP :
@@ -814,6 +820,13 @@ admin_user_import(struct engine *e, const struct user_spec *specs, size_t n,
 						       "unavailable");
 		goto out;
 	}
+	if (storage_is_webhook(p)) {
+		snprintf(err, errlen,
+		    "the project's users live in its app (user storage "
+		    "webhook): there is nothing to import");
+		result = ENGINE_BAD_INPUT;
+		goto out;
+	}
 	for (i = 0; i < n; i++) {
 		result = user_check(e, p, &specs[i], why, sizeof(why));
 		if (result == ENGINE_OK)
@@ -935,10 +948,14 @@ admin_user_update(struct engine *e, const struct project *p, const char *id,
 				*up->verdict = v;
 			goto out;
 		}
-		u->password_hash = hasher_hash(e->hasher, up->password);
-		if (u->password_hash == NULL) {
-			snprintf(err, errlen, "cannot hash the password");
-			result = ENGINE_UNAVAILABLE;
+		/* The project's storage takes it: hashed, or sent to the app. */
+		result = storage_set_password(e, p, u, up->password, NULL,
+		    &u->password_hash);
+		if (result != ENGINE_OK) {
+			snprintf(err, errlen, "password: %s",
+			    result == ENGINE_STORAGE_REFUSED ?
+				"the project's app refused it" :
+				"cannot be set now");
 			goto out;
 		}
 	}
@@ -1440,11 +1457,14 @@ admin_user_set_password(struct engine *e, const struct admin_password *in,
 			*in->verdict = v;
 		goto out;
 	}
-	hash = hasher_hash(e->hasher, in->password);
-	if (hash == NULL) {
-		result = ENGINE_UNAVAILABLE;
+	/* An app that keeps the passwords has no temporary ones. */
+	if (storage_is_webhook(p) && !in->permanent) {
+		result = ENGINE_STORAGE_REFUSED;
 		goto out;
 	}
+	result = storage_set_password(e, p, u, in->password, NULL, &hash);
+	if (result != ENGINE_OK)
+		goto out;
 	result = user_op(e, in->ctx, u, OP_SET_PASSWORD, AUDIT_PASSWORD_SET,
 	    hash, st, &now);
 	if (result != ENGINE_OK)

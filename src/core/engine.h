@@ -981,6 +981,9 @@ struct admin_password {
  * was, and in one transaction the hash and status are stored, the user's
  * sessions and live reset secrets revoked, and the change audited
  * (password_set).  On ENGINE_OK, *out (may be NULL) is the user now.
+ * A webhook project's app (user storage) sets the password itself, first,
+ * and keeps it; it takes no temporary one (ENGINE_STORAGE_REFUSED, as
+ * when it refuses the password; ENGINE_UNAVAILABLE when it fails).
  */
 enum engine_result admin_user_set_password(struct engine *,
     const struct admin_password *, struct user **out);

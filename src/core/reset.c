@@ -731,12 +731,66 @@ out:
 	return rc;
 }
 
+/*
+ * A trusted request of a webhook project: the caller is told the truth
+ * anyway, so the app is asked now, and the request made for the user it
+ * answers (none: ENGINE_USER_UNKNOWN, as for builtin storage).
+ */
+static enum engine_result
+request_trusted_lookup(struct engine *e, const struct reset_request *in,
+    struct reset_ticket *out)
+{
+	struct reset_request local = *in;
+	struct storage_user su;
+	struct user *u = NULL;
+	char err[STORAGE_ERR_MAX] = "";
+	enum storage_result sr;
+	enum engine_result result;
+	int is_new = 0;
+
+	if (in->login == NULL || *in->login == '\0' ||
+	    strlen(in->login) > LOGIN_MAX)
+		return ENGINE_BAD_INPUT;
+	memset(&su, 0, sizeof(su));
+	sr = user_storage_of(in->project)
+		 ->lookup(e, in->project, in->login, &su, err, sizeof(err));
+	if (sr == STORAGE_OK)
+		result = storage_shadow_of(e, in->project, &su, &u, &is_new);
+	else if (sr == STORAGE_NOT_FOUND)
+		result = ENGINE_OK;
+	else {
+		log_warn("reset: project %s: user storage failed: %s",
+		    in->project->id, err);
+		result = ENGINE_UNAVAILABLE;
+	}
+	storage_user_clear(&su);
+	if (result != ENGINE_OK)
+		return result;
+	if (u == NULL) {
+		/* Not the app's: answered as an unknown account. */
+		result = request_work(e, &local, 0, out);
+		return result;
+	}
+	local.shadow = u;
+	local.shadow_new = is_new;
+	result = request_work(e, &local, 0, out);
+	user_free(u);
+	return result;
+}
+
 enum engine_result
 reset_request(struct engine *e, const struct reset_request *in,
     struct reset_ticket *out)
 {
 	int64_t started = time_mono_us(), answer_at;
 	enum engine_result result;
+
+	if (in->trusted && in->shadow == NULL &&
+	    storage_is_webhook(in->project)) {
+		result = request_trusted_lookup(e, in, out);
+		engine_mail_queued(e);
+		return result;
+	}
 
 	/* Trusted callers are told the truth anyway; they wait for nothing. */
 	answer_at = in->trusted ? 0 : request_deadline(e, started);

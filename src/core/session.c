@@ -440,6 +440,7 @@ session_change_password(struct engine *e, const struct password_change *in)
 	char *hash = NULL;
 	enum engine_result result;
 	int64_t wait = 0;
+	int ok;
 
 	if (in->old_password == NULL || in->new_password == NULL ||
 	    strlen(in->old_password) > PASSWORD_MAX_BYTES)
@@ -450,7 +451,22 @@ session_change_password(struct engine *e, const struct password_change *in)
 	if (result != ENGINE_OK)
 		return result;
 	audit_subject(e, in->project->id, u->email, subject);
-	if (!hasher_verify(e->hasher, u->password_hash, in->old_password)) {
+	if (storage_is_webhook(in->project)) {
+		/* The app checks the old password, as at sign-in. */
+		struct user *who = NULL;
+
+		result = storage_sign_in(e, in->project, u->email,
+		    in->old_password, &who);
+		if (result != ENGINE_OK) {
+			backoff_undo(e, backoff);
+			return result;
+		}
+		ok = who != NULL && strcmp(who->id, u->id) == 0;
+		user_free(who);
+	} else
+		ok = hasher_verify(e->hasher, u->password_hash,
+		    in->old_password);
+	if (!ok) {
 		audit_record(e, in->ctx, in->project->id, AUDIT_LOGIN_FAILED,
 		    subject, "credentials");
 		return ENGINE_CREDENTIALS_INVALID;
@@ -459,9 +475,11 @@ session_change_password(struct engine *e, const struct password_change *in)
 	    u->email, u->username, in->verdict);
 	if (result != ENGINE_OK)
 		return result;
-	hash = hasher_hash(e->hasher, in->new_password);
-	if (hash == NULL)
-		return ENGINE_UNAVAILABLE;
+	/* The project's storage takes it: hashed here, or set by the app. */
+	result = storage_set_password(e, in->project, u, in->new_password, NULL,
+	    &hash);
+	if (result != ENGINE_OK)
+		return result;
 	t = (struct change_tx){ u->id, hash, backoff, in->project->id, subject,
 		in->ctx, db_now(e->db) };
 	result = db_write(e->db, change_tx, &t) == 0 ? ENGINE_OK :

@@ -146,8 +146,8 @@ struct storage_settings {
 	int allow_private;
 	/*
 	 * URLs kept as they were (STORAGE_KEPT_*): their form is checked,
-	 * but not their address again, so that turning private targets off
-	 * is possible; the calls are then refused at connect.
+	 * but their address is not resolved again (an unrelated change of
+	 * the project must not fail on DNS); calls are checked at connect.
 	 */
 	unsigned kept;
 };
