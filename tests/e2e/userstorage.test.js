@@ -18,6 +18,7 @@ const {
   CognitoIdentityProviderClient,
   ForgotPasswordCommand,
   ConfirmForgotPasswordCommand,
+  AdminCreateUserCommand,
   InitiateAuthCommand,
   GetUserCommand,
 } = require('@aws-sdk/client-cognito-identity-provider');
@@ -842,5 +843,41 @@ describe('workos and cognito with webhook storage', () => {
     secrets.add(after.AuthenticationResult.IdToken);
     await assert.rejects(signIn(u.password), (err) => err.name === 'NotAuthorizedException');
     assertCallsClean(app);
+  });
+
+  it('Cognito: AdminCreateUser (SigV4) goes to the app\'s create call, and is refused without one', { timeout: TEST_TIMEOUT }, async () => {
+    for (const register of [true, false]) {
+      const app = await newApp();
+      const { project } = await webhookProject(d, app, ['--delivery', 'code'], { register });
+      const key = await d.cli(['apikey', 'create', '--project', project.id]);
+      secrets.add(key.key);
+      secrets.add(key.aws_secret_access_key);
+      const c = new CognitoIdentityProviderClient({
+        region: 'us-east-1', endpoint: d.url, maxAttempts: 1,
+        credentials: { accessKeyId: key.aws_access_key_id, secretAccessKey: key.aws_secret_access_key },
+      });
+      const email = `${uniq('ca')}@example.com`;
+      const password = newPassword();
+      const create = c.send(new AdminCreateUserCommand({
+        UserPoolId: key.cognito_user_pool_id, Username: email, TemporaryPassword: password, MessageAction: 'SUPPRESS',
+        UserAttributes: [{ Name: 'email', Value: email }],
+      }));
+      if (!register) {
+        await assert.rejects(create, (err) => {
+          assert.ok(err.$metadata.httpStatusCode >= 400 && err.$metadata.httpStatusCode < 500, `${err.name} ${err.$metadata.httpStatusCode}: ${err.message}`);
+          assert.ok(err.message.length > 0);
+          return true;
+        });
+        assert.equal(app.calls.length, 0);
+        continue;
+      }
+      const made = await create;
+      assert.equal(made.User.Attributes.find((a) => a.Name === 'email').Value, email);
+      const [reg] = app.callsTo('/register');
+      assert.equal(reg.body.email, email);
+      assert.equal(reg.body.password, password);
+      assert.equal(await app.checkPassword(app.userByEmail(email).id, password), true);
+      assertCallsClean(app);
+    }
   });
 });
