@@ -473,7 +473,7 @@ describe('xsolla with webhook storage', () => {
     const { project } = await webhookProject(d, app, ['--reset-limit', '100']); // one account asks seven times
     const u = await appUser(app);
     const skip = new Set();
-    for (const fault of ['down', 'types', 'ctype', 'notjson', 'redirect', 'error', 'slow']) {
+    for (const fault of ['down', 'types', 'ctype', 'notjson', 'array', 'oversize', 'redirect', 'error', 'slow']) {
       const start = app.calls.length;
       const since = (c) => app.calls.indexOf(c) >= start;
       if (fault === 'down') await app.down();
@@ -775,14 +775,17 @@ describe('workos and cognito with webhook storage', () => {
     await assert.rejects(t.wos.userManagement.authenticateWithPassword({ email, password: 'not the password 1', clientId: t.clientId }), invalid);
     await assert.rejects(t.wos.userManagement.authenticateWithPassword({ email: `${uniq('no')}@example.com`, password: 'not the password 1', clientId: t.clientId }), invalid);
 
-    // The CLI's user create goes to the app too.
+    // The CLI's user create goes to the app too (answered 201 this time).
+    app.registerStatus = 201;
     const cliEmail = `${uniq('wc')}@example.com`;
     const cliPassword = newPassword();
     const made = await d.cli(['user', 'create', '--project', t.project.id, '--email', cliEmail, '--password-stdin'], { input: cliPassword });
     assert.equal(made.email, cliEmail);
     assert.equal(app.callsTo('/register').at(-1).body.email, cliEmail);
+    assert.equal(app.callsTo('/register').at(-1).status, 201);
     assert.equal(await app.checkPassword(app.userByEmail(cliEmail).id, cliPassword), true);
 
+    app.registerStatus = 200;
     // A taken email is the app's 409: WorkOS's "not available".
     await assert.rejects(t.wos.userManagement.createUser({ email, password: newPassword() }), (err) => {
       assert.equal(err.status, 400, `${err.name}: ${err.message}`);
