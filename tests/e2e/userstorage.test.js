@@ -883,4 +883,44 @@ describe('workos and cognito with webhook storage', () => {
       assertCallsClean(app);
     }
   });
+
+  it('Cognito and Velocity: ForgotPassword answers unknown logins byte for byte as known ones', { timeout: TEST_TIMEOUT }, async () => {
+    const app = await newApp();
+    const { project } = await webhookProject(d, app, ['--delivery', 'code']);
+    const client = await d.cli(['client', 'create', '--project', project.id]);
+    const known = await appUser(app);
+    const unknown = `${uniq('au')}@example.com`;
+    assert.equal(unknown.length, known.email.length);
+    const strip = (r) => {
+      const headers = { ...r.headers };
+      for (const k of ['date', 'x-amzn-requestid', 'x-request-id']) delete headers[k];
+      return { status: r.status, headers, text: r.text };
+    };
+    const cognito = (login) => h.rawRequest(`${d.url}/`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-amz-json-1.1', 'X-Amz-Target': 'AWSCognitoIdentityProviderService.ForgotPassword' },
+      body: JSON.stringify({ ClientId: client.client_id, Username: login }),
+    });
+    const velocity = (login) => h.rawRequest(`${d.url}/password/forgot`, {
+      method: 'POST',
+      headers: { userpoolid: project.id, appclientid: client.client_id },
+      body: { userName: login },
+    });
+    for (const [name, call] of [['Cognito', cognito], ['Velocity', velocity]]) {
+      const a = await call(unknown);
+      const b = await call(known.email);
+      assert.ok(a.status < 300, `${name}: ${show(a)}`);
+      // Velocity echoes the userName it was given; nothing else may differ.
+      b.text = b.text.split(known.email).join(unknown);
+      assert.deepEqual(strip(b), strip(a), name);
+    }
+    // Only the known login is mailed, once per request.
+    await app.waitForCall('/lookup', (c) => c.body.email === known.email && c.status === 200 &&
+      app.callsTo('/lookup', (x) => x.body.email === known.email && x.status === 200).length === 2, { what: 'both lookups of the known login' });
+    await h.waitOutboxSettled(d);
+    const mail = await h.readMaildir(d.maildir);
+    assert.equal(mail.filter(h.mailTo(unknown)).length, 0);
+    assert.equal(mail.filter(h.mailTo(known.email)).length, 2);
+    assertCallsClean(app);
+  });
 });
