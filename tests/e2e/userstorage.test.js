@@ -21,6 +21,7 @@ const {
   AdminCreateUserCommand,
   InitiateAuthCommand,
   GetUserCommand,
+  ChangePasswordCommand,
 } = require('@aws-sdk/client-cognito-identity-provider');
 const workos = require('workos11');
 
@@ -845,6 +846,15 @@ describe('workos and cognito with webhook storage', () => {
     secrets.add(after.AuthenticationResult.RefreshToken);
     secrets.add(after.AuthenticationResult.IdToken);
     await assert.rejects(signIn(u.password), (err) => err.name === 'NotAuthorizedException');
+
+    // ChangePassword: the app checks the old password and sets the new one.
+    const wrongOld = c.send(new ChangePasswordCommand({ AccessToken: after.AuthenticationResult.AccessToken, PreviousPassword: 'not the password 1', ProposedPassword: newPassword() }));
+    await assert.rejects(wrongOld, (err) => err.name === 'NotAuthorizedException');
+    assert.equal(app.callsTo('/password').length, 1, 'a wrong old password reached the password set');
+    const pw2 = newPassword();
+    await c.send(new ChangePasswordCommand({ AccessToken: after.AuthenticationResult.AccessToken, PreviousPassword: pw, ProposedPassword: pw2 }));
+    assert.deepEqual(app.callsTo('/password').at(-1).body, { user_id: u.id, email: u.email, new_password: pw2 });
+    assert.equal(await app.checkPassword(u.id, pw2), true);
     assertCallsClean(app);
   });
 
@@ -921,6 +931,38 @@ describe('workos and cognito with webhook storage', () => {
     const mail = await h.readMaildir(d.maildir);
     assert.equal(mail.filter(h.mailTo(unknown)).length, 0);
     assert.equal(mail.filter(h.mailTo(known.email)).length, 2);
+    assertCallsClean(app);
+  });
+});
+
+// ---------------------------------------------------------------------------
+// Durability of the lookup
+
+describe('the lookup is durable', () => {
+  it('a SIGKILL after the answer and before the lookup: after the restart the lookup is made and the mail comes once', { timeout: TEST_TIMEOUT }, async () => {
+    // The sender holds what it claims, so the kill lands after the claim
+    // and before the call to the app.
+    const d = await startDaemon({ env: { RESETD_MAIL_TEST_HOLD_MS: '600000', RESETD_MAIL_LEASE_SECONDS: '2' } });
+    const app = await newApp();
+    const { project } = await webhookProject(d, app);
+    const u = await appUser(app);
+    const res = await xcall(d, project, '/password/reset/request', { username: u.email });
+    assert.equal(res.status, 204, show(res));
+    const deadline = Date.now() + 20000;
+    let rows = [];
+    while (Date.now() < deadline) {
+      rows = await d.cli(['outbox', 'list', '--limit', '100']);
+      if (rows.some((x) => x.tries === 1)) break;
+      await h.sleep(100);
+    }
+    assert.ok(rows.some((x) => x.tries === 1), `the lookup task was not claimed: ${JSON.stringify(rows)}`);
+    await d.kill('SIGKILL');
+    assert.equal(app.callsTo('/lookup').length, 0);
+    await d.restart({ env: { RESETD_MAIL_TEST_HOLD_MS: '0' } });
+    await app.waitForCall('/lookup', (c) => c.body.email === u.email && c.status === 200, { timeoutMs: 30000 });
+    await resetMail(d, u.email);
+    await h.waitOutboxSettled(d);
+    assert.equal((await h.readMaildir(d.maildir)).filter(h.mailTo(u.email)).length, 1);
     assertCallsClean(app);
   });
 });
