@@ -469,6 +469,29 @@ describe('xsolla with webhook storage', () => {
     assertCallsClean(app);
   });
 
+  it('the unknown-account notice: sent after the app answered "not found", never to a known login', { timeout: TEST_TIMEOUT }, async () => {
+    const app = await newApp();
+    const { project } = await webhookProject(d, app, ['--unknown-account-notice', 'on']);
+    assert.equal(project.unknown_account_notice, true);
+    const u = await appUser(app);
+    const nobody = `${uniq('au')}@example.com`;
+    const a = await xcall(d, project, '/password/reset/request', { username: nobody });
+    const b = await xcall(d, project, '/password/reset/request', { username: u.email });
+    assert.equal(a.status, 204);
+    assert.equal(b.status, 204);
+    const notice = await h.waitForMail(d.maildir, h.mailTo(nobody));
+    assert.match(notice.text, /there is no .* account with this email/);
+    assert.equal(h.extractResetLink(notice.text), null, 'a notice carries no link');
+    assert.equal(app.callsTo('/lookup', (c) => c.body.email === nobody)[0].status, 404, 'the notice came before the app said "not found"');
+    const link = await resetMail(d, u.email);
+    assert.ok(link.reset_code);
+    await h.waitOutboxSettled(d);
+    const mail = await h.readMaildir(d.maildir);
+    assert.equal(mail.filter(h.mailTo(nobody)).length, 1);
+    assert.equal(mail.filter(h.mailTo(u.email)).length, 1, 'a known login got a notice too');
+    assertCallsClean(app);
+  });
+
   it('a lookup the app could not answer is retried, never believed: the mail comes once the app is back', { timeout: TEST_TIMEOUT }, async () => {
     const app = await newApp();
     const { project } = await webhookProject(d, app, ['--reset-limit', '100']); // one account asks seven times
