@@ -18,8 +18,10 @@ const {
   CognitoIdentityProviderClient,
   ForgotPasswordCommand,
   ConfirmForgotPasswordCommand,
+  AdminCreateUserCommand,
   InitiateAuthCommand,
   GetUserCommand,
+  ChangePasswordCommand,
 } = require('@aws-sdk/client-cognito-identity-provider');
 const workos = require('workos11');
 
@@ -467,6 +469,57 @@ describe('xsolla with webhook storage', () => {
     assertCallsClean(app);
   });
 
+  it('the unknown-account notice: sent after the app answered "not found", never to a known login', { timeout: TEST_TIMEOUT }, async () => {
+    const app = await newApp();
+    const { project } = await webhookProject(d, app, ['--unknown-account-notice', 'on']);
+    assert.equal(project.unknown_account_notice, true);
+    const u = await appUser(app);
+    const nobody = `${uniq('au')}@example.com`;
+    const a = await xcall(d, project, '/password/reset/request', { username: nobody });
+    const b = await xcall(d, project, '/password/reset/request', { username: u.email });
+    assert.equal(a.status, 204);
+    assert.equal(b.status, 204);
+    const notice = await h.waitForMail(d.maildir, h.mailTo(nobody));
+    assert.match(notice.text, /there is no .* account with this email/);
+    assert.equal(h.extractResetLink(notice.text), null, 'a notice carries no link');
+    assert.equal(app.callsTo('/lookup', (c) => c.body.email === nobody)[0].status, 404, 'the notice came before the app said "not found"');
+    const link = await resetMail(d, u.email);
+    assert.ok(link.reset_code);
+    await h.waitOutboxSettled(d);
+    const mail = await h.readMaildir(d.maildir);
+    assert.equal(mail.filter(h.mailTo(nobody)).length, 1);
+    assert.equal(mail.filter(h.mailTo(u.email)).length, 1, 'a known login got a notice too');
+    assertCallsClean(app);
+  });
+
+  it('a lookup the app could not answer is retried, never believed: the mail comes once the app is back', { timeout: TEST_TIMEOUT }, async () => {
+    const app = await newApp();
+    const { project } = await webhookProject(d, app, ['--reset-limit', '100']); // one account asks seven times
+    const u = await appUser(app);
+    const skip = new Set();
+    for (const fault of ['down', 'types', 'ctype', 'notjson', 'array', 'oversize', 'redirect', 'error', 'slow']) {
+      const start = app.calls.length;
+      const since = (c) => app.calls.indexOf(c) >= start;
+      if (fault === 'down') await app.down();
+      else app.fault(fault, { paths: ['/lookup'], delayMs: SLOW_MS });
+      const res = await xcall(d, project, '/password/reset/request', { username: u.email });
+      assert.equal(res.status, 204, `${fault}: ${show(res)}`);
+      if (fault !== 'down') {
+        // Asked twice under the fault: the first answer was not believed.
+        await app.waitForCall('/lookup', (c) => since(c) && c.fault === fault, { what: `the ${fault} lookup` });
+        const next = app.calls.length;
+        await app.waitForCall('/lookup', (c) => c.fault === fault && app.calls.indexOf(c) >= next, { what: `a retry of the ${fault} lookup`, timeoutMs: 30000 });
+      }
+      assert.equal((await h.readMaildir(d.maildir)).filter(h.mailTo(u.email)).length, skip.size, `${fault}: mail without a found user`);
+      if (fault === 'down') await app.up();
+      else app.clear();
+      await app.waitForCall('/lookup', (c) => since(c) && c.status === 200, { what: `the lookup after ${fault}`, timeoutMs: 30000 });
+      await resetMail(d, u.email, skip);
+      await h.waitOutboxSettled(d);
+    }
+    assertCallsClean(app);
+  });
+
   it('the app down, slow, wrong, redirecting, refusing: confirm fails, the link stays good, nothing is marked done', { timeout: TEST_TIMEOUT }, async () => {
     const app = await newApp();
     const { project } = await webhookProject(d, app);
@@ -673,6 +726,27 @@ describe('reaching internal addresses', () => {
     assert.equal(patched.status, 200, show(patched));
     assert.equal(patched.json.user_storage, 'webhook');
     assert.equal(app.calls.length, 0);
+
+    // Users made through the admin API go to the app's create call, and
+    // are refused without one.
+    const key = await d.cli(['project', 'secret-key', id]);
+    secrets.add(key.secret_key);
+    app.secretKey = key.secret_key;
+    app.projectId = id;
+    const email = `${uniq('adm')}@example.com`;
+    const password = newPassword();
+    const refusedUser = await d.admin('POST', `/admin/projects/${id}/users`, { email, password });
+    assert.ok(refusedUser.status >= 400 && refusedUser.status < 500, show(refusedUser));
+    assert.equal(typeof refusedUser.json.error.message, 'string');
+    assert.equal(app.calls.length, 0);
+    const withCreate = await d.admin('PATCH', `/admin/projects/${id}`, { storage_new_user_url: app.urls.register });
+    assert.equal(withCreate.status, 200, show(withCreate));
+    const user = await d.admin('POST', `/admin/projects/${id}/users`, { email, password });
+    assert.equal(user.status, 201, show(user));
+    assert.equal(user.json.email, email);
+    assert.deepEqual(app.callsTo('/register').map((c) => [c.body.email, c.body.password, c.status]), [[email, password, 200]]);
+    assert.equal(await app.checkPassword(app.userByEmail(email).id, password), true);
+    assertCallsClean(app);
   });
 });
 
@@ -725,14 +799,17 @@ describe('workos and cognito with webhook storage', () => {
     await assert.rejects(t.wos.userManagement.authenticateWithPassword({ email, password: 'not the password 1', clientId: t.clientId }), invalid);
     await assert.rejects(t.wos.userManagement.authenticateWithPassword({ email: `${uniq('no')}@example.com`, password: 'not the password 1', clientId: t.clientId }), invalid);
 
-    // The CLI's user create goes to the app too.
+    // The CLI's user create goes to the app too (answered 201 this time).
+    app.registerStatus = 201;
     const cliEmail = `${uniq('wc')}@example.com`;
     const cliPassword = newPassword();
     const made = await d.cli(['user', 'create', '--project', t.project.id, '--email', cliEmail, '--password-stdin'], { input: cliPassword });
     assert.equal(made.email, cliEmail);
     assert.equal(app.callsTo('/register').at(-1).body.email, cliEmail);
+    assert.equal(app.callsTo('/register').at(-1).status, 201);
     assert.equal(await app.checkPassword(app.userByEmail(cliEmail).id, cliPassword), true);
 
+    app.registerStatus = 200;
     // A taken email is the app's 409: WorkOS's "not available".
     await assert.rejects(t.wos.userManagement.createUser({ email, password: newPassword() }), (err) => {
       assert.equal(err.status, 400, `${err.name}: ${err.message}`);
@@ -792,6 +869,123 @@ describe('workos and cognito with webhook storage', () => {
     secrets.add(after.AuthenticationResult.RefreshToken);
     secrets.add(after.AuthenticationResult.IdToken);
     await assert.rejects(signIn(u.password), (err) => err.name === 'NotAuthorizedException');
+
+    // ChangePassword: the app checks the old password and sets the new one.
+    const wrongOld = c.send(new ChangePasswordCommand({ AccessToken: after.AuthenticationResult.AccessToken, PreviousPassword: 'not the password 1', ProposedPassword: newPassword() }));
+    await assert.rejects(wrongOld, (err) => err.name === 'NotAuthorizedException');
+    assert.equal(app.callsTo('/password').length, 1, 'a wrong old password reached the password set');
+    const pw2 = newPassword();
+    await c.send(new ChangePasswordCommand({ AccessToken: after.AuthenticationResult.AccessToken, PreviousPassword: pw, ProposedPassword: pw2 }));
+    assert.deepEqual(app.callsTo('/password').at(-1).body, { user_id: u.id, email: u.email, new_password: pw2 });
+    assert.equal(await app.checkPassword(u.id, pw2), true);
+    assertCallsClean(app);
+  });
+
+  it('Cognito: AdminCreateUser (SigV4) goes to the app\'s create call, and is refused without one', { timeout: TEST_TIMEOUT }, async () => {
+    for (const register of [true, false]) {
+      const app = await newApp();
+      const { project } = await webhookProject(d, app, ['--delivery', 'code'], { register });
+      const key = await d.cli(['apikey', 'create', '--project', project.id]);
+      secrets.add(key.key);
+      secrets.add(key.aws_secret_access_key);
+      const c = new CognitoIdentityProviderClient({
+        region: 'us-east-1', endpoint: d.url, maxAttempts: 1,
+        credentials: { accessKeyId: key.aws_access_key_id, secretAccessKey: key.aws_secret_access_key },
+      });
+      const email = `${uniq('ca')}@example.com`;
+      const password = newPassword();
+      const create = c.send(new AdminCreateUserCommand({
+        UserPoolId: key.cognito_user_pool_id, Username: email, TemporaryPassword: password, MessageAction: 'SUPPRESS',
+        UserAttributes: [{ Name: 'email', Value: email }],
+      }));
+      if (!register) {
+        await assert.rejects(create, (err) => {
+          assert.ok(err.$metadata.httpStatusCode >= 400 && err.$metadata.httpStatusCode < 500, `${err.name} ${err.$metadata.httpStatusCode}: ${err.message}`);
+          assert.ok(err.message.length > 0);
+          return true;
+        });
+        assert.equal(app.calls.length, 0);
+        continue;
+      }
+      const made = await create;
+      assert.equal(made.User.Attributes.find((a) => a.Name === 'email').Value, email);
+      const [reg] = app.callsTo('/register');
+      assert.equal(reg.body.email, email);
+      assert.equal(reg.body.password, password);
+      assert.equal(await app.checkPassword(app.userByEmail(email).id, password), true);
+      assertCallsClean(app);
+    }
+  });
+
+  it('Cognito and Velocity: ForgotPassword answers unknown logins byte for byte as known ones', { timeout: TEST_TIMEOUT }, async () => {
+    const app = await newApp();
+    const { project } = await webhookProject(d, app, ['--delivery', 'code']);
+    const client = await d.cli(['client', 'create', '--project', project.id]);
+    const known = await appUser(app);
+    const unknown = `${uniq('au')}@example.com`;
+    assert.equal(unknown.length, known.email.length);
+    const strip = (r) => {
+      const headers = { ...r.headers };
+      for (const k of ['date', 'x-amzn-requestid', 'x-request-id']) delete headers[k];
+      return { status: r.status, headers, text: r.text };
+    };
+    const cognito = (login) => h.rawRequest(`${d.url}/`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-amz-json-1.1', 'X-Amz-Target': 'AWSCognitoIdentityProviderService.ForgotPassword' },
+      body: JSON.stringify({ ClientId: client.client_id, Username: login }),
+    });
+    const velocity = (login) => h.rawRequest(`${d.url}/password/forgot`, {
+      method: 'POST',
+      headers: { userpoolid: project.id, appclientid: client.client_id },
+      body: { userName: login },
+    });
+    for (const [name, call] of [['Cognito', cognito], ['Velocity', velocity]]) {
+      const a = await call(unknown);
+      const b = await call(known.email);
+      assert.ok(a.status < 300, `${name}: ${show(a)}`);
+      // Velocity echoes the userName it was given; nothing else may differ.
+      b.text = b.text.split(known.email).join(unknown);
+      assert.deepEqual(strip(b), strip(a), name);
+    }
+    // Only the known login is mailed, once per request.
+    await app.waitForCall('/lookup', (c) => c.body.email === known.email && c.status === 200 &&
+      app.callsTo('/lookup', (x) => x.body.email === known.email && x.status === 200).length === 2, { what: 'both lookups of the known login' });
+    await h.waitOutboxSettled(d);
+    const mail = await h.readMaildir(d.maildir);
+    assert.equal(mail.filter(h.mailTo(unknown)).length, 0);
+    assert.equal(mail.filter(h.mailTo(known.email)).length, 2);
+    assertCallsClean(app);
+  });
+});
+
+// ---------------------------------------------------------------------------
+// Durability of the lookup
+
+describe('the lookup is durable', () => {
+  it('a SIGKILL after the answer and before the lookup: after the restart the lookup is made and the mail comes once', { timeout: TEST_TIMEOUT }, async () => {
+    // The sender holds what it claims, so the kill lands after the claim
+    // and before the call to the app.
+    const d = await startDaemon({ env: { RESETD_MAIL_TEST_HOLD_MS: '600000', RESETD_MAIL_LEASE_SECONDS: '2' } });
+    const app = await newApp();
+    const { project } = await webhookProject(d, app);
+    const u = await appUser(app);
+    const res = await xcall(d, project, '/password/reset/request', { username: u.email });
+    assert.equal(res.status, 204, show(res));
+    const deadline = Date.now() + 20000;
+    let rows = [];
+    while (Date.now() < deadline) {
+      rows = await d.cli(['outbox', 'list', '--limit', '100']);
+      if (rows.some((x) => x.tries === 1)) break;
+      await h.sleep(100);
+    }
+    assert.ok(rows.some((x) => x.tries === 1), `the lookup task was not claimed: ${JSON.stringify(rows)}`);
+    await d.kill('SIGKILL');
+    assert.equal(app.callsTo('/lookup').length, 0);
+    await d.restart({ env: { RESETD_MAIL_TEST_HOLD_MS: '0' } });
+    await app.waitForCall('/lookup', (c) => c.body.email === u.email && c.status === 200, { timeoutMs: 30000 });
+    await resetMail(d, u.email);
+    await h.waitOutboxSettled(d);
+    assert.equal((await h.readMaildir(d.maildir)).filter(h.mailTo(u.email)).length, 1);
     assertCallsClean(app);
   });
 });

@@ -10,7 +10,7 @@
 //   POST /verify    {"email"|"username", "password"}      200 user | 401/404
 //   POST /password  {"user_id","email","new_password"|"password_hash",
 //                    "verify_code"?}                      204 | 422
-//   POST /register  {"email","username"?,"password"}      200 user | 409
+//   POST /register  {"email","username"?,"password"}      200/201 user | 409
 //
 // Every call must carry resetd's `Authorization: Bearer` JWT, checked with
 // jose (HS256, the project's secret key, audience = the URL called, issuer
@@ -112,6 +112,7 @@ async function startStorageApp({ secretKey = null, projectId = null, verifyAnswe
     secretKey,
     projectId,
     verifyAnswer,
+    registerStatus: 200, // or 201: both say "created"
     calls: [], // {path, method, headers, body, claims, status, fault, at}
     failures: [], // {path, reason}: tokens the app refused
     faultState: null, // {kind, paths, delayMs}
@@ -212,7 +213,7 @@ async function startStorageApp({ secretKey = null, projectId = null, verifyAnswe
           return [409, { error: 'exists' }];
         }
         const u = await app.addUser({ email: body.email, username: body.username ?? null, password: body.password });
-        return [200, userObject(u)];
+        return [app.registerStatus, userObject(u)];
       }
       default:
         return [404, { error: 'no such call' }];
