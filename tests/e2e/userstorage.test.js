@@ -406,6 +406,7 @@ describe('xsolla with webhook storage', () => {
       await sdk.api.set({ newPassword: pw, code: link.reset_code, user_id: link.user_id });
       const [set] = app.callsTo('/password');
       assert.deepEqual(Object.keys(set.body).sort(), ['email', 'password_hash', 'user_id'], JSON.stringify(Object.keys(set.body)));
+      secrets.add(set.body.password_hash); // never to be logged either
       assert.match(set.body.password_hash, /^\$argon2id\$v=19\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/);
       assert.ok(!JSON.stringify(set.body).includes(pw), 'the plain password reached the app');
       assert.equal(app.user(u.id).passwordKind, 'argon2id');
@@ -489,6 +490,35 @@ describe('xsolla with webhook storage', () => {
     const mail = await h.readMaildir(d.maildir);
     assert.equal(mail.filter(h.mailTo(nobody)).length, 1);
     assert.equal(mail.filter(h.mailTo(u.email)).length, 1, 'a known login got a notice too');
+    assertCallsClean(app);
+  });
+
+  it('a user the app says is disabled gets no mail and cannot sign in, in every dialect', { timeout: TEST_TIMEOUT }, async () => {
+    const app = await newApp();
+    const { project } = await webhookProject(d, app, ['--delivery', 'code']);
+    const client = await d.cli(['client', 'create', '--project', project.id]);
+    const u = await appUser(app);
+    app.setStatus(u.id, 'disabled');
+    assert.equal((await xcall(d, project, '/password/reset/request', { username: u.email })).status, 204);
+    await app.waitForCall('/lookup', (c) => c.body.email === u.email && c.status === 200, { what: 'the lookup of the disabled user' });
+    await h.waitOutboxSettled(d);
+    assert.equal((await h.readMaildir(d.maildir)).filter(h.mailTo(u.email)).length, 0, 'a disabled user was mailed');
+
+    const x = await xlogin(d, project, u.email, u.password);
+    assert.notEqual(x.status, 200, show(x));
+    assertXsollaError(x, 'Xsolla sign-in of a disabled user');
+    const c = new CognitoIdentityProviderClient({ region: 'us-east-1', endpoint: d.url, credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 });
+    await assert.rejects(
+      c.send(new InitiateAuthCommand({ AuthFlow: 'USER_PASSWORD_AUTH', ClientId: client.client_id, AuthParameters: { USERNAME: u.email, PASSWORD: u.password } })),
+      (err) => err.name === 'NotAuthorizedException'
+    );
+    assert.ok(app.callsTo('/verify', (c2) => c2.status === 200).length >= 2, 'the app was not asked');
+
+    // Enabled again in the app: mail and sign-in work.
+    app.setStatus(u.id, 'active');
+    assert.equal((await xlogin(d, project, u.email, u.password)).status, 200);
+    assert.equal((await xcall(d, project, '/password/reset/request', { username: u.email })).status, 204);
+    await h.waitForMail(d.maildir, h.mailTo(u.email));
     assertCallsClean(app);
   });
 
