@@ -344,6 +344,7 @@ struct reset_request {
 	const struct user *shadow;
 	int shadow_new; /* the shadow row is new: inserted, not updated */
 	int deferred;	/* the outbox's lookup: limits were counted */
+	int resolved;	/* the app was asked already (shadow NULL: unknown) */
 };
 
 /*

@@ -289,8 +289,10 @@ request_tx(struct db_conn *c, void *arg)
 	id_new(nobody);
 	/* The app's user, as its app described it: the shadow row first. */
 	if (t->in->shadow != NULL) {
-		rc = t->in->shadow_new ? store_user_insert(c, u) :
-					 store_user_shadow_update(c, u);
+		/* Written even when disabled: the app said so. */
+		rc = t->in->shadow_new ?
+		    store_user_insert(c, t->in->shadow) :
+		    store_user_shadow_update(c, t->in->shadow);
 		if (rc < 0)
 			return rc;
 		if (!t->in->shadow_new && rc == 0) {
@@ -732,15 +734,16 @@ out:
 }
 
 /*
- * A trusted request of a webhook project: the caller is told the truth
- * anyway, so the app is asked now, and the request made for the user it
- * answers (none: ENGINE_USER_UNKNOWN, as for builtin storage).
+ * A request of a webhook project whose caller is told whether the account
+ * exists (a trusted caller; a Cognito client that reveals existence): the
+ * app is asked now, before the work, and the request is made for the user
+ * it answers, or as for an unknown account.  *local is the request to do
+ * (free *shadow with user_free).
  */
 static enum engine_result
-request_trusted_lookup(struct engine *e, const struct reset_request *in,
-    struct reset_ticket *out)
+request_resolve(struct engine *e, const struct reset_request *in,
+    struct reset_request *local, struct user **shadow)
 {
-	struct reset_request local = *in;
 	struct storage_user su;
 	struct user *u = NULL;
 	char err[STORAGE_ERR_MAX] = "";
@@ -766,35 +769,35 @@ request_trusted_lookup(struct engine *e, const struct reset_request *in,
 	storage_user_clear(&su);
 	if (result != ENGINE_OK)
 		return result;
-	if (u == NULL) {
-		/* Not the app's: answered as an unknown account. */
-		result = request_work(e, &local, 0, out);
-		return result;
-	}
-	local.shadow = u;
-	local.shadow_new = is_new;
-	result = request_work(e, &local, 0, out);
-	user_free(u);
-	return result;
+	*local = *in;
+	local->shadow = u;
+	local->shadow_new = is_new;
+	local->resolved = 1;
+	*shadow = u;
+	return ENGINE_OK;
 }
 
 enum engine_result
 reset_request(struct engine *e, const struct reset_request *in,
     struct reset_ticket *out)
 {
-	int64_t started = time_mono_us(), answer_at;
+	struct reset_request local;
+	struct user *shadow = NULL;
+	int64_t started, answer_at;
 	enum engine_result result;
 
-	if (in->trusted && in->shadow == NULL &&
-	    storage_is_webhook(in->project)) {
-		result = request_trusted_lookup(e, in, out);
-		engine_mail_queued(e);
-		return result;
+	if ((in->trusted || in->reveal_user_existence) && in->shadow == NULL &&
+	    !in->resolved && storage_is_webhook(in->project)) {
+		result = request_resolve(e, in, &local, &shadow);
+		if (result != ENGINE_OK)
+			return result;
+		in = &local;
 	}
-
+	started = time_mono_us();
 	/* Trusted callers are told the truth anyway; they wait for nothing. */
 	answer_at = in->trusted ? 0 : request_deadline(e, started);
 	result = request_work(e, in, answer_at, out);
+	user_free(shadow);
 	if (answer_at != 0)
 		request_took(e, time_mono_us() - started);
 	/*
@@ -873,7 +876,7 @@ request_work(struct engine *e, const struct reset_request *in,
 		 */
 		user_free(u);
 		u = in->shadow != NULL ? user_dup(in->shadow) : NULL;
-		lookup = in->shadow == NULL && !in->trusted;
+		lookup = in->shadow == NULL && !in->trusted && !in->resolved;
 	}
 	if (u != NULL && u->disabled) {
 		user_free(u);

@@ -689,6 +689,14 @@ storage_sign_in(struct engine *e, const struct project *p, const char *login,
 	res = storage_shadow_of(e, p, &su, &u, &is_new);
 	if (res == ENGINE_OK)
 		res = storage_shadow_save(e, u, is_new);
+	/* A first sign-in racing another made the row meanwhile: again. */
+	if (res != ENGINE_OK && is_new) {
+		user_free(u);
+		u = NULL;
+		res = storage_shadow_of(e, p, &su, &u, &is_new);
+		if (res == ENGINE_OK)
+			res = storage_shadow_save(e, u, is_new);
+	}
 	storage_user_clear(&su);
 	if (res != ENGINE_OK) {
 		user_free(u);

@@ -95,6 +95,23 @@ describe('webhook storage, trusted callers', () => {
     }
   });
 
+  it('a user the app says is disabled is answered as unknown, and nothing is mailed', { timeout: TEST_TIMEOUT }, async () => {
+    const email = `off-${crypto.randomBytes(5).toString('hex')}@example.com`;
+    const password = `Pw-${crypto.randomBytes(9).toString('base64url')}!`;
+    secrets.add(password);
+    await app.addUser({ email, password, status: 'disabled' });
+    await assert.rejects(wos.userManagement.createPasswordReset({ email }), (err) => {
+      assert.equal(err.status, 404, `${err.name}: ${err.message}`);
+      return true;
+    });
+    assert.equal(app.callsTo('/lookup').at(-1).status, 200);
+    // The daemon lives on: the next call is answered.
+    const u = await appUser();
+    const reset = await wos.userManagement.createPasswordReset({ email: u.email });
+    secrets.add(reset.passwordResetToken);
+    assert.equal(reset.email, u.email);
+  });
+
   it('the app down: the call fails with WorkOS\'s 5xx, never a false success', { timeout: TEST_TIMEOUT }, async () => {
     const u = await appUser();
     await app.down();
@@ -148,5 +165,72 @@ describe('webhook storage, trusted callers', () => {
     assert.equal(app.callsTo('/lookup').length, n + 1);
     const mail = await h.waitForMail(d.maildir, h.mailTo(u.email));
     assert.ok(mail);
+  });
+});
+
+describe('webhook storage, what the lookup decides after the answer', () => {
+  let d;
+  let app;
+
+  before(async () => {
+    d = await h.startDaemon({ env: { RESETD_MAIL_POLL_MS: '100', RESETD_MAIL_BACKOFF_MS: '100' } });
+    app = await startStorageApp();
+  });
+
+  after(async () => {
+    if (d && d.running()) await d.stop().catch(() => d.kill('SIGKILL'));
+    if (app) await app.close();
+  });
+
+  async function storageProject(extra = []) {
+    const project = await d.cli(['project', 'create', '--name', `after-${crypto.randomBytes(4).toString('hex')}`,
+      ...app.projectArgs(), '--allow-private-targets', 'on', '--storage-timeout-ms', '300', ...extra]);
+    const key = await d.cli(['project', 'secret-key', project.id]);
+    secrets.add(key.secret_key);
+    app.secretKey = key.secret_key;
+    app.projectId = project.id;
+    return project;
+  }
+
+  it('the unknown-account notice goes out once the app has said 404, and only then', { timeout: TEST_TIMEOUT }, async () => {
+    const project = await storageProject(['--unknown-account-notice', 'on']);
+    const nobody = `nobody-${crypto.randomBytes(5).toString('hex')}@example.com`;
+    const res = await h.request(`${d.url}/api/password/reset/request?projectId=${project.id}`,
+      { method: 'POST', body: { username: nobody } });
+    assert.equal(res.status, 204);
+    const mail = await h.waitForMail(d.maildir, h.mailTo(nobody));
+    assert.match(mail.text, /there is no .* account with this email/);
+    assert.equal(h.extractResetLink(mail.text), null, 'a notice carries no link');
+    const [lookup] = app.callsTo('/lookup', (c) => c.body.email === nobody);
+    assert.equal(lookup.status, 404);
+    assert.deepEqual(app.failures, []);
+  });
+
+  it('a Cognito client that reveals existence is told, after asking the app during the call', { timeout: TEST_TIMEOUT }, async () => {
+    const {
+      CognitoIdentityProviderClient, ForgotPasswordCommand,
+    } = require('@aws-sdk/client-cognito-identity-provider');
+    const project = await storageProject(['--delivery', 'code']);
+    const client = await d.cli(['client', 'create', '--project', project.id, '--reveal-user-existence']);
+    const c = new CognitoIdentityProviderClient({ region: 'us-east-1', endpoint: d.url,
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 });
+    const email = `rv-${crypto.randomBytes(5).toString('hex')}@example.com`;
+    const password = `Pw-${crypto.randomBytes(9).toString('base64url')}!`;
+    secrets.add(password);
+    await app.addUser({ email, password });
+    const known = await c.send(new ForgotPasswordCommand({ ClientId: client.client_id, Username: email }));
+    assert.equal(known.CodeDeliveryDetails.DeliveryMedium, 'EMAIL');
+    const mail = await h.waitForMail(d.maildir, (m) => h.mailTo(email)(m) && h.extractResetCode(m.text) !== null);
+    secrets.add(h.extractResetCode(mail.text));
+    await assert.rejects(
+      c.send(new ForgotPasswordCommand({ ClientId: client.client_id, Username: `nobody-${crypto.randomBytes(4).toString('hex')}@example.com` })),
+      (err) => err.name === 'UserNotFoundException');
+    // One the app says is disabled: no account to reset, and the daemon lives on.
+    const off = `off-${crypto.randomBytes(5).toString('hex')}@example.com`;
+    await app.addUser({ email: off, password, status: 'disabled' });
+    await assert.rejects(c.send(new ForgotPasswordCommand({ ClientId: client.client_id, Username: off })),
+      (err) => err.name === 'UserNotFoundException');
+    const again = await c.send(new ForgotPasswordCommand({ ClientId: client.client_id, Username: email }));
+    assert.equal(again.CodeDeliveryDetails.DeliveryMedium, 'EMAIL');
   });
 });
