@@ -526,6 +526,32 @@ describe('xsolla with webhook storage', () => {
     assertCallsClean(app);
   });
 
+  it('after `project secret-key --rotate` the calls to the app are signed with the new key', { timeout: TEST_TIMEOUT }, async () => {
+    const app = await newApp();
+    const { project, secretKey } = await webhookProject(d, app);
+    const u = await appUser(app);
+    assert.equal((await xlogin(d, project, u.email, u.password)).status, 200);
+    const rotated = await d.cli(['project', 'secret-key', project.id, '--rotate']);
+    secrets.add(rotated.secret_key);
+    assert.notEqual(rotated.secret_key, secretKey);
+    // The app takes both keys while the daemon's key cache turns (seconds),
+    // and tells which one each call was signed with.
+    app.secretKey = [rotated.secret_key, secretKey];
+    const deadline = Date.now() + 30000;
+    for (;;) {
+      assert.equal((await xlogin(d, project, u.email, u.password)).status, 200);
+      if (app.callsTo('/verify').at(-1).key === 0 || Date.now() > deadline) break;
+      await h.sleep(250);
+    }
+    assert.equal(app.callsTo('/verify').at(-1).key, 0, 'never signed with the new key');
+    // From then on, the new key alone.
+    app.secretKey = rotated.secret_key;
+    assert.equal((await xlogin(d, project, u.email, u.password)).status, 200);
+    assert.equal((await xcall(d, project, '/password/reset/request', { username: u.email })).status, 204);
+    await app.waitForCall('/lookup', (c) => c.status === 200);
+    assertCallsClean(app);
+  });
+
   it('a lookup the app could not answer is retried, never believed: the mail comes once the app is back', { timeout: TEST_TIMEOUT }, async () => {
     const app = await newApp();
     const { project } = await webhookProject(d, app, ['--reset-limit', '100'], { timeoutMs: FAULT_TIMEOUT_MS }); // one account asks nine times
