@@ -1267,13 +1267,6 @@ admin_webhook_delete(struct engine *, const char *project_id, const char *id);
  */
 enum engine_result admin_webhook_test(struct engine *, const char *id,
     long *status, char *err, size_t errlen);
-/*
- * Allow (1) or forbid (0) a project's webhooks to reach private,
- * loopback and link-local addresses.  ENGINE_OK, ENGINE_PROJECT_UNKNOWN,
- * ENGINE_UNAVAILABLE.
- */
-enum engine_result
-admin_project_private_targets(struct engine *, const char *project_id, int on);
 
 /* credentials.c */
 #define APP_CLIENT_SECRET_HASH_LEN 44 /* base64 of an HMAC-SHA256 */

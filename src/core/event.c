@@ -581,28 +581,3 @@ out:
 	webhook_endpoint_free(w);
 	return res;
 }
-
-struct private_tx {
-	const char *project_id;
-	int on;
-	int changed;
-};
-
-static int
-private_tx(struct db_conn *c, void *arg)
-{
-	struct private_tx *t = arg;
-
-	t->changed = store_project_set_private_targets(c, t->project_id, t->on);
-	return t->changed < 0 ? t->changed : 0;
-}
-
-enum engine_result
-admin_project_private_targets(struct engine *e, const char *project_id, int on)
-{
-	struct private_tx t = { project_id, on, 0 };
-
-	if (db_write(e->db, private_tx, &t) != 0)
-		return ENGINE_UNAVAILABLE;
-	return t.changed > 0 ? ENGINE_OK : ENGINE_PROJECT_UNKNOWN;
-}

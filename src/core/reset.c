@@ -876,7 +876,9 @@ request_work(struct engine *e, const struct reset_request *in,
 		 */
 		user_free(u);
 		u = in->shadow != NULL ? user_dup(in->shadow) : NULL;
-		lookup = in->shadow == NULL && !in->trusted && !in->resolved;
+		/* A login no app could be sent is nobody's: dropped. */
+		lookup = in->shadow == NULL && !in->trusted && !in->resolved &&
+		    str_is_utf8(in->login, strlen(in->login));
 	}
 	if (u != NULL && u->disabled) {
 		user_free(u);

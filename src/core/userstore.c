@@ -353,9 +353,13 @@ static enum storage_result
 wh_lookup(struct engine *e, const struct project *p, const char *login,
     struct storage_user *out, char *err, size_t errlen)
 {
-	struct webhook_answer *ans = xmalloc(sizeof(*ans));
+	struct webhook_answer *ans;
 	enum storage_result r = STORAGE_FAILED;
 
+	/* JSON carries text only: a login that is not is nobody's. */
+	if (!str_is_utf8(login, strlen(login)))
+		return STORAGE_NOT_FOUND;
+	ans = xmalloc(sizeof(*ans));
 	if (storage_call(e, p, p->storage_lookup_url, login_body(login), ans,
 		err, errlen) != 0)
 		goto out;
@@ -375,10 +379,16 @@ static enum storage_result
 wh_check(struct engine *e, const struct project *p, const char *login,
     const char *password, struct storage_user *out, char *err, size_t errlen)
 {
-	struct webhook_answer *ans = xmalloc(sizeof(*ans));
+	struct webhook_answer *ans;
 	enum storage_result r = STORAGE_FAILED;
-	json_t *body = login_body(login);
+	json_t *body;
 
+	/* JSON carries text only: such a login or password is refused. */
+	if (!str_is_utf8(login, strlen(login)) ||
+	    !str_is_utf8(password, strlen(password)))
+		return STORAGE_NOT_FOUND;
+	ans = xmalloc(sizeof(*ans));
+	body = login_body(login);
 	json_object_set_new(body, "password", json_string(password));
 	if (storage_call(e, p, p->storage_verify_url, body, ans, err, errlen) !=
 	    0)

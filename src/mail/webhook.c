@@ -551,10 +551,14 @@ webhook_call(const struct webhook_call *c, struct webhook_answer *out,
 	    c->user_agent != NULL ? c->user_agent : "resetd");
 	h = curl_slist_append(h, line);
 	if (c->bearer != NULL) {
-		snprintf(line, sizeof(line), "Authorization: Bearer %s",
-		    c->bearer);
-		h = curl_slist_append(h, line);
-		sodium_memzero(line, sizeof(line));
+		/* As long as the token is: it names the URL (its audience). */
+		size_t n = strlen(c->bearer) + sizeof("Authorization: Bearer ");
+		char *auth = xmalloc(n);
+
+		snprintf(auth, n, "Authorization: Bearer %s", c->bearer);
+		h = curl_slist_append(h, auth);
+		sodium_memzero(auth, n);
+		free(auth);
 	}
 	h = curl_slist_append(h, "Expect:");
 	set |= curl_easy_setopt(curl, CURLOPT_URL, c->url);

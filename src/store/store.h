@@ -57,8 +57,8 @@ struct project {
 	char *storage_new_user_url;    /* NULL: creating users is refused */
 	char *storage_password_format; /* "plain" or "argon2id" */
 	int64_t storage_timeout_ms;    /* per call */
-	int allow_private_targets;     /* migration 17; read only here */
-	int holds;		       /* project_hold calls not yet freed */
+	int allow_private_targets; /* webhooks, storage: private addresses */
+	int holds;		   /* project_hold calls not yet freed */
 };
 
 /* Where a user stands in Cognito's terms (migration 19). */
@@ -726,10 +726,11 @@ int
 store_webhook_delete(struct db_conn *, const char *project_id, const char *id);
 void webhook_endpoint_free(struct webhook_endpoint *);
 
-/* Whether project id may reach private addresses, in *on (0 or 1). */
+/*
+ * Whether project id may reach private addresses, in *on (0 or 1); set
+ * with the project's other settings (store_project_update).
+ */
 int store_project_private_targets(struct db_conn *, const char *id, int *on);
-/* Set it: 1 when the project exists, 0 when not, or DB_ERROR. */
-int store_project_set_private_targets(struct db_conn *, const char *id, int on);
 
 /* Free a list and its records with the given free function. */
 void store_list_free(struct store_list *, void (*)(void *));
