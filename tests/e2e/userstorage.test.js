@@ -29,8 +29,12 @@ const PAGE_ORIGIN = 'http://localhost:3999';
 const CALLBACK_URL = 'http://localhost:3999/cb';
 const TEST_TIMEOUT = 120000;
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const STORAGE_TIMEOUT_MS = 300; // the projects' storage timeout here
-const SLOW_MS = 1500; // a slow app answers after this
+// The projects' storage timeout: long, so that a loaded machine running the
+// sanitizer build does not turn an app's normal answer into a timeout. The
+// tests of a slow app use a shorter one, and an app slower than it by far.
+const STORAGE_TIMEOUT_MS = 5000;
+const FAULT_TIMEOUT_MS = 1000;
+const SLOW_MS = 4000; // a slow app answers after this
 const secrets = h.secrets;
 const daemons = [];
 const apps = [];
@@ -70,12 +74,12 @@ async function newApp(opts) {
 
 // A project whose users live in app: the app learns the project's id and
 // secret key. extra: more `project create` arguments.
-async function webhookProject(d, app, extra = [], { register = true } = {}) {
+async function webhookProject(d, app, extra = [], { register = true, timeoutMs = STORAGE_TIMEOUT_MS } = {}) {
   const project = await d.cli([
     'project', 'create', '--name', uniq('ustore'),
     '--callback-url', CALLBACK_URL, '--allowed-origin', PAGE_ORIGIN,
     ...app.projectArgs({ register }), '--allow-private-targets', 'on',
-    '--storage-timeout-ms', String(STORAGE_TIMEOUT_MS),
+    '--storage-timeout-ms', String(timeoutMs),
     ...extra,
   ]);
   const key = await d.cli(['project', 'secret-key', project.id]);
@@ -522,9 +526,35 @@ describe('xsolla with webhook storage', () => {
     assertCallsClean(app);
   });
 
+  it('after `project secret-key --rotate` the calls to the app are signed with the new key', { timeout: TEST_TIMEOUT }, async () => {
+    const app = await newApp();
+    const { project, secretKey } = await webhookProject(d, app);
+    const u = await appUser(app);
+    assert.equal((await xlogin(d, project, u.email, u.password)).status, 200);
+    const rotated = await d.cli(['project', 'secret-key', project.id, '--rotate']);
+    secrets.add(rotated.secret_key);
+    assert.notEqual(rotated.secret_key, secretKey);
+    // The app takes both keys while the daemon's key cache turns (seconds),
+    // and tells which one each call was signed with.
+    app.secretKey = [rotated.secret_key, secretKey];
+    const deadline = Date.now() + 30000;
+    for (;;) {
+      assert.equal((await xlogin(d, project, u.email, u.password)).status, 200);
+      if (app.callsTo('/verify').at(-1).key === 0 || Date.now() > deadline) break;
+      await h.sleep(250);
+    }
+    assert.equal(app.callsTo('/verify').at(-1).key, 0, 'never signed with the new key');
+    // From then on, the new key alone.
+    app.secretKey = rotated.secret_key;
+    assert.equal((await xlogin(d, project, u.email, u.password)).status, 200);
+    assert.equal((await xcall(d, project, '/password/reset/request', { username: u.email })).status, 204);
+    await app.waitForCall('/lookup', (c) => c.status === 200);
+    assertCallsClean(app);
+  });
+
   it('a lookup the app could not answer is retried, never believed: the mail comes once the app is back', { timeout: TEST_TIMEOUT }, async () => {
     const app = await newApp();
-    const { project } = await webhookProject(d, app, ['--reset-limit', '100']); // one account asks seven times
+    const { project } = await webhookProject(d, app, ['--reset-limit', '100'], { timeoutMs: FAULT_TIMEOUT_MS }); // one account asks nine times
     const u = await appUser(app);
     const skip = new Set();
     for (const fault of ['down', 'types', 'ctype', 'notjson', 'array', 'oversize', 'redirect', 'error', 'slow']) {
@@ -552,7 +582,7 @@ describe('xsolla with webhook storage', () => {
 
   it('the app down, slow, wrong, redirecting, refusing: confirm fails, the link stays good, nothing is marked done', { timeout: TEST_TIMEOUT }, async () => {
     const app = await newApp();
-    const { project } = await webhookProject(d, app);
+    const { project } = await webhookProject(d, app, [], { timeoutMs: FAULT_TIMEOUT_MS });
     const { key } = await d.cli(['apikey', 'create', '--project', project.id]);
     secrets.add(key);
     const verifyCode = `vc-${crypto.randomBytes(8).toString('hex')}`;
@@ -631,7 +661,7 @@ describe('xsolla with webhook storage', () => {
 
   it('sign-in: an app that is down, slow or answers a wrong shape is an error, never a success', { timeout: TEST_TIMEOUT }, async () => {
     const app = await newApp();
-    const { project } = await webhookProject(d, app);
+    const { project } = await webhookProject(d, app, [], { timeoutMs: FAULT_TIMEOUT_MS });
     const u = await appUser(app);
     for (const fault of ['down', 'slow', 'types', 'notjson', 'ctype', 'oversize', 'redirect', 'error']) {
       if (fault === 'down') await app.down();

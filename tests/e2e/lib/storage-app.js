@@ -95,7 +95,8 @@ function faultAnswer(kind, origin, path) {
 
 // startStorageApp({secretKey, projectId, verifyAnswer}) -> app
 //   secretKey    the project's secret key (resetd project secret-key ID);
-//                app.secretKey can be set later, before the first call
+//                app.secretKey can be set later, before the first call, or
+//                be a list of keys while a rotation goes on
 //   projectId    the xsolla_login_project_id every token must carry
 //                (optional; app.projectId can be set later)
 //   verifyAnswer 'user' (200 + user object, the default) or 'empty' (204)
@@ -149,18 +150,26 @@ async function startStorageApp({ secretKey = null, projectId = null, verifyAnswe
   async function checkToken(req, path) {
     const m = /^Bearer ([A-Za-z0-9_.-]+)$/.exec(req.headers.authorization || '');
     if (!m) return { error: 'no Bearer token' };
-    if (typeof app.secretKey !== 'string') return { error: 'the app has no secret key' };
+    // One key, or several while a rotation goes on (the first that verifies).
+    const keys = [].concat(app.secretKey).filter((k) => typeof k === 'string');
+    if (keys.length === 0) return { error: 'the app has no secret key' };
     let payload;
-    try {
-      ({ payload } = await jwtVerify(m[1], new TextEncoder().encode(app.secretKey), {
-        algorithms: ['HS256'],
-        audience: `${app.origin}${path}`,
-        issuer: 'resetd',
-        requiredClaims: ['iat', 'exp', 'jti'],
-      }));
-    } catch (err) {
-      return { error: `jwtVerify: ${err.code || err.name}: ${err.message}` };
+    let key;
+    let error;
+    for (key = 0; key < keys.length; key++) {
+      try {
+        ({ payload } = await jwtVerify(m[1], new TextEncoder().encode(keys[key]), {
+          algorithms: ['HS256'],
+          audience: `${app.origin}${path}`,
+          issuer: 'resetd',
+          requiredClaims: ['iat', 'exp', 'jti'],
+        }));
+        break;
+      } catch (err) {
+        error = `jwtVerify: ${err.code || err.name}: ${err.message}`;
+      }
     }
+    if (!payload) return { error };
     if (payload.type !== 'custom_storage') return { error: `type ${JSON.stringify(payload.type)}` };
     if (app.projectId !== null && payload.xsolla_login_project_id !== app.projectId) {
       return { error: `xsolla_login_project_id ${JSON.stringify(payload.xsolla_login_project_id)}` };
@@ -168,7 +177,7 @@ async function startStorageApp({ secretKey = null, projectId = null, verifyAnswe
     if (payload.exp - payload.iat > 300) return { error: `a lifetime of ${payload.exp - payload.iat} s` };
     if (seenJti.has(payload.jti)) return { error: `jti ${payload.jti} replayed` };
     seenJti.add(payload.jti);
-    return { claims: payload };
+    return { claims: payload, key };
   }
 
   // The work of each call on a well-formed body: [status, value].
@@ -252,6 +261,7 @@ async function startStorageApp({ secretKey = null, projectId = null, verifyAnswe
       return done(401, { 'Content-Type': 'application/json' }, '{"error":"bad token"}');
     }
     call.claims = tok.claims;
+    call.key = tok.key; // which of app.secretKey, when it is a list
 
     const f = app.faultState;
     if (f && (!f.paths || f.paths.includes(path))) {
