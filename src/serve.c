@@ -349,6 +349,7 @@ cli_serve(struct cli *c)
 	if (ml == NULL)
 		goto out;
 	engine_set_mail_waker(c->engine, mailer_wake, ml);
+	mailer_set_task(ml, engine_storage_task, c->engine);
 	pages_load();
 	/* The server knows the engine only as its application and hooks. */
 	app = (struct http_app){

@@ -203,7 +203,9 @@ LT = {"type": "array", "items": S()}
 project = obj({"id": S(format="uuid"), "name": S(), "callback_urls": LT, "allowed_origins": LT, "reset_url": NS, "token_ttl": I, "delivery": {"enum": ["link", "code"]},
                "send_reset_emails": B, "created_at": T, "mail_from": NS, "mail_from_name": NS, "locale": NS, "unknown_account_notice": B, "logo_url": NS,
                "accent_color": NS, "reset_limit_per_hour": I, "mail_budget_per_hour": I, "password_min_length": I, "password_min_score": I,
-               "notice_limit_per_hour": I, "notice_share_percent": I, "login_token_ttl": I})
+               "notice_limit_per_hour": I, "notice_share_percent": I, "login_token_ttl": I,
+               "allow_private_targets": B, "user_storage": {"enum": ["builtin", "webhook"]}, "storage_lookup_url": NS, "storage_verify_url": NS,
+               "storage_password_url": NS, "storage_new_user_url": NS, "storage_password_format": {"enum": ["plain", "argon2id"]}, "storage_timeout_ms": I})
 project_in_props = {"name": S(), "callback_urls": LT, "allowed_origins": LT, "reset_url": NS, "token_ttl": {"type": ["integer", "null"]}, "send_reset_emails": B,
                     "delivery": {"enum": ["link", "code"]}, "mail_from": NS, "mail_from_name": NS, "locale": NS, "unknown_account_notice": B, "logo_url": NS,
                     "accent_color": NS, "reset_limit_per_hour": {"type": ["integer", "null"]}, "mail_budget_per_hour": {"type": ["integer", "null"]},
@@ -211,7 +213,10 @@ project_in_props = {"name": S(), "callback_urls": LT, "allowed_origins": LT, "re
                     "password_min_length": {"type": ["integer", "null"]}, "password_min_score": {"type": ["integer", "null"]},
                     "password_policy": {"enum": ["nist", "cognito", "xsolla", None]}, "password_lists": {"type": ["boolean", "null"]},
                     "password_score": {"type": ["boolean", "null"]}, "password_require": NS,
-                    "login_token_ttl": {"type": ["integer", "null"]}}
+                    "login_token_ttl": {"type": ["integer", "null"]},
+                    "allow_private_targets": {"type": ["boolean", "null"]}, "user_storage": {"enum": ["builtin", "webhook", None]},
+                    "storage_lookup_url": NS, "storage_verify_url": NS, "storage_password_url": NS, "storage_new_user_url": NS,
+                    "storage_password_format": {"enum": ["plain", "argon2id", None]}, "storage_timeout_ms": {"type": ["integer", "null"]}}
 a_user = obj({"id": S(format="uuid"), "project_id": S(format="uuid"), "email": S(), "username": NS, "email_verified": B, "disabled": B, "first_name": NS,
               "last_name": NS, "locale": NS, "created_at": T, "updated_at": T, "last_sign_in_at": T})
 user_in = {"email": S(), "username": NS, "password": NS, "first_name": NS, "last_name": NS, "email_verified": B, "locale": NS}

@@ -247,6 +247,14 @@ static const struct field project_fields[] = {
 	{ "password_score", F_BOOL },
 	{ "password_require", F_STRING },
 	{ "login_token_ttl", F_INT },
+	{ "allow_private_targets", F_BOOL },
+	{ "user_storage", F_STRING },
+	{ "storage_lookup_url", F_STRING },
+	{ "storage_verify_url", F_STRING },
+	{ "storage_password_url", F_STRING },
+	{ "storage_new_user_url", F_STRING },
+	{ "storage_password_format", F_STRING },
+	{ "storage_timeout_ms", F_INT },
 	{ NULL, F_STRING },
 };
 
@@ -516,6 +524,7 @@ answer_result(struct http_response *resp, enum engine_result r, const char *err,
 	case ENGINE_PASSWORD_TOO_LONG:
 	case ENGINE_PASSWORD_INVALID_TEXT:
 	case ENGINE_PASSWORD_WEAK:
+	case ENGINE_STORAGE_REFUSED:
 		admin_error(resp, 400, "invalid_field",
 		    err != NULL && *err ? err : "a field is not valid",
 		    field[0] ? field : NULL);
@@ -794,6 +803,14 @@ admin_projects_create(const struct http_request *r, struct http_response *resp)
 	spec.password_score = bool_of(b, "password_score", -1);
 	spec.password_require = str_of(b, "password_require");
 	spec.login_token_ttl = int_of(b, "login_token_ttl", -1);
+	spec.allow_private_targets = bool_of(b, "allow_private_targets", 0);
+	spec.user_storage = str_of(b, "user_storage");
+	spec.storage_lookup_url = str_of(b, "storage_lookup_url");
+	spec.storage_verify_url = str_of(b, "storage_verify_url");
+	spec.storage_password_url = str_of(b, "storage_password_url");
+	spec.storage_new_user_url = str_of(b, "storage_new_user_url");
+	spec.storage_password_format = str_of(b, "storage_password_format");
+	spec.storage_timeout_ms = int_of(b, "storage_timeout_ms", 0);
 	/* A token_ttl of 0 or less means nothing; core takes 0 as default. */
 	if (json_object_get(b, "token_ttl") != NULL &&
 	    !json_is_null(json_object_get(b, "token_ttl")) &&
@@ -883,6 +900,16 @@ admin_projects_update(const struct http_request *r, struct http_response *resp)
 	spec.password_score = bool_of(b, "password_score", -1);
 	patch_string(b, "password_require", &spec.password_require);
 	patch_int(b, "login_token_ttl", &spec.login_token_ttl);
+	spec.allow_private_targets = bool_of(b, "allow_private_targets",
+	    spec.allow_private_targets);
+	patch_string(b, "user_storage", &spec.user_storage);
+	patch_string(b, "storage_lookup_url", &spec.storage_lookup_url);
+	patch_string(b, "storage_verify_url", &spec.storage_verify_url);
+	patch_string(b, "storage_password_url", &spec.storage_password_url);
+	patch_string(b, "storage_new_user_url", &spec.storage_new_user_url);
+	patch_string(b, "storage_password_format",
+	    &spec.storage_password_format);
+	patch_int(b, "storage_timeout_ms", &spec.storage_timeout_ms);
 	spec.reset_emails_off = !bool_of(b, "send_reset_emails",
 	    !spec.reset_emails_off);
 	spec.unknown_account_notice = bool_of(b, "unknown_account_notice",

@@ -211,6 +211,7 @@ cognito_engine_error(enum engine_result res, const char **message)
 	case ENGINE_LOGIN_URL_REFUSED:
 	case ENGINE_SESSION_INVALID:
 	case ENGINE_CONFLICT:
+	case ENGINE_STORAGE_REFUSED:
 		e = CE_INVALID_PARAMETER;
 		break;
 	case ENGINE_UNAVAILABLE:

@@ -198,6 +198,26 @@ api_project_json(const struct project *p, const char *aws_region)
 	    (json_int_t)p->notice_share_percent, "login_token_ttl",
 	    (json_int_t)p->login_token_ttl, "password_policy",
 	    api_password_policy_json(p));
+	if (j != NULL)
+		json_object_update_new(j,
+		    json_pack("{s:b, s:s, s:o, s:o, s:o, s:o, s:s, s:I}",
+			"allow_private_targets", p->allow_private_targets,
+			"user_storage",
+			p->user_storage ? p->user_storage : "builtin",
+			"storage_lookup_url",
+			api_string_or_null(p->storage_lookup_url),
+			"storage_verify_url",
+			api_string_or_null(p->storage_verify_url),
+			"storage_password_url",
+			api_string_or_null(p->storage_password_url),
+			"storage_new_user_url",
+			api_string_or_null(p->storage_new_user_url),
+			"storage_password_format",
+			p->storage_password_format ?
+			    p->storage_password_format :
+			    "plain",
+			"storage_timeout_ms",
+			(json_int_t)p->storage_timeout_ms));
 	/* The Cognito user pool id the admin calls and tokens name. */
 	if (j != NULL && aws_region != NULL && id_is_uuid(p->id)) {
 		engine_user_pool_id(aws_region, p->id, pool);

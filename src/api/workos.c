@@ -354,6 +354,7 @@ fail_engine(struct http_response *resp, enum engine_result res,
 		break;
 	case ENGINE_BAD_INPUT:
 	case ENGINE_LOGIN_URL_REFUSED:
+	case ENGINE_STORAGE_REFUSED:
 		fail_with(resp, WE_INVALID_PARAMETERS,
 		    json_pack("[{s:s, s:s}]", "code", "invalid_parameter",
 			"message", "A parameter has an invalid value."),

@@ -212,6 +212,7 @@ engine_error(enum engine_result res, const struct password_verdict *v)
 		return XE_LOGIN_URL_UNKNOWN;
 	case ENGINE_BAD_INPUT:
 	case ENGINE_CONFLICT:
+	case ENGINE_STORAGE_REFUSED:
 		return XE_INVALID_PARAMS;
 	case ENGINE_UNAVAILABLE:
 		return XE_UNAVAILABLE;
@@ -495,6 +496,7 @@ xsolla_reset_confirm(const struct http_request *r, struct http_response *resp)
 	enum engine_result res;
 	json_t *body = NULL;
 	const char *code = NULL, *password = NULL, *user_id = NULL;
+	const char *verify_code = NULL;
 
 	face_context(r, &ctx);
 	memset(&verdict, 0, sizeof(verdict));
@@ -517,6 +519,12 @@ xsolla_reset_confirm(const struct http_request *r, struct http_response *resp)
 		fail_field(resp, "user_id", "expected a string");
 		goto out;
 	}
+	/* For an app that keeps its users (user storage), passed on. */
+	if (api_string_field(body, "verify_code", FIELD_MAX, &verify_code) ==
+	    -1) {
+		fail_field(resp, "verify_code", "expected a string");
+		goto out;
+	}
 	in = (struct reset_confirm){
 		.project = p,
 		.token = code,
@@ -524,6 +532,7 @@ xsolla_reset_confirm(const struct http_request *r, struct http_response *resp)
 		.new_password = password,
 		.ctx = &ctx,
 		.verdict = &verdict,
+		.verify_code = verify_code,
 	};
 	res = reset_confirm(r->app, &in, NULL);
 	if (res != ENGINE_OK) {

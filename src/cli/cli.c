@@ -59,13 +59,21 @@ const struct cli_option cli_options[OPT__MAX] = {
 	{ "--secret", CLI_FLAG },		 /* OPT_SECRET */
 	{ "--send-reset-emails", CLI_VALUE },	 /* OPT_SEND_RESET_EMAILS */
 	{ "--state", CLI_VALUE },		 /* OPT_STATE */
+	{ "--storage-lookup-url", CLI_VALUE },	 /* OPT_STORAGE_LOOKUP_URL */
+	{ "--storage-new-user-url", CLI_VALUE }, /* OPT_STORAGE_NEW_USER_URL */
+	{ "--storage-password-format",
+	    CLI_VALUE }, /* OPT_STORAGE_PASSWORD_FORMAT */
+	{ "--storage-password-url", CLI_VALUE }, /* OPT_STORAGE_PASSWORD_URL */
+	{ "--storage-timeout-ms", CLI_VALUE },	 /* OPT_STORAGE_TIMEOUT_MS */
+	{ "--storage-verify-url", CLI_VALUE },	 /* OPT_STORAGE_VERIFY_URL */
 	{ "--threads", CLI_VALUE },		 /* OPT_THREADS */
 	{ "--to", CLI_VALUE },			 /* OPT_TO */
 	{ "--token-ttl", CLI_VALUE },		 /* OPT_TOKEN_TTL */
 	{ "--unknown-account-notice",
-	    CLI_VALUE },	     /* OPT_UNKNOWN_ACCOUNT_NOTICE */
-	{ "--url", CLI_VALUE },	     /* OPT_URL */
-	{ "--username", CLI_VALUE }, /* OPT_USERNAME */
+	    CLI_VALUE },		 /* OPT_UNKNOWN_ACCOUNT_NOTICE */
+	{ "--url", CLI_VALUE },		 /* OPT_URL */
+	{ "--user-storage", CLI_VALUE }, /* OPT_USER_STORAGE */
+	{ "--username", CLI_VALUE },	 /* OPT_USERNAME */
 };
 
 int

@@ -42,6 +42,13 @@ static const struct cli_takes takes_project_create[] = {
 	{ OPT_PASSWORD_REQUIRE, 0 },
 	{ OPT_LOGIN_TOKEN_TTL, 0 },
 	{ OPT_ALLOW_PRIVATE_TARGETS, 0 },
+	{ OPT_USER_STORAGE, 0 },
+	{ OPT_STORAGE_LOOKUP_URL, 0 },
+	{ OPT_STORAGE_VERIFY_URL, 0 },
+	{ OPT_STORAGE_PASSWORD_URL, 0 },
+	{ OPT_STORAGE_NEW_USER_URL, 0 },
+	{ OPT_STORAGE_PASSWORD_FORMAT, 0 },
+	{ OPT_STORAGE_TIMEOUT_MS, 0 },
 	{ OPT__MAX, 0 },
 };
 static const struct cli_takes takes_webhook_create[] = {
@@ -77,6 +84,13 @@ static const struct cli_takes takes_project_update[] = {
 	{ OPT_PASSWORD_REQUIRE, 0 },
 	{ OPT_LOGIN_TOKEN_TTL, 0 },
 	{ OPT_ALLOW_PRIVATE_TARGETS, 0 },
+	{ OPT_USER_STORAGE, 0 },
+	{ OPT_STORAGE_LOOKUP_URL, 0 },
+	{ OPT_STORAGE_VERIFY_URL, 0 },
+	{ OPT_STORAGE_PASSWORD_URL, 0 },
+	{ OPT_STORAGE_NEW_USER_URL, 0 },
+	{ OPT_STORAGE_PASSWORD_FORMAT, 0 },
+	{ OPT_STORAGE_TIMEOUT_MS, 0 },
 	{ OPT__MAX, 0 },
 };
 static const struct cli_takes takes_project[] = {
@@ -173,7 +187,12 @@ const struct cli_command cli_commands[] = {
 	    "        [--password-min-length N] [--password-min-score 0-4]\n"
 	    "        [--password-lists on|off] [--password-score on|off]\n"
 	    "        [--password-require uppercase,lowercase,numbers,symbols|none]\n"
-	    "        [--login-token-ttl SECONDS] [--allow-private-targets on|off]" },
+	    "        [--login-token-ttl SECONDS] [--allow-private-targets on|off]\n"
+	    "        [--user-storage builtin|webhook] [--storage-lookup-url URL]\n"
+	    "        [--storage-verify-url URL] [--storage-password-url URL]\n"
+	    "        [--storage-new-user-url URL]\n"
+	    "        [--storage-password-format plain|argon2id]\n"
+	    "        [--storage-timeout-ms 100-30000]" },
 	{ "project", "list", cli_project_list, takes_none, NULL, 0, "" },
 	{ "project", "show", cli_project_show, takes_none, "ID", 1, "ID" },
 	{ "project", "update", cli_project_update, takes_project_update, "ID",
@@ -190,7 +209,12 @@ const struct cli_command cli_commands[] = {
 	    "        [--password-min-length N] [--password-min-score 0-4]\n"
 	    "        [--password-lists on|off] [--password-score on|off]\n"
 	    "        [--password-require uppercase,lowercase,numbers,symbols|none]\n"
-	    "        [--login-token-ttl SECONDS] [--allow-private-targets on|off]" },
+	    "        [--login-token-ttl SECONDS] [--allow-private-targets on|off]\n"
+	    "        [--user-storage builtin|webhook] [--storage-lookup-url URL]\n"
+	    "        [--storage-verify-url URL] [--storage-password-url URL]\n"
+	    "        [--storage-new-user-url URL]\n"
+	    "        [--storage-password-format plain|argon2id]\n"
+	    "        [--storage-timeout-ms 100-30000]" },
 	{ "project", "rotate-keys", cli_project_rotate_keys, takes_none, "ID",
 	    1, "ID" },
 	{ "project", "secret-key", cli_project_secret_key,

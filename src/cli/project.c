@@ -70,7 +70,7 @@ cli_project_create(struct cli *c)
 	long long ttl = 0;
 	struct password_settings pw;
 	int64_t reset_limit, budget;
-	int64_t notice_limit, notice_share, login_ttl;
+	int64_t notice_limit, notice_share, login_ttl, storage_timeout;
 	int emails, notice, private_ok, rc;
 	json_t *v;
 
@@ -107,6 +107,9 @@ cli_project_create(struct cli *c)
 	if (rc == 0)
 		rc = cli_number("--login-token-ttl",
 		    a->opt[OPT_LOGIN_TOKEN_TTL], &login_ttl);
+	if (rc == 0)
+		rc = cli_number("--storage-timeout-ms",
+		    a->opt[OPT_STORAGE_TIMEOUT_MS], &storage_timeout);
 	if (rc != 0)
 		return rc;
 	spec = (struct project_spec){
@@ -134,6 +137,15 @@ cli_project_create(struct cli *c)
 		.unknown_account_notice = notice == 1,
 		.logo_url = a->opt[OPT_LOGO_URL],
 		.accent_color = a->opt[OPT_ACCENT_COLOR],
+		.user_storage = a->opt[OPT_USER_STORAGE],
+		.storage_lookup_url = a->opt[OPT_STORAGE_LOOKUP_URL],
+		.storage_verify_url = a->opt[OPT_STORAGE_VERIFY_URL],
+		.storage_password_url = a->opt[OPT_STORAGE_PASSWORD_URL],
+		.storage_new_user_url = a->opt[OPT_STORAGE_NEW_USER_URL],
+		.storage_password_format = a->opt[OPT_STORAGE_PASSWORD_FORMAT],
+		.storage_timeout_ms = storage_timeout,
+		/* In the spec: the storage URLs are checked against it. */
+		.allow_private_targets = private_ok == 1,
 	};
 	if (cli_engine(c) == -1)
 		return 1;
@@ -142,21 +154,10 @@ cli_project_create(struct cli *c)
 		fprintf(stderr, "resetd: project create: %s\n", err);
 		return 1;
 	}
-	rc = 0;
-	if (private_ok == 1 &&
-	    admin_project_private_targets(c->engine, p->id, 1) != ENGINE_OK) {
-		fprintf(stderr,
-		    "resetd: project create: the project %s was "
-		    "made, but private targets could not be allowed\n",
-		    p->id);
-		rc = 1;
-	}
 	v = project_json(c, p);
-	json_object_set_new(v, "allow_private_targets",
-	    json_boolean(private_ok == 1 && rc == 0));
 	cli_print_json(v);
 	project_free(p);
-	return rc;
+	return 0;
 }
 
 /* Keep *field when text is NULL (the option was not given). */
@@ -229,6 +230,15 @@ cli_project_update(struct cli *c)
 	keep_text(a->opt[OPT_LOCALE], &spec.locale);
 	keep_text(a->opt[OPT_LOGO_URL], &spec.logo_url);
 	keep_text(a->opt[OPT_ACCENT_COLOR], &spec.accent_color);
+	keep_text(a->opt[OPT_USER_STORAGE], &spec.user_storage);
+	keep_text(a->opt[OPT_STORAGE_LOOKUP_URL], &spec.storage_lookup_url);
+	keep_text(a->opt[OPT_STORAGE_VERIFY_URL], &spec.storage_verify_url);
+	keep_text(a->opt[OPT_STORAGE_PASSWORD_URL], &spec.storage_password_url);
+	keep_text(a->opt[OPT_STORAGE_NEW_USER_URL], &spec.storage_new_user_url);
+	keep_text(a->opt[OPT_STORAGE_PASSWORD_FORMAT],
+	    &spec.storage_password_format);
+	if (private_ok != -1)
+		spec.allow_private_targets = private_ok;
 	if (a->opt[OPT_TOKEN_TTL] != NULL) {
 		errno = 0;
 		ttl = strtoll(a->opt[OPT_TOKEN_TTL], &end, 10);
@@ -268,6 +278,10 @@ cli_project_update(struct cli *c)
 	    0)
 		goto usage;
 	keep_number(n, &spec.login_token_ttl);
+	if (cli_number("--storage-timeout-ms", a->opt[OPT_STORAGE_TIMEOUT_MS],
+		&n) != 0)
+		goto usage;
+	keep_number(n, &spec.storage_timeout_ms);
 	r = admin_project_update(c->engine, a->positional, &spec, &p, err,
 	    sizeof(err));
 	if (r != ENGINE_OK) {
@@ -276,19 +290,6 @@ cli_project_update(struct cli *c)
 		goto out;
 	}
 	v = project_json(c, p);
-	if (private_ok != -1) {
-		r = admin_project_private_targets(c->engine, p->id, private_ok);
-		if (r != ENGINE_OK) {
-			fprintf(stderr,
-			    "resetd: project update: the project was "
-			    "changed, but not --allow-private-targets: %s\n",
-			    cli_result_text(r));
-			json_decref(v);
-			goto out;
-		}
-		json_object_set_new(v, "allow_private_targets",
-		    json_boolean(private_ok));
-	}
 	cli_print_json(v);
 	rc = 0;
 	goto out;

@@ -14,6 +14,7 @@
 
 #include "../log.h"
 #include "engine_internal.h"
+#include "userstore.h"
 
 #define LIST_MAX_ITEMS 64
 #define TOKEN_TTL_DEFAULT 3600
@@ -36,6 +37,13 @@ join_list(const char **items, int (*fn)(const char *), char **out)
 	}
 	*out = buf_take(&b);
 	return 0;
+}
+
+/* 1 when a and b are both NULL or the same text. */
+static int
+same_text(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
 }
 
 static int
@@ -136,6 +144,7 @@ project_build(const struct project_spec *spec, const struct project *base,
     struct project *p, char *err, size_t errlen)
 {
 	struct password_settings settings;
+	struct storage_settings storage;
 	char locale[ENGINE_LOCALE_MAX + 1];
 	enum engine_result result = ENGINE_BAD_INPUT;
 
@@ -218,6 +227,68 @@ project_build(const struct project_spec *spec, const struct project *base,
 		    "of the mail budget");
 		goto out;
 	}
+	p->allow_private_targets = spec->allow_private_targets >= 0 ?
+	    spec->allow_private_targets != 0 :
+	    base != NULL && base->allow_private_targets;
+	storage = (struct storage_settings){
+		.kind = spec->user_storage ? spec->user_storage :
+					     STORAGE_BUILTIN,
+		.lookup_url = spec->storage_lookup_url,
+		.verify_url = spec->storage_verify_url,
+		.password_url = spec->storage_password_url,
+		.new_user_url = spec->storage_new_user_url,
+		.format = spec->storage_password_format,
+		.timeout_ms = spec->storage_timeout_ms > 0 ?
+		    spec->storage_timeout_ms :
+		    STORAGE_TIMEOUT_DEFAULT_MS,
+		.allow_private = p->allow_private_targets,
+	};
+	/*
+	 * A URL kept as it was is not resolved again on an unrelated change;
+	 * turning private targets off checks every URL, so that no project
+	 * holds a URL it may not call.
+	 */
+	if (base != NULL &&
+	    base->allow_private_targets == p->allow_private_targets) {
+		storage.kept |= same_text(spec->storage_lookup_url,
+				    base->storage_lookup_url) ?
+		    STORAGE_KEPT_LOOKUP :
+		    0;
+		storage.kept |= same_text(spec->storage_verify_url,
+				    base->storage_verify_url) ?
+		    STORAGE_KEPT_VERIFY :
+		    0;
+		storage.kept |= same_text(spec->storage_password_url,
+				    base->storage_password_url) ?
+		    STORAGE_KEPT_PASSWORD :
+		    0;
+		storage.kept |= same_text(spec->storage_new_user_url,
+				    base->storage_new_user_url) ?
+		    STORAGE_KEPT_NEW_USER :
+		    0;
+	}
+	if (storage_settings_check(&storage, err, errlen) != 0)
+		goto out;
+	p->user_storage = xstrdup(
+	    spec->user_storage ? spec->user_storage : STORAGE_BUILTIN);
+	p->storage_lookup_url = spec->storage_lookup_url ?
+	    xstrdup(spec->storage_lookup_url) :
+	    NULL;
+	p->storage_verify_url = spec->storage_verify_url ?
+	    xstrdup(spec->storage_verify_url) :
+	    NULL;
+	p->storage_password_url = spec->storage_password_url ?
+	    xstrdup(spec->storage_password_url) :
+	    NULL;
+	p->storage_new_user_url = spec->storage_new_user_url ?
+	    xstrdup(spec->storage_new_user_url) :
+	    NULL;
+	p->storage_password_format = xstrdup(spec->storage_password_format ?
+		spec->storage_password_format :
+		"plain");
+	p->storage_timeout_ms = spec->storage_timeout_ms > 0 ?
+	    spec->storage_timeout_ms :
+	    STORAGE_TIMEOUT_DEFAULT_MS;
 	if (base != NULL) {
 		p->password_profile = base->password_profile != NULL ?
 		    xstrdup(base->password_profile) :
@@ -407,6 +478,14 @@ admin_project_spec(const struct project *p, struct project_spec *out)
 		.password_lists = -1,
 		.password_score = -1,
 		.login_token_ttl = p->login_token_ttl,
+		.user_storage = p->user_storage,
+		.storage_lookup_url = p->storage_lookup_url,
+		.storage_verify_url = p->storage_verify_url,
+		.storage_password_url = p->storage_password_url,
+		.storage_new_user_url = p->storage_new_user_url,
+		.storage_password_format = p->storage_password_format,
+		.storage_timeout_ms = p->storage_timeout_ms,
+		.allow_private_targets = p->allow_private_targets,
 	};
 }
 
@@ -415,6 +494,7 @@ struct user_tx {
 	struct idem_claim *idem;
 	const struct user *user;
 	enum engine_result outcome; /* with TX_REFUSED */
+	int shadow_kept; /* a shadow row written already: nothing to insert */
 };
 
 static int
@@ -429,6 +509,8 @@ insert_user_tx(struct db_conn *c, void *arg)
 		if (rc != STORE_OK)
 			return rc;
 	}
+	if (t->shadow_kept)
+		return STORE_OK;
 	rc = store_user_insert(c, t->user);
 	if (rc == STORE_OK)
 		rc = event_user(t->e, c, "user.created", t->user,
@@ -541,6 +623,83 @@ user_build(struct engine *e, const struct project *p,
 	return ENGINE_OK;
 }
 
+/*
+ * A user of a webhook project (user storage): made by the app's create
+ * call, then kept as a shadow row, *out to insert (*made 1) or already
+ * written (*made 0: the app answered a user resetd had a row of).
+ */
+static enum engine_result
+storage_user_build(struct engine *e, const struct project *p,
+    const struct user_spec *spec, struct user **out, int *made, char *err,
+    size_t errlen)
+{
+	const struct user_storage_ops *ops = user_storage_of(p);
+	struct storage_user su;
+	struct user *u = NULL;
+	char why[STORAGE_ERR_MAX] = "";
+	enum storage_result sr;
+	enum engine_result result;
+	int is_new = 0;
+
+	*made = 0;
+	if (spec->password_hash != NULL) {
+		snprintf(err, errlen,
+		    "password_hash: the project's app keeps the passwords "
+		    "(user storage webhook)");
+		return ENGINE_BAD_INPUT;
+	}
+	if (ops->create == NULL || p->storage_new_user_url == NULL) {
+		snprintf(err, errlen,
+		    "the project's users live in its app (user storage "
+		    "webhook), which has no create URL "
+		    "(storage_new_user_url): it cannot take new users");
+		return ENGINE_STORAGE_REFUSED;
+	}
+	memset(&su, 0, sizeof(su));
+	sr = ops->create(e, p, spec->email, spec->username, spec->password, &su,
+	    why, sizeof(why));
+	switch (sr) {
+	case STORAGE_OK:
+		break;
+	case STORAGE_EXISTS:
+		snprintf(err, errlen,
+		    "a user with this email or username exists in the "
+		    "project's app");
+		return ENGINE_CONFLICT;
+	case STORAGE_REFUSED:
+	case STORAGE_NOT_FOUND:
+		snprintf(err, errlen, "the project's app refused the user: %s",
+		    why);
+		return ENGINE_STORAGE_REFUSED;
+	case STORAGE_FAILED:
+	default:
+		log_warn("admin: project %s: user storage failed: %s", p->id,
+		    why);
+		snprintf(err, errlen, "the project's app is unavailable");
+		return ENGINE_UNAVAILABLE;
+	}
+	result = storage_shadow_of(e, p, &su, &u, &is_new);
+	storage_user_clear(&su);
+	if (result != ENGINE_OK) {
+		snprintf(err, errlen, "cannot store the user");
+		return result;
+	}
+	if (!is_new) {
+		result = storage_shadow_save(e, u, 0);
+		if (result != ENGINE_OK) {
+			snprintf(err, errlen, "cannot store the user");
+			user_free(u);
+			return result;
+		}
+	}
+	u->first_name = spec->first_name ? xstrdup(spec->first_name) : NULL;
+	u->last_name = spec->last_name ? xstrdup(spec->last_name) : NULL;
+	u->email_verified = spec->email_verified;
+	*made = is_new;
+	*out = u;
+	return ENGINE_OK;
+}
+
 enum engine_result
 admin_user_create(struct engine *e, const struct user_spec *spec,
     struct user **out, char *err, size_t errlen)
@@ -550,7 +709,7 @@ admin_user_create(struct engine *e, const struct user_spec *spec,
 	struct user_tx t;
 	struct idem_outcome o;
 	enum engine_result result;
-	int rc, begun = 0;
+	int rc, begun = 0, made = 1;
 
 	result = engine_project(e, spec->project_id ? spec->project_id : "",
 	    &p);
@@ -570,14 +729,17 @@ admin_user_create(struct engine *e, const struct user_spec *spec,
 			goto out;
 		begun = 1;
 	}
-	result = user_build(e, p, spec, &u, err, errlen);
+	if (storage_is_webhook(p))
+		result = storage_user_build(e, p, spec, &u, &made, err, errlen);
+	else
+		result = user_build(e, p, spec, &u, err, errlen);
 	if (result != ENGINE_OK)
 		goto out;
 	if (spec->idem != NULL) {
 		o = (struct idem_outcome){ .user = u };
 		idem_encode(spec->idem, &o);
 	}
-	t = (struct user_tx){ e, spec->idem, u, ENGINE_OK };
+	t = (struct user_tx){ e, spec->idem, u, ENGINE_OK, !made };
 	rc = db_write(e->db, insert_user_tx, &t);
 	event_wake(e);
 	if (rc == DB_CONSTRAINT) {
@@ -656,6 +818,13 @@ admin_user_import(struct engine *e, const struct user_spec *specs, size_t n,
 		snprintf(err, errlen, "project: %s",
 		    result == ENGINE_PROJECT_UNKNOWN ? "no such project" :
 						       "unavailable");
+		goto out;
+	}
+	if (storage_is_webhook(p)) {
+		snprintf(err, errlen,
+		    "the project's users live in its app (user storage "
+		    "webhook): there is nothing to import");
+		result = ENGINE_BAD_INPUT;
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
@@ -779,10 +948,14 @@ admin_user_update(struct engine *e, const struct project *p, const char *id,
 				*up->verdict = v;
 			goto out;
 		}
-		u->password_hash = hasher_hash(e->hasher, up->password);
-		if (u->password_hash == NULL) {
-			snprintf(err, errlen, "cannot hash the password");
-			result = ENGINE_UNAVAILABLE;
+		/* The project's storage takes it: hashed, or sent to the app. */
+		result = storage_set_password(e, p, u, up->password, NULL,
+		    &u->password_hash);
+		if (result != ENGINE_OK) {
+			snprintf(err, errlen, "password: %s",
+			    result == ENGINE_STORAGE_REFUSED ?
+				"the project's app refused it" :
+				"cannot be set now");
 			goto out;
 		}
 	}
@@ -1284,11 +1457,14 @@ admin_user_set_password(struct engine *e, const struct admin_password *in,
 			*in->verdict = v;
 		goto out;
 	}
-	hash = hasher_hash(e->hasher, in->password);
-	if (hash == NULL) {
-		result = ENGINE_UNAVAILABLE;
+	/* An app that keeps the passwords has no temporary ones. */
+	if (storage_is_webhook(p) && !in->permanent) {
+		result = ENGINE_STORAGE_REFUSED;
 		goto out;
 	}
+	result = storage_set_password(e, p, u, in->password, NULL, &hash);
+	if (result != ENGINE_OK)
+		goto out;
 	result = user_op(e, in->ctx, u, OP_SET_PASSWORD, AUDIT_PASSWORD_SET,
 	    hash, st, &now);
 	if (result != ENGINE_OK)

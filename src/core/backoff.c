@@ -148,3 +148,20 @@ backoff_success(struct db_conn *c, const char *subject)
 
 	return rc < 0 ? rc : STORE_OK;
 }
+
+static int
+undo_tx(struct db_conn *c, void *arg)
+{
+	int rc = store_backoff_uncount(c, arg);
+
+	return rc < 0 ? rc : STORE_OK;
+}
+
+void
+backoff_undo(struct engine *e, const char *subject)
+{
+	if (ENGINE_TUNABLE(e, login_backoff_after) <= 0)
+		return;
+	if (db_write(e->db, undo_tx, (void *)subject) != 0)
+		log_warn("session: a sign-in try could not be taken back");
+}

@@ -29,6 +29,7 @@
 
 #include "../log.h"
 #include "engine_internal.h"
+#include "userstore.h"
 
 #define CODE_MAX_WRONG 5	 /* wrong tries on one code */
 #define CODE_MAX_WRONG_WINDOW 10 /* wrong tries per account per window */
@@ -282,7 +283,8 @@ struct code_tx {
 	const struct secret *secret;
 	const struct user *user; /* NULL: a decoy */
 	const char *subject;
-	const char *hash; /* new password; NULL: wrong try */
+	const char *hash; /* new password's; NULL: none to store */
+	int matched;	  /* the right code: spend it; else count it */
 	struct store_code_caps caps;
 	int done;	       /* counted, or spent */
 	enum code_state after; /* when refused: why */
@@ -304,7 +306,7 @@ code_tx(struct db_conn *c, void *arg)
 	rc = store_code_lock(c, t->subject);
 	if (rc < 0)
 		return rc;
-	if (t->hash == NULL)
+	if (!t->matched)
 		rc = store_code_count_wrong(c, t->secret->id, t->subject,
 		    &t->caps);
 	else
@@ -313,7 +315,7 @@ code_tx(struct db_conn *c, void *arg)
 		return rc;
 	if (rc == 1) {
 		t->done = 1;
-		if (t->hash == NULL)
+		if (!t->matched)
 			return audit_write(c, t->ctx, t->project->id,
 			    AUDIT_SECRET_REFUSED, t->audit, "wrong_code",
 			    t->caps.now);
@@ -410,11 +412,11 @@ reset_confirm_code(struct engine *e, const struct reset_code_confirm *in,
 		    u->email, u->username, in->verdict);
 		if (result != ENGINE_OK)
 			goto out;
-		pwhash = hasher_hash(e->hasher, in->new_password);
-		if (pwhash == NULL) {
-			result = ENGINE_UNAVAILABLE;
+		/* The password goes to the project's storage (userstore.h). */
+		result = storage_set_password(e, in->project, u,
+		    in->new_password, NULL, &pwhash);
+		if (result != ENGINE_OK)
 			goto out;
-		}
 		/* Hashing takes a while; the code must still live after it. */
 		t.caps = caps_at(db_now(e->db));
 	}
@@ -426,6 +428,7 @@ reset_confirm_code(struct engine *e, const struct reset_code_confirm *in,
 	t.user = u;
 	t.subject = subject;
 	t.hash = pwhash;
+	t.matched = match;
 	if (db_write(e->db, code_tx, &t) != 0) {
 		result = ENGINE_UNAVAILABLE;
 		goto out;
@@ -435,7 +438,7 @@ reset_confirm_code(struct engine *e, const struct reset_code_confirm *in,
 		    in->reveal_user_existence);
 		goto out;
 	}
-	if (pwhash == NULL) {
+	if (!match) {
 		result = ENGINE_CODE_MISMATCH;
 		if (in->reveal_user_existence && u != NULL &&
 		    code_superseded(e, in, subject, s, t.caps.since))

@@ -65,6 +65,7 @@ static const char *const result_names[ENGINE__MAX] = {
 	"password_weak",	    /* ENGINE_PASSWORD_WEAK */
 	"password_change_required", /* ENGINE_PASSWORD_CHANGE_REQUIRED */
 	"password_reset_required",  /* ENGINE_PASSWORD_RESET_REQUIRED */
+	"storage_refused",	    /* ENGINE_STORAGE_REFUSED */
 };
 
 const char *

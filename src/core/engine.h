@@ -49,6 +49,8 @@ enum engine_result {
 	ENGINE_PASSWORD_RESET_REQUIRED,	 /* 23: the right password of a user
 					   an operator made reset; only
 					   where asked for */
+	ENGINE_STORAGE_REFUSED,		 /* 24: the project's app (user storage)
+				   refused the password or the user */
 	ENGINE__MAX
 };
 
@@ -133,6 +135,17 @@ void engine_mail_sender(const struct config *, const struct project *p,
  */
 int engine_mail_record(struct db_conn *c, const struct outbox_msg *m,
     enum mail_fate, int64_t now, void *engine);
+/*
+ * The outbox task of user storage (an outbox_task, mailer_set_task; arg:
+ * the engine): the lookup of a public reset request of a webhook project,
+ * after its answer.  A user the app knows gets, in one transaction, its
+ * shadow row, the reset secret and the reset mail; an unknown one
+ * nothing (or the unknown-account notice, when the request was to have
+ * one).  An app that is down or answers wrongly: TRANSPORT_DEFERRED, and
+ * the outbox tries again.
+ */
+int engine_storage_task(const struct outbox_msg *m, const struct mail_var *vars,
+    char *err, size_t errlen, void *engine);
 #define ENGINE_MAC_LEN 43 /* base64url of 32 bytes */
 /*
  * A MAC of value for the hosted pages (their CSRF tokens), under a key of
@@ -322,6 +335,16 @@ struct reset_request {
 	 * engine_mail_queued once the answer has gone out.
 	 */
 	int64_t *answer_at_us;
+	/*
+	 * Internal to reset.c: the user of a webhook project (user storage)
+	 * as its app described it, resolved before the work (a trusted
+	 * caller's lookup, or the outbox's lookup after a public request's
+	 * answer); its shadow row is written in the request's transaction.
+	 */
+	const struct user *shadow;
+	int shadow_new; /* the shadow row is new: inserted, not updated */
+	int deferred;	/* the outbox's lookup: limits were counted */
+	int resolved;	/* the app was asked already (shadow NULL: unknown) */
 };
 
 /*
@@ -379,6 +402,11 @@ struct reset_confirm {
 	struct idem_claim *idem;	   /* NULL: not idempotent */
 	const struct request_context *ctx; /* NULL: none */
 	struct password_verdict *verdict;  /* NULL: not wanted */
+	/*
+	 * Xsolla's verify_code, passed on to an app that keeps its users
+	 * (user storage webhook) with the new password; NULL: none sent.
+	 */
+	const char *verify_code;
 };
 
 /*
@@ -392,6 +420,14 @@ struct reset_confirm {
  */
 enum engine_result reset_confirm(struct engine *, const struct reset_confirm *,
     struct user **user_out);
+/*
+ * With user storage webhook the password is set by the project's app,
+ * called after the secret is checked and outside any transaction; only
+ * when it accepts is the secret spent.  An app that refuses the password
+ * (a wrong verify_code) is ENGINE_STORAGE_REFUSED; one that is down, slow
+ * or answers wrongly is ENGINE_UNAVAILABLE.  Either way the secret stays
+ * usable.
+ */
 /*
  * A reset of the project by its id, for trusted callers that made it: the
  * secret row in *out (free with secret_free), whether live, used, revoked
@@ -794,6 +830,20 @@ struct project_spec {
 	int password_lists;	      /* -1: the profile's */
 	int password_score;	      /* -1: the profile's */
 	const char *password_require; /* NULL: the profile's */
+	/*
+	 * User storage (core/userstore.h): where the project's users live.
+	 * The URLs are checked as webhook endpoints' are, private targets
+	 * only when allowed; webhook needs the lookup, verify and password
+	 * URLs.
+	 */
+	const char *user_storage;	     /* NULL: builtin */
+	const char *storage_lookup_url;	     /* NULL: none */
+	const char *storage_verify_url;	     /* NULL: none */
+	const char *storage_password_url;    /* NULL: none */
+	const char *storage_new_user_url;    /* NULL: creating is refused */
+	const char *storage_password_format; /* NULL: plain */
+	int64_t storage_timeout_ms;	     /* 0 or less: 3000 */
+	int allow_private_targets;	     /* -1: as it was (new: off) */
 };
 
 /*
@@ -832,7 +882,8 @@ struct password_settings {
 	.reset_limit_per_hour = -1, .mail_budget_per_hour = -1, \
 	.notice_limit_per_hour = -1, .notice_share_percent = -1, \
 	.password_min_length = -1, .password_min_score = -1, \
-	.login_token_ttl = -1, .password_lists = -1, .password_score = -1
+	.login_token_ttl = -1, .password_lists = -1, .password_score = -1, \
+	.allow_private_targets = -1
 /* A password_settings that changes nothing. */
 #define PASSWORD_SETTINGS_NONE \
 	{ \
@@ -931,6 +982,9 @@ struct admin_password {
  * was, and in one transaction the hash and status are stored, the user's
  * sessions and live reset secrets revoked, and the change audited
  * (password_set).  On ENGINE_OK, *out (may be NULL) is the user now.
+ * A webhook project's app (user storage) sets the password itself, first,
+ * and keeps it; it takes no temporary one (ENGINE_STORAGE_REFUSED, as
+ * when it refuses the password; ENGINE_UNAVAILABLE when it fails).
  */
 enum engine_result admin_user_set_password(struct engine *,
     const struct admin_password *, struct user **out);
@@ -1213,13 +1267,6 @@ admin_webhook_delete(struct engine *, const char *project_id, const char *id);
  */
 enum engine_result admin_webhook_test(struct engine *, const char *id,
     long *status, char *err, size_t errlen);
-/*
- * Allow (1) or forbid (0) a project's webhooks to reach private,
- * loopback and link-local addresses.  ENGINE_OK, ENGINE_PROJECT_UNKNOWN,
- * ENGINE_UNAVAILABLE.
- */
-enum engine_result
-admin_project_private_targets(struct engine *, const char *project_id, int on);
 
 /* credentials.c */
 #define APP_CLIENT_SECRET_HASH_LEN 44 /* base64 of an HMAC-SHA256 */

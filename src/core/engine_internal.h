@@ -268,6 +268,11 @@ backoff_begin(struct engine *, const struct request_context *ctx,
     char subject[BACKOFF_SUBJECT_LEN + 1], int64_t *retry_after_s);
 /* Inside the sign-in's write transaction: forget subject.  0 or a failure. */
 int backoff_success(struct db_conn *, const char *subject);
+/*
+ * Take back a try counted by backoff_begin that proved nothing about the
+ * password (the project's user storage failed); failures are logged.
+ */
+void backoff_undo(struct engine *, const char *subject);
 
 /* keyring.c: each project's signing keys (see keyring.c) */
 /*

@@ -252,8 +252,9 @@ event_mail_dead(struct engine *e, struct db_conn *c, const struct outbox_msg *m,
 	struct obj o;
 	char tries[24];
 
-	/* A failing endpoint must not feed itself. */
-	if (strcmp(m->kind, WEBHOOK_KIND) == 0)
+	/* A failing endpoint must not feed itself; a lookup is no mail. */
+	if (strcmp(m->kind, WEBHOOK_KIND) == 0 ||
+	    strcmp(m->kind, OUTBOX_TASK_KIND) == 0)
 		return STORE_OK;
 	snprintf(tries, sizeof(tries), "%lld", (long long)m->tries);
 	obj_open(&o);
@@ -579,29 +580,4 @@ out:
 	xfree_secret(secret);
 	webhook_endpoint_free(w);
 	return res;
-}
-
-struct private_tx {
-	const char *project_id;
-	int on;
-	int changed;
-};
-
-static int
-private_tx(struct db_conn *c, void *arg)
-{
-	struct private_tx *t = arg;
-
-	t->changed = store_project_set_private_targets(c, t->project_id, t->on);
-	return t->changed < 0 ? t->changed : 0;
-}
-
-enum engine_result
-admin_project_private_targets(struct engine *e, const char *project_id, int on)
-{
-	struct private_tx t = { project_id, on, 0 };
-
-	if (db_write(e->db, private_tx, &t) != 0)
-		return ENGINE_UNAVAILABLE;
-	return t.changed > 0 ? ENGINE_OK : ENGINE_PROJECT_UNKNOWN;
 }

@@ -38,7 +38,9 @@
 #include "../log.h"
 #include "../mail/outbox.h"
 #include "../mail/template.h"
+#include "../mail/transport.h"
 #include "engine_internal.h"
+#include "userstore.h"
 
 #define LOGIN_MAX 320
 #define LINK_MAX 16384 /* reset_url and login_url are at most 2048 each */
@@ -116,6 +118,9 @@ struct request_tx {
 	const char *limited;	    /* why not, or NULL */
 	int64_t retry_after_s;	    /* trusted, limited */
 	enum engine_result outcome; /* with TX_REFUSED */
+	/* User storage webhook, a public request: the app is asked later. */
+	int lookup;
+	char lookup_vars[2][8]; /* delivery, notice */
 };
 
 #define BUDGET_REFRESH_MS 1000
@@ -282,8 +287,23 @@ request_tx(struct db_conn *c, void *arg)
 	}
 	/* What cannot be real names an id nobody has. */
 	id_new(nobody);
-	rc = request_limits(c, t);
-	if (rc != STORE_OK)
+	/* The app's user, as its app described it: the shadow row first. */
+	if (t->in->shadow != NULL) {
+		/* Written even when disabled: the app said so. */
+		rc = t->in->shadow_new ?
+		    store_user_insert(c, t->in->shadow) :
+		    store_user_shadow_update(c, t->in->shadow);
+		if (rc < 0)
+			return rc;
+		if (!t->in->shadow_new && rc == 0) {
+			t->outcome = ENGINE_UNAVAILABLE; /* gone meanwhile */
+			return TX_REFUSED;
+		}
+	}
+	/* A deferred lookup's request was counted when it was made. */
+	if (t->in->deferred)
+		t->limited = NULL;
+	else if ((rc = request_limits(c, t)) != STORE_OK)
 		return rc;
 	budget = t->limited != NULL && strcmp(t->limited, "mail_budget") == 0;
 	if (t->limited != NULL && !budget && t->in->trusted) {
@@ -310,15 +330,19 @@ request_tx(struct db_conn *c, void *arg)
 		    &row, u, t->now, t->in->trusted ? 0 : t->mail_after);
 	if (rc != STORE_OK)
 		return rc;
+	if (t->in->deferred)
+		goto mail;
 	rc = audit_write(c, t->in->ctx, t->in->project->id,
 	    t->limited ? AUDIT_RATE_LIMITED : AUDIT_RESET_REQUESTED, t->subject,
 	    t->limited			    ? t->limited :
 		t->in->requested_by != NULL ? t->in->requested_by :
 		u			    ? "account" :
+		t->lookup		    ? "storage_lookup" :
 					      "no_account",
 	    t->now);
 	if (rc != STORE_OK)
 		return rc;
+mail:
 	if (!t->send_mail)
 		return STORE_OK;
 	if (real && !budget) {
@@ -329,6 +353,33 @@ request_tx(struct db_conn *c, void *arg)
 		mail.to = u->email;
 		mail.subject = t->subject;
 		budget_spend(t->e, t->in->project, 0);
+	} else if (t->lookup && t->limited == NULL) {
+		/*
+		 * The project's app knows whether the login is a user: ask it
+		 * in the outbox, after the answer (engine_storage_task).
+		 */
+		struct mail_var lv[] = {
+			{ "login", t->in->login },
+			{ "locale", t->locale != NULL ? t->locale : "" },
+			{ "login_url",
+			    t->in->login_url != NULL ? t->in->login_url : "" },
+			{ "delivery", t->lookup_vars[0] },
+			{ "notice", t->lookup_vars[1] },
+			{ NULL, NULL },
+		};
+
+		snprintf(t->lookup_vars[0], sizeof(t->lookup_vars[0]), "%s",
+		    code				? "code" :
+			t->in->link_style == LINK_TOKEN ? "token" :
+							  "link");
+		snprintf(t->lookup_vars[1], sizeof(t->lookup_vars[1]), "%d",
+		    t->notice && t->notice_ok);
+		mail.kind = STORAGE_LOOKUP_KIND;
+		mail.to = "user storage";
+		mail.vars = lv;
+		mail.from_addr = mail.from_name = NULL;
+		budget_spend(t->e, t->in->project, 0);
+		return outbox_queue(c, &mail, t->now);
 	} else if (u == NULL && t->notice && t->limited == NULL &&
 	    t->notice_ok) {
 		/* The project asked to tell addresses that have no account. */
@@ -469,16 +520,284 @@ sleep_until(int64_t deadline_us)
 static enum engine_result request_work(struct engine *,
     const struct reset_request *, int64_t, struct reset_ticket *);
 
+static char *
+dup_or_null(const char *s)
+{
+	return s != NULL ? xstrdup(s) : NULL;
+}
+
+/* A copy of u. */
+static struct user *
+user_dup(const struct user *u)
+{
+	struct user *d = xcalloc(1, sizeof(*d));
+
+	*d = *u;
+	d->id = xstrdup(u->id);
+	d->project_id = xstrdup(u->project_id);
+	d->email = xstrdup(u->email);
+	d->username = dup_or_null(u->username);
+	d->password_hash = dup_or_null(u->password_hash);
+	d->locale = dup_or_null(u->locale);
+	d->first_name = dup_or_null(u->first_name);
+	d->last_name = dup_or_null(u->last_name);
+	d->external_id = dup_or_null(u->external_id);
+	return d;
+}
+
+enum engine_result
+storage_shadow_of(struct engine *e, const struct project *p,
+    const struct storage_user *su, struct user **out, int *is_new)
+{
+	char locale[ENGINE_LOCALE_MAX + 1];
+	struct db_conn *c;
+	struct user *u = NULL;
+	int64_t now = db_now(e->db);
+	int rc;
+
+	c = db_acquire(e->db);
+	if (c == NULL)
+		return ENGINE_UNAVAILABLE;
+	rc = store_user_by_external(c, p->id, su->id, &u);
+	/* A row of that email (made before, or by builtin storage): adopted. */
+	if (rc == STORE_NOT_FOUND)
+		rc = store_user_find(c, p->id, su->email, &u);
+	db_release(e->db, c);
+	if (rc < 0)
+		return ENGINE_UNAVAILABLE;
+	*is_new = u == NULL;
+	if (u == NULL) {
+		u = xcalloc(1, sizeof(*u));
+		u->id = xmalloc(UUID_STRLEN + 1);
+		id_new(u->id);
+		u->project_id = xstrdup(p->id);
+		u->email_verified = 1;
+		u->created_at = now;
+		u->status = USER_CONFIRMED;
+	}
+	free(u->email);
+	u->email = xstrdup(su->email);
+	free(u->locale);
+	u->locale = su->locale != NULL &&
+		engine_locale_normalise(su->locale, locale) == 0 ?
+	    xstrdup(locale) :
+	    NULL;
+	free(u->external_id);
+	u->external_id = xstrdup(su->id);
+	u->disabled = su->disabled;
+	u->updated_at = now;
+	*out = u;
+	return ENGINE_OK;
+}
+
+/* Queue the unknown-account notice of a lookup the app answered 404. */
+struct notice_tx {
+	struct engine *e;
+	const struct project *p;
+	const char *login, *locale;
+};
+
+static int
+notice_tx(struct db_conn *c, void *arg)
+{
+	struct notice_tx *t = arg;
+	char mail_locale[ENGINE_LOCALE_MAX + 1];
+	const struct template_set *ts;
+	const struct engine_sender *snd;
+	struct mail_var vars[] = {
+		{ "email", t->login },
+		{ "project_name", t->p->name },
+		{ NULL, NULL },
+	};
+	struct outbox_item mail = {
+		.project_id = t->p->id,
+		.kind = "unknown_account",
+		.to = t->login,
+		.locale = mail_locale,
+		.vars = vars,
+		.key = t->e->outbox_key,
+	};
+	int rc;
+
+	ts = engine_templates_hold(t->e);
+	engine_locale_choose(ts, t->p->id, t->locale, NULL, t->p->locale,
+	    mail_locale);
+	template_set_drop(ts);
+	snd = engine_sender_hold(t->e);
+	engine_sender_pick(snd, t->p, &mail.from_addr, &mail.from_name);
+	rc = outbox_queue(c, &mail, db_now(t->e->db));
+	engine_sender_drop(t->e, snd);
+	return rc;
+}
+
+/* The value of variable name of a task, or NULL. */
+static const char *
+task_var(const struct mail_var *vars, const char *name)
+{
+	for (; vars->name != NULL; vars++)
+		if (strcmp(vars->name, name) == 0)
+			return vars->value;
+	return NULL;
+}
+
+int
+engine_storage_task(const struct outbox_msg *m, const struct mail_var *vars,
+    char *err, size_t errlen, void *arg)
+{
+	struct engine *e = arg;
+	const struct user_storage_ops *ops;
+	struct storage_user su;
+	struct reset_request in;
+	struct reset_ticket tk;
+	struct project *p = NULL;
+	struct user *u = NULL;
+	const char *login = task_var(vars, "login");
+	const char *delivery = task_var(vars, "delivery");
+	const char *notice = task_var(vars, "notice");
+	const char *locale = task_var(vars, "locale");
+	const char *login_url = task_var(vars, "login_url");
+	enum engine_result res;
+	enum storage_result sr;
+	int rc = TRANSPORT_DEFERRED, is_new = 0;
+
+	memset(&su, 0, sizeof(su));
+	memset(&tk, 0, sizeof(tk));
+	if (login == NULL || delivery == NULL) {
+		snprintf(err, errlen, "malformed lookup");
+		return TRANSPORT_PERMANENT;
+	}
+	res = engine_project(e, m->project_id, &p);
+	if (res == ENGINE_PROJECT_UNKNOWN) {
+		snprintf(err, errlen, "the project was deleted");
+		return TRANSPORT_PERMANENT;
+	}
+	if (res != ENGINE_OK) {
+		snprintf(err, errlen, "the database is unavailable");
+		return TRANSPORT_DEFERRED;
+	}
+	if (!storage_is_webhook(p)) {
+		/* Back to builtin storage since: nothing to ask. */
+		snprintf(err, errlen, "the project keeps its own users now");
+		rc = 0;
+		goto out;
+	}
+	ops = user_storage_of(p);
+	sr = ops->lookup(e, p, login, &su, err, errlen);
+	if (sr == STORAGE_NOT_FOUND || (sr == STORAGE_OK && su.disabled)) {
+		rc = 0;
+		snprintf(err, errlen, "no such user");
+		if (sr == STORAGE_NOT_FOUND && notice != NULL &&
+		    strcmp(notice, "1") == 0 &&
+		    db_write(e->db, notice_tx,
+			&(struct notice_tx){ e, p, login,
+			    locale != NULL && *locale ? locale : NULL }) != 0) {
+			snprintf(err, errlen, "the database is unavailable");
+			rc = TRANSPORT_DEFERRED;
+		}
+		goto out;
+	}
+	if (sr != STORAGE_OK) {
+		rc = TRANSPORT_DEFERRED; /* err says why */
+		goto out;
+	}
+	if (storage_shadow_of(e, p, &su, &u, &is_new) != ENGINE_OK) {
+		snprintf(err, errlen, "the database is unavailable");
+		goto out;
+	}
+	in = (struct reset_request){
+		.project = p,
+		.login = login,
+		.login_url = login_url != NULL && *login_url ? login_url : NULL,
+		.locale = locale != NULL && *locale ? locale : NULL,
+		.link_style = strcmp(delivery, "token") == 0 ? LINK_TOKEN :
+							       LINK_RESET_CODE,
+		.delivery = strcmp(delivery, "code") == 0 ? DELIVER_CODE :
+							    DELIVER_LINK,
+		.shadow = u,
+		.shadow_new = is_new,
+		.deferred = 1,
+	};
+	res = request_work(e, &in, 0, &tk);
+	if (res == ENGINE_OK) {
+		rc = 0;
+		snprintf(err, errlen, "reset made");
+		engine_mail_queued(e);
+	} else
+		snprintf(err, errlen, "the reset could not be stored: %s",
+		    engine_result_name(res));
+out:
+	reset_ticket_clear(&tk);
+	storage_user_clear(&su);
+	user_free(u);
+	project_free(p);
+	return rc;
+}
+
+/*
+ * A request of a webhook project whose caller is told whether the account
+ * exists (a trusted caller; a Cognito client that reveals existence): the
+ * app is asked now, before the work, and the request is made for the user
+ * it answers, or as for an unknown account.  *local is the request to do
+ * (free *shadow with user_free).
+ */
+static enum engine_result
+request_resolve(struct engine *e, const struct reset_request *in,
+    struct reset_request *local, struct user **shadow)
+{
+	struct storage_user su;
+	struct user *u = NULL;
+	char err[STORAGE_ERR_MAX] = "";
+	enum storage_result sr;
+	enum engine_result result;
+	int is_new = 0;
+
+	if (in->login == NULL || *in->login == '\0' ||
+	    strlen(in->login) > LOGIN_MAX)
+		return ENGINE_BAD_INPUT;
+	memset(&su, 0, sizeof(su));
+	sr = user_storage_of(in->project)
+		 ->lookup(e, in->project, in->login, &su, err, sizeof(err));
+	if (sr == STORAGE_OK)
+		result = storage_shadow_of(e, in->project, &su, &u, &is_new);
+	else if (sr == STORAGE_NOT_FOUND)
+		result = ENGINE_OK;
+	else {
+		log_warn("reset: project %s: user storage failed: %s",
+		    in->project->id, err);
+		result = ENGINE_UNAVAILABLE;
+	}
+	storage_user_clear(&su);
+	if (result != ENGINE_OK)
+		return result;
+	*local = *in;
+	local->shadow = u;
+	local->shadow_new = is_new;
+	local->resolved = 1;
+	*shadow = u;
+	return ENGINE_OK;
+}
+
 enum engine_result
 reset_request(struct engine *e, const struct reset_request *in,
     struct reset_ticket *out)
 {
-	int64_t started = time_mono_us(), answer_at;
+	struct reset_request local;
+	struct user *shadow = NULL;
+	int64_t started, answer_at;
 	enum engine_result result;
 
+	if ((in->trusted || in->reveal_user_existence) && in->shadow == NULL &&
+	    !in->resolved && storage_is_webhook(in->project)) {
+		result = request_resolve(e, in, &local, &shadow);
+		if (result != ENGINE_OK)
+			return result;
+		in = &local;
+	}
+	started = time_mono_us();
 	/* Trusted callers are told the truth anyway; they wait for nothing. */
 	answer_at = in->trusted ? 0 : request_deadline(e, started);
 	result = request_work(e, in, answer_at, out);
+	user_free(shadow);
 	if (answer_at != 0)
 		request_took(e, time_mono_us() - started);
 	/*
@@ -520,7 +839,7 @@ request_work(struct engine *e, const struct reset_request *in,
 	char *cancel = NULL;
 	enum engine_result result;
 	int64_t hold_us;
-	int rc, disabled = 0;
+	int rc, disabled = 0, lookup = 0;
 
 	if (in->login == NULL || *in->login == '\0' ||
 	    strlen(in->login) > LOGIN_MAX)
@@ -548,6 +867,19 @@ request_work(struct engine *e, const struct reset_request *in,
 	db_release(e->db, c);
 	if (rc < 0)
 		goto out;
+	if (storage_is_webhook(in->project)) {
+		/*
+		 * The app's users: a shadow row is no answer.  The user is
+		 * the one resolved before (a trusted caller's lookup, the
+		 * outbox's), or, for a public request, unknown here: the app
+		 * is asked after the answer, the same for every login.
+		 */
+		user_free(u);
+		u = in->shadow != NULL ? user_dup(in->shadow) : NULL;
+		/* A login no app could be sent is nobody's: dropped. */
+		lookup = in->shadow == NULL && !in->trusted && !in->resolved &&
+		    str_is_utf8(in->login, strlen(in->login));
+	}
 	if (u != NULL && u->disabled) {
 		user_free(u);
 		u = NULL;
@@ -573,6 +905,7 @@ request_work(struct engine *e, const struct reset_request *in,
 	t.e = e;
 	t.in = in;
 	t.user = u;
+	t.lookup = lookup;
 	t.locale = locale;
 	t.notice = u == NULL && !disabled &&
 	    in->project->unknown_account_notice && valid_sender(in->login);
@@ -961,6 +1294,35 @@ reset_password_policy(const struct engine *e, const struct project *p,
 }
 
 enum engine_result
+storage_set_password(struct engine *e, const struct project *p,
+    const struct user *u, const char *password, const char *verify_code,
+    char **hash_out)
+{
+	char err[STORAGE_ERR_MAX] = "";
+	enum storage_result sr;
+
+	*hash_out = NULL;
+	sr = user_storage_of(p)->set(e, p, u, password, verify_code, hash_out,
+	    err, sizeof(err));
+	switch (sr) {
+	case STORAGE_OK:
+		return ENGINE_OK;
+	case STORAGE_REFUSED:
+	case STORAGE_NOT_FOUND:
+	case STORAGE_EXISTS:
+		log_info("reset: project %s: user storage refused a password: "
+			 "%s",
+		    p->id, err);
+		return ENGINE_STORAGE_REFUSED;
+	case STORAGE_FAILED:
+	default:
+		log_warn("reset: project %s: user storage failed: %s", p->id,
+		    err);
+		return ENGINE_UNAVAILABLE;
+	}
+}
+
+enum engine_result
 reset_confirm(struct engine *e, const struct reset_confirm *in,
     struct user **user_out)
 {
@@ -986,11 +1348,16 @@ reset_confirm(struct engine *e, const struct reset_confirm *in,
 	    u->email, u->username, in->verdict);
 	if (result != ENGINE_OK)
 		goto out;
-	hash = hasher_hash(e->hasher, in->new_password);
-	if (hash == NULL) {
-		result = ENGINE_UNAVAILABLE;
+	/*
+	 * The project's storage takes the password now, outside any
+	 * transaction: builtin hashes it for the transaction to store, an
+	 * app sets it itself.  Only then is the secret spent; an app that
+	 * refused or failed leaves it usable.
+	 */
+	result = storage_set_password(e, in->project, u, in->new_password,
+	    in->verify_code, &hash);
+	if (result != ENGINE_OK)
 		goto out;
-	}
 	t.e = e;
 	t.ctx = in->ctx;
 	t.project = in->project;

@@ -8,6 +8,7 @@
 
 #include "../log.h"
 #include "engine_internal.h"
+#include "userstore.h"
 
 /*
  * How long a session lives, by face: as long as its refresh tokens, which
@@ -274,17 +275,33 @@ session_login(struct engine *e, const struct login_request *in,
 	if (result != ENGINE_OK)
 		return result;
 	result = ENGINE_CREDENTIALS_INVALID;
-	c = db_acquire(e->db);
-	if (c == NULL)
-		return ENGINE_UNAVAILABLE;
-	rc = store_user_find(c, in->project->id, in->login, &u);
-	db_release(e->db, c);
-	if (rc < 0)
-		return ENGINE_UNAVAILABLE;
-	audit_subject(e, in->project->id, u ? u->email : in->login, subject);
-	/* Unknown users and users without a password cost a dummy verify. */
-	ok = hasher_verify(e->hasher, u ? u->password_hash : NULL,
-	    in->password);
+	if (storage_is_webhook(in->project)) {
+		/* The app checks the password; one answer for both refusals. */
+		result = storage_sign_in(e, in->project, in->login,
+		    in->password, &u);
+		if (result != ENGINE_OK) {
+			/* The app failed: the try says nothing of the password. */
+			backoff_undo(e, backoff);
+			return result;
+		}
+		result = ENGINE_CREDENTIALS_INVALID;
+		ok = u != NULL;
+		audit_subject(e, in->project->id, u ? u->email : in->login,
+		    subject);
+	} else {
+		c = db_acquire(e->db);
+		if (c == NULL)
+			return ENGINE_UNAVAILABLE;
+		rc = store_user_find(c, in->project->id, in->login, &u);
+		db_release(e->db, c);
+		if (rc < 0)
+			return ENGINE_UNAVAILABLE;
+		audit_subject(e, in->project->id, u ? u->email : in->login,
+		    subject);
+		/* Unknown users and users without a password: a dummy verify. */
+		ok = hasher_verify(e->hasher, u ? u->password_hash : NULL,
+		    in->password);
+	}
 	if (!ok) {
 		audit_record(e, in->ctx, in->project->id, AUDIT_LOGIN_FAILED,
 		    subject, "credentials");
@@ -318,7 +335,8 @@ session_login(struct engine *e, const struct login_request *in,
 		goto out;
 	}
 	/* A hash made before passwords were normalised is made again. */
-	if (ok == 2 || hasher_needs_rehash(e->hasher, u->password_hash)) {
+	if (u->password_hash != NULL &&
+	    (ok == 2 || hasher_needs_rehash(e->hasher, u->password_hash))) {
 		rehash = hasher_hash(e->hasher, in->password);
 		if (rehash == NULL) {
 			result = ENGINE_UNAVAILABLE;
@@ -422,6 +440,7 @@ session_change_password(struct engine *e, const struct password_change *in)
 	char *hash = NULL;
 	enum engine_result result;
 	int64_t wait = 0;
+	int ok;
 
 	if (in->old_password == NULL || in->new_password == NULL ||
 	    strlen(in->old_password) > PASSWORD_MAX_BYTES)
@@ -432,7 +451,22 @@ session_change_password(struct engine *e, const struct password_change *in)
 	if (result != ENGINE_OK)
 		return result;
 	audit_subject(e, in->project->id, u->email, subject);
-	if (!hasher_verify(e->hasher, u->password_hash, in->old_password)) {
+	if (storage_is_webhook(in->project)) {
+		/* The app checks the old password, as at sign-in. */
+		struct user *who = NULL;
+
+		result = storage_sign_in(e, in->project, u->email,
+		    in->old_password, &who);
+		if (result != ENGINE_OK) {
+			backoff_undo(e, backoff);
+			return result;
+		}
+		ok = who != NULL && strcmp(who->id, u->id) == 0;
+		user_free(who);
+	} else
+		ok = hasher_verify(e->hasher, u->password_hash,
+		    in->old_password);
+	if (!ok) {
 		audit_record(e, in->ctx, in->project->id, AUDIT_LOGIN_FAILED,
 		    subject, "credentials");
 		return ENGINE_CREDENTIALS_INVALID;
@@ -441,9 +475,11 @@ session_change_password(struct engine *e, const struct password_change *in)
 	    u->email, u->username, in->verdict);
 	if (result != ENGINE_OK)
 		return result;
-	hash = hasher_hash(e->hasher, in->new_password);
-	if (hash == NULL)
-		return ENGINE_UNAVAILABLE;
+	/* The project's storage takes it: hashed here, or set by the app. */
+	result = storage_set_password(e, in->project, u, in->new_password, NULL,
+	    &hash);
+	if (result != ENGINE_OK)
+		return result;
 	t = (struct change_tx){ u->id, hash, backoff, in->project->id, subject,
 		in->ctx, db_now(e->db) };
 	result = db_write(e->db, change_tx, &t) == 0 ? ENGINE_OK :

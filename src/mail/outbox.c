@@ -130,6 +130,8 @@ struct mailer {
 	int cancel;	      /* atomic: posts stop */
 	mail_recorder record; /* or NULL */
 	void *record_arg;
+	outbox_task task; /* under lock; or NULL */
+	void *task_arg;
 	/* The relay's recovery, guarded by lock. */
 	int relay_failed;  /* a temporary failure */
 	int hasten_more;   /* a full batch was hastened */
@@ -332,6 +334,38 @@ out:
 	return rc;
 }
 
+/* Run a claimed task with its payload (root); see outbox_task. */
+static int
+run_task(struct mailer *ml, const struct outbox_msg *m, json_t *root,
+    struct mail_var vars[MAX_VARS + 1], char *err, size_t errlen)
+{
+	outbox_task task;
+	void *arg;
+
+	if (root == NULL || payload_vars(root, vars) == -1) {
+		snprintf(err, errlen, "malformed payload");
+		return TRANSPORT_PERMANENT;
+	}
+	pthread_mutex_lock(&ml->lock);
+	task = ml->task;
+	arg = ml->task_arg;
+	pthread_mutex_unlock(&ml->lock);
+	if (task == NULL) {
+		snprintf(err, errlen, "no one runs tasks yet");
+		return TRANSPORT_DEFERRED;
+	}
+	return task(m, vars, err, errlen, arg);
+}
+
+void
+mailer_set_task(struct mailer *ml, outbox_task task, void *arg)
+{
+	pthread_mutex_lock(&ml->lock);
+	ml->task = task;
+	ml->task_arg = arg;
+	pthread_mutex_unlock(&ml->lock);
+}
+
 /*
  * Render and send one claimed message.  Return 0 when sent, or a transport
  * failure code with the reason in err.
@@ -356,9 +390,14 @@ deliver_one(struct sender *s, const struct outbox_msg *m, char *err,
 		m->payload, &payload) == 0)
 		root = json_loads(payload, 0, NULL);
 	xfree_secret(payload);
-	/* A webhook sender has no transport, and claims webhooks alone. */
-	assert(
-	    s->which != CLAIM_WEBHOOKS || strcmp(m->kind, WEBHOOK_KIND) == 0);
+	/* A webhook sender has no transport, and claims calls alone. */
+	assert(s->which != CLAIM_WEBHOOKS ||
+	    strcmp(m->kind, WEBHOOK_KIND) == 0 ||
+	    strcmp(m->kind, OUTBOX_TASK_KIND) == 0);
+	if (strcmp(m->kind, OUTBOX_TASK_KIND) == 0) {
+		rc = run_task(ml, m, root, vars, err, errlen);
+		goto out;
+	}
 	if (root != NULL && strcmp(m->kind, WEBHOOK_KIND) == 0) {
 		rc = deliver_webhook(s, m,
 		    json_string_value(json_object_get(root, "body")), err,
@@ -528,7 +567,8 @@ deliver(struct sender *s, const struct outbox_msg *m)
 			    m->id);
 		else
 			log_info("mail: sent %s message %s", m->kind, m->id);
-		if (strcmp(m->kind, WEBHOOK_KIND) == 0)
+		if (strcmp(m->kind, WEBHOOK_KIND) == 0 ||
+		    strcmp(m->kind, OUTBOX_TASK_KIND) == 0)
 			return; /* it says nothing of the relay */
 		relay_works(ml);
 		return;

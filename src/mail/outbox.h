@@ -95,6 +95,26 @@ struct mailer *mailer_start(const struct config *, struct db *,
  */
 int mailer_reload(struct mailer *, const struct config *,
     const struct template_set *) WUR;
+/*
+ * The outbox kind of a task: a call to an app made by the webhook senders
+ * for the layer above (a user storage lookup), with the outbox's leases,
+ * retries, backoff and dead letters.
+ */
+#define OUTBOX_TASK_KIND "storage_lookup"
+/*
+ * Run a claimed task m whose payload holds vars, outside any transaction:
+ * 0 when done, TRANSPORT_DEFERRED to try again after the backoff,
+ * TRANSPORT_PERMANENT to let it die; the reason in err.  Whatever it
+ * changes it commits itself, before the task is marked done: a crash
+ * between the two runs it again.
+ */
+typedef int (*outbox_task)(const struct outbox_msg *m,
+    const struct mail_var *vars, char *err, size_t errlen, void *arg);
+/*
+ * Set the function that runs tasks (see mailer_start's senders); until it
+ * is set, a task claimed is tried again later.
+ */
+void mailer_set_task(struct mailer *, outbox_task, void *arg);
 /* Wake the senders now rather than at their next poll; an engine waker. */
 void mailer_wake(void *mailer);
 /* Stop the senders, letting a message in flight finish; accepts NULL. */

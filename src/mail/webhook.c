@@ -477,3 +477,139 @@ out:
 	curl_easy_cleanup(curl);
 	return rc;
 }
+
+/* calls */
+
+struct call_state {
+	const struct webhook_call *c;
+	struct webhook_answer *out;
+	int refused;  /* a private address */
+	int oversize; /* more than WEBHOOK_ANSWER_MAX bytes */
+};
+
+static curl_socket_t
+call_opensocket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	struct call_state *st = arg;
+
+	(void)purpose;
+	if (!st->c->allow_private && webhook_addr_private(&a->addr)) {
+		st->refused = 1;
+		return CURL_SOCKET_BAD;
+	}
+	return socket(a->family, a->socktype, a->protocol);
+}
+
+/* Keep the answer; one byte past the cap ends the exchange. */
+static size_t
+call_write(char *data, size_t size, size_t n, void *arg)
+{
+	struct call_state *st = arg;
+	size_t len = size * n;
+
+	if (len > WEBHOOK_ANSWER_MAX - st->out->len) {
+		st->oversize = 1;
+		return 0;
+	}
+	memcpy(st->out->body + st->out->len, data, len);
+	st->out->len += len;
+	return len;
+}
+
+int
+webhook_call(const struct webhook_call *c, struct webhook_answer *out,
+    char *err, size_t errlen)
+{
+	struct call_state st;
+	struct curl_slist *h = NULL;
+	char line[WEBHOOK_URL_MAX + 64], check[WEBHOOK_ERROR_MAX];
+	char *ctype = NULL;
+	CURL *curl = NULL;
+	CURLcode cc;
+	int rc = -1, set = 0;
+
+	memset(out, 0, sizeof(*out));
+	memset(&st, 0, sizeof(st));
+	st.c = c;
+	st.out = out;
+	if (c->url == NULL ||
+	    webhook_url_check(c->url, 1, check, sizeof(check)) != 0) {
+		snprintf(err, errlen, "%s",
+		    c->url == NULL ? "no URL is set" : check);
+		return -1;
+	}
+	pthread_once(&curl_once, curl_init);
+	if (curl_init_rc == CURLE_OK)
+		curl = curl_easy_init();
+	if (curl == NULL) {
+		snprintf(err, errlen, "cannot start libcurl");
+		return -1;
+	}
+	h = curl_slist_append(h, "Content-Type: application/json");
+	h = curl_slist_append(h, "Accept: application/json");
+	snprintf(line, sizeof(line), "User-Agent: %s",
+	    c->user_agent != NULL ? c->user_agent : "resetd");
+	h = curl_slist_append(h, line);
+	if (c->bearer != NULL) {
+		/* As long as the token is: it names the URL (its audience). */
+		size_t n = strlen(c->bearer) + sizeof("Authorization: Bearer ");
+		char *auth = xmalloc(n);
+
+		snprintf(auth, n, "Authorization: Bearer %s", c->bearer);
+		h = curl_slist_append(h, auth);
+		sodium_memzero(auth, n);
+		free(auth);
+	}
+	h = curl_slist_append(h, "Expect:");
+	set |= curl_easy_setopt(curl, CURLOPT_URL, c->url);
+	set |= curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	set |= curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+	set |= curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
+	set |= curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	set |= curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
+	    (long)(c->timeout_ms < CONNECT_TIMEOUT_MS ? c->timeout_ms :
+							CONNECT_TIMEOUT_MS));
+	set |= curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)c->timeout_ms);
+	set |= curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
+	set |= curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+	set |= curl_easy_setopt(curl, CURLOPT_HTTPHEADER, h);
+	set |= curl_easy_setopt(curl, CURLOPT_POSTFIELDS, c->body);
+	set |= curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE,
+	    (long)strlen(c->body));
+	set |= curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION,
+	    call_opensocket);
+	set |= curl_easy_setopt(curl, CURLOPT_OPENSOCKETDATA, &st);
+	set |= curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, call_write);
+	set |= curl_easy_setopt(curl, CURLOPT_WRITEDATA, &st);
+	if (set != CURLE_OK) {
+		snprintf(err, errlen, "cannot set up the call");
+		goto out;
+	}
+	cc = curl_easy_perform(curl);
+	if (cc != CURLE_OK) {
+		if (st.refused)
+			snprintf(err, errlen,
+			    "the host resolves to a private "
+			    "or loopback address; the project does not allow "
+			    "private targets");
+		else if (st.oversize)
+			snprintf(err, errlen,
+			    "the answer is longer than %d bytes",
+			    WEBHOOK_ANSWER_MAX);
+		else
+			snprintf(err, errlen, "%s", curl_easy_strerror(cc));
+		goto out;
+	}
+	(void)curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &out->status);
+	if (curl_easy_getinfo(curl, CURLINFO_CONTENT_TYPE, &ctype) ==
+		CURLE_OK &&
+	    ctype != NULL)
+		snprintf(out->content_type, sizeof(out->content_type), "%s",
+		    ctype);
+	out->body[out->len] = '\0';
+	rc = 0;
+out:
+	curl_slist_free_all(h);
+	curl_easy_cleanup(curl);
+	return rc;
+}

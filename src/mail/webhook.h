@@ -113,4 +113,40 @@ struct webhook_post {
 int webhook_send(const struct webhook_post *p, long *status, char *err,
     size_t errlen);
 
+/*
+ * A call to an app's URL (user storage): a POST of a JSON body with a
+ * bearer token, under the same rules as a post (http or https, no
+ * credentials in the URL, no redirect followed, no proxy, private
+ * addresses refused at connect unless allowed).  The answer is read in
+ * full up to WEBHOOK_ANSWER_MAX bytes; a longer one is an error.
+ */
+#define WEBHOOK_ANSWER_MAX (16 * 1024)
+#define WEBHOOK_CTYPE_MAX 128
+
+struct webhook_call {
+	const char *url;
+	const char *bearer; /* the Authorization token; never logged */
+	const char *body;   /* JSON text */
+	const char *user_agent;
+	int allow_private;
+	int64_t timeout_ms; /* the whole exchange */
+};
+
+struct webhook_answer {
+	long status;				  /* the HTTP status */
+	char content_type[WEBHOOK_CTYPE_MAX + 1]; /* "" when none */
+	char body[WEBHOOK_ANSWER_MAX + 1];	  /* NUL-terminated */
+	size_t len;
+};
+
+/*
+ * Make call c and fill *out with the answer.  0 when an answer came
+ * (any status: the caller judges it), or -1 with the reason in err: the
+ * app could not be reached, took longer than the timeout, answered more
+ * than WEBHOOK_ANSWER_MAX bytes, or the call could not be made (a bad
+ * URL, a private address not allowed).
+ */
+int webhook_call(const struct webhook_call *c, struct webhook_answer *out,
+    char *err, size_t errlen);
+
 #endif

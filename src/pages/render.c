@@ -521,6 +521,7 @@ page_password_error(struct page_out *o, enum engine_result res,
 		rule = PW_VALID_TEXT;
 		break;
 	case ENGINE_PASSWORD_WEAK:
+	case ENGINE_STORAGE_REFUSED: /* the project's app said no */
 		rule = PW_STRENGTH;
 		break;
 	default:

@@ -439,6 +439,33 @@ static const char m19_cognito_admin[] =
     "CREATE UNIQUE INDEX api_keys_access_key ON api_keys(access_key_id);"
     "ALTER TABLE users ADD COLUMN status TEXT NOT NULL DEFAULT 'confirmed';";
 
+/*
+ * User storage (issue 17).  projects.user_storage is 'builtin' (users and
+ * their password hashes live here) or 'webhook' (the app keeps its users;
+ * resetd calls the storage_*_url URLs, each call a POST authenticated with
+ * a short-lived JWT under the project's secret key).  storage_password_format
+ * is what a password set carries ('plain' or 'argon2id');
+ * storage_timeout_ms bounds each call.
+ *
+ * users.external_id: the app's own id of a user of a webhook project, for
+ * the shadow row resetd keeps of it (never a password hash), unique per
+ * project; NULL for builtin users.  resetd's own id stays the user's id in
+ * links, sessions and events.
+ */
+static const char m20_user_storage[] =
+    "ALTER TABLE projects ADD COLUMN user_storage TEXT NOT NULL "
+    "  DEFAULT 'builtin';"
+    "ALTER TABLE projects ADD COLUMN storage_lookup_url TEXT;"
+    "ALTER TABLE projects ADD COLUMN storage_verify_url TEXT;"
+    "ALTER TABLE projects ADD COLUMN storage_password_url TEXT;"
+    "ALTER TABLE projects ADD COLUMN storage_new_user_url TEXT;"
+    "ALTER TABLE projects ADD COLUMN storage_password_format TEXT NOT NULL "
+    "  DEFAULT 'plain';"
+    "ALTER TABLE projects ADD COLUMN storage_timeout_ms BIGINT NOT NULL "
+    "  DEFAULT 3000;"
+    "ALTER TABLE users ADD COLUMN external_id TEXT;"
+    "CREATE UNIQUE INDEX users_external ON users(project_id, external_id);";
+
 const struct migration store_migrations[] = {
 	{ 1, "base schema", m1_base, NULL, NULL },
 	{ 2, "api keys and app clients", m2_credentials, NULL, NULL },
@@ -461,5 +488,6 @@ const struct migration store_migrations[] = {
 	{ 17, "event log and webhooks", m17_events, NULL, NULL },
 	{ 19, "cognito admin: aws credentials and user status",
 	    m19_cognito_admin, NULL, NULL },
+	{ 20, "user storage", m20_user_storage, NULL, NULL },
 	{ 0, NULL, NULL, NULL, NULL },
 };

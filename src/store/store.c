@@ -330,7 +330,10 @@ store_migrate(struct db *db)
 	"mail_from_name, locale, unknown_account_notice, logo_url, accent_color, " \
 	"reset_limit_per_hour, mail_budget_per_hour, password_min_length, " \
 	"password_min_score, notice_limit_per_hour, notice_share_percent, " \
-	"login_token_ttl, password_profile, password_checks"
+	"login_token_ttl, password_profile, password_checks, user_storage, " \
+	"storage_lookup_url, storage_verify_url, storage_password_url, " \
+	"storage_new_user_url, storage_password_format, storage_timeout_ms, " \
+	"allow_private_targets"
 
 static void *
 project_read(struct db_rows *r)
@@ -361,6 +364,14 @@ project_read(struct db_rows *r)
 	p->login_token_ttl = db_int(r, 21);
 	p->password_profile = db_strdup(r, 22);
 	p->password_checks = db_int(r, 23);
+	p->user_storage = db_strdup(r, 24);
+	p->storage_lookup_url = db_strdup(r, 25);
+	p->storage_verify_url = db_strdup(r, 26);
+	p->storage_password_url = db_strdup(r, 27);
+	p->storage_new_user_url = db_strdup(r, 28);
+	p->storage_password_format = db_strdup(r, 29);
+	p->storage_timeout_ms = db_int(r, 30);
+	p->allow_private_targets = db_int(r, 31) != 0;
 	return p;
 }
 
@@ -388,6 +399,12 @@ project_free(struct project *p)
 	free(p->logo_url);
 	free(p->accent_color);
 	free(p->password_profile);
+	free(p->user_storage);
+	free(p->storage_lookup_url);
+	free(p->storage_verify_url);
+	free(p->storage_password_url);
+	free(p->storage_new_user_url);
+	free(p->storage_password_format);
 	free(p);
 }
 
@@ -397,7 +414,8 @@ store_project_insert(struct db_conn *c, const struct project *p)
 	return exec_ok(db_exec(c,
 	    "INSERT INTO projects (" PROJECT_COLS ") "
 	    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
-	    "$15, $16, $17, $18, $19, $20, $21, $22, $23, $24)",
+	    "$15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, "
+	    "$28, $29, $30, $31, $32)",
 	    DB_ARGS(DB_TEXT(p->id), DB_TEXT(p->name), DB_TEXT(p->callback_urls),
 		DB_TEXT(p->allowed_origins), DB_TEXT(p->reset_url),
 		DB_INT(p->token_ttl), DB_TEXT(p->delivery),
@@ -410,7 +428,17 @@ store_project_insert(struct db_conn *c, const struct project *p)
 		DB_INT(p->password_min_score), DB_INT(p->notice_limit_per_hour),
 		DB_INT(p->notice_share_percent), DB_INT(p->login_token_ttl),
 		DB_TEXT(p->password_profile ? p->password_profile : "nist"),
-		DB_INT(p->password_checks))));
+		DB_INT(p->password_checks),
+		DB_TEXT(p->user_storage ? p->user_storage : "builtin"),
+		DB_TEXT(p->storage_lookup_url), DB_TEXT(p->storage_verify_url),
+		DB_TEXT(p->storage_password_url),
+		DB_TEXT(p->storage_new_user_url),
+		DB_TEXT(p->storage_password_format ?
+			p->storage_password_format :
+			"plain"),
+		DB_INT(
+		    p->storage_timeout_ms > 0 ? p->storage_timeout_ms : 3000),
+		DB_INT(p->allow_private_targets != 0))));
 }
 
 int
@@ -425,7 +453,11 @@ store_project_update(struct db_conn *c, const struct project *p)
 	    "mail_budget_per_hour = $16, password_min_length = $17, "
 	    "password_min_score = $18, notice_limit_per_hour = $19, "
 	    "notice_share_percent = $20, login_token_ttl = $21, "
-	    "password_profile = $22, password_checks = $23 WHERE id = $1",
+	    "password_profile = $22, password_checks = $23, user_storage = $24, "
+	    "storage_lookup_url = $25, storage_verify_url = $26, "
+	    "storage_password_url = $27, storage_new_user_url = $28, "
+	    "storage_password_format = $29, storage_timeout_ms = $30, "
+	    "allow_private_targets = $31 WHERE id = $1",
 	    DB_ARGS(DB_TEXT(p->id), DB_TEXT(p->name), DB_TEXT(p->callback_urls),
 		DB_TEXT(p->allowed_origins), DB_TEXT(p->reset_url),
 		DB_INT(p->token_ttl), DB_TEXT(p->delivery),
@@ -436,7 +468,17 @@ store_project_update(struct db_conn *c, const struct project *p)
 		DB_INT(p->mail_budget_per_hour), DB_INT(p->password_min_length),
 		DB_INT(p->password_min_score), DB_INT(p->notice_limit_per_hour),
 		DB_INT(p->notice_share_percent), DB_INT(p->login_token_ttl),
-		DB_TEXT(p->password_profile), DB_INT(p->password_checks)));
+		DB_TEXT(p->password_profile), DB_INT(p->password_checks),
+		DB_TEXT(p->user_storage ? p->user_storage : "builtin"),
+		DB_TEXT(p->storage_lookup_url), DB_TEXT(p->storage_verify_url),
+		DB_TEXT(p->storage_password_url),
+		DB_TEXT(p->storage_new_user_url),
+		DB_TEXT(p->storage_password_format ?
+			p->storage_password_format :
+			"plain"),
+		DB_INT(
+		    p->storage_timeout_ms > 0 ? p->storage_timeout_ms : 3000),
+		DB_INT(p->allow_private_targets != 0)));
 }
 
 int
@@ -480,7 +522,8 @@ store_project_count(struct db_conn *c, int64_t *out)
 #define USER_COLS \
 	"id, project_id, email, username, password_hash, " \
 	"email_verified, disabled, locale, first_name, last_name, created_at, " \
-	"updated_at, last_sign_in_at, password_change_required, status"
+	"updated_at, last_sign_in_at, password_change_required, status, " \
+	"external_id"
 
 static const char *const user_status_names[USER_STATUS__MAX] = {
 	"confirmed",		 /* USER_CONFIRMED */
@@ -532,6 +575,7 @@ user_read(struct db_rows *r)
 	u->status = db_int(r, 13) != 0 ? USER_FORCE_CHANGE_PASSWORD :
 					 user_status_of(st);
 	free(st);
+	u->external_id = db_strdup(r, 15);
 	return u;
 }
 
@@ -548,6 +592,7 @@ user_free(struct user *u)
 	free(u->locale);
 	free(u->first_name);
 	free(u->last_name);
+	free(u->external_id);
 	free(u);
 }
 
@@ -575,8 +620,8 @@ store_user_insert(struct db_conn *c, const struct user *u)
 	    "INSERT INTO users (id, project_id, email, email_key, "
 	    "username, username_key, password_hash, email_verified, disabled, "
 	    "locale, first_name, last_name, created_at, updated_at, "
-	    "password_change_required, status) VALUES ($1, $2, $3, $4, $5, $6, "
-	    "$7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+	    "password_change_required, status, external_id) VALUES ($1, $2, $3, "
+	    "$4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
 	    DB_ARGS(DB_TEXT(u->id), DB_TEXT(u->project_id), DB_TEXT(u->email),
 		DB_TEXT(email_key), DB_TEXT(u->username), DB_TEXT(username_key),
 		DB_TEXT(u->password_hash), DB_INT(u->email_verified),
@@ -584,7 +629,7 @@ store_user_insert(struct db_conn *c, const struct user *u)
 		DB_TEXT(u->last_name), DB_INT(u->created_at),
 		DB_INT(u->updated_at),
 		DB_INT(u->status == USER_FORCE_CHANGE_PASSWORD),
-		DB_TEXT(user_status_name(u->status))));
+		DB_TEXT(user_status_name(u->status)), DB_TEXT(u->external_id)));
 	free(email_key);
 	free(username_key);
 	return exec_ok(rc);
@@ -626,6 +671,35 @@ store_user_list(struct db_conn *c, const char *project_id,
 	    "SELECT " USER_COLS " FROM users WHERE project_id = "
 	    "$1 ORDER BY created_at, id",
 	    DB_ARGS(DB_TEXT(project_id)), user_read, out);
+}
+
+int
+store_user_by_external(struct db_conn *c, const char *project_id,
+    const char *external_id, struct user **out)
+{
+	return query_one(c,
+	    "SELECT " USER_COLS " FROM users WHERE project_id = $1 "
+	    "AND external_id = $2",
+	    DB_ARGS(DB_TEXT(project_id), DB_TEXT(external_id)), user_read,
+	    (void **)out);
+}
+
+int
+store_user_shadow_update(struct db_conn *c, const struct user *u)
+{
+	char *email_key = login_key(u->email);
+	int rc;
+
+	rc = db_exec(c,
+	    "UPDATE users SET external_id = $1, email = $2, "
+	    "email_key = $3, locale = $4, disabled = $5, updated_at = $6 "
+	    "WHERE project_id = $7 AND id = $8",
+	    DB_ARGS(DB_TEXT(u->external_id), DB_TEXT(u->email),
+		DB_TEXT(email_key), DB_TEXT(u->locale),
+		DB_INT(u->disabled != 0), DB_INT(u->updated_at),
+		DB_TEXT(u->project_id), DB_TEXT(u->id)));
+	free(email_key);
+	return rc;
 }
 
 int
@@ -1221,6 +1295,15 @@ store_backoff_clear(struct db_conn *c, const char *subject)
 {
 	return db_exec(c, "DELETE FROM login_backoff WHERE subject = $1",
 	    DB_ARGS(DB_TEXT(subject)));
+}
+
+int
+store_backoff_uncount(struct db_conn *c, const char *subject)
+{
+	return exec_ok(db_exec(c,
+	    "UPDATE login_backoff SET failures = failures - 1, "
+	    "until_ms = 0 WHERE subject = $1 AND failures > 0",
+	    DB_ARGS(DB_TEXT(subject))));
 }
 
 int
@@ -1842,8 +1925,9 @@ claim_tx(struct db_conn *c, void *arg)
 	"LIMIT $3 FOR UPDATE SKIP LOCKED) " \
 	"UPDATE outbox SET next_try_at = $1, tries = tries + 1, last_error = " \
 	"NULL FROM due WHERE outbox.id = due.id RETURNING " OUTBOX_COLS_QUALIFIED
-#define KINDS_MAIL " AND kind <> 'webhook'"
-#define KINDS_WEBHOOKS " AND kind = 'webhook'"
+/* Storage lookups are calls to apps: the webhook senders make them. */
+#define KINDS_MAIL " AND kind NOT IN ('webhook', 'storage_lookup')"
+#define KINDS_WEBHOOKS " AND kind IN ('webhook', 'storage_lookup')"
 
 /* The claim of each enum outbox_claim, per dialect. */
 static const char *const claims[][2] = {
@@ -1926,11 +2010,13 @@ struct hasten {
 static const char hasten_sqlite[] =
     "UPDATE outbox SET next_try_at = $1 WHERE id IN (SELECT id FROM outbox "
     "WHERE state = 'pending' AND next_try_at > $1 AND last_error IS NOT "
-    "NULL AND kind <> 'webhook' ORDER BY next_try_at LIMIT $2)";
+    "NULL AND kind NOT IN ('webhook', 'storage_lookup') ORDER BY "
+    "next_try_at LIMIT $2)";
 static const char hasten_postgres[] =
     "WITH waiting AS MATERIALIZED (SELECT id FROM outbox WHERE state = "
     "'pending' AND next_try_at > $1 AND last_error IS NOT NULL AND kind "
-    "<> 'webhook' ORDER BY next_try_at LIMIT $2 FOR UPDATE SKIP LOCKED) "
+    "NOT IN ('webhook', 'storage_lookup') ORDER BY next_try_at LIMIT $2 "
+    "FOR UPDATE SKIP LOCKED) "
     "UPDATE outbox SET next_try_at = $1 FROM waiting WHERE outbox.id = "
     "waiting.id AND outbox.state = 'pending' AND outbox.next_try_at > $1 "
     "AND outbox.last_error IS NOT NULL";

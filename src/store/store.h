@@ -49,7 +49,16 @@ struct project {
 	/* Password profile and switches (migration 15). */
 	char *password_profile;	 /* "nist", "cognito" or "xsolla" */
 	int64_t password_checks; /* PW_CHECK_* and PW_REQUIRE_* bits */
-	int holds;		 /* project_hold calls not yet freed */
+	/* User storage (migration 20); the URLs NULL when not set. */
+	char *user_storage; /* "builtin" or "webhook" */
+	char *storage_lookup_url;
+	char *storage_verify_url;
+	char *storage_password_url;
+	char *storage_new_user_url;    /* NULL: creating users is refused */
+	char *storage_password_format; /* "plain" or "argon2id" */
+	int64_t storage_timeout_ms;    /* per call */
+	int allow_private_targets; /* webhooks, storage: private addresses */
+	int holds;		   /* project_hold calls not yet freed */
 };
 
 /* Where a user stands in Cognito's terms (migration 19). */
@@ -84,6 +93,8 @@ struct user {
 	 * is also marked in password_change_required (migration 14).
 	 */
 	enum user_status status;
+	/* A webhook project's shadow: the app's own id (migration 20). */
+	char *external_id; /* NULL: a builtin user */
 };
 
 struct secret {
@@ -286,6 +297,19 @@ store_user_list(struct db_conn *, const char *project_id, struct store_list *);
  * Store a new password hash that a reset proved: the email is marked
  * verified and the user confirmed.
  */
+/*
+ * A user of a webhook project by the app's own id: STORE_OK with *out,
+ * STORE_NOT_FOUND, or a db failure.
+ */
+int store_user_by_external(struct db_conn *, const char *project_id,
+    const char *external_id, struct user **);
+/*
+ * Refresh a shadow user from its app's answer: its external id, email,
+ * locale and whether it is disabled (u->id names the row).  1 when a row
+ * changed, 0 when none, or a db failure (DB_CONSTRAINT: another user of
+ * the project has that email).
+ */
+int store_user_shadow_update(struct db_conn *, const struct user *u);
 /* A user by id, whatever its project. */
 int store_user_by_id(struct db_conn *, const char *id, struct user **);
 int store_user_set_password(struct db_conn *, const char *id, const char *hash,
@@ -408,6 +432,11 @@ int store_backoff_hold(struct db_conn *, const char *subject, int64_t until);
 /* The time subject is held until (0: no row or no hold), in *until. */
 int store_backoff_until(struct db_conn *, const char *subject, int64_t *until);
 int store_backoff_clear(struct db_conn *, const char *subject);
+/*
+ * Take back the last try of subject (one that proved nothing, as when a
+ * user storage app failed): one failure less, and no hold.
+ */
+int store_backoff_uncount(struct db_conn *, const char *subject);
 int store_backoff_prune(struct db_conn *, int64_t before);
 
 /*
@@ -526,8 +555,9 @@ int store_outbox_claim(struct db *, int64_t now, int64_t lease_until, int limit,
 /* Which messages a claim takes. */
 enum outbox_claim {
 	CLAIM_ANY,	/* 0 */
-	CLAIM_MAIL,	/* 1: every kind but webhook deliveries */
-	CLAIM_WEBHOOKS, /* 2: webhook deliveries only */
+	CLAIM_MAIL,	/* 1: every kind but calls to apps */
+	CLAIM_WEBHOOKS, /* 2: calls to apps only: webhook deliveries and
+			   storage lookups */
 };
 /* store_outbox_claim, of the messages which names only. */
 int store_outbox_claim_kind(struct db *, enum outbox_claim which, int64_t now,
@@ -696,10 +726,11 @@ int
 store_webhook_delete(struct db_conn *, const char *project_id, const char *id);
 void webhook_endpoint_free(struct webhook_endpoint *);
 
-/* Whether project id may reach private addresses, in *on (0 or 1). */
+/*
+ * Whether project id may reach private addresses, in *on (0 or 1); set
+ * with the project's other settings (store_project_update).
+ */
 int store_project_private_targets(struct db_conn *, const char *id, int *on);
-/* Set it: 1 when the project exists, 0 when not, or DB_ERROR. */
-int store_project_set_private_targets(struct db_conn *, const char *id, int on);
 
 /* Free a list and its records with the given free function. */
 void store_list_free(struct store_list *, void (*)(void *));

@@ -255,12 +255,3 @@ store_project_private_targets(struct db_conn *c, const char *id, int *on)
 	db_done(r);
 	return rc;
 }
-
-int
-store_project_set_private_targets(struct db_conn *c, const char *id, int on)
-{
-	return db_exec(c,
-	    "UPDATE projects SET allow_private_targets = $1 "
-	    "WHERE id = $2",
-	    DB_ARGS(DB_INT(on != 0), DB_TEXT(id)));
-}

@@ -322,6 +322,15 @@ describe('webhooks', () => {
       assert.equal(verified(ep.secret, got[0]).data.email, e);
     }
     assert.ok(rx.got.filter((g) => g.status === 500).length === 3);
+    // A retry is the same message: one webhook-id per event, so that a
+    // receiver can drop what it has already taken.
+    const msgIds = new Map();
+    for (const g of rx.got) {
+      const id = JSON.parse(g.body).id;
+      msgIds.set(id, (msgIds.get(id) || new Set()).add(g.headers['webhook-id']));
+    }
+    for (const [id, seen] of msgIds) assert.equal(seen.size, 1, `${id}: webhook-ids ${[...seen]}`);
+    assert.ok([...msgIds.keys()].some((id) => rx.got.filter((g) => JSON.parse(g.body).id === id).length > 1), 'an event was posted more than once');
     const rows = await waitOutbox(d, (l) => l.filter((x) => x.kind === 'webhook' && x.state === 'sent').length === 3, 'three sent');
     assert.ok(rows.some((x) => x.kind === 'webhook' && x.tries > 1), 'a delivery was retried');
   });
