@@ -23,7 +23,7 @@ build="gcc make pkg-config libmicrohttpd-dev libjansson-dev libsodium-dev libsql
 # sources (make check-format).
 test="$build libcmocka-dev postgresql libfaketime openssl chromium sqlite3 mandoc
     python3 systemd locales clang-format"
-bench="$build wrk postgresql"
+bench="$build wrk postgresql valgrind"
 # libFuzzer comes with clang's runtime libraries.
 fuzz="$test clang libclang-rt-dev"
 
