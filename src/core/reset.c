@@ -1322,6 +1322,33 @@ storage_set_password(struct engine *e, const struct project *p,
 	}
 }
 
+struct refused_tx {
+	const struct request_context *ctx;
+	const char *project_id;
+	const char *secret_id;
+	const char *subject; /* audit subject */
+	int64_t now;
+};
+
+/*
+ * The app refused the password a link's confirm carried (a wrong
+ * verify_code, say): a wrong try of the link, which dies at the
+ * SECRET_MAX_WRONG-th, as a code does.
+ */
+static int
+refused_tx(struct db_conn *c, void *arg)
+{
+	struct refused_tx *t = arg;
+	int rc;
+
+	rc = store_secret_count_wrong(c, t->secret_id, t->now,
+	    SECRET_MAX_WRONG);
+	if (rc < 0)
+		return rc;
+	return audit_write(c, t->ctx, t->project_id, AUDIT_SECRET_REFUSED,
+	    t->subject, rc == 1 ? "app_refused" : "used", t->now);
+}
+
 enum engine_result
 reset_confirm(struct engine *e, const struct reset_confirm *in,
     struct user **user_out)
@@ -1352,10 +1379,21 @@ reset_confirm(struct engine *e, const struct reset_confirm *in,
 	 * The project's storage takes the password now, outside any
 	 * transaction: builtin hashes it for the transaction to store, an
 	 * app sets it itself.  Only then is the secret spent; an app that
-	 * refused or failed leaves it usable.
+	 * failed leaves it usable, one that refused takes a wrong try of it.
 	 */
 	result = storage_set_password(e, in->project, u, in->new_password,
 	    in->verify_code, &hash);
+	if (result == ENGINE_STORAGE_REFUSED) {
+		struct refused_tx r = { in->ctx, in->project->id, s->id, NULL,
+			db_now(e->db) };
+		char subject[AUDIT_SUBJECT_LEN + 1];
+
+		audit_subject(e, in->project->id, u->email, subject);
+		r.subject = subject;
+		if (db_write(e->db, refused_tx, &r) != 0)
+			result = ENGINE_UNAVAILABLE;
+		goto out;
+	}
 	if (result != ENGINE_OK)
 		goto out;
 	t.e = e;

@@ -1007,6 +1007,18 @@ store_secret_get(struct db_conn *c, const char *project_id, const char *id,
 }
 
 int
+store_secret_count_wrong(struct db_conn *c, const char *id, int64_t now,
+    int64_t max)
+{
+	/* SET reads the row as it was: attempts + 1 is the new count. */
+	return db_exec(c,
+	    "UPDATE secrets SET attempts = attempts + 1, revoked_at = CASE "
+	    "WHEN attempts + 1 >= $3 THEN $2 ELSE revoked_at END "
+	    "WHERE id = $1 AND used_at IS NULL AND revoked_at IS NULL",
+	    DB_ARGS(DB_TEXT(id), DB_INT(now), DB_INT(max)));
+}
+
+int
 store_secret_consume(struct db_conn *c, const char *id, int64_t now)
 {
 	return db_exec(c,

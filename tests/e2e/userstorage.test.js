@@ -659,6 +659,54 @@ describe('xsolla with webhook storage', () => {
     assertCallsClean(app);
   });
 
+  it('wrong verify_codes are wrong tries of the link: after as many as a code takes the link is spent, fewer leave it good', { timeout: TEST_TIMEOUT }, async () => {
+    const MAX_WRONG = 5; // SECRET_MAX_WRONG, the wrong tries a code takes
+    const app = await newApp();
+    const { project } = await webhookProject(d, app);
+    const attempt = async (wrongTries) => {
+      const verifyCode = `vc-${crypto.randomBytes(8).toString('hex')}`;
+      const u = await appUser(app, { verifyCode });
+      assert.equal((await xcall(d, project, '/password/reset/request', { username: u.email })).status, 204);
+      const link = await resetMail(d, u.email);
+      const confirm = (pw, code) =>
+        xcall(d, project, '/password/reset/confirm', { new_password: pw, reset_code: link.reset_code, user_id: link.user_id, verify_code: code });
+      let refusal = null;
+      for (let i = 0; i < wrongTries; i++) {
+        const res = await confirm(newPassword(), `vc-wrong-${i}`);
+        assertXsollaError(res, `wrong verify_code ${i + 1}`);
+        assert.ok(res.status >= 400 && res.status < 500, show(res));
+        if (refusal) assert.deepEqual([res.status, res.json.error.code], refusal, `wrong verify_code ${i + 1}: another answer`);
+        refusal = [res.status, res.json.error.code];
+      }
+      const sets = app.callsTo('/password').length;
+      const pw = newPassword();
+      const right = await confirm(pw, verifyCode);
+      return { u, pw, right, refusal, called: app.callsTo('/password').length - sets, again: () => confirm(newPassword(), verifyCode) };
+    };
+
+    // Fewer wrong tries than the cap: the right verify_code works.
+    const few = await attempt(MAX_WRONG - 1);
+    assert.equal(few.right.status, 204, show(few.right));
+    assert.equal(few.called, 1);
+    assert.equal(await app.checkPassword(few.u.id, few.pw), true);
+    // What a spent link answers, to compare with below.
+    const used = await few.again();
+    assertXsollaError(used, 'a used link');
+    const spent = [used.status, used.json.error.code];
+    assert.notDeepEqual(spent, few.refusal, 'a spent link answers as a refusal does');
+
+    // As many wrong tries as the cap: the link is spent; the right
+    // verify_code is refused as on a spent link and never reaches the app.
+    const many = await attempt(MAX_WRONG);
+    assertXsollaError(many.right, 'the right verify_code after the cap');
+    assert.deepEqual([many.right.status, many.right.json.error.code], spent, show(many.right));
+    assert.equal(many.called, 0, 'the app was asked to set a password on a spent link');
+    assert.equal(app.user(many.u.id).passwordSets, 0);
+    assert.equal(await app.checkPassword(many.u.id, many.pw), false);
+    assert.equal((await xlogin(d, project, many.u.email, many.u.password)).status, 200, 'the old password no longer signs in');
+    assertCallsClean(app);
+  });
+
   it('sign-in: an app that is down, slow or answers a wrong shape is an error, never a success', { timeout: TEST_TIMEOUT }, async () => {
     const app = await newApp();
     const { project } = await webhookProject(d, app, [], { timeoutMs: FAULT_TIMEOUT_MS });
