@@ -352,7 +352,16 @@ mail:
 		mail.kind = code ? "reset_code" : "reset_link";
 		mail.to = u->email;
 		mail.subject = t->subject;
-		budget_spend(t->e, t->in->project, 0);
+		/*
+		 * A deferred request's mail was counted as the lookup task
+		 * that stands for it, when the public request was checked
+		 * against the budget (below): counting it again would spend
+		 * the budget twice for one mail.  (The database count that
+		 * budget_queued reads at most once a second still sees both
+		 * rows, the lookup's and the mail's, within the hour.)
+		 */
+		if (!t->in->deferred)
+			budget_spend(t->e, t->in->project, 0);
 	} else if (t->lookup && t->limited == NULL) {
 		/*
 		 * The project's app knows whether the login is a user: ask it
@@ -378,6 +387,13 @@ mail:
 		mail.to = "user storage";
 		mail.vars = lv;
 		mail.from_addr = mail.from_name = NULL;
+		/*
+		 * This is the count of a webhook project's reset: the lookup
+		 * is spent against the budget here, when the request is
+		 * checked, for the mail it may become, so that the budget
+		 * bounds the app's lookups as it bounds mail.  The deferred
+		 * request that mails a user the app knows spends nothing.
+		 */
 		budget_spend(t->e, t->in->project, 0);
 		return outbox_queue(c, &mail, t->now);
 	} else if (u == NULL && t->notice && t->limited == NULL &&
