@@ -7,6 +7,11 @@
  */
 #include "unit.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sys/socket.h>
+
 #include "core/jwt.h"
 #include "core/userstore.h"
 #include "mail/webhook.h"
@@ -270,6 +275,168 @@ test_call_refusals(void **state)
 	free(ans);
 }
 
+/*
+ * A one-shot HTTP server on 127.0.0.1: it reads one request (headers and
+ * a Content-Length body), keeps its Authorization header, and writes the
+ * canned answer.
+ */
+struct one_shot {
+	int fd;
+	int port;
+	const char *answer;
+	size_t answer_len;
+	char auth[8192];
+};
+
+static void *
+one_shot_main(void *arg)
+{
+	struct one_shot *s = arg;
+	char req[16384], *eoh, *a, *end;
+	size_t got = 0;
+	ssize_t n;
+	long clen = 0;
+	int c;
+
+	c = accept(s->fd, NULL, NULL);
+	if (c < 0)
+		return NULL;
+	for (;;) {
+		n = read(c, req + got, sizeof(req) - 1 - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+		req[got] = '\0';
+		eoh = strstr(req, "\r\n\r\n");
+		if (eoh == NULL)
+			continue;
+		a = strcasestr(req, "\r\nContent-Length:");
+		if (a != NULL)
+			clen = strtol(a + 17, NULL, 10);
+		if ((size_t)(eoh + 4 - req) + (size_t)clen <= got)
+			break;
+	}
+	a = strcasestr(req, "\r\nAuthorization: ");
+	if (a != NULL) {
+		a += 17;
+		end = strstr(a, "\r\n");
+		if (end != NULL && (size_t)(end - a) < sizeof(s->auth))
+			memcpy(s->auth, a, (size_t)(end - a));
+	}
+	(void)!send(c, s->answer, s->answer_len, MSG_NOSIGNAL);
+	close(c);
+	return NULL;
+}
+
+static void
+one_shot_start(struct one_shot *s, pthread_t *t)
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
+
+	s->fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(s->fd >= 0);
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(s->fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(s->fd, 1), 0);
+	assert_int_equal(getsockname(s->fd, (struct sockaddr *)&a, &len), 0);
+	s->port = ntohs(a.sin_port);
+	assert_int_equal(pthread_create(t, NULL, one_shot_main, s), 0);
+}
+
+static void
+one_shot_stop(struct one_shot *s, pthread_t t)
+{
+	pthread_join(t, NULL);
+	close(s->fd);
+}
+
+static void
+test_call_answers(void **state)
+{
+	struct webhook_answer *ans = malloc(sizeof(*ans));
+	struct one_shot *s = calloc(1, sizeof(*s));
+	char url[WEBHOOK_URL_MAX + 1], err[WEBHOOK_ERROR_MAX];
+	char *bearer = malloc(4001), *big = malloc(20000);
+	pthread_t t;
+	int n;
+
+	(void)state;
+	assert_non_null(ans);
+	assert_non_null(s);
+	assert_non_null(bearer);
+	assert_non_null(big);
+	/* A token longer than any URL it names arrives whole. */
+	memset(bearer, 'b', 4000);
+	bearer[4000] = '\0';
+	s->answer = "HTTP/1.1 200 OK\r\nContent-Type: application/json; "
+		    "charset=utf-8\r\nContent-Length: 2\r\n"
+		    "Connection: close\r\n\r\n{}";
+	s->answer_len = strlen(s->answer);
+	one_shot_start(s, &t);
+	n = snprintf(url, sizeof(url), "http://127.0.0.1:%d/", s->port);
+	memset(url + n, 'p', 1800);
+	url[n + 1800] = '\0';
+	assert_int_equal(webhook_call(&(struct webhook_call){ .url = url,
+					  .bearer = bearer,
+					  .body = "{}",
+					  .timeout_ms = 5000,
+					  .allow_private = 1 },
+			     ans, err, sizeof(err)),
+	    0);
+	one_shot_stop(s, t);
+	assert_int_equal(ans->status, 200);
+	assert_string_equal(ans->content_type,
+	    "application/json; charset=utf-8");
+	assert_string_equal(ans->body, "{}");
+	assert_int_equal(strlen(s->auth), strlen("Bearer ") + 4000);
+	assert_int_equal(strncmp(s->auth, "Bearer bbbb", 11), 0);
+
+	/* An answer past 16 KiB is an error, not a cut answer. */
+	memset(s, 0, sizeof(*s));
+	n = snprintf(big, 20000,
+	    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+	    "Content-Length: %d\r\nConnection: close\r\n\r\n",
+	    WEBHOOK_ANSWER_MAX + 1);
+	memset(big + n, ' ', WEBHOOK_ANSWER_MAX + 1);
+	s->answer = big;
+	s->answer_len = (size_t)n + WEBHOOK_ANSWER_MAX + 1;
+	one_shot_start(s, &t);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/big", s->port);
+	assert_int_equal(webhook_call(&(struct webhook_call){ .url = url,
+					  .bearer = "t",
+					  .body = "{}",
+					  .timeout_ms = 5000,
+					  .allow_private = 1 },
+			     ans, err, sizeof(err)),
+	    -1);
+	one_shot_stop(s, t);
+	assert_non_null(strstr(err, "longer"));
+
+	/* A redirect is an answer the caller refuses: never followed. */
+	memset(s, 0, sizeof(*s));
+	s->answer = "HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:1/\r\n"
+		    "Content-Length: 0\r\nConnection: close\r\n\r\n";
+	s->answer_len = strlen(s->answer);
+	one_shot_start(s, &t);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/r", s->port);
+	assert_int_equal(webhook_call(&(struct webhook_call){ .url = url,
+					  .bearer = "t",
+					  .body = "{}",
+					  .timeout_ms = 5000,
+					  .allow_private = 1 },
+			     ans, err, sizeof(err)),
+	    0);
+	one_shot_stop(s, t);
+	assert_int_equal(ans->status, 302);
+	free(big);
+	free(bearer);
+	free(s);
+	free(ans);
+}
+
 int
 main(void)
 {
@@ -279,6 +446,7 @@ main(void)
 		cmocka_unit_test(test_settings),
 		cmocka_unit_test(test_claims),
 		cmocka_unit_test(test_call_refusals),
+		cmocka_unit_test(test_call_answers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
