@@ -31,8 +31,8 @@
 #include "engine_internal.h"
 #include "userstore.h"
 
-#define CODE_MAX_WRONG 5	 /* wrong tries on one code */
-#define CODE_MAX_WRONG_WINDOW 10 /* wrong tries per account per window */
+#define CODE_MAX_WRONG SECRET_MAX_WRONG /* wrong tries on one code */
+#define CODE_MAX_WRONG_WINDOW 10	/* wrong tries per account per window */
 #define CODE_WINDOW_MS (3600LL * 1000)
 #define CODE_INPUT_MAX 2048 /* Cognito's bound on ConfirmationCode */
 #define LOGIN_MAX 320
@@ -285,6 +285,7 @@ struct code_tx {
 	const char *subject;
 	const char *hash; /* new password's; NULL: none to store */
 	int matched;	  /* the right code: spend it; else count it */
+	int refused;	  /* counted as the app refused the password */
 	struct store_code_caps caps;
 	int done;	       /* counted, or spent */
 	enum code_state after; /* when refused: why */
@@ -317,7 +318,8 @@ code_tx(struct db_conn *c, void *arg)
 		t->done = 1;
 		if (!t->matched)
 			return audit_write(c, t->ctx, t->project->id,
-			    AUDIT_SECRET_REFUSED, t->audit, "wrong_code",
+			    AUDIT_SECRET_REFUSED, t->audit,
+			    t->refused ? "app_refused" : "wrong_code",
 			    t->caps.now);
 		return reset_apply_password(t->e, c, t->ctx, t->project,
 		    t->user, t->secret, t->hash, t->caps.now);
@@ -415,7 +417,13 @@ reset_confirm_code(struct engine *e, const struct reset_code_confirm *in,
 		/* The password goes to the project's storage (userstore.h). */
 		result = storage_set_password(e, in->project, u,
 		    in->new_password, NULL, &pwhash);
-		if (result != ENGINE_OK)
+		/*
+		 * An app that refuses the password takes a wrong try of the
+		 * code, so that refusals cannot be tried without bound.
+		 */
+		if (result == ENGINE_STORAGE_REFUSED)
+			t.refused = 1;
+		else if (result != ENGINE_OK)
 			goto out;
 		/* Hashing takes a while; the code must still live after it. */
 		t.caps = caps_at(db_now(e->db));
@@ -428,7 +436,7 @@ reset_confirm_code(struct engine *e, const struct reset_code_confirm *in,
 	t.user = u;
 	t.subject = subject;
 	t.hash = pwhash;
-	t.matched = match;
+	t.matched = match && !t.refused;
 	if (db_write(e->db, code_tx, &t) != 0) {
 		result = ENGINE_UNAVAILABLE;
 		goto out;
@@ -436,6 +444,10 @@ reset_confirm_code(struct engine *e, const struct reset_code_confirm *in,
 	if (!t.done) {
 		result = code_refusal(t.after, match,
 		    in->reveal_user_existence);
+		goto out;
+	}
+	if (t.refused) {
+		result = ENGINE_STORAGE_REFUSED;
 		goto out;
 	}
 	if (!match) {

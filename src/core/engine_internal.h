@@ -342,6 +342,12 @@ int reset_apply_password(struct engine *, struct db_conn *,
 char *cancel_link(const struct engine *, const char *secret_id);
 
 /* code.c */
+/*
+ * Wrong tries one secret takes before it dies: a wrong code, or an app
+ * refusing the password a confirm carried (a wrong verify_code, say), for
+ * codes and links alike.
+ */
+#define SECRET_MAX_WRONG 5
 #define CODE_DESTINATION_MAX 32 /* a masked address, NUL included */
 
 /*

@@ -352,7 +352,16 @@ mail:
 		mail.kind = code ? "reset_code" : "reset_link";
 		mail.to = u->email;
 		mail.subject = t->subject;
-		budget_spend(t->e, t->in->project, 0);
+		/*
+		 * A deferred request's mail was counted as the lookup task
+		 * that stands for it, when the public request was checked
+		 * against the budget (below): counting it again would spend
+		 * the budget twice for one mail.  (The database count that
+		 * budget_queued reads at most once a second still sees both
+		 * rows, the lookup's and the mail's, within the hour.)
+		 */
+		if (!t->in->deferred)
+			budget_spend(t->e, t->in->project, 0);
 	} else if (t->lookup && t->limited == NULL) {
 		/*
 		 * The project's app knows whether the login is a user: ask it
@@ -378,6 +387,13 @@ mail:
 		mail.to = "user storage";
 		mail.vars = lv;
 		mail.from_addr = mail.from_name = NULL;
+		/*
+		 * This is the count of a webhook project's reset: the lookup
+		 * is spent against the budget here, when the request is
+		 * checked, for the mail it may become, so that the budget
+		 * bounds the app's lookups as it bounds mail.  The deferred
+		 * request that mails a user the app knows spends nothing.
+		 */
 		budget_spend(t->e, t->in->project, 0);
 		return outbox_queue(c, &mail, t->now);
 	} else if (u == NULL && t->notice && t->limited == NULL &&
@@ -1322,6 +1338,33 @@ storage_set_password(struct engine *e, const struct project *p,
 	}
 }
 
+struct refused_tx {
+	const struct request_context *ctx;
+	const char *project_id;
+	const char *secret_id;
+	const char *subject; /* audit subject */
+	int64_t now;
+};
+
+/*
+ * The app refused the password a link's confirm carried (a wrong
+ * verify_code, say): a wrong try of the link, which dies at the
+ * SECRET_MAX_WRONG-th, as a code does.
+ */
+static int
+refused_tx(struct db_conn *c, void *arg)
+{
+	struct refused_tx *t = arg;
+	int rc;
+
+	rc = store_secret_count_wrong(c, t->secret_id, t->now,
+	    SECRET_MAX_WRONG);
+	if (rc < 0)
+		return rc;
+	return audit_write(c, t->ctx, t->project_id, AUDIT_SECRET_REFUSED,
+	    t->subject, rc == 1 ? "app_refused" : "used", t->now);
+}
+
 enum engine_result
 reset_confirm(struct engine *e, const struct reset_confirm *in,
     struct user **user_out)
@@ -1352,10 +1395,21 @@ reset_confirm(struct engine *e, const struct reset_confirm *in,
 	 * The project's storage takes the password now, outside any
 	 * transaction: builtin hashes it for the transaction to store, an
 	 * app sets it itself.  Only then is the secret spent; an app that
-	 * refused or failed leaves it usable.
+	 * failed leaves it usable, one that refused takes a wrong try of it.
 	 */
 	result = storage_set_password(e, in->project, u, in->new_password,
 	    in->verify_code, &hash);
+	if (result == ENGINE_STORAGE_REFUSED) {
+		struct refused_tx r = { in->ctx, in->project->id, s->id, NULL,
+			db_now(e->db) };
+		char subject[AUDIT_SUBJECT_LEN + 1];
+
+		audit_subject(e, in->project->id, u->email, subject);
+		r.subject = subject;
+		if (db_write(e->db, refused_tx, &r) != 0)
+			result = ENGINE_UNAVAILABLE;
+		goto out;
+	}
 	if (result != ENGINE_OK)
 		goto out;
 	t.e = e;

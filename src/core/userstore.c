@@ -375,6 +375,31 @@ out:
 	return r;
 }
 
+/*
+ * The user of an answer that says "this user" (a password check that
+ * took the password, a create that made the user): a 200 or 201 answer
+ * carries it, a 204 one does not and a lookup of login fetches it.  An
+ * app whose lookup then does not know the user contradicts itself: an
+ * error, as is any other status here.
+ */
+static enum storage_result
+answered_user(struct engine *e, const struct project *p,
+    struct webhook_answer *ans, const char *login, struct storage_user *out,
+    char *err, size_t errlen)
+{
+	enum storage_result r;
+
+	if (ans->status != 204)
+		return answer_user(ans, out, err, errlen);
+	r = wh_lookup(e, p, login, out, err, errlen);
+	if (r == STORAGE_NOT_FOUND) {
+		snprintf(err, errlen,
+		    "the app answered 204 for a user its lookup does not know");
+		r = STORAGE_FAILED;
+	}
+	return r;
+}
+
 static enum storage_result
 wh_check(struct engine *e, const struct project *p, const char *login,
     const char *password, struct storage_user *out, char *err, size_t errlen)
@@ -395,17 +420,8 @@ wh_check(struct engine *e, const struct project *p, const char *login,
 		goto out;
 	switch (ans->status) {
 	case 200:
-		r = answer_user(ans, out, err, errlen);
-		break;
 	case 204:
-		r = wh_lookup(e, p, login, out, err, errlen);
-		/* Right password, yet no user: the app contradicts itself. */
-		if (r == STORAGE_NOT_FOUND) {
-			snprintf(err, errlen,
-			    "the app took the password of a user its lookup "
-			    "does not know");
-			r = STORAGE_FAILED;
-		}
+		r = answered_user(e, p, ans, login, out, err, errlen);
 		break;
 	case 400:
 	case 401:
@@ -512,15 +528,9 @@ wh_create(struct engine *e, const struct project *p, const char *email,
 		goto out;
 	switch (ans->status) {
 	case 200:
-		r = answer_user(ans, out, err, errlen);
-		break;
 	case 201:
-		r = answer_user(ans, out, err, errlen);
-		break;
 	case 204:
-		r = wh_lookup(e, p, email, out, err, errlen);
-		if (r == STORAGE_NOT_FOUND)
-			r = STORAGE_FAILED;
+		r = answered_user(e, p, ans, email, out, err, errlen);
 		break;
 	case 409:
 		r = STORAGE_EXISTS;
@@ -553,24 +563,34 @@ from_user(const struct user *u, struct storage_user *out)
 	out->disabled = u->disabled;
 }
 
+/* The user of login in p's users table (*u NULL when none): 0, or -1. */
+static int
+bi_find(struct engine *e, const struct project *p, const char *login,
+    struct user **u, char *err, size_t errlen)
+{
+	struct db_conn *c = db_acquire(e->db);
+	int rc = -1;
+
+	*u = NULL;
+	if (c != NULL) {
+		rc = store_user_find(c, p->id, login, u);
+		db_release(e->db, c);
+	}
+	if (rc < 0) {
+		snprintf(err, errlen, "the database is unavailable");
+		return -1;
+	}
+	return 0;
+}
+
 static enum storage_result
 bi_lookup(struct engine *e, const struct project *p, const char *login,
     struct storage_user *out, char *err, size_t errlen)
 {
-	struct db_conn *c = db_acquire(e->db);
-	struct user *u = NULL;
-	int rc;
+	struct user *u;
 
-	if (c == NULL) {
-		snprintf(err, errlen, "the database is unavailable");
+	if (bi_find(e, p, login, &u, err, errlen) != 0)
 		return STORAGE_FAILED;
-	}
-	rc = store_user_find(c, p->id, login, &u);
-	db_release(e->db, c);
-	if (rc < 0) {
-		snprintf(err, errlen, "the database is unavailable");
-		return STORAGE_FAILED;
-	}
 	if (u == NULL)
 		return STORAGE_NOT_FOUND;
 	from_user(u, out);
@@ -582,20 +602,11 @@ static enum storage_result
 bi_check(struct engine *e, const struct project *p, const char *login,
     const char *password, struct storage_user *out, char *err, size_t errlen)
 {
-	struct db_conn *c = db_acquire(e->db);
-	struct user *u = NULL;
-	int rc, ok;
+	struct user *u;
+	int ok;
 
-	if (c == NULL) {
-		snprintf(err, errlen, "the database is unavailable");
+	if (bi_find(e, p, login, &u, err, errlen) != 0)
 		return STORAGE_FAILED;
-	}
-	rc = store_user_find(c, p->id, login, &u);
-	db_release(e->db, c);
-	if (rc < 0) {
-		snprintf(err, errlen, "the database is unavailable");
-		return STORAGE_FAILED;
-	}
 	/* The same hashing work for an unknown user (hasher_verify). */
 	ok = hasher_verify(e->hasher, u != NULL ? u->password_hash : NULL,
 		 password) >= 1;

@@ -293,25 +293,83 @@ curl_init(void)
 	curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-struct post_state {
-	const struct webhook_post *p;
-	int refused; /* a private address */
-	char answer[ANSWER_KEEP + 1];
-	size_t answer_len;
+#define PRIVATE_REFUSED \
+	"the host resolves to a private or loopback address; the project " \
+	"does not allow private targets"
+
+/*
+ * What every outbound POST (a webhook post, a call to an app) shares:
+ * the private-address check at connect.
+ */
+struct xfer {
+	int allow_private;
+	int refused; /* a private address was refused */
 };
 
 static curl_socket_t
-webhook_opensocket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+xfer_opensocket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
 {
-	struct post_state *st = arg;
+	struct xfer *x = arg;
 
 	(void)purpose;
-	if (!st->p->allow_private && webhook_addr_private(&a->addr)) {
-		st->refused = 1;
+	if (!x->allow_private && webhook_addr_private(&a->addr)) {
+		x->refused = 1;
 		return CURL_SOCKET_BAD;
 	}
 	return socket(a->family, a->socktype, a->protocol);
 }
+
+/* A libcurl handle, or NULL when libcurl cannot start. */
+static CURL *
+xfer_handle(void)
+{
+	pthread_once(&curl_once, curl_init);
+	return curl_init_rc == CURLE_OK ? curl_easy_init() : NULL;
+}
+
+/*
+ * Set curl up to POST body to url with headers h under the rules every
+ * outbound POST keeps: http or https only, no redirect followed, no
+ * proxy, the connect and whole-exchange timeouts, TLS verified, private
+ * addresses checked at connect through x, the answer handed to write
+ * with wdata.  CURLE_OK when every option took.
+ */
+static CURLcode
+xfer_setup(CURL *curl, const char *url, const char *body, int64_t timeout_ms,
+    struct curl_slist *h, struct xfer *x, curl_write_callback write,
+    void *wdata)
+{
+	int set = 0;
+
+	set |= curl_easy_setopt(curl, CURLOPT_URL, url);
+	set |= curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	set |= curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+	set |= curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
+	set |= curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	set |= curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
+	    (long)(timeout_ms < CONNECT_TIMEOUT_MS ? timeout_ms :
+						     CONNECT_TIMEOUT_MS));
+	set |= curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
+	set |= curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
+	set |= curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+	set |= curl_easy_setopt(curl, CURLOPT_HTTPHEADER, h);
+	set |= curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+	set |= curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE,
+	    (long)strlen(body));
+	set |= curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION,
+	    xfer_opensocket);
+	set |= curl_easy_setopt(curl, CURLOPT_OPENSOCKETDATA, x);
+	set |= curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, write);
+	set |= curl_easy_setopt(curl, CURLOPT_WRITEDATA, wdata);
+	return set == 0 ? CURLE_OK : CURLE_FAILED_INIT;
+}
+
+struct post_state {
+	const struct webhook_post *p;
+	struct xfer x;
+	char answer[ANSWER_KEEP + 1];
+	size_t answer_len;
+};
 
 /* Keep the start of the answer for the error text; drop the rest. */
 static size_t
@@ -389,6 +447,7 @@ webhook_send(const struct webhook_post *p, long *status, char *err,
 	*status = 0;
 	memset(&st, 0, sizeof(st));
 	st.p = p;
+	st.x.allow_private = p->allow_private;
 	snprintf(ts, sizeof(ts), "%lld", (long long)(p->now_ms / 1000));
 	if (webhook_sign(p->secret, p->msg_id, ts, p->body, sig, sizeof(sig)) !=
 	    0) {
@@ -400,10 +459,7 @@ webhook_send(const struct webhook_post *p, long *status, char *err,
 		snprintf(err, errlen, "%s", check);
 		return TRANSPORT_PERMANENT;
 	}
-	pthread_once(&curl_once, curl_init);
-	if (curl_init_rc == CURLE_OK)
-		curl = curl_easy_init();
-	if (curl == NULL) {
+	if ((curl = xfer_handle()) == NULL) {
 		snprintf(err, errlen, "cannot start libcurl");
 		return TRANSPORT_DEFERRED;
 	}
@@ -416,26 +472,8 @@ webhook_send(const struct webhook_post *p, long *status, char *err,
 	h = curl_slist_append(h, line);
 	h = curl_slist_append(h, "User-Agent: resetd-webhooks");
 	h = curl_slist_append(h, "Expect:");
-	set |= curl_easy_setopt(curl, CURLOPT_URL, p->url);
-	set |= curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-	set |= curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-	set |= curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
-	set |= curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	set |= curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
-	    (long)(p->timeout_ms < CONNECT_TIMEOUT_MS ? p->timeout_ms :
-							CONNECT_TIMEOUT_MS));
-	set |= curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)p->timeout_ms);
-	set |= curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
-	set |= curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
-	set |= curl_easy_setopt(curl, CURLOPT_HTTPHEADER, h);
-	set |= curl_easy_setopt(curl, CURLOPT_POSTFIELDS, p->body);
-	set |= curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE,
-	    (long)strlen(p->body));
-	set |= curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION,
-	    webhook_opensocket);
-	set |= curl_easy_setopt(curl, CURLOPT_OPENSOCKETDATA, &st);
-	set |= curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, webhook_write);
-	set |= curl_easy_setopt(curl, CURLOPT_WRITEDATA, &st);
+	set |= xfer_setup(curl, p->url, p->body, p->timeout_ms, h, &st.x,
+	    webhook_write, &st);
 	set |= curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
 	set |= curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION,
 	    webhook_progress);
@@ -447,13 +485,8 @@ webhook_send(const struct webhook_post *p, long *status, char *err,
 	cc = curl_easy_perform(curl);
 	if (cc != CURLE_OK) {
 		rc = TRANSPORT_DEFERRED;
-		if (st.refused)
-			snprintf(err, errlen,
-			    "the host resolves to a private "
-			    "or loopback address; the project does not allow "
-			    "private targets");
-		else
-			snprintf(err, errlen, "%s", curl_easy_strerror(cc));
+		snprintf(err, errlen, "%s",
+		    st.x.refused ? PRIVATE_REFUSED : curl_easy_strerror(cc));
 		goto out;
 	}
 	(void)curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, status);
@@ -481,24 +514,10 @@ out:
 /* calls */
 
 struct call_state {
-	const struct webhook_call *c;
 	struct webhook_answer *out;
-	int refused;  /* a private address */
+	struct xfer x;
 	int oversize; /* more than WEBHOOK_ANSWER_MAX bytes */
 };
-
-static curl_socket_t
-call_opensocket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
-{
-	struct call_state *st = arg;
-
-	(void)purpose;
-	if (!st->c->allow_private && webhook_addr_private(&a->addr)) {
-		st->refused = 1;
-		return CURL_SOCKET_BAD;
-	}
-	return socket(a->family, a->socktype, a->protocol);
-}
 
 /* Keep the answer; one byte past the cap ends the exchange. */
 static size_t
@@ -526,22 +545,19 @@ webhook_call(const struct webhook_call *c, struct webhook_answer *out,
 	char *ctype = NULL;
 	CURL *curl = NULL;
 	CURLcode cc;
-	int rc = -1, set = 0;
+	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
 	memset(&st, 0, sizeof(st));
-	st.c = c;
 	st.out = out;
+	st.x.allow_private = c->allow_private;
 	if (c->url == NULL ||
 	    webhook_url_check(c->url, 1, check, sizeof(check)) != 0) {
 		snprintf(err, errlen, "%s",
 		    c->url == NULL ? "no URL is set" : check);
 		return -1;
 	}
-	pthread_once(&curl_once, curl_init);
-	if (curl_init_rc == CURLE_OK)
-		curl = curl_easy_init();
-	if (curl == NULL) {
+	if ((curl = xfer_handle()) == NULL) {
 		snprintf(err, errlen, "cannot start libcurl");
 		return -1;
 	}
@@ -561,37 +577,15 @@ webhook_call(const struct webhook_call *c, struct webhook_answer *out,
 		free(auth);
 	}
 	h = curl_slist_append(h, "Expect:");
-	set |= curl_easy_setopt(curl, CURLOPT_URL, c->url);
-	set |= curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-	set |= curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-	set |= curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
-	set |= curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	set |= curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
-	    (long)(c->timeout_ms < CONNECT_TIMEOUT_MS ? c->timeout_ms :
-							CONNECT_TIMEOUT_MS));
-	set |= curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)c->timeout_ms);
-	set |= curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
-	set |= curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
-	set |= curl_easy_setopt(curl, CURLOPT_HTTPHEADER, h);
-	set |= curl_easy_setopt(curl, CURLOPT_POSTFIELDS, c->body);
-	set |= curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE,
-	    (long)strlen(c->body));
-	set |= curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION,
-	    call_opensocket);
-	set |= curl_easy_setopt(curl, CURLOPT_OPENSOCKETDATA, &st);
-	set |= curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, call_write);
-	set |= curl_easy_setopt(curl, CURLOPT_WRITEDATA, &st);
-	if (set != CURLE_OK) {
+	if (xfer_setup(curl, c->url, c->body, c->timeout_ms, h, &st.x,
+		call_write, &st) != CURLE_OK) {
 		snprintf(err, errlen, "cannot set up the call");
 		goto out;
 	}
 	cc = curl_easy_perform(curl);
 	if (cc != CURLE_OK) {
-		if (st.refused)
-			snprintf(err, errlen,
-			    "the host resolves to a private "
-			    "or loopback address; the project does not allow "
-			    "private targets");
+		if (st.x.refused)
+			snprintf(err, errlen, "%s", PRIVATE_REFUSED);
 		else if (st.oversize)
 			snprintf(err, errlen,
 			    "the answer is longer than %d bytes",

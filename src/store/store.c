@@ -408,6 +408,25 @@ project_free(struct project *p)
 	free(p);
 }
 
+/*
+ * The values of the user storage columns (user_storage through
+ * allow_private_targets), last in both the insert and the update, with
+ * what a project that sets none gets: builtin storage, plain passwords,
+ * a 3000 ms timeout.
+ */
+#define PROJECT_STORAGE_ARGS(p) \
+	DB_TEXT((p)->user_storage ? (p)->user_storage : "builtin"), \
+	    DB_TEXT((p)->storage_lookup_url), \
+	    DB_TEXT((p)->storage_verify_url), \
+	    DB_TEXT((p)->storage_password_url), \
+	    DB_TEXT((p)->storage_new_user_url), \
+	    DB_TEXT((p)->storage_password_format ? \
+		    (p)->storage_password_format : \
+		    "plain"), \
+	    DB_INT( \
+		(p)->storage_timeout_ms > 0 ? (p)->storage_timeout_ms : 3000), \
+	    DB_INT((p)->allow_private_targets != 0)
+
 int
 store_project_insert(struct db_conn *c, const struct project *p)
 {
@@ -428,17 +447,7 @@ store_project_insert(struct db_conn *c, const struct project *p)
 		DB_INT(p->password_min_score), DB_INT(p->notice_limit_per_hour),
 		DB_INT(p->notice_share_percent), DB_INT(p->login_token_ttl),
 		DB_TEXT(p->password_profile ? p->password_profile : "nist"),
-		DB_INT(p->password_checks),
-		DB_TEXT(p->user_storage ? p->user_storage : "builtin"),
-		DB_TEXT(p->storage_lookup_url), DB_TEXT(p->storage_verify_url),
-		DB_TEXT(p->storage_password_url),
-		DB_TEXT(p->storage_new_user_url),
-		DB_TEXT(p->storage_password_format ?
-			p->storage_password_format :
-			"plain"),
-		DB_INT(
-		    p->storage_timeout_ms > 0 ? p->storage_timeout_ms : 3000),
-		DB_INT(p->allow_private_targets != 0))));
+		DB_INT(p->password_checks), PROJECT_STORAGE_ARGS(p))));
 }
 
 int
@@ -469,16 +478,7 @@ store_project_update(struct db_conn *c, const struct project *p)
 		DB_INT(p->password_min_score), DB_INT(p->notice_limit_per_hour),
 		DB_INT(p->notice_share_percent), DB_INT(p->login_token_ttl),
 		DB_TEXT(p->password_profile), DB_INT(p->password_checks),
-		DB_TEXT(p->user_storage ? p->user_storage : "builtin"),
-		DB_TEXT(p->storage_lookup_url), DB_TEXT(p->storage_verify_url),
-		DB_TEXT(p->storage_password_url),
-		DB_TEXT(p->storage_new_user_url),
-		DB_TEXT(p->storage_password_format ?
-			p->storage_password_format :
-			"plain"),
-		DB_INT(
-		    p->storage_timeout_ms > 0 ? p->storage_timeout_ms : 3000),
-		DB_INT(p->allow_private_targets != 0)));
+		PROJECT_STORAGE_ARGS(p)));
 }
 
 int
@@ -1004,6 +1004,18 @@ store_secret_get(struct db_conn *c, const char *project_id, const char *id,
 	    "AND project_id = $2",
 	    DB_ARGS(DB_TEXT(id), DB_TEXT(project_id)), secret_read,
 	    (void **)out);
+}
+
+int
+store_secret_count_wrong(struct db_conn *c, const char *id, int64_t now,
+    int64_t max)
+{
+	/* SET reads the row as it was: attempts + 1 is the new count. */
+	return db_exec(c,
+	    "UPDATE secrets SET attempts = attempts + 1, revoked_at = CASE "
+	    "WHEN attempts + 1 >= $3 THEN $2 ELSE revoked_at END "
+	    "WHERE id = $1 AND used_at IS NULL AND revoked_at IS NULL",
+	    DB_ARGS(DB_TEXT(id), DB_INT(now), DB_INT(max)));
 }
 
 int

@@ -397,6 +397,13 @@ int store_secret_by_id(struct db_conn *, const char *id, struct secret **);
  */
 int store_secret_consume(struct db_conn *, const char *id, int64_t now);
 /*
+ * Count a wrong try on secret id while it is unused and unrevoked; the
+ * try that brings its count to max revokes it at now.  1 when counted, 0
+ * when the secret was no longer live; DB_ERROR.
+ */
+int store_secret_count_wrong(struct db_conn *, const char *id, int64_t now,
+    int64_t max);
+/*
  * Revoke one secret while it is live (unused, unrevoked, unexpired at
  * now): 1 when this call revoked it, 0 when it was not live, or DB_ERROR.
  */

@@ -621,7 +621,8 @@ describe('xsolla with webhook storage', () => {
       const pw = newPassword();
       const res = await confirm(pw);
       assertXsollaError(res, fault);
-      if (outcome === 'refused') assert.ok(res.status >= 400 && res.status < 500, `${fault}: ${show(res)}`);
+      // A refusal is Xsolla's "bad request" (docs/dialects/xsolla.md).
+      if (outcome === 'refused') assert.equal(res.status, 400, `${fault}: ${show(res)}`);
       else assert.ok(res.status >= 500 && res.status < 600, `${fault}: ${show(res)}`);
       if (fault === 'down') {
         assert.equal(app.callsTo('/password').length, n);
@@ -644,7 +645,8 @@ describe('xsolla with webhook storage', () => {
     // A wrong verify_code is the app's refusal; the right one then works.
     const wrong = await confirm(newPassword(), 'vc-wrong');
     assertXsollaError(wrong, 'wrong verify_code');
-    assert.ok(wrong.status >= 400 && wrong.status < 500, show(wrong));
+    assert.equal(wrong.status, 400, show(wrong));
+    assert.equal(wrong.json.error.description, 'Request has invalid parameters.');
     assert.deepEqual(app.user(u.id), before);
 
     const pw = newPassword();
@@ -656,6 +658,54 @@ describe('xsolla with webhook storage', () => {
     assert.equal((await xlogin(d, project, u.email, pw)).status, 200);
     const me = await h.request(`${d.url}/api/users/me`, { headers: { Authorization: `Bearer ${session}` } });
     assert.equal(me.status, 401, 'the reset ended the session');
+    assertCallsClean(app);
+  });
+
+  it('wrong verify_codes are wrong tries of the link: after as many as a code takes the link is spent, fewer leave it good', { timeout: TEST_TIMEOUT }, async () => {
+    const MAX_WRONG = 5; // SECRET_MAX_WRONG, the wrong tries a code takes
+    const app = await newApp();
+    const { project } = await webhookProject(d, app);
+    const attempt = async (wrongTries) => {
+      const verifyCode = `vc-${crypto.randomBytes(8).toString('hex')}`;
+      const u = await appUser(app, { verifyCode });
+      assert.equal((await xcall(d, project, '/password/reset/request', { username: u.email })).status, 204);
+      const link = await resetMail(d, u.email);
+      const confirm = (pw, code) =>
+        xcall(d, project, '/password/reset/confirm', { new_password: pw, reset_code: link.reset_code, user_id: link.user_id, verify_code: code });
+      let refusal = null;
+      for (let i = 0; i < wrongTries; i++) {
+        const res = await confirm(newPassword(), `vc-wrong-${i}`);
+        assertXsollaError(res, `wrong verify_code ${i + 1}`);
+        assert.ok(res.status >= 400 && res.status < 500, show(res));
+        if (refusal) assert.deepEqual([res.status, res.json.error.code], refusal, `wrong verify_code ${i + 1}: another answer`);
+        refusal = [res.status, res.json.error.code];
+      }
+      const sets = app.callsTo('/password').length;
+      const pw = newPassword();
+      const right = await confirm(pw, verifyCode);
+      return { u, pw, right, refusal, called: app.callsTo('/password').length - sets, again: () => confirm(newPassword(), verifyCode) };
+    };
+
+    // Fewer wrong tries than the cap: the right verify_code works.
+    const few = await attempt(MAX_WRONG - 1);
+    assert.equal(few.right.status, 204, show(few.right));
+    assert.equal(few.called, 1);
+    assert.equal(await app.checkPassword(few.u.id, few.pw), true);
+    // What a spent link answers, to compare with below.
+    const used = await few.again();
+    assertXsollaError(used, 'a used link');
+    const spent = [used.status, used.json.error.code];
+    assert.notDeepEqual(spent, few.refusal, 'a spent link answers as a refusal does');
+
+    // As many wrong tries as the cap: the link is spent; the right
+    // verify_code is refused as on a spent link and never reaches the app.
+    const many = await attempt(MAX_WRONG);
+    assertXsollaError(many.right, 'the right verify_code after the cap');
+    assert.deepEqual([many.right.status, many.right.json.error.code], spent, show(many.right));
+    assert.equal(many.called, 0, 'the app was asked to set a password on a spent link');
+    assert.equal(app.user(many.u.id).passwordSets, 0);
+    assert.equal(await app.checkPassword(many.u.id, many.pw), false);
+    assert.equal((await xlogin(d, project, many.u.email, many.u.password)).status, 200, 'the old password no longer signs in');
     assertCallsClean(app);
   });
 
@@ -975,6 +1025,45 @@ describe('workos and cognito with webhook storage', () => {
       assert.equal(await app.checkPassword(app.userByEmail(email).id, password), true);
       assertCallsClean(app);
     }
+  });
+
+  it('Velocity and Cognito confirm: the app down is a 5xx, a refusal a 4xx, and the same code then works', { timeout: TEST_TIMEOUT }, async () => {
+    const app = await newApp();
+    const { project } = await webhookProject(d, app, ['--delivery', 'code']);
+    const client = await d.cli(['client', 'create', '--project', project.id]);
+    const c = new CognitoIdentityProviderClient({ region: 'us-east-1', endpoint: d.url, credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 });
+    const u = await appUser(app);
+    const before = app.user(u.id);
+    const velocity = (path, body) => h.request(`${d.url}${path}`, { method: 'POST', headers: { userpoolid: project.id, appclientid: client.client_id }, body });
+    const forgot = await velocity('/password/forgot', { userName: u.email });
+    assert.equal(forgot.status, 200, show(forgot));
+    const mail = await h.waitForMail(d.maildir, (m) => h.mailTo(u.email)(m) && h.extractResetCode(m.text) !== null);
+    const code = h.extractResetCode(mail.text);
+    secrets.add(code);
+
+    await app.down();
+    const down = await velocity('/password/forgot/confirm', { userName: u.email, verificationCode: code, newPassword: newPassword() });
+    assert.ok(down.status >= 500 && down.status < 600, `Velocity, the app down: ${show(down)}`);
+    assert.equal(typeof down.json.error.code, 'string', show(down));
+    assert.equal(typeof down.json.error.message, 'string', show(down));
+    await app.up();
+
+    app.fault('refuse', { paths: ['/password'] });
+    await assert.rejects(
+      c.send(new ConfirmForgotPasswordCommand({ ClientId: client.client_id, Username: u.email, ConfirmationCode: code, Password: newPassword() })),
+      (err) => {
+        assert.ok(err.$metadata.httpStatusCode >= 400 && err.$metadata.httpStatusCode < 500, `Cognito, refused: ${err.name} ${err.$metadata.httpStatusCode}`);
+        return true;
+      }
+    );
+    app.clear();
+    assert.deepEqual(app.user(u.id), before, 'a failed confirm changed the app\'s user');
+
+    const pw = newPassword();
+    await c.send(new ConfirmForgotPasswordCommand({ ClientId: client.client_id, Username: u.email, ConfirmationCode: code, Password: pw }));
+    assert.equal(await app.checkPassword(u.id, pw), true);
+    assert.equal(app.user(u.id).passwordSets, 1);
+    assertCallsClean(app);
   });
 
   it('Cognito and Velocity: ForgotPassword answers unknown logins byte for byte as known ones', { timeout: TEST_TIMEOUT }, async () => {

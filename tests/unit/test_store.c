@@ -967,6 +967,26 @@ test_secrets(void **state)
 	assert_int_equal(store_secret_consume(f->c, "s-2", exp + 1), 0);
 	assert_int_equal(store_secret_consume(f->c, "s-2", exp - 1), 1);
 
+	/* Wrong tries: counted while live; the max-th revokes. */
+	assert_int_equal(add_secret(f->c, "s-w", "p-a", "u-1", "hash-w", exp),
+	    STORE_OK);
+	assert_int_equal(store_secret_count_wrong(f->c, "s-w", T0 + 1, 3), 1);
+	assert_int_equal(store_secret_count_wrong(f->c, "s-w", T0 + 2, 3), 1);
+	s = NULL;
+	assert_int_equal(store_secret_get(f->c, "p-a", "s-w", &s), STORE_OK);
+	assert_int_equal(s->attempts, 2);
+	assert_int_equal(s->revoked_at, 0);
+	secret_free(s);
+	assert_int_equal(store_secret_count_wrong(f->c, "s-w", T0 + 3, 3), 1);
+	assert_int_equal(store_secret_count_wrong(f->c, "s-w", T0 + 4, 3), 0);
+	s = NULL;
+	assert_int_equal(store_secret_get(f->c, "p-a", "s-w", &s), STORE_OK);
+	assert_int_equal(s->attempts, 3);
+	assert_int_equal(s->revoked_at, T0 + 3);
+	secret_free(s);
+	assert_int_equal(store_secret_consume(f->c, "s-w", T0 + 4), 0);
+	assert_int_equal(store_secret_count_wrong(f->c, "s-1", T0 + 4, 3), 0);
+
 	/* Revoking counts only live secrets of that user. */
 	assert_int_equal(add_secret(f->c, "s-3", "p-a", "u-1", "hash-3", exp),
 	    STORE_OK);
