@@ -120,3 +120,47 @@ test('a command with verbs names them when the verb is missing or unknown', () =
   assert.equal(value.status, 2);
   assert.match(value.stderr, /--name needs a value/);
 });
+
+test('user list pages with --limit and --after through every user once; user delete removes one, and a second delete fails', () => {
+  h.assertBinary();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'resetd-cli-'));
+  const env = { ...process.env, RESETD_DATABASE: `sqlite:${path.join(dir, 'resetd.db')}`, RESETD_SERVER_SECRET_FILE: path.join(dir, 'key') };
+  const run = (args) => spawnSync(h.binPath(), args, { env, encoding: 'utf8', input: '', timeout: 30000 });
+  const json = (args) => {
+    const r = run(args);
+    assert.equal(r.status, 0, `resetd ${args.join(' ')}: ${r.stderr}`);
+    return { out: JSON.parse(r.stdout), stderr: r.stderr };
+  };
+  assert.equal(run(['migrate']).status, 0);
+  const project = json(['project', 'create', '--name', 'paging']).out.id;
+  const made = [];
+  for (let i = 0; i < 5; i++) made.push(json(['user', 'create', '--project', project, '--email', `page${i}@example.com`]).out.id);
+
+  // Pages of two: every user once, and a cursor exactly while more follow.
+  const seen = [];
+  let after = null;
+  for (let page = 0; page < 5; page++) {
+    const { out, stderr } = json(['user', 'list', '--project', project, '--limit', '2', ...(after ? ['--after', after] : [])]);
+    assert.ok(out.length <= 2, `page ${page}: ${out.length} users`);
+    seen.push(...out.map((u) => u.id));
+    const more = stderr.match(/more follow: --after (\S+)/);
+    after = more ? more[1] : null;
+    if (!after) break;
+  }
+  assert.equal(after, null, 'five users fit in three pages of two');
+  assert.deepEqual([...seen].sort(), [...made].sort());
+  // Without --limit, one answer holds them all.
+  assert.equal(json(['user', 'list', '--project', project]).out.length, 5);
+  // A cursor that was not made by resetd is refused, not read.
+  const forged = run(['user', 'list', '--project', project, '--limit', '2', '--after', 'not-a-cursor']);
+  assert.equal(forged.status, 1, forged.stderr);
+  assert.match(forged.stderr, /user list: /);
+
+  assert.equal(run(['user', 'delete', '--project', project, made[0]]).status, 0);
+  const left = json(['user', 'list', '--project', project]).out.map((u) => u.id);
+  assert.deepEqual([...left].sort(), made.slice(1).sort());
+  const again = run(['user', 'delete', '--project', project, made[0]]);
+  assert.equal(again.status, 1, 'deleting a deleted user fails');
+  assert.match(again.stderr, /user delete: /);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
