@@ -250,22 +250,24 @@ project_build(const struct project_spec *spec, const struct project *base,
 	 */
 	if (base != NULL &&
 	    base->allow_private_targets == p->allow_private_targets) {
-		storage.kept |= same_text(spec->storage_lookup_url,
-				    base->storage_lookup_url) ?
-		    STORAGE_KEPT_LOOKUP :
-		    0;
-		storage.kept |= same_text(spec->storage_verify_url,
-				    base->storage_verify_url) ?
-		    STORAGE_KEPT_VERIFY :
-		    0;
-		storage.kept |= same_text(spec->storage_password_url,
-				    base->storage_password_url) ?
-		    STORAGE_KEPT_PASSWORD :
-		    0;
-		storage.kept |= same_text(spec->storage_new_user_url,
-				    base->storage_new_user_url) ?
-		    STORAGE_KEPT_NEW_USER :
-		    0;
+		const struct {
+			const char *now, *was;
+			unsigned bit;
+		} urls[] = {
+			{ spec->storage_lookup_url, base->storage_lookup_url,
+			    STORAGE_KEPT_LOOKUP },
+			{ spec->storage_verify_url, base->storage_verify_url,
+			    STORAGE_KEPT_VERIFY },
+			{ spec->storage_password_url,
+			    base->storage_password_url, STORAGE_KEPT_PASSWORD },
+			{ spec->storage_new_user_url,
+			    base->storage_new_user_url, STORAGE_KEPT_NEW_USER },
+		};
+		size_t i;
+
+		for (i = 0; i < sizeof(urls) / sizeof(urls[0]); i++)
+			if (same_text(urls[i].now, urls[i].was))
+				storage.kept |= urls[i].bit;
 	}
 	if (storage_settings_check(&storage, err, errlen) != 0)
 		goto out;
