@@ -723,15 +723,7 @@ key_item(const void *v)
 static json_t *
 audit_item(const void *v)
 {
-	const struct audit_event *a = v;
-
-	return json_pack("{s:s, s:o, s:o, s:s, s:o, s:o, s:o, s:o}", "id",
-	    a->id, "project_id", api_string_or_null(a->project_id),
-	    "created_at", api_time(a->created_at), "event", a->event,
-	    "client_ip", api_string_or_null(a->client_ip), "user_agent",
-	    api_string_or_null(a->user_agent), "subject",
-	    api_string_or_null(a->subject), "detail",
-	    api_string_or_null(a->detail));
+	return api_audit_json(v);
 }
 
 static const char *const no_query[] = { NULL };

@@ -66,6 +66,8 @@ json_t *api_password_policy_json(const struct project *);
 json_t *api_user_json(const struct user *);
 /* An outbox message without its payload, which holds the secret. */
 json_t *api_outbox_json(const struct outbox_msg *);
+/* An audit event, as the CLI and the admin API list them. */
+json_t *api_audit_json(const struct audit_event *);
 
 /*
  * The faces of this directory (http.h): each file exports its route

@@ -243,6 +243,18 @@ api_outbox_json(const struct outbox_msg *m)
 }
 
 json_t *
+api_audit_json(const struct audit_event *a)
+{
+	return json_pack("{s:s, s:o, s:o, s:s, s:o, s:o, s:o, s:o}", "id",
+	    a->id, "project_id", api_string_or_null(a->project_id),
+	    "created_at", api_time(a->created_at), "event", a->event,
+	    "client_ip", api_string_or_null(a->client_ip), "user_agent",
+	    api_string_or_null(a->user_agent), "subject",
+	    api_string_or_null(a->subject), "detail",
+	    api_string_or_null(a->detail));
+}
+
+json_t *
 api_user_json(const struct user *u)
 {
 	return json_pack("{s:s, s:s, s:s, s:o, s:b, s:b, s:o, s:o, s:o, s:o, "

@@ -8,18 +8,6 @@
 #define AUDIT_LIST_DEFAULT 100
 #define AUDIT_LIST_MAX 100000
 
-static json_t *
-audit_json(const struct audit_event *a)
-{
-	return json_pack("{s:s, s:o, s:o, s:s, s:o, s:o, s:o, s:o}", "id",
-	    a->id, "project_id", api_string_or_null(a->project_id),
-	    "created_at", api_time(a->created_at), "event", a->event,
-	    "client_ip", api_string_or_null(a->client_ip), "user_agent",
-	    api_string_or_null(a->user_agent), "subject",
-	    api_string_or_null(a->subject), "detail",
-	    api_string_or_null(a->detail));
-}
-
 int
 cli_audit_list(struct cli *c)
 {
@@ -47,7 +35,7 @@ cli_audit_list(struct cli *c)
 	r = admin_audit_list(c->engine, &q, &l, err, sizeof(err));
 	a = json_array();
 	for (i = 0; i < l.n; i++)
-		json_array_append_new(a, audit_json(l.items[i]));
+		json_array_append_new(a, api_audit_json(l.items[i]));
 	store_list_free(&l, (void (*)(void *))audit_event_free);
 	if (r == ENGINE_OK)
 		cli_print_json(a);
